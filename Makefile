@@ -1,0 +1,35 @@
+# The two commands of the README: `make demo` and `make test`.
+#
+# The virtual environment sees the system's site-packages, so a torch that is
+# already installed (a CUDA build on a GPU machine) is reused instead of
+# downloading another multi-GB wheel. `make VENV_FLAGS= test` isolates it.
+PYTHON ?= python3
+VENV ?= .venv
+VENV_FLAGS ?= --system-site-packages
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+PYTEST_ARGS ?=
+
+.PHONY: demo test install clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
+
+$(VENV)/.installed: $(PY) setup.cfg pyproject.toml
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/saliency synth --out runs/demo --overwrite
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info runs

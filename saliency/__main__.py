@@ -1,0 +1,7 @@
+"""``python -m saliency`` runs the command line."""
+
+import sys
+
+from saliency.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of ``saliency``; each module is found by :mod:`saliency.cli`."""
