@@ -1,0 +1,161 @@
+"""Screen geometry: pixels per degree, and where a stimulus sits on the screen.
+
+Pixels per degree follows the MIT saliency code (`computeDegVisAngle`):
+
+    ppd = res_px / size_cm * distance_cm * tan(1 deg)
+
+(the number of pixels spanned by one degree at the screen centre), computed
+per axis; the toolkit uses the mean of the two axes where one number is needed
+(square pixels make them equal). Exact per-pixel angles, for velocities and
+dispersions, use the pymovements convention
+
+    deg = atan2(px - (res - 1) / 2, distance_cm * res_px / size_cm)
+
+A stimulus of ``w x h`` pixels is shown on a ``W x H`` screen in one of three
+ways (``display``):
+
+- ``fit``: scaled by ``min(W / w, H / h)`` and centred (letter- or
+  pillar-boxed): what most free-viewing experiments do;
+- ``native``: centred at its native size (may be cropped by the screen);
+- ``stretch``: scaled independently on each axis to fill the screen.
+
+Coordinates are continuous pixel coordinates with the origin at the top-left
+corner of the top-left pixel's centre, so the pixel ``(i, j)`` centre is
+``x = j``; the mapping is the affine map between the stimulus rectangle and
+its screen rectangle, ``x_screen = left + (x_stim + 0.5) * sx - 0.5``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from saliency.errors import UserError
+
+DISPLAY_MODES = ("fit", "native", "stretch")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a stimulus of ``stim_size`` lands on the screen: scale and offset per axis."""
+
+    stim_size: tuple[int, int]
+    scale: tuple[float, float]
+    offset: tuple[float, float]  # screen position of the stimulus' top-left corner (pixel edges)
+
+    @property
+    def rect(self) -> tuple[float, float, float, float]:
+        """Screen rectangle ``(left, top, width, height)`` covered by the stimulus (pixel edges)."""
+        w, h = self.stim_size
+        return (self.offset[0], self.offset[1], w * self.scale[0], h * self.scale[1])
+
+    def screen_to_stimulus(self, x, y):
+        """Map screen pixel coordinates to stimulus pixel coordinates (arrays or floats)."""
+        xs = (np.asarray(x, dtype=np.float64) + 0.5 - self.offset[0]) / self.scale[0] - 0.5
+        ys = (np.asarray(y, dtype=np.float64) + 0.5 - self.offset[1]) / self.scale[1] - 0.5
+        return xs, ys
+
+    def stimulus_to_screen(self, x, y):
+        """Map stimulus pixel coordinates to screen pixel coordinates (arrays or floats)."""
+        xs = (np.asarray(x, dtype=np.float64) + 0.5) * self.scale[0] + self.offset[0] - 0.5
+        ys = (np.asarray(y, dtype=np.float64) + 0.5) * self.scale[1] + self.offset[1] - 0.5
+        return xs, ys
+
+    def inside_stimulus(self, xs, ys):
+        """Boolean mask: stimulus coordinates that fall on the stimulus' pixels."""
+        w, h = self.stim_size
+        xs = np.asarray(xs)
+        ys = np.asarray(ys)
+        return (xs >= -0.5) & (xs < w - 0.5) & (ys >= -0.5) & (ys < h - 0.5)
+
+
+@dataclass(frozen=True)
+class ScreenGeometry:
+    """A display: resolution (px), physical size (cm), viewing distance (cm), display mode."""
+
+    screen_px: tuple[int, int]
+    screen_cm: tuple[float, float]
+    distance_cm: float
+    display: str = "fit"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        if len(self.screen_px) != 2 or min(self.screen_px) <= 0:
+            raise UserError(f"screen resolution {self.screen_px}: need two positive pixel counts W H")
+        if len(self.screen_cm) != 2 or min(self.screen_cm) <= 0:
+            raise UserError(f"screen size {self.screen_cm}: need two positive sizes in cm W H")
+        if not self.distance_cm > 0:
+            raise UserError(f"viewing distance {self.distance_cm}: must be a positive number of cm")
+        if self.display not in DISPLAY_MODES:
+            raise UserError(f"display mode {self.display!r}: choose one of {', '.join(DISPLAY_MODES)}")
+
+    @property
+    def ppd_xy(self) -> tuple[float, float]:
+        """Pixels per degree on each axis (MIT ``computeDegVisAngle``)."""
+        t = math.tan(math.radians(1.0))
+        return tuple(self.screen_px[i] / self.screen_cm[i] * self.distance_cm * t for i in (0, 1))
+
+    @property
+    def ppd(self) -> float:
+        """Pixels per degree, mean of the two axes."""
+        px, py = self.ppd_xy
+        return 0.5 * (px + py)
+
+    def pixels_to_degrees(self, x, y):
+        """Exact visual angle (deg) of screen pixel coordinates from the screen centre (pymovements)."""
+        out = []
+        for v, i in ((x, 0), (y, 1)):
+            d_px = self.distance_cm * self.screen_px[i] / self.screen_cm[i]
+            out.append(np.degrees(np.arctan2(np.asarray(v, dtype=np.float64) - (self.screen_px[i] - 1) / 2, d_px)))
+        return out[0], out[1]
+
+    def placement(self, stim_w: int, stim_h: int, display: str | None = None) -> Placement:
+        """Where a ``stim_w x stim_h`` stimulus is shown under ``display`` (default: this geometry's)."""
+        mode = display or self.display
+        if mode not in DISPLAY_MODES:
+            raise UserError(f"display mode {mode!r}: choose one of {', '.join(DISPLAY_MODES)}")
+        W, H = self.screen_px
+        if mode == "fit":
+            s = min(W / stim_w, H / stim_h)
+            sx = sy = s
+        elif mode == "native":
+            sx = sy = 1.0
+        else:
+            sx, sy = W / stim_w, H / stim_h
+        return Placement((int(stim_w), int(stim_h)), (sx, sy), ((W - stim_w * sx) / 2, (H - stim_h * sy) / 2))
+
+    def to_dict(self) -> dict:
+        """JSON-able form, the synthetic study's ``screen.json`` keys."""
+        d = {"screen_px": list(self.screen_px), "screen_cm": list(self.screen_cm),
+             "distance_cm": self.distance_cm, "display": self.display}
+        d.update(self.extra)
+        d["ppd"] = round(self.ppd, 4)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict, source: str = "geometry") -> "ScreenGeometry":
+        """Build from a ``screen.json``-style dict; unknown keys are kept in ``extra``."""
+        try:
+            extra = {k: v for k, v in d.items() if k not in ("screen_px", "screen_cm", "distance_cm", "display", "ppd")}
+            return cls(tuple(int(v) for v in d["screen_px"]), tuple(float(v) for v in d["screen_cm"]),
+                       float(d["distance_cm"]), d.get("display", "fit"), extra)
+        except KeyError as exc:
+            raise UserError(f"{source}: missing key {exc.args[0]!r} (need screen_px, screen_cm, distance_cm)") from None
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"{source}: malformed geometry ({exc})") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ScreenGeometry":
+        """Read a ``screen.json`` file."""
+        path = Path(path)
+        try:
+            d = json.loads(path.read_text())
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read geometry file ({exc.strerror})") from None
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        return cls.from_dict(d, source=str(path))

@@ -1,0 +1,243 @@
+"""Fixation maps -> continuous 0..1 saliency maps by Gaussian aggregation.
+
+A human saliency map is the sum of the fixations of all observers of one
+stimulus, blurred with a Gaussian whose sigma is about one degree of visual
+angle (Judd et al., "Learning to predict where humans look", ICCV 2009; the
+MIT benchmark uses sigma = 1 deg ~ 35 px; the SALICON API uses
+``scipy.ndimage.gaussian_filter(sigma=19)``, Jiang et al., CVPR 2015), then
+scaled to 0..1 (MIT ``mat2gray``: min-max).
+
+The blur is a product of two banded matrices built from the 1-D kernel of
+``scipy.ndimage.gaussian_filter`` (same truncation, ``radius = int(4 sigma +
+0.5)``, same normalisation): ``M = K_h @ F @ K_w^T``. Border modes are folded
+into the matrices (``K[i, j]`` is the weight input pixel ``j`` gets in output
+pixel ``i`` once the border is extended), so ``constant``, ``reflect``
+(``d c b a | a b c d | d c b a``) and ``nearest`` equal scipy's result to
+float64 rounding. A fixation map is sparse, so for ``n`` fixated pixels the
+product is computed as ``(K_h[:, rows] * w) @ K_w[:, cols]^T``: O(H W n)
+instead of O(H W (H + W)), far below a direct convolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from saliency.errors import UserError
+
+BORDERS = ("constant", "reflect", "nearest")
+NORMALIZATIONS = ("minmax", "max", "sum")
+WEIGHTS = ("none", "duration")
+TRUNCATE = 4.0
+
+
+def gaussian_kernel1d(sigma: float, truncate: float = TRUNCATE) -> np.ndarray:
+    """The normalised 1-D Gaussian of ``scipy.ndimage.gaussian_filter`` (length ``2 r + 1``)."""
+    if not sigma > 0:
+        raise UserError(f"sigma {sigma}: must be a positive number of pixels")
+    radius = int(truncate * float(sigma) + 0.5)
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    phi = np.exp(-0.5 / float(sigma) ** 2 * x * x)
+    return phi / phi.sum()
+
+
+def _fold(idx: np.ndarray, n: int, border: str) -> np.ndarray:
+    """Map extended indices onto ``0..n-1`` under ``border``; -1 marks a dropped (constant) tap."""
+    if border == "nearest":
+        return np.clip(idx, 0, n - 1)
+    if border == "reflect":
+        m = np.mod(idx, 2 * n)
+        return np.where(m >= n, 2 * n - 1 - m, m)
+    if border == "constant":
+        return np.where((idx >= 0) & (idx < n), idx, -1)
+    raise UserError(f"--border {border!r}: choose one of {', '.join(BORDERS)}")
+
+
+@lru_cache(maxsize=16)
+def blur_matrix(n: int, sigma: float, border: str = "constant", truncate: float = TRUNCATE) -> np.ndarray:
+    """``n x n`` matrix ``K`` with ``K @ v == scipy.ndimage.gaussian_filter1d(v, sigma, mode=border)``."""
+    g = gaussian_kernel1d(sigma, truncate)
+    r = (len(g) - 1) // 2
+    out_idx = np.repeat(np.arange(n), len(g))
+    src = _fold((np.arange(n)[:, None] + np.arange(-r, r + 1)[None, :]).ravel(), n, border)
+    w = np.tile(g, n)
+    keep = src >= 0
+    K = np.zeros((n, n), dtype=np.float64)
+    np.add.at(K, (out_idx[keep], src[keep]), w[keep])
+    K.setflags(write=False)
+    return K
+
+
+def _sigmas(sigma) -> tuple[float, float]:
+    if np.ndim(sigma) == 0:
+        return float(sigma), float(sigma)
+    sx, sy = sigma
+    return float(sx), float(sy)
+
+
+def blur(F: np.ndarray, sigma, border: str = "constant") -> np.ndarray:
+    """Gaussian blur of a dense 2-D array; ``sigma`` is one number or ``(sigma_x, sigma_y)`` in pixels."""
+    sx, sy = _sigmas(sigma)
+    H, W = F.shape
+    return blur_matrix(H, sy, border) @ np.asarray(F, dtype=np.float64) @ blur_matrix(W, sx, border).T
+
+
+def blur_points(shape: tuple[int, int], rows, cols, weights, sigma, border: str = "constant") -> np.ndarray:
+    """Blur of a map that is zero except ``weights`` at pixels ``(rows, cols)`` (duplicates add up).
+
+    Equal to ``gaussian_filter(F, (sigma_y, sigma_x), mode=border)`` of that map ``F``.
+    """
+    H, W = shape
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    weights = np.asarray(weights, dtype=np.float64)
+    if rows.size == 0:
+        return np.zeros((H, W), dtype=np.float64)
+    flat = rows * W + cols
+    uniq, inv = np.unique(flat, return_inverse=True)
+    w = np.bincount(inv, weights=weights, minlength=len(uniq))
+    sx, sy = _sigmas(sigma)
+    Kh = blur_matrix(H, sy, border)
+    Kw = blur_matrix(W, sx, border)
+    if len(uniq) < H + W:  # sparse product is cheaper than the dense one
+        r, c = np.divmod(uniq, W)
+        return _tiled_product(Kh, Kw, r, c, w, _radius(sy), _radius(sx))
+    F = np.zeros(H * W, dtype=np.float64)
+    F[uniq] = w
+    return Kh @ F.reshape(H, W) @ Kw.T
+
+
+def _radius(sigma: float, truncate: float = TRUNCATE) -> int:
+    return int(truncate * float(sigma) + 0.5)
+
+
+def _tiled_product(Kh, Kw, r, c, w, rad_h: int, rad_w: int, tile: int = 128) -> np.ndarray:
+    """``(Kh[:, r] * w) @ Kw[:, c].T`` computed tile by tile, skipping fixations out of kernel reach.
+
+    Column ``j`` of a blur matrix is zero outside ``j - radius .. j + radius`` (the border images of
+    a pixel always lie farther away than the pixel itself), so an output tile only needs the
+    fixations within one radius of it.
+    """
+    H, W = Kh.shape[0], Kw.shape[0]
+    out = np.zeros((H, W), dtype=np.float64)
+    for a in range(0, H, tile):
+        b = min(a + tile, H)
+        sel = np.flatnonzero((r >= a - rad_h) & (r < b + rad_h))
+        if sel.size == 0:
+            continue
+        A = Kh[a:b][:, r[sel]] * w[sel]
+        cs = c[sel]
+        for c0 in range(0, W, tile):
+            c1 = min(c0 + tile, W)
+            sub = np.flatnonzero((cs >= c0 - rad_w) & (cs < c1 + rad_w))
+            if sub.size:
+                out[a:b, c0:c1] = A[:, sub] @ Kw[c0:c1][:, cs[sub]].T
+    return out
+
+
+def normalize(m: np.ndarray, how: str = "minmax") -> np.ndarray:
+    """Scale a map: ``minmax`` to 0..1 (MIT ``mat2gray``), ``max`` (divide by max), ``sum`` (sum to 1).
+
+    An all-constant map becomes all zeros (``minmax``/``max``) or uniform (``sum``).
+    """
+    m = np.asarray(m, dtype=np.float64)
+    if how == "minmax":
+        lo, hi = m.min(), m.max()
+        return (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
+    if how == "max":
+        hi = m.max()
+        return m / hi if hi > 0 else np.zeros_like(m)
+    if how == "sum":
+        s = m.sum()
+        return m / s if s > 0 else np.full_like(m, 1.0 / m.size)
+    raise UserError(f"--normalize {how!r}: choose one of {', '.join(NORMALIZATIONS)}")
+
+
+@dataclass(frozen=True)
+class MapPolicy:
+    """How fixations become a map (every field is recorded in ``dataset.json``)."""
+
+    sigma_px: tuple[float, float]  # (sigma_x, sigma_y) in stimulus pixels
+    border: str = "constant"
+    binary: bool = False
+    weight: str = "none"
+    per_subject: bool = False
+    normalize: str = "minmax"
+
+    def __post_init__(self):
+        if self.border not in BORDERS:
+            raise UserError(f"--border {self.border!r}: choose one of {', '.join(BORDERS)}")
+        if self.weight not in WEIGHTS:
+            raise UserError(f"--weight {self.weight!r}: choose one of {', '.join(WEIGHTS)}")
+        if self.normalize not in NORMALIZATIONS:
+            raise UserError(f"--normalize {self.normalize!r}: choose one of {', '.join(NORMALIZATIONS)}")
+        if self.binary and (self.weight != "none" or self.per_subject):
+            raise UserError("--binary-fixations counts each fixated pixel once; it cannot be combined "
+                            "with --weight duration or --per-subject")
+        if min(self.sigma_px) <= 0:
+            raise UserError(f"sigma {self.sigma_px} px: must be positive")
+
+
+def pixel_index(x, y, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel (row, col) holding continuous coordinates ``(x, y)`` (pixel centres at integers), clipped."""
+    w, h = size
+    col = np.clip(np.floor(np.asarray(x, dtype=np.float64) + 0.5), 0, w - 1).astype(np.int64)
+    row = np.clip(np.floor(np.asarray(y, dtype=np.float64) + 0.5), 0, h - 1).astype(np.int64)
+    return row, col
+
+
+def fixation_weights(subjects, durations, policy: MapPolicy) -> np.ndarray:
+    """Per-fixation weights under ``policy`` (1 or duration; per-subject rescaled to sum 1)."""
+    n = len(subjects)
+    if policy.weight == "duration":
+        w = np.asarray(durations, dtype=np.float64)
+        if not np.all(np.isfinite(w)):
+            raise UserError("--weight duration: some fixations have no duration; use --weight none")
+    else:
+        w = np.ones(n, dtype=np.float64)
+    if policy.per_subject and n:
+        codes, uniq = _codes(subjects)
+        tot = np.bincount(codes, weights=w)
+        w = w / tot[codes]
+    return w
+
+
+def _codes(values):
+    uniq, codes = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
+    return codes, uniq
+
+
+def fixation_map(size: tuple[int, int], rows, cols) -> np.ndarray:
+    """Binary fixation map (uint8, 255 at fixated pixels), ``size = (w, h)``."""
+    w, h = size
+    F = np.zeros((h, w), dtype=np.uint8)
+    F[np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)] = 255
+    return F
+
+
+def density(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy) -> np.ndarray:
+    """Unnormalised blurred map of fixations at stimulus coordinates ``(x, y)`` under ``policy``."""
+    w, h = size
+    rows, cols = pixel_index(x, y, size)
+    if policy.binary:
+        flat = np.unique(rows * w + cols)
+        rows, cols = np.divmod(flat, w)
+        wts = np.ones(len(flat))
+    else:
+        wts = fixation_weights(subjects, durations, policy)
+    return blur_points((h, w), rows, cols, wts, policy.sigma_px, policy.border)
+
+
+def saliency_map(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy) -> np.ndarray:
+    """Normalised human saliency map (float64, ``h x w``) of one stimulus' pooled fixations."""
+    return normalize(density(size, x, y, subjects, durations, policy), policy.normalize)
+
+
+def to_uint(m: np.ndarray, bits: int = 8) -> np.ndarray:
+    """Quantise a 0..1 map (scaled by its max when that is not 1) to 8- or 16-bit integers, rounding."""
+    hi = float(m.max()) if m.size else 0.0
+    scale = (2 ** bits - 1) / hi if hi > 0 else 0.0
+    q = np.rint(np.asarray(m, dtype=np.float64) * scale)
+    return q.astype(np.uint8 if bits == 8 else np.uint16)
