@@ -1,0 +1,60 @@
+"""Attention modules by name: ``create_attention(name, channels, **kw)``.
+
+One string -> class factory, channels first, shared keyword names
+(``reduction``, ``act_layer``, ``gate_layer``), after timm's
+``layers/create_attn.py``. Each module cites its paper in its own file:
+
+- ``se``: squeeze-and-excitation (Hu et al. 2018), :mod:`models.attention.se`
+- ``cbam``: CBAM (Woo et al. 2018), :mod:`models.attention.cbam`
+- ``sk``: selective kernel (Li et al. 2019), :mod:`models.attention.sk`
+- ``stn``: spatial transformer (Jaderberg et al. 2015), :mod:`models.attention.stn`
+- ``residual``: residual attention (Wang et al. 2017), :mod:`models.attention.residual`
+- ``scse``: concurrent spatial/channel SE (Roy et al. 2018), :mod:`models.attention.scse`
+
+``"none"`` gives ``nn.Identity`` (the ablation baseline).
+"""
+
+from __future__ import annotations
+
+import torch.nn as nn
+
+from models.attention.cbam import CBAM
+from models.attention.residual import ResidualAttention
+from models.attention.scse import SCSEModule
+from models.attention.se import SEModule
+from models.attention.sk import SKConv
+from models.attention.stn import SpatialTransformer
+from models.errors import UnknownNameError
+
+_ATTENTION = {
+    "cbam": CBAM,
+    "residual": ResidualAttention,
+    "scse": SCSEModule,
+    "se": SEModule,
+    "sk": SKConv,
+    "stn": SpatialTransformer,
+}
+
+
+def list_attention() -> list[str]:
+    """Names accepted by :func:`create_attention` (besides ``"none"``), sorted."""
+    return sorted(_ATTENTION)
+
+
+def create_attention(name: str | None, channels: int, **kwargs) -> nn.Module:
+    """Build the attention module ``name`` for ``channels`` channels.
+
+    ``None`` or ``"none"`` returns ``nn.Identity()``. An unknown name raises
+    :class:`models.errors.UnknownNameError` listing the valid names; unknown
+    keyword arguments raise ``TypeError`` (never silently ignored).
+    """
+    if name is None or name == "none":
+        return nn.Identity()
+    key = str(name).lower()
+    if key not in _ATTENTION:
+        raise UnknownNameError(f"unknown attention {name!r}; valid: none, {', '.join(list_attention())}")
+    return _ATTENTION[key](channels, **kwargs)
+
+
+__all__ = ["CBAM", "ResidualAttention", "SCSEModule", "SEModule", "SKConv", "SpatialTransformer",
+           "create_attention", "list_attention"]

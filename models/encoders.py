@@ -1,0 +1,145 @@
+"""Encoders: any timm backbone with ``features_only=True``, or a built-in tiny one.
+
+Every encoder returns a list of feature maps, finest first, and describes them
+with ``channels`` and ``reductions`` (the stride of each map), read from
+timm's ``feature_info`` for timm models (Wightman, "PyTorch Image Models",
+https://github.com/huggingface/pytorch-image-models), so a decoder never
+hard-codes channel counts and any timm backbone plugs in.
+
+Pretrained weights: ``pretrained=True`` calls
+``timm.create_model(name, pretrained=True, features_only=True)``, which reads
+the Hugging Face hub cache (``~/.cache/huggingface``, or ``HF_HOME``) and
+downloads when online. Offline, provide the weights as a file:
+
+- set ``SALIENCY_PRETRAINED_DIR`` to a folder holding
+  ``<timm name>.safetensors`` (or ``.pth``/``.bin``), e.g.
+  ``resnet50.safetensors``; or
+- pass ``pretrained_file=PATH`` to :func:`models.create_model`; both go to
+  timm as ``pretrained_cfg_overlay=dict(file=PATH)``; or
+- copy a populated Hugging Face cache and set ``HF_HUB_OFFLINE=1``.
+
+The built-in :class:`TinyEncoder` (about 0.4 M parameters) trains from
+scratch on a CPU in minutes; it has no pretrained weights.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from saliency.errors import UserError
+
+PRETRAINED_ENV = "SALIENCY_PRETRAINED_DIR"
+BUILTIN_ENCODERS = ("tiny",)
+
+
+def conv_bn_act(cin: int, cout: int, k: int = 3, stride: int = 1, groups: int = 1) -> nn.Sequential:
+    """Conv (no bias) -> BatchNorm -> ReLU."""
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
+                         nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block (He et al. 2016) with an optional strided 1x1 projection."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = conv_bn_act(cin, cout, 3, stride)
+        self.conv2 = nn.Sequential(nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout))
+        self.proj = None
+        if stride != 1 or cin != cout:
+            self.proj = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """relu(x' + f(x))."""
+        skip = x if self.proj is None else self.proj(x)
+        return self.act(self.conv2(self.conv1(x)) + skip)
+
+
+class TinyEncoder(nn.Module):
+    """Five-stage residual encoder, strides 2..32, for from-scratch CPU training."""
+
+    def __init__(self, channels=(16, 24, 40, 64, 96), in_chans: int = 3):
+        super().__init__()
+        if len(channels) != 5:
+            raise ValueError(f"TinyEncoder needs 5 stage widths, got {channels}")
+        c = list(channels)
+        self.stem = conv_bn_act(in_chans, c[0], 3, 2)
+        self.stages = nn.ModuleList([
+            nn.Sequential(conv_bn_act(c[0], c[0], 3)),
+            BasicBlock(c[0], c[1], 2),
+            BasicBlock(c[1], c[2], 2),
+            nn.Sequential(BasicBlock(c[2], c[3], 2), BasicBlock(c[3], c[3])),
+            nn.Sequential(BasicBlock(c[3], c[4], 2), BasicBlock(c[4], c[4])),
+        ])
+        self.channels = c
+        self.reductions = [2, 4, 8, 16, 32]
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Feature maps at strides 2, 4, 8, 16, 32."""
+        feats = []
+        h = self.stem(x)
+        for stage in self.stages:
+            h = stage(h)
+            feats.append(h)
+        return feats
+
+
+class TimmEncoder(nn.Module):
+    """A timm backbone in ``features_only`` mode; channels/strides from ``feature_info``."""
+
+    def __init__(self, name: str, pretrained: bool = False, out_indices=None, in_chans: int = 3,
+                 pretrained_file: str | None = None):
+        super().__init__()
+        import timm
+
+        if not timm.is_model(name.split(".")[0]):
+            raise UserError(f"encoder {name!r}: not a timm model; see timm.list_models() or use 'tiny'")
+        kw = dict(features_only=True, in_chans=in_chans)
+        if out_indices is not None:
+            kw["out_indices"] = tuple(out_indices)
+        if pretrained:
+            file = pretrained_file or _pretrained_file_from_env(name)
+            if file is not None:
+                kw["pretrained_cfg_overlay"] = dict(file=str(file))
+        try:
+            self.model = timm.create_model(name, pretrained=pretrained, **kw)
+        except (OSError, RuntimeError, ValueError) as exc:
+            if not pretrained:
+                raise
+            raise UserError(
+                f"encoder {name!r}: could not load ImageNet weights ({type(exc).__name__}: {str(exc)[:160]}); "
+                f"offline, put {name}.safetensors in the folder named by ${PRETRAINED_ENV}, pass "
+                f"pretrained_file=PATH, or copy a Hugging Face cache and set HF_HUB_OFFLINE=1; "
+                f"or use pretrained=False") from exc
+        self.channels = list(self.model.feature_info.channels())
+        self.reductions = list(self.model.feature_info.reduction())
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Feature maps of the selected stages, finest first."""
+        return list(self.model(x))
+
+
+def _pretrained_file_from_env(name: str) -> Path | None:
+    folder = os.environ.get(PRETRAINED_ENV)
+    if not folder:
+        return None
+    for ext in (".safetensors", ".pth", ".bin", ".pt"):
+        p = Path(folder) / f"{name}{ext}"
+        if p.is_file():
+            return p
+    raise UserError(f"${PRETRAINED_ENV}={folder}: no {name}.safetensors/.pth/.bin there; "
+                    f"put the timm ImageNet weights of {name!r} there or unset the variable")
+
+
+def create_encoder(name: str, pretrained: bool = False, in_chans: int = 3, **kwargs) -> nn.Module:
+    """Build the encoder ``name``: ``"tiny"`` or any timm model name."""
+    if name == "tiny":
+        if pretrained:
+            raise UserError("encoder 'tiny' has no pretrained weights; use pretrained=False")
+        return TinyEncoder(in_chans=in_chans, **kwargs)
+    return TimmEncoder(name, pretrained=pretrained, in_chans=in_chans, **kwargs)

@@ -1,0 +1,79 @@
+"""Model profiling: parameters, multiply-accumulates and CPU latency.
+
+MACs are counted with PyTorch's own FLOP counter
+(``torch.utils.flop_counter.FlopCounterMode``, which counts 2 FLOPs per
+multiply-add of convolutions and matrix products), so MACs = FLOPs / 2; it
+counts convolutions, linear layers and matrix products, not element-wise
+operations, pooling or interpolation -- the same convention as the usual
+thop/ptflops "GMACs" of papers (e.g. U2-Net's 58.6 GMAC at 320 x 320).
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+
+def count_params(model: torch.nn.Module) -> int:
+    """Number of parameters (trainable or not)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+@torch.no_grad()
+def count_macs(model, height: int = 320, width: int = 320, sample: torch.Tensor | None = None) -> int:
+    """Multiply-accumulates of one forward pass at batch 1 (eval mode of a Module)."""
+    if isinstance(model, torch.nn.Module):
+        was = model.training
+        model.eval()
+    x = sample if sample is not None else torch.rand(1, 3, height, width)
+    try:
+        with FlopCounterMode(display=False) as counter:
+            model(x)
+    finally:
+        if isinstance(model, torch.nn.Module):
+            model.train(was)
+    return counter.get_total_flops() // 2
+
+
+@torch.no_grad()
+def latency_ms(model: torch.nn.Module, height: int = 320, width: int = 320, runs: int = 5, warmup: int = 1) -> float:
+    """Median wall time (ms) of one eval-mode forward pass at batch 1 on the CPU."""
+    was = model.training
+    model.eval()
+    x = torch.rand(1, 3, height, width)
+    try:
+        for _ in range(warmup):
+            model(x)
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            model(x)
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        model.train(was)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def train_step_ms(model: torch.nn.Module, height: int = 256, width: int = 256, batch: int = 8,
+                  runs: int = 3) -> float:
+    """Median forward+backward wall time per image (ms) in train mode (no optimiser step)."""
+    was = model.training
+    model.train()
+    x = torch.rand(batch, 3, height, width)
+    times = []
+    try:
+        for i in range(runs + 1):
+            t0 = time.perf_counter()
+            main, sides = model(x)
+            loss = main.float().mean() + sum(s.float().mean() for s in sides)
+            loss.backward()
+            model.zero_grad(set_to_none=True)
+            if i:
+                times.append((time.perf_counter() - t0) * 1000 / batch)
+    finally:
+        model.train(was)
+    times.sort()
+    return times[len(times) // 2]
