@@ -1,0 +1,13 @@
+"""Evaluation: SOD and fixation-prediction metrics, benchmark tables and curves (numpy/OpenCV, no torch).
+
+- :class:`SODMetrics` — MAE, F-measure, S-measure, E-measure, weighted F,
+  pixel AUC, numerically identical to PySODMetrics 1.6.2 (``eval.sod``).
+- :class:`FixationMetrics` — AUC-Judd, AUC-Borji, sAUC, NSS, CC, KLD, SIM, IG
+  with the MIT Saliency Benchmark definitions (``eval.fixation``).
+- ``eval.runner`` / ``eval.tables`` / ``eval.plots`` — what ``saliency eval`` runs.
+"""
+
+from eval.fixation import FIX_KEYS, FixationMetrics, fixation_image_scores
+from eval.sod import SOD_KEYS, SODMetrics, sod_image_scores
+
+__all__ = ["SODMetrics", "FixationMetrics", "sod_image_scores", "fixation_image_scores", "SOD_KEYS", "FIX_KEYS"]

@@ -1,0 +1,418 @@
+"""Fixation-prediction metrics with the MIT Saliency Benchmark definitions.
+
+Reference: Bylinskii, Judd, Oliva, Torralba, Durand, "What do different
+evaluation metrics tell us about saliency models?", TPAMI 2019; code
+cvzoya/saliency ``code_forMetrics`` (``AUC_Judd.m``, ``AUC_Borji.m``,
+``AUC_shuffled.m``, ``NSS.m``, ``CC.m``, ``KLdiv.m``, ``similarity.m``,
+``InfoGain.m``). Conventions in ``../shared/REFERENCES.md`` section 2.
+
+Where this module departs from the MATLAB code, and why:
+
+- The prediction is resized to the fixation map's size with bilinear
+  interpolation (OpenCV ``INTER_LINEAR``, float64), not MATLAB's bicubic
+  ``imresize``.
+- AUC-Judd: MIT adds ``rand/1e7`` jitter to break ties, so its score is random.
+  Here every tie is scored by its expected contribution under that random
+  tie-breaking, which is deterministic: a non-fixated pixel with ``a`` fixated
+  values strictly above it and ``m`` fixated values equal to it scores the mean
+  of MIT's per-pixel contribution ``g(k) = (k + 1/2) / Nfix`` (``g(Nfix) = 1``)
+  over ``k = a .. a + m``. A constant map scores ``0.5 + 0.5 / (Nfix + 1)``.
+- Constant maps, for which MATLAB divides 0 by 0 (NaN): NSS and CC are 0,
+  AUC-Borji / sAUC treat the normalised map as all zeros (score 0.5), SIM and IG
+  treat it as the uniform distribution. An all-zero map keeps MIT's handling in
+  KLD and SIM (it stays zero).
+- AUC-Borji and sAUC draw their negatives from ``numpy.random.default_rng``
+  seeded with ``(seed, image index)``, so results do not depend on the order in
+  which images are scored nor on the number of workers.
+- sAUC: the other images' fixations (union of ``n_others`` = 10 random other
+  images, as Borji et al.) are mapped to this image's size through normalised
+  coordinates ``floor((y + 0.5) / H_other * H)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+EPS = np.finfo(np.float64).eps  # MATLAB eps = 2.2204e-16
+FIX_KEYS = ("AUC_Judd", "AUC_Borji", "sAUC", "NSS", "CC", "KLD", "SIM", "IG")
+LOWER_IS_BETTER = {"KLD"}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def resize_to(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Return ``a`` as float64 at ``shape`` (bilinear, OpenCV ``INTER_LINEAR``)."""
+    import cv2
+
+    a = np.asarray(a, dtype=np.float64)
+    if a.shape != tuple(shape):
+        a = cv2.resize(a, (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_LINEAR)
+    return a
+
+
+def _minmax(a: np.ndarray) -> np.ndarray | None:
+    """Min-max normalise to [0, 1]; None when the map is constant."""
+    mn, mx = a.min(), a.max()
+    if mx == mn:
+        return None
+    return (a - mn) / (mx - mn)
+
+
+def matlab_colon(a: float, d: float, b: float) -> np.ndarray:
+    """MATLAB's ``a:d:b`` (the symmetric construction of ``colonop``), float64."""
+    if d == 0 or (a < b and d < 0) or (b < a and d > 0):
+        return np.zeros(0)
+    tol = 2.0 * EPS * max(abs(a), abs(b))
+    sig = np.sign(d)
+    n = round((b - a) / d)
+    if sig * (a + n * d - b) > tol:
+        n -= 1
+    last = a + n * d
+    if sig * (last - b) >= -tol:
+        last = b
+    out = np.zeros(n + 1)
+    k = np.arange(0, n // 2 + 1)
+    out[k] = a + k * d
+    out[n - k] = last - k * d
+    if n % 2 == 0:
+        out[n // 2] = (a + last) / 2
+    return out
+
+
+def gaussian_center_bias(shape: tuple[int, int], sigma_frac: float = 0.25) -> np.ndarray:
+    """Anisotropic Gaussian centre-bias map (peak 1) with sigma = ``sigma_frac`` of each side.
+
+    Used as the information-gain baseline when a dataset has no measured
+    centre bias (no ``center_bias.png``).
+    """
+    h, w = int(shape[0]), int(shape[1])
+    y = (np.arange(h) - (h - 1) / 2) / max(sigma_frac * h, 1e-9)
+    x = (np.arange(w) - (w - 1) / 2) / max(sigma_frac * w, 1e-9)
+    return np.exp(-0.5 * (y[:, None] ** 2 + x[None, :] ** 2))
+
+
+def fixation_coords(fixations: np.ndarray) -> np.ndarray:
+    """Normalised (y, x) centres in [0, 1) of the fixated pixels of a binary map, shape (n, 2)."""
+    ys, xs = np.nonzero(fixations)
+    h, w = fixations.shape
+    return np.stack([(ys + 0.5) / h, (xs + 0.5) / w], axis=1)
+
+
+def coords_to_mask(coords: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Binary map of ``shape`` with the normalised ``coords`` set (a pixel hit twice counts once)."""
+    h, w = shape
+    m = np.zeros((h, w), bool)
+    if len(coords):
+        r = np.clip(np.floor(coords[:, 0] * h).astype(np.int64), 0, h - 1)
+        c = np.clip(np.floor(coords[:, 1] * w).astype(np.int64), 0, w - 1)
+        m[r, c] = True
+    return m
+
+
+# ----------------------------------------------------------------------------- metrics
+
+def auc_judd(sal: np.ndarray, fix: np.ndarray) -> float:
+    """AUC-Judd (MIT trapezoid over fixated thresholds), ties by expectation; NaN without fixations."""
+    f = np.asarray(fix) > 0
+    nf = int(np.count_nonzero(f))
+    if nf == 0:
+        return float("nan")
+    s = np.asarray(sal, dtype=np.float64)
+    fv = np.sort(s[f])
+    neg = s[~f]
+    nn = neg.size
+    if nn == 0:
+        return float("nan")
+    lo = np.searchsorted(fv, neg, side="left")   # fixated values < v
+    hi = np.searchsorted(fv, neg, side="right")  # fixated values <= v
+    a = (nf - hi).astype(np.float64)  # strictly above
+    m = (hi - lo).astype(np.float64)  # tied
+    # Mean of g(k) = (k + 0.5) / nf over k = a..a+m, with g(nf) = 1.
+    reach = (a + m) >= nf  # the tie block reaches the bottom fixated value
+    mean_plain = (a + m / 2 + 0.5) / nf
+    mean_reach = (m * a + m * m / 2) / nf / (m + 1) + 1 / (m + 1)
+    contrib = np.where(reach, mean_reach, mean_plain)
+    return float(contrib.sum() / nn)
+
+
+def _auc_splits(sth: np.ndarray, negs: np.ndarray, n_pos_div: int, n_neg_div: int, step: float) -> float:
+    """Mean over splits (columns of ``negs``) of MIT's stepped-threshold trapezoid AUC."""
+    sth_sorted = np.sort(sth)
+    smax = sth_sorted[-1] if sth_sorted.size else -np.inf
+    aucs = np.empty(negs.shape[1])
+    for s in range(negs.shape[1]):
+        cur = np.sort(negs[:, s])
+        top = max(smax, cur[-1] if cur.size else -np.inf)
+        thr = matlab_colon(0.0, step, float(top))[::-1]
+        tp = np.empty(thr.size + 2)
+        fp = np.empty(thr.size + 2)
+        tp[0] = fp[0] = 0.0
+        tp[-1] = fp[-1] = 1.0
+        tp[1:-1] = (sth_sorted.size - np.searchsorted(sth_sorted, thr, side="left")) / n_pos_div
+        fp[1:-1] = (cur.size - np.searchsorted(cur, thr, side="left")) / n_neg_div
+        aucs[s] = np.trapezoid(tp, fp)
+    return float(aucs.mean())
+
+
+def _norm01(s: np.ndarray) -> np.ndarray:
+    n = _minmax(s)
+    return np.zeros_like(s) if n is None else n
+
+
+def auc_borji(sal: np.ndarray, fix: np.ndarray, rng: np.random.Generator,
+              n_splits: int = 100, step: float = 0.1) -> float:
+    """AUC-Borji: negatives drawn uniformly from all pixels (with replacement), NaN if < 2 fixations."""
+    f = np.asarray(fix) > 0
+    if np.count_nonzero(f) <= 1:
+        return float("nan")
+    S = _norm01(np.asarray(sal, dtype=np.float64)).ravel()
+    fl = f.ravel()
+    sth = S[fl]
+    nf = sth.size
+    r = rng.integers(0, S.size, size=(nf, n_splits))
+    return _auc_splits(sth, S[r], nf, nf, step)
+
+
+def auc_shuffled(sal: np.ndarray, fix: np.ndarray, other: np.ndarray, rng: np.random.Generator,
+                 n_splits: int = 100, step: float = 0.1) -> float:
+    """Shuffled AUC: negatives are fixated locations of other images (binary map ``other``)."""
+    f = np.asarray(fix) > 0
+    if not f.any():
+        return float("nan")
+    S = _norm01(np.asarray(sal, dtype=np.float64)).ravel()
+    sth = S[f.ravel()]
+    nf = sth.size
+    ind = np.flatnonzero(np.asarray(other).ravel())
+    n_oth = min(nf, ind.size)
+    if n_oth == 0:
+        return float("nan")
+    negs = np.empty((n_oth, n_splits))
+    for i in range(n_splits):
+        negs[:, i] = S[ind[rng.permutation(ind.size)[:n_oth]]]
+    return _auc_splits(sth, negs, nf, n_oth, step)
+
+
+def nss(sal: np.ndarray, fix: np.ndarray) -> float:
+    """Normalised scanpath saliency: z-score (ddof=1) of the map, mean at fixations (0 if constant)."""
+    f = np.asarray(fix) > 0
+    if not f.any():
+        return float("nan")
+    s = np.asarray(sal, dtype=np.float64)
+    sd = s.std(ddof=1) if s.size > 1 else 0.0
+    if sd == 0:
+        return 0.0
+    return float(((s - s.mean()) / sd)[f].mean())
+
+
+def cc(sal: np.ndarray, density: np.ndarray) -> float:
+    """Pearson correlation (MATLAB ``corr2``) of the map and the human density (0 if either is constant)."""
+    a = np.asarray(sal, dtype=np.float64)
+    b = np.asarray(density, dtype=np.float64)
+    a = a - a.mean()
+    b = b - b.mean()
+    den = np.sqrt((a * a).sum() * (b * b).sum())
+    if den == 0:
+        return 0.0
+    return float((a * b).sum() / den)
+
+
+def kld(sal: np.ndarray, density: np.ndarray) -> float:
+    """KL divergence of the map from the density: sum(G log(eps + G / (S + eps))), both sum-normalised."""
+    s = np.asarray(sal, dtype=np.float64)
+    g = np.asarray(density, dtype=np.float64)
+    if s.any():
+        s = s / s.sum()
+    if g.any():
+        g = g / g.sum()
+    return float((g * np.log(EPS + g / (s + EPS))).sum())
+
+
+def _distribution(a: np.ndarray) -> np.ndarray:
+    """MIT's min-max then sum-to-1 normalisation (zero map stays zero, constant map -> uniform)."""
+    if not a.any():
+        return a
+    n = _minmax(a)
+    if n is None:
+        return np.full(a.shape, 1.0 / a.size)
+    return n / n.sum()
+
+
+def sim(sal: np.ndarray, density: np.ndarray) -> float:
+    """Similarity (histogram intersection) of the min-max, sum-normalised maps."""
+    a = _distribution(np.asarray(sal, dtype=np.float64))
+    b = _distribution(np.asarray(density, dtype=np.float64))
+    return float(np.minimum(a, b).sum())
+
+
+def info_gain(sal: np.ndarray, fix: np.ndarray, baseline: np.ndarray) -> float:
+    """Information gain (bits per fixation) of the map over ``baseline``, both min-max, sum-normalised."""
+    f = np.asarray(fix) > 0
+    if not f.any():
+        return float("nan")
+
+    def dist(a):
+        n = _minmax(np.asarray(a, dtype=np.float64))
+        if n is None:
+            return np.full(a.shape, 1.0 / a.size)
+        return n / n.sum()
+
+    s = dist(sal)
+    b = dist(baseline)
+    return float((np.log2(EPS + s[f]) - np.log2(EPS + b[f])).mean())
+
+
+# ----------------------------------------------------------------------------- per image + accumulator
+
+@dataclass
+class FixationImageScores:
+    """Per-image fixation metric values (NaN where undefined or not computed)."""
+
+    values: dict
+
+
+def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray, density: np.ndarray | None = None,
+                          baseline: np.ndarray | None = None, *, other: np.ndarray | None = None,
+                          seed: int = 0, index: int = 0, metrics=FIX_KEYS,
+                          n_splits: int = 100, step: float = 0.1) -> FixationImageScores:
+    """Score one image.
+
+    ``pred`` (any size, resized bilinearly to the fixation map), ``fixations``
+    (binary map, nonzero = fixated), ``density`` (continuous human map of the
+    fixation map's size; CC/KLD/SIM need it), ``baseline`` (IG; default: the
+    Gaussian centre bias), ``other`` (binary map of other images' fixations at
+    this size, for sAUC). Random draws use ``default_rng([seed, index])``.
+    """
+    fix = np.asarray(fixations)
+    if fix.ndim != 2:
+        raise ValueError(f"fixation map must be 2-D, got shape {fix.shape}")
+    shape = fix.shape
+    s = resize_to(pred, shape)
+    if not np.isfinite(s).all():
+        raise ValueError("prediction contains NaN or infinite values")
+    if density is not None and np.asarray(density).shape != shape:
+        raise ValueError(f"density map {np.asarray(density).shape} and fixation map {shape} differ in size")
+    rng_b = np.random.default_rng([seed, index, 0])
+    rng_s = np.random.default_rng([seed, index, 1])
+    v = {}
+    want = set(metrics)
+    if "AUC_Judd" in want:
+        v["AUC_Judd"] = auc_judd(s, fix)
+    if "AUC_Borji" in want:
+        v["AUC_Borji"] = auc_borji(s, fix, rng_b, n_splits, step)
+    if "sAUC" in want:
+        v["sAUC"] = auc_shuffled(s, fix, other, rng_s, n_splits, step) if other is not None else float("nan")
+    if "NSS" in want:
+        v["NSS"] = nss(s, fix)
+    if density is not None:
+        d = np.asarray(density, dtype=np.float64)
+        if "CC" in want:
+            v["CC"] = cc(s, d)
+        if "KLD" in want:
+            v["KLD"] = kld(s, d)
+        if "SIM" in want:
+            v["SIM"] = sim(s, d)
+    if "IG" in want:
+        b = gaussian_center_bias(shape) if baseline is None else resize_to(baseline, shape)
+        v["IG"] = info_gain(s, fix, b)
+    return FixationImageScores({k: v.get(k, float("nan")) for k in metrics})
+
+
+@dataclass
+class FixationMetrics:
+    """Accumulator for fixation metrics over a dataset (MIT benchmark definitions).
+
+    ``step(pred, fixations, density=None)`` per image, then ``results()``.
+    ``baseline``: IG baseline map for every image (default: Gaussian centre
+    bias). sAUC needs the fixations of the other images: pass
+    ``fixation_pool`` (one array of :func:`fixation_coords` per image, in
+    step order) to score it on the fly; without it each image's normalised map
+    is kept (8 bytes per pixel) and sAUC is computed in ``results()``.
+    """
+
+    metrics: tuple[str, ...] | None = None
+    baseline: np.ndarray | None = None
+    fixation_pool: list | None = None
+    seed: int = 0
+    n_others: int = 10
+    n_splits: int = 100
+    _scores: list = field(default_factory=list, repr=False)
+    _deferred: list = field(default_factory=list, repr=False)
+
+    def __post_init__(self):
+        keys = FIX_KEYS if self.metrics is None else tuple(self.metrics)
+        bad = [k for k in keys if k not in FIX_KEYS]
+        if bad:
+            raise ValueError(f"unknown fixation metric(s) {bad}; choose from {list(FIX_KEYS)}")
+        self.metrics = keys
+
+    def reset(self) -> None:
+        """Forget every image seen so far."""
+        self._scores.clear()
+        self._deferred.clear()
+
+    def other_fixations(self, index: int, shape: tuple[int, int], pool: list) -> np.ndarray | None:
+        """Union of the fixations of ``n_others`` random other images of ``pool``, mapped to ``shape``."""
+        others = [i for i in range(len(pool)) if i != index and len(pool[i])]
+        if not others:
+            return None
+        rng = np.random.default_rng([self.seed, index, 2])
+        pick = rng.choice(len(others), size=min(self.n_others, len(others)), replace=False)
+        return coords_to_mask(np.concatenate([pool[others[i]] for i in sorted(pick)]), shape)
+
+    def step(self, pred: np.ndarray, fixations: np.ndarray, density: np.ndarray | None = None,
+             baseline: np.ndarray | None = None) -> FixationImageScores:
+        """Score one image and remember its values; returns them."""
+        index = len(self._scores)
+        fix = np.asarray(fixations)
+        other = None
+        deferred = "sAUC" in self.metrics and self.fixation_pool is None
+        if "sAUC" in self.metrics and self.fixation_pool is not None:
+            if index >= len(self.fixation_pool):
+                raise ValueError("more images stepped than entries in fixation_pool")
+            other = self.other_fixations(index, fix.shape, self.fixation_pool)
+        sc = fixation_image_scores(pred, fix, density, self.baseline if baseline is None else baseline,
+                                   other=other, seed=self.seed, index=index, metrics=self.metrics,
+                                   n_splits=self.n_splits)
+        if deferred:
+            self._deferred.append((resize_to(pred, fix.shape), fix > 0))
+        self._scores.append(sc)
+        return sc
+
+    def add(self, scores: FixationImageScores) -> None:
+        """Add values computed elsewhere by :func:`fixation_image_scores` (e.g. in a worker)."""
+        self._scores.append(scores)
+
+    def __len__(self) -> int:
+        return len(self._scores)
+
+    def _finish_deferred(self) -> None:
+        pool = [fixation_coords(f) for _, f in self._deferred]
+        for i, (s, f) in enumerate(self._deferred):
+            other = self.other_fixations(i, f.shape, pool)
+            rng = np.random.default_rng([self.seed, i, 1])
+            self._scores[i].values["sAUC"] = (auc_shuffled(s, f, other, rng, self.n_splits)
+                                              if other is not None else float("nan"))
+        self._deferred.clear()
+
+    def results(self) -> dict:
+        """Mean of each metric over the images where it is defined, ``n_images`` and ``excluded``.
+
+        ``excluded[key]`` counts images left out of ``key`` (no fixations, no
+        density map, no other image for sAUC); a key no image could score is NaN.
+        """
+        if not self._scores:
+            raise ValueError("no images were scored")
+        if self._deferred:
+            self._finish_deferred()
+        out: dict = {}
+        excluded = {}
+        for k in self.metrics:
+            vals = np.array([s.values.get(k, np.nan) for s in self._scores], dtype=np.float64)
+            ok = np.isfinite(vals)
+            out[k] = float(vals[ok].mean()) if ok.any() else float("nan")
+            excluded[k] = int((~ok).sum())
+        out["n_images"] = len(self._scores)
+        out["excluded"] = excluded
+        return out

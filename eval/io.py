@@ -1,0 +1,136 @@
+"""Reading ground truth and predictions for evaluation: one place for every input convention.
+
+Conventions (``../shared/REFERENCES.md`` sections 1, 2 and 4; PySODEvalToolkit):
+
+- SOD ground truth: a single-channel 8-bit image, binarised later as ``gt > 128``.
+  A multi-channel GT is an error (its meaning is ambiguous).
+- Predictions: 8-bit grey images matched by file stem; a 3- or 4-channel image
+  whose colour channels are equal is accepted as grey. Fixation predictions may
+  also be ``.npy`` 2-D float arrays (non-negative). A prediction whose size
+  differs from its GT is resized to the GT by bilinear interpolation (the
+  caller counts it).
+- Fixation maps: binary, nonzero = fixated (a ``.png``/``.jpg`` thresholded at
+  > 128 to remove JPEG ringing, or MATLAB ``.mat`` with a ``fixations`` /
+  ``fixLocs`` array as in MIT1003 / CAT2000).
+
+Every failure raises :class:`saliency.errors.UserError` naming the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from saliency.errors import UserError
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+PRED_EXTS = IMAGE_EXTS + (".npy",)
+
+
+def _imread(path: Path) -> np.ndarray:
+    import cv2
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: file not found")
+    data = np.fromfile(str(path), dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if img is None:
+        raise UserError(f"{path}: not a readable image; replace or remove the file")
+    return img
+
+
+def read_mask(path: str | Path) -> np.ndarray:
+    """Read a single-channel 8-bit ground-truth mask (SOD GT, binary fixation map image)."""
+    img = _imread(Path(path))
+    if img.ndim != 2:
+        raise UserError(f"{path}: ground truth has {img.shape[2]} channels; save it as a single-channel "
+                        "(greyscale) 8-bit image")
+    if img.dtype != np.uint8:
+        raise UserError(f"{path}: ground truth is {img.dtype}; an 8-bit image is expected")
+    return img
+
+
+def _to_grey(img: np.ndarray, path) -> np.ndarray:
+    if img.ndim == 3:
+        c = img[..., :3] if img.shape[2] >= 3 else img
+        if not all(np.array_equal(c[..., 0], c[..., i]) for i in range(1, c.shape[2])):
+            raise UserError(f"{path}: prediction has colour channels that differ; save it as an 8-bit grey image")
+        img = np.ascontiguousarray(c[..., 0])
+    return img
+
+
+def read_pred_u8(path: str | Path) -> np.ndarray:
+    """Read an 8-bit grey prediction (SOD)."""
+    img = _to_grey(_imread(Path(path)), path)
+    if img.dtype != np.uint8:
+        raise UserError(f"{path}: prediction is {img.dtype}; SOD predictions must be 8-bit grey images")
+    return img
+
+
+def read_map(path: str | Path) -> np.ndarray:
+    """Read a continuous map (fixation prediction or human density): 8-bit/16-bit image or ``.npy``, as float64."""
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
+        try:
+            a = np.load(path, allow_pickle=False)
+        except Exception as exc:  # noqa: BLE001 - any failure to parse is the file's fault
+            raise UserError(f"{path}: not a readable .npy array ({exc})") from None
+        a = np.squeeze(a)
+        if a.ndim != 2 or not np.issubdtype(a.dtype, np.number):
+            raise UserError(f"{path}: expected a 2-D numeric array, got shape {a.shape} {a.dtype}")
+        a = a.astype(np.float64)
+        if not np.isfinite(a).all():
+            raise UserError(f"{path}: contains NaN or infinite values")
+        if a.min() < 0:
+            raise UserError(f"{path}: contains negative values; save a non-negative saliency map")
+        return a
+    img = _to_grey(_imread(path), path)
+    if img.dtype not in (np.uint8, np.uint16):
+        raise UserError(f"{path}: unsupported pixel type {img.dtype}; use 8- or 16-bit grey")
+    return img.astype(np.float64)
+
+
+def read_fixations(path: str | Path) -> np.ndarray:
+    """Read a binary fixation map (image thresholded at > 128, or MATLAB ``.mat``) as bool."""
+    path = Path(path)
+    if path.suffix.lower() == ".mat":
+        import scipy.io
+
+        try:
+            m = scipy.io.loadmat(str(path))
+        except Exception as exc:  # noqa: BLE001
+            raise UserError(f"{path}: not a readable MATLAB file ({exc})") from None
+        for key in ("fixations", "fixLocs", "fixationPts", "fixPts"):
+            if key in m and getattr(m[key], "ndim", 0) == 2:
+                return np.asarray(m[key]) > 0
+        raise UserError(f"{path}: no 2-D 'fixations' or 'fixLocs' array inside")
+    return read_mask(path) > 128
+
+
+def index_folder(folder: str | Path, exts=IMAGE_EXTS, option: str = "--pred") -> dict[str, Path]:
+    """Map file stems (relative path without extension, '/'-separated) to files, recursively.
+
+    A bare stem is also a key when it is unique, so ``cat/name`` keys find a
+    flat ``name.png``. Raises UserError for a missing folder or one without
+    matching files.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"{option} {folder}: folder not found")
+    out: dict[str, Path] = {}
+    bare: dict[str, list[Path]] = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.suffix.lower() in exts and not p.name.startswith("."):
+            rel = p.relative_to(folder).with_suffix("").as_posix()
+            if rel in out and out[rel].suffix.lower() == ".png":
+                continue  # prefer .png when a stem exists twice
+            out[rel] = p
+            bare.setdefault(p.stem, []).append(p)
+    if not out:
+        raise UserError(f"{option} {folder}: no image files ({', '.join(exts)}) in the folder")
+    for stem, paths in bare.items():
+        if len(paths) == 1 and stem not in out:
+            out[stem] = paths[0]
+    return out
