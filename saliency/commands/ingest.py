@@ -1,0 +1,150 @@
+"""``saliency ingest``: eye-tracker logs -> fixation dataset folder (maps, fixations, QC, manifest)."""
+
+from __future__ import annotations
+
+NAME = "ingest"
+ORDER = 20
+HELP = "turn eye-tracker logs into a fixation dataset (0-1 saliency maps, fixation table, QC)"
+DESCRIPTION = """Turn eye-tracker logs into a fixation dataset folder.
+
+Formats (--format, detected from the header by default): samples, fixations,
+eyelink-report, eyelink-asc, tobii, pupil, salicon. Raw samples are turned into
+fixations by I-VT or I-DT in degrees of visual angle; screen coordinates are
+mapped into the stimulus as it was shown (--display). Pixels per degree:
+ppd = res_px / size_cm * distance_cm * tan(1 deg).
+
+OUT/stimuli/        the stimuli that got a map
+OUT/maps/<stem>.png continuous map, 0..1 scaled to 8 bits (png16: 16 bits; npy: float32)
+OUT/fixations/<stem>.png  binary fixation map (255 = fixated)
+OUT/fixations.csv   canonical table: subject, stimulus, x, y, t_start_ms, duration_ms, eye, source, line
+OUT/quarantine.csv  every dropped row: source, line, reason
+OUT/qc.csv, OUT/center_bias.png, OUT/dataset.json (geometry, sigma, policies, counts, QC)
+
+Example (the synthetic study):
+  saliency ingest S/logs/samples.csv --stimuli S/stimuli --geometry S/screen.json --out D
+  saliency ingest S/logs/eyelink_fixations.csv --trials S/logs/trials.csv \\
+      --stimuli S/stimuli --geometry S/screen.json --out D2
+SALICON-style maps: --sigma-px 19 --border reflect --binary-fixations --normalize minmax"""
+
+
+def _positive(kind):
+    import argparse
+
+    def f(text):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not v > 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be positive")
+        return v
+    return f
+
+
+def add_arguments(p) -> None:
+    """Options of ``saliency ingest``."""
+    from data_tools.readers import FORMATS
+
+    p.add_argument("logs", nargs="+", metavar="LOG", help="input log files (several at once, e.g. one per subject)")
+    p.add_argument("--stimuli", required=True, metavar="DIR", help="folder of the stimulus images")
+    p.add_argument("--out", required=True, metavar="DIR", help="dataset folder to write")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
+    g = p.add_argument_group("input")
+    g.add_argument("--format", default="auto", choices=FORMATS, help="input format (default: auto, from the header)")
+    g.add_argument("--columns", default=None, metavar="KEY=COL,...",
+                   help="map file columns to canonical keys: subject, stimulus, trial, time, x, y, valid, "
+                        "t_start_ms, t_end_ms, duration_ms, eye, confidence (e.g. time=TIMESTAMP,x=GazeX)")
+    g.add_argument("--time-unit", default=None, choices=["ms", "s", "us", "ns"],
+                   help="unit of the time column when its header does not say (default: ms)")
+    g.add_argument("--trials", default=None, metavar="CSV",
+                   help="CSV with columns subject, trial, stimulus naming each trial's stimulus")
+    g.add_argument("--coords", default="auto", choices=["auto", "screen", "stimulus"],
+                   help="what x, y are: screen pixels or stimulus pixels (default auto: screen when a geometry "
+                        "is given, else stimulus; SALICON is always stimulus)")
+    g.add_argument("--min-confidence", type=float, default=0.6,
+                   help="Pupil Labs: drop fixations below this confidence (default 0.6)")
+    g = p.add_argument_group("screen geometry")
+    g.add_argument("--geometry", default=None, metavar="JSON", help="screen.json (screen_px, screen_cm, distance_cm)")
+    g.add_argument("--screen-px", type=int, nargs=2, metavar=("W", "H"), help="screen resolution in pixels")
+    g.add_argument("--screen-cm", type=float, nargs=2, metavar=("W", "H"), help="screen size in cm")
+    g.add_argument("--distance-cm", type=float, help="viewing distance in cm")
+    g.add_argument("--display", default=None, choices=["fit", "native", "stretch"],
+                   help="how the stimulus was shown: scaled to fit and centred (default), native size centred, "
+                        "or stretched to the screen")
+    g = p.add_argument_group("fixation detection (raw samples)")
+    g.add_argument("--detector", default="ivt", choices=["ivt", "idt", "tracker"],
+                   help="I-VT, I-DT, or the tracker's own fixation events (EyeLink ASC EFIX, Tobii)")
+    g.add_argument("--velocity-threshold", type=_positive(float), default=20.0,
+                   help="I-VT velocity threshold in deg/s (default 20)")
+    g.add_argument("--dispersion-threshold", type=_positive(float), default=1.0,
+                   help="I-DT dispersion threshold in deg (default 1.0)")
+    g.add_argument("--min-duration", type=_positive(float), default=100.0,
+                   help="minimum fixation duration in ms (default 100)")
+    g = p.add_argument_group("maps")
+    s = g.add_mutually_exclusive_group()
+    s.add_argument("--sigma-deg", type=_positive(float), default=None, help="Gaussian sigma in degrees (default 1.0)")
+    s.add_argument("--sigma-px", type=_positive(float), default=None, help="Gaussian sigma in stimulus pixels")
+    g.add_argument("--border", default="constant", choices=["constant", "reflect", "nearest"],
+                   help="how the blur treats the image border (default constant)")
+    g.add_argument("--binary-fixations", action="store_true",
+                   help="a fixated pixel counts once (as MIT and SALICON do)")
+    g.add_argument("--weight", default="none", choices=["none", "duration"], help="weight fixations by duration")
+    g.add_argument("--per-subject", action="store_true", help="each subject weighs the same")
+    g.add_argument("--drop-first", action="store_true", help="drop each scanpath's first fixation (as MIT1003)")
+    g.add_argument("--normalize", default="minmax", choices=["minmax", "max", "sum"],
+                   help="map scaling (default minmax; sum needs --map-format npy)")
+    g.add_argument("--map-format", default="png", choices=["png", "png16", "npy"],
+                   help="maps as 8-bit PNG (default), 16-bit PNG or float32 .npy")
+    g.add_argument("--workers", type=_positive(int), default=1, help="processes building maps (default 1)")
+    g = p.add_argument_group("quality control")
+    g.add_argument("--qc-min-valid", type=float, default=0.7, help="flag subject x stimulus below this valid-sample share")
+    g.add_argument("--qc-min-fixations", type=int, default=2, help="flag subject x stimulus with fewer fixations")
+    g.add_argument("--qc-max-off", type=float, default=0.25, help="flag subject x stimulus above this off-stimulus share")
+    g.add_argument("--no-ioc", action="store_true", help="skip the inter-observer consistency scores")
+
+
+def _geometry(args):
+    from data_tools.geometry import ScreenGeometry
+    from saliency.errors import UserError
+
+    parts = [args.screen_px, args.screen_cm, args.distance_cm]
+    if args.geometry and any(v is not None for v in parts):
+        raise UserError("--geometry and --screen-px/--screen-cm/--distance-cm exclude each other; give one")
+    if args.geometry:
+        g = ScreenGeometry.load(args.geometry)
+    elif any(v is not None for v in parts):
+        if not all(v is not None for v in parts):
+            raise UserError("--screen-px, --screen-cm and --distance-cm go together; give all three")
+        g = ScreenGeometry(tuple(args.screen_px), tuple(args.screen_cm), args.distance_cm)
+    else:
+        return None
+    if args.display:
+        g = ScreenGeometry(g.screen_px, g.screen_cm, g.distance_cm, args.display, g.extra)
+    return g
+
+
+def run(args) -> int:
+    """Run the ingest and print the summary table."""
+    import sys
+
+    from data_tools.ingest import IngestOptions, ingest, summary_text
+    from data_tools.readers import parse_columns
+    from saliency.fsutil import check_out_dir
+
+    check_out_dir(args.out, args.overwrite)
+    geom = _geometry(args)
+    opts = IngestOptions(
+        format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit, trials=args.trials,
+        geometry=geom, coords=args.coords, detector=args.detector, velocity_threshold=args.velocity_threshold,
+        dispersion_threshold=args.dispersion_threshold, min_duration_ms=args.min_duration,
+        min_confidence=args.min_confidence,
+        sigma_deg=args.sigma_deg if args.sigma_deg is not None else (None if args.sigma_px else 1.0),
+        sigma_px=args.sigma_px, border=args.border, binary=args.binary_fixations, weight=args.weight,
+        per_subject=args.per_subject, drop_first=args.drop_first, normalize=args.normalize,
+        map_format=args.map_format, workers=args.workers, qc_min_valid_share=args.qc_min_valid,
+        qc_min_fixations=args.qc_min_fixations, qc_max_off_share=args.qc_max_off, ioc=not args.no_ioc,
+        progress=sys.stderr.isatty())
+    manifest = ingest(args.logs, args.stimuli, args.out, opts)
+    print(f"wrote a fixation dataset to {args.out}/")
+    print(summary_text(manifest))
+    return 0
