@@ -3,7 +3,8 @@
 Conventions (``../shared/REFERENCES.md`` sections 1, 2 and 4; PySODEvalToolkit):
 
 - SOD ground truth: a single-channel 8-bit image, binarised later as ``gt > 128``.
-  A multi-channel GT is an error (its meaning is ambiguous).
+  A grey mask saved as RGB(A) with equal colour channels is read as grey (some
+  published masks are stored so); a GT whose channels differ is an error.
 - Predictions: 8-bit grey images matched by file stem; a 3- or 4-channel image
   whose colour channels are equal is accepted as grey. Fixation predictions may
   also be ``.npy`` 2-D float arrays (non-negative). A prediction whose size
@@ -44,9 +45,12 @@ def _imread(path: Path) -> np.ndarray:
 def read_mask(path: str | Path) -> np.ndarray:
     """Read a single-channel 8-bit ground-truth mask (SOD GT, binary fixation map image)."""
     img = _imread(Path(path))
-    if img.ndim != 2:
-        raise UserError(f"{path}: ground truth has {img.shape[2]} channels; save it as a single-channel "
-                        "(greyscale) 8-bit image")
+    if img.ndim == 3:
+        c = img[..., :3]
+        if not all(np.array_equal(c[..., 0], c[..., i]) for i in range(1, c.shape[2])):
+            raise UserError(f"{path}: ground truth has {img.shape[2]} channels that differ; save it as a "
+                            "single-channel (greyscale) 8-bit image")
+        img = np.ascontiguousarray(c[..., 0])  # grey stored as RGB(A): the channels agree
     if img.dtype != np.uint8:
         raise UserError(f"{path}: ground truth is {img.dtype}; an 8-bit image is expected")
     return img
@@ -117,8 +121,9 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, option: str = "--pred") ->
     matching files.
     """
     folder = Path(folder)
+    sep = "" if option.endswith("=") else " "
     if not folder.is_dir():
-        raise UserError(f"{option} {folder}: folder not found")
+        raise UserError(f"{option}{sep}{folder}: folder not found")
     out: dict[str, Path] = {}
     bare: dict[str, list[Path]] = {}
     for p in sorted(folder.rglob("*")):
@@ -129,7 +134,7 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, option: str = "--pred") ->
             out[rel] = p
             bare.setdefault(p.stem, []).append(p)
     if not out:
-        raise UserError(f"{option} {folder}: no image files ({', '.join(exts)}) in the folder")
+        raise UserError(f"{option}{sep}{folder}: no image files ({', '.join(exts)}) in the folder")
     for stem, paths in bare.items():
         if len(paths) == 1 and stem not in out:
             out[stem] = paths[0]
