@@ -1,0 +1,289 @@
+"""The synthetic free-viewing study: the toolkit's embedded default dataset.
+
+Real saliency datasets cannot be shipped or downloaded everywhere, so the
+demo, the tests and the benchmarks run on a documented generative model of a
+free-viewing eye-tracking experiment, with ground truth for every stage:
+
+1. **Scenes** (:mod:`data_tools.scenes`): cluttered textured backgrounds with
+   1-3 salient objects, and a 0/255 SOD mask per scene.
+2. **Display** (:mod:`data_tools.geometry`): a 24" 1920x1080 monitor
+   (53.1 x 29.9 cm) at 65 cm, ~41 pixels per degree; each stimulus scaled to
+   fit and centred (letter-/pillar-boxed), as in MIT1003 and CAT2000.
+3. **Observers** (:mod:`data_tools.observers`): one scanpath per observer and
+   scene (centre start, object-directed fixations with probability
+   ``p_object``, centre bias, exploration, gamma durations), sampled at
+   ``rate_hz`` with saccades, drift, noise, blinks and glitches.
+4. **Recordings** written as real trackers export them (REFERENCES.md
+   section 3): generic raw samples (``logs/samples.csv``), an EyeLink Data
+   Viewer fixation report (``logs/eyelink_fixations.csv`` with
+   ``logs/trials.csv``), a Tobii Pro Lab TSV (``logs/tobii.tsv``); and the
+   truth (``truth/fixations.csv``, ``truth/objects.csv``).
+
+Every subject views every scene once, in a shuffled order, ``viewing_ms``
+each, with ``gap_ms`` between trials on a per-subject session clock. The
+tracker-reported fixations of the EyeLink and Tobii exports are the runs of
+valid samples within each true fixation (a blink or glitch splits a
+fixation, as trackers do), positioned at the mean of their samples.
+
+The same seed gives byte-identical files, whatever the number of workers:
+every scene and every (subject, scene) pair draws from its own
+``numpy.random.SeedSequence`` child.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from data_tools.geometry import ScreenGeometry
+from data_tools.observers import ObserverModel, record, scanpath
+from data_tools.scenes import render_scene
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class SynthConfig:
+    """Everything that defines a synthetic study; saved whole in ``study.json``."""
+
+    scenes: int = 100
+    subjects: int = 10
+    width: int = 640
+    height: int = 480
+    seed: int = 0
+    rate_hz: float = 500.0
+    gap_ms: float = 1000.0
+    max_objects: int = 3
+    screen_px: tuple[int, int] = (1920, 1080)
+    screen_cm: tuple[float, float] = (53.1, 29.9)
+    distance_cm: float = 65.0
+    display: str = "fit"
+    observer: ObserverModel = field(default_factory=ObserverModel)
+
+    def geometry(self) -> ScreenGeometry:
+        """The display as a :class:`ScreenGeometry`."""
+        return ScreenGeometry(tuple(self.screen_px), tuple(self.screen_cm), self.distance_cm, self.display,
+                              {"sampling_rate_hz": self.rate_hz})
+
+
+def scene_id(i: int) -> str:
+    """Stimulus id of scene ``i`` (0-based): ``s0001``, ``s0002``, ..."""
+    return f"s{i + 1:04d}"
+
+
+def subject_id(k: int) -> str:
+    """Subject id of observer ``k`` (0-based): ``sub01``, ``sub02``, ..."""
+    return f"sub{k + 1:02d}"
+
+
+def _rng(seed: int, *key: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def _runs(phase: np.ndarray):
+    """Start/end (inclusive) indices and value of runs of equal ``phase``."""
+    change = np.flatnonzero(np.diff(phase)) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change - 1, [len(phase) - 1]])
+    return starts, ends, phase[starts]
+
+
+def _scene_task(args):
+    """Render scene ``i``, write its PNGs, and record every subject viewing it."""
+    i, cfg, stage, onsets, offsets = args
+    geom = cfg.geometry()
+    image, mask, labels, objects = render_scene(_rng(cfg.seed, 0, i), cfg.width, cfg.height,
+                                                max_objects=cfg.max_objects)
+    sid = scene_id(i)
+    cv2.imwrite(str(Path(stage) / "stimuli" / f"{sid}.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(Path(stage) / "masks" / f"{sid}.png"), mask)
+    placement = geom.placement(cfg.width, cfg.height)
+    ppd_stim = geom.ppd / placement.scale[0]
+    areas = [o.area_px for o in objects]
+    trials = []
+    for k in range(cfg.subjects):
+        rng = _rng(cfg.seed, 1, k, i)
+        fixes = scanpath(rng, labels, areas, cfg.observer, ppd_stim)
+        rec = record(rng, fixes, placement, geom.screen_px, geom.ppd, cfg.rate_hz, cfg.observer, offsets[k])
+        trials.append((fixes, rec))
+    objs = [dict(stimulus=sid, object=j, shape=o.shape, cx=round(o.cx, 2), cy=round(o.cy, 2),
+                 radius=round(o.radius, 2), angle_deg=round(o.angle_deg, 1), texture=o.texture,
+                 color="#%02x%02x%02x" % o.color, area_px=o.area_px) for j, o in enumerate(objects)]
+    return i, trials, objs
+
+
+def generate(out_dir: str | Path, cfg: SynthConfig, workers: int = 1, progress: bool = True) -> dict:
+    """Write a whole study into ``out_dir`` (which must exist and be empty); return a summary dict."""
+    from tqdm import tqdm
+
+    out = Path(out_dir)
+    for sub in ("stimuli", "masks", "logs", "truth"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    geom = cfg.geometry()
+    placement = geom.placement(cfg.width, cfg.height)
+    trial_ms = cfg.observer.viewing_ms + cfg.gap_ms
+    orders = [_rng(cfg.seed, 2, k).permutation(cfg.scenes) for k in range(cfg.subjects)]
+    position = [np.argsort(o) for o in orders]  # position[k][scene] = trial index (0-based)
+    offsets = [tuple(_rng(cfg.seed, 3, k).normal(0, cfg.observer.calibration_sd_deg, 2)) for k in range(cfg.subjects)]
+    onsets = [[cfg.gap_ms + position[k][i] * trial_ms for k in range(cfg.subjects)] for i in range(cfg.scenes)]
+    tasks = [(i, cfg, str(out), onsets[i], offsets) for i in range(cfg.scenes)]
+    results = [None] * cfg.scenes
+    bar = tqdm(total=cfg.scenes, desc="synth scenes", unit="scene", disable=not progress, leave=False)
+    if workers > 1 and cfg.scenes > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for i, trials, objs in pool.map(_scene_task, tasks, chunksize=max(1, cfg.scenes // (8 * workers))):
+                results[i] = (trials, objs)
+                bar.update()
+    else:
+        for task in tasks:
+            i, trials, objs = _scene_task(task)
+            results[i] = (trials, objs)
+            bar.update()
+    bar.close()
+    summary = _write_logs(out, cfg, results, orders, onsets, placement, progress)
+    pd.DataFrame([o for _, objs in results for o in objs]).to_csv(out / "truth" / "objects.csv", index=False)
+    (out / "screen.json").write_text(json.dumps(geom.to_dict(), indent=2) + "\n")
+    study = {"format_version": FORMAT_VERSION, "generator": "saliency synth", **_jsonable(asdict(cfg)),
+             "stimulus_placement": {"scale": placement.scale[0], "offset_px": list(placement.offset)},
+             "counts": summary}
+    (out / "study.json").write_text(json.dumps(study, indent=2) + "\n")
+    return summary
+
+
+def _jsonable(d):
+    if isinstance(d, dict):
+        return {k: _jsonable(v) for k, v in d.items()}
+    if isinstance(d, (list, tuple)):
+        return [_jsonable(v) for v in d]
+    return d
+
+
+def _write_logs(out: Path, cfg: SynthConfig, results, orders, onsets, placement, progress: bool) -> dict:
+    """Assemble and write the three exports, the trial list and the truth."""
+    dt = 1000.0 / cfg.rate_hz
+    ppd = cfg.geometry().ppd
+    samples, tobii, eyelink, trials_rows, truth = [], [], [], [], []
+    for k in range(cfg.subjects):
+        subj = subject_id(k)
+        type_counter = {"Fixation": 0, "Saccade": 0, "EyesNotFound": 0, "Unclassified": 0}
+        for trial, i in enumerate(orders[k]):
+            sid = scene_id(int(i))
+            fixes, rec = results[i][0][k]
+            t0 = onsets[i][k]
+            n = len(rec.t_ms)
+            samples.append({
+                "subject": subj, "stimulus": sid, "time_ms": np.round(t0 + rec.t_ms, 3),
+                "x": np.round(rec.x, 2), "y": np.round(rec.y, 2), "valid": rec.valid.astype(np.int8)})
+            trials_rows.append((subj, trial + 1, sid))
+            for j, f in enumerate(fixes):
+                truth.append((subj, sid, trial + 1, j + 1, round(f.x, 2), round(f.y, 2), round(t0 + f.t_start_ms, 2),
+                              round(f.duration_ms, 2), f.target, f.object))
+            # tracker events: runs of equal phase; fixation runs carry their mean position
+            starts, ends, vals = _runs(rec.phase)
+            kind = np.where(vals >= 0, "Fixation", np.where(vals == -1, "Saccade",
+                            np.where(vals == -2, "EyesNotFound", "Unclassified")))
+            run_dur = rec.t_ms[ends] - rec.t_ms[starts] + dt
+            gx = np.add.reduceat(np.nan_to_num(rec.x), starts) / (ends - starts + 1)
+            gy = np.add.reduceat(np.nan_to_num(rec.y), starts) / (ends - starts + 1)
+            run_index = np.zeros(len(starts), np.int64)
+            for r, kd in enumerate(kind):
+                type_counter[kd] += 1
+                run_index[r] = type_counter[kd]
+            lengths = ends - starts + 1
+            per_run = np.repeat(np.arange(len(starts)), lengths)
+            is_fix = kind[per_run] == "Fixation"
+            valid_txt = np.where(rec.valid, "Valid", "Invalid")
+            tobii.append({
+                "Recording timestamp [μs]": np.round((t0 + rec.t_ms) * 1000).astype(np.int64),
+                "Participant name": subj, "Recording name": f"Recording{k + 1}",
+                "Presented Media name": f"{sid}.png",
+                "Gaze point X": np.round(rec.x), "Gaze point Y": np.round(rec.y),
+                "Validity left": valid_txt, "Validity right": valid_txt,
+                "Eye movement type": kind[per_run],
+                "Gaze event duration [ms]": np.round(run_dur[per_run]).astype(np.int64),
+                "Eye movement type index": run_index[per_run],
+                "Fixation point X": np.where(is_fix, np.round(gx[per_run]), np.nan),
+                "Fixation point Y": np.where(is_fix, np.round(gy[per_run]), np.nan),
+            })
+            fr = np.flatnonzero(kind == "Fixation")
+            if len(fr):
+                fs = np.round(rec.t_ms[starts[fr]]).astype(np.int64)
+                fe = np.round(rec.t_ms[ends[fr]]).astype(np.int64)
+                amp = np.hypot(np.diff(gx[fr]), np.diff(gy[fr])) / ppd
+                pupil = 1000 + np.round(_rng(cfg.seed, 4, k, int(i)).normal(0, 60, len(fr))).astype(np.int64)
+                eyelink.append(pd.DataFrame({
+                    "RECORDING_SESSION_LABEL": subj, "TRIAL_INDEX": trial + 1,
+                    "CURRENT_FIX_INDEX": np.arange(1, len(fr) + 1),
+                    "CURRENT_FIX_START": fs, "CURRENT_FIX_END": fe,
+                    "CURRENT_FIX_DURATION": np.round(run_dur[fr]).astype(np.int64),
+                    "CURRENT_FIX_X": np.char.mod("%.1f", gx[fr]), "CURRENT_FIX_Y": np.char.mod("%.1f", gy[fr]),
+                    "CURRENT_FIX_PUPIL": pupil,
+                    "PREVIOUS_SAC_AMPLITUDE": ["."] + [f"{a:.2f}" for a in amp],
+                }))
+    logs = out / "logs"
+    s = _frame(samples)
+    t = _frame(tobii, integer_columns=("Gaze point X", "Gaze point Y", "Fixation point X", "Fixation point Y"))
+    # the two large exports are written side by side: samples here, Tobii in a forked child
+    _write_parallel([(s, logs / "samples.csv", {}), (t, logs / "tobii.tsv", {"sep": "\t"})])
+    e = pd.concat(eyelink, ignore_index=True)
+    e.to_csv(logs / "eyelink_fixations.csv", index=False)
+    pd.DataFrame(trials_rows, columns=["subject", "trial", "stimulus"]).to_csv(logs / "trials.csv", index=False)
+    tf = pd.DataFrame(truth, columns=["subject", "stimulus", "trial", "index", "x", "y", "t_start_ms",
+                                      "duration_ms", "target", "object"])
+    tf.to_csv(out / "truth" / "fixations.csv", index=False)
+    return {"scenes": cfg.scenes, "subjects": cfg.subjects, "samples": int(len(s)),
+            "valid_samples": int(s["valid"].sum()), "true_fixations": int(len(tf)),
+            "tracker_fixations": int(len(e))}
+
+
+def _frame(parts: list[dict], integer_columns=()) -> pd.DataFrame:
+    """Concatenate per-trial column dicts into one DataFrame.
+
+    Scalar string entries become categoricals (cheap to build and to write);
+    ``integer_columns`` hold whole numbers with NaN for missing and become
+    nullable integers, written as empty cells.
+    """
+    lengths = np.array([max(len(v) for v in p.values() if isinstance(v, np.ndarray)) for p in parts])
+    cols = {}
+    for name in parts[0]:
+        vals = [p[name] for p in parts]
+        if isinstance(vals[0], str):
+            cats, codes = np.unique(np.array(vals), return_inverse=True)
+            cols[name] = pd.Categorical.from_codes(np.repeat(codes, lengths), categories=cats)
+        else:
+            arr = np.concatenate(vals)
+            cols[name] = pd.array(arr, dtype="Int64") if name in integer_columns else arr
+    return pd.DataFrame(cols)
+
+
+def _write_parallel(jobs) -> None:
+    """Write ``(frame, path, to_csv kwargs)`` jobs; all but the first in forked children where possible."""
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods() or len(jobs) == 1:
+        for frame, path, kw in jobs:
+            frame.to_csv(path, index=False, **kw)
+        return
+    ctx = mp.get_context("fork")
+    children = [ctx.Process(target=_write_csv, args=job) for job in jobs[1:]]
+    for c in children:
+        c.start()
+    try:
+        _write_csv(*jobs[0])
+    finally:
+        for c in children:
+            c.join()
+    failed = [str(job[1]) for job, c in zip(jobs[1:], children) if c.exitcode != 0]
+    if failed:
+        raise OSError(f"could not write {', '.join(failed)}")
+
+
+def _write_csv(frame: pd.DataFrame, path, kw) -> None:
+    frame.to_csv(path, index=False, **kw)

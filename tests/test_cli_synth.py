@@ -1,0 +1,81 @@
+"""End-to-end tests of the ``saliency`` command with ``synth``, as a user types it."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from saliency import __version__
+
+
+def saliency(*args, cwd=None):
+    """Run ``python -m saliency ARGS`` in a subprocess; return the completed process."""
+    return subprocess.run([sys.executable, "-m", "saliency", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def _tree(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_version_and_help():
+    r = saliency("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"saliency {__version__}"
+    r = saliency("--help")
+    assert r.returncode == 0
+    assert "synth" in r.stdout and "write a synthetic free-viewing eye-tracking study" in r.stdout
+    r = saliency("synth", "--help")
+    assert r.returncode == 0 and "--overwrite" in r.stdout and "--seed" in r.stdout
+
+
+def test_synth_writes_study_and_reports(tmp_path):
+    out = tmp_path / "study"
+    r = saliency("synth", "--out", str(out), "--scenes", "3", "--subjects", "2", "--size", "160x120",
+                 "--seed", "1", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert f"wrote a synthetic study to {out}/" in r.stdout
+    assert "3 scenes (160x120)" in r.stdout
+    samples = pd.read_csv(out / "logs" / "samples.csv")
+    assert set(samples["subject"]) == {"sub01", "sub02"}
+    assert not list(tmp_path.glob(".study.*"))  # no staging folder left behind
+
+
+def test_seed_reproducible_via_cli(tmp_path):
+    args = ["--scenes", "2", "--subjects", "2", "--size", "160x120", "--quiet"]
+    for name, seed in (("a", "1"), ("b", "1"), ("c", "2")):
+        assert saliency("synth", "--out", str(tmp_path / name), "--seed", seed, *args).returncode == 0
+    a, b, c = (_tree(tmp_path / n) for n in "abc")
+    assert a == b and a != c
+
+
+def test_non_empty_out_is_refused_and_untouched(tmp_path):
+    out = tmp_path / "x"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    r = saliency("synth", "--out", str(out), "--scenes", "2", "--subjects", "1")
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "--overwrite" in r.stderr and "Traceback" not in r.stderr
+    assert [p.name for p in out.iterdir()] == ["keep.txt"] and (out / "keep.txt").read_text() == "precious"
+    r = saliency("synth", "--out", str(out), "--scenes", "2", "--subjects", "1", "--size", "160x120", "--overwrite",
+                 "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert not (out / "keep.txt").exists() and (out / "study.json").exists()
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--size", "640by480"], "WIDTHxHEIGHT"),
+    (["--scenes", "0"], "at least 1"),
+    (["--p-object", "0.9", "--p-center", "0.3"], "exceed 1"),
+    (["--rate", "0"], "--rate"),
+])
+def test_bad_options_one_line_exit_2(tmp_path, args, needle):
+    r = saliency("synth", "--out", str(tmp_path / "o"), *args)
+    assert r.returncode == 2
+    assert needle in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
