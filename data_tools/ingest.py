@@ -14,7 +14,8 @@ renamed into place (:func:`saliency.fsutil.staged_dir`).
 Rows that cannot be used never stop the run; they go to ``quarantine.csv``
 with a reason: ``non_numeric``, ``bad_time``, ``bad_coordinates``,
 ``bad_duration``, ``low_confidence``, ``unknown_stimulus``,
-``bad_stimulus_image``, ``off_screen``, ``off_stimulus``, ``first_fixation``
+``bad_stimulus_image``, ``off_screen``, ``off_stimulus``, ``short_fixation`` (a
+fixation list's fixation shorter than ``--min-duration``), ``first_fixation``
 (``--drop-first``), ``malformed_annotation``. Raw samples that are missing or
 flagged invalid (blinks) are not errors: they end fixations and count in the
 QC valid share. Fixations detected from samples carry the line of their first
@@ -379,6 +380,23 @@ def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex):
     return out.loc[~bad].reset_index(drop=True), quar
 
 
+def drop_short(fix: pd.DataFrame, min_duration_ms: float):
+    """Quarantine fixations shorter than ``min_duration_ms`` (``short_fixation``), whatever their source.
+
+    Detected fixations meet the minimum by construction; applying it to tracker fixation lists too
+    keeps one definition of a fixation across exports. Fixations without a duration are kept.
+    """
+    from data_tools.readers import quarantine_frame
+
+    d = fix["duration_ms"].to_numpy(np.float64)
+    short = np.isfinite(d) & (d < min_duration_ms)
+    q = fix.loc[short]
+    quar = quarantine_frame(q["line"], "short_fixation", q["subject"].to_numpy(), q["stimulus"].to_numpy(),
+                            q["x"].to_numpy(), q["y"].to_numpy())
+    quar.insert(0, "source", q["source"].to_numpy())
+    return fix.loc[~short].reset_index(drop=True), quar
+
+
 def sigma_for(size: tuple[int, int], opts: IngestOptions) -> tuple[float, float]:
     """``(sigma_x, sigma_y)`` in stimulus pixels for a stimulus of ``size``."""
     if opts.sigma_px is not None:
@@ -453,12 +471,15 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
     trials = load_trials(opts.trials) if opts.trials else None
     with staged_dir(out) as stage:
         fix, quar, counts, records = read_all(inputs, opts, index, trials)
+        fix, q_short = drop_short(fix, opts.min_duration_ms)
         fix, q_off = to_stimulus(fix, opts, index)
+        q_off = pd.concat([q for q in (q_short, q_off) if len(q)], ignore_index=True) if len(q_short) else q_off
         quar = pd.concat([q for q in (quar, q_off) if len(q)], ignore_index=True) if len(q_off) or len(quar) \
             else quar
         off_counts = Counter()
         if len(q_off):
-            for (s, st), v in q_off.groupby(["subject", "stimulus"]).size().items():
+            offq = q_off[q_off["reason"].isin(["off_stimulus", "off_screen"])]
+            for (s, st), v in offq.groupby(["subject", "stimulus"]).size().items():
                 off_counts[(s, st)] += int(v)
         fix = fix.sort_values(["subject", "stimulus", "t_start_ms", "line"], kind="stable", na_position="last")
         if opts.drop_first and len(fix):

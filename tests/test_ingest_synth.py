@@ -1,0 +1,116 @@
+"""Acceptance on the synthetic study: three exports -> same maps; detected fixations match the truth."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from saliency.cli import main
+
+pytest.importorskip("data_tools.synth", reason="the synthetic study generator is not available")
+
+EXPORTS = {"samples": "samples.csv", "eyelink": "eyelink_fixations.csv", "tobii": "tobii.tsv"}
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("study")
+    s = root / "S"
+    assert main(["synth", "--out", str(s), "--scenes", "6", "--subjects", "4", "--seed", "3"]) == 0
+    outs = {}
+    for name, f in EXPORTS.items():
+        d = root / name
+        rc = main(["ingest", str(s / "logs" / f), "--trials", str(s / "logs" / "trials.csv"), "--stimuli",
+                   str(s / "stimuli"), "--geometry", str(s / "screen.json"), "--out", str(d), "--map-format", "npy"])
+        assert rc == 0
+        outs[name] = d
+    return s, outs
+
+
+def test_three_exports_give_the_same_maps(study):
+    s, outs = study
+    stems = sorted(p.stem for p in (s / "stimuli").glob("*.png"))
+    for stem in stems:
+        maps = {k: np.load(d / "maps" / f"{stem}.npy") for k, d in outs.items()}
+        for m in maps.values():
+            assert m.dtype == np.float32 and m.min() == 0 and m.max() == pytest.approx(1.0)
+        for a, b in (("samples", "eyelink"), ("samples", "tobii"), ("eyelink", "tobii")):
+            r = np.corrcoef(maps[a].ravel(), maps[b].ravel())[0, 1]
+            assert r >= 0.99, (stem, a, b, r)
+
+
+def _matched_share(truth: pd.DataFrame, det: pd.DataFrame, radius_px: float) -> float:
+    """Share of true fixations with a detected one (same subject, stimulus) overlapping in time, within radius."""
+    hit = 0
+    groups = dict(list(det.groupby(["subject", "stimulus"])))
+    for key, g in truth.groupby(["subject", "stimulus"]):
+        d = groups.get(key)
+        if d is None:
+            continue
+        for r in g.itertuples():
+            over = (d["t_start_ms"] <= r.t_start_ms + r.duration_ms) & \
+                (d["t_start_ms"] + d["duration_ms"] >= r.t_start_ms)
+            dist = np.hypot(d["x"] - r.x, d["y"] - r.y)
+            hit += bool((over & (dist <= radius_px)).any())
+    return hit / len(truth)
+
+
+@pytest.mark.parametrize("detector", ["ivt", "idt"])
+def test_detected_fixations_match_truth(study, tmp_path, detector):
+    s, outs = study
+    if detector == "ivt":
+        d = outs["samples"]
+    else:
+        d = tmp_path / "idt"
+        assert main(["ingest", str(s / "logs" / "samples.csv"), "--stimuli", str(s / "stimuli"), "--geometry",
+                     str(s / "screen.json"), "--out", str(d), "--detector", "idt", "--no-ioc"]) == 0
+    truth = pd.read_csv(s / "truth" / "fixations.csv")
+    det = pd.read_csv(d / "fixations.csv")
+    man = json.loads((d / "dataset.json").read_text())
+    scale = 1080 / 480  # fit: 640x480 shown at 1440x1080
+    one_deg = man["ppd"] / scale
+    assert _matched_share(truth, det, one_deg) >= 0.90
+
+
+def test_manifest_and_files(study):
+    s, outs = study
+    d = outs["samples"]
+    man = json.loads((d / "dataset.json").read_text())
+    g = json.loads((s / "screen.json").read_text())
+    ppd = np.mean([g["screen_px"][i] / g["screen_cm"][i] * g["distance_cm"] * np.tan(np.radians(1)) for i in (0, 1)])
+    assert man["ppd"] == pytest.approx(ppd, rel=1e-6)
+    sig = man["sigma"]["px_by_stimulus_size"]["640x480"]
+    ppd_x = g["screen_px"][0] / g["screen_cm"][0] * g["distance_cm"] * np.tan(np.radians(1))
+    assert sig[0] == pytest.approx(ppd_x / 2.25, rel=1e-5)  # sigma_x = 1 deg of the x axis, in stimulus px
+    assert man["inputs"][0]["sha256"] and len(man["inputs"][0]["sha256"]) == 64
+    assert man["counts"]["subjects"] == 4 and man["counts"]["stimuli"] == 6
+    tab = pd.read_csv(d / "fixations.csv")
+    assert list(tab.columns) == ["subject", "stimulus", "x", "y", "t_start_ms", "duration_ms", "eye", "source", "line"]
+    q = pd.read_csv(d / "quarantine.csv")
+    assert {"source", "line", "reason"} <= set(q.columns)
+    assert len(q) == man["counts"]["quarantined"]
+    # every quarantined off-screen sample really is off the screen
+    off = q[q["reason"] == "off_screen"]
+    W, H = g["screen_px"]
+    assert ((off.x < -0.5) | (off.x >= W - 0.5) | (off.y < -0.5) | (off.y >= H - 0.5)).all()
+    fx = __import__("cv2").imread(str(d / "fixations" / "s0001.png"), 0)
+    assert fx.shape == (480, 640) and set(np.unique(fx)) <= {0, 255}
+    assert (d / "center_bias.png").is_file() and (d / "stimuli" / "s0001.png").is_file()
+    io = man["inter_observer"]
+    assert io["nss"]["mean"] > 1.0 and 0.6 < io["auc_judd"]["mean"] <= 1.0
+
+
+def test_workers_give_identical_results(study, tmp_path):
+    s, outs = study
+    d = tmp_path / "w2"
+    assert main(["ingest", str(s / "logs" / "samples.csv"), "--stimuli", str(s / "stimuli"), "--geometry",
+                 str(s / "screen.json"), "--out", str(d), "--map-format", "npy", "--workers", "2"]) == 0
+    for p in (outs["samples"] / "maps").glob("*.npy"):
+        np.testing.assert_array_equal(np.load(p), np.load(d / "maps" / p.name))
+    assert (d / "fixations.csv").read_text() == (outs["samples"] / "fixations.csv").read_text()
+    a = json.loads((d / "dataset.json").read_text())
+    b = json.loads((outs["samples"] / "dataset.json").read_text())
+    assert a["inter_observer"] == b["inter_observer"] and a["counts"] == b["counts"]
