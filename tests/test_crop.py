@@ -1,0 +1,107 @@
+"""Saliency crops (saliency.crop, saliency crop) against a brute-force oracle.
+
+The oracle sums the saliency of every window placement directly (no
+summed-area table) and, for ``keep``, tries every window height.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from saliency.crop import center_crop, max_height, parse_aspect, saliency_crop, window_size
+
+
+def brute_best(s, w, h):
+    H, W = s.shape
+    return max(s[y:y + h, x:x + w].sum() for y in range(H - h + 1) for x in range(W - w + 1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(4, 24), st.integers(4, 24), st.sampled_from(["1:1", "16:9", "3:4", "2:1"]), st.integers(0, 10**6))
+def test_largest_window_keeps_the_most_saliency(H, W, aspect_text, seed):
+    s = np.random.default_rng(seed).random((H, W)) ** 4
+    aspect = parse_aspect(aspect_text)
+    box = saliency_crop(s, aspect)
+    w, h = window_size(W, H, aspect, max_height(W, H, aspect))
+    assert (box.w, box.h) == (w, h)
+    assert 0 <= box.x <= W - w and 0 <= box.y <= H - h
+    got = s[box.y:box.y + h, box.x:box.x + w].sum()
+    # float64 sums of <= 576 values in [0, 1]: 1e-9 covers the summation-order difference
+    assert got == pytest.approx(brute_best(s, w, h), abs=1e-9)
+    assert box.kept == pytest.approx(got / s.sum(), abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(6, 20), st.integers(6, 20), st.floats(0.2, 1.0), st.integers(0, 10**6))
+def test_keep_gives_the_smallest_sufficient_window(H, W, keep, seed):
+    s = np.random.default_rng(seed).random((H, W)) ** 6
+    box = saliency_crop(s, 1.0, keep=keep, min_size=1)
+    hmax = max_height(W, H, 1.0)
+    reach = [hh for hh in range(1, hmax + 1) if brute_best(s, *window_size(W, H, 1.0, hh)) >= keep * s.sum() - 1e-9]
+    if reach:
+        assert box.h == reach[0]
+        assert box.kept >= keep - 1e-9
+    else:
+        assert box.h == hmax
+
+
+def test_object_kept_where_centre_crop_loses_it():
+    s = np.zeros((480, 640))
+    s[100:150, 560:620] = 1.0
+    box = saliency_crop(s, 1.0)
+    assert box.kept == 1.0 and box.x + box.w >= 620
+    c = center_crop(640, 480, 1.0)
+    assert (c.x, c.y, c.w, c.h) == (80, 0, 480, 480)
+    assert s[c.y:c.y + c.h, c.x:c.x + c.w].sum() / s.sum() == pytest.approx(0.0)
+
+
+def test_ties_go_to_the_centre_and_min_size_is_respected():
+    s = np.ones((100, 200))
+    box = saliency_crop(s, 1.0)
+    assert (box.x, box.y, box.w, box.h) == (50, 0, 100, 100)
+    box = saliency_crop(np.pad(np.ones((2, 2)), 49), 1.0, keep=1.0, min_size=20)
+    assert box.w == box.h == 20
+
+
+def test_parse_aspect_errors():
+    assert parse_aspect("16:9") == pytest.approx(16 / 9)
+    for bad in ("16-9", "0:1", "a:b"):
+        with pytest.raises(ValueError):
+            parse_aspect(bad)
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "saliency", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_crop_with_maps(tmp_path):
+    imgs, maps = tmp_path / "images", tmp_path / "maps"
+    imgs.mkdir()
+    maps.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        cv2.imwrite(str(imgs / f"im{i}.jpg"), rng.integers(0, 255, (120, 200, 3), dtype=np.uint8))
+        m = np.zeros((60, 100), np.uint8)  # half size: resized to the image
+        m[10:20, 80 - 20 * i:95 - 20 * i] = 255
+        cv2.imwrite(str(maps / f"im{i}.png"), m)
+    (imgs / "broken.jpg").write_bytes(b"not an image")
+    cv2.imwrite(str(maps / "broken.png"), np.zeros((4, 4), np.uint8))
+    r = _run("crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "1:1", "--out", str(tmp_path / "o"),
+             "--scale", "64x64", "--quiet")
+    assert r.returncode == 0, r.stderr
+    boxes = json.loads((tmp_path / "o" / "crops.json").read_text())
+    assert sorted(boxes["boxes"]) == ["im0", "im1", "im2"] and len(boxes["skipped"]) == 1
+    for name, b in boxes["boxes"].items():
+        assert b["crop"]["w"] == b["crop"]["h"] == 120 and b["crop"]["kept"] > 0.99
+        assert cv2.imread(str(tmp_path / "o" / f"{name}.jpg")).shape == (64, 64, 3)
+    r = _run("crop", "--images", str(imgs), "--maps", str(tmp_path), "--aspect", "1:1", "--out", str(tmp_path / "p"))
+    assert r.returncode == 2 and "no map for" in r.stderr and not (tmp_path / "p").exists()
+    r = _run("crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "wide", "--out", str(tmp_path / "p"))
+    assert r.returncode == 2 and "--aspect" in r.stderr and len(r.stderr.strip().splitlines()) == 1
