@@ -426,6 +426,25 @@ def _build_one(job):
     return stem, scores
 
 
+def _single_thread_blas():
+    """Context limiting BLAS to one thread: map products are small, and threads only contend
+    (4x slower on 2 cores); parallelism comes from ``--workers`` processes instead."""
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn/scipy stacks
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _worker_init():
+    """Process-pool initializer: one BLAS thread per worker for the life of the worker."""
+    global _LIMITS
+    _LIMITS = _single_thread_blas()
+    _LIMITS.__enter__()
+
+
 def _link_or_copy(src: Path, dst: Path):
     try:
         os.link(src, dst)
@@ -516,15 +535,16 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         ioc_rows = []
         bar = tqdm(total=len(jobs), desc="maps", unit=" maps", disable=not opts.progress, leave=False)
         if opts.workers > 1:
-            with ProcessPoolExecutor(max_workers=opts.workers) as ex:
+            with ProcessPoolExecutor(max_workers=opts.workers, initializer=_worker_init) as ex:
                 for stem, scores in ex.map(_build_one, jobs, chunksize=max(1, len(jobs) // (8 * opts.workers))):
                     ioc_rows += [(stem, *s) for s in scores]
                     bar.update(1)
         else:
-            for job in jobs:
-                stem, scores = _build_one(job)
-                ioc_rows += [(stem, *s) for s in scores]
-                bar.update(1)
+            with _single_thread_blas():
+                for job in jobs:
+                    stem, scores = _build_one(job)
+                    ioc_rows += [(stem, *s) for s in scores]
+                    bar.update(1)
         bar.close()
 
         # QC
