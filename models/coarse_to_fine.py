@@ -41,7 +41,7 @@ class CoarseToFine(SaliencyModel):
         cc = dict(config["coarse"])
         fc = dict(config["fine"])
         self.coarse = UNetCore(pretrained=pretrained, pretrained_file=pretrained_file, **cc)
-        self.fine = UNetCore(in_chans=4, **fc)
+        self.fine = UNetCore(in_chans=4, side_outputs=False, **fc)
         self.config["coarse"]["decoder_channels"] = list(self.coarse.decoder_channels)
         self.config["fine"]["decoder_channels"] = list(self.fine.decoder_channels)
         self.coarse_scale = float(config.get("coarse_scale", 0.5))

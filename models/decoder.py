@@ -55,10 +55,10 @@ class CentreBlock(nn.Module):
 
 
 class UNetDecoder(nn.Module):
-    """Top-down decoder returning the main logits and one side logit map per stage."""
+    """Top-down decoder: main logits and (``side_outputs``) one side logit map per coarser stage."""
 
     def __init__(self, encoder_channels, decoder_channels, attention: str | None = None,
-                 attention_kwargs: dict | None = None):
+                 attention_kwargs: dict | None = None, side_outputs: bool = True):
         super().__init__()
         enc = list(encoder_channels)
         dec = list(decoder_channels)
@@ -69,13 +69,15 @@ class UNetDecoder(nn.Module):
         self.blocks = nn.ModuleList(
             DecoderBlock(dec[i + 1], enc[i], dec[i], attention, kw) for i in range(len(enc) - 1)
         )
-        self.sides = nn.ModuleList(nn.Conv2d(c, 1, 3, padding=1) for c in dec)
+        self.sides = nn.ModuleList(nn.Conv2d(c, 1, 3, padding=1) for c in (dec if side_outputs else dec[:1]))
+        self.side_outputs = side_outputs
 
     def forward(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Return (finest logits, [side logits from the coarser stages, coarse to fine])."""
         x = self.centre(feats[-1])
-        outs = [self.sides[-1](x)]
+        sides = [self.sides[-1](x)] if self.side_outputs else []
         for i in reversed(range(len(self.blocks))):
             x = self.blocks[i](x, feats[i])
-            outs.append(self.sides[i](x))
-        return outs[-1], outs[:-1]
+            if self.side_outputs and i:
+                sides.append(self.sides[i](x))
+        return self.sides[0](x), sides

@@ -52,7 +52,8 @@ class UNetCore(nn.Module):
 
     def __init__(self, encoder: str = "tiny", attention: str | None = None, attention_kwargs: dict | None = None,
                  decoder_channels=None, input_stn: bool = False, encoder_kwargs: dict | None = None,
-                 in_chans: int = 3, pretrained: bool = False, pretrained_file: str | None = None):
+                 in_chans: int = 3, pretrained: bool = False, pretrained_file: str | None = None,
+                 side_outputs: bool = True):
         super().__init__()
         ekw = dict(encoder_kwargs or {})
         if pretrained_file is not None:
@@ -61,7 +62,7 @@ class UNetCore(nn.Module):
         chans = self.encoder.channels
         dec = list(decoder_channels) if decoder_channels else default_decoder_channels(encoder, len(chans))
         self.decoder_channels = dec
-        self.decoder = UNetDecoder(chans, dec, attention, attention_kwargs)
+        self.decoder = UNetDecoder(chans, dec, attention, attention_kwargs, side_outputs)
         self.stn = SpatialTransformer(in_chans) if input_stn else None
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:

@@ -10,13 +10,16 @@ bias [1, 0, 0, 0, 1, 0]) so that training starts from "no warp". The same
 ``grid_sample``: with it, the identity theta samples exactly the pixel
 centres and reproduces the input.
 
-Departure: the localisation network ends in an adaptive average pool to a
-fixed 4x4 grid, so that it accepts any input size (the paper's MNIST nets had
-a fixed input size). ``inverse_warp`` maps a result computed in the warped
+Departure: the localisation network first resizes its input bilinearly to a
+fixed ``loc_size`` x ``loc_size`` (32) grid, so that it accepts any input
+size, stays cheap on large maps and exports to ONNX with dynamic sizes (the
+paper's localisation nets had a fixed input size). ``inverse_warp`` maps a result computed in the warped
 frame back to the input frame (used by the networks' optional input STN).
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn as nn
@@ -31,7 +34,7 @@ class SpatialTransformer(nn.Module):
     """Affine spatial transformer whose output has the input's shape."""
 
     def __init__(self, channels: int, reduction: float = 16, act_layer="relu", gate_layer=None,
-                 hidden: int | None = None, padding_mode: str = "zeros"):
+                 hidden: int | None = None, padding_mode: str = "zeros", loc_size: int = 32):
         super().__init__()
         if gate_layer not in (None, "none"):
             raise ValueError("SpatialTransformer has no gate; leave gate_layer unset")
@@ -43,9 +46,8 @@ class SpatialTransformer(nn.Module):
             nn.Conv2d(mid, mid, 5, padding=2),
             nn.MaxPool2d(2, ceil_mode=True),
             make_layer(act_layer, "act_layer"),
-            nn.AdaptiveAvgPool2d(4),
             nn.Flatten(),
-            nn.Linear(mid * 16, 32),
+            nn.Linear(mid * math.ceil(math.ceil(loc_size / 2) / 2) ** 2, 32),
             make_layer(act_layer, "act_layer"),
         )
         self.theta_head = nn.Linear(32, 6)
@@ -53,20 +55,38 @@ class SpatialTransformer(nn.Module):
         with torch.no_grad():
             self.theta_head.bias.copy_(torch.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]))
         self.padding_mode = padding_mode
+        self.loc_size = int(loc_size)
 
     def theta(self, x: torch.Tensor) -> torch.Tensor:
         """N x 2 x 3 affine parameters predicted for ``x``."""
-        return self.theta_head(self.loc(x)).reshape(-1, 2, 3)
+        small = F.interpolate(x, size=(self.loc_size, self.loc_size), mode="bilinear", align_corners=False)
+        return self.theta_head(self.loc(small)).reshape(-1, 2, 3)
 
     def warp(self, x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
         """Resample ``x`` with the affine ``theta`` (output grid of ``x``'s size)."""
-        grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=ALIGN_CORNERS)
+        grid = affine_grid(theta.to(x.dtype), x)
         return F.grid_sample(x, grid, mode="bilinear", padding_mode=self.padding_mode,
                              align_corners=ALIGN_CORNERS)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Warp ``x`` by the theta its localisation network predicts."""
         return self.warp(x, self.theta(x))
+
+
+def affine_grid(theta: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``F.affine_grid(theta, like.shape, align_corners=False)`` from plain ops.
+
+    Written out (pixel-centre coordinates (2 j + 1) / W - 1) so that the ONNX
+    export does not need opset 20's ``AffineGrid``; equal to PyTorch's.
+    """
+    h, w = like.shape[-2:]
+    xs = (torch.arange(w, device=like.device, dtype=theta.dtype) * 2 + 1) / w - 1
+    ys = (torch.arange(h, device=like.device, dtype=theta.dtype) * 2 + 1) / h - 1
+    gx = xs[None, :, None].expand(h, w, 1)
+    gy = ys[:, None, None].expand(h, w, 1)
+    base = torch.cat([gx, gy, torch.ones_like(gx)], dim=-1).reshape(1, -1, 3)   # 1 x HW x 3
+    grid = base @ theta.transpose(1, 2)                                          # N x HW x 2
+    return grid.reshape(theta.shape[0], h, w, 2)
 
 
 def invert_theta(theta: torch.Tensor) -> torch.Tensor:
@@ -82,5 +102,5 @@ def invert_theta(theta: torch.Tensor) -> torch.Tensor:
 def inverse_warp(y: torch.Tensor, theta: torch.Tensor, padding_mode: str = "border") -> torch.Tensor:
     """Map ``y``, computed on the warped input, back to the input's frame."""
     inv = invert_theta(theta)
-    grid = F.affine_grid(inv.to(y.dtype), list(y.shape), align_corners=ALIGN_CORNERS)
+    grid = affine_grid(inv.to(y.dtype), y)
     return F.grid_sample(y, grid, mode="bilinear", padding_mode=padding_mode, align_corners=ALIGN_CORNERS)
