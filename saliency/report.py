@@ -1,0 +1,353 @@
+"""Reports people read: ``report.md`` and a self-contained ``report.html``.
+
+A report gathers what a saliency experiment produced, in the order a reader
+asks for it (the layout of the MIT/Tuebingen benchmark pages and of
+PySODEvalToolkit's summaries):
+
+1. the study and its ingestion: subjects, fixations, quarantine counts,
+   inter-observer consistency (from a ``saliency ingest`` ``dataset.json``);
+2. training curves (from each ``saliency train`` run's ``metrics.csv``);
+3. metric tables (from ``saliency eval --json`` files), best value in bold;
+4. precision-recall and F-measure curves (``saliency eval --plot-dir``);
+5. a gallery of held-out scenes: image | ground truth | prediction |
+   fixations over the image as a heat-map overlay.
+
+``report.md`` links its pictures from ``assets/``; ``report.html`` embeds
+them (base64 data URIs), so the one file can be mailed or archived.
+Torch-free; matplotlib (Agg) draws the curves.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from saliency.errors import UserError
+
+
+@dataclass
+class GalleryItem:
+    """One held-out scene of the gallery; any path but ``image`` may be None."""
+
+    name: str
+    image: Path
+    gt: Path | None = None
+    pred: Path | None = None
+    fix_map: Path | None = None  # continuous human map, shown as a heat map
+    fix_points: Path | None = None  # binary fixation map, shown as dots
+
+
+@dataclass
+class ReportInputs:
+    """Everything a report may show; missing parts are left out with a note."""
+
+    title: str = "Saliency report"
+    summary_lines: list[str] = field(default_factory=list)
+    dataset_json: Path | None = None
+    runs: list[Path] = field(default_factory=list)
+    eval_jsons: list[Path] = field(default_factory=list)
+    curve_pngs: list[Path] = field(default_factory=list)
+    gallery: list[GalleryItem] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- pictures
+
+
+def _read_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
+    import cv2
+
+    img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise UserError(f"{path}: not a readable image")
+    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    if size is not None and img.shape[1::-1] != size:
+        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+    return img
+
+
+def _read_grey(path: Path, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    if path.suffix.lower() == ".npy":
+        g = np.load(path).astype(np.float32)
+    else:
+        g = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_GRAYSCALE)
+        if g is None:
+            raise UserError(f"{path}: not a readable image")
+        g = g.astype(np.float32)
+    g = cv2.resize(g, size, interpolation=cv2.INTER_LINEAR)
+    lo, hi = float(g.min()), float(g.max())
+    return (g - lo) / (hi - lo) if hi > lo else np.zeros_like(g)
+
+
+def heat_overlay(image: np.ndarray, density: np.ndarray | None, points: np.ndarray | None) -> np.ndarray:
+    """The image darkened, with ``density`` (0..1) as a JET heat map and fixated pixels as white dots."""
+    import cv2
+
+    out = image.astype(np.float32) * 0.55
+    if density is not None:
+        heat = cv2.cvtColor(cv2.applyColorMap((density * 255).astype(np.uint8), cv2.COLORMAP_JET), cv2.COLOR_BGR2RGB)
+        a = (0.75 * np.clip(density, 0, 1) ** 0.5)[..., None]
+        out = out * (1 - a) + heat.astype(np.float32) * a
+    out = np.clip(out, 0, 255).astype(np.uint8)
+    if points is not None:
+        ys, xs = np.nonzero(points > 0.5)
+        for x, y in zip(xs, ys):
+            cv2.circle(out, (int(x), int(y)), 3, (255, 255, 255), -1, cv2.LINE_AA)
+            cv2.circle(out, (int(x), int(y)), 3, (0, 0, 0), 1, cv2.LINE_AA)
+    return out
+
+
+def gallery_row(item: GalleryItem, width: int = 256) -> np.ndarray:
+    """One gallery row: image | ground truth | prediction | fixations heat map (missing panels grey)."""
+    import cv2
+
+    img = _read_rgb(item.image)
+    h = int(round(img.shape[0] * width / img.shape[1]))
+    size = (width, h)
+    img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+    blank = np.full((h, width, 3), 128, np.uint8)
+
+    def grey(p):
+        return blank if p is None else np.repeat((_read_grey(p, size) * 255).astype(np.uint8)[..., None], 3, 2)
+
+    points = None
+    if item.fix_points is not None:
+        import cv2 as _cv2
+
+        fp = _cv2.imdecode(np.fromfile(str(item.fix_points), np.uint8), _cv2.IMREAD_GRAYSCALE)
+        if fp is not None:  # keep every fixated pixel when shrinking: max-pool via resize of the dilated map
+            sy, sx = fp.shape[0] / h, fp.shape[1] / width
+            ys, xs = np.nonzero(fp > 128)
+            points = np.zeros((h, width), np.float32)
+            points[np.minimum((ys / sy).astype(int), h - 1), np.minimum((xs / sx).astype(int), width - 1)] = 1
+    density = _read_grey(item.fix_map, size) if item.fix_map is not None else None
+    heat = heat_overlay(img, density, points) if (density is not None or points is not None) else blank
+    sep = np.full((h, 4, 3), 255, np.uint8)
+    return np.concatenate([img, sep, grey(item.gt), sep, grey(item.pred), sep, heat], axis=1)
+
+
+def _save_png(path: Path, rgb: np.ndarray) -> Path:
+    import cv2
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+        raise UserError(f"{path}: could not write the picture")
+    return path
+
+
+def training_curves(run: Path, out_png: Path) -> Path | None:
+    """Plot every numeric column of ``run/metrics.csv`` against the epoch (losses left, metrics right)."""
+    import pandas as pd
+
+    csv = run / "metrics.csv"
+    if not csv.is_file():
+        return None
+    df = pd.read_csv(csv)
+    if df.empty:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = df["epoch"] if "epoch" in df.columns else np.arange(1, len(df) + 1)
+    numeric = [c for c in df.columns if c != "epoch" and pd.api.types.is_numeric_dtype(df[c])]
+    losses = [c for c in numeric if "loss" in c.lower()]
+    metrics = [c for c in numeric if c not in losses and not re.search(r"(lr|time|step|images|sec)", c.lower())]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for c in losses:
+        axes[0].plot(x, df[c], marker="o", ms=3, label=c)
+    axes[0].set_title("loss")
+    for c in metrics:
+        axes[1].plot(x, df[c], marker="o", ms=3, label=c)
+    axes[1].set_title("validation")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=8)
+    fig.suptitle(run.name)
+    fig.tight_layout()
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+    return out_png
+
+
+# ---------------------------------------------------------------- tables
+
+
+def metric_table(eval_json: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (dataset, method, n, metrics...) of an eval JSON; best value per dataset in bold."""
+    results = eval_json.get("results", [])
+    keys: list[str] = []
+    for r in results:
+        keys += [k for k in r.get("metrics", {}) if k not in keys]
+    lower_better = {"MAE", "KLD"}
+    best = {}
+    for r in results:
+        for k in keys:
+            v = r["metrics"].get(k)
+            if v is None or not np.isfinite(v):
+                continue
+            cur = best.get((r["dataset"], k))
+            if cur is None or (v < cur if k in lower_better else v > cur):
+                best[(r["dataset"], k)] = v
+    rows = []
+    for r in results:
+        row = [r["dataset"], r["method"], str(r.get("n_images", ""))]
+        for k in keys:
+            v = r["metrics"].get(k)
+            text = "-" if v is None or not np.isfinite(v) else f"{v:.3f}"
+            if v is not None and best.get((r["dataset"], k)) == v and len(results) > 1:
+                text = f"**{text}**"
+            row.append(text)
+        rows.append(row)
+    return ["dataset", "method", "images"] + keys, rows
+
+
+def _md_table(header, rows) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _html_table(header, rows) -> str:
+    def cell(t, tag):
+        t = html.escape(t)
+        t = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", t)
+        return f"<{tag}>{t}</{tag}>"
+
+    head = "".join(cell(h, "th") for h in header)
+    body = "".join("<tr>" + "".join(cell(c, "td") for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
+    """Key facts of an ingested dataset (``saliency ingest``'s dataset.json) as (label, value) pairs."""
+    d = json.loads(Path(dataset_json).read_text())
+    out = []
+
+    def pick(*path):
+        cur = d
+        for p in path:
+            if not isinstance(cur, dict) or p not in cur:
+                return None
+            cur = cur[p]
+        return cur
+
+    for label, path in (("stimuli", ("counts", "stimuli")), ("subjects", ("counts", "subjects")),
+                        ("fixations kept", ("counts", "fixations")),
+                        ("rows quarantined", ("counts", "quarantined")),
+                        ("fixation detector", ("policies", "detector")),
+                        ("pixels per degree", ("ppd",)), ("sigma (deg)", ("sigma", "deg")),
+                        ("sigma (px)", ("sigma", "px")),
+                        ("QC-flagged subject x stimulus pairs", ("qc", "flagged")),
+                        ("valid-sample share (mean)", ("qc", "valid_share_mean"))):
+        v = pick(*path)
+        if v is not None:
+            out.append((label, f"{v:.3f}" if isinstance(v, float) else str(v)))
+    for reason, n in (pick("counts", "quarantine_by_reason") or {}).items():
+        out.append((f"quarantined: {reason}", str(n)))
+    for k, v in (pick("inter_observer") or {}).items():
+        if isinstance(v, dict) and "mean" in v:
+            out.append((f"inter-observer {k} (each subject vs the others)",
+                        f"{v['mean']:.3f} ± {v.get('std', float('nan')):.3f} (n={v.get('n', '?')})"))
+    return out
+
+
+# ---------------------------------------------------------------- the report
+
+
+def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
+    """Write ``report.md`` (+ ``assets/``) and a self-contained ``report.html`` into ``out_dir``."""
+    from saliency.fsutil import write_text
+
+    out = Path(out_dir)
+    assets = out / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    md: list[str] = [f"# {inputs.title}", ""]
+    body: list[str] = [f"<h1>{html.escape(inputs.title)}</h1>"]
+
+    def picture(path: Path, alt: str):
+        rel = path.relative_to(out).as_posix() if path.is_relative_to(out) else str(path)
+        md.append(f"![{alt}]({rel})")
+        md.append("")
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        body.append(f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+                    f"<figcaption>{html.escape(alt)}</figcaption></figure>")
+
+    def section(title: str, anchor: str):
+        md.extend([f"## {title}", ""])
+        body.append(f'<h2 id="{anchor}">{html.escape(title)}</h2>')
+
+    def note(text: str):
+        md.extend([text, ""])
+        body.append(f"<p>{html.escape(text)}</p>")
+
+    if inputs.summary_lines:
+        section("Key figures", "key-figures")
+        md.extend([f"- {line}" for line in inputs.summary_lines] + [""])
+        body.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in inputs.summary_lines) + "</ul>")
+
+    section("Study and ingestion", "study")
+    if inputs.dataset_json and Path(inputs.dataset_json).is_file():
+        rows = [[k, v] for k, v in study_summary(inputs.dataset_json)]
+        md.extend([_md_table(["", "value"], rows), ""])
+        body.append(_html_table(["", "value"], rows))
+    else:
+        note("No ingested dataset was given (saliency report --dataset DIR).")
+
+    section("Training", "training")
+    if not inputs.runs:
+        note("No training run was given.")
+    for run in inputs.runs:
+        png = training_curves(Path(run), assets / f"training_{Path(run).name}.png")
+        if png is None:
+            note(f"{run}: no metrics.csv.")
+        else:
+            picture(png, f"training curves: {Path(run).name}")
+
+    section("Metrics", "metrics")
+    if not inputs.eval_jsons:
+        note("No evaluation was given (saliency report --eval FILE).")
+    for path in inputs.eval_jsons:
+        ev = json.loads(Path(path).read_text())
+        header, rows = metric_table(ev)
+        note(f"Task: {ev.get('task', '?')} (from {Path(path).name}).")
+        md.extend([_md_table(header, rows), ""])
+        body.append(_html_table(header, rows))
+
+    section("Curves", "curves")
+    if not inputs.curve_pngs:
+        note("No curves were given (saliency eval --plot-dir).")
+    for png in inputs.curve_pngs:
+        dst = assets / f"curve_{Path(png).name}"
+        if Path(png).resolve() != dst.resolve():
+            dst.write_bytes(Path(png).read_bytes())
+        picture(dst, Path(png).stem.replace("_", " "))
+
+    section("Gallery of held-out scenes", "gallery")
+    if not inputs.gallery:
+        note("No gallery was given.")
+    else:
+        note("Each row: image | ground truth | prediction | human fixations (dots) over their heat map.")
+        for item in inputs.gallery:
+            picture(_save_png(assets / f"gallery_{item.name}.png", gallery_row(item)), item.name)
+
+    write_text(out / "report.md", "\n".join(md) + "\n")
+    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
+             "text-align:right}th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}"
+             "img{max-width:100%}figure{margin:1em 0}figcaption{color:#666;font-size:0.9em}")
+    page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(inputs.title)}"
+            f"</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+    write_text(out / "report.html", page)
+    return out / "report.md", out / "report.html"

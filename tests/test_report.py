@@ -1,0 +1,103 @@
+"""Reports (saliency.report, saliency report): every section present, pictures embedded, tables right."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from saliency.report import metric_table
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "saliency", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    study, ds = tmp / "study", tmp / "ds"
+    assert _run("synth", "--out", str(study), "--scenes", "3", "--subjects", "3", "--size", "160x120",
+                "--quiet").returncode == 0
+    r = _run("ingest", str(study / "logs" / "samples.csv"), "--stimuli", str(study / "stimuli"), "--geometry",
+             str(study / "screen.json"), "--out", str(ds))
+    assert r.returncode == 0, r.stderr
+    run = tmp / "run"
+    run.mkdir()
+    (run / "metrics.csv").write_text("epoch,train_loss,val_loss,val_MAE,val_Fmax\n1,0.6,0.5,0.2,0.5\n"
+                                     "2,0.4,0.35,0.1,0.8\n3,0.3,0.3,0.05,0.9\n")
+    ev = {"task": "sod", "version": "0.1.0", "results": [
+        {"dataset": "synthetic", "method": "a", "n_images": 3, "metrics": {"MAE": 0.05, "Fmax": 0.91}},
+        {"dataset": "synthetic", "method": "b", "n_images": 3, "metrics": {"MAE": 0.08, "Fmax": 0.95}}]}
+    (tmp / "eval.json").write_text(json.dumps(ev))
+    plots = tmp / "plots"
+    plots.mkdir()
+    cv2.imwrite(str(plots / "synthetic_pr.png"), np.full((50, 80, 3), 200, np.uint8))
+    pred = tmp / "pred"
+    pred.mkdir()
+    for p in (study / "masks").iterdir():  # a "prediction": the blurred mask
+        cv2.imwrite(str(pred / p.name), cv2.GaussianBlur(cv2.imread(str(p), 0), (9, 9), 3))
+    return dict(tmp=tmp, study=study, ds=ds, run=run, eval=tmp / "eval.json", plots=plots, pred=pred)
+
+
+def test_metric_table_bold_best_with_direction():
+    header, rows = metric_table({"results": [
+        {"dataset": "d", "method": "a", "n_images": 1, "metrics": {"MAE": 0.1, "Fmax": 0.9, "KLD": 1.0}},
+        {"dataset": "d", "method": "b", "n_images": 1, "metrics": {"MAE": 0.2, "Fmax": 0.95, "KLD": 0.5}}]})
+    assert header == ["dataset", "method", "images", "MAE", "Fmax", "KLD"]
+    assert rows[0][3] == "**0.100**" and rows[1][3] == "0.200"  # lower MAE is better
+    assert rows[1][4] == "**0.950**" and rows[1][5] == "**0.500**"
+
+
+def test_report_command_writes_every_section(inputs):
+    out = inputs["tmp"] / "out"
+    r = _run("report", str(inputs["run"]), "--eval", str(inputs["eval"]), "--plots", str(inputs["plots"]),
+             "--dataset", str(inputs["ds"]), "--images", str(inputs["study"] / "stimuli"), "--pred",
+             str(inputs["pred"]), "--gt", str(inputs["study"] / "masks"), "--out", str(out), "--title", "T")
+    assert r.returncode == 0, r.stderr
+    page = (out / "report.html").read_text()
+    for anchor in ("study", "training", "metrics", "curves", "gallery"):
+        assert f'id="{anchor}"' in page
+    assert "<b>0.050</b>" in page and "<b>0.950</b>" in page
+    assert "inter-observer" in page and "subjects" in page
+    uris = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(uris) == 1 + 1 + 3  # training curves, one curve, three gallery rows
+    for u in uris:
+        img = cv2.imdecode(np.frombuffer(base64.b64decode(u), np.uint8), cv2.IMREAD_COLOR)
+        assert img is not None and img.size > 0
+    assert "src=\"assets" not in page  # self-contained
+    md = (out / "report.md").read_text()
+    for link in re.findall(r"\]\((assets/[^)]+)\)", md):
+        assert (out / link).is_file()
+    gallery = cv2.imread(str(out / "assets" / "gallery_s0001.png"))
+    assert gallery.shape[1] == 4 * 256 + 3 * 4  # image | gt | prediction | fixations
+
+
+def test_report_bad_input_one_line(inputs, tmp_path):
+    r = _run("report", str(inputs["run"]), "--eval", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "nope.json" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed")
+def test_report_renders_in_headless_chromium(inputs, tmp_path):
+    out = tmp_path / "r"
+    assert _run("report", str(inputs["run"]), "--eval", str(inputs["eval"]), "--dataset", str(inputs["ds"]),
+                "--images", str(inputs["study"] / "stimuli"), "--pred", str(inputs["pred"]),
+                "--out", str(out)).returncode == 0
+    shot = tmp_path / "shot.png"
+    r = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,3000",
+                        f"--screenshot={shot}", (out / "report.html").as_uri()],
+                       capture_output=True, text=True, timeout=120)
+    img = cv2.imread(str(shot))
+    assert img is not None, r.stderr[-500:]
+    # a rendered page is not blank: text, tables and pictures make many distinct colours
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 500
