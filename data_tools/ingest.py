@@ -40,9 +40,9 @@ from data_tools.geometry import ScreenGeometry
 from data_tools.maps import MapPolicy, fixation_map, pixel_index, saliency_map, to_uint
 from data_tools.qc import center_bias, ioc_scores, qc_table
 from data_tools.readers import FIX_COLS, QUAR_COLS, Chunk, open_log
+from data_tools.stimuli import StimulusIndex, load_trials
 from saliency.errors import UserError
 
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 MAP_FORMATS = ("png", "png16", "npy")
 CANONICAL = ["subject", "stimulus", "x", "y", "t_start_ms", "duration_ms", "eye", "source", "line"]
 
@@ -78,73 +78,6 @@ class IngestOptions:
     ioc: bool = True
     chunk_rows: int = 500_000
     progress: bool = False
-
-
-# ---------------------------------------------------------------- stimuli
-
-class StimulusIndex:
-    """Stimulus images of a folder, found by file name or stem; sizes read lazily (header only)."""
-
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-        if not self.folder.is_dir():
-            raise UserError(f"--stimuli {self.folder}: no such folder")
-        files = sorted(p for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
-        if not files:
-            raise UserError(f"--stimuli {self.folder}: no images ({', '.join(IMAGE_EXTS)})")
-        self.by_name = {p.name: p for p in files}
-        self.by_stem: dict[str, Path] = {}
-        for p in files:
-            self.by_stem.setdefault(p.stem, p)
-        self.lower = {k.lower(): v for k, v in {**self.by_stem, **self.by_name}.items()}
-        self._sizes: dict[str, tuple[int, int] | None] = {}
-
-    def resolve(self, name: str) -> str | None:
-        """Stem of the stimulus file that ``name`` refers to, or None."""
-        if not name:
-            return None
-        base = name.replace("\\", "/").rsplit("/", 1)[-1]
-        p = self.by_name.get(base) or self.by_stem.get(base) or self.by_stem.get(Path(base).stem) \
-            or self.lower.get(base.lower()) or self.lower.get(Path(base).stem.lower())
-        return p.stem if p is not None else None
-
-    def path(self, stem: str) -> Path:
-        """File of a resolved stem."""
-        return self.by_stem[stem]
-
-    def size(self, stem: str) -> tuple[int, int] | None:
-        """``(w, h)`` of a stimulus, or None when the image cannot be decoded."""
-        if stem not in self._sizes:
-            from PIL import Image
-
-            try:
-                with Image.open(self.by_stem[stem]) as im:
-                    im.load()
-                    self._sizes[stem] = (int(im.size[0]), int(im.size[1]))
-            except Exception:  # any decoder failure: the rows are quarantined
-                self._sizes[stem] = None
-        return self._sizes[stem]
-
-
-def load_trials(path: str | Path) -> dict:
-    """``--trials`` CSV (subject, trial, stimulus; subject optional) -> {(subject, trial): stimulus}."""
-    from data_tools.readers import read_header, text
-
-    path = Path(path)
-    first, sep = read_header(path)
-    try:
-        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, ValueError) as exc:
-        raise UserError(f"--trials {path}: cannot read ({exc})") from None
-    cols = {c.strip().lower(): c for c in df.columns}
-    for need in ("trial", "stimulus"):
-        if need not in cols:
-            raise UserError(f"--trials {path}: no {need!r} column (need subject, trial, stimulus)")
-    n = len(df)
-    subj = text(df[cols["subject"]], n, "*") if "subject" in cols else np.full(n, "*", object)
-    trial = text(df[cols["trial"]], n)
-    stim = text(df[cols["stimulus"]], n)
-    return {(s, t): v for s, t, v in zip(subj, trial, stim)}
 
 
 # ---------------------------------------------------------------- reading
