@@ -77,3 +77,37 @@ def train_step_ms(model: torch.nn.Module, height: int = 256, width: int = 256, b
         model.train(was)
     times.sort()
     return times[len(times) // 2]
+
+
+def model_rows(names, height: int = 320, width: int = 320, latency: bool = True, runs: int = 3,
+               progress: bool = True) -> list[dict]:
+    """One row per registered model: name, task, attention, encoder, params, GMACs, CPU latency (ms)."""
+    from tqdm import tqdm
+
+    from models.registry import create_model, describe
+
+    rows = []
+    for name in tqdm(list(names), desc="profiling models", unit="model", disable=not progress, file=None):
+        torch.manual_seed(0)
+        model = create_model(name).eval()
+        row = {"model": name, **describe(name), "params_m": count_params(model) / 1e6,
+               "gmac": count_macs(model, height, width) / 1e9, "latency_ms": None}
+        if latency:
+            row["latency_ms"] = latency_ms(model, height, width, runs=runs)
+        rows.append(row)
+        del model
+    return rows
+
+
+def rows_to_markdown(rows: list[dict], height: int = 320, width: int = 320) -> str:
+    """A GitHub markdown table of :func:`model_rows` output."""
+    size = f"{height}x{width}" if height != width else str(height)
+    head = (f"| model | task | attention | encoder | params (M) | GMAC @{size} | CPU ms (batch 1) |\n"
+            "|---|---|---|---|---:|---:|---:|\n")
+    body = []
+    for r in rows:
+        lat = "-" if r.get("latency_ms") is None else f"{r['latency_ms']:.0f}"
+        gmac = "-" if r.get("gmac") is None else f"{r['gmac']:.2f}"
+        body.append(f"| {r['model']} | {r['task']} | {r['attention']} | {r['encoder']} | "
+                    f"{r['params_m']:.2f} | {gmac} | {lat} |")
+    return head + "\n".join(body) + "\n"

@@ -1,0 +1,79 @@
+"""``saliency models``: the registered networks with size, compute and CPU speed.
+
+Lists every model of :func:`models.list_models` (or those matching
+``--filter``) with its task, attention, encoder, parameter count, GMACs at
+``--size`` (counted with ``torch.utils.flop_counter``; MACs = FLOPs / 2) and
+the median CPU latency of an eval-mode forward pass at batch 1.
+"""
+
+from __future__ import annotations
+
+NAME = "models"
+HELP = "list the registered saliency networks: task, attention, parameters, GMACs, CPU latency"
+ORDER = 60
+DESCRIPTION = HELP + """
+
+GMACs are counted with PyTorch's FLOP counter (convolutions and matrix
+products; MACs = FLOPs / 2) at batch 1. Latency is the median wall time of
+--runs eval-mode forward passes on the CPU at batch 1 (after one warm-up).
+
+examples:
+  saliency models --no-latency
+  saliency models --filter 'unet_tiny_*' --size 256 --format tsv
+"""
+
+
+def add_arguments(parser) -> None:
+    """Options of ``saliency models``."""
+    parser.add_argument("--filter", default=None, metavar="PATTERN",
+                        help="shell-style pattern on model names, e.g. 'unet_tiny_*' (default: all)")
+    parser.add_argument("--size", type=int, nargs="+", default=[320], metavar="PX",
+                        help="input size for GMACs and latency: one value (square) or HEIGHT WIDTH (default 320)")
+    parser.add_argument("--no-latency", action="store_true", help="skip the CPU latency measurement (faster)")
+    parser.add_argument("--runs", type=int, default=3, help="timed forward passes per model (median; default 3)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--format", choices=("markdown", "tsv", "json"), default="markdown",
+                        help="output table format (default markdown)")
+    parser.add_argument("--out", default=None, metavar="FILE", help="also write the table to FILE (atomically)")
+    parser.add_argument("--names-only", action="store_true", help="print the model names only, one per line")
+
+
+def run(args) -> int:
+    """Print (and optionally write) the model table."""
+    import json
+
+    from saliency.errors import UserError
+    from saliency.fsutil import write_text
+
+    if len(args.size) not in (1, 2) or min(args.size) < 32:
+        raise UserError("--size: give one value or HEIGHT WIDTH, each >= 32")
+    if args.runs < 1:
+        raise UserError("--runs: must be >= 1")
+    import torch
+
+    import models
+    from models.profile import model_rows, rows_to_markdown
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    names = models.list_models(args.filter)
+    if not names:
+        raise UserError(f"--filter {args.filter!r}: matches no model; see `saliency models --names-only`")
+    if args.names_only:
+        text = "\n".join(names) + "\n"
+    else:
+        h, w = (args.size * 2)[:2]
+        rows = model_rows(names, h, w, latency=not args.no_latency, runs=args.runs)
+        if args.format == "markdown":
+            text = rows_to_markdown(rows, h, w)
+        elif args.format == "json":
+            text = json.dumps(rows, indent=2) + "\n"
+        else:
+            cols = list(rows[0])
+            text = "\t".join(cols) + "\n" + "".join(
+                "\t".join("" if r[c] is None else (f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]))
+                          for c in cols) + "\n" for r in rows)
+    print(text, end="")
+    if args.out:
+        write_text(args.out, text)
+    return 0
