@@ -20,7 +20,7 @@ def test_models_table(capsys, tmp_path):
     assert rc == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["model"] for r in rows] == ["unet_tiny_scse_sod", "unet_tiny_se_sod", "unet_tiny_sk_sod",
-                                          "unet_tiny_stn_sod"]
+                                          "unet_tiny_stn_sod", "unet_tiny_stnin_sod"]
     for r in rows:
         assert r["params_m"] == pytest.approx(count_params(models.create_model(r["model"])) / 1e6)
         assert r["task"] == "sod" and r["gmac"] > 0 and r["latency_ms"] is None
