@@ -1,0 +1,184 @@
+"""Model benchmarks: the `saliency models` table, coarse-to-fine savings, CPU training speed and quality.
+
+Writes the ``## Models`` section of docs/BENCHMARKS.md (other sections are
+left untouched) and prints the same text. Figures:
+
+1. every registered model: parameters, GMACs at 320 x 320 (torch FLOP
+   counter, MACs = FLOPs / 2), median CPU latency at batch 1; U2-Net and
+   U2-NetP (Qin et al., Pattern Recognition 2020) as reference rows from
+   the paper;
+2. coarse-to-fine attention: MACs against the fine branch run everywhere;
+3. forward+backward ms/image of the tiny models at 256 x 256 (batch 8);
+4. quality check of the CPU default: ``unet_tiny_cbam_sod`` trained from
+   scratch for ``--train-seconds`` on synthetic scenes
+   (:func:`data_tools.scenes.render_scene`, 640 x 480 scaled to 256 x 192),
+   max F-measure (beta^2 = 0.3) and MAE on held-out scenes with PySODMetrics.
+
+Usage: python benchmarks/models.py [--train-seconds 180] [--no-train] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import models  # noqa: E402
+from models.coarse_to_fine import compute_savings  # noqa: E402
+from models.profile import model_rows, rows_to_markdown, train_step_ms  # noqa: E402
+
+REFERENCE_ROWS = (
+    "| U2-NetP (reference, paper) | sod | nested RSU | - | 1.13 | 19.8 | - |\n"
+    "| U2-Net (reference, paper) | sod | nested RSU | - | 44.0 | 58.6 | - |\n"
+)
+
+
+def synthetic_sod(n: int, seed: int, width: int, height: int):
+    """``n`` synthetic scenes (coloured shapes on textured clutter) resized to width x height."""
+    import cv2
+
+    from data_tools.scenes import render_scene
+
+    xs, ys = [], []
+    for i in range(n):
+        img, mask, _, _ = render_scene(np.random.default_rng(seed + i), 640, 480)
+        xs.append(cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA))
+        ys.append(cv2.resize(mask, (width, height), interpolation=cv2.INTER_AREA))
+    x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float() / 255
+    y = torch.from_numpy(np.stack(ys))[:, None].float() / 255
+    return x, y
+
+
+def train_check(name: str, seconds: float, n_train: int = 400, n_test: int = 60, batch: int = 8,
+                width: int = 256, height: int = 192, seed: int = 0) -> dict:
+    """Train ``name`` from scratch for ``seconds`` of CPU time budget; return max F and MAE on held-out scenes."""
+    import py_sod_metrics
+
+    from models.losses import bce_loss, deep_supervision, iou_loss
+
+    torch.manual_seed(seed)
+    xtr, ytr = synthetic_sod(n_train, 1000, width, height)
+    xte, yte = synthetic_sod(n_test, 99999, width, height)
+    model = models.create_model(name).train()
+    lr = 2e-3
+    opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=1e-4)
+    g = torch.Generator().manual_seed(seed)
+    t0, steps = time.perf_counter(), 0
+    while (elapsed := time.perf_counter() - t0) < seconds:
+        for group in opt.param_groups:  # cosine decay over the time budget
+            group["lr"] = lr * 0.5 * (1 + np.cos(np.pi * elapsed / seconds))
+        idx = torch.randint(0, n_train, (batch,), generator=g)
+        x, y = xtr[idx].clone(), ytr[idx].clone()
+        flip = torch.rand(batch, generator=g) < 0.5
+        x[flip], y[flip] = x[flip].flip(-1), y[flip].flip(-1)
+        out = model(x)
+        loss = deep_supervision(bce_loss, out, y) + deep_supervision(iou_loss, out, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        steps += 1
+    train_s = time.perf_counter() - t0
+    model.eval()
+    fm, mae = py_sod_metrics.FmeasureV2(metric_handlers={"fm": py_sod_metrics.FmeasureHandler(with_dynamic=True, with_adaptive=False, beta=0.3)}), \
+        py_sod_metrics.MAE()
+    with torch.no_grad():
+        for i in range(0, n_test, 16):
+            prob = torch.sigmoid(model(xte[i:i + 16]))
+            for p, t in zip(prob, yte[i:i + 16]):
+                pred = (p[0].numpy() * 255).round().astype(np.uint8)
+                gt = (t[0].numpy() * 255).round().astype(np.uint8)
+                fm.step(pred, gt)
+                mae.step(pred, gt)
+    res = fm.get_results()["fm"]
+    return {"steps": steps, "seconds": train_s, "images": steps * batch, "maxF": float(np.max(res["dynamic"])),
+            "MAE": float(mae.get_results()["mae"])}
+
+
+def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
+    """Replace (or append) the ``## Models`` section of ``path``; other sections untouched."""
+    from saliency.fsutil import write_text
+
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    pat = re.compile(r"^## Models\n.*?(?=^## |\Z)", re.S | re.M)
+    new = pat.sub(lambda _m: text, old, count=1) if pat.search(old) else old.rstrip("\n") + "\n\n" + text
+    write_text(path, new)
+
+
+def main(argv=None) -> int:
+    """Measure, print, and write the ``## Models`` section."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--train-seconds", type=float, default=180, help="CPU training budget of the quality check")
+    ap.add_argument("--no-train", action="store_true", help="skip the training quality check")
+    ap.add_argument("--no-write", action="store_true", help="print only; do not edit docs/BENCHMARKS.md")
+    ap.add_argument("--runs", type=int, default=3, help="timed runs per model for latency")
+    args = ap.parse_args(argv)
+
+    names = models.list_models()
+    rows = model_rows(names, 320, 320, latency=True, runs=args.runs)
+    table = rows_to_markdown(rows) + REFERENCE_ROWS
+    small = next(r for r in rows if r["model"] == "unet_tiny_cbam_sod")
+
+    c2f_lines = []
+    for name in models.list_models("c2f_*"):
+        torch.manual_seed(0)
+        s = compute_savings(models.create_model(name), 320, 320)
+        c2f_lines.append(f"| {name} | {s['coarse_gmac']:.2f} | {s['c2f_gmac']:.2f} | "
+                         f"{s['fine_everywhere_gmac']:.2f} | {100 * s['saved_fraction']:.0f} % |")
+
+    speed_lines = []
+    for name in ("unet_tiny_cbam_sod", "unet_tiny_cbam_fixation", "unet_tiny_none_sod", "c2f_tiny_cbam_sod"):
+        torch.manual_seed(0)
+        ms = train_step_ms(models.create_model(name), 256, 256, batch=8, runs=3)
+        speed_lines.append(f"| {name} | {ms:.0f} |")
+
+    train = None if args.no_train else train_check("unet_tiny_cbam_sod", args.train_seconds)
+
+    cmd = "python benchmarks/models.py" + (f" --train-seconds {args.train_seconds:g}" if not args.no_train else
+                                          " --no-train")
+    machine = f"2-core CPU, Python {platform.python_version()}, torch {torch.__version__}, no GPU"
+    parts = [
+        "## Models\n",
+        f"Machine: {machine} (torch threads: {torch.get_num_threads()}); measured while other jobs shared the "
+        "CPU, so latencies are upper bounds. Command: `" + cmd + "` (the table alone: "
+        "`saliency models`).\n",
+        "GMACs: `torch.utils.flop_counter.FlopCounterMode`, MACs = FLOPs / 2, convolutions and matrix "
+        "products, batch 1 at 320 x 320. Latency: median of eval-mode forward passes at batch 1.\n",
+        table,
+        f"Smallest model family (built-in tiny encoder), CPU default `{small['model']}`, {small['params_m']:.2f} M parameters, {small['gmac']:.2f} GMAC "
+        f"at 320 (target: <= 2 M, <= 5 GMAC).\n",
+        "### Coarse-to-fine attention (320 x 320, batch 1)\n",
+        "| model | coarse pass GMAC | coarse-to-fine GMAC | fine branch everywhere GMAC | saved |\n"
+        "|---|---:|---:|---:|---:|\n" + "\n".join(c2f_lines) + "\n",
+        "\"Fine branch everywhere\" = the coarse pass plus the fine branch over the whole image; "
+        "coarse-to-fine runs the fine branch on the top-4 64 x 64 cells (+8 px context) only.\n",
+        "### CPU training speed (forward + backward, 256 x 256, batch 8, no optimiser step)\n",
+        "| model | ms / image |\n|---|---:|\n" + "\n".join(speed_lines) + "\n",
+    ]
+    if train:
+        parts += [
+            "### CPU quality check: `unet_tiny_cbam_sod` from scratch on synthetic scenes\n",
+            f"400 training scenes from `data_tools.scenes.render_scene` (640 x 480 -> 256 x 192), batch 8, "
+            f"AdamW 2e-3 with cosine decay over the budget, BCE + IoU with deep supervision, horizontal flips; "
+            f"{args.train_seconds:g} s budget -> {train['steps']} steps ({train['images']} images). "
+            f"Held-out 60 scenes (PySODMetrics 1.6.2): **max F = {train['maxF']:.3f}**, "
+            f"MAE = {train['MAE']:.4f}.\n",
+        ]
+    parts.append("Recommended CPU defaults: `unet_tiny_cbam_sod` (SOD) and `unet_tiny_cbam_fixation` (fixation).\n")
+    text = "\n".join(parts)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
