@@ -200,9 +200,9 @@ def nss(sal: np.ndarray, fix: np.ndarray) -> float:
     if not f.any():
         return float("nan")
     s = np.asarray(sal, dtype=np.float64)
-    sd = s.std(ddof=1) if s.size > 1 else 0.0
-    if sd == 0:
+    if s.size < 2 or s.min() == s.max():  # constant: std is 0 (or rounding noise)
         return 0.0
+    sd = s.std(ddof=1)
     return float(((s - s.mean()) / sd)[f].mean())
 
 
@@ -210,6 +210,8 @@ def cc(sal: np.ndarray, density: np.ndarray) -> float:
     """Pearson correlation (MATLAB ``corr2``) of the map and the human density (0 if either is constant)."""
     a = np.asarray(sal, dtype=np.float64)
     b = np.asarray(density, dtype=np.float64)
+    if a.min() == a.max() or b.min() == b.max():
+        return 0.0
     a = a - a.mean()
     b = b - b.mean()
     den = np.sqrt((a * a).sum() * (b * b).sum())

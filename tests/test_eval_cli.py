@@ -1,0 +1,217 @@
+"""End-to-end tests of ``saliency eval`` (files in tmp_path; PySODMetrics as the numeric oracle)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from saliency.cli import main
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _sod_folders(tmp_path, n=5, seed=0):
+    rng = np.random.default_rng(seed)
+    gt_dir, p1, p2 = tmp_path / "gt", tmp_path / "m1", tmp_path / "m2"
+    for d in (gt_dir, p1, p2):
+        d.mkdir()
+    pairs = []
+    for i in range(n):
+        h, w = rng.integers(30, 60, 2)
+        gt = np.zeros((h, w), np.uint8)
+        gt[h // 4: 3 * h // 4, w // 3: 2 * w // 3] = 255
+        good = np.clip(gt * 0.8 + rng.normal(30, 20, (h, w)), 0, 255).astype(np.uint8)
+        bad = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        cv2.imwrite(str(gt_dir / f"im{i}.png"), gt)
+        cv2.imwrite(str(p1 / f"im{i}.png"), good)
+        cv2.imwrite(str(p2 / f"im{i}.png"), bad)
+        pairs.append((good, gt))
+    return gt_dir, p1, p2, pairs
+
+
+def _run(args, capsys):
+    code = main(["eval", "--no-progress", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_sod_end_to_end_outputs_and_numbers(tmp_path, capsys):
+    import py_sod_metrics
+
+    gt, p1, p2, pairs = _sod_folders(tmp_path)
+    code, out, err = _run(["--task", "sod", "--pred", f"good={p1}", "--pred", f"noise={p2}", "--gt", gt,
+                           "--json", tmp_path / "r.json", "--csv", tmp_path / "r.csv",
+                           "--latex", tmp_path / "r.tex", "--plot-dir", tmp_path / "plots"], capsys)
+    assert code == 0, err
+    assert "| good |" in out and "**" in out
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["task"] == "sod" and isinstance(doc["version"], str)
+    r = {e["method"]: e for e in doc["results"]}
+    assert r["good"]["n_images"] == 5 and r["good"]["dataset"] == "gt"
+    ref = py_sod_metrics.Smeasure()
+    mae = py_sod_metrics.MAE()
+    for p, g in pairs:
+        ref.step(p, g)
+        mae.step(p, g)
+    assert abs(r["good"]["metrics"]["Smeasure"] - ref.get_results()["sm"]) < 1e-10
+    assert abs(r["good"]["metrics"]["MAE"] - mae.get_results()["mae"]) < 1e-10
+    assert "\\textbf{" in (tmp_path / "r.tex").read_text()
+    assert (tmp_path / "r.csv").read_text().startswith("dataset,method,n_images,MAE")
+    for f in ("gt_pr.png", "gt_pr.pdf", "gt_fm.png", "gt_fm.pdf"):
+        assert (tmp_path / "plots" / f).stat().st_size > 0
+
+
+def test_workers_give_identical_results(tmp_path, capsys):
+    gt, p1, p2, _ = _sod_folders(tmp_path, n=6)
+    outs = []
+    for w in (1, 2):
+        code, out, err = _run(["--task", "sod", "--pred", p1, "--pred", p2, "--gt", gt, "--workers", w,
+                               "--json", tmp_path / f"w{w}.json"], capsys)
+        assert code == 0, err
+        outs.append(json.loads((tmp_path / f"w{w}.json").read_text())["results"])
+    assert outs[0] == outs[1]
+
+
+def test_missing_predictions_error_and_allow_missing(tmp_path, capsys):
+    gt, p1, _, _ = _sod_folders(tmp_path)
+    (p1 / "im3.png").unlink()
+    code, out, err = _run(["--task", "sod", "--pred", p1, "--gt", gt], capsys)
+    assert code == 2 and "im3" in err and "--allow-missing" in err and "Traceback" not in err
+    code, out, err = _run(["--task", "sod", "--pred", p1, "--gt", gt, "--allow-missing",
+                           "--json", tmp_path / "r.json"], capsys)
+    assert code == 0
+    e = json.loads((tmp_path / "r.json").read_text())["results"][0]
+    assert e["n_images"] == 4 and e["n_missing"] == 1 and "1 without a prediction skipped" in out
+
+
+def test_resized_prediction_is_counted(tmp_path, capsys):
+    gt, p1, _, _ = _sod_folders(tmp_path, n=2)
+    img = cv2.imread(str(p1 / "im0.png"), cv2.IMREAD_GRAYSCALE)
+    cv2.imwrite(str(p1 / "im0.png"), cv2.resize(img, (17, 13)))
+    code, out, err = _run(["--task", "sod", "--pred", p1, "--gt", gt, "--metrics", "MAE,Smeasure"], capsys)
+    assert code == 0 and "1 predictions resized" in out and "Fmax" not in out
+
+
+@pytest.mark.parametrize("case", ["missing_dir", "empty_dir", "garbage", "colour_gt", "bad_metric", "no_task"])
+def test_bad_input_is_one_line_exit_2(tmp_path, capsys, case):
+    gt, p1, _, _ = _sod_folders(tmp_path, n=2)
+    args = ["--task", "sod", "--pred", p1, "--gt", gt]
+    if case == "missing_dir":
+        args = ["--task", "sod", "--pred", tmp_path / "nope", "--gt", gt]
+    elif case == "empty_dir":
+        (tmp_path / "empty").mkdir()
+        args = ["--task", "sod", "--pred", p1, "--gt", tmp_path / "empty"]
+    elif case == "garbage":
+        (p1 / "im1.png").write_bytes(b"not an image")
+    elif case == "colour_gt":
+        c = np.zeros((40, 40, 3), np.uint8)
+        c[..., 2] = 255
+        cv2.imwrite(str(gt / "im1.png"), c)
+    elif case == "bad_metric":
+        args += ["--metrics", "MAE,NSS"]
+    elif case == "no_task":
+        args = ["--pred", p1, "--gt", gt]
+    code, out, err = _run(args, capsys)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("saliency eval: error:"), err
+    if case == "garbage":
+        assert "im1.png" in err
+        code, out, err = _run(args + ["--allow-missing"], capsys)
+        assert code == 0 and "1 unreadable skipped" in out
+
+
+def test_published_layout_and_config(tmp_path, capsys):
+    gt, p1, p2, _ = _sod_folders(tmp_path, n=3)
+    root = tmp_path / "data" / "ECSSD"
+    (root / "images").mkdir(parents=True)
+    gt.rename(root / "ground_truth_mask")
+    code, out, err = _run(["--pred", f"A={p1}", "--dataset", "ECSSD", "--root", tmp_path / "data"], capsys)
+    assert code == 0 and "### ECSSD" in out, err
+    cfg = tmp_path / "bench.yaml"
+    cfg.write_text(f"task: sod\ndatasets:\n  ECSSD: {{root: data}}\n  again: {{gt: data/ECSSD/ground_truth_mask}}\n"
+                   f"methods:\n  A: {p1}\n  B: {{ECSSD: {p2}}}\n")
+    code, out, err = _run(["--config", cfg, "--json", tmp_path / "c.json"], capsys)
+    assert code == 0, err
+    res = json.loads((tmp_path / "c.json").read_text())["results"]
+    assert [(r["dataset"], r["method"]) for r in res] == [("ECSSD", "A"), ("ECSSD", "B"), ("again", "A")]
+    code, out, err = _run(["--list-datasets"], capsys)
+    assert code == 0 and "SALICON" in out and "DUTS-TE" in out
+
+
+def _fixation_dataset(tmp_path, n=4, with_cb=True):
+    rng = np.random.default_rng(1)
+    d = tmp_path / "D"
+    for sub in ("fixations", "maps", "stimuli"):
+        (d / sub).mkdir(parents=True)
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    for i in range(n):
+        h, w = 48, 64
+        fix = np.zeros((h, w), np.uint8)
+        ys, xs = rng.integers(10, 38, 12), rng.integers(10, 54, 12)
+        fix[ys, xs] = 255
+        dens = cv2.GaussianBlur(fix.astype(float), (0, 0), 5)
+        dens = (255 * dens / dens.max()).astype(np.uint8)
+        cv2.imwrite(str(d / "fixations" / f"s{i:04d}.png"), fix)
+        cv2.imwrite(str(d / "maps" / f"s{i:04d}.png"), dens)
+        cv2.imwrite(str(pred / f"s{i:04d}.png"), cv2.resize(dens, (32, 24)))
+    if with_cb:
+        yy, xx = np.mgrid[:48, :64]
+        cb = np.exp(-((yy - 24) ** 2 + (xx - 32) ** 2) / 400.0)
+        cv2.imwrite(str(d / "center_bias.png"), (255 * cb).astype(np.uint8))
+    return d, pred
+
+
+def test_fixation_dataset_folder_workers_identical(tmp_path, capsys):
+    from eval import FixationMetrics
+    from eval.fixation import fixation_coords
+
+    d, pred = _fixation_dataset(tmp_path)
+    docs = []
+    for w in (1, 2):
+        code, out, err = _run(["--task", "fixation", "--pred", f"M={pred}", "--gt", d, "--workers", w,
+                               "--json", tmp_path / f"f{w}.json"], capsys)
+        assert code == 0, err
+        assert "center_bias.png" in out and "4 predictions resized" in out
+        docs.append(json.loads((tmp_path / f"f{w}.json").read_text()))
+    assert docs[0]["results"] == docs[1]["results"] and docs[0]["task"] == "fixation"
+    # same numbers as the accumulator fed directly (pool mode)
+    fixes = [cv2.imread(str(p), 0) > 128 for p in sorted((d / "fixations").glob("*.png"))]
+    cb = cv2.imread(str(d / "center_bias.png"), 0).astype(float)
+    acc = FixationMetrics(baseline=cb, fixation_pool=[fixation_coords(f) for f in fixes])
+    for i, f in enumerate(fixes):
+        acc.step(cv2.imread(str(pred / f"s{i:04d}.png"), 0).astype(float), f,
+                 density=cv2.imread(str(d / "maps" / f"s{i:04d}.png"), 0).astype(float))
+    direct = acc.results()
+    for k, v in docs[0]["results"][0]["metrics"].items():
+        assert abs(v - direct[k]) < 1e-12, k
+
+
+def test_fixation_without_center_bias_uses_gaussian(tmp_path, capsys):
+    d, pred = _fixation_dataset(tmp_path, n=2, with_cb=False)
+    code, out, err = _run(["--task", "fixation", "--pred", pred, "--gt", d, "--metrics", "IG,NSS"], capsys)
+    assert code == 0 and "Gaussian centre bias" in out, err
+    code, out, err = _run(["--task", "fixation", "--pred", pred, "--gt", d, "--plot-dir", tmp_path / "p"], capsys)
+    assert code == 2
+
+
+@pytest.mark.real_data
+def test_cli_on_mit_i210(tmp_path, capsys):
+    root = SHARED / "mit_i210"
+    if not root.is_dir():
+        pytest.skip("../shared/data is absent")
+    pred = tmp_path / "judd"
+    pred.mkdir()
+    cv2.imwrite(str(pred / "i210.png"), cv2.imread(str(root / "MODELS" / "Judd_i210.jpg"), 0))
+    code, out, err = _run(["--task", "fixation", "--pred", pred, "--gt", root, "--json", tmp_path / "r.json",
+                           "--metrics", "AUC_Judd,NSS,CC,KLD,SIM"], capsys)
+    assert code == 0, err
+    m = json.loads((tmp_path / "r.json").read_text())["results"][0]["metrics"]
+    for k, v in {"NSS": 2.0426, "CC": 0.5064, "KLD": 1.4528, "SIM": 0.3185}.items():
+        assert abs(m[k] - v) < 1e-3, k
+    assert abs(m["AUC_Judd"] - 0.8745) < 0.005
