@@ -10,6 +10,7 @@ seeded by (seed, image index), so the numbers do not depend on ``workers``.
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -135,7 +136,10 @@ def _map(fn, tasks, workers, desc, progress):
     bar = tqdm(total=len(tasks), desc=desc, unit="img", file=sys.stderr, disable=not progress, leave=False)
     try:
         if workers > 1 and len(tasks) > 1:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as ex:
+            # spawn, not fork: a forked child inherits OpenCV's thread pool in
+            # whatever locked state the parent left it and can deadlock.
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, mp_context=ctx) as ex:
                 for r in ex.map(fn, tasks, chunksize=max(1, min(16, len(tasks) // (4 * workers)))):
                     bar.update(1)
                     yield r
