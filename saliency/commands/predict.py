@@ -1,0 +1,84 @@
+"""``saliency predict``: saliency maps for a folder of images from a trained checkpoint."""
+
+from __future__ import annotations
+
+NAME = "predict"
+ORDER = 35
+HELP = "predict saliency maps for a folder of images with a trained checkpoint (8-bit PNG per image)"
+DESCRIPTION = """Predict a saliency map for every image of a folder with a trained checkpoint.
+
+  saliency predict --checkpoint runs/sod/checkpoints/best.pt --images S/stimuli --out preds
+  saliency predict --checkpoint best.pt --images S/stimuli --list runs/sod/split.json --out preds
+  saliency eval --task sod --pred preds --gt S/masks --allow-missing
+
+OUT/<stem>.png: 8-bit grey at each image's own size (SOD: sigmoid of the logits;
+fixation: predicted density scaled to max 255), the format saliency eval reads.
+Images are resized to the network size the checkpoint was trained at (or
+--size). --tta flip averages the prediction with that of the mirrored image.
+Images that cannot be decoded are listed and skipped; the rest are written."""
+
+
+def _positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return v
+
+
+def _size(text: str):
+    import argparse
+
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected HEIGHTxWIDTH, e.g. 288x384") from None
+    if not (16 <= h <= 4096 and 16 <= w <= 4096):
+        raise argparse.ArgumentTypeError(f"{text!r}: height and width must be between 16 and 4096")
+    return h, w
+
+
+def add_arguments(p) -> None:
+    """Options of ``saliency predict``."""
+    p.add_argument("--checkpoint", required=True, metavar="CKPT", help="checkpoint file (RUN/checkpoints/best.pt)")
+    p.add_argument("--images", required=True, metavar="DIR", help="folder of images (searched recursively)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the <stem>.png maps")
+    p.add_argument("--overwrite", action="store_true", help="write into a non-empty --out folder")
+    p.add_argument("--list", metavar="FILE", help="predict only these stems: a text file (one per line) or a "
+                                                  "run's split.json (its validation ids)")
+    p.add_argument("--size", type=_size, metavar="HxW", help="network input size (default: the training size)")
+    p.add_argument("--batch-size", type=_positive_int, default=8, metavar="B", help="images per batch (default 8)")
+    p.add_argument("--device", default="auto", metavar="DEV", help="auto, cpu, cuda or cuda:N (default auto)")
+    p.add_argument("--tta", choices=["none", "flip"], default="none",
+                   help="test-time augmentation: flip = average with the horizontally flipped image")
+    p.add_argument("--workers", type=int, default=0, metavar="N", help="decoding worker processes (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    """Run ``saliency predict``."""
+    import sys
+
+    from saliency.errors import UserError
+    from saliency.fsutil import check_out_dir
+    from saliency.predict import predict_folder, read_list
+
+    if args.workers < 0:
+        raise UserError(f"--workers {args.workers}: must be 0 or more")
+    out = check_out_dir(args.out, args.overwrite)
+    only = read_list(args.list) if args.list else None
+    res = predict_folder(args.checkpoint, args.images, out, size=args.size, batch_size=args.batch_size,
+                         device=args.device, tta=args.tta == "flip", workers=args.workers, only=only,
+                         progress=not args.quiet)
+    for path, why in res.skipped:
+        print(f"saliency predict: skipped {path}: {why}", file=sys.stderr)
+    if not res.written:
+        raise UserError(f"--images {args.images}: no image could be decoded ({len(res.skipped)} skipped)")
+    rate = len(res.written) / max(res.seconds, 1e-9)
+    print(f"wrote {len(res.written)} maps to {out}/ ({rate:.1f} img/s)"
+          + (f"; skipped {len(res.skipped)} unreadable image(s)" if res.skipped else ""))
+    return 0

@@ -1,0 +1,149 @@
+"""``saliency train``: train a saliency network on an SOD or fixation dataset."""
+
+from __future__ import annotations
+
+NAME = "train"
+ORDER = 30
+HELP = "train a network (SOD or fixation) on CPU or GPU; resumable, DDP with torchrun"
+DESCRIPTION = """Train a registered network on a dataset folder; write a run folder.
+
+  saliency train --data S --task sod --out runs/sod            (S from saliency synth)
+  saliency train --data D --task fixation --out runs/fix       (D from saliency ingest)
+  saliency train --data DUTS --task sod --model unet_resnet50_cbam_sod --pretrained \\
+      --epochs 30 --batch-size 12 --set data.size=[320,320] --out runs/duts --device cuda
+  torchrun --nproc_per_node 4 -m saliency train --config recipe.yaml --out runs/ddp
+  saliency train --resume runs/sod --epochs 20                 (continue, to 20 epochs)
+
+--data: SOD = stimuli/ + masks/ (synth), images/ + masks/, or a published layout
+(DUTS-TR, ECSSD, ...); fixation = a saliency ingest folder, MIT1003, CAT2000,
+SALICON (images/train + maps/train) or stimuli/ + maps/. Without a validation
+folder (data.val) a seeded share (data.val_fraction) is held out; the ids are in
+RUN/split.json. The defaults are the small-model CPU recipe: see
+--print-config for every key and its default; change keys with --config FILE
+and --set KEY=VALUE (e.g. --set optim.lr=3e-4 --set sched.name=poly).
+
+RUN/config.yaml (resolved), RUN/metrics.csv (per epoch), RUN/checkpoints/last.pt
+and best.pt, RUN/grids/epoch_NNN.png (input | truth | prediction), RUN/tensorboard/
+when tensorboard is installed. Ctrl-C or SIGTERM writes last.pt and stops (exit
+130/143); a NaN/inf loss stops with exit code 3 naming the step and the last good
+checkpoint. --deterministic: bit-identical reruns and resumes on CPU."""
+
+
+def _positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return v
+
+
+def add_arguments(p) -> None:
+    """Options of ``saliency train``."""
+    p.add_argument("--data", metavar="DIR", help="training dataset folder (data.root)")
+    p.add_argument("--task", choices=["sod", "fixation"], help="what to train (task; default sod)")
+    p.add_argument("--model", metavar="NAME", help="registered model (default: unet_tiny_cbam_<task>); "
+                                                   "see --list-models")
+    p.add_argument("--pretrained", action="store_true", default=None,
+                   help="load ImageNet encoder weights (timm encoders; pretrained)")
+    p.add_argument("--epochs", type=_positive_int, metavar="E", help="epochs (train.epochs; with --resume: "
+                                                                      "the new total)")
+    p.add_argument("--batch-size", type=_positive_int, metavar="B", help="images per step and process "
+                                                                         "(train.batch_size)")
+    p.add_argument("--lr", type=float, metavar="LR", help="peak learning rate (optim.lr)")
+    p.add_argument("--device", metavar="DEV", help="auto, cpu, cuda or cuda:N (train.device)")
+    p.add_argument("--workers", type=int, metavar="N", help="DataLoader worker processes (data.workers)")
+    p.add_argument("--seed", type=int, help="random seed (train.seed)")
+    p.add_argument("--deterministic", action="store_true", default=None,
+                   help="deterministic algorithms and seeded workers (train.deterministic)")
+    p.add_argument("--out", metavar="RUN", help="run folder to create")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
+    p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its checkpoints/last.pt")
+    p.add_argument("--config", metavar="FILE", help="YAML file with config keys (see --print-config)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override one config key, dotted (repeatable), e.g. --set optim.lr=3e-4")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved config (or, alone, every key with its default) and exit")
+    p.add_argument("--list-models", action="store_true", help="list the registered models and exit")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+
+
+def _flags(args) -> dict:
+    return {"data.root": args.data, "task": args.task, "model": args.model, "pretrained": args.pretrained,
+            "train.epochs": args.epochs, "train.batch_size": args.batch_size, "optim.lr": args.lr,
+            "train.device": args.device, "data.workers": args.workers, "train.seed": args.seed,
+            "train.deterministic": args.deterministic}
+
+
+def run(args) -> int:
+    """Run ``saliency train``."""
+    import os
+    import sys
+    from pathlib import Path
+
+    from saliency import config as C
+    from saliency.errors import UserError
+
+    if args.list_models:
+        import models
+
+        print("\n".join(models.list_models()))
+        return 0
+    if args.resume:
+        run_dir = Path(args.resume)
+        if args.out and Path(args.out) != run_dir:
+            raise UserError("--resume RUN continues RUN in place; leave out --out")
+        if not (run_dir / "checkpoints" / "last.pt").is_file() or not (run_dir / "config.yaml").is_file():
+            raise UserError(f"--resume {run_dir}: not a run folder (no config.yaml or checkpoints/last.pt)")
+        allowed = {"train.epochs", "train.device", "data.workers", "data.root"}
+        given = [k for k, v in _flags(args).items() if v is not None and k not in allowed]
+        if given or args.config:
+            raise UserError(f"--resume: the run's config is fixed; only --epochs, --device, --workers, --data "
+                            f"and --set may change (got {', '.join(given) or '--config'})")
+        flags = {k: v for k, v in _flags(args).items() if k in allowed}
+        cfg = C.build_config(str(run_dir / "config.yaml"), flags, args.overrides)
+    else:
+        cfg = C.build_config(args.config, _flags(args), args.overrides)
+        if args.print_config and not (args.data or args.config or args.overrides or args.task):
+            sys.stdout.write(C.DEFAULT_YAML)
+            return 0
+    if args.print_config:
+        sys.stdout.write(C.dump_yaml(cfg))
+        return 0
+    if not args.resume:
+        if not args.out:
+            raise UserError("--out RUN is required (the run folder to create)")
+        from saliency.fsutil import check_out_dir
+
+        rank = int(os.environ.get("RANK", "0"))
+        if rank == 0:
+            out = check_out_dir(args.out, args.overwrite)
+            if args.overwrite and out.is_dir():
+                import shutil
+
+                for child in out.iterdir():
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+        run_dir = Path(args.out)
+
+    from saliency.train import Interrupted, Trainer
+
+    trainer = Trainer(cfg, run_dir, resume=bool(args.resume), progress=not args.quiet)
+    try:
+        summary = trainer.fit()
+    except Interrupted as exc:
+        print(f"saliency train: {exc}", file=sys.stderr)
+        return 128 + int(exc.signum)
+    if trainer.info.is_main and not args.quiet:
+        best = summary["best_value"]
+        print(f"trained {summary['epochs']} epochs ({summary['steps']} steps) on {summary['train_images']} images "
+              f"[{summary['layout']}], validated on {summary['val_images']}")
+        for n in summary["notes"]:
+            print(f"  note: {n}")
+        if best is not None:
+            print(f"best {summary['best_metric']} {best:.4f} at epoch {summary['best_epoch']}: "
+                  f"{run_dir / 'checkpoints' / 'best.pt'}")
+        print(f"run folder: {run_dir}/")
+    return 0

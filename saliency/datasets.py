@@ -1,0 +1,312 @@
+"""Datasets for torch: SOD image/mask folders and fixation dataset folders.
+
+File discovery reuses the evaluation layouts (:mod:`eval.datasets`,
+:mod:`eval.io`; ``../shared/REFERENCES.md`` section 4) so that training and
+``saliency eval`` agree on what a dataset is:
+
+SOD (images and 0/255 masks matched by file stem; GT binarised as > 128):
+  the synthetic study (``stimuli/`` + ``masks/``), the published layouts of
+  :data:`eval.datasets.PUBLISHED` (DUTS-TR/TE, ECSSD, HKU-IS, PASCAL-S,
+  DUT-OMRON), or a folder with ``images/`` + ``masks/`` (also ``Image/Mask``,
+  ``imgs/gt``).
+Fixation (image, continuous human map, binary fixation map):
+  a ``saliency ingest`` folder (``stimuli/`` + ``maps/`` + ``fixations/``),
+  MIT1003 (``ALLSTIMULI/`` + ``ALLFIXATIONMAPS/``), CAT2000 (``trainSet/``),
+  SALICON (``images/train`` + ``maps/train`` [+ ``fixations_train*.json``]),
+  or ``stimuli/`` + ``maps/`` alone; without binary fixations the fixated
+  pixels are taken as the top ``data.fixation_top`` fraction of the map
+  (stated in the run's log).
+
+Samples are decoded with OpenCV, resized to the network size and optionally
+kept in memory (:class:`SaliencyDataset`); a dataset without a split is split
+by a seeded permutation (:func:`split_keys`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from saliency.errors import UserError
+from saliency.transforms import augment, rasterise_points, resize_image, scale_points
+
+SOD_PAIRS = (("stimuli", "masks"), ("images", "masks"), ("Image", "Mask"), ("Images", "Masks"),
+             ("imgs", "gt"), ("Imgs", "GT"), ("img", "gt"))
+
+
+@dataclass(frozen=True)
+class Record:
+    """One sample on disk: ``image`` plus the SOD ``mask`` or the fixation ``density`` / ``fixations``."""
+
+    key: str
+    image: str
+    mask: str | None = None
+    density: str | None = None
+    fixations: str | None = None       # binary map image or .mat
+    points: tuple | None = None        # SALICON: ((row, col), ...) 0-based
+    size: tuple | None = None          # SALICON: (height, width)
+
+
+@dataclass
+class DatasetIndex:
+    """Records of one folder, its layout name and notes for the log."""
+
+    records: list
+    layout: str
+    notes: list
+
+
+def _index(folder: Path, option: str) -> dict:
+    from eval.io import IMAGE_EXTS, index_folder
+
+    return index_folder(folder, IMAGE_EXTS, option=option)
+
+
+def _pair(images: dict, targets: dict, tgt_dir: Path, root: Path, what: str) -> list:
+    """Keys present in both indexes (bare-stem aliases of nested files skipped)."""
+    keys = sorted(k for k, p in targets.items()
+                  if k in images and p.relative_to(tgt_dir).with_suffix("").as_posix() == k)
+    if not keys:
+        raise UserError(f"--data {root}: no {what} in {tgt_dir} matches an image by file stem; check the folders")
+    return keys
+
+
+def find_sod(root: str | Path) -> DatasetIndex:
+    """Images and masks of an SOD folder (see module docstring)."""
+    from eval.datasets import PUBLISHED
+
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"--data {root}: folder not found")
+    cands = []
+    for name in sorted((k for k, v in PUBLISHED.items() if v[0] == "sod"), key=lambda n: n != "DUTS-TR"):
+        _, folder, pairs, _ = PUBLISHED[name]
+        for img_dir, gt_dir in pairs:
+            cands += [(root / img_dir, root / gt_dir, name), (root / folder / img_dir, root / folder / gt_dir, name)]
+    cands += [(root / a, root / b, f"{a}/ + {b}/") for a, b in SOD_PAIRS]
+    for img_dir, gt_dir, layout in cands:
+        if img_dir.is_dir() and gt_dir.is_dir():
+            images = _index(img_dir, "--data")
+            masks = _index(gt_dir, "--data")
+            keys = _pair(images, masks, gt_dir, root, "mask")
+            recs = [Record(key=k, image=str(images[k]), mask=str(masks[k])) for k in keys]
+            return DatasetIndex(recs, layout, [])
+    raise UserError(f"--data {root}: not an SOD dataset; expected stimuli/ + masks/ (saliency synth), "
+                    "images/ + masks/, or a published layout (DUTS-TR, ECSSD, ...; saliency eval --list-datasets)")
+
+
+def _stimuli_for(root: Path) -> Path | None:
+    for sub in ("stimuli", "ALLSTIMULI", "trainSet/Stimuli", "Stimuli", "images/train", "images"):
+        if (root / sub).is_dir():
+            return root / sub
+    return None
+
+
+def find_fixation(root: str | Path) -> DatasetIndex:
+    """Images, human maps and fixations of a fixation folder (see module docstring)."""
+    from eval.datasets import fixation_folder, salicon_items
+
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"--data {root}: folder not found")
+    notes = []
+    if (root / "images" / "train").is_dir() and (root / "maps" / "train").is_dir():
+        images = _index(root / "images" / "train", "--data")
+        js = sorted(root.glob("fixations_train*.json")) + sorted(root.glob("*/fixations_train*.json"))
+        if js:
+            items = salicon_items(js[0], root / "maps" / "train")
+            recs = [Record(key=it.key, image=str(images[it.key]), density=it.density, points=it.points,
+                           size=it.size) for it in items if it.key in images and it.density]
+        else:
+            maps = _index(root / "maps" / "train", "--data")
+            recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in _pair(images, maps, root / "maps" / "train", root, "map")]
+            notes.append("no fixations JSON: fixated pixels = top of each map")
+        return DatasetIndex(recs, "SALICON (images/train + maps/train)", notes)
+    stim = _stimuli_for(root)
+    if stim is None:
+        raise UserError(f"--data {root}: no stimulus folder (stimuli/, ALLSTIMULI/, trainSet/Stimuli/, images/)")
+    images = _index(stim, "--data")
+    has_fix = ((root / "fixations").is_dir() or (root / "ALLFIXATIONMAPS").is_dir()
+               or (root / "FIXATIONLOCS").is_dir() or (root / "trainSet" / "FIXATIONLOCS").is_dir())
+    if has_fix:
+        ds = fixation_folder(root)
+        recs = []
+        for it in ds.items:
+            if it.key in images:
+                recs.append(Record(key=it.key, image=str(images[it.key]), density=it.density, fixations=it.gt))
+        layout = ds.layout
+        if any(r.density is None for r in recs):
+            notes.append("some images have no continuous map: it is made from their fixations (Gaussian, "
+                         "sigma = 1/30 of the width)")
+    elif (root / "maps").is_dir():
+        from eval.io import PRED_EXTS, index_folder
+
+        maps = index_folder(root / "maps", PRED_EXTS, option="--data")
+        recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in _pair(images, maps, root / "maps", root, "map")]
+        layout = "stimuli/ + maps/ (no binary fixations)"
+        notes.append("no binary fixation maps: fixated pixels = top of each human map (data.fixation_top)")
+    else:
+        raise UserError(f"--data {root}: not a fixation dataset; expected a saliency ingest folder (stimuli/ + "
+                        "maps/ + fixations/), MIT1003, CAT2000, SALICON or stimuli/ + maps/")
+    if not recs:
+        raise UserError(f"--data {root}: no stimulus matches a fixation map by file stem")
+    return DatasetIndex(recs, layout, notes)
+
+
+def find_dataset(root: str | Path, task: str) -> DatasetIndex:
+    """Discover the samples of ``root`` for ``task`` ("sod" or "fixation")."""
+    return find_sod(root) if task == "sod" else find_fixation(root)
+
+
+def split_keys(keys, val_fraction: float, seed: int) -> tuple[list, list]:
+    """Seeded train/validation split: a permutation of the sorted keys, the first share held out."""
+    keys = sorted(keys)
+    n_val = int(round(len(keys) * val_fraction))
+    if val_fraction > 0:
+        n_val = max(1, n_val)
+    if n_val >= len(keys):
+        raise UserError(f"data.val_fraction {val_fraction}: leaves no training images out of {len(keys)}")
+    perm = np.random.default_rng(seed).permutation(len(keys))
+    val = sorted(keys[i] for i in perm[:n_val])
+    vs = set(val)
+    return [k for k in keys if k not in vs], val
+
+
+# ------------------------------------------------------------------ decoding
+def read_rgb(path: str) -> np.ndarray:
+    """Decode an image file as RGB uint8 (H x W x 3); UserError naming the file when it cannot be read."""
+    import cv2
+
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the file ({exc.strerror}); replace or remove it") from None
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if img is None:
+        raise UserError(f"{path}: not a readable image (corrupt or unsupported); replace or remove it")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def _gaussian_from_points(points: np.ndarray, hw) -> np.ndarray:
+    import cv2
+
+    m = rasterise_points(points, hw)
+    sigma = max(1.0, hw[1] / 30.0)
+    return cv2.GaussianBlur(m, (0, 0), sigma)
+
+
+def load_fixation_gt(rec: Record, top: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Original-size (fixation bool map, density float32 or None, points (x, y)) of a fixation record."""
+    from eval.io import read_fixations, read_map
+
+    density = None
+    if rec.density:
+        density = read_map(rec.density).astype(np.float32)
+    if rec.points is not None:
+        h, w = rec.size
+        fix = np.zeros((h, w), bool)
+        for r, c in rec.points:
+            if 0 <= r < h and 0 <= c < w:
+                fix[r, c] = True
+    elif rec.fixations:
+        fix = read_fixations(rec.fixations)
+    elif density is not None:
+        fix = top_fraction(density, top)
+    else:
+        raise UserError(f"{rec.image}: no human map and no fixations")
+    ys, xs = np.nonzero(fix)
+    points = np.stack([xs, ys], 1).astype(np.float32)
+    if density is not None and density.shape != fix.shape:
+        density = resize_image(density, fix.shape)
+    if density is None:
+        density = _gaussian_from_points(points, fix.shape)
+    return fix, density, points
+
+
+def top_fraction(density: np.ndarray, top: float) -> np.ndarray:
+    """Binary map of the ``top`` fraction of pixels with the highest values (at least one pixel)."""
+    flat = density.ravel()
+    k = max(1, int(round(flat.size * top)))
+    thr = np.partition(flat, flat.size - k)[flat.size - k]
+    m = density >= thr
+    if thr <= 0:
+        m &= density > 0
+    return m
+
+
+def _unit(a: np.ndarray) -> np.ndarray:
+    mx = float(a.max()) if a.size else 0.0
+    return (a / mx).astype(np.float32) if mx > 0 else np.zeros_like(a, dtype=np.float32)
+
+
+class SaliencyDataset:
+    """A torch map-style dataset of resized samples, optionally cached in memory.
+
+    Indexed by ``(index, seed)`` pairs from :class:`saliency.sampling.SeededSampler`
+    (or a plain index: no augmentation). Returns a dict with ``image`` (3 x H x W
+    float in [0, 1]), ``target`` (1 x H x W: SOD mask 0/1, fixation human map
+    scaled to max 1), ``fixations`` (1 x H x W binary, fixation task) and
+    ``index``.
+    """
+
+    def __init__(self, records, task: str, size, transform=None, cache: bool = True, top: float = 0.02):
+        self.records = list(records)
+        self.task = task
+        self.size = tuple(size)
+        self.transform = transform
+        self.top = top
+        self.cache = {} if cache else None
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def load(self, i: int):
+        """Decode and resize sample ``i``: (image uint8 HxWx3, target, points or None)."""
+        if self.cache is not None and i in self.cache:
+            return self.cache[i]
+        rec = self.records[i]
+        img = read_rgb(rec.image)
+        if self.task == "sod":
+            from eval.io import read_mask
+
+            m = read_mask(rec.mask)
+            if m.shape != img.shape[:2]:
+                raise UserError(f"{rec.mask}: mask is {m.shape[1]}x{m.shape[0]} but its image {rec.image} is "
+                                f"{img.shape[1]}x{img.shape[0]}; they must have the same size")
+            t = np.where(resize_image((m > 128).astype(np.float32), self.size) >= 0.5, 255, 0).astype(np.uint8)
+            pts = None
+        else:
+            fix, dens, pts_full = load_fixation_gt(rec, self.top)
+            t = _unit(resize_image(dens, self.size))
+            pts = scale_points(pts_full, fix.shape, self.size)
+        sample = (resize_image(img, self.size), t, pts)
+        if self.cache is not None:
+            self.cache[i] = sample
+        return sample
+
+    def fill_cache(self, progress: bool = False, desc: str = "caching") -> None:
+        """Decode every sample now (main process), so that workers inherit the cache."""
+        if self.cache is None:
+            return
+        from tqdm import tqdm
+
+        for i in tqdm(range(len(self)), desc=desc, disable=not progress, leave=False, unit="img"):
+            self.load(i)
+
+    def __getitem__(self, item):
+        import torch
+
+        i, seed = item if isinstance(item, tuple) else (item, None)
+        img, t, pts = self.load(i)
+        if seed is not None and self.transform is not None:
+            img, t, pts = augment(self.transform, seed, img, t, pts)
+        out = {"image": torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float().div_(255),
+               "index": i}
+        if self.task == "sod":
+            out["target"] = torch.from_numpy((t > 127).astype(np.float32))[None]
+        else:
+            out["target"] = torch.from_numpy(np.ascontiguousarray(t, dtype=np.float32))[None]
+            out["fixations"] = torch.from_numpy(rasterise_points(pts, self.size))[None]
+        return out

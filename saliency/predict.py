@@ -1,0 +1,184 @@
+"""Batched inference behind ``saliency predict``.
+
+Each image is decoded with OpenCV (in DataLoader workers when ``workers > 0``),
+resized to the network input size the checkpoint was trained at, run in
+batches, optionally averaged with its horizontal flip (test-time
+augmentation: the flipped prediction is flipped back and averaged in map
+space), and the map is resized back to the image's own size (bilinear) and
+written as an 8-bit grey PNG named by the image's stem -- the prediction
+folder format ``saliency eval`` reads. SOD maps are ``sigmoid(logits)``;
+fixation maps are the predicted density scaled to a maximum of 1.
+
+An image that cannot be decoded is listed and skipped; the others are still
+written (each file atomically), so a bad file never costs the finished work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from saliency.errors import UserError
+
+
+@dataclass
+class PredictResult:
+    """What :func:`predict_folder` did."""
+
+    written: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)   # (path, reason)
+    seconds: float = 0.0
+
+
+def load_model(checkpoint: str | Path, device):
+    """(model in eval mode on ``device``, training config or None) from a checkpoint file."""
+    import models
+    from saliency.checkpoint import load
+
+    ck = load(checkpoint, map_location="cpu")
+    model = models.create_model_from_config(ck["config"])
+    try:
+        model.load_state_dict(ck["state_dict"])
+    except RuntimeError as exc:
+        raise UserError(f"--checkpoint {checkpoint}: weights do not fit the config ({str(exc)[:200]})") from None
+    return model.to(device).eval(), ck.get("train_config")
+
+
+def read_list(path: str | Path) -> set[str]:
+    """Stems to predict: a text file (one per line) or a run's ``split.json`` (its ``val`` ids)."""
+    import json
+
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"--list {p}: file not found")
+    text = p.read_text(encoding="utf-8")
+    if p.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+            return set(data["val"])
+        except (ValueError, KeyError, TypeError):
+            raise UserError(f"--list {p}: expected a split.json with a 'val' list of ids") from None
+    return {ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")}
+
+
+def list_images(folder: str | Path, only: set | None = None) -> list[tuple[str, Path]]:
+    """(stem key, path) of the images under ``folder`` (recursive; ``eval.io`` conventions)."""
+    from eval.io import IMAGE_EXTS, index_folder
+
+    folder = Path(folder)
+    idx = index_folder(folder, IMAGE_EXTS, option="--images")
+    items = [(k, p) for k, p in idx.items() if p.relative_to(folder).with_suffix("").as_posix() == k]
+    if only is not None:
+        items = [(k, p) for k, p in items if k in only or Path(k).name in only]
+        if not items:
+            raise UserError(f"--list: none of its {len(only)} ids is an image in --images {folder}")
+    return sorted(items)
+
+
+class _Images:
+    """Decoded, resized images; a failure is returned as its message, not raised."""
+
+    def __init__(self, items, size):
+        self.items = items
+        self.size = size
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        import torch
+
+        from saliency.datasets import read_rgb
+        from saliency.transforms import resize_image
+
+        key, path = self.items[i]
+        try:
+            img = read_rgb(str(path))
+        except UserError as exc:
+            return {"key": key, "path": str(path), "error": str(exc)}
+        h, w = img.shape[:2]
+        x = torch.from_numpy(np.ascontiguousarray(resize_image(img, self.size))).permute(2, 0, 1).float().div_(255)
+        return {"key": key, "path": str(path), "image": x, "hw": (h, w)}
+
+
+def _collate(batch):
+    return batch
+
+
+def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, device: str = "auto",
+                   tta: bool = False, workers: int = 0, only: set | None = None, progress: bool = True,
+                   amp: str = "auto") -> PredictResult:
+    """Predict every image of ``images`` into ``out`` as ``<stem>.png``; see the module docstring."""
+    import time
+
+    import cv2
+    import torch
+    from torch.utils.data import DataLoader
+    from tqdm import tqdm
+
+    from saliency.fsutil import atomic_path
+    from saliency.train import resolve_device
+    from saliency.validate import to_map, to_u8, upsample
+
+    dev = resolve_device(device)
+    model, tcfg = load_model(checkpoint, dev)
+    if size is None:
+        if not tcfg:
+            raise UserError(f"--checkpoint {checkpoint}: no training config inside; give --size HxW")
+        size = tuple(tcfg["data"]["size"])
+    items = list_images(images, only)
+    out = Path(out)
+    use_amp = (amp == "bf16") or (amp == "auto" and dev.type == "cuda")
+    cl = dev.type == "cuda"
+    if cl:
+        model = model.to(memory_format=torch.channels_last)
+    loader = DataLoader(_Images(items, tuple(size)), batch_size=batch_size, shuffle=False, num_workers=workers,
+                        collate_fn=_collate, worker_init_fn=_worker_init if workers > 0 else None)
+    res = PredictResult()
+    t0 = time.perf_counter()
+    bar = tqdm(total=len(items), desc="predict", unit="img", disable=not progress)
+    with torch.no_grad():
+        for batch in loader:
+            good = [b for b in batch if "error" not in b]
+            res.skipped += [(b["path"], b["error"]) for b in batch if "error" in b]
+            if good:
+                x = torch.stack([b["image"] for b in good]).to(dev)
+                if cl:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                maps = _run(model, x, tta, use_amp, dev).cpu().numpy()
+                for b, m in zip(good, maps):
+                    u8 = to_u8(np.clip(upsample(m.astype(np.float32), b["hw"]), 0.0, 1.0))
+                    ok, buf = cv2.imencode(".png", u8)
+                    target = out / f"{b['key']}.png"
+                    with atomic_path(target) as tmp:
+                        tmp.write_bytes(buf.tobytes())
+                    res.written.append(str(target))
+            bar.update(len(batch))
+    bar.close()
+    res.seconds = time.perf_counter() - t0
+    _ = to_map
+    return res
+
+
+def _run(model, x, tta: bool, use_amp: bool, dev):
+    import contextlib
+
+    import torch
+
+    from saliency.validate import to_map
+
+    ctx = torch.autocast(dev.type, dtype=torch.bfloat16) if use_amp else contextlib.nullcontext()
+    with ctx:
+        m = to_map(model(x), model.task)
+        if tta:
+            mf = to_map(model(torch.flip(x, dims=[3])), model.task)
+            m = 0.5 * (m + torch.flip(mf, dims=[2]))
+    return m.float()
+
+
+def _worker_init(worker_id: int) -> None:
+    import cv2
+
+    cv2.setNumThreads(0)

@@ -1,0 +1,635 @@
+"""The training loop behind ``saliency train``.
+
+After torchvision's ``references/segmentation/train.py`` (``get_dataset``,
+``train_one_epoch``, ``evaluate``, a complete checkpoint), with what a lab
+needs on top:
+
+- one YAML config (:mod:`saliency.config`), written resolved to the run;
+- AdamW/SGD, warm-up + cosine/poly (:mod:`saliency.optim`), gradient
+  accumulation and clipping, optional EMA of the weights;
+- on CUDA: bf16 autocast (no GradScaler needed), channels_last,
+  ``cudnn.benchmark``, optional ``torch.compile``; on CPU float32 (bf16
+  autocast on request);
+- DDP under torchrun (:mod:`saliency.distributed`; NCCL on GPUs, gloo on CPU);
+  only rank 0 writes;
+- validation each epoch with ``eval`` (:mod:`saliency.validate`), best
+  checkpoint by a chosen metric, ``metrics.csv``, a PNG grid per epoch,
+  TensorBoard events when tensorboard is installed;
+- exact resume (model, optimiser, scheduler, EMA, RNG states, the position
+  inside an interrupted epoch); SIGINT/SIGTERM write ``last.pt`` at the next
+  optimiser step and stop; a NaN/inf loss stops naming the step and the last
+  good checkpoint.
+
+Run folder::
+
+    RUN/config.yaml  RUN/split.json  RUN/metrics.csv  RUN/grids/epoch_NNN.png
+    RUN/checkpoints/last.pt  RUN/checkpoints/best.pt  RUN/tensorboard/
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+
+from saliency import __version__
+from saliency.errors import UserError
+
+CKPT_DIR = "checkpoints"
+
+
+class TrainingStopped(UserError):
+    """Training stopped on a non-finite loss (exit code 3)."""
+
+    exit_code = 3
+
+
+class Interrupted(Exception):
+    """SIGINT/SIGTERM arrived; ``last.pt`` was written."""
+
+    def __init__(self, signum: int, message: str):
+        super().__init__(message)
+        self.signum = signum
+
+
+# ------------------------------------------------------------------ setup helpers
+def resolve_device(spec: str):
+    """torch.device for ``auto|cpu|cuda|cuda:N`` (UserError when CUDA is asked for and absent)."""
+    import torch
+
+    if spec == "auto":
+        spec = "cuda" if torch.cuda.is_available() else "cpu"
+    if spec.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {spec}: CUDA is not available on this machine; use --device cpu")
+    return torch.device(spec)
+
+
+def precision_plan(cfg: dict, device) -> dict:
+    """What runs on this device: autocast dtype (or None), channels_last, cudnn.benchmark, compile."""
+    import torch
+
+    t = cfg["train"]
+    cuda = device.type == "cuda"
+    amp = t["amp"]
+    dtype = torch.bfloat16 if (amp == "bf16" or (amp == "auto" and cuda)) else None
+    if dtype is not None and cuda and not torch.cuda.is_bf16_supported():
+        dtype = torch.float16 if amp == "auto" else dtype
+    cl = t["channels_last"] if t["channels_last"] != "auto" else cuda
+    return {"autocast": dtype, "channels_last": bool(cl), "benchmark": cuda and not t["deterministic"],
+            "compile": bool(t["compile"])}
+
+
+def cpu_threads(t: dict, device) -> int | None:
+    """Torch CPU threads for this process (None: leave torch's default).
+
+    ``auto`` picks 1 thread on a CPU run when the machine is already busy (1-minute
+    load average above cores - 1) or under torchrun or ``--deterministic``: OpenMP
+    teams that wait at every operator for a descheduled thread run an order of
+    magnitude slower than one thread (measured: 13x on the 2-core CI machine).
+    """
+    if t["threads"] != "auto":
+        return int(t["threads"])
+    if device.type != "cpu":
+        return None
+    from saliency.distributed import env_world_size
+
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0] > cores - 1
+    except OSError:
+        busy = False
+    if t["deterministic"] or env_world_size() > 1 or busy or cores <= 1:
+        return 1
+    return None
+
+
+def set_determinism(cfg: dict) -> None:
+    """Seeds and, with ``train.deterministic``, deterministic algorithms (cuBLAS workspace set for CUDA)."""
+    import random
+
+    import torch
+
+    seed = cfg["train"]["seed"]
+    random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    torch.manual_seed(seed)
+    if cfg["train"]["deterministic"]:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+
+
+def worker_init(worker_id: int) -> None:
+    """DataLoader worker start: OpenCV single-threaded inside workers, NumPy/random seeded from torch."""
+    import random
+
+    import cv2
+    import torch
+
+    cv2.setNumThreads(0)
+    s = torch.initial_seed() % (2 ** 32)
+    np.random.seed(s)
+    random.seed(s)
+
+
+def _make_loader(ds, sampler, batch_size: int, workers: int, device, seed: int):
+    import torch
+    from torch.utils.data import DataLoader
+
+    g = torch.Generator()
+    g.manual_seed(seed)
+    return DataLoader(ds, batch_size=batch_size, sampler=sampler, num_workers=workers,
+                      pin_memory=device.type == "cuda", persistent_workers=workers > 0,
+                      worker_init_fn=worker_init if workers > 0 else None, generator=g, drop_last=False)
+
+
+def _clean_error(exc: Exception) -> str:
+    """The user-facing line of an error re-raised from a DataLoader worker."""
+    text = str(exc).strip().splitlines()
+    for line in reversed(text):
+        if line.startswith("saliency.errors.UserError:"):
+            return line.split(":", 1)[1].strip()
+    return text[-1] if text else repr(exc)
+
+
+def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
+    """Train and validation datasets (split seeded or read back from ``RUN/split.json``)."""
+    from saliency import datasets as D
+    from saliency.transforms import build_train_transform
+
+    task, d = cfg["task"], cfg["data"]
+    if not d["root"]:
+        raise UserError("no training data: give --data DIR (or data.root in the config)")
+    index = D.find_dataset(d["root"], task)
+    by_key = {r.key: r for r in index.records}
+    split_file = run / "split.json"
+    if resume and split_file.is_file():
+        split = json.loads(split_file.read_text(encoding="utf-8"))
+        missing = [k for k in split["train"] if k not in by_key]
+        if missing:
+            raise UserError(f"--resume: {len(missing)} training image(s) of {split_file} are gone from "
+                            f"{d['root']} (e.g. {missing[0]}); restore them or start a new run")
+        train_keys = split["train"]
+        val_keys = split["val"]
+        val_index = D.find_dataset(d["val"], task) if d["val"] else index
+        val_recs = {r.key: r for r in val_index.records}
+        val_records = [val_recs[k] for k in val_keys if k in val_recs]
+    elif d["val"]:
+        val_index = D.find_dataset(d["val"], task)
+        train_keys = sorted(by_key)
+        val_records = sorted(val_index.records, key=lambda r: r.key)
+        val_keys = [r.key for r in val_records]
+    else:
+        train_keys, val_keys = D.split_keys(by_key, d["val_fraction"], d["split_seed"])
+        val_records = [by_key[k] for k in val_keys]
+    notes = list(index.notes)
+    tf = build_train_transform(task, d["size"], d["augment"])
+    train_ds = D.SaliencyDataset([by_key[k] for k in train_keys], task, d["size"], tf, d["cache"], d["fixation_top"])
+    val_ds = D.SaliencyDataset(val_records, task, d["size"], None, d["cache"], d["fixation_top"])
+    split = {"layout": index.layout, "root": str(d["root"]), "val_root": d["val"], "train": train_keys,
+             "val": val_keys, "notes": notes}
+    show = progress and info.is_main
+    train_ds.fill_cache(show, "caching train")
+    val_ds.fill_cache(show, "caching val")
+    return train_ds, val_ds, split
+
+
+class MetricsLog:
+    """``metrics.csv`` (one row per epoch), rewritten atomically; re-read on resume."""
+
+    def __init__(self, path: Path, resume: bool):
+        self.path = path
+        self.rows: list[dict] = []
+        if resume and path.is_file():
+            with open(path, newline="", encoding="utf-8") as fh:
+                self.rows = list(csv.DictReader(fh))
+
+    def add(self, row: dict, upto_epoch: int) -> None:
+        """Append ``row`` (dropping rows of epochs >= its own, left by an earlier interrupted run)."""
+        from saliency.fsutil import write_text
+
+        self.rows = [r for r in self.rows if int(r["epoch"]) < upto_epoch] + [row]
+        keys: list[str] = []
+        for r in self.rows:
+            keys += [k for k in r if k not in keys]
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+        w.writeheader()
+        w.writerows(self.rows)
+        write_text(self.path, buf.getvalue())
+
+
+class _Signals:
+    """SIGINT/SIGTERM set a flag; the loop stops at the next optimiser step."""
+
+    def __init__(self):
+        self.signum = None
+        self._old = {}
+
+    def __enter__(self):
+        for s in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._old[s] = signal.signal(s, self._handler)
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def _handler(self, signum, frame):
+        if self.signum is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for s, h in self._old.items():
+            signal.signal(s, h)
+        return False
+
+
+# ------------------------------------------------------------------ the trainer
+class Trainer:
+    """One training run: ``Trainer(cfg, run_dir, resume=False).fit()``."""
+
+    def __init__(self, cfg: dict, run: str | Path, resume: bool = False, progress: bool = True):
+        self.cfg = cfg
+        self.run = Path(run)
+        self.resume = resume
+        self.progress = progress
+
+    # -- model / step helpers
+    def _forward_loss(self, batch):
+        import torch
+
+        from models.losses import deep_supervision
+
+        x = batch["image"].to(self.device, non_blocking=True)
+        t = batch["target"].to(self.device, non_blocking=True)
+        if self.plan["channels_last"]:
+            x = x.contiguous(memory_format=torch.channels_last)
+        kw = {}
+        if self.task == "fixation":
+            kw["fixations"] = batch["fixations"].to(self.device, non_blocking=True)
+        ctx = (torch.autocast(self.device.type, dtype=self.plan["autocast"]) if self.plan["autocast"] is not None
+               else _null())
+        with ctx:
+            main, sides = self.net(x)
+        weights = [1.0] + [self.cfg["loss"]["side_weight"]] * len(sides)
+        loss = deep_supervision(self.loss_fn, (main, sides), t, weights, **kw)
+        return loss, x.shape[0]
+
+    def _eval_model(self):
+        """The module to validate / save for inference: the EMA copy when EMA is on."""
+        if self.ema is None:
+            return self.model
+        self.eval_model.load_state_dict(self.ema.shadow)
+        return self.eval_model
+
+    def _payload(self, epoch: int, batch_in_epoch: int, partial: dict, metrics: dict | None) -> dict:
+        from saliency.checkpoint import FORMAT, rng_state
+
+        inf = self._eval_model()
+        return {
+            "format": FORMAT, "version": __version__,
+            "config": dict(self.model.config), "state_dict": inf.state_dict(),
+            "model": self.model.state_dict(), "ema": self.ema.state_dict() if self.ema else None,
+            "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+            "epoch": epoch, "batch_in_epoch": batch_in_epoch, "step": self.step, "partial": partial,
+            "rng": rng_state(), "train_config": self.cfg, "metrics": metrics or {},
+            "best": {"metric": self.best_metric, "value": self.best_value, "epoch": self.best_epoch},
+        }
+
+    def _save(self, name: str, payload: dict) -> Path:
+        from saliency.checkpoint import save
+
+        path = self.run / CKPT_DIR / name
+        if self.info.is_main:
+            save(path, payload)
+        return path
+
+    # -- validation
+    def validate(self, epoch: int) -> tuple[dict, np.ndarray | None]:
+        """Validation metrics (every rank gets them) and rank 0's grid image."""
+        import torch
+
+        from saliency import distributed as dist
+        from saliency.validate import aggregate, grid_png, score_image, to_map
+
+        model = self._eval_model()
+        model.eval()
+        ds = self.val_ds
+        idx = dist.shard(len(ds), self.info)
+        scores, grid = [], ([], [], [])
+        n_grid = self.cfg["train"]["grid_images"] if self.info.is_main else 0
+        bs = self.cfg["train"]["batch_size"]
+        with torch.no_grad():
+            for s in range(0, len(idx), bs):
+                chunk = idx[s:s + bs]
+                items = [ds[i] for i in chunk]
+                x = torch.stack([it["image"] for it in items]).to(self.device)
+                if self.plan["channels_last"]:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                ctx = (torch.autocast(self.device.type, dtype=self.plan["autocast"])
+                       if self.plan["autocast"] is not None else _null())
+                with ctx:
+                    out = model(x)
+                maps = to_map(out, self.task).cpu().numpy()
+                for j, i in enumerate(chunk):
+                    scores.append((i, score_image(maps[j], ds.records[i], self.task, i, ds.top)))
+                    if len(grid[0]) < n_grid:
+                        img, t, _ = ds.load(i)
+                        grid[0].append(img)
+                        grid[1].append(t.astype(np.float32) / (255.0 if t.dtype == np.uint8 else 1.0))
+                        grid[2].append(maps[j])
+        allsc = [p for part in dist.gather_objects(self.info, scores) for p in part]
+        allsc.sort(key=lambda p: p[0])
+        metrics = aggregate(self.task, [p[1] for p in allsc])
+        img = grid_png(*grid) if grid[0] else None
+        return metrics, img
+
+    # -- main
+    def setup(self) -> None:
+        """Device, data, model, optimiser, scheduler, EMA; restores ``last.pt`` when resuming."""
+        import torch
+
+        import models
+        from saliency import distributed as dist
+        from saliency.checkpoint import load, set_rng_state
+        from saliency.config import dump_yaml, resolved_loss, resolved_model
+        from saliency.distributed import SeededSampler
+        from saliency.fsutil import write_json, write_text
+        from saliency.optim import EMA, create_optimizer, create_scheduler
+
+        cfg, t = self.cfg, self.cfg["train"]
+        self.task = cfg["task"]
+        self.device = resolve_device(t["device"])
+        self.info = dist.init(self.device.type)
+        if self.device.type == "cuda" and self.info.enabled:
+            self.device = torch.device("cuda", self.info.local_rank)
+        self.threads = cpu_threads(t, self.device)
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        set_determinism(cfg)
+        self.plan = precision_plan(cfg, self.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = self.plan["benchmark"]
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+
+        self.train_ds, self.val_ds, split = prepare_data(cfg, self.run, self.resume, self.info, self.progress)
+        self.split = split
+        name = resolved_model(cfg)
+        try:
+            self.model = models.create_model(name, pretrained=cfg["pretrained"])
+        except KeyError as exc:
+            raise UserError(f"--model {name}: {exc.args[0] if exc.args else exc}") from None
+        if self.model.task != self.task:
+            raise UserError(f"--model {name} is a {self.model.task} model but --task is {self.task}; "
+                            f"pick a *_{self.task} model (saliency train --list-models)")
+        from models.losses import get_loss
+
+        try:
+            self.loss_fn = get_loss(resolved_loss(cfg))
+        except KeyError as exc:
+            raise UserError(f"loss.name: {exc.args[0] if exc.args else exc}") from None
+        self.model.to(self.device)
+        if self.plan["channels_last"]:
+            self.model.to(memory_format=torch.channels_last)
+        self.ema = EMA(self.model, t["ema"]) if t["ema"] > 0 else None
+        self.eval_model = None
+        if self.ema is not None:
+            import copy
+
+            self.eval_model = copy.deepcopy(self.model)
+        self.net = self.model
+        if self.info.enabled:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            self.net = DDP(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        if self.plan["compile"]:
+            self.net = torch.compile(self.net)
+
+        self.sampler = SeededSampler(len(self.train_ds), t["seed"], self.info.rank, self.info.world)
+        self.loader = _make_loader(self.train_ds, self.sampler, t["batch_size"], cfg["data"]["workers"],
+                                   self.device, t["seed"])
+        micro = -(-len(self.sampler.base) // t["batch_size"])
+        self.steps_per_epoch = -(-micro // t["accumulate"])
+        self.micro_per_epoch = micro
+        self.optimizer = create_optimizer(self.model, cfg)
+        self.scheduler = create_scheduler(self.optimizer, cfg, self.steps_per_epoch)
+        self.step, self.start_epoch, self.start_batch = 0, 0, 0
+        self.partial = {"loss_sum": 0.0, "n": 0, "seconds": 0.0}
+        self.best_metric = t["best_metric"] if t["best_metric"] != "auto" else ("Fmax" if self.task == "sod" else "CC")
+        from saliency.validate import val_metric_names
+
+        if self.best_metric not in val_metric_names(self.task):
+            raise UserError(f"train.best_metric {self.best_metric}: not a validation metric of --task {self.task}; "
+                            f"choose from {', '.join(val_metric_names(self.task))}")
+        self.best_value, self.best_epoch = None, None
+        self.last_good = None
+        if self.resume:
+            ck = load(self.run / CKPT_DIR / "last.pt", map_location=self.device)
+            self.model.load_state_dict(ck["model"])
+            if self.ema is not None and ck.get("ema"):
+                self.ema.load_state_dict(ck["ema"])
+            self.optimizer.load_state_dict(ck["optimizer"])
+            sched_state = dict(ck["scheduler"])
+            self.scheduler.load_state_dict(sched_state)
+            self.step = ck["step"]
+            self.start_epoch, self.start_batch = ck["epoch"], ck["batch_in_epoch"]
+            self.partial = dict(ck.get("partial") or self.partial)
+            b = ck.get("best") or {}
+            if b.get("metric") == self.best_metric:
+                self.best_value, self.best_epoch = b.get("value"), b.get("epoch")
+            set_rng_state(ck["rng"])
+            self.last_good = (self.run / CKPT_DIR / "last.pt", ck["epoch"], ck["step"])
+            # the schedule follows the (possibly longer) new plan from the current step
+            for g, lr0 in zip(self.optimizer.param_groups, self.scheduler.base_lrs):
+                g["lr"] = lr0 * self.scheduler.lr_lambdas[0](self.step)
+            self.scheduler._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+        if self.info.is_main:
+            self.run.mkdir(parents=True, exist_ok=True)
+            write_text(self.run / "config.yaml", dump_yaml(cfg))
+            if not (self.resume and (self.run / "split.json").is_file()):
+                write_json(self.run / "split.json", split)
+        self.metrics_log = MetricsLog(self.run / "metrics.csv", self.resume) if self.info.is_main else None
+        self.tb = _tensorboard(self.run, t["tensorboard"]) if self.info.is_main else None
+
+    def fit(self) -> dict:
+        """Train to ``train.epochs``; returns a summary (best metric, paths)."""
+        from saliency import distributed as dist
+
+        self.setup()
+        try:
+            with _Signals() as sig:
+                self._loop(sig)
+        finally:
+            if self.tb is not None:
+                self.tb.close()
+            dist.shutdown(self.info)
+        return {"run": str(self.run), "best_metric": self.best_metric, "best_value": self.best_value,
+                "best_epoch": self.best_epoch, "epochs": self.cfg["train"]["epochs"], "steps": self.step,
+                "train_images": len(self.train_ds), "val_images": len(self.val_ds), "layout": self.split["layout"],
+                "notes": self.split["notes"]}
+
+    def _loop(self, sig) -> None:
+        import torch
+        from tqdm import tqdm
+
+        from saliency import distributed as dist
+        from saliency.validate import is_better, write_png
+
+        t = self.cfg["train"]
+        acc = t["accumulate"]
+        epochs = t["epochs"]
+        if self.start_epoch >= epochs:
+            return
+        for epoch in range(self.start_epoch, epochs):
+            self.sampler.set_epoch(epoch)
+            start_batch = self.start_batch if epoch == self.start_epoch else 0
+            if epoch != self.start_epoch:
+                self.partial = {"loss_sum": 0.0, "n": 0, "seconds": 0.0}
+            self.sampler.set_start(start_batch * t["batch_size"])
+            self.model.train()
+            bar = tqdm(total=self.micro_per_epoch, initial=start_batch, desc=f"epoch {epoch + 1}/{epochs}",
+                       disable=not (self.progress and self.info.is_main), leave=False, unit="batch")
+            t0 = time.perf_counter()
+            n_epoch_imgs = 0
+            batch_i = start_batch
+            group = []
+            it = iter(self.loader)
+            while True:
+                try:
+                    batch = next(it)
+                except StopIteration:
+                    batch = None
+                except UserError as exc:
+                    raise UserError(_clean_error(exc)) from None
+                if batch is not None:
+                    group.append(batch)
+                    batch_i += 1
+                if group and (len(group) == acc or batch is None):
+                    self._optimizer_step(group, epoch, batch_i)
+                    n_epoch_imgs += sum(int(b["image"].shape[0]) for b in group)
+                    group = []
+                    el = time.perf_counter() - t0
+                    bar.update(batch_i - bar.n)
+                    bar.set_postfix(loss=f"{self.partial['loss_sum'] / max(1, self.partial['n']):.4f}",
+                                    img_s=f"{n_epoch_imgs * self.info.world / max(el, 1e-9):.1f}")
+                    if dist.any_true(self.info, sig.signum is not None, self.device):
+                        bar.close()
+                        self.partial["seconds"] += time.perf_counter() - t0
+                        self._interrupt(sig.signum or signal.SIGTERM, epoch, batch_i)
+                if batch is None:
+                    break
+            bar.close()
+            elapsed = time.perf_counter() - t0
+            self.partial["seconds"] += elapsed
+            done = epoch + 1
+            row = {"epoch": done, "step": self.step, "lr": f"{self.optimizer.param_groups[0]['lr']:.6g}",
+                   "loss": f"{self.partial['loss_sum'] / max(1, self.partial['n']):.6f}",
+                   "images_per_s": f"{dist.mean_scalar(self.info, n_epoch_imgs / max(elapsed, 1e-9), self.device) * self.info.world:.2f}",
+                   "epoch_s": f"{self.partial['seconds']:.1f}"}
+            metrics = None
+            if done % t["val_every"] == 0 or done == epochs:
+                tv = time.perf_counter()
+                metrics, grid = self.validate(epoch)
+                row.update({k: f"{v:.6f}" for k, v in metrics.items()})
+                row["val_s"] = f"{time.perf_counter() - tv:.1f}"
+                if grid is not None and self.info.is_main:
+                    write_png(self.run / "grids" / f"epoch_{done:03d}.png", grid)
+            improved = metrics is not None and is_better(self.best_metric, metrics[self.best_metric], self.best_value)
+            if improved:
+                self.best_value, self.best_epoch = metrics[self.best_metric], done
+            row["best"] = int(improved)
+            payload = self._payload(done, 0, {"loss_sum": 0.0, "n": 0, "seconds": 0.0}, metrics)
+            if improved:
+                self._save("best.pt", payload)
+            self._save("last.pt", payload)
+            self.last_good = (self.run / CKPT_DIR / "last.pt", done, self.step)
+            if self.info.is_main:
+                self.metrics_log.add(row, done)
+                if self.tb is not None:
+                    self.tb.add_scalar("train/loss", float(row["loss"]), done)
+                    self.tb.add_scalar("train/lr", float(row["lr"]), done)
+                    for k, v in (metrics or {}).items():
+                        self.tb.add_scalar(f"val/{k}", v, done)
+                if self.progress:
+                    shown = " ".join(f"{k} {v:.4f}" for k, v in (metrics or {}).items())
+                    tqdm.write(f"epoch {done}/{epochs}: loss {float(row['loss']):.4f}  {shown}  "
+                               f"({row['epoch_s']} s, {row['images_per_s']} img/s)")
+            if sig.signum is not None:
+                self._interrupt(sig.signum, done, 0, saved=True)
+
+    def _optimizer_step(self, group: list, epoch: int, batch_i: int) -> None:
+        import torch
+
+        from saliency import distributed as dist
+
+        n_micro = len(group)
+        total_loss = 0.0
+        for k, batch in enumerate(group):
+            sync = (k == n_micro - 1) or not self.info.enabled
+            ctx = self.net.no_sync() if (not sync and hasattr(self.net, "no_sync")) else _null()
+            with ctx:
+                loss, n = self._forward_loss(batch)
+                finite = bool(torch.isfinite(loss).item())
+                if not dist.all_true(self.info, finite, self.device):
+                    self._nan_stop(loss, epoch, batch_i - n_micro + k + 1)
+                (loss / n_micro).backward()
+            total_loss += float(loss.item()) * n
+            self.partial["n"] += n
+        self.partial["loss_sum"] += total_loss
+        clip = self.cfg["train"]["clip_grad"]
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        self.step += 1
+        if self.ema is not None:
+            self.ema.update(self.model)
+
+    def _nan_stop(self, loss, epoch: int, batch_i: int):
+        if self.last_good is not None:
+            where = f"last good checkpoint: {self.last_good[0]} (epoch {self.last_good[1]}, step {self.last_good[2]})"
+        else:
+            where = "no checkpoint was written yet"
+        raise TrainingStopped(f"loss is {float(loss.item())} at step {self.step + 1} (epoch {epoch + 1}, batch "
+                              f"{batch_i}); training stopped; {where}; lower optim.lr or set train.clip_grad")
+
+    def _interrupt(self, signum: int, epoch: int, batch_i: int, saved: bool = False):
+        path = self.run / CKPT_DIR / "last.pt"
+        if not saved:
+            self._save("last.pt", self._payload(epoch, batch_i, dict(self.partial), None))
+        from saliency import distributed as dist
+
+        dist.barrier(self.info)
+        name = signal.Signals(signum).name
+        raise Interrupted(signum, f"{name}: stopped at step {self.step} (epoch {epoch + (0 if saved else 1)}, "
+                                  f"batch {batch_i}); wrote {path}; continue with: saliency train --resume {self.run}")
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _tensorboard(run: Path, setting):
+    if setting is False:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except Exception:  # noqa: BLE001 - tensorboard is optional
+        if setting is True:
+            raise UserError("train.tensorboard: true but tensorboard is not installed; pip install tensorboard")
+        return None
+    return SummaryWriter(str(run / "tensorboard"))

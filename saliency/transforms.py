@@ -1,0 +1,97 @@
+"""Joint image / target augmentation with albumentations (Buslaev et al., Information 2020).
+
+One :class:`albumentations.Compose` moves the image and its targets together:
+
+- SOD: the 0/255 mask is warped with nearest-neighbour interpolation, so it
+  stays binary after crops and rotations;
+- fixation: the continuous human map is warped bilinearly and the fixation
+  points travel as keypoints (``xy``, pixel coordinates), dropped when they
+  leave the frame, then rasterised into the binary fixation map at the output
+  size (:func:`rasterise_points`).
+
+Randomness is per sample: :func:`augment` reseeds the pipeline from the
+sample's own seed (``Compose.set_random_seed``), which the sampler derives
+from (seed, epoch, index). The augmentation of a sample is therefore the same
+whatever the number of DataLoader workers, and a resumed run replays exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def build_train_transform(task: str, size, aug: dict):
+    """The training pipeline: flip, random resized crop (to ``size``), small rotation, colour jitter."""
+    import albumentations as A
+    import cv2
+
+    h, w = size
+    ops = []
+    if aug["hflip"] > 0:
+        ops.append(A.HorizontalFlip(p=aug["hflip"]))
+    lo, hi = aug["crop_scale"]
+    if aug["crop_p"] > 0 and lo < 1.0:
+        aspect = w / h
+        ops.append(A.RandomResizedCrop(size=(h, w), scale=(lo, hi), ratio=(aspect * 0.8, aspect * 1.25),
+                                       interpolation=cv2.INTER_LINEAR,
+                                       mask_interpolation=cv2.INTER_NEAREST if task == "sod" else cv2.INTER_LINEAR,
+                                       p=aug["crop_p"]))
+    if aug["rotate"] > 0 and aug["rotate_p"] > 0:
+        ops.append(A.Affine(rotate=(-aug["rotate"], aug["rotate"]), border_mode=cv2.BORDER_CONSTANT, fill=0,
+                            fill_mask=0, p=aug["rotate_p"]))
+    cj = aug["color_jitter"]
+    if cj > 0 and aug["color_p"] > 0:
+        ops.append(A.ColorJitter(brightness=cj, contrast=cj, saturation=cj, hue=0.0, p=aug["color_p"]))
+    kp = A.KeypointParams(format="xy", remove_invisible=True) if task == "fixation" else None
+    return A.Compose(ops, keypoint_params=kp, seed=0,
+                     mask_interpolation=cv2.INTER_NEAREST if task == "sod" else cv2.INTER_LINEAR)
+
+
+def augment(transform, seed: int, image: np.ndarray, target: np.ndarray, points: np.ndarray | None = None):
+    """Apply ``transform`` with its RNG reset to ``seed``; returns (image, target, points)."""
+    if transform is None:
+        return image, target, points
+    transform.set_random_seed(int(seed))
+    kw = {"image": image, "mask": target}
+    if points is not None:
+        kw["keypoints"] = points if len(points) else np.zeros((0, 2), np.float32)
+    out = transform(**kw)
+    pts = np.asarray(out["keypoints"], np.float32).reshape(-1, 2) if points is not None else None
+    return out["image"], out["mask"], pts
+
+
+def rasterise_points(points: np.ndarray, size) -> np.ndarray:
+    """Binary float32 map of ``size`` (H, W) with 1 at each point's pixel (x, y pixel-centre coordinates)."""
+    h, w = size
+    m = np.zeros((h, w), np.float32)
+    if points is not None and len(points):
+        xs = np.floor(points[:, 0] + 0.5).astype(np.int64)
+        ys = np.floor(points[:, 1] + 0.5).astype(np.int64)
+        ok = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+        m[ys[ok], xs[ok]] = 1.0
+    return m
+
+
+def scale_points(points: np.ndarray, src_hw, dst_hw) -> np.ndarray:
+    """Map pixel-centre coordinates from an image of ``src_hw`` to one of ``dst_hw``."""
+    if points is None or not len(points):
+        return np.zeros((0, 2), np.float32)
+    sy, sx = dst_hw[0] / src_hw[0], dst_hw[1] / src_hw[1]
+    out = np.empty_like(points, dtype=np.float32)
+    out[:, 0] = (points[:, 0] + 0.5) * sx - 0.5
+    out[:, 1] = (points[:, 1] + 0.5) * sy - 0.5
+    return out
+
+
+def resize_image(img: np.ndarray, size, interpolation: str = "auto") -> np.ndarray:
+    """Resize to ``size`` (H, W): area averaging when shrinking, bilinear when enlarging."""
+    import cv2
+
+    h, w = size
+    if img.shape[:2] == (h, w):
+        return img
+    if interpolation == "nearest":
+        interp = cv2.INTER_NEAREST
+    else:
+        interp = cv2.INTER_AREA if (img.shape[0] >= h and img.shape[1] >= w) else cv2.INTER_LINEAR
+    return cv2.resize(img, (w, h), interpolation=interp)

@@ -1,0 +1,121 @@
+"""Per-epoch validation with the ``eval`` package, and the PNG grid of predictions.
+
+Each rank scores its share of the validation images (``rank::world``) at the
+ground truth's own size -- the prediction made at the network size is
+resized to the GT by bilinear interpolation, as ``saliency eval`` does --
+and the per-image scores are gathered to every rank and aggregated with
+:class:`eval.SODMetrics` (PySODMetrics 1.6.2 conventions: MAE, Fmax,
+S-measure) or :class:`eval.FixationMetrics` (MIT benchmark definitions: CC,
+NSS, KLD, AUC-Judd), so the numbers equal a single-process evaluation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SOD_VAL_METRICS = ("MAE", "Fmax", "Smeasure")
+FIX_VAL_METRICS = ("CC", "NSS", "KLD", "AUC_Judd")
+LOWER_IS_BETTER = {"MAE", "KLD"}
+
+
+def val_metric_names(task: str) -> tuple[str, ...]:
+    """Validation metrics reported for ``task``."""
+    return SOD_VAL_METRICS if task == "sod" else FIX_VAL_METRICS
+
+
+def to_map(output, task: str):
+    """Network output (eval mode) -> N x H x W float map in [0, 1]: sigmoid (SOD) or density scaled to max 1."""
+    import torch
+
+    out = output.float()[:, 0]
+    if task == "sod":
+        return torch.sigmoid(out)
+    d = torch.exp(out)
+    return d / d.flatten(1).amax(1).clamp_min(1e-30)[:, None, None]
+
+
+def to_u8(m: np.ndarray) -> np.ndarray:
+    """[0, 1] float map -> uint8 (rounded)."""
+    return np.clip(np.rint(m * 255.0), 0, 255).astype(np.uint8)
+
+
+def upsample(m: np.ndarray, shape) -> np.ndarray:
+    """Bilinear resize of a float map to ``shape`` (H, W)."""
+    import cv2
+
+    if m.shape == tuple(shape):
+        return m
+    return cv2.resize(m, (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_LINEAR)
+
+
+def score_image(pred01: np.ndarray, rec, task: str, index: int, top: float):
+    """Per-image scores of a [0, 1] prediction at network size against ``rec``'s original ground truth."""
+    if task == "sod":
+        from eval.io import read_mask
+        from eval.sod import sod_image_scores
+
+        gt = read_mask(rec.mask)
+        pred = to_u8(upsample(pred01.astype(np.float32), gt.shape))
+        s = sod_image_scores(pred, gt, families={"mae", "f", "s"})
+        s.precision = s.recall = None  # only the F curve is needed: keep the gathered objects small
+        return s
+    from eval.fixation import fixation_image_scores
+
+    from saliency.datasets import load_fixation_gt
+
+    fix, dens, _ = load_fixation_gt(rec, top)
+    pred = upsample(pred01.astype(np.float32), fix.shape)
+    return fixation_image_scores(pred, fix, dens, metrics=FIX_VAL_METRICS, index=index)
+
+
+def aggregate(task: str, scores: list) -> dict:
+    """Dataset metrics from per-image scores (already in index order)."""
+    if task == "sod":
+        from eval.sod import SODMetrics
+
+        acc = SODMetrics(metrics=SOD_VAL_METRICS)
+        for s in scores:
+            acc.add(s)
+        r = acc.results()
+    else:
+        from eval.fixation import FixationMetrics
+
+        acc = FixationMetrics(metrics=FIX_VAL_METRICS)
+        for s in scores:
+            acc.add(s)
+        r = acc.results()
+    return {k: float(r[k]) for k in val_metric_names(task)}
+
+
+def is_better(metric: str, new: float, old: float | None) -> bool:
+    """Whether ``new`` improves on ``old`` for ``metric`` (lower is better for MAE and KLD)."""
+    if old is None or not np.isfinite(old):
+        return bool(np.isfinite(new))
+    if not np.isfinite(new):
+        return False
+    return new < old if metric in LOWER_IS_BETTER else new > old
+
+
+def grid_png(images: list, targets: list, preds: list) -> np.ndarray:
+    """An RGB grid, one row per image: input | ground truth | prediction (uint8)."""
+    rows = []
+    for img, t, p in zip(images, targets, preds):
+        t3 = np.repeat(to_u8(t)[..., None], 3, axis=2)
+        p3 = np.repeat(to_u8(p)[..., None], 3, axis=2)
+        sep = np.full((img.shape[0], 4, 3), 255, np.uint8)
+        rows.append(np.concatenate([img, sep, t3, sep, p3], axis=1))
+        rows.append(np.full((4, rows[-1].shape[1], 3), 255, np.uint8))
+    return np.concatenate(rows[:-1], axis=0)
+
+
+def write_png(path, rgb: np.ndarray) -> None:
+    """Write an RGB uint8 array as PNG, atomically."""
+    import cv2
+
+    from saliency.fsutil import atomic_path
+
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buf.tobytes())
