@@ -231,8 +231,8 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
         mr.n_images = out.pop("n_images")
         if task == "sod":
             mr.curves = out.pop("curves")
-            if "AUC_excluded" in out:
-                mr.excluded = {"AUC": out.pop("AUC_excluded")}
+            n_ex = out.pop("AUC_excluded", 0)
+            mr.excluded = {"AUC": n_ex} if n_ex else {}
         else:
             mr.excluded = {k: v for k, v in out.pop("excluded").items() if v}
         mr.metrics = {k: out[k] for k in keys}

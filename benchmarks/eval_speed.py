@@ -1,0 +1,140 @@
+"""Speed of the SOD metrics against PySODMetrics 1.6.2, and of ``saliency eval`` end to end.
+
+    .venv/bin/python benchmarks/eval_speed.py [--n 500] [--size 400x300] [--threads N]
+
+1. ``--n`` synthetic (prediction, GT) pairs at ``--size``, decoded in memory:
+   the five classical metrics (MAE, F-measure, S-measure, E-measure, weighted F)
+   per image, ``eval.sod_image_scores`` against PySODMetrics' classes in the
+   same process, and the largest absolute difference over every per-image value
+   and curve point and over the dataset aggregates.
+2. The same pairs written as PNG: ``saliency eval --task sod`` (all ten metrics)
+   in images/s with 1 and 2 workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def make_pairs(n: int, w: int, h: int, seed: int):
+    """Blob-shaped GT masks and noisy, blurred predictions (uint8)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:h, :w]
+    pairs = []
+    for _ in range(n):
+        gt = np.zeros((h, w), np.uint8)
+        for _ in range(rng.integers(1, 4)):
+            cy, cx = rng.uniform(0.2, 0.8) * h, rng.uniform(0.2, 0.8) * w
+            ry, rx = rng.uniform(0.05, 0.3) * h, rng.uniform(0.05, 0.3) * w
+            gt[((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 < 1] = 255
+        noise = rng.normal(0, rng.uniform(20, 70), (h, w))
+        pred = cv2.GaussianBlur(np.clip(gt * rng.uniform(0.5, 0.9) + 30 + noise, 0, 255), (0, 0), 3)
+        pairs.append((pred.astype(np.uint8), gt))
+    return pairs
+
+
+def run_ours(pairs):
+    from eval.sod import SODMetrics
+
+    acc = SODMetrics(metrics=("MAE", "Fmax", "Fmean", "Fadp", "Smeasure", "Emax", "Emean", "Eadp", "wF"))
+    t0 = time.perf_counter()
+    for p, g in pairs:
+        acc.step(p, g)
+    return time.perf_counter() - t0, acc
+
+
+def run_ref(pairs):
+    import py_sod_metrics as M
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ms = [M.MAE(), M.Fmeasure(), M.Smeasure(), M.Emeasure(), M.WeightedFmeasure()]
+        t0 = time.perf_counter()
+        for p, g in pairs:
+            for m in ms:
+                m.step(p, g)
+        return time.perf_counter() - t0, ms
+
+
+def max_diff(acc, ms) -> float:
+    mae, fm, sm, em, wf = ms
+    S = acc._scores
+    d = [np.abs(np.array([s.mae for s in S]) - np.array(mae.maes)).max(),
+         np.abs(np.array([s.fadp for s in S]) - np.array(fm.adaptive_fms)).max(),
+         np.abs(np.array([s.fcurve for s in S]) - np.array(fm.changeable_fms)).max(),
+         np.abs(np.array([s.precision for s in S]) - np.array(fm.precisions)).max(),
+         np.abs(np.array([s.recall for s in S]) - np.array(fm.recalls)).max(),
+         np.abs(np.array([s.smeasure for s in S]) - np.array(sm.sms)).max(),
+         np.abs(np.array([s.eadp for s in S]) - np.array(em.adaptive_ems)).max(),
+         np.abs(np.array([s.ecurve for s in S]) - np.array(em.changeable_ems)).max(),
+         np.abs(np.array([s.wf for s in S]) - np.array(wf.weighted_fms)).max()]
+    r = acc.results()
+    f, e = fm.get_results()["fm"], em.get_results()["em"]
+    agg = {"MAE": mae.get_results()["mae"], "Fmax": f["curve"].max(), "Fmean": f["curve"].mean(), "Fadp": f["adp"],
+           "Smeasure": sm.get_results()["sm"], "Emax": e["curve"].max(), "Emean": e["curve"].mean(),
+           "Eadp": e["adp"], "wF": wf.get_results()["wfm"]}
+    d += [abs(r[k] - v) for k, v in agg.items()]
+    return float(max(d))
+
+
+def end_to_end(pairs, workers: int, folder: Path) -> float:
+    from saliency.cli import main
+
+    import contextlib
+    import io
+
+    t0 = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = main(["eval", "--task", "sod", "--pred", str(folder / "pred"), "--gt", str(folder / "gt"),
+                     "--workers", str(workers), "--no-progress", "--json", str(folder / f"w{workers}.json")])
+    dt = time.perf_counter() - t0
+    if code != 0:
+        raise SystemExit(f"saliency eval failed with exit code {code}")
+    return len(pairs) / dt
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=500, help="number of pairs (default 500)")
+    ap.add_argument("--size", default="400x300", help="WIDTHxHEIGHT (default 400x300)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic pairs")
+    ap.add_argument("--threads", type=int, default=None, help="cv2.setNumThreads for part 1 (default: OpenCV's)")
+    ap.add_argument("--skip-cli", action="store_true", help="skip the end-to-end part")
+    args = ap.parse_args()
+    w, h = (int(v) for v in args.size.lower().split("x"))
+    if args.threads is not None:
+        cv2.setNumThreads(args.threads)
+    pairs = make_pairs(args.n, w, h, args.seed)
+    run_ours(pairs[:5])
+    run_ref(pairs[:5])  # warm-up (imports, caches)
+    t_ours, acc = run_ours(pairs)
+    t_ref, ms = run_ref(pairs)
+    print(f"pairs: {args.n} at {w}x{h}, decoded in memory; cv2 threads: {cv2.getNumThreads()}")
+    print(f"MAE+F+S+E+wF  ours: {1e3 * t_ours / args.n:.2f} ms/image   PySODMetrics 1.6.2: "
+          f"{1e3 * t_ref / args.n:.2f} ms/image   speed-up: {t_ref / t_ours:.2f}x")
+    print(f"max |ours - PySODMetrics| over per-image values, curves and aggregates: {max_diff(acc, ms):.3g}")
+    if args.skip_cli:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "pred").mkdir()
+        (folder / "gt").mkdir()
+        for i, (p, g) in enumerate(pairs):
+            cv2.imwrite(str(folder / "pred" / f"{i:05d}.png"), p)
+            cv2.imwrite(str(folder / "gt" / f"{i:05d}.png"), g)
+        for workers in (1, 2):
+            print(f"saliency eval --task sod (10 metrics, PNG decode) --workers {workers}: "
+                  f"{end_to_end(pairs, workers, folder):.1f} images/s")
+        same = (folder / "w1.json").read_text() == (folder / "w2.json").read_text()
+        print(f"JSON identical for 1 and 2 workers: {same}")
+
+
+if __name__ == "__main__":
+    main()
