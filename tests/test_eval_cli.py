@@ -215,3 +215,26 @@ def test_cli_on_mit_i210(tmp_path, capsys):
     for k, v in {"NSS": 2.0426, "CC": 0.5064, "KLD": 1.4528, "SIM": 0.3185}.items():
         assert abs(m[k] - v) < 1e-3, k
     assert abs(m["AUC_Judd"] - 0.8745) < 0.005
+
+
+@pytest.mark.real_data
+def test_salicon_json_layout(tmp_path, capsys):
+    root = SHARED / "salicon_examples"
+    if not root.is_dir():
+        pytest.skip("../shared/data is absent")
+    data = json.loads(next(root.glob("*.json")).read_text())
+    im = sorted(data["images"], key=lambda x: x["file_name"])[0]
+    pts = {(r - 1, c - 1) for a in data["annotations"] if a["image_id"] == im["id"] for r, c in a["fixations"]}
+    fix = np.zeros((im["height"], im["width"]), np.uint8)
+    for r, c in pts:
+        if 0 <= r < im["height"] and 0 <= c < im["width"]:
+            fix[r, c] = 1
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    blurred = cv2.GaussianBlur(fix.astype(float), (0, 0), 19)
+    cv2.imwrite(str(pred / (Path(im["file_name"]).stem + ".png")), (255 * blurred / blurred.max()).astype(np.uint8))
+    code, out, err = _run(["--task", "fixation", "--pred", pred, "--gt", root, "--allow-missing",
+                           "--metrics", "AUC_Judd,NSS", "--json", tmp_path / "r.json"], capsys)
+    assert code == 0, err
+    e = json.loads((tmp_path / "r.json").read_text())["results"][0]
+    assert e["n_images"] == 1 and e["n_missing"] == 9 and e["metrics"]["AUC_Judd"] > 0.8
