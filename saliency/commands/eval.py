@@ -216,9 +216,10 @@ def run(args) -> int:
         if len(tasks) > 1:
             raise UserError("the datasets mix SOD and fixation ground truth; evaluate one task at a time")
         task = tasks.pop()
-    wrong = [d.name for d in datasets if d.task != task]
+    wrong = [f"{d.name} ({d.task})" for d in datasets if d.task != task]
     if wrong:
-        raise UserError(f"--task {task}: dataset(s) {', '.join(wrong)} hold {datasets[0].task if datasets[0].task != task else 'other'} ground truth")
+        raise UserError(f"--task {task}: dataset(s) {', '.join(wrong)} hold ground truth of the other task; "
+                        "evaluate one task at a time")
     names = [m[0] for m in methods]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
