@@ -50,7 +50,7 @@ def reference(pred, gt):
 @st.composite
 def pairs(draw):
     h = draw(st.integers(1, 500))
-    w = draw(st.integers(1, max(1, min(500, 40000 // h))))  # keep the oracle fast
+    w = draw(st.integers(1, 500))  # the range: 1x1 to 500x500
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     gk = draw(st.sampled_from(["binary", "graded", "empty", "full", "blob", "edge128"]))
