@@ -113,6 +113,27 @@ def mean_scalar(info: DistInfo, value: float, device) -> float:
     return t.item() / info.world
 
 
+def average_buffers(info: DistInfo, model, extra: dict | None = None) -> None:
+    """Average the floating buffers (BatchNorm running statistics) over ranks, in place.
+
+    DDP keeps parameters identical but each rank updates its BatchNorm
+    statistics from its own shard; averaging them at the end of an epoch (timm's
+    ``distribute_bn(reduce=True)``) makes every rank validate and save the same
+    model. ``extra`` (an EMA's shadow dict) gets the same treatment for the
+    entries named like the model's buffers.
+    """
+    if not info.enabled:
+        return
+    import torch.distributed as dist
+
+    names = [n for n, b in model.named_buffers() if b.is_floating_point()]
+    bufs = dict(model.named_buffers())
+    for n in names:
+        for t in ([bufs[n]] + ([extra[n]] if extra is not None and n in extra else [])):
+            dist.all_reduce(t)
+            t.div_(info.world)
+
+
 def barrier(info: DistInfo) -> None:
     """Wait for every rank."""
     if info.enabled:

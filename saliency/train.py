@@ -523,11 +523,13 @@ class Trainer:
                                     img_s=f"{n_epoch_imgs * self.info.world / max(el, 1e-9):.1f}")
                     if dist.any_true(self.info, sig.signum is not None, self.device):
                         bar.close()
+                        dist.average_buffers(self.info, self.model, self.ema.shadow if self.ema else None)
                         self.partial["seconds"] += time.perf_counter() - t0
                         self._interrupt(sig.signum or signal.SIGTERM, epoch, batch_i)
                 if batch is None:
                     break
             bar.close()
+            dist.average_buffers(self.info, self.model, self.ema.shadow if self.ema else None)
             elapsed = time.perf_counter() - t0
             self.partial["seconds"] += elapsed
             done = epoch + 1
