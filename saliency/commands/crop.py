@@ -81,30 +81,30 @@ def run(args) -> int:
     for key, path in images.items():  # index_folder adds bare stems as aliases: one name per file
         first_key.setdefault(path, key)
     names = sorted(first_key.values())
-    if args.maps:
-        maps = index_folder(args.maps, PRED_EXTS, option="--maps")
-        missing = [n for n in names if n not in maps]
-        if missing:
-            raise UserError(f"--maps {args.maps}: no map for {len(missing)} image(s), e.g. "
-                            f"{', '.join(missing[:3])}; maps are matched by file stem")
-        predictor = None
-    else:
-        from saliency.predict import Predictor
+    tmp = None
+    if args.checkpoint:  # predict the maps first, exactly as `saliency predict` writes them
+        import tempfile
 
-        predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device)
+        from saliency.predict import predict_folder
+
+        tmp = tempfile.TemporaryDirectory(prefix="saliency-crop-")
+        predict_folder(args.checkpoint, args.images, tmp.name, device=args.device, progress=not args.quiet)
+    maps_dir = args.maps or tmp.name
+    maps = index_folder(maps_dir, PRED_EXTS, option="--maps")
+    missing = [n for n in names if n not in maps]
+    if missing and args.maps:
+        raise UserError(f"--maps {args.maps}: no map for {len(missing)} image(s), e.g. "
+                        f"{', '.join(missing[:3])}; maps are matched by file stem")
     boxes, skipped = {}, []
     with staged_dir(out) as stage:
         for name in tqdm(names, desc="crop", unit="img", disable=args.quiet):
             path = images[name]
             img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
-            if img is None:
+            if img is None or name not in maps:
                 skipped.append(str(path))
                 continue
             h, w = img.shape[:2]
-            if predictor is None:
-                sal = read_map(maps[name])
-            else:
-                sal = predictor.saliency(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+            sal = read_map(maps[name])
             if sal.shape != (h, w):
                 sal = cv2.resize(sal.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
             box = saliency_crop(sal, aspect, keep=args.keep, min_size=args.min_size)
@@ -122,6 +122,8 @@ def run(args) -> int:
         write_json(stage / "crops.json", {"aspect": args.aspect, "keep": args.keep, "min_size": args.min_size,
                                           "source": args.maps or args.checkpoint, "boxes": boxes,
                                           "skipped": skipped})
+    if tmp is not None:
+        tmp.cleanup()
     print(f"cropped {len(boxes)} image(s) to {args.aspect} into {out}/ (boxes in crops.json)")
     if boxes:
         kept = [b["crop"]["kept"] for b in boxes.values()]
