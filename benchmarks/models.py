@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     speed_lines = []
     for name in ("unet_tiny_cbam_sod", "unet_tiny_cbam_fixation", "unet_tiny_none_sod", "c2f_tiny_cbam_sod"):
         torch.manual_seed(0)
-        ms = train_step_ms(models.create_model(name), 256, 256, batch=8, runs=3)
+        ms = train_step_ms(models.create_model(name), 256, 256, batch=8, runs=5)
         speed_lines.append(f"| {name} | {ms:.0f} |")
 
     train = None if args.no_train else train_check("unet_tiny_cbam_sod", args.train_seconds)

@@ -139,7 +139,7 @@ def _pretrained_file_from_env(name: str) -> Path | None:
 def create_encoder(name: str, pretrained: bool = False, in_chans: int = 3, **kwargs) -> nn.Module:
     """Build the encoder ``name``: ``"tiny"`` or any timm model name."""
     if name == "tiny":
-        if pretrained:
+        if pretrained or kwargs.pop("pretrained_file", None) is not None:
             raise UserError("encoder 'tiny' has no pretrained weights; use pretrained=False")
         return TinyEncoder(in_chans=in_chans, **kwargs)
     return TimmEncoder(name, pretrained=pretrained, in_chans=in_chans, **kwargs)

@@ -117,6 +117,8 @@ def create_model(name: str, pretrained: bool = False, pretrained_file: str | Non
     if bad:
         raise TypeError(f"create_model({name!r}): unknown option(s) {bad}; valid: {sorted(valid - {'name', 'arch'})}")
     config.update(copy.deepcopy(overrides))
+    if overrides:
+        config["name"] = f"{name} ({', '.join(f'{k}={v}' for k, v in sorted(overrides.items()))})"
     return create_model_from_config(config, pretrained=pretrained, pretrained_file=pretrained_file)
 
 
