@@ -171,3 +171,22 @@ def test_scse_matches_numpy_formula_and_closed_form():
         for p in list(m.cse[2].parameters()) + list(m.sse.parameters()):
             p.zero_()
         torch.testing.assert_close(m(x), x)  # 0.5 x + 0.5 x
+
+
+def test_centre_bias_prior_closed_form():
+    """One Gaussian, zero logits: the head's output is the log of the normalised pixel Gaussian."""
+    from models.heads import FixationHead
+
+    head = FixationHead(num_gaussians=1, init_sigma=0.2)
+    with torch.no_grad():
+        head.prior.mu.copy_(torch.tensor([[0.3, 0.6]]))
+    h, w = 21, 34
+    out = head(torch.zeros(1, 1, h, w))[0, 0].detach().double().numpy()
+    v = (np.arange(h) + 0.5) / h
+    u = (np.arange(w) + 0.5) / w
+    g = np.exp(-0.5 * (((v[:, None] - 0.6) / 0.2) ** 2 + ((u[None, :] - 0.3) / 0.2) ** 2))
+    np.testing.assert_allclose(out, np.log(g / g.sum()), atol=1e-5)
+    # logits add in log space before the normalisation
+    z = torch.randn(1, 1, h, w)
+    ref = torch.log_softmax((z[0, 0].double() + torch.from_numpy(np.log(g))).flatten(), 0).reshape(h, w)
+    np.testing.assert_allclose(head(z)[0, 0].detach().double().numpy(), ref.numpy(), atol=1e-5)
