@@ -7,8 +7,9 @@ losses (networks output logits; no sigmoid + ``BCELoss``).
 SOD (prediction = logits, target in [0, 1], N x 1 x H x W):
 
 - :func:`bce_loss`: ``binary_cross_entropy_with_logits``, optional pixel weights;
-- :func:`iou_loss`: soft IoU, 1 - sum(p g) / sum(p + g - p g) per image
-  (BASNet, Qin et al., CVPR 2019);
+- :func:`iou_loss`: soft IoU, 1 - (sum(p g) + 1) / (sum(p + g - p g) + 1)
+  per image (BASNet, Qin et al., CVPR 2019; the +1 as F3Net, so an empty
+  mask predicted empty scores 0);
 - :func:`ssim` / :func:`ssim_loss`: SSIM (Wang et al., TIP 2004) with an
   11 x 11 Gaussian window, sigma 1.5, C1 = 0.01^2, C2 = 0.03^2, zero padding
   as BASNet's ``pytorch_ssim``; loss 1 - SSIM;
@@ -93,8 +94,12 @@ def bce_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | 
 
 @_fp32
 def iou_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None,
-             smooth: float = 0.0, reduction: str = "mean") -> torch.Tensor:
-    """Soft IoU loss 1 - (sum w p g + s) / (sum w (p + g - p g) + s) per image."""
+             smooth: float = 1.0, reduction: str = "mean") -> torch.Tensor:
+    """Soft IoU loss 1 - (sum w p g + s) / (sum w (p + g - p g) + s) per image.
+
+    ``smooth`` = 1 (as F3Net) keeps an empty mask predicted empty at loss 0
+    instead of 0 / 0.
+    """
     _check(logits, target)
     p = torch.sigmoid(logits)
     w = torch.ones_like(p) if weight is None else weight.expand_as(p)

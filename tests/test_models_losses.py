@@ -50,11 +50,14 @@ def test_bce_and_iou_closed_form():
     p = 1 / (1 + np.exp(-z.astype(np.float64)))
     bce = -(g * np.log(p) + (1 - g) * np.log(1 - p)).mean()
     assert float(L.bce_loss(_t(z), _t(g))) == pytest.approx(bce, rel=1e-5)
-    # logits 0 -> p = 1/2: IoU loss = 1 - n1 / (N + n1)
+    # logits 0 -> p = 1/2: IoU loss = 1 - (n1 / 2 + 1) / ((N + n1) / 2 + 1)
     n1, n = g.sum(), g.size
-    assert float(L.iou_loss(torch.zeros(g.shape), _t(g))) == pytest.approx(1 - n1 / (n + n1), rel=1e-6)
+    assert float(L.iou_loss(torch.zeros(g.shape), _t(g))) == pytest.approx(1 - (n1 / 2 + 1) / ((n + n1) / 2 + 1),
+                                                                           rel=1e-6)
     iou = 1 - (p * g).sum() / (p + g - p * g).sum()
-    assert float(L.iou_loss(_t(z), _t(g))) == pytest.approx(iou, rel=1e-5)
+    assert float(L.iou_loss(_t(z), _t(g), smooth=0.0)) == pytest.approx(iou, rel=1e-5)
+    # an empty mask predicted empty costs nothing
+    assert float(L.iou_loss(torch.full(g.shape, -100.0), torch.zeros(g.shape))) == pytest.approx(0, abs=1e-6)
 
 
 def test_ssim_matches_scikit_image():

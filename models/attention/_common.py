@@ -38,7 +38,7 @@ def get_layer(layer, what: str = "layer"):
 
 
 def make_layer(layer, what: str = "layer") -> nn.Module:
-    """Instantiate ``layer`` (class or name); ReLU-like layers are made in-place-free."""
+    """Instantiate ``layer`` (class or name) with its default arguments."""
     return get_layer(layer, what)()
 
 
