@@ -73,13 +73,16 @@ def rasterise_points(points: np.ndarray, size) -> np.ndarray:
 
 
 def scale_points(points: np.ndarray, src_hw, dst_hw) -> np.ndarray:
-    """Map pixel-centre coordinates from an image of ``src_hw`` to one of ``dst_hw``."""
+    """Map pixel-centre coordinates from an image of ``src_hw`` to one of ``dst_hw`` (clipped to it)."""
     if points is None or not len(points):
         return np.zeros((0, 2), np.float32)
     sy, sx = dst_hw[0] / src_hw[0], dst_hw[1] / src_hw[1]
     out = np.empty_like(points, dtype=np.float32)
     out[:, 0] = (points[:, 0] + 0.5) * sx - 0.5
     out[:, 1] = (points[:, 1] + 0.5) * sy - 0.5
+    # a border pixel's centre may land just outside [0, size - 1] when shrinking: keep it on the border pixel
+    np.clip(out[:, 0], 0, dst_hw[1] - 1, out=out[:, 0])
+    np.clip(out[:, 1], 0, dst_hw[0] - 1, out=out[:, 1])
     return out
 
 

@@ -156,3 +156,8 @@ def test_mit1003_subset_layout_reads():
         pytest.skip("../shared/data is absent")
     idx = D.find_fixation(root)
     assert len(idx.records) == 100 and "no binary" in idx.layout
+
+
+def test_border_points_stay_inside_when_shrinking():
+    q = scale_points(np.array([[0.0, 0.0], [99.0, 79.0]], np.float32), (80, 100), (24, 32))
+    assert q.min() >= 0 and q[1, 0] <= 31 and q[1, 1] <= 23

@@ -1,0 +1,170 @@
+"""GPU training throughput: images/s of the default SOD models at 320 x 320, and the time of a DUTS-TR-sized epoch.
+
+Part 1, model speed (synthetic tensors, no data loading): for each model, a
+training step -- forward in train mode (main + side outputs), the structure
+loss with deep supervision, backward, AdamW step -- at batch 32, 320 x 320,
+with bf16 autocast and channels_last, once eager and once under
+``torch.compile``. Warm-up steps (and compilation) are excluded; the figure is
+the median over timed windows, with ``torch.cuda.synchronize`` around each.
+
+Part 2, a real epoch: ``saliency train`` on 10,553 synthetic stand-in images
+(DUTS-TR's count; 400 x 300 JPEG scenes with PNG masks, written by this
+script) for one epoch, ``data.cache=false`` so images are decoded by the
+DataLoader workers, batch 32, 320 x 320; the epoch time is read from the run's
+``metrics.csv`` (training only; validation on a separate 32-image folder).
+
+  python benchmarks/train_throughput.py --work /tmp/thr [--models a,b] [--workers 8] [--skip-epoch]
+  python benchmarks/train_throughput.py --device cpu --quick     (a smoke run of the code paths on a CPU)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MODELS = "unet_tiny_cbam_sod,unet_mobilenetv3_cbam_sod,unet_resnet50_cbam_sod,c2f_tiny_cbam_sod"
+DUTS_TR = 10553
+
+
+def step_speed(name: str, device, batch: int, size: int, compile_: bool, steps: int, warmup: int) -> float:
+    """Training images/s of model ``name`` (bf16 autocast on CUDA, channels_last)."""
+    import torch
+
+    import models
+    from models.losses import deep_supervision, structure_loss
+
+    torch.manual_seed(0)
+    model = models.create_model(name).to(device).to(memory_format=torch.channels_last).train()
+    net = torch.compile(model) if compile_ else model
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    x = torch.rand(batch, 3, size, size, device=device).contiguous(memory_format=torch.channels_last)
+    t = (torch.rand(batch, 1, size, size, device=device) > 0.7).float()
+    amp = device.type == "cuda"
+
+    def one():
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            main, sides = net(x)
+        loss = deep_supervision(structure_loss, (main, sides), t, [1.0] + [0.5] * len(sides))
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    for _ in range(warmup):
+        one()
+    sync()
+    rates = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            one()
+        sync()
+        rates.append(batch * steps / (time.perf_counter() - t0))
+    return float(np.median(rates))
+
+
+def write_standins(folder: Path, n: int, w: int = 400, h: int = 300, seed: int = 0, distinct: int = 512) -> None:
+    """``n`` stand-in scenes (``distinct`` different ones, repeated under new names): images/*.jpg + masks/*.png."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    (folder / "images").mkdir(parents=True)
+    (folder / "masks").mkdir()
+    bases = []
+    for _ in range(min(n, distinct)):
+        img = cv2.GaussianBlur((rng.random((h, w, 3)) * 255).astype(np.uint8), (0, 0), 3)
+        mask = np.zeros((h, w), np.uint8)
+        c = (int(rng.integers(60, w - 60)), int(rng.integers(60, h - 60)))
+        r = int(rng.integers(20, 60))
+        cv2.circle(img, c, r, tuple(int(v) for v in rng.integers(0, 256, 3)), -1)
+        cv2.circle(mask, c, r, 255, -1)
+        bases.append((cv2.imencode(".jpg", img)[1].tobytes(), cv2.imencode(".png", mask)[1].tobytes()))
+    for i in range(n):
+        jpg, png = bases[i % len(bases)]
+        (folder / "images" / f"im{i:05d}.jpg").write_bytes(jpg)
+        (folder / "masks" / f"im{i:05d}.png").write_bytes(png)
+
+
+def epoch_time(work: Path, model: str, device: str, n: int, batch: int, size: int, workers: int,
+               compile_: bool) -> dict:
+    """Seconds and images/s of one ``saliency train`` epoch over ``n`` stand-ins (from metrics.csv)."""
+    data, val = work / "standins", work / "standins_val"
+    if not data.is_dir():
+        write_standins(data, n)
+        write_standins(val, 32, seed=1)
+    run = work / f"epoch_{model}{'_compiled' if compile_ else ''}"
+    cmd = [sys.executable, "-m", "saliency", "train", "--data", str(data), "--task", "sod", "--model", model,
+           "--epochs", "1", "--batch-size", str(batch), "--workers", str(workers), "--device", device,
+           "--out", str(run), "--overwrite", "--quiet", "--set", f"data.size=[{size},{size}]",
+           "--set", "data.cache=false", "--set", f"data.val={val}", "--set", "train.grid_images=0",
+           "--set", f"train.compile={'true' if compile_ else 'false'}"]
+    subprocess.run(cmd, check=True, cwd=REPO)
+    with open(run / "metrics.csv", newline="") as fh:
+        row = list(csv.DictReader(fh))[-1]
+    return {"epoch_s": float(row["epoch_s"]), "images_per_s": float(row["images_per_s"])}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", default="/tmp/saliency_throughput", help="scratch folder (replaced)")
+    ap.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated models (default {DEFAULT_MODELS})")
+    ap.add_argument("--device", default="cuda", help="cuda (default) or cpu (smoke run)")
+    ap.add_argument("--batch", type=int, default=32, help="batch size (default 32)")
+    ap.add_argument("--size", type=int, default=320, help="input side (default 320)")
+    ap.add_argument("--workers", type=int, default=8, help="DataLoader workers of the epoch run (default 8)")
+    ap.add_argument("--images", type=int, default=DUTS_TR, help=f"stand-in images per epoch (default {DUTS_TR})")
+    ap.add_argument("--skip-epoch", action="store_true", help="model speed only")
+    ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurements")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes: check the code paths (CPU smoke run)")
+    args = ap.parse_args()
+    import torch
+
+    sys.path.insert(0, str(REPO))
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print("no CUDA device: this benchmark needs a GPU (use --device cpu --quick for a smoke run)")
+        return 2
+    if args.quick:
+        args.batch, args.size, args.images, args.workers = 2, 64, 40, 1
+        args.models = args.models if args.models != DEFAULT_MODELS else "unet_tiny_cbam_sod"
+    device = torch.device(args.device)
+    if device.type == "cpu":
+        torch.set_num_threads(1)  # see saliency.train.cpu_threads: shared small CPUs thrash with more
+    steps, warmup = (2, 1) if args.quick else (10, 5)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        dev_name = torch.cuda.get_device_name(device)
+    else:
+        dev_name = "CPU"
+    print(f"device: {dev_name}; torch {torch.__version__}; batch {args.batch}, {args.size}x{args.size}, "
+          f"{'bf16 autocast, ' if device.type == 'cuda' else ''}channels_last")
+    print("| model | eager img/s | compiled img/s | DUTS-TR epoch, model only (s) |")
+    print("|---|---:|---:|---:|")
+    for name in args.models.split(","):
+        eager = step_speed(name, device, args.batch, args.size, False, steps, warmup)
+        comp = float("nan") if args.no_compile else step_speed(name, device, args.batch, args.size, True, steps, warmup)
+        best = np.nanmax([eager, comp])
+        print(f"| {name} | {eager:.1f} | {comp:.1f} | {DUTS_TR / best:.0f} |", flush=True)
+    if not args.skip_epoch:
+        work = Path(args.work)
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        print(f"\none epoch of {args.images} stand-in images through saliency train "
+              f"(decoding in {args.workers} workers, no cache):")
+        for name in args.models.split(","):
+            r = epoch_time(work, name, args.device, args.images, args.batch, args.size, args.workers, False)
+            print(f"  {name}: {r['epoch_s']:.0f} s ({r['images_per_s']:.0f} img/s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
