@@ -75,7 +75,11 @@ def main() -> int:
                     "--images", str(data / "stimuli"), "--list", str(lst), "--out", str(pred), "--quiet"],
                    check=True, cwd=REPO)
     dens = {k: read_map(next((data / "maps").glob(f"{k}.*"))) for k in keys}
-    mean_map = np.mean([dens[k] / max(dens[k].max(), 1e-12) for k in train], axis=0)
+    import cv2
+
+    # images are landscape or portrait: average the maps at one size, resized back per image when scored
+    mean_map = np.mean([cv2.resize(dens[k] / max(dens[k].max(), 1e-12), (1024, 768), interpolation=cv2.INTER_AREA)
+                        for k in train], axis=0)
     methods = {"trained (default recipe)": lambda k, shape: read_map(pred / f"{k}.png"),
                "Gaussian centre bias": lambda k, shape: gaussian_center_bias(shape),
                "dataset centre bias (mean train map)": lambda k, shape: mean_map}

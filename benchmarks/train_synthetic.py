@@ -109,8 +109,8 @@ def main() -> int:
         ok &= good
         report["sod"] = {"train_s": round(t_train, 1), "heldout": len(split["val"]), "train": len(split["train"]),
                          **sod, "pass": good}
-        print(f"SOD: train {t_train:.0f} s, held-out {len(split['val'])}: "
-              + ", ".join(f"{k} {v:.4f}" for k, v in sod.items() if k != "n_images") + f"  -> {'PASS' if good else 'FAIL'}")
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in sod.items() if k != "n_images")
+        print(f"SOD: train {t_train:.0f} s, held-out {len(split['val'])}: {shown}  -> {'PASS' if good else 'FAIL'}")
 
     if not args.skip_fixation:
         fix = Path(args.fix_data) if args.fix_data else work / "fix"

@@ -121,7 +121,8 @@ def find_fixation(root: str | Path) -> DatasetIndex:
                            size=it.size) for it in items if it.key in images and it.density]
         else:
             maps = _index(root / "maps" / "train", "--data")
-            recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in _pair(images, maps, root / "maps" / "train", root, "map")]
+            keys = _pair(images, maps, root / "maps" / "train", root, "map")
+            recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
             notes.append("no fixations JSON: fixated pixels = top of each map")
         return DatasetIndex(recs, "SALICON (images/train + maps/train)", notes)
     stim = _stimuli_for(root)
@@ -144,7 +145,8 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         from eval.io import PRED_EXTS, index_folder
 
         maps = index_folder(root / "maps", PRED_EXTS, option="--data")
-        recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in _pair(images, maps, root / "maps", root, "map")]
+        keys = _pair(images, maps, root / "maps", root, "map")
+        recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
         layout = "stimuli/ + maps/ (no binary fixations)"
         notes.append("no binary fixation maps: fixated pixels = top of each human map (data.fixation_top)")
     else:

@@ -120,7 +120,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
 
     from saliency.fsutil import atomic_path
     from saliency.train import resolve_device
-    from saliency.validate import to_map, to_u8, upsample
+    from saliency.validate import to_u8, upsample
 
     dev = resolve_device(device)
     model, tcfg = load_model(checkpoint, dev)
@@ -158,7 +158,6 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
             bar.update(len(batch))
     bar.close()
     res.seconds = time.perf_counter() - t0
-    _ = to_map
     return res
 
 

@@ -28,10 +28,6 @@ Run folder::
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import os
 import signal
 import time
 from pathlib import Path
@@ -40,6 +36,10 @@ import numpy as np
 
 from saliency import __version__
 from saliency.errors import UserError
+from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, make_loader, open_tensorboard,
+                              precision_plan, prepare_data, resolve_device, set_determinism)
+
+__all__ = ["Trainer", "TrainingStopped", "Interrupted", "precision_plan", "resolve_device", "cpu_threads"]
 
 CKPT_DIR = "checkpoints"
 
@@ -56,200 +56,6 @@ class Interrupted(Exception):
     def __init__(self, signum: int, message: str):
         super().__init__(message)
         self.signum = signum
-
-
-# ------------------------------------------------------------------ setup helpers
-def resolve_device(spec: str):
-    """torch.device for ``auto|cpu|cuda|cuda:N`` (UserError when CUDA is asked for and absent)."""
-    import torch
-
-    if spec == "auto":
-        spec = "cuda" if torch.cuda.is_available() else "cpu"
-    if spec.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"--device {spec}: CUDA is not available on this machine; use --device cpu")
-    return torch.device(spec)
-
-
-def precision_plan(cfg: dict, device) -> dict:
-    """What runs on this device: autocast dtype (or None), channels_last, cudnn.benchmark, compile."""
-    import torch
-
-    t = cfg["train"]
-    cuda = device.type == "cuda"
-    amp = t["amp"]
-    dtype = torch.bfloat16 if (amp == "bf16" or (amp == "auto" and cuda)) else None
-    if dtype is not None and cuda and not torch.cuda.is_bf16_supported():
-        dtype = torch.float16 if amp == "auto" else dtype
-    cl = t["channels_last"] if t["channels_last"] != "auto" else cuda
-    return {"autocast": dtype, "channels_last": bool(cl), "benchmark": cuda and not t["deterministic"],
-            "compile": bool(t["compile"])}
-
-
-def cpu_threads(t: dict, device) -> int | None:
-    """Torch CPU threads for this process (None: leave torch's default).
-
-    ``auto`` picks 1 thread on a CPU run when the machine is already busy (1-minute
-    load average above cores - 1) or under torchrun or ``--deterministic``: OpenMP
-    teams that wait at every operator for a descheduled thread run an order of
-    magnitude slower than one thread (measured: 13x on the 2-core CI machine).
-    """
-    if t["threads"] != "auto":
-        return int(t["threads"])
-    if device.type != "cpu":
-        return None
-    from saliency.distributed import env_world_size
-
-    cores = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0] > cores - 1
-    except OSError:
-        busy = False
-    if t["deterministic"] or env_world_size() > 1 or busy or cores <= 1:
-        return 1
-    return None
-
-
-def set_determinism(cfg: dict) -> None:
-    """Seeds and, with ``train.deterministic``, deterministic algorithms (cuBLAS workspace set for CUDA)."""
-    import random
-
-    import torch
-
-    seed = cfg["train"]["seed"]
-    random.seed(seed)
-    np.random.seed(seed % (2 ** 32))
-    torch.manual_seed(seed)
-    if cfg["train"]["deterministic"]:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True)
-        torch.backends.cudnn.deterministic = True
-        torch.backends.cudnn.benchmark = False
-
-
-def worker_init(worker_id: int) -> None:
-    """DataLoader worker start: OpenCV single-threaded inside workers, NumPy/random seeded from torch."""
-    import random
-
-    import cv2
-    import torch
-
-    cv2.setNumThreads(0)
-    s = torch.initial_seed() % (2 ** 32)
-    np.random.seed(s)
-    random.seed(s)
-
-
-def _make_loader(ds, sampler, batch_size: int, workers: int, device, seed: int):
-    import torch
-    from torch.utils.data import DataLoader
-
-    g = torch.Generator()
-    g.manual_seed(seed)
-    return DataLoader(ds, batch_size=batch_size, sampler=sampler, num_workers=workers,
-                      pin_memory=device.type == "cuda", persistent_workers=workers > 0,
-                      worker_init_fn=worker_init if workers > 0 else None, generator=g, drop_last=False)
-
-
-def _clean_error(exc: Exception) -> str:
-    """The user-facing line of an error re-raised from a DataLoader worker."""
-    text = str(exc).strip().splitlines()
-    for line in reversed(text):
-        if line.startswith("saliency.errors.UserError:"):
-            return line.split(":", 1)[1].strip()
-    return text[-1] if text else repr(exc)
-
-
-def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
-    """Train and validation datasets (split seeded or read back from ``RUN/split.json``)."""
-    from saliency import datasets as D
-    from saliency.transforms import build_train_transform
-
-    task, d = cfg["task"], cfg["data"]
-    if not d["root"]:
-        raise UserError("no training data: give --data DIR (or data.root in the config)")
-    index = D.find_dataset(d["root"], task)
-    by_key = {r.key: r for r in index.records}
-    split_file = run / "split.json"
-    if resume and split_file.is_file():
-        split = json.loads(split_file.read_text(encoding="utf-8"))
-        missing = [k for k in split["train"] if k not in by_key]
-        if missing:
-            raise UserError(f"--resume: {len(missing)} training image(s) of {split_file} are gone from "
-                            f"{d['root']} (e.g. {missing[0]}); restore them or start a new run")
-        train_keys = split["train"]
-        val_keys = split["val"]
-        val_index = D.find_dataset(d["val"], task) if d["val"] else index
-        val_recs = {r.key: r for r in val_index.records}
-        val_records = [val_recs[k] for k in val_keys if k in val_recs]
-    elif d["val"]:
-        val_index = D.find_dataset(d["val"], task)
-        train_keys = sorted(by_key)
-        val_records = sorted(val_index.records, key=lambda r: r.key)
-        val_keys = [r.key for r in val_records]
-    else:
-        train_keys, val_keys = D.split_keys(by_key, d["val_fraction"], d["split_seed"])
-        val_records = [by_key[k] for k in val_keys]
-    notes = list(index.notes)
-    tf = build_train_transform(task, d["size"], d["augment"])
-    train_ds = D.SaliencyDataset([by_key[k] for k in train_keys], task, d["size"], tf, d["cache"], d["fixation_top"])
-    val_ds = D.SaliencyDataset(val_records, task, d["size"], None, d["cache"], d["fixation_top"])
-    split = {"layout": index.layout, "root": str(d["root"]), "val_root": d["val"], "train": train_keys,
-             "val": val_keys, "notes": notes}
-    show = progress and info.is_main
-    train_ds.fill_cache(show, "caching train")
-    val_ds.fill_cache(show, "caching val")
-    return train_ds, val_ds, split
-
-
-class MetricsLog:
-    """``metrics.csv`` (one row per epoch), rewritten atomically; re-read on resume."""
-
-    def __init__(self, path: Path, resume: bool):
-        self.path = path
-        self.rows: list[dict] = []
-        if resume and path.is_file():
-            with open(path, newline="", encoding="utf-8") as fh:
-                self.rows = list(csv.DictReader(fh))
-
-    def add(self, row: dict, upto_epoch: int) -> None:
-        """Append ``row`` (dropping rows of epochs >= its own, left by an earlier interrupted run)."""
-        from saliency.fsutil import write_text
-
-        self.rows = [r for r in self.rows if int(r["epoch"]) < upto_epoch] + [row]
-        keys: list[str] = []
-        for r in self.rows:
-            keys += [k for k in r if k not in keys]
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
-        w.writeheader()
-        w.writerows(self.rows)
-        write_text(self.path, buf.getvalue())
-
-
-class _Signals:
-    """SIGINT/SIGTERM set a flag; the loop stops at the next optimiser step."""
-
-    def __init__(self):
-        self.signum = None
-        self._old = {}
-
-    def __enter__(self):
-        for s in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self._old[s] = signal.signal(s, self._handler)
-            except ValueError:  # not the main thread
-                pass
-        return self
-
-    def _handler(self, signum, frame):
-        if self.signum is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt  # a second Ctrl-C: stop now
-        self.signum = signum
-
-    def __exit__(self, *exc):
-        for s, h in self._old.items():
-            signal.signal(s, h)
-        return False
 
 
 # ------------------------------------------------------------------ the trainer
@@ -384,19 +190,13 @@ class Trainer:
         self.train_ds, self.val_ds, split = prepare_data(cfg, self.run, self.resume, self.info, self.progress)
         self.split = split
         name = resolved_model(cfg)
-        try:
-            self.model = models.create_model(name, pretrained=cfg["pretrained"])
-        except KeyError as exc:
-            raise UserError(f"--model {name}: {exc.args[0] if exc.args else exc}") from None
+        self.model = models.create_model(name, pretrained=cfg["pretrained"])  # unknown names: UserError
         if self.model.task != self.task:
             raise UserError(f"--model {name} is a {self.model.task} model but --task is {self.task}; "
                             f"pick a *_{self.task} model (saliency train --list-models)")
         from models.losses import get_loss
 
-        try:
-            self.loss_fn = get_loss(resolved_loss(cfg))
-        except KeyError as exc:
-            raise UserError(f"loss.name: {exc.args[0] if exc.args else exc}") from None
+        self.loss_fn = get_loss(resolved_loss(cfg))
         self.model.to(self.device)
         if self.plan["channels_last"]:
             self.model.to(memory_format=torch.channels_last)
@@ -415,7 +215,7 @@ class Trainer:
             self.net = torch.compile(self.net)
 
         self.sampler = SeededSampler(len(self.train_ds), t["seed"], self.info.rank, self.info.world)
-        self.loader = _make_loader(self.train_ds, self.sampler, t["batch_size"], cfg["data"]["workers"],
+        self.loader = make_loader(self.train_ds, self.sampler, t["batch_size"], cfg["data"]["workers"],
                                    self.device, t["seed"])
         micro = -(-len(self.sampler.base) // t["batch_size"])
         self.steps_per_epoch = -(-micro // t["accumulate"])
@@ -458,7 +258,7 @@ class Trainer:
             if not (self.resume and (self.run / "split.json").is_file()):
                 write_json(self.run / "split.json", split)
         self.metrics_log = MetricsLog(self.run / "metrics.csv", self.resume) if self.info.is_main else None
-        self.tb = _tensorboard(self.run, t["tensorboard"]) if self.info.is_main else None
+        self.tb = open_tensorboard(self.run, t["tensorboard"]) if self.info.is_main else None
 
     def fit(self) -> dict:
         """Train to ``train.epochs``; returns a summary (best metric, paths)."""
@@ -466,7 +266,7 @@ class Trainer:
 
         self.setup()
         try:
-            with _Signals() as sig:
+            with Signals() as sig:
                 self._loop(sig)
         finally:
             if self.tb is not None:
@@ -478,7 +278,6 @@ class Trainer:
                 "notes": self.split["notes"]}
 
     def _loop(self, sig) -> None:
-        import torch
         from tqdm import tqdm
 
         from saliency import distributed as dist
@@ -509,7 +308,7 @@ class Trainer:
                 except StopIteration:
                     batch = None
                 except UserError as exc:
-                    raise UserError(_clean_error(exc)) from None
+                    raise UserError(clean_error(exc)) from None
                 if batch is not None:
                     group.append(batch)
                     batch_i += 1
@@ -533,9 +332,10 @@ class Trainer:
             elapsed = time.perf_counter() - t0
             self.partial["seconds"] += elapsed
             done = epoch + 1
+            rate = dist.mean_scalar(self.info, n_epoch_imgs / max(elapsed, 1e-9), self.device) * self.info.world
             row = {"epoch": done, "step": self.step, "lr": f"{self.optimizer.param_groups[0]['lr']:.6g}",
                    "loss": f"{self.partial['loss_sum'] / max(1, self.partial['n']):.6f}",
-                   "images_per_s": f"{dist.mean_scalar(self.info, n_epoch_imgs / max(elapsed, 1e-9), self.device) * self.info.world:.2f}",
+                   "images_per_s": f"{rate:.2f}",
                    "epoch_s": f"{self.partial['seconds']:.1f}"}
             metrics = None
             if done % t["val_every"] == 0 or done == epochs:
@@ -623,15 +423,3 @@ class _null:
 
     def __exit__(self, *exc):
         return False
-
-
-def _tensorboard(run: Path, setting):
-    if setting is False:
-        return None
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except Exception:  # noqa: BLE001 - tensorboard is optional
-        if setting is True:
-            raise UserError("train.tensorboard: true but tensorboard is not installed; pip install tensorboard")
-        return None
-    return SummaryWriter(str(run / "tensorboard"))

@@ -1,4 +1,4 @@
-"""Torch datasets: layout discovery, seeded split, augmentation invariants (masks binary, points move with the image)."""
+"""Torch datasets: layout discovery, seeded split, augmentation (masks stay binary, points move with the image)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ Every run is 8 scenes at 64 x 48 with the tiny model, a few seconds on a CPU.
 from __future__ import annotations
 
 import csv
-import os
 import signal
 import subprocess
 import sys

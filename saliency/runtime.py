@@ -1,0 +1,227 @@
+"""Run-time set-up of a training run: device, precision, threads, determinism, data, logs, signals.
+
+Split out of :mod:`saliency.train` (the loop). The speed habits on a GPU
+follow ``../shared/REFERENCES.md`` section 5: bf16 autocast (no GradScaler),
+channels_last, ``cudnn.benchmark``, OpenCV decoding in DataLoader workers with
+``cv2.setNumThreads(0)``, pinned memory and persistent workers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+
+from saliency.errors import UserError
+
+
+def resolve_device(spec: str):
+    """torch.device for ``auto|cpu|cuda|cuda:N`` (UserError when CUDA is asked for and absent)."""
+    import torch
+
+    if spec == "auto":
+        spec = "cuda" if torch.cuda.is_available() else "cpu"
+    if spec.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {spec}: CUDA is not available on this machine; use --device cpu")
+    return torch.device(spec)
+
+
+def precision_plan(cfg: dict, device) -> dict:
+    """What runs on this device: autocast dtype (or None), channels_last, cudnn.benchmark, compile."""
+    import torch
+
+    t = cfg["train"]
+    cuda = device.type == "cuda"
+    amp = t["amp"]
+    dtype = torch.bfloat16 if (amp == "bf16" or (amp == "auto" and cuda)) else None
+    if dtype is not None and cuda and not torch.cuda.is_bf16_supported():
+        dtype = torch.float16 if amp == "auto" else dtype
+    cl = t["channels_last"] if t["channels_last"] != "auto" else cuda
+    return {"autocast": dtype, "channels_last": bool(cl), "benchmark": cuda and not t["deterministic"],
+            "compile": bool(t["compile"])}
+
+
+def cpu_threads(t: dict, device) -> int | None:
+    """Torch CPU threads for this process (None: leave torch's default).
+
+    ``auto`` picks 1 thread on a CPU run when the machine is already busy (1-minute
+    load average above cores - 1) or under torchrun or ``--deterministic``: OpenMP
+    teams that wait at every operator for a descheduled thread run an order of
+    magnitude slower than one thread (measured: 13x on the 2-core CI machine).
+    """
+    if t["threads"] != "auto":
+        return int(t["threads"])
+    if device.type != "cpu":
+        return None
+    from saliency.distributed import env_world_size
+
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0] > cores - 1
+    except OSError:
+        busy = False
+    if t["deterministic"] or env_world_size() > 1 or busy or cores <= 1:
+        return 1
+    return None
+
+
+def set_determinism(cfg: dict) -> None:
+    """Seeds and, with ``train.deterministic``, deterministic algorithms (cuBLAS workspace set for CUDA)."""
+    import random
+
+    import torch
+
+    seed = cfg["train"]["seed"]
+    random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    torch.manual_seed(seed)
+    if cfg["train"]["deterministic"]:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+
+
+def worker_init(worker_id: int) -> None:
+    """DataLoader worker start: OpenCV single-threaded inside workers, NumPy/random seeded from torch."""
+    import random
+
+    import cv2
+    import torch
+
+    cv2.setNumThreads(0)
+    s = torch.initial_seed() % (2 ** 32)
+    np.random.seed(s)
+    random.seed(s)
+
+
+def make_loader(ds, sampler, batch_size: int, workers: int, device, seed: int):
+    """A DataLoader over ``sampler``'s (index, seed) pairs; workers decode with OpenCV single-threaded."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    g = torch.Generator()
+    g.manual_seed(seed)
+    return DataLoader(ds, batch_size=batch_size, sampler=sampler, num_workers=workers,
+                      pin_memory=device.type == "cuda", persistent_workers=workers > 0,
+                      worker_init_fn=worker_init if workers > 0 else None, generator=g, drop_last=False)
+
+
+def clean_error(exc: Exception) -> str:
+    """The user-facing line of an error re-raised from a DataLoader worker."""
+    text = str(exc).strip().splitlines()
+    for line in reversed(text):
+        if line.startswith("saliency.errors.UserError:"):
+            return line.split(":", 1)[1].strip()
+    return text[-1] if text else repr(exc)
+
+
+def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
+    """Train and validation datasets (split seeded or read back from ``RUN/split.json``)."""
+    from saliency import datasets as D
+    from saliency.transforms import build_train_transform
+
+    task, d = cfg["task"], cfg["data"]
+    if not d["root"]:
+        raise UserError("no training data: give --data DIR (or data.root in the config)")
+    index = D.find_dataset(d["root"], task)
+    by_key = {r.key: r for r in index.records}
+    split_file = run / "split.json"
+    if resume and split_file.is_file():
+        split = json.loads(split_file.read_text(encoding="utf-8"))
+        missing = [k for k in split["train"] if k not in by_key]
+        if missing:
+            raise UserError(f"--resume: {len(missing)} training image(s) of {split_file} are gone from "
+                            f"{d['root']} (e.g. {missing[0]}); restore them or start a new run")
+        train_keys = split["train"]
+        val_keys = split["val"]
+        val_index = D.find_dataset(d["val"], task) if d["val"] else index
+        val_recs = {r.key: r for r in val_index.records}
+        val_records = [val_recs[k] for k in val_keys if k in val_recs]
+    elif d["val"]:
+        val_index = D.find_dataset(d["val"], task)
+        train_keys = sorted(by_key)
+        val_records = sorted(val_index.records, key=lambda r: r.key)
+        val_keys = [r.key for r in val_records]
+    else:
+        train_keys, val_keys = D.split_keys(by_key, d["val_fraction"], d["split_seed"])
+        val_records = [by_key[k] for k in val_keys]
+    notes = list(index.notes)
+    tf = build_train_transform(task, d["size"], d["augment"])
+    train_ds = D.SaliencyDataset([by_key[k] for k in train_keys], task, d["size"], tf, d["cache"], d["fixation_top"])
+    val_ds = D.SaliencyDataset(val_records, task, d["size"], None, d["cache"], d["fixation_top"])
+    split = {"layout": index.layout, "root": str(d["root"]), "val_root": d["val"], "train": train_keys,
+             "val": val_keys, "notes": notes}
+    show = progress and info.is_main
+    train_ds.fill_cache(show, "caching train")
+    val_ds.fill_cache(show, "caching val")
+    return train_ds, val_ds, split
+
+
+class MetricsLog:
+    """``metrics.csv`` (one row per epoch), rewritten atomically; re-read on resume."""
+
+    def __init__(self, path: Path, resume: bool):
+        self.path = path
+        self.rows: list[dict] = []
+        if resume and path.is_file():
+            with open(path, newline="", encoding="utf-8") as fh:
+                self.rows = list(csv.DictReader(fh))
+
+    def add(self, row: dict, upto_epoch: int) -> None:
+        """Append ``row`` (dropping rows of epochs >= its own, left by an earlier interrupted run)."""
+        from saliency.fsutil import write_text
+
+        self.rows = [r for r in self.rows if int(r["epoch"]) < upto_epoch] + [row]
+        keys: list[str] = []
+        for r in self.rows:
+            keys += [k for k in r if k not in keys]
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+        w.writeheader()
+        w.writerows(self.rows)
+        write_text(self.path, buf.getvalue())
+
+
+class Signals:
+    """SIGINT/SIGTERM set a flag; the loop stops at the next optimiser step."""
+
+    def __init__(self):
+        self.signum = None
+        self._old = {}
+
+    def __enter__(self):
+        for s in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._old[s] = signal.signal(s, self._handler)
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def _handler(self, signum, frame):
+        if self.signum is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for s, h in self._old.items():
+            signal.signal(s, h)
+        return False
+
+
+def open_tensorboard(run: Path, setting):
+    """A TensorBoard SummaryWriter in RUN/tensorboard, or None (``auto`` and tensorboard missing, or off)."""
+    if setting is False:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except Exception:  # noqa: BLE001 - tensorboard is optional
+        if setting is True:
+            raise UserError("train.tensorboard: true but tensorboard is not installed; pip install tensorboard")
+        return None
+    return SummaryWriter(str(run / "tensorboard"))
