@@ -161,3 +161,40 @@ def test_mit1003_subset_layout_reads():
 def test_border_points_stay_inside_when_shrinking():
     q = scale_points(np.array([[0.0, 0.0], [99.0, 79.0]], np.float32), (80, 100), (24, 32))
     assert q.min() >= 0 and q[1, 0] <= 31 and q[1, 1] <= 23
+
+
+def test_cat2000_and_salicon_layouts(tmp_path):
+    import json
+
+    import scipy.io
+
+    d = make_fixation(tmp_path / "D", n=3)
+    stems = sorted(p.stem for p in (d / "stimuli").iterdir())
+    # CAT2000: trainSet/Stimuli/<category>/<name>.jpg, FIXATIONMAPS/<category>/, FIXATIONLOCS/<category>/<name>.mat
+    cat = tmp_path / "CAT2000" / "trainSet"
+    for sub in ("Stimuli/Action", "FIXATIONMAPS/Action", "FIXATIONLOCS/Action"):
+        (cat / sub).mkdir(parents=True)
+    for s in stems:
+        cv2.imwrite(str(cat / "Stimuli/Action" / f"{s}.jpg"), cv2.imread(str(d / "stimuli" / f"{s}.png")))
+        cv2.imwrite(str(cat / "FIXATIONMAPS/Action" / f"{s}.jpg"), cv2.imread(str(d / "maps" / f"{s}.png"), 0))
+        fix = (cv2.imread(str(d / "fixations" / f"{s}.png"), 0) > 128).astype(np.uint8)
+        scipy.io.savemat(str(cat / "FIXATIONLOCS/Action" / f"{s}.mat"), {"fixLocs": fix})
+    idx = D.find_fixation(cat.parent)
+    assert [r.key for r in idx.records] == [f"Action/{s}" for s in stems]
+    fix, dens, pts = D.load_fixation_gt(idx.records[0], 0.02)
+    assert np.array_equal(fix, cv2.imread(str(d / "fixations" / f"{stems[0]}.png"), 0) > 128)
+    # SALICON: images/train + maps/train + fixations_train*.json ([row, col], 1-based)
+    sal = tmp_path / "SALICON"
+    (sal / "images" / "train").mkdir(parents=True)
+    (sal / "maps" / "train").mkdir(parents=True)
+    images, anns = [], []
+    for i, s in enumerate(stems):
+        cv2.imwrite(str(sal / "images" / "train" / f"{s}.jpg"), cv2.imread(str(d / "stimuli" / f"{s}.png")))
+        (sal / "maps" / "train" / f"{s}.png").write_bytes((d / "maps" / f"{s}.png").read_bytes())
+        images.append({"id": i, "file_name": f"{s}.jpg", "height": H, "width": W})
+        anns.append({"image_id": i, "worker_id": 1, "fixations": [[5, 7], [H, W]]})
+    (sal / "fixations_train2014.json").write_text(json.dumps({"images": images, "annotations": anns}))
+    idx = D.find_fixation(sal)
+    assert len(idx.records) == 3 and "SALICON" in idx.layout
+    fix, _, pts = D.load_fixation_gt(idx.records[0], 0.02)
+    assert fix.sum() == 2 and fix[4, 6] and fix[H - 1, W - 1]
