@@ -15,7 +15,8 @@ DESCRIPTION = HELP + """
 
 GMACs are counted with PyTorch's FLOP counter (convolutions and matrix
 products; MACs = FLOPs / 2) at batch 1. Latency is the median wall time of
---runs eval-mode forward passes on the CPU at batch 1 (after one warm-up).
+--runs eval-mode forward passes on the CPU at batch 1 (after three warm-up
+passes, which are much slower).
 
 examples:
   saliency models --no-latency
