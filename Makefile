@@ -1,4 +1,5 @@
-# The two commands of the README: `make demo` and `make test`.
+# The two commands of the README: `make demo` (saliency demo into runs/demo; `make demo
+# DEMO_ARGS=--quick` for a first look) and `make test`.
 #
 # The virtual environment sees the system's site-packages, so a torch that is
 # already installed (a CUDA build on a GPU machine) is reused instead of
@@ -9,6 +10,7 @@ VENV_FLAGS ?= --system-site-packages
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: demo test install clean
 
@@ -26,7 +28,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 install: $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/saliency synth --out runs/demo --overwrite
+	$(VENV)/bin/saliency demo --out runs/demo $(DEMO_ARGS)
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)

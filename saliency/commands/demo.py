@@ -1,0 +1,97 @@
+"""``saliency demo``: synth -> ingest -> train -> predict -> eval -> report, in one command."""
+
+from __future__ import annotations
+
+NAME = "demo"
+ORDER = 5
+HELP = "the whole path on a synthetic study: synth, ingest, train, predict, eval, report (what `make demo` runs)"
+DESCRIPTION = """The whole path, from raw gaze to benchmark table, on a fresh synthetic study.
+
+  saliency demo                      (into runs/demo/; under 10 minutes on 2 CPU cores)
+  saliency demo --quick              (a smaller study and shorter training: under 2 minutes)
+  saliency demo --out my_demo --device cuda
+
+Stages, each the subcommand a user would type (printed as it runs):
+  synth     a free-viewing study: scenes, SOD masks, raw samples, EyeLink and Tobii exports
+  ingest    the three exports to fixation datasets (raw samples with I-VT), and a check
+            that their maps agree (Pearson CC per stimulus)
+  train     a small SOD model (scenes + masks) and a small fixation model (ingested maps),
+            on CPU, or on the GPU when there is one
+  predict   maps of the held-out scenes (the seeded 20 % neither run trained on)
+  eval      SOD and fixation metrics of the held-out scenes, the dataset's centre-bias map
+            alongside as the baseline
+  report    OUT/report/report.md and a self-contained OUT/report/report.html
+
+It ends with the key figures, the report's path and the `saliency eval` commands
+that reproduce the tables. Finished stages are recorded in OUT/demo.json:
+after Ctrl-C, the same command continues where it stopped (an interrupted
+training run resumes from its last.pt); --fresh starts over."""
+
+
+def _positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return v
+
+
+def add_arguments(p) -> None:
+    """Options of ``saliency demo``."""
+    p.add_argument("--out", default="runs/demo", metavar="DIR", help="demo folder (default: runs/demo)")
+    p.add_argument("--quick", action="store_true",
+                   help="smaller study (60 scenes, 8 observers, 480x360) and 4 epochs: a first look in under 2 minutes")
+    p.add_argument("--fresh", action="store_true", help="discard the finished stages in --out and start over")
+    p.add_argument("--device", default="auto", metavar="DEV",
+                   help="auto (the GPU when there is one), cpu, cuda or cuda:N (default auto)")
+    g = p.add_argument_group("size of the demo (override the profile; a changed size needs --fresh)")
+    g.add_argument("--scenes", type=_positive_int, metavar="N", help="scenes in the study (default 200; --quick 60)")
+    g.add_argument("--subjects", type=_positive_int, metavar="K", help="observers (default 12; --quick 8)")
+    g.add_argument("--epochs", type=_positive_int, metavar="E", help="training epochs of each model (default 8; "
+                                                                      "--quick 4)")
+    g.add_argument("--seed", type=int, help="seed of the study, the split and the training (default 1)")
+
+
+def run(args) -> int:
+    """Run the stages that are not done yet and print the key figures."""
+    import sys
+    import time
+    from dataclasses import replace
+    from pathlib import Path
+
+    from saliency.demo import FULL, QUICK, Demo, Interrupted, clear_partials, device_label, quote
+
+    profile = QUICK if args.quick else FULL
+    changes = {k: getattr(args, k) for k in ("scenes", "subjects", "epochs", "seed") if getattr(args, k) is not None}
+    profile = replace(profile, **changes)
+    if profile.scenes < 10:
+        from saliency.errors import UserError
+
+        raise UserError(f"--scenes {profile.scenes}: the demo needs at least 10 scenes (a 20 % held-out split)")
+    out = Path(args.out)
+    t0 = time.perf_counter()
+    demo = Demo(out, profile, device=args.device, fresh=args.fresh, log=lambda s: print(s, flush=True))
+    clear_partials(out)
+    print(f"saliency demo: {profile.scenes} scenes, {profile.subjects} observers, {profile.width}x{profile.height}, "
+          f"{profile.epochs} epochs per model, device {device_label(args.device)}, into {out}/", flush=True)
+    try:
+        state = demo.run()
+    except Interrupted as exc:
+        print(f"saliency demo: interrupted during stage {exc.stage}; the finished stages are kept in {out}/. "
+              "Run the same command again to continue.", file=sys.stderr)
+        return exc.code
+    took = time.perf_counter() - t0
+    total = sum(v.get("seconds", 0) for v in state["stages"].values())
+    print()
+    print(f"saliency demo: done in {took:.0f} s this run ({total:.0f} s over all runs); everything is in {out}/")
+    for line in demo.summary_lines():
+        print("  " + line)
+    print(f"  Report: {out / 'report' / 'report.html'} (and report.md)")
+    print("  The tables above, reproduced:")
+    for task in ("sod", "fixation"):
+        print("    saliency eval " + quote(demo.eval_argv(task)))
+    return 0

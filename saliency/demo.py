@@ -1,0 +1,410 @@
+"""``saliency demo``: the whole path, from raw gaze to benchmark table, on the synthetic study.
+
+Every stage is the subcommand a user would type, called in-process with the
+same arguments (so the figures the demo prints are exactly those of
+``saliency eval`` on the same files):
+
+1. ``saliency synth``                    a free-viewing study (scenes, masks, three tracker exports);
+2. ``saliency ingest`` three times       the raw samples (I-VT), the EyeLink fixation report and the
+                                          Tobii Pro Lab TSV, each to a fixation dataset; their maps are
+                                          compared (Pearson CC per stimulus) as a check that they agree;
+3. ``saliency train`` twice               the small SOD model on the scenes and masks, the small fixation
+                                          model on the ingested raw samples (CPU, or the GPU when present);
+                                          both hold out the same seeded 20 % of the scenes;
+4. ``saliency predict`` twice             maps for the held-out scenes;
+5. ``saliency eval`` twice                SOD metrics (PySODMetrics conventions) and fixation metrics (MIT
+                                          benchmark definitions) on the held-out scenes, the dataset's
+                                          centre-bias map scored alongside as the baseline;
+6. ``saliency report``                    report.md + a self-contained report.html.
+
+The folder ``DIR/demo.json`` records the settings and each finished stage with
+its wall time; a stage's output is built in a temporary place and moved into
+place when complete. Interrupting the demo (Ctrl-C) keeps the finished stages,
+and an interrupted training run keeps its ``last.pt``: running the same command
+again skips what is done and resumes training where it stopped. ``--fresh``
+starts over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from saliency.errors import UserError
+
+#: Written to ``DIR/demo.json``; a folder written with another layout version is not reused.
+LAYOUT_VERSION = 1
+INTERRUPT_CODES = (130, 143)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The size of the demo: the study and the training budget."""
+
+    scenes: int
+    subjects: int
+    width: int
+    height: int
+    epochs: int
+    seed: int = 1
+
+
+#: Full demo: under 10 minutes on 2 CPU cores (docs/BENCHMARKS.md, section Demo).
+FULL = Profile(scenes=200, subjects=12, width=640, height=480, epochs=8)
+#: ``--quick``: a first look in under 2 minutes.
+QUICK = Profile(scenes=60, subjects=8, width=480, height=360, epochs=4)
+
+
+class Interrupted(Exception):
+    """A stage was interrupted (Ctrl-C or SIGTERM); finished stages are kept."""
+
+    def __init__(self, stage: str, code: int = 130):
+        super().__init__(stage)
+        self.stage, self.code = stage, code
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def call(command: str, argv: list[str]) -> int:
+    """Run ``saliency COMMAND ARGV`` in this process, parsed by that command's own parser."""
+    import importlib
+
+    mod = importlib.import_module(f"saliency.commands.{command}")
+    parser = argparse.ArgumentParser(prog=f"saliency {command}")
+    mod.add_arguments(parser)
+    args = parser.parse_args(argv)
+    args.command = command
+    return int(mod.run(args) or 0)
+
+
+def quote(argv: list[str]) -> str:
+    """A command line as a user would paste it."""
+    import shlex
+
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def read_grey(path: Path) -> np.ndarray:
+    """An 8-bit grey PNG as float64 (raises UserError naming the file when unreadable)."""
+    import cv2
+
+    img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise UserError(f"{path}: not a readable image")
+    return img.astype(np.float64)
+
+
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two maps of equal shape (NaN when either is constant)."""
+    a = a.ravel() - a.mean()
+    b = b.ravel() - b.mean()
+    den = np.sqrt((a * a).sum() * (b * b).sum())
+    return float((a * b).sum() / den) if den > 0 else float("nan")
+
+
+def map_agreement(datasets: dict[str, Path]) -> dict:
+    """Pearson CC between the maps of several ingested datasets, per pair of datasets over common stimuli."""
+    names = list(datasets)
+    maps = {n: {p.stem: p for p in (datasets[n] / "maps").glob("*.png")} for n in names}
+    pairs = {}
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            common = sorted(set(maps[a]) & set(maps[b]))
+            ccs = [pearson(read_grey(maps[a][s]), read_grey(maps[b][s])) for s in common]
+            ccs = [c for c in ccs if np.isfinite(c)]
+            pairs[f"{a}~{b}"] = {"stimuli": len(ccs), "mean_cc": float(np.mean(ccs)) if ccs else None,
+                                 "min_cc": float(np.min(ccs)) if ccs else None}
+    return pairs
+
+
+def _fmt_seconds(s: float) -> str:
+    return f"{s:.0f} s" if s < 90 else f"{int(s // 60)} min {s % 60:02.0f} s"
+
+
+# ------------------------------------------------------------------ the demo
+
+
+class Demo:
+    """The demo folder and its stages; :meth:`run` does what is not done yet."""
+
+    def __init__(self, out: str | Path, profile: Profile, device: str = "auto", fresh: bool = False,
+                 log=print):
+        self.out = Path(out)
+        self.profile = profile
+        self.device = device
+        self.log = log
+        self.state_path = self.out / "demo.json"
+        self._open(fresh)
+
+    # -- state
+
+    def _settings(self) -> dict:
+        return {"layout": LAYOUT_VERSION, "profile": asdict(self.profile)}
+
+    def _open(self, fresh: bool) -> None:
+        out = self.out
+        if out.exists() and not out.is_dir():
+            raise UserError(f"--out {out}: exists and is not a folder; choose another path")
+        has_state = self.state_path.is_file()
+        if out.is_dir() and any(out.iterdir()) and not has_state:
+            raise UserError(f"--out {out}: folder is not empty and holds no demo (no demo.json); "
+                            "choose another --out")
+        if has_state:
+            try:
+                state = json.loads(self.state_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                raise UserError(f"{self.state_path}: unreadable; run with --fresh to start over") from None
+            if fresh:
+                for child in out.iterdir():
+                    shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+                state = None
+            elif state.get("settings") != self._settings():
+                raise UserError(f"--out {out}: holds a demo made with other settings "
+                                f"({state.get('settings', {}).get('profile')}); pass --fresh to start over or "
+                                "choose another --out")
+        else:
+            state = None
+        self.state = state or {"settings": self._settings(), "stages": {}, "figures": {}}
+        out.mkdir(parents=True, exist_ok=True)
+        self._save()
+
+    def _save(self) -> None:
+        from saliency import __version__
+        from saliency.fsutil import write_json
+
+        self.state["version"] = __version__
+        write_json(self.state_path, self.state)
+
+    def done(self, stage: str) -> bool:
+        """Whether ``stage`` finished in an earlier (or this) run."""
+        return stage in self.state["stages"]
+
+    def _stage(self, stage: str, title: str, fn) -> None:
+        if self.done(stage):
+            self.log(f"== {title}: done earlier, reused")
+            return
+        self.log(f"== {title}")
+        t0 = time.perf_counter()
+        try:
+            info = fn() or {}
+        except KeyboardInterrupt:
+            raise Interrupted(stage) from None
+        self.state["stages"][stage] = {"seconds": round(time.perf_counter() - t0, 1), **info}
+        self._save()
+
+    def _cmd(self, stage: str, command: str, argv: list[str]) -> None:
+        self.log("$ saliency " + command + " " + quote(argv))
+        rc = call(command, argv)
+        if rc in INTERRUPT_CODES:
+            raise Interrupted(stage, rc)
+        if rc != 0:
+            raise UserError(f"stage {stage}: saliency {command} exited with code {rc}")
+
+    def p(self, *parts: str) -> Path:
+        """A path inside the demo folder."""
+        return self.out.joinpath(*parts)
+
+    # -- stages
+
+    def _synth(self) -> dict:
+        pr = self.profile
+        self._cmd("study", "synth", ["--out", str(self.p("study")), "--scenes", str(pr.scenes), "--subjects",
+                                     str(pr.subjects), "--size", f"{pr.width}x{pr.height}", "--seed", str(pr.seed),
+                                     "--overwrite"])
+        return {}
+
+    def _ingest(self, name: str, logs: list[str], extra: list[str]) -> dict:
+        st = self.p("study")
+        out = self.p(f"fix_{name}")
+        self._cmd(f"ingest_{name}", "ingest", [*logs, *extra, "--stimuli", str(st / "stimuli"), "--geometry",
+                                               str(st / "screen.json"), "--out", str(out), "--overwrite"])
+        m = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
+        c = m["counts"]
+        info = {"stimuli": c["stimuli"], "subjects": c["subjects"], "fixations": c["fixations"],
+                "quarantined": c["quarantined"]}
+        io = m.get("inter_observer") or {}
+        if io:
+            info["ioc_nss"] = io["nss"]["mean"]
+            info["ioc_auc_judd"] = io["auc_judd"]["mean"]
+        return info
+
+    def _agree(self) -> dict:
+        pairs = map_agreement({n: self.p(f"fix_{n}") for n in ("samples", "eyelink", "tobii")})
+        for k, v in pairs.items():
+            self.log(f"  maps {k}: mean CC {v['mean_cc']:.4f} (min {v['min_cc']:.4f}) over {v['stimuli']} stimuli")
+        worst = min(v["mean_cc"] for v in pairs.values())
+        verdict = "agree" if worst >= 0.99 else "DISAGREE"
+        self.log(f"  the three exports {verdict} (lowest mean CC {worst:.4f}; expected >= 0.99)")
+        return {"pairs": pairs, "lowest_mean_cc": worst}
+
+    def _train(self, task: str, data: Path) -> dict:
+        run = self.p("runs", task)
+        epochs = str(self.profile.epochs)
+        if (run / "checkpoints" / "last.pt").is_file() and (run / "config.yaml").is_file():
+            self.log(f"  resuming the interrupted run {run}")
+            self._cmd(f"train_{task}", "train", ["--resume", str(run), "--epochs", epochs, "--device", self.device])
+        else:
+            self._cmd(f"train_{task}", "train", ["--data", str(data), "--task", task, "--out", str(run),
+                                                 "--epochs", epochs, "--device", self.device, "--seed",
+                                                 str(self.profile.seed), "--overwrite"])
+        rows = (run / "metrics.csv").read_text(encoding="utf-8").splitlines()
+        return {"epochs": len(rows) - 1}
+
+    def _heldout(self) -> dict:
+        """Copy the held-out scenes (the validation split of both runs) into DIR/heldout and a centre-bias baseline."""
+        from saliency.fsutil import staged_dir
+
+        sod = json.loads(self.p("runs", "sod", "split.json").read_text(encoding="utf-8"))["val"]
+        fix = json.loads(self.p("runs", "fixation", "split.json").read_text(encoding="utf-8"))["val"]
+        ids = sorted(set(sod) & set(fix))
+        if not ids:
+            raise UserError("the SOD and fixation runs hold out no common scene; run with --fresh")
+        st, ds = self.p("study"), self.p("fix_samples")
+        with staged_dir(self.p("heldout")) as stage:
+            for sub in ("images", "masks", "fixation/maps", "fixation/fixations", "center_bias"):
+                (stage / sub).mkdir(parents=True)
+            shutil.copy2(ds / "center_bias.png", stage / "fixation" / "center_bias.png")
+            for s in ids:
+                shutil.copy2(st / "stimuli" / f"{s}.png", stage / "images" / f"{s}.png")
+                shutil.copy2(st / "masks" / f"{s}.png", stage / "masks" / f"{s}.png")
+                shutil.copy2(ds / "maps" / f"{s}.png", stage / "fixation" / "maps" / f"{s}.png")
+                shutil.copy2(ds / "fixations" / f"{s}.png", stage / "fixation" / "fixations" / f"{s}.png")
+                # the baseline "prediction": the dataset's centre-bias map, the same for every scene
+                shutil.copy2(ds / "center_bias.png", stage / "center_bias" / f"{s}.png")
+        self.log(f"  {len(ids)} held-out scenes (seeded split, never trained on) in {self.p('heldout')}/")
+        return {"scenes": len(ids)}
+
+    def _predict(self, task: str) -> dict:
+        from saliency.fsutil import staged_dir
+
+        out = self.p("preds", task)
+        with staged_dir(out) as stage:
+            self._cmd(f"predict_{task}", "predict", ["--checkpoint", str(self.p("runs", task, "checkpoints", "best.pt")),
+                                                     "--images", str(self.p("heldout", "images")), "--out", str(stage),
+                                                     "--overwrite", "--device", self.device, "--quiet"])
+        return {}
+
+    def eval_argv(self, task: str) -> list[str]:
+        """The ``saliency eval`` arguments of the demo's evaluation of ``task`` (what the summary reproduces)."""
+        model = self.model_name(task)
+        gt = self.p("heldout", "masks") if task == "sod" else self.p("heldout", "fixation")
+        argv = ["--task", task, "--pred", f"{model}={self.p('preds', task)}",
+                "--pred", f"CenterBias={self.p('heldout', 'center_bias')}", "--gt", str(gt), "--name", "heldout"]
+        if task == "sod":
+            argv += ["--plot-dir", str(self.p("eval", "curves"))]
+        return argv
+
+    def model_name(self, task: str) -> str:
+        """The model the demo's run of ``task`` trained (from its resolved config)."""
+        import yaml
+
+        cfg = yaml.safe_load(self.p("runs", task, "config.yaml").read_text(encoding="utf-8"))
+        return cfg.get("model") or f"unet_tiny_cbam_{task}"
+
+    def _eval(self, task: str) -> dict:
+        js = self.p("eval", f"{task}.json")
+        self._cmd(f"eval_{task}", "eval", [*self.eval_argv(task), "--json", str(js), "--no-progress"])
+        data = json.loads(js.read_text(encoding="utf-8"))
+        return {"results": {r["method"]: {**r["metrics"], "n_images": r["n_images"]} for r in data["results"]}}
+
+    def summary_lines(self) -> list[str]:
+        """The key figures, one line each (printed at the end and shown first in the report)."""
+        s = self.state["stages"]
+        lines = []
+        ing = s.get("ingest_samples", {})
+        if ing:
+            lines.append(f"Study: {self.profile.scenes} synthetic scenes, {ing['subjects']} observers; "
+                         f"{ing['fixations']:,} fixations detected by I-VT in the raw samples, "
+                         f"{ing['quarantined']:,} rows quarantined.")
+            if "ioc_nss" in ing:
+                lines.append(f"Inter-observer consistency: NSS {ing['ioc_nss']:.3f}, "
+                             f"AUC-Judd {ing['ioc_auc_judd']:.3f}.")
+        if "agree" in s:
+            pr = s["agree"]["pairs"]
+            lines.append("Samples / EyeLink / Tobii maps agree: mean CC " + ", ".join(
+                f"{k.replace('~', '-')} {v['mean_cc']:.3f}" for k, v in pr.items()) + ".")
+        for task, keys in (("sod", ("Fmax", "MAE", "Smeasure", "Emax")), ("fixation", ("CC", "NSS", "KLD", "AUC_Judd"))):
+            ev = s.get(f"eval_{task}")
+            if not ev:
+                continue
+            for method, m in ev["results"].items():
+                label = "centre-bias baseline" if method == "CenterBias" else method
+                shown = ", ".join(f"{k} {m[k]:.3f}" for k in keys if m.get(k) is not None)
+                lines.append(f"{'SOD' if task == 'sod' else 'Fixation'}, {m['n_images']} held-out scenes, "
+                             f"{label}: {shown}.")
+        return lines
+
+    def _report(self) -> dict:
+        from saliency.commands.report import gallery_items
+        from saliency.fsutil import staged_dir
+        from saliency.report import ReportInputs, build
+
+        out = self.p("report")
+        with staged_dir(out) as stage:
+            gallery = gallery_items(self.p("heldout", "images"), self.p("preds", "sod"), self.p("heldout", "masks"),
+                                    self.p("fix_samples"), limit=6)
+            build(stage, ReportInputs(
+                title="saliency demo: the synthetic free-viewing study", summary_lines=self.summary_lines(),
+                dataset_json=self.p("fix_samples", "dataset.json"),
+                runs=[self.p("runs", "sod"), self.p("runs", "fixation")],
+                eval_jsons=[self.p("eval", "sod.json"), self.p("eval", "fixation.json")],
+                curve_pngs=sorted(self.p("eval", "curves").glob("*.png")), gallery=gallery))
+        return {}
+
+    def run(self) -> dict:
+        """Run every stage not done yet; return the state (stages with timings, figures)."""
+        st = self.p("study")
+        logs = st / "logs"
+        self._stage("study", "1/7 synthetic study (saliency synth)", self._synth)
+        self._stage("ingest_samples", "2/7 ingest the raw samples, I-VT (saliency ingest)",
+                    lambda: self._ingest("samples", [str(logs / "samples.csv")], ["--workers", "2"]))
+        self._stage("ingest_eyelink", "2/7 ingest the EyeLink fixation report",
+                    lambda: self._ingest("eyelink", [str(logs / "eyelink_fixations.csv")],
+                                         ["--trials", str(logs / "trials.csv"), "--no-ioc"]))
+        self._stage("ingest_tobii", "2/7 ingest the Tobii Pro Lab export",
+                    lambda: self._ingest("tobii", [str(logs / "tobii.tsv")], ["--no-ioc"]))
+        self._stage("agree", "2/7 do the three exports give the same maps?", self._agree)
+        self._stage("train_sod", "3/7 train the SOD model (saliency train)", lambda: self._train("sod", st))
+        self._stage("train_fixation", "3/7 train the fixation model",
+                    lambda: self._train("fixation", self.p("fix_samples")))
+        self._stage("heldout", "4/7 held-out scenes", self._heldout)
+        self._stage("predict_sod", "4/7 predict the held-out scenes (saliency predict)", lambda: self._predict("sod"))
+        self._stage("predict_fixation", "4/7 predict fixations on the held-out scenes",
+                    lambda: self._predict("fixation"))
+        self._stage("eval_sod", "5/7 SOD metrics (saliency eval)", lambda: self._eval("sod"))
+        self._stage("eval_fixation", "6/7 fixation metrics", lambda: self._eval("fixation"))
+        self._stage("report", "7/7 report (saliency report)", self._report)
+        return self.state
+
+
+def device_label(device: str) -> str:
+    """What ``--device`` resolves to, in words."""
+    if device != "auto":
+        return device
+    try:
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    except Exception:  # pragma: no cover - torch is a dependency
+        return "cpu"
+
+
+def clear_partials(out: Path) -> None:
+    """Remove the staging folders and files a killed run may have left (``.NAME.*.partial``, ``.NAME.*.tmp``)."""
+    import contextlib
+
+    for pattern in (".*.partial", "*/.*.partial", "*/*/.*.partial"):
+        for p in out.glob(pattern):
+            shutil.rmtree(p, ignore_errors=True)
+    for pattern in (".*.tmp", "*/.*.tmp", "*/*/.*.tmp"):
+        for p in out.glob(pattern):
+            with contextlib.suppress(OSError):
+                os.unlink(p)
