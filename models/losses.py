@@ -150,8 +150,15 @@ def hybrid_loss(logits: torch.Tensor, target: torch.Tensor, reduction: str = "me
 
 @_fp32
 def structure_weight(target: torch.Tensor, kernel: int = 31, alpha: float = 5.0) -> torch.Tensor:
-    """F3Net pixel weight 1 + alpha |avgpool_k(g) - g| (zero padding counted, as F3Net)."""
-    pooled = F.avg_pool2d(target, kernel_size=kernel, stride=1, padding=kernel // 2)
+    """F3Net pixel weight 1 + alpha |avgpool_k(g) - g| (zero padding counted, as F3Net).
+
+    The k x k mean with zero padding is separable: a k x 1 mean then a 1 x k mean
+    give the same numbers (to float rounding) at 2k instead of k^2 operations per
+    pixel -- 15x fewer for k = 31, where the 2-D pool was 3/4 of a CPU training step.
+    """
+    r = kernel // 2
+    pooled = F.avg_pool2d(target, kernel_size=(kernel, 1), stride=1, padding=(r, 0))
+    pooled = F.avg_pool2d(pooled, kernel_size=(1, kernel), stride=1, padding=(0, r))
     return 1 + alpha * (pooled - target).abs()
 
 
