@@ -351,6 +351,9 @@ class Demo:
         with staged_dir(out) as stage:
             gallery = gallery_items(self.p("heldout", "images"), self.p("preds", "sod"), self.p("heldout", "masks"),
                                     self.p("fix_samples"), limit=6)
+            for item in gallery:
+                fix = self.p("preds", "fixation", f"{item.name}.png")
+                item.pred_density = fix if fix.is_file() else None
             build(stage, ReportInputs(
                 title="saliency demo: the synthetic free-viewing study", summary_lines=self.summary_lines(),
                 dataset_json=self.p("fix_samples", "dataset.json"),

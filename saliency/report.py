@@ -41,6 +41,7 @@ class GalleryItem:
     pred: Path | None = None
     fix_map: Path | None = None  # continuous human map, shown as a heat map
     fix_points: Path | None = None  # binary fixation map, shown as dots
+    pred_density: Path | None = None  # a fixation model's predicted map: a fifth panel, as a heat map
 
 
 @dataclass
@@ -105,7 +106,10 @@ def heat_overlay(image: np.ndarray, density: np.ndarray | None, points: np.ndarr
 
 
 def gallery_row(item: GalleryItem, width: int = 256) -> np.ndarray:
-    """One gallery row: image | ground truth | prediction | fixations heat map (missing panels grey)."""
+    """One gallery row: image | ground truth | prediction | fixations heat map (missing panels grey).
+
+    With ``item.pred_density`` a fifth panel shows the predicted fixation density the same way.
+    """
     import cv2
 
     img = _read_rgb(item.image)
@@ -130,7 +134,10 @@ def gallery_row(item: GalleryItem, width: int = 256) -> np.ndarray:
     density = _read_grey(item.fix_map, size) if item.fix_map is not None else None
     heat = heat_overlay(img, density, points) if (density is not None or points is not None) else blank
     sep = np.full((h, 4, 3), 255, np.uint8)
-    return np.concatenate([img, sep, grey(item.gt), sep, grey(item.pred), sep, heat], axis=1)
+    panels = [img, sep, grey(item.gt), sep, grey(item.pred), sep, heat]
+    if item.pred_density is not None:
+        panels += [sep, heat_overlay(img, _read_grey(item.pred_density, size), None)]
+    return np.concatenate(panels, axis=1)
 
 
 def _save_png(path: Path, rgb: np.ndarray) -> Path:
@@ -160,7 +167,9 @@ def training_curves(run: Path, out_png: Path) -> Path | None:
     x = df["epoch"] if "epoch" in df.columns else np.arange(1, len(df) + 1)
     numeric = [c for c in df.columns if c != "epoch" and pd.api.types.is_numeric_dtype(df[c])]
     losses = [c for c in numeric if "loss" in c.lower()]
-    metrics = [c for c in numeric if c not in losses and not re.search(r"(lr|time|step|images|sec)", c.lower())]
+    # bookkeeping columns of saliency train's metrics.csv: lr, step, images_per_s, epoch_s, val_s, best
+    skip = r"(^lr$|time|step|images|sec|_s$|^best$)"
+    metrics = [c for c in numeric if c not in losses and not re.search(skip, c.lower())]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for c in losses:
         axes[0].plot(x, df[c], marker="o", ms=3, label=c)
@@ -338,7 +347,8 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     if not inputs.gallery:
         note("No gallery was given.")
     else:
-        note("Each row: image | ground truth | prediction | human fixations (dots) over their heat map.")
+        fifth = " | predicted fixation density" if any(g.pred_density for g in inputs.gallery) else ""
+        note("Each row: image | ground truth | prediction | human fixations (dots) over their heat map" + fifth + ".")
         for item in inputs.gallery:
             picture(_save_png(assets / f"gallery_{item.name}.png", gallery_row(item)), item.name)
 
