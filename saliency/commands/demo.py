@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from saliency.commands._args import positive_int
+
 NAME = "demo"
 ORDER = 5
 HELP = "the whole path on a synthetic study: synth, ingest, train, predict, eval, report (what `make demo` runs)"
@@ -28,18 +30,6 @@ after Ctrl-C, the same command continues where it stopped (an interrupted
 training run resumes from its last.pt); --fresh starts over."""
 
 
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
-    return v
-
-
 def add_arguments(p) -> None:
     """Options of ``saliency demo``."""
     p.add_argument("--out", default="runs/demo", metavar="DIR", help="demo folder (default: runs/demo)")
@@ -49,9 +39,9 @@ def add_arguments(p) -> None:
     p.add_argument("--device", default="auto", metavar="DEV",
                    help="auto (the GPU when there is one), cpu, cuda or cuda:N (default auto)")
     g = p.add_argument_group("size of the demo (override the profile; a changed size needs --fresh)")
-    g.add_argument("--scenes", type=_positive_int, metavar="N", help="scenes in the study (default 200; --quick 60)")
-    g.add_argument("--subjects", type=_positive_int, metavar="K", help="observers (default 12; --quick 8)")
-    g.add_argument("--epochs", type=_positive_int, metavar="E", help="training epochs of each model (default 8; "
+    g.add_argument("--scenes", type=positive_int, metavar="N", help="scenes in the study (default 200; --quick 60)")
+    g.add_argument("--subjects", type=positive_int, metavar="K", help="observers (default 12; --quick 8)")
+    g.add_argument("--epochs", type=positive_int, metavar="E", help="training epochs of each model (default 8; "
                                                                       "--quick 4)")
     g.add_argument("--seed", type=int, help="seed of the study, the split and the training (default 1)")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from saliency.commands._args import positive_int
+
 NAME = "eval"
 ORDER = 40
 HELP = "score predictions against ground truth: SOD or fixation metrics, tables, curves"
@@ -26,18 +28,6 @@ Fixation IG baseline: D/center_bias.png (or a per-image FIXATIONHISTOGRAM)
 when present, else a Gaussian centre bias (sigma = 1/4 of width and height)."""
 
 
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
-    return v
-
-
 def add_arguments(p) -> None:
     """Options of ``saliency eval``."""
     p.add_argument("--task", choices=["sod", "fixation"],
@@ -57,12 +47,12 @@ def add_arguments(p) -> None:
     p.add_argument("--metrics", metavar="LIST", help="comma-separated subset of metrics to compute and show")
     p.add_argument("--allow-missing", action="store_true",
                    help="evaluate the images that have a prediction and skip unreadable ones, counting both")
-    p.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="processes decoding and scoring in parallel (same numbers for any N; default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of AUC-Borji and sAUC negatives (default 0)")
     p.add_argument("--center-bias", metavar="FILE",
                    help="IG baseline map for every image (overrides the dataset's center_bias.png)")
-    p.add_argument("--digits", type=_positive_int, default=3, help="decimals in the tables (default 3)")
+    p.add_argument("--digits", type=positive_int, default=3, help="decimals in the tables (default 3)")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     p.add_argument("--csv", metavar="FILE", help="write the results as CSV")
     p.add_argument("--latex", metavar="FILE", help="write a LaTeX table (top three marked)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from saliency.commands._args import positive_int
+
 NAME = "predict"
 ORDER = 35
 HELP = "predict saliency maps for a folder of images with a trained checkpoint (8-bit PNG per image)"
@@ -16,18 +18,6 @@ fixation: predicted density scaled to max 255), the format saliency eval reads.
 Images are resized to the network size the checkpoint was trained at (or
 --size). --tta flip averages the prediction with that of the mirrored image.
 Images that cannot be decoded are listed and skipped; the rest are written."""
-
-
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
-    return v
 
 
 def _size(text: str):
@@ -51,7 +41,7 @@ def add_arguments(p) -> None:
     p.add_argument("--list", metavar="FILE", help="predict only these stems: a text file (one per line) or a "
                                                   "run's split.json (its validation ids)")
     p.add_argument("--size", type=_size, metavar="HxW", help="network input size (default: the training size)")
-    p.add_argument("--batch-size", type=_positive_int, default=8, metavar="B", help="images per batch (default 8)")
+    p.add_argument("--batch-size", type=positive_int, default=8, metavar="B", help="images per batch (default 8)")
     p.add_argument("--device", default="auto", metavar="DEV", help="auto, cpu, cuda or cuda:N (default auto)")
     p.add_argument("--tta", choices=["none", "flip"], default="none",
                    help="test-time augmentation: flip = average with the horizontally flipped image")

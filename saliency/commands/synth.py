@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from saliency.commands._args import positive_int
+
 import os
 
 NAME = "synth"
@@ -32,18 +34,6 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
-    return v
-
-
 def _probability(text: str) -> float:
     import argparse
 
@@ -59,8 +49,8 @@ def _probability(text: str) -> float:
 def add_arguments(p) -> None:
     """Options of ``saliency synth``."""
     p.add_argument("--out", required=True, help="output folder (must be empty or absent unless --overwrite)")
-    p.add_argument("--scenes", type=_positive_int, default=100, help="number of scenes (default: 100)")
-    p.add_argument("--subjects", type=_positive_int, default=10, help="number of simulated observers (default: 10)")
+    p.add_argument("--scenes", type=positive_int, default=100, help="number of scenes (default: 100)")
+    p.add_argument("--subjects", type=positive_int, default=10, help="number of simulated observers (default: 10)")
     p.add_argument("--size", type=_size, default=(640, 480), metavar="WxH",
                    help="stimulus size in pixels (default: 640x480)")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives identical files (default: 0)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from saliency.commands._args import positive_int
+
 NAME = "train"
 ORDER = 30
 HELP = "train a network (SOD or fixation) on CPU or GPU; resumable, DDP with torchrun"
@@ -29,18 +31,6 @@ when tensorboard is installed. Ctrl-C or SIGTERM writes last.pt and stops (exit
 checkpoint. --deterministic: bit-identical reruns and resumes on CPU."""
 
 
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
-    return v
-
-
 def add_arguments(p) -> None:
     """Options of ``saliency train``."""
     p.add_argument("--data", metavar="DIR", help="training dataset folder (data.root)")
@@ -49,9 +39,9 @@ def add_arguments(p) -> None:
                                                    "see --list-models")
     p.add_argument("--pretrained", action="store_true", default=None,
                    help="load ImageNet encoder weights (timm encoders; pretrained)")
-    p.add_argument("--epochs", type=_positive_int, metavar="E", help="epochs (train.epochs; with --resume: "
+    p.add_argument("--epochs", type=positive_int, metavar="E", help="epochs (train.epochs; with --resume: "
                                                                       "the new total)")
-    p.add_argument("--batch-size", type=_positive_int, metavar="B", help="images per step and process "
+    p.add_argument("--batch-size", type=positive_int, metavar="B", help="images per step and process "
                                                                          "(train.batch_size)")
     p.add_argument("--lr", type=float, metavar="LR", help="peak learning rate (optim.lr)")
     p.add_argument("--device", metavar="DEV", help="auto, cpu, cuda or cuda:N (train.device)")
