@@ -59,7 +59,7 @@ class Profile:
 #: Full demo: under 10 minutes on 2 CPU cores (docs/BENCHMARKS.md, section Demo).
 FULL = Profile(scenes=200, subjects=12, width=640, height=480, epochs=8)
 #: ``--quick``: a first look in under 2 minutes.
-QUICK = Profile(scenes=60, subjects=8, width=480, height=360, epochs=4)
+QUICK = Profile(scenes=80, subjects=8, width=480, height=360, epochs=10)
 
 
 class Interrupted(Exception):
@@ -142,6 +142,7 @@ class Demo:
         self.device = device
         self.log = log
         self.state_path = self.out / "demo.json"
+        self.run_id = time.strftime("%Y-%m-%dT%H:%M:%S")  # which invocation finished a stage
         self._open(fresh)
 
     # -- state
@@ -197,7 +198,7 @@ class Demo:
             info = fn() or {}
         except KeyboardInterrupt:
             raise Interrupted(stage) from None
-        self.state["stages"][stage] = {"seconds": round(time.perf_counter() - t0, 1), **info}
+        self.state["stages"][stage] = {"seconds": round(time.perf_counter() - t0, 1), "run": self.run_id, **info}
         self._save()
 
     def _cmd(self, stage: str, command: str, argv: list[str]) -> None:
@@ -330,7 +331,7 @@ class Demo:
         if "agree" in s:
             pr = s["agree"]["pairs"]
             lines.append("Samples / EyeLink / Tobii maps agree: mean CC " + ", ".join(
-                f"{k.replace('~', '-')} {v['mean_cc']:.3f}" for k, v in pr.items()) + ".")
+                f"{k.replace('~', '-')} {v['mean_cc']:.4f}" for k, v in pr.items()) + ".")
         for task, keys in (("sod", ("Fmax", "MAE", "Smeasure", "Emax")), ("fixation", ("CC", "NSS", "KLD", "AUC_Judd"))):
             ev = s.get(f"eval_{task}")
             if not ev:

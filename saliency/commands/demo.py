@@ -34,15 +34,15 @@ def add_arguments(p) -> None:
     """Options of ``saliency demo``."""
     p.add_argument("--out", default="runs/demo", metavar="DIR", help="demo folder (default: runs/demo)")
     p.add_argument("--quick", action="store_true",
-                   help="smaller study (60 scenes, 8 observers, 480x360) and 4 epochs: a first look in under 2 minutes")
+                   help="smaller study (80 scenes, 8 observers, 480x360) and 10 epochs: a first look in under 2 minutes")
     p.add_argument("--fresh", action="store_true", help="discard the finished stages in --out and start over")
     p.add_argument("--device", default="auto", metavar="DEV",
                    help="auto (the GPU when there is one), cpu, cuda or cuda:N (default auto)")
     g = p.add_argument_group("size of the demo (override the profile; a changed size needs --fresh)")
-    g.add_argument("--scenes", type=positive_int, metavar="N", help="scenes in the study (default 200; --quick 60)")
+    g.add_argument("--scenes", type=positive_int, metavar="N", help="scenes in the study (default 200; --quick 80)")
     g.add_argument("--subjects", type=positive_int, metavar="K", help="observers (default 12; --quick 8)")
     g.add_argument("--epochs", type=positive_int, metavar="E", help="training epochs of each model (default 8; "
-                                                                      "--quick 4)")
+                                                                      "--quick 10)")
     g.add_argument("--seed", type=int, help="seed of the study, the split and the training (default 1)")
 
 
@@ -77,7 +77,9 @@ def run(args) -> int:
     took = time.perf_counter() - t0
     total = sum(v.get("seconds", 0) for v in state["stages"].values())
     print()
-    print(f"saliency demo: done in {took:.0f} s this run ({total:.0f} s over all runs); everything is in {out}/")
+    reused = [k for k, v in state["stages"].items() if v.get("run") != demo.run_id]
+    again = f"; {len(reused)} stages reused from an earlier run ({total:.0f} s of stages in all)" if reused else ""
+    print(f"saliency demo: done in {took:.0f} s{again}; everything is in {out}/")
     for line in demo.summary_lines():
         print("  " + line)
     print(f"  Report: {out / 'report' / 'report.html'} (and report.md)")
