@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -85,48 +86,22 @@ def call(command: str, argv: list[str]) -> int:
     return int(mod.run(args) or 0)
 
 
-def quote(argv: list[str]) -> str:
-    """A command line as a user would paste it."""
-    import shlex
-
-    return " ".join(shlex.quote(a) for a in argv)
-
-
-def read_grey(path: Path) -> np.ndarray:
-    """An 8-bit grey PNG as float64 (raises UserError naming the file when unreadable)."""
-    import cv2
-
-    img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_GRAYSCALE)
-    if img is None:
-        raise UserError(f"{path}: not a readable image")
-    return img.astype(np.float64)
-
-
-def pearson(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson correlation of two maps of equal shape (NaN when either is constant)."""
-    a = a.ravel() - a.mean()
-    b = b.ravel() - b.mean()
-    den = np.sqrt((a * a).sum() * (b * b).sum())
-    return float((a * b).sum() / den) if den > 0 else float("nan")
-
-
 def map_agreement(datasets: dict[str, Path]) -> dict:
-    """Pearson CC between the maps of several ingested datasets, per pair of datasets over common stimuli."""
+    """Pearson CC (``eval``'s CC, MATLAB ``corr2``) between the maps of several ingested datasets,
+    per pair of datasets over their common stimuli."""
+    from eval.fixation import cc
+    from eval.io import read_map
+
     names = list(datasets)
     maps = {n: {p.stem: p for p in (datasets[n] / "maps").glob("*.png")} for n in names}
     pairs = {}
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             common = sorted(set(maps[a]) & set(maps[b]))
-            ccs = [pearson(read_grey(maps[a][s]), read_grey(maps[b][s])) for s in common]
-            ccs = [c for c in ccs if np.isfinite(c)]
+            ccs = [cc(read_map(maps[a][s]), read_map(maps[b][s])) for s in common]
             pairs[f"{a}~{b}"] = {"stimuli": len(ccs), "mean_cc": float(np.mean(ccs)) if ccs else None,
                                  "min_cc": float(np.min(ccs)) if ccs else None}
     return pairs
-
-
-def _fmt_seconds(s: float) -> str:
-    return f"{s:.0f} s" if s < 90 else f"{int(s // 60)} min {s % 60:02.0f} s"
 
 
 # ------------------------------------------------------------------ the demo
@@ -164,8 +139,9 @@ class Demo:
             except (OSError, ValueError):
                 raise UserError(f"{self.state_path}: unreadable; run with --fresh to start over") from None
             if fresh:
-                for child in out.iterdir():
-                    shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+                from saliency.fsutil import clear_dir
+
+                clear_dir(out)
                 state = None
             elif state.get("settings") != self._settings():
                 raise UserError(f"--out {out}: holds a demo made with other settings "
@@ -173,7 +149,7 @@ class Demo:
                                 "choose another --out")
         else:
             state = None
-        self.state = state or {"settings": self._settings(), "stages": {}, "figures": {}}
+        self.state = state or {"settings": self._settings(), "stages": {}}
         out.mkdir(parents=True, exist_ok=True)
         self._save()
 
@@ -202,7 +178,7 @@ class Demo:
         self._save()
 
     def _cmd(self, stage: str, command: str, argv: list[str]) -> None:
-        self.log("$ saliency " + command + " " + quote(argv))
+        self.log("$ saliency " + command + " " + shlex.join(argv))
         rc = call(command, argv)
         if rc in INTERRUPT_CODES:
             raise Interrupted(stage, rc)
@@ -364,7 +340,7 @@ class Demo:
         return {}
 
     def run(self) -> dict:
-        """Run every stage not done yet; return the state (stages with timings, figures)."""
+        """Run every stage not done yet; return the state (settings, and the stages with their timings)."""
         st = self.p("study")
         logs = st / "logs"
         self._stage("study", "1/7 synthetic study (saliency synth)", self._synth)

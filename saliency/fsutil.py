@@ -65,6 +65,15 @@ def check_out_dir(out: str | os.PathLike, overwrite: bool, option: str = "--out"
     return out
 
 
+def clear_dir(folder: str | os.PathLike) -> None:
+    """Remove everything inside ``folder`` (links are unlinked, never followed), keeping the folder."""
+    for child in Path(folder).iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
 @contextlib.contextmanager
 def staged_dir(out: str | os.PathLike) -> Iterator[Path]:
     """Build a folder in a temporary sibling and swap it in for ``out`` on success.

@@ -40,3 +40,19 @@ def test_failed_write_leaves_the_old_content(tmp_path):
             raise RuntimeError("interrupted")
     assert target.read_text() == "old" and not (tmp_path / "d").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_clear_dir_empties_without_following_links(tmp_path):
+    from saliency.fsutil import clear_dir
+
+    keep = tmp_path / "elsewhere"
+    keep.mkdir()
+    (keep / "data.txt").write_text("mine")
+    d = tmp_path / "d"
+    (d / "sub").mkdir(parents=True)
+    (d / "sub" / "f").write_text("x")
+    (d / "g").write_text("y")
+    (d / "link").symlink_to(keep, target_is_directory=True)
+    clear_dir(d)
+    assert d.is_dir() and not list(d.iterdir())
+    assert (keep / "data.txt").read_text() == "mine"

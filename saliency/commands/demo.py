@@ -48,12 +48,13 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     """Run the stages that are not done yet and print the key figures."""
+    import shlex
     import sys
     import time
     from dataclasses import replace
     from pathlib import Path
 
-    from saliency.demo import FULL, QUICK, Demo, Interrupted, clear_partials, device_label, quote
+    from saliency.demo import FULL, QUICK, Demo, Interrupted, clear_partials, device_label
 
     profile = QUICK if args.quick else FULL
     changes = {k: getattr(args, k) for k in ("scenes", "subjects", "epochs", "seed") if getattr(args, k) is not None}
@@ -85,5 +86,5 @@ def run(args) -> int:
     print(f"  Report: {out / 'report' / 'report.html'} (and report.md)")
     print("  The tables above, reproduced:")
     for task in ("sod", "fixation"):
-        print("    saliency eval " + quote(demo.eval_argv(task)))
+        print("    saliency eval " + shlex.join(demo.eval_argv(task)))
     return 0

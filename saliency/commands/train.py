@@ -106,16 +106,13 @@ def run(args) -> int:
     if not args.resume:
         if not args.out:
             raise UserError("--out RUN is required (the run folder to create)")
-        from saliency.fsutil import check_out_dir
+        from saliency.fsutil import check_out_dir, clear_dir
 
         rank = int(os.environ.get("RANK", "0"))
         if rank == 0:
             out = check_out_dir(args.out, args.overwrite)
             if args.overwrite and out.is_dir():
-                import shutil
-
-                for child in out.iterdir():
-                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+                clear_dir(out)
         run_dir = Path(args.out)
 
     from saliency.train import Interrupted, Trainer
