@@ -37,7 +37,7 @@ def main() -> int:
     ap.add_argument("--study", default=None, help="an existing study folder (default: write a new one)")
     args = ap.parse_args()
 
-    from eval.io import index_folder, read_map
+    from saliency.eval.io import index_folder, read_map
     from saliency.crop import center_crop, parse_aspect, saliency_crop
 
     with tempfile.TemporaryDirectory() as tmp:

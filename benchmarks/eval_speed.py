@@ -41,7 +41,7 @@ def make_pairs(n: int, w: int, h: int, seed: int):
 
 
 def run_ours(pairs):
-    from eval.sod import SODMetrics
+    from saliency.eval.sod import SODMetrics
 
     acc = SODMetrics(metrics=("MAE", "Fmax", "Fmean", "Fadp", "Smeasure", "Emax", "Emean", "Eadp", "wF"))
     t0 = time.perf_counter()

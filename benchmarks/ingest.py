@@ -61,8 +61,8 @@ def make_study(root: Path, n_stim: int, n_subj: int, per_trial: int, seed: int =
 def bench_maps(repeats: int = 20):
     from scipy.ndimage import gaussian_filter
 
-    from data_tools.geometry import ScreenGeometry
-    from data_tools.maps import blur_points
+    from saliency.data_tools.geometry import ScreenGeometry
+    from saliency.data_tools.maps import blur_points
 
     g = ScreenGeometry((1920, 1080), (53.1, 29.9), 65.0)
     sigma = g.ppd_xy[0] / g.placement(1024, 768).scale[0]

@@ -43,8 +43,8 @@ def main() -> int:
         print(f"{data}: not found (needs ../shared/data); nothing to do")
         return 0
     sys.path.insert(0, str(REPO))
-    from eval.fixation import FixationMetrics, gaussian_center_bias
-    from eval.io import read_map
+    from saliency.eval.fixation import FixationMetrics, gaussian_center_bias
+    from saliency.eval.io import read_map
     from saliency.datasets import split_keys, top_fraction
 
     work = Path(args.work)

@@ -32,9 +32,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import models  # noqa: E402
-from models.coarse_to_fine import compute_savings  # noqa: E402
-from models.profile import model_rows, rows_to_markdown, train_step_ms  # noqa: E402
+from saliency import models  # noqa: E402
+from saliency.models.coarse_to_fine import compute_savings  # noqa: E402
+from saliency.models.profile import model_rows, rows_to_markdown, train_step_ms  # noqa: E402
 
 REFERENCE_ROWS = (
     "| U2-NetP (reference, paper) | sod | nested RSU | - | 1.13 | 19.8 | - |\n"
@@ -46,7 +46,7 @@ def synthetic_sod(n: int, seed: int, width: int, height: int):
     """``n`` synthetic scenes (coloured shapes on textured clutter) resized to width x height."""
     import cv2
 
-    from data_tools.scenes import render_scene
+    from saliency.data_tools.scenes import render_scene
 
     xs, ys = [], []
     for i in range(n):
@@ -63,7 +63,7 @@ def train_check(name: str, seconds: float, n_train: int = 400, n_test: int = 60,
     """Train ``name`` from scratch for ``seconds`` of CPU time budget; return max F and MAE on held-out scenes."""
     import py_sod_metrics
 
-    from models.losses import bce_loss, deep_supervision, iou_loss
+    from saliency.models.losses import bce_loss, deep_supervision, iou_loss
 
     torch.manual_seed(seed)
     xtr, ytr = synthetic_sod(n_train, 1000, width, height)
@@ -107,7 +107,7 @@ def synthetic_fixation(n: int, seed: int, width: int, height: int, per_object: i
     """Scenes with fixations drawn around each object's centre (N(centre, 0.4 r)); maps blurred by ``sigma`` px."""
     import cv2
 
-    from data_tools.scenes import render_scene
+    from saliency.data_tools.scenes import render_scene
 
     xs, maps, fixs = [], [], []
     for i in range(n):
@@ -129,7 +129,7 @@ def synthetic_fixation(n: int, seed: int, width: int, height: int, per_object: i
 def fixation_check(name: str, seconds: float, n_train: int = 300, n_test: int = 40, batch: int = 8,
                    width: int = 256, height: int = 192, seed: int = 0) -> dict:
     """Train a fixation model for ``seconds`` with KLD - 0.1 CC - 0.1 NSS; held-out CC/NSS/KLD before and after."""
-    from models import losses as L
+    from saliency.models import losses as L
 
     torch.manual_seed(seed)
     xtr, mtr, ftr = synthetic_fixation(n_train, 1000, width, height)
@@ -161,7 +161,7 @@ def fixation_check(name: str, seconds: float, n_train: int = 300, n_test: int = 
 
 def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
     """Replace (or append) the ``## Models`` section of ``path``; other sections untouched."""
-    from saliency.fsutil import write_text
+    from saliency.base.fsutil import write_text
 
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     pat = re.compile(r"^## Models\n.*?(?=^## |\Z)", re.S | re.M)

@@ -38,8 +38,8 @@ def step_speed(name: str, device, batch: int, size: int, compile_: bool, steps: 
     """Training images/s of model ``name`` (bf16 autocast on CUDA, channels_last)."""
     import torch
 
-    import models
-    from models.losses import deep_supervision, structure_loss
+    from saliency import models
+    from saliency.models.losses import deep_supervision, structure_loss
 
     torch.manual_seed(0)
     model = models.create_model(name).to(device).to(memory_format=torch.channels_last).train()

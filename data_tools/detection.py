@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 DETECTORS = ("ivt", "idt")
 DEFAULTS = {"ivt": {"threshold": 20.0, "min_duration_ms": 100.0},

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 DISPLAY_MODES = ("fit", "native", "stretch")
 

@@ -9,7 +9,7 @@ shown (:mod:`data_tools.geometry`) -> apply the pooling policies -> one
 Gaussian map per stimulus (:mod:`data_tools.maps`, in parallel with
 ``workers``) -> QC, centre bias and inter-observer consistency
 (:mod:`data_tools.qc`) -> the dataset folder, built in a staging folder and
-renamed into place (:func:`saliency.fsutil.staged_dir`).
+renamed into place (:func:`saliency.base.fsutil.staged_dir`).
 
 Rows that cannot be used never stop the run; they go to ``quarantine.csv``
 with a reason: ``non_numeric``, ``bad_time``, ``bad_coordinates``,
@@ -35,13 +35,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_tools import detection as det
-from data_tools.geometry import ScreenGeometry
-from data_tools.maps import MapPolicy, fixation_map, pixel_index, saliency_map, to_uint
-from data_tools.qc import center_bias, ioc_scores, qc_table
-from data_tools.readers import FIX_COLS, QUAR_COLS, Chunk, open_log
-from data_tools.stimuli import StimulusIndex, load_trials
-from saliency.errors import UserError
+from saliency.data_tools import detection as det
+from saliency.data_tools.geometry import ScreenGeometry
+from saliency.data_tools.maps import MapPolicy, fixation_map, pixel_index, saliency_map, to_uint
+from saliency.data_tools.qc import center_bias, ioc_scores, qc_table
+from saliency.data_tools.readers import FIX_COLS, QUAR_COLS, Chunk, open_log
+from saliency.data_tools.stimuli import StimulusIndex, load_trials
+from saliency.base.errors import UserError
 
 MAP_FORMATS = ("png", "png16", "npy")
 CANONICAL = ["subject", "stimulus", "x", "y", "t_start_ms", "duration_ms", "eye", "source", "line"]
@@ -139,7 +139,7 @@ class _Collector:
         bad = reason != ""
         if bad.any():
             b = df.loc[bad]
-            from data_tools.readers import quarantine_frame
+            from saliency.data_tools.readers import quarantine_frame
 
             self.quarantine(source, quarantine_frame(b["line"], reason[bad], b["subject"].to_numpy(),
                                                      b["stimulus"].to_numpy(), b["x"].to_numpy(), b["y"].to_numpy()))
@@ -161,7 +161,7 @@ class _Collector:
         x, y = df["x"].to_numpy(), df["y"].to_numpy()
         off = np.isfinite(x) & np.isfinite(y) & ((x < -0.5) | (x >= W - 0.5) | (y < -0.5) | (y >= H - 0.5))
         if off.any():
-            from data_tools.readers import quarantine_frame
+            from saliency.data_tools.readers import quarantine_frame
 
             b = df.loc[off]
             self.quarantine(source, quarantine_frame(b["line"], "off_screen", b["subject"].to_numpy(),
@@ -268,7 +268,7 @@ def read_all(inputs: list[Path], opts: IngestOptions, index: StimulusIndex, tria
 
 def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex):
     """Stimulus-pixel coordinates of every fixation; returns (fixations, quarantined off-stimulus rows)."""
-    from data_tools.readers import quarantine_frame
+    from saliency.data_tools.readers import quarantine_frame
 
     g = opts.geometry
     x = fix["x"].to_numpy(np.float64).copy()
@@ -319,7 +319,7 @@ def drop_short(fix: pd.DataFrame, min_duration_ms: float):
     Detected fixations meet the minimum by construction; applying it to tracker fixation lists too
     keeps one definition of a fixation across exports. Fixations without a duration are kept.
     """
-    from data_tools.readers import quarantine_frame
+    from saliency.data_tools.readers import quarantine_frame
 
     d = fix["duration_ms"].to_numpy(np.float64)
     short = np.isfinite(d) & (d < min_duration_ms)
@@ -413,7 +413,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
     from tqdm import tqdm
 
     from saliency import __version__
-    from saliency.fsutil import staged_dir
+    from saliency.base.fsutil import staged_dir
 
     validate(opts)
     inputs = [Path(p) for p in inputs]
@@ -436,7 +436,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         fix = fix.sort_values(["subject", "stimulus", "t_start_ms", "line"], kind="stable", na_position="last")
         if opts.drop_first and len(fix):
             first = ~fix.duplicated(["subject", "stimulus", "source"], keep="first")
-            from data_tools.readers import quarantine_frame
+            from saliency.data_tools.readers import quarantine_frame
 
             d = fix.loc[first]
             qd = quarantine_frame(d["line"], "first_fixation", d["subject"].to_numpy(), d["stimulus"].to_numpy(),
@@ -545,7 +545,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
                       "fixation_maps": "fixations/<stem>.png", "table": "fixations.csv",
                       "quarantine": "quarantine.csv", "qc": "qc.csv", "center_bias": "center_bias.png"},
         }
-        from saliency.fsutil import write_json
+        from saliency.base.fsutil import write_json
 
         write_json(stage / "dataset.json", manifest)
     return manifest

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 BORDERS = ("constant", "reflect", "nearest")
 NORMALIZATIONS = ("minmax", "max", "sum")

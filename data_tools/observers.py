@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_tools.geometry import Placement
+from saliency.data_tools.geometry import Placement
 
 
 @dataclass

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data_tools.maps import MapPolicy, density, pixel_index
+from saliency.data_tools.maps import MapPolicy, density, pixel_index
 
 IOC_SIDE = 128
 
@@ -105,7 +105,7 @@ def qc_table(counts: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
 
 def center_bias(sizes, x, y, canvas: tuple[int, int], sigma_px: float, border: str = "constant") -> np.ndarray:
     """Centre-bias map on ``canvas`` (w, h) from fixations of stimuli of ``sizes`` (rows of (w, h)); 0..1."""
-    from data_tools.maps import blur_points, normalize
+    from saliency.data_tools.maps import blur_points, normalize
 
     sizes = np.asarray(sizes, dtype=np.float64).reshape(-1, 2)
     cw, ch = canvas

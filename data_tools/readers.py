@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 FORMATS = ("auto", "samples", "fixations", "eyelink-report", "eyelink-asc", "tobii", "pupil", "salicon")
 SAMPLE_COLS = ["subject", "stimulus", "trial", "time_ms", "x", "y", "valid", "line"]
@@ -345,7 +345,7 @@ def open_log(path: str | Path, fmt: str = "auto", columns: dict | None = None, t
              tracker_events: bool = False, min_confidence: float = 0.6,
              chunk_rows: int = CHUNK_ROWS) -> LogReader:
     """Open one log file; ``tracker_events`` reads the tracker's fixations (EFIX, Tobii) instead of samples."""
-    from data_tools import readers_vendor as V
+    from saliency.data_tools import readers_vendor as V
 
     path = Path(path)
     if not path.is_file():

@@ -31,10 +31,10 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from data_tools.readers import (CHUNK_ROWS, Chunk, LogReader, csv_chunks, default_subject, empty_quarantine,
+from saliency.data_tools.readers import (CHUNK_ROWS, Chunk, LogReader, csv_chunks, default_subject, empty_quarantine,
                                 fixation_chunk, generic_reader, numeric, quarantine_frame, read_header,
                                 resolve_columns, split_unit, text, unit_factor)
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 EYELINK_PRESET = {"subject": "RECORDING_SESSION_LABEL", "trial": "TRIAL_INDEX", "x": "CURRENT_FIX_X",
                   "y": "CURRENT_FIX_Y", "t_start_ms": "CURRENT_FIX_START", "duration_ms": "CURRENT_FIX_DURATION"}

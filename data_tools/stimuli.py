@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -65,7 +65,7 @@ class StimulusIndex:
 
 def load_trials(path: str | Path) -> dict:
     """``--trials`` CSV (subject, trial, stimulus; subject optional) -> {(subject, trial): stimulus}."""
-    from data_tools.readers import read_header, text
+    from saliency.data_tools.readers import read_header, text
 
     path = Path(path)
     first, sep = read_header(path)

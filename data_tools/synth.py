@@ -42,9 +42,9 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from data_tools.geometry import ScreenGeometry
-from data_tools.observers import ObserverModel, record, scanpath
-from data_tools.scenes import render_scene
+from saliency.data_tools.geometry import ScreenGeometry
+from saliency.data_tools.observers import ObserverModel, record, scanpath
+from saliency.data_tools.scenes import render_scene
 
 FORMAT_VERSION = 1
 

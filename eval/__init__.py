@@ -7,7 +7,7 @@
 - ``eval.runner`` / ``eval.tables`` / ``eval.plots`` — what ``saliency eval`` runs.
 """
 
-from eval.fixation import FIX_KEYS, FixationMetrics, fixation_image_scores
-from eval.sod import SOD_KEYS, SODMetrics, sod_image_scores
+from saliency.eval.fixation import FIX_KEYS, FixationMetrics, fixation_image_scores
+from saliency.eval.sod import SOD_KEYS, SODMetrics, sod_image_scores
 
 __all__ = ["SODMetrics", "FixationMetrics", "sod_image_scores", "fixation_image_scores", "SOD_KEYS", "FIX_KEYS"]

@@ -19,9 +19,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
-from eval.io import IMAGE_EXTS, index_folder
+from saliency.eval.io import IMAGE_EXTS, index_folder
 
 CENTER_BIAS_GAUSSIAN = "Gaussian centre bias (sigma = 1/4 of width and height)"
 

@@ -14,7 +14,7 @@ Conventions (``../shared/REFERENCES.md`` sections 1, 2 and 4; PySODEvalToolkit):
   > 128 to remove JPEG ringing, or MATLAB ``.mat`` with a ``fixations`` /
   ``fixLocs`` array as in MIT1003 / CAT2000).
 
-Every failure raises :class:`saliency.errors.UserError` naming the file.
+Every failure raises :class:`saliency.base.errors.UserError` naming the file.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 PRED_EXTS = IMAGE_EXTS + (".npy",)

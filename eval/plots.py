@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.fsutil import atomic_path
+from saliency.base.fsutil import atomic_path
 
 
 def _safe(name: str) -> str:

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
-from eval.datasets import GTDataset, GTItem
-from eval.fixation import FIX_KEYS, FixationMetrics, fixation_coords, fixation_image_scores, coords_to_mask
-from eval.io import IMAGE_EXTS, PRED_EXTS, index_folder, read_fixations, read_map, read_mask, read_pred_u8
-from eval.sod import _FAMILY, SOD_KEYS, SODMetrics, sod_image_scores
+from saliency.eval.datasets import GTDataset, GTItem
+from saliency.eval.fixation import FIX_KEYS, FixationMetrics, fixation_coords, fixation_image_scores, coords_to_mask
+from saliency.eval.io import IMAGE_EXTS, PRED_EXTS, index_folder, read_fixations, read_map, read_mask, read_pred_u8
+from saliency.eval.sod import _FAMILY, SOD_KEYS, SODMetrics, sod_image_scores
 
 
 @dataclass

@@ -12,8 +12,8 @@ mode returns one N x 1 x H x W tensor (SOD logits, or fixation log-density
 whose logsumexp over H x W is 0); train mode returns ``(main, [sides])``.
 """
 
-from models.attention import create_attention, list_attention
-from models.registry import (checkpoint_payload, create_model, create_model_from_config, list_models,
+from saliency.models.attention import create_attention, list_attention
+from saliency.models.registry import (checkpoint_payload, create_model, create_model_from_config, list_models,
                              load_checkpoint)
 
 __all__ = ["create_model", "list_models", "create_model_from_config", "create_attention", "list_attention",

@@ -30,7 +30,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from models.networks import SaliencyModel, UNetCore
+from saliency.models.networks import SaliencyModel, UNetCore
 
 
 class CoarseToFine(SaliencyModel):
@@ -109,7 +109,7 @@ def compute_savings(model: CoarseToFine, height: int = 320, width: int = 320) ->
     "fine everywhere" is the coarse pass plus the fine branch on the full
     image (what the fine branch would cost without attention-driven selection).
     """
-    from models.profile import count_macs
+    from saliency.models.profile import count_macs
 
     was = model.training
     model.eval()

@@ -21,8 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from models.attention import create_attention
-from models.encoders import conv_bn_act
+from saliency.models.attention import create_attention
+from saliency.models.encoders import conv_bn_act
 
 
 class DecoderBlock(nn.Module):

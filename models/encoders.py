@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 PRETRAINED_ENV = "SALIENCY_PRETRAINED_DIR"
 BUILTIN_ENCODERS = ("tiny",)

@@ -1,12 +1,12 @@
 """Errors of the models package.
 
 :class:`UnknownNameError` is both a ``ValueError`` (library callers) and a
-:class:`saliency.errors.UserError` (the command line prints it as one line).
+:class:`saliency.base.errors.UserError` (the command line prints it as one line).
 """
 
 from __future__ import annotations
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 
 class UnknownNameError(UserError, ValueError):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from saliency.fsutil import atomic_path
+from saliency.base.fsutil import atomic_path
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "saliency"

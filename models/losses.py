@@ -42,7 +42,7 @@ import functools
 import torch
 import torch.nn.functional as F
 
-from models.errors import UnknownNameError
+from saliency.models.errors import UnknownNameError
 
 EPS = 1e-7
 

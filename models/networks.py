@@ -23,10 +23,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from models.attention.stn import SpatialTransformer, inverse_warp
-from models.decoder import UNetDecoder
-from models.encoders import create_encoder
-from models.heads import create_head
+from saliency.models.attention.stn import SpatialTransformer, inverse_warp
+from saliency.models.decoder import UNetDecoder
+from saliency.models.encoders import create_encoder
+from saliency.models.heads import create_head
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -89,7 +89,7 @@ def model_rows(names, height: int = 320, width: int = 320, latency: bool = True,
     """One row per registered model: name, task, attention, encoder, params, GMACs, CPU latency (ms)."""
     from tqdm import tqdm
 
-    from models.registry import create_model, describe
+    from saliency.models.registry import create_model, describe
 
     rows = []
     for name in tqdm(list(names), desc="profiling models", unit="model", disable=not progress, file=None):

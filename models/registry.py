@@ -33,10 +33,10 @@ from pathlib import Path
 
 import torch
 
-from models.coarse_to_fine import CoarseToFine
-from models.errors import UnknownNameError
-from models.networks import UNetSaliency
-from saliency.errors import UserError
+from saliency.models.coarse_to_fine import CoarseToFine
+from saliency.models.errors import UnknownNameError
+from saliency.models.networks import UNetSaliency
+from saliency.base.errors import UserError
 
 ATTENTIONS = ("none", "se", "cbam", "sk", "stn", "residual", "scse")
 TASKS = ("sod", "fixation")

@@ -10,7 +10,7 @@ EMA is on), so a checkpoint is also an inference file.
 
 Everything is stored as tensors, numbers, strings, lists and dicts, so
 ``torch.load(..., weights_only=True)`` reads it; files are written
-atomically (:func:`saliency.fsutil.atomic_path`).
+atomically (:func:`saliency.base.fsutil.atomic_path`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 FORMAT = "saliency-train-checkpoint/1"
 
@@ -67,7 +67,7 @@ def save(path: str | Path, payload: dict) -> None:
     """Write ``payload`` atomically with ``torch.save``."""
     import torch
 
-    from saliency.fsutil import atomic_path
+    from saliency.base.fsutil import atomic_path
 
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)

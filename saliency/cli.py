@@ -6,7 +6,7 @@ at start-up: a module defines ``NAME``, ``HELP`` (a one-line summary),
 ``run(args) -> int``. Modules import their heavy dependencies (torch, OpenCV)
 inside ``run`` so that ``saliency --help`` starts fast.
 
-Errors a user can fix (:class:`saliency.errors.UserError`) print one line on
+Errors a user can fix (:class:`saliency.base.errors.UserError`) print one line on
 stderr and exit with code 2; Ctrl-C exits with 130.
 """
 
@@ -18,7 +18,7 @@ import pkgutil
 import sys
 
 from saliency import __version__
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 
 class _Parser(argparse.ArgumentParser):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 DEFAULT_YAML = """\
 # saliency train configuration (every key, with its default).

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 from saliency.transforms import augment, rasterise_points, resize_image, scale_points
 
 SOD_PAIRS = (("stimuli", "masks"), ("images", "masks"), ("Image", "Mask"), ("Images", "Masks"),
@@ -59,7 +59,7 @@ class DatasetIndex:
 
 
 def _index(folder: Path, option: str) -> dict:
-    from eval.io import IMAGE_EXTS, index_folder
+    from saliency.eval.io import IMAGE_EXTS, index_folder
 
     return index_folder(folder, IMAGE_EXTS, option=option)
 
@@ -75,7 +75,7 @@ def _pair(images: dict, targets: dict, tgt_dir: Path, root: Path, what: str) -> 
 
 def find_sod(root: str | Path) -> DatasetIndex:
     """Images and masks of an SOD folder (see module docstring)."""
-    from eval.datasets import PUBLISHED
+    from saliency.eval.datasets import PUBLISHED
 
     root = Path(root)
     if not root.is_dir():
@@ -106,7 +106,7 @@ def _stimuli_for(root: Path) -> Path | None:
 
 def find_fixation(root: str | Path) -> DatasetIndex:
     """Images, human maps and fixations of a fixation folder (see module docstring)."""
-    from eval.datasets import fixation_folder, salicon_items
+    from saliency.eval.datasets import fixation_folder, salicon_items
 
     root = Path(root)
     if not root.is_dir():
@@ -142,7 +142,7 @@ def find_fixation(root: str | Path) -> DatasetIndex:
             notes.append("some images have no continuous map: it is made from their fixations (Gaussian, "
                          "sigma = 1/30 of the width)")
     elif (root / "maps").is_dir():
-        from eval.io import PRED_EXTS, index_folder
+        from saliency.eval.io import PRED_EXTS, index_folder
 
         maps = index_folder(root / "maps", PRED_EXTS, option="--data")
         keys = _pair(images, maps, root / "maps", root, "map")
@@ -201,7 +201,7 @@ def _gaussian_from_points(points: np.ndarray, hw) -> np.ndarray:
 
 def load_fixation_gt(rec: Record, top: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Original-size (fixation bool map, density float32 or None, points (x, y)) of a fixation record."""
-    from eval.io import read_fixations, read_map
+    from saliency.eval.io import read_fixations, read_map
 
     density = None
     if rec.density:
@@ -271,7 +271,7 @@ class SaliencyDataset:
         rec = self.records[i]
         img = read_rgb(rec.image)
         if self.task == "sod":
-            from eval.io import read_mask
+            from saliency.eval.io import read_mask
 
             m = read_mask(rec.mask)
             if m.shape != img.shape[:2]:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 #: Written to ``DIR/demo.json``; a folder written with another layout version is not reused.
 LAYOUT_VERSION = 1
@@ -89,8 +89,8 @@ def call(command: str, argv: list[str]) -> int:
 def map_agreement(datasets: dict[str, Path]) -> dict:
     """Pearson CC (``eval``'s CC, MATLAB ``corr2``) between the maps of several ingested datasets,
     per pair of datasets over their common stimuli."""
-    from eval.fixation import cc
-    from eval.io import read_map
+    from saliency.eval.fixation import cc
+    from saliency.eval.io import read_map
 
     names = list(datasets)
     maps = {n: {p.stem: p for p in (datasets[n] / "maps").glob("*.png")} for n in names}
@@ -139,7 +139,7 @@ class Demo:
             except (OSError, ValueError):
                 raise UserError(f"{self.state_path}: unreadable; run with --fresh to start over") from None
             if fresh:
-                from saliency.fsutil import clear_dir
+                from saliency.base.fsutil import clear_dir
 
                 clear_dir(out)
                 state = None
@@ -155,7 +155,7 @@ class Demo:
 
     def _save(self) -> None:
         from saliency import __version__
-        from saliency.fsutil import write_json
+        from saliency.base.fsutil import write_json
 
         self.state["version"] = __version__
         write_json(self.state_path, self.state)
@@ -237,7 +237,7 @@ class Demo:
 
     def _heldout(self) -> dict:
         """Copy the held-out scenes (the validation split of both runs) into DIR/heldout and a centre-bias baseline."""
-        from saliency.fsutil import staged_dir
+        from saliency.base.fsutil import staged_dir
 
         sod = json.loads(self.p("runs", "sod", "split.json").read_text(encoding="utf-8"))["val"]
         fix = json.loads(self.p("runs", "fixation", "split.json").read_text(encoding="utf-8"))["val"]
@@ -260,7 +260,7 @@ class Demo:
         return {"scenes": len(ids)}
 
     def _predict(self, task: str) -> dict:
-        from saliency.fsutil import staged_dir
+        from saliency.base.fsutil import staged_dir
 
         out = self.p("preds", task)
         with staged_dir(out) as stage:
@@ -321,7 +321,7 @@ class Demo:
 
     def _report(self) -> dict:
         from saliency.commands.report import gallery_items
-        from saliency.fsutil import staged_dir
+        from saliency.base.fsutil import staged_dir
         from saliency.report import ReportInputs, build
 
         out = self.p("report")

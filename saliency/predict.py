@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 
 @dataclass
@@ -34,7 +34,7 @@ class PredictResult:
 
 def load_model(checkpoint: str | Path, device):
     """(model in eval mode on ``device``, training config or None) from a checkpoint file."""
-    import models
+    from saliency import models
     from saliency.checkpoint import load
 
     ck = load(checkpoint, map_location="cpu")
@@ -65,7 +65,7 @@ def read_list(path: str | Path) -> set[str]:
 
 def list_images(folder: str | Path, only: set | None = None) -> list[tuple[str, Path]]:
     """(stem key, path) of the images under ``folder`` (recursive; ``eval.io`` conventions)."""
-    from eval.io import IMAGE_EXTS, index_folder
+    from saliency.eval.io import IMAGE_EXTS, index_folder
 
     folder = Path(folder)
     idx = index_folder(folder, IMAGE_EXTS, option="--images")
@@ -118,7 +118,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     from torch.utils.data import DataLoader
     from tqdm import tqdm
 
-    from saliency.fsutil import atomic_path
+    from saliency.base.fsutil import atomic_path
     from saliency.train import resolve_device
     from saliency.validate import to_u8, upsample
 

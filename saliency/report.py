@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 
 @dataclass
@@ -277,7 +277,7 @@ def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
 
 def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     """Write ``report.md`` (+ ``assets/``) and a self-contained ``report.html`` into ``out_dir``."""
-    from saliency.fsutil import write_text
+    from saliency.base.fsutil import write_text
 
     out = Path(out_dir)
     assets = out / "assets"

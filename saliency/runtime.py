@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 
 def resolve_device(spec: str):
@@ -116,7 +116,7 @@ def clean_error(exc: Exception) -> str:
     """The user-facing line of an error re-raised from a DataLoader worker."""
     text = str(exc).strip().splitlines()
     for line in reversed(text):
-        if line.startswith("saliency.errors.UserError:"):
+        if line.startswith("saliency.base.errors.UserError:"):
             return line.split(":", 1)[1].strip()
     return text[-1] if text else repr(exc)
 
@@ -175,7 +175,7 @@ class MetricsLog:
 
     def add(self, row: dict, upto_epoch: int) -> None:
         """Append ``row`` (dropping rows of epochs >= its own, left by an earlier interrupted run)."""
-        from saliency.fsutil import write_text
+        from saliency.base.fsutil import write_text
 
         self.rows = [r for r in self.rows if int(r["epoch"]) < upto_epoch] + [row]
         keys: list[str] = []

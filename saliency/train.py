@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency import __version__
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, make_loader, open_tensorboard,
                               precision_plan, prepare_data, resolve_device, set_determinism)
 
@@ -72,7 +72,7 @@ class Trainer:
     def _forward_loss(self, batch):
         import torch
 
-        from models.losses import deep_supervision
+        from saliency.models.losses import deep_supervision
 
         x = batch["image"].to(self.device, non_blocking=True)
         t = batch["target"].to(self.device, non_blocking=True)
@@ -163,12 +163,12 @@ class Trainer:
         """Device, data, model, optimiser, scheduler, EMA; restores ``last.pt`` when resuming."""
         import torch
 
-        import models
+        from saliency import models
         from saliency import distributed as dist
         from saliency.checkpoint import load, set_rng_state
         from saliency.config import dump_yaml, resolved_loss, resolved_model
         from saliency.distributed import SeededSampler
-        from saliency.fsutil import write_json, write_text
+        from saliency.base.fsutil import write_json, write_text
         from saliency.optim import EMA, create_optimizer, create_scheduler
 
         cfg, t = self.cfg, self.cfg["train"]
@@ -194,7 +194,7 @@ class Trainer:
         if self.model.task != self.task:
             raise UserError(f"--model {name} is a {self.model.task} model but --task is {self.task}; "
                             f"pick a *_{self.task} model (saliency train --list-models)")
-        from models.losses import get_loss
+        from saliency.models.losses import get_loss
 
         self.loss_fn = get_loss(resolved_loss(cfg))
         self.model.to(self.device)

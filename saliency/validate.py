@@ -51,15 +51,15 @@ def upsample(m: np.ndarray, shape) -> np.ndarray:
 def score_image(pred01: np.ndarray, rec, task: str, index: int, top: float):
     """Per-image scores of a [0, 1] prediction at network size against ``rec``'s original ground truth."""
     if task == "sod":
-        from eval.io import read_mask
-        from eval.sod import sod_image_scores
+        from saliency.eval.io import read_mask
+        from saliency.eval.sod import sod_image_scores
 
         gt = read_mask(rec.mask)
         pred = to_u8(upsample(pred01.astype(np.float32), gt.shape))
         s = sod_image_scores(pred, gt, families={"mae", "f", "s"})
         s.precision = s.recall = None  # only the F curve is needed: keep the gathered objects small
         return s
-    from eval.fixation import fixation_image_scores
+    from saliency.eval.fixation import fixation_image_scores
 
     from saliency.datasets import load_fixation_gt
 
@@ -71,14 +71,14 @@ def score_image(pred01: np.ndarray, rec, task: str, index: int, top: float):
 def aggregate(task: str, scores: list) -> dict:
     """Dataset metrics from per-image scores (already in index order)."""
     if task == "sod":
-        from eval.sod import SODMetrics
+        from saliency.eval.sod import SODMetrics
 
         acc = SODMetrics(metrics=SOD_VAL_METRICS)
         for s in scores:
             acc.add(s)
         r = acc.results()
     else:
-        from eval.fixation import FixationMetrics
+        from saliency.eval.fixation import FixationMetrics
 
         acc = FixationMetrics(metrics=FIX_VAL_METRICS)
         for s in scores:
@@ -112,7 +112,7 @@ def write_png(path, rgb: np.ndarray) -> None:
     """Write an RGB uint8 array as PNG, atomically."""
     import cv2
 
-    from saliency.fsutil import atomic_path
+    from saliency.base.fsutil import atomic_path
 
     ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not ok:

@@ -10,7 +10,7 @@ import pytest
 
 from saliency import datasets as D
 from saliency.config import build_config
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 from saliency.transforms import augment, build_train_transform, rasterise_points, scale_points
 from train_fakes import H, W, make_fixation, make_sod
 

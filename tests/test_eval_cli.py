@@ -168,8 +168,8 @@ def _fixation_dataset(tmp_path, n=4, with_cb=True):
 
 
 def test_fixation_dataset_folder_workers_identical(tmp_path, capsys):
-    from eval import FixationMetrics
-    from eval.fixation import fixation_coords
+    from saliency.eval import FixationMetrics
+    from saliency.eval.fixation import fixation_coords
 
     d, pred = _fixation_dataset(tmp_path)
     docs = []

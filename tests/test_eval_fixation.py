@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval import FixationMetrics
-from eval import fixation as F
+from saliency.eval import FixationMetrics
+from saliency.eval import fixation as F
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EPS = np.finfo(np.float64).eps  # MATLAB eps (2.2204e-16)

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eval import SODMetrics
-from eval.sod import sod_image_scores
+from saliency.eval import SODMetrics
+from saliency.eval.sod import sod_image_scores
 
 py_sod_metrics = pytest.importorskip("py_sod_metrics")
 sklearn_metrics = pytest.importorskip("sklearn.metrics")

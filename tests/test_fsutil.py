@@ -1,4 +1,4 @@
-"""Atomic writes (saliency.fsutil): the result replaces the target whole and is an ordinary file."""
+"""Atomic writes (saliency.base.fsutil): the result replaces the target whole and is an ordinary file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from saliency.fsutil import staged_dir, write_text
+from saliency.base.fsutil import staged_dir, write_text
 
 
 def _umask() -> int:
@@ -32,7 +32,7 @@ def test_failed_write_leaves_the_old_content(tmp_path):
     with pytest.raises(RuntimeError):
         with staged_dir(tmp_path / "d"):
             raise RuntimeError("interrupted")
-    from saliency.fsutil import atomic_path
+    from saliency.base.fsutil import atomic_path
 
     with pytest.raises(RuntimeError):
         with atomic_path(target) as tmp:
@@ -43,7 +43,7 @@ def test_failed_write_leaves_the_old_content(tmp_path):
 
 
 def test_clear_dir_empties_without_following_links(tmp_path):
-    from saliency.fsutil import clear_dir
+    from saliency.base.fsutil import clear_dir
 
     keep = tmp_path / "elsewhere"
     keep.mkdir()

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data_tools.geometry import ScreenGeometry
-from saliency.errors import UserError
+from saliency.data_tools.geometry import ScreenGeometry
+from saliency.base.errors import UserError
 
 G = ScreenGeometry((1920, 1080), (53.1, 29.9), 65.0)
 

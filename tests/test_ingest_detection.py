@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from data_tools import detection as D
-from data_tools.geometry import ScreenGeometry
+from saliency.data_tools import detection as D
+from saliency.data_tools.geometry import ScreenGeometry
 from ingest_fakes import gaze_trial
 
 GEOM = ScreenGeometry((1920, 1080), (53.1, 29.9), 65.0)

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.ndimage import gaussian_filter
 
-from data_tools.maps import MapPolicy, blur, blur_points, normalize, saliency_map, to_uint
-from saliency.errors import UserError
+from saliency.data_tools.maps import MapPolicy, blur, blur_points, normalize, saliency_map, to_uint
+from saliency.base.errors import UserError
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data_tools.readers import detect_format, open_log, parse_columns
+from saliency.data_tools.readers import detect_format, open_log, parse_columns
 from saliency.cli import main
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 
 def _collect(rd):

@@ -10,7 +10,7 @@ import pytest
 
 from saliency.cli import main
 
-pytest.importorskip("data_tools.synth", reason="the synthetic study generator is not available")
+pytest.importorskip("saliency.data_tools.synth", reason="the synthetic study generator is not available")
 
 EXPORTS = {"samples": "samples.csv", "eyelink": "eyelink_fixations.csv", "tobii": "tobii.tsv"}
 

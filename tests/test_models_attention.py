@@ -12,8 +12,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from models import create_attention, list_attention
-from models.attention.stn import affine_grid, invert_theta, inverse_warp
+from saliency.models import create_attention, list_attention
+from saliency.models.attention.stn import affine_grid, invert_theta, inverse_warp
 
 torch.manual_seed(0)
 
@@ -175,7 +175,7 @@ def test_scse_matches_numpy_formula_and_closed_form():
 
 def test_centre_bias_prior_closed_form():
     """One Gaussian, zero logits: the head's output is the log of the normalised pixel Gaussian."""
-    from models.heads import FixationHead
+    from saliency.models.heads import FixationHead
 
     head = FixationHead(num_gaussians=1, init_sigma=0.2)
     with torch.no_grad():

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-import models
-from models.profile import count_params
+from saliency import models
+from saliency.models.profile import count_params
 from saliency.cli import main
 
 

@@ -15,8 +15,8 @@ import torch
 from scipy.ndimage import uniform_filter
 from skimage.metrics import structural_similarity
 
-import models
-from models import losses as L
+from saliency import models
+from saliency.models import losses as L
 
 rng = np.random.default_rng(0)
 

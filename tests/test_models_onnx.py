@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-import models
-from models.export import INPUT_NAME, check_onnx, export_onnx
+from saliency import models
+from saliency.models.export import INPUT_NAME, check_onnx, export_onnx
 
 ort = pytest.importorskip("onnxruntime")
 

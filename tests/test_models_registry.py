@@ -18,9 +18,9 @@ import json
 import pytest
 import torch
 
-import models
-from models.errors import UnknownNameError
-from saliency.errors import UserError
+from saliency import models
+from saliency.models.errors import UnknownNameError
+from saliency.base.errors import UserError
 
 ALL = models.list_models()
 
@@ -119,7 +119,7 @@ def test_any_timm_backbone_plugs_in():
 
 
 def test_smallest_model_budget():
-    from models.profile import count_macs, count_params
+    from saliency.models.profile import count_macs, count_params
 
     m = models.create_model("unet_tiny_cbam_sod")
     assert count_params(m) <= 2_000_000

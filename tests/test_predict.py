@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-import models
+from saliency import models
 from saliency.checkpoint import save
 from saliency.cli import main
 

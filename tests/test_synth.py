@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_tools.geometry import ScreenGeometry
-from data_tools.observers import ObserverModel
-from data_tools.synth import SynthConfig, generate
+from saliency.data_tools.geometry import ScreenGeometry
+from saliency.data_tools.observers import ObserverModel
+from saliency.data_tools.synth import SynthConfig, generate
 
 
 def _digest(folder):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from saliency import config as C
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 from saliency.optim import EMA, create_optimizer, create_scheduler, lr_at
 
 

@@ -49,8 +49,7 @@ def test_torchrun_two_ranks_gloo_identical_weights(tmp_path):
         assert torch.equal(v, r1["model"][k]), f"rank weights differ at {k}"
     # the ranks took part in a step: the weights moved away from the seed's initialisation
     torch.manual_seed(0)
-    import models
-
+    from saliency import models
     init = models.create_model("unet_tiny_cbam_sod").state_dict()
     assert any(not torch.equal(init[k], v) for k, v in r0["model"].items() if v.is_floating_point())
     # validation metrics gathered across ranks are the same on both; only rank 0 wrote the run folder

@@ -60,8 +60,7 @@ def test_run_folder_and_validation_match_eval(sod_data, tmp_path, capsys):
     ck = _weights(run / "checkpoints" / "last.pt")
     assert ck["epoch"] == 2 and ck["step"] == 4 and ck["version"]  # 6 training images, batch 3
     assert ck["train_config"]["data"]["size"] == [48, 64]
-    import models
-
+    from saliency import models
     assert models.load_checkpoint(run / "checkpoints" / "best.pt").task == "sod"
 
     # Oracle: predict the validation images with saliency predict and score them with eval.SODMetrics;
@@ -70,8 +69,8 @@ def test_run_folder_and_validation_match_eval(sod_data, tmp_path, capsys):
     assert main(["predict", "--checkpoint", str(run / "checkpoints" / "last.pt"), "--images",
                  str(sod_data / "stimuli"), "--list", str(run / "split.json"), "--out", str(preds),
                  "--device", "cpu", "--quiet"]) == 0
-    from eval import SODMetrics
-    from eval.io import read_mask, read_pred_u8
+    from saliency.eval import SODMetrics
+    from saliency.eval.io import read_mask, read_pred_u8
 
     acc = SODMetrics(metrics=("MAE", "Fmax", "Smeasure"))
     import json
@@ -116,8 +115,7 @@ def test_sigterm_mid_epoch_leaves_a_loadable_checkpoint_and_resumes_exactly(sod_
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "SIGTERM" in err and "Traceback" not in err and "--resume" in err
     ck = _weights(last)
-    import models
-
+    from saliency import models
     models.load_checkpoint(last)  # loadable as an inference checkpoint
     epoch, batch = ck["epoch"], ck["batch_in_epoch"]
     assert 0 <= epoch < 400 and ck["step"] == epoch * 6 + batch
@@ -133,8 +131,7 @@ def test_sigterm_mid_epoch_leaves_a_loadable_checkpoint_and_resumes_exactly(sod_
 
 
 def test_nan_loss_stops_naming_step_and_checkpoint(sod_data, tmp_path, monkeypatch, capsys):
-    import models.losses as L
-
+    import saliency.models.losses as L
     real = L.get_loss("structure")
     calls = {"n": 0}
 

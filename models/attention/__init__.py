@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import torch.nn as nn
 
-from models.attention.cbam import CBAM
-from models.attention.residual import ResidualAttention
-from models.attention.scse import SCSEModule
-from models.attention.se import SEModule
-from models.attention.sk import SKConv
-from models.attention.stn import SpatialTransformer
-from models.errors import UnknownNameError
+from saliency.models.attention.cbam import CBAM
+from saliency.models.attention.residual import ResidualAttention
+from saliency.models.attention.scse import SCSEModule
+from saliency.models.attention.se import SEModule
+from saliency.models.attention.sk import SKConv
+from saliency.models.attention.stn import SpatialTransformer
+from saliency.models.errors import UnknownNameError
 
 _ATTENTION = {
     "cbam": CBAM,

@@ -23,7 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from models.attention._common import hidden_channels, make_layer
+from saliency.models.attention._common import hidden_channels, make_layer
 
 
 class PreActBottleneck(nn.Module):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from models.attention._common import hidden_channels, make_layer
+from saliency.models.attention._common import hidden_channels, make_layer
 
 
 class SEModule(nn.Module):

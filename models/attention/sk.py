@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from models.attention._common import make_layer
+from saliency.models.attention._common import make_layer
 
 
 def _groups_for(channels: int, max_groups: int = 32) -> int:

@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from models.attention._common import make_layer
+from saliency.models.attention._common import make_layer
 
 ALIGN_CORNERS = False
 

@@ -37,7 +37,7 @@ def add_arguments(p) -> None:
 
 
 def _scale(text: str | None):
-    from saliency.errors import UserError
+    from saliency.base.errors import UserError
 
     if text is None:
         return None
@@ -61,10 +61,10 @@ def run(args) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from eval.io import IMAGE_EXTS, PRED_EXTS, index_folder, read_map
+    from saliency.eval.io import IMAGE_EXTS, PRED_EXTS, index_folder, read_map
     from saliency.crop import center_crop, parse_aspect, saliency_crop
-    from saliency.errors import UserError
-    from saliency.fsutil import check_out_dir, staged_dir, write_json
+    from saliency.base.errors import UserError
+    from saliency.base.fsutil import check_out_dir, staged_dir, write_json
 
     try:
         aspect = parse_aspect(args.aspect)

@@ -60,7 +60,7 @@ def run(args) -> int:
     changes = {k: getattr(args, k) for k in ("scenes", "subjects", "epochs", "seed") if getattr(args, k) is not None}
     profile = replace(profile, **changes)
     if profile.scenes < 10:
-        from saliency.errors import UserError
+        from saliency.base.errors import UserError
 
         raise UserError(f"--scenes {profile.scenes}: the demo needs at least 10 scenes (a 20 % held-out split)")
     out = Path(args.out)

@@ -64,7 +64,7 @@ def add_arguments(p) -> None:
 def _parse_pred(spec: str):
     from pathlib import Path
 
-    from saliency.errors import UserError
+    from saliency.base.errors import UserError
 
     if "=" in spec:
         name, folder = spec.split("=", 1)
@@ -81,7 +81,7 @@ def _load_config(path: str):
     import json
     from pathlib import Path
 
-    from saliency.errors import UserError
+    from saliency.base.errors import UserError
 
     p = Path(path)
     if not p.is_file():
@@ -114,9 +114,9 @@ def _resolve(base, value):
 
 
 def _config_entries(base, cfg, path):
-    from saliency.errors import UserError
+    from saliency.base.errors import UserError
 
-    from eval import datasets as D
+    from saliency.eval import datasets as D
 
     dss = []
     raw = cfg.get("datasets") or {}
@@ -162,13 +162,13 @@ def run(args) -> int:
     import sys
 
     from saliency import __version__
-    from saliency.errors import UserError
-    from saliency.fsutil import write_json, write_text
+    from saliency.base.errors import UserError
+    from saliency.base.fsutil import write_json, write_text
 
-    from eval import datasets as D
-    from eval import runner, tables
-    from eval.fixation import FIX_KEYS
-    from eval.sod import SOD_KEYS
+    from saliency.eval import datasets as D
+    from saliency.eval import runner, tables
+    from saliency.eval.fixation import FIX_KEYS
+    from saliency.eval.sod import SOD_KEYS
 
     if args.list_datasets:
         print("| dataset | task | contents |\n|---|---|---|")
@@ -258,7 +258,7 @@ def run(args) -> int:
     if args.latex:
         write_text(args.latex, tables.latex(results, keys, args.digits))
     if args.plot_dir:
-        from eval.plots import plot_curves
+        from saliency.eval.plots import plot_curves
 
         plot_curves(results, args.plot_dir)
     return 0

@@ -43,7 +43,7 @@ def run(args) -> int:
     import sys
     from pathlib import Path
 
-    from saliency.errors import UserError
+    from saliency.base.errors import UserError
 
     out = Path(args.onnx)
     if out.exists() and not args.overwrite:
@@ -56,8 +56,8 @@ def run(args) -> int:
         raise UserError("--opset: must be >= 16 (grid_sample)")
     import torch
 
-    import models
-    from models.export import check_onnx, export_onnx
+    from saliency import models
+    from saliency.models.export import check_onnx, export_onnx
 
     if args.checkpoint:
         model = models.load_checkpoint(args.checkpoint)

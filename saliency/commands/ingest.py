@@ -43,7 +43,7 @@ def _positive(kind):
 
 def add_arguments(p) -> None:
     """Options of ``saliency ingest``."""
-    from data_tools.readers import FORMATS
+    from saliency.data_tools.readers import FORMATS
 
     p.add_argument("logs", nargs="+", metavar="LOG", help="input log files (several at once, e.g. one per subject)")
     p.add_argument("--stimuli", required=True, metavar="DIR", help="folder of the stimulus images")
@@ -104,8 +104,8 @@ def add_arguments(p) -> None:
 
 
 def _geometry(args):
-    from data_tools.geometry import ScreenGeometry
-    from saliency.errors import UserError
+    from saliency.data_tools.geometry import ScreenGeometry
+    from saliency.base.errors import UserError
 
     parts = [args.screen_px, args.screen_cm, args.distance_cm]
     if args.geometry and any(v is not None for v in parts):
@@ -127,9 +127,9 @@ def run(args) -> int:
     """Run the ingest and print the summary table."""
     import sys
 
-    from data_tools.ingest import IngestOptions, ingest, summary_text
-    from data_tools.readers import parse_columns
-    from saliency.fsutil import check_out_dir
+    from saliency.data_tools.ingest import IngestOptions, ingest, summary_text
+    from saliency.data_tools.readers import parse_columns
+    from saliency.base.fsutil import check_out_dir
 
     check_out_dir(args.out, args.overwrite)
     geom = _geometry(args)

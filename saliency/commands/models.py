@@ -43,8 +43,8 @@ def run(args) -> int:
     """Print (and optionally write) the model table."""
     import json
 
-    from saliency.errors import UserError
-    from saliency.fsutil import write_text
+    from saliency.base.errors import UserError
+    from saliency.base.fsutil import write_text
 
     if len(args.size) not in (1, 2) or min(args.size) < 32:
         raise UserError("--size: give one value or HEIGHT WIDTH, each >= 32")
@@ -52,8 +52,8 @@ def run(args) -> int:
         raise UserError("--runs: must be >= 1")
     import torch
 
-    import models
-    from models.profile import model_rows, rows_to_markdown
+    from saliency import models
+    from saliency.models.profile import model_rows, rows_to_markdown
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -53,8 +53,8 @@ def run(args) -> int:
     """Run ``saliency predict``."""
     import sys
 
-    from saliency.errors import UserError
-    from saliency.fsutil import check_out_dir
+    from saliency.base.errors import UserError
+    from saliency.base.fsutil import check_out_dir
     from saliency.predict import predict_folder, read_list
 
     if args.workers < 0:

@@ -36,7 +36,7 @@ def gallery_items(images, pred=None, gt=None, dataset=None, limit: int = 8):
     """Gallery rows for the images that have a prediction (first ``limit`` by name)."""
     from pathlib import Path
 
-    from eval.io import IMAGE_EXTS, PRED_EXTS, index_folder
+    from saliency.eval.io import IMAGE_EXTS, PRED_EXTS, index_folder
     from saliency.report import GalleryItem
 
     imgs = index_folder(images, IMAGE_EXTS, option="--images")
@@ -56,7 +56,7 @@ def run(args) -> int:
     """Collect the inputs and write the report."""
     from pathlib import Path
 
-    from saliency.errors import UserError
+    from saliency.base.errors import UserError
     from saliency.report import ReportInputs, build
 
     runs = [Path(r) for r in args.runs]

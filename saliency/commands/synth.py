@@ -71,10 +71,10 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     """Generate the study into a staging folder, then move it into place."""
-    from data_tools.observers import ObserverModel
-    from data_tools.synth import SynthConfig, generate
-    from saliency.errors import UserError
-    from saliency.fsutil import check_out_dir, staged_dir
+    from saliency.data_tools.observers import ObserverModel
+    from saliency.data_tools.synth import SynthConfig, generate
+    from saliency.base.errors import UserError
+    from saliency.base.fsutil import check_out_dir, staged_dir
 
     if not 1 <= args.rate <= 10000:
         raise UserError(f"--rate {args.rate:g}: sampling rate must be between 1 and 10000 Hz")

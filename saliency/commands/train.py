@@ -75,11 +75,10 @@ def run(args) -> int:
     from pathlib import Path
 
     from saliency import config as C
-    from saliency.errors import UserError
+    from saliency.base.errors import UserError
 
     if args.list_models:
-        import models
-
+        from saliency import models
         print("\n".join(models.list_models()))
         return 0
     if args.resume:
@@ -106,7 +105,7 @@ def run(args) -> int:
     if not args.resume:
         if not args.out:
             raise UserError("--out RUN is required (the run folder to create)")
-        from saliency.fsutil import check_out_dir, clear_dir
+        from saliency.base.fsutil import check_out_dir, clear_dir
 
         rank = int(os.environ.get("RANK", "0"))
         if rank == 0:

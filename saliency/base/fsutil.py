@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from saliency.errors import UserError
+from saliency.base.errors import UserError
 
 
 def _umask() -> int:
