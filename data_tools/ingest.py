@@ -412,7 +412,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
     """Build a fixation dataset folder at ``out`` from logs ``inputs``; returns the manifest dict."""
     from tqdm import tqdm
 
-    from saliency import __version__
+    from saliency.base import __version__
     from saliency.base.fsutil import staged_dir
 
     validate(opts)

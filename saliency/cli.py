@@ -17,8 +17,8 @@ import importlib
 import pkgutil
 import sys
 
-from saliency import __version__
-from saliency.base.errors import UserError
+from saliency.base import __version__
+from saliency.base.errors import UserError, cli_flag
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except UserError as exc:
-        print(f"saliency {args.command}: error: {exc}", file=sys.stderr)
+        print(f"saliency {args.command}: error: {exc.render(cli_flag)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"saliency {args.command}: interrupted", file=sys.stderr)

@@ -55,13 +55,16 @@ def write_json(target: str | os.PathLike, obj, indent: int = 2) -> None:
     write_text(target, json.dumps(obj, indent=indent) + "\n")
 
 
-def check_out_dir(out: str | os.PathLike, overwrite: bool, option: str = "--out") -> Path:
-    """Refuse a non-empty output folder unless ``overwrite``; return it as a Path."""
+def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out") -> Path:
+    """Refuse a non-empty output folder unless ``overwrite``; return it as a Path.
+
+    ``param`` names the caller's parameter in the message (the command line shows it as ``--out``).
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise UserError(f"{option} {out}: exists and is not a folder; choose another path")
+        raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise UserError(f"{option} {out}: folder exists and is not empty; pass --overwrite to replace it")
+        raise UserError(f"`{param}` {out}: folder exists and is not empty; pass `overwrite` to replace it")
     return out
 
 

@@ -161,7 +161,7 @@ def run(args) -> int:
     """Run ``saliency eval``."""
     import sys
 
-    from saliency import __version__
+    from saliency.base import __version__
     from saliency.base.errors import UserError
     from saliency.base.fsutil import write_json, write_text
 
