@@ -1,8 +1,8 @@
 """Eye-tracking data to saliency datasets (numpy, pandas, OpenCV; no torch).
 
-- :mod:`data_tools.readers`, :mod:`data_tools.readers_vendor`: tracker exports (generic samples and
-  fixation lists, EyeLink reports and ASC, Tobii Pro Lab, Pupil Labs, SALICON JSON) to one canonical
-  fixation table, read in chunks;
+- :mod:`data_tools.readers`: tracker exports (generic samples and fixation lists, EyeLink reports and
+  ASC, Tobii Pro Lab, Pupil Labs, SALICON JSON) to one canonical fixation table, read in chunks; one
+  module per format, found through :mod:`data_tools.readers.registry`;
 - :mod:`data_tools.detection`: I-VT and I-DT fixation detection in degrees of visual angle
   (Salvucci & Goldberg, ETRA 2000);
 - :mod:`data_tools.geometry`: screen geometry, pixels per degree as the MIT saliency code computes it,

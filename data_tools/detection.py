@@ -88,7 +88,7 @@ def fivepoint_speed(t, xdeg, ydeg) -> np.ndarray:
 def ivt(t, xdeg, ydeg, threshold: float = 20.0, min_duration_ms: float = 100.0) -> list[tuple[int, int]]:
     """I-VT fixations as inclusive sample index ranges ``(first, last)``."""
     if not threshold > 0:
-        raise UserError(f"--velocity-threshold {threshold}: must be positive (deg/s)")
+        raise UserError(f"`velocity_threshold` {threshold}: must be positive (deg/s)")
     t = np.asarray(t, dtype=np.float64)
     speed = fivepoint_speed(t, xdeg, ydeg)
     with np.errstate(invalid="ignore"):
@@ -101,7 +101,7 @@ def ivt(t, xdeg, ydeg, threshold: float = 20.0, min_duration_ms: float = 100.0) 
 def idt(t, xdeg, ydeg, threshold: float = 1.0, min_duration_ms: float = 100.0) -> list[tuple[int, int]]:
     """I-DT fixations as inclusive sample index ranges ``(first, last)``."""
     if not threshold > 0:
-        raise UserError(f"--dispersion-threshold {threshold}: must be positive (deg)")
+        raise UserError(f"`dispersion_threshold` {threshold}: must be positive (deg)")
     t = np.asarray(t, dtype=np.float64)
     x = np.asarray(xdeg, dtype=np.float64)
     y = np.asarray(ydeg, dtype=np.float64)
@@ -160,7 +160,7 @@ def detect(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | None
            min_duration_ms: float | None = None) -> list[tuple[int, int]]:
     """Fixation sample ranges in one trial of screen-pixel samples (NaN = missing) under ``geometry``."""
     if method not in DETECTORS:
-        raise UserError(f"--detector {method!r}: choose one of {', '.join(DETECTORS)}")
+        raise UserError(f"`detector` {method!r}: choose one of {', '.join(DETECTORS)}")
     thr = DEFAULTS[method]["threshold"] if threshold is None else threshold
     md = DEFAULTS[method]["min_duration_ms"] if min_duration_ms is None else min_duration_ms
     xd, yd = geometry.pixels_to_degrees(x_px, y_px)

@@ -28,7 +28,6 @@ import hashlib
 import os
 import shutil
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,9 +38,11 @@ from saliency.data_tools import detection as det
 from saliency.data_tools.geometry import ScreenGeometry
 from saliency.data_tools.maps import MapPolicy, fixation_map, pixel_index, saliency_map, to_uint
 from saliency.data_tools.qc import center_bias, ioc_scores, qc_table
-from saliency.data_tools.readers import FIX_COLS, QUAR_COLS, Chunk, open_log
+from saliency.data_tools.readers import FIX_COLS, QUAR_COLS, Chunk, open_log, quarantine_frame
 from saliency.data_tools.stimuli import StimulusIndex, load_trials
 from saliency.base.errors import UserError
+from saliency.base.progress import progress
+from saliency.base.workers import process_pool, single_thread_blas
 
 MAP_FORMATS = ("png", "png16", "npy")
 CANONICAL = ["subject", "stimulus", "x", "y", "t_start_ms", "duration_ms", "eye", "source", "line"]
@@ -91,6 +92,18 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _quarantine_rows(rows: pd.DataFrame, reason, source=None) -> pd.DataFrame:
+    """Quarantine frame of canonical ``rows`` (their line, subject, stimulus, x, y) with ``reason``.
+
+    ``reason`` is one string or one per row; ``source`` (per row), when given, becomes the first column.
+    """
+    q = quarantine_frame(rows["line"], reason, rows["subject"].to_numpy(), rows["stimulus"].to_numpy(),
+                         rows["x"].to_numpy(), rows["y"].to_numpy())
+    if source is not None:
+        q.insert(0, "source", source)
+    return q
+
+
 class _Collector:
     """Accumulates fixations, quarantine rows and QC counts across files and chunks."""
 
@@ -138,11 +151,7 @@ class _Collector:
         stem, reason = self.stems(df)
         bad = reason != ""
         if bad.any():
-            b = df.loc[bad]
-            from saliency.data_tools.readers import quarantine_frame
-
-            self.quarantine(source, quarantine_frame(b["line"], reason[bad], b["subject"].to_numpy(),
-                                                     b["stimulus"].to_numpy(), b["x"].to_numpy(), b["y"].to_numpy()))
+            self.quarantine(source, _quarantine_rows(df.loc[bad], reason[bad]))
         df = df.loc[~bad].copy()
         df["stimulus"] = stem[~bad]
         return df
@@ -161,11 +170,7 @@ class _Collector:
         x, y = df["x"].to_numpy(), df["y"].to_numpy()
         off = np.isfinite(x) & np.isfinite(y) & ((x < -0.5) | (x >= W - 0.5) | (y < -0.5) | (y >= H - 0.5))
         if off.any():
-            from saliency.data_tools.readers import quarantine_frame
-
-            b = df.loc[off]
-            self.quarantine(source, quarantine_frame(b["line"], "off_screen", b["subject"].to_numpy(),
-                                                     b["stimulus"].to_numpy(), b["x"].to_numpy(), b["y"].to_numpy()))
+            self.quarantine(source, _quarantine_rows(df.loc[off], "off_screen"))
         return off
 
     def add_samples(self, source: str, ch: Chunk, carry: pd.DataFrame | None, final: bool):
@@ -220,26 +225,24 @@ class _Collector:
 
 def read_all(inputs: list[Path], opts: IngestOptions, index: StimulusIndex, trials: dict | None):
     """Read every log; returns (fixations frame, quarantine frame, QC sample counts, input records)."""
-    from tqdm import tqdm
-
     col = _Collector(opts, index, trials)
     records = []
     for path in inputs:
         rd = open_log(path, opts.format, opts.columns, opts.time_unit, opts.detector == "tracker",
                       opts.min_confidence, opts.chunk_rows)
         if rd.kind == "samples" and opts.detector == "tracker":
-            raise UserError(f"{path}: --detector tracker needs fixation events, but a {rd.format} file holds "
-                            f"only samples; use --detector ivt or idt")
+            raise UserError(f"{path}: `detector` tracker needs fixation events, but a {rd.format} file holds "
+                            f"only samples; use `detector` ivt or idt")
         if rd.screen_px and opts.geometry and tuple(rd.screen_px) != tuple(opts.geometry.screen_px):
             raise UserError(f"{path}: the file's GAZE_COORDS say {rd.screen_px[0]}x{rd.screen_px[1]} but the "
                             f"geometry says {opts.geometry.screen_px[0]}x{opts.geometry.screen_px[1]}; fix the geometry")
         if rd.kind == "samples" and opts.geometry is None:
-            raise UserError(f"{path}: raw samples need a screen geometry for fixation detection; give --geometry "
-                            f"or --screen-px/--screen-cm/--distance-cm")
+            raise UserError(f"{path}: raw samples need a screen geometry for fixation detection; give `geometry` "
+                            f"or `screen_px`/`screen_cm`/`distance_cm`")
         src = str(path)
         carry = None
         n_chunks = 0
-        bar = tqdm(desc=f"read {path.name}", unit=" chunks", disable=not opts.progress, leave=False)
+        bar = progress(desc=f"read {path.name}", unit=" chunks", enabled=opts.progress)
         pending = None
         for ch in rd.chunks():
             n_chunks += 1
@@ -268,8 +271,6 @@ def read_all(inputs: list[Path], opts: IngestOptions, index: StimulusIndex, tria
 
 def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex):
     """Stimulus-pixel coordinates of every fixation; returns (fixations, quarantined off-stimulus rows)."""
-    from saliency.data_tools.readers import quarantine_frame
-
     g = opts.geometry
     x = fix["x"].to_numpy(np.float64).copy()
     y = fix["y"].to_numpy(np.float64).copy()
@@ -277,8 +278,8 @@ def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex):
     if opts.coords == "stimulus":
         space = np.where(space == "screen_norm", "stimulus_norm", np.where(space == "screen", "stimulus", space))
     if (np.isin(space, ["screen", "screen_norm"])).any() and g is None:
-        raise UserError("screen coordinates need a screen geometry: give --geometry or --screen-px/--screen-cm/"
-                        "--distance-cm, or --coords stimulus if the coordinates are already stimulus pixels")
+        raise UserError("screen coordinates need a screen geometry: give `geometry` or `screen_px`/`screen_cm`/"
+                        "`distance_cm`, or `coords` stimulus if the coordinates are already stimulus pixels")
     stems = fix["stimulus"].to_numpy(dtype=object)
     sizes = np.array([index.size(s) for s in stems], dtype=np.float64).reshape(-1, 2)
     reason = np.full(len(fix), "", dtype=object)
@@ -298,8 +299,8 @@ def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex):
         for (w, h) in {tuple(v) for v in sizes[scr].astype(int).tolist()}:
             pl = g.placement(w, h)
             if g.display == "native" and (w > W or h > H):
-                raise UserError(f"--display native: a {w}x{h} stimulus does not fit the {W}x{H} screen; "
-                                f"use --display fit")
+                raise UserError(f"`display` native: a {w}x{h} stimulus does not fit the {W}x{H} screen; "
+                                f"use `display` fit")
             m = scr & (sizes[:, 0] == w) & (sizes[:, 1] == h)
             x[m], y[m] = pl.screen_to_stimulus(x[m], y[m])
     inside = (x >= -0.5) & (x < sizes[:, 0] - 0.5) & (y >= -0.5) & (y < sizes[:, 1] - 0.5)
@@ -307,10 +308,7 @@ def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex):
     out = fix.assign(x=x, y=y)
     bad = reason != ""
     q = fix.loc[bad]
-    quar = quarantine_frame(q["line"], reason[bad], q["subject"].to_numpy(), q["stimulus"].to_numpy(),
-                            q["x"].to_numpy(), q["y"].to_numpy())
-    quar.insert(0, "source", q["source"].to_numpy())
-    return out.loc[~bad].reset_index(drop=True), quar
+    return out.loc[~bad].reset_index(drop=True), _quarantine_rows(q, reason[bad], q["source"].to_numpy())
 
 
 def drop_short(fix: pd.DataFrame, min_duration_ms: float):
@@ -319,15 +317,10 @@ def drop_short(fix: pd.DataFrame, min_duration_ms: float):
     Detected fixations meet the minimum by construction; applying it to tracker fixation lists too
     keeps one definition of a fixation across exports. Fixations without a duration are kept.
     """
-    from saliency.data_tools.readers import quarantine_frame
-
     d = fix["duration_ms"].to_numpy(np.float64)
     short = np.isfinite(d) & (d < min_duration_ms)
     q = fix.loc[short]
-    quar = quarantine_frame(q["line"], "short_fixation", q["subject"].to_numpy(), q["stimulus"].to_numpy(),
-                            q["x"].to_numpy(), q["y"].to_numpy())
-    quar.insert(0, "source", q["source"].to_numpy())
-    return fix.loc[~short].reset_index(drop=True), quar
+    return fix.loc[~short].reset_index(drop=True), _quarantine_rows(q, "short_fixation", q["source"].to_numpy())
 
 
 def sigma_for(size: tuple[int, int], opts: IngestOptions) -> tuple[float, float]:
@@ -359,25 +352,6 @@ def _build_one(job):
     return stem, scores
 
 
-def _single_thread_blas():
-    """Context limiting BLAS to one thread: map products are small, and threads only contend
-    (4x slower on 2 cores); parallelism comes from ``--workers`` processes instead."""
-    import contextlib
-
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn/scipy stacks
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def _worker_init():
-    """Process-pool initializer: one BLAS thread per worker for the life of the worker."""
-    global _LIMITS
-    _LIMITS = _single_thread_blas()
-    _LIMITS.__enter__()
-
-
 def _link_or_copy(src: Path, dst: Path):
     try:
         os.link(src, dst)
@@ -390,18 +364,18 @@ def _link_or_copy(src: Path, dst: Path):
 def validate(opts: IngestOptions):
     """Check option combinations before anything is read."""
     if opts.map_format not in MAP_FORMATS:
-        raise UserError(f"--map-format {opts.map_format!r}: choose one of {', '.join(MAP_FORMATS)}")
+        raise UserError(f"`map_format` {opts.map_format!r}: choose one of {', '.join(MAP_FORMATS)}")
     if opts.normalize == "sum" and opts.map_format != "npy":
-        raise UserError("--normalize sum gives maps that sum to 1; store them with --map-format npy")
+        raise UserError("`normalize` sum gives maps that sum to 1; store them with `map_format` npy")
     if opts.sigma_px is None and opts.geometry is None:
-        raise UserError("--sigma-deg needs a screen geometry (--geometry or --screen-px/--screen-cm/"
-                        "--distance-cm); without one give the blur in pixels with --sigma-px")
+        raise UserError("`sigma_deg` needs a screen geometry (`geometry` or `screen_px`/`screen_cm`/"
+                        "`distance_cm`); without one give the blur in pixels with `sigma_px`")
     if opts.coords not in ("auto", "screen", "stimulus"):
-        raise UserError(f"--coords {opts.coords!r}: choose auto, screen or stimulus")
+        raise UserError(f"`coords` {opts.coords!r}: choose auto, screen or stimulus")
     if opts.detector not in ("ivt", "idt", "tracker"):
-        raise UserError(f"--detector {opts.detector!r}: choose ivt, idt or tracker")
+        raise UserError(f"`detector` {opts.detector!r}: choose ivt, idt or tracker")
     if opts.workers < 1:
-        raise UserError(f"--workers {opts.workers}: must be at least 1")
+        raise UserError(f"`workers` {opts.workers}: must be at least 1")
     if opts.coords == "auto":
         opts.coords = "screen" if opts.geometry is not None else "stimulus"
     MapPolicy((opts.sigma_px or 1.0, opts.sigma_px or 1.0), opts.border, opts.binary, opts.weight,
@@ -410,8 +384,6 @@ def validate(opts: IngestOptions):
 
 def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) -> dict:
     """Build a fixation dataset folder at ``out`` from logs ``inputs``; returns the manifest dict."""
-    from tqdm import tqdm
-
     from saliency.base import __version__
     from saliency.base.fsutil import staged_dir
 
@@ -436,12 +408,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         fix = fix.sort_values(["subject", "stimulus", "t_start_ms", "line"], kind="stable", na_position="last")
         if opts.drop_first and len(fix):
             first = ~fix.duplicated(["subject", "stimulus", "source"], keep="first")
-            from saliency.data_tools.readers import quarantine_frame
-
             d = fix.loc[first]
-            qd = quarantine_frame(d["line"], "first_fixation", d["subject"].to_numpy(), d["stimulus"].to_numpy(),
-                                  d["x"].to_numpy(), d["y"].to_numpy())
-            qd.insert(0, "source", d["source"].to_numpy())
+            qd = _quarantine_rows(d, "first_fixation", d["source"].to_numpy())
             quar = pd.concat([quar, qd], ignore_index=True)
             fix = fix.loc[~first]
         fix = fix.reset_index(drop=True)
@@ -466,14 +434,14 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
             src = index.path(stem)
             _link_or_copy(src, stage / "stimuli" / src.name)
         ioc_rows = []
-        bar = tqdm(total=len(jobs), desc="maps", unit=" maps", disable=not opts.progress, leave=False)
+        bar = progress(total=len(jobs), desc="maps", unit=" maps", enabled=opts.progress)
         if opts.workers > 1:
-            with ProcessPoolExecutor(max_workers=opts.workers, initializer=_worker_init) as ex:
+            with process_pool(opts.workers) as ex:
                 for stem, scores in ex.map(_build_one, jobs, chunksize=max(1, len(jobs) // (8 * opts.workers))):
                     ioc_rows += [(stem, *s) for s in scores]
                     bar.update(1)
         else:
-            with _single_thread_blas():
+            with single_thread_blas():
                 for job in jobs:
                     stem, scores = _build_one(job)
                     ioc_rows += [(stem, *s) for s in scores]

@@ -52,7 +52,7 @@ def _fold(idx: np.ndarray, n: int, border: str) -> np.ndarray:
         return np.where(m >= n, 2 * n - 1 - m, m)
     if border == "constant":
         return np.where((idx >= 0) & (idx < n), idx, -1)
-    raise UserError(f"--border {border!r}: choose one of {', '.join(BORDERS)}")
+    raise UserError(f"`border` {border!r}: choose one of {', '.join(BORDERS)}")
 
 
 @lru_cache(maxsize=16)
@@ -152,7 +152,7 @@ def normalize(m: np.ndarray, how: str = "minmax") -> np.ndarray:
     if how == "sum":
         s = m.sum()
         return m / s if s > 0 else np.full_like(m, 1.0 / m.size)
-    raise UserError(f"--normalize {how!r}: choose one of {', '.join(NORMALIZATIONS)}")
+    raise UserError(f"`normalize` {how!r}: choose one of {', '.join(NORMALIZATIONS)}")
 
 
 @dataclass(frozen=True)
@@ -168,14 +168,14 @@ class MapPolicy:
 
     def __post_init__(self):
         if self.border not in BORDERS:
-            raise UserError(f"--border {self.border!r}: choose one of {', '.join(BORDERS)}")
+            raise UserError(f"`border` {self.border!r}: choose one of {', '.join(BORDERS)}")
         if self.weight not in WEIGHTS:
-            raise UserError(f"--weight {self.weight!r}: choose one of {', '.join(WEIGHTS)}")
+            raise UserError(f"`weight` {self.weight!r}: choose one of {', '.join(WEIGHTS)}")
         if self.normalize not in NORMALIZATIONS:
-            raise UserError(f"--normalize {self.normalize!r}: choose one of {', '.join(NORMALIZATIONS)}")
+            raise UserError(f"`normalize` {self.normalize!r}: choose one of {', '.join(NORMALIZATIONS)}")
         if self.binary and (self.weight != "none" or self.per_subject):
-            raise UserError("--binary-fixations counts each fixated pixel once; it cannot be combined "
-                            "with --weight duration or --per-subject")
+            raise UserError("`binary_fixations` counts each fixated pixel once; it cannot be combined "
+                            "with `weight` duration or `per_subject`")
         if min(self.sigma_px) <= 0:
             raise UserError(f"sigma {self.sigma_px} px: must be positive")
 
@@ -188,13 +188,19 @@ def pixel_index(x, y, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     return row, col
 
 
+def unique_pixels(rows, cols, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each fixated pixel once: distinct ``(row, col)`` pairs, in row-major order, of an image ``width`` wide."""
+    flat = np.unique(np.asarray(rows, dtype=np.int64) * width + np.asarray(cols, dtype=np.int64))
+    return np.divmod(flat, width)
+
+
 def fixation_weights(subjects, durations, policy: MapPolicy) -> np.ndarray:
     """Per-fixation weights under ``policy`` (1 or duration; per-subject rescaled to sum 1)."""
     n = len(subjects)
     if policy.weight == "duration":
         w = np.asarray(durations, dtype=np.float64)
         if not np.all(np.isfinite(w)):
-            raise UserError("--weight duration: some fixations have no duration; use --weight none")
+            raise UserError("`weight` duration: some fixations have no duration; use `weight` none")
     else:
         w = np.ones(n, dtype=np.float64)
     if policy.per_subject and n:
@@ -222,9 +228,8 @@ def density(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy)
     w, h = size
     rows, cols = pixel_index(x, y, size)
     if policy.binary:
-        flat = np.unique(rows * w + cols)
-        rows, cols = np.divmod(flat, w)
-        wts = np.ones(len(flat))
+        rows, cols = unique_pixels(rows, cols, w)
+        wts = np.ones(len(rows))
     else:
         wts = fixation_weights(subjects, durations, policy)
     return blur_points((h, w), rows, cols, wts, policy.sigma_px, policy.border)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from saliency.data_tools.maps import MapPolicy, density, pixel_index
+from saliency.data_tools.maps import MapPolicy, blur_points, density, normalize, pixel_index, unique_pixels
 
 IOC_SIDE = 128
 
@@ -73,8 +73,7 @@ def ioc_scores(size: tuple[int, int], x, y, subjects, durations, policy: MapPoli
         others = ~me
         smap = density((sw, sh), xs[others], ys[others], subjects[others], durations[others], pol)
         r, c = pixel_index(xs[me], ys[me], (sw, sh))
-        flat = np.unique(r * sw + c)
-        r, c = np.divmod(flat, sw)
+        r, c = unique_pixels(r, c, sw)
         out.append((str(s), nss(smap, r, c), auc_judd(smap, r, c)))
     return out
 
@@ -105,8 +104,6 @@ def qc_table(counts: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
 
 def center_bias(sizes, x, y, canvas: tuple[int, int], sigma_px: float, border: str = "constant") -> np.ndarray:
     """Centre-bias map on ``canvas`` (w, h) from fixations of stimuli of ``sizes`` (rows of (w, h)); 0..1."""
-    from saliency.data_tools.maps import blur_points, normalize
-
     sizes = np.asarray(sizes, dtype=np.float64).reshape(-1, 2)
     cw, ch = canvas
     xs = (np.asarray(x, dtype=np.float64) + 0.5) / sizes[:, 0] * cw - 0.5

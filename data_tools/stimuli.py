@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+from saliency.base.images import IMAGE_EXTS
 
 
 class StimulusIndex:
@@ -25,10 +24,10 @@ class StimulusIndex:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         if not self.folder.is_dir():
-            raise UserError(f"--stimuli {self.folder}: no such folder")
+            raise UserError(f"`stimuli` {self.folder}: no such folder")
         files = sorted(p for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
         if not files:
-            raise UserError(f"--stimuli {self.folder}: no images ({', '.join(IMAGE_EXTS)})")
+            raise UserError(f"`stimuli` {self.folder}: no images ({', '.join(IMAGE_EXTS)})")
         self.by_name = {p.name: p for p in files}
         self.by_stem: dict[str, Path] = {}
         for p in files:
@@ -72,11 +71,11 @@ def load_trials(path: str | Path) -> dict:
     try:
         df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, ValueError) as exc:
-        raise UserError(f"--trials {path}: cannot read ({exc})") from None
+        raise UserError(f"`trials` {path}: cannot read ({exc})") from None
     cols = {c.strip().lower(): c for c in df.columns}
     for need in ("trial", "stimulus"):
         if need not in cols:
-            raise UserError(f"--trials {path}: no {need!r} column (need subject, trial, stimulus)")
+            raise UserError(f"`trials` {path}: no {need!r} column (need subject, trial, stimulus)")
     n = len(df)
     subj = text(df[cols["subject"]], n, "*") if "subject" in cols else np.full(n, "*", object)
     trial = text(df[cols["trial"]], n)

@@ -33,8 +33,6 @@ every scene and every (subject, scene) pair draws from its own
 from __future__ import annotations
 
 import json
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -42,6 +40,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from saliency.base.progress import progress as progress_bar
+from saliency.base.workers import process_pool
 from saliency.data_tools.geometry import ScreenGeometry
 from saliency.data_tools.observers import ObserverModel, record, scanpath
 from saliency.data_tools.scenes import render_scene
@@ -121,8 +121,6 @@ def _scene_task(args):
 
 def generate(out_dir: str | Path, cfg: SynthConfig, workers: int = 1, progress: bool = True) -> dict:
     """Write a whole study into ``out_dir`` (which must exist and be empty); return a summary dict."""
-    from tqdm import tqdm
-
     out = Path(out_dir)
     for sub in ("stimuli", "masks", "logs", "truth"):
         (out / sub).mkdir(parents=True, exist_ok=True)
@@ -135,9 +133,9 @@ def generate(out_dir: str | Path, cfg: SynthConfig, workers: int = 1, progress: 
     onsets = [[cfg.gap_ms + position[k][i] * trial_ms for k in range(cfg.subjects)] for i in range(cfg.scenes)]
     tasks = [(i, cfg, str(out), onsets[i], offsets) for i in range(cfg.scenes)]
     results = [None] * cfg.scenes
-    bar = tqdm(total=cfg.scenes, desc="synth scenes", unit="scene", disable=not progress, leave=False)
+    bar = progress_bar(total=cfg.scenes, desc="synth scenes", unit="scene", enabled=progress)
     if workers > 1 and cfg.scenes > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with process_pool(workers) as pool:
             for i, trials, objs in pool.map(_scene_task, tasks, chunksize=max(1, cfg.scenes // (8 * workers))):
                 results[i] = (trials, objs)
                 bar.update()

@@ -4,7 +4,10 @@
   pixel AUC, numerically identical to PySODMetrics 1.6.2 (``eval.sod``).
 - :class:`FixationMetrics` — AUC-Judd, AUC-Borji, sAUC, NSS, CC, KLD, SIM, IG
   with the MIT Saliency Benchmark definitions (``eval.fixation``).
-- ``eval.runner`` / ``eval.tables`` / ``eval.plots`` — what ``saliency eval`` runs.
+- ``eval.metrics`` — the one table of metrics (name, task, direction, family).
+- ``eval.accumulator`` — the protocol both accumulators follow (``step``, ``add``, ``results``).
+- ``eval.benchmark`` (configs, task and metric resolution) / ``eval.runner`` /
+  ``eval.tables`` / ``eval.plots`` — what ``saliency eval`` runs.
 """
 
 from saliency.eval.fixation import FIX_KEYS, FixationMetrics, fixation_image_scores

@@ -9,8 +9,10 @@ SOD: DUTS-TE, DUTS-TR, ECSSD, HKU-IS, PASCAL-S, DUT-OMRON. Fixation: MIT1003
 (``ALLFIXATIONMAPS/<name>_fixPts.jpg`` binary, ``<name>_fixMap.jpg``
 continuous), CAT2000 (``trainSet/FIXATIONLOCS/<cat>/*.mat``,
 ``trainSet/FIXATIONMAPS/<cat>/*.jpg``), SALICON val (``maps/val/*.png`` and the
-COCO-style fixations JSON, points ``[row, col]`` 1-based). ``--root`` may be the
-dataset folder itself or the folder that contains it.
+COCO-style fixations JSON, points ``[row, col]`` 1-based). ``root`` may be the
+dataset folder itself or the folder that contains it. Errors name the
+parameters ``gt``, ``root`` and ``dataset`` (the command line's ``--gt``,
+``--root``, ``--dataset``).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from saliency.base.errors import UserError
+from saliency.base.images import IMAGE_EXTS
 
-from saliency.eval.io import IMAGE_EXTS, index_folder
+from saliency.eval.io import PRED_EXTS, index_folder
 
 CENTER_BIAS_GAUSSIAN = "Gaussian centre bias (sigma = 1/4 of width and height)"
 
@@ -78,7 +81,7 @@ def list_datasets() -> list[tuple[str, str, str]]:
 def _find_root(name: str, root: Path) -> Path:
     """The dataset folder: ``root`` itself or ``root/<name>`` (case-insensitive)."""
     if not root.is_dir():
-        raise UserError(f"--root {root}: folder not found")
+        raise UserError(f"`root` {root}: folder not found")
     task, folder, cands, _ = PUBLISHED[name]
     for base in (root, root / folder):
         for _, gt_dir in cands:
@@ -93,7 +96,7 @@ def _find_root(name: str, root: Path) -> Path:
 def sod_folder(gt_dir: str | Path, name: str | None = None) -> GTDataset:
     """SOD ground truth from a folder of masks (matched to predictions by stem)."""
     gt_dir = Path(gt_dir)
-    files = index_folder(gt_dir, IMAGE_EXTS, option="--gt")
+    files = index_folder(gt_dir, IMAGE_EXTS, param="gt")
     items = [GTItem(key=k, gt=str(p)) for k, p in files.items()
              if k == p.relative_to(gt_dir).with_suffix("").as_posix()]  # skip bare-stem aliases
     return GTDataset(name or gt_dir.name, "sod", items, layout="masks folder")
@@ -126,7 +129,7 @@ def salicon_items(json_path: Path, maps_dir: Path | None) -> list[GTItem]:
             points.setdefault(ann["image_id"], []).extend(ann["fixations"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"{json_path}: not a SALICON fixations JSON ({exc})") from None
-    maps = _stems(maps_dir, IMAGE_EXTS + (".npy",)) if maps_dir and maps_dir.is_dir() else {}
+    maps = _stems(maps_dir, PRED_EXTS) if maps_dir and maps_dir.is_dir() else {}
     items = []
     for iid, im in sorted(images.items(), key=lambda kv: kv[1]["file_name"]):
         key = Path(im["file_name"]).stem
@@ -141,14 +144,14 @@ def fixation_folder(d: str | Path, name: str | None = None) -> GTDataset:
     """Fixation ground truth from a folder in one of the known layouts (see module docstring)."""
     d = Path(d)
     if not d.is_dir():
-        raise UserError(f"--gt {d}: folder not found")
+        raise UserError(f"`gt` {d}: folder not found")
     cb = d / "center_bias.png"
     baseline = str(cb) if cb.is_file() else None
     note = f"centre bias from {cb}" if baseline else CENTER_BIAS_GAUSSIAN
     nm = name or d.name
     if (d / "fixations").is_dir() and (d / "maps").is_dir():
         fix = _stems(d / "fixations", IMAGE_EXTS)
-        maps = _stems(d / "maps", IMAGE_EXTS + (".npy",))
+        maps = _stems(d / "maps", PRED_EXTS)
         items = [GTItem(key=k, gt=str(p), density=str(maps[k]) if k in maps else None) for k, p in fix.items()]
         layout = "saliency ingest folder (fixations/ + maps/)"
     elif (d / "trainSet" / "FIXATIONLOCS").is_dir() or (d / "FIXATIONLOCS").is_dir():
@@ -172,20 +175,20 @@ def fixation_folder(d: str | Path, name: str | None = None) -> GTDataset:
         items = salicon_items(_find_json(d), maps_dir)
         layout = "SALICON (fixations JSON + maps/)"
     else:
-        raise UserError(f"--gt {d}: not a fixation dataset folder; expected fixations/ + maps/ (saliency ingest), "
+        raise UserError(f"`gt` {d}: not a fixation dataset folder; expected fixations/ + maps/ (saliency ingest), "
                         "FIXATIONLOCS/ (MIT, CAT2000), ALLFIXATIONMAPS/ (MIT1003) or a SALICON fixations JSON")
     if not items:
-        raise UserError(f"--gt {d}: no fixation maps found ({layout})")
+        raise UserError(f"`gt` {d}: no fixation maps found ({layout})")
     return GTDataset(nm, "fixation", items, baseline=baseline, baseline_note=note, layout=layout)
 
 
 def published(name: str, root: str | Path) -> GTDataset:
-    """Ground truth of a published dataset (``--dataset NAME --root DIR``)."""
+    """Ground truth of the published dataset ``name`` under ``root`` (the folder holding it, or the dataset itself)."""
     canon = {k.lower(): k for k in PUBLISHED}
     key = canon.get(name.lower())
     if key is None:
-        raise UserError(f"--dataset {name}: unknown dataset; choose from {', '.join(PUBLISHED)} "
-                        "(saliency eval --list-datasets)")
+        raise UserError(f"`dataset` {name}: unknown dataset; choose from {', '.join(PUBLISHED)} "
+                        "(saliency eval `list_datasets`)")
     task, folder, cands, _ = PUBLISHED[key]
     base = _find_root(key, Path(root))
     if task == "sod":
@@ -194,12 +197,12 @@ def published(name: str, root: str | Path) -> GTDataset:
                 ds = sod_folder(base / gt_dir, key)
                 ds.layout = f"{key} ({gt_dir}/)"
                 return ds
-        raise UserError(f"--root {root}: no {key} mask folder ({' or '.join(c[1] for c in cands)}) found "
+        raise UserError(f"`root` {root}: no {key} mask folder ({' or '.join(c[1] for c in cands)}) found "
                         f"in it or in {Path(root) / folder}")
     if key == "SALICON":
         js = _find_json(base)
         if js is None or not (base / "maps" / "val").is_dir():
-            raise UserError(f"--root {root}: SALICON needs maps/val/ and a fixations_val*.json")
+            raise UserError(f"`root` {root}: SALICON needs maps/val/ and a fixations_val*.json")
         items = salicon_items(js, base / "maps" / "val")
         return GTDataset(key, "fixation", items, layout="SALICON val")
     ds = fixation_folder(base, key)

@@ -26,7 +26,9 @@ Where this module departs from the MATLAB code, and why:
   which images are scored nor on the number of workers.
 - sAUC: the other images' fixations (union of ``n_others`` = 10 random other
   images, as Borji et al.) are mapped to this image's size through normalised
-  coordinates ``floor((y + 0.5) / H_other * H)``.
+  coordinates ``floor((y + 0.5) / H_other * H)``. The other images are drawn
+  by one function, :func:`other_fixation_coords`, for the accumulator and the
+  benchmark runner alike.
 """
 
 from __future__ import annotations
@@ -35,9 +37,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from saliency.eval.accumulator import MetricAccumulator
+from saliency.eval.metrics import keys_for
+
 EPS = np.finfo(np.float64).eps  # MATLAB eps = 2.2204e-16
-FIX_KEYS = ("AUC_Judd", "AUC_Borji", "sAUC", "NSS", "CC", "KLD", "SIM", "IG")
-LOWER_IS_BETTER = {"KLD"}
+FIX_KEYS = keys_for("fixation")
+"""Keys of :meth:`FixationMetrics.results`, in table order (from :mod:`saliency.eval.metrics`)."""
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -100,15 +105,48 @@ def fixation_coords(fixations: np.ndarray) -> np.ndarray:
     return np.stack([(ys + 0.5) / h, (xs + 0.5) / w], axis=1)
 
 
+def points_to_mask(points_rc, shape: tuple[int, int]) -> np.ndarray:
+    """Binary map of ``shape`` with the integer (row, col) ``points`` set.
+
+    Points outside the map are dropped; a pixel hit twice counts once. The one
+    points-to-mask of the toolkit (SALICON fixation lists, sAUC negatives,
+    training targets).
+    """
+    h, w = int(shape[0]), int(shape[1])
+    m = np.zeros((h, w), bool)
+    p = np.asarray(points_rc, dtype=np.int64).reshape(-1, 2)
+    if len(p):
+        r, c = p[:, 0], p[:, 1]
+        ok = (r >= 0) & (r < h) & (c >= 0) & (c < w)
+        m[r[ok], c[ok]] = True
+    return m
+
+
 def coords_to_mask(coords: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Binary map of ``shape`` with the normalised ``coords`` set (a pixel hit twice counts once)."""
     h, w = shape
-    m = np.zeros((h, w), bool)
-    if len(coords):
-        r = np.clip(np.floor(coords[:, 0] * h).astype(np.int64), 0, h - 1)
-        c = np.clip(np.floor(coords[:, 1] * w).astype(np.int64), 0, w - 1)
-        m[r, c] = True
-    return m
+    if not len(coords):
+        return points_to_mask(np.zeros((0, 2), np.int64), (h, w))
+    r = np.clip(np.floor(coords[:, 0] * h).astype(np.int64), 0, h - 1)
+    c = np.clip(np.floor(coords[:, 1] * w).astype(np.int64), 0, w - 1)
+    return points_to_mask(np.stack([r, c], axis=1), (h, w))
+
+
+def other_fixation_coords(pool: list, index: int, seed: int = 0, n_others: int = 10) -> np.ndarray | None:
+    """The sAUC negatives' source for image ``index``: the fixations of ``n_others`` random other images.
+
+    ``pool`` holds one array of :func:`fixation_coords` per image (in image
+    order; an empty one for an image without fixations, never drawn). The
+    images are drawn without replacement by ``default_rng([seed, index, 2])``
+    and their normalised coordinates concatenated in image order; None when no
+    other image has fixations. Map them with :func:`coords_to_mask`.
+    """
+    others = [j for j in range(len(pool)) if j != index and len(pool[j])]
+    if not others:
+        return None
+    rng = np.random.default_rng([seed, index, 2])
+    pick = rng.choice(len(others), size=min(n_others, len(others)), replace=False)
+    return np.concatenate([pool[others[j]] for j in sorted(pick)])
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -321,16 +359,25 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray, density: np.n
     return FixationImageScores({k: v.get(k, float("nan")) for k in metrics})
 
 
+_NO_COORDS = np.zeros((0, 2))
+
+
 @dataclass
-class FixationMetrics:
+class FixationMetrics(MetricAccumulator):
     """Accumulator for fixation metrics over a dataset (MIT benchmark definitions).
 
-    ``step(pred, fixations, density=None)`` per image, then ``results()``.
+    ``step(pred, fixations, density=None)`` per image, or ``add`` of
+    :func:`fixation_image_scores` values computed elsewhere, then
+    ``results()`` (the protocol of :mod:`saliency.eval.accumulator`).
     ``baseline``: IG baseline map for every image (default: Gaussian centre
     bias). sAUC needs the fixations of the other images: pass
     ``fixation_pool`` (one array of :func:`fixation_coords` per image, in
-    step order) to score it on the fly; without it each image's normalised map
-    is kept (8 bytes per pixel) and sAUC is computed in ``results()``.
+    image order) to score it on the fly; without it sAUC of the stepped images
+    is computed in ``results()`` from what ``step`` kept: the prediction as
+    passed (its own size and type) and the fixated pixels. The other images
+    drawn for it are then the stepped ones (an image brought by ``add`` has no
+    fixations here and is never drawn), and each value lands on the image it
+    was stepped as, however ``add`` and ``step`` calls interleave.
     """
 
     metrics: tuple[str, ...] | None = None
@@ -340,32 +387,31 @@ class FixationMetrics:
     n_others: int = 10
     n_splits: int = 100
     _scores: list = field(default_factory=list, repr=False)
-    _deferred: list = field(default_factory=list, repr=False)
+    _coords: list = field(default_factory=list, repr=False)     # per image: fixation_coords (deferred pool)
+    _deferred: dict = field(default_factory=dict, repr=False)   # image index -> (pred, shape, fixated (row, col))
+    _sauc_for: int = field(default=-1, repr=False)              # len(self) when deferred sAUC was filled in
+
+    task = "fixation"
+    _label = "fixation"
 
     def __post_init__(self):
-        keys = FIX_KEYS if self.metrics is None else tuple(self.metrics)
-        bad = [k for k in keys if k not in FIX_KEYS]
-        if bad:
-            raise ValueError(f"unknown fixation metric(s) {bad}; choose from {list(FIX_KEYS)}")
-        self.metrics = keys
+        self._check_metrics()
 
     def reset(self) -> None:
         """Forget every image seen so far."""
         self._scores.clear()
+        self._coords.clear()
         self._deferred.clear()
+        self._sauc_for = -1
 
     def other_fixations(self, index: int, shape: tuple[int, int], pool: list) -> np.ndarray | None:
         """Union of the fixations of ``n_others`` random other images of ``pool``, mapped to ``shape``."""
-        others = [i for i in range(len(pool)) if i != index and len(pool[i])]
-        if not others:
-            return None
-        rng = np.random.default_rng([self.seed, index, 2])
-        pick = rng.choice(len(others), size=min(self.n_others, len(others)), replace=False)
-        return coords_to_mask(np.concatenate([pool[others[i]] for i in sorted(pick)]), shape)
+        coords = other_fixation_coords(pool, index, self.seed, self.n_others)
+        return None if coords is None else coords_to_mask(coords, shape)
 
     def step(self, pred: np.ndarray, fixations: np.ndarray, density: np.ndarray | None = None,
              baseline: np.ndarray | None = None) -> FixationImageScores:
-        """Score one image and remember its values; returns them."""
+        """Score one image and remember its values; returns them (sAUC filled in by ``results()`` when deferred)."""
         index = len(self._scores)
         fix = np.asarray(fixations)
         other = None
@@ -377,44 +423,45 @@ class FixationMetrics:
         sc = fixation_image_scores(pred, fix, density, self.baseline if baseline is None else baseline,
                                    other=other, seed=self.seed, index=index, metrics=self.metrics,
                                    n_splits=self.n_splits)
+        coords = _NO_COORDS
         if deferred:
-            self._deferred.append((resize_to(pred, fix.shape), fix > 0))
+            f = fix > 0
+            coords = fixation_coords(f)
+            self._deferred[index] = (np.array(pred, copy=True), f.shape, np.argwhere(f))
         self._scores.append(sc)
+        self._coords.append(coords)
         return sc
 
     def add(self, scores: FixationImageScores) -> None:
-        """Add values computed elsewhere by :func:`fixation_image_scores` (e.g. in a worker)."""
+        """Keep one image's values computed elsewhere by :func:`fixation_image_scores` (e.g. in a worker)."""
         self._scores.append(scores)
-
-    def __len__(self) -> int:
-        return len(self._scores)
+        self._coords.append(_NO_COORDS)
 
     def _finish_deferred(self) -> None:
-        pool = [fixation_coords(f) for _, f in self._deferred]
-        for i, (s, f) in enumerate(self._deferred):
-            other = self.other_fixations(i, f.shape, pool)
+        """Score sAUC of every stepped image whose sAUC waited for the other images' fixations."""
+        if not self._deferred or self._sauc_for == len(self._scores):
+            return
+        for i, (pred, shape, points) in self._deferred.items():
+            s = resize_to(pred, shape)
+            f = points_to_mask(points, shape)
+            other = self.other_fixations(i, shape, self._coords)
             rng = np.random.default_rng([self.seed, i, 1])
             self._scores[i].values["sAUC"] = (auc_shuffled(s, f, other, rng, self.n_splits)
                                               if other is not None else float("nan"))
-        self._deferred.clear()
+        self._sauc_for = len(self._scores)
 
-    def results(self) -> dict:
-        """Mean of each metric over the images where it is defined, ``n_images`` and ``excluded``.
+    def _aggregate(self) -> tuple[dict, dict, dict]:
+        """Mean of each metric over the images where it is defined, and the images left out of each.
 
-        ``excluded[key]`` counts images left out of ``key`` (no fixations, no
-        density map, no other image for sAUC); a key no image could score is NaN.
+        Images are left out of a metric where it is undefined (no fixations,
+        no density map, no other image for sAUC); a key no image could score
+        is NaN.
         """
-        if not self._scores:
-            raise ValueError("no images were scored")
-        if self._deferred:
-            self._finish_deferred()
-        out: dict = {}
-        excluded = {}
+        self._finish_deferred()
+        values, excluded = {}, {}
         for k in self.metrics:
             vals = np.array([s.values.get(k, np.nan) for s in self._scores], dtype=np.float64)
             ok = np.isfinite(vals)
-            out[k] = float(vals[ok].mean()) if ok.any() else float("nan")
+            values[k] = float(vals[ok].mean()) if ok.any() else float("nan")
             excluded[k] = int((~ok).sum())
-        out["n_images"] = len(self._scores)
-        out["excluded"] = excluded
-        return out
+        return values, excluded, {}

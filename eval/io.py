@@ -24,9 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError
+from saliency.base.images import IMAGE_EXTS
 
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 PRED_EXTS = IMAGE_EXTS + (".npy",)
+"""Prediction files: every image extension of :data:`saliency.base.images.IMAGE_EXTS` and ``.npy`` arrays."""
+
+__all__ = ["IMAGE_EXTS", "PRED_EXTS", "read_mask", "read_pred_u8", "read_map", "read_fixations", "index_folder"]
 
 
 def _imread(path: Path) -> np.ndarray:
@@ -113,17 +116,27 @@ def read_fixations(path: str | Path) -> np.ndarray:
     return read_mask(path) > 128
 
 
-def index_folder(folder: str | Path, exts=IMAGE_EXTS, option: str = "--pred") -> dict[str, Path]:
+def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, prefix: str = "",
+                 option: str | None = None) -> dict[str, Path]:
     """Map file stems (relative path without extension, '/'-separated) to files, recursively.
 
     A bare stem is also a key when it is unique, so ``cat/name`` keys find a
     flat ``name.png``. Raises UserError for a missing folder or one without
-    matching files.
+    matching files; the message names the parameter ``param`` that gave the
+    folder (in backticks, so the command line shows its flag), followed by
+    ``prefix`` (e.g. ``"NAME="`` for a method's folder) and the folder.
+    ``option`` (older callers: ``"--images"``, ``"--pred NAME="``) replaces
+    that label verbatim.
     """
     folder = Path(folder)
-    sep = "" if option.endswith("=") else " "
+    if option is None and param.startswith("-"):  # an older positional ``option``
+        option = param
+    if option is not None:
+        label = f"{option}{'' if option.endswith('=') else ' '}{folder}"
+    else:
+        label = f"`{param}` {prefix}{folder}"
     if not folder.is_dir():
-        raise UserError(f"{option}{sep}{folder}: folder not found")
+        raise UserError(f"{label}: folder not found")
     out: dict[str, Path] = {}
     bare: dict[str, list[Path]] = {}
     for p in sorted(folder.rglob("*")):
@@ -134,7 +147,7 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, option: str = "--pred") ->
             out[rel] = p
             bare.setdefault(p.stem, []).append(p)
     if not out:
-        raise UserError(f"{option}{sep}{folder}: no image files ({', '.join(exts)}) in the folder")
+        raise UserError(f"{label}: no image files ({', '.join(exts)}) in the folder")
     for stem, paths in bare.items():
         if len(paths) == 1 and stem not in out:
             out[stem] = paths[0]

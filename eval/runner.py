@@ -5,25 +5,34 @@ matched by stem, a prediction of another size resized to its GT with bilinear
 interpolation, results per dataset and method). Each image is decoded once per
 dataset and scored for every method in the same task; tasks run in a process
 pool when ``workers > 1`` and are consumed in order, and every random draw is
-seeded by (seed, image index), so the numbers do not depend on ``workers``.
+seeded by (seed, image index), so the numbers do not depend on ``workers``
+(the sAUC "other images" are drawn by the accumulator's own sampler,
+:func:`saliency.eval.fixation.other_fixation_coords`, and the per-image values
+are fed to :class:`~saliency.eval.sod.SODMetrics` /
+:class:`~saliency.eval.fixation.FixationMetrics` with ``add``). Errors name
+the parameters (``pred``, ``allow_missing``), which the command line shows as
+its flags.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from saliency.base.errors import UserError
+from saliency.base.images import IMAGE_EXTS
+from saliency.base.progress import progress as progress_bar
+from saliency.base.workers import process_pool
 
 from saliency.eval.datasets import GTDataset, GTItem
-from saliency.eval.fixation import FIX_KEYS, FixationMetrics, fixation_coords, fixation_image_scores, coords_to_mask
-from saliency.eval.io import IMAGE_EXTS, PRED_EXTS, index_folder, read_fixations, read_map, read_mask, read_pred_u8
-from saliency.eval.sod import _FAMILY, SOD_KEYS, SODMetrics, sod_image_scores
+from saliency.eval.fixation import (FixationMetrics, coords_to_mask, fixation_coords, fixation_image_scores,
+                                    other_fixation_coords, points_to_mask)
+from saliency.eval.io import PRED_EXTS, index_folder, read_fixations, read_map, read_mask, read_pred_u8
+from saliency.eval.metrics import families, keys_for
+from saliency.eval.sod import SODMetrics, sod_image_scores
 
 
 @dataclass
@@ -42,20 +51,9 @@ class MethodResult:
     skipped_examples: list = field(default_factory=list)
 
 
-def _init_worker():
-    import cv2
-
-    cv2.setNumThreads(1)
-
-
 def _load_fixations(item: GTItem) -> np.ndarray:
     if item.points is not None:
-        h, w = item.size
-        m = np.zeros((h, w), bool)
-        for r, c in item.points:
-            if 0 <= r < h and 0 <= c < w:
-                m[r, c] = True
-        return m
+        return points_to_mask(item.points, item.size)
     return read_fixations(item.gt)
 
 
@@ -131,15 +129,13 @@ def _fix_task(args):
 
 
 def _map(fn, tasks, workers, desc, progress):
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(tasks), desc=desc, unit="img", file=sys.stderr, disable=not progress, leave=False)
+    bar = progress_bar(total=len(tasks), desc=desc, unit="img", enabled=progress, leave=False)
     try:
         if workers > 1 and len(tasks) > 1:
             # spawn, not fork: a forked child inherits OpenCV's thread pool in
             # whatever locked state the parent left it and can deadlock.
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, mp_context=ctx) as ex:
+            with process_pool(workers, mp_context=ctx) as ex:
                 for r in ex.map(fn, tasks, chunksize=max(1, min(16, len(tasks) // (4 * workers)))):
                     bar.update(1)
                     yield r
@@ -157,15 +153,15 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
     exts = IMAGE_EXTS if task == "sod" else PRED_EXTS
     per_method = []
     for name, folder in methods:
-        idx = index_folder(folder, exts, option=f"--pred {name}=")
+        idx = index_folder(folder, exts, param="pred", prefix=f"{name}=")
         found = [idx.get(it.key) for it in ds.items]
         missing = [it.key for it, p in zip(ds.items, found) if p is None]
         if missing and not allow_missing:
             ex = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
-            raise UserError(f"--pred {name}={folder}: {len(missing)} of {len(ds.items)} {ds.name} images have no "
-                            f"prediction (e.g. {ex}); pass --allow-missing to evaluate the intersection")
+            raise UserError(f"`pred` {name}={folder}: {len(missing)} of {len(ds.items)} {ds.name} images have no "
+                            f"prediction (e.g. {ex}); pass `allow_missing` to evaluate the intersection")
         if len(missing) == len(ds.items):
-            raise UserError(f"--pred {name}={folder}: no file matches a {ds.name} ground-truth stem "
+            raise UserError(f"`pred` {name}={folder}: no file matches a {ds.name} ground-truth stem "
                             f"(e.g. {ds.items[0].key}); predictions must be named <stem>.png")
         per_method.append((found, len(missing)))
     return per_method
@@ -173,16 +169,22 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
 
 def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=None, workers: int = 1,
                      allow_missing: bool = False, seed: int = 0, progress: bool = True) -> list[MethodResult]:
-    """Score every method of ``methods`` ((name, folder) pairs) on one dataset."""
+    """Score every method of ``methods`` ((name, folder) pairs) on one dataset.
+
+    ``metrics``: the keys to compute (default: every metric of the dataset's
+    task); ``workers``: processes (the numbers do not depend on it);
+    ``allow_missing``: score the images that have a prediction and skip
+    unreadable files, counting both; ``seed``: AUC-Borji and sAUC draws.
+    """
     if not ds.items:
         raise UserError(f"{ds.name}: the ground truth has no images")
     task = ds.task
-    keys = tuple(metrics) if metrics else (SOD_KEYS if task == "sod" else FIX_KEYS)
+    keys = tuple(metrics) if metrics else keys_for(task)
     matched = _match(ds, methods, task, allow_missing)
     tasks_preds = [[str(m[0][i]) if m[0][i] is not None else None for m in matched] for i in range(len(ds.items))]
     if task == "sod":
         accs = [SODMetrics(keys) for _ in methods]
-        fams = {_FAMILY[k] for k in keys}
+        fams = families(keys)
         tasks = [(it, tp, fams, allow_missing) for it, tp in zip(ds.items, tasks_preds)]
         results_iter = _map(_sod_task, tasks, workers, f"{ds.name}", progress)
     else:
@@ -193,14 +195,7 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
                              f"{ds.name} fixations", progress))
         tasks = []
         for i, (it, tp) in enumerate(zip(ds.items, tasks_preds)):
-            other = None
-            if pool is not None:
-                acc0 = accs[0]
-                others = [j for j in range(len(pool)) if j != i and len(pool[j])]
-                if others:
-                    rng = np.random.default_rng([seed, i, 2])
-                    pick = rng.choice(len(others), size=min(acc0.n_others, len(others)), replace=False)
-                    other = np.concatenate([pool[others[j]] for j in sorted(pick)])
+            other = other_fixation_coords(pool, i, seed, accs[0].n_others) if pool is not None else None
             tasks.append((it, tp, keys, seed, i, other, it.baseline or ds.baseline, allow_missing))
         results_iter = _map(_fix_task, tasks, workers, f"{ds.name}", progress)
     res = [MethodResult(ds.name, name, 0, {}, n_missing=matched[j][1]) for j, (name, _) in enumerate(methods)]
@@ -225,16 +220,12 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
             res[j].n_resized += int(resized)
     for j, mr in enumerate(res):
         if len(accs[j]) == 0:
-            raise UserError(f"--pred {mr.method}: no image of {ds.name} could be scored "
+            raise UserError(f"`pred` {mr.method}: no image of {ds.name} could be scored "
                             f"({'; '.join(mr.skipped_examples) or 'no matching files'})")
         out = accs[j].results()
-        mr.n_images = out.pop("n_images")
-        if task == "sod":
-            mr.curves = out.pop("curves")
-            n_ex = out.pop("AUC_excluded", 0)
-            mr.excluded = {"AUC": n_ex} if n_ex else {}
-        else:
-            mr.excluded = {k: v for k, v in out.pop("excluded").items() if v}
+        mr.n_images = out["n_images"]
+        mr.curves = out.get("curves", {})
+        mr.excluded = {k: v for k, v in out["excluded"].items() if v}
         mr.metrics = {k: out[k] for k in keys}
     return res
 

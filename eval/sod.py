@@ -37,15 +37,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from saliency.eval.accumulator import MetricAccumulator
+from saliency.eval.metrics import families, keys_for
+
 EPS = np.spacing(1)
 BETA2_F = 0.3
 ALPHA_S = 0.5
 
-# Keys of SODMetrics.results(), in table order.
-SOD_KEYS = ("MAE", "Fmax", "Fmean", "Fadp", "Smeasure", "Emax", "Emean", "Eadp", "wF", "AUC")
-# Which metric families each key needs (to skip work for --metrics subsets).
-_FAMILY = {"MAE": "mae", "Fmax": "f", "Fmean": "f", "Fadp": "f", "Smeasure": "s", "Emax": "e",
-           "Emean": "e", "Eadp": "e", "wF": "wf", "AUC": "auc"}
+SOD_KEYS = keys_for("sod")
+"""Keys of :meth:`SODMetrics.results`, in table order (from :mod:`saliency.eval.metrics`)."""
 
 _LEVELS = np.arange(256)
 
@@ -300,6 +300,10 @@ class SODImageScores:
     auc_defined: bool = False
 
 
+def _all_families() -> set[str]:
+    return families(SOD_KEYS)
+
+
 def sod_image_scores(pred: np.ndarray, gt: np.ndarray, families=None) -> SODImageScores:
     """Score one (pred, gt) pair of equal-size uint8 arrays.
 
@@ -308,7 +312,7 @@ def sod_image_scores(pred: np.ndarray, gt: np.ndarray, families=None) -> SODImag
     :func:`normalisation_lut`.
     """
     check_pair(pred, gt)
-    fam = set(_FAMILY.values()) if families is None else set(families)
+    fam = _all_families() if families is None else set(families)
     H, W = gt.shape
     n = H * W
     g = gt > 128
@@ -393,28 +397,26 @@ def sod_image_scores(pred: np.ndarray, gt: np.ndarray, families=None) -> SODImag
 
 
 @dataclass
-class SODMetrics:
+class SODMetrics(MetricAccumulator):
     """Accumulator for SOD metrics over a dataset (PySODMetrics 1.6.2 conventions).
 
-    ``step(pred, gt)`` per image (uint8 arrays of equal size), then
-    ``results()``. Curves are averaged over images first; max/mean F and E are
-    the max/mean of that mean curve; the other values are plain means.
+    ``step(pred, gt)`` per image (uint8 arrays of equal size) or ``add`` of
+    :func:`sod_image_scores` values computed elsewhere, then ``results()``
+    (the protocol of :mod:`saliency.eval.accumulator`). Curves are averaged
+    over images first; max/mean F and E are the max/mean of that mean curve;
+    the other values are plain means. Only AUC leaves images out (an empty or
+    full GT has no ROC).
     """
 
     metrics: tuple[str, ...] | None = None
     _scores: list = field(default_factory=list, repr=False)
 
-    def __post_init__(self):
-        keys = SOD_KEYS if self.metrics is None else tuple(self.metrics)
-        bad = [k for k in keys if k not in SOD_KEYS]
-        if bad:
-            raise ValueError(f"unknown SOD metric(s) {bad}; choose from {list(SOD_KEYS)}")
-        self.metrics = keys
-        self.families = {_FAMILY[k] for k in keys}
+    task = "sod"
+    _label = "SOD"
 
-    def reset(self) -> None:
-        """Forget every image seen so far."""
-        self._scores.clear()
+    def __post_init__(self):
+        self._check_metrics()
+        self.families = families(self.metrics)
 
     def step(self, pred: np.ndarray, gt: np.ndarray) -> SODImageScores:
         """Score one image and remember its values; returns them."""
@@ -422,19 +424,11 @@ class SODMetrics:
         self._scores.append(s)
         return s
 
-    def add(self, scores: SODImageScores) -> None:
-        """Add values computed elsewhere by :func:`sod_image_scores` (e.g. in a worker)."""
-        self._scores.append(scores)
-
-    def __len__(self) -> int:
-        return len(self._scores)
-
-    def results(self) -> dict:
-        """Return the aggregate metrics, ``curves``, ``n_images`` and ``AUC_excluded``."""
+    def _aggregate(self) -> tuple[dict, dict, dict]:
+        """The metric values, ``{"AUC": images without a ROC}`` and ``{"curves": mean curves}``."""
         S = self._scores
-        if not S:
-            raise ValueError("no images were scored")
         res: dict = {}
+        excluded: dict = {}
         f = self.families
 
         def mean_of(attr):
@@ -460,10 +454,5 @@ class SODMetrics:
         if "auc" in f:
             vals = [s.auc for s in S if s.auc_defined]
             res["AUC"] = float(np.mean(vals)) if vals else float("nan")
-            res["AUC_excluded"] = len(S) - len(vals)
-        out = {k: res[k] for k in self.metrics}
-        if "AUC" in out:
-            out["AUC_excluded"] = res["AUC_excluded"]
-        out["curves"] = curves
-        out["n_images"] = len(S)
-        return out
+            excluded["AUC"] = len(S) - len(vals)
+        return res, excluded, {"curves": curves}

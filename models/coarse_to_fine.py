@@ -30,6 +30,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from saliency.models.macs import count_macs
 from saliency.models.networks import SaliencyModel, UNetCore
 
 
@@ -109,8 +110,6 @@ def compute_savings(model: CoarseToFine, height: int = 320, width: int = 320) ->
     "fine everywhere" is the coarse pass plus the fine branch on the full
     image (what the fine branch would cost without attention-driven selection).
     """
-    from saliency.models.profile import count_macs
-
     was = model.training
     model.eval()
     try:

@@ -1,11 +1,8 @@
 """Model profiling: parameters, multiply-accumulates and CPU latency.
 
-MACs are counted with PyTorch's own FLOP counter
-(``torch.utils.flop_counter.FlopCounterMode``, which counts 2 FLOPs per
-multiply-add of convolutions and matrix products), so MACs = FLOPs / 2; it
-counts convolutions, linear layers and matrix products, not element-wise
-operations, pooling or interpolation -- the same convention as the usual
-thop/ptflops "GMACs" of papers (e.g. U2-Net's 58.6 GMAC at 320 x 320).
+Parameters and MACs are counted by :mod:`saliency.models.macs` (PyTorch's own
+FLOP counter, MACs = FLOPs / 2, the thop/ptflops "GMACs" convention); they are
+re-exported here as :func:`count_params` and :func:`count_macs`.
 
 Timing: the first forward passes of a model on the CPU are much slower than
 the steady state (oneDNN primitive creation; 2 s against 0.14 s for the
@@ -18,28 +15,12 @@ from __future__ import annotations
 import time
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
+from saliency.base.progress import progress as progress_bar
+from saliency.models.macs import count_macs, count_params
+from saliency.models.registry import create_model, describe
 
-def count_params(model: torch.nn.Module) -> int:
-    """Number of parameters (trainable or not)."""
-    return sum(p.numel() for p in model.parameters())
-
-
-@torch.no_grad()
-def count_macs(model, height: int = 320, width: int = 320, sample: torch.Tensor | None = None) -> int:
-    """Multiply-accumulates of one forward pass at batch 1 (eval mode of a Module)."""
-    if isinstance(model, torch.nn.Module):
-        was = model.training
-        model.eval()
-    x = sample if sample is not None else torch.rand(1, 3, height, width)
-    try:
-        with FlopCounterMode(display=False) as counter:
-            model(x)
-    finally:
-        if isinstance(model, torch.nn.Module):
-            model.train(was)
-    return counter.get_total_flops() // 2
+__all__ = ["count_params", "count_macs", "latency_ms", "train_step_ms", "model_rows", "rows_to_markdown"]
 
 
 @torch.no_grad()
@@ -87,12 +68,10 @@ def train_step_ms(model: torch.nn.Module, height: int = 256, width: int = 256, b
 def model_rows(names, height: int = 320, width: int = 320, latency: bool = True, runs: int = 3,
                progress: bool = True) -> list[dict]:
     """One row per registered model: name, task, attention, encoder, params, GMACs, CPU latency (ms)."""
-    from tqdm import tqdm
-
-    from saliency.models.registry import create_model, describe
-
+    names = list(names)
     rows = []
-    for name in tqdm(list(names), desc="profiling models", unit="model", disable=not progress, file=None):
+    for name in progress_bar(names, total=len(names), desc="profiling models", unit="model", enabled=progress,
+                             leave=True):
         torch.manual_seed(0)
         model = create_model(name).eval()
         row = {"model": name, **describe(name), "params_m": count_params(model) / 1e6,

@@ -20,10 +20,15 @@ with ``<att>`` in ``none`` (ablation baseline), ``se``, ``cbam``, ``sk``,
 Any timm backbone works through keyword overrides, e.g.
 ``create_model("unet_resnet50_cbam_sod", encoder="convnext_tiny")``.
 
+The table itself is data in :mod:`saliency.models.zoo` (so that the
+profiler and the coarse-to-fine model never import this module back).
+
 Checkpoints: :func:`checkpoint_payload` gives ``{"config", "state_dict"}``;
-:func:`load_checkpoint` reads a file holding those keys (``model`` or
+:func:`read_checkpoint` is the one reader of checkpoint files (``model`` or
 ``model_state`` are accepted for the state dict, ``model_config`` for the
-config) and returns the rebuilt model.
+config); :func:`load_checkpoint` returns the rebuilt model. Training resume
+(:mod:`saliency.checkpoint`) and inference (:mod:`saliency.predict`) build on
+them.
 """
 
 from __future__ import annotations
@@ -33,60 +38,19 @@ from pathlib import Path
 
 import torch
 
+from saliency.base.errors import UserError
 from saliency.models.coarse_to_fine import CoarseToFine
 from saliency.models.errors import UnknownNameError
 from saliency.models.networks import UNetSaliency
-from saliency.base.errors import UserError
+from saliency.models.zoo import (ATTENTIONS, C2F_KEYS, MODELS, TASKS, TIMM_ENCODERS, TINY_ATTENTION_KWARGS,
+                                 UNET_KEYS)
 
-ATTENTIONS = ("none", "se", "cbam", "sk", "stn", "residual", "scse")
-TASKS = ("sod", "fixation")
-TIMM_ENCODERS = {"resnet50": "resnet50", "mobilenetv3": "mobilenetv3_large_100"}
-# Tiny channel counts are small; the paper's r = 16 would leave 1-channel bottlenecks.
-TINY_ATTENTION_KWARGS = {"se": {"reduction": 4}, "cbam": {"reduction": 4}}
-UNET_KEYS = {"arch", "task", "encoder", "encoder_kwargs", "attention", "attention_kwargs", "decoder_channels",
-             "input_stn", "head", "name"}
-C2F_KEYS = {"arch", "task", "coarse", "fine", "coarse_scale", "patch_size", "context", "top_k", "select", "head",
-            "name"}
+__all__ = ["ATTENTIONS", "TASKS", "TIMM_ENCODERS", "TINY_ATTENTION_KWARGS", "UNET_KEYS", "C2F_KEYS",
+           "list_models", "model_config", "create_model", "create_model_from_config", "describe",
+           "checkpoint_payload", "CONFIG_KEYS", "WEIGHT_KEYS", "read_checkpoint", "model_from_checkpoint",
+           "load_checkpoint"]
 
-
-def _head(task: str) -> dict:
-    return {"num_gaussians": 3} if task == "fixation" else {}
-
-
-def _unet(name, task, encoder, attention, attention_kwargs=None, input_stn=False) -> dict:
-    return {"name": name, "arch": "unet", "task": task, "encoder": encoder, "encoder_kwargs": {},
-            "attention": attention, "attention_kwargs": dict(attention_kwargs or {}), "decoder_channels": None,
-            "input_stn": input_stn, "head": _head(task)}
-
-
-def _build_registry() -> dict[str, dict]:
-    reg = {}
-    for task in TASKS:
-        for att in ATTENTIONS:
-            n = f"unet_tiny_{att}_{task}"
-            reg[n] = _unet(n, task, "tiny", att, TINY_ATTENTION_KWARGS.get(att))
-        for att in ATTENTIONS:
-            n = f"unet_resnet50_{att}_{task}"
-            reg[n] = _unet(n, task, TIMM_ENCODERS["resnet50"], att)
-        n = f"unet_mobilenetv3_cbam_{task}"
-        reg[n] = _unet(n, task, TIMM_ENCODERS["mobilenetv3"], "cbam")
-        n = f"unet_tiny_stnin_{task}"
-        reg[n] = _unet(n, task, "tiny", "none", input_stn=True)
-        n = f"c2f_tiny_cbam_{task}"
-        reg[n] = {
-            "name": n, "arch": "c2f", "task": task,
-            "coarse": {"encoder": "tiny", "attention": "cbam", "attention_kwargs": {"reduction": 4},
-                       "decoder_channels": None},
-            "fine": {"encoder": "tiny", "encoder_kwargs": {"channels": [24, 32, 48, 80, 128]},
-                     "attention": "cbam", "attention_kwargs": {"reduction": 4},
-                     "decoder_channels": [24, 32, 48, 64, 96]},
-            "coarse_scale": 0.5, "patch_size": 64, "context": 8, "top_k": 4, "select": "salient",
-            "head": _head(task),
-        }
-    return reg
-
-
-_REGISTRY = _build_registry()
+_REGISTRY = MODELS  # the table lives in models.zoo (data only); this module hands out copies
 
 
 def list_models(pattern: str | None = None) -> list[str]:
@@ -157,25 +121,55 @@ def checkpoint_payload(model) -> dict:
     return {"config": copy.deepcopy(model.config), "state_dict": model.state_dict()}
 
 
-def load_checkpoint(path: str | Path, map_location: str = "cpu"):
-    """Rebuild the model stored in the checkpoint ``path`` (eval mode)."""
+#: Accepted keys of a checkpoint file, in order of preference: the model config and the weights to predict with.
+CONFIG_KEYS = ("config", "model_config")
+WEIGHT_KEYS = ("state_dict", "model", "model_state")
+
+
+def _where(path, param: str | None) -> str:
+    return f"`{param}` {path}" if param else str(path)
+
+
+def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None = "checkpoint") -> dict:
+    """The dict saved in the checkpoint file ``path``, read with ``torch.load(weights_only=True)``.
+
+    The one reader of checkpoint files (inference, export and training
+    resume all build on it). Accepted layouts: a dict holding the model
+    config under one of :data:`CONFIG_KEYS` and the weights under one of
+    :data:`WEIGHT_KEYS`; the returned copy also holds them under ``config``
+    and ``state_dict``. A missing, unreadable or foreign file raises a
+    :class:`UserError` naming the file (after the parameter ``param``, when
+    given).
+    """
     path = Path(path)
+    where = _where(path, param)
     if not path.is_file():
-        raise UserError(f"--checkpoint {path}: no such file")
+        raise UserError(f"{where}: no such file")
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise UserError(f"--checkpoint {path}: cannot read it as a torch checkpoint ({exc})"[:300]) from exc
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise UserError(f"{where}: cannot read it as a torch checkpoint ({first})") from None
     if not isinstance(ckpt, dict):
-        raise UserError(f"--checkpoint {path}: expected a dict with 'config' and 'state_dict'")
-    config = ckpt.get("config", ckpt.get("model_config"))
-    state = ckpt.get("state_dict", ckpt.get("model", ckpt.get("model_state")))
+        raise UserError(f"{where}: expected a dict with 'config' and 'state_dict'")
+    config = next((ckpt[k] for k in CONFIG_KEYS if ckpt.get(k) is not None), None)
+    state = next((ckpt[k] for k in WEIGHT_KEYS if ckpt.get(k) is not None), None)
     if config is None or state is None:
-        raise UserError(f"--checkpoint {path}: needs keys 'config' (model.config) and 'state_dict'; "
-                        f"found {sorted(ckpt)}")
-    model = create_model_from_config(config)
+        raise UserError(f"{where}: needs keys 'config' (model.config) and 'state_dict'; "
+                        f"found {sorted(map(str, ckpt))}")
+    return {**ckpt, "config": config, "state_dict": state}
+
+
+def model_from_checkpoint(ckpt: dict, path: str | Path | None = None, *, param: str | None = "checkpoint"):
+    """The model (eval mode) rebuilt from a dict of :func:`read_checkpoint`; ``path`` names it in errors."""
+    model = create_model_from_config(ckpt["config"])
     try:
-        model.load_state_dict(state)
+        model.load_state_dict(ckpt["state_dict"])
     except RuntimeError as exc:
-        raise UserError(f"--checkpoint {path}: weights do not fit the config ({str(exc)[:200]})") from exc
+        raise UserError(f"{_where(path, param)}: weights do not fit the config ({str(exc)[:200]})") from None
     return model.eval()
+
+
+def load_checkpoint(path: str | Path, map_location="cpu", *, param: str | None = "checkpoint"):
+    """Rebuild the model stored in the checkpoint ``path`` (eval mode); see :func:`read_checkpoint`."""
+    return model_from_checkpoint(read_checkpoint(path, map_location, param=param), path, param=param)

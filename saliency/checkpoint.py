@@ -4,9 +4,11 @@ After torchvision's ``references/segmentation/train.py``: the file holds the
 model, its optimiser and scheduler, the epoch and step, plus what exactness
 needs beyond that -- the RNG states (Python, NumPy, torch CPU and CUDA), the
 EMA weights, the position inside an interrupted epoch and the resolved
-config. ``config`` + ``state_dict`` are the keys :func:`models.load_checkpoint`
-reads (``state_dict`` holds the weights to predict with: the EMA weights when
-EMA is on), so a checkpoint is also an inference file.
+config. ``config`` + ``state_dict`` are the keys that
+:func:`saliency.models.registry.read_checkpoint` -- the one reader of
+checkpoint files, which :func:`load` calls -- needs (``state_dict`` holds the
+weights to predict with: the EMA weights when EMA is on), so a checkpoint is
+also an inference file.
 
 Everything is stored as tensors, numbers, strings, lists and dicts, so
 ``torch.load(..., weights_only=True)`` reads it; files are written
@@ -19,8 +21,6 @@ import random
 from pathlib import Path
 
 import numpy as np
-
-from saliency.base.errors import UserError
 
 FORMAT = "saliency-train-checkpoint/1"
 
@@ -74,16 +74,11 @@ def save(path: str | Path, payload: dict) -> None:
 
 
 def load(path: str | Path, map_location="cpu") -> dict:
-    """Read a training checkpoint (``weights_only``); UserError naming the file when it is not one."""
-    import torch
+    """Read a training checkpoint: :func:`saliency.models.registry.read_checkpoint`, the one reader of files.
 
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: checkpoint not found")
-    try:
-        ck = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - an unreadable file is the user's to fix
-        raise UserError(f"{path}: not a readable checkpoint ({str(exc).splitlines()[0][:200]})") from None
-    if not isinstance(ck, dict) or "config" not in ck or "state_dict" not in ck:
-        raise UserError(f"{path}: not a saliency checkpoint (needs 'config' and 'state_dict')")
-    return ck
+    Errors name the file (a :class:`UserError`); the returned dict holds
+    ``config`` and ``state_dict`` whichever accepted key they were saved under.
+    """
+    from saliency.models.registry import read_checkpoint
+
+    return read_checkpoint(path, map_location, param=None)

@@ -18,12 +18,18 @@ read from a summed-area table (Crow, SIGGRAPH 1984) in O(1), so one window
 size costs O(H W); the best kept saliency never decreases with the window's
 size (a larger window contains the best smaller one), so the smallest size
 reaching ``f`` is found by bisection over window heights. Ties between
-placements go to the one closest to the image centre. Torch-free.
+placements go to the one closest to the image centre. Torch-free (a
+``checkpoint`` given to :func:`crop_folder` is run by :mod:`saliency.predict`).
+
+:func:`crop_folder` is the whole of ``saliency crop``: every image of a folder
+cropped with maps read from a folder (or predicted by a checkpoint), the
+crops and ``crops.json`` written into a staged output folder.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -123,3 +129,120 @@ def center_crop(img_w: int, img_h: int, aspect: float) -> CropBox:
     """The largest centred window of ``aspect`` (the baseline thumbnails use)."""
     w, h = window_size(img_w, img_h, aspect, max_height(img_w, img_h, aspect))
     return CropBox((img_w - w) // 2, (img_h - h) // 2, w, h, float("nan"))
+
+
+# ------------------------------------------------------------------ a folder of images
+
+
+@dataclass
+class CropResult:
+    """What :func:`crop_folder` wrote: the output folder, each image's boxes, the images it skipped."""
+
+    out: Path
+    boxes: dict = field(default_factory=dict)
+    skipped: list = field(default_factory=list)
+
+
+def parse_scale(text: str | None):
+    """``"320x180"`` -> ``(320, 180)`` (width, height), ``"0.5"`` -> 0.5, None -> None (keep the crop's pixels)."""
+    from saliency.base.errors import UserError
+
+    if text is None:
+        return None
+    try:
+        if "x" in text.lower():
+            w, h = (int(v) for v in text.lower().split("x"))
+            if w > 0 and h > 0:
+                return (w, h)
+        else:
+            f = float(text)
+            if f > 0:
+                return f
+    except ValueError:
+        pass
+    raise UserError(f"`scale` {text}: expected WIDTHxHEIGHT (e.g. 320x180) or a positive factor (e.g. 0.5)")
+
+
+def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str | Path | None = None,
+                checkpoint: str | Path | None = None, keep: float | None = None, min_size: int = 32,
+                scale: str | None = None, device: str = "auto", overwrite: bool = False,
+                progress: bool = True) -> CropResult:
+    """Crop every image of ``images`` to ``aspect`` (``"W:H"``) keeping the most saliency; see the module docstring.
+
+    The saliency comes from ``maps`` (a folder matched to the images by file
+    stem, each map resized to its image bilinearly) or is predicted by
+    ``checkpoint`` first (exactly as ``saliency predict`` writes it). ``keep``
+    and ``min_size`` are those of :func:`saliency_crop`; ``scale`` resizes each
+    crop (``"WxH"`` or a factor). The crops (same names) and ``crops.json``
+    (every box in the original image's pixels beside the centre crop's) are
+    built in a staging folder and moved to ``out``; a non-empty ``out`` is
+    refused unless ``overwrite``. Unreadable images are skipped and listed.
+    """
+    import tempfile
+
+    import cv2
+
+    from saliency.base.errors import UserError
+    from saliency.base.fsutil import check_out_dir, staged_dir, write_json
+    from saliency.base.images import IMAGE_EXTS
+    from saliency.base.progress import progress as progress_bar
+    from saliency.eval.io import PRED_EXTS, index_folder, read_map
+
+    if (maps is None) == (checkpoint is None):
+        raise UserError("give one source of saliency: `maps` (a folder) or `checkpoint` (a trained model)")
+    aspect_text = aspect
+    try:
+        ratio = parse_aspect(aspect)
+    except ValueError as exc:
+        raise UserError(f"`aspect` {exc}") from None
+    if keep is not None and not 0 < keep <= 1:
+        raise UserError(f"`keep` {keep:g}: must be in (0, 1]")
+    if min_size < 1:
+        raise UserError(f"`min_size` {min_size}: must be at least 1 pixel")
+    size_or_factor = parse_scale(scale)
+    out = check_out_dir(out, overwrite)
+    found = index_folder(images, IMAGE_EXTS, param="images")
+    first_key: dict = {}
+    for key, path in found.items():  # index_folder adds bare stems as aliases: one name per file
+        first_key.setdefault(path, key)
+    names = sorted(first_key.values())
+    with tempfile.TemporaryDirectory(prefix="saliency-crop-") as tmp:
+        if checkpoint is not None:
+            from saliency.predict import predict_folder
+
+            predict_folder(checkpoint, images, tmp, device=device, progress=progress)
+        salmaps = index_folder(maps if maps is not None else tmp, PRED_EXTS, param="maps")
+        missing = [n for n in names if n not in salmaps]
+        if missing and maps is not None:
+            raise UserError(f"`maps` {maps}: no map for {len(missing)} image(s), e.g. "
+                            f"{', '.join(missing[:3])}; maps are matched by file stem")
+        result = CropResult(out)
+        with staged_dir(out) as stage:
+            for name in progress_bar(names, total=len(names), desc="crop", unit="img", enabled=progress):
+                path = found[name]
+                img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
+                if img is None or name not in salmaps:
+                    result.skipped.append(str(path))
+                    continue
+                h, w = img.shape[:2]
+                sal = read_map(salmaps[name])
+                if sal.shape != (h, w):
+                    sal = cv2.resize(sal.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+                box = saliency_crop(sal, ratio, keep=keep, min_size=min_size)
+                crop = img[box.y:box.y + box.h, box.x:box.x + box.w]
+                if size_or_factor is not None:
+                    size = size_or_factor if isinstance(size_or_factor, tuple) else (
+                        max(1, round(box.w * size_or_factor)), max(1, round(box.h * size_or_factor)))
+                    crop = cv2.resize(crop, size,
+                                      interpolation=cv2.INTER_AREA if size[0] < box.w else cv2.INTER_LINEAR)
+                target = stage / f"{name}{path.suffix}"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not cv2.imwrite(str(target), crop):
+                    raise UserError(f"{target}: could not write the crop")
+                centre = center_crop(w, h, ratio)
+                result.boxes[name] = {"image": str(path), "size": [w, h], "crop": box.as_dict(),
+                                      "center": {k: v for k, v in centre.as_dict().items() if k != "kept"}}
+            write_json(stage / "crops.json", {"aspect": aspect_text, "keep": keep, "min_size": min_size,
+                                              "source": str(maps) if maps is not None else str(checkpoint),
+                                              "boxes": result.boxes, "skipped": result.skipped})
+    return result

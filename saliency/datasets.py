@@ -201,17 +201,14 @@ def _gaussian_from_points(points: np.ndarray, hw) -> np.ndarray:
 
 def load_fixation_gt(rec: Record, top: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Original-size (fixation bool map, density float32 or None, points (x, y)) of a fixation record."""
+    from saliency.eval.fixation import points_to_mask
     from saliency.eval.io import read_fixations, read_map
 
     density = None
     if rec.density:
         density = read_map(rec.density).astype(np.float32)
     if rec.points is not None:
-        h, w = rec.size
-        fix = np.zeros((h, w), bool)
-        for r, c in rec.points:
-            if 0 <= r < h and 0 <= c < w:
-                fix[r, c] = True
+        fix = points_to_mask(rec.points, rec.size)
     elif rec.fixations:
         fix = read_fixations(rec.fixations)
     elif density is not None:

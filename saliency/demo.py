@@ -2,7 +2,9 @@
 
 Every stage is the subcommand a user would type, called in-process with the
 same arguments (so the figures the demo prints are exactly those of
-``saliency eval`` on the same files):
+``saliency eval`` on the same files). The command line hands :class:`Demo`
+the function that runs a subcommand (``call``: ``saliency.commands.demo.call``),
+so this layer never imports the command line:
 
 1. ``saliency synth``                    a free-viewing study (scenes, masks, three tracker exports);
 2. ``saliency ingest`` three times       the raw samples (I-VT), the EyeLink fixation report and the
@@ -27,7 +29,6 @@ starts over.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shlex
@@ -43,6 +44,8 @@ from saliency.base.errors import UserError
 #: Written to ``DIR/demo.json``; a folder written with another layout version is not reused.
 LAYOUT_VERSION = 1
 INTERRUPT_CODES = (130, 143)
+#: Stages that report progress unless given ``--quiet`` (predict and eval always run quietly in the demo).
+QUIET_STAGES = ("synth", "ingest", "train")
 
 
 @dataclass(frozen=True)
@@ -74,18 +77,6 @@ class Interrupted(Exception):
 # ------------------------------------------------------------------ helpers
 
 
-def call(command: str, argv: list[str]) -> int:
-    """Run ``saliency COMMAND ARGV`` in this process, parsed by that command's own parser."""
-    import importlib
-
-    mod = importlib.import_module(f"saliency.commands.{command}")
-    parser = argparse.ArgumentParser(prog=f"saliency {command}")
-    mod.add_arguments(parser)
-    args = parser.parse_args(argv)
-    args.command = command
-    return int(mod.run(args) or 0)
-
-
 def map_agreement(datasets: dict[str, Path]) -> dict:
     """Pearson CC (``eval``'s CC, MATLAB ``corr2``) between the maps of several ingested datasets,
     per pair of datasets over their common stimuli."""
@@ -111,8 +102,12 @@ class Demo:
     """The demo folder and its stages; :meth:`run` does what is not done yet."""
 
     def __init__(self, out: str | Path, profile: Profile, device: str = "auto", fresh: bool = False,
-                 log=print):
+                 log=print, *, call, quiet: bool = False):
+        """``call(command, argv) -> exit code`` runs ``saliency COMMAND ARGV`` (``saliency.commands.demo.call``);
+        ``quiet`` passes ``--quiet`` to the stages that report progress."""
         self.out = Path(out)
+        self.call = call
+        self.quiet = quiet
         self.profile = profile
         self.device = device
         self.log = log
@@ -178,8 +173,10 @@ class Demo:
         self._save()
 
     def _cmd(self, stage: str, command: str, argv: list[str]) -> None:
+        if self.quiet and command in QUIET_STAGES and "--quiet" not in argv:
+            argv = [*argv, "--quiet"]
         self.log("$ saliency " + command + " " + shlex.join(argv))
-        rc = call(command, argv)
+        rc = self.call(command, argv)
         if rc in INTERRUPT_CODES:
             raise Interrupted(stage, rc)
         if rc != 0:
@@ -320,9 +317,8 @@ class Demo:
         return lines
 
     def _report(self) -> dict:
-        from saliency.commands.report import gallery_items
         from saliency.base.fsutil import staged_dir
-        from saliency.report import ReportInputs, build
+        from saliency.report import ReportInputs, build, gallery_items
 
         out = self.p("report")
         with staged_dir(out) as stage:

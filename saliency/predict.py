@@ -11,6 +11,11 @@ fixation maps are the predicted density scaled to a maximum of 1.
 
 An image that cannot be decoded is listed and skipped; the others are still
 written (each file atomically), so a bad file never costs the finished work.
+
+The checkpoint is read by :func:`saliency.models.registry.read_checkpoint`
+(the one reader of checkpoint files); workers start with
+:func:`saliency.runtime.worker_init`, and torch's process-wide settings are
+restored after the run (:func:`saliency.runtime.torch_settings`).
 """
 
 from __future__ import annotations
@@ -33,16 +38,15 @@ class PredictResult:
 
 
 def load_model(checkpoint: str | Path, device):
-    """(model in eval mode on ``device``, training config or None) from a checkpoint file."""
-    from saliency import models
-    from saliency.checkpoint import load
+    """(model in eval mode on ``device``, training config or None) from a checkpoint file.
 
-    ck = load(checkpoint, map_location="cpu")
-    model = models.create_model_from_config(ck["config"])
-    try:
-        model.load_state_dict(ck["state_dict"])
-    except RuntimeError as exc:
-        raise UserError(f"--checkpoint {checkpoint}: weights do not fit the config ({str(exc)[:200]})") from None
+    Reads it with :func:`saliency.models.registry.read_checkpoint`, the one
+    reader of checkpoint files; errors name ``checkpoint`` and the file.
+    """
+    from saliency.models.registry import model_from_checkpoint, read_checkpoint
+
+    ck = read_checkpoint(checkpoint, map_location="cpu")
+    model = model_from_checkpoint(ck, checkpoint)
     return model.to(device).eval(), ck.get("train_config")
 
 
@@ -65,10 +69,11 @@ def read_list(path: str | Path) -> set[str]:
 
 def list_images(folder: str | Path, only: set | None = None) -> list[tuple[str, Path]]:
     """(stem key, path) of the images under ``folder`` (recursive; ``eval.io`` conventions)."""
-    from saliency.eval.io import IMAGE_EXTS, index_folder
+    from saliency.base.images import IMAGE_EXTS
+    from saliency.eval.io import index_folder
 
     folder = Path(folder)
-    idx = index_folder(folder, IMAGE_EXTS, option="--images")
+    idx = index_folder(folder, IMAGE_EXTS, param="images")
     items = [(k, p) for k, p in idx.items() if p.relative_to(folder).with_suffix("").as_posix() == k]
     if only is not None:
         items = [(k, p) for k, p in items if k in only or Path(k).name in only]
@@ -116,17 +121,17 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     import cv2
     import torch
     from torch.utils.data import DataLoader
-    from tqdm import tqdm
 
     from saliency.base.fsutil import atomic_path
-    from saliency.train import resolve_device
+    from saliency.base.progress import progress as progress_bar
+    from saliency.runtime import resolve_device, torch_settings, worker_init
     from saliency.validate import to_u8, upsample
 
     dev = resolve_device(device)
     model, tcfg = load_model(checkpoint, dev)
     if size is None:
         if not tcfg:
-            raise UserError(f"--checkpoint {checkpoint}: no training config inside; give --size HxW")
+            raise UserError(f"--checkpoint {checkpoint}: no training config inside; give --size WxH")
         size = tuple(tcfg["data"]["size"])
     items = list_images(images, only)
     out = Path(out)
@@ -135,11 +140,11 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     if cl:
         model = model.to(memory_format=torch.channels_last)
     loader = DataLoader(_Images(items, tuple(size)), batch_size=batch_size, shuffle=False, num_workers=workers,
-                        collate_fn=_collate, worker_init_fn=_worker_init if workers > 0 else None)
+                        collate_fn=_collate, worker_init_fn=worker_init if workers > 0 else None)
     res = PredictResult()
     t0 = time.perf_counter()
-    bar = tqdm(total=len(items), desc="predict", unit="img", disable=not progress)
-    with torch.no_grad():
+    bar = progress_bar(total=len(items), desc="predict", unit="img", enabled=progress)
+    with torch_settings(), torch.no_grad():
         for batch in loader:
             good = [b for b in batch if "error" not in b]
             res.skipped += [(b["path"], b["error"]) for b in batch if "error" in b]
@@ -175,9 +180,3 @@ def _run(model, x, tta: bool, use_amp: bool, dev):
             mf = to_map(model(torch.flip(x, dims=[3])), model.task)
             m = 0.5 * (m + torch.flip(mf, dims=[2]))
     return m.float()
-
-
-def _worker_init(worker_id: int) -> None:
-    import cv2
-
-    cv2.setNumThreads(0)

@@ -14,7 +14,11 @@ PySODEvalToolkit's summaries):
 
 ``report.md`` links its pictures from ``assets/``; ``report.html`` embeds
 them (base64 data URIs), so the one file can be mailed or archived.
-Torch-free; matplotlib (Agg) draws the curves.
+:func:`gallery_items` picks the gallery's scenes from folders (``saliency
+report --images/--pred/--gt/--dataset`` and the demo). The direction of each
+metric (bold = best) comes from the one metric table,
+:func:`saliency.eval.metrics.lower_is_better`. Torch-free; matplotlib (Agg)
+draws the curves.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError
+from saliency.eval.metrics import lower_is_better
 
 
 @dataclass
@@ -55,6 +60,31 @@ class ReportInputs:
     eval_jsons: list[Path] = field(default_factory=list)
     curve_pngs: list[Path] = field(default_factory=list)
     gallery: list[GalleryItem] = field(default_factory=list)
+
+
+def gallery_items(images, pred=None, gt=None, dataset=None, limit: int = 8) -> list[GalleryItem]:
+    """Gallery rows for the images that have a prediction (first ``limit`` by name).
+
+    ``images``: folder of images; ``pred``: folder of predicted maps; ``gt``:
+    folder of ground-truth masks; ``dataset``: a ``saliency ingest`` folder
+    whose ``maps/`` (heat map) and ``fixations/`` (dots) are overlaid. Files
+    are matched by stem; only top-level images (no sub-folder) are shown.
+    """
+    from saliency.base.images import IMAGE_EXTS
+    from saliency.eval.io import PRED_EXTS, index_folder
+
+    imgs = index_folder(images, IMAGE_EXTS, param="images")
+    preds = index_folder(pred, PRED_EXTS, param="pred") if pred else {}
+    gts = index_folder(gt, IMAGE_EXTS, param="gt") if gt else {}
+    maps = fixes = {}
+    if dataset:
+        d = Path(dataset)
+        if (d / "maps").is_dir():
+            maps = index_folder(d / "maps", PRED_EXTS, param="dataset", prefix="maps ")
+        if (d / "fixations").is_dir():
+            fixes = index_folder(d / "fixations", IMAGE_EXTS, param="dataset", prefix="fixations ")
+    names = sorted(n for n in imgs if "/" not in n and (not preds or n in preds))[:limit]
+    return [GalleryItem(n, imgs[n], gts.get(n), preds.get(n), maps.get(n), fixes.get(n)) for n in names]
 
 
 # ---------------------------------------------------------------- pictures
@@ -199,7 +229,6 @@ def metric_table(eval_json: dict) -> tuple[list[str], list[list[str]]]:
     keys: list[str] = []
     for r in results:
         keys += [k for k in r.get("metrics", {}) if k not in keys]
-    lower_better = {"MAE", "KLD"}
     best = {}
     for r in results:
         for k in keys:
@@ -207,7 +236,7 @@ def metric_table(eval_json: dict) -> tuple[list[str], list[list[str]]]:
             if v is None or not np.isfinite(v):
                 continue
             cur = best.get((r["dataset"], k))
-            if cur is None or (v < cur if k in lower_better else v > cur):
+            if cur is None or (v < cur if lower_is_better(k) else v > cur):
                 best[(r["dataset"], k)] = v
     rows = []
     for r in results:
@@ -361,3 +390,39 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
             f"</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n")
     write_text(out / "report.html", page)
     return out / "report.md", out / "report.html"
+
+
+def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), plots=None, dataset=None,
+                        images=None, pred=None, gt=None, gallery: int = 8,
+                        title: str = "Saliency report") -> tuple[Path, Path]:
+    """Check the inputs a user names by path, gather them into :class:`ReportInputs` and :func:`build` the report.
+
+    ``runs``: ``saliency train`` run folders; ``eval_jsons``: ``saliency eval
+    --json`` files; ``plots``: a ``--plot-dir`` folder (its PNGs); ``dataset``:
+    a ``saliency ingest`` folder (its dataset.json, and its maps and fixations
+    in the gallery); ``images``/``pred``/``gt``: the gallery's folders
+    (:func:`gallery_items`, ``gallery`` rows). ``out`` defaults to the first
+    run, else the current folder. Returns the paths of report.md and report.html.
+    """
+    runs = [Path(r) for r in runs]
+    for r in runs:
+        if not r.is_dir():
+            raise UserError(f"{r}: run folder not found")
+    evals = [Path(e) for e in eval_jsons]
+    for e in evals:
+        if not e.is_file():
+            raise UserError(f"`eval_jsons` {e}: file not found")
+    curves = []
+    if plots:
+        if not Path(plots).is_dir():
+            raise UserError(f"`plots` {plots}: folder not found")
+        curves = sorted(Path(plots).glob("*.png"))
+    dataset_json = None
+    if dataset:
+        dataset_json = Path(dataset) / "dataset.json"
+        if not dataset_json.is_file():
+            raise UserError(f"`dataset` {dataset}: no dataset.json (is it a `saliency ingest` folder?)")
+    rows = gallery_items(images, pred, gt, dataset, gallery) if images else []
+    out = Path(out) if out else (runs[0] if runs else Path("."))
+    return build(out, ReportInputs(title=title, dataset_json=dataset_json, runs=runs, eval_jsons=evals,
+                                   curve_pngs=curves, gallery=rows))

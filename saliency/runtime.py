@@ -2,12 +2,19 @@
 
 Split out of :mod:`saliency.train` (the loop). The speed habits on a GPU
 follow ``../shared/REFERENCES.md`` section 5: bf16 autocast (no GradScaler),
-channels_last, ``cudnn.benchmark``, OpenCV decoding in DataLoader workers with
-``cv2.setNumThreads(0)``, pinned memory and persistent workers.
+channels_last, ``cudnn.benchmark``, OpenCV decoding in DataLoader workers
+(one OpenCV and one BLAS thread each, :func:`worker_init`), pinned memory and
+persistent workers.
+
+Torch's process-wide settings (CPU threads, cudnn benchmark/deterministic,
+TF32, deterministic algorithms) are applied by the context manager
+:func:`torch_settings`, which puts every one of them back on exit, as
+``torch.backends.cudnn.flags`` does for cudnn's own flags in PyTorch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -70,38 +77,160 @@ def cpu_threads(t: dict, device) -> int | None:
     return None
 
 
-def set_determinism(cfg: dict) -> None:
-    """Seeds and, with ``train.deterministic``, deterministic algorithms (cuBLAS workspace set for CUDA)."""
+def seed_all(seed: int) -> None:
+    """Seed Python's ``random``, NumPy's global generator and torch (every device) with ``seed``."""
     import random
 
     import torch
 
-    seed = cfg["train"]["seed"]
     random.seed(seed)
     np.random.seed(seed % (2 ** 32))
     torch.manual_seed(seed)
-    if cfg["train"]["deterministic"]:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True)
-        torch.backends.cudnn.deterministic = True
-        torch.backends.cudnn.benchmark = False
+
+
+# ------------------------------------------------------------------ torch's global settings
+# TF32 flags under torch's newer per-backend API (torch >= 2.9); a process that set any of them makes the
+# legacy getters (``allow_tf32``, ``get_float32_matmul_precision``) raise, so they are then saved through it.
+_FP32_PRECISION = (("cuda", "matmul"), ("cudnn",), ("cudnn", "conv"), ("cudnn", "rnn"), ("mkldnn",),
+                   ("mkldnn", "matmul"), ("mkldnn", "conv"), ("mkldnn", "rnn"), ())
+
+
+def _backend(path):
+    import torch
+
+    obj = torch.backends
+    for name in path:
+        obj = getattr(obj, name)
+    return obj
+
+
+def _tf32_state() -> tuple:
+    import torch
+
+    b = torch.backends
+    try:
+        return ("legacy", (bool(b.cuda.matmul.allow_tf32), bool(b.cudnn.allow_tf32),
+                           torch.get_float32_matmul_precision()))
+    except RuntimeError:  # TF32 was set through the newer fp32_precision API in this process
+        return ("new", tuple(getattr(_backend(p), "fp32_precision", None) for p in _FP32_PRECISION))
+
+
+def _set_tf32_state(state: tuple) -> None:
+    import torch
+
+    if _tf32_state() == state:
+        return
+    kind, values = state
+    if kind == "legacy":
+        matmul, cudnn, precision = values
+        torch.backends.cuda.matmul.allow_tf32 = matmul
+        torch.backends.cudnn.allow_tf32 = cudnn
+        torch.set_float32_matmul_precision(precision)
+    else:
+        for path, value in zip(_FP32_PRECISION, values):
+            if value is not None:
+                setattr(_backend(path), "fp32_precision", value)
+
+
+def torch_state() -> dict:
+    """The process-wide torch settings :func:`torch_settings` changes and restores, as a dict."""
+    import torch
+
+    return {"threads": torch.get_num_threads(),
+            "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
+            "cudnn_deterministic": bool(torch.backends.cudnn.deterministic),
+            "deterministic_algorithms": (torch.are_deterministic_algorithms_enabled(),
+                                         torch.is_deterministic_algorithms_warn_only_enabled()),
+            "tf32": _tf32_state(),
+            "cublas_workspace_config": os.environ.get("CUBLAS_WORKSPACE_CONFIG")}
+
+
+def _restore_torch_state(saved: dict) -> None:
+    import torch
+
+    if torch.get_num_threads() != saved["threads"]:
+        torch.set_num_threads(saved["threads"])
+    torch.backends.cudnn.benchmark = saved["cudnn_benchmark"]
+    torch.backends.cudnn.deterministic = saved["cudnn_deterministic"]
+    enabled, warn_only = saved["deterministic_algorithms"]
+    if (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()) != \
+            (enabled, warn_only):
+        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+    _set_tf32_state(saved["tf32"])
+    if saved["cublas_workspace_config"] is None:
+        os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+    else:
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = saved["cublas_workspace_config"]
+
+
+@contextlib.contextmanager
+def torch_settings(*, threads: int | None = None, deterministic: bool = False, benchmark: bool | None = None,
+                   tf32: bool | None = None):
+    """Apply torch's process-wide settings for one run and restore them all on exit (also on an exception).
+
+    ``threads``: ``torch.set_num_threads`` (None: leave it). ``deterministic``:
+    ``torch.use_deterministic_algorithms(True)``, ``cudnn.deterministic`` on
+    and ``cudnn.benchmark`` off, and ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` unless
+    already set (cuBLAS needs it to be deterministic). ``benchmark``:
+    ``cudnn.benchmark`` (applied after ``deterministic``). ``tf32``: TF32
+    matmuls and convolutions (``cuda.matmul.allow_tf32``,
+    ``cudnn.allow_tf32``). Everything :func:`torch_state` lists -- what was
+    applied here and anything the body changed -- is put back as it was, so
+    two trainings or predictions in one process (the demo runs two of each)
+    cannot leak settings into each other. Seeds are not settings: the RNG
+    states are not restored.
+    """
+    import torch
+
+    saved = torch_state()
+    try:
+        if threads:
+            torch.set_num_threads(int(threads))
+        if deterministic:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            torch.use_deterministic_algorithms(True)
+            torch.backends.cudnn.deterministic = True
+            torch.backends.cudnn.benchmark = False
+        if benchmark is not None:
+            torch.backends.cudnn.benchmark = bool(benchmark)
+        if tf32 is not None:
+            torch.backends.cuda.matmul.allow_tf32 = bool(tf32)
+            torch.backends.cudnn.allow_tf32 = bool(tf32)
+        yield
+    finally:
+        _restore_torch_state(saved)
+
+
+def train_settings(cfg: dict, device, threads: int | None, plan: dict):
+    """:func:`torch_settings` of a training run: its CPU threads, determinism, and on CUDA benchmark + TF32."""
+    cuda = device.type == "cuda"
+    return torch_settings(threads=threads, deterministic=bool(cfg["train"]["deterministic"]),
+                          benchmark=plan["benchmark"] if cuda else None, tf32=True if cuda else None)
+
+
 
 
 def worker_init(worker_id: int) -> None:
-    """DataLoader worker start: OpenCV single-threaded inside workers, NumPy/random seeded from torch."""
+    """DataLoader worker start (training and prediction): one BLAS and one OpenCV thread, then seeded.
+
+    The thread limits are :func:`saliency.base.workers.init_worker`'s (the one
+    initialiser of every worker of the toolkit); NumPy and ``random`` are then
+    seeded from the worker's torch seed.
+    """
     import random
 
-    import cv2
     import torch
 
-    cv2.setNumThreads(0)
+    from saliency.base.workers import init_worker
+
+    init_worker()
     s = torch.initial_seed() % (2 ** 32)
     np.random.seed(s)
     random.seed(s)
 
 
 def make_loader(ds, sampler, batch_size: int, workers: int, device, seed: int):
-    """A DataLoader over ``sampler``'s (index, seed) pairs; workers decode with OpenCV single-threaded."""
+    """A DataLoader over ``sampler``'s (index, seed) pairs; workers start with :func:`worker_init`."""
     import torch
     from torch.utils.data import DataLoader
 

@@ -9,7 +9,9 @@ needs on top:
   accumulation and clipping, optional EMA of the weights;
 - on CUDA: bf16 autocast (no GradScaler needed), channels_last,
   ``cudnn.benchmark``, optional ``torch.compile``; on CPU float32 (bf16
-  autocast on request);
+  autocast on request); torch's process-wide settings (threads, cudnn,
+  TF32, deterministic algorithms) hold only for the run
+  (:func:`saliency.runtime.torch_settings` restores them);
 - DDP under torchrun (:mod:`saliency.distributed`; NCCL on GPUs, gloo on CPU);
   only rank 0 writes;
 - validation each epoch with ``eval`` (:mod:`saliency.validate`), best
@@ -28,6 +30,7 @@ Run folder::
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 from pathlib import Path
@@ -37,7 +40,7 @@ import numpy as np
 from saliency import __version__
 from saliency.base.errors import UserError
 from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, make_loader, open_tensorboard,
-                              precision_plan, prepare_data, resolve_device, set_determinism)
+                              precision_plan, prepare_data, resolve_device, seed_all, train_settings)
 
 __all__ = ["Trainer", "TrainingStopped", "Interrupted", "precision_plan", "resolve_device", "cpu_threads"]
 
@@ -67,6 +70,8 @@ class Trainer:
         self.run = Path(run)
         self.resume = resume
         self.progress = progress
+        self._settings = contextlib.ExitStack()  # torch's global settings of this run, restored by close()
+        self.tb = None
 
     # -- model / step helpers
     def _forward_loss(self, batch):
@@ -160,7 +165,23 @@ class Trainer:
 
     # -- main
     def setup(self) -> None:
-        """Device, data, model, optimiser, scheduler, EMA; restores ``last.pt`` when resuming."""
+        """Device, data, model, optimiser, scheduler, EMA; restores ``last.pt`` when resuming.
+
+        Torch's process-wide settings (threads, determinism, cudnn, TF32) hold
+        from here until :meth:`close` (which :meth:`fit` calls), and are put
+        back as they were then -- also when set-up fails.
+        """
+        try:
+            self._setup()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Restore torch's process-wide settings changed by :meth:`setup` (idempotent)."""
+        self._settings.close()
+
+    def _setup(self) -> None:
         import torch
 
         from saliency import models
@@ -178,14 +199,9 @@ class Trainer:
         if self.device.type == "cuda" and self.info.enabled:
             self.device = torch.device("cuda", self.info.local_rank)
         self.threads = cpu_threads(t, self.device)
-        if self.threads:
-            torch.set_num_threads(self.threads)
-        set_determinism(cfg)
+        seed_all(t["seed"])
         self.plan = precision_plan(cfg, self.device)
-        if self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = self.plan["benchmark"]
-            torch.backends.cuda.matmul.allow_tf32 = True
-            torch.backends.cudnn.allow_tf32 = True
+        self._settings.enter_context(train_settings(cfg, self.device, self.threads, self.plan))
 
         self.train_ds, self.val_ds, split = prepare_data(cfg, self.run, self.resume, self.info, self.progress)
         self.split = split
@@ -269,18 +285,20 @@ class Trainer:
             with Signals() as sig:
                 self._loop(sig)
         finally:
-            if self.tb is not None:
-                self.tb.close()
-            dist.shutdown(self.info)
+            try:
+                if self.tb is not None:
+                    self.tb.close()
+                dist.shutdown(self.info)
+            finally:
+                self.close()
         return {"run": str(self.run), "best_metric": self.best_metric, "best_value": self.best_value,
                 "best_epoch": self.best_epoch, "epochs": self.cfg["train"]["epochs"], "steps": self.step,
                 "train_images": len(self.train_ds), "val_images": len(self.val_ds), "layout": self.split["layout"],
                 "notes": self.split["notes"]}
 
     def _loop(self, sig) -> None:
-        from tqdm import tqdm
-
         from saliency import distributed as dist
+        from saliency.base.progress import progress
         from saliency.validate import is_better, write_png
 
         t = self.cfg["train"]
@@ -295,8 +313,8 @@ class Trainer:
                 self.partial = {"loss_sum": 0.0, "n": 0, "seconds": 0.0}
             self.sampler.set_start(start_batch * t["batch_size"])
             self.model.train()
-            bar = tqdm(total=self.micro_per_epoch, initial=start_batch, desc=f"epoch {epoch + 1}/{epochs}",
-                       disable=not (self.progress and self.info.is_main), leave=False, unit="batch")
+            bar = progress(total=self.micro_per_epoch, initial=start_batch, desc=f"epoch {epoch + 1}/{epochs}",
+                           enabled=self.progress and self.info.is_main, leave=False, unit="batch")
             t0 = time.perf_counter()
             n_epoch_imgs = 0
             batch_i = start_batch
@@ -318,8 +336,8 @@ class Trainer:
                     group = []
                     el = time.perf_counter() - t0
                     bar.update(batch_i - bar.n)
-                    bar.set_postfix(loss=f"{self.partial['loss_sum'] / max(1, self.partial['n']):.4f}",
-                                    img_s=f"{n_epoch_imgs * self.info.world / max(el, 1e-9):.1f}")
+                    bar.set_postfix_str(f"loss={self.partial['loss_sum'] / max(1, self.partial['n']):.4f}, "
+                                        f"img_s={n_epoch_imgs * self.info.world / max(el, 1e-9):.1f}")
                     if dist.any_true(self.info, sig.signum is not None, self.device):
                         bar.close()
                         dist.average_buffers(self.info, self.model, self.ema.shadow if self.ema else None)
@@ -363,8 +381,8 @@ class Trainer:
                         self.tb.add_scalar(f"val/{k}", v, done)
                 if self.progress:
                     shown = " ".join(f"{k} {v:.4f}" for k, v in (metrics or {}).items())
-                    tqdm.write(f"epoch {done}/{epochs}: loss {float(row['loss']):.4f}  {shown}  "
-                               f"({row['epoch_s']} s, {row['images_per_s']} img/s)")
+                    bar.write(f"epoch {done}/{epochs}: loss {float(row['loss']):.4f}  {shown}  "
+                              f"({row['epoch_s']} s, {row['images_per_s']} img/s)")
             if sig.signum is not None:
                 self._interrupt(sig.signum, done, 0, saved=True)
 

@@ -7,15 +7,18 @@ and the per-image scores are gathered to every rank and aggregated with
 :class:`eval.SODMetrics` (PySODMetrics 1.6.2 conventions: MAE, Fmax,
 S-measure) or :class:`eval.FixationMetrics` (MIT benchmark definitions: CC,
 NSS, KLD, AUC-Judd), so the numbers equal a single-process evaluation.
+Which direction is better comes from the metric table,
+:func:`saliency.eval.metrics.lower_is_better`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from saliency.eval.metrics import lower_is_better
+
 SOD_VAL_METRICS = ("MAE", "Fmax", "Smeasure")
 FIX_VAL_METRICS = ("CC", "NSS", "KLD", "AUC_Judd")
-LOWER_IS_BETTER = {"MAE", "KLD"}
 
 
 def val_metric_names(task: str) -> tuple[str, ...]:
@@ -93,7 +96,7 @@ def is_better(metric: str, new: float, old: float | None) -> bool:
         return bool(np.isfinite(new))
     if not np.isfinite(new):
         return False
-    return new < old if metric in LOWER_IS_BETTER else new > old
+    return new < old if lower_is_better(metric) else new > old
 
 
 def grid_png(images: list, targets: list, preds: list) -> np.ndarray:

@@ -7,6 +7,7 @@ summed-area table) and, for ``keep``, tries every window height.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -105,3 +106,40 @@ def test_cli_crop_with_maps(tmp_path):
     assert r.returncode == 2 and "no map for" in r.stderr and not (tmp_path / "p").exists()
     r = _run("crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "wide", "--out", str(tmp_path / "p"))
     assert r.returncode == 2 and "--aspect" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_crop_folder_library(tmp_path, capsys):
+    """``crop_folder`` (what ``saliency crop`` calls): each crop is the brute-force best window, pixel for pixel."""
+    from saliency.base.errors import UserError
+    from saliency.crop import crop_folder, parse_scale
+
+    imgs, maps = tmp_path / "images", tmp_path / "maps"
+    imgs.mkdir()
+    maps.mkdir()
+    rng = np.random.default_rng(1)
+    pictures, sal = {}, {}
+    for i in range(2):
+        pictures[f"p{i}"] = rng.integers(0, 255, (18, 30, 3), dtype=np.uint8)
+        sal[f"p{i}"] = (rng.random((18, 30)) ** 8 * 255).astype(np.uint8)
+        cv2.imwrite(str(imgs / f"p{i}.png"), pictures[f"p{i}"])
+        cv2.imwrite(str(maps / f"p{i}.png"), sal[f"p{i}"])
+    res = crop_folder(imgs, tmp_path / "o", "1:1", maps=maps, progress=False)
+    assert capsys.readouterr().err == ""  # progress=False: silent
+    assert sorted(res.boxes) == ["p0", "p1"] and res.skipped == []
+    saved = json.loads((tmp_path / "o" / "crops.json").read_text())
+    assert saved["boxes"] == res.boxes and saved["aspect"] == "1:1" and saved["source"] == str(maps)
+    for name, b in res.boxes.items():
+        c = b["crop"]
+        assert (c["w"], c["h"]) == (18, 18)
+        s = sal[name].astype(np.float64)
+        assert s[c["y"]:c["y"] + 18, c["x"]:c["x"] + 18].sum() == pytest.approx(brute_best(s, 18, 18))
+        crop = cv2.imread(str(tmp_path / "o" / f"{name}.png"))
+        np.testing.assert_array_equal(crop, pictures[name][c["y"]:c["y"] + 18, c["x"]:c["x"] + 18])
+        assert b["center"] == {"x": 6, "y": 0, "w": 18, "h": 18}
+    assert parse_scale("320x180") == (320, 180) and parse_scale("0.5") == 0.5 and parse_scale(None) is None
+    for kwargs, message in ((dict(maps=maps, keep=1.5), "keep 1.5: must be in (0, 1]"),
+                            (dict(maps=maps, scale="big"), "scale big: expected WIDTHxHEIGHT"),
+                            (dict(), "give one source of saliency")):
+        with pytest.raises(UserError, match=re.escape(message)):
+            crop_folder(imgs, tmp_path / "x", "1:1", **kwargs)
+    assert not (tmp_path / "x").exists()

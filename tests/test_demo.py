@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-import saliency.demo as demo_mod
+import saliency.commands.demo as demo_cmd
 
 TINY = ["--scenes", "12", "--subjects", "3", "--epochs", "1", "--quick", "--device", "cpu"]
 STAGES = ["study", "ingest_samples", "ingest_eyelink", "ingest_tobii", "agree", "train_sod", "train_fixation",
@@ -102,7 +102,7 @@ def test_interrupted_demo_resumes_without_redoing_finished_stages(demo, tmp_path
     kept = {p: (out / p).stat().st_mtime_ns for p in ("study/study.json", "fix_samples/dataset.json",
                                                        "runs/sod/checkpoints/best.pt")}
     calls = []
-    real = demo_mod.call
+    real = demo_cmd.call
 
     def interrupt_training(command, argv):
         calls.append((command, argv))
@@ -110,7 +110,7 @@ def test_interrupted_demo_resumes_without_redoing_finished_stages(demo, tmp_path
             raise KeyboardInterrupt
         return real(command, argv)
 
-    monkeypatch.setattr(demo_mod, "call", interrupt_training)
+    monkeypatch.setattr(demo_cmd, "call", interrupt_training)
     assert main(["demo", "--out", str(out), *TINY]) == 130
     err = capsys.readouterr().err
     assert "interrupted during stage train_fixation" in err and len(err.strip().splitlines()) == 1
@@ -124,7 +124,7 @@ def test_interrupted_demo_resumes_without_redoing_finished_stages(demo, tmp_path
         calls.append((command, argv))
         return real(command, argv)
 
-    monkeypatch.setattr(demo_mod, "call", spy)
+    monkeypatch.setattr(demo_cmd, "call", spy)
     assert main(["demo", "--out", str(out), *TINY]) == 0
     stdout = capsys.readouterr().out
     assert [c for c, _ in calls] == ["train", "predict", "predict", "eval", "eval"]

@@ -154,14 +154,15 @@ def test_accumulator_matches_reference_aggregation():
         assert abs(res[k] - v) <= TOL, k
     assert np.allclose(res["curves"]["precision"], f["pr"]["p"], atol=TOL, rtol=0)
     assert np.allclose(res["curves"]["recall"], f["pr"]["r"], atol=TOL, rtol=0)
-    assert res["AUC_excluded"] == 1 and res["n_images"] == 6
+    assert res["excluded"] == {k: int(k == "AUC") for k in SODMetrics().metrics} and res["n_images"] == 6
     assert set(res) >= {"MAE", "Fmax", "Fmean", "Fadp", "Smeasure", "Emax", "Emean", "Eadp", "wF", "AUC", "curves"}
 
 
 def test_metric_subset_and_bad_input():
     acc = SODMetrics(metrics=("MAE", "Smeasure"))
     acc.step(np.zeros((4, 4), np.uint8), np.full((4, 4), 255, np.uint8))
-    assert set(acc.results()) == {"MAE", "Smeasure", "curves", "n_images"}
+    assert set(acc.results()) == {"MAE", "Smeasure", "curves", "n_images", "excluded"}
+    assert acc.results()["excluded"] == {"MAE": 0, "Smeasure": 0}
     with pytest.raises(ValueError):
         SODMetrics(metrics=("nope",))
     with pytest.raises(ValueError):

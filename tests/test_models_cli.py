@@ -36,8 +36,9 @@ def test_export_checkpoint_and_errors(tmp_path, capsys):
     ckpt = tmp_path / "best.pt"
     torch.save(models.checkpoint_payload(m), ckpt)
     onnx_path = tmp_path / "m.onnx"
-    assert main(["export", "--checkpoint", str(ckpt), "--onnx", str(onnx_path), "--size", "96", "128"]) == 0
-    assert "max |diff|" in capsys.readouterr().out
+    assert main(["export", "--checkpoint", str(ckpt), "--onnx", str(onnx_path), "--size", "128x96"]) == 0
+    printed = capsys.readouterr().out
+    assert "max |diff|" in printed and "at 128x96 and 109x133" in printed  # WxH: 128 - 19 wide, 96 + 37 high
     x = np.random.default_rng(0).random((1, 3, 97, 131), dtype=np.float32)
     y = ort.InferenceSession(str(onnx_path)).run(None, {"image": x})[0]
     with torch.no_grad():

@@ -101,3 +101,19 @@ def test_report_renders_in_headless_chromium(inputs, tmp_path):
     assert img is not None, r.stderr[-500:]
     # a rendered page is not blank: text, tables and pictures make many distinct colours
     assert len(np.unique(img.reshape(-1, 3), axis=0)) > 500
+
+
+def test_gallery_items_match_by_stem(tmp_path):
+    """``saliency.report.gallery_items``: images with a prediction, by name, with the dataset's maps attached."""
+    from saliency.report import gallery_items
+
+    for folder, names in (("img", "abc"), ("pred", "ac"), ("gt", "abc"), ("ds/maps", "c"), ("ds/fixations", "a")):
+        (tmp_path / folder).mkdir(parents=True)
+        for n in names:
+            cv2.imwrite(str(tmp_path / folder / f"{n}.png"), np.zeros((4, 4), np.uint8))
+    rows = gallery_items(tmp_path / "img", tmp_path / "pred", tmp_path / "gt", tmp_path / "ds")
+    assert [r.name for r in rows] == ["a", "c"]
+    assert rows[0].pred == tmp_path / "pred" / "a.png" and rows[0].gt == tmp_path / "gt" / "a.png"
+    assert rows[0].fix_map is None and rows[0].fix_points == tmp_path / "ds" / "fixations" / "a.png"
+    assert rows[1].fix_map == tmp_path / "ds" / "maps" / "c.png" and rows[1].fix_points is None
+    assert [r.name for r in gallery_items(tmp_path / "img", limit=2)] == ["a", "b"]  # no predictions: every image

@@ -54,8 +54,8 @@ class PlainProgress:
         """Ignored: plain lines carry no postfix."""
 
     def write(self, text: str) -> None:
-        """Print a message line."""
-        print(text, file=self.stream or sys.stderr, flush=True)
+        """Print a message line on stdout, as ``tqdm.write`` does (the counter lines go to ``stream``)."""
+        print(text, file=sys.stdout, flush=True)
 
     def close(self) -> None:
         """Print the final count once."""

@@ -25,15 +25,24 @@ def single_thread_blas():
 
 
 def init_worker() -> None:
-    """Process-pool initialiser: one BLAS thread and one OpenCV thread for the life of the worker."""
+    """Process-pool initialiser: one BLAS thread and one OpenCV thread for the life of the worker.
+
+    OpenCV is held to one thread by ``cv2.setNumThreads(0)`` ("run every function
+    in the calling thread"; ``cv2.getNumThreads()`` then reports 1). Not
+    ``setNumThreads(1)``: in a forked worker whose parent already ran OpenCV's
+    pthreads pool, that call waits on the parent's threads, which do not exist in
+    the child, and hangs (opencv/opencv#5150). OpenCV is imported before the BLAS
+    limit is entered, so that the OpenBLAS it bundles is limited too.
+    """
     global _LIMITS
-    _LIMITS = single_thread_blas()
-    _LIMITS.__enter__()
     try:
         import cv2
     except ImportError:  # pragma: no cover - OpenCV is a dependency
-        return
-    cv2.setNumThreads(1)
+        cv2 = None
+    if cv2 is not None:
+        cv2.setNumThreads(0)
+    _LIMITS = single_thread_blas()
+    _LIMITS.__enter__()
 
 
 def process_pool(workers: int, mp_context=None) -> ProcessPoolExecutor:

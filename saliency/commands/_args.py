@@ -1,4 +1,9 @@
-"""Argument types shared by the subcommands (argparse ``type=`` callables with one-line errors)."""
+"""Argument types shared by the subcommands (argparse ``type=`` callables with one-line errors).
+
+Sizes are written ``WxH`` (width first, as image tools and the README write
+them) by every command: ``synth --size``, ``predict --size``, ``export --size``,
+``models --size`` and ``crop --scale`` (issue 14, "one size syntax").
+"""
 
 from __future__ import annotations
 
@@ -14,3 +19,40 @@ def positive_int(text: str) -> int:
     if v < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
     return v
+
+
+def parse_wxh(text: str) -> tuple[int, int]:
+    """``"640x480"`` -> ``(640, 480)`` (width, height); ValueError when it is not two integers joined by x."""
+    parts = text.strip().lower().split("x")
+    if len(parts) != 2:
+        raise ValueError(text)
+    w, h = (int(v) for v in parts)
+    return w, h
+
+
+def size_wxh(lo: int = 16, hi: int = 8192, example: str = "640x480", square: bool = False):
+    """An argparse type for a size ``WxH`` (-> ``(width, height)``), each side in ``[lo, hi]``.
+
+    With ``square=True`` a single number ``N`` is also accepted and means ``NxN``.
+    """
+
+    def size(text: str) -> tuple[int, int]:
+        try:
+            if square and "x" not in text.lower():
+                w = h = int(text)
+            else:
+                w, h = parse_wxh(text)
+        except ValueError:
+            also = " or one number for a square" if square else ""
+            raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT, e.g. {example}{also}") from None
+        if not (lo <= w <= hi and lo <= h <= hi):
+            raise argparse.ArgumentTypeError(f"{text!r}: width and height must be between {lo} and {hi}")
+        return w, h
+
+    size.__name__ = "size"  # argparse names the type in "invalid size value" messages
+    return size
+
+
+def add_quiet(parser, help: str = "no progress output") -> None:
+    """The ``--quiet`` flag every command takes (progress goes to stderr; results are still printed)."""
+    parser.add_argument("--quiet", action="store_true", help=help)

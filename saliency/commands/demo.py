@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from saliency.commands._args import positive_int
+from saliency.commands._args import add_quiet, positive_int
 
 NAME = "demo"
 ORDER = 5
@@ -44,6 +44,28 @@ def add_arguments(p) -> None:
     g.add_argument("--epochs", type=positive_int, metavar="E", help="training epochs of each model (default 8; "
                                                                       "--quick 10)")
     g.add_argument("--seed", type=int, help="seed of the study, the split and the training (default 1)")
+    add_quiet(p, "no progress output from the stages (their commands run with --quiet)")
+
+
+def call(command: str, argv: list[str]) -> int:
+    """Run ``saliency COMMAND ARGV`` in this process, parsed by that command's own parser."""
+    import argparse
+    import importlib
+
+    from saliency.base.errors import UserError
+
+    mod = importlib.import_module(f"saliency.commands.{command}")
+    parser = argparse.ArgumentParser(prog=f"saliency {command}")
+    mod.add_arguments(parser)
+    args = parser.parse_args(argv)
+    args.command = command
+    try:
+        return int(mod.run(args) or 0)
+    except UserError as exc:  # spell the stage's own renamed flags now; the rest as saliency.cli does
+        flags = getattr(mod, "PARAM_FLAGS", None)
+        if not flags:
+            raise
+        raise UserError(exc.render(lambda param: flags.get(param, f"`{param}`"))) from exc
 
 
 def run(args) -> int:
@@ -65,7 +87,8 @@ def run(args) -> int:
         raise UserError(f"--scenes {profile.scenes}: the demo needs at least 10 scenes (a 20 % held-out split)")
     out = Path(args.out)
     t0 = time.perf_counter()
-    demo = Demo(out, profile, device=args.device, fresh=args.fresh, log=lambda s: print(s, flush=True))
+    demo = Demo(out, profile, device=args.device, fresh=args.fresh, log=lambda s: print(s, flush=True),
+                call=lambda command, argv: call(command, argv), quiet=args.quiet)
     clear_partials(out)
     print(f"saliency demo: {profile.scenes} scenes, {profile.subjects} observers, {profile.width}x{profile.height}, "
           f"{profile.epochs} epochs per model, device {device_label(args.device)}, into {out}/", flush=True)

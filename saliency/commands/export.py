@@ -7,6 +7,8 @@ sizes and reports the largest difference from PyTorch.
 
 from __future__ import annotations
 
+from saliency.commands._args import add_quiet, size_wxh
+
 NAME = "export"
 HELP = "export a trained checkpoint (or an untrained registered model) to ONNX with dynamic H, W"
 ORDER = 70
@@ -30,12 +32,14 @@ def add_arguments(parser) -> None:
     src.add_argument("--model", metavar="NAME", help="registered model name (untrained weights; see `saliency models`)")
     parser.add_argument("--onnx", required=True, metavar="FILE", help="output .onnx file")
     parser.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
-    parser.add_argument("--size", type=int, nargs=2, default=[320, 320], metavar=("H", "W"),
-                        help="size of the tracing input (the graph accepts any size; default 320 320)")
+    parser.add_argument("--size", type=size_wxh(32, 8192, "320x320", square=True), default=(320, 320),
+                        metavar="WxH", help="size of the tracing input, width x height or one number for a square "
+                                            "(the graph accepts any size; default 320x320)")
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 16 for grid_sample; default 17)")
     parser.add_argument("--no-check", action="store_true",
                         help="skip the onnxruntime comparison with PyTorch at two input sizes")
     parser.add_argument("--seed", type=int, default=0, help="seed for an untrained --model's weights (default 0)")
+    add_quiet(parser, "accepted as by every command; export prints no progress")
 
 
 def run(args) -> int:
@@ -50,8 +54,6 @@ def run(args) -> int:
         raise UserError(f"--onnx {out}: exists; pass --overwrite to replace it")
     if out.is_dir():
         raise UserError(f"--onnx {out}: is a folder; give a file name")
-    if min(args.size) < 32:
-        raise UserError("--size: H and W must be >= 32")
     if args.opset < 16:
         raise UserError("--opset: must be >= 16 (grid_sample)")
     import torch
@@ -65,7 +67,8 @@ def run(args) -> int:
         torch.manual_seed(args.seed)
         model = models.create_model(args.model)
     model.eval()
-    export_onnx(model, out, args.size[0], args.size[1], opset=args.opset)
+    w, h = args.size
+    export_onnx(model, out, h, w, opset=args.opset)
     msg = f"wrote {out} ({model.config.get('name', 'model')}, task {model.task}, dynamic N/H/W)"
     if not args.no_check:
         try:
@@ -73,9 +76,8 @@ def run(args) -> int:
         except ImportError:
             print(f"{msg}; not checked: onnxruntime is not installed", file=sys.stderr)
             return 0
-        h, w = args.size
         err = check_onnx(model, out, sizes=((h, w), (h + 37, w - 19)))
-        msg += f"; onnxruntime vs PyTorch max |diff| = {err:.2e} at {h}x{w} and {h + 37}x{w - 19}"
+        msg += f"; onnxruntime vs PyTorch max |diff| = {err:.2e} at {w}x{h} and {w - 19}x{h + 37}"
         if err > 1e-3:
             raise UserError(f"--onnx {out}: written, but onnxruntime differs from PyTorch by {err:.2e}")
     print(msg)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from saliency.commands._args import add_quiet
+
 NAME = "ingest"
 ORDER = 20
+#: IngestOptions fields whose flag is not their cli_flag spelling (error messages, saliency.cli)
+PARAM_FLAGS = {"binary": "--binary-fixations", "min_duration_ms": "--min-duration",
+               "qc_min_valid_share": "--qc-min-valid", "qc_max_off_share": "--qc-max-off"}
 HELP = "turn eye-tracker logs into a fixation dataset (0-1 saliency maps, fixation table, QC)"
 DESCRIPTION = """Turn eye-tracker logs into a fixation dataset folder.
 
@@ -42,13 +47,14 @@ def _positive(kind):
 
 
 def add_arguments(p) -> None:
-    """Options of ``saliency ingest``."""
+    """Options of ``saliency ingest`` (imports the reader table: saliency.cli adds them only when parsing ingest)."""
     from saliency.data_tools.readers import FORMATS
 
     p.add_argument("logs", nargs="+", metavar="LOG", help="input log files (several at once, e.g. one per subject)")
     p.add_argument("--stimuli", required=True, metavar="DIR", help="folder of the stimulus images")
     p.add_argument("--out", required=True, metavar="DIR", help="dataset folder to write")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
+    add_quiet(p, "no progress output (reading, maps)")
     g = p.add_argument_group("input")
     g.add_argument("--format", default="auto", choices=FORMATS, help="input format (default: auto, from the header)")
     g.add_argument("--columns", default=None, metavar="KEY=COL,...",
@@ -125,8 +131,6 @@ def _geometry(args):
 
 def run(args) -> int:
     """Run the ingest and print the summary table."""
-    import sys
-
     from saliency.data_tools.ingest import IngestOptions, ingest, summary_text
     from saliency.data_tools.readers import parse_columns
     from saliency.base.fsutil import check_out_dir
@@ -143,7 +147,7 @@ def run(args) -> int:
         per_subject=args.per_subject, drop_first=args.drop_first, normalize=args.normalize,
         map_format=args.map_format, workers=args.workers, qc_min_valid_share=args.qc_min_valid,
         qc_min_fixations=args.qc_min_fixations, qc_max_off_share=args.qc_max_off, ioc=not args.no_ioc,
-        progress=sys.stderr.isatty())
+        progress=not args.quiet)
     manifest = ingest(args.logs, args.stimuli, args.out, opts)
     print(f"wrote a fixation dataset to {args.out}/")
     print(summary_text(manifest))

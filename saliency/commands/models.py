@@ -8,6 +8,8 @@ the median CPU latency of an eval-mode forward pass at batch 1.
 
 from __future__ import annotations
 
+from saliency.commands._args import add_quiet, size_wxh
+
 NAME = "models"
 HELP = "list the registered saliency networks: task, attention, parameters, GMACs, CPU latency"
 ORDER = 60
@@ -28,8 +30,9 @@ def add_arguments(parser) -> None:
     """Options of ``saliency models``."""
     parser.add_argument("--filter", default=None, metavar="PATTERN",
                         help="shell-style pattern on model names, e.g. 'unet_tiny_*' (default: all)")
-    parser.add_argument("--size", type=int, nargs="+", default=[320], metavar="PX",
-                        help="input size for GMACs and latency: one value (square) or HEIGHT WIDTH (default 320)")
+    parser.add_argument("--size", type=size_wxh(32, 8192, "320x240", square=True), default=(320, 320),
+                        metavar="WxH", help="input size for GMACs and latency: WxH, or one number for a square "
+                                            "(default 320)")
     parser.add_argument("--no-latency", action="store_true", help="skip the CPU latency measurement (faster)")
     parser.add_argument("--runs", type=int, default=3, help="timed forward passes per model (median; default 3)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -37,6 +40,7 @@ def add_arguments(parser) -> None:
                         help="output table format (default markdown)")
     parser.add_argument("--out", default=None, metavar="FILE", help="also write the table to FILE (atomically)")
     parser.add_argument("--names-only", action="store_true", help="print the model names only, one per line")
+    add_quiet(parser, "accepted as by every command; models prints no progress")
 
 
 def run(args) -> int:
@@ -46,8 +50,6 @@ def run(args) -> int:
     from saliency.base.errors import UserError
     from saliency.base.fsutil import write_text
 
-    if len(args.size) not in (1, 2) or min(args.size) < 32:
-        raise UserError("--size: give one value or HEIGHT WIDTH, each >= 32")
     if args.runs < 1:
         raise UserError("--runs: must be >= 1")
     import torch
@@ -63,7 +65,7 @@ def run(args) -> int:
     if args.names_only:
         text = "\n".join(names) + "\n"
     else:
-        h, w = (args.size * 2)[:2]
+        w, h = args.size
         rows = model_rows(names, h, w, latency=not args.no_latency, runs=args.runs)
         if args.format == "markdown":
             text = rows_to_markdown(rows, h, w)

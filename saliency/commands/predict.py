@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from saliency.commands._args import positive_int
+from saliency.commands._args import positive_int, size_wxh
 
 NAME = "predict"
 ORDER = 35
@@ -20,18 +20,6 @@ Images are resized to the network size the checkpoint was trained at (or
 Images that cannot be decoded are listed and skipped; the rest are written."""
 
 
-def _size(text: str):
-    import argparse
-
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected HEIGHTxWIDTH, e.g. 288x384") from None
-    if not (16 <= h <= 4096 and 16 <= w <= 4096):
-        raise argparse.ArgumentTypeError(f"{text!r}: height and width must be between 16 and 4096")
-    return h, w
-
-
 def add_arguments(p) -> None:
     """Options of ``saliency predict``."""
     p.add_argument("--checkpoint", required=True, metavar="CKPT", help="checkpoint file (RUN/checkpoints/best.pt)")
@@ -40,7 +28,8 @@ def add_arguments(p) -> None:
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty --out folder")
     p.add_argument("--list", metavar="FILE", help="predict only these stems: a text file (one per line) or a "
                                                   "run's split.json (its validation ids)")
-    p.add_argument("--size", type=_size, metavar="HxW", help="network input size (default: the training size)")
+    p.add_argument("--size", type=size_wxh(16, 4096, "384x288"), metavar="WxH",
+                   help="network input size, width x height (default: the training size)")
     p.add_argument("--batch-size", type=positive_int, default=8, metavar="B", help="images per batch (default 8)")
     p.add_argument("--device", default="auto", metavar="DEV", help="auto, cpu, cuda or cuda:N (default auto)")
     p.add_argument("--tta", choices=["none", "flip"], default="none",
@@ -61,7 +50,8 @@ def run(args) -> int:
         raise UserError(f"--workers {args.workers}: must be 0 or more")
     out = check_out_dir(args.out, args.overwrite)
     only = read_list(args.list) if args.list else None
-    res = predict_folder(args.checkpoint, args.images, out, size=args.size, batch_size=args.batch_size,
+    size = (args.size[1], args.size[0]) if args.size else None  # WxH on the command line, (h, w) in the library
+    res = predict_folder(args.checkpoint, args.images, out, size=size, batch_size=args.batch_size,
                          device=args.device, tta=args.tta == "flip", workers=args.workers, only=only,
                          progress=not args.quiet)
     for path, why in res.skipped:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from saliency.commands._args import positive_int
-
 import os
+
+from saliency.commands._args import positive_int, size_wxh
 
 NAME = "synth"
 ORDER = 10
@@ -20,18 +20,6 @@ OUT/truth/fixations.csv  the true fixations (stimulus px); truth/objects.csv the
 OUT/screen.json          display geometry; OUT/study.json every generator parameter
 
 The same --seed gives byte-identical files."""
-
-
-def _size(text: str) -> tuple[int, int]:
-    import argparse
-
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT, e.g. 640x480") from None
-    if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be between 16 and 8192")
-    return w, h
 
 
 def _probability(text: str) -> float:
@@ -51,7 +39,7 @@ def add_arguments(p) -> None:
     p.add_argument("--out", required=True, help="output folder (must be empty or absent unless --overwrite)")
     p.add_argument("--scenes", type=positive_int, default=100, help="number of scenes (default: 100)")
     p.add_argument("--subjects", type=positive_int, default=10, help="number of simulated observers (default: 10)")
-    p.add_argument("--size", type=_size, default=(640, 480), metavar="WxH",
+    p.add_argument("--size", type=size_wxh(16, 8192, "640x480"), default=(640, 480), metavar="WxH",
                    help="stimulus size in pixels (default: 640x480)")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives identical files (default: 0)")
     p.add_argument("--rate", type=float, default=500.0, metavar="HZ",

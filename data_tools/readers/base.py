@@ -1,0 +1,204 @@
+"""What every reader shares without reading data: canonical shapes, column names, headers.
+
+- the canonical chunk shapes (:class:`Chunk`, ``SAMPLE_COLS``, ``FIX_COLS``,
+  ``QUAR_COLS``) and an opened log (:class:`LogReader`);
+- generic column names and their units (``ALIASES``, :func:`split_unit`,
+  :func:`unit_factor`), the user's ``columns`` mapping (:func:`parse_columns`,
+  :func:`resolve_columns`);
+- a file's first line and delimiter (:func:`read_header`) and the
+  :class:`Probe` that format sniffers look at;
+- :class:`ReadOptions`, the choices a format's reader may use.
+
+Field names from ``../shared/REFERENCES.md`` section 3. This module needs
+neither numpy nor pandas, so that listing the formats (``FORMATS``) and parsing
+``columns`` stay cheap for the command line; frames are built in
+:mod:`data_tools.readers.chunks`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from saliency.base.errors import UserError
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    import pandas as pd
+
+SAMPLE_COLS = ["subject", "stimulus", "trial", "time_ms", "x", "y", "valid", "line"]
+FIX_COLS = ["subject", "stimulus", "trial", "x", "y", "t_start_ms", "duration_ms", "eye", "line"]
+QUAR_COLS = ["line", "reason", "subject", "stimulus", "x", "y"]
+CHUNK_ROWS = 500_000
+MISSING = {"", ".", "nan", "NaN", "NA", "N/A", "null", "None", "-"}
+
+# generic column names (case-insensitive, unit suffix stripped) -> canonical key
+ALIASES = {
+    "subject": ["subject", "participant", "observer", "participant name", "worker", "sub"],
+    "stimulus": ["stimulus", "image", "media", "stimulus_name", "img", "media name", "presented media name"],
+    "trial": ["trial", "trial_index", "trial index"],
+    "time": ["time_ms", "time", "timestamp", "t", "time_s", "time_us"],
+    "x": ["x", "gaze_x", "gx", "fix_x"],
+    "y": ["y", "gaze_y", "gy", "fix_y"],
+    "valid": ["valid", "validity"],
+    "t_start_ms": ["t_start_ms", "t_start", "start_ms", "start", "onset", "start_time"],
+    "t_end_ms": ["t_end_ms", "t_end", "end_ms", "end", "offset", "end_time"],
+    "duration_ms": ["duration_ms", "duration", "dur"],
+    "eye": ["eye"],
+}
+UNIT_MS = {"ms": 1.0, "s": 1000.0, "sec": 1000.0, "us": 1e-3, "µs": 1e-3, "μs": 1e-3, "ns": 1e-6}
+
+
+@dataclass
+class Chunk:
+    """A block of canonical rows from one file, with the rows it rejected."""
+
+    kind: str  # "samples" or "fixations"
+    space: str  # "screen", "stimulus", "screen_norm" or "stimulus_norm"
+    df: pd.DataFrame
+    quarantine: pd.DataFrame
+
+
+@dataclass
+class LogReader:
+    """An opened log: its format, what it holds, and a generator of chunks."""
+
+    path: Path
+    format: str
+    kind: str
+    chunks: Callable[[], Iterator[Chunk]]
+    screen_px: tuple[int, int] | None = None  # resolution the file itself declares (EyeLink ASC)
+    notes: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """The choices of :func:`~data_tools.readers.open_log` a format's ``read`` may use."""
+
+    columns: dict = field(default_factory=dict)  # canonical key -> file column (``columns``)
+    time_unit: str | None = None  # unit of the generic time columns when the header does not say
+    tracker_events: bool = False  # the tracker's own fixations (EyeLink EFIX, Tobii) instead of samples
+    min_confidence: float = 0.6  # Pupil Labs: fixations below this confidence are quarantined
+    chunk_rows: int = CHUNK_ROWS
+
+
+def split_unit(name: str) -> tuple[str, str | None]:
+    """``"Recording timestamp [μs]"`` -> ``("recording timestamp", "μs")``; names lower-cased."""
+    m = re.match(r"^\s*(.*?)\s*[\[(]\s*([^\])]+?)\s*[\])]\s*$", name)
+    if m:
+        return m.group(1).strip().lower(), m.group(2)
+    base = name.strip().lower()
+    m = re.match(r"^(.*)_(ms|s|us)$", base)
+    if m and m.group(1) in ("time", "start", "end", "t_start", "t_end", "duration"):
+        return base, m.group(2)
+    return base, None
+
+
+def unit_factor(unit: str | None, default: float, what: str) -> float:
+    """Milliseconds per unit (``ms``, ``s``, ``us``/``µs``, ``ns``)."""
+    if unit is None:
+        return default
+    u = unit.strip().lower().replace("μ", "µ")
+    for k, v in UNIT_MS.items():
+        if u == k.replace("μ", "µ"):
+            return v
+    raise UserError(f"{what}: unknown time unit {unit!r}; use ms, s, us or ns")
+
+
+def parse_columns(spec: str | None) -> dict[str, str]:
+    """``"time=TIMESTAMP,x=GazeX"`` -> ``{"time": "TIMESTAMP", "x": "GazeX"}`` (the ``columns`` mapping)."""
+    if not spec:
+        return {}
+    out = {}
+    keys = set(ALIASES) | {"pupil", "confidence"}
+    for part in spec.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise UserError(f"`columns` {spec!r}: each item must be KEY=COLUMN (e.g. time=TIMESTAMP)")
+        k, v = (s.strip() for s in part.split("=", 1))
+        if k not in keys:
+            raise UserError(f"`columns`: unknown key {k!r}; keys are {', '.join(sorted(keys))}")
+        out[k] = v
+    return out
+
+
+def read_header(path: Path) -> tuple[str, str]:
+    """First line of a text file (BOM stripped) and its delimiter (tab, semicolon or comma)."""
+    try:
+        with open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
+            first = fh.readline().rstrip("\r\n")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    if "\t" in first:
+        sep = "\t"
+    elif first.count(";") > first.count(","):
+        sep = ";"
+    else:
+        sep = ","
+    return first, sep
+
+
+def header_columns(path: Path) -> tuple[list[str], str]:
+    """Column names of a delimited file (stripped, as written) and its delimiter."""
+    first, sep = read_header(path)
+    return [h.strip() for h in first.split(sep)], sep
+
+
+def resolve_columns(header: list[str], user: dict[str, str], path: Path) -> dict[str, tuple[str, str | None]]:
+    """Canonical key -> (file column, unit) from the ``columns`` mapping first, then by alias."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for k, col in user.items():
+        if col not in header:
+            raise UserError(f"{path}: `columns` {k}={col}: no such column; the file has {', '.join(header)}")
+        found[k] = (col, split_unit(col)[1])
+    bases = {}
+    for col in header:
+        base, unit = split_unit(col)
+        bases.setdefault(base, (col, unit))
+    for key, names in ALIASES.items():
+        if key in found:
+            continue
+        for n in names:
+            if n in bases:
+                col, unit = bases[n]
+                if unit is None:
+                    m = re.match(r"^.*_(ms|s|us)$", n)
+                    unit = m.group(1) if m else None
+                found[key] = (col, unit)
+                break
+    return found
+
+
+def default_subject(path: Path) -> str:
+    """Subject name for files without a subject column: the file stem (Pupil: the folder name)."""
+    stem = path.stem
+    if stem.startswith("fixations") or stem in ("gaze_positions", "samples"):
+        return path.parent.name or stem
+    return stem
+
+
+class Probe:
+    """What the format sniffers look at: one file's first line, read once, and views of it.
+
+    ``names`` are the column names lower-cased with their unit stripped;
+    ``generic`` the canonical keys found by alias or the ``columns`` mapping
+    (computed on first use; a mapping to a missing column raises there).
+    """
+
+    def __init__(self, path: Path, columns: dict | None = None):
+        self.path = Path(path)
+        self.columns = columns or {}
+        self.first, self.sep = read_header(self.path)
+
+    @cached_property
+    def names(self) -> set[str]:
+        """Lower-cased column names without unit suffixes."""
+        return {split_unit(h)[0] for h in self.first.split(self.sep)}
+
+    @cached_property
+    def generic(self) -> dict[str, tuple[str, str | None]]:
+        """Canonical key -> (file column, unit), as :func:`resolve_columns` finds them."""
+        return resolve_columns([h.strip() for h in self.first.split(self.sep)], self.columns, self.path)

@@ -1,0 +1,28 @@
+"""``fixations``: a generic fixation list, columns found by name or mapped with ``columns``.
+
+Needs ``x`` and ``y``; ``t_start_ms``, ``t_end_ms`` (duration = end - start
+when no ``duration_ms``), ``duration_ms``, ``subject``, ``stimulus``,
+``trial`` and ``eye`` are optional. Screen pixels, origin top-left.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from saliency.data_tools.readers.base import LogReader, Probe, ReadOptions
+from saliency.data_tools.readers.chunks import generic_reader
+
+DETECT_RANK = 90  # generic column names: after every vendor signature, before ``samples``
+SUFFIXES: tuple[str, ...] = ()
+
+
+def sniff(probe: Probe) -> bool:
+    """A table with x, y and a fixation start or duration column."""
+    cols = probe.generic
+    return "x" in cols and "y" in cols and ("duration_ms" in cols or "t_start_ms" in cols)
+
+
+def read(path: Path, opts: ReadOptions) -> LogReader:
+    """Fixations of a generic table."""
+    return generic_reader(path, "fixations", opts.columns, opts.time_unit, fmt="fixations",
+                          chunk_rows=opts.chunk_rows)

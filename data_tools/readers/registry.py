@@ -1,0 +1,85 @@
+"""The registry of log formats: one line per format module, and the dispatch that iterates it.
+
+A format is a module of this package named after it (``-`` spelled ``_``) that
+exposes:
+
+- ``sniff(probe) -> bool``: whether a file's first line
+  (:class:`~data_tools.readers.base.Probe`) is in this format;
+- ``read(path, opts) -> LogReader``: open the file
+  (:class:`~data_tools.readers.base.ReadOptions`);
+- ``SUFFIXES``: file-name suffixes that claim the format before any content is
+  read (``.asc``, ``.json``);
+- ``DETECT_RANK``: where its sniffer stands in auto-detection (lower first):
+  10s the file's name or first-line signature, 20s vendor column names, 90s
+  the generic column-name formats that accept almost any table.
+
+Adding a format = adding its module and one line to :data:`REGISTRY`.
+Modules are imported when first needed, so listing :data:`FORMATS` (the
+command line's ``--format`` choices) imports neither numpy nor pandas.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+from saliency.base.errors import UserError
+from saliency.data_tools.readers.base import CHUNK_ROWS, LogReader, Probe, ReadOptions
+
+# The formats, in the order the ``format`` choices list them.
+REGISTRY = (
+    "samples",
+    "fixations",
+    "eyelink-report",
+    "eyelink-asc",
+    "tobii",
+    "pupil",
+    "salicon",
+)
+FORMATS = ("auto", *REGISTRY)
+
+
+def format_module(name: str) -> ModuleType:
+    """The module of a registered format (``name`` as in :data:`REGISTRY`)."""
+    if name not in REGISTRY:
+        raise UserError(f"`format` {name!r}: choose one of {', '.join(FORMATS)}")
+    return importlib.import_module(f"{__package__}.{name.replace('-', '_')}")
+
+
+def detection_order() -> list[tuple[str, ModuleType]]:
+    """``(name, module)`` of every format in the order auto-detection tries them (by ``DETECT_RANK``)."""
+    mods = [(name, format_module(name)) for name in REGISTRY]
+    return sorted(mods, key=lambda nm: nm[1].DETECT_RANK)
+
+
+def detect_format(path: Path, columns: dict | None = None) -> str:
+    """Guess the format of ``path`` from its name, then its header; UserError when nothing fits."""
+    order = detection_order()
+    suffix = path.suffix.lower()
+    for name, mod in order:
+        if suffix in mod.SUFFIXES:
+            return name
+    probe = Probe(path, columns)
+    for name, mod in order:
+        if mod.sniff(probe):
+            return name
+    raise UserError(f"{path}: unknown format (header {probe.first[:120]!r}); pass `format` "
+                    f"{'|'.join(FORMATS[1:])} and `columns` if needed")
+
+
+def open_log(path: str | Path, fmt: str = "auto", columns: dict | None = None, time_unit: str | None = None,
+             tracker_events: bool = False, min_confidence: float = 0.6,
+             chunk_rows: int = CHUNK_ROWS) -> LogReader:
+    """Open one log file; ``tracker_events`` reads the tracker's fixations (EFIX, Tobii) instead of samples."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    if fmt not in FORMATS:
+        raise UserError(f"`format` {fmt!r}: choose one of {', '.join(FORMATS)}")
+    columns = columns or {}
+    if fmt == "auto":
+        fmt = detect_format(path, columns)
+    opts = ReadOptions(columns=columns, time_unit=time_unit, tracker_events=tracker_events,
+                       min_confidence=min_confidence, chunk_rows=chunk_rows)
+    return format_module(fmt).read(path, opts)

@@ -1,0 +1,71 @@
+"""``salicon``: SALICON fixations JSON (COCO style).
+
+``annotations[i].fixations = [[row, col], ...]``, 1-based, in image pixels
+(``../shared/REFERENCES.md`` section 3); ``images[j]`` names each
+``image_id``. Each annotation is one worker viewing one image; the chunk's
+``line`` is the annotation's number, and an annotation without fixations or
+image is quarantined (``malformed_annotation``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from saliency.base.errors import UserError
+from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions
+from saliency.data_tools.readers.chunks import fixation_chunk, quarantine_frame
+
+DETECT_RANK = 11  # the file's name or first line
+SUFFIXES = (".json",)
+
+
+def sniff(probe: Probe) -> bool:
+    """A file whose first line opens a JSON object."""
+    return probe.first.lstrip().startswith("{")
+
+
+def read(path: Path, opts: ReadOptions) -> LogReader:
+    """SALICON fixations JSON: points ``[row, col]`` (1-based, image pixels) per worker and image (no options)."""
+
+    def chunks() -> Iterator[Chunk]:
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path}: not valid JSON ({exc})") from None
+        if not isinstance(d, dict) or not isinstance(d.get("annotations"), list):
+            raise UserError(f"{path}: not a SALICON fixations file (no 'annotations' list)")
+        names = {im.get("id"): im.get("file_name", str(im.get("id"))) for im in d.get("images", [])}
+        lines, subj, stim, xs, ys = [], [], [], [], []
+        bad_lines = []
+        for i, ann in enumerate(d["annotations"], start=1):
+            try:
+                pts = np.asarray(ann["fixations"], dtype=np.float64).reshape(-1, 2)
+                img = ann["image_id"]
+            except (KeyError, TypeError, ValueError):
+                bad_lines.append(i)
+                continue
+            k = len(pts)
+            lines.append(np.full(k, i))
+            subj.append(np.full(k, f"w{ann.get('worker_id', i)}", object))
+            stim.append(np.full(k, str(names.get(img, img)), object))
+            ys.append(pts[:, 0] - 1.0)
+            xs.append(pts[:, 1] - 1.0)
+        cat = lambda v, dt: np.concatenate(v) if v else np.zeros(0, dt)  # noqa: E731
+        ln = cat(lines, np.int64)
+        n = len(ln)
+        ch = fixation_chunk(ln, cat(subj, object), cat(stim, object), np.full(n, "", object), cat(xs, float),
+                            cat(ys, float), np.full(n, np.nan), np.full(n, np.nan), np.full(n, "", object),
+                            "stimulus")
+        if bad_lines:
+            ch.quarantine = pd.concat([ch.quarantine, quarantine_frame(bad_lines, "malformed_annotation")],
+                                      ignore_index=True)
+        yield ch
+
+    return LogReader(path, "salicon", "fixations", chunks)

@@ -1,0 +1,266 @@
+"""A benchmark run: which ground truth, which methods, which metrics, and their results.
+
+What ``saliency eval`` does, as plain values in and results out
+(PySODEvalToolkit's workflow: datasets x methods, one table per dataset):
+
+- ground truth from a folder (``gt``, with ``task``), published layouts
+  (``dataset`` names under ``root``, see :data:`saliency.eval.datasets.PUBLISHED`)
+  and a benchmark config (``config``, YAML or JSON; schema below);
+- methods as ``[NAME=]DIR`` specs (``pred``), where DIR may contain
+  ``{dataset}``, and from the config;
+- the task resolved from the ground truth when not given, and metric names
+  resolved case-insensitively against :func:`saliency.eval.metrics.keys_for`.
+
+Config schema (paths relative to the config file)::
+
+    task: sod                                     # optional: sod or fixation
+    datasets:                                     # name -> GT folder, or a mapping
+      ECSSD: {root: data}                         #   published layout (dataset: NAME to rename)
+      mine: {gt: data/mine/masks, task: sod}      #   a folder (gt or mask; task if not global)
+    methods:                                      # name -> folder (may hold {dataset}) or {dataset: folder}
+      U2Net: "preds/u2net/{dataset}"
+      BASNet: {ECSSD: preds/bas}
+
+Errors are :class:`saliency.base.errors.UserError` naming the parameters of
+:func:`evaluate` in backticks (``pred``, ``gt``, ``dataset``, ``root``,
+``config``, ``task``, ``metrics``, ``plot_dir``, ``center_bias``), which the
+command line renders as its flags.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from saliency.base.errors import UserError
+
+from saliency.eval import datasets as D
+from saliency.eval import runner
+from saliency.eval.metrics import keys_for
+
+TASKS = ("sod", "fixation")
+_CONFIG_KEYS = {"task", "datasets", "methods"}
+_DATASET_KEYS = {"gt", "mask", "root", "dataset", "task"}
+
+
+@dataclass
+class Benchmark:
+    """A resolved benchmark: the task, the metric keys, the ground-truth datasets and the methods."""
+
+    task: str
+    keys: tuple[str, ...]
+    datasets: list = field(default_factory=list)   # GTDataset
+    methods: list = field(default_factory=list)    # (name, folder | {dataset: folder})
+    results: list = field(default_factory=list)    # runner.MethodResult, filled by run()
+
+
+def parse_pred(spec: str) -> tuple[str, str]:
+    """A ``[NAME=]DIR`` method spec as (name, folder); the name defaults to the folder's name."""
+    if "=" in spec:
+        name, folder = spec.split("=", 1)
+        if not name or not folder:
+            raise UserError(f"`pred` {spec}: expected NAME=DIR or DIR")
+        return name, folder
+    folder = spec.rstrip("/\\")
+    if not folder:
+        raise UserError("`pred`: empty folder name")
+    return Path(folder).name or folder, folder
+
+
+def load_config(path: str | Path) -> tuple[Path, dict]:
+    """Read a YAML (``.yaml``/``.yml``) or JSON benchmark config; returns (its folder, the mapping)."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"`config` {p}: file not found")
+    text = p.read_text(encoding="utf-8")
+    try:
+        if p.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            cfg = yaml.safe_load(text)
+        else:
+            cfg = json.loads(text)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the file's fault
+        raise UserError(f"`config` {p}: cannot parse ({str(exc).splitlines()[0]})") from None
+    if not isinstance(cfg, dict):
+        raise UserError(f"`config` {p}: expected a mapping with 'datasets' and 'methods'")
+    unknown = set(cfg) - _CONFIG_KEYS
+    if unknown:
+        raise UserError(f"`config` {p}: unknown key(s) {sorted(unknown)}; use task, datasets, methods")
+    return p.parent, cfg
+
+
+def _resolve(base: Path, value) -> str:
+    if isinstance(value, dict) and "path" in value:
+        value = value["path"]
+    q = Path(str(value)).expanduser()
+    return str(q if q.is_absolute() else base / q)
+
+
+def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
+    """The datasets (GTDataset) and methods ((name, folder or {dataset: folder})) of a config mapping.
+
+    ``base``: the folder relative paths start from; ``path``: the config file
+    (named in errors); ``cfg["task"]`` is the task of ``gt`` datasets that do
+    not give their own.
+    """
+    dss = []
+    raw = cfg.get("datasets") or {}
+    if not isinstance(raw, dict) or not raw:
+        raise UserError(f"`config` {path}: 'datasets' must map names to a GT folder or {{root: DIR}}")
+    for name, spec in raw.items():
+        if isinstance(spec, str):
+            spec = {"gt": spec}
+        if not isinstance(spec, dict):
+            raise UserError(f"`config` {path}: dataset {name}: expected a folder or a mapping")
+        bad = set(spec) - _DATASET_KEYS
+        if bad:
+            raise UserError(f"`config` {path}: dataset {name}: unknown key(s) {sorted(bad)}")
+        if "root" in spec:
+            ds = D.published(spec.get("dataset", name), _resolve(base, spec["root"]))
+            ds.name = name
+        elif "gt" in spec or "mask" in spec:
+            task = spec.get("task", cfg.get("task"))
+            gt = _resolve(base, spec.get("gt", spec.get("mask")))
+            if task == "fixation":
+                ds = D.fixation_folder(gt, name)
+            elif task == "sod":
+                ds = D.sod_folder(gt, name)
+            else:
+                raise UserError(f"`config` {path}: dataset {name}: set 'task: sod' or 'task: fixation'")
+        else:
+            raise UserError(f"`config` {path}: dataset {name}: give 'gt' (a folder) or 'root' (published layout)")
+        dss.append(ds)
+    methods = []
+    raw = cfg.get("methods") or {}
+    if not isinstance(raw, dict) or not raw:
+        raise UserError(f"`config` {path}: 'methods' must map names to a folder or to {{dataset: folder}}")
+    for name, spec in raw.items():
+        if isinstance(spec, dict) and "path" not in spec:
+            methods.append((str(name), {str(k): _resolve(base, v) for k, v in spec.items()}))
+        else:
+            methods.append((str(name), _resolve(base, spec)))
+    return dss, methods
+
+
+def resolve_metrics(task: str, metrics=None) -> tuple[str, ...]:
+    """The metric keys of ``task`` named by ``metrics`` (a comma-separated string or a list; any case).
+
+    Empty or None: every metric of the task, in table order.
+    """
+    all_keys = keys_for(task)
+    if not metrics:
+        return all_keys
+    text = metrics if isinstance(metrics, str) else ",".join(metrics)
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    lower = {k.lower(): k for k in all_keys}
+    bad = [k for k in keys if k.lower() not in lower]
+    if bad or not keys:
+        raise UserError(f"`metrics` {text}: unknown for `task` {task}: {', '.join(bad) or '(empty)'}; "
+                        f"choose from {','.join(all_keys)}")
+    return tuple(lower[k.lower()] for k in keys)
+
+
+def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, dataset=(), root=None,
+         config=None, metrics=None, center_bias=None, plot_dir=None) -> Benchmark:
+    """Resolve what to evaluate, checking every input before any image is read.
+
+    ``task``: "sod" or "fixation" (default: from the config or the ground
+    truth; required with ``gt``); ``pred``: ``[NAME=]DIR`` method specs;
+    ``gt``/``name``: a ground-truth folder and its shown name; ``dataset``:
+    published dataset names under ``root``; ``config``: a benchmark config file;
+    ``metrics``: the keys to compute (see :func:`resolve_metrics`);
+    ``center_bias``: an IG baseline map for every image; ``plot_dir``: checked
+    only (curves need the SOD task and an F-measure key).
+    """
+    if task not in (None, *TASKS):
+        raise UserError(f"`task` {task}: choose sod or fixation")
+    datasets, methods = [], [parse_pred(s) for s in pred]
+    if config:
+        base, cfg = load_config(config)
+        if cfg.get("task") not in (None, *TASKS):
+            raise UserError(f"`config` {config}: task must be sod or fixation")
+        task = task or cfg.get("task")
+        cfg.setdefault("task", task)
+        dss, cms = config_entries(base, cfg, config)
+        datasets += dss
+        methods += cms
+    if dataset:
+        if not root:
+            raise UserError("`dataset` needs `root` DIR (the folder holding the dataset)")
+        datasets += [D.published(n, root) for n in dataset]
+    elif root:
+        raise UserError("`root` is used with `dataset` NAME")
+    if gt:
+        if task is None:
+            raise UserError("`gt` needs `task` sod or `task` fixation")
+        datasets.append(D.fixation_folder(gt, name) if task == "fixation" else D.sod_folder(gt, name))
+    if not datasets:
+        raise UserError("no ground truth: give `gt` DIR, `dataset` NAME `root` DIR or `config` FILE")
+    if not methods:
+        raise UserError("no predictions: give `pred` [NAME=]DIR (repeatable) or methods in `config`")
+    tasks = {d.task for d in datasets}
+    if task is None:
+        if len(tasks) > 1:
+            raise UserError("the datasets mix SOD and fixation ground truth; evaluate one task at a time")
+        task = tasks.pop()
+    wrong = [f"{d.name} ({d.task})" for d in datasets if d.task != task]
+    if wrong:
+        raise UserError(f"`task` {task}: dataset(s) {', '.join(wrong)} hold ground truth of the other task; "
+                        "evaluate one task at a time")
+    names = [m[0] for m in methods]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise UserError(f"`pred`: method name(s) {', '.join(dup)} given twice; use NAME=DIR to name them")
+    keys = resolve_metrics(task, metrics)
+    if plot_dir and task != "sod":
+        raise UserError("`plot_dir`: curves are drawn for `task` sod only")
+    if plot_dir and not ({"Fmax", "Fmean", "Fadp"} & set(keys)):
+        raise UserError("`plot_dir` needs an F-measure metric in `metrics` (Fmax, Fmean or Fadp)")
+    if center_bias:
+        if not Path(center_bias).is_file():
+            raise UserError(f"`center_bias` {center_bias}: file not found")
+        for d in datasets:
+            d.baseline, d.baseline_note = center_bias, f"centre bias from {center_bias}"
+            d.items = [D.GTItem(**{**it.__dict__, "baseline": None}) for it in d.items]
+    return Benchmark(task, keys, datasets, methods)
+
+
+def run(bench: Benchmark, *, workers: int = 1, allow_missing: bool = False, seed: int = 0,
+        progress: bool = True) -> Benchmark:
+    """Score every method on every dataset of ``bench`` (see :func:`saliency.eval.runner.evaluate_dataset`).
+
+    Fills and returns ``bench`` with ``results``: one
+    :class:`~saliency.eval.runner.MethodResult` per (dataset, method), in
+    dataset then method order.
+    """
+    results = []
+    for ds in bench.datasets:
+        folders = runner.method_folders(bench.methods, ds.name)
+        if not folders:
+            raise UserError(f"{ds.name}: no method has predictions for this dataset in the config")
+        results += runner.evaluate_dataset(ds, folders, metrics=bench.keys, workers=workers,
+                                           allow_missing=allow_missing, seed=seed, progress=progress)
+    bench.results = results
+    return bench
+
+
+def evaluate(*, task: str | None = None, pred=(), gt=None, name: str | None = None, dataset=(), root=None,
+             config=None, metrics=None, center_bias=None, plot_dir=None, workers: int = 1,
+             allow_missing: bool = False, seed: int = 0, progress: bool = True) -> Benchmark:
+    """Resolve a benchmark (:func:`plan`) and score it (:func:`run`): what ``saliency eval`` computes."""
+    bench = plan(task=task, pred=pred, gt=gt, name=name, dataset=dataset, root=root, config=config,
+                 metrics=metrics, center_bias=center_bias, plot_dir=plot_dir)
+    return run(bench, workers=workers, allow_missing=allow_missing, seed=seed, progress=progress)
+
+
+def markdown(bench: Benchmark, digits: int = 3) -> str:
+    """The benchmark tables as markdown, with the fixation task's IG-baseline and resizing notes."""
+    from saliency.eval import tables
+
+    text = tables.markdown(bench.results, bench.keys, digits)
+    if bench.task == "fixation":
+        text += "\n".join(f"- {d.name}: IG baseline = {d.baseline_note}; predictions resized to the fixation "
+                          "map by bilinear interpolation" for d in bench.datasets) + "\n"
+    return text

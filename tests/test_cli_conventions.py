@@ -1,0 +1,266 @@
+"""Conventions every ``saliency`` command shares (issue 14, deliverable 7).
+
+- a mistyped command or option: one line naming the closest valid spelling
+  and the help to read, exit 2;
+- ``saliency --help`` builds no command's arguments and imports no heavy
+  library (pandas, torch, OpenCV, NumPy, ...);
+- ``--quiet`` on every command; progress without a terminal is plain lines,
+  never carriage-return frames;
+- sizes are ``WxH`` everywhere;
+- library parameters named in errors are printed as the command's flags
+  (``PARAM_FLAGS`` where the flag is not the parameter's ``cli_flag`` spelling).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from saliency.base.errors import UserError
+from saliency.cli import build_parser, command_modules, flag_speller, main
+
+
+def saliency(*args, cwd=None):
+    """``python -m saliency ARGS`` in a subprocess (stderr a pipe, not a terminal)."""
+    return subprocess.run([sys.executable, "-m", "saliency", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def _options(name: str) -> set[str]:
+    sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    parser = sub.choices[name].ensure_arguments()
+    return {s for a in parser._actions for s in a.option_strings}
+
+
+# ------------------------------------------------------------------ typos
+
+
+def test_mistyped_command_names_the_closest_one():
+    r = saliency("trian")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == "saliency: error: unknown command 'trian'; did you mean 'train'? (see 'saliency --help')\n"
+
+
+def test_unknown_command_without_a_close_one_lists_the_commands():
+    r = saliency("qqqqqq")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "unknown command 'qqqqqq'; choose from demo, synth," in r.stderr and "saliency --help" in r.stderr
+
+
+def test_mistyped_option_names_the_closest_one_and_the_subcommand_help():
+    r = saliency("eval", "--gtt", "x")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == ("saliency eval: error: unrecognized argument --gtt; did you mean --gt? "
+                        "(see 'saliency eval --help')\n")
+
+
+def test_mistyped_required_option_is_named_rather_than_reported_missing(tmp_path):
+    r = saliency("crop", "--imagess", str(tmp_path), "--maps", str(tmp_path), "--aspect", "1:1",
+                 "--out", str(tmp_path / "o"))
+    assert r.returncode == 2
+    assert r.stderr == ("saliency crop: error: unrecognized argument --imagess; did you mean --images? "
+                        "(see 'saliency crop --help')\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_typos_in_process(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["synth", "--out", "x", "--seeed", "3"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err == "saliency synth: error: unrecognized argument --seeed; did you mean --seed? " \
+                  "(see 'saliency synth --help')\n"
+    with pytest.raises(SystemExit):
+        main(["--verison"])
+    assert "unrecognized argument --verison; did you mean --version?" in capsys.readouterr().err
+
+
+def test_a_stray_positional_keeps_argparse_wording(tmp_path):
+    r = saliency("synth", "--out", str(tmp_path / "o"), "extra")
+    assert r.returncode == 2 and r.stderr == ("saliency synth: error: unrecognized arguments: extra "
+                                              "(see 'saliency synth --help')\n")
+
+
+# ------------------------------------------------------------------ a fast --help
+
+HEAVY = ("numpy", "pandas", "torch", "torchvision", "cv2", "scipy", "matplotlib", "yaml", "onnx", "onnxruntime",
+         "PIL", "tqdm")
+
+
+def test_help_imports_nothing_heavy():
+    """``saliency --help``: only the standard library and the command modules (their arguments are lazy)."""
+    code = ("import sys\nfrom saliency.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "[]"
+    assert "synth" in r.stdout and "report" in r.stdout
+
+
+def test_help_via_importtime_imports_no_pandas():
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "saliency", "--help"], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0
+    imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
+    assert not {m for m in imported if m.split(".")[0] in HEAVY}
+
+
+def test_build_parser_defers_the_subcommands_arguments():
+    sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    ingest = sub.choices["ingest"]
+    assert not any("--stimuli" in a.option_strings for a in ingest._actions)  # not built yet
+    assert "--stimuli" in ingest.format_help()  # built on first use
+    r = saliency("ingest", "--help")
+    assert r.returncode == 0 and "--sigma-px" in r.stdout and "eyelink-asc" in r.stdout
+
+
+# ------------------------------------------------------------------ --quiet and progress
+
+
+@pytest.mark.parametrize("mod", command_modules(), ids=lambda m: m.NAME)
+def test_every_command_takes_quiet(mod, request):
+    if mod.NAME == "eval" and "--quiet" not in _options("eval"):
+        request.applymarker(pytest.mark.xfail(reason="saliency/commands/eval.py (eval engineer) adds --quiet, "
+                                                     "keeping --no-progress as its alias", strict=True))
+    assert "--quiet" in _options(mod.NAME)
+
+
+def _crop_inputs(tmp_path, n=3):
+    import cv2
+    import numpy as np
+
+    imgs, maps = tmp_path / "images", tmp_path / "maps"
+    imgs.mkdir()
+    maps.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        cv2.imwrite(str(imgs / f"im{i}.png"), rng.integers(0, 255, (40, 60, 3), dtype=np.uint8))
+        m = np.zeros((40, 60), np.uint8)
+        m[5:15, 10 * i:10 * i + 12] = 255
+        cv2.imwrite(str(maps / f"im{i}.png"), m)
+    return imgs, maps
+
+
+def test_progress_in_a_log_is_plain_lines_and_quiet_is_silent(tmp_path):
+    imgs, maps = _crop_inputs(tmp_path)
+    r = saliency("crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "1:1", "--out", str(tmp_path / "a"))
+    assert r.returncode == 0, r.stderr
+    assert "\r" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert lines and all(ln.startswith("crop: ") for ln in lines)
+    assert lines[-1].startswith("crop: 3/3 img")
+    r = saliency("crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "1:1", "--out", str(tmp_path / "b"),
+                 "--quiet")
+    assert r.returncode == 0 and r.stderr == ""
+    assert "cropped 3 image(s) to 1:1" in r.stdout
+
+
+# ------------------------------------------------------------------ WxH
+
+
+def test_sizes_are_width_by_height(monkeypatch, tmp_path, capsys):
+    import saliency.predict
+
+    seen = {}
+
+    def fake_predict_folder(checkpoint, images, out, **kw):
+        seen.update(kw)
+        return SimpleNamespace(written=["a.png"], skipped=[], seconds=1.0)
+
+    monkeypatch.setattr(saliency.predict, "predict_folder", fake_predict_folder)
+    argv = ["predict", "--checkpoint", "c.pt", "--images", str(tmp_path), "--out", str(tmp_path / "o")]
+    assert main([*argv, "--size", "384x288"]) == 0
+    assert seen["size"] == (288, 384)  # the library takes (height, width)
+    assert "wrote 1 maps" in capsys.readouterr().out
+    for bad, needle in (("288", "WIDTHxHEIGHT, e.g. 384x288"), ("8x8", "between 16 and 4096")):
+        with pytest.raises(SystemExit) as exc:
+            main([*argv, "--size", bad])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert needle in err and len(err.strip().splitlines()) == 1
+    assert build_parser().parse_args(["synth", "--out", "x", "--size", "160x120"]).size == (160, 120)
+    assert build_parser().parse_args(["export", "--model", "m", "--onnx", "f", "--size", "128x96"]).size == (128, 96)
+    assert build_parser().parse_args(["export", "--model", "m", "--onnx", "f", "--size", "64"]).size == (64, 64)
+    assert build_parser().parse_args(["models", "--size", "96x64"]).size == (96, 64)
+
+
+def test_models_size_reaches_the_profile_as_height_width(monkeypatch, capsys):
+    import saliency.models.profile as profile
+
+    seen = {}
+
+    def fake_rows(names, h, w, **kw):
+        seen["hw"] = (h, w)
+        return [{"model": n} for n in names]
+
+    monkeypatch.setattr(profile, "model_rows", fake_rows)
+    assert main(["models", "--filter", "unet_tiny_se_sod", "--size", "96x64", "--format", "json"]) == 0
+    assert seen["hw"] == (64, 96)
+    assert json.loads(capsys.readouterr().out) == [{"model": "unet_tiny_se_sod"}]
+
+
+# ------------------------------------------------------------------ parameter names -> flags
+
+
+def test_flag_speller():
+    spell = flag_speller({"eval_jsons": "--eval"})
+    assert spell("eval_jsons") == "--eval" and spell("sigma_px") == "--sigma-px"
+    assert UserError("`eval_jsons` x.json: file not found").render(spell) == "--eval x.json: file not found"
+    assert flag_speller(None)("min_size") == "--min-size"
+
+
+@pytest.mark.parametrize("mod", [m for m in command_modules() if getattr(m, "PARAM_FLAGS", None)],
+                         ids=lambda m: m.NAME)
+def test_param_flags_name_real_options(mod):
+    """Every flag a command maps a library parameter to is one of that command's options."""
+    opts = _options(mod.NAME)
+    for param, flag in mod.PARAM_FLAGS.items():
+        assert flag in opts, f"{mod.NAME}: {param} -> {flag} is no option"
+        assert flag != "--" + param.replace("_", "-"), f"{mod.NAME}: {param} needs no entry"
+
+
+def test_error_boundary_uses_the_command_param_flags(tmp_path, capsys):
+    """``report_from_folders(eval_jsons=...)`` names its parameter; ``saliency report`` prints ``--eval``."""
+    from saliency.report import report_from_folders
+
+    missing = tmp_path / "nope.json"
+    with pytest.raises(UserError) as exc:
+        report_from_folders(tmp_path / "o", eval_jsons=[missing])
+    assert str(exc.value) == f"eval_jsons {missing}: file not found"  # what a Python caller reads
+    assert main(["report", "--eval", str(missing), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == f"saliency report: error: --eval {missing}: file not found\n"
+
+
+def test_error_boundary_default_spelling(tmp_path, capsys):
+    """Parameters without a PARAM_FLAGS entry are spelled by cli_flag: crop's ``min_size`` -> ``--min-size``."""
+    from saliency.crop import crop_folder
+
+    imgs, maps = _crop_inputs(tmp_path, n=1)
+    with pytest.raises(UserError) as exc:
+        crop_folder(imgs, tmp_path / "o", "1:1", maps=maps, min_size=0)
+    assert str(exc.value) == "min_size 0: must be at least 1 pixel"
+    assert main(["crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "1:1", "--out", str(tmp_path / "o"),
+                 "--min-size", "0"]) == 2
+    assert capsys.readouterr().err == "saliency crop: error: --min-size 0: must be at least 1 pixel\n"
+    assert not (tmp_path / "o").exists()
+
+
+def test_demo_quiet_reaches_the_stages_and_stage_errors_keep_their_flags(tmp_path):
+    """``saliency demo --quiet`` runs synth/ingest/train with --quiet; a stage's renamed flags survive ``call``."""
+    from saliency.commands.demo import call
+    from saliency.demo import QUICK, Demo
+
+    seen = []
+    demo = Demo(tmp_path / "d", QUICK, call=lambda command, argv: seen.append((command, argv)) or 0, quiet=True,
+                log=lambda s: None)
+    demo._cmd("study", "synth", ["--out", "x"])
+    demo._cmd("eval_sod", "eval", ["--no-progress"])
+    assert seen == [("synth", ["--out", "x", "--quiet"]), ("eval", ["--no-progress"])]
+    missing = tmp_path / "nope.json"
+    with pytest.raises(UserError) as exc:
+        call("report", ["--eval", str(missing), "--out", str(tmp_path / "o")])
+    assert exc.value.render() == f"--eval {missing}: file not found"
