@@ -40,10 +40,12 @@ def installed(tmp_path_factory):
     src = tmp / "src"
     shutil.copytree(ROOT, src, ignore=IGNORE)
     dist = tmp / "dist"
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(dist), str(src)], capture_output=True, text=True)
-    if build.returncode != 0 and "No module named" in build.stderr and "setuptools" in build.stderr:
-        pytest.skip("setuptools is not installed beside the test interpreter; cannot build the wheel offline")
+    cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(src)]
+    # The build backend beside the test interpreter first (offline); where it is too old to build wheels
+    # (setuptools < 70.1 without the wheel package), pip's isolated build fetches pyproject's backend.
+    build = subprocess.run(cmd[:4] + ["--no-build-isolation"] + cmd[4:], capture_output=True, text=True)
+    if build.returncode != 0:
+        build = subprocess.run(cmd, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr[-3000:]
     (wheel,) = dist.glob("saliency_toolkit-*.whl")
 
