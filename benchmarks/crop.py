@@ -56,8 +56,8 @@ def main() -> int:
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             maps_dir = ds / "maps"
             source = "human maps ingested from the raw samples (I-VT, sigma 1 deg)"
-        maps = index_folder(maps_dir, option="--maps")
-        masks = index_folder(study / "masks", option="masks")
+        maps = index_folder(maps_dir, param="maps")
+        masks = index_folder(study / "masks", label="masks")
         names = sorted(n for n in masks if n in maps)
         rows = []
         for text in args.aspects:

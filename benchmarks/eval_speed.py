@@ -93,7 +93,7 @@ def end_to_end(pairs, workers: int, folder: Path) -> float:
     t0 = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
         code = main(["eval", "--task", "sod", "--pred", str(folder / "pred"), "--gt", str(folder / "gt"),
-                     "--workers", str(workers), "--no-progress", "--json", str(folder / f"w{workers}.json")])
+                     "--workers", str(workers), "--quiet", "--json", str(folder / f"w{workers}.json")])
     dt = time.perf_counter() - t0
     if code != 0:
         raise SystemExit(f"saliency eval failed with exit code {code}")

@@ -61,7 +61,7 @@ def eval_json(pred: Path, gt: Path, task: str, out: Path, log: list) -> dict:
     """Scores of ``pred`` against ``gt`` from ``saliency eval --json``."""
     metrics = "MAE,Fmax,Smeasure,Emax" if task == "sod" else "CC,NSS,KLD,SIM,AUC_Judd"
     sh(["eval", "--task", task, "--pred", str(pred), "--gt", str(gt), "--metrics", metrics, "--json", str(out),
-        "--no-progress"], log)
+        "--quiet"], log)
     data = json.loads(out.read_text())
     return _first_metrics(data)
 

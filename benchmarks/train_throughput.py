@@ -134,25 +134,25 @@ def main() -> int:
     if args.quick:
         args.batch, args.size, args.images, args.workers = 2, 64, 40, 1
         args.models = args.models if args.models != DEFAULT_MODELS else "unet_tiny_cbam_sod"
+    from saliency.runtime import torch_settings
+
     device = torch.device(args.device)
-    if device.type == "cpu":
-        torch.set_num_threads(1)  # see saliency.train.cpu_threads: shared small CPUs thrash with more
+    cuda = device.type == "cuda"
     steps, warmup = (2, 1) if args.quick else (10, 5)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = True
-        dev_name = torch.cuda.get_device_name(device)
-    else:
-        dev_name = "CPU"
+    dev_name = torch.cuda.get_device_name(device) if cuda else "CPU"
     print(f"device: {dev_name}; torch {torch.__version__}; batch {args.batch}, {args.size}x{args.size}, "
-          f"{'bf16 autocast, ' if device.type == 'cuda' else ''}channels_last")
+          f"{'bf16 autocast, ' if cuda else ''}channels_last")
     print("| model | eager img/s | compiled img/s | DUTS-TR epoch, model only (s) |")
     print("|---|---:|---:|---:|")
-    for name in args.models.split(","):
-        eager = step_speed(name, device, args.batch, args.size, False, steps, warmup)
-        comp = float("nan") if args.no_compile else step_speed(name, device, args.batch, args.size, True, steps, warmup)
-        best = np.nanmax([eager, comp])
-        print(f"| {name} | {eager:.1f} | {comp:.1f} | {DUTS_TR / best:.0f} |", flush=True)
+    # CPU: one thread (see saliency.train.cpu_threads: shared small CPUs thrash with more); CUDA: cudnn.benchmark
+    # and TF32, as saliency train sets them; all put back when the model-speed part is done
+    with torch_settings(threads=None if cuda else 1, benchmark=True if cuda else None, tf32=True if cuda else None):
+        for name in args.models.split(","):
+            eager = step_speed(name, device, args.batch, args.size, False, steps, warmup)
+            comp = (float("nan") if args.no_compile
+                    else step_speed(name, device, args.batch, args.size, True, steps, warmup))
+            best = np.nanmax([eager, comp])
+            print(f"| {name} | {eager:.1f} | {comp:.1f} | {DUTS_TR / best:.0f} |", flush=True)
     if not args.skip_epoch:
         work = Path(args.work)
         if work.exists():

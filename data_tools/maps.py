@@ -34,9 +34,13 @@ TRUNCATE = 4.0
 
 
 def gaussian_kernel1d(sigma: float, truncate: float = TRUNCATE) -> np.ndarray:
-    """The normalised 1-D Gaussian of ``scipy.ndimage.gaussian_filter`` (length ``2 r + 1``)."""
+    """The normalised 1-D Gaussian of ``scipy.ndimage.gaussian_filter`` (length ``2 r + 1``).
+
+    ``sigma`` is in pixels; a non-positive one is reported as `sigma_px`, the
+    ingest option it comes from (``--sigma-px`` on the command line).
+    """
     if not sigma > 0:
-        raise UserError(f"sigma {sigma}: must be a positive number of pixels")
+        raise UserError(f"`sigma_px` {sigma}: must be a positive number of pixels")
     radius = int(truncate * float(sigma) + 0.5)
     x = np.arange(-radius, radius + 1, dtype=np.float64)
     phi = np.exp(-0.5 / float(sigma) ** 2 * x * x)
@@ -177,7 +181,7 @@ class MapPolicy:
             raise UserError("`binary_fixations` counts each fixated pixel once; it cannot be combined "
                             "with `weight` duration or `per_subject`")
         if min(self.sigma_px) <= 0:
-            raise UserError(f"sigma {self.sigma_px} px: must be positive")
+            raise UserError(f"`sigma_px` {self.sigma_px} px: must be positive")
 
 
 def pixel_index(x, y, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -37,7 +37,7 @@ from saliency.base.errors import UserError
 
 from saliency.eval import datasets as D
 from saliency.eval import runner
-from saliency.eval.metrics import keys_for
+from saliency.eval.metrics import METRICS, families, keys_for
 
 TASKS = ("sod", "fixation")
 _CONFIG_KEYS = {"task", "datasets", "methods"}
@@ -216,8 +216,10 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     keys = resolve_metrics(task, metrics)
     if plot_dir and task != "sod":
         raise UserError("`plot_dir`: curves are drawn for `task` sod only")
-    if plot_dir and not ({"Fmax", "Fmean", "Fadp"} & set(keys)):
-        raise UserError("`plot_dir` needs an F-measure metric in `metrics` (Fmax, Fmean or Fadp)")
+    if plot_dir and "f" not in families(keys):  # the curves are those of the F-measure family
+        f_names = [m.name for m in METRICS.values() if m.family == "f"]
+        raise UserError(f"`plot_dir` needs an F-measure metric in `metrics` "
+                        f"({', '.join(f_names[:-1])} or {f_names[-1]})")
     if center_bias:
         if not Path(center_bias).is_file():
             raise UserError(f"`center_bias` {center_bias}: file not found")

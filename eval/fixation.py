@@ -374,10 +374,19 @@ class FixationMetrics(MetricAccumulator):
     ``fixation_pool`` (one array of :func:`fixation_coords` per image, in
     image order) to score it on the fly; without it sAUC of the stepped images
     is computed in ``results()`` from what ``step`` kept: the prediction as
-    passed (its own size and type) and the fixated pixels. The other images
-    drawn for it are then the stepped ones (an image brought by ``add`` has no
-    fixations here and is never drawn), and each value lands on the image it
-    was stepped as, however ``add`` and ``step`` calls interleave.
+    passed (its own size and dtype, never upcast: a uint8 map keeps one byte a
+    pixel) and the fixated pixels. The other images drawn for it are then the
+    stepped ones (an image brought by ``add`` has no fixations here and is
+    never drawn), and each value lands on the image it was stepped as, however
+    ``add`` and ``step`` calls interleave.
+
+    Memory: with ``fixation_pool`` no map is kept at all (only the scores), and
+    neither is one for images brought by ``add`` -- the benchmark runner
+    computes sAUC in its workers from the pool and passes the scores to
+    ``add``, so it holds no maps. Only deferred sAUC (``step`` without a pool)
+    keeps one map per image, as given; every pixel of the map can be drawn
+    later (the other images' fixations are known only in ``results()``), so
+    nothing smaller would give the same numbers.
     """
 
     metrics: tuple[str, ...] | None = None

@@ -117,7 +117,7 @@ def read_fixations(path: str | Path) -> np.ndarray:
 
 
 def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, prefix: str = "",
-                 option: str | None = None) -> dict[str, Path]:
+                 label: str | None = None) -> dict[str, Path]:
     """Map file stems (relative path without extension, '/'-separated) to files, recursively.
 
     A bare stem is also a key when it is unique, so ``cat/name`` keys find a
@@ -125,14 +125,16 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     matching files; the message names the parameter ``param`` that gave the
     folder (in backticks, so the command line shows its flag), followed by
     ``prefix`` (e.g. ``"NAME="`` for a method's folder) and the folder.
-    ``option`` (older callers: ``"--images"``, ``"--pred NAME="``) replaces
-    that label verbatim.
+    A folder that no parameter gave (e.g. a study's ``masks``) is named by a
+    plain ``label`` instead, printed as is; a label is never a flag string.
     """
     folder = Path(folder)
-    if option is None and param.startswith("-"):  # an older positional ``option``
-        option = param
-    if option is not None:
-        label = f"{option}{'' if option.endswith('=') else ' '}{folder}"
+    if not param.isidentifier():
+        raise ValueError(f"index_folder: param {param!r} is not a parameter name (no leading dashes)")
+    if label is not None:
+        if label.startswith("-"):
+            raise ValueError(f"index_folder: label {label!r} is a flag; pass the parameter name as param")
+        label = f"{label} {prefix}{folder}"
     else:
         label = f"`{param}` {prefix}{folder}"
     if not folder.is_dir():

@@ -47,7 +47,7 @@ class MethodResult:
     n_resized: int = 0
     n_missing: int = 0
     n_skipped: int = 0
-    excluded: dict = field(default_factory=dict)
+    excluded: dict = field(default_factory=dict)    # metric -> images left out (every metric, 0 too)
     skipped_examples: list = field(default_factory=list)
 
 
@@ -225,7 +225,7 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
         out = accs[j].results()
         mr.n_images = out["n_images"]
         mr.curves = out.get("curves", {})
-        mr.excluded = {k: v for k, v in out["excluded"].items() if v}
+        mr.excluded = dict(out["excluded"])
         mr.metrics = {k: out[k] for k in keys}
     return res
 

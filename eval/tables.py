@@ -39,6 +39,11 @@ def _group(results):
     return by
 
 
+def _left_out(r) -> dict:
+    """The metrics that left out at least one image, with the counts (what tables and JSON report)."""
+    return {k: int(v) for k, v in r.excluded.items() if v}
+
+
 def _notes(rs) -> list[str]:
     notes = []
     for r in rs:
@@ -49,7 +54,7 @@ def _notes(rs) -> list[str]:
             parts.append(f"{r.n_missing} without a prediction skipped")
         if r.n_skipped:
             parts.append(f"{r.n_skipped} unreadable skipped")
-        for k, v in r.excluded.items():
+        for k, v in _left_out(r).items():
             parts.append(f"{k} left out on {v} image(s)")
         notes.append(f"{r.method}: " + ", ".join(parts))
     return notes
@@ -114,7 +119,11 @@ def csv_text(results, keys) -> str:
 
 
 def json_obj(task: str, version: str, results) -> dict:
-    """The JSON document: task, version and one entry per (dataset, method); undefined values are null."""
+    """The JSON document: task, version and one entry per (dataset, method); undefined values are null.
+
+    ``excluded`` lists only the metrics that left out at least one image (the
+    accumulators' ``results()`` count every metric, zeros included).
+    """
     return {
         "task": task,
         "version": version,
@@ -122,7 +131,7 @@ def json_obj(task: str, version: str, results) -> dict:
             {"dataset": r.dataset, "method": r.method, "n_images": r.n_images,
              "metrics": {k: (None if v is None or math.isnan(v) else float(v)) for k, v in r.metrics.items()},
              "n_resized": r.n_resized, "n_missing": r.n_missing, "n_skipped": r.n_skipped,
-             "excluded": r.excluded}
+             "excluded": _left_out(r)}
             for r in results
         ],
     }

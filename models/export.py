@@ -6,7 +6,10 @@ dynamo=False)``): the torch.export-based default of PyTorch >= 2.9 needs the
 traced in eval mode (one output tensor: SOD logits or fixation
 log-density), opset 17 by default (``grid_sample`` needs >= 16).
 :func:`check_onnx` runs the file with onnxruntime and reports the largest
-difference from PyTorch at given input sizes.
+difference from PyTorch at given input sizes. :func:`export_checkpoint` is
+the whole of ``saliency export``: the model from a checkpoint (or an
+untrained registered model, seeded without touching torch's global random
+state), the export, and the onnxruntime check.
 
 Coarse-to-fine models keep their ``top_k`` fixed in the graph: inputs must
 have at least ``top_k`` cells of ``patch_size`` pixels.
@@ -15,10 +18,12 @@ have at least ``top_k`` cells of ``patch_size`` pixels.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from saliency.base.errors import UserError
 from saliency.base.fsutil import atomic_path
 
 INPUT_NAME = "image"
@@ -31,7 +36,7 @@ def export_onnx(model: torch.nn.Module, path: str | Path, height: int = 320, wid
     path = Path(path)
     was = model.training
     model.eval()
-    x = torch.rand(1, 3, height, width)
+    x = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))  # torch's global RNG untouched
     try:
         with atomic_path(path) as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -63,8 +68,77 @@ def check_onnx(model: torch.nn.Module, path: str | Path, sizes=((320, 320), (241
             ref = model(x).float().numpy()
             out = sess.run(None, {INPUT_NAME: x.numpy()})[0]
             if out.shape != ref.shape:
-                raise RuntimeError(f"ONNX output shape {out.shape} != PyTorch {ref.shape} at {h}x{w}")
+                raise RuntimeError(f"ONNX output shape {out.shape} != PyTorch {ref.shape} at {w}x{h}")
             worst = max(worst, float(np.abs(out - ref).max()))
     finally:
         model.train(was)
     return worst
+
+
+#: Largest |onnxruntime - PyTorch| that :func:`export_checkpoint` accepts.
+CHECK_TOLERANCE = 1e-3
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export_checkpoint` wrote and how the onnxruntime check went.
+
+    ``check_sizes`` are the ``(height, width)`` input sizes compared;
+    ``max_diff`` is None when the check was skipped (``check=False``) or
+    ``onnxruntime`` is not installed (``ort_missing``).
+    """
+
+    path: Path
+    name: str
+    task: str
+    check_sizes: tuple = ()
+    max_diff: float | None = None
+    ort_missing: bool = False
+
+
+def export_checkpoint(onnx: str | Path, *, checkpoint: str | Path | None = None, model: str | None = None,
+                      height: int = 320, width: int = 320, opset: int = 17, check: bool = True, seed: int = 0,
+                      overwrite: bool = False) -> ExportResult:
+    """Export the network of ``checkpoint`` (or the registered ``model``, untrained) to the ONNX file ``onnx``.
+
+    The tracing input is ``height x width``; the graph takes any size. An
+    untrained ``model`` gets the weights of the CPU generator seeded with ``seed`` inside
+    :func:`torch.random.fork_rng`, so torch's global random state is the
+    same afterwards. With ``check``, onnxruntime runs the file at
+    ``(height, width)`` and ``(height + 37, width - 19)`` and the largest
+    difference from PyTorch must stay under :data:`CHECK_TOLERANCE` (else a
+    :class:`UserError`, the file being written). An existing ``onnx`` is
+    refused unless ``overwrite``; errors name the parameters in backticks.
+    """
+    from saliency.models.registry import create_model, load_checkpoint
+
+    out = Path(onnx)
+    if (checkpoint is None) == (model is None):
+        raise UserError("give one network to export: `checkpoint` (a file) or `model` (a registered name)")
+    if out.exists() and not overwrite:
+        raise UserError(f"`onnx` {out}: exists; pass `overwrite` to replace it")
+    if out.is_dir():
+        raise UserError(f"`onnx` {out}: is a folder; give a file name")
+    if opset < 16:
+        raise UserError("`opset`: must be >= 16 (grid_sample)")
+    if checkpoint is not None:
+        net = load_checkpoint(checkpoint)
+    else:
+        with torch.random.fork_rng(devices=[]):  # CPU generator only: seeded here, restored on exit
+            torch.default_generator.manual_seed(seed)
+            net = create_model(model)
+    net.eval()
+    export_onnx(net, out, height, width, opset=opset)
+    res = ExportResult(out, net.config.get("name", "model"), net.task)
+    if not check:
+        return res
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        res.ort_missing = True
+        return res
+    res.check_sizes = ((height, width), (height + 37, width - 19))
+    res.max_diff = check_onnx(net, out, sizes=res.check_sizes)
+    if res.max_diff > CHECK_TOLERANCE:
+        raise UserError(f"`onnx` {out}: written, but onnxruntime differs from PyTorch by {res.max_diff:.2e}")
+    return res

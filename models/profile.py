@@ -20,7 +20,8 @@ from saliency.base.progress import progress as progress_bar
 from saliency.models.macs import count_macs, count_params
 from saliency.models.registry import create_model, describe
 
-__all__ = ["count_params", "count_macs", "latency_ms", "train_step_ms", "model_rows", "rows_to_markdown"]
+__all__ = ["count_params", "count_macs", "latency_ms", "train_step_ms", "model_rows", "rows_to_markdown",
+           "rows_to_tsv"]
 
 
 @torch.no_grad()
@@ -28,7 +29,7 @@ def latency_ms(model: torch.nn.Module, height: int = 320, width: int = 320, runs
     """Median wall time (ms) of one eval-mode forward pass at batch 1 on the CPU."""
     was = model.training
     model.eval()
-    x = torch.rand(1, 3, height, width)
+    x = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))  # global RNG untouched
     try:
         for _ in range(warmup):
             model(x)
@@ -48,7 +49,7 @@ def train_step_ms(model: torch.nn.Module, height: int = 256, width: int = 256, b
     """Median forward+backward wall time per image (ms) in train mode (no optimiser step)."""
     was = model.training
     model.train()
-    x = torch.rand(batch, 3, height, width)
+    x = torch.rand(batch, 3, height, width, generator=torch.Generator().manual_seed(0))
     times = []
     try:
         for i in range(runs + warmup):
@@ -72,8 +73,9 @@ def model_rows(names, height: int = 320, width: int = 320, latency: bool = True,
     rows = []
     for name in progress_bar(names, total=len(names), desc="profiling models", unit="model", enabled=progress,
                              leave=True):
-        torch.manual_seed(0)
-        model = create_model(name).eval()
+        with torch.random.fork_rng(devices=[]):  # seeded weights; torch's global random state is kept
+            torch.default_generator.manual_seed(0)
+            model = create_model(name).eval()
         row = {"model": name, **describe(name), "params_m": count_params(model) / 1e6,
                "gmac": count_macs(model, height, width) / 1e9, "latency_ms": None}
         if latency:
@@ -84,8 +86,8 @@ def model_rows(names, height: int = 320, width: int = 320, latency: bool = True,
 
 
 def rows_to_markdown(rows: list[dict], height: int = 320, width: int = 320) -> str:
-    """A GitHub markdown table of :func:`model_rows` output."""
-    size = f"{height}x{width}" if height != width else str(height)
+    """A GitHub markdown table of :func:`model_rows` output; the size is written ``WxH`` (one number if square)."""
+    size = f"{width}x{height}" if height != width else str(height)
     head = (f"| model | task | attention | encoder | params (M) | GMAC @{size} | CPU ms (batch 1) |\n"
             "|---|---|---|---|---:|---:|---:|\n")
     body = []
@@ -95,3 +97,15 @@ def rows_to_markdown(rows: list[dict], height: int = 320, width: int = 320) -> s
         body.append(f"| {r['model']} | {r['task']} | {r['attention']} | {r['encoder']} | "
                     f"{r['params_m']:.2f} | {gmac} | {lat} |")
     return head + "\n".join(body) + "\n"
+
+
+def rows_to_tsv(rows: list[dict]) -> str:
+    """A tab-separated table of :func:`model_rows` output: a header of the keys, floats to 4 significant digits.
+
+    A missing value (None, e.g. ``latency_ms`` without timing) is an empty cell.
+    """
+    if not rows:
+        return ""
+    cols = list(rows[0])
+    cell = lambda v: "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))  # noqa: E731
+    return "\t".join(cols) + "\n" + "".join("\t".join(cell(r[c]) for c in cols) + "\n" for r in rows)

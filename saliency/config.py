@@ -128,15 +128,15 @@ def load_config_file(path: str | Path) -> dict:
 
     p = Path(path)
     if not p.is_file():
-        raise UserError(f"--config {p}: file not found")
+        raise UserError(f"`config_file` {p}: file not found")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise UserError(f"--config {p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise UserError(f"`config_file` {p}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UserError(f"--config {p}: expected a mapping of config keys")
+        raise UserError(f"`config_file` {p}: expected a mapping of config keys")
     return data
 
 
@@ -145,11 +145,11 @@ def parse_override(text: str) -> tuple[list[str], object]:
     import yaml
 
     if "=" not in text:
-        raise UserError(f"--set {text}: expected KEY=VALUE, e.g. --set optim.lr=3e-4")
+        raise UserError(f"`overrides` {text}: expected KEY=VALUE, e.g. `overrides` optim.lr=3e-4")
     key, raw = text.split("=", 1)
     key = key.strip()
     if not key:
-        raise UserError(f"--set {text}: empty key")
+        raise UserError(f"`overrides` {text}: empty key")
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
@@ -175,11 +175,11 @@ def apply_override(cfg: dict, path: list[str], value) -> None:
         if not isinstance(ref, dict) or part not in ref:
             parent = ".".join(path[:i])
             valid = ", ".join((f"{parent}." if parent else "") + k for k in (ref if isinstance(ref, dict) else {}))
-            raise UserError(f"--set {'.'.join(path)}: unknown key {dotted!r}; valid: {valid}")
+            raise UserError(f"`overrides` {'.'.join(path)}: unknown key {dotted!r}; valid: {valid}")
         if i == len(path) - 1:
             if isinstance(ref[part], dict):
                 if not isinstance(value, dict):
-                    raise UserError(f"--set {dotted}: is a section; set one of its keys, e.g. {dotted}."
+                    raise UserError(f"`overrides` {dotted}: is a section; set one of its keys, e.g. {dotted}."
                                     f"{next(iter(ref[part]))}=...")
                 _merge(node[part], value, dotted + ".", ref[part])
             else:

@@ -143,37 +143,40 @@ class CropResult:
     skipped: list = field(default_factory=list)
 
 
-def parse_scale(text: str | None):
-    """``"320x180"`` -> ``(320, 180)`` (width, height), ``"0.5"`` -> 0.5, None -> None (keep the crop's pixels)."""
+def check_scale(scale):
+    """``scale`` of :func:`crop_folder` checked: ``(width, height)`` in pixels, a positive factor, or None.
+
+    The command line reads ``--scale WxH|F`` with the commands' one size parser
+    (``saliency.commands._args``); the library takes the parsed value.
+    """
     from saliency.base.errors import UserError
 
-    if text is None:
+    if scale is None:
         return None
-    try:
-        if "x" in text.lower():
-            w, h = (int(v) for v in text.lower().split("x"))
-            if w > 0 and h > 0:
-                return (w, h)
-        else:
-            f = float(text)
-            if f > 0:
-                return f
-    except ValueError:
-        pass
-    raise UserError(f"`scale` {text}: expected WIDTHxHEIGHT (e.g. 320x180) or a positive factor (e.g. 0.5)")
+    if isinstance(scale, (tuple, list)) and len(scale) == 2 and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in scale):
+        return int(scale[0]), int(scale[1])
+    if isinstance(scale, (int, float, np.integer, np.floating)) and not isinstance(scale, bool) \
+            and 0 < scale < float("inf"):
+        return float(scale)
+    raise UserError(f"`scale` {scale!r}: expected (width, height) in pixels, e.g. (320, 180), "
+                    f"or a positive factor, e.g. 0.5")
 
 
 def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str | Path | None = None,
                 checkpoint: str | Path | None = None, keep: float | None = None, min_size: int = 32,
-                scale: str | None = None, device: str = "auto", overwrite: bool = False,
-                progress: bool = True) -> CropResult:
+                scale: tuple[int, int] | float | None = None, size: tuple[int, int] | None = None,
+                device: str = "auto", overwrite: bool = False, progress: bool = True) -> CropResult:
     """Crop every image of ``images`` to ``aspect`` (``"W:H"``) keeping the most saliency; see the module docstring.
 
     The saliency comes from ``maps`` (a folder matched to the images by file
     stem, each map resized to its image bilinearly) or is predicted by
     ``checkpoint`` first (exactly as ``saliency predict`` writes it). ``keep``
     and ``min_size`` are those of :func:`saliency_crop`; ``scale`` resizes each
-    crop (``"WxH"`` or a factor). The crops (same names) and ``crops.json``
+    crop (``(width, height)`` in pixels or a factor; :func:`check_scale`).
+    ``size`` is the network input size ``(height, width)`` of a ``checkpoint``
+    (as in :func:`saliency.predict.predict_folder`; default: its training
+    size). The crops (same names) and ``crops.json``
     (every box in the original image's pixels beside the centre crop's) are
     built in a staging folder and moved to ``out``; a non-empty ``out`` is
     refused unless ``overwrite``. Unreadable images are skipped and listed.
@@ -199,7 +202,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
         raise UserError(f"`keep` {keep:g}: must be in (0, 1]")
     if min_size < 1:
         raise UserError(f"`min_size` {min_size}: must be at least 1 pixel")
-    size_or_factor = parse_scale(scale)
+    size_or_factor = check_scale(scale)
     out = check_out_dir(out, overwrite)
     found = index_folder(images, IMAGE_EXTS, param="images")
     first_key: dict = {}
@@ -210,7 +213,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
         if checkpoint is not None:
             from saliency.predict import predict_folder
 
-            predict_folder(checkpoint, images, tmp, device=device, progress=progress)
+            predict_folder(checkpoint, images, tmp, size=size, device=device, progress=progress)
         salmaps = index_folder(maps if maps is not None else tmp, PRED_EXTS, param="maps")
         missing = [n for n in names if n not in salmaps]
         if missing and maps is not None:
@@ -231,10 +234,10 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 box = saliency_crop(sal, ratio, keep=keep, min_size=min_size)
                 crop = img[box.y:box.y + box.h, box.x:box.x + box.w]
                 if size_or_factor is not None:
-                    size = size_or_factor if isinstance(size_or_factor, tuple) else (
+                    dsize = size_or_factor if isinstance(size_or_factor, tuple) else (
                         max(1, round(box.w * size_or_factor)), max(1, round(box.h * size_or_factor)))
-                    crop = cv2.resize(crop, size,
-                                      interpolation=cv2.INTER_AREA if size[0] < box.w else cv2.INTER_LINEAR)
+                    crop = cv2.resize(crop, dsize,
+                                      interpolation=cv2.INTER_AREA if dsize[0] < box.w else cv2.INTER_LINEAR)
                 target = stage / f"{name}{path.suffix}"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if not cv2.imwrite(str(target), crop):

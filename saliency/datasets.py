@@ -58,10 +58,10 @@ class DatasetIndex:
     notes: list
 
 
-def _index(folder: Path, option: str) -> dict:
+def _index(folder: Path, param: str) -> dict:
     from saliency.eval.io import IMAGE_EXTS, index_folder
 
-    return index_folder(folder, IMAGE_EXTS, option=option)
+    return index_folder(folder, IMAGE_EXTS, param=param)
 
 
 def _pair(images: dict, targets: dict, tgt_dir: Path, root: Path, what: str) -> list:
@@ -88,8 +88,8 @@ def find_sod(root: str | Path) -> DatasetIndex:
     cands += [(root / a, root / b, f"{a}/ + {b}/") for a, b in SOD_PAIRS]
     for img_dir, gt_dir, layout in cands:
         if img_dir.is_dir() and gt_dir.is_dir():
-            images = _index(img_dir, "--data")
-            masks = _index(gt_dir, "--data")
+            images = _index(img_dir, "data")
+            masks = _index(gt_dir, "data")
             keys = _pair(images, masks, gt_dir, root, "mask")
             recs = [Record(key=k, image=str(images[k]), mask=str(masks[k])) for k in keys]
             return DatasetIndex(recs, layout, [])
@@ -113,14 +113,14 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         raise UserError(f"--data {root}: folder not found")
     notes = []
     if (root / "images" / "train").is_dir() and (root / "maps" / "train").is_dir():
-        images = _index(root / "images" / "train", "--data")
+        images = _index(root / "images" / "train", "data")
         js = sorted(root.glob("fixations_train*.json")) + sorted(root.glob("*/fixations_train*.json"))
         if js:
             items = salicon_items(js[0], root / "maps" / "train")
             recs = [Record(key=it.key, image=str(images[it.key]), density=it.density, points=it.points,
                            size=it.size) for it in items if it.key in images and it.density]
         else:
-            maps = _index(root / "maps" / "train", "--data")
+            maps = _index(root / "maps" / "train", "data")
             keys = _pair(images, maps, root / "maps" / "train", root, "map")
             recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
             notes.append("no fixations JSON: fixated pixels = top of each map")
@@ -128,7 +128,7 @@ def find_fixation(root: str | Path) -> DatasetIndex:
     stim = _stimuli_for(root)
     if stim is None:
         raise UserError(f"--data {root}: no stimulus folder (stimuli/, ALLSTIMULI/, trainSet/Stimuli/, images/)")
-    images = _index(stim, "--data")
+    images = _index(stim, "data")
     has_fix = ((root / "fixations").is_dir() or (root / "ALLFIXATIONMAPS").is_dir()
                or (root / "FIXATIONLOCS").is_dir() or (root / "trainSet" / "FIXATIONLOCS").is_dir())
     if has_fix:
@@ -144,7 +144,7 @@ def find_fixation(root: str | Path) -> DatasetIndex:
     elif (root / "maps").is_dir():
         from saliency.eval.io import PRED_EXTS, index_folder
 
-        maps = index_folder(root / "maps", PRED_EXTS, option="--data")
+        maps = index_folder(root / "maps", PRED_EXTS, param="data")
         keys = _pair(images, maps, root / "maps", root, "map")
         recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
         layout = "stimuli/ + maps/ (no binary fixations)"
@@ -286,13 +286,19 @@ class SaliencyDataset:
         return sample
 
     def fill_cache(self, progress: bool = False, desc: str = "caching") -> None:
-        """Decode every sample now (main process), so that workers inherit the cache."""
+        """Decode every sample now (main process), so that workers inherit the cache.
+
+        Progress goes through :func:`saliency.base.progress.progress`: a bar on a
+        terminal, plain lines in a log, nothing unless ``progress``.
+        """
         if self.cache is None:
             return
-        from tqdm import tqdm
+        from saliency.base.progress import progress as progress_bar
 
-        for i in tqdm(range(len(self)), desc=desc, disable=not progress, leave=False, unit="img"):
-            self.load(i)
+        with progress_bar(total=len(self), desc=desc, unit="img", enabled=progress) as bar:
+            for i in range(len(self)):
+                self.load(i)
+                bar.update(1)
 
     def __getitem__(self, item):
         import torch

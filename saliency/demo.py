@@ -64,6 +64,26 @@ class Profile:
 FULL = Profile(scenes=200, subjects=12, width=640, height=480, epochs=8)
 #: ``--quick``: a first look in under 2 minutes.
 QUICK = Profile(scenes=80, subjects=8, width=480, height=360, epochs=10)
+#: The held-out split is 20 % of the scenes: fewer than this many leaves too few to score.
+MIN_SCENES = 10
+
+
+def make_profile(quick: bool = False, *, scenes: int | None = None, subjects: int | None = None,
+                 epochs: int | None = None, seed: int | None = None) -> Profile:
+    """:data:`QUICK` or :data:`FULL` with the given sizes changed (None: the profile's own).
+
+    ``scenes`` must be at least :data:`MIN_SCENES` (the 20 % held-out split
+    needs scenes to score); errors name the parameter in backticks.
+    """
+    from dataclasses import replace
+
+    changes = {k: v for k, v in dict(scenes=scenes, subjects=subjects, epochs=epochs, seed=seed).items()
+               if v is not None}
+    profile = replace(QUICK if quick else FULL, **changes)
+    if profile.scenes < MIN_SCENES:
+        raise UserError(f"`scenes` {profile.scenes}: the demo needs at least {MIN_SCENES} scenes "
+                        f"(a 20 % held-out split)")
+    return profile
 
 
 class Interrupted(Exception):
@@ -123,25 +143,25 @@ class Demo:
     def _open(self, fresh: bool) -> None:
         out = self.out
         if out.exists() and not out.is_dir():
-            raise UserError(f"--out {out}: exists and is not a folder; choose another path")
+            raise UserError(f"`out` {out}: exists and is not a folder; choose another path")
         has_state = self.state_path.is_file()
         if out.is_dir() and any(out.iterdir()) and not has_state:
-            raise UserError(f"--out {out}: folder is not empty and holds no demo (no demo.json); "
-                            "choose another --out")
+            raise UserError(f"`out` {out}: folder is not empty and holds no demo (no demo.json); "
+                            "choose another `out`")
         if has_state:
             try:
                 state = json.loads(self.state_path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                raise UserError(f"{self.state_path}: unreadable; run with --fresh to start over") from None
+                raise UserError(f"{self.state_path}: unreadable; run with `fresh` to start over") from None
             if fresh:
                 from saliency.base.fsutil import clear_dir
 
                 clear_dir(out)
                 state = None
             elif state.get("settings") != self._settings():
-                raise UserError(f"--out {out}: holds a demo made with other settings "
-                                f"({state.get('settings', {}).get('profile')}); pass --fresh to start over or "
-                                "choose another --out")
+                raise UserError(f"`out` {out}: holds a demo made with other settings "
+                                f"({state.get('settings', {}).get('profile')}); pass `fresh` to start over or "
+                                "choose another `out`")
         else:
             state = None
         self.state = state or {"settings": self._settings(), "stages": {}}
@@ -240,7 +260,7 @@ class Demo:
         fix = json.loads(self.p("runs", "fixation", "split.json").read_text(encoding="utf-8"))["val"]
         ids = sorted(set(sod) & set(fix))
         if not ids:
-            raise UserError("the SOD and fixation runs hold out no common scene; run with --fresh")
+            raise UserError("the SOD and fixation runs hold out no common scene; run with `fresh`")
         st, ds = self.p("study"), self.p("fix_samples")
         with staged_dir(self.p("heldout")) as stage:
             for sub in ("images", "masks", "fixation/maps", "fixation/fixations", "center_bias"):
@@ -285,7 +305,7 @@ class Demo:
 
     def _eval(self, task: str) -> dict:
         js = self.p("eval", f"{task}.json")
-        self._cmd(f"eval_{task}", "eval", [*self.eval_argv(task), "--json", str(js), "--no-progress"])
+        self._cmd(f"eval_{task}", "eval", [*self.eval_argv(task), "--json", str(js), "--quiet"])
         data = json.loads(js.read_text(encoding="utf-8"))
         return {"results": {r["method"]: {**r["metrics"], "n_images": r["n_images"]} for r in data["results"]}}
 

@@ -51,19 +51,22 @@ def load_model(checkpoint: str | Path, device):
 
 
 def read_list(path: str | Path) -> set[str]:
-    """Stems to predict: a text file (one per line) or a run's ``split.json`` (its ``val`` ids)."""
+    """Stems to predict: a text file (one per line) or a run's ``split.json`` (its ``val`` ids).
+
+    Errors name the file as ``list`` (``saliency predict --list``).
+    """
     import json
 
     p = Path(path)
     if not p.is_file():
-        raise UserError(f"--list {p}: file not found")
+        raise UserError(f"`list` {p}: file not found")
     text = p.read_text(encoding="utf-8")
     if p.suffix.lower() == ".json":
         try:
             data = json.loads(text)
             return set(data["val"])
         except (ValueError, KeyError, TypeError):
-            raise UserError(f"--list {p}: expected a split.json with a 'val' list of ids") from None
+            raise UserError(f"`list` {p}: expected a split.json with a 'val' list of ids") from None
     return {ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")}
 
 
@@ -78,7 +81,7 @@ def list_images(folder: str | Path, only: set | None = None) -> list[tuple[str, 
     if only is not None:
         items = [(k, p) for k, p in items if k in only or Path(k).name in only]
         if not items:
-            raise UserError(f"--list: none of its {len(only)} ids is an image in --images {folder}")
+            raise UserError(f"`list`: none of its {len(only)} ids is an image in `images` {folder}")
     return sorted(items)
 
 
@@ -115,7 +118,14 @@ def _collate(batch):
 def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, device: str = "auto",
                    tta: bool = False, workers: int = 0, only: set | None = None, progress: bool = True,
                    amp: str = "auto") -> PredictResult:
-    """Predict every image of ``images`` into ``out`` as ``<stem>.png``; see the module docstring."""
+    """Predict every image of ``images`` into ``out`` as ``<stem>.png``; see the module docstring.
+
+    ``size`` is the network input size ``(height, width)`` (the command line's
+    ``--size`` is ``WxH``); None takes the size the checkpoint was trained at,
+    and a checkpoint without a training config then needs ``size``. Errors
+    name the parameters in backticks (``saliency predict`` and ``saliency
+    crop`` both spell them ``--checkpoint``, ``--size``, ``--images``).
+    """
     import time
 
     import cv2
@@ -131,7 +141,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     model, tcfg = load_model(checkpoint, dev)
     if size is None:
         if not tcfg:
-            raise UserError(f"--checkpoint {checkpoint}: no training config inside; give --size WxH")
+            raise UserError(f"`checkpoint` {checkpoint}: no training config inside; give `size` WxH")
         size = tuple(tcfg["data"]["size"])
     items = list_images(images, only)
     out = Path(out)

@@ -34,7 +34,7 @@ def resolve_device(spec: str):
     if spec == "auto":
         spec = "cuda" if torch.cuda.is_available() else "cpu"
     if spec.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"--device {spec}: CUDA is not available on this machine; use --device cpu")
+        raise UserError(f"`device` {spec}: CUDA is not available on this machine; use `device` cpu")
     return torch.device(spec)
 
 
@@ -257,7 +257,7 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
 
     task, d = cfg["task"], cfg["data"]
     if not d["root"]:
-        raise UserError("no training data: give --data DIR (or data.root in the config)")
+        raise UserError("no training data: give `data` DIR (or data.root in the config)")
     index = D.find_dataset(d["root"], task)
     by_key = {r.key: r for r in index.records}
     split_file = run / "split.json"
@@ -265,7 +265,7 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
         split = json.loads(split_file.read_text(encoding="utf-8"))
         missing = [k for k in split["train"] if k not in by_key]
         if missing:
-            raise UserError(f"--resume: {len(missing)} training image(s) of {split_file} are gone from "
+            raise UserError(f"`resume`: {len(missing)} training image(s) of {split_file} are gone from "
                             f"{d['root']} (e.g. {missing[0]}); restore them or start a new run")
         train_keys = split["train"]
         val_keys = split["val"]

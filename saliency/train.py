@@ -42,9 +42,60 @@ from saliency.base.errors import UserError
 from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, make_loader, open_tensorboard,
                               precision_plan, prepare_data, resolve_device, seed_all, train_settings)
 
-__all__ = ["Trainer", "TrainingStopped", "Interrupted", "precision_plan", "resolve_device", "cpu_threads"]
+__all__ = ["Trainer", "TrainingStopped", "Interrupted", "precision_plan", "resolve_device", "cpu_threads",
+           "prepare_run", "RESUME_KEYS"]
 
 CKPT_DIR = "checkpoints"
+
+#: Config keys a resumed run may change (with ``overrides``); everything else is the run's own config.
+RESUME_KEYS = ("train.epochs", "train.device", "data.workers", "data.root")
+
+
+def prepare_run(flags: dict | None = None, *, config_file: str | None = None, overrides=(), out=None,
+                resume=None, overwrite: bool = False, create: bool = True) -> tuple[dict, Path | None]:
+    """The resolved config and the run folder of one training run (what ``saliency train`` does before training).
+
+    ``flags`` maps dotted config keys to values (None = unset), as
+    :func:`saliency.config.build_config` takes them. A new run: the config is
+    defaults <- ``config_file`` <- ``flags`` <- ``overrides``, and with
+    ``create`` the folder ``out`` is checked (a non-empty one is refused
+    unless ``overwrite``, which then empties it; only process rank 0 touches
+    it under torchrun). ``resume``: the run folder to continue in place; its
+    ``config.yaml`` is the base, and only :data:`RESUME_KEYS` and
+    ``overrides`` may change. ``create=False`` (print the config only)
+    checks and writes nothing of ``out``. Errors name the parameters in
+    backticks (``saliency train`` spells ``config_file`` ``--config`` and
+    ``overrides`` ``--set``).
+    """
+    import os
+
+    from saliency import config as C
+
+    flags = dict(flags or {})
+    if resume:
+        run_dir = Path(resume)
+        if out and Path(out) != run_dir:
+            raise UserError("`resume` RUN continues RUN in place; leave out `out`")
+        if not (run_dir / CKPT_DIR / "last.pt").is_file() or not (run_dir / "config.yaml").is_file():
+            raise UserError(f"`resume` {run_dir}: not a run folder (no config.yaml or checkpoints/last.pt)")
+        given = [k for k, v in flags.items() if v is not None and k not in RESUME_KEYS]
+        if given or config_file:
+            raise UserError(f"`resume`: the run's config is fixed; only `epochs`, `device`, `workers`, `data` "
+                            f"and `overrides` may change (got {', '.join(given) or '`config_file`'})")
+        kept = {k: v for k, v in flags.items() if k in RESUME_KEYS}
+        return C.build_config(str(run_dir / "config.yaml"), kept, overrides), run_dir
+    cfg = C.build_config(config_file, flags, overrides)
+    if not create:
+        return cfg, (Path(out) if out else None)
+    if not out:
+        raise UserError("`out` RUN is required (the run folder to create)")
+    from saliency.base.fsutil import check_out_dir, clear_dir
+
+    if int(os.environ.get("RANK", "0")) == 0:
+        checked = check_out_dir(out, overwrite)
+        if overwrite and checked.is_dir():
+            clear_dir(checked)
+    return cfg, Path(out)
 
 
 class TrainingStopped(UserError):
@@ -208,7 +259,7 @@ class Trainer:
         name = resolved_model(cfg)
         self.model = models.create_model(name, pretrained=cfg["pretrained"])  # unknown names: UserError
         if self.model.task != self.task:
-            raise UserError(f"--model {name} is a {self.model.task} model but --task is {self.task}; "
+            raise UserError(f"`model` {name} is a {self.model.task} model but `task` is {self.task}; "
                             f"pick a *_{self.task} model (saliency train --list-models)")
         from saliency.models.losses import get_loss
 
@@ -244,7 +295,7 @@ class Trainer:
         from saliency.validate import val_metric_names
 
         if self.best_metric not in val_metric_names(self.task):
-            raise UserError(f"train.best_metric {self.best_metric}: not a validation metric of --task {self.task}; "
+            raise UserError(f"train.best_metric {self.best_metric}: not a validation metric of `task` {self.task}; "
                             f"choose from {', '.join(val_metric_names(self.task))}")
         self.best_value, self.best_epoch = None, None
         self.last_good = None

@@ -106,12 +106,21 @@ def test_cli_crop_with_maps(tmp_path):
     assert r.returncode == 2 and "no map for" in r.stderr and not (tmp_path / "p").exists()
     r = _run("crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "wide", "--out", str(tmp_path / "p"))
     assert r.returncode == 2 and "--aspect" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = _run("crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "1:1", "--out", str(tmp_path / "p"),
+             "--scale", "big")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "p").exists()
+    assert "argument --scale: 'big': expected WIDTHxHEIGHT (e.g. 320x180) or a positive factor (e.g. 0.5)" in r.stderr
+    r = _run("crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "1:1", "--out", str(tmp_path / "h"),
+             "--scale", "0.5", "--quiet")
+    assert r.returncode == 0, r.stderr
+    for name in ("im0", "im1", "im2"):  # the 120 x 120 crop halved
+        assert cv2.imread(str(tmp_path / "h" / f"{name}.jpg")).shape == (60, 60, 3)
 
 
 def test_crop_folder_library(tmp_path, capsys):
     """``crop_folder`` (what ``saliency crop`` calls): each crop is the brute-force best window, pixel for pixel."""
     from saliency.base.errors import UserError
-    from saliency.crop import crop_folder, parse_scale
+    from saliency.crop import check_scale, crop_folder
 
     imgs, maps = tmp_path / "images", tmp_path / "maps"
     imgs.mkdir()
@@ -136,9 +145,12 @@ def test_crop_folder_library(tmp_path, capsys):
         crop = cv2.imread(str(tmp_path / "o" / f"{name}.png"))
         np.testing.assert_array_equal(crop, pictures[name][c["y"]:c["y"] + 18, c["x"]:c["x"] + 18])
         assert b["center"] == {"x": 6, "y": 0, "w": 18, "h": 18}
-    assert parse_scale("320x180") == (320, 180) and parse_scale("0.5") == 0.5 and parse_scale(None) is None
+    assert check_scale((320, 180)) == (320, 180) and check_scale(0.5) == 0.5 and check_scale(2) == 2.0
+    assert check_scale(None) is None
     for kwargs, message in ((dict(maps=maps, keep=1.5), "keep 1.5: must be in (0, 1]"),
-                            (dict(maps=maps, scale="big"), "scale big: expected WIDTHxHEIGHT"),
+                            (dict(maps=maps, scale="320x180"), "scale '320x180': expected (width, height)"),
+                            (dict(maps=maps, scale=(0, 5)), "scale (0, 5): expected (width, height)"),
+                            (dict(maps=maps, scale=-1.0), "scale -1.0: expected (width, height)"),
                             (dict(), "give one source of saliency")):
         with pytest.raises(UserError, match=re.escape(message)):
             crop_folder(imgs, tmp_path / "x", "1:1", **kwargs)

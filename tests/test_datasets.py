@@ -198,3 +198,28 @@ def test_cat2000_and_salicon_layouts(tmp_path):
     assert len(idx.records) == 3 and "SALICON" in idx.layout
     fix, _, pts = D.load_fixation_gt(idx.records[0], 0.02)
     assert fix.sum() == 2 and fix[4, 6] and fix[H - 1, W - 1]
+
+
+def test_fill_cache_writes_plain_lines_on_a_log(tmp_path, capsys):
+    """Caching progress on a non-terminal stderr: plain lines, never carriage-return frames."""
+    s = make_sod(tmp_path / "S", n=3)
+    ds = D.SaliencyDataset(D.find_sod(s).records, "sod", (24, 32))
+    ds.fill_cache(progress=True, desc="caching")
+    err = capsys.readouterr().err
+    assert "\r" not in err and err.splitlines()[-1].startswith("caching: 3/3 img")
+    assert sorted(ds.cache) == [0, 1, 2]
+    ds2 = D.SaliencyDataset(D.find_sod(s).records, "sod", (24, 32))
+    ds2.fill_cache(progress=False)
+    assert capsys.readouterr().err == "" and len(ds2.cache) == 3
+
+
+def test_dataset_folder_errors_name_the_data_parameter(tmp_path):
+    """An empty image folder is reported against `data`, which the command line spells --data."""
+    from saliency.base.errors import cli_flag
+
+    (tmp_path / "stimuli").mkdir()
+    (tmp_path / "masks").mkdir()
+    with pytest.raises(UserError) as e:
+        D.find_sod(tmp_path)
+    assert e.value.render(cli_flag).startswith(f"--data {tmp_path / 'stimuli'}: no image files (")
+    assert str(e.value).startswith(f"data {tmp_path / 'stimuli'}: no image files (")

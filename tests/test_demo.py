@@ -71,7 +71,7 @@ def test_printed_figures_are_those_of_saliency_eval(demo, tmp_path):
         line = next(ln for ln in stdout.splitlines() if ln.strip().startswith("saliency eval --task " + task))
         argv = line.split()[2:]
         js = tmp_path / f"{task}.json"
-        r = saliency("eval", *argv, "--json", str(js), "--no-progress")
+        r = saliency("eval", *argv, "--json", str(js), "--quiet")
         assert r.returncode == 0, r.stderr
         results = {x["method"]: x["metrics"] for x in json.loads(js.read_text())["results"]}
         model = f"unet_tiny_cbam_{task}"

@@ -19,6 +19,7 @@ from saliency.base.errors import UserError, cli_flag
 from saliency.eval import FIX_KEYS, SOD_KEYS, FixationMetrics, SODMetrics
 from saliency.eval import fixation as F
 from saliency.eval.metrics import keys_for, lower_is_better
+from saliency.eval.tables import json_obj, markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -143,6 +144,34 @@ def test_deferred_sauc_keeps_no_full_float_maps():
     assert r == pooled.results() and 0 < r["sAUC"] < 1
 
 
+def _kept_bytes(acc, preds, fixes):
+    """Bytes still allocated after stepping every (prediction, fixations) pair into ``acc``."""
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        for p, f in zip(preds, fixes):
+            acc.step(p, f)
+        return tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+
+
+def test_sauc_memory_pool_keeps_no_maps_and_deferred_keeps_the_input_dtype():
+    """Full-size maps: with a pool nothing per pixel stays; deferred keeps a uint8 map at one byte a pixel."""
+    rng = np.random.default_rng(3)
+    n, shape = 4, (480, 640)
+    px = shape[0] * shape[1]
+    fixes = [rng.random(shape) < 0.0005 for _ in range(n)]
+    preds8 = [rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(n)]
+    pooled = FixationMetrics(metrics=("sAUC",), fixation_pool=[_coords(f) for f in fixes])
+    kept = _kept_bytes(pooled, [p.astype(np.float64) for p in preds8], fixes)
+    assert kept < px // 4, kept                          # not even one uint8 map
+    deferred = FixationMetrics(metrics=("sAUC",))
+    kept = _kept_bytes(deferred, preds8, fixes)
+    assert n * px <= kept < n * px + px // 2, kept       # n uint8 maps (float32 would be 4x, float64 8x)
+    assert deferred.results() == pooled.results()
+
+
 # ----------------------------------------------------------------------------- one shape of results
 
 def test_both_accumulators_report_exclusions_in_one_shape():
@@ -247,11 +276,16 @@ def test_index_folder_names_its_parameter(tmp_path):
     with pytest.raises(UserError) as e:
         index_folder(tmp_path / "e", prefix="M=")
     assert e.value.render(cli_flag).startswith(f"--pred M={tmp_path / 'e'}: no image files (.png")
-    with pytest.raises(UserError) as e:  # older callers: a label used verbatim
-        index_folder(tmp_path / "nope", option="--dataset maps")
-    assert str(e.value) == f"--dataset maps {tmp_path / 'nope'}: folder not found"
+    with pytest.raises(UserError) as e:  # a folder no parameter gave: a plain label, printed as is
+        index_folder(tmp_path / "nope", label="masks")
+    assert str(e.value) == e.value.render(cli_flag) == f"masks {tmp_path / 'nope'}: folder not found"
+    with pytest.raises(TypeError):  # the old verbatim flag label is gone
+        index_folder(tmp_path / "e", option="--images")
+    for bad in ({"param": "--images"}, {"param": "-i"}, {"label": "--maps"}):  # parameters, never flag strings
+        with pytest.raises(ValueError):
+            index_folder(tmp_path / "e", **bad)
     cv2.imwrite(str(tmp_path / "e" / "a.png"), np.zeros((2, 2), np.uint8))
-    assert list(index_folder(tmp_path / "e", option="--images")) == ["a"]
+    assert list(index_folder(tmp_path / "e", param="images")) == ["a"]
 
 
 def test_benchmark_library_resolves_and_names_parameters(tmp_path):
@@ -278,6 +312,36 @@ def test_benchmark_library_resolves_and_names_parameters(tmp_path):
     cfg.write_text('{"task": "sod", "datasets": {"mine": "gt"}, "methods": {"A": "p"}}')
     b = benchmark.evaluate(config=cfg, metrics="MAE", progress=False)
     (r,) = b.results
-    assert (r.dataset, r.method, r.n_images, r.excluded) == ("mine", "A", 2, {})
+    # the accumulators' shape: every metric counted, zeros included (tables and JSON show the non-zero ones)
+    assert (r.dataset, r.method, r.n_images, r.excluded) == ("mine", "A", 2, {"MAE": 0})
+    assert json_obj("sod", "v", [r])["results"][0]["excluded"] == {}
     # MAE by hand: |pred/255 min-max stretched - gt/255|: pred 10 -> 0, 137 -> 1, exact on the mask
     assert r.metrics["MAE"] == 0.0
+
+
+def test_tables_show_only_the_metrics_that_left_images_out():
+    """MethodResult keeps every metric's count; the markdown notes and the JSON list the non-zero ones."""
+    from saliency.eval.runner import MethodResult
+
+    r = MethodResult("D", "A", 3, {"MAE": 0.5, "AUC": 0.75}, excluded={"MAE": 0, "AUC": 2})
+    assert json_obj("sod", "v", [r])["results"][0]["excluded"] == {"AUC": 2}
+    md = markdown([r], ("MAE", "AUC"))
+    assert "- A: 3 images, AUC left out on 2 image(s)\n" in md and "MAE left out" not in md
+
+
+def test_plot_dir_needs_a_metric_of_the_f_family(tmp_path):
+    """The F-measure check reads the family from the metric table; the message lists that family's names."""
+    from saliency.eval import benchmark
+
+    gt, pred = tmp_path / "gt", tmp_path / "p"
+    gt.mkdir()
+    pred.mkdir()
+    m = np.zeros((8, 8), np.uint8)
+    m[2:6, 2:6] = 255
+    cv2.imwrite(str(gt / "i.png"), m)
+    cv2.imwrite(str(pred / "i.png"), m)
+    with pytest.raises(UserError) as e:
+        benchmark.plan(task="sod", pred=[str(pred)], gt=gt, metrics="MAE,Emax", plot_dir=tmp_path / "pl")
+    assert e.value.render(cli_flag) == "--plot-dir needs an F-measure metric in --metrics (Fmax, Fmean or Fadp)"
+    for k in ("Fmax", "Fmean", "Fadp"):
+        assert benchmark.plan(task="sod", pred=[str(pred)], gt=gt, metrics=f"MAE,{k}", plot_dir=tmp_path / "pl")

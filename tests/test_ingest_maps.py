@@ -113,3 +113,19 @@ def test_salicon_parity(tmp_path):
         sal /= np.max(sal)
         ours = np.load(out / "maps" / f"{Path(name).stem}.npy")
         assert np.abs(ours.astype(np.float64) - sal).max() <= 1e-6
+
+
+def test_non_positive_sigma_names_the_sigma_px_parameter():
+    """A bad blur is reported against `sigma_px`: the Python name, or --sigma-px on the command line."""
+    from saliency.base.errors import cli_flag
+
+    with pytest.raises(UserError) as e:
+        MapPolicy((0.0, 2.0))
+    assert str(e.value) == "sigma_px (0.0, 2.0) px: must be positive"
+    assert e.value.render(cli_flag) == "--sigma-px (0.0, 2.0) px: must be positive"
+    with pytest.raises(UserError) as e:
+        blur(np.ones((4, 4)), -1.0)
+    assert e.value.render(cli_flag) == "--sigma-px -1.0: must be a positive number of pixels"
+    with pytest.raises(UserError) as e:
+        blur_points((4, 4), [1], [1], [1.0], float("nan"))
+    assert str(e.value) == "sigma_px nan: must be a positive number of pixels"

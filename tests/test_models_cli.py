@@ -49,3 +49,43 @@ def test_export_checkpoint_and_errors(tmp_path, capsys):
     assert "unet_tiny_cbam_sod" in capsys.readouterr().err
     assert main(["export", "--checkpoint", str(tmp_path / "missing.pt"), "--onnx", str(tmp_path / "n.onnx")]) == 2
     assert not (tmp_path / "n.onnx").exists()
+
+
+def test_rows_to_tsv_hand_worked():
+    from saliency.models.profile import rows_to_tsv
+
+    rows = [{"model": "a", "gmac": 1.23456, "latency_ms": None, "n": 3},
+            {"model": "b", "gmac": 20.0, "latency_ms": 0.5, "n": 4}]
+    assert rows_to_tsv(rows) == "model\tgmac\tlatency_ms\tn\na\t1.235\t\t3\nb\t20\t0.5\t4\n"
+    assert rows_to_tsv([]) == ""
+
+
+def test_export_checkpoint_library(tmp_path, capsys):
+    """``export_checkpoint`` seeds an untrained model without touching torch's global RNG; errors name parameters."""
+    from saliency.base.errors import UserError
+    from saliency.models.export import export_checkpoint
+
+    ort = pytest.importorskip("onnxruntime")
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    path = tmp_path / "se.onnx"
+    res = export_checkpoint(path, model="unet_tiny_se_sod", height=64, width=96, seed=5)
+    assert torch.equal(torch.get_rng_state(), before)  # global random state untouched
+    assert res.path == path and res.name == "unet_tiny_se_sod" and res.task == "sod"
+    assert res.check_sizes == ((64, 96), (101, 77)) and res.max_diff < 1e-3 and not res.ort_missing
+    torch.manual_seed(5)  # what `saliency export --seed 5` always meant: these weights
+    ref = models.create_model("unet_tiny_se_sod").eval()
+    x = np.random.default_rng(1).random((1, 3, 64, 96), dtype=np.float32)
+    with torch.no_grad():
+        np.testing.assert_allclose(ort.InferenceSession(str(path)).run(None, {"image": x})[0],
+                                   ref(torch.from_numpy(x)).numpy(), atol=1e-4)
+    with pytest.raises(UserError) as exc:
+        export_checkpoint(path, model="unet_tiny_se_sod", check=False)
+    assert str(exc.value) == f"onnx {path}: exists; pass overwrite to replace it"
+    assert main(["export", "--model", "unet_tiny_se_sod", "--onnx", str(path)]) == 2
+    assert capsys.readouterr().err == f"saliency export: error: --onnx {path}: exists; pass --overwrite to replace it\n"
+    assert main(["export", "--model", "unet_tiny_se_sod", "--onnx", str(tmp_path / "o.onnx"), "--opset", "15"]) == 2
+    assert capsys.readouterr().err == "saliency export: error: --opset: must be >= 16 (grid_sample)\n"
+    assert main(["export", "--model", "unet_tiny_se_sod", "--onnx", str(tmp_path / "n.onnx"), "--no-check",
+                 "--size", "64"]) == 0
+    assert capsys.readouterr().out == f"wrote {tmp_path / 'n.onnx'} (unet_tiny_se_sod, task sod, dynamic N/H/W)\n"

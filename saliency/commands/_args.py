@@ -2,7 +2,10 @@
 
 Sizes are written ``WxH`` (width first, as image tools and the README write
 them) by every command: ``synth --size``, ``predict --size``, ``export --size``,
-``models --size`` and ``crop --scale`` (issue 14, "one size syntax").
+``models --size``, ``crop --size`` and ``crop --scale``, and ``ingest
+--screen-px 1920x1080 --screen-cm 52.7x29.6`` (issue 14, "one size syntax").
+One parser reads them all (:func:`parse_wxh`); :func:`size_wxh` checks
+integer pixel sizes, :func:`float_wxh` positive real sizes (centimetres).
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ def positive_int(text: str) -> int:
     return v
 
 
-def parse_wxh(text: str) -> tuple[int, int]:
-    """``"640x480"`` -> ``(640, 480)`` (width, height); ValueError when it is not two integers joined by x."""
+def parse_wxh(text: str, kind=int) -> tuple:
+    """``"640x480"`` -> ``(640, 480)`` (width, height), each side read by ``kind`` (int or float).
+
+    ValueError when ``text`` is not two numbers joined by ``x``.
+    """
     parts = text.strip().lower().split("x")
     if len(parts) != 2:
         raise ValueError(text)
-    w, h = (int(v) for v in parts)
+    w, h = (kind(v) for v in parts)
     return w, h
 
 
@@ -51,6 +57,43 @@ def size_wxh(lo: int = 16, hi: int = 8192, example: str = "640x480", square: boo
 
     size.__name__ = "size"  # argparse names the type in "invalid size value" messages
     return size
+
+
+def float_wxh(example: str = "52.7x29.6"):
+    """An argparse type for a real size ``WxH`` (-> ``(width, height)`` floats), both sides positive."""
+
+    def size(text: str) -> tuple[float, float]:
+        try:
+            w, h = parse_wxh(text, float)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT, e.g. {example}") from None
+        if not (w > 0 and h > 0):  # also rejects NaN
+            raise argparse.ArgumentTypeError(f"{text!r}: width and height must be positive")
+        return w, h
+
+    size.__name__ = "size"
+    return size
+
+
+def size_or_factor(example: str = "320x180"):
+    """An argparse type for a size ``WxH`` in pixels (-> ``(width, height)``) or a positive factor (-> float)."""
+
+    def scale(text: str):
+        try:
+            if "x" in text.lower():
+                w, h = parse_wxh(text)
+                if w > 0 and h > 0:
+                    return w, h
+            else:
+                f = float(text)
+                if f > 0 and f != float("inf"):
+                    return f
+        except ValueError:
+            pass
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT (e.g. {example}) "
+                                         f"or a positive factor (e.g. 0.5)")
+
+    return scale
 
 
 def add_quiet(parser, help: str = "no progress output") -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from saliency.commands._args import add_quiet, size_or_factor, size_wxh
+
 NAME = "crop"
 ORDER = 50
 HELP = "crop images to an aspect ratio keeping the most saliency (thumbnails)"
@@ -29,11 +31,13 @@ def add_arguments(p) -> None:
                    help="smallest window keeping this fraction (0-1] of the saliency, instead of the largest window")
     p.add_argument("--min-size", type=int, default=32,
                    help="with --keep: the crop's shorter side is at least this many pixels (default: 32)")
-    p.add_argument("--scale", default=None, metavar="WxH|F",
+    p.add_argument("--scale", type=size_or_factor("320x180"), default=None, metavar="WxH|F",
                    help="resize each crop: to WxH pixels, or by a factor F (default: keep the crop's pixels)")
+    p.add_argument("--size", type=size_wxh(16, 4096, "384x288"), default=None, metavar="WxH",
+                   help="with --checkpoint: network input size, width x height (default: the training size)")
     p.add_argument("--device", default="auto", help="with --checkpoint: cpu, cuda or auto (default: auto)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(p, "no progress bar")
 
 
 def run(args) -> int:
@@ -44,6 +48,7 @@ def run(args) -> int:
 
     res = crop_folder(args.images, args.out, args.aspect, maps=args.maps, checkpoint=args.checkpoint, keep=args.keep,
                       min_size=args.min_size, scale=args.scale, device=args.device, overwrite=args.overwrite,
+                      size=(args.size[1], args.size[0]) if args.size else None,  # WxH -> (h, w) of the library
                       progress=not args.quiet)
     print(f"cropped {len(res.boxes)} image(s) to {args.aspect} into {res.out}/ (boxes in crops.json)")
     if res.boxes:

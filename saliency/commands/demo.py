@@ -73,18 +73,11 @@ def run(args) -> int:
     import shlex
     import sys
     import time
-    from dataclasses import replace
     from pathlib import Path
 
-    from saliency.demo import FULL, QUICK, Demo, Interrupted, clear_partials, device_label
+    from saliency.demo import Demo, Interrupted, clear_partials, device_label, make_profile
 
-    profile = QUICK if args.quick else FULL
-    changes = {k: getattr(args, k) for k in ("scenes", "subjects", "epochs", "seed") if getattr(args, k) is not None}
-    profile = replace(profile, **changes)
-    if profile.scenes < 10:
-        from saliency.base.errors import UserError
-
-        raise UserError(f"--scenes {profile.scenes}: the demo needs at least 10 scenes (a 20 % held-out split)")
+    profile = make_profile(args.quick, scenes=args.scenes, subjects=args.subjects, epochs=args.epochs, seed=args.seed)
     out = Path(args.out)
     t0 = time.perf_counter()
     demo = Demo(out, profile, device=args.device, fresh=args.fresh, log=lambda s: print(s, flush=True),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from saliency.commands._args import add_quiet, positive_int
 
 NAME = "eval"
@@ -58,8 +60,8 @@ def add_arguments(p) -> None:
     p.add_argument("--latex", metavar="FILE", help="write a LaTeX table (top three marked)")
     p.add_argument("--plot-dir", metavar="DIR",
                    help="write precision-recall and F-measure-vs-threshold curves (PNG and PDF; SOD only)")
-    add_quiet(p, "no progress output (same as --no-progress)")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar (same as --quiet)")
+    add_quiet(p, "no progress output")
+    p.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)  # the old spelling of --quiet
 
 
 def run(args) -> int:

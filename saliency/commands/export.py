@@ -1,8 +1,8 @@
 """``saliency export``: write a network as ONNX with dynamic height and width.
 
-Wraps :func:`models.export.export_onnx` (TorchScript-based exporter, opset
-17) and, unless ``--no-check``, runs the file with onnxruntime at two input
-sizes and reports the largest difference from PyTorch.
+Calls :func:`saliency.models.export.export_checkpoint` (TorchScript-based
+exporter, opset 17; unless ``--no-check``, onnxruntime runs the file at two
+input sizes) and prints the largest difference from PyTorch.
 """
 
 from __future__ import annotations
@@ -43,42 +43,20 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    """Export, then (optionally) verify with onnxruntime."""
+    """Export (:func:`saliency.models.export.export_checkpoint`) and print what was written and checked."""
     import sys
-    from pathlib import Path
 
-    from saliency.base.errors import UserError
+    from saliency.models.export import export_checkpoint
 
-    out = Path(args.onnx)
-    if out.exists() and not args.overwrite:
-        raise UserError(f"--onnx {out}: exists; pass --overwrite to replace it")
-    if out.is_dir():
-        raise UserError(f"--onnx {out}: is a folder; give a file name")
-    if args.opset < 16:
-        raise UserError("--opset: must be >= 16 (grid_sample)")
-    import torch
-
-    from saliency import models
-    from saliency.models.export import check_onnx, export_onnx
-
-    if args.checkpoint:
-        model = models.load_checkpoint(args.checkpoint)
-    else:
-        torch.manual_seed(args.seed)
-        model = models.create_model(args.model)
-    model.eval()
     w, h = args.size
-    export_onnx(model, out, h, w, opset=args.opset)
-    msg = f"wrote {out} ({model.config.get('name', 'model')}, task {model.task}, dynamic N/H/W)"
-    if not args.no_check:
-        try:
-            import onnxruntime  # noqa: F401
-        except ImportError:
-            print(f"{msg}; not checked: onnxruntime is not installed", file=sys.stderr)
-            return 0
-        err = check_onnx(model, out, sizes=((h, w), (h + 37, w - 19)))
-        msg += f"; onnxruntime vs PyTorch max |diff| = {err:.2e} at {w}x{h} and {w - 19}x{h + 37}"
-        if err > 1e-3:
-            raise UserError(f"--onnx {out}: written, but onnxruntime differs from PyTorch by {err:.2e}")
+    res = export_checkpoint(args.onnx, checkpoint=args.checkpoint, model=args.model, height=h, width=w,
+                            opset=args.opset, check=not args.no_check, seed=args.seed, overwrite=args.overwrite)
+    msg = f"wrote {res.path} ({res.name}, task {res.task}, dynamic N/H/W)"
+    if res.ort_missing:
+        print(f"{msg}; not checked: onnxruntime is not installed", file=sys.stderr)
+        return 0
+    if res.max_diff is not None:
+        sizes = " and ".join(f"{sw}x{sh}" for sh, sw in res.check_sizes)
+        msg += f"; onnxruntime vs PyTorch max |diff| = {res.max_diff:.2e} at {sizes}"
     print(msg)
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from saliency.commands._args import add_quiet
+from saliency.commands._args import add_quiet, float_wxh, size_wxh
 
 NAME = "ingest"
 ORDER = 20
@@ -47,8 +47,20 @@ def _positive(kind):
 
 
 def add_arguments(p) -> None:
-    """Options of ``saliency ingest`` (imports the reader table: saliency.cli adds them only when parsing ingest)."""
+    """Options of ``saliency ingest``: choices and defaults are data_tools' own (imported here, not at start-up).
+
+    saliency.cli adds them only when parsing ingest, so the reader table
+    (pandas) is not imported by ``saliency --help``.
+    """
+    from saliency.data_tools.detection import DEFAULTS as DETECTOR_DEFAULTS
+    from saliency.data_tools.detection import DETECTORS
+    from saliency.data_tools.geometry import DISPLAY_MODES
+    from saliency.data_tools.ingest import MAP_FORMATS, IngestOptions
+    from saliency.data_tools.maps import BORDERS, NORMALIZATIONS, WEIGHTS
     from saliency.data_tools.readers import FORMATS
+
+    o = IngestOptions()
+    ivt, idt = DETECTOR_DEFAULTS["ivt"], DETECTOR_DEFAULTS["idt"]
 
     p.add_argument("logs", nargs="+", metavar="LOG", help="input log files (several at once, e.g. one per subject)")
     p.add_argument("--stimuli", required=True, metavar="DIR", help="folder of the stimulus images")
@@ -67,45 +79,52 @@ def add_arguments(p) -> None:
     g.add_argument("--coords", default="auto", choices=["auto", "screen", "stimulus"],
                    help="what x, y are: screen pixels or stimulus pixels (default auto: screen when a geometry "
                         "is given, else stimulus; SALICON is always stimulus)")
-    g.add_argument("--min-confidence", type=float, default=0.6,
-                   help="Pupil Labs: drop fixations below this confidence (default 0.6)")
+    g.add_argument("--min-confidence", type=float, default=o.min_confidence,
+                   help=f"Pupil Labs: drop fixations below this confidence (default {o.min_confidence:g})")
     g = p.add_argument_group("screen geometry")
     g.add_argument("--geometry", default=None, metavar="JSON", help="screen.json (screen_px, screen_cm, distance_cm)")
-    g.add_argument("--screen-px", type=int, nargs=2, metavar=("W", "H"), help="screen resolution in pixels")
-    g.add_argument("--screen-cm", type=float, nargs=2, metavar=("W", "H"), help="screen size in cm")
+    g.add_argument("--screen-px", type=size_wxh(1, 100_000, "1920x1080"), metavar="WxH",
+                   help="screen resolution in pixels, width x height, e.g. 1920x1080")
+    g.add_argument("--screen-cm", type=float_wxh("52.7x29.6"), metavar="WxH",
+                   help="screen size in cm, width x height, e.g. 52.7x29.6")
     g.add_argument("--distance-cm", type=float, help="viewing distance in cm")
-    g.add_argument("--display", default=None, choices=["fit", "native", "stretch"],
+    g.add_argument("--display", default=None, choices=DISPLAY_MODES,
                    help="how the stimulus was shown: scaled to fit and centred (default), native size centred, "
                         "or stretched to the screen")
     g = p.add_argument_group("fixation detection (raw samples)")
-    g.add_argument("--detector", default="ivt", choices=["ivt", "idt", "tracker"],
+    g.add_argument("--detector", default=o.detector, choices=[*DETECTORS, "tracker"],
                    help="I-VT, I-DT, or the tracker's own fixation events (EyeLink ASC EFIX, Tobii)")
-    g.add_argument("--velocity-threshold", type=_positive(float), default=20.0,
-                   help="I-VT velocity threshold in deg/s (default 20)")
-    g.add_argument("--dispersion-threshold", type=_positive(float), default=1.0,
-                   help="I-DT dispersion threshold in deg (default 1.0)")
-    g.add_argument("--min-duration", type=_positive(float), default=100.0,
-                   help="minimum fixation duration in ms (default 100)")
+    g.add_argument("--velocity-threshold", type=_positive(float), default=ivt["threshold"],
+                   help=f"I-VT velocity threshold in deg/s (default {ivt['threshold']:g})")
+    g.add_argument("--dispersion-threshold", type=_positive(float), default=idt["threshold"],
+                   help=f"I-DT dispersion threshold in deg (default {idt['threshold']:.1f})")
+    g.add_argument("--min-duration", type=_positive(float), default=ivt["min_duration_ms"],
+                   help=f"minimum fixation duration in ms (default {ivt['min_duration_ms']:g})")
     g = p.add_argument_group("maps")
     s = g.add_mutually_exclusive_group()
-    s.add_argument("--sigma-deg", type=_positive(float), default=None, help="Gaussian sigma in degrees (default 1.0)")
+    s.add_argument("--sigma-deg", type=_positive(float), default=None,
+                   help=f"Gaussian sigma in degrees (default {o.sigma_deg:.1f})")
     s.add_argument("--sigma-px", type=_positive(float), default=None, help="Gaussian sigma in stimulus pixels")
-    g.add_argument("--border", default="constant", choices=["constant", "reflect", "nearest"],
-                   help="how the blur treats the image border (default constant)")
+    g.add_argument("--border", default=o.border, choices=BORDERS,
+                   help=f"how the blur treats the image border (default {o.border})")
     g.add_argument("--binary-fixations", action="store_true",
                    help="a fixated pixel counts once (as MIT and SALICON do)")
-    g.add_argument("--weight", default="none", choices=["none", "duration"], help="weight fixations by duration")
+    g.add_argument("--weight", default=o.weight, choices=WEIGHTS, help="weight fixations by duration")
     g.add_argument("--per-subject", action="store_true", help="each subject weighs the same")
     g.add_argument("--drop-first", action="store_true", help="drop each scanpath's first fixation (as MIT1003)")
-    g.add_argument("--normalize", default="minmax", choices=["minmax", "max", "sum"],
-                   help="map scaling (default minmax; sum needs --map-format npy)")
-    g.add_argument("--map-format", default="png", choices=["png", "png16", "npy"],
+    g.add_argument("--normalize", default=o.normalize, choices=NORMALIZATIONS,
+                   help=f"map scaling (default {o.normalize}; sum needs --map-format npy)")
+    g.add_argument("--map-format", default=o.map_format, choices=MAP_FORMATS,
                    help="maps as 8-bit PNG (default), 16-bit PNG or float32 .npy")
-    g.add_argument("--workers", type=_positive(int), default=1, help="processes building maps (default 1)")
+    g.add_argument("--workers", type=_positive(int), default=o.workers,
+                   help=f"processes building maps (default {o.workers})")
     g = p.add_argument_group("quality control")
-    g.add_argument("--qc-min-valid", type=float, default=0.7, help="flag subject x stimulus below this valid-sample share")
-    g.add_argument("--qc-min-fixations", type=int, default=2, help="flag subject x stimulus with fewer fixations")
-    g.add_argument("--qc-max-off", type=float, default=0.25, help="flag subject x stimulus above this off-stimulus share")
+    g.add_argument("--qc-min-valid", type=float, default=o.qc_min_valid_share,
+                   help="flag subject x stimulus below this valid-sample share")
+    g.add_argument("--qc-min-fixations", type=int, default=o.qc_min_fixations,
+                   help="flag subject x stimulus with fewer fixations")
+    g.add_argument("--qc-max-off", type=float, default=o.qc_max_off_share,
+                   help="flag subject x stimulus above this off-stimulus share")
     g.add_argument("--no-ioc", action="store_true", help="skip the inter-observer consistency scores")
 
 
@@ -142,7 +161,8 @@ def run(args) -> int:
         geometry=geom, coords=args.coords, detector=args.detector, velocity_threshold=args.velocity_threshold,
         dispersion_threshold=args.dispersion_threshold, min_duration_ms=args.min_duration,
         min_confidence=args.min_confidence,
-        sigma_deg=args.sigma_deg if args.sigma_deg is not None else (None if args.sigma_px else 1.0),
+        sigma_deg=args.sigma_deg if args.sigma_deg is not None else (
+            None if args.sigma_px else IngestOptions.sigma_deg),
         sigma_px=args.sigma_px, border=args.border, binary=args.binary_fixations, weight=args.weight,
         per_subject=args.per_subject, drop_first=args.drop_first, normalize=args.normalize,
         map_format=args.map_format, workers=args.workers, qc_min_valid_share=args.qc_min_valid,

@@ -40,11 +40,11 @@ def add_arguments(parser) -> None:
                         help="output table format (default markdown)")
     parser.add_argument("--out", default=None, metavar="FILE", help="also write the table to FILE (atomically)")
     parser.add_argument("--names-only", action="store_true", help="print the model names only, one per line")
-    add_quiet(parser, "accepted as by every command; models prints no progress")
+    add_quiet(parser, "no progress output (the per-model profiling line on stderr)")
 
 
 def run(args) -> int:
-    """Print (and optionally write) the model table."""
+    """Print (and optionally write) the model table (:mod:`saliency.models.profile`)."""
     import json
 
     from saliency.base.errors import UserError
@@ -52,13 +52,10 @@ def run(args) -> int:
 
     if args.runs < 1:
         raise UserError("--runs: must be >= 1")
-    import torch
-
     from saliency import models
-    from saliency.models.profile import model_rows, rows_to_markdown
+    from saliency.models.profile import model_rows, rows_to_markdown, rows_to_tsv
+    from saliency.runtime import torch_settings
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     names = models.list_models(args.filter)
     if not names:
         raise UserError(f"--filter {args.filter!r}: matches no model; see `saliency models --names-only`")
@@ -66,16 +63,14 @@ def run(args) -> int:
         text = "\n".join(names) + "\n"
     else:
         w, h = args.size
-        rows = model_rows(names, h, w, latency=not args.no_latency, runs=args.runs)
+        with torch_settings(threads=args.threads):
+            rows = model_rows(names, h, w, latency=not args.no_latency, runs=args.runs, progress=not args.quiet)
         if args.format == "markdown":
             text = rows_to_markdown(rows, h, w)
         elif args.format == "json":
             text = json.dumps(rows, indent=2) + "\n"
         else:
-            cols = list(rows[0])
-            text = "\t".join(cols) + "\n" + "".join(
-                "\t".join("" if r[c] is None else (f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]))
-                          for c in cols) + "\n" for r in rows)
+            text = rows_to_tsv(rows)
     print(text, end="")
     if args.out:
         write_text(args.out, text)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from saliency.commands._args import positive_int
+from saliency.commands._args import add_quiet, positive_int
 
 NAME = "train"
 ORDER = 30
+#: library parameters whose flag is not their cli_flag spelling (saliency.config, saliency.train.prepare_run)
+PARAM_FLAGS = {"config_file": "--config", "overrides": "--set"}
 HELP = "train a network (SOD or fixation) on CPU or GPU; resumable, DDP with torchrun"
 DESCRIPTION = """Train a registered network on a dataset folder; write a run folder.
 
@@ -58,7 +60,7 @@ def add_arguments(p) -> None:
     p.add_argument("--print-config", action="store_true",
                    help="print the resolved config (or, alone, every key with its default) and exit")
     p.add_argument("--list-models", action="store_true", help="list the registered models and exit")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+    add_quiet(p, "no progress bar or per-epoch lines")
 
 
 def _flags(args) -> dict:
@@ -69,52 +71,22 @@ def _flags(args) -> dict:
 
 
 def run(args) -> int:
-    """Run ``saliency train``."""
-    import os
+    """Run ``saliency train``: resolve the config and run folder (:func:`saliency.train.prepare_run`), train, print."""
     import sys
-    from pathlib import Path
-
-    from saliency import config as C
-    from saliency.base.errors import UserError
 
     if args.list_models:
         from saliency import models
         print("\n".join(models.list_models()))
         return 0
-    if args.resume:
-        run_dir = Path(args.resume)
-        if args.out and Path(args.out) != run_dir:
-            raise UserError("--resume RUN continues RUN in place; leave out --out")
-        if not (run_dir / "checkpoints" / "last.pt").is_file() or not (run_dir / "config.yaml").is_file():
-            raise UserError(f"--resume {run_dir}: not a run folder (no config.yaml or checkpoints/last.pt)")
-        allowed = {"train.epochs", "train.device", "data.workers", "data.root"}
-        given = [k for k, v in _flags(args).items() if v is not None and k not in allowed]
-        if given or args.config:
-            raise UserError(f"--resume: the run's config is fixed; only --epochs, --device, --workers, --data "
-                            f"and --set may change (got {', '.join(given) or '--config'})")
-        flags = {k: v for k, v in _flags(args).items() if k in allowed}
-        cfg = C.build_config(str(run_dir / "config.yaml"), flags, args.overrides)
-    else:
-        cfg = C.build_config(args.config, _flags(args), args.overrides)
-        if args.print_config and not (args.data or args.config or args.overrides or args.task):
-            sys.stdout.write(C.DEFAULT_YAML)
-            return 0
+    from saliency import config as C
+    from saliency.train import Interrupted, Trainer, prepare_run
+
+    cfg, run_dir = prepare_run(_flags(args), config_file=args.config, overrides=args.overrides, out=args.out,
+                               resume=args.resume, overwrite=args.overwrite, create=not args.print_config)
     if args.print_config:
-        sys.stdout.write(C.dump_yaml(cfg))
+        defaults_only = not (args.resume or args.data or args.config or args.overrides or args.task)
+        sys.stdout.write(C.DEFAULT_YAML if defaults_only else C.dump_yaml(cfg))
         return 0
-    if not args.resume:
-        if not args.out:
-            raise UserError("--out RUN is required (the run folder to create)")
-        from saliency.base.fsutil import check_out_dir, clear_dir
-
-        rank = int(os.environ.get("RANK", "0"))
-        if rank == 0:
-            out = check_out_dir(args.out, args.overwrite)
-            if args.overwrite and out.is_dir():
-                clear_dir(out)
-        run_dir = Path(args.out)
-
-    from saliency.train import Interrupted, Trainer
 
     trainer = Trainer(cfg, run_dir, resume=bool(args.resume), progress=not args.quiet)
     try:
