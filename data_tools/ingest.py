@@ -13,13 +13,23 @@ renamed into place (:func:`saliency.base.fsutil.staged_dir`).
 
 Rows that cannot be used never stop the run; they go to ``quarantine.csv``
 with a reason: ``non_numeric``, ``bad_time``, ``bad_coordinates``,
-``bad_duration``, ``low_confidence``, ``unknown_stimulus``,
-``bad_stimulus_image``, ``off_screen``, ``off_stimulus``, ``short_fixation`` (a
-fixation list's fixation shorter than ``--min-duration``), ``first_fixation``
-(``--drop-first``), ``malformed_annotation``. Raw samples that are missing or
-flagged invalid (blinks) are not errors: they end fixations and count in the
-QC valid share. Fixations detected from samples carry the line of their first
-sample.
+``bad_duration``, ``non_finite_time`` and ``non_finite_duration`` (``inf``,
+``-inf``, ``1e999`` or ``nan`` written in a time or duration column; the
+missing markers ``.``, empty, ``NA`` stay missing), ``malformed_row`` (a
+table row that cannot be split into fields: a quote left open on its line,
+more fields than the header; only that row is lost), ``low_confidence``,
+``unknown_stimulus``, ``bad_stimulus_image``, ``off_screen``,
+``off_stimulus``, ``short_fixation`` (a fixation list's fixation shorter than
+``--min-duration``), ``first_fixation`` (``--drop-first``),
+``malformed_annotation``. Every ``line`` is the row's true 1-based line in
+its file. Raw samples that are missing or flagged invalid (blinks) are not
+errors: they end fixations and count in the QC valid share. Fixations
+detected from samples carry the line of their first sample.
+
+The same input given twice (the same path twice, or two files with the same
+SHA-256) is read once: the later one is skipped with one warning line on
+stderr naming both paths, and ``dataset.json`` lists it under ``inputs`` with
+``duplicate_of``.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -227,9 +238,21 @@ def read_all(inputs: list[Path], opts: IngestOptions, index: StimulusIndex, tria
     """Read every log; returns (fixations frame, quarantine frame, QC sample counts, input records)."""
     col = _Collector(opts, index, trials)
     records = []
+    seen: dict[str, str] = {}
     for path in inputs:
         rd = open_log(path, opts.format, opts.columns, opts.time_unit, opts.detector == "tracker",
                       opts.min_confidence, opts.chunk_rows)
+        try:
+            digest = sha256(path)
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+        if digest in seen:
+            print(f"saliency ingest: warning: {path} has the same content (sha256) as {seen[digest]}; "
+                  f"read once", file=sys.stderr)
+            records.append({"path": str(path), "sha256": digest, "format": rd.format, "kind": rd.kind,
+                            "duplicate_of": seen[digest]})
+            continue
+        seen[digest] = str(path)
         if rd.kind == "samples" and opts.detector == "tracker":
             raise UserError(f"{path}: `detector` tracker needs fixation events, but a {rd.format} file holds "
                             f"only samples; use `detector` ivt or idt")
@@ -256,7 +279,7 @@ def read_all(inputs: list[Path], opts: IngestOptions, index: StimulusIndex, tria
         if rd.kind == "samples" and pending is not None:
             col.add_samples(src, pending, carry, final=True)
         bar.close()
-        records.append({"path": src, "sha256": sha256(path), "format": rd.format, "kind": rd.kind, **rd.notes})
+        records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes})
     fix = pd.concat(col.fix, ignore_index=True) if col.fix else pd.DataFrame(columns=FIX_COLS + ["source", "space"])
     if "_key" in fix:
         k = fix["_key"].notna()
@@ -393,7 +416,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         raise UserError("no input logs given")
     index = StimulusIndex(stimuli)
     trials = load_trials(opts.trials) if opts.trials else None
-    with staged_dir(out) as stage:
+    with staged_dir(out, inputs={"stimuli": stimuli, "log file": inputs}) as stage:
         fix, quar, counts, records = read_all(inputs, opts, index, trials)
         fix, q_short = drop_short(fix, opts.min_duration_ms)
         fix, q_off = to_stimulus(fix, opts, index)

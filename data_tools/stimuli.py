@@ -3,8 +3,10 @@
 A name matches a stimulus file by file name or by stem (``img1`` and
 ``img1.jpg`` both find ``stimuli/img1.jpg``), case-insensitively as a last
 resort; a ``--trials`` CSV maps (subject, trial) to a stimulus name. Image sizes
-come from decoding the file once (Pillow); an image that cannot be decoded
-makes its rows ``bad_stimulus_image`` in the quarantine.
+come from decoding the file once (Pillow); an image that cannot be decoded, or
+whose header declares more pixels than the limit
+(:func:`saliency.base.images.oversized`, checked before decoding), makes its
+rows ``bad_stimulus_image`` in the quarantine.
 """
 
 from __future__ import annotations
@@ -49,12 +51,24 @@ class StimulusIndex:
         return self.by_stem[stem]
 
     def size(self, stem: str) -> tuple[int, int] | None:
-        """``(w, h)`` of a stimulus, or None when the image cannot be decoded."""
+        """``(w, h)`` of a stimulus, or None when the image cannot be decoded or is above the pixel limit."""
         if stem not in self._sizes:
             from PIL import Image
 
+            from saliency.base.images import image_size, oversized
+
+            path = self.by_stem[stem]
             try:
-                with Image.open(self.by_stem[stem]) as im:
+                declared = image_size(path)
+            except OSError:
+                declared = None
+            if oversized(declared):  # above the pixel limit: quarantined without decoding
+                self._sizes[stem] = None
+                return None
+            try:
+                with Image.open(path) as im:
+                    if oversized((int(im.size[0]), int(im.size[1]))):
+                        raise ValueError("above the pixel limit")
                     im.load()
                     self._sizes[stem] = (int(im.size[0]), int(im.size[1]))
             except Exception:  # any decoder failure: the rows are quarantined

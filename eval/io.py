@@ -14,7 +14,9 @@ Conventions (``../shared/REFERENCES.md`` sections 1, 2 and 4; PySODEvalToolkit):
   > 128 to remove JPEG ringing, or MATLAB ``.mat`` with a ``fixations`` /
   ``fixLocs`` array as in MIT1003 / CAT2000).
 
-Every failure raises :class:`saliency.base.errors.UserError` naming the file.
+Every failure raises :class:`saliency.base.errors.UserError` naming the file,
+including an image whose header declares more pixels than the limit
+(:func:`saliency.base.images.check_image_size`, checked before decoding).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError
-from saliency.base.images import IMAGE_EXTS
+from saliency.base.images import IMAGE_EXTS, check_image_size
 
 PRED_EXTS = IMAGE_EXTS + (".npy",)
 """Prediction files: every image extension of :data:`saliency.base.images.IMAGE_EXTS` and ``.npy`` arrays."""
@@ -38,7 +40,11 @@ def _imread(path: Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: file not found")
-    data = np.fromfile(str(path), dtype=np.uint8)
+    check_image_size(path)  # refuse a declared size above the pixel limit before decoding
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the file ({exc.strerror or exc}); replace or remove it") from None
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
         raise UserError(f"{path}: not a readable image; replace or remove the file")

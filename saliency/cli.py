@@ -9,11 +9,36 @@ arguments are added only when that subcommand is parsed (``add_arguments`` may
 import the library, e.g. ingest's reader table imports pandas), so that
 ``saliency --help`` starts fast (issue 14: under 0.3 s).
 
-Errors a user can fix (:class:`saliency.base.errors.UserError`) print one line on
-stderr and exit with code 2; Ctrl-C exits with 130. Library messages name
-their parameters in backticks; they are printed as the command's flags:
+The error boundary (:func:`main`) turns every failure into one line on stderr,
+``saliency COMMAND: error: ...``, and an exit code, never a traceback:
+
+- exit 2, the user's to fix: :class:`saliency.base.errors.UserError` (its
+  message names the file or option); usage errors and out-of-range or
+  non-finite option values (checked at parse time by the types of
+  :mod:`saliency.commands._args`); ``OSError`` on a path the user gave (no
+  such file, permission denied, read-only file system, disk full or quota,
+  a folder where a file is expected or a file where a folder is, name too
+  long, too many links), named by its path; a file that is not UTF-8 text,
+  not valid JSON or YAML, empty or truncated (``EOFError``), named when the
+  file can be found;
+- exit 1, the machine's or ours: out of memory (``MemoryError``, CUDA out of
+  memory), other operating-system failures (I/O errors, too many open
+  files), and any unexpected exception (a bug: the line names the
+  exception and asks for ``--debug``);
+- exit 130: Ctrl-C at any moment, argument parsing and the commands'
+  imports included (``saliency: interrupted`` before the command is known).
+
+``saliency --debug COMMAND ...`` or ``SALIENCY_DEBUG=1`` lets the exception
+through with its traceback instead. OpenCV's log lines are off
+(``OPENCV_LOG_LEVEL=FATAL`` unless set, before OpenCV is imported) and numpy's
+floating-point warnings are silenced while a command runs. Library messages
+name their parameters in backticks; they are printed as the command's flags:
 ``cli_flag`` (``sigma_px`` -> ``--sigma-px``) unless the command module maps
 the parameter to another flag in ``PARAM_FLAGS`` (``{"binary": "--binary-fixations"}``).
+
+Limits: ``--workers`` is capped at the number of CPUs (at least 2) unless
+``--force-workers`` (then at 1024); images declaring more than 100 megapixels (``--max-pixels``)
+are refused before decoding (:mod:`saliency.base.images`).
 
 Usage errors are one line too. A mistyped command or option names the
 closest valid spelling (:func:`difflib.get_close_matches`) and the help to
@@ -24,13 +49,18 @@ read: ``saliency: error: unknown command 'trian'; did you mean 'train'? (see
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import errno
 import importlib
+import os
 import pkgutil
 import sys
 
-from saliency.base import __version__
-from saliency.base.errors import UserError, cli_flag
+os.environ.setdefault("OPENCV_LOG_LEVEL", "FATAL")  # read when OpenCV is imported: no "[ERROR:0@...]" lines
+
+from saliency.base import __version__  # noqa: E402 - after the environment OpenCV reads
+from saliency.base.errors import UserError, cli_flag  # noqa: E402
 
 
 def _closest(word: str, choices) -> str | None:
@@ -148,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"saliency {__version__}",
                         help="print the version and exit")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (also SALIENCY_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=_Parser)
     for mod in command_modules():
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
@@ -162,22 +194,168 @@ def flag_speller(param_flags: dict[str, str] | None = None):
     return lambda param: flags.get(param) or cli_flag(param)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``saliency`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        parser.print_help()
-        return 2
-    try:
+# ------------------------------------------------------------------ the error boundary
+
+_USER_ERRNOS = {
+    errno.ENOENT: "no such file or folder",
+    errno.EACCES: "permission denied; check its permissions or choose another path",
+    errno.EPERM: "operation not permitted; check its permissions or choose another path",
+    errno.EROFS: "the file system is read-only; choose a writable place",
+    errno.ENOSPC: "no space left on the disk; free some space or write elsewhere",
+    errno.EDQUOT: "disk quota exceeded; free some space or write elsewhere",
+    errno.EISDIR: "is a folder; give a file path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; choose another path",
+    errno.ENOTEMPTY: "the folder is not empty",
+    errno.EEXIST: "already exists",
+    errno.ENAMETOOLONG: "the name is too long; choose a shorter path",
+    errno.ELOOP: "too many levels of symbolic links; give the real path",
+    errno.EXDEV: "cannot move across file systems; choose a path on the same disk",
+    errno.EFBIG: "the file is too large for this file system",
+    errno.EINVAL: "invalid argument (a name this file system does not accept?)",
+}
+"""OS errors caused by the paths a user gave (exit 2), with what to do; other OS errors are the machine's (exit 1)."""
+
+
+def _debug_env() -> bool:
+    return os.environ.get("SALIENCY_DEBUG", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _file_in_traceback(exc: BaseException) -> str | None:
+    """The file an exception was reading, found among the locals of its frames (innermost first), if any."""
+    import io
+
+    tb, frames = exc.__traceback__, []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        for name, value in list(frame.f_locals.items()):
+            if isinstance(value, os.PathLike) and name in ("self", "path", "p", "file", "filename", "fname"):
+                return os.fspath(value)
+            if isinstance(value, io.IOBase) and isinstance(getattr(value, "name", None), str):
+                return value.name
+            reader_name = getattr(value, "name", None) if name == "self" else None
+            if isinstance(reader_name, str) and os.path.isfile(reader_name):  # yaml's Reader, ...
+                return reader_name
+    return None
+
+
+def _os_error(exc: OSError) -> tuple[int, str]:
+    """(exit code, message) for an OSError: the user's when its errno is about the path given."""
+    path = exc.filename2 if exc.filename2 is not None else exc.filename
+    what = _USER_ERRNOS.get(exc.errno)
+    where = f"{os.fsdecode(path)}: " if path is not None else ""
+    if what is not None and path is not None:
+        return 2, f"{where}{what}"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if what is not None:
+        return 2, f"{reason}; {what}"
+    return 1, f"{where}{reason} (a failure of the system; run again, or with --debug for details)"
+
+
+def classify(exc: BaseException, spell) -> tuple[int, str]:
+    """The exit code and the one-line message of an exception that reached the command line.
+
+    Exit 2 for what the user can fix, 1 for a failure of the machine or an
+    unexpected one (see the module docstring); ``spell`` renders a library
+    parameter as a flag.
+    """
+    if isinstance(exc, UserError):
+        return exc.exit_code, exc.render(spell)
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return 1, "out of memory; use smaller images, --batch-size, --size or --workers, or a larger machine"
+    if isinstance(exc, UnicodeError):
+        f = _file_in_traceback(exc)
+        return 2, f"{f or 'an input file'}: not UTF-8 text ({exc.reason}); save it as UTF-8"
+    if isinstance(exc, OSError):
+        return _os_error(exc)
+    name, module = type(exc).__name__, type(exc).__module__ or ""
+    if name == "JSONDecodeError" or module.startswith("yaml"):
+        f = _file_in_traceback(exc)
+        kind = "JSON" if name == "JSONDecodeError" else "YAML"
+        detail = " ".join(str(exc).split())
+        return 2, f"{f or 'an input file'}: not valid {kind} ({detail}); fix or replace the file"
+    if isinstance(exc, EOFError) or name == "UnpicklingError":
+        f = _file_in_traceback(exc)
+        return 2, f"{f or 'an input file'}: empty or truncated; replace the file"
+    if module.startswith("cv2") and (f := _file_in_traceback(exc)):
+        return 2, f"{f}: OpenCV cannot process this image; replace or remove it"
+    detail = " ".join(str(exc).split())[:300]
+    return 1, (f"unexpected {name}" + (f": {detail}" if detail else "")
+               + " (run again with --debug for the traceback and report it)")
+
+
+@contextlib.contextmanager
+def _quiet_numerics():
+    """numpy's floating-point warnings and OpenCV's log lines stay off stderr while a command runs."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy: divide by zero, invalid value, overflow
+        cv2 = sys.modules.get("cv2")
+        try:
+            if cv2 is not None:
+                cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_FATAL)
+        except AttributeError:  # pragma: no cover - an OpenCV without the logging module
+            pass
+        np = sys.modules.get("numpy")
+        if np is None:
+            try:
+                import numpy as np
+            except ImportError:  # pragma: no cover - numpy is a dependency
+                np = None
+        with np.errstate(all="ignore") if np is not None else contextlib.nullcontext():
+            yield
+
+
+def _run_command(parser: "_Parser", args) -> int:
+    """Check the limits argparse cannot see alone, then run the parsed command inside its limits."""
+    from saliency.base.images import pixel_limit
+    from saliency.commands._args import check_workers
+
+    check_workers(parser._command_parsers().get(args.command, parser), args)
+    with pixel_limit(getattr(args, "max_pixels", None)), _quiet_numerics():
         return int(args._run(args) or 0)
-    except UserError as exc:
-        spell = flag_speller(getattr(args, "_param_flags", None))
-        print(f"saliency {args.command}: error: {exc.render(spell)}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"saliency {args.command}: interrupted", file=sys.stderr)
-        return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``saliency`` console script: parse, run, and turn every failure into one line.
+
+    See the module docstring for the exit codes; ``--debug`` or ``SALIENCY_DEBUG=1`` re-raises instead.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug, prog, args = _debug_env() or "--debug" in argv[:1], "saliency", None
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        debug = debug or bool(getattr(args, "debug", False))
+        if not getattr(args, "_run", None):
+            parser.print_help()
+            return 2
+        prog = f"saliency {args.command}"
+        return _run_command(parser, args)
+    except KeyboardInterrupt as exc:  # Ctrl-C (130), or SIGTERM while a staged output is open (143)
+        if debug:
+            raise
+        code = getattr(exc, "exit_code", 130)
+        _say(f"{prog}: {'terminated' if code == 143 else 'interrupted'}")
+        return code
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the boundary: every failure is one line
+        if debug:
+            raise
+        code, message = classify(exc, flag_speller(getattr(args, "_param_flags", None)))
+        _say(f"{prog}: error: {message}")
+        return code
+
+
+def _say(line: str) -> None:
+    """Print one line on stderr (a closed or broken stderr is ignored)."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # pragma: no cover - stderr gone
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

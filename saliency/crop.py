@@ -28,6 +28,8 @@ crops and ``crops.json`` written into a staged output folder.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,8 +51,11 @@ class CropBox:
         return {"x": self.x, "y": self.y, "w": self.w, "h": self.h, "kept": round(self.kept, 6)}
 
 
+ASPECT_MAX = 100.0  # the widest (and tallest) crop accepted: 100:1
+
+
 def parse_aspect(text: str) -> float:
-    """``"16:9"`` -> 16/9; also accepts a plain positive number."""
+    """``"16:9"`` -> 16/9; also accepts a plain positive number; finite, between 1:100 and 100:1."""
     try:
         if ":" in text:
             a, b = (float(v) for v in text.split(":"))
@@ -58,8 +63,10 @@ def parse_aspect(text: str) -> float:
             a, b = float(text), 1.0
     except ValueError:
         raise ValueError(f"{text!r}: expected W:H such as 16:9 or 1:1") from None
-    if not (a > 0 and b > 0):
-        raise ValueError(f"{text!r}: both sides of the aspect ratio must be positive")
+    if not (math.isfinite(a) and math.isfinite(b) and a > 0 and b > 0):
+        raise ValueError(f"{text!r}: both sides must be positive finite numbers, e.g. 16:9")
+    if not 1 / ASPECT_MAX <= a / b <= ASPECT_MAX:
+        raise ValueError(f"{text!r}: the ratio must lie between 1:{ASPECT_MAX:g} and {ASPECT_MAX:g}:1")
     return a / b
 
 
@@ -186,7 +193,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     import cv2
 
     from saliency.base.errors import UserError
-    from saliency.base.fsutil import check_out_dir, staged_dir, write_json
+    from saliency.base.fsutil import check_out_dir, staged_dir, terminate_raises, write_json
     from saliency.base.images import IMAGE_EXTS
     from saliency.base.progress import progress as progress_bar
     from saliency.eval.io import PRED_EXTS, index_folder, read_map
@@ -203,13 +210,15 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     if min_size < 1:
         raise UserError(f"`min_size` {min_size}: must be at least 1 pixel")
     size_or_factor = check_scale(scale)
-    out = check_out_dir(out, overwrite)
+    inputs = {"images": images, "maps": maps, "checkpoint": checkpoint}
+    out = check_out_dir(out, overwrite, inputs=inputs)
     found = index_folder(images, IMAGE_EXTS, param="images")
     first_key: dict = {}
     for key, path in found.items():  # index_folder adds bare stems as aliases: one name per file
         first_key.setdefault(path, key)
     names = sorted(first_key.values())
-    with tempfile.TemporaryDirectory(prefix="saliency-crop-") as tmp:
+    # SIGTERM raises while the temporary folder exists, so that it is removed (issue 16)
+    with terminate_raises(), tempfile.TemporaryDirectory(prefix="saliency-crop-") as tmp:
         if checkpoint is not None:
             from saliency.predict import predict_folder
 
@@ -220,7 +229,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
             raise UserError(f"`maps` {maps}: no map for {len(missing)} image(s), e.g. "
                             f"{', '.join(missing[:3])}; maps are matched by file stem")
         result = CropResult(out)
-        with staged_dir(out) as stage:
+        with staged_dir(out, inputs=inputs) as stage:
             for name in progress_bar(names, total=len(names), desc="crop", unit="img", enabled=progress):
                 path = found[name]
                 img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)

@@ -178,9 +178,15 @@ def split_keys(keys, val_fraction: float, seed: int) -> tuple[list, list]:
 
 # ------------------------------------------------------------------ decoding
 def read_rgb(path: str) -> np.ndarray:
-    """Decode an image file as RGB uint8 (H x W x 3); UserError naming the file when it cannot be read."""
+    """Decode an image file as RGB uint8 (H x W x 3); UserError naming the file when it cannot be read.
+
+    An image whose header declares more pixels than the limit is refused before decoding.
+    """
     import cv2
 
+    from saliency.base.images import check_image_size
+
+    check_image_size(path)  # refuse a declared size above the pixel limit before decoding
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:

@@ -141,7 +141,9 @@ class Demo:
         return {"layout": LAYOUT_VERSION, "profile": asdict(self.profile)}
 
     def _open(self, fresh: bool) -> None:
-        out = self.out
+        from saliency.base.fsutil import check_not_link
+
+        out = check_not_link(self.out)  # never written, cleared or replaced through a link (issue 16)
         if out.exists() and not out.is_dir():
             raise UserError(f"`out` {out}: exists and is not a folder; choose another path")
         has_state = self.state_path.is_file()

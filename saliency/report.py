@@ -403,7 +403,14 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     in the gallery); ``images``/``pred``/``gt``: the gallery's folders
     (:func:`gallery_items`, ``gallery`` rows). ``out`` defaults to the first
     run, else the current folder. Returns the paths of report.md and report.html.
+
+    Never written or embedded (issue 16): an ``out`` (or ``out/assets``) that
+    is a symbolic link, an ``out`` that is or lies inside an input folder,
+    and a plot that is a link to a file outside ``plots``.
     """
+    import os
+
+    from saliency.base.fsutil import check_apart, check_not_link
     runs = [Path(r) for r in runs]
     for r in runs:
         if not r.is_dir():
@@ -417,12 +424,20 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
         if not Path(plots).is_dir():
             raise UserError(f"`plots` {plots}: folder not found")
         curves = sorted(Path(plots).glob("*.png"))
+        home = Path(os.path.realpath(plots))
+        for png in curves:
+            if png.is_symlink() and home not in Path(os.path.realpath(png)).parents:
+                raise UserError(f"`plots` {png}: a link to {os.readlink(png)}, outside {plots}; a report embeds only "
+                                "files inside the folders it is given: copy the plot into the folder")
     dataset_json = None
     if dataset:
         dataset_json = Path(dataset) / "dataset.json"
         if not dataset_json.is_file():
             raise UserError(f"`dataset` {dataset}: no dataset.json (is it a `saliency ingest` folder?)")
     rows = gallery_items(images, pred, gt, dataset, gallery) if images else []
-    out = Path(out) if out else (runs[0] if runs else Path("."))
+    out = check_not_link(Path(out) if out else (runs[0] if runs else Path(".")))
+    check_not_link(out / "assets", "out")
+    check_apart(out, {"plots": plots, "dataset": dataset, "images": images, "pred": pred, "gt": gt,
+                      "eval_jsons": evals}, contains=False)
     return build(out, ReportInputs(title=title, dataset_json=dataset_json, runs=runs, eval_jsons=evals,
                                    curve_pngs=curves, gallery=rows))

@@ -43,7 +43,7 @@ from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, mak
                               precision_plan, prepare_data, resolve_device, seed_all, train_settings)
 
 __all__ = ["Trainer", "TrainingStopped", "Interrupted", "precision_plan", "resolve_device", "cpu_threads",
-           "prepare_run", "RESUME_KEYS"]
+           "prepare_run", "restore_replaced", "RESUME_KEYS"]
 
 CKPT_DIR = "checkpoints"
 
@@ -59,8 +59,12 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
     :func:`saliency.config.build_config` takes them. A new run: the config is
     defaults <- ``config_file`` <- ``flags`` <- ``overrides``, and with
     ``create`` the folder ``out`` is checked (a non-empty one is refused
-    unless ``overwrite``, which then empties it; only process rank 0 touches
-    it under torchrun). ``resume``: the run folder to continue in place; its
+    unless ``overwrite``; a link, a folder holding links, or one that is,
+    holds or lies inside ``data`` is always refused; only process rank 0
+    touches it under torchrun). ``overwrite`` moves the old run aside to a
+    hidden sibling and leaves ``out`` empty: the :class:`Trainer` of ``out``
+    deletes the old run once the new one has written its first checkpoint,
+    and puts it back if the new run fails or is interrupted before that. ``resume``: the run folder to continue in place; its
     ``config.yaml`` is the base, and only :data:`RESUME_KEYS` and
     ``overrides`` may change. ``create=False`` (print the config only)
     checks and writes nothing of ``out``. Errors name the parameters in
@@ -73,7 +77,9 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
 
     flags = dict(flags or {})
     if resume:
-        run_dir = Path(resume)
+        from saliency.base.fsutil import check_not_link
+
+        run_dir = check_not_link(resume, "resume")  # a run is never continued (written) through a link
         if out and Path(out) != run_dir:
             raise UserError("`resume` RUN continues RUN in place; leave out `out`")
         if not (run_dir / CKPT_DIR / "last.pt").is_file() or not (run_dir / "config.yaml").is_file():
@@ -89,13 +95,40 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         return cfg, (Path(out) if out else None)
     if not out:
         raise UserError("`out` RUN is required (the run folder to create)")
-    from saliency.base.fsutil import check_out_dir, clear_dir
+    from saliency.base.fsutil import check_out_dir, move_aside, signals_held
 
     if int(os.environ.get("RANK", "0")) == 0:
-        checked = check_out_dir(out, overwrite)
-        if overwrite and checked.is_dir():
-            clear_dir(checked)
+        inputs = {"data": cfg["data"]["root"], "data.val": cfg["data"]["val"], "config_file": config_file}
+        checked = check_out_dir(out, overwrite, inputs=inputs)
+        if overwrite and checked.is_dir() and any(checked.iterdir()):
+            with signals_held():
+                _REPLACED[_run_key(checked)] = move_aside(checked)
     return cfg, Path(out)
+
+
+#: old run folders set aside by ``prepare_run(overwrite=True)``, by run folder: the Trainer discards or restores them
+_REPLACED: dict[str, Path] = {}
+
+
+def _run_key(run) -> str:
+    import os
+
+    return os.path.abspath(run)
+
+
+def restore_replaced(run) -> bool:
+    """Put back the old run that ``prepare_run(overwrite=True)`` set aside for ``run``, if no Trainer took it.
+
+    For a caller that fails between :func:`prepare_run` and :meth:`Trainer.fit`
+    (``saliency train`` calls it on every failure); returns whether a run was put back.
+    """
+    from saliency.base.fsutil import restore_aside, signals_held
+
+    with signals_held():
+        aside = _REPLACED.pop(_run_key(run), None) if run is not None else None
+        if aside is not None:
+            restore_aside(run, aside)
+    return aside is not None
 
 
 class TrainingStopped(UserError):
@@ -123,6 +156,21 @@ class Trainer:
         self.progress = progress
         self._settings = contextlib.ExitStack()  # torch's global settings of this run, restored by close()
         self.tb = None
+        # the old run that --overwrite set aside (prepare_run): fit() takes it over, keeps it until the first checkpoint
+        self._replaced = None
+
+    def _settle_replaced(self, keep_new: bool) -> None:
+        """Delete the old run set aside (``keep_new``: the new run has a checkpoint) or put it back in place."""
+        if self._replaced is None:
+            return
+        from saliency.base.fsutil import discard_aside, restore_aside, signals_held
+
+        with signals_held():
+            aside, self._replaced = self._replaced, None
+            if keep_new:
+                discard_aside(aside)
+            else:
+                restore_aside(self.run, aside)
 
     # -- model / step helpers
     def _forward_loss(self, batch):
@@ -172,6 +220,8 @@ class Trainer:
         path = self.run / CKPT_DIR / name
         if self.info.is_main:
             save(path, payload)
+            if name == "last.pt":
+                self._settle_replaced(keep_new=True)
         return path
 
     # -- validation
@@ -329,19 +379,30 @@ class Trainer:
 
     def fit(self) -> dict:
         """Train to ``train.epochs``; returns a summary (best metric, paths)."""
-        from saliency import distributed as dist
-
-        self.setup()
         try:
-            with Signals() as sig:
-                self._loop(sig)
-        finally:
-            try:
-                if self.tb is not None:
-                    self.tb.close()
-                dist.shutdown(self.info)
-            finally:
-                self.close()
+            from saliency.base.fsutil import signals_held, terminate_raises
+
+            with terminate_raises():  # SIGTERM during start-up raises, so the old run is put back (issue 16)
+                if not self.resume:
+                    with signals_held():
+                        self._replaced = _REPLACED.pop(_run_key(self.run), None)
+                from saliency import distributed as dist
+
+                self.setup()
+                try:
+                    with Signals() as sig:
+                        self._loop(sig)
+                finally:
+                    try:
+                        if self.tb is not None:
+                            self.tb.close()
+                        dist.shutdown(self.info)
+                    finally:
+                        self.close()
+        except BaseException:
+            self._settle_replaced(keep_new=False)  # no checkpoint of the new run yet: the old run comes back
+            raise
+        self._settle_replaced(keep_new=True)
         return {"run": str(self.run), "best_metric": self.best_metric, "best_value": self.best_value,
                 "best_epoch": self.best_epoch, "epochs": self.cfg["train"]["epochs"], "steps": self.step,
                 "train_images": len(self.train_ds), "val_images": len(self.val_ds), "layout": self.split["layout"],

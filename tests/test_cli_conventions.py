@@ -185,7 +185,8 @@ def test_sizes_are_width_by_height(monkeypatch, tmp_path, capsys):
         return SimpleNamespace(written=["a.png"], skipped=[], seconds=1.0)
 
     monkeypatch.setattr(saliency.predict, "predict_folder", fake_predict_folder)
-    argv = ["predict", "--checkpoint", "c.pt", "--images", str(tmp_path), "--out", str(tmp_path / "o")]
+    (tmp_path / "imgs").mkdir()  # --out apart from the input folder (issue 16 refuses an --out inside it)
+    argv = ["predict", "--checkpoint", "c.pt", "--images", str(tmp_path / "imgs"), "--out", str(tmp_path / "o")]
     assert main([*argv, "--size", "384x288"]) == 0
     assert seen["size"] == (288, 384)  # the library takes (height, width)
     assert "wrote 1 maps" in capsys.readouterr().out

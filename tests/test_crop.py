@@ -102,8 +102,13 @@ def test_cli_crop_with_maps(tmp_path):
     for name, b in boxes["boxes"].items():
         assert b["crop"]["w"] == b["crop"]["h"] == 120 and b["crop"]["kept"] > 0.99
         assert cv2.imread(str(tmp_path / "o" / f"{name}.jpg")).shape == (64, 64, 3)
-    r = _run("crop", "--images", str(imgs), "--maps", str(tmp_path), "--aspect", "1:1", "--out", str(tmp_path / "p"))
+    few = tmp_path / "few"  # a maps folder without most of the maps (apart from --out: issue 16)
+    few.mkdir()
+    (few / "im0.png").write_bytes((maps / "im0.png").read_bytes())
+    r = _run("crop", "--images", str(imgs), "--maps", str(few), "--aspect", "1:1", "--out", str(tmp_path / "p"))
     assert r.returncode == 2 and "no map for" in r.stderr and not (tmp_path / "p").exists()
+    r = _run("crop", "--images", str(imgs), "--maps", str(tmp_path), "--aspect", "1:1", "--out", str(tmp_path / "p"))
+    assert r.returncode == 2 and "lies inside the input --maps" in r.stderr and not (tmp_path / "p").exists()
     r = _run("crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "wide", "--out", str(tmp_path / "p"))
     assert r.returncode == 2 and "--aspect" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = _run("crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "1:1", "--out", str(tmp_path / "p"),

@@ -56,3 +56,99 @@ def test_clear_dir_empties_without_following_links(tmp_path):
     clear_dir(d)
     assert d.is_dir() and not list(d.iterdir())
     assert (keep / "data.txt").read_text() == "mine"
+
+
+# ------------------------------------------------------------------ issue 16: links, inputs, signals
+
+
+def test_links_are_never_emptied_replaced_or_staged_into(tmp_path):
+    """A folder reached through a link is never emptied (clear_dir), replaced (check_out_dir) nor swapped (staged_dir)."""
+    from saliency.base.errors import UserError
+    from saliency.base.fsutil import check_out_dir, clear_dir
+
+    keep = tmp_path / "thesis"
+    keep.mkdir()
+    (keep / "thesis.tex").write_text("mine")
+    (tmp_path / "link").symlink_to(keep, target_is_directory=True)
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    for call in (lambda p: clear_dir(p), lambda p: check_out_dir(p, True), lambda p: staged_dir(p).__enter__()):
+        for name in ("link", "dangling"):
+            with pytest.raises(UserError, match="symbolic link"):
+                call(tmp_path / name)
+    assert (keep / "thesis.tex").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling", "link", "thesis"]
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    (out / "sub" / "in").symlink_to(keep, target_is_directory=True)
+    assert check_out_dir(out / "sub" / "none", False) == out / "sub" / "none"
+    with pytest.raises(UserError, match="holds a symbolic link"):
+        check_out_dir(out, True)
+
+
+def test_outputs_apart_from_inputs(tmp_path):
+    from saliency.base.errors import UserError
+    from saliency.base.fsutil import check_apart, check_out_dir
+
+    data = tmp_path / "data"
+    (data / "stimuli").mkdir(parents=True)
+    for out, how in ((data, "is the input"), (data / "stimuli" / "o", "lies inside"), (tmp_path, "holds the input")):
+        with pytest.raises(UserError, match=how) as exc:
+            check_out_dir(out, True, inputs={"stimuli": data if how != "lies inside" else data / "stimuli"})
+        assert "`out`" in str(exc.value.args[0]) and "`stimuli`" in str(exc.value.args[0])
+    check_apart(tmp_path / "elsewhere", {"stimuli": data, "logs": [data / "a.csv", None]})
+    check_apart(tmp_path, {"plots": data}, contains=False)  # a report may be written above its inputs
+    with pytest.raises(UserError, match="input log file"):
+        check_apart(data, {"log file": [data / "a.csv"]})
+
+
+def test_sigterm_raises_while_staging_and_the_stage_is_removed(tmp_path):
+    """SIGTERM inside staged_dir raises Terminated (a KeyboardInterrupt); the stage goes, the old output stays."""
+    import signal
+
+    from saliency.base.fsutil import Terminated
+
+    before = signal.getsignal(signal.SIGTERM)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    with pytest.raises(Terminated):
+        with staged_dir(out) as stage:
+            (stage / "new.txt").write_text("new")
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(10**6):  # the handler runs between bytecodes
+                pass
+    assert isinstance(Terminated(), KeyboardInterrupt)
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and (out / "old.txt").read_text() == "old"
+
+
+def test_signals_held_defers_a_signal_to_the_end_of_the_block(tmp_path):
+    import signal
+
+    from saliency.base.fsutil import Terminated, signals_held, terminate_raises
+
+    steps = []
+    with pytest.raises(Terminated):
+        with terminate_raises():
+            with signals_held():
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(10**5):
+                    pass
+                steps.append("finished")
+    assert steps == ["finished"]
+
+
+def test_move_aside_and_restore(tmp_path):
+    from saliency.base.fsutil import discard_aside, move_aside, restore_aside
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.pt").write_text("old")
+    aside = move_aside(run)
+    assert run.is_dir() and not any(run.iterdir()) and (aside / "last.pt").read_text() == "old"
+    (run / "config.yaml").write_text("new")
+    restore_aside(run, aside)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"] and (run / "last.pt").read_text() == "old"
+    aside = move_aside(run)
+    discard_aside(aside)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"] and not any(run.iterdir())

@@ -199,8 +199,13 @@ def test_user_errors(sod_data, tmp_path, capsys):
     assert main(["train", "--data", str(sod_data), "--task", "sod", "--model", "unet_tiny_cbam_fixation",
                  "--out", str(tmp_path / "r1"), *TINY_ARGS]) == 2
     assert "fixation model" in capsys.readouterr().err
-    assert main(["train", "--data", str(tmp_path), "--task", "sod", "--out", str(tmp_path / "r2"), *TINY_ARGS]) == 2
+    (tmp_path / "empty").mkdir()
+    assert main(["train", "--data", str(tmp_path / "empty"), "--task", "sod", "--out", str(tmp_path / "r2"),
+                 *TINY_ARGS]) == 2
     assert "not an SOD dataset" in capsys.readouterr().err
+    # a run folder inside --data is refused before anything is read or written (issue 16)
+    assert main(["train", "--data", str(tmp_path), "--task", "sod", "--out", str(tmp_path / "r2"), *TINY_ARGS]) == 2
+    assert "lies inside the input --data" in capsys.readouterr().err and not (tmp_path / "r2").exists()
     assert main(["train", "--resume", str(tmp_path / "nope")]) == 2
     assert "not a run folder" in capsys.readouterr().err
     assert main(["train", "--print-config"]) == 0

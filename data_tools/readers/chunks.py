@@ -7,12 +7,16 @@ frame in one of two canonical shapes plus the rows it had to reject
 the same missing-value rules and the same quarantine reasons:
 
 - :func:`csv_chunks`: selected columns of a delimited file as strings, with the
-  1-based file line of each row (blank lines dropped);
+  true 1-based file line of each row (blank lines dropped) and the lines of
+  rows that cannot be split (a quote left open on its line, too many fields:
+  ``malformed_row``, see :func:`with_malformed`); one bad row never touches
+  another;
 - :func:`numeric`, :func:`text`: a column of strings as numbers (missing and
   non-numeric told apart) or as cleaned strings;
 - :func:`sample_chunk`, :func:`fixation_chunk`: canonical rows, with rows
   whose time or coordinates cannot be parsed quarantined (``bad_time``,
-  ``non_numeric``, ``bad_coordinates``, ``bad_duration``);
+  ``non_numeric``, ``bad_coordinates``, ``bad_duration``, ``non_finite_time``,
+  ``non_finite_duration``: see :func:`non_finite`);
 - :func:`generic_reader`: samples or fixations from a table whose columns are
   found by name (the ``samples``, ``fixations`` and ``eyelink-report``
   formats).
@@ -20,6 +24,8 @@ the same missing-value rules and the same quarantine reasons:
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Iterator
 
@@ -67,40 +73,195 @@ def empty_quarantine() -> pd.DataFrame:
     return quarantine_frame(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
 
 
-def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK_ROWS,
-               header_line: int = 1) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-    """Read selected columns as strings in chunks; yield (frame, 1-based file line of each row)."""
+_QUOTE = 34  # '"'
+_BLOCK = 1 << 22  # bytes read at a time
+
+
+def _line_blocks(read, chunk_rows: int, head: bytes = b"") -> Iterator[bytes]:
+    """Bytes of ``chunk_rows`` whole lines at a time (split at ``\\n``; the last block may lack its newline)."""
+    pieces, count = ([head], head.count(b"\n")) if head else ([], 0)
+    while True:
+        data = read(_BLOCK)
+        if data:
+            pieces.append(data)
+            count += data.count(b"\n")
+            if count < chunk_rows:
+                continue
+        buf = b"".join(pieces)
+        pieces, count = [], 0
+        if buf:
+            nl = np.flatnonzero(np.frombuffer(buf, np.uint8) == 10)
+            cuts = nl[chunk_rows - 1::chunk_rows]
+            start = 0
+            for c in cuts.tolist():
+                yield buf[start:c + 1]
+                start = c + 1
+            rest = buf[start:]
+            if rest and data:
+                pieces, count = [rest], len(nl) - len(cuts) * chunk_rows
+            elif rest:
+                yield rest
+        if not data:
+            return
+
+
+def _fields(line: str, sep: str) -> list[str] | None:
+    """The fields of one line with quotes (CSV rules, the quote closed on the same line), or None if malformed."""
     try:
-        reader = pd.read_csv(path, sep=sep, usecols=usecols, dtype=str, keep_default_na=False,
-                             na_values=[], skip_blank_lines=False, chunksize=chunk_rows,
-                             encoding="utf-8-sig", encoding_errors="replace", skiprows=header_line - 1,
-                             on_bad_lines="skip", engine="c")
-        start = header_line + 1
-        for df in reader:
-            lines = np.arange(start, start + len(df), dtype=np.int64)
-            start += len(df)
-            blank = df.fillna("").astype(str).apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy()
-            if blank.any():
-                df, lines = df.loc[~blank], lines[~blank]
-            yield df.reset_index(drop=True), lines
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise UserError(f"{path}: cannot parse as a {'tab' if sep == chr(9) else repr(sep)}-separated "
-                        f"table ({str(exc).splitlines()[0]})") from None
+        fields = next(csv.reader([line + "\n"], delimiter=sep, quotechar='"', doublequote=True, strict=False), [])
+    except csv.Error:
+        return None
+    return None if any("\n" in f for f in fields) else fields
+
+
+def _split_rows(block: bytes, sep: str, n_header: int) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """Check every line of ``block`` on its own: (the well-formed lines, their indices, indices of malformed ones).
+
+    A line is malformed when a quote opened in one of its fields is not closed
+    on that line (a CSV reader would swallow the following lines into it), or
+    when it has more fields than the header. Lines without a quote are counted
+    with numpy; only lines holding a quote are split by :mod:`csv`.
+    """
+    arr = np.frombuffer(block, np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    n = len(nl)
+    nfields = np.diff(np.searchsorted(np.flatnonzero(arr == ord(sep)), nl), prepend=0) + 1
+    bad = nfields > n_header
+    qpos = np.flatnonzero(arr == _QUOTE)
+    if qpos.size:
+        starts = np.concatenate(([0], nl[:-1] + 1))
+        for i in np.unique(np.searchsorted(nl, qpos)).tolist():
+            f = _fields(block[starts[i]:nl[i]].decode("utf-8", "replace"), sep)
+            bad[i] = f is None or len(f) > n_header
+    idx = np.arange(n)
+    if not bad.any():
+        return block, idx, idx[:0]
+    ends = nl + 1
+    starts = np.concatenate(([0], ends[:-1]))
+    good = ~bad
+    # keep runs of consecutive good lines: a run starts where a good line follows a bad one (or at 0)
+    run_start = np.flatnonzero(good & np.concatenate(([True], bad[:-1])))
+    run_end = np.flatnonzero(good & np.concatenate((bad[1:], [True])))
+    kept = b"".join(block[starts[a]:ends[b]] for a, b in zip(run_start.tolist(), run_end.tolist()))
+    return kept, idx[good], idx[bad]
+
+
+def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK_ROWS,
+               header_line: int = 1) -> Iterator[tuple[pd.DataFrame, np.ndarray, np.ndarray]]:
+    """Read selected columns as strings in chunks of ``chunk_rows`` lines.
+
+    Yields ``(frame, lines, malformed)``: the selected columns as strings, the
+    1-based file line of each row, and the lines of the rows that could not be
+    split into fields (for the quarantine, ``malformed_row``).
+
+    Line numbers are exact whatever the content: a line is a row (``\\n``
+    ends a line, ``\\r\\n`` too; a file with ``\\r`` alone as line end is
+    read as such), a quoted field must close on its own line, and a row that
+    cannot be split (an unclosed quote, too many fields) is reported in
+    ``malformed`` and does not touch its neighbours. Blank lines are dropped.
+    """
+    try:
+        fh = open(path, "rb")
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    with fh:
+        try:
+            first = fh.read(_BLOCK)
+            cr, lf = first.find(b"\r"), first.find(b"\n")
+            read = fh.read
+            if cr != -1 and (lf == -1 or cr < lf - 1):  # old Mac line ends: \r alone
+                first = first.replace(b"\r", b"\n")
+                read = lambda n: fh.read(n).replace(b"\r", b"\n")  # noqa: E731
+            pos, header = 0, b""
+            for _ in range(header_line):
+                lf = first.find(b"\n", pos)
+                while lf == -1:
+                    more = read(_BLOCK)
+                    if not more:
+                        lf = len(first)
+                        break
+                    first += more
+                    lf = first.find(b"\n", pos)
+                header, pos = first[pos:lf + 1], lf + 1
+            header = header.rstrip(b"\r\n").removeprefix(b"\xef\xbb\xbf") + b"\n"
+            n_header = len(_fields(header[:-1].decode("utf-8-sig", "replace"), sep) or header.split(sep.encode()))
+            start = header_line + 1
+            for block in _line_blocks(read, chunk_rows, first[pos:]):
+                if b"\r" in block:
+                    block = block.replace(b"\r\n", b"\n")
+                    if block.endswith(b"\r"):
+                        block = block[:-1]
+                if not block.endswith(b"\n"):
+                    block += b"\n"
+                kept, ok, malformed = _split_rows(block, sep, n_header)
+                n_lines = len(ok) + len(malformed)
+                df = pd.read_csv(io.BytesIO(header + kept), sep=sep, usecols=usecols, dtype=str,
+                                 keep_default_na=False, na_values=[], skip_blank_lines=False,
+                                 encoding="utf-8", encoding_errors="replace", engine="c",
+                                 lineterminator="\n", on_bad_lines="error")
+                if len(df) != len(ok):  # never expected: each kept line is one self-contained row
+                    raise UserError(f"{path}: cannot split lines {start}-{start + n_lines - 1} into rows")
+                lines = ok.astype(np.int64) + start
+                bad_lines = malformed.astype(np.int64) + start
+                start += n_lines
+                blank = df.fillna("").astype(str).apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy()
+                if blank.any():
+                    df, lines = df.loc[~blank], lines[~blank]
+                yield df.reset_index(drop=True), lines, bad_lines
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            raise UserError(f"{path}: cannot parse as a {'tab' if sep == chr(9) else repr(sep)}-separated "
+                            f"table ({str(exc).splitlines()[0]})") from None
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read ({exc.strerror})") from None
 
 
-def sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, bad_time, non_numeric, keep=None) -> Chunk:
+def malformed_quarantine(lines: np.ndarray, subject: str = "") -> pd.DataFrame:
+    """Quarantine rows (``malformed_row``) for the lines :func:`csv_chunks` could not split into fields."""
+    return quarantine_frame(lines, "malformed_row", np.full(len(lines), subject, dtype=object))
+
+
+def with_malformed(ch: Chunk, lines: np.ndarray, subject: str = "") -> Chunk:
+    """``ch`` with the ``malformed_row`` quarantine rows of ``lines`` added (line order kept)."""
+    if len(lines):
+        q = pd.concat([ch.quarantine, malformed_quarantine(lines, subject)], ignore_index=True)
+        ch.quarantine = q.sort_values("line", kind="stable").reset_index(drop=True)
+    return ch
+
+
+NAN_WORDS = ("nan", "+nan", "-nan")
+
+
+def non_finite(s: pd.Series, vals: np.ndarray) -> np.ndarray:
+    """Rows of column ``s`` (parsed as ``vals`` by :func:`numeric`) holding a non-finite number.
+
+    ``inf``, ``-inf``, ``Infinity``, ``1e999`` (values that parse to infinity)
+    and ``nan`` spelled out (any case); the missing markers (empty, ``.``,
+    ``NA``, ...) are not non-finite numbers but missing values.
+    """
+    out = np.isinf(vals)
+    cand = np.flatnonzero(np.isnan(vals))
+    if cand.size:
+        txt = s.iloc[cand].fillna("").astype(str).str.strip().str.lower()
+        out[cand[txt.isin(NAN_WORDS).to_numpy()]] = True
+    return out
+
+
+def sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, bad_time, non_numeric, keep=None,
+                 non_finite_time=None) -> Chunk:
     """Canonical samples chunk in screen pixels; rows with a bad time or non-numeric coordinates quarantined.
 
     ``bad_time`` marks rows whose time is missing or not a number (``bad_time``),
     ``non_numeric`` rows whose coordinates are not numbers (``non_numeric``);
-    both go to the quarantine. Invalid samples (``valid`` false) stay, with NaN
-    coordinates: they end fixations and count in the QC valid share. ``keep``
-    (optional) drops further rows without quarantining them.
+    a time that is infinite, or ``nan`` where ``non_finite_time`` says so, is
+    ``non_finite_time``; all go to the quarantine. Invalid samples (``valid``
+    false) stay, with NaN coordinates: they end fixations and count in the QC
+    valid share. ``keep`` (optional) drops further rows without quarantining them.
     """
-    bad = bad_time | non_numeric
-    reason = np.where(bad_time, "bad_time", "non_numeric")
+    nf = np.isinf(np.asarray(t, dtype=np.float64))
+    if non_finite_time is not None:
+        nf = nf | non_finite_time
+    bad = bad_time | non_numeric | nf
+    reason = np.where(nf, "non_finite_time", np.where(bad_time, "bad_time", "non_numeric"))
     q = quarantine_frame(lines[bad], reason[bad], subject[bad], stimulus[bad], x[bad], y[bad])
     ok = ~bad if keep is None else ~bad & keep
     out = pd.DataFrame({"subject": subject[ok], "stimulus": stimulus[ok], "trial": trial[ok], "time_ms": t[ok],
@@ -109,15 +270,28 @@ def sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, bad_time, non_
     return Chunk("samples", "screen", out, q)
 
 
-def fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, space) -> Chunk:
-    """Canonical fixations chunk; rows with missing/non-numeric coordinates or durations <= 0 quarantined."""
+def fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, space, non_finite_time=None,
+                   non_finite_duration=None) -> Chunk:
+    """Canonical fixations chunk; bad coordinates, non-finite times or durations, durations <= 0 quarantined.
+
+    Reasons, first that applies: ``bad_coordinates`` (missing or non-numeric),
+    ``non_finite_time`` (an infinite start, or ``non_finite_time``: e.g. ``nan``
+    written in the file), ``non_finite_duration`` (likewise), ``bad_duration``
+    (<= 0). A missing start or duration (NaN not marked) is kept: unknown.
+    """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     dur = np.asarray(dur, dtype=np.float64)
+    nf_t = np.isinf(np.asarray(start, dtype=np.float64))
+    nf_d = np.isinf(dur)
+    if non_finite_time is not None:
+        nf_t = nf_t | non_finite_time
+    if non_finite_duration is not None:
+        nf_d = nf_d | non_finite_duration
     bad_xy = ~(np.isfinite(x) & np.isfinite(y))
-    bad_dur = ~bad_xy & (dur <= 0)
-    bad = bad_xy | bad_dur
-    reason = np.where(bad_xy, "bad_coordinates", "bad_duration")
+    bad = bad_xy | nf_t | nf_d | (dur <= 0)
+    reason = np.where(bad_xy, "bad_coordinates", np.where(nf_t, "non_finite_time", np.where(
+        nf_d, "non_finite_duration", "bad_duration")))
     q = quarantine_frame(np.asarray(lines)[bad], reason[bad], np.asarray(subject)[bad],
                          np.asarray(stimulus)[bad], x[bad], y[bad])
     ok = ~bad
@@ -143,7 +317,7 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
     subj_default = default_subject(path)
 
     def chunks() -> Iterator[Chunk]:
-        for df, lines in csv_chunks(path, sep, usecols, chunk_rows):
+        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
             n = len(df)
             get = lambda k: df[cols[k][0]] if k in cols else None  # noqa: E731
             subject = text(get("subject"), n, subj_default)
@@ -155,29 +329,37 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
                 unit = time_unit or cols["time"][1]
                 tf = unit_factor(unit, 1.0, f"{path}: column {cols['time'][0]}")
                 t, tm, tb = numeric(df[cols["time"][0]], missing)
+                nf = non_finite(df[cols["time"][0]], t)
                 t = t * tf
                 valid = np.isfinite(x) & np.isfinite(y)
                 if "valid" in cols:
                     vtxt = text(df[cols["valid"][0]], n, "1")
                     valid &= ~np.isin(vtxt.astype(str), ["0", "False", "false", "Invalid", "invalid", "no"])
-                yield sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, tm | tb, xb | yb)
+                yield with_malformed(sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, tm | tb, xb | yb,
+                                                  non_finite_time=nf), malformed)
             else:
-                tf_default = 1.0
                 start = dur = end = None
+                nf_t, nf_d = np.zeros(n, bool), np.zeros(n, bool)
+
+                def parse(key, unit, default):
+                    c = cols[key][0]
+                    v = numeric(df[c], missing)[0]
+                    return v * unit_factor(unit, default, f"{path}: {c}"), non_finite(df[c], v)
                 if "t_start_ms" in cols:
-                    start = numeric(df[cols["t_start_ms"][0]], missing)[0] * unit_factor(
-                        time_unit or cols["t_start_ms"][1], tf_default, f"{path}: start column")
+                    start, nf = parse("t_start_ms", time_unit or cols["t_start_ms"][1], 1.0)
+                    nf_t |= nf
                 if "t_end_ms" in cols:
-                    end = numeric(df[cols["t_end_ms"][0]], missing)[0] * unit_factor(
-                        time_unit or cols["t_end_ms"][1], tf_default, f"{path}: end column")
+                    end, nf = parse("t_end_ms", time_unit or cols["t_end_ms"][1], 1.0)
+                    nf_t |= nf
                 if "duration_ms" in cols:
-                    dur = numeric(df[cols["duration_ms"][0]], missing)[0] * unit_factor(
-                        cols["duration_ms"][1], 1.0, f"{path}: duration column")
+                    dur, nf = parse("duration_ms", cols["duration_ms"][1], 1.0)
+                    nf_d |= nf
                 elif start is not None and end is not None:
                     dur = end - start
                 start = np.full(n, np.nan) if start is None else start
                 dur = np.full(n, np.nan) if dur is None else dur
                 eye = text(get("eye"), n)
-                yield fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, "screen")
+                yield with_malformed(fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, "screen",
+                                                    non_finite_time=nf_t, non_finite_duration=nf_d), malformed)
 
     return LogReader(path, fmt or kind, kind, chunks)

@@ -65,18 +65,26 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
                 else empty_quarantine()
             if tracker_events:
                 a = np.array(rows, dtype=object).reshape(-1, 8)
+                t0, dur = a[:, 5].astype(float), a[:, 6].astype(float)
+                # EFIX times have no missing marker: NaN here is "nan" written in the file
                 ch = fixation_chunk(a[:, 0].astype(np.int64), np.full(len(a), subject, object), a[:, 1],
-                                    a[:, 2], a[:, 3].astype(float), a[:, 4].astype(float),
-                                    a[:, 5].astype(float), a[:, 6].astype(float), a[:, 7], "screen")
+                                    a[:, 2], a[:, 3].astype(float), a[:, 4].astype(float), t0, dur, a[:, 7],
+                                    "screen", non_finite_time=np.isnan(t0), non_finite_duration=np.isnan(dur))
                 ch.quarantine = pd.concat([ch.quarantine, q], ignore_index=True)
             else:
                 a = np.array(rows, dtype=object).reshape(-1, 6)
+                t = a[:, 3].astype(float)
+                nf = ~np.isfinite(t)  # a sample line starts with a digit: only 1e999 and the like get here
+                if nf.any():
+                    q = pd.concat([q, quarantine_frame(a[nf, 0].astype(np.int64), "non_finite_time",
+                                                       np.full(int(nf.sum()), subject, object))], ignore_index=True)
+                    a, t = a[~nf], t[~nf]
                 x = a[:, 4].astype(float)
                 y = a[:, 5].astype(float)
                 valid = np.isfinite(x) & np.isfinite(y)
                 ch = Chunk("samples", "screen", pd.DataFrame({
                     "subject": np.full(len(a), subject, object), "stimulus": a[:, 1], "trial": a[:, 2],
-                    "time_ms": a[:, 3].astype(float), "x": x, "y": y, "valid": valid,
+                    "time_ms": t, "x": x, "y": y, "valid": valid,
                     "line": a[:, 0].astype(np.int64)}), q)
             rows, bad = [], []
             return ch

@@ -18,7 +18,8 @@ import pandas as pd
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import (Chunk, LogReader, Probe, ReadOptions, default_subject,
                                               header_columns, resolve_columns)
-from saliency.data_tools.readers.chunks import csv_chunks, fixation_chunk, numeric, quarantine_frame, text
+from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
+                                                text, with_malformed)
 
 DETECT_RANK = 22  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
@@ -51,24 +52,28 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     subj_default = default_subject(path)
 
     def chunks() -> Iterator[Chunk]:
-        for df, lines in csv_chunks(path, sep, usecols, chunk_rows):
+        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
             n = len(df)
             subject = text(df[c_subj] if c_subj else None, n, subj_default)
             stimulus = text(df[c_stim] if c_stim else None, n)
             trial = text(df[c_trial] if c_trial else None, n)
             x = numeric(df[cx])[0]
             y = 1.0 - numeric(df[cy])[0]  # bottom-left origin -> top-left
-            start = numeric(df[cs])[0] * 1000.0 if cs else np.full(n, np.nan)
+            start = numeric(df[cs])[0] if cs else np.full(n, np.nan)
+            nf_t = non_finite(df[cs], start) if cs else np.zeros(n, bool)
+            start = start * 1000.0
             dur = numeric(df[cd])[0] if cd else np.full(n, np.nan)
+            nf_d = non_finite(df[cd], dur) if cd else np.zeros(n, bool)
             low = np.zeros(n, bool)
             if cc:
                 conf = numeric(df[cc])[0]
                 low = ~(conf >= min_confidence)
             ch = fixation_chunk(lines[~low], subject[~low], stimulus[~low], trial[~low], x[~low], y[~low],
-                                start[~low], dur[~low], np.full(int((~low).sum()), "", object), "screen_norm")
+                                start[~low], dur[~low], np.full(int((~low).sum()), "", object), "screen_norm",
+                                non_finite_time=nf_t[~low], non_finite_duration=nf_d[~low])
             if low.any():
                 q = quarantine_frame(lines[low], "low_confidence", subject[low], stimulus[low], x[low], y[low])
                 ch.quarantine = pd.concat([ch.quarantine, q], ignore_index=True)
-            yield ch
+            yield with_malformed(ch, malformed)
 
     return LogReader(path, "pupil", "fixations", chunks)

@@ -18,8 +18,8 @@ import pandas as pd
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import (Chunk, LogReader, Probe, ReadOptions, default_subject,
                                               header_columns, split_unit, unit_factor)
-from saliency.data_tools.readers.chunks import (csv_chunks, empty_quarantine, fixation_chunk, numeric,
-                                                sample_chunk, text)
+from saliency.data_tools.readers.chunks import (csv_chunks, empty_quarantine, fixation_chunk,
+                                                non_finite, numeric, sample_chunk, text, with_malformed)
 
 DETECT_RANK = 21  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
@@ -66,36 +66,40 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     subj_default = default_subject(path)
 
     def chunks() -> Iterator[Chunk]:
-        for df, lines in csv_chunks(path, sep, usecols, chunk_rows):
+        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
             n = len(df)
             subject = text(df[c_subj] if c_subj else None, n, subj_default)
             rec = text(df[c_rec] if c_rec else None, n)
             stimulus = text(df[c_media] if c_media else None, n)
             t, tm, tb = numeric(df[c_time])
+            nf_t = non_finite(df[c_time], t)
             t = t * t_factor
             if tracker_events:
                 typ = text(df[c_type], n)
                 fix = (typ == "Fixation") & ~(tm | tb)
                 if not fix.any():
-                    yield Chunk("fixations", "screen", pd.DataFrame(columns=["subject"]), empty_quarantine())
+                    yield with_malformed(Chunk("fixations", "screen", pd.DataFrame(columns=["subject"]),
+                                               empty_quarantine()), malformed)
                     continue
                 idx = text(df[c_idx], n)
                 fx = numeric(df[c_fx])[0]
                 fy = numeric(df[c_fy])[0]
-                dur = numeric(df[c_dur])[0] * d_factor
+                dur = numeric(df[c_dur])[0]
+                nf_d = non_finite(df[c_dur], dur)
+                dur = dur * d_factor
                 g = pd.DataFrame({"subject": subject[fix], "trial": rec[fix], "idx": idx[fix],
                                   "stimulus": stimulus[fix], "t": t[fix], "x": fx[fix], "y": fy[fix],
-                                  "dur": dur[fix], "line": lines[fix]})
+                                  "dur": dur[fix], "nf_d": nf_d[fix], "line": lines[fix]})
                 a = g.groupby(["subject", "trial", "idx"], sort=False).agg(
                     stimulus=("stimulus", "first"), t=("t", "min"), x=("x", "first"), y=("y", "first"),
-                    dur=("dur", "first"), line=("line", "min")).reset_index()
+                    dur=("dur", "first"), nf_d=("nf_d", "first"), line=("line", "min")).reset_index()
                 ch = fixation_chunk(a["line"].to_numpy(), a["subject"].to_numpy(), a["stimulus"].to_numpy(),
                                     a["trial"].to_numpy(), a["x"].to_numpy(), a["y"].to_numpy(),
                                     a["t"].to_numpy(), a["dur"].to_numpy(), np.full(len(a), "B", object),
-                                    "screen")
+                                    "screen", non_finite_duration=a["nf_d"].to_numpy(bool))
                 ch.df["_key"] = a["subject"].astype(str) + "\x1f" + a["trial"].astype(str) + "\x1f" + \
                     a["idx"].astype(str)
-                yield ch
+                yield with_malformed(ch, malformed)
             else:
                 x, xm, xb = numeric(df[c_x])
                 y, ym, yb = numeric(df[c_y])
@@ -105,8 +109,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                     vr = text(df[c_vr], n) == "Valid" if c_vr else np.zeros(n, bool)
                     valid &= vl | vr
                 # rows outside any presented media are not part of a trial: dropped, not quarantined
-                yield sample_chunk(lines, subject, stimulus, rec, t, x, y, valid, tm | tb, xb | yb,
-                                   keep=stimulus != "")
+                yield with_malformed(sample_chunk(lines, subject, stimulus, rec, t, x, y, valid, tm | tb, xb | yb,
+                                                  keep=stimulus != "", non_finite_time=nf_t), malformed)
 
     return LogReader(path, "tobii", "fixations" if tracker_events else "samples", chunks,
                      notes={"timestamp_ms_per_unit": t_factor})

@@ -39,3 +39,16 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return self.render()
+
+
+def expect_type(value, kind, where: str, what: str):
+    """``value`` if it is a ``kind`` (a type or tuple of types), else UserError naming ``where`` and ``what``.
+
+    For file contents of the wrong shape, e.g. ``expect_type(doc, dict, f"{path}", "a JSON object")``
+    -> ``UserError("screen.json: expected a JSON object, found a list; fix the file")``.
+    """
+    if isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, float, (int, float))):
+        return value
+    found = {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null",
+             int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
+    raise UserError(f"{where}: expected {what}, found {found}; fix the file")

@@ -4,6 +4,16 @@ Every writer in the toolkit writes to a temporary path beside the target and
 renames it into place (``os.replace`` is atomic on POSIX within a file
 system), so an interrupted run leaves either the old file or the new one.
 Torch-free, so ``data_tools`` and ``eval`` use it too.
+
+What is never done (issue 16): follow a symbolic link to write or delete (an
+output that is a link, or a folder to be replaced that holds one, is
+refused: :func:`check_not_link`, :func:`check_out_dir`); write an output
+that is, holds or lies inside an input (:func:`check_apart`); leave a
+staging folder behind: while :func:`staged_dir` is open SIGTERM raises
+:class:`Terminated` (:func:`terminate_raises`), and the few renames that
+must not be cut in half run with SIGINT/SIGTERM held (:func:`signals_held`).
+A run folder replaced in two steps (``saliency train --overwrite``) is set
+aside and put back on failure (:func:`move_aside`, :func:`restore_aside`).
 """
 
 from __future__ import annotations
@@ -55,21 +65,157 @@ def write_json(target: str | os.PathLike, obj, indent: int = 2) -> None:
     write_text(target, json.dumps(obj, indent=indent) + "\n")
 
 
-def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out") -> Path:
-    """Refuse a non-empty output folder unless ``overwrite``; return it as a Path.
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived while :func:`terminate_raises` was active (a KeyboardInterrupt, so ``finally`` blocks run)."""
 
-    ``param`` names the caller's parameter in the message (the command line shows it as ``--out``).
+    signum = 15
+    exit_code = 143
+
+
+@contextlib.contextmanager
+def terminate_raises() -> Iterator[None]:
+    """While active, SIGTERM raises :class:`Terminated` in the main thread, so clean-up code runs.
+
+    A no-op outside the main thread. A process forked while it is active (a
+    worker) dies of SIGTERM as usual instead of raising. The previous handler
+    is put back on exit, so the contexts nest.
     """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pid = os.getpid()
+
+    def handler(signum, frame):
+        if os.getpid() != pid:  # a forked worker inherited the handler: die as SIGTERM would
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated()
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back (main thread) for a few file-system steps that must not be cut in half.
+
+    While active, the two signals are only recorded; when the block ends the
+    previous handlers are put back and a recorded signal is raised again, so
+    it takes effect then (a KeyboardInterrupt, :class:`Terminated`, or the
+    default action). Handlers, not the thread's signal mask, are swapped:
+    the process may have other threads (torch, OpenMP) that would take a
+    blocked signal.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def record(signum, frame):
+        pending.append(signum)
+
+    old = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old[sig] = signal.signal(sig, record)
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(pending):
+            signal.raise_signal(sig)
+
+
+def _inputs_list(inputs) -> list[tuple[str, Path]]:
+    """``{label: path or paths}`` as (label, path) pairs, None skipped."""
+    pairs = []
+    for label, value in dict(inputs or {}).items():
+        values = value if isinstance(value, (list, tuple, set)) else [value]
+        pairs += [(label, Path(v)) for v in values if v is not None and str(v) != ""]
+    return pairs
+
+
+def check_apart(out: str | os.PathLike, inputs, param: str = "out", contains: bool = True) -> None:
+    """Refuse an output that is, lies inside or (with ``contains``) holds one of ``inputs``.
+
+    ``inputs`` maps a parameter name to a path or a list of paths (files or
+    folders); links are resolved before comparing. The message names the
+    parameters in backticks (a label that is not an identifier, such as ``log
+    file``, is shown as written); nothing is touched.
+    """
+    o = Path(os.path.realpath(out))
+    for label, path in _inputs_list(inputs):
+        i = Path(os.path.realpath(path))
+        label = f"`{label}`" if label.isidentifier() else label
+        if o == i:
+            how = f"is the input {label} {path}"
+        elif i in o.parents:
+            how = f"lies inside the input {label} {path}"
+        elif contains and o in i.parents:
+            how = f"holds the input {label} {path}"
+        else:
+            continue
+        raise UserError(f"`{param}` {out}: {how}; write the output to a folder apart from the inputs")
+
+
+def _first_link(folder: Path) -> Path | None:
+    """The first symbolic link found under ``folder`` (links are not followed), or None."""
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for name in sorted(dirs + files):
+            if os.path.islink(os.path.join(root, name)):
+                return Path(root) / name
+    return None
+
+
+def check_not_link(out: str | os.PathLike, param: str = "out") -> Path:
+    """Refuse an output path that is a symbolic link (dangling or not): links are never followed to write or delete."""
     out = Path(out)
+    if out.is_symlink():
+        raise UserError(f"`{param}` {out}: is a symbolic link (to {os.readlink(out)}); links are never followed to "
+                        "write or delete: give a real folder path")
+    return out
+
+
+def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", inputs=None) -> Path:
+    """Refuse an output folder that cannot be safely (re)written; return it as a Path.
+
+    Refused: a link (:func:`check_not_link`); something that is not a folder;
+    a non-empty folder unless ``overwrite``; with ``overwrite``, a folder
+    holding a symbolic link anywhere inside; an output that is, holds or lies
+    inside one of ``inputs`` (``{param name: path(s)}``, :func:`check_apart`).
+    Nothing is touched. ``param`` names the caller's parameter in the message
+    (the command line shows it as ``--out``).
+    """
+    out = check_not_link(out, param)
+    check_apart(out, inputs, param)
     if out.exists() and not out.is_dir():
         raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise UserError(f"`{param}` {out}: folder exists and is not empty; pass `overwrite` to replace it")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise UserError(f"`{param}` {out}: folder exists and is not empty; pass `overwrite` to replace it")
+        link = _first_link(out)
+        if link is not None:
+            raise UserError(f"`{param}` {out}: holds a symbolic link ({link}); links are never replaced or written "
+                            "through: remove it or choose another folder")
     return out
 
 
 def clear_dir(folder: str | os.PathLike) -> None:
-    """Remove everything inside ``folder`` (links are unlinked, never followed), keeping the folder."""
+    """Remove everything inside ``folder`` (links are unlinked, never followed), keeping the folder.
+
+    A ``folder`` that is itself a link is refused (its target is never emptied).
+    """
+    check_not_link(folder, "folder")
     for child in Path(folder).iterdir():
         if child.is_dir() and not child.is_symlink():
             shutil.rmtree(child)
@@ -77,27 +223,74 @@ def clear_dir(folder: str | os.PathLike) -> None:
             child.unlink()
 
 
+def move_aside(folder: str | os.PathLike) -> Path:
+    """Rename ``folder`` to a hidden sibling and put an empty folder in its place; return the sibling.
+
+    :func:`restore_aside` puts it back, :func:`discard_aside` deletes it.
+    """
+    folder = check_not_link(folder, "folder")
+    with signals_held():
+        aside = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+        os.replace(folder, aside)  # an empty folder is replaced by the rename
+        folder.mkdir()
+        os.chmod(folder, 0o777 & ~_umask())
+    return aside
+
+
+def restore_aside(folder: str | os.PathLike, aside: str | os.PathLike) -> None:
+    """Undo :func:`move_aside`: remove what was built at ``folder`` (never following links) and rename ``aside`` back."""
+    folder, aside = Path(folder), Path(aside)
+    with signals_held():
+        if folder.is_symlink() or folder.is_file():
+            folder.unlink()
+        elif folder.exists():
+            shutil.rmtree(folder)
+        os.replace(aside, folder)
+
+
+def discard_aside(aside: str | os.PathLike) -> None:
+    """Delete a folder set aside by :func:`move_aside` (the new content is complete)."""
+    with signals_held():
+        shutil.rmtree(aside, ignore_errors=True)
+
+
 @contextlib.contextmanager
-def staged_dir(out: str | os.PathLike) -> Iterator[Path]:
+def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Iterator[Path]:
     """Build a folder in a temporary sibling and swap it in for ``out`` on success.
 
     The previous content of ``out`` (if any) is removed only after the new
-    folder is complete; on an exception or Ctrl-C the staging folder is
-    deleted and ``out`` is left exactly as it was.
+    folder is complete; on an exception, Ctrl-C or SIGTERM (which raises
+    :class:`Terminated` while the stage is open) the staging folder is
+    deleted and ``out`` is left exactly as it was. An ``out`` that is a link
+    is refused, and so is one that is, holds or lies inside one of ``inputs``
+    (:func:`check_apart`).
     """
-    out = Path(out)
+    out = check_not_link(out, param)
+    check_apart(out, inputs, param)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
-    try:
-        yield stage
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.replace(out, old)
-    os.replace(stage, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    with terminate_raises():
+        with signals_held():
+            stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+            os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
+        try:
+            yield stage
+            with signals_held():
+                check_not_link(out, param)
+                old = None
+                if out.exists():
+                    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+                    os.replace(out, old)
+                try:
+                    os.replace(stage, out)
+                except BaseException:
+                    if old is not None:
+                        os.replace(old, out)
+                    raise
+                if old is not None:
+                    shutil.rmtree(old, ignore_errors=True)
+        finally:
+            if stage.exists():
+                with signals_held():
+                    shutil.rmtree(stage, ignore_errors=True)

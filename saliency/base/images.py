@@ -1,11 +1,20 @@
-"""Image file extensions: one list for every reader of stimuli, masks, maps and predictions.
+"""Image file extensions and size limits: one place for every reader of stimuli, masks, maps and predictions.
 
 The union of what OpenCV's ``imread`` decodes in the opencv-python-headless
 wheels and what the benchmark distributions ship (MIT1003 ``.jpeg``, CAT2000
 ``.jpg``, DUTS ``.png``, netpbm ``.pgm``/``.ppm`` in older SOD sets).
+
+Limits: an image is refused before decoding when its header declares more
+than :data:`DEFAULT_MAX_PIXELS` pixels (100 megapixels; ``--max-pixels`` on
+the commands that read images, or ``SALIENCY_MAX_PIXELS``) or a side longer
+than :data:`MAX_SIDE` (:func:`check_image_size`).
 """
 
 from __future__ import annotations
+
+import contextlib as _contextlib
+import os as _os
+import struct as _struct
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 """Lower-case suffixes (with the dot) of the image files the toolkit reads."""
@@ -15,3 +24,224 @@ def is_image(name: str) -> bool:
     """Whether a file name has one of :data:`IMAGE_EXTS` (case-insensitive), hidden files excluded."""
     lower = name.lower()
     return not name.startswith(".") and any(lower.endswith(e) for e in IMAGE_EXTS)
+
+
+# ------------------------------------------------------------------ bounded sizes (issue 16, deliverable 3)
+# A tiny file can declare an enormous image (a 372-byte PNG of 100000x1, a
+# 389 KB PNG of 20000x20000): decoding it would ask for gigabytes. Readers
+# therefore read the declared width and height from the file header first
+# (:func:`image_size`, a few hundred bytes, no decoder) and refuse an image
+# above the limit (:func:`check_image_size`) before decoding it.
+
+DEFAULT_MAX_PIXELS = 100_000_000
+"""Default limit on an image's declared pixels (width x height): 100 megapixels."""
+
+MAX_SIDE = 65_535
+"""Limit on either side of an image, in pixels (JPEG's and WebP's own limit; OpenCV's maps fit in memory)."""
+
+_limit: list[int] = []  # the limit set by pixel_limit(), innermost last
+
+
+def max_pixels() -> int:
+    """The pixel limit in force: :func:`pixel_limit`'s, else ``SALIENCY_MAX_PIXELS``, else the default."""
+    if _limit:
+        return _limit[-1]
+    env = _os.environ.get("SALIENCY_MAX_PIXELS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return DEFAULT_MAX_PIXELS
+
+
+@_contextlib.contextmanager
+def pixel_limit(n: int | None):
+    """Context in which :func:`check_image_size` refuses images above ``n`` pixels (None: keep the limit).
+
+    Also sets ``SALIENCY_MAX_PIXELS`` for the context, so that worker processes started inside it agree.
+    """
+    if n is None:
+        yield
+        return
+    old = _os.environ.get("SALIENCY_MAX_PIXELS")
+    _limit.append(int(n))
+    _os.environ["SALIENCY_MAX_PIXELS"] = str(int(n))  # worker processes (fork or spawn) see it too
+    try:
+        yield
+    finally:
+        _limit.pop()
+        if old is None:
+            _os.environ.pop("SALIENCY_MAX_PIXELS", None)
+        else:
+            _os.environ["SALIENCY_MAX_PIXELS"] = old
+
+
+def _png(h: bytes):
+    if h[:8] == b"\x89PNG\r\n\x1a\n" and h[12:16] == b"IHDR":
+        return _struct.unpack(">II", h[16:24])
+    return None
+
+
+def _bmp(h: bytes):
+    if h[:2] != b"BM" or len(h) < 26:
+        return None
+    size = _struct.unpack("<I", h[14:18])[0]
+    if size == 12:  # OS/2 BITMAPCOREHEADER
+        w, hh = _struct.unpack("<HH", h[18:22])
+    else:
+        w, hh = _struct.unpack("<ii", h[18:26])
+    return abs(w), abs(hh)
+
+
+def _gif(h: bytes):
+    if h[:6] in (b"GIF87a", b"GIF89a"):
+        return _struct.unpack("<HH", h[6:10])
+    return None
+
+
+def _webp(h: bytes):
+    if h[:4] != b"RIFF" or h[8:12] != b"WEBP":
+        return None
+    kind = h[12:16]
+    if kind == b"VP8 " and len(h) >= 30:
+        w, hh = _struct.unpack("<HH", h[26:30])
+        return w & 0x3FFF, hh & 0x3FFF
+    if kind == b"VP8L" and len(h) >= 25:
+        b = h[21:25]
+        w = 1 + (((b[1] & 0x3F) << 8) | b[0])
+        hh = 1 + (((b[3] & 0xF) << 10) | (b[2] << 2) | ((b[1] & 0xC0) >> 6))
+        return w, hh
+    if kind == b"VP8X" and len(h) >= 30:
+        w = 1 + int.from_bytes(h[24:27], "little")
+        hh = 1 + int.from_bytes(h[27:30], "little")
+        return w, hh
+    return None
+
+
+def _pnm(h: bytes):
+    if len(h) < 3 or h[0:1] != b"P" or h[1:2] not in b"123456":
+        return None
+    tokens: list[bytes] = []
+    i = 2
+    while len(tokens) < 2 and i < len(h):
+        c = h[i:i + 1]
+        if c == b"#":
+            while i < len(h) and h[i:i + 1] not in (b"\n", b"\r"):
+                i += 1
+        elif c.isspace():
+            i += 1
+        else:
+            j = i
+            while j < len(h) and h[j:j + 1].isdigit():
+                j += 1
+            if j == i:
+                return None
+            tokens.append(h[i:j])
+            i = j
+    return (int(tokens[0]), int(tokens[1])) if len(tokens) == 2 else None
+
+
+def _jpeg(f):
+    f.seek(2)
+    while True:
+        b = f.read(1)
+        while b and b != b"\xff":  # skip to the next marker
+            b = f.read(1)
+        while b == b"\xff":
+            b = f.read(1)
+        if not b:
+            return None
+        marker = b[0]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            continue
+        if marker == 0xD9:
+            return None
+        seg = f.read(2)
+        if len(seg) < 2:
+            return None
+        length = _struct.unpack(">H", seg)[0]
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+            data = f.read(5)
+            if len(data) < 5:
+                return None
+            hh, w = _struct.unpack(">HH", data[1:5])
+            return w, hh
+        f.seek(length - 2, 1)
+
+
+def _tiff(f, h: bytes):
+    if h[:4] == b"II*\x00":
+        e = "<"
+    elif h[:4] == b"MM\x00*":
+        e = ">"
+    else:
+        return None
+    f.seek(_struct.unpack(e + "I", h[4:8])[0])
+    n = f.read(2)
+    if len(n) < 2:
+        return None
+    size: dict[int, int] = {}
+    for _ in range(min(_struct.unpack(e + "H", n)[0], 4096)):
+        entry = f.read(12)
+        if len(entry) < 12:
+            break
+        tag, typ = _struct.unpack(e + "HH", entry[:4])
+        if tag in (256, 257):
+            size[tag] = _struct.unpack(e + ("H" if typ == 3 else "I"), entry[8:10] if typ == 3 else entry[8:12])[0]
+    if 256 in size and 257 in size:
+        return size[256], size[257]
+    return None
+
+
+def image_size(path) -> tuple[int, int] | None:
+    """Declared ``(width, height)`` of an image file, read from its header without decoding; None if unknown.
+
+    Reads PNG, JPEG, BMP, TIFF, WebP, GIF and netpbm (PGM/PPM/PBM) headers;
+    OSError when the file cannot be opened.
+    """
+    with open(path, "rb") as f:
+        h = f.read(64)
+        for parse in (_png, _bmp, _gif, _webp, _pnm):
+            try:
+                size = parse(h)
+            except (_struct.error, ValueError):
+                size = None
+            if size is not None:
+                return int(size[0]), int(size[1])
+        try:
+            if h[:2] == b"\xff\xd8":
+                size = _jpeg(f)
+            else:
+                size = _tiff(f, h)
+        except (_struct.error, ValueError, OSError):
+            size = None
+    return (int(size[0]), int(size[1])) if size is not None else None
+
+
+def oversized(size: tuple[int, int] | None, limit: int | None = None) -> str | None:
+    """Why a declared ``(width, height)`` is over the limits (a phrase), or None when it is within them."""
+    if size is None:
+        return None
+    w, h = size
+    limit = max_pixels() if limit is None else limit
+    if w * h > limit:
+        return f"declares {w}x{h} = {w * h:,} pixels, above the limit of {limit:,}"
+    if max(w, h) > MAX_SIDE:
+        return f"declares {w}x{h}, a side above the limit of {MAX_SIDE:,} pixels"
+    return None
+
+
+def check_image_size(path, limit: int | None = None) -> tuple[int, int] | None:
+    """Refuse (UserError naming the file) an image whose header declares more than the pixel limit.
+
+    Returns the declared ``(width, height)`` (None when the header is not
+    recognised: the decoder then decides). Call before decoding.
+    """
+    from saliency.base.errors import UserError
+
+    try:
+        size = image_size(path)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the file ({exc.strerror or exc}); replace or remove it") from None
+    why = oversized(size, limit)
+    if why:
+        raise UserError(f"{path}: image {why}; shrink or remove it, or raise `max_pixels`")
+    return size

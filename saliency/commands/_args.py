@@ -6,6 +6,13 @@ them) by every command: ``synth --size``, ``predict --size``, ``export --size``,
 --screen-px 1920x1080 --screen-cm 52.7x29.6`` (issue 14, "one size syntax").
 One parser reads them all (:func:`parse_wxh`); :func:`size_wxh` checks
 integer pixel sizes, :func:`float_wxh` positive real sizes (centimetres).
+
+Every other number or name is checked for range and finiteness here too
+(issue 16): :func:`finite_positive_float` (sigmas, thresholds, rates),
+:func:`fraction`, :func:`seed` (``[0, 2**32 - 1]``), :func:`opset`,
+:func:`device` (``auto|cpu|cuda|cuda:N|mps``), :func:`aspect`,
+:func:`workers` (capped at the CPUs by :func:`check_workers` unless
+``--force-workers``) and ``--max-pixels`` (:func:`add_max_pixels`).
 """
 
 from __future__ import annotations
@@ -99,3 +106,160 @@ def size_or_factor(example: str = "320x180"):
 def add_quiet(parser, help: str = "no progress output") -> None:
     """The ``--quiet`` flag every command takes (progress goes to stderr; results are still printed)."""
     parser.add_argument("--quiet", action="store_true", help=help)
+
+
+# ------------------------------------------------------------------ ranges and finiteness (issue 16)
+# Every number and name a user types is checked here, at parse time, so that
+# an absurd value (``--sigma-px inf``, ``--seed 1e30``, ``--device tpu``,
+# ``--workers 100000``) is one usage line naming the option, never a traceback
+# or a run that starts and fails later.
+
+SEED_MAX = 2**32 - 1
+"""Largest seed: NumPy's legacy seeding and ``torch.manual_seed`` take ``[0, 2**32 - 1]``."""
+
+OPSET_RANGE = (16, 20)
+"""ONNX opsets ``saliency export`` accepts: 16 (grid_sample) to 20 (the newest the exporter and onnxruntime share)."""
+
+
+DEVICES = "auto, cpu, cuda, cuda:N or mps"
+
+
+def _number(text: str, kind=float):
+    """``text`` read by ``kind``; ArgumentTypeError (one line) when it is not a finite number."""
+    import math
+
+    try:
+        v = kind(text)
+    except (ValueError, OverflowError):
+        what = "an integer" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    if kind is float and not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a finite number")
+    return v
+
+
+def finite_float(text: str) -> float:
+    """Any finite real number (no inf or NaN)."""
+    return _number(text)
+
+
+def finite_positive_float(text: str) -> float:
+    """A finite real number greater than 0 (sigmas, thresholds, rates, distances, learning rates)."""
+    v = _number(text)
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be positive")
+    return v
+
+
+def fraction(text: str) -> float:
+    """A real number in ``[0, 1]`` (probabilities, shares)."""
+    v = _number(text)
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be between 0 and 1")
+    return v
+
+
+def open_fraction(text: str) -> float:
+    """A real number in ``(0, 1]`` (a kept share of the saliency)."""
+    v = _number(text)
+    if not 0.0 < v <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be above 0 and at most 1")
+    return v
+
+
+def int_range(lo: int, hi: int | None = None, name: str = "integer"):
+    """An argparse type for an integer in ``[lo, hi]`` (no upper bound when ``hi`` is None)."""
+
+    def value(text: str) -> int:
+        v = _number(text, int)
+        if v < lo or (hi is not None and v > hi):
+            bound = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+            raise argparse.ArgumentTypeError(f"{text!r}: must be {bound}")
+        return v
+
+    value.__name__ = name
+    return value
+
+
+seed = int_range(0, SEED_MAX, "seed")
+"""A random seed: an integer in ``[0, 2**32 - 1]``."""
+
+non_negative_int = int_range(0, None, "integer")
+"""An integer of at least 0 (counts that may be zero)."""
+
+def opset(text: str) -> int:
+    """An ONNX opset in :data:`OPSET_RANGE` (below 16 is left to the exporter, which names grid_sample)."""
+    v = _number(text, int)
+    if not 1 <= v <= OPSET_RANGE[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be between {OPSET_RANGE[0]} and {OPSET_RANGE[1]}")
+    return v
+
+
+def device(text: str) -> str:
+    """A device name: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (lower-cased)."""
+    import re
+
+    v = text.strip().lower()
+    if v in ("auto", "cpu", "cuda", "mps") or re.fullmatch(r"cuda:\d{1,3}", v):
+        return v
+    raise argparse.ArgumentTypeError(f"{text!r}: choose {DEVICES}")
+
+
+def aspect(text: str) -> str:
+    """An aspect ratio ``W:H`` (or one number ``W/H``), finite and within ``1:100`` .. ``100:1``; returned as typed."""
+    from saliency.crop import parse_aspect
+
+    try:
+        parse_aspect(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
+def cpu_count() -> int:
+    """The processors this process may use (its CPU affinity where the system tells it)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def workers(lo: int = 1):
+    """An argparse type for a worker count in ``[lo, number of CPUs]`` (at least 2); ``--force-workers`` lifts the cap.
+
+    The cap is checked after parsing (:func:`check_workers`, called by the
+    command line for every command), so that ``--force-workers`` may come
+    before or after ``--workers``; here only the lower bound and an absolute
+    ceiling of 1024 are checked.
+    """
+    return int_range(lo, 1024, "workers")
+
+
+def add_force_workers(parser) -> None:
+    """The ``--force-workers`` flag of a command with ``--workers`` (lifts the cap at the number of CPUs)."""
+    parser.add_argument("--force-workers", action="store_true",
+                        help=f"allow more --workers than this machine's CPUs ({cpu_count()}; up to 1024)")
+
+
+def max_workers() -> int:
+    """The most ``--workers`` allowed without ``--force-workers``: the number of CPUs, at least 2."""
+    return max(2, cpu_count())
+
+
+def check_workers(parser, args) -> None:
+    """Usage error (one line, exit 2) when ``--workers`` exceeds :func:`max_workers` without ``--force-workers``."""
+    n = getattr(args, "workers", None)
+    if isinstance(n, int) and n > max_workers() and not getattr(args, "force_workers", False):
+        parser.error(f"argument --workers: {n} is more than this machine's {cpu_count()} CPUs; "
+                     f"use at most {max_workers()} or add --force-workers")
+
+
+def add_max_pixels(parser) -> None:
+    """The ``--max-pixels`` option of a command that reads images (refused above it, before decoding)."""
+    from saliency.base.images import DEFAULT_MAX_PIXELS
+
+    parser.add_argument("--max-pixels", type=int_range(1, None, "pixels"), default=None, metavar="N",
+                        help=f"refuse images declaring more than N pixels, before decoding them "
+                             f"(default {DEFAULT_MAX_PIXELS:,}; also SALIENCY_MAX_PIXELS)")

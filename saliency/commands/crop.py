@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from saliency.commands._args import add_quiet, size_or_factor, size_wxh
+from saliency.commands import _args
 
 NAME = "crop"
 ORDER = 50
@@ -25,9 +26,9 @@ def add_arguments(p) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--maps", help="folder of saliency maps (PNG/JPG/NPY), matched to the images by file stem")
     src.add_argument("--checkpoint", help="trained model checkpoint (saliency train) that predicts the maps")
-    p.add_argument("--aspect", required=True, help="aspect ratio W:H of the crops, e.g. 1:1 or 16:9")
+    p.add_argument("--aspect", required=True, type=_args.aspect, help="aspect ratio W:H of the crops, e.g. 1:1 or 16:9")
     p.add_argument("--out", required=True, help="output folder for the crops and crops.json")
-    p.add_argument("--keep", type=float, default=None,
+    p.add_argument("--keep", type=_args.open_fraction, default=None,
                    help="smallest window keeping this fraction (0-1] of the saliency, instead of the largest window")
     p.add_argument("--min-size", type=int, default=32,
                    help="with --keep: the crop's shorter side is at least this many pixels (default: 32)")
@@ -35,8 +36,10 @@ def add_arguments(p) -> None:
                    help="resize each crop: to WxH pixels, or by a factor F (default: keep the crop's pixels)")
     p.add_argument("--size", type=size_wxh(16, 4096, "384x288"), default=None, metavar="WxH",
                    help="with --checkpoint: network input size, width x height (default: the training size)")
-    p.add_argument("--device", default="auto", help="with --checkpoint: cpu, cuda or auto (default: auto)")
+    p.add_argument("--device", type=_args.device, default="auto",
+                   help="with --checkpoint: auto, cpu, cuda, cuda:N or mps (default: auto)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
+    _args.add_max_pixels(p)
     add_quiet(p, "no progress bar")
 
 

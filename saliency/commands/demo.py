@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from saliency.commands._args import add_quiet, positive_int
+from saliency.commands import _args
 
 NAME = "demo"
 ORDER = 5
@@ -36,14 +37,14 @@ def add_arguments(p) -> None:
     p.add_argument("--quick", action="store_true",
                    help="smaller study (80 scenes, 8 observers, 480x360) and 10 epochs: a first look in under 2 minutes")
     p.add_argument("--fresh", action="store_true", help="discard the finished stages in --out and start over")
-    p.add_argument("--device", default="auto", metavar="DEV",
+    p.add_argument("--device", type=_args.device, default="auto", metavar="DEV",
                    help="auto (the GPU when there is one), cpu, cuda or cuda:N (default auto)")
     g = p.add_argument_group("size of the demo (override the profile; a changed size needs --fresh)")
     g.add_argument("--scenes", type=positive_int, metavar="N", help="scenes in the study (default 200; --quick 80)")
     g.add_argument("--subjects", type=positive_int, metavar="K", help="observers (default 12; --quick 8)")
     g.add_argument("--epochs", type=positive_int, metavar="E", help="training epochs of each model (default 8; "
                                                                       "--quick 10)")
-    g.add_argument("--seed", type=int, help="seed of the study, the split and the training (default 1)")
+    g.add_argument("--seed", type=_args.seed, help="seed of the study, the split and the training (default 1)")
     add_quiet(p, "no progress output from the stages (their commands run with --quiet)")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from saliency.commands._args import add_quiet, positive_int
+from saliency.commands import _args
 
 NAME = "eval"
 ORDER = 40
@@ -49,12 +50,15 @@ def add_arguments(p) -> None:
     p.add_argument("--metrics", metavar="LIST", help="comma-separated subset of metrics to compute and show")
     p.add_argument("--allow-missing", action="store_true",
                    help="evaluate the images that have a prediction and skip unreadable ones, counting both")
-    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
-                   help="processes decoding and scoring in parallel (same numbers for any N; default 1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of AUC-Borji and sAUC negatives (default 0)")
+    p.add_argument("--workers", type=_args.workers(1), default=1, metavar="N",
+                   help="processes decoding and scoring in parallel (same numbers for any N; default 1; "
+                        "at most the number of CPUs unless --force-workers)")
+    _args.add_force_workers(p)
+    _args.add_max_pixels(p)
+    p.add_argument("--seed", type=_args.seed, default=0, help="seed of AUC-Borji and sAUC negatives (default 0)")
     p.add_argument("--center-bias", metavar="FILE",
                    help="IG baseline map for every image (overrides the dataset's center_bias.png)")
-    p.add_argument("--digits", type=positive_int, default=3, help="decimals in the tables (default 3)")
+    p.add_argument("--digits", type=_args.int_range(1, 15), default=3, help="decimals in the tables (default 3)")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     p.add_argument("--csv", metavar="FILE", help="write the results as CSV")
     p.add_argument("--latex", metavar="FILE", help="write a LaTeX table (top three marked)")
@@ -62,6 +66,21 @@ def add_arguments(p) -> None:
                    help="write precision-recall and F-measure-vs-threshold curves (PNG and PDF; SOD only)")
     add_quiet(p, "no progress output")
     p.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)  # the old spelling of --quiet
+
+
+def _check_outputs(args) -> None:
+    """Refuse a --plot-dir that is a link, and an output (--json/--csv/--latex/--plot-dir) inside --pred or --gt."""
+    from pathlib import Path
+
+    from saliency.base.fsutil import check_apart, check_not_link
+
+    preds = [p.split("=", 1)[1] if "=" in p and not Path(p).exists() else p for p in args.pred]
+    inputs = {"pred": preds, "gt": args.gt, "center_bias": args.center_bias}
+    if args.plot_dir:
+        check_not_link(args.plot_dir, "plot_dir")
+    for param in ("json", "csv", "latex", "plot_dir"):
+        if getattr(args, param):
+            check_apart(getattr(args, param), inputs, param, contains=False)
 
 
 def run(args) -> int:
@@ -80,6 +99,7 @@ def run(args) -> int:
             print(f"| {name} | {task} | {desc} |")
         return 0
 
+    _check_outputs(args)
     bench = benchmark.evaluate(
         task=args.task, pred=args.pred, gt=args.gt, name=args.name, dataset=args.dataset, root=args.root,
         config=args.config, metrics=args.metrics, center_bias=args.center_bias, plot_dir=args.plot_dir,

@@ -8,6 +8,7 @@ input sizes) and prints the largest difference from PyTorch.
 from __future__ import annotations
 
 from saliency.commands._args import add_quiet, size_wxh
+from saliency.commands import _args
 
 NAME = "export"
 HELP = "export a trained checkpoint (or an untrained registered model) to ONNX with dynamic H, W"
@@ -35,10 +36,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--size", type=size_wxh(32, 8192, "320x320", square=True), default=(320, 320),
                         metavar="WxH", help="size of the tracing input, width x height or one number for a square "
                                             "(the graph accepts any size; default 320x320)")
-    parser.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 16 for grid_sample; default 17)")
+    parser.add_argument("--opset", type=_args.opset, default=17,
+                        help=f"ONNX opset, {_args.OPSET_RANGE[0]} to {_args.OPSET_RANGE[1]} "
+                             "(>= 16 for grid_sample; default 17)")
     parser.add_argument("--no-check", action="store_true",
                         help="skip the onnxruntime comparison with PyTorch at two input sizes")
-    parser.add_argument("--seed", type=int, default=0, help="seed for an untrained --model's weights (default 0)")
+    parser.add_argument("--seed", type=_args.seed, default=0,
+                        help="seed for an untrained --model's weights (default 0)")
     add_quiet(parser, "accepted as by every command; export prints no progress")
 
 

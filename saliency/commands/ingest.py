@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from saliency.commands._args import add_quiet, float_wxh, size_wxh
+from saliency.commands import _args
 
 NAME = "ingest"
 ORDER = 20
@@ -30,20 +31,6 @@ Example (the synthetic study):
   saliency ingest S/logs/eyelink_fixations.csv --trials S/logs/trials.csv \\
       --stimuli S/stimuli --geometry S/screen.json --out D2
 SALICON-style maps: --sigma-px 19 --border reflect --binary-fixations --normalize minmax"""
-
-
-def _positive(kind):
-    import argparse
-
-    def f(text):
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not v > 0:
-            raise argparse.ArgumentTypeError(f"{text!r}: must be positive")
-        return v
-    return f
 
 
 def add_arguments(p) -> None:
@@ -79,7 +66,7 @@ def add_arguments(p) -> None:
     g.add_argument("--coords", default="auto", choices=["auto", "screen", "stimulus"],
                    help="what x, y are: screen pixels or stimulus pixels (default auto: screen when a geometry "
                         "is given, else stimulus; SALICON is always stimulus)")
-    g.add_argument("--min-confidence", type=float, default=o.min_confidence,
+    g.add_argument("--min-confidence", type=_args.fraction, default=o.min_confidence,
                    help=f"Pupil Labs: drop fixations below this confidence (default {o.min_confidence:g})")
     g = p.add_argument_group("screen geometry")
     g.add_argument("--geometry", default=None, metavar="JSON", help="screen.json (screen_px, screen_cm, distance_cm)")
@@ -87,24 +74,25 @@ def add_arguments(p) -> None:
                    help="screen resolution in pixels, width x height, e.g. 1920x1080")
     g.add_argument("--screen-cm", type=float_wxh("52.7x29.6"), metavar="WxH",
                    help="screen size in cm, width x height, e.g. 52.7x29.6")
-    g.add_argument("--distance-cm", type=float, help="viewing distance in cm")
+    g.add_argument("--distance-cm", type=_args.finite_positive_float, help="viewing distance in cm")
     g.add_argument("--display", default=None, choices=DISPLAY_MODES,
                    help="how the stimulus was shown: scaled to fit and centred (default), native size centred, "
                         "or stretched to the screen")
     g = p.add_argument_group("fixation detection (raw samples)")
     g.add_argument("--detector", default=o.detector, choices=[*DETECTORS, "tracker"],
                    help="I-VT, I-DT, or the tracker's own fixation events (EyeLink ASC EFIX, Tobii)")
-    g.add_argument("--velocity-threshold", type=_positive(float), default=ivt["threshold"],
+    g.add_argument("--velocity-threshold", type=_args.finite_positive_float, default=ivt["threshold"],
                    help=f"I-VT velocity threshold in deg/s (default {ivt['threshold']:g})")
-    g.add_argument("--dispersion-threshold", type=_positive(float), default=idt["threshold"],
+    g.add_argument("--dispersion-threshold", type=_args.finite_positive_float, default=idt["threshold"],
                    help=f"I-DT dispersion threshold in deg (default {idt['threshold']:.1f})")
-    g.add_argument("--min-duration", type=_positive(float), default=ivt["min_duration_ms"],
+    g.add_argument("--min-duration", type=_args.finite_positive_float, default=ivt["min_duration_ms"],
                    help=f"minimum fixation duration in ms (default {ivt['min_duration_ms']:g})")
     g = p.add_argument_group("maps")
     s = g.add_mutually_exclusive_group()
-    s.add_argument("--sigma-deg", type=_positive(float), default=None,
+    s.add_argument("--sigma-deg", type=_args.finite_positive_float, default=None,
                    help=f"Gaussian sigma in degrees (default {o.sigma_deg:.1f})")
-    s.add_argument("--sigma-px", type=_positive(float), default=None, help="Gaussian sigma in stimulus pixels")
+    s.add_argument("--sigma-px", type=_args.finite_positive_float, default=None,
+                   help="Gaussian sigma in stimulus pixels")
     g.add_argument("--border", default=o.border, choices=BORDERS,
                    help=f"how the blur treats the image border (default {o.border})")
     g.add_argument("--binary-fixations", action="store_true",
@@ -116,14 +104,17 @@ def add_arguments(p) -> None:
                    help=f"map scaling (default {o.normalize}; sum needs --map-format npy)")
     g.add_argument("--map-format", default=o.map_format, choices=MAP_FORMATS,
                    help="maps as 8-bit PNG (default), 16-bit PNG or float32 .npy")
-    g.add_argument("--workers", type=_positive(int), default=o.workers,
-                   help=f"processes building maps (default {o.workers})")
+    g.add_argument("--workers", type=_args.workers(1), default=o.workers,
+                   help=f"processes building maps (default {o.workers}; at most the number of CPUs "
+                        "unless --force-workers)")
+    _args.add_force_workers(g)
+    _args.add_max_pixels(g)
     g = p.add_argument_group("quality control")
-    g.add_argument("--qc-min-valid", type=float, default=o.qc_min_valid_share,
+    g.add_argument("--qc-min-valid", type=_args.fraction, default=o.qc_min_valid_share,
                    help="flag subject x stimulus below this valid-sample share")
-    g.add_argument("--qc-min-fixations", type=int, default=o.qc_min_fixations,
+    g.add_argument("--qc-min-fixations", type=_args.non_negative_int, default=o.qc_min_fixations,
                    help="flag subject x stimulus with fewer fixations")
-    g.add_argument("--qc-max-off", type=float, default=o.qc_max_off_share,
+    g.add_argument("--qc-max-off", type=_args.fraction, default=o.qc_max_off_share,
                    help="flag subject x stimulus above this off-stimulus share")
     g.add_argument("--no-ioc", action="store_true", help="skip the inter-observer consistency scores")
 
@@ -154,7 +145,8 @@ def run(args) -> int:
     from saliency.data_tools.readers import parse_columns
     from saliency.base.fsutil import check_out_dir
 
-    check_out_dir(args.out, args.overwrite)
+    check_out_dir(args.out, args.overwrite, inputs={"stimuli": args.stimuli, "log file": args.logs,
+                                                   "trials": args.trials})
     geom = _geometry(args)
     opts = IngestOptions(
         format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit, trials=args.trials,

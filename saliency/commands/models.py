@@ -9,6 +9,7 @@ the median CPU latency of an eval-mode forward pass at batch 1.
 from __future__ import annotations
 
 from saliency.commands._args import add_quiet, size_wxh
+from saliency.commands import _args
 
 NAME = "models"
 HELP = "list the registered saliency networks: task, attention, parameters, GMACs, CPU latency"
@@ -34,8 +35,10 @@ def add_arguments(parser) -> None:
                         metavar="WxH", help="input size for GMACs and latency: WxH, or one number for a square "
                                             "(default 320)")
     parser.add_argument("--no-latency", action="store_true", help="skip the CPU latency measurement (faster)")
-    parser.add_argument("--runs", type=int, default=3, help="timed forward passes per model (median; default 3)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--runs", type=_args.int_range(1, 1000), default=3,
+                        help="timed forward passes per model (median; default 3)")
+    parser.add_argument("--threads", type=_args.int_range(1, 1024), default=None,
+                        help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--format", choices=("markdown", "tsv", "json"), default="markdown",
                         help="output table format (default markdown)")
     parser.add_argument("--out", default=None, metavar="FILE", help="also write the table to FILE (atomically)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from saliency.commands._args import positive_int, size_wxh
+from saliency.commands import _args
 
 NAME = "predict"
 ORDER = 35
@@ -25,16 +26,20 @@ def add_arguments(p) -> None:
     p.add_argument("--checkpoint", required=True, metavar="CKPT", help="checkpoint file (RUN/checkpoints/best.pt)")
     p.add_argument("--images", required=True, metavar="DIR", help="folder of images (searched recursively)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the <stem>.png maps")
-    p.add_argument("--overwrite", action="store_true", help="write into a non-empty --out folder")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder (once the new maps are complete)")
     p.add_argument("--list", metavar="FILE", help="predict only these stems: a text file (one per line) or a "
                                                   "run's split.json (its validation ids)")
     p.add_argument("--size", type=size_wxh(16, 4096, "384x288"), metavar="WxH",
                    help="network input size, width x height (default: the training size)")
     p.add_argument("--batch-size", type=positive_int, default=8, metavar="B", help="images per batch (default 8)")
-    p.add_argument("--device", default="auto", metavar="DEV", help="auto, cpu, cuda or cuda:N (default auto)")
+    p.add_argument("--device", type=_args.device, default="auto", metavar="DEV",
+                   help="auto, cpu, cuda or cuda:N (default auto)")
     p.add_argument("--tta", choices=["none", "flip"], default="none",
                    help="test-time augmentation: flip = average with the horizontally flipped image")
-    p.add_argument("--workers", type=int, default=0, metavar="N", help="decoding worker processes (default 0)")
+    p.add_argument("--workers", type=_args.workers(0), default=0, metavar="N",
+                   help="decoding worker processes (default 0; at most the number of CPUs unless --force-workers)")
+    _args.add_force_workers(p)
+    _args.add_max_pixels(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -43,21 +48,25 @@ def run(args) -> int:
     import sys
 
     from saliency.base.errors import UserError
-    from saliency.base.fsutil import check_out_dir
+    from saliency.base.fsutil import check_out_dir, staged_dir
     from saliency.predict import predict_folder, read_list
 
     if args.workers < 0:
         raise UserError(f"--workers {args.workers}: must be 0 or more")
-    out = check_out_dir(args.out, args.overwrite)
+    inputs = {"images": args.images, "checkpoint": args.checkpoint, "list": args.list}
+    out = check_out_dir(args.out, args.overwrite, inputs=inputs)
     only = read_list(args.list) if args.list else None
     size = (args.size[1], args.size[0]) if args.size else None  # WxH on the command line, (h, w) in the library
-    res = predict_folder(args.checkpoint, args.images, out, size=size, batch_size=args.batch_size,
-                         device=args.device, tta=args.tta == "flip", workers=args.workers, only=only,
-                         progress=not args.quiet)
+    with staged_dir(out, inputs=inputs) as stage:  # built beside --out, swapped in complete (issue 16)
+        res = predict_folder(args.checkpoint, args.images, stage, size=size, batch_size=args.batch_size,
+                             device=args.device, tta=args.tta == "flip", workers=args.workers, only=only,
+                             progress=not args.quiet)
+        if not res.written:
+            for path, why in res.skipped:
+                print(f"saliency predict: skipped {path}: {why}", file=sys.stderr)
+            raise UserError(f"--images {args.images}: no image could be decoded ({len(res.skipped)} skipped)")
     for path, why in res.skipped:
         print(f"saliency predict: skipped {path}: {why}", file=sys.stderr)
-    if not res.written:
-        raise UserError(f"--images {args.images}: no image could be decoded ({len(res.skipped)} skipped)")
     rate = len(res.written) / max(res.seconds, 1e-9)
     print(f"wrote {len(res.written)} maps to {out}/ ({rate:.1f} img/s)"
           + (f"; skipped {len(res.skipped)} unreadable image(s)" if res.skipped else ""))

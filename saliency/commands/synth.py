@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from saliency.commands._args import positive_int, size_wxh
+from saliency.commands import _args
 
 NAME = "synth"
 ORDER = 10
@@ -41,18 +42,21 @@ def add_arguments(p) -> None:
     p.add_argument("--subjects", type=positive_int, default=10, help="number of simulated observers (default: 10)")
     p.add_argument("--size", type=size_wxh(16, 8192, "640x480"), default=(640, 480), metavar="WxH",
                    help="stimulus size in pixels (default: 640x480)")
-    p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives identical files (default: 0)")
-    p.add_argument("--rate", type=float, default=500.0, metavar="HZ",
+    p.add_argument("--seed", type=_args.seed, default=0,
+                   help="random seed; the same seed gives identical files (default: 0)")
+    p.add_argument("--rate", type=_args.finite_positive_float, default=500.0, metavar="HZ",
                    help="eye-tracker sampling rate in Hz (default: 500)")
-    p.add_argument("--viewing-ms", type=float, default=3000.0,
+    p.add_argument("--viewing-ms", type=_args.finite_positive_float, default=3000.0,
                    help="viewing time per scene in ms (default: 3000, as MIT1003)")
     p.add_argument("--p-object", type=_probability, default=0.7,
                    help="probability that a fixation after the first is aimed at a salient object (default: 0.7)")
     p.add_argument("--p-center", type=_probability, default=0.15,
                    help="probability that it is drawn from the centre-bias Gaussian instead (default: 0.15); "
                         "the rest explore the image uniformly")
-    p.add_argument("--workers", type=int, default=0,
-                   help="worker processes (default: 0 = one per CPU core, at most 4); output is identical")
+    p.add_argument("--workers", type=_args.workers(0), default=0,
+                   help="worker processes (default: 0 = one per CPU core, at most 4; at most the number of CPUs "
+                        "unless --force-workers); output is identical")
+    _args.add_force_workers(p)
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from saliency.commands._args import add_quiet, positive_int
+from saliency.commands import _args
 
 NAME = "train"
 ORDER = 30
@@ -45,10 +46,13 @@ def add_arguments(p) -> None:
                                                                       "the new total)")
     p.add_argument("--batch-size", type=positive_int, metavar="B", help="images per step and process "
                                                                          "(train.batch_size)")
-    p.add_argument("--lr", type=float, metavar="LR", help="peak learning rate (optim.lr)")
-    p.add_argument("--device", metavar="DEV", help="auto, cpu, cuda or cuda:N (train.device)")
-    p.add_argument("--workers", type=int, metavar="N", help="DataLoader worker processes (data.workers)")
-    p.add_argument("--seed", type=int, help="random seed (train.seed)")
+    p.add_argument("--lr", type=_args.finite_positive_float, metavar="LR", help="peak learning rate (optim.lr)")
+    p.add_argument("--device", type=_args.device, metavar="DEV", help="auto, cpu, cuda or cuda:N (train.device)")
+    p.add_argument("--workers", type=_args.workers(0), metavar="N",
+                   help="DataLoader worker processes (data.workers; at most the number of CPUs unless --force-workers)")
+    _args.add_force_workers(p)
+    _args.add_max_pixels(p)
+    p.add_argument("--seed", type=_args.seed, help="random seed (train.seed)")
     p.add_argument("--deterministic", action="store_true", default=None,
                    help="deterministic algorithms and seeded workers (train.deterministic)")
     p.add_argument("--out", metavar="RUN", help="run folder to create")
@@ -79,21 +83,27 @@ def run(args) -> int:
         print("\n".join(models.list_models()))
         return 0
     from saliency import config as C
-    from saliency.train import Interrupted, Trainer, prepare_run
+    from saliency.base.fsutil import terminate_raises
+    from saliency.train import Interrupted, Trainer, prepare_run, restore_replaced
 
-    cfg, run_dir = prepare_run(_flags(args), config_file=args.config, overrides=args.overrides, out=args.out,
-                               resume=args.resume, overwrite=args.overwrite, create=not args.print_config)
-    if args.print_config:
-        defaults_only = not (args.resume or args.data or args.config or args.overrides or args.task)
-        sys.stdout.write(C.DEFAULT_YAML if defaults_only else C.dump_yaml(cfg))
-        return 0
-
-    trainer = Trainer(cfg, run_dir, resume=bool(args.resume), progress=not args.quiet)
-    try:
-        summary = trainer.fit()
-    except Interrupted as exc:
-        print(f"saliency train: {exc}", file=sys.stderr)
-        return 128 + int(exc.signum)
+    # --overwrite sets the old run aside; any failure or SIGTERM before the new run's first checkpoint puts it back
+    with terminate_raises():
+        try:
+            cfg, run_dir = prepare_run(_flags(args), config_file=args.config, overrides=args.overrides,
+                                       out=args.out, resume=args.resume, overwrite=args.overwrite,
+                                       create=not args.print_config)
+            if args.print_config:
+                defaults_only = not (args.resume or args.data or args.config or args.overrides or args.task)
+                sys.stdout.write(C.DEFAULT_YAML if defaults_only else C.dump_yaml(cfg))
+                return 0
+            trainer = Trainer(cfg, run_dir, resume=bool(args.resume), progress=not args.quiet)
+            summary = trainer.fit()
+        except Interrupted as exc:
+            print(f"saliency train: {exc}", file=sys.stderr)
+            return 128 + int(exc.signum)
+        finally:
+            if args.out and not args.resume:
+                restore_replaced(args.out)  # a no-op once the trainer took the old run over
     if trainer.info.is_main and not args.quiet:
         best = summary["best_value"]
         print(f"trained {summary['epochs']} epochs ({summary['steps']} steps) on {summary['train_images']} images "
