@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.base.errors import UserError
+from saliency.base.errors import UserError, expect_type
 
 DISPLAY_MODES = ("fit", "native", "stretch")
 
@@ -86,9 +86,9 @@ class ScreenGeometry:
     def __post_init__(self):
         if len(self.screen_px) != 2 or min(self.screen_px) <= 0:
             raise UserError(f"screen resolution {self.screen_px}: need two positive pixel counts W H")
-        if len(self.screen_cm) != 2 or min(self.screen_cm) <= 0:
+        if len(self.screen_cm) != 2 or not all(math.isfinite(v) and v > 0 for v in self.screen_cm):
             raise UserError(f"screen size {self.screen_cm}: need two positive sizes in cm W H")
-        if not self.distance_cm > 0:
+        if not (math.isfinite(self.distance_cm) and self.distance_cm > 0):
             raise UserError(f"viewing distance {self.distance_cm}: must be a positive number of cm")
         if self.display not in DISPLAY_MODES:
             raise UserError(f"display mode {self.display!r}: choose one of {', '.join(DISPLAY_MODES)}")
@@ -138,24 +138,48 @@ class ScreenGeometry:
 
     @classmethod
     def from_dict(cls, d: dict, source: str = "geometry") -> "ScreenGeometry":
-        """Build from a ``screen.json``-style dict; unknown keys are kept in ``extra``."""
-        try:
-            extra = {k: v for k, v in d.items() if k not in ("screen_px", "screen_cm", "distance_cm", "display", "ppd")}
-            return cls(tuple(int(v) for v in d["screen_px"]), tuple(float(v) for v in d["screen_cm"]),
-                       float(d["distance_cm"]), d.get("display", "fit"), extra)
-        except KeyError as exc:
-            raise UserError(f"{source}: missing key {exc.args[0]!r} (need screen_px, screen_cm, distance_cm)") from None
-        except (TypeError, ValueError) as exc:
-            raise UserError(f"{source}: malformed geometry ({exc})") from None
+        """Build from a ``screen.json``-style dict; unknown keys are kept in ``extra``.
+
+        Wrong shapes (not an object, a size that is not two finite positive
+        numbers, a display that is not text) raise a UserError naming ``source``
+        and the key.
+        """
+        expect_type(d, dict, source, "a JSON object with screen_px, screen_cm, distance_cm")
+        missing = [k for k in ("screen_px", "screen_cm", "distance_cm") if k not in d]
+        if missing:
+            raise UserError(f"{source}: missing key {missing[0]!r} (need screen_px, screen_cm, distance_cm)")
+        extra = {k: v for k, v in d.items() if k not in ("screen_px", "screen_cm", "distance_cm", "display", "ppd")}
+        px = _pair(d["screen_px"], source, "screen_px", "pixel counts")
+        if any(v != int(v) for v in px):
+            raise UserError(f"{source}: screen_px {d['screen_px']!r}: need two whole pixel counts [W, H]")
+        cm = _pair(d["screen_cm"], source, "screen_cm", "sizes in cm")
+        dist = d["distance_cm"]
+        if isinstance(dist, bool) or not isinstance(dist, (int, float)) or not math.isfinite(dist) or dist <= 0:
+            raise UserError(f"{source}: distance_cm {dist!r}: need a finite positive number of cm")
+        display = d.get("display", "fit")
+        if not isinstance(display, str) or display not in DISPLAY_MODES:
+            raise UserError(f"{source}: display {display!r}: choose one of {', '.join(DISPLAY_MODES)}")
+        return cls((int(px[0]), int(px[1])), (float(cm[0]), float(cm[1])), float(dist), display, extra)
 
     @classmethod
     def load(cls, path: str | Path) -> "ScreenGeometry":
-        """Read a ``screen.json`` file."""
+        """Read a ``screen.json`` file (one UserError naming the file for any unreadable or malformed one)."""
         path = Path(path)
         try:
-            d = json.loads(path.read_text())
+            d = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise UserError(f"{path}: cannot read geometry file ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise UserError(f"{path}: not UTF-8 text; save the geometry file as UTF-8 JSON") from None
         except json.JSONDecodeError as exc:
             raise UserError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
         return cls.from_dict(d, source=str(path))
+
+
+def _pair(value, source: str, key: str, what: str) -> tuple[float, float]:
+    """Two finite positive numbers ``[W, H]`` at ``key`` of a geometry file, else UserError naming both."""
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            or not all(math.isfinite(v) and 0 < v <= 1e6 for v in value)):
+        raise UserError(f"{source}: {key} {value!r}: need two finite positive {what} [W, H]")
+    return float(value[0]), float(value[1])

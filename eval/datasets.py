@@ -18,11 +18,12 @@ parameters ``gt``, ``root`` and ``dataset`` (the command line's ``--gt``,
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from saliency.base.errors import UserError
-from saliency.base.images import IMAGE_EXTS
+from saliency.base.errors import UserError, expect_type
+from saliency.base.images import IMAGE_EXTS, MAX_SIDE
 
 from saliency.eval.io import PRED_EXTS, index_folder
 
@@ -120,23 +121,68 @@ def _find_json(d: Path) -> Path | None:
 
 
 def salicon_items(json_path: Path, maps_dir: Path | None) -> list[GTItem]:
-    """Items from a SALICON (COCO-style) fixations JSON; points are [row, col], 1-based."""
+    """Items from a SALICON (COCO-style) fixations JSON; points are [row, col], 1-based.
+
+    A file of the wrong shape (not an object, an image without a text
+    ``file_name`` or whole ``width``/``height``, a fixation that is not two
+    whole numbers) raises one UserError naming the file and the entry.
+    """
     try:
         data = json.loads(Path(json_path).read_text(encoding="utf-8"))
-        images = {im["id"]: im for im in data["images"]}
-        points: dict = {}
-        for ann in data["annotations"]:
-            points.setdefault(ann["image_id"], []).extend(ann["fixations"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"{json_path}: not a SALICON fixations JSON ({exc})") from None
+    except OSError as exc:
+        raise UserError(f"{json_path}: cannot read it ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{json_path}: not UTF-8 text; save the SALICON fixations JSON as UTF-8") from None
+    except ValueError as exc:
+        raise UserError(f"{json_path}: not valid JSON ({exc}); fix or replace the file") from None
+    where = str(json_path)
+    expect_type(data, dict, where, "a SALICON fixations JSON object with 'images' and 'annotations'")
+    for key in ("images", "annotations"):
+        if key not in data:
+            raise UserError(f"{where}: not a SALICON fixations JSON (no {key!r} list); fix or replace the file")
+        expect_type(data[key], list, f"{where}: {key!r}", "a list")
+
+    def whole(v, what: str) -> int:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise UserError(f"{where}: {what} {v!r} is not a finite number; fix or replace the file")
+        return int(v)
+
+    images: dict = {}
+    for i, im in enumerate(data["images"]):
+        expect_type(im, dict, f"{where}: images[{i}]", "an object")
+        for key in ("id", "file_name", "width", "height"):
+            if key not in im:
+                raise UserError(f"{where}: images[{i}] has no {key!r}; fix or replace the file")
+        expect_type(im["file_name"], str, f"{where}: images[{i}].file_name", "a file name (text)")
+        h, w = whole(im["height"], f"images[{i}].height"), whole(im["width"], f"images[{i}].width")
+        if not (0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):
+            raise UserError(f"{where}: images[{i}] size {w}x{h} is outside 1..{MAX_SIDE}; fix or replace the file")
+        try:
+            images[im["id"]] = (im["file_name"], h, w)
+        except TypeError:  # an unhashable id (a list, an object)
+            raise UserError(f"{where}: images[{i}].id {im['id']!r} is not a number or text") from None
+    points: dict = {}
+    for i, ann in enumerate(data["annotations"]):
+        expect_type(ann, dict, f"{where}: annotations[{i}]", "an object")
+        if "image_id" not in ann or "fixations" not in ann:
+            raise UserError(f"{where}: annotations[{i}] needs 'image_id' and 'fixations'; fix or replace the file")
+        fix = expect_type(ann["fixations"], list, f"{where}: annotations[{i}].fixations", "a list of [row, col]")
+        pts = []
+        for p in fix:
+            if not isinstance(p, (list, tuple)) or len(p) != 2:
+                raise UserError(f"{where}: annotations[{i}].fixations has {p!r}, not [row, col]; "
+                                "fix or replace the file")
+            pts.append((whole(p[0], f"annotations[{i}] row") - 1, whole(p[1], f"annotations[{i}] col") - 1))
+        try:
+            points.setdefault(ann["image_id"], []).extend(pts)
+        except TypeError:
+            raise UserError(f"{where}: annotations[{i}].image_id {ann['image_id']!r} is not a number or text") from None
     maps = _stems(maps_dir, PRED_EXTS) if maps_dir and maps_dir.is_dir() else {}
     items = []
-    for iid, im in sorted(images.items(), key=lambda kv: kv[1]["file_name"]):
-        key = Path(im["file_name"]).stem
-        h, w = int(im["height"]), int(im["width"])
-        pts = tuple((int(r) - 1, int(c) - 1) for r, c in points.get(iid, []))
+    for iid, (file_name, h, w) in sorted(images.items(), key=lambda kv: kv[1][0]):
+        key = Path(file_name).stem
         dens = str(maps[key]) if key in maps else None
-        items.append(GTItem(key=key, points=pts, size=(h, w), density=dens))
+        items.append(GTItem(key=key, points=tuple(points.get(iid, [])), size=(h, w), density=dens))
     return items
 
 

@@ -157,6 +157,11 @@ def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None =
     if config is None or state is None:
         raise UserError(f"{where}: needs keys 'config' (model.config) and 'state_dict'; "
                         f"found {sorted(map(str, ckpt))}")
+    for key, value, what in (("config", config, "a dict (model.config)"),
+                             ("state_dict", state, "a dict of parameter names to tensors")):
+        if not isinstance(value, dict):
+            raise UserError(f"{where}: its '{key}' is a {type(value).__name__}, not {what}; "
+                            "replace the checkpoint by one that saliency train or export wrote")
     return {**ckpt, "config": config, "state_dict": state}
 
 

@@ -19,6 +19,7 @@ an error that lists the valid keys of its section, never a warning.
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 from saliency.base.errors import UserError
@@ -201,7 +202,12 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
     return validate(cfg)
 
 
+SEED_MAX = 2 ** 32 - 1
+"""Largest seed (``train.seed``, ``data.split_seed``): NumPy's and torch's seeding take ``[0, 2**32 - 1]``."""
+
+
 def _num(cfg, key, kind=float, lo=None, hi=None, allow_none=False):
+    """Check the number at the dotted ``key``: a finite ``kind`` in ``[lo, hi]`` (UserError naming the key)."""
     sec, _, name = key.rpartition(".")
     node = cfg
     for part in sec.split(".") if sec else []:
@@ -209,17 +215,23 @@ def _num(cfg, key, kind=float, lo=None, hi=None, allow_none=False):
     v = node[name]
     if v is None and allow_none:
         return
+    what = "a whole number" if kind is int else "a finite number"
+    if lo is not None:
+        what += f" between {lo} and {hi}" if hi is not None else f" at least {lo}"
     try:
-        if isinstance(v, bool):
+        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
             raise TypeError
-        cv = kind(v)
-        if kind is int and cv != v:
-            raise TypeError
-    except (TypeError, ValueError):
-        raise UserError(f"config {key}: {v!r} is not {'an integer' if kind is int else 'a number'}") from None
+        cv = float(v)
+        if not math.isfinite(cv):
+            raise ValueError
+        if kind is int:
+            if cv != int(cv) and not isinstance(v, int):
+                raise ValueError
+            cv = int(v) if isinstance(v, int) else int(cv)
+    except (TypeError, ValueError, OverflowError):
+        raise UserError(f"config {key}={v!r}: must be {what}") from None
     if (lo is not None and cv < lo) or (hi is not None and cv > hi):
-        rng = f"at least {lo}" if hi is None else f"between {lo} and {hi}"
-        raise UserError(f"config {key}: {v!r} must be {rng}")
+        raise UserError(f"config {key}={v!r}: must be {what}")
     node[name] = cv
 
 
@@ -248,7 +260,7 @@ def validate(cfg: dict) -> dict:
         raise UserError(f"config data.size: {size!r} must be [height, width], integers 16..4096")
     cfg["data"]["size"] = [int(size[0]), int(size[1])]
     _num(cfg, "data.val_fraction", float, 0.0, 0.9)
-    _num(cfg, "data.split_seed", int)
+    _num(cfg, "data.split_seed", int, 0, SEED_MAX)
     _num(cfg, "data.workers", int, 0, 64)
     _num(cfg, "data.fixation_top", float, 1e-5, 0.5)
     _bool(cfg, "data.cache")
@@ -267,7 +279,7 @@ def validate(cfg: dict) -> dict:
     _num(cfg, "train.accumulate", int, 1, 1024)
     _num(cfg, "train.clip_grad", float, 0.0)
     _num(cfg, "train.ema", float, 0.0, 0.999999)
-    _num(cfg, "train.seed", int)
+    _num(cfg, "train.seed", int, 0, SEED_MAX)
     if cfg["train"]["threads"] != "auto":
         _num(cfg, "train.threads", int, 1, 1024)
     _num(cfg, "train.val_every", int, 1)

@@ -194,7 +194,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
 
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_out_dir, staged_dir, terminate_raises, write_json
-    from saliency.base.images import IMAGE_EXTS
+    from saliency.base.images import IMAGE_EXTS, check_image_size
     from saliency.base.progress import progress as progress_bar
     from saliency.eval.io import PRED_EXTS, index_folder, read_map
 
@@ -217,6 +217,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     for key, path in found.items():  # index_folder adds bare stems as aliases: one name per file
         first_key.setdefault(path, key)
     names = sorted(first_key.values())
+    for name in names:  # an image declaring too many pixels is refused before anything is decoded (issue 16)
+        check_image_size(found[name])
     # SIGTERM raises while the temporary folder exists, so that it is removed (issue 16)
     with terminate_raises(), tempfile.TemporaryDirectory(prefix="saliency-crop-") as tmp:
         if checkpoint is not None:
@@ -232,6 +234,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
         with staged_dir(out, inputs=inputs) as stage:
             for name in progress_bar(names, total=len(names), desc="crop", unit="img", enabled=progress):
                 path = found[name]
+                check_image_size(path)  # checked above; again here, right before decoding
                 img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
                 if img is None or name not in salmaps:
                     result.skipped.append(str(path))

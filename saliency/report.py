@@ -93,6 +93,9 @@ def gallery_items(images, pred=None, gt=None, dataset=None, limit: int = 8) -> l
 def _read_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
     import cv2
 
+    from saliency.base.images import check_image_size
+
+    check_image_size(path)
     img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
     if img is None:
         raise UserError(f"{path}: not a readable image")
@@ -108,6 +111,9 @@ def _read_grey(path: Path, size: tuple[int, int]) -> np.ndarray:
     if path.suffix.lower() == ".npy":
         g = np.load(path).astype(np.float32)
     else:
+        from saliency.base.images import check_image_size
+
+        check_image_size(path)
         g = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_GRAYSCALE)
         if g is None:
             raise UserError(f"{path}: not a readable image")
@@ -155,6 +161,9 @@ def gallery_row(item: GalleryItem, width: int = 256) -> np.ndarray:
     if item.fix_points is not None:
         import cv2 as _cv2
 
+        from saliency.base.images import check_image_size
+
+        check_image_size(item.fix_points)
         fp = _cv2.imdecode(np.fromfile(str(item.fix_points), np.uint8), _cv2.IMREAD_GRAYSCALE)
         if fp is not None:  # keep every fixated pixel when shrinking: max-pool via resize of the dilated map
             sy, sx = fp.shape[0] / h, fp.shape[1] / width
@@ -223,6 +232,40 @@ def training_curves(run: Path, out_png: Path) -> Path | None:
 # ---------------------------------------------------------------- tables
 
 
+def read_eval_json(path: str | Path) -> dict:
+    """A ``saliency eval --json`` file, its shape checked: one UserError naming the file for a wrong one.
+
+    Needs an object whose ``results`` (if any) is a list of objects with text
+    ``dataset`` and ``method`` and a ``metrics`` object of numbers or nulls.
+    """
+    from saliency.base.errors import expect_type
+
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"`eval_jsons` {path}: cannot read it ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise UserError(f"`eval_jsons` {path}: not UTF-8 text; give a file saliency eval --json wrote") from None
+    except ValueError as exc:
+        raise UserError(f"`eval_jsons` {path}: not valid JSON ({exc}); give a file saliency eval --json wrote") from None
+    where = f"`eval_jsons` {path}"
+    expect_type(doc, dict, where, "a saliency eval --json object")
+    results = expect_type(doc.get("results", []), list, f"{where}: 'results'", "a list")
+    for i, r in enumerate(results):
+        expect_type(r, dict, f"{where}: results[{i}]", "an object")
+        for key in ("dataset", "method"):
+            if key not in r:
+                raise UserError(f"{where}: results[{i}] has no {key!r}; give a file saliency eval --json wrote")
+            expect_type(r[key], str, f"{where}: results[{i}].{key}", "text")
+        metrics = expect_type(r.get("metrics", {}), dict, f"{where}: results[{i}].metrics", "an object")
+        for k, v in metrics.items():
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                raise UserError(f"{where}: results[{i}].metrics.{k} is {v!r}, not a number; "
+                                "give a file saliency eval --json wrote")
+    return doc
+
+
 def metric_table(eval_json: dict) -> tuple[list[str], list[list[str]]]:
     """Header and rows (dataset, method, n, metrics...) of an eval JSON; best value per dataset in bold."""
     results = eval_json.get("results", [])
@@ -270,7 +313,7 @@ def _html_table(header, rows) -> str:
 
 def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
     """Key facts of an ingested dataset (``saliency ingest``'s dataset.json) as (label, value) pairs."""
-    d = json.loads(Path(dataset_json).read_text())
+    d = json.loads(Path(dataset_json).read_text(encoding="utf-8"))
     out = []
 
     def pick(*path):
@@ -292,12 +335,21 @@ def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
         v = pick(*path)
         if v is not None:
             out.append((label, f"{v:.3f}" if isinstance(v, float) else str(v)))
-    for reason, n in (pick("counts", "quarantine_by_reason") or {}).items():
+    by_reason = pick("counts", "quarantine_by_reason") or {}
+    observers = pick("inter_observer") or {}
+    for key, value in (("counts.quarantine_by_reason", by_reason), ("inter_observer", observers)):
+        if not isinstance(value, dict):
+            raise UserError(f"`dataset` {dataset_json}: {key} is not an object; give a folder saliency ingest wrote")
+    for reason, n in by_reason.items():
         out.append((f"quarantined: {reason}", str(n)))
-    for k, v in (pick("inter_observer") or {}).items():
+    for k, v in observers.items():
         if isinstance(v, dict) and "mean" in v:
+            std = v.get("std", float("nan"))
+            if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (v["mean"], std)):
+                raise UserError(f"`dataset` {dataset_json}: inter_observer.{k} mean/std are not numbers; "
+                                "give a folder saliency ingest wrote")
             out.append((f"inter-observer {k} (each subject vs the others)",
-                        f"{v['mean']:.3f} ± {v.get('std', float('nan')):.3f} (n={v.get('n', '?')})"))
+                        f"{v['mean']:.3f} ± {std:.3f} (n={v.get('n', '?')})"))
     return out
 
 
@@ -357,7 +409,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     if not inputs.eval_jsons:
         note("No evaluation was given (saliency report --eval FILE).")
     for path in inputs.eval_jsons:
-        ev = json.loads(Path(path).read_text())
+        ev = read_eval_json(path)
         header, rows = metric_table(ev)
         note(f"Task: {ev.get('task', '?')} (from {Path(path).name}).")
         md.extend([_md_table(header, rows), ""])
@@ -434,7 +486,17 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
         dataset_json = Path(dataset) / "dataset.json"
         if not dataset_json.is_file():
             raise UserError(f"`dataset` {dataset}: no dataset.json (is it a `saliency ingest` folder?)")
+    for e in evals:
+        read_eval_json(e)  # a wrong shape is refused before anything is written
+    if dataset_json is not None:
+        study_summary(dataset_json)
     rows = gallery_items(images, pred, gt, dataset, gallery) if images else []
+    from saliency.base.images import check_image_size
+
+    for item in rows:  # an image declaring too many pixels is refused before anything is decoded or written
+        for p in (item.image, item.gt, item.pred, item.fix_map, item.fix_points, item.pred_density):
+            if p is not None and Path(p).suffix.lower() != ".npy":
+                check_image_size(p)
     out = check_not_link(Path(out) if out else (runs[0] if runs else Path(".")))
     check_not_link(out / "assets", "out")
     check_apart(out, {"plots": plots, "dataset": dataset, "images": images, "pred": pred, "gt": gt,

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import os
 import signal
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from saliency.cli import main
+from image_fakes import png_header
 
 
 def saliency(*args, cwd=None, env=None):
@@ -37,14 +36,6 @@ def one_line(r, code=2):
     return lines[0]
 
 
-def png_header(w: int, h: int) -> bytes:
-    """A tiny PNG file declaring ``w`` x ``h`` grey pixels (valid chunks; the pixel data is a stub)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-            + chunk(b"IEND", b""))
 
 
 # ------------------------------------------------------------------ options at parse time
