@@ -85,7 +85,7 @@ def load_trials(path: str | Path) -> dict:
     try:
         df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, ValueError) as exc:
-        raise UserError(f"`trials` {path}: cannot read ({exc})") from None
+        raise UserError(f"`trials` {path}: cannot read ({' '.join(str(exc).split())})") from None
     cols = {c.strip().lower(): c for c in df.columns}
     for need in ("trial", "stimulus"):
         if need not in cols:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError
-from saliency.base.images import IMAGE_EXTS, check_image_size
+from saliency.base.images import IMAGE_EXTS, check_image_size, decode
 
 PRED_EXTS = IMAGE_EXTS + (".npy",)
 """Prediction files: every image extension of :data:`saliency.base.images.IMAGE_EXTS` and ``.npy`` arrays."""
@@ -45,7 +45,7 @@ def _imread(path: Path) -> np.ndarray:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError as exc:
         raise UserError(f"{path}: cannot read the file ({exc.strerror or exc}); replace or remove it") from None
-    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    img = decode(data, cv2.IMREAD_UNCHANGED)
     if img is None:
         raise UserError(f"{path}: not a readable image; replace or remove the file")
     return img

@@ -34,6 +34,7 @@ them.
 from __future__ import annotations
 
 import copy
+import warnings
 from pathlib import Path
 
 import torch
@@ -146,7 +147,9 @@ def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None =
     if not path.is_file():
         raise UserError(f"{where}: no such file")
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch warns about odd pickle protocols of foreign files before failing
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise UserError(f"{where}: cannot read it as a torch checkpoint ({first})") from None
@@ -167,11 +170,19 @@ def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None =
 
 def model_from_checkpoint(ckpt: dict, path: str | Path | None = None, *, param: str | None = "checkpoint"):
     """The model (eval mode) rebuilt from a dict of :func:`read_checkpoint`; ``path`` names it in errors."""
-    model = create_model_from_config(ckpt["config"])
+    try:
+        model = create_model_from_config(ckpt["config"])
+    except UserError as exc:
+        raise UserError(f"{_where(path, param)}: {exc}") from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:  # a config of the wrong types
+        raise UserError(f"{_where(path, param)}: its model config does not build a model ({type(exc).__name__}: "
+                        f"{' '.join(str(exc).split())[:200]}); replace the checkpoint by one that saliency train "
+                        "or export wrote") from None
     try:
         model.load_state_dict(ckpt["state_dict"])
     except RuntimeError as exc:
-        raise UserError(f"{_where(path, param)}: weights do not fit the config ({str(exc)[:200]})") from None
+        raise UserError(f"{_where(path, param)}: weights do not fit the config "
+                        f"({' '.join(str(exc).split())[:200]})") from None
     return model.eval()
 
 

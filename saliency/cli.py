@@ -26,7 +26,10 @@ The error boundary (:func:`main`) turns every failure into one line on stderr,
   files), and any unexpected exception (a bug: the line names the
   exception and asks for ``--debug``);
 - exit 130: Ctrl-C at any moment, argument parsing and the commands'
-  imports included (``saliency: interrupted`` before the command is known).
+  imports included (``saliency: interrupted`` before the command is known);
+  exit 143: SIGTERM at any moment (:func:`saliency.base.fsutil.terminate_raises`
+  holds for the whole run, so staging folders are removed first). An
+  interruption a library wrapped into another exception is still one.
 
 ``saliency --debug COMMAND ...`` or ``SALIENCY_DEBUG=1`` lets the exception
 through with its traceback instead. OpenCV's log lines are off
@@ -324,7 +327,24 @@ def main(argv: list[str] | None = None) -> int:
     See the module docstring for the exit codes; ``--debug`` or ``SALIENCY_DEBUG=1`` re-raises instead.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug, prog, args = _debug_env() or "--debug" in argv[:1], "saliency", None
+    debug = _debug_env() or "--debug" in argv[:1]
+    from saliency.base.fsutil import forget_interruptions, terminate_raises
+
+    forget_interruptions()
+    try:
+        with terminate_raises():  # SIGTERM at any moment: the staging is removed, one line, exit 143
+            return _parse_and_run(argv, debug)
+    except KeyboardInterrupt as exc:  # Ctrl-C (130), or SIGTERM (143)
+        if getattr(exc, "debug", debug):
+            raise
+        code = getattr(exc, "exit_code", 130)
+        _say(f"{getattr(exc, 'prog', 'saliency')}: {'terminated' if code == 143 else 'interrupted'}")
+        return code
+
+
+def _parse_and_run(argv: list[str], debug: bool) -> int:
+    """Parse and run a command; every failure but an interruption becomes one line (see :func:`main`)."""
+    prog, args = "saliency", None
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -334,20 +354,35 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         prog = f"saliency {args.command}"
         return _run_command(parser, args)
-    except KeyboardInterrupt as exc:  # Ctrl-C (130), or SIGTERM while a staged output is open (143)
-        if debug:
-            raise
-        code = getattr(exc, "exit_code", 130)
-        _say(f"{prog}: {'terminated' if code == 143 else 'interrupted'}")
-        return code
+    except KeyboardInterrupt as exc:  # main prints its line, naming the command
+        exc.prog, exc.debug = prog, debug
+        raise
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - the boundary: every failure is one line
         if debug:
             raise
+        if (interrupt := _interruption(exc)) is not None:  # e.g. numpy's ImportError raised from a Ctrl-C
+            interrupt.prog, interrupt.debug = prog, debug
+            raise interrupt from None
         code, message = classify(exc, flag_speller(getattr(args, "_param_flags", None)))
         _say(f"{prog}: error: {message}")
         return code
+
+
+def _interruption(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM an exception was raised from (an import wraps it in an ImportError), if any."""
+    from saliency.base.fsutil import Terminated, interrupted_by
+
+    received, seen = interrupted_by(), set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    if received is not None:  # the signal's own exception was lost on the way
+        return Terminated() if received == 15 else KeyboardInterrupt()
+    return None
 
 
 def _say(line: str) -> None:

@@ -194,7 +194,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
 
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_out_dir, staged_dir, terminate_raises, write_json
-    from saliency.base.images import IMAGE_EXTS, check_image_size
+    from saliency.base.images import IMAGE_EXTS, check_image_size, decode
     from saliency.base.progress import progress as progress_bar
     from saliency.eval.io import PRED_EXTS, index_folder, read_map
 
@@ -235,7 +235,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
             for name in progress_bar(names, total=len(names), desc="crop", unit="img", enabled=progress):
                 path = found[name]
                 check_image_size(path)  # checked above; again here, right before decoding
-                img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
+                img = decode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
                 if img is None or name not in salmaps:
                     result.skipped.append(str(path))
                     continue

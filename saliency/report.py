@@ -93,10 +93,10 @@ def gallery_items(images, pred=None, gt=None, dataset=None, limit: int = 8) -> l
 def _read_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
     import cv2
 
-    from saliency.base.images import check_image_size
+    from saliency.base.images import check_image_size, decode
 
     check_image_size(path)
-    img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
+    img = decode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
     if img is None:
         raise UserError(f"{path}: not a readable image")
     img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
@@ -111,10 +111,10 @@ def _read_grey(path: Path, size: tuple[int, int]) -> np.ndarray:
     if path.suffix.lower() == ".npy":
         g = np.load(path).astype(np.float32)
     else:
-        from saliency.base.images import check_image_size
+        from saliency.base.images import check_image_size, decode
 
         check_image_size(path)
-        g = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_GRAYSCALE)
+        g = decode(np.fromfile(str(path), np.uint8), cv2.IMREAD_GRAYSCALE)
         if g is None:
             raise UserError(f"{path}: not a readable image")
         g = g.astype(np.float32)
@@ -161,10 +161,10 @@ def gallery_row(item: GalleryItem, width: int = 256) -> np.ndarray:
     if item.fix_points is not None:
         import cv2 as _cv2
 
-        from saliency.base.images import check_image_size
+        from saliency.base.images import check_image_size, decode
 
         check_image_size(item.fix_points)
-        fp = _cv2.imdecode(np.fromfile(str(item.fix_points), np.uint8), _cv2.IMREAD_GRAYSCALE)
+        fp = decode(np.fromfile(str(item.fix_points), np.uint8), _cv2.IMREAD_GRAYSCALE)
         if fp is not None:  # keep every fixated pixel when shrinking: max-pool via resize of the dilated map
             sy, sx = fp.shape[0] / h, fp.shape[1] / width
             ys, xs = np.nonzero(fp > 128)

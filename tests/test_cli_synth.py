@@ -69,7 +69,7 @@ def test_non_empty_out_is_refused_and_untouched(tmp_path):
 
 @pytest.mark.parametrize("args, needle", [
     (["--size", "640by480"], "WIDTHxHEIGHT"),
-    (["--scenes", "0"], "at least 1"),
+    (["--scenes", "0"], "between 1 and 100000"),
     (["--p-object", "0.9", "--p-center", "0.3"], "exceed 1"),
     (["--rate", "0"], "--rate"),
 ])

@@ -72,15 +72,35 @@ class Terminated(KeyboardInterrupt):
     exit_code = 143
 
 
+_RECEIVED: list[int] = []  # the interrupting signals this process received (see interrupted_by)
+
+
+def interrupted_by() -> int | None:
+    """The last SIGTERM (15) or Ctrl-C (2) received by this process under :func:`terminate_raises`, if any.
+
+    Lets the command line recognise an interruption that a library turned
+    into another exception (numpy's import wraps it in an ``ImportError``).
+    """
+    return _RECEIVED[-1] if _RECEIVED else None
+
+
+def forget_interruptions() -> None:
+    """Forget the signals :func:`interrupted_by` reports (the command line calls it as a command starts)."""
+    _RECEIVED.clear()
+
+
 @contextlib.contextmanager
 def terminate_raises() -> Iterator[None]:
     """While active, SIGTERM raises :class:`Terminated` in the main thread, so clean-up code runs.
 
     A no-op outside the main thread. A process forked while it is active (a
     worker) dies of SIGTERM as usual instead of raising. The previous handler
-    is put back on exit, so the contexts nest.
+    is put back on exit, so the contexts nest. A Ctrl-C or SIGTERM that
+    Python had to drop (raised inside a weakref callback or ``__del__``: an
+    "Exception ignored in ..." traceback) is delivered again instead.
     """
     import signal
+    import sys
     import threading
 
     if threading.current_thread() is not threading.main_thread():
@@ -93,13 +113,33 @@ def terminate_raises() -> Iterator[None]:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
             return
+        _RECEIVED.append(signum)
         raise Terminated()
 
+    def on_int(signum, frame):
+        if os.getpid() == pid:
+            _RECEIVED.append(signum)
+        raise KeyboardInterrupt
+
+    def unraisable(hook_args):  # an interruption raised where Python cannot raise (a callback, __del__)
+        exc = hook_args.exc_value
+        if isinstance(exc, KeyboardInterrupt) and os.getpid() == pid:
+            os.kill(pid, getattr(exc, "signum", signal.SIGINT))  # deliver it again, in ordinary code
+        else:
+            old_hook(hook_args)
+
     old = signal.signal(signal.SIGTERM, handler)
+    old_int = signal.getsignal(signal.SIGINT)
+    if old_int is signal.default_int_handler:  # Ctrl-C as usual, recorded (not where it is ignored)
+        signal.signal(signal.SIGINT, on_int)
+    old_hook, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, old)
+        if old_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, old_int)
+        sys.unraisablehook = old_hook
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib as _contextlib
 import os as _os
 import struct as _struct
+import threading as _threading
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 """Lower-case suffixes (with the dot) of the image files the toolkit reads."""
@@ -245,3 +246,45 @@ def check_image_size(path, limit: int | None = None) -> tuple[int, int] | None:
     if why:
         raise UserError(f"{path}: image {why}; shrink or remove it, or raise `max_pixels`")
     return size
+
+
+# ------------------------------------------------------------------ decoding without C-level noise
+# libpng prints "libpng error: ..." / "libpng warning: ..." straight to file
+# descriptor 2 for a corrupt PNG, past OpenCV's log level; with the toolkit's
+# own one-line error that made two stderr lines (found by benchmarks/fuzz.py).
+
+_FD2_LOCK = _threading.Lock()
+
+
+@_contextlib.contextmanager
+def _fd2_silenced():
+    """File descriptor 2 goes to the null device meanwhile (one holder at a time; restored on every exit)."""
+    with _FD2_LOCK:
+        try:
+            saved = _os.dup(2)
+        except OSError:  # pragma: no cover - no stderr at all
+            yield
+            return
+        try:
+            null = _os.open(_os.devnull, _os.O_WRONLY)
+            try:
+                _os.dup2(null, 2)
+            finally:
+                _os.close(null)
+            yield
+        finally:
+            _os.dup2(saved, 2)
+            _os.close(saved)
+
+
+def decode(data, flags):
+    """``cv2.imdecode(data, flags)`` for the bytes ``data`` (a uint8 array), None when they are not an image.
+
+    The C decoders' own messages on stderr are suppressed: the caller turns None into its one-line error.
+    """
+    import cv2
+
+    if data is None or not getattr(data, "size", len(data)):
+        return None
+    with _fd2_silenced():
+        return cv2.imdecode(data, flags)

@@ -181,6 +181,12 @@ def int_range(lo: int, hi: int | None = None, name: str = "integer"):
     return value
 
 
+SCENES_MAX = 100_000
+"""The most scenes ``synth`` and ``demo`` generate (at 640x480, tens of GB of PNGs)."""
+
+SUBJECTS_MAX = 1000
+"""The most simulated observers of ``synth`` and ``demo``."""
+
 seed = int_range(0, SEED_MAX, "seed")
 """A random seed: an integer in ``[0, 2**32 - 1]``."""
 

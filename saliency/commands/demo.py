@@ -40,8 +40,10 @@ def add_arguments(p) -> None:
     p.add_argument("--device", type=_args.device, default="auto", metavar="DEV",
                    help="auto (the GPU when there is one), cpu, cuda or cuda:N (default auto)")
     g = p.add_argument_group("size of the demo (override the profile; a changed size needs --fresh)")
-    g.add_argument("--scenes", type=positive_int, metavar="N", help="scenes in the study (default 200; --quick 80)")
-    g.add_argument("--subjects", type=positive_int, metavar="K", help="observers (default 12; --quick 8)")
+    g.add_argument("--scenes", type=_args.int_range(1, _args.SCENES_MAX), metavar="N",
+                   help="scenes in the study (default 200; --quick 80)")
+    g.add_argument("--subjects", type=_args.int_range(1, _args.SUBJECTS_MAX), metavar="K",
+                   help="observers (default 12; --quick 8)")
     g.add_argument("--epochs", type=positive_int, metavar="E", help="training epochs of each model (default 8; "
                                                                       "--quick 10)")
     g.add_argument("--seed", type=_args.seed, help="seed of the study, the split and the training (default 1)")

@@ -61,10 +61,9 @@ def run(args) -> int:
         res = predict_folder(args.checkpoint, args.images, stage, size=size, batch_size=args.batch_size,
                              device=args.device, tta=args.tta == "flip", workers=args.workers, only=only,
                              progress=not args.quiet)
-        if not res.written:
-            for path, why in res.skipped:
-                print(f"saliency predict: skipped {path}: {why}", file=sys.stderr)
-            raise UserError(f"--images {args.images}: no image could be decoded ({len(res.skipped)} skipped)")
+        if not res.written:  # one line (issue 16): the count and the first reason, not a line per image
+            first = f"; the first: {' '.join(str(res.skipped[0][1]).split())}" if res.skipped else ""
+            raise UserError(f"--images {args.images}: no image could be decoded ({len(res.skipped)} skipped{first})")
     for path, why in res.skipped:
         print(f"saliency predict: skipped {path}: {why}", file=sys.stderr)
     rate = len(res.written) / max(res.seconds, 1e-9)

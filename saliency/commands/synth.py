@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from saliency.commands._args import positive_int, size_wxh
+from saliency.commands._args import size_wxh
 from saliency.commands import _args
 
 NAME = "synth"
@@ -38,8 +38,10 @@ def _probability(text: str) -> float:
 def add_arguments(p) -> None:
     """Options of ``saliency synth``."""
     p.add_argument("--out", required=True, help="output folder (must be empty or absent unless --overwrite)")
-    p.add_argument("--scenes", type=positive_int, default=100, help="number of scenes (default: 100)")
-    p.add_argument("--subjects", type=positive_int, default=10, help="number of simulated observers (default: 10)")
+    p.add_argument("--scenes", type=_args.int_range(1, _args.SCENES_MAX), default=100,
+                   help=f"number of scenes (default: 100; at most {_args.SCENES_MAX:,})")
+    p.add_argument("--subjects", type=_args.int_range(1, _args.SUBJECTS_MAX), default=10,
+                   help=f"number of simulated observers (default: 10; at most {_args.SUBJECTS_MAX:,})")
     p.add_argument("--size", type=size_wxh(16, 8192, "640x480"), default=(640, 480), metavar="WxH",
                    help="stimulus size in pixels (default: 640x480)")
     p.add_argument("--seed", type=_args.seed, default=0,
