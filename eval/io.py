@@ -34,7 +34,12 @@ PRED_EXTS = IMAGE_EXTS + (".npy",)
 __all__ = ["IMAGE_EXTS", "PRED_EXTS", "read_mask", "read_pred_u8", "read_map", "read_fixations", "index_folder"]
 
 
-def _imread(path: Path) -> np.ndarray:
+def read_image(path: str | Path, flags: int | None = None) -> np.ndarray:
+    """Decode an image file with OpenCV ``flags`` (default ``IMREAD_UNCHANGED``); the one image reader.
+
+    The declared size is checked against the pixel limit before decoding; a missing,
+    unreadable or undecodable file raises one UserError naming it.
+    """
     import cv2
 
     path = Path(path)
@@ -45,15 +50,15 @@ def _imread(path: Path) -> np.ndarray:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError as exc:
         raise UserError(f"{path}: cannot read the file ({exc.strerror or exc}); replace or remove it") from None
-    img = decode(data, cv2.IMREAD_UNCHANGED)
+    img = decode(data, cv2.IMREAD_UNCHANGED if flags is None else flags)
     if img is None:
-        raise UserError(f"{path}: not a readable image; replace or remove the file")
+        raise UserError(f"{path}: not a readable image (corrupt or unsupported); replace or remove it")
     return img
 
 
 def read_mask(path: str | Path) -> np.ndarray:
     """Read a single-channel 8-bit ground-truth mask (SOD GT, binary fixation map image)."""
-    img = _imread(Path(path))
+    img = read_image(Path(path))
     if img.ndim == 3:
         c = img[..., :3]
         if not all(np.array_equal(c[..., 0], c[..., i]) for i in range(1, c.shape[2])):
@@ -76,7 +81,7 @@ def _to_grey(img: np.ndarray, path) -> np.ndarray:
 
 def read_pred_u8(path: str | Path) -> np.ndarray:
     """Read an 8-bit grey prediction (SOD)."""
-    img = _to_grey(_imread(Path(path)), path)
+    img = _to_grey(read_image(Path(path)), path)
     if img.dtype != np.uint8:
         raise UserError(f"{path}: prediction is {img.dtype}; SOD predictions must be 8-bit grey images")
     return img
@@ -99,7 +104,7 @@ def read_map(path: str | Path) -> np.ndarray:
         if a.min() < 0:
             raise UserError(f"{path}: contains negative values; save a non-negative saliency map")
         return a
-    img = _to_grey(_imread(path), path)
+    img = _to_grey(read_image(path), path)
     if img.dtype not in (np.uint8, np.uint16):
         raise UserError(f"{path}: unsupported pixel type {img.dtype}; use 8- or 16-bit grey")
     return img.astype(np.float64)

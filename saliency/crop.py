@@ -234,7 +234,6 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
         with staged_dir(out, inputs=inputs) as stage:
             for name in progress_bar(names, total=len(names), desc="crop", unit="img", enabled=progress):
                 path = found[name]
-                check_image_size(path)  # checked above; again here, right before decoding
                 img = decode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
                 if img is None or name not in salmaps:
                     result.skipped.append(str(path))

@@ -184,17 +184,9 @@ def read_rgb(path: str) -> np.ndarray:
     """
     import cv2
 
-    from saliency.base.images import check_image_size, decode
+    from saliency.eval.io import read_image
 
-    check_image_size(path)  # refuse a declared size above the pixel limit before decoding
-    try:
-        data = np.fromfile(path, dtype=np.uint8)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read the file ({exc.strerror}); replace or remove it") from None
-    img = decode(data, cv2.IMREAD_COLOR)
-    if img is None:
-        raise UserError(f"{path}: not a readable image (corrupt or unsupported); replace or remove it")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(read_image(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
 def _gaussian_from_points(points: np.ndarray, hw) -> np.ndarray:

@@ -93,13 +93,9 @@ def gallery_items(images, pred=None, gt=None, dataset=None, limit: int = 8) -> l
 def _read_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
     import cv2
 
-    from saliency.base.images import check_image_size, decode
+    from saliency.eval.io import read_image
 
-    check_image_size(path)
-    img = decode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
-    if img is None:
-        raise UserError(f"{path}: not a readable image")
-    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    img = cv2.cvtColor(read_image(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     if size is not None and img.shape[1::-1] != size:
         img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
     return img
@@ -111,13 +107,9 @@ def _read_grey(path: Path, size: tuple[int, int]) -> np.ndarray:
     if path.suffix.lower() == ".npy":
         g = np.load(path).astype(np.float32)
     else:
-        from saliency.base.images import check_image_size, decode
+        from saliency.eval.io import read_image
 
-        check_image_size(path)
-        g = decode(np.fromfile(str(path), np.uint8), cv2.IMREAD_GRAYSCALE)
-        if g is None:
-            raise UserError(f"{path}: not a readable image")
-        g = g.astype(np.float32)
+        g = read_image(path, cv2.IMREAD_GRAYSCALE).astype(np.float32)
     g = cv2.resize(g, size, interpolation=cv2.INTER_LINEAR)
     lo, hi = float(g.min()), float(g.max())
     return (g - lo) / (hi - lo) if hi > lo else np.zeros_like(g)
