@@ -82,11 +82,35 @@ def init_worker(parent_pid: int | None = None) -> None:
     _LIMITS.__enter__()
 
 
+class _Pool(ProcessPoolExecutor):
+    """A process pool whose submissions hold SIGINT/SIGTERM back for their few microseconds.
+
+    A submission may start a worker, and a spawned worker reads its start-up data from a
+    pipe that the parent writes then: a signal taking effect in the middle of that write
+    leaves the child with half the data, and it prints a traceback (EOFError) as the
+    parent exits. Held, the signal takes effect right after the submission.
+    """
+
+    def submit(self, fn, /, *args, **kwargs):  # noqa: D102 - concurrent.futures API
+        from saliency.base.fsutil import signals_held
+
+        with signals_held():
+            return super().submit(fn, *args, **kwargs)
+
+
 def process_pool(workers: int, mp_context=None) -> ProcessPoolExecutor:
     """A process pool of ``workers`` processes set up by :func:`init_worker` (ending with this process)."""
     import multiprocessing
 
+    # The pool's semaphores are registered with multiprocessing's resource tracker (a process of its own
+    # that shares our stderr). When a run is interrupted (Ctrl-C, SIGTERM: exit 130/143 without the
+    # pool's normal shutdown), the tracker removes them and warns about each kind on stderr, two lines
+    # more after the command's one. The tracker is started with our -W options, so this filter reaches it;
+    # it silences only that notice, the clean-up itself still runs.
+    quiet = "ignore::UserWarning:multiprocessing.resource_tracker"
+    if quiet not in sys.warnoptions:
+        sys.warnoptions.append(quiet)
     method = (mp_context or multiprocessing.get_context()).get_start_method()
     parent = 0 if method == "forkserver" else os.getpid()  # a forkserver's children have the server as parent
-    return ProcessPoolExecutor(max_workers=workers, initializer=init_worker, initargs=(parent,),
+    return _Pool(max_workers=workers, initializer=init_worker, initargs=(parent,),
                                mp_context=mp_context)
