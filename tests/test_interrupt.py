@@ -211,6 +211,7 @@ def _cases():
 
 
 @pytest.mark.slow
+@pytest.mark.interrupt
 @pytest.mark.parametrize("command,sig,when,delay,overwrite", list(_cases()))
 def test_interrupted_command_keeps_the_promise(world, tmp_path, command, sig, when, delay, overwrite):
     parent, tmp = tmp_path / "work", tmp_path / "tmp"
