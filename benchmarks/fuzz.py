@@ -41,7 +41,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-COMMANDS = ("synth", "ingest", "eval", "predict", "crop", "train", "export", "report", "models")
+COMMANDS = ("synth", "ingest", "eval", "predict", "crop", "train", "export", "report", "models", "demo")
 
 # ---------------------------------------------------------------------------------------------- running
 
@@ -757,6 +757,46 @@ def prepare(command: str, base: Path, w: Path, seed: int) -> Case:
         else:
             out.write_text("old\n")
         return Case(argv, f"output {k}", [out], _check_file_json)
+
+    if command == "demo":
+        # Every demo case must fail fast (a whole demo takes minutes): bad option values that never parse,
+        # outputs it must refuse, and a demo folder whose demo.json is damaged or was made with other
+        # settings (another seed), so that even a mutation leaving valid JSON is refused, not resumed.
+        out = w / "demo"
+        argv = ["demo", "--quick", "--scenes", "10", "--subjects", "2", "--epochs", "1", "--seed", "0",
+                "--device", "cpu", "--out", str(out), "--quiet"]
+        kind = rng.choice(["option", "option", "output", "state", "state"])
+        if kind == "option":
+            bad = {"--scenes": ["9", "1e9", "-1", "inf", "nan", "abc", ""],
+                   "--subjects": ["0", "1e9", "-1", "x"], "--epochs": ["0", "1e999", "-1", "2.5", "nan"],
+                   "--seed": ["-1", "1e30", "4294967296", "x"], "--device": ["tpu", "cuda:x", ""]}
+            opt = rng.choice(sorted(bad))
+            argv[argv.index(opt) + 1] = rng.choice(bad[opt])
+            return Case(argv, f"option {opt}={argv[argv.index(opt) + 1]!r}", [out], _check_nonempty)
+        if kind == "output":
+            k = rng.choice(["file_in_place", "nonempty", "under_a_file", "dangling_link"])
+            if k == "file_in_place":
+                out.write_bytes(b"precious\n")
+            elif k == "nonempty":
+                out.mkdir()
+                (out / "precious.txt").write_text("keep me\n")
+            elif k == "under_a_file":
+                (w / "blocker").write_text("a file\n")
+                out = w / "blocker" / "demo"
+                argv[argv.index(str(w / "demo"))] = str(out)
+            else:
+                out.symlink_to(w / "nowhere")
+            return Case(argv, f"output {k}", [out], _check_nonempty)
+        out.mkdir()
+        (out / "mine.txt").write_text("a file the user keeps beside the demo\n")
+        state = {"layout": 1, "settings": {"layout": 1, "profile": {"seed": 12345}}, "stages": {}}
+        data = json.dumps(state).encode()
+        if rng.random() < 0.7:
+            data, how = mutate_json(data, rng)
+        else:
+            how = "made with other settings"
+        (out / "demo.json").write_bytes(data)
+        return Case(argv, f"demo.json: {how}", [out], _check_nonempty)
 
     raise ValueError(f"unknown command {command!r}")
 

@@ -33,6 +33,7 @@ every scene and every (subject, scene) pair draws from its own
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -269,10 +270,13 @@ def _write_parallel(jobs) -> None:
         for frame, path, kw in jobs:
             frame.to_csv(path, index=False, **kw)
         return
+    from saliency.base.fsutil import signals_held
+
     ctx = mp.get_context("fork")
-    children = [ctx.Process(target=_write_csv, args=job) for job in jobs[1:]]
-    for c in children:
-        c.start()
+    children = [ctx.Process(target=_write_csv_child, args=(*job, os.getpid())) for job in jobs[1:]]
+    with signals_held():  # a child forked now inherits a handler that only records Ctrl-C/SIGTERM
+        for c in children:
+            c.start()
     try:
         _write_csv(*jobs[0])
     finally:
@@ -285,3 +289,16 @@ def _write_parallel(jobs) -> None:
 
 def _write_csv(frame: pd.DataFrame, path, kw) -> None:
     frame.to_csv(path, index=False, **kw)
+
+
+def _write_csv_child(frame: pd.DataFrame, path, kw, parent_pid: int) -> None:
+    """A forked child's job: Ctrl-C is the parent's to handle (it waits for the child, then cleans up).
+
+    SIGINT is ignored so that a Ctrl-C to the process group prints no child
+    traceback; SIGTERM keeps its default action, and the child dies with
+    its parent (the parent's staging folder is removed on every exit path).
+    """
+    from saliency.base.workers import child_setup
+
+    child_setup(parent_pid)
+    _write_csv(frame, path, kw)

@@ -66,6 +66,9 @@ FULL = Profile(scenes=200, subjects=12, width=640, height=480, epochs=8)
 QUICK = Profile(scenes=80, subjects=8, width=480, height=360, epochs=10)
 #: The held-out split is 20 % of the scenes: fewer than this many leaves too few to score.
 MIN_SCENES = 10
+#: What the demo writes into its folder; ``fresh`` removes these and nothing else.
+OWN_ENTRIES = ("demo.json", "study", "fix_samples", "fix_eyelink", "fix_tobii", "runs", "heldout", "preds", "eval",
+               "report")
 
 
 def make_profile(quick: bool = False, *, scenes: int | None = None, subjects: int | None = None,
@@ -154,11 +157,13 @@ class Demo:
             try:
                 state = json.loads(self.state_path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                raise UserError(f"{self.state_path}: unreadable; run with `fresh` to start over") from None
+                state = None
+            if not fresh and not (isinstance(state, dict) and isinstance(state.get("settings"), dict)
+                                  and isinstance(state.get("stages"), dict)):
+                raise UserError(f"{self.state_path}: unreadable or not a demo's record; run with `fresh` to "
+                                "start over")
             if fresh:
-                from saliency.base.fsutil import clear_dir
-
-                clear_dir(out)
+                self._clear_own()
                 state = None
             elif state.get("settings") != self._settings():
                 raise UserError(f"`out` {out}: holds a demo made with other settings "
@@ -169,6 +174,22 @@ class Demo:
         self.state = state or {"settings": self._settings(), "stages": {}}
         out.mkdir(parents=True, exist_ok=True)
         self._save()
+
+    def _clear_own(self) -> None:
+        """``fresh``: remove what the demo writes (:data:`OWN_ENTRIES`), never a file the user put beside it."""
+        import shutil
+
+        from saliency.base.fsutil import check_not_link
+
+        for name in OWN_ENTRIES:
+            p = self.out / name
+            if p.is_symlink():
+                p.unlink()
+            elif p.is_dir():
+                check_not_link(p)
+                shutil.rmtree(p)
+            elif p.exists():
+                p.unlink()
 
     def _save(self) -> None:
         from saliency import __version__

@@ -96,19 +96,42 @@ class _Images:
         return len(self.items)
 
     def __getitem__(self, i):
+        import cv2
         import torch
 
-        from saliency.datasets import read_rgb
+        from saliency.eval.io import read_image
         from saliency.transforms import resize_image
 
         key, path = self.items[i]
         try:
-            img = read_rgb(str(path))
+            img = read_image(str(path), cv2.IMREAD_COLOR)
         except UserError as exc:
             return {"key": key, "path": str(path), "error": str(exc)}
         h, w = img.shape[:2]
-        x = torch.from_numpy(np.ascontiguousarray(resize_image(img, self.size))).permute(2, 0, 1).float().div_(255)
+        # resized first, then BGR -> RGB (resizing is per channel: the same pixels as converting first),
+        # so that no second full-size copy of a large image is made
+        small = resize_image(img, self.size)
+        del img
+        x = torch.from_numpy(np.ascontiguousarray(small[..., ::-1])).permute(2, 0, 1).float().div_(255)
         return {"key": key, "path": str(path), "image": x, "hw": (h, w)}
+
+
+def full_size_u8(m: np.ndarray, hw) -> np.ndarray:
+    """A network-size [0, 1] map at the image's size as 8-bit: bilinear, clipped, rounded.
+
+    The same values as ``to_u8(np.clip(upsample(m, hw), 0, 1))`` of
+    :mod:`saliency.validate`, computed in place: one float32 copy of the
+    image's size (4 bytes per pixel) instead of five.
+    """
+    from saliency.validate import upsample
+
+    up = upsample(m.astype(np.float32), hw)
+    if up is m or not up.flags.writeable:
+        up = up.copy()
+    np.clip(up, 0.0, 1.0, out=up)
+    up *= np.float32(255.0)
+    np.rint(up, out=up)
+    return up.astype(np.uint8)
 
 
 def _collate(batch):
@@ -135,8 +158,6 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     from saliency.base.fsutil import atomic_path
     from saliency.base.progress import progress as progress_bar
     from saliency.runtime import resolve_device, torch_settings, worker_init
-    from saliency.validate import to_u8, upsample
-
     dev = resolve_device(device)
     model, tcfg = load_model(checkpoint, dev)
     if size is None:
@@ -164,7 +185,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
                     x = x.contiguous(memory_format=torch.channels_last)
                 maps = _run(model, x, tta, use_amp, dev).cpu().numpy()
                 for b, m in zip(good, maps):
-                    u8 = to_u8(np.clip(upsample(m.astype(np.float32), b["hw"]), 0.0, 1.0))
+                    u8 = full_size_u8(m, b["hw"])
                     ok, buf = cv2.imencode(".png", u8)
                     target = out / f"{b['key']}.png"
                     with atomic_path(target) as tmp:

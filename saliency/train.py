@@ -146,6 +146,22 @@ class Interrupted(Exception):
 
 
 # ------------------------------------------------------------------ the trainer
+
+def check_input_size(model, size, name: str) -> None:
+    """Refuse a ``data.size`` whose deepest feature map is 1 x 1.
+
+    Training batch norm needs more than one value per channel; at 1 x 1 a
+    batch of one image (the last, short batch of an epoch) has exactly one,
+    and torch stops with a ValueError mid-epoch. The deepest map is
+    ``ceil(H / s) x ceil(W / s)`` for the encoder's largest stride ``s``.
+    """
+    stride = max(getattr(getattr(model, "encoder", None), "reductions", None) or [32])
+    h, w = size
+    if -(-h // stride) * -(-w // stride) < 2:
+        raise UserError(f"config data.size: {[h, w]} is too small for {name}: its deepest features are 1/{stride} "
+                        f"of the input, 1 x 1 at this size, and batch norm needs more; make one side larger than "
+                        f"{stride} (e.g. data.size=[{max(h, 2 * stride)}, {max(w, 2 * stride)}])")
+
 class Trainer:
     """One training run: ``Trainer(cfg, run_dir, resume=False).fit()``."""
 
@@ -311,6 +327,7 @@ class Trainer:
         if self.model.task != self.task:
             raise UserError(f"`model` {name} is a {self.model.task} model but `task` is {self.task}; "
                             f"pick a *_{self.task} model (saliency train --list-models)")
+        check_input_size(self.model, cfg["data"]["size"], name)
         from saliency.models.losses import get_loss
 
         self.loss_fn = get_loss(resolved_loss(cfg))

@@ -75,7 +75,7 @@ def _resolve(name: str) -> str | None:
 
 
 def _layer(mod: str) -> str:
-    if mod == "saliency.__main__":  # ``python -m saliency``: the command line's entry
+    if mod in ("saliency.__main__", "saliency.entry"):  # the console script's and ``python -m saliency``'s entry
         return "cli"
     for layer in ("saliency.base", "saliency.data_tools", "saliency.eval", "saliency.models", "saliency.commands",
                   "saliency.cli"):

@@ -125,10 +125,15 @@ def test_readme_api_snippet_runs_as_written(installed, user_folder):
 
 
 def test_console_script_entry_point(installed):
-    """``saliency = saliency.cli:main`` resolves in the installed package."""
+    """``saliency = saliency.entry:console`` resolves in the installed package, and the script runs."""
     py, wheel = installed
     with zipfile.ZipFile(wheel) as z:
         (ep,) = [n for n in z.namelist() if n.endswith("entry_points.txt")]
-        assert "saliency = saliency.cli:main" in z.read(ep).decode()
+        assert "saliency = saliency.entry:console" in z.read(ep).decode()
     r = _run(py, wheel.parent, "import sys; from saliency.cli import main; sys.exit(main(['--version']))")
     assert r.returncode == 0 and r.stdout.startswith("saliency "), r.stderr
+    script = Path(py).parent / "saliency"
+    r = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.startswith("saliency "), r.stderr
+    r = subprocess.run([str(script), "eval", "--no-such-option"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -115,3 +115,25 @@ def test_seeded_sampler_shards_and_skips():
     c.set_epoch(5)
     assert [i for i, _ in c] != [i for i, _ in SeededSampler(10, seed=3)]  # epochs reshuffle
     assert not math.isnan(sample_seed(0, 0, 0))
+
+
+def test_input_size_whose_deepest_map_is_1x1_is_refused_before_training(tmp_path, capsys):
+    """6 images, batch 2, 32 x 32: the last batch of one image met batch norm at 1 x 1 (a ValueError mid-epoch).
+
+    Now one line naming ``data.size`` and exit 2 before the run folder exists; 48 x 64 (a 2 x 2 deepest
+    map) and a short batch of one image still train.
+    """
+    from train_fakes import TINY_ARGS, make_sod
+
+    from saliency.cli import main
+
+    data = make_sod(tmp_path / "d", n=6)
+    rc = main(["train", "--data", str(data), "--task", "sod", "--out", str(tmp_path / "run"), "--epochs", "1",
+               "--batch-size", "2", "--device", "cpu", "--quiet", "--set", "data.size=[32,32]"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "data.size" in err[0] and "too small" in err[0], err
+    assert not (tmp_path / "run").exists()
+    args = [a if a != "3" else "4" for a in TINY_ARGS]  # 6 images: 5 train -> batches of 4 and 1
+    rc = main(["train", "--data", str(data), "--task", "sod", "--out", str(tmp_path / "run2"), "--epochs", "1",
+               *args])
+    assert rc == 0, capsys.readouterr().err

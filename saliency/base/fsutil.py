@@ -123,8 +123,12 @@ def terminate_raises() -> Iterator[None]:
 
     def unraisable(hook_args):  # an interruption raised where Python cannot raise (a callback, __del__)
         exc = hook_args.exc_value
-        if isinstance(exc, KeyboardInterrupt) and os.getpid() == pid:
-            os.kill(pid, getattr(exc, "signum", signal.SIGINT))  # deliver it again, in ordinary code
+        if isinstance(exc, (KeyboardInterrupt, Terminated)) and os.getpid() == pid:
+            # Deliver it again in ordinary code. Not from here: a signal sent now would be handled
+            # inside this hook, whose exception Python can only print ("Exception ignored in
+            # sys.unraisablehook"). A short-lived thread sends it once the hook has returned.
+            signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+            threading.Timer(0.02, os.kill, (pid, signum)).start()
         else:
             old_hook(hook_args)
 

@@ -55,6 +55,12 @@ def _quiet_signals() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def child_setup(parent_pid: int) -> None:
+    """For a bare forked child (not a pool worker): end with the parent, leave Ctrl-C to it, SIGTERM default."""
+    _end_with_parent(parent_pid)
+    _quiet_signals()
+
+
 def init_worker(parent_pid: int | None = None) -> None:
     """Process-pool initialiser: one BLAS thread and one OpenCV thread for the life of the worker.
 

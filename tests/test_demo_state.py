@@ -1,0 +1,44 @@
+"""Issue 16: the demo's record of its folder (``demo.json``) and ``--fresh`` never touch what it did not write."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from saliency.base.errors import UserError
+from saliency.demo import OWN_ENTRIES, Demo, make_profile
+
+
+def _never_called(command, argv):  # the constructor only opens the folder's record; no stage runs
+    raise AssertionError(f"a stage ran: {command} {argv}")
+
+
+def test_fresh_removes_the_demo_outputs_and_keeps_the_users_files(tmp_path):
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "demo.json").write_text(json.dumps({"settings": {"layout": 0}, "stages": {"study": {}}}))
+    for name in ("study", "runs", "report"):
+        (out / name).mkdir()
+        (out / name / "x.txt").write_text("made by the demo\n")
+    (out / "notes.md").write_text("mine\n")
+    (out / "figures").mkdir()
+    (out / "figures" / "fig1.png").write_bytes(b"mine")
+    demo = Demo(out, make_profile(quick=True), device="cpu", fresh=True, log=lambda *a: None, call=_never_called)
+    assert sorted(p.name for p in out.iterdir()) == ["demo.json", "figures", "notes.md"]
+    assert (out / "figures" / "fig1.png").read_bytes() == b"mine" and (out / "notes.md").read_text() == "mine\n"
+    assert demo.state["stages"] == {}
+    assert set(OWN_ENTRIES) >= {"demo.json", "study", "runs", "report"}
+
+
+@pytest.mark.parametrize("record", ["[]", '{"settings": [1], "stages": {}}', '{"settings": {}, "stages": 3}',
+                                    "null", "{", ""])
+def test_a_record_of_the_wrong_shape_is_one_error_naming_the_file(tmp_path, record):
+    """A list or a wrong type inside demo.json was an AttributeError (exit 1); now a UserError, nothing touched."""
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "demo.json").write_text(record)
+    (out / "study").mkdir()
+    with pytest.raises(UserError, match="demo.json.*fresh"):
+        Demo(out, make_profile(quick=True), device="cpu", log=lambda *a: None, call=_never_called)
+    assert (out / "demo.json").read_text() == record and (out / "study").is_dir()
