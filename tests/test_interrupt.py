@@ -248,9 +248,15 @@ def test_interrupted_command_keeps_the_promise(world, tmp_path, command, sig, wh
     if left:
         os.killpg(proc.pid, signal.SIGKILL)
 
+    expected = 130 if sig == signal.SIGINT else 143
+    if when == "early" and err.startswith("Fatal Python error: init_import_site"):
+        # The interpreter itself was still starting (a .pth file of site-packages importing, slow on a
+        # busy machine), before any of our code: it reports that in its own words; nothing was done.
+        assert proc.returncode != 0 and _snapshot(out) == old and not any(tmp.iterdir()), err
+        assert _debris(parent) == [] and _snapshot(world["inp"]) == world["inputs"], err
+        return
     assert "Traceback" not in err, err
     assert len(err.strip().splitlines()) <= 1, err
-    expected = 130 if sig == signal.SIGINT else 143
     if proc.returncode == -sig and when == "early":  # killed before Python ran any of our code: nothing done
         assert err == "" and _snapshot(out) == old and not any(tmp.iterdir()), err
     else:
