@@ -1,4 +1,4 @@
-"""Saliency crops against centre crops on the synthetic study: share of object pixels kept.
+"""Saliency crops against centre crops: object pixels kept (synthetic study), or real observers' fixations kept (OSIE).
 
 Writes a synthetic study (`saliency synth`), builds human saliency maps from
 its raw gaze samples (`saliency ingest`, I-VT), and for every scene compares
@@ -10,6 +10,22 @@ saliency comes from that folder instead (e.g. a model's predictions from
 `saliency predict`).
 
     python benchmarks/crop.py [--scenes 100] [--subjects 10] [--aspects 1:1 16:9] [--maps DIR]
+
+With ``--osie`` the thumbnails are judged by real eyes: on the 200 test images
+of OSIE (Xu et al., JoV 2014; the split of ``eval/splits/osie.json``), the
+figure is the share of all 15 observers' fixations (each fixation counted,
+repeats included) that fall inside the crop. Every crop of one aspect has the
+same size, ``--area`` of the image (default 0.5): the centre crop, the
+saliency crop of each ``--maps NAME=DIR`` (e.g. the trained model's
+predictions from ``benchmarks/osie.py``) and of the human map itself (all
+observers' fixations blurred with OSIE's sigma of 24 px: the ceiling, since
+it is made of the fixations it is judged on). A second table measures the
+rule-of-thirds composition (``saliency crop --compose thirds``, keeping
+``--keep`` of the saliency, default 0.8) the same way, beside a centre crop of
+the same size.
+
+    python benchmarks/crop.py --osie [--root ../shared/data] [--maps model=W/pred/cbam_s0]
+        [--aspects 1:1 4:3 16:9] [--area 0.5] [--keep 0.8]
 """
 
 from __future__ import annotations
@@ -26,16 +42,113 @@ import cv2
 import numpy as np
 
 
+def fixed_window(img_w: int, img_h: int, aspect: float, area: float) -> tuple[int, int]:
+    """``(w, h)`` of the window of ``aspect`` covering ``area`` of the image, shrunk to fit inside it."""
+    h = np.sqrt(area * img_w * img_h / aspect)
+    h = min(h, img_h, img_w / aspect)
+    return max(1, int(round(h * aspect))), max(1, int(round(h)))
+
+
+def share_inside(points: np.ndarray, box) -> float:
+    """Share of the (row, col) points inside the box (x, y, w, h)."""
+    r, c = points[:, 0], points[:, 1]
+    inside = (c >= box.x) & (c < box.x + box.w) & (r >= box.y) & (r < box.y + box.h)
+    return float(inside.mean()) if len(points) else float("nan")
+
+
+def osie_crops(args) -> int:
+    """The OSIE tables: fixations kept by saliency, human-map and centre crops; then the thirds composition."""
+    from saliency.crop import CropBox, best_placement, integral, parse_aspect, thirds_crop
+    from saliency.eval.datasets import osie
+    from saliency.eval.fixation import resize_to
+    from saliency.eval.io import PRED_EXTS, index_folder
+    from saliency.eval.runner import human_map, read_prediction
+
+    ds = osie(args.root, "test")
+    if args.limit:
+        ds.items = ds.items[:args.limit]
+    sources = {}
+    for spec in args.maps or []:
+        name, _, folder = spec.rpartition("=")
+        sources[name or Path(folder).name] = index_folder(folder, PRED_EXTS, param="maps")
+    sources["human map (ceiling)"] = None
+    aspects = [(t, parse_aspect(t)) for t in args.aspects]
+    kept = {(t, src): [] for t, _ in aspects for src in ["centre", *sources]}
+    thirds = {(t, src): [] for t, _ in aspects for src in sources}  # (fixations kept, area share, centre same size)
+    for it in ds.items:
+        H, W = it.size
+        pts = np.asarray(it.points, dtype=np.int64).reshape(-1, 2)
+        maps = {}
+        for name, index in sources.items():
+            if index is None:
+                maps[name] = human_map(it.points, it.size, it.sigma_px)
+            elif it.key in index:
+                a, is_log = read_prediction(index[it.key])
+                maps[name] = np.clip(resize_to(np.exp(a) if is_log else a, (H, W)), 0, None)
+        for text, aspect in aspects:
+            w, h = fixed_window(W, H, aspect, args.area)
+            kept[(text, "centre")].append(share_inside(pts, CropBox((W - w) // 2, (H - h) // 2, w, h, 0.0)))
+            for name, sal in maps.items():
+                x, y, _ = best_placement(integral(sal), w, h)
+                kept[(text, name)].append(share_inside(pts, CropBox(x, y, w, h, 0.0)))
+                tb = thirds_crop(sal, aspect, keep=args.keep)
+                centre = CropBox((W - tb.w) // 2, (H - tb.h) // 2, tb.w, tb.h, 0.0)
+                thirds[(text, name)].append((share_inside(pts, tb), tb.w * tb.h / (W * H), share_inside(pts, centre)))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"OSIE test split: {len(ds.items)} images, {sum(len(it.points) for it in ds.items):,} fixations of "
+          f"15 observers; crops cover {args.area:.0%} of the image; mean share of fixations inside the crop")
+    names = list(sources)
+    cols = ["aspect", "crop (px)", "centre crop", *(f"saliency crop: {n}" for n in names),
+            *(f"images better / worse than centre: {n}" for n in names[:-1])]
+    print("\n| " + " | ".join(cols) + " |")
+    print("|---|---|" + "---:|" * (len(cols) - 2))
+    for text, aspect in aspects:
+        w, h = fixed_window(800, 600, aspect, args.area)
+        c = np.array(kept[(text, "centre")])
+        cells = [f"{np.mean(kept[(text, n)]):.1%}" for n in names]
+        vs = []
+        for n in names[:-1]:
+            k = np.array(kept[(text, n)])
+            vs.append(f"{(k > c + 1e-9).mean():.0%} / {(k < c - 1e-9).mean():.0%}")
+        print("| " + " | ".join([text, f"{w}x{h}", f"{c.mean():.1%}", *cells, *vs]) + " |")
+    print(f"\nRule-of-thirds composition (`saliency crop --compose thirds --keep {args.keep:g}`): the window keeping "
+          f"at least {args.keep:.0%} of the saliency with the saliency centroid nearest a thirds point")
+    print("\n| aspect | saliency | fixations kept, thirds crop | crop area (share of image) "
+          "| centre crop of the same size |")
+    print("|---|---|---:|---:|---:|")
+    for text, _ in aspects:
+        for n in names:
+            arr = np.array(thirds[(text, n)])
+            print(f"| {text} | {n} | {arr[:, 0].mean():.1%} | {arr[:, 1].mean():.1%} | {arr[:, 2].mean():.1%} |")
+    return 0
+
+
 def main() -> int:
     """Run the comparison and print a markdown table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--osie", action="store_true",
+                    help="judge the crops by OSIE's real fixations (test split) instead of the synthetic study")
+    ap.add_argument("--root", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
+                    help="with --osie: folder holding osie/ (default: ../shared/data)")
+    ap.add_argument("--area", type=float, default=0.5, help="with --osie: crop area as a share of the image (0.5)")
+    ap.add_argument("--keep", type=float, default=0.8, help="with --osie: saliency share of the thirds crops (0.8)")
+    ap.add_argument("--limit", type=int, default=0, help="with --osie: only the first N test images (development)")
     ap.add_argument("--scenes", type=int, default=100, help="scenes in the study (default: 100)")
     ap.add_argument("--subjects", type=int, default=10, help="simulated observers (default: 10)")
     ap.add_argument("--seed", type=int, default=7, help="study seed (default: 7)")
-    ap.add_argument("--aspects", nargs="+", default=["1:1", "16:9"], help="aspect ratios (default: 1:1 16:9)")
-    ap.add_argument("--maps", default=None, help="use these saliency maps instead of the ingested human maps")
+    ap.add_argument("--aspects", nargs="+", default=None,
+                    help="aspect ratios (default: 1:1 16:9; with --osie 1:1 4:3 16:9)")
+    ap.add_argument("--maps", default=None, action="append",
+                    help="saliency maps instead of the ingested human maps; with --osie: NAME=DIR, repeatable")
     ap.add_argument("--study", default=None, help="an existing study folder (default: write a new one)")
     args = ap.parse_args()
+    if args.osie:
+        args.aspects = args.aspects or ["1:1", "4:3", "16:9"]
+        return osie_crops(args)
+    args.aspects = args.aspects or ["1:1", "16:9"]
+    if args.maps and len(args.maps) > 1:
+        ap.error("--maps: one folder without --osie")
+    args.maps = args.maps[0] if args.maps else None
 
     from saliency.eval.io import index_folder, read_map
     from saliency.crop import center_crop, parse_aspect, saliency_crop
@@ -52,8 +165,8 @@ def main() -> int:
         if maps_dir is None:
             ds = Path(tmp) / "ingested"
             subprocess.run(cli + ["ingest", str(study / "logs" / "samples.csv"), "--stimuli", str(study / "stimuli"),
-                                  "--geometry", str(study / "screen.json"), "--out", str(ds)], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  "--geometry", str(study / "screen.json"), "--detector", "ivt", "--out", str(ds)],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             maps_dir = ds / "maps"
             source = "human maps ingested from the raw samples (I-VT, sigma 1 deg)"
         maps = index_folder(maps_dir, param="maps")

@@ -1,6 +1,6 @@
 """Speed of the SOD metrics against PySODMetrics 1.6.2, and of ``saliency eval`` end to end.
 
-    .venv/bin/python benchmarks/eval_speed.py [--n 500] [--size 400x300] [--threads N]
+    .venv/bin/python benchmarks/eval_speed.py [--n 500] [--size 400x300] [--threads N] [--repeats 3]
 
 1. ``--n`` synthetic (prediction, GT) pairs at ``--size``, decoded in memory:
    the five classical metrics (MAE, F-measure, S-measure, E-measure, weighted F)
@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 import warnings
@@ -63,6 +64,27 @@ def run_ref(pairs):
         return time.perf_counter() - t0, ms
 
 
+def interleaved(pairs, repeats: int):
+    """Median seconds of ours and of the reference over ``repeats`` alternating runs (A B B A ...) in one process.
+
+    On a shared machine the load changes from second to second; alternating the
+    two and taking each one's median keeps the ratio fair.
+    """
+    ours, ref = [], []
+    acc = ms = None
+    for r in range(repeats):
+        order = (run_ours, run_ref) if r % 2 == 0 else (run_ref, run_ours)
+        for fn in order:
+            t, obj = fn(pairs)
+            if fn is run_ours:
+                ours.append(t)
+                acc = obj
+            else:
+                ref.append(t)
+                ms = obj
+    return float(np.median(ours)), float(np.median(ref)), ours, ref, acc, ms
+
+
 def max_diff(acc, ms) -> float:
     mae, fm, sm, em, wf = ms
     S = acc._scores
@@ -106,6 +128,9 @@ def main() -> None:
     ap.add_argument("--size", default="400x300", help="WIDTHxHEIGHT (default 400x300)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic pairs")
     ap.add_argument("--threads", type=int, default=None, help="cv2.setNumThreads for part 1 (default: OpenCV's)")
+    ap.add_argument("--repeats", type=int, default=3, help="alternating repeats of ours and the reference (default 3)")
+    ap.add_argument("--cli-repeats", type=int, default=3,
+                    help="alternating repeats of saliency eval --workers 1 and 2 (default 3)")
     ap.add_argument("--skip-cli", action="store_true", help="skip the end-to-end part")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.lower().split("x"))
@@ -114,11 +139,12 @@ def main() -> None:
     pairs = make_pairs(args.n, w, h, args.seed)
     run_ours(pairs[:5])
     run_ref(pairs[:5])  # warm-up (imports, caches)
-    t_ours, acc = run_ours(pairs)
-    t_ref, ms = run_ref(pairs)
-    print(f"pairs: {args.n} at {w}x{h}, decoded in memory; cv2 threads: {cv2.getNumThreads()}")
+    t_ours, t_ref, all_ours, all_ref, acc, ms = interleaved(pairs, args.repeats)
+    print(f"pairs: {args.n} at {w}x{h}, decoded in memory; cv2 threads: {cv2.getNumThreads()}; "
+          f"{args.repeats} alternating repeats, medians; load average {os.getloadavg()[0]:.1f}")
     print(f"MAE+F+S+E+wF  ours: {1e3 * t_ours / args.n:.2f} ms/image   PySODMetrics 1.6.2: "
-          f"{1e3 * t_ref / args.n:.2f} ms/image   speed-up: {t_ref / t_ours:.2f}x")
+          f"{1e3 * t_ref / args.n:.2f} ms/image   speed-up: {t_ref / t_ours:.2f}x "
+          f"(per repeat: {', '.join(f'{b / a:.2f}x' for a, b in zip(all_ours, all_ref))})")
     print(f"max |ours - PySODMetrics| over per-image values, curves and aggregates: {max_diff(acc, ms):.3g}")
     if args.skip_cli:
         return
@@ -129,9 +155,15 @@ def main() -> None:
         for i, (p, g) in enumerate(pairs):
             cv2.imwrite(str(folder / "pred" / f"{i:05d}.png"), p)
             cv2.imwrite(str(folder / "gt" / f"{i:05d}.png"), g)
+        rates = {1: [], 2: []}
+        for r in range(args.cli_repeats):
+            for workers in ((1, 2) if r % 2 == 0 else (2, 1)):
+                rates[workers].append(end_to_end(pairs, workers, folder))
         for workers in (1, 2):
             print(f"saliency eval --task sod (10 metrics, PNG decode) --workers {workers}: "
-                  f"{end_to_end(pairs, workers, folder):.1f} images/s")
+                  f"{np.median(rates[workers]):.1f} images/s (median of {len(rates[workers])}: "
+                  f"{', '.join(f'{v:.1f}' for v in rates[workers])})")
+        print(f"--workers 2 / --workers 1: {np.median(rates[2]) / np.median(rates[1]):.2f}x")
         same = (folder / "w1.json").read_text() == (folder / "w2.json").read_text()
         print(f"JSON identical for 1 and 2 workers: {same}")
 

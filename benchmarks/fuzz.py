@@ -41,7 +41,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-COMMANDS = ("synth", "ingest", "eval", "predict", "crop", "train", "export", "report", "models", "demo")
+COMMANDS = ("synth", "ingest", "detect", "eval", "predict", "crop", "train", "export", "report", "models", "demo")
 
 # ---------------------------------------------------------------------------------------------- running
 
@@ -563,6 +563,27 @@ def prepare(command: str, base: Path, w: Path, seed: int) -> Case:
         else:
             argv, m = _out_case(rng, w, out, argv)
         return Case(argv, m, [out], _check_dir_json("dataset.json"))
+
+    if command == "detect":
+        geo = _copy(S / "screen.json", w / "screen.json")
+        fmt = rng.choice(["samples", "tobii"])
+        log = _copy(S / ("logs/samples.csv" if fmt == "samples" else "logs/tobii.tsv"), w / f"log.{fmt}")
+        out = w / "events"
+        argv = ["detect", str(log), "--geometry", str(geo), "--out", str(out), "--quiet"]
+        kind = rng.choice(["rows"] * 4 + ["screen", "option", "option", "output"])
+        if kind == "rows":
+            m = f"{fmt} log: " + _mutate_file(log, mutate_text_rows, rng)
+        elif kind == "screen":
+            m = "screen.json: " + _mutate_file(geo, mutate_json, rng)
+        elif kind == "option":
+            argv, m = _option_case(rng, {"--detector": ["nope", ""], "--max-gap": ["1e30", "-1"],
+                                         "--merge-ms": ["-5"], "--merge-deg": ["1e9"], "--smooth-ms": ["0.001"],
+                                         "--threshold": ["-3", "1e400"], "--min-duration": ["1e30"],
+                                         "--plot-trial": ["100000", "-1"], "--time-unit": ["hours"],
+                                         "--screen-px": ["0x0"], "--columns": ["x=nope", "=,", "x"]}, argv)
+        else:
+            argv, m = _out_case(rng, w, out, argv)
+        return Case(argv, m, [out], _check_dir_json("detection.json"))
 
     if command == "eval":
         pred = _copy(base / "preds", w / "preds")

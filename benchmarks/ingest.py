@@ -1,6 +1,7 @@
-"""Benchmark of `saliency ingest` (issue 3): whole-run time and peak memory, and map building vs scipy.
+"""Benchmark of `saliency ingest` (issues 3 and 15): whole-run time, peak memory, stages, and the scipy anchor.
 
     python benchmarks/ingest.py [--stimuli 1000] [--subjects 15] [--per-trial 20] [--workers 2]
+    python benchmarks/ingest.py --stimuli 100 --repeats 3    # issue 15: whole run vs scipy blur-only, stages
 
 1. Writes a synthetic study: N stimuli at 1024x768 (PNG), a generic fixation list
    (subject, stimulus, x, y, t_start_ms, duration_ms; screen px on a 1920x1080
@@ -11,6 +12,14 @@
 3. Map building alone: our banded-matrix blur against
    scipy.ndimage.gaussian_filter on the same fixation map (same sigma, border),
    time per map and max difference relative to the map maximum.
+4. Side by side (issue 15), `--repeats` times, medians: the whole run (a fresh
+   process, as a user types it) against the anchor, scipy.ndimage.gaussian_filter
+   alone on every stimulus' fixation map of the same study (the blur a plain
+   scipy pipeline would need, nothing else), in the same process loop; the ratio
+   anchor / ours is the issue's "x the scipy blur-only time". Then the stages of
+   one in-process run (`data_tools.ingest.LAST_STAGES`): main-process wall time
+   per stage, and the map workers' summed time per step. The machine is shared:
+   CPU seconds (user + sys of the run's processes) are printed beside wall time.
 """
 
 from __future__ import annotations
@@ -86,22 +95,110 @@ def bench_maps(repeats: int = 20):
     return out
 
 
+def scipy_anchor(root: Path) -> float:
+    """Seconds scipy.ndimage.gaussian_filter needs for every stimulus' fixation map of the study (blur only)."""
+    import pandas as pd
+    from scipy.ndimage import gaussian_filter
+
+    from saliency.data_tools.geometry import ScreenGeometry
+
+    g = ScreenGeometry.load(root / "study" / "screen.json")
+    pl = g.placement(1024, 768)
+    sx, sy = g.ppd_xy[0] / pl.scale[0], g.ppd_xy[1] / pl.scale[1]
+    fix = pd.read_csv(root / "study" / "fixations.csv")
+    x, y = pl.screen_to_stimulus(fix["x"].to_numpy(), fix["y"].to_numpy())
+    col = np.clip(np.floor(x + 0.5), 0, 1023).astype(int)
+    row = np.clip(np.floor(y + 0.5), 0, 767).astype(int)
+    ok = (x >= -0.5) & (x < 1023.5) & (y >= -0.5) & (y < 767.5)
+    stim = fix["stimulus"].to_numpy()
+    maps = []
+    for s in np.unique(stim):
+        m = ok & (stim == s)
+        F = np.zeros((768, 1024))
+        np.add.at(F, (row[m], col[m]), 1.0)
+        maps.append(F)
+    t = time.perf_counter()
+    for F in maps:
+        gaussian_filter(F, (sy, sx), mode="constant")
+    return time.perf_counter() - t
+
+
+def run_cli(cmd: list[str]) -> tuple[float, float, str, int]:
+    """Wall seconds, CPU seconds (user + sys of the process and its children), output, exit status."""
+    import os
+
+    t = time.perf_counter()
+    c0 = os.times()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wall = time.perf_counter() - t
+    c1 = os.times()
+    cpu = (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
+    return wall, cpu, proc.stdout, proc.returncode
+
+
+def stage_table(root: Path, workers: int) -> dict:
+    """One in-process run of the ingest; its stages (:data:`data_tools.ingest.LAST_STAGES`)."""
+    from saliency.data_tools import ingest as ing
+    from saliency.data_tools.geometry import ScreenGeometry
+
+    opts = ing.IngestOptions(geometry=ScreenGeometry.load(root / "study" / "screen.json"), workers=workers)
+    t = time.perf_counter()
+    ing.ingest([root / "study" / "fixations.csv"], root / "study" / "stimuli", root / "dataset_inproc", opts)
+    out = dict(ing.LAST_STAGES)
+    out["total (in process)"] = time.perf_counter() - t
+    import shutil
+
+    shutil.rmtree(root / "dataset_inproc", ignore_errors=True)
+    return out
+
+
+def side_by_side(root: Path, cmd: list[str], repeats: int, workers: int) -> int:
+    """Issue 15: whole run vs the scipy blur-only anchor, ``repeats`` times each, interleaved; medians."""
+    walls, cpus, anchors = [], [], []
+    for _ in range(repeats):
+        anchors.append(scipy_anchor(root))
+        wall, cpu, text, rc = run_cli(cmd)
+        if rc != 0:
+            print(text)
+            return 1
+        walls.append(wall)
+        cpus.append(cpu)
+    w, c, a = (float(np.median(v)) for v in (walls, cpus, anchors))
+    print(f"side by side, {repeats} repeats, medians: ingest {w:.2f} s wall ({c:.2f} s CPU), "
+          f"scipy blur-only {a:.2f} s -> ingest is {a / w:.1f}x faster than scipy's blur alone "
+          f"(runs: {', '.join(f'{v:.2f}' for v in walls)} s)")
+    stages = stage_table(root, workers)
+    print(f"stages of one in-process run (--workers {workers}; seconds):")
+    for k, v in stages.items():
+        print(f"  {k:<28}{v:>8.2f}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stimuli", type=int, default=1000, help="number of stimuli (1024x768)")
     ap.add_argument("--subjects", type=int, default=15, help="number of subjects")
     ap.add_argument("--per-trial", type=int, default=20, help="fixations per subject and stimulus")
     ap.add_argument("--workers", type=int, default=2, help="--workers passed to saliency ingest")
-    ap.add_argument("--keep", default=None, help="keep the study and dataset in this folder")
+    ap.add_argument("--keep", default=None, help="keep the study and dataset in this folder (reused when there)")
+    ap.add_argument("--repeats", type=int, default=0,
+                    help="issue 15: also run ingest and the scipy blur-only anchor this many times side by side, "
+                         "and print the stage table")
     a = ap.parse_args()
     root = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     t = time.perf_counter()
-    log = make_study(root / "study", a.stimuli, a.subjects, a.per_trial)
-    print(f"study: {a.stimuli} stimuli 1024x768, {a.subjects} subjects, "
-          f"{a.stimuli * a.subjects * a.per_trial:,} fixations ({time.perf_counter() - t:.1f} s to write)")
+    if (root / "study" / "fixations.csv").is_file():
+        log = root / "study" / "fixations.csv"
+    else:
+        log = make_study(root / "study", a.stimuli, a.subjects, a.per_trial)
+    n_fix = sum(1 for _ in open(log)) - 1
+    print(f"study: {len(list((root / 'study' / 'stimuli').iterdir()))} stimuli 1024x768, {n_fix:,} fixations "
+          f"({time.perf_counter() - t:.1f} s to write)")
     cmd = [sys.executable, "-m", "saliency", "ingest", str(log), "--stimuli", str(root / "study" / "stimuli"),
            "--geometry", str(root / "study" / "screen.json"), "--out", str(root / "dataset"), "--overwrite",
-           "--workers", str(a.workers)]
+           "--workers", str(a.workers), "--quiet"]
+    if a.repeats:
+        return side_by_side(root, cmd, a.repeats, a.workers)
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     _, status, ru = __import__("os").wait4(proc.pid, 0)
@@ -112,7 +209,8 @@ def main() -> int:
         return 1
     child_max = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(text.strip())
-    print(f"ingest: {wall:.1f} s wall, peak RSS {ru.ru_maxrss / 1024:.0f} MiB (main process), "
+    print(f"ingest: {wall:.1f} s wall, {ru.ru_utime + ru.ru_stime:.1f} s CPU (user + sys, its processes), load "
+          f"average {__import__('os').getloadavg()[0]:.1f}; peak RSS {ru.ru_maxrss / 1024:.0f} MiB (main process), "
           f"largest process {child_max:.0f} MiB, workers {a.workers}")
     print("map building alone, 1024x768, 300 fixated pixels:")
     print(f"{'border':<10}{'sigma px':>9}{'scipy ms':>10}{'ours ms':>9}{'speed-up':>10}{'max diff/max':>14}")

@@ -59,8 +59,13 @@ def synthetic_sod(n: int, seed: int, width: int, height: int):
 
 
 def train_check(name: str, seconds: float, n_train: int = 400, n_test: int = 60, batch: int = 8,
-                width: int = 256, height: int = 192, seed: int = 0) -> dict:
-    """Train ``name`` from scratch for ``seconds`` of CPU time budget; return max F and MAE on held-out scenes."""
+                width: int = 256, height: int = 192, seed: int = 0, steps_budget: int | None = None) -> dict:
+    """Train ``name`` from scratch for ``seconds`` of CPU time budget; return max F and MAE on held-out scenes.
+
+    With ``steps_budget``, train for that many steps instead (cosine decay over
+    the steps): the budget for comparing two models on a shared machine, where
+    a time budget would hand the one measured under less load more steps.
+    """
     import py_sod_metrics
 
     from saliency.models.losses import bce_loss, deep_supervision, iou_loss
@@ -73,9 +78,10 @@ def train_check(name: str, seconds: float, n_train: int = 400, n_test: int = 60,
     opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=1e-4)
     g = torch.Generator().manual_seed(seed)
     t0, steps = time.perf_counter(), 0
-    while (elapsed := time.perf_counter() - t0) < seconds:
-        for group in opt.param_groups:  # cosine decay over the time budget
-            group["lr"] = lr * 0.5 * (1 + np.cos(np.pi * elapsed / seconds))
+    while ((elapsed := time.perf_counter() - t0) < seconds if steps_budget is None else steps < steps_budget):
+        frac = elapsed / seconds if steps_budget is None else steps / steps_budget
+        for group in opt.param_groups:  # cosine decay over the budget
+            group["lr"] = lr * 0.5 * (1 + np.cos(np.pi * frac))
         idx = torch.randint(0, n_train, (batch,), generator=g)
         x, y = xtr[idx].clone(), ytr[idx].clone()
         flip = torch.rand(batch, generator=g) < 0.5
@@ -159,6 +165,60 @@ def fixation_check(name: str, seconds: float, n_train: int = 300, n_test: int = 
     return {"steps": steps, "before": before, "after": evaluate()}
 
 
+def c2f_speed(pairs=(("c2f_tiny_cbam_sod", "unet_tiny_cbam_sod"),), size: int = 320, threads: int = 2,
+              batches=(1, 8), repeats: int = 5, passes: int = 5) -> list[dict]:
+    """Median ms/image of each coarse-to-fine model and its dense model, timed alternately in one process.
+
+    ``repeats`` rounds of ``passes`` eval-mode forward passes each, the two
+    models in alternating order (A B, B A, ...), after warm-up passes, with
+    torch held to ``threads`` threads; the medians over all passes.
+    """
+    from saliency.runtime import torch_settings
+
+    rows = []
+    with torch_settings(threads=threads), torch.no_grad():
+        for c2f, dense in pairs:
+            nets = {}
+            for n in (c2f, dense):
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(0)
+                    nets[n] = models.create_model(n).eval()
+            for bs in batches:
+                x = torch.rand(bs, 3, size, size, generator=torch.Generator().manual_seed(bs))
+                for m in nets.values():
+                    for _ in range(3):
+                        m(x)
+                times = {n: [] for n in nets}
+                for r in range(repeats):
+                    for n in ((c2f, dense) if r % 2 == 0 else (dense, c2f)):
+                        for _ in range(passes):
+                            t0 = time.perf_counter()
+                            nets[n](x)
+                            times[n].append((time.perf_counter() - t0) * 1e3 / bs)
+                rows.append({"c2f": c2f, "dense": dense, "batch": bs, "threads": threads,
+                             "c2f_ms": float(np.median(times[c2f])), "dense_ms": float(np.median(times[dense]))})
+    return rows
+
+
+def c2f_main(args) -> int:
+    """``--c2f``: coarse-to-fine against its dense model, speed (2 threads, batch 1 and 8) and held-out quality."""
+    import os
+
+    print(f"load average {os.getloadavg()[0]:.1f} (a shared machine: the ratio within one run is what counts)")
+    for threads in (2, 1):
+        for r in c2f_speed(threads=threads, repeats=args.runs):
+            print(f"{r['c2f']} vs {r['dense']}, 320x320, batch {r['batch']}, {threads} thread(s): "
+                  f"{r['c2f_ms']:.1f} vs {r['dense_ms']:.1f} ms/image ({r['dense_ms'] / r['c2f_ms']:.2f}x)")
+    if args.no_train:
+        return 0
+    with torch.random.fork_rng(devices=[]):
+        for name in ("c2f_tiny_cbam_sod", "unet_tiny_cbam_sod"):
+            q = train_check(name, 0, steps_budget=args.c2f_steps)
+            print(f"{name}: {q['steps']} steps of batch 8 ({q['images']} images, {q['seconds']:.0f} s): held-out 60 "
+                  f"scenes max F = {q['maxF']:.3f}, MAE = {q['MAE']:.4f}")
+    return 0
+
+
 def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> None:
     """Replace (or append) the ``## Models`` section of ``path``; other sections untouched."""
     from saliency.base.fsutil import write_text
@@ -177,7 +237,12 @@ def main(argv=None) -> int:
     ap.add_argument("--no-train", action="store_true", help="skip the training quality checks")
     ap.add_argument("--no-write", action="store_true", help="print only; do not edit docs/BENCHMARKS.md")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per model for latency")
+    ap.add_argument("--c2f", action="store_true",
+                    help="only coarse-to-fine against its dense model: speed and held-out quality (prints only)")
+    ap.add_argument("--c2f-steps", type=int, default=300, help="training steps of each model for --c2f (default 300)")
     args = ap.parse_args(argv)
+    if args.c2f:
+        return c2f_main(args)
 
     names = models.list_models()
     rows = model_rows(names, 320, 320, latency=True, runs=args.runs)
@@ -185,11 +250,15 @@ def main(argv=None) -> int:
     small = next(r for r in rows if r["model"] == "unet_tiny_cbam_sod")
 
     c2f_lines = []
-    for name in models.list_models("c2f_*"):
+    pairs = [(n, n.replace("c2f_", "unet_")) for n in models.list_models("c2f_*")]
+    speed = {(r["c2f"], r["batch"]): r for r in c2f_speed(pairs, repeats=args.runs)}
+    for name, dense in pairs:
         torch.manual_seed(0)
         s = compute_savings(models.create_model(name), 320, 320)
+        b1, b8 = speed[(name, 1)], speed[(name, 8)]
         c2f_lines.append(f"| {name} | {s['coarse_gmac']:.2f} | {s['c2f_gmac']:.2f} | "
-                         f"{s['fine_everywhere_gmac']:.2f} | {100 * s['saved_fraction']:.0f} % |")
+                         f"{s['fine_everywhere_gmac']:.2f} | {100 * s['saved_fraction']:.0f} % | "
+                         f"{b1['c2f_ms']:.0f} / {b1['dense_ms']:.0f} | {b8['c2f_ms']:.0f} / {b8['dense_ms']:.0f} |")
 
     speed_lines = []
     for name in ("unet_tiny_cbam_sod", "unet_tiny_cbam_fixation", "unet_tiny_none_sod", "c2f_tiny_cbam_sod"):
@@ -215,10 +284,13 @@ def main(argv=None) -> int:
         f"Smallest model family (built-in tiny encoder), CPU default `{small['model']}`, {small['params_m']:.2f} M parameters, {small['gmac']:.2f} GMAC "
         f"at 320 (target: <= 2 M, <= 5 GMAC).\n",
         "### Coarse-to-fine attention (320 x 320, batch 1)\n",
-        "| model | coarse pass GMAC | coarse-to-fine GMAC | fine branch everywhere GMAC | saved |\n"
-        "|---|---:|---:|---:|---:|\n" + "\n".join(c2f_lines) + "\n",
+        "| model | coarse pass GMAC | coarse-to-fine GMAC | fine branch everywhere GMAC | saved | "
+        "ms/image batch 1, c2f / dense | ms/image batch 8, c2f / dense |\n"
+        "|---|---:|---:|---:|---:|---:|---:|\n" + "\n".join(c2f_lines) + "\n",
         "\"Fine branch everywhere\" = the coarse pass plus the fine branch over the whole image; "
-        "coarse-to-fine runs the fine branch on the top-4 64 x 64 cells (+8 px context) only.\n",
+        "coarse-to-fine runs the fine branch on the top-4 64 x 64 cells (+8 px context) only. Milliseconds: "
+        "median eval-mode forward pass per image on 2 threads, the coarse-to-fine model and the dense model of "
+        "its family (`unet_tiny_cbam_*`) timed alternately in one run.\n",
         "### CPU training speed (forward + backward, 256 x 256, batch 8, no optimiser step)\n",
         "| model | ms / image |\n|---|---:|\n" + "\n".join(speed_lines) + "\n",
     ]

@@ -34,8 +34,15 @@ DEFAULT_MODELS = "unet_tiny_cbam_sod,unet_mobilenetv3_cbam_sod,unet_resnet50_cba
 DUTS_TR = 10553
 
 
-def step_speed(name: str, device, batch: int, size: int, compile_: bool, steps: int, warmup: int) -> float:
-    """Training images/s of model ``name`` (bf16 autocast on CUDA, channels_last)."""
+def step_speed(name: str, device, batch: int, size: int, compile_: bool, steps: int, warmup: int,
+               phases: dict | None = None) -> float:
+    """Training images/s of model ``name`` (bf16 autocast on CUDA, channels_last).
+
+    With a ``phases`` dict, also fills it with the median milliseconds per step
+    of the forward pass (with the loss), the backward pass and the optimiser
+    step, each timed between device synchronisations (the synchronisations make
+    this breakdown a little slower than the figure returned).
+    """
     import torch
 
     from saliency import models
@@ -68,7 +75,51 @@ def step_speed(name: str, device, batch: int, size: int, compile_: bool, steps: 
             one()
         sync()
         rates.append(batch * steps / (time.perf_counter() - t0))
+    if phases is not None:
+        parts = {"forward": [], "backward": [], "optimizer": []}
+        for _ in range(steps):
+            t0 = time.perf_counter()
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                main, sides = net(x)
+            loss = deep_supervision(structure_loss, (main, sides), t, [1.0] + [0.5] * len(sides))
+            sync()
+            t1 = time.perf_counter()
+            loss.backward()
+            sync()
+            t2 = time.perf_counter()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            sync()
+            t3 = time.perf_counter()
+            for k, v in zip(parts, (t1 - t0, t2 - t1, t3 - t2)):
+                parts[k].append(v * 1e3)
+        phases.update({k: float(np.median(v)) for k, v in parts.items()})
     return float(np.median(rates))
+
+
+def loader_speed(data: Path, size: int, batch: int, workers: int, limit: int) -> float:
+    """Images/s of the training data path alone: ``saliency train``'s dataset (no cache) in a DataLoader.
+
+    The same decoding and resizing as the epoch run, with the same workers and
+    batch, and no model: if this is well above the model's images/s, the
+    loader is not the bottleneck.
+    """
+    import torch
+    from torch.utils.data import DataLoader
+
+    from saliency.datasets import SaliencyDataset, find_sod
+    from saliency.runtime import worker_init
+
+    ds = SaliencyDataset(find_sod(data).records[:limit], "sod", (size, size), cache=False)
+    dl = DataLoader(ds, batch_size=batch, num_workers=workers, worker_init_fn=worker_init if workers else None,
+                    persistent_workers=False)
+    n, t0 = 0, None
+    for b in dl:
+        if t0 is None:  # the first batch waits for the workers' start-up: excluded
+            t0 = time.perf_counter()
+            continue
+        n += b["image"].shape[0]
+    return n / max(time.perf_counter() - t0, 1e-9) if n else float("nan")
 
 
 def write_standins(folder: Path, n: int, w: int = 400, h: int = 300, seed: int = 0, distinct: int = 512) -> None:
@@ -142,17 +193,20 @@ def main() -> int:
     dev_name = torch.cuda.get_device_name(device) if cuda else "CPU"
     print(f"device: {dev_name}; torch {torch.__version__}; batch {args.batch}, {args.size}x{args.size}, "
           f"{'bf16 autocast, ' if cuda else ''}channels_last")
-    print("| model | eager img/s | compiled img/s | DUTS-TR epoch, model only (s) |")
-    print("|---|---:|---:|---:|")
+    print("| model | eager img/s | compiled img/s | DUTS-TR epoch, model only (s) | eager ms/step: forward + loss, "
+          "backward, optimiser |")
+    print("|---|---:|---:|---:|---|")
     # CPU: one thread (see saliency.train.cpu_threads: shared small CPUs thrash with more); CUDA: cudnn.benchmark
     # and TF32, as saliency train sets them; all put back when the model-speed part is done
     with torch_settings(threads=None if cuda else 1, benchmark=True if cuda else None, tf32=True if cuda else None):
         for name in args.models.split(","):
-            eager = step_speed(name, device, args.batch, args.size, False, steps, warmup)
+            ph: dict = {}
+            eager = step_speed(name, device, args.batch, args.size, False, steps, warmup, phases=ph)
             comp = (float("nan") if args.no_compile
                     else step_speed(name, device, args.batch, args.size, True, steps, warmup))
             best = np.nanmax([eager, comp])
-            print(f"| {name} | {eager:.1f} | {comp:.1f} | {DUTS_TR / best:.0f} |", flush=True)
+            print(f"| {name} | {eager:.1f} | {comp:.1f} | {DUTS_TR / best:.0f} | {ph['forward']:.1f}, "
+                  f"{ph['backward']:.1f}, {ph['optimizer']:.1f} |", flush=True)
     if not args.skip_epoch:
         work = Path(args.work)
         if work.exists():
@@ -163,6 +217,9 @@ def main() -> int:
         for name in args.models.split(","):
             r = epoch_time(work, name, args.device, args.images, args.batch, args.size, args.workers, False)
             print(f"  {name}: {r['epoch_s']:.0f} s ({r['images_per_s']:.0f} img/s)", flush=True)
+        rate = loader_speed(work / "standins", args.size, args.batch, args.workers, min(args.images, 4096))
+        print(f"  the data path alone (decode + resize in {args.workers} workers, no model): {rate:.0f} img/s; "
+              f"the loader is the bottleneck where an epoch's img/s is close to this and below the model's")
     return 0
 
 

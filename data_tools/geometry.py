@@ -35,8 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError, expect_type
-
-DISPLAY_MODES = ("fit", "native", "stretch")
+from saliency.data_tools.choices import DISPLAY_MODES  # noqa: F401 (defined where the CLI reads it cheaply)
 
 
 @dataclass(frozen=True)
@@ -75,27 +74,56 @@ class Placement:
 
 @dataclass(frozen=True)
 class ScreenGeometry:
-    """A display: resolution (px), physical size (cm), viewing distance (cm), display mode."""
+    """A display: resolution (px), physical size (cm), viewing distance (cm), display mode.
 
-    screen_px: tuple[int, int]
-    screen_cm: tuple[float, float]
-    distance_cm: float
+    Parts may be unknown (``None``): a resolution alone (e.g. declared by a
+    log file) places stimuli on the screen but gives no degrees; the physical
+    size and distance alone wait for a resolution from the file
+    (:meth:`with_screen_px`). Anything that needs a missing part raises a
+    UserError naming it.
+    """
+
+    screen_px: tuple[int, int] | None
+    screen_cm: tuple[float, float] | None = None
+    distance_cm: float | None = None
     display: str = "fit"
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
-        if len(self.screen_px) != 2 or min(self.screen_px) <= 0:
+        if self.screen_px is not None and (len(self.screen_px) != 2 or min(self.screen_px) <= 0):
             raise UserError(f"screen resolution {self.screen_px}: need two positive pixel counts W H")
-        if len(self.screen_cm) != 2 or not all(math.isfinite(v) and v > 0 for v in self.screen_cm):
+        if self.screen_cm is not None and (len(self.screen_cm) != 2
+                                           or not all(math.isfinite(v) and v > 0 for v in self.screen_cm)):
             raise UserError(f"screen size {self.screen_cm}: need two positive sizes in cm W H")
-        if not (math.isfinite(self.distance_cm) and self.distance_cm > 0):
+        if self.distance_cm is not None and not (math.isfinite(self.distance_cm) and self.distance_cm > 0):
             raise UserError(f"viewing distance {self.distance_cm}: must be a positive number of cm")
         if self.display not in DISPLAY_MODES:
             raise UserError(f"display mode {self.display!r}: choose one of {', '.join(DISPLAY_MODES)}")
 
     @property
+    def has_degrees(self) -> bool:
+        """Whether resolution, physical size and distance are all known (pixels per degree can be computed)."""
+        return self.screen_px is not None and self.screen_cm is not None and self.distance_cm is not None
+
+    def missing_for_degrees(self) -> list[str]:
+        """Names of the parts that degrees still need (``screen_px``, ``screen_cm``, ``distance_cm``)."""
+        return [k for k in ("screen_px", "screen_cm", "distance_cm") if getattr(self, k) is None]
+
+    def with_screen_px(self, screen_px: tuple[int, int]) -> "ScreenGeometry":
+        """This geometry with the resolution ``screen_px`` (e.g. the one a log file declares)."""
+        return ScreenGeometry((int(screen_px[0]), int(screen_px[1])), self.screen_cm, self.distance_cm,
+                              self.display, self.extra)
+
+    def _need_degrees(self):
+        miss = self.missing_for_degrees()
+        if miss:
+            raise UserError("degrees of visual angle need the screen resolution, its physical size and the "
+                            f"viewing distance; missing: {', '.join(f'`{m}`' for m in miss)}")
+
+    @property
     def ppd_xy(self) -> tuple[float, float]:
         """Pixels per degree on each axis (MIT ``computeDegVisAngle``)."""
+        self._need_degrees()
         t = math.tan(math.radians(1.0))
         return tuple(self.screen_px[i] / self.screen_cm[i] * self.distance_cm * t for i in (0, 1))
 
@@ -107,6 +135,7 @@ class ScreenGeometry:
 
     def pixels_to_degrees(self, x, y):
         """Exact visual angle (deg) of screen pixel coordinates from the screen centre (pymovements)."""
+        self._need_degrees()
         out = []
         for v, i in ((x, 0), (y, 1)):
             d_px = self.distance_cm * self.screen_px[i] / self.screen_cm[i]
@@ -118,6 +147,8 @@ class ScreenGeometry:
         mode = display or self.display
         if mode not in DISPLAY_MODES:
             raise UserError(f"display mode {mode!r}: choose one of {', '.join(DISPLAY_MODES)}")
+        if self.screen_px is None:
+            raise UserError("placing a stimulus on the screen needs the screen resolution `screen_px`")
         W, H = self.screen_px
         if mode == "fit":
             s = min(W / stim_w, H / stim_h)
@@ -130,10 +161,11 @@ class ScreenGeometry:
 
     def to_dict(self) -> dict:
         """JSON-able form, the synthetic study's ``screen.json`` keys."""
-        d = {"screen_px": list(self.screen_px), "screen_cm": list(self.screen_cm),
+        d = {"screen_px": list(self.screen_px) if self.screen_px else None,
+             "screen_cm": list(self.screen_cm) if self.screen_cm else None,
              "distance_cm": self.distance_cm, "display": self.display}
         d.update(self.extra)
-        d["ppd"] = round(self.ppd, 4)
+        d["ppd"] = round(self.ppd, 4) if self.has_degrees else None
         return d
 
     @classmethod

@@ -18,13 +18,29 @@ with a reason: ``non_numeric``, ``bad_time``, ``bad_coordinates``,
 missing markers ``.``, empty, ``NA`` stay missing), ``malformed_row`` (a
 table row that cannot be split into fields: a quote left open on its line,
 more fields than the header; only that row is lost), ``low_confidence``,
-``unknown_stimulus``, ``bad_stimulus_image``, ``off_screen``,
-``off_stimulus``, ``short_fixation`` (a fixation list's fixation shorter than
-``--min-duration``), ``first_fixation`` (``--drop-first``),
-``malformed_annotation``. Every ``line`` is the row's true 1-based line in
-its file. Raw samples that are missing or flagged invalid (blinks) are not
-errors: they end fixations and count in the QC valid share. Fixations
-detected from samples carry the line of their first sample.
+``outside_trial`` (the format marks trials and the row lies in none),
+``no_stimulus`` (no name from the file, ``stimulus`` or ``trials``),
+``unknown_stimulus`` (a name that matches no image), ``bad_stimulus_image``,
+``off_screen``, ``off_stimulus``, ``short_fixation`` (a fixation list's
+fixation shorter than ``min_duration_ms``; with ``detector`` tracker only
+when given), ``first_fixation`` (``drop_first``), ``malformed_annotation``.
+Every ``line`` is the row's true 1-based line in its file. Raw samples that
+are missing or flagged invalid (blinks) are not errors: they end fixations
+and count in the QC valid share. Fixations detected from samples carry the
+line of their first sample.
+
+Row accounting (protocol in :mod:`data_tools.readers.base`): per input,
+``dataset.json`` ``inputs[i].rows`` holds ``read = kept + quarantined +
+counted`` (by reason; counted rows are a format's by-design rows such as a
+fixation's further samples, not listed in ``quarantine.csv``), and for raw
+samples the detected fixations' own books. Geometry: the resolution a file
+declares is used when the user gives none (one pixel off the user's is the
+same screen: last index vs count); degrees still need the physical size and
+distance. Plausibility: a median sampling interval implying more than 5 kHz
+or less than 10 Hz, or fixation lists with a median fixation over 10 s, stop
+the run with one line naming the time unit; inputs whose points mostly fall
+off the screen get a warning line (in ``dataset.json`` ``warnings``) naming
+the likely cause.
 
 The same input given twice (the same path twice, or two files with the same
 SHA-256) is read once: the later one is skipped with one warning line on
@@ -34,62 +50,58 @@ stderr naming both paths, and ``dataset.json`` lists it under ``inputs`` with
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import sys
+import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from saliency.data_tools import detection as det
+from saliency.data_tools import detectors as det  # the table; detection (scipy) is imported when samples come
+from saliency.data_tools.choices import MAP_FORMATS, IngestOptions  # noqa: F401 (re-exported)
 from saliency.data_tools.geometry import ScreenGeometry
-from saliency.data_tools.maps import MapPolicy, fixation_map, pixel_index, saliency_map, to_uint
+from saliency.data_tools.maps import MapPolicy, fixation_map, pixel_index, quantized_map, saliency_map, to_uint
 from saliency.data_tools.qc import center_bias, ioc_scores, qc_table
-from saliency.data_tools.readers import FIX_COLS, QUAR_COLS, Chunk, open_log, quarantine_frame
+from saliency.data_tools.choices import EYES
+from saliency.data_tools.readers import FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame
 from saliency.data_tools.stimuli import StimulusIndex, load_trials
 from saliency.base.errors import UserError
 from saliency.base.progress import progress
 from saliency.base.workers import process_pool, single_thread_blas
 
-MAP_FORMATS = ("png", "png16", "npy")
 CANONICAL = ["subject", "stimulus", "x", "y", "t_start_ms", "duration_ms", "eye", "source", "line"]
+#: seconds per stage of the last :func:`ingest` in this process (``benchmarks/ingest.py`` prints them): wall
+#: time of each main-process stage, and ``worker: ...`` the map workers' time per step summed over maps
+LAST_STAGES: dict[str, float] = {}
 
 
-@dataclass
-class IngestOptions:
-    """Every choice of an ingest run (recorded in ``dataset.json``)."""
+class _Laps:
+    """Wall time between checkpoints, summed per stage name (into :data:`LAST_STAGES`)."""
 
-    format: str = "auto"
-    columns: dict = field(default_factory=dict)
-    time_unit: str | None = None
-    trials: str | None = None
-    geometry: ScreenGeometry | None = None
-    coords: str = "auto"  # auto | screen | stimulus
-    detector: str = "ivt"  # ivt | idt | tracker
-    velocity_threshold: float = 20.0
-    dispersion_threshold: float = 1.0
-    min_duration_ms: float = 100.0
-    min_confidence: float = 0.6
-    sigma_deg: float | None = 1.0
-    sigma_px: float | None = None
-    border: str = "constant"
-    binary: bool = False
-    weight: str = "none"
-    per_subject: bool = False
-    drop_first: bool = False
-    normalize: str = "minmax"
-    map_format: str = "png"
-    workers: int = 1
-    qc_min_valid_share: float = 0.7
-    qc_min_fixations: int = 2
-    qc_max_off_share: float = 0.25
-    ioc: bool = True
-    chunk_rows: int = 500_000
-    progress: bool = False
+    def __init__(self):
+        LAST_STAGES.clear()
+        self.t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """Charge the time since the previous checkpoint to ``name``."""
+        now = time.perf_counter()
+        LAST_STAGES[name] = LAST_STAGES.get(name, 0.0) + now - self.t
+        self.t = now
+
+    @staticmethod
+    def add(times: dict) -> None:
+        """Add a worker's step times (``worker: <step>``)."""
+        for k, v in times.items():
+            LAST_STAGES[f"worker: {k}"] = LAST_STAGES.get(f"worker: {k}", 0.0) + v
+
+
+# IngestOptions and MAP_FORMATS live in data_tools/choices.py (no numpy/pandas: cheap for `--help`)
 
 
 # ---------------------------------------------------------------- reading
@@ -115,8 +127,34 @@ def _quarantine_rows(rows: pd.DataFrame, reason, source=None) -> pd.DataFrame:
     return q
 
 
+class _Books:
+    """Per-input row accounting: rows read = kept + quarantined (by reason) + counted (by reason)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.read = 0
+        self.kept = 0  # samples: rows passed to detection; fixation lists: set at the end (rows in the table)
+        self.quarantined: Counter = Counter()
+        self.counted: Counter = Counter()
+        self.fix_detected = 0  # samples: fixations detected
+        self.fix_quarantined: Counter = Counter()  # samples: detected fixations quarantined later
+
+    def to_dict(self, kept_fixations: int) -> dict:
+        """``dataset.json`` ``inputs[i].rows`` (and ``fixations`` for raw samples)."""
+        kept = self.kept if self.kind == "samples" else kept_fixations
+        out = {"read": self.read, "kept": kept, "quarantined": dict(sorted(self.quarantined.items())),
+               "counted": dict(sorted(self.counted.items()))}
+        diff = self.read - kept - sum(self.quarantined.values()) - sum(self.counted.values())
+        if diff:
+            out["unaccounted"] = diff
+        if self.kind == "samples":
+            out["fixations"] = {"detected": self.fix_detected, "kept": kept_fixations,
+                                "quarantined": dict(sorted(self.fix_quarantined.items()))}
+        return out
+
+
 class _Collector:
-    """Accumulates fixations, quarantine rows and QC counts across files and chunks."""
+    """Accumulates fixations, quarantine rows, QC counts and per-input row books across files and chunks."""
 
     def __init__(self, opts: IngestOptions, index: StimulusIndex, trials: dict | None):
         self.o, self.index, self.trials = opts, index, trials
@@ -124,36 +162,72 @@ class _Collector:
         self.quar: list[pd.DataFrame] = []
         self.samples = Counter()
         self.valid = Counter()
-        self.name_cache: dict[str, str | None] = {}
+        self.books: dict[str, _Books] = {}
+        self.unknown_names: Counter = Counter()  # names that match no stimulus file -> rows
+        self.trials_seen: Counter = Counter()  # trials without a stimulus name -> rows
+        self.off: dict[str, list] = {}  # source -> [off-screen points, finite points, xmin, xmax, ymin, ymax]
+        self.format_trials = False  # the current file's format marks trials (LogReader.trials)
+        self.checked: set[str] = set()  # sources whose sampling interval was checked
+        self.ms_per_unit: float | None = None  # the current file's time unit (ms per unit) when known
+        self.min_duration_ms = opts.min_duration_ms if opts.min_duration_ms is not None else \
+            det.DEFAULTS.get(opts.detector, {}).get("min_duration_ms", 100.0)
 
     def stems(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Resolve each row's stimulus: (stem or "", reason or "")."""
-        names = df["stimulus"].to_numpy(dtype=object)
-        if self.trials is not None:
-            empty = names == ""
-            if empty.any():
-                subj = df["subject"].to_numpy(dtype=object)[empty]
-                tr = df["trial"].to_numpy(dtype=object)[empty]
-                names = names.copy()
-                names[empty] = [self.trials.get((s, t), self.trials.get(("*", t), "")) for s, t in zip(subj, tr)]
+        """Resolve each row's stimulus: (stem or "", reason or "").
+
+        The name is ``stimulus`` (the option) for every row when given; else the
+        row's own name; else ``trials`` (subject, trial), then (any subject,
+        trial). Rows still without a name are ``outside_trial`` when the format
+        marks trials and the row lies in none, else ``no_stimulus``; a name that
+        matches no image is ``unknown_stimulus``.
+        """
+        n = len(df)
+        if self.o.stimulus is not None:
+            names = np.full(n, self.o.stimulus, dtype=object)
+        else:
+            names = df["stimulus"].to_numpy(dtype=object)
+        trial = df["trial"].to_numpy(dtype=object) if "trial" in df else np.full(n, "", dtype=object)
+        empty = names == ""
+        if self.trials is not None and empty.any():
+            subj = df["subject"].to_numpy(dtype=object)[empty]
+            tr = trial[empty]
+            names = names.copy()
+            names[empty] = [self.trials.get((s, t), self.trials.get(("*", t), "")) for s, t in zip(subj, tr)]
         uniq, inv = np.unique(names.astype(str), return_inverse=True)
         stem = np.empty(len(uniq), dtype=object)
         reason = np.empty(len(uniq), dtype=object)
+        resolved = [self.index.resolve(u) if u else None for u in uniq]
+        self.index.check([s for s in resolved if s is not None], self.o.workers)  # decode new stimuli, in parallel
         for i, u in enumerate(uniq):
-            s = self.index.resolve(u)
-            if s is None:
+            s = resolved[i]
+            if not u:
+                stem[i], reason[i] = "", "no_stimulus"
+            elif s is None:
                 stem[i], reason[i] = "", "unknown_stimulus"
             elif self.index.size(s) is None:
                 stem[i], reason[i] = "", "bad_stimulus_image"
             else:
                 stem[i], reason[i] = s, ""
-        return stem[inv], reason[inv]
+        stem, reason = stem[inv], reason[inv]
+        nos = reason == "no_stimulus"
+        if nos.any():
+            if self.format_trials:
+                reason = np.where(nos & (trial.astype(str) == ""), "outside_trial", reason)
+            for t, c in Counter(trial[nos & (reason == "no_stimulus")].astype(str).tolist()).items():
+                self.trials_seen[t] += c
+        unk = reason == "unknown_stimulus"
+        if unk.any():
+            for nm, c in Counter(names[unk].astype(str).tolist()).items():
+                self.unknown_names[nm] += c
+        return stem, reason
 
     def quarantine(self, source: str, q: pd.DataFrame):
+        """Add quarantine rows of ``source`` (rows of the file: counted in its books)."""
         if len(q):
             q = q.copy()
             q.insert(0, "source", source)
             self.quar.append(q)
+            self.books[source].quarantined.update(q["reason"].astype(str).tolist())
 
     def _split_unknown(self, source: str, ch: Chunk) -> pd.DataFrame:
         df = ch.df
@@ -167,8 +241,17 @@ class _Collector:
         df["stimulus"] = stem[~bad]
         return df
 
-    def add_fixations(self, source: str, ch: Chunk):
+    def _read_chunk(self, source: str, ch: Chunk):
+        """Book a chunk's own counts (rows read, reasons counted) and its quarantine."""
+        b = self.books[source]
+        b.read += int(ch.rows_read) if ch.rows_read is not None else len(ch.df) + len(ch.quarantine) + \
+            int(sum(ch.counted.values()))
+        b.counted.update({k: int(v) for k, v in ch.counted.items() if v})
         self.quarantine(source, ch.quarantine)
+
+    def add_fixations(self, source: str, ch: Chunk):
+        """Resolve the stimuli of a chunk of fixations and keep the usable ones."""
+        self._read_chunk(source, ch)
         df = self._split_unknown(source, ch)
         if len(df):
             df["source"] = source
@@ -179,20 +262,82 @@ class _Collector:
         """Mask of samples off the screen (quarantined as ``off_screen``); needs a geometry."""
         W, H = self.o.geometry.screen_px
         x, y = df["x"].to_numpy(), df["y"].to_numpy()
-        off = np.isfinite(x) & np.isfinite(y) & ((x < -0.5) | (x >= W - 0.5) | (y < -0.5) | (y >= H - 0.5))
+        fin = np.isfinite(x) & np.isfinite(y)
+        off = fin & ((x < -0.5) | (x >= W - 0.5) | (y < -0.5) | (y >= H - 0.5))
+        self.note_off(source, x[fin], y[fin], int(off.sum()))
         if off.any():
             self.quarantine(source, _quarantine_rows(df.loc[off], "off_screen"))
         return off
 
+    def samples_to_screen(self, df: pd.DataFrame, space: str) -> pd.DataFrame:
+        """Samples in another space (``screen_norm``, ``stimulus``, ``stimulus_norm``) as screen pixels.
+
+        Detection works in degrees on the screen: fractions of the screen are
+        scaled by its resolution, stimulus pixels placed where the stimulus was
+        shown (``display``), with the same pixel-centre convention as
+        :func:`to_stimulus`.
+        """
+        g = self.o.geometry
+        x = df["x"].to_numpy(np.float64).copy()
+        y = df["y"].to_numpy(np.float64).copy()
+        if space == "screen_norm":
+            x, y = x * g.screen_px[0] - 0.5, y * g.screen_px[1] - 0.5
+        elif space in ("stimulus", "stimulus_norm"):
+            stems = df["stimulus"].to_numpy(dtype=object)
+            for stem in np.unique(stems):
+                m = stems == stem
+                w, h = self.index.size(stem)
+                if space == "stimulus_norm":
+                    x[m], y[m] = x[m] * w - 0.5, y[m] * h - 0.5
+                x[m], y[m] = g.placement(w, h).stimulus_to_screen(x[m], y[m])
+        else:
+            raise UserError(f"samples in an unknown coordinate space {space!r}")
+        return df.assign(x=x, y=y)
+
+    def note_off(self, source: str, x: np.ndarray, y: np.ndarray, n_off: int):
+        """Remember how many screen points of ``source`` fell off the screen, and the points' range."""
+        s = self.off.setdefault(source, [0, 0, np.inf, -np.inf, np.inf, -np.inf])
+        s[0] += n_off
+        s[1] += len(x)
+        if len(x):
+            s[2], s[3] = min(s[2], float(x.min())), max(s[3], float(x.max()))
+            s[4], s[5] = min(s[4], float(y.min())), max(s[5], float(y.max()))
+
+    def check_sampling(self, source: str, df: pd.DataFrame):
+        """Once per file: the median sampling interval must imply 10 Hz to 5 kHz, else the time unit is wrong."""
+        if source in self.checked or len(df) < 3:
+            return
+        self.checked.add(source)
+        t = df["time_ms"].to_numpy(np.float64)
+        key = (df["subject"].astype(str) + "\x1f" + df["trial"].astype(str)).to_numpy()
+        d = np.diff(t)
+        d = d[(key[1:] == key[:-1]) & np.isfinite(d) & (d > 0)]
+        if len(d) < 2:
+            return
+        dt = float(np.median(d))
+        rate = 1000.0 / dt
+        if RATE_RANGE_HZ[0] <= rate <= RATE_RANGE_HZ[1]:
+            return
+        raise UserError(f"{source}: consecutive samples are {dt:.6g} ms apart, a {rate:.6g} Hz sampling rate, "
+                        f"outside {RATE_RANGE_HZ[0]:g} Hz..{RATE_RANGE_HZ[1] / 1000:g} kHz: the time stamps' unit "
+                        f"is likely wrong{_unit_hint(rate, self.ms_per_unit)}")
+
     def add_samples(self, source: str, ch: Chunk, carry: pd.DataFrame | None, final: bool):
         """Resolve, QC-count and detect fixations; returns the trailing trial to carry to the next chunk."""
-        self.quarantine(source, ch.quarantine)
+        self._read_chunk(source, ch)
         df = self._split_unknown(source, ch)
+        space = ch.space
+        if self.o.coords == "stimulus":  # the user says the file's pixels are the stimulus'
+            space = {"screen": "stimulus", "screen_norm": "stimulus_norm"}.get(space, space)
+        if len(df) and space != "screen":
+            df = self.samples_to_screen(df, space)
         if len(df):
+            self.check_sampling(source, df)
             off = self.screen_check(source, df)
             if off.any():
                 df.loc[off, ["x", "y"]] = np.nan
                 df.loc[off, "valid"] = False
+            self.books[source].kept += int(len(df) - off.sum())
             key = df["subject"].astype(str) + "\x1f" + df["stimulus"].astype(str)
             cnt = key.value_counts()
             vcnt = key[df["valid"].to_numpy(bool)].value_counts()
@@ -213,13 +358,17 @@ class _Collector:
         x_all = df["x"].to_numpy(np.float64)
         y_all = df["y"].to_numpy(np.float64)
         out = []
-        thr = self.o.velocity_threshold if self.o.detector == "ivt" else self.o.dispersion_threshold
+        from saliency.data_tools import detection  # scipy: imported only when raw samples are read
+
+        thr = self.o.dispersion_threshold if self.o.detector == "idt" else self.o.velocity_threshold
+        post = {"max_gap_ms": self.o.max_gap_ms, "merge_ms": self.o.merge_ms, "merge_deg": self.o.merge_deg,
+                "window_ms": self.o.smooth_ms}
         for a, b in zip(bounds[:last], bounds[1:last + 1]):
             t, x, y = t_all[a:b], x_all[a:b], y_all[a:b]
             order = np.argsort(t, kind="stable")
             t, x, y = t[order], x[order], y[order]
-            r = det.detect(t, x, y, self.o.geometry, self.o.detector, thr, self.o.min_duration_ms)
-            s = det.summarize(r, t, x, y)
+            r = detection.detect(t, x, y, self.o.geometry, self.o.detector, thr, self.min_duration_ms, **post)
+            s = detection.summarize(r, t, x, y)
             if len(s["first"]):
                 row = df.iloc[a]
                 lines = df["line"].to_numpy()[a:b][order][s["first"]]
@@ -229,46 +378,153 @@ class _Collector:
         if out:
             f = pd.concat(out, ignore_index=True)
             f["source"] = source
-            f["space"] = "screen"
+            f["space"] = DETECTED  # screen pixels whatever `coords` says: the samples were placed on the screen
             self.fix.append(f)
+            self.books[source].fix_detected += len(f)
         return None if final else df.iloc[bounds[last]:].reset_index(drop=True)
 
 
-def read_all(inputs: list[Path], opts: IngestOptions, index: StimulusIndex, trials: dict | None):
-    """Read every log; returns (fixations frame, quarantine frame, QC sample counts, input records)."""
-    col = _Collector(opts, index, trials)
-    records = []
+DETECTED = "screen_detected"  # space of fixations detected from samples: screen pixels
+RATE_RANGE_HZ = (10.0, 5000.0)  # plausible sampling rates of an eye tracker
+LONG_FIXATION_MS = 10_000.0  # longer fixations point at a wrong time unit
+
+
+def _unit_hint(rate_hz: float, ms_per_unit: float | None) -> str:
+    """``"; `time_unit` us gives 500 Hz"``: the unit that brings ``rate_hz`` into the plausible range."""
+    if not ms_per_unit:
+        return "; give the time column's unit with `time_unit` (ms, s, us, ns)"
+    best = None
+    for unit, f in (("ms", 1.0), ("s", 1000.0), ("us", 1e-3), ("ns", 1e-6)):
+        r = rate_hz * ms_per_unit / f
+        if RATE_RANGE_HZ[0] <= r <= RATE_RANGE_HZ[1] and f != ms_per_unit:
+            if best is None or abs(np.log(r / 500.0)) < abs(np.log(best[1] / 500.0)):
+                best = (unit, r)
+    if best is None:
+        return "; check the time column and `time_unit`"
+    return f"; with `time_unit` {best[0]} they would be {best[1]:.4g} Hz"
+
+
+def _duration_unit_hint(median_ms: float) -> str:
+    """The unit under which a median fixation of ``median_ms`` would last 50 ms to 2 s."""
+    for unit, f in (("us", 1e-3), ("ns", 1e-6)):
+        if 50.0 <= median_ms * f <= 2000.0:
+            return f" (in {unit} they would be {median_ms * f:.4g} ms: `time_unit` {unit}, or the duration " \
+                   f"column's header, e.g. [{unit}])"
+    return ""
+
+
+def open_reader(path, fmt: str, read_opts: ReadOptions) -> LogReader:
+    """:func:`data_tools.readers.open_log` with every :class:`ReadOptions` field, the eye included.
+
+    A choice of eye (``left``/``right``) is refused for a format without per-eye
+    gaze (its module lacks ``EYES = True``): one line naming the format.
+    """
+    from saliency.data_tools.readers import registry  # its names looked up now (tests add formats to it)
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    if fmt not in registry.FORMATS:
+        raise UserError(f"`format` {fmt!r}: choose one of {', '.join(registry.FORMATS)}")
+    if read_opts.eye not in EYES:
+        raise UserError(f"`eye` {read_opts.eye!r}: choose one of {', '.join(EYES)}")
+    if fmt == "auto":
+        fmt = registry.detect_format(path, read_opts.columns)
+    mod = registry.format_module(fmt)
+    if read_opts.eye != "average" and not getattr(mod, "EYES", False):
+        raise UserError(f"{path}: `eye` {read_opts.eye}: a {fmt} file gives one gaze point per row, with no eye "
+                        f"to choose; use `eye` average (or `columns` x=..,y=.. naming one eye's columns)")
+    return mod.read(path, read_opts)
+
+
+def open_inputs(inputs: list[Path], opts: IngestOptions) -> list[tuple]:
+    """Open every log (format, kind, declared screen); ``(path, reader, sha256, duplicate_of)`` per input."""
+    out = []
     seen: dict[str, str] = {}
     for path in inputs:
-        rd = open_log(path, opts.format, opts.columns, opts.time_unit, opts.detector == "tracker",
-                      opts.min_confidence, opts.chunk_rows)
+        rd = open_reader(path, opts.format, ReadOptions(
+            columns=opts.columns or {}, time_unit=opts.time_unit, tracker_events=opts.detector == "tracker",
+            min_confidence=opts.min_confidence, chunk_rows=opts.chunk_rows, eye=opts.eye))
         try:
             digest = sha256(path)
         except OSError as exc:
             raise UserError(f"{path}: cannot read ({exc.strerror})") from None
-        if digest in seen:
-            print(f"saliency ingest: warning: {path} has the same content (sha256) as {seen[digest]}; "
+        dup = seen.get(digest)
+        if dup is None:
+            seen[digest] = str(path)
+            if rd.kind == "samples" and opts.detector == "tracker":
+                raise UserError(f"{path}: `detector` tracker needs fixation events, but a {rd.format} file holds "
+                                f"only samples; use `detector` {' or '.join(det.DETECTORS)}")
+        out.append((path, rd, digest, dup))
+    return out
+
+
+def settle_geometry(opened: list[tuple], opts: IngestOptions) -> dict:
+    """The run's screen: the user's, completed by the resolution the files declare; returns what was decided.
+
+    A file's declared resolution that differs from the user's by one pixel on
+    an axis (last pixel index vs pixel count) is the same screen: the user's
+    is used and the difference recorded. A larger difference, or files that
+    declare different screens when the user gives none, are refused.
+    """
+    declared = {str(p): tuple(rd.screen_px) for p, rd, _, dup in opened if rd.screen_px and dup is None}
+    g = opts.geometry
+    info: dict = {"screen_px_from": None, "declared_by_files": {k: list(v) for k, v in declared.items()}}
+    if g is not None and g.screen_px is not None:
+        info["screen_px_from"] = "user"
+        for src, px in declared.items():
+            dx, dy = abs(px[0] - g.screen_px[0]), abs(px[1] - g.screen_px[1])
+            if dx > 1 or dy > 1:
+                raise UserError(f"{src}: the file declares a {px[0]}x{px[1]} screen but `screen_px` says "
+                                f"{g.screen_px[0]}x{g.screen_px[1]}; give the screen the recording used")
+            if dx or dy:
+                info.setdefault("one_pixel_apart", []).append(src)
+    elif declared:
+        sizes = sorted(set(declared.values()))
+        if len(sizes) > 1:
+            raise UserError("the inputs declare different screens (" + ", ".join(
+                f"{Path(s).name}: {px[0]}x{px[1]}" for s, px in declared.items()) + "); ingest them separately "
+                "or give `screen_px`")
+        g = (g or ScreenGeometry(None)).with_screen_px(sizes[0])
+        info["screen_px_from"] = "files"
+    if g is not None and g.screen_px is None:
+        if g.screen_cm is not None:
+            raise UserError("`screen_cm` and `distance_cm` need the resolution too: give `screen_px` (no input "
+                            "file declares one)")
+        g = None  # only a display mode: nothing to place stimuli on
+
+    opts.geometry = g
+    return info
+
+
+def _degrees_missing(g: ScreenGeometry | None, info: dict) -> str:
+    """What degrees still need, as an option list, and where the resolution came from."""
+    if g is None:
+        return "`geometry` or `screen_px`, `screen_cm` and `distance_cm`"
+    miss = " and ".join(f"`{m}`" for m in g.missing_for_degrees())
+    src = " (the files declare the resolution only)" if info.get("screen_px_from") == "files" else ""
+    return f"{miss}: the screen's physical size and the viewing distance{src}"
+
+
+def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, trials: dict | None):
+    """Read every opened log; returns (fixations, quarantine, QC sample counts, input records, collector)."""
+    col = _Collector(opts, index, trials)
+    records = []
+    for path, rd, digest, dup in opened:
+        if dup is not None:
+            print(f"saliency ingest: warning: {path} has the same content (sha256) as {dup}; "
                   f"read once", file=sys.stderr)
             records.append({"path": str(path), "sha256": digest, "format": rd.format, "kind": rd.kind,
-                            "duplicate_of": seen[digest]})
+                            "duplicate_of": dup})
             continue
-        seen[digest] = str(path)
-        if rd.kind == "samples" and opts.detector == "tracker":
-            raise UserError(f"{path}: `detector` tracker needs fixation events, but a {rd.format} file holds "
-                            f"only samples; use `detector` ivt or idt")
-        if rd.screen_px and opts.geometry and tuple(rd.screen_px) != tuple(opts.geometry.screen_px):
-            raise UserError(f"{path}: the file's GAZE_COORDS say {rd.screen_px[0]}x{rd.screen_px[1]} but the "
-                            f"geometry says {opts.geometry.screen_px[0]}x{opts.geometry.screen_px[1]}; fix the geometry")
-        if rd.kind == "samples" and opts.geometry is None:
-            raise UserError(f"{path}: raw samples need a screen geometry for fixation detection; give `geometry` "
-                            f"or `screen_px`/`screen_cm`/`distance_cm`")
         src = str(path)
+        col.books[src] = _Books(rd.kind)
+        col.format_trials = rd.trials
+        col.ms_per_unit = rd.notes.get("timestamp_ms_per_unit")
         carry = None
-        n_chunks = 0
         bar = progress(desc=f"read {path.name}", unit=" chunks", enabled=opts.progress)
         pending = None
         for ch in rd.chunks():
-            n_chunks += 1
             bar.update(1)
             if rd.kind == "samples":
                 if pending is not None:
@@ -281,25 +537,112 @@ def read_all(inputs: list[Path], opts: IngestOptions, index: StimulusIndex, tria
         bar.close()
         records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes})
     fix = pd.concat(col.fix, ignore_index=True) if col.fix else pd.DataFrame(columns=FIX_COLS + ["source", "space"])
-    if "_key" in fix:
-        k = fix["_key"].notna()
-        fix = pd.concat([fix[~k], fix[k].sort_values("line").drop_duplicates("_key")], ignore_index=True)
-        fix = fix.drop(columns="_key")
     quar = pd.concat(col.quar, ignore_index=True) if col.quar else pd.DataFrame(columns=["source"] + QUAR_COLS)
     counts = {"samples": col.samples, "valid": col.valid}
-    return fix, quar, counts, records
+    return fix, quar, counts, records, col
+
+
+def check_durations(fix: pd.DataFrame, books: dict[str, _Books]) -> list[str]:
+    """Fixation lists: a median fixation over 10 s is refused (time unit); some over 10 s give a warning line."""
+    out = []
+    for src, g in fix.groupby("source", sort=False):
+        if books[src].kind != "fixations":
+            continue
+        d = g["duration_ms"].to_numpy(np.float64)
+        d = d[np.isfinite(d)]
+        if not len(d):
+            continue
+        med = float(np.median(d))
+        if med > LONG_FIXATION_MS:
+            raise UserError(f"{src}: fixations last {med / 1000:.4g} s (median), longer than "
+                            f"{LONG_FIXATION_MS / 1000:g} s: the durations' time unit is likely wrong"
+                            f"{_duration_unit_hint(med)}")
+        n_long = int((d > LONG_FIXATION_MS).sum())
+        if n_long:
+            out.append(f"{src}: {n_long} fixations last longer than {LONG_FIXATION_MS / 1000:g} s (longest "
+                       f"{d.max() / 1000:.4g} s); check the time unit (`time_unit`)")
+    return out
+
+
+def off_screen_hints(col: _Collector, screen_px, min_points: int = 5) -> list[str]:
+    """One line per input whose points mostly fall off the screen, naming the likely cause and the fix."""
+    out = []
+    W, H = screen_px
+    for src, (n_off, n, x0, x1, y0, y1) in col.off.items():
+        if n >= max(min_points, 2) and x0 >= -0.5 and y0 >= -0.5 and x1 <= 1.5 and y1 <= 1.5 and min(W, H) > 16:
+            out.append(f"{src}: all {n} points lie within 1.5 px of the screen's top-left corner: they look "
+                       "normalised (0..1), not pixels; read them with a format that knows (`format`) or scale "
+                       "them to pixels")
+            continue
+        if n < min_points or n_off <= 0.5 * n:
+            continue
+        if x0 >= -0.5 and y0 >= -0.5 and x1 < 4 * W and y1 < 4 * H:
+            cause = f"they reach {x1:.0f}x{y1:.0f}: is `screen_px` {W}x{H} the recording's screen? (or give " \
+                    f"`coords` stimulus if they are stimulus pixels)"
+        else:
+            cause = "the coordinate space is not screen pixels with the origin top-left (check `columns` and " \
+                    "`coords`)"
+        out.append(f"{src}: {n_off} of {n} points lie off the {W}x{H} screen (x {x0:.4g}..{x1:.4g}, "
+                   f"y {y0:.4g}..{y1:.4g}); {cause}")
+    return out
+
+
+def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) -> list[str]:
+    """What to do about the reasons that took the most rows."""
+    hints = []
+    if quar_reasons.get("unknown_stimulus"):
+        hints.append(_unknown_names_line(col, index))
+    if quar_reasons.get("outside_trial"):
+        hints.append(f"{quar_reasons['outside_trial']} rows lie outside any trial (no TRIALID/media message "
+                     "covers them): name their stimulus with `stimulus` NAME, or check the trial messages")
+    if quar_reasons.get("no_stimulus"):
+        seen = ", ".join(repr(t) for t, _ in col.trials_seen.most_common(5)) or "none"
+        hints.append(f"{quar_reasons['no_stimulus']} rows have no stimulus name (trials {seen}): give `trials` "
+                     "(subject, trial, stimulus) or `stimulus` NAME")
+    return hints
+
+
+def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex, plaus: list[str]) -> str:
+    """The one line for a run that kept no fixation: every reason with its count, then what to do."""
+    counted = Counter()
+    read = 0
+    for b in col.books.values():
+        counted.update(b.counted)
+        read += b.read
+    if not read:
+        return "no usable fixations: the inputs hold no data rows"
+    parts = [f"{k} {v}" for k, v in reasons.most_common()]
+    if counted:
+        parts.append("not used by design: " + ", ".join(f"{k} {v}" for k, v in counted.most_common()))
+    if not parts:
+        parts.append("no rows were quarantined: the samples gave no fixation (check the detector options)")
+    hints = plaus + _reason_hints(reasons, col, index)
+    return f"no usable fixations in the {read} rows read (reasons: {'; '.join(parts)})" + \
+        ("; " + "; ".join(hints) if hints else "")
+
+
+def _unknown_names_line(col: _Collector, index: StimulusIndex) -> str:
+    looked = ", ".join(repr(n) for n, _ in col.unknown_names.most_common(5))
+    avail = sorted(index.by_stem)
+    more = f" (and {len(avail) - 5} more)" if len(avail) > 5 else ""
+    return (f"{sum(col.unknown_names.values())} rows name a stimulus not in {index.folder}: looked for {looked}; "
+            f"available: {', '.join(repr(a) for a in avail[:5])}{more}")
 
 
 # ---------------------------------------------------------------- coordinates
 
-def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex):
-    """Stimulus-pixel coordinates of every fixation; returns (fixations, quarantined off-stimulus rows)."""
+def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex, col: _Collector | None = None):
+    """Stimulus-pixel coordinates of every fixation; returns (fixations, quarantined off-stimulus rows).
+
+    ``col`` (optional) notes per input how many screen points fell off the screen (plausibility check).
+    """
     g = opts.geometry
     x = fix["x"].to_numpy(np.float64).copy()
     y = fix["y"].to_numpy(np.float64).copy()
     space = fix["space"].to_numpy(dtype=object)
     if opts.coords == "stimulus":
         space = np.where(space == "screen_norm", "stimulus_norm", np.where(space == "screen", "stimulus", space))
+    space = np.where(space == DETECTED, "screen", space)
     if (np.isin(space, ["screen", "screen_norm"])).any() and g is None:
         raise UserError("screen coordinates need a screen geometry: give `geometry` or `screen_px`/`screen_cm`/"
                         "`distance_cm`, or `coords` stimulus if the coordinates are already stimulus pixels")
@@ -319,6 +662,11 @@ def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex):
         W, H = g.screen_px
         off = scr & ((x < -0.5) | (x >= W - 0.5) | (y < -0.5) | (y >= H - 0.5))
         reason[off] = "off_screen"
+        if col is not None:
+            src = fix["source"].to_numpy(dtype=object)
+            for sname in np.unique(src[scr & (fix["space"].to_numpy(dtype=object) != "screen_norm")]):
+                m = scr & (src == sname)
+                col.note_off(str(sname), x[m], y[m], int((off & m).sum()))
         for (w, h) in {tuple(v) for v in sizes[scr].astype(int).tolist()}:
             pl = g.placement(w, h)
             if g.display == "native" and (w > W or h > H):
@@ -337,8 +685,11 @@ def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex):
 def drop_short(fix: pd.DataFrame, min_duration_ms: float):
     """Quarantine fixations shorter than ``min_duration_ms`` (``short_fixation``), whatever their source.
 
-    Detected fixations meet the minimum by construction; applying it to tracker fixation lists too
-    keeps one definition of a fixation across exports. Fixations without a duration are kept.
+    With ``detector`` tracker it is called only when the user gives
+    ``min_duration_ms`` (the tracker's events are kept as reported); with a
+    detector, fixation lists are held to the detector's minimum so that one
+    definition of a fixation holds across exports (detected fixations meet it
+    by construction). Fixations without a duration are kept.
     """
     d = fix["duration_ms"].to_numpy(np.float64)
     short = np.isfinite(d) & (d < min_duration_ms)
@@ -359,20 +710,96 @@ def sigma_for(size: tuple[int, int], opts: IngestOptions) -> tuple[float, float]
 # ---------------------------------------------------------------- maps (worker side)
 
 def _build_one(job):
-    """Worker: write one stimulus' map and fixation map; return its IOC scores."""
+    """Worker: write one stimulus' map and fixation map; return its IOC scores and the time of each step."""
     stem, size, x, y, subjects, durations, policy, stage, map_format, ioc = job
     import cv2
 
-    m = saliency_map(size, x, y, subjects, durations, policy)
+    t0 = time.perf_counter()
     stage = Path(stage)
     if map_format == "npy":
-        np.save(stage / "maps" / f"{stem}.npy", m.astype(np.float32))
+        m = saliency_map(size, x, y, subjects, durations, policy).astype(np.float32)
     else:
-        cv2.imwrite(str(stage / "maps" / f"{stem}.png"), to_uint(m, 16 if map_format == "png16" else 8))
+        m = quantized_map(size, x, y, subjects, durations, policy, 16 if map_format == "png16" else 8)
+    t1 = time.perf_counter()
+    if map_format == "npy":
+        np.save(stage / "maps" / f"{stem}.npy", m)
+    else:
+        cv2.imwrite(str(stage / "maps" / f"{stem}.png"), m)
     r, c = pixel_index(x, y, size)
     cv2.imwrite(str(stage / "fixations" / f"{stem}.png"), fixation_map(size, r, c))
+    t2 = time.perf_counter()
     scores = ioc_scores(size, x, y, subjects, durations, policy) if ioc else []
-    return stem, scores
+    t3 = time.perf_counter()
+    return stem, scores, {"map": t1 - t0, "encode": t2 - t1, "ioc": t3 - t2}
+
+
+def _center_bias_png(sizes, x, y, canvas, sigma, border) -> tuple[np.ndarray, float]:
+    """Worker: the 8-bit centre-bias map (:func:`data_tools.qc.center_bias`) and the seconds it took."""
+    t = time.perf_counter()
+    return to_uint(center_bias(sizes, x, y, canvas, sigma, border), 8), time.perf_counter() - t
+
+
+def _most_common_size(codes: np.ndarray, sizes: np.ndarray) -> tuple[int, int]:
+    """The ``(w, h)`` most fixations lie on (``codes`` index rows of ``sizes``); ties: the size seen first."""
+    per_fix = Counter()
+    for k, n in zip(*np.unique(codes, return_counts=True)):
+        per_fix[tuple(int(v) for v in sizes[k])] += int(n)
+    first = {}
+    for i, k in enumerate(codes[np.sort(np.unique(codes, return_index=True)[1])]):
+        first.setdefault(tuple(int(v) for v in sizes[k]), i)
+    top = max(per_fix.values())
+    return min((sz for sz, n in per_fix.items() if n == top), key=first.get)
+
+
+def write_table(df: pd.DataFrame, path: Path, float_format: str, block: int = 1 << 16) -> None:
+    """``df.to_csv(path, index=False, float_format=float_format)``, byte for byte, several times faster.
+
+    Columns of float64 (``float_format % v``, missing empty), integers and
+    text (missing empty) are formatted here, ``block`` rows at a time (memory
+    stays small), and written with the :mod:`csv` writer pandas itself uses
+    (minimal quoting, ``os.linesep`` line ends); a frame with any other column
+    type is handed to pandas.
+    """
+    import csv
+
+    kinds = []
+    for name in df.columns:
+        v = df[name]
+        if v.dtype.kind == "f" and v.dtype == np.float64:
+            kinds.append("f")
+        elif v.dtype.kind in "iu" and isinstance(v.dtype, np.dtype):
+            kinds.append("i")
+        elif v.dtype.kind in "OT" or str(v.dtype) in ("str", "string"):
+            vals = v.to_numpy(dtype=object, na_value=None) if not isinstance(v.dtype, np.dtype) else v.to_numpy()
+            if not all(isinstance(x, str) for x in vals[~v.isna().to_numpy()].tolist()):
+                kinds = None
+                break
+            kinds.append("s")
+        else:
+            kinds = None
+            break
+    if kinds is None:
+        df.to_csv(path, index=False, float_format=float_format)
+        return
+
+    def fmt(v: pd.Series, kind: str) -> list:
+        if kind == "f":
+            a = v.to_numpy()
+            ok = ~np.isnan(a)
+            out = np.full(len(a), "", dtype=object)
+            out[ok] = [float_format % x for x in a[ok].tolist()]
+            return out.tolist()
+        if kind == "i":
+            return [str(x) for x in v.tolist()]
+        vals = v.to_numpy(dtype=object, na_value=None) if not isinstance(v.dtype, np.dtype) else v.to_numpy()
+        return np.where(v.isna().to_numpy(), "", vals).tolist()
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator=os.linesep, quoting=csv.QUOTE_MINIMAL, quotechar='"', doublequote=True)
+        w.writerow([str(c) for c in df.columns])
+        for a in range(0, len(df), block):
+            part = df.iloc[a:a + block]
+            w.writerows(zip(*(fmt(part[c], k) for c, k in zip(df.columns, kinds))))
 
 
 def _link_or_copy(src: Path, dst: Path):
@@ -390,17 +817,18 @@ def validate(opts: IngestOptions):
         raise UserError(f"`map_format` {opts.map_format!r}: choose one of {', '.join(MAP_FORMATS)}")
     if opts.normalize == "sum" and opts.map_format != "npy":
         raise UserError("`normalize` sum gives maps that sum to 1; store them with `map_format` npy")
-    if opts.sigma_px is None and opts.geometry is None:
-        raise UserError("`sigma_deg` needs a screen geometry (`geometry` or `screen_px`/`screen_cm`/"
-                        "`distance_cm`); without one give the blur in pixels with `sigma_px`")
+    if opts.min_duration_ms is not None and not (np.isfinite(opts.min_duration_ms) and opts.min_duration_ms >= 0):
+        raise UserError(f"`min_duration_ms` {opts.min_duration_ms}: must be a finite number >= 0")
+    if opts.stimulus is not None and not str(opts.stimulus).strip():
+        raise UserError("`stimulus`: give a stimulus name (a file name or stem in the stimuli folder)")
     if opts.coords not in ("auto", "screen", "stimulus"):
         raise UserError(f"`coords` {opts.coords!r}: choose auto, screen or stimulus")
-    if opts.detector not in ("ivt", "idt", "tracker"):
-        raise UserError(f"`detector` {opts.detector!r}: choose ivt, idt or tracker")
+    if opts.detector not in (*det.DETECTORS, "tracker"):
+        raise UserError(f"`detector` {opts.detector!r}: choose one of {', '.join(det.DETECTORS)} or tracker")
     if opts.workers < 1:
         raise UserError(f"`workers` {opts.workers}: must be at least 1")
-    if opts.coords == "auto":
-        opts.coords = "screen" if opts.geometry is not None else "stimulus"
+    if opts.eye not in EYES:
+        raise UserError(f"`eye` {opts.eye!r}: choose one of {', '.join(EYES)}")
     MapPolicy((opts.sigma_px or 1.0, opts.sigma_px or 1.0), opts.border, opts.binary, opts.weight,
               opts.per_subject, opts.normalize)
 
@@ -410,16 +838,37 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
     from saliency.base import __version__
     from saliency.base.fsutil import staged_dir
 
+    laps = _Laps()
     validate(opts)
     inputs = [Path(p) for p in inputs]
     if not inputs:
         raise UserError("no input logs given")
     index = StimulusIndex(stimuli)
+    if opts.stimulus is not None and index.resolve(opts.stimulus) is None:
+        raise UserError(f"`stimulus` {opts.stimulus!r}: no such image in {index.folder} (available: "
+                        f"{', '.join(sorted(index.by_name)[:5])}{' ...' if len(index.by_name) > 5 else ''})")
     trials = load_trials(opts.trials) if opts.trials else None
+    opened = open_inputs(inputs, opts)
+    geo_info = settle_geometry(opened, opts)
+    g = opts.geometry
+    for path, rd, _, dup in opened:
+        if dup is None and rd.kind == "samples" and (g is None or not g.has_degrees):
+            raise UserError(f"{path}: fixation detection in raw samples works in degrees of visual angle; give "
+                            + _degrees_missing(g, geo_info))
+    if opts.sigma_px is None and (g is None or not g.has_degrees):
+        raise UserError(f"`sigma_deg` needs pixels per degree; give {_degrees_missing(g, geo_info)}, or give the "
+                        "blur in pixels with `sigma_px`")
+    if opts.coords == "auto":
+        opts.coords = "screen" if g is not None else "stimulus"
+    laps.lap("open")
     with staged_dir(out, inputs={"stimuli": stimuli, "log file": inputs}) as stage:
-        fix, quar, counts, records = read_all(inputs, opts, index, trials)
-        fix, q_short = drop_short(fix, opts.min_duration_ms)
-        fix, q_off = to_stimulus(fix, opts, index)
+        fix, quar, counts, records, col = read_all(opened, opts, index, trials)
+        laps.lap("read, detect")
+        warnings = check_durations(fix, col.books)
+        q_short = quar.iloc[0:0]
+        if opts.min_duration_ms is not None or opts.detector != "tracker":
+            fix, q_short = drop_short(fix, col.min_duration_ms)
+        fix, q_off = to_stimulus(fix, opts, index, col)
         q_off = pd.concat([q for q in (q_short, q_off) if len(q)], ignore_index=True) if len(q_short) else q_off
         quar = pd.concat([q for q in (quar, q_off) if len(q)], ignore_index=True) if len(q_off) or len(quar) \
             else quar
@@ -435,73 +884,106 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
             qd = _quarantine_rows(d, "first_fixation", d["source"].to_numpy())
             quar = pd.concat([quar, qd], ignore_index=True)
             fix = fix.loc[~first]
+            q_off = pd.concat([q for q in (q_off, qd) if len(q)], ignore_index=True)
         fix = fix.reset_index(drop=True)
+        for (src, reason), v in (q_off.groupby(["source", "reason"]).size().items() if len(q_off) else ()):
+            b = col.books[src]
+            (b.quarantined if b.kind == "fixations" else b.fix_quarantined)[str(reason)] += int(v)
+        kept_fix = fix.groupby("source").size()
+        for rec in records:
+            if "duplicate_of" not in rec:
+                rec["rows"] = col.books[rec["path"]].to_dict(int(kept_fix.get(rec["path"], 0)))
+                if rec["rows"].get("unaccounted"):
+                    warnings.append(f"{rec['path']}: {rec['rows']['unaccounted']} rows not accounted for (a "
+                                    "reader bug; please report it)")
+        reasons = Counter({str(k): int(v) for k, v in quar["reason"].value_counts().items()})
+        plaus = off_screen_hints(col, g.screen_px) if g is not None else []
         if not len(fix):
-            raise UserError("no usable fixations in the inputs (see the reasons: "
-                            + ", ".join(f"{k} {v}" for k, v in quar["reason"].value_counts().items()) + ")")
+            plaus = off_screen_hints(col, g.screen_px, 1) if g is not None else []
+            raise UserError(no_fixations_message(reasons, col, index, plaus))
+        warnings += plaus
+        if reasons.get("unknown_stimulus"):
+            warnings.append(_unknown_names_line(col, index))
+        laps.lap("place, policies")
         for sub in ("maps", "fixations", "stimuli"):
             (stage / sub).mkdir()
-        stems = sorted(fix["stimulus"].unique())
+        # one job per stimulus, its fixations in table order (a stable sort by stimulus, then slices)
+        stem_codes, stem_names = pd.factorize(fix["stimulus"], sort=True)
+        stems = [str(v) for v in stem_names]
+        order = np.argsort(stem_codes, kind="stable")
+        bounds = np.searchsorted(stem_codes[order], np.arange(len(stems) + 1))
+        cols = {k: fix[k].to_numpy()[order] for k in ("x", "y")}
+        cols["subject"] = fix["subject"].to_numpy()[order].astype(str)
+        cols["duration_ms"] = fix["duration_ms"].to_numpy(np.float64)[order]
         sigmas = {}
         jobs = []
-        groups = fix.groupby("stimulus", sort=True)
-        for stem in stems:
-            g = groups.get_group(stem)
+        for k, stem in enumerate(stems):
+            sl = slice(bounds[k], bounds[k + 1])
             size = index.size(stem)
             sig = sigma_for(size, opts)
             sigmas[f"{size[0]}x{size[1]}"] = [round(sig[0], 6), round(sig[1], 6)]
             pol = MapPolicy(sig, opts.border, opts.binary, opts.weight, opts.per_subject, opts.normalize)
-            jobs.append((stem, size, g["x"].to_numpy(), g["y"].to_numpy(), g["subject"].to_numpy().astype(str),
-                         g["duration_ms"].to_numpy(np.float64), pol, str(stage), opts.map_format, opts.ioc))
+            jobs.append((stem, size, cols["x"][sl], cols["y"][sl], cols["subject"][sl], cols["duration_ms"][sl],
+                         pol, str(stage), opts.map_format, opts.ioc))
         for stem in stems:
             src = index.path(stem)
             _link_or_copy(src, stage / "stimuli" / src.name)
+        laps.lap("map jobs, stimuli")
+        # the maps (and the centre bias) are built by the workers while this process writes QC and the tables
+        name_sizes = np.array([index.size(s) for s in stems], dtype=np.float64).reshape(-1, 2)
+        all_sizes = name_sizes[stem_codes]
+        canvas = _most_common_size(stem_codes, name_sizes)
+        cb_job = (all_sizes, fix["x"].to_numpy(), fix["y"].to_numpy(), canvas,
+                  float(np.mean(sigma_for(canvas, opts))), opts.border)
         ioc_rows = []
         bar = progress(total=len(jobs), desc="maps", unit=" maps", enabled=opts.progress)
-        if opts.workers > 1:
-            with process_pool(opts.workers) as ex:
-                for stem, scores in ex.map(_build_one, jobs, chunksize=max(1, len(jobs) // (8 * opts.workers))):
-                    ioc_rows += [(stem, *s) for s in scores]
-                    bar.update(1)
-        else:
-            with single_thread_blas():
-                for job in jobs:
-                    stem, scores = _build_one(job)
-                    ioc_rows += [(stem, *s) for s in scores]
-                    bar.update(1)
-        bar.close()
+        with contextlib.ExitStack() as stack:
+            if opts.workers > 1:
+                ex = stack.enter_context(process_pool(opts.workers))
+                cb_future = ex.submit(_center_bias_png, *cb_job)
+                results = ex.map(_build_one, jobs, chunksize=max(1, len(jobs) // (8 * opts.workers)))
+            else:
+                stack.enter_context(single_thread_blas())
+                cb_future, results = None, map(_build_one, jobs)
 
-        # QC
-        pairs = fix.groupby(["subject", "stimulus"]).size()
-        keys = set(pairs.index) | set(off_counts)
-        for k in counts["samples"]:
-            keys.add(tuple(k.split("\x1f")))
-        rows = []
-        for s, st in sorted(keys):
-            k = f"{s}\x1f{st}"
-            rows.append({"subject": s, "stimulus": st, "samples": counts["samples"].get(k, 0),
-                         "valid_samples": counts["valid"].get(k, 0), "fixations": int(pairs.get((s, st), 0)),
-                         "off_stimulus": off_counts.get((s, st), 0)})
-        thresholds = {"min_valid_share": opts.qc_min_valid_share, "min_fixations": opts.qc_min_fixations,
-                      "max_off_share": opts.qc_max_off_share}
-        qc = qc_table(pd.DataFrame(rows, columns=["subject", "stimulus", "samples", "valid_samples", "fixations",
-                                                  "off_stimulus"]), thresholds)
-        qc.to_csv(stage / "qc.csv", index=False, float_format="%.4f")
+            # QC
+            pairs = fix.groupby(["subject", "stimulus"]).size()
+            keys = set(pairs.index) | set(off_counts)
+            for k in counts["samples"]:
+                keys.add(tuple(k.split("\x1f")))
+            rows = []
+            for s, st in sorted(keys):
+                k = f"{s}\x1f{st}"
+                rows.append({"subject": s, "stimulus": st, "samples": counts["samples"].get(k, 0),
+                             "valid_samples": counts["valid"].get(k, 0), "fixations": int(pairs.get((s, st), 0)),
+                             "off_stimulus": off_counts.get((s, st), 0)})
+            thresholds = {"min_valid_share": opts.qc_min_valid_share, "min_fixations": opts.qc_min_fixations,
+                          "max_off_share": opts.qc_max_off_share}
+            qc = qc_table(pd.DataFrame(rows, columns=["subject", "stimulus", "samples", "valid_samples",
+                                                      "fixations", "off_stimulus"]), thresholds)
+            write_table(qc, stage / "qc.csv", "%.4f")
+            laps.lap("qc")
 
-        # centre bias on the most common stimulus size
+            # tables
+            table = fix.assign(eye=fix["eye"].fillna(""))[CANONICAL]
+            write_table(table, stage / "fixations.csv", "%.3f")
+            quar = quar.reindex(columns=["source"] + QUAR_COLS)
+            write_table(quar, stage / "quarantine.csv", "%.3f")
+            laps.lap("tables")
+
+            for stem, scores, times in results:
+                ioc_rows += [(stem, *sc) for sc in scores]
+                laps.add(times)
+                bar.update(1)
+            bar.close()
+            laps.lap("maps (waiting for the workers)")
+            # centre bias on the most common stimulus size
+            cb, t_cb = cb_future.result() if cb_future is not None else _center_bias_png(*cb_job)
+            laps.add({"center bias": t_cb})
         import cv2
 
-        all_sizes = np.array([index.size(s) for s in fix["stimulus"]], dtype=np.float64)
-        canvas = Counter(map(tuple, all_sizes.astype(int).tolist())).most_common(1)[0][0]
-        sig_c = float(np.mean(sigma_for(canvas, opts)))
-        cb = center_bias(all_sizes, fix["x"].to_numpy(), fix["y"].to_numpy(), canvas, sig_c, opts.border)
-        cv2.imwrite(str(stage / "center_bias.png"), to_uint(cb, 8))
-
-        # tables
-        table = fix.assign(eye=fix["eye"].fillna(""))[CANONICAL]
-        table.to_csv(stage / "fixations.csv", index=False, float_format="%.3f")
-        quar = quar.reindex(columns=["source"] + QUAR_COLS)
-        quar.to_csv(stage / "quarantine.csv", index=False, float_format="%.3f")
+        cv2.imwrite(str(stage / "center_bias.png"), cb)
+        laps.lap("center bias")
 
         ioc = pd.DataFrame(ioc_rows, columns=["stimulus", "subject", "nss", "auc_judd"])
         ioc_summary = {k: {"mean": _f(ioc[k].mean()), "std": _f(ioc[k].std(ddof=1)), "n": int(ioc[k].notna().sum())}
@@ -512,16 +994,20 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
             "inputs": records,
             "stimuli": {"folder": str(Path(stimuli)), "count": len(stems)},
             "geometry": g.to_dict() if g else None,
-            "ppd": round(g.ppd, 6) if g else None,
+            "geometry_source": geo_info,
+            "ppd": round(g.ppd, 6) if g and g.has_degrees else None,
             "ppd_formula": "ppd = res_px / size_cm * distance_cm * tan(1 deg), mean of x and y",
             "sigma": {"deg": None if opts.sigma_px is not None else opts.sigma_deg,
                       "px": opts.sigma_px, "px_by_stimulus_size": sigmas,
                       "truncate": 4.0},
-            "policies": {k: v for k, v in asdict(opts).items()
-                         if k not in ("geometry", "progress", "workers", "chunk_rows")},
+            "policies": {**{k: v for k, v in asdict(opts).items()
+                            if k not in ("geometry", "progress", "workers", "chunk_rows")},
+                         "detector_min_duration_ms": col.min_duration_ms if opts.detector != "tracker" else None},
             "counts": {
                 "fixations": int(len(fix)), "quarantined": int(len(quar)),
                 "quarantine_by_reason": {str(k): int(v) for k, v in quar["reason"].value_counts().items()},
+                "rows_counted_by_reason": dict(sorted(sum((Counter(r["rows"]["counted"]) for r in records
+                                                           if "rows" in r), Counter()).items())),
                 "per_subject": {str(k): int(v) for k, v in fix.groupby("subject").size().items()},
                 "per_stimulus": {str(k): int(v) for k, v in fix.groupby("stimulus").size().items()},
                 "subjects": int(fix["subject"].nunique()), "stimuli": len(stems),
@@ -532,6 +1018,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
                    "flagged_pairs": qc.loc[qc["flags"] != "", ["subject", "stimulus", "flags"]].head(200)
                    .to_dict("records")},
             "inter_observer": ioc_summary,
+            "warnings": warnings,
             "files": {"maps": f"maps/<stem>.{'npy' if opts.map_format == 'npy' else 'png'}",
                       "fixation_maps": "fixations/<stem>.png", "table": "fixations.csv",
                       "quarantine": "quarantine.csv", "qc": "qc.csv", "center_bias": "center_bias.png"},
@@ -539,6 +1026,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         from saliency.base.fsutil import write_json
 
         write_json(stage / "dataset.json", manifest)
+        laps.lap("manifest")
+    laps.lap("publish")
     return manifest
 
 
@@ -561,6 +1050,16 @@ def summary_text(m: dict) -> str:
     lines.append(f"{'sigma':<24}{(str(sig['deg']) + ' deg -> ' if sig['deg'] else '') + s:>10}")
     qc = m["qc"]
     lines.append(f"{'QC flagged pairs':<24}{qc['flagged']:>10} of {qc['pairs']}")
+    lines.append(f"{'rows per input':<24}{'read':>10}{'kept':>10}{'quarant.':>10}{'counted':>10}")
+    for rec in m["inputs"]:
+        r = rec.get("rows")
+        name = Path(rec["path"]).name
+        name = name if len(name) <= 22 else name[:10] + ".." + name[-10:]
+        if r is None:
+            lines.append(f"{'  ' + name:<24}{'duplicate: read once':>20}")
+            continue
+        lines.append(f"{'  ' + name:<24}{r['read']:>10}{r['kept']:>10}{sum(r['quarantined'].values()):>10}"
+                     f"{sum(r['counted'].values()):>10}")
     io = m["inter_observer"]
     if io:
         lines.append(f"{'inter-observer NSS':<24}{io['nss']['mean'] or float('nan'):>10.3f} +- "

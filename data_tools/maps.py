@@ -244,6 +244,36 @@ def saliency_map(size: tuple[int, int], x, y, subjects, durations, policy: MapPo
     return normalize(density(size, x, y, subjects, durations, policy), policy.normalize)
 
 
+def quantized_map(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy, bits: int = 8) -> np.ndarray:
+    """``to_uint(saliency_map(...), bits)`` with the same arithmetic, done in place on one buffer.
+
+    The density is normalised and scaled where it lies instead of in fresh
+    arrays (each step is the same float64 operation in the same order, so the
+    integers are identical); under ``minmax`` and ``max`` the normalised
+    maximum is exactly 1 (``v / v == 1`` in IEEE arithmetic, and rounding is
+    monotone), so the scale is ``2**bits - 1`` without another pass.
+    """
+    m = density(size, x, y, subjects, durations, policy)
+    how = policy.normalize
+    if how in ("minmax", "max"):
+        lo, hi = (m.min(), m.max()) if how == "minmax" else (0.0, m.max())
+        if not hi > lo:
+            return np.zeros(m.shape, dtype=np.uint8 if bits == 8 else np.uint16)
+        if how == "minmax":
+            np.subtract(m, lo, out=m)
+            np.divide(m, hi - lo, out=m)
+        else:
+            np.divide(m, hi, out=m)
+        scale = float(2 ** bits - 1)
+    else:
+        m = normalize(m, how)
+        top = float(m.max()) if m.size else 0.0
+        scale = (2 ** bits - 1) / top if top > 0 else 0.0
+    np.multiply(m, scale, out=m)
+    np.rint(m, out=m)
+    return m.astype(np.uint8 if bits == 8 else np.uint16)
+
+
 def to_uint(m: np.ndarray, bits: int = 8) -> np.ndarray:
     """Quantise a 0..1 map (scaled by its max when that is not 1) to 8- or 16-bit integers, rounding."""
     hi = float(m.max()) if m.size else 0.0

@@ -23,6 +23,7 @@ import pandas as pd
 from saliency.data_tools.maps import MapPolicy, blur_points, density, normalize, pixel_index, unique_pixels
 
 IOC_SIDE = 128
+COUNT_THRESHOLDS = 256  # auc_judd: up to this many fixations, binning the pixels beats sorting the map
 
 
 def nss(smap: np.ndarray, rows, cols) -> float:
@@ -30,8 +31,7 @@ def nss(smap: np.ndarray, rows, cols) -> float:
     s = smap.std(ddof=1)
     if not s > 0 or len(rows) == 0:
         return float("nan")
-    z = (smap - smap.mean()) / s
-    return float(z[rows, cols].mean())
+    return float(((smap[rows, cols] - smap.mean()) / s).mean())  # z-scores at the fixated pixels only
 
 
 def auc_judd(smap: np.ndarray, rows, cols) -> float:
@@ -42,9 +42,15 @@ def auc_judd(smap: np.ndarray, rows, cols) -> float:
     lo, hi = smap.min(), smap.max()
     m = (smap - lo) / (hi - lo) if hi > lo else np.zeros_like(smap)
     thr = np.sort(m[rows, cols])[::-1]
-    flat = np.sort(m.ravel())
+    flat = m.ravel()
     n_pix = flat.size
-    above = n_pix - np.searchsorted(flat, thr, side="left")  # pixels >= threshold
+    if n_fix <= COUNT_THRESHOLDS:  # few thresholds: bin the pixels between them, no sort of the whole map
+        asc = thr[::-1]
+        k = np.searchsorted(asc, flat, side="right")  # thresholds at or below each pixel
+        above = np.cumsum(np.bincount(k, minlength=n_fix + 1)[::-1])[:-1]  # pixels >= each of thr (descending)
+    else:
+        flat = np.sort(flat)
+        above = n_pix - np.searchsorted(flat, thr, side="left")
     i = np.arange(1, n_fix + 1)
     tp = np.concatenate(([0.0], i / n_fix, [1.0]))
     fp = np.concatenate(([0.0], (above - i) / max(n_pix - n_fix, 1), [1.0]))

@@ -10,8 +10,17 @@ checker or dots). The ground-truth mask is the union of the objects' visible
 pixels (alpha >= 0.5 of the anti-aliased rendering), written 0/255 as in
 DUTS-style SOD datasets.
 
+:func:`render_photo_scene` puts the objects on real photographs instead
+(``saliency synth --backgrounds DIR``, e.g. the OSIE stimuli): large objects
+near the centre as in the SOD benchmarks' photographs (MSRA10K, ECSSD; Cheng
+et al., "Global contrast based salient region detection", PAMI 2015), with
+smooth random outlines, textures cut from other photographs, shading and a
+shadow, so that the object is no longer the only saturated region and SOD is
+not solved by colour contrast alone.
+
 Everything is drawn with OpenCV and numpy from an explicit
-``numpy.random.Generator``, so a scene is a pure function of its seed.
+``numpy.random.Generator``, so a scene is a pure function of its seed (and,
+for photo scenes, of the photographs).
 """
 
 from __future__ import annotations
@@ -165,6 +174,124 @@ def render_scene(rng: np.random.Generator, width: int, height: int, n_objects: i
         img[y0:y1, x0:x1] = win * (1 - a3) + tex * a3
         labels[y0:y1, x0:x1][alpha >= 0.5] = k + 1
         objects.append(SceneObject(shape, float(cx), float(cy), float(r), angle, color, texture))
+    for k, o in enumerate(objects):
+        o.area_px = int((labels == k + 1).sum())
+    image = np.clip(np.round(img), 0, 255).astype(np.uint8)
+    mask = np.where(labels > 0, 255, 0).astype(np.uint8)
+    return image, mask, labels, objects
+
+
+# ------------------------------------------------------------------ objects on real photographs
+
+PHOTO_TEXTURES = ("photo", "photo", "solid", "stripes", "checker", "dots")  # photo-textured twice as often
+
+
+def _blob(cx: float, cy: float, r: float, rng: np.random.Generator) -> np.ndarray:
+    """A smooth random closed outline: radius ``r (1 + sum_k a_k cos(k t + p_k))``, k = 2..5."""
+    t = np.linspace(0, 2 * np.pi, 128, endpoint=False)
+    rad = np.ones_like(t)
+    for k in range(2, 6):
+        rad += rng.uniform(0, 0.3 / k) * np.cos(k * t + rng.uniform(0, 2 * np.pi))
+    return np.stack([cx + r * rad * np.cos(t), cy + r * rad * np.sin(t)], 1)
+
+
+def _photo_window(photo: np.ndarray, w: int, h: int, rng: np.random.Generator, min_share: float) -> np.ndarray:
+    """A random window of ``photo`` with the aspect of ``w x h`` (side ``min_share``..1 of the largest), resized."""
+    ph, pw = photo.shape[:2]
+    share = rng.uniform(min_share, 1.0)
+    cw = max(2, int(min(pw, ph * w / h) * share))
+    ch = max(2, int(min(ph, cw * h / w)))
+    x0 = int(rng.integers(0, pw - cw + 1))
+    y0 = int(rng.integers(0, ph - ch + 1))
+    win = photo[y0:y0 + ch, x0:x0 + cw]
+    return cv2.resize(win, (w, h), interpolation=cv2.INTER_AREA if cw > w else cv2.INTER_LINEAR).astype(np.float32)
+
+
+def _vivid(patch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A photo patch made to read as one object: saturation and brightness raised, hue turned a little."""
+    hsv = cv2.cvtColor(np.clip(patch, 0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV).astype(np.float32)
+    hsv[..., 0] = (hsv[..., 0] + rng.uniform(-25, 25)) % 180
+    hsv[..., 1] = np.clip(hsv[..., 1] * rng.uniform(1.2, 2.0) + rng.uniform(20, 70), 0, 255)
+    hsv[..., 2] = np.clip(hsv[..., 2] * rng.uniform(0.9, 1.3) + rng.uniform(0, 40), 0, 255)
+    return cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB).astype(np.float32)
+
+
+def render_photo_scene(rng: np.random.Generator, width: int, height: int, photos, max_objects: int = 3):
+    """Render one scene whose background is a real photograph (``saliency synth --backgrounds``).
+
+    ``photos`` is a sequence of RGB uint8 images or a callable ``i -> image``
+    with ``len(photos)`` images; one is drawn as the background (a random
+    window, at least 60 % of its largest side, resized to ``width x height``,
+    blurred in half of the scenes as by a shallow depth of field). Objects
+    follow the photographs of SOD benchmarks (MSRA10K, ECSSD: one or two
+    large objects near the centre, 10-45 % of the image): 1 object with
+    probability 0.6, 2 with 0.3, ``max_objects`` (up to 3) otherwise, each a
+    smooth random outline or one of :data:`SHAPES`, of radius 0.2-0.4 of
+    the shorter side (later objects 0.65 times that), textured either by a
+    window of another photograph (made vivid in half of the cases, its own
+    colours with a little more contrast otherwise) or by a saturated
+    synthetic texture, shaded
+    by a soft light from one side and casting a soft shadow. The object is
+    thus not the only coloured thing in the picture, as it is on the muted
+    clouds of :func:`render_scene`. Same return value as :func:`render_scene`.
+    """
+    w, h = int(width), int(height)
+    n_photos = len(photos)
+    if n_photos < 1:
+        raise ValueError("render_photo_scene needs at least one background photograph")
+    get = photos if callable(photos) else photos.__getitem__
+    bg_index = int(rng.integers(n_photos))
+    img = _photo_window(np.asarray(get(bg_index)), w, h, rng, 0.6)
+    if rng.uniform() < 0.5:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(1.0, 4.0))
+    labels = np.zeros((h, w), np.int32)
+    u = rng.uniform()
+    n_objects = 1 if u < 0.6 or max_objects < 2 else (2 if u < 0.9 or max_objects < 3 else min(3, max_objects))
+    m = min(w, h)
+    objects: list[SceneObject] = []
+    for k in range(n_objects):
+        scale = 1.0 if k == 0 else 0.65
+        for _attempt in range(50):
+            r = rng.uniform(0.2, 0.4) * m * scale
+            cx = float(np.clip(rng.normal(w / 2, 0.18 * w), r * 0.8, w - r * 0.8))
+            cy = float(np.clip(rng.normal(h / 2, 0.18 * h), r * 0.8, h - r * 0.8))
+            if all(math.hypot(cx - o.cx, cy - o.cy) > 0.9 * (r + o.radius) for o in objects):
+                break
+        shape = "blob" if rng.uniform() < 0.6 else SHAPES[int(rng.integers(len(SHAPES)))]
+        angle = float(rng.uniform(0, 180))
+        aspect = float(rng.uniform(0.55, 0.9))
+        poly = _blob(cx, cy, r, rng) if shape == "blob" else _polygon(shape, cx, cy, r, angle, aspect)
+        pad = 3 + int(0.35 * r)  # room for the soft shadow
+        x0, y0 = (max(0, int(np.floor(v)) - pad) for v in poly.min(0))
+        x1, y1 = min(w, int(np.ceil(poly[:, 0].max())) + pad), min(h, int(np.ceil(poly[:, 1].max())) + pad)
+        alpha = _alpha(poly - [x0, y0], x1 - x0, y1 - y0)
+        texture = PHOTO_TEXTURES[int(rng.integers(len(PHOTO_TEXTURES)))]
+        color = _hsv_to_rgb(float(rng.uniform(0, 1)), float(rng.uniform(0.6, 1.0)), float(rng.uniform(0.6, 1.0)))
+        if texture == "photo":
+            others = [i for i in range(n_photos) if i != bg_index] or [bg_index]
+            src = np.asarray(get(others[int(rng.integers(len(others)))]))
+            tex = _photo_window(src, x1 - x0, y1 - y0, rng, 0.2)
+            if rng.uniform() < 0.5:  # half made vivid; the other half keeps the photograph's own colours
+                tex = _vivid(tex, rng)
+            else:  # contrast raised a little around the patch's mean
+                tex = tex.mean(axis=(0, 1)) + (tex - tex.mean(axis=(0, 1))) * rng.uniform(1.0, 1.4)
+        else:
+            tex = _texture(texture, color, x0, y0, x1 - x0, y1 - y0, r, rng)
+        # soft light from one side (a 3-D look), and a soft shadow below-right of the object
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        la = rng.uniform(0, 2 * np.pi)
+        light = ((xx - cx) * math.cos(la) + (yy - cy) * math.sin(la)) / max(r, 1.0)
+        tex = tex * np.clip(1.0 + 0.22 * light, 0.6, 1.3)[..., None]
+        off = int(round(0.06 * r))
+        sh = cv2.GaussianBlur(alpha, (0, 0), max(1.0, 0.08 * r))
+        sh = np.roll(np.roll(sh, off, 0), off, 1)
+        img[y0:y1, x0:x1] *= (1 - 0.45 * sh)[..., None]
+        a3 = alpha[..., None]
+        win = img[y0:y1, x0:x1]
+        img[y0:y1, x0:x1] = win * (1 - a3) + tex * a3
+        labels[y0:y1, x0:x1][alpha >= 0.5] = k + 1
+        objects.append(SceneObject(shape, float(cx), float(cy), float(r), angle, color, texture))
+    img += rng.normal(0, 2.0, (h, w, 1)).astype(np.float32)  # sensor grain over objects and background alike
     for k, o in enumerate(objects):
         o.area_px = int((labels == k + 1).sum())
     image = np.clip(np.round(img), 0, 255).astype(np.uint8)

@@ -53,27 +53,43 @@ class StimulusIndex:
     def size(self, stem: str) -> tuple[int, int] | None:
         """``(w, h)`` of a stimulus, or None when the image cannot be decoded or is above the pixel limit."""
         if stem not in self._sizes:
-            from PIL import Image
-
-            from saliency.base.images import image_size, oversized
-
-            path = self.by_stem[stem]
-            try:
-                declared = image_size(path)
-            except OSError:
-                declared = None
-            if oversized(declared):  # above the pixel limit: quarantined without decoding
-                self._sizes[stem] = None
-                return None
-            try:
-                with Image.open(path) as im:
-                    if oversized((int(im.size[0]), int(im.size[1]))):
-                        raise ValueError("above the pixel limit")
-                    im.load()
-                    self._sizes[stem] = (int(im.size[0]), int(im.size[1]))
-            except Exception:  # any decoder failure: the rows are quarantined
-                self._sizes[stem] = None
+            self._sizes[stem] = decoded_size(self.by_stem[stem])
         return self._sizes[stem]
+
+    def check(self, stems, threads: int = 1) -> None:
+        """Decode the stimuli ``stems`` not yet seen, ``threads`` at a time (Pillow decodes without the GIL)."""
+        todo = sorted({s for s in stems if s not in self._sizes})
+        if threads <= 1 or len(todo) < 2:
+            for s in todo:
+                self.size(s)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads) as ex:
+            for s, sz in zip(todo, ex.map(decoded_size, [self.by_stem[s] for s in todo])):
+                self._sizes[s] = sz
+
+
+def decoded_size(path: Path) -> tuple[int, int] | None:
+    """``(w, h)`` of an image file after decoding it whole; None when it cannot be decoded or is too large."""
+    from PIL import Image
+
+    from saliency.base.images import image_size, oversized
+
+    try:
+        declared = image_size(path)
+    except OSError:
+        declared = None
+    if oversized(declared):  # above the pixel limit: quarantined without decoding
+        return None
+    try:
+        with Image.open(path) as im:
+            if oversized((int(im.size[0]), int(im.size[1]))):
+                raise ValueError("above the pixel limit")
+            im.load()
+            return int(im.size[0]), int(im.size[1])
+    except Exception:  # any decoder failure: the rows are quarantined
+        return None
 
 
 def load_trials(path: str | Path) -> dict:

@@ -5,7 +5,9 @@ demo, the tests and the benchmarks run on a documented generative model of a
 free-viewing eye-tracking experiment, with ground truth for every stage:
 
 1. **Scenes** (:mod:`data_tools.scenes`): cluttered textured backgrounds with
-   1-3 salient objects, and a 0/255 SOD mask per scene.
+   1-3 salient objects, and a 0/255 SOD mask per scene; with ``backgrounds``
+   (a folder of photographs) the objects are rendered onto real photographs
+   instead (:func:`data_tools.scenes.render_photo_scene`).
 2. **Display** (:mod:`data_tools.geometry`): a 24" 1920x1080 monitor
    (53.1 x 29.9 cm) at 65 cm, ~41 pixels per degree; each stimulus scaled to
    fit and centred (letter-/pillar-boxed), as in MIT1003 and CAT2000.
@@ -45,7 +47,7 @@ from saliency.base.progress import progress as progress_bar
 from saliency.base.workers import process_pool
 from saliency.data_tools.geometry import ScreenGeometry
 from saliency.data_tools.observers import ObserverModel, record, scanpath
-from saliency.data_tools.scenes import render_scene
+from saliency.data_tools.scenes import render_photo_scene, render_scene
 
 FORMAT_VERSION = 1
 
@@ -67,6 +69,7 @@ class SynthConfig:
     distance_cm: float = 65.0
     display: str = "fit"
     observer: ObserverModel = field(default_factory=ObserverModel)
+    backgrounds: str | None = None  # folder of photographs to render the objects onto (None: textured clouds)
 
     def geometry(self) -> ScreenGeometry:
         """The display as a :class:`ScreenGeometry`."""
@@ -96,12 +99,55 @@ def _runs(phase: np.ndarray):
     return starts, ends, phase[starts]
 
 
+def background_photos(folder: str | Path) -> list[str]:
+    """The photographs of ``folder`` for ``backgrounds``: top-level image files, sorted by name.
+
+    Each file's declared size is checked against the pixel limit
+    (:func:`saliency.base.images.check_image_size`) before anything is decoded.
+    """
+    from saliency.base.errors import UserError
+    from saliency.base.images import check_image_size, is_image
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"`backgrounds` {folder}: folder not found")
+    files = sorted(str(p) for p in folder.iterdir() if p.is_file() and is_image(p.name))
+    if not files:
+        raise UserError(f"`backgrounds` {folder}: no image files (png, jpg, ...) in the folder")
+    for f in files:
+        check_image_size(f)
+    return files
+
+
+class _Photos:
+    """Background photographs read on demand (RGB uint8); an unreadable file is named in one UserError."""
+
+    def __init__(self, files: list[str]):
+        self.files = files
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        from saliency.base.errors import UserError
+        from saliency.base.images import decode
+
+        img = decode(np.fromfile(self.files[i], np.uint8), cv2.IMREAD_COLOR)
+        if img is None:
+            raise UserError(f"`backgrounds` {self.files[i]}: not a readable image; replace or remove it")
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
 def _scene_task(args):
     """Render scene ``i``, write its PNGs, and record every subject viewing it."""
-    i, cfg, stage, onsets, offsets = args
+    i, cfg, stage, onsets, offsets, photos = args
     geom = cfg.geometry()
-    image, mask, labels, objects = render_scene(_rng(cfg.seed, 0, i), cfg.width, cfg.height,
-                                                max_objects=cfg.max_objects)
+    if photos:
+        image, mask, labels, objects = render_photo_scene(_rng(cfg.seed, 0, i), cfg.width, cfg.height,
+                                                          _Photos(photos), max_objects=cfg.max_objects)
+    else:
+        image, mask, labels, objects = render_scene(_rng(cfg.seed, 0, i), cfg.width, cfg.height,
+                                                    max_objects=cfg.max_objects)
     sid = scene_id(i)
     cv2.imwrite(str(Path(stage) / "stimuli" / f"{sid}.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     cv2.imwrite(str(Path(stage) / "masks" / f"{sid}.png"), mask)
@@ -132,7 +178,8 @@ def generate(out_dir: str | Path, cfg: SynthConfig, workers: int = 1, progress: 
     position = [np.argsort(o) for o in orders]  # position[k][scene] = trial index (0-based)
     offsets = [tuple(_rng(cfg.seed, 3, k).normal(0, cfg.observer.calibration_sd_deg, 2)) for k in range(cfg.subjects)]
     onsets = [[cfg.gap_ms + position[k][i] * trial_ms for k in range(cfg.subjects)] for i in range(cfg.scenes)]
-    tasks = [(i, cfg, str(out), onsets[i], offsets) for i in range(cfg.scenes)]
+    photos = background_photos(cfg.backgrounds) if cfg.backgrounds else []
+    tasks = [(i, cfg, str(out), onsets[i], offsets, photos) for i in range(cfg.scenes)]
     results = [None] * cfg.scenes
     bar = progress_bar(total=cfg.scenes, desc="synth scenes", unit="scene", enabled=progress)
     if workers > 1 and cfg.scenes > 1:
@@ -149,7 +196,8 @@ def generate(out_dir: str | Path, cfg: SynthConfig, workers: int = 1, progress: 
     summary = _write_logs(out, cfg, results, orders, onsets, placement, progress)
     pd.DataFrame([o for _, objs in results for o in objs]).to_csv(out / "truth" / "objects.csv", index=False)
     (out / "screen.json").write_text(json.dumps(geom.to_dict(), indent=2) + "\n")
-    study = {"format_version": FORMAT_VERSION, "generator": "saliency synth", **_jsonable(asdict(cfg)),
+    extra = {"background_photos": len(photos)} if photos else {}
+    study = {"format_version": FORMAT_VERSION, "generator": "saliency synth", **_jsonable(asdict(cfg)), **extra,
              "stimulus_placement": {"scale": placement.scale[0], "offset_px": list(placement.offset)},
              "counts": summary}
     (out / "study.json").write_text(json.dumps(study, indent=2) + "\n")

@@ -53,6 +53,8 @@ class Benchmark:
     datasets: list = field(default_factory=list)   # GTDataset
     methods: list = field(default_factory=list)    # (name, folder | {dataset: folder})
     results: list = field(default_factory=list)    # runner.MethodResult, filled by run()
+    gold_standard: bool = False                    # add the leave-one-subject-out "gold standard" row
+    metric_maps: bool = False                      # score the metric-specific maps of each density (ECCV 2018)
 
 
 def parse_pred(spec: str) -> tuple[str, str]:
@@ -163,7 +165,8 @@ def resolve_metrics(task: str, metrics=None) -> tuple[str, ...]:
 
 
 def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, dataset=(), root=None,
-         config=None, metrics=None, center_bias=None, plot_dir=None) -> Benchmark:
+         config=None, metrics=None, center_bias=None, plot_dir=None, split: str | None = None,
+         gold_standard: bool = False, metric_maps: bool = False) -> Benchmark:
     """Resolve what to evaluate, checking every input before any image is read.
 
     ``task``: "sod" or "fixation" (default: from the config or the ground
@@ -172,7 +175,11 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     published dataset names under ``root``; ``config``: a benchmark config file;
     ``metrics``: the keys to compute (see :func:`resolve_metrics`);
     ``center_bias``: an IG baseline map for every image; ``plot_dir``: checked
-    only (curves need the SOD task and an F-measure key).
+    only (curves need the SOD task and an F-measure key); ``split``: "train"
+    or "test" of the ``dataset``'s documented split (OSIE); ``gold_standard``:
+    add the leave-one-subject-out human row (datasets with per-observer
+    fixations); ``metric_maps``: score each density by its metric-specific
+    maps (fixation task).
     """
     if task not in (None, *TASKS):
         raise UserError(f"`task` {task}: choose sod or fixation")
@@ -189,16 +196,18 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     if dataset:
         if not root:
             raise UserError("`dataset` needs `root` DIR (the folder holding the dataset)")
-        datasets += [D.published(n, root) for n in dataset]
+        datasets += [D.published(n, root, split) for n in dataset]
     elif root:
         raise UserError("`root` is used with `dataset` NAME")
+    if split is not None and not dataset:
+        raise UserError(f"`split` {split}: used with `dataset` NAME (a dataset with a documented split, e.g. OSIE)")
     if gt:
         if task is None:
             raise UserError("`gt` needs `task` sod or `task` fixation")
         datasets.append(D.fixation_folder(gt, name) if task == "fixation" else D.sod_folder(gt, name))
     if not datasets:
         raise UserError("no ground truth: give `gt` DIR, `dataset` NAME `root` DIR or `config` FILE")
-    if not methods:
+    if not methods and not gold_standard:
         raise UserError("no predictions: give `pred` [NAME=]DIR (repeatable) or methods in `config`")
     tasks = {d.task for d in datasets}
     if task is None:
@@ -214,6 +223,13 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     if dup:
         raise UserError(f"`pred`: method name(s) {', '.join(dup)} given twice; use NAME=DIR to name them")
     keys = resolve_metrics(task, metrics)
+    if (gold_standard or metric_maps) and task != "fixation":
+        raise UserError(f"`{'gold_standard' if gold_standard else 'metric_maps'}` is for `task` fixation")
+    if gold_standard:
+        flat = [d.name for d in datasets if not d.has_subjects]
+        if flat:
+            raise UserError(f"`gold_standard` needs per-observer fixations; {', '.join(flat)} has none "
+                            "(OSIE has; a folder of pooled fixation maps has not)")
     if plot_dir and task != "sod":
         raise UserError("`plot_dir`: curves are drawn for `task` sod only")
     if plot_dir and "f" not in families(keys):  # the curves are those of the F-measure family
@@ -226,7 +242,7 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
         for d in datasets:
             d.baseline, d.baseline_note = center_bias, f"centre bias from {center_bias}"
             d.items = [D.GTItem(**{**it.__dict__, "baseline": None}) for it in d.items]
-    return Benchmark(task, keys, datasets, methods)
+    return Benchmark(task, keys, datasets, methods, gold_standard=gold_standard, metric_maps=metric_maps)
 
 
 def run(bench: Benchmark, *, workers: int = 1, allow_missing: bool = False, seed: int = 0,
@@ -240,20 +256,23 @@ def run(bench: Benchmark, *, workers: int = 1, allow_missing: bool = False, seed
     results = []
     for ds in bench.datasets:
         folders = runner.method_folders(bench.methods, ds.name)
-        if not folders:
+        if not folders and not bench.gold_standard:
             raise UserError(f"{ds.name}: no method has predictions for this dataset in the config")
         results += runner.evaluate_dataset(ds, folders, metrics=bench.keys, workers=workers,
-                                           allow_missing=allow_missing, seed=seed, progress=progress)
+                                           allow_missing=allow_missing, seed=seed, progress=progress,
+                                           gold_standard=bench.gold_standard, metric_maps=bench.metric_maps)
     bench.results = results
     return bench
 
 
 def evaluate(*, task: str | None = None, pred=(), gt=None, name: str | None = None, dataset=(), root=None,
              config=None, metrics=None, center_bias=None, plot_dir=None, workers: int = 1,
-             allow_missing: bool = False, seed: int = 0, progress: bool = True) -> Benchmark:
+             allow_missing: bool = False, seed: int = 0, progress: bool = True, split: str | None = None,
+             gold_standard: bool = False, metric_maps: bool = False) -> Benchmark:
     """Resolve a benchmark (:func:`plan`) and score it (:func:`run`): what ``saliency eval`` computes."""
     bench = plan(task=task, pred=pred, gt=gt, name=name, dataset=dataset, root=root, config=config,
-                 metrics=metrics, center_bias=center_bias, plot_dir=plot_dir)
+                 metrics=metrics, center_bias=center_bias, plot_dir=plot_dir, split=split,
+                 gold_standard=gold_standard, metric_maps=metric_maps)
     return run(bench, workers=workers, allow_missing=allow_missing, seed=seed, progress=progress)
 
 
@@ -263,6 +282,23 @@ def markdown(bench: Benchmark, digits: int = 3) -> str:
 
     text = tables.markdown(bench.results, bench.keys, digits)
     if bench.task == "fixation":
-        text += "\n".join(f"- {d.name}: IG baseline = {d.baseline_note}; predictions resized to the fixation "
-                          "map by bilinear interpolation" for d in bench.datasets) + "\n"
+        lines = []
+        for d in bench.datasets:
+            lines.append(f"- {d.name}: IG baseline = {d.baseline_note}; predictions resized to the fixation "
+                         "map by bilinear interpolation")
+            lines += [f"- {d.name}: {n}" for n in d.notes]
+        if any(k in bench.keys for k in ("LL", "IG")):
+            lines.append("- LL and IG in bits per fixation; a plain map is a density after min-max and sum-to-1 "
+                         "(MIT InfoGain.m conversion, eps 2.2e-16); a .npy log-density is used as is")
+        if bench.gold_standard:
+            lines.append("- gold standard: each observer against the other observers' fixations (leave one "
+                         f"subject out): Gaussian density of the dataset's sigma mixed {runner.GOLD_UNIFORM_WEIGHT:g} "
+                         "with the IG baseline; mean over observers, then images")
+        if bench.metric_maps:
+            lines.append("- metric-specific maps (Kümmerer et al., ECCV 2018): AUCs on the equalised density, "
+                         "sAUC on its ratio to the IG baseline, NSS/IG/LL on the density, CC/KLD/SIM on it "
+                         "blurred by the dataset's sigma (SIM: not numerically optimised)")
+            lines += [f"- {d.name}: the blur of its human maps is not known; CC/KLD/SIM maps are the unblurred "
+                      "density" for d in bench.datasets if not d.sigma_px]
+        text += "\n".join(lines) + "\n"
     return text

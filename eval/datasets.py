@@ -9,10 +9,33 @@ SOD: DUTS-TE, DUTS-TR, ECSSD, HKU-IS, PASCAL-S, DUT-OMRON. Fixation: MIT1003
 (``ALLFIXATIONMAPS/<name>_fixPts.jpg`` binary, ``<name>_fixMap.jpg``
 continuous), CAT2000 (``trainSet/FIXATIONLOCS/<cat>/*.mat``,
 ``trainSet/FIXATIONMAPS/<cat>/*.jpg``), SALICON val (``maps/val/*.png`` and the
-COCO-style fixations JSON, points ``[row, col]`` 1-based). ``root`` may be the
-dataset folder itself or the folder that contains it. Errors name the
-parameters ``gt``, ``root`` and ``dataset`` (the command line's ``--gt``,
-``--root``, ``--dataset``).
+COCO-style fixations JSON, points ``[row, col]`` 1-based), OSIE (Xu, Jiang,
+Wang, Kankanhalli & Zhao, "Predicting human gaze beyond pixels", JoV 2014:
+``stimuli/<id>.jpg`` and the raw fixations of 15 observers per image in
+``eye/fixations.mat``, read here directly, see :func:`read_osie`). A folder of
+continuous human maps only (``maps/`` beside ``stimuli/``, as
+``mit1003_subset100``, or ``ALLFIXATIONMAPS`` with ``_fixMap`` files only) is
+scored with the metrics that need only maps (CC, KLD, SIM); the others are
+reported as skipped. ``root`` may be the dataset folder itself or the folder
+that contains it. ``split`` restricts a dataset with a documented split
+(OSIE: ``eval/splits/osie.json``, 500 train / 200 test) to one part. Errors
+name the parameters ``gt``, ``root``, ``dataset`` and ``split`` (the command
+line's ``--gt``, ``--root``, ``--dataset``, ``--split``).
+
+OSIE's maps, as the authors build them (NUS-VIP/predicting-human-gaze-beyond-pixels,
+``src/dataset/computeFixationMaps.m`` and ``src/common/config.m``): each
+fixation ``(fix_x, fix_y)`` (1-based image pixels) is rounded to the nearest
+pixel (MATLAB ``round``, halves away from zero) and clipped to the image; the
+binary fixation map has a 1 at every fixated pixel of all 15 observers; the
+continuous map is that binary map filtered with a Gaussian of sigma 24 px
+(``params.eye.radius``; ``fspecial`` window 168 px; ``imfilter`` with zero
+padding), then min-max normalised. The authors' code gives sigma in pixels
+only; the images are 800x600 shown in 3 s of free viewing (pysaliency's
+``get_OSIE``). Here the filter is ``scipy.ndimage.gaussian_filter`` with zero
+padding and a 169 px window (3.5 sigma each side): the same Gaussian, without
+the half-pixel shift of MATLAB's even-sized window. Fixations are kept with
+their multiplicity for LL and IG (a count map), and each observer's own for
+the gold standard (:func:`saliency.eval.runner.gold_standard_scores`).
 """
 
 from __future__ import annotations
@@ -21,6 +44,8 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from saliency.base.errors import UserError, expect_type
 from saliency.base.images import IMAGE_EXTS, MAX_SIDE
@@ -38,8 +63,10 @@ class GTItem:
     gt: str = ""                       # SOD mask, or fixation map (.png/.jpg/.mat)
     density: str | None = None         # continuous human map (fixation task)
     baseline: str | None = None        # per-image IG baseline (e.g. MIT FIXATIONHISTOGRAM)
-    points: tuple | None = None        # SALICON: ((row, col), ...) 0-based
-    size: tuple | None = None          # SALICON: (height, width) of the map
+    points: tuple | None = None        # SALICON, OSIE: ((row, col), ...) 0-based
+    size: tuple | None = None          # SALICON, OSIE: (height, width) of the map
+    subjects: tuple | None = None      # OSIE: one ((row, col), ...) per observer (gold standard, count maps)
+    sigma_px: float | None = None      # human map built from the points with this blur (OSIE: 24)
 
 
 @dataclass
@@ -53,6 +80,19 @@ class GTDataset:
     baseline_note: str = CENTER_BIAS_GAUSSIAN
     layout: str = ""
     notes: list = field(default_factory=list)
+    baseline_logp: object = None       # dataset-wide IG baseline as a log-density array (OSIE: train centre bias)
+    sigma_px: float = 0.0              # blur of the human maps (metric-specific maps for CC, KLD, SIM)
+    split: str | None = None           # the documented split this is restricted to, if any
+
+    @property
+    def has_points(self) -> bool:
+        """Whether any image has fixation points (else only CC, KLD and SIM can be scored)."""
+        return any(it.gt or it.points is not None for it in self.items)
+
+    @property
+    def has_subjects(self) -> bool:
+        """Whether the images carry per-observer fixations (the gold standard needs them)."""
+        return any(it.subjects for it in self.items)
 
 
 # name -> (task, folder name, [(image dir, GT dir), ...] candidates, description)
@@ -71,7 +111,19 @@ PUBLISHED = {
                 "2,000 training images in 20 categories; FIXATIONLOCS .mat + FIXATIONMAPS"),
     "SALICON": ("fixation", "SALICON", [("images/val", "maps/val")],
                 "5,000 val images (640x480); maps/val + fixations JSON"),
+    "OSIE": ("fixation", "osie", [("stimuli", "eye")],
+             "700 images (800x600), raw fixations of 15 observers (eye/fixations.mat); split 500 train / 200 test"),
 }
+
+MAP_ONLY_METRICS = ("CC", "KLD", "SIM")
+"""The fixation metrics a dataset of human maps without fixation points can score."""
+
+OSIE_SIGMA_PX = 24.0
+"""OSIE's blur of the human map (``params.eye.radius`` in the authors' ``config.m``)."""
+
+SPLITS_DIR = Path(__file__).resolve().parent / "splits"
+SPLITS = {"OSIE": "osie.json"}
+"""Datasets with a documented split kept in the repository (package data ``saliency/eval/splits``)."""
 
 
 def list_datasets() -> list[tuple[str, str, str]]:
@@ -214,8 +266,16 @@ def fixation_folder(d: str | Path, name: str | None = None) -> GTDataset:
         allm = d / "ALLFIXATIONMAPS"
         pts = {p.stem[: -len("_fixPts")]: p for p in sorted(allm.glob("*_fixPts.*"))}
         maps = {p.stem[: -len("_fixMap")]: p for p in sorted(allm.glob("*_fixMap.*"))}
-        items = [GTItem(key=k, gt=str(p), density=str(maps[k]) if k in maps else None) for k, p in pts.items()]
-        layout = "MIT1003 (ALLFIXATIONMAPS/*_fixPts + *_fixMap)"
+        if pts:
+            items = [GTItem(key=k, gt=str(p), density=str(maps[k]) if k in maps else None) for k, p in pts.items()]
+            layout = "MIT1003 (ALLFIXATIONMAPS/*_fixPts + *_fixMap)"
+        else:
+            items = [GTItem(key=k, density=str(p)) for k, p in maps.items()]
+            layout = "MIT1003 (ALLFIXATIONMAPS/*_fixMap only: human maps, no fixation points)"
+    elif (d / "maps").is_dir() and _find_json(d) is None:
+        maps = _stems(d / "maps", PRED_EXTS)
+        items = [GTItem(key=k, density=str(p)) for k, p in maps.items()]
+        layout = "human maps only (maps/, no fixation points)"
     elif _find_json(d) is not None:
         maps_dir = d / "maps" / "val" if (d / "maps" / "val").is_dir() else d / "maps"
         items = salicon_items(_find_json(d), maps_dir)
@@ -225,16 +285,158 @@ def fixation_folder(d: str | Path, name: str | None = None) -> GTDataset:
                         "FIXATIONLOCS/ (MIT, CAT2000), ALLFIXATIONMAPS/ (MIT1003) or a SALICON fixations JSON")
     if not items:
         raise UserError(f"`gt` {d}: no fixation maps found ({layout})")
-    return GTDataset(nm, "fixation", items, baseline=baseline, baseline_note=note, layout=layout)
+    ds = GTDataset(nm, "fixation", items, baseline=baseline, baseline_note=note, layout=layout)
+    if not ds.has_points:
+        ds.notes.append("no fixation points (human maps only): only " + ", ".join(MAP_ONLY_METRICS)
+                        + " are scored; the other metrics are skipped (n/a)")
+    return ds
 
 
-def published(name: str, root: str | Path) -> GTDataset:
-    """Ground truth of the published dataset ``name`` under ``root`` (the folder holding it, or the dataset itself)."""
+def split_stems(name: str, split: str) -> list[str]:
+    """The image stems of part ``split`` ("train" or "test") of dataset ``name``'s documented split file."""
+    if name not in SPLITS:
+        raise UserError(f"`split` {split}: {name} has no documented split (datasets with one: {', '.join(SPLITS)})")
+    path = SPLITS_DIR / SPLITS[name]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if split not in ("train", "test"):
+        raise UserError(f"`split` {split}: choose train or test")
+    return list(data[split])
+
+
+def read_osie(path: str | Path) -> dict[str, list[np.ndarray]]:
+    """OSIE's ``eye/fixations.mat``: image stem -> one (n, 2) array of (x, y) per observer (1-based pixels).
+
+    The file holds ``fixations[i].img`` (the image's file name) and
+    ``fixations[i].subjects[j].fix_x / fix_y / fix_duration``
+    (``../shared/data/README.md``). A file of another structure raises one
+    UserError naming it.
+    """
+    import scipy.io
+
+    path = Path(path)
+    try:
+        m = scipy.io.loadmat(str(path), squeeze_me=True, struct_as_record=False)
+    except Exception as exc:  # noqa: BLE001 - any failure to parse is the file's fault
+        raise UserError(f"{path}: not a readable MATLAB file ({exc})") from None
+    if "fixations" not in m:
+        raise UserError(f"{path}: no 'fixations' array inside; not OSIE's eye/fixations.mat")
+    out: dict[str, list[np.ndarray]] = {}
+    for i, entry in enumerate(np.atleast_1d(m["fixations"])):
+        try:
+            img = str(entry.img)
+            subjects = np.atleast_1d(entry.subjects)
+            per = []
+            for sub in subjects:
+                x = np.atleast_1d(np.asarray(sub.fix_x, dtype=np.float64)).ravel()
+                y = np.atleast_1d(np.asarray(sub.fix_y, dtype=np.float64)).ravel()
+                if x.shape != y.shape:
+                    raise ValueError("fix_x and fix_y differ in length")
+                per.append(np.stack([x, y], axis=1))
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise UserError(f"{path}: fixations[{i}] is not an OSIE entry (img, subjects[].fix_x/fix_y): {exc}") from None
+        out[Path(img).stem] = per
+    if not out:
+        raise UserError(f"{path}: no images in 'fixations'")
+    return out
+
+
+def osie_points(xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """OSIE (x, y) 1-based fixations to 0-based (row, col) pixels, as the authors' ``computeFixationMaps.m``.
+
+    Rounded to the nearest pixel (halves away from zero, MATLAB ``round``),
+    clipped to 1..W and 1..H, then shifted to 0-based. Non-finite points are dropped.
+    """
+    h, w = int(shape[0]), int(shape[1])
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    r = np.floor(xy + 0.5)  # MATLAB round for the positive pixel coordinates
+    x = np.clip(r[:, 0], 1, w).astype(np.int64) - 1
+    y = np.clip(r[:, 1], 1, h).astype(np.int64) - 1
+    return np.stack([y, x], axis=1)
+
+
+def osie(root: str | Path, split: str | None = None, name: str = "OSIE") -> GTDataset:
+    """The OSIE dataset under ``root`` (``root/osie`` or ``root`` itself), optionally one part of its split.
+
+    Items carry every observer's fixations (``subjects``) and the pooled
+    points; the human map is built on the fly with OSIE's sigma (module
+    docstring). The IG baseline is the dataset centre bias fitted on the
+    training split (:func:`saliency.eval.baselines.fit_centre_bias`), also
+    when scoring the test split, so that no test fixation enters it.
+    """
+    from saliency.base.images import image_size
+
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"`root` {root}: folder not found")
+    base = None
+    for cand in (root, root / "osie", root / "OSIE"):
+        if (cand / "eye" / "fixations.mat").is_file():
+            base = cand
+            break
+    if base is None:
+        raise UserError(f"`root` {root}: no OSIE eye/fixations.mat in it or in {root / 'osie'}")
+    fixations = read_osie(base / "eye" / "fixations.mat")
+    stim = base / "stimuli"
+    keys = sorted(fixations)
+    notes = []
+    if split is not None:
+        want = split_stems("OSIE", split)
+        keys = [k for k in want if k in fixations]
+        if not keys:
+            raise UserError(f"`root` {root}: none of the OSIE {split} images has fixations in "
+                            f"{base / 'eye' / 'fixations.mat'}")
+        if len(keys) < len(want):
+            miss = [k for k in want if k not in fixations]
+            notes.append(f"{len(miss)} of the {len(want)} {split} images are not in eye/fixations.mat "
+                         f"(e.g. {', '.join(miss[:3])}); the other {len(keys)} are scored")
+    items, train_pts = [], []
+    sizes: dict[str, tuple[int, int]] = {}
+    for k in sorted(set(keys) | set(split_stems("OSIE", "train"))):
+        img = stim / f"{k}.jpg"
+        wh = image_size(img) if img.is_file() else None
+        sizes[k] = (wh[1], wh[0]) if wh else (600, 800)  # OSIE's stimuli are all 800x600
+    for k in keys:
+        shape = sizes[k]
+        subs = tuple(tuple(map(tuple, osie_points(xy, shape).tolist())) for xy in fixations[k])
+        pooled = tuple(p for s in subs for p in s)
+        items.append(GTItem(key=k, points=pooled, size=shape, subjects=subs, sigma_px=OSIE_SIGMA_PX))
+    train = [k for k in split_stems("OSIE", "train") if k in fixations]
+    if not train:
+        raise UserError(f"`root` {root}: none of OSIE's training images is in {base / 'eye' / 'fixations.mat'}; "
+                        "the centre bias (the IG baseline) is fitted to them")
+    cb_shape = sizes[train[0]]  # OSIE's images share one size; the centre bias is resized to any other
+    for k in train:
+        xy = [osie_points(a, sizes[k]) for a in fixations[k]]
+        pts = np.concatenate(xy) if xy else np.zeros((0, 2), np.int64)
+        if sizes[k] != cb_shape:  # map into the centre bias's frame
+            pts = np.floor((pts + 0.5) * np.array(cb_shape) / np.array(sizes[k])).astype(np.int64)
+        train_pts.append(pts)
+    from saliency.eval.baselines import fit_centre_bias
+
+    cb = fit_centre_bias(train_pts, cb_shape)
+    label = f"{name} ({split})" if split else name
+    ds = GTDataset(label, "fixation", items, layout=f"OSIE (eye/fixations.mat, {len(items)} images"
+                   + (f", {split} split of eval/splits/osie.json)" if split else ")"),
+                   baseline_logp=cb.logp, sigma_px=OSIE_SIGMA_PX, split=split,
+                   baseline_note=f"dataset centre bias of the OSIE training images ({cb.describe()})", notes=notes)
+    return ds
+
+
+def published(name: str, root: str | Path, split: str | None = None) -> GTDataset:
+    """Ground truth of the published dataset ``name`` under ``root`` (the folder holding it, or the dataset itself).
+
+    ``split``: "train" or "test" of the dataset's documented split (OSIE).
+    """
     canon = {k.lower(): k for k in PUBLISHED}
     key = canon.get(name.lower())
     if key is None:
         raise UserError(f"`dataset` {name}: unknown dataset; choose from {', '.join(PUBLISHED)} "
                         "(saliency eval `list_datasets`)")
+    if key == "OSIE":
+        return osie(root, split)
+    if split is not None:
+        split_stems(key, split)  # raises: no documented split
     task, folder, cands, _ = PUBLISHED[key]
     base = _find_root(key, Path(root))
     if task == "sod":

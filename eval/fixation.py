@@ -6,6 +6,12 @@ cvzoya/saliency ``code_forMetrics`` (``AUC_Judd.m``, ``AUC_Borji.m``,
 ``AUC_shuffled.m``, ``NSS.m``, ``CC.m``, ``KLdiv.m``, ``similarity.m``,
 ``InfoGain.m``). Conventions in ``../shared/REFERENCES.md`` section 2.
 
+LL (log-likelihood in bits per fixation over a uniform model) and IG are
+computed by :mod:`saliency.eval.probabilistic` (Kümmerer et al., PNAS 2015):
+for a plain map with MIT's conversion to a density, so IG equals MIT's
+``InfoGain.m`` on a binary fixation map; a count map (OSIE) weights a pixel by
+its fixations.
+
 Where this module departs from the MATLAB code, and why:
 
 - The prediction is resized to the fixation map's size with bilinear
@@ -312,50 +318,99 @@ class FixationImageScores:
     values: dict
 
 
-def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray, density: np.ndarray | None = None,
+def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, density: np.ndarray | None = None,
                           baseline: np.ndarray | None = None, *, other: np.ndarray | None = None,
                           seed: int = 0, index: int = 0, metrics=FIX_KEYS,
-                          n_splits: int = 100, step: float = 0.1) -> FixationImageScores:
+                          n_splits: int = 100, step: float = 0.1, log_density: bool = False,
+                          metric_maps: bool = False, sigma_px: float = 0.0) -> FixationImageScores:
     """Score one image.
 
     ``pred`` (any size, resized bilinearly to the fixation map), ``fixations``
-    (binary map, nonzero = fixated), ``density`` (continuous human map of the
-    fixation map's size; CC/KLD/SIM need it), ``baseline`` (IG; default: the
-    Gaussian centre bias), ``other`` (binary map of other images' fixations at
-    this size, for sAUC). Random draws use ``default_rng([seed, index])``.
+    (binary map or count map, nonzero = fixated; None for a dataset with
+    human maps only, which then scores CC, KLD and SIM and leaves the rest
+    NaN), ``density`` (continuous human map of the fixation map's size;
+    CC/KLD/SIM need it), ``baseline`` (IG; a plain map or a log-density;
+    default: the Gaussian centre bias), ``other`` (binary map of other images'
+    fixations at this size, for sAUC). Random draws use
+    ``default_rng([seed, index])``.
+
+    ``log_density``: ``pred`` is a natural-log density over its pixels
+    (:mod:`saliency.eval.probabilistic`); the other metrics then score the
+    density ``exp(pred)``, or with ``metric_maps`` the metric-specific map of
+    it (ECCV 2018; CC/KLD/SIM blurred by ``sigma_px``). A plain map is
+    converted to a density for LL and IG by MIT's conversion (min-max, sum to
+    1, ``eps``), so that IG = LL - LL(baseline) in both cases and equals MIT's
+    ``InfoGain.m`` on a binary fixation map.
     """
-    fix = np.asarray(fixations)
-    if fix.ndim != 2:
-        raise ValueError(f"fixation map must be 2-D, got shape {fix.shape}")
-    shape = fix.shape
-    s = resize_to(pred, shape)
-    if not np.isfinite(s).all():
-        raise ValueError("prediction contains NaN or infinite values")
+    from saliency.eval import probabilistic as P
+
+    if fixations is None:
+        if density is None:
+            raise ValueError("an image needs fixations or a human density map")
+        shape = np.asarray(density).shape
+        fix = None
+    else:
+        fix = np.asarray(fixations)
+        if fix.ndim != 2:
+            raise ValueError(f"fixation map must be 2-D, got shape {fix.shape}")
+        shape = fix.shape
+    if log_density:
+        logp = P.resize_log_density(pred, shape)
+        if not np.isfinite(logp).all():
+            raise ValueError("log-density contains NaN or infinite values")
+        s = np.exp(logp)
+    else:
+        s = resize_to(pred, shape)
+        if not np.isfinite(s).all():
+            raise ValueError("prediction contains NaN or infinite values")
+        logp = None
     if density is not None and np.asarray(density).shape != shape:
         raise ValueError(f"density map {np.asarray(density).shape} and fixation map {shape} differ in size")
+    want = set(metrics)
+    base_logp = None
+    if want & {"IG", "LL", "sAUC"} and (fix is not None or metric_maps):
+        if baseline is None:
+            base_logp = P.log_density_from_map(gaussian_center_bias(shape))
+        elif P.is_log_density(baseline):
+            base_logp = P.resize_log_density(baseline, shape)
+        else:
+            base_logp = P.log_density_from_map(resize_to(baseline, shape))
+    if metric_maps:
+        dens_logp = logp if logp is not None else P.log_density_from_density(P.density_from_map(s))
+
+        def smap(k):
+            return P.metric_map(dens_logp, k, sigma_px=sigma_px, baseline_logp=base_logp)
+    else:
+        def smap(k):
+            return s
     rng_b = np.random.default_rng([seed, index, 0])
     rng_s = np.random.default_rng([seed, index, 1])
     v = {}
-    want = set(metrics)
-    if "AUC_Judd" in want:
-        v["AUC_Judd"] = auc_judd(s, fix)
-    if "AUC_Borji" in want:
-        v["AUC_Borji"] = auc_borji(s, fix, rng_b, n_splits, step)
-    if "sAUC" in want:
-        v["sAUC"] = auc_shuffled(s, fix, other, rng_s, n_splits, step) if other is not None else float("nan")
-    if "NSS" in want:
-        v["NSS"] = nss(s, fix)
+    if fix is not None:
+        if "AUC_Judd" in want:
+            v["AUC_Judd"] = auc_judd(smap("AUC_Judd"), fix)
+        if "AUC_Borji" in want:
+            v["AUC_Borji"] = auc_borji(smap("AUC_Borji"), fix, rng_b, n_splits, step)
+        if "sAUC" in want:
+            v["sAUC"] = (auc_shuffled(smap("sAUC"), fix, other, rng_s, n_splits, step) if other is not None
+                         else float("nan"))
+        if "NSS" in want:
+            v["NSS"] = nss(smap("NSS"), fix)
+        if want & {"LL", "IG"}:
+            model_logp = logp if logp is not None else P.log_density_from_map(s)
+            ll = P.log_likelihood(model_logp, fix)
+            if "LL" in want:
+                v["LL"] = ll
+            if "IG" in want:
+                v["IG"] = ll - P.log_likelihood(base_logp, fix)
     if density is not None:
         d = np.asarray(density, dtype=np.float64)
         if "CC" in want:
-            v["CC"] = cc(s, d)
+            v["CC"] = cc(smap("CC"), d)
         if "KLD" in want:
-            v["KLD"] = kld(s, d)
+            v["KLD"] = kld(smap("KLD"), d)
         if "SIM" in want:
-            v["SIM"] = sim(s, d)
-    if "IG" in want:
-        b = gaussian_center_bias(shape) if baseline is None else resize_to(baseline, shape)
-        v["IG"] = info_gain(s, fix, b)
+            v["SIM"] = sim(smap("SIM"), d)
     return FixationImageScores({k: v.get(k, float("nan")) for k in metrics})
 
 

@@ -45,6 +45,8 @@ _ROWS = (
     Metric("KLD", "fixation", True, "kld", "Kullback-Leibler divergence from the human map"),
     Metric("SIM", "fixation", False, "sim", "histogram intersection with the human map"),
     Metric("IG", "fixation", False, "ig", "information gain over a baseline map (bits per fixation)"),
+    # Probabilistic (Kümmerer, Wallis & Bethge, PNAS 2015; eval/probabilistic.py)
+    Metric("LL", "fixation", False, "ll", "log-likelihood over a uniform model (bits per fixation)"),
 )
 
 METRICS: dict[str, Metric] = {m.name: m for m in _ROWS}

@@ -12,6 +12,11 @@ are fed to :class:`~saliency.eval.sod.SODMetrics` /
 :class:`~saliency.eval.fixation.FixationMetrics` with ``add``). Errors name
 the parameters (``pred``, ``allow_missing``), which the command line shows as
 its flags.
+
+For datasets with per-observer fixations (OSIE) the runner can add the gold
+standard row (leave one subject out, :func:`gold_standard_scores`; the
+"humans" row of the MIT benchmark), and a ``.npy`` log-density prediction is
+scored as a density (:mod:`saliency.eval.probabilistic`: LL, IG, metric-specific maps).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from saliency.base.workers import process_pool
 
 from saliency.eval.datasets import GTDataset, GTItem
 from saliency.eval.fixation import (FixationMetrics, coords_to_mask, fixation_coords, fixation_image_scores,
-                                    other_fixation_coords, points_to_mask)
+                                    other_fixation_coords, points_to_mask, resize_to)
 from saliency.eval.io import PRED_EXTS, index_folder, read_fixations, read_map, read_mask, read_pred_u8
 from saliency.eval.metrics import families, keys_for
 from saliency.eval.sod import SODMetrics, sod_image_scores
@@ -51,10 +56,117 @@ class MethodResult:
     skipped_examples: list = field(default_factory=list)
 
 
-def _load_fixations(item: GTItem) -> np.ndarray:
+GOLD_STANDARD = "gold standard"
+"""The method row of the leave-one-subject-out human consistency (:func:`gold_standard_scores`)."""
+
+GOLD_UNIFORM_WEIGHT = 0.1
+"""Weight of the IG baseline density mixed into the gold standard's kernel density (its LL needs no zeros)."""
+
+
+def _counts(points, shape) -> np.ndarray:
+    """Count map of ``shape``: each (row, col) point adds 1 to its pixel (points outside are dropped)."""
+    c = np.zeros((int(shape[0]), int(shape[1])), np.float64)
+    p = np.asarray(points, dtype=np.int64).reshape(-1, 2)
+    if len(p):
+        ok = (p[:, 0] >= 0) & (p[:, 0] < c.shape[0]) & (p[:, 1] >= 0) & (p[:, 1] < c.shape[1])
+        np.add.at(c, (p[ok, 0], p[ok, 1]), 1.0)
+    return c
+
+
+def _load_fixations(item: GTItem) -> np.ndarray | None:
+    """The item's fixations: a count map for per-observer data, else a binary map; None for a human map only."""
+    if item.subjects is not None:
+        return _counts(item.points, item.size)
     if item.points is not None:
         return points_to_mask(item.points, item.size)
+    if not item.gt:
+        return None
     return read_fixations(item.gt)
+
+
+def human_map(points, shape, sigma_px: float) -> np.ndarray:
+    """The continuous human map of fixation points: binary map (a pixel once), Gaussian blur (zero padding), min-max.
+
+    OSIE's construction (:mod:`saliency.eval.datasets`); ``sigma_px`` 0 keeps the binary map.
+    """
+    from saliency.eval.probabilistic import blur_density
+
+    m = blur_density(points_to_mask(points, shape).astype(np.float64), sigma_px)
+    mn, mx = m.min(), m.max()
+    return (m - mn) / (mx - mn) if mx > mn else m
+
+
+def read_prediction(path) -> tuple[np.ndarray, bool]:
+    """A fixation prediction and whether it is a log-density (a ``.npy`` with negative values and logsumexp 0).
+
+    Everything else is read by :func:`saliency.eval.io.read_map` (non-negative maps).
+    """
+    from saliency.eval.probabilistic import is_log_density
+
+    p = Path(path)
+    if p.suffix.lower() == ".npy":
+        try:
+            a = np.squeeze(np.load(p, allow_pickle=False))
+        except Exception as exc:  # noqa: BLE001 - any failure to parse is the file's fault
+            raise UserError(f"{p}: not a readable .npy array ({exc})") from None
+        if a.ndim == 2 and np.issubdtype(a.dtype, np.floating) and is_log_density(a):
+            return a.astype(np.float64), True
+    return read_map(path), False
+
+
+def gold_standard_scores(item: GTItem, metrics, *, baseline=None, other=None, seed: int = 0, index: int = 0,
+                         sigma_px: float = 0.0, metric_maps: bool = False,
+                         uniform_weight: float = GOLD_UNIFORM_WEIGHT):
+    """Leave-one-subject-out human consistency of one image: the mean over observers of their scores.
+
+    Each observer's fixations (a count map) are scored, with every metric,
+    against the other observers' fixations as a density: their Gaussian
+    kernel density (``sigma_px``, the dataset's blur) mixed at
+    ``uniform_weight`` with the IG baseline density (``baseline``; uniform when
+    None). CC, KLD and SIM compare it with the observer's own human map (the
+    dataset's construction, :func:`human_map`). Observers without fixations,
+    or without another observer, are left out; None when none is left.
+    """
+    from saliency.eval import probabilistic as P
+    from saliency.eval.fixation import FixationImageScores
+
+    shape = tuple(item.size)
+    subs = [s for s in (item.subjects or ()) if len(s)]
+    if len(subs) < 2:
+        return None
+    if baseline is None:
+        base = np.full(shape, 1.0 / (shape[0] * shape[1]))
+    elif P.is_log_density(baseline):
+        base = np.exp(P.resize_log_density(baseline, shape))
+    else:
+        base = P.density_from_map(resize_to(baseline, shape))
+    counts = [_counts(s, shape) for s in subs]
+    blurred = [P.blur_density(c, sigma_px) for c in counts]  # the blur is linear: others = total - own
+    total = sum(blurred)
+    rows = []
+    for j, s in enumerate(subs):
+        kde = np.clip(total - blurred[j], 0, None)
+        if kde.sum() <= 0:
+            continue
+        kde = kde / kde.sum()
+        logp = np.log((1.0 - uniform_weight) * kde + uniform_weight * base)
+        own = counts[j] > 0
+        dens = blurred[j] if counts[j].max() <= 1 else P.blur_density(own.astype(np.float64), sigma_px)
+        lo, hi = dens.min(), dens.max()
+        dens = (dens - lo) / (hi - lo) if hi > lo else dens  # the observer's own map (binary, blurred, min-max)
+        sc = fixation_image_scores(logp, counts[j], dens, baseline, other=other,
+                                   seed=seed, index=index, metrics=metrics, log_density=True,
+                                   metric_maps=metric_maps, sigma_px=sigma_px)
+        rows.append([sc.values[k] for k in metrics])
+    if not rows:
+        return None
+    with np.errstate(all="ignore"):
+        arr = np.array(rows, dtype=np.float64)
+        vals = {}
+        for i, k in enumerate(metrics):
+            col = arr[:, i][np.isfinite(arr[:, i])]
+            vals[k] = float(col.mean()) if col.size else float("nan")
+    return FixationImageScores(vals)
 
 
 def _sod_task(args):
@@ -89,7 +201,8 @@ def _sod_task(args):
 def _fix_coords_task(args):
     item, allow_missing = args
     try:
-        return fixation_coords(_load_fixations(item))
+        fix = _load_fixations(item)
+        return np.zeros((0, 2)) if fix is None else fixation_coords(fix)
     except UserError:
         if not allow_missing:
             raise
@@ -97,34 +210,46 @@ def _fix_coords_task(args):
 
 
 def _fix_task(args):
-    item, preds, metrics, seed, index, other_coords, baseline_path, allow_missing = args
+    item, preds, metrics, seed, index, other_coords, baseline_src, allow_missing, opts = args
     try:
         fix = _load_fixations(item)
-        density = read_map(item.density) if item.density else None
-        if density is not None and density.shape != fix.shape:
+        if item.density:
+            density = read_map(item.density)
+        elif item.sigma_px is not None and item.points is not None:
+            density = human_map(item.points, item.size, item.sigma_px)
+        else:
+            density = None
+        shape = fix.shape if fix is not None else (density.shape if density is not None else None)
+        if shape is None:
+            raise UserError(f"{item.key}: neither fixations nor a human map")
+        if density is not None and density.shape != shape:
             raise UserError(f"{item.density}: human map is {density.shape[1]}x{density.shape[0]} but the fixation "
-                            f"map is {fix.shape[1]}x{fix.shape[0]}; they must match")
-        baseline = read_map(baseline_path) if baseline_path else None
+                            f"map is {shape[1]}x{shape[0]}; they must match")
+        baseline = read_map(baseline_src) if isinstance(baseline_src, str) else baseline_src
     except UserError as exc:
         if not allow_missing:
             raise
         return ("gt", str(exc))
-    other = coords_to_mask(other_coords, fix.shape) if other_coords is not None else None
+    other = coords_to_mask(other_coords, shape) if other_coords is not None else None
+    kw = dict(seed=seed, index=index, metric_maps=opts.get("metric_maps", False), sigma_px=opts.get("sigma_px", 0.0))
     out = []
+    if opts.get("gold_standard"):
+        sc = gold_standard_scores(item, metrics, baseline=baseline, other=other, **kw) if fix is not None else None
+        out.append((sc, False) if sc is not None else ("skip", f"{item.key}: fewer than two observers"))
     for path in preds:
         if path is None:
             out.append(None)
             continue
         try:
-            pred = read_map(path)
+            pred, is_log = read_prediction(path)
         except UserError as exc:
             if not allow_missing:
                 raise
             out.append(("skip", str(exc)))
             continue
-        sc = fixation_image_scores(pred, fix, density, baseline, other=other, seed=seed, index=index,
-                                   metrics=metrics)
-        out.append((sc, pred.shape != fix.shape))
+        sc = fixation_image_scores(pred, fix, density, baseline, other=other, log_density=is_log, metrics=metrics,
+                                   **kw)
+        out.append((sc, pred.shape != shape))
     return ("ok", out)
 
 
@@ -168,18 +293,26 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
 
 
 def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=None, workers: int = 1,
-                     allow_missing: bool = False, seed: int = 0, progress: bool = True) -> list[MethodResult]:
+                     allow_missing: bool = False, seed: int = 0, progress: bool = True,
+                     gold_standard: bool = False, metric_maps: bool = False) -> list[MethodResult]:
     """Score every method of ``methods`` ((name, folder) pairs) on one dataset.
 
     ``metrics``: the keys to compute (default: every metric of the dataset's
     task); ``workers``: processes (the numbers do not depend on it);
     ``allow_missing``: score the images that have a prediction and skip
     unreadable files, counting both; ``seed``: AUC-Borji and sAUC draws.
+    ``gold_standard`` (fixation datasets with per-observer fixations) adds the
+    row :data:`GOLD_STANDARD` first (:func:`gold_standard_scores`);
+    ``metric_maps`` scores each method by the metric-specific maps of its
+    density (:func:`saliency.eval.probabilistic.metric_map`).
     """
     if not ds.items:
         raise UserError(f"{ds.name}: the ground truth has no images")
     task = ds.task
     keys = tuple(metrics) if metrics else keys_for(task)
+    if gold_standard and (task != "fixation" or not ds.has_subjects):
+        raise UserError(f"`gold_standard`: {ds.name} has no per-observer fixations (OSIE has; a folder of maps "
+                        "or pooled fixation maps has not)")
     matched = _match(ds, methods, task, allow_missing)
     tasks_preds = [[str(m[0][i]) if m[0][i] is not None else None for m in matched] for i in range(len(ds.items))]
     if task == "sod":
@@ -193,12 +326,18 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
         if "sAUC" in keys:
             pool = list(_map(_fix_coords_task, [(it, allow_missing) for it in ds.items], workers,
                              f"{ds.name} fixations", progress))
+        if gold_standard:
+            accs.insert(0, FixationMetrics(keys, seed=seed))
+        opts = {"gold_standard": gold_standard, "metric_maps": metric_maps, "sigma_px": float(ds.sigma_px or 0.0)}
         tasks = []
         for i, (it, tp) in enumerate(zip(ds.items, tasks_preds)):
             other = other_fixation_coords(pool, i, seed, accs[0].n_others) if pool is not None else None
-            tasks.append((it, tp, keys, seed, i, other, it.baseline or ds.baseline, allow_missing))
+            base = it.baseline or ds.baseline or ds.baseline_logp
+            tasks.append((it, tp, keys, seed, i, other, base, allow_missing, opts))
         results_iter = _map(_fix_task, tasks, workers, f"{ds.name}", progress)
     res = [MethodResult(ds.name, name, 0, {}, n_missing=matched[j][1]) for j, (name, _) in enumerate(methods)]
+    if task == "fixation" and gold_standard:
+        res.insert(0, MethodResult(ds.name, GOLD_STANDARD, 0, {}))
     for i, r in enumerate(results_iter):
         status, payload = r
         if status == "gt":

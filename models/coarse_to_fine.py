@@ -64,13 +64,33 @@ class CoarseToFine(SaliencyModel):
         up = [F.interpolate(t, size=size, mode="bilinear", align_corners=False) for t in [main] + sides]
         return up[0], up[1:]
 
-    def cell_scores(self, coarse: torch.Tensor, pad_h, pad_w) -> torch.Tensor:
-        """N x L score per grid cell (row-major) from coarse logits."""
-        p = torch.sigmoid(coarse.float())
+    def cell_scores(self, coarse: torch.Tensor, pad_h, pad_w, prob: torch.Tensor | None = None) -> torch.Tensor:
+        """N x L score per grid cell (row-major) from coarse logits (``prob``: their sigmoid, if at hand)."""
+        p = torch.sigmoid(coarse.float()) if prob is None else prob.float()
         if self.select == "uncertain":
             p = 4 * p * (1 - p)
         p = F.pad(p, (0, pad_w, 0, pad_h))
         return F.avg_pool2d(p, self.patch_size).flatten(1)
+
+    def gather_windows(self, fin: torch.Tensor, idx: torch.Tensor, nw) -> torch.Tensor:
+        """The selected cells' windows of ``fin`` (N x C x H x W), context included: (N*k) x C x win x win.
+
+        Window ``j`` of image ``b`` covers rows ``r*P - context ... r*P + P + context - 1``
+        (``r, c = divmod(idx[b, j], nw)``), columns alike; indices outside the
+        image are clamped to its edge, which is replicate padding. Only the
+        k windows are read, instead of unfolding all L cells and keeping k.
+        """
+        n, ch, h, w = fin.shape
+        P, c = self.patch_size, self.context
+        k = idx.shape[1]
+        off = torch.arange(P + 2 * c, device=fin.device) - c
+        r0 = torch.div(idx, nw, rounding_mode="floor") * P                           # N x k
+        c0 = (idx - torch.div(idx, nw, rounding_mode="floor") * nw) * P
+        rows = (r0.reshape(-1, 1) + off).clamp(0, h - 1)                              # N*k x win
+        cols = (c0.reshape(-1, 1) + off).clamp(0, w - 1)
+        b = torch.arange(n, device=fin.device).repeat_interleave(k)                   # N*k
+        chans = torch.arange(ch, device=fin.device)
+        return fin[b[:, None, None, None], chans[None, :, None, None], rows[:, None, :, None], cols[:, None, None, :]]
 
     def logits(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Pre-head (main, [coarse main, coarse sides]) at the input size."""
@@ -81,16 +101,12 @@ class CoarseToFine(SaliencyModel):
         pad_h = (P - h % P) % P
         pad_w = (P - w % P) % P
         nh, nw = (h + pad_h) // P, (w + pad_w) // P
-        scores = self.cell_scores(coarse.detach(), pad_h, pad_w)
+        prob = torch.sigmoid(coarse)
+        scores = self.cell_scores(coarse.detach(), pad_h, pad_w, prob=prob.detach())
         k = self.top_k if torch.jit.is_tracing() else min(self.top_k, scores.shape[1])
         idx = torch.topk(scores, k, dim=1).indices                                  # N x k
         # Fine input: RGB + coarse probability, with context, replicate-padded.
-        fin = torch.cat([xn, torch.sigmoid(coarse)], dim=1)
-        fin = F.pad(fin, (c, c + pad_w, c, c + pad_h), mode="replicate")
-        win = P + 2 * c
-        cols = F.unfold(fin, kernel_size=win, stride=P)                             # N x 4*win*win x L
-        cols = torch.gather(cols, 2, idx.unsqueeze(1).expand(-1, cols.shape[1], -1))
-        crops = cols.permute(0, 2, 1).reshape(n * k, 4, win, win)
+        crops = self.gather_windows(torch.cat([xn, prob], dim=1), idx, nw)
         fmain, _ = self.fine(crops)
         fmain = fmain[:, :, c:c + P, c:c + P].reshape(n, k, P * P).permute(0, 2, 1)  # N x P*P x k
         # Coarse cells as N x P*P x L, replace the selected ones, reassemble.

@@ -13,6 +13,10 @@ saliency map ``S`` and an aspect ratio ``a = w / h``:
   ``min_size`` on its shorter side) whose best placement keeps at least the
   fraction ``f`` of the image's total saliency.
 
+With ``compose="thirds"`` (:func:`thirds_crop`) the window is the one,
+among those keeping at least ``f`` of the saliency, that puts the saliency
+centroid nearest a rule-of-thirds point.
+
 Both searches are exact: the saliency inside every placement of a window is
 read from a summed-area table (Crow, SIGGRAPH 1984) in O(1), so one window
 size costs O(H W); the best kept saliency never decreases with the window's
@@ -132,6 +136,79 @@ def saliency_crop(saliency: np.ndarray, aspect: float, keep: float | None = None
     return CropBox(x, y, w, h, float(kept / total))
 
 
+THIRDS = ((1 / 3, 1 / 3), (2 / 3, 1 / 3), (1 / 3, 2 / 3), (2 / 3, 2 / 3))
+"""The four rule-of-thirds points of a window, as fractions of its width and height."""
+
+COMPOSE_KEEP = 0.8
+"""Default share of the saliency a composed (rule-of-thirds) crop must keep."""
+
+COMPOSITIONS = (None, "thirds")
+"""Values of ``compose`` in :func:`crop_folder`: None (most saliency) or ``"thirds"`` (:func:`thirds_crop`)."""
+
+
+def thirds_crop(saliency: np.ndarray, aspect: float, keep: float = COMPOSE_KEEP, min_size: int = 1,
+                sizes: int = 12, tolerance: float = 0.01) -> CropBox:
+    """Rule-of-thirds composition: of the windows keeping ``keep`` of the saliency, the centroid nearest a third.
+
+    The photographic rule of thirds puts the subject on a crossing of the
+    lines dividing the frame in thirds (applied to automatic cropping by
+    Zhang et al., "Auto cropping for digital photographs", ICME 2005, and
+    Liu et al., "Optimizing photo composition", Eurographics 2010). Candidates
+    are windows of ``aspect`` at ``sizes`` heights evenly spaced from the
+    smallest window that keeps ``keep`` of the saliency
+    (:func:`saliency_crop`) to the largest that fits, in every placement that
+    keeps at least ``keep``. For each, the saliency centroid inside the
+    window is read from summed-area tables of ``S``, ``x S`` and ``y S``
+    (exact, O(H W) per height); its distance to the nearest of the four
+    :data:`THIRDS` points is measured in units of the window's diagonal. The
+    window with the smallest distance wins; among windows within
+    ``tolerance`` of it the one keeping the most saliency, then the one
+    closest to the image centre. An all-zero map gives the centre crop.
+    """
+    s = np.clip(np.asarray(saliency, dtype=np.float64), 0, None)
+    H, W = s.shape
+    total = float(s.sum())
+    if total <= 0:
+        c = center_crop(W, H, aspect)
+        return CropBox(c.x, c.y, c.w, c.h, 1.0)
+    ys, xs = np.mgrid[0:H, 0:W]
+    t_s, t_x, t_y = integral(s), integral(s * (xs + 0.5)), integral(s * (ys + 0.5))  # pixel centres
+    smallest = saliency_crop(s, aspect, keep=keep, min_size=min_size)
+    hmax = max_height(W, H, aspect)
+    heights = sorted({int(round(v)) for v in np.linspace(smallest.h, hmax, max(1, sizes))})
+    target = keep * total * (1 - 1e-12)
+    per_height = []
+    for height in heights:
+        w, h = window_size(W, H, aspect, height)
+
+        def box_sums(t):
+            return t[h:, w:] - t[:-h, w:] - t[h:, :-w] + t[:-h, :-w]
+
+        mass = box_sums(t_s)
+        yy, xx = np.nonzero(mass >= target)
+        if not len(yy):
+            continue
+        m = mass[yy, xx]
+        cx = (box_sums(t_x)[yy, xx] / m - xx) / w  # the centroid as a fraction of the window
+        cy = (box_sums(t_y)[yy, xx] / m - yy) / h
+        d = np.min([np.hypot((cx - tx) * w, (cy - ty) * h) for tx, ty in THIRDS], axis=0) / math.hypot(w, h)
+        per_height.append((w, h, xx, yy, m, d))
+    if not per_height:
+        return smallest
+    dmin = min(float(d.min()) for *_, d in per_height)
+    best = None  # (kept, -distance from the image centre, x, y, w, h)
+    for w, h, xx, yy, m, d in per_height:
+        near = d <= dmin + tolerance
+        if not near.any():
+            continue
+        centre = np.hypot(xx[near] - (W - w) / 2, yy[near] - (H - h) / 2)
+        j = int(np.lexsort((centre, -m[near]))[0])
+        cand = (float(m[near][j]), -float(centre[j]), int(xx[near][j]), int(yy[near][j]), w, h)
+        if best is None or cand[:2] > best[:2]:
+            best = cand
+    return CropBox(best[2], best[3], best[4], best[5], best[0] / total)
+
+
 def center_crop(img_w: int, img_h: int, aspect: float) -> CropBox:
     """The largest centred window of ``aspect`` (the baseline thumbnails use)."""
     w, h = window_size(img_w, img_h, aspect, max_height(img_w, img_h, aspect))
@@ -172,6 +249,7 @@ def check_scale(scale):
 
 def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str | Path | None = None,
                 checkpoint: str | Path | None = None, keep: float | None = None, min_size: int = 32,
+                compose: str | None = None,
                 scale: tuple[int, int] | float | None = None, size: tuple[int, int] | None = None,
                 device: str = "auto", overwrite: bool = False, progress: bool = True) -> CropResult:
     """Crop every image of ``images`` to ``aspect`` (``"W:H"``) keeping the most saliency; see the module docstring.
@@ -179,7 +257,9 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     The saliency comes from ``maps`` (a folder matched to the images by file
     stem, each map resized to its image bilinearly) or is predicted by
     ``checkpoint`` first (exactly as ``saliency predict`` writes it). ``keep``
-    and ``min_size`` are those of :func:`saliency_crop`; ``scale`` resizes each
+    and ``min_size`` are those of :func:`saliency_crop`; ``compose="thirds"``
+    picks the rule-of-thirds window instead (:func:`thirds_crop`, keeping at
+    least ``keep``, default :data:`COMPOSE_KEEP`); ``scale`` resizes each
     crop (``(width, height)`` in pixels or a factor; :func:`check_scale`).
     ``size`` is the network input size ``(height, width)`` of a ``checkpoint``
     (as in :func:`saliency.predict.predict_folder`; default: its training
@@ -209,6 +289,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
         raise UserError(f"`keep` {keep:g}: must be in (0, 1]")
     if min_size < 1:
         raise UserError(f"`min_size` {min_size}: must be at least 1 pixel")
+    if compose not in COMPOSITIONS:
+        raise UserError(f"`compose` {compose!r}: choose one of {', '.join(c for c in COMPOSITIONS if c)}")
     size_or_factor = check_scale(scale)
     inputs = {"images": images, "maps": maps, "checkpoint": checkpoint}
     out = check_out_dir(out, overwrite, inputs=inputs)
@@ -242,7 +324,10 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 sal = read_map(salmaps[name])
                 if sal.shape != (h, w):
                     sal = cv2.resize(sal.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-                box = saliency_crop(sal, ratio, keep=keep, min_size=min_size)
+                if compose == "thirds":
+                    box = thirds_crop(sal, ratio, keep=COMPOSE_KEEP if keep is None else keep, min_size=min_size)
+                else:
+                    box = saliency_crop(sal, ratio, keep=keep, min_size=min_size)
                 crop = img[box.y:box.y + box.h, box.x:box.x + box.w]
                 if size_or_factor is not None:
                     dsize = size_or_factor if isinstance(size_or_factor, tuple) else (
@@ -256,7 +341,9 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 centre = center_crop(w, h, ratio)
                 result.boxes[name] = {"image": str(path), "size": [w, h], "crop": box.as_dict(),
                                       "center": {k: v for k, v in centre.as_dict().items() if k != "kept"}}
-            write_json(stage / "crops.json", {"aspect": aspect_text, "keep": keep, "min_size": min_size,
+            write_json(stage / "crops.json", {"aspect": aspect_text, "compose": compose,
+                                              "keep": COMPOSE_KEEP if compose and keep is None else keep,
+                                              "min_size": min_size,
                                               "source": str(maps) if maps is not None else str(checkpoint),
                                               "boxes": result.boxes, "skipped": result.skipped})
     return result

@@ -62,8 +62,10 @@ class Profile:
 
 #: Full demo: under 10 minutes on 2 CPU cores (docs/BENCHMARKS.md, section Demo).
 FULL = Profile(scenes=200, subjects=12, width=640, height=480, epochs=8)
-#: ``--quick``: a first look in under 2 minutes.
-QUICK = Profile(scenes=80, subjects=8, width=480, height=360, epochs=10)
+#: ``--quick``: a first look in under 2 minutes (about 130 CPU-seconds with 80 scenes of 480x360 and 10
+#: epochs, so 123-127 s on 2 idle cores; 64 smaller scenes and 7 epochs cut the training and the map
+#: building by about 40 %, docs/BENCHMARKS.md, section Performance).
+QUICK = Profile(scenes=64, subjects=8, width=400, height=300, epochs=7)
 #: The held-out split is 20 % of the scenes: fewer than this many leaves too few to score.
 MIN_SCENES = 10
 #: What the demo writes into its folder; ``fresh`` removes these and nothing else.
@@ -207,12 +209,13 @@ class Demo:
             self.log(f"== {title}: done earlier, reused")
             return
         self.log(f"== {title}")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         try:
             info = fn() or {}
         except KeyboardInterrupt:
             raise Interrupted(stage) from None
-        self.state["stages"][stage] = {"seconds": round(time.perf_counter() - t0, 1), "run": self.run_id, **info}
+        self.state["stages"][stage] = {"seconds": round(time.perf_counter() - t0, 1),
+                                       "cpu_seconds": round(cpu_seconds() - c0, 1), "run": self.run_id, **info}
         self._save()
 
     def _cmd(self, stage: str, command: str, argv: list[str]) -> None:
@@ -402,6 +405,16 @@ class Demo:
         self._stage("eval_fixation", "6/7 fixation metrics", lambda: self._eval("fixation"))
         self._stage("report", "7/7 report (saliency report)", self._report)
         return self.state
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its finished child processes (worker pools), in seconds.
+
+    Beside each stage's wall time in ``demo.json``: on a machine shared with
+    other jobs the wall time grows with their load, the CPU time much less.
+    """
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def device_label(device: str) -> str:

@@ -7,7 +7,11 @@ augmentation: the flipped prediction is flipped back and averaged in map
 space), and the map is resized back to the image's own size (bilinear) and
 written as an 8-bit grey PNG named by the image's stem -- the prediction
 folder format ``saliency eval`` reads. SOD maps are ``sigmoid(logits)``;
-fixation maps are the predicted density scaled to a maximum of 1.
+fixation maps are the predicted density scaled to a maximum of 1; a fixation
+model can also write its log-density (float32 ``.npy``, natural log,
+normalised over the image's pixels). Classic models and centre biases
+(:mod:`saliency.eval.baselines`) are written the same way by
+:func:`predict_baseline_folder`.
 
 An image that cannot be decoded is listed and skipped; the others are still
 written (each file atomically), so a bad file never costs the finished work.
@@ -140,14 +144,21 @@ def _collate(batch):
 
 def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, device: str = "auto",
                    tta: bool = False, workers: int = 0, only: set | None = None, progress: bool = True,
-                   amp: str = "auto") -> PredictResult:
+                   amp: str = "auto", runtime: str = "torch", log_density_out=None) -> PredictResult:
     """Predict every image of ``images`` into ``out`` as ``<stem>.png``; see the module docstring.
+
+    ``runtime="onnx"`` runs the network with ONNX Runtime on the CPU
+    (:mod:`saliency.onnx_runtime`: folded batch norm, decoding of the next
+    batch overlapped with the current one); the maps agree with PyTorch's
+    within float32 rounding.
 
     ``size`` is the network input size ``(height, width)`` (the command line's
     ``--size`` is ``WxH``); None takes the size the checkpoint was trained at,
     and a checkpoint without a training config then needs ``size``. Errors
     name the parameters in backticks (``saliency predict`` and ``saliency
     crop`` both spell them ``--checkpoint``, ``--size``, ``--images``).
+    ``log_density_out``: a folder that also receives each fixation map's
+    log-density, ``<stem>.npy`` (:func:`write_log_density`).
     """
     import time
 
@@ -160,12 +171,24 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     from saliency.runtime import resolve_device, torch_settings, worker_init
     dev = resolve_device(device)
     model, tcfg = load_model(checkpoint, dev)
+    if log_density_out is not None and model.task != "fixation":
+        raise UserError(f"`log_density` {log_density_out}: only fixation models predict a density; "
+                        f"`checkpoint` {checkpoint} is a {model.task} model")
     if size is None:
         if not tcfg:
             raise UserError(f"`checkpoint` {checkpoint}: no training config inside; give `size` WxH")
         size = tuple(tcfg["data"]["size"])
     items = list_images(images, only)
     out = Path(out)
+    if runtime not in ("torch", "onnx"):
+        raise UserError(f"`runtime` {runtime!r}: choose torch or onnx")
+    if runtime == "onnx":
+        from saliency.onnx_runtime import OnnxModel
+
+        if dev.type != "cpu" and device != "auto":
+            raise UserError(f"`device` {device}: the onnx `runtime` runs on the CPU; use `device` cpu")
+        dev, amp = torch.device("cpu"), "none"
+        model = OnnxModel(model.cpu(), tuple(size))
     use_amp = (amp == "bf16") or (amp == "auto" and dev.type == "cuda")
     cl = dev.type == "cuda"
     if cl:
@@ -175,6 +198,10 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     res = PredictResult()
     t0 = time.perf_counter()
     bar = progress_bar(total=len(items), desc="predict", unit="img", enabled=progress)
+    if runtime == "onnx":
+        from saliency.onnx_runtime import prefetch
+
+        loader = prefetch(loader)
     with torch_settings(), torch.no_grad():
         for batch in loader:
             good = [b for b in batch if "error" not in b]
@@ -185,6 +212,8 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
                     x = x.contiguous(memory_format=torch.channels_last)
                 maps = _run(model, x, tta, use_amp, dev).cpu().numpy()
                 for b, m in zip(good, maps):
+                    if log_density_out is not None:
+                        write_log_density(Path(log_density_out) / f"{b['key']}.npy", _upsample(m, b["hw"]))
                     u8 = full_size_u8(m, b["hw"])
                     ok, buf = cv2.imencode(".png", u8)
                     target = out / f"{b['key']}.png"
@@ -192,6 +221,100 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
                         tmp.write_bytes(buf.tobytes())
                     res.written.append(str(target))
             bar.update(len(batch))
+    bar.close()
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _upsample(m: np.ndarray, hw) -> np.ndarray:
+    """A float map at the network size brought to the image size ``hw`` (bilinear)."""
+    import cv2
+
+    m = np.asarray(m, dtype=np.float32)
+    if m.shape == tuple(hw):
+        return m
+    return cv2.resize(m, (int(hw[1]), int(hw[0])), interpolation=cv2.INTER_LINEAR)
+
+
+def write_log_density(path, density) -> None:
+    """Write a non-negative map as a log-density: float32 ``.npy``, natural log, normalised over pixels.
+
+    The density is divided by its sum (pixels below 1e-30 of the total are
+    clipped there, so the log is finite); ``logsumexp`` of the file is 0,
+    which is how ``saliency eval`` recognises a log-density
+    (:mod:`saliency.eval.probabilistic`). Written atomically.
+    """
+    import io
+
+    from saliency.base.fsutil import atomic_path
+    from saliency.eval.probabilistic import log_density_from_density
+
+    logp = log_density_from_density(np.asarray(density, dtype=np.float64)).astype(np.float32)
+    buf = io.BytesIO()
+    np.save(buf, logp, allow_pickle=False)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buf.getvalue())
+
+
+def predict_baseline_folder(name: str, images, out, *, only: set | None = None, progress: bool = True,
+                            log_density_out=None, dataset: str | None = None, root=None) -> PredictResult:
+    """Maps of the classic model or centre bias ``name`` (:mod:`saliency.eval.baselines`) for every image.
+
+    Writes ``out/<stem>.png`` (8-bit grey, the map min-max scaled to 0..255;
+    the format ``saliency eval`` reads) and, with ``log_density_out``, the
+    map as a log-density ``<stem>.npy`` (:func:`write_log_density`; for the
+    classic models their map taken as a density, for the centre biases their
+    real density). ``centre-bias`` is fitted to the training split of
+    ``dataset`` under ``root`` (OSIE). Unreadable images are listed and skipped.
+    """
+    import time
+
+    import cv2
+
+    from saliency.base.fsutil import atomic_path
+    from saliency.base.progress import progress as progress_bar
+    from saliency.datasets import read_rgb
+    from saliency.eval import baselines as B
+
+    if name not in B.BASELINES:
+        raise UserError(f"`baseline` {name}: unknown; choose from {', '.join(B.BASELINES)}")
+    cb = None
+    if name == "centre-bias":
+        if not dataset or root is None:
+            raise UserError("`baseline` centre-bias is fitted to a dataset's training split: give `dataset` NAME "
+                            "and `root` DIR (e.g. OSIE)")
+        from saliency.eval.datasets import published
+
+        ds = published(dataset, root, "train")
+        if ds.baseline_logp is None:
+            raise UserError(f"`dataset` {dataset}: has no fixations to fit a centre bias to")
+        cb = B.CentreBias(np.asarray(ds.baseline_logp), 0.0, 0.0, 0, 0)
+    items = list_images(images, only)
+    out = Path(out)
+    res = PredictResult()
+    t0 = time.perf_counter()
+    bar = progress_bar(total=len(items), desc=name, unit="img", enabled=progress)
+    for key, path in items:
+        try:
+            img = read_rgb(str(path))
+        except UserError as exc:
+            res.skipped.append((str(path), str(exc)))
+            bar.update(1)
+            continue
+        m = B.compute_baseline(name, img, centre_bias=cb)
+        mn, mx = float(m.min()), float(m.max())
+        u8 = np.zeros(m.shape, np.uint8) if mx <= mn else np.rint((m - mn) / (mx - mn) * 255).astype(np.uint8)
+        ok, buf = cv2.imencode(".png", u8)
+        target = out / f"{key}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(buf.tobytes())
+        if log_density_out is not None:
+            write_log_density(Path(log_density_out) / f"{key}.npy", m)
+        res.written.append(str(target))
+        bar.update(1)
     bar.close()
     res.seconds = time.perf_counter() - t0
     return res

@@ -9,8 +9,18 @@ PySODEvalToolkit's summaries):
 2. training curves (from each ``saliency train`` run's ``metrics.csv``);
 3. metric tables (from ``saliency eval --json`` files), best value in bold;
 4. precision-recall and F-measure curves (``saliency eval --plot-dir``);
-5. a gallery of held-out scenes: image | ground truth | prediction |
-   fixations over the image as a heat-map overlay.
+5. the per-image spread of NSS (a fixation prediction against each image's
+   fixations, :func:`per_image_nss`): summary figures, a histogram and the
+   images it does worst on (the MIT benchmark reports means only; the spread
+   says whether a mean hides a bimodal model);
+6. a gallery of held-out scenes: image | ground truth | prediction |
+   fixations over the image as a heat-map overlay (with the image's NSS).
+
+An OSIE run of ``benchmarks/osie.py`` is shown by ``saliency report --eval
+W/osie_results.json --images W/data/test/stimuli --pred W/pred/cbam_s0
+--dataset W/data/test --gallery 200``: its table (mean ± spread over seeds,
+from the ``std`` of that file), every test image with the human fixations and
+the per-image NSS.
 
 ``report.md`` links its pictures from ``assets/``; ``report.html`` embeds
 them (base64 data URIs), so the one file can be mailed or archived.
@@ -60,6 +70,7 @@ class ReportInputs:
     eval_jsons: list[Path] = field(default_factory=list)
     curve_pngs: list[Path] = field(default_factory=list)
     gallery: list[GalleryItem] = field(default_factory=list)
+    nss: dict[str, float] = field(default_factory=dict)  # per-image NSS of the gallery's prediction
 
 
 def gallery_items(images, pred=None, gt=None, dataset=None, limit: int = 8) -> list[GalleryItem]:
@@ -85,6 +96,63 @@ def gallery_items(images, pred=None, gt=None, dataset=None, limit: int = 8) -> l
             fixes = index_folder(d / "fixations", IMAGE_EXTS, param="dataset", prefix="fixations ")
     names = sorted(n for n in imgs if "/" not in n and (not preds or n in preds))[:limit]
     return [GalleryItem(n, imgs[n], gts.get(n), preds.get(n), maps.get(n), fixes.get(n)) for n in names]
+
+
+def per_image_nss(pred, dataset) -> dict[str, float]:
+    """NSS of every prediction in ``pred`` against the binary fixation map of the same stem in ``dataset/fixations``.
+
+    NSS as :func:`saliency.eval.fixation.nss` (the MIT benchmark's: the map
+    z-scored with ddof=1, resized to the fixation map bilinearly, mean at the
+    fixated pixels); images without fixations are left out. Sorted by name.
+    """
+    from saliency.eval.fixation import nss, resize_to
+    from saliency.eval.io import PRED_EXTS, index_folder, read_fixations, read_map
+
+    fix_dir = Path(dataset) / "fixations"
+    if not fix_dir.is_dir():
+        return {}
+    preds = index_folder(pred, PRED_EXTS, param="pred")
+    fixes = index_folder(fix_dir, (".png", ".jpg", ".jpeg", ".bmp", ".mat"), param="dataset", prefix="fixations ")
+    out = {}
+    for name in sorted(n for n in preds if n in fixes and "/" not in n):
+        fix = read_fixations(fixes[name])
+        if not fix.any():
+            continue
+        out[name] = nss(resize_to(read_map(preds[name]), fix.shape), fix)
+    return out
+
+
+def nss_spread(values: dict[str, float], out_png: Path) -> tuple[list[tuple[str, str]], Path]:
+    """Summary rows (n, mean, sd, quartiles, range, worst images) and a histogram of per-image NSS values."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(values)
+    v = np.array([values[n] for n in names], dtype=np.float64)
+    q1, med, q3 = np.percentile(v, [25, 50, 75])
+    order = np.argsort(v)
+    rows = [("images", str(len(v))), ("mean", f"{v.mean():.3f}"),
+            ("standard deviation", f"{v.std(ddof=1) if len(v) > 1 else 0.0:.3f}"),
+            ("median (quartiles)", f"{med:.3f} ({q1:.3f} - {q3:.3f})"),
+            ("lowest - highest", f"{v.min():.3f} - {v.max():.3f}"),
+            ("images below 0 (worse than chance)", f"{int((v < 0).sum())}"),
+            ("lowest three", ", ".join(f"{names[i]} ({v[i]:.2f})" for i in order[:3])),
+            ("highest three", ", ".join(f"{names[i]} ({v[i]:.2f})" for i in order[::-1][:3]))]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist(v, bins=min(30, max(5, len(v) // 4)), color="#4477aa", edgecolor="white")
+    ax.axvline(v.mean(), color="#cc3311", label=f"mean {v.mean():.2f}")
+    ax.axvline(med, color="#222222", ls="--", label=f"median {med:.2f}")
+    ax.set_xlabel("NSS per image")
+    ax.set_ylabel("images")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+    return rows, out_png
 
 
 # ---------------------------------------------------------------- pictures
@@ -250,16 +318,21 @@ def read_eval_json(path: str | Path) -> dict:
             if key not in r:
                 raise UserError(f"{where}: results[{i}] has no {key!r}; give a file saliency eval --json wrote")
             expect_type(r[key], str, f"{where}: results[{i}].{key}", "text")
-        metrics = expect_type(r.get("metrics", {}), dict, f"{where}: results[{i}].metrics", "an object")
-        for k, v in metrics.items():
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                raise UserError(f"{where}: results[{i}].metrics.{k} is {v!r}, not a number; "
-                                "give a file saliency eval --json wrote")
+        for part in ("metrics", "std"):
+            values = expect_type(r.get(part, {}) or {}, dict, f"{where}: results[{i}].{part}", "an object")
+            for k, v in values.items():
+                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                    raise UserError(f"{where}: results[{i}].{part}.{k} is {v!r}, not a number; "
+                                    "give a file saliency eval --json wrote")
     return doc
 
 
 def metric_table(eval_json: dict) -> tuple[list[str], list[list[str]]]:
-    """Header and rows (dataset, method, n, metrics...) of an eval JSON; best value per dataset in bold."""
+    """Header and rows (dataset, method, n, metrics...) of an eval JSON; best value per dataset in bold.
+
+    A result with a ``std`` object (``benchmarks/osie.py``: the spread over
+    seeds) shows each value as ``mean ± std``.
+    """
     results = eval_json.get("results", [])
     keys: list[str] = []
     for r in results:
@@ -276,9 +349,13 @@ def metric_table(eval_json: dict) -> tuple[list[str], list[list[str]]]:
     rows = []
     for r in results:
         row = [r["dataset"], r["method"], str(r.get("n_images", ""))]
+        spread = r.get("std") or {}
         for k in keys:
             v = r["metrics"].get(k)
             text = "-" if v is None or not np.isfinite(v) else f"{v:.3f}"
+            sd = spread.get(k)
+            if text != "-" and sd is not None and np.isfinite(sd):
+                text += f" ± {sd:.3f}"
             if v is not None and best.get((r["dataset"], k)) == v and len(results) > 1:
                 text = f"**{text}**"
             row.append(text)
@@ -416,6 +493,15 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
             dst.write_bytes(Path(png).read_bytes())
         picture(dst, Path(png).stem.replace("_", " "))
 
+    if inputs.nss:
+        section("Per-image NSS", "per-image-nss")
+        rows, png = nss_spread(inputs.nss, assets / "nss_per_image.png")
+        note("NSS of the gallery's prediction on each image with fixations (the metric's spread over images; "
+             "tables report its mean).")
+        md.extend([_md_table(["", "NSS"], [list(r) for r in rows]), ""])
+        body.append(_html_table(["", "NSS"], [list(r) for r in rows]))
+        picture(png, "NSS per image")
+
     section("Gallery of held-out scenes", "gallery")
     if not inputs.gallery:
         note("No gallery was given.")
@@ -423,7 +509,8 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         fifth = " | predicted fixation density" if any(g.pred_density for g in inputs.gallery) else ""
         note("Each row: image | ground truth | prediction | human fixations (dots) over their heat map" + fifth + ".")
         for item in inputs.gallery:
-            picture(_save_png(assets / f"gallery_{item.name}.png", gallery_row(item)), item.name)
+            caption = item.name + (f" (NSS {inputs.nss[item.name]:.2f})" if item.name in inputs.nss else "")
+            picture(_save_png(assets / f"gallery_{item.name}.png", gallery_row(item)), caption)
 
     write_text(out / "report.md", "\n".join(md) + "\n")
     style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
@@ -444,7 +531,8 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     ``runs``: ``saliency train`` run folders; ``eval_jsons``: ``saliency eval
     --json`` files; ``plots``: a ``--plot-dir`` folder (its PNGs); ``dataset``:
     a ``saliency ingest`` folder (its dataset.json, and its maps and fixations
-    in the gallery); ``images``/``pred``/``gt``: the gallery's folders
+    in the gallery; with ``pred``, the per-image NSS of :func:`per_image_nss`
+    over all its images); ``images``/``pred``/``gt``: the gallery's folders
     (:func:`gallery_items`, ``gallery`` rows). ``out`` defaults to the first
     run, else the current folder. Returns the paths of report.md and report.html.
 
@@ -483,6 +571,7 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     if dataset_json is not None:
         study_summary(dataset_json)
     rows = gallery_items(images, pred, gt, dataset, gallery) if images else []
+    nss = per_image_nss(pred, dataset) if (pred and dataset) else {}
     from saliency.base.images import check_image_size
 
     for item in rows:  # an image declaring too many pixels is refused before anything is decoded or written
@@ -494,4 +583,4 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     check_apart(out, {"plots": plots, "dataset": dataset, "images": images, "pred": pred, "gt": gt,
                       "eval_jsons": evals}, contains=False)
     return build(out, ReportInputs(title=title, dataset_json=dataset_json, runs=runs, eval_jsons=evals,
-                                   curve_pngs=curves, gallery=rows))
+                                   curve_pngs=curves, gallery=rows, nss=nss))

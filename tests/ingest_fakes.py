@@ -41,3 +41,58 @@ def gaze_trial(rng, n_fix=8, rate_hz=500.0, screen=(1920, 1080), noise_px=2.5, b
             t += dt
         truth.append({"x": pos[0], "y": pos[1], "t_start": start, "t_end": t - dt})
     return np.array(t_list), np.array(x_list), np.array(y_list), truth
+
+
+def assert_rows_accounted(path, expected_rows, fmt="auto", **open_log_kwargs):
+    """Read ``path`` and assert the row identity of every chunk and ``rows read == expected_rows``.
+
+    ``expected_rows`` is the test's own count of the data rows it wrote (the
+    independent oracle). Returns the :class:`~data_tools.readers.base.RowCount`
+    (``read``, ``kept``, ``quarantined`` and ``counted`` by reason).
+    """
+    from saliency.data_tools.readers import account_rows, open_log
+
+    rc = account_rows(open_log(path, fmt, **open_log_kwargs))
+    assert not rc.problems, f"{path}: " + "; ".join(rc.problems)
+    assert rc.read == expected_rows, f"{path}: rows_read {rc.read}, the file has {expected_rows} data rows"
+    assert rc.balanced
+    return rc
+
+
+GARBAGE = ("abc", "nan", "inf", "-inf", "", "1e999", "\"unclosed", "NA", "x\"y")
+
+
+def corrupt_lines(path, k_rows: int, rng, share: float = 0.3) -> list[int]:
+    """Corrupt about ``share`` of the last ``k_rows`` non-blank lines of a text file in place.
+
+    Each chosen line gets one of: a field (never the first) replaced by
+    garbage from :data:`GARBAGE`, the line cut after a few fields, or an
+    unclosed quote. A corrupted line stays non-blank, so it is still a data
+    row. Returns the 1-based numbers of the corrupted lines.
+    """
+    data = path.read_bytes()
+    try:
+        raw = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return []  # a binary file (e.g. MATLAB): its rows are not lines
+    if "\0" in raw:
+        return []
+    lines = raw.split("\n")
+    idx = [i for i, ln in enumerate(lines) if ln.strip()][-k_rows:] if k_rows else []
+    chosen = [i for i in idx if rng.random() < share]
+    for i in chosen:
+        ln = lines[i]
+        sep = "\t" if "\t" in ln else (";" if ln.count(";") > ln.count(",") else ",")
+        f = ln.split(sep)
+        op = int(rng.integers(0, 3))
+        if op == 0 and len(f) > 1:
+            f[int(rng.integers(1, len(f)))] = GARBAGE[int(rng.integers(0, len(GARBAGE)))]
+        elif op == 1 and len(f) > 2:
+            f = f[:int(rng.integers(1, len(f) - 1))]
+        else:
+            j = int(rng.integers(1, len(f))) if len(f) > 1 else 0
+            f[j] = "\"" + f[j]
+        new = sep.join(f)
+        lines[i] = new if new.strip(sep + " \t\"") else new + "x"
+    path.write_bytes("\n".join(lines).encode("utf-8"))
+    return [i + 1 for i in chosen]

@@ -124,9 +124,13 @@ def test_tobii_samples_and_fixations(tmp_path):
     p.write_text("\t".join(head) + "\n" + "\n".join("\t".join(map(str, r)) for r in rows) + "\n")
     assert detect_format(p) == "tobii"
     _, df, _ = _collect(open_log(p))
-    assert df["time_ms"].tolist() == [10.0, 20.0, 30.0] and df["valid"].tolist() == [True, True, False]
-    _, fx, _ = _collect(open_log(p, tracker_events=True))
+    # the row outside any media stays, with no trial and no stimulus (the ingest quarantines it: outside_trial)
+    assert df["time_ms"].tolist() == [0.0, 10.0, 20.0, 30.0] and df["valid"].tolist() == [False, True, True, False]
+    assert df["trial"].tolist() == ["", "r", "r", "r"] and df["stimulus"].tolist() == ["", "a.png", "a.png", "a.png"]
+    chunks, fx, _ = _collect(open_log(p, tracker_events=True))
     assert fx[["x", "y", "t_start_ms", "duration_ms"]].values.tolist() == [[101.0, 201.0, 10.0, 120.0]]
+    # 4 rows: 1 fixation kept (line 3), its second row counted, 2 EyesNotFound rows counted
+    assert chunks[0].rows_read == 4 and chunks[0].counted == {"fixation_sample": 1, "not_fixation": 2}
 
 
 def _stimuli(tmp_path):

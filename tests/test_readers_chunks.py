@@ -19,11 +19,12 @@ def test_sample_chunk_quarantines_bad_time_and_non_numeric_keeps_invalid():
     valid = np.array([True, True, False, False, True])
     bad_time = np.array([False, True, False, False, False])
     non_numeric = np.array([False, False, True, False, False])
-    ch = sample_chunk(lines, subj, stim, stim, t, x, y, valid, bad_time, non_numeric, keep=stim != "")
+    ch = sample_chunk(lines, subj, stim, stim, t, x, y, valid, bad_time, non_numeric)
     assert ch.kind == "samples" and ch.space == "screen"
     assert ch.quarantine["line"].tolist() == [3, 4] and ch.quarantine["reason"].tolist() == ["bad_time", "non_numeric"]
-    # line 5 is an invalid sample: kept with NaN coordinates; line 6 is outside a stimulus: dropped silently
-    assert ch.df["line"].tolist() == [2, 5] and ch.df["valid"].tolist() == [True, False]
+    # line 5 is an invalid sample: kept with NaN coordinates; line 6 has no stimulus: kept for the ingest to judge
+    assert ch.df["line"].tolist() == [2, 5, 6] and ch.df["valid"].tolist() == [True, False, True]
+    assert ch.rows_read == 5 and ch.balance() == 0
     assert ch.df["x"].tolist()[0] == 1.0 and np.isnan(ch.df["x"].tolist()[1])
     assert list(ch.df.columns) == ["subject", "stimulus", "trial", "time_ms", "x", "y", "valid", "line"]
 

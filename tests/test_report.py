@@ -63,12 +63,12 @@ def test_report_command_writes_every_section(inputs):
              str(inputs["pred"]), "--gt", str(inputs["study"] / "masks"), "--out", str(out), "--title", "T")
     assert r.returncode == 0, r.stderr
     page = (out / "report.html").read_text()
-    for anchor in ("study", "training", "metrics", "curves", "gallery"):
+    for anchor in ("study", "training", "metrics", "curves", "per-image-nss", "gallery"):
         assert f'id="{anchor}"' in page
     assert "<b>0.050</b>" in page and "<b>0.950</b>" in page
     assert "inter-observer" in page and "subjects" in page
     uris = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(uris) == 1 + 1 + 3  # training curves, one curve, three gallery rows
+    assert len(uris) == 1 + 1 + 1 + 3  # training curves, one curve, the NSS histogram, three gallery rows
     for u in uris:
         img = cv2.imdecode(np.frombuffer(base64.b64decode(u), np.uint8), cv2.IMREAD_COLOR)
         assert img is not None and img.size > 0
@@ -117,3 +117,44 @@ def test_gallery_items_match_by_stem(tmp_path):
     assert rows[0].fix_map is None and rows[0].fix_points == tmp_path / "ds" / "fixations" / "a.png"
     assert rows[1].fix_map == tmp_path / "ds" / "maps" / "c.png" and rows[1].fix_points is None
     assert [r.name for r in gallery_items(tmp_path / "img", limit=2)] == ["a", "b"]  # no predictions: every image
+
+
+def test_per_image_nss_against_hand_worked_values(tmp_path):
+    """``per_image_nss``: NSS by hand (z-score with ddof=1, mean at fixated pixels) on tiny maps."""
+    from saliency.report import per_image_nss
+
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "ds" / "fixations").mkdir(parents=True)
+    # a: map [[0, 255], [0, 0]] (mean 63.75, sample sd 127.5), fixation on the 255 -> (255 - 63.75) / 127.5 = 1.5
+    cv2.imwrite(str(tmp_path / "pred" / "a.png"), np.array([[0, 255], [0, 0]], np.uint8))
+    cv2.imwrite(str(tmp_path / "ds" / "fixations" / "a.png"), np.array([[0, 255], [0, 0]], np.uint8))
+    # b: the same map, fixation on a 0 -> -63.75 / 127.5 = -0.5; c: no fixation -> left out; d: no prediction
+    cv2.imwrite(str(tmp_path / "pred" / "b.png"), np.array([[0, 255], [0, 0]], np.uint8))
+    cv2.imwrite(str(tmp_path / "ds" / "fixations" / "b.png"), np.array([[0, 0], [255, 0]], np.uint8))
+    cv2.imwrite(str(tmp_path / "pred" / "c.png"), np.array([[0, 255], [0, 0]], np.uint8))
+    cv2.imwrite(str(tmp_path / "ds" / "fixations" / "c.png"), np.zeros((2, 2), np.uint8))
+    cv2.imwrite(str(tmp_path / "ds" / "fixations" / "d.png"), np.array([[0, 255], [0, 0]], np.uint8))
+    got = per_image_nss(tmp_path / "pred", tmp_path / "ds")
+    assert list(got) == ["a", "b"]
+    assert got["a"] == pytest.approx(1.5, abs=1e-12) and got["b"] == pytest.approx(-0.5, abs=1e-12)
+
+
+def test_osie_style_table_shows_the_spread_over_seeds(tmp_path):
+    """A benchmarks/osie.py results file: mean ± std per cell, bold on the best mean; a bad std is refused."""
+    from saliency.base.errors import UserError
+    from saliency.report import read_eval_json
+
+    doc = {"task": "fixation", "results": [
+        {"dataset": "OSIE (test)", "method": "gold standard", "n_images": 200, "metrics": {"NSS": 2.5, "KLD": 0.6},
+         "std": {"NSS": None, "KLD": None}},
+        {"dataset": "OSIE (test)", "method": "unet_tiny_cbam", "n_images": 200, "metrics": {"NSS": 1.75, "KLD": 0.9},
+         "std": {"NSS": 0.0125, "KLD": 0.05}}]}
+    path = tmp_path / "osie_results.json"
+    path.write_text(json.dumps(doc))
+    header, rows = metric_table(read_eval_json(path))
+    assert header == ["dataset", "method", "images", "NSS", "KLD"]
+    assert rows[0][3] == "**2.500**" and rows[1][3] == "1.750 ± 0.013" and rows[1][4] == "0.900 ± 0.050"
+    doc["results"][1]["std"]["NSS"] = "wide"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(UserError, match=r"results\[1\]\.std\.NSS is 'wide', not a number"):
+        read_eval_json(path)

@@ -13,6 +13,50 @@ Field names from ``../shared/REFERENCES.md`` section 3. This module needs
 neither numpy nor pandas, so that listing the formats (``FORMATS``) and parsing
 ``columns`` stay cheap for the command line; frames are built in
 :mod:`data_tools.readers.chunks`.
+
+Row accounting (every reader, every file)
+-----------------------------------------
+A *data row* is what a format records once per sample or per event: a
+non-blank line after the header of a delimited table (a line whose fields are
+all empty is blank), a sample line (samples) or an ``EFIX`` line (tracker
+events) of an EyeLink ASC file, a fixation point of a JSON or MATLAB dataset.
+Each format module says in its docstring what its rows are. Every data row
+ends in exactly one of three places:
+
+- **kept**: a row of a chunk's ``df`` (one canonical row stands for one data
+  row, and carries that row's ``line``);
+- **quarantined**: a row of a chunk's ``quarantine`` with a ``reason``: rows
+  that something is wrong with (a bad value, a malformed line, no trial, no
+  stimulus). They are written one per line to ``quarantine.csv``, so a user
+  can look each one up in the file;
+- **counted**: ``Chunk.counted[reason] += 1``: rows a format holds by design
+  that the reading does not use as rows, and that are *not* faults: the
+  further sample rows of a tracker fixation already kept under its first line
+  (``fixation_sample``), the saccade, blink and unclassified rows of an event
+  export read for its fixations (``not_fixation``). They are counted per reason
+  and not listed one by one: a 1 M-row Tobii export has ~900 k such rows, and a
+  quarantine of them would bury the rows that need a look.
+
+``Chunk.rows_read`` is the number of data rows the chunk covers, counted from
+the file's lines (or the dataset's arrays) independently of how they parse;
+the identity each chunk must hold is ::
+
+    rows_read == len(df) + len(quarantine) + sum(counted.values())
+
+:func:`account_rows` sums it over a reader's chunks and lists the chunks that
+break it; the tests check it on corrupted inputs for every registered format
+(``tests/ingest_fakes.py: assert_rows_accounted``). The ingest keeps the same
+books per input file downstream (``dataset.json`` ``inputs[i].rows``), with its
+own quarantine reasons (``outside_trial``, ``no_stimulus``,
+``unknown_stimulus``, ``off_screen``, ...).
+
+Example: a Tobii Pro Lab event export of 10 data lines, rows 2-5 one
+fixation, 6-7 a saccade, 8 a fixation row with ``Recording timestamp``
+``abc``, 9-11 a second fixation::
+
+    Chunk(kind="fixations", df=<2 rows: lines 2 and 9>,
+          quarantine=<1 row: line 8, bad_time>, rows_read=10,
+          counted={"fixation_sample": 5, "not_fixation": 2})   # 10 == 2 + 1 + 7
 """
 
 from __future__ import annotations
@@ -59,6 +103,14 @@ class Chunk:
     space: str  # "screen", "stimulus", "screen_norm" or "stimulus_norm"
     df: pd.DataFrame
     quarantine: pd.DataFrame
+    rows_read: int | None = None  # data rows this chunk covers, counted from the file (None: not stated)
+    counted: dict = field(default_factory=dict)  # reason -> rows set aside by design, not listed one by one
+
+    def balance(self) -> int:
+        """``rows_read - kept - quarantined - counted``: 0 when every row is accounted for."""
+        if self.rows_read is None:
+            raise ValueError("chunk does not state rows_read")
+        return int(self.rows_read) - len(self.df) - len(self.quarantine) - int(sum(self.counted.values()))
 
 
 @dataclass
@@ -69,8 +121,9 @@ class LogReader:
     format: str
     kind: str
     chunks: Callable[[], Iterator[Chunk]]
-    screen_px: tuple[int, int] | None = None  # resolution the file itself declares (EyeLink ASC)
-    notes: dict = field(default_factory=dict)
+    screen_px: tuple[int, int] | None = None  # resolution the file itself declares (ASC, Tobii Studio, BeGaze)
+    notes: dict = field(default_factory=dict)  # recorded in dataset.json ``inputs`` (JSON-able values)
+    trials: bool = False  # the format marks trials: a row with an empty trial and stimulus lies outside them
 
 
 @dataclass(frozen=True)
@@ -82,6 +135,9 @@ class ReadOptions:
     tracker_events: bool = False  # the tracker's own fixations (EyeLink EFIX, Tobii) instead of samples
     min_confidence: float = 0.6  # Pupil Labs: fixations below this confidence are quarantined
     chunk_rows: int = CHUNK_ROWS
+    #: binocular samples: ``average`` (the mean where both eyes are valid, else the valid eye), ``left`` or
+    #: ``right``; formats with per-eye gaze honour it (module attribute ``EYES = True``), others refuse a choice
+    eye: str = "average"
 
 
 def split_unit(name: str) -> tuple[str, str | None]:
@@ -202,3 +258,61 @@ class Probe:
     def generic(self) -> dict[str, tuple[str, str | None]]:
         """Canonical key -> (file column, unit), as :func:`resolve_columns` finds them."""
         return resolve_columns([h.strip() for h in self.first.split(self.sep)], self.columns, self.path)
+
+
+@dataclass
+class RowCount:
+    """A reader's books over all its chunks (:func:`account_rows`)."""
+
+    read: int = 0
+    kept: int = 0
+    quarantined: dict = field(default_factory=dict)  # reason -> rows
+    counted: dict = field(default_factory=dict)  # reason -> rows
+    problems: list = field(default_factory=list)  # one line per chunk that breaks the identity
+
+    @property
+    def balanced(self) -> bool:
+        """Whether ``read == kept + quarantined + counted`` held in every chunk."""
+        return not self.problems and self.read == self.kept + sum(self.quarantined.values()) + \
+            sum(self.counted.values())
+
+    def add(self, ch: Chunk, k: int) -> None:
+        """Add chunk number ``k`` (0-based) to the books."""
+        if ch.rows_read is None:
+            self.problems.append(f"chunk {k}: rows_read not stated")
+            return
+        self.read += int(ch.rows_read)
+        self.kept += len(ch.df)
+        if len(ch.quarantine):
+            for r, n in ch.quarantine["reason"].value_counts().items():
+                self.quarantined[str(r)] = self.quarantined.get(str(r), 0) + int(n)
+        for r, n in ch.counted.items():
+            self.counted[r] = self.counted.get(r, 0) + int(n)
+        b = ch.balance()
+        if b:
+            self.problems.append(f"chunk {k}: rows_read {ch.rows_read} != kept {len(ch.df)} + quarantined "
+                                 f"{len(ch.quarantine)} + counted {sum(ch.counted.values())} ({b:+d})")
+
+
+def account_rows(reader: LogReader) -> RowCount:
+    """Read every chunk of ``reader`` and return its books (see the module docstring: row accounting)."""
+    rc = RowCount()
+    for k, ch in enumerate(reader.chunks()):
+        rc.add(ch, k)
+    return rc
+
+
+def count_data_lines(path: Path, header_lines: int = 1, sep: str | None = None) -> int:
+    """Non-blank lines after the first ``header_lines`` of a text file: a table's data rows, counted plainly.
+
+    A line is blank when it holds only white space, quotes and separators (``sep``,
+    default: the delimiter :func:`read_header` finds). ``\\r\\n`` and ``\\r``
+    line ends count as one line end. The oracle for the row identity of
+    delimited formats.
+    """
+    if sep is None:
+        sep = read_header(path)[1]
+    data = Path(path).read_bytes().replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    lines = data.split(b"\n")[header_lines:]
+    strip = (sep + ' \t"').encode()
+    return sum(1 for ln in lines if ln.strip(strip))

@@ -158,7 +158,8 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
     ends a line, ``\\r\\n`` too; a file with ``\\r`` alone as line end is
     read as such), a quoted field must close on its own line, and a row that
     cannot be split (an unclosed quote, too many fields) is reported in
-    ``malformed`` and does not touch its neighbours. Blank lines are dropped.
+    ``malformed`` and does not touch its neighbours. Blank lines (nothing but
+    spaces, quotes and separators) are dropped; they are not data rows.
     """
     try:
         fh = open(path, "rb")
@@ -204,7 +205,16 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
                 lines = ok.astype(np.int64) + start
                 bad_lines = malformed.astype(np.int64) + start
                 start += n_lines
-                blank = df.fillna("").astype(str).apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy()
+                blank = df.fillna("").astype(str).apply(lambda c: c.str.strip() == "").all(axis=1)
+                blank = blank.to_numpy().copy()
+                if blank.any():  # blank in the columns read: a row only if the whole line is blank
+                    nl = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+                    st = np.concatenate(([0], nl[:-1] + 1))
+                    strip = (sep + ' \t"\r').encode()
+                    for j in np.flatnonzero(blank).tolist():
+                        i = int(ok[j])
+                        if block[st[i]:nl[i]].strip(strip):
+                            blank[j] = False
                 if blank.any():
                     df, lines = df.loc[~blank], lines[~blank]
                 yield df.reset_index(drop=True), lines, bad_lines
@@ -220,11 +230,19 @@ def malformed_quarantine(lines: np.ndarray, subject: str = "") -> pd.DataFrame:
     return quarantine_frame(lines, "malformed_row", np.full(len(lines), subject, dtype=object))
 
 
-def with_malformed(ch: Chunk, lines: np.ndarray, subject: str = "") -> Chunk:
-    """``ch`` with the ``malformed_row`` quarantine rows of ``lines`` added (line order kept)."""
+def with_malformed(ch: Chunk, lines: np.ndarray, subject: str = "", read_lines: np.ndarray | None = None) -> Chunk:
+    """``ch`` with the ``malformed_row`` quarantine rows of ``lines`` added (line order kept).
+
+    ``read_lines``: the lines :func:`csv_chunks` gave for the block's
+    well-formed rows; when given, ``ch.rows_read`` becomes
+    ``len(read_lines) + len(lines)``, the block's data rows (row accounting,
+    :mod:`data_tools.readers.base`).
+    """
     if len(lines):
         q = pd.concat([ch.quarantine, malformed_quarantine(lines, subject)], ignore_index=True)
         ch.quarantine = q.sort_values("line", kind="stable").reset_index(drop=True)
+    if read_lines is not None:
+        ch.rows_read = len(read_lines) + len(lines)
     return ch
 
 
@@ -246,7 +264,7 @@ def non_finite(s: pd.Series, vals: np.ndarray) -> np.ndarray:
     return out
 
 
-def sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, bad_time, non_numeric, keep=None,
+def sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, bad_time, non_numeric,
                  non_finite_time=None) -> Chunk:
     """Canonical samples chunk in screen pixels; rows with a bad time or non-numeric coordinates quarantined.
 
@@ -255,7 +273,7 @@ def sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, bad_time, non_
     a time that is infinite, or ``nan`` where ``non_finite_time`` says so, is
     ``non_finite_time``; all go to the quarantine. Invalid samples (``valid``
     false) stay, with NaN coordinates: they end fixations and count in the QC
-    valid share. ``keep`` (optional) drops further rows without quarantining them.
+    valid share. ``rows_read`` is the number of rows given (each is kept or quarantined).
     """
     nf = np.isinf(np.asarray(t, dtype=np.float64))
     if non_finite_time is not None:
@@ -263,11 +281,11 @@ def sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, bad_time, non_
     bad = bad_time | non_numeric | nf
     reason = np.where(nf, "non_finite_time", np.where(bad_time, "bad_time", "non_numeric"))
     q = quarantine_frame(lines[bad], reason[bad], subject[bad], stimulus[bad], x[bad], y[bad])
-    ok = ~bad if keep is None else ~bad & keep
+    ok = ~bad
     out = pd.DataFrame({"subject": subject[ok], "stimulus": stimulus[ok], "trial": trial[ok], "time_ms": t[ok],
                         "x": np.where(valid, x, np.nan)[ok], "y": np.where(valid, y, np.nan)[ok],
                         "valid": valid[ok], "line": lines[ok]})
-    return Chunk("samples", "screen", out, q)
+    return Chunk("samples", "screen", out, q, rows_read=len(lines))
 
 
 def fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, space, non_finite_time=None,
@@ -299,7 +317,7 @@ def fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, space
                         "trial": np.asarray(trial)[ok], "x": x[ok], "y": y[ok],
                         "t_start_ms": np.asarray(start, dtype=np.float64)[ok], "duration_ms": dur[ok],
                         "eye": np.asarray(eye)[ok], "line": np.asarray(lines, dtype=np.int64)[ok]})
-    return Chunk("fixations", space, out, q)
+    return Chunk("fixations", space, out, q, rows_read=len(out) + len(q))
 
 
 def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None,
@@ -336,7 +354,7 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
                     vtxt = text(df[cols["valid"][0]], n, "1")
                     valid &= ~np.isin(vtxt.astype(str), ["0", "False", "false", "Invalid", "invalid", "no"])
                 yield with_malformed(sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, tm | tb, xb | yb,
-                                                  non_finite_time=nf), malformed)
+                                                  non_finite_time=nf), malformed, read_lines=lines)
             else:
                 start = dur = end = None
                 nf_t, nf_d = np.zeros(n, bool), np.zeros(n, bool)
@@ -352,7 +370,8 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
                     end, nf = parse("t_end_ms", time_unit or cols["t_end_ms"][1], 1.0)
                     nf_t |= nf
                 if "duration_ms" in cols:
-                    dur, nf = parse("duration_ms", cols["duration_ms"][1], 1.0)
+                    # the header's unit, else `time_unit` (durations share the file's time unit), else ms
+                    dur, nf = parse("duration_ms", cols["duration_ms"][1] or time_unit, 1.0)
                     nf_d |= nf
                 elif start is not None and end is not None:
                     dur = end - start
@@ -360,6 +379,11 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
                 dur = np.full(n, np.nan) if dur is None else dur
                 eye = text(get("eye"), n)
                 yield with_malformed(fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, "screen",
-                                                    non_finite_time=nf_t, non_finite_duration=nf_d), malformed)
+                                                    non_finite_time=nf_t, non_finite_duration=nf_d), malformed,
+                                     read_lines=lines)
 
-    return LogReader(path, fmt or kind, kind, chunks)
+    notes = {}
+    if kind == "samples":
+        notes["timestamp_ms_per_unit"] = unit_factor(time_unit or cols["time"][1], 1.0,
+                                                     f"{path}: column {cols['time'][0]}")
+    return LogReader(path, fmt or kind, kind, chunks, notes=notes)

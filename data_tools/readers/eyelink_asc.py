@@ -1,12 +1,58 @@
 """``eyelink-asc``: EyeLink ASC files (``edf2asc``): raw samples, or the tracker's EFIX fixations.
 
-Conventions from ``../shared/REFERENCES.md`` section 3: sample lines ``time x y
-pupil`` (binocular: ``time xl yl pl xr yr pr``, the eyes averaged; missing
-``.``), ``EFIX eye start end dur x y pupil``, ``MSG time TRIALID n``, ``MSG
-time !V IMGLOAD ... file`` or ``MSG time !V TRIAL_VAR image|stimulus NAME`` for
-the stimulus, ``GAZE_COORDS`` / ``DISPLAY_COORDS x0 y0 x1 y1`` (highest pixel
-index) for the screen resolution the file declares. The subject is the file
-stem; samples before any TRIALID or stimulus message are skipped.
+Conventions from ``../shared/REFERENCES.md`` section 3 and the EyeLink 1000
+Plus user manual (section 4.9, "ASC file format"): sample lines ``time x y
+pupil`` (binocular: ``time xl yl pl xr yr pr``; missing ``.``), ``EFIX eye
+start end dur x y pupil``, ``MSG time TRIALID n``,
+``MSG time TRIAL_RESULT n``, ``MSG time !V IMGLOAD ... file`` and ``MSG time
+!V TRIAL_VAR image|stimulus NAME`` (Data Viewer integration messages) for
+the stimulus, ``GAZE_COORDS`` / ``DISPLAY_COORDS x0 y0 x1 y1`` for the
+screen. The subject is the file stem.
+
+Rows. One data row = one sample line (a line that is not blank and does not
+start with an upper-case letter, as the keywords ``MSG``, ``START``,
+``EFIX``... do, or with ``*``, ``>``, ``;``, ``#``, ``!``) when reading samples, one ``EFIX`` line
+when reading tracker events; a row that cannot be parsed is quarantined
+(``non_numeric``, ``non_finite_time``).
+
+Trials follow the message timestamps, not the file order (messages are
+sometimes written out of order), for samples and events alike:
+
+1. messages are sorted by time (ties keep file order);
+2. a trial starts at its ``TRIALID`` message and ends at the next
+   ``TRIALID`` or at its own ``TRIAL_RESULT`` message, whichever comes first
+   (end excluded); a file without any ``TRIALID`` starts a trial at each
+   stimulus message instead;
+3. a sample belongs to the trial whose span holds its time stamp, an EFIX
+   event to the one that holds its start time; rows in no trial keep an empty
+   trial and stimulus (the ingest quarantines them, ``outside_trial``);
+4. the stimulus at time ``t`` of a trial is the latest ``!V IMGLOAD`` of the
+   trial at or before ``t``; before the first (or without one) it is the
+   trial's ``!V TRIAL_VAR image|stimulus|...`` value, wherever that message
+   lies between the trial's ``TRIALID`` and the next (Experiment Builder
+   writes trial variables at the end of the trial); otherwise empty (then
+   ``trials`` maps the trial to its stimulus).
+
+Eyes (``ReadOptions.eye``): the ``START`` / ``SAMPLES`` lines name the eyes
+recorded (``LEFT``, ``RIGHT`` or both) for the samples that follow them.
+``average`` (the default) takes the mean of the two eyes where both are valid
+and the valid eye where only one is (an eye is valid when both its x and y
+are given; :func:`data_tools.smoothing.combine_eyes`), and a monocular
+recording's one eye; ``left`` / ``right`` take that eye only: a recording block
+that lacks it is refused when the file is opened (one line naming the line of
+its ``START``/``SAMPLES`` line), as is a file that never says which eye it
+recorded. A binocular sample line with fewer than the 7 fields ``time xl yl pl
+xr yr pr`` is quarantined (``malformed_row``). Tracker events: with ``left`` /
+``right`` only that eye's ``EFIX`` lines are kept, the other eye's are counted
+(``other_eye``, by design: a binocular recording has both); ``average`` keeps
+both eyes' events, as the tracker reports them.
+
+Screen size: ``GAZE_COORDS`` (else ``DISPLAY_COORDS``) hold ``x0 y0 x1 y1``
+where ``x1`` is either the last pixel index (``1919``, what EyeLink writes) or
+the pixel count (``1920``, what some experiment scripts write). Screens have
+an even number of pixels on each axis, so the width is ``x1 - x0 + 1`` when
+that is even and ``x1 - x0`` otherwise; both readings are recorded in
+``notes`` and the ingest accepts a user resolution equal to either.
 """
 
 from __future__ import annotations
@@ -24,10 +70,13 @@ from saliency.data_tools.readers.chunks import empty_quarantine, fixation_chunk,
 
 DETECT_RANK = 10  # the file's name or first line
 SUFFIXES = (".asc",)
+EYES = True  # honours ReadOptions.eye
 
 _COORDS = re.compile(r"(GAZE_COORDS|DISPLAY_COORDS)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)")
 _STIM_VAR = re.compile(r"!V\s+TRIAL_VAR\s+(stimulus|image|media|stimulus_name|img)\s+(\S+)", re.I)
 _IMGLOAD = re.compile(r"!V\s+IMGLOAD\s+\S+\s+(\S+)")
+_MSG = re.compile(r"^MSG\s+(-?\d+(?:\.\d+)?)\s+(?:-?\d+\s+)?(.*)$")
+_RATE = re.compile(r"\bRATE\s+([\d.]+)")
 
 
 def sniff(probe: Probe) -> bool:
@@ -36,57 +85,201 @@ def sniff(probe: Probe) -> bool:
     return first.startswith("**") or first.startswith("MSG") or first.startswith("EFIX")
 
 
-def _asc_resolution(path: Path) -> tuple[int, int] | None:
-    with open(path, "r", encoding="utf-8", errors="replace") as fh:
-        for k, line in enumerate(fh):
-            m = _COORDS.search(line)
-            if m:
-                x0, y0, x1, y1 = (float(v) for v in m.groups()[1:])
-                return int(round(x1 - x0 + 1)), int(round(y1 - y0 + 1))
-            if k > 200_000:
-                break
-    return None
+def _is_structure(line: str) -> bool:
+    """A line that is not a data row: blank, a keyword line (MSG, START, EFIX, ...) or a comment/preamble."""
+    s = line.strip()
+    return not s or s[0] in "*>;#!" or s[0].isupper()
+
+
+def screen_from_coords(x0: float, y0: float, x1: float, y1: float) -> tuple[int, int]:
+    """Pixel counts from ``GAZE_COORDS x0 y0 x1 y1`` (``x1`` the last index or the count: the even one)."""
+    out = []
+    for a, b in ((x0, x1), (y0, y1)):
+        d = int(round(b - a))
+        out.append(d + 1 if (d + 1) % 2 == 0 else d)
+    return out[0], out[1]
+
+
+class _Timeline:
+    """Trial spans and stimulus segments from a file's messages (the rule in the module docstring)."""
+
+    def __init__(self, messages: list[tuple[float, int, str]]):
+        msgs = sorted(messages, key=lambda m: (m[0], m[1]))
+        trial_starts = [(t, m.split("TRIALID", 1)[1].split()[0] if m.split("TRIALID", 1)[1].split() else "")
+                        for t, _, m in msgs if "TRIALID" in m]
+        results = [t for t, _, m in msgs if "TRIAL_RESULT" in m]
+        stim_msgs = []  # (time, kind, name)
+        for t, _, m in msgs:
+            mv = _STIM_VAR.search(m)
+            if mv:
+                stim_msgs.append((t, "var", _name(mv.group(2))))
+                continue
+            mi = _IMGLOAD.search(m)
+            if mi:
+                stim_msgs.append((t, "img", _name(mi.group(1))))
+        if not trial_starts:  # no TRIALID: each stimulus message starts a trial
+            trial_starts = [(t, "") for t, _, _ in stim_msgs]
+        # segment starts with their (trial, stimulus); (None, None) = outside any trial
+        starts: list[float] = []
+        labels: list[tuple[str | None, str | None]] = []
+        for i, (t0, tid) in enumerate(trial_starts):
+            nxt = trial_starts[i + 1][0] if i + 1 < len(trial_starts) else np.inf
+            end = min([r for r in results if t0 <= r < nxt] or [nxt])
+            inside = [(t, k, nm) for t, k, nm in stim_msgs if t0 <= t < nxt]
+            var = next((nm for t, k, nm in inside if k == "var"), "")
+            starts.append(t0)
+            labels.append((tid, var))
+            for t, k, nm in inside:
+                if k == "img" and t < end:
+                    starts.append(t)
+                    labels.append((tid, nm))
+            if end < np.inf:
+                starts.append(end)
+                labels.append((None, None))
+        order = np.argsort(np.asarray(starts, dtype=np.float64), kind="stable")
+        self.starts = np.asarray(starts, dtype=np.float64)[order]
+        self.trial = np.array([labels[k][0] for k in order] + [None], dtype=object)
+        self.stim = np.array([labels[k][1] for k in order] + [None], dtype=object)
+        self.n_trials = len(trial_starts)
+
+    def assign(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(trial, stimulus) of each time stamp; ``""`` for both outside any trial."""
+        k = np.searchsorted(self.starts, np.asarray(t, dtype=np.float64), side="right") - 1
+        k = np.where(k < 0, len(self.starts), k)  # before the first start: the (None, None) sentinel
+        tr, st = self.trial[k], self.stim[k]
+        out = np.array([v is None for v in tr], dtype=bool)
+        tr = np.where(out, "", tr)
+        st = np.where(out, "", st)
+        return tr.astype(object), st.astype(object)
+
+
+def _name(s: str) -> str:
+    return Path(s.replace("\\", "/")).name
+
+
+def scan(path: Path) -> dict:
+    """One pass over the file's keyword lines: messages, the declared screen coordinates, the sampling rate."""
+    messages: list[tuple[float, int, str]] = []
+    coords = {}
+    rate = None
+    blocks: list[tuple[int, set]] = []  # (line, eyes) of each START / SAMPLES line
+    try:
+        fh = open(path, "r", encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    with fh:
+        for ln, line in enumerate(fh, start=1):
+            c = line[:1]
+            if c.isdigit() or not c:
+                continue
+            if line.startswith("MSG"):
+                m = _MSG.match(line.rstrip("\r\n"))
+                if m:
+                    messages.append((float(m.group(1)), ln, m.group(2)))
+            if "_COORDS" in line:
+                m = _COORDS.search(line)
+                if m and m.group(1) not in coords:
+                    coords[m.group(1)] = tuple(float(v) for v in m.groups()[1:])
+            elif line.startswith("SAMPLES") or line.startswith("START"):
+                blocks.append((ln, line_eyes(line)))
+                m = _RATE.search(line) if rate is None and line.startswith("SAMPLES") else None
+                if m:
+                    rate = float(m.group(1))
+    return {"messages": messages, "coords": coords, "rate": rate, "blocks": blocks}
+
+
+def line_eyes(line: str) -> set:
+    """The eyes a ``START`` or ``SAMPLES`` line names: a subset of ``{"left", "right"}``."""
+    tok = line.upper().split()
+    return {e for e, k in (("left", "LEFT"), ("right", "RIGHT")) if k in tok}
+
+
+def check_eye(path: Path, eye: str, blocks: list[tuple[int, set]]) -> str:
+    """The recorded eyes (``left``, ``right``, ``both``, ``unknown``); refuses ``eye`` left/right the file lacks."""
+    named = [(ln, e) for ln, e in blocks if e]
+    seen = set().union(*(e for _, e in named)) if named else set()
+    recorded = "both" if seen == {"left", "right"} else (next(iter(seen)) if seen else "unknown")
+    if eye in ("left", "right"):
+        if not named:
+            raise UserError(f"{path}: `eye` {eye}: the file does not say which eye it recorded (no START or "
+                            f"SAMPLES line naming LEFT or RIGHT); use `eye` average")
+        for ln, e in named:
+            if eye not in e:
+                other = next(iter(e))
+                raise UserError(f"{path}: line {ln}: the recording holds the {other} eye only, not the {eye} "
+                                f"one (`eye` {eye}); use `eye` {other} or average")
+    return recorded
 
 
 def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
-    """EyeLink ASC: raw samples (or EFIX events with ``tracker_events``), trials from TRIALID messages."""
+    """EyeLink ASC: raw samples (or EFIX events with ``tracker_events``), trials from the messages' time stamps."""
     tracker_events = opts.tracker_events
     subject = default_subject(path)
+    info = scan(path)
+    timeline = _Timeline(info["messages"])
+    notes: dict = {"trials": timeline.n_trials}
+    screen_px = None
+    key = "GAZE_COORDS" if "GAZE_COORDS" in info["coords"] else "DISPLAY_COORDS"
+    if key in info["coords"]:
+        x0, y0, x1, y1 = info["coords"][key]
+        screen_px = screen_from_coords(x0, y0, x1, y1)
+        notes["declared_coords"] = {"key": key, "values": [x0, y0, x1, y1],
+                                    "screen_px": list(screen_px)}
+    if info["rate"]:
+        notes["declared_rate_hz"] = info["rate"]
+    eye = opts.eye
+    if eye not in ("average", "left", "right"):
+        raise UserError(f"`eye` {eye!r}: choose one of average, left, right")
+    notes["eyes_recorded"] = check_eye(path, eye, info["blocks"])
+    notes["eye"] = eye
 
     def chunks() -> Iterator[Chunk]:
-        trial, stim = "", ""
+        from saliency.data_tools.smoothing import combine_eyes
+
         binocular = False
+        eyes: set = set()  # the eyes of the current recording block (empty: not said)
         rows: list[tuple] = []
         bad: list[int] = []
+        short: list[int] = []  # binocular sample lines without the 7 fields
+        other_eye = 0  # EFIX lines of the eye not chosen (counted)
 
         def flush():
-            nonlocal rows, bad
+            nonlocal rows, bad, short, other_eye
             q = quarantine_frame(bad, "non_numeric", np.full(len(bad), subject, object)) if bad \
                 else empty_quarantine()
+            if short:
+                q = pd.concat([q, quarantine_frame(short, "malformed_row", np.full(len(short), subject, object))],
+                              ignore_index=True)
+            n_rows = len(rows) + len(bad) + len(short) + other_eye
             if tracker_events:
-                a = np.array(rows, dtype=object).reshape(-1, 8)
-                t0, dur = a[:, 5].astype(float), a[:, 6].astype(float)
+                a = np.array(rows, dtype=object).reshape(-1, 6)
+                t0, dur = a[:, 3].astype(float), a[:, 4].astype(float)
+                trial, stim = timeline.assign(np.where(np.isfinite(t0), t0, -np.inf))
                 # EFIX times have no missing marker: NaN here is "nan" written in the file
-                ch = fixation_chunk(a[:, 0].astype(np.int64), np.full(len(a), subject, object), a[:, 1],
-                                    a[:, 2], a[:, 3].astype(float), a[:, 4].astype(float), t0, dur, a[:, 7],
+                ch = fixation_chunk(a[:, 0].astype(np.int64), np.full(len(a), subject, object), stim, trial,
+                                    a[:, 1].astype(float), a[:, 2].astype(float), t0, dur, a[:, 5],
                                     "screen", non_finite_time=np.isnan(t0), non_finite_duration=np.isnan(dur))
                 ch.quarantine = pd.concat([ch.quarantine, q], ignore_index=True)
+                if other_eye:
+                    ch.counted = {"other_eye": other_eye}
             else:
                 a = np.array(rows, dtype=object).reshape(-1, 6)
-                t = a[:, 3].astype(float)
-                nf = ~np.isfinite(t)  # a sample line starts with a digit: only 1e999 and the like get here
+                t = a[:, 1].astype(float)
+                nf = ~np.isfinite(t)
                 if nf.any():
                     q = pd.concat([q, quarantine_frame(a[nf, 0].astype(np.int64), "non_finite_time",
                                                        np.full(int(nf.sum()), subject, object))], ignore_index=True)
                     a, t = a[~nf], t[~nf]
-                x = a[:, 4].astype(float)
-                y = a[:, 5].astype(float)
+                x, y = combine_eyes(*(a[:, k].astype(float) for k in (2, 3, 4, 5)), eye)
+                trial, stim = timeline.assign(t)
                 valid = np.isfinite(x) & np.isfinite(y)
                 ch = Chunk("samples", "screen", pd.DataFrame({
-                    "subject": np.full(len(a), subject, object), "stimulus": a[:, 1], "trial": a[:, 2],
+                    "subject": np.full(len(a), subject, object), "stimulus": stim, "trial": trial,
                     "time_ms": t, "x": x, "y": y, "valid": valid,
                     "line": a[:, 0].astype(np.int64)}), q)
-            rows, bad = [], []
+            ch.quarantine = ch.quarantine.sort_values("line", kind="stable").reset_index(drop=True)
+            ch.rows_read = n_rows
+            rows, bad, short, other_eye = [], [], [], 0
             return ch
 
         def num(tok):
@@ -98,48 +291,76 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
             raise UserError(f"{path}: cannot read ({exc.strerror})") from None
         with fh:
             for ln, line in enumerate(fh, start=1):
-                if not line or line[0] == "*":
-                    continue
-                c = line[0]
-                if c.isdigit():
-                    if tracker_events or not stim and not trial:
+                if not _is_structure(line):
+                    if tracker_events:
                         continue
                     tok = line.split()
                     try:
                         t = float(tok[0])
-                        if binocular and len(tok) >= 7:
-                            xl, yl, xr, yr = num(tok[1]), num(tok[2]), num(tok[4]), num(tok[5])
-                            x = np.nanmean([xl, xr]) if not (np.isnan(xl) and np.isnan(xr)) else np.nan
-                            y = np.nanmean([yl, yr]) if not (np.isnan(yl) and np.isnan(yr)) else np.nan
+                        if binocular:
+                            if len(tok) < 7:
+                                short.append(ln)
+                                continue
+                            row = (ln, t, num(tok[1]), num(tok[2]), num(tok[4]), num(tok[5]))
                         else:
                             x, y = num(tok[1]), num(tok[2])
+                            nan = np.nan
+                            # the one eye in its place; an eye not named goes to both (its own average)
+                            row = (ln, t, x, y, nan, nan) if eyes == {"left"} else (ln, t, nan, nan, x, y) \
+                                if eyes == {"right"} else (ln, t, x, y, x, y)
                     except (ValueError, IndexError):
                         bad.append(ln)
                         continue
-                    rows.append((ln, stim, trial, t, x, y))
-                elif line.startswith("MSG"):
-                    if "TRIALID" in line:
-                        trial = line.split("TRIALID", 1)[1].strip().split()[0] if \
-                            line.split("TRIALID", 1)[1].strip() else ""
-                        stim = ""
+                    rows.append(row)
+                elif line.startswith("EFIX"):
+                    if not tracker_events:
                         continue
-                    m = _STIM_VAR.search(line) or _IMGLOAD.search(line)
-                    if m:
-                        stim = Path(m.groups()[-1].replace("\\", "/")).name
-                elif line.startswith("EFIX") and tracker_events:
                     tok = line.split()
-                    try:
-                        eye, t0, dur = tok[1], float(tok[2]), float(tok[4])
-                        x, y = num(tok[5]), num(tok[6])
-                    except (ValueError, IndexError):
-                        bad.append(ln)
-                        continue
-                    rows.append((ln, stim, trial, x, y, t0, dur, eye))
+                    if eye != "average" and len(tok) > 1 and tok[1] in ("L", "R") and tok[1] != eye[0].upper():
+                        other_eye += 1  # the other eye's fixation (binocular recording), by design
+                    else:
+                        try:
+                            e, t0, dur = tok[1], float(tok[2]), float(tok[4])
+                            x, y = num(tok[5]), num(tok[6])
+                        except (ValueError, IndexError):
+                            bad.append(ln)
+                            continue
+                        rows.append((ln, x, y, t0, dur, e))
                 elif line.startswith("SAMPLES") or line.startswith("START"):
-                    binocular = "LEFT" in line and "RIGHT" in line
-                if len(rows) >= block:
+                    eyes = line_eyes(line)
+                    binocular = eyes == {"left", "right"}
+                if len(rows) + len(bad) + len(short) + other_eye >= block:
                     yield flush()
         yield flush()
 
     return LogReader(path, "eyelink-asc", "fixations" if tracker_events else "samples", chunks,
-                     screen_px=_asc_resolution(path))
+                     screen_px=screen_px, notes=notes, trials=True)
+
+
+def _example_head(n_trials: int) -> list[str]:
+    head = ["** CONVERTED FROM sub01.edf using edf2asc", "** DATE: Mon Jan  1 10:00:00 2024", "**",
+            "MSG\t900 DISPLAY_COORDS 0 0 1919 1079", "MSG\t900 GAZE_COORDS 0.00 0.00 1919.00 1079.00"]
+    for k in range(n_trials):
+        t0 = 1000 + 1000 * k
+        head += [f"MSG\t{t0} TRIALID {k + 1}", f"MSG\t{t0 + 1} !V IMGLOAD FILL images/img{k}.jpg"]
+    head += ["START\t1000 \tRIGHT\tSAMPLES\tEVENTS", "SAMPLES\tGAZE\tRIGHT\tRATE\t 500.00\tTRACKING\tCR"]
+    return head
+
+
+def example_file(path: Path, rng, n: int) -> int:
+    """A small valid ASC file whose last ``n`` lines are monocular samples (row-accounting tests)."""
+    t = 1000 + 2 * np.arange(n)
+    # gaze rests 150 samples (300 ms) at a time, with 1 px noise: fixations for a detector to find
+    cx, cy = rng.uniform(100, 1820, n // 150 + 1), rng.uniform(100, 980, n // 150 + 1)
+    rows = [f"{v}\t{cx[k // 150] + rng.normal():.1f}\t{cy[k // 150] + rng.normal():.1f}\t1000.0\t..."
+            for k, v in enumerate(t)]
+    path.write_text("\n".join(_example_head(n // 500 + 1) + rows) + "\n")
+    return n
+
+
+def example_events_file(path: Path, rng, n: int) -> int:
+    """A small valid ASC file whose last ``n`` lines are EFIX events (row-accounting tests)."""
+    rows = [f"EFIX\tR\t{1000 + 250 * k}\t{1200 + 250 * k}\t200\t{rng.uniform(0, 1920):.1f}\t"
+            f"{rng.uniform(0, 1080):.1f}\t1000" for k in range(n)]
+    path.write_text("\n".join(_example_head(n // 4 + 1) + rows) + "\n")
+    return n

@@ -34,6 +34,17 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         preset["eye"] = "EYE_USED"
     missing = [v for k, v in EYELINK_PRESET.items() if k in ("x", "y") and v not in header]
     if missing and not ({"x", "y"} <= set(opts.columns)):
-        raise UserError(f"{path}: EyeLink fixation report without column {', '.join(missing)}")
+        raise UserError(f"{path}: line 1 (the header): EyeLink fixation report without column {', '.join(missing)}")
     return generic_reader(path, "fixations", opts.columns, None, preset=preset, fmt="eyelink-report",
                           chunk_rows=opts.chunk_rows)
+
+
+def example_file(path: Path, rng, n: int) -> int:
+    """A small valid Data Viewer fixation report with ``n`` data rows (tab-separated, ``.`` missing)."""
+    head = ["RECORDING_SESSION_LABEL", "TRIAL_INDEX", "CURRENT_FIX_START", "CURRENT_FIX_DURATION",
+            "CURRENT_FIX_X", "CURRENT_FIX_Y", "EYE_USED", "IMAGE"]
+    rows = ["\t".join(["sub1", str(k // 5 + 1), str(300 * k), f"{rng.uniform(80, 400):.0f}",
+                       f"{rng.uniform(0, 1920):.1f}", f"{rng.uniform(0, 1080):.1f}", "RIGHT", f"img{k // 5}.jpg"])
+            for k in range(n)]
+    path.write_text("\t".join(head) + "\n" + "\n".join(rows) + "\n")
+    return n

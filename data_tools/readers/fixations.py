@@ -26,3 +26,11 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     """Fixations of a generic table."""
     return generic_reader(path, "fixations", opts.columns, opts.time_unit, fmt="fixations",
                           chunk_rows=opts.chunk_rows)
+
+
+def example_file(path: Path, rng, n: int) -> int:
+    """A small valid file of this format with ``n`` data rows, written last (row-accounting tests)."""
+    rows = [f"p{k % 2},img{k % 3},{rng.uniform(0, 1920):.2f},{rng.uniform(0, 1080):.2f},{300.0 * k:.1f},"
+            f"{rng.uniform(80, 400):.1f}" for k in range(n)]
+    path.write_text("subject,stimulus,x,y,t_start_ms,duration_ms\n" + "\n".join(rows) + "\n")
+    return n

@@ -4,7 +4,7 @@ Field names from ``../shared/REFERENCES.md`` section 3: ``start_timestamp``
 (s), ``duration`` (ms), ``norm_pos_x/y`` (0..1, origin bottom-left; older
 exports ``x_norm``/``y_norm``), ``confidence``. Fixations below
 ``min_confidence`` are quarantined (``low_confidence``); the subject is the
-recording folder's name.
+recording folder's name. One data row = one line (one fixation).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     cc = columns.get("confidence") or ("confidence" if "confidence" in hs else None)
     for c in (cx, cy):
         if c not in hs:
-            raise UserError(f"{path}: Pupil Labs export without column {c}")
+            raise UserError(f"{path}: line 1 (the header): Pupil Labs export without column {c}")
     c_subj = cols.get("subject", (None,))[0]
     c_stim = cols.get("stimulus", (None,))[0]
     c_trial = cols.get("trial", (None,))[0]
@@ -74,6 +74,15 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             if low.any():
                 q = quarantine_frame(lines[low], "low_confidence", subject[low], stimulus[low], x[low], y[low])
                 ch.quarantine = pd.concat([ch.quarantine, q], ignore_index=True)
-            yield with_malformed(ch, malformed)
+            yield with_malformed(ch, malformed, read_lines=lines)
 
     return LogReader(path, "pupil", "fixations", chunks)
+
+
+def example_file(path: Path, rng, n: int) -> int:
+    """A small valid ``fixations.csv`` with ``n`` data rows (row-accounting tests)."""
+    rows = [f"{k},{10 + 0.3 * k:.3f},{rng.uniform(60, 400):.1f},{rng.uniform(0, 1):.4f},{rng.uniform(0, 1):.4f},"
+            f"1.0,{rng.uniform(0.4, 1):.3f},img{k % 2}" for k in range(n)]
+    path.write_text("id,start_timestamp,duration,norm_pos_x,norm_pos_y,dispersion,confidence,stimulus\n"
+                    + "\n".join(rows) + "\n")
+    return n

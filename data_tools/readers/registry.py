@@ -36,6 +36,14 @@ REGISTRY = (
     "tobii",
     "pupil",
     "salicon",
+    "begaze",
+    "tobii-studio",
+    "gazepoint",
+    "tobii-sdk",
+    "osie",
+    "mit1003",
+    "figrim",
+    "fixlocs",
 )
 FORMATS = ("auto", *REGISTRY)
 

@@ -3,8 +3,9 @@
 ``annotations[i].fixations = [[row, col], ...]``, 1-based, in image pixels
 (``../shared/REFERENCES.md`` section 3); ``images[j]`` names each
 ``image_id``. Each annotation is one worker viewing one image; the chunk's
-``line`` is the annotation's number, and an annotation without fixations or
-image is quarantined (``malformed_annotation``).
+``line`` is the annotation's number, and an annotation whose fixations or
+image cannot be read is quarantined as one row (``malformed_annotation``).
+One data row = one fixation point (or one unreadable annotation).
 """
 
 from __future__ import annotations
@@ -66,6 +67,20 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         if bad_lines:
             ch.quarantine = pd.concat([ch.quarantine, quarantine_frame(bad_lines, "malformed_annotation")],
                                       ignore_index=True)
+        ch.rows_read = n + len(bad_lines)
         yield ch
 
     return LogReader(path, "salicon", "fixations", chunks)
+
+
+def example_file(path: Path, rng, n: int) -> int:
+    """A small valid SALICON JSON with ``n`` fixation points over a few annotations (row-accounting tests)."""
+    anns, k = [], 0
+    while k < n:
+        m = min(n - k, int(rng.integers(1, 6)))
+        anns.append({"image_id": k % 3, "worker_id": len(anns),
+                     "fixations": [[int(rng.integers(1, 480)), int(rng.integers(1, 640))] for _ in range(m)]})
+        k += m
+    d = {"images": [{"id": i, "file_name": f"img{i}.jpg"} for i in range(3)], "annotations": anns}
+    path.write_text(json.dumps(d))
+    return n

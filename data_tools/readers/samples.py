@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from saliency.data_tools.readers.base import LogReader, Probe, ReadOptions
 from saliency.data_tools.readers.chunks import generic_reader
 
@@ -26,3 +28,11 @@ def sniff(probe: Probe) -> bool:
 def read(path: Path, opts: ReadOptions) -> LogReader:
     """Raw samples of a generic table."""
     return generic_reader(path, "samples", opts.columns, opts.time_unit, fmt="samples", chunk_rows=opts.chunk_rows)
+
+
+def example_file(path: Path, rng, n: int) -> int:
+    """A small valid file of this format with ``n`` data rows, written last (row-accounting tests)."""
+    t = 1000.0 + 2.0 * np.arange(n)
+    rows = [f"p1,img{k % 3},{v:.1f},{rng.uniform(0, 1920):.2f},{rng.uniform(0, 1080):.2f},1" for k, v in enumerate(t)]
+    path.write_text("subject,stimulus,time_ms,x,y,valid\n" + "\n".join(rows) + "\n")
+    return n

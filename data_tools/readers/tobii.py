@@ -1,10 +1,37 @@
 """``tobii``: Tobii Pro Lab data export (TSV): gaze samples, or Tobii's own fixations.
 
 Field names from ``../shared/REFERENCES.md`` section 3: ``Recording timestamp``
-(unit in brackets, µs when absent), ``Participant name``, ``Presented Media
+(unit in brackets; when absent ``time_unit``, else µs), ``Participant name``, ``Presented Media
 name``, ``Gaze point X/Y``, ``Validity left/right``, ``Eye movement type``,
 ``Eye movement type index``, ``Gaze event duration``, ``Fixation point X/Y``;
-empty = missing. Rows outside any presented media are not part of a trial.
+empty = missing.
+
+One data row = one line (one gaze sample). A trial is one presentation of a
+media: its stimulus is ``Presented Media name``, its trial the recording name
+(an export without the media column: every row's trial is its recording, for
+``trials`` to name); rows outside any presented media have neither (the ingest quarantines them as
+``outside_trial`` unless ``stimulus`` names one for every row).
+
+Eyes (``ReadOptions.eye``): ``average`` (the default) reads ``Gaze point
+X/Y``, the gaze Pro Lab combines from the two eyes by its eye-selection
+setting (the average of the valid eyes by default), valid where it is given
+and either ``Validity left`` or ``Validity right`` says ``Valid``. ``left`` /
+``right`` read that eye's ``Gaze point left X/Y`` (``right``) in pixels,
+valid where its own validity column says ``Valid`` (or, without one, where both
+coordinates are given); an export without those columns is refused when it is
+opened, and one with no valid sample of the chosen eye while the other eye has
+some (a monocular recording) is refused after reading, with one line naming
+the eye it holds.
+
+Tracker events (``tracker_events``): a fixation is a run of ``Fixation`` rows
+with the same participant, recording, media and ``Eye movement type index``
+(the index restarts for each media in some exports, so the media is part of
+the key), kept once under its first row's line with its ``Fixation point X/Y``
+and ``Gaze event duration``; its further rows are counted
+(``fixation_sample``), rows of other types (saccades, ``EyesNotFound``,
+``Unclassified``) too (``not_fixation``); a fixation row without a usable
+timestamp is quarantined (``bad_time``, ``non_finite_time``). A fixation that
+runs on into the next chunk is recognised there by the same key.
 """
 
 from __future__ import annotations
@@ -18,11 +45,13 @@ import pandas as pd
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import (Chunk, LogReader, Probe, ReadOptions, default_subject,
                                               header_columns, split_unit, unit_factor)
-from saliency.data_tools.readers.chunks import (csv_chunks, empty_quarantine, fixation_chunk,
-                                                non_finite, numeric, sample_chunk, text, with_malformed)
+from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
+                                                sample_chunk, text, with_malformed)
 
 DETECT_RANK = 21  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
+EYES = True  # honours ReadOptions.eye
+PIXEL_UNITS = ("", "px", "dacspx")  # per-eye gaze columns in screen pixels (not DACSmm, MCSnorm)
 
 
 def sniff(probe: Probe) -> bool:
@@ -36,18 +65,28 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     columns, tracker_events, chunk_rows = opts.columns, opts.tracker_events, opts.chunk_rows
     header, sep = header_columns(path)
     by_base = {}
+    eye_cols = {}  # "gaze point left x" ... -> the column in pixels
     for h in header:
-        by_base.setdefault(split_unit(h)[0], h)
+        base, unit = split_unit(h)
+        by_base.setdefault(base, h)
+        if base.startswith("gaze point left ") or base.startswith("gaze point right "):
+            if (unit or "").replace(" ", "").lower() in PIXEL_UNITS:
+                eye_cols.setdefault(base, h)
+    eye = opts.eye
+    c_v = c_ov = c_ox = c_oy = None  # eye left/right: the chosen eye's validity, the other eye's columns
+    if eye not in ("average", "left", "right"):
+        raise UserError(f"`eye` {eye!r}: choose one of average, left, right")
 
     def col(base, required=True):
         if base in by_base:
             return by_base[base]
         if required:
-            raise UserError(f"{path}: Tobii export without a {base!r} column")
+            raise UserError(f"{path}: line 1 (the header): Tobii Pro Lab export without a {base!r} column")
         return None
 
     c_time = col("recording timestamp")
-    t_factor = unit_factor(split_unit(c_time)[1], 1e-3, f"{path}: {c_time}")  # µs when no unit given
+    # the header's unit, else `time_unit`, else µs (Pro Lab's own unit)
+    t_factor = unit_factor(split_unit(c_time)[1] or opts.time_unit, 1e-3, f"{path}: {c_time}")
     c_subj = columns.get("subject") or col("participant name", False)
     c_rec = col("recording name", False)
     c_media = columns.get("stimulus") or col("presented media name", False)
@@ -58,59 +97,125 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         d_factor = unit_factor(split_unit(c_dur)[1], 1.0, f"{path}: {c_dur}")
         use = [c_time, c_type, c_idx, c_fx, c_fy, c_dur]
     else:
-        c_x, c_y = columns.get("x") or col("gaze point x"), columns.get("y") or col("gaze point y")
         c_vl, c_vr = col("validity left", False), col("validity right", False)
-        use = [c_time, c_x, c_y, c_vl, c_vr]
+        if eye == "average":
+            c_x, c_y = columns.get("x") or col("gaze point x"), columns.get("y") or col("gaze point y")
+            use = [c_time, c_x, c_y, c_vl, c_vr]
+        else:
+            if columns.get("x") or columns.get("y"):
+                raise UserError(f"{path}: `eye` {eye} and `columns` x/y both choose the gaze columns; give one")
+            other = "right" if eye == "left" else "left"
+            c_x, c_y = eye_cols.get(f"gaze point {eye} x"), eye_cols.get(f"gaze point {eye} y")
+            if not (c_x and c_y):
+                raise UserError(f"{path}: line 1 (the header): `eye` {eye} needs the per-eye columns 'Gaze point "
+                                f"{eye} X' and 'Gaze point {eye} Y' (pixels), which this export lacks; export "
+                                f"them from Pro Lab, or use `eye` average (Gaze point X/Y)")
+            c_ox, c_oy = eye_cols.get(f"gaze point {other} x"), eye_cols.get(f"gaze point {other} y")
+            c_v, c_ov = (c_vl, c_vr) if eye == "left" else (c_vr, c_vl)
+            use = [c_time, c_x, c_y, c_v, c_ov, c_ox, c_oy]
     use += [c_subj, c_rec, c_media]
     usecols = sorted({c for c in use if c})
     subj_default = default_subject(path)
 
     def chunks() -> Iterator[Chunk]:
+        last_key = None  # the fixation the previous chunk ended in (it may go on in this one)
+        n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
             n = len(df)
             subject = text(df[c_subj] if c_subj else None, n, subj_default)
-            rec = text(df[c_rec] if c_rec else None, n)
             stimulus = text(df[c_media] if c_media else None, n)
+            # a trial is one presentation of a media in a recording: rows outside any media have none
+            # (an export without a media column: the recording is the trial, for `trials` to name)
+            rec = text(df[c_rec] if c_rec else None, n)
+            if c_media:
+                rec = np.where(stimulus != "", rec, "")
             t, tm, tb = numeric(df[c_time])
             nf_t = non_finite(df[c_time], t)
             t = t * t_factor
             if tracker_events:
                 typ = text(df[c_type], n)
-                fix = (typ == "Fixation") & ~(tm | tb)
-                if not fix.any():
-                    yield with_malformed(Chunk("fixations", "screen", pd.DataFrame(columns=["subject"]),
-                                               empty_quarantine()), malformed)
-                    continue
-                idx = text(df[c_idx], n)
-                fx = numeric(df[c_fx])[0]
-                fy = numeric(df[c_fy])[0]
-                dur = numeric(df[c_dur])[0]
-                nf_d = non_finite(df[c_dur], dur)
-                dur = dur * d_factor
-                g = pd.DataFrame({"subject": subject[fix], "trial": rec[fix], "idx": idx[fix],
-                                  "stimulus": stimulus[fix], "t": t[fix], "x": fx[fix], "y": fy[fix],
-                                  "dur": dur[fix], "nf_d": nf_d[fix], "line": lines[fix]})
-                a = g.groupby(["subject", "trial", "idx"], sort=False).agg(
-                    stimulus=("stimulus", "first"), t=("t", "min"), x=("x", "first"), y=("y", "first"),
-                    dur=("dur", "first"), nf_d=("nf_d", "first"), line=("line", "min")).reset_index()
-                ch = fixation_chunk(a["line"].to_numpy(), a["subject"].to_numpy(), a["stimulus"].to_numpy(),
-                                    a["trial"].to_numpy(), a["x"].to_numpy(), a["y"].to_numpy(),
-                                    a["t"].to_numpy(), a["dur"].to_numpy(), np.full(len(a), "B", object),
-                                    "screen", non_finite_duration=a["nf_d"].to_numpy(bool))
-                ch.df["_key"] = a["subject"].astype(str) + "\x1f" + a["trial"].astype(str) + "\x1f" + \
-                    a["idx"].astype(str)
-                yield with_malformed(ch, malformed)
+                is_fix = typ == "Fixation"
+                bad_t = is_fix & (tm | tb | nf_t | np.isinf(t))
+                fix = is_fix & ~bad_t
+                counted = {"not_fixation": int((~is_fix).sum())}
+                qt = quarantine_frame(lines[bad_t], np.where(nf_t | np.isinf(t), "non_finite_time", "bad_time")[bad_t],
+                                      subject[bad_t], stimulus[bad_t])
+                # one fixation = a run of Fixation rows with the same (participant, recording, media, index);
+                # the index restarts for each media in some exports, so the media is part of the key
+                fi = np.flatnonzero(fix)
+                key = (subject[fi].astype(str) + "\x1f" + rec[fi].astype(str) + "\x1f" + stimulus[fi].astype(str)
+                       + "\x1f" + text(df[c_idx], n)[fi].astype(str))
+                first = np.ones(len(fi), bool)
+                if len(fi):
+                    first[1:] = key[1:] != key[:-1]
+                    first[0] = key[0] != last_key
+                    last_key = key[-1]
+                counted["fixation_sample"] = int((~first).sum())
+                k = fi[first]
+                fx = numeric(df[c_fx])[0][k]
+                fy = numeric(df[c_fy])[0][k]
+                dur = numeric(df[c_dur])[0][k]
+                nf_d = non_finite(df[c_dur].iloc[k], dur)
+                ch = fixation_chunk(lines[k], subject[k], stimulus[k], rec[k], fx, fy, t[k], dur * d_factor,
+                                    np.full(len(k), "B", object), "screen", non_finite_duration=nf_d)
+                if len(qt):
+                    ch.quarantine = pd.concat([ch.quarantine, qt], ignore_index=True)
+                ch.counted = {r: v for r, v in counted.items() if v}
+                ch = with_malformed(ch, malformed, subj_default)
+                ch.rows_read = n + len(malformed)
+                yield ch
             else:
                 x, xm, xb = numeric(df[c_x])
                 y, ym, yb = numeric(df[c_y])
                 valid = np.isfinite(x) & np.isfinite(y)
-                if c_vl or c_vr:
+                if eye != "average":
+                    if c_v:
+                        valid &= text(df[c_v], n) == "Valid"
+                    n_eye += int(valid.sum())
+                    if c_ov:
+                        n_other += int((text(df[c_ov], n) == "Valid").sum())
+                    elif c_ox and c_oy:
+                        n_other += int((np.isfinite(numeric(df[c_ox])[0]) & np.isfinite(numeric(df[c_oy])[0])).sum())
+                elif c_vl or c_vr:
                     vl = text(df[c_vl], n) == "Valid" if c_vl else np.zeros(n, bool)
                     vr = text(df[c_vr], n) == "Valid" if c_vr else np.zeros(n, bool)
                     valid &= vl | vr
-                # rows outside any presented media are not part of a trial: dropped, not quarantined
+                # rows outside any presented media keep an empty stimulus and trial: the ingest
+                # quarantines them (outside_trial) unless the user names their stimulus
                 yield with_malformed(sample_chunk(lines, subject, stimulus, rec, t, x, y, valid, tm | tb, xb | yb,
-                                                  keep=stimulus != "", non_finite_time=nf_t), malformed)
+                                                  non_finite_time=nf_t), malformed, read_lines=lines)
+        if eye != "average" and not tracker_events and n_eye == 0 and n_other > 0:
+            other = "right" if eye == "left" else "left"
+            raise UserError(f"{path}: `eye` {eye}: no valid {eye}-eye sample, but {n_other} of the {other} eye: a "
+                            f"recording of the {other} eye only; use `eye` {other} or average")
 
-    return LogReader(path, "tobii", "fixations" if tracker_events else "samples", chunks,
-                     notes={"timestamp_ms_per_unit": t_factor})
+    notes = {"timestamp_ms_per_unit": t_factor}
+    if not tracker_events:
+        notes["eye"] = eye
+    return LogReader(path, "tobii", "fixations" if tracker_events else "samples", chunks, notes=notes, trials=True)
+
+
+_EXAMPLE_HEAD = ["Recording timestamp [μs]", "Participant name", "Recording name", "Presented Media name",
+                 "Gaze point X", "Gaze point Y", "Validity left", "Validity right", "Eye movement type",
+                 "Gaze event duration [ms]", "Eye movement type index", "Fixation point X", "Fixation point Y"]
+
+
+def example_file(path: Path, rng, n: int) -> int:
+    """A small valid Pro Lab export with ``n`` data rows: 8-sample fixations and 2-sample saccades, 2 media."""
+    rows, idx = [], {}
+    for k in range(n):
+        media = f"img{(k // 40) % 2}.png"
+        fix = k % 10 < 8
+        key = (media, fix)
+        if k % 10 in (0, 8):
+            idx[key] = idx.get(key, 0) + 1
+        fx, fy = (100 + 7 * (k // 10), 200 + 3 * (k // 10)) if fix else ("", "")
+        rows.append("\t".join(map(str, [1_000_000 + 8333 * k, "p1", "rec1", media,
+                                        f"{rng.uniform(0, 1920):.0f}", f"{rng.uniform(0, 1080):.0f}",
+                                        "Valid", "Valid", "Fixation" if fix else "Saccade", 67 if fix else 17,
+                                        idx[key], fx, fy])))
+    path.write_text("\t".join(_EXAMPLE_HEAD) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return n
+
+
+example_events_file = example_file  # the same export, read for Tobii's fixations

@@ -17,7 +17,10 @@ keeps the most saliency; with --keep F it is the smallest window keeping the
 fraction F of the image's saliency (never smaller than --min-size). The
 search is exact (summed-area table). Crops are written to --out with the same
 names, and crops.json records every box (x, y, w, h in the original image's
-pixels, and the share of saliency kept) beside the centre crop's box."""
+pixels, and the share of saliency kept) beside the centre crop's box.
+With --compose thirds the window is, among those keeping at least --keep of
+the saliency (default 0.8), the one that puts the saliency centroid nearest a
+rule-of-thirds point (photographic composition)."""
 
 
 def add_arguments(p) -> None:
@@ -30,6 +33,9 @@ def add_arguments(p) -> None:
     p.add_argument("--out", required=True, help="output folder for the crops and crops.json")
     p.add_argument("--keep", type=_args.open_fraction, default=None,
                    help="smallest window keeping this fraction (0-1] of the saliency, instead of the largest window")
+    p.add_argument("--compose", choices=["thirds"], default=None,
+                   help="thirds: among windows keeping at least --keep of the saliency (default 0.8), the one "
+                        "putting the saliency centroid nearest a rule-of-thirds point")
     p.add_argument("--min-size", type=int, default=32,
                    help="with --keep: the crop's shorter side is at least this many pixels (default: 32)")
     p.add_argument("--scale", type=size_or_factor("320x180"), default=None, metavar="WxH|F",
@@ -50,7 +56,8 @@ def run(args) -> int:
     from saliency.crop import crop_folder
 
     res = crop_folder(args.images, args.out, args.aspect, maps=args.maps, checkpoint=args.checkpoint, keep=args.keep,
-                      min_size=args.min_size, scale=args.scale, device=args.device, overwrite=args.overwrite,
+                      compose=args.compose, min_size=args.min_size, scale=args.scale, device=args.device,
+                      overwrite=args.overwrite,
                       size=(args.size[1], args.size[0]) if args.size else None,  # WxH -> (h, w) of the library
                       progress=not args.quiet)
     print(f"cropped {len(res.boxes)} image(s) to {args.aspect} into {res.out}/ (boxes in crops.json)")

@@ -14,7 +14,12 @@ DESCRIPTION = """Score saliency predictions against ground truth and print a ben
 
 SOD (PySODMetrics 1.6.2 numbers): MAE, Fmax, Fmean, Fadp, Smeasure, Emax, Emean,
 Eadp, wF, AUC. Fixation (MIT benchmark definitions): AUC_Judd, AUC_Borji, sAUC,
-NSS, CC, KLD, SIM, IG.
+NSS, CC, KLD, SIM, IG; and LL (Kümmerer et al. 2015: bits per fixation over a
+uniform model). A fixation .npy with negative values summing to 1 in exp is a
+log-density (saliency predict --log-density); other maps become densities by
+min-max and sum to 1 (MIT's IG conversion).
+
+  saliency eval --dataset OSIE --root ../shared/data --split test --gold-standard --pred M=preds
 
   saliency eval --task sod --pred runs/u2net/preds --gt data/ECSSD/ground_truth_mask
   saliency eval --pred U2Net=p/u2 --pred BASNet=p/bas --dataset ECSSD --root data
@@ -45,6 +50,14 @@ def add_arguments(p) -> None:
     p.add_argument("--dataset", action="append", default=[], metavar="NAME",
                    help="a published dataset under --root (repeatable); see --list-datasets")
     p.add_argument("--root", metavar="DIR", help="folder holding the --dataset folders (or the dataset itself)")
+    p.add_argument("--split", choices=["train", "test"],
+                   help="restrict --dataset to this part of its documented split (OSIE: 500 train / 200 test)")
+    p.add_argument("--gold-standard", action="store_true",
+                   help="add a 'gold standard' row: each observer scored against the other observers' fixations "
+                        "(leave one subject out; datasets with per-observer fixations, e.g. OSIE)")
+    p.add_argument("--metric-maps", action="store_true",
+                   help="score each prediction by the metric-specific maps of its density (Kuemmerer et al., "
+                        "ECCV 2018) instead of the map itself (fixation task)")
     p.add_argument("--config", metavar="FILE", help="YAML or JSON file naming datasets and methods")
     p.add_argument("--list-datasets", action="store_true", help="list the published layouts and exit")
     p.add_argument("--metrics", metavar="LIST", help="comma-separated subset of metrics to compute and show")
@@ -104,7 +117,8 @@ def run(args) -> int:
         task=args.task, pred=args.pred, gt=args.gt, name=args.name, dataset=args.dataset, root=args.root,
         config=args.config, metrics=args.metrics, center_bias=args.center_bias, plot_dir=args.plot_dir,
         workers=args.workers, allow_missing=args.allow_missing, seed=args.seed,
-        progress=not (args.no_progress or args.quiet))
+        progress=not (args.no_progress or args.quiet), split=args.split, gold_standard=args.gold_standard,
+        metric_maps=args.metric_maps)
 
     sys.stdout.write(benchmark.markdown(bench, args.digits))
     if args.json:

@@ -9,13 +9,18 @@ NAME = "ingest"
 ORDER = 20
 #: IngestOptions fields whose flag is not their cli_flag spelling (error messages, saliency.cli)
 PARAM_FLAGS = {"binary": "--binary-fixations", "min_duration_ms": "--min-duration",
+               "max_gap_ms": "--max-gap", "window_ms": "--smooth-ms",
                "qc_min_valid_share": "--qc-min-valid", "qc_max_off_share": "--qc-max-off"}
 HELP = "turn eye-tracker logs into a fixation dataset (0-1 saliency maps, fixation table, QC)"
 DESCRIPTION = """Turn eye-tracker logs into a fixation dataset folder.
 
 Formats (--format, detected from the header by default): samples, fixations,
-eyelink-report, eyelink-asc, tobii, pupil, salicon. Raw samples are turned into
-fixations by I-VT or I-DT in degrees of visual angle; screen coordinates are
+eyelink-report, eyelink-asc, tobii (Pro Lab), pupil, salicon, begaze (SMI),
+tobii-studio, gazepoint, tobii-sdk (and Titta), and the MATLAB files of published
+datasets: osie, mit1003, figrim, fixlocs (FIXATIONLOCS maps: CAT2000, MIT1003);
+column tables in docs/FORMATS.md. Raw samples are turned into fixations by a
+detector (nh by default; ivt, idt, tobii-ivt) in degrees of visual angle; the
+tracker's own fixations with --detector tracker; screen coordinates are
 mapped into the stimulus as it was shown (--display). Pixels per degree:
 ppd = res_px / size_cm * distance_cm * tan(1 deg).
 
@@ -24,7 +29,8 @@ OUT/maps/<stem>.png continuous map, 0..1 scaled to 8 bits (png16: 16 bits; npy: 
 OUT/fixations/<stem>.png  binary fixation map (255 = fixated)
 OUT/fixations.csv   canonical table: subject, stimulus, x, y, t_start_ms, duration_ms, eye, source, line
 OUT/quarantine.csv  every dropped row: source, line, reason
-OUT/qc.csv, OUT/center_bias.png, OUT/dataset.json (geometry, sigma, policies, counts, QC)
+OUT/qc.csv, OUT/center_bias.png, OUT/dataset.json (geometry, sigma, policies, counts, QC;
+                    per input: rows read = kept + quarantined + counted)
 
 Example (the synthetic study):
   saliency ingest S/logs/samples.csv --stimuli S/stimuli --geometry S/screen.json --out D
@@ -36,14 +42,14 @@ SALICON-style maps: --sigma-px 19 --border reflect --binary-fixations --normaliz
 def add_arguments(p) -> None:
     """Options of ``saliency ingest``: choices and defaults are data_tools' own (imported here, not at start-up).
 
-    saliency.cli adds them only when parsing ingest, so the reader table
-    (pandas) is not imported by ``saliency --help``.
+    saliency.cli adds them only when parsing ingest; everything imported here
+    is free of numpy and pandas (``data_tools.choices``, the reader registry,
+    the detector table), so ``saliency ingest --help`` stays fast.
     """
-    from saliency.data_tools.detection import DEFAULTS as DETECTOR_DEFAULTS
-    from saliency.data_tools.detection import DETECTORS
-    from saliency.data_tools.geometry import DISPLAY_MODES
-    from saliency.data_tools.ingest import MAP_FORMATS, IngestOptions
-    from saliency.data_tools.maps import BORDERS, NORMALIZATIONS, WEIGHTS
+    from saliency.commands._detection_args import add_detector_arguments, non_negative_float
+    from saliency.data_tools.choices import (BORDERS, DISPLAY_MODES, MAP_FORMATS, NORMALIZATIONS, TIME_UNITS,
+                                             WEIGHTS, IngestOptions)
+    from saliency.data_tools.detectors import DEFAULTS as DETECTOR_DEFAULTS
     from saliency.data_tools.readers import FORMATS
 
     o = IngestOptions()
@@ -59,10 +65,14 @@ def add_arguments(p) -> None:
     g.add_argument("--columns", default=None, metavar="KEY=COL,...",
                    help="map file columns to canonical keys: subject, stimulus, trial, time, x, y, valid, "
                         "t_start_ms, t_end_ms, duration_ms, eye, confidence (e.g. time=TIMESTAMP,x=GazeX)")
-    g.add_argument("--time-unit", default=None, choices=["ms", "s", "us", "ns"],
+    g.add_argument("--time-unit", default=None, choices=list(TIME_UNITS),
                    help="unit of the time column when its header does not say (default: ms)")
     g.add_argument("--trials", default=None, metavar="CSV",
-                   help="CSV with columns subject, trial, stimulus naming each trial's stimulus")
+                   help="CSV with columns subject, trial, stimulus naming each trial's stimulus (used for rows "
+                        "whose file names none)")
+    g.add_argument("--stimulus", default=None, metavar="NAME",
+                   help="assign every row of the inputs to this one stimulus (file name or stem in --stimuli; "
+                        "e.g. one log file per stimulus)")
     g.add_argument("--coords", default="auto", choices=["auto", "screen", "stimulus"],
                    help="what x, y are: screen pixels or stimulus pixels (default auto: screen when a geometry "
                         "is given, else stimulus; SALICON is always stimulus)")
@@ -71,22 +81,29 @@ def add_arguments(p) -> None:
     g = p.add_argument_group("screen geometry")
     g.add_argument("--geometry", default=None, metavar="JSON", help="screen.json (screen_px, screen_cm, distance_cm)")
     g.add_argument("--screen-px", type=size_wxh(1, 100_000, "1920x1080"), metavar="WxH",
-                   help="screen resolution in pixels, width x height, e.g. 1920x1080")
+                   help="screen resolution in pixels, width x height, e.g. 1920x1080 (default: the one the log "
+                        "file declares, e.g. ASC GAZE_COORDS; one pixel off it counts as the same screen)")
     g.add_argument("--screen-cm", type=float_wxh("52.7x29.6"), metavar="WxH",
                    help="screen size in cm, width x height, e.g. 52.7x29.6")
     g.add_argument("--distance-cm", type=_args.finite_positive_float, help="viewing distance in cm")
     g.add_argument("--display", default=None, choices=DISPLAY_MODES,
                    help="how the stimulus was shown: scaled to fit and centred (default), native size centred, "
                         "or stretched to the screen")
-    g = p.add_argument_group("fixation detection (raw samples)")
-    g.add_argument("--detector", default=o.detector, choices=[*DETECTORS, "tracker"],
-                   help="I-VT, I-DT, or the tracker's own fixation events (EyeLink ASC EFIX, Tobii)")
-    g.add_argument("--velocity-threshold", type=_args.finite_positive_float, default=ivt["threshold"],
-                   help=f"I-VT velocity threshold in deg/s (default {ivt['threshold']:g})")
-    g.add_argument("--dispersion-threshold", type=_args.finite_positive_float, default=idt["threshold"],
+    g = p.add_argument_group("fixation detection", "raw samples: --velocity-threshold (ivt, tobii-ivt),\n"
+                             "--dispersion-threshold (idt), --max-gap, --merge-*, --smooth-ms (see each);\n"
+                             "--detector tracker (EyeLink EFIX, Tobii fixations): only --min-duration")
+    add_detector_arguments(g, o.detector, tracker=True, eye=True)  # --detector, --max-gap, --merge-*, --smooth-ms, eye
+    g.add_argument("--velocity-threshold", type=_args.finite_positive_float, default=None,
+                   help=f"I-VT velocity threshold in deg/s (default: ivt {ivt['threshold']:g}, "
+                        f"tobii-ivt {DETECTOR_DEFAULTS['tobii-ivt']['threshold']:g}; nh sets its own per trial)")
+    g.add_argument("--dispersion-threshold", type=_args.finite_positive_float, default=None,
                    help=f"I-DT dispersion threshold in deg (default {idt['threshold']:.1f})")
-    g.add_argument("--min-duration", type=_args.finite_positive_float, default=ivt["min_duration_ms"],
-                   help=f"minimum fixation duration in ms (default {ivt['min_duration_ms']:g})")
+    g.add_argument("--min-duration", type=non_negative_float, default=None, metavar="MS",
+                   help="minimum fixation duration in ms (default: the detector's own, " + ", ".join(
+                       f"{k} {v['min_duration_ms']:g}" for k, v in DETECTOR_DEFAULTS.items()) + "). Raw samples: "
+                        "shorter runs are not fixations. Fixation lists: shorter fixations are quarantined "
+                        "(short_fixation); with --detector tracker the tracker's fixations are kept as reported "
+                        "unless this is given. 0 keeps all")
     g = p.add_argument_group("maps")
     s = g.add_mutually_exclusive_group()
     s.add_argument("--sigma-deg", type=_args.finite_positive_float, default=None,
@@ -129,9 +146,13 @@ def _geometry(args):
     if args.geometry:
         g = ScreenGeometry.load(args.geometry)
     elif any(v is not None for v in parts):
-        if not all(v is not None for v in parts):
-            raise UserError("--screen-px, --screen-cm and --distance-cm go together; give all three")
-        g = ScreenGeometry(tuple(args.screen_px), tuple(args.screen_cm), args.distance_cm)
+        if (args.screen_cm is None) != (args.distance_cm is None):
+            raise UserError("--screen-cm and --distance-cm go together (degrees need both)")
+        # a part left out comes from the log file (its declared resolution) or is not needed
+        g = ScreenGeometry(tuple(args.screen_px) if args.screen_px else None,
+                           tuple(args.screen_cm) if args.screen_cm else None, args.distance_cm)
+    elif args.display:
+        g = ScreenGeometry(None)
     else:
         return None
     if args.display:
@@ -141,6 +162,9 @@ def _geometry(args):
 
 def run(args) -> int:
     """Run the ingest and print the summary table."""
+    import sys
+
+    from saliency.base.errors import UserError, cli_flag
     from saliency.data_tools.ingest import IngestOptions, ingest, summary_text
     from saliency.data_tools.readers import parse_columns
     from saliency.base.fsutil import check_out_dir
@@ -151,8 +175,9 @@ def run(args) -> int:
     opts = IngestOptions(
         format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit, trials=args.trials,
         geometry=geom, coords=args.coords, detector=args.detector, velocity_threshold=args.velocity_threshold,
-        dispersion_threshold=args.dispersion_threshold, min_duration_ms=args.min_duration,
-        min_confidence=args.min_confidence,
+        dispersion_threshold=args.dispersion_threshold, min_duration_ms=args.min_duration, stimulus=args.stimulus,
+        max_gap_ms=args.max_gap, merge_ms=args.merge_ms, merge_deg=args.merge_deg, smooth_ms=args.smooth_ms,
+        eye=args.eye, min_confidence=args.min_confidence,
         sigma_deg=args.sigma_deg if args.sigma_deg is not None else (
             None if args.sigma_px else IngestOptions.sigma_deg),
         sigma_px=args.sigma_px, border=args.border, binary=args.binary_fixations, weight=args.weight,
@@ -163,4 +188,7 @@ def run(args) -> int:
     manifest = ingest(args.logs, args.stimuli, args.out, opts)
     print(f"wrote a fixation dataset to {args.out}/")
     print(summary_text(manifest))
+    for line in manifest.get("warnings", []):  # plausibility lines, parameters spelled as flags
+        print(f"saliency ingest: warning: {UserError(line).render(lambda k: PARAM_FLAGS.get(k) or cli_flag(k))}",
+              file=sys.stderr)
     return 0

@@ -18,14 +18,32 @@ OUT/<stem>.png: 8-bit grey at each image's own size (SOD: sigmoid of the logits;
 fixation: predicted density scaled to max 255), the format saliency eval reads.
 Images are resized to the network size the checkpoint was trained at (or
 --size). --tta flip averages the prediction with that of the mirrored image.
-Images that cannot be decoded are listed and skipped; the rest are written."""
+Images that cannot be decoded are listed and skipped; the rest are written.
+
+Classic models and centre biases (torch-free; saliency predict --list-baselines):
+  saliency predict --baseline itti-koch --images D/stimuli --out preds/itti
+  saliency predict --baseline centre-bias --dataset OSIE --root ../shared/data \
+      --images ../shared/data/osie/stimuli --out preds/cb --log-density preds/cb_logp
+--log-density DIR also writes each map as a log-density, DIR/<stem>.npy (float32,
+natural log, normalised over the pixels), which saliency eval scores by
+log-likelihood (LL) and information gain (IG)."""
 
 
 def add_arguments(p) -> None:
     """Options of ``saliency predict``."""
-    p.add_argument("--checkpoint", required=True, metavar="CKPT", help="checkpoint file (RUN/checkpoints/best.pt)")
-    p.add_argument("--images", required=True, metavar="DIR", help="folder of images (searched recursively)")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for the <stem>.png maps")
+    p.add_argument("--checkpoint", metavar="CKPT",
+                   help="checkpoint file (RUN/checkpoints/best.pt); or give --baseline")
+    p.add_argument("--baseline", metavar="NAME",
+                   help="a classic model or centre bias instead of a checkpoint (see --list-baselines)")
+    p.add_argument("--list-baselines", action="store_true", help="print the --baseline names, one per line, and exit")
+    p.add_argument("--images", metavar="DIR", help="folder of images (searched recursively; required)")
+    p.add_argument("--out", metavar="DIR", help="folder for the <stem>.png maps (required)")
+    p.add_argument("--log-density", metavar="DIR",
+                   help="also write each fixation map as a log-density DIR/<stem>.npy (float32, natural log, "
+                        "normalised over the pixels)")
+    p.add_argument("--dataset", metavar="NAME",
+                   help="--baseline centre-bias: the dataset whose training split it is fitted to (OSIE)")
+    p.add_argument("--root", metavar="DIR", help="--baseline centre-bias: the folder holding --dataset")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder (once the new maps are complete)")
     p.add_argument("--list", metavar="FILE", help="predict only these stems: a text file (one per line) or a "
                                                   "run's split.json (its validation ids)")
@@ -36,6 +54,9 @@ def add_arguments(p) -> None:
                    help="auto, cpu, cuda or cuda:N (default auto)")
     p.add_argument("--tta", choices=["none", "flip"], default="none",
                    help="test-time augmentation: flip = average with the horizontally flipped image")
+    p.add_argument("--runtime", choices=["torch", "onnx"], default="torch",
+                   help="torch (eager PyTorch, default) or onnx (ONNX Runtime on the CPU: about twice as fast "
+                        "at batch 1 for the small models; the maps agree within float32 rounding)")
     p.add_argument("--workers", type=_args.workers(0), default=0, metavar="N",
                    help="decoding worker processes (default 0; at most the number of CPUs unless --force-workers)")
     _args.add_force_workers(p)
@@ -47,20 +68,44 @@ def run(args) -> int:
     """Run ``saliency predict``."""
     import sys
 
-    from saliency.base.errors import UserError
-    from saliency.base.fsutil import check_out_dir, staged_dir
-    from saliency.predict import predict_folder, read_list
+    import contextlib
 
+    from saliency.base.errors import UserError
+    from saliency.base.fsutil import check_apart, check_out_dir, staged_dir
+    from saliency.predict import predict_baseline_folder, predict_folder, read_list
+
+    if args.list_baselines:
+        from saliency.eval.baselines import list_baselines
+
+        print("\n".join(list_baselines()))
+        return 0
+    if bool(args.checkpoint) == bool(args.baseline):
+        raise UserError("give --checkpoint CKPT or --baseline NAME (one of them)")
+    for flag, value in (("--images", args.images), ("--out", args.out)):
+        if not value:
+            raise UserError(f"{flag} DIR is required")
+    if (args.dataset or args.root) and args.baseline != "centre-bias":
+        raise UserError("--dataset and --root are used with --baseline centre-bias")
     if args.workers < 0:
         raise UserError(f"--workers {args.workers}: must be 0 or more")
-    inputs = {"images": args.images, "checkpoint": args.checkpoint, "list": args.list}
+    inputs = {"images": args.images, "checkpoint": args.checkpoint, "list": args.list, "root": args.root}
+    inputs = {k: v for k, v in inputs.items() if v}
     out = check_out_dir(args.out, args.overwrite, inputs=inputs)
+    ld = None
+    if args.log_density:
+        ld = check_out_dir(args.log_density, args.overwrite, "log_density", inputs=inputs)
+        check_apart(ld, {"out": str(out)}, "log_density")
     only = read_list(args.list) if args.list else None
     size = (args.size[1], args.size[0]) if args.size else None  # WxH on the command line, (h, w) in the library
-    with staged_dir(out, inputs=inputs) as stage:  # built beside --out, swapped in complete (issue 16)
-        res = predict_folder(args.checkpoint, args.images, stage, size=size, batch_size=args.batch_size,
-                             device=args.device, tta=args.tta == "flip", workers=args.workers, only=only,
-                             progress=not args.quiet)
+    with staged_dir(out, inputs=inputs) as stage, \
+            (staged_dir(ld, "log_density", inputs=inputs) if ld else contextlib.nullcontext()) as ld_stage:
+        if args.baseline:
+            res = predict_baseline_folder(args.baseline, args.images, stage, only=only, progress=not args.quiet,
+                                          log_density_out=ld_stage, dataset=args.dataset, root=args.root)
+        else:
+            res = predict_folder(args.checkpoint, args.images, stage, size=size, batch_size=args.batch_size,
+                                 device=args.device, tta=args.tta == "flip", workers=args.workers, only=only,
+                                 progress=not args.quiet, runtime=args.runtime, log_density_out=ld_stage)
         if not res.written:  # one line (issue 16): the count and the first reason, not a line per image
             first = f"; the first: {' '.join(str(res.skipped[0][1]).split())}" if res.skipped else ""
             raise UserError(f"--images {args.images}: no image could be decoded ({len(res.skipped)} skipped{first})")

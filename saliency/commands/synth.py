@@ -20,7 +20,11 @@ OUT/logs/tobii.tsv       Tobii Pro Lab sample export
 OUT/truth/fixations.csv  the true fixations (stimulus px); truth/objects.csv the objects
 OUT/screen.json          display geometry; OUT/study.json every generator parameter
 
-The same --seed gives byte-identical files."""
+With --backgrounds DIR the objects are rendered onto real photographs from DIR
+(e.g. the OSIE stimuli): large objects near the centre, with textures cut
+from other photographs, so that SOD is not solved by colour contrast alone.
+
+The same --seed gives byte-identical files (with --backgrounds: the same photographs)."""
 
 
 def _probability(text: str) -> float:
@@ -55,6 +59,9 @@ def add_arguments(p) -> None:
     p.add_argument("--p-center", type=_probability, default=0.15,
                    help="probability that it is drawn from the centre-bias Gaussian instead (default: 0.15); "
                         "the rest explore the image uniformly")
+    p.add_argument("--backgrounds", default=None, metavar="DIR",
+                   help="folder of photographs to render the salient objects onto, instead of textured clouds "
+                        "(e.g. ../shared/data/osie/stimuli)")
     p.add_argument("--workers", type=_args.workers(0), default=0,
                    help="worker processes (default: 0 = one per CPU core, at most 4; at most the number of CPUs "
                         "unless --force-workers); output is identical")
@@ -76,16 +83,22 @@ def run(args) -> int:
         raise UserError(f"--viewing-ms {args.viewing_ms:g}: must be between 100 and 600000 ms")
     if args.p_object + args.p_center > 1.0:
         raise UserError(f"--p-object {args.p_object:g} + --p-center {args.p_center:g} exceed 1; lower one of them")
-    out = check_out_dir(args.out, args.overwrite)
+    inputs = {"backgrounds": args.backgrounds} if args.backgrounds else None
+    out = check_out_dir(args.out, args.overwrite, inputs=inputs)
+    if args.backgrounds:
+        from saliency.data_tools.synth import background_photos
+
+        background_photos(args.backgrounds)  # a missing or empty folder is refused before anything is written
     cfg = SynthConfig(scenes=args.scenes, subjects=args.subjects, width=args.size[0], height=args.size[1],
-                      seed=args.seed, rate_hz=args.rate,
+                      seed=args.seed, rate_hz=args.rate, backgrounds=args.backgrounds,
                       observer=ObserverModel(viewing_ms=args.viewing_ms, p_object=args.p_object,
                                              p_center=args.p_center))
     workers = args.workers if args.workers > 0 else min(4, os.cpu_count() or 1)
-    with staged_dir(out) as stage:
+    with staged_dir(out, inputs=inputs) as stage:
         summary = generate(stage, cfg, workers=workers, progress=not args.quiet)
     print(f"wrote a synthetic study to {out}/")
-    print(f"  {summary['scenes']} scenes ({cfg.width}x{cfg.height}) in stimuli/ with SOD masks in masks/")
+    where = f" on photographs from {args.backgrounds}" if args.backgrounds else ""
+    print(f"  {summary['scenes']} scenes ({cfg.width}x{cfg.height}){where} in stimuli/ with SOD masks in masks/")
     print(f"  {summary['subjects']} subjects at {cfg.rate_hz:g} Hz: {summary['samples']:,} samples "
           f"({summary['valid_samples'] / max(1, summary['samples']):.1%} valid), "
           f"{summary['true_fixations']:,} true fixations, {summary['tracker_fixations']:,} tracker fixations")

@@ -1,0 +1,63 @@
+"""The choices of ``saliency ingest`` and its options record, importable without numpy or pandas.
+
+The command line builds ``saliency ingest --help`` from these (issue 11:
+``--help`` must not import the numeric stack); the modules that do the work
+import them from here: :mod:`data_tools.ingest` (``IngestOptions``,
+``MAP_FORMATS``), :mod:`data_tools.geometry` (``DISPLAY_MODES``). The map
+policies' names mirror :mod:`data_tools.maps` (``BORDERS``,
+``NORMALIZATIONS``, ``WEIGHTS``; a test keeps the two equal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+MAP_FORMATS = ("png", "png16", "npy")
+DISPLAY_MODES = ("fit", "native", "stretch")
+BORDERS = ("constant", "reflect", "nearest")
+NORMALIZATIONS = ("minmax", "max", "sum")
+WEIGHTS = ("none", "duration")
+TIME_UNITS = ("ms", "s", "us", "ns")
+EYES = ("average", "left", "right")  # mirrors data_tools.smoothing.EYES (a test keeps the two equal)
+
+
+@dataclass
+class IngestOptions:
+    """Every choice of an ingest run (recorded in ``dataset.json``)."""
+
+    format: str = "auto"
+    columns: dict = field(default_factory=dict)
+    time_unit: str | None = None
+    trials: str | None = None
+    geometry: Any = None  # a data_tools.geometry.ScreenGeometry (not imported here: geometry imports us)
+    coords: str = "auto"  # auto | screen | stimulus
+    detector: str = "nh"  # nh | ivt | idt | tobii-ivt | tracker (detectors.DEFAULT_DETECTOR)
+    velocity_threshold: float | None = None  # None: the detector's default (detectors.DEFAULTS)
+    dispersion_threshold: float | None = None
+    min_duration_ms: float | None = None  # None: the detector's default; fixation lists unfiltered
+    stimulus: str | None = None  # one stimulus name for every row of the inputs
+    max_gap_ms: float | None = None  # detector post-processing; None: the detector's default
+    merge_ms: float | None = None
+    merge_deg: float | None = None
+    smooth_ms: float | None = None
+    eye: str = "average"  # binocular samples: average | left | right (readers.base.ReadOptions.eye)
+    min_confidence: float = 0.6
+    sigma_deg: float | None = 1.0
+    sigma_px: float | None = None
+    border: str = "constant"
+    binary: bool = False
+    weight: str = "none"
+    per_subject: bool = False
+    drop_first: bool = False
+    normalize: str = "minmax"
+    map_format: str = "png"
+    workers: int = 1
+    qc_min_valid_share: float = 0.7
+    qc_min_fixations: int = 2
+    qc_max_off_share: float = 0.25
+    ioc: bool = True
+    chunk_rows: int = 500_000
+    progress: bool = False
+
+

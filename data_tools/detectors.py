@@ -1,0 +1,58 @@
+"""The fixation detectors' names, published defaults and labels: a table without numpy.
+
+The command line reads its choices and help defaults from here, so that
+``saliency ingest --help`` and ``saliency detect --help`` import nothing heavy.
+Implementations are in :mod:`data_tools.detection`. Sources of the numbers:
+
+- ``ivt``, ``idt``: Salvucci & Goldberg (ETRA 2000) with pymovements' defaults
+  (20 deg/s; 1.0 deg; 100 ms);
+- ``nh``: Nyström & Holmqvist, "An adaptive algorithm for fixation, saccade,
+  and glissade detection in eyetracking data", BRM 42 (2010): 20 ms
+  Savitzky-Golay window (default 6 ms here, see DEFAULTS), initial peak threshold 100 deg/s, 6 and 3 SD,
+  minimum saccade 10 ms, minimum fixation 40 ms, onset/offset weights 0.7/0.3,
+  noise above 1000 deg/s or 100 000 deg/s^2;
+- ``tobii-ivt``: Olsen, "The Tobii I-VT Fixation Filter" (Tobii, 2012):
+  gap fill-in 75 ms, eyes averaged, velocity over a 20 ms window,
+  30 deg/s, merge fixations less than 75 ms and 0.5 deg apart, discard
+  fixations under 60 ms.
+
+Post-processing (merge, discard; Olsen 2012, Komogortsev et al. 2010) is
+available to every detector: ``merge_ms``/``merge_deg`` (0 = off) and
+``min_duration_ms``; so is an optional smooth-pursuit split of the fixations
+(``classify(..., pursuit=True)``, after Larsson, Nyström, Andersson & Stridh,
+BSPC 2015; off by default).
+"""
+
+from __future__ import annotations
+
+DETECTORS = ("ivt", "idt", "nh", "tobii-ivt")
+DEFAULT_DETECTOR = "nh"
+EYES = ("average", "left", "right")
+
+DEFAULTS: dict[str, dict] = {
+    "ivt": {"threshold": 20.0, "min_duration_ms": 100.0, "max_gap_ms": 0.0, "merge_ms": 0.0, "merge_deg": 0.0,
+            "window_ms": None},
+    "idt": {"threshold": 1.0, "min_duration_ms": 100.0, "max_gap_ms": 0.0, "merge_ms": 0.0, "merge_deg": 0.0,
+            "window_ms": None},
+    "nh": {"threshold": None, "min_duration_ms": 40.0, "max_gap_ms": 0.0, "merge_ms": 0.0, "merge_deg": 0.0,
+           "window_ms": 6.0},
+    "tobii-ivt": {"threshold": 30.0, "min_duration_ms": 60.0, "max_gap_ms": 75.0, "merge_ms": 75.0,
+                  "merge_deg": 0.5, "window_ms": 20.0},
+}
+"""Per detector: ``threshold`` (deg/s for velocity detectors, deg for I-DT; ``nh`` finds its own per
+trial, None), ``min_duration_ms`` (shorter fixations are discarded), ``max_gap_ms`` (missing runs up to
+this are bridged), ``merge_ms``/``merge_deg`` (fixations closer in time and angle are merged),
+``window_ms`` (``nh``: the Savitzky-Golay window, 6 ms instead of the published 20 ms, see
+:func:`data_tools.detection.nh`; ``tobii-ivt``: the velocity window; I-VT and I-DT: not used)."""
+
+DESCRIPTIONS = {
+    "ivt": "velocity threshold (Salvucci & Goldberg 2000; pymovements defaults)",
+    "idt": "dispersion threshold (Salvucci & Goldberg 2000; pymovements defaults)",
+    "nh": "adaptive velocity thresholds, saccades and post-saccadic oscillations (Nystrom & Holmqvist 2010)",
+    "tobii-ivt": "the Tobii I-VT fixation filter with its published defaults (Olsen 2012)",
+}
+
+# per-sample labels: the codes of Andersson et al. (2017) where they exist, 0 for track loss
+TRACK_LOSS, FIXATION, SACCADE, PSO, PURSUIT, BLINK, UNDEFINED = 0, 1, 2, 3, 4, 5, 6
+LABEL_NAMES = {TRACK_LOSS: "track_loss", FIXATION: "fixation", SACCADE: "saccade", PSO: "pso",
+               PURSUIT: "pursuit", BLINK: "blink", UNDEFINED: "undefined"}

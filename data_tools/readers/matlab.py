@@ -1,0 +1,107 @@
+"""MATLAB ``.mat`` files of the published fixation datasets: opening them, and what they hold.
+
+Shared by the dataset readers ``osie``, ``mit1003``, ``figrim`` and
+``fixlocs`` (not a format itself). MATLAB v4-v7 files are read with
+``scipy.io.loadmat`` (``squeeze_me=True, struct_as_record=False``: structs
+become objects with attributes, 1x1 arrays scalars); v7.3 files are HDF5 and
+need ``h5py``, which the toolkit does not depend on: they are refused with a
+line saying how to re-save them.
+
+Coordinates: MATLAB indexes pixels from 1 (the first pixel's centre is 1);
+this toolkit's pixel coordinates put the first pixel's centre at 0 (as
+numpy), so the dataset readers subtract 1 from every coordinate a dataset
+stores in MATLAB's convention (:func:`from_matlab`). A binary map's nonzero
+pixels found with numpy are already 0-based.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from saliency.base.errors import UserError
+from saliency.data_tools.readers.base import Probe
+
+MAT_SUFFIX = ".mat"
+
+
+def is_mat(probe: Probe) -> bool:
+    """Whether the probed file is named ``*.mat``."""
+    return probe.path.suffix.lower() == MAT_SUFFIX
+
+
+def whos(path: Path) -> list[tuple[str, tuple, str]]:
+    """``(name, shape, class)`` of each variable of a MAT file; [] when it is not a readable v4-v7 MAT file."""
+    try:
+        from scipy.io import whosmat
+        return [(n, tuple(s), c) for n, s, c in whosmat(str(path))]
+    except Exception:  # not a MAT file, v7.3 (HDF5), truncated: not ours to claim
+        return []
+
+
+def load(path: Path, what: str) -> dict:
+    """All variables of a MAT file (structs as attribute objects); UserError naming ``what`` when unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(128)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    if b"MATLAB 7.3" in head:
+        raise UserError(f"{path}: a MATLAB v7.3 (HDF5) file, which needs h5py; re-save it in MATLAB with "
+                        f"save(name, '-v7') to read it as {what}")
+    try:
+        from scipy.io import loadmat
+        return loadmat(str(path), squeeze_me=True, struct_as_record=False, mat_dtype=False)
+    except Exception as exc:  # scipy raises several types for a damaged file
+        raise UserError(f"{path}: cannot read as a MATLAB file ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def items(value) -> list:
+    """A MATLAB struct array (or one struct, or nothing) as a list of elements."""
+    if value is None:
+        return []
+    if isinstance(value, np.ndarray):
+        return list(value.ravel())
+    return [value]
+
+
+def field(obj, name: str, path: Path, where: str):
+    """Attribute ``name`` of a MATLAB struct; UserError naming the file and the place when it is absent."""
+    if not hasattr(obj, name):
+        have = ", ".join(getattr(obj, "_fieldnames", []) or [])
+        raise UserError(f"{path}: {where} has no field {name!r} (fields: {have or 'none'})")
+    return getattr(obj, name)
+
+
+def vector(value) -> np.ndarray:
+    """A MATLAB numeric vector (or scalar, or empty) as a 1-D float array."""
+    if value is None:
+        return np.zeros(0)
+    a = np.asarray(value)
+    if a.dtype == object or a.dtype.kind in "USV":
+        try:
+            a = a.astype(np.float64)
+        except (TypeError, ValueError):
+            return np.full(a.size, np.nan)
+    return a.astype(np.float64, copy=False).ravel()
+
+
+def points(value) -> np.ndarray:
+    """A MATLAB N x 2 (or more columns) array as a float array of shape (N, k>=2); empty -> (0, 2)."""
+    a = np.asarray(value if value is not None else np.zeros((0, 2)))
+    if a.dtype == object:
+        a = a.astype(np.float64)
+    a = a.astype(np.float64, copy=False)
+    if a.size == 0:
+        return np.zeros((0, 2))
+    if a.ndim == 1:  # one point, squeezed
+        a = a.reshape(1, -1)
+    if a.shape[1] < 2:
+        raise ValueError(f"{a.shape[1]} column(s), x and y need 2")
+    return a
+
+
+def from_matlab(coord: np.ndarray) -> np.ndarray:
+    """MATLAB's 1-based pixel coordinates -> ours (0 = the centre of the first pixel): subtract 1."""
+    return np.asarray(coord, dtype=np.float64) - 1.0

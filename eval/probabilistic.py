@@ -1,0 +1,187 @@
+"""Probabilistic evaluation of fixation models: log-densities, log-likelihood, information gain, metric maps.
+
+References: Kümmerer, Wallis & Bethge, "Information-theoretic model
+comparison unifies saliency metrics", PNAS 2015; Kümmerer, Wallis & Bethge,
+"Saliency benchmarking made easy: separating models, maps and metrics", ECCV
+2018 (the method of the MIT/Tübingen benchmark). The definitions follow
+pysaliency (``Model.log_likelihoods``, ``information_gains``) and the
+metric-specific maps of matthias-k/saliency-benchmarking
+(``saliency_map_provider.py``); written from those definitions, not copied.
+
+Conventions (``../shared/REFERENCES.md`` section 6):
+
+- A *log-density* is a 2-D float array of natural logs of a probability
+  distribution over the pixels of the image: ``logsumexp(logp) == 0``. It is
+  what ``saliency predict --log-density`` writes (float32 ``.npy``).
+- ``LL`` (bits per fixation, relative to a uniform model) of one image is
+  ``mean over its fixations of log2 p(fixation) + log2(H * W)``. A uniform
+  density scores 0; the true density of the fixations scores, in expectation,
+  ``log2(H * W) - H(p)`` bits (its entropy gap). Fixations are weighted by
+  their count on a pixel (a count map: a pixel fixated twice counts twice, as
+  pysaliency's per-fixation average); a binary map weights each fixated pixel
+  once. Per-image values are averaged over images (pysaliency's
+  ``average="image"``).
+- ``IG`` over a baseline density is ``LL(model) - LL(baseline)`` on the same
+  fixations.
+- A *plain saliency map* (not a density) is converted with MIT's
+  ``InfoGain.m`` conversion: min-max to [0, 1], divided by its sum (a constant
+  map becomes uniform), and ``log2(eps + p)`` with ``eps`` = 2.2204e-16. With
+  it, :func:`info_gain_density` reproduces MIT's IG exactly, and a map that
+  puts zero at a fixated pixel pays ~52 bits for it: convert a map to a real
+  density (e.g. mix it with the centre bias) to be scored fairly.
+- Metric-specific saliency maps of a density (ECCV 2018, Table 1): NSS, IG
+  and LL: the density itself; AUC-Judd and AUC-Borji: the density,
+  histogram-equalised (:func:`equalize`); sAUC: ``log p - log p_baseline``
+  equalised (the ratio to the centre bias whose fixations serve as
+  negatives); CC, KLD
+  and SIM: the density blurred as the metric's empirical map is (a Gaussian
+  of the dataset's ``sigma_px``, zero padding). For SIM the ECCV paper
+  optimises the map numerically; the blurred density used here is close to,
+  but not exactly, its optimum (stated in the tables' notes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LOG2 = float(np.log(2.0))
+EPS = float(np.finfo(np.float64).eps)  # MATLAB eps, as in MIT InfoGain.m
+LOGSUMEXP_TOL = 1e-3
+"""How far from 0 the logsumexp of a ``.npy`` may be for it to be read as a log-density."""
+
+
+def logsumexp(a: np.ndarray) -> float:
+    """log(sum(exp(a))) computed stably (float64)."""
+    a = np.asarray(a, dtype=np.float64)
+    m = float(np.max(a))
+    if not np.isfinite(m):
+        return m
+    return m + float(np.log(np.exp(a - m).sum()))
+
+
+def is_log_density(a: np.ndarray, tol: float = LOGSUMEXP_TOL) -> bool:
+    """Whether ``a`` is a log-density: some value below 0 and ``|logsumexp(a)| <= tol``.
+
+    A non-negative saliency map never passes (its values are >= 0, so its
+    logsumexp is at least log(number of pixels) > 0 unless it has one pixel).
+    """
+    a = np.asarray(a)
+    return bool(a.size > 1 and np.issubdtype(a.dtype, np.floating) and np.isfinite(a).all()
+                and a.min() < 0 and abs(logsumexp(a)) <= tol)
+
+
+def normalize_log_density(logp: np.ndarray) -> np.ndarray:
+    """``logp`` shifted so that it sums to 1 in probability (float64)."""
+    logp = np.asarray(logp, dtype=np.float64)
+    return logp - logsumexp(logp)
+
+
+def density_from_map(sal: np.ndarray) -> np.ndarray:
+    """MIT's conversion of a plain saliency map to a distribution: min-max, then sum to 1 (constant -> uniform)."""
+    s = np.asarray(sal, dtype=np.float64)
+    mn, mx = s.min(), s.max()
+    if mx == mn:
+        return np.full(s.shape, 1.0 / s.size)
+    s = (s - mn) / (mx - mn)
+    return s / s.sum()
+
+
+def log_density_from_map(sal: np.ndarray) -> np.ndarray:
+    """Natural-log density of a plain map by :func:`density_from_map`, with MIT's ``eps`` added before the log."""
+    return np.log(EPS + density_from_map(sal))
+
+
+def log_density_from_density(density: np.ndarray, floor: float = 1e-30) -> np.ndarray:
+    """Natural log of a non-negative map normalised to sum 1 (values below ``floor`` clipped to it)."""
+    d = np.asarray(density, dtype=np.float64)
+    total = d.sum()
+    if not np.isfinite(total) or total <= 0:
+        return np.full(d.shape, -np.log(d.size))
+    return normalize_log_density(np.log(np.maximum(d / total, floor)))
+
+
+def resize_log_density(logp: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A log-density brought to ``shape``: its density resized bilinearly and renormalised (mass preserved)."""
+    logp = np.asarray(logp, dtype=np.float64)
+    if logp.shape == tuple(shape):
+        return logp
+    import cv2
+
+    m = logp.max()
+    p = cv2.resize(np.exp(logp - m), (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_LINEAR)
+    return log_density_from_density(p)
+
+
+def log_likelihood(logp: np.ndarray, fixations: np.ndarray) -> float:
+    """Bits per fixation of a log-density over the uniform model (see the module docstring); NaN without fixations.
+
+    ``fixations``: a count map (a pixel's value = fixations on it) or a binary
+    map (each fixated pixel once), of the log-density's shape.
+    """
+    logp = np.asarray(logp, dtype=np.float64)
+    w = np.asarray(fixations).astype(np.float64)
+    if w.shape != logp.shape:
+        raise ValueError(f"log-density {logp.shape} and fixation map {w.shape} differ in size")
+    w = np.clip(w, 0, None)
+    n = w.sum()
+    if n <= 0:
+        return float("nan")
+    return float((w * logp).sum() / n / LOG2 + np.log2(logp.size))
+
+
+def info_gain_density(logp: np.ndarray, fixations: np.ndarray, baseline_logp: np.ndarray) -> float:
+    """Information gain (bits per fixation) of a log-density over a baseline log-density: LL(model) - LL(baseline)."""
+    return log_likelihood(logp, fixations) - log_likelihood(baseline_logp, fixations)
+
+
+def entropy_bits(logp: np.ndarray) -> float:
+    """Entropy (bits) of the distribution whose natural log is ``logp``."""
+    logp = np.asarray(logp, dtype=np.float64)
+    p = np.exp(logp)
+    return float(-(p * logp).sum() / LOG2)
+
+
+def blur_density(p: np.ndarray, sigma_px: float) -> np.ndarray:
+    """A map convolved with a Gaussian of ``sigma_px`` (zero padding, 3.5 sigma radius); unchanged if sigma <= 0."""
+    import cv2
+
+    p = np.asarray(p, dtype=np.float64)
+    if sigma_px <= 0:
+        return p.copy()
+    k = 2 * int(np.ceil(3.5 * float(sigma_px))) + 1
+    return cv2.GaussianBlur(p, (k, k), float(sigma_px), borderType=cv2.BORDER_CONSTANT)
+
+
+def equalize(a: np.ndarray) -> np.ndarray:
+    """Ranks of ``a`` scaled to (0, 1] (ties share their mean rank): a monotone map with a flat histogram.
+
+    The AUCs with stepped thresholds (AUC-Borji, sAUC: 0, 0.1, ..., 1 on the
+    min-max normalised map) depend on the histogram of the map, not only on
+    its order; equalised, every threshold step holds a tenth of the pixels
+    (pysaliency's ``EqualizedSaliencyMapModel`` in the ECCV 2018 benchmark).
+    """
+    from scipy.stats import rankdata
+
+    a = np.asarray(a, dtype=np.float64)
+    return (rankdata(a.ravel(), method="average") / a.size).reshape(a.shape)
+
+
+def metric_map(logp: np.ndarray, metric: str, *, sigma_px: float = 0.0,
+               baseline_logp: np.ndarray | None = None) -> np.ndarray:
+    """The saliency map of a log-density that maximises the expected score of ``metric`` (ECCV 2018).
+
+    ``sigma_px``: the blur of the metric's empirical human map (CC, KLD, SIM);
+    ``baseline_logp``: the log-density whose fixations are sAUC's negatives
+    (the centre bias; uniform when None, which makes sAUC's map the density).
+    """
+    logp = np.asarray(logp, dtype=np.float64)
+    p = np.exp(logp)
+    if metric in ("NSS", "IG", "LL"):
+        return p
+    if metric in ("AUC_Judd", "AUC_Borji"):
+        return equalize(logp)
+    if metric == "sAUC":
+        return equalize(logp if baseline_logp is None else logp - np.asarray(baseline_logp, dtype=np.float64))
+    if metric in ("CC", "KLD", "SIM"):
+        return blur_density(p, sigma_px)
+    raise ValueError(f"no metric-specific map for {metric!r}")

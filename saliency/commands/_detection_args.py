@@ -1,0 +1,66 @@
+"""Detector options shared by ``saliency ingest`` and ``saliency detect`` (issue 12).
+
+Choices and defaults come from :mod:`saliency.data_tools.detectors`, a table
+without numpy, so that building either parser stays cheap.
+"""
+
+from __future__ import annotations
+
+from saliency.commands import _args
+
+
+def add_detector_arguments(g, default: str | None = None, tracker: bool = False, eye: bool = False) -> None:
+    """The detector options shared by ``ingest`` and ``detect`` (defaults: the chosen detector's own).
+
+    ``eye``: add ``--eye`` too (a command adds it once it passes the choice on to the readers: see
+    :func:`eye_option`).
+    """
+    from saliency.data_tools.choices import EYES
+    from saliency.data_tools.detectors import DEFAULT_DETECTOR, DEFAULTS, DETECTORS
+
+    d = default or DEFAULT_DETECTOR
+
+    def dflt(name):
+        """The detectors whose default for ``name`` is set, with that default."""
+        return ", ".join(f"{k} {v[name]:g}" for k, v in DEFAULTS.items() if v[name])
+
+    g.add_argument("--detector", default=d, choices=[*DETECTORS, *(["tracker"] if tracker else [])],
+                   help=f"ivt, idt, nh (Nystrom & Holmqvist 2010) or tobii-ivt (Olsen 2012)"
+                        + (", or the tracker's own fixation events" if tracker else "") + f" (default {d})")
+    g.add_argument("--max-gap", type=non_negative_float, default=None, metavar="MS",
+                   help=f"bridge missing-sample gaps up to MS ms by interpolation (default: {dflt('max_gap_ms')}, "
+                        "others 0)")
+    g.add_argument("--merge-ms", type=non_negative_float, default=None, metavar="MS",
+                   help=f"merge fixations less than MS ms and --merge-deg apart (default: {dflt('merge_ms')}, "
+                        "others 0 = off)")
+    g.add_argument("--merge-deg", type=non_negative_float, default=None, metavar="DEG",
+                   help=f"merge fixations less than DEG degrees and --merge-ms apart (default: {dflt('merge_deg')}, "
+                        "others 0 = off)")
+    g.add_argument("--smooth-ms", type=_args.finite_positive_float, default=None, metavar="MS",
+                   help=f"nh: Savitzky-Golay window; tobii-ivt: velocity window (default: {dflt('window_ms')})")
+    if eye:
+        g.add_argument("--eye", default=EYES[0], choices=EYES,
+                       help="binocular samples (EyeLink ASC, Tobii Pro Lab): average = the mean where both eyes "
+                            "are valid, else the valid eye (default); left or right = that eye only (a recording "
+                            "without it is refused)")
+
+
+def non_negative_float(text: str) -> float:
+    """A finite real number of at least 0 (durations and angles where 0 turns a step off)."""
+    import argparse
+
+    v = _args.finite_float(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 0")
+    return v
+
+
+def eye_option(args) -> str:
+    """The ``--eye`` choice (``average`` where the command has no ``--eye``)."""
+    return getattr(args, "eye", None) or "average"
+
+
+def detector_options(args) -> dict:
+    """The post-processing options of :func:`add_detector_arguments`, by :class:`saliency.detect.DetectOptions` name."""
+    return {"max_gap_ms": args.max_gap, "merge_ms": args.merge_ms, "merge_deg": args.merge_deg,
+            "smooth_ms": args.smooth_ms}

@@ -1,0 +1,283 @@
+"""``saliency detect``: raw gaze logs -> per-sample labels, event tables and QC plots.
+
+Reads each log with the ingest's readers (:func:`data_tools.ingest.open_reader`),
+the same screen geometry and detector options, and labels every sample of
+every trial with :func:`data_tools.detection.classify` (detectors: I-VT, I-DT
+(Salvucci & Goldberg 2000), Nyström & Holmqvist 2010, the Tobii I-VT filter
+(Olsen 2012)). Writes, into a staged folder swapped in complete:
+
+- ``samples.csv``: subject, trial, stimulus, time_ms, x, y, label (fixation,
+  saccade, pso, blink, track_loss, undefined), source, line;
+- ``fixations.csv``, ``saccades.csv``, ``blinks.csv``: the event tables of
+  :mod:`data_tools.events`, one row per event, with subject, trial, stimulus;
+- ``quarantine.csv``: the rows the readers could not use, with a reason;
+- ``main_sequence.png`` (saccade peak velocity against amplitude, log-log; Bahill,
+  Clark & Stark 1975) and ``velocity.png`` (the speed trace and thresholds of one
+  trial, samples coloured by label), for quality control;
+- ``detection.json``: options, per-trial thresholds, counts of samples per label
+  and of events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from saliency.base.errors import UserError
+from saliency.base.fsutil import staged_dir, write_json
+from saliency.base.progress import progress
+from saliency.data_tools import detection as det
+from saliency.data_tools import events as ev
+from saliency.data_tools.detectors import DEFAULT_DETECTOR, DETECTORS, LABEL_NAMES
+from saliency.data_tools.readers import RowCount
+
+SAMPLE_OUT = ["subject", "trial", "stimulus", "time_ms", "x", "y", "label", "source", "line"]
+KEYS = ["subject", "trial", "stimulus"]
+
+
+@dataclass
+class DetectOptions:
+    """Every choice of a ``detect`` run (recorded in ``detection.json``)."""
+
+    format: str = "auto"
+    columns: dict = field(default_factory=dict)
+    time_unit: str | None = None
+    geometry: object = None  # ScreenGeometry
+    detector: str = DEFAULT_DETECTOR
+    threshold: float | None = None
+    min_duration_ms: float | None = None
+    max_gap_ms: float | None = None
+    merge_ms: float | None = None
+    merge_deg: float | None = None
+    smooth_ms: float | None = None
+    pursuit: bool = False  # smooth pursuit split of intersaccadic intervals (Larsson et al. 2015), off by default
+    eye: str = "average"  # binocular samples: average, left or right (formats with per-eye gaze)
+    plot_trial: int = 0
+    chunk_rows: int = 500_000
+    progress: bool = False
+
+
+def _open(path: Path, o: DetectOptions):
+    """The reader of one raw-sample log, after checking it holds samples on the geometry's screen."""
+    from saliency.data_tools.ingest import open_reader
+    from saliency.data_tools.readers import ReadOptions
+
+    rd = open_reader(path, o.format, ReadOptions(columns=o.columns, time_unit=o.time_unit, tracker_events=False,
+                                                 chunk_rows=o.chunk_rows, eye=o.eye))
+    if rd.kind != "samples":
+        raise UserError(f"{path}: a {rd.format} file holds fixation events, not raw samples; `detect` needs samples")
+    if rd.screen_px:
+        (W, H), (gw, gh) = rd.screen_px, o.geometry.screen_px
+        if abs(W - gw) > 1 or abs(H - gh) > 1:  # one pixel off: index vs count, the same screen
+            raise UserError(f"{path}: the file declares a {W}x{H} screen but the geometry says {gw}x{gh}; "
+                            f"fix the geometry")
+    return rd
+
+
+def _trial_params(o: DetectOptions) -> dict:
+    return {"threshold": o.threshold, "min_duration_ms": o.min_duration_ms, "max_gap_ms": o.max_gap_ms,
+            "merge_ms": o.merge_ms, "merge_deg": o.merge_deg, "window_ms": o.smooth_ms, "pursuit": o.pursuit}
+
+
+def _trials(df: pd.DataFrame, final: bool) -> tuple[list[pd.DataFrame], pd.DataFrame | None]:
+    """Split samples into trials (runs of one subject, trial and stimulus); the last run is carried unless final."""
+    key = (df["subject"].astype(str) + "\x1f" + df["trial"].astype(str) + "\x1f"
+           + df["stimulus"].astype(str)).to_numpy()
+    change = np.flatnonzero(key[1:] != key[:-1]) + 1
+    bounds = np.concatenate(([0], change, [len(df)]))
+    last = len(bounds) - 1 if final else len(bounds) - 2
+    groups = [df.iloc[a:b] for a, b in zip(bounds[:last], bounds[1:last + 1])]
+    return groups, None if final else df.iloc[bounds[last]:].reset_index(drop=True)
+
+
+def classify_trial(g: pd.DataFrame, o: DetectOptions):
+    """``(sorted trial frame, Classification, x, y)`` of one trial; invalid or off-screen samples are missing (NaN)."""
+    g = g.sort_values("time_ms", kind="stable")
+    W, H = o.geometry.screen_px
+    x, y = g["x"].to_numpy(np.float64), g["y"].to_numpy(np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = ~g["valid"].to_numpy(bool) | (x < -0.5) | (x >= W - 0.5) | (y < -0.5) | (y >= H - 0.5)
+    xm, ym = np.where(bad, np.nan, x), np.where(bad, np.nan, y)
+    c = det.classify(g["time_ms"].to_numpy(np.float64), xm, ym, o.geometry, o.detector, **_trial_params(o))
+    return g, c, xm, ym
+
+
+class _Writer:
+    """Appends labelled samples to ``samples.csv`` in the stage and collects the event tables."""
+
+    def __init__(self, stage: Path, o: DetectOptions):
+        self.o = o
+        self.fh = open(stage / "samples.csv", "w", encoding="utf-8", newline="")
+        pd.DataFrame(columns=SAMPLE_OUT).to_csv(self.fh, index=False)
+        self.fix, self.sac, self.blk, self.trials = [], [], [], []
+        self.plot = None
+        self.samples = 0
+
+    def add(self, g: pd.DataFrame, source: str) -> None:
+        """Classify one complete trial, write its samples and keep its events."""
+        g, c, xm, ym = classify_trial(g, self.o)
+        key = {k: str(g[k].iloc[0]) for k in KEYS}
+        x, y = g["x"].to_numpy(np.float64), g["y"].to_numpy(np.float64)
+        pd.DataFrame({**key, "time_ms": c.t, "x": x, "y": y, "label": ev.label_names(c.labels), "source": source,
+                      "line": g["line"].to_numpy()})[SAMPLE_OUT].to_csv(self.fh, index=False, header=False)
+        self.samples += len(g)
+        self.fix.append(_with_keys(ev.fixation_table(c, xm, ym), key, source))
+        self.sac.append(_with_keys(ev.saccade_table(c, xm, ym), key, source))
+        self.blk.append(_with_keys(ev.blink_table(c), key, source))
+        counts = {LABEL_NAMES[k]: int(np.sum(c.labels == k)) for k in LABEL_NAMES}
+        self.trials.append({**key, "source": source, "samples": len(c.t), "fixations": len(c.fixations),
+                            "labels": counts, "params": {k: v for k, v in c.params.items() if v is not None}})
+        if len(self.trials) - 1 == self.o.plot_trial:
+            self.plot = (key, c)
+
+
+def _with_keys(table: dict, key: dict, source: str) -> pd.DataFrame:
+    f = pd.DataFrame(table)
+    for i, k in enumerate(KEYS):
+        f.insert(i, k, key[k])
+    f["source"] = source
+    return f
+
+
+def detect_logs(logs, out, o: DetectOptions) -> dict:
+    """Label every sample of ``logs`` and write the detection folder ``out``; returns the summary dict.
+
+    Logs are read chunk by chunk (a trial running across a chunk boundary is
+    carried to the next chunk), so memory is bounded by the chunk size and the
+    event tables; a trial is a run of consecutive rows with the same subject,
+    trial and stimulus. Every data row of each file is booked in
+    ``detection.json`` ``inputs``: read = labelled + quarantined (by reason) +
+    counted (by reason), as the readers account for them.
+    """
+    if o.geometry is None:
+        raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
+                        "`screen_px`/`screen_cm`/`distance_cm`")
+    if o.detector not in DETECTORS:
+        raise UserError(f"`detector` {o.detector!r}: choose one of {', '.join(DETECTORS)}")
+    paths = [Path(p) for p in logs]
+    readers = [_open(p, o) for p in paths]  # every file checked before anything is written
+    inputs, quar = [], []
+    with staged_dir(out, inputs={"log file": logs}) as stage:
+        w = _Writer(stage, o)
+        try:
+            for path, rd in zip(paths, readers):
+                src = str(path)
+                books = RowCount()
+                carry = None
+                bar = progress(desc=f"detect {path.name}", unit=" chunks", enabled=o.progress)
+                pending = None
+                for k, ch in enumerate(rd.chunks()):
+                    books.add(ch, k)
+                    if len(ch.quarantine):
+                        quar.append(ch.quarantine.assign(source=src))
+                    bar.update(1)
+                    if pending is not None:
+                        carry = _flush(w, pending, carry, src, final=False)
+                    pending = ch.df
+                if pending is not None:
+                    _flush(w, pending, carry, src, final=True)
+                bar.close()
+                inputs.append({"path": src, "format": rd.format, "rows": {
+                    "read": books.read, "labelled": books.kept, "quarantined": dict(books.quarantined),
+                    "counted": dict(books.counted)}})
+        finally:
+            w.fh.close()
+        if not w.trials:
+            raise UserError("no raw samples in " + ", ".join(str(p) for p in paths) + "; nothing to detect")
+        tables = {"fixations.csv": (w.fix, ev.FIXATION_COLS), "saccades.csv": (w.sac, ev.SACCADE_COLS),
+                  "blinks.csv": (w.blk, ev.BLINK_COLS)}
+        frames = {name: pd.concat(parts, ignore_index=True)[[*KEYS, *cols, "source"]]
+                  for name, (parts, cols) in tables.items()}
+        for name, f in frames.items():
+            f.to_csv(stage / name, index=False)
+        qf = pd.concat(quar, ignore_index=True) if quar else pd.DataFrame(columns=["line", "reason", "source"])
+        qf = qf[["source", *[c for c in qf.columns if c != "source"]]]
+        qf.to_csv(stage / "quarantine.csv", index=False)
+        label_counts = {n: sum(t["labels"][n] for t in w.trials) for n in LABEL_NAMES.values()}
+        summary = {
+            "options": {k: v for k, v in asdict(o).items() if k not in ("geometry", "progress")},
+            "geometry": o.geometry.to_dict(),
+            "inputs": inputs,
+            "counts": {"samples": w.samples, "quarantined": len(qf), "trials": len(w.trials), "labels": label_counts,
+                       "fixations": len(frames["fixations.csv"]), "saccades": len(frames["saccades.csv"]),
+                       "blinks": len(frames["blinks.csv"])},
+            "trials": w.trials,
+        }
+        main_sequence_plot(frames["saccades.csv"], stage / "main_sequence.png")
+        if w.plot is not None:
+            velocity_plot(w.plot[1], stage / "velocity.png",
+                          title=" / ".join(str(v) for v in w.plot[0].values() if str(v)))
+        write_json(stage / "detection.json", summary)
+    return summary
+
+
+def _flush(w: _Writer, df: pd.DataFrame, carry: pd.DataFrame | None, src: str, final: bool):
+    """Classify the complete trials of ``carry`` + ``df``; return the trailing (maybe incomplete) one."""
+    if carry is not None and len(carry):
+        df = pd.concat([carry, df], ignore_index=True)
+    if not len(df):
+        return None
+    groups, rest = _trials(df.reset_index(drop=True), final)
+    for g in groups:
+        w.add(g, src)
+    return rest
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def main_sequence_plot(saccades: pd.DataFrame, path: Path) -> None:
+    """Peak velocity against amplitude of every saccade (log-log), the main-sequence check of data quality."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
+    a = saccades["amplitude_deg"].to_numpy(np.float64)
+    v = saccades["peak_velocity_deg_s"].to_numpy(np.float64)
+    ok = np.isfinite(a) & np.isfinite(v) & (a > 0) & (v > 0)
+    ax.scatter(a[ok], v[ok], s=6, alpha=0.6)
+    if ok.sum() >= 2:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    ax.set_xlabel("amplitude (deg)")
+    ax.set_ylabel("peak velocity (deg/s)")
+    ax.set_title(f"main sequence ({int(ok.sum())} saccades)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def velocity_plot(c, path: Path, title: str = "", seconds: float = 4.0) -> None:
+    """The speed over the first ``seconds`` of one trial, samples coloured by label, with the detector's thresholds."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(10, 3.5), dpi=100)
+    t = (c.t - c.t[0]) / 1000.0 if len(c.t) else c.t
+    keep = t <= seconds
+    t, speed, labels = t[keep], c.speed[keep], c.labels[keep]
+    ax.plot(t, speed, lw=0.6, color="0.6")
+    colors = {"fixation": "tab:blue", "saccade": "tab:red", "pso": "tab:orange", "blink": "tab:purple",
+              "undefined": "k"}
+    for code, name in LABEL_NAMES.items():
+        m = labels == code
+        if name in colors and m.any():
+            ax.scatter(t[m], np.nan_to_num(speed[m]), s=3, color=colors[name], label=name)
+    for k in ("threshold", "peak_threshold", "onset_threshold"):
+        v = c.params.get(k)
+        if isinstance(v, (int, float)) and np.isfinite(v) and c.method != "idt":
+            ax.axhline(v, ls="--", lw=0.8, color="k")
+    ax.set_yscale("symlog", linthresh=10)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("time from trial start (s)")
+    ax.set_ylabel("speed (deg/s)")
+    ax.set_title(f"{c.method}: {title}")
+    ax.legend(loc="upper right", markerscale=4, fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
