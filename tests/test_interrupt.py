@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-COMMANDS = ("synth", "ingest", "eval", "predict", "crop", "train", "report")
+COMMANDS = ("synth", "ingest", "detect", "eval", "predict", "crop", "train", "report")
 CASES = 4  # per command: SIGINT and SIGTERM, each early and mid-run
 
 
@@ -84,6 +84,9 @@ def world(tmp_path_factory):
                   study / "screen.json", "--out", inp / "ds", "--quiet", cwd=root, env=env)
     assert r.returncode == 0, r.stderr
     shutil.copytree(inp / "ds", ref / "ingest")
+    r = _saliency("detect", study / "logs" / "samples.csv", "--geometry", study / "screen.json", "--out",
+                  ref / "detect", "--quiet", cwd=root, env=env)
+    assert r.returncode == 0, r.stderr
     import torch
 
     from saliency import models
@@ -116,6 +119,7 @@ def _argv(command: str, w: dict, out: Path, overwrite: bool) -> list:
         "synth": ["synth", "--scenes", 6, "--subjects", 2, "--size", "160x120", "--workers", 2, "--out", out, *ow],
         "ingest": ["ingest", study / "logs" / "samples.csv", "--stimuli", study / "stimuli", "--geometry",
                    study / "screen.json", "--workers", 2, "--out", out, *ow],
+        "detect": ["detect", study / "logs" / "samples.csv", "--geometry", study / "screen.json", "--out", out, *ow],
         "eval": ["eval", "--task", "sod", "--pred", f"m={study / 'masks'}", "--gt", study / "masks", "--workers", 2,
                  "--json", out],
         "predict": ["predict", "--checkpoint", inp / "sod.pt", "--images", study / "stimuli", "--device", "cpu",
