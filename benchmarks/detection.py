@@ -224,20 +224,6 @@ def pymovements_fixations(study: Path, method: str):
     return pd.DataFrame(rows, columns=["subject", "stimulus", "x", "y", "t_start_ms", "duration_ms"])
 
 
-def matched_share(truth, det, radius_px: float) -> float:
-    """Share of true fixations with a detected one (same subject, stimulus) overlapping in time, within radius."""
-    hit = 0
-    groups = dict(list(det.groupby(["subject", "stimulus"])))
-    for key, g in truth.groupby(["subject", "stimulus"]):
-        d = groups.get(key)
-        if d is None:
-            continue
-        for r in g.itertuples():
-            over = (d["t_start_ms"] <= r.t_start_ms + r.duration_ms) & \
-                (d["t_start_ms"] + d["duration_ms"] >= r.t_start_ms)
-            dist = np.hypot(d["x"] - r.x, d["y"] - r.y)
-            hit += bool((over & (dist <= radius_px)).any())
-    return hit / len(truth)
 
 
 def main_cli() -> None:

@@ -146,3 +146,24 @@ def label_runs(labels, label: int = FIXATION) -> tuple[np.ndarray, np.ndarray]:
     m = np.concatenate(([False], np.asarray(labels) == label, [False])).astype(np.int8)
     d = np.diff(m)
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
+
+
+def matched_share(truth, det, radius_px: float) -> float:
+    """Share of true fixations with a detected one (same subject, stimulus) overlapping in time, within radius.
+
+    ``truth`` and ``det`` are fixation tables (``subject``, ``stimulus``, ``x``,
+    ``y``, ``t_start_ms``, ``duration_ms``), e.g. the synthetic study's
+    ``truth/fixations.csv`` and an ingested ``fixations.csv`` in the same pixels.
+    """
+    hit = 0
+    groups = dict(list(det.groupby(["subject", "stimulus"])))
+    for key, g in truth.groupby(["subject", "stimulus"]):
+        d = groups.get(key)
+        if d is None:
+            continue
+        for r in g.itertuples():
+            over = (d["t_start_ms"] <= r.t_start_ms + r.duration_ms) & \
+                (d["t_start_ms"] + d["duration_ms"] >= r.t_start_ms)
+            dist = np.hypot(d["x"] - r.x, d["y"] - r.y)
+            hit += bool((over & (dist <= radius_px)).any())
+    return hit / len(truth)

@@ -27,7 +27,6 @@ its screen rectangle, ``x_screen = left + (x_stim + 0.5) * sx - 0.5``.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError, expect_type
+from saliency.base.fsutil import read_json
 from saliency.data_tools.choices import DISPLAY_MODES  # noqa: F401 (defined where the CLI reads it cheaply)
 
 
@@ -197,14 +197,7 @@ class ScreenGeometry:
     def load(cls, path: str | Path) -> "ScreenGeometry":
         """Read a ``screen.json`` file (one UserError naming the file for any unreadable or malformed one)."""
         path = Path(path)
-        try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read geometry file ({exc.strerror})") from None
-        except UnicodeDecodeError:
-            raise UserError(f"{path}: not UTF-8 text; save the geometry file as UTF-8 JSON") from None
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        d = read_json(path, f"{path} (geometry file)", "save the geometry file as UTF-8 JSON")
         return cls.from_dict(d, source=str(path))
 
 

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError, expect_type
+from saliency.base.fsutil import read_json
 from saliency.base.images import IMAGE_EXTS, MAX_SIDE
 
 from saliency.eval.io import PRED_EXTS, index_folder
@@ -179,14 +180,7 @@ def salicon_items(json_path: Path, maps_dir: Path | None) -> list[GTItem]:
     ``file_name`` or whole ``width``/``height``, a fixation that is not two
     whole numbers) raises one UserError naming the file and the entry.
     """
-    try:
-        data = json.loads(Path(json_path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"{json_path}: cannot read it ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{json_path}: not UTF-8 text; save the SALICON fixations JSON as UTF-8") from None
-    except ValueError as exc:
-        raise UserError(f"{json_path}: not valid JSON ({exc}); fix or replace the file") from None
+    data = read_json(json_path, hint="save the SALICON fixations JSON as UTF-8 JSON or replace it")
     where = str(json_path)
     expect_type(data, dict, where, "a SALICON fixations JSON object with 'images' and 'annotations'")
     for key in ("images", "annotations"):

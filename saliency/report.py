@@ -299,17 +299,11 @@ def read_eval_json(path: str | Path) -> dict:
     ``dataset`` and ``method`` and a ``metrics`` object of numbers or nulls.
     """
     from saliency.base.errors import expect_type
+    from saliency.base.fsutil import read_json
 
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"`eval_jsons` {path}: cannot read it ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise UserError(f"`eval_jsons` {path}: not UTF-8 text; give a file saliency eval --json wrote") from None
-    except ValueError as exc:
-        raise UserError(f"`eval_jsons` {path}: not valid JSON ({exc}); give a file saliency eval --json wrote") from None
     where = f"`eval_jsons` {path}"
+    doc = read_json(path, where, "give a file saliency eval --json wrote")
     expect_type(doc, dict, where, "a saliency eval --json object")
     results = expect_type(doc.get("results", []), list, f"{where}: 'results'", "a list")
     for i, r in enumerate(results):

@@ -249,3 +249,19 @@ def test_any_trace_gets_consistent_labels(n, rate, seed, lost, jitter, method):
     # every fixation sample lies in a fixation range; a range's missing samples are track loss or bridged
     assert not (lab_fix & ~covered).any()
     assert (c.labels[np.isnan(c.xdeg)] != FIXATION).all()
+
+
+def test_matched_share_hand_worked():
+    """Two true fixations: the first overlaps a detection in time within the radius, the second only in space."""
+    import pandas as pd
+
+    from saliency.data_tools.events import matched_share
+
+    cols = ["subject", "stimulus", "x", "y", "t_start_ms", "duration_ms"]
+    truth = pd.DataFrame([["s", "a", 10.0, 10.0, 0.0, 100.0], ["s", "a", 50.0, 50.0, 300.0, 100.0]], columns=cols)
+    det = pd.DataFrame([["s", "a", 13.0, 14.0, 90.0, 50.0],     # overlaps fixation 1 in time, 5 px away
+                        ["s", "a", 50.0, 50.0, 401.0, 50.0],    # at fixation 2's place, 1 ms after it ends
+                        ["t", "a", 50.0, 50.0, 300.0, 100.0]],  # another subject
+                       columns=cols)
+    assert matched_share(truth, det, 5.0) == 0.5
+    assert matched_share(truth, det, 4.9) == 0.0

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from saliency.cli import main
+from saliency.data_tools.events import matched_share
 
 pytest.importorskip("saliency.data_tools.synth", reason="the synthetic study generator is not available")
 
@@ -42,20 +43,6 @@ def test_three_exports_give_the_same_maps(study):
             assert r >= 0.99, (stem, a, b, r)
 
 
-def _matched_share(truth: pd.DataFrame, det: pd.DataFrame, radius_px: float) -> float:
-    """Share of true fixations with a detected one (same subject, stimulus) overlapping in time, within radius."""
-    hit = 0
-    groups = dict(list(det.groupby(["subject", "stimulus"])))
-    for key, g in truth.groupby(["subject", "stimulus"]):
-        d = groups.get(key)
-        if d is None:
-            continue
-        for r in g.itertuples():
-            over = (d["t_start_ms"] <= r.t_start_ms + r.duration_ms) & \
-                (d["t_start_ms"] + d["duration_ms"] >= r.t_start_ms)
-            dist = np.hypot(d["x"] - r.x, d["y"] - r.y)
-            hit += bool((over & (dist <= radius_px)).any())
-    return hit / len(truth)
 
 
 @pytest.mark.parametrize("detector", ["ivt", "idt"])
@@ -72,7 +59,7 @@ def test_detected_fixations_match_truth(study, tmp_path, detector):
     man = json.loads((d / "dataset.json").read_text())
     scale = 1080 / 480  # fit: 640x480 shown at 1440x1080
     one_deg = man["ppd"] / scale
-    assert _matched_share(truth, det, one_deg) >= 0.90
+    assert matched_share(truth, det, one_deg) >= 0.90
 
 
 def test_manifest_and_files(study):

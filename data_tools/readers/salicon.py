@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
+from saliency.base.fsutil import read_json
 from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions
 from saliency.data_tools.readers.chunks import fixation_chunk, quarantine_frame
 
@@ -34,12 +35,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     """SALICON fixations JSON: points ``[row, col]`` (1-based, image pixels) per worker and image (no options)."""
 
     def chunks() -> Iterator[Chunk]:
-        try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read ({exc.strerror})") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise UserError(f"{path}: not valid JSON ({exc})") from None
+        d = read_json(path, hint="give the SALICON fixations JSON as distributed")
         if not isinstance(d, dict) or not isinstance(d.get("annotations"), list):
             raise UserError(f"{path}: not a SALICON fixations file (no 'annotations' list)")
         names = {im.get("id"): im.get("file_name", str(im.get("id"))) for im in d.get("images", [])}

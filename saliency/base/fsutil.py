@@ -60,6 +60,25 @@ def write_text(target: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def read_json(path: str | os.PathLike, where: str | None = None, hint: str = "fix or replace the file"):
+    """Parse a UTF-8 JSON file; one UserError naming ``where`` (default: the path) and ``hint`` otherwise.
+
+    The one reader of the toolkit's JSON inputs (screen.json, SALICON fixations,
+    eval JSONs given to ``report``): a file that cannot be read, is not UTF-8 or
+    is not JSON is one line. Checking the parsed value's shape is the caller's.
+    """
+    path = Path(path)
+    where = str(path) if where is None else where
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:  # a ValueError too: caught first
+        raise UserError(f"{where}: not UTF-8 text; {hint}") from None
+    except ValueError as exc:
+        raise UserError(f"{where}: not valid JSON ({exc}); {hint}") from None
+
+
 def write_json(target: str | os.PathLike, obj, indent: int = 2) -> None:
     """Write ``obj`` as JSON to ``target`` atomically, keys in insertion order."""
     write_text(target, json.dumps(obj, indent=indent) + "\n")
