@@ -43,6 +43,16 @@ def gaze_trial(rng, n_fix=8, rate_hz=500.0, screen=(1920, 1080), noise_px=2.5, b
     return np.array(t_list), np.array(x_list), np.array(y_list), truth
 
 
+def single_chunk(path, **open_log_kwargs):
+    """The reader of a small file and its one chunk (asserting there is exactly one)."""
+    from saliency.data_tools.readers import open_log
+
+    rd = open_log(path, **open_log_kwargs)
+    chunks = list(rd.chunks())
+    assert len(chunks) == 1
+    return rd, chunks[0]
+
+
 def assert_rows_accounted(path, expected_rows, fmt="auto", **open_log_kwargs):
     """Read ``path`` and assert the row identity of every chunk and ``rows read == expected_rows``.
 

@@ -22,23 +22,9 @@ from saliency.cli import main
 from saliency.data_tools.readers import account_rows, detect_format, figrim, fixlocs, mit1003, open_log, osie
 from saliency.data_tools.readers.osie import struct_array
 
+from ingest_fakes import assert_rows_accounted, single_chunk
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-try:  # H1's checker (tests/ingest_fakes.py); the library's books otherwise
-    from ingest_fakes import assert_rows_accounted
-except ImportError:  # pragma: no cover - until the checker lands
-    def assert_rows_accounted(path, expected_rows, fmt="auto", **kw):
-        rc = account_rows(open_log(path, fmt, **kw))
-        assert rc.balanced, rc.problems
-        assert rc.read == expected_rows
-        return rc
-
-
-def only(path, **kw):
-    rd = open_log(path, **kw)
-    chunks = list(rd.chunks())
-    assert len(chunks) == 1
-    return rd, chunks[0]
 
 
 def write_osie(path: Path, images: list[tuple[str, list[dict]]]) -> None:
@@ -57,7 +43,7 @@ def test_osie_hand_worked(tmp_path):
                    ("1002.jpg", [{"fix_x": np.zeros(0), "fix_y": np.zeros(0), "fix_duration": np.zeros(0)},
                                  {"fix_x": np.array([5.0, 6.0]), "fix_y": np.array([7.0]), "fix_duration": np.array([1.0, 2.0])}])])
     assert detect_format(p) == "osie"
-    rd, ch = only(p)
+    rd, ch = single_chunk(p)
     assert rd.kind == "fixations" and ch.space == "stimulus"
     df = ch.df
     # MATLAB's pixel 1 is our pixel 0: (1, 1) -> (0, 0), (800, 600) -> (799, 599), the last pixel of 800x600
@@ -109,7 +95,7 @@ def test_mit1003_raw_samples_hand_worked(tmp_path):
     p = d / "i05june05_static_street_boston_p1010764.mat"
     write_mit(p, np.array([[512.0, 384.0], [513.0, 385.0], [-10.0, -20.0], [np.nan, np.nan], [1.0, 1.0]]))
     assert detect_format(p) == "mit1003"
-    rd, ch = only(p)
+    rd, ch = single_chunk(p)
     assert (rd.kind, ch.space, rd.notes["sample_rate_hz"]) == ("samples", "stimulus", 240.0)
     df = ch.df
     assert df["subject"].unique().tolist() == ["ajs"]
@@ -137,7 +123,7 @@ def test_fixlocs_map_hand_worked(tmp_path):
     p = tmp_path / "001.mat"
     savemat(p, {"fixLocs": m})
     assert detect_format(p) == "fixlocs"
-    rd, ch = only(p)
+    rd, ch = single_chunk(p)
     assert ch.df[["x", "y"]].values.tolist() == [[0.0, 0.0], [4.0, 1.0], [5.0, 3.0]]
     assert set(ch.df["subject"]) == {"pooled"} and set(ch.df["stimulus"]) == {"001"}
     assert ch.rows_read == 3 and rd.notes["pooled"] is True
@@ -153,7 +139,7 @@ def test_figrim_encoding_kept_recognition_counted(tmp_path):
     savemat(p, {"allImages": struct_array([{"filename": "airport_terminal/sun_aaa.jpg", "category": "airport",
                                             "userdata": struct_array(users)}])})
     assert detect_format(p) == "figrim"
-    rd, ch = only(p)
+    rd, ch = single_chunk(p)
     df = ch.df
     assert df[["x", "y"]].values.tolist() == [[0.0, 0.0], [999.0, 499.0], [9.0, 19.0]]
     assert df["subject"].tolist() == ["s01", "s01", "s03"] and set(df["stimulus"]) == {"sun_aaa.jpg"}
@@ -226,7 +212,7 @@ def test_osie_real_counts():
     if not p.is_file():
         pytest.skip("../shared/data is absent")
     assert detect_format(p) == "osie"
-    rd, ch = only(p)
+    rd, ch = single_chunk(p)
     assert (len(ch.df), ch.rows_read, len(ch.quarantine)) == (98_321, 98_321, 0)
     assert ch.df["subject"].nunique() == 15 and ch.df["stimulus"].nunique() == 700
     assert ch.df["stimulus"].min() == "1001.jpg" and ch.df["stimulus"].max() == "1700.jpg"
@@ -240,7 +226,7 @@ def test_fixlocs_real_mit_i210():
     from scipy.io import loadmat
     truth = np.argwhere(loadmat(p)["fixations"] > 0)  # independent read: (row, col), 0-based
     assert detect_format(p) == "fixlocs"
-    rd, ch = only(p)
+    rd, ch = single_chunk(p)
     assert len(ch.df) == 259 == len(truth)
     assert sorted(zip(ch.df["y"].astype(int), ch.df["x"].astype(int))) == sorted(map(tuple, truth.tolist()))
 

@@ -24,22 +24,7 @@ from saliency.cli import main
 from saliency.data_tools.readers import account_rows, begaze, detect_format, gazepoint, open_log, tobii_sdk, \
     tobii_studio
 
-try:  # H1's checker (tests/ingest_fakes.py); the library's books otherwise
-    from ingest_fakes import assert_rows_accounted
-except ImportError:  # pragma: no cover - until the checker lands
-    def assert_rows_accounted(path, expected_rows, fmt="auto", **kw):
-        rc = account_rows(open_log(path, fmt, **kw))
-        assert rc.balanced, rc.problems
-        assert rc.read == expected_rows
-        return rc
-
-
-def one(path, **kw):
-    """The single chunk of a small file, with the reader."""
-    rd = open_log(path, **kw)
-    chunks = list(rd.chunks())
-    assert len(chunks) == 1
-    return rd, chunks[0]
+from ingest_fakes import assert_rows_accounted, single_chunk
 
 
 # ------------------------------------------------------------------ SMI BeGaze
@@ -74,7 +59,7 @@ def test_begaze_raw_samples_hand_worked(tmp_path):
     p = tmp_path / "P07 Samples.txt"
     p.write_text(BEGAZE_RAW)
     assert detect_format(p) == "begaze"
-    rd, ch = one(p)
+    rd, ch = single_chunk(p)
     assert (rd.kind, rd.screen_px, rd.notes["distance_mm"]) == ("samples", (1680, 1050), "700")
     df = ch.df
     assert df["line"].tolist() == [17, 18, 19, 20]
@@ -129,7 +114,7 @@ def test_begaze_event_export_hand_worked(tmp_path, sep):
     p = tmp_path / "P07 Events.txt"
     p.write_text(BEGAZE_EVENTS.replace("{s}", sep))
     assert detect_format(p) == "begaze"
-    rd, ch = one(p)
+    rd, ch = single_chunk(p)
     assert (rd.kind, rd.screen_px, rd.notes["sample_rate_hz"]) == ("fixations", (1280, 1024), "250")
     df = ch.df
     assert df["line"].tolist() == [25, 26] and df["eye"].tolist() == ["L", "R"]
@@ -194,7 +179,7 @@ def test_tobii_studio_fixation_export_hand_worked(tmp_path):
     p = tmp_path / "Pilot07-Fixation-Data.tsv"
     p.write_text(STUDIO_HEAD + STUDIO_FIX)
     assert detect_format(p) == "tobii-studio"
-    rd, ch = one(p)
+    rd, ch = single_chunk(p)
     assert (rd.kind, rd.screen_px) == ("fixations", (1280, 1024))
     df = ch.df
     assert df["line"].tolist() == [20, 21, 22, 23] and df["subject"].unique().tolist() == ["P08"]
@@ -228,7 +213,7 @@ def test_tobii_studio_all_data_samples_and_tracker_fixations(tmp_path):
                     MappedFixationPointX=800, MappedFixationPointY=90, FixationDuration=17, **g)]
     p = tmp_path / "Rec 07-All-Data.tsv"
     p.write_text(STUDIO_HEAD + "\t".join(ALL_COLS) + "\t\n" + "\n".join(rows) + "\n")
-    rd, ch = one(p)
+    rd, ch = single_chunk(p)
     assert rd.kind == "samples" and rd.screen_px == (1280, 1024)
     df = ch.df
     assert df["line"].tolist() == [21, 22, 23, 24] and df["time_ms"].tolist() == [17, 33, 50, 67]
@@ -236,7 +221,7 @@ def test_tobii_studio_all_data_samples_and_tracker_fixations(tmp_path):
     assert df["valid"].tolist() == [True, True, False, False]  # validity 4 (lost), 2 (uncertain) are not valid
     assert (df["stimulus"] == "kitchen.jpg").all() and (df["trial"] == "3").all()
     assert ch.counted == {"event_row": 1} and ch.rows_read == 5 and ch.balance() == 0
-    rd, ch = one(p, tracker_events=True)
+    rd, ch = single_chunk(p, tracker_events=True)
     assert rd.kind == "fixations"
     assert ch.df[["line", "t_start_ms", "duration_ms", "x", "y"]].values.tolist() == [[21, 17, 50, 506, 401],
                                                                                   [24, 67, 17, 800, 90]]
@@ -342,7 +327,7 @@ def test_tobii_sdk_split_and_tuple_columns(tmp_path):
                  "1003333\tnan\tnan\t0\tnan\tnan\t0\n"
                  "abc\t0.40\t0.50\t1\t0.50\t0.60\t1\n")
     assert detect_format(p) == "tobii-sdk"
-    rd, ch = one(p)
+    rd, ch = single_chunk(p)
     assert rd.kind == "samples" and ch.space == "screen_norm"
     assert ch.df["time_ms"].tolist() == [1000.0, 1001.667, 1003.333]
     assert ch.df["x"].tolist()[:2] == pytest.approx([0.45, 0.5]) and ch.df["y"].tolist()[:2] == pytest.approx([0.55, 0.6])
@@ -354,7 +339,7 @@ def test_tobii_sdk_split_and_tuple_columns(tmp_path):
                  '5,2000000,"(0.25, 0.75)",True,"(0.35, 0.85)",True\n'
                  '6,2001000,"(nan, nan)",False,"(0.35, 0.85)",True\n'
                  '7,2002000,"(0.25; 0.75)",True,"(0.35, 0.85)",True\n')
-    rd, ch = one(q)
+    rd, ch = single_chunk(q)
     assert ch.df["x"].tolist() == pytest.approx([0.3, 0.35]) and ch.df["y"].tolist() == pytest.approx([0.8, 0.85])
     assert ch.quarantine[["line", "reason"]].values.tolist() == [[4, "non_numeric"]] and ch.balance() == 0
 
