@@ -84,6 +84,7 @@ class GTDataset:
     baseline_logp: object = None       # dataset-wide IG baseline as a log-density array (OSIE: train centre bias)
     sigma_px: float = 0.0              # blur of the human maps (metric-specific maps for CC, KLD, SIM)
     split: str | None = None           # the documented split this is restricted to, if any
+    images_dir: str | None = None      # the stimuli of a dataset read from raw fixations (OSIE: stimuli/)
 
     @property
     def has_points(self) -> bool:
@@ -132,7 +133,7 @@ def list_datasets() -> list[tuple[str, str, str]]:
     return [(k, v[0], v[3]) for k, v in PUBLISHED.items()]
 
 
-def _find_root(name: str, root: Path) -> Path:
+def find_root(name: str, root: Path) -> Path:
     """The dataset folder: ``root`` itself or ``root/<name>`` (case-insensitive)."""
     if not root.is_dir():
         raise UserError(f"`root` {root}: folder not found")
@@ -413,7 +414,8 @@ def osie(root: str | Path, split: str | None = None, name: str = "OSIE") -> GTDa
     ds = GTDataset(label, "fixation", items, layout=f"OSIE (eye/fixations.mat, {len(items)} images"
                    + (f", {split} split of eval/splits/osie.json)" if split else ")"),
                    baseline_logp=cb.logp, sigma_px=OSIE_SIGMA_PX, split=split,
-                   baseline_note=f"dataset centre bias of the OSIE training images ({cb.describe()})", notes=notes)
+                   baseline_note=f"dataset centre bias of the OSIE training images ({cb.describe()})", notes=notes,
+                   images_dir=str(stim))
     return ds
 
 
@@ -432,7 +434,7 @@ def published(name: str, root: str | Path, split: str | None = None) -> GTDatase
     if split is not None:
         split_stems(key, split)  # raises: no documented split
     task, folder, cands, _ = PUBLISHED[key]
-    base = _find_root(key, Path(root))
+    base = find_root(key, Path(root))
     if task == "sod":
         for _, gt_dir in cands:
             if (base / gt_dir).is_dir():

@@ -253,17 +253,19 @@ def _fix_task(args):
     return ("ok", out)
 
 
+def _run_chunk(fn, chunk):
+    """``fn`` over one chunk of tasks (what a pool process runs)."""
+    return [fn(t) for t in chunk]
+
+
 def _map(fn, tasks, workers, desc, progress):
+    """``fn`` over ``tasks``, results in order; ``workers`` processes, this one included (see :func:`_shared_map`)."""
     bar = progress_bar(total=len(tasks), desc=desc, unit="img", enabled=progress, leave=False)
     try:
         if workers > 1 and len(tasks) > 1:
-            # spawn, not fork: a forked child inherits OpenCV's thread pool in
-            # whatever locked state the parent left it and can deadlock.
-            ctx = multiprocessing.get_context("spawn")
-            with process_pool(workers, mp_context=ctx) as ex:
-                for r in ex.map(fn, tasks, chunksize=max(1, min(16, len(tasks) // (4 * workers)))):
-                    bar.update(1)
-                    yield r
+            for r in _shared_map(fn, tasks, workers):
+                bar.update(1)
+                yield r
         else:
             for t in tasks:
                 r = fn(t)
@@ -271,6 +273,47 @@ def _map(fn, tasks, workers, desc, progress):
                 yield r
     finally:
         bar.close()
+
+
+def _shared_map(fn, tasks, workers):
+    """Results of ``fn`` over ``tasks`` in order, computed by ``workers - 1`` pool processes and this process.
+
+    Small chunks are handed out on demand: the pool is kept two chunks per
+    process ahead, taken from the end of the list, while this process takes
+    the next chunk from the front whenever it is free. So this process works
+    while the pool is still starting (spawn imports the package and OpenCV,
+    about half a second), the results it needs next are the ones it makes,
+    and no process waits for a long fixed share at the end. Which process
+    scores an image does not change its numbers (every draw is seeded by the
+    image's index).
+    """
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    n = len(tasks)
+    size = max(1, min(4, n // (8 * workers)))
+    todo = deque(range(0, n, size))
+    done: dict[int, list] = {}
+    pending: dict = {}
+    nxt = 0
+    # spawn, not fork: a forked child inherits OpenCV's thread pool in
+    # whatever locked state the parent left it and can deadlock.
+    with process_pool(workers - 1, mp_context=multiprocessing.get_context("spawn")) as ex:
+        while nxt < n:
+            for fut in [f for f in pending if f.done()]:
+                done[pending.pop(fut)] = fut.result()
+            while todo and len(pending) < 2 * (workers - 1):
+                start = todo.pop()
+                pending[ex.submit(_run_chunk, fn, tasks[start:start + size])] = start
+            if nxt in done:
+                out = done.pop(nxt)
+                nxt += len(out)
+                yield from out
+            elif todo:
+                start = todo.popleft()
+                done[start] = _run_chunk(fn, tasks[start:start + size])
+            else:
+                wait(list(pending), return_when=FIRST_COMPLETED)
 
 
 def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missing: bool):

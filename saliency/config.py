@@ -32,6 +32,8 @@ pretrained: false         # load the encoder's ImageNet weights (timm encoders o
 
 data:
   root: null              # dataset folder (--data): SOD images+masks, or a fixation dataset (see saliency train -h)
+  dataset: null           # a published dataset under root (--dataset, e.g. OSIE: maps built from its raw fixations)
+  split: null             # part of data.dataset's documented split to train on (--split; OSIE default: train)
   val: null               # optional separate validation folder (same layout rules); null = seeded split of root
   val_fraction: 0.2       # share of root held out for validation when data.val is null
   split_seed: 0           # seed of that split (the ids are written to RUN/split.json)
@@ -302,7 +304,12 @@ def validate(cfg: dict) -> dict:
     _num(cfg, "sched.epochs", int, 1, allow_none=True)
     _num(cfg, "loss.side_weight", float, 0.0)
     _bool(cfg, "pretrained")
-    for key in ("model", "data.root", "data.val"):
+    split = cfg["data"]["split"]
+    if split is not None and split not in ("train", "test"):
+        raise UserError(f"config data.split: {split!r} must be train, test or null")
+    if split is not None and not cfg["data"]["dataset"]:
+        raise UserError("config data.split: only a named data.dataset has a documented split; give --dataset too")
+    for key in ("model", "data.root", "data.val", "data.dataset"):
         sec, _, name = key.rpartition(".")
         node = cfg[sec] if sec else cfg
         if node[name] is not None and not isinstance(node[name], str):

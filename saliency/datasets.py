@@ -45,8 +45,9 @@ class Record:
     mask: str | None = None
     density: str | None = None
     fixations: str | None = None       # binary map image or .mat
-    points: tuple | None = None        # SALICON: ((row, col), ...) 0-based
-    size: tuple | None = None          # SALICON: (height, width)
+    points: tuple | None = None        # SALICON, OSIE: ((row, col), ...) 0-based
+    size: tuple | None = None          # SALICON, OSIE: (height, width)
+    sigma_px: float | None = None      # OSIE: the human map is built from ``points`` with this blur
 
 
 @dataclass
@@ -56,6 +57,7 @@ class DatasetIndex:
     records: list
     layout: str
     notes: list
+    split: str | None = None           # the documented split of a named dataset these records are
 
 
 def _index(folder: Path, param: str) -> dict:
@@ -157,8 +159,49 @@ def find_fixation(root: str | Path) -> DatasetIndex:
     return DatasetIndex(recs, layout, notes)
 
 
-def find_dataset(root: str | Path, task: str) -> DatasetIndex:
-    """Discover the samples of ``root`` for ``task`` ("sod" or "fixation")."""
+def find_named(name: str, root: str | Path, task: str, split: str | None = None) -> DatasetIndex:
+    """The samples of the published dataset ``name`` under ``root`` (``data.dataset``, ``data.root``).
+
+    OSIE is read from its raw fixations (``eye/fixations.mat``, restricted to
+    ``split`` of ``eval/splits/osie.json``, "train" when not given) and its
+    human maps are built as its authors build them (every fixated pixel of all
+    observers, Gaussian sigma 24 px, min-max), exactly as ``saliency eval
+    --dataset OSIE`` scores them; the other names are found by their folder
+    layout, as ``data.root`` pointing at the dataset folder would be.
+    """
+    from saliency.eval import datasets as E
+
+    canon = {k.lower(): k for k in E.PUBLISHED}
+    key = canon.get(str(name).lower())
+    if key is None:
+        raise UserError(f"config data.dataset: {name!r} is not a published dataset; choose from "
+                        f"{', '.join(E.PUBLISHED)} (saliency eval --list-datasets), or give --data DIR instead")
+    if E.PUBLISHED[key][0] != task:
+        raise UserError(f"config data.dataset: {key} is a {E.PUBLISHED[key][0]} dataset but the task is {task}; "
+                        f"add --task {E.PUBLISHED[key][0]}")
+    if key in E.SPLITS:
+        gt = E.published(key, root, split or "train")
+        recs, missing = [], []
+        for it in gt.items:
+            img = Path(gt.images_dir) / f"{it.key}.jpg"
+            if img.is_file():
+                recs.append(Record(key=it.key, image=str(img), points=it.points, size=it.size, sigma_px=it.sigma_px))
+            else:
+                missing.append(it.key)
+        if missing:
+            raise UserError(f"--root {root}: {len(missing)} {key} stimuli are missing from {gt.images_dir} "
+                            f"(e.g. {missing[0]}.jpg); restore them")
+        return DatasetIndex(recs, gt.layout, list(gt.notes), gt.split)
+    if split is not None:
+        E.split_stems(key, split)  # raises: no documented split
+    folder = E.find_root(key, Path(root))
+    return find_sod(folder) if task == "sod" else find_fixation(folder)
+
+
+def find_dataset(root: str | Path, task: str, dataset: str | None = None, split: str | None = None) -> DatasetIndex:
+    """Discover the samples of ``root`` for ``task`` ("sod" or "fixation"); a named ``dataset`` under it if given."""
+    if dataset:
+        return find_named(dataset, root, task, split)
     return find_sod(root) if task == "sod" else find_fixation(root)
 
 
@@ -205,6 +248,10 @@ def load_fixation_gt(rec: Record, top: float) -> tuple[np.ndarray, np.ndarray | 
     density = None
     if rec.density:
         density = read_map(rec.density).astype(np.float32)
+    elif rec.points is not None and rec.sigma_px:
+        from saliency.eval.runner import human_map
+
+        density = human_map(rec.points, rec.size, rec.sigma_px).astype(np.float32)
     if rec.points is not None:
         fix = points_to_mask(rec.points, rec.size)
     elif rec.fixations:

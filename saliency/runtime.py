@@ -257,8 +257,8 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
 
     task, d = cfg["task"], cfg["data"]
     if not d["root"]:
-        raise UserError("no training data: give `data` DIR (or data.root in the config)")
-    index = D.find_dataset(d["root"], task)
+        raise UserError("no training data: give `data` DIR, or --dataset NAME --root DIR (data.root in the config)")
+    index = D.find_dataset(d["root"], task, d["dataset"], d["split"])
     by_key = {r.key: r for r in index.records}
     split_file = run / "split.json"
     if resume and split_file.is_file():
@@ -284,7 +284,8 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     tf = build_train_transform(task, d["size"], d["augment"])
     train_ds = D.SaliencyDataset([by_key[k] for k in train_keys], task, d["size"], tf, d["cache"], d["fixation_top"])
     val_ds = D.SaliencyDataset(val_records, task, d["size"], None, d["cache"], d["fixation_top"])
-    split = {"layout": index.layout, "root": str(d["root"]), "val_root": d["val"], "train": train_keys,
+    split = {"layout": index.layout, "root": str(d["root"]), "dataset": d["dataset"], "dataset_split": index.split,
+             "val_root": d["val"], "train": train_keys,
              "val": val_keys, "notes": notes}
     show = progress and info.is_main
     train_ds.fill_cache(show, "caching train")

@@ -98,7 +98,8 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
     from saliency.base.fsutil import check_out_dir, move_aside, signals_held
 
     if int(os.environ.get("RANK", "0")) == 0:
-        inputs = {"data": cfg["data"]["root"], "data.val": cfg["data"]["val"], "config_file": config_file}
+        inputs = {"root" if cfg["data"]["dataset"] else "data": cfg["data"]["root"], "data.val": cfg["data"]["val"],
+                  "config_file": config_file}
         checked = check_out_dir(out, overwrite, inputs=inputs)
         if overwrite and checked.is_dir() and any(checked.iterdir()):
             with signals_held():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from saliency.base.errors import UserError
 from saliency.commands._args import add_quiet, positive_int
 from saliency.commands import _args
 
@@ -14,6 +15,8 @@ DESCRIPTION = """Train a registered network on a dataset folder; write a run fol
 
   saliency train --data S --task sod --out runs/sod            (S from saliency synth)
   saliency train --data D --task fixation --out runs/fix       (D from saliency ingest)
+  saliency train --dataset OSIE --root ../shared/data --task fixation --out runs/osie
+                                                               (OSIE's 500 training images, maps from raw fixations)
   saliency train --data DUTS --task sod --model unet_resnet50_cbam_sod --pretrained \\
       --epochs 30 --batch-size 12 --set data.size=[320,320] --out runs/duts --device cuda
   torchrun --nproc_per_node 4 -m saliency train --config recipe.yaml --out runs/ddp
@@ -37,6 +40,14 @@ checkpoint. --deterministic: bit-identical reruns and resumes on CPU."""
 def add_arguments(p) -> None:
     """Options of ``saliency train``."""
     p.add_argument("--data", metavar="DIR", help="training dataset folder (data.root)")
+    p.add_argument("--dataset", metavar="NAME", help="a published dataset under --root, e.g. OSIE (maps built "
+                                                     "from its raw fixations; data.dataset); see "
+                                                     "saliency eval --list-datasets")
+    p.add_argument("--root", metavar="DIR", help="with --dataset: the folder holding the dataset's folder as "
+                                                 "distributed, or that folder itself (data.root)")
+    p.add_argument("--split", choices=["train", "test"],
+                   help="with --dataset: the part of its documented split to train on (data.split; OSIE: "
+                        "eval/splits/osie.json, default train)")
     p.add_argument("--task", choices=["sod", "fixation"], help="what to train (task; default sod)")
     p.add_argument("--model", metavar="NAME", help="registered model (default: unet_tiny_cbam_<task>); "
                                                    "see --list-models")
@@ -68,7 +79,10 @@ def add_arguments(p) -> None:
 
 
 def _flags(args) -> dict:
-    return {"data.root": args.data, "task": args.task, "model": args.model, "pretrained": args.pretrained,
+    if args.data and args.root:
+        raise UserError("give --data DIR (a dataset folder) or --dataset NAME --root DIR, not both --data and --root")
+    return {"data.root": args.data or args.root, "data.dataset": args.dataset, "data.split": args.split,
+            "task": args.task, "model": args.model, "pretrained": args.pretrained,
             "train.epochs": args.epochs, "train.batch_size": args.batch_size, "optim.lr": args.lr,
             "train.device": args.device, "data.workers": args.workers, "train.seed": args.seed,
             "train.deterministic": args.deterministic}
