@@ -3,8 +3,9 @@
 The driver behind ``saliency eval`` (PySODEvalToolkit's workflow: files
 matched by stem, a prediction of another size resized to its GT with bilinear
 interpolation, results per dataset and method). Each image is decoded once per
-dataset and scored for every method in the same task; tasks run in a process
-pool when ``workers > 1`` and are consumed in order, and every random draw is
+dataset and scored for every method in the same task; when ``workers > 1``
+this process and a pool of ``workers - 1`` share the tasks (results consumed
+in order, :func:`_shared_map`), and every random draw is
 seeded by (seed, image index), so the numbers do not depend on ``workers``
 (the sAUC "other images" are drawn by the accumulator's own sampler,
 :func:`saliency.eval.fixation.other_fixation_coords`, and the per-image values
@@ -30,7 +31,7 @@ import numpy as np
 from saliency.base.errors import UserError
 from saliency.base.images import IMAGE_EXTS
 from saliency.base.progress import progress as progress_bar
-from saliency.base.workers import process_pool
+from saliency.base.workers import process_pool, single_thread_blas
 
 from saliency.eval.datasets import GTDataset, GTItem
 from saliency.eval.fixation import (FixationMetrics, coords_to_mask, fixation_coords, fixation_image_scores,
@@ -287,33 +288,46 @@ def _shared_map(fn, tasks, workers):
     scores an image does not change its numbers (every draw is seeded by the
     image's index).
     """
+    size = max(1, min(4, len(tasks) // (8 * workers)))
+    import cv2
+
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(0)  # this process computes like a pool worker: one OpenCV and one BLAS thread
+    # spawn, not fork: a forked child inherits OpenCV's thread pool in
+    # whatever locked state the parent left it and can deadlock.
+    try:
+        with process_pool(workers - 1, mp_context=multiprocessing.get_context("spawn")) as ex, \
+                single_thread_blas():
+            yield from _drain(fn, tasks, workers, size, ex)
+    finally:
+        cv2.setNumThreads(threads)
+
+
+def _drain(fn, tasks, workers, size, ex):
+    """The scheduling loop of :func:`_shared_map` (``ex``: the pool of ``workers - 1`` processes)."""
     from collections import deque
     from concurrent.futures import FIRST_COMPLETED, wait
 
     n = len(tasks)
-    size = max(1, min(4, n // (8 * workers)))
     todo = deque(range(0, n, size))
     done: dict[int, list] = {}
     pending: dict = {}
     nxt = 0
-    # spawn, not fork: a forked child inherits OpenCV's thread pool in
-    # whatever locked state the parent left it and can deadlock.
-    with process_pool(workers - 1, mp_context=multiprocessing.get_context("spawn")) as ex:
-        while nxt < n:
-            for fut in [f for f in pending if f.done()]:
-                done[pending.pop(fut)] = fut.result()
-            while todo and len(pending) < 2 * (workers - 1):
-                start = todo.pop()
-                pending[ex.submit(_run_chunk, fn, tasks[start:start + size])] = start
-            if nxt in done:
-                out = done.pop(nxt)
-                nxt += len(out)
-                yield from out
-            elif todo:
-                start = todo.popleft()
-                done[start] = _run_chunk(fn, tasks[start:start + size])
-            else:
-                wait(list(pending), return_when=FIRST_COMPLETED)
+    while nxt < n:
+        for fut in [f for f in pending if f.done()]:
+            done[pending.pop(fut)] = fut.result()
+        while todo and len(pending) < 2 * (workers - 1):
+            start = todo.pop()
+            pending[ex.submit(_run_chunk, fn, tasks[start:start + size])] = start
+        if nxt in done:
+            out = done.pop(nxt)
+            nxt += len(out)
+            yield from out
+        elif todo:
+            start = todo.popleft()
+            done[start] = _run_chunk(fn, tasks[start:start + size])
+        else:
+            wait(list(pending), return_when=FIRST_COMPLETED)
 
 
 def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missing: bool):
