@@ -1,0 +1,78 @@
+"""Start-up of the command line (issue 15.4): ``saliency --help`` and ``saliency COMMAND --help``.
+
+    python benchmarks/startup.py [--repeats 7] [--exe PATH]
+
+Each help screen is run as a user runs it, in a fresh process (the installed
+console script, or ``python -m saliency`` when none is found), ``--repeats``
+times in turn; the median wall time is printed per command, with the target
+(0.3 s) and the load average at the start, since a busy machine slows a cold
+start. Also printed: the heavy modules (numpy, pandas, torch, cv2, scipy,
+matplotlib) that a help screen imported (``-X importtime``), which should be
+none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("numpy", "pandas", "torch", "cv2", "scipy", "matplotlib", "PIL", "timm", "albumentations")
+
+
+def commands(base: list[str]) -> list[str]:
+    """The subcommand names, read from ``saliency --help``."""
+    out = subprocess.run([*base, "--help"], capture_output=True, text=True, check=True).stdout
+    import re
+
+    return [m.group(1) for m in re.finditer(r"^    ([a-z][a-z-]*)(?:\s|$)", out, re.M)]
+
+
+def heavy_imports(cmd: list[str]) -> list[str]:
+    """Heavy top-level modules imported while running ``cmd`` (from ``-X importtime``)."""
+    py = [sys.executable, "-X", "importtime", "-m", "saliency", *cmd[1:]]
+    err = subprocess.run(py, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}).stderr
+    found = set()
+    for line in err.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            mod = line.rsplit("|", 1)[1].strip()
+            if mod.split(".")[0] in HEAVY:
+                found.add(mod.split(".")[0])
+    return sorted(found)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=7, help="runs per help screen (default 7; the median is shown)")
+    ap.add_argument("--exe", default=None, help="the saliency console script (default: the one beside this Python)")
+    args = ap.parse_args()
+    exe = args.exe or shutil.which("saliency", path=str(Path(sys.executable).parent)) or shutil.which("saliency")
+    base = [exe] if exe else [sys.executable, "-m", "saliency"]
+    names = commands(base)
+    print(f"load average at start: {os.getloadavg()[0]:.2f}; {' '.join(base)}; {args.repeats} runs each, medians")
+    print("| command | median s | max s | heavy modules imported |\n|---|---:|---:|---|")
+    worst = 0.0
+    for name in [""] + names:
+        cmd = [*base, *([name] if name else []), "--help"]
+        times = []
+        for _ in range(args.repeats):
+            t = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            times.append(time.perf_counter() - t)
+        med = statistics.median(times)
+        worst = max(worst, med)
+        heavy = heavy_imports(["saliency", *([name] if name else []), "--help"])
+        label = f"saliency {name} --help".replace("  ", " ")
+        print(f"| `{label}` | {med:.3f} | {max(times):.3f} | {', '.join(heavy) or 'none'} |")
+    print(f"slowest median {worst:.3f} s; target < 0.3 s: {'met' if worst < 0.3 else 'not met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
