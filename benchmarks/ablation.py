@@ -162,7 +162,11 @@ def main() -> int:
             print(line + f" ({secs[-1]:.0f} s)", flush=True)
         table[att] = (vals, float(np.mean(secs)))
         real_table[att] = rvals
-    kind = f"photographs from {args.backgrounds}" if args.backgrounds else "textured clouds"
+    try:  # the study's own record, also for a study passed with --study
+        bg = json.loads((study / "study.json").read_text(encoding="utf-8")).get("backgrounds")
+    except (OSError, ValueError):
+        bg = args.backgrounds
+    kind = f"objects on photographs from {bg}" if bg else "textured clouds"
     print(f"\nstudy: {study} ({kind}); held-out split of the study, last epoch")
     print(f"\n| attention | " + " | ".join(KEYS) + " | train s/run |")
     print("|---|" + "---:|" * (len(KEYS) + 1))
