@@ -350,14 +350,15 @@ def osie_points(xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.stack([y, x], axis=1)
 
 
-def osie(root: str | Path, split: str | None = None, name: str = "OSIE") -> GTDataset:
+def osie(root: str | Path, split: str | None = None, name: str = "OSIE", baseline: bool = True) -> GTDataset:
     """The OSIE dataset under ``root`` (``root/osie`` or ``root`` itself), optionally one part of its split.
 
     Items carry every observer's fixations (``subjects``) and the pooled
     points; the human map is built on the fly with OSIE's sigma (module
     docstring). The IG baseline is the dataset centre bias fitted on the
     training split (:func:`saliency.eval.baselines.fit_centre_bias`), also
-    when scoring the test split, so that no test fixation enters it.
+    when scoring the test split, so that no test fixation enters it;
+    ``baseline=False`` skips that fit (training needs only the items).
     """
     from saliency.base.images import image_size
 
@@ -387,7 +388,7 @@ def osie(root: str | Path, split: str | None = None, name: str = "OSIE") -> GTDa
                          f"(e.g. {', '.join(miss[:3])}); the other {len(keys)} are scored")
     items, train_pts = [], []
     sizes: dict[str, tuple[int, int]] = {}
-    for k in sorted(set(keys) | set(split_stems("OSIE", "train"))):
+    for k in sorted(set(keys) | (set(split_stems("OSIE", "train")) if baseline else set())):
         img = stim / f"{k}.jpg"
         wh = image_size(img) if img.is_file() else None
         sizes[k] = (wh[1], wh[0]) if wh else (600, 800)  # OSIE's stimuli are all 800x600
@@ -396,6 +397,12 @@ def osie(root: str | Path, split: str | None = None, name: str = "OSIE") -> GTDa
         subs = tuple(tuple(map(tuple, osie_points(xy, shape).tolist())) for xy in fixations[k])
         pooled = tuple(p for s in subs for p in s)
         items.append(GTItem(key=k, points=pooled, size=shape, subjects=subs, sigma_px=OSIE_SIGMA_PX))
+    label = f"{name} ({split})" if split else name
+    layout = f"OSIE (eye/fixations.mat, {len(items)} images" + (f", {split} split of eval/splits/osie.json)"
+                                                                 if split else ")")
+    if not baseline:
+        return GTDataset(label, "fixation", items, layout=layout, sigma_px=OSIE_SIGMA_PX, split=split, notes=notes,
+                         images_dir=str(stim))
     train = [k for k in split_stems("OSIE", "train") if k in fixations]
     if not train:
         raise UserError(f"`root` {root}: none of OSIE's training images is in {base / 'eye' / 'fixations.mat'}; "
@@ -410,19 +417,18 @@ def osie(root: str | Path, split: str | None = None, name: str = "OSIE") -> GTDa
     from saliency.eval.baselines import fit_centre_bias
 
     cb = fit_centre_bias(train_pts, cb_shape)
-    label = f"{name} ({split})" if split else name
-    ds = GTDataset(label, "fixation", items, layout=f"OSIE (eye/fixations.mat, {len(items)} images"
-                   + (f", {split} split of eval/splits/osie.json)" if split else ")"),
-                   baseline_logp=cb.logp, sigma_px=OSIE_SIGMA_PX, split=split,
-                   baseline_note=f"dataset centre bias of the OSIE training images ({cb.describe()})", notes=notes,
-                   images_dir=str(stim))
+    ds = GTDataset(label, "fixation", items, layout=layout, baseline_logp=cb.logp, sigma_px=OSIE_SIGMA_PX,
+                   split=split, notes=notes, images_dir=str(stim),
+                   baseline_note=f"dataset centre bias of the OSIE training images ({cb.describe()})")
     return ds
 
 
-def published(name: str, root: str | Path, split: str | None = None) -> GTDataset:
+def published(name: str, root: str | Path, split: str | None = None, baseline: bool = True) -> GTDataset:
     """Ground truth of the published dataset ``name`` under ``root`` (the folder holding it, or the dataset itself).
 
     ``split``: "train" or "test" of the dataset's documented split (OSIE).
+    ``baseline=False``: leave out a dataset-wide IG baseline that has to be
+    fitted (OSIE's centre bias); for training, which does not score.
     """
     canon = {k.lower(): k for k in PUBLISHED}
     key = canon.get(name.lower())
@@ -430,7 +436,7 @@ def published(name: str, root: str | Path, split: str | None = None) -> GTDatase
         raise UserError(f"`dataset` {name}: unknown dataset; choose from {', '.join(PUBLISHED)} "
                         "(saliency eval `list_datasets`)")
     if key == "OSIE":
-        return osie(root, split)
+        return osie(root, split, baseline=baseline)
     if split is not None:
         split_stems(key, split)  # raises: no documented split
     task, folder, cands, _ = PUBLISHED[key]

@@ -180,7 +180,7 @@ def find_named(name: str, root: str | Path, task: str, split: str | None = None)
         raise UserError(f"config data.dataset: {key} is a {E.PUBLISHED[key][0]} dataset but the task is {task}; "
                         f"add --task {E.PUBLISHED[key][0]}")
     if key in E.SPLITS:
-        gt = E.published(key, root, split or "train")
+        gt = E.published(key, root, split or "train", baseline=False)
         recs, missing = [], []
         for it in gt.items:
             img = Path(gt.images_dir) / f"{it.key}.jpg"
