@@ -128,6 +128,11 @@ SPLITS = {"OSIE": "osie.json"}
 """Datasets with a documented split kept in the repository (package data ``saliency/eval/splits``)."""
 
 
+def canonical_name(name: str) -> str | None:
+    """The :data:`PUBLISHED` key that ``name`` spells, case-insensitively; None for an unknown name."""
+    return {k.lower(): k for k in PUBLISHED}.get(str(name).lower())
+
+
 def list_datasets() -> list[tuple[str, str, str]]:
     """(name, task, description) of every published layout."""
     return [(k, v[0], v[3]) for k, v in PUBLISHED.items()]
@@ -430,8 +435,7 @@ def published(name: str, root: str | Path, split: str | None = None, baseline: b
     ``baseline=False``: leave out a dataset-wide IG baseline that has to be
     fitted (OSIE's centre bias); for training, which does not score.
     """
-    canon = {k.lower(): k for k in PUBLISHED}
-    key = canon.get(name.lower())
+    key = canonical_name(name)
     if key is None:
         raise UserError(f"`dataset` {name}: unknown dataset; choose from {', '.join(PUBLISHED)} "
                         "(saliency eval `list_datasets`)")

@@ -171,8 +171,7 @@ def find_named(name: str, root: str | Path, task: str, split: str | None = None)
     """
     from saliency.eval import datasets as E
 
-    canon = {k.lower(): k for k in E.PUBLISHED}
-    key = canon.get(str(name).lower())
+    key = E.canonical_name(name)
     if key is None:
         raise UserError(f"config data.dataset: {name!r} is not a published dataset; choose from "
                         f"{', '.join(E.PUBLISHED)} (saliency eval --list-datasets), or give --data DIR instead")
