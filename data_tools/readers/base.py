@@ -181,6 +181,14 @@ def parse_columns(spec: str | None) -> dict[str, str]:
     return out
 
 
+def open_input(path: Path, mode: str = "r", **kwargs):
+    """``open(path, mode, **kwargs)``, or one UserError naming the file when the system refuses it."""
+    try:
+        return open(path, mode, **kwargs)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+
+
 def read_header(path: Path) -> tuple[str, str]:
     """First line of a text file (BOM stripped) and its delimiter (tab, semicolon or comma)."""
     try:

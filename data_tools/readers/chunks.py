@@ -34,7 +34,7 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import (CHUNK_ROWS, MISSING, QUAR_COLS, Chunk, LogReader, default_subject,
-                                              header_columns, resolve_columns, unit_factor)
+                                              header_columns, open_input, resolve_columns, unit_factor)
 
 
 def numeric(s: pd.Series, missing=MISSING) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -161,10 +161,7 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
     ``malformed`` and does not touch its neighbours. Blank lines (nothing but
     spaces, quotes and separators) are dropped; they are not data rows.
     """
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    fh = open_input(path, "rb")
     with fh:
         try:
             first = fh.read(_BLOCK)
