@@ -107,7 +107,8 @@ def blur_points(shape: tuple[int, int], rows, cols, weights, sigma, border: str 
     Kw = blur_matrix(W, sx, border)
     if len(uniq) < H + W:  # sparse product is cheaper than the dense one
         r, c = np.divmod(uniq, W)
-        return _tiled_product(Kh, Kw, r, c, w, _radius(sy), _radius(sx))
+        return _tiled_product(Kh, Kw, r, c, w, _radius(sy), _radius(sx),
+                              cols=(_columns(H, sy, border), _columns(W, sx, border)))
     F = np.zeros(H * W, dtype=np.float64)
     F[uniq] = w
     return Kh @ F.reshape(H, W) @ Kw.T
@@ -117,27 +118,42 @@ def _radius(sigma: float, truncate: float = TRUNCATE) -> int:
     return int(truncate * float(sigma) + 0.5)
 
 
-def _tiled_product(Kh, Kw, r, c, w, rad_h: int, rad_w: int, tile: int = 128) -> np.ndarray:
+@lru_cache(maxsize=16)
+def _columns(n: int, sigma: float, border: str) -> np.ndarray:
+    """``blur_matrix(n, sigma, border).T`` in row-major order: column ``j`` of ``K`` is row ``j`` here."""
+    kt = np.ascontiguousarray(blur_matrix(n, sigma, border).T)
+    kt.setflags(write=False)
+    return kt
+
+
+def _tiled_product(Kh, Kw, r, c, w, rad_h: int, rad_w: int, tile: int = 128, cols=None) -> np.ndarray:
     """``(Kh[:, r] * w) @ Kw[:, c].T`` computed tile by tile, skipping fixations out of kernel reach.
 
     Column ``j`` of a blur matrix is zero outside ``j - radius .. j + radius`` (the border images of
     a pixel always lie farther away than the pixel itself), so an output tile only needs the
-    fixations within one radius of it.
+    fixations within one radius of it. ``r`` is ascending (row-major order), so a band of output
+    rows takes a contiguous run of fixations; the kernel columns are gathered once as rows of the
+    transposed matrices ``cols = (Kh.T, Kw.T)`` (contiguous copies, not strided gathers). Every
+    output pixel sums the same products in the same order as the plain product.
     """
     H, W = Kh.shape[0], Kw.shape[0]
-    out = np.zeros((H, W), dtype=np.float64)
+    kht, kwt = cols if cols is not None else (np.ascontiguousarray(Kh.T), np.ascontiguousarray(Kw.T))
+    out = np.empty((H, W), dtype=np.float64)
+    ga = kht[r]
+    ga *= w[:, None]  # row i: column r_i of Kh, weighted
+    gb = kwt[c]  # row i: column c_i of Kw
     for a in range(0, H, tile):
         b = min(a + tile, H)
-        sel = np.flatnonzero((r >= a - rad_h) & (r < b + rad_h))
-        if sel.size == 0:
-            continue
-        A = Kh[a:b][:, r[sel]] * w[sel]
-        cs = c[sel]
+        lo, hi = np.searchsorted(r, (a - rad_h, b + rad_h))
+        cs = c[lo:hi]
+        band_a, band_b = ga[lo:hi, a:b], gb[lo:hi]
         for c0 in range(0, W, tile):
             c1 = min(c0 + tile, W)
             sub = np.flatnonzero((cs >= c0 - rad_w) & (cs < c1 + rad_w))
-            if sub.size:
-                out[a:b, c0:c1] = A[:, sub] @ Kw[c0:c1][:, cs[sub]].T
+            if sub.size == 0:
+                out[a:b, c0:c1] = 0.0
+            else:
+                np.matmul(band_a[sub].T, band_b[sub, c0:c1], out=out[a:b, c0:c1])
     return out
 
 

@@ -1,0 +1,146 @@
+"""The fast paths of ingest's map workers and tables against independent oracles (issue 15).
+
+- inter-observer consistency (batched leave-one-subject-out maps): against
+  ``scipy.ndimage.gaussian_filter`` of each subject's others-only fixation map
+  and NSS / AUC-Judd written from their definitions, tolerance 1e-9 (the two
+  blurs sum the same products in different orders: float64 rounding, ~1e-15
+  of the map, far below 1e-9; positions are continuous, so no two map values
+  at fixated pixels are within rounding of each other);
+- AUC-Judd's three ways of counting the pixels above each threshold, against
+  a plain loop, to 1e-12 (the counts are integers: the areas agree exactly up
+  to the trapezoid's rounding);
+- the tiled sparse blur against scipy, to 1e-12 of the map's maximum;
+- ``write_table``'s comma-joined fast path against ``pandas.DataFrame.to_csv``,
+  byte for byte, including the cases it must hand to the csv writer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.ndimage import gaussian_filter
+
+from saliency.data_tools import ingest as ing
+from saliency.data_tools import qc
+from saliency.data_tools.maps import MapPolicy, blur_points, pixel_index
+
+
+def _nss_def(m, rows, cols):
+    z = (m - m.mean()) / m.std(ddof=1)
+    return float(z[rows, cols].mean())
+
+
+def _auc_def(m, rows, cols):
+    m = (m - m.min()) / (m.max() - m.min())
+    thr = sorted(m[rows, cols].tolist(), reverse=True)
+    n_fix, n_pix = len(thr), m.size
+    tp, fp = [0.0], [0.0]
+    for i, t in enumerate(thr, start=1):
+        tp.append(i / n_fix)
+        fp.append((int((m >= t).sum()) - i) / (n_pix - n_fix))
+    tp.append(1.0)
+    fp.append(1.0)
+    return float(np.trapezoid(tp, fp))
+
+
+def _ioc_oracle(size, x, y, subjects, durations, policy):
+    """Leave-one-subject-out scores built the slow, obvious way (scipy blur of a dense count map)."""
+    w, h = size
+    f = min(1.0, qc.IOC_SIDE / max(w, h))
+    sw, sh = max(1, int(round(w * f))), max(1, int(round(h * f)))
+    xs = (np.asarray(x) + 0.5) * (sw / w) - 0.5
+    ys = (np.asarray(y) + 0.5) * (sh / h) - 0.5
+    sig = (policy.sigma_px[1] * sh / h, policy.sigma_px[0] * sw / w)
+    r, c = pixel_index(xs, ys, (sw, sh))
+    out = []
+    for s in sorted(set(subjects)):
+        me = np.asarray(subjects) == s
+        F = np.zeros((sh, sw))
+        for rr, cc, d in zip(r[~me], c[~me], np.asarray(durations)[~me]):
+            if policy.binary:
+                F[rr, cc] = 1.0
+            else:
+                F[rr, cc] += d if policy.weight == "duration" else 1.0
+        m = gaussian_filter(F, sig, mode=policy.border, truncate=4.0)
+        own = sorted({(int(a), int(b)) for a, b in zip(r[me], c[me])})
+        rows, cols = np.array([a for a, _ in own]), np.array([b for _, b in own])
+        out.append((s, _nss_def(m, rows, cols), _auc_def(m, rows, cols)))
+    return out
+
+
+@pytest.mark.parametrize("kw", [{}, {"binary": True}, {"weight": "duration"}, {"border": "reflect"},
+                                {"border": "nearest"}])
+def test_ioc_scores_against_scipy_and_definitions(kw):
+    rng = np.random.default_rng(11)
+    size = (400, 300)
+    n_subj, per = 5, 9
+    subjects = np.repeat([f"p{i}" for i in range(n_subj)], per)
+    hot = rng.uniform([60, 60], [340, 240], (3, 2))
+    xy = hot[rng.integers(0, 3, n_subj * per)] + rng.normal(0, 25, (n_subj * per, 2))
+    x, y = np.clip(xy[:, 0], 0, 399), np.clip(xy[:, 1], 0, 299)
+    x[:2] = [5.2, 5.9]  # two fixations on one pixel of the reduced map (binary counts it once)
+    y[:2] = [7.1, 7.6]
+    durations = rng.uniform(100, 400, n_subj * per)
+    policy = MapPolicy((12.0, 10.0), **kw)
+    got = qc.ioc_scores(size, x, y, subjects, durations, policy)
+    want = _ioc_oracle(size, x, y, subjects, durations, policy)
+    assert [g[0] for g in got] == [w_[0] for w_ in want]
+    for g, w_ in zip(got, want):
+        assert g[1] == pytest.approx(w_[1], abs=1e-9) and g[2] == pytest.approx(w_[2], abs=1e-9)
+
+
+def test_ioc_scores_one_subject_and_a_zero_map():
+    p = MapPolicy((3.0, 3.0))
+    assert qc.ioc_scores((50, 40), [10.0, 20.0], [5.0, 6.0], ["a", "a"], [1.0, 1.0], p) == []
+    # far-apart subjects: each one's fixation sits where the others' map is exactly zero, so the one
+    # threshold is the map's minimum: every pixel is above it, the ROC runs (0, 0) -> (1, 1), area 1/2
+    got = qc.ioc_scores((500, 400), [10.0, 480.0], [10.0, 380.0], ["a", "b"], [1.0, 1.0], MapPolicy((1.0, 1.0)))
+    assert [g[0] for g in got] == ["a", "b"]
+    for _, nss, auc in got:
+        assert nss < 0 and auc == 0.5
+
+
+@pytest.mark.parametrize("path", ["compare", "bin", "sort"])
+def test_judd_area_counting_paths_agree_with_a_loop(monkeypatch, path):
+    if path == "bin":
+        monkeypatch.setattr(qc, "COMPARE_THRESHOLDS", 0)
+    elif path == "sort":
+        monkeypatch.setattr(qc, "COUNT_THRESHOLDS", 0)
+    rng = np.random.default_rng(2)
+    for n_fix in (1, 7, 20):
+        m = np.round(rng.random((24, 32)), 2)  # ties on purpose
+        rc = np.unique(rng.integers(0, 24 * 32, n_fix))
+        rows, cols = rc // 32, rc % 32
+        assert qc.auc_judd(m, rows, cols) == pytest.approx(_auc_def(m, rows, cols), abs=1e-12)
+
+
+@pytest.mark.parametrize("border", ["constant", "reflect", "nearest"])
+def test_tiled_blur_against_scipy(border):
+    rng = np.random.default_rng(4)
+    H, W, n = 300, 420, 60  # below H + W distinct pixels: the tiled sparse product
+    r, c = rng.integers(0, H, n), rng.integers(0, W, n)
+    wts = rng.uniform(0.5, 2.0, n)
+    F = np.zeros((H, W))
+    np.add.at(F, (r, c), wts)
+    ref = gaussian_filter(F, (9.5, 12.0), mode=border, truncate=4.0)
+    got = blur_points((H, W), r, c, wts, (12.0, 9.5), border)
+    assert np.abs(got - ref).max() <= 1e-12 * ref.max()
+
+
+FAST_FRAMES = [
+    pd.DataFrame({"s": ["", "a", None]}),  # one column: an empty field is quoted, so the csv writer writes it
+    pd.DataFrame({"s": ["a\rb", "x\x00y", "c", "d"], "v": [1.0, 2.0, np.nan, -3.25]}),
+    pd.DataFrame({"s": np.array(["a", "b"], dtype=object), "t": [np.str_("x"), "y"], "n": [1, 2]}),
+    pd.DataFrame({"s": ["a", "b"], "n": [1, 2]}).iloc[0:0],
+    pd.DataFrame({"s": ["plain", "plain", "has,comma", "plain"], "x": [0.1, 0.2, 0.3, 0.4]}),
+]
+
+
+@pytest.mark.parametrize("k", range(len(FAST_FRAMES)))
+@pytest.mark.parametrize("block", [1, 2, 1 << 16])
+def test_write_table_fast_path_is_pandas_to_csv(tmp_path, k, block):
+    df = FAST_FRAMES[k]
+    df.to_csv(tmp_path / "pandas.csv", index=False, float_format="%.3f")
+    ing.write_table(df, tmp_path / "ours.csv", "%.3f", block=block)
+    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
