@@ -8,7 +8,9 @@
    same process, and the largest absolute difference over every per-image value
    and curve point and over the dataset aggregates.
 2. The same pairs written as PNG: ``saliency eval --task sod`` (all ten metrics)
-   in images/s with 1 and 2 workers.
+   in images/s with 1 and 2 workers, alternating: in this process (the
+   package already imported) and, as a user types it, ``python -m saliency
+   eval`` in a fresh process (Python's start-up and the imports included).
 """
 
 from __future__ import annotations
@@ -122,6 +124,22 @@ def end_to_end(pairs, workers: int, folder: Path) -> float:
     return len(pairs) / dt
 
 
+def end_to_end_fresh(pairs, workers: int, folder: Path) -> float:
+    """Images/s of ``python -m saliency eval`` in a fresh process (start-up and imports included)."""
+    import subprocess
+    import sys
+
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "saliency", "eval", "--task", "sod", "--pred", str(folder / "pred"),
+                           "--gt", str(folder / "gt"), "--workers", str(workers), "--quiet", "--json",
+                           str(folder / f"f{workers}.json")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
+    dt = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"saliency eval failed: {proc.stderr.strip()}")
+    return len(pairs) / dt
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=500, help="number of pairs (default 500)")
@@ -155,17 +173,18 @@ def main() -> None:
         for i, (p, g) in enumerate(pairs):
             cv2.imwrite(str(folder / "pred" / f"{i:05d}.png"), p)
             cv2.imwrite(str(folder / "gt" / f"{i:05d}.png"), g)
-        rates = {1: [], 2: []}
-        for r in range(args.cli_repeats):
-            for workers in ((1, 2) if r % 2 == 0 else (2, 1)):
-                rates[workers].append(end_to_end(pairs, workers, folder))
-        for workers in (1, 2):
-            print(f"saliency eval --task sod (10 metrics, PNG decode) --workers {workers}: "
-                  f"{np.median(rates[workers]):.1f} images/s (median of {len(rates[workers])}: "
-                  f"{', '.join(f'{v:.1f}' for v in rates[workers])})")
-        print(f"--workers 2 / --workers 1: {np.median(rates[2]) / np.median(rates[1]):.2f}x")
-        same = (folder / "w1.json").read_text() == (folder / "w2.json").read_text()
-        print(f"JSON identical for 1 and 2 workers: {same}")
+        for label, run in (("in this process", end_to_end), ("fresh process", end_to_end_fresh)):
+            rates = {1: [], 2: []}
+            for r in range(args.cli_repeats):
+                for workers in ((1, 2) if r % 2 == 0 else (2, 1)):
+                    rates[workers].append(run(pairs, workers, folder))
+            for workers in (1, 2):
+                print(f"saliency eval --task sod (10 metrics, PNG decode) --workers {workers}, {label}: "
+                      f"{np.median(rates[workers]):.1f} images/s (median of {len(rates[workers])}: "
+                      f"{', '.join(f'{v:.1f}' for v in rates[workers])})")
+            print(f"--workers 2 / --workers 1, {label}: {np.median(rates[2]) / np.median(rates[1]):.2f}x")
+        same = len({(folder / f).read_text() for f in ("w1.json", "w2.json", "f1.json", "f2.json")}) == 1
+        print(f"JSON identical for 1 and 2 workers, in process and fresh: {same}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ scored as a density (:mod:`saliency.eval.probabilistic`: LL, IG, metric-specific
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +31,7 @@ import numpy as np
 from saliency.base.errors import UserError
 from saliency.base.images import IMAGE_EXTS
 from saliency.base.progress import progress as progress_bar
-from saliency.base.workers import process_pool, single_thread_blas
+from saliency.base.workers import single_thread_blas
 
 from saliency.eval.datasets import GTDataset, GTItem
 from saliency.eval.fixation import (FixationMetrics, coords_to_mask, fixation_coords, fixation_image_scores,
@@ -259,12 +259,24 @@ def _run_chunk(fn, chunk):
     return [fn(t) for t in chunk]
 
 
-def _map(fn, tasks, workers, desc, progress):
+def start_pool(workers: int):
+    """The pool of ``workers - 1`` processes that shares a run's tasks with this process, started now; None for 1.
+
+    One pool serves every map of a run (each dataset; the fixation task's
+    coordinates, then its scores), so its start-up is paid once, and it can
+    be started before the run's own set-up (what ``saliency eval`` does).
+    """
+    from saliency.base.workers import spawn_pool
+
+    return spawn_pool(workers - 1, (__name__,)) if workers > 1 else None
+
+
+def _map(fn, tasks, workers, desc, progress, pool=None):
     """``fn`` over ``tasks``, results in order; ``workers`` processes, this one included (see :func:`_shared_map`)."""
     bar = progress_bar(total=len(tasks), desc=desc, unit="img", enabled=progress, leave=False)
     try:
         if workers > 1 and len(tasks) > 1:
-            for r in _shared_map(fn, tasks, workers):
+            for r in _shared_map(fn, tasks, workers, pool):
                 bar.update(1)
                 yield r
         else:
@@ -276,28 +288,28 @@ def _map(fn, tasks, workers, desc, progress):
         bar.close()
 
 
-def _shared_map(fn, tasks, workers):
+def _shared_map(fn, tasks, workers, pool=None):
     """Results of ``fn`` over ``tasks`` in order, computed by ``workers - 1`` pool processes and this process.
 
     Small chunks are handed out on demand: the pool is kept two chunks per
     process ahead, taken from the end of the list, while this process takes
     the next chunk from the front whenever it is free. So this process works
     while the pool is still starting (spawn imports the package and OpenCV,
-    about half a second), the results it needs next are the ones it makes,
-    and no process waits for a long fixed share at the end. Which process
-    scores an image does not change its numbers (every draw is seeded by the
-    image's index).
+    about a third of a second), the results it needs next are the ones it
+    makes, and no process waits for a long fixed share at the end. Which
+    process scores an image does not change its numbers (every draw is
+    seeded by the image's index). ``pool``: a running :func:`start_pool` of
+    ``workers - 1`` processes (default: one started here, for this map).
     """
     size = max(1, min(4, len(tasks) // (8 * workers)))
     import cv2
 
     threads = cv2.getNumThreads()
     cv2.setNumThreads(0)  # this process computes like a pool worker: one OpenCV and one BLAS thread
-    # spawn, not fork: a forked child inherits OpenCV's thread pool in
-    # whatever locked state the parent left it and can deadlock.
     try:
-        with process_pool(workers - 1, mp_context=multiprocessing.get_context("spawn")) as ex, \
-                single_thread_blas():
+        with contextlib.ExitStack() as stack:
+            ex = pool if pool is not None else stack.enter_context(start_pool(workers))
+            stack.enter_context(single_thread_blas())
             yield from _drain(fn, tasks, workers, size, ex)
     finally:
         cv2.setNumThreads(threads)
@@ -351,11 +363,12 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
 
 def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=None, workers: int = 1,
                      allow_missing: bool = False, seed: int = 0, progress: bool = True,
-                     gold_standard: bool = False, metric_maps: bool = False) -> list[MethodResult]:
+                     gold_standard: bool = False, metric_maps: bool = False, pool=None) -> list[MethodResult]:
     """Score every method of ``methods`` ((name, folder) pairs) on one dataset.
 
     ``metrics``: the keys to compute (default: every metric of the dataset's
-    task); ``workers``: processes (the numbers do not depend on it);
+    task); ``workers``: processes (the numbers do not depend on it), sharing
+    ``pool`` (a running :func:`start_pool` of ``workers - 1``) when given;
     ``allow_missing``: score the images that have a prediction and skip
     unreadable files, counting both; ``seed``: AUC-Borji and sAUC draws.
     ``gold_standard`` (fixation datasets with per-observer fixations) adds the
@@ -376,22 +389,22 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
         accs = [SODMetrics(keys) for _ in methods]
         fams = families(keys)
         tasks = [(it, tp, fams, allow_missing) for it, tp in zip(ds.items, tasks_preds)]
-        results_iter = _map(_sod_task, tasks, workers, f"{ds.name}", progress)
+        results_iter = _map(_sod_task, tasks, workers, f"{ds.name}", progress, pool)
     else:
         accs = [FixationMetrics(keys, seed=seed) for _ in methods]
-        pool = None
+        coords = None
         if "sAUC" in keys:
-            pool = list(_map(_fix_coords_task, [(it, allow_missing) for it in ds.items], workers,
-                             f"{ds.name} fixations", progress))
+            coords = list(_map(_fix_coords_task, [(it, allow_missing) for it in ds.items], workers,
+                               f"{ds.name} fixations", progress, pool))
         if gold_standard:
             accs.insert(0, FixationMetrics(keys, seed=seed))
         opts = {"gold_standard": gold_standard, "metric_maps": metric_maps, "sigma_px": float(ds.sigma_px or 0.0)}
         tasks = []
         for i, (it, tp) in enumerate(zip(ds.items, tasks_preds)):
-            other = other_fixation_coords(pool, i, seed, accs[0].n_others) if pool is not None else None
+            other = other_fixation_coords(coords, i, seed, accs[0].n_others) if coords is not None else None
             base = it.baseline or ds.baseline or ds.baseline_logp
             tasks.append((it, tp, keys, seed, i, other, base, allow_missing, opts))
-        results_iter = _map(_fix_task, tasks, workers, f"{ds.name}", progress)
+        results_iter = _map(_fix_task, tasks, workers, f"{ds.name}", progress, pool)
     res = [MethodResult(ds.name, name, 0, {}, n_missing=matched[j][1]) for j, (name, _) in enumerate(methods)]
     if task == "fixation" and gold_standard:
         res.insert(0, MethodResult(ds.name, GOLD_STANDARD, 0, {}))

@@ -120,3 +120,28 @@ def process_pool(workers: int, mp_context=None) -> ProcessPoolExecutor:
     parent = 0 if method == "forkserver" else os.getpid()  # a forkserver's children have the server as parent
     return _Pool(max_workers=workers, initializer=init_worker, initargs=(parent,),
                                mp_context=mp_context)
+
+
+def preload(*modules: str) -> None:
+    """Import ``modules`` (a pool's first task: the workers import what their real tasks need meanwhile)."""
+    import importlib
+
+    for m in modules:
+        importlib.import_module(m)
+
+
+def spawn_pool(workers: int, preload_modules=()) -> ProcessPoolExecutor:
+    """A :func:`process_pool` of ``workers`` spawned processes, started now, each importing ``preload_modules``.
+
+    Spawned, not forked: a forked child inherits OpenCV's thread pool in
+    whatever locked state the parent left it and can deadlock. A spawned
+    worker takes about a third of a second to start Python and import the
+    package and OpenCV; started before the caller's own set-up (imports,
+    indexing folders), it is ready when the first real task comes.
+    """
+    import multiprocessing
+
+    ex = process_pool(workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        ex.submit(preload, *preload_modules)
+    return ex
