@@ -24,24 +24,12 @@ from scipy.ndimage import gaussian_filter
 from saliency.data_tools import ingest as ing
 from saliency.data_tools import qc
 from saliency.data_tools.maps import MapPolicy, blur_points, pixel_index
+from test_ingest_speed_parity import _auc_brute as _auc_def  # AUC-Judd by its definition, a plain loop
 
 
 def _nss_def(m, rows, cols):
     z = (m - m.mean()) / m.std(ddof=1)
     return float(z[rows, cols].mean())
-
-
-def _auc_def(m, rows, cols):
-    m = (m - m.min()) / (m.max() - m.min())
-    thr = sorted(m[rows, cols].tolist(), reverse=True)
-    n_fix, n_pix = len(thr), m.size
-    tp, fp = [0.0], [0.0]
-    for i, t in enumerate(thr, start=1):
-        tp.append(i / n_fix)
-        fp.append((int((m >= t).sum()) - i) / (n_pix - n_fix))
-    tp.append(1.0)
-    fp.append(1.0)
-    return float(np.trapezoid(tp, fp))
 
 
 def _ioc_oracle(size, x, y, subjects, durations, policy):
