@@ -150,6 +150,9 @@ def main() -> None:
     ap.add_argument("--cli-repeats", type=int, default=3,
                     help="alternating repeats of saliency eval --workers 1 and 2 (default 3)")
     ap.add_argument("--skip-cli", action="store_true", help="skip the end-to-end part")
+    ap.add_argument("--one-thread-baseline", action="store_true",
+                    help="in process, also time --workers 1 with OpenCV held to one thread (what each process of "
+                         "--workers 2 gets)")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.lower().split("x"))
     if args.threads is not None:
@@ -173,15 +176,19 @@ def main() -> None:
         for i, (p, g) in enumerate(pairs):
             cv2.imwrite(str(folder / "pred" / f"{i:05d}.png"), p)
             cv2.imwrite(str(folder / "gt" / f"{i:05d}.png"), g)
+        threads = cv2.getNumThreads()
         for label, run in (("in this process", end_to_end), ("fresh process", end_to_end_fresh)):
-            rates = {1: [], 2: []}
+            runs = [1, 2] + (["1, one OpenCV thread"] if args.one_thread_baseline and run is end_to_end else [])
+            rates = {k: [] for k in runs}
             for r in range(args.cli_repeats):
-                for workers in ((1, 2) if r % 2 == 0 else (2, 1)):
-                    rates[workers].append(run(pairs, workers, folder))
-            for workers in (1, 2):
-                print(f"saliency eval --task sod (10 metrics, PNG decode) --workers {workers}, {label}: "
-                      f"{np.median(rates[workers]):.1f} images/s (median of {len(rates[workers])}: "
-                      f"{', '.join(f'{v:.1f}' for v in rates[workers])})")
+                for k in (runs if r % 2 == 0 else runs[::-1]):
+                    cv2.setNumThreads(0 if isinstance(k, str) else threads)
+                    rates[k].append(run(pairs, 1 if isinstance(k, str) else k, folder))
+            cv2.setNumThreads(threads)
+            for k in runs:
+                print(f"saliency eval --task sod (10 metrics, PNG decode) --workers {k}, {label}: "
+                      f"{np.median(rates[k]):.1f} images/s (median of {len(rates[k])}: "
+                      f"{', '.join(f'{v:.1f}' for v in rates[k])})")
             print(f"--workers 2 / --workers 1, {label}: {np.median(rates[2]) / np.median(rates[1]):.2f}x")
         same = len({(folder / f).read_text() for f in ("w1.json", "w2.json", "f1.json", "f2.json")}) == 1
         print(f"JSON identical for 1 and 2 workers, in process and fresh: {same}")
