@@ -118,9 +118,20 @@ def _radius(sigma: float, truncate: float = TRUNCATE) -> int:
     return int(truncate * float(sigma) + 0.5)
 
 
-@lru_cache(maxsize=16)
 def _columns(n: int, sigma: float, border: str) -> np.ndarray:
-    """``blur_matrix(n, sigma, border).T`` in row-major order: column ``j`` of ``K`` is row ``j`` here."""
+    """``blur_matrix(n, sigma, border).T`` in row-major order: column ``j`` of ``K`` is row ``j`` here.
+
+    Under ``constant`` the matrix is symmetric (``K[i, j] = g[j - i + r]`` and
+    the kernel is symmetric bit for bit), so it is its own transpose and no
+    copy is kept.
+    """
+    if border == "constant":
+        return blur_matrix(n, sigma, border)
+    return _transposed(n, sigma, border)
+
+
+@lru_cache(maxsize=16)
+def _transposed(n: int, sigma: float, border: str) -> np.ndarray:
     kt = np.ascontiguousarray(blur_matrix(n, sigma, border).T)
     kt.setflags(write=False)
     return kt
@@ -137,6 +148,8 @@ def _tiled_product(Kh, Kw, r, c, w, rad_h: int, rad_w: int, tile: int = 128, col
     output pixel sums the same products in the same order as the plain product.
     """
     H, W = Kh.shape[0], Kw.shape[0]
+    if r.size > 1 and (r[1:] < r[:-1]).any():
+        raise ValueError("_tiled_product: fixation rows must be ascending (row-major order)")
     kht, kwt = cols if cols is not None else (np.ascontiguousarray(Kh.T), np.ascontiguousarray(Kw.T))
     out = np.empty((H, W), dtype=np.float64)
     ga = kht[r]

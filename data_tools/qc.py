@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from saliency.data_tools.maps import (MapPolicy, blur_matrix, blur_points, fixation_weights, normalize, pixel_index,
-                                      unique_pixels)
+from saliency.data_tools.maps import (MapPolicy, blur_matrix, blur_points, density, fixation_weights, normalize,
+                                      pixel_index, unique_pixels)
 
 IOC_SIDE = 128
 COUNT_THRESHOLDS = 256  # auc_judd: up to this many fixations, binning the pixels beats sorting the map
@@ -75,10 +75,12 @@ def ioc_scores(size: tuple[int, int], x, y, subjects, durations, policy: MapPoli
                max_side: int = IOC_SIDE) -> list[tuple[str, float, float]]:
     """Per subject: (subject, NSS, AUC-Judd) of its fixations against the map of all other subjects.
 
-    All leave-one-subject-out maps are blurred in one batched product, and
-    only over the rows and columns that hold a fixation (the others add exact
-    zeros); the figures equal :func:`nss` and :func:`auc_judd` on the map
-    :func:`data_tools.maps.density` builds from the other subjects' fixations.
+    The leave-one-subject-out maps that :func:`data_tools.maps.density` would
+    build densely (other subjects' fixations on at least ``h + w`` distinct
+    pixels) are blurred in one batched product, the same products in the
+    same order; the rest go through ``density`` itself. The figures equal :func:`nss` and
+    :func:`auc_judd` on the maps ``density`` builds from the other subjects'
+    fixations, bit for bit.
     """
     subjects = np.asarray(subjects).astype(str)
     uniq, code = np.unique(subjects, return_inverse=True)
@@ -97,17 +99,23 @@ def ioc_scores(size: tuple[int, int], x, y, subjects, durations, policy: MapPoli
     flat = r * sw + c
     n_pix = sh * sw
     wts = None if pol.binary else fixation_weights(subjects, np.asarray(durations, dtype=np.float64), pol)
-    others = np.empty((n_subj, n_pix), dtype=np.float64)
+    others = np.zeros((n_subj, n_pix), dtype=np.float64)
+    sparse = []
     for s in range(n_subj):  # the other subjects' fixation map, summed in table order as density() does
         o = code != s
-        others[s] = (np.bincount(flat[o], minlength=n_pix) > 0) if pol.binary else \
-            np.bincount(flat[o], weights=wts[o], minlength=n_pix)
+        hit = np.bincount(flat[o], minlength=n_pix) > 0
+        if np.count_nonzero(hit) < sh + sw:  # few fixated pixels: density() takes its sparse product
+            sparse.append(s)
+        else:
+            others[s] = hit if pol.binary else np.bincount(flat[o], weights=wts[o], minlength=n_pix)
     others = others.reshape(n_subj, sh, sw)
-    rows = np.flatnonzero(others.any(axis=(0, 2)))
-    cols = np.flatnonzero(others.any(axis=(0, 1)))
     Kh = blur_matrix(sh, pol.sigma_px[1], pol.border)
     Kw = blur_matrix(sw, pol.sigma_px[0], pol.border)
-    maps = (np.matmul(Kh[:, rows], others[:, rows][:, :, cols]) @ Kw[:, cols].T).reshape(n_subj, n_pix)
+    maps = (np.matmul(Kh, others) @ Kw.T).reshape(n_subj, n_pix)  # blur()'s product, one subject per slice
+    durations = np.asarray(durations, dtype=np.float64)
+    for s in sparse:  # the same call as density() on the other subjects' fixations, so the same sums
+        o = code != s
+        maps[s] = density((sw, sh), xs[o], ys[o], subjects[o], durations[o], pol).ravel()
     mean, sd = maps.mean(axis=1), maps.std(axis=1, ddof=1)
     lo, hi = maps.min(axis=1), maps.max(axis=1)
     own = np.unique(code * n_pix + flat)  # each subject's fixated pixels once, by subject, in row-major order

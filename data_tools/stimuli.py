@@ -124,12 +124,14 @@ def png_intact(data: bytes) -> tuple[int, int] | None:
 
     Checks what a decoder needs: the signature; a valid ``IHDR`` (known colour
     type and bit depth, compression and filter method 0, not interlaced);
-    every chunk complete and its CRC right, up to ``IEND``; a ``PLTE`` for a
-    palette image; no unknown critical chunk; the ``IDAT`` chunks consecutive,
-    their zlib stream complete (its Adler-32 checked) and inflating to
-    exactly ``h`` rows of ``1 + ceil(w * channels * depth / 8)`` bytes, each
-    row's filter type 0-4. None means "not shown intact", not "broken": the
-    caller then lets a full decoder decide.
+    every chunk complete and its CRC right, up to ``IEND``; a ``PLTE`` of
+    whole entries, no more than the bit depth can index, for a palette image;
+    no unknown critical chunk; the ``IDAT`` chunks consecutive and followed
+    directly by ``IEND`` (Pillow parses chunks after the image data only when
+    it loads, and rejects some); their zlib stream complete (its Adler-32
+    checked) and inflating to exactly ``h`` rows of ``1 + ceil(w * channels *
+    depth / 8)`` bytes, each row's filter type 0-4. None means "not shown
+    intact", not "broken": the caller then lets a full decoder decide.
     """
     import struct
     import zlib
@@ -140,7 +142,7 @@ def png_intact(data: bytes) -> tuple[int, int] | None:
     size = None
     row = expected = got = 0
     inflater = None
-    idat_done = has_plte = False
+    has_plte = False
     while True:
         if pos + 12 > n:
             return None
@@ -159,8 +161,6 @@ def png_intact(data: bytes) -> tuple[int, int] | None:
             row = 1 + (w * _PNG_CHANNELS[colour] * depth + 7) // 8
             expected = h * row
         elif ctype == b"IDAT":
-            if idat_done:
-                return None
             if inflater is None:
                 inflater = zlib.decompressobj()
             buf = body
@@ -176,11 +176,13 @@ def png_intact(data: bytes) -> tuple[int, int] | None:
                 if not buf and len(out) < _PNG_PIECE:
                     break
         else:
-            if inflater is not None:
-                idat_done = True
             if ctype == b"IEND":
                 break
+            if inflater is not None:  # after the image data: Pillow parses these chunks when it loads, let it
+                return None
             if ctype == b"PLTE":
+                if colour in (0, 4) or not length or length % 3 or length > 3 * min(256, 1 << depth):
+                    return None
                 has_plte = True
             elif ctype == b"IHDR" or 65 <= ctype[0] <= 90:  # a second header, or an unknown critical chunk
                 return None

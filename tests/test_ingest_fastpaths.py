@@ -132,3 +132,50 @@ def test_write_table_fast_path_is_pandas_to_csv(tmp_path, k, block):
     df.to_csv(tmp_path / "pandas.csv", index=False, float_format="%.3f")
     ing.write_table(df, tmp_path / "ours.csv", "%.3f", block=block)
     assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def _ioc_plain(size, x, y, subjects, durations, policy, max_side=qc.IOC_SIDE):
+    """Leave-one-subject-out scores composed from the building blocks, one subject at a time."""
+    from saliency.data_tools.maps import density, unique_pixels
+
+    w, h = size
+    f = min(1.0, max_side / max(w, h))
+    sw, sh = max(1, int(round(w * f))), max(1, int(round(h * f)))
+    fx, fy = sw / w, sh / h
+    xs = (np.asarray(x, dtype=np.float64) + 0.5) * fx - 0.5
+    ys = (np.asarray(y, dtype=np.float64) + 0.5) * fy - 0.5
+    pol = MapPolicy((policy.sigma_px[0] * fx, policy.sigma_px[1] * fy), policy.border, policy.binary,
+                    policy.weight, policy.per_subject, "minmax")
+    subjects = np.asarray(subjects).astype(str)
+    durations = np.asarray(durations, dtype=np.float64)
+    out = []
+    for s in np.unique(subjects):
+        me = subjects == s
+        m = density((sw, sh), xs[~me], ys[~me], subjects[~me], durations[~me], pol)
+        r, c = unique_pixels(*pixel_index(xs[me], ys[me], (sw, sh)), sw)
+        out.append((str(s), qc.nss(m, r, c), qc.auc_judd(m, r, c)))
+    return out
+
+
+def test_ioc_scores_equal_the_plain_composition_bit_for_bit():
+    """The batched path promises the very numbers of density() + nss() + auc_judd() per subject."""
+    rng = np.random.default_rng(21)
+    for case in range(150):
+        w, h = [(1, 7), (3, 2), (40, 30), (129, 64), (400, 300), (1024, 768)][case % 6]
+        n_subj, n_fix = int(rng.integers(2, 9)), int(rng.integers(2, 90))
+        subjects = [f"s{k}" for k in rng.integers(0, n_subj, n_fix)]
+        if len(set(subjects)) < 2:
+            continue
+        x, y = rng.uniform(-3, w + 3, n_fix), rng.uniform(-3, h + 3, n_fix)
+        binary = case % 4 == 0
+        policy = MapPolicy((float(rng.choice([1.0, 5.0, 30.0])),) * 2, ["constant", "reflect", "nearest"][case % 3],
+                           binary, "none" if binary or case % 2 else "duration", (not binary) and case % 5 == 1)
+        durations = rng.uniform(50, 500, n_fix)
+        max_side = int(rng.choice([128, 32, 7]))
+        got = qc.ioc_scores((w, h), x, y, subjects, durations, policy, max_side)
+        want = _ioc_plain((w, h), x, y, subjects, durations, policy, max_side)
+        assert len(got) == len(want)
+        for g, w_ in zip(got, want):
+            assert g[0] == w_[0]
+            for a, b in zip(g[1:], w_[1:]):
+                assert (np.isnan(a) and np.isnan(b)) or a == b, (case, g, w_)

@@ -106,6 +106,12 @@ def _damaged(data: bytes, rng) -> list[bytes]:
         _build([c for c in _chunks(data) if c[0] != b"IEND"]),  # no IEND
         _build(_chunks(data)[:1] + [(b"ABCD", b"x")] + _chunks(data)[1:]),  # unknown critical chunk
         _build(_chunks(data)[:1] + [(b"tEXt", b"k\x00v")] + _chunks(data)[1:]),  # harmless ancillary chunk
+        # chunks after the image data, which Pillow parses only when it loads (and rejects when malformed)
+        _build(_chunks(data)[:-1] + [(b"pHYs", b"\x00"), (b"IEND", b"")]),
+        _build(_chunks(data)[:-1] + [(b"iCCP", b"name\x00\x01xxxx"), (b"IEND", b"")]),
+        _build(_chunks(data)[:-1] + [(b"acTL", b"\x00"), (b"IEND", b"")]),
+        _build(_chunks(data)[:-1] + [(b"tEXt", b"k\x00v"), (b"IEND", b"")]),
+        _build(_chunks(data)[:1] + [(b"PLTE", bytes(900))] + _chunks(data)[1:]),  # more than 256 entries
     ]
     return cases
 
