@@ -71,6 +71,19 @@ def _judd_area(flat: np.ndarray, at_fix: np.ndarray) -> float:
     return float(np.trapezoid(tp, fp))
 
 
+def ioc_grid(size: tuple[int, int], x, y, policy: MapPolicy, max_side: int = IOC_SIDE):
+    """The reduced map of the consistency scores: its ``(w, h)``, the coordinates and the policy scaled to it."""
+    w, h = size
+    f = min(1.0, max_side / max(w, h))
+    sw, sh = max(1, int(round(w * f))), max(1, int(round(h * f)))
+    fx, fy = sw / w, sh / h
+    xs = (np.asarray(x, dtype=np.float64) + 0.5) * fx - 0.5
+    ys = (np.asarray(y, dtype=np.float64) + 0.5) * fy - 0.5
+    pol = MapPolicy((policy.sigma_px[0] * fx, policy.sigma_px[1] * fy), policy.border, policy.binary,
+                    policy.weight, policy.per_subject, "minmax")
+    return (sw, sh), xs, ys, pol
+
+
 def ioc_scores(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy,
                max_side: int = IOC_SIDE) -> list[tuple[str, float, float]]:
     """Per subject: (subject, NSS, AUC-Judd) of its fixations against the map of all other subjects.
@@ -87,14 +100,7 @@ def ioc_scores(size: tuple[int, int], x, y, subjects, durations, policy: MapPoli
     n_subj = len(uniq)
     if n_subj < 2:
         return []
-    w, h = size
-    f = min(1.0, max_side / max(w, h))
-    sw, sh = max(1, int(round(w * f))), max(1, int(round(h * f)))
-    fx, fy = sw / w, sh / h
-    xs = (np.asarray(x, dtype=np.float64) + 0.5) * fx - 0.5
-    ys = (np.asarray(y, dtype=np.float64) + 0.5) * fy - 0.5
-    pol = MapPolicy((policy.sigma_px[0] * fx, policy.sigma_px[1] * fy), policy.border, policy.binary,
-                    policy.weight, policy.per_subject, "minmax")
+    (sw, sh), xs, ys, pol = ioc_grid(size, x, y, policy, max_side)
     r, c = pixel_index(xs, ys, (sw, sh))
     flat = r * sw + c
     n_pix = sh * sw

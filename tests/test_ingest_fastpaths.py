@@ -138,14 +138,7 @@ def _ioc_plain(size, x, y, subjects, durations, policy, max_side=qc.IOC_SIDE):
     """Leave-one-subject-out scores composed from the building blocks, one subject at a time."""
     from saliency.data_tools.maps import density, unique_pixels
 
-    w, h = size
-    f = min(1.0, max_side / max(w, h))
-    sw, sh = max(1, int(round(w * f))), max(1, int(round(h * f)))
-    fx, fy = sw / w, sh / h
-    xs = (np.asarray(x, dtype=np.float64) + 0.5) * fx - 0.5
-    ys = (np.asarray(y, dtype=np.float64) + 0.5) * fy - 0.5
-    pol = MapPolicy((policy.sigma_px[0] * fx, policy.sigma_px[1] * fy), policy.border, policy.binary,
-                    policy.weight, policy.per_subject, "minmax")
+    (sw, sh), xs, ys, pol = qc.ioc_grid(size, x, y, policy, max_side)  # the grid is not what is tested here
     subjects = np.asarray(subjects).astype(str)
     durations = np.asarray(durations, dtype=np.float64)
     out = []
