@@ -103,15 +103,12 @@ def blur_points(shape: tuple[int, int], rows, cols, weights, sigma, border: str 
     uniq, inv = np.unique(flat, return_inverse=True)
     w = np.bincount(inv, weights=weights, minlength=len(uniq))
     sx, sy = _sigmas(sigma)
-    Kh = blur_matrix(H, sy, border)
-    Kw = blur_matrix(W, sx, border)
     if len(uniq) < H + W:  # sparse product is cheaper than the dense one
         r, c = np.divmod(uniq, W)
-        return _tiled_product(Kh, Kw, r, c, w, _radius(sy), _radius(sx),
-                              cols=(_columns(H, sy, border), _columns(W, sx, border)))
+        return _tiled_product(_columns(H, sy, border), _columns(W, sx, border), r, c, w, _radius(sy), _radius(sx))
     F = np.zeros(H * W, dtype=np.float64)
     F[uniq] = w
-    return Kh @ F.reshape(H, W) @ Kw.T
+    return blur_matrix(H, sy, border) @ F.reshape(H, W) @ blur_matrix(W, sx, border).T
 
 
 def _radius(sigma: float, truncate: float = TRUNCATE) -> int:
@@ -137,20 +134,19 @@ def _transposed(n: int, sigma: float, border: str) -> np.ndarray:
     return kt
 
 
-def _tiled_product(Kh, Kw, r, c, w, rad_h: int, rad_w: int, tile: int = 128, cols=None) -> np.ndarray:
+def _tiled_product(kht, kwt, r, c, w, rad_h: int, rad_w: int, tile: int = 128) -> np.ndarray:
     """``(Kh[:, r] * w) @ Kw[:, c].T`` computed tile by tile, skipping fixations out of kernel reach.
 
-    Column ``j`` of a blur matrix is zero outside ``j - radius .. j + radius`` (the border images of
-    a pixel always lie farther away than the pixel itself), so an output tile only needs the
-    fixations within one radius of it. ``r`` is ascending (row-major order), so a band of output
-    rows takes a contiguous run of fixations; the kernel columns are gathered once as rows of the
-    transposed matrices ``cols = (Kh.T, Kw.T)`` (contiguous copies, not strided gathers). Every
-    output pixel sums the same products in the same order as the plain product.
+    ``kht``, ``kwt`` are the blur matrices transposed (:func:`_columns`), so the kernel columns of
+    the fixations are gathered once as contiguous rows, not strided. Column ``j`` of a blur matrix
+    is zero outside ``j - radius .. j + radius`` (the border images of a pixel always lie farther
+    away than the pixel itself), so an output tile only needs the fixations within one radius of
+    it. ``r`` is ascending (row-major order), so a band of output rows takes a contiguous run of
+    fixations. Every output pixel sums the same products in the same order as the plain product.
     """
-    H, W = Kh.shape[0], Kw.shape[0]
+    H, W = kht.shape[0], kwt.shape[0]
     if r.size > 1 and (r[1:] < r[:-1]).any():
         raise ValueError("_tiled_product: fixation rows must be ascending (row-major order)")
-    kht, kwt = cols if cols is not None else (np.ascontiguousarray(Kh.T), np.ascontiguousarray(Kw.T))
     out = np.empty((H, W), dtype=np.float64)
     ga = kht[r]
     ga *= w[:, None]  # row i: column r_i of Kh, weighted

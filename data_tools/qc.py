@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from saliency.data_tools.maps import (MapPolicy, blur_matrix, blur_points, density, fixation_weights, normalize,
-                                      pixel_index, unique_pixels)
+                                      pixel_index)
 
 IOC_SIDE = 128
 COUNT_THRESHOLDS = 256  # auc_judd: up to this many fixations, binning the pixels beats sorting the map
@@ -37,24 +37,20 @@ def nss(smap: np.ndarray, rows, cols) -> float:
 
 
 def auc_judd(smap: np.ndarray, rows, cols) -> float:
-    """AUC-Judd as in the MIT benchmark (without the random jitter); NaN without fixations."""
-    if len(rows) == 0:
-        return float("nan")
-    lo, hi = smap.min(), smap.max()
-    m = (smap - lo) / (hi - lo) if hi > lo else np.zeros_like(smap)
-    return _judd_area(m.ravel(), m[rows, cols])
-
-
-def _judd_area(flat: np.ndarray, at_fix: np.ndarray) -> float:
-    """AUC-Judd of a min-max normalised map ``flat`` given its values ``at_fix`` at the fixated pixels.
+    """AUC-Judd as in the MIT benchmark (without the random jitter); NaN without fixations.
 
     The count of pixels at or above each threshold is exact whichever way it
     is taken: one counting pass over the map per threshold (up to
     ``COMPARE_THRESHOLDS`` fixations), the pixels binned between the
     thresholds (up to ``COUNT_THRESHOLDS``), else a sort of the whole map.
     """
-    n_fix = len(at_fix)
-    thr = np.sort(at_fix)[::-1]
+    n_fix = len(rows)
+    if n_fix == 0:
+        return float("nan")
+    lo, hi = smap.min(), smap.max()
+    m = (smap - lo) / (hi - lo) if hi > lo else np.zeros_like(smap)
+    thr = np.sort(m[rows, cols])[::-1]
+    flat = m.ravel()
     n_pix = flat.size
     if n_fix <= min(COMPARE_THRESHOLDS, COUNT_THRESHOLDS):
         above = np.array([np.count_nonzero(flat >= t) for t in thr], dtype=np.int64)  # pixels >= each of thr
@@ -91,9 +87,10 @@ def ioc_scores(size: tuple[int, int], x, y, subjects, durations, policy: MapPoli
     The leave-one-subject-out maps that :func:`data_tools.maps.density` would
     build densely (other subjects' fixations on at least ``h + w`` distinct
     pixels) are blurred in one batched product, the same products in the
-    same order; the rest go through ``density`` itself. The figures equal :func:`nss` and
-    :func:`auc_judd` on the maps ``density`` builds from the other subjects'
-    fixations, bit for bit.
+    same order; the rest go through ``density`` itself. So the maps, and the
+    :func:`nss` and :func:`auc_judd` of each subject's fixated pixels on
+    them, are those of ``density`` on the other subjects' fixations, bit for
+    bit.
     """
     subjects = np.asarray(subjects).astype(str)
     uniq, code = np.unique(subjects, return_inverse=True)
@@ -104,7 +101,8 @@ def ioc_scores(size: tuple[int, int], x, y, subjects, durations, policy: MapPoli
     r, c = pixel_index(xs, ys, (sw, sh))
     flat = r * sw + c
     n_pix = sh * sw
-    wts = None if pol.binary else fixation_weights(subjects, np.asarray(durations, dtype=np.float64), pol)
+    durations = np.asarray(durations, dtype=np.float64)
+    wts = None if pol.binary else fixation_weights(subjects, durations, pol)
     others = np.zeros((n_subj, n_pix), dtype=np.float64)
     sparse = []
     for s in range(n_subj):  # the other subjects' fixation map, summed in table order as density() does
@@ -117,26 +115,16 @@ def ioc_scores(size: tuple[int, int], x, y, subjects, durations, policy: MapPoli
     others = others.reshape(n_subj, sh, sw)
     Kh = blur_matrix(sh, pol.sigma_px[1], pol.border)
     Kw = blur_matrix(sw, pol.sigma_px[0], pol.border)
-    maps = (np.matmul(Kh, others) @ Kw.T).reshape(n_subj, n_pix)  # blur()'s product, one subject per slice
-    durations = np.asarray(durations, dtype=np.float64)
+    maps = np.matmul(Kh, others) @ Kw.T  # blur()'s product, one subject per slice
     for s in sparse:  # the same call as density() on the other subjects' fixations, so the same sums
         o = code != s
-        maps[s] = density((sw, sh), xs[o], ys[o], subjects[o], durations[o], pol).ravel()
-    mean, sd = maps.mean(axis=1), maps.std(axis=1, ddof=1)
-    lo, hi = maps.min(axis=1), maps.max(axis=1)
+        maps[s] = density((sw, sh), xs[o], ys[o], subjects[o], durations[o], pol)
     own = np.unique(code * n_pix + flat)  # each subject's fixated pixels once, by subject, in row-major order
     bounds = np.searchsorted(own, np.arange(n_subj + 1) * n_pix)
     out = []
     for s in range(n_subj):
-        idx = own[bounds[s]:bounds[s + 1]] - s * n_pix
-        at = maps[s, idx]
-        score_nss = float(((at - mean[s]) / sd[s]).mean()) if sd[s] > 0 else float("nan")
-        if hi[s] > lo[s]:
-            m = (maps[s] - lo[s]) / (hi[s] - lo[s])
-            score_auc = _judd_area(m, m[idx])
-        else:
-            score_auc = _judd_area(np.zeros(n_pix), np.zeros(len(idx)))
-        out.append((str(uniq[s]), score_nss, score_auc))
+        rr, cc = np.divmod(own[bounds[s]:bounds[s + 1]] - s * n_pix, sw)
+        out.append((str(uniq[s]), nss(maps[s], rr, cc), auc_judd(maps[s], rr, cc)))
     return out
 
 

@@ -90,7 +90,7 @@ def test_ioc_scores_one_subject_and_a_zero_map():
 
 
 @pytest.mark.parametrize("path", ["compare", "bin", "sort"])
-def test_judd_area_counting_paths_agree_with_a_loop(monkeypatch, path):
+def test_auc_judd_counting_paths_agree_with_a_loop(monkeypatch, path):
     if path == "bin":
         monkeypatch.setattr(qc, "COMPARE_THRESHOLDS", 0)
     elif path == "sort":
