@@ -247,19 +247,17 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
 
 
 def run(bench: Benchmark, *, workers: int = 1, allow_missing: bool = False, seed: int = 0,
-        progress: bool = True, pool=None) -> Benchmark:
+        progress: bool = True) -> Benchmark:
     """Score every method on every dataset of ``bench`` (see :func:`saliency.eval.runner.evaluate_dataset`).
 
     Fills and returns ``bench`` with ``results``: one
     :class:`~saliency.eval.runner.MethodResult` per (dataset, method), in
     dataset then method order. With ``workers > 1`` one pool
-    (:func:`saliency.eval.runner.start_pool`, or ``pool`` when given) serves
-    every dataset.
+    (:func:`saliency.eval.runner.start_pool`) serves every dataset.
     """
     results = []
     with contextlib.ExitStack() as stack:
-        if pool is None and workers > 1:
-            pool = stack.enter_context(runner.start_pool(workers))
+        pool = stack.enter_context(runner.start_pool(workers)) if workers > 1 else None
         for ds in bench.datasets:
             folders = runner.method_folders(bench.methods, ds.name)
             if not folders and not bench.gold_standard:
@@ -275,19 +273,12 @@ def run(bench: Benchmark, *, workers: int = 1, allow_missing: bool = False, seed
 def evaluate(*, task: str | None = None, pred=(), gt=None, name: str | None = None, dataset=(), root=None,
              config=None, metrics=None, center_bias=None, plot_dir=None, workers: int = 1,
              allow_missing: bool = False, seed: int = 0, progress: bool = True, split: str | None = None,
-             gold_standard: bool = False, metric_maps: bool = False, pool=None) -> Benchmark:
-    """Resolve a benchmark (:func:`plan`) and score it (:func:`run`): what ``saliency eval`` computes.
-
-    With ``workers > 1`` the worker pool is started first (or ``pool`` is
-    used), so that it starts while the benchmark is resolved.
-    """
-    with contextlib.ExitStack() as stack:
-        if pool is None and workers > 1:
-            pool = stack.enter_context(runner.start_pool(workers))
-        bench = plan(task=task, pred=pred, gt=gt, name=name, dataset=dataset, root=root, config=config,
-                     metrics=metrics, center_bias=center_bias, plot_dir=plot_dir, split=split,
-                     gold_standard=gold_standard, metric_maps=metric_maps)
-        return run(bench, workers=workers, allow_missing=allow_missing, seed=seed, progress=progress, pool=pool)
+             gold_standard: bool = False, metric_maps: bool = False) -> Benchmark:
+    """Resolve a benchmark (:func:`plan`) and score it (:func:`run`): what ``saliency eval`` computes."""
+    bench = plan(task=task, pred=pred, gt=gt, name=name, dataset=dataset, root=root, config=config,
+                 metrics=metrics, center_bias=center_bias, plot_dir=plot_dir, split=split,
+                 gold_standard=gold_standard, metric_maps=metric_maps)
+    return run(bench, workers=workers, allow_missing=allow_missing, seed=seed, progress=progress)
 
 
 def markdown(bench: Benchmark, digits: int = 3) -> str:

@@ -263,8 +263,7 @@ def start_pool(workers: int):
     """The pool of ``workers - 1`` processes that shares a run's tasks with this process, started now; None for 1.
 
     One pool serves every map of a run (each dataset; the fixation task's
-    coordinates, then its scores), so its start-up is paid once, and it can
-    be started before the run's own set-up (what ``saliency eval`` does).
+    coordinates, then its scores), so its start-up is paid once.
     """
     from saliency.base.workers import spawn_pool
 

@@ -136,8 +136,8 @@ def spawn_pool(workers: int, preload_modules=()) -> ProcessPoolExecutor:
     Spawned, not forked: a forked child inherits OpenCV's thread pool in
     whatever locked state the parent left it and can deadlock. A spawned
     worker takes about a third of a second to start Python and import the
-    package and OpenCV; started before the caller's own set-up (imports,
-    indexing folders), it is ready when the first real task comes.
+    package and OpenCV; started at once, it does so while the caller
+    prepares the first real tasks.
     """
     import multiprocessing
 
