@@ -328,6 +328,24 @@ def test_pool_workers_do_not_outlive_the_main_process(sig):
     assert not survivors
 
 
+def test_pool_left_on_an_exception_drops_its_queued_tasks(tmp_path):
+    """An interrupted or failed run does not go on with the work it queued (only what was running finishes)."""
+    from saliency.base.workers import process_pool
+
+    futures = []
+    with pytest.raises(KeyboardInterrupt):
+        with process_pool(1) as pool:
+            futures = [pool.submit(time.sleep, 0.2) for _ in range(20)]
+            futures[0].result()
+            raise KeyboardInterrupt
+    assert all(f.done() for f in futures)
+    ran = [f for f in futures if not f.cancelled()]
+    assert len(ran) <= 4 and sum(f.cancelled() for f in futures) >= 16  # the executor feeds at most a few ahead
+    with process_pool(1) as pool:  # on a normal exit every task still runs
+        normal = [pool.submit(abs, -k) for k in range(20)]
+    assert [f.result() for f in normal] == list(range(20))
+
+
 # ------------------------------------------------------------------ which errors are whose
 
 

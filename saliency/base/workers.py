@@ -103,6 +103,16 @@ class _Pool(ProcessPoolExecutor):
         with signals_held():
             return super().submit(fn, *args, **kwargs)
 
+    def __exit__(self, exc_type, exc, tb):
+        """Leaving on an exception (Ctrl-C, SIGTERM, an error): drop the queued tasks, finish the running ones.
+
+        The plain executor waits for every submitted task: an ingest interrupted
+        in its map phase went on building all the remaining maps, only to
+        delete them (about 12 s of 1,000 maps on 2 cores).
+        """
+        self.shutdown(wait=True, cancel_futures=exc_type is not None)
+        return False
+
 
 def process_pool(workers: int, mp_context=None) -> ProcessPoolExecutor:
     """A process pool of ``workers`` processes set up by :func:`init_worker` (ending with this process)."""
