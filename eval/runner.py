@@ -31,7 +31,7 @@ import numpy as np
 from saliency.base.errors import UserError
 from saliency.base.images import IMAGE_EXTS
 from saliency.base.progress import progress as progress_bar
-from saliency.base.workers import single_thread_blas
+from saliency.base.workers import single_thread_blas, steady_heap
 
 from saliency.eval.datasets import GTDataset, GTItem
 from saliency.eval.fixation import (FixationMetrics, coords_to_mask, fixation_coords, fixation_image_scores,
@@ -271,7 +271,12 @@ def start_pool(workers: int):
 
 
 def _map(fn, tasks, workers, desc, progress, pool=None):
-    """``fn`` over ``tasks``, results in order; ``workers`` processes, this one included (see :func:`_shared_map`)."""
+    """``fn`` over ``tasks``, results in order; ``workers`` processes, this one included (see :func:`_shared_map`).
+
+    This process scores images too, so it keeps its freed memory in the heap
+    between them (:func:`saliency.base.workers.steady_heap`), as pool workers do.
+    """
+    steady_heap()
     bar = progress_bar(total=len(tasks), desc=desc, unit="img", enabled=progress, leave=False)
     try:
         if workers > 1 and len(tasks) > 1:
