@@ -956,15 +956,15 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
                 cb_future, results = None, map(_build_one, jobs)
 
             # QC
-            pairs = fix.groupby(["subject", "stimulus"]).size()
-            keys = set(pairs.index) | set(off_counts)
+            pairs = {k: int(v) for k, v in fix.groupby(["subject", "stimulus"]).size().items()}
+            keys = set(pairs) | set(off_counts)
             for k in counts["samples"]:
                 keys.add(tuple(k.split("\x1f")))
             rows = []
             for s, st in sorted(keys):
                 k = f"{s}\x1f{st}"
                 rows.append({"subject": s, "stimulus": st, "samples": counts["samples"].get(k, 0),
-                             "valid_samples": counts["valid"].get(k, 0), "fixations": int(pairs.get((s, st), 0)),
+                             "valid_samples": counts["valid"].get(k, 0), "fixations": pairs.get((s, st), 0),
                              "off_stimulus": off_counts.get((s, st), 0)})
             thresholds = {"min_valid_share": opts.qc_min_valid_share, "min_fixations": opts.qc_min_fixations,
                           "max_off_share": opts.qc_max_off_share}
