@@ -56,7 +56,7 @@ def steady_heap() -> bool:
     image grows it again: a loop that allocates and frees the same few
     image-sized arrays per image shrinks and regrows the heap several times
     per image, and every regrown page costs a page fault (432 faults per
-    400x300 image in :func:`saliency.eval.sod.sod_image_scores`; 15-25 % of
+    400x300 image in :func:`saliency.eval.sod.sod_image_scores`; 20-30 % of
     ``saliency eval --task sod``'s time, more with OpenCV's threads, whose
     faults serialise on the process's memory map). Here ``M_TOP_PAD`` keeps
     :data:`TOP_PAD` (16 MiB) at the top of the heap when it grows or is
@@ -79,7 +79,9 @@ def steady_heap() -> bool:
     except (ValueError, OSError, AttributeError):  # not glibc, or no mallopt
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    _HEAP_SET = bool(mallopt(_M_TOP_PAD, TOP_PAD)) & bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    pad_set = mallopt(_M_TOP_PAD, TOP_PAD)  # 1 on success, 0 on a refused value
+    threshold_set = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    _HEAP_SET = bool(pad_set and threshold_set)
     return _HEAP_SET
 
 
