@@ -158,7 +158,13 @@ def other_fixation_coords(pool: list, index: int, seed: int = 0, n_others: int =
 # ----------------------------------------------------------------------------- metrics
 
 def auc_judd(sal: np.ndarray, fix: np.ndarray) -> float:
-    """AUC-Judd (MIT trapezoid over fixated thresholds), ties by expectation; NaN without fixations."""
+    """AUC-Judd (MIT trapezoid over fixated thresholds), ties by expectation; NaN without fixations.
+
+    Each non-fixated pixel's share depends only on how many fixated values
+    lie at or below its value (``hi``) and whether one equals it, so the
+    pixels are counted per ``hi`` (one binary search each) and the shares
+    computed once per count (``nf + 1`` of them), not once per pixel.
+    """
     f = np.asarray(fix) > 0
     nf = int(np.count_nonzero(f))
     if nf == 0:
@@ -169,16 +175,22 @@ def auc_judd(sal: np.ndarray, fix: np.ndarray) -> float:
     nn = neg.size
     if nn == 0:
         return float("nan")
-    lo = np.searchsorted(fv, neg, side="left")   # fixated values < v
     hi = np.searchsorted(fv, neg, side="right")  # fixated values <= v
-    a = (nf - hi).astype(np.float64)  # strictly above
-    m = (hi - lo).astype(np.float64)  # tied
-    # Mean of g(k) = (k + 0.5) / nf over k = a..a+m, with g(nf) = 1.
-    reach = (a + m) >= nf  # the tie block reaches the bottom fixated value
-    mean_plain = (a + m / 2 + 0.5) / nf
-    mean_reach = (m * a + m * m / 2) / nf / (m + 1) + 1 / (m + 1)
-    contrib = np.where(reach, mean_reach, mean_plain)
-    return float(contrib.sum() / nn)
+    tie = fv[hi - 1] == neg  # v equals a fixated value (hi = 0 wraps to the largest, never equal: masked below)
+    tie &= hi > 0
+    tied = np.bincount(hi[tie], minlength=nf + 1).astype(np.float64)
+    plain = np.bincount(hi, minlength=nf + 1).astype(np.float64) - tied
+    h = np.arange(nf + 1)
+    a = (nf - h).astype(np.float64)  # fixated values strictly above v
+    m_tied = (h - np.searchsorted(fv, fv[np.maximum(h - 1, 0)], side="left")).astype(np.float64)  # equal to v
+
+    def share(m):  # mean of g(k) = (k + 0.5) / nf over k = a..a+m, with g(nf) = 1
+        reach = (a + m) >= nf  # the tie block reaches the bottom fixated value
+        mean_plain = (a + m / 2 + 0.5) / nf
+        mean_reach = (m * a + m * m / 2) / nf / (m + 1) + 1 / (m + 1)
+        return np.where(reach, mean_reach, mean_plain)
+
+    return float((plain @ share(np.zeros(nf + 1)) + tied @ share(m_tied)) / nn)
 
 
 def _auc_splits(sth: np.ndarray, negs: np.ndarray, n_pos_div: int, n_neg_div: int, step: float) -> float:
