@@ -152,3 +152,31 @@ def test_move_aside_and_restore(tmp_path):
     aside = move_aside(run)
     discard_aside(aside)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"] and not any(run.iterdir())
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_sigterm_as_the_temporary_path_is_created_leaves_nothing(tmp_path, monkeypatch, what):
+    """The signal lands right after mkstemp/mkdtemp returns, before the body: the new path is still removed.
+
+    (Found by tests/test_interrupt.py: `saliency eval` terminated 0.34 s in left `.eval.json.*.tmp`.)
+    """
+    import signal
+    import tempfile
+
+    from saliency.base.fsutil import Terminated, atomic_path, terminate_raises
+
+    name = "mkstemp" if what == "file" else "mkdtemp"
+    real = getattr(tempfile, name)
+
+    def make_then_signal(*a, **k):
+        made = real(*a, **k)
+        os.kill(os.getpid(), signal.SIGTERM)  # handled at the next bytecode (or when the signals are let go)
+        return made
+
+    monkeypatch.setattr(tempfile, name, make_then_signal)
+    body = []
+    with pytest.raises(Terminated):
+        with terminate_raises():
+            with (atomic_path(tmp_path / "r.json") if what == "file" else staged_dir(tmp_path / "out")):
+                body.append("ran")
+    assert body == [] and list(tmp_path.iterdir()) == []

@@ -38,20 +38,28 @@ def _umask() -> int:
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary file path next to ``target``; rename it into place on success."""
+    """Yield a temporary file path next to ``target``; rename it into place on success.
+
+    The temporary file is removed on any exception, Ctrl-C and SIGTERM
+    included: it is created with the signals held and known to the clean-up
+    before a held signal takes effect, and it is removed with them held.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = None
     try:
+        with signals_held():  # a signal taking effect now finds tmp_path set: the finally removes the file
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            tmp_path = Path(tmp)
+            os.close(fd)
         yield tmp_path
         if tmp_path.exists():
             os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private; the result is an ordinary file
         os.replace(tmp_path, target)
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        if tmp_path is not None and tmp_path.exists():
+            with signals_held():
+                tmp_path.unlink()
 
 
 def write_text(target: str | os.PathLike, text: str) -> None:
@@ -334,10 +342,11 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
         raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
     out.parent.mkdir(parents=True, exist_ok=True)
     with terminate_raises():
-        with signals_held():
-            stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-            os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
+        stage = None
         try:
+            with signals_held():  # a signal taking effect now finds `stage` set: the finally removes it
+                stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+                os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
             yield stage
             with signals_held():
                 check_not_link(out, param)
@@ -354,6 +363,6 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
                 if old is not None:
                     shutil.rmtree(old, ignore_errors=True)
         finally:
-            if stage.exists():
+            if stage is not None and stage.exists():
                 with signals_held():
                     shutil.rmtree(stage, ignore_errors=True)
