@@ -149,8 +149,8 @@ def blur_density(p: np.ndarray, sigma_px: float) -> np.ndarray:
     at most half of its rows, such as a map of fixations:
     :func:`_blur_sparse_rows` then filters only those rows and spreads them
     down the columns with a matrix product, the same Gaussian summed in
-    another order (differences of about 1e-15 of the map's maximum; 10x
-    faster on OSIE's 800x600 human maps, 3 ms instead of 33).
+    another order (differences of about 1e-15 of the map's maximum; 3-6 ms
+    instead of 33 on OSIE's 800x600 human maps).
     """
     import cv2
 
