@@ -9,7 +9,10 @@ shown (:mod:`data_tools.geometry`) -> apply the pooling policies -> one
 Gaussian map per stimulus (:mod:`data_tools.maps`, in parallel with
 ``workers``) -> QC, centre bias and inter-observer consistency
 (:mod:`data_tools.qc`) -> the dataset folder, built in a staging folder and
-renamed into place (:func:`saliency.base.fsutil.staged_dir`).
+renamed into place (:func:`saliency.base.fsutil.staged_dir`). With
+``workers`` > 1 one process pool serves the whole run, started before the
+first chunk is read: the stimulus check and the detection of each chunk's
+trials run in it while the main process reads on, then the maps.
 
 Rows that cannot be used never stop the run; they go to ``quarantine.csv``
 with a reason: ``non_numeric``, ``bad_time``, ``bad_coordinates``,
@@ -156,9 +159,10 @@ class _Books:
 class _Collector:
     """Accumulates fixations, quarantine rows, QC counts and per-input row books across files and chunks."""
 
-    def __init__(self, opts: IngestOptions, index: StimulusIndex, trials: dict | None):
-        self.o, self.index, self.trials = opts, index, trials
-        self.fix: list[pd.DataFrame] = []
+    def __init__(self, opts: IngestOptions, index: StimulusIndex, trials: dict | None, pool=None):
+        self.o, self.index, self.trials, self.pool = opts, index, trials, pool
+        self.fix: list[pd.DataFrame | None] = []  # None: a slot whose detections are still in the pool
+        self.pending: list[tuple] = []  # (source, slot, trial meta, futures) of detections in the pool
         self.quar: list[pd.DataFrame] = []
         self.samples = Counter()
         self.valid = Counter()
@@ -193,11 +197,12 @@ class _Collector:
             tr = trial[empty]
             names = names.copy()
             names[empty] = [self.trials.get((s, t), self.trials.get(("*", t), "")) for s, t in zip(subj, tr)]
-        uniq, inv = np.unique(names.astype(str), return_inverse=True)
+        inv, uniq = pd.factorize(names, use_na_sentinel=False)  # strings (the readers' text columns)
+        uniq = [str(u) for u in uniq]
         stem = np.empty(len(uniq), dtype=object)
         reason = np.empty(len(uniq), dtype=object)
         resolved = [self.index.resolve(u) if u else None for u in uniq]
-        self.index.check([s for s in resolved if s is not None], self.o.workers)  # decode new stimuli, in parallel
+        self.index.check([s for s in resolved if s is not None], self.o.workers, self.pool)  # new stimuli, in parallel
         for i, u in enumerate(uniq):
             s = resolved[i]
             if not u:
@@ -338,50 +343,107 @@ class _Collector:
                 df.loc[off, ["x", "y"]] = np.nan
                 df.loc[off, "valid"] = False
             self.books[source].kept += int(len(df) - off.sum())
-            key = df["subject"].astype(str) + "\x1f" + df["stimulus"].astype(str)
-            cnt = key.value_counts()
-            vcnt = key[df["valid"].to_numpy(bool)].value_counts()
-            for k, v in cnt.items():
-                self.samples[k] += int(v)
-            for k, v in vcnt.items():
-                self.valid[k] += int(v)
+            pair = pd.DataFrame({"s": df["subject"].astype(str), "t": df["stimulus"].astype(str),
+                                 "v": df["valid"].to_numpy(bool)})
+            per = pair.groupby(["s", "t"], sort=False)["v"].agg(["size", "sum"])
+            for (a, b), n_all, n_valid in zip(per.index, per["size"].tolist(), per["sum"].tolist()):
+                self.samples[f"{a}\x1f{b}"] += int(n_all)
+                if n_valid:
+                    self.valid[f"{a}\x1f{b}"] += int(n_valid)
         if carry is not None and len(carry):
             df = pd.concat([carry, df], ignore_index=True)
         if not len(df):
             return None
-        key = (df["subject"].astype(str) + "\x1f" + df["stimulus"].astype(str) + "\x1f"
-               + df["trial"].astype(str)).to_numpy()
-        change = np.flatnonzero(key[1:] != key[:-1]) + 1
+        same = np.ones(max(len(df) - 1, 0), dtype=bool)  # row i + 1 continues row i's (subject, stimulus, trial)
+        for c in ("subject", "stimulus", "trial"):
+            codes = pd.factorize(df[c].astype(str))[0]
+            same &= codes[1:] == codes[:-1]
+        change = np.flatnonzero(~same) + 1
         bounds = np.concatenate(([0], change, [len(df)]))
         last = len(bounds) - 1 if final else len(bounds) - 2
         t_all = df["time_ms"].to_numpy(np.float64)
         x_all = df["x"].to_numpy(np.float64)
         y_all = df["y"].to_numpy(np.float64)
-        out = []
-        from saliency.data_tools import detection  # scipy: imported only when raw samples are read
-
+        line_all = df["line"].to_numpy()
         thr = self.o.dispersion_threshold if self.o.detector == "idt" else self.o.velocity_threshold
-        post = {"max_gap_ms": self.o.max_gap_ms, "merge_ms": self.o.merge_ms, "merge_deg": self.o.merge_deg,
-                "window_ms": self.o.smooth_ms}
+        setup = (self.o.geometry, self.o.detector, thr, self.min_duration_ms,
+                 {"max_gap_ms": self.o.max_gap_ms, "merge_ms": self.o.merge_ms, "merge_deg": self.o.merge_deg,
+                  "window_ms": self.o.smooth_ms})
+        meta, trials = [], []
         for a, b in zip(bounds[:last], bounds[1:last + 1]):
-            t, x, y = t_all[a:b], x_all[a:b], y_all[a:b]
-            order = np.argsort(t, kind="stable")
-            t, x, y = t[order], x[order], y[order]
-            r = detection.detect(t, x, y, self.o.geometry, self.o.detector, thr, self.min_duration_ms, **post)
-            s = detection.summarize(r, t, x, y)
-            if len(s["first"]):
-                row = df.iloc[a]
-                lines = df["line"].to_numpy()[a:b][order][s["first"]]
-                out.append(pd.DataFrame({"subject": row["subject"], "stimulus": row["stimulus"], "trial": row["trial"],
-                                         "x": s["x"], "y": s["y"], "t_start_ms": s["t_start_ms"],
-                                         "duration_ms": s["duration_ms"], "eye": "", "line": lines}))
-        if out:
-            f = pd.concat(out, ignore_index=True)
+            order = np.argsort(t_all[a:b], kind="stable")
+            row = df.iloc[a]
+            meta.append((row["subject"], row["stimulus"], row["trial"]))
+            trials.append((t_all[a:b][order], x_all[a:b][order], y_all[a:b][order], line_all[a:b][order]))
+        slot = len(self.fix)  # the chunk's fixations keep their place among the inputs' (table order)
+        self.fix.append(None)
+        if self.pool is None:
+            self._detected(source, slot, meta, [_detect_trials(trials, setup)])
+        else:  # in batches of about DETECT_BATCH samples, collected by finish()
+            futures, batch, n = [], [], 0
+            for tr in trials:
+                batch.append(tr)
+                n += len(tr[0])
+                if n >= DETECT_BATCH:
+                    futures.append(self.pool.submit(_detect_trials, batch, setup))
+                    batch, n = [], 0
+            if batch:
+                futures.append(self.pool.submit(_detect_trials, batch, setup))
+            self.pending.append((source, slot, meta, futures))
+            self.finish(keep=1)  # at most this chunk and the next in flight: memory stays bounded by the chunk
+        return None if final else df.iloc[bounds[last]:].reset_index(drop=True)
+
+    def _detected(self, source: str, slot: int, meta: list, results: list[list[dict]]):
+        """Fixations of one chunk's trials (``results``: batches of :func:`_detect_trials`) into ``fix[slot]``."""
+        res = [s for batch in results for s in batch]
+        n = np.array([len(s["first"]) for s in res], dtype=np.int64)
+        keep = np.flatnonzero(n).tolist()
+        f = None
+        if keep:  # one frame for the chunk (a frame per trial cost more than the detection)
+            def per_trial(j):
+                return np.repeat(np.array([meta[i][j] for i in keep], dtype=object), n[keep])
+
+            def joined(k):
+                return np.concatenate([res[i][k] for i in keep])
+            f = pd.DataFrame({"subject": per_trial(0), "stimulus": per_trial(1), "trial": per_trial(2),
+                              "x": joined("x"), "y": joined("y"), "t_start_ms": joined("t_start_ms"),
+                              "duration_ms": joined("duration_ms"), "eye": "", "line": joined("line")})
             f["source"] = source
             f["space"] = DETECTED  # screen pixels whatever `coords` says: the samples were placed on the screen
-            self.fix.append(f)
             self.books[source].fix_detected += len(f)
-        return None if final else df.iloc[bounds[last]:].reset_index(drop=True)
+        self.fix[slot] = f
+
+    def finish(self, keep: int = 0):
+        """Collect the detections in the pool, in reading order, but for the last ``keep`` chunks.
+
+        With ``keep=0`` (after the last file) every slot is filled and the empty ones are dropped.
+        """
+        while len(self.pending) > keep:
+            source, slot, meta, futures = self.pending.pop(0)
+            self._detected(source, slot, meta, [f.result() for f in futures])
+        if not keep:
+            self.fix = [f for f in self.fix if f is not None]
+
+
+DETECT_BATCH = 50_000
+"""Samples per detection task sent to the pool (whole trials; about 0.2 s of `nh` work)."""
+
+
+def _detect_trials(trials: list[tuple], setup: tuple) -> list[dict]:
+    """Worker (or inline): :func:`data_tools.detection.detect` + ``summarize`` on each ``(t, x, y, line)`` trial.
+
+    Each fixation also gets ``line``, the file line of its first sample.
+    """
+    from saliency.data_tools import detection  # scipy: imported only when raw samples are read
+
+    geometry, detector, thr, min_duration_ms, post = setup
+    out = []
+    for t, x, y, lines in trials:
+        r = detection.detect(t, x, y, geometry, detector, thr, min_duration_ms, **post)
+        s = detection.summarize(r, t, x, y)
+        s["line"] = lines[s["first"]]
+        out.append(s)
+    return out
 
 
 DETECTED = "screen_detected"  # space of fixations detected from samples: screen pixels
@@ -506,9 +568,13 @@ def _degrees_missing(g: ScreenGeometry | None, info: dict) -> str:
     return f"{miss}: the screen's physical size and the viewing distance{src}"
 
 
-def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, trials: dict | None):
-    """Read every opened log; returns (fixations, quarantine, QC sample counts, input records, collector)."""
-    col = _Collector(opts, index, trials)
+def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, trials: dict | None, pool=None):
+    """Read every opened log; returns (fixations, quarantine, QC sample counts, input records, collector).
+
+    With ``pool`` (a process pool), the stimulus check and the fixation
+    detection of raw samples run in its workers while this process reads on.
+    """
+    col = _Collector(opts, index, trials, pool)
     records = []
     for path, rd, digest, dup in opened:
         if dup is not None:
@@ -536,6 +602,7 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
             col.add_samples(src, pending, carry, final=True)
         bar.close()
         records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes})
+    col.finish()
     fix = pd.concat(col.fix, ignore_index=True) if col.fix else pd.DataFrame(columns=FIX_COLS + ["source", "space"])
     quar = pd.concat(col.quar, ignore_index=True) if col.quar else pd.DataFrame(columns=["source"] + QUAR_COLS)
     counts = {"samples": col.samples, "valid": col.valid}
@@ -870,8 +937,12 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
     if opts.coords == "auto":
         opts.coords = "screen" if g is not None else "stimulus"
     laps.lap("open")
-    with staged_dir(out, inputs={"stimuli": stimuli, "log file": inputs}) as stage:
-        fix, quar, counts, records, col = read_all(opened, opts, index, trials)
+    with staged_dir(out, inputs={"stimuli": stimuli, "log file": inputs}) as stage, \
+            contextlib.ExitStack() as pool_stack:
+        # one pool for the whole run, started before reading: the stimulus check and the detection run in it
+        # while this process reads, then the maps; its workers start while the first chunk is parsed
+        ex = pool_stack.enter_context(process_pool(opts.workers)) if opts.workers > 1 else None
+        fix, quar, counts, records, col = read_all(opened, opts, index, trials, ex)
         laps.lap("read, detect")
         warnings = check_durations(fix, col.books)
         q_short = quar.iloc[0:0]
@@ -947,8 +1018,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         ioc_rows = []
         bar = progress(total=len(jobs), desc="maps", unit=" maps", enabled=opts.progress)
         with contextlib.ExitStack() as stack:
-            if opts.workers > 1:
-                ex = stack.enter_context(process_pool(opts.workers))
+            if ex is not None:
                 cb_future = ex.submit(_center_bias_png, *cb_job)
                 results = ex.map(_build_one, jobs, chunksize=max(1, len(jobs) // (8 * opts.workers)))
             else:
@@ -989,6 +1059,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
             # centre bias on the most common stimulus size
             cb, t_cb = cb_future.result() if cb_future is not None else _center_bias_png(*cb_job)
             laps.add({"center bias": t_cb})
+            if ex is not None:
+                ex.shutdown()  # every task is done (an error or a signal leaves through _Pool.__exit__ instead)
         import cv2
 
         cv2.imwrite(str(stage / "center_bias.png"), cb)

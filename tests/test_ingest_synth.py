@@ -101,3 +101,32 @@ def test_workers_give_identical_results(study, tmp_path):
     a = json.loads((d / "dataset.json").read_text())
     b = json.loads((outs["samples"] / "dataset.json").read_text())
     assert a["inter_observer"] == b["inter_observer"] and a["counts"] == b["counts"]
+
+
+def test_pool_reads_detects_and_checks_like_one_process(study, tmp_path, monkeypatch):
+    """Samples and a fixation list in one run, small chunks and detection batches: the pool changes nothing.
+
+    With ``workers`` > 1 the stimulus check and the detection of each chunk's trials run in the pool while
+    the main process reads on; the serial run (``workers=1``, everything in this process) is the reference.
+    """
+    from saliency.data_tools import ingest as ing
+    from saliency.data_tools.geometry import ScreenGeometry
+
+    s, _ = study
+    monkeypatch.setattr(ing, "DETECT_BATCH", 2_000)  # several batches per chunk (whole trials each)
+    logs = [s / "logs" / "samples.csv", s / "logs" / "eyelink_fixations.csv", s / "logs" / "tobii.tsv"]
+    outs = {}
+    for w in (1, 2):
+        opts = ing.IngestOptions(geometry=ScreenGeometry.load(s / "screen.json"), workers=w, chunk_rows=7_000,
+                                 trials=str(s / "logs" / "trials.csv"), map_format="npy")
+        outs[w] = tmp_path / f"w{w}"
+        man = ing.ingest(logs, s / "stimuli", outs[w], opts)
+        assert sum(r["rows"]["fixations"]["detected"] for r in man["inputs"] if r["kind"] == "samples") > 100
+    for name in ("fixations.csv", "quarantine.csv", "qc.csv"):
+        assert (outs[1] / name).read_bytes() == (outs[2] / name).read_bytes(), name
+    for p in (outs[1] / "maps").glob("*.npy"):
+        np.testing.assert_array_equal(np.load(p), np.load(outs[2] / "maps" / p.name))
+    a, b = (json.loads((outs[w] / "dataset.json").read_text()) for w in (1, 2))
+    assert a["inputs"] == b["inputs"] and a["counts"] == b["counts"] and a["inter_observer"] == b["inter_observer"]
+    fx = pd.read_csv(outs[2] / "fixations.csv")
+    assert {"samples.csv", "eyelink_fixations.csv", "tobii.tsv"} <= {p.rsplit("/", 1)[-1] for p in fx["source"]}
