@@ -818,14 +818,18 @@ def _most_common_size(codes: np.ndarray, sizes: np.ndarray) -> tuple[int, int]:
     return min((sz for sz, n in per_fix.items() if n == top), key=first.get)
 
 
-def write_table(df: pd.DataFrame, path: Path, float_format: str, block: int = 1 << 16) -> None:
-    """``df.to_csv(path, index=False, float_format=float_format)``, byte for byte, several times faster.
+def write_table(df: pd.DataFrame, path, float_format: str | None, block: int = 1 << 16,
+                header: bool = True) -> None:
+    """``df.to_csv(path, index=False, float_format=float_format, header=header)``, byte for byte, several times faster.
 
-    Columns of float64 (``float_format % v``, missing empty), integers and
-    text (missing empty) are formatted here, ``block`` rows at a time (memory
-    stays small), and written with the :mod:`csv` writer pandas itself uses
-    (minimal quoting, ``os.linesep`` line ends); a frame with any other column
-    type is handed to pandas.
+    Columns of float64 (``float_format % v``; without a format, NumPy's
+    ``astype(str)``, the shortest repr, which is what pandas writes then;
+    missing empty), integers and text (missing empty) are formatted here,
+    ``block`` rows at a time (memory stays small), and written with the
+    :mod:`csv` writer pandas itself uses (minimal quoting, ``os.linesep``
+    line ends); a frame with any other column type is handed to pandas.
+    ``path``: a file name, or an open text file to append to (opened with
+    ``newline=""``).
     """
     import csv
 
@@ -847,7 +851,7 @@ def write_table(df: pd.DataFrame, path: Path, float_format: str, block: int = 1 
             kinds = None
             break
     if kinds is None:
-        df.to_csv(path, index=False, float_format=float_format)
+        df.to_csv(path, index=False, float_format=float_format, header=header)
         return
 
     def fmt(v: pd.Series, kind: str) -> list:
@@ -855,7 +859,8 @@ def write_table(df: pd.DataFrame, path: Path, float_format: str, block: int = 1 
             a = v.to_numpy()
             ok = ~np.isnan(a)
             out = np.full(len(a), "", dtype=object)
-            out[ok] = [float_format % x for x in a[ok].tolist()]
+            out[ok] = a[ok].astype(str).tolist() if float_format is None else \
+                [float_format % x for x in a[ok].tolist()]
             return out.tolist()
         if kind == "i":
             return [str(x) for x in v.tolist()]
@@ -866,9 +871,11 @@ def write_table(df: pd.DataFrame, path: Path, float_format: str, block: int = 1 
         return len(cols) > 1 and not any(ch in "\x00".join(col) for col, k in zip(cols, kinds) if k == "s"
                                          for ch in ',"\r\n')
 
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    with (open(path, "w", newline="", encoding="utf-8") if isinstance(path, (str, Path))
+          else contextlib.nullcontext(path)) as fh:
         w = csv.writer(fh, lineterminator=os.linesep, quoting=csv.QUOTE_MINIMAL, quotechar='"', doublequote=True)
-        w.writerow([str(c) for c in df.columns])
+        if header:
+            w.writerow([str(c) for c in df.columns])
         for a in range(0, len(df), block):
             part = df.iloc[a:a + block]
             cols = [fmt(part[c], k) for c, k in zip(df.columns, kinds)]

@@ -121,10 +121,10 @@ def test_ingest_takes_the_new_detectors(log, tmp_path):
         assert len(truth) <= man["counts"]["fixations"] <= 2 * len(truth)
 
 
-def test_chunks_and_row_books(log, tmp_path):
+def test_chunks_and_row_books(log, tmp_path, monkeypatch):
     """Trials across chunk boundaries give the same labels; every row is labelled, quarantined or counted."""
     from saliency.data_tools.geometry import ScreenGeometry
-    from saliency.detect import DetectOptions, detect_logs
+    from saliency.detect import DetectOptions, _Writer, detect_logs
 
     p, _ = log
     bad = tmp_path / "bad.csv"
@@ -134,8 +134,18 @@ def test_chunks_and_row_books(log, tmp_path):
     geom = ScreenGeometry((1920, 1080), (53.1, 29.9), 65.0)
     big = detect_logs([bad], tmp_path / "big", DetectOptions(geometry=geom))
     small = detect_logs([bad], tmp_path / "small", DetectOptions(geometry=geom, chunk_rows=997))
+    monkeypatch.setattr(_Writer, "FLUSH_ROWS", 333)  # labelled samples written in many pieces (about every trial)
+    detect_logs([bad], tmp_path / "pieces", DetectOptions(geometry=geom, chunk_rows=997))
+    # trials classified in a pool of two, in batches of about two trials, two chunks in flight: nothing changes
+    monkeypatch.setattr("saliency.detect.CLASSIFY_BATCH", 1_500)
+    pooled = detect_logs([bad], tmp_path / "pool", DetectOptions(geometry=geom, chunk_rows=997, workers=2))
     for name in ("samples.csv", "fixations.csv", "saccades.csv", "blinks.csv", "quarantine.csv"):
         assert (tmp_path / "big" / name).read_bytes() == (tmp_path / "small" / name).read_bytes(), name
+    for name in ("samples.csv", "fixations.csv", "saccades.csv", "blinks.csv", "quarantine.csv", "detection.json",
+                 "velocity.png", "main_sequence.png"):  # detection.json records chunk_rows, so: the same chunks
+        assert (tmp_path / "small" / name).read_bytes() == (tmp_path / "pieces" / name).read_bytes(), name
+        assert (tmp_path / "small" / name).read_bytes() == (tmp_path / "pool" / name).read_bytes(), name
+    assert pooled == small
     rows = big["inputs"][0]["rows"]
     assert rows["read"] == len(lines) - 1
     assert rows["read"] == rows["labelled"] + sum(rows["quarantined"].values()) + sum(rows["counted"].values())

@@ -172,3 +172,25 @@ def test_ioc_scores_equal_the_plain_composition_bit_for_bit():
             assert g[0] == w_[0]
             for a, b in zip(g[1:], w_[1:]):
                 assert (np.isnan(a) and np.isnan(b)) or a == b, (case, g, w_)
+
+
+REPR_FLOATS = np.concatenate([np.random.default_rng(4).standard_normal(3000) * 10.0 ** np.random.default_rng(5)
+                              .integers(-20, 20, 3000), [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e16, 1e-5, 0.1 + 0.2,
+                                                         1000.0, 5e-324, 123456789012345678.0]])
+
+
+@pytest.mark.parametrize("k", range(len(FAST_FRAMES) + 1))
+def test_write_table_without_a_float_format_appends_what_to_csv_appends(tmp_path, k):
+    """``float_format=None`` (pandas' own float text), an open file, no header: ``saliency detect``'s samples."""
+    df = FAST_FRAMES[k] if k < len(FAST_FRAMES) else pd.DataFrame(
+        {"s": np.repeat(np.array(["sub01", "s,2"], dtype=object), len(REPR_FLOATS) // 2 + 1)[:len(REPR_FLOATS)],
+         "t": REPR_FLOATS, "label": "fixation", "line": np.arange(len(REPR_FLOATS))})
+    with open(tmp_path / "pandas.csv", "w", encoding="utf-8", newline="") as fh:
+        fh.write("head\n")
+        df.to_csv(fh, index=False, header=False)
+        df.to_csv(fh, index=False, header=False)
+    with open(tmp_path / "ours.csv", "w", encoding="utf-8", newline="") as fh:
+        fh.write("head\n")
+        ing.write_table(df, fh, None, block=1000, header=False)
+        ing.write_table(df, fh, None, header=False)
+    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()

@@ -68,6 +68,10 @@ def add_arguments(p) -> None:
                         "still where the viewer looked, see the README)")
     g.add_argument("--plot-trial", type=_args.non_negative_int, default=0, metavar="K",
                    help="draw velocity.png for the K-th trial read (default 0, the first)")
+    g.add_argument("--workers", type=_args.workers(1), default=1,
+                   help="processes classifying trials while the logs are read (default 1; the results do not "
+                        "depend on it; at most the number of CPUs unless --force-workers)")
+    _args.add_force_workers(g)
 
 
 def run(args) -> int:
@@ -82,7 +86,7 @@ def run(args) -> int:
     o = DetectOptions(format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit,
                       geometry=geom, detector=args.detector, threshold=args.threshold,
                       min_duration_ms=args.min_duration, plot_trial=args.plot_trial, pursuit=args.pursuit, eye=eye_option(args),
-                      progress=not args.quiet,
+                      progress=not args.quiet, workers=args.workers,
                       **detector_options(args))
     s = detect_logs(args.logs, args.out, o)
     c = s["counts"]
