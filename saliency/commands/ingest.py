@@ -122,7 +122,8 @@ def add_arguments(p) -> None:
     g.add_argument("--map-format", default=o.map_format, choices=MAP_FORMATS,
                    help="maps as 8-bit PNG (default), 16-bit PNG or float32 .npy")
     g.add_argument("--workers", type=_args.workers(1), default=o.workers,
-                   help=f"processes building maps (default {o.workers}; at most the number of CPUs "
+                   help=f"processes checking stimuli, detecting fixations in raw samples and building maps "
+                        f"(default {o.workers}; the outputs do not depend on it; at most the number of CPUs "
                         "unless --force-workers)")
     _args.add_force_workers(g)
     _args.add_max_pixels(g)
