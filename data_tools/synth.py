@@ -327,9 +327,15 @@ def _write_parallel(jobs) -> None:
             c.start()
     try:
         _write_csv(*jobs[0])
-    finally:
         for c in children:
             c.join()
+    except BaseException:  # interrupted, or our own write failed: stop the children before the stage goes
+        for c in children:
+            if c.is_alive():
+                c.kill()  # SIGKILL: nothing printed (their files are about to be removed with the stage)
+        for c in children:
+            c.join()
+        raise
     failed = [str(job[1]) for job, c in zip(jobs[1:], children) if c.exitcode != 0]
     if failed:
         raise OSError(f"could not write {', '.join(failed)}")
@@ -340,13 +346,20 @@ def _write_csv(frame: pd.DataFrame, path, kw) -> None:
 
 
 def _write_csv_child(frame: pd.DataFrame, path, kw, parent_pid: int) -> None:
-    """A forked child's job: Ctrl-C is the parent's to handle (it waits for the child, then cleans up).
+    """A forked child's job: Ctrl-C is the parent's to handle (it stops the child, then cleans up).
 
     SIGINT is ignored so that a Ctrl-C to the process group prints no child
     traceback; SIGTERM keeps its default action, and the child dies with
     its parent (the parent's staging folder is removed on every exit path).
+    An interrupted parent kills its children before the staging folder goes
+    (a child still writing there printed "Process ForkProcess-3:" as it
+    went); a write that fails exits with status 1 and no traceback, and the
+    parent names the file.
     """
     from saliency.base.workers import child_setup
 
     child_setup(parent_pid)
-    _write_csv(frame, path, kw)
+    try:
+        _write_csv(frame, path, kw)
+    except Exception:  # the parent names the file in its one error line; no child traceback
+        os._exit(1)

@@ -180,3 +180,49 @@ def test_a_sigterm_as_the_temporary_path_is_created_leaves_nothing(tmp_path, mon
             with (atomic_path(tmp_path / "r.json") if what == "file" else staged_dir(tmp_path / "out")):
                 body.append("ran")
     assert body == [] and list(tmp_path.iterdir()) == []
+
+
+_PRINTED_NOT_RAISED = r"""
+import sys, time
+from saliency.base.fsutil import Terminated, terminate_raises
+
+how, kind = sys.argv[1], sys.argv[2]
+exc = KeyboardInterrupt if kind == "int" else Terminated
+
+
+class Dropped:
+    def __del__(self):  # an exception here is "unraisable": Python prints it and goes on
+        raise exc()
+
+
+with terminate_raises():
+    try:
+        if how == "unraisable":
+            Dropped()
+        else:  # what C code calling PyErr_Print does with a pending exception: sys.excepthook, then on
+            try:
+                raise exc()
+            except BaseException as e:
+                sys.excepthook(type(e), e, e.__traceback__)
+        time.sleep(5)
+        print("went on")
+    except exc:
+        print("interrupted again")
+"""
+
+
+@pytest.mark.parametrize("how", ["unraisable", "excepthook"])
+@pytest.mark.parametrize("kind", ["int", "term"])
+def test_an_interruption_python_prints_instead_of_raising_is_delivered_again(tmp_path, how, kind):
+    """A Ctrl-C/SIGTERM that Python prints and drops is raised again in ordinary code, without a traceback.
+
+    (Found by tests/test_interrupt.py under load: a Ctrl-C landing in an import started from C code printed
+    a KeyboardInterrupt traceback through sys.excepthook, and the run went on.)
+    """
+    import subprocess
+    import sys
+
+    script = tmp_path / "s.py"
+    script.write_text(_PRINTED_NOT_RAISED)
+    r = subprocess.run([sys.executable, str(script), how, kind], capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "interrupted again" and r.stderr == "", (r.stdout, r.stderr)

@@ -124,7 +124,9 @@ def terminate_raises() -> Iterator[None]:
     worker) dies of SIGTERM as usual instead of raising. The previous handler
     is put back on exit, so the contexts nest. A Ctrl-C or SIGTERM that
     Python had to drop (raised inside a weakref callback or ``__del__``: an
-    "Exception ignored in ..." traceback) is delivered again instead.
+    "Exception ignored in ..." traceback), or that C code printed and cleared
+    (``sys.excepthook``: seen for a Ctrl-C landing in an import that C code
+    started, under load), is delivered again instead.
     """
     import signal
     import sys
@@ -148,22 +150,30 @@ def terminate_raises() -> Iterator[None]:
             _RECEIVED.append(signum)
         raise KeyboardInterrupt
 
-    def unraisable(hook_args):  # an interruption raised where Python cannot raise (a callback, __del__)
-        exc = hook_args.exc_value
+    def again(exc) -> bool:  # an interruption Python printed instead of raising: deliver it again
         if isinstance(exc, (KeyboardInterrupt, Terminated)) and os.getpid() == pid:
             # Deliver it again in ordinary code. Not from here: a signal sent now would be handled
             # inside this hook, whose exception Python can only print ("Exception ignored in
             # sys.unraisablehook"). A short-lived thread sends it once the hook has returned.
             signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
             threading.Timer(0.02, os.kill, (pid, signum)).start()
-        else:
+            return True
+        return False
+
+    def unraisable(hook_args):  # an interruption raised where Python cannot raise (a callback, __del__)
+        if not again(hook_args.exc_value):
             old_hook(hook_args)
+
+    def excepthook(exc_type, exc, tb):  # C code that printed and cleared it (PyErr_Print: an import from C)
+        if not again(exc):
+            old_excepthook(exc_type, exc, tb)
 
     old = signal.signal(signal.SIGTERM, handler)
     old_int = signal.getsignal(signal.SIGINT)
     if old_int is signal.default_int_handler:  # Ctrl-C as usual, recorded (not where it is ignored)
         signal.signal(signal.SIGINT, on_int)
     old_hook, sys.unraisablehook = sys.unraisablehook, unraisable
+    old_excepthook, sys.excepthook = sys.excepthook, excepthook
     try:
         yield
     finally:
@@ -171,6 +181,7 @@ def terminate_raises() -> Iterator[None]:
         if old_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, old_int)
         sys.unraisablehook = old_hook
+        sys.excepthook = old_excepthook
 
 
 @contextlib.contextmanager
