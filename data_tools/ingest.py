@@ -72,11 +72,12 @@ from saliency.data_tools.geometry import ScreenGeometry
 from saliency.data_tools.maps import MapPolicy, fixation_map, pixel_index, quantized_map, saliency_map, to_uint
 from saliency.data_tools.qc import center_bias, ioc_scores, qc_table
 from saliency.data_tools.choices import EYES
-from saliency.data_tools.readers import FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame
+from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
+                                         run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials
 from saliency.base.errors import UserError
 from saliency.base.progress import progress
-from saliency.base.workers import process_pool, single_thread_blas
+from saliency.base.workers import batches, process_pool, single_thread_blas
 
 CANONICAL = ["subject", "stimulus", "x", "y", "t_start_ms", "duration_ms", "eye", "source", "line"]
 #: seconds per stage of the last :func:`ingest` in this process (``benchmarks/ingest.py`` prints them): wall
@@ -202,7 +203,7 @@ class _Collector:
         stem = np.empty(len(uniq), dtype=object)
         reason = np.empty(len(uniq), dtype=object)
         resolved = [self.index.resolve(u) if u else None for u in uniq]
-        self.index.check([s for s in resolved if s is not None], self.o.workers, self.pool)  # new stimuli, in parallel
+        self.index.check([s for s in resolved if s is not None], self.pool, self.o.workers)  # new stimuli, in parallel
         for i, u in enumerate(uniq):
             s = resolved[i]
             if not u:
@@ -354,12 +355,7 @@ class _Collector:
             df = pd.concat([carry, df], ignore_index=True)
         if not len(df):
             return None
-        same = np.ones(max(len(df) - 1, 0), dtype=bool)  # row i + 1 continues row i's (subject, stimulus, trial)
-        for c in ("subject", "stimulus", "trial"):
-            codes = pd.factorize(df[c].astype(str))[0]
-            same &= codes[1:] == codes[:-1]
-        change = np.flatnonzero(~same) + 1
-        bounds = np.concatenate(([0], change, [len(df)]))
+        bounds = run_bounds(df, ("subject", "stimulus", "trial"))
         last = len(bounds) - 1 if final else len(bounds) - 2
         t_all = df["time_ms"].to_numpy(np.float64)
         x_all = df["x"].to_numpy(np.float64)
@@ -380,15 +376,8 @@ class _Collector:
         if self.pool is None:
             self._detected(source, slot, meta, [_detect_trials(trials, setup)])
         else:  # in batches of about DETECT_BATCH samples, collected by finish()
-            futures, batch, n = [], [], 0
-            for tr in trials:
-                batch.append(tr)
-                n += len(tr[0])
-                if n >= DETECT_BATCH:
-                    futures.append(self.pool.submit(_detect_trials, batch, setup))
-                    batch, n = [], 0
-            if batch:
-                futures.append(self.pool.submit(_detect_trials, batch, setup))
+            futures = [self.pool.submit(_detect_trials, b, setup)
+                       for b in batches(trials, lambda tr: len(tr[0]), DETECT_BATCH)]
             self.pending.append((source, slot, meta, futures))
             self.finish(keep=1)  # at most this chunk and the next in flight: memory stays bounded by the chunk
         return None if final else df.iloc[bounds[last]:].reset_index(drop=True)

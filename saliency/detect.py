@@ -33,7 +33,8 @@ from saliency.base.progress import progress
 from saliency.data_tools import detection as det
 from saliency.data_tools import events as ev
 from saliency.data_tools.detectors import DEFAULT_DETECTOR, DETECTORS, LABEL_NAMES
-from saliency.data_tools.readers import RowCount
+from saliency.base.workers import batches
+from saliency.data_tools.readers import RowCount, run_bounds
 
 SAMPLE_OUT = ["subject", "trial", "stimulus", "time_ms", "x", "y", "label", "source", "line"]
 KEYS = ["subject", "trial", "stimulus"]
@@ -86,12 +87,7 @@ def _trial_params(o: DetectOptions) -> dict:
 
 def _trials(df: pd.DataFrame, final: bool) -> tuple[list[pd.DataFrame], pd.DataFrame | None]:
     """Split samples into trials (runs of one subject, trial and stimulus); the last run is carried unless final."""
-    same = np.ones(max(len(df) - 1, 0), dtype=bool)  # row i + 1 continues row i's trial
-    for k in KEYS:
-        codes = pd.factorize(df[k].astype(str))[0]
-        same &= codes[1:] == codes[:-1]
-    change = np.flatnonzero(~same) + 1
-    bounds = np.concatenate(([0], change, [len(df)]))
+    bounds = run_bounds(df, KEYS)
     last = len(bounds) - 1 if final else len(bounds) - 2
     groups = [df.iloc[a:b] for a, b in zip(bounds[:last], bounds[1:last + 1])]
     return groups, None if final else df.iloc[bounds[last]:].reset_index(drop=True)
@@ -156,15 +152,8 @@ class _Writer:
             for r in _classify_trials(tasks, self.o):
                 self.add(r, source)
             return
-        futures, batch, n = [], [], 0
-        for tr in tasks:
-            batch.append(tr)
-            n += len(tr["time_ms"])
-            if n >= CLASSIFY_BATCH:
-                futures.append(self.pool.submit(_classify_trials, batch, self.o))
-                batch, n = [], 0
-        if batch:
-            futures.append(self.pool.submit(_classify_trials, batch, self.o))
+        futures = [self.pool.submit(_classify_trials, b, self.o)
+                   for b in batches(tasks, lambda tr: len(tr["time_ms"]), CLASSIFY_BATCH)]
         self.pending.append((futures, source))
         self.collect(keep=1)  # this chunk stays in flight while the next is read; memory stays bounded
 

@@ -38,7 +38,7 @@ from saliency.data_tools.readers.registry import (FORMATS, REGISTRY, detect_form
 
 # names of data_tools.readers.chunks, imported on first use (it needs numpy and pandas)
 _CHUNKS = ("csv_chunks", "empty_quarantine", "fixation_chunk", "generic_reader", "malformed_quarantine", "non_finite",
-           "numeric", "quarantine_frame", "sample_chunk", "text", "with_malformed")
+           "numeric", "quarantine_frame", "run_bounds", "sample_chunk", "text", "with_malformed")
 
 __all__ = ["ALIASES", "CHUNK_ROWS", "FIX_COLS", "FORMATS", "MISSING", "QUAR_COLS", "REGISTRY", "SAMPLE_COLS",
            "UNIT_MS", "Chunk", "LogReader", "Probe", "ReadOptions", "RowCount", "account_rows",

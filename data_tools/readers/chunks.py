@@ -84,6 +84,19 @@ def _arrow_floats(txt: pd.Series, empty: np.ndarray) -> np.ndarray | None:
         return None
 
 
+def run_bounds(df: pd.DataFrame, keys) -> np.ndarray:
+    """``[0, starts..., len(df)]``: where runs of rows with equal values in every column of ``keys`` begin.
+
+    Rows are compared as text, column by column through factorised codes (a
+    trial of samples is such a run of subject, stimulus and trial).
+    """
+    same = np.ones(max(len(df) - 1, 0), dtype=bool)  # row i + 1 continues row i's run
+    for k in keys:
+        codes = pd.factorize(df[k].astype(str))[0]
+        same &= codes[1:] == codes[:-1]
+    return np.concatenate(([0], np.flatnonzero(~same) + 1, [len(df)]))
+
+
 def text(s: pd.Series | None, n: int, default: str = "") -> np.ndarray:
     """Column as stripped strings (``default`` where absent/missing); numbers like ``3.0`` become ``3``."""
     if s is None:

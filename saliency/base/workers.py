@@ -85,6 +85,22 @@ def steady_heap() -> bool:
     return _HEAP_SET
 
 
+def batches(items, size, limit: int):
+    """Consecutive lists of ``items`` (in order) whose ``size(item)`` first reaches ``limit``; the last may be smaller.
+
+    A pool's tasks of whole items (trials) of about ``limit`` units (samples) each.
+    """
+    batch, n = [], 0
+    for it in items:
+        batch.append(it)
+        n += size(it)
+        if n >= limit:
+            yield batch
+            batch, n = [], 0
+    if batch:
+        yield batch
+
+
 def _end_with_parent(parent_pid: int | None) -> None:
     """Have the kernel kill this process when its parent dies (Linux), and exit if it already has."""
     if sys.platform.startswith("linux"):
