@@ -287,7 +287,7 @@ class _Collector:
         x = df["x"].to_numpy(np.float64).copy()
         y = df["y"].to_numpy(np.float64).copy()
         if space == "screen_norm":
-            x, y = x * g.screen_px[0] - 0.5, y * g.screen_px[1] - 0.5
+            x, y = screen_norm_to_px(x, y, g.screen_px)
         elif space in ("stimulus", "stimulus_norm"):
             stems = df["stimulus"].to_numpy(dtype=object)
             for stem in np.unique(stems):
@@ -433,6 +433,11 @@ def _detect_trials(trials: list[tuple], setup: tuple) -> list[dict]:
         s["line"] = lines[s["first"]]
         out.append(s)
     return out
+
+
+def screen_norm_to_px(x: np.ndarray, y: np.ndarray, screen_px) -> tuple[np.ndarray, np.ndarray]:
+    """Fractions of the screen (0..1 from the top-left corner) as pixel coordinates (pixel centres at integers)."""
+    return x * screen_px[0] - 0.5, y * screen_px[1] - 0.5
 
 
 DETECTED = "screen_detected"  # space of fixations detected from samples: screen pixels

@@ -80,6 +80,20 @@ def _open(path: Path, o: DetectOptions):
     return rd
 
 
+def _to_screen(ch, path: Path, o: DetectOptions) -> None:
+    """Samples of ``ch`` in screen pixels: fractions of the screen (Gazepoint, Tobii SDK) scaled by its resolution."""
+    if ch.space == "screen" or not len(ch.df):
+        return
+    if ch.space != "screen_norm":  # no sample reader gives stimulus coordinates; refuse rather than mislabel
+        raise UserError(f"{path}: samples in {ch.space} coordinates; `detect` needs screen coordinates")
+    from saliency.data_tools.ingest import screen_norm_to_px
+
+    x, y = screen_norm_to_px(ch.df["x"].to_numpy(np.float64), ch.df["y"].to_numpy(np.float64),
+                             o.geometry.screen_px)
+    ch.df = ch.df.assign(x=x, y=y)
+    ch.space = "screen"
+
+
 def _trial_params(o: DetectOptions) -> dict:
     return {"threshold": o.threshold, "min_duration_ms": o.min_duration_ms, "max_gap_ms": o.max_gap_ms,
             "merge_ms": o.merge_ms, "merge_deg": o.merge_deg, "window_ms": o.smooth_ms, "pursuit": o.pursuit}
@@ -248,6 +262,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 pending = None
                 for k, ch in enumerate(rd.chunks()):
                     books.add(ch, k)
+                    _to_screen(ch, path, o)
                     if len(ch.quarantine):
                         quar.append(ch.quarantine.assign(source=src))
                     bar.update(1)

@@ -61,6 +61,8 @@ fixation, 6-7 a saccade, 8 a fixation row with ``Recording timestamp``
 
 from __future__ import annotations
 
+import csv
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -205,10 +207,21 @@ def read_header(path: Path) -> tuple[str, str]:
     return first, sep
 
 
+def split_header(first: str, sep: str) -> list[str]:
+    """A header line's column names, stripped, split by CSV rules: ``"x","y"`` (R's ``write.csv``) gives x, y."""
+    if '"' not in first:
+        return [h.strip() for h in first.split(sep)]
+    try:
+        fields = next(csv.reader([first], delimiter=sep, quotechar='"', doublequote=True, strict=True), [])
+    except csv.Error:  # an unclosed quote: the plain split, which names the column as written
+        fields = first.split(sep)
+    return [h.strip() for h in fields]
+
+
 def header_columns(path: Path) -> tuple[list[str], str]:
-    """Column names of a delimited file (stripped, as written) and its delimiter."""
+    """Column names of a delimited file (stripped, unquoted) and its delimiter."""
     first, sep = read_header(path)
-    return [h.strip() for h in first.split(sep)], sep
+    return split_header(first, sep), sep
 
 
 def resolve_columns(header: list[str], user: dict[str, str], path: Path) -> dict[str, tuple[str, str | None]]:
@@ -237,9 +250,17 @@ def resolve_columns(header: list[str], user: dict[str, str], path: Path) -> dict
 
 
 def default_subject(path: Path) -> str:
-    """Subject name for files without a subject column: the file stem (Pupil: the folder name)."""
+    """Subject name for files without a subject column: the file stem (Pupil: the recording folder's name).
+
+    Pupil Player writes ``<recording>/exports/000/fixations.csv`` (the export
+    number counts up from ``000``), so there the recording is three folders up;
+    a file in any other folder takes that folder's name.
+    """
     stem = path.stem
     if stem.startswith("fixations") or stem in ("gaze_positions", "samples"):
+        parts = Path(os.path.abspath(path)).parts
+        if len(parts) >= 4 and parts[-3] == "exports" and parts[-2].isdigit():
+            return parts[-4]
         return path.parent.name or stem
     return stem
 
@@ -260,12 +281,12 @@ class Probe:
     @cached_property
     def names(self) -> set[str]:
         """Lower-cased column names without unit suffixes."""
-        return {split_unit(h)[0] for h in self.first.split(self.sep)}
+        return {split_unit(h)[0] for h in split_header(self.first, self.sep)}
 
     @cached_property
     def generic(self) -> dict[str, tuple[str, str | None]]:
         """Canonical key -> (file column, unit), as :func:`resolve_columns` finds them."""
-        return resolve_columns([h.strip() for h in self.first.split(self.sep)], self.columns, self.path)
+        return resolve_columns(split_header(self.first, self.sep), self.columns, self.path)
 
 
 @dataclass

@@ -384,6 +384,11 @@ def fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, space
     return Chunk("fixations", space, out, q, rows_read=len(out) + len(q))
 
 
+INVALID_WORDS = ["0", "false", "invalid", "no"]
+"""Values of a ``valid`` column that mark a sample invalid, in any case (``FALSE`` from R and Excel,
+``False`` from pandas); anything else, or an empty cell, is valid."""
+
+
 def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None,
                    missing=MISSING, preset: dict | None = None, fmt: str | None = None,
                    chunk_rows: int = CHUNK_ROWS) -> LogReader:
@@ -408,7 +413,7 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
             x, xm, xb = numeric(df[cols["x"][0]], missing)
             y, ym, yb = numeric(df[cols["y"][0]], missing)
             if kind == "samples":
-                unit = time_unit or cols["time"][1]
+                unit = cols["time"][1] or time_unit
                 tf = unit_factor(unit, 1.0, f"{path}: column {cols['time'][0]}")
                 t, tm, tb = numeric(df[cols["time"][0]], missing)
                 nf = non_finite(df[cols["time"][0]], t)
@@ -416,7 +421,7 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
                 valid = np.isfinite(x) & np.isfinite(y)
                 if "valid" in cols:
                     vtxt = text(df[cols["valid"][0]], n, "1")
-                    valid &= ~np.isin(vtxt.astype(str), ["0", "False", "false", "Invalid", "invalid", "no"])
+                    valid &= ~np.isin(np.char.lower(vtxt.astype(str)), INVALID_WORDS)
                 yield with_malformed(sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, tm | tb, xb | yb,
                                                   non_finite_time=nf), malformed, read_lines=lines)
             else:
@@ -427,14 +432,14 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
                     c = cols[key][0]
                     v = numeric(df[c], missing)[0]
                     return v * unit_factor(unit, default, f"{path}: {c}"), non_finite(df[c], v)
+                # each column: the header's unit, else `time_unit` (durations share the file's time unit), else ms
                 if "t_start_ms" in cols:
-                    start, nf = parse("t_start_ms", time_unit or cols["t_start_ms"][1], 1.0)
+                    start, nf = parse("t_start_ms", cols["t_start_ms"][1] or time_unit, 1.0)
                     nf_t |= nf
                 if "t_end_ms" in cols:
-                    end, nf = parse("t_end_ms", time_unit or cols["t_end_ms"][1], 1.0)
+                    end, nf = parse("t_end_ms", cols["t_end_ms"][1] or time_unit, 1.0)
                     nf_t |= nf
                 if "duration_ms" in cols:
-                    # the header's unit, else `time_unit` (durations share the file's time unit), else ms
                     dur, nf = parse("duration_ms", cols["duration_ms"][1] or time_unit, 1.0)
                     nf_d |= nf
                 elif start is not None and end is not None:
@@ -448,6 +453,6 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
 
     notes = {}
     if kind == "samples":
-        notes["timestamp_ms_per_unit"] = unit_factor(time_unit or cols["time"][1], 1.0,
+        notes["timestamp_ms_per_unit"] = unit_factor(cols["time"][1] or time_unit, 1.0,
                                                      f"{path}: column {cols['time'][0]}")
     return LogReader(path, fmt or kind, kind, chunks, notes=notes)

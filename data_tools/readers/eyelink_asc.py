@@ -9,7 +9,8 @@ start end dur x y pupil``, ``MSG time TRIALID n``,
 the stimulus, ``GAZE_COORDS`` / ``DISPLAY_COORDS x0 y0 x1 y1`` for the
 screen. The subject is the file stem.
 
-Rows. One data row = one sample line (a line that is not blank and does not
+Rows. One data row = one sample line (a line that is not blank, not indented
+(``edf2asc`` indents the tables that continue a ``!CAL`` message) and does not
 start with an upper-case letter, as the keywords ``MSG``, ``START``,
 ``EFIX``... do, or with ``*``, ``>``, ``;``, ``#``, ``!``) when reading samples, one ``EFIX`` line
 when reading tracker events; a row that cannot be parsed is quarantined
@@ -86,9 +87,15 @@ def sniff(probe: Probe) -> bool:
 
 
 def _is_structure(line: str) -> bool:
-    """A line that is not a data row: blank, a keyword line (MSG, START, EFIX, ...) or a comment/preamble."""
+    """A line that is not a data row: blank, a keyword line (MSG, START, EFIX, ...), a comment/preamble, or indented.
+
+    An indented line continues the message above it: ``edf2asc`` writes the
+    tables of ``!CAL`` messages (eye check box, href range, coefficients) on
+    lines that start with spaces or a tab, while a sample line starts with its
+    time stamp in the first column.
+    """
     s = line.strip()
-    return not s or s[0] in "*>;#!" or s[0].isupper()
+    return not s or line[0] in " \t" or s[0] in "*>;#!" or s[0].isupper()
 
 
 def screen_from_coords(x0: float, y0: float, x1: float, y1: float) -> tuple[int, int]:
@@ -163,7 +170,7 @@ def scan(path: Path) -> dict:
     coords = {}
     rate = None
     blocks: list[tuple[int, set]] = []  # (line, eyes) of each START / SAMPLES line
-    fh = open_input(path, "r", encoding="utf-8", errors="replace")
+    fh = open_input(path, "r", encoding="utf-8-sig", errors="replace")
     with fh:
         for ln, line in enumerate(fh, start=1):
             c = line[:1]
@@ -282,7 +289,7 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
         def num(tok):
             return np.nan if tok in (".", "") else float(tok)
 
-        fh = open_input(path, "r", encoding="utf-8", errors="replace")
+        fh = open_input(path, "r", encoding="utf-8-sig", errors="replace")
         with fh:
             for ln, line in enumerate(fh, start=1):
                 if not _is_structure(line):

@@ -2,8 +2,9 @@
 
 Needs ``x``, ``y`` and ``time`` (aliases in :data:`~data_tools.readers.base.ALIASES`,
 unit from the header, e.g. ``time [s]`` or ``time_us``, else ``time_unit``,
-else ms); ``subject``, ``stimulus``, ``trial`` and ``valid`` are optional.
-Screen pixels, origin top-left.
+else ms); ``subject``, ``stimulus``, ``trial`` and ``valid`` are optional
+(``valid``: ``0``, ``false``, ``invalid`` or ``no``, in any case, mark an
+invalid sample). Screen pixels, origin top-left.
 """
 
 from __future__ import annotations

@@ -3,8 +3,15 @@
 Field names from ``../shared/REFERENCES.md`` section 3: ``Recording timestamp``
 (unit in brackets; when absent ``time_unit``, else µs), ``Participant name``, ``Presented Media
 name``, ``Gaze point X/Y``, ``Validity left/right``, ``Eye movement type``,
-``Eye movement type index``, ``Gaze event duration``, ``Fixation point X/Y``;
+``Eye movement type index``, ``Gaze event duration``, ``Fixation point X/Y``, ``Sensor``, ``Event``;
 empty = missing.
+
+Rows that are not gaze samples are counted, not read as samples (every
+reading; GazePlotter's Pro Lab parser skips them too): a row of another
+``Sensor`` than ``Eye Tracker`` (``Mouse``, ``Gyroscope``, ``Accelerometer``
+of Pro Glasses recordings; ``other_sensor``), and a row that carries an
+``Event`` (``KeyboardEvent``, ``ImageStimulusStart``, ...) and no gaze point
+(``event_row``). Read as missing samples, they would cut fixations in two.
 
 One data row = one line (one gaze sample). A trial is one presentation of a
 media: its stimulus is ``Presented Media name``, its trial the recording name
@@ -47,6 +54,7 @@ from saliency.data_tools.readers.base import (Chunk, LogReader, Probe, ReadOptio
                                               header_columns, split_unit, unit_factor)
 from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
                                                 sample_chunk, text, with_malformed)
+from saliency.data_tools.readers.vendor import add_counted
 
 DETECT_RANK = 21  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
@@ -90,6 +98,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     c_subj = columns.get("subject") or col("participant name", False)
     c_rec = col("recording name", False)
     c_media = columns.get("stimulus") or col("presented media name", False)
+    c_sensor, c_event = col("sensor", False), col("event", False)
     if tracker_events:
         c_type, c_idx = col("eye movement type"), col("eye movement type index")
         c_fx, c_fy = col("fixation point x"), col("fixation point y")
@@ -113,7 +122,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             c_ox, c_oy = eye_cols.get(f"gaze point {other} x"), eye_cols.get(f"gaze point {other} y")
             c_v, c_ov = (c_vl, c_vr) if eye == "left" else (c_vr, c_vl)
             use = [c_time, c_x, c_y, c_v, c_ov, c_ox, c_oy]
-    use += [c_subj, c_rec, c_media]
+    use += [c_subj, c_rec, c_media, c_sensor, c_event]
     usecols = sorted({c for c in use if c})
     subj_default = default_subject(path)
 
@@ -121,6 +130,11 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         last_key = None  # the fixation the previous chunk ended in (it may go on in this one)
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
+            skip = not_gaze(df, c_sensor, c_event, None if tracker_events else (c_x, c_y))
+            if skip is not None:
+                n_read, reasons = len(df), skip[skip != ""]
+                keep = skip == ""
+                df, lines = df[keep].reset_index(drop=True), lines[keep]
             n = len(df)
             subject = text(df[c_subj] if c_subj else None, n, subj_default)
             stimulus = text(df[c_media] if c_media else None, n)
@@ -163,6 +177,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 ch.counted = {r: v for r, v in counted.items() if v}
                 ch = with_malformed(ch, malformed, subj_default)
                 ch.rows_read = n + len(malformed)
+                if skip is not None:
+                    add_counted(ch, reasons)
+                    ch.rows_read = n_read + len(malformed)
                 yield ch
             else:
                 x, xm, xb = numeric(df[c_x])
@@ -182,8 +199,12 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                     valid &= vl | vr
                 # rows outside any presented media keep an empty stimulus and trial: the ingest
                 # quarantines them (outside_trial) unless the user names their stimulus
-                yield with_malformed(sample_chunk(lines, subject, stimulus, rec, t, x, y, valid, tm | tb, xb | yb,
-                                                  non_finite_time=nf_t), malformed, read_lines=lines)
+                ch = with_malformed(sample_chunk(lines, subject, stimulus, rec, t, x, y, valid, tm | tb, xb | yb,
+                                                 non_finite_time=nf_t), malformed, read_lines=lines)
+                if skip is not None:
+                    add_counted(ch, reasons)
+                    ch.rows_read = n_read + len(malformed)
+                yield ch
         if eye != "average" and not tracker_events and n_eye == 0 and n_other > 0:
             other = "right" if eye == "left" else "left"
             raise UserError(f"{path}: `eye` {eye}: no valid {eye}-eye sample, but {n_other} of the {other} eye: a "
@@ -193,6 +214,30 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     if not tracker_events:
         notes["eye"] = eye
     return LogReader(path, "tobii", "fixations" if tracker_events else "samples", chunks, notes=notes, trials=True)
+
+
+EYE_SENSOR = "Eye Tracker"
+
+
+def not_gaze(df: pd.DataFrame, c_sensor, c_event, gaze_cols) -> np.ndarray | None:
+    """Per row, why it is not a gaze row (``other_sensor``, ``event_row``) or ``""``; None when every row is one.
+
+    ``gaze_cols``: the sample reading's x/y columns (an event row has them
+    empty); None for tracker events, where an event row is one without an
+    ``Eye movement type`` (counted as ``not_fixation`` already), so only other
+    sensors are set aside.
+    """
+    n = len(df)
+    out = np.full(n, "", dtype=object)
+    if c_sensor:
+        sensor = text(df[c_sensor], n)
+        out[(sensor != "") & (sensor != EYE_SENSOR)] = "other_sensor"
+    if c_event and gaze_cols:
+        no_gaze = np.ones(n, bool)
+        for c in gaze_cols:
+            no_gaze &= text(df[c], n) == ""
+        out[(out == "") & no_gaze & (text(df[c_event], n) != "")] = "event_row"
+    return out if (out != "").any() else None
 
 
 _EXAMPLE_HEAD = ["Recording timestamp [μs]", "Participant name", "Recording name", "Presented Media name",

@@ -27,7 +27,7 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.base.images import IMAGE_EXTS
-from saliency.data_tools.readers.base import Chunk, open_input
+from saliency.data_tools.readers.base import Chunk, open_input, split_header
 from saliency.data_tools.readers.chunks import fixation_chunk, quarantine_frame
 
 _IMAGE = re.compile(r"([^\s\\/:*?\"<>|]+\.(?:" + "|".join(e.lstrip(".") for e in IMAGE_EXTS) + r"))\b", re.I)
@@ -62,8 +62,8 @@ def sep_of(line: str) -> str:
 
 
 def split_line(line: str, sep: str) -> list[str]:
-    """The stripped fields of one table line (no quoting: vendor exports do not quote)."""
-    return [f.strip() for f in line.split(sep)]
+    """The stripped fields of one column line, quotes removed by CSV rules (a table re-saved by a spreadsheet)."""
+    return split_header(line, sep)
 
 
 def require_columns(vendor: str, path: Path, line_no: int, have: list[str], need: dict[str, str]) -> None:
