@@ -773,7 +773,7 @@ def sigma_for(size: tuple[int, int], opts: IngestOptions) -> tuple[float, float]
 def _build_one(job):
     """Worker: write one stimulus' map and fixation map; return its IOC scores and the time of each step."""
     stem, size, x, y, subjects, durations, policy, stage, map_format, ioc = job
-    import cv2
+    from saliency.base.images import write_image
 
     t0 = time.perf_counter()
     stage = Path(stage)
@@ -785,9 +785,9 @@ def _build_one(job):
     if map_format == "npy":
         np.save(stage / "maps" / f"{stem}.npy", m)
     else:
-        cv2.imwrite(str(stage / "maps" / f"{stem}.png"), m)
+        write_image(stage / "maps" / f"{stem}.png", m)  # not cv2.imwrite: it crashes on a non-UTF-8 path
     r, c = pixel_index(x, y, size)
-    cv2.imwrite(str(stage / "fixations" / f"{stem}.png"), fixation_map(size, r, c))
+    write_image(stage / "fixations" / f"{stem}.png", fixation_map(size, r, c))
     t2 = time.perf_counter()
     scores = ioc_scores(size, x, y, subjects, durations, policy) if ioc else []
     t3 = time.perf_counter()
@@ -1062,9 +1062,9 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
             laps.add({"center bias": t_cb})
             if ex is not None:
                 ex.shutdown()  # every task is done (an error or a signal leaves through _Pool.__exit__ instead)
-        import cv2
+        from saliency.base.images import write_image
 
-        cv2.imwrite(str(stage / "center_bias.png"), cb)
+        write_image(stage / "center_bias.png", cb)
         laps.lap("center bias")
 
         ioc = pd.DataFrame(ioc_rows, columns=["stimulus", "subject", "nss", "auc_judd"])

@@ -196,11 +196,16 @@ def _blob(cx: float, cy: float, r: float, rng: np.random.Generator) -> np.ndarra
 
 
 def _photo_window(photo: np.ndarray, w: int, h: int, rng: np.random.Generator, min_share: float) -> np.ndarray:
-    """A random window of ``photo`` with the aspect of ``w x h`` (side ``min_share``..1 of the largest), resized."""
+    """A random window of ``photo`` with the aspect of ``w x h`` (side ``min_share``..1 of the largest), resized.
+
+    The window is at least 2 pixels a side, and never larger than the photo: a
+    photo 1 pixel high or wide (or 1 x 1) gives a window of its whole height or
+    width, stretched like any small photo.
+    """
     ph, pw = photo.shape[:2]
     share = rng.uniform(min_share, 1.0)
-    cw = max(2, int(min(pw, ph * w / h) * share))
-    ch = max(2, int(min(ph, cw * h / w)))
+    cw = min(pw, max(2, int(min(pw, ph * w / h) * share)))  # min(): the same window as before for photos >= 2x2
+    ch = min(ph, max(2, int(min(ph, cw * h / w))))
     x0 = int(rng.integers(0, pw - cw + 1))
     y0 = int(rng.integers(0, ph - ch + 1))
     win = photo[y0:y0 + ch, x0:x0 + cw]

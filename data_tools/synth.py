@@ -43,6 +43,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from saliency.base.images import write_image
 from saliency.base.progress import progress as progress_bar
 from saliency.base.workers import process_pool
 from saliency.data_tools.geometry import ScreenGeometry
@@ -149,8 +150,9 @@ def _scene_task(args):
         image, mask, labels, objects = render_scene(_rng(cfg.seed, 0, i), cfg.width, cfg.height,
                                                     max_objects=cfg.max_objects)
     sid = scene_id(i)
-    cv2.imwrite(str(Path(stage) / "stimuli" / f"{sid}.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    cv2.imwrite(str(Path(stage) / "masks" / f"{sid}.png"), mask)
+    # encoded in memory, written by Python (saliency.base.images.write_image: imwrite crashes on a non-UTF-8 path)
+    write_image(Path(stage) / "stimuli" / f"{sid}.png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    write_image(Path(stage) / "masks" / f"{sid}.png", mask)
     placement = geom.placement(cfg.width, cfg.height)
     ppd_stim = geom.ppd / placement.scale[0]
     areas = [o.area_px for o in objects]

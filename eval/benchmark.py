@@ -101,6 +101,22 @@ def _resolve(base: Path, value) -> str:
     return str(q if q.is_absolute() else base / q)
 
 
+def _config_name(value, what: str, path) -> str:
+    """A dataset or method name of a config as text: a string, or an integer (YAML ``2012:``); else UserError.
+
+    YAML reads ``null:``/``~:`` as None, ``yes:``/``on:`` as True and ``1.10:`` as the float 1.1: such a
+    name is refused (its text is not what the file shows) with the advice to quote it.
+    """
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        raise UserError(f"`config` {path}: {what} name {value!r} is empty; give the {what} a name")
+    shown = "null" if value is None else f"{value!r} ({type(value).__name__})"
+    raise UserError(f"`config` {path}: {what} name {shown} is not text; write the name in quotes as it should read")
+
+
 def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
     """The datasets (GTDataset) and methods ((name, folder or {dataset: folder})) of a config mapping.
 
@@ -113,6 +129,7 @@ def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
     if not isinstance(raw, dict) or not raw:
         raise UserError(f"`config` {path}: 'datasets' must map names to a GT folder or {{root: DIR}}")
     for name, spec in raw.items():
+        name = _config_name(name, "dataset", path)
         if isinstance(spec, str):
             spec = {"gt": spec}
         if not isinstance(spec, dict):
@@ -121,7 +138,11 @@ def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
         if bad:
             raise UserError(f"`config` {path}: dataset {name}: unknown key(s) {sorted(bad)}")
         if "root" in spec:
-            ds = D.published(spec.get("dataset", name), _resolve(base, spec["root"]))
+            published = spec.get("dataset", name)
+            if not isinstance(published, str):
+                raise UserError(f"`config` {path}: dataset {name}: 'dataset' {published!r} is not a published "
+                                f"dataset name; choose from {', '.join(D.PUBLISHED)}")
+            ds = D.published(published, _resolve(base, spec["root"]))
             ds.name = name
         elif "gt" in spec or "mask" in spec:
             task = spec.get("task", cfg.get("task"))
@@ -140,10 +161,15 @@ def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
     if not isinstance(raw, dict) or not raw:
         raise UserError(f"`config` {path}: 'methods' must map names to a folder or to {{dataset: folder}}")
     for name, spec in raw.items():
+        name = _config_name(name, "method", path)
+        if spec is None:
+            raise UserError(f"`config` {path}: method {name}: give its folder (may hold {{dataset}}) "
+                            "or a mapping {dataset: folder}")
         if isinstance(spec, dict) and "path" not in spec:
-            methods.append((str(name), {str(k): _resolve(base, v) for k, v in spec.items()}))
+            methods.append((name, {_config_name(k, f"method {name}: dataset", path): _resolve(base, v)
+                                   for k, v in spec.items()}))
         else:
-            methods.append((str(name), _resolve(base, spec)))
+            methods.append((name, _resolve(base, spec)))
     return dss, methods
 
 

@@ -7,9 +7,9 @@ Conventions (``../shared/REFERENCES.md`` sections 1, 2 and 4; PySODEvalToolkit):
   published masks are stored so); a GT whose channels differ is an error.
 - Predictions: 8-bit grey images matched by file stem; a 3- or 4-channel image
   whose colour channels are equal is accepted as grey. Fixation predictions may
-  also be ``.npy`` 2-D float arrays (non-negative). A prediction whose size
-  differs from its GT is resized to the GT by bilinear interpolation (the
-  caller counts it).
+  also be ``.npy`` 2-D arrays of real numbers (integer or float; non-negative,
+  not empty; complex values are refused). A prediction whose size differs from
+  its GT is resized to the GT by bilinear interpolation (the caller counts it).
 - Fixation maps: binary, nonzero = fixated (a ``.png``/``.jpg`` thresholded at
   > 128 to remove JPEG ringing, or MATLAB ``.mat`` with a ``fixations`` /
   ``fixLocs`` array as in MIT1003 / CAT2000).
@@ -96,8 +96,12 @@ def read_map(path: str | Path) -> np.ndarray:
         except Exception as exc:  # noqa: BLE001 - any failure to parse is the file's fault
             raise UserError(f"{path}: not a readable .npy array ({exc})") from None
         a = np.squeeze(a)
-        if a.ndim != 2 or not np.issubdtype(a.dtype, np.number):
-            raise UserError(f"{path}: expected a 2-D numeric array, got shape {a.shape} {a.dtype}")
+        # complex values are refused, not silently cut to their real part; bool and strings are not numbers
+        real = np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)
+        if a.ndim != 2 or not real:
+            raise UserError(f"{path}: expected a 2-D array of real numbers, got shape {a.shape} {a.dtype}")
+        if a.size == 0:
+            raise UserError(f"{path}: empty array (shape {a.shape}); save a map with at least one pixel")
         a = a.astype(np.float64)
         if not np.isfinite(a).all():
             raise UserError(f"{path}: contains NaN or infinite values")

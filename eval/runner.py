@@ -110,7 +110,7 @@ def read_prediction(path) -> tuple[np.ndarray, bool]:
             a = np.squeeze(np.load(p, allow_pickle=False))
         except Exception as exc:  # noqa: BLE001 - any failure to parse is the file's fault
             raise UserError(f"{p}: not a readable .npy array ({exc})") from None
-        if a.ndim == 2 and np.issubdtype(a.dtype, np.floating) and is_log_density(a):
+        if a.ndim == 2 and a.size and np.issubdtype(a.dtype, np.floating) and is_log_density(a):
             return a.astype(np.float64), True
     return read_map(path), False
 
@@ -446,6 +446,7 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
 def method_folders(methods: list[tuple[str, object]], dataset: str) -> list[tuple[str, str]]:
     """Resolve each method's prediction folder for ``dataset`` (a folder, a ``{dataset}`` template or a dict)."""
     out = []
+    dataset = str(dataset)  # a name given as a number (a config's `2012:`) fills the template as its text
     for name, spec in methods:
         if isinstance(spec, dict):
             if dataset not in spec:

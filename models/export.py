@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from saliency.base.errors import UserError
-from saliency.base.fsutil import atomic_path
+from saliency.base.fsutil import atomic_path, check_apart, check_out_file
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "saliency"
@@ -115,10 +115,11 @@ def export_checkpoint(onnx: str | Path, *, checkpoint: str | Path | None = None,
     out = Path(onnx)
     if (checkpoint is None) == (model is None):
         raise UserError("give one network to export: `checkpoint` (a file) or `model` (a registered name)")
+    check_out_file(out, "onnx")  # no link, folder or device
+    if checkpoint is not None:
+        check_apart(out, {"checkpoint": checkpoint}, "onnx", contains=False)  # never replaces its input
     if out.exists() and not overwrite:
         raise UserError(f"`onnx` {out}: exists; pass `overwrite` to replace it")
-    if out.is_dir():
-        raise UserError(f"`onnx` {out}: is a folder; give a file name")
     if opset < 16:
         raise UserError("`opset`: must be >= 16 (grid_sample)")
     if checkpoint is not None:

@@ -274,7 +274,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
 
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_out_dir, staged_dir, terminate_raises, write_json
-    from saliency.base.images import IMAGE_EXTS, check_image_size, decode
+    from saliency.base.images import IMAGE_EXTS, check_image_size, decode, encode
     from saliency.base.progress import progress as progress_bar
     from saliency.eval.io import PRED_EXTS, index_folder, read_map
 
@@ -334,10 +334,15 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                         max(1, round(box.w * size_or_factor)), max(1, round(box.h * size_or_factor)))
                     crop = cv2.resize(crop, dsize,
                                       interpolation=cv2.INTER_AREA if dsize[0] < box.w else cv2.INTER_LINEAR)
+                if path.suffix.lower() == ".pgm" and crop.ndim == 3:
+                    crop = np.ascontiguousarray(crop[..., 0])  # a grey image (read as colour) stays grey
                 target = stage / f"{name}{path.suffix}"
                 target.parent.mkdir(parents=True, exist_ok=True)
-                if not cv2.imwrite(str(target), crop):
-                    raise UserError(f"{target}: could not write the crop")
+                try:  # encoded here and written by Python: imwrite crashes on a path that is not UTF-8
+                    data = encode(crop, path.suffix)
+                except UserError as exc:
+                    raise UserError(f"{path}: could not write its crop: {exc}") from None
+                target.write_bytes(data)
                 centre = center_crop(w, h, ratio)
                 result.boxes[name] = {"image": str(path), "size": [w, h], "crop": box.as_dict(),
                                       "center": {k: v for k, v in centre.as_dict().items() if k != "kept"}}

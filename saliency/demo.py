@@ -160,10 +160,11 @@ class Demo:
                 state = json.loads(self.state_path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 state = None
-            if not fresh and not (isinstance(state, dict) and isinstance(state.get("settings"), dict)
-                                  and isinstance(state.get("stages"), dict)):
-                raise UserError(f"{self.state_path}: unreadable or not a demo's record; run with `fresh` to "
-                                "start over")
+            if not (isinstance(state, dict) and isinstance(state.get("settings"), dict)
+                    and isinstance(state.get("stages"), dict)):
+                # not written by a demo: `fresh` would remove folders (runs, eval, ...) that are not the demo's
+                raise UserError(f"{self.state_path}: unreadable or not a demo's record, so `out` {out} may hold "
+                                "files that are not the demo's; nothing was removed: choose another `out`")
             if fresh:
                 self._clear_own()
                 state = None

@@ -95,6 +95,10 @@ def gallery_items(images, pred=None, gt=None, dataset=None, limit: int = 8) -> l
         if (d / "fixations").is_dir():
             fixes = index_folder(d / "fixations", IMAGE_EXTS, param="dataset", prefix="fixations ")
     names = sorted(n for n in imgs if "/" not in n and (not preds or n in preds))[:limit]
+    if preds and not names:  # every prediction named differently: say so rather than show no gallery
+        raise UserError(f"`pred` {pred}: no file matches an image of `images` {images} by name (e.g. "
+                        f"{sorted(preds)[0]} vs {sorted(imgs)[0] if imgs else 'no image'}); name predictions "
+                        "<image stem>.png")
     return [GalleryItem(n, imgs[n], gts.get(n), preds.get(n), maps.get(n), fixes.get(n)) for n in names]
 
 
@@ -149,9 +153,7 @@ def nss_spread(values: dict[str, float], out_png: Path) -> tuple[list[tuple[str,
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=110)
-    plt.close(fig)
+    _save_figure(fig, out_png)
     return rows, out_png
 
 
@@ -240,12 +242,46 @@ def gallery_row(item: GalleryItem, width: int = 256) -> np.ndarray:
 
 
 def _save_png(path: Path, rgb: np.ndarray) -> Path:
+    """Write ``rgb`` as a PNG atomically (encoded in memory: OpenCV neither follows a link nor meets the path)."""
     import cv2
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-        raise UserError(f"{path}: could not write the picture")
+    from saliency.base.fsutil import atomic_path
+    from saliency.base.images import encode
+
+    data = encode(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), ".png")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
     return path
+
+
+def _save_figure(fig, path: Path) -> None:
+    """Write a matplotlib figure as a PNG atomically, then close it."""
+    import matplotlib.pyplot as plt
+
+    from saliency.base.fsutil import atomic_path
+
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
+    finally:
+        plt.close(fig)
+
+
+def _write_utf8(path: Path, text: str) -> None:
+    """Write ``text`` as UTF-8 atomically; a file name that is not UTF-8 keeps its own bytes (surrogateescape)."""
+    from saliency.base.fsutil import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(text.encode("utf-8", "surrogateescape"))
+
+
+def _copy_file(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` atomically (a link at ``dst`` is refused, never written through)."""
+    from saliency.base.fsutil import atomic_path
+
+    data = src.read_bytes()
+    with atomic_path(dst) as tmp:
+        tmp.write_bytes(data)
 
 
 def training_curves(run: Path, out_png: Path) -> Path | None:
@@ -255,7 +291,12 @@ def training_curves(run: Path, out_png: Path) -> Path | None:
     csv = run / "metrics.csv"
     if not csv.is_file():
         return None
-    df = pd.read_csv(csv)
+    try:
+        df = pd.read_csv(csv)
+    except pd.errors.EmptyDataError:  # an empty file: a run stopped before its first epoch ended
+        return None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise UserError(f"{csv}: not a readable CSV table ({str(exc).splitlines()[0]}); fix or remove it") from None
     if df.empty:
         return None
     import matplotlib
@@ -283,9 +324,7 @@ def training_curves(run: Path, out_png: Path) -> Path | None:
             ax.legend(fontsize=8)
     fig.suptitle(run.name)
     fig.tight_layout()
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=110)
-    plt.close(fig)
+    _save_figure(fig, out_png)
     return out_png
 
 
@@ -421,8 +460,6 @@ def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
 
 def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     """Write ``report.md`` (+ ``assets/``) and a self-contained ``report.html`` into ``out_dir``."""
-    from saliency.base.fsutil import write_text
-
     out = Path(out_dir)
     assets = out / "assets"
     assets.mkdir(parents=True, exist_ok=True)
@@ -461,10 +498,16 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     section("Training", "training")
     if not inputs.runs:
         note("No training run was given.")
+    used: set[str] = set()
     for run in inputs.runs:
-        png = training_curves(Path(run), assets / f"training_{Path(run).name}.png")
+        name = Path(run).name  # two runs of the same name (a/run, b/run) get two pictures
+        stem, k = f"training_{name}", 2
+        while stem in used:
+            stem, k = f"training_{name}_{k}", k + 1
+        used.add(stem)
+        png = training_curves(Path(run), assets / f"{stem}.png")
         if png is None:
-            note(f"{run}: no metrics.csv.")
+            note(f"{run}: no metrics.csv, or no rows in it.")
         else:
             picture(png, f"training curves: {Path(run).name}")
 
@@ -484,7 +527,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     for png in inputs.curve_pngs:
         dst = assets / f"curve_{Path(png).name}"
         if Path(png).resolve() != dst.resolve():
-            dst.write_bytes(Path(png).read_bytes())
+            _copy_file(Path(png), dst)
         picture(dst, Path(png).stem.replace("_", " "))
 
     if inputs.nss:
@@ -506,14 +549,14 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
             caption = item.name + (f" (NSS {inputs.nss[item.name]:.2f})" if item.name in inputs.nss else "")
             picture(_save_png(assets / f"gallery_{item.name}.png", gallery_row(item)), caption)
 
-    write_text(out / "report.md", "\n".join(md) + "\n")
+    _write_utf8(out / "report.md", "\n".join(md) + "\n")
     style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
              "text-align:right}th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}"
              "img{max-width:100%}figure{margin:1em 0}figcaption{color:#666;font-size:0.9em}")
     page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(inputs.title)}"
             f"</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n")
-    write_text(out / "report.html", page)
+    _write_utf8(out / "report.html", page)
     return out / "report.md", out / "report.html"
 
 
@@ -530,13 +573,13 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     (:func:`gallery_items`, ``gallery`` rows). ``out`` defaults to the first
     run, else the current folder. Returns the paths of report.md and report.html.
 
-    Never written or embedded (issue 16): an ``out`` (or ``out/assets``) that
-    is a symbolic link, an ``out`` that is or lies inside an input folder,
+    Never written or embedded (issue 16): an ``out`` (or ``out/assets``, or a
+    file inside it) that is a symbolic link, an ``out`` that is or lies inside an input folder,
     and a plot that is a link to a file outside ``plots``.
     """
     import os
 
-    from saliency.base.fsutil import check_apart, check_not_link
+    from saliency.base.fsutil import first_link, check_apart, check_not_link
     runs = [Path(r) for r in runs]
     for r in runs:
         if not r.is_dir():
@@ -574,6 +617,10 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
                 check_image_size(p)
     out = check_not_link(Path(out) if out else (runs[0] if runs else Path(".")))
     check_not_link(out / "assets", "out")
+    link = first_link(out / "assets") if (out / "assets").is_dir() else None
+    if link is not None:  # refused before anything is written: pictures are replaced, never written through
+        raise UserError(f"`out` {out}: {link} is a symbolic link (to {os.readlink(link)}); the report replaces "
+                        "its pictures and never writes through a link: remove the link or choose another `out`")
     check_apart(out, {"plots": plots, "dataset": dataset, "images": images, "pred": pred, "gt": gt,
                       "eval_jsons": evals}, contains=False)
     return build(out, ReportInputs(title=title, dataset_json=dataset_json, runs=runs, eval_jsons=evals,

@@ -28,14 +28,34 @@ from saliency.base.errors import UserError
 
 
 def resolve_device(spec: str):
-    """torch.device for ``auto|cpu|cuda|cuda:N`` (UserError when CUDA is asked for and absent)."""
+    """torch.device for ``auto|cpu|cuda|cuda:N|mps``.
+
+    UserError when the device asked for is not on this machine: CUDA absent,
+    ``cuda:N`` beyond the CUDA devices present, MPS (Apple's Metal) absent or
+    not built into this torch; or when ``spec`` names no device.
+    """
     import torch
 
     if spec == "auto":
         spec = "cuda" if torch.cuda.is_available() else "cpu"
-    if spec.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"`device` {spec}: CUDA is not available on this machine; use `device` cpu")
-    return torch.device(spec)
+    try:
+        dev = torch.device(spec)
+    except (RuntimeError, TypeError, ValueError):
+        raise UserError(f"`device` {spec!r}: choose auto, cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError(f"`device` {spec}: CUDA is not available on this machine; use `device` cpu")
+        n = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= n:
+            raise UserError(f"`device` {spec}: this machine has {n} CUDA device(s), "
+                            f"{'cuda:0' if n == 1 else f'cuda:0 .. cuda:{n - 1}'}; choose one of them")
+    elif dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            why = ("this torch is not built with it" if mps is None or not mps.is_built()
+                   else "no Metal device is available on this machine")
+            raise UserError(f"`device` {spec}: MPS (Apple's Metal) cannot be used: {why}; use `device` cpu")
+    return dev
 
 
 def precision_plan(cfg: dict, device) -> dict:

@@ -33,12 +33,21 @@ def test_fresh_removes_the_demo_outputs_and_keeps_the_users_files(tmp_path):
 
 @pytest.mark.parametrize("record", ["[]", '{"settings": [1], "stages": {}}', '{"settings": {}, "stages": 3}',
                                     "null", "{", ""])
-def test_a_record_of_the_wrong_shape_is_one_error_naming_the_file(tmp_path, record):
-    """A list or a wrong type inside demo.json was an AttributeError (exit 1); now a UserError, nothing touched."""
+@pytest.mark.parametrize("fresh", [False, True])
+def test_a_record_of_the_wrong_shape_is_one_error_naming_the_file(tmp_path, record, fresh):
+    """A list or a wrong type inside demo.json was an AttributeError (exit 1); now a UserError, nothing touched.
+
+    With ``fresh`` too: a folder whose demo.json is not a demo's record (a
+    user's own project with a ``runs`` folder) lost its ``runs`` and ``eval``
+    folders to ``--fresh``, which the error message itself suggested.
+    """
     out = tmp_path / "demo"
-    out.mkdir()
+    (out / "runs" / "mine").mkdir(parents=True)
+    (out / "runs" / "mine" / "model.pt").write_text("precious")
     (out / "demo.json").write_text(record)
     (out / "study").mkdir()
-    with pytest.raises(UserError, match="demo.json.*fresh"):
-        Demo(out, make_profile(quick=True), device="cpu", log=lambda *a: None, call=_never_called)
+    with pytest.raises(UserError, match="demo.json.*nothing was removed") as err:
+        Demo(out, make_profile(quick=True), device="cpu", fresh=fresh, log=lambda *a: None, call=_never_called)
+    assert "fresh" not in str(err.value)
     assert (out / "demo.json").read_text() == record and (out / "study").is_dir()
+    assert (out / "runs" / "mine" / "model.pt").read_text() == "precious"

@@ -328,3 +328,94 @@ def test_train_resume_through_a_link_is_refused(tmp_path, capsys):
     err = _one_line_error(capsys, 2, main(["train", "--resume", str(tmp_path / "run"), "--epochs", "2"]))
     assert "--resume" in err and "link" in err
     assert _snapshot(real) == before
+
+
+# ------------------------------------------------------------------ file outputs: links, devices, inputs
+
+@pytest.mark.parametrize("kind", ["link", "dangling", "device", "folder", "under_a_file"])
+def test_eval_table_files_refuse_links_folders_and_devices_before_scoring(study, tmp_path, capsys, kind):
+    """``--json LINK`` replaced the link with a file (a dangling one too); ``--json /dev/null`` run as root
+    replaced the device. Now one line naming the option, before any scoring, and nothing touched."""
+    target = tmp_path / "target.json"
+    target.write_text("keep")
+    out = tmp_path / "r.json"
+    if kind == "link":
+        out.symlink_to(target)
+    elif kind == "dangling":
+        out.symlink_to(tmp_path / "nowhere" / "x.json")
+    elif kind == "device":
+        out = Path(os.devnull)
+    elif kind == "folder":
+        out.mkdir()
+    else:
+        out = target / "r.json"
+    masks = study / "masks"
+    rc = main(["eval", "--task", "sod", "--pred", f"m={masks}", "--gt", str(masks), "--quiet", "--json", str(out)])
+    err = _one_line_error(capsys, 2, rc)
+    assert "--json" in err and capsys.readouterr().out == ""  # refused before the table was printed
+    assert target.read_text() == "keep"
+    if kind in ("link", "dangling"):
+        assert out.is_symlink()
+    if kind == "device":
+        assert not Path(os.devnull).is_file()
+
+
+def test_models_out_link_is_refused(tmp_path, capsys):
+    target = tmp_path / "t.md"
+    target.write_text("keep")
+    (tmp_path / "l.md").symlink_to(target)
+    err = _one_line_error(capsys, 2, main(["models", "--names-only", "--out", str(tmp_path / "l.md")]))
+    assert "--out" in err and "link" in err
+    assert (tmp_path / "l.md").is_symlink() and target.read_text() == "keep"
+
+
+def test_export_never_replaces_its_checkpoint_or_a_link(tmp_path, capsys):
+    """``export --checkpoint ck.pt --onnx ck.pt --overwrite`` turned the checkpoint into the ONNX file."""
+    ck = _checkpoint(tmp_path)
+    before = ck.read_bytes()
+    err = _one_line_error(capsys, 2, main(["export", "--checkpoint", str(ck), "--onnx", str(ck), "--overwrite",
+                                          "--size", "32x32", "--no-check"]))
+    assert "--onnx" in err and "--checkpoint" in err and ck.read_bytes() == before
+    (tmp_path / "d.onnx").symlink_to(tmp_path / "nowhere.onnx")
+    err = _one_line_error(capsys, 2, main(["export", "--checkpoint", str(ck), "--onnx", str(tmp_path / "d.onnx"),
+                                          "--size", "32x32", "--no-check"]))
+    assert "--onnx" in err and "link" in err and (tmp_path / "d.onnx").is_symlink()
+
+
+def _png(path: Path):
+    ok, buf = cv2.imencode(".png", np.full((8, 8, 3), 128, np.uint8))
+    path.write_bytes(buf.tobytes())
+
+
+def test_report_never_writes_through_a_link_in_its_assets(tmp_path, capsys):
+    """A link ``OUT/assets/curve_pr.png -> victim`` had the victim overwritten with the PNG's bytes."""
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    _png(plots / "pr.png")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("VICTIM")
+    out = tmp_path / "rep"
+    (out / "assets").mkdir(parents=True)
+    (out / "assets" / "curve_pr.png").symlink_to(victim)
+    err = _one_line_error(capsys, 2, main(["report", "--plots", str(plots), "--out", str(out)]))
+    assert "--out" in err and "link" in err
+    assert victim.read_text() == "VICTIM" and not (out / "report.md").exists()
+
+
+def test_report_two_runs_of_one_name_keep_both_curves_and_an_empty_log_is_a_note(tmp_path, capsys):
+    runs = []
+    for parent, loss in (("a", [1.0, 0.5]), ("b", [3.0, 2.0])):
+        run = tmp_path / parent / "run"
+        run.mkdir(parents=True)
+        (run / "metrics.csv").write_text("epoch,train_loss\n" + "".join(f"{k + 1},{v}\n" for k, v in enumerate(loss)))
+        runs.append(str(run))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "metrics.csv").write_text("")  # a run stopped before its first epoch ended (was exit 1)
+    out = tmp_path / "rep"
+    assert main(["report", *runs, str(empty), "--out", str(out)]) == 0
+    pngs = sorted(p.name for p in (out / "assets").glob("training_*.png"))
+    assert pngs == ["training_run.png", "training_run_2.png"]
+    assert (out / "assets" / pngs[0]).read_bytes() != (out / "assets" / pngs[1]).read_bytes()
+    md = (out / "report.md").read_text()
+    assert "assets/training_run_2.png" in md and "no rows in it" in md

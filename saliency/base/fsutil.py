@@ -44,7 +44,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     included: it is created with the signals held and known to the clean-up
     before a held signal takes effect, and it is removed with them held.
     """
-    target = Path(target)
+    target = check_out_file(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = None
     try:
@@ -60,6 +60,29 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         if tmp_path is not None and tmp_path.exists():
             with signals_held():
                 tmp_path.unlink()
+
+
+def check_out_file(target: str | os.PathLike, param: str | None = None) -> Path:
+    """Refuse a file output that is a link (dangling or not), a folder or a special file, or lies under a file.
+
+    :func:`atomic_path` calls it for every file it writes, so no writer
+    replaces a user's link, a folder or a device (``--json /dev/null`` run as
+    root would have replaced the device with a file). ``param``: the
+    parameter to name (``None``: the path alone). Nothing is touched.
+    """
+    target = Path(target)
+    what = f"`{param}` {target}" if param else str(target)
+    if target.is_symlink():
+        raise UserError(f"{what}: is a symbolic link (to {os.readlink(target)}); links are never followed or "
+                        "replaced: give another file name")
+    if target.is_dir():
+        raise UserError(f"{what}: is a folder; give a file name")
+    if target.exists() and not target.is_file():
+        raise UserError(f"{what}: is not a regular file (a device, pipe or socket); give a file name")
+    part = next((p for p in reversed(target.parents) if p.exists() and not p.is_dir()), None)
+    if part is not None:
+        raise UserError(f"{what}: {part} is a file, not a folder; give another path")
+    return target
 
 
 def write_text(target: str | os.PathLike, text: str) -> None:
@@ -250,7 +273,7 @@ def check_apart(out: str | os.PathLike, inputs, param: str = "out", contains: bo
         raise UserError(f"`{param}` {out}: {how}; write the output to a folder apart from the inputs")
 
 
-def _first_link(folder: Path) -> Path | None:
+def first_link(folder: Path) -> Path | None:
     """The first symbolic link found under ``folder`` (links are not followed), or None."""
     for root, dirs, files in os.walk(folder, followlinks=False):
         for name in sorted(dirs + files):
@@ -285,7 +308,7 @@ def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", i
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
             raise UserError(f"`{param}` {out}: folder exists and is not empty; pass `overwrite` to replace it")
-        link = _first_link(out)
+        link = first_link(out)
         if link is not None:
             raise UserError(f"`{param}` {out}: holds a symbolic link ({link}); links are never replaced or written "
                             "through: remove it or choose another folder")

@@ -288,3 +288,51 @@ def decode(data, flags):
         return None
     with _fd2_silenced():
         return cv2.imdecode(data, flags)
+
+
+# ------------------------------------------------------------------ encoding without handing OpenCV the path
+# ``cv2.imwrite(path, ...)`` (and ``imread``) crash the process (SIGSEGV, OpenCV 4.14) when ``path`` holds a
+# byte that is not UTF-8 (a surrogate-escaped ``str``, e.g. a folder ``b'caf\xe9'``); and libpng prints
+# "libpng error: Write Error" on stderr when the disk is full. The image is therefore encoded in memory
+# (``cv2.imencode``: the same bytes as ``imwrite`` with the same parameters) and written by Python, which
+# takes any path and raises an OSError naming it.
+
+
+def encode(img, ext: str, params=()) -> bytes:
+    """The bytes of ``img`` encoded as ``ext`` (``".png"``, ``".jpg"``, ...; any case) with OpenCV ``params``.
+
+    Raises UserError naming the format when OpenCV cannot encode the array in it (e.g. colour as ``.pgm``).
+    """
+    import cv2
+
+    from saliency.base.errors import UserError
+
+    ext = str(ext)
+    if not ext.startswith(".") or not ext[1:].isalnum() or not ext.isascii():
+        raise UserError(f"{ext!r}: not an image file extension; choose one of {', '.join(IMAGE_EXTS)}")
+    try:
+        ok, buf = cv2.imencode(ext, img, list(params))
+    except cv2.error:  # e.g. an array type the codec cannot take
+        ok = False
+    if not ok:
+        shape = "x".join(str(n) for n in getattr(img, "shape", ()))
+        raise UserError(f"cannot encode a {shape} {getattr(img, 'dtype', '')} image as {ext.lower()}")
+    return buf.tobytes()
+
+
+def write_image(path, img, params=()) -> None:
+    """``cv2.imwrite(path, img, params)`` with the same bytes, for any path (the format from its suffix).
+
+    The file is written in place (callers write into a staging folder or through
+    ``fsutil.atomic_path``). UserError naming ``path`` when the image cannot be
+    encoded in that format; an OSError naming ``path`` when it cannot be written.
+    """
+    from saliency.base.errors import UserError
+
+    path = _os.fspath(path)
+    try:
+        data = encode(img, _os.path.splitext(path)[1], params)
+    except UserError as exc:
+        raise UserError(f"{path}: {exc}") from None
+    with open(path, "wb") as f:
+        f.write(data)

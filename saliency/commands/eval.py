@@ -82,10 +82,11 @@ def add_arguments(p) -> None:
 
 
 def _check_outputs(args) -> None:
-    """Refuse a --plot-dir that is a link, and an output (--json/--csv/--latex/--plot-dir) inside --pred or --gt."""
+    """Refuse, before scoring, a --plot-dir that is a link, a --json/--csv/--latex that is a link, folder or
+    device, and an output (--json/--csv/--latex/--plot-dir) inside --pred or --gt."""
     from pathlib import Path
 
-    from saliency.base.fsutil import check_apart, check_not_link
+    from saliency.base.fsutil import check_apart, check_not_link, check_out_file
 
     preds = [p.split("=", 1)[1] if "=" in p and not Path(p).exists() else p for p in args.pred]
     inputs = {"pred": preds, "gt": args.gt, "center_bias": args.center_bias}
@@ -94,6 +95,8 @@ def _check_outputs(args) -> None:
     for param in ("json", "csv", "latex", "plot_dir"):
         if getattr(args, param):
             check_apart(getattr(args, param), inputs, param, contains=False)
+            if param != "plot_dir":
+                check_out_file(getattr(args, param), param)
 
 
 def run(args) -> int:

@@ -51,8 +51,10 @@ def run(args) -> int:
     import json
 
     from saliency.base.errors import UserError
-    from saliency.base.fsutil import write_text
+    from saliency.base.fsutil import check_out_file, write_text
 
+    if args.out:
+        check_out_file(args.out, "out")  # before the (slow) table: no link, folder or device
     if args.runs < 1:
         raise UserError("--runs: must be >= 1")
     from saliency import models
