@@ -268,12 +268,13 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     built in a staging folder and moved to ``out``; a non-empty ``out`` is
     refused unless ``overwrite``. Unreadable images are skipped and listed.
     """
+    import contextlib
     import tempfile
 
     import cv2
 
     from saliency.base.errors import UserError
-    from saliency.base.fsutil import check_out_dir, staged_dir, terminate_raises, write_json
+    from saliency.base.fsutil import check_out_dir, signals_held, staged_dir, terminate_raises, write_json
     from saliency.base.images import IMAGE_EXTS, check_image_size, decode, encode
     from saliency.base.progress import progress as progress_bar
     from saliency.eval.io import PRED_EXTS, index_folder, read_map
@@ -301,8 +302,12 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     names = sorted(first_key.values())
     for name in names:  # an image declaring too many pixels is refused before anything is decoded (issue 16)
         check_image_size(found[name])
-    # SIGTERM raises while the temporary folder exists, so that it is removed (issue 16)
-    with terminate_raises(), tempfile.TemporaryDirectory(prefix="saliency-crop-") as tmp:
+    # SIGTERM raises while the temporary folder exists, so that it is removed (issue 16); the folder is made
+    # with the signals held: tempfile's first use probes the temporary folder with a file of its own, and a
+    # signal between that file's creation and its removal left it behind (a flaky test under load)
+    with terminate_raises(), contextlib.ExitStack() as stack:
+        with signals_held():
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="saliency-crop-"))
         if checkpoint is not None:
             from saliency.predict import predict_folder
 
