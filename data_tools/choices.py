@@ -20,6 +20,7 @@ NORMALIZATIONS = ("minmax", "max", "sum")
 WEIGHTS = ("none", "duration")
 TIME_UNITS = ("ms", "s", "us", "ns")
 EYES = ("average", "left", "right")  # mirrors data_tools.smoothing.EYES (a test keeps the two equal)
+DECIMALS = ("point", "comma")  # the decimal mark of a log's numbers (readers.base.ReadOptions.decimal)
 
 
 @dataclass
@@ -29,6 +30,7 @@ class IngestOptions:
     format: str = "auto"
     columns: dict = field(default_factory=dict)
     time_unit: str | None = None
+    decimal: str = "point"  # point | comma (European-locale exports: 500,13)
     trials: str | None = None
     geometry: Any = None  # a data_tools.geometry.ScreenGeometry (not imported here: geometry imports us)
     coords: str = "auto"  # auto | screen | stimulus

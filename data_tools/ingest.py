@@ -71,7 +71,7 @@ from saliency.data_tools.choices import MAP_FORMATS, IngestOptions  # noqa: F401
 from saliency.data_tools.geometry import ScreenGeometry
 from saliency.data_tools.maps import MapPolicy, fixation_map, pixel_index, quantized_map, saliency_map, to_uint
 from saliency.data_tools.qc import center_bias, ioc_scores, qc_table
-from saliency.data_tools.choices import EYES
+from saliency.data_tools.choices import DECIMALS, EYES
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials
@@ -490,7 +490,14 @@ def open_reader(path, fmt: str, read_opts: ReadOptions) -> LogReader:
     if read_opts.eye != "average" and not getattr(mod, "EYES", False):
         raise UserError(f"{path}: `eye` {read_opts.eye}: a {fmt} file gives one gaze point per row, with no eye "
                         f"to choose; use `eye` average (or `columns` x=..,y=.. naming one eye's columns)")
-    return mod.read(path, read_opts)
+    if read_opts.decimal not in DECIMALS:
+        raise UserError(f"`decimal` {read_opts.decimal!r}: choose one of {', '.join(DECIMALS)}")
+    rd = mod.read(path, read_opts)
+    if read_opts.decimal == "comma":
+        from saliency.data_tools.readers.chunks import decimal_comma
+
+        rd.chunks = decimal_comma(rd.chunks)
+    return rd
 
 
 def open_inputs(inputs: list[Path], opts: IngestOptions) -> list[tuple]:
@@ -500,7 +507,7 @@ def open_inputs(inputs: list[Path], opts: IngestOptions) -> list[tuple]:
     for path in inputs:
         rd = open_reader(path, opts.format, ReadOptions(
             columns=opts.columns or {}, time_unit=opts.time_unit, tracker_events=opts.detector == "tracker",
-            min_confidence=opts.min_confidence, chunk_rows=opts.chunk_rows, eye=opts.eye))
+            min_confidence=opts.min_confidence, chunk_rows=opts.chunk_rows, eye=opts.eye, decimal=opts.decimal))
         try:
             digest = sha256(path)
         except OSError as exc:
@@ -656,6 +663,9 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
     if quar_reasons.get("outside_trial"):
         hints.append(f"{quar_reasons['outside_trial']} rows lie outside any trial (no TRIALID/media message "
                      "covers them): name their stimulus with `stimulus` NAME, or check the trial messages")
+    top = quar_reasons.most_common(1)
+    if top and top[0][0] in ("non_numeric", "bad_coordinates", "bad_time") and col.o.decimal == "point":
+        hints.append("if the numbers are written with a decimal comma (500,13), give `decimal` comma")
     if quar_reasons.get("no_stimulus"):
         seen = ", ".join(repr(t) for t, _ in col.trials_seen.most_common(5)) or "none"
         hints.append(f"{quar_reasons['no_stimulus']} rows have no stimulus name (trials {seen}): give `trials` "

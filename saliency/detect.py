@@ -47,6 +47,7 @@ class DetectOptions:
     format: str = "auto"
     columns: dict = field(default_factory=dict)
     time_unit: str | None = None
+    decimal: str = "point"  # point | comma: the decimal mark of the logs' numbers
     geometry: object = None  # ScreenGeometry
     detector: str = DEFAULT_DETECTOR
     threshold: float | None = None
@@ -68,7 +69,8 @@ def _open(path: Path, o: DetectOptions):
     from saliency.data_tools.ingest import open_reader
     from saliency.data_tools.readers import ReadOptions
 
-    rd = open_reader(path, o.format, ReadOptions(columns=o.columns, time_unit=o.time_unit, tracker_events=False,
+    rd = open_reader(path, o.format, ReadOptions(columns=o.columns, time_unit=o.time_unit, decimal=o.decimal,
+                                                 tracker_events=False,
                                                  chunk_rows=o.chunk_rows, eye=o.eye))
     if rd.kind != "samples":
         raise UserError(f"{path}: a {rd.format} file holds fixation events, not raw samples; `detect` needs samples")

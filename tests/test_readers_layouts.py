@@ -212,3 +212,39 @@ def test_pupil_player_export_subject_is_the_recording(tmp_path):
     p.parent.mkdir()
     pupil.example_file(p, np.random.default_rng(0), 20)
     assert {s for ch in pupil.read(p, ReadOptions()).chunks() for s in ch.df["subject"]} == {"carol"}
+
+
+def test_decimal_comma_reads_european_locale_exports(tmp_path):
+    """``500,13`` in a semicolon-separated export: every row was quarantined (``non_numeric``) with no hint.
+    With ``--decimal comma`` the numbers read as the same export written with points (the oracle)."""
+    t, x, y = _trial(11)
+    ok = np.isfinite(x)
+    df = pd.DataFrame({"stimulus": "img0", "time_ms": t[ok], "x": x[ok], "y": y[ok]})
+    point = tmp_path / "point.csv"
+    df.to_csv(point, index=False, sep=";", float_format="%.4f")
+    comma = tmp_path / "comma.csv"
+    comma.write_text(point.read_text().replace(".", ","))
+    bad = tmp_path / "both.csv"  # a thousands point beside the decimal comma is never guessed
+    bad.write_text(comma.read_text().replace("\nimg0;", "\nimg0;1.", 1))
+    assert _cli("detect", str(point), "--out", str(tmp_path / "p"), "--quiet", *GEOM) == 0
+    assert _cli("detect", str(comma), "--out", str(tmp_path / "c"), "--quiet", "--decimal", "comma", *GEOM) == 0
+    fp = pd.read_csv(tmp_path / "p" / "fixations.csv").drop(columns="source")
+    fc = pd.read_csv(tmp_path / "c" / "fixations.csv").drop(columns="source")
+    assert len(fp) >= 6
+    pd.testing.assert_frame_equal(fp.drop(columns="subject"), fc.drop(columns="subject"))
+    assert _cli("detect", str(bad), "--out", str(tmp_path / "b"), "--quiet", "--decimal", "comma", *GEOM) == 0
+    rows = json.loads((tmp_path / "b" / "detection.json").read_text())["inputs"][0]["rows"]
+    assert rows["quarantined"] == {"bad_time": 1} and rows["read"] == ok.sum()
+
+
+def test_decimal_comma_is_named_when_every_number_fails(tmp_path, capsys):
+    stim = _stimuli(tmp_path)
+    p = tmp_path / "f.csv"
+    p.write_text("stimulus;x;y;duration_ms\nimg0;500,5;400,25;250\nimg0;900,75;300,5;300\n")
+    args = ["ingest", str(p), "--stimuli", str(stim), "--screen-px", f"{W}x{H}", "--sigma-px", "20", "--quiet"]
+    assert _cli(*args, "--out", str(tmp_path / "a")) == 2
+    err = capsys.readouterr().err
+    assert "bad_coordinates 2" in err and "--decimal comma" in err and err.count("\n") == 1
+    assert _cli(*args, "--out", str(tmp_path / "b"), "--decimal", "comma") == 0
+    f = pd.read_csv(tmp_path / "b" / "fixations.csv")
+    assert f[["x", "y"]].to_numpy().tolist() == [[500.5, 400.25], [900.75, 300.5]]

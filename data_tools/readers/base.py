@@ -140,6 +140,9 @@ class ReadOptions:
     #: binocular samples: ``average`` (the mean where both eyes are valid, else the valid eye), ``left`` or
     #: ``right``; formats with per-eye gaze honour it (module attribute ``EYES = True``), others refuse a choice
     eye: str = "average"
+    #: the decimal mark of the numbers in a delimited log: ``point`` (``500.13``) or ``comma`` (``500,13``, as
+    #: European-locale exports write them; :func:`data_tools.readers.chunks.numeric` reads them)
+    decimal: str = "point"
 
 
 def split_unit(name: str) -> tuple[str, str | None]:

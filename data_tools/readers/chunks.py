@@ -24,6 +24,7 @@ the same missing-value rules and the same quarantine reasons:
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
 from pathlib import Path
@@ -37,6 +38,26 @@ from saliency.data_tools.readers.base import (CHUNK_ROWS, MISSING, QUAR_COLS, Ch
                                               header_columns, open_input, resolve_columns, unit_factor)
 
 
+DECIMAL_COMMA = contextvars.ContextVar("decimal_comma", default=False)
+"""True while a reader's chunks are made for a log whose numbers use a decimal comma (:func:`decimal_comma`)."""
+
+
+def decimal_comma(chunks):
+    """``chunks`` (a reader's chunk function) made with :data:`DECIMAL_COMMA` set: its numbers read ``500,13``."""
+    def made():
+        it = chunks()
+        while True:
+            token = DECIMAL_COMMA.set(True)
+            try:
+                ch = next(it)
+            except StopIteration:
+                return
+            finally:
+                DECIMAL_COMMA.reset(token)
+            yield ch
+    return made
+
+
 def numeric(s: pd.Series, missing=MISSING) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse a column of strings: values (NaN if missing or bad), missing mask, non-numeric mask.
 
@@ -44,9 +65,14 @@ def numeric(s: pd.Series, missing=MISSING) -> tuple[np.ndarray, np.ndarray, np.n
     stripped strings. When every value that is not missing is a plain number,
     Arrow's string-to-double cast gives them (:func:`_arrow_floats`, ~15x
     faster on pandas' Arrow-backed strings); any other column takes
-    ``to_numeric``.
+    ``to_numeric``. With :data:`DECIMAL_COMMA` set (``decimal`` comma), a
+    comma is the decimal mark: ``500,13`` reads 500.13, and a value that then
+    holds two marks (``1.234,5``: a thousands point) is non-numeric, never
+    guessed.
     """
     txt = s.fillna("").astype(str).str.strip()
+    if DECIMAL_COMMA.get():
+        txt = txt.str.replace(",", ".", regex=False)
     empty = txt.isin(missing).to_numpy()
     vals = _arrow_floats(txt, empty)
     if vals is None:

@@ -32,7 +32,7 @@ Example (the synthetic study):
 
 def add_arguments(p) -> None:
     """Options of ``saliency detect``: the ingest's input, geometry and detector options."""
-    from saliency.data_tools.choices import DISPLAY_MODES, TIME_UNITS
+    from saliency.data_tools.choices import DECIMALS, DISPLAY_MODES, TIME_UNITS
     from saliency.data_tools.readers import FORMATS
 
     p.add_argument("logs", nargs="+", metavar="LOG", help="raw sample logs (several at once, e.g. one per subject)")
@@ -46,6 +46,9 @@ def add_arguments(p) -> None:
                         "(e.g. time=TIMESTAMP,x=GazeX; x=<left-eye column> to use one eye)")
     g.add_argument("--time-unit", default=None, choices=list(TIME_UNITS),
                    help="unit of the time column when its header does not say (default: ms)")
+    g.add_argument("--decimal", default="point", choices=list(DECIMALS),
+                   help="decimal mark of the numbers in the logs: point (500.13, the default) or comma (500,13, "
+                        "as European-locale exports write them; a number holding both marks is quarantined)")
     g = p.add_argument_group("screen geometry")
     g.add_argument("--geometry", default=None, metavar="JSON", help="screen.json (screen_px, screen_cm, distance_cm)")
     g.add_argument("--screen-px", type=size_wxh(1, 100_000, "1920x1080"), metavar="WxH",
@@ -83,7 +86,7 @@ def run(args) -> int:
 
     check_out_dir(args.out, args.overwrite, inputs={"log file": args.logs})
     geom = _geometry(args)
-    o = DetectOptions(format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit,
+    o = DetectOptions(format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit, decimal=args.decimal,
                       geometry=geom, detector=args.detector, threshold=args.threshold,
                       min_duration_ms=args.min_duration, plot_trial=args.plot_trial, pursuit=args.pursuit, eye=eye_option(args),
                       progress=not args.quiet, workers=args.workers,

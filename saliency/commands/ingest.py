@@ -47,8 +47,8 @@ def add_arguments(p) -> None:
     the detector table), so ``saliency ingest --help`` stays fast.
     """
     from saliency.commands._detection_args import add_detector_arguments, non_negative_float
-    from saliency.data_tools.choices import (BORDERS, DISPLAY_MODES, MAP_FORMATS, NORMALIZATIONS, TIME_UNITS,
-                                             WEIGHTS, IngestOptions)
+    from saliency.data_tools.choices import (BORDERS, DECIMALS, DISPLAY_MODES, MAP_FORMATS, NORMALIZATIONS,
+                                             TIME_UNITS, WEIGHTS, IngestOptions)
     from saliency.data_tools.detectors import DEFAULTS as DETECTOR_DEFAULTS
     from saliency.data_tools.readers import FORMATS
 
@@ -67,6 +67,9 @@ def add_arguments(p) -> None:
                         "t_start_ms, t_end_ms, duration_ms, eye, confidence (e.g. time=TIMESTAMP,x=GazeX)")
     g.add_argument("--time-unit", default=None, choices=list(TIME_UNITS),
                    help="unit of the time column when its header does not say (default: ms)")
+    g.add_argument("--decimal", default="point", choices=list(DECIMALS),
+                   help="decimal mark of the numbers in the logs: point (500.13, the default) or comma (500,13, "
+                        "as European-locale exports write them; a number holding both marks is quarantined)")
     g.add_argument("--trials", default=None, metavar="CSV",
                    help="CSV with columns subject, trial, stimulus naming each trial's stimulus (used for rows "
                         "whose file names none)")
@@ -174,7 +177,7 @@ def run(args) -> int:
                                                    "trials": args.trials})
     geom = _geometry(args)
     opts = IngestOptions(
-        format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit, trials=args.trials,
+        format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit, decimal=args.decimal, trials=args.trials,
         geometry=geom, coords=args.coords, detector=args.detector, velocity_threshold=args.velocity_threshold,
         dispersion_threshold=args.dispersion_threshold, min_duration_ms=args.min_duration, stimulus=args.stimulus,
         max_gap_ms=args.max_gap, merge_ms=args.merge_ms, merge_deg=args.merge_deg, smooth_ms=args.smooth_ms,
