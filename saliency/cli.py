@@ -29,7 +29,9 @@ The error boundary (:func:`main`) turns every failure into one line on stderr,
   imports included (``saliency: interrupted`` before the command is known);
   exit 143: SIGTERM at any moment (:func:`saliency.base.fsutil.terminate_raises`
   holds for the whole run, so staging folders are removed first). An
-  interruption a library wrapped into another exception is still one.
+  interruption a library wrapped into another exception is still one;
+- exit 141, no line: the reader of the standard output went away
+  (``saliency models | head -1``), as a shell reports SIGPIPE.
 
 ``saliency --debug COMMAND ...`` or ``SALIENCY_DEBUG=1`` lets the exception
 through with its traceback instead. OpenCV's log lines are off
@@ -365,6 +367,8 @@ def _parse_and_run(argv: list[str], debug: bool) -> int:
         if (interrupt := _interruption(exc)) is not None:  # e.g. numpy's ImportError raised from a Ctrl-C
             interrupt.prog, interrupt.debug = prog, debug
             raise interrupt from None
+        if isinstance(exc, BrokenPipeError) and _stdout_closed():  # `saliency models | head`: the reader is done
+            return _quiet_broken_pipe()
         code, message = classify(exc, flag_speller(getattr(args, "_param_flags", None)))
         _say(f"{prog}: error: {message}")
         return code
@@ -383,6 +387,35 @@ def _interruption(exc: BaseException) -> KeyboardInterrupt | None:
     if received is not None:  # the signal's own exception was lost on the way
         return Terminated() if received == 15 else KeyboardInterrupt()
     return None
+
+
+def _stdout_closed() -> bool:
+    """Whether the reader of this process's standard output has gone (a pipe whose other end is closed)."""
+    import select
+
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & select.POLLERR for _, ev in poll.poll(0))
+    except (OSError, ValueError, AttributeError):  # no poll, or no real stdout (pytest's capture)
+        return False
+
+
+def _quiet_broken_pipe() -> int:
+    """No error line when the output's reader stopped reading (``| head``): exit 141, as a shell reports SIGPIPE.
+
+    Standard output is pointed at the null device first, so that the final
+    flush at exit does not fail again.
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # pragma: no cover - stdout not a file descriptor
+        pass
+    return 141
 
 
 def _say(line: str) -> None:

@@ -38,6 +38,7 @@ class PredictResult:
 
     written: list = field(default_factory=list)
     skipped: list = field(default_factory=list)   # (path, reason)
+    unmatched: list = field(default_factory=list)  # ids of ``only`` (``--list``) that name no image
     seconds: float = 0.0
 
 
@@ -72,6 +73,14 @@ def read_list(path: str | Path) -> set[str]:
         except (ValueError, KeyError, TypeError):
             raise UserError(f"`list` {p}: expected a split.json with a 'val' list of ids") from None
     return {ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")}
+
+
+def unmatched_ids(only: set | None, items: list[tuple[str, Path]]) -> list[str]:
+    """The ids of ``only`` that name none of ``items`` (by stem key or file stem), sorted."""
+    if only is None:
+        return []
+    names = {k for k, _ in items} | {Path(k).name for k, _ in items}
+    return sorted(str(i) for i in only if i not in names)
 
 
 def list_images(folder: str | Path, only: set | None = None) -> list[tuple[str, Path]]:
@@ -195,7 +204,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
         model = model.to(memory_format=torch.channels_last)
     loader = DataLoader(_Images(items, tuple(size)), batch_size=batch_size, shuffle=False, num_workers=workers,
                         collate_fn=_collate, worker_init_fn=worker_init if workers > 0 else None)
-    res = PredictResult()
+    res = PredictResult(unmatched=unmatched_ids(only, items))
     t0 = time.perf_counter()
     bar = progress_bar(total=len(items), desc="predict", unit="img", enabled=progress)
     if runtime == "onnx":
@@ -293,7 +302,7 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
         cb = B.CentreBias(np.asarray(ds.baseline_logp), 0.0, 0.0, 0, 0)
     items = list_images(images, only)
     out = Path(out)
-    res = PredictResult()
+    res = PredictResult(unmatched=unmatched_ids(only, items))
     t0 = time.perf_counter()
     bar = progress_bar(total=len(items), desc=name, unit="img", enabled=progress)
     for key, path in items:

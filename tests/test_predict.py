@@ -104,3 +104,23 @@ def test_bad_checkpoint_is_a_user_error(tmp_path, capsys):
     imgs = _images(tmp_path / "imgs", [(40, 30)])
     assert main(["predict", "--checkpoint", str(bad), "--images", str(imgs), "--out", str(tmp_path / "o")]) == 2
     assert "x.pt" in capsys.readouterr().err
+
+
+def test_list_ids_that_name_no_image_are_counted_not_dropped(tmp_path, capsys):
+    """``--list`` ids with no image were skipped without a word; now one stderr line counts and names them."""
+    import cv2
+
+    from saliency.cli import main
+
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in ("a", "b"):
+        cv2.imwrite(str(images / f"{name}.png"), np.full((24, 32, 3), 100, np.uint8))
+    ids = tmp_path / "ids.txt"
+    ids.write_text("a\nb\nzz1\nzz2\n")
+    rc = main(["predict", "--baseline", "gaussian-centre", "--images", str(images), "--list", str(ids),
+               "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 0
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["a.png", "b.png"]
+    assert "2 id(s) of --list" in err and "zz1, zz2" in err and err.count("\n") == 1

@@ -374,3 +374,19 @@ def test_expect_type_names_the_file():
         expect_type([1, 2], dict, "screen.json", "a JSON object")
     with pytest.raises(UserError, match="found true/false"):
         expect_type(True, int, "c.yaml: train.epochs", "an integer")
+
+
+def test_output_read_by_a_closed_pipe_is_quiet(tmp_path):
+    """``saliency predict --list-baselines | head -1`` printed "error: Broken pipe (a failure of the system)"."""
+    import os
+    import subprocess
+    import sys
+
+    r, w = os.pipe()
+    os.close(r)  # the reader is gone before the command writes: its first line meets EPIPE
+    try:
+        proc = subprocess.run([sys.executable, "-m", "saliency", "predict", "--list-baselines"], stdout=w,
+                              stderr=subprocess.PIPE, timeout=120, cwd=tmp_path)
+    finally:
+        os.close(w)
+    assert proc.returncode == 141 and proc.stderr == b"", proc.stderr.decode()

@@ -111,6 +111,10 @@ def run(args) -> int:
             raise UserError(f"--images {args.images}: no image could be decoded ({len(res.skipped)} skipped{first})")
     for path, why in res.skipped:
         print(f"saliency predict: skipped {path}: {why}", file=sys.stderr)
+    if res.unmatched:  # never a silent drop: the ids of --list that name no image, counted and shown
+        ex = ", ".join(res.unmatched[:5]) + (", ..." if len(res.unmatched) > 5 else "")
+        print(f"saliency predict: {len(res.unmatched)} id(s) of --list {args.list} name no image in --images "
+              f"{args.images}, not predicted: {ex}", file=sys.stderr)
     rate = len(res.written) / max(res.seconds, 1e-9)
     print(f"wrote {len(res.written)} maps to {out}/ ({rate:.1f} img/s)"
           + (f"; skipped {len(res.skipped)} unreadable image(s)" if res.skipped else ""))
