@@ -275,7 +275,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
 
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_out_dir, signals_held, staged_dir, terminate_raises, write_json
-    from saliency.base.images import IMAGE_EXTS, check_image_size, decode, encode
+    from saliency.base.images import IMAGE_EXTS, MAX_SIDE, check_image_size, decode, encode, max_pixels
     from saliency.base.progress import progress as progress_bar
     from saliency.eval.io import PRED_EXTS, index_folder, read_map
 
@@ -337,6 +337,10 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 if size_or_factor is not None:
                     dsize = size_or_factor if isinstance(size_or_factor, tuple) else (
                         max(1, round(box.w * size_or_factor)), max(1, round(box.h * size_or_factor)))
+                    if dsize[0] * dsize[1] > max_pixels() or max(dsize) > MAX_SIDE:  # the option's fault
+                        raise UserError(f"`scale` {size_or_factor}: the crop of {path} would be "
+                                        f"{dsize[0]}x{dsize[1]} pixels, above the limit of {max_pixels()} pixels "
+                                        f"({MAX_SIDE} a side); choose a smaller `scale`")
                     crop = cv2.resize(crop, dsize,
                                       interpolation=cv2.INTER_AREA if dsize[0] < box.w else cv2.INTER_LINEAR)
                 if path.suffix.lower() == ".pgm" and crop.ndim == 3:

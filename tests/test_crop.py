@@ -160,3 +160,27 @@ def test_crop_folder_library(tmp_path, capsys):
         with pytest.raises(UserError, match=re.escape(message)):
             crop_folder(imgs, tmp_path / "x", "1:1", **kwargs)
     assert not (tmp_path / "x").exists()
+
+
+def test_a_scale_beyond_the_pixel_limit_blames_the_option(tmp_path, capsys):
+    """``--scale 1e9`` was reported as "a0.png: OpenCV cannot process this image"; ``--scale 100000x100000``
+    likewise. Both are now one line naming ``--scale``, and nothing is written."""
+    from saliency.cli import main
+
+    images, maps = tmp_path / "img", tmp_path / "maps"
+    images.mkdir()
+    maps.mkdir()
+    cv2.imwrite(str(images / "a0.png"), np.full((48, 64, 3), 90, np.uint8))
+    cv2.imwrite(str(maps / "a0.png"), np.tile(np.arange(64, dtype=np.uint8) * 4, (48, 1)))
+    for scale in ("1e9", "100000x100000"):
+        try:
+            rc = main(["crop", "--images", str(images), "--maps", str(maps), "--aspect", "1:1", "--scale", scale,
+                       "--out", str(tmp_path / "c"), "--quiet"])
+        except SystemExit as exc:  # a size refused at parse time
+            rc = exc.code
+        err = capsys.readouterr().err
+        assert rc == 2 and "--scale" in err and "a0.png: OpenCV" not in err, err
+        assert not (tmp_path / "c").exists()
+    assert main(["crop", "--images", str(images), "--maps", str(maps), "--aspect", "1:1", "--scale", "2",
+                 "--out", str(tmp_path / "c"), "--quiet"]) == 0
+    assert cv2.imread(str(tmp_path / "c" / "a0.png")).shape == (96, 96, 3)

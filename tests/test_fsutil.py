@@ -226,3 +226,18 @@ def test_an_interruption_python_prints_instead_of_raising_is_delivered_again(tmp
     script.write_text(_PRINTED_NOT_RAISED)
     r = subprocess.run([sys.executable, str(script), how, kind], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip() == "interrupted again" and r.stderr == "", (r.stdout, r.stderr)
+
+
+def test_a_failed_write_names_the_file_being_written(tmp_path):
+    """A full disk raised ENOSPC with no file name, so the line said only "no space left on the disk"."""
+    import errno
+
+    from saliency.base.fsutil import atomic_path
+
+    target = tmp_path / "r.json"
+    with pytest.raises(OSError) as info:
+        with atomic_path(target) as tmp:
+            tmp.write_text("partial")
+            raise OSError(errno.ENOSPC, "No space left on device")  # what a write on a full disk raises
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(target)
+    assert list(tmp_path.iterdir()) == []  # the temporary file removed, no target made

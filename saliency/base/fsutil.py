@@ -52,7 +52,12 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             tmp_path = Path(tmp)
             os.close(fd)
-        yield tmp_path
+        try:
+            yield tmp_path
+        except OSError as exc:  # a failed write (a full disk) names no file: name the one being written
+            if exc.filename is None and exc.errno is not None:
+                raise OSError(exc.errno, exc.strerror, str(target)) from exc
+            raise
         if tmp_path.exists():
             os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private; the result is an ordinary file
         os.replace(tmp_path, target)

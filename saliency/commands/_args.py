@@ -88,8 +88,10 @@ def size_or_factor(example: str = "320x180"):
     def scale(text: str):
         try:
             if "x" in text.lower():
+                from saliency.base.images import DEFAULT_MAX_PIXELS, MAX_SIDE
+
                 w, h = parse_wxh(text)
-                if w > 0 and h > 0:
+                if 0 < w <= MAX_SIDE and 0 < h <= MAX_SIDE and w * h <= DEFAULT_MAX_PIXELS:
                     return w, h
             else:
                 f = float(text)
@@ -97,8 +99,8 @@ def size_or_factor(example: str = "320x180"):
                     return f
         except ValueError:
             pass
-        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT (e.g. {example}) "
-                                         f"or a positive factor (e.g. 0.5)")
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT (e.g. {example}; at most 65535 a "
+                                         f"side and 100 megapixels) or a positive factor (e.g. 0.5)")
 
     return scale
 
