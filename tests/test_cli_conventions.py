@@ -182,7 +182,7 @@ def test_sizes_are_width_by_height(monkeypatch, tmp_path, capsys):
 
     def fake_predict_folder(checkpoint, images, out, **kw):
         seen.update(kw)
-        return SimpleNamespace(written=["a.png"], skipped=[], seconds=1.0)
+        return SimpleNamespace(written=["a.png"], skipped=[], unmatched=[], seconds=1.0)
 
     monkeypatch.setattr(saliency.predict, "predict_folder", fake_predict_folder)
     (tmp_path / "imgs").mkdir()  # --out apart from the input folder (issue 16 refuses an --out inside it)

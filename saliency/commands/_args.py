@@ -99,8 +99,8 @@ def size_or_factor(example: str = "320x180"):
                     return f
         except ValueError:
             pass
-        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT (e.g. {example}; at most 65535 a "
-                                         f"side and 100 megapixels) or a positive factor (e.g. 0.5)")
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT (e.g. {example}) or a positive factor "
+                                         f"(e.g. 0.5); a size has at most 65535 pixels a side and 100 megapixels")
 
     return scale
 
