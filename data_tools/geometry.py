@@ -16,7 +16,7 @@ ways (``display``):
 
 - ``fit``: scaled by ``min(W / w, H / h)`` and centred (letter- or
   pillar-boxed): what most free-viewing experiments do;
-- ``native``: centred at its native size (may be cropped by the screen);
+- ``native``: centred at its native size (a stimulus larger than the screen is refused: use ``fit``);
 - ``stretch``: scaled independently on each axis to fill the screen.
 
 Coordinates are continuous pixel coordinates with the origin at the top-left

@@ -673,6 +673,15 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
     return hints
 
 
+def _first_fixations(fix: pd.DataFrame) -> set:
+    """``(source, line)`` of each scanpath's first fixation (subject, stimulus and file; by onset, then line)."""
+    if not len(fix):
+        return set()
+    f = fix.sort_values(["subject", "stimulus", "t_start_ms", "line"], kind="stable", na_position="last")
+    f = f.loc[~f.duplicated(["subject", "stimulus", "source"], keep="first")]
+    return set(zip(f["source"], f["line"]))
+
+
 def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex, plaus: list[str]) -> str:
     """The one line for a run that kept no fixation: every reason with its count, then what to do."""
     counted = Counter()
@@ -957,6 +966,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         laps.lap("read, detect")
         warnings = check_durations(fix, col.books)
         q_short = quar.iloc[0:0]
+        first_ids = _first_fixations(fix) if opts.drop_first else None  # before any fixation is set aside
         if opts.min_duration_ms is not None or opts.detector != "tracker":
             fix, q_short = drop_short(fix, col.min_duration_ms)
         fix, q_off = to_stimulus(fix, opts, index, col)
@@ -970,7 +980,9 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
                 off_counts[(s, st)] += int(v)
         fix = fix.sort_values(["subject", "stimulus", "t_start_ms", "line"], kind="stable", na_position="last")
         if opts.drop_first and len(fix):
-            first = ~fix.duplicated(["subject", "stimulus", "source"], keep="first")
+            # each scanpath's first fixation as recorded, as MIT1003 drops Fix(1) before any other filter:
+            # when it was quarantined already (short, off the stimulus), the next one stays
+            first = pd.Series(list(zip(fix["source"], fix["line"])), index=fix.index).isin(first_ids).to_numpy()
             d = fix.loc[first]
             qd = _quarantine_rows(d, "first_fixation", d["source"].to_numpy())
             quar = pd.concat([quar, qd], ignore_index=True)

@@ -33,6 +33,10 @@ WEIGHTS = ("none", "duration")
 TRUNCATE = 4.0
 
 
+MAX_SIGMA_PX = 1024
+"""The largest blur in pixels (a stimulus is at most 65535 pixels a side; fixation maps use 10-100)."""
+
+
 def gaussian_kernel1d(sigma: float, truncate: float = TRUNCATE) -> np.ndarray:
     """The normalised 1-D Gaussian of ``scipy.ndimage.gaussian_filter`` (length ``2 r + 1``).
 
@@ -41,7 +45,12 @@ def gaussian_kernel1d(sigma: float, truncate: float = TRUNCATE) -> np.ndarray:
     """
     if not sigma > 0:
         raise UserError(f"`sigma_px` {sigma}: must be a positive number of pixels")
+    if sigma > MAX_SIGMA_PX:  # its matrices would not fit in memory, and it would flatten any stimulus
+        raise UserError(f"a blur of sigma {float(sigma):.6g} px (`sigma_px`, or `sigma_deg` times the pixels per "
+                        f"degree) is above the largest of {MAX_SIGMA_PX} px; give a smaller blur")
     radius = int(truncate * float(sigma) + 0.5)
+    if radius == 0:  # sigma below 1 / (2 truncate): the kernel is the centre tap alone (for any sigma, however
+        return np.ones(1)  # small: 1 / sigma**2 overflowed to a NaN kernel, or divided by zero)
     x = np.arange(-radius, radius + 1, dtype=np.float64)
     phi = np.exp(-0.5 / float(sigma) ** 2 * x * x)
     return phi / phi.sum()

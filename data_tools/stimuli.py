@@ -2,7 +2,8 @@
 
 A name matches a stimulus file by file name or by stem (``img1`` and
 ``img1.jpg`` both find ``stimuli/img1.jpg``), case-insensitively as a last
-resort; a ``--trials`` CSV maps (subject, trial) to a stimulus name. Image sizes
+resort; a name that finds one of two files with the same stem (``a.jpg`` and
+``a.png``) is refused, since maps and tables are named by stem; a ``--trials`` CSV maps (subject, trial) to a stimulus name. Image sizes
 come from reading the file's whole image data once (:func:`decoded_size`:
 Pillow, or for PNG the inflated data and CRCs); an image that cannot be read, or
 whose header declares more pixels than the limit
@@ -33,8 +34,11 @@ class StimulusIndex:
             raise UserError(f"`stimuli` {self.folder}: no images ({', '.join(IMAGE_EXTS)})")
         self.by_name = {p.name: p for p in files}
         self.by_stem: dict[str, Path] = {}
+        shared: dict[str, list[Path]] = {}
         for p in files:
             self.by_stem.setdefault(p.stem, p)
+            shared.setdefault(p.stem, []).append(p)
+        self.shared_stems = {k: v for k, v in shared.items() if len(v) > 1}  # a.jpg and a.png: one map name
         self.lower = {k.lower(): v for k, v in {**self.by_stem, **self.by_name}.items()}
         self._sizes: dict[str, tuple[int, int] | None] = {}
 
@@ -45,6 +49,10 @@ class StimulusIndex:
         base = name.replace("\\", "/").rsplit("/", 1)[-1]
         p = self.by_name.get(base) or self.by_stem.get(base) or self.by_stem.get(Path(base).stem) \
             or self.lower.get(base.lower()) or self.lower.get(Path(base).stem.lower())
+        if p is not None and p.stem in self.shared_stems:  # maps and tables are named by stem: never pool two
+            names = " and ".join(q.name for q in self.shared_stems[p.stem])
+            raise UserError(f"`stimuli` {self.folder}: {names} share the stem {p.stem!r}, and the logs name "
+                            f"{name!r}; maps and tables are named by stem, so keep one of the files in the folder")
         return p.stem if p is not None else None
 
     def path(self, stem: str) -> Path:

@@ -286,10 +286,35 @@ def fixation_folder(d: str | Path, name: str | None = None) -> GTDataset:
     if not items:
         raise UserError(f"`gt` {d}: no fixation maps found ({layout})")
     ds = GTDataset(nm, "fixation", items, baseline=baseline, baseline_note=note, layout=layout)
+    if layout.startswith("saliency ingest"):
+        ds.sigma_px, why = _ingest_sigma(d / "dataset.json")
+        if why:
+            ds.notes.append(why)
     if not ds.has_points:
         ds.notes.append("no fixation points (human maps only): only " + ", ".join(MAP_ONLY_METRICS)
                         + " are scored; the other metrics are skipped (n/a)")
     return ds
+
+
+def _ingest_sigma(path: Path) -> tuple[float, str | None]:
+    """The blur (px) of a ``saliency ingest`` folder's human maps from its dataset.json, and a note when unknown.
+
+    One value when every stimulus size got the same isotropic sigma (the usual
+    case); 0 with a note when the blur differs between sizes or axes, or the
+    record cannot be read (metric-specific maps then use the unblurred density).
+    """
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        sizes = rec["sigma"]["px_by_stimulus_size"]
+        pairs = {(float(v[0]), float(v[1])) for v in sizes.values()}
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return 0.0, None
+    if len(pairs) == 1:
+        sx, sy = next(iter(pairs))
+        if sx == sy and sx > 0:
+            return sx, None
+    return 0.0, (f"the blur of its human maps differs between stimulus sizes or axes ({path.name}: "
+                 f"{len(pairs)} values); CC/KLD/SIM metric maps use the unblurred density")
 
 
 def split_stems(name: str, split: str) -> list[str]:
