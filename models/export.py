@@ -17,6 +17,7 @@ have at least ``top_k`` cells of ``patch_size`` pixels.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ def export_onnx(model: torch.nn.Module, path: str | Path, height: int = 320, wid
                 opset: int = 17) -> Path:
     """Write ``model`` (eval mode) as ONNX to ``path`` atomically, with dynamic N, H, W."""
     path = Path(path)
+    check_fixed_cells(model, height, width)
     was = model.training
     model.eval()
     x = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))  # torch's global RNG untouched
@@ -49,6 +51,25 @@ def export_onnx(model: torch.nn.Module, path: str | Path, height: int = 320, wid
     finally:
         model.train(was)
     return path
+
+
+def check_fixed_cells(model: torch.nn.Module, height: int, width: int) -> None:
+    """Refuse a size at which a coarse-to-fine model has fewer grid cells than the ``top_k`` it refines.
+
+    PyTorch takes ``min(top_k, cells)`` per input, but a traced graph keeps
+    the ``top_k`` of the tracing size, so every size the graph runs at needs
+    that many cells (torch's tracer, then onnxruntime, stopped with "selected
+    index k out of range"). Other models pass.
+    """
+    k, p = getattr(model, "top_k", None), getattr(model, "patch_size", None)
+    if not k or not p:
+        return
+    cells = -(-height // p) * -(-width // p)
+    if cells < k:
+        side = p * (math.isqrt(k - 1) + 1)  # a square of ceil(sqrt(k)) cells a side
+        raise UserError(f"`size` {width}x{height}: the coarse-to-fine model refines its {k} most salient cells of "
+                        f"{p} px, and an ONNX graph fixes that count, so an input needs at least {k} cells "
+                        f"({cells} at this size); give a larger size (e.g. {side}x{side})")
 
 
 @torch.no_grad()
@@ -139,6 +160,8 @@ def export_checkpoint(onnx: str | Path, *, checkpoint: str | Path | None = None,
         res.ort_missing = True
         return res
     res.check_sizes = ((height, width), (height + 37, width - 19))
+    for h, w in res.check_sizes[1:]:
+        check_fixed_cells(net, h, w)
     res.max_diff = check_onnx(net, out, sizes=res.check_sizes)
     if res.max_diff > CHECK_TOLERANCE:
         raise UserError(f"`onnx` {out}: written, but onnxruntime differs from PyTorch by {res.max_diff:.2e}")

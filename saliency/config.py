@@ -252,6 +252,8 @@ def validate(cfg: dict) -> dict:
     for key, choices in CHOICES.items():
         sec, _, name = key.rpartition(".")
         node = cfg[sec] if sec else cfg
+        if node[name] is False and "off" in choices:  # YAML 1.1 reads a bare `off` (the documented value) as False
+            node[name] = "off"
         if node[name] not in choices:
             raise UserError(f"config {key}: {node[name]!r} is not one of {', '.join(choices)}")
     size = cfg["data"]["size"]

@@ -249,7 +249,7 @@ def worker_init(worker_id: int) -> None:
     random.seed(s)
 
 
-def make_loader(ds, sampler, batch_size: int, workers: int, device, seed: int):
+def make_loader(ds, sampler, batch_size: int, workers: int, device, seed: int, drop_last: bool = False):
     """A DataLoader over ``sampler``'s (index, seed) pairs; workers start with :func:`worker_init`."""
     import torch
     from torch.utils.data import DataLoader
@@ -258,7 +258,7 @@ def make_loader(ds, sampler, batch_size: int, workers: int, device, seed: int):
     g.manual_seed(seed)
     return DataLoader(ds, batch_size=batch_size, sampler=sampler, num_workers=workers,
                       pin_memory=device.type == "cuda", persistent_workers=workers > 0,
-                      worker_init_fn=worker_init if workers > 0 else None, generator=g, drop_last=False)
+                      worker_init_fn=worker_init if workers > 0 else None, generator=g, drop_last=drop_last)
 
 
 def clean_error(exc: Exception) -> str:
@@ -298,6 +298,10 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
         val_records = sorted(val_index.records, key=lambda r: r.key)
         val_keys = [r.key for r in val_records]
     else:
+        if not d["val_fraction"] > 0:  # checked before the first epoch: it failed after one, with exit 1
+            raise UserError("config data.val_fraction: 0 holds out no validation image and data.val names no "
+                            "folder; validation scores every epoch and picks best.pt: give a share above 0 "
+                            "(default 0.2) or a separate data.val folder")
         train_keys, val_keys = D.split_keys(by_key, d["val_fraction"], d["split_seed"])
         val_records = [by_key[k] for k in val_keys]
     notes = list(index.notes)

@@ -156,12 +156,18 @@ def check_input_size(model, size, name: str) -> None:
     and torch stops with a ValueError mid-epoch. The deepest map is
     ``ceil(H / s) x ceil(W / s)`` for the encoder's largest stride ``s``.
     """
-    stride = max(getattr(getattr(model, "encoder", None), "reductions", None) or [32])
+    enc, scale = getattr(model, "encoder", None), 1.0
+    if enc is None and hasattr(model, "coarse"):  # coarse-to-fine: its coarse branch sees the input downscaled
+        enc, scale = getattr(model.coarse, "encoder", None), float(getattr(model, "coarse_scale", 1.0))
+    stride = max(getattr(enc, "reductions", None) or [32])
     h, w = size
-    if -(-h // stride) * -(-w // stride) < 2:
-        raise UserError(f"config data.size: {[h, w]} is too small for {name}: its deepest features are 1/{stride} "
-                        f"of the input, 1 x 1 at this size, and batch norm needs more; make one side larger than "
-                        f"{stride} (e.g. data.size=[{max(h, 2 * stride)}, {max(w, 2 * stride)}])")
+    hs, ws = int(h * scale), int(w * scale)  # floor, as F.interpolate with a scale factor
+    if -(-hs // stride) * -(-ws // stride) < 2:
+        need = int(-(-2 * stride // scale))
+        where = "" if scale == 1 else f" (its coarse branch sees the input at {scale:g} of its size)"
+        raise UserError(f"config data.size: {[h, w]} is too small for {name}{where}: its deepest features are "
+                        f"1/{stride} of what the encoder sees, 1 x 1 at this size, and batch norm needs more; make "
+                        f"one side at least {need} (e.g. data.size=[{max(h, need)}, {max(w, need)}])")
 
 class Trainer:
     """One training run: ``Trainer(cfg, run_dir, resume=False).fit()``."""
@@ -329,9 +335,15 @@ class Trainer:
             raise UserError(f"`model` {name} is a {self.model.task} model but `task` is {self.task}; "
                             f"pick a *_{self.task} model (saliency train --list-models)")
         check_input_size(self.model, cfg["data"]["size"], name)
-        from saliency.models.losses import get_loss
+        from saliency.models.losses import SOD_LOSSES, get_loss, list_losses
 
-        self.loss_fn = get_loss(resolved_loss(cfg))
+        loss_name = resolved_loss(cfg)
+        self.loss_fn = get_loss(loss_name)
+        if (loss_name in SOD_LOSSES) != (self.task == "sod"):  # a SOD loss cannot score a density, nor the reverse
+            kind = "an SOD" if loss_name in SOD_LOSSES else "a fixation"
+            fits = [n for n in list_losses() if (n in SOD_LOSSES) == (self.task == "sod")]
+            raise UserError(f"config loss.name: {loss_name} is {kind} loss but `task` is {self.task}; choose one "
+                            f"of {', '.join(fits)} (or auto)")
         self.model.to(self.device)
         if self.plan["channels_last"]:
             self.model.to(memory_format=torch.channels_last)
@@ -350,9 +362,13 @@ class Trainer:
             self.net = torch.compile(self.net)
 
         self.sampler = SeededSampler(len(self.train_ds), t["seed"], self.info.rank, self.info.world)
+        # an epoch's last batch of one image is left out (a different image each epoch, the order being
+        # shuffled): batch norm over pooled features (SK, residual attention) cannot train on one value
+        n_share = len(self.sampler.base)
+        self.drop_single = n_share > t["batch_size"] and n_share % t["batch_size"] == 1
         self.loader = make_loader(self.train_ds, self.sampler, t["batch_size"], cfg["data"]["workers"],
-                                   self.device, t["seed"])
-        micro = -(-len(self.sampler.base) // t["batch_size"])
+                                  self.device, t["seed"], drop_last=self.drop_single)
+        micro = n_share // t["batch_size"] if self.drop_single else -(-n_share // t["batch_size"])
         self.steps_per_epoch = -(-micro // t["accumulate"])
         self.micro_per_epoch = micro
         self.optimizer = create_optimizer(self.model, cfg)
@@ -377,6 +393,10 @@ class Trainer:
             self.scheduler.load_state_dict(sched_state)
             self.step = ck["step"]
             self.start_epoch, self.start_batch = ck["epoch"], ck["batch_in_epoch"]
+            if self.start_epoch > t["epochs"]:  # before config.yaml is rewritten: the run's record stays true
+                raise UserError(f"`resume` {self.run}: {self.start_epoch} epoch(s) are already trained, more than "
+                                f"train.epochs {t['epochs']}; give `epochs` {self.start_epoch} or more (a finished "
+                                "run resumes as a no-op)")
             self.partial = dict(ck.get("partial") or self.partial)
             b = ck.get("best") or {}
             if b.get("metric") == self.best_metric:
@@ -461,7 +481,16 @@ class Trainer:
                     group.append(batch)
                     batch_i += 1
                 if group and (len(group) == acc or batch is None):
-                    self._optimizer_step(group, epoch, batch_i)
+                    try:
+                        self._optimizer_step(group, epoch, batch_i)
+                    except ValueError as exc:  # torch's batch norm met a single value per channel
+                        if "more than 1 value per channel" not in str(exc):
+                            raise
+                        from saliency.config import resolved_model
+
+                        raise UserError(f"model {resolved_model(self.cfg)} normalises pooled features with batch "
+                                        f"norm, which cannot train on a batch of one image; give `batch_size` 2 or "
+                                        f"more (now {t['batch_size']})") from None
                     n_epoch_imgs += sum(int(b["image"].shape[0]) for b in group)
                     group = []
                     el = time.perf_counter() - t0
@@ -477,6 +506,7 @@ class Trainer:
                     break
             bar.close()
             dist.average_buffers(self.info, self.model, self.ema.shadow if self.ema else None)
+            self._check_finite(epoch)  # before validation and saving: a checkpoint is always a usable one
             elapsed = time.perf_counter() - t0
             self.partial["seconds"] += elapsed
             done = epoch + 1
@@ -544,6 +574,30 @@ class Trainer:
         self.step += 1
         if self.ema is not None:
             self.ema.update(self.model)
+
+    def _check_finite(self, epoch: int) -> None:
+        """Stop (exit 3) when a weight or buffer is NaN or infinite at the end of an epoch.
+
+        A finite loss does not prove finite weights: a huge learning rate can
+        leave batch norm's running variance infinite while the loss stays a
+        (huge) number, and such a model predicts black maps. Checked on the
+        trained weights and the EMA copy before anything is validated or
+        saved, so the last good checkpoint named is always finite.
+        """
+        import torch
+
+        states = [("", self.model.state_dict())] + ([("ema ", self.ema.shadow)] if self.ema is not None else [])
+        bad = [f"{tag}{k}" for tag, sd in states for k, v in sd.items()
+               if torch.is_tensor(v) and v.is_floating_point() and not bool(torch.isfinite(v).all())]
+        if not bad:
+            return
+        if self.last_good is not None:
+            where = f"last good checkpoint: {self.last_good[0]} (epoch {self.last_good[1]}, step {self.last_good[2]})"
+        else:
+            where = "no checkpoint was written yet"
+        raise TrainingStopped(f"{len(bad)} weight tensor(s) hold NaN or infinite values after epoch {epoch + 1} "
+                              f"(e.g. {bad[0]}), though the loss stayed finite; training stopped, nothing of this "
+                              f"epoch saved; {where}; lower optim.lr or set train.clip_grad")
 
     def _nan_stop(self, loss, epoch: int, batch_i: int):
         if self.last_good is not None:

@@ -107,7 +107,8 @@ def run(args) -> int:
                                        out=args.out, resume=args.resume, overwrite=args.overwrite,
                                        create=not args.print_config)
             if args.print_config:
-                defaults_only = not (args.resume or args.data or args.config or args.overrides or args.task)
+                # the commented defaults when nothing changed them (every flag counts: --epochs, --lr, ...)
+                defaults_only = not args.resume and cfg == C.validate(C.default_config())
                 sys.stdout.write(C.DEFAULT_YAML if defaults_only else C.dump_yaml(cfg))
                 return 0
             trainer = Trainer(cfg, run_dir, resume=bool(args.resume), progress=not args.quiet)

@@ -1,0 +1,109 @@
+"""Training cases found by a read-through: each ran into exit 1, or ran on and reported what was not so.
+
+Every run is 8 tiny scenes (``train_fakes.make_sod``) at 48 x 64 on the CPU.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+import torch
+
+from saliency.cli import main
+from train_fakes import make_sod
+
+BASE = ["--device", "cpu", "--quiet", "--set", "data.size=[48,64]", "--set", "train.grid_images=0",
+        "--set", "train.tensorboard=false"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_globals():
+    det, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
+    yield
+    torch.use_deterministic_algorithms(det)
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def sod(tmp_path_factory):
+    return make_sod(tmp_path_factory.mktemp("sod") / "S")  # 8 scenes: 6 train, 2 validation
+
+
+def _run(*args):
+    try:
+        return main(list(args))
+    except SystemExit as exc:
+        return exc.code
+
+
+def _err_line(capsys):
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_a_last_batch_of_one_image_is_left_out(sod, tmp_path, capsys):
+    """SK and residual attention batch-normalise pooled features: 6 images in batches of 5 left a batch of 1,
+    and torch stopped with a ValueError (exit 1). That image now waits for the next epoch's shuffle."""
+    run = tmp_path / "sk"
+    assert _run("train", "--data", str(sod), "--task", "sod", "--out", str(run), "--epochs", "2",
+                "--batch-size", "5", "--model", "unet_tiny_sk_sod", *BASE) == 0
+    rows = list(csv.DictReader(open(run / "metrics.csv", newline="")))
+    assert [int(r["step"]) for r in rows] == [1, 2]  # one full batch of 5 per epoch
+    rc = _run("train", "--data", str(sod), "--task", "sod", "--out", str(tmp_path / "sk1"), "--epochs", "1",
+              "--batch-size", "1", "--model", "unet_tiny_sk_sod", *BASE)
+    err = _err_line(capsys)
+    assert rc == 2 and "--batch-size 2 or more" in err
+
+
+def test_coarse_to_fine_size_counts_its_coarse_branch(sod, tmp_path, capsys):
+    rc = _run("train", "--data", str(sod), "--task", "sod", "--out", str(tmp_path / "c"), "--epochs", "1",
+              "--batch-size", "1", "--model", "c2f_tiny_cbam_sod", *BASE)
+    err = _err_line(capsys)
+    assert rc == 2 and "data.size" in err and "coarse branch" in err and "128" in err
+    rc = _run("export", "--model", "c2f_tiny_cbam_sod", "--onnx", str(tmp_path / "c.onnx"), "--size", "64x48")
+    err = _err_line(capsys)
+    assert rc == 2 and "--size 64x48" in err and "4 cells" in err and not (tmp_path / "c.onnx").exists()
+
+
+def test_non_finite_weights_stop_the_run_and_the_last_checkpoint_is_finite(sod, tmp_path, capsys):
+    """lr 1e6 left batch norm's running variance infinite while the loss stayed finite: the run ended with
+    exit 0 and a model that predicts black maps, and the NaN stop named such a checkpoint as good."""
+    run = tmp_path / "big"
+    rc = _run("train", "--data", str(sod), "--task", "sod", "--out", str(run), "--epochs", "4", "--batch-size", "6",
+              *BASE, "--set", "optim.lr=1e6", "--set", "sched.warmup_epochs=0", "--set", "sched.name=constant")
+    err = _err_line(capsys)
+    assert rc == 3 and "NaN or infinite" in err and "last good checkpoint" in err
+    ck = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=False)
+    for sd in (ck["state_dict"], ck["model"]):
+        assert all(torch.isfinite(v).all() for v in sd.values() if torch.is_tensor(v) and v.is_floating_point())
+
+
+def test_config_mistakes_are_refused_before_training(sod, tmp_path, capsys):
+    rc = _run("train", "--data", str(sod), "--task", "sod", "--out", str(tmp_path / "v"), "--epochs", "1",
+              *BASE, "--set", "data.val_fraction=0")
+    assert rc == 2 and "data.val_fraction" in _err_line(capsys)
+    rc = _run("train", "--data", str(sod), "--task", "sod", "--out", str(tmp_path / "l"), "--epochs", "1",
+              *BASE, "--set", "loss.name=fixation_unisal")
+    err = _err_line(capsys)
+    assert rc == 2 and "fixation loss" in err and "structure" in err
+
+
+def test_amp_off_and_plain_flags_reach_the_printed_config(capsys):
+    assert _run("train", "--print-config", "--set", "train.amp=off") == 0  # YAML read `off` as False
+    assert "amp: 'off'" in capsys.readouterr().out
+    assert _run("train", "--print-config", "--epochs", "5", "--lr", "0.01", "--model", "unet_tiny_se_sod") == 0
+    out = capsys.readouterr().out
+    assert "epochs: 5" in out and "lr: 0.01" in out and "model: unet_tiny_se_sod" in out
+
+
+def test_resume_with_fewer_epochs_says_so_and_keeps_the_record(sod, tmp_path, capsys):
+    run = tmp_path / "r"
+    assert _run("train", "--data", str(sod), "--task", "sod", "--out", str(run), "--epochs", "2",
+                "--batch-size", "3", *BASE) == 0
+    before = (run / "config.yaml").read_bytes()
+    rc = _run("train", "--resume", str(run), "--epochs", "1", "--device", "cpu", "--quiet")
+    err = _err_line(capsys)
+    assert rc == 2 and "2 epoch(s) are already trained, more than train.epochs 1" in err
+    assert (run / "config.yaml").read_bytes() == before
