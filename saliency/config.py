@@ -59,7 +59,7 @@ train:
   seed: 0                 # seed of weights, sampling and augmentation
   deterministic: false    # torch.use_deterministic_algorithms + seeded workers: bit-identical reruns and resumes
   device: auto            # auto | cpu | cuda | cuda:N
-  amp: auto               # auto (bf16 on CUDA, float32 on CPU) | bf16 | off
+  amp: auto               # auto (bf16 on a CUDA GPU that has it, else float32) | bf16 | off
   channels_last: auto     # auto (on CUDA) | true | false
   compile: false          # torch.compile the model (CUDA; fixed input size)
   threads: auto           # torch CPU threads: auto (CPU: 1 when the machine is busy or --deterministic, else

@@ -66,8 +66,10 @@ def precision_plan(cfg: dict, device) -> dict:
     cuda = device.type == "cuda"
     amp = t["amp"]
     dtype = torch.bfloat16 if (amp == "bf16" or (amp == "auto" and cuda)) else None
-    if dtype is not None and cuda and not torch.cuda.is_bf16_supported():
-        dtype = torch.float16 if amp == "auto" else dtype
+    if dtype is not None and cuda and amp == "auto" and not torch.cuda.is_bf16_supported():
+        # float16 would need a GradScaler (its gradients underflow), which this trainer does not run:
+        # `auto` on a GPU without bf16 trains in float32
+        dtype = None
     cl = t["channels_last"] if t["channels_last"] != "auto" else cuda
     return {"autocast": dtype, "channels_last": bool(cl), "benchmark": cuda and not t["deterministic"],
             "compile": bool(t["compile"])}

@@ -7,7 +7,7 @@ needs on top:
 - one YAML config (:mod:`saliency.config`), written resolved to the run;
 - AdamW/SGD, warm-up + cosine/poly (:mod:`saliency.optim`), gradient
   accumulation and clipping, optional EMA of the weights;
-- on CUDA: bf16 autocast (no GradScaler needed), channels_last,
+- on CUDA: bf16 autocast (no GradScaler needed; float32 on a GPU without bf16), channels_last,
   ``cudnn.benchmark``, optional ``torch.compile``; on CPU float32 (bf16
   autocast on request); torch's process-wide settings (threads, cudnn,
   TF32, deterministic algorithms) hold only for the run

@@ -107,3 +107,18 @@ def test_resume_with_fewer_epochs_says_so_and_keeps_the_record(sod, tmp_path, ca
     err = _err_line(capsys)
     assert rc == 2 and "2 epoch(s) are already trained, more than train.epochs 1" in err
     assert (run / "config.yaml").read_bytes() == before
+
+
+def test_amp_auto_on_a_gpu_without_bf16_trains_in_float32(monkeypatch):
+    """It chose float16 autocast, and this trainer runs no GradScaler: gradients would underflow."""
+    from saliency.config import default_config
+    from saliency.runtime import precision_plan
+
+    cfg = default_config()
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert precision_plan(cfg, torch.device("cuda", 0))["autocast"] is None
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert precision_plan(cfg, torch.device("cuda", 0))["autocast"] is torch.bfloat16
+    cfg["train"]["amp"] = "off"
+    assert precision_plan(cfg, torch.device("cuda", 0))["autocast"] is None
+    assert precision_plan(default_config(), torch.device("cpu"))["autocast"] is None
