@@ -174,8 +174,10 @@ def _read_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
 def _read_grey(path: Path, size: tuple[int, int]) -> np.ndarray:
     import cv2
 
-    if path.suffix.lower() == ".npy":
-        g = np.load(path).astype(np.float32)
+    if path.suffix.lower() == ".npy":  # eval's reader: a NaN, empty or wrong-shaped map is one line, not black
+        from saliency.eval.io import read_map
+
+        g = read_map(path).astype(np.float32)
     else:
         from saliency.eval.io import read_image
 

@@ -158,3 +158,21 @@ def test_osie_style_table_shows_the_spread_over_seeds(tmp_path):
     path.write_text(json.dumps(doc))
     with pytest.raises(UserError, match=r"results\[1\]\.std\.NSS is 'wide', not a number"):
         read_eval_json(path)
+
+
+def test_a_nan_prediction_in_the_gallery_is_one_line(tmp_path, capsys):
+    """A .npy prediction holding NaN was drawn black; eval and crop refuse it, and so does the report now."""
+    import cv2
+
+    from saliency.cli import main
+
+    (tmp_path / "img").mkdir()
+    (tmp_path / "pred").mkdir()
+    cv2.imwrite(str(tmp_path / "img" / "a.png"), np.full((24, 32, 3), 90, np.uint8))
+    m = np.ones((24, 32), np.float32)
+    m[3, 4] = np.nan
+    np.save(tmp_path / "pred" / "a.npy", m)
+    rc = main(["report", "--images", str(tmp_path / "img"), "--pred", str(tmp_path / "pred"),
+               "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "a.npy" in err and "NaN" in err and err.count("\n") == 1
