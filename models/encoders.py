@@ -24,6 +24,7 @@ scratch on a CPU in minutes; it has no pretrained weights.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -107,7 +108,8 @@ class TimmEncoder(nn.Module):
             if file is not None:
                 kw["pretrained_cfg_overlay"] = dict(file=str(file))
         try:
-            self.model = timm.create_model(name, pretrained=pretrained, **kw)
+            with _hub_quiet():
+                self.model = timm.create_model(name, pretrained=pretrained, **kw)
         except (OSError, RuntimeError, ValueError) as exc:
             if not pretrained:
                 raise
@@ -122,6 +124,21 @@ class TimmEncoder(nn.Module):
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Feature maps of the selected stages, finest first."""
         return list(self.model(x))
+
+
+@contextlib.contextmanager
+def _hub_quiet():
+    """Hugging Face hub's log warnings held back while timm downloads: offline, its "Retrying in 1s" lines
+    (about a dozen) buried the one error line that says what to do."""
+    import logging
+
+    log = logging.getLogger("huggingface_hub")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _pretrained_file_from_env(name: str) -> Path | None:

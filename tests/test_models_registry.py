@@ -185,3 +185,17 @@ def test_coarse_to_fine_replaces_top_k_cells():
     assert int(per_cell.sum()) == m.top_k
     scores = m.cell_scores(coarse, 192 - 130, 256 - 200).flatten()
     assert set(per_cell.nonzero().flatten().tolist()) == set(scores.topk(m.top_k).indices.tolist())
+
+
+def test_hub_retry_warnings_are_held_back_while_loading_weights(caplog):
+    """Offline, ``--pretrained`` printed about 12 "Retrying in 1s" lines of huggingface_hub before its one line."""
+    import logging
+
+    from saliency.models.encoders import _hub_quiet
+
+    log = logging.getLogger("huggingface_hub")
+    with _hub_quiet():
+        log.warning("Retrying in 1s [Retry 1/5].")
+    assert [r.getMessage() for r in caplog.records] == []
+    log.warning("after")  # the level is put back
+    assert [r.getMessage() for r in caplog.records] == ["after"]
