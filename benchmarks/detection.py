@@ -190,11 +190,11 @@ def synth_benchmark(scenes: int, subjects: int, seed: int = 3) -> dict:
                 det = pd.read_csv(d / "fixations.csv")
                 man = json.loads((d / "dataset.json").read_text())
                 one_deg = man["ppd"] / (1080 / 480)  # 640x480 shown at 1440x1080
-                out[f"{m} @ {cond}"] = {"matched": round(matched_share(truth, det, one_deg), 3),
+                out[f"{m} @ {cond}"] = {"matched": round(ev.matched_share(truth, det, one_deg), 3),
                                            "detected": len(det), "true": len(truth)}
             for m in ("ivt", "idt"):
                 det = pymovements_fixations(s, m)
-                out[f"pymovements {m} @ {cond}"] = {"matched": round(matched_share(truth, det, one_deg), 3),
+                out[f"pymovements {m} @ {cond}"] = {"matched": round(ev.matched_share(truth, det, one_deg), 3),
                                                     "detected": len(det), "true": len(truth)}
     return out
 

@@ -432,6 +432,10 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
             j += 1
         offset = j
         if t[offset] - t[onset] < min_saccade_ms:
+            # too short for a saccade, but not a fixation either: a jump of the gaze (an eye lost from a
+            # binocular average) left as a fixation candidate joined the fixations on both sides
+            seg = labels[onset:offset + 1]
+            seg[seg == 0] = UNDEFINED
             continue
         labels[onset:offset + 1] = SACCADE
         last = offset
@@ -599,7 +603,12 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         labels[r.labels == SACCADE] = SACCADE
         labels[r.labels == PSO] = PSO
         cand = np.isfinite(speed) & (r.labels == 0)
-        a, b = _runs(cand)
+        # a gap in the time stamps (rows absent) ends a fixation, as it does for the other detectors: the
+        # smoothed speed stays finite at both edges of the gap, so the runs are cut there
+        gap = np.zeros(n, dtype=bool)
+        gap[1:] = np.diff(t) > 1.5 * sample_period(t)
+        a = np.flatnonzero(cand & (np.concatenate(([True], ~cand[:-1])) | gap))
+        b = np.flatnonzero(cand & (np.concatenate((~cand[1:], [True])) | np.concatenate((gap[1:], [True]))))
         ranges = list(zip(a.tolist(), b.tolist()))
         params.update({"peak_threshold": r.peak_threshold, "onset_threshold": r.onset_threshold})
     ranges = discard_short(merge_fixations(ranges, t, xd, yd, mms, mdeg), t, md)
@@ -642,8 +651,13 @@ def summarize(ranges, t, x_px, y_px) -> dict[str, np.ndarray]:
         return {"first": e.astype(np.int64), "t_start_ms": e, "duration_ms": e, "x": e, "y": e}
     a = np.array([r[0] for r in ranges], dtype=np.int64)
     b = np.array([r[1] for r in ranges], dtype=np.int64)
-    cx = np.concatenate(([0.0], np.cumsum(np.nan_to_num(np.asarray(x_px, dtype=np.float64)))))
-    cy = np.concatenate(([0.0], np.cumsum(np.nan_to_num(np.asarray(y_px, dtype=np.float64)))))
-    cnt = (b - a + 1).astype(np.float64)
-    return {"first": a, "t_start_ms": t[a], "duration_ms": t[b] - t[a],
-            "x": (cx[b + 1] - cx[a]) / cnt, "y": (cy[b + 1] - cy[a]) / cnt}
+    x = np.asarray(x_px, dtype=np.float64)
+    y = np.asarray(y_px, dtype=np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)  # the mean of the samples seen: a bridged gap adds no point at (0, 0)
+    cx = np.concatenate(([0.0], np.cumsum(np.where(ok, x, 0.0))))
+    cy = np.concatenate(([0.0], np.cumsum(np.where(ok, y, 0.0))))
+    cn = np.concatenate(([0], np.cumsum(ok)))
+    cnt = (cn[b + 1] - cn[a]).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {"first": a, "t_start_ms": t[a], "duration_ms": t[b] - t[a],
+                "x": (cx[b + 1] - cx[a]) / cnt, "y": (cy[b + 1] - cy[a]) / cnt}

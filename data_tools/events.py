@@ -10,7 +10,9 @@ Tables (per trial, from a :class:`data_tools.detection.Classification`):
   (degrees between the start and end sample), peak velocity (deg/s, the
   detector's speed signal) - the quantities of the main sequence (Bahill,
   Clark & Stark 1975);
-- blinks: onset, offset, duration.
+- blinks: onset, offset, duration (last minus first blink sample, as for
+  fixations; the 10-500 ms rule of :func:`data_tools.detection.classify`
+  measures the time the eye was not seen, one sample period longer).
 
 Scores (Andersson, Larsson, Holmqvist, Stridh & Nyström, "One algorithm to rule
 them all?", BRM 2017): per-sample Cohen's kappa, ``(p_o - p_e) / (1 - p_e)``

@@ -177,7 +177,12 @@ def savgol(t, v, window_ms: float = 20.0, order: int = 2, deriv: int = 0, runs=N
 
 
 def window_samples(window_ms: float, dt_ms: float, order: int = 2) -> int:
-    """The odd window length in samples closest to ``window_ms`` at sample period ``dt_ms`` (>= order + 1, >= 3)."""
+    """The window length in samples: ``window_ms / dt_ms`` rounded, plus one when even (>= order + 1, >= 3).
+
+    Rounding up an even count keeps the window at least as long as asked
+    (20 ms at 200 Hz: 5 samples); it is not always the nearest odd count
+    (3.6 samples gives 5, not 3).
+    """
     n = int(round(window_ms / dt_ms))
     n = n + 1 if n % 2 == 0 else n
     lo = max(3, order + 1)

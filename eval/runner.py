@@ -410,12 +410,16 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
             tasks.append((it, tp, keys, seed, i, other, base, allow_missing, opts))
         results_iter = _map(_fix_task, tasks, workers, f"{ds.name}", progress, pool)
     res = [MethodResult(ds.name, name, 0, {}, n_missing=matched[j][1]) for j, (name, _) in enumerate(methods)]
+    found = [m[0] for m in matched]  # per method, per image: its prediction file or None
     if task == "fixation" and gold_standard:
         res.insert(0, MethodResult(ds.name, GOLD_STANDARD, 0, {}))
+        found.insert(0, [True] * len(ds.items))
     for i, r in enumerate(results_iter):
         status, payload = r
         if status == "gt":
-            for mr in res:
+            for mr, f in zip(res, found):
+                if f[i] is None:  # counted already among the images without a prediction
+                    continue
                 mr.n_skipped += 1
                 if len(mr.skipped_examples) < 3:
                     mr.skipped_examples.append(payload)

@@ -7,7 +7,7 @@ the function that runs a subcommand (``call``: ``saliency.commands.demo.call``),
 so this layer never imports the command line:
 
 1. ``saliency synth``                    a free-viewing study (scenes, masks, three tracker exports);
-2. ``saliency ingest`` three times       the raw samples (I-VT), the EyeLink fixation report and the
+2. ``saliency ingest`` three times       the raw samples (nh), the EyeLink fixation report and the
                                           Tobii Pro Lab TSV, each to a fixation dataset; their maps are
                                           compared (Pearson CC per stimulus) as a check that they agree;
 3. ``saliency train`` twice               the small SOD model on the scenes and masks, the small fixation
@@ -62,9 +62,9 @@ class Profile:
 
 #: Full demo: under 10 minutes on 2 CPU cores (docs/BENCHMARKS.md, section Demo).
 FULL = Profile(scenes=200, subjects=12, width=640, height=480, epochs=8)
-#: ``--quick``: a first look in under 2 minutes (about 130 CPU-seconds with 80 scenes of 480x360 and 10
-#: epochs, so 123-127 s on 2 idle cores; 64 smaller scenes and 7 epochs cut the training and the map
-#: building by about 40 %, docs/BENCHMARKS.md, section Performance).
+#: ``--quick``: a first look in under 2 minutes: 64 scenes of 400x300 and 7 epochs (80 scenes of 480x360 and 10
+#: epochs took 123-127 s on 2 idle cores; the smaller profile cut the training and the map building by about
+#: 40 %, docs/BENCHMARKS.md, section Performance).
 QUICK = Profile(scenes=64, subjects=8, width=400, height=300, epochs=7)
 #: The held-out split is 20 % of the scenes: fewer than this many leaves too few to score.
 MIN_SCENES = 10
@@ -343,7 +343,7 @@ class Demo:
         ing = s.get("ingest_samples", {})
         if ing:
             lines.append(f"Study: {self.profile.scenes} synthetic scenes, {ing['subjects']} observers; "
-                         f"{ing['fixations']:,} fixations detected by I-VT in the raw samples, "
+                         f"{ing['fixations']:,} fixations detected by nh (Nystrom & Holmqvist 2010) in the raw samples, "
                          f"{ing['quarantined']:,} rows quarantined.")
             if "ioc_nss" in ing:
                 lines.append(f"Inter-observer consistency: NSS {ing['ioc_nss']:.3f}, "
@@ -387,7 +387,7 @@ class Demo:
         st = self.p("study")
         logs = st / "logs"
         self._stage("study", "1/7 synthetic study (saliency synth)", self._synth)
-        self._stage("ingest_samples", "2/7 ingest the raw samples, I-VT (saliency ingest)",
+        self._stage("ingest_samples", "2/7 ingest the raw samples, nh detector (saliency ingest)",
                     lambda: self._ingest("samples", [str(logs / "samples.csv")], ["--workers", "2"]))
         self._stage("ingest_eyelink", "2/7 ingest the EyeLink fixation report",
                     lambda: self._ingest("eyelink", [str(logs / "eyelink_fixations.csv")],

@@ -238,3 +238,27 @@ def test_salicon_json_layout(tmp_path, capsys):
     assert code == 0, err
     e = json.loads((tmp_path / "r.json").read_text())["results"][0]
     assert e["n_images"] == 1 and e["n_missing"] == 9 and e["metrics"]["AUC_Judd"] > 0.8
+
+
+def test_allow_missing_counts_each_image_once(tmp_path):
+    """An unreadable GT whose prediction was also missing was counted twice (missing and skipped): 19 of 18."""
+    import cv2
+    import numpy as np
+
+    from saliency.eval.benchmark import evaluate
+
+    gt, pred = tmp_path / "gt", tmp_path / "pred"
+    gt.mkdir()
+    pred.mkdir()
+    for k in range(5):
+        m = np.zeros((24, 32), np.uint8)
+        m[6:18, 8 + k:20 + k] = 255
+        cv2.imwrite(str(gt / f"i{k}.png"), m)
+        if k < 3:
+            cv2.imwrite(str(pred / f"i{k}.png"), cv2.GaussianBlur(m, (5, 5), 2))
+    (gt / "i4.png").write_bytes(b"not a png")  # unreadable, and without a prediction
+    (gt / "i2.png").write_bytes(b"not a png")  # unreadable, with a prediction
+    bench = evaluate(task="sod", pred=[f"Q={pred}"], gt=str(gt), allow_missing=True, progress=False)
+    r = bench.results[0]
+    assert (r.n_images, r.n_missing, r.n_skipped) == (2, 2, 1)
+    assert r.n_images + r.n_missing + r.n_skipped == 5

@@ -419,3 +419,13 @@ def test_report_two_runs_of_one_name_keep_both_curves_and_an_empty_log_is_a_note
     assert (out / "assets" / pngs[0]).read_bytes() != (out / "assets" / pngs[1]).read_bytes()
     md = (out / "report.md").read_text()
     assert "assets/training_run_2.png" in md and "no rows in it" in md
+
+
+def test_eval_plot_dir_that_is_a_file_is_refused_before_scoring(study, tmp_path, capsys):
+    """``--plot-dir FILE`` scored everything, wrote --json, then failed with "FILE: already exists"."""
+    (tmp_path / "afile").write_text("x")
+    masks = study / "masks"
+    rc = main(["eval", "--task", "sod", "--pred", f"m={masks}", "--gt", str(masks), "--quiet",
+               "--json", str(tmp_path / "r.json"), "--plot-dir", str(tmp_path / "afile")])
+    err = _one_line_error(capsys, 2, rc)
+    assert "--plot-dir" in err and not (tmp_path / "r.json").exists()

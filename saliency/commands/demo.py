@@ -16,7 +16,7 @@ DESCRIPTION = """The whole path, from raw gaze to benchmark table, on a fresh sy
 
 Stages, each the subcommand a user would type (printed as it runs):
   synth     a free-viewing study: scenes, SOD masks, raw samples, EyeLink and Tobii exports
-  ingest    the three exports to fixation datasets (raw samples with I-VT), and a check
+  ingest    the three exports to fixation datasets (raw samples with the default nh detector), and a check
             that their maps agree (Pearson CC per stimulus)
   train     a small SOD model (scenes + masks) and a small fixation model (ingested maps),
             on CPU, or on the GPU when there is one
@@ -35,17 +35,17 @@ def add_arguments(p) -> None:
     """Options of ``saliency demo``."""
     p.add_argument("--out", default="runs/demo", metavar="DIR", help="demo folder (default: runs/demo)")
     p.add_argument("--quick", action="store_true",
-                   help="smaller study (80 scenes, 8 observers, 480x360) and 10 epochs: a first look in under 2 minutes")
+                   help="smaller study (64 scenes, 8 observers, 400x300) and 7 epochs: a first look in under 2 minutes")
     p.add_argument("--fresh", action="store_true", help="discard the finished stages in --out and start over")
     p.add_argument("--device", type=_args.device, default="auto", metavar="DEV",
                    help="auto (the GPU when there is one), cpu, cuda or cuda:N (default auto)")
     g = p.add_argument_group("size of the demo (override the profile; a changed size needs --fresh)")
     g.add_argument("--scenes", type=_args.int_range(1, _args.SCENES_MAX), metavar="N",
-                   help="scenes in the study (default 200; --quick 80)")
+                   help="scenes in the study (default 200; --quick 64)")
     g.add_argument("--subjects", type=_args.int_range(1, _args.SUBJECTS_MAX), metavar="K",
                    help="observers (default 12; --quick 8)")
     g.add_argument("--epochs", type=positive_int, metavar="E", help="training epochs of each model (default 8; "
-                                                                      "--quick 10)")
+                                                                      "--quick 7)")
     g.add_argument("--seed", type=_args.seed, help="seed of the study, the split and the training (default 1)")
     add_quiet(p, "no progress output from the stages (their commands run with --quiet)")
 

@@ -92,6 +92,13 @@ def _check_outputs(args) -> None:
     inputs = {"pred": preds, "gt": args.gt, "center_bias": args.center_bias}
     if args.plot_dir:
         check_not_link(args.plot_dir, "plot_dir")
+        pd = Path(args.plot_dir)
+        bad = pd if pd.exists() and not pd.is_dir() else next(
+            (p for p in reversed(pd.parents) if p.exists() and not p.is_dir()), None)
+        if bad is not None:  # refused before scoring, not after the tables were written
+            from saliency.base.errors import UserError
+
+            raise UserError(f"`plot_dir` {pd}: {bad} is a file, not a folder; give a folder path")
     for param in ("json", "csv", "latex", "plot_dir"):
         if getattr(args, param):
             check_apart(getattr(args, param), inputs, param, contains=False)
