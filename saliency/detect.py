@@ -297,6 +297,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
             "geometry": o.geometry.to_dict(),
             "inputs": inputs,
             "counts": {"samples": w.samples, "quarantined": len(qf), "trials": len(w.trials), "labels": label_counts,
+                       # rows repeating the previous row's time stamp: labelled with it, not classified twice
+                       "duplicate_times": sum(int(t["params"].get("duplicate_times", 0)) for t in w.trials),
                        "fixations": len(frames["fixations.csv"]), "saccades": len(frames["saccades.csv"]),
                        "blinks": len(frames["blinks.csv"])},
             "trials": w.trials,
