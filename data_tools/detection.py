@@ -613,10 +613,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         cand = np.isfinite(speed) & (r.labels == 0)
         # a gap in the time stamps (rows absent) ends a fixation, as it does for the other detectors: the
         # smoothed speed stays finite at both edges of the gap, so the runs are cut there
-        gap = np.zeros(n, dtype=bool)
-        gap[1:] = np.diff(t) > 1.5 * sample_period(t)
-        a = np.flatnonzero(cand & (np.concatenate(([True], ~cand[:-1])) | gap))
-        b = np.flatnonzero(cand & (np.concatenate((~cand[1:], [True])) | np.concatenate((gap[1:], [True]))))
+        a, b = sm.gap_runs(t, cand)
         ranges = list(zip(a.tolist(), b.tolist()))
         params.update({"peak_threshold": r.peak_threshold, "onset_threshold": r.onset_threshold})
     ranges = discard_short(merge_fixations(ranges, t, xd, yd, mms, mdeg), t, md)

@@ -57,10 +57,17 @@ def combine_eyes(xl, yl, xr, yr, eye: str = "average") -> tuple[np.ndarray, np.n
 
 def valid_runs(t, x, y=None, gap_factor: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
     """Start and inclusive end indices of the runs of valid samples (finite, no time gap > ``gap_factor`` periods)."""
-    t = np.asarray(t, dtype=np.float64)
     ok = np.isfinite(np.asarray(x, dtype=np.float64))
     if y is not None:
         ok &= np.isfinite(np.asarray(y, dtype=np.float64))
+    return gap_runs(t, ok, gap_factor)
+
+
+def gap_runs(t, ok, gap_factor: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
+    """Start and inclusive end indices of the runs of True in ``ok``, cut where the time stamps jump by more
+    than ``gap_factor`` sample periods (rows absent from the log)."""
+    t = np.asarray(t, dtype=np.float64)
+    ok = np.asarray(ok, dtype=bool)
     n = len(t)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)

@@ -247,12 +247,10 @@ def _save_png(path: Path, rgb: np.ndarray) -> Path:
     """Write ``rgb`` as a PNG atomically (encoded in memory: OpenCV neither follows a link nor meets the path)."""
     import cv2
 
-    from saliency.base.fsutil import atomic_path
+    from saliency.base.fsutil import write_bytes
     from saliency.base.images import encode
 
-    data = encode(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), ".png")
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+    write_bytes(path, encode(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), ".png"))
     return path
 
 
@@ -267,23 +265,6 @@ def _save_figure(fig, path: Path) -> None:
             fig.savefig(tmp, dpi=110, format="png")
     finally:
         plt.close(fig)
-
-
-def _write_utf8(path: Path, text: str) -> None:
-    """Write ``text`` as UTF-8 atomically; a file name that is not UTF-8 keeps its own bytes (surrogateescape)."""
-    from saliency.base.fsutil import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(text.encode("utf-8", "surrogateescape"))
-
-
-def _copy_file(src: Path, dst: Path) -> None:
-    """Copy ``src`` to ``dst`` atomically (a link at ``dst`` is refused, never written through)."""
-    from saliency.base.fsutil import atomic_path
-
-    data = src.read_bytes()
-    with atomic_path(dst) as tmp:
-        tmp.write_bytes(data)
 
 
 def training_curves(run: Path, out_png: Path) -> Path | None:
@@ -462,6 +443,8 @@ def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
 
 def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     """Write ``report.md`` (+ ``assets/``) and a self-contained ``report.html`` into ``out_dir``."""
+    from saliency.base.fsutil import write_bytes
+
     out = Path(out_dir)
     assets = out / "assets"
     assets.mkdir(parents=True, exist_ok=True)
@@ -529,7 +512,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     for png in inputs.curve_pngs:
         dst = assets / f"curve_{Path(png).name}"
         if Path(png).resolve() != dst.resolve():
-            _copy_file(Path(png), dst)
+            write_bytes(dst, Path(png).read_bytes())  # atomically; a link at dst is refused, never written through
         picture(dst, Path(png).stem.replace("_", " "))
 
     if inputs.nss:
@@ -551,14 +534,15 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
             caption = item.name + (f" (NSS {inputs.nss[item.name]:.2f})" if item.name in inputs.nss else "")
             picture(_save_png(assets / f"gallery_{item.name}.png", gallery_row(item)), caption)
 
-    _write_utf8(out / "report.md", "\n".join(md) + "\n")
+    # UTF-8; a file name that is not UTF-8 keeps its own bytes (surrogateescape)
+    write_bytes(out / "report.md", ("\n".join(md) + "\n").encode("utf-8", "surrogateescape"))
     style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
              "text-align:right}th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}"
              "img{max-width:100%}figure{margin:1em 0}figcaption{color:#666;font-size:0.9em}")
     page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(inputs.title)}"
             f"</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n")
-    _write_utf8(out / "report.html", page)
+    write_bytes(out / "report.html", page.encode("utf-8", "surrogateescape"))
     return out / "report.md", out / "report.html"
 
 

@@ -591,21 +591,20 @@ class Trainer:
                if torch.is_tensor(v) and v.is_floating_point() and not bool(torch.isfinite(v).all())]
         if not bad:
             return
-        if self.last_good is not None:
-            where = f"last good checkpoint: {self.last_good[0]} (epoch {self.last_good[1]}, step {self.last_good[2]})"
-        else:
-            where = "no checkpoint was written yet"
         raise TrainingStopped(f"{len(bad)} weight tensor(s) hold NaN or infinite values after epoch {epoch + 1} "
                               f"(e.g. {bad[0]}), though the loss stayed finite; training stopped, nothing of this "
-                              f"epoch saved; {where}; lower optim.lr or set train.clip_grad")
+                              f"epoch saved; {self._last_good_text()}; lower optim.lr or set train.clip_grad")
+
+    def _last_good_text(self) -> str:
+        """Where a stopped run can be taken up: its last good checkpoint, named for the stop message."""
+        if self.last_good is None:
+            return "no checkpoint was written yet"
+        return f"last good checkpoint: {self.last_good[0]} (epoch {self.last_good[1]}, step {self.last_good[2]})"
 
     def _nan_stop(self, loss, epoch: int, batch_i: int):
-        if self.last_good is not None:
-            where = f"last good checkpoint: {self.last_good[0]} (epoch {self.last_good[1]}, step {self.last_good[2]})"
-        else:
-            where = "no checkpoint was written yet"
         raise TrainingStopped(f"loss is {float(loss.item())} at step {self.step + 1} (epoch {epoch + 1}, batch "
-                              f"{batch_i}); training stopped; {where}; lower optim.lr or set train.clip_grad")
+                              f"{batch_i}); training stopped; {self._last_good_text()}; lower optim.lr or set "
+                              "train.clip_grad")
 
     def _interrupt(self, signum: int, epoch: int, batch_i: int, saved: bool = False):
         path = self.run / CKPT_DIR / "last.pt"

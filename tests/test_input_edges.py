@@ -23,15 +23,7 @@ import pytest
 
 from saliency.base.errors import UserError
 from saliency.cli import main
-
-
-def one_line(capsys, code, got) -> str:
-    """The in-process command returned ``code`` with exactly one stderr line, no traceback; return it."""
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert got == code, err[-2000:]
-    assert len(lines) == 1 and "Traceback" not in err, err[-2000:]
-    return lines[0]
+from test_reliability_inputs import one_line  # the in-process command's one stderr line, no traceback
 
 
 def write_png(path: Path, img: np.ndarray) -> Path:

@@ -11,18 +11,10 @@ import pytest
 import torch
 
 from saliency.cli import main
-from train_fakes import make_sod
+from train_fakes import make_sod, restore_torch_globals  # noqa: F401 (an autouse fixture: active here)
 
 BASE = ["--device", "cpu", "--quiet", "--set", "data.size=[48,64]", "--set", "train.grid_images=0",
         "--set", "train.tensorboard=false"]
-
-
-@pytest.fixture(autouse=True)
-def _restore_torch_globals():
-    det, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
-    yield
-    torch.use_deterministic_algorithms(det)
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -17,18 +17,9 @@ import pytest
 import torch
 
 from saliency.cli import main
-from train_fakes import TINY_ARGS, make_fixation, make_sod
+from train_fakes import TINY_ARGS, make_fixation, make_sod, restore_torch_globals  # noqa: F401 (autouse fixture)
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def _restore_torch_globals():
-    """Training switches torch to deterministic algorithms and one thread; put them back."""
-    det, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
-    yield
-    torch.use_deterministic_algorithms(det)
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

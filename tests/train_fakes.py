@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 W, H = 64, 48
 
@@ -62,3 +63,14 @@ def make_fixation(root: Path, n: int = 8, seed: int = 0) -> Path:
 
 TINY_ARGS = ["--device", "cpu", "--batch-size", "3", "--quiet", "--set", "data.size=[48,64]",
              "--set", "train.grid_images=2", "--set", "train.tensorboard=false"]
+
+
+@pytest.fixture(autouse=True)
+def restore_torch_globals():
+    """Training switches torch to deterministic algorithms and one thread; put them back (autouse where imported)."""
+    import torch
+
+    det, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
+    yield
+    torch.use_deterministic_algorithms(det)
+    torch.set_num_threads(threads)

@@ -130,9 +130,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         last_key = None  # the fixation the previous chunk ended in (it may go on in this one)
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
+            n_read = len(df) + len(malformed)  # every data row of the block, the rows set aside below included
             skip = not_gaze(df, c_sensor, c_event, None if tracker_events else (c_x, c_y))
             if skip is not None:
-                n_read, reasons = len(df), skip[skip != ""]
                 keep = skip == ""
                 df, lines = df[keep].reset_index(drop=True), lines[keep]
             n = len(df)
@@ -176,11 +176,6 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                     ch.quarantine = pd.concat([ch.quarantine, qt], ignore_index=True)
                 ch.counted = {r: v for r, v in counted.items() if v}
                 ch = with_malformed(ch, malformed, subj_default)
-                ch.rows_read = n + len(malformed)
-                if skip is not None:
-                    add_counted(ch, reasons)
-                    ch.rows_read = n_read + len(malformed)
-                yield ch
             else:
                 x, xm, xb = numeric(df[c_x])
                 y, ym, yb = numeric(df[c_y])
@@ -200,11 +195,11 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 # rows outside any presented media keep an empty stimulus and trial: the ingest
                 # quarantines them (outside_trial) unless the user names their stimulus
                 ch = with_malformed(sample_chunk(lines, subject, stimulus, rec, t, x, y, valid, tm | tb, xb | yb,
-                                                 non_finite_time=nf_t), malformed, read_lines=lines)
-                if skip is not None:
-                    add_counted(ch, reasons)
-                    ch.rows_read = n_read + len(malformed)
-                yield ch
+                                                 non_finite_time=nf_t), malformed)
+            if skip is not None:
+                add_counted(ch, skip[skip != ""])
+            ch.rows_read = n_read
+            yield ch
         if eye != "average" and not tracker_events and n_eye == 0 and n_other > 0:
             other = "right" if eye == "left" else "left"
             raise UserError(f"{path}: `eye` {eye}: no valid {eye}-eye sample, but {n_other} of the {other} eye: a "

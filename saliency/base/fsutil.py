@@ -84,10 +84,21 @@ def check_out_file(target: str | os.PathLike, param: str | None = None) -> Path:
         raise UserError(f"{what}: is a folder; give a file name")
     if target.exists() and not target.is_file():
         raise UserError(f"{what}: is not a regular file (a device, pipe or socket); give a file name")
-    part = next((p for p in reversed(target.parents) if p.exists() and not p.is_dir()), None)
+    part = file_on_path(target)
     if part is not None:
         raise UserError(f"{what}: {part} is a file, not a folder; give another path")
     return target
+
+
+def file_on_path(path: str | os.PathLike) -> Path | None:
+    """The first folder of ``path``'s parents (outermost first) that exists but is a file, or None."""
+    return next((p for p in reversed(Path(path).parents) if p.exists() and not p.is_dir()), None)
+
+
+def write_bytes(target: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_text(target: str | os.PathLike, text: str) -> None:

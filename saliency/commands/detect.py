@@ -86,8 +86,8 @@ def run(args) -> int:
 
     check_out_dir(args.out, args.overwrite, inputs={"log file": args.logs})
     geom = _geometry(args)
-    o = DetectOptions(format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit, decimal=args.decimal,
-                      geometry=geom, detector=args.detector, threshold=args.threshold,
+    o = DetectOptions(format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit,
+                      decimal=args.decimal, geometry=geom, detector=args.detector, threshold=args.threshold,
                       min_duration_ms=args.min_duration, plot_trial=args.plot_trial, pursuit=args.pursuit, eye=eye_option(args),
                       progress=not args.quiet, workers=args.workers,
                       **detector_options(args))

@@ -86,15 +86,14 @@ def _check_outputs(args) -> None:
     device, and an output (--json/--csv/--latex/--plot-dir) inside --pred or --gt."""
     from pathlib import Path
 
-    from saliency.base.fsutil import check_apart, check_not_link, check_out_file
+    from saliency.base.fsutil import check_apart, check_not_link, check_out_file, file_on_path
 
     preds = [p.split("=", 1)[1] if "=" in p and not Path(p).exists() else p for p in args.pred]
     inputs = {"pred": preds, "gt": args.gt, "center_bias": args.center_bias}
     if args.plot_dir:
         check_not_link(args.plot_dir, "plot_dir")
         pd = Path(args.plot_dir)
-        bad = pd if pd.exists() and not pd.is_dir() else next(
-            (p for p in reversed(pd.parents) if p.exists() and not p.is_dir()), None)
+        bad = pd if pd.exists() and not pd.is_dir() else file_on_path(pd)
         if bad is not None:  # refused before scoring, not after the tables were written
             from saliency.base.errors import UserError
 

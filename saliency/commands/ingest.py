@@ -177,7 +177,8 @@ def run(args) -> int:
                                                    "trials": args.trials})
     geom = _geometry(args)
     opts = IngestOptions(
-        format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit, decimal=args.decimal, trials=args.trials,
+        format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit, decimal=args.decimal,
+        trials=args.trials,
         geometry=geom, coords=args.coords, detector=args.detector, velocity_threshold=args.velocity_threshold,
         dispersion_threshold=args.dispersion_threshold, min_duration_ms=args.min_duration, stimulus=args.stimulus,
         max_gap_ms=args.max_gap, merge_ms=args.merge_ms, merge_deg=args.merge_deg, smooth_ms=args.smooth_ms,
