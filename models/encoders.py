@@ -14,8 +14,9 @@ downloads when online. Offline, provide the weights as a file:
 - set ``SALIENCY_PRETRAINED_DIR`` to a folder holding
   ``<timm name>.safetensors`` (or ``.pth``/``.bin``), e.g.
   ``resnet50.safetensors``; or
-- pass ``pretrained_file=PATH`` to :func:`models.create_model`; both go to
-  timm as ``pretrained_cfg_overlay=dict(file=PATH)``; or
+- pass ``pretrained_file=PATH`` to :func:`models.create_model`
+  (``saliency train --pretrained-file PATH``); both go to timm as
+  ``pretrained_cfg_overlay=dict(file=PATH)``; or
 - copy a populated Hugging Face cache and set ``HF_HUB_OFFLINE=1``.
 
 The built-in :class:`TinyEncoder` (about 0.4 M parameters) trains from
@@ -104,6 +105,9 @@ class TimmEncoder(nn.Module):
         if out_indices is not None:
             kw["out_indices"] = tuple(out_indices)
         if pretrained:
+            if pretrained_file is not None and not Path(pretrained_file).is_file():
+                raise UserError(f"`pretrained_file` {pretrained_file}: no such file; give the timm ImageNet "
+                                f"weights of {name!r} (.safetensors or .pth)")
             file = pretrained_file or _pretrained_file_from_env(name)
             if file is not None:
                 kw["pretrained_cfg_overlay"] = dict(file=str(file))
@@ -115,9 +119,9 @@ class TimmEncoder(nn.Module):
                 raise
             raise UserError(
                 f"encoder {name!r}: could not load ImageNet weights ({type(exc).__name__}: {str(exc)[:160]}); "
-                f"offline, put {name}.safetensors in the folder named by ${PRETRAINED_ENV}, pass "
-                f"pretrained_file=PATH, or copy a Hugging Face cache and set HF_HUB_OFFLINE=1; "
-                f"or use pretrained=False") from exc
+                f"offline, give the file as `pretrained_file` FILE, put {name}.safetensors in the folder named "
+                f"by ${PRETRAINED_ENV}, or copy a Hugging Face cache and set HF_HUB_OFFLINE=1; or leave out "
+                f"`pretrained`") from exc
         self.channels = list(self.model.feature_info.channels())
         self.reductions = list(self.model.feature_info.reduction())
 
@@ -157,6 +161,6 @@ def create_encoder(name: str, pretrained: bool = False, in_chans: int = 3, **kwa
     """Build the encoder ``name``: ``"tiny"`` or any timm model name."""
     if name == "tiny":
         if pretrained or kwargs.pop("pretrained_file", None) is not None:
-            raise UserError("encoder 'tiny' has no pretrained weights; use pretrained=False")
+            raise UserError("encoder 'tiny' has no pretrained weights; leave out `pretrained`")
         return TinyEncoder(in_chans=in_chans, **kwargs)
     return TimmEncoder(name, pretrained=pretrained, in_chans=in_chans, **kwargs)

@@ -20,7 +20,8 @@ The error boundary (:func:`main`) turns every failure into one line on stderr,
   a folder where a file is expected or a file where a folder is, name too
   long, too many links), named by its path; a file that is not UTF-8 text,
   not valid JSON or YAML, empty or truncated (``EOFError``), named when the
-  file can be found;
+  file can be found; a file name that is not UTF-8 where it must be written
+  into an output, named by its bytes;
 - exit 1, the machine's or ours: out of memory (``MemoryError``, CUDA out of
   memory), other operating-system failures (I/O errors, too many open
   files), and any unexpected exception (a bug: the line names the
@@ -258,6 +259,23 @@ def _os_error(exc: OSError) -> tuple[int, str]:
     return 1, f"{where}{reason} (a failure of the system; run again, or with --debug for details)"
 
 
+def _surrogates(exc: UnicodeEncodeError) -> str | None:
+    """The message for a file name that is not UTF-8, or None when ``exc`` is about something else.
+
+    Python keeps such a name's bytes as lone surrogates; they fail only when
+    the name is written into a UTF-8 output (a table's source column, JSON),
+    far from where it was read: the file's content may well be UTF-8.
+    """
+    text = exc.object if isinstance(exc.object, str) else None
+    if text is None or not any("\udc80" <= ch <= "\udcff" for ch in text[exc.start:exc.end]):
+        return None
+    raw = text.encode("utf-8", "surrogateescape")
+    shown = raw.decode("utf-8", "backslashreplace")
+    bad = next(ch for ch in text[exc.start:exc.end] if "\udc80" <= ch <= "\udcff")
+    return (f"{shown}: the name is not UTF-8 (byte 0x{ord(bad) - 0xDC00:02x}), so it cannot be written into "
+            "the outputs; rename the file or folder with UTF-8 characters")
+
+
 def classify(exc: BaseException, spell) -> tuple[int, str]:
     """The exit code and the one-line message of an exception that reached the command line.
 
@@ -269,6 +287,8 @@ def classify(exc: BaseException, spell) -> tuple[int, str]:
         return exc.exit_code, exc.render(spell)
     if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
         return 1, "out of memory; use smaller images, --batch-size, --size or --workers, or a larger machine"
+    if isinstance(exc, UnicodeEncodeError) and _surrogates(exc):
+        return 2, _surrogates(exc)
     if isinstance(exc, UnicodeError):
         f = _file_in_traceback(exc)
         return 2, f"{f or 'an input file'}: not UTF-8 text ({exc.reason}); save it as UTF-8"

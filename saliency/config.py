@@ -29,6 +29,7 @@ DEFAULT_YAML = """\
 task: sod                 # sod | fixation
 model: null               # registered model name (models.list_models()); null = unet_tiny_cbam_<task>
 pretrained: false         # load the encoder's ImageNet weights (timm encoders only)
+pretrained_file: null     # with pretrained: those weights from this .safetensors/.pth file, not the hub
 
 data:
   root: null              # dataset folder (--data): SOD images+masks, or a fixation dataset (see saliency train -h)
@@ -311,7 +312,10 @@ def validate(cfg: dict) -> dict:
         raise UserError(f"config data.split: {split!r} must be train, test or null")
     if split is not None and not cfg["data"]["dataset"]:
         raise UserError("config data.split: only a named data.dataset has a documented split; give --dataset too")
-    for key in ("model", "data.root", "data.val", "data.dataset"):
+    if cfg["pretrained_file"] is not None and not cfg["pretrained"]:
+        raise UserError("config pretrained_file: set pretrained: true too (the file holds the encoder's "
+                        "ImageNet weights)")
+    for key in ("model", "pretrained_file", "data.root", "data.val", "data.dataset"):
         sec, _, name = key.rpartition(".")
         node = cfg[sec] if sec else cfg
         if node[name] is not None and not isinstance(node[name], str):

@@ -104,11 +104,15 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         if overwrite and checked.is_dir() and any(checked.iterdir()):
             with signals_held():
                 _REPLACED[_run_key(checked)] = move_aside(checked)
+        _FRESH[_run_key(checked)] = checked.is_dir()
     return cfg, Path(out)
 
 
 #: old run folders set aside by ``prepare_run(overwrite=True)``, by run folder: the Trainer discards or restores them
 _REPLACED: dict[str, Path] = {}
+#: new run folders checked by ``prepare_run`` (absent or empty then, or emptied by ``overwrite``), by run folder:
+#: whether the folder existed. A run that fails before its first checkpoint removes what it wrote there.
+_FRESH: dict[str, bool] = {}
 
 
 def _run_key(run) -> str:
@@ -127,6 +131,8 @@ def restore_replaced(run) -> bool:
 
     with signals_held():
         aside = _REPLACED.pop(_run_key(run), None) if run is not None else None
+        if run is not None:
+            _FRESH.pop(_run_key(run), None)  # nothing was written into it before the Trainer
         if aside is not None:
             restore_aside(run, aside)
     return aside is not None
@@ -181,6 +187,8 @@ class Trainer:
         self.tb = None
         # the old run that --overwrite set aside (prepare_run): fit() takes it over, keeps it until the first checkpoint
         self._replaced = None
+        # a new run folder checked by prepare_run (whether it existed then); None once a checkpoint is written
+        self._fresh = None
 
     def _settle_replaced(self, keep_new: bool) -> None:
         """Delete the old run set aside (``keep_new``: the new run has a checkpoint) or put it back in place."""
@@ -194,6 +202,34 @@ class Trainer:
                 discard_aside(aside)
             else:
                 restore_aside(self.run, aside)
+
+    def _settle_fresh(self, keep_new: bool) -> None:
+        """A new run without a checkpoint (``keep_new`` False): remove what it wrote, so the same command can run again.
+
+        The folder was absent or empty when :func:`prepare_run` checked it, so
+        everything in it is this run's (config.yaml, split.json, metrics.csv,
+        grids/): removed, links never followed, and the folder too if this run
+        made it. With a checkpoint (``keep_new``) the run is kept: it resumes.
+        """
+        existed, self._fresh = self._fresh, None
+        info = getattr(self, "info", None)  # unset when setup() failed early; prepare_run registers rank 0 only
+        if existed is None or keep_new or (info is not None and not info.is_main):
+            return
+        import shutil
+
+        from saliency.base.fsutil import signals_held
+
+        with signals_held():
+            if self.run.is_symlink() or not self.run.is_dir():
+                return
+            if not existed:
+                shutil.rmtree(self.run, ignore_errors=True)
+                return
+            for child in self.run.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
 
     # -- model / step helpers
     def _forward_loss(self, batch):
@@ -245,6 +281,7 @@ class Trainer:
             save(path, payload)
             if name == "last.pt":
                 self._settle_replaced(keep_new=True)
+                self._fresh = None  # a checkpoint: the run is kept, it can be resumed
         return path
 
     # -- validation
@@ -330,7 +367,10 @@ class Trainer:
         self.train_ds, self.val_ds, split = prepare_data(cfg, self.run, self.resume, self.info, self.progress)
         self.split = split
         name = resolved_model(cfg)
-        self.model = models.create_model(name, pretrained=cfg["pretrained"])  # unknown names: UserError
+        # ImageNet weights for a new run only: a resumed one loads all its weights from last.pt
+        pretrained = cfg["pretrained"] and not self.resume
+        self.model = models.create_model(name, pretrained=pretrained,  # unknown names: UserError
+                                         pretrained_file=cfg["pretrained_file"] if pretrained else None)
         if self.model.task != self.task:
             raise UserError(f"`model` {name} is a {self.model.task} model but `task` is {self.task}; "
                             f"pick a *_{self.task} model (saliency train --list-models)")
@@ -424,6 +464,7 @@ class Trainer:
                 if not self.resume:
                     with signals_held():
                         self._replaced = _REPLACED.pop(_run_key(self.run), None)
+                        self._fresh = _FRESH.pop(_run_key(self.run), None) if self._replaced is None else None
                 from saliency import distributed as dist
 
                 self.setup()
@@ -439,8 +480,10 @@ class Trainer:
                         self.close()
         except BaseException:
             self._settle_replaced(keep_new=False)  # no checkpoint of the new run yet: the old run comes back
+            self._settle_fresh(keep_new=False)  # or, for a new folder, this run's files go
             raise
         self._settle_replaced(keep_new=True)
+        self._fresh = None
         return {"run": str(self.run), "best_metric": self.best_metric, "best_value": self.best_value,
                 "best_epoch": self.best_epoch, "epochs": self.cfg["train"]["epochs"], "steps": self.step,
                 "train_images": len(self.train_ds), "val_images": len(self.val_ds), "layout": self.split["layout"],

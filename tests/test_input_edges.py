@@ -8,6 +8,7 @@
 - C: a background photograph 1 pixel high or wide for ``synth --backgrounds``.
 - D: dataset and method names of a benchmark config that YAML reads as numbers, null or booleans.
 - E: ``--device mps`` without MPS, ``cuda:N`` beyond the CUDA devices present.
+- (with A) a log whose file name is not UTF-8: named as such, not as a file whose text is not UTF-8.
 """
 
 from __future__ import annotations
@@ -91,6 +92,31 @@ def test_images_written_into_a_folder_that_is_not_utf8(tmp_path):
             data = fh.read()
         assert data[:8] == b"\x89PNG\r\n\x1a\n", f
         assert data == _reencoded(data), f  # what cv2.imencode writes (and cv2.imwrite wrote on a plain path)
+
+
+_LOG_NAMED = r"""
+import os, sys
+from saliency.cli import main
+log, stimuli, out = sys.argv[1], sys.argv[2], sys.argv[3]  # log: a str holding a surrogate-escaped byte
+sys.exit(main(["ingest", log, "--stimuli", stimuli, "--out", out, "--screen-px", "100x80", "--screen-cm",
+               "40x32", "--distance-cm", "60", "--quiet"]))
+"""
+
+
+def test_a_log_whose_name_is_not_utf8_is_named_as_such(tmp_path):
+    """Its UTF-8 content was reported as 'not UTF-8 text; save it as UTF-8': the name, written into the
+    fixation table's source column, was what failed. One line naming the file by its bytes, exit 2."""
+    write_png(tmp_path / "stim" / "a.png", np.zeros((80, 100, 3), np.uint8))
+    log = os.fsencode(tmp_path) + b"/sub\xe9.csv"
+    with open(log, "w", encoding="utf-8") as fh:
+        fh.write("subject,stimulus,x,y,duration\ns1,a.png,10,10,200\n")
+    proc = subprocess.run([sys.executable, "-c", _LOG_NAMED, log, tmp_path / "stim", tmp_path / "out"],
+                          capture_output=True, timeout=120, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"{tmp_path}/sub\\xe9.csv: the name is not UTF-8 (byte 0xe9)" in proc.stderr
+    assert "rename" in proc.stderr and "save it as UTF-8" not in proc.stderr
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("ext, shape, dtype", [(".png", (20, 30, 3), np.uint8), (".png", (20, 30), np.uint16),

@@ -114,3 +114,49 @@ def test_amp_auto_on_a_gpu_without_bf16_trains_in_float32(monkeypatch):
     cfg["train"]["amp"] = "off"
     assert precision_plan(cfg, torch.device("cuda", 0))["autocast"] is None
     assert precision_plan(default_config(), torch.device("cpu"))["autocast"] is None
+
+
+def test_a_run_that_fails_before_its_first_checkpoint_leaves_nothing_behind(sod, tmp_path, capsys):
+    """A new run that stopped in its first step left config.yaml, split.json and metrics.csv, so the same
+    command, corrected, was refused ("not empty; --overwrite"). What it wrote goes; a folder the user made stays."""
+    bad = ["--epochs", "1", "--batch-size", "1", "--model", "unet_tiny_sk_sod", *BASE]  # batch norm of one value
+    run = tmp_path / "new"
+    assert _run("train", "--data", str(sod), "--task", "sod", "--out", str(run), *bad) == 2
+    assert "--batch-size 2 or more" in _err_line(capsys)
+    assert not run.exists()
+    made = tmp_path / "made"
+    made.mkdir()
+    assert _run("train", "--data", str(sod), "--task", "sod", "--out", str(made), *bad) == 2
+    _err_line(capsys)
+    assert made.is_dir() and list(made.iterdir()) == []
+    # the corrected command runs without --overwrite
+    assert _run("train", "--data", str(sod), "--task", "sod", "--out", str(made), "--epochs", "1",
+                "--batch-size", "3", "--model", "unet_tiny_sk_sod", *BASE) == 0
+    assert (made / "checkpoints" / "last.pt").is_file() and (made / "config.yaml").is_file()
+
+
+def test_pretrained_weights_from_a_file_and_a_resume_that_does_not_reload_them(sod, tmp_path, capsys):
+    """Offline, the only way in was $SALIENCY_PRETRAINED_DIR, and the error told a command-line user to pass
+    `pretrained_file=PATH`, which no option took. A resumed run also fetched the ImageNet weights again, only
+    to overwrite them with last.pt: offline, a run trained from a file could not be resumed."""
+    import timm
+
+    ref = timm.create_model("resnet50")
+    weights = tmp_path / "resnet50.pth"
+    torch.save(ref.state_dict(), weights)
+    rc = _run("train", "--data", str(sod), "--task", "sod", "--out", str(tmp_path / "missing"), "--epochs", "1",
+              "--batch-size", "3", "--model", "unet_resnet50_none_sod", "--pretrained-file",
+              str(tmp_path / "nope.pth"), *BASE)
+    err = _err_line(capsys)
+    assert rc == 2 and f"--pretrained-file {tmp_path / 'nope.pth'}: no such file" in err
+    run = tmp_path / "r50"
+    assert _run("train", "--data", str(sod), "--task", "sod", "--out", str(run), "--epochs", "1", "--batch-size",
+                "3", "--model", "unet_resnet50_none_sod", "--pretrained-file", str(weights), "--lr", "1e-12",
+                "--set", "sched.warmup_epochs=0", *BASE) == 0
+    ck = torch.load(run / "checkpoints" / "last.pt", map_location="cpu", weights_only=False)
+    conv1 = ck["model"]["core.encoder.model.conv1.weight"]
+    assert torch.allclose(conv1, ref.conv1.weight, rtol=0, atol=1e-6)  # lr 1e-12: one step moves it < 1e-6
+    weights.unlink()  # a resume reads last.pt only
+    assert _run("train", "--resume", str(run), "--epochs", "2", "--quiet") == 0
+    cfg = (run / "config.yaml").read_text()
+    assert "pretrained: true" in cfg and f"pretrained_file: {weights}" in cfg

@@ -34,7 +34,7 @@ RUN/config.yaml (resolved), RUN/metrics.csv (per epoch), RUN/checkpoints/last.pt
 and best.pt, RUN/grids/epoch_NNN.png (input | truth | prediction), RUN/tensorboard/
 when tensorboard is installed. Ctrl-C or SIGTERM writes last.pt and stops (exit
 130/143); a NaN/inf loss stops with exit code 3 naming the step and the last good
-checkpoint. --deterministic: bit-identical reruns and resumes on CPU."""
+checkpoint; a new run that fails before its first checkpoint removes what it wrote. --deterministic: bit-identical reruns and resumes on CPU."""
 
 
 def add_arguments(p) -> None:
@@ -53,6 +53,9 @@ def add_arguments(p) -> None:
                                                    "see --list-models")
     p.add_argument("--pretrained", action="store_true", default=None,
                    help="load ImageNet encoder weights (timm encoders; pretrained)")
+    p.add_argument("--pretrained-file", metavar="FILE",
+                   help="with or without --pretrained: the encoder's ImageNet weights from this timm "
+                        ".safetensors/.pth file instead of the Hugging Face hub, e.g. offline (pretrained_file)")
     p.add_argument("--epochs", type=positive_int, metavar="E", help="epochs (train.epochs; with --resume: "
                                                                       "the new total)")
     p.add_argument("--batch-size", type=positive_int, metavar="B", help="images per step and process "
@@ -82,7 +85,8 @@ def _flags(args) -> dict:
     if args.data and args.root:
         raise UserError("give --data DIR (a dataset folder) or --dataset NAME --root DIR, not both --data and --root")
     return {"data.root": args.data or args.root, "data.dataset": args.dataset, "data.split": args.split,
-            "task": args.task, "model": args.model, "pretrained": args.pretrained,
+            "task": args.task, "model": args.model,
+            "pretrained": True if args.pretrained_file else args.pretrained, "pretrained_file": args.pretrained_file,
             "train.epochs": args.epochs, "train.batch_size": args.batch_size, "optim.lr": args.lr,
             "train.device": args.device, "data.workers": args.workers, "train.seed": args.seed,
             "train.deterministic": args.deterministic}
