@@ -142,6 +142,9 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     ``prefix`` (e.g. ``"NAME="`` for a method's folder) and the folder.
     A folder that no parameter gave (e.g. a study's ``masks``) is named by a
     plain ``label`` instead, printed as is; a label is never a flag string.
+    Two files of one stem (``a.jpg`` and ``a.png``) are refused, both named:
+    which one is meant cannot be told, and keeping either pairs the other's
+    mask or map with the wrong picture, or leaves it out unsaid.
     """
     folder = Path(folder)
     if not param.isidentifier():
@@ -159,8 +162,9 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     for p in sorted(folder.rglob("*")):
         if p.is_file() and p.suffix.lower() in exts and not p.name.startswith("."):
             rel = p.relative_to(folder).with_suffix("").as_posix()
-            if rel in out and out[rel].suffix.lower() == ".png":
-                continue  # prefer .png when a stem exists twice
+            if rel in out:
+                raise UserError(f"{label}: {out[rel].name} and {p.name} share the name {rel!r}, so which one is "
+                                f"meant cannot be told; rename or move one of them")
             out[rel] = p
             bare.setdefault(p.stem, []).append(p)
     if not out:

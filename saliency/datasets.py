@@ -268,6 +268,22 @@ def load_fixation_gt(rec: Record, top: float) -> tuple[np.ndarray, np.ndarray | 
     return fix, density, points
 
 
+def check_map_shape(map_hw, image_hw, rec: Record) -> None:
+    """Refuse a human map (or fixation grid) whose shape is not its image's at any scale.
+
+    A map at another resolution of the same picture is scaled to it (within
+    1 % in aspect ratio: a rounded size); one of another shape, e.g. turned 90
+    degrees, belongs to another picture or orientation and would be stretched
+    onto this one without a word.
+    """
+    (mh, mw), (ih, iw) = map_hw, image_hw
+    if (mh, mw) == (ih, iw) or abs((mw / mh) / (iw / ih) - 1) <= 0.01:
+        return
+    src = rec.density or rec.fixations or "its fixations"
+    raise UserError(f"{src}: the human map is {mw}x{mh} but its image {rec.image} is {iw}x{ih}, another "
+                    f"shape; they must show the same picture at the same orientation")
+
+
 def top_fraction(density: np.ndarray, top: float) -> np.ndarray:
     """Binary map of the ``top`` fraction of pixels with the highest values (at least one pixel)."""
     flat = density.ravel()
@@ -322,6 +338,7 @@ class SaliencyDataset:
             pts = None
         else:
             fix, dens, pts_full = load_fixation_gt(rec, self.top)
+            check_map_shape(fix.shape, img.shape[:2], rec)
             t = _unit(resize_image(dens, self.size))
             pts = scale_points(pts_full, fix.shape, self.size)
         sample = (resize_image(img, self.size), t, pts)

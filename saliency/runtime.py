@@ -272,6 +272,24 @@ def clean_error(exc: Exception) -> str:
     return text[-1] if text else repr(exc)
 
 
+def _check_held_out(train_records, val_records, val_root) -> None:
+    """Refuse a ``data.val`` whose images are training images too (the same files: the folder itself, a part
+    of it, or links to them): validation would score images the network was trained on, and pick best.pt by them."""
+    import os
+
+    def ident(path):
+        st = os.stat(path)
+        return st.st_dev, st.st_ino
+
+    train_files = {ident(r.image) for r in train_records}
+    shared = [r for r in val_records if ident(r.image) in train_files]
+    if shared:
+        raise UserError(f"config data.val {val_root}: {len(shared)} of its {len(val_records)} images are training "
+                        f"images too (e.g. {shared[0].image}); validation must hold images the network is not "
+                        "trained on: give a separate folder, or leave data.val out to hold out a seeded share "
+                        "(data.val_fraction)")
+
+
 def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     """Train and validation datasets (split seeded or read back from ``RUN/split.json``)."""
     from saliency import datasets as D
@@ -296,6 +314,7 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
         val_records = [val_recs[k] for k in val_keys if k in val_recs]
     elif d["val"]:
         val_index = D.find_dataset(d["val"], task)
+        _check_held_out(index.records, val_index.records, d["val"])
         train_keys = sorted(by_key)
         val_records = sorted(val_index.records, key=lambda r: r.key)
         val_keys = [r.key for r in val_records]

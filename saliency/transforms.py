@@ -20,6 +20,12 @@ from __future__ import annotations
 import numpy as np
 
 
+#: how a crop resizes the target: SOD masks by nearest neighbour with pixel centres aligned as in the bilinear
+#: image (``INTER_NEAREST_EXACT``; plain ``INTER_NEAREST`` put every enlarged mask about half a pixel down and
+#: right of its image), human maps bilinearly like the image
+MASK_RESIZE = {"sod": 6, "fixation": 1}  # cv2.INTER_NEAREST_EXACT, cv2.INTER_LINEAR
+
+
 def build_train_transform(task: str, size, aug: dict):
     """The training pipeline: flip, random resized crop (to ``size``), small rotation, colour jitter."""
     import albumentations as A
@@ -34,17 +40,16 @@ def build_train_transform(task: str, size, aug: dict):
         aspect = w / h
         ops.append(A.RandomResizedCrop(size=(h, w), scale=(lo, hi), ratio=(aspect * 0.8, aspect * 1.25),
                                        interpolation=cv2.INTER_LINEAR,
-                                       mask_interpolation=cv2.INTER_NEAREST if task == "sod" else cv2.INTER_LINEAR,
-                                       p=aug["crop_p"]))
+                                       mask_interpolation=MASK_RESIZE[task], p=aug["crop_p"]))
     if aug["rotate"] > 0 and aug["rotate_p"] > 0:
         ops.append(A.Affine(rotate=(-aug["rotate"], aug["rotate"]), border_mode=cv2.BORDER_CONSTANT, fill=0,
-                            fill_mask=0, p=aug["rotate_p"]))
+                            fill_mask=0, mask_interpolation=cv2.INTER_NEAREST if task == "sod" else cv2.INTER_LINEAR,
+                            p=aug["rotate_p"]))
     cj = aug["color_jitter"]
     if cj > 0 and aug["color_p"] > 0:
         ops.append(A.ColorJitter(brightness=cj, contrast=cj, saturation=cj, hue=0.0, p=aug["color_p"]))
     kp = A.KeypointParams(format="xy", remove_invisible=True) if task == "fixation" else None
-    return A.Compose(ops, keypoint_params=kp, seed=0,
-                     mask_interpolation=cv2.INTER_NEAREST if task == "sod" else cv2.INTER_LINEAR)
+    return A.Compose(ops, keypoint_params=kp, seed=0)
 
 
 def augment(transform, seed: int, image: np.ndarray, target: np.ndarray, points: np.ndarray | None = None):

@@ -280,12 +280,20 @@ def _fd2_silenced():
 def decode(data, flags):
     """``cv2.imdecode(data, flags)`` for the bytes ``data`` (a uint8 array), None when they are not an image.
 
-    The C decoders' own messages on stderr are suppressed: the caller turns None into its one-line error.
+    The pixels as stored: an EXIF orientation tag (a phone's "rotate 90") is
+    ignored whatever ``flags`` say, as ``IMREAD_UNCHANGED`` (masks, maps),
+    PIL (``ingest``'s stimulus sizes) and the header readers ignore it. OpenCV
+    applies the tag for ``IMREAD_COLOR`` and ``IMREAD_GRAYSCALE``, which turned
+    a photo 90 degrees against its own mask, map and fixations. The C
+    decoders' own messages on stderr are suppressed: the caller turns None
+    into its one-line error.
     """
     import cv2
 
     if data is None or not getattr(data, "size", len(data)):
         return None
+    if flags != cv2.IMREAD_UNCHANGED:
+        flags |= cv2.IMREAD_IGNORE_ORIENTATION
     with _fd2_silenced():
         return cv2.imdecode(data, flags)
 
