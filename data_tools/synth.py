@@ -338,9 +338,12 @@ def _write_parallel(jobs) -> None:
         for c in children:
             c.join()
         raise
-    failed = [str(job[1]) for job, c in zip(jobs[1:], children) if c.exitcode != 0]
+    failed = [(job[1], c.exitcode) for job, c in zip(jobs[1:], children) if c.exitcode != 0]
     if failed:
-        raise OSError(f"could not write {', '.join(failed)}")
+        path, code = failed[0]
+        if code is not None and 1 < code < 126:  # the child's errno (a full disk: ENOSPC), see _write_csv_child
+            raise OSError(code, os.strerror(code), str(path))
+        raise OSError(f"could not write {', '.join(str(p) for p, _ in failed)}")
 
 
 def _write_csv(frame: pd.DataFrame, path, kw) -> None:
@@ -355,13 +358,15 @@ def _write_csv_child(frame: pd.DataFrame, path, kw, parent_pid: int) -> None:
     its parent (the parent's staging folder is removed on every exit path).
     An interrupted parent kills its children before the staging folder goes
     (a child still writing there printed "Process ForkProcess-3:" as it
-    went); a write that fails exits with status 1 and no traceback, and the
-    parent names the file.
+    went); a write that fails exits with its errno (else 1) and no
+    traceback, and the parent names the file and the system's reason.
     """
     from saliency.base.workers import child_setup
 
     child_setup(parent_pid)
     try:
         _write_csv(frame, path, kw)
+    except OSError as exc:  # the parent names the file and the system's reason (its errno is the exit status)
+        os._exit(exc.errno if exc.errno is not None and 1 < exc.errno < 126 else 1)
     except Exception:  # the parent names the file in its one error line; no child traceback
         os._exit(1)

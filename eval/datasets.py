@@ -299,9 +299,11 @@ def fixation_folder(d: str | Path, name: str | None = None) -> GTDataset:
 def _ingest_sigma(path: Path) -> tuple[float, str | None]:
     """The blur (px) of a ``saliency ingest`` folder's human maps from its dataset.json, and a note when unknown.
 
-    One value when every stimulus size got the same isotropic sigma (the usual
-    case); 0 with a note when the blur differs between sizes or axes, or the
-    record cannot be read (metric-specific maps then use the unblurred density).
+    One value when every stimulus size got the same sigma, isotropic or nearly
+    so (the usual case: a sigma in degrees gives the two axes of a real screen
+    sigmas 0.1 % apart, whose mean is taken when they differ by at most 1 %);
+    0 with a note when the blur differs between sizes or axes, or the record
+    cannot be read (metric-specific maps then use the unblurred density).
     """
     try:
         rec = json.loads(path.read_text(encoding="utf-8"))
@@ -311,8 +313,8 @@ def _ingest_sigma(path: Path) -> tuple[float, str | None]:
         return 0.0, None
     if len(pairs) == 1:
         sx, sy = next(iter(pairs))
-        if sx == sy and sx > 0:
-            return sx, None
+        if sx > 0 and sy > 0 and abs(sx - sy) <= 0.01 * max(sx, sy):
+            return (sx + sy) / 2, None
     return 0.0, (f"the blur of its human maps differs between stimulus sizes or axes ({path.name}: "
                  f"{len(pairs)} values); CC/KLD/SIM metric maps use the unblurred density")
 

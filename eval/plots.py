@@ -19,15 +19,33 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "dataset"
 
 
-def plot_curves(results, out_dir: str | Path) -> list[Path]:
-    """Write ``<dataset>_pr.{png,pdf}`` and ``<dataset>_fm.{png,pdf}`` under ``out_dir``; return the paths."""
+def curve_files(results, out_dir: str | Path) -> list[Path]:
+    """The files :func:`plot_curves` writes for ``results`` under ``out_dir`` (datasets with PR curves)."""
+    names = dict.fromkeys(r.dataset for r in results if r.curves and "precision" in r.curves)
+    return [Path(out_dir) / f"{_safe(ds)}_{kind}.{ext}" for ds in names for kind in ("pr", "fm") for ext in ("png", "pdf")]
+
+
+def is_curve_file(path: Path) -> bool:
+    """Whether ``path`` looks like a curve this module wrote: a PNG or PDF by its first bytes."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    return head.startswith(b"\x89PNG\r\n\x1a\n") if path.suffix == ".png" else head.startswith(b"%PDF-")
+
+
+def plot_curves(results, out_dir: str | Path, path=None) -> list[Path]:
+    """Write ``<dataset>_pr.{png,pdf}`` and ``<dataset>_fm.{png,pdf}`` under ``out_dir``; return the paths.
+
+    ``path(target)``: where to write each file (e.g. the temporary files of
+    :func:`saliency.base.fsutil.atomic_files`); default: each written atomically.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if path is None:
+        out_dir.mkdir(parents=True, exist_ok=True)
     by = {}
     for r in results:
         if r.curves and "precision" in r.curves:
@@ -54,8 +72,11 @@ def plot_curves(results, out_dir: str | Path) -> list[Path]:
             fig.tight_layout()
             for ext in ("png", "pdf"):
                 target = out_dir / f"{_safe(ds)}_{kind}.{ext}"
-                with atomic_path(target) as tmp:
-                    fig.savefig(tmp, format=ext)
+                if path is not None:
+                    fig.savefig(path(target), format=ext)
+                else:
+                    with atomic_path(target) as tmp:
+                        fig.savefig(tmp, format=ext)
                 written.append(target)
             plt.close(fig)
     return written

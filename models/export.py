@@ -128,8 +128,10 @@ def export_checkpoint(onnx: str | Path, *, checkpoint: str | Path | None = None,
     same afterwards. With ``check``, onnxruntime runs the file at
     ``(height, width)`` and ``(height + 37, width - 19)`` and the largest
     difference from PyTorch must stay under :data:`CHECK_TOLERANCE` (else a
-    :class:`UserError`, the file being written). An existing ``onnx`` is
-    refused unless ``overwrite``; errors name the parameters in backticks.
+    :class:`UserError`, and nothing is written). The file replaces an old one
+    only once checked, so an interruption keeps the old file. An existing
+    ``onnx`` is refused unless ``overwrite``; errors name the parameters in
+    backticks.
     """
     from saliency.models.registry import create_model, load_checkpoint
 
@@ -150,19 +152,21 @@ def export_checkpoint(onnx: str | Path, *, checkpoint: str | Path | None = None,
             torch.default_generator.manual_seed(seed)
             net = create_model(model)
     net.eval()
-    export_onnx(net, out, height, width, opset=opset)
     res = ExportResult(out, net.config.get("name", "model"), net.task)
-    if not check:
-        return res
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        res.ort_missing = True
-        return res
-    res.check_sizes = ((height, width), (height + 37, width - 19))
-    for h, w in res.check_sizes[1:]:
-        check_fixed_cells(net, h, w)
-    res.max_diff = check_onnx(net, out, sizes=res.check_sizes)
-    if res.max_diff > CHECK_TOLERANCE:
-        raise UserError(f"`onnx` {out}: written, but onnxruntime differs from PyTorch by {res.max_diff:.2e}")
+    if check:
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            res.ort_missing = True
+    # the file is checked before it replaces an old one: an interruption or a failed check keeps the old file
+    with atomic_path(out) as tmp:
+        export_onnx(net, tmp, height, width, opset=opset)
+        if check and not res.ort_missing:
+            res.check_sizes = ((height, width), (height + 37, width - 19))
+            for h, w in res.check_sizes[1:]:
+                check_fixed_cells(net, h, w)
+            res.max_diff = check_onnx(net, tmp, sizes=res.check_sizes)
+            if res.max_diff > CHECK_TOLERANCE:
+                raise UserError(f"`onnx` {out}: not written: onnxruntime differs from PyTorch by "
+                                f"{res.max_diff:.2e}")
     return res

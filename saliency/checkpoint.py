@@ -64,13 +64,22 @@ def set_rng_state(st: dict) -> None:
 
 
 def save(path: str | Path, payload: dict) -> None:
-    """Write ``payload`` atomically with ``torch.save``."""
+    """Write ``payload`` atomically with ``torch.save``.
+
+    Serialised in memory, then written by Python: torch's own file writer
+    turns a full disk into a RuntimeError ("unexpected pos ...") that names
+    neither the file nor the cause; Python's write raises the system's
+    OSError (no space left on the device), named by the checkpoint's path.
+    """
+    import io
+
     import torch
 
-    from saliency.base.fsutil import atomic_path
+    from saliency.base.fsutil import write_bytes
 
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    write_bytes(path, buf.getbuffer())
 
 
 def load(path: str | Path, map_location="cpu") -> dict:

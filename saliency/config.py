@@ -59,7 +59,7 @@ train:
   ema: 0.0                # EMA decay of the weights, e.g. 0.999 (0 = off); validation and best.pt use the EMA
   seed: 0                 # seed of weights, sampling and augmentation
   deterministic: false    # torch.use_deterministic_algorithms + seeded workers: bit-identical reruns and resumes
-  device: auto            # auto | cpu | cuda | cuda:N
+  device: auto            # auto | cpu | cuda | cuda:N | mps
   amp: auto               # auto (bf16 on a CUDA GPU that has it, else float32) | bf16 | off
   channels_last: auto     # auto (on CUDA) | true | false
   compile: false          # torch.compile the model (CUDA; fixed input size)
@@ -294,8 +294,8 @@ def validate(cfg: dict) -> dict:
     _bool(cfg, "train.channels_last", allow_auto=True)
     _bool(cfg, "train.tensorboard", allow_auto=True)
     dev = str(cfg["train"]["device"])
-    if not (dev in ("auto", "cpu", "cuda") or (dev.startswith("cuda:") and dev[5:].isdigit())):
-        raise UserError(f"config train.device: {dev!r} must be auto, cpu, cuda or cuda:N")
+    if not (dev in ("auto", "cpu", "cuda", "mps") or (dev.startswith("cuda:") and dev[5:].isdigit())):
+        raise UserError(f"config train.device: {dev!r} must be auto, cpu, cuda, cuda:N or mps")
     cfg["train"]["device"] = dev
     _num(cfg, "optim.lr", float, 0.0)
     _num(cfg, "optim.weight_decay", float, 0.0)

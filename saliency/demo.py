@@ -138,6 +138,9 @@ class Demo:
         self.log = log
         self.state_path = self.out / "demo.json"
         self.run_id = time.strftime("%Y-%m-%dT%H:%M:%S")  # which invocation finished a stage
+        from saliency.runtime import resolve_device
+
+        resolve_device(device)  # a device this machine lacks stops here, not at training minutes later
         self._open(fresh)
 
     # -- state
@@ -304,13 +307,12 @@ class Demo:
         return {"scenes": len(ids)}
 
     def _predict(self, task: str) -> dict:
-        from saliency.base.fsutil import staged_dir
-
-        out = self.p("preds", task)
-        with staged_dir(out) as stage:
-            self._cmd(f"predict_{task}", "predict", ["--checkpoint", str(self.p("runs", task, "checkpoints", "best.pt")),
-                                                     "--images", str(self.p("heldout", "images")), "--out", str(stage),
-                                                     "--overwrite", "--device", self.device, "--quiet"])
+        # predict builds its --out in a staging folder of its own and swaps it in complete: the command
+        # printed is the one a user would type
+        self._cmd(f"predict_{task}", "predict", ["--checkpoint", str(self.p("runs", task, "checkpoints", "best.pt")),
+                                                 "--images", str(self.p("heldout", "images")),
+                                                 "--out", str(self.p("preds", task)), "--overwrite",
+                                                 "--device", self.device, "--quiet"])
         return {}
 
     def eval_argv(self, task: str) -> list[str]:

@@ -63,8 +63,9 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
     holds or lies inside ``data`` is always refused; only process rank 0
     touches it under torchrun). ``overwrite`` moves the old run aside to a
     hidden sibling and leaves ``out`` empty: the :class:`Trainer` of ``out``
-    deletes the old run once the new one has written its first checkpoint,
-    and puts it back if the new run fails or is interrupted before that. ``resume``: the run folder to continue in place; its
+    deletes the old run once the new one has finished, and puts it back if
+    the new run fails or is interrupted before that (an unfinished run never
+    replaces a finished one). ``resume``: the run folder to continue in place; its
     ``config.yaml`` is the base, and only :data:`RESUME_KEYS` and
     ``overrides`` may change. ``create=False`` (print the config only)
     checks and writes nothing of ``out``. Errors name the parameters in
@@ -185,7 +186,7 @@ class Trainer:
         self.progress = progress
         self._settings = contextlib.ExitStack()  # torch's global settings of this run, restored by close()
         self.tb = None
-        # the old run that --overwrite set aside (prepare_run): fit() takes it over, keeps it until the first checkpoint
+        # the old run that --overwrite set aside (prepare_run): fit() takes it over, keeps it until the new run ends
         self._replaced = None
         # a new run folder checked by prepare_run (whether it existed then); None once a checkpoint is written
         self._fresh = None
@@ -280,7 +281,6 @@ class Trainer:
         if self.info.is_main:
             save(path, payload)
             if name == "last.pt":
-                self._settle_replaced(keep_new=True)
                 self._fresh = None  # a checkpoint: the run is kept, it can be resumed
         return path
 
@@ -479,7 +479,7 @@ class Trainer:
                     finally:
                         self.close()
         except BaseException:
-            self._settle_replaced(keep_new=False)  # no checkpoint of the new run yet: the old run comes back
+            self._settle_replaced(keep_new=False)  # the new run did not finish: the old run comes back
             self._settle_fresh(keep_new=False)  # or, for a new folder, this run's files go
             raise
         self._settle_replaced(keep_new=True)
@@ -640,6 +640,8 @@ class Trainer:
 
     def _last_good_text(self) -> str:
         """Where a stopped run can be taken up: its last good checkpoint, named for the stop message."""
+        if self._replaced is not None:
+            return f"the run it was to replace is put back in {self.run} (nothing of this run is kept)"
         if self.last_good is None:
             return "no checkpoint was written yet"
         return f"last good checkpoint: {self.last_good[0]} (epoch {self.last_good[1]}, step {self.last_good[2]})"
@@ -651,12 +653,16 @@ class Trainer:
 
     def _interrupt(self, signum: int, epoch: int, batch_i: int, saved: bool = False):
         path = self.run / CKPT_DIR / "last.pt"
-        if not saved:
-            self._save("last.pt", self._payload(epoch, batch_i, dict(self.partial), None))
+        name = signal.Signals(signum).name
         from saliency import distributed as dist
 
+        if self._replaced is not None:  # an unfinished run never replaces a finished one: fit() puts it back
+            dist.barrier(self.info)
+            raise Interrupted(signum, f"{name}: stopped at step {self.step} (epoch {epoch + (0 if saved else 1)}, "
+                                      f"batch {batch_i}) before the run finished; {self._last_good_text()}")
+        if not saved:
+            self._save("last.pt", self._payload(epoch, batch_i, dict(self.partial), None))
         dist.barrier(self.info)
-        name = signal.Signals(signum).name
         raise Interrupted(signum, f"{name}: stopped at step {self.step} (epoch {epoch + (0 if saved else 1)}, "
                                   f"batch {batch_i}); wrote {path}; continue with: saliency train --resume {self.run}")
 

@@ -79,3 +79,27 @@ def test_bad_options_one_line_exit_2(tmp_path, args, needle):
     assert needle in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_a_full_disk_in_a_forked_table_writer_names_the_file_and_the_cause(tmp_path, capsys, monkeypatch):
+    """A table written by a forked child on a full disk gave "could not write .S.x.partial/logs/tobii.tsv (a
+    failure of the system; run again ...)", exit 1, the hidden staging folder named, the cause dropped."""
+    import errno
+
+    from saliency.cli import main
+    from saliency.data_tools import synth
+
+    real = synth._write_csv
+
+    def full(frame, path, kw):
+        if str(path).endswith("tobii.tsv"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(frame, path, kw)
+
+    monkeypatch.setattr(synth, "_write_csv", full)
+    out = tmp_path / "S"
+    rc = main(["synth", "--out", str(out), "--scenes", "2", "--subjects", "1", "--size", "64x48", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1, err
+    assert f"{out / 'logs' / 'tobii.tsv'}" in err and "no space left" in err.lower() and ".partial" not in err, err
+    assert not out.exists() and list(tmp_path.iterdir()) == []

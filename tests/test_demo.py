@@ -128,6 +128,10 @@ def test_interrupted_demo_resumes_without_redoing_finished_stages(demo, tmp_path
     assert main(["demo", "--out", str(out), *TINY]) == 0
     stdout = capsys.readouterr().out
     assert [c for c, _ in calls] == ["train", "predict", "predict", "eval", "eval"]
+    # the commands printed are the ones a user would type: predict wrote into a hidden staging folder
+    assert [a[a.index("--out") + 1] for c, a in calls if c == "predict"] == [str(out / "preds" / t)
+                                                                          for t in ("sod", "fixation")]
+    assert ".partial" not in stdout
     assert "1/7 synthetic study (saliency synth): done earlier, reused" in stdout
     assert {p: (out / p).stat().st_mtime_ns for p in kept} == kept
     assert list(json.loads((out / "demo.json").read_text())["stages"]) == STAGES

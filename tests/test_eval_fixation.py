@@ -243,3 +243,19 @@ def test_mit_i210_judd_model_scores():
     assert abs(v["KLD"] - 1.4528) < 1e-3
     assert abs(v["SIM"] - 0.3185) < 1e-3
     assert abs(v["AUC_Judd"] - 0.8745) < 0.005
+
+
+def test_metric_maps_blur_of_an_ingest_in_degrees(tmp_path):
+    """A sigma of 1 degree on a real screen gives the axes 18.233 and 18.214 px (pixels are not exactly
+    square): --metric-maps dropped the blur of CC/KLD/SIM altogether ("differs between axes")."""
+    import json
+
+    from saliency.eval.datasets import _ingest_sigma
+
+    rec = tmp_path / "dataset.json"
+    rec.write_text(json.dumps({"sigma": {"px_by_stimulus_size": {"640x480": [18.233037, 18.213981]}}}))
+    sigma, note = _ingest_sigma(rec)
+    assert note is None and sigma == pytest.approx((18.233037 + 18.213981) / 2, abs=1e-12)
+    rec.write_text(json.dumps({"sigma": {"px_by_stimulus_size": {"640x480": [18.0, 20.0]}}}))  # 10 %: not one
+    sigma, note = _ingest_sigma(rec)
+    assert sigma == 0.0 and "differs" in note

@@ -352,6 +352,25 @@ def test_device_mps_without_mps_is_the_users(tmp_path, capsys, command, tiny_che
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command", ["train", "demo"])
+def test_device_mps_for_train_and_demo_is_the_machines_question(tmp_path, capsys, command):
+    """The parser took --device mps, then the config refused it ("must be auto, cpu, cuda or cuda:N"): the
+    demo ran its synth and three ingests (2.5 minutes) before saying so. Now MPS is a device like CUDA: where
+    the machine lacks it, both stop at once, naming it, and the demo writes nothing."""
+    import torch
+
+    from saliency import config as C
+
+    assert C.validate({**C.default_config(), "train": {**C.default_config()["train"], "device": "mps"}})
+    if torch.backends.mps.is_available():  # pragma: no cover - an Apple machine
+        pytest.skip("MPS is available here")
+    args = {"train": ["train", "--data", str(tmp_path / "nodata"), "--out", str(tmp_path / "out")],
+            "demo": ["demo", "--out", str(tmp_path / "out")]}[command]
+    line = one_line(capsys, 2, main([*args, "--device", "mps", "--quiet"]))
+    assert "--device mps" in line and "MPS" in line, line
+    assert not (tmp_path / "out").exists()
+
+
 def test_cuda_index_beyond_the_devices_present(monkeypatch):
     import torch
 

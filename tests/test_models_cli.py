@@ -29,6 +29,25 @@ def test_models_table(capsys, tmp_path):
     assert "matches no model" in capsys.readouterr().err
 
 
+def test_models_out_replaces_its_own_tables_only(capsys, tmp_path):
+    """`--out notes.md` replaced a user's file with the table."""
+    notes = tmp_path / "notes.md"
+    notes.write_text("precious\n")
+    base = ["models", "--filter", "unet_tiny_se_sod", "--no-latency", "--size", "64", "--quiet"]
+    assert main([*base, "--out", str(notes)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "exists and is not a saliency models table" in err and "--overwrite" in err
+    assert notes.read_text() == "precious\n"
+    for fmt in ("markdown", "tsv", "json"):  # re-run into the same file: its own table is replaced
+        out = tmp_path / f"t.{fmt}"
+        assert main([*base, "--format", fmt, "--out", str(out)]) == 0
+        assert main([*base, "--format", fmt, "--out", str(out)]) == 0
+    assert main([*base, "--names-only", "--out", str(tmp_path / "n.txt")]) == 0
+    assert main([*base, "--names-only", "--out", str(tmp_path / "n.txt")]) == 0
+    assert main([*base, "--out", str(notes), "--overwrite"]) == 0
+    assert notes.read_text().startswith("| model | task |")
+
+
 def test_export_checkpoint_and_errors(tmp_path, capsys):
     ort = pytest.importorskip("onnxruntime")
     torch.manual_seed(3)
@@ -49,6 +68,29 @@ def test_export_checkpoint_and_errors(tmp_path, capsys):
     assert "unet_tiny_cbam_sod" in capsys.readouterr().err
     assert main(["export", "--checkpoint", str(tmp_path / "missing.pt"), "--onnx", str(tmp_path / "n.onnx")]) == 2
     assert not (tmp_path / "n.onnx").exists()
+
+
+def test_an_export_interrupted_or_failing_its_check_keeps_the_old_file(tmp_path, capsys, monkeypatch):
+    """The new file was renamed into place before onnxruntime checked it: Ctrl-C during the check (about a
+    second) exited 130 with the old model already gone, and a failed check left the new file too."""
+    pytest.importorskip("onnxruntime")
+    from saliency.models import export as E
+
+    out = tmp_path / "m.onnx"
+    out.write_bytes(b"the old model")
+    base = ["export", "--model", "unet_tiny_se_sod", "--onnx", str(out), "--size", "64", "--overwrite"]
+
+    def interrupted(*a, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(E, "check_onnx", interrupted)
+    assert main(base) == 130
+    assert out.read_bytes() == b"the old model" and sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+    monkeypatch.setattr(E, "check_onnx", lambda *a, **kw: 1.0)  # far over the tolerance
+    capsys.readouterr()
+    assert main(base) == 2
+    assert "not written: onnxruntime differs" in capsys.readouterr().err
+    assert out.read_bytes() == b"the old model" and sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
 
 
 def test_rows_to_tsv_hand_worked():

@@ -124,3 +124,17 @@ def test_list_ids_that_name_no_image_are_counted_not_dropped(tmp_path, capsys):
     assert rc == 0
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["a.png", "b.png"]
     assert "2 id(s) of --list" in err and "zz1, zz2" in err and err.count("\n") == 1
+
+
+def test_an_error_about_an_output_names_the_path_given_not_the_staging_folder(tmp_path, capsys):
+    """--log-density of a SOD model was refused as `--log-density .LD.5wf16x41.partial`, a hidden folder
+    that no longer exists once the command ends."""
+    _, ck = _checkpoint(tmp_path, "sod")
+    imgs = _images(tmp_path / "imgs", [(40, 30)])
+    ld = tmp_path / "LD"
+    rc = main(["predict", "--checkpoint", str(ck), "--images", str(imgs), "--out", str(tmp_path / "o"),
+               "--log-density", str(ld), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1
+    assert f"--log-density {ld}: only fixation models predict a density" in err and ".partial" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["imgs", "sod.pt"]

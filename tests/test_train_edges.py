@@ -160,3 +160,43 @@ def test_pretrained_weights_from_a_file_and_a_resume_that_does_not_reload_them(s
     assert _run("train", "--resume", str(run), "--epochs", "2", "--quiet") == 0
     cfg = (run / "config.yaml").read_text()
     assert "pretrained: true" in cfg and f"pretrained_file: {weights}" in cfg
+
+
+def test_overwrite_keeps_the_old_run_until_the_new_one_has_finished(sod, tmp_path, capsys):
+    """The old run was deleted at the new run's first last.pt: a Ctrl-C or a stop in its first epochs left an
+    unfinished run where a finished one had been. Oracle: the old run's files, byte for byte."""
+    import hashlib
+
+    run = tmp_path / "run"
+    assert _run("train", "--data", str(sod), "--task", "sod", "--out", str(run), "--epochs", "1", *BASE) == 0
+    snap = lambda: {p.relative_to(run).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+                    for p in run.rglob("*") if p.is_file()}
+    before = snap()
+    rc = _run("train", "--data", str(sod), "--task", "sod", "--out", str(run), "--overwrite", "--epochs", "4",
+              "--batch-size", "6", *BASE, "--set", "optim.lr=1e6", "--set", "sched.warmup_epochs=0",
+              "--set", "sched.name=constant")  # stops (exit 3) after writing checkpoints of its own
+    err = _err_line(capsys)
+    assert rc == 3 and f"the run it was to replace is put back in {run}" in err
+    assert snap() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # nothing set aside is left
+
+
+def test_a_full_disk_while_saving_a_checkpoint_is_one_line_naming_it(sod, tmp_path, capsys, monkeypatch):
+    """torch.save's own writer turned a full disk into "unexpected RuntimeError: [enforce fail at
+    inline_container.cc:672] . unexpected pos 5006912 vs 5006800" (exit 1, asking for a bug report)."""
+    import errno
+    from pathlib import Path
+
+    real = Path.write_bytes
+
+    def full(self, data):
+        if self.name.startswith(".last.pt."):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    run = tmp_path / "full"
+    rc = _run("train", "--data", str(sod), "--task", "sod", "--out", str(run), "--epochs", "1", *BASE)
+    err = _err_line(capsys)
+    assert rc == 2 and f"{run / 'checkpoints' / 'last.pt'}" in err and "no space left" in err.lower(), err
+    assert not run.exists()

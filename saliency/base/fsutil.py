@@ -90,6 +90,87 @@ def check_out_file(target: str | os.PathLike, param: str | None = None) -> Path:
     return target
 
 
+def check_replaceable(target: str | os.PathLike, param: str, ours, what: str, overwrite: bool = False) -> None:
+    """Refuse an existing file at ``target`` that is not this command's own earlier output, unless ``overwrite``.
+
+    ``ours(path) -> bool`` recognises the command's output (its header, keys
+    or marker); ``what`` names it ("a saliency eval JSON"). A command re-run
+    with the same output replaces its last result without being asked, and a
+    mistyped path (a checkpoint, a mask, a user's notes) is never replaced
+    unless the user says so. Nothing is touched.
+    """
+    target = Path(target)
+    if overwrite or not target.is_file():
+        return
+    try:
+        own = bool(ours(target))
+    except (OSError, ValueError, UserError):  # unreadable, not text, not JSON: not ours
+        own = False
+    if not own:
+        raise UserError(f"`{param}` {target}: exists and is not {what}; pass `overwrite` to replace it, or choose "
+                        "another path")
+
+
+def first_text_line(path: Path, limit: int = 4096) -> str:
+    """The first line of a file read as UTF-8 (at most ``limit`` bytes; '' when it is not text)."""
+    with open(path, "rb") as fh:
+        head = fh.read(limit)
+    try:
+        return head.decode("utf-8").split("\n", 1)[0].rstrip("\r")
+    except UnicodeDecodeError:
+        return ""
+
+
+@contextlib.contextmanager
+def atomic_files() -> Iterator:
+    """Several files written as one: ``path(target)`` gives a temporary sibling of each target to write;
+    all are renamed into place together at the end, with the signals held.
+
+    On an exception, Ctrl-C or SIGTERM before the end, no target is touched
+    and every temporary file goes (with the folders made for them, when left
+    empty): the outputs of a run are all old or all new, never a mix.
+    """
+    pending: list[tuple[Path, Path]] = []
+    made: list[Path] = []
+
+    def path(target: str | os.PathLike) -> Path:
+        target = check_out_file(target)
+        missing = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with signals_held():  # known to the clean-up before a held signal takes effect
+            made.extend(missing)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            pending.append((Path(tmp), target))
+            os.close(fd)
+        return Path(tmp)
+
+    try:
+        with terminate_raises():
+            try:
+                yield path
+            except OSError as exc:  # a failed write (a full disk) names the hidden temporary file, or nothing
+                names = {str(t): str(target) for t, target in pending}
+                if exc.errno is not None and (exc.filename is None or str(exc.filename) in names):
+                    shown = names.get(str(exc.filename), pending[-1][1] if pending else None)
+                    raise OSError(exc.errno, exc.strerror, None if shown is None else str(shown)) from exc
+                raise
+            with signals_held():
+                for tmp, target in pending:
+                    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; the result is an ordinary file
+                    os.replace(tmp, target)
+                pending.clear()
+                made.clear()
+    finally:
+        with signals_held():
+            for tmp, _ in pending:
+                tmp.unlink(missing_ok=True)
+            for folder in sorted(made, key=lambda f: len(f.parts), reverse=True):  # innermost first
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+
+
 def file_on_path(path: str | os.PathLike) -> Path | None:
     """The first folder of ``path``'s parents (outermost first) that exists but is a file, or None."""
     return next((p for p in reversed(Path(path).parents) if p.exists() and not p.is_dir()), None)
@@ -375,6 +456,17 @@ def discard_aside(aside: str | os.PathLike) -> None:
         shutil.rmtree(aside, ignore_errors=True)
 
 
+def _unstaged(name, stage: Path, out: Path) -> str | None:
+    """``name`` (a path inside ``stage``) as the path it will have under ``out``; None when it is not inside."""
+    if name is None or not isinstance(name, (str, os.PathLike)):
+        return None
+    try:
+        rel = Path(name).relative_to(stage)
+    except ValueError:
+        return None
+    return str(out / rel)
+
+
 @contextlib.contextmanager
 def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Iterator[Path]:
     """Build a folder in a temporary sibling and swap it in for ``out`` on success.
@@ -397,7 +489,18 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
             with signals_held():  # a signal taking effect now finds `stage` set: the finally removes it
                 stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
                 os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
-            yield stage
+            try:
+                yield stage
+            except OSError as exc:  # a failed write names the hidden staging folder: name the output instead
+                shown = _unstaged(exc.filename, stage, out)
+                if shown is not None:
+                    raise OSError(exc.errno, exc.strerror, shown) from exc
+                raise
+            except UserError as exc:  # so does a library message about the folder it was given
+                text = str(exc.args[0]) if exc.args else ""
+                if str(stage) in text:
+                    exc.args = (text.replace(str(stage), str(out)), *exc.args[1:])
+                raise
             with signals_held():
                 check_not_link(out, param)
                 old = None

@@ -14,7 +14,8 @@ DESCRIPTION = """The whole path, from raw gaze to benchmark table, on a fresh sy
   saliency demo --quick              (a smaller study and shorter training: under 2 minutes)
   saliency demo --out my_demo --device cuda
 
-Stages, each the subcommand a user would type (printed as it runs):
+Stages, each the subcommand a user would type (printed as it runs; the report
+is built by the library call behind saliency report, with the demo's summary):
   synth     a free-viewing study: scenes, SOD masks, raw samples, EyeLink and Tobii exports
   ingest    the three exports to fixation datasets (raw samples with the default nh detector), and a check
             that their maps agree (Pearson CC per stimulus)

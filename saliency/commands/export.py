@@ -21,7 +21,7 @@ log-density). A checkpoint is a torch file holding the model's `config`
 (model.config) and `state_dict` (see models.checkpoint_payload).
 
 examples:
-  saliency export --checkpoint runs/sod/best.pt --onnx sod.onnx
+  saliency export --checkpoint runs/sod/checkpoints/best.pt --onnx sod.onnx
   saliency export --model unet_tiny_cbam_sod --onnx tiny.onnx
 """
 

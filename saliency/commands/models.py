@@ -42,8 +42,27 @@ def add_arguments(parser) -> None:
     parser.add_argument("--format", choices=("markdown", "tsv", "json"), default="markdown",
                         help="output table format (default markdown)")
     parser.add_argument("--out", default=None, metavar="FILE", help="also write the table to FILE (atomically)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing --out that is not an earlier saliency models table (its own "
+                             "tables are replaced without it)")
     parser.add_argument("--names-only", action="store_true", help="print the model names only, one per line")
     add_quiet(parser, "no progress output (the per-model profiling line on stderr)")
+
+
+def _own_table(path) -> bool:
+    """Whether ``path`` holds a table this command wrote: markdown, TSV, JSON rows, or model names only."""
+    from saliency.base.fsutil import first_text_line
+
+    line = first_text_line(path)
+    if line.startswith("| model | task |") or line.startswith("model\ttask\t") or line == "[":
+        return True
+    if path.stat().st_size > 1 << 20:
+        return False
+    from saliency import models
+
+    names = set(models.list_models())
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return bool(lines) and all(n in names for n in lines)
 
 
 def run(args) -> int:
@@ -51,10 +70,11 @@ def run(args) -> int:
     import json
 
     from saliency.base.errors import UserError
-    from saliency.base.fsutil import check_out_file, write_text
+    from saliency.base.fsutil import check_out_file, check_replaceable, write_text
 
     if args.out:
         check_out_file(args.out, "out")  # before the (slow) table: no link, folder or device
+        check_replaceable(args.out, "out", _own_table, "a saliency models table", args.overwrite)
     if args.runs < 1:
         raise UserError("--runs: must be >= 1")
     from saliency import models

@@ -70,7 +70,9 @@ def add_arguments(p) -> None:
     p.add_argument("--deterministic", action="store_true", default=None,
                    help="deterministic algorithms and seeded workers (train.deterministic)")
     p.add_argument("--out", metavar="RUN", help="run folder to create")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a non-empty --out folder once the new run has finished; stopped before "
+                        "(Ctrl-C, an error), the old run is put back and nothing of the new one is kept")
     p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its checkpoints/last.pt")
     p.add_argument("--config", metavar="FILE", help="YAML file with config keys (see --print-config)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
