@@ -441,14 +441,31 @@ def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- the report
 
 
+#: what a report consists of: the only entries of its output folder that :func:`write_report` replaces
+REPORT_ENTRIES = ("report.md", "report.html", "assets")
+#: the marks that say a report.md, report.html or assets/ was written by this module (:func:`own_report_entry`)
+MD_MARK = "<!-- written by saliency report -->"
+HTML_MARK = '<meta name="generator" content="saliency report">'
+ASSETS_MARK = ".saliency-report"
+
+
 def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
-    """Write ``report.md`` (+ ``assets/``) and a self-contained ``report.html`` into ``out_dir``."""
-    from saliency.base.fsutil import write_bytes
+    """Write ``report.md`` (+ ``assets/``) and a self-contained ``report.html`` into ``out_dir``.
+
+    Each file is written atomically, but the report as a whole is not: give a
+    folder of its own (a staging folder; :func:`write_report` swaps it in).
+    All three carry this module's mark (:data:`MD_MARK` as report.md's first
+    line, :data:`HTML_MARK` in report.html's head, the file ``assets/``
+    :data:`ASSETS_MARK`), by which a later report recognises them as its own.
+    """
+    from saliency.base.fsutil import write_bytes, write_text
 
     out = Path(out_dir)
     assets = out / "assets"
     assets.mkdir(parents=True, exist_ok=True)
-    md: list[str] = [f"# {inputs.title}", ""]
+    write_text(assets / ASSETS_MARK, "written by saliency report: this folder is replaced whole when the report is "
+                                     "written again\n")
+    md: list[str] = [MD_MARK, f"# {inputs.title}", ""]
     body: list[str] = [f"<h1>{html.escape(inputs.title)}</h1>"]
 
     def picture(path: Path, alt: str):
@@ -540,16 +557,184 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
              "text-align:right}th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}"
              "img{max-width:100%}figure{margin:1em 0}figcaption{color:#666;font-size:0.9em}")
-    page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(inputs.title)}"
-            f"</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+    page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">{HTML_MARK}"
+            f"<title>{html.escape(inputs.title)}</title><style>{style}</style></head>"
+            f"<body>{''.join(body)}</body></html>\n")
     write_bytes(out / "report.html", page.encode("utf-8", "surrogateescape"))
+    return out / "report.md", out / "report.html"
+
+
+def own_report_entry(path: Path) -> bool:
+    """Whether ``path`` (an output folder's report.md, report.html or assets/) carries this module's mark.
+
+    report.md: its first line is :data:`MD_MARK`; report.html: :data:`HTML_MARK`
+    in its first kilobyte; assets/: a folder holding the regular file
+    :data:`ASSETS_MARK`. A link is never one's own; nothing is followed or changed.
+    """
+    import os
+    import stat
+
+    path = Path(path)
+    try:
+        if path.is_symlink():
+            return False
+        if path.name == "assets":
+            mark = path / ASSETS_MARK
+            return path.is_dir() and stat.S_ISREG(os.lstat(mark).st_mode)
+        if not path.is_file():
+            return False
+        with open(path, "rb") as f:
+            head = f.read(1024)
+    except OSError:
+        return False
+    if path.name == "report.md":
+        return head.split(b"\n", 1)[0].rstrip(b"\r") == MD_MARK.encode()
+    return HTML_MARK.encode() in head
+
+
+def check_report_out(out: str | Path, overwrite: bool = False) -> Path:
+    """Refuse an output folder whose report.md, report.html or assets/ :func:`write_report` may not replace.
+
+    Refused whatever ``overwrite`` says: ``out`` (or an entry, or anything
+    inside ``out/assets``) being a symbolic link, ``out`` not being a folder,
+    report.md or report.html not being a regular file. Refused without
+    ``overwrite``: an entry that exists and is not this command's own earlier
+    output (:func:`own_report_entry`: a user's notes, a report of an older
+    version). Nothing is touched; returns ``out`` as a Path.
+    """
+    import os
+
+    from saliency.base.fsutil import check_not_link, file_on_path, first_link
+
+    out = check_not_link(Path(out))
+    if out.exists() and not out.is_dir():
+        raise UserError(f"`out` {out}: exists and is not a folder; choose another `out`")
+    part = file_on_path(out)
+    if part is not None:
+        raise UserError(f"`out` {out}: {part} is a file, not a folder; choose another `out`")
+    for name in REPORT_ENTRIES:
+        path = out / name
+        if path.is_symlink():
+            raise UserError(f"`out` {path}: is a symbolic link (to {os.readlink(path)}); the report never replaces "
+                            "or writes through a link: remove the link or choose another `out`")
+        if name == "assets":
+            link = first_link(path) if path.is_dir() else None
+            if link is not None:  # pictures are replaced, never written through
+                raise UserError(f"`out` {out}: {link} is a symbolic link (to {os.readlink(link)}); the report "
+                                "replaces its pictures and never writes through a link: remove the link or choose "
+                                "another `out`")
+            if path.exists() and not (path.is_dir() or path.is_file()):
+                raise UserError(f"`out` {path}: is not a folder (a device, pipe or socket); remove it or choose "
+                                "another `out`")
+        elif path.exists() and not path.is_file():
+            raise UserError(f"`out` {path}: is not a regular file (a folder, device, pipe or socket); remove it or "
+                            "choose another `out`")
+    if not overwrite:
+        for name in REPORT_ENTRIES:
+            path = out / name
+            if path.exists() and not own_report_entry(path):
+                raise UserError(f"`out` {path}: exists and was not written by saliency report; pass `overwrite` to "
+                                "replace it or choose another `out`")
+    return out
+
+
+def _swap_in(stage: Path, out: Path, overwrite: bool) -> None:
+    """Replace ``out``'s report entries by the complete ones built in ``stage`` (call with the signals held).
+
+    The old entries are moved into ``stage/.old`` (deleted with the stage) and
+    the new ones moved in, every step a rename on one file system; a failed
+    step moves back what was moved, so ``out`` keeps the old report whole.
+    Nothing else in ``out`` is moved or deleted.
+    """
+    import os
+
+    check_report_out(out, overwrite)  # again: something may have appeared while the report was built
+    old = stage / ".old"
+    old.mkdir()
+    aside: list[str] = []
+    placed: list[str] = []
+    try:
+        for name in REPORT_ENTRIES:
+            if (out / name).exists():
+                os.replace(out / name, old / name)
+                aside.append(name)
+        for name in REPORT_ENTRIES:
+            if (stage / name).exists():
+                os.replace(stage / name, out / name)
+                placed.append(name)
+    except BaseException:
+        for name in reversed(placed):
+            os.replace(out / name, stage / name)
+        for name in reversed(aside):
+            os.replace(old / name, out / name)
+        raise
+
+
+def _check_entries_hold_no_input(out: Path, inputs: dict) -> None:
+    """Refuse inputs (``{param: path or paths}``) that are or lie inside ``out``'s report entries, replaced whole."""
+    import os
+
+    for name in REPORT_ENTRIES:
+        entry = Path(os.path.realpath(out / name))
+        for label, value in inputs.items():
+            for path in (value if isinstance(value, (list, tuple)) else [value]):
+                if path is None or str(path) == "":
+                    continue
+                real = Path(os.path.realpath(path))
+                if real == entry or entry in real.parents:
+                    label = f"`{label}`" if label.isidentifier() else label
+                    raise UserError(f"`out` {out}: the report replaces {out / name}, which is or holds the input "
+                                    f"{label} {path}; write the report to a folder apart from the inputs")
+
+
+def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False) -> tuple[Path, Path]:
+    """:func:`build` the report in a hidden staging folder inside ``out`` and swap it in complete.
+
+    ``out``'s report.md, report.html and assets/ are replaced only if they are
+    this command's own earlier output, or with ``overwrite``
+    (:func:`check_report_out`, before any work); nothing else in ``out`` (a run
+    folder's checkpoints) is moved or deleted. On an error, Ctrl-C or SIGTERM
+    at any moment ``out`` holds the whole old report (or none, if it had none),
+    the staging folder is removed, and so is an ``out`` this call created.
+    Returns the paths of report.md and report.html.
+    """
+    import shutil
+    import tempfile
+
+    from saliency.base.fsutil import signals_held, terminate_raises
+
+    out = check_report_out(out, overwrite)
+    created = [p for p in (out, *out.parents) if not p.exists()]  # deepest first: removed again on failure
+    done = False
+    with terminate_raises():
+        stage = None
+        try:
+            with signals_held():  # a signal taking effect now finds `stage` set: the finally removes it
+                out.mkdir(parents=True, exist_ok=True)
+                # private (mkdtemp); only what it holds is moved into place: assets/ made by mkdir, files by
+                # atomic_path, each with the usual permissions
+                stage = Path(tempfile.mkdtemp(prefix=".report.", suffix=".partial", dir=out))
+            build(stage, inputs)
+            with signals_held():
+                _swap_in(stage, out, overwrite)
+            done = True
+        finally:
+            with signals_held():
+                if stage is not None and stage.exists():
+                    shutil.rmtree(stage, ignore_errors=True)  # the partial report, or the old one set aside
+                if not done:
+                    for folder in created:  # only folders this call made, and only while empty
+                        try:
+                            folder.rmdir()
+                        except OSError:
+                            break
     return out / "report.md", out / "report.html"
 
 
 def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), plots=None, dataset=None,
                         images=None, pred=None, gt=None, gallery: int = 8,
-                        title: str = "Saliency report") -> tuple[Path, Path]:
-    """Check the inputs a user names by path, gather them into :class:`ReportInputs` and :func:`build` the report.
+                        title: str = "Saliency report", overwrite: bool = False) -> tuple[Path, Path]:
+    """Check the inputs a user names by path, gather them into :class:`ReportInputs` and write the report.
 
     ``runs``: ``saliency train`` run folders; ``eval_jsons``: ``saliency eval
     --json`` files; ``plots``: a ``--plot-dir`` folder (its PNGs); ``dataset``:
@@ -559,13 +744,19 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     (:func:`gallery_items`, ``gallery`` rows). ``out`` defaults to the first
     run, else the current folder. Returns the paths of report.md and report.html.
 
+    The report is built in a staging folder and swapped in complete
+    (:func:`write_report`); an existing report.md, report.html or assets/
+    that this command did not write is refused unless ``overwrite``
+    (:func:`check_report_out`), before any work.
+
     Never written or embedded (issue 16): an ``out`` (or ``out/assets``, or a
     file inside it) that is a symbolic link, an ``out`` that is or lies inside an input folder,
+    an input inside the report's entries (they are replaced whole),
     and a plot that is a link to a file outside ``plots``.
     """
     import os
 
-    from saliency.base.fsutil import first_link, check_apart, check_not_link
+    from saliency.base.fsutil import check_apart
     runs = [Path(r) for r in runs]
     for r in runs:
         if not r.is_dir():
@@ -589,6 +780,11 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
         dataset_json = Path(dataset) / "dataset.json"
         if not dataset_json.is_file():
             raise UserError(f"`dataset` {dataset}: no dataset.json (is it a `saliency ingest` folder?)")
+    # the output, before any work: no link, apart from the inputs, and nothing replaced that is not ours
+    out = check_report_out(Path(out) if out else (runs[0] if runs else Path(".")), overwrite)
+    inputs = {"plots": plots, "dataset": dataset, "images": images, "pred": pred, "gt": gt, "eval_jsons": evals}
+    check_apart(out, inputs, contains=False)
+    _check_entries_hold_no_input(out, {**inputs, "run folder": runs})
     for e in evals:
         read_eval_json(e)  # a wrong shape is refused before anything is written
     if dataset_json is not None:
@@ -601,13 +797,5 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
         for p in (item.image, item.gt, item.pred, item.fix_map, item.fix_points, item.pred_density):
             if p is not None and Path(p).suffix.lower() != ".npy":
                 check_image_size(p)
-    out = check_not_link(Path(out) if out else (runs[0] if runs else Path(".")))
-    check_not_link(out / "assets", "out")
-    link = first_link(out / "assets") if (out / "assets").is_dir() else None
-    if link is not None:  # refused before anything is written: pictures are replaced, never written through
-        raise UserError(f"`out` {out}: {link} is a symbolic link (to {os.readlink(link)}); the report replaces "
-                        "its pictures and never writes through a link: remove the link or choose another `out`")
-    check_apart(out, {"plots": plots, "dataset": dataset, "images": images, "pred": pred, "gt": gt,
-                      "eval_jsons": evals}, contains=False)
-    return build(out, ReportInputs(title=title, dataset_json=dataset_json, runs=runs, eval_jsons=evals,
-                                   curve_pngs=curves, gallery=rows, nss=nss))
+    return write_report(out, ReportInputs(title=title, dataset_json=dataset_json, runs=runs, eval_jsons=evals,
+                                          curve_pngs=curves, gallery=rows, nss=nss), overwrite)

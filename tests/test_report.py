@@ -176,3 +176,127 @@ def test_a_nan_prediction_in_the_gallery_is_one_line(tmp_path, capsys):
                "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert rc == 2 and "a.npy" in err and "NaN" in err and err.count("\n") == 1
+
+
+# ------------------------------------------------ the output folder: only our own report is replaced, and whole
+
+
+def _tree(path) -> dict:
+    """{relative name: bytes, or None for a folder} of everything under ``path``, hidden entries included."""
+    return {p.relative_to(path).as_posix(): (None if p.is_dir() else p.read_bytes()) for p in sorted(path.rglob("*"))}
+
+
+def _gallery_args(inputs, pred=None, n=3):
+    return [str(inputs["run"]), "--images", str(inputs["study"] / "stimuli"), "--pred", str(pred or inputs["pred"]),
+            "--gallery", str(n)]
+
+
+def _corrupt_pred(inputs, folder):
+    """A copy of the predictions with s0001 changed (its gallery row differs) and s0002 truncated (unreadable)."""
+    shutil.copytree(inputs["pred"], folder)
+    cv2.imwrite(str(folder / "s0001.png"), 255 - cv2.imread(str(inputs["pred"] / "s0001.png"), 0))
+    (folder / "s0002.png").write_bytes((inputs["pred"] / "s0002.png").read_bytes()[:100])
+    return folder
+
+
+@pytest.mark.parametrize("mine", ["report.md", "assets/gallery_s0001.png"])
+def test_report_refuses_to_replace_what_it_did_not_write_unless_overwrite(inputs, tmp_path, capsys, mine):
+    """A user's notes/report.md (or notes/assets/...) was silently replaced; now refused, unless --overwrite."""
+    from saliency.cli import main
+
+    out = tmp_path / "notes"
+    (out / "assets").mkdir(parents=True)
+    if mine == "report.md":
+        (out / mine).write_text("# my notes\n")
+    else:
+        (out / mine).write_bytes((inputs["study"] / "stimuli" / "s0001.png").read_bytes())
+    before = _tree(out)
+    rc = main(["report", *_gallery_args(inputs), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1, err
+    assert mine.split("/")[0] in err and "--overwrite" in err and "--out" in err
+    assert _tree(out) == before  # byte-identical, no staging folder
+    assert main(["report", *_gallery_args(inputs), "--out", str(out), "--overwrite"]) == 0
+    assert (out / "report.md").read_text().splitlines()[1] == "# Saliency report"
+    assert (out / mine).read_bytes() != before[mine]  # replaced
+    assert sorted(p.name for p in out.iterdir()) == ["assets", "report.html", "report.md"]
+
+
+def test_report_rerun_into_its_own_folder_replaces_the_whole_report(inputs, tmp_path, capsys):
+    """Its own earlier report is recognised (no --overwrite needed) and replaced whole: no stale pictures."""
+    from saliency.cli import main
+
+    out = tmp_path / "r"
+    assert main(["report", *_gallery_args(inputs, n=3), "--out", str(out), "--title", "OLD"]) == 0
+    assert main(["report", *_gallery_args(inputs, n=1), "--out", str(out), "--title", "NEW"]) == 0
+    assert "# NEW" in (out / "report.md").read_text() and "<title>NEW</title>" in (out / "report.html").read_text()
+    assert sorted(p.name for p in (out / "assets").glob("gallery_*")) == ["gallery_s0001.png"]  # none of OLD's
+    assert sorted(p.name for p in out.iterdir()) == ["assets", "report.html", "report.md"]
+    from saliency.report import ASSETS_MARK, HTML_MARK, MD_MARK
+
+    assert (out / "report.md").read_text().splitlines()[0] == MD_MARK and HTML_MARK in (out / "report.html").read_text()
+    assert (out / "assets" / ASSETS_MARK).is_file()
+
+
+def test_report_error_midway_leaves_the_old_report_whole(inputs, tmp_path, capsys):
+    """A corrupt prediction (the second gallery row) failed the report after the first row was replaced."""
+    from saliency.cli import main
+
+    out = tmp_path / "r"
+    assert main(["report", *_gallery_args(inputs), "--out", str(out), "--title", "OLD"]) == 0
+    before = _tree(out)
+    capsys.readouterr()
+    rc = main(["report", *_gallery_args(inputs, _corrupt_pred(inputs, tmp_path / "bad")), "--out", str(out),
+               "--title", "NEW"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "s0002.png" in err and err.count("\n") == 1, err
+    assert _tree(out) == before  # the old report byte for byte, and no staging folder inside
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "r"]
+
+
+def test_report_interrupted_midway_leaves_the_old_report_whole(inputs, tmp_path, capsys, monkeypatch):
+    """Ctrl-C during the gallery left the old report.md with the new model's pictures."""
+    import saliency.report as report
+    from saliency.cli import main
+
+    out = tmp_path / "r"
+    assert main(["report", *_gallery_args(inputs), "--out", str(out), "--title", "OLD"]) == 0
+    before = _tree(out)
+    real, calls = report._save_png, []
+
+    def save_png(path, rgb):
+        calls.append(path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(path, 255 - rgb)  # another model's pictures
+
+    monkeypatch.setattr(report, "_save_png", save_png)
+    assert main(["report", *_gallery_args(inputs), "--out", str(out), "--title", "NEW"]) == 130
+    assert len(calls) == 3
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+    fresh = tmp_path / "fresh"  # a new folder: nothing at all is left
+    calls.clear()
+    assert main(["report", *_gallery_args(inputs), "--out", str(fresh)]) == 130
+    assert not fresh.exists()
+
+
+def test_report_into_a_run_folder_touches_nothing_else(inputs, tmp_path, capsys):
+    """The default output is the first RUN: its checkpoints stay; a failed report leaves the run as it was."""
+    from saliency.cli import main
+
+    run = tmp_path / "run"
+    shutil.copytree(inputs["run"], run)
+    (run / "checkpoints").mkdir()
+    (run / "checkpoints" / "best.pt").write_bytes(b"weights")
+    (run / "config.yaml").write_text("model: x\n")
+    pristine = _tree(run)
+    args = [str(run), "--images", str(inputs["study"] / "stimuli"), "--gallery", "3"]
+    rc = main(["report", *args, "--pred", str(_corrupt_pred(inputs, tmp_path / "bad"))])
+    assert rc == 2 and _tree(run) == pristine  # no assets/ with a few pictures left in the run
+    assert main(["report", *args, "--pred", str(inputs["pred"])]) == 0
+    now = _tree(run)
+    assert {k: v for k, v in now.items() if not k.startswith(("report.", "assets"))} == pristine
+    assert {"report.md", "report.html", "assets", "assets/gallery_s0003.png"} <= set(now)
+    assert main(["report", *args, "--pred", str(inputs["pred"]), "--title", "again"]) == 0
+    assert {k: v for k, v in _tree(run).items() if not k.startswith(("report.", "assets"))} == pristine

@@ -17,7 +17,14 @@ training curves (each RUN's metrics.csv), metric tables (--eval, JSON files of
 `saliency eval --json`), precision-recall and F-measure curves (--plots, a
 `saliency eval --plot-dir` folder), and a gallery of scenes (--images with
 --pred, and optionally --gt masks; the human fixations of --dataset are
-overlaid as a heat map)."""
+overlaid as a heat map).
+
+The report is built in a hidden staging folder inside the output folder and
+moved into place only when complete, so an error or Ctrl-C leaves the previous
+report whole. Only report.md, report.html and assets/ of the output folder are
+ever replaced (a RUN folder's checkpoints are left alone), and only when they
+are an earlier output of `saliency report`: anything else there is refused
+unless --overwrite."""
 
 
 def add_arguments(p) -> None:
@@ -35,6 +42,9 @@ def add_arguments(p) -> None:
     p.add_argument("--title", default="Saliency report", help="report title")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output folder (default: the first RUN, else the current folder)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a report.md, report.html or assets/ in the output folder that `saliency report` "
+                        "did not write (its own earlier report is replaced without it)")
     add_quiet(p, "accepted as by every command; report prints no progress")
 
 
@@ -44,6 +54,6 @@ def run(args) -> int:
 
     md, page = report_from_folders(args.out, args.runs, args.eval, plots=args.plots, dataset=args.dataset,
                                    images=args.images, pred=args.pred, gt=args.gt, gallery=args.gallery,
-                                   title=args.title)
+                                   title=args.title, overwrite=args.overwrite)
     print(f"wrote {md} and {page}")
     return 0
