@@ -85,6 +85,7 @@ class GTDataset:
     sigma_px: float = 0.0              # blur of the human maps (metric-specific maps for CC, KLD, SIM)
     split: str | None = None           # the documented split this is restricted to, if any
     images_dir: str | None = None      # the stimuli of a dataset read from raw fixations (OSIE: stimuli/)
+    blur: tuple | None = None          # (border, truncate) of its human maps' blur when stated (ingest, SALICON)
 
     @property
     def has_points(self) -> bool:
@@ -288,12 +289,51 @@ def fixation_folder(d: str | Path, name: str | None = None) -> GTDataset:
     ds = GTDataset(nm, "fixation", items, baseline=baseline, baseline_note=note, layout=layout)
     if layout.startswith("saliency ingest"):
         ds.sigma_px, why = _ingest_sigma(d / "dataset.json")
+        ds.blur = _ingest_blur(d / "dataset.json")
         if why:
             ds.notes.append(why)
+    if layout.startswith("SALICON"):
+        salicon_maps(ds)
     if not ds.has_points:
         ds.notes.append("no fixation points (human maps only): only " + ", ".join(MAP_ONLY_METRICS)
                         + " are scored; the other metrics are skipped (n/a)")
     return ds
+
+
+#: the SALICON API's human map: the image's points merged (a pixel once), ``gaussian_filter(sigma=19)`` with its
+#: default border (``reflect``) and reach (4 sigma), min-max (``../shared/REFERENCES.md``; salicon-api)
+SALICON_SIGMA_PX = 19.0
+SALICON_BLUR = ("reflect", 4.0)
+
+
+def salicon_maps(ds: GTDataset) -> GTDataset:
+    """A SALICON dataset's human maps are the API's: built from the points where no map file is given.
+
+    Its blur is also the one the metric-specific maps use. Without a map
+    folder, CC, KLD and SIM were left out (n/a) though the construction is
+    fully specified; now each missing map is built as the API builds it.
+    """
+    from dataclasses import replace
+
+    ds.sigma_px, ds.blur = SALICON_SIGMA_PX, SALICON_BLUR
+    built = sum(it.density is None and it.points is not None for it in ds.items)
+    ds.items = [replace(it, sigma_px=SALICON_SIGMA_PX) if it.density is None and it.points is not None else it
+                for it in ds.items]
+    if built:
+        ds.notes.append(f"{built} human map(s) built from the fixations as the SALICON API builds them (points merged, "
+                        "gaussian_filter sigma 19 px, reflect border, min-max)")
+    return ds
+
+
+def _ingest_blur(path: Path) -> tuple | None:
+    """(border, truncate) of a ``saliency ingest`` folder's human maps from its dataset.json; None if unknown."""
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        border = rec["policies"]["border"]
+        truncate = float(rec["sigma"].get("truncate", 4.0))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return (border, truncate) if border in ("constant", "reflect", "nearest") and truncate > 0 else None
 
 
 def _ingest_sigma(path: Path) -> tuple[float, str | None]:
@@ -485,6 +525,6 @@ def published(name: str, root: str | Path, split: str | None = None, baseline: b
         if js is None or not (base / "maps" / "val").is_dir():
             raise UserError(f"`root` {root}: SALICON needs maps/val/ and a fixations_val*.json")
         items = salicon_items(js, base / "maps" / "val")
-        return GTDataset(key, "fixation", items, layout="SALICON val")
+        return salicon_maps(GTDataset(key, "fixation", items, layout="SALICON val"))
     ds = fixation_folder(base, key)
     return ds

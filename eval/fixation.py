@@ -334,7 +334,7 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
                           baseline: np.ndarray | None = None, *, other: np.ndarray | None = None,
                           seed: int = 0, index: int = 0, metrics=FIX_KEYS,
                           n_splits: int = 100, step: float = 0.1, log_density: bool = False,
-                          metric_maps: bool = False, sigma_px: float = 0.0) -> FixationImageScores:
+                          metric_maps: bool = False, sigma_px: float = 0.0, blur=None) -> FixationImageScores:
     """Score one image.
 
     ``pred`` (any size, resized bilinearly to the fixation map), ``fixations``
@@ -391,7 +391,7 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
         dens_logp = logp if logp is not None else P.log_density_from_density(P.density_from_map(s))
 
         def smap(k):
-            return P.metric_map(dens_logp, k, sigma_px=sigma_px, baseline_logp=base_logp)
+            return P.metric_map(dens_logp, k, sigma_px=sigma_px, baseline_logp=base_logp, blur=blur)
     else:
         def smap(k):
             return s

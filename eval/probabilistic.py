@@ -141,8 +141,14 @@ def entropy_bits(logp: np.ndarray) -> float:
     return float(-(p * logp).sum() / LOG2)
 
 
-def blur_density(p: np.ndarray, sigma_px: float) -> np.ndarray:
+def blur_density(p: np.ndarray, sigma_px: float, border: str | None = None,
+                 truncate: float | None = None) -> np.ndarray:
     """A map convolved with a Gaussian of ``sigma_px`` (zero padding, 3.5 sigma radius); unchanged if sigma <= 0.
+
+    ``border`` / ``truncate``: the construction of a dataset whose human maps
+    state theirs (a ``saliency ingest`` folder's dataset.json, the SALICON
+    API: ``reflect``, 4 sigma): ``scipy.ndimage.gaussian_filter`` with that
+    mode and truncation, as those maps were made. Without them, as follows.
 
     OpenCV's ``GaussianBlur`` (its kernel, ``getGaussianKernel``, of ``2 *
     ceil(3.5 sigma) + 1`` taps), except for a map whose nonzero pixels lie in
@@ -157,6 +163,10 @@ def blur_density(p: np.ndarray, sigma_px: float) -> np.ndarray:
     p = np.asarray(p, dtype=np.float64)
     if sigma_px <= 0:
         return p.copy()
+    if border is not None:
+        from scipy.ndimage import gaussian_filter
+
+        return gaussian_filter(p, float(sigma_px), mode=border, truncate=4.0 if truncate is None else float(truncate))
     k = 2 * int(np.ceil(3.5 * float(sigma_px))) + 1
     if p.ndim == 2 and p.size:
         rows = np.flatnonzero(p.any(axis=1))
@@ -219,10 +229,12 @@ def equalize(a: np.ndarray) -> np.ndarray:
 
 
 def metric_map(logp: np.ndarray, metric: str, *, sigma_px: float = 0.0,
-               baseline_logp: np.ndarray | None = None) -> np.ndarray:
+               baseline_logp: np.ndarray | None = None, blur=None) -> np.ndarray:
     """The saliency map of a log-density that maximises the expected score of ``metric`` (ECCV 2018).
 
-    ``sigma_px``: the blur of the metric's empirical human map (CC, KLD, SIM);
+    ``sigma_px``: the blur of the metric's empirical human map (CC, KLD, SIM),
+    with its ``blur`` = (border, truncate) when the dataset states them
+    (:func:`blur_density`; "blurred as the metric's empirical map is");
     ``baseline_logp``: the log-density whose fixations are sAUC's negatives
     (the centre bias; uniform when None, which makes sAUC's map the density).
     """
@@ -235,5 +247,5 @@ def metric_map(logp: np.ndarray, metric: str, *, sigma_px: float = 0.0,
     if metric == "sAUC":
         return equalize(logp if baseline_logp is None else logp - np.asarray(baseline_logp, dtype=np.float64))
     if metric in ("CC", "KLD", "SIM"):
-        return blur_density(p, sigma_px)
+        return blur_density(p, sigma_px, *(blur or (None, None)))
     raise ValueError(f"no metric-specific map for {metric!r}")

@@ -85,14 +85,16 @@ def _load_fixations(item: GTItem) -> np.ndarray | None:
     return read_fixations(item.gt)
 
 
-def human_map(points, shape, sigma_px: float) -> np.ndarray:
+def human_map(points, shape, sigma_px: float, blur=None) -> np.ndarray:
     """The continuous human map of fixation points: binary map (a pixel once), Gaussian blur (zero padding), min-max.
 
-    OSIE's construction (:mod:`saliency.eval.datasets`); ``sigma_px`` 0 keeps the binary map.
+    OSIE's construction (:mod:`saliency.eval.datasets`); ``sigma_px`` 0 keeps the binary map. ``blur`` =
+    (border, truncate): another construction's border and reach (SALICON's API: ``("reflect", 4.0)``,
+    ``scipy.ndimage.gaussian_filter``).
     """
     from saliency.eval.probabilistic import blur_density
 
-    m = blur_density(points_to_mask(points, shape).astype(np.float64), sigma_px)
+    m = blur_density(points_to_mask(points, shape).astype(np.float64), sigma_px, *(blur or (None, None)))
     mn, mx = m.min(), m.max()
     return (m - mn) / (mx - mn) if mx > mn else m
 
@@ -117,7 +119,7 @@ def read_prediction(path) -> tuple[np.ndarray, bool]:
 
 def gold_standard_scores(item: GTItem, metrics, *, baseline=None, other=None, seed: int = 0, index: int = 0,
                          sigma_px: float = 0.0, metric_maps: bool = False,
-                         uniform_weight: float = GOLD_UNIFORM_WEIGHT):
+                         uniform_weight: float = GOLD_UNIFORM_WEIGHT, blur=None):
     """Leave-one-subject-out human consistency of one image: the mean over observers of their scores.
 
     Each observer's fixations (a count map) are scored, with every metric,
@@ -142,7 +144,8 @@ def gold_standard_scores(item: GTItem, metrics, *, baseline=None, other=None, se
     else:
         base = P.density_from_map(resize_to(baseline, shape))
     counts = [_counts(s, shape) for s in subs]
-    blurred = [P.blur_density(c, sigma_px) for c in counts]  # the blur is linear: others = total - own
+    bb = blur or (None, None)  # the dataset's border and reach, when it states them
+    blurred = [P.blur_density(c, sigma_px, *bb) for c in counts]  # the blur is linear: others = total - own
     total = sum(blurred)
     rows = []
     for j, s in enumerate(subs):
@@ -152,12 +155,12 @@ def gold_standard_scores(item: GTItem, metrics, *, baseline=None, other=None, se
         kde = kde / kde.sum()
         logp = np.log((1.0 - uniform_weight) * kde + uniform_weight * base)
         own = counts[j] > 0
-        dens = blurred[j] if counts[j].max() <= 1 else P.blur_density(own.astype(np.float64), sigma_px)
+        dens = blurred[j] if counts[j].max() <= 1 else P.blur_density(own.astype(np.float64), sigma_px, *bb)
         lo, hi = dens.min(), dens.max()
         dens = (dens - lo) / (hi - lo) if hi > lo else dens  # the observer's own map (binary, blurred, min-max)
         sc = fixation_image_scores(logp, counts[j], dens, baseline, other=other,
                                    seed=seed, index=index, metrics=metrics, log_density=True,
-                                   metric_maps=metric_maps, sigma_px=sigma_px)
+                                   metric_maps=metric_maps, sigma_px=sigma_px, blur=blur)
         rows.append([sc.values[k] for k in metrics])
     if not rows:
         return None
@@ -217,7 +220,7 @@ def _fix_task(args):
         if item.density:
             density = read_map(item.density)
         elif item.sigma_px is not None and item.points is not None:
-            density = human_map(item.points, item.size, item.sigma_px)
+            density = human_map(item.points, item.size, item.sigma_px, opts.get("blur"))
         else:
             density = None
         shape = fix.shape if fix is not None else (density.shape if density is not None else None)
@@ -232,7 +235,8 @@ def _fix_task(args):
             raise
         return ("gt", str(exc))
     other = coords_to_mask(other_coords, shape) if other_coords is not None else None
-    kw = dict(seed=seed, index=index, metric_maps=opts.get("metric_maps", False), sigma_px=opts.get("sigma_px", 0.0))
+    kw = dict(seed=seed, index=index, metric_maps=opts.get("metric_maps", False), sigma_px=opts.get("sigma_px", 0.0),
+              blur=opts.get("blur"))
     out = []
     if opts.get("gold_standard"):
         sc = gold_standard_scores(item, metrics, baseline=baseline, other=other, **kw) if fix is not None else None
@@ -402,7 +406,8 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
                                f"{ds.name} fixations", progress, pool))
         if gold_standard:
             accs.insert(0, FixationMetrics(keys, seed=seed))
-        opts = {"gold_standard": gold_standard, "metric_maps": metric_maps, "sigma_px": float(ds.sigma_px or 0.0)}
+        opts = {"gold_standard": gold_standard, "metric_maps": metric_maps, "sigma_px": float(ds.sigma_px or 0.0),
+                "blur": ds.blur}
         tasks = []
         for i, (it, tp) in enumerate(zip(ds.items, tasks_preds)):
             other = other_fixation_coords(coords, i, seed, accs[0].n_others) if coords is not None else None

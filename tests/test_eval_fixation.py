@@ -259,3 +259,83 @@ def test_metric_maps_blur_of_an_ingest_in_degrees(tmp_path):
     rec.write_text(json.dumps({"sigma": {"px_by_stimulus_size": {"640x480": [18.0, 20.0]}}}))  # 10 %: not one
     sigma, note = _ingest_sigma(rec)
     assert sigma == 0.0 and "differs" in note
+
+
+def _cc(a, b):
+    """Pearson's correlation of two maps (MIT CC.m: both standardised, the mean of their product)."""
+    a, b = (a - a.mean()) / a.std(), (b - b.mean()) / b.std()
+    return float((a * b).mean())
+
+
+@pytest.mark.real_data
+def test_salicon_fixations_without_maps_build_the_apis_maps(tmp_path):
+    """CC, KLD and SIM were n/a for a SALICON fixations JSON without maps/, though the SALICON API fixes the
+    construction. Oracle: the API's map written out (points merged, scipy gaussian_filter sigma 19, its default
+    reflect border, min-max) and CC computed here."""
+    import json
+    import shutil
+
+    from scipy.ndimage import gaussian_filter
+
+    from saliency.eval.benchmark import evaluate
+
+    src = SHARED / "salicon_examples"
+    if not src.is_dir():
+        pytest.skip("../shared/data is absent")
+    js = next(src.glob("*.json"))
+    gt = tmp_path / "gt"
+    gt.mkdir()
+    shutil.copy(js, gt / js.name)
+    data = json.loads(js.read_text())
+    im = sorted(data["images"], key=lambda x: x["file_name"])[0]
+    h, w = im["height"], im["width"]
+    fix = np.zeros((h, w))
+    for a in data["annotations"]:
+        if a["image_id"] == im["id"]:
+            for r, c in a["fixations"]:
+                if 1 <= r <= h and 1 <= c <= w:
+                    fix[r - 1, c - 1] = 1
+    api = gaussian_filter(fix, 19)
+    api = (api - api.min()) / (api.max() - api.min())
+    yy, xx = np.mgrid[:h, :w]
+    pred = np.exp(-(((xx - w / 2) / (w / 4)) ** 2 + ((yy - h / 2) / (h / 4)) ** 2) / 2)
+    (tmp_path / "pred").mkdir()
+    np.save(tmp_path / "pred" / (Path(im["file_name"]).stem + ".npy"), pred)
+    bench = evaluate(task="fixation", pred=[str(tmp_path / "pred")], gt=str(gt), allow_missing=True,
+                     metrics="CC,NSS", progress=False)
+    r = bench.results[0]
+    assert r.n_images == 1 and any("SALICON API" in n for n in bench.datasets[0].notes)
+    assert r.metrics["CC"] == pytest.approx(_cc(pred, api), abs=1e-9)
+
+
+def test_metric_maps_blur_as_the_ingest_maps_were_made(tmp_path):
+    """--metric-maps blurred CC/KLD/SIM's map with zero padding and 3.5 sigma even when dataset.json records a
+    reflect border and 4 sigma. Oracle: scipy's gaussian_filter with the recorded mode, CC computed here."""
+    import json
+
+    import cv2
+    from scipy.ndimage import gaussian_filter
+
+    from saliency.eval.benchmark import evaluate
+
+    h, w, sigma = 48, 64, 6.0
+    gt = tmp_path / "gt"
+    for sub in ("fixations", "maps"):
+        (gt / sub).mkdir(parents=True)
+    fix = np.zeros((h, w), np.uint8)
+    fix[[2, 5, 40, 24], [3, 60, 4, 30]] = 255  # near the borders, where the padding matters
+    human = gaussian_filter((fix > 0).astype(float), sigma, mode="reflect")
+    human = np.rint(255 * (human - human.min()) / (human.max() - human.min())).astype(np.uint8)
+    cv2.imwrite(str(gt / "fixations" / "a.png"), fix)
+    cv2.imwrite(str(gt / "maps" / "a.png"), human)
+    (gt / "dataset.json").write_text(json.dumps({"sigma": {"px_by_stimulus_size": {f"{w}x{h}": [sigma, sigma]},
+                                                           "truncate": 4.0}, "policies": {"border": "reflect"}}))
+    rng = np.random.default_rng(0)
+    logp = rng.normal(0, 1, (h, w))
+    logp -= np.log(np.exp(logp).sum())
+    (tmp_path / "pred").mkdir()
+    np.save(tmp_path / "pred" / "a.npy", logp)
+    bench = evaluate(task="fixation", pred=[str(tmp_path / "pred")], gt=str(gt), metrics="CC", metric_maps=True,
+                     progress=False)
+    oracle = _cc(gaussian_filter(np.exp(logp), sigma, mode="reflect", truncate=4.0), human.astype(float))
+    assert bench.results[0].metrics["CC"] == pytest.approx(oracle, abs=1e-9)
