@@ -134,8 +134,8 @@ def _argv(command: str, w: dict, out: Path, overwrite: bool) -> list:
 
 def _old_output(command: str, w: dict, out: Path) -> None:
     """A pre-existing output for an --overwrite case: the complete one plus a marker (train: an old run)."""
-    if command == "eval":
-        out.write_text(json.dumps({"old": True}) + "\n")
+    if command == "eval":  # an earlier eval JSON: replaced without --overwrite (another file would be refused)
+        out.write_text(json.dumps({"task": "sod", "version": "old", "results": []}) + "\n")
     elif command == "train":
         (out / "checkpoints").mkdir(parents=True)
         for name in ("checkpoints/best.pt", "checkpoints/last.pt", "metrics.csv", "config.yaml"):
