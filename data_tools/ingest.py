@@ -674,12 +674,19 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
 
 
 def _first_fixations(fix: pd.DataFrame) -> set:
-    """``(source, line)`` of each scanpath's first fixation (subject, stimulus and file; by onset, then line)."""
+    """``_fid`` of each scanpath's first fixation (subject, stimulus, file and eye; by onset, then line).
+
+    A fixation is named by its ``_fid`` (its row in the table), not by its
+    (source, line): a SALICON annotation holds a whole scanpath on one line
+    (every point of it was dropped), and each eye of a binocular event export
+    has its own scanpath (the other eye's copy of the first fixation stayed).
+    """
     if not len(fix):
         return set()
-    f = fix.sort_values(["subject", "stimulus", "t_start_ms", "line"], kind="stable", na_position="last")
-    f = f.loc[~f.duplicated(["subject", "stimulus", "source"], keep="first")]
-    return set(zip(f["source"], f["line"]))
+    f = fix.assign(_eye=fix["eye"].fillna("").astype(str))
+    f = f.sort_values(["subject", "stimulus", "t_start_ms", "line", "_fid"], kind="stable", na_position="last")
+    f = f.loc[~f.duplicated(["subject", "stimulus", "source", "_eye"], keep="first")]
+    return set(f["_fid"].tolist())
 
 
 def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex, plaus: list[str]) -> str:
@@ -966,6 +973,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         laps.lap("read, detect")
         warnings = check_durations(fix, col.books)
         q_short = quar.iloc[0:0]
+        if opts.drop_first:
+            fix = fix.assign(_fid=np.arange(len(fix)))
         first_ids = _first_fixations(fix) if opts.drop_first else None  # before any fixation is set aside
         if opts.min_duration_ms is not None or opts.detector != "tracker":
             fix, q_short = drop_short(fix, col.min_duration_ms)
@@ -982,13 +991,13 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         if opts.drop_first and len(fix):
             # each scanpath's first fixation as recorded, as MIT1003 drops Fix(1) before any other filter:
             # when it was quarantined already (short, off the stimulus), the next one stays
-            first = pd.Series(list(zip(fix["source"], fix["line"])), index=fix.index).isin(first_ids).to_numpy()
+            first = fix["_fid"].isin(first_ids).to_numpy()
             d = fix.loc[first]
             qd = _quarantine_rows(d, "first_fixation", d["source"].to_numpy())
             quar = pd.concat([quar, qd], ignore_index=True)
             fix = fix.loc[~first]
             q_off = pd.concat([q for q in (q_off, qd) if len(q)], ignore_index=True)
-        fix = fix.reset_index(drop=True)
+        fix = fix.drop(columns="_fid", errors="ignore").reset_index(drop=True)
         for (src, reason), v in (q_off.groupby(["source", "reason"]).size().items() if len(q_off) else ()):
             b = col.books[src]
             (b.quarantined if b.kind == "fixations" else b.fix_quarantined)[str(reason)] += int(v)

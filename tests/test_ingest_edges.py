@@ -102,3 +102,34 @@ def test_metric_maps_of_an_ingest_folder_use_its_sigma(tmp_path):
                  str(study / "screen.json"), "--sigma-px", "7.5", "--out", str(ds), "--quiet"]) == 0
     gt = fixation_folder(ds)
     assert gt.sigma_px == 7.5 and not gt.notes
+
+
+def test_drop_first_on_salicon_and_on_each_eye(tmp_path):
+    """A SALICON annotation holds a whole scanpath on one line: --drop-first, matching (source, line), dropped
+    every point (73,630 of the shared file). A binocular export has a scanpath per eye: the other eye's copy of
+    the first fixation stayed in the map. Oracle: the first point of each annotation, the first row of each eye."""
+    import json
+
+    _stim(tmp_path / "stim", "a.png", 40, 30)
+    js = tmp_path / "fixations_train.json"
+    js.write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.png", "width": 40, "height": 30}],
+        "annotations": [{"image_id": 1, "worker_id": 1, "fixations": [[15, 20], [5, 5], [20, 30]]},
+                        {"image_id": 1, "worker_id": 2, "fixations": [[14, 19], [25, 35]]}]}))
+    assert _cli("ingest", str(js), "--stimuli", str(tmp_path / "stim"), "--out", str(tmp_path / "s"),
+                "--sigma-px", "3", "--drop-first", "--quiet") == 0
+    q = pd.read_csv(tmp_path / "s" / "quarantine.csv")
+    kept = pd.read_csv(tmp_path / "s" / "fixations.csv")
+    assert q["reason"].tolist() == ["first_fixation"] * 2 and len(kept) == 3
+    assert sorted(zip(q["x"], q["y"])) == [(18.0, 13.0), (19.0, 14.0)]  # [row, col] 1-based: (col-1, row-1)
+    p = tmp_path / "eyes.csv"
+    p.write_text("subject,stimulus,t_start_ms,x,y,duration_ms,eye\n"
+                 "s1,a.png,0,20,15,200,L\n"    # line 2: first of the left eye
+                 "s1,a.png,0,21,15,200,R\n"    # line 3: first of the right eye
+                 "s1,a.png,300,5,5,200,L\n"    # line 4
+                 "s1,a.png,300,6,5,200,R\n")   # line 5
+    assert _cli("ingest", str(p), "--stimuli", str(tmp_path / "stim"), "--out", str(tmp_path / "e"), "--coords",
+                "stimulus", "--sigma-px", "3", "--drop-first", "--quiet") == 0
+    q = pd.read_csv(tmp_path / "e" / "quarantine.csv").set_index("line")["reason"].to_dict()
+    assert q == {2: "first_fixation", 3: "first_fixation"}
+    assert sorted(pd.read_csv(tmp_path / "e" / "fixations.csv")["line"]) == [4, 5]
