@@ -137,3 +137,23 @@ def test_choices_mirror_the_modules_that_use_them():
     assert (choices.BORDERS, choices.NORMALIZATIONS, choices.WEIGHTS) == (maps.BORDERS, maps.NORMALIZATIONS,
                                                                           maps.WEIGHTS)
     assert geometry.DISPLAY_MODES == choices.DISPLAY_MODES and ingest.MAP_FORMATS == choices.MAP_FORMATS
+
+
+def test_a_row_cut_short_or_a_repeated_header_is_quarantined_and_splits_nothing(tmp_path):
+    """A row cut before the columns read (an export copied while still being written) was booked as a saccade
+    row (`not_fixation`) with no quarantine entry, and with a repeated header line it split the fixation run
+    around it: one fixation kept twice. Hand-worked: 2 fixations, the cut row and the header line quarantined."""
+    head = ["Recording timestamp [ms]", "Participant name", "Recording name", "Presented Media name",
+            "Gaze point X", "Gaze point Y", "Eye movement type", "Gaze event duration [ms]",
+            "Eye movement type index", "Fixation point X", "Fixation point Y"]
+    typ = ["Fixation"] * 4 + ["Saccade"] * 2 + ["Fixation"] * 4
+    idx = [1] * 4 + [1] * 2 + [2] * 4
+    rows = ["\t".join([str(10 * i), "p", "r", "a.png", "1", "2", typ[i], "40", str(idx[i]), "5", "6"])
+            for i in range(10)]
+    rows.insert(2, "\t".join(head))      # line 4: the column line again, inside fixation 1
+    rows.insert(9, "90\tp\tr\ta.png\t1")  # line 11: cut after the gaze x, inside fixation 2
+    p = tmp_path / "t.tsv"
+    p.write_text("\t".join(head) + "\n" + "\n".join(rows) + "\n")
+    rc = assert_rows_accounted(p, 12, "tobii", tracker_events=True)
+    assert (rc.kept, rc.quarantined, rc.counted) == (2, {"malformed_row": 2},
+                                                     {"fixation_sample": 6, "not_fixation": 2})

@@ -266,7 +266,7 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int):
     state = {"trial": None, "stim": ""}
 
     def chunks() -> Iterator[Chunk]:
-        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, header_line=at):
+        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, header_line=at, short_rows=True):
             n = len(df)
             typ = _raw(df["Type"])
             smp, msg = typ == "SMP", typ == "MSG"

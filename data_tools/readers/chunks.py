@@ -195,25 +195,45 @@ def _fields(line: str, sep: str) -> list[str] | None:
     return None if any("\n" in f for f in fields) else fields
 
 
-def _split_rows(block: bytes, sep: str, n_header: int) -> tuple[bytes, np.ndarray, np.ndarray]:
+def _split_rows(block: bytes, sep: str, n_header: int, n_needed: int = 0,
+                header: bytes = b"") -> tuple[bytes, np.ndarray, np.ndarray]:
     """Check every line of ``block`` on its own: (the well-formed lines, their indices, indices of malformed ones).
 
     A line is malformed when a quote opened in one of its fields is not closed
-    on that line (a CSV reader would swallow the following lines into it), or
-    when it has more fields than the header. Lines without a quote are counted
-    with numpy; only lines holding a quote are split by :mod:`csv`.
+    on that line (a CSV reader would swallow the following lines into it),
+    when it has more fields than the header, when it ends before the last
+    column the reader needs (``n_needed`` fields: a row cut short, as the last
+    row of an export copied while the tracker still wrote it; its missing
+    values were read as lost samples or an event row), or when it repeats the
+    ``header`` line (exports concatenated with their headers: it split the
+    fixation run around it in two, both kept). A blank line is not malformed.
+    Lines without a quote are counted with numpy; only lines holding a quote
+    are split by :mod:`csv`.
     """
     arr = np.frombuffer(block, np.uint8)
     nl = np.flatnonzero(arr == 10)
     n = len(nl)
     nfields = np.diff(np.searchsorted(np.flatnonzero(arr == ord(sep)), nl), prepend=0) + 1
     bad = nfields > n_header
+    starts = np.concatenate(([0], nl[:-1] + 1))
+    blank_chars = (sep + ' \t"\r').encode()
+    if n_needed > 1:
+        for i in np.flatnonzero(nfields < n_needed).tolist():
+            if block[starts[i]:nl[i]].strip(blank_chars):  # a blank line is dropped later, not malformed
+                bad[i] = True
+    if header:
+        head = header.rstrip(b"\r\n")
+        for i in np.flatnonzero(nfields == n_header).tolist():
+            if block[starts[i]:nl[i]].rstrip(b"\r") == head:
+                bad[i] = True
     qpos = np.flatnonzero(arr == _QUOTE)
     if qpos.size:
-        starts = np.concatenate(([0], nl[:-1] + 1))
         for i in np.unique(np.searchsorted(nl, qpos)).tolist():
-            f = _fields(block[starts[i]:nl[i]].decode("utf-8", "replace"), sep)
-            bad[i] = f is None or len(f) > n_header
+            line = block[starts[i]:nl[i]]
+            f = _fields(line.decode("utf-8", "replace"), sep)
+            short = f is not None and len(f) < n_needed and bool(line.strip(blank_chars))
+            bad[i] = f is None or len(f) > n_header or short or \
+                (bool(header) and line.rstrip(b"\r") == header.rstrip(b"\r\n"))
     idx = np.arange(n)
     if not bad.any():
         return block, idx, idx[:0]
@@ -228,7 +248,7 @@ def _split_rows(block: bytes, sep: str, n_header: int) -> tuple[bytes, np.ndarra
 
 
 def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK_ROWS,
-               header_line: int = 1) -> Iterator[tuple[pd.DataFrame, np.ndarray, np.ndarray]]:
+               header_line: int = 1, short_rows: bool = False) -> Iterator[tuple[pd.DataFrame, np.ndarray, np.ndarray]]:
     """Read selected columns as strings in chunks of ``chunk_rows`` lines.
 
     Yields ``(frame, lines, malformed)``: the selected columns as strings, the
@@ -239,8 +259,11 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
     ends a line, ``\\r\\n`` too; a file with ``\\r`` alone as line end is
     read as such), a quoted field must close on its own line, and a row that
     cannot be split (an unclosed quote, too many fields) is reported in
-    ``malformed`` and does not touch its neighbours. Blank lines (nothing but
-    spaces, quotes and separators) are dropped; they are not data rows.
+    ``malformed`` and does not touch its neighbours; so is a line repeating
+    the header, and, unless ``short_rows`` (a format whose rows of another
+    kind hold fewer fields, as BeGaze's messages), a row cut before the last
+    column read. Blank lines (nothing but spaces, quotes and separators) are
+    dropped; they are not data rows.
     """
     fh = open_input(path, "rb")
     with fh:
@@ -263,7 +286,12 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
                     lf = first.find(b"\n", pos)
                 header, pos = first[pos:lf + 1], lf + 1
             header = header.rstrip(b"\r\n").removeprefix(b"\xef\xbb\xbf") + b"\n"
-            n_header = len(_fields(header[:-1].decode("utf-8-sig", "replace"), sep) or header.split(sep.encode()))
+            names = _fields(header[:-1].decode("utf-8-sig", "replace"), sep) or \
+                header[:-1].decode("utf-8", "replace").split(sep)
+            n_header = len(names)
+            wanted = set(usecols)
+            at = [i for i, nm in enumerate(names) if nm in wanted or nm.strip() in wanted]
+            n_needed = max(at) + 1 if at and not short_rows else 0  # a row must reach the last column read
             start = header_line + 1
             for block in _line_blocks(read, chunk_rows, first[pos:]):
                 if b"\r" in block:
@@ -272,7 +300,7 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
                         block = block[:-1]
                 if not block.endswith(b"\n"):
                     block += b"\n"
-                kept, ok, malformed = _split_rows(block, sep, n_header)
+                kept, ok, malformed = _split_rows(block, sep, n_header, n_needed, header)
                 n_lines = len(ok) + len(malformed)
                 df = pd.read_csv(io.BytesIO(header + kept), sep=sep, usecols=usecols, dtype=str,
                                  keep_default_na=False, na_values=[], skip_blank_lines=False,
