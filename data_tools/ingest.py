@@ -1155,7 +1155,8 @@ def summary_text(m: dict) -> str:
     lines = [f"{'stimuli with maps':<24}{c['stimuli']:>10}",
              f"{'subjects':<24}{c['subjects']:>10}",
              f"{'fixations kept':<24}{c['fixations']:>10}",
-             f"{'rows quarantined':<24}{c['quarantined']:>10}"]
+             # rows of the inputs and, for raw samples, fixations detected in them (rows.fixations)
+             f"{'quarantined':<24}{c['quarantined']:>10}  (rows and detected fixations; quarantine.csv)"]
     for k, v in sorted(c["quarantine_by_reason"].items(), key=lambda kv: -kv[1]):
         lines.append(f"{'  ' + k:<24}{v:>10}")
     sig = m["sigma"]

@@ -248,3 +248,25 @@ def test_decimal_comma_is_named_when_every_number_fails(tmp_path, capsys):
     assert _cli(*args, "--out", str(tmp_path / "b"), "--decimal", "comma") == 0
     f = pd.read_csv(tmp_path / "b" / "fixations.csv")
     assert f[["x", "y"]].to_numpy().tolist() == [[500.5, 400.25], [900.75, 300.5]]
+
+
+def test_names_in_windows_1252_stay_apart(tmp_path):
+    """An export in the Windows code page: 'J\\xf6rg' and 'J\\xfcrg' were both read as 'J\\ufffdrg' (errors
+    "replace"), two subjects merged into one without a word. Oracle: the same rows written as UTF-8."""
+    import cv2
+    import pandas as pd
+
+    from saliency.cli import main
+
+    (tmp_path / "stim").mkdir()
+    cv2.imwrite(str(tmp_path / "stim" / "a.png"), np.full((30, 40, 3), 128, np.uint8))
+    text = "subject,stimulus,x,y,duration_ms\nJörg,a.png,5,5,200\nJürg,a.png,6,6,200\nJürg,a.png,30,20,200\n"
+    out = {}
+    for enc in ("cp1252", "utf-8"):
+        p = tmp_path / f"{enc}.csv"
+        p.write_bytes(text.encode(enc))
+        assert main(["ingest", str(p), "--stimuli", str(tmp_path / "stim"), "--out", str(tmp_path / enc),
+                     "--coords", "stimulus", "--sigma-px", "3", "--quiet"]) == 0
+        out[enc] = pd.read_csv(tmp_path / enc / "fixations.csv")[["subject", "x", "y"]]
+    assert out["cp1252"].equals(out["utf-8"])
+    assert out["utf-8"]["subject"].tolist() == ["Jörg", "Jürg", "Jürg"]

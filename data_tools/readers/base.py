@@ -61,6 +61,7 @@ fixation, 6-7 a saccade, 8 a fixation row with ``Recording timestamp``
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import re
@@ -186,6 +187,29 @@ def parse_columns(spec: str | None) -> dict[str, str]:
     return out
 
 
+#: the decoding error handler of every reader: a byte that is not UTF-8 is read as Windows-1252 (Latin-1 where
+#: 1252 leaves it undefined). Exports written on Windows in the system's code page (Tobii Studio, BeGaze,
+#: Gazepoint) hold names such as 'J\xf6rg' and 'J\xfcrg'; read with "replace", both became 'J\ufffdrg': two
+#: subjects merged without a word. Now they stay two names, spelled as the export means them.
+DECODE_ERRORS = "saliency-cp1252"
+
+
+def _cp1252_bytes(exc: UnicodeError):
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start:exc.end]
+    out = []
+    for b in bad:
+        try:
+            out.append(bytes([b]).decode("cp1252"))
+        except UnicodeDecodeError:
+            out.append(chr(b))
+    return "".join(out), exc.end
+
+
+codecs.register_error(DECODE_ERRORS, _cp1252_bytes)
+
+
 def open_input(path: Path, mode: str = "r", **kwargs):
     """``open(path, mode, **kwargs)``, or one UserError naming the file when the system refuses it."""
     try:
@@ -197,7 +221,7 @@ def open_input(path: Path, mode: str = "r", **kwargs):
 def read_header(path: Path) -> tuple[str, str]:
     """First line of a text file (BOM stripped) and its delimiter (tab, semicolon or comma)."""
     try:
-        with open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
+        with open(path, "r", encoding="utf-8-sig", errors=DECODE_ERRORS) as fh:
             first = fh.readline().rstrip("\r\n")
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror})") from None

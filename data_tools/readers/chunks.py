@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import (CHUNK_ROWS, MISSING, QUAR_COLS, Chunk, LogReader, default_subject,
+from saliency.data_tools.readers.base import (CHUNK_ROWS, DECODE_ERRORS, MISSING, QUAR_COLS, Chunk, LogReader,
+                                              default_subject,
                                               header_columns, open_input, resolve_columns, unit_factor)
 
 
@@ -304,7 +305,7 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
                 n_lines = len(ok) + len(malformed)
                 df = pd.read_csv(io.BytesIO(header + kept), sep=sep, usecols=usecols, dtype=str,
                                  keep_default_na=False, na_values=[], skip_blank_lines=False,
-                                 encoding="utf-8", encoding_errors="replace", engine="c",
+                                 encoding="utf-8", encoding_errors=DECODE_ERRORS, engine="c",
                                  lineterminator="\n", on_bad_lines="error")
                 if len(df) != len(ok):  # never expected: each kept line is one self-contained row
                     raise UserError(f"{path}: cannot split lines {start}-{start + n_lines - 1} into rows")

@@ -66,7 +66,8 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, default_subject, open_input
+from saliency.data_tools.readers.base import (DECODE_ERRORS, Chunk, LogReader, Probe, ReadOptions, default_subject,
+                                              open_input)
 from saliency.data_tools.readers.chunks import empty_quarantine, fixation_chunk, quarantine_frame
 
 DETECT_RANK = 10  # the file's name or first line
@@ -170,7 +171,7 @@ def scan(path: Path) -> dict:
     coords = {}
     rate = None
     blocks: list[tuple[int, set]] = []  # (line, eyes) of each START / SAMPLES line
-    fh = open_input(path, "r", encoding="utf-8-sig", errors="replace")
+    fh = open_input(path, "r", encoding="utf-8-sig", errors=DECODE_ERRORS)
     with fh:
         for ln, line in enumerate(fh, start=1):
             c = line[:1]
@@ -289,7 +290,7 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
         def num(tok):
             return np.nan if tok in (".", "") else float(tok)
 
-        fh = open_input(path, "r", encoding="utf-8-sig", errors="replace")
+        fh = open_input(path, "r", encoding="utf-8-sig", errors=DECODE_ERRORS)
         with fh:
             for ln, line in enumerate(fh, start=1):
                 if not _is_structure(line):

@@ -27,7 +27,7 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.base.images import IMAGE_EXTS
-from saliency.data_tools.readers.base import Chunk, open_input, split_header
+from saliency.data_tools.readers.base import DECODE_ERRORS, Chunk, open_input, split_header
 from saliency.data_tools.readers.chunks import fixation_chunk, quarantine_frame
 
 _IMAGE = re.compile(r"([^\s\\/:*?\"<>|]+\.(?:" + "|".join(e.lstrip(".") for e in IMAGE_EXTS) + r"))\b", re.I)
@@ -35,7 +35,7 @@ _IMAGE = re.compile(r"([^\s\\/:*?\"<>|]+\.(?:" + "|".join(e.lstrip(".") for e in
 
 def head_lines(path: Path, limit: int = 5000) -> Iterator[tuple[int, str]]:
     """``(1-based line number, text without line end)`` of the first ``limit`` lines (BOM stripped)."""
-    fh = open_input(path, "r", encoding="utf-8-sig", errors="replace", newline="")
+    fh = open_input(path, "r", encoding="utf-8-sig", errors=DECODE_ERRORS, newline="")
     with fh:
         for k, line in enumerate(fh, start=1):
             if k > limit:
