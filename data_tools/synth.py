@@ -318,7 +318,12 @@ def _write_parallel(jobs) -> None:
 
     if "fork" not in mp.get_all_start_methods() or len(jobs) == 1:
         for frame, path, kw in jobs:
-            frame.to_csv(path, index=False, **kw)
+            try:
+                frame.to_csv(path, index=False, **kw)
+            except OSError as exc:  # pandas' failed write (a full disk) names no file
+                if exc.filename is None and exc.errno is not None:
+                    raise OSError(exc.errno, exc.strerror, str(path)) from exc
+                raise
         return
     from saliency.base.fsutil import signals_held
 
@@ -328,7 +333,12 @@ def _write_parallel(jobs) -> None:
         for c in children:
             c.start()
     try:
-        _write_csv(*jobs[0])
+        try:
+            _write_csv(*jobs[0])
+        except OSError as exc:  # pandas' failed write (a full disk) names no file
+            if exc.filename is None and exc.errno is not None:
+                raise OSError(exc.errno, exc.strerror, str(jobs[0][1])) from exc
+            raise
         for c in children:
             c.join()
     except BaseException:  # interrupted, or our own write failed: stop the children before the stage goes

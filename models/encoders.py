@@ -160,7 +160,10 @@ def _pretrained_file_from_env(name: str) -> Path | None:
 def create_encoder(name: str, pretrained: bool = False, in_chans: int = 3, **kwargs) -> nn.Module:
     """Build the encoder ``name``: ``"tiny"`` or any timm model name."""
     if name == "tiny":
-        if pretrained or kwargs.pop("pretrained_file", None) is not None:
+        if kwargs.pop("pretrained_file", None) is not None:
+            raise UserError("encoder 'tiny' has no pretrained weights; leave out `pretrained_file` (or choose a "
+                            "model with a timm encoder)")
+        if pretrained:
             raise UserError("encoder 'tiny' has no pretrained weights; leave out `pretrained`")
         return TinyEncoder(in_chans=in_chans, **kwargs)
     return TimmEncoder(name, pretrained=pretrained, in_chans=in_chans, **kwargs)

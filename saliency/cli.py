@@ -269,7 +269,14 @@ def _surrogates(exc: UnicodeEncodeError) -> str | None:
     text = exc.object if isinstance(exc.object, str) else None
     if text is None or not any("\udc80" <= ch <= "\udcff" for ch in text[exc.start:exc.end]):
         return None
-    raw = text.encode("utf-8", "surrogateescape")
+    # the name only: the text being written may be a whole table holding it (a path in a CSV row)
+    lo, hi = exc.start, exc.end
+    stops = "\n\r\t,;&|\"'<>"
+    while lo > 0 and text[lo - 1] not in stops:
+        lo -= 1
+    while hi < len(text) and text[hi] not in stops:
+        hi += 1
+    raw = text[lo:hi].strip().encode("utf-8", "surrogateescape")
     shown = raw.decode("utf-8", "backslashreplace")
     bad = next(ch for ch in text[exc.start:exc.end] if "\udc80" <= ch <= "\udcff")
     return (f"{shown}: the name is not UTF-8 (byte 0x{ord(bad) - 0xDC00:02x}), so it cannot be written into "
@@ -339,8 +346,29 @@ def _run_command(parser: "_Parser", args) -> int:
     from saliency.commands._args import check_workers
 
     check_workers(parser._command_parsers().get(args.command, parser), args)
+    if args.command in _TORCH_COMMANDS or (args.command in ("predict", "crop") and getattr(args, "checkpoint", None)):
+        _import_torch()
     with pixel_limit(getattr(args, "max_pixels", None)), _quiet_numerics():
         return int(args._run(args) or 0)
+
+
+#: commands that always run a network: torch is imported before they start (:func:`_import_torch`)
+_TORCH_COMMANDS = ("train", "export", "models", "demo")
+
+
+def _import_torch() -> None:
+    """Import torch with Ctrl-C and SIGTERM held back until it is done.
+
+    A signal that lands while torch's C++ extensions load is raised as a
+    Python exception inside pybind11 code, which aborts the process
+    ("terminate called after throwing an instance of 'pybind11::error_already_set'",
+    exit 134, a C++ trace on stderr). Held, it takes effect just after the
+    import, as exit 130 or 143 with one line.
+    """
+    from saliency.base.fsutil import signals_held
+
+    with signals_held():
+        import torch  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -275,7 +275,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
 
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_out_dir, signals_held, staged_dir, terminate_raises, write_json
-    from saliency.base.images import IMAGE_EXTS, MAX_SIDE, check_image_size, decode, encode, max_pixels
+    from saliency.base.images import (IMAGE_EXTS, MAX_SIDE, check_image_size, decode, encode, exif_orientation,
+                                       max_pixels, to_display)
     from saliency.base.progress import progress as progress_bar
     from saliency.eval.io import PRED_EXTS, index_folder, read_map
 
@@ -329,6 +330,12 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 sal = read_map(salmaps[name])
                 if sal.shape != (h, w):
                     sal = cv2.resize(sal.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+                # a thumbnail is for looking at: a phone photo's rotation tag is applied to the photo and to its
+                # map together (both read as stored, so they stay aligned), and the crop is cut upright
+                tag = exif_orientation(path)
+                if tag != 1:
+                    img, sal = to_display(img, tag), to_display(sal, tag)
+                    h, w = img.shape[:2]
                 if compose == "thirds":
                     box = thirds_crop(sal, ratio, keep=COMPOSE_KEEP if keep is None else keep, min_size=min_size)
                 else:
@@ -355,6 +362,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 centre = center_crop(w, h, ratio)
                 result.boxes[name] = {"image": str(path), "size": [w, h], "crop": box.as_dict(),
                                       "center": {k: v for k, v in centre.as_dict().items() if k != "kept"}}
+                if tag != 1:  # the size and boxes are of the image turned upright as its EXIF tag says
+                    result.boxes[name]["exif_orientation"] = tag
             write_json(stage / "crops.json", {"aspect": aspect_text, "compose": compose,
                                               "keep": COMPOSE_KEEP if compose and keep is None else keep,
                                               "min_size": min_size,

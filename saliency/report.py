@@ -580,6 +580,8 @@ def own_report_entry(path: Path) -> bool:
             return False
         if path.name == "assets":
             mark = path / ASSETS_MARK
+            if path.is_dir() and not os.path.lexists(mark):
+                return _legacy_assets(path)
             return path.is_dir() and stat.S_ISREG(os.lstat(mark).st_mode)
         if not path.is_file():
             return False
@@ -588,8 +590,36 @@ def own_report_entry(path: Path) -> bool:
     except OSError:
         return False
     if path.name == "report.md":
-        return head.split(b"\n", 1)[0].rstrip(b"\r") == MD_MARK.encode()
-    return HTML_MARK.encode() in head
+        return head.split(b"\n", 1)[0].rstrip(b"\r") == MD_MARK.encode() or (
+            head.startswith(b"# ") and _legacy_html(path.parent / "report.html"))
+    return HTML_MARK.encode() in head or _legacy_html(path)
+
+
+#: how report.html began, and a rule of its style sheet, before reports were marked (saliency 0.1.0 up to
+#: commit 8869e38): such a report, and the report.md and assets/ beside it, are recognised as this module's
+_LEGACY_HEAD = b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>'
+_LEGACY_STYLE = b"td:first-child,td:nth-child(2){text-align:left}img{max-width:100%}figure{margin:1em 0}"
+
+
+def _legacy_html(path: Path) -> bool:
+    """Whether ``path`` is a report.html written before the marks (its exact head and style sheet)."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        with open(path, "rb") as f:
+            head = f.read(16384)
+    except OSError:
+        return False
+    return head.startswith(_LEGACY_HEAD) and _LEGACY_STYLE in head
+
+
+def _legacy_assets(path: Path) -> bool:
+    """An unmarked assets/ beside an old report.html holding only its pictures (PNG files, no folders)."""
+    try:
+        return _legacy_html(path.parent / "report.html") and all(
+            p.is_file() and not p.is_symlink() and p.suffix.lower() == ".png" for p in path.iterdir())
+    except OSError:
+        return False
 
 
 def check_report_out(out: str | Path, overwrite: bool = False) -> Path:
@@ -701,7 +731,7 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False)
     import shutil
     import tempfile
 
-    from saliency.base.fsutil import signals_held, terminate_raises
+    from saliency.base.fsutil import signals_held, terminate_raises, unstaged_name
 
     out = check_report_out(out, overwrite)
     created = [p for p in (out, *out.parents) if not p.exists()]  # deepest first: removed again on failure
@@ -714,7 +744,13 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False)
                 # private (mkdtemp); only what it holds is moved into place: assets/ made by mkdir, files by
                 # atomic_path, each with the usual permissions
                 stage = Path(tempfile.mkdtemp(prefix=".report.", suffix=".partial", dir=out))
-            build(stage, inputs)
+            try:
+                build(stage, inputs)
+            except OSError as exc:  # a failed write (a full disk) names the staging folder: name the output
+                shown = unstaged_name(exc.filename, stage, out)
+                if shown is None:
+                    raise
+                raise OSError(exc.errno, exc.strerror, shown) from exc
             with signals_held():
                 _swap_in(stage, out, overwrite)
             done = True

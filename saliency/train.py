@@ -101,19 +101,21 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
     if int(os.environ.get("RANK", "0")) == 0:
         inputs = {"root" if cfg["data"]["dataset"] else "data": cfg["data"]["root"], "data.val": cfg["data"]["val"],
                   "config_file": config_file}
+        missing = [p for p in (Path(out), *Path(out).parents) if not p.exists()]  # deepest first
         checked = check_out_dir(out, overwrite, inputs=inputs)
         if overwrite and checked.is_dir() and any(checked.iterdir()):
             with signals_held():
                 _REPLACED[_run_key(checked)] = move_aside(checked)
-        _FRESH[_run_key(checked)] = checked.is_dir()
+        _FRESH[_run_key(checked)] = missing
     return cfg, Path(out)
 
 
 #: old run folders set aside by ``prepare_run(overwrite=True)``, by run folder: the Trainer discards or restores them
 _REPLACED: dict[str, Path] = {}
 #: new run folders checked by ``prepare_run`` (absent or empty then, or emptied by ``overwrite``), by run folder:
-#: whether the folder existed. A run that fails before its first checkpoint removes what it wrote there.
-_FRESH: dict[str, bool] = {}
+#: the folders of its path that did not exist yet, deepest first (empty: it existed). A run that fails before
+#: its first checkpoint removes what it wrote there, and those folders.
+_FRESH: dict[str, list] = {}
 
 
 def _run_key(run) -> str:
@@ -210,11 +212,12 @@ class Trainer:
         The folder was absent or empty when :func:`prepare_run` checked it, so
         everything in it is this run's (config.yaml, split.json, metrics.csv,
         grids/): removed, links never followed, and the folder too if this run
-        made it. With a checkpoint (``keep_new``) the run is kept: it resumes.
+        made it, with the empty folders above it that it made. With a
+        checkpoint (``keep_new``) the run is kept: it resumes.
         """
-        existed, self._fresh = self._fresh, None
+        missing, self._fresh = self._fresh, None
         info = getattr(self, "info", None)  # unset when setup() failed early; prepare_run registers rank 0 only
-        if existed is None or keep_new or (info is not None and not info.is_main):
+        if missing is None or keep_new or (info is not None and not info.is_main):
             return
         import shutil
 
@@ -223,8 +226,13 @@ class Trainer:
         with signals_held():
             if self.run.is_symlink() or not self.run.is_dir():
                 return
-            if not existed:
+            if missing:  # this run made the folder, and maybe folders above it
                 shutil.rmtree(self.run, ignore_errors=True)
+                for folder in missing[1:]:
+                    try:
+                        folder.rmdir()  # only while empty
+                    except OSError:
+                        break
                 return
             for child in self.run.iterdir():
                 if child.is_dir() and not child.is_symlink():

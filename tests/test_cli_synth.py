@@ -103,3 +103,22 @@ def test_a_full_disk_in_a_forked_table_writer_names_the_file_and_the_cause(tmp_p
     assert rc == 2 and err.count("\n") == 1, err
     assert f"{out / 'logs' / 'tobii.tsv'}" in err and "no space left" in err.lower() and ".partial" not in err, err
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_in_the_parents_own_table_writer_names_the_file(tmp_path, capsys, monkeypatch):
+    """pandas' failed write names no file: "No space left on device; no space left on the disk", the cause
+    twice and no file (the parent's own table; the forked writers' failures were named already)."""
+    import errno
+
+    from saliency.cli import main
+    from saliency.data_tools import synth
+
+    def full(frame, path, kw):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(synth, "_write_csv", full)
+    out = tmp_path / "S"
+    rc = main(["synth", "--out", str(out), "--scenes", "2", "--subjects", "1", "--size", "64x48", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1, err
+    assert f"{out / 'logs'}/" in err and "no space left" in err.lower() and ".partial" not in err, err

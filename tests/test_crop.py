@@ -184,3 +184,38 @@ def test_a_scale_beyond_the_pixel_limit_blames_the_option(tmp_path, capsys):
     assert main(["crop", "--images", str(images), "--maps", str(maps), "--aspect", "1:1", "--scale", "2",
                  "--out", str(tmp_path / "c"), "--quiet"]) == 0
     assert cv2.imread(str(tmp_path / "c" / "a0.png")).shape == (96, 96, 3)
+
+
+def test_a_phone_photo_is_cropped_upright(tmp_path):
+    """Every decode reads pixels as stored (EXIF tags ignored, so masks and maps stay aligned): crop then cut
+    16:9 thumbnails of phone photos lying on their side. Oracle: the photo turned by PIL's exif_transpose and
+    its map turned by numpy; the box must hold the marker, and the thumbnail must be the upright photo's."""
+    import cv2
+    from PIL import Image, ImageOps
+
+    from saliency.cli import main
+
+    stored = np.full((160, 240, 3), 90, np.uint8)  # stored 240 wide x 160 high, shown 160 x 240 (tag 6)
+    stored[20:40, 180:200] = (230, 30, 30)          # the salient marker (RGB)
+    (tmp_path / "img").mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(tmp_path / "img" / "p.jpg", quality=95, exif=exif)
+    sal = np.zeros((160, 240), np.uint8)
+    sal[20:40, 180:200] = 255                        # the map as predict writes it: stored orientation
+    (tmp_path / "maps").mkdir()
+    cv2.imwrite(str(tmp_path / "maps" / "p.png"), sal)
+    assert main(["crop", "--images", str(tmp_path / "img"), "--maps", str(tmp_path / "maps"), "--aspect", "1:2",
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    with Image.open(tmp_path / "img" / "p.jpg") as im:
+        upright = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    assert upright.shape[:2] == (240, 160)
+    box = json.loads((tmp_path / "out" / "crops.json").read_text())["boxes"]["p"]
+    assert box["size"] == [160, 240] and box["exif_orientation"] == 6
+    c = box["crop"]
+    assert c["w"] * 2 == c["h"]  # 1:2 of the upright photo
+    ys, xs = np.nonzero((upright[..., 0] > 150) & (upright[..., 1] < 100))
+    assert c["x"] <= xs.min() and xs.max() < c["x"] + c["w"] and c["y"] <= ys.min() and ys.max() < c["y"] + c["h"]
+    thumb = cv2.cvtColor(cv2.imread(str(tmp_path / "out" / "p.jpg")), cv2.COLOR_BGR2RGB)
+    ref = upright[c["y"]:c["y"] + c["h"], c["x"]:c["x"] + c["w"]]
+    assert thumb.shape == ref.shape and np.abs(thumb.astype(int) - ref).mean() < 6  # JPEG twice

@@ -338,3 +338,36 @@ def test_the_outputs_of_a_run_are_all_old_or_all_new(tmp_path, capsys, monkeypat
     assert main(["eval", "--quiet", "--task", "sod", "--gt", str(gt), "--pred", f"M={p2}", "--json",
                  str(fresh / "a" / "r.json"), "--plot-dir", str(fresh / "plots")]) == 130
     assert not fresh.exists()  # the folders made for the outputs go too
+
+
+def test_an_output_beside_the_centre_bias_file_is_fine(tmp_path, capsys):
+    """The centre-bias map's folder was taken for ground truth: `--json exp/results.json` beside
+    `--center-bias exp/cb.png` was refused ("lies inside the input ground truth exp"); only the file is an input."""
+    gt = tmp_path / "gt"
+    for sub in ("fixations", "maps"):
+        (gt / sub).mkdir(parents=True)
+    fix = np.zeros((30, 40), np.uint8)
+    fix[[5, 20], [8, 30]] = 255
+    cv2.imwrite(str(gt / "fixations" / "a.png"), fix)
+    cv2.imwrite(str(gt / "maps" / "a.png"), cv2.GaussianBlur(fix, (0, 0), 3))
+    exp = tmp_path / "exp"
+    (exp / "pred").mkdir(parents=True)
+    cv2.imwrite(str(exp / "pred" / "a.png"), cv2.GaussianBlur(fix, (0, 0), 5))
+    cv2.imwrite(str(exp / "cb.png"), np.full((30, 40), 128, np.uint8))
+    code, _, err = _run(["--task", "fixation", "--gt", gt, "--pred", f"M={exp / 'pred'}", "--center-bias",
+                         exp / "cb.png", "--json", exp / "results.json"], capsys)
+    assert code == 0, err
+    code, _, err = _run(["--task", "fixation", "--gt", gt, "--pred", f"M={exp / 'pred'}", "--center-bias",
+                         exp / "cb.png", "--json", exp / "cb.png", "--overwrite"], capsys)
+    assert code == 2 and "is the input" in err, err
+
+
+def test_a_name_that_is_not_utf8_in_a_table_is_named_alone():
+    """The whole CSV being written was printed as the 'name' (three lines of table on stderr)."""
+    from saliency.cli import _surrogates
+
+    text = "dataset,method,n_images\ngt\udcff,M,5\nother,M,3\n"
+    at = text.index("\udcff")
+    exc = UnicodeEncodeError("utf-8", text, at, at + 1, "surrogates not allowed")
+    msg = _surrogates(exc)
+    assert msg.startswith("gt\\xff: the name is not UTF-8 (byte 0xff)") and "\n" not in msg, msg

@@ -46,6 +46,10 @@ def test_models_out_replaces_its_own_tables_only(capsys, tmp_path):
     assert main([*base, "--names-only", "--out", str(tmp_path / "n.txt")]) == 0
     assert main([*base, "--out", str(notes), "--overwrite"]) == 0
     assert notes.read_text().startswith("| model | task |")
+    mine = tmp_path / "annotations.json"  # any JSON array begins with "[": not taken for a table by that alone
+    mine.write_text('[\n  {"subject": 1, "notes": "my annotations"}\n]\n')
+    assert main([*base, "--out", str(mine)]) == 2
+    assert "annotations" in mine.read_text()
 
 
 def test_export_checkpoint_and_errors(tmp_path, capsys):
@@ -91,6 +95,17 @@ def test_an_export_interrupted_or_failing_its_check_keeps_the_old_file(tmp_path,
     assert main(base) == 2
     assert "not written: onnxruntime differs" in capsys.readouterr().err
     assert out.read_bytes() == b"the old model" and sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+    def full(net, path, *a, **kw):  # the writer's own temporary file, as torch names it on a full disk
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device", f"{path}.x")
+
+    monkeypatch.setattr(E, "export_onnx", full)
+    capsys.readouterr()
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert f"{out}: no space left" in err.lower() and ".tmp" not in err, err
 
 
 def test_rows_to_tsv_hand_worked():

@@ -300,3 +300,28 @@ def test_report_into_a_run_folder_touches_nothing_else(inputs, tmp_path, capsys)
     assert {"report.md", "report.html", "assets", "assets/gallery_s0003.png"} <= set(now)
     assert main(["report", *args, "--pred", str(inputs["pred"]), "--title", "again"]) == 0
     assert {k: v for k, v in _tree(run).items() if not k.startswith(("report.", "assets"))} == pristine
+
+
+def test_a_report_written_before_the_marks_is_still_its_own(inputs, tmp_path, capsys):
+    """Reports from before the marks (the same version number) were refused as "not written by saliency
+    report" when re-run into a run folder, the documented default. Their exact head and style sheet, as the
+    earlier build() wrote them (commit 077640d), identify them; a user's page of the same names does not."""
+    from saliency.cli import main
+
+    out = tmp_path / "old"
+    (out / "assets").mkdir(parents=True)
+    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
+             "text-align:right}th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}"
+             "img{max-width:100%}figure{margin:1em 0}figcaption{color:#666;font-size:0.9em}")
+    (out / "report.html").write_text(f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Old'
+                                     f"</title><style>{style}</style></head><body><h1>Old</h1></body></html>\n")
+    (out / "report.md").write_text("# Old\n\n")
+    (out / "assets" / "gallery_s0009.png").write_bytes((inputs["study"] / "stimuli" / "s0001.png").read_bytes())
+    assert main(["report", *_gallery_args(inputs), "--out", str(out)]) == 0
+    assert (out / "report.md").read_text().splitlines()[1] == "# Saliency report"
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "report.html").write_text("<!DOCTYPE html><html><head><title>my page</title></head></html>\n")
+    assert main(["report", *_gallery_args(inputs), "--out", str(mine)]) == 2
+    assert "report.html: exists and was not written by saliency report" in capsys.readouterr().err

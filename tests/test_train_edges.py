@@ -120,10 +120,10 @@ def test_a_run_that_fails_before_its_first_checkpoint_leaves_nothing_behind(sod,
     """A new run that stopped in its first step left config.yaml, split.json and metrics.csv, so the same
     command, corrected, was refused ("not empty; --overwrite"). What it wrote goes; a folder the user made stays."""
     bad = ["--epochs", "1", "--batch-size", "1", "--model", "unet_tiny_sk_sod", *BASE]  # batch norm of one value
-    run = tmp_path / "new"
+    run = tmp_path / "a" / "b" / "new"  # the folders above it are made by the run, and go with it
     assert _run("train", "--data", str(sod), "--task", "sod", "--out", str(run), *bad) == 2
     assert "--batch-size 2 or more" in _err_line(capsys)
-    assert not run.exists()
+    assert not (tmp_path / "a").exists()
     made = tmp_path / "made"
     made.mkdir()
     assert _run("train", "--data", str(sod), "--task", "sod", "--out", str(made), *bad) == 2

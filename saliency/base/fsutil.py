@@ -54,8 +54,9 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             os.close(fd)
         try:
             yield tmp_path
-        except OSError as exc:  # a failed write (a full disk) names no file: name the one being written
-            if exc.filename is None and exc.errno is not None:
+        except OSError as exc:  # a failed write (a full disk) names no file, or a temporary one: name the target
+            hidden = str(target.parent / f".{target.name}.")
+            if exc.errno is not None and (exc.filename is None or str(exc.filename).startswith(hidden)):
                 raise OSError(exc.errno, exc.strerror, str(target)) from exc
             raise
         if tmp_path.exists():
@@ -456,7 +457,7 @@ def discard_aside(aside: str | os.PathLike) -> None:
         shutil.rmtree(aside, ignore_errors=True)
 
 
-def _unstaged(name, stage: Path, out: Path) -> str | None:
+def unstaged_name(name, stage: Path, out: Path) -> str | None:
     """``name`` (a path inside ``stage``) as the path it will have under ``out``; None when it is not inside."""
     if name is None or not isinstance(name, (str, os.PathLike)):
         return None
@@ -492,7 +493,7 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
             try:
                 yield stage
             except OSError as exc:  # a failed write names the hidden staging folder: name the output instead
-                shown = _unstaged(exc.filename, stage, out)
+                shown = unstaged_name(exc.filename, stage, out)
                 if shown is not None:
                     raise OSError(exc.errno, exc.strerror, shown) from exc
                 raise

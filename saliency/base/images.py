@@ -277,6 +277,34 @@ def _fd2_silenced():
             _os.close(saved)
 
 
+def exif_orientation(path) -> int:
+    """The EXIF orientation tag of an image file (1-8; 1 when absent or unreadable), read with PIL."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            tag = int(im.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - no tag to read is the usual case: the pixels as stored
+        return 1
+    return tag if 1 <= tag <= 8 else 1
+
+
+def to_display(a, tag: int):
+    """``a`` (rows, columns[, channels]) turned as EXIF orientation ``tag`` says an image is shown.
+
+    The moves of PIL's ``ImageOps.exif_transpose`` (2 mirror, 3 half turn, 4
+    flip, 5 transpose, 6 quarter turn clockwise, 7 transverse, 8 quarter turn
+    anticlockwise); 1 or an unknown tag leaves ``a`` as it is.
+    """
+    import numpy as np
+
+    moves = {2: lambda v: v[:, ::-1], 3: lambda v: v[::-1, ::-1], 4: lambda v: v[::-1],
+             5: lambda v: v.swapaxes(0, 1), 6: lambda v: np.rot90(v, -1),
+             7: lambda v: np.rot90(v, 2).swapaxes(0, 1), 8: lambda v: np.rot90(v, 1)}
+    move = moves.get(int(tag))
+    return a if move is None else np.ascontiguousarray(move(a))
+
+
 def decode(data, flags):
     """``cv2.imdecode(data, flags)`` for the bytes ``data`` (a uint8 array), None when they are not an image.
 

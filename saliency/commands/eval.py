@@ -138,18 +138,18 @@ def _check_against_plan(args, bench) -> None:
     from saliency.base.fsutil import check_apart, check_replaceable
     from saliency.eval.plots import curve_files, is_curve_file
 
-    folders = set()
+    folders, files = set(), set()
     for d in bench.datasets:
         for it in d.items:
             folders.update(str(Path(f).parent) for f in (it.gt, it.density, it.baseline) if f and isinstance(f, str))
         folders.update(f for f in (d.images_dir,) if f)
-        if isinstance(d.baseline, str):
-            folders.add(str(Path(d.baseline).parent))
+        if isinstance(d.baseline, str):  # one file (a centre-bias map): the file is the input, not its folder
+            files.add(d.baseline)
     from saliency.eval.runner import method_folders
 
     preds = {folder for d in bench.datasets for _, folder in method_folders(bench.methods, d.name)}
     inputs = {"ground truth": sorted(folders), "prediction folder": sorted(preds),
-              "config": [args.config] if args.config else []}
+              "centre-bias map": sorted(files), "config": [args.config] if args.config else []}
     for param in ("json", "csv", "latex", "plot_dir"):
         if getattr(args, param):
             check_apart(getattr(args, param), inputs, param, contains=False)

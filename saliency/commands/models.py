@@ -54,10 +54,19 @@ def _own_table(path) -> bool:
     from saliency.base.fsutil import first_text_line
 
     line = first_text_line(path)
-    if line.startswith("| model | task |") or line.startswith("model\ttask\t") or line == "[":
+    if line.startswith("| model | task |") or line.startswith("model\ttask\t"):
         return True
     if path.stat().st_size > 1 << 20:
         return False
+    if line == "[":  # --format json: a list of rows, each naming a model and its task
+        import json
+
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            return False
+        return isinstance(rows, list) and bool(rows) and all(
+            isinstance(r, dict) and {"model", "task", "params_m"} <= set(r) for r in rows)
     from saliency import models
 
     names = set(models.list_models())
