@@ -270,3 +270,34 @@ def test_names_in_windows_1252_stay_apart(tmp_path):
         out[enc] = pd.read_csv(tmp_path / enc / "fixations.csv")[["subject", "x", "y"]]
     assert out["cp1252"].equals(out["utf-8"])
     assert out["utf-8"]["subject"].tolist() == ["Jörg", "Jürg", "Jürg"]
+
+
+def _begaze_events(subject: str, stim: str, xs) -> str:
+    head = ("[BeGaze]\nConverted from:\tC:\\\\data\\\\x.idf\nSample Rate:\t500\n[Run]\nSubject:\t" + subject +
+            "\nDescription:\tRun1\n[Calibration]\nCalibration Area:\t1920\t1080\n\n"
+            "Table Header for Fixations:\nEvent Type\tTrial\tNumber\tStart\tEnd\tDuration\tLocation X\tLocation Y\n\n"
+            "Table Header for User Events:\nEvent Type\tTrial\tNumber\tStart\tDescription\n\n")
+    rows = [f"UserEvent\t1\t0\t999000\t# Message: {stim}"]
+    rows += [f"Fixation L\t1\t{i + 1}\t{1000000 + 300000 * i}\t{1250000 + 300000 * i}\t250000\t{x}\t500"
+             for i, x in enumerate(xs)]
+    return head + "\n".join(rows) + "\n"
+
+
+def test_begaze_exports_concatenated_keep_their_subjects(tmp_path):
+    """Two event exports pasted into one file: the second block's fixations were kept under the first
+    subject (one subject reported). Oracle: the two exports read as two files."""
+    import cv2
+
+    (tmp_path / "stim").mkdir()
+    cv2.imwrite(str(tmp_path / "stim" / "a.png"), np.full((1080, 1920, 3), 128, np.uint8))
+    one, two = _begaze_events("sub01", "a.png", [300, 900]), _begaze_events("sub02", "a.png", [600, 1200, 1500])
+    (tmp_path / "both_Events.txt").write_text(one + two)
+    (tmp_path / "s1_Events.txt").write_text(one)
+    (tmp_path / "s2_Events.txt").write_text(two)
+    out = {}
+    for name, files in (("both", ["both_Events.txt"]), ("apart", ["s1_Events.txt", "s2_Events.txt"])):
+        assert main(["ingest", *[str(tmp_path / f) for f in files], "--stimuli", str(tmp_path / "stim"),
+                     "--detector", "tracker", "--sigma-px", "20", "--out", str(tmp_path / name), "--quiet"]) == 0
+        out[name] = pd.read_csv(tmp_path / name / "fixations.csv")[["subject", "x"]].sort_values(["subject", "x"])
+    assert out["both"].reset_index(drop=True).equals(out["apart"].reset_index(drop=True))
+    assert out["both"]["subject"].value_counts().to_dict() == {"sub02": 3, "sub01": 2}

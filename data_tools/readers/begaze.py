@@ -32,7 +32,9 @@ has one; otherwise the last message naming an image file (SMI Experiment
 Center writes the stimulus file name as a message when it shows it) in the
 same trial, earlier in the file (samples) or not later than the fixation's
 start (events); otherwise none, and ``trials`` maps ``Trial``. The subject is
-the header's ``Subject``, else the file stem. Rows read but not used (saccade,
+the header's ``Subject``, else the file stem; in an event export that holds
+several exports one after the other, each with its header block, a later
+block's ``Subject:`` line names the subject of the events after it. Rows read but not used (saccade,
 blink and user events of an event export, ``MSG`` rows of a sample export)
 are counted, not listed (row accounting, :mod:`data_tools.readers.base`):
 ``not_fixation`` and ``message_row``; rows of an unknown type, or with more
@@ -179,8 +181,9 @@ def _events(path: Path, info: dict, subject: str):
     ue_unit = unit_factor(split_unit(ue[1][ue_start])[1], 1e-3, f"{path}: user events start") if ue else 1e-3
 
     def chunks() -> Iterator[Chunk]:
-        rows, lines, skipped, malformed = [], [], [], []
+        rows, lines, skipped, malformed, subjects = [], [], [], [], []
         msgs: list[tuple[str, float, str]] = []  # (trial, time ms, image)
+        current = subject
         for k, line in head_lines(path, 1 << 62):
             if k < info["data_from"] or not line.strip():
                 continue
@@ -192,6 +195,7 @@ def _events(path: Path, info: dict, subject: str):
                     continue
                 rows.append(f + [""] * (len(cols) - len(f)))
                 lines.append(k)
+                subjects.append(current)
             elif etype.startswith("saccade") or etype.startswith("blink"):
                 skipped.append("not_fixation")
             elif etype.startswith("userevent") or etype.startswith("user event"):
@@ -204,6 +208,11 @@ def _events(path: Path, info: dict, subject: str):
                 if img:
                     msgs.append((f[ue_trial] if ue_trial is not None and ue_trial < len(f) else "", t, img))
             else:
+                # exports concatenated with their header blocks: a later block's `Subject:` line names the
+                # subject of the events after it (its header lines themselves are quarantined, listed)
+                key, _, value = line.lstrip("#").strip().partition(":")
+                if key.strip().lower() == "subject" and value.strip():
+                    current = value.strip()
                 malformed.append(k)
         a = np.array(rows, dtype=object).reshape(-1, len(cols))
         n = len(a)
@@ -230,7 +239,7 @@ def _events(path: Path, info: dict, subject: str):
                 stim[i] = best[1] if best else ""
         eye = np.array([t.split()[-1].upper() if len(t.split()) > 1 else "" for t in text(get(i_type), n)],
                        dtype=object)
-        ch = vendor_fixations(ln, np.full(n, subject, object), stim, trial, x, y, start, dur, eye, "screen",
+        ch = vendor_fixations(ln, np.array(subjects, dtype=object), stim, trial, x, y, start, dur, eye, "screen",
                               sb & ~nf_t, (dm | db) & ~nf_d, nf_start=nf_t, nf_dur=nf_d)
         add_counted(ch, skipped)
         ch.rows_read = n + len(skipped) + len(malformed)
