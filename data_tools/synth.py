@@ -317,13 +317,8 @@ def _write_parallel(jobs) -> None:
     import multiprocessing as mp
 
     if "fork" not in mp.get_all_start_methods() or len(jobs) == 1:
-        for frame, path, kw in jobs:
-            try:
-                frame.to_csv(path, index=False, **kw)
-            except OSError as exc:  # pandas' failed write (a full disk) names no file
-                if exc.filename is None and exc.errno is not None:
-                    raise OSError(exc.errno, exc.strerror, str(path)) from exc
-                raise
+        for job in jobs:
+            _write_csv(*job)
         return
     from saliency.base.fsutil import signals_held
 
@@ -333,12 +328,7 @@ def _write_parallel(jobs) -> None:
         for c in children:
             c.start()
     try:
-        try:
-            _write_csv(*jobs[0])
-        except OSError as exc:  # pandas' failed write (a full disk) names no file
-            if exc.filename is None and exc.errno is not None:
-                raise OSError(exc.errno, exc.strerror, str(jobs[0][1])) from exc
-            raise
+        _write_csv(*jobs[0])
         for c in children:
             c.join()
     except BaseException:  # interrupted, or our own write failed: stop the children before the stage goes
@@ -356,8 +346,18 @@ def _write_parallel(jobs) -> None:
         raise OSError(f"could not write {', '.join(str(p) for p, _ in failed)}")
 
 
-def _write_csv(frame: pd.DataFrame, path, kw) -> None:
+def _to_csv(frame: pd.DataFrame, path, kw) -> None:
     frame.to_csv(path, index=False, **kw)
+
+
+def _write_csv(frame: pd.DataFrame, path, kw) -> None:
+    """Write one table; a failed write (a full disk), which pandas reports naming no file, names ``path``."""
+    try:
+        _to_csv(frame, path, kw)
+    except OSError as exc:
+        if exc.filename is None and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
 
 
 def _write_csv_child(frame: pd.DataFrame, path, kw, parent_pid: int) -> None:

@@ -19,10 +19,14 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "dataset"
 
 
-def curve_files(results, out_dir: str | Path) -> list[Path]:
-    """The files :func:`plot_curves` writes for ``results`` under ``out_dir`` (datasets with PR curves)."""
-    names = dict.fromkeys(r.dataset for r in results if r.curves and "precision" in r.curves)
-    return [Path(out_dir) / f"{_safe(ds)}_{kind}.{ext}" for ds in names for kind in ("pr", "fm") for ext in ("png", "pdf")]
+def _curve_file(out_dir, dataset: str, kind: str, ext: str) -> Path:
+    return Path(out_dir) / f"{_safe(dataset)}_{kind}.{ext}"
+
+
+def curve_files(datasets, out_dir: str | Path) -> list[Path]:
+    """The files :func:`plot_curves` writes under ``out_dir`` for ``datasets`` (names of datasets with PR curves)."""
+    return [_curve_file(out_dir, ds, kind, ext) for ds in dict.fromkeys(datasets) for kind in ("pr", "fm")
+            for ext in ("png", "pdf")]
 
 
 def is_curve_file(path: Path) -> bool:
@@ -71,7 +75,7 @@ def plot_curves(results, out_dir: str | Path, path=None) -> list[Path]:
             ax.legend(fontsize=8, loc="lower left" if kind == "pr" else "lower center")
             fig.tight_layout()
             for ext in ("png", "pdf"):
-                target = out_dir / f"{_safe(ds)}_{kind}.{ext}"
+                target = _curve_file(out_dir, ds, kind, ext)
                 if path is not None:
                     fig.savefig(path(target), format=ext)
                 else:

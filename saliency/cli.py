@@ -294,8 +294,9 @@ def classify(exc: BaseException, spell) -> tuple[int, str]:
         return exc.exit_code, exc.render(spell)
     if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
         return 1, "out of memory; use smaller images, --batch-size, --size or --workers, or a larger machine"
-    if isinstance(exc, UnicodeEncodeError) and _surrogates(exc):
-        return 2, _surrogates(exc)
+    named = _surrogates(exc) if isinstance(exc, UnicodeEncodeError) else None
+    if named:
+        return 2, named
     if isinstance(exc, UnicodeError):
         f = _file_in_traceback(exc)
         return 2, f"{f or 'an input file'}: not UTF-8 text ({exc.reason}); save it as UTF-8"

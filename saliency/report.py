@@ -731,10 +731,11 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False)
     import shutil
     import tempfile
 
-    from saliency.base.fsutil import signals_held, terminate_raises, unstaged_name
+    from saliency.base.fsutil import (missing_folders, remove_empty_folders, signals_held, terminate_raises,
+                                      unstaged_name)
 
     out = check_report_out(out, overwrite)
-    created = [p for p in (out, *out.parents) if not p.exists()]  # deepest first: removed again on failure
+    created = missing_folders(out)  # removed again on failure
     done = False
     with terminate_raises():
         stage = None
@@ -759,11 +760,7 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False)
                 if stage is not None and stage.exists():
                     shutil.rmtree(stage, ignore_errors=True)  # the partial report, or the old one set aside
                 if not done:
-                    for folder in created:  # only folders this call made, and only while empty
-                        try:
-                            folder.rmdir()
-                        except OSError:
-                            break
+                    remove_empty_folders(created)  # only folders this call made, and only while empty
     return out / "report.md", out / "report.html"
 
 

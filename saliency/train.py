@@ -96,12 +96,12 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         return cfg, (Path(out) if out else None)
     if not out:
         raise UserError("`out` RUN is required (the run folder to create)")
-    from saliency.base.fsutil import check_out_dir, move_aside, signals_held
+    from saliency.base.fsutil import check_out_dir, missing_folders, move_aside, signals_held
 
     if int(os.environ.get("RANK", "0")) == 0:
         inputs = {"root" if cfg["data"]["dataset"] else "data": cfg["data"]["root"], "data.val": cfg["data"]["val"],
                   "config_file": config_file}
-        missing = [p for p in (Path(out), *Path(out).parents) if not p.exists()]  # deepest first
+        missing = missing_folders(out)
         checked = check_out_dir(out, overwrite, inputs=inputs)
         if overwrite and checked.is_dir() and any(checked.iterdir()):
             with signals_held():
@@ -190,11 +190,12 @@ class Trainer:
         self.tb = None
         # the old run that --overwrite set aside (prepare_run): fit() takes it over, keeps it until the new run ends
         self._replaced = None
-        # a new run folder checked by prepare_run (whether it existed then); None once a checkpoint is written
+        # a new run folder checked by prepare_run: the folders of its path it had to make (empty: it existed);
+        # None once a checkpoint is written
         self._fresh = None
 
     def _settle_replaced(self, keep_new: bool) -> None:
-        """Delete the old run set aside (``keep_new``: the new run has a checkpoint) or put it back in place."""
+        """Delete the old run set aside (``keep_new``: the new run has finished) or put it back in place."""
         if self._replaced is None:
             return
         from saliency.base.fsutil import discard_aside, restore_aside, signals_held
@@ -219,26 +220,14 @@ class Trainer:
         info = getattr(self, "info", None)  # unset when setup() failed early; prepare_run registers rank 0 only
         if missing is None or keep_new or (info is not None and not info.is_main):
             return
-        import shutil
-
-        from saliency.base.fsutil import signals_held
+        from saliency.base.fsutil import clear_dir, remove_empty_folders, signals_held
 
         with signals_held():
             if self.run.is_symlink() or not self.run.is_dir():
                 return
-            if missing:  # this run made the folder, and maybe folders above it
-                shutil.rmtree(self.run, ignore_errors=True)
-                for folder in missing[1:]:
-                    try:
-                        folder.rmdir()  # only while empty
-                    except OSError:
-                        break
-                return
-            for child in self.run.iterdir():
-                if child.is_dir() and not child.is_symlink():
-                    shutil.rmtree(child, ignore_errors=True)
-                else:
-                    child.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # clean-up on the way out: never hides the run's own error
+                clear_dir(self.run)
+            remove_empty_folders(missing)  # this run's folder and those above it, if it made them
 
     # -- model / step helpers
     def _forward_loss(self, batch):
@@ -660,19 +649,18 @@ class Trainer:
                               "train.clip_grad")
 
     def _interrupt(self, signum: int, epoch: int, batch_i: int, saved: bool = False):
-        path = self.run / CKPT_DIR / "last.pt"
-        name = signal.Signals(signum).name
         from saliency import distributed as dist
 
+        where = (f"{signal.Signals(signum).name}: stopped at step {self.step} (epoch {epoch + (0 if saved else 1)}, "
+                 f"batch {batch_i})")
         if self._replaced is not None:  # an unfinished run never replaces a finished one: fit() puts it back
             dist.barrier(self.info)
-            raise Interrupted(signum, f"{name}: stopped at step {self.step} (epoch {epoch + (0 if saved else 1)}, "
-                                      f"batch {batch_i}) before the run finished; {self._last_good_text()}")
+            raise Interrupted(signum, f"{where} before the run finished; {self._last_good_text()}")
         if not saved:
             self._save("last.pt", self._payload(epoch, batch_i, dict(self.partial), None))
         dist.barrier(self.info)
-        raise Interrupted(signum, f"{name}: stopped at step {self.step} (epoch {epoch + (0 if saved else 1)}, "
-                                  f"batch {batch_i}); wrote {path}; continue with: saliency train --resume {self.run}")
+        raise Interrupted(signum, f"{where}; wrote {self.run / CKPT_DIR / 'last.pt'}; continue with: saliency train "
+                                  f"--resume {self.run}")
 
 
 class _null:

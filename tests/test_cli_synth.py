@@ -89,14 +89,14 @@ def test_a_full_disk_in_a_forked_table_writer_names_the_file_and_the_cause(tmp_p
     from saliency.cli import main
     from saliency.data_tools import synth
 
-    real = synth._write_csv
+    real = synth._to_csv
 
     def full(frame, path, kw):
         if str(path).endswith("tobii.tsv"):
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return real(frame, path, kw)
 
-    monkeypatch.setattr(synth, "_write_csv", full)
+    monkeypatch.setattr(synth, "_to_csv", full)
     out = tmp_path / "S"
     rc = main(["synth", "--out", str(out), "--scenes", "2", "--subjects", "1", "--size", "64x48", "--quiet"])
     err = capsys.readouterr().err
@@ -116,7 +116,7 @@ def test_a_full_disk_in_the_parents_own_table_writer_names_the_file(tmp_path, ca
     def full(frame, path, kw):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(synth, "_write_csv", full)
+    monkeypatch.setattr(synth, "_to_csv", full)
     out = tmp_path / "S"
     rc = main(["synth", "--out", str(out), "--scenes", "2", "--subjects", "1", "--size", "64x48", "--quiet"])
     err = capsys.readouterr().err

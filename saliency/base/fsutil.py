@@ -122,6 +122,22 @@ def first_text_line(path: Path, limit: int = 4096) -> str:
         return ""
 
 
+def missing_folders(path: str | os.PathLike) -> list[Path]:
+    """The folders of ``path`` (itself included) that do not exist yet, deepest first: what making it will create."""
+    path = Path(path)
+    return [p for p in (path, *path.parents) if not p.exists()]
+
+
+def remove_empty_folders(folders) -> None:
+    """Remove ``folders`` (ones the caller made) that are empty, deepest first; a folder still holding
+    something stays, and so do the folders above it."""
+    for folder in sorted(folders, key=lambda f: len(Path(f).parts), reverse=True):
+        try:
+            Path(folder).rmdir()
+        except OSError:
+            pass
+
+
 @contextlib.contextmanager
 def atomic_files() -> Iterator:
     """Several files written as one: ``path(target)`` gives a temporary sibling of each target to write;
@@ -136,7 +152,7 @@ def atomic_files() -> Iterator:
 
     def path(target: str | os.PathLike) -> Path:
         target = check_out_file(target)
-        missing = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
+        missing = missing_folders(target.parent)
         target.parent.mkdir(parents=True, exist_ok=True)
         with signals_held():  # known to the clean-up before a held signal takes effect
             made.extend(missing)
@@ -165,11 +181,7 @@ def atomic_files() -> Iterator:
         with signals_held():
             for tmp, _ in pending:
                 tmp.unlink(missing_ok=True)
-            for folder in sorted(made, key=lambda f: len(f.parts), reverse=True):  # innermost first
-                try:
-                    folder.rmdir()
-                except OSError:
-                    pass
+            remove_empty_folders(made)
 
 
 def file_on_path(path: str | os.PathLike) -> Path | None:
@@ -208,9 +220,14 @@ def read_json(path: str | os.PathLike, where: str | None = None, hint: str = "fi
         raise UserError(f"{where}: not valid JSON ({exc}); {hint}") from None
 
 
+def json_text(obj, indent: int = 2) -> str:
+    """``obj`` as the toolkit writes JSON files: indented, keys in insertion order, a final newline."""
+    return json.dumps(obj, indent=indent) + "\n"
+
+
 def write_json(target: str | os.PathLike, obj, indent: int = 2) -> None:
-    """Write ``obj`` as JSON to ``target`` atomically, keys in insertion order."""
-    write_text(target, json.dumps(obj, indent=indent) + "\n")
+    """Write ``obj`` as JSON to ``target`` atomically (:func:`json_text`)."""
+    write_text(target, json_text(obj, indent))
 
 
 class Terminated(KeyboardInterrupt):

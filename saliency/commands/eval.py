@@ -154,10 +154,7 @@ def _check_against_plan(args, bench) -> None:
         if getattr(args, param):
             check_apart(getattr(args, param), inputs, param, contains=False)
     if args.plot_dir and bench.task == "sod":
-        from types import SimpleNamespace
-
-        fake = [SimpleNamespace(dataset=d.name, curves={"precision": None}) for d in bench.datasets]
-        for f in curve_files(fake, args.plot_dir):
+        for f in curve_files([d.name for d in bench.datasets], args.plot_dir):
             check_replaceable(f, "plot_dir", is_curve_file, "a saliency eval curve", args.overwrite)
 
 
@@ -165,10 +162,8 @@ def run(args) -> int:
     """Run ``saliency eval``: resolve and score the benchmark (:func:`saliency.eval.benchmark.evaluate`), print, write."""
     import sys
 
-    import json
-
     from saliency.base import __version__
-    from saliency.base.fsutil import atomic_files
+    from saliency.base.fsutil import atomic_files, json_text
 
     from saliency.eval import benchmark, tables
     from saliency.eval import datasets as D
@@ -192,8 +187,8 @@ def run(args) -> int:
     # every file of the run is written first and renamed into place together: all old or all new
     with atomic_files() as path:
         if args.json:
-            text = json.dumps(tables.json_obj(bench.task, __version__, bench.results), indent=2)
-            path(args.json).write_text(text + "\n", encoding="utf-8")
+            path(args.json).write_text(json_text(tables.json_obj(bench.task, __version__, bench.results)),
+                                       encoding="utf-8")
         if args.csv:
             path(args.csv).write_text(tables.csv_text(bench.results, bench.keys), encoding="utf-8")
         if args.latex:
