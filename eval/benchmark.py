@@ -273,17 +273,20 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
 
 
 def run(bench: Benchmark, *, workers: int = 1, allow_missing: bool = False, seed: int = 0,
-        progress: bool = True) -> Benchmark:
+        progress: bool = True, pool=None) -> Benchmark:
     """Score every method on every dataset of ``bench`` (see :func:`saliency.eval.runner.evaluate_dataset`).
 
     Fills and returns ``bench`` with ``results``: one
     :class:`~saliency.eval.runner.MethodResult` per (dataset, method), in
-    dataset then method order. With ``workers > 1`` one pool
-    (:func:`saliency.eval.runner.start_pool`) serves every dataset.
+    dataset then method order. With ``workers > 1`` one pool of ``workers - 1``
+    processes serves every dataset: ``pool`` when given (the caller's, started
+    early and shut down by the caller), else one started here
+    (:func:`saliency.eval.runner.start_pool`).
     """
     results = []
     with contextlib.ExitStack() as stack:
-        pool = stack.enter_context(runner.start_pool(workers)) if workers > 1 else None
+        if workers > 1 and pool is None:
+            pool = stack.enter_context(runner.start_pool(workers))
         for ds in bench.datasets:
             folders = runner.method_folders(bench.methods, ds.name)
             if not folders and not bench.gold_standard:

@@ -371,3 +371,37 @@ def test_a_name_that_is_not_utf8_in_a_table_is_named_alone():
     exc = UnicodeEncodeError("utf-8", text, at, at + 1, "surrogates not allowed")
     msg = _surrogates(exc)
     assert msg.startswith("gt\\xff: the name is not UTF-8 (byte 0xff)") and "\n" not in msg, msg
+
+
+def test_workers_pool_started_by_the_command_serves_the_run(tmp_path, capsys, monkeypatch):
+    """``saliency eval --workers 2`` starts its pool before resolving the benchmark, and the run uses that pool.
+
+    Oracle: ``--workers 1``'s JSON; a second pool started inside the run would fail the test.
+    """
+    from saliency.eval import runner
+
+    gt, p1, _, _ = _sod_folders(tmp_path, n=6)
+    code, _, err = _run(["--task", "sod", "--pred", p1, "--gt", gt, "--json", tmp_path / "w1.json"], capsys)
+    assert code == 0, err
+
+    def no_second_pool(workers):
+        raise AssertionError("benchmark.run started a pool of its own")
+
+    monkeypatch.setattr(runner, "start_pool", no_second_pool)
+    code, _, err = _run(["--task", "sod", "--pred", p1, "--gt", gt, "--workers", 2, "--json", tmp_path / "w2.json"],
+                        capsys)
+    assert code == 0, err
+    assert (tmp_path / "w1.json").read_text() == (tmp_path / "w2.json").read_text()
+
+
+def test_workers_pool_shut_down_on_bad_input(tmp_path):
+    """A benchmark that cannot be resolved, with the pool already started: one error line, exit 2."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "saliency", "eval", "--task", "sod", "--pred", str(tmp_path),
+                           "--gt", str(tmp_path / "nowhere"), "--workers", "2"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "nowhere" in lines[0] and "Traceback" not in proc.stderr, proc.stderr
