@@ -200,6 +200,33 @@ def test_crop_out_equal_to_images_is_refused(study, tmp_path, capsys):
     assert _snapshot(images) == before
 
 
+@pytest.mark.parametrize("command", ["predict", "crop"])
+def test_overwrite_never_deletes_a_file_an_input_links_to(study, tmp_path, capsys, command):
+    """Review (stop 18): ``--images`` holding a link to a file inside ``--out``: ``--overwrite`` deleted that file."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    precious = victim / "precious.png"
+    cv2.imwrite(str(precious), np.full((20, 30, 3), 100, np.uint8))
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "a.png").symlink_to(precious)
+    before = precious.read_bytes()
+    if command == "predict":
+        argv = ["predict", "--baseline", "gaussian-centre"]
+    else:
+        argv = ["crop", "--maps", str(study / "masks"), "--aspect", "1:1"]
+    rc = main(argv + ["--images", str(images), "--out", str(victim), "--overwrite", "--quiet"])
+    err = _one_line_error(capsys, 2, rc)
+    assert "--out" in err and str(images / "a.png") in err and "--images" in err
+    assert precious.read_bytes() == before and sorted(os.listdir(victim)) == ["precious.png"]
+    # a link to a file elsewhere is an ordinary input (the check names only targets inside the output)
+    (images / "a.png").unlink()
+    first = sorted(os.listdir(study / "stimuli"))[0]
+    (images / first).symlink_to(study / "stimuli" / first)
+    rc = main(argv + ["--images", str(images), "--out", str(tmp_path / "o"), "--quiet"])
+    assert rc == 0, capsys.readouterr().err
+
+
 def test_train_out_inside_data_is_refused(study, tmp_path, capsys):
     s = _copy_tree(study, tmp_path / "S")
     before = _snapshot(s)

@@ -377,15 +377,45 @@ def check_apart(out: str | os.PathLike, inputs, param: str = "out", contains: bo
     for label, path in _inputs_list(inputs):
         i = Path(os.path.realpath(path))
         label = f"`{label}`" if label.isidentifier() else label
-        if o == i:
-            how = f"is the input {label} {path}"
-        elif i in o.parents:
-            how = f"lies inside the input {label} {path}"
-        elif contains and o in i.parents:
-            how = f"holds the input {label} {path}"
-        else:
+        how = _overlap(o, i, contains, f"the input {label} {path}")
+        if how is None and o.exists() and i.is_dir():
+            # a link inside an input folder may lead into the output: replacing the output would then
+            # delete or rewrite a file the user owns through that link (issue 13: never through a link)
+            for link in _links_under(i):
+                t = Path(os.path.realpath(link))  # only a target at or inside the output is at risk
+                how = _overlap(o, t, True, f"{t}, which the link {link} in the input {label} {path} points to") \
+                    if t == o or o in t.parents else None
+                if how is not None:
+                    break
+        if how is not None:
+            raise UserError(f"`{param}` {out}: {how}; write the output to a folder apart from the inputs")
+
+
+def _overlap(o: Path, i: Path, contains: bool, what: str) -> str | None:
+    """How the resolved output ``o`` overlaps the resolved input ``i`` (None when apart)."""
+    if o == i:
+        return f"is {what}"
+    if i in o.parents:
+        return f"lies inside {what}"
+    if contains and o in i.parents:
+        return f"holds {what}"
+    return None
+
+
+def _links_under(folder: Path) -> Iterator[Path]:
+    """Every symbolic link under ``folder`` (files and folders; links are not followed)."""
+    stack = [folder]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                entries = list(it)
+        except OSError:
             continue
-        raise UserError(f"`{param}` {out}: {how}; write the output to a folder apart from the inputs")
+        for e in entries:
+            if e.is_symlink():
+                yield Path(e.path)
+            elif e.is_dir(follow_symlinks=False):
+                stack.append(Path(e.path))
 
 
 def first_link(folder: Path) -> Path | None:
