@@ -56,7 +56,7 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d
 from saliency.base.errors import UserError
 from saliency.data_tools import smoothing as sm
 from saliency.data_tools.detectors import (BLINK, DEFAULTS, DETECTORS, FIXATION, PSO, PURSUIT, SACCADE,
-                                           TRACK_LOSS, UNDEFINED)
+                                           TRACK_LOSS, UNDEFINED, unused_options)
 
 __all__ = ["DETECTORS", "DEFAULTS", "Classification", "classify", "detect", "idt", "ivt", "nh", "tobii_ivt",
            "merge_fixations", "discard_short", "summarize", "fivepoint_speed", "sample_period", "pursuit_split",
@@ -196,7 +196,12 @@ def merge_fixations(ranges, t, xdeg, ydeg, max_gap_ms: float, max_angle_deg: flo
     this one's last; the angle is the distance between their centroids (means
     of their samples) in degrees. Merged fixations span the samples between
     them (Olsen 2012, "merge adjacent fixations"; Komogortsev et al. 2010).
-    ``max_gap_ms`` or ``max_angle_deg`` of 0 turns merging off.
+    ``max_gap_ms`` or ``max_angle_deg`` of 0 turns merging off. Fixations with
+    a missing sample (NaN, a track loss left after gap bridging) between them
+    are not merged: a track loss longer than the bridged gap ends the event,
+    and a fixation never spans samples labelled track loss or blink (rows
+    absent from the log, a jump in the time stamps, hold no sample: fixations
+    on both sides of such a gap are merged by the rule above).
     """
     if max_gap_ms < 0 or max_angle_deg < 0:
         raise UserError(f"`merge_ms` {max_gap_ms} / `merge_deg` {max_angle_deg}: must be at least 0")
@@ -206,10 +211,12 @@ def merge_fixations(ranges, t, xdeg, ydeg, max_gap_ms: float, max_angle_deg: flo
     t = np.asarray(t, dtype=np.float64)
     xdeg = np.asarray(xdeg, dtype=np.float64)
     ydeg = np.asarray(ydeg, dtype=np.float64)
+    seen = np.isfinite(xdeg) & np.isfinite(ydeg)
+    lost = np.concatenate(([0], np.cumsum(~seen)))  # missing samples before each index
     out = [ranges[0]]
     for a, b in ranges[1:]:
         pa, pb = out[-1]
-        if t[a] - t[pb] < max_gap_ms:
+        if t[a] - t[pb] < max_gap_ms and lost[a] == lost[pb + 1]:
             c0, c1 = _centroid(xdeg, ydeg, pa, pb), _centroid(xdeg, ydeg, a, b)
             if np.hypot(c1[0] - c0[0], c1[1] - c0[1]) < max_angle_deg:
                 out[-1] = (pa, b)
@@ -513,13 +520,23 @@ class Classification:
         return list(zip(a.tolist(), b.tolist()))
 
 
-def _blinks(labels: np.ndarray, t: np.ndarray, blink_ms: tuple[float, float]) -> None:
-    """Missing runs lasting ``blink_ms[0]``..``blink_ms[1]`` become blinks, with the non-fixation samples around."""
+def _blinks(labels: np.ndarray, t: np.ndarray, blink_ms: tuple[float, float],
+            offscreen: np.ndarray | None = None) -> None:
+    """Missing runs lasting ``blink_ms[0]``..``blink_ms[1]`` become blinks, with the non-fixation samples around.
+
+    ``offscreen`` marks track-loss samples where the tracker measured a gaze
+    off the screen: the eye was seen, so they never make a blink by
+    themselves (a glance off the screen is not a blink); next to a blink they
+    join it, like the saccade-like samples where the lid drags the signal.
+    """
     n = len(labels)
     if n == 0:
         return
     dt = sample_period(t) if n > 1 else 1.0
-    for a, b in zip(*_runs(labels == TRACK_LOSS)):
+    lost = labels == TRACK_LOSS
+    off = np.zeros(n, dtype=bool) if offscreen is None else (np.asarray(offscreen, dtype=bool) & lost)
+    joins = (SACCADE, PSO, UNDEFINED)
+    for a, b in zip(*_runs(lost & ~off)):
         before = t[a - 1] if a > 0 else t[a] - dt
         after = t[b + 1] if b + 1 < n else t[b] + dt
         unseen = after - before - dt
@@ -527,11 +544,11 @@ def _blinks(labels: np.ndarray, t: np.ndarray, blink_ms: tuple[float, float]) ->
             continue
         labels[a:b + 1] = BLINK
         i = a - 1
-        while i >= 0 and labels[i] in (SACCADE, PSO, UNDEFINED):
+        while i >= 0 and (labels[i] in joins or off[i]):
             labels[i] = BLINK
             i -= 1
         i = b + 1
-        while i < n and labels[i] in (SACCADE, PSO, UNDEFINED):
+        while i < n and (labels[i] in joins or off[i]):
             labels[i] = BLINK
             i += 1
 
@@ -543,7 +560,8 @@ def _param(method: str, name: str, value):
 def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | None = None,
              min_duration_ms: float | None = None, max_gap_ms: float | None = None,
              merge_ms: float | None = None, merge_deg: float | None = None, window_ms: float | None = None,
-             blink_ms: tuple[float, float] = (10.0, 500.0), pursuit: bool = False, **nh_params) -> Classification:
+             blink_ms: tuple[float, float] = (10.0, 500.0), pursuit: bool = False, offscreen=None,
+             **nh_params) -> Classification:
     """Label every sample of one trial (screen pixels, NaN = missing) with ``method``, then post-process.
 
     Steps: pixels to degrees; missing runs up to ``max_gap_ms`` bridged
@@ -552,7 +570,9 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     ``min_duration_ms`` discarded (their samples become ``undefined``);
     missing runs lasting ``blink_ms`` (10-500 ms) become blinks together with
     the saccade, PSO and undefined samples adjoining them; other missing
-    samples are track loss. Unset options take the detector's
+    samples are track loss. ``offscreen`` (optional, one bool per sample)
+    marks missing samples whose gaze the tracker measured off the screen: track
+    loss, a blink only next to one (:func:`_blinks`). Unset options take the detector's
     :data:`DEFAULTS`; ``window_ms`` is the smoothing window of ``nh`` and the
     velocity window of ``tobii-ivt``; ``nh_params`` go to :func:`nh`.
     ``pursuit=True``: fixations that :func:`pursuit_split` finds moving along
@@ -562,11 +582,16 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         raise UserError(f"`detector` {method!r}: choose one of {', '.join(DETECTORS)}")
     if nh_params and method != "nh":
         raise UserError(f"`{sorted(nh_params)[0]}`: an option of the nh detector, not of {method}")
+    unused = unused_options(method, threshold=threshold, window_ms=window_ms)
+    if unused:  # never recorded as applied when the detector ignores it
+        raise UserError(f"`{unused[0]}`: not used by the {method} detector; leave it out")
     t = np.asarray(t, dtype=np.float64)
     first = _first_of_time(t)
     if first is not None:  # repeated time stamps: classified once, the repeats take their first row's label
         opts = dict(threshold=threshold, min_duration_ms=min_duration_ms, max_gap_ms=max_gap_ms, merge_ms=merge_ms,
                     merge_deg=merge_deg, window_ms=window_ms, blink_ms=blink_ms, pursuit=pursuit, **nh_params)
+        if offscreen is not None:
+            opts["offscreen"] = np.asarray(offscreen, dtype=bool)[first]
         return _expand(classify(t[first], np.asarray(x_px, dtype=np.float64)[first],
                                 np.asarray(y_px, dtype=np.float64)[first], geometry, method, **opts),
                        first, t)
@@ -627,7 +652,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     for a, b in ranges:
         labels[a:b + 1] = FIXATION
     labels[~(np.isfinite(xd) & np.isfinite(yd))] = TRACK_LOSS
-    _blinks(labels, t, blink_ms)
+    _blinks(labels, t, blink_ms, offscreen)
     return Classification(method, t, xd, yd, labels, speed, ranges, params)
 
 

@@ -45,6 +45,16 @@ this are bridged), ``merge_ms``/``merge_deg`` (fixations closer in time and angl
 ``window_ms`` (``nh``: the Savitzky-Golay window, 6 ms instead of the published 20 ms, see
 :func:`data_tools.detection.nh`; ``tobii-ivt``: the velocity window; I-VT and I-DT: not used)."""
 
+USED_BY = {"threshold": ("ivt", "idt", "tobii-ivt"), "window_ms": ("nh", "tobii-ivt")}
+"""The detectors that use each option not every detector has (``nh`` finds its threshold per trial; I-VT
+and I-DT have no smoothing or velocity window); the other options apply to every detector."""
+
+
+def unused_options(method: str, **given) -> list[str]:
+    """The names among ``given`` (those not None) that detector ``method`` does not use (:data:`USED_BY`)."""
+    return [k for k, v in given.items() if v is not None and k in USED_BY and method not in USED_BY[k]]
+
+
 DESCRIPTIONS = {
     "ivt": "velocity threshold (Salvucci & Goldberg 2000; pymovements defaults)",
     "idt": "dispersion threshold (Salvucci & Goldberg 2000; pymovements defaults)",

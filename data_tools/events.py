@@ -45,14 +45,21 @@ def _span(v: np.ndarray) -> float:
 
 
 def fixation_table(c, x_px, y_px) -> dict[str, np.ndarray]:
-    """Columns :data:`FIXATION_COLS` of the fixations of classification ``c`` (samples ``x_px``, ``y_px``)."""
+    """Columns :data:`FIXATION_COLS` of the fixations of classification ``c`` (samples ``x_px``, ``y_px``).
+
+    Position and dispersion, in pixels and in degrees alike, come from the
+    samples seen (``x_px``/``y_px`` finite); samples filled in by gap
+    bridging count in ``samples`` and the duration, not in the position.
+    """
     x_px = np.asarray(x_px, dtype=np.float64)
     y_px = np.asarray(y_px, dtype=np.float64)
+    seen = np.isfinite(x_px) & np.isfinite(y_px)
+    xdeg, ydeg = np.where(seen, c.xdeg, np.nan), np.where(seen, c.ydeg, np.nan)
     rows = []
     for a, b in c.fixations:
         sl = slice(a, b + 1)
         rows.append((c.t[a], c.t[b], c.t[b] - c.t[a], _mean_ok(x_px[sl]), _mean_ok(y_px[sl]),
-                     _mean_ok(c.xdeg[sl]), _mean_ok(c.ydeg[sl]), _span(c.xdeg[sl]) + _span(c.ydeg[sl]), b - a + 1))
+                     _mean_ok(xdeg[sl]), _mean_ok(ydeg[sl]), _span(xdeg[sl]) + _span(ydeg[sl]), b - a + 1))
     return _columns(FIXATION_COLS, rows)
 
 

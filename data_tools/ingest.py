@@ -313,20 +313,8 @@ class _Collector:
         """Once per file: the median sampling interval must imply 10 Hz to 5 kHz, else the time unit is wrong."""
         if source in self.checked or len(df) < 3:
             return
-        self.checked.add(source)
-        t = df["time_ms"].to_numpy(np.float64)
-        key = (df["subject"].astype(str) + "\x1f" + df["trial"].astype(str)).to_numpy()
-        d = np.diff(t)
-        d = d[(key[1:] == key[:-1]) & np.isfinite(d) & (d > 0)]
-        if len(d) < 2:
-            return
-        dt = float(np.median(d))
-        rate = 1000.0 / dt
-        if RATE_RANGE_HZ[0] <= rate <= RATE_RANGE_HZ[1]:
-            return
-        raise UserError(f"{source}: consecutive samples are {dt:.6g} ms apart, a {rate:.6g} Hz sampling rate, "
-                        f"outside {RATE_RANGE_HZ[0]:g} Hz..{RATE_RANGE_HZ[1] / 1000:g} kHz: the time stamps' unit "
-                        f"is likely wrong{_unit_hint(rate, self.ms_per_unit)}")
+        if check_sampling_rate(source, df, self.ms_per_unit):
+            self.checked.add(source)
 
     def add_samples(self, source: str, ch: Chunk, carry: pd.DataFrame | None, final: bool):
         """Resolve, QC-count and detect fixations; returns the trailing trial to carry to the next chunk."""
@@ -445,6 +433,30 @@ RATE_RANGE_HZ = (10.0, 5000.0)  # plausible sampling rates of an eye tracker
 LONG_FIXATION_MS = 10_000.0  # longer fixations point at a wrong time unit
 
 
+def check_sampling_rate(source: str, df: pd.DataFrame, ms_per_unit: float | None = None) -> bool:
+    """Refuse samples whose median interval implies a rate outside :data:`RATE_RANGE_HZ` (a wrong time unit).
+
+    ``df`` holds ``time_ms``, ``subject`` and ``trial``; intervals are taken
+    within a subject's trial. Returns False when there were fewer than two
+    usable intervals (nothing checked: call again with more rows), True when
+    the rate is plausible; raises :class:`UserError` naming ``source`` and the
+    unit that would fit otherwise.
+    """
+    t = df["time_ms"].to_numpy(np.float64)
+    key = (df["subject"].astype(str) + "\x1f" + df["trial"].astype(str)).to_numpy()
+    d = np.diff(t)
+    d = d[(key[1:] == key[:-1]) & np.isfinite(d) & (d > 0)]
+    if len(d) < 2:
+        return False
+    dt = float(np.median(d))
+    rate = 1000.0 / dt
+    if RATE_RANGE_HZ[0] <= rate <= RATE_RANGE_HZ[1]:
+        return True
+    raise UserError(f"{source}: consecutive samples are {dt:.6g} ms apart, a {rate:.6g} Hz sampling rate, "
+                    f"outside {RATE_RANGE_HZ[0]:g} Hz..{RATE_RANGE_HZ[1] / 1000:g} kHz: the time stamps' unit "
+                    f"is likely wrong{_unit_hint(rate, ms_per_unit)}")
+
+
 def _unit_hint(rate_hz: float, ms_per_unit: float | None) -> str:
     """``"; `time_unit` us gives 500 Hz"``: the unit that brings ``rate_hz`` into the plausible range."""
     if not ms_per_unit:
@@ -560,7 +572,7 @@ def settle_geometry(opened: list[tuple], opts: IngestOptions) -> dict:
     return info
 
 
-def _degrees_missing(g: ScreenGeometry | None, info: dict) -> str:
+def degrees_missing(g: ScreenGeometry | None, info: dict) -> str:
     """What degrees still need, as an option list, and where the resolution came from."""
     if g is None:
         return "`geometry` or `screen_px`, `screen_cm` and `distance_cm`"
@@ -928,6 +940,12 @@ def validate(opts: IngestOptions):
         raise UserError(f"`coords` {opts.coords!r}: choose auto, screen or stimulus")
     if opts.detector not in (*det.DETECTORS, "tracker"):
         raise UserError(f"`detector` {opts.detector!r}: choose one of {', '.join(det.DETECTORS)} or tracker")
+    for name, value, users in (("velocity_threshold", opts.velocity_threshold, ("ivt", "tobii-ivt")),
+                               ("dispersion_threshold", opts.dispersion_threshold, ("idt",)),
+                               ("smooth_ms", opts.smooth_ms, det.USED_BY["window_ms"])):
+        if value is not None and opts.detector not in users:  # never recorded as applied when it is not
+            raise UserError(f"`{name}` {value:g}: not used by `detector` {opts.detector} (only by "
+                            f"{', '.join(users)}); leave it out")
     if opts.workers < 1:
         raise UserError(f"`workers` {opts.workers}: must be at least 1")
     if opts.eye not in EYES:
@@ -957,9 +975,9 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
     for path, rd, _, dup in opened:
         if dup is None and rd.kind == "samples" and (g is None or not g.has_degrees):
             raise UserError(f"{path}: fixation detection in raw samples works in degrees of visual angle; give "
-                            + _degrees_missing(g, geo_info))
+                            + degrees_missing(g, geo_info))
     if opts.sigma_px is None and (g is None or not g.has_degrees):
-        raise UserError(f"`sigma_deg` needs pixels per degree; give {_degrees_missing(g, geo_info)}, or give the "
+        raise UserError(f"`sigma_deg` needs pixels per degree; give {degrees_missing(g, geo_info)}, or give the "
                         "blur in pixels with `sigma_px`")
     if opts.coords == "auto":
         opts.coords = "screen" if g is not None else "stimulus"

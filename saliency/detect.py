@@ -74,12 +74,36 @@ def _open(path: Path, o: DetectOptions):
                                                  chunk_rows=o.chunk_rows, eye=o.eye))
     if rd.kind != "samples":
         raise UserError(f"{path}: a {rd.format} file holds fixation events, not raw samples; `detect` needs samples")
-    if rd.screen_px:
-        (W, H), (gw, gh) = rd.screen_px, o.geometry.screen_px
-        if abs(W - gw) > 1 or abs(H - gh) > 1:  # one pixel off: index vs count, the same screen
-            raise UserError(f"{path}: the file declares a {W}x{H} screen but the geometry says {gw}x{gh}; "
-                            f"fix the geometry")
     return rd
+
+
+def _settle_geometry(paths: list[Path], readers: list, o: DetectOptions) -> None:
+    """The screen of the run, as ingest settles it: the user's, completed by the resolution the files declare.
+
+    A file declaring a screen more than one pixel from the user's, or files
+    declaring different screens, are refused (:func:`data_tools.ingest.settle_geometry`);
+    detection then needs degrees: the screen's size and the viewing distance.
+    """
+    from saliency.data_tools.ingest import degrees_missing, settle_geometry
+
+    info = settle_geometry([(p, rd, None, None) for p, rd in zip(paths, readers)], o)
+    if o.geometry is None or not o.geometry.has_degrees:
+        raise UserError("fixation detection in raw samples works in degrees of visual angle; give "
+                        + degrees_missing(o.geometry, info))
+
+
+def check_options(o: DetectOptions) -> None:
+    """Refuse an option the chosen detector does not use (it would be recorded in ``detection.json`` as applied)."""
+    from saliency.data_tools.detectors import unused_options
+
+    if o.detector not in DETECTORS:
+        raise UserError(f"`detector` {o.detector!r}: choose one of {', '.join(DETECTORS)}")
+    unused = unused_options(o.detector, threshold=o.threshold, window_ms=o.smooth_ms)
+    if unused:
+        name = {"window_ms": "smooth_ms"}.get(unused[0], unused[0])
+        why = "it finds its own threshold per trial" if o.detector == "nh" else "it has no smoothing window"
+        raise UserError(f"`{name}`: not used by the {o.detector} detector ({why}); leave it out or choose a "
+                        "detector that uses it")
 
 
 def _to_screen(ch, path: Path, o: DetectOptions) -> None:
@@ -110,14 +134,22 @@ def _trials(df: pd.DataFrame, final: bool) -> tuple[list[pd.DataFrame], pd.DataF
 
 
 def classify_trial(g: pd.DataFrame, o: DetectOptions):
-    """``(sorted trial frame, Classification, x, y)`` of one trial; invalid or off-screen samples are missing (NaN)."""
+    """``(sorted trial frame, Classification, x, y)`` of one trial; invalid or off-screen samples are missing (NaN).
+
+    A sample flagged invalid is the tracker's word that it lost the eye (a
+    blink candidate); a valid sample off the screen is a measured gaze, track
+    loss but never a blink by itself (``offscreen`` of :func:`data_tools.detection.classify`).
+    """
     g = g.sort_values("time_ms", kind="stable")
     W, H = o.geometry.screen_px
     x, y = g["x"].to_numpy(np.float64), g["y"].to_numpy(np.float64)
+    valid = g["valid"].to_numpy(bool)
     with np.errstate(invalid="ignore"):
-        bad = ~g["valid"].to_numpy(bool) | (x < -0.5) | (x >= W - 0.5) | (y < -0.5) | (y >= H - 0.5)
+        off = valid & np.isfinite(x) & np.isfinite(y) & ((x < -0.5) | (x >= W - 0.5) | (y < -0.5) | (y >= H - 0.5))
+    bad = ~valid | off
     xm, ym = np.where(bad, np.nan, x), np.where(bad, np.nan, y)
-    c = det.classify(g["time_ms"].to_numpy(np.float64), xm, ym, o.geometry, o.detector, **_trial_params(o))
+    c = det.classify(g["time_ms"].to_numpy(np.float64), xm, ym, o.geometry, o.detector, offscreen=off,
+                     **_trial_params(o))
     return g, c, xm, ym
 
 
@@ -244,10 +276,12 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     if o.geometry is None:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
-    if o.detector not in DETECTORS:
-        raise UserError(f"`detector` {o.detector!r}: choose one of {', '.join(DETECTORS)}")
+    from saliency.data_tools.ingest import check_sampling_rate
+
+    check_options(o)
     paths = [Path(p) for p in logs]
     readers = [_open(p, o) for p in paths]  # every file checked before anything is written
+    _settle_geometry(paths, readers, o)
     inputs, quar = [], []
     with staged_dir(out, inputs={"log file": logs}) as stage, contextlib.ExitStack() as pool_stack:
         w = _Writer(stage, o)
@@ -262,9 +296,12 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 carry = None
                 bar = progress(desc=f"detect {path.name}", unit=" chunks", enabled=o.progress)
                 pending = None
+                rate_checked = False
                 for k, ch in enumerate(rd.chunks()):
                     books.add(ch, k)
                     _to_screen(ch, path, o)
+                    if not rate_checked and len(ch.df) >= 3:  # a wrong time unit, as ingest refuses it
+                        rate_checked = check_sampling_rate(src, ch.df, rd.notes.get("timestamp_ms_per_unit"))
                     if len(ch.quarantine):
                         quar.append(ch.quarantine.assign(source=src))
                     bar.update(1)
@@ -283,6 +320,9 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
             w.fh.close()
         if not w.trials:
             raise UserError("no raw samples in " + ", ".join(str(p) for p in paths) + "; nothing to detect")
+        if o.plot_trial >= len(w.trials):
+            raise UserError(f"`plot_trial` {o.plot_trial}: the logs hold {len(w.trials)} trial(s), numbered from 0; "
+                            f"give 0..{len(w.trials) - 1}")
         tables = {"fixations.csv": (w.fix, ev.FIXATION_COLS), "saccades.csv": (w.sac, ev.SACCADE_COLS),
                   "blinks.csv": (w.blk, ev.BLINK_COLS)}
         frames = {name: _events(parts, cols) for name, (parts, cols) in tables.items()}
