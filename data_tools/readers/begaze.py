@@ -25,7 +25,12 @@ the BIDS converter of ``mne-bids`` style for event files):
   ``MSG`` rows carry ``# Message: text`` in the fourth field. A sample is
   invalid when its eye's point of regard is missing or 0/0 (iView writes 0
   when the eye is lost), its ``Event Info`` says ``Blink`` or its
-  ``Validity`` is 0; with both eyes the valid ones are averaged.
+  ``Validity`` is 0; with both eyes the valid ones are averaged. The
+  ``B POR X/Y [px]`` columns (binocular point of regard, iView's own
+  combination of the two eyes) are read only when the export has neither
+  ``L`` nor ``R`` POR columns; next to them they are ignored, never averaged
+  in as a third eye. (The reader has no ``eye`` choice: ``eye`` left/right
+  is refused for this format.)
 
 The stimulus of a row: the ``Stimulus`` (or ``Image``) column when the export
 has one; otherwise the last message naming an image file (SMI Experiment
@@ -254,6 +259,8 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int):
     cols, sep, at = info["cols"], info["sep"], info["col_line"]
     require_columns(VENDOR, path, at, cols, {"Time": "µs", "Type": "SMP or MSG"})
     eyes = [e for e in _EYES if f"{e} POR X [px]" in cols and f"{e} POR Y [px]" in cols]
+    if "L" in eyes or "R" in eyes:  # B (binocular POR) already combines L and R: not a third eye
+        eyes = [e for e in eyes if e != "B"]
     if not eyes:
         raise UserError(f"{path}: looks like a {VENDOR} raw sample export but its column line {at} has no point of "
                         f"regard in pixels ('L POR X [px]'/'L POR Y [px]', or R); the line has: "

@@ -9,6 +9,16 @@ start end dur x y pupil``, ``MSG time TRIALID n``,
 the stimulus, ``GAZE_COORDS`` / ``DISPLAY_COORDS x0 y0 x1 y1`` for the
 screen. The subject is the file stem.
 
+Message offsets (SR Research FAQ "How can I take advantage of the timing
+offset in sending messages?", the rule EyeLink Data Viewer applies): a message
+sent with a time offset is written ``MSG <time> <offset> <text>``, and the
+event it marks happened at ``<time> - <offset>`` (a negative offset marks a
+later event). The offset is the integer token (optional sign, digits only)
+directly after the time stamp: ``MSG 1234 1 2 3`` is the text ``2 3`` at
+1233, while ``MSG 1234 1.5 x`` and ``MSG 1234 12ab`` have no offset. Every
+use of a message's time below (trial starts and ends, stimulus onsets) is
+that corrected time.
+
 Rows. One data row = one sample line (a line that is not blank, not indented
 (``edf2asc`` indents the tables that continue a ``!CAL`` message) and does not
 start with an upper-case letter, as the keywords ``MSG``, ``START``,
@@ -77,8 +87,16 @@ EYES = True  # honours ReadOptions.eye
 _COORDS = re.compile(r"(GAZE_COORDS|DISPLAY_COORDS)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)")
 _STIM_VAR = re.compile(r"!V\s+TRIAL_VAR\s+(stimulus|image|media|stimulus_name|img)\s+(\S+)", re.I)
 _IMGLOAD = re.compile(r"!V\s+IMGLOAD\s+\S+\s+(\S+)")
-_MSG = re.compile(r"^MSG\s+(-?\d+(?:\.\d+)?)\s+(?:-?\d+\s+)?(.*)$")
+# ``MSG <time> [<offset>] <text>``: an integer token directly after the time is the message's offset
+# (SR Research, Data Viewer: "a message that begins with an integer"); the event happened at time - offset
+_MSG = re.compile(r"^MSG\s+(-?\d+(?:\.\d+)?)\s+(?:([-+]?\d+)(?:\s+|$))?(.*)$")
 _RATE = re.compile(r"\bRATE\s+([\d.]+)")
+
+
+def message_time(m: re.Match) -> float:
+    """The time of the event a ``MSG`` line marks: its time stamp minus its offset, if it has one."""
+    t = float(m.group(1))
+    return t - int(m.group(2)) if m.group(2) is not None else t
 
 
 def sniff(probe: Probe) -> bool:
@@ -180,7 +198,7 @@ def scan(path: Path) -> dict:
             if line.startswith("MSG"):
                 m = _MSG.match(line.rstrip("\r\n"))
                 if m:
-                    messages.append((float(m.group(1)), ln, m.group(2)))
+                    messages.append((message_time(m), ln, m.group(3)))
             if "_COORDS" in line:
                 m = _COORDS.search(line)
                 if m and m.group(1) not in coords:

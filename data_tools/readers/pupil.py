@@ -1,10 +1,48 @@
-"""``pupil``: Pupil Labs ``fixations.csv`` export.
+"""``pupil``: Pupil Labs (Pupil Player) fixation exports: ``fixations.csv`` and ``fixations_on_surface_<name>.csv``.
 
-Field names from ``../shared/REFERENCES.md`` section 3: ``start_timestamp``
-(s), ``duration`` (ms), ``norm_pos_x/y`` (0..1, origin bottom-left; older
-exports ``x_norm``/``y_norm``), ``confidence``. Fixations below
-``min_confidence`` are quarantined (``low_confidence``); the subject is the
-recording folder's name. One data row = one line (one fixation).
+Field names from ``../shared/REFERENCES.md`` section 3 and Pupil Player's
+exporters (``pupil-labs/pupil``: ``fixation_detector.py``, Raw Data Exporter;
+``surface_tracker/background_tasks.py``, ``_export_fixations_on_surface``):
+``start_timestamp`` (s), ``duration`` (ms), ``norm_pos_x/y`` (0..1, origin
+bottom-left; older exports ``x_norm``/``y_norm``), ``confidence``. Fixations
+below ``min_confidence`` are quarantined (``low_confidence``); the subject is
+the recording folder's name (``<recording>/exports/000/fixations.csv``,
+``<recording>/exports/000/surfaces/fixations_on_surface_<name>.csv``).
+
+``fixations.csv``: one data row = one line = one fixation.
+
+``fixations_on_surface_<name>.csv`` (Surface Tracker export; columns
+``world_timestamp, world_index, fixation_id, start_timestamp, duration,
+dispersion, norm_pos_x, norm_pos_y, x_scaled, y_scaled, on_surf``; older
+Pupil versions: ``id, ..., on_srf``): Pupil Player writes each fixation once
+per world-camera frame it spans, its position mapped into the surface (0..1,
+origin bottom-left) through that frame's surface location, and ``on_surf``
+saying whether that position lies on the surface. The reader keeps each
+fixation once (rows grouped by ``fixation_id`` over the whole file):
+
+- a fixation with at least one row ``on_surf`` True is kept under the line
+  of its first such row, at the mean position of its ``on_surf`` rows, with
+  its ``start_timestamp`` and ``duration``; its other rows (on or off the
+  surface) are counted ``fixation_frame`` (the same fixation in another world
+  frame, not a fault);
+- a fixation whose rows are all ``on_surf`` False is quarantined once
+  (``off_surface``, its first row's line); its other rows are counted
+  ``fixation_frame``;
+- a row whose ``on_surf`` is neither True nor False (``bad_on_surf``) or
+  whose fixation id is missing (``no_fixation_id``) is quarantined on its own
+  (as is one below ``min_confidence``, ``low_confidence``, if the file has a
+  ``confidence`` column, which Pupil Player does not write there).
+
+The file is read as one chunk (a fixation's rows may lie far apart in a long
+file); surface exports hold one row per world frame, small next to the logs
+the other readers stream.
+
+Gaze exports (``gaze_positions.csv``, ``gaze_positions_on_surface_<name>.csv``:
+a ``gaze_timestamp`` column, no ``start_timestamp``/``duration``) hold gaze
+samples, not fixations: the reader refuses them with one line (the toolkit
+has no reader for Pupil gaze samples; export fixations with Pupil Player's
+Fixation Detector instead), as it does any file without ``start_timestamp``
+and ``duration``.
 """
 
 from __future__ import annotations
@@ -26,17 +64,50 @@ SUFFIXES: tuple[str, ...] = ()
 
 
 def sniff(probe: Probe) -> bool:
-    """Normalised positions with a Pupil timestamp column."""
+    """Normalised positions with a Pupil timestamp column (fixation, surface or gaze export)."""
     hs = probe.names
-    return ("norm_pos_x" in hs or "x_norm" in hs) and ("start_timestamp" in hs or "world_timestamp" in hs)
+    # gaze_timestamp: a Pupil gaze export, claimed so that the reader names it (refused, not read as fixations)
+    return ("norm_pos_x" in hs or "x_norm" in hs) and \
+        ("start_timestamp" in hs or "world_timestamp" in hs or "gaze_timestamp" in hs)
+
+
+FRAME_ROW = "fixation_frame"  # counted: a further world-frame row of a surface fixation kept (or quarantined) once
+
+
+def _refuse_gaze(path: Path, hs: set) -> None:
+    """A Pupil gaze (sample) export, or any table without the fixation columns: one line, what to give instead."""
+    if "start_timestamp" in hs or "duration" in hs:
+        return
+    if "gaze_timestamp" in hs:
+        raise UserError(f"{path}: a Pupil Labs gaze export (gaze samples: column gaze_timestamp, no "
+                        f"start_timestamp or duration), not a fixation export; the toolkit reads Pupil "
+                        f"fixations only: run Pupil Player's Fixation Detector, export with the Raw Data "
+                        f"Exporter and give its fixations.csv (or surfaces/fixations_on_surface_<name>.csv)")
+    raise UserError(f"{path}: line 1 (the header): no start_timestamp or duration column, so not a Pupil Labs "
+                    f"fixation export; give Pupil Player's fixations.csv (or "
+                    f"surfaces/fixations_on_surface_<name>.csv)")
+
+
+def _on_surf(s: pd.Series) -> np.ndarray:
+    """``on_surf`` as 1 (True), 0 (False) or -1 (anything else: ``bad_on_surf``)."""
+    v = s.fillna("").astype(str).str.strip().str.lower()
+    return np.where(v.isin(["true", "1", "1.0"]), 1, np.where(v.isin(["false", "0", "0.0"]), 0, -1))
+
+
+def _subject(path: Path) -> str:
+    """The recording's name: a surface export lies in ``<recording>/exports/NNN/surfaces/``."""
+    if path.parent.name == "surfaces":
+        return default_subject(path.parent.parent / path.name)
+    return default_subject(path)
 
 
 def read(path: Path, opts: ReadOptions) -> LogReader:
-    """Pupil Labs ``fixations.csv`` (normalised coordinates, origin bottom-left; confidence filter)."""
+    """Pupil Labs fixation exports (normalised coordinates, origin bottom-left; confidence filter)."""
     columns, min_confidence, chunk_rows = opts.columns, opts.min_confidence, opts.chunk_rows
     header, sep = header_columns(path)
     cols = resolve_columns(header, columns, path)
     hs = set(header)
+    _refuse_gaze(path, hs)
     cx = columns.get("x") or ("norm_pos_x" if "norm_pos_x" in hs else "x_norm")
     cy = columns.get("y") or ("norm_pos_y" if "norm_pos_y" in hs else "y_norm")
     cs = "start_timestamp" if "start_timestamp" in hs else None
@@ -45,38 +116,112 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     for c in (cx, cy):
         if c not in hs:
             raise UserError(f"{path}: line 1 (the header): Pupil Labs export without column {c}")
+    c_on = next((c for c in ("on_surf", "on_srf") if c in hs), None)  # a Surface Tracker export
+    c_id = (next((c for c in ("fixation_id", "id") if c in hs), None)) if c_on else None
+    if c_on and not c_id:
+        raise UserError(f"{path}: line 1 (the header): a Pupil Labs surface export ({c_on}) without its "
+                        f"fixation_id column; give the file as Pupil Player wrote it")
     c_subj = cols.get("subject", (None,))[0]
     c_stim = cols.get("stimulus", (None,))[0]
     c_trial = cols.get("trial", (None,))[0]
-    usecols = sorted({c for c in (cx, cy, cs, cd, cc, c_subj, c_stim, c_trial) if c})
-    subj_default = default_subject(path)
+    usecols = sorted({c for c in (cx, cy, cs, cd, cc, c_subj, c_stim, c_trial, c_on, c_id) if c})
+    subj_default = _subject(path)
+
+    def parse(df: pd.DataFrame, lines: np.ndarray) -> dict:
+        n = len(df)
+        out = {"line": lines, "subject": text(df[c_subj] if c_subj else None, n, subj_default),
+               "stimulus": text(df[c_stim] if c_stim else None, n),
+               "trial": text(df[c_trial] if c_trial else None, n),
+               "x": numeric(df[cx])[0], "y": 1.0 - numeric(df[cy])[0]}  # bottom-left origin -> top-left
+        start = numeric(df[cs])[0] if cs else np.full(n, np.nan)
+        out["nf_t"] = non_finite(df[cs], start) if cs else np.zeros(n, bool)
+        out["start"] = start * 1000.0
+        out["dur"] = numeric(df[cd])[0] if cd else np.full(n, np.nan)
+        out["nf_d"] = non_finite(df[cd], out["dur"]) if cd else np.zeros(n, bool)
+        return out
+
+    def fixations(r: dict, keep: np.ndarray) -> Chunk:
+        k = int(keep.sum())
+        return fixation_chunk(r["line"][keep], r["subject"][keep], r["stimulus"][keep], r["trial"][keep],
+                              r["x"][keep], r["y"][keep], r["start"][keep], r["dur"][keep],
+                              np.full(k, "", object), "screen_norm",
+                              non_finite_time=r["nf_t"][keep], non_finite_duration=r["nf_d"][keep])
 
     def chunks() -> Iterator[Chunk]:
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
-            n = len(df)
-            subject = text(df[c_subj] if c_subj else None, n, subj_default)
-            stimulus = text(df[c_stim] if c_stim else None, n)
-            trial = text(df[c_trial] if c_trial else None, n)
-            x = numeric(df[cx])[0]
-            y = 1.0 - numeric(df[cy])[0]  # bottom-left origin -> top-left
-            start = numeric(df[cs])[0] if cs else np.full(n, np.nan)
-            nf_t = non_finite(df[cs], start) if cs else np.zeros(n, bool)
-            start = start * 1000.0
-            dur = numeric(df[cd])[0] if cd else np.full(n, np.nan)
-            nf_d = non_finite(df[cd], dur) if cd else np.zeros(n, bool)
-            low = np.zeros(n, bool)
+            r = parse(df, lines)
+            low = np.zeros(len(df), bool)
             if cc:
                 conf = numeric(df[cc])[0]
                 low = ~(conf >= min_confidence)
-            ch = fixation_chunk(lines[~low], subject[~low], stimulus[~low], trial[~low], x[~low], y[~low],
-                                start[~low], dur[~low], np.full(int((~low).sum()), "", object), "screen_norm",
-                                non_finite_time=nf_t[~low], non_finite_duration=nf_d[~low])
+            ch = fixations(r, ~low)
             if low.any():
-                q = quarantine_frame(lines[low], "low_confidence", subject[low], stimulus[low], x[low], y[low])
+                q = quarantine_frame(lines[low], "low_confidence", r["subject"][low], r["stimulus"][low],
+                                     r["x"][low], r["y"][low])
                 ch.quarantine = pd.concat([ch.quarantine, q], ignore_index=True)
             yield with_malformed(ch, malformed, read_lines=lines)
 
-    return LogReader(path, "pupil", "fixations", chunks)
+    def surface_chunks() -> Iterator[Chunk]:
+        """One chunk for the whole file: a fixation's frame rows may lie in different blocks of lines."""
+        parts, bad_lines, n_read = [], [], 0
+        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
+            r = parse(df, lines)
+            r["fid"] = text(df[c_id], len(df))
+            r["on"] = _on_surf(df[c_on])
+            if cc:  # not written by Pupil Player's surface export; honoured when present
+                r["on"] = np.where(~(numeric(df[cc])[0] >= min_confidence), -2, r["on"])
+            parts.append(r)
+            bad_lines.append(malformed)
+            n_read += len(lines) + len(malformed)
+        if parts:
+            r = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        else:
+            r = parse(pd.DataFrame({c: pd.Series(dtype=str) for c in usecols}), np.zeros(0, np.int64))
+            r["fid"], r["on"] = np.zeros(0, object), np.zeros(0, int)
+        n = len(r["line"])
+        order = np.argsort(r["line"], kind="stable")
+        r = {k: v[order] for k, v in r.items()}
+        reason = np.full(n, "", dtype=object)
+        reason[r["on"] == -1] = "bad_on_surf"
+        reason[r["on"] == -2] = "low_confidence"
+        reason[r["fid"] == ""] = "no_fixation_id"
+        usable = reason == ""
+        keep = np.zeros(n, bool)  # the row that stands for its fixation
+        off = np.zeros(n, bool)  # the row that stands for a fixation never on the surface (quarantined)
+        frame = np.zeros(n, bool)  # further rows of a fixation (counted)
+        x, y = r["x"].copy(), r["y"].copy()
+        idx = np.flatnonzero(usable)
+        if idx.size:
+            key = pd.Series(r["fid"][idx]).astype(str) + "\x1f" + pd.Series(r["subject"][idx]).astype(str)
+            for rows in pd.Series(idx).groupby(key.to_numpy(), sort=False).agg(list).tolist():
+                rows = np.asarray(rows)
+                on = rows[r["on"][rows] == 1]
+                if on.size:
+                    first = on[0]
+                    keep[first] = True
+                    pos = on[np.isfinite(r["x"][on]) & np.isfinite(r["y"][on])]
+                    if pos.size:  # the mean of the frames' positions on the surface
+                        x[first], y[first] = r["x"][pos].mean(), r["y"][pos].mean()
+                else:
+                    first = rows[0]
+                    off[first] = True
+                frame[rows[rows != first]] = True
+        r["x"], r["y"] = x, y
+        ch = fixations(r, keep)
+        bad = ~usable
+        q = quarantine_frame(r["line"][bad | off], np.where(off, "off_surface", reason)[bad | off],
+                             r["subject"][bad | off], r["stimulus"][bad | off], r["x"][bad | off],
+                             r["y"][bad | off])
+        ch.quarantine = pd.concat([ch.quarantine, q], ignore_index=True)
+        if frame.any():
+            ch.counted[FRAME_ROW] = int(frame.sum())
+        ch = with_malformed(ch, np.concatenate(bad_lines) if bad_lines else np.zeros(0, np.int64))
+        ch.quarantine = ch.quarantine.sort_values("line", kind="stable").reset_index(drop=True)
+        ch.rows_read = n_read
+        yield ch
+
+    notes = {"surface_export": True} if c_on else {}
+    return LogReader(path, "pupil", "fixations", surface_chunks if c_on else chunks, notes=notes)
 
 
 def example_file(path: Path, rng, n: int) -> int:
