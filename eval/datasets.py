@@ -51,7 +51,7 @@ from saliency.base.errors import UserError, expect_type
 from saliency.base.fsutil import read_json
 from saliency.base.images import IMAGE_EXTS, MAX_SIDE
 
-from saliency.eval.io import PRED_EXTS, index_folder
+from saliency.eval.io import PRED_EXTS, index_folder, walk_files
 
 CENTER_BIAS_GAUSSIAN = "Gaussian centre bias (sigma = 1/4 of width and height)"
 
@@ -164,11 +164,8 @@ def sod_folder(gt_dir: str | Path, name: str | None = None) -> GTDataset:
 
 
 def _stems(folder: Path, exts) -> dict[str, Path]:
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and p.suffix.lower() in exts and not p.name.startswith("."):
-            out[p.relative_to(folder).with_suffix("").as_posix()] = p
-    return out
+    """Relative stem -> file under ``folder`` (:func:`eval.io.walk_files`: linked sub-folders followed)."""
+    return {p.relative_to(folder).with_suffix("").as_posix(): p for p in walk_files(folder, exts, str(folder))}
 
 
 def _find_json(d: Path) -> Path | None:

@@ -131,6 +131,40 @@ def read_fixations(path: str | Path) -> np.ndarray:
     return read_mask(path) > 128
 
 
+def walk_files(folder: str | Path, exts, label: str) -> list[Path]:
+    """The files under ``folder`` whose suffix is in ``exts`` (hidden names skipped), sorted, recursively.
+
+    Folder links are followed (a dataset organised with linked sub-folders
+    is searched whole), in sorted order; a folder reached a second time (a
+    link cycle, two links to one folder) and a link up to a folder enclosing
+    ``folder`` are not searched again. A link with one of ``exts`` whose
+    target is missing is an error naming it (``label`` names the folder), not
+    a file left out.
+    """
+    import os
+
+    folder = Path(folder)
+    top = Path(os.path.realpath(folder))
+    seen, found = set(), []
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = Path(os.path.realpath(root))
+        dirs.sort()  # the same walk, and the same names for a folder linked twice, on every file system
+        if real in seen or (real in top.parents and root != str(folder)):
+            dirs[:] = []  # a link cycle, a second link to a folder, or a link up to an enclosing folder
+            continue
+        seen.add(real)
+        for name in files:
+            p = Path(root) / name
+            if name.startswith(".") or p.suffix.lower() not in exts:
+                continue
+            if p.is_symlink() and not p.exists():
+                raise UserError(f"{label}: {p} is a link to {os.readlink(p)}, which does not exist; fix or "
+                                "remove the link")
+            if p.is_file():
+                found.append(p)
+    return sorted(found)
+
+
 def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, prefix: str = "",
                  label: str | None = None) -> dict[str, Path]:
     """Map file stems (relative path without extension, '/'-separated) to files, recursively.
@@ -159,14 +193,13 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
         raise UserError(f"{label}: folder not found")
     out: dict[str, Path] = {}
     bare: dict[str, list[Path]] = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and p.suffix.lower() in exts and not p.name.startswith("."):
-            rel = p.relative_to(folder).with_suffix("").as_posix()
-            if rel in out:
-                raise UserError(f"{label}: {out[rel].name} and {p.name} share the name {rel!r}, so which one is "
-                                f"meant cannot be told; rename or move one of them")
-            out[rel] = p
-            bare.setdefault(p.stem, []).append(p)
+    for p in walk_files(folder, exts, label):
+        rel = p.relative_to(folder).with_suffix("").as_posix()
+        if rel in out:
+            raise UserError(f"{label}: {out[rel].name} and {p.name} share the name {rel!r}, so which one is "
+                            f"meant cannot be told; rename or move one of them")
+        out[rel] = p
+        bare.setdefault(p.stem, []).append(p)
     if not out:
         raise UserError(f"{label}: no image files ({', '.join(exts)}) in the folder")
     for stem, paths in bare.items():

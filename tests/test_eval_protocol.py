@@ -288,6 +288,30 @@ def test_index_folder_names_its_parameter(tmp_path):
     assert list(index_folder(tmp_path / "e", param="images")) == ["a"]
 
 
+def test_index_folder_follows_linked_folders_and_names_a_dangling_link(tmp_path):
+    """Review (stop 18): a linked sub-folder was never searched and a dangling image link left out, both unsaid."""
+    from saliency.eval.io import index_folder
+
+    real = tmp_path / "real" / "cats"
+    real.mkdir(parents=True)
+    for name in ("c1.png", "c2.png"):
+        cv2.imwrite(str(real / name), np.zeros((2, 2), np.uint8))
+    top = tmp_path / "images"
+    (top / "dogs").mkdir(parents=True)
+    cv2.imwrite(str(top / "dogs" / "d1.png"), np.zeros((2, 2), np.uint8))
+    (top / "cats").symlink_to(real, target_is_directory=True)
+    (top / "again").symlink_to(real, target_is_directory=True)  # the same folder twice: searched once
+    (top / "up").symlink_to(tmp_path, target_is_directory=True)  # a link up: never walks the enclosing tree
+    (top / "dogs" / "loop").symlink_to(top / "dogs", target_is_directory=True)
+    keys = {k for k, p in index_folder(top, param="images").items() if "/" in k}
+    # "again" sorts before "cats": the folder is found (once) under that name
+    assert keys == {"again/c1", "again/c2", "dogs/d1"}
+    (top / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    with pytest.raises(UserError) as e:
+        index_folder(top, param="images")
+    assert "gone.png" in str(e.value) and "does not exist" in str(e.value)
+
+
 def test_benchmark_library_resolves_and_names_parameters(tmp_path):
     from saliency.eval import benchmark
 

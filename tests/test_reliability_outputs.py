@@ -203,8 +203,8 @@ def test_crop_out_equal_to_images_is_refused(study, tmp_path, capsys):
 @pytest.mark.parametrize("command", ["predict", "crop"])
 def test_overwrite_never_deletes_a_file_an_input_links_to(study, tmp_path, capsys, command):
     """Review (stop 18): ``--images`` holding a link to a file inside ``--out``: ``--overwrite`` deleted that file."""
-    victim = tmp_path / "victim"
-    victim.mkdir()
+    victim = tmp_path / "store" / "victim"
+    victim.mkdir(parents=True)
     precious = victim / "precious.png"
     cv2.imwrite(str(precious), np.full((20, 30, 3), 100, np.uint8))
     images = tmp_path / "images"
@@ -219,6 +219,13 @@ def test_overwrite_never_deletes_a_file_an_input_links_to(study, tmp_path, capsy
     err = _one_line_error(capsys, 2, rc)
     assert "--out" in err and str(images / "a.png") in err and "--images" in err
     assert precious.read_bytes() == before and sorted(os.listdir(victim)) == ["precious.png"]
+    # a linked sub-folder holding the output: read as input through the link, refused the same way
+    (images / "a.png").unlink()
+    (images / "sub").symlink_to(tmp_path / "store", target_is_directory=True)
+    rc = main(argv + ["--images", str(images), "--out", str(victim), "--overwrite", "--quiet"])
+    assert "lies inside" in _one_line_error(capsys, 2, rc) and precious.read_bytes() == before
+    (images / "sub").unlink()
+    (images / "a.png").symlink_to(precious)
     # a link to a file elsewhere is an ordinary input (the check names only targets inside the output)
     (images / "a.png").unlink()
     first = sorted(os.listdir(study / "stimuli"))[0]

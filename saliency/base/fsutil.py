@@ -382,9 +382,13 @@ def check_apart(out: str | os.PathLike, inputs, param: str = "out", contains: bo
             # a link inside an input folder may lead into the output: replacing the output would then
             # delete or rewrite a file the user owns through that link (issue 13: never through a link)
             for link in _links_under(i):
-                t = Path(os.path.realpath(link))  # only a target at or inside the output is at risk
+                # at risk: a target at or inside the output (replaced), or a linked folder holding it (read
+                # through the link as input, eval.io.walk_files); a link up to a folder enclosing the input is
+                # not followed by the readers
+                t = Path(os.path.realpath(link))
+                risky = t == o or o in t.parents or (t in o.parents and t.is_dir() and t not in i.parents)
                 how = _overlap(o, t, True, f"{t}, which the link {link} in the input {label} {path} points to") \
-                    if t == o or o in t.parents else None
+                    if risky else None
                 if how is not None:
                     break
         if how is not None:
