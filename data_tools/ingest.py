@@ -1078,6 +1078,10 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
             # QC
             pairs = {k: int(v) for k, v in fix.groupby(["subject", "stimulus"]).size().items()}
             keys = set(pairs) | set(off_counts)
+            if len(q_off):  # a pair whose every fixation was set aside (short, first, off) is a pair with 0
+                for s, st in q_off[["subject", "stimulus"]].drop_duplicates().itertuples(index=False):
+                    if isinstance(s, str) and isinstance(st, str) and st:
+                        keys.add((s, st))
             for k in counts["samples"]:
                 keys.add(tuple(k.split("\x1f")))
             rows = []

@@ -31,6 +31,11 @@ def sniff(probe: Probe) -> bool:
     return probe.first.lstrip().startswith("{")
 
 
+def _is_id(v) -> bool:
+    """An image id as SALICON writes it: an integer (not a boolean) or a text."""
+    return isinstance(v, (int, str)) and not isinstance(v, bool)
+
+
 def read(path: Path, opts: ReadOptions) -> LogReader:
     """SALICON fixations JSON: points ``[row, col]`` (1-based, image pixels) per worker and image (no options)."""
 
@@ -38,14 +43,27 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         d = read_json(path, hint="give the SALICON fixations JSON as distributed")
         if not isinstance(d, dict) or not isinstance(d.get("annotations"), list):
             raise UserError(f"{path}: not a SALICON fixations file (no 'annotations' list)")
-        names = {im.get("id"): im.get("file_name", str(im.get("id"))) for im in d.get("images", [])}
+        images = d.get("images", [])
+        if not isinstance(images, list):
+            raise UserError(f"{path}: 'images' is not a list; give the SALICON fixations JSON as distributed")
+        names = {}
+        for k, im in enumerate(images):
+            if not isinstance(im, dict) or not _is_id(im.get("id")):
+                raise UserError(f"{path}: images[{k}] is not an object with a number or text 'id'; give the "
+                                "SALICON fixations JSON as distributed")
+            names[im["id"]] = str(im.get("file_name", im["id"]))
         lines, subj, stim, xs, ys = [], [], [], [], []
         bad_lines = []
         for i, ann in enumerate(d["annotations"], start=1):
             try:
-                pts = np.asarray(ann["fixations"], dtype=np.float64).reshape(-1, 2)
+                pts = np.asarray(ann["fixations"], dtype=np.float64)
                 img = ann["image_id"]
             except (KeyError, TypeError, ValueError):
+                bad_lines.append(i)
+                continue
+            if pts.size == 0:
+                pts = pts.reshape(0, 2)
+            if pts.ndim != 2 or pts.shape[1] != 2 or not _is_id(img):  # each point is exactly [row, col]
                 bad_lines.append(i)
                 continue
             k = len(pts)

@@ -84,7 +84,7 @@ def run(args) -> int:
     from saliency.data_tools.readers import parse_columns
     from saliency.detect import DetectOptions, detect_logs
 
-    check_out_dir(args.out, args.overwrite, inputs={"log file": args.logs})
+    check_out_dir(args.out, args.overwrite, inputs={"log file": args.logs, "geometry": args.geometry})
     geom = _geometry(args)
     o = DetectOptions(format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit,
                       decimal=args.decimal, geometry=geom, detector=args.detector, threshold=args.threshold,

@@ -174,7 +174,7 @@ def run(args) -> int:
     from saliency.base.fsutil import check_out_dir
 
     check_out_dir(args.out, args.overwrite, inputs={"stimuli": args.stimuli, "log file": args.logs,
-                                                   "trials": args.trials})
+                                                   "trials": args.trials, "geometry": args.geometry})
     geom = _geometry(args)
     opts = IngestOptions(
         format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit, decimal=args.decimal,
