@@ -26,7 +26,10 @@ Where this module departs from the MATLAB code, and why:
 - Constant maps, for which MATLAB divides 0 by 0 (NaN): NSS and CC are 0,
   AUC-Borji / sAUC treat the normalised map as all zeros (score 0.5), SIM and IG
   treat it as the uniform distribution. An all-zero map keeps MIT's handling in
-  KLD and SIM (it stays zero).
+  KLD and SIM (it stays zero). An all-zero human map (an image without
+  fixations) leaves CC, KLD and SIM out (NaN, counted as left out), as AUC,
+  NSS and IG are: MIT's per-call 0 would enter the means as a perfect KLD.
+  AUC-Borji is NaN only without fixations, as in ``AUC_Borji.m``.
 - AUC-Borji and sAUC draw their negatives from ``numpy.random.default_rng``
   seeded with ``(seed, image index)``, so results do not depend on the order in
   which images are scored nor on the number of workers.
@@ -59,7 +62,9 @@ def resize_to(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
     a = np.asarray(a, dtype=np.float64)
     if a.shape != tuple(shape):
-        a = cv2.resize(a, (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_LINEAR)
+        if a.size and a.min() == a.max():  # constant stays exactly constant (OpenCV upsampling a single row
+            return np.full(tuple(int(v) for v in shape), a.flat[0])  # or pixel adds ~1e-7 noise, which
+        a = cv2.resize(a, (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_LINEAR)  # min-max amplifies)
     return a
 
 
@@ -219,9 +224,9 @@ def _norm01(s: np.ndarray) -> np.ndarray:
 
 def auc_borji(sal: np.ndarray, fix: np.ndarray, rng: np.random.Generator,
               n_splits: int = 100, step: float = 0.1) -> float:
-    """AUC-Borji: negatives drawn uniformly from all pixels (with replacement), NaN if < 2 fixations."""
+    """AUC-Borji: negatives drawn uniformly from all pixels (with replacement), NaN without fixations."""
     f = np.asarray(fix) > 0
-    if np.count_nonzero(f) <= 1:
+    if not f.any():  # MIT's AUC_Borji.m: NaN only without fixations (one fixation is scored)
         return float("nan")
     S = _norm01(np.asarray(sal, dtype=np.float64)).ravel()
     fl = f.ravel()
@@ -415,8 +420,8 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
                 v["LL"] = ll
             if "IG" in want:
                 v["IG"] = ll - P.log_likelihood(base_logp, fix)
-    if density is not None:
-        d = np.asarray(density, dtype=np.float64)
+    if density is not None and np.asarray(density).any():  # an all-zero human map (no fixations): left out,
+        d = np.asarray(density, dtype=np.float64)           # not a CC 0, KLD 0 (best) and SIM 0 in the means
         if "CC" in want:
             v["CC"] = cc(smap("CC"), d)
         if "KLD" in want:

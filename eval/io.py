@@ -10,9 +10,11 @@ Conventions (``../shared/REFERENCES.md`` sections 1, 2 and 4; PySODEvalToolkit):
   also be ``.npy`` 2-D arrays of real numbers (integer or float; non-negative,
   not empty; complex values are refused). A prediction whose size differs from
   its GT is resized to the GT by bilinear interpolation (the caller counts it).
-- Fixation maps: binary, nonzero = fixated (a ``.png``/``.jpg`` thresholded at
-  > 128 to remove JPEG ringing, or MATLAB ``.mat`` with a ``fixations`` /
-  ``fixLocs`` array as in MIT1003 / CAT2000).
+- Fixation maps: binary, nonzero = fixated (a lossless image such as ``.png``
+  nonzero, as MIT's ``fixationMap > 0``, so 0/1 and 0/255 maps alike; a
+  ``.jpg``/``.webp`` thresholded at > 128 to remove compression ringing; or
+  MATLAB ``.mat`` with a ``fixations`` / ``fixLocs`` array as in MIT1003 /
+  CAT2000).
 
 Every failure raises :class:`saliency.base.errors.UserError` naming the file,
 including an image whose header declares more pixels than the limit
@@ -115,7 +117,7 @@ def read_map(path: str | Path) -> np.ndarray:
 
 
 def read_fixations(path: str | Path) -> np.ndarray:
-    """Read a binary fixation map (image thresholded at > 128, or MATLAB ``.mat``) as bool."""
+    """Read a binary fixation map (a lossless image nonzero, a lossy one > 128, or MATLAB ``.mat``) as bool."""
     path = Path(path)
     if path.suffix.lower() == ".mat":
         import scipy.io
@@ -128,7 +130,14 @@ def read_fixations(path: str | Path) -> np.ndarray:
             if key in m and getattr(m[key], "ndim", 0) == 2:
                 return np.asarray(m[key]) > 0
         raise UserError(f"{path}: no 2-D 'fixations' or 'fixLocs' array inside")
-    return read_mask(path) > 128
+    m = read_mask(path)
+    # lossy formats ring around each fixated pixel: threshold at > 128; a lossless map is MIT's nonzero
+    # (fixationMap > 0), so a 0/1 PNG keeps its fixations
+    return m > 128 if path.suffix.lower() in LOSSY_EXTS else m > 0
+
+
+LOSSY_EXTS = (".jpg", ".jpeg", ".webp")
+"""Image formats whose binary fixation maps are thresholded at > 128 (compression ringing), not > 0."""
 
 
 def walk_files(folder: str | Path, exts, label: str) -> list[Path]:

@@ -54,6 +54,10 @@ METRICS: dict[str, Metric] = {m.name: m for m in _ROWS}
 
 TASKS = ("sod", "fixation")
 
+GOLD_STANDARD = "gold standard"
+"""The method row of the leave-one-subject-out human consistency (``runner.gold_standard_scores``): a
+ceiling shown for reference, never ranked against the models in the tables."""
+
 
 def keys_for(task: str) -> tuple[str, ...]:
     """The metric names of ``task`` ("sod" or "fixation"), in table order."""

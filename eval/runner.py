@@ -37,7 +37,7 @@ from saliency.eval.datasets import GTDataset, GTItem
 from saliency.eval.fixation import (FixationMetrics, coords_to_mask, fixation_coords, fixation_image_scores,
                                     other_fixation_coords, points_to_mask, resize_to)
 from saliency.eval.io import PRED_EXTS, index_folder, read_fixations, read_map, read_mask, read_pred_u8
-from saliency.eval.metrics import families, keys_for
+from saliency.eval.metrics import GOLD_STANDARD, families, keys_for  # noqa: F401 (GOLD_STANDARD re-exported)
 from saliency.eval.sod import SODMetrics, sod_image_scores
 
 
@@ -56,9 +56,6 @@ class MethodResult:
     excluded: dict = field(default_factory=dict)    # metric -> images left out (every metric, 0 too)
     skipped_examples: list = field(default_factory=list)
 
-
-GOLD_STANDARD = "gold standard"
-"""The method row of the leave-one-subject-out human consistency (:func:`gold_standard_scores`)."""
 
 GOLD_UNIFORM_WEIGHT = 0.1
 """Weight of the IG baseline density mixed into the gold standard's kernel density (its LL needs no zeros)."""

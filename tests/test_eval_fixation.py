@@ -339,3 +339,72 @@ def test_metric_maps_blur_as_the_ingest_maps_were_made(tmp_path):
                      progress=False)
     oracle = _cc(gaussian_filter(np.exp(logp), sigma, mode="reflect", truncate=4.0), human.astype(float))
     assert bench.results[0].metrics["CC"] == pytest.approx(oracle, abs=1e-9)
+
+
+# ----------------------------------------------------------------------------- review (stop 18)
+
+def test_borji_scores_one_fixation_as_mit_does():
+    """MIT's AUC_Borji.m returns NaN only without fixations; one fixation is scored (it was left out)."""
+    rng0 = np.random.default_rng(3)
+    S = np.round(rng0.random((20, 30)) * 255)
+    fix = np.zeros((20, 30), bool)
+    fix[7, 11] = True
+    ours = F.auc_borji(S, fix, np.random.default_rng(4), n_splits=20)
+    r = np.random.default_rng(4).integers(0, S.size, size=(1, 20))
+    Sn = mit_norm(S)
+    assert abs(ours - mit_auc_stepped(Sn, fix, [Sn.ravel()[r[:, s]] for s in range(20)], 1)) < 1e-12
+    # hand-worked: a constant map gives tp = fp at every threshold: 0.5
+    assert F.auc_borji(np.full((20, 30), 3.0), fix, np.random.default_rng(4)) == 0.5
+    assert np.isnan(F.auc_borji(S, np.zeros((20, 30), bool), np.random.default_rng(4)))
+
+
+def test_an_image_without_fixations_is_left_out_of_cc_kld_sim():
+    """An all-zero human map scored CC 0, KLD 0 (a perfect score) and SIM 0, and they entered the means."""
+    rng = np.random.default_rng(1)
+    pred = rng.random((30, 40))
+    none = np.zeros((30, 40), bool)
+    v = F.fixation_image_scores(pred, none, np.zeros((30, 40))).values
+    assert all(np.isnan(v[k]) for k in F.FIX_KEYS), v
+    fix = rng.random((30, 40)) < 0.05
+    dens = rng.random((30, 40))
+    acc = FixationMetrics(seed=0)
+    acc.step(pred, fix, dens)
+    acc.step(pred, none, np.zeros((30, 40)))
+    res = acc.results()
+    one = F.fixation_image_scores(pred, fix, dens, other=None).values
+    for k in ("CC", "KLD", "SIM"):  # the mean over the one image with fixations
+        assert res[k] == pytest.approx(one[k], abs=1e-12), k
+        assert res[k] == pytest.approx({"CC": mit_cc, "KLD": mit_kl, "SIM": mit_sim}[k](pred, dens), abs=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 80), (60, 1), (2, 2)])
+def test_a_constant_prediction_of_any_size_scores_as_constant(shape):
+    """OpenCV's upsampling of a single row or pixel added ~1e-7 noise that min-max blew up (LL -5.9, not 0)."""
+    rng = np.random.default_rng(2)
+    fix = rng.random((60, 80)) < 0.03
+    dens = rng.random((60, 80))
+    small = F.fixation_image_scores(np.full(shape, 7.0), fix, dens).values
+    full = F.fixation_image_scores(np.full((60, 80), 7.0), fix, dens).values
+    for k in F.FIX_KEYS:
+        assert small[k] == full[k] or (np.isnan(small[k]) and np.isnan(full[k])), k
+    # closed forms for a uniform map: NSS 0, AUC-Borji 0.5 (tp = fp), LL 0 bits over uniform
+    assert full["NSS"] == 0.0 and full["AUC_Borji"] == 0.5 and abs(full["LL"]) < 1e-9
+
+
+def test_binary_fixation_png_saved_as_0_1_keeps_its_fixations(tmp_path):
+    """A lossless 0/1 fixation map is MIT's fixationMap > 0 (it was read as no fixations); JPEG keeps > 128."""
+    import cv2
+
+    from saliency.eval.io import read_fixations
+
+    m = np.zeros((20, 30), np.uint8)
+    m[3, 4] = m[10, 20] = 1
+    cv2.imwrite(str(tmp_path / "a.png"), m)
+    cv2.imwrite(str(tmp_path / "b.png"), m * 255)
+    assert read_fixations(tmp_path / "a.png").sum() == 2
+    assert (read_fixations(tmp_path / "a.png") == read_fixations(tmp_path / "b.png")).all()
+    j = np.zeros((40, 40), np.uint8)
+    j[10:12, 10:12] = 255
+    cv2.imwrite(str(tmp_path / "c.jpg"), j, [cv2.IMWRITE_JPEG_QUALITY, 75])
+    got = read_fixations(tmp_path / "c.jpg")
+    assert got[10:12, 10:12].all() and got.sum() == 4  # ringing below 129 is not a fixation

@@ -265,6 +265,24 @@ def test_one_sampler_for_the_runner_and_the_accumulator():
 
 # ----------------------------------------------------------------------------- parameters, not flags
 
+def test_the_gold_standard_is_shown_not_ranked_and_latex_names_are_escaped():
+    """Review (stop 18): the human ceiling took every bold mark; a ``#`` in a method name broke the LaTeX."""
+    from saliency.eval import tables
+    from saliency.eval.runner import GOLD_STANDARD, MethodResult
+
+    rs = [MethodResult("D", GOLD_STANDARD, 5, {"NSS": 3.0, "KLD": 0.1}),
+          MethodResult("D", "Net#1_{x}", 5, {"NSS": 2.0, "KLD": 0.5}),
+          MethodResult("D", "CB", 5, {"NSS": 1.0, "KLD": 0.9})]
+    assert tables.ranks(rs, "NSS", 3) == {"Net#1_{x}": 0, "CB": 1}
+    assert tables.ranks(rs, "KLD", 3) == {"Net#1_{x}": 0, "CB": 1}
+    md = tables.markdown(rs, ["NSS", "KLD"])
+    assert "**2.000**" in md and "**0.500**" in md and "**3.000**" not in md and "**0.100**" not in md
+    tex = tables.latex(rs, ["NSS", "KLD"])
+    assert "Net\\#1\\_\\{x\\} & \\textbf{2.000} & \\textbf{0.500}" in tex
+    assert "gold standard & 3.000 & 0.100" in tex
+    assert tables.latex_escape("a\\b~^$%&") == "a\\textbackslash{}b\\textasciitilde{}\\textasciicircum{}\\$\\%\\&"
+
+
 def test_index_folder_names_its_parameter(tmp_path):
     from saliency.eval.io import index_folder
 
