@@ -182,7 +182,8 @@ def salicon_items(json_path: Path, maps_dir: Path | None) -> list[GTItem]:
 
     A file of the wrong shape (not an object, an image without a text
     ``file_name`` or whole ``width``/``height``, a fixation that is not two
-    whole numbers) raises one UserError naming the file and the entry.
+    whole numbers, an annotation of an image the file does not list, a point
+    outside its image) raises one UserError naming the file and the entry.
     """
     data = read_json(json_path, hint="save the SALICON fixations JSON as UTF-8 JSON or replace it")
     where = str(json_path)
@@ -224,9 +225,18 @@ def salicon_items(json_path: Path, maps_dir: Path | None) -> list[GTItem]:
                                 "fix or replace the file")
             pts.append((whole(p[0], f"annotations[{i}] row") - 1, whole(p[1], f"annotations[{i}] col") - 1))
         try:
-            points.setdefault(ann["image_id"], []).extend(pts)
+            size = images.get(ann["image_id"])
         except TypeError:
             raise UserError(f"{where}: annotations[{i}].image_id {ann['image_id']!r} is not a number or text") from None
+        if size is None:  # its fixations would belong to no image: never dropped unsaid
+            raise UserError(f"{where}: annotations[{i}].image_id {ann['image_id']!r} names no entry of 'images'; "
+                            "fix or replace the file")
+        h, w = size[1], size[2]
+        for r, c in pts:
+            if not (0 <= r < h and 0 <= c < w):  # the API's map would fail or wrap; never dropped unsaid
+                raise UserError(f"{where}: annotations[{i}] has the point [{r + 1}, {c + 1}], outside the {w}x{h} "
+                                "image (points are 1-based [row, col]); fix or replace the file")
+        points.setdefault(ann["image_id"], []).extend(pts)
     maps = _stems(maps_dir, PRED_EXTS) if maps_dir and maps_dir.is_dir() else {}
     items = []
     for iid, (file_name, h, w) in sorted(images.items(), key=lambda kv: kv[1][0]):

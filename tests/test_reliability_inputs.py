@@ -211,6 +211,13 @@ def test_crop_refuses_a_bomb_before_decoding(tmp_path, capsys):
     {"images": [{"id": 1, "file_name": "a.jpg", "width": 32, "height": 24}],
      "annotations": [{"image_id": 1, "fixations": [[1e999, 2]]}]},
     {"images": [{"id": 1, "file_name": "a.jpg", "width": 1e999, "height": 24}], "annotations": []},
+    # review (stop 18): points outside the image, or of an image not listed, were dropped unsaid
+    {"images": [{"id": 1, "file_name": "a.jpg", "width": 32, "height": 24}],
+     "annotations": [{"image_id": 1, "fixations": [[1, 2], [25, 4]]}]},
+    {"images": [{"id": 1, "file_name": "a.jpg", "width": 32, "height": 24}],
+     "annotations": [{"image_id": 1, "fixations": [[0, 2]]}]},
+    {"images": [{"id": 1, "file_name": "a.jpg", "width": 32, "height": 24}],
+     "annotations": [{"image_id": 2, "fixations": [[1, 2]]}]},
 ])
 def test_salicon_json_with_wrong_types_is_one_user_error(tmp_path, doc):
     from saliency.eval.datasets import salicon_items
@@ -228,9 +235,9 @@ def test_valid_salicon_json_still_reads(tmp_path):
 
     p = tmp_path / "fixations_val.json"
     p.write_text(json.dumps({"images": [{"id": 1, "file_name": "a.jpg", "width": 32, "height": 24}],
-                             "annotations": [{"image_id": 1, "fixations": [[1, 2], [3, 4]]}]}))
-    (item,) = salicon_items(p, None)
-    assert item.key == "a" and item.size == (24, 32) and item.points == ((0, 1), (2, 3))
+                             "annotations": [{"image_id": 1, "fixations": [[1, 2], [3, 4], [24, 32]]}]}))
+    (item,) = salicon_items(p, None)  # [24, 32]: the last pixel of a 32x24 image, 1-based
+    assert item.key == "a" and item.size == (24, 32) and item.points == ((0, 1), (2, 3), (23, 31))
 
 
 # ------------------------------------------------------------------ checkpoints
