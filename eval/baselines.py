@@ -24,7 +24,7 @@ Torch-free (numpy, OpenCV, scipy), each written from its paper:
 - ``gbvs``: Harel, Koch & Perona, "Graph-based visual saliency", NIPS 2006:
   the same feature channels on a coarse grid; activation = the equilibrium of
   a Markov chain whose edge i->j weighs |log(M_i / M_j)| x a Gaussian of the
-  distance (sigma 0.15 of the map width); normalisation = a second chain
+  distance (sigma 0.15 of the grid's longer side); normalisation = a second chain
   weighted by the activation at the target; the channels summed, blurred and
   brought back to the image size.
 - ``frequency-tuned`` (salient objects): Achanta, Hemami, Estrada &
@@ -197,32 +197,44 @@ def _markov_equilibrium(weights: np.ndarray) -> np.ndarray:
 
 
 def gbvs(img: np.ndarray, grid_width: int = 32, sigma_frac: float = 0.15) -> np.ndarray:
-    """Harel, Koch & Perona (2006) graph-based visual saliency at the image's size (see the module docstring)."""
+    """Harel, Koch & Perona (2006) graph-based visual saliency at the image's size (see the module docstring).
+
+    The graph lives on a coarse grid whose longer side is ``grid_width`` cells
+    (the shorter side in proportion, at least 4), so it has at most
+    ``grid_width ** 2`` nodes whatever the aspect ratio; the distance Gaussian's
+    sigma is ``sigma_frac`` of that longer side.
+    """
     import cv2
 
     rgb = _float_rgb(img)
     h, w = rgb.shape[:2]
-    gh = max(4, int(round(grid_width * h / w)))
+    # Cap the longer side: capping only the width made a tall image's graph
+    # (grid_width * h / w) x grid_width nodes, its dense matrices O(aspect^2) in
+    # memory and the solve O(aspect^3) in time (a 10 x 3000 px image asked for 1.4 TiB).
+    if w >= h:
+        gw, gh = grid_width, max(4, int(round(grid_width * h / w)))
+    else:
+        gw, gh = max(4, int(round(grid_width * w / h))), grid_width
     inten, rg, by = _opponency(rgb)
     feats = []
     for scale in (2, 3):  # two pyramid scales, each resampled to the grid
         pi, prg, pby = (_pyramid(c, scale + 1)[scale] for c in (inten, rg, by))
         feats += [pi, np.abs(prg), np.abs(pby)]
         feats += [np.abs(cv2.filter2D(pi, -1, k)) for k in _gabor_kernels()]
-    ys, xs = np.mgrid[0:gh, 0:grid_width]
+    ys, xs = np.mgrid[0:gh, 0:gw]
     pos = np.stack([ys.ravel(), xs.ravel()], axis=1).astype(np.float64)
     d2 = ((pos[:, None, :] - pos[None, :, :]) ** 2).sum(axis=2)
     sig = sigma_frac * grid_width
     F = np.exp(-d2 / (2 * sig * sig))
-    total = np.zeros(gh * grid_width)
+    total = np.zeros(gh * gw)
     for f in feats:
-        M = cv2.resize(f.astype(np.float32), (grid_width, gh), interpolation=cv2.INTER_AREA).astype(np.float64).ravel()
+        M = cv2.resize(f.astype(np.float32), (gw, gh), interpolation=cv2.INTER_AREA).astype(np.float64).ravel()
         M = np.clip(M, 0, None) + 1e-6
         lm = np.log(M)
         A = _markov_equilibrium(np.abs(lm[:, None] - lm[None, :]) * F + 1e-12)
         N = _markov_equilibrium(F * A[None, :])
         total += N
-    sal = total.reshape(gh, grid_width)
+    sal = total.reshape(gh, gw)
     sal = cv2.GaussianBlur(sal, (0, 0), 1.0, borderType=cv2.BORDER_REPLICATE)
     return np.clip(_resize(sal.astype(np.float32), (h, w)).astype(np.float64), 0, None)
 

@@ -34,6 +34,7 @@ them.
 from __future__ import annotations
 
 import copy
+import re
 import warnings
 from pathlib import Path
 
@@ -131,6 +132,20 @@ def _where(path, param: str | None) -> str:
     return f"`{param}` {path}" if param else str(path)
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _foreign(text: str, limit: int = 200) -> str:
+    """A library's own message made safe to embed in a :class:`UserError`: one line, plain text.
+
+    Backticks become single quotes, so that ``UserError.render`` does not
+    spell torch's `weights_only` or `False` as options (``--weights-only``);
+    terminal escape codes (torch prints part of its message in bold) and
+    line breaks are dropped; at most ``limit`` characters.
+    """
+    return " ".join(_ANSI.sub("", str(text)).replace("`", "'").split())[:limit]
+
+
 def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None = "checkpoint") -> dict:
     """The dict saved in the checkpoint file ``path``, read with ``torch.load(weights_only=True)``.
 
@@ -151,7 +166,7 @@ def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None =
             warnings.simplefilter("ignore")
             ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        first = _foreign((str(exc).strip().splitlines() or [type(exc).__name__])[0])
         raise UserError(f"{where}: cannot read it as a torch checkpoint ({first})") from None
     if not isinstance(ckpt, dict):
         raise UserError(f"{where}: expected a dict with 'config' and 'state_dict'")
@@ -176,13 +191,13 @@ def model_from_checkpoint(ckpt: dict, path: str | Path | None = None, *, param: 
         raise UserError(f"{_where(path, param)}: {exc}") from None
     except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:  # a config of the wrong types
         raise UserError(f"{_where(path, param)}: its model config does not build a model ({type(exc).__name__}: "
-                        f"{' '.join(str(exc).split())[:200]}); replace the checkpoint by one that saliency train "
+                        f"{_foreign(exc)}); replace the checkpoint by one that saliency train "
                         "or export wrote") from None
     try:
         model.load_state_dict(ckpt["state_dict"])
     except RuntimeError as exc:
         raise UserError(f"{_where(path, param)}: weights do not fit the config "
-                        f"({' '.join(str(exc).split())[:200]})") from None
+                        f"({_foreign(exc)})") from None
     return model.eval()
 
 

@@ -247,6 +247,15 @@ def check_scale(scale):
                     f"or a positive factor, e.g. 0.5")
 
 
+def _none_decoded(images, skipped) -> str:
+    """The error when no image of ``images`` decoded, worded as ``saliency predict`` words it.
+
+    ``skipped``: ``(path, reason)`` pairs; the count and the first reason are shown (one line).
+    """
+    first = f"; the first: {' '.join(str(skipped[0][1]).split())}" if skipped else ""
+    return f"`images` {images}: no image could be decoded ({len(skipped)} skipped{first})"
+
+
 def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str | Path | None = None,
                 checkpoint: str | Path | None = None, keep: float | None = None, min_size: int = 32,
                 compose: str | None = None,
@@ -263,10 +272,12 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     crop (``(width, height)`` in pixels or a factor; :func:`check_scale`).
     ``size`` is the network input size ``(height, width)`` of a ``checkpoint``
     (as in :func:`saliency.predict.predict_folder`; default: its training
-    size). The crops (same names) and ``crops.json``
+    size). The crops (same names, each the input's own pixels: channels,
+    alpha and bit depth kept) and ``crops.json``
     (every box in the original image's pixels beside the centre crop's) are
     built in a staging folder and moved to ``out``; a non-empty ``out`` is
-    refused unless ``overwrite``. Unreadable images are skipped and listed.
+    refused unless ``overwrite``. Unreadable images are skipped and listed;
+    when none of them decodes, UserError naming ``images`` (nothing written).
     """
     import contextlib
     import tempfile
@@ -312,19 +323,27 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
         if checkpoint is not None:
             from saliency.predict import predict_folder
 
-            predict_folder(checkpoint, images, tmp, size=size, device=device, progress=progress)
+            predicted = predict_folder(checkpoint, images, tmp, size=size, device=device, progress=progress)
+            if not predicted.written:  # named as predict names it, not as the (hidden, empty) folder of maps
+                raise UserError(_none_decoded(images, predicted.skipped))
         salmaps = index_folder(maps if maps is not None else tmp, PRED_EXTS, param="maps")
         missing = [n for n in names if n not in salmaps]
         if missing and maps is not None:
             raise UserError(f"`maps` {maps}: no map for {len(missing)} image(s), e.g. "
                             f"{', '.join(missing[:3])}; maps are matched by file stem")
         result = CropResult(out)
+        undecoded = []  # (path, reason) of the images that did not decode
         with staged_dir(out, inputs=inputs) as stage:
             for name in progress_bar(names, total=len(names), desc="crop", unit="img", enabled=progress):
                 path = found[name]
-                img = decode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
+                # the pixels as stored, in their own format (alpha, greyscale, 16-bit, float kept): the crop is a
+                # slice of the input, not of an 8-bit colour copy; only the shape is needed beside the map
+                img = decode(np.fromfile(str(path), np.uint8), cv2.IMREAD_UNCHANGED)
                 if img is None or name not in salmaps:
                     result.skipped.append(str(path))
+                    if img is None:
+                        undecoded.append((str(path), f"{path}: not a readable image (corrupt or unsupported); "
+                                                     "replace or remove it"))
                     continue
                 h, w = img.shape[:2]
                 sal = read_map(salmaps[name])
@@ -350,8 +369,6 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                                         f"({MAX_SIDE} a side); choose a smaller `scale`")
                     crop = cv2.resize(crop, dsize,
                                       interpolation=cv2.INTER_AREA if dsize[0] < box.w else cv2.INTER_LINEAR)
-                if path.suffix.lower() == ".pgm" and crop.ndim == 3:
-                    crop = np.ascontiguousarray(crop[..., 0])  # a grey image (read as colour) stays grey
                 target = stage / f"{name}{path.suffix}"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 try:  # encoded here and written by Python: imwrite crashes on a path that is not UTF-8
@@ -364,6 +381,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                                       "center": {k: v for k, v in centre.as_dict().items() if k != "kept"}}
                 if tag != 1:  # the size and boxes are of the image turned upright as its EXIF tag says
                     result.boxes[name]["exif_orientation"] = tag
+            if not result.boxes and undecoded:
+                raise UserError(_none_decoded(images, undecoded))
             write_json(stage / "crops.json", {"aspect": aspect_text, "compose": compose,
                                               "keep": COMPOSE_KEEP if compose and keep is None else keep,
                                               "min_size": min_size,

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.base.errors import UserError
+from saliency.base.errors import UserError, cli_flag
 
 
 @dataclass
@@ -37,7 +37,7 @@ class PredictResult:
     """What :func:`predict_folder` did."""
 
     written: list = field(default_factory=list)
-    skipped: list = field(default_factory=list)   # (path, reason)
+    skipped: list = field(default_factory=list)   # (path, reason); options in the reason spelled as on the CLI
     unmatched: list = field(default_factory=list)  # ids of ``only`` (``--list``) that name no image
     seconds: float = 0.0
 
@@ -119,7 +119,7 @@ class _Images:
         try:
             img = read_image(str(path), cv2.IMREAD_COLOR)
         except UserError as exc:
-            return {"key": key, "path": str(path), "error": str(exc)}
+            return {"key": key, "path": str(path), "error": exc.render(cli_flag)}
         h, w = img.shape[:2]
         # resized first, then BGR -> RGB (resizing is per channel: the same pixels as converting first),
         # so that no second full-size copy of a large image is made
@@ -309,7 +309,7 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
         try:
             img = read_rgb(str(path))
         except UserError as exc:
-            res.skipped.append((str(path), str(exc)))
+            res.skipped.append((str(path), exc.render(cli_flag)))
             bar.update(1)
             continue
         m = B.compute_baseline(name, img, centre_bias=cb)

@@ -449,6 +449,24 @@ HTML_MARK = '<meta name="generator" content="saliency report">'
 ASSETS_MARK = ".saliency-report"
 
 
+def _md_link(rel: str) -> str:
+    """A file path as a Markdown link destination: percent-encoded (RFC 3986), ``/`` kept.
+
+    A raw space ends the destination and a raw ``)`` closes the link, so
+    ``assets/gallery_my photo.png`` was no picture; every byte outside the
+    unreserved characters is written ``%XX`` (a name that is not UTF-8 keeps
+    its own bytes), which viewers decode back to the file's name.
+    """
+    from urllib.parse import quote
+
+    return quote(rel.encode("utf-8", "surrogateescape"), safe="/")
+
+
+def _md_alt(text: str) -> str:
+    """Picture caption text for Markdown: backslashes and brackets escaped, one line."""
+    return re.sub(r"([\\\[\]])", r"\\\1", " ".join(str(text).split()))
+
+
 def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     """Write ``report.md`` (+ ``assets/``) and a self-contained ``report.html`` into ``out_dir``.
 
@@ -469,8 +487,8 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     body: list[str] = [f"<h1>{html.escape(inputs.title)}</h1>"]
 
     def picture(path: Path, alt: str):
-        rel = path.relative_to(out).as_posix() if path.is_relative_to(out) else str(path)
-        md.append(f"![{alt}]({rel})")
+        rel = path.relative_to(out).as_posix() if path.is_relative_to(out) else path.as_posix()
+        md.append(f"![{_md_alt(alt)}]({_md_link(rel)})")
         md.append("")
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         body.append(f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'

@@ -16,8 +16,9 @@ default the window is the largest of that aspect that fits, placed where it
 keeps the most saliency; with --keep F it is the smallest window keeping the
 fraction F of the image's saliency (never smaller than --min-size). The
 search is exact (summed-area table). Crops are written to --out with the same
-names, and crops.json records every box (x, y, w, h in the original image's
-pixels, and the share of saliency kept) beside the centre crop's box.
+names, in the input's own pixel format (alpha, greyscale, 16-bit kept), and
+crops.json records every box (x, y, w, h in the original image's pixels, and
+the share of saliency kept) beside the centre crop's box.
 With --compose thirds the window is, among those keeping at least --keep of
 the saliency (default 0.8), the one that puts the saliency centroid nearest a
 rule-of-thirds point (photographic composition)."""
