@@ -50,6 +50,24 @@ CKPT_DIR = "checkpoints"
 #: Config keys a resumed run may change (with ``overrides``); everything else is the run's own config.
 RESUME_KEYS = ("train.epochs", "train.device", "data.workers", "data.root")
 
+#: Config keys ``overrides`` may change on resume: where and how the run computes, not what it trains
+#: (the model, optimiser, schedule shape, loss, data split, size and augmentation are the checkpoint's:
+#: changing them would train on with the old state while config.yaml said otherwise).
+RESUME_CHANGEABLE = ("train.epochs", "train.device", "train.amp", "train.channels_last", "train.compile",
+                     "train.threads", "train.tensorboard", "train.grid_images", "train.val_every",
+                     "train.best_metric", "sched.epochs", "data.root", "data.workers", "data.cache")
+
+
+def _flat(cfg: dict, prefix: str = "") -> dict:
+    """``{"a.b": value}`` of a nested config."""
+    out = {}
+    for k, v in cfg.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
 
 def prepare_run(flags: dict | None = None, *, config_file: str | None = None, overrides=(), out=None,
                 resume=None, overwrite: bool = False, create: bool = True) -> tuple[dict, Path | None]:
@@ -67,7 +85,8 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
     the new run fails or is interrupted before that (an unfinished run never
     replaces a finished one). ``resume``: the run folder to continue in place; its
     ``config.yaml`` is the base, and only :data:`RESUME_KEYS` and
-    ``overrides`` may change. ``create=False`` (print the config only)
+    ``overrides`` of :data:`RESUME_CHANGEABLE` may change (anything else is
+    refused before the run is touched). ``create=False`` (print the config only)
     checks and writes nothing of ``out``. Errors name the parameters in
     backticks (``saliency train`` spells ``config_file`` ``--config`` and
     ``overrides`` ``--set``).
@@ -88,9 +107,17 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         given = [k for k, v in flags.items() if v is not None and k not in RESUME_KEYS]
         if given or config_file:
             raise UserError(f"`resume`: the run's config is fixed; only `epochs`, `device`, `workers`, `data` "
-                            f"and `overrides` may change (got {', '.join(given) or '`config_file`'})")
+                            f"and `overrides` of {', '.join(RESUME_CHANGEABLE)} may change (got "
+                            f"{', '.join(given) or '`config_file`'})")
         kept = {k: v for k, v in flags.items() if k in RESUME_KEYS}
-        return C.build_config(str(run_dir / "config.yaml"), kept, overrides), run_dir
+        cfg = C.build_config(str(run_dir / "config.yaml"), kept, overrides)
+        own = _flat(C.build_config(str(run_dir / "config.yaml"), {}, []))
+        changed = sorted(k for k, v in _flat(cfg).items() if own.get(k) != v and k not in RESUME_CHANGEABLE)
+        if changed:
+            raise UserError(f"`resume` {run_dir}: {', '.join(changed)} cannot change on resume (the checkpoint's "
+                            "model, optimiser, schedule and data split continue as they were); start a new run "
+                            "with `out` for other settings")
+        return cfg, run_dir
     cfg = C.build_config(config_file, flags, overrides)
     if not create:
         return cfg, (Path(out) if out else None)
@@ -100,7 +127,7 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
 
     if int(os.environ.get("RANK", "0")) == 0:
         inputs = {"root" if cfg["data"]["dataset"] else "data": cfg["data"]["root"], "data.val": cfg["data"]["val"],
-                  "config_file": config_file}
+                  "config_file": config_file, "pretrained_file": cfg.get("pretrained_file")}
         missing = missing_folders(out)
         checked = check_out_dir(out, overwrite, inputs=inputs)
         if overwrite and checked.is_dir() and any(checked.iterdir()):
@@ -551,8 +578,11 @@ class Trainer:
             self.partial["seconds"] += elapsed
             done = epoch + 1
             rate = dist.mean_scalar(self.info, n_epoch_imgs / max(elapsed, 1e-9), self.device) * self.info.world
+            # the loss over every rank's images (torchrun: each rank saw its shard), not rank 0's alone
+            n_all = dist.mean_scalar(self.info, self.partial["n"], self.device)
+            loss = dist.mean_scalar(self.info, self.partial["loss_sum"], self.device) / n_all if n_all else 0.0
             row = {"epoch": done, "step": self.step, "lr": f"{self.optimizer.param_groups[0]['lr']:.6g}",
-                   "loss": f"{self.partial['loss_sum'] / max(1, self.partial['n']):.6f}",
+                   "loss": f"{loss:.6f}",
                    "images_per_s": f"{rate:.2f}",
                    "epoch_s": f"{self.partial['seconds']:.1f}"}
             metrics = None

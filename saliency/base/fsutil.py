@@ -440,6 +440,22 @@ def check_not_link(out: str | os.PathLike, param: str = "out") -> Path:
     return out
 
 
+def check_not_cwd(out: str | os.PathLike, param: str = "out") -> None:
+    """Refuse an output folder that is the current folder or holds it (``--out .``, ``--out ..``).
+
+    An output folder is built beside it and swapped in by renaming; the
+    folder this process works in cannot be renamed away safely (the rename
+    fails, or the process goes on in the renamed folder, which is deleted).
+    """
+    if not os.path.isdir(out):
+        return
+    o, here = Path(os.path.realpath(out)), Path(os.path.realpath(os.getcwd()))
+    if o == here or o in here.parents:
+        what = "is the current folder" if o == here else "holds the current folder"
+        raise UserError(f"`{param}` {out}: {what}, which cannot be replaced while the command works in it; give "
+                        "a folder path beside or below it")
+
+
 def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", inputs=None) -> Path:
     """Refuse an output folder that cannot be safely (re)written; return it as a Path.
 
@@ -452,6 +468,7 @@ def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", i
     """
     out = check_not_link(out, param)
     check_apart(out, inputs, param)
+    check_not_cwd(out, param)
     if out.exists() and not out.is_dir():
         raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
     if out.is_dir() and any(out.iterdir()):
@@ -483,6 +500,7 @@ def move_aside(folder: str | os.PathLike) -> Path:
     :func:`restore_aside` puts it back, :func:`discard_aside` deletes it.
     """
     folder = check_not_link(folder, "folder")
+    check_not_cwd(folder, "folder")
     with signals_held():
         aside = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
         os.replace(folder, aside)  # an empty folder is replaced by the rename
@@ -532,6 +550,7 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
     """
     out = check_not_link(out, param)
     check_apart(out, inputs, param)
+    check_not_cwd(out, param)
     if out.exists() and not out.is_dir():
         raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
     out.parent.mkdir(parents=True, exist_ok=True)
