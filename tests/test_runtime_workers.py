@@ -107,3 +107,33 @@ def test_forked_workers_start_after_the_parent_used_opencv_threads(tmp_path):
     p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
     assert p.stdout.strip() == "[[1, 1], [1, 1]]"
+
+
+_SPAWN_SIGINT = r"""
+import os, signal, sys, time
+from saliency.base.workers import spawn_pool
+signal.signal(signal.SIGINT, lambda *a: None)  # the parent's own Ctrl-C handling is not under test here
+ex = spawn_pool(1, ("saliency.eval.runner",))
+kid = next(iter(ex._processes))
+end = time.monotonic() + 1.0
+while time.monotonic() < end:  # a Ctrl-C of the whole group reaches the worker while it starts and imports
+    os.kill(kid, signal.SIGINT)
+    time.sleep(0.002)
+print(sorted(int(s) for s in ex.submit(signal.pthread_sigmask, signal.SIG_BLOCK, []).result()))
+print(sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+ex.shutdown()
+"""
+
+
+def test_a_spawned_worker_never_sees_a_ctrl_c_while_it_starts():
+    """Review (stop 18): SIGINT reaching a spawned worker during its bootstrap printed a KeyboardInterrupt
+    traceback under ``saliency eval``'s one line. The worker is born with SIGINT blocked (the kernel's view of
+    its mask is the oracle), the parent's mask is restored, and the worker survives the signals."""
+    import signal
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", _SPAWN_SIGINT], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    worker_mask, parent_mask = (eval(line) for line in p.stdout.splitlines()[-2:])
+    assert int(signal.SIGINT) in worker_mask and int(signal.SIGINT) not in parent_mask

@@ -156,6 +156,29 @@ def init_worker(parent_pid: int | None = None) -> None:
     _LIMITS.__enter__()
 
 
+@contextlib.contextmanager
+def _sigint_blocked():
+    """Block SIGINT in this thread's signal mask while a submission may start a worker.
+
+    A spawned worker is a new interpreter: it inherits the mask across fork
+    and exec but not our handlers, and a Ctrl-C reaching it while it imports
+    its bootstrap (before :func:`init_worker` ignores SIGINT) printed a
+    KeyboardInterrupt traceback under the command's one line. Born with SIGINT
+    blocked, it never sees it (its initialiser then ignores it, which also
+    discards one pending). Here the signal waits in the mask for the few
+    milliseconds of the submission and is delivered when it ends (recorded by
+    :func:`~saliency.base.fsutil.signals_held`, so it still takes effect).
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class _Pool(ProcessPoolExecutor):
     """A process pool whose submissions hold SIGINT/SIGTERM back for their few microseconds.
 
@@ -168,7 +191,7 @@ class _Pool(ProcessPoolExecutor):
     def submit(self, fn, /, *args, **kwargs):  # noqa: D102 - concurrent.futures API
         from saliency.base.fsutil import signals_held
 
-        with signals_held():
+        with signals_held(), _sigint_blocked():
             return super().submit(fn, *args, **kwargs)
 
     def __exit__(self, exc_type, exc, tb):
