@@ -290,11 +290,12 @@ def pursuit_learnability(root: str) -> dict:
 def main_cli() -> None:
     """Run both parts and print markdown tables."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--lund", default=str(ROOT.parent / "shared" / "data" / "lund2013_dev"))
-    ap.add_argument("--synth-scenes", type=int, default=6)
-    ap.add_argument("--synth-subjects", type=int, default=4)
-    ap.add_argument("--skip-synth", action="store_true")
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--lund", default=str(ROOT.parent / "shared" / "data" / "lund2013_dev"),
+                    help="folder of the hand-labelled Lund 2013 trials (default ../shared/data/lund2013_dev)")
+    ap.add_argument("--synth-scenes", type=int, default=6, help="scenes of the synthetic study (default 6)")
+    ap.add_argument("--synth-subjects", type=int, default=4, help="subjects of the synthetic study (default 4)")
+    ap.add_argument("--skip-synth", action="store_true", help="human-labelled data only (no synthetic study)")
+    ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     ap.add_argument("--pursuit-cv", action="store_true",
                     help="also: can the coder's pursuit be learnt from interval shape (oracle, in-sample, "
                          "leave-one-trial-out)?")

@@ -877,9 +877,10 @@ def run_case(command: str, seed: int, base: Path, timeout: float = 120.0) -> Res
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cases-per-command", type=int, default=20)
+    ap.add_argument("--cases-per-command", type=int, default=20, help="mutated inputs per command (default 20)")
     ap.add_argument("--seed", type=int, default=0, help="first case seed; case i uses seed + i")
-    ap.add_argument("--commands", default=",".join(COMMANDS))
+    ap.add_argument("--commands", default=",".join(COMMANDS),
+                    help=f"comma-separated commands to fuzz (default: all, {','.join(COMMANDS)})")
     ap.add_argument("--baseline", type=Path, default=Path(tempfile.gettempdir()) / "saliency-fuzz-baseline",
                     help="folder of the baseline inputs (built once, reused)")
     ap.add_argument("--case-timeout", type=float, default=120.0, help="seconds a case may run (default 120)")

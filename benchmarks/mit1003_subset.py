@@ -17,7 +17,6 @@ human maps).
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ METRICS = ("CC", "NSS", "KLD", "SIM", "AUC_Judd")
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", required=True, help="scratch folder (replaced)")
+    ap.add_argument("--work", required=True, help="scratch folder (made, or replaced when a benchmark made it; never inside the inputs)")
     ap.add_argument("--data", default=str(DATA), help="mit1003_subset100 folder (stimuli/ + maps/)")
     ap.add_argument("--epochs", type=int, help="epochs (default: the recipe's)")
     ap.add_argument("--top", type=float, default=0.02, help="fixated share of each human map (default 0.02)")
@@ -47,10 +46,9 @@ def main() -> int:
     from saliency.eval.io import read_map
     from saliency.datasets import split_keys, top_fraction
 
-    work = Path(args.work)
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
+    from scratch import fresh_work
+
+    work = fresh_work(args.work, {"--data": args.data})
     keys = sorted(p.stem for p in (data / "stimuli").iterdir())
     train, test = split_keys(keys, 0.2, args.seed)
     # training folder: the 80 images (links), with the run's own 20 % validation split inside them

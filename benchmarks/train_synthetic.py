@@ -79,17 +79,16 @@ def _first_metrics(data) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", required=True, help="scratch folder (replaced)")
+    ap.add_argument("--work", required=True, help="scratch folder (made, or replaced when a benchmark made it; never inside the inputs)")
     ap.add_argument("--study", help="reuse an existing saliency synth folder (300 scenes) instead of generating one")
     ap.add_argument("--fix-data", help="reuse an existing saliency ingest folder of that study")
     ap.add_argument("--scenes", type=int, default=300, help="scenes to generate (default 300)")
     ap.add_argument("--skip-fixation", action="store_true", help="SOD only")
     ap.add_argument("--skip-sod", action="store_true", help="fixation only")
     args = ap.parse_args()
-    work = Path(args.work)
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
+    from scratch import fresh_work
+
+    work = fresh_work(args.work, {"--study": args.study, "--fix-data": args.fix_data})
     log: list = []
     study = Path(args.study) if args.study else work / "study"
     if not args.study:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import shutil
 import subprocess
 import sys
 import time
@@ -165,7 +164,7 @@ def epoch_time(work: Path, model: str, device: str, n: int, batch: int, size: in
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", default="/tmp/saliency_throughput", help="scratch folder (replaced)")
+    ap.add_argument("--work", default="/tmp/saliency_throughput", help="scratch folder (made, or replaced when a benchmark made it; never inside the inputs)")
     ap.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated models (default {DEFAULT_MODELS})")
     ap.add_argument("--device", default="cuda", help="cuda (default) or cpu (smoke run)")
     ap.add_argument("--batch", type=int, default=32, help="batch size (default 32)")
@@ -208,10 +207,9 @@ def main() -> int:
             print(f"| {name} | {eager:.1f} | {comp:.1f} | {DUTS_TR / best:.0f} | {ph['forward']:.1f}, "
                   f"{ph['backward']:.1f}, {ph['optimizer']:.1f} |", flush=True)
     if not args.skip_epoch:
-        work = Path(args.work)
-        if work.exists():
-            shutil.rmtree(work)
-        work.mkdir(parents=True)
+        from scratch import fresh_work
+
+        work = fresh_work(args.work)
         print(f"\none epoch of {args.images} stand-in images through saliency train "
               f"(decoding in {args.workers} workers, no cache):")
         for name in args.models.split(","):

@@ -13,6 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+RATE_RANGE_HZ = (10.0, 5000.0)
+"""Plausible sampling rates of an eye tracker: the readers refuse time stamps implying others (a wrong time
+unit), and ``saliency synth --rate`` stays inside them, so that its logs always ingest."""
+
 MAP_FORMATS = ("png", "png16", "npy")
 DISPLAY_MODES = ("fit", "native", "stretch")
 BORDERS = ("constant", "reflect", "nearest")

@@ -71,7 +71,7 @@ from saliency.data_tools.choices import MAP_FORMATS, IngestOptions  # noqa: F401
 from saliency.data_tools.geometry import ScreenGeometry
 from saliency.data_tools.maps import MapPolicy, fixation_map, pixel_index, quantized_map, saliency_map, to_uint
 from saliency.data_tools.qc import center_bias, ioc_scores, qc_table
-from saliency.data_tools.choices import DECIMALS, EYES
+from saliency.data_tools.choices import DECIMALS, EYES, RATE_RANGE_HZ
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials
@@ -429,7 +429,6 @@ def screen_norm_to_px(x: np.ndarray, y: np.ndarray, screen_px) -> tuple[np.ndarr
 
 
 DETECTED = "screen_detected"  # space of fixations detected from samples: screen pixels
-RATE_RANGE_HZ = (10.0, 5000.0)  # plausible sampling rates of an eye tracker
 LONG_FIXATION_MS = 10_000.0  # longer fixations point at a wrong time unit
 
 

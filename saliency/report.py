@@ -94,12 +94,12 @@ def gallery_items(images, pred=None, gt=None, dataset=None, limit: int = 8) -> l
             maps = index_folder(d / "maps", PRED_EXTS, param="dataset", prefix="maps ")
         if (d / "fixations").is_dir():
             fixes = index_folder(d / "fixations", IMAGE_EXTS, param="dataset", prefix="fixations ")
-    names = sorted(n for n in imgs if "/" not in n and (not preds or n in preds))[:limit]
+    names = sorted(n for n in imgs if "/" not in n and (not preds or n in preds))
     if preds and not names:  # every prediction named differently: say so rather than show no gallery
         raise UserError(f"`pred` {pred}: no file matches an image of `images` {images} by name (e.g. "
                         f"{sorted(preds)[0]} vs {sorted(imgs)[0] if imgs else 'no image'}); name predictions "
                         "<image stem>.png")
-    return [GalleryItem(n, imgs[n], gts.get(n), preds.get(n), maps.get(n), fixes.get(n)) for n in names]
+    return [GalleryItem(n, imgs[n], gts.get(n), preds.get(n), maps.get(n), fixes.get(n)) for n in names[:limit]]
 
 
 def per_image_nss(pred, dataset) -> dict[str, float]:
@@ -349,21 +349,29 @@ def metric_table(eval_json: dict) -> tuple[list[str], list[list[str]]]:
     A result with a ``std`` object (``benchmarks/osie.py``: the spread over
     seeds) shows each value as ``mean ± std``.
     """
+    from types import SimpleNamespace
+
+    from saliency.eval.metrics import GOLD_STANDARD
+    from saliency.eval.tables import ranks
+
     results = eval_json.get("results", [])
     keys: list[str] = []
     for r in results:
         keys += [k for k in r.get("metrics", {}) if k not in keys]
-    best = {}
-    for r in results:
+    # ranked as saliency eval ranks them (eval.tables.ranks): on the values as printed (3 decimals, so equal-looking
+    # values share the bold), the gold-standard ceiling shown but never ranked; one entry per result
+    best = set()
+    for ds in dict.fromkeys(r["dataset"] for r in results):
+        group = [(i, r) for i, r in enumerate(results) if r["dataset"] == ds]
+        entries = [SimpleNamespace(method=r["method"] if r["method"] == GOLD_STANDARD else str(i),
+                                   metrics={k: (float(v) if v is not None and np.isfinite(v) else float("nan"))
+                                            for k, v in r.get("metrics", {}).items()}) for i, r in group]
+        if sum(e.method != GOLD_STANDARD for e in entries) < 2:
+            continue
         for k in keys:
-            v = r["metrics"].get(k)
-            if v is None or not np.isfinite(v):
-                continue
-            cur = best.get((r["dataset"], k))
-            if cur is None or (v < cur if lower_is_better(k) else v > cur):
-                best[(r["dataset"], k)] = v
+            best |= {(int(m), k) for m, rank in ranks(entries, k, 3).items() if rank == 0}
     rows = []
-    for r in results:
+    for i, r in enumerate(results):
         row = [r["dataset"], r["method"], str(r.get("n_images", ""))]
         spread = r.get("std") or {}
         for k in keys:
@@ -372,7 +380,7 @@ def metric_table(eval_json: dict) -> tuple[list[str], list[list[str]]]:
             sd = spread.get(k)
             if text != "-" and sd is not None and np.isfinite(sd):
                 text += f" ± {sd:.3f}"
-            if v is not None and best.get((r["dataset"], k)) == v and len(results) > 1:
+            if (i, k) in best:
                 text = f"**{text}**"
             row.append(text)
         rows.append(row)
@@ -831,6 +839,10 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
         dataset_json = Path(dataset) / "dataset.json"
         if not dataset_json.is_file():
             raise UserError(f"`dataset` {dataset}: no dataset.json (is it a `saliency ingest` folder?)")
+    for param, value in (("gt", gt), ("pred", pred)):  # never an option accepted and left unused unsaid
+        if value and not images and not (param == "pred" and dataset):
+            raise UserError(f"`{param}` {value}: the gallery also needs `images` (the pictures its maps belong "
+                            "to); give it" + (", or `dataset` for the per-image NSS" if param == "pred" else ""))
     # the output, before any work: no link, apart from the inputs, and nothing replaced that is not ours
     out = check_report_out(Path(out) if out else (runs[0] if runs else Path(".")), overwrite)
     inputs = {"plots": plots, "dataset": dataset, "images": images, "pred": pred, "gt": gt, "eval_jsons": evals}

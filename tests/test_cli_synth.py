@@ -72,6 +72,8 @@ def test_non_empty_out_is_refused_and_untouched(tmp_path):
     (["--scenes", "0"], "between 1 and 100000"),
     (["--p-object", "0.9", "--p-center", "0.3"], "exceed 1"),
     (["--rate", "0"], "--rate"),
+    (["--rate", "8000"], "between 10 and 5000 Hz"),  # ingest would refuse the logs (review, stop 18)
+    (["--rate", "5"], "between 10 and 5000 Hz"),
 ])
 def test_bad_options_one_line_exit_2(tmp_path, args, needle):
     r = saliency("synth", "--out", str(tmp_path / "o"), *args)

@@ -117,6 +117,30 @@ def test_gallery_items_match_by_stem(tmp_path):
     assert rows[0].fix_map is None and rows[0].fix_points == tmp_path / "ds" / "fixations" / "a.png"
     assert rows[1].fix_map == tmp_path / "ds" / "maps" / "c.png" and rows[1].fix_points is None
     assert [r.name for r in gallery_items(tmp_path / "img", limit=2)] == ["a", "b"]  # no predictions: every image
+    # --gallery 0 is no gallery, not "no file matches" (review, stop 18)
+    assert gallery_items(tmp_path / "img", tmp_path / "pred", limit=0) == []
+
+
+def test_metric_table_ranks_as_eval_does():
+    """Review (stop 18): the gold standard took the bold (eval no longer ranks it), and values equal as printed
+    (0.83144, 0.83124 -> 0.831) got one bold, not two as in eval's own table."""
+    header, rows = metric_table({"results": [
+        {"dataset": "d", "method": "gold standard", "n_images": 1, "metrics": {"CC": 0.95, "KLD": 0.1}},
+        {"dataset": "d", "method": "a", "n_images": 1, "metrics": {"CC": 0.83144, "KLD": 0.9}},
+        {"dataset": "d", "method": "b", "n_images": 1, "metrics": {"CC": 0.83124, "KLD": 0.5}},
+        {"dataset": "e", "method": "a", "n_images": 1, "metrics": {"CC": 0.2, "KLD": 0.5}}]})
+    assert rows[0][3:] == ["0.950", "0.100"]  # the ceiling: shown, never ranked
+    assert rows[1][3] == "**0.831**" and rows[2][3] == "**0.831**" and rows[2][4] == "**0.500**"
+    assert rows[1][4] == "0.900" and rows[3][3:] == ["0.200", "0.500"]  # one method in its dataset: no bold
+
+
+def test_report_pred_without_images_is_refused(tmp_path, capsys):
+    from saliency.cli import main
+
+    (tmp_path / "p").mkdir()
+    rc = main(["report", "--pred", str(tmp_path / "p"), "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--pred" in err and "--images" in err and err.count("\n") == 1
 
 
 def test_per_image_nss_against_hand_worked_values(tmp_path):
@@ -140,7 +164,8 @@ def test_per_image_nss_against_hand_worked_values(tmp_path):
 
 
 def test_osie_style_table_shows_the_spread_over_seeds(tmp_path):
-    """A benchmarks/osie.py results file: mean ± std per cell, bold on the best mean; a bad std is refused."""
+    """A benchmarks/osie.py results file: mean ± std per cell (the gold standard shown, not ranked: one model
+    left, no bold); a bad std is refused."""
     from saliency.base.errors import UserError
     from saliency.report import read_eval_json
 
@@ -153,7 +178,7 @@ def test_osie_style_table_shows_the_spread_over_seeds(tmp_path):
     path.write_text(json.dumps(doc))
     header, rows = metric_table(read_eval_json(path))
     assert header == ["dataset", "method", "images", "NSS", "KLD"]
-    assert rows[0][3] == "**2.500**" and rows[1][3] == "1.750 ± 0.013" and rows[1][4] == "0.900 ± 0.050"
+    assert rows[0][3] == "2.500" and rows[1][3] == "1.750 ± 0.013" and rows[1][4] == "0.900 ± 0.050"
     doc["results"][1]["std"]["NSS"] = "wide"
     path.write_text(json.dumps(doc))
     with pytest.raises(UserError, match=r"results\[1\]\.std\.NSS is 'wide', not a number"):

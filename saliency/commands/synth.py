@@ -51,7 +51,7 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=_args.seed, default=0,
                    help="random seed; the same seed gives identical files (default: 0)")
     p.add_argument("--rate", type=_args.finite_positive_float, default=500.0, metavar="HZ",
-                   help="eye-tracker sampling rate in Hz (default: 500)")
+                   help="eye-tracker sampling rate in Hz, 10 to 5000 (default: 500)")
     p.add_argument("--viewing-ms", type=_args.finite_positive_float, default=3000.0,
                    help="viewing time per scene in ms (default: 3000, as MIT1003)")
     p.add_argument("--p-object", type=_probability, default=0.7,
@@ -77,8 +77,12 @@ def run(args) -> int:
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_out_dir, staged_dir
 
-    if not 1 <= args.rate <= 10000:
-        raise UserError(f"--rate {args.rate:g}: sampling rate must be between 1 and 10000 Hz")
+    from saliency.data_tools.choices import RATE_RANGE_HZ
+
+    lo, hi = RATE_RANGE_HZ
+    if not lo <= args.rate <= hi:  # the range ingest and detect accept: the study's logs always read
+        raise UserError(f"--rate {args.rate:g}: sampling rate must be between {lo:g} and {hi:g} Hz (the range "
+                        "saliency ingest and detect accept)")
     if not 100 <= args.viewing_ms <= 600000:
         raise UserError(f"--viewing-ms {args.viewing_ms:g}: must be between 100 and 600000 ms")
     if args.p_object + args.p_center > 1.0:
