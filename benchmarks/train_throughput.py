@@ -173,7 +173,7 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=DUTS_TR, help=f"stand-in images per epoch (default {DUTS_TR})")
     ap.add_argument("--skip-epoch", action="store_true", help="model speed only")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurements")
-    ap.add_argument("--quick", action="store_true", help="tiny sizes: check the code paths (CPU smoke run)")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes: check the code paths (CPU smoke run; no torch.compile on a CPU)")
     args = ap.parse_args()
     import torch
 
@@ -181,8 +181,9 @@ def main() -> int:
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("no CUDA device: this benchmark needs a GPU (use --device cpu --quick for a smoke run)")
         return 2
-    if args.quick:
+    if args.quick:  # a smoke run of the code paths: torch.compile alone takes minutes on a CPU
         args.batch, args.size, args.images, args.workers = 2, 64, 40, 1
+        args.no_compile = args.no_compile or not args.device.startswith("cuda")
         args.models = args.models if args.models != DEFAULT_MODELS else "unet_tiny_cbam_sod"
     from saliency.runtime import torch_settings
 
