@@ -73,7 +73,7 @@ def _open(path: Path, o: DetectOptions):
                                                  tracker_events=False,
                                                  chunk_rows=o.chunk_rows, eye=o.eye))
     if rd.kind != "samples":
-        raise UserError(f"{path}: a {rd.format} file holds fixation events, not raw samples; `detect` needs samples")
+        raise UserError(f"{path}: a {rd.format} file holds fixation events, not raw samples; saliency detect needs samples")
     return rd
 
 
@@ -111,7 +111,8 @@ def _to_screen(ch, path: Path, o: DetectOptions) -> None:
     if ch.space == "screen" or not len(ch.df):
         return
     if ch.space != "screen_norm":  # no sample reader gives stimulus coordinates; refuse rather than mislabel
-        raise UserError(f"{path}: samples in {ch.space} coordinates; `detect` needs screen coordinates")
+        raise UserError(f"{path}: samples in {ch.space} coordinates (fractions or pixels of the stimulus); "
+                        "detection needs gaze on the screen: export screen coordinates (Tobii Pro Lab: DACS px)")
     from saliency.data_tools.ingest import screen_norm_to_px
 
     x, y = screen_norm_to_px(ch.df["x"].to_numpy(np.float64), ch.df["y"].to_numpy(np.float64),

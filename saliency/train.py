@@ -107,8 +107,7 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         given = [k for k, v in flags.items() if v is not None and k not in RESUME_KEYS]
         if given or config_file:
             raise UserError(f"`resume`: the run's config is fixed; only `epochs`, `device`, `workers`, `data` "
-                            f"and `overrides` of {', '.join(RESUME_CHANGEABLE)} may change (got "
-                            f"{', '.join(given) or '`config_file`'})")
+                            f"and `overrides` may change (got {', '.join(given) or '`config_file`'})")
         kept = {k: v for k, v in flags.items() if k in RESUME_KEYS}
         cfg = C.build_config(str(run_dir / "config.yaml"), kept, overrides)
         own = _flat(C.build_config(str(run_dir / "config.yaml"), {}, []))

@@ -441,7 +441,21 @@ def fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, space
 
 INVALID_WORDS = ["0", "false", "invalid", "no"]
 """Values of a ``valid`` column that mark a sample invalid, in any case (``FALSE`` from R and Excel,
-``False`` from pandas); anything else, or an empty cell, is valid."""
+``False`` from pandas; ``0.0``, and ``0,0`` with ``decimal`` comma, as ``0``: :func:`invalid_marks`); anything
+else, or an empty cell, is valid."""
+
+
+def invalid_marks(s: pd.Series, n: int) -> np.ndarray:
+    """Rows of a ``valid`` column that mark the sample invalid (:data:`INVALID_WORDS`, ``0.0`` as ``0``).
+
+    With :data:`DECIMAL_COMMA` set, a number written with a decimal comma
+    (``0,0``) is read as the same number with a point first, so that ``0,0``
+    is invalid as ``0.0`` is.
+    """
+    if DECIMAL_COMMA.get():
+        s = s.fillna("").astype(str).str.strip().str.replace(r"^([-+]?\d+),(\d+)$", r"\1.\2", regex=True)
+    vtxt = text(s, n, "1")
+    return np.isin(np.char.lower(vtxt.astype(str)), INVALID_WORDS)
 
 
 def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None,
@@ -475,8 +489,7 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
                 t = t * tf
                 valid = np.isfinite(x) & np.isfinite(y)
                 if "valid" in cols:
-                    vtxt = text(df[cols["valid"][0]], n, "1")
-                    valid &= ~np.isin(np.char.lower(vtxt.astype(str)), INVALID_WORDS)
+                    valid &= ~invalid_marks(df[cols["valid"][0]], n)
                 yield with_malformed(sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, tm | tb, xb | yb,
                                                   non_finite_time=nf), malformed, read_lines=lines)
             else:

@@ -15,14 +15,18 @@ comma-separated, each line may end with a comma.
   from ``TIMETICK`` (else ``TIME``); valid when ``BPOGV`` is 1 and the point
   is a number. Coordinates stay fractions of the screen (space
   ``screen_norm``): the screen size comes from the geometry.
-- **fixations** (``tracker_events``, or a file without ``BPOG`` columns such
-  as ``_fixations.csv``): Gazepoint's own fixations. Consecutive rows with the
+- **fixations** (``tracker_events``, a file without ``BPOG`` columns, or a
+  ``*_fixations.csv`` export, whose ``BPOG`` columns hold one gaze point
+  per fixation, not a sample stream): Gazepoint's own fixations. Consecutive rows with the
   same (``MEDIA_ID``, ``FPOGID``) are one fixation that grows; it is kept
   once, from its last valid row (``FPOGV`` 1: final position and duration),
-  starting at ``FPOGS``; its earlier valid rows are counted as
-  ``fixation_sample``, rows with ``FPOGV`` 0 as ``not_fixation`` (row
-  accounting, :mod:`data_tools.readers.base`). A ``_fixations.csv`` export has
-  one row per fixation, which this reads the same way.
+  starting at ``FPOGS`` (without ``FPOGS``: that row's time less its
+  ``FPOGD``, the duration so far, which is where the fixation began, as
+  Gazepoint Analysis writes ``TIME = FPOGS + FPOGD``); its earlier valid rows
+  are counted as ``fixation_sample``, rows with ``FPOGV`` 0 as
+  ``not_fixation`` (row accounting, :mod:`data_tools.readers.base`). A
+  ``_fixations.csv`` export has one row per fixation, which this reads the
+  same way.
 
 A data row is one non-blank line after the column line. Stimulus:
 ``MEDIA_NAME`` (trial: ``MEDIA_ID``); subject: the file stem without
@@ -60,6 +64,11 @@ def subject_of(path: Path) -> str:
     return re.sub(r"_(all_gaze|fixations|fixation)$", "", path.stem, flags=re.I) or path.stem
 
 
+def is_fixation_file(path: Path) -> bool:
+    """``User 0_fixations.csv``: Gazepoint Analysis' fixation export (one row per fixation)."""
+    return re.search(r"_fixations?$", path.stem, flags=re.I) is not None
+
+
 def read(path: Path, opts: ReadOptions) -> LogReader:
     """Gazepoint samples (``BPOG``), or its fixations (``FPOG``) with ``tracker_events`` or from a fixation file."""
     header, sep = header_columns(path)
@@ -78,7 +87,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     c_stim, c_trial = by.get("MEDIA_NAME"), by.get("MEDIA_ID")
     subject = subject_of(path)
     has_b = "BPOGX" in by and "BPOGY" in by
-    fix_mode = opts.tracker_events or not has_b
+    # a fixation export holds one row per fixation (its BPOG columns too): never samples
+    fix_mode = opts.tracker_events or not has_b or is_fixation_file(path)
     if fix_mode:
         require_columns(VENDOR, path, 1, list(by), {"FPOGX": "fixation x, fraction of the screen",
                                                     "FPOGY": "fixation y, fraction of the screen",
@@ -145,8 +155,9 @@ def _fixations(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, c
         if c_s:
             s, sm, sb = numeric(df[c_s])
             out["t"], out["bad_t"], out["nf_t"] = s * 1000.0, sb, non_finite(df[c_s], s)
-        else:
+        else:  # the row's time less the duration so far (FPOGD): the fixation's start, whichever row is kept
             t, bad_t, nf_t = _time_ms(df, c_time, tick, tick_hz)
+            t = np.where(np.isfinite(d), t - d * 1000.0, t)
             out["t"], out["bad_t"], out["nf_t"] = t, bad_t & ~nf_t, nf_t
         out["valid"] = (numeric(df[c_v])[0] == 1) if c_v else True
         out["valid"] &= out["fid"] != ""

@@ -19,11 +19,21 @@ media: its stimulus is ``Presented Media name``, its trial the recording name
 ``trials`` to name); rows outside any presented media have neither (the ingest quarantines them as
 ``outside_trial`` unless ``stimulus`` names one for every row).
 
+Coordinates: Pro Lab writes each point column in a coordinate system named
+by its unit suffix (``Gaze point X [DACS px]``; older exports ``Gaze point
+X`` for DACS px and ``Gaze point X (MCSnorm)``). The reader takes the X/Y
+pair of a point in the first unit of: DACS px (the display area: screen
+pixels, space ``screen``), MCS px (the media coordinate system: pixels of the
+presented media, space ``stimulus``), MCS norm (fractions 0..1 of the media,
+space ``stimulus_norm``), whichever the export holds; a point exported only
+in another unit (``[DACS mm]``) is refused with one line. ``columns`` x/y are
+placed by their own unit suffix. ``notes["coordinates"]`` says which was read.
+
 Eyes (``ReadOptions.eye``): ``average`` (the default) reads ``Gaze point
 X/Y``, the gaze Pro Lab combines from the two eyes by its eye-selection
 setting (the average of the valid eyes by default), valid where it is given
 and either ``Validity left`` or ``Validity right`` says ``Valid``. ``left`` /
-``right`` read that eye's ``Gaze point left X/Y`` (``right``) in pixels,
+``right`` read that eye's ``Gaze point left X/Y`` (``right``; units as above),
 valid where its own validity column says ``Valid`` (or, without one, where both
 coordinates are given); an export without those columns is refused when it is
 opened, and one with no valid sample of the chosen eye while the other eye has
@@ -59,7 +69,60 @@ from saliency.data_tools.readers.vendor import add_counted
 DETECT_RANK = 21  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
 EYES = True  # honours ReadOptions.eye
-PIXEL_UNITS = ("", "px", "dacspx")  # per-eye gaze columns in screen pixels (not DACSmm, MCSnorm)
+#: the coordinate systems of Pro Lab's point columns this reader places, by unit suffix (lower-cased, spaces
+#: removed), in the order it prefers them: DACS px (the display area, screen pixels; older exports write no
+#: suffix), MCS px (the media, stimulus pixels), MCS norm (the media, fractions 0..1). DACS mm (the display
+#: area in millimetres) and the glasses' HUCS are not placed: a file with only those is refused.
+UNIT_SPACES = {"": "screen", "px": "screen", "dacspx": "screen", "mcspx": "stimulus", "mcsnorm": "stimulus_norm"}
+SPACE_UNITS = {"screen": "DACS px", "stimulus": "MCS px", "stimulus_norm": "MCS norm"}
+_PREFERENCE = ("screen", "stimulus", "stimulus_norm")
+
+
+def _unit_key(unit: str | None) -> str:
+    return (unit or "").replace(" ", "").lower()
+
+
+def point_columns(path: Path, header: list[str], stem: str, what: str) -> tuple[str, str, str] | None:
+    """The X and Y columns of a Pro Lab point (``stem``: ``gaze point``, ``fixation point``, ``gaze point left``)
+    in the preferred unit both are exported in, with their coordinate space; None when the file has neither.
+
+    ``[DACS px]`` (or no unit) before ``[MCS px]`` before ``[MCS norm]``; an export whose columns of the point
+    are all in another unit (``[DACS mm]``) is refused with one line (``what`` names the reading).
+    """
+    found: dict[str, dict[str, str]] = {}  # space -> {"x": column, "y": column}
+    other = []
+    for h in header:
+        base, unit = split_unit(h)
+        if base not in (f"{stem} x", f"{stem} y"):
+            continue
+        space = UNIT_SPACES.get(_unit_key(unit))
+        if space is None:
+            other.append(h)
+            continue
+        found.setdefault(space, {}).setdefault(base[-1], h)
+    for space in _PREFERENCE:
+        cols = found.get(space, {})
+        if "x" in cols and "y" in cols:
+            return cols["x"], cols["y"], space
+    if found or other:
+        axes = {split_unit(h)[0][-1] for h in other} | {a for xy in found.values() for a in xy}
+        for a in ("x", "y"):
+            if a not in axes:
+                raise UserError(f"{path}: line 1 (the header): Tobii Pro Lab export without a '{stem} {a}' column")
+        have = ", ".join(repr(h) for h in header if split_unit(h)[0] in (f"{stem} x", f"{stem} y"))
+        raise UserError(f"{path}: line 1 (the header): {what} needs '{stem.capitalize()} X/Y' in DACS px, MCS px "
+                        f"or MCS norm (both X and Y in one unit); the export has {have}: export them from Pro Lab "
+                        f"in one of those units")
+    return None
+
+
+def space_of(path: Path, col: str, what: str) -> str:
+    """The coordinate space of a column the user names (``columns`` x/y) from its unit suffix."""
+    space = UNIT_SPACES.get(_unit_key(split_unit(col)[1]))
+    if space is None:
+        raise UserError(f"{path}: `columns` {what}={col}: a unit this reader cannot place; use a column in DACS px, "
+                        f"MCS px or MCS norm")
+    return space
 
 
 def sniff(probe: Probe) -> bool:
@@ -73,13 +136,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     columns, tracker_events, chunk_rows = opts.columns, opts.tracker_events, opts.chunk_rows
     header, sep = header_columns(path)
     by_base = {}
-    eye_cols = {}  # "gaze point left x" ... -> the column in pixels
     for h in header:
-        base, unit = split_unit(h)
-        by_base.setdefault(base, h)
-        if base.startswith("gaze point left ") or base.startswith("gaze point right "):
-            if (unit or "").replace(" ", "").lower() in PIXEL_UNITS:
-                eye_cols.setdefault(base, h)
+        by_base.setdefault(split_unit(h)[0], h)
     eye = opts.eye
     c_v = c_ov = c_ox = c_oy = None  # eye left/right: the chosen eye's validity, the other eye's columns
     if eye not in ("average", "left", "right"):
@@ -101,25 +159,45 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     c_sensor, c_event = col("sensor", False), col("event", False)
     if tracker_events:
         c_type, c_idx = col("eye movement type"), col("eye movement type index")
-        c_fx, c_fy = col("fixation point x"), col("fixation point y")
+        point = point_columns(path, header, "fixation point", "reading Tobii's fixations")
+        if point is None:
+            col("fixation point x")  # the one-line error naming the missing column
+        c_fx, c_fy, space = point
         c_dur = col("gaze event duration")
         d_factor = unit_factor(split_unit(c_dur)[1], 1.0, f"{path}: {c_dur}")
         use = [c_time, c_type, c_idx, c_fx, c_fy, c_dur]
     else:
         c_vl, c_vr = col("validity left", False), col("validity right", False)
         if eye == "average":
-            c_x, c_y = columns.get("x") or col("gaze point x"), columns.get("y") or col("gaze point y")
+            if columns.get("x") or columns.get("y"):
+                point = point_columns(path, header, "gaze point", "reading gaze samples") \
+                    if not (columns.get("x") and columns.get("y")) else None
+                c_x = columns.get("x") or (point[0] if point else col("gaze point x"))
+                c_y = columns.get("y") or (point[1] if point else col("gaze point y"))
+                space = space_of(path, c_x, "x")
+                if space_of(path, c_y, "y") != space:
+                    raise UserError(f"{path}: `columns` x={c_x} and y={c_y} are in different units; give both in "
+                                    f"one (DACS px, MCS px or MCS norm)")
+            else:
+                point = point_columns(path, header, "gaze point", "reading gaze samples")
+                if point is None:
+                    col("gaze point x")  # the one-line error naming the missing column
+                c_x, c_y, space = point
             use = [c_time, c_x, c_y, c_vl, c_vr]
         else:
             if columns.get("x") or columns.get("y"):
                 raise UserError(f"{path}: `eye` {eye} and `columns` x/y both choose the gaze columns; give one")
             other = "right" if eye == "left" else "left"
-            c_x, c_y = eye_cols.get(f"gaze point {eye} x"), eye_cols.get(f"gaze point {eye} y")
-            if not (c_x and c_y):
+            point = point_columns(path, header, f"gaze point {eye}", f"`eye` {eye}")
+            if point is None:
                 raise UserError(f"{path}: line 1 (the header): `eye` {eye} needs the per-eye columns 'Gaze point "
-                                f"{eye} X' and 'Gaze point {eye} Y' (pixels), which this export lacks; export "
-                                f"them from Pro Lab, or use `eye` average (Gaze point X/Y)")
-            c_ox, c_oy = eye_cols.get(f"gaze point {other} x"), eye_cols.get(f"gaze point {other} y")
+                                f"{eye} X' and 'Gaze point {eye} Y' (DACS px, MCS px or MCS norm), which this export "
+                                f"lacks; export them from Pro Lab, or use `eye` average (Gaze point X/Y)")
+            c_x, c_y, space = point
+            try:
+                c_ox, c_oy, _ = point_columns(path, header, f"gaze point {other}", "") or (None, None, None)
+            except UserError:  # the other eye only in a unit not read: its validity column still counts it
+                c_ox = c_oy = None
             c_v, c_ov = (c_vl, c_vr) if eye == "left" else (c_vr, c_vl)
             use = [c_time, c_x, c_y, c_v, c_ov, c_ox, c_oy]
     use += [c_subj, c_rec, c_media, c_sensor, c_event]
@@ -171,7 +249,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 dur = numeric(df[c_dur])[0][k]
                 nf_d = non_finite(df[c_dur].iloc[k], dur)
                 ch = fixation_chunk(lines[k], subject[k], stimulus[k], rec[k], fx, fy, t[k], dur * d_factor,
-                                    np.full(len(k), "B", object), "screen", non_finite_duration=nf_d)
+                                    np.full(len(k), "B", object), space, non_finite_duration=nf_d)
                 if len(qt):
                     ch.quarantine = pd.concat([ch.quarantine, qt], ignore_index=True)
                 ch.counted = {r: v for r, v in counted.items() if v}
@@ -196,6 +274,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 # quarantines them (outside_trial) unless the user names their stimulus
                 ch = with_malformed(sample_chunk(lines, subject, stimulus, rec, t, x, y, valid, tm | tb, xb | yb,
                                                  non_finite_time=nf_t), malformed)
+                ch.space = space
             if skip is not None:
                 add_counted(ch, skip[skip != ""])
             ch.rows_read = n_read
@@ -205,7 +284,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             raise UserError(f"{path}: `eye` {eye}: no valid {eye}-eye sample, but {n_other} of the {other} eye: a "
                             f"recording of the {other} eye only; use `eye` {other} or average")
 
-    notes = {"timestamp_ms_per_unit": t_factor}
+    notes = {"timestamp_ms_per_unit": t_factor, "coordinates": SPACE_UNITS[space]}
     if not tracker_events:
         notes["eye"] = eye
     return LogReader(path, "tobii", "fixations" if tracker_events else "samples", chunks, notes=notes, trials=True)

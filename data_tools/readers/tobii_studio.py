@@ -1,4 +1,4 @@
-"""``tobii-studio``: Tobii Studio (1.x-3.x) text exports: the fixation export and the All-Data sample export.
+"""``tobii-studio``: Tobii Studio text exports: the 1.x-2.x fixation and All-Data exports, the 3.x Data Export.
 
 Layout (``../shared/REFERENCES.md`` section 6; checked against real exports
 in EMDAT, ``Human-AI-Interaction-UBC/EMDAT`` ``PrimeClimbData/*-Fixation-Data.tsv``
@@ -39,6 +39,38 @@ The subject is the header's ``Subject`` (else ``Recording``, else the file
 stem); the stimulus the ``StimuliName``/``MediaName`` column; the trial
 ``StimuliID`` when present. Times are milliseconds as exported; ``time_unit``
 is not used.
+
+**Studio 3.x Data Export** (checked against EMDAT's ``TobiiV3Recording.py``
+and the column lists of public readers of it): no header block; line 1 is
+the tab-separated column line (``ExportDate``, ``StudioVersionRec``,
+``ParticipantName``, ``RecordingName``, ``RecordingResolution``,
+``MediaName``, ``RecordingTimestamp`` (ms from the recording start),
+``FixationIndex``, ``SaccadeIndex``, ``GazeEventType`` (``Fixation``,
+``Saccade``, ``Unclassified``, ...), ``GazeEventDuration`` (ms),
+``FixationPointX/Y (MCSpx)``, ``GazePointLeftX/Y (ADCSpx)``, the same for
+Right, ``GazePointX/Y (ADCSpx)``, ``GazePointX/Y (MCSpx)``,
+``ValidityLeft/Right``, event columns ``StudioEvent``, ``MouseEvent``,
+``KeyPressEvent``, ``ExternalEvent``, ...; columns vary with the export
+settings and are matched by name and unit). ADCS px is the active display
+area, screen pixels (space ``screen``); MCS px the media coordinate system,
+pixels of the presented media (space ``stimulus``); a point's ADCS px columns
+are preferred, a point exported only in another unit (ADCS mm) is refused.
+One data row = one line. Subject ``ParticipantName`` (else the file stem),
+stimulus ``MediaName``, trial ``RecordingName`` (none outside any media, as
+for Pro Lab, ``LogReader.trials``).
+
+- samples (the default): ``RecordingTimestamp``, ``GazePointX/Y (ADCSpx)``
+  (else the mean of the eyes' ``GazePointLeft/RightX/Y``), valid as in the
+  All-Data export (one eye's validity 0 or 1); a row with an event column
+  filled and no gaze is counted ``event_row``;
+- fixations (``tracker_events``, or an export without gaze point columns):
+  Studio's own fixations, one per run of ``GazeEventType`` ``Fixation`` rows
+  with the same (participant, recording, media, ``FixationIndex``), kept
+  under its first row: start its ``RecordingTimestamp``, duration
+  ``GazeEventDuration``, position ``FixationPointX/Y (MCSpx)``; its further
+  rows are counted ``fixation_sample``, rows of other types ``not_fixation``;
+  a fixation row without a usable timestamp is quarantined (``bad_time``,
+  ``non_finite_time``).
 """
 
 from __future__ import annotations
@@ -47,10 +79,11 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, default_subject
-from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, \
+from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, default_subject, split_unit
+from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, quarantine_frame, \
     sample_chunk, text, with_malformed
 from saliency.data_tools.readers.vendor import add_counted, head_lines, meta_value, require_columns, \
     vendor_fixations, wxh
@@ -61,9 +94,24 @@ VENDOR = "Tobii Studio"
 _BLOCKS = ("data properties:", "filter settings:")
 
 
+#: columns of a Studio 3.x Data Export whose presence (with ``RecordingTimestamp``) marks the layout
+_EXPORT_MARKS = {"gazeeventtype", "fixationpointx", "gazepointx", "gazepointleftx", "gazepointrightx"}
+#: event columns of a Studio 3.x Data Export: a row with one of them filled and no gaze is an event row
+_EXPORT_EVENTS = ("studioevent", "mouseevent", "keypressevent", "externalevent", "eventmarkervalue")
+#: Studio 3.x coordinate units (lower-cased) -> space, preferred first: ADCS px (the active display area:
+#: screen pixels), MCS px (the media coordinate system: pixels of the presented media)
+_EXPORT_UNITS = {"adcspx": "screen", "mcspx": "stimulus"}
+_SPACE_UNITS = {"screen": "ADCS px", "stimulus": "MCS px"}
+
+
+def _is_data_export(names: set[str]) -> bool:
+    return "recordingtimestamp" in names and bool(names & _EXPORT_MARKS)
+
+
 def sniff(probe: Probe) -> bool:
-    """The ``Data properties:`` (or ``Filter settings:``) block that starts a Tobii Studio export."""
-    return probe.first.strip().lower() in _BLOCKS
+    """The ``Data properties:`` (or ``Filter settings:``) block that starts a Studio 1.x-2.x export, or the
+    column line of a Studio 3.x Data Export (``RecordingTimestamp`` with gaze or fixation columns)."""
+    return probe.first.strip().lower() in _BLOCKS or (probe.sep == "\t" and _is_data_export(probe.names))
 
 
 def _scan(path: Path) -> dict:
@@ -92,6 +140,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     """Tobii Studio fixation export (fixations) or All-Data export (samples; with ``tracker_events``: fixations)."""
     info = _scan(path)
     meta, cols, at = info["meta"], info["cols"], info["col_line"]
+    names = {split_unit(c)[0] for c in cols if c}
+    if _is_data_export(names) and "timestamp" not in names:
+        return _read_data_export(path, opts, cols, at)
     unit = meta.get("coordinate unit", "Pixels")
     if unit.lower() not in ("pixels", "pixel", "px"):
         raise UserError(f"{path}: {VENDOR} export in 'Coordinate unit: {unit}'; export in pixels")
@@ -166,7 +217,10 @@ def _fixations(path, at, low, subject, c_stim, c_trial, chunk_rows, aggregate):
     return chunks
 
 
-def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows):
+def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, events=None, space="screen",
+             trial_in_media=False):
+    """Samples of an All-Data export, or of a 3.x Data Export (``c_subj``: the subject column, ``events``: its
+    event columns, ``space`` of its gaze columns, ``trial_in_media``: no trial outside a media)."""
     c_t = low["timestamp"]
     pairs = []
     for suffix, vcol in (("", None), ("left", "validityleft"), ("right", "validityright")):
@@ -174,8 +228,9 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows):
         if cx and cy:
             pairs.append((cx, cy, low.get(vcol) if vcol else None))
     c_vl, c_vr = low.get("validityleft"), low.get("validityright")
-    c_ev = low.get("event")
-    usecols = sorted({c for c in [c_t, c_stim, c_trial, c_vl, c_vr, c_ev] + [c for p in pairs for c in p[:2]] if c})
+    c_evs = list(events) if events is not None else [c for c in [low.get("event")] if c]
+    usecols = sorted({c for c in [c_t, c_stim, c_trial, c_subj, c_vl, c_vr, *c_evs] + [c for p in pairs for c in p[:2]]
+                      if c})
     if not pairs:
         raise UserError(f"{path}: looks like a {VENDOR} All-Data export but its column line {at} has no gaze point "
                         f"pair (GazePointX/GazePointY, or GazePointXLeft/GazePointYLeft, or Right)")
@@ -186,6 +241,8 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows):
             n = len(df)
             stim = text(df[c_stim], n) if c_stim else np.full(n, "", object)
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
+            if trial_in_media and c_stim:  # a trial is one presentation of a media: rows outside any have none
+                trial = np.where(stim != "", trial, "")
             t, tm, tb = numeric(df[c_t])
             nf_t = non_finite(df[c_t], t)
             gaze_empty = np.ones(n, bool)
@@ -221,12 +278,133 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows):
                 with np.errstate(invalid="ignore", divide="ignore"):
                     x, y = xs / ks, ys / ks
             valid = eye_ok & np.isfinite(x) & np.isfinite(y)
-            event_only = gaze_empty & (text(df[c_ev], n) != "") if c_ev else np.zeros(n, bool)
+            has_event = np.zeros(n, bool)
+            for c in c_evs:
+                has_event |= text(df[c], n) != ""
+            event_only = gaze_empty & has_event
             keep = ~event_only
-            subj = np.full(n, subject, object)
+            subj = text(df[c_subj], n, subject) if c_subj else np.full(n, subject, object)
             ch = sample_chunk(lines[keep], subj[keep], stim[keep], trial[keep], t[keep], x[keep], y[keep],
                               valid[keep], (tm | tb)[keep], bad[keep], non_finite_time=nf_t[keep])
+            ch.space = space
             add_counted(ch, ["event_row"] * int(event_only.sum()))
+            yield with_malformed(ch, malformed, subject, read_lines=lines)
+
+    return chunks
+
+
+def _export_point(path: Path, at: int, cols: list[str], stem: str, what: str) -> tuple[str, str, str] | None:
+    """A 3.x Data Export point's X and Y columns (``stem``: ``gazepoint``, ``gazepointleft``, ``fixationpoint``)
+    in the preferred unit both are exported in (ADCS px, then MCS px), with its space; None when it has no such
+    column; one line when it has them only in another unit (ADCS mm)."""
+    found: dict[str, dict[str, str]] = {}
+    seen = []
+    for c in cols:
+        base, unit = split_unit(c)
+        if base not in (f"{stem}x", f"{stem}y"):
+            continue
+        seen.append(c)
+        space = _EXPORT_UNITS.get((unit or "").replace(" ", "").lower())
+        if space:
+            found.setdefault(space, {}).setdefault(base[-1], c)
+    for space in ("screen", "stimulus"):
+        xy = found.get(space, {})
+        if "x" in xy and "y" in xy:
+            return xy["x"], xy["y"], space
+    if seen:
+        raise UserError(f"{path}: looks like a {VENDOR} 3.x Data Export but its column line {at} has {what} only as "
+                        f"{', '.join(repr(c) for c in seen)}; export them in ADCSpx or MCSpx")
+    return None
+
+
+def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -> LogReader:
+    """Studio 3.x Data Export: samples (``GazePointX/Y (ADCSpx)``), or Studio's fixations with ``tracker_events``
+    (or when the export holds no gaze point columns)."""
+    base = {}
+    for c in cols:
+        if c:
+            base.setdefault(split_unit(c)[0], c)
+    c_time = base["recordingtimestamp"]
+    c_subj, c_rec, c_media = base.get("participantname"), base.get("recordingname"), base.get("medianame")
+    subject = default_subject(path)
+    gaze = _export_point(path, at, cols, "gazepoint", "the gaze point")
+    eyes = {e: _export_point(path, at, cols, f"gazepoint{e}", f"the {e} eye's gaze point") for e in ("left", "right")}
+    notes = {"layout": "Studio 3.x Data Export"}
+    if opts.tracker_events or not (gaze or eyes["left"] or eyes["right"]):
+        need = {"GazeEventType": "Fixation, Saccade, ...", "FixationIndex": "Studio's fixation number",
+                "GazeEventDuration": "ms", "FixationPointX (MCSpx)": "media px", "FixationPointY (MCSpx)": "media px"}
+        miss = [f"{k!r} ({v})" for k, v in need.items() if split_unit(k)[0] not in base]
+        if miss:
+            why = "for Studio's fixations" if opts.tracker_events else \
+                "for Studio's fixations, and it has no GazePointX/Y (ADCSpx) for samples either"
+            raise UserError(f"{path}: looks like a {VENDOR} 3.x Data Export but its column line {at} lacks "
+                            f"{', '.join(miss)} {why}")
+        point = _export_point(path, at, cols, "fixationpoint", "the fixation point")
+        chunks = _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, subject, opts.chunk_rows)
+        notes["coordinates"] = _SPACE_UNITS[point[2]]
+        return LogReader(path, "tobii-studio", "fixations", chunks, notes=notes, trials=True)
+    if gaze:
+        space = gaze[2]
+    else:
+        spaces = {p[2] for p in eyes.values() if p}
+        if len(spaces) > 1:
+            raise UserError(f"{path}: {VENDOR} 3.x Data Export with the left and right gaze points in different "
+                            f"units and no GazePointX/Y; export them in ADCSpx")
+        space = spaces.pop()
+    low = {"timestamp": c_time, "validityleft": base.get("validityleft"), "validityright": base.get("validityright")}
+    for key, p in (("", gaze), ("left", eyes["left"]), ("right", eyes["right"])):
+        if p and p[2] == space:
+            low[f"gazepointx{key}"], low[f"gazepointy{key}"] = p[0], p[1]
+    events = [base[e] for e in _EXPORT_EVENTS if e in base]
+    chunks = _samples(path, at, low, subject, c_media, c_rec, opts.chunk_rows, c_subj=c_subj, events=events,
+                      space=space, trial_in_media=True)
+    notes["coordinates"] = _SPACE_UNITS[space]
+    return LogReader(path, "tobii-studio", "samples", chunks, notes=notes, trials=True)
+
+
+def _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, subject, chunk_rows):
+    """Studio's fixations of a 3.x Data Export: one per run of ``Fixation`` rows with the same participant,
+    recording, media and ``FixationIndex`` (rows of other types in between do not split it), kept under its
+    first row; its other rows counted ``fixation_sample``, rows of other types ``not_fixation``."""
+    c_type, c_idx, c_dur = base["gazeeventtype"], base["fixationindex"], base["gazeeventduration"]
+    c_fx, c_fy, space = point
+    usecols = sorted({c for c in (c_time, c_type, c_idx, c_dur, c_fx, c_fy, c_subj, c_rec, c_media) if c})
+
+    def chunks() -> Iterator[Chunk]:
+        last_key = None  # the fixation the previous chunk ended in (it may go on in this one)
+        for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at):
+            n = len(df)
+            subj = text(df[c_subj], n, subject) if c_subj else np.full(n, subject, object)
+            stim = text(df[c_media], n) if c_media else np.full(n, "", object)
+            rec = text(df[c_rec], n) if c_rec else np.full(n, "", object)
+            if c_media:
+                rec = np.where(stim != "", rec, "")
+            t, tm, tb = numeric(df[c_time])
+            nf_t = non_finite(df[c_time], t)
+            is_fix = text(df[c_type], n) == "Fixation"
+            bad_t = is_fix & (tm | tb | nf_t)
+            fix = is_fix & ~bad_t
+            qt = quarantine_frame(lines[bad_t], np.where(nf_t, "non_finite_time", "bad_time")[bad_t], subj[bad_t],
+                                  stim[bad_t])
+            fi = np.flatnonzero(fix)
+            idx = text(df[c_idx], n)
+            key = (subj[fi].astype(str) + "\x1f" + rec[fi].astype(str) + "\x1f" + stim[fi].astype(str) + "\x1f"
+                   + idx[fi].astype(str))
+            first = np.ones(len(fi), bool)
+            if len(fi):
+                first[1:] = key[1:] != key[:-1]
+                first[0] = key[0] != last_key
+                last_key = key[-1]
+            k = fi[first]
+            d, dm, db = numeric(df[c_dur])
+            nf_d = non_finite(df[c_dur], d)
+            ch = vendor_fixations(lines[k], subj[k], stim[k], rec[k], numeric(df[c_fx])[0][k],
+                                  numeric(df[c_fy])[0][k], t[k], d[k], np.full(len(k), "", object), space,
+                                  np.zeros(len(k), bool), ((dm | db) & ~nf_d)[k], nf_dur=nf_d[k])
+            if len(qt):
+                ch.quarantine = pd.concat([ch.quarantine, qt], ignore_index=True).sort_values(
+                    "line", kind="stable").reset_index(drop=True)
+            add_counted(ch, ["not_fixation"] * int((~is_fix).sum()) + ["fixation_sample"] * int((~first).sum()))
             yield with_malformed(ch, malformed, subject, read_lines=lines)
 
     return chunks
