@@ -143,12 +143,12 @@ LOSSY_EXTS = (".jpg", ".jpeg", ".webp")
 def walk_files(folder: str | Path, exts, label: str) -> list[Path]:
     """The files under ``folder`` whose suffix is in ``exts`` (hidden names skipped), sorted, recursively.
 
-    Folder links are followed (a dataset organised with linked sub-folders
-    is searched whole), in sorted order; a folder reached a second time (a
-    link cycle, two links to one folder) and a link up to a folder enclosing
-    ``folder`` are not searched again. A link with one of ``exts`` whose
-    target is missing is an error naming it (``label`` names the folder), not
-    a file left out.
+    Links to folders outside ``folder`` are followed (a dataset organised
+    with linked sub-folders is searched whole), in sorted order, each such
+    folder once; a link to a folder inside ``folder`` (an alias: the folder
+    keeps its own name) or up to one enclosing it is not followed. A link
+    with one of ``exts`` whose target is missing is an error naming it
+    (``label`` names the folder), not a file left out.
     """
     import os
 
@@ -157,11 +157,19 @@ def walk_files(folder: str | Path, exts, label: str) -> list[Path]:
     seen, found = set(), []
     for root, dirs, files in os.walk(folder, followlinks=True):
         real = Path(os.path.realpath(root))
-        dirs.sort()  # the same walk, and the same names for a folder linked twice, on every file system
-        if real in seen or (real in top.parents and root != str(folder)):
-            dirs[:] = []  # a link cycle, a second link to a folder, or a link up to an enclosing folder
+        if real in seen:  # a link cycle, or a second link to a folder outside
+            dirs[:] = []
             continue
         seen.add(real)
+        keep = []
+        for d in sorted(dirs):  # the same walk on every file system
+            p = os.path.join(root, d)
+            if os.path.islink(p):
+                t = Path(os.path.realpath(p))
+                if t == top or top in t.parents or t in top.parents:
+                    continue  # an alias of a folder inside (walked under its own name) or a link up: not followed
+            keep.append(d)
+        dirs[:] = keep
         for name in files:
             p = Path(root) / name
             if name.startswith(".") or p.suffix.lower() not in exts:

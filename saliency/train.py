@@ -55,7 +55,8 @@ RESUME_KEYS = ("train.epochs", "train.device", "data.workers", "data.root")
 #: changing them would train on with the old state while config.yaml said otherwise).
 RESUME_CHANGEABLE = ("train.epochs", "train.device", "train.amp", "train.channels_last", "train.compile",
                      "train.threads", "train.tensorboard", "train.grid_images", "train.val_every",
-                     "train.best_metric", "sched.epochs", "data.root", "data.workers", "data.cache")
+                     "train.best_metric", "train.deterministic", "sched.epochs", "data.root", "data.val",
+                     "data.workers", "data.cache")
 
 
 def _flat(cfg: dict, prefix: str = "") -> dict:

@@ -321,8 +321,9 @@ def test_index_folder_follows_linked_folders_and_names_a_dangling_link(tmp_path)
     (top / "again").symlink_to(real, target_is_directory=True)  # the same folder twice: searched once
     (top / "up").symlink_to(tmp_path, target_is_directory=True)  # a link up: never walks the enclosing tree
     (top / "dogs" / "loop").symlink_to(top / "dogs", target_is_directory=True)
+    (top / "animals").symlink_to(top / "dogs", target_is_directory=True)  # an alias inside: dogs keeps its name
     keys = {k for k, p in index_folder(top, param="images").items() if "/" in k}
-    # "again" sorts before "cats": the folder is found (once) under that name
+    # "again" sorts before "cats": the outside folder is found (once) under that name
     assert keys == {"again/c1", "again/c2", "dogs/d1"}
     (top / "gone.png").symlink_to(tmp_path / "nowhere.png")
     with pytest.raises(UserError) as e:

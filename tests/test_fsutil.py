@@ -241,3 +241,33 @@ def test_a_failed_write_names_the_file_being_written(tmp_path):
             raise OSError(errno.ENOSPC, "No space left on device")  # what a write on a full disk raises
     assert info.value.errno == errno.ENOSPC and info.value.filename == str(target)
     assert list(tmp_path.iterdir()) == []  # the temporary file removed, no target made
+
+
+def test_links_inside_an_input_folder_are_judged_like_the_input_itself(tmp_path):
+    """A link in an input folder to a file or folder inside the output is refused as that input would be
+    (review, stop 18); with ``contains=False`` (a report written above its inputs) the output may hold it."""
+    from saliency.base.errors import UserError
+    from saliency.base.fsutil import check_apart
+
+    out = tmp_path / "run"
+    (out / "pred").mkdir(parents=True)
+    (out / "pred" / "a.png").write_bytes(b"x")
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "b.png").symlink_to(out / "pred" / "a.png")
+    with pytest.raises(UserError, match="holds .*a.png, which the link"):
+        check_apart(out, {"images": d})
+    check_apart(out, {"images": d}, contains=False)
+    (d / "b.png").unlink()
+    (d / "more").symlink_to(out / "pred", target_is_directory=True)
+    with pytest.raises(UserError, match="holds"):
+        check_apart(out, {"images": d})
+    check_apart(out, {"pred": d}, contains=False)
+    (d / "more").unlink()
+    (d / "self").symlink_to(out, target_is_directory=True)  # the output itself: refused either way
+    with pytest.raises(UserError, match="is .*run, which the link"):
+        check_apart(out, {"pred": d}, contains=False)
+    (d / "self").unlink()
+    (d / "elsewhere.png").symlink_to(tmp_path / "nowhere.png")  # dangling, or elsewhere: an ordinary input
+    (d / "up").symlink_to(tmp_path, target_is_directory=True)  # up to an enclosing folder: never followed
+    check_apart(out, {"images": d})
