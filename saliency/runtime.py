@@ -299,6 +299,9 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     if not d["root"]:
         raise UserError("no training data: give `data` DIR, or --dataset NAME --root DIR (data.root in the config)")
     index = D.find_dataset(d["root"], task, d["dataset"], d["split"])
+    if d["val"] and not Path(d["val"]).is_dir():  # named as the config key, not as --data
+        raise UserError(f"data.val {d['val']}: folder not found (a relative path is read from the current folder, "
+                        f"{Path.cwd()}); give it with --set data.val=DIR")
     by_key = {r.key: r for r in index.records}
     split_file = run / "split.json"
     if resume and split_file.is_file():
