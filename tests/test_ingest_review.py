@@ -95,7 +95,7 @@ def test_salicon_point_that_is_not_row_col_is_quarantined(tmp_path, capsys, fixa
     assert rows["read"] == 3 and rows["kept"] == 2 and rows["quarantined"] == {"malformed_annotation": 1}
 
 
-@pytest.mark.parametrize("kind", ["list_id", "dict_id", "images_text", "image_entry_text"])
+@pytest.mark.parametrize("kind", ["list_id", "dict_id", "images_text", "image_entry_text", "float_ids"])
 def test_salicon_json_of_the_wrong_shape_is_one_line_or_quarantined(tmp_path, capsys, kind):
     stim = _stimuli(tmp_path)
     log = tmp_path / "fixations.json"
@@ -105,14 +105,20 @@ def test_salicon_json_of_the_wrong_shape_is_one_line_or_quarantined(tmp_path, ca
         _salicon(log, [[5, 5]], image_id={"a": 1})
     elif kind == "images_text":
         _salicon(log, [[5, 5]], images="x")
-    else:
-        _salicon(log, [[5, 5]], images=["x"])
+    elif kind == "image_entry_text":  # an entry naming no image; the file's other entry still names a.png
+        _salicon(log, [[5, 5]], images=["x", {"id": 1, "file_name": "a.png"}])
+    else:  # ids re-saved as whole-number floats are the same ids (review of stop 18: they were refused)
+        _salicon(log, [[5, 5]], image_id=1.0, images=[{"id": 1.0, "file_name": "a.png"}, {"file_name": "b.png"}])
     rc = main(["ingest", str(log), "--stimuli", str(stim), "--out", str(tmp_path / "o"), "--sigma-px", "5",
                "--quiet"])
     if kind.endswith("_id"):  # one annotation of the wrong shape: quarantined, the rest kept
         assert rc == 0, capsys.readouterr().err
         rows = json.loads((tmp_path / "o" / "dataset.json").read_text())["inputs"][0]["rows"]
         assert rows["kept"] == 2 and rows["quarantined"] == {"malformed_annotation": 1}
-    else:  # the image table itself: one line naming the file
+    elif kind == "images_text":  # the image table itself: one line naming the file
         err = _one_line(capsys, rc)
         assert "fixations.json" in err and "images" in err
+    else:  # every point kept, on a.png
+        assert rc == 0, capsys.readouterr().err
+        m = json.loads((tmp_path / "o" / "dataset.json").read_text())
+        assert m["inputs"][0]["rows"]["kept"] == 3 and m["inputs"][0]["rows"]["quarantined"] == {}

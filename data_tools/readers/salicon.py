@@ -31,9 +31,14 @@ def sniff(probe: Probe) -> bool:
     return probe.first.lstrip().startswith("{")
 
 
-def _is_id(v) -> bool:
-    """An image id as SALICON writes it: an integer (not a boolean) or a text."""
-    return isinstance(v, (int, str)) and not isinstance(v, bool)
+def _as_id(v):
+    """An image id as a dict key: an integer, a whole-number float as that integer (a JSON re-saved through
+    pandas writes ``1.0``), or a text; None for anything else (a list, an object, a boolean, 1.5)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, float):
+        return int(v) if v.is_integer() else None
+    return v if isinstance(v, (int, str)) else None
 
 
 def read(path: Path, opts: ReadOptions) -> LogReader:
@@ -47,11 +52,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         if not isinstance(images, list):
             raise UserError(f"{path}: 'images' is not a list; give the SALICON fixations JSON as distributed")
         names = {}
-        for k, im in enumerate(images):
-            if not isinstance(im, dict) or not _is_id(im.get("id")):
-                raise UserError(f"{path}: images[{k}] is not an object with a number or text 'id'; give the "
-                                "SALICON fixations JSON as distributed")
-            names[im["id"]] = str(im.get("file_name", im["id"]))
+        for im in images:  # an entry without a usable id names no image: its annotations keep their id as name
+            if isinstance(im, dict) and _as_id(im.get("id")) is not None:
+                names[_as_id(im["id"])] = str(im.get("file_name", im["id"]))
         lines, subj, stim, xs, ys = [], [], [], [], []
         bad_lines = []
         for i, ann in enumerate(d["annotations"], start=1):
@@ -63,7 +66,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 continue
             if pts.size == 0:
                 pts = pts.reshape(0, 2)
-            if pts.ndim != 2 or pts.shape[1] != 2 or not _is_id(img):  # each point is exactly [row, col]
+            img = _as_id(img)
+            if pts.ndim != 2 or pts.shape[1] != 2 or img is None:  # each point is exactly [row, col]
                 bad_lines.append(i)
                 continue
             k = len(pts)
