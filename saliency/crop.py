@@ -247,15 +247,6 @@ def check_scale(scale):
                     f"or a positive factor, e.g. 0.5")
 
 
-def _none_decoded(images, skipped) -> str:
-    """The error when no image of ``images`` decoded, worded as ``saliency predict`` words it.
-
-    ``skipped``: ``(path, reason)`` pairs; the count and the first reason are shown (one line).
-    """
-    first = f"; the first: {' '.join(str(skipped[0][1]).split())}" if skipped else ""
-    return f"`images` {images}: no image could be decoded ({len(skipped)} skipped{first})"
-
-
 def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str | Path | None = None,
                 checkpoint: str | Path | None = None, keep: float | None = None, min_size: int = 32,
                 compose: str | None = None,
@@ -290,6 +281,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                                        max_pixels, to_display)
     from saliency.base.progress import progress as progress_bar
     from saliency.eval.io import PRED_EXTS, index_folder, read_map
+    from saliency.predict import none_decoded  # torch-free at import: the model code is imported when it runs
 
     if (maps is None) == (checkpoint is None):
         raise UserError("give one source of saliency: `maps` (a folder) or `checkpoint` (a trained model)")
@@ -325,7 +317,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
 
             predicted = predict_folder(checkpoint, images, tmp, size=size, device=device, progress=progress)
             if not predicted.written:  # named as predict names it, not as the (hidden, empty) folder of maps
-                raise UserError(_none_decoded(images, predicted.skipped))
+                raise none_decoded(images, predicted.skipped)
         salmaps = index_folder(maps if maps is not None else tmp, PRED_EXTS, param="maps")
         missing = [n for n in names if n not in salmaps]
         if missing and maps is not None:
@@ -382,7 +374,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 if tag != 1:  # the size and boxes are of the image turned upright as its EXIF tag says
                     result.boxes[name]["exif_orientation"] = tag
             if not result.boxes and undecoded:
-                raise UserError(_none_decoded(images, undecoded))
+                raise none_decoded(images, undecoded)
             write_json(stage / "crops.json", {"aspect": aspect_text, "compose": compose,
                                               "keep": COMPOSE_KEEP if compose and keep is None else keep,
                                               "min_size": min_size,

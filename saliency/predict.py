@@ -75,6 +75,15 @@ def read_list(path: str | Path) -> set[str]:
     return {ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")}
 
 
+def none_decoded(images, skipped) -> UserError:
+    """The error when no image of the folder ``images`` decoded (``predict``, ``crop``): one line.
+
+    ``skipped``: ``(path, reason)`` pairs; the count and the first reason are shown.
+    """
+    first = f"; the first: {' '.join(str(skipped[0][1]).split())}" if skipped else ""
+    return UserError(f"`images` {images}: no image could be decoded ({len(skipped)} skipped{first})")
+
+
 def unmatched_ids(only: set | None, items: list[tuple[str, Path]]) -> list[str]:
     """The ids of ``only`` that name none of ``items`` (by stem key or file stem), sorted."""
     if only is None:

@@ -26,8 +26,8 @@ the per-image NSS.
 them (base64 data URIs), so the one file can be mailed or archived.
 :func:`gallery_items` picks the gallery's scenes from folders (``saliency
 report --images/--pred/--gt/--dataset`` and the demo). The direction of each
-metric (bold = best) comes from the one metric table,
-:func:`saliency.eval.metrics.lower_is_better`. Torch-free; matplotlib (Agg)
+metric (bold = best) and the ranking come from ``saliency eval``'s own
+:func:`saliency.eval.tables.ranks`. Torch-free; matplotlib (Agg)
 draws the curves.
 """
 
@@ -43,7 +43,6 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError
-from saliency.eval.metrics import lower_is_better
 
 
 @dataclass

@@ -53,10 +53,9 @@ RESUME_KEYS = ("train.epochs", "train.device", "data.workers", "data.root")
 #: Config keys ``overrides`` may change on resume: where and how the run computes, not what it trains
 #: (the model, optimiser, schedule shape, loss, data split, size and augmentation are the checkpoint's:
 #: changing them would train on with the old state while config.yaml said otherwise).
-RESUME_CHANGEABLE = ("train.epochs", "train.device", "train.amp", "train.channels_last", "train.compile",
-                     "train.threads", "train.tensorboard", "train.grid_images", "train.val_every",
-                     "train.best_metric", "train.deterministic", "sched.epochs", "data.root", "data.val",
-                     "data.workers", "data.cache")
+RESUME_CHANGEABLE = RESUME_KEYS + ("train.amp", "train.channels_last", "train.compile", "train.threads",
+                                   "train.tensorboard", "train.grid_images", "train.val_every", "train.best_metric",
+                                   "train.deterministic", "sched.epochs", "data.val", "data.cache")
 
 
 def _flat(cfg: dict, prefix: str = "") -> dict:

@@ -27,6 +27,7 @@ import pandas as pd
 import pytest
 
 from saliency.cli import main
+from test_reliability_inputs import one_line  # the in-process command's one stderr line, no traceback
 from saliency.data_tools import detection as D
 from saliency.data_tools import events as E
 from saliency.data_tools.detectors import BLINK, FIXATION, TRACK_LOSS
@@ -124,16 +125,11 @@ def _samples_csv(path, scale=1.0):
     return path
 
 
-def _one_line(capsys, rc):
-    err = capsys.readouterr().err
-    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, (rc, err)
-    return err
-
 
 def test_detect_refuses_a_wrong_time_unit(tmp_path, capsys):
     log = _samples_csv(tmp_path / "secs.csv", scale=0.001)  # seconds in a column read as ms
     rc = main(["detect", str(log), "--out", str(tmp_path / "o"), "--quiet", *GEOM_ARGS])
-    err = _one_line(capsys, rc)
+    err = one_line(capsys, 2, rc)
     assert "secs.csv" in err and "500000 Hz" in err and "--time-unit s" in err and "500 Hz" in err
     assert not (tmp_path / "o").exists()
     rc = main(["detect", str(log), "--out", str(tmp_path / "o"), "--quiet", "--time-unit", "s", *GEOM_ARGS])
@@ -143,7 +139,7 @@ def test_detect_refuses_a_wrong_time_unit(tmp_path, capsys):
 def test_plot_trial_past_the_last_trial_is_refused(tmp_path, capsys):
     log = _samples_csv(tmp_path / "a.csv")
     rc = main(["detect", str(log), "--out", str(tmp_path / "o"), "--quiet", "--plot-trial", "1", *GEOM_ARGS])
-    err = _one_line(capsys, rc)
+    err = one_line(capsys, 2, rc)
     assert "--plot-trial 1" in err and "1 trial" in err
     assert not (tmp_path / "o").exists()
 
@@ -154,7 +150,7 @@ def test_plot_trial_past_the_last_trial_is_refused(tmp_path, capsys):
 def test_detect_refuses_an_option_its_detector_does_not_use(tmp_path, capsys, extra):
     log = _samples_csv(tmp_path / "a.csv")
     rc = main(["detect", str(log), "--out", str(tmp_path / "o"), "--quiet", *extra, *GEOM_ARGS])
-    err = _one_line(capsys, rc)
+    err = one_line(capsys, 2, rc)
     assert extra[2] in err and extra[1] in err and not (tmp_path / "o").exists()
     with pytest.raises(Exception, match="not used by"):  # the library says the same
         D.classify(np.arange(10.0), np.zeros(10), np.zeros(10), GEOM, extra[1],
@@ -172,7 +168,7 @@ def test_ingest_refuses_an_option_its_detector_does_not_use(tmp_path, capsys, ex
     log = _samples_csv(tmp_path / "a.csv")
     rc = main(["ingest", str(log), "--stimuli", str(tmp_path / "stim"), "--out", str(tmp_path / "o"), "--quiet",
                *extra, *GEOM_ARGS])
-    err = _one_line(capsys, rc)
+    err = one_line(capsys, 2, rc)
     assert extra[2] in err and extra[1] in err and not (tmp_path / "o").exists()
 
 
@@ -188,8 +184,8 @@ def test_detect_takes_the_screen_resolution_from_the_file(tmp_path, capsys):
     assert s["geometry"]["screen_px"] == [1920, 1080] and s["counts"]["fixations"] >= 5
     rc = main(["detect", str(log), "--out", str(tmp_path / "o2"), "--quiet", "--screen-px", "1280x1024",
                "--screen-cm", "53x30", "--distance-cm", "65"])
-    err = _one_line(capsys, rc)
+    err = one_line(capsys, 2, rc)
     assert "sub01.asc" in err and "1920x1080" in err
     rc = main(["detect", str(log), "--out", str(tmp_path / "o3"), "--quiet", "--screen-px", "1920x1080"])
-    err = _one_line(capsys, rc)
+    err = one_line(capsys, 2, rc)
     assert "--screen-cm" in err and "--distance-cm" in err

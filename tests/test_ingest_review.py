@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from saliency.cli import main
+from test_reliability_inputs import one_line  # the in-process command's one stderr line, no traceback
 
 
 def _stimuli(root, names=("a", "b")):
@@ -31,11 +32,6 @@ def _stimuli(root, names=("a", "b")):
         cv2.imwrite(str(d / f"{n}.png"), np.zeros((60, 80, 3), np.uint8))
     return d
 
-
-def _one_line(capsys, rc):
-    err = capsys.readouterr().err
-    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, (rc, err)
-    return err
 
 
 def test_a_pair_left_without_fixations_stays_in_qc(tmp_path, capsys):
@@ -69,7 +65,7 @@ def test_overwrite_never_deletes_a_geometry_file_inside_out(tmp_path, capsys):
     for argv in (["ingest", str(tmp_path / "fix.csv"), "--stimuli", str(stim)],
                  ["detect", str(tmp_path / "fix.csv")]):
         rc = main([*argv, "--geometry", str(screen), "--out", str(proj), "--overwrite", "--quiet"])
-        err = _one_line(capsys, rc)
+        err = one_line(capsys, 2, rc)
         assert "--geometry" in err and "--out" in err
         assert screen.read_bytes() == before
 
@@ -116,7 +112,7 @@ def test_salicon_json_of_the_wrong_shape_is_one_line_or_quarantined(tmp_path, ca
         rows = json.loads((tmp_path / "o" / "dataset.json").read_text())["inputs"][0]["rows"]
         assert rows["kept"] == 2 and rows["quarantined"] == {"malformed_annotation": 1}
     elif kind == "images_text":  # the image table itself: one line naming the file
-        err = _one_line(capsys, rc)
+        err = one_line(capsys, 2, rc)
         assert "fixations.json" in err and "images" in err
     else:  # every point kept, on a.png
         assert rc == 0, capsys.readouterr().err

@@ -400,7 +400,8 @@ def _link_overlap(o: Path, i: Path, contains: bool, what: str) -> str | None:
     import stat
 
     inodes = None
-    top = (o.stat().st_dev, o.stat().st_ino)
+    st_o = o.stat()
+    top = (st_o.st_dev, st_o.st_ino)
     for link in _links_under(i):
         try:
             st = os.stat(link)
@@ -426,20 +427,12 @@ def _link_overlap(o: Path, i: Path, contains: bool, what: str) -> str | None:
 def _inodes_under(folder: Path) -> set:
     """``(device, inode)`` of everything under ``folder`` (links not followed)."""
     out = set()
-    stack = [folder]
-    while stack:
+    for e in _entries_under(folder):
         try:
-            with os.scandir(stack.pop()) as it:
-                for e in it:
-                    try:
-                        st = e.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    out.add((st.st_dev, st.st_ino))
-                    if e.is_dir(follow_symlinks=False):
-                        stack.append(Path(e.path))
+            st = e.stat(follow_symlinks=False)
         except OSError:
             continue
+        out.add((st.st_dev, st.st_ino))
     return out
 
 
@@ -456,6 +449,11 @@ def _overlap(o: Path, i: Path, contains: bool, what: str) -> str | None:
 
 def _links_under(folder: Path) -> Iterator[Path]:
     """Every symbolic link under ``folder`` (files and folders; links are not followed)."""
+    return (Path(e.path) for e in _entries_under(folder) if e.is_symlink())
+
+
+def _entries_under(folder: Path) -> Iterator[os.DirEntry]:
+    """Every entry under ``folder``, depth first (links are listed, never followed; unreadable folders skipped)."""
     stack = [folder]
     while stack:
         try:
@@ -464,9 +462,8 @@ def _links_under(folder: Path) -> Iterator[Path]:
         except OSError:
             continue
         for e in entries:
-            if e.is_symlink():
-                yield Path(e.path)
-            elif e.is_dir(follow_symlinks=False):
+            yield e
+            if e.is_dir(follow_symlinks=False):
                 stack.append(Path(e.path))
 
 

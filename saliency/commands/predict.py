@@ -72,7 +72,7 @@ def run(args) -> int:
 
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_apart, check_out_dir, staged_dir
-    from saliency.predict import predict_baseline_folder, predict_folder, read_list
+    from saliency.predict import none_decoded, predict_baseline_folder, predict_folder, read_list
 
     if args.list_baselines:
         from saliency.eval.baselines import list_baselines
@@ -107,8 +107,7 @@ def run(args) -> int:
                                  device=args.device, tta=args.tta == "flip", workers=args.workers, only=only,
                                  progress=not args.quiet, runtime=args.runtime, log_density_out=ld_stage)
         if not res.written:  # one line (issue 16): the count and the first reason, not a line per image
-            first = f"; the first: {' '.join(str(res.skipped[0][1]).split())}" if res.skipped else ""
-            raise UserError(f"--images {args.images}: no image could be decoded ({len(res.skipped)} skipped{first})")
+            raise none_decoded(args.images, res.skipped)
     for path, why in res.skipped:
         print(f"saliency predict: skipped {path}: {why}", file=sys.stderr)
     if res.unmatched:  # never a silent drop: the ids of --list that name no image, counted and shown
