@@ -117,7 +117,10 @@ def write_split_folder(ds, stimuli: Path, out: Path) -> None:
             "generator": "benchmarks/osie.py", "dataset": ds.name, "layout": ds.layout,
             "counts": {"stimuli": len(ds.items), "subjects": max(len(it.subjects or ()) for it in ds.items),
                        "fixations": n_fix, "quarantined": 0},
-            "sigma": {"px": ds.sigma_px},
+            # as `saliency ingest` records it, so that `saliency eval --gt` reads the blur back (--metric-maps);
+            # no policies.border: the maps are the toolkit's default construction (OpenCV, zero padding, 3.5 sigma)
+            "sigma": {"px": ds.sigma_px, "px_by_stimulus_size": {
+                f"{w}x{h}": [ds.sigma_px, ds.sigma_px] for h, w in sorted({tuple(it.size) for it in ds.items})}},
             "note": "OSIE maps as the authors build them: every fixated pixel of all observers, Gaussian sigma 24 px"})
 
 

@@ -249,6 +249,11 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise UserError(f"`pred`: method name(s) {', '.join(dup)} given twice; use NAME=DIR to name them")
+    dnames = [d.name for d in datasets]
+    dup = sorted({n for n in dnames if dnames.count(n) > 1})
+    if dup:  # one table, one set of curves and one row key per dataset name: two would be merged unsaid
+        raise UserError(f"dataset name(s) {', '.join(dup)} given twice; every dataset needs its own name (the `gt` folder's is `name`, a config's "
+                        "its entry's name)")
     keys = resolve_metrics(task, metrics)
     if (gold_standard or metric_maps) and task != "fixation":
         raise UserError(f"`{'gold_standard' if gold_standard else 'metric_maps'}` is for `task` fixation")
@@ -263,6 +268,16 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
         f_names = [m.name for m in METRICS.values() if m.family == "f"]
         raise UserError(f"`plot_dir` needs an F-measure metric in `metrics` "
                         f"({', '.join(f_names[:-1])} or {f_names[-1]})")
+    if plot_dir:
+        from saliency.eval.plots import curve_stem
+
+        stems = {}
+        for d in datasets:
+            stems.setdefault(curve_stem(d.name), []).append(d.name)
+        clash = [" and ".join(v) for v in stems.values() if len(v) > 1]
+        if clash:
+            raise UserError(f"`plot_dir`: datasets {'; '.join(clash)} would write the same curve files "
+                            f"({', '.join(k for k, v in stems.items() if len(v) > 1)}_pr.png); rename one")
     if center_bias:
         if not Path(center_bias).is_file():
             raise UserError(f"`center_bias` {center_bias}: file not found")

@@ -349,8 +349,9 @@ def _ingest_sigma(path: Path) -> tuple[float, str | None]:
     One value when every stimulus size got the same sigma, isotropic or nearly
     so (the usual case: a sigma in degrees gives the two axes of a real screen
     sigmas 0.1 % apart, whose mean is taken when they differ by at most 1 %);
-    0 with a note when the blur differs between sizes or axes, or the record
-    cannot be read (metric-specific maps then use the unblurred density).
+    0 with a note when the blur differs between sizes or axes; 0 without one
+    when the record cannot be read (the benchmark's notes then say the blur is
+    not known). Metric-specific maps of a dataset with 0 use the unblurred density.
     """
     try:
         rec = json.loads(path.read_text(encoding="utf-8"))

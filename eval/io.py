@@ -186,8 +186,8 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
                  label: str | None = None) -> dict[str, Path]:
     """Map file stems (relative path without extension, '/'-separated) to files, recursively.
 
-    A bare stem is also a key when it is unique, so ``cat/name`` keys find a
-    flat ``name.png``. Raises UserError for a missing folder or one without
+    A file's bare stem is also a key when no other file has it and no file
+    sits at that path, so a flat key ``name`` finds ``cat/name.png``. Raises UserError for a missing folder or one without
     matching files; the message names the parameter ``param`` that gave the
     folder (in backticks, so the command line shows its flag), followed by
     ``prefix`` (e.g. ``"NAME="`` for a method's folder) and the folder.

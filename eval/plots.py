@@ -15,12 +15,13 @@ import numpy as np
 from saliency.base.fsutil import atomic_path
 
 
-def _safe(name: str) -> str:
+def curve_stem(name: str) -> str:
+    """The file-name stem of a dataset's curves: ``name`` with runs of characters outside ``[A-Za-z0-9._-]`` as ``_``."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "dataset"
 
 
 def _curve_file(out_dir, dataset: str, kind: str, ext: str) -> Path:
-    return Path(out_dir) / f"{_safe(dataset)}_{kind}.{ext}"
+    return Path(out_dir) / f"{curve_stem(dataset)}_{kind}.{ext}"
 
 
 def curve_files(datasets, out_dir: str | Path) -> list[Path]:

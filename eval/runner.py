@@ -354,6 +354,11 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
     for name, folder in methods:
         idx = index_folder(folder, exts, param="pred", prefix=f"{name}=")
         found = [idx.get(it.key) for it in ds.items]
+        # a bare-stem alias (GT ``x`` finding ``sub/x.png``) never takes a file that another GT item names exactly
+        exact = {p for it, p in zip(ds.items, found)
+                 if p is not None and p.relative_to(folder).with_suffix("").as_posix() == it.key}
+        found = [p if p is None or p.relative_to(folder).with_suffix("").as_posix() == it.key or p not in exact
+                 else None for it, p in zip(ds.items, found)]
         missing = [it.key for it, p in zip(ds.items, found) if p is None]
         if missing and not allow_missing:
             ex = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")

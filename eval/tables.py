@@ -24,6 +24,11 @@ def _fmt(v, digits: int) -> str:
 def ranks(results, key: str, digits: int) -> dict[str, int]:
     """Rank (0 = best) of each method's rounded value of ``key``; undefined values are unranked.
 
+    Competition ranking ("1224"): a method's rank is the number of methods
+    strictly better, so tied methods share a mark and the next one down is
+    not promoted (0.042, 0.042, 0.043, 0.200 rank 0, 0, 2, 3: the 0.200 of
+    four methods is not "third").
+
     The gold-standard row (human consistency, a ceiling) is shown for
     reference and never ranked, as the MIT benchmark lists its human rows.
     """
@@ -34,8 +39,8 @@ def ranks(results, key: str, digits: int) -> dict[str, int]:
         v = r.metrics.get(key)
         if v is not None and not math.isnan(v):
             vals[r.method] = round(v, digits)
-    distinct = sorted(set(vals.values()), reverse=not lower_is_better(key))
-    return {m: distinct.index(v) for m, v in vals.items()}
+    low = lower_is_better(key)
+    return {m: sum((w < v) if low else (w > v) for w in vals.values()) for m, v in vals.items()}
 
 
 _LATEX_SPECIAL = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_",
@@ -52,6 +57,11 @@ def _group(results):
     for r in results:
         by.setdefault(r.dataset, []).append(r)
     return by
+
+
+def markdown_cell(text) -> str:
+    """``text`` safe in a GitHub-markdown table cell: ``|`` escaped, line breaks as spaces."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def _left_out(r) -> dict:
@@ -89,7 +99,7 @@ def markdown(results, keys, digits: int = 3) -> str:
             for k in keys:
                 s = _fmt(r.metrics.get(k), digits)
                 cells.append(f"**{s}**" if rk[k].get(r.method) == 0 else s)
-            out.append(f"| {r.method} | " + " | ".join(cells) + " |")
+            out.append(f"| {markdown_cell(r.method)} | " + " | ".join(cells) + " |")
         out.append("")
         out.extend(f"- {n}" for n in _notes(rs))
         if any(_fmt(r.metrics.get(k), digits) == "n/a" for r in rs for k in keys):
