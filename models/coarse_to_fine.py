@@ -10,7 +10,7 @@ running the fine branch at full resolution on a crop of the attended region.
 Here: the coarse branch is a :class:`models.networks.UNetCore` on the input
 downscaled by ``coarse_scale``; its logits, upsampled to the input size, give
 a per-cell score on a grid of ``patch_size`` x ``patch_size`` cells
-(``select="salient"``: mean sigmoid(logit) of the cell, the DCN/RA-CNN
+(``select="salient"``: mean sigmoid(logit) of the cell's pixels inside the image, the DCN/RA-CNN
 "most salient"; ``select="uncertain"``: mean 4 p (1 - p), which favours
 object boundaries). The top-k cells, each cropped with ``context`` pixels of
 surrounding context, go to the fine branch at full resolution, which also
@@ -69,8 +69,11 @@ class CoarseToFine(SaliencyModel):
         p = torch.sigmoid(coarse.float()) if prob is None else prob.float()
         if self.select == "uncertain":
             p = 4 * p * (1 - p)
-        p = F.pad(p, (0, pad_w, 0, pad_h))
-        return F.avg_pool2d(p, self.patch_size).flatten(1)
+        # a cell cut by the image edge: the mean over its pixels inside the image (zeros padded in would
+        # count as p = 0 and keep edge cells from ever being refined); no branch on the padding, so that
+        # a graph traced at one size is right at every size
+        inside = F.avg_pool2d(F.pad(torch.ones_like(p[:1, :1]), (0, pad_w, 0, pad_h)), self.patch_size)
+        return (F.avg_pool2d(F.pad(p, (0, pad_w, 0, pad_h)), self.patch_size) / inside).flatten(1)
 
     def gather_windows(self, fin: torch.Tensor, idx: torch.Tensor, nw) -> torch.Tensor:
         """The selected cells' windows of ``fin`` (N x C x H x W), context included: (N*k) x C x win x win.
@@ -104,7 +107,7 @@ class CoarseToFine(SaliencyModel):
         prob = torch.sigmoid(coarse)
         scores = self.cell_scores(coarse.detach(), pad_h, pad_w, prob=prob.detach())
         k = self.top_k if torch.jit.is_tracing() else min(self.top_k, scores.shape[1])
-        idx = torch.topk(scores, k, dim=1).indices                                  # N x k
+        idx = top_cells(scores, k)                                                  # N x k
         # Fine input: RGB + coarse probability, with context, replicate-padded.
         crops = self.gather_windows(torch.cat([xn, prob], dim=1), idx, nw)
         fmain, _ = self.fine(crops)
@@ -117,6 +120,19 @@ class CoarseToFine(SaliencyModel):
         out = out[:, :, :h, :w]
         sides = [coarse] + csides if self.training else []
         return out, sides
+
+
+def top_cells(scores: torch.Tensor, k: int) -> torch.Tensor:
+    """Indices (N x k) of the ``k`` highest ``scores`` per row; among equal scores the lowest index first.
+
+    That is ONNX ``TopK``'s rule, so the exported graph refines the same cells
+    as PyTorch on a uniform frame (blank images, letterbox bars), where every
+    cell scores the same; ``torch.topk`` breaks such ties in no stated order.
+    Traced for export, ``torch.topk`` itself becomes that ``TopK``.
+    """
+    if torch.jit.is_tracing():
+        return torch.topk(scores, k, dim=1).indices
+    return torch.sort(scores, dim=1, descending=True, stable=True).indices[:, :k]
 
 
 def compute_savings(model: CoarseToFine, height: int = 320, width: int = 320) -> dict:

@@ -10,7 +10,9 @@ bias [1, 0, 0, 0, 1, 0]) so that training starts from "no warp". The same
 ``grid_sample``: with it, the identity theta samples exactly the pixel
 centres and reproduces the input (exactly up to rounding: in float32,
 ``grid_sample``'s (x + 1) W / 2 un-normalisation is off by about W * 6e-8
-pixels, i.e. < 1e-5 for maps up to ~160 pixels wide, ~2e-5 at 320).
+pixels, i.e. < 1e-5 for maps up to ~160 pixels wide, ~2e-5 at 320). The
+last layer, the grid and the sampling run in float32 with autocast off: a
+bf16 grid (autocast's matmul) was off by up to 0.25 px at 320 wide.
 
 Departure: the localisation network first resizes its input bilinearly to a
 fixed ``loc_size`` x ``loc_size`` (32) grid, so that it accepts any input
@@ -60,20 +62,33 @@ class SpatialTransformer(nn.Module):
         self.loc_size = int(loc_size)
 
     def theta(self, x: torch.Tensor) -> torch.Tensor:
-        """N x 2 x 3 affine parameters predicted for ``x``."""
+        """N x 2 x 3 affine parameters predicted for ``x``, float32 (the last layer outside autocast)."""
         small = F.interpolate(x, size=(self.loc_size, self.loc_size), mode="bilinear", align_corners=False)
-        return self.theta_head(self.loc(small)).reshape(-1, 2, 3)
+        feat = self.loc(small)
+        with torch.autocast(x.device.type, enabled=False):
+            return self.theta_head(feat.float()).reshape(-1, 2, 3)
 
     def warp(self, x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-        """Resample ``x`` with the affine ``theta`` (output grid of ``x``'s size)."""
-        grid = affine_grid(theta.to(x.dtype), x)
-        return F.grid_sample(x, grid, mode="bilinear", padding_mode=self.padding_mode,
-                             align_corners=ALIGN_CORNERS)
+        """Resample ``x`` with the affine ``theta`` (output grid of ``x``'s size), in ``x``'s dtype."""
+        return _sample(x, theta, self.padding_mode)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Warp ``x`` by the theta its localisation network predicts."""
         return self.warp(x, self.theta(x))
 
+
+def _sample(x: torch.Tensor, theta: torch.Tensor, padding_mode: str) -> torch.Tensor:
+    """``grid_sample`` of ``x`` on the grid of ``theta``, computed in float32 with autocast off.
+
+    Under bf16 autocast the grid's matmul would run in bf16 (8 significant
+    bits): the identity theta then moved pixels by up to 0.25 px at 320 wide.
+    The result is cast back to ``x``'s dtype.
+    """
+    with torch.autocast(x.device.type, enabled=False):
+        grid = affine_grid(theta.float(), x)
+        out = F.grid_sample(x.float(), grid, mode="bilinear", padding_mode=padding_mode,
+                            align_corners=ALIGN_CORNERS)
+    return out.to(x.dtype)
 
 def affine_grid(theta: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """``F.affine_grid(theta, like.shape, align_corners=False)`` from plain ops.
@@ -103,6 +118,4 @@ def invert_theta(theta: torch.Tensor) -> torch.Tensor:
 
 def inverse_warp(y: torch.Tensor, theta: torch.Tensor, padding_mode: str = "border") -> torch.Tensor:
     """Map ``y``, computed on the warped input, back to the input's frame."""
-    inv = invert_theta(theta)
-    grid = affine_grid(inv.to(y.dtype), y)
-    return F.grid_sample(y, grid, mode="bilinear", padding_mode=padding_mode, align_corners=ALIGN_CORNERS)
+    return _sample(y, invert_theta(theta), padding_mode)
