@@ -45,6 +45,7 @@ class CoarseToFine(SaliencyModel):
         self.fine = UNetCore(in_chans=4, side_outputs=False, **fc)
         self.config["coarse"]["decoder_channels"] = list(self.coarse.decoder_channels)
         self.config["fine"]["decoder_channels"] = list(self.fine.decoder_channels)
+        self.use_encoder_normalization(self.coarse.encoder)
         self.coarse_scale = float(config.get("coarse_scale", 0.5))
         self.patch_size = int(config.get("patch_size", 64))
         self.context = int(config.get("context", 8))

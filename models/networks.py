@@ -92,8 +92,22 @@ class SaliencyModel(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).reshape(1, 3, 1, 1), persistent=False)
         self.head = create_head(self.task, **config.get("head", {}))
 
+    def use_encoder_normalization(self, encoder: nn.Module) -> None:
+        """Normalise as ``encoder``'s timm weights were trained (its ``pretrained_cfg`` mean/std).
+
+        ImageNet's mean/std for the tiny encoder and for timm models whose
+        configuration states none; most timm ImageNet weights state exactly
+        these, but e.g. Inception and BiT weights were trained on inputs
+        scaled by mean 0.5 / std 0.5, and were fed ImageNet-scaled ones.
+        """
+        cfg = getattr(getattr(encoder, "model", None), "pretrained_cfg", None) or {}
+        mean, std = cfg.get("mean"), cfg.get("std")
+        if mean is not None and std is not None and len(mean) == 3 and len(std) == 3:
+            self.mean.copy_(torch.tensor(mean, dtype=self.mean.dtype).reshape(1, 3, 1, 1))
+            self.std.copy_(torch.tensor(std, dtype=self.std.dtype).reshape(1, 3, 1, 1))
+
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        """ImageNet mean/std normalisation of an RGB input in [0, 1]."""
+        """Mean/std normalisation of an RGB input in [0, 1] (ImageNet's, or the encoder's weights')."""
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected an N x 3 x H x W RGB tensor, got shape {tuple(x.shape)}")
         return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
@@ -123,6 +137,7 @@ class UNetSaliency(SaliencyModel):
                              encoder_kwargs=config.get("encoder_kwargs"),
                              pretrained=pretrained, pretrained_file=pretrained_file)
         self.config["decoder_channels"] = list(self.core.decoder_channels)
+        self.use_encoder_normalization(self.core.encoder)
 
     def logits(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Pre-head (main, [sides]) at the input size."""

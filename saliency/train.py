@@ -447,11 +447,18 @@ class Trainer:
         self.best_value, self.best_epoch = None, None
         self.last_good = None
         if self.resume:
-            ck = load(self.run / CKPT_DIR / "last.pt", map_location=self.device)
-            self.model.load_state_dict(ck["model"])
-            if self.ema is not None and ck.get("ema"):
-                self.ema.load_state_dict(ck["ema"])
-            self.optimizer.load_state_dict(ck["optimizer"])
+            last = self.run / CKPT_DIR / "last.pt"
+            ck = load(last, map_location=self.device)
+            try:  # a last.pt copied from another run: name both models, not torch's key list
+                self.model.load_state_dict(ck["model"])
+                if self.ema is not None and ck.get("ema"):
+                    self.ema.load_state_dict(ck["ema"])
+                self.optimizer.load_state_dict(ck["optimizer"])
+            except (RuntimeError, ValueError, KeyError) as exc:
+                held = (ck.get("config") or {}).get("name", "an unnamed model")
+                raise UserError(f"`resume` {self.run}: {last} holds the weights of {held}, which do not fit the "
+                                f"run's model {self.model.config.get('name')} ({type(exc).__name__}); resume the run "
+                                "that wrote it, or start a new run with `out`") from None
             sched_state = dict(ck["scheduler"])
             self.scheduler.load_state_dict(sched_state)
             self.step = ck["step"]

@@ -1,17 +1,22 @@
-"""Attention modules at the edges of their arithmetic: bf16 autocast, tied cell scores, cells cut by the image edge.
+"""Models at the edges of their arithmetic: bf16 autocast, tied cell scores, cells cut by the image edge, and
+the input scaling a timm encoder's weights expect.
 
 Oracles: the identity warp reproduces its input (a map whose value is the
 column index, so an error reads in pixels); ONNX ``TopK``'s published tie
-rule (lowest index first); cell means worked by hand.
+rule (lowest index first); cell means worked by hand; timm's own
+``resolve_model_data_config`` for the encoder's mean/std.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import pytest
 import torch
 
 from saliency import models
+from saliency.models.registry import create_model_from_config
 from saliency.models.attention.stn import SpatialTransformer, inverse_warp
 from saliency.models.coarse_to_fine import top_cells
 
@@ -46,3 +51,18 @@ def test_a_cell_cut_by_the_image_edge_is_scored_by_its_pixels_inside(select, exp
     # hand-worked: salient = mean p; uncertain = mean 4 p (1 - p) = 4 * 0.6 * 0.4 = 0.96, and 1 at p = 0.5
     # float32 pooling sums 4,096 values: about 3e-5 relative; the old zero-padded means were 0.2475 and 0.25
     np.testing.assert_allclose(s[0].numpy(), expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize("encoder", ["mobilevit_xxs", "test_resnet.r160_in1k", "lcnet_050.ra2_in1k"])
+def test_the_model_scales_its_input_as_its_timm_encoder_weights_expect(encoder):
+    # before: ImageNet mean/std whatever the encoder (mobilevit: mean 0 std 1; test_resnet: 0.5 / 0.5)
+    import timm
+
+    ref = timm.data.resolve_model_data_config(timm.create_model(encoder))
+    c2f = copy.deepcopy(models.create_model("c2f_tiny_cbam_sod").config)
+    c2f["coarse"].update(encoder=encoder, decoder_channels=None)
+    for m in (models.create_model("unet_mobilenetv3_cbam_sod", encoder=encoder), create_model_from_config(c2f)):
+        np.testing.assert_allclose(m.mean.flatten().numpy(), ref["mean"], rtol=1e-6)
+        np.testing.assert_allclose(m.std.flatten().numpy(), ref["std"], rtol=1e-6)
+    tiny = models.create_model("unet_tiny_cbam_sod")  # no timm weights: ImageNet's
+    np.testing.assert_allclose(tiny.mean.flatten().numpy(), (0.485, 0.456, 0.406), rtol=1e-6)

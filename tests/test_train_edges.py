@@ -222,6 +222,26 @@ def test_resume_refuses_a_change_the_checkpoint_cannot_follow(sod, tmp_path, cap
     assert "val_every: 2" in (run / "config.yaml").read_text()
 
 
+def test_resume_from_a_last_pt_of_another_model_is_one_line_naming_both(sod, tmp_path, capsys):
+    """A last.pt copied in from a run of another model stopped with 'unexpected RuntimeError ... report it'
+    (exit 1) and torch's cut-off key list."""
+    from saliency import models
+
+    run = tmp_path / "r"
+    assert _run("train", "--data", str(sod), "--task", "sod", "--out", str(run), "--epochs", "1",
+                "--batch-size", "3", *BASE) == 0
+    last = run / "checkpoints" / "last.pt"
+    ck = torch.load(last, map_location="cpu", weights_only=False)
+    other = models.create_model("unet_tiny_none_sod")
+    ck["model"], ck["config"] = other.state_dict(), dict(other.config)
+    torch.save(ck, last)
+    before = {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    rc = _run("train", "--resume", str(run), "--epochs", "2", "--quiet")
+    err = _err_line(capsys)
+    assert rc == 2 and "unet_tiny_none_sod" in err and "unet_tiny_cbam_sod" in err and str(last) in err, err
+    assert {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
 @pytest.mark.parametrize("command", ["train", "synth"])
 def test_out_that_is_the_current_folder_is_refused(sod, tmp_path, capsys, monkeypatch, command):
     """``--out . --overwrite`` exited 1 (the folder in use cannot be renamed away) and left ``..old-*`` in it."""
