@@ -655,7 +655,8 @@ def off_screen_hints(col: _Collector, screen_px, min_points: int = 5) -> list[st
             continue
         if n < min_points or n_off <= 0.5 * n:
             continue
-        if x0 >= -0.5 and y0 >= -0.5 and x1 < 4 * W and y1 < 4 * H:
+        # a screen too small: points within four screens; a little to the left or above is tracker noise
+        if x0 >= -0.25 * W and y0 >= -0.25 * H and x1 < 4 * W and y1 < 4 * H:
             cause = f"they reach {x1:.0f}x{y1:.0f}: is `screen_px` {W}x{H} the recording's screen? (or give " \
                     f"`coords` stimulus if they are stimulus pixels)"
         else:
@@ -674,6 +675,8 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
     if quar_reasons.get("outside_trial"):
         hints.append(f"{quar_reasons['outside_trial']} rows lie outside any trial (no TRIALID/media message "
                      "covers them): name their stimulus with `stimulus` NAME, or check the trial messages")
+    if col.o.format != "auto":  # a file given the wrong --format: every row unreadable
+        hints += _wrong_format_hints(col)
     top = quar_reasons.most_common(1)
     if top and top[0][0] in ("non_numeric", "bad_coordinates", "bad_time") and col.o.decimal == "point":
         hints.append("if the numbers are written with a decimal comma (500,13), give `decimal` comma")
@@ -698,6 +701,25 @@ def _first_fixations(fix: pd.DataFrame) -> set:
     f = f.sort_values(["subject", "stimulus", "t_start_ms", "line", "_fid"], kind="stable", na_position="last")
     f = f.loc[~f.duplicated(["subject", "stimulus", "source", "_eye"], keep="first")]
     return set(f["_fid"].tolist())
+
+
+def _wrong_format_hints(col: _Collector) -> list[str]:
+    """One line per input of which no row parsed under the given ``format``, with the format it looks like."""
+    from saliency.data_tools.readers import registry
+
+    out = []
+    for src, b in col.books.items():
+        bad = sum(v for k, v in b.quarantined.items() if k in ("non_numeric", "bad_coordinates", "bad_time"))
+        if not b.read or bad < b.read:
+            continue
+        try:
+            looks = registry.detect_format(Path(src), col.o.columns)
+        except Exception:  # noqa: BLE001 - only a hint: a file no reader knows says nothing here
+            looks = None
+        like = f"; it reads as `format` {looks}" if looks and looks != col.o.format else ""
+        out.append(f"{src}: none of its {b.read} rows parsed as `format` {col.o.format}{like}; leave out "
+                   "`format` to detect the file's format")
+    return out
 
 
 def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex, plaus: list[str]) -> str:

@@ -167,7 +167,10 @@ def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None =
             ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
         first = _foreign((str(exc).strip().splitlines() or [type(exc).__name__])[0])
-        raise UserError(f"{where}: cannot read it as a torch checkpoint ({first})") from None
+        if "weights only load failed" in first.lower():  # torch's advice (weights_only=False) runs the file's code
+            first = "torch's safe reader refused it: it is no checkpoint, or holds more than tensors and plain values"
+        raise UserError(f"{where}: cannot read it as a torch checkpoint ({first}); give a file that saliency "
+                        "train or export wrote") from None
     if not isinstance(ckpt, dict):
         raise UserError(f"{where}: expected a dict with 'config' and 'state_dict'")
     config = next((ckpt[k] for k in CONFIG_KEYS if ckpt.get(k) is not None), None)

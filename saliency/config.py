@@ -320,6 +320,15 @@ def validate(cfg: dict) -> dict:
         node = cfg[sec] if sec else cfg
         if node[name] is not None and not isinstance(node[name], str):
             raise UserError(f"config {key}: {node[name]!r} must be a string or null")
+    if cfg["model"] is not None:  # checked before any data is read or cached
+        from saliency.models.zoo import MODELS
+
+        if cfg["model"] not in MODELS:
+            import difflib
+
+            close = difflib.get_close_matches(cfg["model"], list(MODELS), n=1)
+            raise UserError(f"`model` {cfg['model']!r}: no such model" +
+                            (f"; did you mean {close[0]}?" if close else "") + "; saliency models --list shows them")
     return cfg
 
 

@@ -260,6 +260,7 @@ def test_torch_refusal_is_not_spelled_as_options(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "cannot read it as a torch checkpoint" in err and str(ck) in err, err
     assert "--weights-only" not in err and "--False" not in err
+    assert "weights_only" not in err and "Re-running" not in err  # torch's advice runs the file's code
 
 
 def test_backticks_of_a_library_message_become_quotes(tmp_path, monkeypatch):
@@ -278,7 +279,8 @@ def test_backticks_of_a_library_message_become_quotes(tmp_path, monkeypatch):
     with pytest.raises(UserError) as info:
         registry.read_checkpoint(ck)
     assert info.value.render(cli_flag) == (f"--checkpoint {ck}: cannot read it as a torch checkpoint "
-                                           "(set 'weights_only' to 'False' if trusted.)")
+                                           "(set 'weights_only' to 'False' if trusted.); give a file that "
+                                           "saliency train or export wrote")
 
 
 def test_predict_skip_line_spells_max_pixels_as_the_option(tmp_path, capsys):
