@@ -75,3 +75,24 @@ def test_ingest_progress_lines_for_reading_and_maps(tmp_path, capsys):
     assert lines[0].startswith("read fix.csv: 1 chunks (") and lines[1].startswith("maps: 1/1 maps (")
     ingest([log], stim, tmp_path / "e", IngestOptions(sigma_px=2.0, progress=False, ioc=False))
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("ends", [[b"\r\r\n"] * 4, [b"\r\n", b"\r", b"\r\n", b"\r\n"], [b"\r"] * 4])
+def test_csv_rows_carry_the_line_numbers_of_universal_newlines(tmp_path, monkeypatch, ends):
+    """``\\r\\r\\n`` (a CRLF file saved again in Windows text mode) put rows on lines 4, 7, 10, and a lone ``\\r``
+    in a CRLF file folded the next row into a malformed one (a row off the books). Oracle: Python's text
+    mode (universal newlines) and ``count_data_lines``; a 7-byte read block cuts ``\\r\\n`` pairs apart."""
+    from saliency.data_tools.readers import base, chunks
+
+    rows = [b"t,x", b"1,10", b"2,abc", b"3,30"]
+    data = b"".join(r + e for r, e in zip(rows, ends))
+    p = tmp_path / "f.csv"
+    p.write_bytes(data)
+    with open(p, newline=None) as fh:  # universal newlines
+        text = fh.read().split("\n")
+    want = [k + 1 for k, ln in enumerate(text) if ln in ("1,10", "2,abc", "3,30")]
+    monkeypatch.setattr(chunks, "_BLOCK", 7)
+    got = [(df["x"].tolist(), lines.tolist(), bad.tolist()) for df, lines, bad in chunks.csv_chunks(p, ",", ["x"])]
+    assert [x for g in got for x in g[0]] == ["10", "abc", "30"]
+    assert [n for g in got for n in g[1]] == want and not [n for g in got for n in g[2]]
+    assert base.count_data_lines(p, sep=",") == 3

@@ -256,9 +256,9 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
     1-based file line of each row, and the lines of the rows that could not be
     split into fields (for the quarantine, ``malformed_row``).
 
-    Line numbers are exact whatever the content: a line is a row (``\\n``
-    ends a line, ``\\r\\n`` too; a file with ``\\r`` alone as line end is
-    read as such), a quoted field must close on its own line, and a row that
+    Line numbers are exact whatever the content: a line is a row (``\\n``,
+    ``\\r\\n`` and a lone ``\\r`` each end a line, as Python's universal
+    newlines and :func:`count_data_lines` count them), a quoted field must close on its own line, and a row that
     cannot be split (an unclosed quote, too many fields) is reported in
     ``malformed`` and does not touch its neighbours; so is a line repeating
     the header, and, unless ``short_rows`` (a format whose rows of another
@@ -269,12 +269,18 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
     fh = open_input(path, "rb")
     with fh:
         try:
-            first = fh.read(_BLOCK)
-            cr, lf = first.find(b"\r"), first.find(b"\n")
-            read = fh.read
-            if cr != -1 and (lf == -1 or cr < lf - 1):  # old Mac line ends: \r alone
-                first = first.replace(b"\r", b"\n")
-                read = lambda n: fh.read(n).replace(b"\r", b"\n")  # noqa: E731
+            def read(n):  # universal line ends, as count_data_lines counts them: \r\n and a lone \r end a line
+                b = fh.read(n)
+                if b"\r" not in b:
+                    return b
+                while b.endswith(b"\r"):  # a \r\n cut by the read: take the \n (or what follows) along
+                    more = fh.read(1)
+                    if not more:
+                        break
+                    b += more
+                return b.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+            first = read(_BLOCK)
             pos, header = 0, b""
             for _ in range(header_line):
                 lf = first.find(b"\n", pos)
@@ -295,10 +301,6 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
             n_needed = max(at) + 1 if at and not short_rows else 0  # a row must reach the last column read
             start = header_line + 1
             for block in _line_blocks(read, chunk_rows, first[pos:]):
-                if b"\r" in block:
-                    block = block.replace(b"\r\n", b"\n")
-                    if block.endswith(b"\r"):
-                        block = block[:-1]
                 if not block.endswith(b"\n"):
                     block += b"\n"
                 kept, ok, malformed = _split_rows(block, sep, n_header, n_needed, header)
