@@ -101,10 +101,16 @@ def log_density_from_density(density: np.ndarray, floor: float = 1e-30) -> np.nd
 
 
 def resize_log_density(logp: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A log-density brought to ``shape``: its density resized bilinearly and renormalised (mass preserved)."""
+    """A log-density brought to ``shape``: its density resized bilinearly and renormalised (mass preserved).
+
+    At its own size it is renormalised too: :func:`is_log_density` accepts a
+    file whose log-sum-exp is within ``LOGSUMEXP_TOL`` of 0, and LL/IG are
+    defined on the normalised density (a log-sum-exp of 9e-4 raised LL by
+    9e-4 / ln 2 bits, but not once the same map was resized).
+    """
     logp = np.asarray(logp, dtype=np.float64)
     if logp.shape == tuple(shape):
-        return logp
+        return normalize_log_density(logp)
     import cv2
 
     m = logp.max()

@@ -199,3 +199,19 @@ def test_eval_cli_ll_ig_for_log_density_folder(tmp_path, capsys):
     res2 = json.loads(out.read_text())["results"][0]["metrics"]
     assert res2["LL"] == pytest.approx(0.0, abs=1e-5) and res2["NSS"] == pytest.approx(0.0, abs=1e-12)
     assert "metric-specific maps" in capsys.readouterr().out
+
+
+def test_a_log_density_at_the_fixation_maps_size_is_renormalised_before_ll():
+    """A .npy with log-sum-exp 9e-4 passes is_log_density; at the map's size it entered LL as given (9e-4 / ln 2
+    bits too high), resized it was renormalised. Oracle: LL of the explicitly renormalised density."""
+    from saliency.eval import probabilistic as P
+    from saliency.eval.fixation import fixation_image_scores
+
+    lp = P.normalize_log_density(np.random.default_rng(1).normal(size=(60, 80)))
+    off = lp + 9e-4
+    assert P.is_log_density(off)
+    fix = np.zeros((60, 80), bool)
+    fix[10:20, 10:20] = True
+    got = fixation_image_scores(off, fix, metrics=("LL",), log_density=True).values["LL"]
+    want = fixation_image_scores(lp, fix, metrics=("LL",), log_density=True).values["LL"]
+    assert abs(got - want) < 1e-12  # float64 rounding of the shift; the bug was 1.3e-3
