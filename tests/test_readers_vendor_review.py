@@ -231,3 +231,27 @@ def test_begaze_binocular_por_alone_is_read(tmp_path):
     # no L/R POR: B is the gaze; 0/0 (and its Blink) is a lost sample
     assert (read, len(df), len(q)) == (2, 2, 0)
     assert df["x"].tolist()[0] == 655.0 and df["y"].tolist()[0] == 280.0 and df["valid"].tolist() == [True, False]
+
+
+def test_begaze_events_blank_quote_line_and_wide_event_rows(tmp_path):
+    """A line of only ``""`` is blank (the shared rule: spaces, quotes, separators), not a malformed data row;
+    a Blink row with more fields than the Blink table's column line is malformed, not counted as not_fixation
+    (the module docstring's rule, applied to fixation rows only). Oracle: the rows the example writer wrote."""
+    from saliency.data_tools.readers import begaze
+
+    p = tmp_path / "P07 Events.txt"
+    n = begaze.example_events_file(p, np.random.default_rng(0), 20)
+    lines = p.read_text().split("\n")
+    lines.insert(len(lines) - 5, '""')
+    p.write_text("\n".join(lines))
+    rc = account_rows(open_log(p))
+    assert rc.read == n and not rc.quarantined, rc
+    lines = p.read_text().split("\n")
+    i = next(j for j, ln in enumerate(lines) if ln.startswith("Blink L"))
+    lines[i] += "\tEXTRA\tMORE\tFIELDS"
+    p.write_text("\n".join(lines))
+    rd = open_log(p)
+    rc = account_rows(rd)
+    assert rc.read == n and rc.quarantined == {"malformed_row": 1}, rc
+    q = next(c.quarantine for c in rd.chunks() if len(c.quarantine))
+    assert q["line"].tolist() == [i + 1]

@@ -185,15 +185,27 @@ def _events(path: Path, info: dict, subject: str):
     ue_desc = _col(ue[1], "description") if ue else 4
     ue_unit = unit_factor(split_unit(ue[1][ue_start])[1], 1e-3, f"{path}: user events start") if ue else 1e-3
 
+    def width(prefix: str) -> int | None:  # the column count of an event table, when the file has it
+        key = next((k for k in tables if k.startswith(prefix)), None)
+        return len(tables[key][1]) if key else None
+
+    w_saccade, w_blink, w_user = width("saccade"), width("blink"), width("user event")
+    blank = sep + ' \t"\r'
+
     def chunks() -> Iterator[Chunk]:
         rows, lines, skipped, malformed, subjects = [], [], [], [], []
         msgs: list[tuple[str, float, str]] = []  # (trial, time ms, image)
         current = subject
         for k, line in head_lines(path, 1 << 62):
-            if k < info["data_from"] or not line.strip():
+            if k < info["data_from"] or not line.strip(blank):  # blank: only spaces, quotes, separators
                 continue
             f = split_line(line, sep)
             etype = f[0].lower()
+            wide = w_saccade if etype.startswith("saccade") else w_blink if etype.startswith("blink") else \
+                w_user if etype.startswith("userevent") or etype.startswith("user event") else None
+            if wide is not None and len(f) > wide:  # more fields than its table's column line
+                malformed.append(k)
+                continue
             if etype.startswith("fixation"):
                 if len(f) > len(cols):
                     malformed.append(k)
