@@ -169,8 +169,12 @@ def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None =
         first = _foreign((str(exc).strip().splitlines() or [type(exc).__name__])[0])
         if "weights only load failed" in first.lower():  # torch's advice (weights_only=False) runs the file's code
             first = "torch's safe reader refused it: it is no checkpoint, or holds more than tensors and plain values"
-        raise UserError(f"{where}: cannot read it as a torch checkpoint ({first}); give a file that saliency "
-                        "train or export wrote") from None
+        if path.suffix.lower() == ".onnx":  # what saliency export writes: an inference graph, not a checkpoint
+            raise UserError(f"{where}: an ONNX model, not a checkpoint; give the training checkpoint it was exported "
+                            "from (RUN/checkpoints/best.pt); saliency predict --runtime onnx runs that with ONNX "
+                            "Runtime") from None
+        raise UserError(f"{where}: cannot read it as a torch checkpoint ({first}); give a checkpoint that "
+                        "saliency train wrote (RUN/checkpoints/best.pt)") from None
     if not isinstance(ckpt, dict):
         raise UserError(f"{where}: expected a dict with 'config' and 'state_dict'")
     config = next((ckpt[k] for k in CONFIG_KEYS if ckpt.get(k) is not None), None)
@@ -182,7 +186,7 @@ def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None =
                              ("state_dict", state, "a dict of parameter names to tensors")):
         if not isinstance(value, dict):
             raise UserError(f"{where}: its '{key}' is a {type(value).__name__}, not {what}; "
-                            "replace the checkpoint by one that saliency train or export wrote")
+                            "replace the checkpoint by one that saliency train wrote (RUN/checkpoints/best.pt)")
     return {**ckpt, "config": config, "state_dict": state}
 
 
@@ -195,7 +199,7 @@ def model_from_checkpoint(ckpt: dict, path: str | Path | None = None, *, param: 
     except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:  # a config of the wrong types
         raise UserError(f"{_where(path, param)}: its model config does not build a model ({type(exc).__name__}: "
                         f"{_foreign(exc)}); replace the checkpoint by one that saliency train "
-                        "or export wrote") from None
+                        "wrote (RUN/checkpoints/best.pt)") from None
     try:
         model.load_state_dict(ckpt["state_dict"])
     except RuntimeError as exc:

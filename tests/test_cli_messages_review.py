@@ -45,3 +45,17 @@ def test_a_mistyped_model_is_refused_before_the_data_is_read(tmp_path, capsys):
                "--model", "unet_tiny_cbam_sdo", "--quiet"])
     line = one_line(capsys, 2, rc)
     assert "--model 'unet_tiny_cbam_sdo': no such model; did you mean unet_tiny_cbam_sod?" in line, line
+
+
+def test_an_exported_onnx_file_given_as_checkpoint_says_what_to_give(tmp_path, capsys):
+    # the advice was "give a file that saliency train or export wrote", and export writes this very file
+    import cv2
+    import numpy as np
+
+    onnx = tmp_path / "m.onnx"
+    onnx.write_bytes(b"\x08\x07\x12\x07pytorch")  # an ONNX protobuf's first bytes: no torch checkpoint
+    (tmp_path / "img").mkdir()
+    cv2.imwrite(str(tmp_path / "img" / "a.png"), np.full((8, 8, 3), 100, np.uint8))
+    rc = main(["predict", "--checkpoint", str(onnx), "--images", str(tmp_path / "img"), "--out", str(tmp_path / "o")])
+    line = one_line(capsys, 2, rc)
+    assert "an ONNX model, not a checkpoint" in line and "checkpoints/best.pt" in line and "export wrote" not in line
