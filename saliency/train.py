@@ -116,6 +116,8 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
             raise UserError(f"`resume` {run_dir}: {', '.join(changed)} cannot change on resume (the checkpoint's "
                             "model, optimiser, schedule and data split continue as they were); start a new run "
                             "with `out` for other settings")
+        if int(os.environ.get("RANK", "0")) == 0:
+            claim_run(run_dir, "resume")
         return cfg, run_dir
     cfg = C.build_config(config_file, flags, overrides)
     if not create:
@@ -128,12 +130,104 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         inputs = {"root" if cfg["data"]["dataset"] else "data": cfg["data"]["root"], "data.val": cfg["data"]["val"],
                   "config_file": config_file, "pretrained_file": cfg.get("pretrained_file")}
         missing = missing_folders(out)
+        _check_unclaimed(Path(out), "out")  # before --overwrite could set a running run aside
         checked = check_out_dir(out, overwrite, inputs=inputs)
         if overwrite and checked.is_dir() and any(checked.iterdir()):
             with signals_held():
                 _REPLACED[_run_key(checked)] = move_aside(checked)
         _FRESH[_run_key(checked)] = missing
+        checked.mkdir(parents=True, exist_ok=True)
+        claim_run(checked, "out")
     return cfg, Path(out)
+
+
+#: the lock file by which one ``saliency train`` claims its run folder (pid and host inside)
+LOCK_NAME = ".saliency-train.lock"
+#: run folders this process has claimed, by run folder: the lock file to remove when the run ends
+_LOCKS: dict[str, Path] = {}
+
+
+def _lock_holder(lock: Path) -> str | None:
+    """Who holds ``lock``, if a live process other than this one does ("pid N" or "pid N on HOST"); else None.
+
+    An unreadable or empty lock counts as held for a minute (its writer may be
+    between creating and writing it), then as stale.
+    """
+    import os
+    import socket
+    import time
+
+    try:
+        text = lock.read_text(encoding="utf-8").split()
+        pid, host = int(text[0]), text[1]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, IndexError):
+        try:
+            return "an unknown process" if time.time() - lock.stat().st_mtime < 60 else None
+        except OSError:
+            return None
+    if host != socket.gethostname():
+        return f"pid {pid} on {host}"
+    if pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None  # a run killed outright (SIGKILL, power cut): its lock is stale
+    except PermissionError:
+        pass
+    return f"pid {pid}"
+
+
+def _check_unclaimed(run: Path, param: str) -> None:
+    """Refuse ``run`` while another live ``saliency train`` holds it; a stale lock (its process gone) is removed."""
+    import contextlib
+
+    lock = run / LOCK_NAME
+    if not lock.is_file() or lock.is_symlink():
+        return
+    holder = _lock_holder(lock)
+    if holder is not None:
+        raise UserError(f"`{param}` {run}: another saliency train ({holder}) is writing this run; wait for it to "
+                        f"end, or delete {lock} if that process is gone")
+    with contextlib.suppress(FileNotFoundError):
+        lock.unlink()
+
+
+def claim_run(run: Path, param: str) -> None:
+    """Claim the run folder ``run`` for this process (an ``O_EXCL`` lock file), or refuse it in one line.
+
+    Two runs into one folder, started together, both found it empty; the one
+    that then failed deleted the other's files as its own. Released by
+    :func:`release_run` when the run ends; a run killed outright leaves a lock
+    that the next run finds stale and takes over.
+    """
+    import os
+    import socket
+
+    lock = Path(run) / LOCK_NAME
+    for _ in range(3):
+        _check_unclaimed(Path(run), param)
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            continue  # created between the check and the open: judge it again
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()} {socket.gethostname()}\n")
+        _LOCKS[_run_key(run)] = lock
+        return
+    raise UserError(f"`{param}` {run}: another saliency train is claiming this run; wait for it to end")
+
+
+def release_run(run) -> None:
+    """Remove the lock file by which this process claimed ``run`` (a no-op if it did not)."""
+    import contextlib
+
+    lock = _LOCKS.pop(_run_key(run), None) if run is not None else None
+    if lock is not None:
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
 
 
 #: old run folders set aside by ``prepare_run(overwrite=True)``, by run folder: the Trainer discards or restores them
@@ -156,12 +250,12 @@ def restore_replaced(run) -> bool:
     For a caller that fails between :func:`prepare_run` and :meth:`Trainer.fit`
     (``saliency train`` calls it on every failure); returns whether a run was put back.
     """
-    from saliency.base.fsutil import restore_aside, signals_held
+    from saliency.base.fsutil import remove_empty_folders, restore_aside, signals_held
 
     with signals_held():
         aside = _REPLACED.pop(_run_key(run), None) if run is not None else None
-        if run is not None:
-            _FRESH.pop(_run_key(run), None)  # nothing was written into it before the Trainer
+        if run is not None:  # nothing was written into it before the Trainer: the folders made for it go
+            remove_empty_folders(_FRESH.pop(_run_key(run), None) or ())
         if aside is not None:
             restore_aside(run, aside)
     return aside is not None
@@ -511,9 +605,11 @@ class Trainer:
         except BaseException:
             self._settle_replaced(keep_new=False)  # the new run did not finish: the old run comes back
             self._settle_fresh(keep_new=False)  # or, for a new folder, this run's files go
+            release_run(self.run)
             raise
         self._settle_replaced(keep_new=True)
         self._fresh = None
+        release_run(self.run)
         return {"run": str(self.run), "best_metric": self.best_metric, "best_value": self.best_value,
                 "best_epoch": self.best_epoch, "epochs": self.cfg["train"]["epochs"], "steps": self.step,
                 "train_images": len(self.train_ds), "val_images": len(self.val_ds), "layout": self.split["layout"],
@@ -603,13 +699,17 @@ class Trainer:
             if improved:
                 self.best_value, self.best_epoch = metrics[self.best_metric], done
             row["best"] = int(improved)
+            if self.info.is_main:
+                # the row before its checkpoint: a kill between the two leaves a row that the resumed run,
+                # redoing this epoch from the previous last.pt, replaces (MetricsLog.add); the other order
+                # lost the row for good
+                self.metrics_log.add(row, done)
             payload = self._payload(done, 0, {"loss_sum": 0.0, "n": 0, "seconds": 0.0}, metrics)
             if improved:
                 self._save("best.pt", payload)
             self._save("last.pt", payload)
             self.last_good = (self.run / CKPT_DIR / "last.pt", done, self.step)
             if self.info.is_main:
-                self.metrics_log.add(row, done)
                 if self.tb is not None:
                     self.tb.add_scalar("train/loss", float(row["loss"]), done)
                     self.tb.add_scalar("train/lr", float(row["lr"]), done)

@@ -242,6 +242,73 @@ def test_resume_from_a_last_pt_of_another_model_is_one_line_naming_both(sod, tmp
     assert {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
 
 
+def test_a_kill_right_after_last_pt_keeps_the_epochs_row_for_the_resume(sod, tmp_path):
+    """SIGKILL (an OOM kill, a power cut) just after epoch 1's last.pt was in place, before metrics.csv got its
+    row: the resumed run never wrote epoch 1's row. Oracle: an uninterrupted run's metrics.csv has a row per
+    epoch."""
+    import subprocess
+    import sys
+
+    killer = (
+        "import os, signal, sys\n"
+        "from saliency import train as T\n"
+        "orig = T.Trainer._save\n"
+        "def _save(self, name, payload):\n"
+        "    out = orig(self, name, payload)\n"
+        "    if name == 'last.pt':\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return out\n"
+        "T.Trainer._save = _save\n"
+        "from saliency.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n")
+    run = tmp_path / "r"
+    args = ["train", "--data", str(sod), "--task", "sod", "--out", str(run), "--epochs", "2", "--batch-size", "3",
+            *BASE]
+    p = subprocess.run([sys.executable, "-c", killer, *args], capture_output=True, text=True, timeout=300)
+    assert p.returncode == -9, p.stderr[-2000:]
+    assert _run("train", "--resume", str(run), "--epochs", "2", "--quiet") == 0
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2"], rows
+
+
+def test_a_run_folder_another_live_train_holds_is_refused_and_a_stale_claim_is_taken_over(sod, tmp_path, capsys):
+    """Two `train --out R` started together both found R empty; the one stopped during set-up then emptied R as
+    its own (clear_dir), deleting the other's config, split and checkpoints while it trained on. A run now claims
+    its folder with a lock file (pid, host); a live holder is refused, even with --overwrite, and nothing moves;
+    the lock of a process that is gone (a run killed outright) is taken over, and a finished run leaves none."""
+    import socket
+    import subprocess
+
+    from saliency.train import LOCK_NAME
+
+    run = tmp_path / "r"
+    assert _run("train", "--data", str(sod), "--task", "sod", "--out", str(run), "--epochs", "1",
+                "--batch-size", "3", *BASE) == 0
+    assert not (run / LOCK_NAME).exists()
+    live = subprocess.Popen(["sleep", "60"])
+    try:
+        (run / LOCK_NAME).write_text(f"{live.pid} {socket.gethostname()}\n")
+        before = {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+        for args in (("--resume", str(run), "--epochs", "2", "--quiet"),
+                     ("--data", str(sod), "--task", "sod", "--out", str(run), "--overwrite", "--epochs", "1", *BASE)):
+            rc = _run("train", *args)
+            err = _err_line(capsys)
+            assert rc == 2 and f"pid {live.pid}" in err and "another saliency train" in err, err
+            assert {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+        fresh = tmp_path / "new"
+        fresh.mkdir()
+        (fresh / LOCK_NAME).write_text(f"{live.pid} {socket.gethostname()}\n")
+        rc = _run("train", "--data", str(sod), "--task", "sod", "--out", str(fresh), "--epochs", "1", *BASE)
+        assert rc == 2 and "another saliency train" in _err_line(capsys)
+    finally:
+        live.kill()
+        live.wait()
+    (run / LOCK_NAME).write_text(f"{live.pid} {socket.gethostname()}\n")  # its process is gone: stale
+    assert _run("train", "--resume", str(run), "--epochs", "2", "--quiet") == 0
+    assert not (run / LOCK_NAME).exists()
+    assert [r["epoch"] for r in csv.DictReader((run / "metrics.csv").open())] == ["1", "2"]
+
+
 @pytest.mark.parametrize("command", ["train", "synth"])
 def test_out_that_is_the_current_folder_is_refused(sod, tmp_path, capsys, monkeypatch, command):
     """``--out . --overwrite`` exited 1 (the folder in use cannot be renamed away) and left ``..old-*`` in it."""

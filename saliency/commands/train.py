@@ -104,7 +104,7 @@ def run(args) -> int:
         return 0
     from saliency import config as C
     from saliency.base.fsutil import terminate_raises
-    from saliency.train import Interrupted, Trainer, prepare_run, restore_replaced
+    from saliency.train import Interrupted, Trainer, prepare_run, release_run, restore_replaced
 
     # --overwrite sets the old run aside; any failure or SIGTERM before the new run's first checkpoint puts it back
     with terminate_raises():
@@ -123,6 +123,7 @@ def run(args) -> int:
             print(f"saliency train: {exc}", file=sys.stderr)
             return 128 + int(exc.signum)
         finally:
+            release_run(args.resume or args.out)  # a no-op once the trainer released it
             if args.out and not args.resume:
                 restore_replaced(args.out)  # a no-op once the trainer took the old run over
     if trainer.info.is_main and not args.quiet:
