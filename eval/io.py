@@ -143,6 +143,11 @@ LOSSY_EXTS = (".jpg", ".jpeg", ".webp")
 def walk_files(folder: str | Path, exts, label: str) -> list[Path]:
     """The files under ``folder`` whose suffix is in ``exts`` (hidden names skipped), sorted, recursively.
 
+    Hidden sub-folders are not entered: they hold what is not the user's data,
+    such as the staging folders a killed command leaves (``.NAME.*.partial``,
+    ``.NAME.old-*``); a half-made output there was read as images and
+    predictions (6 of 14 maps were of half-made thumbnails).
+
     Links to folders outside ``folder`` are followed (a dataset organised
     with linked sub-folders is searched whole), in sorted order, each such
     folder once; a link to a folder inside ``folder`` (an alias: the folder
@@ -163,6 +168,8 @@ def walk_files(folder: str | Path, exts, label: str) -> list[Path]:
         seen.add(real)
         keep = []
         for d in sorted(dirs):  # the same walk on every file system
+            if d.startswith("."):
+                continue
             p = os.path.join(root, d)
             if os.path.islink(p):
                 t = Path(os.path.realpath(p))

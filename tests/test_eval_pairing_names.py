@@ -112,3 +112,14 @@ def test_osie_benchmark_split_folder_records_its_blur_so_eval_reads_it_back(tmp_
     write_split_folder(ds, stim, tmp_path / "test")
     back = D.fixation_folder(tmp_path / "test", "t")
     assert back.sigma_px == D.OSIE_SIGMA_PX and back.blur is None  # None: the default (OSIE's own) construction
+
+
+def test_hidden_staging_folders_a_killed_command_left_are_not_read_as_images(tmp_path):
+    # a SIGKILLed `crop --out photos/thumbs` leaves photos/.thumbs.XXXX.partial/; predict --images photos then
+    # predicted the half-made thumbnails, and eval paired them by bare name
+    from saliency.eval.io import index_folder
+
+    _mask(tmp_path / "photos" / "2023" / "a.png")
+    _mask(tmp_path / "photos" / ".thumbs.f0c6pm48.partial" / "s0001.png")
+    _mask(tmp_path / "photos" / ".preds.old-x1y2" / "b.png")
+    assert sorted(index_folder(tmp_path / "photos")) == ["2023/a", "a"]
