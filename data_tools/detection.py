@@ -516,7 +516,9 @@ class Classification:
         """Inclusive ``(first, last)`` index ranges of the runs of ``label`` (fixations: as detected)."""
         if label == FIXATION:
             return list(self.fixations)
-        a, b = _runs(self.labels == label)
+        # cut at a jump in the time stamps (rows absent from the log end every event): two saccades on either
+        # side of a jump were one row spanning it
+        a, b = sm.gap_runs(self.t, self.labels == label)
         return list(zip(a.tolist(), b.tolist()))
 
 
@@ -536,19 +538,24 @@ def _blinks(labels: np.ndarray, t: np.ndarray, blink_ms: tuple[float, float],
     lost = labels == TRACK_LOSS
     off = np.zeros(n, dtype=bool) if offscreen is None else (np.asarray(offscreen, dtype=bool) & lost)
     joins = (SACCADE, PSO, UNDEFINED)
+    # a jump in the time stamps (rows absent from the log) is an edge like the trial's: the unseen time of a
+    # missing run stops there, and a blink does not reach across it
+    jump = np.zeros(n + 1, dtype=bool)  # jump[i]: rows are absent between samples i - 1 and i
+    jump[1:n] = np.diff(t) > 1.5 * dt
+    jump[0] = jump[n] = True
     for a, b in zip(*_runs(lost & ~off)):
-        before = t[a - 1] if a > 0 else t[a] - dt
-        after = t[b + 1] if b + 1 < n else t[b] + dt
+        before = t[a - 1] if not jump[a] else t[a] - dt
+        after = t[b + 1] if not jump[b + 1] else t[b] + dt
         unseen = after - before - dt
         if not blink_ms[0] <= unseen <= blink_ms[1]:
             continue
         labels[a:b + 1] = BLINK
         i = a - 1
-        while i >= 0 and (labels[i] in joins or off[i]):
+        while not jump[i + 1] and (labels[i] in joins or off[i]):
             labels[i] = BLINK
             i -= 1
         i = b + 1
-        while i < n and (labels[i] in joins or off[i]):
+        while not jump[i] and (labels[i] in joins or off[i]):
             labels[i] = BLINK
             i += 1
 
@@ -592,9 +599,9 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
                     merge_deg=merge_deg, window_ms=window_ms, blink_ms=blink_ms, pursuit=pursuit, **nh_params)
         if offscreen is not None:
             opts["offscreen"] = np.asarray(offscreen, dtype=bool)[first]
-        return _expand(classify(t[first], np.asarray(x_px, dtype=np.float64)[first],
-                                np.asarray(y_px, dtype=np.float64)[first], geometry, method, **opts),
-                       first, t)
+        x_px, y_px = np.asarray(x_px, dtype=np.float64), np.asarray(y_px, dtype=np.float64)
+        return _expand(classify(t[first], x_px[first], y_px[first], geometry, method, **opts),
+                       first, t, *geometry.pixels_to_degrees(x_px, y_px))
     thr = _param(method, "threshold", threshold)
     md = float(_param(method, "min_duration_ms", min_duration_ms))
     gap = float(_param(method, "max_gap_ms", max_gap_ms))
@@ -669,8 +676,16 @@ def _first_of_time(t: np.ndarray) -> np.ndarray | None:
     return None if keep.all() else np.flatnonzero(keep)
 
 
-def _expand(c: Classification, first: np.ndarray, t: np.ndarray) -> Classification:
-    """A classification of the first row of each time stamp, spread back over every row (repeats included)."""
+def _expand(c: Classification, first: np.ndarray, t: np.ndarray, xdeg_rows: np.ndarray,
+            ydeg_rows: np.ndarray) -> Classification:
+    """A classification of the first row of each time stamp, spread back over every row (repeats included).
+
+    Labels and speeds are the first row's; positions are each row's own
+    (``xdeg_rows``/``ydeg_rows``, its pixels in degrees), so that the event
+    tables' degrees are the mean of the same rows as their pixels (a repeat
+    20 px to the right, as a log with one row per eye writes, put the pixel
+    centroid 0.24 deg from the degree centroid).
+    """
     n = len(t)
     group = np.zeros(n, dtype=np.int64)
     group[first[1:]] = 1
@@ -678,7 +693,11 @@ def _expand(c: Classification, first: np.ndarray, t: np.ndarray) -> Classificati
     last = np.append(first[1:] - 1, n - 1)  # each time stamp's last row
     ranges = [(int(first[a]), int(last[b])) for a, b in c.fixations]
     params = dict(c.params, duplicate_times=int(n - len(first)))
-    return Classification(c.method, t, c.xdeg[group], c.ydeg[group], c.labels[group], c.speed[group], ranges, params)
+    repeat = np.ones(n, dtype=bool)
+    repeat[first] = False
+    xdeg = np.where(repeat, xdeg_rows, c.xdeg[group])
+    ydeg = np.where(repeat, ydeg_rows, c.ydeg[group])
+    return Classification(c.method, t, xdeg, ydeg, c.labels[group], c.speed[group], ranges, params)
 
 
 def detect(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | None = None,
