@@ -111,8 +111,12 @@ def main() -> int:
     for name in ("study", "backgrounds", "real", "work"):  # the commands run in the repository: absolute paths
         if getattr(args, name):
             setattr(args, name, str(Path(getattr(args, name)).resolve()))
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
+    from scratch import resumable_work
+
+    # what the cached study and runs depend on (attentions and seeds only add runs of their own names)
+    work = resumable_work(args.work, {"study": args.study, "scenes": None if args.study else args.scenes,
+                                      "backgrounds": args.backgrounds, "epochs": args.epochs, "set": args.set,
+                                      "real": args.real})
     study = Path(args.study) if args.study else work / "study"
     if not args.study and not (study / "study.json").is_file():
         cmd = ["synth", "--out", str(study), "--scenes", str(args.scenes), "--subjects", "1", "--quiet",

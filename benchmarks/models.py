@@ -20,6 +20,7 @@ Usage: python benchmarks/models.py [--train-seconds 180] [--no-train] [--no-writ
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import re
 import sys
@@ -272,7 +273,9 @@ def main(argv=None) -> int:
     cmd = "python benchmarks/models.py" + (
         f" --train-seconds {args.train_seconds:g} --fixation-seconds {args.fixation_seconds:g}"
         if not args.no_train else " --no-train")
-    machine = f"2-core CPU, Python {platform.python_version()}, torch {torch.__version__}, no GPU"
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    machine = (f"{os.cpu_count()}-core CPU ({platform.processor() or platform.machine()}), Python "
+               f"{platform.python_version()}, torch {torch.__version__}, {gpu}")
     parts = [
         "## Models\n",
         f"Machine: {machine} (torch threads: {torch.get_num_threads()}); measured while other jobs shared the "

@@ -291,8 +291,11 @@ def main() -> int:
     from saliency.base.fsutil import write_json, write_text
     from saliency.eval.datasets import osie
 
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
+    from scratch import resumable_work
+
+    # what the cached data, runs and scores depend on (attentions and seeds only add runs of their own names)
+    work = resumable_work(args.work, {"root": args.root, "epochs": args.epochs, "recipe": args.recipe,
+                                      "limit_train": args.limit_train, "limit_test": args.limit_test})
     t_start = time.perf_counter()
     train_ds, test_ds = osie(args.root, "train"), osie(args.root, "test")
     if args.limit_train:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from scratch import MARK, fresh_work  # noqa: E402
+from scratch import MARK, SETTINGS, fresh_work, resumable_work  # noqa: E402
 
 
 def test_a_folder_a_benchmark_did_not_make_is_never_wiped(tmp_path, capsys):
@@ -42,3 +42,21 @@ def test_a_benchmarks_own_scratch_folder_is_replaced(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert fresh_work(empty) == empty  # an empty folder holds nothing to lose
+
+
+def test_a_resumed_work_folder_is_refused_under_other_settings(tmp_path, capsys):
+    """benchmarks/osie.py with --limit-test 6 over a --limit-test 3 work folder printed the 3-image table under a
+    6-image header (its data, runs and scores were cached by file existence only)."""
+    work = tmp_path / "w"
+    assert resumable_work(work, {"limit_test": 3, "epochs": 1}) == work and (work / SETTINGS).is_file()
+    (work / "data").mkdir()
+    assert resumable_work(work, {"limit_test": 3, "epochs": 1}) == work  # the same settings resume
+    with pytest.raises(SystemExit) as e:
+        resumable_work(work, {"limit_test": 6, "epochs": 1})
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "limit_test 3 (now 6)" in err and err.count("\n") == 1
+    other = tmp_path / "o"
+    (other / "x").mkdir(parents=True)  # a folder with files and no record: not resumed blindly
+    with pytest.raises(SystemExit):
+        resumable_work(other, {"limit_test": 3})
+    assert (other / "x").is_dir() and not (other / SETTINGS).exists()
