@@ -20,6 +20,7 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.base.images import IMAGE_EXTS
+from saliency.base.names import nfc
 
 
 class StimulusIndex:
@@ -32,12 +33,13 @@ class StimulusIndex:
         files = sorted(p for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
         if not files:
             raise UserError(f"`stimuli` {self.folder}: no images ({', '.join(IMAGE_EXTS)})")
-        self.by_name = {p.name: p for p in files}
+        # keys in one Unicode form (saliency.base.names): a log's 'café' finds a file named in NFD (macOS)
+        self.by_name = {nfc(p.name): p for p in files}
         self.by_stem: dict[str, Path] = {}
         shared: dict[str, list[Path]] = {}
         for p in files:
-            self.by_stem.setdefault(p.stem, p)
-            shared.setdefault(p.stem, []).append(p)
+            self.by_stem.setdefault(nfc(p.stem), p)
+            shared.setdefault(nfc(p.stem), []).append(p)
         self.shared_stems = {k: v for k, v in shared.items() if len(v) > 1}  # a.jpg and a.png: one map name
         self.lower = {k.lower(): v for k, v in {**self.by_stem, **self.by_name}.items()}
         self._sizes: dict[str, tuple[int, int] | None] = {}
@@ -46,14 +48,15 @@ class StimulusIndex:
         """Stem of the stimulus file that ``name`` refers to, or None."""
         if not name:
             return None
-        base = name.replace("\\", "/").rsplit("/", 1)[-1]
+        base = nfc(name.replace("\\", "/").rsplit("/", 1)[-1])
         p = self.by_name.get(base) or self.by_stem.get(base) or self.by_stem.get(Path(base).stem) \
             or self.lower.get(base.lower()) or self.lower.get(Path(base).stem.lower())
-        if p is not None and p.stem in self.shared_stems:  # maps and tables are named by stem: never pool two
-            names = " and ".join(q.name for q in self.shared_stems[p.stem])
-            raise UserError(f"`stimuli` {self.folder}: {names} share the stem {p.stem!r}, and the logs name "
+        stem = nfc(p.stem) if p is not None else None
+        if stem is not None and stem in self.shared_stems:  # maps and tables are named by stem: never pool two
+            names = " and ".join(q.name for q in self.shared_stems[stem])
+            raise UserError(f"`stimuli` {self.folder}: {names} share the stem {stem!r}, and the logs name "
                             f"{name!r}; maps and tables are named by stem, so keep one of the files in the folder")
-        return p.stem if p is not None else None
+        return stem
 
     def path(self, stem: str) -> Path:
         """File of a resolved stem."""

@@ -51,7 +51,7 @@ from saliency.base.errors import UserError, expect_type
 from saliency.base.fsutil import read_json
 from saliency.base.images import IMAGE_EXTS, MAX_SIDE
 
-from saliency.eval.io import PRED_EXTS, index_folder, walk_files
+from saliency.eval.io import PRED_EXTS, index_folder, key_of, walk_files
 
 CENTER_BIAS_GAUSSIAN = "Gaussian centre bias (sigma = 1/4 of width and height)"
 
@@ -159,13 +159,13 @@ def sod_folder(gt_dir: str | Path, name: str | None = None) -> GTDataset:
     gt_dir = Path(gt_dir)
     files = index_folder(gt_dir, IMAGE_EXTS, param="gt")
     items = [GTItem(key=k, gt=str(p)) for k, p in files.items()
-             if k == p.relative_to(gt_dir).with_suffix("").as_posix()]  # skip bare-stem aliases
+             if k == key_of(p, gt_dir)]  # skip bare-stem aliases
     return GTDataset(name or gt_dir.name, "sod", items, layout="masks folder")
 
 
 def _stems(folder: Path, exts) -> dict[str, Path]:
     """Relative stem -> file under ``folder`` (:func:`eval.io.walk_files`: linked sub-folders followed)."""
-    return {p.relative_to(folder).with_suffix("").as_posix(): p for p in walk_files(folder, exts, str(folder))}
+    return {key_of(p, folder): p for p in walk_files(folder, exts, str(folder))}
 
 
 def _find_json(d: Path) -> Path | None:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError
+from saliency.base.names import nfc
 from saliency.base.images import IMAGE_EXTS, check_image_size, decode
 
 PRED_EXTS = IMAGE_EXTS + (".npy",)
@@ -189,12 +190,19 @@ def walk_files(folder: str | Path, exts, label: str) -> list[Path]:
     return sorted(found)
 
 
+def key_of(path: Path, folder: str | Path) -> str:
+    """The key :func:`index_folder` gives ``path`` under ``folder``: its relative path without extension,
+    '/'-separated, in Unicode NFC (a mask folder written on macOS, NFD, pairs with images named in NFC)."""
+    return nfc(Path(path).relative_to(folder).with_suffix("").as_posix())
+
+
 def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, prefix: str = "",
                  label: str | None = None) -> dict[str, Path]:
     """Map file stems (relative path without extension, '/'-separated) to files, recursively.
 
     A file's bare stem is also a key when no other file has it and no file
-    sits at that path, so a flat key ``name`` finds ``cat/name.png``. Raises UserError for a missing folder or one without
+    sits at that path, so a flat key ``name`` finds ``cat/name.png``. Keys
+    are in Unicode NFC (:func:`key_of`). Raises UserError for a missing folder or one without
     matching files; the message names the parameter ``param`` that gave the
     folder (in backticks, so the command line shows its flag), followed by
     ``prefix`` (e.g. ``"NAME="`` for a method's folder) and the folder.
@@ -218,12 +226,12 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     out: dict[str, Path] = {}
     bare: dict[str, list[Path]] = {}
     for p in walk_files(folder, exts, label):
-        rel = p.relative_to(folder).with_suffix("").as_posix()
+        rel = key_of(p, folder)
         if rel in out:
             raise UserError(f"{label}: {out[rel].name} and {p.name} share the name {rel!r}, so which one is "
                             f"meant cannot be told; rename or move one of them")
         out[rel] = p
-        bare.setdefault(p.stem, []).append(p)
+        bare.setdefault(nfc(p.stem), []).append(p)
     if not out:
         raise UserError(f"{label}: no image files ({', '.join(exts)}) in the folder")
     for stem, paths in bare.items():

@@ -36,7 +36,7 @@ from saliency.base.workers import single_thread_blas, steady_heap
 from saliency.eval.datasets import GTDataset, GTItem
 from saliency.eval.fixation import (FixationMetrics, coords_to_mask, fixation_coords, fixation_image_scores,
                                     other_fixation_coords, points_to_mask, resize_to)
-from saliency.eval.io import PRED_EXTS, index_folder, read_fixations, read_map, read_mask, read_pred_u8
+from saliency.eval.io import PRED_EXTS, index_folder, key_of, read_fixations, read_map, read_mask, read_pred_u8
 from saliency.eval.metrics import GOLD_STANDARD, families, keys_for  # noqa: F401 (GOLD_STANDARD re-exported)
 from saliency.eval.sod import SODMetrics, sod_image_scores
 
@@ -355,10 +355,9 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
         idx = index_folder(folder, exts, param="pred", prefix=f"{name}=")
         found = [idx.get(it.key) for it in ds.items]
         # a bare-stem alias (GT ``x`` finding ``sub/x.png``) never takes a file that another GT item names exactly
-        exact = {p for it, p in zip(ds.items, found)
-                 if p is not None and p.relative_to(folder).with_suffix("").as_posix() == it.key}
-        found = [p if p is None or p.relative_to(folder).with_suffix("").as_posix() == it.key or p not in exact
-                 else None for it, p in zip(ds.items, found)]
+        exact = {p for it, p in zip(ds.items, found) if p is not None and key_of(p, folder) == it.key}
+        found = [p if p is None or key_of(p, folder) == it.key or p not in exact else None
+                 for it, p in zip(ds.items, found)]
         missing = [it.key for it, p in zip(ds.items, found) if p is None]
         if missing and not allow_missing:
             ex = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")

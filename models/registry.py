@@ -171,8 +171,8 @@ def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None =
             first = "torch's safe reader refused it: it is no checkpoint, or holds more than tensors and plain values"
         if path.suffix.lower() == ".onnx":  # what saliency export writes: an inference graph, not a checkpoint
             raise UserError(f"{where}: an ONNX model, not a checkpoint; give the training checkpoint it was exported "
-                            "from (RUN/checkpoints/best.pt); saliency predict --runtime onnx runs that with ONNX "
-                            "Runtime") from None
+                            "from (RUN/checkpoints/best.pt): saliency predict runs it in ONNX Runtime with `runtime` "
+                            "onnx") from None
         raise UserError(f"{where}: cannot read it as a torch checkpoint ({first}); give a checkpoint that "
                         "saliency train wrote (RUN/checkpoints/best.pt)") from None
     if not isinstance(ckpt, dict):

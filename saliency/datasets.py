@@ -68,8 +68,9 @@ def _index(folder: Path, param: str) -> dict:
 
 def _pair(images: dict, targets: dict, tgt_dir: Path, root: Path, what: str) -> list:
     """Keys present in both indexes (bare-stem aliases of nested files skipped)."""
-    keys = sorted(k for k, p in targets.items()
-                  if k in images and p.relative_to(tgt_dir).with_suffix("").as_posix() == k)
+    from saliency.eval.io import key_of
+
+    keys = sorted(k for k, p in targets.items() if k in images and key_of(p, tgt_dir) == k)
     if not keys:
         raise UserError(f"--data {root}: no {what} in {tgt_dir} matches an image by file stem; check the folders")
     return keys

@@ -71,6 +71,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from saliency.base.errors import UserError
+from saliency.base.names import nfc
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     import pandas as pd
@@ -80,6 +81,9 @@ FIX_COLS = ["subject", "stimulus", "trial", "x", "y", "t_start_ms", "duration_ms
 QUAR_COLS = ["line", "reason", "subject", "stimulus", "x", "y"]
 CHUNK_ROWS = 500_000
 MISSING = {"", ".", "nan", "NaN", "NA", "N/A", "null", "None", "-"}
+#: missing subject ids: MISSING less ``NA`` and ``None``, which label real observers (initials, a name);
+#: read as missing they merged two observers into the file's default subject without a word
+ID_MISSING = MISSING - {"NA", "None"}
 
 # generic column names (case-insensitive, unit suffix stripped) -> canonical key
 ALIASES = {
@@ -283,12 +287,12 @@ def default_subject(path: Path) -> str:
     number counts up from ``000``), so there the recording is three folders up;
     a file in any other folder takes that folder's name.
     """
-    stem = path.stem
+    stem = nfc(path.stem)  # one Unicode form, as the subject columns and trials tables are read
     if stem.startswith("fixations") or stem in ("gaze_positions", "samples"):
         parts = Path(os.path.abspath(path)).parts
         if len(parts) >= 4 and parts[-3] == "exports" and parts[-2].isdigit():
-            return parts[-4]
-        return path.parent.name or stem
+            return nfc(parts[-4])
+        return nfc(path.parent.name) or stem
     return stem
 
 

@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import (CHUNK_ROWS, DECODE_ERRORS, MISSING, QUAR_COLS, Chunk, LogReader,
+from saliency.base.names import nfc
+from saliency.data_tools.readers.base import (CHUNK_ROWS, DECODE_ERRORS, ID_MISSING, MISSING, QUAR_COLS, Chunk, LogReader,
                                               default_subject,
                                               header_columns, open_input, resolve_columns, unit_factor)
 
@@ -124,8 +125,14 @@ def run_bounds(df: pd.DataFrame, keys) -> np.ndarray:
     return np.concatenate(([0], np.flatnonzero(~same) + 1, [len(df)]))
 
 
-def text(s: pd.Series | None, n: int, default: str = "") -> np.ndarray:
-    """Column as stripped strings (``default`` where absent/missing); numbers like ``3.0`` become ``3``."""
+def text(s: pd.Series | None, n: int, default: str = "", missing=MISSING) -> np.ndarray:
+    """Column as stripped strings (``default`` where absent/missing); numbers like ``3.0`` become ``3``.
+
+    Names come in Unicode NFC (:func:`saliency.base.names.nfc`: a stimulus
+    column's NFD ``café`` is the file's NFC ``café``). ``missing``: the cell
+    values that mean "no value" (:data:`ID_MISSING` for subject columns,
+    where ``NA`` and ``None`` can be someone's initials or name).
+    """
     if s is None:
         return np.full(n, default, dtype=object)
     v = s.fillna("").astype(str).str.strip()
@@ -133,9 +140,9 @@ def text(s: pd.Series | None, n: int, default: str = "") -> np.ndarray:
     if whole.any():  # the pattern below can only match these (the regex over every row cost more than the rest)
         v = v.copy()
         v[whole] = v[whole].str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
-    v = v.where(~v.isin(MISSING), default)
+    v = v.where(~v.isin(missing), default)
     codes, uniq = pd.factorize(v)  # few distinct names (subjects, stimuli): one Python string each
-    return np.asarray(uniq, dtype=object)[codes]
+    return np.asarray([nfc(u) for u in uniq], dtype=object)[codes]
 
 
 def quarantine_frame(line, reason, subject=None, stimulus=None, x=None, y=None) -> pd.DataFrame:
@@ -478,7 +485,7 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
             n = len(df)
             get = lambda k: df[cols[k][0]] if k in cols else None  # noqa: E731
-            subject = text(get("subject"), n, subj_default)
+            subject = text(get("subject"), n, subj_default, ID_MISSING)
             stimulus = text(get("stimulus"), n)
             trial = text(get("trial"), n)
             x, xm, xb = numeric(df[cols["x"][0]], missing)

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import (Chunk, LogReader, Probe, ReadOptions, default_subject,
+from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, default_subject,
                                               header_columns, resolve_columns)
 from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
                                                 text, with_malformed)
@@ -129,7 +129,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
 
     def parse(df: pd.DataFrame, lines: np.ndarray) -> dict:
         n = len(df)
-        out = {"line": lines, "subject": text(df[c_subj] if c_subj else None, n, subj_default),
+        out = {"line": lines, "subject": text(df[c_subj] if c_subj else None, n, subj_default, ID_MISSING),
                "stimulus": text(df[c_stim] if c_stim else None, n),
                "trial": text(df[c_trial] if c_trial else None, n),
                "x": numeric(df[cx])[0], "y": 1.0 - numeric(df[cy])[0]}  # bottom-left origin -> top-left

@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import (Chunk, LogReader, Probe, ReadOptions, default_subject,
+from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, default_subject,
                                               header_columns, split_unit, unit_factor)
 from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
                                                 sample_chunk, text, with_malformed)
@@ -214,7 +214,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 keep = skip == ""
                 df, lines = df[keep].reset_index(drop=True), lines[keep]
             n = len(df)
-            subject = text(df[c_subj] if c_subj else None, n, subj_default)
+            subject = text(df[c_subj] if c_subj else None, n, subj_default, ID_MISSING)
             stimulus = text(df[c_media] if c_media else None, n)
             # a trial is one presentation of a media in a recording: rows outside any media have none
             # (an export without a media column: the recording is the trial, for `trials` to name)

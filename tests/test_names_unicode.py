@@ -1,0 +1,75 @@
+"""Names as labs have them: one name in Unicode NFC and NFD, and subject ids that look like 'missing'.
+
+macOS writes file names decomposed (NFD); a stimulus column, trials table or
+mask folder made elsewhere holds the composed form (NFC). Oracle: the two
+forms are the same name (``unicodedata.normalize``), so every row and every
+pair is kept; ``NA`` and ``None`` in a subject column are observers.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from saliency.cli import main
+
+NFC = unicodedata.normalize("NFC", "café")
+NFD = unicodedata.normalize("NFD", "café")
+
+
+def _img(path, value=128, size=(40, 30)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.full((size[1], size[0]), value, np.uint8))
+
+
+def _ingest(tmp_path, log, *extra):
+    return main(["ingest", str(log), "--stimuli", str(tmp_path / "stim"), "--out", str(tmp_path / "d"),
+                 "--sigma-px", "2", "--no-ioc", "--quiet", *extra])
+
+
+def test_a_stimulus_named_in_nfd_on_disk_is_found_by_its_nfc_name_in_the_log(tmp_path, capsys):
+    assert NFC != NFD
+    _img(tmp_path / "stim" / f"{NFD}.png")
+    _img(tmp_path / "stim" / "b.png")
+    log = tmp_path / "fix.csv"
+    pd.DataFrame({"subject": "s1", "stimulus": [f"{NFC}.png"] * 3 + ["b.png"], "x": [5, 10, 15, 20],
+                  "y": [5, 10, 15, 20], "duration_ms": 200}).to_csv(log, index=False, encoding="utf-8")
+    assert _ingest(tmp_path, log) == 0, capsys.readouterr().err
+    rec = json.loads((tmp_path / "d" / "dataset.json").read_text(encoding="utf-8"))
+    assert rec["inputs"][0]["rows"]["kept"] == 4 and not rec["inputs"][0]["rows"]["quarantined"]
+
+
+def test_a_trials_table_in_nfc_serves_a_log_whose_file_name_is_nfd(tmp_path, capsys):
+    _img(tmp_path / "stim" / "a.png")
+    log = tmp_path / f"J{unicodedata.normalize('NFD', 'ö')}rg.csv"  # the subject is the file stem
+    pd.DataFrame({"trial": [1, 1], "x": [5, 10], "y": [5, 10], "duration_ms": 200}).to_csv(log, index=False)
+    trials = tmp_path / "trials.csv"
+    pd.DataFrame({"subject": ["Jörg"], "trial": [1], "stimulus": ["a.png"]}).to_csv(trials, index=False)
+    assert _ingest(tmp_path, log, "--trials", str(trials)) == 0, capsys.readouterr().err
+    assert len(pd.read_csv(tmp_path / "d" / "fixations.csv")) == 2
+
+
+def test_masks_in_nfc_pair_with_predictions_named_in_nfd(tmp_path, capsys):
+    for d, name in (("gt", NFC), ("pred", NFD)):
+        _img(tmp_path / d / f"{name}.png", 255)
+        _img(tmp_path / d / "b.png", 0)
+    code = main(["eval", "--no-progress", "--task", "sod", "--gt", str(tmp_path / "gt"), "--metrics", "MAE",
+                 "--pred", f"M={tmp_path / 'pred'}", "--json", str(tmp_path / "r.json")])
+    assert code == 0, capsys.readouterr().err
+    r = json.loads((tmp_path / "r.json").read_text())["results"][0]
+    assert r["n_images"] == 2 and r["metrics"]["MAE"] == 0.0
+
+
+def test_subjects_na_and_none_are_observers_not_missing(tmp_path, capsys):
+    _img(tmp_path / "stim" / "a.png")
+    log = tmp_path / "p.csv"
+    pd.DataFrame({"subject": ["NA", "NA", "None", "None", "sub03", ""], "stimulus": "a.png",
+                  "x": [5, 6, 7, 8, 9, 10], "y": [5, 6, 7, 8, 9, 10], "duration_ms": 200}).to_csv(log, index=False)
+    assert _ingest(tmp_path, log) == 0, capsys.readouterr().err
+    subjects = pd.read_csv(tmp_path / "d" / "fixations.csv", keep_default_na=False)["subject"]
+    # an empty cell is missing: that row takes the file's subject (its stem)
+    assert sorted(subjects.unique()) == ["NA", "None", "p", "sub03"]
