@@ -483,7 +483,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     line, :data:`HTML_MARK` in report.html's head, the file ``assets/``
     :data:`ASSETS_MARK`), by which a later report recognises them as its own.
     """
-    from saliency.base.fsutil import write_bytes, write_text
+    from saliency.base.fsutil import short_name, write_bytes, write_text
 
     out = Path(out_dir)
     assets = out / "assets"
@@ -574,7 +574,10 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         note("Each row: image | ground truth | prediction | human fixations (dots) over their heat map" + fifth + ".")
         for item in inputs.gallery:
             caption = item.name + (f" (NSS {inputs.nss[item.name]:.2f})" if item.name in inputs.nss else "")
-            picture(_save_png(assets / f"gallery_{item.name}.png", gallery_row(item)), caption)
+            asset = f"gallery_{item.name}.png"
+            if len(asset.encode("utf-8", "surrogateescape")) > 240:  # a long stimulus name: the file system's 255
+                asset = f"gallery_{short_name(item.name, 200)}.png"
+            picture(_save_png(assets / asset, gallery_row(item)), caption)
 
     # UTF-8; a file name that is not UTF-8 keeps its own bytes (surrogateescape)
     write_bytes(out / "report.md", ("\n".join(md) + "\n").encode("utf-8", "surrogateescape"))

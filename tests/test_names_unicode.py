@@ -73,3 +73,21 @@ def test_subjects_na_and_none_are_observers_not_missing(tmp_path, capsys):
     subjects = pd.read_csv(tmp_path / "d" / "fixations.csv", keep_default_na=False)["subject"]
     # an empty cell is missing: that row takes the file's subject (its stem)
     assert sorted(subjects.unique()) == ["NA", "None", "p", "sub03"]
+
+
+def test_outputs_named_up_to_the_file_systems_limit_are_written(tmp_path, capsys):
+    """A 243-byte stimulus name (the file system allows 255): predict and report stopped with 'the name is too
+    long', on the hidden temporary name (.NAME.XXXXXXXX.tmp adds 14 bytes; report's gallery_ prefix 8)."""
+    from saliency.base.fsutil import short_name
+
+    long = "Ansicht_Straße_" + "é" * 112 + "_v2"  # 15 + 1 + 224 + 3 = 243 bytes in UTF-8
+    assert len(long.encode()) == 243
+    cut = short_name(long)
+    assert len(cut.encode()) <= 96 and cut.startswith("Ansicht_Stra") and short_name("a.png") == "a.png"
+    _img(tmp_path / "img" / f"{long}.png", 100, (32, 24))
+    assert main(["predict", "--baseline", "gaussian-centre", "--images", str(tmp_path / "img"),
+                 "--out", str(tmp_path / "pred"), "--quiet"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "pred" / f"{long}.png").is_file()
+    assert main(["report", "--images", str(tmp_path / "img"), "--pred", str(tmp_path / "pred"),
+                 "--out", str(tmp_path / "rep"), "--quiet"]) == 0, capsys.readouterr().err
+    assert len(list((tmp_path / "rep" / "assets").glob("gallery_*.png"))) == 1

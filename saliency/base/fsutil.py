@@ -36,6 +36,23 @@ def _umask() -> int:
     return umask
 
 
+def short_name(name: str, limit: int = 96) -> str:
+    """``name`` cut to at most ``limit`` UTF-8 bytes (whole characters), with a hash of the whole when cut.
+
+    For names this module derives from an output's (``.NAME.XXXX.tmp``,
+    ``.NAME.XXXX.partial``, ``.NAME.old-XXXX``): a file system allows 255
+    bytes, and a valid output name of 243 bytes plus the 14 of the temporary
+    suffix stopped ``predict`` with "the name is too long".
+    """
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) <= limit:
+        return name
+    import hashlib
+
+    digest = hashlib.sha1(raw).hexdigest()[:8]
+    return raw[:limit - 9].decode("utf-8", "ignore") + "~" + digest
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary file path next to ``target``; rename it into place on success.
@@ -49,13 +66,13 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     tmp_path = None
     try:
         with signals_held():  # a signal taking effect now finds tmp_path set: the finally removes the file
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            fd, tmp = tempfile.mkstemp(prefix=f".{short_name(target.name)}.", suffix=".tmp", dir=target.parent)
             tmp_path = Path(tmp)
             os.close(fd)
         try:
             yield tmp_path
         except OSError as exc:  # a failed write (a full disk) names no file, or a temporary one: name the target
-            hidden = str(target.parent / f".{target.name}.")
+            hidden = str(target.parent / f".{short_name(target.name)}.")
             if exc.errno is not None and (exc.filename is None or str(exc.filename).startswith(hidden)):
                 raise OSError(exc.errno, exc.strerror, str(target)) from exc
             raise
@@ -156,7 +173,7 @@ def atomic_files() -> Iterator:
         target.parent.mkdir(parents=True, exist_ok=True)
         with signals_held():  # known to the clean-up before a held signal takes effect
             made.extend(missing)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            fd, tmp = tempfile.mkstemp(prefix=f".{short_name(target.name)}.", suffix=".tmp", dir=target.parent)
             pending.append((Path(tmp), target))
             os.close(fd)
         return Path(tmp)
@@ -547,7 +564,7 @@ def move_aside(folder: str | os.PathLike) -> Path:
     folder = check_not_link(folder, "folder")
     check_not_cwd(folder, "folder")
     with signals_held():
-        aside = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+        aside = Path(tempfile.mkdtemp(prefix=f".{short_name(folder.name)}.old-", dir=folder.parent))
         os.replace(folder, aside)  # an empty folder is replaced by the rename
         folder.mkdir()
         os.chmod(folder, 0o777 & ~_umask())
@@ -603,7 +620,7 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
         stage = None
         try:
             with signals_held():  # a signal taking effect now finds `stage` set: the finally removes it
-                stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+                stage = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.", suffix=".partial", dir=out.parent))
                 os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
             try:
                 yield stage
@@ -621,7 +638,7 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
                 check_not_link(out, param)
                 old = None
                 if out.exists():
-                    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+                    old = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.old-", dir=out.parent))
                     os.replace(out, old)
                 try:
                     os.replace(stage, out)
