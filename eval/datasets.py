@@ -139,19 +139,30 @@ def list_datasets() -> list[tuple[str, str, str]]:
     return [(k, v[0], v[3]) for k, v in PUBLISHED.items()]
 
 
+#: target folders that also mark a published dataset (SALICON for training: maps/train)
+_MARKERS = {"SALICON": ("maps/train",)}
+
+
 def find_root(name: str, root: Path) -> Path:
-    """The dataset folder: ``root`` itself or ``root/<name>`` (case-insensitive)."""
+    """The dataset folder: ``root`` itself or ``root/<name>`` (case-insensitive), holding ``name``'s own layout.
+
+    Refused when neither holds it: another dataset's folders under ``root``
+    were taken instead (``--dataset DUTS-TR`` trained on DUTS-TE, ``--dataset
+    MIT1003`` scored any folder of maps as MIT1003).
+    """
     if not root.is_dir():
         raise UserError(f"`root` {root}: folder not found")
     task, folder, cands, _ = PUBLISHED[name]
-    for base in (root, root / folder):
-        for _, gt_dir in cands:
+    markers = [gt_dir for _, gt_dir in cands] + list(_MARKERS.get(name, ()))
+    bases = [root, root / folder] + [c for c in sorted(root.iterdir())
+                                     if c.is_dir() and c.name.lower() == folder.lower() and c.name != folder]
+    for base in bases:
+        for gt_dir in markers:
             if (base / gt_dir).is_dir():
                 return base
-    for child in root.iterdir():
-        if child.is_dir() and child.name.lower() == folder.lower():
-            return child
-    return root
+    want = " or ".join(f"{a}/ + {b}/" for a, b in cands)
+    raise UserError(f"`root` {root}: no {name} here ({want}, in it or in {folder}/); give the folder that holds "
+                    f"{name}, or name what it holds with `dataset`")
 
 
 def sod_folder(gt_dir: str | Path, name: str | None = None) -> GTDataset:
@@ -246,11 +257,14 @@ def salicon_items(json_path: Path, maps_dir: Path | None) -> list[GTItem]:
     return items
 
 
-def fixation_folder(d: str | Path, name: str | None = None) -> GTDataset:
-    """Fixation ground truth from a folder in one of the known layouts (see module docstring)."""
+def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -> GTDataset:
+    """Fixation ground truth from a folder in one of the known layouts (see module docstring).
+
+    ``param``: the parameter that gave the folder, named in errors (``data`` for training).
+    """
     d = Path(d)
     if not d.is_dir():
-        raise UserError(f"`gt` {d}: folder not found")
+        raise UserError(f"`{param}` {d}: folder not found")
     cb = d / "center_bias.png"
     baseline = str(cb) if cb.is_file() else None
     note = f"centre bias from {cb}" if baseline else CENTER_BIAS_GAUSSIAN
@@ -274,6 +288,9 @@ def fixation_folder(d: str | Path, name: str | None = None) -> GTDataset:
         allm = d / "ALLFIXATIONMAPS"
         pts = {p.stem[: -len("_fixPts")]: p for p in sorted(allm.glob("*_fixPts.*"))}
         maps = {p.stem[: -len("_fixMap")]: p for p in sorted(allm.glob("*_fixMap.*"))}
+        if not pts and not maps:
+            raise UserError(f"`{param}` {d}: ALLFIXATIONMAPS/ holds no <name>_fixPts / <name>_fixMap images "
+                            "(MIT1003's layout)")
         if pts:
             items = [GTItem(key=k, gt=str(p), density=str(maps[k]) if k in maps else None) for k, p in pts.items()]
             layout = "MIT1003 (ALLFIXATIONMAPS/*_fixPts + *_fixMap)"
@@ -289,10 +306,10 @@ def fixation_folder(d: str | Path, name: str | None = None) -> GTDataset:
         items = salicon_items(_find_json(d), maps_dir)
         layout = "SALICON (fixations JSON + maps/)"
     else:
-        raise UserError(f"`gt` {d}: not a fixation dataset folder; expected fixations/ + maps/ (saliency ingest), "
-                        "FIXATIONLOCS/ (MIT, CAT2000), ALLFIXATIONMAPS/ (MIT1003) or a SALICON fixations JSON")
+        raise UserError(f"`{param}` {d}: not a fixation dataset folder; expected fixations/ + maps/ (saliency "
+                        "ingest), FIXATIONLOCS/ (MIT, CAT2000), ALLFIXATIONMAPS/ (MIT1003) or a SALICON fixations JSON")
     if not items:
-        raise UserError(f"`gt` {d}: no fixation maps found ({layout})")
+        raise UserError(f"`{param}` {d}: no fixation maps found ({layout})")
     ds = GTDataset(nm, "fixation", items, baseline=baseline, baseline_note=note, layout=layout)
     if layout.startswith("saliency ingest"):
         ds.sigma_px, why = _ingest_sigma(d / "dataset.json")

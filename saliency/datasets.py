@@ -66,36 +66,80 @@ def _index(folder: Path, param: str) -> dict:
     return index_folder(folder, IMAGE_EXTS, param=param)
 
 
-def _pair(images: dict, targets: dict, tgt_dir: Path, root: Path, what: str) -> list:
-    """Keys present in both indexes (bare-stem aliases of nested files skipped)."""
+def _real_keys(index: dict, folder: Path) -> set:
+    """The keys of an :func:`saliency.eval.io.index_folder` index that are files' own (not bare-stem aliases)."""
     from saliency.eval.io import key_of
 
-    keys = sorted(k for k, p in targets.items() if k in images and key_of(p, tgt_dir) == k)
+    return {k for k, p in index.items() if key_of(p, folder) == k}
+
+
+def _pair(images: dict, targets: dict, tgt_dir: Path, root: Path, what: str, notes: list | None = None,
+          img_dir: Path | None = None) -> list:
+    """Keys present in both indexes (bare-stem aliases of nested files skipped); the unpaired ones in ``notes``."""
+    own = _real_keys(targets, tgt_dir)
+    keys = sorted(k for k in own if k in images)
     if not keys:
         raise UserError(f"--data {root}: no {what} in {tgt_dir} matches an image by file stem; check the folders")
+    if notes is not None and img_dir is not None:
+        notes += unpaired_notes(_real_keys(images, img_dir), set(keys), what, own)
     return keys
 
 
-def find_sod(root: str | Path) -> DatasetIndex:
-    """Images and masks of an SOD folder (see module docstring)."""
+def unpaired_notes(image_keys, kept, what: str, target_keys=()) -> list[str]:
+    """Notes naming the images left out for want of a ``what``, and the ``target_keys`` without an image.
+
+    Each note counts and names up to five, so that training says what it left
+    out rather than only "trained on N images" (an image without its mask was
+    dropped without a word).
+    """
+    kept = set(kept)  # an image of key cat/x is paired when cat/x or its bare name x (a flat target) is kept
+    left = sorted(k for k in set(image_keys) if k not in kept and k.rsplit("/", 1)[-1] not in kept)
+    out = []
+    if left:
+        out.append(f"{len(left)} of {len(set(image_keys))} images have no {what} and are left out (e.g. "
+                   f"{', '.join(left[:5])})")
+    orphans = sorted(set(target_keys) - kept)
+    if orphans:
+        out.append(f"{len(orphans)} {what}(s) have no image and are left out (e.g. {', '.join(orphans[:5])})")
+    return out
+
+
+def find_sod(root: str | Path, only: str | None = None) -> DatasetIndex:
+    """Images and masks of an SOD folder (see module docstring); ``only``: just that published layout.
+
+    A pair of folders found at ``root`` itself takes a published dataset's
+    name only when ``root`` is named as that dataset's folder; otherwise its
+    own (``images/ + masks/``: any such folder was recorded as HKU-IS).
+    """
     from saliency.eval.datasets import PUBLISHED
 
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"--data {root}: folder not found")
     cands = []
-    for name in sorted((k for k, v in PUBLISHED.items() if v[0] == "sod"), key=lambda n: n != "DUTS-TR"):
+    names = [only] if only else sorted((k for k, v in PUBLISHED.items() if v[0] == "sod"),
+                                       key=lambda n: n != "DUTS-TR")
+    for name in names:
         _, folder, pairs, _ = PUBLISHED[name]
         for img_dir, gt_dir in pairs:
-            cands += [(root / img_dir, root / gt_dir, name), (root / folder / img_dir, root / folder / gt_dir, name)]
-    cands += [(root / a, root / b, f"{a}/ + {b}/") for a, b in SOD_PAIRS]
+            here = name if (only or root.name.lower() == folder.lower()) else f"{img_dir}/ + {gt_dir}/"
+            cands += [(root / img_dir, root / gt_dir, here), (root / folder / img_dir, root / folder / gt_dir, name)]
+    if not only:
+        cands += [(root / a, root / b, f"{a}/ + {b}/") for a, b in SOD_PAIRS]
     for img_dir, gt_dir, layout in cands:
         if img_dir.is_dir() and gt_dir.is_dir():
             images = _index(img_dir, "data")
             masks = _index(gt_dir, "data")
-            keys = _pair(images, masks, gt_dir, root, "mask")
+            notes: list = []
+            keys = _pair(images, masks, gt_dir, root, "mask", notes, img_dir)
             recs = [Record(key=k, image=str(images[k]), mask=str(masks[k])) for k in keys]
-            return DatasetIndex(recs, layout, [])
+            return DatasetIndex(recs, layout, notes)
+    half = [(i, g) for i, g, _ in cands if i.is_dir() and not g.is_dir()]
+    if half:  # the images of a layout are there, its masks are not
+        raise UserError(f"--data {root}: {half[0][0]} is there but not its masks folder {half[0][1]}")
+    if only:
+        pairs = " or ".join(f"{a}/ + {b}/" for a, b in PUBLISHED[only][2])
+        raise UserError(f"--root {root}: no {only} folders ({pairs})")
     raise UserError(f"--data {root}: not an SOD dataset; expected stimuli/ + masks/ (saliency synth), "
                     "images/ + masks/, or a published layout (DUTS-TR, ECSSD, ...; saliency eval --list-datasets)")
 
@@ -120,11 +164,21 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         js = sorted(root.glob("fixations_train*.json")) + sorted(root.glob("*/fixations_train*.json"))
         if js:
             items = salicon_items(js[0], root / "maps" / "train")
+            # an image with fixations but no map file is kept: its map is made from its fixations (as below)
             recs = [Record(key=it.key, image=str(images[it.key]), density=it.density, points=it.points,
-                           size=it.size) for it in items if it.key in images and it.density]
+                           size=it.size) for it in items if it.key in images and (it.density or it.points)]
+            notes += unpaired_notes(_real_keys(images, root / "images" / "train"), {r.key for r in recs},
+                                    "map or fixation", {it.key for it in items if it.density or it.points})
+            if any(r.density is None for r in recs):
+                notes.append("some images have no map file: it is made from their fixations (Gaussian, "
+                             "sigma = 1/30 of the width)")
+            bare = sorted(r.key for r in recs if not r.points)
+            if bare:
+                notes.append(f"{len(bare)} images have a map but no fixation in the JSON (e.g. "
+                             f"{', '.join(bare[:5])}): their fixation target is empty")
         else:
             maps = _index(root / "maps" / "train", "data")
-            keys = _pair(images, maps, root / "maps" / "train", root, "map")
+            keys = _pair(images, maps, root / "maps" / "train", root, "map", notes, root / "images" / "train")
             recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
             notes.append("no fixations JSON: fixated pixels = top of each map")
         return DatasetIndex(recs, "SALICON (images/train + maps/train)", notes)
@@ -135,11 +189,13 @@ def find_fixation(root: str | Path) -> DatasetIndex:
     has_fix = ((root / "fixations").is_dir() or (root / "ALLFIXATIONMAPS").is_dir()
                or (root / "FIXATIONLOCS").is_dir() or (root / "trainSet" / "FIXATIONLOCS").is_dir())
     if has_fix:
-        ds = fixation_folder(root)
+        ds = fixation_folder(root, param="data")
         recs = []
         for it in ds.items:
             if it.key in images:
                 recs.append(Record(key=it.key, image=str(images[it.key]), density=it.density, fixations=it.gt))
+        notes += unpaired_notes(_real_keys(images, stim), {r.key for r in recs}, "fixation map",
+                                {it.key for it in ds.items})
         layout = ds.layout
         if any(r.density is None for r in recs):
             notes.append("some images have no continuous map: it is made from their fixations (Gaussian, "
@@ -148,7 +204,7 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         from saliency.eval.io import PRED_EXTS, index_folder
 
         maps = index_folder(root / "maps", PRED_EXTS, param="data")
-        keys = _pair(images, maps, root / "maps", root, "map")
+        keys = _pair(images, maps, root / "maps", root, "map", notes, stim)
         recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
         layout = "stimuli/ + maps/ (no binary fixations)"
         notes.append("no binary fixation maps: fixated pixels = top of each human map (data.fixation_top)")
@@ -194,8 +250,8 @@ def find_named(name: str, root: str | Path, task: str, split: str | None = None)
         return DatasetIndex(recs, gt.layout, list(gt.notes), gt.split)
     if split is not None:
         E.split_stems(key, split)  # raises: no documented split
-    folder = E.find_root(key, Path(root))
-    return find_sod(folder) if task == "sod" else find_fixation(folder)
+    folder = E.find_root(key, Path(root))  # refused when the root holds no layout of this name
+    return find_sod(folder, only=key) if task == "sod" else find_fixation(folder)
 
 
 def find_dataset(root: str | Path, task: str, dataset: str | None = None, split: str | None = None) -> DatasetIndex:

@@ -314,7 +314,11 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
         val_keys = split["val"]
         val_index = D.find_dataset(d["val"], task) if d["val"] else index
         val_recs = {r.key: r for r in val_index.records}
-        val_records = [val_recs[k] for k in val_keys if k in val_recs]
+        gone = [k for k in val_keys if k not in val_recs]
+        if gone:  # best.pt is chosen by these images: a resumed run validated on fewer, or on none (exit 1)
+            raise UserError(f"`resume`: {len(gone)} validation image(s) of {split_file} are gone from "
+                            f"{d['val'] or d['root']} (e.g. {gone[0]}); restore them or start a new run")
+        val_records = [val_recs[k] for k in val_keys]
     elif d["val"]:
         val_index = D.find_dataset(d["val"], task)
         _check_held_out(index.records, val_index.records, d["val"])
