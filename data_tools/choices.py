@@ -27,6 +27,10 @@ EYES = ("average", "left", "right")  # mirrors data_tools.smoothing.EYES (a test
 DECIMALS = ("point", "comma")  # the decimal mark of a log's numbers (readers.base.ReadOptions.decimal)
 
 
+PUPIL_MIN_CONFIDENCE = 0.6
+"""Pupil Labs fixations below this confidence are quarantined unless ``min_confidence`` says otherwise."""
+
+
 @dataclass
 class IngestOptions:
     """Every choice of an ingest run (recorded in ``dataset.json``)."""
@@ -48,7 +52,7 @@ class IngestOptions:
     merge_deg: float | None = None
     smooth_ms: float | None = None
     eye: str = "average"  # binocular samples: average | left | right (readers.base.ReadOptions.eye)
-    min_confidence: float = 0.6
+    min_confidence: float | None = None  # None: the Pupil reader's default (PUPIL_MIN_CONFIDENCE)
     sigma_deg: float | None = 1.0
     sigma_px: float | None = None
     border: str = "constant"

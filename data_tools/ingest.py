@@ -533,6 +533,51 @@ def open_inputs(inputs: list[Path], opts: IngestOptions) -> list[tuple]:
     return out
 
 
+DETECTION_OPTIONS = ("velocity_threshold", "dispersion_threshold", "smooth_ms", "max_gap_ms", "merge_ms",
+                     "merge_deg")
+"""IngestOptions fields used only by fixation detection in raw samples."""
+
+
+def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
+    """Refuse options that no opened input uses; returns the ``policies`` values of those applied.
+
+    Never recorded as applied when it is not: detector options when no input
+    holds raw samples (fixation lists are taken as the files give them),
+    ``min_confidence`` when no input is a Pupil Labs export with a confidence
+    column, ``time_unit`` when every input's header states its time unit (or
+    the format fixes it). With mixed inputs ``time_unit`` is kept, and each
+    input's record says whether it applied (``time_unit_applied``).
+    Returns ``{"min_confidence": the value the Pupil reader applied}`` (None
+    when no input is a Pupil export with confidences); ``opts`` is left as
+    given.
+    """
+    first = [rd for _, rd, _, dup in opened if dup is None]
+    if not any(rd.kind == "samples" for rd in first):
+        given = [f"`{k}` {getattr(opts, k):g}" for k in DETECTION_OPTIONS if getattr(opts, k) is not None]
+        if given:
+            raise UserError(f"{', '.join(given)}: fixation detection options, but no input holds raw samples (the "
+                            f"inputs are fixation lists, taken as the files give them); leave "
+                            f"{'it' if len(given) == 1 else 'them'} out")
+    applied = [rd.notes["min_confidence"] for rd in first if rd.notes.get("min_confidence") is not None]
+    if opts.min_confidence is not None and not applied:  # None: the Pupil reader's default
+        pupil = any(rd.format == "pupil" for rd in first)
+        why = "no Pupil Labs input has a confidence column" if pupil else "no input is a Pupil Labs export"
+        raise UserError(f"`min_confidence` {opts.min_confidence:g}: not used: {why} (only Pupil Labs fixation "
+                        f"confidences are filtered); leave it out")
+    if opts.time_unit is not None:
+        used = [bool(rd.notes.get("time_unit_applied")) for rd in first]
+        if not any(used):
+            raise UserError(f"`time_unit` {opts.time_unit}: not used: no input has a time column without a unit "
+                            f"(their headers state it, or the format has its own; inputs: "
+                            f"{', '.join(sorted({rd.format for rd in first}))}); leave it out")
+        for _, rd, _, _ in opened:
+            rd.notes["time_unit_applied"] = bool(rd.notes.get("time_unit_applied"))
+    else:
+        for _, rd, _, _ in opened:
+            rd.notes.pop("time_unit_applied", None)
+    return {"min_confidence": applied[0] if applied else None}
+
+
 def settle_geometry(opened: list[tuple], opts: IngestOptions) -> dict:
     """The run's screen: the user's, completed by the resolution the files declare; returns what was decided.
 
@@ -688,18 +733,24 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
 
 
 def _first_fixations(fix: pd.DataFrame) -> set:
-    """``_fid`` of each scanpath's first fixation (subject, stimulus, file and eye; by onset, then line).
+    """``_fid`` of each scanpath's first fixation (subject, trial, stimulus, file and eye; by onset, then line).
 
-    A fixation is named by its ``_fid`` (its row in the table), not by its
-    (source, line): a SALICON annotation holds a whole scanpath on one line
-    (every point of it was dropped), and each eye of a binocular event export
-    has its own scanpath (the other eye's copy of the first fixation stayed).
+    A scanpath is one (subject, trial): a subject who saw the same stimulus in
+    two trials has two scanpaths, each losing its own first fixation; formats
+    without trials give every row an empty trial (one scanpath per subject,
+    stimulus, file and eye, as before). A fixation is named by its ``_fid``
+    (its row in the table), not by its (source, line): a SALICON annotation
+    holds a whole scanpath on one line (every point of it was dropped), and
+    each eye of a binocular event export has its own scanpath (the other eye's
+    copy of the first fixation stayed).
     """
     if not len(fix):
         return set()
-    f = fix.assign(_eye=fix["eye"].fillna("").astype(str))
-    f = f.sort_values(["subject", "stimulus", "t_start_ms", "line", "_fid"], kind="stable", na_position="last")
-    f = f.loc[~f.duplicated(["subject", "stimulus", "source", "_eye"], keep="first")]
+    trial = fix["trial"].fillna("").astype(str) if "trial" in fix else ""
+    f = fix.assign(_eye=fix["eye"].fillna("").astype(str), _trial=trial)
+    f = f.sort_values(["subject", "_trial", "stimulus", "t_start_ms", "line", "_fid"], kind="stable",
+                      na_position="last")
+    f = f.loc[~f.duplicated(["subject", "_trial", "stimulus", "source", "_eye"], keep="first")]
     return set(f["_fid"].tolist())
 
 
@@ -967,6 +1018,16 @@ def validate(opts: IngestOptions):
         if value is not None and opts.detector not in users:  # never recorded as applied when it is not
             raise UserError(f"`{name}` {value:g}: not used by `detector` {opts.detector} (only by "
                             f"{', '.join(users)}); leave it out")
+    if opts.detector == "tracker":  # the tracker's fixations are kept as reported: no post-processing
+        given = [f"`{k}` {v:g}" for k, v in (("max_gap_ms", opts.max_gap_ms), ("merge_ms", opts.merge_ms),
+                                             ("merge_deg", opts.merge_deg)) if v is not None]
+        if given:
+            raise UserError(f"{', '.join(given)}: not used by `detector` tracker (the tracker's fixations are kept "
+                            f"as reported; only `min_duration_ms` applies to them); leave "
+                            f"{'it' if len(given) == 1 else 'them'} out")
+    if opts.stimulus is not None and opts.trials is not None:
+        raise UserError(f"`trials` {opts.trials}: not used with `stimulus` {opts.stimulus} (every row is assigned "
+                        f"to that stimulus, so the trial table is never consulted); give one of them")
     if opts.workers < 1:
         raise UserError(f"`workers` {opts.workers}: must be at least 1")
     if opts.eye not in EYES:
@@ -991,6 +1052,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
                         f"{', '.join(sorted(index.by_name)[:5])}{' ...' if len(index.by_name) > 5 else ''})")
     trials = load_trials(opts.trials) if opts.trials else None
     opened = open_inputs(inputs, opts)
+    applied = check_unused_options(opened, opts)
     geo_info = settle_geometry(opened, opts)
     g = opts.geometry
     for path, rd, _, dup in opened:
@@ -1157,7 +1219,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
                       "px": opts.sigma_px, "px_by_stimulus_size": sigmas,
                       "truncate": 4.0},
             "policies": {**{k: v for k, v in asdict(opts).items()
-                            if k not in ("geometry", "progress", "workers", "chunk_rows")},
+                            if k not in ("geometry", "progress", "workers", "chunk_rows")}, **applied,
                          "detector_min_duration_ms": col.min_duration_ms if opts.detector != "tracker" else None},
             "counts": {
                 "fixations": int(len(fix)), "quarantined": int(len(quar)),

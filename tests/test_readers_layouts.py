@@ -176,11 +176,12 @@ def test_header_unit_wins_over_time_unit_in_every_column(tmp_path):
                   "duration [s]": [0.25, 0.3, 0.2]}).to_csv(p, index=False)
     args = ["ingest", str(p), "--stimuli", str(stim), "--screen-px", f"{W}x{H}", "--sigma-px", "20", "--quiet"]
     assert _cli(*args, "--out", str(tmp_path / "a")) == 0
-    assert _cli(*args, "--out", str(tmp_path / "b"), "--time-unit", "ms") == 0
-    for out in ("a", "b"):
-        f = pd.read_csv(tmp_path / out / "fixations.csv")
-        assert f["t_start_ms"].tolist() == [1000.0, 1500.0, 2000.0]
-        assert f["duration_ms"].tolist() == [250.0, 300.0, 200.0]
+    # every column states its unit, so --time-unit is used nowhere: refused, never recorded as applied
+    assert _cli(*args, "--out", str(tmp_path / "b"), "--time-unit", "ms") == 2
+    assert not (tmp_path / "b").exists()
+    f = pd.read_csv(tmp_path / "a" / "fixations.csv")
+    assert f["t_start_ms"].tolist() == [1000.0, 1500.0, 2000.0]
+    assert f["duration_ms"].tolist() == [250.0, 300.0, 200.0]
 
 
 def test_quoted_column_names_are_read(tmp_path):

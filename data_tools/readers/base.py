@@ -140,7 +140,8 @@ class ReadOptions:
     columns: dict = field(default_factory=dict)  # canonical key -> file column (``columns``)
     time_unit: str | None = None  # unit of the generic time columns when the header does not say
     tracker_events: bool = False  # the tracker's own fixations (EyeLink EFIX, Tobii) instead of samples
-    min_confidence: float = 0.6  # Pupil Labs: fixations below this confidence are quarantined
+    #: Pupil Labs: fixations below this confidence are quarantined (None: the reader's default, 0.6)
+    min_confidence: float | None = None
     chunk_rows: int = CHUNK_ROWS
     #: binocular samples: ``average`` (the mean where both eyes are valid, else the valid eye), ``left`` or
     #: ``right``; formats with per-eye gaze honour it (module attribute ``EYES = True``), others refuse a choice

@@ -470,7 +470,12 @@ def invalid_marks(s: pd.Series, n: int) -> np.ndarray:
 def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None,
                    missing=MISSING, preset: dict | None = None, fmt: str | None = None,
                    chunk_rows: int = CHUNK_ROWS) -> LogReader:
-    """Samples or fixations from a delimited table whose columns are found by name (or mapped)."""
+    """Samples or fixations from a delimited table whose columns are found by name (or mapped).
+
+    Each time column's unit is its header's (``time [s]``, ``time_us``), else
+    ``time_unit``, else ms; with ``time_unit`` given, ``notes["time_unit_applied"]``
+    says whether any time column used it.
+    """
     header, sep = header_columns(path)
     cols = resolve_columns(header, {**(preset or {}), **user_cols}, path)
     need = ["x", "y"] + (["time"] if kind == "samples" else [])
@@ -532,4 +537,7 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
     if kind == "samples":
         notes["timestamp_ms_per_unit"] = unit_factor(cols["time"][1] or time_unit, 1.0,
                                                      f"{path}: column {cols['time'][0]}")
+    if time_unit is not None:  # used by a time column whose header gives no unit (ingest refuses it when unused)
+        timed = ("time",) if kind == "samples" else ("t_start_ms", "t_end_ms", "duration_ms")
+        notes["time_unit_applied"] = any(k in cols and cols[k][1] is None for k in timed)
     return LogReader(path, fmt or kind, kind, chunks, notes=notes)

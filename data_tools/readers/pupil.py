@@ -5,7 +5,10 @@ exporters (``pupil-labs/pupil``: ``fixation_detector.py``, Raw Data Exporter;
 ``surface_tracker/background_tasks.py``, ``_export_fixations_on_surface``):
 ``start_timestamp`` (s), ``duration`` (ms), ``norm_pos_x/y`` (0..1, origin
 bottom-left; older exports ``x_norm``/``y_norm``), ``confidence``. Fixations
-below ``min_confidence`` are quarantined (``low_confidence``); the subject is
+below ``min_confidence`` (default :data:`DEFAULT_MIN_CONFIDENCE`, 0.6) are
+quarantined (``low_confidence``), and the reader's ``notes`` record the
+threshold applied (``min_confidence``; None for a file without a
+``confidence`` column, where nothing is filtered); the subject is
 the recording folder's name (``<recording>/exports/000/fixations.csv``,
 ``<recording>/exports/000/surfaces/fixations_on_surface_<name>.csv``).
 
@@ -54,12 +57,15 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
+from saliency.data_tools.choices import PUPIL_MIN_CONFIDENCE
 from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, default_subject,
                                               header_columns, resolve_columns)
 from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
                                                 text, with_malformed)
 
 DETECT_RANK = 22  # vendor column names
+DEFAULT_MIN_CONFIDENCE = PUPIL_MIN_CONFIDENCE  # data_tools.choices: the one value, read by the CLI's help too
+"""The confidence below which a fixation is quarantined when ``min_confidence`` is not given (None)."""
 SUFFIXES: tuple[str, ...] = ()
 
 
@@ -103,7 +109,8 @@ def _subject(path: Path) -> str:
 
 def read(path: Path, opts: ReadOptions) -> LogReader:
     """Pupil Labs fixation exports (normalised coordinates, origin bottom-left; confidence filter)."""
-    columns, min_confidence, chunk_rows = opts.columns, opts.min_confidence, opts.chunk_rows
+    columns, chunk_rows = opts.columns, opts.chunk_rows
+    min_confidence = DEFAULT_MIN_CONFIDENCE if opts.min_confidence is None else float(opts.min_confidence)
     header, sep = header_columns(path)
     cols = resolve_columns(header, columns, path)
     hs = set(header)
@@ -221,6 +228,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         yield ch
 
     notes = {"surface_export": True} if c_on else {}
+    notes["min_confidence"] = min_confidence if cc else None  # the threshold applied (None: no confidences)
     return LogReader(path, "pupil", "fixations", surface_chunks if c_on else chunks, notes=notes)
 
 

@@ -1,7 +1,8 @@
 """``tobii``: Tobii Pro Lab data export (TSV): gaze samples, or Tobii's own fixations.
 
 Field names from ``../shared/REFERENCES.md`` section 3: ``Recording timestamp``
-(unit in brackets; when absent ``time_unit``, else µs), ``Participant name``, ``Presented Media
+(unit in brackets; when absent ``time_unit``, else µs; ``notes["time_unit_applied"]`` says whether a
+given ``time_unit`` was used), ``Participant name``, ``Presented Media
 name``, ``Gaze point X/Y``, ``Validity left/right``, ``Eye movement type``,
 ``Eye movement type index``, ``Gaze event duration``, ``Fixation point X/Y``, ``Sensor``, ``Event``;
 empty = missing.
@@ -285,6 +286,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                             f"recording of the {other} eye only; use `eye` {other} or average")
 
     notes = {"timestamp_ms_per_unit": t_factor, "coordinates": SPACE_UNITS[space]}
+    if opts.time_unit is not None:  # used only when the header gives no unit (ingest refuses it when unused)
+        notes["time_unit_applied"] = split_unit(c_time)[1] is None
     if not tracker_events:
         notes["eye"] = eye
     return LogReader(path, "tobii", "fixations" if tracker_events else "samples", chunks, notes=notes, trials=True)

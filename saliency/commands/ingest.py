@@ -48,7 +48,7 @@ def add_arguments(p) -> None:
     """
     from saliency.commands._detection_args import add_detector_arguments, non_negative_float
     from saliency.data_tools.choices import (BORDERS, DECIMALS, DISPLAY_MODES, MAP_FORMATS, NORMALIZATIONS,
-                                             TIME_UNITS, WEIGHTS, IngestOptions)
+                                             PUPIL_MIN_CONFIDENCE, TIME_UNITS, WEIGHTS, IngestOptions)
     from saliency.data_tools.detectors import DEFAULTS as DETECTOR_DEFAULTS
     from saliency.data_tools.readers import FORMATS
 
@@ -66,21 +66,23 @@ def add_arguments(p) -> None:
                    help="map file columns to canonical keys: subject, stimulus, trial, time, x, y, valid, "
                         "t_start_ms, t_end_ms, duration_ms, eye, confidence (e.g. time=TIMESTAMP,x=GazeX)")
     g.add_argument("--time-unit", default=None, choices=list(TIME_UNITS),
-                   help="unit of the time column when its header does not say (default: ms)")
+                   help="unit of the time column when its header does not say (default: ms); refused when "
+                        "every input's header states its unit")
     g.add_argument("--decimal", default="point", choices=list(DECIMALS),
                    help="decimal mark of the numbers in the logs: point (500.13, the default) or comma (500,13, "
                         "as European-locale exports write them; a number holding both marks is quarantined)")
     g.add_argument("--trials", default=None, metavar="CSV",
                    help="CSV with columns subject, trial, stimulus naming each trial's stimulus (used for rows "
-                        "whose file names none)")
+                        "whose file names none; not with --stimulus)")
     g.add_argument("--stimulus", default=None, metavar="NAME",
                    help="assign every row of the inputs to this one stimulus (file name or stem in --stimuli; "
                         "e.g. one log file per stimulus)")
     g.add_argument("--coords", default="auto", choices=["auto", "screen", "stimulus"],
                    help="what x, y are: screen pixels or stimulus pixels (default auto: screen when a geometry "
                         "is given, else stimulus; SALICON is always stimulus)")
-    g.add_argument("--min-confidence", type=_args.fraction, default=o.min_confidence,
-                   help=f"Pupil Labs: drop fixations below this confidence (default {o.min_confidence:g})")
+    g.add_argument("--min-confidence", type=_args.fraction, default=None,  # None: not typed (refused unused)
+                   help=f"Pupil Labs: drop fixations below this confidence (default {PUPIL_MIN_CONFIDENCE:g}; "
+                        "refused when no input is a Pupil Labs export)")
     g = p.add_argument_group("screen geometry")
     g.add_argument("--geometry", default=None, metavar="JSON", help="screen.json (screen_px, screen_cm, distance_cm)")
     g.add_argument("--screen-px", type=size_wxh(1, 100_000, "1920x1080"), metavar="WxH",
@@ -94,7 +96,8 @@ def add_arguments(p) -> None:
                         "or stretched to the screen")
     g = p.add_argument_group("fixation detection", "raw samples: --velocity-threshold (ivt, tobii-ivt),\n"
                              "--dispersion-threshold (idt), --max-gap, --merge-*, --smooth-ms (see each);\n"
-                             "--detector tracker (EyeLink EFIX, Tobii fixations): only --min-duration")
+                             "--detector tracker (EyeLink EFIX, Tobii fixations): only --min-duration;\n"
+                             "an option no input uses (no raw samples) is refused")
     add_detector_arguments(g, o.detector, tracker=True, eye=True)  # --detector, --max-gap, --merge-*, --smooth-ms, eye
     g.add_argument("--velocity-threshold", type=_args.finite_positive_float, default=None,
                    help=f"I-VT velocity threshold in deg/s (default: ivt {ivt['threshold']:g}, "
