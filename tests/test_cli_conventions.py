@@ -391,7 +391,11 @@ def test_prepare_run_new_folder(tmp_path):
         prepare_run({}, out=full)
     assert (full / "old.txt").exists()
     prepare_run({}, out=full, overwrite=True)
-    assert full.is_dir() and not any(full.iterdir())
+    from saliency.train import LOCK_NAME, release_run
+
+    assert full.is_dir() and [p.name for p in full.iterdir()] == [LOCK_NAME]  # emptied, and claimed by this run
+    release_run(full)
+    assert not any(full.iterdir())
 
 
 def test_predict_and_crop_name_size_when_the_checkpoint_has_no_training_config(tmp_path, capsys):
