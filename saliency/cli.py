@@ -24,8 +24,11 @@ The error boundary (:func:`main`) turns every failure into one line on stderr,
   into an output, named by its bytes;
 - exit 1, the machine's or ours: out of memory (``MemoryError``, CUDA out of
   memory), other operating-system failures (I/O errors, too many open
-  files), and any unexpected exception (a bug: the line names the
-  exception and asks for ``--debug``);
+  files), a process of a torchrun job (``WORLD_SIZE`` > 1) whose peer went
+  away (gloo's or NCCL's "connection closed by peer": another rank failed
+  and printed its own error; this one says so in one line), and any
+  unexpected exception (a bug: the line names the exception and asks for
+  ``--debug``);
 - exit 130: Ctrl-C at any moment, argument parsing and the commands'
   imports included (``saliency: interrupted`` before the command is known);
   exit 143: SIGTERM at any moment (:func:`saliency.base.fsutil.terminate_raises`
@@ -313,9 +316,28 @@ def classify(exc: BaseException, spell) -> tuple[int, str]:
         return 2, f"{f or 'an input file'}: empty or truncated; replace the file"
     if module.startswith("cv2") and (f := _file_in_traceback(exc)):
         return 2, f"{f}: OpenCV cannot process this image; replace or remove it"
+    if _peer_gone(exc):
+        return 1, "another process of this torchrun failed; see its error above"
     detail = " ".join(str(exc).split())[:300]
     return 1, (f"unexpected {name}" + (f": {detail}" if detail else "")
                + " (run again with --debug for the traceback and report it)")
+
+
+#: what gloo and NCCL say when another process of the group went away (lower case)
+_PEER_GONE = ("connection closed by peer", "connection reset by peer", "caused by a remote worker crashing",
+              "remote process exited", "ncclremoteerror", "nccl communicator was aborted")
+
+
+def _peer_gone(exc: BaseException) -> bool:
+    """Whether ``exc`` is a collective of a torchrun job (``WORLD_SIZE`` > 1) failing because another rank left."""
+    try:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        return False
+    if world <= 1 or not isinstance(exc, RuntimeError):
+        return False
+    text = " ".join(str(exc).split()).lower()
+    return any(p in text for p in _PEER_GONE)
 
 
 @contextlib.contextmanager

@@ -6,6 +6,14 @@ process group with NCCL on GPUs and gloo on CPU (PyTorch DDP tutorial,
 https://pytorch.org/tutorials/intermediate/ddp_tutorial.html). Only rank 0
 writes files; metrics are gathered to every rank (:func:`gather_objects`)
 so that all ranks take the same decisions (best checkpoint, NaN stop).
+DDP keeps the parameters identical; each rank's BatchNorm statistics follow
+its own shard (DDP is built with ``broadcast_buffers=False``) and
+:func:`average_buffers` makes them one at the end of each epoch.
+
+A rank other than 0 waits in :func:`init` for the others with SIGTERM's
+default action, so that torchrun's SIGTERM ends it when rank 0 refused the
+run before joining (a Python handler cannot run inside that blocking call;
+the rank has written nothing yet, so there is nothing to clean up).
 
 :class:`SeededSampler` wraps ``torch.utils.data.DistributedSampler`` (the same
 shard and order as torchvision's reference scripts) and yields
@@ -17,6 +25,7 @@ did without decoding them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -61,8 +70,32 @@ def init(device_type: str) -> DistInfo:
             import torch
 
             torch.cuda.set_device(local)
-        dist.init_process_group(backend=backend)
+        with _default_sigterm(rank != 0):
+            dist.init_process_group(backend=backend)
     return DistInfo(rank=rank, world=world, local_rank=local, enabled=True)
+
+
+@contextlib.contextmanager
+def _default_sigterm(active: bool):
+    """SIGTERM's default action (the process ends) while active, in the main thread; the old handler after.
+
+    For a rank waiting in ``init_process_group`` for a rank 0 that failed before
+    joining: the wait is one blocking C call, inside which a Python handler
+    (``terminate_raises``) never runs, so torchrun's SIGTERM would be ignored
+    until its SIGKILL 30 s later. A SIGTERM that arrives just before or after
+    the wait is handled as it was.
+    """
+    import signal
+    import threading
+
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def shutdown(info: DistInfo) -> None:
@@ -113,14 +146,32 @@ def mean_scalar(info: DistInfo, value: float, device) -> float:
     return t.item() / info.world
 
 
+def sum_scalars(info: DistInfo, values, device) -> list[float]:
+    """The sums over ranks of a few floats (float64; the values themselves without DDP)."""
+    if not info.enabled:
+        return [float(v) for v in values]
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor([float(v) for v in values], dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return [float(v) for v in t.tolist()]
+
+
 def average_buffers(info: DistInfo, model, extra: dict | None = None) -> None:
     """Average the floating buffers (BatchNorm running statistics) over ranks, in place.
 
     DDP keeps parameters identical but each rank updates its BatchNorm
-    statistics from its own shard; averaging them at the end of an epoch (timm's
+    statistics from its own shard (the trainer builds DDP with
+    ``broadcast_buffers=False``, so this is the only synchronisation of the
+    buffers); averaging them at the end of an epoch (timm's
     ``distribute_bn(reduce=True)``) makes every rank validate and save the same
-    model. ``extra`` (an EMA's shadow dict) gets the same treatment for the
-    entries named like the model's buffers.
+    model. A running-statistics update is affine in the old statistics with
+    the same coefficients on every rank, so an average taken mid-epoch (an
+    interrupted run saving ``last.pt``) gives the same statistics at the end of
+    the epoch as an uninterrupted run, up to rounding. ``extra`` (an EMA's
+    shadow dict) gets the same treatment for the entries named like the
+    model's buffers.
     """
     if not info.enabled:
         return

@@ -13,7 +13,9 @@ needs on top:
   TF32, deterministic algorithms) hold only for the run
   (:func:`saliency.runtime.torch_settings` restores them);
 - DDP under torchrun (:mod:`saliency.distributed`; NCCL on GPUs, gloo on CPU);
-  only rank 0 writes;
+  only rank 0 writes; BatchNorm statistics are averaged over the ranks at the
+  end of each epoch (and when an interrupted run saves), not broadcast from
+  rank 0 at every step, so a resumed run continues as an uninterrupted one;
 - validation each epoch with ``eval`` (:mod:`saliency.validate`), best
   checkpoint by a chosen metric, ``metrics.csv``, a PNG grid per epoch,
   TensorBoard events when tensorboard is installed;
@@ -514,7 +516,11 @@ class Trainer:
         if self.info.enabled:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
-            self.net = DDP(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+            # no broadcast of rank 0's buffers at every forward: each rank's BatchNorm statistics follow its own
+            # shard and dist.average_buffers makes them one at the end of an epoch (and before an interrupted run
+            # saves); with the broadcast, that mid-epoch average changed the statistics a resumed run ended with
+            self.net = DDP(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                           broadcast_buffers=False)
         if self.plan["compile"]:
             self.net = torch.compile(self.net)
 
@@ -562,6 +568,8 @@ class Trainer:
                                 f"train.epochs {t['epochs']}; give `epochs` {self.start_epoch} or more (a finished "
                                 "run resumes as a no-op)")
             self.partial = dict(ck.get("partial") or self.partial)
+            if not self.info.is_main:  # last.pt holds the sums over every rank (_interrupt): rank 0 carries them
+                self.partial.update(loss_sum=0.0, n=0)
             b = ck.get("best") or {}
             if b.get("metric") == self.best_metric:
                 self.best_value, self.best_epoch = b.get("value"), b.get("epoch")
@@ -789,11 +797,15 @@ class Trainer:
 
         where = (f"{signal.Signals(signum).name}: stopped at step {self.step} (epoch {epoch + (0 if saved else 1)}, "
                  f"batch {batch_i})")
+        partial = dict(self.partial)
+        if not saved:  # every rank (a collective): the epoch's loss so far over all ranks' images, not rank 0's
+            loss_sum, n = dist.sum_scalars(self.info, [partial["loss_sum"], partial["n"]], self.device)
+            partial.update(loss_sum=loss_sum, n=int(round(n)))
         if self._replaced is not None:  # an unfinished run never replaces a finished one: fit() puts it back
             dist.barrier(self.info)
             raise Interrupted(signum, f"{where} before the run finished; {self._last_good_text()}")
         if not saved:
-            self._save("last.pt", self._payload(epoch, batch_i, dict(self.partial), None))
+            self._save("last.pt", self._payload(epoch, batch_i, partial, None))
         dist.barrier(self.info)
         raise Interrupted(signum, f"{where}; wrote {self.run / CKPT_DIR / 'last.pt'}; continue with: saliency train "
                                   f"--resume {self.run}")
