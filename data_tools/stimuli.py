@@ -218,7 +218,7 @@ def _filter_types_ok(out: bytes, offset: int, row: int) -> bool:
 
 def load_trials(path: str | Path) -> dict:
     """``--trials`` CSV (subject, trial, stimulus; subject optional) -> {(subject, trial): stimulus}."""
-    from saliency.data_tools.readers import read_header, text
+    from saliency.data_tools.readers import ID_MISSING, read_header, text
 
     path = Path(path)
     first, sep = read_header(path)
@@ -231,7 +231,7 @@ def load_trials(path: str | Path) -> dict:
         if need not in cols:
             raise UserError(f"`trials` {path}: no {need!r} column (need subject, trial, stimulus)")
     n = len(df)
-    subj = text(df[cols["subject"]], n, "*") if "subject" in cols else np.full(n, "*", object)
+    subj = text(df[cols["subject"]], n, "*", ID_MISSING) if "subject" in cols else np.full(n, "*", object)
     trial = text(df[cols["trial"]], n)
     stim = text(df[cols["stimulus"]], n)
     return {(s, t): v for s, t, v in zip(subj, trial, stim)}

@@ -50,6 +50,7 @@ import numpy as np
 from saliency.base.errors import UserError, expect_type
 from saliency.base.fsutil import read_json
 from saliency.base.images import IMAGE_EXTS, MAX_SIDE
+from saliency.base.names import nfc
 
 from saliency.eval.io import PRED_EXTS, index_folder, key_of, walk_files
 
@@ -251,7 +252,7 @@ def salicon_items(json_path: Path, maps_dir: Path | None) -> list[GTItem]:
     maps = _stems(maps_dir, PRED_EXTS) if maps_dir and maps_dir.is_dir() else {}
     items = []
     for iid, (file_name, h, w) in sorted(images.items(), key=lambda kv: kv[1][0]):
-        key = Path(file_name).stem
+        key = nfc(Path(file_name).stem)  # one Unicode form, as index_folder's keys
         dens = str(maps[key]) if key in maps else None
         items.append(GTItem(key=key, points=tuple(points.get(iid, [])), size=(h, w), density=dens))
     return items
@@ -286,8 +287,8 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
             note = "per-image fixation histogram (FIXATIONHISTOGRAM/)"
     elif (d / "ALLFIXATIONMAPS").is_dir():
         allm = d / "ALLFIXATIONMAPS"
-        pts = {p.stem[: -len("_fixPts")]: p for p in sorted(allm.glob("*_fixPts.*"))}
-        maps = {p.stem[: -len("_fixMap")]: p for p in sorted(allm.glob("*_fixMap.*"))}
+        pts = {nfc(p.stem[: -len("_fixPts")]): p for p in sorted(allm.glob("*_fixPts.*"))}
+        maps = {nfc(p.stem[: -len("_fixMap")]): p for p in sorted(allm.glob("*_fixMap.*"))}
         if not pts and not maps:
             raise UserError(f"`{param}` {d}: ALLFIXATIONMAPS/ holds no <name>_fixPts / <name>_fixMap images "
                             "(MIT1003's layout)")
@@ -426,7 +427,7 @@ def read_osie(path: str | Path) -> dict[str, list[np.ndarray]]:
                 per.append(np.stack([x, y], axis=1))
         except (AttributeError, TypeError, ValueError) as exc:
             raise UserError(f"{path}: fixations[{i}] is not an OSIE entry (img, subjects[].fix_x/fix_y): {exc}") from None
-        out[Path(img).stem] = per
+        out[nfc(Path(img).stem)] = per
     if not out:
         raise UserError(f"{path}: no images in 'fixations'")
     return out

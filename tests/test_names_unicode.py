@@ -91,3 +91,34 @@ def test_outputs_named_up_to_the_file_systems_limit_are_written(tmp_path, capsys
     assert main(["report", "--images", str(tmp_path / "img"), "--pred", str(tmp_path / "pred"),
                  "--out", str(tmp_path / "rep"), "--quiet"]) == 0, capsys.readouterr().err
     assert len(list((tmp_path / "rep" / "assets").glob("gallery_*.png"))) == 1
+
+
+def test_a_dataset_named_in_nfd_throughout_still_pairs(tmp_path):
+    """Image files, ALLFIXATIONMAPS/<name>_fixPts and _fixMap all in NFD (a macOS volume): the ground truth's keys
+    were raw while the images' were NFC, so the pair was lost (training) or refused (eval)."""
+    from saliency.datasets import find_dataset
+
+    root = tmp_path / "MIT1003"
+    for stem in (NFD, "plain"):
+        _img(root / "ALLSTIMULI" / f"{stem}.jpeg")
+        _img(root / "ALLFIXATIONMAPS" / f"{stem}_fixPts.png", 0)
+        cv2.imwrite(str(root / "ALLFIXATIONMAPS" / f"{stem}_fixPts.png"),
+                    np.pad(np.full((1, 1), 255, np.uint8), ((5, 24), (5, 34))))
+        _img(root / "ALLFIXATIONMAPS" / f"{stem}_fixMap.png", 200)
+    idx = find_dataset(root, "fixation")
+    assert sorted(r.key for r in idx.records) == sorted([NFC, "plain"]) and not idx.notes, idx.notes
+
+
+def test_a_trials_table_keeps_na_and_none_as_observers(tmp_path, capsys):
+    # the log's NA and None are observers; the trials table read them as "any subject" ('*'): NA got None's stimuli
+    for s in ("a", "b"):
+        _img(tmp_path / "stim" / f"{s}.png")
+    log = tmp_path / "log.csv"
+    pd.DataFrame({"subject": ["NA", "NA", "None", "None"], "trial": [1, 2, 1, 2], "x": [5, 6, 7, 8],
+                  "y": [5, 6, 7, 8], "duration_ms": 200}).to_csv(log, index=False)
+    trials = tmp_path / "trials.csv"
+    trials.write_text("subject,trial,stimulus\nNA,1,a.png\nNA,2,b.png\nNone,1,b.png\nNone,2,a.png\n")
+    assert _ingest(tmp_path, log, "--trials", str(trials)) == 0, capsys.readouterr().err
+    f = pd.read_csv(tmp_path / "d" / "fixations.csv", keep_default_na=False, dtype=str)
+    got = {(s, float(x)): st for s, x, st in zip(f["subject"], f["x"], f["stimulus"])}  # x tells the trial
+    assert got == {("NA", 5.0): "a", ("NA", 6.0): "b", ("None", 7.0): "b", ("None", 8.0): "a"}, got

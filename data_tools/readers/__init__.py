@@ -29,8 +29,8 @@ parse_columns`` stays cheap (no numpy or pandas).
 
 from __future__ import annotations
 
-from saliency.data_tools.readers.base import (ALIASES, CHUNK_ROWS, FIX_COLS, MISSING, QUAR_COLS, SAMPLE_COLS,
-                                              UNIT_MS, Chunk, LogReader, Probe, ReadOptions, RowCount,
+from saliency.data_tools.readers.base import (ALIASES, CHUNK_ROWS, FIX_COLS, ID_MISSING, MISSING, QUAR_COLS,
+                                              SAMPLE_COLS, UNIT_MS, Chunk, LogReader, Probe, ReadOptions, RowCount,
                                               account_rows, count_data_lines, default_subject, header_columns,
                                               parse_columns, read_header, resolve_columns, split_unit, unit_factor)
 from saliency.data_tools.readers.registry import (FORMATS, REGISTRY, detect_format, detection_order,
@@ -40,8 +40,8 @@ from saliency.data_tools.readers.registry import (FORMATS, REGISTRY, detect_form
 _CHUNKS = ("csv_chunks", "empty_quarantine", "fixation_chunk", "generic_reader", "malformed_quarantine", "non_finite",
            "numeric", "quarantine_frame", "run_bounds", "sample_chunk", "text", "with_malformed")
 
-__all__ = ["ALIASES", "CHUNK_ROWS", "FIX_COLS", "FORMATS", "MISSING", "QUAR_COLS", "REGISTRY", "SAMPLE_COLS",
-           "UNIT_MS", "Chunk", "LogReader", "Probe", "ReadOptions", "RowCount", "account_rows",
+__all__ = ["ALIASES", "CHUNK_ROWS", "FIX_COLS", "FORMATS", "ID_MISSING", "MISSING", "QUAR_COLS", "REGISTRY",
+           "SAMPLE_COLS", "UNIT_MS", "Chunk", "LogReader", "Probe", "ReadOptions", "RowCount", "account_rows",
            "count_data_lines", "default_subject", "detect_format",
            "detection_order", "format_module", "header_columns", "open_log", "parse_columns", "read_header",
            "resolve_columns", "split_unit", "unit_factor", *_CHUNKS]

@@ -35,8 +35,8 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
-from saliency.data_tools.readers.base import (CHUNK_ROWS, DECODE_ERRORS, ID_MISSING, MISSING, QUAR_COLS, Chunk, LogReader,
-                                              default_subject,
+from saliency.data_tools.readers.base import (CHUNK_ROWS, DECODE_ERRORS, ID_MISSING, MISSING, QUAR_COLS, Chunk,
+                                              LogReader, default_subject,
                                               header_columns, open_input, resolve_columns, unit_factor)
 
 
@@ -276,16 +276,22 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
     fh = open_input(path, "rb")
     with fh:
         try:
+            held = [False]  # the last block ended in \r (written as \n): a \n opening the next one is its \r\n's
+
             def read(n):  # universal line ends, as count_data_lines counts them: \r\n and a lone \r end a line
-                b = fh.read(n)
-                if b"\r" not in b:
+                while True:
+                    b = fh.read(n)
+                    if not b:
+                        return b
+                    if held[0] and b[:1] == b"\n":
+                        b = b[1:]
+                    held[0] = False
+                    if not b:
+                        continue
+                    if b"\r" in b:
+                        held[0] = b.endswith(b"\r")
+                        b = b.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
                     return b
-                while b.endswith(b"\r"):  # a \r\n cut by the read: take the \n (or what follows) along
-                    more = fh.read(1)
-                    if not more:
-                        break
-                    b += more
-                return b.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
             first = read(_BLOCK)
             pos, header = 0, b""

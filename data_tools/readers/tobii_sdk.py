@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, default_subject, \
+from saliency.data_tools.readers.base import ID_MISSING, Chunk, LogReader, Probe, ReadOptions, default_subject, \
     header_columns, resolve_columns
 from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, sample_chunk, text, with_malformed
 
@@ -110,7 +110,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             valid = k > 0
             with np.errstate(invalid="ignore", divide="ignore"):
                 x, y = np.where(valid, sx / np.maximum(k, 1), np.nan), np.where(valid, sy / np.maximum(k, 1), np.nan)
-            subject = text(df[c_subj], n, subj_default) if c_subj else np.full(n, subj_default, object)
+            subject = text(df[c_subj], n, subj_default, ID_MISSING) if c_subj else np.full(n, subj_default, object)
             stim = text(df[c_stim], n) if c_stim else np.full(n, "", object)
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
             ch = sample_chunk(lines, subject, stim, trial, t * 1e-3, x, y, valid, (tm | tb) & ~nf_t, bad,

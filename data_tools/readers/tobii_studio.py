@@ -82,7 +82,8 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, default_subject, split_unit
+from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, default_subject,
+                                              split_unit)
 from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, quarantine_frame, \
     sample_chunk, text, with_malformed
 from saliency.data_tools.readers.vendor import add_counted, head_lines, meta_value, require_columns, \
@@ -283,7 +284,7 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
                 has_event |= text(df[c], n) != ""
             event_only = gaze_empty & has_event
             keep = ~event_only
-            subj = text(df[c_subj], n, subject) if c_subj else np.full(n, subject, object)
+            subj = text(df[c_subj], n, subject, ID_MISSING) if c_subj else np.full(n, subject, object)
             ch = sample_chunk(lines[keep], subj[keep], stim[keep], trial[keep], t[keep], x[keep], y[keep],
                               valid[keep], (tm | tb)[keep], bad[keep], non_finite_time=nf_t[keep])
             ch.space = space
@@ -374,7 +375,7 @@ def _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, sub
         last_key = None  # the fixation the previous chunk ended in (it may go on in this one)
         for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at):
             n = len(df)
-            subj = text(df[c_subj], n, subject) if c_subj else np.full(n, subject, object)
+            subj = text(df[c_subj], n, subject, ID_MISSING) if c_subj else np.full(n, subject, object)
             stim = text(df[c_media], n) if c_media else np.full(n, "", object)
             rec = text(df[c_rec], n) if c_rec else np.full(n, "", object)
             if c_media:
