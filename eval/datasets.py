@@ -141,7 +141,7 @@ def list_datasets() -> list[tuple[str, str, str]]:
 
 
 #: target folders that also mark a published dataset (SALICON for training: maps/train)
-_MARKERS = {"SALICON": ("maps/train",)}
+_MARKERS = {"SALICON": ("maps/train",), "CAT2000": ("FIXATIONLOCS",)}  # CAT2000's trainSet/ given as the root
 
 
 def find_root(name: str, root: Path) -> Path:
@@ -486,9 +486,10 @@ def osie(root: str | Path, split: str | None = None, name: str = "OSIE", baselin
                          f"(e.g. {', '.join(miss[:3])}); the other {len(keys)} are scored")
     items, train_pts = [], []
     sizes: dict[str, tuple[int, int]] = {}
+    files = osie_images(stim)
     for k in sorted(set(keys) | (set(split_stems("OSIE", "train")) if baseline else set())):
-        img = stim / f"{k}.jpg"
-        wh = image_size(img) if img.is_file() else None
+        img = files.get(k)
+        wh = image_size(img) if img is not None else None
         sizes[k] = (wh[1], wh[0]) if wh else (600, 800)  # OSIE's stimuli are all 800x600
     for k in keys:
         shape = sizes[k]
@@ -519,6 +520,12 @@ def osie(root: str | Path, split: str | None = None, name: str = "OSIE", baselin
                    split=split, notes=notes, images_dir=str(stim),
                    baseline_note=f"dataset centre bias of the OSIE training images ({cb.describe()})")
     return ds
+
+
+def osie_images(stim: Path) -> dict[str, Path]:
+    """The ``.jpg`` stimuli of an OSIE-format ``stim`` folder by NFC stem (the keys of :func:`read_osie`)."""
+    stim = Path(stim)
+    return {nfc(p.stem): p for p in sorted(stim.iterdir()) if p.suffix.lower() == ".jpg"} if stim.is_dir() else {}
 
 
 def published(name: str, root: str | Path, split: str | None = None, baseline: bool = True) -> GTDataset:

@@ -238,8 +238,9 @@ def find_named(name: str, root: str | Path, task: str, split: str | None = None)
     if key in E.SPLITS:
         gt = E.published(key, root, split or "train", baseline=False)
         recs, missing = [], []
+        files = E.osie_images(Path(gt.images_dir))
         for it in gt.items:
-            img = Path(gt.images_dir) / f"{it.key}.jpg"
+            img = files.get(it.key, Path(gt.images_dir) / f"{it.key}.jpg")
             if img.is_file():
                 recs.append(Record(key=it.key, image=str(img), points=it.points, size=it.size, sigma_px=it.sigma_px))
             else:

@@ -519,8 +519,14 @@ class Trainer:
             # no broadcast of rank 0's buffers at every forward: each rank's BatchNorm statistics follow its own
             # shard and dist.average_buffers makes them one at the end of an epoch (and before an interrupted run
             # saves); with the broadcast, that mid-epoch average changed the statistics a resumed run ended with
+            import inspect
+
+            # torch >= 2.14 names it forward_sync_buffers (broadcast_buffers warns as deprecated); it still syncs
+            # the buffers once when DDP is built
+            no_sync = ({"forward_sync_buffers": False} if "forward_sync_buffers" in inspect.signature(DDP).parameters
+                       else {"broadcast_buffers": False})
             self.net = DDP(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                           broadcast_buffers=False)
+                           **no_sync)
         if self.plan["compile"]:
             self.net = torch.compile(self.net)
 

@@ -97,3 +97,50 @@ def test_a_resume_whose_validation_images_are_gone_is_refused(tmp_path, capsys):
         p.unlink()
     line = one_line(capsys, 2, main(["train", "--resume", str(run), "--epochs", "2", "--quiet"]))
     assert "validation image(s)" in line and gone in line, line
+
+
+def test_cat2000_trainset_given_as_the_root_is_found(tmp_path):
+    """CAT2000 unpacks as trainSet/ (Stimuli/<cat>/ + FIXATIONLOCS/<cat>/): that folder given as --root was refused
+    by the check that the root holds the named dataset."""
+    from scipy.io import savemat
+
+    from saliency.eval.datasets import published
+
+    ts = tmp_path / "CAT2000" / "trainSet"
+    for i in range(2):
+        _png(ts / "Stimuli" / "Art" / f"{i:03d}.jpg")
+        fm = np.zeros((12, 16), np.uint8)
+        fm[3 + i, 4] = 1
+        (ts / "FIXATIONLOCS" / "Art").mkdir(parents=True, exist_ok=True)
+        savemat(str(ts / "FIXATIONLOCS" / "Art" / f"{i:03d}.mat"), {"fixLocs": fm})
+    for root in (tmp_path, tmp_path / "CAT2000", ts):
+        assert len(find_dataset(root, "fixation", "CAT2000").records) == 2, root
+        assert len(published("CAT2000", root).items) == 2, root
+
+
+def test_an_osie_format_stimulus_named_in_nfd_keeps_its_size(tmp_path):
+    """read_osie's keys are NFC; the stimulus was looked up by that key, so an NFD-named file was not found and the
+    image took OSIE's 800 x 600 without a word. Oracle: the file's own 40 x 30."""
+    import unicodedata
+
+    import scipy.io
+
+    from saliency.eval import datasets as D
+
+    root = tmp_path / "osie"
+    (root / "eye").mkdir(parents=True)
+    nfd = unicodedata.normalize("NFD", "café")
+    cells = np.empty((1, 2), dtype=object)
+    for i, stem in enumerate((D.split_stems("OSIE", "train")[0], nfd)):
+        cv2.imwrite(str(_mk(root / "stimuli") / f"{stem}.jpg"), np.full((30, 40, 3), 128, np.uint8))
+        sc = np.empty((1, 1), dtype=object)
+        sc[0, 0] = {"fix_x": np.array([10.0, 20.0]), "fix_y": np.array([5.0, 9.0]), "fix_duration": np.full(2, 200.0)}
+        cells[0, i] = {"img": f"{stem}.jpg", "subjects": sc}
+    scipy.io.savemat(str(root / "eye" / "fixations.mat"), {"fixations": cells})
+    sizes = {it.key: it.size for it in D.published("OSIE", tmp_path).items}
+    assert sizes[unicodedata.normalize("NFC", "café")] == (30, 40), sizes
+
+
+def _mk(path):
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -65,8 +65,8 @@ class SpatialTransformer(nn.Module):
         """N x 2 x 3 affine parameters predicted for ``x``, float32 (the last layer outside autocast)."""
         small = F.interpolate(x, size=(self.loc_size, self.loc_size), mode="bilinear", align_corners=False)
         feat = self.loc(small)
-        with torch.autocast(x.device.type, enabled=False):
-            return self.theta_head(feat.float()).reshape(-1, 2, 3)
+        with torch.autocast(x.device.type, enabled=False):  # in the head's own dtype (float32, or float64)
+            return self.theta_head(feat.to(self.theta_head.weight.dtype)).reshape(-1, 2, 3)
 
     def warp(self, x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
         """Resample ``x`` with the affine ``theta`` (output grid of ``x``'s size), in ``x``'s dtype."""
@@ -82,11 +82,12 @@ def _sample(x: torch.Tensor, theta: torch.Tensor, padding_mode: str) -> torch.Te
 
     Under bf16 autocast the grid's matmul would run in bf16 (8 significant
     bits): the identity theta then moved pixels by up to 0.25 px at 320 wide.
-    The result is cast back to ``x``'s dtype.
+    At least float32 (float64 stays float64); the result is cast back to ``x``'s dtype.
     """
+    dt = torch.promote_types(x.dtype, torch.float32)  # bf16/fp16 up to float32; float64 stays
     with torch.autocast(x.device.type, enabled=False):
-        grid = affine_grid(theta.float(), x)
-        out = F.grid_sample(x.float(), grid, mode="bilinear", padding_mode=padding_mode,
+        grid = affine_grid(theta.to(dt), x)
+        out = F.grid_sample(x.to(dt), grid, mode="bilinear", padding_mode=padding_mode,
                             align_corners=ALIGN_CORNERS)
     return out.to(x.dtype)
 
