@@ -15,27 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from saliency.cli import main
+from test_ingest_real_cases import _run
+from test_ingest_real_cases import _stimuli as _real_stimuli
 
 SIZE = (64, 48)  # stimulus = screen: stimulus pixel = screen pixel
 SMALL = ["--sigma-px", "3", "--screen-px", f"{SIZE[0]}x{SIZE[1]}"]
 
 
 def _stimuli(tmp_path, names=("img1", "img2")):
-    import cv2
-
-    d = tmp_path / "stim"
-    d.mkdir(exist_ok=True)
-    for nm in names:
-        cv2.imwrite(str(d / f"{nm}.png"), np.full((SIZE[1], SIZE[0]), 128, np.uint8))
-    return d
-
-
-def _run(tmp_path, capsys, logs, *extra, out="d"):
-    rc = main(["ingest", *map(str, logs), "--stimuli", str(tmp_path / "stim"), "--out", str(tmp_path / out),
-               "--no-ioc", "--quiet", *extra])
-    cap = capsys.readouterr()
-    return rc, cap.out, cap.err
+    return _real_stimuli(tmp_path, names, SIZE)
 
 
 def _refused(tmp_path, capsys, logs, *extra, names=()):

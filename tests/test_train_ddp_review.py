@@ -134,23 +134,10 @@ def test_torchrun_rank0_refusing_out_ends_quickly(tmp_path):
     assert sorted(x.name for x in out.iterdir()) == ["keep"]
 
 
-def test_torchrun_bad_data_on_one_rank_other_rank_says_so(tmp_path):
-    data = make_sod(tmp_path / "S", n=10)
-    img = data / "stimuli" / "s0005.png"  # in one rank's share (training or validation): that rank fails
-    img.write_bytes(img.read_bytes()[:200])
-    # torchrun checks its workers every 1 s, not 0.1 s: the other rank has time to print its line before
-    # torchrun's SIGTERM would end it ("saliency train: terminated", also right but not what is tested here)
-    cmd = _torchrun("--monitor-interval", "1", "-m", "saliency", "train", "--data", str(data),
-                    "--out", str(tmp_path / "run"), *TRAIN_ARGS, "--set", "data.cache=false")
-    p, _ = _run_group(cmd, 120, _train_env())
-    assert p.returncode != 0
-    lines = [ln for ln in p.stderr.splitlines() if ln.startswith("saliency train")]
-    assert any("not a readable image" in ln for ln in lines), p.stderr[-3000:]
-    assert not any("unexpected" in ln or "report it" in ln for ln in lines), lines
-    assert "saliency train: error: another process of this torchrun failed; see its error above" in lines, lines
-
-
 def test_peer_closed_runtime_error_is_one_line(monkeypatch):
+    """A rank whose peer failed (bad data there) printed 'unexpected RuntimeError ... report it'. The message is
+    gloo's own, as the surviving rank of a torchrun with a truncated training image printed it (checked end to end
+    by hand: a torchrun test of it took 13 s of the suite and depended on torchrun's monitor interval)."""
     from saliency.cli import classify
 
     gloo = RuntimeError("[/__w/pytorch/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:561] Connection closed "
