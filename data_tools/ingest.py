@@ -538,6 +538,11 @@ DETECTION_OPTIONS = ("velocity_threshold", "dispersion_threshold", "smooth_ms", 
 """IngestOptions fields used only by fixation detection in raw samples."""
 
 
+def _detection_options_given(opts: IngestOptions) -> list[str]:
+    """The :data:`DETECTION_OPTIONS` set in ``opts``, as an error message names them (```name` value``)."""
+    return [f"`{k}` {getattr(opts, k):g}" for k in DETECTION_OPTIONS if getattr(opts, k) is not None]
+
+
 def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
     """Refuse options that no opened input uses; returns the ``policies`` values of those applied.
 
@@ -553,7 +558,7 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
     """
     first = [rd for _, rd, _, dup in opened if dup is None]
     if not any(rd.kind == "samples" for rd in first):
-        given = [f"`{k}` {getattr(opts, k):g}" for k in DETECTION_OPTIONS if getattr(opts, k) is not None]
+        given = _detection_options_given(opts)
         if given:
             raise UserError(f"{', '.join(given)}: fixation detection options, but no input holds raw samples (the "
                             f"inputs are fixation lists, taken as the files give them); leave "
@@ -1019,8 +1024,7 @@ def validate(opts: IngestOptions):
             raise UserError(f"`{name}` {value:g}: not used by `detector` {opts.detector} (only by "
                             f"{', '.join(users)}); leave it out")
     if opts.detector == "tracker":  # the tracker's fixations are kept as reported: no post-processing
-        given = [f"`{k}` {v:g}" for k, v in (("max_gap_ms", opts.max_gap_ms), ("merge_ms", opts.merge_ms),
-                                             ("merge_deg", opts.merge_deg)) if v is not None]
+        given = _detection_options_given(opts)  # the thresholds and smooth_ms were refused just above
         if given:
             raise UserError(f"{', '.join(given)}: not used by `detector` tracker (the tracker's fixations are kept "
                             f"as reported; only `min_duration_ms` applies to them); leave "

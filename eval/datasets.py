@@ -52,7 +52,7 @@ from saliency.base.fsutil import read_json
 from saliency.base.images import IMAGE_EXTS, MAX_SIDE
 from saliency.base.names import nfc
 
-from saliency.eval.io import PRED_EXTS, index_folder, key_of, walk_files
+from saliency.eval.io import PRED_EXTS, index_folder, key_of, own_keys, walk_files
 
 CENTER_BIAS_GAUSSIAN = "Gaussian centre bias (sigma = 1/4 of width and height)"
 
@@ -170,8 +170,7 @@ def sod_folder(gt_dir: str | Path, name: str | None = None) -> GTDataset:
     """SOD ground truth from a folder of masks (matched to predictions by stem)."""
     gt_dir = Path(gt_dir)
     files = index_folder(gt_dir, IMAGE_EXTS, param="gt")
-    items = [GTItem(key=k, gt=str(p)) for k, p in files.items()
-             if k == key_of(p, gt_dir)]  # skip bare-stem aliases
+    items = [GTItem(key=k, gt=str(files[k])) for k in own_keys(files, gt_dir)]  # bare-stem aliases skipped
     return GTDataset(name or gt_dir.name, "sod", items, layout="masks folder")
 
 

@@ -196,6 +196,12 @@ def key_of(path: Path, folder: str | Path) -> str:
     return nfc(Path(path).relative_to(folder).with_suffix("").as_posix())
 
 
+def own_keys(index: dict, folder: str | Path) -> list[str]:
+    """The keys of an :func:`index_folder` index of ``folder`` that are files' own, in index order (bare-stem
+    aliases left out)."""
+    return [k for k, p in index.items() if key_of(p, folder) == k]
+
+
 def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, prefix: str = "",
                  label: str | None = None) -> dict[str, Path]:
     """Map file stems (relative path without extension, '/'-separated) to files, recursively.

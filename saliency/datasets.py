@@ -66,11 +66,16 @@ def _index(folder: Path, param: str) -> dict:
     return index_folder(folder, IMAGE_EXTS, param=param)
 
 
+MAP_FROM_FIXATIONS = ("some images have no continuous map: it is made from their fixations (Gaussian, sigma = "
+                      "1/30 of the width)")
+"""The note of a fixation dataset some of whose images get their human map from their fixations."""
+
+
 def _real_keys(index: dict, folder: Path) -> set:
     """The keys of an :func:`saliency.eval.io.index_folder` index that are files' own (not bare-stem aliases)."""
-    from saliency.eval.io import key_of
+    from saliency.eval.io import own_keys
 
-    return {k for k, p in index.items() if key_of(p, folder) == k}
+    return set(own_keys(index, folder))
 
 
 def _pair(images: dict, targets: dict, tgt_dir: Path, root: Path, what: str, notes: list | None = None,
@@ -170,8 +175,7 @@ def find_fixation(root: str | Path) -> DatasetIndex:
             notes += unpaired_notes(_real_keys(images, root / "images" / "train"), {r.key for r in recs},
                                     "map or fixation", {it.key for it in items if it.density or it.points})
             if any(r.density is None for r in recs):
-                notes.append("some images have no map file: it is made from their fixations (Gaussian, "
-                             "sigma = 1/30 of the width)")
+                notes.append(MAP_FROM_FIXATIONS)
             bare = sorted(r.key for r in recs if not r.points)
             if bare:
                 notes.append(f"{len(bare)} images have a map but no fixation in the JSON (e.g. "
@@ -198,8 +202,7 @@ def find_fixation(root: str | Path) -> DatasetIndex:
                                 {it.key for it in ds.items})
         layout = ds.layout
         if any(r.density is None for r in recs):
-            notes.append("some images have no continuous map: it is made from their fixations (Gaussian, "
-                         "sigma = 1/30 of the width)")
+            notes.append(MAP_FROM_FIXATIONS)
     elif (root / "maps").is_dir():
         from saliency.eval.io import PRED_EXTS, index_folder
 

@@ -95,11 +95,11 @@ def unmatched_ids(only: set | None, items: list[tuple[str, Path]]) -> list[str]:
 def list_images(folder: str | Path, only: set | None = None) -> list[tuple[str, Path]]:
     """(stem key, path) of the images under ``folder`` (recursive; ``eval.io`` conventions)."""
     from saliency.base.images import IMAGE_EXTS
-    from saliency.eval.io import index_folder, key_of
+    from saliency.eval.io import index_folder, own_keys
 
     folder = Path(folder)
     idx = index_folder(folder, IMAGE_EXTS, param="images")
-    items = [(k, p) for k, p in idx.items() if key_of(p, folder) == k]  # bare-stem aliases skipped
+    items = [(k, idx[k]) for k in own_keys(idx, folder)]  # bare-stem aliases skipped
     if only is not None:
         items = [(k, p) for k, p in items if k in only or Path(k).name in only]
         if not items:
