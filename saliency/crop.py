@@ -93,13 +93,27 @@ def integral(saliency: np.ndarray) -> np.ndarray:
     return table
 
 
+def _unit_peak(saliency) -> np.ndarray:
+    """``saliency`` as float64, negatives clipped to 0, divided by its peak.
+
+    Every crop depends only on ratios of sums, so the division changes none;
+    it keeps the summed-area table finite for a map of huge values (1e306 a
+    pixel overflowed to inf) and the tie tolerance meaningful for tiny ones.
+    """
+    s = np.clip(np.asarray(saliency, dtype=np.float64), 0, None)
+    peak = float(s.max()) if s.size else 0.0
+    return s / peak if peak > 0 else s
+
+
 def best_placement(table: np.ndarray, w: int, h: int) -> tuple[int, int, float]:
     """Top-left ``(x, y)`` and saliency sum of the best ``w x h`` window (ties: closest to the centre)."""
     H, W = table.shape[0] - 1, table.shape[1] - 1
     sums = table[h:, w:] - table[:-h, w:] - table[h:, :-w] + table[:-h, :-w]  # (H-h+1, W-w+1)
     best = sums.max()
-    # sums are built from float64 cumulative sums: compare with a tolerance relative to the total
-    tol = 1e-9 * max(1.0, abs(table[-1, -1]))
+    # sums are built from float64 cumulative sums: compare with a tolerance relative to the total (a map
+    # scaled by any positive constant gives the same crop; an absolute floor made every window of a map
+    # summing to 1e-12 a tie)
+    tol = 1e-9 * abs(table[-1, -1])
     ys, xs = np.nonzero(sums >= best - tol)
     cy, cx = (H - h) / 2, (W - w) / 2
     i = int(np.argmin((ys - cy) ** 2 + (xs - cx) ** 2))
@@ -108,7 +122,7 @@ def best_placement(table: np.ndarray, w: int, h: int) -> tuple[int, int, float]:
 
 def saliency_crop(saliency: np.ndarray, aspect: float, keep: float | None = None, min_size: int = 1) -> CropBox:
     """The crop of ``aspect`` that keeps the most saliency (see the module docstring)."""
-    s = np.clip(np.asarray(saliency, dtype=np.float64), 0, None)
+    s = _unit_peak(saliency)
     H, W = s.shape
     table = integral(s)
     total = table[-1, -1]
@@ -139,6 +153,9 @@ def saliency_crop(saliency: np.ndarray, aspect: float, keep: float | None = None
 THIRDS = ((1 / 3, 1 / 3), (2 / 3, 1 / 3), (1 / 3, 2 / 3), (2 / 3, 2 / 3))
 """The four rule-of-thirds points of a window, as fractions of its width and height."""
 
+MIN_SIZE = 32
+"""Default shortest side (pixels) of a crop chosen with ``keep`` or ``compose`` in :func:`crop_folder`."""
+
 COMPOSE_KEEP = 0.8
 """Default share of the saliency a composed (rule-of-thirds) crop must keep."""
 
@@ -165,7 +182,7 @@ def thirds_crop(saliency: np.ndarray, aspect: float, keep: float = COMPOSE_KEEP,
     ``tolerance`` of it the one keeping the most saliency, then the one
     closest to the image centre. An all-zero map gives the centre crop.
     """
-    s = np.clip(np.asarray(saliency, dtype=np.float64), 0, None)
+    s = _unit_peak(saliency)
     H, W = s.shape
     total = float(s.sum())
     if total <= 0:
@@ -248,29 +265,35 @@ def check_scale(scale):
 
 
 def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str | Path | None = None,
-                checkpoint: str | Path | None = None, keep: float | None = None, min_size: int = 32,
+                checkpoint: str | Path | None = None, keep: float | None = None, min_size: int | None = None,
                 compose: str | None = None,
                 scale: tuple[int, int] | float | None = None, size: tuple[int, int] | None = None,
                 device: str = "auto", overwrite: bool = False, progress: bool = True) -> CropResult:
     """Crop every image of ``images`` to ``aspect`` (``"W:H"``) keeping the most saliency; see the module docstring.
 
     The saliency comes from ``maps`` (a folder matched to the images by file
-    stem, each map resized to its image bilinearly) or is predicted by
+    stem, each map resized to its image: area-averaged when it is larger on
+    both sides, so that no salient spot falls between the samples, bilinearly
+    otherwise) or is predicted by
     ``checkpoint`` first (exactly as ``saliency predict`` writes it). ``keep``
-    and ``min_size`` are those of :func:`saliency_crop`; ``compose="thirds"``
+    and ``min_size`` are those of :func:`saliency_crop` (``min_size``, default
+    :data:`MIN_SIZE`, applies with ``keep`` or ``compose`` only, and is refused
+    without them, as ``size`` and ``device`` are without ``checkpoint``); ``compose="thirds"``
     picks the rule-of-thirds window instead (:func:`thirds_crop`, keeping at
     least ``keep``, default :data:`COMPOSE_KEEP`); ``scale`` resizes each
     crop (``(width, height)`` in pixels or a factor; :func:`check_scale`).
     ``size`` is the network input size ``(height, width)`` of a ``checkpoint``
     (as in :func:`saliency.predict.predict_folder`; default: its training
-    size). The crops (same names, each the input's own pixels: channels,
-    alpha and bit depth kept) and ``crops.json``
+    size). The crops (same file names, each a slice of the input's pixels:
+    channels, alpha and bit depth kept; lossy formats such as JPEG are
+    encoded again, at OpenCV's default quality 95) and ``crops.json``
     (every box in the original image's pixels beside the centre crop's) are
     built in a staging folder and moved to ``out``; a non-empty ``out`` is
     refused unless ``overwrite``. Unreadable images are skipped and listed;
     when none of them decodes, UserError naming ``images`` (nothing written).
     """
     import contextlib
+    import os
     import tempfile
 
     import cv2
@@ -292,11 +315,23 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
         raise UserError(f"`aspect` {exc}") from None
     if keep is not None and not 0 < keep <= 1:
         raise UserError(f"`keep` {keep:g}: must be in (0, 1]")
+    if min_size is not None and keep is None and compose is None:
+        raise UserError(f"`min_size` {min_size}: applies only with `keep` or `compose`; leave it out")
+    if checkpoint is None and (size is not None or device != "auto"):
+        given = "size" if size is not None else "device"
+        raise UserError(f"`{given}` {size if size is not None else device}: applies only with `checkpoint` "
+                        "(the maps come from `maps`); leave it out")
+    min_size = MIN_SIZE if min_size is None else min_size
     if min_size < 1:
         raise UserError(f"`min_size` {min_size}: must be at least 1 pixel")
     if compose not in COMPOSITIONS:
         raise UserError(f"`compose` {compose!r}: choose one of {', '.join(c for c in COMPOSITIONS if c)}")
     size_or_factor = check_scale(scale)
+    if isinstance(size_or_factor, tuple):  # a size of another shape would stretch every crop
+        sw, sh = size_or_factor
+        if abs(sw - sh * ratio) > 1 and abs(sh - sw / ratio) > 1:
+            raise UserError(f"`scale` {sw}x{sh}: not of the `aspect` {aspect} (the crops would be stretched); "
+                            f"give a size of that aspect, e.g. {max(1, round(sh * ratio))}x{sh}, or a factor")
     inputs = {"images": images, "maps": maps, "checkpoint": checkpoint}
     out = check_out_dir(out, overwrite, inputs=inputs)
     found = index_folder(images, IMAGE_EXTS, param="images")
@@ -339,8 +374,10 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                     continue
                 h, w = img.shape[:2]
                 sal = read_map(salmaps[name])
-                if sal.shape != (h, w):
-                    sal = cv2.resize(sal.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+                if sal.shape != (h, w):  # a larger map is area-averaged: sampled bilinearly, small spots vanished
+                    larger = sal.shape[0] >= h and sal.shape[1] >= w
+                    sal = cv2.resize(sal.astype(np.float32), (w, h),
+                                     interpolation=cv2.INTER_AREA if larger else cv2.INTER_LINEAR)
                 # a thumbnail is for looking at: a phone photo's rotation tag is applied to the photo and to its
                 # map together (both read as stored, so they stay aligned), and the crop is cut upright
                 tag = exif_orientation(path)
@@ -353,15 +390,18 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                     box = saliency_crop(sal, ratio, keep=keep, min_size=min_size)
                 crop = img[box.y:box.y + box.h, box.x:box.x + box.w]
                 if size_or_factor is not None:
-                    dsize = size_or_factor if isinstance(size_or_factor, tuple) else (
-                        max(1, round(box.w * size_or_factor)), max(1, round(box.h * size_or_factor)))
-                    if dsize[0] * dsize[1] > max_pixels() or max(dsize) > MAX_SIDE:  # the option's fault
+                    fsize = size_or_factor if isinstance(size_or_factor, tuple) else (
+                        box.w * size_or_factor, box.h * size_or_factor)
+                    if fsize[0] * fsize[1] > max_pixels() or max(fsize) > MAX_SIDE:  # the option's fault
+                        dsize = tuple(f"{v:.3g}" if v >= 1e6 else max(1, round(v)) for v in fsize)
                         raise UserError(f"`scale` {size_or_factor}: the crop of {path} would be "
                                         f"{dsize[0]}x{dsize[1]} pixels, above the limit of {max_pixels()} pixels "
                                         f"({MAX_SIDE} a side); choose a smaller `scale`")
+                    dsize = (max(1, round(fsize[0])), max(1, round(fsize[1])))
                     crop = cv2.resize(crop, dsize,
                                       interpolation=cv2.INTER_AREA if dsize[0] < box.w else cv2.INTER_LINEAR)
-                target = stage / f"{name}{path.suffix}"
+                # the file's own name (not the NFC key: a macOS "cafe\u0301.png" stays as it was)
+                target = stage / os.path.relpath(path, images)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 try:  # encoded here and written by Python: imwrite crashes on a path that is not UTF-8
                     data = encode(crop, path.suffix)
@@ -377,7 +417,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 raise none_decoded(images, undecoded)
             write_json(stage / "crops.json", {"aspect": aspect_text, "compose": compose,
                                               "keep": COMPOSE_KEEP if compose and keep is None else keep,
-                                              "min_size": min_size,
+                                              "min_size": min_size if keep is not None or compose else None,
                                               "source": str(maps) if maps is not None else str(checkpoint),
                                               "boxes": result.boxes, "skipped": result.skipped})
     return result

@@ -305,6 +305,31 @@ def to_display(a, tag: int):
     return a if move is None else np.ascontiguousarray(move(a))
 
 
+def from_display(a, tag: int):
+    """The inverse of :func:`to_display`: ``a`` as shown under EXIF orientation ``tag``, back as stored."""
+    return to_display(a, {6: 8, 8: 6}.get(int(tag), int(tag)))
+
+
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF, both byte orders
+
+
+def _tiff_orientation(data) -> int:
+    """The orientation tag (1-8) of TIFF bytes ``data``; 1 for other formats, no tag or an unreadable one."""
+    head = bytes(data[:4])
+    if head not in _TIFF_MAGIC:
+        return 1
+    try:
+        import io
+
+        from PIL import Image
+
+        with Image.open(io.BytesIO(bytes(data))) as im:
+            tag = int(im.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - a TIFF PIL cannot read: OpenCV's own result stands
+        return 1
+    return tag if 1 <= tag <= 8 else 1
+
+
 def decode(data, flags):
     """``cv2.imdecode(data, flags)`` for the bytes ``data`` (a uint8 array), None when they are not an image.
 
@@ -312,9 +337,11 @@ def decode(data, flags):
     ignored whatever ``flags`` say, as ``IMREAD_UNCHANGED`` (masks, maps),
     PIL (``ingest``'s stimulus sizes) and the header readers ignore it. OpenCV
     applies the tag for ``IMREAD_COLOR`` and ``IMREAD_GRAYSCALE``, which turned
-    a photo 90 degrees against its own mask, map and fixations. The C
-    decoders' own messages on stderr are suppressed: the caller turns None
-    into its one-line error.
+    a photo 90 degrees against its own mask, map and fixations. Its TIFF
+    decoder applies a TIFF's orientation tag whatever the flags (OpenCV 4.14,
+    ``IMREAD_UNCHANGED`` and ``IMREAD_IGNORE_ORIENTATION`` included), so a
+    TIFF's pixels are turned back as stored here. The C decoders' own messages
+    on stderr are suppressed: the caller turns None into its one-line error.
     """
     import cv2
 
@@ -323,7 +350,12 @@ def decode(data, flags):
     if flags != cv2.IMREAD_UNCHANGED:
         flags |= cv2.IMREAD_IGNORE_ORIENTATION
     with _fd2_silenced():
-        return cv2.imdecode(data, flags)
+        img = cv2.imdecode(data, flags)
+    if img is not None:
+        tag = _tiff_orientation(data)
+        if tag != 1:
+            img = from_display(img, tag)
+    return img
 
 
 # ------------------------------------------------------------------ encoding without handing OpenCV the path

@@ -11,7 +11,8 @@ HELP = "crop images to an aspect ratio keeping the most saliency (thumbnails)"
 DESCRIPTION = """Crop each image to the window of the requested aspect ratio that keeps the most saliency.
 
 The saliency comes from maps (--maps DIR, matched to the images by file stem,
-resized to each image bilinearly) or from a trained model (--checkpoint). By
+resized to each image: area-averaged when larger, bilinearly otherwise) or from a
+trained model (--checkpoint). By
 default the window is the largest of that aspect that fits, placed where it
 keeps the most saliency; with --keep F it is the smallest window keeping the
 fraction F of the image's saliency (never smaller than --min-size). The
@@ -37,8 +38,9 @@ def add_arguments(p) -> None:
     p.add_argument("--compose", choices=["thirds"], default=None,
                    help="thirds: among windows keeping at least --keep of the saliency (default 0.8), the one "
                         "putting the saliency centroid nearest a rule-of-thirds point")
-    p.add_argument("--min-size", type=int, default=32,
-                   help="with --keep: the crop's shorter side is at least this many pixels (default: 32)")
+    p.add_argument("--min-size", type=int, default=None,
+                   help="with --keep or --compose: the crop's shorter side is at least this many pixels "
+                        "(default: 32)")
     p.add_argument("--scale", type=size_or_factor("320x180"), default=None, metavar="WxH|F",
                    help="resize each crop: to WxH pixels, or by a factor F (default: keep the crop's pixels)")
     p.add_argument("--size", type=size_wxh(16, 4096, "384x288"), default=None, metavar="WxH",
