@@ -29,7 +29,8 @@ Where this module departs from the MATLAB code, and why:
   KLD and SIM (it stays zero). An all-zero human map (an image without
   fixations) leaves CC, KLD and SIM out (NaN, counted as left out), as AUC,
   NSS and IG are: MIT's per-call 0 would enter the means as a perfect KLD.
-  AUC-Borji is NaN only without fixations, as in ``AUC_Borji.m``.
+  AUC-Borji is NaN with fewer than two fixated pixels, as ``AUC_Borji.m``
+  (``sum(fixationMap(:)>0)<=1``, cvzoya/saliency since commit 3c4d244).
 - AUC-Borji and sAUC draw their negatives from ``numpy.random.default_rng``
   seeded with ``(seed, image index)``, so results do not depend on the order in
   which images are scored nor on the number of workers.
@@ -224,9 +225,9 @@ def _norm01(s: np.ndarray) -> np.ndarray:
 
 def auc_borji(sal: np.ndarray, fix: np.ndarray, rng: np.random.Generator,
               n_splits: int = 100, step: float = 0.1) -> float:
-    """AUC-Borji: negatives drawn uniformly from all pixels (with replacement), NaN without fixations."""
+    """AUC-Borji: negatives drawn uniformly from all pixels (with replacement), NaN with under two fixated pixels."""
     f = np.asarray(fix) > 0
-    if not f.any():  # MIT's AUC_Borji.m: NaN only without fixations (one fixation is scored)
+    if np.count_nonzero(f) <= 1:  # MIT's AUC_Borji.m (since 3c4d244): `if sum(fixationMap(:)>0)<=1, score=nan`
         return float("nan")
     S = _norm01(np.asarray(sal, dtype=np.float64)).ravel()
     fl = f.ravel()

@@ -343,19 +343,25 @@ def test_metric_maps_blur_as_the_ingest_maps_were_made(tmp_path):
 
 # ----------------------------------------------------------------------------- review (stop 18)
 
-def test_borji_scores_one_fixation_as_mit_does():
-    """MIT's AUC_Borji.m returns NaN only without fixations; one fixation is scored (it was left out)."""
+def test_borji_is_nan_under_two_fixated_pixels_as_mit():
+    """MIT's AUC_Borji.m (cvzoya/saliency HEAD, line 31): `if sum(fixationMap(:)>0)<=1, score=nan`.
+
+    Stop 18 scored one fixated pixel, reading the line's comment ("no fixations") for its test; two are scored.
+    """
     rng0 = np.random.default_rng(3)
     S = np.round(rng0.random((20, 30)) * 255)
     fix = np.zeros((20, 30), bool)
     fix[7, 11] = True
+    assert np.isnan(F.auc_borji(S, fix, np.random.default_rng(4), n_splits=20))
+    assert np.isnan(F.fixation_image_scores(S, fix, seed=0).values["AUC_Borji"])
+    assert np.isnan(F.auc_borji(S, np.zeros((20, 30), bool), np.random.default_rng(4)))
+    fix[12, 3] = True  # two fixated pixels: scored, as MIT's stepped AUC over the same draws
     ours = F.auc_borji(S, fix, np.random.default_rng(4), n_splits=20)
-    r = np.random.default_rng(4).integers(0, S.size, size=(1, 20))
+    r = np.random.default_rng(4).integers(0, S.size, size=(2, 20))
     Sn = mit_norm(S)
-    assert abs(ours - mit_auc_stepped(Sn, fix, [Sn.ravel()[r[:, s]] for s in range(20)], 1)) < 1e-12
+    assert abs(ours - mit_auc_stepped(Sn, fix, [Sn.ravel()[r[:, s]] for s in range(20)], 2)) < 1e-12
     # hand-worked: a constant map gives tp = fp at every threshold: 0.5
     assert F.auc_borji(np.full((20, 30), 3.0), fix, np.random.default_rng(4)) == 0.5
-    assert np.isnan(F.auc_borji(S, np.zeros((20, 30), bool), np.random.default_rng(4)))
 
 
 def test_an_image_without_fixations_is_left_out_of_cc_kld_sim():
