@@ -70,7 +70,7 @@ from saliency.data_tools import detectors as det  # the table; detection (scipy)
 from saliency.data_tools.choices import MAP_FORMATS, IngestOptions  # noqa: F401 (re-exported)
 from saliency.data_tools.geometry import ScreenGeometry
 from saliency.data_tools.maps import MapPolicy, fixation_map, pixel_index, quantized_map, saliency_map, to_uint
-from saliency.data_tools.qc import center_bias, ioc_scores, qc_table
+from saliency.data_tools.qc import IOC_SIDE, center_bias, ioc_scores, ioc_shape, qc_table
 from saliency.data_tools.choices import DECIMALS, EYES, RATE_RANGE_HZ
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
@@ -589,7 +589,11 @@ def settle_geometry(opened: list[tuple], opts: IngestOptions) -> dict:
     A file's declared resolution that differs from the user's by one pixel on
     an axis (last pixel index vs pixel count) is the same screen: the user's
     is used and the difference recorded. A larger difference, or files that
-    declare different screens when the user gives none, are refused.
+    declare different screens when the user gives none, are refused. A
+    geometry holding only a display mode (``display`` given without a screen)
+    that no file completes is refused as unused, as
+    :func:`check_unused_options` refuses other options (never recorded as
+    applied when it is not); no geometry at all (``None``) is fine.
     """
     declared = {str(p): tuple(rd.screen_px) for p, rd, _, dup in opened if rd.screen_px and dup is None}
     g = opts.geometry
@@ -615,7 +619,11 @@ def settle_geometry(opened: list[tuple], opts: IngestOptions) -> dict:
         if g.screen_cm is not None:
             raise UserError("`screen_cm` and `distance_cm` need the resolution too: give `screen_px` (no input "
                             "file declares one)")
-        g = None  # only a display mode: nothing to place stimuli on
+        if g.distance_cm is None:  # only a display mode, given on its own: nothing to place stimuli on
+            raise UserError(f"`display` {g.display}: not used: there is no screen to place the stimuli on (no "
+                            f"`geometry` or `screen_px`, and no input declares a resolution; the coordinates are "
+                            f"taken as stimulus pixels); leave it out")
+        g = None
 
     opts.geometry = g
     return info
@@ -691,6 +699,30 @@ def check_durations(fix: pd.DataFrame, books: dict[str, _Books]) -> list[str]:
             out.append(f"{src}: {n_long} fixations last longer than {LONG_FIXATION_MS / 1000:g} s (longest "
                        f"{d.max() / 1000:.4g} s); check the time unit (`time_unit`)")
     return out
+
+
+def check_weight_durations(fix: pd.DataFrame, sources: list[str]) -> None:
+    """``weight`` duration: refuse kept fixations without a finite duration, naming the first and the count.
+
+    The first is the earliest row (input order, then file line) among those
+    that reach the maps; the line names the file, its line, the subject and
+    the stimulus, as ``quarantine.csv`` names rows.
+    """
+    d = fix["duration_ms"].to_numpy(np.float64)
+    bad = ~np.isfinite(d)
+    n = int(bad.sum())
+    if not n:
+        return
+    b = fix.loc[bad]
+    order = {s: i for i, s in enumerate(sources)}
+    key = pd.DataFrame({"src": b["source"].map(lambda s: order.get(s, len(order))).to_numpy(),
+                        "line": pd.to_numeric(b["line"], errors="coerce").to_numpy(np.float64)})
+    i = key.sort_values(["src", "line"], kind="stable", na_position="last").index[0]
+    r = b.iloc[i]
+    line = f" line {int(r['line'])}" if pd.notna(pd.to_numeric(r["line"], errors="coerce")) else ""
+    raise UserError(f"`weight` duration: {n} of the {len(fix)} fixations kept have no duration (the first: "
+                    f"{r['source']}{line}, subject {r['subject']!r}, stimulus {r['stimulus']!r}); give the "
+                    f"durations or use `weight` none")
 
 
 def off_screen_hints(col: _Collector, screen_px, min_points: int = 5) -> list[str]:
@@ -1121,6 +1153,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         warnings += plaus
         if reasons.get("unknown_stimulus"):
             warnings.append(_unknown_names_line(col, index))
+        if opts.weight == "duration":
+            check_weight_durations(fix, [r["path"] for r in records])
         laps.lap("place, policies")
         for sub in ("maps", "fixations", "stimuli"):
             (stage / sub).mkdir()
@@ -1133,12 +1167,16 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         cols["subject"] = fix["subject"].to_numpy()[order].astype(str)
         cols["duration_ms"] = fix["duration_ms"].to_numpy(np.float64)[order]
         sigmas = {}
+        ioc_grids, ioc_sigmas = {}, {}  # the reduced maps of the consistency scores (qc.ioc_grid), per size
         jobs = []
         for k, stem in enumerate(stems):
             sl = slice(bounds[k], bounds[k + 1])
             size = index.size(stem)
             sig = sigma_for(size, opts)
             sigmas[f"{size[0]}x{size[1]}"] = [round(sig[0], 6), round(sig[1], 6)]
+            sw, sh = ioc_shape(size)
+            ioc_grids[f"{size[0]}x{size[1]}"] = [sw, sh]
+            ioc_sigmas[f"{size[0]}x{size[1]}"] = [round(sig[0] * sw / size[0], 6), round(sig[1] * sh / size[1], 6)]
             pol = MapPolicy(sig, opts.border, opts.binary, opts.weight, opts.per_subject, opts.normalize)
             jobs.append((stem, size, cols["x"][sl], cols["y"][sl], cols["subject"][sl], cols["duration_ms"][sl],
                          pol, str(stage), opts.map_format, opts.ioc))
@@ -1150,8 +1188,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         name_sizes = np.array([index.size(s) for s in stems], dtype=np.float64).reshape(-1, 2)
         all_sizes = name_sizes[stem_codes]
         canvas = _most_common_size(stem_codes, name_sizes)
-        cb_job = (all_sizes, fix["x"].to_numpy(), fix["y"].to_numpy(), canvas,
-                  float(np.mean(sigma_for(canvas, opts))), opts.border)
+        cb_sigma = float(np.mean(sigma_for(canvas, opts)))
+        cb_job = (all_sizes, fix["x"].to_numpy(), fix["y"].to_numpy(), canvas, cb_sigma, opts.border)
         ioc_rows = []
         bar = progress(total=len(jobs), desc="maps", unit=" maps", enabled=opts.progress)
         with contextlib.ExitStack() as stack:
@@ -1186,7 +1224,9 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
 
             # tables
             table = fix.assign(eye=fix["eye"].fillna(""))[CANONICAL]
-            write_table(table, stage / "fixations.csv", "%.3f")
+            # every float as its shortest exact repr (not %.3f: a y of 98.4999999 written 98.500 reads back
+            # as row 99, while fixations/<stem>.png and the map put it on row 98): the table rebuilds the maps
+            write_table(table, stage / "fixations.csv", None)
             quar = quar.reindex(columns=["source"] + QUAR_COLS)
             write_table(quar, stage / "quarantine.csv", "%.3f")
             laps.lap("tables")
@@ -1238,7 +1278,14 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
                    "flagged": int((qc["flags"] != "").sum()),
                    "valid_share_mean": _f(qc["valid_share"].mean()),
                    "flagged_pairs": qc.loc[qc["flags"] != "", ["subject", "stimulus", "flags"]].head(200)
-                   .to_dict("records")},
+                   .to_dict("records"),
+                   # the scores' maps are shrunk to at most IOC_SIDE px on the long side, sigma scaled alike
+                   "inter_observer": {"max_side_px": IOC_SIDE, "grid_by_stimulus_size": ioc_grids,
+                                      "sigma_px_by_stimulus_size": ioc_sigmas} if opts.ioc else None,
+                   # one canvas for every stimulus: the size most fixations lie on; sigma: the mean of its two
+                   "center_bias": {"canvas_px": [int(canvas[0]), int(canvas[1])],
+                                   "canvas_from": "the stimulus size with the most fixations",
+                                   "sigma_px": round(cb_sigma, 6), "border": opts.border}},
             "inter_observer": ioc_summary,
             "warnings": warnings,
             "files": {"maps": f"maps/<stem>.{'npy' if opts.map_format == 'npy' else 'png'}",
@@ -1258,6 +1305,12 @@ def _f(v) -> float | None:
     return round(v, 6) if np.isfinite(v) else None
 
 
+def _sigma_text(v) -> str:
+    """``(sigma_x, sigma_y)`` as printed: ``1.37`` when both axes print alike, else ``1.37x2.43`` (x by y)."""
+    a, b = f"{v[0]:.2f}", f"{v[1]:.2f}"
+    return a if a == b else f"{a}x{b}"
+
+
 def summary_text(m: dict) -> str:
     """The short table printed after a run."""
     c = m["counts"]
@@ -1269,7 +1322,7 @@ def summary_text(m: dict) -> str:
     for k, v in sorted(c["quarantine_by_reason"].items(), key=lambda kv: -kv[1]):
         lines.append(f"{'  ' + k:<24}{v:>10}")
     sig = m["sigma"]
-    s = ", ".join(f"{k}: {v[0]:.2f} px" for k, v in sig["px_by_stimulus_size"].items())
+    s = ", ".join(f"{k}: {_sigma_text(v)} px" for k, v in sig["px_by_stimulus_size"].items())
     lines.append(f"{'sigma':<24}{(str(sig['deg']) + ' deg -> ' if sig['deg'] else '') + s:>10}")
     qc = m["qc"]
     lines.append(f"{'QC flagged pairs':<24}{qc['flagged']:>10} of {qc['pairs']}")

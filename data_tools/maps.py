@@ -237,8 +237,12 @@ def fixation_weights(subjects, durations, policy: MapPolicy) -> np.ndarray:
     n = len(subjects)
     if policy.weight == "duration":
         w = np.asarray(durations, dtype=np.float64)
-        if not np.all(np.isfinite(w)):
-            raise UserError("`weight` duration: some fixations have no duration; use `weight` none")
+        bad = ~np.isfinite(w)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise UserError(f"`weight` duration: {int(bad.sum())} of the {n} fixations have no duration (the first: "
+                            f"fixation {i + 1}, subject {str(np.asarray(subjects, dtype=object)[i])!r}); give the "
+                            f"durations or use `weight` none")
     else:
         w = np.ones(n, dtype=np.float64)
     if policy.per_subject and n:

@@ -5,14 +5,18 @@
   flagged against a threshold.
 - Centre bias: all kept fixations in normalised stimulus coordinates, pooled
   on one canvas and blurred (the "fixation histogram" baseline of the MIT
-  benchmark, Judd et al. 2012 / Bylinskii et al. TPAMI 2019).
+  benchmark, Judd et al. 2012 / Bylinskii et al. TPAMI 2019); ``saliency
+  ingest`` takes the most common stimulus size as the canvas and records it,
+  the sigma and the border in ``dataset.json`` ``qc.center_bias``.
 - Inter-observer consistency (Judd et al. ICCV 2009; Borji & Itti 2015): each
   subject's fixations are scored against the map built from all other
   subjects with NSS (map z-scored with ddof=1, mean at the subject's fixated
   pixels) and AUC-Judd (MIT trapezoid: thresholds are the map values at the
   fixated pixels; no jitter, ties count as above the threshold). For speed
   the maps are built at most ``IOC_SIDE`` pixels on the long side (sigma
-  scaled alike); the figure is a dataset indicator, not a benchmark score.
+  scaled alike; ``dataset.json`` ``qc.inter_observer`` records the grid and
+  sigma per stimulus size); the figure is a dataset indicator, not a
+  benchmark score.
 """
 
 from __future__ import annotations
@@ -67,11 +71,18 @@ def auc_judd(smap: np.ndarray, rows, cols) -> float:
     return float(np.trapezoid(tp, fp))
 
 
+def ioc_shape(size: tuple[int, int], max_side: int = IOC_SIDE) -> tuple[int, int]:
+    """``(w, h)`` of the reduced map the consistency scores of a ``size`` stimulus are taken on (long side at
+    most ``max_side``; ``dataset.json`` ``qc.inter_observer`` records it per stimulus size)."""
+    w, h = size
+    f = min(1.0, max_side / max(w, h))
+    return max(1, int(round(w * f))), max(1, int(round(h * f)))
+
+
 def ioc_grid(size: tuple[int, int], x, y, policy: MapPolicy, max_side: int = IOC_SIDE):
     """The reduced map of the consistency scores: its ``(w, h)``, the coordinates and the policy scaled to it."""
     w, h = size
-    f = min(1.0, max_side / max(w, h))
-    sw, sh = max(1, int(round(w * f))), max(1, int(round(h * f)))
+    sw, sh = ioc_shape(size, max_side)
     fx, fy = sw / w, sh / h
     xs = (np.asarray(x, dtype=np.float64) + 0.5) * fx - 0.5
     ys = (np.asarray(y, dtype=np.float64) + 0.5) * fy - 0.5

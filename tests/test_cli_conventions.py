@@ -303,10 +303,10 @@ def test_error_boundary_default_spelling(tmp_path, capsys):
 
     imgs, maps = _crop_inputs(tmp_path, n=1)
     with pytest.raises(UserError) as exc:
-        crop_folder(imgs, tmp_path / "o", "1:1", maps=maps, min_size=0)
+        crop_folder(imgs, tmp_path / "o", "1:1", maps=maps, keep=0.5, min_size=0)
     assert str(exc.value) == "min_size 0: must be at least 1 pixel"
     assert main(["crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "1:1", "--out", str(tmp_path / "o"),
-                 "--min-size", "0"]) == 2
+                 "--keep", "0.5", "--min-size", "0"]) == 2
     assert capsys.readouterr().err == "saliency crop: error: --min-size 0: must be at least 1 pixel\n"
     assert not (tmp_path / "o").exists()
 

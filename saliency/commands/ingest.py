@@ -29,7 +29,8 @@ OUT/maps/<stem>.png continuous map, 0..1 scaled to 8 bits (png16: 16 bits; npy: 
 OUT/fixations/<stem>.png  binary fixation map (255 = fixated)
 OUT/fixations.csv   canonical table: subject, stimulus, x, y, t_start_ms, duration_ms, eye, source, line
 OUT/quarantine.csv  every dropped row: source, line, reason
-OUT/qc.csv, OUT/center_bias.png, OUT/dataset.json (geometry, sigma, policies, counts, QC;
+OUT/qc.csv, OUT/center_bias.png, OUT/dataset.json (geometry, sigma, policies, counts, QC with
+                    the inter-observer grid and the centre-bias canvas and sigma;
                     per input: rows read = kept + quarantined + counted)
 
 Example (the synthetic study):
@@ -93,7 +94,8 @@ def add_arguments(p) -> None:
     g.add_argument("--distance-cm", type=_args.finite_positive_float, help="viewing distance in cm")
     g.add_argument("--display", default=None, choices=DISPLAY_MODES,
                    help="how the stimulus was shown: scaled to fit and centred (default), native size centred, "
-                        "or stretched to the screen")
+                        "or stretched to the screen; refused without a screen (--geometry, --screen-px or a "
+                        "resolution the log declares)")
     g = p.add_argument_group("fixation detection", "raw samples: --velocity-threshold (ivt, tobii-ivt),\n"
                              "--dispersion-threshold (idt), --max-gap, --merge-*, --smooth-ms (see each);\n"
                              "--detector tracker (EyeLink EFIX, Tobii fixations): only --min-duration;\n"
