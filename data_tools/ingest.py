@@ -543,6 +543,15 @@ def _detection_options_given(opts: IngestOptions) -> list[str]:
     return [f"`{k}` {getattr(opts, k):g}" for k in DETECTION_OPTIONS if getattr(opts, k) is not None]
 
 
+def check_time_unit_used(readers, time_unit: str) -> None:
+    """Refuse ``time_unit`` when no reader of ``readers`` applied it (every header states its unit, or the format
+    fixes it); ``saliency ingest`` and ``saliency detect`` alike."""
+    if not any(rd.notes.get("time_unit_applied") for rd in readers):
+        raise UserError(f"`time_unit` {time_unit}: not used: no input has a time column without a unit "
+                        f"(their headers state it, or the format has its own; inputs: "
+                        f"{', '.join(sorted({rd.format for rd in readers}))}); leave it out")
+
+
 def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
     """Refuse options that no opened input uses; returns the ``policies`` values of those applied.
 
@@ -570,11 +579,7 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
         raise UserError(f"`min_confidence` {opts.min_confidence:g}: not used: {why} (only Pupil Labs fixation "
                         f"confidences are filtered); leave it out")
     if opts.time_unit is not None:
-        used = [bool(rd.notes.get("time_unit_applied")) for rd in first]
-        if not any(used):
-            raise UserError(f"`time_unit` {opts.time_unit}: not used: no input has a time column without a unit "
-                            f"(their headers state it, or the format has its own; inputs: "
-                            f"{', '.join(sorted({rd.format for rd in first}))}); leave it out")
+        check_time_unit_used(first, opts.time_unit)
         for _, rd, _, _ in opened:
             rd.notes["time_unit_applied"] = bool(rd.notes.get("time_unit_applied"))
     else:

@@ -283,6 +283,10 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     paths = [Path(p) for p in logs]
     readers = [_open(p, o) for p in paths]  # every file checked before anything is written
     _settle_geometry(paths, readers, o)
+    if o.time_unit is not None:  # never recorded in detection.json as applied when no file used it
+        from saliency.data_tools.ingest import check_time_unit_used
+
+        check_time_unit_used(readers, o.time_unit)
     inputs, quar = [], []
     with staged_dir(out, inputs={"log file": logs}) as stage, contextlib.ExitStack() as pool_stack:
         w = _Writer(stage, o)
@@ -315,6 +319,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 inputs.append({"path": src, "format": rd.format, "rows": {
                     "read": books.read, "labelled": books.kept, "quarantined": dict(books.quarantined),
                     "counted": dict(books.counted)}})
+                if o.time_unit is not None:  # with mixed inputs: which of them the unit applied to
+                    inputs[-1]["time_unit_applied"] = bool(rd.notes.get("time_unit_applied"))
             w.collect()
             w.write()
         finally:

@@ -228,3 +228,22 @@ def test_drop_first_without_trials_is_one_scanpath_per_subject_and_stimulus(tmp_
     assert rc == 0, err
     q = pd.read_csv(tmp_path / "d" / "quarantine.csv")
     assert sorted(q.loc[q["reason"] == "first_fixation", "line"].tolist()) == [2, 5]
+
+
+def test_detect_refuses_a_time_unit_no_log_uses(tmp_path, capsys):
+    """``saliency detect`` recorded --time-unit in detection.json as applied when every header stated the unit."""
+    from saliency.cli import main
+
+    p = tmp_path / "samples.csv"
+    t = np.arange(0, 400, 2.0)
+    pd.DataFrame({"subject": "s1", "stimulus": "img1", "time_ms": t, "x": 20.0, "y": 20.0}).to_csv(p, index=False)
+    geom = ["--screen-px", "64x48", "--screen-cm", "40x30", "--distance-cm", "60", "--quiet"]
+    assert main(["detect", str(p), "--out", str(tmp_path / "r"), "--time-unit", "ns", *geom]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "--time-unit ns: not used" in err, err
+    assert not (tmp_path / "r").exists()
+    q = tmp_path / "bare.csv"  # a time column without a unit: the option applies, and the record says so
+    pd.DataFrame({"subject": "s1", "stimulus": "img1", "time": t, "x": 20.0, "y": 20.0}).to_csv(q, index=False)
+    assert main(["detect", str(q), "--out", str(tmp_path / "d"), "--time-unit", "ms", *geom]) == 0
+    rec = json.loads((tmp_path / "d" / "detection.json").read_text())
+    assert rec["inputs"][0]["time_unit_applied"] is True and rec["options"]["time_unit"] == "ms"
