@@ -170,6 +170,7 @@ class _Collector:
         self.books: dict[str, _Books] = {}
         self.unknown_names: Counter = Counter()  # names that match no stimulus file -> rows
         self.trials_seen: Counter = Counter()  # trials without a stimulus name -> rows
+        self.trials_consulted = 0  # rows without a stimulus name that were looked up in ``trials``
         self.off: dict[str, list] = {}  # source -> [off-screen points, finite points, xmin, xmax, ymin, ymax]
         self.format_trials = False  # the current file's format marks trials (LogReader.trials)
         self.checked: set[str] = set()  # sources whose sampling interval was checked
@@ -194,6 +195,7 @@ class _Collector:
         trial = df["trial"].to_numpy(dtype=object) if "trial" in df else np.full(n, "", dtype=object)
         empty = names == ""
         if self.trials is not None and empty.any():
+            self.trials_consulted += int(empty.sum())
             subj = df["subject"].to_numpy(dtype=object)[empty]
             tr = trial[empty]
             names = names.copy()
@@ -1112,6 +1114,9 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         # while this process reads, then the maps; its workers start while the first chunk is parsed
         ex = pool_stack.enter_context(process_pool(opts.workers)) if opts.workers > 1 else None
         fix, quar, counts, records, col = read_all(opened, opts, index, trials, ex)
+        if trials is not None and not col.trials_consulted:  # never recorded in policies as applied when unused
+            raise UserError(f"`trials` {opts.trials}: not used: every row names its stimulus in the logs (the "
+                            f"table names the stimulus of rows without one); leave it out")
         laps.lap("read, detect")
         warnings = check_durations(fix, col.books)
         q_short = quar.iloc[0:0]

@@ -106,6 +106,20 @@ def test_stimulus_with_trials_is_refused(tmp_path, capsys):
              names=("--trials", "--stimulus"))
 
 
+def test_trials_refused_when_every_row_names_its_stimulus(tmp_path, capsys):
+    """The table names the stimulus of rows without one; a log naming every row's would never consult it."""
+    _stimuli(tmp_path)
+    p = _fix_csv(tmp_path)
+    trials = tmp_path / "trials.csv"
+    trials.write_text("subject,trial,stimulus\ns1,1,img2\n")
+    _refused(tmp_path, capsys, [p], "--trials", str(trials), "--detector", "tracker", *SMALL, names=("--trials",))
+    q = tmp_path / "bare.csv"  # one row without a name: the table is consulted (and names it img2)
+    q.write_text("subject,trial,stimulus,x,y,start,duration\ns1,1,,10,10,0,200\ns1,2,img1,20,20,300,200\n")
+    rc, _, err = _run(tmp_path, capsys, [q], "--trials", str(trials), "--detector", "tracker", *SMALL)
+    assert rc == 0, err
+    assert sorted(pd.read_csv(tmp_path / "d" / "fixations.csv")["stimulus"]) == ["img1", "img2"]
+
+
 # ---------------------------------------------------------------- A4: --min-confidence
 
 def _pupil(tmp_path):
