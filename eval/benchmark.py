@@ -38,7 +38,7 @@ from saliency.base.errors import UserError
 
 from saliency.eval import datasets as D
 from saliency.eval import runner
-from saliency.eval.metrics import METRICS, families, keys_for
+from saliency.eval.metrics import GOLD_STANDARD, METRICS, families, keys_for
 
 TASKS = ("sod", "fixation")
 _CONFIG_KEYS = {"task", "datasets", "methods"}
@@ -246,6 +246,11 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
         raise UserError(f"`task` {task}: dataset(s) {', '.join(wrong)} hold ground truth of the other task; "
                         "evaluate one task at a time")
     names = [m[0] for m in methods]
+    if GOLD_STANDARD in names:  # the ceiling row's name: a model of that name would be shown but never ranked
+        given = names.index(GOLD_STANDARD) < len(pred)  # by `pred`, else by the config
+        where, how = ("`pred`", " (NAME=DIR)") if given else (f"`config` {config}", "")
+        raise UserError(f"{where}: method name {GOLD_STANDARD!r} is reserved for the human gold-standard row "
+                        f"(shown, never ranked); give the method another name{how}")
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise UserError(f"`pred`: method name(s) {', '.join(dup)} given twice; use NAME=DIR to name them")

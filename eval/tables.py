@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 
 from saliency.eval.metrics import GOLD_STANDARD, lower_is_better
 
@@ -59,9 +60,19 @@ def _group(results):
     return by
 
 
+#: what :func:`markdown_cell` escapes: the backslash, the cell separator ``|``, and what would turn text into
+#: emphasis, code, strikethrough, a link or HTML (``*``, the backtick, ``~``, ``[``, ``]``, ``<``); ``_`` unless it
+#: lies between two letters or digits, where CommonMark never reads it as emphasis (``AUC_Judd`` stays as written)
+_MD_SPECIAL = re.compile(r"[\\|*`~\[\]<]|(?<![^\W_])_|_(?![^\W_])")
+
+
 def markdown_cell(text) -> str:
-    """``text`` safe in a GitHub-markdown table cell: ``|`` escaped, line breaks as spaces."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """``text`` shown as written in a GitHub-markdown table cell or list item: markup escaped, one line.
+
+    A ``|`` no longer ends the cell, and a method named ``**x**`` is not shown
+    bold (nor mistaken for the best value's mark); line breaks become spaces.
+    """
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), str(text)).replace("\r", " ").replace("\n", " ")
 
 
 def _left_out(r) -> dict:
@@ -69,20 +80,27 @@ def _left_out(r) -> dict:
     return {k: int(v) for k, v in r.excluded.items() if v}
 
 
+def result_note(r) -> str:
+    """The counts of one result in words: images, resized, skipped, and each metric that left images out.
+
+    ``r`` has ``n_images``, ``n_resized``, ``n_missing``, ``n_skipped`` and
+    ``excluded`` ({metric: images left out}); the notes under eval's markdown
+    tables and under ``saliency report``'s metric tables.
+    """
+    parts = [f"{r.n_images} images"]
+    if r.n_resized:
+        parts.append(f"{r.n_resized} predictions resized to the GT (bilinear)")
+    if r.n_missing:
+        parts.append(f"{r.n_missing} without a prediction skipped")
+    if r.n_skipped:
+        parts.append(f"{r.n_skipped} unreadable skipped")
+    for k, v in _left_out(r).items():
+        parts.append(f"{k} left out on {v} image(s)")
+    return ", ".join(parts)
+
+
 def _notes(rs) -> list[str]:
-    notes = []
-    for r in rs:
-        parts = [f"{r.n_images} images"]
-        if r.n_resized:
-            parts.append(f"{r.n_resized} predictions resized to the GT (bilinear)")
-        if r.n_missing:
-            parts.append(f"{r.n_missing} without a prediction skipped")
-        if r.n_skipped:
-            parts.append(f"{r.n_skipped} unreadable skipped")
-        for k, v in _left_out(r).items():
-            parts.append(f"{k} left out on {v} image(s)")
-        notes.append(f"{r.method}: " + ", ".join(parts))
-    return notes
+    return [f"{r.method}: {result_note(r)}" for r in rs]
 
 
 def markdown(results, keys, digits: int = 3) -> str:
@@ -91,7 +109,7 @@ def markdown(results, keys, digits: int = 3) -> str:
     for ds, rs in _group(results).items():
         rk = {k: ranks(rs, k, digits) for k in keys}
         arrows = [k + (" ↓" if lower_is_better(k) else " ↑") for k in keys]
-        out.append(f"### {ds}\n")
+        out.append(f"### {markdown_cell(ds)}\n")
         out.append("| Method | " + " | ".join(arrows) + " |")
         out.append("|---|" + "---:|" * len(keys))
         for r in rs:
@@ -101,7 +119,7 @@ def markdown(results, keys, digits: int = 3) -> str:
                 cells.append(f"**{s}**" if rk[k].get(r.method) == 0 else s)
             out.append(f"| {markdown_cell(r.method)} | " + " | ".join(cells) + " |")
         out.append("")
-        out.extend(f"- {n}" for n in _notes(rs))
+        out.extend(f"- {markdown_cell(n)}" for n in _notes(rs))
         if any(_fmt(r.metrics.get(k), digits) == "n/a" for r in rs for k in keys):
             out.append("- n/a: no image of the dataset defines this metric (see the counts above)")
         out.append("")

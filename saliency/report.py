@@ -316,34 +316,71 @@ def training_curves(run: Path, out_png: Path) -> Path | None:
 def read_eval_json(path: str | Path) -> dict:
     """A ``saliency eval --json`` file, its shape checked: one UserError naming the file for a wrong one.
 
-    Needs an object whose ``results`` (if any) is a list of objects with text
-    ``dataset`` and ``method`` and a ``metrics`` object of numbers or nulls.
+    Needs an object with a text ``task`` and a non-empty list ``results`` of
+    objects with text ``dataset`` and ``method``, a ``metrics`` object of
+    numbers or nulls (and optionally a ``std`` object of the same, as
+    ``benchmarks/osie.py`` writes), and, where given, eval's counts
+    ``n_images``, ``n_resized``, ``n_missing``, ``n_skipped`` (whole numbers
+    >= 0) and ``excluded`` ({metric: images left out}).
     """
     from saliency.base.errors import expect_type
     from saliency.base.fsutil import read_json
 
     path = Path(path)
     where = f"`eval_jsons` {path}"
-    doc = read_json(path, where, "give a file saliency eval --json wrote")
+    fix = "give a file saliency eval --json wrote"
+    doc = read_json(path, where, fix)
     expect_type(doc, dict, where, "a saliency eval --json object")
-    results = expect_type(doc.get("results", []), list, f"{where}: 'results'", "a list")
+    missing = [key for key in ("task", "results") if key not in doc]
+    if missing:  # {} or another program's JSON: not an empty table
+        raise UserError(f"{where}: not a saliency eval --json output (no {' or '.join(map(repr, missing))}); {fix}")
+    expect_type(doc["task"], str, f"{where}: 'task'", "text")
+    results = expect_type(doc["results"], list, f"{where}: 'results'", "a list")
+    if not results:
+        raise UserError(f"{where}: 'results' is empty (no method was scored); {fix}")
+
+    def number(v, at: str, whole: bool = False):
+        ok = isinstance(v, int) if whole else isinstance(v, (int, float))
+        if isinstance(v, bool) or not ok or (whole and v < 0):
+            shown = repr(v) if len(repr(v)) <= 60 else repr(v)[:57] + "..."
+            raise UserError(f"{where}: {at} is {shown}, not {'a whole number >= 0' if whole else 'a number'}; {fix}")
+        try:
+            float(v)
+        except OverflowError:  # a 400-digit integer: beyond any float
+            raise UserError(f"{where}: {at} is an integer of {len(str(v))} digits, beyond the largest number "
+                            f"(about 1.8e308); {fix}") from None
+
     for i, r in enumerate(results):
         expect_type(r, dict, f"{where}: results[{i}]", "an object")
         for key in ("dataset", "method"):
             if key not in r:
-                raise UserError(f"{where}: results[{i}] has no {key!r}; give a file saliency eval --json wrote")
+                raise UserError(f"{where}: results[{i}] has no {key!r}; {fix}")
             expect_type(r[key], str, f"{where}: results[{i}].{key}", "text")
+        if "metrics" not in r:
+            raise UserError(f"{where}: results[{i}] has no 'metrics'; {fix}")
         for part in ("metrics", "std"):
-            values = expect_type(r.get(part, {}) or {}, dict, f"{where}: results[{i}].{part}", "an object")
+            if part == "std" and r.get(part) is None:
+                continue  # no spread given
+            values = expect_type(r[part], dict, f"{where}: results[{i}].{part}", "an object")
             for k, v in values.items():
-                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                    raise UserError(f"{where}: results[{i}].{part}.{k} is {v!r}, not a number; "
-                                    "give a file saliency eval --json wrote")
+                if v is not None:
+                    number(v, f"results[{i}].{part}.{k}")
+        for key in ("n_images", "n_resized", "n_missing", "n_skipped"):
+            if r.get(key) is not None:
+                number(r[key], f"results[{i}].{key}", whole=True)
+        if r.get("excluded") is not None:
+            for k, v in expect_type(r["excluded"], dict, f"{where}: results[{i}].excluded", "an object").items():
+                number(v, f"results[{i}].excluded.{k}", whole=True)
     return doc
 
 
-def metric_table(eval_json: dict) -> tuple[list[str], list[list[str]]]:
-    """Header and rows (dataset, method, n, metrics...) of an eval JSON; best value per dataset in bold.
+class _Best(str):
+    """A table cell's text that is its column's best value, shown bold: the mark is this type, never ``**`` in the
+    text, so a method named ``**x**`` is shown as written (in report.md escaped, in report.html as text)."""
+
+
+def _table_cells(eval_json: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (dataset, method, n, metrics...) of an eval JSON as plain text; a best value is a :class:`_Best`.
 
     A result with a ``std`` object (``benchmarks/osie.py``: the spread over
     seeds) shows each value as ``mean ± std``.
@@ -353,10 +390,13 @@ def metric_table(eval_json: dict) -> tuple[list[str], list[list[str]]]:
     from saliency.eval.metrics import GOLD_STANDARD
     from saliency.eval.tables import ranks
 
-    results = eval_json.get("results", [])
+    # every value as a float (an integer beyond int64 is no numpy number); None for none
+    results = [{**r, "metrics": {k: None if v is None else float(v) for k, v in r["metrics"].items()},
+                "std": {k: None if v is None else float(v) for k, v in (r.get("std") or {}).items()}}
+               for r in eval_json.get("results", [])]
     keys: list[str] = []
     for r in results:
-        keys += [k for k in r.get("metrics", {}) if k not in keys]
+        keys += [k for k in r["metrics"] if k not in keys]
     # ranked as saliency eval ranks them (eval.tables.ranks): on the values as printed (3 decimals, so equal-looking
     # values share the bold), the gold-standard ceiling shown but never ranked; one entry per result
     best = set()
@@ -364,43 +404,96 @@ def metric_table(eval_json: dict) -> tuple[list[str], list[list[str]]]:
         group = [(i, r) for i, r in enumerate(results) if r["dataset"] == ds]
         entries = [SimpleNamespace(method=r["method"] if r["method"] == GOLD_STANDARD else str(i),
                                    metrics={k: (float(v) if v is not None and np.isfinite(v) else float("nan"))
-                                            for k, v in r.get("metrics", {}).items()}) for i, r in group]
+                                            for k, v in r["metrics"].items()}) for i, r in group]
         if sum(e.method != GOLD_STANDARD for e in entries) < 2:
             continue
         for k in keys:
             best |= {(int(m), k) for m, rank in ranks(entries, k, 3).items() if rank == 0}
     rows = []
     for i, r in enumerate(results):
-        row = [r["dataset"], r["method"], str(r.get("n_images", ""))]
-        spread = r.get("std") or {}
+        row = [r["dataset"], r["method"], "" if r.get("n_images") is None else str(r["n_images"])]
+        spread = r["std"]
         for k in keys:
             v = r["metrics"].get(k)
             text = "-" if v is None or not np.isfinite(v) else f"{v:.3f}"
             sd = spread.get(k)
             if text != "-" and sd is not None and np.isfinite(sd):
                 text += f" ± {sd:.3f}"
-            if (i, k) in best:
-                text = f"**{text}**"
-            row.append(text)
+            row.append(_Best(text) if (i, k) in best else text)
         rows.append(row)
     return ["dataset", "method", "images"] + keys, rows
 
 
+def metric_table(eval_json: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (dataset, method, n, metrics...) of an eval JSON as report.md shows them.
+
+    Every cell escaped (:func:`saliency.eval.tables.markdown_cell`: a ``|``
+    or ``*`` in a name is text), the best value per dataset in bold
+    (``**0.100**``); a result with a ``std`` object shows ``mean ± std``.
+    """
+    header, rows = _table_cells(eval_json)
+    return [_md_cell(h) for h in header], [[_md_cell(c) for c in r] for r in rows]
+
+
+def _md_cell(text: str) -> str:
+    from saliency.eval.tables import markdown_cell
+
+    return f"**{markdown_cell(text)}**" if isinstance(text, _Best) else markdown_cell(text)
+
+
 def _md_table(header, rows) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines = ["| " + " | ".join(_md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 
 def _html_table(header, rows) -> str:
     def cell(t, tag):
-        t = html.escape(t)
-        t = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", t)
-        return f"<{tag}>{t}</{tag}>"
+        text = html.escape(t)
+        return f"<{tag}><b>{text}</b></{tag}>" if isinstance(t, _Best) else f"<{tag}>{text}</{tag}>"
 
     head = "".join(cell(h, "th") for h in header)
     body = "".join("<tr>" + "".join(cell(c, "td") for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def count_notes(eval_json: dict) -> list[str]:
+    """eval's notes (:func:`saliency.eval.tables.result_note`) of the results that resized, skipped or left out images.
+
+    ``"D / m: 3 images, 1 without a prediction skipped, AUC left out on 1
+    image(s)"``; a result whose every image counted needs none (its images are
+    the table's column).
+    """
+    from types import SimpleNamespace
+
+    from saliency.eval.tables import result_note
+
+    notes = []
+    for r in eval_json.get("results", []):
+        counts = SimpleNamespace(n_images=r.get("n_images", "?"), n_resized=r.get("n_resized") or 0,
+                                 n_missing=r.get("n_missing") or 0, n_skipped=r.get("n_skipped") or 0,
+                                 excluded=r.get("excluded") or {})
+        if counts.n_resized or counts.n_missing or counts.n_skipped or any(counts.excluded.values()):
+            notes.append(f"{r['dataset']} / {r['method']}: {result_note(counts)}")
+    return notes
+
+
+def eval_labels(paths) -> list[str]:
+    """A name for each eval JSON in captions: its file name, or the shortest path suffix that tells it apart.
+
+    ``a/results.json`` and ``b/results.json`` are shown so, not both as
+    ``results.json``; the same file given twice keeps one name.
+    """
+    import os
+
+    full = [Path(os.path.abspath(p)).parts for p in paths]
+    labels = []
+    for parts in full:
+        k = 1
+        while k < len(parts) and any(o != parts and o[-k:] == parts[-k:] for o in full):
+            k += 1
+        labels.append(Path(*parts[-k:]).as_posix())
+    return labels
 
 
 def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
@@ -454,6 +547,45 @@ REPORT_ENTRIES = ("report.md", "report.html", "assets")
 MD_MARK = "<!-- written by saliency report -->"
 HTML_MARK = '<meta name="generator" content="saliency report">'
 ASSETS_MARK = ".saliency-report"
+#: the pictures a report writes into assets/, for a mark written before the mark listed them
+_OLD_ASSET = re.compile(r"(training_|curve_|gallery_).*\.png|nss_per_image\.png", re.S)
+
+
+def _assets_mark_text(names) -> str:
+    """The text of assets/ :data:`ASSETS_MARK`: what it is, and (second line) the JSON list of the report's files."""
+    return ("written by saliency report: this folder is replaced whole when the report is written again; it may "
+            "hold only the files listed below\nfiles: " + json.dumps(sorted(names)) + "\n")
+
+
+def foreign_assets(assets: Path) -> list[str]:
+    """Names of the entries of a marked ``assets/`` that the report did not write (a user's notes), sorted.
+
+    The report's own are the files its mark lists (a mark written before it
+    listed them: ``training_*``, ``curve_*``, ``gallery_*`` PNGs and
+    ``nss_per_image.png``); anything else, a folder included, is the user's.
+    """
+    import os
+
+    listed = None
+    try:
+        with open(assets / ASSETS_MARK, "rb") as f:
+            text = f.read(1 << 24).decode("utf-8", "replace")
+        for line in text.splitlines():
+            if line.startswith("files: "):
+                names = json.loads(line[len("files: "):])
+                if isinstance(names, list) and all(isinstance(n, str) for n in names):
+                    listed = set(names)
+    except (OSError, ValueError):
+        listed = None
+    out = []
+    for name in sorted(os.listdir(assets)):
+        if name == ASSETS_MARK:
+            continue
+        path = assets / name
+        ours = name in listed if listed is not None else bool(_OLD_ASSET.fullmatch(name))
+        if not ours or path.is_symlink() or not path.is_file():
+            out.append(name)
+    return out
 
 
 def _md_link(rel: str) -> str:
@@ -488,12 +620,14 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     out = Path(out_dir)
     assets = out / "assets"
     assets.mkdir(parents=True, exist_ok=True)
-    write_text(assets / ASSETS_MARK, "written by saliency report: this folder is replaced whole when the report is "
-                                     "written again\n")
+    written: set[str] = set()  # the pictures of assets/, listed in its mark: a later report replaces only those
+    write_text(assets / ASSETS_MARK, _assets_mark_text(written))
     md: list[str] = [MD_MARK, f"# {inputs.title}", ""]
     body: list[str] = [f"<h1>{html.escape(inputs.title)}</h1>"]
 
     def picture(path: Path, alt: str):
+        if path.parent == assets:
+            written.add(path.name)
         rel = path.relative_to(out).as_posix() if path.is_relative_to(out) else path.as_posix()
         md.append(f"![{_md_alt(alt)}]({_md_link(rel)})")
         md.append("")
@@ -541,12 +675,18 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     section("Metrics", "metrics")
     if not inputs.eval_jsons:
         note("No evaluation was given (saliency report --eval FILE).")
-    for path in inputs.eval_jsons:
+    for path, label in zip(inputs.eval_jsons, eval_labels(inputs.eval_jsons)):
         ev = read_eval_json(path)
-        header, rows = metric_table(ev)
-        note(f"Task: {ev.get('task', '?')} (from {Path(path).name}).")
+        header, rows = _table_cells(ev)
+        caption = f"Task: {ev['task']} (from {label})."  # a file name may hold * or _: shown as written
+        md.extend([f"Task: {_md_cell(ev['task'])} (from {_md_cell(label)}).", ""])
+        body.append(f"<p>{html.escape(caption)}</p>")
         md.extend([_md_table(header, rows), ""])
         body.append(_html_table(header, rows))
+        counts = count_notes(ev)  # images skipped, and metrics that left images out, in eval's words
+        if counts:
+            md.extend([f"- {_md_cell(n)}" for n in counts] + [""])
+            body.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in counts) + "</ul>")
 
     section("Curves", "curves")
     if not inputs.curve_pngs:
@@ -579,6 +719,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
                 asset = f"gallery_{short_name(item.name, 200)}.png"
             picture(_save_png(assets / asset, gallery_row(item)), caption)
 
+    write_text(assets / ASSETS_MARK, _assets_mark_text(written))
     # UTF-8; a file name that is not UTF-8 keeps its own bytes (surrogateescape)
     write_bytes(out / "report.md", ("\n".join(md) + "\n").encode("utf-8", "surrogateescape"))
     style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
@@ -658,7 +799,9 @@ def check_report_out(out: str | Path, overwrite: bool = False) -> Path:
     report.md or report.html not being a regular file. Refused without
     ``overwrite``: an entry that exists and is not this command's own earlier
     output (:func:`own_report_entry`: a user's notes, a report of an older
-    version). Nothing is touched; returns ``out`` as a Path.
+    version), and a file put into its own ``assets/`` that it did not write
+    (:func:`foreign_assets`; the folder is replaced whole). Nothing is
+    touched; returns ``out`` as a Path.
     """
     import os
 
@@ -693,6 +836,14 @@ def check_report_out(out: str | Path, overwrite: bool = False) -> Path:
             if path.exists() and not own_report_entry(path):
                 raise UserError(f"`out` {path}: exists and was not written by saliency report; pass `overwrite` to "
                                 "replace it or choose another `out`")
+            if name == "assets" and path.is_dir() and (path / ASSETS_MARK).is_file():
+                foreign = foreign_assets(path)  # a user's file in the report's own folder: replaced whole, lost
+                if foreign:
+                    n = len(foreign) - 1
+                    more = f" (and {n} more {'entry' if n == 1 else 'entries'})" if n else ""
+                    raise UserError(f"`out` {path / foreign[0]}{more}: not written by saliency report, which replaces "
+                                    f"{path} whole; move it out of that folder (or pass `overwrite` to delete it "
+                                    "with the old pictures)")
     return out
 
 
