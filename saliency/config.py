@@ -14,6 +14,12 @@ command-line flags (``--epochs``, ``--batch-size``, ...), then ``--set
 KEY=VALUE`` (repeatable; VALUE is parsed as YAML, so ``--set
 data.size=[256,256]`` and ``--set train.ema=0.999`` work). An unknown key is
 an error that lists the valid keys of its section, never a warning.
+
+Every error about a value names where the value came from: ``FILE: key``
+for a ``--config`` file (or a resumed run's ``config.yaml``), the flag for a
+flag (``--lr``), ``--set key`` for an override (``origin`` of
+:func:`build_config`; library messages name ``flags`` entries by their
+parameter in backticks, see :data:`FLAG_PARAMS`).
 """
 
 from __future__ import annotations
@@ -98,6 +104,38 @@ CHOICES = {
 }
 
 
+WORKERS_MAX = 1024
+"""Most ``data.workers`` (the ceiling of ``saliency train --workers`` with ``--force-workers``, the same number)."""
+
+#: The parameter (the command line's flag, ``cli_flag``) that sets each dotted key of :func:`build_config`'s
+#: ``flags``; ``data.root`` is ``root`` when ``data.dataset`` is given too (``--dataset NAME --root DIR``).
+FLAG_PARAMS = {"data.root": "data", "data.dataset": "dataset", "data.split": "split", "task": "task",
+               "model": "model", "pretrained": "pretrained", "pretrained_file": "pretrained_file",
+               "train.epochs": "epochs", "train.batch_size": "batch_size", "optim.lr": "lr",
+               "train.device": "device", "data.workers": "workers", "train.seed": "seed",
+               "train.deterministic": "deterministic"}
+
+_NO_VALUE = object()
+
+
+def _who(origin: dict | None, key: str, value=_NO_VALUE) -> str:
+    """How an error names the dotted ``key`` (and its ``value``) by where it came from (see :func:`build_config`).
+
+    Default: ``config key=value``; a file: ``FILE: key=value``; a flag: ```param` value`` (the command line
+    shows ``--param value``); an override: ```overrides` key=value`` (``--set key=value``).
+    """
+    src = (origin or {}).get(key)
+    shown = "" if value is _NO_VALUE else repr(value)
+    if src and src[0] == "flag":
+        return f"`{src[1]}`" + (f" {shown}" if shown else "")
+    eq = f"={shown}" if shown else ""
+    if src and src[0] == "file":
+        return f"{src[1]}: {key}{eq}"
+    if src and src[0] == "set":
+        return f"`overrides` {key}{eq}"
+    return f"config {key}{eq}"
+
+
 def _load_defaults() -> dict:
     import yaml
 
@@ -112,18 +150,22 @@ def default_config() -> dict:
     return copy.deepcopy(DEFAULTS)
 
 
-def _merge(base: dict, new: dict, where: str, ref: dict) -> None:
+def _merge(base: dict, new: dict, where: str, ref: dict, origin: dict | None = None, src=None) -> None:
+    """Merge ``new`` into ``base`` (keys checked against ``ref``); ``origin[key] = src`` for each value set."""
     for k, v in new.items():
         key = f"{where}{k}"
+        head = _who({key: src}, key)
         if k not in ref:
             valid = ", ".join(f"{where}{x}" for x in ref)
-            raise UserError(f"config key {key!r} is unknown; valid keys here: {valid}")
+            raise UserError(f"{head}: unknown key; valid keys here: {valid}")
         if isinstance(ref[k], dict):
             if not isinstance(v, dict):
-                raise UserError(f"config key {key!r} must be a mapping of {', '.join(ref[k])}")
-            _merge(base[k], v, key + ".", ref[k])
+                raise UserError(f"{head}: must be a mapping of {', '.join(ref[k])} (a section), not {v!r}")
+            _merge(base[k], v, key + ".", ref[k], origin, src)
         else:
             base[k] = v
+            if origin is not None:
+                origin[key] = src
 
 
 def load_config_file(path: str | Path) -> dict:
@@ -171,12 +213,16 @@ def _looks_numeric(s: str) -> bool:
     return True
 
 
-def apply_override(cfg: dict, path: list[str], value) -> None:
-    """Set ``cfg[path[0]][path[1]]... = value``; unknown keys are errors."""
+def apply_override(cfg: dict, path: list[str], value, origin: dict | None = None, src=("set",)) -> None:
+    """Set ``cfg[path[0]][path[1]]... = value``; unknown keys are errors; ``origin[key] = src`` for each value set."""
     node, ref = cfg, DEFAULTS
     for i, part in enumerate(path):
         dotted = ".".join(path[: i + 1])
-        if not isinstance(ref, dict) or part not in ref:
+        if not isinstance(ref, dict):
+            parent = ".".join(path[:i])
+            raise UserError(f"`overrides` {'.'.join(path)}: {parent} is a single value with no sub-keys; "
+                            f"set it as {parent}=VALUE")
+        if part not in ref:
             parent = ".".join(path[:i])
             valid = ", ".join((f"{parent}." if parent else "") + k for k in (ref if isinstance(ref, dict) else {}))
             raise UserError(f"`overrides` {'.'.join(path)}: unknown key {dotted!r}; valid: {valid}")
@@ -185,32 +231,59 @@ def apply_override(cfg: dict, path: list[str], value) -> None:
                 if not isinstance(value, dict):
                     raise UserError(f"`overrides` {dotted}: is a section; set one of its keys, e.g. {dotted}."
                                     f"{next(iter(ref[part]))}=...")
-                _merge(node[part], value, dotted + ".", ref[part])
+                _merge(node[part], value, dotted + ".", ref[part], origin, src)
             else:
                 node[part] = value
+                if origin is not None:
+                    origin[dotted] = src
         else:
             node, ref = node[part], ref[part]
 
 
-def build_config(config_file: str | None = None, flags: dict | None = None, overrides=()) -> dict:
-    """Defaults <- ``config_file`` <- ``flags`` (dotted key -> value, None = unset) <- ``overrides``."""
+def build_config(config_file: str | None = None, flags: dict | None = None, overrides=(), *,
+                 check_folders: bool = True) -> dict:
+    """Defaults <- ``config_file`` <- ``flags`` (dotted key -> value, None = unset) <- ``overrides``.
+
+    An error names each bad value by its origin: ``FILE: key`` (``config_file``), the flag's parameter
+    (:data:`FLAG_PARAMS`) or ```overrides` key``. A ``data.root`` or ``data.val`` folder given by the file
+    or an override must exist (a flag's folder is checked, and named, when the data is read); ``check_folders=False``
+    leaves that out (a resumed run's own config, only compared with the new one: its data may have moved).
+    """
     cfg = default_config()
+    origin: dict = {}
     if config_file:
-        _merge(cfg, load_config_file(config_file), "", DEFAULTS)
-    for key, value in (flags or {}).items():
+        _merge(cfg, load_config_file(config_file), "", DEFAULTS, origin, ("file", str(config_file)))
+    flags = flags or {}
+    for key, value in flags.items():
         if value is not None:
-            apply_override(cfg, key.split("."), value)
+            param = FLAG_PARAMS.get(key, key.rpartition(".")[2])
+            if key == "data.root" and flags.get("data.dataset"):
+                param = "root"
+            apply_override(cfg, key.split("."), value, origin, ("flag", param))
     for text in overrides:
-        apply_override(cfg, *parse_override(text))
-    return validate(cfg)
+        apply_override(cfg, *parse_override(text), origin)
+    validate(cfg, origin)
+    for key in ("data.root", "data.val") if check_folders else ():
+        v = cfg["data"][key[5:]]
+        src = (origin.get(key) or ("",))[0]
+        if v is not None and src in ("file", "set") and not Path(v).is_dir():
+            fix = "correct it" if src == "set" else "correct it in the file or give " + (
+                "`overrides` data.val=DIR" if key == "data.val" else "`root` DIR" if cfg["data"]["dataset"]
+                else "`data` DIR")
+            raise UserError(f"{_who(origin, key)} {v}: folder not found (a relative path is read from the "
+                            f"current folder, {Path.cwd()}); {fix}")
+    return cfg
 
 
 SEED_MAX = 2 ** 32 - 1
 """Largest seed (``train.seed``, ``data.split_seed``): NumPy's and torch's seeding take ``[0, 2**32 - 1]``."""
 
 
-def _num(cfg, key, kind=float, lo=None, hi=None, allow_none=False):
-    """Check the number at the dotted ``key``: a finite ``kind`` in ``[lo, hi]`` (UserError naming the key)."""
+def _num(cfg, key, kind=float, lo=None, hi=None, allow_none=False, origin=None, above=None):
+    """Check the number at the dotted ``key``: a finite ``kind`` in ``[lo, hi]`` (``above``: greater than it).
+
+    UserError naming the key by its origin (:func:`_who`).
+    """
     sec, _, name = key.rpartition(".")
     node = cfg
     for part in sec.split(".") if sec else []:
@@ -219,7 +292,9 @@ def _num(cfg, key, kind=float, lo=None, hi=None, allow_none=False):
     if v is None and allow_none:
         return
     what = "a whole number" if kind is int else "a finite number"
-    if lo is not None:
+    if above is not None:
+        what += f" above {above:g}"
+    elif lo is not None:
         what += f" between {lo} and {hi}" if hi is not None else f" at least {lo}"
     try:
         if isinstance(v, bool) or not isinstance(v, (int, float, str)):
@@ -232,103 +307,146 @@ def _num(cfg, key, kind=float, lo=None, hi=None, allow_none=False):
                 raise ValueError
             cv = int(v) if isinstance(v, int) else int(cv)
     except (TypeError, ValueError, OverflowError):
-        raise UserError(f"config {key}={v!r}: must be {what}") from None
-    if (lo is not None and cv < lo) or (hi is not None and cv > hi):
-        raise UserError(f"config {key}={v!r}: must be {what}")
+        raise UserError(f"{_who(origin, key, v)}: must be {what}") from None
+    if (lo is not None and cv < lo) or (hi is not None and cv > hi) or (above is not None and not cv > above):
+        raise UserError(f"{_who(origin, key, v)}: must be {what}")
     node[name] = cv
 
 
-def _bool(cfg, key, allow_auto=False):
+def _bool(cfg, key, allow_auto=False, origin=None):
     sec, _, name = key.rpartition(".")
     node = cfg[sec] if sec else cfg
     v = node[name]
     if allow_auto and v == "auto":
         return
     if not isinstance(v, bool):
-        raise UserError(f"config {key}: {v!r} must be true or false{' or auto' if allow_auto else ''}")
+        raise UserError(f"{_who(origin, key, v)}: must be true or false{' or auto' if allow_auto else ''}")
 
 
-def validate(cfg: dict) -> dict:
-    """Check types and ranges of every key (raises UserError naming the key); returns ``cfg``."""
+def _name(cfg, key, names, what, origin, extra=()):
+    """Check the name at ``key``: a string in ``names`` or ``extra`` (UserError listing them, with a close match)."""
+    sec, _, name = key.rpartition(".")
+    v = (cfg[sec] if sec else cfg)[name]
+    if isinstance(v, str) and (v in names or v in extra):
+        return
+    import difflib
+
+    close = difflib.get_close_matches(v, list(names), n=1) if isinstance(v, str) else []
+    if not isinstance(v, str):
+        what = "must be a name (a string)"
+    raise UserError(f"{_who(origin, key, v)}: {what}" + (f"; did you mean {close[0]}?" if close else "") +
+                    f"; choose {' or '.join(extra) + ' or ' if extra else ''}one of {', '.join(names)}")
+
+
+def validate(cfg: dict, origin: dict | None = None) -> dict:
+    """Check types and ranges of every key (raises UserError naming the key); returns ``cfg``.
+
+    ``origin`` (dotted key -> where its value came from, see :func:`build_config`) words the errors.
+    """
+    import functools
+
+    o = origin or {}
+    num = functools.partial(_num, origin=o)
+    boolean = functools.partial(_bool, origin=o)
     for key, choices in CHOICES.items():
         sec, _, name = key.rpartition(".")
         node = cfg[sec] if sec else cfg
         if node[name] is False and "off" in choices:  # YAML 1.1 reads a bare `off` (the documented value) as False
             node[name] = "off"
         if node[name] not in choices:
-            raise UserError(f"config {key}: {node[name]!r} is not one of {', '.join(choices)}")
+            raise UserError(f"{_who(o, key, node[name])}: must be one of {', '.join(choices)}")
     size = cfg["data"]["size"]
     if isinstance(size, int):
         size = [size, size]
     if (not isinstance(size, (list, tuple)) or len(size) != 2
             or not all(isinstance(s, int) and not isinstance(s, bool) and 16 <= s <= 4096 for s in size)):
-        raise UserError(f"config data.size: {size!r} must be [height, width], integers 16..4096")
+        raise UserError(f"{_who(o, 'data.size', cfg['data']['size'])}: must be [height, width], integers 16..4096")
     cfg["data"]["size"] = [int(size[0]), int(size[1])]
-    _num(cfg, "data.val_fraction", float, 0.0, 0.9)
-    _num(cfg, "data.split_seed", int, 0, SEED_MAX)
-    _num(cfg, "data.workers", int, 0, 64)
-    _num(cfg, "data.fixation_top", float, 1e-5, 0.5)
-    _bool(cfg, "data.cache")
+    num(cfg, "data.val_fraction", float, 0.0, 0.9)
+    num(cfg, "data.split_seed", int, 0, SEED_MAX)
+    num(cfg, "data.workers", int, 0, WORKERS_MAX)
+    num(cfg, "data.fixation_top", float, 1e-5, 0.5)
+    boolean(cfg, "data.cache")
     aug = cfg["data"]["augment"]
     for k in ("hflip", "crop_p", "rotate_p", "color_p"):
-        _num(cfg, f"data.augment.{k}", float, 0.0, 1.0)
-    _num(cfg, "data.augment.rotate", float, 0.0, 90.0)
-    _num(cfg, "data.augment.color_jitter", float, 0.0, 1.0)
+        num(cfg, f"data.augment.{k}", float, 0.0, 1.0)
+    num(cfg, "data.augment.rotate", float, 0.0, 90.0)
+    num(cfg, "data.augment.color_jitter", float, 0.0, 1.0)
     cs = aug["crop_scale"]
     if (not isinstance(cs, (list, tuple)) or len(cs) != 2 or not all(isinstance(x, (int, float)) for x in cs)
             or not 0.05 <= cs[0] <= cs[1] <= 1.0):
-        raise UserError(f"config data.augment.crop_scale: {cs!r} must be [low, high] with 0.05 <= low <= high <= 1")
+        raise UserError(f"{_who(o, 'data.augment.crop_scale', cs)}: must be [low, high] with "
+                        "0.05 <= low <= high <= 1")
     aug["crop_scale"] = [float(cs[0]), float(cs[1])]
-    _num(cfg, "train.epochs", int, 1, 100000)
-    _num(cfg, "train.batch_size", int, 1, 65536)
-    _num(cfg, "train.accumulate", int, 1, 1024)
-    _num(cfg, "train.clip_grad", float, 0.0)
-    _num(cfg, "train.ema", float, 0.0, 0.999999)
-    _num(cfg, "train.seed", int, 0, SEED_MAX)
+    num(cfg, "train.epochs", int, 1, 100000)
+    num(cfg, "train.batch_size", int, 1, 65536)
+    num(cfg, "train.accumulate", int, 1, 1024)
+    num(cfg, "train.clip_grad", float, 0.0)
+    num(cfg, "train.ema", float, 0.0, 0.999999)
+    num(cfg, "train.seed", int, 0, SEED_MAX)
     if cfg["train"]["threads"] != "auto":
-        _num(cfg, "train.threads", int, 1, 1024)
-    _num(cfg, "train.val_every", int, 1)
-    _num(cfg, "train.grid_images", int, 0, 64)
-    _bool(cfg, "train.deterministic")
-    _bool(cfg, "train.compile")
-    _bool(cfg, "train.channels_last", allow_auto=True)
-    _bool(cfg, "train.tensorboard", allow_auto=True)
+        num(cfg, "train.threads", int, 1, 1024)
+    num(cfg, "train.val_every", int, 1)
+    num(cfg, "train.grid_images", int, 0, 64)
+    boolean(cfg, "train.deterministic")
+    boolean(cfg, "train.compile")
+    boolean(cfg, "train.channels_last", allow_auto=True)
+    boolean(cfg, "train.tensorboard", allow_auto=True)
     dev = str(cfg["train"]["device"])
     if not (dev in ("auto", "cpu", "cuda", "mps") or (dev.startswith("cuda:") and dev[5:].isdigit())):
-        raise UserError(f"config train.device: {dev!r} must be auto, cpu, cuda, cuda:N or mps")
+        raise UserError(f"{_who(o, 'train.device', cfg['train']['device'])}: must be auto, cpu, cuda, cuda:N or mps")
     cfg["train"]["device"] = dev
-    _num(cfg, "optim.lr", float, 0.0)
-    _num(cfg, "optim.weight_decay", float, 0.0)
-    _num(cfg, "optim.momentum", float, 0.0, 0.999999)
-    _bool(cfg, "optim.nesterov")
-    _num(cfg, "sched.warmup_epochs", float, 0.0)
-    _num(cfg, "sched.min_lr", float, 0.0)
-    _num(cfg, "sched.power", float, 0.0)
-    _num(cfg, "sched.epochs", int, 1, allow_none=True)
-    _num(cfg, "loss.side_weight", float, 0.0)
-    _bool(cfg, "pretrained")
+    num(cfg, "optim.lr", float, above=0.0)  # 0 would train nothing (as --lr 0 is refused)
+    num(cfg, "optim.weight_decay", float, 0.0)
+    num(cfg, "optim.momentum", float, 0.0, 0.999999)
+    boolean(cfg, "optim.nesterov")
+    num(cfg, "sched.warmup_epochs", float, 0.0)
+    num(cfg, "sched.min_lr", float, 0.0)
+    num(cfg, "sched.power", float, 0.0)
+    num(cfg, "sched.epochs", int, 1, allow_none=True)
+    num(cfg, "loss.side_weight", float, 0.0)
+    boolean(cfg, "pretrained")
     split = cfg["data"]["split"]
     if split is not None and split not in ("train", "test"):
-        raise UserError(f"config data.split: {split!r} must be train, test or null")
+        raise UserError(f"{_who(o, 'data.split', split)}: must be train, test or null")
     if split is not None and not cfg["data"]["dataset"]:
-        raise UserError("config data.split: only a named data.dataset has a documented split; give --dataset too")
+        raise UserError(f"{_who(o, 'data.split', split)}: only a named data.dataset has a documented split "
+                        "(data.split); give --dataset too")
     if cfg["pretrained_file"] is not None and not cfg["pretrained"]:
-        raise UserError("config pretrained_file: set pretrained: true too (the file holds the encoder's "
-                        "ImageNet weights)")
+        raise UserError(f"{_who(o, 'pretrained_file', cfg['pretrained_file'])}: set pretrained: true too (the file "
+                        "holds the encoder's ImageNet weights)")
     for key in ("model", "pretrained_file", "data.root", "data.val", "data.dataset"):
         sec, _, name = key.rpartition(".")
         node = cfg[sec] if sec else cfg
         if node[name] is not None and not isinstance(node[name], str):
-            raise UserError(f"config {key}: {node[name]!r} must be a string or null")
-    if cfg["model"] is not None:  # checked before any data is read or cached
+            raise UserError(f"{_who(o, key, node[name])}: must be a string or null")
+    task = cfg["task"]
+    # names checked before any data is read or cached
+    if cfg["train"]["best_metric"] != "auto":
+        from saliency.validate import val_metric_names
+
+        _name(cfg, "train.best_metric", val_metric_names(task), f"not a validation metric of task {task}", o,
+              ("auto",))
+    loss = cfg["loss"]["name"]
+    if loss != "auto":  # the names are models.losses' (which imports torch, as the model check below does)
+        from saliency.models.losses import SOD_LOSSES, list_losses
+
+        fits = [n for n in list_losses() if (n in SOD_LOSSES) == (task == "sod")]
+        if isinstance(loss, str) and loss in list_losses() and loss not in fits:
+            kind = "an SOD" if loss in SOD_LOSSES else "a fixation"
+            raise UserError(f"{_who(o, 'loss.name', loss)}: is {kind} loss but task is {task}; choose auto "
+                            f"or one of {', '.join(fits)}")
+        _name(cfg, "loss.name", fits, f"no such loss of task {task}", o, ("auto",))
+    if cfg["model"] is not None:
         from saliency.models.zoo import MODELS
 
         if cfg["model"] not in MODELS:
             import difflib
 
             close = difflib.get_close_matches(cfg["model"], list(MODELS), n=1)
-            raise UserError(f"`model` {cfg['model']!r}: no such model" +
-                            (f"; did you mean {close[0]}?" if close else "") + "; saliency models --list shows them")
+            raise UserError(f"{_who(o, 'model', cfg['model'])}: no such model" +
+                            (f"; did you mean {close[0]}?" if close else "") +
+                            "; saliency models --names-only (or saliency train --list-models) lists them")
     return cfg
 
 

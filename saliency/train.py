@@ -50,14 +50,16 @@ __all__ = ["Trainer", "TrainingStopped", "Interrupted", "precision_plan", "resol
 CKPT_DIR = "checkpoints"
 
 #: Config keys a resumed run may change (with ``overrides``); everything else is the run's own config.
-RESUME_KEYS = ("train.epochs", "train.device", "data.workers", "data.root")
+#: ``train.deterministic`` (``--deterministic``) only chooses torch's algorithms and threads, no state of the
+#: checkpoint, so the flag is taken on resume as ``--set train.deterministic=true`` is.
+RESUME_KEYS = ("train.epochs", "train.device", "data.workers", "data.root", "train.deterministic")
 
 #: Config keys ``overrides`` may change on resume: where and how the run computes, not what it trains
 #: (the model, optimiser, schedule shape, loss, data split, size and augmentation are the checkpoint's:
 #: changing them would train on with the old state while config.yaml said otherwise).
 RESUME_CHANGEABLE = RESUME_KEYS + ("train.amp", "train.channels_last", "train.compile", "train.threads",
                                    "train.tensorboard", "train.grid_images", "train.val_every", "train.best_metric",
-                                   "train.deterministic", "sched.epochs", "data.val", "data.cache")
+                                   "sched.epochs", "data.val", "data.cache")
 
 
 def _flat(cfg: dict, prefix: str = "") -> dict:
@@ -112,7 +114,7 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
                             f"and `overrides` may change (got {', '.join(given) or '`config_file`'})")
         kept = {k: v for k, v in flags.items() if k in RESUME_KEYS}
         cfg = C.build_config(str(run_dir / "config.yaml"), kept, overrides)
-        own = _flat(C.build_config(str(run_dir / "config.yaml"), {}, []))
+        own = _flat(C.build_config(str(run_dir / "config.yaml"), {}, [], check_folders=False))
         changed = sorted(k for k, v in _flat(cfg).items() if own.get(k) != v and k not in RESUME_CHANGEABLE)
         if changed:
             raise UserError(f"`resume` {run_dir}: {', '.join(changed)} cannot change on resume (the checkpoint's "

@@ -39,6 +39,8 @@ checkpoint; a new run that fails before its first checkpoint removes what it wro
 
 def add_arguments(p) -> None:
     """Options of ``saliency train``."""
+    from saliency.config import WORKERS_MAX  # data.workers' ceiling, so --force-workers and the config agree
+
     p.add_argument("--data", metavar="DIR", help="training dataset folder (data.root)")
     p.add_argument("--dataset", metavar="NAME", help="a published dataset under --root, e.g. OSIE (maps built "
                                                      "from its raw fixations; data.dataset); see "
@@ -62,7 +64,7 @@ def add_arguments(p) -> None:
                                                                          "(train.batch_size)")
     p.add_argument("--lr", type=_args.finite_positive_float, metavar="LR", help="peak learning rate (optim.lr)")
     p.add_argument("--device", type=_args.device, metavar="DEV", help="auto, cpu, cuda or cuda:N (train.device)")
-    p.add_argument("--workers", type=_args.workers(0), metavar="N",
+    p.add_argument("--workers", type=_args.int_range(0, WORKERS_MAX, "workers"), metavar="N",
                    help="DataLoader worker processes (data.workers; at most the number of CPUs unless --force-workers)")
     _args.add_force_workers(p)
     _args.add_max_pixels(p)
