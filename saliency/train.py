@@ -545,7 +545,7 @@ class Trainer:
         self.optimizer = create_optimizer(self.model, cfg)
         self.scheduler = create_scheduler(self.optimizer, cfg, self.steps_per_epoch)
         self.step, self.start_epoch, self.start_batch = 0, 0, 0
-        self.partial = {"loss_sum": 0.0, "n": 0, "seconds": 0.0}
+        self.partial = {"loss_sum": 0.0, "n": 0, "seconds": 0.0, "images": 0}
         self.best_metric = t["best_metric"] if t["best_metric"] != "auto" else ("Fmax" if self.task == "sod" else "CC")
         from saliency.validate import val_metric_names
 
@@ -576,8 +576,9 @@ class Trainer:
                                 f"train.epochs {t['epochs']}; give `epochs` {self.start_epoch} or more (a finished "
                                 "run resumes as a no-op)")
             self.partial = dict(ck.get("partial") or self.partial)
+            self.partial.setdefault("images", None)  # a last.pt of before stop 20: the epoch's images unknown
             if not self.info.is_main:  # last.pt holds the sums over every rank (_interrupt): rank 0 carries them
-                self.partial.update(loss_sum=0.0, n=0)
+                self.partial.update(loss_sum=0.0, n=0, images=None if self.partial["images"] is None else 0)
             b = ck.get("best") or {}
             if b.get("metric") == self.best_metric:
                 self.best_value, self.best_epoch = b.get("value"), b.get("epoch")
@@ -645,7 +646,7 @@ class Trainer:
             self.sampler.set_epoch(epoch)
             start_batch = self.start_batch if epoch == self.start_epoch else 0
             if epoch != self.start_epoch:
-                self.partial = {"loss_sum": 0.0, "n": 0, "seconds": 0.0}
+                self.partial = {"loss_sum": 0.0, "n": 0, "seconds": 0.0, "images": 0}
             self.sampler.set_start(start_batch * t["batch_size"])
             self.model.train()
             bar = progress(total=self.micro_per_epoch, initial=start_batch, desc=f"epoch {epoch + 1}/{epochs}",
@@ -676,7 +677,10 @@ class Trainer:
                         raise UserError(f"model {resolved_model(self.cfg)} normalises pooled features with batch "
                                         f"norm, which cannot train on a batch of one image; give `batch_size` 2 or "
                                         f"more (now {t['batch_size']})") from None
-                    n_epoch_imgs += sum(int(b["image"].shape[0]) for b in group)
+                    n_group = sum(int(b["image"].shape[0]) for b in group)
+                    n_epoch_imgs += n_group
+                    if self.partial["images"] is not None:
+                        self.partial["images"] += n_group
                     group = []
                     el = time.perf_counter() - t0
                     bar.update(batch_i - bar.n)
@@ -695,7 +699,11 @@ class Trainer:
             elapsed = time.perf_counter() - t0
             self.partial["seconds"] += elapsed
             done = epoch + 1
-            rate = dist.mean_scalar(self.info, n_epoch_imgs / max(elapsed, 1e-9), self.device) * self.info.world
+            if self.partial["images"] is not None:  # the whole epoch's images over its seconds, a resume included
+                rate = dist.mean_scalar(self.info, self.partial["images"], self.device) * self.info.world \
+                    / max(self.partial["seconds"], 1e-9)
+            else:  # resumed from a last.pt that did not count them: the rate since the resume
+                rate = dist.mean_scalar(self.info, n_epoch_imgs / max(elapsed, 1e-9), self.device) * self.info.world
             # the loss over every rank's images (torchrun: each rank saw its shard), not rank 0's alone
             n_all = dist.mean_scalar(self.info, self.partial["n"], self.device)
             loss = dist.mean_scalar(self.info, self.partial["loss_sum"], self.device) / n_all if n_all else 0.0
@@ -807,8 +815,11 @@ class Trainer:
                  f"batch {batch_i})")
         partial = dict(self.partial)
         if not saved:  # every rank (a collective): the epoch's loss so far over all ranks' images, not rank 0's
-            loss_sum, n = dist.sum_scalars(self.info, [partial["loss_sum"], partial["n"]], self.device)
-            partial.update(loss_sum=loss_sum, n=int(round(n)))
+            images = -1.0 if partial.get("images") is None else partial["images"]
+            loss_sum, n, images = dist.sum_scalars(self.info, [partial["loss_sum"], partial["n"], images],
+                                                   self.device)
+            partial.update(loss_sum=loss_sum, n=int(round(n)),
+                           images=None if partial.get("images") is None else int(round(images)))
         if self._replaced is not None:  # an unfinished run never replaces a finished one: fit() puts it back
             dist.barrier(self.info)
             raise Interrupted(signum, f"{where} before the run finished; {self._last_good_text()}")

@@ -119,6 +119,11 @@ def test_sigterm_mid_epoch_leaves_a_loadable_checkpoint_and_resumes_exactly(sod_
     assert ka["step"] == kb["step"] == target * 6
     for k, v in kb["model"].items():
         assert torch.equal(v, ka["model"][k]), k
+    # the resumed epoch's rate is its 6 images over its seconds, both parts of the epoch (it was the part after the
+    # resume alone: 0.00 img/s when the signal came after the last batch); epoch_s is rounded to 0.1 s
+    row = _rows(run)[-1]
+    rate, secs = float(row["images_per_s"]), float(row["epoch_s"])
+    assert abs(rate * secs - 6) <= rate * 0.05 + 0.005 * secs + 1e-9, row  # the two roundings
 
 
 def test_nan_loss_stops_naming_step_and_checkpoint(sod_data, tmp_path, monkeypatch, capsys):
