@@ -18,10 +18,28 @@ fixation behaviour", Vision Research 2014):
   (Carpenter 1988), with a minimum-jerk position profile.
 
 Raw gaze at ``rate_hz`` adds a per-observer calibration offset, slow drift
-(a random walk) and fixational jitter, white measurement noise (EyeLink-like
-precision, ~0.01 deg RMS), blinks (missing samples, 80-200 ms) and rare
-off-screen glitches. All quantities in degrees are converted with the
-display's pixels per degree; positions are screen pixels.
+(a random walk restarting at each fixation onset) and fixational jitter, white
+measurement noise (EyeLink-like precision, ~0.01 deg RMS), blinks (missing
+samples, 80-200 ms) and rare off-screen glitches. All quantities in degrees
+are converted with the display's pixels per degree; positions are screen
+pixels.
+
+The drift is a discretised Brownian motion, so its spread depends on the
+elapsed time, not on the sampling rate: ``drift_sd_deg`` is the sd of one step
+over the reference interval ``1000 / drift_reference_hz`` ms (2 ms: the
+default rate of ``saliency synth``, 500 Hz), and the step of a sample ``dt``
+ms after the previous one has sd ``drift_sd_deg * sqrt(dt * drift_reference_hz
+/ 1000)``. A fixation's walk starts with the step of its first sample, so at
+its ``m``-th sample (``T = m * dt`` ms of steps) the drift has sd
+``drift_sd_deg * sqrt(T * drift_reference_hz / 1000)`` per axis whatever the
+rate (0.073 deg for T = 300 ms). At 500 Hz the factor is exactly 1: the
+samples are those drawn before the step was scaled to the interval.
+
+Every true fixation lasts at least ``dur_min_ms`` or the whole trial: when
+less than ``dur_min_ms`` of the trial would be left for the last fixation,
+its saccade is not made and the fixation before it lasts to the trial end
+(as when the saccade itself cannot finish), so the truth lists no fixation
+that a tracker could not record (a 0.5 ms last fixation had no sample).
 """
 
 from __future__ import annotations
@@ -48,7 +66,8 @@ class ObserverModel:
     saccade_ms_per_deg: float = 2.2
     center_fix_sd_deg: float = 0.3
     calibration_sd_deg: float = 0.15
-    drift_sd_deg: float = 0.006
+    drift_sd_deg: float = 0.006  # sd of one drift step over the reference interval (1000 / drift_reference_hz ms)
+    drift_reference_hz: float = 500.0  # the rate at which one sample's step has sd drift_sd_deg (synth's default)
     noise_sd_deg: float = 0.01
     blink_rate_hz: float = 0.25
     blink_ms: tuple[float, float] = (80.0, 200.0)
@@ -86,6 +105,11 @@ def scanpath(rng: np.random.Generator, labels: np.ndarray, areas: list[int], mod
     target, obj = "start", -1
     while t < model.viewing_ms:
         dur = float(np.clip(rng.gamma(model.dur_shape, model.dur_scale_ms), model.dur_min_ms, model.dur_max_ms))
+        if fixes and model.viewing_ms - t < model.dur_min_ms:
+            # too little time left for a fixation (it may have no sample at all): the saccade is not made and the
+            # previous fixation lasts to the end; drawn after the duration, so the random stream is unchanged
+            fixes[-1].duration_ms = model.viewing_ms - fixes[-1].t_start_ms
+            break
         dur = min(dur, model.viewing_ms - t)
         fixes.append(Fixation(float(x), float(y), t, dur, target, obj))
         t += dur
@@ -130,6 +154,11 @@ def _point_on_object(rng: np.random.Generator, labels: np.ndarray, obj: int) -> 
     return float(xs[i]), float(ys[i])
 
 
+def samples_per_trial(viewing_ms: float, rate_hz: float) -> int:
+    """The number of samples of one trial: at ``0, dt, 2 dt, ...`` ms while below ``viewing_ms``."""
+    return int(np.ceil(viewing_ms * rate_hz / 1000.0 - 1e-9))
+
+
 @dataclass
 class Recording:
     """Raw gaze of one trial: sample times (ms from trial onset), screen x/y (NaN when missing),
@@ -145,7 +174,7 @@ class Recording:
 def record(rng: np.random.Generator, fixes: list[Fixation], placement: Placement, screen_px: tuple[int, int],
            ppd: float, rate_hz: float, model: ObserverModel, offset_deg: tuple[float, float]) -> Recording:
     """Turn a scanpath into raw gaze samples on the screen at ``rate_hz``."""
-    n = int(np.ceil(model.viewing_ms * rate_hz / 1000.0 - 1e-9))
+    n = samples_per_trial(model.viewing_ms, rate_hz)
     t = np.arange(n) * (1000.0 / rate_hz)
     fx, fy = placement.stimulus_to_screen(np.array([f.x for f in fixes]), np.array([f.y for f in fixes]))
     starts = np.array([f.t_start_ms for f in fixes])
@@ -163,8 +192,11 @@ def record(rng: np.random.Generator, fixes: list[Fixation], placement: Placement
         s = tau ** 3 * (10 - 15 * tau + 6 * tau ** 2)
         x[sac] = fx[ks] + (fx[ks + 1] - fx[ks]) * s
         y[sac] = fy[ks] + (fy[ks + 1] - fy[ks]) * s
-    # drift: a random walk restarting at each fixation onset
-    steps = rng.normal(0, model.drift_sd_deg * ppd, (2, n))
+    # drift: a random walk restarting at each fixation onset, Brownian: the variance of a step is proportional to
+    # the sample interval (drift_sd_deg per reference interval, 1000 / drift_reference_hz ms), so that the spread
+    # after a given time does not depend on the rate (at the reference rate the factor is exactly 1)
+    step_sd_deg = model.drift_sd_deg * np.sqrt(model.drift_reference_hz / rate_hz)
+    steps = rng.normal(0, step_sd_deg * ppd, (2, n))
     steps[:, ~in_fix] = 0.0
     walk = np.cumsum(steps, axis=1)
     first = np.searchsorted(t, starts)  # index of each fixation's first sample

@@ -30,6 +30,10 @@ fixation, as trackers do), positioned at the mean of their samples.
 The same seed gives byte-identical files, whatever the number of workers:
 every scene and every (subject, scene) pair draws from its own
 ``numpy.random.SeedSequence`` child.
+
+A study is assembled in memory before it is written, so its size is checked
+first (:func:`check_config`): at most :data:`MAX_SAMPLES` raw samples in all
+(12 million, about 6.5 GiB at peak), and at least two samples per trial.
 """
 
 from __future__ import annotations
@@ -47,10 +51,17 @@ from saliency.base.images import write_image
 from saliency.base.progress import progress as progress_bar
 from saliency.base.workers import process_pool
 from saliency.data_tools.geometry import ScreenGeometry
-from saliency.data_tools.observers import ObserverModel, record, scanpath
+from saliency.data_tools.observers import ObserverModel, record, samples_per_trial, scanpath
 from saliency.data_tools.scenes import render_photo_scene, render_scene
 
 FORMAT_VERSION = 1
+
+#: The most raw samples one study may hold (scenes x subjects x samples per trial): the whole study is assembled
+#: in memory before its logs are written. Measured peak memory of ``saliency synth`` (sum of the proportional set
+#: sizes of the process tree, 2 workers; 0.3, 1.2, 1.5, 2.4 and 6 M samples at 500 and 1000 Hz) is about
+#: 0.25 GiB + 560 bytes per sample (6 M samples: 3.2 GiB), so 12 M samples peak near 6.5 GiB, under 8 GiB with
+#: a margin; ``--scenes 450 --subjects 15`` at 500 Hz (10.1 M, docs/BENCHMARKS.md) still fits.
+MAX_SAMPLES = 12_000_000
 
 
 @dataclass
@@ -76,6 +87,24 @@ class SynthConfig:
         """The display as a :class:`ScreenGeometry`."""
         return ScreenGeometry(tuple(self.screen_px), tuple(self.screen_cm), self.distance_cm, self.display,
                               {"sampling_rate_hz": self.rate_hz})
+
+
+def check_config(cfg: SynthConfig) -> None:
+    """Refuse, in one :class:`UserError` line, a study whose trials hold fewer than two samples or whose
+    samples number more than :data:`MAX_SAMPLES` (it would run out of memory after minutes)."""
+    from saliency.base.errors import UserError
+
+    viewing, rate = cfg.observer.viewing_ms, cfg.rate_hz
+    per_trial = samples_per_trial(viewing, rate)
+    if per_trial < 2:  # ingest and detect cannot read a sampling rate from one sample
+        raise UserError(f"`viewing_ms` {viewing:g} at `rate_hz` {rate:g} Hz gives {per_trial} sample per trial; "
+                        "a trial needs at least two (viewing ms x rate / 1000 above 1): raise `viewing_ms` or "
+                        "`rate_hz`")
+    total = cfg.scenes * cfg.subjects * per_trial
+    if total > MAX_SAMPLES:
+        raise UserError(f"`scenes` {cfg.scenes} x `subjects` {cfg.subjects} x {per_trial:,} samples per trial "
+                        f"(`viewing_ms` {viewing:g} at `rate_hz` {rate:g} Hz) = {total:,} samples, more than the "
+                        f"{MAX_SAMPLES:,} a study may hold in memory (about 560 bytes each); lower one of them")
 
 
 def scene_id(i: int) -> str:
@@ -169,7 +198,12 @@ def _scene_task(args):
 
 
 def generate(out_dir: str | Path, cfg: SynthConfig, workers: int = 1, progress: bool = True) -> dict:
-    """Write a whole study into ``out_dir`` (which must exist and be empty); return a summary dict."""
+    """Write a whole study into ``out_dir`` (which must exist and be empty); return a summary dict.
+
+    A study of trials with fewer than two samples, or of more than :data:`MAX_SAMPLES` samples, is refused
+    (:func:`check_config`) before anything is written.
+    """
+    check_config(cfg)
     out = Path(out_dir)
     for sub in ("stimuli", "masks", "logs", "truth"):
         (out / sub).mkdir(parents=True, exist_ok=True)

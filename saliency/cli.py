@@ -286,17 +286,41 @@ def _surrogates(exc: UnicodeEncodeError) -> str | None:
             "the outputs; rename the file or folder with UTF-8 characters")
 
 
-def classify(exc: BaseException, spell) -> tuple[int, str]:
+#: options that lower a command's memory, named by the out-of-memory line when the running command has them
+_MEMORY_FLAGS = (("--batch-size", "batch_size"), ("--size", "size"), ("--workers", "workers"))
+
+
+def _out_of_memory(args) -> str:
+    """The out-of-memory line, naming only options the running command has (``args``: its parsed arguments).
+
+    A command module may list the options that set its memory in ``MEMORY_OPTIONS`` (synth: ``--scenes``,
+    ``--subjects``, ``--viewing-ms``, ``--rate``); otherwise those of :data:`_MEMORY_FLAGS` that the command
+    parsed are named (all of them when the command is not known).
+    """
+    def either(flags):
+        return ", ".join(flags[:-1]) + " or " + flags[-1] if len(flags) > 1 else "".join(flags)
+
+    run = getattr(args, "_run", None)
+    own = getattr(sys.modules.get(getattr(run, "__module__", None) or ""), "MEMORY_OPTIONS", None)
+    if own:
+        return f"out of memory; lower {either(list(own))}, or use a larger machine"
+    known = vars(args) if args is not None else None
+    flags = [flag for flag, dest in _MEMORY_FLAGS if known is None or dest in known]
+    return "out of memory; use smaller images" + (f", {either(flags)}," if flags else "") + " or a larger machine"
+
+
+def classify(exc: BaseException, spell, args=None) -> tuple[int, str]:
     """The exit code and the one-line message of an exception that reached the command line.
 
     Exit 2 for what the user can fix, 1 for a failure of the machine or an
     unexpected one (see the module docstring); ``spell`` renders a library
-    parameter as a flag.
+    parameter as a flag; ``args``, the parsed command line, lets the
+    out-of-memory line name only the running command's options.
     """
     if isinstance(exc, UserError):
         return exc.exit_code, exc.render(spell)
     if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
-        return 1, "out of memory; use smaller images, --batch-size, --size or --workers, or a larger machine"
+        return 1, _out_of_memory(args)
     named = _surrogates(exc) if isinstance(exc, UnicodeEncodeError) else None
     if named:
         return 2, named
@@ -440,7 +464,7 @@ def _parse_and_run(argv: list[str], debug: bool) -> int:
             raise interrupt from None
         if isinstance(exc, BrokenPipeError) and _stdout_closed():  # `saliency models | head`: the reader is done
             return _quiet_broken_pipe()
-        code, message = classify(exc, flag_speller(getattr(args, "_param_flags", None)))
+        code, message = classify(exc, flag_speller(getattr(args, "_param_flags", None)), args)
         _say(f"{prog}: error: {message}")
         return code
 

@@ -9,6 +9,9 @@ from saliency.commands import _args
 
 NAME = "synth"
 ORDER = 10
+PARAM_FLAGS = {"rate_hz": "--rate"}
+#: the options that set how much memory synth needs (the out-of-memory line names these; see saliency.cli.classify)
+MEMORY_OPTIONS = ("--scenes", "--subjects", "--viewing-ms", "--rate")
 HELP = "write a synthetic free-viewing eye-tracking study (scenes, masks, tracker exports, truth)"
 DESCRIPTION = """Write a synthetic free-viewing eye-tracking study: the toolkit's embedded default.
 
@@ -24,7 +27,11 @@ With --backgrounds DIR the objects are rendered onto real photographs from DIR
 (e.g. the OSIE stimuli): large objects near the centre, with textures cut
 from other photographs, so that SOD is not solved by colour contrast alone.
 
-The same --seed gives byte-identical files (with --backgrounds: the same photographs)."""
+The same --seed gives byte-identical files (with --backgrounds: the same photographs).
+
+The study is held in memory before it is written: --scenes x --subjects x
+samples per trial (--viewing-ms x --rate / 1000) may be at most 12 million
+(about 6.5 GiB at peak), and a trial needs at least two samples."""
 
 
 def _probability(text: str) -> float:
@@ -73,7 +80,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     """Generate the study into a staging folder, then move it into place."""
     from saliency.data_tools.observers import ObserverModel
-    from saliency.data_tools.synth import SynthConfig, generate
+    from saliency.data_tools.synth import SynthConfig, check_config, generate
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_out_dir, staged_dir
 
@@ -87,16 +94,17 @@ def run(args) -> int:
         raise UserError(f"--viewing-ms {args.viewing_ms:g}: must be between 100 and 600000 ms")
     if args.p_object + args.p_center > 1.0:
         raise UserError(f"--p-object {args.p_object:g} + --p-center {args.p_center:g} exceed 1; lower one of them")
+    cfg = SynthConfig(scenes=args.scenes, subjects=args.subjects, width=args.size[0], height=args.size[1],
+                      seed=args.seed, rate_hz=args.rate, backgrounds=args.backgrounds,
+                      observer=ObserverModel(viewing_ms=args.viewing_ms, p_object=args.p_object,
+                                             p_center=args.p_center))
+    check_config(cfg)  # at least two samples per trial, at most MAX_SAMPLES in all: refused before --out is touched
     inputs = {"backgrounds": args.backgrounds} if args.backgrounds else None
     out = check_out_dir(args.out, args.overwrite, inputs=inputs)
     if args.backgrounds:
         from saliency.data_tools.synth import background_photos
 
         background_photos(args.backgrounds)  # a missing or empty folder is refused before anything is written
-    cfg = SynthConfig(scenes=args.scenes, subjects=args.subjects, width=args.size[0], height=args.size[1],
-                      seed=args.seed, rate_hz=args.rate, backgrounds=args.backgrounds,
-                      observer=ObserverModel(viewing_ms=args.viewing_ms, p_object=args.p_object,
-                                             p_center=args.p_center))
     workers = args.workers if args.workers > 0 else min(4, os.cpu_count() or 1)
     with staged_dir(out, inputs=inputs) as stage:
         summary = generate(stage, cfg, workers=workers, progress=not args.quiet)
