@@ -645,6 +645,40 @@ def degrees_missing(g: ScreenGeometry | None, info: dict) -> str:
     return f"{miss}: the screen's physical size and the viewing distance{src}"
 
 
+def check_declared_sizes(source: str, ch: Chunk, opts: IngestOptions, index: StimulusIndex, pool=None) -> None:
+    """Refuse stimulus images whose size differs from the one the file declares (``Chunk.declared_px``).
+
+    SALICON's JSON declares each image's ``width`` / ``height`` and a fixLocs
+    matrix is image-sized: the points are pixels of an image of that size,
+    and against a resized copy they land in the wrong place (or off it)
+    without a word. Checked as each chunk is read, before any of its rows is
+    kept and before anything is written: one line naming the log file, the
+    stimulus, both sizes and what to do. A name that matches no image, or an
+    image that cannot be decoded, is left to the rows' own reasons
+    (``unknown_stimulus``, ``bad_stimulus_image``).
+    """
+    if not ch.declared_px:
+        return
+    stems = {}
+    for name in ch.declared_px:
+        stem = index.resolve(opts.stimulus if opts.stimulus is not None else str(name))
+        if stem is not None:
+            stems[name] = stem
+    index.check(list(stems.values()), pool, opts.workers)  # decoded in the pool, once (the rows' check reuses it)
+    bad = []
+    for name, stem in stems.items():
+        have = index.size(stem)
+        want = tuple(int(v) for v in ch.declared_px[name])
+        if have is not None and tuple(have) != want:
+            bad.append((name, want, tuple(have), stem))
+    if bad:
+        name, (w, h), (iw, ih), stem = bad[0]
+        more = f" (and {len(bad) - 1} more stimuli of another size)" if len(bad) > 1 else ""
+        raise UserError(f"{source}: stimulus {name!r}: the file declares a {w}x{h} image, but {index.path(stem)} is "
+                        f"{iw}x{ih}{more}; the points are pixels of the declared image: give `stimuli` the "
+                        f"dataset's original images")
+
+
 def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, trials: dict | None, pool=None):
     """Read every opened log; returns (fixations, quarantine, QC sample counts, input records, collector).
 
@@ -669,6 +703,7 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
         pending = None
         for ch in rd.chunks():
             bar.update(1)
+            check_declared_sizes(src, ch, opts, index, pool)
             if rd.kind == "samples":
                 if pending is not None:
                     carry = col.add_samples(src, pending, carry, final=False)

@@ -112,6 +112,10 @@ class Chunk:
     quarantine: pd.DataFrame
     rows_read: int | None = None  # data rows this chunk covers, counted from the file (None: not stated)
     counted: dict = field(default_factory=dict)  # reason -> rows set aside by design, not listed one by one
+    #: stimulus name (as the rows carry it) -> ``(w, h)``: the image size the file declares its coordinates in
+    #: (SALICON ``images[].width``/``height``, a fixation-location map's shape). The ingest refuses a stimulus
+    #: image of another size (:func:`data_tools.ingest.check_declared_sizes`); {} when the format declares none
+    declared_px: dict = field(default_factory=dict)
 
     def balance(self) -> int:
         """``rows_read - kept - quarantined - counted``: 0 when every row is accounted for."""

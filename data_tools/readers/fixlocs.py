@@ -5,15 +5,20 @@ research", CVPR 2015 workshop (``saliency.mit.edu``, ``trainSet/FIXATIONLOCS/
 <category>/<image>.mat``, variable ``fixLocs``); the MIT saliency benchmark
 code (``cvzoya/saliency``, variable ``fixations`` in ``FIXATIONLOCS/<image>.mat``,
 e.g. ``../shared/data/mit_i210``) and FIGRIM use the same kind of file: an
-image-sized matrix, nonzero where some observer fixated.
+image-sized matrix, positive where some observer fixated.
 
-Rows: one per fixated pixel (nonzero entry), numbered in row-major order as
-the chunk's ``line``. The map pools all subjects and keeps no order, times or
-durations, and a pixel fixated twice counts once: the reader returns one
-fixation per nonzero pixel under a single subject ``pooled`` (QC per subject
-and inter-observer consistency do not apply). Coordinates: the pixel at
+Rows: one per fixated pixel (a positive, finite entry) and one per entry that
+is not a finite number (NaN, Inf: whether the pixel was fixated is unknown;
+quarantined ``bad_coordinates``), numbered in row-major order as the chunk's
+``line``; zero and negative entries are no fixation and no row. The map pools
+all subjects and keeps no order, times or durations, and a pixel fixated
+twice counts once: the reader returns one fixation per positive pixel under a
+single subject ``pooled`` (QC per subject and inter-observer consistency do
+not apply). The matrix is image-sized by definition: its shape is the
+stimulus size it declares (``Chunk.declared_px``), and the ingest refuses a
+stimulus image of another size. Coordinates: the pixel at
 MATLAB index (r, c) is at x = c - 1, y = r - 1 in our 0-based convention,
-which is numpy's index of the nonzero entry. The stimulus is the file stem:
+which is numpy's index of the positive entry. The stimulus is the file stem:
 CAT2000 repeats stems across categories (``001.jpg`` in each), so read one
 category at a time with its own stimulus folder.
 """
@@ -24,10 +29,11 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions
-from saliency.data_tools.readers.chunks import fixation_chunk
+from saliency.data_tools.readers.chunks import fixation_chunk, quarantine_frame
 from saliency.data_tools.readers.matlab import is_mat, load, whos
 
 DETECT_RANK = 17  # the file's content (a .mat file's variables)
@@ -43,7 +49,7 @@ def sniff(probe: Probe) -> bool:
 
 
 def read(path: Path, opts: ReadOptions) -> LogReader:
-    """Binary fixation-location map: one pooled fixation per nonzero pixel (0-based pixel centres)."""
+    """Binary fixation-location map: one pooled fixation per positive pixel (0-based pixel centres)."""
 
     def chunks() -> Iterator[Chunk]:
         d = load(path, "a fixation-location map")
@@ -55,13 +61,22 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         m = np.asarray(d[name])
         if m.ndim != 2 or m.dtype == object:
             raise UserError(f"{path}: {name} must be a 2-D numeric matrix, not shape {m.shape} of {m.dtype}")
-        r, c = np.nonzero(m)
+        v = m.astype(np.float64, copy=False)
+        finite = np.isfinite(v)
+        r, c = np.nonzero(finite & (v > 0))  # fixated pixels; zero and negative entries are not rows
         n = len(r)
         ln = r.astype(np.int64) * m.shape[1] + c + 1
         ch = fixation_chunk(ln, np.full(n, "pooled", object), np.full(n, path.stem, object),
                             np.full(n, "", object), c.astype(float), r.astype(float), np.full(n, np.nan),
                             np.full(n, np.nan), np.full(n, "", object), "stimulus")
-        ch.rows_read = n
+        br, bc = np.nonzero(~finite)  # NaN / Inf: a damaged entry, fixated or not unknown
+        if len(br):  # listed with the pixel's x, y, so the entry can be found in the matrix
+            q = quarantine_frame(br.astype(np.int64) * m.shape[1] + bc + 1, "bad_coordinates",
+                                 np.full(len(br), "pooled", object), np.full(len(br), path.stem, object),
+                                 bc.astype(float), br.astype(float))
+            ch.quarantine = pd.concat([ch.quarantine, q], ignore_index=True) if len(ch.quarantine) else q
+        ch.rows_read = n + len(br)
+        ch.declared_px = {path.stem: (int(m.shape[1]), int(m.shape[0]))}
         yield ch
 
     return LogReader(path, "fixlocs", "fixations", chunks, notes={"pooled": True})

@@ -5,7 +5,9 @@ Shared by the dataset readers ``osie``, ``mit1003``, ``figrim`` and
 ``scipy.io.loadmat`` (``squeeze_me=True, struct_as_record=False``: structs
 become objects with attributes, 1x1 arrays scalars); v7.3 files are HDF5 and
 need ``h5py``, which the toolkit does not depend on: they are refused with a
-line saying how to re-save them.
+line saying how to re-save them (:func:`v73_refusal`), under ``format`` auto
+too (their text header ``MATLAB 7.3 MAT-file`` is recognised before any
+format is tried).
 
 Coordinates: MATLAB indexes pixels from 1 (the first pixel's centre is 1);
 this toolkit's pixel coordinates put the first pixel's centre at 0 (as
@@ -40,6 +42,20 @@ def whos(path: Path) -> list[tuple[str, tuple, str]]:
         return []
 
 
+V73_HEADER = b"MATLAB 7.3 MAT-file"
+
+
+def is_v73(head: bytes) -> bool:
+    """Whether a file's first bytes open with a MATLAB v7.3 (HDF5) MAT file's text header."""
+    return head.startswith(V73_HEADER)
+
+
+def v73_refusal(path: Path, what: str) -> UserError:
+    """The one line for a MATLAB v7.3 file: h5py is not a dependency; re-save it with ``-v7``."""
+    return UserError(f"{path}: a MATLAB v7.3 (HDF5) file, which needs h5py; "
+                     f"re-save it in MATLAB with save(name, '-v7') to read it as {what}")
+
+
 def load(path: Path, what: str) -> dict:
     """All variables of a MAT file (structs as attribute objects); UserError naming ``what`` when unreadable."""
     try:
@@ -48,8 +64,7 @@ def load(path: Path, what: str) -> dict:
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror})") from None
     if b"MATLAB 7.3" in head:
-        raise UserError(f"{path}: a MATLAB v7.3 (HDF5) file, which needs h5py; re-save it in MATLAB with "
-                        f"save(name, '-v7') to read it as {what}")
+        raise v73_refusal(path, what)
     try:
         from scipy.io import loadmat
         return loadmat(str(path), squeeze_me=True, struct_as_record=False, mat_dtype=False)
@@ -88,15 +103,27 @@ def vector(value) -> np.ndarray:
 
 
 def points(value) -> np.ndarray:
-    """A MATLAB N x 2 (or more columns) array as a float array of shape (N, k>=2); empty -> (0, 2)."""
+    """A MATLAB N x 2 (or more columns) array as a float array of shape (N, k>=2); empty -> (0, 2).
+
+    ``squeeze_me`` makes a 1 x 2 point and an N x 1 column alike 1-D: a 1-D
+    array of exactly 2 numbers is one (x, y) point; any other 1-D array (a
+    column, a row of 3) is not N x 2 and raises ValueError, as fewer than two
+    columns does: the caller quarantines or refuses it, no number dropped.
+    """
     a = np.asarray(value if value is not None else np.zeros((0, 2)))
     if a.dtype == object:
         a = a.astype(np.float64)
     a = a.astype(np.float64, copy=False)
     if a.size == 0:
         return np.zeros((0, 2))
-    if a.ndim == 1:  # one point, squeezed
-        a = a.reshape(1, -1)
+    if a.ndim == 0:
+        raise ValueError("one number, x and y need 2 columns")
+    if a.ndim == 1:
+        if len(a) != 2:  # an N x 1 column or a 1 x k row squeezed: not one (x, y) point
+            raise ValueError(f"{len(a)} numbers in one row or column, not N x 2 (x and y per row)")
+        a = a.reshape(1, 2)  # one point, squeezed
+    if a.ndim != 2:
+        raise ValueError(f"{a.ndim}-D array, not N x 2")
     if a.shape[1] < 2:
         raise ValueError(f"{a.shape[1]} column(s), x and y need 2")
     return a

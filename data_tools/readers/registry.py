@@ -62,18 +62,37 @@ def detection_order() -> list[tuple[str, ModuleType]]:
 
 
 def detect_format(path: Path, columns: dict | None = None) -> str:
-    """Guess the format of ``path`` from its name, then its header; UserError when nothing fits."""
+    """Guess the format of ``path`` from its name, then its header; UserError when nothing fits.
+
+    A MATLAB v7.3 (HDF5) file, which no reader opens without h5py, is refused
+    at once with the advice to re-save it with ``-v7``, as ``format`` osie
+    and the other MATLAB formats refuse it (not as an unknown format).
+    """
     order = detection_order()
     suffix = path.suffix.lower()
     for name, mod in order:
         if suffix in mod.SUFFIXES:
             return name
+    _refuse_v73(path)
     probe = Probe(path, columns)
     for name, mod in order:
         if mod.sniff(probe):
             return name
     raise UserError(f"{path}: unknown format (header {probe.first[:120]!r}); pass `format` "
                     f"{'|'.join(FORMATS[1:])} and `columns` if needed")
+
+
+def _refuse_v73(path: Path) -> None:
+    """UserError when ``path`` opens with the text header of a MATLAB v7.3 (HDF5) MAT file."""
+    from saliency.data_tools.readers import matlab  # numpy: imported only when a file is detected
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(matlab.V73_HEADER))
+    except OSError:
+        return  # the probe names the file and the system's reason
+    if matlab.is_v73(head):
+        raise matlab.v73_refusal(path, "a dataset's MATLAB file (OSIE, MIT1003, FIGRIM, fixation-location maps)")
 
 
 def open_log(path: str | Path, fmt: str = "auto", columns: dict | None = None, time_unit: str | None = None,

@@ -6,6 +6,13 @@
 ``line`` is the annotation's number, and an annotation whose fixations or
 image cannot be read is quarantined as one row (``malformed_annotation``).
 One data row = one fixation point (or one unreadable annotation).
+
+``images[j].width`` / ``height`` declare the image size the points are
+pixels of (640 x 480 in SALICON; the SALICON API builds each map at that
+size): the chunk hands them on per stimulus name (``Chunk.declared_px``) and
+the ingest refuses stimulus images of another size (resized copies would
+misplace every point). An entry without a positive whole width and height
+declares nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +48,13 @@ def _as_id(v):
     return v if isinstance(v, (int, str)) else None
 
 
+def _as_px(v) -> int | None:
+    """A declared width or height: a positive whole number (``640``, ``640.0``), else None."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return int(v) if v > 0 and float(v).is_integer() else None
+
+
 def read(path: Path, opts: ReadOptions) -> LogReader:
     """SALICON fixations JSON: points ``[row, col]`` (1-based, image pixels) per worker and image (no options)."""
 
@@ -51,10 +65,14 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         images = d.get("images", [])
         if not isinstance(images, list):
             raise UserError(f"{path}: 'images' is not a list; give the SALICON fixations JSON as distributed")
-        names = {}
+        names, sizes = {}, {}
         for im in images:  # an entry without a usable id names no image: its annotations keep their id as name
             if isinstance(im, dict) and _as_id(im.get("id")) is not None:
                 names[_as_id(im["id"])] = str(im.get("file_name", im["id"]))
+                w, h = _as_px(im.get("width")), _as_px(im.get("height"))
+                if w and h:
+                    sizes[_as_id(im["id"])] = (w, h)
+        used = set()  # image ids of the annotations read: their declared sizes go with the chunk
         lines, subj, stim, xs, ys = [], [], [], [], []
         bad_lines = []
         for i, ann in enumerate(d["annotations"], start=1):
@@ -71,6 +89,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 bad_lines.append(i)
                 continue
             k = len(pts)
+            used.add(img)
             lines.append(np.full(k, i))
             subj.append(np.full(k, f"w{ann.get('worker_id', i)}", object))
             stim.append(np.full(k, str(names.get(img, img)), object))
@@ -86,6 +105,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             ch.quarantine = pd.concat([ch.quarantine, quarantine_frame(bad_lines, "malformed_annotation")],
                                       ignore_index=True)
         ch.rows_read = n + len(bad_lines)
+        ch.declared_px = {str(names.get(img, img)): wh for img, wh in sizes.items() if img in used}  # file order
         yield ch
 
     return LogReader(path, "salicon", "fixations", chunks)
