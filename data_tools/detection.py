@@ -419,7 +419,7 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
             break
     pt = max(pt, float(min_peak))
     onset_thr = mu + onset_sd * sd
-    nfix = max(1, int(round(min_fixation_ms / dt)))
+    nfix = max(1, int(round(min(min_fixation_ms / dt, n))))  # at most the trial: a huge value overflowed int64
     with np.errstate(invalid="ignore"):
         above = clean & (speed > pt)
     last = -1

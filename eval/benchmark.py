@@ -262,6 +262,8 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     keys = resolve_metrics(task, metrics)
     if (gold_standard or metric_maps) and task != "fixation":
         raise UserError(f"`{'gold_standard' if gold_standard else 'metric_maps'}` is for `task` fixation")
+    if center_bias and task != "fixation":  # the IG baseline: SOD has none, so the map would be ignored unsaid
+        raise UserError(f"`center_bias` {center_bias}: is for `task` fixation (the IG baseline); leave it out")
     if gold_standard:
         flat = [d.name for d in datasets if not d.has_subjects]
         if flat:

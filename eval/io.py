@@ -154,14 +154,25 @@ def walk_files(folder: str | Path, exts, label: str) -> list[Path]:
     folder once; a link to a folder inside ``folder`` (an alias: the folder
     keeps its own name) or up to one enclosing it is not followed. A link
     with one of ``exts`` whose target is missing is an error naming it
-    (``label`` names the folder), not a file left out.
+    (``label`` names the folder), not a file left out; so is a folder that
+    cannot be listed (permission denied).
     """
     import os
 
     folder = Path(folder)
     top = Path(os.path.realpath(folder))
     seen, found = set(), []
-    for root, dirs, files in os.walk(folder, followlinks=True):
+
+    def unreadable(err: OSError):
+        """A folder the walk cannot list: an error naming it, never a folder left out (os.walk's default)."""
+        import errno
+
+        where = label if err.filename is None or Path(err.filename) == folder else f"{label}: {err.filename}"
+        if err.errno in (errno.EACCES, errno.EPERM):
+            raise UserError(f"{where}: permission denied; check its permissions or choose another path") from None
+        raise err
+
+    for root, dirs, files in os.walk(folder, followlinks=True, onerror=unreadable):
         real = Path(os.path.realpath(root))
         if real in seen:  # a link cycle, or a second link to a folder outside
             dirs[:] = []

@@ -522,6 +522,7 @@ def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", i
     """Refuse an output folder that cannot be safely (re)written; return it as a Path.
 
     Refused: a link (:func:`check_not_link`); something that is not a folder;
+    a path below a file (``--out notes.txt/sub``);
     a non-empty folder unless ``overwrite``; with ``overwrite``, a folder
     holding a symbolic link anywhere inside; an output that is, holds or lies
     inside one of ``inputs`` (``{param name: path(s)}``, :func:`check_apart`).
@@ -533,6 +534,9 @@ def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", i
     check_not_cwd(out, param)
     if out.exists() and not out.is_dir():
         raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
+    part = file_on_path(out)
+    if part is not None:  # the folder could never be made there (was "PART: already exists" when making it)
+        raise UserError(f"`{param}` {out}: {part} is a file, not a folder; choose another `{param}`")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
             raise UserError(f"`{param}` {out}: folder exists and is not empty; pass `overwrite` to replace it")

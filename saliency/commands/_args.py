@@ -67,7 +67,8 @@ def size_wxh(lo: int = 16, hi: int = 8192, example: str = "640x480", square: boo
 
 
 def float_wxh(example: str = "52.7x29.6"):
-    """An argparse type for a real size ``WxH`` (-> ``(width, height)`` floats), both sides positive."""
+    """An argparse type for a real size ``WxH`` (-> ``(width, height)`` floats), both sides positive and finite."""
+    import math
 
     def size(text: str) -> tuple[float, float]:
         try:
@@ -76,6 +77,8 @@ def float_wxh(example: str = "52.7x29.6"):
             raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT, e.g. {example}") from None
         if not (w > 0 and h > 0):  # also rejects NaN
             raise argparse.ArgumentTypeError(f"{text!r}: width and height must be positive")
+        if not (math.isfinite(w) and math.isfinite(h)):  # inf passed the check above
+            raise argparse.ArgumentTypeError(f"{text!r}: width and height must be finite numbers")
         return w, h
 
     size.__name__ = "size"

@@ -33,10 +33,10 @@ def add_detector_arguments(g, default: str | None = None, tracker: bool = False,
     g.add_argument("--merge-ms", type=non_negative_float, default=None, metavar="MS",
                    help=f"merge fixations less than MS ms and --merge-deg apart (default: {dflt('merge_ms')}, "
                         "others 0 = off)")
-    g.add_argument("--merge-deg", type=non_negative_float, default=None, metavar="DEG",
+    g.add_argument("--merge-deg", type=non_negative_degrees, default=None, metavar="DEG",
                    help=f"merge fixations less than DEG degrees and --merge-ms apart (default: {dflt('merge_deg')}, "
                         "others 0 = off)")
-    g.add_argument("--smooth-ms", type=_args.finite_positive_float, default=None, metavar="MS",
+    g.add_argument("--smooth-ms", type=positive_ms, default=None, metavar="MS",
                    help=f"nh: Savitzky-Golay window; tobii-ivt: velocity window (default: {dflt('window_ms')})")
     if eye:
         g.add_argument("--eye", default=EYES[0], choices=EYES,
@@ -45,8 +45,33 @@ def add_detector_arguments(g, default: str | None = None, tracker: bool = False,
                             "without it is refused)")
 
 
+MS_MAX = 3_600_000.0
+"""The longest duration a detection option takes, in ms (1 hour: longer than any trial; a larger value, e.g.
+``--min-duration 1e30``, overflowed the sample counts computed from it)."""
+
+
+def _ms(text: str, lo_ok: bool) -> float:
+    import argparse
+
+    v = _args.finite_float(text)
+    if not (v >= 0 if lo_ok else v > 0) or v > MS_MAX:
+        low = "at least 0" if lo_ok else "above 0"
+        raise argparse.ArgumentTypeError(f"{text!r}: must be {low} and at most {MS_MAX:.0f} ms (1 hour)")
+    return v
+
+
 def non_negative_float(text: str) -> float:
-    """A finite real number of at least 0 (durations and angles where 0 turns a step off)."""
+    """A duration in ms in ``[0, MS_MAX]`` (``--min-duration``, ``--max-gap``, ``--merge-ms``; 0 turns a step off)."""
+    return _ms(text, True)
+
+
+def positive_ms(text: str) -> float:
+    """A duration in ms in ``(0, MS_MAX]`` (``--smooth-ms``)."""
+    return _ms(text, False)
+
+
+def non_negative_degrees(text: str) -> float:
+    """A finite angle in degrees of at least 0 (``--merge-deg``; 0 turns merging off)."""
     import argparse
 
     v = _args.finite_float(text)

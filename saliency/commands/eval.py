@@ -85,12 +85,13 @@ def add_arguments(p) -> None:
 
 
 def _check_outputs(args) -> None:
-    """Refuse, before scoring, a --plot-dir that is a link, a --json/--csv/--latex that is a link, folder or
-    device, and an output (--json/--csv/--latex/--plot-dir) inside --pred or --gt."""
+    """Refuse, before scoring, two outputs on one path, a --plot-dir that is a link, a --json/--csv/--latex that
+    is a link, folder or device, and an output (--json/--csv/--latex/--plot-dir) inside --pred or --gt."""
     from pathlib import Path
 
     from saliency.base.fsutil import check_apart, check_not_link, check_out_file, check_replaceable, file_on_path
 
+    _check_distinct(args)
     preds = [p.split("=", 1)[1] if "=" in p and not Path(p).exists() else p for p in args.pred]
     inputs = {"pred": preds, "gt": args.gt, "center_bias": args.center_bias, "config": args.config}
     if args.plot_dir:
@@ -107,6 +108,27 @@ def _check_outputs(args) -> None:
             if param != "plot_dir":
                 check_out_file(getattr(args, param), param)
                 check_replaceable(getattr(args, param), param, _OWN[param][0], _OWN[param][1], args.overwrite)
+
+
+def _check_distinct(args) -> None:
+    """Refuse two outputs (--json/--csv/--latex/--plot-dir) on one path: each would replace the other, and only
+    the last written would be left, unsaid."""
+    import os
+
+    from saliency.base.errors import UserError
+
+    seen = {}
+    for param in ("json", "csv", "latex", "plot_dir"):
+        value = getattr(args, param)
+        if not value:
+            continue
+        real = os.path.normcase(os.path.realpath(value))
+        if real in seen:
+            first, path = seen[real]
+            same = f" ({value} is {path})" if os.fspath(value) != os.fspath(path) else ""
+            raise UserError(f"`{first}` and `{param}` name the same path {path}{same}: one would replace the "
+                            "other; give each output its own path")
+        seen[real] = (param, value)
 
 
 def _own_json(path) -> bool:

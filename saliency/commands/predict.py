@@ -47,21 +47,52 @@ def add_arguments(p) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder (once the new maps are complete)")
     p.add_argument("--list", metavar="FILE", help="predict only these stems: a text file (one per line) or a "
                                                   "run's split.json (its validation ids)")
+    # the checkpoint's options default to None, so that one given with --baseline (which uses none of them) is
+    # refused, not ignored; run() fills in the documented defaults (CHECKPOINT_DEFAULTS) for a checkpoint
     p.add_argument("--size", type=size_wxh(16, 4096, "384x288"), metavar="WxH",
-                   help="network input size, width x height (default: the training size)")
-    p.add_argument("--batch-size", type=positive_int, default=8, metavar="B", help="images per batch (default 8)")
-    p.add_argument("--device", type=_args.device, default="auto", metavar="DEV",
-                   help="auto, cpu, cuda or cuda:N (default auto)")
-    p.add_argument("--tta", choices=["none", "flip"], default="none",
-                   help="test-time augmentation: flip = average with the horizontally flipped image")
-    p.add_argument("--runtime", choices=["torch", "onnx"], default="torch",
-                   help="torch (eager PyTorch, default) or onnx (ONNX Runtime on the CPU: about twice as fast "
-                        "at batch 1 for the small models; the maps agree within float32 rounding)")
-    p.add_argument("--workers", type=_args.workers(0), default=0, metavar="N",
-                   help="decoding worker processes (default 0; at most the number of CPUs unless --force-workers)")
+                   help="with --checkpoint: network input size, width x height (default: the training size)")
+    p.add_argument("--batch-size", type=positive_int, default=None, metavar="B",
+                   help="with --checkpoint: images per batch (default 8)")
+    p.add_argument("--device", type=_args.device, default=None, metavar="DEV",
+                   help="with --checkpoint: auto, cpu, cuda or cuda:N (default auto)")
+    p.add_argument("--tta", choices=["none", "flip"], default=None,
+                   help="with --checkpoint: test-time augmentation: flip = average with the horizontally flipped "
+                        "image (default none)")
+    p.add_argument("--runtime", choices=["torch", "onnx"], default=None,
+                   help="with --checkpoint: torch (eager PyTorch, default) or onnx (ONNX Runtime on the CPU: about "
+                        "twice as fast at batch 1 for the small models; the maps agree within float32 rounding)")
+    p.add_argument("--workers", type=_args.workers(0), default=None, metavar="N",
+                   help="with --checkpoint: decoding worker processes (default 0; at most the number of CPUs unless "
+                        "--force-workers)")
     _args.add_force_workers(p)
     _args.add_max_pixels(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+CHECKPOINT_DEFAULTS = {"size": None, "batch_size": 8, "device": "auto", "tta": "none", "runtime": "torch",
+                       "workers": 0}
+"""The options only a checkpoint uses, with their defaults (a classic model or centre bias uses none of them)."""
+
+
+def _checkpoint_options(args) -> None:
+    """Refuse the checkpoint-only options given with --baseline (one line naming them); else fill in their defaults."""
+    from saliency.base.errors import UserError
+
+    if args.baseline:
+        given = [f"--{k.replace('_', '-')} {_shown(getattr(args, k))}" for k in CHECKPOINT_DEFAULTS
+                 if getattr(args, k) is not None] + (["--force-workers"] if getattr(args, "force_workers", False) else [])
+        if given:
+            it = "it" if len(given) == 1 else "them"
+            raise UserError(f"{', '.join(given)}: {'applies' if len(given) == 1 else 'apply'} only with "
+                            f"--checkpoint (--baseline {args.baseline} does not use {it}); leave {it} out")
+    for k, v in CHECKPOINT_DEFAULTS.items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
+
+
+def _shown(value) -> str:
+    """An option's value as typed: a size (w, h) as WxH."""
+    return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 def run(args) -> int:
@@ -86,6 +117,7 @@ def run(args) -> int:
             raise UserError(f"{flag} DIR is required")
     if (args.dataset or args.root) and args.baseline != "centre-bias":
         raise UserError("--dataset and --root are used with --baseline centre-bias")
+    _checkpoint_options(args)
     if args.workers < 0:
         raise UserError(f"--workers {args.workers}: must be 0 or more")
     inputs = {"images": args.images, "checkpoint": args.checkpoint, "list": args.list, "root": args.root}
