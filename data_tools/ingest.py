@@ -491,8 +491,7 @@ def open_reader(path, fmt: str, read_opts: ReadOptions) -> LogReader:
     from saliency.data_tools.readers import registry  # its names looked up now (tests add formats to it)
 
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
+    registry.check_log_path(path)
     if fmt not in registry.FORMATS:
         raise UserError(f"`format` {fmt!r}: choose one of {', '.join(registry.FORMATS)}")
     if read_opts.eye not in EYES:

@@ -265,3 +265,38 @@ def test_an_infinite_screen_size_is_refused_at_parse_time(tmp_path, capsys, monk
                                  "--screen-cm", value, "--distance-cm", "60"])
     assert f"argument --screen-cm: '{value}': width and height must be finite" in line, line
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("command", ["ingest", "detect"])
+def test_a_folder_or_an_unreadable_file_as_a_log_is_named_as_such(tmp_path, capsys, monkeypatch, command):
+    """A folder given as a log was 'no such file'; an unreadable .json was 'a salicon file holds fixation events'
+    (detect guessed the format from the extension first). Root reads every file, so the unreadable one is made by
+    making ``open`` raise EACCES for that path alone."""
+    import builtins
+    import errno
+
+    from saliency.cli import main
+
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    geom = ["--screen-px", "64x48", "--screen-cm", "40x30", "--distance-cm", "60", "--quiet"]
+    (tmp_path / "stim").mkdir()
+    cv2.imwrite(str(tmp_path / "stim" / "img1.png"), np.zeros((48, 64), np.uint8))
+    extra = ["--stimuli", str(tmp_path / "stim")] if command == "ingest" else []
+    assert main([command, str(folder), *extra, "--out", str(tmp_path / "o1"), *geom]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder}: a folder, not a log file" in err and len(err.strip().splitlines()) == 1, err
+    locked = tmp_path / "noread.json"
+    locked.write_text("{}")
+    real_open = builtins.open
+
+    def guarded(file, *a, **kw):
+        if str(file) == str(locked):
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_open(file, *a, **kw)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+    assert main([command, str(locked), *extra, "--out", str(tmp_path / "o2"), *geom]) == 2
+    err = capsys.readouterr().err
+    assert f"{locked}: cannot read (Permission denied)" in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()

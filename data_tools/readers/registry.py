@@ -95,13 +95,29 @@ def _refuse_v73(path: Path) -> None:
         raise matlab.v73_refusal(path, "a dataset's MATLAB file (OSIE, MIT1003, FIGRIM, fixation-location maps)")
 
 
+def check_log_path(path: Path) -> None:
+    """Refuse a log path that is no readable file, in one line saying which: missing, a folder, or unreadable.
+
+    Checked before the format is guessed (a folder was "no such file", and an
+    unreadable ``.json`` was judged by its extension to hold fixation events).
+    """
+    if path.is_dir():
+        raise UserError(f"{path}: a folder, not a log file; give the log files themselves (e.g. {path}/*.csv)")
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror}); check its permissions") from None
+
+
 def open_log(path: str | Path, fmt: str = "auto", columns: dict | None = None, time_unit: str | None = None,
              tracker_events: bool = False, min_confidence: float = 0.6,
              chunk_rows: int = CHUNK_ROWS) -> LogReader:
     """Open one log file; ``tracker_events`` reads the tracker's fixations (EFIX, Tobii) instead of samples."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
+    check_log_path(path)
     if fmt not in FORMATS:
         raise UserError(f"`format` {fmt!r}: choose one of {', '.join(FORMATS)}")
     columns = columns or {}
