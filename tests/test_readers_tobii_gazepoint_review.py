@@ -373,3 +373,16 @@ def test_valid_column_zero_with_a_decimal_comma_is_invalid(tmp_path):
         got[name] = df["valid"].tolist()
         assert df["x"].tolist()[0] == 100.5
     assert got["comma"] == got["point"] == [True, False, False, True]
+
+
+def test_gazepoint_fixation_without_fpogs_uses_the_time_clock_beside_a_tick_clock(tmp_path):
+    """TIME = FPOGS + FPOGD is on the TIME clock: with both clocks, the start is TIME - FPOGD (it was TIMETICK's,
+    another origin: 9900 ms for a fixation FPOGS would put at 400 ms); found by the stop-20 docs review."""
+    p = tmp_path / "User 2_fixations.csv"
+    p.write_text("MEDIA_ID,MEDIA_NAME,CNT,TIME(2020/01/01 10:00:00.000),TIMETICK(f=10000000),FPOGX,FPOGY,FPOGD,"
+                 "FPOGID,FPOGV,USER,\n"
+                 "0,a.jpg,1,0.5,100000000,0.5,0.5,0.1,1,1,,\n"
+                 "0,a.jpg,2,0.516,100160000,0.52,0.52,0.116,1,1,,\n")
+    _, df, _, _, _ = read_all(p)
+    # hand-worked: the last valid row, 0.516 s less 0.116 s = 400 ms, lasting 116 ms
+    assert df[["t_start_ms", "duration_ms"]].values.tolist() == [[pytest.approx(400.0, abs=1e-9), pytest.approx(116.0)]]

@@ -20,9 +20,10 @@ comma-separated, each line may end with a comma.
   per fixation, not a sample stream): Gazepoint's own fixations. Consecutive rows with the
   same (``MEDIA_ID``, ``FPOGID``) are one fixation that grows; it is kept
   once, from its last valid row (``FPOGV`` 1: final position and duration),
-  starting at ``FPOGS`` (without ``FPOGS``: that row's time less its
+  starting at ``FPOGS`` (without ``FPOGS``: that row's ``TIME`` less its
   ``FPOGD``, the duration so far, which is where the fixation began, as
-  Gazepoint Analysis writes ``TIME = FPOGS + FPOGD``); its earlier valid rows
+  Gazepoint Analysis writes ``TIME = FPOGS + FPOGD``; ``TIMETICK`` only
+  when there is no ``TIME``); its earlier valid rows
   are counted as ``fixation_sample``, rows with ``FPOGV`` 0 as
   ``not_fixation`` (row accounting, :mod:`data_tools.readers.base`). A
   ``_fixations.csv`` export has one row per fixation, which this reads the
@@ -155,8 +156,9 @@ def _fixations(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, c
         if c_s:
             s, sm, sb = numeric(df[c_s])
             out["t"], out["bad_t"], out["nf_t"] = s * 1000.0, sb, non_finite(df[c_s], s)
-        else:  # the row's time less the duration so far (FPOGD): the fixation's start, whichever row is kept
-            t, bad_t, nf_t = _time_ms(df, c_time, tick, tick_hz)
+        else:  # the row's time less the duration so far (FPOGD): the fixation's start, whichever row is kept;
+            # on the TIME clock, FPOGS's own (TIME = FPOGS + FPOGD), not TIMETICK's, which has another origin
+            t, bad_t, nf_t = _time_ms(df, c_time, None, tick_hz) if c_time else _time_ms(df, c_time, tick, tick_hz)
             t = np.where(np.isfinite(d), t - d * 1000.0, t)
             out["t"], out["bad_t"], out["nf_t"] = t, bad_t & ~nf_t, nf_t
         out["valid"] = (numeric(df[c_v])[0] == 1) if c_v else True
