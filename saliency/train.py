@@ -74,7 +74,8 @@ def _flat(cfg: dict, prefix: str = "") -> dict:
 
 
 def prepare_run(flags: dict | None = None, *, config_file: str | None = None, overrides=(), out=None,
-                resume=None, overwrite: bool = False, create: bool = True) -> tuple[dict, Path | None]:
+                resume=None, overwrite: bool = False, create: bool = True,
+                check=None) -> tuple[dict, Path | None]:
     """The resolved config and the run folder of one training run (what ``saliency train`` does before training).
 
     ``flags`` maps dotted config keys to values (None = unset), as
@@ -91,7 +92,9 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
     ``config.yaml`` is the base, and only :data:`RESUME_KEYS` and
     ``overrides`` of :data:`RESUME_CHANGEABLE` may change (anything else is
     refused before the run is touched). ``create=False`` (print the config only)
-    checks and writes nothing of ``out``. Errors name the parameters in
+    checks and writes nothing of ``out``, nor that the data folders exist.
+    ``check``, when given, is called with the resolved config before the run
+    folder is touched (``saliency train``: the CPU cap of ``data.workers``). Errors name the parameters in
     backticks (``saliency train`` spells ``config_file`` ``--config`` and
     ``overrides`` ``--set``).
     """
@@ -113,19 +116,24 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
             raise UserError(f"`resume`: the run's config is fixed; only `epochs`, `device`, `workers`, `data` "
                             f"and `overrides` may change (got {', '.join(given) or '`config_file`'})")
         kept = {k: v for k, v in flags.items() if k in RESUME_KEYS}
-        cfg = C.build_config(str(run_dir / "config.yaml"), kept, overrides)
+        cfg = C.build_config(str(run_dir / "config.yaml"), kept, overrides, check_folders=create)
         own = _flat(C.build_config(str(run_dir / "config.yaml"), {}, [], check_folders=False))
         changed = sorted(k for k, v in _flat(cfg).items() if own.get(k) != v and k not in RESUME_CHANGEABLE)
         if changed:
             raise UserError(f"`resume` {run_dir}: {', '.join(changed)} cannot change on resume (the checkpoint's "
                             "model, optimiser, schedule and data split continue as they were); start a new run "
                             "with `out` for other settings")
+        if check is not None and create:
+            check(cfg)
         if int(os.environ.get("RANK", "0")) == 0:
             claim_run(run_dir, "resume")
         return cfg, run_dir
-    cfg = C.build_config(config_file, flags, overrides)
+    # printing the config (not ``create``) reads no data: a config for another machine's folders prints
+    cfg = C.build_config(config_file, flags, overrides, check_folders=create)
     if not create:
         return cfg, (Path(out) if out else None)
+    if check is not None:  # the caller's own check of the resolved config, before the run folder is touched
+        check(cfg)
     if not out:
         raise UserError("`out` RUN is required (the run folder to create)")
     from saliency.base.fsutil import check_out_dir, missing_folders, move_aside, signals_held

@@ -116,7 +116,7 @@ def test_a_missing_data_folder_from_a_file_names_the_file_not_data(tmp_path, cap
     assert f"{f}: data.root {tmp_path / 'nosuchdir'}: folder not found" in line, line
     assert "give --data DIR" in line and "error: --data" not in line, line
     assert not (tmp_path / "r").exists()
-    line = one_line(capsys, main(["train", "--print-config", "--set", f"data.root={tmp_path / 'gone'}"]))
+    line = one_line(capsys, main(["train", "--out", str(tmp_path / "r"), "--set", f"data.root={tmp_path / 'gone'}"]))
     assert f"--set data.root {tmp_path / 'gone'}: folder not found" in line, line
 
 
@@ -138,7 +138,7 @@ def test_a_resumed_runs_config_counts_as_a_file(tmp_path, capsys):
     data = tmp_path / "data"
     data.mkdir()
     (run / "config.yaml").write_text(f"task: sod\ndata:\n  root: {tmp_path / 'moved'}\n")
-    line = one_line(capsys, main(["train", "--resume", str(run), "--print-config"]))
+    line = one_line(capsys, main(["train", "--resume", str(run), "--quiet"]))  # --print-config reads no data
     assert f"error: {run / 'config.yaml'}: data.root {tmp_path / 'moved'}: folder not found" in line, line
     assert main(["train", "--resume", str(run), "--data", str(data), "--print-config"]) == 0
     assert f"root: {data}" in capsys.readouterr().out
@@ -196,3 +196,21 @@ def test_set_through_a_single_value_says_it_has_no_sub_keys(capsys):
                     "set it as optim.lr=VALUE"), line
     with pytest.raises(UserError, match="train.epochs is a single value"):
         C.build_config(overrides=["train.epochs.a.b=1"])
+
+
+def test_print_config_reads_no_data_folder_and_config_workers_are_capped(tmp_path, capsys):
+    """Stop-20 regression review: --print-config refused a data root from a file that does not exist here (the
+    same key by flag printed), and data.workers from --set escaped the CPU cap --workers has (up to 1024)."""
+    from saliency.cli import main
+    from saliency.commands import _args
+
+    cfg = tmp_path / "other_machine.yaml"
+    cfg.write_text("data:\n  root: /nowhere/on/this/machine\n")
+    assert main(["train", "--print-config", "--config", str(cfg)]) == 0
+    assert "/nowhere/on/this/machine" in capsys.readouterr().out
+    too_many = _args.max_workers() + 1
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path), "--out", str(run), "--set", f"data.workers={too_many}"]) == 2
+    err = capsys.readouterr().err
+    assert f"data.workers {too_many}" in err and "--force-workers" in err and len(err.strip().splitlines()) == 1
+    assert not run.exists()  # refused before the run folder was made

@@ -123,3 +123,22 @@ def test_the_crop_keeps_the_input_file_name_as_written(tmp_path):
     _folder(tmp_path, np.zeros((20, 30), np.uint8), np.ones((20, 30)), name=nfd)
     crop_folder(tmp_path / "img", tmp_path / "out", "1:1", maps=tmp_path / "maps", progress=False)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(["crops.json", f"{nfd}.png"])
+
+
+def test_a_tiff_above_pils_bomb_limit_is_still_turned_back(monkeypatch):
+    """PIL refuses to open an image above twice MAX_IMAGE_PIXELS (about 179 M pixels): the tag read as 1 and
+    OpenCV's turn was kept. Here PIL's limit is lowered to 100 pixels, so a 12 x 20 TIFF stands in for a huge one."""
+    from PIL import Image as PILImage
+
+    from saliency.base.images import exif_orientation
+
+    a = np.random.default_rng(0).integers(0, 256, (12, 20, 3), dtype=np.uint8)
+    data = np.frombuffer(_tiff(a, 6), np.uint8)
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 100)
+    assert np.array_equal(decode(data, cv2.IMREAD_UNCHANGED)[..., ::-1], a)
+    assert PILImage.MAX_IMAGE_PIXELS == 100  # restored
+    jpg = io.BytesIO()
+    ex = Image.Exif()
+    ex[0x0112] = 6
+    Image.fromarray(a).save(jpg, "JPEG", exif=ex.tobytes())
+    assert exif_orientation(io.BytesIO(jpg.getvalue())) == 6

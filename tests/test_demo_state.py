@@ -51,3 +51,20 @@ def test_a_record_of_the_wrong_shape_is_one_error_naming_the_file(tmp_path, reco
     assert "fresh" not in str(err.value)
     assert (out / "demo.json").read_text() == record and (out / "study").is_dir()
     assert (out / "runs" / "mine" / "model.pt").read_text() == "precious"
+
+
+def test_a_demo_above_the_synthetic_studys_limit_is_refused_before_anything_is_written(tmp_path, capsys):
+    """Stop-20 regression review: the limit of saliency synth stopped the demo after it had written demo.json,
+    naming --viewing-ms and --rate, which the demo does not have."""
+    from saliency.cli import main
+    from saliency.data_tools.synth import MAX_SAMPLES, SynthConfig, samples_per_trial
+
+    per = samples_per_trial(SynthConfig().observer.viewing_ms, SynthConfig().rate_hz)
+    top = MAX_SAMPLES // (12 * per)  # the most scenes 12 observers may have
+    assert make_profile(scenes=top, subjects=12).scenes == top
+    out = tmp_path / "demo"
+    assert main(["demo", "--scenes", str(top + 1), "--subjects", "12", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--scenes {top + 1} x --subjects 12" in err and f"give at most {top} --scenes" in err, err
+    assert "--rate" not in err and "--viewing-ms" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()

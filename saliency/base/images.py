@@ -277,16 +277,34 @@ def _fd2_silenced():
             _os.close(saved)
 
 
-def exif_orientation(path) -> int:
-    """The EXIF orientation tag of an image file (1-8; 1 when absent or unreadable), read with PIL."""
+_PIL_LIMIT_LOCK = _threading.Lock()
+
+
+def _orientation_tag(source) -> int:
+    """The orientation tag (1-8) PIL reads from ``source`` (a path or a file object); 1 when absent or unreadable.
+
+    Only the header is read, so PIL's decompression-bomb limit (about 179 M
+    pixels, which raised and so read as "no tag") is lifted meanwhile: the
+    toolkit's own pixel limit (:func:`max_pixels`) guards decoding.
+    """
     try:
         from PIL import Image
 
-        with Image.open(path) as im:
-            tag = int(im.getexif().get(0x0112, 1))
+        with _PIL_LIMIT_LOCK:
+            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+            try:
+                with Image.open(source) as im:
+                    tag = int(im.getexif().get(0x0112, 1))
+            finally:
+                Image.MAX_IMAGE_PIXELS = saved
     except Exception:  # noqa: BLE001 - no tag to read is the usual case: the pixels as stored
         return 1
     return tag if 1 <= tag <= 8 else 1
+
+
+def exif_orientation(path) -> int:
+    """The EXIF orientation tag of an image file (1-8; 1 when absent or unreadable), read with PIL."""
+    return _orientation_tag(path)
 
 
 def to_display(a, tag: int):
@@ -318,16 +336,9 @@ def _tiff_orientation(data) -> int:
     head = bytes(data[:4])
     if head not in _TIFF_MAGIC:
         return 1
-    try:
-        import io
+    import io
 
-        from PIL import Image
-
-        with Image.open(io.BytesIO(bytes(data))) as im:
-            tag = int(im.getexif().get(0x0112, 1))
-    except Exception:  # noqa: BLE001 - a TIFF PIL cannot read: OpenCV's own result stands
-        return 1
-    return tag if 1 <= tag <= 8 else 1
+    return _orientation_tag(io.BytesIO(memoryview(data).cast("B")))  # a TIFF PIL cannot read: OpenCV's stands
 
 
 def decode(data, flags):

@@ -96,6 +96,19 @@ def _flags(args) -> dict:
             "train.deterministic": args.deterministic}
 
 
+def _check_workers(cfg: dict, args) -> None:
+    """``data.workers`` from a config file or ``--set`` capped at the CPUs as ``--workers`` is (unless --force-workers).
+
+    The flag is checked as it is parsed; a value from elsewhere was taken up to
+    the config's ceiling, 1024 DataLoader processes on a 2-CPU machine.
+    """
+    n = cfg["data"]["workers"]
+    if args.workers is None and n > _args.max_workers() and not args.force_workers:
+        raise UserError(f"data.workers {n} (from the config: --config, --set or the resumed run's) is more than this "
+                        f"machine's {_args.cpu_count()} CPUs; give --workers {_args.max_workers()} or fewer, or add "
+                        "--force-workers")
+
+
 def run(args) -> int:
     """Run ``saliency train``: resolve the config and run folder (:func:`saliency.train.prepare_run`), train, print."""
     import sys
@@ -113,7 +126,7 @@ def run(args) -> int:
         try:
             cfg, run_dir = prepare_run(_flags(args), config_file=args.config, overrides=args.overrides,
                                        out=args.out, resume=args.resume, overwrite=args.overwrite,
-                                       create=not args.print_config)
+                                       create=not args.print_config, check=lambda c: _check_workers(c, args))
             if args.print_config:
                 # the commented defaults when nothing changed them (every flag counts: --epochs, --lr, ...)
                 defaults_only = not args.resume and cfg == C.validate(C.default_config())
