@@ -210,14 +210,27 @@ def _zscore(x: torch.Tensor, ddof: int = 1) -> torch.Tensor:
     return (x - mu) / sd.clamp_min(EPS)
 
 
+def _unit_mean(log_density: torch.Tensor) -> torch.Tensor:
+    """The predicted density times its pixel count (mean 1): CC and NSS do not change with the scale, and their
+    small-value guards (:data:`EPS`) stay far from a density whose values are ~1/N (at 352 x 352 the std of a
+    nearly flat one was below EPS, and NSS no longer matched the metric)."""
+    x = log_density.flatten(1)
+    return torch.exp(x) * x.shape[1]
+
+
 @_fp32
 def cc(log_density: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """Pearson correlation of the predicted density and the target map (1 = perfect)."""
+    """Pearson correlation of the predicted density and the target map (1 = perfect).
+
+    A constant target or prediction (CC undefined) scores 0 with a zero
+    gradient: the guard is taken before the square root, whose gradient at 0
+    is infinite (a blank target gave NaN gradients and a NaN model).
+    """
     _check(log_density, target)
-    p = torch.exp(log_density.flatten(1))
+    p = _unit_mean(log_density)
     g = target.flatten(1)
     pz, gz = p - p.mean(1, keepdim=True), g - g.mean(1, keepdim=True)
-    per = (pz * gz).sum(1) / ((pz.square().sum(1) * gz.square().sum(1)).sqrt().clamp_min(EPS))
+    per = (pz * gz).sum(1) / (pz.square().sum(1) * gz.square().sum(1)).clamp_min(EPS * EPS).sqrt()
     return _reduce(per, reduction)
 
 
@@ -225,7 +238,7 @@ def cc(log_density: torch.Tensor, target: torch.Tensor, reduction: str = "mean")
 def nss(log_density: torch.Tensor, fixations: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     """Normalised scanpath saliency: z-scored density (ddof=1) averaged at fixated pixels."""
     _check(log_density, fixations)
-    z = _zscore(torch.exp(log_density.flatten(1)))
+    z = _zscore(_unit_mean(log_density))
     f = (fixations.flatten(1) > 0).float()
     per = (z * f).sum(1) / f.sum(1).clamp_min(1)
     return _reduce(per, reduction)
@@ -236,7 +249,14 @@ FIXATION_PRESETS = {"unisal": (1.0, 0.1, 0.1), "sam": (10.0, 2.0, 1.0), "kld": (
 
 def fixation_loss(log_density: torch.Tensor, target: torch.Tensor, fixations: torch.Tensor | None = None,
                   weights="unisal", reduction: str = "mean") -> torch.Tensor:
-    """w_kld KLD - w_cc CC - w_nss NSS; ``weights`` a preset name or (w_kld, w_cc, w_nss)."""
+    """w_kld KLD - w_cc CC - w_nss NSS; ``weights`` a preset name or (w_kld, w_cc, w_nss).
+
+    An image whose target holds no fixation (a blank map, or a crop that cut
+    every fixation away) is left out of the mean and the sum, as evaluation
+    leaves it out (``eval.fixation``): it has no KLD, CC or NSS to learn from,
+    and its 0 would enter the mean as a perfect score; with ``reduction``
+    "none" its entry is 0.
+    """
     if isinstance(weights, str):
         if weights not in FIXATION_PRESETS:
             raise UnknownNameError(f"unknown fixation loss preset {weights!r}; valid: {', '.join(FIXATION_PRESETS)}")
@@ -249,6 +269,12 @@ def fixation_loss(log_density: torch.Tensor, target: torch.Tensor, fixations: to
         if fixations is None:
             raise ValueError("fixation_loss: an NSS weight needs the binary fixation map `fixations`")
         per = per - wn * nss(log_density, fixations, reduction="none")
+    has = target.flatten(1).clamp_min(0).sum(1) > 0
+    if fixations is not None and wn:
+        has = has & (fixations.flatten(1) > 0).any(1)
+    per = torch.where(has, per, torch.zeros_like(per))
+    if reduction == "mean":
+        return per.sum() / has.sum().clamp_min(1)
     return _reduce(per, reduction)
 
 
