@@ -288,6 +288,10 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     if center_bias:
         if not Path(center_bias).is_file():
             raise UserError(f"`center_bias` {center_bias}: file not found")
+        try:  # read once here: a bad file is the option's fault, not each image's (nor the gold standard's)
+            runner.read_prediction(center_bias)
+        except UserError as exc:
+            raise UserError(f"`center_bias` {exc}") from None
         for d in datasets:
             d.baseline, d.baseline_note = center_bias, f"centre bias from {center_bias}"
             d.items = [D.GTItem(**{**it.__dict__, "baseline": None}) for it in d.items]

@@ -138,8 +138,10 @@ def gold_standard_scores(item: GTItem, metrics, *, baseline=None, other=None, se
         base = np.full(shape, 1.0 / (shape[0] * shape[1]))
     elif P.is_log_density(baseline):
         base = np.exp(P.resize_log_density(baseline, shape))
-    else:
-        base = P.density_from_map(resize_to(baseline, shape))
+    else:  # as the IG baseline reads a plain map (MIT's eps before the log): min-max alone left a pixel at 0,
+        # where the mixture's log was -inf whenever no other observer's blur reached it (every real OSIE image)
+        b = np.exp(P.log_density_from_map(resize_to(baseline, shape)))
+        base = b / b.sum()
     counts = [_counts(s, shape) for s in subs]
     bb = blur or (None, None)  # the dataset's border and reach, when it states them
     blurred = [P.blur_density(c, sigma_px, *bb) for c in counts]  # the blur is linear: others = total - own
@@ -226,7 +228,8 @@ def _fix_task(args):
         if density is not None and density.shape != shape:
             raise UserError(f"{item.density}: human map is {density.shape[1]}x{density.shape[0]} but the fixation "
                             f"map is {shape[1]}x{shape[0]}; they must match")
-        baseline = read_map(baseline_src) if isinstance(baseline_src, str) else baseline_src
+        # a plain map, or a log-density .npy as saliency predict --log-density writes it (scored as a density)
+        baseline = read_prediction(baseline_src)[0] if isinstance(baseline_src, str) else baseline_src
     except UserError as exc:
         if not allow_missing:
             raise

@@ -110,3 +110,62 @@ def test_cli_gold_standard_row_on_small_osie(tmp_path, capsys):
     # without per-observer data the option is refused with one line naming it
     rc = main(["eval", "--task", "fixation", "--gt", str(tmp_path), "--gold-standard", "--quiet"])
     assert rc == 2
+
+
+def test_a_plain_centre_bias_map_with_a_zero_pixel_keeps_the_scores_finite():
+    """A plain (min-max) baseline map is 0 at its darkest pixel; with no other observer's blur there the mixture's
+    log was -inf and eval stopped (exit 1) on every real OSIE image with --center-bias. It is now read as the IG
+    baseline reads it, MIT's eps added: base = (eps + d) / sum(eps + d), d the min-max map summing to 1.
+
+    Hand-worked, sigma 0, A at the map's 0 pixel a, B at b != a: LL(A) = log2(w * base_a) + log2 N with
+    base_a = eps / (1 + N eps); LL(B) = log2(w * base_b) + log2 N with base_b = (eps + 1/(N-1)) / (1 + N eps).
+    """
+    w = 0.1
+    a, b = (0, 0), (2, 3)
+    cb = np.ones(SHAPE)
+    cb[a] = 0.0
+    item = GTItem(key="x", points=(a, b), size=SHAPE, subjects=((a,), (b,)), sigma_px=0.0)
+    v = gold_standard_scores(item, KEYS, baseline=cb, sigma_px=0.0, uniform_weight=w).values
+    base_a = EPS / (1 + N * EPS)
+    base_b = (EPS + 1 / (N - 1)) / (1 + N * EPS)
+    want = (np.log2(w * base_a) + np.log2(w * base_b)) / 2 + np.log2(N)
+    assert np.isfinite([v[k] for k in KEYS]).all(), v
+    assert v["LL"] == pytest.approx(want, abs=1e-9)
+
+
+def _osie_like(root):
+    """An OSIE-layout folder: 2 stimuli of 30 x 40, 2 observers each (eye/fixations.mat, 1-based x, y)."""
+    import scipy.io
+    from PIL import Image
+
+    (root / "eye").mkdir(parents=True)
+    (root / "stimuli").mkdir()
+    ent = np.zeros(2, dtype=[("img", "O"), ("subjects", "O")])
+    for i, stem in enumerate(["1001", "1002"]):
+        Image.fromarray(np.full((30, 40, 3), 128, np.uint8)).save(root / "stimuli" / f"{stem}.jpg")
+        subs = np.zeros(2, dtype=[("fix_x", "O"), ("fix_y", "O"), ("fix_duration", "O")])
+        subs[0] = (np.array([5.0, 30.0]), np.array([5.0, 20.0]), np.full(2, 200.0))
+        subs[1] = (np.array([32.0]), np.array([21.0]), np.full(1, 200.0))
+        ent[i] = (f"{stem}.jpg", subs)
+    scipy.io.savemat(root / "eye" / "fixations.mat", {"fixations": ent})
+
+
+def test_center_bias_file_is_checked_as_the_option_and_a_log_density_is_taken(tmp_path, capsys):
+    """A bad --center-bias was reported per image as '--pred gold standard: no image could be scored (...)'; a
+    log-density .npy (what predict --log-density writes) was refused though the scoring reads one."""
+    from saliency.cli import main
+
+    _osie_like(tmp_path / "osie")
+    bad = tmp_path / "bad.npy"
+    np.save(bad, -np.ones((30, 40)))
+    args = ["eval", "--dataset", "OSIE", "--root", str(tmp_path / "osie"), "--gold-standard", "--allow-missing",
+            "--metrics", "LL,IG", "--quiet"]
+    assert main([*args, "--center-bias", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"saliency eval: error: --center-bias {bad}: ") and len(err.strip().splitlines()) == 1
+    ld = tmp_path / "uniform_ld.npy"  # a uniform log-density: the IG baseline is then the uniform one, IG = LL
+    np.save(ld, np.full((30, 40), -np.log(30 * 40)))
+    out = tmp_path / "r.json"
+    assert main([*args, "--center-bias", str(ld), "--json", str(out)]) == 0
+    m = json.loads(out.read_text())["results"][0]["metrics"]
+    assert np.isfinite(m["LL"]) and m["IG"] == pytest.approx(m["LL"], abs=1e-9)
