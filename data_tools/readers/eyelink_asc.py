@@ -22,9 +22,26 @@ that corrected time.
 Rows. One data row = one sample line (a line that is not blank, not indented
 (``edf2asc`` indents the tables that continue a ``!CAL`` message) and does not
 start with an upper-case letter, as the keywords ``MSG``, ``START``,
-``EFIX``... do, or with ``*``, ``>``, ``;``, ``#``, ``!``) when reading samples, one ``EFIX`` line
+``EFIX``... do, or with ``*``, ``>``, ``!`` or a comment character: the manual
+(4.9) names ``#``, ``/`` and ``;``) when reading samples, one ``EFIX`` line
 when reading tracker events; a row that cannot be parsed is quarantined
-(``non_numeric``, ``non_finite_time``).
+(``non_numeric``, ``non_finite_time``). Comment, keyword and preamble lines
+are not rows (neither kept nor quarantined nor counted).
+
+Coordinates (manual 4.9.4): the ``SAMPLES`` and ``EVENTS`` lines name the
+data type, ``GAZE`` (screen pixels, ``edf2asc``'s default), ``HREF``
+(head-referenced angles, ``edf2asc -sh``) or ``PUPIL`` (camera coordinates,
+``-sp``). Only ``GAZE`` is screen pixels: a file whose ``SAMPLES`` line (when
+reading samples) or ``EVENTS`` line (when reading tracker events) declares
+``HREF`` or ``PUPIL`` is refused when opened, in one line naming that line. A
+file without such lines is read as screen pixels.
+
+Time stamps (manual 4.9.2): a 2000 Hz recording converted without
+``-ftime`` writes integer time stamps, two consecutive rows sharing one; the
+second was sampled 0.5 ms later. In a block whose ``SAMPLES`` line says
+``RATE 2000``, a sample whose integer stamp equals the previous sample's
+(and that previous one was not itself moved) is read 0.5 ms later, across
+chunk boundaries too.
 
 Trials follow the message timestamps, not the file order (messages are
 sometimes written out of order), for samples and events alike:
@@ -46,6 +63,18 @@ sometimes written out of order), for samples and events alike:
 
 Eyes (``ReadOptions.eye``): the ``START`` / ``SAMPLES`` lines name the eyes
 recorded (``LEFT``, ``RIGHT`` or both) for the samples that follow them.
+Samples that no such line names (a samples-only file, ``edf2asc -s`` /
+``-ne``, has none) are told apart by their shape (manual 4.9.2): the
+numeric fields before the first other token (the CR flags ``...`` /
+``.....``; ``.`` is a missing value and counts as a field) number 4, 6 or 8
+on a monocular line (``time x y pupil`` [+ velocity] [+ resolution]) and 7,
+9, 11 or 13 on a binocular one (``time xl yl pl xr yr pr`` [+ resolution]
+[+ 4 velocities]). The first :data:`SHAPE_LINES` sample lines of such a stretch
+decide: all of one shape (lines of no known shape aside) or the file is
+refused in one line (both shapes, or none); a line of the other shape later
+in the stretch is quarantined (``malformed_row``). A binocular stretch then
+reads both eyes (``left`` / ``right`` allowed); a monocular one reads its one
+eye, not knowing which (``left`` / ``right`` refused).
 ``average`` (the default) takes the mean of the two eyes where both are valid
 and the valid eye where only one is (an eye is valid when both its x and y
 are given; :func:`data_tools.smoothing.combine_eyes`), and a monocular
@@ -91,6 +120,29 @@ _IMGLOAD = re.compile(r"!V\s+IMGLOAD\s+\S+\s+(\S+)")
 # (SR Research, Data Viewer: "a message that begins with an integer"); the event happened at time - offset
 _MSG = re.compile(r"^MSG\s+(-?\d+(?:\.\d+)?)\s+(?:([-+]?\d+)(?:\s+|$))?(.*)$")
 _RATE = re.compile(r"\bRATE\s+([\d.]+)")
+SHAPE_LINES = 100  # sample lines of a stretch whose eyes no line names that decide its layout
+_MONO_FIELDS = (4, 6, 8)  # time x y pupil [xv yv] [xr yr] (manual 4.9.2)
+_BINO_FIELDS = (7, 9, 11, 13)  # time xl yl pl xr yr pr [xr yr] [xvl yvl xvr yvr] [xr yr]
+_NOT_GAZE = {"HREF": "head-referenced (HREF) angles", "PUPIL": "raw pupil positions in camera coordinates"}
+
+
+def numeric_fields(tok: list[str]) -> int:
+    """The number of leading fields of a sample line that are numbers or the missing value ``.``."""
+    n = 0
+    for t in tok:
+        if t != ".":
+            try:
+                float(t)
+            except ValueError:
+                break
+        n += 1
+    return n
+
+
+def sample_shape(tok: list[str]) -> str | None:
+    """``"monocular"``, ``"binocular"`` or None (no layout of the manual's table) from a sample line's fields."""
+    n = numeric_fields(tok)
+    return "monocular" if n in _MONO_FIELDS else "binocular" if n in _BINO_FIELDS else None
 
 
 def message_time(m: re.Match) -> float:
@@ -108,13 +160,17 @@ def sniff(probe: Probe) -> bool:
 def _is_structure(line: str) -> bool:
     """A line that is not a data row: blank, a keyword line (MSG, START, EFIX, ...), a comment/preamble, or indented.
 
+    Comments start with ``#``, ``/`` or ``;`` (EyeLink 1000 Plus manual 4.9:
+    "the first non-blank character on a comment line is one of"), the
+    preamble with ``**``.
+
     An indented line continues the message above it: ``edf2asc`` writes the
     tables of ``!CAL`` messages (eye check box, href range, coefficients) on
     lines that start with spaces or a tab, while a sample line starts with its
     time stamp in the first column.
     """
     s = line.strip()
-    return not s or line[0] in " \t" or s[0] in "*>;#!" or s[0].isupper()
+    return not s or line[0] in " \t" or s[0] in "*>!#/;" or s[0].isupper()
 
 
 def screen_from_coords(x0: float, y0: float, x1: float, y1: float) -> tuple[int, int]:
@@ -184,16 +240,51 @@ def _name(s: str) -> str:
 
 
 def scan(path: Path) -> dict:
-    """One pass over the file's keyword lines: messages, the declared screen coordinates, the sampling rate."""
+    """One pass over the file's keyword lines: messages, the declared screen coordinates, the sampling rate.
+
+    Also the data type of each ``SAMPLES`` / ``EVENTS`` line that is not
+    ``GAZE`` (``data_types``: ``(line, keyword, type)``) and, for each stretch
+    of samples whose eyes no ``START`` / ``SAMPLES`` line names, what the shape
+    of its first :data:`SHAPE_LINES` sample lines says (``shapes``: the line
+    that opened the stretch, 0 for the file's start, -> ``{"shape": ...,
+    "line": first sample line}`` with ``shape`` ``binocular``, ``monocular``,
+    ``mixed`` (then ``other``: a line of the other shape) or ``unknown`` (then
+    ``fields``: the first line's numeric field count)).
+    """
     messages: list[tuple[float, int, str]] = []
     coords = {}
     rate = None
     blocks: list[tuple[int, set]] = []  # (line, eyes) of each START / SAMPLES line
+    data_types: list[tuple[int, str, str]] = []
+    shapes: dict[int, dict] = {}
+    stretch: dict | None = {"key": 0, "n": 0}  # the samples whose eyes no line names (None: named)
+
+    def close(st):
+        if st is None or not st["n"]:
+            return
+        b, m = st.get("binocular"), st.get("monocular")
+        if b and m:
+            shapes[st["key"]] = {"shape": "mixed", "line": min(b, m), "other": max(b, m)}
+        elif b or m:
+            shapes[st["key"]] = {"shape": "binocular" if b else "monocular", "line": b or m}
+        else:
+            shapes[st["key"]] = {"shape": "unknown", "line": st["first"], "fields": st["fields"]}
+
     fh = open_input(path, "r", encoding="utf-8-sig", errors=DECODE_ERRORS)
     with fh:
         for ln, line in enumerate(fh, start=1):
             c = line[:1]
-            if c.isdigit() or not c:
+            if c.isdigit():
+                if stretch is not None and stretch["n"] < SHAPE_LINES:
+                    tok = line.split()
+                    sh = sample_shape(tok)
+                    if not stretch["n"]:
+                        stretch["first"], stretch["fields"] = ln, numeric_fields(tok)
+                    stretch["n"] += 1
+                    if sh is not None:
+                        stretch.setdefault(sh, ln)
+                continue
+            if not c:
                 continue
             if line.startswith("MSG"):
                 m = _MSG.match(line.rstrip("\r\n"))
@@ -204,11 +295,46 @@ def scan(path: Path) -> dict:
                 if m and m.group(1) not in coords:
                     coords[m.group(1)] = tuple(float(v) for v in m.groups()[1:])
             elif line.startswith("SAMPLES") or line.startswith("START"):
-                blocks.append((ln, line_eyes(line)))
+                eyes = line_eyes(line)
+                blocks.append((ln, eyes))
+                close(stretch)
+                stretch = None if eyes else {"key": ln, "n": 0}
                 m = _RATE.search(line) if rate is None and line.startswith("SAMPLES") else None
                 if m:
                     rate = float(m.group(1))
-    return {"messages": messages, "coords": coords, "rate": rate, "blocks": blocks}
+            if line.startswith("SAMPLES") or line.startswith("EVENTS"):
+                tok = line.split()
+                kind = next((k for k in _NOT_GAZE if k in tok[1:]), None)
+                if kind and tok[0] in ("SAMPLES", "EVENTS"):
+                    data_types.append((ln, tok[0], kind))
+    close(stretch)
+    return {"messages": messages, "coords": coords, "rate": rate, "blocks": blocks, "data_types": data_types,
+            "shapes": shapes}
+
+
+def check_gaze(path: Path, data_types: list[tuple[int, str, str]], tracker_events: bool) -> None:
+    """Refuses samples (or, with ``tracker_events``, events) a ``SAMPLES`` (``EVENTS``) line declares HREF/PUPIL."""
+    want = "EVENTS" if tracker_events else "SAMPLES"
+    for ln, kw, kind in data_types:
+        if kw == want:
+            what = "the tracker's events (EFIX)" if tracker_events else "the samples"
+            raise UserError(f"{path}: line {ln}: `{kw} {kind}`: {what} hold {_NOT_GAZE[kind]}, not GAZE screen "
+                            f"pixels; convert the EDF file again with GAZE data (edf2asc's default, option -sg)")
+
+
+def check_shapes(path: Path, shapes: dict[int, dict]) -> None:
+    """Refuses a stretch of samples whose eyes no line names and whose lines' shape does not say them."""
+    for st in shapes.values():
+        how = ("convert the EDF file again without edf2asc's -s/-ne, so that START and SAMPLES lines name the "
+               "eyes, or with one eye only (-l or -r)")
+        if st["shape"] == "mixed":
+            raise UserError(f"{path}: line {st['other']}: a sample line of another shape than line {st['line']} "
+                            f"(monocular: time x y pupil, 4, 6 or 8 numeric fields; binocular: time xl yl pl xr "
+                            f"yr pr, 7, 9, 11 or 13), and no START or SAMPLES line names the eyes; {how}")
+        if st["shape"] == "unknown":
+            raise UserError(f"{path}: line {st['line']}: {st['fields']} numeric fields: neither a monocular sample "
+                            f"line (time x y pupil: 4, 6 or 8 fields) nor a binocular one (time xl yl pl xr yr pr: "
+                            f"7, 9, 11 or 13), and no START or SAMPLES line names the eyes; {how}")
 
 
 def line_eyes(line: str) -> set:
@@ -253,17 +379,30 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
     eye = opts.eye
     if eye not in ("average", "left", "right"):
         raise UserError(f"`eye` {eye!r}: choose one of average, left, right")
-    notes["eyes_recorded"] = check_eye(path, eye, info["blocks"])
+    check_gaze(path, info["data_types"], tracker_events)
+    shapes = {} if tracker_events else {k: st["shape"] for k, st in info["shapes"].items()}
+    blocks = list(info["blocks"])
+    if not tracker_events:
+        check_shapes(path, info["shapes"])
+        # a stretch of binocular-shaped samples: both eyes, as a SAMPLES line naming them says
+        blocks += [(st["line"], {"left", "right"}) for st in info["shapes"].values() if st["shape"] == "binocular"]
+        blocks.sort(key=lambda b: b[0])
+        if any(s == "binocular" for s in shapes.values()):
+            notes["eyes_from_line_shape"] = True
+    notes["eyes_recorded"] = check_eye(path, eye, blocks)
     notes["eye"] = eye
 
     def chunks() -> Iterator[Chunk]:
         from saliency.data_tools.smoothing import combine_eyes
 
-        binocular = False
+        layout = shapes.get(0)  # the shape of the samples no line names the eyes of (None: named, or no samples)
+        binocular = layout == "binocular"
         eyes: set = set()  # the eyes of the current recording block (empty: not said)
+        rate = None  # the current block's RATE (its SAMPLES line)
+        prev_t, prev_moved = None, False  # the previous sample's stamp as written; whether it was moved 0.5 ms
         rows: list[tuple] = []
         bad: list[int] = []
-        short: list[int] = []  # binocular sample lines without the 7 fields
+        short: list[int] = []  # binocular sample lines without the 7 fields; lines of the other shape
         other_eye = 0  # EFIX lines of the eye not chosen (counted)
 
         def flush():
@@ -317,6 +456,14 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
                     tok = line.split()
                     try:
                         t = float(tok[0])
+                        # 2000 Hz, integer stamps (manual 4.9.2): the second row of a shared stamp is 0.5 ms later
+                        moved = rate == 2000.0 and t == prev_t and not prev_moved and t.is_integer()
+                        prev_t, prev_moved = t, moved
+                        if moved:
+                            t += 0.5
+                        if layout is not None and sample_shape(tok) not in (None, layout):
+                            short.append(ln)  # the other shape than the stretch's: not guessed
+                            continue
                         if binocular:
                             if len(tok) < 7:
                                 short.append(ln)
@@ -348,7 +495,11 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
                         rows.append((ln, x, y, t0, dur, e))
                 elif line.startswith("SAMPLES") or line.startswith("START"):
                     eyes = line_eyes(line)
-                    binocular = eyes == {"left", "right"}
+                    layout = None if eyes else shapes.get(ln)
+                    binocular = eyes == {"left", "right"} or layout == "binocular"
+                    m = _RATE.search(line) if line.startswith("SAMPLES") else None
+                    rate = float(m.group(1)) if m else None
+                    prev_t, prev_moved = None, False
                 if len(rows) + len(bad) + len(short) + other_eye >= block:
                     yield flush()
         yield flush()
