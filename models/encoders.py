@@ -19,7 +19,7 @@ downloads when online. Offline, provide the weights as a file:
   ``pretrained_cfg_overlay=dict(file=PATH)``; or
 - copy a populated Hugging Face cache and set ``HF_HUB_OFFLINE=1``.
 
-The built-in :class:`TinyEncoder` (about 0.4 M parameters) trains from
+The built-in :class:`TinyEncoder` (about 0.48 M parameters) trains from
 scratch on a CPU in minutes; it has no pretrained weights.
 """
 

@@ -19,6 +19,7 @@ aside and put back on failure (:func:`move_aside`, :func:`restore_aside`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -603,6 +604,36 @@ def unstaged_name(name, stage: Path, out: Path) -> str | None:
     return str(out / rel)
 
 
+def _folder_state(out: Path):
+    """``(device, inode, empty)`` of the folder ``out``; None when there is none."""
+    try:
+        st = os.stat(out)
+    except FileNotFoundError:
+        return None
+    try:
+        empty = not any(os.scandir(out))
+    except OSError:
+        empty = False
+    return st.st_dev, st.st_ino, empty
+
+
+def _check_unchanged(out: Path, before, param: str) -> None:
+    """UserError when ``out`` is not the folder :func:`staged_dir` found (or its absence), or was empty and no more."""
+    now = _folder_state(out)
+    if now is None:
+        return  # gone meanwhile: nothing of anyone's is replaced
+    if before is None:
+        why = "appeared while this run was writing"
+    elif now[:2] != before[:2]:
+        why = "was replaced by another folder while this run was writing"
+    elif before[2] and not now[2]:
+        why = "was empty and was filled while this run was writing"
+    else:
+        return
+    raise UserError(f"`{param}` {out}: {why} (another run with the same output, or a person); it was left as it "
+                    "is and this run's result was not kept; run again with another output folder")
+
+
 @contextlib.contextmanager
 def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Iterator[Path]:
     """Build a folder in a temporary sibling and swap it in for ``out`` on success.
@@ -612,7 +643,10 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
     :class:`Terminated` while the stage is open) the staging folder is
     deleted and ``out`` is left exactly as it was. An ``out`` that is a link
     is refused, and so is one that is, holds or lies inside one of ``inputs``
-    (:func:`check_apart`).
+    (:func:`check_apart`). ``out`` is checked again at the swap: a folder that
+    appeared there meanwhile, another folder put in its place, or an empty one
+    that was filled (by a person, or another run with the same ``out``) is
+    never replaced: UserError, the new result discarded, theirs kept.
     """
     out = check_not_link(out, param)
     check_apart(out, inputs, param)
@@ -620,6 +654,7 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
     if out.exists() and not out.is_dir():
         raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
     out.parent.mkdir(parents=True, exist_ok=True)
+    before = _folder_state(out)  # what the caller checked (check_out_dir): the swap replaces only that
     with terminate_raises():
         stage = None
         try:
@@ -640,12 +675,25 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
                 raise
             with signals_held():
                 check_not_link(out, param)
+                _check_unchanged(out, before, param)
                 old = None
                 if out.exists():
                     old = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.old-", dir=out.parent))
                     os.replace(out, old)
                 try:
                     os.replace(stage, out)
+                except OSError as exc:
+                    if old is not None:
+                        try:
+                            os.replace(old, out)
+                        except OSError:  # another run placed its folder meanwhile: the old content stays aside
+                            raise UserError(f"`{param}` {out}: another run placed its result there while this one "
+                                            f"was finishing; this run's result was not kept, and what {out} held "
+                                            f"before is in {old}") from None
+                    if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                        raise UserError(f"`{param}` {out}: another run placed its result there while this one was "
+                                        "finishing; this run's result was not kept (that one's is)") from None
+                    raise
                 except BaseException:
                     if old is not None:
                         os.replace(old, out)
