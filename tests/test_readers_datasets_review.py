@@ -27,6 +27,7 @@ from saliency.data_tools.ingest import IngestOptions, ingest
 from saliency.data_tools.readers import detect_format, open_log
 from saliency.data_tools.readers.matlab import points
 from saliency.data_tools.readers.osie import struct_array
+from test_readers_matlab import write_mit
 from tests.ingest_fakes import assert_rows_accounted, single_chunk
 
 
@@ -157,21 +158,13 @@ def test_figrim_enc_column_is_quarantined_and_counted(tmp_path):
     assert ch.rows_read == 1 and ch.df[["x", "y"]].values.tolist() == [[4.0, 5.0]]
 
 
-def _mit(path, eye):
-    rec = np.zeros((1, 1), dtype=[("eyeData", "O")])
-    rec[0, 0]["eyeData"] = eye
-    top = np.zeros((1, 1), dtype=[("DATA", "O")])
-    top[0, 0]["DATA"] = rec
-    savemat(path, {path.stem: top})
-
-
 def test_mit1003_one_d_eyedata(tmp_path):
     p = tmp_path / "sub1" / "i05.mat"
     p.parent.mkdir()
-    _mit(p, np.array([[10.0, 20.0]]))  # 1 x 2: one sample
+    write_mit(p, np.array([[10.0, 20.0]]))  # 1 x 2: one sample
     _, ch = single_chunk(p)
     assert ch.rows_read == 1 and ch.df[["x", "y"]].values.tolist() == [[9.0, 19.0]]
-    _mit(p, np.array([[10.0], [20.0], [30.0], [40.0], [50.0]]))  # 5 x 1: not (x, y) samples
+    write_mit(p, np.array([[10.0], [20.0], [30.0], [40.0], [50.0]]))  # 5 x 1: not (x, y) samples
     with pytest.raises(UserError, match=r"eyeData must be N x 2 .*5 numbers"):
         list(open_log(p).chunks())
 

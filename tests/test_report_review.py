@@ -18,15 +18,7 @@ import numpy as np
 import pytest
 
 from saliency.cli import main
-
-
-def one_line(capsys, code, got) -> str:
-    """The in-process command returned ``code`` with exactly one stderr line, no traceback; return it."""
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert got == code, err[-2000:]
-    assert len(lines) == 1 and "Traceback" not in err, err[-2000:]
-    return lines[0]
+from test_reliability_inputs import one_line  # one stderr line, no traceback
 
 
 def _tree(path) -> dict:
