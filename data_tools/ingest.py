@@ -583,9 +583,6 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
         check_time_unit_used(first, opts.time_unit)
         for _, rd, _, _ in opened:
             rd.notes["time_unit_applied"] = bool(rd.notes.get("time_unit_applied"))
-    else:
-        for _, rd, _, _ in opened:
-            rd.notes.pop("time_unit_applied", None)
     return {"min_confidence": applied[0] if applied else None}
 
 

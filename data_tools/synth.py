@@ -89,18 +89,23 @@ class SynthConfig:
                               {"sampling_rate_hz": self.rate_hz})
 
 
+def study_samples(cfg: SynthConfig) -> tuple[int, int]:
+    """``(samples per trial, samples of the whole study)`` that ``cfg`` generates (held in memory until written)."""
+    per_trial = samples_per_trial(cfg.observer.viewing_ms, cfg.rate_hz)
+    return per_trial, cfg.scenes * cfg.subjects * per_trial
+
+
 def check_config(cfg: SynthConfig) -> None:
     """Refuse, in one :class:`UserError` line, a study whose trials hold fewer than two samples or whose
     samples number more than :data:`MAX_SAMPLES` (it would run out of memory after minutes)."""
     from saliency.base.errors import UserError
 
     viewing, rate = cfg.observer.viewing_ms, cfg.rate_hz
-    per_trial = samples_per_trial(viewing, rate)
+    per_trial, total = study_samples(cfg)
     if per_trial < 2:  # ingest and detect cannot read a sampling rate from one sample
         raise UserError(f"`viewing_ms` {viewing:g} at `rate_hz` {rate:g} Hz gives {per_trial} sample per trial; "
                         "a trial needs at least two (viewing ms x rate / 1000 above 1): raise `viewing_ms` or "
                         "`rate_hz`")
-    total = cfg.scenes * cfg.subjects * per_trial
     if total > MAX_SAMPLES:
         raise UserError(f"`scenes` {cfg.scenes} x `subjects` {cfg.subjects} x {per_trial:,} samples per trial "
                         f"(`viewing_ms` {viewing:g} at `rate_hz` {rate:g} Hz) = {total:,} samples, more than the "

@@ -57,6 +57,19 @@ FIX_KEYS = keys_for("fixation")
 
 # ----------------------------------------------------------------------------- helpers
 
+def baseline_log_density(baseline: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The IG baseline (a log-density, or a plain map) as a natural-log density at ``shape``.
+
+    A log-density is resized and renormalised; a plain map is MIT's
+    conversion with ``eps`` before the log (:func:`probabilistic.log_density_from_map`).
+    """
+    from saliency.eval import probabilistic as P
+
+    if P.is_log_density(baseline):
+        return P.resize_log_density(baseline, shape)
+    return P.log_density_from_map(resize_to(baseline, shape))
+
+
 def resize_to(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Return ``a`` as float64 at ``shape`` (bilinear, OpenCV ``INTER_LINEAR``)."""
     import cv2
@@ -387,12 +400,8 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
     want = set(metrics)
     base_logp = None
     if want & {"IG", "LL", "sAUC"} and (fix is not None or metric_maps):
-        if baseline is None:
-            base_logp = P.log_density_from_map(gaussian_center_bias(shape))
-        elif P.is_log_density(baseline):
-            base_logp = P.resize_log_density(baseline, shape)
-        else:
-            base_logp = P.log_density_from_map(resize_to(baseline, shape))
+        base_logp = P.log_density_from_map(gaussian_center_bias(shape)) if baseline is None \
+            else baseline_log_density(baseline, shape)
     if metric_maps:
         dens_logp = logp if logp is not None else P.log_density_from_density(P.density_from_map(s))
 

@@ -34,8 +34,8 @@ from saliency.base.progress import progress as progress_bar
 from saliency.base.workers import single_thread_blas, steady_heap
 
 from saliency.eval.datasets import GTDataset, GTItem
-from saliency.eval.fixation import (FixationMetrics, coords_to_mask, fixation_coords, fixation_image_scores,
-                                    other_fixation_coords, points_to_mask, resize_to)
+from saliency.eval.fixation import (FixationMetrics, baseline_log_density, coords_to_mask, fixation_coords,
+                                    fixation_image_scores, other_fixation_coords, points_to_mask)
 from saliency.eval.io import PRED_EXTS, index_folder, key_of, read_fixations, read_map, read_mask, read_pred_u8
 from saliency.eval.metrics import GOLD_STANDARD, families, keys_for  # noqa: F401 (GOLD_STANDARD re-exported)
 from saliency.eval.sod import SODMetrics, sod_image_scores
@@ -136,11 +136,9 @@ def gold_standard_scores(item: GTItem, metrics, *, baseline=None, other=None, se
         return None
     if baseline is None:
         base = np.full(shape, 1.0 / (shape[0] * shape[1]))
-    elif P.is_log_density(baseline):
-        base = np.exp(P.resize_log_density(baseline, shape))
-    else:  # as the IG baseline reads a plain map (MIT's eps before the log): min-max alone left a pixel at 0,
-        # where the mixture's log was -inf whenever no other observer's blur reached it (every real OSIE image)
-        b = np.exp(P.log_density_from_map(resize_to(baseline, shape)))
+    else:  # read as the IG baseline is (a plain map gets MIT's eps: min-max alone left a pixel at 0, where the
+        # mixture's log was -inf whenever no other observer's blur reached it, every real OSIE image)
+        b = np.exp(baseline_log_density(baseline, shape))
         base = b / b.sum()
     counts = [_counts(s, shape) for s in subs]
     bb = blur or (None, None)  # the dataset's border and reach, when it states them

@@ -224,7 +224,7 @@ def apply_override(cfg: dict, path: list[str], value, origin: dict | None = None
                             f"set it as {parent}=VALUE")
         if part not in ref:
             parent = ".".join(path[:i])
-            valid = ", ".join((f"{parent}." if parent else "") + k for k in (ref if isinstance(ref, dict) else {}))
+            valid = ", ".join((f"{parent}." if parent else "") + k for k in ref)
             raise UserError(f"`overrides` {'.'.join(path)}: unknown key {dotted!r}; valid: {valid}")
         if i == len(path) - 1:
             if isinstance(ref[part], dict):

@@ -88,13 +88,13 @@ def make_profile(quick: bool = False, *, scenes: int | None = None, subjects: in
     if profile.scenes < MIN_SCENES:
         raise UserError(f"`scenes` {profile.scenes}: the demo needs at least {MIN_SCENES} scenes "
                         f"(a 20 % held-out split)")
-    from saliency.data_tools.synth import MAX_SAMPLES, SynthConfig, samples_per_trial
+    from saliency.data_tools.synth import MAX_SAMPLES, SynthConfig, study_samples
 
-    study = SynthConfig()  # the demo runs saliency synth with its default viewing time and rate
-    per = samples_per_trial(study.observer.viewing_ms, study.rate_hz)
-    if profile.scenes * profile.subjects * per > MAX_SAMPLES:  # refused here, before anything is written
+    # the demo runs saliency synth with its default viewing time and rate; refused here, before anything is written
+    per, total = study_samples(SynthConfig(scenes=profile.scenes, subjects=profile.subjects))
+    if total > MAX_SAMPLES:
         raise UserError(f"`scenes` {profile.scenes} x `subjects` {profile.subjects}: "
-                        f"{profile.scenes * profile.subjects * per:,} raw samples ({per:,} per scene and observer), "
+                        f"{total:,} raw samples ({per:,} per scene and observer), "
                         f"more than the {MAX_SAMPLES:,} a synthetic study may hold in memory; with "
                         f"{profile.subjects} observers give at most {MAX_SAMPLES // (profile.subjects * per)} "
                         f"`scenes`, or fewer `subjects`")

@@ -62,6 +62,11 @@ RESUME_CHANGEABLE = RESUME_KEYS + ("train.amp", "train.channels_last", "train.co
                                    "sched.epochs", "data.val", "data.cache")
 
 
+def _new_partial() -> dict:
+    """The running sums of an epoch that ``last.pt`` carries across an interruption: loss, images, seconds."""
+    return {"loss_sum": 0.0, "n": 0, "seconds": 0.0, "images": 0}
+
+
 def _flat(cfg: dict, prefix: str = "") -> dict:
     """``{"a.b": value}`` of a nested config."""
     out = {}
@@ -553,7 +558,7 @@ class Trainer:
         self.optimizer = create_optimizer(self.model, cfg)
         self.scheduler = create_scheduler(self.optimizer, cfg, self.steps_per_epoch)
         self.step, self.start_epoch, self.start_batch = 0, 0, 0
-        self.partial = {"loss_sum": 0.0, "n": 0, "seconds": 0.0, "images": 0}
+        self.partial = _new_partial()
         self.best_metric = t["best_metric"] if t["best_metric"] != "auto" else ("Fmax" if self.task == "sod" else "CC")
         from saliency.validate import val_metric_names
 
@@ -654,7 +659,7 @@ class Trainer:
             self.sampler.set_epoch(epoch)
             start_batch = self.start_batch if epoch == self.start_epoch else 0
             if epoch != self.start_epoch:
-                self.partial = {"loss_sum": 0.0, "n": 0, "seconds": 0.0, "images": 0}
+                self.partial = _new_partial()
             self.sampler.set_start(start_batch * t["batch_size"])
             self.model.train()
             bar = progress(total=self.micro_per_epoch, initial=start_batch, desc=f"epoch {epoch + 1}/{epochs}",

@@ -45,7 +45,7 @@ def sniff(probe: Probe) -> bool:
 
 def read(path: Path, opts: ReadOptions) -> LogReader:
     """EyeLink Data Viewer fixation report (screen px; ``.`` = missing)."""
-    header, _ = header_columns(path)
+    header, sep = header_columns(path)
     preset = {k: v for k, v in EYELINK_PRESET.items() if v in header}
     if "EYE_USED" in header:
         preset["eye"] = "EYE_USED"
@@ -65,7 +65,6 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                         f"average")
     other = "right" if eye == "left" else "left"
     n_eye, other_lines = 0, []
-    _, sep = header_columns(path)
     for df, lines, _ in csv_chunks(path, sep, [eye_col], opts.chunk_rows, short_rows=True):
         e = _eye_of(df[eye_col])
         n_eye += int((e == eye).sum())

@@ -158,7 +158,7 @@ def _fixations(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, c
             out["t"], out["bad_t"], out["nf_t"] = s * 1000.0, sb, non_finite(df[c_s], s)
         else:  # the row's time less the duration so far (FPOGD): the fixation's start, whichever row is kept;
             # on the TIME clock, FPOGS's own (TIME = FPOGS + FPOGD), not TIMETICK's, which has another origin
-            t, bad_t, nf_t = _time_ms(df, c_time, None, tick_hz) if c_time else _time_ms(df, c_time, tick, tick_hz)
+            t, bad_t, nf_t = _time_ms(df, c_time, None if c_time else tick, tick_hz)
             t = np.where(np.isfinite(d), t - d * 1000.0, t)
             out["t"], out["bad_t"], out["nf_t"] = t, bad_t & ~nf_t, nf_t
         out["valid"] = (numeric(df[c_v])[0] == 1) if c_v else True

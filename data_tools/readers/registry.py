@@ -25,6 +25,7 @@ from pathlib import Path
 from types import ModuleType
 
 from saliency.base.errors import UserError
+from saliency.data_tools.choices import PUPIL_MIN_CONFIDENCE
 from saliency.data_tools.readers.base import CHUNK_ROWS, LogReader, Probe, ReadOptions
 
 # The formats, in the order the ``format`` choices list them.
@@ -113,7 +114,7 @@ def check_log_path(path: Path) -> None:
 
 
 def open_log(path: str | Path, fmt: str = "auto", columns: dict | None = None, time_unit: str | None = None,
-             tracker_events: bool = False, min_confidence: float = 0.6,
+             tracker_events: bool = False, min_confidence: float = PUPIL_MIN_CONFIDENCE,
              chunk_rows: int = CHUNK_ROWS) -> LogReader:
     """Open one log file; ``tracker_events`` reads the tracker's fixations (EFIX, Tobii) instead of samples."""
     path = Path(path)

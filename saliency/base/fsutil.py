@@ -682,7 +682,7 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
                     os.replace(out, old)
                 try:
                     os.replace(stage, out)
-                except OSError as exc:
+                except BaseException as exc:
                     if old is not None:
                         try:
                             os.replace(old, out)
@@ -690,13 +690,9 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
                             raise UserError(f"`{param}` {out}: another run placed its result there while this one "
                                             f"was finishing; this run's result was not kept, and what {out} held "
                                             f"before is in {old}") from None
-                    if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                    if isinstance(exc, OSError) and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
                         raise UserError(f"`{param}` {out}: another run placed its result there while this one was "
                                         "finishing; this run's result was not kept (that one's is)") from None
-                    raise
-                except BaseException:
-                    if old is not None:
-                        os.replace(old, out)
                     raise
                 if old is not None:
                     shutil.rmtree(old, ignore_errors=True)

@@ -259,12 +259,18 @@ def max_workers() -> int:
     return max(2, cpu_count())
 
 
+def workers_over_cap(n, force: bool) -> str | None:
+    """Why ``n`` workers are too many without ``--force-workers`` (``force``); None when they are not."""
+    if isinstance(n, int) and n > max_workers() and not force:
+        return f"{n} is more than this machine's {cpu_count()} CPUs; use at most {max_workers()} or add --force-workers"
+    return None
+
+
 def check_workers(parser, args) -> None:
     """Usage error (one line, exit 2) when ``--workers`` exceeds :func:`max_workers` without ``--force-workers``."""
-    n = getattr(args, "workers", None)
-    if isinstance(n, int) and n > max_workers() and not getattr(args, "force_workers", False):
-        parser.error(f"argument --workers: {n} is more than this machine's {cpu_count()} CPUs; "
-                     f"use at most {max_workers()} or add --force-workers")
+    why = workers_over_cap(getattr(args, "workers", None), getattr(args, "force_workers", False))
+    if why:
+        parser.error(f"argument --workers: {why}")
 
 
 def add_max_pixels(parser) -> None:

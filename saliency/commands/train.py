@@ -102,11 +102,9 @@ def _check_workers(cfg: dict, args) -> None:
     The flag is checked as it is parsed; a value from elsewhere was taken up to
     the config's ceiling, 1024 DataLoader processes on a 2-CPU machine.
     """
-    n = cfg["data"]["workers"]
-    if args.workers is None and n > _args.max_workers() and not args.force_workers:
-        raise UserError(f"data.workers {n} (from the config: --config, --set or the resumed run's) is more than this "
-                        f"machine's {_args.cpu_count()} CPUs; give --workers {_args.max_workers()} or fewer, or add "
-                        "--force-workers")
+    why = _args.workers_over_cap(cfg["data"]["workers"], args.force_workers) if args.workers is None else None
+    if why:
+        raise UserError(f"data.workers {why} (data.workers from the config: --config, --set or the resumed run's)")
 
 
 def run(args) -> int:
