@@ -1,5 +1,7 @@
-"""DDP under torchrun (gloo, 2 CPU ranks): mid-epoch resume, a refused run folder, a rank that fails.
+"""DDP under torchrun (gloo, 2 CPU ranks): identical ranks, mid-epoch resume, a refused run folder, a rank that fails.
 
+- two ranks train, both hold identical weights after their gradient all-reduces, gather the same validation
+  metrics, and only rank 0 writes the run folder;
 - a run interrupted mid-epoch and resumed ends as the uninterrupted run does: the same weights and
   BatchNorm statistics (no broadcast of rank 0's buffers at each step), the same epoch loss in
   metrics.csv (the partial loss of every rank, not rank 0's alone on every rank);
@@ -28,21 +30,26 @@ from train_fakes import make_sod
 REPO = Path(__file__).resolve().parents[1]
 
 # one torchrun launch, three trainings in one process group (dist.shutdown held back until the end):
-# A uninterrupted; B stopped by SIGTERM on rank 0 after step 1 of epoch 1 (of 2 steps); B resumed
+# A uninterrupted (each rank saves its weights); B stopped by SIGTERM on rank 0 after step 1 of epoch 1 (of 2 steps); B resumed
 RESUME_SCRIPT = textwrap.dedent("""
     import os, signal, sys
-    import torch.distributed
+    import torch, torch.distributed
     from saliency import distributed
     from saliency.config import build_config
     from saliency.train import Interrupted, Trainer
 
-    data, run_a, run_b = sys.argv[1:4]
+    data, run_a, run_b, ranks = sys.argv[1:5]
     distributed.shutdown = lambda info: None
-    cfg = build_config(flags={"data.root": data, "task": "sod", "train.epochs": 1, "train.batch_size": 2,
-                              "train.device": "cpu"},
-                       overrides=["data.size=[48,64]", "train.grid_images=0", "train.tensorboard=false",
-                                  "train.deterministic=true", "train.threads=1", "data.workers=0"])
-    Trainer(cfg, run_a, progress=False).fit()
+    def config(grids):
+        return build_config(flags={"data.root": data, "task": "sod", "train.epochs": 1, "train.batch_size": 2,
+                                   "train.device": "cpu"},
+                            overrides=["data.size=[48,64]", f"train.grid_images={grids}", "train.tensorboard=false",
+                                       "train.deterministic=true", "train.threads=1", "data.workers=0"])
+    cfg = config(0)
+    tr = Trainer(config(2), run_a, progress=False)  # grids drawn on rank 0 only; they take no random number
+    summary = tr.fit()
+    torch.save({"model": tr.model.state_dict(), "step": tr.step, "world": tr.info.world,
+                "metrics": summary["best_value"]}, os.path.join(ranks, f"rank{os.environ['RANK']}.pt"))
 
     orig, stop = Trainer._optimizer_step, [1]
     def step(self, *a, **k):
@@ -90,13 +97,37 @@ def _train_env() -> dict:
     return env
 
 
-def test_torchrun_mid_epoch_resume_is_exact(tmp_path):
+def _check_identical_ranks(run: Path, ranks: Path) -> None:
+    """Run A of the launch: both ranks took the same 2 steps to the same weights; rank 0 alone wrote ``run``."""
+    r0 = torch.load(ranks / "rank0.pt", weights_only=True)
+    r1 = torch.load(ranks / "rank1.pt", weights_only=True)
+    assert r0["world"] == r1["world"] == 2
+    # 8 training images, 2 ranks x batch 2 -> 2 optimiser steps, each a gradient all-reduce
+    assert r0["step"] == r1["step"] == 2
+    for k, v in r0["model"].items():
+        assert torch.equal(v, r1["model"][k]), f"rank weights differ at {k}"
+    # the ranks took part in a step: the weights moved away from the seed's initialisation
+    torch.manual_seed(0)
+    from saliency import models
+    init = models.create_model("unet_tiny_cbam_sod").state_dict()
+    assert any(not torch.equal(init[k], v) for k, v in r0["model"].items() if v.is_floating_point())
+    # validation metrics gathered across ranks are the same on both; only rank 0 wrote the run folder
+    assert r0["metrics"] == r1["metrics"]
+    ck = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    for k, v in ck["model"].items():
+        assert torch.equal(v, r0["model"][k])
+    assert sorted(p.name for p in (run / "grids").iterdir()) == ["epoch_001.png"]
+
+
+def test_torchrun_identical_ranks_and_mid_epoch_resume(tmp_path):
     data = make_sod(tmp_path / "S", n=10)  # 8 training images: 2 ranks x batch 2 -> 2 steps an epoch
     script = tmp_path / "resume.py"
     script.write_text(RESUME_SCRIPT)
-    run_a, run_b = tmp_path / "A", tmp_path / "B"
-    p, _ = _run_group(_torchrun(str(script), str(data), str(run_a), str(run_b)), 180, _train_env())
+    run_a, run_b, ranks = tmp_path / "A", tmp_path / "B", tmp_path / "ranks"
+    ranks.mkdir()
+    p, _ = _run_group(_torchrun(str(script), str(data), str(run_a), str(run_b), str(ranks)), 180, _train_env())
     assert p.returncode == 0, p.stderr[-3000:]
+    _check_identical_ranks(run_a, ranks)
     a = torch.load(run_a / "checkpoints" / "last.pt", weights_only=True)
     b = torch.load(run_b / "checkpoints" / "last.pt", weights_only=True)
     assert a["step"] == b["step"] == 2 and a["epoch"] == b["epoch"] == 1
