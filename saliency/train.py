@@ -114,8 +114,13 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         run_dir = check_not_link(resume, "resume")  # a run is never continued (written) through a link
         if out and Path(out) != run_dir:
             raise UserError("`resume` RUN continues RUN in place; leave out `out`")
-        if not (run_dir / CKPT_DIR / "last.pt").is_file() or not (run_dir / "config.yaml").is_file():
-            raise UserError(f"`resume` {run_dir}: not a run folder (no config.yaml or checkpoints/last.pt)")
+        if not (run_dir / "config.yaml").is_file():
+            raise UserError(f"`resume` {run_dir}: not a run folder (no config.yaml)")
+        if not (run_dir / CKPT_DIR / "last.pt").is_file():
+            # killed (SIGKILL, power) before its first epoch's last.pt was complete: nothing to continue from
+            raise UserError(f"`resume` {run_dir}: no {CKPT_DIR}/last.pt (the run stopped before its first "
+                            f"epoch's checkpoint was complete); start it again with the same options and "
+                            f"`out` {run_dir} with `overwrite`")
         given = [k for k, v in flags.items() if v is not None and k not in RESUME_KEYS]
         if given or config_file:
             raise UserError(f"`resume`: the run's config is fixed; only `epochs`, `device`, `workers`, `data` "

@@ -357,9 +357,21 @@ def test_prepare_run_resume_rules(tmp_path, capsys):
     (run / "checkpoints").mkdir(parents=True)
     with pytest.raises(UserError) as exc:
         prepare_run({}, resume=run)
-    assert str(exc.value) == f"resume {run}: not a run folder (no config.yaml or checkpoints/last.pt)"
-    (run / "checkpoints" / "last.pt").write_bytes(b"")
+    assert str(exc.value) == f"resume {run}: not a run folder (no config.yaml)"
     (run / "config.yaml").write_text("task: fixation\ntrain:\n  epochs: 3\n")
+    # killed before its first last.pt (a best.pt alone may be there): the message says why and the way out
+    # (it said "no config.yaml or checkpoints/last.pt" beside a config.yaml)
+    (run / "checkpoints" / "best.pt").write_bytes(b"")
+    with pytest.raises(UserError) as exc:
+        prepare_run({}, resume=run)
+    assert str(exc.value) == (f"resume {run}: no checkpoints/last.pt (the run stopped before its first epoch's "
+                              f"checkpoint was complete); start it again with the same options and out {run} "
+                              f"with overwrite")
+    assert main(["train", "--resume", str(run)]) == 2
+    assert capsys.readouterr().err == (f"saliency train: error: --resume {run}: no checkpoints/last.pt (the run "
+                                       f"stopped before its first epoch's checkpoint was complete); start it again "
+                                       f"with the same options and --out {run} with --overwrite\n")
+    (run / "checkpoints" / "last.pt").write_bytes(b"")
     cfg, run_dir = prepare_run({"train.epochs": 5, "train.seed": None}, resume=run, overrides=["data.workers=0"])
     assert run_dir == run and cfg["task"] == "fixation" and cfg["train"]["epochs"] == 5
     assert cfg["data"]["workers"] == 0
