@@ -572,14 +572,19 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     """Label every sample of one trial (screen pixels, NaN = missing) with ``method``, then post-process.
 
     Steps: pixels to degrees; missing runs up to ``max_gap_ms`` bridged
-    (:func:`smoothing.bridge_gaps`); the detector; fixations closer than
-    ``merge_ms`` and ``merge_deg`` merged; fixations shorter than
+    (:func:`smoothing.bridge_gaps`), unless they hold an ``offscreen`` sample;
+    the detector; fixations closer than ``merge_ms`` and ``merge_deg`` merged
+    (only when both are above 0); fixations shorter than
     ``min_duration_ms`` discarded (their samples become ``undefined``);
-    missing runs lasting ``blink_ms`` (10-500 ms) become blinks together with
-    the saccade, PSO and undefined samples adjoining them; other missing
-    samples are track loss. ``offscreen`` (optional, one bool per sample)
-    marks missing samples whose gaze the tracker measured off the screen: track
-    loss, a blink only next to one (:func:`_blinks`). Unset options take the detector's
+    missing runs left after bridging that last ``blink_ms`` (10-500 ms) become
+    blinks together with the saccade, PSO and undefined samples adjoining them;
+    other missing samples are track loss. A bridged run is neither: as in the
+    Tobii I-VT filter (Olsen 2012), a gap shorter than ``max_gap_ms`` is filled
+    in, so with ``max_gap_ms`` > 0 only longer runs can be blinks.
+    ``offscreen`` (optional, one bool per sample) marks missing samples whose
+    gaze the tracker measured off the screen: never bridged (a run holding one
+    stays track loss and ends the events around it), a blink only next to one
+    (:func:`_blinks`). Unset options take the detector's
     :data:`DEFAULTS`; ``window_ms`` is the smoothing window of ``nh`` and the
     velocity window of ``tobii-ivt``; ``nh_params`` go to :func:`nh`.
     ``pursuit=True``: fixations that :func:`pursuit_split` finds moving along
@@ -613,8 +618,8 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     t = np.asarray(t, dtype=np.float64)
     xd, yd = geometry.pixels_to_degrees(np.asarray(x_px, dtype=np.float64), np.asarray(y_px, dtype=np.float64))
     xd, yd = np.asarray(xd, dtype=np.float64), np.asarray(yd, dtype=np.float64)
-    if gap > 0:
-        xd, yd, _ = sm.bridge_gaps(t, xd, yd, gap)
+    if gap > 0:  # a measured off-screen gaze is not missing data: a run holding one is never filled in
+        xd, yd, _ = sm.bridge_gaps(t, xd, yd, gap, keep_missing=offscreen)
     n = len(t)
     labels = np.full(n, UNDEFINED, dtype=np.int8)
     if not np.isfinite(sample_period(t)):  # fewer than two distinct time stamps: no velocity, no events

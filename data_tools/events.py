@@ -7,7 +7,8 @@ Tables (per trial, from a :class:`data_tools.detection.Classification`):
   and degrees), dispersion (Salvucci & Goldberg 2000: ``(max x - min x) +
   (max y - min y)`` in degrees), number of samples;
 - saccades: onset, offset, duration, start and end position (px), amplitude
-  (degrees between the start and end sample), peak velocity (deg/s, the
+  (degrees between the start and end sample; NaN, like the position, where
+  either was filled in by gap bridging rather than seen), peak velocity (deg/s, the
   detector's speed signal) - the quantities of the main sequence (Bahill,
   Clark & Stark 1975);
 - blinks: onset, offset, duration (last minus first blink sample, as for
@@ -64,14 +65,22 @@ def fixation_table(c, x_px, y_px) -> dict[str, np.ndarray]:
 
 
 def saccade_table(c, x_px, y_px) -> dict[str, np.ndarray]:
-    """Columns :data:`SACCADE_COLS` of the saccades of classification ``c``."""
+    """Columns :data:`SACCADE_COLS` of the saccades of classification ``c`` (samples ``x_px``, ``y_px``).
+
+    Start and end are the saccade's first and last sample as seen
+    (``x_px``/``y_px``; NaN where that sample was filled in by gap bridging),
+    and the amplitude is the angle between those same two samples: NaN when
+    either end was not seen, never an interpolated position.
+    """
     x_px = np.asarray(x_px, dtype=np.float64)
     y_px = np.asarray(y_px, dtype=np.float64)
+    seen = np.isfinite(x_px) & np.isfinite(y_px)
+    xdeg, ydeg = np.where(seen, c.xdeg, np.nan), np.where(seen, c.ydeg, np.nan)
     rows = []
     for a, b in c.ranges(SACCADE):
         sp = c.speed[a:b + 1]
         sp = sp[np.isfinite(sp)]
-        amp = float(np.hypot(c.xdeg[b] - c.xdeg[a], c.ydeg[b] - c.ydeg[a]))
+        amp = float(np.hypot(xdeg[b] - xdeg[a], ydeg[b] - ydeg[a]))
         rows.append((c.t[a], c.t[b], c.t[b] - c.t[a], x_px[a], y_px[a], x_px[b], y_px[b], amp,
                      float(sp.max()) if sp.size else float("nan")))
     return _columns(SACCADE_COLS, rows)

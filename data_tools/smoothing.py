@@ -81,13 +81,18 @@ def gap_runs(t, ok, gap_factor: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-def bridge_gaps(t, x, y, max_gap_ms: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def bridge_gaps(t, x, y, max_gap_ms: float, keep_missing=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fill runs of missing samples lasting at most ``max_gap_ms`` by linear interpolation.
 
     A gap's length is the time between the valid samples around it minus one
     sample period (the time the eye was not seen), as Olsen (2012) measures it.
     Gaps at the start or end of the trial, and longer gaps, stay missing.
-    Returns ``(x, y, filled)``, ``filled`` marking the interpolated samples.
+    ``keep_missing`` (optional, one bool per sample) marks missing samples that
+    are not missing data, such as a gaze the tracker measured off the screen:
+    a run of missing samples holding one of them is never filled, whatever its
+    length (Olsen 2012 fills in data "missing for reasons other than blinks or
+    looking away"). Returns ``(x, y, filled)``, ``filled`` marking the
+    interpolated samples.
     """
     if max_gap_ms < 0:
         raise UserError(f"`max_gap_ms` {max_gap_ms}: must be at least 0")
@@ -96,6 +101,13 @@ def bridge_gaps(t, x, y, max_gap_ms: float) -> tuple[np.ndarray, np.ndarray, np.
     y = np.asarray(y, dtype=np.float64).copy()
     filled = np.zeros(len(t), dtype=bool)
     ok = np.isfinite(x) & np.isfinite(y)
+    if keep_missing is None:
+        keep = np.zeros(len(t) + 1, dtype=np.int64)
+    else:
+        km = np.asarray(keep_missing, dtype=bool)
+        if km.shape != ok.shape:
+            raise ValueError(f"keep_missing has {km.size} values for {ok.size} samples")
+        keep = np.concatenate(([0], np.cumsum(km & ~ok)))  # kept-missing samples before each index
     if max_gap_ms == 0 or ok.all() or not ok.any():
         return x, y, filled
     d = np.diff(t)
@@ -108,7 +120,7 @@ def bridge_gaps(t, x, y, max_gap_ms: float) -> tuple[np.ndarray, np.ndarray, np.
         if s == 0 or e == len(t) - 1:
             continue
         lo, hi = s - 1, e + 1
-        if t[hi] - t[lo] - dt > max_gap_ms + 1e-9:
+        if t[hi] - t[lo] - dt > max_gap_ms + 1e-9 or keep[e + 1] > keep[s]:
             continue
         w = (t[s:e + 1] - t[lo]) / (t[hi] - t[lo])
         x[s:e + 1] = x[lo] + w * (x[hi] - x[lo])

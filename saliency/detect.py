@@ -7,7 +7,7 @@ every trial with :func:`data_tools.detection.classify` (detectors: I-VT, I-DT
 (Olsen 2012)). Writes, into a staged folder swapped in complete:
 
 - ``samples.csv``: subject, trial, stimulus, time_ms, x, y, label (fixation,
-  saccade, pso, blink, track_loss, undefined), source, line;
+  saccade, pso, pursuit (with ``pursuit``), blink, track_loss, undefined), source, line;
 - ``fixations.csv``, ``saccades.csv``, ``blinks.csv``: the event tables of
   :mod:`data_tools.events`, one row per event, with subject, trial, stimulus;
 - ``quarantine.csv``: the rows the readers could not use, with a reason;
@@ -93,8 +93,15 @@ def _settle_geometry(paths: list[Path], readers: list, o: DetectOptions) -> None
 
 
 def check_options(o: DetectOptions) -> None:
-    """Refuse an option the chosen detector does not use (it would be recorded in ``detection.json`` as applied)."""
-    from saliency.data_tools.detectors import unused_options
+    """Refuse an option that would not apply (it would be recorded in ``detection.json`` as applied).
+
+    Refused: an option the chosen detector does not use (``threshold`` with
+    ``nh``, ``smooth_ms`` with ``ivt``/``idt``), and a merge setting that
+    merges nothing: fixations are merged only when ``merge_ms`` and
+    ``merge_deg`` are both above 0, so one of them above 0 with the other 0
+    (given, or the detector's default) is refused; both 0 turns merging off.
+    """
+    from saliency.data_tools.detectors import DEFAULTS, unused_options
 
     if o.detector not in DETECTORS:
         raise UserError(f"`detector` {o.detector!r}: choose one of {', '.join(DETECTORS)}")
@@ -104,6 +111,12 @@ def check_options(o: DetectOptions) -> None:
         why = "it finds its own threshold per trial" if o.detector == "nh" else "it has no smoothing window"
         raise UserError(f"`{name}`: not used by the {o.detector} detector ({why}); leave it out or choose a "
                         "detector that uses it")
+    merge = {k: (DEFAULTS[o.detector][k] if v is None else v, v is None)
+             for k, v in (("merge_ms", o.merge_ms), ("merge_deg", o.merge_deg))}
+    if (merge["merge_ms"][0] > 0) != (merge["merge_deg"][0] > 0):
+        said = [f"`{k}` {v:g}" + (f" (the {o.detector} default)" if dflt else "") for k, (v, dflt) in merge.items()]
+        raise UserError(f"{said[0]} with {said[1]}: fixations are merged only when both are above 0, so this "
+                        "would merge nothing; give both above 0, or both 0 to turn merging off")
 
 
 def _to_screen(ch, path: Path, o: DetectOptions) -> None:
@@ -397,20 +410,27 @@ def main_sequence_plot(saccades: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
+LABEL_COLORS = {"fixation": "tab:blue", "saccade": "tab:red", "pso": "tab:orange", "pursuit": "tab:green",
+                "blink": "tab:purple", "track_loss": "tab:gray", "undefined": "k"}
+"""The colour of every sample label (:data:`data_tools.detectors.LABEL_NAMES`) in ``velocity.png``."""
+
+
 def velocity_plot(c, path: Path, title: str = "", seconds: float = 4.0) -> None:
-    """The speed over the first ``seconds`` of one trial, samples coloured by label, with the detector's thresholds."""
+    """The speed over the first ``seconds`` of one trial, samples coloured by label, with the detector's thresholds.
+
+    Every sample in the window is drawn in its label's colour (:data:`LABEL_COLORS`), with one legend
+    entry per label present; samples without a speed (track loss, blinks) are drawn at 0.
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(10, 3.5), dpi=100)
     t = (c.t - c.t[0]) / 1000.0 if len(c.t) else c.t
     keep = t <= seconds
     t, speed, labels = t[keep], c.speed[keep], c.labels[keep]
     ax.plot(t, speed, lw=0.6, color="0.6")
-    colors = {"fixation": "tab:blue", "saccade": "tab:red", "pso": "tab:orange", "blink": "tab:purple",
-              "undefined": "k"}
     for code, name in LABEL_NAMES.items():
         m = labels == code
-        if name in colors and m.any():
-            ax.scatter(t[m], np.nan_to_num(speed[m]), s=3, color=colors[name], label=name)
+        if m.any():  # every label has a colour (LABEL_COLORS); samples without a speed are drawn at 0
+            ax.scatter(t[m], np.nan_to_num(speed[m]), s=3, color=LABEL_COLORS[name], label=name)
     for k in ("threshold", "peak_threshold", "onset_threshold"):
         v = c.params.get(k)
         if isinstance(v, (int, float)) and np.isfinite(v) and c.method != "idt":
