@@ -15,7 +15,9 @@ resized to each image: area-averaged when larger, bilinearly otherwise) or from 
 trained model (--checkpoint). By
 default the window is the largest of that aspect that fits, placed where it
 keeps the most saliency; with --keep F it is the smallest window keeping the
-fraction F of the image's saliency (never smaller than --min-size). The
+fraction F of the image's saliency (never smaller than --min-size); where
+no window of that aspect keeps F (saliency spread wider than the aspect
+allows), the largest window is used and the summary counts those images. The
 search is exact (summed-area table). Crops are written to --out with the same
 names, in the input's own pixel format (alpha, greyscale, 16-bit kept), and
 crops.json records every box (x, y, w, h in the original image's pixels, and
@@ -56,7 +58,7 @@ def run(args) -> int:
     """Crop every image of --images and write the crops and crops.json (:func:`saliency.crop.crop_folder`)."""
     import numpy as np
 
-    from saliency.crop import crop_folder
+    from saliency.crop import COMPOSE_KEEP, crop_folder
 
     res = crop_folder(args.images, args.out, args.aspect, maps=args.maps, checkpoint=args.checkpoint, keep=args.keep,
                       compose=args.compose, min_size=args.min_size, scale=args.scale, device=args.device,
@@ -67,6 +69,14 @@ def run(args) -> int:
     if res.boxes:
         kept = [b["crop"]["kept"] for b in res.boxes.values()]
         print(f"saliency kept: mean {np.mean(kept):.1%}, min {np.min(kept):.1%}")
+        want = args.keep if args.keep is not None else (COMPOSE_KEEP if args.compose else None)
+        if want is not None:
+            # kept is rounded to 6 decimals in crops.json; a window that met the fraction reads >= want - 5e-7
+            short = sorted(name for name, b in res.boxes.items() if b["crop"]["kept"] < want - 1e-6)
+            if short:
+                print(f"{len(short)} image(s) where no {args.aspect} window keeps {want:.1%} of the saliency: "
+                      f"the largest window was used (its share is 'kept' in crops.json): {', '.join(short[:3])}"
+                      + (" ..." if len(short) > 3 else ""))
     if res.skipped:
         print(f"skipped {len(res.skipped)} unreadable image(s): {', '.join(res.skipped[:3])}")
     return 0
