@@ -14,7 +14,8 @@
    "nh + pursuit split" has a pursuit class (``classify(..., pursuit=True)``,
    after Larsson et al. 2015); it counts as "not fixation". Ceiling: coder RA against coder MN on the
    moving-dot and video trials they both labelled (the image trials have one
-   coder only).
+   coder only). Samples off the screen are made missing and marked off-screen, as
+   ``saliency detect`` reads them (68 of the six trials' 23,941 samples).
    Time stamps: the files' microsecond column; two trials (TL48) were recorded
    at 200 Hz although their header says 500 Hz.
 2. The synthetic study (``saliency synth``: 500 Hz, 120 Hz, and 120 Hz with Tobii-like
@@ -69,6 +70,18 @@ def load_lund(path: str):
     return t, x, y, pos[:, 5].astype(np.int64), geom
 
 
+def as_detect_reads(x, y, geom):
+    """``(x, y, offscreen)``: samples measured off the screen made missing and marked, as ``saliency detect`` does.
+
+    A valid gaze outside the screen is track loss, never bridged by gap fill-in and a blink only next to one
+    (``saliency.detect.classify_trial``); the benchmark scores what the command does.
+    """
+    W, H = geom.screen_px
+    with np.errstate(invalid="ignore"):
+        off = np.isfinite(x) & np.isfinite(y) & ((x < -0.5) | (x >= W - 0.5) | (y < -0.5) | (y >= H - 0.5))
+    return np.where(off, np.nan, x), np.where(off, np.nan, y), off
+
+
 def pymovements_labels(t, x, y, geom, method: str) -> np.ndarray:
     """Per-sample fixation labels from pymovements' ``ivt``/``idt`` with its defaults (1 fixation, 6 otherwise).
 
@@ -111,14 +124,15 @@ def lund_benchmark(root: str, tol_ms: float = 20.0) -> dict:
     for m in methods:
         per = {}
         for name, t, x, y, coder, geom in trials:
+            x, y, off = as_detect_reads(x, y, geom)  # the same samples for every method, pymovements' too
             if m.startswith("pymovements"):
                 lab = pymovements_labels(t, x, y, geom, m.split()[1])
             elif m.startswith("nh ("):
-                lab = D.classify(t, x, y, geom, "nh", window_ms=20.0).labels.astype(np.int64)
+                lab = D.classify(t, x, y, geom, "nh", window_ms=20.0, offscreen=off).labels.astype(np.int64)
             elif m.startswith("nh + pursuit"):
-                lab = D.classify(t, x, y, geom, "nh", pursuit=True).labels.astype(np.int64)
+                lab = D.classify(t, x, y, geom, "nh", pursuit=True, offscreen=off).labels.astype(np.int64)
             else:
-                lab = D.classify(t, x, y, geom, m).labels.astype(np.int64)
+                lab = D.classify(t, x, y, geom, m, offscreen=off).labels.astype(np.int64)
             lab = np.where(lab == TRACK_LOSS, UNDEFINED, lab)
             per[name] = (lab, coder, t)
         rows[m] = {split: _split_scores([per[k] for k in per if k in names or names == "all"], tol_ms)
@@ -246,7 +260,8 @@ def pursuit_learnability(root: str) -> dict:
     trials = []
     for f in files:
         t, x, y, coder, geom = load_lund(f)
-        lab = D.classify(t, x, y, geom, "nh").labels.astype(np.int64)
+        x, y, off = as_detect_reads(x, y, geom)
+        lab = D.classify(t, x, y, geom, "nh", offscreen=off).labels.astype(np.int64)
         xd, yd = geom.pixels_to_degrees(x, y)
         ivs = list(zip(*ev.label_runs(lab, FIXATION)))
         feats = []
