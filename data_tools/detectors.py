@@ -55,6 +55,26 @@ def unused_options(method: str, **given) -> list[str]:
     return [k for k, v in given.items() if v is not None and k in USED_BY and method not in USED_BY[k]]
 
 
+def check_merge(detector: str, merge_ms: float | None, merge_deg: float | None) -> None:
+    """Refuse a merge setting that merges nothing (it would be recorded as applied).
+
+    Fixations are merged only when ``merge_ms`` and ``merge_deg`` are both
+    above 0 (:func:`data_tools.detection.classify`), so one of them above 0
+    with the other 0, given or detector ``detector``'s default (None: the
+    default, :data:`DEFAULTS`), is refused with a :class:`UserError`; both 0
+    turns merging off. ``saliency detect`` and ``saliency ingest`` (when an
+    input holds raw samples) share it.
+    """
+    from saliency.base.errors import UserError
+
+    merge = {k: (DEFAULTS[detector][k] if v is None else v, v is None)
+             for k, v in (("merge_ms", merge_ms), ("merge_deg", merge_deg))}
+    if (merge["merge_ms"][0] > 0) != (merge["merge_deg"][0] > 0):
+        said = [f"`{k}` {v:g}" + (f" (the {detector} default)" if dflt else "") for k, (v, dflt) in merge.items()]
+        raise UserError(f"{said[0]} with {said[1]}: fixations are merged only when both are above 0, so this "
+                        "would merge nothing; give both above 0, or both 0 to turn merging off")
+
+
 DESCRIPTIONS = {
     "ivt": "velocity threshold (Salvucci & Goldberg 2000; pymovements defaults)",
     "idt": "dispersion threshold (Salvucci & Goldberg 2000; pymovements defaults)",

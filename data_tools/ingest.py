@@ -562,6 +562,12 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
     column, ``time_unit`` when every input's header states its time unit (or
     the format fixes it). With mixed inputs ``time_unit`` is kept, and each
     input's record says whether it applied (``time_unit_applied``).
+    When an input holds raw samples, a merge setting that merges nothing
+    (one of ``merge_ms``/``merge_deg`` above 0 with the other 0, given or the
+    detector's default) is refused as ``saliency detect`` refuses it
+    (:func:`data_tools.detectors.check_merge`). ``min_duration_ms`` and a
+    chosen detector without raw samples are checked once the fixations are read
+    (:func:`check_duration_options`: whether any has a duration).
     Returns ``{"min_confidence": the value the Pupil reader applied}`` (None
     when no input is a Pupil export with confidences); ``opts`` is left as
     given.
@@ -573,6 +579,8 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
             raise UserError(f"{', '.join(given)}: fixation detection options, but no input holds raw samples (the "
                             f"inputs are fixation lists, taken as the files give them); leave "
                             f"{'it' if len(given) == 1 else 'them'} out")
+    else:  # the samples are detected with these: one that merges nothing would be recorded as applied
+        det.check_merge(opts.detector, opts.merge_ms, opts.merge_deg)
     applied = [rd.notes["min_confidence"] for rd in first if rd.notes.get("min_confidence") is not None]
     if opts.min_confidence is not None and not applied:  # None: the Pupil reader's default
         pupil = any(rd.format == "pupil" for rd in first)
@@ -584,6 +592,41 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
         for _, rd, _, _ in opened:
             rd.notes["time_unit_applied"] = bool(rd.notes.get("time_unit_applied"))
     return {"min_confidence": applied[0] if applied else None}
+
+
+def check_duration_options(fix: pd.DataFrame, opened: list[tuple], opts: IngestOptions,
+                           detector_given: bool) -> bool:
+    """Refuse ``min_duration_ms`` and a chosen detector that no fixation could be held to; False: none could be.
+
+    A minimum duration acts on raw samples (the detector makes the durations)
+    and on fixation lists' fixations that have a duration; fixations without
+    one (SALICON points, a list without a duration or end column) are kept
+    whatever it is. So when no input holds raw samples and no fixation read
+    (``fix``, before any is set aside) has a finite duration, ``min_duration_ms``
+    when given, and ``detector`` when the caller chose it (``detector_given``;
+    ``tracker`` keeps the list as given anyway), would be recorded in
+    ``policies`` as applied without acting on a row: refused with one line
+    naming them. Called after reading (only the rows tell whether durations
+    are there), inside the staging folder: nothing is swapped in. Returns
+    whether a minimum duration could act on a row (raw samples, or a fixation
+    with a duration; False: ``policies`` records no detector and no detector
+    minimum). No fixation at all is left to :func:`no_fixations_message`.
+    """
+    first = [rd for _, rd, _, dup in opened if dup is None]
+    if any(rd.kind == "samples" for rd in first):
+        return True
+    if np.isfinite(fix["duration_ms"].to_numpy(np.float64)).any() or not len(fix):
+        return True
+    given = []
+    if detector_given and opts.detector != "tracker":
+        given.append(f"`detector` {opts.detector}")
+    if opts.min_duration_ms is not None:
+        given.append(f"`min_duration_ms` {opts.min_duration_ms:g}")
+    if given:
+        raise UserError(f"{', '.join(given)}: not used: no input holds raw samples (nothing to detect) and no "
+                        f"fixation read has a duration (inputs: {', '.join(sorted({rd.format for rd in first}))}), "
+                        f"so no minimum duration can act on them; leave {'it' if len(given) == 1 else 'them'} out")
+    return False
 
 
 def settle_geometry(opened: list[tuple], opts: IngestOptions) -> dict:
@@ -1110,13 +1153,23 @@ def validate(opts: IngestOptions):
               opts.per_subject, opts.normalize)
 
 
-def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) -> dict:
-    """Build a fixation dataset folder at ``out`` from logs ``inputs``; returns the manifest dict."""
+def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
+           detector_given: bool | None = None) -> dict:
+    """Build a fixation dataset folder at ``out`` from logs ``inputs``; returns the manifest dict.
+
+    ``detector_given``: whether the caller chose ``opts.detector`` (the command
+    line: ``--detector`` given); a chosen detector that acts on nothing is
+    refused (:func:`check_duration_options`). None: chosen when it is not
+    :data:`~data_tools.detectors.DEFAULT_DETECTOR` (an :class:`IngestOptions`
+    left at its default cannot be told from one set to it).
+    """
     from saliency.base import __version__
     from saliency.base.fsutil import staged_dir
 
     laps = _Laps()
     validate(opts)
+    if detector_given is None:
+        detector_given = opts.detector != det.DEFAULT_DETECTOR
     inputs = [Path(p) for p in inputs]
     if not inputs:
         raise UserError("no input logs given")
@@ -1148,13 +1201,17 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
         if trials is not None and not col.trials_consulted:  # never recorded in policies as applied when unused
             raise UserError(f"`trials` {opts.trials}: not used: every row names its stimulus in the logs (the "
                             f"table names the stimulus of rows without one); leave it out")
+        # refused here, before anything is swapped in: only the rows read tell whether fixations have durations
+        timed = check_duration_options(fix, opened, opts, detector_given)
+        # with a detector, fixation lists are held to its minimum; with the tracker's, only to one given
+        min_applies = timed and (opts.min_duration_ms is not None or opts.detector != "tracker")
         laps.lap("read, detect")
         warnings = check_durations(fix, col.books)
         q_short = quar.iloc[0:0]
         if opts.drop_first:
             fix = fix.assign(_fid=np.arange(len(fix)))
         first_ids = _first_fixations(fix) if opts.drop_first else None  # before any fixation is set aside
-        if opts.min_duration_ms is not None or opts.detector != "tracker":
+        if min_applies:
             fix, q_short = drop_short(fix, col.min_duration_ms)
         fix, q_off = to_stimulus(fix, opts, index, col)
         q_off = pd.concat([q for q in (q_short, q_off) if len(q)], ignore_index=True) if len(q_short) else q_off
@@ -1305,7 +1362,10 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions) ->
                       "truncate": 4.0},
             "policies": {**{k: v for k, v in asdict(opts).items()
                             if k not in ("geometry", "progress", "workers", "chunk_rows")}, **applied,
-                         "detector_min_duration_ms": col.min_duration_ms if opts.detector != "tracker" else None},
+                         # no raw samples and no durations: no detector (nor its minimum) acted on a row
+                         **({} if timed or opts.detector == "tracker" else {"detector": None}),
+                         "detector_min_duration_ms": col.min_duration_ms
+                         if opts.detector != "tracker" and min_applies else None},
             "counts": {
                 "fixations": int(len(fix)), "quarantined": int(len(quar)),
                 "quarantine_by_reason": {str(k): int(v) for k, v in quar["reason"].value_counts().items()},

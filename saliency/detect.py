@@ -101,7 +101,7 @@ def check_options(o: DetectOptions) -> None:
     ``merge_deg`` are both above 0, so one of them above 0 with the other 0
     (given, or the detector's default) is refused; both 0 turns merging off.
     """
-    from saliency.data_tools.detectors import DEFAULTS, unused_options
+    from saliency.data_tools.detectors import check_merge, unused_options
 
     if o.detector not in DETECTORS:
         raise UserError(f"`detector` {o.detector!r}: choose one of {', '.join(DETECTORS)}")
@@ -111,12 +111,7 @@ def check_options(o: DetectOptions) -> None:
         why = "it finds its own threshold per trial" if o.detector == "nh" else "it has no smoothing window"
         raise UserError(f"`{name}`: not used by the {o.detector} detector ({why}); leave it out or choose a "
                         "detector that uses it")
-    merge = {k: (DEFAULTS[o.detector][k] if v is None else v, v is None)
-             for k, v in (("merge_ms", o.merge_ms), ("merge_deg", o.merge_deg))}
-    if (merge["merge_ms"][0] > 0) != (merge["merge_deg"][0] > 0):
-        said = [f"`{k}` {v:g}" + (f" (the {o.detector} default)" if dflt else "") for k, (v, dflt) in merge.items()]
-        raise UserError(f"{said[0]} with {said[1]}: fixations are merged only when both are above 0, so this "
-                        "would merge nothing; give both above 0, or both 0 to turn merging off")
+    check_merge(o.detector, o.merge_ms, o.merge_deg)  # shared with saliency ingest
 
 
 def _to_screen(ch, path: Path, o: DetectOptions) -> None:

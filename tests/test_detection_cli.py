@@ -111,7 +111,7 @@ def test_ingest_takes_the_new_detectors(log, tmp_path):
 
     for name in ("a.png", "b.png"):
         cv2.imwrite(str(stim / name), np.full((1080, 1920, 3), 128, np.uint8))
-    for extra in (["--detector", "nh"], ["--detector", "tobii-ivt", "--merge-ms", "0"],
+    for extra in (["--detector", "nh"], ["--detector", "tobii-ivt", "--merge-ms", "0", "--merge-deg", "0"],
                   ["--detector", "ivt", "--max-gap", "75", "--merge-ms", "75", "--merge-deg", "0.5"]):
         out = tmp_path / ("o" + "_".join(extra).replace("-", ""))
         assert main(["ingest", str(p), "--stimuli", str(stim), "--out", str(out), "--quiet", "--no-ioc",

@@ -88,10 +88,11 @@ def test_detector_options_kept_when_an_input_holds_samples(tmp_path, capsys):
     x = np.where(t < 600, 20.0, 40.0)
     smp = tmp_path / "samples.csv"
     pd.DataFrame({"subject": "s3", "stimulus": "img1", "time_ms": t, "x": x, "y": 20.0}).to_csv(smp, index=False)
-    rc, _, err = _run(tmp_path, capsys, [fx, smp], "--detector", "ivt", "--merge-ms", "75",
+    rc, _, err = _run(tmp_path, capsys, [fx, smp], "--detector", "ivt", "--merge-ms", "75", "--merge-deg", "0.5",
                       "--screen-cm", "40x30", "--distance-cm", "60", *SMALL)
     assert rc == 0, err
-    assert _policies(tmp_path)["policies"]["merge_ms"] == 75.0
+    pol = _policies(tmp_path)["policies"]
+    assert pol["merge_ms"] == 75.0 and pol["merge_deg"] == 0.5  # both above 0: a merge that applies
 
 
 # ---------------------------------------------------------------- A3: --stimulus + --trials

@@ -137,12 +137,15 @@ def add_arguments(p) -> None:
     _args.add_max_pixels(g)
     g = p.add_argument_group("quality control")
     g.add_argument("--qc-min-valid", type=_args.fraction, default=o.qc_min_valid_share,
-                   help="flag subject x stimulus below this valid-sample share")
+                   help=f"flag subject x stimulus below this valid-sample share (default {o.qc_min_valid_share:g})")
     g.add_argument("--qc-min-fixations", type=_args.non_negative_int, default=o.qc_min_fixations,
-                   help="flag subject x stimulus with fewer fixations")
+                   help=f"flag subject x stimulus with fewer fixations (default {o.qc_min_fixations})")
     g.add_argument("--qc-max-off", type=_args.fraction, default=o.qc_max_off_share,
-                   help="flag subject x stimulus above this off-stimulus share")
+                   help=f"flag subject x stimulus above this off-stimulus share (default {o.qc_max_off_share:g})")
     g.add_argument("--no-ioc", action="store_true", help="skip the inter-observer consistency scores")
+    # None: --detector not given (the default, o.detector, as its help says); a chosen detector that no input
+    # would use is refused (data_tools.ingest.check_duration_options), the default never is
+    p.set_defaults(detector=None)
 
 
 def _geometry(args):
@@ -175,6 +178,7 @@ def run(args) -> int:
 
     from saliency.base.errors import UserError, cli_flag
     from saliency.data_tools.ingest import IngestOptions, ingest, summary_text
+    from saliency.data_tools.detectors import DEFAULT_DETECTOR
     from saliency.data_tools.readers import parse_columns
     from saliency.base.fsutil import check_out_dir
 
@@ -184,7 +188,8 @@ def run(args) -> int:
     opts = IngestOptions(
         format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit, decimal=args.decimal,
         trials=args.trials,
-        geometry=geom, coords=args.coords, detector=args.detector, velocity_threshold=args.velocity_threshold,
+        geometry=geom, coords=args.coords, detector=args.detector if args.detector is not None else DEFAULT_DETECTOR,
+        velocity_threshold=args.velocity_threshold,
         dispersion_threshold=args.dispersion_threshold, min_duration_ms=args.min_duration, stimulus=args.stimulus,
         max_gap_ms=args.max_gap, merge_ms=args.merge_ms, merge_deg=args.merge_deg, smooth_ms=args.smooth_ms,
         eye=args.eye, min_confidence=args.min_confidence,
@@ -195,7 +200,7 @@ def run(args) -> int:
         map_format=args.map_format, workers=args.workers, qc_min_valid_share=args.qc_min_valid,
         qc_min_fixations=args.qc_min_fixations, qc_max_off_share=args.qc_max_off, ioc=not args.no_ioc,
         progress=not args.quiet)
-    manifest = ingest(args.logs, args.stimuli, args.out, opts)
+    manifest = ingest(args.logs, args.stimuli, args.out, opts, detector_given=args.detector is not None)
     print(f"wrote a fixation dataset to {args.out}/")
     print(summary_text(manifest))
     for line in manifest.get("warnings", []):  # plausibility lines, parameters spelled as flags
