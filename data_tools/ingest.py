@@ -738,10 +738,11 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
         col.format_trials = rd.trials
         col.ms_per_unit = rd.notes.get("timestamp_ms_per_unit")
         carry = None
-        bar = progress(desc=f"read {path.name}", unit=" chunks", enabled=opts.progress)
+        # rows, not chunks: a 500,000-row chunk takes seconds; the size is unknown, so a plain line per 10 s
+        bar = progress(desc=f"read {path.name}", unit=" rows", enabled=opts.progress)
         pending = None
         for ch in rd.chunks():
-            bar.update(1)
+            bar.update(int(ch.rows_read or 0))
             check_declared_sizes(src, ch, opts, index, pool)
             if rd.kind == "samples":
                 if pending is not None:

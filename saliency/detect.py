@@ -307,7 +307,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 src = str(path)
                 books = RowCount()
                 carry = None
-                bar = progress(desc=f"detect {path.name}", unit=" chunks", enabled=o.progress)
+                bar = progress(desc=f"detect {path.name}", unit=" rows", enabled=o.progress)
                 pending = None
                 rate_checked = False
                 for k, ch in enumerate(rd.chunks()):
@@ -317,7 +317,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                         rate_checked = check_sampling_rate(src, ch.df, rd.notes.get("timestamp_ms_per_unit"))
                     if len(ch.quarantine):
                         quar.append(ch.quarantine.assign(source=src))
-                    bar.update(1)
+                    bar.update(int(ch.rows_read or 0))  # a plain line per 10 s (the size is unknown)
                     if pending is not None:
                         carry = _flush(w, pending, carry, src, final=False)
                     pending = ch.df

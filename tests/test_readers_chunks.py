@@ -56,7 +56,9 @@ def test_synth_progress_is_plain_lines_off_a_terminal(tmp_path, capsys, enabled)
     generate(tmp_path, SynthConfig(scenes=2, subjects=1, width=64, height=48, seed=1), workers=1, progress=enabled)
     err = capsys.readouterr().err
     assert "\r" not in err
-    assert (err.strip().splitlines()[-1].startswith("synth scenes: 2/2 scene") if enabled else err == "")
+    lines = err.strip().splitlines()
+    assert (any(x.startswith("synth scenes: 2/2 scene") for x in lines)
+            and lines[-1].startswith("synth logs: 4/4 step") if enabled else err == "")
 
 
 def test_ingest_progress_lines_for_reading_and_maps(tmp_path, capsys):
@@ -72,7 +74,7 @@ def test_ingest_progress_lines_for_reading_and_maps(tmp_path, capsys):
     pd.DataFrame({"stimulus": ["img1"] * 2, "x": [3, 9], "y": [4, 5], "duration_ms": [200, 300]}).to_csv(log, index=False)
     ingest([log], stim, tmp_path / "d", IngestOptions(sigma_px=2.0, progress=True, ioc=False))
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0].startswith("read fix.csv: 1 chunks (") and lines[1].startswith("maps: 1/1 maps (")
+    assert lines[0].startswith("read fix.csv: 2 rows (") and lines[1].startswith("maps: 1/1 maps (")
     ingest([log], stim, tmp_path / "e", IngestOptions(sigma_px=2.0, progress=False, ioc=False))
     assert capsys.readouterr().err == ""
 

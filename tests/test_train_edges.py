@@ -157,7 +157,11 @@ def test_pretrained_weights_from_a_file_and_a_resume_that_does_not_reload_them(s
     conv1 = ck["model"]["core.encoder.model.conv1.weight"]
     assert torch.allclose(conv1, ref.conv1.weight, rtol=0, atol=1e-6)  # lr 1e-12: one step moves it < 1e-6
     weights.unlink()  # a resume reads last.pt only
+    capsys.readouterr()
     assert _run("train", "--resume", str(run), "--epochs", "2", "--quiet") == 0
+    # --quiet silences the progress, not the results (it printed nothing at all; ingest, predict, eval print theirs)
+    out, err = capsys.readouterr()
+    assert err == "" and out.startswith("trained 2 epochs (") and f"run folder: {run}/\n" in out
     cfg = (run / "config.yaml").read_text()
     assert "pretrained: true" in cfg and f"pretrained_file: {weights}" in cfg
 

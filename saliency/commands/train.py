@@ -139,7 +139,7 @@ def run(args) -> int:
             release_run(args.resume or args.out)  # a no-op once the trainer released it
             if args.out and not args.resume:
                 restore_replaced(args.out)  # a no-op once the trainer took the old run over
-    if trainer.info.is_main and not args.quiet:
+    if trainer.info.is_main:  # the results, --quiet or not (it silences the progress: _args.add_quiet)
         best = summary["best_value"]
         print(f"trained {summary['epochs']} epochs ({summary['steps']} steps) on {summary['train_images']} images "
               f"[{summary['layout']}], validated on {summary['val_images']}")
