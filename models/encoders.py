@@ -7,7 +7,10 @@ https://github.com/huggingface/pytorch-image-models), so a decoder never
 hard-codes channel counts and any timm backbone plugs in.
 
 Pretrained weights: ``pretrained=True`` calls
-``timm.create_model(name, pretrained=True, features_only=True)``, which reads
+``timm.create_model(name, pretrained=True, features_only=True)`` (every
+tensor of the encoder must come from the weights: a file that leaves any at
+its random start, such as one without ``layer4`` or with every key prefixed
+``backbone.``, is refused in one line; timm only logged it), which reads
 the Hugging Face hub cache (``~/.cache/huggingface``, or ``HF_HOME``) and
 downloads when online. Offline, provide the weights as a file:
 
@@ -111,23 +114,106 @@ class TimmEncoder(nn.Module):
             file = pretrained_file or _pretrained_file_from_env(name)
             if file is not None:
                 kw["pretrained_cfg_overlay"] = dict(file=str(file))
+        loads: list = []
         try:
-            with _hub_quiet():
+            with _hub_quiet(), _loads_recorded(loads):
                 self.model = timm.create_model(name, pretrained=pretrained, **kw)
         except (OSError, RuntimeError, ValueError) as exc:
             if not pretrained:
                 raise
+            from saliency.models.registry import _foreign
+
+            if "pretrained_cfg_overlay" in kw:  # the user's file was read: it does not hold this network's weights
+                raise UserError(f"encoder {name!r}: {kw['pretrained_cfg_overlay']['file']}: not loadable as the weights of "
+                                f"{name!r} ({type(exc).__name__}: {_mismatch(exc)}); give the timm ImageNet "
+                                f"weights of {name!r} or leave out `pretrained`") from exc
             raise UserError(
-                f"encoder {name!r}: could not load ImageNet weights ({type(exc).__name__}: {str(exc)[:160]}); "
+                f"encoder {name!r}: could not load ImageNet weights ({type(exc).__name__}: {_foreign(exc, 160)}); "
                 f"offline, give the file as `pretrained_file` FILE, put {name}.safetensors in the folder named "
                 f"by ${PRETRAINED_ENV}, or copy a Hugging Face cache and set HF_HUB_OFFLINE=1; or leave out "
                 f"`pretrained`") from exc
+        if pretrained:
+            _check_complete(name, loads, kw.get("pretrained_cfg_overlay", {}).get("file"))
         self.channels = list(self.model.feature_info.channels())
         self.reductions = list(self.model.feature_info.reduction())
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Feature maps of the selected stages, finest first."""
         return list(self.model(x))
+
+
+@contextlib.contextmanager
+def _loads_recorded(loads: list):
+    """Record what timm's ``load_pretrained`` put into the network: ``(missing, unexpected, classifier names)``.
+
+    With ``features_only`` timm loads ImageNet weights with ``strict=False``
+    (the classifier is dropped) and only logs the keys it did not find, at
+    INFO level: a file holding part of the network (no ``layer4``), or none
+    of it (every key prefixed ``backbone.``), trained a half-random or random
+    encoder without a word. The keys are checked by :func:`_check_complete`.
+    """
+    from timm.models import _builder
+
+    original = _builder.load_pretrained
+
+    def load_pretrained(model, pretrained_cfg=None, *args, **kwargs):
+        real = model.load_state_dict
+
+        def load_state_dict(state_dict, strict=True, **kw):
+            result = real(state_dict, strict=False, **kw)
+            heads = (pretrained_cfg or getattr(model, "pretrained_cfg", {}) or {}).get("classifier") or ()
+            loads.append((list(result.missing_keys), list(result.unexpected_keys),
+                          (heads,) if isinstance(heads, str) else tuple(heads)))
+            return result
+
+        model.load_state_dict = load_state_dict
+        try:
+            return original(model, pretrained_cfg, *args, **kwargs)
+        finally:
+            del model.load_state_dict
+
+    import logging
+
+    log = logging.getLogger(_builder.__name__)  # its key lists (15 KB on one line) are replaced by our one line
+    level = log.level
+    log.setLevel(logging.ERROR)
+    _builder.load_pretrained = load_pretrained
+    try:
+        yield
+    finally:
+        _builder.load_pretrained = original
+        log.setLevel(level)
+
+
+def _check_complete(name: str, loads: list, file) -> None:
+    """Refuse pretrained weights that left part of the encoder at its random start (see :func:`_loads_recorded`).
+
+    Keys of the classifier (timm's ``pretrained_cfg["classifier"]``, e.g.
+    ``fc``) may be missing or left over: the encoder does not use it.
+    """
+    def outside_head(keys, heads):
+        return [k for k in keys if not any(k == h or k.startswith(h + ".") for h in heads)]
+
+    for missing, unexpected, heads in loads:
+        missing, unexpected = outside_head(missing, heads), outside_head(unexpected, heads)
+        if missing or unexpected:
+            src = f"{file}" if file else "the ImageNet weights"
+            said = [f"{len(missing)} of the network's tensors not in the file (first: {missing[0]})"] if missing else []
+            said += [f"{len(unexpected)} tensors of the file not in the network (first: {unexpected[0]})"] \
+                if unexpected else []
+            raise UserError(f"encoder {name!r}: {src}: does not fit {name!r}: {'; '.join(said)}; give the timm "
+                            f"ImageNet weights of {name!r} (keys as timm names them; a 'module.' prefix is "
+                            f"removed) or leave out `pretrained`")
+
+
+def _mismatch(exc) -> str:
+    """The first line of torch's ``load_state_dict`` error that names a tensor, else its text, as one line."""
+    from saliency.models.registry import _foreign
+
+    for line in str(exc).splitlines():
+        if "size mismatch for" in line:
+            return _foreign(line.strip(), 200)
+    return _foreign(exc, 200)
 
 
 @contextlib.contextmanager

@@ -164,6 +164,14 @@ def test_pretrained_weights_from_a_file_and_a_resume_that_does_not_reload_them(s
     assert err == "" and out.startswith("trained 2 epochs (") and f"run folder: {run}/\n" in out
     cfg = (run / "config.yaml").read_text()
     assert "pretrained: true" in cfg and f"pretrained_file: {weights}" in cfg
+    # a file holding part of the network (no layer4) trained a half-random encoder, exit 0 (timm loads non-strict)
+    part = tmp_path / "part.pth"
+    torch.save({k: v for k, v in ref.state_dict().items() if not k.startswith("layer4.")}, part)
+    rc = _run("train", "--data", str(sod), "--task", "sod", "--out", str(tmp_path / "part_run"), "--epochs", "1",
+              "--batch-size", "3", "--model", "unet_resnet50_none_sod", "--pretrained-file", str(part), *BASE)
+    err = _err_line(capsys)
+    assert rc == 2 and f"{part}: does not fit 'resnet50': 50 of the network's tensors not in the file (first: " \
+        "layer4.0.conv1.weight)" in err and not (tmp_path / "part_run").exists()
 
 
 def test_overwrite_keeps_the_old_run_until_the_new_one_has_finished(sod, tmp_path, capsys):
