@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 
 from saliency.commands._args import add_quiet, positive_int
 from saliency.commands import _args
@@ -81,7 +80,8 @@ def add_arguments(p) -> None:
                    help="replace existing --json/--csv/--latex/--plot-dir files that are not an earlier "
                         "saliency eval output (its own are replaced without it)")
     add_quiet(p, "no progress output")
-    p.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)  # the old spelling of --quiet
+    p.add_argument("--no-progress", action="store_true",
+                   help="the older spelling of --quiet, kept for scripts that use it")
 
 
 def _check_outputs(args) -> None:
