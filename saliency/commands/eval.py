@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from saliency.commands._args import add_quiet, positive_int
 from saliency.commands import _args
 
