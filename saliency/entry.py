@@ -4,7 +4,8 @@ Ctrl-C or SIGTERM while the command line loads: one line, exit 130 or 143,
 never an import traceback. SIGTERM raises
 (:func:`saliency.base.fsutil.terminate_raises`) from the first import of the
 command line on, so that it ends every command cleanly, imports included; the
-interpreter's own first milliseconds (before this module runs) kill as usual,
+first milliseconds (the interpreter's start-up and the import of the ``saliency``
+package and this module, before :func:`console` runs) kill as usual,
 and so does a SIGTERM reaching a torchrun rank other than 0 while it waits for
 the others to join (:func:`saliency.distributed.init`: a handler cannot run
 inside that wait, and the rank has written nothing).
