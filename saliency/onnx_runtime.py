@@ -2,9 +2,10 @@
 
 The checkpoint's network is exported with :func:`saliency.models.export.export_onnx`
 (PyTorch's TorchScript exporter in eval mode, dynamic batch, height and width).
-In eval mode the exporter folds every batch normalisation into the weights and
-bias of the convolution before it (``Conv -> BatchNormalization`` becomes one
-``Conv``), and ONNX Runtime's graph optimiser (``ORT_ENABLE_ALL``: constant
+In eval mode the exporter folds each batch normalisation that follows a
+convolution into that convolution's weights and bias (``Conv ->
+BatchNormalization`` becomes one ``Conv``; the residual-attention models keep
+their 25 that follow no convolution, as ``BatchNormalization`` nodes), and ONNX Runtime's graph optimiser (``ORT_ENABLE_ALL``: constant
 folding, Conv + activation fusion, layout optimisation) runs the result with
 its own CPU kernels (MLAS), which spend less time per operator than eager
 PyTorch on the small tensors of the tiny models at batch 1 (ONNX Runtime
