@@ -174,7 +174,10 @@ class ScreenGeometry:
 
         Wrong shapes (not an object, a size that is not two finite positive
         numbers, a display that is not text) raise a UserError naming ``source``
-        and the key.
+        and the key. ``screen_cm`` and ``distance_cm`` may both be null (the
+        physical screen unknown: pixels only), as :meth:`to_dict` writes them
+        for a run that knew the resolution alone, so that a ``dataset.json``
+        geometry always reads back.
         """
         expect_type(d, dict, source, "a JSON object with screen_px, screen_cm, distance_cm")
         missing = [k for k in ("screen_px", "screen_cm", "distance_cm") if k not in d]
@@ -184,14 +187,21 @@ class ScreenGeometry:
         px = _pair(d["screen_px"], source, "screen_px", "pixel counts")
         if any(v != int(v) for v in px):
             raise UserError(f"{source}: screen_px {d['screen_px']!r}: need two whole pixel counts [W, H]")
-        cm = _pair(d["screen_cm"], source, "screen_cm", "sizes in cm")
-        dist = d["distance_cm"]
-        if isinstance(dist, bool) or not isinstance(dist, (int, float)) or not math.isfinite(dist) or dist <= 0:
-            raise UserError(f"{source}: distance_cm {dist!r}: need a finite positive number of cm")
+        if (d["screen_cm"] is None) != (d["distance_cm"] is None):
+            given, null = ("screen_cm", "distance_cm") if d["distance_cm"] is None else ("distance_cm", "screen_cm")
+            raise UserError(f"{source}: {given} without {null} (null): degrees need both; give both, or both null "
+                            "for a screen known in pixels only")
+        cm = dist = None
+        if d["screen_cm"] is not None:
+            cm = _pair(d["screen_cm"], source, "screen_cm", "sizes in cm")
+            dist = d["distance_cm"]
+            if isinstance(dist, bool) or not isinstance(dist, (int, float)) or not math.isfinite(dist) or dist <= 0:
+                raise UserError(f"{source}: distance_cm {dist!r}: need a finite positive number of cm")
         display = d.get("display", "fit")
         if not isinstance(display, str) or display not in DISPLAY_MODES:
             raise UserError(f"{source}: display {display!r}: choose one of {', '.join(DISPLAY_MODES)}")
-        return cls((int(px[0]), int(px[1])), (float(cm[0]), float(cm[1])), float(dist), display, extra)
+        return cls((int(px[0]), int(px[1])), None if cm is None else (float(cm[0]), float(cm[1])),
+                   None if dist is None else float(dist), display, extra)
 
     @classmethod
     def load(cls, path: str | Path) -> "ScreenGeometry":

@@ -50,7 +50,9 @@ def add_arguments(p) -> None:
                    help="decimal mark of the numbers in the logs: point (500.13, the default) or comma (500,13, "
                         "as European-locale exports write them; a number holding both marks is quarantined)")
     g = p.add_argument_group("screen geometry")
-    g.add_argument("--geometry", default=None, metavar="JSON", help="screen.json (screen_px, screen_cm, distance_cm)")
+    g.add_argument("--geometry", default=None, metavar="JSON",
+                   help="screen.json (screen_px, screen_cm, distance_cm; the last two may both be null: pixels "
+                        "only), or the geometry block of a dataset.json saved as a file")
     g.add_argument("--screen-px", type=size_wxh(1, 100_000, "1920x1080"), metavar="WxH",
                    help="screen resolution in pixels, width x height, e.g. 1920x1080")
     g.add_argument("--screen-cm", type=float_wxh("52.7x29.6"), metavar="WxH",

@@ -85,7 +85,9 @@ def add_arguments(p) -> None:
                    help=f"Pupil Labs: drop fixations below this confidence (default {PUPIL_MIN_CONFIDENCE:g}; "
                         "refused when no input is a Pupil Labs export)")
     g = p.add_argument_group("screen geometry")
-    g.add_argument("--geometry", default=None, metavar="JSON", help="screen.json (screen_px, screen_cm, distance_cm)")
+    g.add_argument("--geometry", default=None, metavar="JSON",
+                   help="screen.json (screen_px, screen_cm, distance_cm; the last two may both be null: pixels "
+                        "only), or the geometry block of a dataset.json saved as a file")
     g.add_argument("--screen-px", type=size_wxh(1, 100_000, "1920x1080"), metavar="WxH",
                    help="screen resolution in pixels, width x height, e.g. 1920x1080 (default: the one the log "
                         "file declares, e.g. ASC GAZE_COORDS; one pixel off it counts as the same screen)")
