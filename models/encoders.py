@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 
 import torch
@@ -116,7 +117,7 @@ class TimmEncoder(nn.Module):
                 kw["pretrained_cfg_overlay"] = dict(file=str(file))
         loads: list = []
         try:
-            with _hub_quiet(), _loads_recorded(loads):
+            with _hub_quiet(), _loads_recorded(loads):  # one load at a time: the recorder patches timm
                 self.model = timm.create_model(name, pretrained=pretrained, **kw)
         except (OSError, RuntimeError, ValueError) as exc:
             if not pretrained:
@@ -133,7 +134,7 @@ class TimmEncoder(nn.Module):
                 f"by ${PRETRAINED_ENV}, or copy a Hugging Face cache and set HF_HUB_OFFLINE=1; or leave out "
                 f"`pretrained`") from exc
         if pretrained:
-            _check_complete(name, loads, kw.get("pretrained_cfg_overlay", {}).get("file"))
+            _check_complete(name, loads, kw.get("pretrained_cfg_overlay", {}).get("file"), in_chans)
         self.channels = list(self.model.feature_info.channels())
         self.reductions = list(self.model.feature_info.reduction())
 
@@ -151,10 +152,10 @@ def _loads_recorded(loads: list):
     INFO level: a file holding part of the network (no ``layer4``), or none
     of it (every key prefixed ``backbone.``), trained a half-random or random
     encoder without a word. The keys are checked by :func:`_check_complete`.
+    Held under a lock (the patch is process-wide: two threads loading at once
+    removed each other's recorder) and always undone.
     """
     from timm.models import _builder
-
-    original = _builder.load_pretrained
 
     def load_pretrained(model, pretrained_cfg=None, *args, **kwargs):
         real = model.load_state_dict
@@ -170,40 +171,69 @@ def _loads_recorded(loads: list):
         try:
             return original(model, pretrained_cfg, *args, **kwargs)
         finally:
-            del model.load_state_dict
+            del model.load_state_dict  # the instance attribute: the class's method is back
 
     import logging
 
     log = logging.getLogger(_builder.__name__)  # its key lists (15 KB on one line) are replaced by our one line
-    level = log.level
-    log.setLevel(logging.ERROR)
-    _builder.load_pretrained = load_pretrained
-    try:
-        yield
-    finally:
-        _builder.load_pretrained = original
-        log.setLevel(level)
+    with _PATCH_LOCK:
+        original = _builder.load_pretrained
+        level = log.level
+        log.setLevel(logging.ERROR)
+        _builder.load_pretrained = load_pretrained
+        try:
+            yield
+        finally:
+            _builder.load_pretrained = original
+            log.setLevel(level)
 
 
-def _check_complete(name: str, loads: list, file) -> None:
+_PATCH_LOCK = threading.RLock()
+
+
+def _check_complete(name: str, loads: list, file, in_chans: int = 3) -> None:
     """Refuse pretrained weights that left part of the encoder at its random start (see :func:`_loads_recorded`).
 
-    Keys of the classifier (timm's ``pretrained_cfg["classifier"]``, e.g.
-    ``fc``) may be missing or left over: the encoder does not use it.
+    Every tensor of the network timm loaded into must come from the weights,
+    except its classifier (timm's ``pretrained_cfg["classifier"]``, e.g.
+    ``fc``). Tensors of the file that the network lacks are expected where
+    ``features_only`` builds a network without the last layers (MobileNet and
+    EfficientNet drop ``conv_head`` and ``bn2``, HRNet its head): they are
+    refused only when the classification network of that name lacks them too
+    (weights of another network whose shapes happen to fit, e.g. resnet34's
+    into resnet18).
     """
     def outside_head(keys, heads):
         return [k for k in keys if not any(k == h or k.startswith(h + ".") for h in heads)]
 
+    src = f"{file}" if file else "the ImageNet weights"
     for missing, unexpected, heads in loads:
         missing, unexpected = outside_head(missing, heads), outside_head(unexpected, heads)
-        if missing or unexpected:
-            src = f"{file}" if file else "the ImageNet weights"
+        foreign = [k for k in unexpected if k not in _classifier_keys(name, in_chans)] if unexpected else []
+        if missing or foreign:
             said = [f"{len(missing)} of the network's tensors not in the file (first: {missing[0]})"] if missing else []
-            said += [f"{len(unexpected)} tensors of the file not in the network (first: {unexpected[0]})"] \
-                if unexpected else []
+            said += [f"{len(foreign)} tensors of the file not in the network (first: {foreign[0]})"] if foreign else []
             raise UserError(f"encoder {name!r}: {src}: does not fit {name!r}: {'; '.join(said)}; give the timm "
                             f"ImageNet weights of {name!r} (keys as timm names them; a 'module.' prefix is "
                             f"removed) or leave out `pretrained`")
+
+
+def _classifier_keys(name: str, in_chans: int) -> set:
+    """The state-dict keys of timm's classification network ``name``, built on the meta device (no memory)."""
+    import timm
+
+    try:
+        with torch.device("meta"):
+            return set(timm.create_model(name, pretrained=False, in_chans=in_chans).state_dict())
+    except Exception:  # noqa: BLE001 - a network that cannot be built on meta: its left-over keys are not judged
+        return _AnyKey()
+
+
+class _AnyKey(set):
+    """A key set that holds every key (:func:`_classifier_keys` when the network could not be listed)."""
+
+    def __contains__(self, key) -> bool:
+        return True
 
 
 def _mismatch(exc) -> str:

@@ -73,3 +73,43 @@ def test_another_architecture_is_one_line_naming_the_tensor(tmp_path):
     assert "\n" not in msg and msg.startswith(f"encoder 'resnet18': {f}: not loadable as the weights of 'resnet18' "
                                               "(RuntimeError: size mismatch for ")
     assert "offline" not in msg  # the file was found and read: the offline advice was wrong here
+
+
+def test_features_only_networks_without_the_last_layers_load_their_whole_file(tmp_path):
+    """MobileNet/EfficientNet under features_only have no conv_head/bn2: the file's copies are no reason to refuse
+    (the first version of the check refused every such ImageNet file, the built-in unet_mobilenetv3 models' too)."""
+    import timm
+
+    torch.manual_seed(4)
+    sd = timm.create_model("mobilenetv3_small_050").state_dict()
+    assert any(k.startswith("conv_head.") for k in sd)
+    enc = TimmEncoder("mobilenetv3_small_050", pretrained=True,
+                      pretrained_file=str(_save(tmp_path / "mnv3.pth", sd)))
+    got = enc.model.state_dict()
+    assert got and all(torch.equal(v, sd[k]) for k, v in got.items())
+
+
+def test_two_threads_load_at_once_and_timm_is_left_as_it_was(tmp_path, r18):
+    """The recorder patches timm process-wide: two threads removed each other's (AttributeError, and timm left
+    patched for the rest of the process)."""
+    import threading
+
+    from timm.models import _builder
+
+    original = _builder.load_pretrained
+    f = str(_save(tmp_path / "full.pth", r18))
+    errors = []
+
+    def build():
+        try:
+            for _ in range(2):
+                TimmEncoder("resnet18", pretrained=True, pretrained_file=f)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and _builder.load_pretrained is original
