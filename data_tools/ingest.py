@@ -482,11 +482,35 @@ def _duration_unit_hint(median_ms: float) -> str:
     return ""
 
 
+#: the formats whose reader places ``columns`` x/y (the generic tables, EyeLink Data Viewer reports, Pupil
+#: exports, Tobii Pro Lab); every other reader reads its format's own gaze columns and refuses a mapping of them
+COLUMNS_XY = ("samples", "fixations", "eyelink-report", "pupil", "tobii")
+#: the advice for numbers that do not parse, shared by ingest's summary and detect's refusal
+DECIMAL_HINT = "if the numbers are written with a decimal comma (500,13), give `decimal` comma"
+_NUMBER_REASONS = ("non_numeric", "bad_coordinates", "bad_time")
+
+
+def decimal_refusal(path, books, decimal: str) -> str | None:
+    """One line when most data rows of one input (``books``: its :class:`RowCount`) were quarantined as numbers
+    that do not parse (``non_numeric``, ``bad_coordinates``, ``bad_time``) and ``decimal`` is point, with
+    :data:`DECIMAL_HINT`; None otherwise."""
+    if decimal != "point" or not books.read:
+        return None
+    bad = {r: n for r, n in books.quarantined.items() if r in _NUMBER_REASONS and n}
+    if sum(bad.values()) * 2 <= books.read:
+        return None
+    shown = ", ".join(f"{r} {n}" for r, n in sorted(bad.items(), key=lambda rn: -rn[1]))
+    return f"{path}: {sum(bad.values())} of the {books.read} rows read hold numbers that do not parse ({shown}); " \
+           f"{DECIMAL_HINT}"
+
+
 def open_reader(path, fmt: str, read_opts: ReadOptions) -> LogReader:
     """:func:`data_tools.readers.open_log` with every :class:`ReadOptions` field, the eye included.
 
     A choice of eye (``left``/``right``) is refused for a format without per-eye
-    gaze (its module lacks ``EYES = True``): one line naming the format.
+    gaze (its module lacks ``EYES = True``), and ``columns`` x/y for a format
+    whose reader reads its own gaze columns (not in :data:`COLUMNS_XY`; an
+    ignored mapping was recorded as applied): one line naming the format.
     """
     from saliency.data_tools.readers import registry  # its names looked up now (tests add formats to it)
 
@@ -499,9 +523,14 @@ def open_reader(path, fmt: str, read_opts: ReadOptions) -> LogReader:
     if fmt == "auto":
         fmt = registry.detect_format(path, read_opts.columns)
     mod = registry.format_module(fmt)
+    xy = fmt in COLUMNS_XY
     if read_opts.eye != "average" and not getattr(mod, "EYES", False):
+        alt = " (or `columns` x=..,y=.. naming one eye's columns)" if xy else ""
         raise UserError(f"{path}: `eye` {read_opts.eye}: a {fmt} file gives one gaze point per row, with no eye "
-                        f"to choose; use `eye` average (or `columns` x=..,y=.. naming one eye's columns)")
+                        f"to choose; use `eye` average{alt}")
+    if not xy and ("x" in read_opts.columns or "y" in read_opts.columns):
+        alt = "; use `eye` left/right to choose an eye" if getattr(mod, "EYES", False) else ""
+        raise UserError(f"{path}: `columns` x/y: the {fmt} reader reads the format's own columns{alt}")
     if read_opts.decimal not in DECIMALS:
         raise UserError(f"`decimal` {read_opts.decimal!r}: choose one of {', '.join(DECIMALS)}")
     rd = mod.read(path, read_opts)
@@ -843,7 +872,7 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
         hints += _wrong_format_hints(col)
     top = quar_reasons.most_common(1)
     if top and top[0][0] in ("non_numeric", "bad_coordinates", "bad_time") and col.o.decimal == "point":
-        hints.append("if the numbers are written with a decimal comma (500,13), give `decimal` comma")
+        hints.append(DECIMAL_HINT)
     if quar_reasons.get("no_stimulus"):
         seen = ", ".join(repr(t) for t, _ in col.trials_seen.most_common(5)) or "none"
         hints.append(f"{quar_reasons['no_stimulus']} rows have no stimulus name (trials {seen}): give `trials` "

@@ -285,7 +285,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     if o.geometry is None:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
-    from saliency.data_tools.ingest import check_sampling_rate
+    from saliency.data_tools.ingest import check_sampling_rate, decimal_refusal
 
     check_options(o)
     paths = [Path(p) for p in logs]
@@ -329,6 +329,10 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                     "counted": dict(books.counted)}})
                 if o.time_unit is not None:  # with mixed inputs: which of them the unit applied to
                     inputs[-1]["time_unit_applied"] = bool(rd.notes.get("time_unit_applied"))
+                # most rows numbers that do not parse (a decimal comma read as point): stop, as ingest does
+                why = decimal_refusal(src, books, o.decimal)
+                if why:
+                    raise UserError(why)
             w.collect()
             w.write()
         finally:

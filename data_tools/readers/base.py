@@ -155,6 +155,38 @@ class ReadOptions:
     decimal: str = "point"
 
 
+def check_eye(eye: str) -> str:
+    """``eye`` itself when it is ``average``, ``left`` or ``right``; else one line naming the choices."""
+    if eye not in ("average", "left", "right"):
+        raise UserError(f"`eye` {eye!r}: choose one of average, left, right")
+    return eye
+
+
+def eye_columns_missing(path: Path, vendor: str, eye: str, need: list[str], have: list[str], line: int = 1,
+                        average: str = "") -> UserError:
+    """The one-line refusal of ``eye`` left/right for a file without that eye's columns (``need``), naming the
+    file, the columns it lacks and the gaze columns it has (``have``); ``average``: what `eye` average reads."""
+    shown = ", ".join(repr(h) for h in have if h)[:300] or "none"
+    avg = f" ({average})" if average else ""
+    return UserError(f"{path}: line {line} (the header): `eye` {eye} needs the {vendor} per-eye columns "
+                     f"{', '.join(repr(c) for c in need)}, which this export lacks; its gaze columns are {shown}; "
+                     f"use `eye` average{avg}")
+
+
+def one_eye_only(path: Path, eye: str, n_other: int) -> UserError:
+    """The refusal after reading a file with no valid sample of the chosen ``eye`` but ``n_other`` of the other one
+    (a monocular recording), worded as the Tobii Pro Lab reader words it."""
+    other = "right" if eye == "left" else "left"
+    return UserError(f"{path}: `eye` {eye}: no valid {eye}-eye sample, but {n_other} of the {other} eye: a "
+                     f"recording of the {other} eye only; use `eye` {other} or average")
+
+
+def no_eye_in_events(path: Path, eye: str, what: str) -> UserError:
+    """The refusal of ``eye`` left/right for a reading whose rows are of both eyes together (``what``)."""
+    return UserError(f"{path}: `eye` {eye}: {what} are of both eyes together, with no eye to choose; use `eye` "
+                     f"average")
+
+
 def split_unit(name: str) -> tuple[str, str | None]:
     """``"Recording timestamp [μs]"`` -> ``("recording timestamp", "μs")``; names lower-cased."""
     m = re.match(r"^\s*(.*?)\s*[\[(]\s*([^\])]+?)\s*[\])]\s*$", name)

@@ -18,7 +18,10 @@ the BIDS converter of ``mne-bids`` style for event files):
   ``Saccade L``, ``Blink R``, ``UserEvent``). Times and durations are in
   microseconds (a column named ``Start [ms]`` says otherwise), locations in
   screen pixels, ``-`` missing. A binocular file lists each eye's events; both
-  are kept, with ``eye`` L or R (as EyeLink EFIX lines are);
+  are kept, with ``eye`` L or R (as EyeLink EFIX lines are); with
+  ``ReadOptions.eye`` left / right only that eye's fixations are kept, the
+  other eye's counted (``other_eye``, by design), and a file with fixations
+  of the other eye only is refused with one line;
 - **raw samples**: after the ``##`` block a tab-separated column line
   ``Time, Type, Trial, L POR X [px], L POR Y [px], ..., R POR X [px], ...,
   L Event Info, Stimulus``; rows typed ``SMP`` are samples (``Time`` in µs),
@@ -29,8 +32,15 @@ the BIDS converter of ``mne-bids`` style for event files):
   ``B POR X/Y [px]`` columns (binocular point of regard, iView's own
   combination of the two eyes) are read only when the export has neither
   ``L`` nor ``R`` POR columns; next to them they are ignored, never averaged
-  in as a third eye. (The reader has no ``eye`` choice: ``eye`` left/right
-  is refused for this format.)
+  in as a third eye. Eyes (``ReadOptions.eye``): ``average`` (the default)
+  as just said; ``left`` / ``right`` read that eye's ``L POR X/Y [px]``
+  (``R``), valid by its own ``Event Info`` / ``Validity`` as above; an
+  export without the chosen eye's POR columns is refused when it is opened,
+  one with no valid sample of that eye while the other eye has some (a
+  monocular recording) after reading, each with one line. An ``SMP`` row
+  cut before the last column the reader uses (a file copied while iView
+  still wrote it) is quarantined as ``malformed_row``; ``MSG`` rows are
+  short by design.
 
 The stimulus of a row: the ``Stimulus`` (or ``Image``) column when the export
 has one; otherwise the last message naming an image file (SMI Experiment
@@ -57,8 +67,8 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, default_subject, split_unit, \
-    unit_factor
+from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, check_eye, default_subject, \
+    eye_columns_missing, one_eye_only, split_unit, unit_factor
 from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, sample_chunk, text, \
     with_malformed
 from saliency.data_tools.readers.vendor import head_lines, image_in, meta_value, require_columns, sep_of, \
@@ -67,6 +77,7 @@ from saliency.data_tools.readers.vendor import head_lines, image_in, meta_value,
 DETECT_RANK = 12  # the first line's signature
 SUFFIXES: tuple[str, ...] = ()
 VENDOR = "SMI BeGaze"
+EYES = True  # honours ReadOptions.eye (samples: L / R POR; events: Fixation L / R)
 _EYES = ("L", "R", "B")
 
 
@@ -141,15 +152,17 @@ def _notes(meta: dict) -> tuple[tuple[int, int] | None, str | None, dict]:
 
 def read(path: Path, opts: ReadOptions) -> LogReader:
     """BeGaze event export (fixations) or raw sample export (samples), told apart by the header block."""
+    eye = check_eye(opts.eye)
     info = _scan(path)
     screen, subj, notes = _notes(info["meta"])
     subject = subj or default_subject(path)
     if info["mode"] == "events":
-        chunks = _events(path, info, subject)
+        chunks = _events(path, info, subject, eye)
         kind = "fixations"
     else:
-        chunks = _samples(path, info, subject, opts.chunk_rows)
+        chunks = _samples(path, info, subject, opts.chunk_rows, eye)
         kind = "samples"
+    notes["eye"] = eye
     return LogReader(path, "begaze", kind, chunks, screen_px=screen, notes=notes)
 
 
@@ -163,7 +176,7 @@ def _col(cols: list[str], *names: str) -> int | None:
     return None
 
 
-def _events(path: Path, info: dict, subject: str):
+def _events(path: Path, info: dict, subject: str, eye_choice: str = "average"):
     tables = info["tables"]
     fix_key = next((k for k in tables if k.startswith("fixation")), None)
     if fix_key is None:
@@ -256,8 +269,23 @@ def _events(path: Path, info: dict, subject: str):
                 stim[i] = best[1] if best else ""
         eye = np.array([t.split()[-1].upper() if len(t.split()) > 1 else "" for t in text(get(i_type), n)],
                        dtype=object)
-        ch = vendor_fixations(ln, np.array(subjects, dtype=object), stim, trial, x, y, start, dur, eye, "screen",
-                              sb & ~nf_t, (dm | db) & ~nf_d, nf_start=nf_t, nf_dur=nf_d)
+        subj = np.array(subjects, dtype=object)
+        bad_s, bad_d = sb & ~nf_t, (dm | db) & ~nf_d
+        if eye_choice != "average":  # the other eye's fixations counted (by design); unnamed ones kept
+            other = "R" if eye_choice == "left" else "L"
+            k = eye != other
+            n_mine = int((eye == eye_choice[0].upper()).sum())
+            if n_mine == 0 and (~k).any():
+                o = "right" if eye_choice == "left" else "left"
+                raise UserError(f"{path}: `eye` {eye_choice}: no {eye_choice}-eye fixation, but {int((~k).sum())} "
+                                f"of the {o} eye: a recording of the {o} eye only; use `eye` {o} or average")
+            skipped += ["other_eye"] * int((~k).sum())
+            ln, subj, stim, trial, x, y, start, dur, eye = (a[k] for a in (ln, subj, stim, trial, x, y, start, dur,
+                                                                            eye))
+            bad_s, bad_d, nf_t, nf_d = bad_s[k], bad_d[k], nf_t[k], nf_d[k]
+            n = len(ln)
+        ch = vendor_fixations(ln, subj, stim, trial, x, y, start, dur, eye, "screen",
+                              bad_s, bad_d, nf_start=nf_t, nf_dur=nf_d)
         add_counted(ch, skipped)
         ch.rows_read = n + len(skipped) + len(malformed)
         yield with_malformed(ch, np.asarray(malformed, dtype=np.int64), subject)
@@ -267,7 +295,7 @@ def _events(path: Path, info: dict, subject: str):
 
 # ---------------------------------------------------------------- raw samples
 
-def _samples(path: Path, info: dict, subject: str, chunk_rows: int):
+def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "average"):
     cols, sep, at = info["cols"], info["sep"], info["col_line"]
     require_columns(VENDOR, path, at, cols, {"Time": "µs", "Type": "SMP or MSG"})
     eyes = [e for e in _EYES if f"{e} POR X [px]" in cols and f"{e} POR Y [px]" in cols]
@@ -277,13 +305,22 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int):
         raise UserError(f"{path}: looks like a {VENDOR} raw sample export but its column line {at} has no point of "
                         f"regard in pixels ('L POR X [px]'/'L POR Y [px]', or R); the line has: "
                         f"{', '.join(c for c in cols if c)[:300]}")
+    other_eye = None  # eye left/right: the other eye (its valid samples tell a monocular recording)
+    if eye != "average":
+        mine, o = eye[0].upper(), "R" if eye == "left" else "L"
+        if mine not in eyes:
+            raise eye_columns_missing(path, VENDOR, eye, [f"{mine} POR X [px]", f"{mine} POR Y [px]"],
+                                      [c for c in cols if "POR" in c], line=at,
+                                      average=" and ".join(f"{e} POR X/Y [px]" for e in eyes))
+        other_eye = o if o in eyes else None
+        eyes = [mine]
     c_time = "Time"
     t_factor = unit_factor(split_unit(c_time)[1], 1e-3, f"{path}: Time")
     c_trial = "Trial" if "Trial" in cols else None
     c_stim = next((c for c in cols if c.lower() in ("stimulus", "image")), None)
     c_msg = cols[3] if len(cols) > 3 else None
     per_eye = {}
-    for e in eyes:
+    for e in eyes + ([other_eye] if other_eye else []):
         info_col = f"{e} Event Info" if f"{e} Event Info" in cols else ("Info" if "Info" in cols else None)
         val_col = f"{e} Validity" if f"{e} Validity" in cols else None
         per_eye[e] = (f"{e} POR X [px]", f"{e} POR Y [px]", info_col, val_col)
@@ -291,12 +328,38 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int):
     for v in per_eye.values():
         usecols |= set(v)
     usecols = sorted(c for c in usecols if c)
+    last_col = max(usecols, key=cols.index)  # the last column read: an SMP row must reach it
+    n_needed = cols.index(last_col) + 1
     state = {"trial": None, "stim": ""}
 
+    def eye_ok(df, cx, cy, ci, cv):
+        """x, y, cells that are no number, and valid (a point, not 0/0, no blink, validity not 0)."""
+        x, _, xb = numeric(df[cx])
+        y, _, yb = numeric(df[cy])
+        ok = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
+        if ci:
+            ok &= _raw(df[ci]) != "Blink"
+        if cv:
+            ok &= _raw(df[cv]) != "0"
+        return x, y, xb | yb, ok
+
     def chunks() -> Iterator[Chunk]:
+        n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
+        scan: dict = {}  # one pass over the file's lines for the SMP rows that may be cut short
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, header_line=at, short_rows=True):
             n = len(df)
             typ = _raw(df["Type"])
+            # rows are read short (MSG rows have four fields): an SMP row cut before the last column read is
+            # malformed; its missing fields read as empty, so only SMP rows empty there are counted on the file
+            maybe = (typ == "SMP") & (_raw(df[last_col]) == "")
+            cut = np.zeros(n, bool)
+            if maybe.any():
+                cut[maybe] = np.isin(lines[maybe], _short_lines(scan, path, set(lines[maybe].tolist()),
+                                                                   n_needed, sep))
+            if cut.any():
+                malformed = np.sort(np.concatenate([malformed, lines[cut]]))
+                df, lines, typ = df[~cut].reset_index(drop=True), lines[~cut], typ[~cut]
+                n = len(df)
             smp, msg = typ == "SMP", typ == "MSG"
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
             if c_stim:
@@ -308,15 +371,9 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int):
             t = t * t_factor
             xs, ys, oks = [], [], []
             bad_xy = np.zeros(n, bool)
-            for cx, cy, ci, cv in per_eye.values():
-                x, _, xb = numeric(df[cx])
-                y, _, yb = numeric(df[cy])
-                bad_xy |= xb | yb
-                ok = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
-                if ci:
-                    ok &= _raw(df[ci]) != "Blink"
-                if cv:
-                    ok &= _raw(df[cv]) != "0"
+            for e in eyes:
+                x, y, bad, ok = eye_ok(df, *per_eye[e])
+                bad_xy |= bad
                 xs.append(np.where(ok, x, 0.0))
                 ys.append(np.where(ok, y, 0.0))
                 oks.append(ok)
@@ -325,14 +382,36 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int):
             with np.errstate(invalid="ignore", divide="ignore"):
                 x = np.where(valid, np.sum(xs, axis=0) / np.maximum(cnt, 1), np.nan)
                 y = np.where(valid, np.sum(ys, axis=0) / np.maximum(cnt, 1), np.nan)
+            if eye != "average":
+                n_eye += int((valid & smp).sum())
+                if other_eye:
+                    n_other += int((eye_ok(df, *per_eye[other_eye])[3] & smp).sum())
             subj = np.full(n, subject, object)
             ch = sample_chunk(lines[smp], subj[smp], stim[smp], trial[smp], t[smp], x[smp], y[smp], valid[smp],
                               (tm | tb)[smp], bad_xy[smp], non_finite_time=nf_t[smp])
             add_counted(ch, ["message_row"] * int(msg.sum()))
             add_quarantine(ch, lines[~smp & ~msg], "malformed_row", subject)
             yield with_malformed(ch, malformed, subject, read_lines=lines)
+        if eye != "average" and n_eye == 0 and n_other > 0:
+            raise one_eye_only(path, eye, n_other)
 
     return chunks
+
+
+def _short_lines(scan: dict, path: Path, wanted: set, n_needed: int, sep: str) -> list[int]:
+    """The lines among ``wanted`` (1-based numbers) holding fewer than ``n_needed`` fields (cut short).
+
+    ``scan`` holds one pass over the file that goes on from chunk to chunk (their lines only increase), so a file
+    whose samples all leave the last column empty is read once more, not once per chunk."""
+    if "lines" not in scan:
+        scan["lines"] = head_lines(path, 1 << 62)
+    out, last = [], max(wanted)
+    for k, line in scan["lines"]:
+        if k in wanted and line.count(sep) + 1 < n_needed:
+            out.append(k)
+        if k >= last:
+            break
+    return out
 
 
 def _raw(s: pd.Series) -> np.ndarray:

@@ -14,7 +14,14 @@ comma-separated, each line may end with a comma.
 - **samples** (a file with ``BPOGX/BPOGY``): one row per camera frame; time
   from ``TIMETICK`` (else ``TIME``); valid when ``BPOGV`` is 1 and the point
   is a number. Coordinates stay fractions of the screen (space
-  ``screen_norm``): the screen size comes from the geometry.
+  ``screen_norm``): the screen size comes from the geometry. Eyes
+  (``ReadOptions.eye``): ``average`` (the default) reads ``BPOGX/BPOGY``,
+  Gazepoint's best point of gaze (the average of the valid eyes);
+  ``left`` / ``right`` read that eye's ``LPOGX/LPOGY`` (``RPOGX/RPOGY``),
+  valid where its ``LPOGV`` (``RPOGV``) is 1 and the point is a number. An
+  export without the chosen eye's columns is refused when it is opened, one
+  with no valid sample of that eye while the other eye has some (a
+  monocular recording) after reading, each with one line.
 - **fixations** (``tracker_events``, a file without ``BPOG`` columns, or a
   ``*_fixations.csv`` export, whose ``BPOG`` columns hold one gaze point
   per fixation, not a sample stream): Gazepoint's own fixations. Consecutive rows with the
@@ -27,7 +34,8 @@ comma-separated, each line may end with a comma.
   are counted as ``fixation_sample``, rows with ``FPOGV`` 0 as
   ``not_fixation`` (row accounting, :mod:`data_tools.readers.base`). A
   ``_fixations.csv`` export has one row per fixation, which this reads the
-  same way.
+  same way. Gazepoint's fixations are of both eyes together: ``eye``
+  left/right is refused for them.
 
 A data row is one non-blank line after the column line. Stimulus:
 ``MEDIA_NAME`` (trial: ``MEDIA_ID``); subject: the file stem without
@@ -44,7 +52,8 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, header_columns
+from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, check_eye, \
+    eye_columns_missing, header_columns, no_eye_in_events, one_eye_only
 from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, sample_chunk, \
     text, with_malformed
 from saliency.data_tools.readers.vendor import add_counted, require_columns, vendor_fixations
@@ -52,6 +61,7 @@ from saliency.data_tools.readers.vendor import add_counted, require_columns, ven
 DETECT_RANK = 22  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
 VENDOR = "Gazepoint"
+EYES = True  # honours ReadOptions.eye (samples: LPOG / RPOG)
 
 
 def sniff(probe: Probe) -> bool:
@@ -73,6 +83,7 @@ def is_fixation_file(path: Path) -> bool:
 def read(path: Path, opts: ReadOptions) -> LogReader:
     """Gazepoint samples (``BPOG``), or its fixations (``FPOG``) with ``tracker_events`` or from a fixation file."""
     header, sep = header_columns(path)
+    eye = check_eye(opts.eye)
     by = {}
     for h in header:
         if h:
@@ -91,6 +102,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     # a fixation export holds one row per fixation (its BPOG columns too): never samples
     fix_mode = opts.tracker_events or not has_b or is_fixation_file(path)
     if fix_mode:
+        if eye != "average":
+            raise no_eye_in_events(path, eye, "Gazepoint's fixations (FPOGX/FPOGY)")
         require_columns(VENDOR, path, 1, list(by), {"FPOGX": "fixation x, fraction of the screen",
                                                     "FPOGY": "fixation y, fraction of the screen",
                                                     "FPOGD": "fixation duration, s",
@@ -103,8 +116,16 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         if not (c_time or tick):
             raise UserError(f"{path}: looks like a {VENDOR} export but its column line 1 has no time column "
                             f"(TIME(...) or TIMETICK(f=...)); the line has: {', '.join(h for h in header if h)}")
-        chunks = _samples(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, opts.chunk_rows)
+        if eye != "average":
+            p = eye[0].upper()
+            need = [f"{p}POGX", f"{p}POGY", f"{p}POGV"]
+            if not all(c in by for c in need):
+                raise eye_columns_missing(path, VENDOR, eye, need, [h for h in header if "POG" in h.upper()],
+                                          average="BPOGX/BPOGY")
+        chunks = _samples(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, opts.chunk_rows, eye)
     notes = {"tick_hz": tick_hz} if tick_hz else {}
+    if not fix_mode:
+        notes["eye"] = eye
     return LogReader(path, "gazepoint", "fixations" if fix_mode else "samples", chunks, notes=notes)
 
 
@@ -116,11 +137,17 @@ def _time_ms(df, c_time, tick, tick_hz):
     return v * 1000.0, m | b, non_finite(df[c_time], v)
 
 
-def _samples(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, chunk_rows):
-    c_x, c_y, c_v = by["BPOGX"], by["BPOGY"], by.get("BPOGV")
-    usecols = sorted({c for c in (c_time, tick, c_stim, c_trial, c_x, c_y, c_v) if c})
+def _samples(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, chunk_rows, eye="average"):
+    if eye == "average":
+        c_x, c_y, c_v = by["BPOGX"], by["BPOGY"], by.get("BPOGV")
+        c_ov = None
+    else:  # the chosen eye's point and validity; the other eye's validity tells a monocular recording
+        p, o = eye[0].upper(), "R" if eye == "left" else "L"
+        c_x, c_y, c_v, c_ov = by[f"{p}POGX"], by[f"{p}POGY"], by[f"{p}POGV"], by.get(f"{o}POGV")
+    usecols = sorted({c for c in (c_time, tick, c_stim, c_trial, c_x, c_y, c_v, c_ov) if c})
 
     def chunks() -> Iterator[Chunk]:
+        n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
             n = len(df)
             t, bad_t, nf_t = _time_ms(df, c_time, tick, tick_hz)
@@ -129,12 +156,18 @@ def _samples(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, chu
             valid = np.isfinite(x) & np.isfinite(y)
             if c_v:
                 valid &= numeric(df[c_v])[0] == 1
+            if eye != "average":
+                n_eye += int(valid.sum())
+                if c_ov:
+                    n_other += int((numeric(df[c_ov])[0] == 1).sum())
             stim = text(df[c_stim], n) if c_stim else np.full(n, "", object)
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
             ch = sample_chunk(lines, np.full(n, subject, object), stim, trial, t, x, y, valid, bad_t & ~nf_t,
                               xb | yb, non_finite_time=nf_t)
             ch.space = "screen_norm"
             yield with_malformed(ch, malformed, subject, read_lines=lines)
+        if eye != "average" and n_eye == 0 and n_other > 0:
+            raise one_eye_only(path, eye, n_other)
 
     return chunks
 

@@ -12,7 +12,11 @@ written ``(x, y)`` when the SDK's dict is saved as is, and the validity
 True/False). The same for ``right_``. A sample is valid when one eye is valid
 and its point a number; both valid eyes are averaged. Coordinates stay
 fractions of the display (space ``screen_norm``; the screen size comes from
-the geometry).
+the geometry). Eyes (``ReadOptions.eye``): ``average`` (the default) as
+just said; ``left`` / ``right`` read that eye's point only, valid where its
+own validity says so; a file without the chosen eye's columns is refused
+when it is opened, one with no valid sample of that eye while the other eye
+has some (a monocular recording) after reading, each with one line.
 
 The SDK records no subject or stimulus: the subject is the file stem, and
 ``subject``/``stimulus``/``trial`` columns are used when the file has them
@@ -30,13 +34,14 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import ID_MISSING, Chunk, LogReader, Probe, ReadOptions, default_subject, \
-    header_columns, resolve_columns
+from saliency.data_tools.readers.base import ID_MISSING, Chunk, LogReader, Probe, ReadOptions, check_eye, \
+    default_subject, eye_columns_missing, header_columns, one_eye_only, resolve_columns
 from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, sample_chunk, text, with_malformed
 
 DETECT_RANK = 23  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
 VENDOR = "Tobii Pro SDK / Titta"
+EYES = True  # honours ReadOptions.eye
 _TRUE = ("1", "true", "True", "TRUE", "1.0")
 
 
@@ -76,38 +81,60 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     if c_time is None:
         raise UserError(f"{path}: looks like a {VENDOR} gaze file but its column line 1 has no system_time_stamp "
                         f"or device_time_stamp (µs)")
+    eye = check_eye(opts.eye)
     eyes = [e for e in (_eye_columns(low, "left"), _eye_columns(low, "right")) if e]
     if not eyes:
         raise UserError(f"{path}: looks like a {VENDOR} gaze file but its column line 1 has no "
                         f"left/right_gaze_point_on_display_area(_x/_y) columns")
+    other = None  # eye left/right: the other eye's columns (a monocular recording is told by them)
+    if eye != "average":
+        mine = _eye_columns(low, eye)
+        if mine is None:
+            base = f"{eye}_gaze_point_on_display_area"
+            raise eye_columns_missing(path, VENDOR, eye, [f"{base}_x", f"{base}_y"],
+                                      [h for h in header if "gaze_point" in h.lower()])
+        other = _eye_columns(low, "right" if eye == "left" else "left")
+        eyes = [mine]
     user = {k: v for k, v in opts.columns.items() if k in ("subject", "stimulus", "trial")}
     generic = resolve_columns(header, user, path)
     c_subj, c_stim, c_trial = (generic[k][0] if k in generic else None for k in ("subject", "stimulus", "trial"))
-    usecols = sorted({c for e in eyes for c in e if c} | {c for c in (c_time, c_subj, c_stim, c_trial) if c})
+    usecols = sorted({c for e in [*eyes, other] if e for c in e if c} |
+                     {c for c in (c_time, c_subj, c_stim, c_trial) if c})
     subj_default = default_subject(path)
 
+    def eye_point(df, n, cols):
+        """x, y, cells that are no number, and valid (a number, and valid where a validity column says)."""
+        cx, cy, ct, cv = cols
+        if ct:
+            x, y, odd = _pair(df[ct])
+        else:
+            x, _, xb = numeric(df[cx])
+            y, _, yb = numeric(df[cy])
+            odd = xb | yb
+        ok = np.isfinite(x) & np.isfinite(y)
+        if cv:
+            ok &= np.isin(text(df[cv], n).astype(str), _TRUE)
+        return x, y, odd, ok
+
     def chunks() -> Iterator[Chunk]:
+        n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
         for df, lines, malformed in csv_chunks(path, sep, usecols, opts.chunk_rows):
             n = len(df)
             t, tm, tb = numeric(df[c_time])
             nf_t = non_finite(df[c_time], t)
             sx, sy, k = np.zeros(n), np.zeros(n), np.zeros(n)
             bad = np.zeros(n, bool)
-            for cx, cy, ct, cv in eyes:
-                if ct:
-                    x, y, odd = _pair(df[ct])
-                else:
-                    x, _, xb = numeric(df[cx])
-                    y, _, yb = numeric(df[cy])
-                    odd = xb | yb
+            for cols in eyes:
+                x, y, odd, ok = eye_point(df, n, cols)
                 bad |= odd
-                ok = np.isfinite(x) & np.isfinite(y)
-                if cv:
-                    ok &= np.isin(text(df[cv], n).astype(str), _TRUE)
                 sx += np.where(ok, x, 0.0)
                 sy += np.where(ok, y, 0.0)
                 k += ok
             valid = k > 0
+            if eye != "average":
+                n_eye += int(valid.sum())
+                if other is not None:
+                    n_other += int(eye_point(df, n, other)[3].sum())
             with np.errstate(invalid="ignore", divide="ignore"):
                 x, y = np.where(valid, sx / np.maximum(k, 1), np.nan), np.where(valid, sy / np.maximum(k, 1), np.nan)
             subject = text(df[c_subj], n, subj_default, ID_MISSING) if c_subj else np.full(n, subj_default, object)
@@ -117,8 +144,10 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                               non_finite_time=nf_t)
             ch.space = "screen_norm"
             yield with_malformed(ch, malformed, subj_default, read_lines=lines)
+        if eye != "average" and n_eye == 0 and n_other > 0:
+            raise one_eye_only(path, eye, n_other)
 
-    return LogReader(path, "tobii-sdk", "samples", chunks, notes={"time_column": c_time})
+    return LogReader(path, "tobii-sdk", "samples", chunks, notes={"time_column": c_time, "eye": eye})
 
 
 # ---------------------------------------------------------------- example files (tests, benchmarks)

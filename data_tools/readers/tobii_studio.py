@@ -23,7 +23,14 @@ by name:
   found); a sample is valid when one eye's code is 0 or 1 (as EMDAT reads
   it) and its gaze point is a number. Rows that only carry an ``Event``
   (no gaze columns filled) are counted as ``event_row`` (by design, see
-  below). With
+  below). Eyes (``ReadOptions.eye``): ``average`` (the default) as just
+  said; ``left`` / ``right`` read that eye's ``GazePointXLeft/YLeft``
+  (``Right``), valid where its own ``ValidityLeft`` (``Right``) is 0 or 1
+  and the point a number; an export without the chosen eye's columns is
+  refused when it is opened, one with no valid sample of that eye while the
+  other eye has some (a monocular recording) after reading, each with one
+  line. Studio's fixations are of both eyes together: ``eye`` left/right is
+  refused for them. With
   ``tracker_events`` the All-Data rows give Tobii's fixations: one per
   (StimuliName, FixationIndex) run (rows without an index in between, lost
   samples, do not split it), starting at its first row's ``Timestamp``,
@@ -62,7 +69,9 @@ for Pro Lab, ``LogReader.trials``).
 - samples (the default): ``RecordingTimestamp``, ``GazePointX/Y (ADCSpx)``
   (else the mean of the eyes' ``GazePointLeft/RightX/Y``), valid as in the
   All-Data export (one eye's validity 0 or 1); a row with an event column
-  filled and no gaze is counted ``event_row``;
+  filled and no gaze is counted ``event_row``; ``eye`` left/right reads
+  ``GazePointLeftX/Y`` (``Right``) with its own validity, as in the All-Data
+  export;
 - fixations (``tracker_events``, or an export without gaze point columns):
   Studio's own fixations, one per run of ``GazeEventType`` ``Fixation`` rows
   with the same (participant, recording, media, ``FixationIndex``), kept
@@ -82,7 +91,8 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, default_subject,
+from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, check_eye,
+                                              default_subject, eye_columns_missing, no_eye_in_events, one_eye_only,
                                               split_unit)
 from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, quarantine_frame, \
     sample_chunk, text, with_malformed
@@ -92,6 +102,7 @@ from saliency.data_tools.readers.vendor import add_counted, head_lines, meta_val
 DETECT_RANK = 13  # the first line's signature
 SUFFIXES: tuple[str, ...] = ()
 VENDOR = "Tobii Studio"
+EYES = True  # honours ReadOptions.eye (samples: GazePointXLeft/Right, ValidityLeft/Right)
 _BLOCKS = ("data properties:", "filter settings:")
 
 
@@ -140,6 +151,7 @@ def _scan(path: Path) -> dict:
 def read(path: Path, opts: ReadOptions) -> LogReader:
     """Tobii Studio fixation export (fixations) or All-Data export (samples; with ``tracker_events``: fixations)."""
     info = _scan(path)
+    check_eye(opts.eye)
     meta, cols, at = info["meta"], info["cols"], info["col_line"]
     names = {split_unit(c)[0] for c in cols if c}
     if _is_data_export(names) and "timestamp" not in names:
@@ -154,6 +166,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     c_trial = low.get("stimuliid") or low.get("mediaid")
     all_data = "gazepointx" in low or "gazepointxleft" in low or "gazepointxright" in low
     notes = {"recording": meta["recording"]} if "recording" in meta else {}
+    if opts.eye != "average" and (not all_data or opts.tracker_events):
+        raise no_eye_in_events(path, opts.eye, f"{VENDOR}'s fixations (MappedFixationPointX/Y)")
     if not all_data:
         require_columns(VENDOR, path, at, cols, {"Timestamp": "ms", "FixationDuration": "ms",
                                                  "MappedFixationPointX": "screen px",
@@ -168,8 +182,14 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         kind = "fixations"
     else:
         require_columns(VENDOR, path, at, cols, {"Timestamp": "ms"})
-        chunks = _samples(path, at, low, subject, c_stim, c_trial, opts.chunk_rows)
+        if opts.eye != "average" and not (f"gazepointx{opts.eye}" in low and f"gazepointy{opts.eye}" in low):
+            e = opts.eye.capitalize()
+            raise eye_columns_missing(path, VENDOR, opts.eye, [f"GazePointX{e}", f"GazePointY{e}"],
+                                      [c for c in cols if c.lower().startswith("gazepoint")], line=at,
+                                      average="GazePointX/Y")
+        chunks = _samples(path, at, low, subject, c_stim, c_trial, opts.chunk_rows, eye=opts.eye)
         kind = "samples"
+        notes["eye"] = opts.eye
     return LogReader(path, "tobii-studio", kind, chunks, screen_px=screen, notes=notes)
 
 
@@ -219,9 +239,10 @@ def _fixations(path, at, low, subject, c_stim, c_trial, chunk_rows, aggregate):
 
 
 def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, events=None, space="screen",
-             trial_in_media=False):
+             trial_in_media=False, eye="average"):
     """Samples of an All-Data export, or of a 3.x Data Export (``c_subj``: the subject column, ``events``: its
-    event columns, ``space`` of its gaze columns, ``trial_in_media``: no trial outside a media)."""
+    event columns, ``space`` of its gaze columns, ``trial_in_media``: no trial outside a media; ``eye``
+    left/right: that eye's gaze point and validity only, the caller having checked the file has them)."""
     c_t = low["timestamp"]
     pairs = []
     for suffix, vcol in (("", None), ("left", "validityleft"), ("right", "validityright")):
@@ -236,8 +257,16 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
         raise UserError(f"{path}: looks like a {VENDOR} All-Data export but its column line {at} has no gaze point "
                         f"pair (GazePointX/GazePointY, or GazePointXLeft/GazePointYLeft, or Right)")
     avg = next((p for p in pairs if p[0] == low.get("gazepointx")), None)
+    mine = other = None  # eye left/right: the chosen eye's (x, y, validity) columns, and the other eye's
+    if eye != "average":
+        o = "right" if eye == "left" else "left"
+        mine = next(p for p in pairs if p[0] == low.get(f"gazepointx{eye}"))
+        other = next((p for p in pairs if p[0] == low.get(f"gazepointx{o}")), None)
+        if other is None and low.get(f"validity{o}"):
+            other = (None, None, low.get(f"validity{o}"))
 
     def chunks() -> Iterator[Chunk]:
+        n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
         for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at):
             n = len(df)
             stim = text(df[c_stim], n) if c_stim else np.full(n, "", object)
@@ -256,16 +285,32 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
                 gaze_empty &= xm & ym
                 bad |= xb | yb
             eye_ok = np.zeros(n, bool)
-            if c_vl or c_vr:
+            if mine is not None:  # eye left/right: that eye's point, valid by its own validity code
+                x, y = parsed[mine[0]]
+                bad = numeric(df[mine[0]])[2] | numeric(df[mine[1]])[2]
+                eye_ok = np.isfinite(x) & np.isfinite(y)
+                if mine[2]:
+                    v = numeric(df[mine[2]])[0]
+                    eye_ok &= np.isfinite(v) & (v <= 1)
+                if other is not None:
+                    o_ok = np.ones(n, bool)
+                    if other[0]:
+                        ox, oy = parsed[other[0]]
+                        o_ok &= np.isfinite(ox) & np.isfinite(oy)
+                    if other[2]:
+                        v = numeric(df[other[2]])[0]
+                        o_ok &= np.isfinite(v) & (v <= 1)
+                    n_other += int(o_ok.sum())
+            elif c_vl or c_vr:
                 for c in (c_vl, c_vr):
                     if c:
                         v = numeric(df[c])[0]
                         eye_ok |= np.isfinite(v) & (v <= 1)
             else:
                 eye_ok[:] = True
-            if avg is not None:
+            if mine is None and avg is not None:
                 x, y = parsed[avg[0]]
-            else:  # no averaged column: the mean of the eyes whose validity is 0 or 1
+            elif mine is None:  # no averaged column: the mean of the eyes whose validity is 0 or 1
                 xs, ys, ks = np.zeros(n), np.zeros(n), np.zeros(n)
                 for cx, cy, cv in pairs:
                     px, py = parsed[cx]
@@ -279,6 +324,8 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
                 with np.errstate(invalid="ignore", divide="ignore"):
                     x, y = xs / ks, ys / ks
             valid = eye_ok & np.isfinite(x) & np.isfinite(y)
+            if mine is not None:
+                n_eye += int(valid.sum())
             has_event = np.zeros(n, bool)
             for c in c_evs:
                 has_event |= text(df[c], n) != ""
@@ -290,6 +337,8 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
             ch.space = space
             add_counted(ch, ["event_row"] * int(event_only.sum()))
             yield with_malformed(ch, malformed, subject, read_lines=lines)
+        if mine is not None and n_eye == 0 and n_other > 0:
+            raise one_eye_only(path, eye, n_other)
 
     return chunks
 
@@ -331,6 +380,8 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
     gaze = _export_point(path, at, cols, "gazepoint", "the gaze point")
     eyes = {e: _export_point(path, at, cols, f"gazepoint{e}", f"the {e} eye's gaze point") for e in ("left", "right")}
     notes = {"layout": "Studio 3.x Data Export"}
+    if opts.eye != "average" and (opts.tracker_events or not (gaze or eyes["left"] or eyes["right"])):
+        raise no_eye_in_events(path, opts.eye, f"{VENDOR}'s fixations (FixationPointX/Y)")
     if opts.tracker_events or not (gaze or eyes["left"] or eyes["right"]):
         need = {"GazeEventType": "Fixation, Saccade, ...", "FixationIndex": "Studio's fixation number",
                 "GazeEventDuration": "ms", "FixationPointX (MCSpx)": "media px", "FixationPointY (MCSpx)": "media px"}
@@ -344,7 +395,15 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
         chunks = _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, subject, opts.chunk_rows)
         notes["coordinates"] = _SPACE_UNITS[point[2]]
         return LogReader(path, "tobii-studio", "fixations", chunks, notes=notes, trials=True)
-    if gaze:
+    if opts.eye != "average":
+        if eyes[opts.eye] is None:
+            e = opts.eye.capitalize()
+            raise eye_columns_missing(path, VENDOR, opts.eye, [f"GazePoint{e}X (ADCSpx)", f"GazePoint{e}Y (ADCSpx)"],
+                                      [c for c in cols if c.lower().startswith("gazepoint")], line=at,
+                                      average="GazePointX/Y")
+        space = eyes[opts.eye][2]
+        notes["eye"] = opts.eye
+    elif gaze:
         space = gaze[2]
     else:
         spaces = {p[2] for p in eyes.values() if p}
@@ -358,7 +417,7 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
             low[f"gazepointx{key}"], low[f"gazepointy{key}"] = p[0], p[1]
     events = [base[e] for e in _EXPORT_EVENTS if e in base]
     chunks = _samples(path, at, low, subject, c_media, c_rec, opts.chunk_rows, c_subj=c_subj, events=events,
-                      space=space, trial_in_media=True)
+                      space=space, trial_in_media=True, eye=opts.eye)
     notes["coordinates"] = _SPACE_UNITS[space]
     return LogReader(path, "tobii-studio", "samples", chunks, notes=notes, trials=True)
 

@@ -32,15 +32,17 @@ def add_detector_arguments(g, default: str | None = None, tracker: bool = False,
                         "others 0)")
     g.add_argument("--merge-ms", type=non_negative_float, default=None, metavar="MS",
                    help=f"merge fixations less than MS ms and --merge-deg apart (default: {dflt('merge_ms')}, "
-                        "others 0 = off)")
+                        "others 0 = off); merging needs both above 0: one above 0 with the other 0 is refused, "
+                        "both 0 turns it off")
     g.add_argument("--merge-deg", type=non_negative_degrees, default=None, metavar="DEG",
                    help=f"merge fixations less than DEG degrees and --merge-ms apart (default: {dflt('merge_deg')}, "
-                        "others 0 = off)")
+                        "others 0 = off); give it with --merge-ms (both above 0, or both 0)")
     g.add_argument("--smooth-ms", type=positive_ms, default=None, metavar="MS",
                    help=f"nh: Savitzky-Golay window; tobii-ivt: velocity window (default: {dflt('window_ms')})")
     if eye:
         g.add_argument("--eye", default=EYES[0], choices=EYES,
-                       help="binocular samples (EyeLink ASC, Tobii Pro Lab): average = the mean where both eyes "
+                       help="binocular samples (EyeLink ASC, Tobii Pro Lab, Tobii Studio, Tobii Pro SDK/Titta, "
+                            "SMI BeGaze, Gazepoint): average = the mean where both eyes "
                             "are valid, else the valid eye (default); left or right = that eye only (a recording "
                             "without it is refused)")
 
