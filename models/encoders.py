@@ -37,6 +37,7 @@ import torch
 import torch.nn as nn
 
 from saliency.base.errors import UserError
+from saliency.models.errors import foreign_message as _foreign
 
 PRETRAINED_ENV = "SALIENCY_PRETRAINED_DIR"
 BUILTIN_ENCODERS = ("tiny",)
@@ -122,8 +123,6 @@ class TimmEncoder(nn.Module):
         except (OSError, RuntimeError, ValueError) as exc:
             if not pretrained:
                 raise
-            from saliency.models.registry import _foreign
-
             if "pretrained_cfg_overlay" in kw:  # the user's file was read: it does not hold this network's weights
                 raise UserError(f"encoder {name!r}: {kw['pretrained_cfg_overlay']['file']}: not loadable as the weights of "
                                 f"{name!r} ({type(exc).__name__}: {_mismatch(exc)}); give the timm ImageNet "
@@ -238,8 +237,6 @@ class _AnyKey(set):
 
 def _mismatch(exc) -> str:
     """The first line of torch's ``load_state_dict`` error that names a tensor, else its text, as one line."""
-    from saliency.models.registry import _foreign
-
     for line in str(exc).splitlines():
         if "size mismatch for" in line:
             return _foreign(line.strip(), 200)
@@ -253,12 +250,13 @@ def _hub_quiet():
     import logging
 
     log = logging.getLogger("huggingface_hub")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
+    with _PATCH_LOCK:  # two threads at once left the hub's logger at ERROR (each restored the other's level)
+        level = log.level
+        log.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            log.setLevel(level)
 
 
 def _pretrained_file_from_env(name: str) -> Path | None:

@@ -34,7 +34,6 @@ them.
 from __future__ import annotations
 
 import copy
-import re
 import warnings
 from pathlib import Path
 
@@ -42,7 +41,7 @@ import torch
 
 from saliency.base.errors import UserError
 from saliency.models.coarse_to_fine import CoarseToFine
-from saliency.models.errors import UnknownNameError
+from saliency.models.errors import UnknownNameError, foreign_message as _foreign
 from saliency.models.networks import UNetSaliency
 from saliency.models.zoo import (ATTENTIONS, C2F_KEYS, MODELS, TASKS, TIMM_ENCODERS, TINY_ATTENTION_KWARGS,
                                  UNET_KEYS)
@@ -132,18 +131,6 @@ def _where(path, param: str | None) -> str:
     return f"`{param}` {path}" if param else str(path)
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def _foreign(text: str, limit: int = 200) -> str:
-    """A library's own message made safe to embed in a :class:`UserError`: one line, plain text.
-
-    Backticks become single quotes, so that ``UserError.render`` does not
-    spell torch's `weights_only` or `False` as options (``--weights-only``);
-    terminal escape codes (torch prints part of its message in bold) and
-    line breaks are dropped; at most ``limit`` characters.
-    """
-    return " ".join(_ANSI.sub("", str(text)).replace("`", "'").split())[:limit]
 
 
 def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None = "checkpoint") -> dict:

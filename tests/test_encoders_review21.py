@@ -91,12 +91,16 @@ def test_features_only_networks_without_the_last_layers_load_their_whole_file(tm
 
 def test_two_threads_load_at_once_and_timm_is_left_as_it_was(tmp_path, r18):
     """The recorder patches timm process-wide: two threads removed each other's (AttributeError, and timm left
-    patched for the rest of the process)."""
+    patched for the rest of the process); the hub's logger level is process-wide too."""
     import threading
 
     from timm.models import _builder
 
+    import logging
+
     original = _builder.load_pretrained
+    hub = logging.getLogger("huggingface_hub")
+    level = hub.level
     f = str(_save(tmp_path / "full.pth", r18))
     errors = []
 
@@ -113,3 +117,4 @@ def test_two_threads_load_at_once_and_timm_is_left_as_it_was(tmp_path, r18):
     for t in threads:
         t.join()
     assert errors == [] and _builder.load_pretrained is original
+    assert hub.level == level  # each thread put back the level the other had set (left at ERROR)
