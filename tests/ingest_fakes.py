@@ -106,3 +106,14 @@ def corrupt_lines(path, k_rows: int, rng, share: float = 0.3) -> list[int]:
         lines[i] = new if new.strip(sep + " \t\"") else new + "x"
     path.write_bytes("\n".join(lines).encode("utf-8"))
     return [i + 1 for i in chosen]
+
+
+def grey_stimuli(tmp_path, names=("img1",), size=(1920, 1080)):
+    """A ``stim`` folder in ``tmp_path`` of mid-grey PNGs ``NAME.png`` of ``size`` (W, H); returns the folder."""
+    import cv2
+
+    d = tmp_path / "stim"
+    d.mkdir(exist_ok=True)
+    for nm in names:
+        cv2.imwrite(str(d / f"{nm}.png"), np.full((size[1], size[0]), 128, np.uint8))
+    return d

@@ -17,17 +17,10 @@ import pytest
 
 from saliency.cli import main
 from saliency.data_tools.readers import open_log
-from tests.ingest_fakes import assert_rows_accounted
+from tests.ingest_fakes import assert_rows_accounted, grey_stimuli
 
 
-def _stimuli(tmp_path, names=("img1",), size=(1920, 1080)):
-    import cv2
-
-    d = tmp_path / "stim"
-    d.mkdir(exist_ok=True)
-    for nm in names:
-        cv2.imwrite(str(d / f"{nm}.png"), np.full((size[1], size[0]), 128, np.uint8))
-    return d
+_stimuli = grey_stimuli
 
 
 def _run(tmp_path, capsys, logs, *extra, out="d"):

@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 
 from saliency.cli import main
+from tests.ingest_fakes import grey_stimuli
 
 SIZE = (64, 48)  # stimulus = screen: stimulus pixel = screen pixel
 SCREEN = ["--screen-px", f"{SIZE[0]}x{SIZE[1]}"]
@@ -39,13 +40,7 @@ NO_DURATION_TAIL = ("not used: no input holds raw samples (nothing to detect) an
 
 
 def _stimuli(tmp_path, names=("img1", "img2")):
-    import cv2
-
-    d = tmp_path / "stim"
-    d.mkdir(exist_ok=True)
-    for nm in names:
-        cv2.imwrite(str(d / f"{nm}.png"), np.full((SIZE[1], SIZE[0]), 128, np.uint8))
-    return d
+    return grey_stimuli(tmp_path, names, SIZE)
 
 
 def _run(tmp_path, capsys, logs, *extra, out="d"):
