@@ -508,9 +508,9 @@ def open_reader(path, fmt: str, read_opts: ReadOptions) -> LogReader:
     """:func:`data_tools.readers.open_log` with every :class:`ReadOptions` field, the eye included.
 
     A choice of eye (``left``/``right``) is refused for a format without per-eye
-    gaze (its module lacks ``EYES = True``), and ``columns`` x/y for a format
-    whose reader reads its own gaze columns (not in :data:`COLUMNS_XY`; an
-    ignored mapping was recorded as applied): one line naming the format.
+    gaze (its module lacks ``EYES = True``): one line naming the format.
+    ``columns`` x/y, which only the readers of :data:`COLUMNS_XY` place, is
+    checked over all the inputs (:func:`check_columns_used`).
     """
     from saliency.data_tools.readers import registry  # its names looked up now (tests add formats to it)
 
@@ -528,9 +528,6 @@ def open_reader(path, fmt: str, read_opts: ReadOptions) -> LogReader:
         alt = " (or `columns` x=..,y=.. naming one eye's columns)" if xy else ""
         raise UserError(f"{path}: `eye` {read_opts.eye}: a {fmt} file gives one gaze point per row, with no eye "
                         f"to choose; use `eye` average{alt}")
-    if not xy and ("x" in read_opts.columns or "y" in read_opts.columns):
-        alt = "; use `eye` left/right to choose an eye" if getattr(mod, "EYES", False) else ""
-        raise UserError(f"{path}: `columns` x/y: the {fmt} reader reads the format's own columns{alt}")
     if read_opts.decimal not in DECIMALS:
         raise UserError(f"`decimal` {read_opts.decimal!r}: choose one of {', '.join(DECIMALS)}")
     rd = mod.read(path, read_opts)
@@ -571,6 +568,30 @@ DETECTION_OPTIONS = ("velocity_threshold", "dispersion_threshold", "smooth_ms", 
 def _detection_options_given(opts: IngestOptions) -> list[str]:
     """The :data:`DETECTION_OPTIONS` set in ``opts``, as an error message names them (```name` value``)."""
     return [f"`{k}` {getattr(opts, k):g}" for k in DETECTION_OPTIONS if getattr(opts, k) is not None]
+
+
+def check_columns_used(paths, readers, columns: dict | None) -> None:
+    """Refuse ``columns`` x/y when no reader of ``readers`` places them (:data:`COLUMNS_XY`); ``saliency ingest`` and
+    ``saliency detect`` alike. With mixed inputs (a generic table beside a vendor export) the mapping is kept for
+    the inputs that use it, and each input's record says whether it applied (:func:`columns_applied`): a vendor
+    reader reads its format's own gaze columns (an ignored mapping was recorded as applied)."""
+    if not columns or not ("x" in columns or "y" in columns):
+        return
+    if any(rd.format in COLUMNS_XY for rd in readers):
+        return
+    from saliency.data_tools.readers import registry
+
+    path, rd = paths[0], readers[0]
+    alt = "; use `eye` left/right to choose an eye" if getattr(registry.format_module(rd.format), "EYES", False) \
+        else ""
+    raise UserError(f"{path}: `columns` x/y: the {rd.format} reader reads the format's own columns{alt}")
+
+
+def columns_applied(rd, columns: dict | None) -> dict:
+    """``{"columns_applied": bool}`` for an input's record when ``columns`` maps x/y (else ``{}``)."""
+    if not columns or not ("x" in columns or "y" in columns):
+        return {}
+    return {"columns_applied": rd.format in COLUMNS_XY}
 
 
 def check_time_unit_used(readers, time_unit: str) -> None:
@@ -620,6 +641,7 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
         check_time_unit_used(first, opts.time_unit)
         for _, rd, _, _ in opened:
             rd.notes["time_unit_applied"] = bool(rd.notes.get("time_unit_applied"))
+    check_columns_used([p for p, _, _, dup in opened if dup is None], first, opts.columns)
     return {"min_confidence": applied[0] if applied else None}
 
 
@@ -782,7 +804,8 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
         if rd.kind == "samples" and pending is not None:
             col.add_samples(src, pending, carry, final=True)
         bar.close()
-        records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes})
+        records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes,
+                        **columns_applied(rd, opts.columns)})
     col.finish()
     fix = pd.concat(col.fix, ignore_index=True) if col.fix else pd.DataFrame(columns=FIX_COLS + ["source", "space"])
     quar = pd.concat(col.quar, ignore_index=True) if col.quar else pd.DataFrame(columns=["source"] + QUAR_COLS)

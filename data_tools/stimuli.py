@@ -23,12 +23,17 @@ from saliency.base.images import IMAGE_EXTS
 from saliency.base.names import nfc
 
 
+NAME_EXTS = frozenset(IMAGE_EXTS) | {".gif", ".svg", ".jfif", ".heic", ".heif", ".avif", ".jxl", ".psd", ".ico"}
+"""Extensions dropped from a log's stimulus name to find a file by stem: the images the toolkit reads and the
+image formats a lab converts to them (a log naming ``img1.gif`` finds the converted ``img1.png``)."""
+
+
 class StimulusIndex:
     """Stimulus images of a folder, found by file name or stem; sizes read lazily (header only).
 
     A name finds its file by the file's name, its stem, or its stem with
-    another image extension (``img1.jpg`` finds ``img1.png``), then the same
-    ignoring case; a name whose last dotted part is not an image extension
+    another image extension (``img1.jpg`` or ``img1.gif`` finds ``img1.png``;
+    :data:`NAME_EXTS`), then the same ignoring case; a name whose last dotted part is not an image extension
     (``beach.v2``) is a name of its own, never ``beach``.
     """
 
@@ -57,7 +62,7 @@ class StimulusIndex:
         base = nfc(name.replace("\\", "/").rsplit("/", 1)[-1])
         # another image extension (a log's img1.jpg for img1.png) is dropped, never another dotted part: 'beach.v2'
         # is not 'beach' (its rows were pooled into beach's map without a word)
-        stem = Path(base).stem if Path(base).suffix.lower() in IMAGE_EXTS else None
+        stem = Path(base).stem if Path(base).suffix.lower() in NAME_EXTS else None
         p = self.by_name.get(base) or self.by_stem.get(base) or (stem is not None and self.by_stem.get(stem)) \
             or self.lower.get(base.lower()) or (stem is not None and self.lower.get(stem.lower())) or None
         stem = nfc(p.stem) if p is not None else None

@@ -208,7 +208,8 @@ def _check_complete(name: str, loads: list, file, in_chans: int = 3) -> None:
     src = f"{file}" if file else "the ImageNet weights"
     for missing, unexpected, heads in loads:
         missing, unexpected = outside_head(missing, heads), outside_head(unexpected, heads)
-        foreign = [k for k in unexpected if k not in _classifier_keys(name, in_chans)] if unexpected else []
+        known = _classifier_keys(name, in_chans) if unexpected else set()  # one build (0.4 s for hrnet_w64)
+        foreign = [k for k in unexpected if k not in known]
         if missing or foreign:
             said = [f"{len(missing)} of the network's tensors not in the file (first: {missing[0]})"] if missing else []
             said += [f"{len(foreign)} tensors of the file not in the network (first: {foreign[0]})"] if foreign else []

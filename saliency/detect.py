@@ -290,6 +290,9 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     check_options(o)
     paths = [Path(p) for p in logs]
     readers = [_open(p, o) for p in paths]  # every file checked before anything is written
+    from saliency.data_tools.ingest import check_columns_used, columns_applied
+
+    check_columns_used(paths, readers, o.columns)
     _settle_geometry(paths, readers, o)
     if o.time_unit is not None:  # never recorded in detection.json as applied when no file used it
         from saliency.data_tools.ingest import check_time_unit_used
@@ -310,9 +313,13 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 bar = progress(desc=f"detect {path.name}", unit=" rows", enabled=o.progress)
                 pending = None
                 rate_checked = False
+                seen = 0  # samples with a valid gaze: the decimal hint is for an input that gave none
                 for k, ch in enumerate(rd.chunks()):
                     books.add(ch, k)
                     _to_screen(ch, path, o)
+                    if len(ch.df):
+                        seen += int((ch.df["valid"].to_numpy(bool) & np.isfinite(ch.df["x"].to_numpy(np.float64))
+                                     & np.isfinite(ch.df["y"].to_numpy(np.float64))).sum())
                     if not rate_checked and len(ch.df) >= 3:  # a wrong time unit, as ingest refuses it
                         rate_checked = check_sampling_rate(src, ch.df, rd.notes.get("timestamp_ms_per_unit"))
                     if len(ch.quarantine):
@@ -329,8 +336,10 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                     "counted": dict(books.counted)}})
                 if o.time_unit is not None:  # with mixed inputs: which of them the unit applied to
                     inputs[-1]["time_unit_applied"] = bool(rd.notes.get("time_unit_applied"))
-                # most rows numbers that do not parse (a decimal comma read as point): stop, as ingest does
-                why = decimal_refusal(src, books, o.decimal)
+                inputs[-1].update(columns_applied(rd, o.columns))  # mixed inputs: which placed the x/y mapping
+                # no valid gaze and most rows numbers that do not parse (a decimal comma read as point): stop,
+                # as ingest stops when nothing was kept; a poor recording whose lost samples read '#N/A' goes on
+                why = decimal_refusal(src, books, o.decimal) if not seen else None
                 if why:
                     raise UserError(why)
             w.collect()

@@ -118,3 +118,17 @@ def test_two_threads_load_at_once_and_timm_is_left_as_it_was(tmp_path, r18):
         t.join()
     assert errors == [] and _builder.load_pretrained is original
     assert hub.level == level  # each thread put back the level the other had set (left at ERROR)
+
+
+def test_the_classification_network_is_listed_once_per_load(tmp_path, monkeypatch):
+    """It was built on the meta device once per left-over key (28 builds, 15 s for hrnet_w64's own file)."""
+    import timm
+
+    from saliency.models import encoders
+
+    calls = []
+    real = encoders._classifier_keys
+    monkeypatch.setattr(encoders, "_classifier_keys", lambda *a: calls.append(a) or real(*a))
+    sd = timm.create_model("mobilenetv3_small_050").state_dict()
+    TimmEncoder("mobilenetv3_small_050", pretrained=True, pretrained_file=str(_save(tmp_path / "m.pth", sd)))
+    assert calls == [("mobilenetv3_small_050", 3)]

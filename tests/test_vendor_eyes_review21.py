@@ -284,9 +284,12 @@ def test_columns_x_y_on_a_vendor_format_are_refused_not_ignored(tmp_path, capsys
     assert one_line(capsys, 2, code) == (f"saliency detect: error: {log}: --columns x/y: the {fmt} reader reads "
                                          f"the format's own columns; use --eye left/right to choose an eye")
     assert not (tmp_path / "out").exists()
+    from saliency.data_tools.ingest import check_columns_used
+
+    rd = open_reader(log, "auto", ReadOptions(columns={"x": "LPOGX"}))
     with pytest.raises(UserError, match=r"^.*: columns x/y: the .* reader reads the format's own columns; use eye "
                                         r"left/right to choose an eye$"):
-        open_reader(log, "auto", ReadOptions(columns={"x": "LPOGX"}))
+        check_columns_used([log], [rd], {"x": "LPOGX"})
 
 
 def test_columns_x_y_still_apply_where_the_reader_places_them(tmp_path, capsys):
@@ -391,3 +394,55 @@ def test_begaze_cut_sample_row_is_malformed_not_a_lost_sample(tmp_path, capsys):
         rd = open_reader(mid, "auto", ReadOptions(chunk_rows=rows))
         q = pd.concat([c.quarantine for c in rd.chunks()])
         assert sorted(q["line"].tolist()) == [k, last] and set(q["reason"]) == {"malformed_row"}
+
+
+# ---------------------------------------------------------------- regressions the second review found (stop 21)
+
+def test_columns_x_y_with_mixed_inputs_apply_where_they_can(tmp_path, capsys):
+    """A generic table beside a vendor export: the mapping places the table's x/y and the vendor file reads its
+    own columns (refusing the run made it impossible in one run); each input records whether it applied."""
+    tr = _trace()
+    bx, by, bv = _both(tr)
+    gen = tmp_path / "gen.csv"
+    pd.DataFrame({"subject": "p2", "stimulus": "img1", "time_ms": tr["t"], "GX": np.where(bv, bx, np.nan),
+                  "GY": np.where(bv, by, np.nan)}).to_csv(gen, index=False)
+    log = titta(tmp_path, tr)
+    out = tmp_path / "o"
+    code = main(["detect", str(gen), str(log), "--out", str(out), "--quiet", *GEOM, "--columns", "x=GX,y=GY"])
+    assert code == 0, capsys.readouterr().err[-2000:]
+    info = json.loads((out / "detection.json").read_text())
+    assert [(i["format"], i["columns_applied"]) for i in info["inputs"]] == [("samples", True), ("tobii-sdk", False)]
+    fix = pd.read_csv(out / "fixations.csv")
+    for subject in ("p2", fix["subject"][fix["subject"] != "p2"].iloc[0]):  # the same trace, the same first place
+        first = fix[fix["subject"] == subject].sort_values("onset_ms").iloc[0]
+        assert first["x"] == pytest.approx(400.0 if subject == "p2" else 399.5, abs=0.01)
+
+
+def test_lost_samples_written_as_text_do_not_stop_detect(tmp_path, capsys):
+    """'#N/A' for 55 % of the rows (a spreadsheet's mark for lost tracking) and valid gaze elsewhere: not a decimal
+    comma; the decimal stop is for an input that gave no valid gaze at all, as ingest's hint."""
+    tr = _trace()
+    bx, by, bv = _both(tr)
+    lost = np.arange(N) % 20 < 11
+    p = tmp_path / "na.csv"
+    xs = np.where(lost, "#N/A", np.char.mod("%.1f", bx)).astype(object)
+    ys = np.where(lost, "#N/A", np.char.mod("%.1f", by)).astype(object)
+    pd.DataFrame({"subject": "p1", "stimulus": "img1", "time_ms": tr["t"], "x": xs, "y": ys}).to_csv(p, index=False)
+    info, fix, _ = _ok(capsys, p, tmp_path / "o")
+    assert info["inputs"][0]["rows"]["quarantined"] == {"non_numeric": int(lost.sum())}
+
+
+def test_begaze_rows_without_their_empty_last_fields_are_samples(tmp_path, capsys):
+    """Sample rows whose empty trailing Stimulus is left out (as spreadsheets re-save text files) hold every gaze
+    column: samples, not malformed_row (every row was quarantined and detect said 'no raw samples')."""
+    full = begaze(tmp_path, _trace(), name="full.txt")
+    text = full.read_text().splitlines()
+    trimmed = [ln[: -len("\t" + STIM)] if ln.endswith("\t" + STIM) and "\tSMP\t" in ln else ln for ln in text]
+    p = tmp_path / "trim.txt"
+    p.write_text("\n".join(trimmed) + "\n")
+    info_full, fix_full, _ = _ok(capsys, full, tmp_path / "a")
+    info_trim, fix_trim, _ = _ok(capsys, p, tmp_path / "b")  # the same samples, without their stimulus name
+    assert info_trim["inputs"][0]["rows"]["labelled"] == N
+    keep = [c for c in fix_full.columns if c not in ("stimulus", "source")]
+    pd.testing.assert_frame_equal(fix_full[keep], fix_trim[keep])
+

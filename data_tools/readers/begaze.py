@@ -328,7 +328,10 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "
     for v in per_eye.values():
         usecols |= set(v)
     usecols = sorted(c for c in usecols if c)
-    last_col = max(usecols, key=cols.index)  # the last column read: an SMP row must reach it
+    # an SMP row must reach the last gaze column read (time, the eyes' point of regard, info, validity); a row short
+    # only by later columns (an empty Stimulus left out, as spreadsheets re-save text files) holds the same data
+    gaze = sorted({c_time, *[c for v in per_eye.values() for c in v if c]}, key=cols.index)
+    last_col = gaze[-1]
     n_needed = cols.index(last_col) + 1
     state = {"trial": None, "stim": ""}
 
@@ -349,8 +352,8 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, header_line=at, short_rows=True):
             n = len(df)
             typ = _raw(df["Type"])
-            # rows are read short (MSG rows have four fields): an SMP row cut before the last column read is
-            # malformed; its missing fields read as empty, so only SMP rows empty there are counted on the file
+            # rows are read short (MSG rows have four fields): an SMP row cut before the last gaze column read
+            # is malformed; its missing fields read as empty, so only SMP rows empty there are counted on the file
             maybe = (typ == "SMP") & (_raw(df[last_col]) == "")
             cut = np.zeros(n, bool)
             if maybe.any():

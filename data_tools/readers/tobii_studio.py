@@ -184,9 +184,12 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         require_columns(VENDOR, path, at, cols, {"Timestamp": "ms"})
         if opts.eye != "average" and not (f"gazepointx{opts.eye}" in low and f"gazepointy{opts.eye}" in low):
             e = opts.eye.capitalize()
+            have = [f"GazePointX{k}/Y{k}" for k in ("", "Left", "Right")
+                    if f"gazepointx{k.lower()}" in low and f"gazepointy{k.lower()}" in low]
+            have = have[:1] if have and have[0] == "GazePointX/Y" else have  # what eye average reads here
             raise eye_columns_missing(path, VENDOR, opts.eye, [f"GazePointX{e}", f"GazePointY{e}"],
                                       [c for c in cols if c.lower().startswith("gazepoint")], line=at,
-                                      average="GazePointX/Y")
+                                      average=", ".join(have))
         chunks = _samples(path, at, low, subject, c_stim, c_trial, opts.chunk_rows, eye=opts.eye)
         kind = "samples"
         notes["eye"] = opts.eye
@@ -398,9 +401,11 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
     if opts.eye != "average":
         if eyes[opts.eye] is None:
             e = opts.eye.capitalize()
+            have = ["GazePointX/Y"] if gaze is not None else \
+                [f"GazePoint{k}X/Y" for k, pt in (("Left", eyes["left"]), ("Right", eyes["right"])) if pt is not None]
             raise eye_columns_missing(path, VENDOR, opts.eye, [f"GazePoint{e}X (ADCSpx)", f"GazePoint{e}Y (ADCSpx)"],
                                       [c for c in cols if c.lower().startswith("gazepoint")], line=at,
-                                      average="GazePointX/Y")
+                                      average=", ".join(have))
         space = eyes[opts.eye][2]
         notes["eye"] = opts.eye
     elif gaze:
