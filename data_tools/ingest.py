@@ -483,7 +483,7 @@ def _duration_unit_hint(median_ms: float) -> str:
 
 
 #: the formats whose reader places ``columns`` x/y (the generic tables, EyeLink Data Viewer reports, Pupil
-#: exports, Tobii Pro Lab); every other reader reads its format's own gaze columns and refuses a mapping of them
+#: exports, Tobii Pro Lab); every other reader reads its format's own gaze columns (:func:`check_columns_used`)
 COLUMNS_XY = ("samples", "fixations", "eyelink-report", "pupil", "tobii")
 #: the advice for numbers that do not parse, shared by ingest's summary and detect's refusal
 DECIMAL_HINT = "if the numbers are written with a decimal comma (500,13), give `decimal` comma"
@@ -575,7 +575,7 @@ def check_columns_used(paths, readers, columns: dict | None) -> None:
     ``saliency detect`` alike. With mixed inputs (a generic table beside a vendor export) the mapping is kept for
     the inputs that use it, and each input's record says whether it applied (:func:`columns_applied`): a vendor
     reader reads its format's own gaze columns (an ignored mapping was recorded as applied)."""
-    if not columns or not ("x" in columns or "y" in columns):
+    if not _maps_xy(columns):
         return
     if any(rd.format in COLUMNS_XY for rd in readers):
         return
@@ -589,9 +589,12 @@ def check_columns_used(paths, readers, columns: dict | None) -> None:
 
 def columns_applied(rd, columns: dict | None) -> dict:
     """``{"columns_applied": bool}`` for an input's record when ``columns`` maps x/y (else ``{}``)."""
-    if not columns or not ("x" in columns or "y" in columns):
-        return {}
-    return {"columns_applied": rd.format in COLUMNS_XY}
+    return {"columns_applied": rd.format in COLUMNS_XY} if _maps_xy(columns) else {}
+
+
+def _maps_xy(columns: dict | None) -> bool:
+    """Whether the ``columns`` mapping names the gaze columns ``x`` or ``y``."""
+    return bool(columns) and ("x" in columns or "y" in columns)
 
 
 def check_time_unit_used(readers, time_unit: str) -> None:

@@ -285,18 +285,15 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     if o.geometry is None:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
-    from saliency.data_tools.ingest import check_sampling_rate, decimal_refusal
+    from saliency.data_tools.ingest import (check_columns_used, check_sampling_rate, check_time_unit_used,
+                                            columns_applied, decimal_refusal)
 
     check_options(o)
     paths = [Path(p) for p in logs]
     readers = [_open(p, o) for p in paths]  # every file checked before anything is written
-    from saliency.data_tools.ingest import check_columns_used, columns_applied
-
     check_columns_used(paths, readers, o.columns)
     _settle_geometry(paths, readers, o)
     if o.time_unit is not None:  # never recorded in detection.json as applied when no file used it
-        from saliency.data_tools.ingest import check_time_unit_used
-
         check_time_unit_used(readers, o.time_unit)
     inputs, quar = [], []
     with staged_dir(out, inputs={"log file": logs}) as stage, contextlib.ExitStack() as pool_stack:

@@ -38,9 +38,10 @@ the BIDS converter of ``mne-bids`` style for event files):
   export without the chosen eye's POR columns is refused when it is opened,
   one with no valid sample of that eye while the other eye has some (a
   monocular recording) after reading, each with one line. An ``SMP`` row
-  cut before the last column the reader uses (a file copied while iView
-  still wrote it) is quarantined as ``malformed_row``; ``MSG`` rows are
-  short by design.
+  cut before the last gaze column the reader uses (time, point of regard,
+  event info, validity: a file copied while iView still wrote it) is
+  quarantined as ``malformed_row``; one short only by later columns (an
+  empty ``Stimulus`` left out) is kept; ``MSG`` rows are short by design.
 
 The stimulus of a row: the ``Stimulus`` (or ``Image``) column when the export
 has one; otherwise the last message naming an image file (SMI Experiment

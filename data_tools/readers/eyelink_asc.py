@@ -106,7 +106,7 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import (DECODE_ERRORS, Chunk, LogReader, Probe, ReadOptions, default_subject,
-                                              open_input)
+                                              open_input, check_eye as check_eye_choice)
 from saliency.data_tools.readers.chunks import empty_quarantine, fixation_chunk, quarantine_frame
 
 DETECT_RANK = 10  # the file's name or first line
@@ -376,9 +376,7 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
                                     "screen_px": list(screen_px)}
     if info["rate"]:
         notes["declared_rate_hz"] = info["rate"]
-    eye = opts.eye
-    if eye not in ("average", "left", "right"):
-        raise UserError(f"`eye` {eye!r}: choose one of average, left, right")
+    eye = check_eye_choice(opts.eye)
     check_gaze(path, info["data_types"], tracker_events)
     shapes = {} if tracker_events else {k: st["shape"] for k, st in info["shapes"].items()}
     blocks = list(info["blocks"])

@@ -61,8 +61,8 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, default_subject,
-                                              header_columns, split_unit, unit_factor)
+from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, check_eye,
+                                              default_subject, header_columns, one_eye_only, split_unit, unit_factor)
 from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
                                                 sample_chunk, text, with_malformed)
 from saliency.data_tools.readers.vendor import add_counted
@@ -139,10 +139,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     by_base = {}
     for h in header:
         by_base.setdefault(split_unit(h)[0], h)
-    eye = opts.eye
+    eye = check_eye(opts.eye)
     c_v = c_ov = c_ox = c_oy = None  # eye left/right: the chosen eye's validity, the other eye's columns
-    if eye not in ("average", "left", "right"):
-        raise UserError(f"`eye` {eye!r}: choose one of average, left, right")
 
     def col(base, required=True):
         if base in by_base:
@@ -281,9 +279,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             ch.rows_read = n_read
             yield ch
         if eye != "average" and not tracker_events and n_eye == 0 and n_other > 0:
-            other = "right" if eye == "left" else "left"
-            raise UserError(f"{path}: `eye` {eye}: no valid {eye}-eye sample, but {n_other} of the {other} eye: a "
-                            f"recording of the {other} eye only; use `eye` {other} or average")
+            raise one_eye_only(path, eye, n_other)
 
     notes = {"timestamp_ms_per_unit": t_factor, "coordinates": SPACE_UNITS[space]}
     if opts.time_unit is not None:  # used only when the header gives no unit (ingest refuses it when unused)

@@ -280,47 +280,48 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
             nf_t = non_finite(df[c_t], t)
             gaze_empty = np.ones(n, bool)
             bad = np.zeros(n, bool)
-            parsed = {}
+            parsed = {}  # x column -> (x, y, cells that are no number)
             for cx, cy, _ in pairs:
                 x, xm, xb = numeric(df[cx])
                 y, ym, yb = numeric(df[cy])
-                parsed[cx] = (x, y)
+                parsed[cx] = (x, y, xb | yb)
                 gaze_empty &= xm & ym
                 bad |= xb | yb
+
+            def code_ok(c):
+                """An eye's validity code 0 or 1 (EMDAT's reading)."""
+                v = numeric(df[c])[0]
+                return np.isfinite(v) & (v <= 1)
+
             eye_ok = np.zeros(n, bool)
             if mine is not None:  # eye left/right: that eye's point, valid by its own validity code
-                x, y = parsed[mine[0]]
-                bad = numeric(df[mine[0]])[2] | numeric(df[mine[1]])[2]
+                x, y, bad = parsed[mine[0]]
                 eye_ok = np.isfinite(x) & np.isfinite(y)
                 if mine[2]:
-                    v = numeric(df[mine[2]])[0]
-                    eye_ok &= np.isfinite(v) & (v <= 1)
+                    eye_ok &= code_ok(mine[2])
                 if other is not None:
                     o_ok = np.ones(n, bool)
                     if other[0]:
-                        ox, oy = parsed[other[0]]
+                        ox, oy, _ = parsed[other[0]]
                         o_ok &= np.isfinite(ox) & np.isfinite(oy)
                     if other[2]:
-                        v = numeric(df[other[2]])[0]
-                        o_ok &= np.isfinite(v) & (v <= 1)
+                        o_ok &= code_ok(other[2])
                     n_other += int(o_ok.sum())
             elif c_vl or c_vr:
                 for c in (c_vl, c_vr):
                     if c:
-                        v = numeric(df[c])[0]
-                        eye_ok |= np.isfinite(v) & (v <= 1)
+                        eye_ok |= code_ok(c)
             else:
                 eye_ok[:] = True
             if mine is None and avg is not None:
-                x, y = parsed[avg[0]]
+                x, y, _ = parsed[avg[0]]
             elif mine is None:  # no averaged column: the mean of the eyes whose validity is 0 or 1
                 xs, ys, ks = np.zeros(n), np.zeros(n), np.zeros(n)
                 for cx, cy, cv in pairs:
-                    px, py = parsed[cx]
+                    px, py, _ = parsed[cx]
                     ok = np.isfinite(px) & np.isfinite(py)
                     if cv:
-                        v = numeric(df[cv])[0]
-                        ok &= np.isfinite(v) & (v <= 1)
+                        ok &= code_ok(cv)
                     xs += np.where(ok, px, 0)
                     ys += np.where(ok, py, 0)
                     ks += ok
