@@ -33,8 +33,9 @@ class StimulusIndex:
 
     A name finds its file by the file's name, its stem, or its stem with
     another image extension (``img1.jpg`` or ``img1.gif`` finds ``img1.png``;
-    :data:`NAME_EXTS`), then the same ignoring case; a name whose last dotted part is not an image extension
-    (``beach.v2``) is a name of its own, never ``beach``.
+    :data:`NAME_EXTS`), then the same ignoring case; a name whose last dotted
+    part is not an image extension (``beach.v2``) is a name of its own, never
+    ``beach``.
     """
 
     def __init__(self, folder: str | Path):
@@ -62,9 +63,9 @@ class StimulusIndex:
         base = nfc(name.replace("\\", "/").rsplit("/", 1)[-1])
         # another image extension (a log's img1.jpg for img1.png) is dropped, never another dotted part: 'beach.v2'
         # is not 'beach' (its rows were pooled into beach's map without a word)
-        stem = Path(base).stem if Path(base).suffix.lower() in NAME_EXTS else None
-        p = self.by_name.get(base) or self.by_stem.get(base) or (stem is not None and self.by_stem.get(stem)) \
-            or self.lower.get(base.lower()) or (stem is not None and self.lower.get(stem.lower())) or None
+        stem = Path(base).stem if Path(base).suffix.lower() in NAME_EXTS else base
+        p = self.by_name.get(base) or self.by_stem.get(base) or self.by_stem.get(stem) \
+            or self.lower.get(base.lower()) or self.lower.get(stem.lower())
         stem = nfc(p.stem) if p is not None else None
         if stem is not None and stem in self.shared_stems:  # maps and tables are named by stem: never pool two
             names = " and ".join(q.name for q in self.shared_stems[stem])

@@ -109,6 +109,7 @@ class TimmEncoder(nn.Module):
         kw = dict(features_only=True, in_chans=in_chans)
         if out_indices is not None:
             kw["out_indices"] = tuple(out_indices)
+        file = None  # the weights file given (or found by $SALIENCY_PRETRAINED_DIR); None: timm's hub cache
         if pretrained:
             if pretrained_file is not None and not Path(pretrained_file).is_file():
                 raise UserError(f"`pretrained_file` {pretrained_file}: no such file; give the timm ImageNet "
@@ -123,17 +124,17 @@ class TimmEncoder(nn.Module):
         except (OSError, RuntimeError, ValueError) as exc:
             if not pretrained:
                 raise
-            if "pretrained_cfg_overlay" in kw:  # the user's file was read: it does not hold this network's weights
-                raise UserError(f"encoder {name!r}: {kw['pretrained_cfg_overlay']['file']}: not loadable as the weights of "
-                                f"{name!r} ({type(exc).__name__}: {_mismatch(exc)}); give the timm ImageNet "
-                                f"weights of {name!r} or leave out `pretrained`") from exc
+            if file is not None:  # the user's file was read: it does not hold this network's weights
+                raise UserError(f"encoder {name!r}: {file}: not loadable as the weights of {name!r} "
+                                f"({type(exc).__name__}: {_mismatch(exc)}); give the timm ImageNet weights of "
+                                f"{name!r} or leave out `pretrained`") from exc
             raise UserError(
                 f"encoder {name!r}: could not load ImageNet weights ({type(exc).__name__}: {_foreign(exc, 160)}); "
                 f"offline, give the file as `pretrained_file` FILE, put {name}.safetensors in the folder named "
                 f"by ${PRETRAINED_ENV}, or copy a Hugging Face cache and set HF_HUB_OFFLINE=1; or leave out "
                 f"`pretrained`") from exc
         if pretrained:
-            _check_complete(name, loads, kw.get("pretrained_cfg_overlay", {}).get("file"), in_chans)
+            _check_complete(name, loads, file, in_chans)
         self.channels = list(self.model.feature_info.channels())
         self.reductions = list(self.model.feature_info.reduction())
 
@@ -209,7 +210,7 @@ def _check_complete(name: str, loads: list, file, in_chans: int = 3) -> None:
     for missing, unexpected, heads in loads:
         missing, unexpected = outside_head(missing, heads), outside_head(unexpected, heads)
         known = _classifier_keys(name, in_chans) if unexpected else set()  # one build (0.4 s for hrnet_w64)
-        foreign = [k for k in unexpected if k not in known]
+        foreign = [] if known is None else [k for k in unexpected if k not in known]
         if missing or foreign:
             said = [f"{len(missing)} of the network's tensors not in the file (first: {missing[0]})"] if missing else []
             said += [f"{len(foreign)} tensors of the file not in the network (first: {foreign[0]})"] if foreign else []
@@ -218,22 +219,16 @@ def _check_complete(name: str, loads: list, file, in_chans: int = 3) -> None:
                             f"removed) or leave out `pretrained`")
 
 
-def _classifier_keys(name: str, in_chans: int) -> set:
-    """The state-dict keys of timm's classification network ``name``, built on the meta device (no memory)."""
+def _classifier_keys(name: str, in_chans: int) -> set | None:
+    """The state-dict keys of timm's classification network ``name``, built on the meta device (no memory);
+    None when it cannot be built there (its left-over keys are then not judged)."""
     import timm
 
     try:
         with torch.device("meta"):
             return set(timm.create_model(name, pretrained=False, in_chans=in_chans).state_dict())
-    except Exception:  # noqa: BLE001 - a network that cannot be built on meta: its left-over keys are not judged
-        return _AnyKey()
-
-
-class _AnyKey(set):
-    """A key set that holds every key (:func:`_classifier_keys` when the network could not be listed)."""
-
-    def __contains__(self, key) -> bool:
-        return True
+    except Exception:  # noqa: BLE001 - any failure of a meta build only means: not judged
+        return None
 
 
 def _mismatch(exc) -> str:
