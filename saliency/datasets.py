@@ -12,10 +12,11 @@ SOD (images and 0/255 masks matched by file stem; GT binarised as > 128):
 Fixation (image, continuous human map, binary fixation map):
   a ``saliency ingest`` folder (``stimuli/`` + ``maps/`` + ``fixations/``),
   MIT1003 (``ALLSTIMULI/`` + ``ALLFIXATIONMAPS/``), CAT2000 (``trainSet/``),
-  SALICON (``images/train`` + ``maps/train`` [+ ``fixations_train*.json``]),
-  or ``stimuli/`` + ``maps/`` alone; without binary fixations the fixated
-  pixels are taken as the top ``data.fixation_top`` fraction of the map
-  (stated in the run's log).
+  SALICON (``images/train`` + ``maps/train`` [+ ``fixations_train*.json``];
+  an image of the JSON without a map file gets the SALICON API's map, built
+  as ``saliency eval`` builds it), or ``stimuli/`` + ``maps/`` alone; without
+  binary fixations the fixated pixels are taken as the top
+  ``data.fixation_top`` fraction of the map (stated in the run's log).
 
 Samples are decoded with OpenCV, resized to the network size and optionally
 kept in memory (:class:`SaliencyDataset`); a dataset without a split is split
@@ -47,7 +48,8 @@ class Record:
     fixations: str | None = None       # binary map image or .mat
     points: tuple | None = None        # SALICON, OSIE: ((row, col), ...) 0-based
     size: tuple | None = None          # SALICON, OSIE: (height, width)
-    sigma_px: float | None = None      # OSIE: the human map is built from ``points`` with this blur
+    sigma_px: float | None = None      # OSIE, SALICON: the human map is built from ``points`` with this blur
+    blur: tuple | None = None          # SALICON: (border, truncate) of that blur (eval.runner.human_map)
 
 
 @dataclass
@@ -158,7 +160,7 @@ def _stimuli_for(root: Path) -> Path | None:
 
 def find_fixation(root: str | Path) -> DatasetIndex:
     """Images, human maps and fixations of a fixation folder (see module docstring)."""
-    from saliency.eval.datasets import fixation_folder, salicon_items
+    from saliency.eval.datasets import GTDataset, fixation_folder, salicon_items, salicon_maps
 
     root = Path(root)
     if not root.is_dir():
@@ -169,13 +171,16 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         js = sorted(root.glob("fixations_train*.json")) + sorted(root.glob("*/fixations_train*.json"))
         if js:
             items = salicon_items(js[0], root / "maps" / "train")
-            # an image with fixations but no map file is kept: its map is made from its fixations (as below)
+            # an image with fixations but no map file is kept: its map is the SALICON API's, as `saliency eval`
+            # builds it (eval.datasets.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max)
+            gt = salicon_maps(GTDataset("SALICON", "fixation", [it for it in items if it.key in images
+                                                                and (it.density or it.points)]))
             recs = [Record(key=it.key, image=str(images[it.key]), density=it.density, points=it.points,
-                           size=it.size) for it in items if it.key in images and (it.density or it.points)]
+                           size=it.size, sigma_px=it.sigma_px, blur=gt.blur if it.sigma_px else None)
+                    for it in gt.items]
             notes += unpaired_notes(_real_keys(images, root / "images" / "train"), {r.key for r in recs},
                                     "map or fixation", {it.key for it in items if it.density or it.points})
-            if any(r.density is None for r in recs):
-                notes.append(MAP_FROM_FIXATIONS)
+            notes += gt.notes
             bare = sorted(r.key for r in recs if not r.points)
             if bare:
                 notes.append(f"{len(bare)} images have a map but no fixation in the JSON (e.g. "
@@ -311,7 +316,7 @@ def load_fixation_gt(rec: Record, top: float) -> tuple[np.ndarray, np.ndarray | 
     elif rec.points is not None and rec.sigma_px:
         from saliency.eval.runner import human_map
 
-        density = human_map(rec.points, rec.size, rec.sigma_px).astype(np.float32)
+        density = human_map(rec.points, rec.size, rec.sigma_px, rec.blur).astype(np.float32)
     if rec.points is not None:
         fix = points_to_mask(rec.points, rec.size)
     elif rec.fixations:

@@ -5,9 +5,10 @@ One :class:`albumentations.Compose` moves the image and its targets together:
 - SOD: the 0/255 mask is warped with nearest-neighbour interpolation, so it
   stays binary after crops and rotations;
 - fixation: the continuous human map is warped bilinearly and the fixation
-  points travel as keypoints (``xy``, pixel coordinates), dropped when they
-  leave the frame, then rasterised into the binary fixation map at the output
-  size (:func:`rasterise_points`).
+  points travel as keypoints (``xy``, pixel-centre coordinates), dropped when
+  they leave the frame (off every pixel: outside [-0.5, W - 0.5) x [-0.5, H -
+  0.5), the same rule on all four sides, :func:`in_frame`), then rasterised
+  into the binary fixation map at the output size (:func:`rasterise_points`).
 
 Randomness is per sample: :func:`augment` reseeds the pipeline from the
 sample's own seed (``Compose.set_random_seed``), which the sampler derives
@@ -48,7 +49,9 @@ def build_train_transform(task: str, size, aug: dict):
     cj = aug["color_jitter"]
     if cj > 0 and aug["color_p"] > 0:
         ops.append(A.ColorJitter(brightness=cj, contrast=cj, saturation=cj, hue=0.0, p=aug["color_p"]))
-    kp = A.KeypointParams(format="xy", remove_invisible=True) if task == "fixation" else None
+    # albumentations' own filter keeps x in [0, W): it dropped the points of the first column / row (x in
+    # [-0.5, 0)) and kept those past the last; the crop and augment() drop by pixel instead (in_frame)
+    kp = A.KeypointParams(format="xy", remove_invisible=False) if task == "fixation" else None
     return A.Compose(ops, keypoint_params=kp, seed=0)
 
 
@@ -64,6 +67,8 @@ def _centre_crop_class():
     ``(x - x0 + 0.5) * s - 0.5``: points landed up to 0.7 px up-left of
     their content when zooming in (crop scale 0.2-0.4), on another pixel in
     58 of 95 samples. Its flip (``W - 1 - x``) and rotation already use centres.
+    Points whose pixel is cut away are dropped here (:func:`in_frame`), before
+    a rotation could turn them back into the frame.
     """
     global _CENTRE_CROP
     if _CENTRE_CROP is None:
@@ -79,6 +84,12 @@ def _centre_crop_class():
                 sy = self.size[0] / (crop_coords[3] - crop_coords[1])
                 out[:, 0] += 0.5 * (sx - 1)
                 out[:, 1] += 0.5 * (sy - 1)
+                # kept: the points on the crop's source pixels (decided there, free of the scaling's rounding),
+                # which land in [-0.5, size - 0.5); a rounding error past that edge stays on the border pixel
+                x0, y0, x1, y1 = crop_coords
+                out = out[in_frame(keypoints[:, :2] - np.array([x0, y0]), (y1 - y0, x1 - x0))]
+                for c, n in ((0, self.size[1]), (1, self.size[0])):
+                    np.clip(out[:, c], -0.5, np.nextafter(np.float32(n - 0.5), np.float32(0)), out=out[:, c])
                 return out
 
         _CENTRE_CROP = CentreRandomResizedCrop
@@ -95,7 +106,21 @@ def augment(transform, seed: int, image: np.ndarray, target: np.ndarray, points:
         kw["keypoints"] = points if len(points) else np.zeros((0, 2), np.float32)
     out = transform(**kw)
     pts = np.asarray(out["keypoints"], np.float32).reshape(-1, 2) if points is not None else None
+    if pts is not None:  # a point the rotation took off every pixel is dropped, not clipped onto the border
+        pts = pts[in_frame(pts, out["image"].shape[:2])]
     return out["image"], out["mask"], pts
+
+
+def in_frame(points: np.ndarray, size) -> np.ndarray:
+    """Which points (x, y pixel-centre coordinates, first two columns) lie on a pixel of ``size`` (H, W).
+
+    A point belongs to pixel ``floor(x + 0.5)`` (:func:`rasterise_points`), so
+    x in [-0.5, W - 0.5) and y in [-0.5, H - 0.5) are kept on every side.
+    """
+    h, w = size
+    xs = np.floor(points[:, 0] + 0.5)
+    ys = np.floor(points[:, 1] + 0.5)
+    return (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
 
 
 def rasterise_points(points: np.ndarray, size) -> np.ndarray:
@@ -103,10 +128,10 @@ def rasterise_points(points: np.ndarray, size) -> np.ndarray:
     h, w = size
     m = np.zeros((h, w), np.float32)
     if points is not None and len(points):
-        xs = np.floor(points[:, 0] + 0.5).astype(np.int64)
-        ys = np.floor(points[:, 1] + 0.5).astype(np.int64)
-        ok = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-        m[ys[ok], xs[ok]] = 1.0
+        ok = in_frame(points, size)
+        xs = np.floor(points[ok, 0] + 0.5).astype(np.int64)
+        ys = np.floor(points[ok, 1] + 0.5).astype(np.int64)
+        m[ys, xs] = 1.0
     return m
 
 
