@@ -21,6 +21,7 @@ with a reason: ``non_numeric``, ``bad_time``, ``bad_coordinates``,
 missing markers ``.``, empty, ``NA`` stay missing), ``malformed_row`` (a
 table row that cannot be split into fields: a quote left open on its line,
 more fields than the header; only that row is lost), ``low_confidence``,
+``bad_confidence`` (Pupil: a confidence that is not a number),
 ``outside_trial`` (the format marks trials and the row lies in none),
 ``no_stimulus`` (no name from the file, ``stimulus`` or ``trials``),
 ``unknown_stimulus`` (a name that matches no image), ``bad_stimulus_image``,

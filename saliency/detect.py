@@ -68,10 +68,14 @@ def _open(path: Path, o: DetectOptions):
     """The reader of one raw-sample log, after checking it holds samples on the geometry's screen."""
     from saliency.data_tools.ingest import open_reader
     from saliency.data_tools.readers import ReadOptions
+    from saliency.data_tools.readers.pupil import GazeExport
 
-    rd = open_reader(path, o.format, ReadOptions(columns=o.columns, time_unit=o.time_unit, decimal=o.decimal,
-                                                 tracker_events=False,
-                                                 chunk_rows=o.chunk_rows, eye=o.eye))
+    try:
+        rd = open_reader(path, o.format, ReadOptions(columns=o.columns, time_unit=o.time_unit, decimal=o.decimal,
+                                                     tracker_events=False,
+                                                     chunk_rows=o.chunk_rows, eye=o.eye))
+    except GazeExport as exc:  # the reader's advice (a fixations.csv) is for ingest: detect refuses those too
+        raise exc.for_detect() from None
     if rd.kind != "samples":
         raise UserError(f"{path}: a {rd.format} file holds fixation events, not raw samples; saliency detect needs samples")
     return rd
@@ -114,13 +118,28 @@ def check_options(o: DetectOptions) -> None:
     check_merge(o.detector, o.merge_ms, o.merge_deg)  # shared with saliency ingest
 
 
-def _to_screen(ch, path: Path, o: DetectOptions) -> None:
-    """Samples of ``ch`` in screen pixels: fractions of the screen (Gazepoint, Tobii SDK) scaled by its resolution."""
+STIMULUS_EXPORT = {"tobii": "export screen coordinates (Tobii Pro Lab: DACS px), or ",
+                   "tobii-studio": "export screen coordinates (Tobii Studio: ADCS px), or "}
+"""Formats whose exports can give the same samples in screen pixels instead: what to export."""
+
+
+def _to_screen(ch, path: Path, o: DetectOptions, fmt: str = "") -> None:
+    """Samples of ``ch`` in screen pixels: fractions of the screen (Gazepoint, Tobii SDK) scaled by its resolution.
+
+    Samples in stimulus coordinates (MIT1003, Tobii MCS) are refused: where the
+    stimulus sat on the screen depends on its size (``display`` fit, stretch,
+    and the offset of native), and ``detect`` reads no stimulus images; the
+    ingest, given them (``stimuli``), places such samples and detects fixations.
+    """
     if ch.space == "screen" or not len(ch.df):
         return
-    if ch.space != "screen_norm":  # no sample reader gives stimulus coordinates; refuse rather than mislabel
-        raise UserError(f"{path}: samples in {ch.space} coordinates (fractions or pixels of the stimulus); "
-                        "detection needs gaze on the screen: export screen coordinates (Tobii Pro Lab: DACS px)")
+    if ch.space != "screen_norm":  # mit1003, tobii (MCS), tobii-studio (MCS): placing them needs the image size
+        what = "pixels" if ch.space == "stimulus" else "fractions"
+        raise UserError(f"{path}: {fmt or 'the'} samples are in {what} of the stimulus image, and saliency detect "
+                        "cannot place them on the screen (where the image was shown depends on its size, which "
+                        f"detect does not read); {STIMULUS_EXPORT.get(fmt, '')}give the file to saliency ingest "
+                        "with `stimuli` (the image folder), the geometry and `display`: it places the samples on "
+                        "the screen and detects fixations in them")
     from saliency.data_tools.ingest import screen_norm_to_px
 
     x, y = screen_norm_to_px(ch.df["x"].to_numpy(np.float64), ch.df["y"].to_numpy(np.float64),
@@ -313,7 +332,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 seen = 0  # samples with a valid gaze: the decimal hint is for an input that gave none
                 for k, ch in enumerate(rd.chunks()):
                     books.add(ch, k)
-                    _to_screen(ch, path, o)
+                    _to_screen(ch, path, o, rd.format)
                     if len(ch.df):
                         seen += int((ch.df["valid"].to_numpy(bool) & np.isfinite(ch.df["x"].to_numpy(np.float64))
                                      & np.isfinite(ch.df["y"].to_numpy(np.float64))).sum())

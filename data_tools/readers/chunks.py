@@ -16,7 +16,8 @@ the same missing-value rules and the same quarantine reasons:
 - :func:`sample_chunk`, :func:`fixation_chunk`: canonical rows, with rows
   whose time or coordinates cannot be parsed quarantined (``bad_time``,
   ``non_numeric``, ``bad_coordinates``, ``bad_duration``, ``non_finite_time``,
-  ``non_finite_duration``: see :func:`non_finite`);
+  ``non_finite_duration``: see :func:`non_finite`); a fixation's start or
+  duration that is missing (empty, ``.``, ``NA``) is kept, unknown;
 - :func:`generic_reader`: samples or fixations from a table whose columns are
   found by name (the ``samples``, ``fixations`` and ``eyelink-report``
   formats).
@@ -423,13 +424,15 @@ def sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, bad_time, non_
 
 
 def fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, space, non_finite_time=None,
-                   non_finite_duration=None) -> Chunk:
-    """Canonical fixations chunk; bad coordinates, non-finite times or durations, durations <= 0 quarantined.
+                   non_finite_duration=None, bad_time=None, bad_duration=None) -> Chunk:
+    """Canonical fixations chunk; bad coordinates, bad or non-finite times or durations, durations <= 0 quarantined.
 
     Reasons, first that applies: ``bad_coordinates`` (missing or non-numeric),
     ``non_finite_time`` (an infinite start, or ``non_finite_time``: e.g. ``nan``
-    written in the file), ``non_finite_duration`` (likewise), ``bad_duration``
-    (<= 0). A missing start or duration (NaN not marked) is kept: unknown.
+    written in the file), ``bad_time`` (``bad_time``: a start that is not a
+    number, e.g. ``abc``), ``non_finite_duration`` (likewise), ``bad_duration``
+    (``bad_duration``: not a number; or <= 0). A missing start or duration
+    (NaN not marked: empty, ``.``, ``NA``) is kept: unknown.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -440,10 +443,14 @@ def fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, space
         nf_t = nf_t | non_finite_time
     if non_finite_duration is not None:
         nf_d = nf_d | non_finite_duration
+    bad_t = np.zeros(len(x), bool) if bad_time is None else np.asarray(bad_time, bool)
+    bad_d = dur <= 0
+    if bad_duration is not None:
+        bad_d = bad_d | np.asarray(bad_duration, bool)
     bad_xy = ~(np.isfinite(x) & np.isfinite(y))
-    bad = bad_xy | nf_t | nf_d | (dur <= 0)
+    bad = bad_xy | nf_t | bad_t | nf_d | bad_d
     reason = np.where(bad_xy, "bad_coordinates", np.where(nf_t, "non_finite_time", np.where(
-        nf_d, "non_finite_duration", "bad_duration")))
+        bad_t, "bad_time", np.where(nf_d, "non_finite_duration", "bad_duration"))))
     q = quarantine_frame(np.asarray(lines)[bad], reason[bad], np.asarray(subject)[bad],
                          np.asarray(stimulus)[bad], x[bad], y[bad])
     ok = ~bad
@@ -516,28 +523,33 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
                 start = dur = end = None
                 nf_t, nf_d = np.zeros(n, bool), np.zeros(n, bool)
 
+                bad_t, bad_d = np.zeros(n, bool), np.zeros(n, bool)  # not a number (``abc``): bad_time, bad_duration
+
                 def parse(key, unit, default):
                     c = cols[key][0]
-                    v = numeric(df[c], missing)[0]
-                    return v * unit_factor(unit, default, f"{path}: {c}"), non_finite(df[c], v)
+                    v, _, nan = numeric(df[c], missing)
+                    return v * unit_factor(unit, default, f"{path}: {c}"), non_finite(df[c], v), nan
                 # each column: the header's unit, else `time_unit` (durations share the file's time unit), else ms
                 if "t_start_ms" in cols:
-                    start, nf = parse("t_start_ms", cols["t_start_ms"][1] or time_unit, 1.0)
+                    start, nf, nan = parse("t_start_ms", cols["t_start_ms"][1] or time_unit, 1.0)
                     nf_t |= nf
+                    bad_t |= nan
                 if "t_end_ms" in cols:
-                    end, nf = parse("t_end_ms", cols["t_end_ms"][1] or time_unit, 1.0)
+                    end, nf, nan = parse("t_end_ms", cols["t_end_ms"][1] or time_unit, 1.0)
                     nf_t |= nf
+                    bad_t |= nan
                 if "duration_ms" in cols:
-                    dur, nf = parse("duration_ms", cols["duration_ms"][1] or time_unit, 1.0)
+                    dur, nf, nan = parse("duration_ms", cols["duration_ms"][1] or time_unit, 1.0)
                     nf_d |= nf
+                    bad_d |= nan
                 elif start is not None and end is not None:
                     dur = end - start
                 start = np.full(n, np.nan) if start is None else start
                 dur = np.full(n, np.nan) if dur is None else dur
                 eye = text(get("eye"), n)
                 yield with_malformed(fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, "screen",
-                                                    non_finite_time=nf_t, non_finite_duration=nf_d), malformed,
-                                     read_lines=lines)
+                                                    non_finite_time=nf_t, non_finite_duration=nf_d, bad_time=bad_t,
+                                                    bad_duration=bad_d), malformed, read_lines=lines)
 
     notes = {}
     if kind == "samples":

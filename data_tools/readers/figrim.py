@@ -16,7 +16,9 @@ kept: subject ``s01``, ``s02``... (participant j), stimulus ``filename``,
 coordinates made 0-based (:func:`data_tools.readers.matlab.from_matlab`), no
 times (the file has none). The recognition viewings are a memory test, not
 free viewing: their points are counted as ``recognition_viewing`` (by design,
-row accounting in :mod:`data_tools.readers.base`), not kept.
+row accounting in :mod:`data_tools.readers.base`), not kept. A viewing that is
+not N x 2 (an N x 1 column, a row of 3, an N x 3 array) is quarantined, each of
+its N rows ``malformed_row``; no column is dropped in silence.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                     raw = getattr(fx, view, None)
                     try:
                         p = points(raw)
+                        if p.shape[1] != 2:  # N x 3 and wider: rows of other than (x, y), as a 1 x 3 row
+                            raise ValueError(f"{p.shape[1]} columns, not N x 2")
                     except (ValueError, TypeError):
                         a = np.asarray(raw, dtype=object)
                         m = max(1, len(a)) if a.ndim else 1

@@ -108,7 +108,9 @@ def points(value) -> np.ndarray:
     ``squeeze_me`` makes a 1 x 2 point and an N x 1 column alike 1-D: a 1-D
     array of exactly 2 numbers is one (x, y) point; any other 1-D array (a
     column, a row of 3) is not N x 2 and raises ValueError, as fewer than two
-    columns does: the caller quarantines or refuses it, no number dropped.
+    columns does: the caller quarantines or refuses it, no number dropped. More
+    than two columns are returned as they are: the caller decides (``figrim``
+    quarantines them as ``malformed_row``).
     """
     a = np.asarray(value if value is not None else np.zeros((0, 2)))
     if a.dtype == object:

@@ -8,7 +8,11 @@ bottom-left; older exports ``x_norm``/``y_norm``), ``confidence``. Fixations
 below ``min_confidence`` (default :data:`DEFAULT_MIN_CONFIDENCE`, 0.6) are
 quarantined (``low_confidence``), and the reader's ``notes`` record the
 threshold applied (``min_confidence``; None for a file without a
-``confidence`` column, where nothing is filtered); the subject is
+``confidence`` column, where nothing is filtered). A missing confidence
+(empty, ``.``, ``NA``) is unknown, not low: the fixation is kept; one that is
+not a number (``abc``) is quarantined (``bad_confidence``). A start or
+duration that is not a number is quarantined (``bad_time``,
+``bad_duration``); a missing one is kept, unknown. The subject is
 the recording folder's name (``<recording>/exports/000/fixations.csv``,
 ``<recording>/exports/000/surfaces/fixations_on_surface_<name>.csv``).
 
@@ -45,7 +49,9 @@ a ``gaze_timestamp`` column, no ``start_timestamp``/``duration``) hold gaze
 samples, not fixations: the reader refuses them with one line (the toolkit
 has no reader for Pupil gaze samples; export fixations with Pupil Player's
 Fixation Detector instead), as it does any file without ``start_timestamp``
-and ``duration``.
+and ``duration``. ``saliency detect`` words the refusal for itself
+(:meth:`GazeExport.for_detect`): it needs raw samples in screen pixels, and
+a fixations.csv is for ``saliency ingest``.
 """
 
 from __future__ import annotations
@@ -80,15 +86,32 @@ def sniff(probe: Probe) -> bool:
 FRAME_ROW = "fixation_frame"  # counted: a further world-frame row of a surface fixation kept (or quarantined) once
 
 
+class GazeExport(UserError):
+    """The refusal of a Pupil Labs gaze (sample) export; :meth:`for_detect` words it for ``saliency detect``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        super().__init__(f"{path}: a Pupil Labs gaze export (gaze samples: column gaze_timestamp, no "
+                         f"start_timestamp or duration), not a fixation export; the toolkit reads Pupil "
+                         f"fixations only: run Pupil Player's Fixation Detector, export with the Raw Data "
+                         f"Exporter and give its fixations.csv (or surfaces/fixations_on_surface_<name>.csv)")
+
+    def for_detect(self) -> UserError:
+        """The line for ``saliency detect``, which labels raw samples and reads no fixation export either."""
+        return UserError(f"{self.path}: a Pupil Labs gaze export (column gaze_timestamp); saliency detect needs "
+                         f"raw samples in screen pixels and the toolkit has no reader for Pupil gaze samples: their "
+                         f"positions are fractions of the world-camera image or of a surface, origin bottom-left "
+                         f"(`format` samples would read them as pixels); to get fixations, run Pupil Player's "
+                         f"Fixation Detector, export with the Raw Data Exporter and give its fixations.csv to "
+                         f"saliency ingest")
+
+
 def _refuse_gaze(path: Path, hs: set) -> None:
     """A Pupil gaze (sample) export, or any table without the fixation columns: one line, what to give instead."""
     if "start_timestamp" in hs or "duration" in hs:
         return
     if "gaze_timestamp" in hs:
-        raise UserError(f"{path}: a Pupil Labs gaze export (gaze samples: column gaze_timestamp, no "
-                        f"start_timestamp or duration), not a fixation export; the toolkit reads Pupil "
-                        f"fixations only: run Pupil Player's Fixation Detector, export with the Raw Data "
-                        f"Exporter and give its fixations.csv (or surfaces/fixations_on_surface_<name>.csv)")
+        raise GazeExport(path)
     raise UserError(f"{path}: line 1 (the header): no start_timestamp or duration column, so not a Pupil Labs "
                     f"fixation export; give Pupil Player's fixations.csv (or "
                     f"surfaces/fixations_on_surface_<name>.csv)")
@@ -140,31 +163,35 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                "stimulus": text(df[c_stim] if c_stim else None, n),
                "trial": text(df[c_trial] if c_trial else None, n),
                "x": numeric(df[cx])[0], "y": 1.0 - numeric(df[cy])[0]}  # bottom-left origin -> top-left
-        start = numeric(df[cs])[0] if cs else np.full(n, np.nan)
+        start, _, out["bad_t"] = numeric(df[cs]) if cs else (np.full(n, np.nan), None, np.zeros(n, bool))
         out["nf_t"] = non_finite(df[cs], start) if cs else np.zeros(n, bool)
         out["start"] = start * 1000.0
-        out["dur"] = numeric(df[cd])[0] if cd else np.full(n, np.nan)
+        out["dur"], _, out["bad_d"] = numeric(df[cd]) if cd else (np.full(n, np.nan), None, np.zeros(n, bool))
         out["nf_d"] = non_finite(df[cd], out["dur"]) if cd else np.zeros(n, bool)
         return out
+
+    def confidence(df: pd.DataFrame) -> np.ndarray:
+        """Per row: 0 usable (``min_confidence`` or more, or missing: unknown), 1 low, 2 not a number."""
+        conf, _, nan = numeric(df[cc])
+        return np.where(nan, 2, np.where(conf < min_confidence, 1, 0))
 
     def fixations(r: dict, keep: np.ndarray) -> Chunk:
         k = int(keep.sum())
         return fixation_chunk(r["line"][keep], r["subject"][keep], r["stimulus"][keep], r["trial"][keep],
                               r["x"][keep], r["y"][keep], r["start"][keep], r["dur"][keep],
                               np.full(k, "", object), "screen_norm",
-                              non_finite_time=r["nf_t"][keep], non_finite_duration=r["nf_d"][keep])
+                              non_finite_time=r["nf_t"][keep], non_finite_duration=r["nf_d"][keep],
+                              bad_time=r["bad_t"][keep], bad_duration=r["bad_d"][keep])
 
     def chunks() -> Iterator[Chunk]:
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
             r = parse(df, lines)
-            low = np.zeros(len(df), bool)
-            if cc:
-                conf = numeric(df[cc])[0]
-                low = ~(conf >= min_confidence)
+            conf = confidence(df) if cc else np.zeros(len(df), int)
+            low = conf > 0
             ch = fixations(r, ~low)
             if low.any():
-                q = quarantine_frame(lines[low], "low_confidence", r["subject"][low], r["stimulus"][low],
-                                     r["x"][low], r["y"][low])
+                q = quarantine_frame(lines[low], np.where(conf == 2, "bad_confidence", "low_confidence")[low],
+                                     r["subject"][low], r["stimulus"][low], r["x"][low], r["y"][low])
                 ch.quarantine = pd.concat([ch.quarantine, q], ignore_index=True)
             yield with_malformed(ch, malformed, read_lines=lines)
 
@@ -176,7 +203,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             r["fid"] = text(df[c_id], len(df))
             r["on"] = _on_surf(df[c_on])
             if cc:  # not written by Pupil Player's surface export; honoured when present
-                r["on"] = np.where(~(numeric(df[cc])[0] >= min_confidence), -2, r["on"])
+                conf = confidence(df)
+                r["on"] = np.where(conf == 2, -3, np.where(conf == 1, -2, r["on"]))
             parts.append(r)
             bad_lines.append(malformed)
             n_read += len(lines) + len(malformed)
@@ -191,6 +219,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         reason = np.full(n, "", dtype=object)
         reason[r["on"] == -1] = "bad_on_surf"
         reason[r["on"] == -2] = "low_confidence"
+        reason[r["on"] == -3] = "bad_confidence"
         reason[r["fid"] == ""] = "no_fixation_id"
         usable = reason == ""
         keep = np.zeros(n, bool)  # the row that stands for its fixation

@@ -17,6 +17,10 @@ Reads the logs with the same readers, geometry and detector options as
 `saliency ingest`. Detectors (--detector): ivt, idt (Salvucci & Goldberg
 2000), nh (Nystrom & Holmqvist 2010: adaptive thresholds, saccades and
 post-saccadic oscillations), tobii-ivt (the Tobii I-VT filter, Olsen 2012).
+Samples must be on the screen (pixels, or fractions of it): samples in
+stimulus coordinates (MIT1003 .mat files, Tobii MCS exports) are refused, as
+detect reads no stimulus images to place them; `saliency ingest --stimuli
+DIR` places them and detects fixations in them.
 
 OUT/samples.csv        every sample with its label (fixation, saccade, pso, blink, track_loss, undefined)
 OUT/fixations.csv      onset_ms, offset_ms, duration_ms, x, y, x_deg, y_deg, dispersion_deg, samples
