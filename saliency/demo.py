@@ -24,7 +24,8 @@ its wall time; a stage's output is built in a temporary place and moved into
 place when complete. Interrupting the demo (Ctrl-C) keeps the finished stages,
 and an interrupted training run keeps its ``last.pt``: running the same command
 again skips what is done and resumes training where it stopped. ``--fresh``
-starts over.
+starts over; it refuses, removing nothing, when the demo's folders hold
+anything the demo did not write (:func:`foreign_entries`).
 """
 
 from __future__ import annotations
@@ -71,6 +72,29 @@ MIN_SCENES = 10
 #: What the demo writes into its folder; ``fresh`` removes these and nothing else.
 OWN_ENTRIES = ("demo.json", "study", "fix_samples", "fix_eyelink", "fix_tobii", "runs", "heldout", "preds", "eval",
                "report")
+_SCENES = {r"s\d{4,}\.png": None}  # a scene's picture (saliency synth names scenes s0001, s0002, ...)
+_FIX = {"dataset.json": None, "fixations.csv": None, "quarantine.csv": None, "qc.csv": None, "center_bias.png": None,
+        "maps": _SCENES, "fixations": _SCENES, "stimuli": _SCENES}
+_RUN = {"config.yaml": None, "split.json": None, "metrics.csv": None, r"\.saliency-train\.lock": None,
+        "checkpoints": {r"(best|last)\.pt": None}, "grids": {r"epoch_\d{3,}\.png": None},
+        "tensorboard": {r"events\.out\.tfevents\..+": None}}
+#: What the demo and the commands it runs write under :data:`OWN_ENTRIES` (a name pattern per entry; a folder's
+#: entries as a dict, a file's as None, ``"assets"``: the report's, listed in its mark). ``fresh`` refuses a folder
+#: holding anything else (:func:`foreign_entries`).
+LAYOUT = {
+    "study": {"study.json": None, "screen.json": None, "stimuli": _SCENES, "masks": _SCENES,
+              "logs": {"samples.csv": None, "eyelink_fixations.csv": None, "tobii.tsv": None, "trials.csv": None},
+              "truth": {"fixations.csv": None, "objects.csv": None}},
+    "fix_samples": _FIX, "fix_eyelink": _FIX, "fix_tobii": _FIX,
+    "runs": {"sod": _RUN, "fixation": _RUN},
+    "heldout": {"images": _SCENES, "masks": _SCENES, "center_bias": _SCENES,
+                "fixation": {"center_bias.png": None, "maps": _SCENES, "fixations": _SCENES}},
+    "preds": {"sod": _SCENES, "fixation": _SCENES},
+    "eval": {r"(sod|fixation)\.json": None, "curves": {r"heldout_(pr|fm)\.(png|pdf)": None}},
+    "report": {r"report\.(md|html)": None, "assets": "assets"},
+}
+#: The hidden staging names of a killed write (``staged_dir``, ``atomic_path``, ``move_aside``): the demo's own.
+_STAGING = r"\..+\.(partial|tmp)|\..+\.old-.+"
 
 
 def make_profile(quick: bool = False, *, scenes: int | None = None, subjects: int | None = None,
@@ -192,11 +216,23 @@ class Demo:
         self._save()
 
     def _clear_own(self) -> None:
-        """``fresh``: remove what the demo writes (:data:`OWN_ENTRIES`), never a file the user put beside it."""
+        """``fresh``: remove what the demo writes (:data:`OWN_ENTRIES`), never a file the user put beside it.
+
+        A folder holding anything the demo did not write (:func:`foreign_entries`)
+        is refused before anything is removed.
+        """
         import shutil
 
         from saliency.base.fsutil import check_not_link
 
+        foreign = foreign_entries(self.out)
+        if foreign:
+            first = foreign[0]
+            top = self.out / first.relative_to(self.out).parts[0]
+            n = len(foreign) - 1
+            more = f" (and {n} more {'entry' if n == 1 else 'entries'})" if n else ""
+            raise UserError(f"`out` {first}{more}: not written by saliency demo, which removes {top} whole with "
+                            f"`fresh`; nothing was removed: move it out of {top} (or choose another `out`)")
         for name in OWN_ENTRIES:
             p = self.out / name
             if p.is_symlink():
@@ -264,6 +300,11 @@ class Demo:
         c = m["counts"]
         info = {"stimuli": c["stimuli"], "subjects": c["subjects"], "fixations": c["fixations"],
                 "quarantined": c["quarantined"]}
+        from saliency.report import quarantined_split
+
+        split = quarantined_split(m)
+        if split is not None and sum(split) == c["quarantined"]:
+            info["rows_quarantined"], info["fixations_quarantined"] = split
         io = m.get("inter_observer") or {}
         if io:
             info["ioc_nss"] = io["nss"]["mean"]
@@ -354,9 +395,13 @@ class Demo:
         lines = []
         ing = s.get("ingest_samples", {})
         if ing:
+            # counts.quarantined is rows and detected fixations together (a demo.json of an older demo: only that)
+            quarantined = (f"{ing['rows_quarantined']:,} sample rows and {ing['fixations_quarantined']:,} detected "
+                           "fixations quarantined" if "rows_quarantined" in ing else
+                           f"{ing['quarantined']:,} quarantined (rows and detected fixations)")
             lines.append(f"Study: {self.profile.scenes} synthetic scenes, {ing['subjects']} observers; "
                          f"{ing['fixations']:,} fixations detected by nh (Nystrom & Holmqvist 2010) in the raw samples, "
-                         f"{ing['quarantined']:,} rows quarantined.")
+                         f"{quarantined}.")
             if "ioc_nss" in ing:
                 lines.append(f"Inter-observer consistency: NSS {ing['ioc_nss']:.3f}, "
                              f"AUC-Judd {ing['ioc_auc_judd']:.3f}.")
@@ -418,6 +463,46 @@ class Demo:
         self._stage("eval_fixation", "6/7 fixation metrics", lambda: self._eval("fixation"))
         self._stage("report", "7/7 report (saliency report)", self._report)
         return self.state
+
+
+def foreign_entries(out: str | Path) -> list[Path]:
+    """The entries inside the demo's own folders (:data:`OWN_ENTRIES`) that it did not write, in walking order.
+
+    An entry is the demo's when :data:`LAYOUT` names it (a folder where a
+    folder is written, not a link), or it is a killed write's hidden staging
+    file; the report's ``assets/`` holds what its mark lists
+    (:func:`saliency.report.foreign_assets`). A link in place of an own folder
+    is not looked into (``fresh`` removes the link, never what it points to).
+    Nothing is changed.
+    """
+    import re
+
+    def walk(folder: Path, spec) -> list[Path]:
+        if spec == "assets":
+            from saliency.report import foreign_assets
+
+            return [folder / name for name in foreign_assets(folder)]
+        found = []
+        for name in sorted(os.listdir(folder)):
+            path = folder / name
+            if re.fullmatch(_STAGING, name):
+                continue
+            sub = next((v for k, v in spec.items() if re.fullmatch(k, name)), False)
+            if sub is None and not path.is_dir():
+                continue
+            if sub not in (None, False) and path.is_dir() and not path.is_symlink():
+                found += walk(path, sub)
+                continue
+            found.append(path)
+        return found
+
+    out = Path(out)
+    found = []
+    for name in OWN_ENTRIES:
+        path = out / name
+        if name in LAYOUT and path.is_dir() and not path.is_symlink():
+            found += walk(path, LAYOUT[name])
+    return found
 
 
 def cpu_seconds() -> float:

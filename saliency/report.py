@@ -496,6 +496,35 @@ def eval_labels(paths) -> list[str]:
     return labels
 
 
+def quarantined_split(dataset: dict) -> tuple[int, int] | None:
+    """(input rows, detected fixations) quarantined, summed over a dataset.json's ``inputs``; None when unreadable.
+
+    ``counts.quarantined`` is their sum: the rows of each input
+    (``inputs[i].rows.quarantined``) and the fixations detected in raw
+    samples (``inputs[i].rows.fixations.quarantined``), each by reason.
+    """
+    def total(by_reason) -> int | None:
+        if not isinstance(by_reason, dict) or not all(type(n) is int for n in by_reason.values()):
+            return None
+        return sum(by_reason.values())
+
+    rows = fixations = 0
+    inputs = dataset.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        return None
+    for rec in inputs:
+        counts = rec.get("rows") if isinstance(rec, dict) else None
+        if not isinstance(counts, dict):
+            return None
+        r = total(counts.get("quarantined"))
+        fix = counts.get("fixations", {"quarantined": {}})
+        f = total(fix.get("quarantined")) if isinstance(fix, dict) else None
+        if r is None or f is None:
+            return None
+        rows, fixations = rows + r, fixations + f
+    return rows, fixations
+
+
 def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
     """Key facts of an ingested dataset (``saliency ingest``'s dataset.json) as (label, value) pairs."""
     d = json.loads(Path(dataset_json).read_text(encoding="utf-8"))
@@ -511,7 +540,7 @@ def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
 
     for label, path in (("stimuli", ("counts", "stimuli")), ("subjects", ("counts", "subjects")),
                         ("fixations kept", ("counts", "fixations")),
-                        ("rows quarantined", ("counts", "quarantined")),
+                        ("quarantined (rows and detected fixations)", ("counts", "quarantined")),
                         ("fixation detector", ("policies", "detector")),
                         ("pixels per degree", ("ppd",)), ("sigma (deg)", ("sigma", "deg")),
                         ("sigma (px)", ("sigma", "px")),
@@ -520,6 +549,9 @@ def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
         v = pick(*path)
         if v is not None:
             out.append((label, f"{v:.3f}" if isinstance(v, float) else str(v)))
+        split = quarantined_split(d) if path == ("counts", "quarantined") and v is not None else None
+        if split is not None and sum(split) == v:
+            out += [("input rows quarantined", str(split[0])), ("detected fixations quarantined", str(split[1]))]
     by_reason = pick("counts", "quarantine_by_reason") or {}
     observers = pick("inter_observer") or {}
     for key, value in (("counts.quarantine_by_reason", by_reason), ("inter_observer", observers)):

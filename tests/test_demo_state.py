@@ -18,9 +18,9 @@ def test_fresh_removes_the_demo_outputs_and_keeps_the_users_files(tmp_path):
     out = tmp_path / "demo"
     out.mkdir()
     (out / "demo.json").write_text(json.dumps({"settings": {"layout": 0}, "stages": {"study": {}}}))
-    for name in ("study", "runs", "report"):
-        (out / name).mkdir()
-        (out / name / "x.txt").write_text("made by the demo\n")
+    for rel in ("study/study.json", "runs/sod/config.yaml", "report/report.md"):  # names the demo writes
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text("made by the demo\n")
     (out / "notes.md").write_text("mine\n")
     (out / "figures").mkdir()
     (out / "figures" / "fig1.png").write_bytes(b"mine")
