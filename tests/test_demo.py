@@ -51,6 +51,10 @@ def test_every_stage_ran_and_wrote_its_outputs(demo):
     assert sorted(p.stem for p in (out / "preds" / "sod").iterdir()) == held
     # no staging leftovers
     assert not list(out.rglob("*.partial")) and not list(out.rglob(".*.tmp"))
+    # everything written is in the demo's LAYOUT, so `--fresh` on a real demo folder never refuses
+    from saliency.demo import foreign_entries
+
+    assert foreign_entries(out) == []
     page = (out / "report" / "report.html").read_text()
     for anchor in ("key-figures", "study", "training", "metrics", "curves", "gallery"):
         assert f'id="{anchor}"' in page
