@@ -19,7 +19,7 @@ Config schema (paths relative to the config file)::
       mine: {gt: data/mine/masks, task: sod}      #   a folder (gt or mask; task if not global)
     methods:                                      # name -> folder (may hold {dataset}) or {dataset: folder}
       U2Net: "preds/u2net/{dataset}"
-      BASNet: {ECSSD: preds/bas}
+      BASNet: {ECSSD: preds/bas}                  #   each key a dataset of the benchmark (else refused)
 
 Errors are :class:`saliency.base.errors.UserError` naming the parameters of
 :func:`evaluate` in backticks (``pred``, ``gt``, ``dataset``, ``root``,
@@ -255,6 +255,11 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     if dup:
         raise UserError(f"`pred`: method name(s) {', '.join(dup)} given twice; use NAME=DIR to name them")
     dnames = [d.name for d in datasets]
+    for mname, spec in methods:  # a {dataset: folder} key naming no dataset (a typo) would drop the method unsaid
+        unknown = [k for k in spec if k not in dnames] if isinstance(spec, dict) else []
+        if unknown:
+            raise UserError(f"`config` {config}: method {mname}: dataset {unknown[0]!r} is not a dataset of the "
+                            f"benchmark ({', '.join(dnames)}); correct the name or add the dataset")
     dup = sorted({n for n in dnames if dnames.count(n) > 1})
     if dup:  # one table, one set of curves and one row key per dataset name: two would be merged unsaid
         raise UserError(f"dataset name(s) {', '.join(dup)} given twice; every dataset needs its own name (the `gt` folder's is `name`, a config's "

@@ -55,6 +55,8 @@ class MethodResult:
     n_skipped: int = 0
     excluded: dict = field(default_factory=dict)    # metric -> images left out (every metric, 0 too)
     skipped_examples: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)     # (image key, reason) of every image missing or skipped
+    extra: list = field(default_factory=list)       # prediction files (relative paths) matching no GT image
 
 
 GOLD_UNIFORM_WEIGHT = 0.1
@@ -349,7 +351,11 @@ def _drain(fn, tasks, workers, size, ex):
 
 
 def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missing: bool):
-    """Index every method's folder and match it to the GT keys."""
+    """Index every method's folder and match it to the GT keys.
+
+    Per method: (its file per GT item or None, the number without one, its
+    files that match no GT item as sorted '/'-separated paths in the folder).
+    """
     exts = IMAGE_EXTS if task == "sod" else PRED_EXTS
     per_method = []
     for name, folder in methods:
@@ -367,7 +373,9 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
         if len(missing) == len(ds.items):
             raise UserError(f"`pred` {name}={folder}: no file matches a {ds.name} ground-truth stem "
                             f"(e.g. {ds.items[0].key}); predictions must be named <stem>.png")
-        per_method.append((found, len(missing)))
+        used = {p for p in found if p is not None}
+        extra = sorted(p.relative_to(folder).as_posix() for p in set(idx.values()) - used)
+        per_method.append((found, len(missing), extra))
     return per_method
 
 
@@ -380,7 +388,9 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
     task); ``workers``: processes (the numbers do not depend on it), sharing
     ``pool`` (a running :func:`start_pool` of ``workers - 1``) when given;
     ``allow_missing``: score the images that have a prediction and skip
-    unreadable files, counting both; ``seed``: AUC-Borji and sAUC draws.
+    unreadable files, counting both (each result names them in ``skipped``,
+    with the reason, and its files that match no image in ``extra``);
+    ``seed``: AUC-Borji and sAUC draws.
     ``gold_standard`` (fixation datasets with per-observer fixations) adds the
     row :data:`GOLD_STANDARD` first (:func:`gold_standard_scores`);
     ``metric_maps`` scores each method by the metric-specific maps of its
@@ -416,7 +426,9 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
             base = it.baseline or ds.baseline or ds.baseline_logp
             tasks.append((it, tp, keys, seed, i, other, base, allow_missing, opts))
         results_iter = _map(_fix_task, tasks, workers, f"{ds.name}", progress, pool)
-    res = [MethodResult(ds.name, name, 0, {}, n_missing=matched[j][1]) for j, (name, _) in enumerate(methods)]
+    res = [MethodResult(ds.name, name, 0, {}, n_missing=matched[j][1], extra=matched[j][2],
+                        skipped=[(it.key, "no prediction") for it, p in zip(ds.items, matched[j][0]) if p is None])
+           for j, (name, _) in enumerate(methods)]
     found = [m[0] for m in matched]  # per method, per image: its prediction file or None
     if task == "fixation" and gold_standard:
         res.insert(0, MethodResult(ds.name, GOLD_STANDARD, 0, {}))
@@ -428,6 +440,7 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
                 if f[i] is None:  # counted already among the images without a prediction
                     continue
                 mr.n_skipped += 1
+                mr.skipped.append((ds.items[i].key, payload))
                 if len(mr.skipped_examples) < 3:
                     mr.skipped_examples.append(payload)
             continue
@@ -436,13 +449,16 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
                 continue
             if entry[0] == "skip":
                 res[j].n_skipped += 1
+                res[j].skipped.append((ds.items[i].key, entry[1]))
                 if len(res[j].skipped_examples) < 3:
                     res[j].skipped_examples.append(entry[1])
                 continue
             sc, resized = entry
             accs[j].add(sc)
             res[j].n_resized += int(resized)
+    order = {it.key: i for i, it in enumerate(ds.items)}
     for j, mr in enumerate(res):
+        mr.skipped.sort(key=lambda e: order.get(e[0], 0))  # in image order, the missing among the unreadable
         if len(accs[j]) == 0:
             raise UserError(f"`pred` {mr.method}: no image of {ds.name} could be scored "
                             f"({'; '.join(mr.skipped_examples) or 'no matching files'})")

@@ -81,11 +81,12 @@ def _left_out(r) -> dict:
 
 
 def result_note(r) -> str:
-    """The counts of one result in words: images, resized, skipped, and each metric that left images out.
+    """The counts of one result in words: images, resized, skipped, ignored files, each metric that left images out.
 
     ``r`` has ``n_images``, ``n_resized``, ``n_missing``, ``n_skipped`` and
-    ``excluded`` ({metric: images left out}); the notes under eval's markdown
-    tables and under ``saliency report``'s metric tables.
+    ``excluded`` ({metric: images left out}), and may have ``extra`` (the
+    prediction files that match no ground truth); the notes under eval's
+    markdown tables and under ``saliency report``'s metric tables.
     """
     parts = [f"{r.n_images} images"]
     if r.n_resized:
@@ -94,6 +95,9 @@ def result_note(r) -> str:
         parts.append(f"{r.n_missing} without a prediction skipped")
     if r.n_skipped:
         parts.append(f"{r.n_skipped} unreadable skipped")
+    n_extra = len(getattr(r, "extra", None) or ())
+    if n_extra:
+        parts.append(f"{n_extra} prediction file{'s' if n_extra > 1 else ''} without a ground truth ignored")
     for k, v in _left_out(r).items():
         parts.append(f"{k} left out on {v} image(s)")
     return ", ".join(parts)
@@ -165,7 +169,11 @@ def json_obj(task: str, version: str, results) -> dict:
     """The JSON document: task, version and one entry per (dataset, method); undefined values are null.
 
     ``excluded`` lists only the metrics that left out at least one image (the
-    accumulators' ``results()`` count every metric, zeros included).
+    accumulators' ``results()`` count every metric, zeros included);
+    ``skipped_images`` names each image counted in ``n_missing`` or
+    ``n_skipped`` with its reason ({"image", "reason"}), and
+    ``extra_predictions`` the method's files that match no ground-truth image
+    (paths in its folder), which no metric counts.
     """
     return {
         "task": task,
@@ -174,7 +182,9 @@ def json_obj(task: str, version: str, results) -> dict:
             {"dataset": r.dataset, "method": r.method, "n_images": r.n_images,
              "metrics": {k: (None if v is None or math.isnan(v) else float(v)) for k, v in r.metrics.items()},
              "n_resized": r.n_resized, "n_missing": r.n_missing, "n_skipped": r.n_skipped,
-             "excluded": _left_out(r)}
+             "excluded": _left_out(r),
+             "skipped_images": [{"image": k, "reason": why} for k, why in getattr(r, "skipped", None) or ()],
+             "extra_predictions": list(getattr(r, "extra", None) or ())}
             for r in results
         ],
     }

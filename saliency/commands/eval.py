@@ -216,6 +216,7 @@ def run(args) -> int:
 
     sys.stdout.write(benchmark.markdown(bench, args.digits))
     # every file of the run is written first and renamed into place together: all old or all new
+    failed = None
     with atomic_files() as path:
         if args.json:
             path(args.json).write_text(json_text(tables.json_obj(bench.task, __version__, bench.results)),
@@ -225,7 +226,14 @@ def run(args) -> int:
         if args.latex:
             path(args.latex).write_text(tables.latex(bench.results, bench.keys, args.digits), encoding="utf-8")
         if args.plot_dir:
-            from saliency.eval.plots import plot_curves
+            from saliency.eval.plots import CurveDrawError, plot_curves
 
-            plot_curves(bench.results, args.plot_dir, path=path)
+            try:  # drawn in full before a curve file is written: on failure none is, and the tables still are
+                plot_curves(bench.results, args.plot_dir, path=path)
+            except CurveDrawError as exc:
+                failed = exc
+    if failed is not None:
+        written = [f"`{p}` {getattr(args, p)}" for p in ("json", "csv", "latex") if getattr(args, p)]
+        raise type(failed)(f"{failed.args[0]}; no curve file was written"
+                           + (f", the tables were ({', '.join(written)})" if written else ""))
     return 0
