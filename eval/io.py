@@ -29,12 +29,13 @@ import numpy as np
 
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
-from saliency.base.images import IMAGE_EXTS, check_image_size, decode
+from saliency.base.images import IMAGE_EXTS, check_image_size, decode, shown_path
 
 PRED_EXTS = IMAGE_EXTS + (".npy",)
 """Prediction files: every image extension of :data:`saliency.base.images.IMAGE_EXTS` and ``.npy`` arrays."""
 
-__all__ = ["IMAGE_EXTS", "PRED_EXTS", "read_mask", "read_pred_u8", "read_map", "read_fixations", "index_folder"]
+__all__ = ["IMAGE_EXTS", "PRED_EXTS", "read_mask", "read_pred_u8", "read_map", "read_fixations", "index_folder",
+           "FolderIndex", "left_out_note"]
 
 
 def read_image(path: str | Path, flags: int | None = None) -> np.ndarray:
@@ -47,15 +48,16 @@ def read_image(path: str | Path, flags: int | None = None) -> np.ndarray:
 
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"{path}: file not found")
+        raise UserError(f"{shown_path(path)}: file not found")
     check_image_size(path)  # refuse a declared size above the pixel limit before decoding
     try:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError as exc:
-        raise UserError(f"{path}: cannot read the file ({exc.strerror or exc}); replace or remove it") from None
+        raise UserError(f"{shown_path(path)}: cannot read the file ({exc.strerror or exc}); replace or remove it") \
+            from None
     img = decode(data, cv2.IMREAD_UNCHANGED if flags is None else flags)
     if img is None:
-        raise UserError(f"{path}: not a readable image (corrupt or unsupported); replace or remove it")
+        raise UserError(f"{shown_path(path)}: not a readable image (corrupt or unsupported); replace or remove it")
     return img
 
 
@@ -141,8 +143,11 @@ LOSSY_EXTS = (".jpg", ".jpeg", ".webp")
 """Image formats whose binary fixation maps are thresholded at > 128 (compression ringing), not > 0."""
 
 
-def walk_files(folder: str | Path, exts, label: str) -> list[Path]:
+def walk_files(folder: str | Path, exts, label: str, left_out: list | None = None) -> list[Path]:
     """The files under ``folder`` whose suffix is in ``exts`` (hidden names skipped), sorted, recursively.
+
+    ``left_out``, when given, receives the other regular files walked (not
+    hidden, suffix not in ``exts``), so that a caller can count them.
 
     Hidden sub-folders are not entered: they hold what is not the user's data,
     such as the staging folders a killed command leaves (``.NAME.*.partial``,
@@ -191,7 +196,11 @@ def walk_files(folder: str | Path, exts, label: str) -> list[Path]:
         dirs[:] = keep
         for name in files:
             p = Path(root) / name
-            if name.startswith(".") or p.suffix.lower() not in exts:
+            if name.startswith("."):
+                continue
+            if p.suffix.lower() not in exts:
+                if left_out is not None and p.is_file():
+                    left_out.append(p)
                 continue
             if p.is_symlink() and not p.exists():
                 raise UserError(f"{label}: {p} is a link to {os.readlink(p)}, which does not exist; fix or "
@@ -213,8 +222,37 @@ def own_keys(index: dict, folder: str | Path) -> list[str]:
     return [k for k, p in index.items() if key_of(p, folder) == k]
 
 
+class FolderIndex(dict):
+    """What :func:`index_folder` returns: stem -> file, and in ``left_out`` the regular files it left out
+    (sorted; not hidden, an extension not in ``exts``), for :func:`left_out_note`."""
+
+    def __init__(self, *args, left_out=(), exts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.left_out: list[Path] = sorted(left_out)
+        self.exts: tuple = tuple(exts)
+
+
+def left_out_note(index: FolderIndex, folder: str | Path) -> str | None:
+    """One line counting the files of ``folder`` that ``index`` (its :func:`index_folder`) left out, or None.
+
+    E.g. ``2 file(s) left out: not an image extension (.gif, .jfif; e.g. b.gif); accepted: .png .jpg ...``;
+    names are shown with :func:`saliency.base.images.shown_path` (a newline never splits the line).
+    """
+    paths = getattr(index, "left_out", None)
+    if not paths:
+        return None
+    sufs = sorted({p.suffix.lower() for p in paths})
+    kinds = ", ".join(shown_path(x) if x else "no extension" for x in sufs[:5]) + (", ..." if len(sufs) > 5 else "")
+    try:
+        eg = paths[0].relative_to(folder).as_posix()
+    except ValueError:
+        eg = paths[0].name
+    return (f"{len(paths)} file(s) left out: not an image extension ({kinds}; e.g. {shown_path(eg)}); "
+            f"accepted: {' '.join(index.exts)}")
+
+
 def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, prefix: str = "",
-                 label: str | None = None) -> dict[str, Path]:
+                 label: str | None = None) -> FolderIndex:
     """Map file stems (relative path without extension, '/'-separated) to files, recursively.
 
     A file's bare stem is also a key when no other file has it and no file
@@ -228,6 +266,9 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     Two files of one stem (``a.jpg`` and ``a.png``) are refused, both named:
     which one is meant cannot be told, and keeping either pairs the other's
     mask or map with the wrong picture, or leaves it out unsaid.
+    The other regular files (not hidden, an extension not in ``exts``, e.g.
+    ``b.gif``) are not errors: they are listed in the index's ``left_out``
+    (:class:`FolderIndex`), for the command to count (:func:`left_out_note`).
     """
     folder = Path(folder)
     if not param.isidentifier():
@@ -242,7 +283,8 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
         raise UserError(f"{label}: folder not found")
     out: dict[str, Path] = {}
     bare: dict[str, list[Path]] = {}
-    for p in walk_files(folder, exts, label):
+    left: list[Path] = []
+    for p in walk_files(folder, exts, label, left):
         rel = key_of(p, folder)
         if rel in out:
             raise UserError(f"{label}: {out[rel].name} and {p.name} share the name {rel!r}, so which one is "
@@ -254,4 +296,4 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     for stem, paths in bare.items():
         if len(paths) == 1 and stem not in out:
             out[stem] = paths[0]
-    return out
+    return FolderIndex(out, left_out=left, exts=exts)

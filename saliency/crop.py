@@ -237,11 +237,13 @@ def center_crop(img_w: int, img_h: int, aspect: float) -> CropBox:
 
 @dataclass
 class CropResult:
-    """What :func:`crop_folder` wrote: the output folder, each image's boxes, the images it skipped."""
+    """What :func:`crop_folder` wrote: the output folder, each image's boxes, the images it skipped, and the
+    line counting the files of ``images`` left out for their extension (None when there are none)."""
 
     out: Path
     boxes: dict = field(default_factory=dict)
     skipped: list = field(default_factory=list)
+    left_out: str | None = None
 
 
 def check_scale(scale):
@@ -291,6 +293,11 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     built in a staging folder and moved to ``out``; a non-empty ``out`` is
     refused unless ``overwrite``. Unreadable images are skipped and listed;
     when none of them decodes, UserError naming ``images`` (nothing written).
+    An image without a map in ``maps`` is refused (UserError, nothing
+    written) unless it does not decode either: then it is skipped as
+    unreadable (``saliency predict`` writes no map for such an image). Files
+    whose extension is not an image extension are left out and counted
+    (``left_out``), never errors.
     """
     import contextlib
     import os
@@ -301,9 +308,9 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_out_dir, signals_held, staged_dir, terminate_raises, write_json
     from saliency.base.images import (IMAGE_EXTS, MAX_SIDE, check_image_size, decode, encode, exif_orientation,
-                                       max_pixels, to_display)
+                                       max_pixels, shown_path, to_display)
     from saliency.base.progress import progress as progress_bar
-    from saliency.eval.io import PRED_EXTS, index_folder, read_map
+    from saliency.eval.io import PRED_EXTS, index_folder, left_out_note, read_map
     from saliency.predict import none_decoded  # torch-free at import: the model code is imported when it runs
 
     if (maps is None) == (checkpoint is None):
@@ -355,10 +362,13 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 raise none_decoded(images, predicted.skipped)
         salmaps = index_folder(maps if maps is not None else tmp, PRED_EXTS, param="maps")
         missing = [n for n in names if n not in salmaps]
-        if missing and maps is not None:
-            raise UserError(f"`maps` {maps}: no map for {len(missing)} image(s), e.g. "
-                            f"{', '.join(missing[:3])}; maps are matched by file stem")
-        result = CropResult(out)
+        if missing and maps is not None:  # one that does not decode either is skipped below as unreadable
+            missing = [n for n in missing if decode(np.fromfile(str(found[n]), np.uint8), cv2.IMREAD_UNCHANGED)
+                       is not None]
+            if missing:
+                raise UserError(f"`maps` {maps}: no map for {len(missing)} image(s), e.g. "
+                                f"{', '.join(shown_path(n) for n in missing[:3])}; maps are matched by file stem")
+        result = CropResult(out, left_out=left_out_note(found, images))
         undecoded = []  # (path, reason) of the images that did not decode
         with staged_dir(out, inputs=inputs) as stage:
             for name in progress_bar(names, total=len(names), desc="crop", unit="img", enabled=progress):
@@ -369,8 +379,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 if img is None or name not in salmaps:
                     result.skipped.append(str(path))
                     if img is None:
-                        undecoded.append((str(path), f"{path}: not a readable image (corrupt or unsupported); "
-                                                     "replace or remove it"))
+                        undecoded.append((str(path), f"{shown_path(path)}: not a readable image (corrupt or "
+                                                     "unsupported); replace or remove it"))
                     continue
                 h, w = img.shape[:2]
                 sal = read_map(salmaps[name])
@@ -394,7 +404,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                         box.w * size_or_factor, box.h * size_or_factor)
                     if fsize[0] * fsize[1] > max_pixels() or max(fsize) > MAX_SIDE:  # the option's fault
                         dsize = tuple(f"{v:.3g}" if v >= 1e6 else max(1, round(v)) for v in fsize)
-                        raise UserError(f"`scale` {size_or_factor}: the crop of {path} would be "
+                        raise UserError(f"`scale` {size_or_factor}: the crop of {shown_path(path)} would be "
                                         f"{dsize[0]}x{dsize[1]} pixels, above the limit of {max_pixels()} pixels "
                                         f"({MAX_SIDE} a side); choose a smaller `scale`")
                     dsize = (max(1, round(fsize[0])), max(1, round(fsize[1])))
@@ -406,7 +416,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 try:  # encoded here and written by Python: imwrite crashes on a path that is not UTF-8
                     data = encode(crop, path.suffix)
                 except UserError as exc:
-                    raise UserError(f"{path}: could not write its crop: {exc}") from None
+                    raise UserError(f"{shown_path(path)}: could not write its crop: {exc}") from None
                 target.write_bytes(data)
                 centre = center_crop(w, h, ratio)
                 result.boxes[name] = {"image": str(path), "size": [w, h], "crop": box.as_dict(),

@@ -15,6 +15,8 @@ normalised over the image's pixels). Classic models and centre biases
 
 An image that cannot be decoded is listed and skipped; the others are still
 written (each file atomically), so a bad file never costs the finished work.
+Files of ``images`` whose extension is not an image extension are left out
+and counted (``PredictResult.left_out``), never errors.
 
 The checkpoint is read by :func:`saliency.models.registry.read_checkpoint`
 (the one reader of checkpoint files); workers start with
@@ -39,6 +41,7 @@ class PredictResult:
     written: list = field(default_factory=list)
     skipped: list = field(default_factory=list)   # (path, reason); options in the reason spelled as on the CLI
     unmatched: list = field(default_factory=list)  # ids of ``only`` (``--list``) that name no image
+    left_out: str | None = None  # the line counting the files of ``images`` left out (eval.io.left_out_note)
     seconds: float = 0.0
 
 
@@ -92,13 +95,19 @@ def unmatched_ids(only: set | None, items: list[tuple[str, Path]]) -> list[str]:
     return sorted(str(i) for i in only if i not in names)
 
 
-def list_images(folder: str | Path, only: set | None = None) -> list[tuple[str, Path]]:
-    """(stem key, path) of the images under ``folder`` (recursive; ``eval.io`` conventions)."""
+def list_images(folder: str | Path, only: set | None = None, notes: list | None = None) -> list[tuple[str, Path]]:
+    """(stem key, path) of the images under ``folder`` (recursive; ``eval.io`` conventions).
+
+    ``notes``, when given, receives the line counting the files left out for their extension, if any.
+    """
     from saliency.base.images import IMAGE_EXTS
-    from saliency.eval.io import index_folder, own_keys
+    from saliency.eval.io import index_folder, left_out_note, own_keys
 
     folder = Path(folder)
     idx = index_folder(folder, IMAGE_EXTS, param="images")
+    note = left_out_note(idx, folder)
+    if notes is not None and note:
+        notes.append(note)
     items = [(k, idx[k]) for k in own_keys(idx, folder)]  # bare-stem aliases skipped
     if only is not None:
         items = [(k, p) for k, p in items if k in only or Path(k).name in only]
@@ -196,7 +205,8 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
         if not tcfg:
             raise UserError(f"`checkpoint` {checkpoint}: no training config inside; give `size` WxH")
         size = tuple(tcfg["data"]["size"])
-    items = list_images(images, only)
+    notes: list = []
+    items = list_images(images, only, notes)
     out = Path(out)
     if runtime not in ("torch", "onnx"):
         raise UserError(f"`runtime` {runtime!r}: choose torch or onnx")
@@ -213,7 +223,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
         model = model.to(memory_format=torch.channels_last)
     loader = DataLoader(_Images(items, tuple(size)), batch_size=batch_size, shuffle=False, num_workers=workers,
                         collate_fn=_collate, worker_init_fn=worker_init if workers > 0 else None)
-    res = PredictResult(unmatched=unmatched_ids(only, items))
+    res = PredictResult(unmatched=unmatched_ids(only, items), left_out=notes[0] if notes else None)
     t0 = time.perf_counter()
     bar = progress_bar(total=len(items), desc="predict", unit="img", enabled=progress)
     if runtime == "onnx":
@@ -309,9 +319,10 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
         if ds.baseline_logp is None:
             raise UserError(f"`dataset` {dataset}: has no fixations to fit a centre bias to")
         cb = B.CentreBias(np.asarray(ds.baseline_logp), 0.0, 0.0, 0, 0)
-    items = list_images(images, only)
+    notes: list = []
+    items = list_images(images, only, notes)
     out = Path(out)
-    res = PredictResult(unmatched=unmatched_ids(only, items))
+    res = PredictResult(unmatched=unmatched_ids(only, items), left_out=notes[0] if notes else None)
     t0 = time.perf_counter()
     bar = progress_bar(total=len(items), desc=name, unit="img", enabled=progress)
     for key, path in items:

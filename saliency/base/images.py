@@ -27,6 +27,15 @@ def is_image(name: str) -> bool:
     return not name.startswith(".") and any(lower.endswith(e) for e in IMAGE_EXTS)
 
 
+def shown_path(path) -> str:
+    """``path`` as text for a one-line message: as is, or quoted with escapes (``repr``) when it holds a
+    character that is not printable (a newline, a tab, a byte that is not UTF-8), so a name never splits a line."""
+    text = _os.fspath(path) if isinstance(path, _os.PathLike) else str(path)
+    if isinstance(text, bytes):
+        text = _os.fsdecode(text)
+    return text if text.isprintable() else repr(text)
+
+
 # ------------------------------------------------------------------ bounded sizes (issue 16, deliverable 3)
 # A tiny file can declare an enormous image (a 372-byte PNG of 100000x1, a
 # 389 KB PNG of 20000x20000): decoding it would ask for gigabytes. Readers
@@ -241,10 +250,11 @@ def check_image_size(path, limit: int | None = None) -> tuple[int, int] | None:
     try:
         size = image_size(path)
     except OSError as exc:
-        raise UserError(f"{path}: cannot read the file ({exc.strerror or exc}); replace or remove it") from None
+        raise UserError(f"{shown_path(path)}: cannot read the file ({exc.strerror or exc}); replace or remove it") \
+            from None
     why = oversized(size, limit)
     if why:
-        raise UserError(f"{path}: image {why}; shrink or remove it, or raise `max_pixels`")
+        raise UserError(f"{shown_path(path)}: image {why}; shrink or remove it, or raise `max_pixels`")
     return size
 
 

@@ -12,7 +12,10 @@ DESCRIPTION = """Crop each image to the window of the requested aspect ratio tha
 
 The saliency comes from maps (--maps DIR, matched to the images by file stem,
 resized to each image: area-averaged when larger, bilinearly otherwise) or from a
-trained model (--checkpoint). By
+trained model (--checkpoint). An image without a map is refused, unless it does
+not decode either (as saliency predict leaves it): unreadable images are skipped
+and listed. Files of --images whose extension is not an image extension are
+left out and counted in one line. By
 default the window is the largest of that aspect that fits, placed where it
 keeps the most saliency; with --keep F it is the smallest window keeping the
 fraction F of the image's saliency (never smaller than --min-size); where
@@ -58,6 +61,7 @@ def run(args) -> int:
     """Crop every image of --images and write the crops and crops.json (:func:`saliency.crop.crop_folder`)."""
     import numpy as np
 
+    from saliency.base.images import shown_path
     from saliency.crop import COMPOSE_KEEP, crop_folder
 
     res = crop_folder(args.images, args.out, args.aspect, maps=args.maps, checkpoint=args.checkpoint, keep=args.keep,
@@ -75,8 +79,12 @@ def run(args) -> int:
             short = sorted(name for name, b in res.boxes.items() if b["crop"]["kept"] < want - 1e-6)
             if short:
                 print(f"{len(short)} image(s) where no {args.aspect} window keeps {want:.1%} of the saliency: "
-                      f"the largest window was used (its share is 'kept' in crops.json): {', '.join(short[:3])}"
+                      f"the largest window was used (its share is 'kept' in crops.json): "
+                      f"{', '.join(shown_path(n) for n in short[:3])}"
                       + (" ..." if len(short) > 3 else ""))
     if res.skipped:
-        print(f"skipped {len(res.skipped)} unreadable image(s): {', '.join(res.skipped[:3])}")
+        print(f"skipped {len(res.skipped)} unreadable image(s): {', '.join(shown_path(p) for p in res.skipped[:3])}")
+    left_out = getattr(res, "left_out", None)  # never a silent drop: the files of another extension, counted
+    if left_out:
+        print(f"--images {shown_path(args.images)}: {left_out}")
     return 0

@@ -19,6 +19,9 @@ fixation: predicted density scaled to max 255), the format saliency eval reads.
 Images are resized to the network size the checkpoint was trained at (or
 --size). --tta flip averages the prediction with that of the mirrored image.
 Images that cannot be decoded are listed and skipped; the rest are written.
+Files of --images whose extension is not an image extension (.png .jpg .jpeg
+.bmp .tif .tiff .webp .pgm .ppm; hidden files aside) are left out and counted
+in one line.
 
 Classic models and centre biases (torch-free; saliency predict --list-baselines):
   saliency predict --baseline itti-koch --images D/stimuli --out preds/itti
@@ -103,6 +106,7 @@ def run(args) -> int:
 
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_apart, check_out_dir, staged_dir
+    from saliency.base.images import shown_path
     from saliency.predict import none_decoded, predict_baseline_folder, predict_folder, read_list
 
     if args.list_baselines:
@@ -141,11 +145,14 @@ def run(args) -> int:
         if not res.written:  # one line (issue 16): the count and the first reason, not a line per image
             raise none_decoded(args.images, res.skipped)
     for path, why in res.skipped:
-        print(f"saliency predict: skipped {path}: {why}", file=sys.stderr)
+        print(f"saliency predict: skipped {shown_path(path)}: {why}", file=sys.stderr)
     if res.unmatched:  # never a silent drop: the ids of --list that name no image, counted and shown
         ex = ", ".join(res.unmatched[:5]) + (", ..." if len(res.unmatched) > 5 else "")
         print(f"saliency predict: {len(res.unmatched)} id(s) of --list {args.list} name no image in --images "
               f"{args.images}, not predicted: {ex}", file=sys.stderr)
+    left_out = getattr(res, "left_out", None)  # never a silent drop: the files of another extension, counted
+    if left_out:
+        print(f"saliency predict: --images {shown_path(args.images)}: {left_out}", file=sys.stderr)
     rate = len(res.written) / max(res.seconds, 1e-9)
     print(f"wrote {len(res.written)} maps to {out}/ ({rate:.1f} img/s)"
           + (f"; skipped {len(res.skipped)} unreadable image(s)" if res.skipped else ""))
