@@ -342,7 +342,7 @@ def evaluate(*, task: str | None = None, pred=(), gt=None, name: str | None = No
 
 
 def markdown(bench: Benchmark, digits: int = 3) -> str:
-    """The benchmark tables as markdown, with the fixation task's IG-baseline and resizing notes."""
+    """The benchmark tables as markdown, with the fixation task's IG-baseline and resizing notes and each dataset's notes."""
     from saliency.eval import tables
 
     text = tables.markdown(bench.results, bench.keys, digits)
@@ -366,4 +366,7 @@ def markdown(bench: Benchmark, digits: int = 3) -> str:
             lines += [f"- {d.name}: the blur of its human maps is not known; CC/KLD/SIM maps are the unblurred "
                       "density" for d in bench.datasets if not d.sigma_px]
         text += "\n".join(lines) + "\n"
+    else:  # SOD: a dataset's own notes (e.g. files of its folder left out for their extension)
+        lines = [f"- {d.name}: {n}" for d in bench.datasets for n in d.notes]
+        text += "".join(line + "\n" for line in lines)
     return text

@@ -52,7 +52,7 @@ from saliency.base.fsutil import read_json
 from saliency.base.images import IMAGE_EXTS, MAX_SIDE
 from saliency.base.names import nfc
 
-from saliency.eval.io import PRED_EXTS, index_folder, key_of, own_keys, walk_files
+from saliency.eval.io import PRED_EXTS, index_folder, key_of, left_out_note, own_keys, walk_files
 
 CENTER_BIAS_GAUSSIAN = "Gaussian centre bias (sigma = 1/4 of width and height)"
 
@@ -171,7 +171,9 @@ def sod_folder(gt_dir: str | Path, name: str | None = None) -> GTDataset:
     gt_dir = Path(gt_dir)
     files = index_folder(gt_dir, IMAGE_EXTS, param="gt")
     items = [GTItem(key=k, gt=str(files[k])) for k in own_keys(files, gt_dir)]  # bare-stem aliases skipped
-    return GTDataset(name or gt_dir.name, "sod", items, layout="masks folder")
+    note = left_out_note(files, gt_dir)  # files of other extensions: counted and named, never dropped unsaid
+    return GTDataset(name or gt_dir.name, "sod", items, layout="masks folder",
+                     notes=[f"--gt {gt_dir}: {note}"] if note else [])
 
 
 def _stems(folder: Path, exts) -> dict[str, Path]:

@@ -57,6 +57,7 @@ class MethodResult:
     skipped_examples: list = field(default_factory=list)
     skipped: list = field(default_factory=list)     # (image key, reason) of every image missing or skipped
     extra: list = field(default_factory=list)       # prediction files (relative paths) matching no GT image
+    left_out: list = field(default_factory=list)    # files (relative paths) of the folder not read: other extensions
 
 
 GOLD_UNIFORM_WEIGHT = 0.1
@@ -354,7 +355,8 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
     """Index every method's folder and match it to the GT keys.
 
     Per method: (its file per GT item or None, the number without one, its
-    files that match no GT item as sorted '/'-separated paths in the folder).
+    files that match no GT item as sorted '/'-separated paths in the folder,
+    the files left out for their extension, the same way).
     """
     exts = IMAGE_EXTS if task == "sod" else PRED_EXTS
     per_method = []
@@ -375,7 +377,8 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
                             f"(e.g. {ds.items[0].key}); predictions must be named <stem>.png")
         used = {p for p in found if p is not None}
         extra = sorted(p.relative_to(folder).as_posix() for p in set(idx.values()) - used)
-        per_method.append((found, len(missing), extra))
+        left_out = [p.relative_to(folder).as_posix() for p in getattr(idx, "left_out", ())]
+        per_method.append((found, len(missing), extra, left_out))
     return per_method
 
 
@@ -426,7 +429,7 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
             base = it.baseline or ds.baseline or ds.baseline_logp
             tasks.append((it, tp, keys, seed, i, other, base, allow_missing, opts))
         results_iter = _map(_fix_task, tasks, workers, f"{ds.name}", progress, pool)
-    res = [MethodResult(ds.name, name, 0, {}, n_missing=matched[j][1], extra=matched[j][2],
+    res = [MethodResult(ds.name, name, 0, {}, n_missing=matched[j][1], extra=matched[j][2], left_out=matched[j][3],
                         skipped=[(it.key, "no prediction") for it, p in zip(ds.items, matched[j][0]) if p is None])
            for j, (name, _) in enumerate(methods)]
     found = [m[0] for m in matched]  # per method, per image: its prediction file or None

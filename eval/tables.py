@@ -85,7 +85,8 @@ def result_note(r) -> str:
 
     ``r`` has ``n_images``, ``n_resized``, ``n_missing``, ``n_skipped`` and
     ``excluded`` ({metric: images left out}), and may have ``extra`` (the
-    prediction files that match no ground truth); the notes under eval's
+    prediction files that match no ground truth) and ``left_out`` (files not
+    read for their extension); the notes under eval's
     markdown tables and under ``saliency report``'s metric tables.
     """
     parts = [f"{r.n_images} images"]
@@ -98,6 +99,10 @@ def result_note(r) -> str:
     n_extra = len(getattr(r, "extra", None) or ())
     if n_extra:
         parts.append(f"{n_extra} prediction file{'s' if n_extra > 1 else ''} without a ground truth ignored")
+    n_out = len(getattr(r, "left_out", None) or ())
+    if n_out:
+        parts.append(f"{n_out} file{'s' if n_out > 1 else ''} left out for {'their' if n_out > 1 else 'its'} "
+                     "extension (not a prediction format)")
     for k, v in _left_out(r).items():
         parts.append(f"{k} left out on {v} image(s)")
     return ", ".join(parts)
@@ -173,7 +178,8 @@ def json_obj(task: str, version: str, results) -> dict:
     ``skipped_images`` names each image counted in ``n_missing`` or
     ``n_skipped`` with its reason ({"image", "reason"}), and
     ``extra_predictions`` the method's files that match no ground-truth image
-    (paths in its folder), which no metric counts.
+    (paths in its folder), which no metric counts; ``left_out_files`` the
+    files of its folder not read for their extension.
     """
     return {
         "task": task,
@@ -184,7 +190,8 @@ def json_obj(task: str, version: str, results) -> dict:
              "n_resized": r.n_resized, "n_missing": r.n_missing, "n_skipped": r.n_skipped,
              "excluded": _left_out(r),
              "skipped_images": [{"image": k, "reason": why} for k, why in getattr(r, "skipped", None) or ()],
-             "extra_predictions": list(getattr(r, "extra", None) or ())}
+             "extra_predictions": list(getattr(r, "extra", None) or ()),
+             "left_out_files": list(getattr(r, "left_out", None) or ())}
             for r in results
         ],
     }

@@ -172,3 +172,25 @@ def test_crop_lines_escape_a_newline_in_the_name(tmp_path, capsys):
     assert rc == 2
     assert err == (f"saliency crop: error: --maps {maps}: no map for 1 image(s), e.g. 'two\\nlines'; "
                    "maps are matched by file stem\n")
+
+
+def test_eval_counts_and_names_the_files_it_left_out_for_their_extension(tmp_path, capsys):
+    """The GT folder's and a prediction folder's files of other extensions: a table note each, and --json names them."""
+    gt, pr = tmp_path / "gt", tmp_path / "pr"
+    gt.mkdir()
+    pr.mkdir()
+    for i in range(3):
+        m = np.zeros((20, 30), np.uint8)
+        m[5:10, 5:15] = 255
+        assert cv2.imwrite(str(gt / f"{i}.png"), m) and cv2.imwrite(str(pr / f"{i}.png"), m)
+    (gt / "readme.txt").write_text("notes")
+    (pr / "3.gif").write_bytes(b"GIF89a")
+    out = tmp_path / "r.json"
+    assert main(["eval", "--task", "sod", "--gt", str(gt), "--pred", f"m={pr}", "--metrics", "MAE",
+                 "--json", str(out), "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "- m: 3 images, 1 file left out for its extension (not a prediction format)" in text
+    assert (f"- gt: --gt {gt}: 1 file(s) left out: not an image extension (.txt; e.g. readme.txt); "
+            f"accepted: {ACCEPTED}") in text
+    res = json.loads(out.read_text())["results"][0]
+    assert res["left_out_files"] == ["3.gif"] and res["n_images"] == 3
