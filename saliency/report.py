@@ -458,7 +458,8 @@ def _html_table(header, rows) -> str:
 
 
 def count_notes(eval_json: dict) -> list[str]:
-    """eval's notes (:func:`saliency.eval.tables.result_note`) of the results that resized, skipped or left out images.
+    """eval's notes (:func:`saliency.eval.tables.result_note`) of the results that resized, skipped or left out images
+    or files (prediction files without a ground truth, files of other extensions).
 
     ``"D / m: 3 images, 1 without a prediction skipped, AUC left out on 1
     image(s)"``; a result whose every image counted needs none (its images are
@@ -472,8 +473,10 @@ def count_notes(eval_json: dict) -> list[str]:
     for r in eval_json.get("results", []):
         counts = SimpleNamespace(n_images=r.get("n_images", "?"), n_resized=r.get("n_resized") or 0,
                                  n_missing=r.get("n_missing") or 0, n_skipped=r.get("n_skipped") or 0,
-                                 excluded=r.get("excluded") or {})
-        if counts.n_resized or counts.n_missing or counts.n_skipped or any(counts.excluded.values()):
+                                 excluded=r.get("excluded") or {}, extra=r.get("extra_predictions") or (),
+                                 left_out=r.get("left_out_files") or ())
+        if (counts.n_resized or counts.n_missing or counts.n_skipped or any(counts.excluded.values())
+                or counts.extra or counts.left_out):
             notes.append(f"{r['dataset']} / {r['method']}: {result_note(counts)}")
     return notes
 

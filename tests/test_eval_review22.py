@@ -124,8 +124,8 @@ def test_a_users_png_or_pdf_in_the_plot_dir_is_refused_and_evals_own_are_replace
     pdf.write_bytes(b"%PDF-1.4\n% my hand-made figure\n")
     before = {png: _sha(png), pdf: _sha(pdf)}
     base = ["--task", "sod", "--gt", gt, "--pred", f"A={p0}", "--metrics", "Fmax", "--plot-dir", curves]
-    msg = "saliency eval: error: --plot-dir {}: exists and is not a saliency eval curve; pass --overwrite to " \
-          "replace it, or choose another path\n"
+    msg = "saliency eval: error: --plot-dir {}: exists and is not a saliency eval curve by its mark (curves eval " \
+          "wrote before the mark existed carry none); pass --overwrite to replace it, or choose another path\n"
     code, _, err = _run(base, capsys)
     assert (code, err) == (2, msg.format(png))
     png.rename(tmp_path / "mine.png")
@@ -191,3 +191,20 @@ def test_forty_methods_get_forty_distinct_curve_styles(tmp_path, capsys, figures
     for fig in figures:
         assert fig["legend"] == [(n, False) for n in names]
         assert len(fig["styles"]) == 40 and len(set(fig["styles"])) == 40, fig["styles"]
+
+
+def test_report_notes_count_extra_and_left_out_files_as_eval_does():
+    """Regression review: report's notes under its metric tables left out eval's new counts (same result_note)."""
+    from saliency.report import count_notes
+
+    doc = {"results": [
+        {"dataset": "D", "method": "M", "n_images": 12, "n_missing": 1, "n_resized": 0, "n_skipped": 0,
+         "excluded": {}, "extra_predictions": ["extra.png", "sub/deep.png"], "left_out_files": []},
+        {"dataset": "D", "method": "N", "n_images": 13, "n_missing": 0, "n_resized": 0, "n_skipped": 0,
+         "excluded": {}, "extra_predictions": [], "left_out_files": ["a.gif"]},
+        {"dataset": "D", "method": "O", "n_images": 13, "n_missing": 0, "n_resized": 0, "n_skipped": 0,
+         "excluded": {}},  # an eval JSON of an earlier version: no such keys, no note
+    ]}
+    assert count_notes(doc) == [
+        "D / M: 12 images, 1 without a prediction skipped, 2 prediction files without a ground truth ignored",
+        "D / N: 13 images, 1 file left out for its extension (not a prediction format)"]

@@ -176,7 +176,8 @@ def _check_against_plan(args, bench) -> None:
             check_apart(getattr(args, param), inputs, param, contains=False)
     if args.plot_dir and bench.task == "sod":
         for f in curve_files([d.name for d in bench.datasets], args.plot_dir):
-            check_replaceable(f, "plot_dir", is_curve_file, "a saliency eval curve", args.overwrite)
+            check_replaceable(f, "plot_dir", is_curve_file, "a saliency eval curve by its mark (curves eval wrote "
+                              "before the mark existed carry none)", args.overwrite)
 
 
 def run(args) -> int:
