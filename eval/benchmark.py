@@ -350,7 +350,7 @@ def markdown(bench: Benchmark, digits: int = 3) -> str:
         lines = []
         for d in bench.datasets:
             lines.append(f"- {d.name}: IG baseline = {d.baseline_note}; predictions resized to the fixation "
-                         "map by bilinear interpolation")
+                         "map by bilinear interpolation (a log-density shrunk by area averaging, its mass kept)")
             lines += [f"- {d.name}: {n}" for n in d.notes]
         if any(k in bench.keys for k in ("LL", "IG")):
             lines.append("- LL and IG in bits per fixation; a plain map is a density after min-max and sum-to-1 "

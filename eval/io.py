@@ -109,7 +109,7 @@ def read_map(path: str | Path) -> np.ndarray:
             raise UserError(f"{path}: empty array (shape {a.shape}); save a map with at least one pixel")
         a = a.astype(np.float64)
         if not np.isfinite(a).all():
-            raise UserError(f"{path}: contains NaN or infinite values")
+            raise UserError(f"{path}: contains NaN or infinite values; save finite numbers")
         if a.min() < 0:
             raise UserError(f"{path}: contains negative values; save a non-negative saliency map")
         return a

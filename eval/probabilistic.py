@@ -101,7 +101,15 @@ def log_density_from_density(density: np.ndarray, floor: float = 1e-30) -> np.nd
 
 
 def resize_log_density(logp: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A log-density brought to ``shape``: its density resized bilinearly and renormalised (mass preserved).
+    """A log-density brought to ``shape``: its density resampled and renormalised (mass preserved).
+
+    An axis that shrinks is resampled by area averaging (OpenCV
+    ``INTER_AREA``): each new pixel gets the probability mass of the pixels it
+    covers (for an integer factor k, the sum of each k x k block), so a
+    fixation keeps the probability of where it falls. Bilinear sampling read
+    only 1-2 fine pixels per new pixel when shrinking 3x or more and lost the
+    mass between them (0.35 bits per fixation on a 4x finer density). An axis
+    that grows is interpolated bilinearly, as before.
 
     At its own size it is renormalised too: :func:`is_log_density` accepts a
     file whose log-sum-exp is within ``LOGSUMEXP_TOL`` of 0, and LL/IG are
@@ -113,8 +121,13 @@ def resize_log_density(logp: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         return normalize_log_density(logp)
     import cv2
 
-    m = logp.max()
-    p = cv2.resize(np.exp(logp - m), (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_LINEAR)
+    h, w = int(shape[0]), int(shape[1])
+    p = np.exp(logp - logp.max())
+    small = (min(h, p.shape[0]), min(w, p.shape[1]))  # the shrinking axes first, by area
+    if small != p.shape:
+        p = cv2.resize(p, (small[1], small[0]), interpolation=cv2.INTER_AREA)
+    if p.shape != (h, w):  # then the growing axes, bilinearly
+        p = cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
     return log_density_from_density(p)
 
 

@@ -102,9 +102,11 @@ def human_map(points, shape, sigma_px: float, blur=None) -> np.ndarray:
 def read_prediction(path) -> tuple[np.ndarray, bool]:
     """A fixation prediction and whether it is a log-density (a ``.npy`` with negative values and logsumexp 0).
 
-    Everything else is read by :func:`saliency.eval.io.read_map` (non-negative maps).
+    Everything else is read by :func:`saliency.eval.io.read_map` (non-negative maps). A float ``.npy`` with
+    negative values that is not a log-density (its logsumexp is not 0, or it holds -inf: probability 0, which
+    LL cannot score) is refused with one line saying so and how to normalise it.
     """
-    from saliency.eval.probabilistic import is_log_density
+    from saliency.eval.probabilistic import LOGSUMEXP_TOL, is_log_density, logsumexp
 
     p = Path(path)
     if p.suffix.lower() == ".npy":
@@ -112,8 +114,21 @@ def read_prediction(path) -> tuple[np.ndarray, bool]:
             a = np.squeeze(np.load(p, allow_pickle=False))
         except Exception as exc:  # noqa: BLE001 - any failure to parse is the file's fault
             raise UserError(f"{p}: not a readable .npy array ({exc})") from None
-        if a.ndim == 2 and a.size and np.issubdtype(a.dtype, np.floating) and is_log_density(a):
-            return a.astype(np.float64), True
+        if a.ndim == 2 and a.size and np.issubdtype(a.dtype, np.floating):
+            if is_log_density(a):
+                return a.astype(np.float64), True
+            finite_or_neg_inf = ~np.isnan(a) & (a != np.inf)
+            if finite_or_neg_inf.all() and a.min() < 0:  # negative values: meant as a log-density (NaN/+inf: read_map)
+                what = "a .npy with negative values is read as a log-density (natural logs summing to 1 in probability)"
+                fix = ("normalise it (log p - logsumexp(log p)) or write it with saliency predict --log-density; "
+                       "a plain saliency map must have no negative values")
+                n_inf = int(np.isneginf(a).sum())
+                if n_inf:
+                    raise UserError(f"{p}: {what}, but {n_inf} pixel(s) are -inf (probability 0), which is not "
+                                    "accepted (a fixation there would score -inf bits); give them a small finite "
+                                    f"log-probability (e.g. log(1e-30) = -69.1), then {fix}")
+                raise UserError(f"{p}: {what}, but its logsumexp is {logsumexp(a):.4g}, not 0 (tolerance "
+                                f"{LOGSUMEXP_TOL:g}); {fix}")
     return read_map(path), False
 
 

@@ -159,19 +159,28 @@ def latex(results, keys, digits: int = 3) -> str:
     return "\n".join(lines)
 
 
-def csv_text(results, keys) -> str:
-    """CSV with one row per (dataset, method); undefined values are empty cells."""
+def csv_text(results, keys, metric_maps: bool = False) -> str:
+    """CSV with one row per (dataset, method); undefined values are empty cells.
+
+    The last column, ``metric_maps``, is ``true`` when the densities were scored by their metric-specific maps
+    (``saliency eval --metric-maps``), else ``false``.
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["dataset", "method", "n_images", *keys, "n_resized", "n_missing", "n_skipped"])
+    w.writerow(["dataset", "method", "n_images", *keys, "n_resized", "n_missing", "n_skipped", "metric_maps"])
     for r in results:
         vals = [("" if (v := r.metrics.get(k)) is None or math.isnan(v) else repr(float(v))) for k in keys]
-        w.writerow([r.dataset, r.method, r.n_images, *vals, r.n_resized, r.n_missing, r.n_skipped])
+        w.writerow([r.dataset, r.method, r.n_images, *vals, r.n_resized, r.n_missing, r.n_skipped,
+                    "true" if metric_maps else "false"])
     return buf.getvalue()
 
 
-def json_obj(task: str, version: str, results) -> dict:
-    """The JSON document: task, version and one entry per (dataset, method); undefined values are null.
+def json_obj(task: str, version: str, results, metric_maps: bool = False) -> dict:
+    """The JSON document: task, version, metric_maps and one entry per (dataset, method); undefined values are null.
+
+    ``metric_maps``: whether the densities were scored by their metric-specific
+    maps (``saliency eval --metric-maps``), which changes the numbers but not
+    their names.
 
     ``excluded`` lists only the metrics that left out at least one image (the
     accumulators' ``results()`` count every metric, zeros included);
@@ -184,6 +193,7 @@ def json_obj(task: str, version: str, results) -> dict:
     return {
         "task": task,
         "version": version,
+        "metric_maps": bool(metric_maps),
         "results": [
             {"dataset": r.dataset, "method": r.method, "n_images": r.n_images,
              "metrics": {k: (None if v is None or math.isnan(v) else float(v)) for k, v in r.metrics.items()},

@@ -220,10 +220,11 @@ def run(args) -> int:
     failed = None
     with atomic_files() as path:
         if args.json:
-            path(args.json).write_text(json_text(tables.json_obj(bench.task, __version__, bench.results)),
-                                       encoding="utf-8")
+            path(args.json).write_text(json_text(tables.json_obj(bench.task, __version__, bench.results,
+                                                                 metric_maps=bench.metric_maps)), encoding="utf-8")
         if args.csv:
-            path(args.csv).write_text(tables.csv_text(bench.results, bench.keys), encoding="utf-8")
+            path(args.csv).write_text(tables.csv_text(bench.results, bench.keys, metric_maps=bench.metric_maps),
+                                      encoding="utf-8")
         if args.latex:
             path(args.latex).write_text(tables.latex(bench.results, bench.keys, args.digits), encoding="utf-8")
         if args.plot_dir:
