@@ -4,7 +4,9 @@ Uses PyTorch's TorchScript-based exporter (``torch.onnx.export(...,
 dynamo=False)``): the torch.export-based default of PyTorch >= 2.9 needs the
 ``onnxscript`` package, which the toolkit does not depend on. The graph is
 traced in eval mode (one output tensor: SOD logits or fixation
-log-density), opset 17 by default (``grid_sample`` needs >= 16).
+log-density), opset 17 by default (``grid_sample`` needs >= 16). The
+``onnx`` package is an optional dependency (the ``onnx`` extra, with
+onnxruntime): without it the export stops with one line saying so.
 :func:`check_onnx` runs the file with onnxruntime and reports the largest
 difference from PyTorch at given input sizes. :func:`export_checkpoint` is
 the whole of ``saliency export``: the model from a checkpoint (or an
@@ -33,7 +35,16 @@ OUTPUT_NAME = "saliency"
 
 def export_onnx(model: torch.nn.Module, path: str | Path, height: int = 320, width: int = 320,
                 opset: int = 17) -> Path:
-    """Write ``model`` (eval mode) as ONNX to ``path`` atomically, with dynamic N, H, W."""
+    """Write ``model`` (eval mode) as ONNX to ``path`` atomically, with dynamic N, H, W.
+
+    Needs the ``onnx`` package (PyTorch's exporter builds the graph with it;
+    torch does not require it): its absence is one :class:`UserError`.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("onnx") is None:
+        raise UserError("ONNX export needs the onnx package, which is not installed: pip install onnx "
+                        "(or pip install -e .[onnx])")
     path = Path(path)
     check_fixed_cells(model, height, width)
     was = model.training

@@ -342,6 +342,11 @@ def classify(exc: BaseException, spell, args=None) -> tuple[int, str]:
         return 2, f"{f}: OpenCV cannot process this image; replace or remove it"
     if _peer_gone(exc):
         return 1, "another process of this torchrun failed; see its error above"
+    missing = (getattr(exc, "name", None) or "") if isinstance(exc, ModuleNotFoundError) else ""
+    if missing.split(".")[:2] in (["saliency", "eval"], ["saliency", "data_tools"], ["saliency", "models"]):
+        # eval/, data_tools/ and models/ become saliency.* only when installed: a checkout run as is
+        return 2, (f"no module {missing}: the toolkit is not installed (its eval/, data_tools/ and models/ folders "
+                   "become saliency.eval, .data_tools, .models on installation); run make install, or pip install -e .")
     detail = " ".join(str(exc).split())[:300]
     return 1, (f"unexpected {name}" + (f": {detail}" if detail else "")
                + " (run again with --debug for the traceback and report it)")

@@ -182,11 +182,12 @@ def test_default_detector_without_samples_or_durations_runs_and_claims_no_detect
     assert pol["detector"] == "tracker" and pol["detector_min_duration_ms"] is None
 
 
+@pytest.mark.real_data
 def test_real_salicon_examples_refuse_min_duration(tmp_path, capsys):
     """The reviewers' command on the shared SALICON examples."""
     from pathlib import Path
 
-    data = Path("/work/shared/data/salicon_examples")
+    data = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "salicon_examples"
     if not (data / "fixations_train2014examples.json").exists():
         pytest.skip("shared SALICON examples not present")
     rc = main(["ingest", str(data / "fixations_train2014examples.json"), "--stimuli", str(data / "images"),
