@@ -99,6 +99,27 @@ def cpu_threads(t: dict, device) -> int | None:
     return None
 
 
+def threads_note(t: dict, device, threads: int | None) -> str | None:
+    """What ``train.threads: auto`` chose on a CPU run, in words (None: a number was given, or not a CPU run).
+
+    The choice can follow the machine's load (:func:`cpu_threads`), and the
+    floating-point sums of a CPU run depend on the thread count: a seeded run
+    repeats exactly at the same count, which a number in ``train.threads``
+    fixes. Printed with the run's notes, so a figure can be traced to it.
+    """
+    if t["threads"] != "auto" or device.type != "cpu":
+        return None
+    import torch
+
+    n = threads if threads is not None else torch.get_num_threads()
+    try:
+        load = f"load {os.getloadavg()[0]:.1f} on {os.cpu_count() or 1} cores"
+    except OSError:
+        load = f"{os.cpu_count() or 1} cores"
+    return (f"train.threads auto: {n} CPU thread{'s' if n != 1 else ''} ({load}); a seeded CPU run repeats "
+            f"exactly only at the same thread count: set train.threads (e.g. --set train.threads={n}) to fix it")
+
+
 def seed_all(seed: int) -> None:
     """Seed Python's ``random``, NumPy's global generator and torch (every device) with ``seed``."""
     import random

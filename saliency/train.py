@@ -42,7 +42,7 @@ import numpy as np
 from saliency import __version__
 from saliency.base.errors import UserError
 from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, make_loader, open_tensorboard,
-                              precision_plan, prepare_data, resolve_device, seed_all, train_settings)
+                              precision_plan, prepare_data, resolve_device, seed_all, threads_note, train_settings)
 
 __all__ = ["Trainer", "TrainingStopped", "Interrupted", "precision_plan", "resolve_device", "cpu_threads",
            "prepare_run", "restore_replaced", "RESUME_KEYS"]
@@ -499,6 +499,7 @@ class Trainer:
         if self.device.type == "cuda" and self.info.enabled:
             self.device = torch.device("cuda", self.info.local_rank)
         self.threads = cpu_threads(t, self.device)
+        self.threads_note = threads_note(t, self.device, self.threads)
         seed_all(t["seed"])
         self.plan = precision_plan(cfg, self.device)
         self._settings.enter_context(train_settings(cfg, self.device, self.threads, self.plan))
@@ -648,7 +649,7 @@ class Trainer:
         return {"run": str(self.run), "best_metric": self.best_metric, "best_value": self.best_value,
                 "best_epoch": self.best_epoch, "epochs": self.cfg["train"]["epochs"], "steps": self.step,
                 "train_images": len(self.train_ds), "val_images": len(self.val_ds), "layout": self.split["layout"],
-                "notes": self.split["notes"]}
+                "notes": self.split["notes"] + ([self.threads_note] if self.threads_note else [])}
 
     def _loop(self, sig) -> None:
         from saliency import distributed as dist
