@@ -30,7 +30,15 @@ fixation shorter than ``min_duration_ms``; with ``detector`` tracker only
 when given), ``first_fixation`` (``drop_first``), ``malformed_annotation``.
 Every ``line`` is the row's true 1-based line in its file. Raw samples that
 are missing or flagged invalid (blinks) are not errors: they end fixations
-and count in the QC valid share. Fixations detected from samples carry the
+and count in the QC valid share. So do quarantined sample rows of a known
+subject and stimulus, whatever the reason (``non_numeric`` such as Excel's
+``#N/A``, ``bad_time``, ``off_screen``, ...): in ``qc.csv`` ``samples``, not
+``valid_samples``; rows that name no usable stimulus (``no_stimulus``,
+``outside_trial``, ``unknown_stimulus``, ``bad_stimulus_image``, a
+``malformed_row`` without subject and stimulus, and a row whose quarantine
+record names no stimulus: an EyeLink ASC sample line that does not parse, a
+row whose stimulus would come from ``trials``) cannot be attributed and are
+not counted. Fixations detected from samples carry the
 line of their first sample.
 
 Row accounting (protocol in :mod:`data_tools.readers.base`): per input,
@@ -319,9 +327,34 @@ class _Collector:
         if check_sampling_rate(source, df, self.ms_per_unit):
             self.checked.add(source)
 
+    def count_quarantined_samples(self, q: pd.DataFrame):
+        """QC-count quarantined sample rows (``q``) of a known subject and stimulus as invalid samples of their pair.
+
+        A row counts when its subject is known and its stimulus name (or
+        ``stimulus``) matches a readable image, whatever its reason
+        (``non_numeric``, ``bad_time``, ...); rows without a stimulus name
+        cannot be attributed and are not counted.
+        """
+        if not len(q):
+            return
+        subj = q["subject"].fillna("").astype(str).to_numpy(dtype=object)
+        names = np.full(len(q), self.o.stimulus, dtype=object) if self.o.stimulus is not None else \
+            q["stimulus"].fillna("").astype(str).to_numpy(dtype=object)
+        ok = (subj != "") & (names != "")
+        if not ok.any():
+            return
+        resolved = {u: self.index.resolve(u) for u in set(names[ok].tolist())}
+        self.index.check([s for s in resolved.values() if s is not None], self.pool, self.o.workers)
+        stem = {u: s for u, s in resolved.items() if s is not None and self.index.size(s) is not None}
+        per = pd.DataFrame({"s": subj[ok], "t": names[ok]}).groupby(["s", "t"], sort=False).size()
+        for (a, u), n in zip(per.index, per.tolist()):
+            if u in stem:
+                self.samples[f"{a}\x1f{stem[u]}"] += int(n)  # in ``samples``, never in ``valid``
+
     def add_samples(self, source: str, ch: Chunk, carry: pd.DataFrame | None, final: bool):
         """Resolve, QC-count and detect fixations; returns the trailing trial to carry to the next chunk."""
         self._read_chunk(source, ch)
+        self.count_quarantined_samples(ch.quarantine)  # unreadable rows count against the pair's valid share
         df = self._split_unknown(source, ch)
         space = ch.space
         if self.o.coords == "stimulus":  # the user says the file's pixels are the stimulus'
@@ -1402,9 +1435,12 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         write_image(stage / "center_bias.png", cb)
         laps.lap("center bias")
 
-        ioc = pd.DataFrame(ioc_rows, columns=["stimulus", "subject", "nss", "auc_judd"])
-        ioc_summary = {k: {"mean": _f(ioc[k].mean()), "std": _f(ioc[k].std(ddof=1)), "n": int(ioc[k].notna().sum())}
-                       for k in ("nss", "auc_judd")} if len(ioc) else None
+        ioc_summary = None
+        if opts.ioc:
+            ioc_summary = ioc_record(ioc_rows, fix, sorted(set(stems) | set(qc["stimulus"].astype(str))))
+            if ioc_summary.get("stimuli_scored") == 0:  # no stimulus could be scored: null, and a warning says why
+                warnings.append(ioc_summary["warning"])
+                ioc_summary = None
         g = opts.geometry
         manifest = {
             "toolkit": {"name": "saliency", "version": __version__},
@@ -1458,6 +1494,37 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
     return manifest
 
 
+IOC_LEFT_OUT_REASON = "fewer than 2 observers with kept fixations"
+IOC_AGGREGATION = "per stimulus: mean over its observers; then mean over stimuli; std over the per-stimulus means"
+
+
+def ioc_record(ioc_rows: list[tuple], fix: pd.DataFrame, study: list[str]) -> dict:
+    """``dataset.json`` ``inter_observer`` from the ``(stimulus, subject, nss, auc_judd)`` scores.
+
+    Each metric is averaged over the observers of each stimulus, then over the
+    stimuli (the gold standard's order, as in the MIT benchmark: a stimulus
+    with more observers weighs no more); ``std`` is that of the per-stimulus
+    means, ``n`` the (stimulus, observer) scores and ``stimuli`` the stimuli
+    averaged. ``left_out``: the stimuli of ``study`` that could not be scored
+    (:data:`IOC_LEFT_OUT_REASON`), their count and the first few names. When
+    none could be scored, ``stimuli_scored`` is 0 and ``warning`` holds the line.
+    """
+    observers = fix.groupby("stimulus")["subject"].nunique() if len(fix) else pd.Series(dtype=np.int64)
+    left = [s for s in study if int(observers.get(s, 0)) < 2]
+    left_out = {"stimuli": len(left), "first": left[:5], "reason": IOC_LEFT_OUT_REASON}
+    ioc = pd.DataFrame(ioc_rows, columns=["stimulus", "subject", "nss", "auc_judd"])
+    if not len(ioc):
+        shown = ", ".join(left[:5]) + (" ..." if len(left) > 5 else "")
+        return {"stimuli_scored": 0, "left_out": left_out,
+                "warning": f"inter-observer consistency: no stimulus could be scored: "
+                           f"{'the 1 stimulus has' if len(left) == 1 else f'all {len(left)} stimuli have'} "
+                           f"{IOC_LEFT_OUT_REASON} ({shown}); dataset.json inter_observer is null"}
+    per = ioc.groupby("stimulus")[["nss", "auc_judd"]].mean()  # NaN scores left out of their stimulus' mean
+    out = {k: {"mean": _f(per[k].mean()), "std": _f(per[k].std(ddof=1)), "n": int(ioc[k].notna().sum()),
+               "stimuli": int(per[k].notna().sum())} for k in ("nss", "auc_judd")}
+    return {**out, "aggregation": IOC_AGGREGATION, "stimuli_scored": int(len(per)), "left_out": left_out}
+
+
 def _f(v) -> float | None:
     v = float(v)
     return round(v, 6) if np.isfinite(v) else None
@@ -1496,8 +1563,13 @@ def summary_text(m: dict) -> str:
                      f"{sum(r['counted'].values()):>10}")
     io = m["inter_observer"]
     if io:
+        per = f", {io['stimuli_scored']} stimuli" if "stimuli_scored" in io else ""  # per stimulus, then stimuli
         lines.append(f"{'inter-observer NSS':<24}{io['nss']['mean'] or float('nan'):>10.3f} +- "
-                     f"{io['nss']['std'] or 0:.3f} (n={io['nss']['n']})")
+                     f"{io['nss']['std'] or 0:.3f} (n={io['nss']['n']}{per})")
         lines.append(f"{'inter-observer AUC-Judd':<24}{io['auc_judd']['mean'] or float('nan'):>10.3f} +- "
                      f"{io['auc_judd']['std'] or 0:.3f}")
+        left = io.get("left_out") or {}
+        if left.get("stimuli"):
+            names = ", ".join(left["first"]) + (" ..." if left["stimuli"] > len(left["first"]) else "")
+            lines.append(f"{'  stimuli left out':<24}{left['stimuli']:>10}  ({left['reason']}: {names})")
     return "\n".join(lines)

@@ -16,7 +16,11 @@
   the maps are built at most ``IOC_SIDE`` pixels on the long side (sigma
   scaled alike; ``dataset.json`` ``qc.inter_observer`` records the grid and
   sigma per stimulus size); the figure is a dataset indicator, not a
-  benchmark score.
+  benchmark score. ``dataset.json`` ``inter_observer`` averages the scores
+  over the observers of each stimulus, then over the stimuli (std over the
+  per-stimulus means), as the gold standard does; stimuli with fewer than
+  two observers with kept fixations cannot be scored and are counted under
+  ``left_out`` (none scored: ``null`` and a line in ``warnings``).
 """
 
 from __future__ import annotations

@@ -564,12 +564,14 @@ def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
         out.append((f"quarantined: {reason}", str(n)))
     for k, v in observers.items():
         if isinstance(v, dict) and "mean" in v:
-            std = v.get("std", float("nan"))
-            if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (v["mean"], std)):
+            mean, std = v["mean"], v.get("std")
+            # null: not computable (every score NaN; std of one stimulus or one score), written so by ingest
+            if not all(x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for x in (mean, std)):
                 raise UserError(f"`dataset` {dataset_json}: inter_observer.{k} mean/std are not numbers; "
                                 "give a folder saliency ingest wrote")
-            out.append((f"inter-observer {k} (each subject vs the others)",
-                        f"{v['mean']:.3f} ± {std:.3f} (n={v.get('n', '?')})"))
+            shown = "-" if mean is None else f"{mean:.3f}" + ("" if std is None else f" ± {std:.3f}")
+            per = f", {v['stimuli']} stimuli" if isinstance(v.get("stimuli"), int) else ""
+            out.append((f"inter-observer {k} (each subject vs the others)", f"{shown} (n={v.get('n', '?')}{per})"))
     return out
 
 
