@@ -195,7 +195,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
 
     from saliency.base.fsutil import atomic_path
     from saliency.base.progress import progress as progress_bar
-    from saliency.runtime import resolve_device, torch_settings, worker_init
+    from saliency.runtime import inference_bf16, resolve_device, torch_settings, worker_init
     dev = resolve_device(device)
     model, tcfg = load_model(checkpoint, dev)
     if log_density_out is not None and model.task != "fixation":
@@ -217,7 +217,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
             raise UserError(f"`device` {device}: the onnx `runtime` runs on the CPU; use `device` cpu")
         dev, amp = torch.device("cpu"), "none"
         model = OnnxModel(model.cpu(), tuple(size))
-    use_amp = (amp == "bf16") or (amp == "auto" and dev.type == "cuda")
+    use_amp = (amp == "bf16") or (amp == "auto" and inference_bf16(dev))  # validation uses the same rule
     cl = dev.type == "cuda"
     if cl:
         model = model.to(memory_format=torch.channels_last)

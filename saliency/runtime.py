@@ -75,6 +75,18 @@ def precision_plan(cfg: dict, device) -> dict:
             "compile": bool(t["compile"])}
 
 
+def inference_bf16(device) -> bool:
+    """Whether inference runs under bf16 autocast on ``device``: on a CUDA GPU that has bf16, else float32.
+
+    One rule for ``saliency predict`` (``amp`` auto) and training's
+    validation, so validation scores what predict and eval would score,
+    whatever precision the training itself ran in (CPU: float32 always).
+    """
+    import torch
+
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+
 def cpu_threads(t: dict, device) -> int | None:
     """Torch CPU threads for this process (None: leave torch's default).
 

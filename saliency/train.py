@@ -41,8 +41,9 @@ import numpy as np
 
 from saliency import __version__
 from saliency.base.errors import UserError
-from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, make_loader, open_tensorboard,
-                              precision_plan, prepare_data, resolve_device, seed_all, threads_note, train_settings)
+from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, inference_bf16, make_loader,
+                              open_tensorboard, precision_plan, prepare_data, resolve_device, seed_all, threads_note,
+                              train_settings)
 
 __all__ = ["Trainer", "TrainingStopped", "Interrupted", "precision_plan", "resolve_device", "cpu_threads",
            "prepare_run", "restore_replaced", "RESUME_KEYS"]
@@ -320,6 +321,24 @@ def check_input_size(model, size, name: str) -> None:
                         f"1/{stride} of what the encoder sees, 1 x 1 at this size, and batch norm needs more; make "
                         f"one side at least {need} (e.g. data.size=[{max(h, need)}, {max(w, need)}])")
 
+def _stored_best(best_pt: Path, metric: str) -> float | None:
+    """The value of ``metric`` that ``best_pt`` recorded when it was saved (its validation metrics), or None.
+
+    Used when a resumed run chooses best.pt by another metric: the kept
+    best.pt is then measured by the new metric, so only a better epoch by it
+    replaces the file. None (no file, or the metric not recorded or not a
+    number): the next validated epoch is the best so far, as for a new run.
+    """
+    import math
+
+    from saliency.checkpoint import load
+
+    if not best_pt.is_file():
+        return None
+    v = (load(best_pt).get("metrics") or {}).get(metric)
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+
+
 class Trainer:
     """One training run: ``Trainer(cfg, run_dir, resume=False).fit()``."""
 
@@ -445,8 +464,8 @@ class Trainer:
                 x = torch.stack([it["image"] for it in items]).to(self.device)
                 if self.plan["channels_last"]:
                     x = x.contiguous(memory_format=torch.channels_last)
-                ctx = (torch.autocast(self.device.type, dtype=self.plan["autocast"])
-                       if self.plan["autocast"] is not None else _null())
+                # the precision saliency predict uses here (not the training's): validation scores what eval would
+                ctx = torch.autocast(self.device.type, dtype=torch.bfloat16) if inference_bf16(self.device) else _null()
                 with ctx:
                     out = model(x)
                 maps = to_map(out, self.task).cpu().numpy()
@@ -601,6 +620,11 @@ class Trainer:
             b = ck.get("best") or {}
             if b.get("metric") == self.best_metric:
                 self.best_value, self.best_epoch = b.get("value"), b.get("epoch")
+            elif b.get("epoch") is not None:
+                # best_metric changed on resume: best.pt (the best by the old metric) is measured by the new one
+                # from the metrics it stores, so an epoch worse by the new metric never replaces it
+                self.best_value = _stored_best(self.run / CKPT_DIR / "best.pt", self.best_metric)
+                self.best_epoch = b.get("epoch") if self.best_value is not None else None
             set_rng_state(ck["rng"])
             self.last_good = (self.run / CKPT_DIR / "last.pt", ck["epoch"], ck["step"])
             # the schedule follows the (possibly longer) new plan from the current step

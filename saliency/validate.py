@@ -8,7 +8,14 @@ and the per-image scores are gathered to every rank and aggregated with
 S-measure) or :class:`eval.FixationMetrics` (MIT benchmark definitions: CC,
 NSS, KLD, AUC-Judd), so the numbers equal a single-process evaluation.
 Which direction is better comes from the metric table,
-:func:`saliency.eval.metrics.lower_is_better`.
+:func:`saliency.eval.metrics.lower_is_better`. The network runs in the
+precision ``saliency predict`` uses on the device
+(:func:`saliency.runtime.inference_bf16`), not the training's, so the
+numbers are those of predict and eval (within the 8-bit rounding of
+predict's PNGs). One departure: on fixation data with human maps only,
+NSS and AUC-Judd are scored against the top ``data.fixation_top`` of each
+map taken as fixations (stated in the run's notes), which ``saliency eval``
+does not do (it scores CC, KLD and SIM there).
 """
 
 from __future__ import annotations
