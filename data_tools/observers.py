@@ -19,8 +19,10 @@ fixation behaviour", Vision Research 2014):
 
 Raw gaze at ``rate_hz`` adds a per-observer calibration offset, slow drift
 (a random walk restarting at each fixation onset) and fixational jitter, white
-measurement noise (EyeLink-like precision, ~0.01 deg RMS), blinks (missing
-samples, 80-200 ms) and rare off-screen glitches. All quantities in degrees
+measurement noise (sd 0.01 deg per axis: with the jitter, about 0.022 deg
+RMS sample-to-sample at 500 Hz, EyeLink-like), blinks (missing samples,
+80-200 ms each; two blinks drawn close together merge into one longer run,
+and a blink at the trial's end is cut there) and rare off-screen glitches. All quantities in degrees
 are converted with the display's pixels per degree; positions are screen
 pixels.
 
@@ -39,7 +41,9 @@ Every true fixation lasts at least ``dur_min_ms`` or the whole trial: when
 less than ``dur_min_ms`` of the trial would be left for the last fixation,
 its saccade is not made and the fixation before it lasts to the trial end
 (as when the saccade itself cannot finish), so the truth lists no fixation
-that a tracker could not record (a 0.5 ms last fixation had no sample).
+too short for a sample (a 0.5 ms last fixation had no sample). A fixation
+can still fall wholly inside a blink (about 1 in 1,200 at the defaults): it
+stays in the truth, where a detector can only miss it.
 """
 
 from __future__ import annotations

@@ -300,13 +300,13 @@ def _write_logs(out: Path, cfg: SynthConfig, results, orders, onsets, placement,
                 "Recording timestamp [μs]": np.round((t0 + rec.t_ms) * 1000).astype(np.int64),
                 "Participant name": subj, "Recording name": f"Recording{k + 1}",
                 "Presented Media name": f"{sid}.png",
-                "Gaze point X": np.round(rec.x), "Gaze point Y": np.round(rec.y),
+                "Gaze point X [DACS px]": np.round(rec.x), "Gaze point Y [DACS px]": np.round(rec.y),
                 "Validity left": valid_txt, "Validity right": valid_txt,
                 "Eye movement type": kind[per_run],
                 "Gaze event duration [ms]": np.round(run_dur[per_run]).astype(np.int64),
                 "Eye movement type index": run_index[per_run],
-                "Fixation point X": np.where(is_fix, np.round(gx[per_run]), np.nan),
-                "Fixation point Y": np.where(is_fix, np.round(gy[per_run]), np.nan),
+                "Fixation point X [DACS px]": np.where(is_fix, np.round(gx[per_run]), np.nan),
+                "Fixation point Y [DACS px]": np.where(is_fix, np.round(gy[per_run]), np.nan),
             })
             fr = np.flatnonzero(kind == "Fixation")
             if len(fr):

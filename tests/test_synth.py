@@ -146,16 +146,17 @@ def test_exports_carry_vendor_columns(study):
 
     tb = pd.read_csv(out / "logs" / "tobii.tsv", sep="\t")
     for col in ("Recording timestamp [μs]", "Participant name", "Recording name", "Presented Media name",
-                "Gaze point X", "Gaze point Y", "Validity left", "Validity right", "Eye movement type",
-                "Gaze event duration [ms]", "Eye movement type index", "Fixation point X", "Fixation point Y"):
+                "Gaze point X [DACS px]", "Gaze point Y [DACS px]", "Validity left", "Validity right",
+                "Eye movement type", "Gaze event duration [ms]", "Eye movement type index",
+                "Fixation point X [DACS px]", "Fixation point Y [DACS px]"):
         assert col in tb.columns
     assert set(tb["Validity left"]) <= {"Valid", "Invalid"}
     assert set(tb["Eye movement type"]) <= {"Fixation", "Saccade", "EyesNotFound", "Unclassified"}
     s = pd.read_csv(out / "logs" / "samples.csv")
     np.testing.assert_allclose(tb["Recording timestamp [μs]"].to_numpy() / 1000.0, s["time_ms"].to_numpy(), atol=1e-3)
     fix = tb[tb["Eye movement type"] == "Fixation"]
-    assert fix["Fixation point X"].notna().all()
-    assert tb.loc[tb["Eye movement type"] != "Fixation", "Fixation point X"].isna().all()
+    assert fix["Fixation point X [DACS px]"].notna().all()
+    assert tb.loc[tb["Eye movement type"] != "Fixation", "Fixation point X [DACS px]"].isna().all()
 
 
 def test_tracker_fixations_sit_on_true_fixations(study):
