@@ -60,7 +60,15 @@ from saliency.data_tools.detectors import (BLINK, DEFAULTS, DETECTORS, FIXATION,
 
 __all__ = ["DETECTORS", "DEFAULTS", "Classification", "classify", "detect", "idt", "ivt", "nh", "tobii_ivt",
            "merge_fixations", "discard_short", "summarize", "fivepoint_speed", "sample_period", "pursuit_split",
-           "interval_shape"]
+           "interval_shape", "window_half", "BLINK_REACH_MS"]
+
+TIME_TOL_MS = 1e-6
+"""Tolerance (ms) of duration comparisons: time stamps made as ``i * 1000 / rate`` carry rounding errors (12
+periods at 120 Hz span 99.99999999999989 ms), so an exactly-100 ms fixation was kept or dropped depending on
+its first sample; 1e-6 ms is far below any sampling period (0.2 ms at 5 kHz), so it absorbs only rounding."""
+
+BLINK_REACH_MS = 50.0
+"""How far (ms) a blink reaches on each side of its missing run over the lid's movement (:func:`_blinks`)."""
 
 
 def sample_period(t: np.ndarray) -> float:
@@ -117,7 +125,7 @@ def ivt(t, xdeg, ydeg, threshold: float = 20.0, min_duration_ms: float = 100.0) 
     with np.errstate(invalid="ignore"):
         cand = speed < threshold
     starts, ends = _runs(cand)
-    keep = (t[ends] - t[starts]) >= min_duration_ms
+    keep = (t[ends] - t[starts]) >= min_duration_ms - TIME_TOL_MS
     return list(zip(starts[keep].tolist(), ends[keep].tolist()))
 
 
@@ -226,11 +234,15 @@ def merge_fixations(ranges, t, xdeg, ydeg, max_gap_ms: float, max_angle_deg: flo
 
 
 def discard_short(ranges, t, min_duration_ms: float) -> list[tuple[int, int]]:
-    """The fixations lasting at least ``min_duration_ms`` (duration = last sample time - first sample time)."""
+    """The fixations lasting at least ``min_duration_ms`` (duration = last sample time - first sample time).
+
+    Compared within :data:`TIME_TOL_MS` (1e-6 ms), so a rounding error in the time stamps does not drop a
+    fixation of exactly the minimum (12 periods at 120 Hz sum to 99.99999999999989 ms).
+    """
     if min_duration_ms < 0:
         raise UserError(f"`min_duration_ms` {min_duration_ms}: must be at least 0")
     t = np.asarray(t, dtype=np.float64)
-    return [(int(a), int(b)) for a, b in ranges if t[b] - t[a] >= min_duration_ms]
+    return [(int(a), int(b)) for a, b in ranges if t[b] - t[a] >= min_duration_ms - TIME_TOL_MS]
 
 
 # ------------------------------------------------------------------ smooth pursuit (Larsson et al. 2015)
@@ -335,10 +347,14 @@ def _run_bounds(t, xdeg, ydeg) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+NH_NOISE_WINDOW_MS = 20.0
+"""The published Savitzky-Golay window of :func:`nh` (ms), on which noise (speed, acceleration limits) is judged."""
+
+
 def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, min_saccade_ms: float = 10.0,
        peak_start: float = 100.0, max_speed: float = 1000.0, max_accel: float = 100_000.0,
        alpha: float = 0.7, beta: float = 0.3, peak_sd: float = 6.0, onset_sd: float = 3.0,
-       pso: bool = True, noise_window_ms: float = 20.0, min_peak: float = 10.0) -> NHResult:
+       pso: bool = True, noise_window_ms: float = NH_NOISE_WINDOW_MS, min_peak: float = 10.0) -> NHResult:
     """Saccades, glissades (PSO) and noise by the adaptive algorithm of Nystrom & Holmqvist (2010).
 
     As published: speed and acceleration from a second-order Savitzky-Golay
@@ -466,8 +482,10 @@ def window_speed(t, xdeg, ydeg, window_ms: float = 20.0) -> np.ndarray:
     """Speed (deg/s) over a window centred on each sample: distance between its first and last sample / time.
 
     Olsen (2012): the window holds the samples within ``window_ms``; here
-    ``h = max(1, round(window_ms / 2 / period))`` samples on each side. NaN
-    where the window leaves the run of valid samples.
+    ``h = max(1, round(window_ms / 2 / period))`` samples on each side
+    (:func:`window_half`), so at low rates the window spans more than asked
+    (20 ms at 30 Hz: 3 samples, 66.7 ms). NaN where the window leaves the run
+    of valid samples.
     """
     t = np.asarray(t, dtype=np.float64)
     x = np.asarray(xdeg, dtype=np.float64)
@@ -476,7 +494,7 @@ def window_speed(t, xdeg, ydeg, window_ms: float = 20.0) -> np.ndarray:
     speed = np.full(n, np.nan)
     if n < 3:
         return speed
-    h = max(1, int(round(window_ms / 2.0 / sample_period(t))))
+    h = window_half(window_ms, sample_period(t))
     if n <= 2 * h:
         return speed
     lo, hi = _run_bounds(t, x, y)
@@ -485,6 +503,11 @@ def window_speed(t, xdeg, ydeg, window_ms: float = 20.0) -> np.ndarray:
     d = np.hypot(x[i + h] - x[i - h], y[i + h] - y[i - h]) / (t[i + h] - t[i - h]) * 1000.0
     speed[h:n - h] = np.where(good, d, np.nan)
     return speed
+
+
+def window_half(window_ms: float, period_ms: float) -> int:
+    """Samples each side of the centre in :func:`window_speed`'s window: ``max(1, round(window_ms / 2 / period))``."""
+    return max(1, int(round(window_ms / 2.0 / period_ms)))
 
 
 def tobii_ivt(t, xdeg, ydeg, threshold: float = 30.0, window_ms: float = 20.0) -> tuple[list, np.ndarray]:
@@ -523,13 +546,25 @@ class Classification:
 
 
 def _blinks(labels: np.ndarray, t: np.ndarray, blink_ms: tuple[float, float],
-            offscreen: np.ndarray | None = None) -> None:
-    """Missing runs lasting ``blink_ms[0]``..``blink_ms[1]`` become blinks, with the non-fixation samples around.
+            offscreen: np.ndarray | None = None, speed: np.ndarray | None = None,
+            reach_ms: float = BLINK_REACH_MS) -> None:
+    """Missing runs lasting ``blink_ms[0]``..``blink_ms[1]`` become blinks, with the lid's movement on each side.
 
-    ``offscreen`` marks track-loss samples where the tracker measured a gaze
-    off the screen: the eye was seen, so they never make a blink by
-    themselves (a glance off the screen is not a blink); next to a blink they
-    join it, like the saccade-like samples where the lid drags the signal.
+    The lid going down and coming up drags the signal just before and after
+    the missing run (the EyeLink parser reports a blink inside a saccade):
+    the saccade and PSO samples directly adjoining the run join the blink,
+    as do samples without a speed (``speed`` NaN: the velocity filter
+    reached into the missing run, so the detector could not judge them) and
+    ``offscreen`` samples, track-loss samples where the tracker measured a
+    gaze off the screen (the eye was seen, so they never make a blink by
+    themselves: a glance off the screen is not a blink). The walk outwards
+    stops at the first other sample (a fixation, pursuit, or an undefined
+    sample such as a fixation discarded as too short stays what it was), at a
+    jump in the time stamps, and after ``reach_ms`` (:data:`BLINK_REACH_MS`,
+    50 ms; our bound, not a published one): a sample joins only when it lies
+    within 50 ms of the run's first (last) missing sample. A blink is thus its
+    missing run (10-500 ms unseen) plus at most 50 ms on each side; a longer
+    run of saccade samples beside it is the eye moving and stays a saccade.
     """
     n = len(labels)
     if n == 0:
@@ -537,7 +572,10 @@ def _blinks(labels: np.ndarray, t: np.ndarray, blink_ms: tuple[float, float],
     dt = sample_period(t) if n > 1 else 1.0
     lost = labels == TRACK_LOSS
     off = np.zeros(n, dtype=bool) if offscreen is None else (np.asarray(offscreen, dtype=bool) & lost)
-    joins = (SACCADE, PSO, UNDEFINED)
+    joins = np.isin(labels, (SACCADE, PSO)) | off
+    if speed is not None:
+        joins |= (labels == UNDEFINED) & ~np.isfinite(np.asarray(speed, dtype=np.float64))
+    reach = reach_ms + TIME_TOL_MS
     # a jump in the time stamps (rows absent from the log) is an edge like the trial's: the unseen time of a
     # missing run stops there, and a blink does not reach across it
     jump = np.zeros(n + 1, dtype=bool)  # jump[i]: rows are absent between samples i - 1 and i
@@ -551,11 +589,11 @@ def _blinks(labels: np.ndarray, t: np.ndarray, blink_ms: tuple[float, float],
             continue
         labels[a:b + 1] = BLINK
         i = a - 1
-        while not jump[i + 1] and (labels[i] in joins or off[i]):
+        while not jump[i + 1] and joins[i] and t[a] - t[i] <= reach:
             labels[i] = BLINK
             i -= 1
         i = b + 1
-        while not jump[i] and (labels[i] in joins or off[i]):
+        while not jump[i] and joins[i] and t[i] - t[b] <= reach:
             labels[i] = BLINK
             i += 1
 
@@ -577,8 +615,9 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     (only when both are above 0); fixations shorter than
     ``min_duration_ms`` discarded (their samples become ``undefined``);
     missing runs left after bridging that last ``blink_ms`` (10-500 ms) become
-    blinks together with the saccade, PSO and undefined samples adjoining them;
-    other missing samples are track loss. A bridged run is neither: as in the
+    blinks together with the saccade and PSO samples (and samples without a
+    speed) adjoining them, up to :data:`BLINK_REACH_MS` (50 ms) on each side
+    (:func:`_blinks`); other missing samples are track loss. A bridged run is neither: as in the
     Tobii I-VT filter (Olsen 2012), a gap shorter than ``max_gap_ms`` is filled
     in, so with ``max_gap_ms`` > 0 only longer runs can be blinks.
     ``offscreen`` (optional, one bool per sample) marks missing samples whose
@@ -587,6 +626,15 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     (:func:`_blinks`). Unset options take the detector's
     :data:`DEFAULTS`; ``window_ms`` is the smoothing window of ``nh`` and the
     velocity window of ``tobii-ivt``; ``nh_params`` go to :func:`nh`.
+    ``params`` records the window asked for (``window_ms``) and the one
+    applied at the trial's rate, which is wider at low rates: ``nh``:
+    ``window_samples`` (:func:`smoothing.window_samples`) and
+    ``window_ms_applied`` = samples x period, and the same for its noise
+    filter (``noise_window_ms``, ``noise_window_samples``,
+    ``noise_window_ms_applied``; 6 ms at 60 Hz runs over 3 samples, 50 ms);
+    ``tobii-ivt``: ``window_samples`` = 2 h + 1 (:func:`window_half`) and
+    ``window_ms_applied`` = 2 h x period, the time between the window's first
+    and last sample (20 ms at 30 Hz: 3 samples, 66.7 ms).
     ``pursuit=True``: fixations that :func:`pursuit_split` finds moving along
     a line become smooth pursuit (label PURSUIT) and leave the fixation list.
     """
@@ -640,6 +688,8 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
             labels[np.isfinite(xd) & np.isfinite(yd)] = SACCADE
     elif method == "tobii-ivt":
         ranges, speed = tobii_ivt(t, xd, yd, thr, win)
+        h = window_half(win, sample_period(t))
+        params.update({"window_samples": 2 * h + 1, "window_ms_applied": round(2 * h * sample_period(t), 6)})
         with np.errstate(invalid="ignore"):
             labels[speed >= thr] = SACCADE
     else:
@@ -653,6 +703,11 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         a, b = sm.gap_runs(t, cand)
         ranges = list(zip(a.tolist(), b.tolist()))
         params.update({"peak_threshold": r.peak_threshold, "onset_threshold": r.onset_threshold})
+        dt = sample_period(t)
+        params["noise_window_ms"] = nh_params.get("noise_window_ms", NH_NOISE_WINDOW_MS)
+        for k in ("window", "noise_window"):  # as sm.savgol applies them (a run shorter than one uses fewer)
+            ns = sm.window_samples(params[f"{k}_ms"], dt, 2)
+            params.update({f"{k}_samples": ns, f"{k}_ms_applied": round(ns * dt, 6)})
     ranges = discard_short(merge_fixations(ranges, t, xd, yd, mms, mdeg), t, md)
     params["pursuit"] = bool(pursuit)
     if pursuit:
@@ -664,7 +719,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     for a, b in ranges:
         labels[a:b + 1] = FIXATION
     labels[~(np.isfinite(xd) & np.isfinite(yd))] = TRACK_LOSS
-    _blinks(labels, t, blink_ms, offscreen)
+    _blinks(labels, t, blink_ms, offscreen, speed)
     return Classification(method, t, xd, yd, labels, speed, ranges, params)
 
 

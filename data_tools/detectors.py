@@ -75,6 +75,26 @@ def check_merge(detector: str, merge_ms: float | None, merge_deg: float | None) 
                         "would merge nothing; give both above 0, or both 0 to turn merging off")
 
 
+NH_MIN_RATE_HZ = 200.0
+"""``nh`` was designed for high-speed trackers: below this sampling rate :func:`rate_warning` warns."""
+
+
+def rate_warning(detector: str, rate_hz: float | None) -> str | None:
+    """One sentence when ``detector`` is used at a sampling rate it was not designed for, else None.
+
+    Only ``nh`` below :data:`NH_MIN_RATE_HZ` (200 Hz) warns: Nystrom & Holmqvist (2010) designed it for
+    high-speed trackers, and at 30-120 Hz its smoothed speed lags and its adaptive peak threshold rises
+    (synthetic figures in the README). The algorithm is left as published; the sentence says what happens
+    and which detector to use instead. ``rate_hz`` None or NaN (unknown): None.
+    """
+    if detector != "nh" or rate_hz is None or not rate_hz < NH_MIN_RATE_HZ:
+        return None
+    return (f"the nh detector (Nystrom & Holmqvist 2010) was designed for trackers of {NH_MIN_RATE_HZ:g} Hz and "
+            f"more, and these samples are {rate_hz:.4g} Hz: its fixation onsets come 2-3 samples late, saccades "
+            "whose peak speed stays under its adaptive threshold are missed and the fixations around them merged; "
+            "for a 30-120 Hz tracker use --detector tobii-ivt or --detector idt")
+
+
 DESCRIPTIONS = {
     "ivt": "velocity threshold (Salvucci & Goldberg 2000; pymovements defaults)",
     "idt": "dispersion threshold (Salvucci & Goldberg 2000; pymovements defaults)",
