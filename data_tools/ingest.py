@@ -27,7 +27,11 @@ more fields than the header; only that row is lost), ``low_confidence``,
 ``unknown_stimulus`` (a name that matches no image), ``bad_stimulus_image``,
 ``off_screen``, ``off_stimulus``, ``short_fixation`` (a fixation list's
 fixation shorter than ``min_duration_ms``; with ``detector`` tracker only
-when given), ``first_fixation`` (``drop_first``), ``malformed_annotation``.
+when given), ``first_fixation`` (``drop_first``), ``malformed_annotation``,
+``time_backwards`` (a raw sample whose time is earlier than the latest time
+already seen in its trial, rows taken in file order: a clock that went back;
+a trial is never sorted by time, and a row repeating the latest time stamp
+is kept, classified once with it).
 Every ``line`` is the row's true 1-based line in its file. Raw samples that
 are missing or flagged invalid (blinks) are not errors: they end fixations
 and count in the QC valid share. So do quarantined sample rows of a known
@@ -183,6 +187,7 @@ class _Collector:
         self.off: dict[str, list] = {}  # source -> [off-screen points, finite points, xmin, xmax, ymin, ymax]
         self.format_trials = False  # the current file's format marks trials (LogReader.trials)
         self.checked: set[str] = set()  # sources whose sampling interval was checked
+        self.rate_warnings: list[str] = []  # a detector used below the rates it was designed for, per source
         self.ms_per_unit: float | None = None  # the current file's time unit (ms per unit) when known
         self.min_duration_ms = opts.min_duration_ms if opts.min_duration_ms is not None else \
             det.DEFAULTS.get(opts.detector, {}).get("min_duration_ms", 100.0)
@@ -326,6 +331,9 @@ class _Collector:
             return
         if check_sampling_rate(source, df, self.ms_per_unit):
             self.checked.add(source)
+            why = det.rate_warning(self.o.detector, median_rate_hz(df))
+            if why:
+                self.rate_warnings.append(f"{source}: {why}")
 
     def count_quarantined_samples(self, q: pd.DataFrame):
         """QC-count quarantined sample rows (``q``) of a known subject and stimulus as invalid samples of their pair.
@@ -356,6 +364,13 @@ class _Collector:
         self._read_chunk(source, ch)
         self.count_quarantined_samples(ch.quarantine)  # unreadable rows count against the pair's valid share
         df = self._split_unknown(source, ch)
+        back = time_backwards(df, TRIAL_KEYS, carry)  # a clock going back mid-trial: quarantined, never sorted in
+        if back.any():
+            self.quarantine(source, _quarantine_rows(df.loc[back], TIME_BACKWARDS))
+            per = df.loc[back].groupby(["subject", "stimulus"], sort=False).size()
+            for (a, b), n in zip(per.index, per.tolist()):
+                self.samples[f"{a}\x1f{b}"] += int(n)  # a known pair's quarantined rows: in ``samples`` only
+            df = df.loc[~back].reset_index(drop=True)
         space = ch.space
         if self.o.coords == "stimulus":  # the user says the file's pixels are the stimulus'
             space = {"screen": "stimulus", "screen_norm": "stimulus_norm"}.get(space, space)
@@ -379,7 +394,7 @@ class _Collector:
             df = pd.concat([carry, df], ignore_index=True)
         if not len(df):
             return None
-        bounds = run_bounds(df, ("subject", "stimulus", "trial"))
+        bounds = run_bounds(df, TRIAL_KEYS)
         last = len(bounds) - 1 if final else len(bounds) - 2
         t_all = df["time_ms"].to_numpy(np.float64)
         x_all = df["x"].to_numpy(np.float64)
@@ -390,11 +405,10 @@ class _Collector:
                  {"max_gap_ms": self.o.max_gap_ms, "merge_ms": self.o.merge_ms, "merge_deg": self.o.merge_deg,
                   "window_ms": self.o.smooth_ms})
         meta, trials = [], []
-        for a, b in zip(bounds[:last], bounds[1:last + 1]):
-            order = np.argsort(t_all[a:b], kind="stable")
+        for a, b in zip(bounds[:last], bounds[1:last + 1]):  # in file order: time_backwards rows are gone
             row = df.iloc[a]
             meta.append((row["subject"], row["stimulus"], row["trial"]))
-            trials.append((t_all[a:b][order], x_all[a:b][order], y_all[a:b][order], line_all[a:b][order]))
+            trials.append((t_all[a:b], x_all[a:b], y_all[a:b], line_all[a:b]))
         slot = len(self.fix)  # the chunk's fixations keep their place among the inputs' (table order)
         self.fix.append(None)
         if self.pool is None:
@@ -459,6 +473,45 @@ def _detect_trials(trials: list[tuple], setup: tuple) -> list[dict]:
     return out
 
 
+TRIAL_KEYS = ("subject", "stimulus", "trial")  # a trial of raw samples: a run of rows with these equal
+TIME_BACKWARDS = "time_backwards"  # the quarantine reason of a sample earlier than its trial's latest time
+
+
+def time_backwards(df: pd.DataFrame, keys, before: pd.DataFrame | None = None) -> np.ndarray:
+    """Mask of the raw samples of ``df`` whose ``time_ms`` is earlier than the latest time already seen in their trial.
+
+    A trial is a run of consecutive rows with the same ``keys``, taken in file
+    order; ``before`` (the trial carried from the previous chunk, already
+    checked) is continued by ``df``'s first run when the keys match. A time
+    equal to the latest is not earlier (a repeated time stamp, classified once:
+    ``duplicate_times``); a missing (NaN) time is never earlier and moves
+    nothing. Ingest and detect quarantine such rows as :data:`TIME_BACKWARDS`.
+    """
+    if not len(df):
+        return np.zeros(0, dtype=bool)
+    n_before = 0
+    if before is not None and len(before):
+        cols = [*keys, "time_ms"]
+        before = before.iloc[run_bounds(before, keys)[-2]:]  # its last trial
+        n_before = len(before)
+        df = pd.concat([before[cols], df[cols]], ignore_index=True)
+    t = df["time_ms"].to_numpy(np.float64)
+    back = np.zeros(len(t), dtype=bool)
+    fin = np.isfinite(t)
+    if len(t) < 2 or not (np.diff(t[fin]) < 0).any():  # never a step back: no trial to look into
+        return back[n_before:]
+    bounds = run_bounds(df, keys)
+    run = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+    tf, rf = t[fin], run[fin]
+    down = (np.diff(tf) < 0) & (rf[1:] == rf[:-1])  # a step back inside a run (missing times skipped)
+    for r in np.unique(rf[1:][down]).tolist():
+        a, b = bounds[r], bounds[r + 1]
+        seen = np.fmax.accumulate(t[a:b])  # the latest time up to each row (NaN only before the first time)
+        with np.errstate(invalid="ignore"):
+            back[a + 1:b] = t[a + 1:b] < seen[:-1]
+    return back[n_before:]
+
+
 def screen_norm_to_px(x: np.ndarray, y: np.ndarray, screen_px) -> tuple[np.ndarray, np.ndarray]:
     """Fractions of the screen (0..1 from the top-left corner) as pixel coordinates (pixel centres at integers)."""
     return x * screen_px[0] - 0.5, y * screen_px[1] - 0.5
@@ -466,6 +519,18 @@ def screen_norm_to_px(x: np.ndarray, y: np.ndarray, screen_px) -> tuple[np.ndarr
 
 DETECTED = "screen_detected"  # space of fixations detected from samples: screen pixels
 LONG_FIXATION_MS = 10_000.0  # longer fixations point at a wrong time unit
+
+
+def median_rate_hz(df: pd.DataFrame) -> float:
+    """The sampling rate of ``df`` (``time_ms``, ``subject``, ``trial``): 1000 / its median interval within trials.
+
+    NaN when there is no positive interval.
+    """
+    t = df["time_ms"].to_numpy(np.float64)
+    key = (df["subject"].astype(str) + "\x1f" + df["trial"].astype(str)).to_numpy()
+    d = np.diff(t)
+    d = d[(key[1:] == key[:-1]) & np.isfinite(d) & (d > 0)]
+    return 1000.0 / float(np.median(d)) if d.size else float("nan")
 
 
 def check_sampling_rate(source: str, df: pd.DataFrame, ms_per_unit: float | None = None) -> bool:
@@ -1296,7 +1361,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         # with a detector, fixation lists are held to its minimum; with the tracker's, only to one given
         min_applies = timed and (opts.min_duration_ms is not None or opts.detector != "tracker")
         laps.lap("read, detect")
-        warnings = check_durations(fix, col.books)
+        warnings = check_durations(fix, col.books) + col.rate_warnings
         q_short = quar.iloc[0:0]
         if opts.drop_first:
             fix = fix.assign(_fid=np.arange(len(fix)))

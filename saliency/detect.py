@@ -10,7 +10,8 @@ every trial with :func:`data_tools.detection.classify` (detectors: I-VT, I-DT
   saccade, pso, pursuit (with ``pursuit``), blink, track_loss, undefined), source, line;
 - ``fixations.csv``, ``saccades.csv``, ``blinks.csv``: the event tables of
   :mod:`data_tools.events`, one row per event, with subject, trial, stimulus;
-- ``quarantine.csv``: the rows the readers could not use, with a reason;
+- ``quarantine.csv``: the rows the readers could not use, with a reason, and
+  samples earlier than the latest time already seen in their trial (``time_backwards``);
 - ``main_sequence.png`` (saccade peak velocity against amplitude, log-log; Bahill,
   Clark & Stark 1975) and ``velocity.png`` (the speed trace and thresholds of one
   trial, samples coloured by label), for quality control;
@@ -32,7 +33,7 @@ from saliency.base.fsutil import staged_dir, write_json
 from saliency.base.progress import progress
 from saliency.data_tools import detection as det
 from saliency.data_tools import events as ev
-from saliency.data_tools.detectors import DEFAULT_DETECTOR, DETECTORS, LABEL_NAMES
+from saliency.data_tools.detectors import DEFAULT_DETECTOR, DETECTORS, LABEL_NAMES, rate_warning
 from saliency.base.workers import batches
 from saliency.data_tools.readers import RowCount, run_bounds
 
@@ -162,13 +163,16 @@ def _trials(df: pd.DataFrame, final: bool) -> tuple[list[pd.DataFrame], pd.DataF
 
 
 def classify_trial(g: pd.DataFrame, o: DetectOptions):
-    """``(sorted trial frame, Classification, x, y)`` of one trial; invalid or off-screen samples are missing (NaN).
+    """``(trial frame, Classification, x, y)`` of one trial; invalid or off-screen samples are missing (NaN).
+
+    The rows are taken in file order: a sample earlier than its trial's latest
+    time was quarantined before (``time_backwards``, :func:`_flush`), so the
+    times never go back.
 
     A sample flagged invalid is the tracker's word that it lost the eye (a
     blink candidate); a valid sample off the screen is a measured gaze, track
     loss but never a blink by itself (``offscreen`` of :func:`data_tools.detection.classify`).
     """
-    g = g.sort_values("time_ms", kind="stable")
     W, H = o.geometry.screen_px
     x, y = g["x"].to_numpy(np.float64), g["y"].to_numpy(np.float64)
     valid = g["valid"].to_numpy(bool)
@@ -220,6 +224,7 @@ class _Writer:
         self.samples = 0
         self.pool = None  # a process pool classifying trials (DetectOptions.workers > 1)
         self.pending: list[tuple] = []  # (futures, source) of chunks still in the pool, in reading order
+        self.rate_warned: dict[str, str] = {}  # source -> why its rate is below what the detector was made for
 
     def classify(self, groups: list[pd.DataFrame], source: str) -> None:
         """Classify complete trials: here, or in the pool (batches of whole trials, collected in order)."""
@@ -254,6 +259,10 @@ class _Writer:
         self.sac.append((pd.DataFrame(r["sac"]), key, source))
         self.blk.append((pd.DataFrame(r["blk"]), key, source))
         counts = {LABEL_NAMES[k]: int(np.sum(c.labels == k)) for k in LABEL_NAMES}
+        if source not in self.rate_warned and len(c.t) > 1:
+            why = rate_warning(self.o.detector, 1000.0 / det.sample_period(c.t))
+            if why:
+                self.rate_warned[source] = why
         self.trials.append({**key, "source": source, "samples": len(c.t), "fixations": len(c.fixations),
                             "labels": counts, "params": {k: v for k, v in c.params.items() if v is not None}})
         if len(self.trials) - 1 == self.o.plot_trial:
@@ -342,10 +351,10 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                         quar.append(ch.quarantine.assign(source=src))
                     bar.update(int(ch.rows_read or 0))  # a plain line per 10 s (the size is unknown)
                     if pending is not None:
-                        carry = _flush(w, pending, carry, src, final=False)
+                        carry = _flush(w, pending, carry, src, final=False, books=books, quar=quar)
                     pending = ch.df
                 if pending is not None:
-                    _flush(w, pending, carry, src, final=True)
+                    _flush(w, pending, carry, src, final=True, books=books, quar=quar)
                 bar.close()
                 inputs.append({"path": src, "format": rd.format, "rows": {
                     "read": books.read, "labelled": books.kept, "quarantined": dict(books.quarantined),
@@ -386,6 +395,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                        "fixations": len(frames["fixations.csv"]), "saccades": len(frames["saccades.csv"]),
                        "blinks": len(frames["blinks.csv"])},
             "trials": w.trials,
+            # a detector used below the sampling rates it was made for (nh under 200 Hz), one line per input
+            "warnings": [f"{src}: {why}" for src, why in w.rate_warned.items()],
         }
         main_sequence_plot(frames["saccades.csv"], stage / "main_sequence.png")
         if w.plot is not None:
@@ -395,8 +406,26 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     return summary
 
 
-def _flush(w: _Writer, df: pd.DataFrame, carry: pd.DataFrame | None, src: str, final: bool):
-    """Classify the complete trials of ``carry`` + ``df``; return the trailing (maybe incomplete) one."""
+def _flush(w: _Writer, df: pd.DataFrame, carry: pd.DataFrame | None, src: str, final: bool,
+           books: RowCount, quar: list):
+    """Classify the complete trials of ``carry`` + ``df``; return the trailing (maybe incomplete) one.
+
+    Rows of ``df`` earlier than the latest time already seen in their trial (a
+    clock going back; :func:`data_tools.ingest.time_backwards`) are not
+    labelled: they go to ``quar`` as ``time_backwards`` and move from labelled
+    to quarantined in ``books``.
+    """
+    from saliency.data_tools.ingest import TIME_BACKWARDS, time_backwards
+    from saliency.data_tools.readers import quarantine_frame
+
+    back = time_backwards(df, KEYS, carry)
+    if back.any():
+        b = df.loc[back]
+        quar.append(quarantine_frame(b["line"], TIME_BACKWARDS, b["subject"].to_numpy(), b["stimulus"].to_numpy(),
+                                     b["x"].to_numpy(), b["y"].to_numpy()).assign(source=src))
+        books.kept -= int(back.sum())
+        books.quarantined[TIME_BACKWARDS] = books.quarantined.get(TIME_BACKWARDS, 0) + int(back.sum())
+        df = df.loc[~back]
     if carry is not None and len(carry):
         df = pd.concat([carry, df], ignore_index=True)
     if not len(df):

@@ -86,6 +86,8 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     """Detect events in the logs and print a summary."""
+    import sys
+
     from saliency.base.fsutil import check_out_dir
     from saliency.commands.ingest import _geometry
     from saliency.data_tools.readers import parse_columns
@@ -104,4 +106,6 @@ def run(args) -> int:
     print(f"{c['trials']} trials, {c['samples']} samples ({c['quarantined']} rows quarantined): "
           f"{c['fixations']} fixations, {c['saccades']} saccades, {c['blinks']} blinks")
     print("samples: " + ", ".join(f"{k} {v}" for k, v in c["labels"].items() if v))
+    for line in s.get("warnings", ()):
+        print(f"saliency detect: warning: {line}", file=sys.stderr)
     return 0
