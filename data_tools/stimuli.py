@@ -234,8 +234,10 @@ def _filter_types_ok(out: bytes, offset: int, row: int) -> bool:
 def load_trials(path: str | Path) -> dict:
     """``--trials`` CSV (subject, trial, stimulus; subject optional) -> {(subject, trial): stimulus}."""
     from saliency.data_tools.readers import ID_MISSING, read_header, text
+    from saliency.data_tools.readers.base import check_text
 
     path = Path(path)
+    check_text(path)  # UTF-16 or gzip: one line saying so, as for the logs
     first, sep = read_header(path)
     try:
         df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)

@@ -6,7 +6,8 @@
   :func:`unit_factor`), the user's ``columns`` mapping (:func:`parse_columns`,
   :func:`resolve_columns`);
 - a file's first line and delimiter (:func:`read_header`) and the
-  :class:`Probe` that format sniffers look at;
+  :class:`Probe` that format sniffers look at; the refusal of a file that is
+  no UTF-8 or Windows-1252 text (UTF-16, gzip: :func:`check_text`);
 - :class:`ReadOptions`, the choices a format's reader may use.
 
 Field names from ``../shared/REFERENCES.md`` section 3. This module needs
@@ -251,6 +252,48 @@ def _cp1252_bytes(exc: UnicodeError):
 codecs.register_error(DECODE_ERRORS, _cp1252_bytes)
 
 
+#: how many of a file's first bytes :func:`check_text` looks at
+TEXT_PROBE_BYTES = 64
+
+
+def check_text(path: Path, head: bytes | None = None) -> None:
+    """Refuse, in one line naming the file, a text input the readers would misread: UTF-16/UTF-32, gzip.
+
+    ``head``: the file's first bytes (read here when None). UTF-16 is a
+    UTF-16/UTF-32 byte-order mark, or NUL bytes at every other position (text
+    saved as UTF-16 without a mark: at least half the bytes of one parity are
+    NUL, as a letter beyond Latin-1, the ``μ`` of Tobii's ``[μs]``, fills its
+    high byte, and none of the other parity; a MATLAB v4 file has NULs at
+    both); gzip is its magic number
+    ``1f 8b`` (``.asc.gz``, ``.tsv.gz``). Both were read as Windows-1252 text:
+    "unknown format", a column "missing", every sample ``non_numeric`` with the
+    advice of ``decimal`` comma. A UTF-8 or Windows-1252 file holds no NUL, so
+    it always passes. For text formats only: a MATLAB file is binary by design.
+    """
+    if head is None:
+        fh = open_input(path, "rb")
+        with fh:
+            head = fh.read(TEXT_PROBE_BYTES)
+    head = head[:TEXT_PROBE_BYTES]
+    if head.startswith(b"\x1f\x8b"):
+        raise UserError(f"{path}: gzip-compressed; decompress it first (gunzip {path})")
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise UserError(f"{path}: UTF-32 text; save it as UTF-8 (or Windows-1252) and read it again")
+    pairs = head[:len(head) // 2 * 2]
+    even, odd = pairs[0::2], pairs[1::2]
+    nul_every_other = len(pairs) >= 4 and any(
+        2 * a.count(0) >= len(a) and 0 not in b for a, b in ((even, odd), (odd, even)))
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or nul_every_other:
+        raise UserError(f"{path}: UTF-16 text; save it as UTF-8 (or Windows-1252) and read it again")
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters escaped (``\\x00``, ``\\x1b``), for quoting file text in a message."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def open_input(path: Path, mode: str = "r", **kwargs):
     """``open(path, mode, **kwargs)``, or one UserError naming the file when the system refuses it."""
     try:
@@ -297,7 +340,8 @@ def resolve_columns(header: list[str], user: dict[str, str], path: Path) -> dict
     found: dict[str, tuple[str, str | None]] = {}
     for k, col in user.items():
         if col not in header:
-            raise UserError(f"{path}: `columns` {k}={col}: no such column; the file has {', '.join(header)}")
+            raise UserError(f"{path}: `columns` {k}={col}: no such column; the file has "
+                            f"{printable(', '.join(header))}")
         found[k] = (col, split_unit(col)[1])
     bases = {}
     for col in header:

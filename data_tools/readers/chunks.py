@@ -164,6 +164,7 @@ def empty_quarantine() -> pd.DataFrame:
 
 
 _QUOTE = 34  # '"'
+_BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark
 _BLOCK = 1 << 22  # bytes read at a time
 
 
@@ -215,7 +216,9 @@ def _split_rows(block: bytes, sep: str, n_header: int, n_needed: int = 0,
     row of an export copied while the tracker still wrote it; its missing
     values were read as lost samples or an event row), or when it repeats the
     ``header`` line (exports concatenated with their headers: it split the
-    fixation run around it in two, both kept). A blank line is not malformed.
+    fixation run around it in two, both kept), with or without the UTF-8
+    byte-order mark a concatenated export's first line carries. A blank line
+    is not malformed.
     Lines without a quote are counted with numpy; only lines holding a quote
     are split by :mod:`csv`.
     """
@@ -230,10 +233,13 @@ def _split_rows(block: bytes, sep: str, n_header: int, n_needed: int = 0,
         for i in np.flatnonzero(nfields < n_needed).tolist():
             if block[starts[i]:nl[i]].strip(blank_chars):  # a blank line is dropped later, not malformed
                 bad[i] = True
+    head = header.rstrip(b"\r\n").removeprefix(_BOM)
+
+    def is_head(line: bytes) -> bool:  # a repeat of the column line, its byte-order mark skipped
+        return bool(header) and line.rstrip(b"\r").removeprefix(_BOM) == head
     if header:
-        head = header.rstrip(b"\r\n")
         for i in np.flatnonzero(nfields == n_header).tolist():
-            if block[starts[i]:nl[i]].rstrip(b"\r") == head:
+            if is_head(block[starts[i]:nl[i]]):
                 bad[i] = True
     qpos = np.flatnonzero(arr == _QUOTE)
     if qpos.size:
@@ -241,8 +247,7 @@ def _split_rows(block: bytes, sep: str, n_header: int, n_needed: int = 0,
             line = block[starts[i]:nl[i]]
             f = _fields(line.decode("utf-8", "replace"), sep)
             short = f is not None and len(f) < n_needed and bool(line.strip(blank_chars))
-            bad[i] = f is None or len(f) > n_header or short or \
-                (bool(header) and line.rstrip(b"\r") == header.rstrip(b"\r\n"))
+            bad[i] = f is None or len(f) > n_header or short or is_head(line)
     idx = np.arange(n)
     if not bad.any():
         return block, idx, idx[:0]
@@ -306,7 +311,7 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
                     first += more
                     lf = first.find(b"\n", pos)
                 header, pos = first[pos:lf + 1], lf + 1
-            header = header.rstrip(b"\r\n").removeprefix(b"\xef\xbb\xbf") + b"\n"
+            header = header.rstrip(b"\r\n").removeprefix(_BOM) + b"\n"
             names = _fields(header[:-1].decode("utf-8-sig", "replace"), sep) or \
                 header[:-1].decode("utf-8", "replace").split(sep)
             n_header = len(names)

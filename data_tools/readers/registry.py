@@ -26,7 +26,7 @@ from types import ModuleType
 
 from saliency.base.errors import UserError
 from saliency.data_tools.choices import PUPIL_MIN_CONFIDENCE
-from saliency.data_tools.readers.base import CHUNK_ROWS, LogReader, Probe, ReadOptions
+from saliency.data_tools.readers.base import CHUNK_ROWS, TEXT_PROBE_BYTES, LogReader, Probe, ReadOptions, check_text
 
 # The formats, in the order the ``format`` choices list them.
 REGISTRY = (
@@ -100,7 +100,12 @@ def check_log_path(path: Path) -> None:
     """Refuse a log path that is no readable file, in one line saying which: missing, a folder, or unreadable.
 
     Checked before the format is guessed (a folder was "no such file", and an
-    unreadable ``.json`` was judged by its extension to hold fixation events).
+    unreadable ``.json`` was judged by its extension to hold fixation events),
+    by :func:`open_log` and the ingest's and detect's ``open_reader``, with
+    ``format`` auto or given: the one place every log passes before a reader
+    reads it. A text input in UTF-16 or gzip-compressed is refused here too
+    (:func:`~data_tools.readers.base.check_text`); a ``.mat`` file is binary by
+    design and not checked.
     """
     if path.is_dir():
         raise UserError(f"{path}: a folder, not a log file; give the log files themselves (e.g. {path}/*.csv)")
@@ -108,9 +113,11 @@ def check_log_path(path: Path) -> None:
         raise UserError(f"{path}: no such file")
     try:
         with open(path, "rb") as fh:
-            fh.read(1)
+            head = fh.read(TEXT_PROBE_BYTES)
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror}); check its permissions") from None
+    if path.suffix.lower() != ".mat":
+        check_text(path, head)
 
 
 def open_log(path: str | Path, fmt: str = "auto", columns: dict | None = None, time_unit: str | None = None,

@@ -27,7 +27,7 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.base.images import IMAGE_EXTS
-from saliency.data_tools.readers.base import DECODE_ERRORS, Chunk, open_input, split_header
+from saliency.data_tools.readers.base import DECODE_ERRORS, Chunk, open_input, printable, split_header
 from saliency.data_tools.readers.chunks import fixation_chunk, quarantine_frame
 
 _IMAGE = re.compile(r"([^\s\\/:*?\"<>|]+\.(?:" + "|".join(e.lstrip(".") for e in IMAGE_EXTS) + r"))\b", re.I)
@@ -67,11 +67,12 @@ def split_line(line: str, sep: str) -> list[str]:
 
 
 def require_columns(vendor: str, path: Path, line_no: int, have: list[str], need: dict[str, str]) -> None:
-    """UserError naming the vendor, the column line and the missing columns (``need``: name -> what it is)."""
+    """UserError naming the vendor, the column line and the missing columns (``need``: name -> what it is);
+    the line's text is quoted with its control characters escaped (:func:`~data_tools.readers.base.printable`)."""
     low = {h.strip().lower() for h in have}
     miss = [f"{name!r} ({what})" for name, what in need.items() if name.lower() not in low]
     if miss:
-        shown = ", ".join(h for h in have if h)[:300]
+        shown = printable(", ".join(h for h in have if h)[:300])
         raise UserError(f"{path}: looks like a {vendor} export but its column line {line_no} lacks "
                         f"{', '.join(miss)}; the line has: {shown}")
 

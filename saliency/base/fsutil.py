@@ -224,12 +224,14 @@ def read_json(path: str | os.PathLike, where: str | None = None, hint: str = "fi
 
     The one reader of the toolkit's JSON inputs (screen.json, SALICON fixations,
     eval JSONs given to ``report``): a file that cannot be read, is not UTF-8 or
-    is not JSON is one line. Checking the parsed value's shape is the caller's.
+    is not JSON is one line. A leading UTF-8 byte-order mark (Windows Notepad
+    writes one) is skipped, as RFC 8259 section 8.1 allows. Checking the parsed
+    value's shape is the caller's.
     """
     path = Path(path)
     where = str(path) if where is None else where
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise UserError(f"{where}: cannot read it ({exc.strerror or exc})") from None
     except UnicodeDecodeError:  # a ValueError too: caught first
