@@ -78,6 +78,10 @@ def check_merge(detector: str, merge_ms: float | None, merge_deg: float | None) 
 NH_MIN_RATE_HZ = 200.0
 """``nh`` was designed for high-speed trackers: below this sampling rate :func:`rate_warning` warns."""
 
+RATE_TOLERANCE = 0.02
+"""Relative slack of :func:`rate_warning`: a 200 Hz tracker whose clock ticks every 5.001 ms (199.96 Hz) is a
+200 Hz tracker; timestamps jitter by a few microseconds, and trackers sold at a rate run within 1-2 % of it."""
+
 
 def rate_warning(detector: str, rate_hz: float | None) -> str | None:
     """One sentence when ``detector`` is used at a sampling rate it was not designed for, else None.
@@ -85,9 +89,10 @@ def rate_warning(detector: str, rate_hz: float | None) -> str | None:
     Only ``nh`` below :data:`NH_MIN_RATE_HZ` (200 Hz) warns: Nystrom & Holmqvist (2010) designed it for
     high-speed trackers, and at 30-120 Hz its smoothed speed lags and its adaptive peak threshold rises
     (synthetic figures in the README). The algorithm is left as published; the sentence says what happens
-    and which detector to use instead. ``rate_hz`` None or NaN (unknown): None.
+    and which detector to use instead. ``rate_hz`` None or NaN (unknown): None; within
+    :data:`RATE_TOLERANCE` of 200 Hz (a 200 Hz tracker's clock jitter): None.
     """
-    if detector != "nh" or rate_hz is None or not rate_hz < NH_MIN_RATE_HZ:
+    if detector != "nh" or rate_hz is None or not rate_hz < NH_MIN_RATE_HZ * (1 - RATE_TOLERANCE):
         return None
     return (f"the nh detector (Nystrom & Holmqvist 2010) was designed for trackers of {NH_MIN_RATE_HZ:g} Hz and "
             f"more, and these samples are {rate_hz:.4g} Hz: its fixation onsets come 2-3 samples late, saccades "

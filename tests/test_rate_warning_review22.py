@@ -53,3 +53,9 @@ def test_ingest_records_the_warning_in_dataset_json(tmp_path, capsys):
                  "--quiet", "--sigma-px", "3", *GEOM]) == 0
     warnings = json.loads((tmp_path / "d" / "dataset.json").read_text())["warnings"]
     assert f"{low}: {rate_warning('nh', 60.0)}" in warnings
+
+
+def test_a_200_hz_tracker_with_clock_jitter_is_not_warned():
+    """Regression review: a clock ticking every 5.001 ms (199.96 Hz) was warned as 'these samples are 200 Hz'."""
+    assert rate_warning("nh", 1000.0 / 5.001) is None
+    assert rate_warning("nh", 195.0) is not None and "these samples are 195 Hz" in rate_warning("nh", 195.0)
