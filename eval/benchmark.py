@@ -364,7 +364,8 @@ def markdown(bench: Benchmark, digits: int = 3) -> str:
                          "sAUC on its ratio to the IG baseline, NSS/IG/LL on the density, CC/KLD/SIM on it "
                          "blurred by the dataset's sigma (SIM: not numerically optimised)")
             lines += [f"- {d.name}: the blur of its human maps is not known; CC/KLD/SIM maps are the unblurred "
-                      "density" for d in bench.datasets if not d.sigma_px]
+                      "density" for d in bench.datasets if not d.sigma_px
+                      and not any(n.startswith("the blur of its human maps") for n in d.notes)]
         text += "\n".join(lines) + "\n"
     else:  # SOD: a dataset's own notes (e.g. files of its folder left out for their extension)
         lines = [f"- {d.name}: {n}" for d in bench.datasets for n in d.notes]

@@ -382,8 +382,12 @@ def _ingest_sigma(path: Path) -> tuple[float, str | None]:
         sx, sy = next(iter(pairs))
         if sx > 0 and sy > 0 and abs(sx - sy) <= 0.01 * max(sx, sy):
             return (sx + sy) / 2, None
-    return 0.0, (f"the blur of its human maps differs between stimulus sizes or axes ({path.name}: "
-                 f"{len(pairs)} values); CC/KLD/SIM metric maps use the unblurred density")
+    if len(pairs) == 1:
+        sx, sy = next(iter(pairs))
+        what = f"differs between the axes ({path.name}: {sx:.4g} x {sy:.4g} px)"
+    else:
+        what = f"differs between stimulus sizes ({path.name}: {len(pairs)} sigmas)"
+    return 0.0, f"the blur of its human maps {what}; CC/KLD/SIM metric maps use the unblurred density"
 
 
 def split_stems(name: str, split: str) -> list[str]:

@@ -167,3 +167,21 @@ def test_json_and_csv_record_metric_maps(tmp_path, capsys):
         assert rows[0] == ["dataset", "method", "n_images", "LL", "NSS", "n_resized", "n_missing", "n_skipped",
                            "metric_maps"]
         assert [r[-1] for r in rows[1:]] == ["true" if want else "false"]
+
+
+def test_a_non_square_blur_is_named_once_and_truly(tmp_path):
+    """Regression review 2: one non-square sigma was 'differs between stimulus sizes or axes (1 values)' and the
+    table also said 'the blur of its human maps is not known', which it is."""
+    import json as _json
+
+    from saliency.eval.datasets import _ingest_sigma
+
+    p = tmp_path / "dataset.json"
+    p.write_text(_json.dumps({"sigma": {"px_by_stimulus_size": {"1024x768": [31.51, 29.94]}}}))
+    assert _ingest_sigma(p) == (0.0, "the blur of its human maps differs between the axes (dataset.json: 31.51 x "
+                                     "29.94 px); CC/KLD/SIM metric maps use the unblurred density")
+    p.write_text(_json.dumps({"sigma": {"px_by_stimulus_size": {"1024x768": [30, 30], "800x600": [24, 24]}}}))
+    assert _ingest_sigma(p)[1] == ("the blur of its human maps differs between stimulus sizes (dataset.json: 2 "
+                                   "sigmas); CC/KLD/SIM metric maps use the unblurred density")
+    p.write_text(_json.dumps({"sigma": {"px_by_stimulus_size": {"1024x768": [30, 30.1]}}}))
+    assert _ingest_sigma(p) == (30.05, None)
