@@ -24,18 +24,28 @@ import pandas as pd
 import pytest
 
 from saliency.cli import main
+from tests.ingest_fakes import grey_stimuli
 
 GEO = ["--screen-px", "800x600", "--screen-cm", "40x30", "--distance-cm", "60"]
 
 
 def _stimuli(tmp_path, sizes: dict) -> str:
-    import cv2
-
-    d = tmp_path / "stim"
-    d.mkdir(exist_ok=True)
-    for name, (w, h) in sizes.items():
-        cv2.imwrite(str(d / f"{name}.png"), np.full((h, w), 128, np.uint8))
+    """Mid-grey stimuli of the given sizes ({name: (W, H)}) in tmp_path/stim (ingest_fakes.grey_stimuli)."""
+    for name, size in sizes.items():
+        d = grey_stimuli(tmp_path, (name,), size)
     return str(d)
+
+
+def _ingest_fixations(tmp_path, capsys, rows, stim):
+    """``saliency ingest`` of a stimulus-pixel fixation table (tracker's fixations, sigma 4 px): its dataset.json."""
+    log = tmp_path / "fix.csv"
+    log.write_text("\n".join([HEADER, *rows]) + "\n")
+    out = tmp_path / "d"
+    rc = main(["ingest", str(log), "--stimuli", stim, "--out", str(out), "--quiet", "--detector", "tracker",
+               "--coords", "stimulus", "--sigma-px", "4"])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.err
+    return out, cap, json.loads((out / "dataset.json").read_text())
 
 
 def _samples_table(tmp_path) -> str:
@@ -128,14 +138,7 @@ def test_consistency_is_averaged_per_stimulus_then_over_stimuli(tmp_path, capsys
         "s1,B,10,10,0,300", "s1,B,50,40,400,300", "s2,B,30,12,0,300", "s2,B,12,38,400,300",
         "s1,C,30,30,0,300", "s1,C,35,20,400,300",
         "s1,D,500,20,0,300", "s2,D,20,500,0,300"]
-    log = tmp_path / "fix.csv"
-    log.write_text("\n".join([HEADER, *rows]) + "\n")
-    out = tmp_path / "d"
-    rc = main(["ingest", str(log), "--stimuli", stim, "--out", str(out), "--quiet", "--detector", "tracker",
-               "--coords", "stimulus", "--sigma-px", "4"])
-    cap = capsys.readouterr()
-    assert rc == 0, cap.err
-    m = json.loads((out / "dataset.json").read_text())
+    out, cap, m = _ingest_fixations(tmp_path, capsys, rows, stim)
     io = m["inter_observer"]
     fx = pd.read_csv(out / "fixations.csv", dtype={"subject": str, "stimulus": str})
     per = _nss_oracle(stims, fx[fx["stimulus"].isin(["A", "B"])], 4.0)
@@ -160,14 +163,9 @@ def test_consistency_is_averaged_per_stimulus_then_over_stimuli(tmp_path, capsys
 
 def test_no_stimulus_to_score_is_said_not_left_silent(tmp_path, capsys):
     stim = _stimuli(tmp_path, {"A": (64, 48), "B": (64, 48)})
+    _, cap, m = _ingest_fixations(tmp_path, capsys, ["s1,A,20,20,0,300", "s1,A,30,25,400,300", "s2,B,10,10,0,300"],
+                                  stim)
     log = tmp_path / "fix.csv"
-    log.write_text("\n".join([HEADER, "s1,A,20,20,0,300", "s1,A,30,25,400,300", "s2,B,10,10,0,300"]) + "\n")
-    out = tmp_path / "d"
-    rc = main(["ingest", str(log), "--stimuli", stim, "--out", str(out), "--quiet", "--detector", "tracker",
-               "--coords", "stimulus", "--sigma-px", "4"])
-    cap = capsys.readouterr()
-    assert rc == 0, cap.err
-    m = json.loads((out / "dataset.json").read_text())
     line = ("inter-observer consistency: no stimulus could be scored: all 2 stimuli have fewer than 2 observers "
             "with kept fixations (A, B); dataset.json inter_observer is null")
     assert m["inter_observer"] is None and m["warnings"] == [line]

@@ -17,7 +17,8 @@ import pytest
 import torch
 
 from saliency.cli import main
-from train_fakes import TINY_ARGS, make_fixation, make_sod, restore_torch_globals  # noqa: F401 (autouse fixture)
+from train_fakes import (TINY_ARGS, make_fixation, make_sod, predict_and_score_sod,  # noqa: F401
+                         restore_torch_globals)  # restore_torch_globals: an autouse fixture
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,19 +57,7 @@ def test_run_folder_and_validation_match_eval(sod_data, tmp_path, capsys):
 
     # Oracle: predict the validation images with saliency predict and score them with eval.SODMetrics;
     # the trainer's last-epoch validation must give the same numbers.
-    preds = tmp_path / "preds"
-    assert main(["predict", "--checkpoint", str(run / "checkpoints" / "last.pt"), "--images",
-                 str(sod_data / "stimuli"), "--list", str(run / "split.json"), "--out", str(preds),
-                 "--device", "cpu", "--quiet"]) == 0
-    from saliency.eval import SODMetrics
-    from saliency.eval.io import read_mask, read_pred_u8
-
-    acc = SODMetrics(metrics=("MAE", "Fmax", "Smeasure"))
-    import json
-
-    for k in json.loads((run / "split.json").read_text())["val"]:
-        acc.step(read_pred_u8(preds / f"{k}.png"), read_mask(sod_data / "masks" / f"{k}.png"))
-    res = acc.results()
+    res = predict_and_score_sod(run, sod_data, tmp_path / "preds")
     for key in ("MAE", "Fmax", "Smeasure"):
         assert float(rows[-1][key]) == pytest.approx(res[key], abs=2e-6)
 

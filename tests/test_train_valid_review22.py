@@ -11,14 +11,13 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
 import torch
 
 from saliency.cli import main
-from train_fakes import TINY_ARGS, make_sod, restore_torch_globals  # noqa: F401 (autouse fixture)
+from train_fakes import TINY_ARGS, make_sod, predict_and_score_sod, restore_torch_globals  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -32,19 +31,10 @@ def _rows(run):
 
 
 def test_bf16_training_on_a_cpu_validates_as_predict_and_eval_score(sod_data, tmp_path):
-    run, preds = tmp_path / "run", tmp_path / "preds"
+    run = tmp_path / "run"
     assert main(["train", "--data", str(sod_data), "--task", "sod", "--out", str(run), "--epochs", "1",
                  "--deterministic", "--set", "train.amp=bf16", *TINY_ARGS]) == 0
-    assert main(["predict", "--checkpoint", str(run / "checkpoints" / "last.pt"), "--images",
-                 str(sod_data / "stimuli"), "--list", str(run / "split.json"), "--out", str(preds),
-                 "--device", "cpu", "--quiet"]) == 0
-    from saliency.eval import SODMetrics
-    from saliency.eval.io import read_mask, read_pred_u8
-
-    acc = SODMetrics(metrics=("MAE", "Fmax", "Smeasure"))
-    for k in json.loads((run / "split.json").read_text())["val"]:
-        acc.step(read_pred_u8(preds / f"{k}.png"), read_mask(sod_data / "masks" / f"{k}.png"))
-    res = acc.results()
+    res = predict_and_score_sod(run, sod_data, tmp_path / "preds")
     row = _rows(run)[-1]
     for key in ("MAE", "Fmax", "Smeasure"):  # 2e-6: the 8-bit PNG rounding, as in test_train_run
         assert float(row[key]) == pytest.approx(res[key], abs=2e-6)

@@ -74,3 +74,20 @@ def restore_torch_globals():
     yield
     torch.use_deterministic_algorithms(det)
     torch.set_num_threads(threads)
+
+
+def predict_and_score_sod(run: Path, data: Path, preds: Path, metrics=("MAE", "Fmax", "Smeasure")) -> dict:
+    """The oracle of validation: ``saliency predict`` the run's validation images, score them with eval.SODMetrics."""
+    import json
+
+    from saliency.cli import main
+    from saliency.eval import SODMetrics
+    from saliency.eval.io import read_mask, read_pred_u8
+
+    assert main(["predict", "--checkpoint", str(run / "checkpoints" / "last.pt"), "--images",
+                 str(data / "stimuli"), "--list", str(run / "split.json"), "--out", str(preds),
+                 "--device", "cpu", "--quiet"]) == 0
+    acc = SODMetrics(metrics=metrics)
+    for k in json.loads((run / "split.json").read_text())["val"]:
+        acc.step(read_pred_u8(preds / f"{k}.png"), read_mask(data / "masks" / f"{k}.png"))
+    return acc.results()
