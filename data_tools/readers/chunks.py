@@ -238,7 +238,11 @@ def _split_rows(block: bytes, sep: str, n_header: int, n_needed: int = 0,
     def is_head(line: bytes) -> bool:  # a repeat of the column line, its byte-order mark skipped
         return bool(header) and line.rstrip(b"\r").removeprefix(_BOM) == head
     if header:
-        for i in np.flatnonzero(nfields == n_header).tolist():
+        # only a line of the column line's length (with a CR, a byte-order mark or both) can repeat it: a numpy
+        # filter first, so the per-line comparison runs on those few lines, not on every data row
+        length = nl - starts
+        cand = (nfields == n_header) & np.isin(length, [len(head) + k for k in (0, 1, len(_BOM), len(_BOM) + 1)])
+        for i in np.flatnonzero(cand).tolist():
             if is_head(block[starts[i]:nl[i]]):
                 bad[i] = True
     qpos = np.flatnonzero(arr == _QUOTE)
