@@ -289,7 +289,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     size). The crops (same file names, each a slice of the input's pixels:
     channels, alpha and bit depth kept; lossy formats such as JPEG are
     encoded again, at OpenCV's default quality 95) and ``crops.json``
-    (every box in the original image's pixels beside the centre crop's) are
+    (every box in the original image's pixels, upright for an EXIF-tagged photo,
+    beside the centre crop's) are
     built in a staging folder and moved to ``out``; a non-empty ``out`` is
     refused unless ``overwrite``. Unreadable images are skipped and listed;
     when none of them decodes, UserError naming ``images`` (nothing written).

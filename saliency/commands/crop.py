@@ -23,8 +23,9 @@ no window of that aspect keeps F (saliency spread wider than the aspect
 allows), the largest window is used and the summary counts those images. The
 search is exact (summed-area table). Crops are written to --out with the same
 names, in the input's own pixel format (alpha, greyscale, 16-bit kept), and
-crops.json records every box (x, y, w, h in the original image's pixels, and
-the share of saliency kept) beside the centre crop's box.
+crops.json records every box (x, y, w, h in the original image's pixels, turned
+upright first for a photo with an EXIF orientation tag, which is noted; and the
+share of saliency kept) beside the centre crop's box.
 With --compose thirds the window is, among those keeping at least --keep of
 the saliency (default 0.8), the one that puts the saliency centroid nearest a
 rule-of-thirds point (photographic composition)."""
