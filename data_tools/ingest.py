@@ -329,9 +329,10 @@ class _Collector:
         """Once per file: the median sampling interval must imply 10 Hz to 5 kHz, else the time unit is wrong."""
         if source in self.checked or len(df) < 3:
             return
-        if check_sampling_rate(source, df, self.ms_per_unit):
+        rate = check_sampling_rate(source, df, self.ms_per_unit)
+        if rate is not None:
             self.checked.add(source)
-            why = det.rate_warning(self.o.detector, median_rate_hz(df))
+            why = det.rate_warning(self.o.detector, rate)
             if why:
                 self.rate_warnings.append(f"{source}: {why}")
 
@@ -521,37 +522,25 @@ DETECTED = "screen_detected"  # space of fixations detected from samples: screen
 LONG_FIXATION_MS = 10_000.0  # longer fixations point at a wrong time unit
 
 
-def median_rate_hz(df: pd.DataFrame) -> float:
-    """The sampling rate of ``df`` (``time_ms``, ``subject``, ``trial``): 1000 / its median interval within trials.
-
-    NaN when there is no positive interval.
-    """
-    t = df["time_ms"].to_numpy(np.float64)
-    key = (df["subject"].astype(str) + "\x1f" + df["trial"].astype(str)).to_numpy()
-    d = np.diff(t)
-    d = d[(key[1:] == key[:-1]) & np.isfinite(d) & (d > 0)]
-    return 1000.0 / float(np.median(d)) if d.size else float("nan")
-
-
-def check_sampling_rate(source: str, df: pd.DataFrame, ms_per_unit: float | None = None) -> bool:
+def check_sampling_rate(source: str, df: pd.DataFrame, ms_per_unit: float | None = None) -> float | None:
     """Refuse samples whose median interval implies a rate outside :data:`RATE_RANGE_HZ` (a wrong time unit).
 
     ``df`` holds ``time_ms``, ``subject`` and ``trial``; intervals are taken
-    within a subject's trial. Returns False when there were fewer than two
-    usable intervals (nothing checked: call again with more rows), True when
-    the rate is plausible; raises :class:`UserError` naming ``source`` and the
-    unit that would fit otherwise.
+    within a subject's trial. Returns None when there were fewer than two
+    usable intervals (nothing checked: call again with more rows), the rate
+    (Hz, 1000 / the median interval) when it is plausible; raises
+    :class:`UserError` naming ``source`` and the unit that would fit otherwise.
     """
     t = df["time_ms"].to_numpy(np.float64)
     key = (df["subject"].astype(str) + "\x1f" + df["trial"].astype(str)).to_numpy()
     d = np.diff(t)
     d = d[(key[1:] == key[:-1]) & np.isfinite(d) & (d > 0)]
     if len(d) < 2:
-        return False
+        return None
     dt = float(np.median(d))
     rate = 1000.0 / dt
     if RATE_RANGE_HZ[0] <= rate <= RATE_RANGE_HZ[1]:
-        return True
+        return rate
     raise UserError(f"{source}: consecutive samples are {dt:.6g} ms apart, a {rate:.6g} Hz sampling rate, "
                     f"outside {RATE_RANGE_HZ[0]:g} Hz..{RATE_RANGE_HZ[1] / 1000:g} kHz: the time stamps' unit "
                     f"is likely wrong{_unit_hint(rate, ms_per_unit)}")

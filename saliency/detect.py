@@ -224,7 +224,6 @@ class _Writer:
         self.samples = 0
         self.pool = None  # a process pool classifying trials (DetectOptions.workers > 1)
         self.pending: list[tuple] = []  # (futures, source) of chunks still in the pool, in reading order
-        self.rate_warned: dict[str, str] = {}  # source -> why its rate is below what the detector was made for
 
     def classify(self, groups: list[pd.DataFrame], source: str) -> None:
         """Classify complete trials: here, or in the pool (batches of whole trials, collected in order)."""
@@ -259,10 +258,6 @@ class _Writer:
         self.sac.append((pd.DataFrame(r["sac"]), key, source))
         self.blk.append((pd.DataFrame(r["blk"]), key, source))
         counts = {LABEL_NAMES[k]: int(np.sum(c.labels == k)) for k in LABEL_NAMES}
-        if source not in self.rate_warned and len(c.t) > 1:
-            why = rate_warning(self.o.detector, 1000.0 / det.sample_period(c.t))
-            if why:
-                self.rate_warned[source] = why
         self.trials.append({**key, "source": source, "samples": len(c.t), "fixations": len(c.fixations),
                             "labels": counts, "params": {k: v for k, v in c.params.items() if v is not None}})
         if len(self.trials) - 1 == self.o.plot_trial:
@@ -324,6 +319,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     if o.time_unit is not None:  # never recorded in detection.json as applied when no file used it
         check_time_unit_used(readers, o.time_unit)
     inputs, quar = [], []
+    warnings: list[str] = []  # a detector used below the sampling rates it was made for (nh under 200 Hz), per input
     with staged_dir(out, inputs={"log file": logs}) as stage, contextlib.ExitStack() as pool_stack:
         w = _Writer(stage, o)
         if o.workers > 1:  # trials classified in the pool while this process reads and writes
@@ -337,7 +333,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 carry = None
                 bar = progress(desc=f"detect {path.name}", unit=" rows", enabled=o.progress)
                 pending = None
-                rate_checked = False
+                rate = None  # the input's sampling rate, once checked (the first chunk with two intervals)
                 seen = 0  # samples with a valid gaze: the decimal hint is for an input that gave none
                 for k, ch in enumerate(rd.chunks()):
                     books.add(ch, k)
@@ -345,8 +341,11 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                     if len(ch.df):
                         seen += int((ch.df["valid"].to_numpy(bool) & np.isfinite(ch.df["x"].to_numpy(np.float64))
                                      & np.isfinite(ch.df["y"].to_numpy(np.float64))).sum())
-                    if not rate_checked and len(ch.df) >= 3:  # a wrong time unit, as ingest refuses it
-                        rate_checked = check_sampling_rate(src, ch.df, rd.notes.get("timestamp_ms_per_unit"))
+                    if rate is None and len(ch.df) >= 3:  # a wrong time unit, as ingest refuses it
+                        rate = check_sampling_rate(src, ch.df, rd.notes.get("timestamp_ms_per_unit"))
+                        why = rate_warning(o.detector, rate) if rate is not None else None
+                        if why:
+                            warnings.append(f"{src}: {why}")
                     if len(ch.quarantine):
                         quar.append(ch.quarantine.assign(source=src))
                     bar.update(int(ch.rows_read or 0))  # a plain line per 10 s (the size is unknown)
@@ -396,7 +395,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                        "blinks": len(frames["blinks.csv"])},
             "trials": w.trials,
             # a detector used below the sampling rates it was made for (nh under 200 Hz), one line per input
-            "warnings": [f"{src}: {why}" for src, why in w.rate_warned.items()],
+            "warnings": warnings,
         }
         main_sequence_plot(frames["saccades.csv"], stage / "main_sequence.png")
         if w.plot is not None:
