@@ -68,6 +68,7 @@ class ReportInputs:
     runs: list[Path] = field(default_factory=list)
     eval_jsons: list[Path] = field(default_factory=list)
     curve_pngs: list[Path] = field(default_factory=list)
+    plots: Path | None = None  # the --plot-dir folder the curves came from: named when it held no PNG
     gallery: list[GalleryItem] = field(default_factory=list)
     nss: dict[str, float] = field(default_factory=dict)  # per-image NSS of the gallery's prediction
 
@@ -107,9 +108,15 @@ def per_image_nss(pred, dataset) -> dict[str, float]:
     NSS as :func:`saliency.eval.fixation.nss` (the MIT benchmark's: the map
     z-scored with ddof=1, resized to the fixation map bilinearly, mean at the
     fixated pixels); images without fixations are left out. Sorted by name.
+    A prediction is read as ``saliency eval`` reads it
+    (:func:`saliency.eval.runner.read_prediction`): a log-density ``.npy``
+    (``saliency predict --log-density``) is resampled in probability and
+    scored as its density ``exp(log p)``, so the mean is eval's NSS.
     """
     from saliency.eval.fixation import nss, resize_to
-    from saliency.eval.io import PRED_EXTS, index_folder, read_fixations, read_map
+    from saliency.eval.io import PRED_EXTS, index_folder, read_fixations
+    from saliency.eval.probabilistic import resize_log_density
+    from saliency.eval.runner import read_prediction
 
     fix_dir = Path(dataset) / "fixations"
     if not fix_dir.is_dir():
@@ -121,7 +128,9 @@ def per_image_nss(pred, dataset) -> dict[str, float]:
         fix = read_fixations(fixes[name])
         if not fix.any():
             continue
-        out[name] = nss(resize_to(read_map(preds[name]), fix.shape), fix)
+        pred_map, log_density = read_prediction(preds[name])
+        s = np.exp(resize_log_density(pred_map, fix.shape)) if log_density else resize_to(pred_map, fix.shape)
+        out[name] = nss(s, fix)
     return out
 
 
@@ -174,9 +183,10 @@ def _read_grey(path: Path, size: tuple[int, int]) -> np.ndarray:
     import cv2
 
     if path.suffix.lower() == ".npy":  # eval's reader: a NaN, empty or wrong-shaped map is one line, not black
-        from saliency.eval.io import read_map
+        from saliency.eval.runner import read_prediction
 
-        g = read_map(path).astype(np.float32)
+        g, log_density = read_prediction(path)  # a log-density is shown as its density, as predict's PNG
+        g = (np.exp(g) if log_density else g).astype(np.float32)
     else:
         from saliency.eval.io import read_image
 
@@ -321,7 +331,8 @@ def read_eval_json(path: str | Path) -> dict:
     numbers or nulls (and optionally a ``std`` object of the same, as
     ``benchmarks/osie.py`` writes), and, where given, eval's counts
     ``n_images``, ``n_resized``, ``n_missing``, ``n_skipped`` (whole numbers
-    >= 0) and ``excluded`` ({metric: images left out}).
+    >= 0), ``excluded`` ({metric: images left out}), ``extra_predictions`` and
+    ``left_out_files`` (lists of file names), and ``metric_maps`` (true or false).
     """
     from saliency.base.errors import expect_type
     from saliency.base.fsutil import read_json
@@ -338,6 +349,8 @@ def read_eval_json(path: str | Path) -> dict:
     results = expect_type(doc["results"], list, f"{where}: 'results'", "a list")
     if not results:
         raise UserError(f"{where}: 'results' is empty (no method was scored); {fix}")
+    if doc.get("metric_maps") is not None:
+        expect_type(doc["metric_maps"], bool, f"{where}: 'metric_maps'", "true or false")
 
     def number(v, at: str, whole: bool = False):
         ok = isinstance(v, int) if whole else isinstance(v, (int, float))
@@ -371,6 +384,11 @@ def read_eval_json(path: str | Path) -> dict:
         if r.get("excluded") is not None:
             for k, v in expect_type(r["excluded"], dict, f"{where}: results[{i}].excluded", "an object").items():
                 number(v, f"results[{i}].excluded.{k}", whole=True)
+        for key in ("extra_predictions", "left_out_files"):  # counted in the notes: a list of file names
+            if r.get(key) is not None:
+                for j, name in enumerate(expect_type(r[key], list, f"{where}: results[{i}].{key}",
+                                                     "a list of file names")):
+                    expect_type(name, str, f"{where}: results[{i}].{key}[{j}]", "a file name (text)")
     return doc
 
 
@@ -529,8 +547,17 @@ def quarantined_split(dataset: dict) -> tuple[int, int] | None:
 
 
 def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
-    """Key facts of an ingested dataset (``saliency ingest``'s dataset.json) as (label, value) pairs."""
-    d = json.loads(Path(dataset_json).read_text(encoding="utf-8"))
+    """Key facts of an ingested dataset (``saliency ingest``'s dataset.json) as (label, value) pairs.
+
+    A file that is not JSON, or JSON that is not such an object (another
+    program's: none of the facts below), is one UserError naming the file.
+    """
+    from saliency.base.errors import expect_type
+    from saliency.base.fsutil import read_json
+
+    where = f"`dataset` {dataset_json}"
+    fix = "give a folder saliency ingest wrote"
+    d = expect_type(read_json(dataset_json, where, fix), dict, where, "a saliency ingest dataset.json object")
     out = []
 
     def pick(*path):
@@ -572,12 +599,20 @@ def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
             shown = "-" if mean is None else f"{mean:.3f}" + ("" if std is None else f" ± {std:.3f}")
             per = f", {v['stimuli']} stimuli" if isinstance(v.get("stimuli"), int) else ""
             out.append((f"inter-observer {k} (each subject vs the others)", f"{shown} (n={v.get('n', '?')}{per})"))
+    if not out:  # another program's JSON (or {}): not an empty study table
+        raise UserError(f"{where}: not a saliency ingest dataset.json (none of 'counts', 'policies', 'ppd', "
+                        f"'sigma', 'qc', 'inter_observer' holds a fact the study table shows); {fix}")
     return out
 
 
 # ---------------------------------------------------------------- the report
 
 
+#: how a table scored by ``saliency eval --metric-maps`` (``"metric_maps": true``) was scored: eval's own note
+#: under its table (:func:`saliency.eval.benchmark.markdown`), in its words
+METRIC_MAPS_NOTE = ("metric-specific maps (Kümmerer et al., ECCV 2018): AUCs on the equalised density, sAUC on its "
+                    "ratio to the IG baseline, NSS/IG/LL on the density, CC/KLD/SIM on it blurred by the dataset's "
+                    "sigma (SIM: not numerically optimised)")
 #: what a report consists of: the only entries of its output folder that :func:`write_report` replaces
 REPORT_ENTRIES = ("report.md", "report.html", "assets")
 #: the marks that say a report.md, report.html or assets/ was written by this module (:func:`own_report_entry`)
@@ -659,7 +694,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     assets.mkdir(parents=True, exist_ok=True)
     written: set[str] = set()  # the pictures of assets/, listed in its mark: a later report replaces only those
     write_text(assets / ASSETS_MARK, _assets_mark_text(written))
-    md: list[str] = [MD_MARK, f"# {inputs.title}", ""]
+    md: list[str] = [MD_MARK, f"# {_md_cell(inputs.title)}", ""]  # escaped as table cells: markup is text
     body: list[str] = [f"<h1>{html.escape(inputs.title)}</h1>"]
 
     def picture(path: Path, alt: str):
@@ -676,8 +711,8 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         md.extend([f"## {title}", ""])
         body.append(f'<h2 id="{anchor}">{html.escape(title)}</h2>')
 
-    def note(text: str):
-        md.extend([text, ""])
+    def note(text: str, md_text: str | None = None):  # md_text: the text with a path escaped for Markdown
+        md.extend([text if md_text is None else md_text, ""])
         body.append(f"<p>{html.escape(text)}</p>")
 
     if inputs.summary_lines:
@@ -705,7 +740,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         used.add(stem)
         png = training_curves(Path(run), assets / f"{stem}.png")
         if png is None:
-            note(f"{run}: no metrics.csv, or no rows in it.")
+            note(f"{run}: no metrics.csv, or no rows in it.", f"{_md_cell(run)}: no metrics.csv, or no rows in it.")
         else:
             picture(png, f"training curves: {Path(run).name}")
 
@@ -716,7 +751,9 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         ev = read_eval_json(path)
         header, rows = _table_cells(ev)
         caption = f"Task: {ev['task']} (from {label})."  # a file name may hold * or _: shown as written
-        md.extend([f"Task: {_md_cell(ev['task'])} (from {_md_cell(label)}).", ""])
+        scored = f" Scored by {METRIC_MAPS_NOTE}." if ev.get("metric_maps") else ""  # eval --metric-maps
+        caption += scored
+        md.extend([f"Task: {_md_cell(ev['task'])} (from {_md_cell(label)}).{scored}", ""])
         body.append(f"<p>{html.escape(caption)}</p>")
         md.extend([_md_table(header, rows), ""])
         body.append(_html_table(header, rows))
@@ -726,7 +763,10 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
             body.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in counts) + "</ul>")
 
     section("Curves", "curves")
-    if not inputs.curve_pngs:
+    if not inputs.curve_pngs and inputs.plots is not None:
+        note(f"{inputs.plots}: held no PNG curves (saliency eval --plot-dir writes them).",
+             f"{_md_cell(inputs.plots)}: held no PNG curves (saliency eval --plot-dir writes them).")
+    elif not inputs.curve_pngs:
         note("No curves were given (saliency eval --plot-dir).")
     for png in inputs.curve_pngs:
         dst = assets / f"curve_{Path(png).name}"
@@ -1012,13 +1052,15 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
             raise UserError(f"{r}: run folder not found")
     evals = [Path(e) for e in eval_jsons]
     for e in evals:
+        if e.is_dir():
+            raise UserError(f"`eval_jsons` {e}: is a folder; give the JSON file saliency eval --json wrote")
         if not e.is_file():
             raise UserError(f"`eval_jsons` {e}: file not found")
     curves = []
     if plots:
         if not Path(plots).is_dir():
             raise UserError(f"`plots` {plots}: folder not found")
-        curves = sorted(Path(plots).glob("*.png"))
+        curves = sorted(p for p in Path(plots).iterdir() if p.suffix.lower() == ".png")  # a.PNG too
         home = Path(os.path.realpath(plots))
         for png in curves:
             if png.is_symlink() and home not in Path(os.path.realpath(png)).parents:
@@ -1051,4 +1093,5 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
             if p is not None and Path(p).suffix.lower() != ".npy":
                 check_image_size(p)
     return write_report(out, ReportInputs(title=title, dataset_json=dataset_json, runs=runs, eval_jsons=evals,
-                                          curve_pngs=curves, gallery=rows, nss=nss), overwrite)
+                                          curve_pngs=curves, plots=Path(plots) if plots else None,
+                                          gallery=rows, nss=nss), overwrite)
