@@ -196,10 +196,14 @@ def _as_density(target: torch.Tensor) -> torch.Tensor:
 
 @_fp32
 def kld_loss(log_density: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """KL(target || exp(log_density)); target is normalised to sum 1 per image."""
+    """KL(target || exp(log_density)); target is normalised to sum 1 per image.
+
+    0 log 0 = 0 on both terms: a pixel where the target is 0 adds nothing, even where the density is 0 too
+    (log p = -inf), so identical densities give 0, as the MIT formula ``sum(G log(eps + G / (S + eps)))`` does.
+    """
     _check(log_density, target)
     g = _as_density(target)
-    logp = log_density.flatten(1)
+    logp = log_density.flatten(1).masked_fill(g == 0, 0.0)  # 0 * -inf would be NaN; its gradient there is 0
     per = (torch.xlogy(g, g) - g * logp).sum(1)
     return _reduce(per, reduction)
 

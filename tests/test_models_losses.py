@@ -198,3 +198,18 @@ def test_nss_of_a_nearly_flat_density_matches_the_metric_at_large_sizes():
         got = float(L.nss(logp, torch.tensor(fix[None, None].astype(np.float64))))
         # the loss runs in float32 (@_fp32): values ~1 with 1e-7 rounding, divided by a std of ~0.003 -> ~1e-4
         assert got == pytest.approx(nss_metric(dens, fix), abs=1e-3), side
+
+
+def test_kld_zero_density_where_the_target_is_zero():
+    """0 log 0 = 0 (review 23): a density with exact zeros where the target is also 0 gives KL 0, not NaN, and a
+    finite gradient; the MIT formula sum(G log(eps + G/(S+eps))) gives 0 to 1e-15 on the same pair. Where the
+    target has mass and the density none, KL is +inf (the definition), not NaN."""
+    d = np.array([0.5, 0.5, 0.0, 0.0], np.float32).reshape(1, 1, 2, 2)
+    logp = torch.log(_t(d)).requires_grad_(True)
+    kl = L.kld_loss(logp, _t(d))
+    assert float(kl) == pytest.approx(0, abs=1e-7)
+    kl.backward()
+    assert torch.isfinite(logp.grad).all()
+    eps = np.finfo(np.float64).eps
+    assert abs(float((d * np.log(eps + d / (d + eps))).sum())) < 1e-15  # the MIT formula's value
+    assert float(L.kld_loss(torch.log(_t(d)), _t(d[..., ::-1, :].copy()))) == float("inf")
