@@ -146,6 +146,8 @@ def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None =
     """
     path = Path(path)
     where = _where(path, param)
+    if path.is_dir():  # a run folder: its checkpoints are files inside it
+        raise UserError(f"{where}: is a folder; give the checkpoint file (e.g. RUN/checkpoints/best.pt)")
     if not path.is_file():
         raise UserError(f"{where}: no such file")
     try:

@@ -308,3 +308,26 @@ def test_predict_worker_reason_spells_max_pixels_as_the_option(tmp_path):
     with pixel_limit(1000):
         item = _Images([("big", path)], (32, 32))[0]
     assert "raise --max-pixels" in item["error"] and "max_pixels" not in item["error"]
+
+
+def test_predict_summary_does_not_call_refused_images_unreadable(tmp_path, capsys):
+    """Review 23: an image refused by --max-pixels decodes fine; the summary said "skipped 1 unreadable image(s)".
+    Oracle: the per-file line gives the reason; the summary counts it without a reason of its own."""
+    images = tmp_path / "img"
+    images.mkdir()
+    cv2.imwrite(str(images / "big.png"), np.full((40, 40, 3), 100, np.uint8))
+    cv2.imwrite(str(images / "small.png"), np.full((10, 10, 3), 100, np.uint8))
+    rc = main(["predict", "--baseline", "gaussian-centre", "--images", str(images), "--out", str(tmp_path / "o"),
+               "--max-pixels", "1000", "--quiet"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "; skipped 1 image(s), each named above" in out and "unreadable" not in out, out
+
+
+def test_a_folder_given_as_checkpoint_is_named_a_folder(tmp_path):
+    """Review 23: a run folder given as --checkpoint said "no such file" though it exists."""
+    from saliency.models import registry
+
+    with pytest.raises(UserError) as info:
+        registry.read_checkpoint(tmp_path)
+    assert info.value.render(cli_flag) == (f"--checkpoint {tmp_path}: is a folder; give the checkpoint file "
+                                           "(e.g. RUN/checkpoints/best.pt)")

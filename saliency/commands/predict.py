@@ -155,5 +155,5 @@ def run(args) -> int:
         print(f"saliency predict: --images {shown_path(args.images)}: {left_out}", file=sys.stderr)
     rate = len(res.written) / max(res.seconds, 1e-9)
     print(f"wrote {len(res.written)} maps to {out}/ ({rate:.1f} img/s)"
-          + (f"; skipped {len(res.skipped)} unreadable image(s)" if res.skipped else ""))
+          + (f"; skipped {len(res.skipped)} image(s), each named above" if res.skipped else ""))
     return 0
