@@ -3,7 +3,9 @@
 After torchvision's ``references/segmentation/train.py``: the file holds the
 model, its optimiser and scheduler, the epoch and step, plus what exactness
 needs beyond that -- the RNG states (Python, NumPy, torch CPU and CUDA), the
-EMA weights, the position inside an interrupted epoch and the resolved
+EMA weights, the position inside an interrupted epoch, the number of
+processes that wrote it (``world_size``: a resume with another number is
+refused, the schedule and the epoch's shares following it) and the resolved
 config. ``config`` + ``state_dict`` are the keys that
 :func:`saliency.models.registry.read_checkpoint` -- the one reader of
 checkpoint files, which :func:`load` calls -- needs (``state_dict`` holds the

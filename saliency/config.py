@@ -86,7 +86,7 @@ optim:
 sched:
   name: cosine            # cosine | poly | constant (after the warm-up)
   warmup_epochs: 0.5      # linear warm-up length in epochs (fractions allowed)
-  min_lr: 0.00003         # final learning rate (cosine, poly)
+  min_lr: 0.00003         # final learning rate (cosine, poly); at most optim.lr
   power: 0.9              # poly exponent
   epochs: null            # schedule length in epochs; null = train.epochs (set it to plan a run you will --resume)
 
@@ -241,13 +241,17 @@ def apply_override(cfg: dict, path: list[str], value, origin: dict | None = None
 
 
 def build_config(config_file: str | None = None, flags: dict | None = None, overrides=(), *,
-                 check_folders: bool = True) -> dict:
+                 check_folders: bool = True, resumed: bool = False) -> dict:
     """Defaults <- ``config_file`` <- ``flags`` (dotted key -> value, None = unset) <- ``overrides``.
 
     An error names each bad value by its origin: ``FILE: key`` (``config_file``), the flag's parameter
     (:data:`FLAG_PARAMS`) or ```overrides` key``. A ``data.root`` or ``data.val`` folder given by the file
     or an override must exist (a flag's folder is checked, and named, when the data is read); ``check_folders=False``
     leaves that out (a resumed run's own config, only compared with the new one: its data may have moved).
+    A ``sched.min_lr`` given (file or override) above ``optim.lr`` is refused (the schedule cannot end above its
+    peak); the default min_lr above a smaller ``optim.lr`` ends at ``optim.lr``. ``resumed``: ``config_file``
+    is a resumed run's own config.yaml, whose schedule was accepted when it started and cannot change, so that
+    check is left out.
     """
     cfg = default_config()
     origin: dict = {}
@@ -263,6 +267,11 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
     for text in overrides:
         apply_override(cfg, *parse_override(text), origin)
     validate(cfg, origin)
+    lr, min_lr = cfg["optim"]["lr"], cfg["sched"]["min_lr"]
+    if not resumed and "sched.min_lr" in origin and min_lr > lr:  # it was clamped to optim.lr, silently
+        raise UserError(f"{_who(origin, 'sched.min_lr', min_lr)}: is above {_who(origin, 'optim.lr', lr)}; "
+                        f"sched.min_lr is the final learning rate, optim.lr the peak: give a sched.min_lr of at "
+                        f"most {lr:g}, or a higher optim.lr")
     for key in ("data.root", "data.val") if check_folders else ():
         v = cfg["data"][key[5:]]
         src = (origin.get(key) or ("",))[0]

@@ -324,7 +324,11 @@ def _check_held_out(train_records, val_records, val_root) -> None:
 
 
 def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
-    """Train and validation datasets (split seeded or read back from ``RUN/split.json``)."""
+    """Train and validation datasets (split seeded or read back from ``RUN/split.json``).
+
+    A ``data.val`` folder is refused when it holds training images, on a new run and on a resume that changes it
+    (split.json's validation ids are then read from the new folder; the returned split names it).
+    """
     from saliency import datasets as D
     from saliency.transforms import build_train_transform
 
@@ -345,6 +349,11 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
                             f"{d['root']} (e.g. {missing[0]}); restore them or start a new run")
         train_keys = split["train"]
         val_keys = split["val"]
+        moved = d["val"] != split.get("val_root")  # data.val changed on resume: checked as a new run's is
+        if moved and d["val"] is None:  # the ids would be looked up among the training images of data.root
+            raise UserError(f"`resume`: data.val cannot be emptied: the run validates on {split.get('val_root')} "
+                            f"({split_file}) and every image of {d['root']} is a training image; give --set "
+                            f"data.val=DIR, the folder that holds those {len(val_keys)} validation images now")
         val_index = D.find_dataset(d["val"], task) if d["val"] else index
         val_recs = {r.key: r for r in val_index.records}
         gone = [k for k in val_keys if k not in val_recs]
@@ -352,6 +361,8 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
             raise UserError(f"`resume`: {len(gone)} validation image(s) of {split_file} are gone from "
                             f"{d['val'] or d['root']} (e.g. {gone[0]}); restore them or start a new run")
         val_records = [val_recs[k] for k in val_keys]
+        if moved:  # the same refusal a new run gets; split.json then records the folder validated (Trainer)
+            _check_held_out([by_key[k] for k in train_keys], val_records, d["val"])
     elif d["val"]:
         val_index = D.find_dataset(d["val"], task)
         _check_held_out(index.records, val_index.records, d["val"])

@@ -33,6 +33,7 @@ Run folder::
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 import time
 from pathlib import Path
@@ -127,8 +128,8 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
             raise UserError(f"`resume`: the run's config is fixed; only `epochs`, `device`, `workers`, `data` "
                             f"and `overrides` may change (got {', '.join(given) or '`config_file`'})")
         kept = {k: v for k, v in flags.items() if k in RESUME_KEYS}
-        cfg = C.build_config(str(run_dir / "config.yaml"), kept, overrides, check_folders=create)
-        own = _flat(C.build_config(str(run_dir / "config.yaml"), {}, [], check_folders=False))
+        cfg = C.build_config(str(run_dir / "config.yaml"), kept, overrides, check_folders=create, resumed=True)
+        own = _flat(C.build_config(str(run_dir / "config.yaml"), {}, [], check_folders=False, resumed=True))
         changed = sorted(k for k, v in _flat(cfg).items() if own.get(k) != v and k not in RESUME_CHANGEABLE)
         if changed:
             raise UserError(f"`resume` {run_dir}: {', '.join(changed)} cannot change on resume (the checkpoint's "
@@ -428,6 +429,7 @@ class Trainer:
             "model": self.model.state_dict(), "ema": self.ema.state_dict() if self.ema else None,
             "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
             "epoch": epoch, "batch_in_epoch": batch_in_epoch, "step": self.step, "partial": partial,
+            "world_size": self.info.world,
             "rng": rng_state(), "train_config": self.cfg, "metrics": metrics or {},
             "best": {"metric": self.best_metric, "value": self.best_value, "epoch": self.best_epoch},
         }
@@ -517,6 +519,20 @@ class Trainer:
         self.info = dist.init(self.device.type)
         if self.device.type == "cuda" and self.info.enabled:
             self.device = torch.device("cuda", self.info.local_rank)
+        if self.resume:  # read first: a last.pt that cannot continue here is refused before any data is read
+            last = self.run / CKPT_DIR / "last.pt"
+            ck = load(last, map_location=self.device)
+            written = ck.get("world_size")  # None: an older last.pt, which did not record it: resumed as before
+            if isinstance(written, int) and written != self.info.world:
+                # the steps per epoch (so the schedule) and each process's share of an epoch follow the number of
+                # processes: resumed with another, the run re-planned its learning rates and re-trained images
+                how = (f"{written} processes (e.g. torchrun --nproc_per_node {written} -m saliency train --resume "
+                       f"{self.run})" if written > 1 else
+                       f"one process (saliency train --resume {self.run}, without torchrun)")
+                raise UserError(f"`resume` {self.run}: {last} was written by {written} "
+                                f"process{'es' if written > 1 else ''} and this run has {self.info.world}; the "
+                                f"learning-rate schedule and each process's share of an epoch follow that number: "
+                                f"resume with {how}")
         self.threads = cpu_threads(t, self.device)
         self.threads_note = threads_note(t, self.device, self.threads)
         seed_all(t["seed"])
@@ -593,8 +609,6 @@ class Trainer:
         self.best_value, self.best_epoch = None, None
         self.last_good = None
         if self.resume:
-            last = self.run / CKPT_DIR / "last.pt"
-            ck = load(last, map_location=self.device)
             try:  # a last.pt copied from another run: name both models, not torch's key list
                 self.model.load_state_dict(ck["model"])
                 if self.ema is not None and ck.get("ema"):
@@ -634,8 +648,12 @@ class Trainer:
         if self.info.is_main:
             self.run.mkdir(parents=True, exist_ok=True)
             write_text(self.run / "config.yaml", dump_yaml(cfg))
-            if not (self.resume and (self.run / "split.json").is_file()):
-                write_json(self.run / "split.json", split)
+            kept = self.run / "split.json"
+            # a resumed run keeps its split.json; a data.val changed on resume (held out: prepare_data) is recorded
+            # with the same ids, so split.json names the folder validated, as config.yaml does
+            if not (self.resume and kept.is_file()) or \
+                    json.loads(kept.read_text(encoding="utf-8")).get("val_root") != split["val_root"]:
+                write_json(kept, split)
         self.metrics_log = MetricsLog(self.run / "metrics.csv", self.resume) if self.info.is_main else None
         self.tb = open_tensorboard(self.run, t["tensorboard"]) if self.info.is_main else None
 
