@@ -3,7 +3,7 @@
 Subcommands live in :mod:`saliency.commands`, one module each, and are found
 at start-up: a module defines ``NAME``, ``HELP`` (a one-line summary),
 ``ORDER`` (position in ``--help``), ``add_arguments(parser)`` and
-``run(args) -> int``, and optionally ``DESCRIPTION`` and ``PARAM_FLAGS``.
+``run(args) -> int``, and optionally ``DESCRIPTION``, ``PARAM_FLAGS``, ``MEMORY_OPTIONS`` and ``FOLDERS``.
 Command modules import nothing heavy at module level, and a subcommand's
 arguments are added only when that subcommand is parsed (``add_arguments`` may
 import the library, e.g. ingest's reader table imports pandas), so that
@@ -15,7 +15,10 @@ The error boundary (:func:`main`) turns every failure into one line on stderr,
 - exit 2, the user's to fix: :class:`saliency.base.errors.UserError` (its
   message names the file or option); usage errors and out-of-range or
   non-finite option values (checked at parse time by the types of
-  :mod:`saliency.commands._args`); ``OSError`` on a path the user gave (no
+  :mod:`saliency.commands._args`); an empty value (``--json ""``, an unset
+  shell variable: it would be dropped or read as the current folder) and a
+  file given where a folder is read (:func:`check_values`), before the
+  command runs; ``OSError`` on a path the user gave (no
   such file, permission denied, read-only file system, disk full or quota,
   a folder where a file is expected or a file where a folder is, name too
   long, too many links), named by its path; a file that is not UTF-8 text,
@@ -392,12 +395,46 @@ def _quiet_numerics():
             yield
 
 
+#: options whose value may be an empty string (every other one is refused empty: :func:`check_values`)
+EMPTY_ALLOWED = ("--title",)
+
+
+def check_values(command_parser, args) -> None:
+    """Refuse, before the command runs, a value it would drop or misread (UserError, one line, exit 2).
+
+    An empty string (``--json ""``, ``--out "$UNSET"``) for an option or
+    positional, outside :data:`EMPTY_ALLOWED`: it would be ignored (the
+    result not written) or read as the current folder. And a file given to
+    an option that reads a folder (the command module's ``FOLDERS``, by
+    ``dest``), named as a file rather than a folder not found.
+    """
+    folders = getattr(sys.modules.get(getattr(getattr(args, "_run", None), "__module__", None) or ""), "FOLDERS", ())
+    for action in command_parser._actions:
+        value = getattr(args, action.dest, None) if action.dest else None
+        values = value if isinstance(value, list) else [value]
+        longs = [s for s in action.option_strings if s.startswith("--")]
+        name = longs[0] if longs else (action.metavar or action.dest)
+        if "" in values and name not in EMPTY_ALLOWED:
+            meta = str(action.metavar or "")
+            what = ("empty folder name; give a folder path" if meta.endswith("DIR") or meta == "RUN" else
+                    "empty file name; give a file path" if meta in ("FILE", "JSON", "CSV", "CKPT", "LOG") else
+                    f"empty value; give {meta}" if meta else "empty value")
+            raise UserError(f"{name}: {what}")
+        if action.dest in folders:
+            for v in values:
+                if isinstance(v, str) and os.path.exists(v) and not os.path.isdir(v):
+                    shown = f"{name} {v}" if longs else v
+                    raise UserError(f"{shown}: is a file, not a folder; give a folder path")
+
+
 def _run_command(parser: "_Parser", args) -> int:
-    """Check the limits argparse cannot see alone, then run the parsed command inside its limits."""
+    """Check the values and limits argparse cannot see alone, then run the parsed command inside its limits."""
     from saliency.base.images import pixel_limit
     from saliency.commands._args import check_workers
 
-    check_workers(parser._command_parsers().get(args.command, parser), args)
+    command_parser = parser._command_parsers().get(args.command, parser)
+    check_values(command_parser, args)
+    check_workers(command_parser, args)
     if args.command in _TORCH_COMMANDS or (args.command in ("predict", "crop") and getattr(args, "checkpoint", None)):
         _import_torch()
     with pixel_limit(getattr(args, "max_pixels", None)), _quiet_numerics():

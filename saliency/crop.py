@@ -327,7 +327,10 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
         raise UserError(f"`min_size` {min_size}: applies only with `keep` or `compose`; leave it out")
     if checkpoint is None and (size is not None or device != "auto"):
         given = "size" if size is not None else "device"
-        raise UserError(f"`{given}` {size if size is not None else device}: applies only with `checkpoint` "
+        shown = device
+        if size is not None:  # (height, width) here: shown WxH, as --size is typed
+            shown = f"{size[1]}x{size[0]}" if isinstance(size, (tuple, list)) and len(size) == 2 else size
+        raise UserError(f"`{given}` {shown}: applies only with `checkpoint` "
                         "(the maps come from `maps`); leave it out")
     min_size = MIN_SIZE if min_size is None else min_size
     if min_size < 1:

@@ -9,7 +9,7 @@ integer pixel sizes, :func:`float_wxh` positive real sizes (centimetres).
 
 Every other number or name is checked for range and finiteness here too
 (issue 16): :func:`finite_positive_float` (sigmas, thresholds, rates),
-:func:`fraction`, :func:`seed` (``[0, 2**32 - 1]``), :func:`opset`,
+:func:`fraction`, :func:`integer`, :func:`seed` (``[0, 2**32 - 1]``), :func:`opset`,
 :func:`device` (``auto|cpu|cuda|cuda:N|mps``), :func:`aspect`,
 :func:`workers` (capped at the CPUs by :func:`check_workers` unless
 ``--force-workers``) and ``--max-pixels`` (:func:`add_max_pixels`).
@@ -143,6 +143,11 @@ def _number(text: str, kind=float):
     return v
 
 
+def integer(text: str) -> int:
+    """Any integer (the library checks its range and names the option), e.g. ``crop --min-size``."""
+    return _number(text, int)
+
+
 def finite_float(text: str) -> float:
     """Any finite real number (no inf or NaN)."""
     return _number(text)
@@ -199,9 +204,9 @@ non_negative_int = int_range(0, None, "integer")
 """An integer of at least 0 (counts that may be zero)."""
 
 def opset(text: str) -> int:
-    """An ONNX opset in :data:`OPSET_RANGE` (below 16 is left to the exporter, which names grid_sample)."""
+    """An ONNX opset in :data:`OPSET_RANGE`; one message for a value below or above it."""
     v = _number(text, int)
-    if not 1 <= v <= OPSET_RANGE[1]:
+    if not OPSET_RANGE[0] <= v <= OPSET_RANGE[1]:
         raise argparse.ArgumentTypeError(f"{text!r}: must be between {OPSET_RANGE[0]} and {OPSET_RANGE[1]}")
     return v
 

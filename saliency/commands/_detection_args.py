@@ -47,6 +47,55 @@ def add_detector_arguments(g, default: str | None = None, tracker: bool = False,
                             "without it is refused)")
 
 
+#: the detectors each threshold spelling applies to (``--threshold`` is whichever the chosen detector uses)
+THRESHOLD_USERS = {"--velocity-threshold": ("ivt", "tobii-ivt"), "--dispersion-threshold": ("idt",)}
+
+
+def add_threshold_arguments(g) -> None:
+    """The threshold options of ``ingest`` and ``detect``, the same three spellings in both (one of them at a time).
+
+    ``--threshold`` is the chosen detector's own threshold; ``--velocity-threshold`` and
+    ``--dispersion-threshold`` name the kind (see :func:`threshold_option`).
+    """
+    from saliency.data_tools.detectors import DEFAULTS
+
+    ivt, tobii, idt = (DEFAULTS[k]["threshold"] for k in ("ivt", "tobii-ivt", "idt"))
+    t = g.add_mutually_exclusive_group()
+    t.add_argument("--threshold", type=_args.finite_positive_float, default=None, metavar="T",
+                   help=f"the chosen detector's threshold: velocity in deg/s for ivt (default {ivt:g}) and "
+                        f"tobii-ivt ({tobii:g}), dispersion in deg for idt ({idt:.1f}); nh finds its own per trial. "
+                        "The same as --velocity-threshold or --dispersion-threshold (give one of the three)")
+    t.add_argument("--velocity-threshold", type=_args.finite_positive_float, default=None, metavar="DEG/S",
+                   help=f"ivt and tobii-ivt: velocity threshold in deg/s (default: ivt {ivt:g}, tobii-ivt {tobii:g})")
+    t.add_argument("--dispersion-threshold", type=_args.finite_positive_float, default=None, metavar="DEG",
+                   help=f"idt: dispersion threshold in deg (default {idt:.1f})")
+
+
+def threshold_option(args, detector: str) -> tuple[str | None, float | None, str | None]:
+    """``(kind, value, flag)`` of the threshold given to ``detector``: kind ``velocity`` or ``dispersion``, the
+    value, and the flag as typed; ``(None, None, None)`` when none was given.
+
+    UserError when the spelling names a kind ``detector`` does not use (``--velocity-threshold`` with ``idt``
+    would be read as degrees) or ``detector`` uses no threshold (``nh``, ``tracker``).
+    """
+    from saliency.base.errors import UserError
+
+    given = [(flag, v) for flag, v in (("--threshold", args.threshold),
+                                       ("--velocity-threshold", args.velocity_threshold),
+                                       ("--dispersion-threshold", args.dispersion_threshold)) if v is not None]
+    if not given:
+        return None, None, None
+    flag, value = given[0]  # argparse lets one through (a mutually exclusive group)
+    kinds = {"--velocity-threshold": "velocity", "--dispersion-threshold": "dispersion"}
+    for spelling, users in THRESHOLD_USERS.items():
+        if detector in users and flag in ("--threshold", spelling):
+            return kinds[spelling], value, flag
+    users = THRESHOLD_USERS.get(flag) or sum(THRESHOLD_USERS.values(), ())
+    why = "; nh finds its own per trial" if detector == "nh" else ""
+    raise UserError(f"{flag} {value:g}: not used by --detector {detector} (only by {', '.join(users)}{why}); "
+                    "leave it out")
+
+
 MS_MAX = 3_600_000.0
 """The longest duration a detection option takes, in ms (1 hour: longer than any trial; a larger value, e.g.
 ``--min-duration 1e30``, overflowed the sample counts computed from it)."""

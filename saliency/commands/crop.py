@@ -8,6 +8,8 @@ from saliency.commands import _args
 NAME = "crop"
 ORDER = 50
 HELP = "crop images to an aspect ratio keeping the most saliency (thumbnails)"
+#: options that read a folder: a file given there is refused as one (saliency.cli)
+FOLDERS = ("images", "maps")
 DESCRIPTION = """Crop each image to the window of the requested aspect ratio that keeps the most saliency.
 
 The saliency comes from maps (--maps DIR, matched to the images by file stem,
@@ -33,18 +35,20 @@ rule-of-thirds point (photographic composition)."""
 
 def add_arguments(p) -> None:
     """Options of ``saliency crop``."""
-    p.add_argument("--images", required=True, help="folder of images to crop")
+    p.add_argument("--images", required=True, metavar="DIR", help="folder of images to crop")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--maps", help="folder of saliency maps (PNG/JPG/NPY), matched to the images by file stem")
-    src.add_argument("--checkpoint", help="trained model checkpoint (saliency train) that predicts the maps")
+    src.add_argument("--maps", metavar="DIR",
+                     help="folder of saliency maps (PNG/JPG/NPY), matched to the images by file stem")
+    src.add_argument("--checkpoint", metavar="CKPT",
+                     help="trained model checkpoint (saliency train) that predicts the maps")
     p.add_argument("--aspect", required=True, type=_args.aspect, help="aspect ratio W:H of the crops, e.g. 1:1 or 16:9")
-    p.add_argument("--out", required=True, help="output folder for the crops and crops.json")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder for the crops and crops.json")
     p.add_argument("--keep", type=_args.open_fraction, default=None,
                    help="smallest window keeping this fraction (0-1] of the saliency, instead of the largest window")
     p.add_argument("--compose", choices=["thirds"], default=None,
                    help="thirds: among windows keeping at least --keep of the saliency (default 0.8), the one "
                         "putting the saliency centroid nearest a rule-of-thirds point")
-    p.add_argument("--min-size", type=int, default=None,
+    p.add_argument("--min-size", type=_args.integer, default=None,
                    help="with --keep or --compose: the crop's shorter side is at least this many pixels "
                         "(default: 32)")
     p.add_argument("--scale", type=size_or_factor("320x180"), default=None, metavar="WxH|F",

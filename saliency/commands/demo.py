@@ -39,7 +39,7 @@ def add_arguments(p) -> None:
                    help="smaller study (64 scenes, 8 observers, 400x300) and 7 epochs: a first look in under 2 minutes")
     p.add_argument("--fresh", action="store_true", help="discard the finished stages in --out and start over")
     p.add_argument("--device", type=_args.device, default="auto", metavar="DEV",
-                   help="auto (the GPU when there is one), cpu, cuda or cuda:N (default auto)")
+                   help="auto (the GPU when there is one), cpu, cuda, cuda:N or mps (default auto)")
     g = p.add_argument_group("size of the demo (override the profile; a changed size needs --fresh)")
     g.add_argument("--scenes", type=_args.int_range(1, _args.SCENES_MAX), metavar="N",
                    help="scenes in the study (default 200; --quick 64)")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from saliency.commands import _args
 from saliency.commands._args import add_quiet, float_wxh, size_wxh
-from saliency.commands._detection_args import add_detector_arguments, detector_options, eye_option, non_negative_float
+from saliency.commands._detection_args import (add_detector_arguments, add_threshold_arguments, detector_options,
+                                               eye_option, non_negative_float, threshold_option)
 
 NAME = "detect"
 ORDER = 21
@@ -67,9 +68,7 @@ def add_arguments(p) -> None:
                    help="how the stimulus was shown (recorded only; detection works in screen degrees)")
     g = p.add_argument_group("detection")
     add_detector_arguments(g, eye=True)
-    g.add_argument("--threshold", type=_args.finite_positive_float, default=None,
-                   help="velocity (deg/s; ivt 20, tobii-ivt 30) or dispersion (deg; idt 1.0) threshold; "
-                        "nh finds its own per trial")
+    add_threshold_arguments(g)  # --threshold, --velocity-threshold, --dispersion-threshold, as ingest takes them
     g.add_argument("--min-duration", type=non_negative_float, default=None, metavar="MS",
                    help="discard fixations shorter than MS ms (default: ivt 100, idt 100, nh 40, tobii-ivt 60)")
     g.add_argument("--pursuit", action="store_true",
@@ -93,10 +92,13 @@ def run(args) -> int:
     from saliency.data_tools.readers import parse_columns
     from saliency.detect import DetectOptions, detect_logs
 
+    _, threshold, flag = threshold_option(args, args.detector)
+    if flag:  # the library's `threshold` is named as the user spelt it
+        args._param_flags = {**getattr(args, "_param_flags", PARAM_FLAGS), "threshold": flag}
     check_out_dir(args.out, args.overwrite, inputs={"log file": args.logs, "geometry": args.geometry})
     geom = _geometry(args)
     o = DetectOptions(format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit,
-                      decimal=args.decimal, geometry=geom, detector=args.detector, threshold=args.threshold,
+                      decimal=args.decimal, geometry=geom, detector=args.detector, threshold=threshold,
                       min_duration_ms=args.min_duration, plot_trial=args.plot_trial, pursuit=args.pursuit, eye=eye_option(args),
                       progress=not args.quiet, workers=args.workers,
                       **detector_options(args))

@@ -7,6 +7,8 @@ from saliency.commands import _args
 
 NAME = "eval"
 ORDER = 40
+#: options that read a folder: a file given there is refused as one (saliency.cli)
+FOLDERS = ("pred", "gt", "root")
 HELP = "score predictions against ground truth: SOD or fixation metrics, tables, curves"
 DESCRIPTION = """Score saliency predictions against ground truth and print a benchmark table.
 

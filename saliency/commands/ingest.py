@@ -11,6 +11,8 @@ ORDER = 20
 PARAM_FLAGS = {"binary": "--binary-fixations", "min_duration_ms": "--min-duration",
                "max_gap_ms": "--max-gap", "window_ms": "--smooth-ms",
                "qc_min_valid_share": "--qc-min-valid", "qc_max_off_share": "--qc-max-off"}
+#: options that read a folder: a file given there is refused as one (saliency.cli)
+FOLDERS = ("stimuli",)
 HELP = "turn eye-tracker logs into a fixation dataset (0-1 saliency maps, fixation table, QC)"
 DESCRIPTION = """Turn eye-tracker logs into a fixation dataset folder.
 
@@ -47,14 +49,13 @@ def add_arguments(p) -> None:
     is free of numpy and pandas (``data_tools.choices``, the reader registry,
     the detector table), so ``saliency ingest --help`` stays fast.
     """
-    from saliency.commands._detection_args import add_detector_arguments, non_negative_float
+    from saliency.commands._detection_args import add_detector_arguments, add_threshold_arguments, non_negative_float
     from saliency.data_tools.choices import (BORDERS, DECIMALS, DISPLAY_MODES, MAP_FORMATS, NORMALIZATIONS,
                                              PUPIL_MIN_CONFIDENCE, TIME_UNITS, WEIGHTS, IngestOptions)
     from saliency.data_tools.detectors import DEFAULTS as DETECTOR_DEFAULTS
     from saliency.data_tools.readers import FORMATS
 
     o = IngestOptions()
-    ivt, idt = DETECTOR_DEFAULTS["ivt"], DETECTOR_DEFAULTS["idt"]
 
     p.add_argument("logs", nargs="+", metavar="LOG", help="input log files (several at once, e.g. one per subject)")
     p.add_argument("--stimuli", required=True, metavar="DIR", help="folder of the stimulus images")
@@ -100,16 +101,12 @@ def add_arguments(p) -> None:
                    help="how the stimulus was shown: scaled to fit and centred (default), native size centred, "
                         "or stretched to the screen; refused without a screen (--geometry, --screen-px or a "
                         "resolution the log declares)")
-    g = p.add_argument_group("fixation detection", "raw samples: --velocity-threshold (ivt, tobii-ivt),\n"
-                             "--dispersion-threshold (idt), --max-gap, --merge-*, --smooth-ms (see each);\n"
+    g = p.add_argument_group("fixation detection", "raw samples: --threshold (or --velocity-threshold: ivt,\n"
+                             "tobii-ivt; --dispersion-threshold: idt), --max-gap, --merge-*, --smooth-ms;\n"
                              "--detector tracker (EyeLink EFIX, Tobii fixations): only --min-duration;\n"
                              "an option no input uses (no raw samples) is refused")
     add_detector_arguments(g, o.detector, tracker=True, eye=True)  # --detector, --max-gap, --merge-*, --smooth-ms, eye
-    g.add_argument("--velocity-threshold", type=_args.finite_positive_float, default=None,
-                   help=f"I-VT velocity threshold in deg/s (default: ivt {ivt['threshold']:g}, "
-                        f"tobii-ivt {DETECTOR_DEFAULTS['tobii-ivt']['threshold']:g}; nh sets its own per trial)")
-    g.add_argument("--dispersion-threshold", type=_args.finite_positive_float, default=None,
-                   help=f"I-DT dispersion threshold in deg (default {idt['threshold']:.1f})")
+    add_threshold_arguments(g)  # --threshold, --velocity-threshold, --dispersion-threshold, as detect takes them
     g.add_argument("--min-duration", type=non_negative_float, default=None, metavar="MS",
                    help="minimum fixation duration in ms (default: the detector's own, " + ", ".join(
                        f"{k} {v['min_duration_ms']:g}" for k, v in DETECTOR_DEFAULTS.items()) + "). Raw samples: "
@@ -185,16 +182,24 @@ def run(args) -> int:
     from saliency.data_tools.detectors import DEFAULT_DETECTOR
     from saliency.data_tools.readers import parse_columns
     from saliency.base.fsutil import check_out_dir
+    from saliency.commands._detection_args import threshold_option
 
+    detector = args.detector if args.detector is not None else DEFAULT_DETECTOR
+    kind, threshold, flag = threshold_option(args, detector)
+    flags = dict(getattr(args, "_param_flags", None) or PARAM_FLAGS)
+    if flag:  # the library's messages name the threshold as the user spelt it
+        flags[f"{kind}_threshold"] = flag
+        args._param_flags = flags
     check_out_dir(args.out, args.overwrite, inputs={"stimuli": args.stimuli, "log file": args.logs,
                                                    "trials": args.trials, "geometry": args.geometry})
     geom = _geometry(args)
     opts = IngestOptions(
         format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit, decimal=args.decimal,
         trials=args.trials,
-        geometry=geom, coords=args.coords, detector=args.detector if args.detector is not None else DEFAULT_DETECTOR,
-        velocity_threshold=args.velocity_threshold,
-        dispersion_threshold=args.dispersion_threshold, min_duration_ms=args.min_duration, stimulus=args.stimulus,
+        geometry=geom, coords=args.coords, detector=detector,
+        velocity_threshold=threshold if kind == "velocity" else None,
+        dispersion_threshold=threshold if kind == "dispersion" else None, min_duration_ms=args.min_duration,
+        stimulus=args.stimulus,
         max_gap_ms=args.max_gap, merge_ms=args.merge_ms, merge_deg=args.merge_deg, smooth_ms=args.smooth_ms,
         eye=args.eye, min_confidence=args.min_confidence,
         sigma_deg=args.sigma_deg if args.sigma_deg is not None else (
@@ -208,6 +213,6 @@ def run(args) -> int:
     print(f"wrote a fixation dataset to {args.out}/")
     print(summary_text(manifest))
     for line in manifest.get("warnings", []):  # plausibility lines, parameters spelled as flags
-        print(f"saliency ingest: warning: {UserError(line).render(lambda k: PARAM_FLAGS.get(k) or cli_flag(k))}",
+        print(f"saliency ingest: warning: {UserError(line).render(lambda k: flags.get(k) or cli_flag(k))}",
               file=sys.stderr)
     return 0

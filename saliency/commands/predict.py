@@ -7,6 +7,8 @@ from saliency.commands import _args
 
 NAME = "predict"
 ORDER = 35
+#: options that read a folder: a file given there is refused as one (saliency.cli)
+FOLDERS = ("images", "root")
 HELP = "predict saliency maps for a folder of images with a trained checkpoint (8-bit PNG per image)"
 DESCRIPTION = """Predict a saliency map for every image of a folder with a trained checkpoint.
 
@@ -57,7 +59,7 @@ def add_arguments(p) -> None:
     p.add_argument("--batch-size", type=positive_int, default=None, metavar="B",
                    help="with --checkpoint: images per batch (default 8)")
     p.add_argument("--device", type=_args.device, default=None, metavar="DEV",
-                   help="with --checkpoint: auto, cpu, cuda or cuda:N (default auto)")
+                   help="with --checkpoint: auto, cpu, cuda, cuda:N or mps (default auto)")
     p.add_argument("--tta", choices=["none", "flip"], default=None,
                    help="with --checkpoint: test-time augmentation: flip = average with the horizontally flipped "
                         "image (default none)")

@@ -9,6 +9,8 @@ NAME = "report"
 ORDER = 80
 #: library parameters whose flag is not their cli_flag spelling (error messages, saliency.cli)
 PARAM_FLAGS = {"eval_jsons": "--eval"}
+#: options that read a folder: a file given there is refused as one (saliency.cli)
+FOLDERS = ("runs", "plots", "dataset", "images", "pred", "gt")
 HELP = "write report.md and a self-contained report.html from training runs and evaluations"
 DESCRIPTION = """Write report.md (pictures in assets/) and a self-contained report.html.
 

@@ -12,6 +12,8 @@ ORDER = 10
 PARAM_FLAGS = {"rate_hz": "--rate"}
 #: the options that set how much memory synth needs (the out-of-memory line names these; see saliency.cli.classify)
 MEMORY_OPTIONS = ("--scenes", "--subjects", "--viewing-ms", "--rate")
+#: options that read a folder: a file given there is refused as one (saliency.cli)
+FOLDERS = ("backgrounds",)
 HELP = "write a synthetic free-viewing eye-tracking study (scenes, masks, tracker exports, truth)"
 DESCRIPTION = """Write a synthetic free-viewing eye-tracking study: the toolkit's embedded default.
 
@@ -48,7 +50,8 @@ def _probability(text: str) -> float:
 
 def add_arguments(p) -> None:
     """Options of ``saliency synth``."""
-    p.add_argument("--out", required=True, help="output folder (must be empty or absent unless --overwrite)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder (must be empty or absent unless --overwrite)")
     p.add_argument("--scenes", type=_args.int_range(1, _args.SCENES_MAX), default=100,
                    help=f"number of scenes (default: 100; at most {_args.SCENES_MAX:,})")
     p.add_argument("--subjects", type=_args.int_range(1, _args.SUBJECTS_MAX), default=10,

@@ -10,6 +10,8 @@ NAME = "train"
 ORDER = 30
 #: library parameters whose flag is not their cli_flag spelling (saliency.config, saliency.train.prepare_run)
 PARAM_FLAGS = {"config_file": "--config", "overrides": "--set"}
+#: options that read a folder: a file given there is refused as one (saliency.cli)
+FOLDERS = ("data", "root", "resume")
 HELP = "train a network (SOD or fixation) on CPU or GPU; resumable, DDP with torchrun"
 DESCRIPTION = """Train a registered network on a dataset folder; write a run folder.
 
@@ -63,7 +65,7 @@ def add_arguments(p) -> None:
     p.add_argument("--batch-size", type=positive_int, metavar="B", help="images per step and process "
                                                                          "(train.batch_size)")
     p.add_argument("--lr", type=_args.finite_positive_float, metavar="LR", help="peak learning rate (optim.lr)")
-    p.add_argument("--device", type=_args.device, metavar="DEV", help="auto, cpu, cuda or cuda:N (train.device)")
+    p.add_argument("--device", type=_args.device, metavar="DEV", help="auto, cpu, cuda, cuda:N or mps (train.device)")
     p.add_argument("--workers", type=_args.int_range(0, WORKERS_MAX, "workers"), metavar="N",
                    help="DataLoader worker processes (data.workers; at most the number of CPUs unless --force-workers)")
     _args.add_force_workers(p)
