@@ -30,7 +30,6 @@ the same size.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import subprocess
@@ -64,13 +63,26 @@ def osie_crops(args) -> int:
     from saliency.eval.io import PRED_EXTS, index_folder
     from saliency.eval.runner import human_map, read_prediction
 
-    ds = osie(args.root, "test")
+    from saliency.base.errors import UserError, cli_flag
+
+    from scratch import refuse
+
+    try:
+        ds = osie(args.root, "test")
+    except UserError as exc:
+        refuse(f"{exc.render(cli_flag)}; give --root the folder holding osie/ (eye/fixations.mat, stimuli/)")
     if args.limit:
         ds.items = ds.items[:args.limit]
     sources = {}
     for spec in args.maps or []:
         name, _, folder = spec.rpartition("=")
-        sources[name or Path(folder).name] = index_folder(folder, PRED_EXTS, param="maps")
+        index = index_folder(folder, PRED_EXTS, param="maps", prefix=f"{name}=" if name else "")
+        missing = [it.key for it in ds.items if it.key not in index]
+        if missing:  # every row of the tables is a mean over the same images, the centre crop's included
+            refuse(f"--maps {spec}: no map for {len(missing)} of the {len(ds.items)} test images "
+                   f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); give a folder with a map of "
+                   "every test image")
+        sources[name or Path(folder).name] = index
     sources["human map (ceiling)"] = None
     aspects = [(t, parse_aspect(t)) for t in args.aspects]
     kept = {(t, src): [] for t, _ in aspects for src in ["centre", *sources]}
@@ -82,7 +94,7 @@ def osie_crops(args) -> int:
         for name, index in sources.items():
             if index is None:
                 maps[name] = human_map(it.points, it.size, it.sigma_px)
-            elif it.key in index:
+            else:  # every image has a map (checked above)
                 a, is_log = read_prediction(index[it.key])
                 maps[name] = np.clip(resize_to(np.exp(a) if is_log else a, (H, W)), 0, None)
         for text, aspect in aspects:
@@ -125,19 +137,26 @@ def osie_crops(args) -> int:
 
 def main() -> int:
     """Run the comparison and print a markdown table."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from saliency.commands._args import aspect, non_negative_int, open_fraction, positive_int, seed
+
+    from scratch import ArgumentParser
+
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--osie", action="store_true",
                     help="judge the crops by OSIE's real fixations (test split) instead of the synthetic study")
     ap.add_argument("--root", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
                     help="with --osie: folder holding osie/ (default: ../shared/data)")
-    ap.add_argument("--area", type=float, default=0.5, help="with --osie: crop area as a share of the image (0.5)")
-    ap.add_argument("--keep", type=float, default=0.8, help="with --osie: saliency share of the thirds crops (0.8)")
-    ap.add_argument("--limit", type=int, default=0, help="with --osie: only the first N test images (development)")
-    ap.add_argument("--scenes", type=int, default=100, help="scenes in the study (default: 100)")
-    ap.add_argument("--subjects", type=int, default=10, help="simulated observers (default: 10)")
-    ap.add_argument("--seed", type=int, default=7, help="study seed (default: 7)")
-    ap.add_argument("--aspects", nargs="+", default=None,
-                    help="aspect ratios (default: 1:1 16:9; with --osie 1:1 4:3 16:9)")
+    ap.add_argument("--area", type=open_fraction, default=0.5,
+                    help="with --osie: crop area as a share of the image (0.5)")
+    ap.add_argument("--keep", type=open_fraction, default=0.8,
+                    help="with --osie: saliency share of the thirds crops (0.8)")
+    ap.add_argument("--limit", type=non_negative_int, default=0,
+                    help="with --osie: only the first N test images (development)")
+    ap.add_argument("--scenes", type=positive_int, default=100, help="scenes in the study (default: 100)")
+    ap.add_argument("--subjects", type=positive_int, default=10, help="simulated observers (default: 10)")
+    ap.add_argument("--seed", type=seed, default=7, help="study seed (default: 7)")
+    ap.add_argument("--aspects", nargs="+", type=aspect, default=None,
+                    help="aspect ratios W:H (default: 1:1 16:9; with --osie 1:1 4:3 16:9)")
     ap.add_argument("--maps", default=None, action="append",
                     help="saliency maps instead of the ingested human maps; with --osie: NAME=DIR, repeatable")
     ap.add_argument("--study", default=None, help="an existing study folder (default: write a new one)")
@@ -196,4 +215,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scratch import run_main
+
+    sys.exit(run_main(main))

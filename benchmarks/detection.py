@@ -315,6 +315,11 @@ def main_cli() -> None:
                     help="also: can the coder's pursuit be learnt from interval shape (oracle, in-sample, "
                          "leave-one-trial-out)?")
     a = ap.parse_args()
+    if not glob.glob(str(Path(a.lund) / "images" / "*.mat")):
+        from scratch import refuse
+
+        refuse(f"--lund {a.lund}: {'folder not found' if not Path(a.lund).is_dir() else 'no images/*.mat in it'}; "
+               "give the folder of the hand-labelled Lund 2013 trials (lund2013_dev)")
     res = {"lund": lund_benchmark(a.lund)}
     if a.pursuit_cv:
         res["pursuit_cv"] = pursuit_learnability(a.lund)

@@ -142,16 +142,24 @@ def end_to_end_fresh(pairs, workers: int, folder: Path) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=500, help="number of pairs (default 500)")
-    ap.add_argument("--size", default="400x300", help="WIDTHxHEIGHT (default 400x300)")
-    ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic pairs")
-    ap.add_argument("--threads", type=int, default=None, help="cv2.setNumThreads for part 1 (default: OpenCV's)")
-    ap.add_argument("--repeats", type=int, default=3, help="alternating repeats of ours and the reference (default 3)")
-    ap.add_argument("--cli-repeats", type=int, default=3,
+    """Time both parts and print the figures."""
+    from saliency.commands._args import non_negative_int, positive_int, seed, size_wxh
+
+    from scratch import ArgumentParser
+
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=positive_int, default=500, help="number of pairs (default 500)")
+    ap.add_argument("--size", type=size_wxh(example="400x300"), default=(400, 300),
+                    help="WIDTHxHEIGHT (default 400x300)")
+    ap.add_argument("--seed", type=seed, default=0, help="seed of the synthetic pairs")
+    ap.add_argument("--threads", type=non_negative_int, default=None,
+                    help="cv2.setNumThreads for part 1 (default: OpenCV's)")
+    ap.add_argument("--repeats", type=positive_int, default=3,
+                    help="alternating repeats of ours and the reference (default 3)")
+    ap.add_argument("--cli-repeats", type=positive_int, default=3,
                     help="alternating repeats of saliency eval --workers 1 and 2 (default 3)")
     ap.add_argument("--skip-cli", action="store_true", help="skip the end-to-end part")
-    ap.add_argument("--cli-n", type=int, default=None,
+    ap.add_argument("--cli-n", type=positive_int, default=None,
                     help="pairs of the end-to-end part (default: --n; 5019 is the size of DUTS-TE, the usual SOD "
                          "test set)")
     ap.add_argument("--skip-in-process", action="store_true",
@@ -160,7 +168,7 @@ def main() -> None:
                     help="in process, also time --workers 1 with OpenCV held to one thread (what each process of "
                          "--workers 2 gets)")
     args = ap.parse_args()
-    w, h = (int(v) for v in args.size.lower().split("x"))
+    w, h = args.size
     if args.threads is not None:
         cv2.setNumThreads(args.threads)
     pairs = make_pairs(args.n, w, h, args.seed)
@@ -205,4 +213,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from scratch import run_main
+
+    raise SystemExit(run_main(main))

@@ -2,8 +2,9 @@
 
 For each command a tiny valid baseline (a 6-scene synthetic study, its ingested
 dataset, a 1-epoch checkpoint of the default tiny model, its predictions and an
-eval JSON; built once) and N seeded random mutations of its inputs: log rows,
-JSON, images, checkpoints, YAML configs and option values. Each case runs
+eval JSON; built once in ``--baseline``, a folder this script made, and
+reused) and N seeded random mutations of its inputs: log rows, JSON, images,
+checkpoints, YAML configs and option values. Each case runs
 in-process through ``saliency.cli.main(argv)`` in a fresh temporary folder, with
 stdout and stderr captured (Python's streams and file descriptor 2, so OpenCV's
 C-level lines and forked workers are seen too). The promise checked per case:
@@ -40,6 +41,10 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:  # benchmarks/scratch.py, also when the tests load this file by its path
+    sys.path.append(_HERE)
 
 COMMANDS = ("synth", "ingest", "detect", "eval", "predict", "crop", "train", "export", "report", "models", "demo")
 
@@ -150,8 +155,16 @@ def debris(root: Path) -> list[str]:
 
 
 def build_baseline(root: Path, quiet: bool = True) -> Path:
-    """The valid inputs every case starts from (built once under ``root``; reused if complete)."""
-    root.mkdir(parents=True, exist_ok=True)
+    """The valid inputs every case starts from (built once under ``root``; reused if complete).
+
+    ``root`` is this script's own (``--baseline``: :func:`scratch.own_folder`):
+    made when absent or empty, rebuilt or reused only when it carries the mark
+    of a benchmark; a folder of anyone else's files is refused (one line, exit
+    status 2), never emptied.
+    """
+    from scratch import own_folder
+
+    root = own_folder(root, "--baseline")
     done = root / "BASELINE_OK"
     if done.exists():
         return root
@@ -161,7 +174,7 @@ def build_baseline(root: Path, quiet: bool = True) -> Path:
         if code != 0:
             raise RuntimeError(f"baseline step failed ({code}): saliency {' '.join(argv)}\n{err}")
 
-    for p in ("study", "ds", "run", "preds", "eval.json"):
+    for p in ("study", "ds", "run", "preds", "eval.json"):  # an unfinished build of this script's own folder
         if (root / p).is_dir():
             shutil.rmtree(root / p)
         elif (root / p).exists():
@@ -876,13 +889,14 @@ def run_case(command: str, seed: int, base: Path, timeout: float = 120.0) -> Res
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Fuzz the chosen commands and print the table of kept promises; 1 when any case broke one."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases-per-command", type=int, default=20, help="mutated inputs per command (default 20)")
     ap.add_argument("--seed", type=int, default=0, help="first case seed; case i uses seed + i")
     ap.add_argument("--commands", default=",".join(COMMANDS),
                     help=f"comma-separated commands to fuzz (default: all, {','.join(COMMANDS)})")
     ap.add_argument("--baseline", type=Path, default=Path(tempfile.gettempdir()) / "saliency-fuzz-baseline",
-                    help="folder of the baseline inputs (built once, reused)")
+                    help="folder of the baseline inputs (built once, reused; a folder of other files is refused)")
     ap.add_argument("--case-timeout", type=float, default=120.0, help="seconds a case may run (default 120)")
     ap.add_argument("--verbose", action="store_true", help="print every case")
     a = ap.parse_args(argv)

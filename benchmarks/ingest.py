@@ -175,18 +175,23 @@ def side_by_side(root: Path, cmd: list[str], repeats: int, workers: int) -> int:
 
 
 def main() -> int:
+    """Run the benchmark of the command-line arguments; print the figures."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stimuli", type=int, default=1000, help="number of stimuli (1024x768)")
     ap.add_argument("--subjects", type=int, default=15, help="number of subjects")
     ap.add_argument("--per-trial", type=int, default=20, help="fixations per subject and stimulus")
     ap.add_argument("--workers", type=int, default=2, help="--workers passed to saliency ingest")
-    ap.add_argument("--keep", default=None, help="keep the study and dataset in this folder (reused when there)")
+    ap.add_argument("--keep", default=None,
+                    help="keep the study and dataset in this folder (reused when there); a folder this script "
+                         "did not make is refused when it holds anything")
     ap.add_argument("--repeats", type=int, default=0,
                     help="issue 15: also run ingest and the scipy blur-only anchor this many times side by side, "
                          "and print the stage table")
     a = ap.parse_args()
-    if a.keep:
-        return run(a, Path(a.keep))
+    if a.keep:  # the dataset in it is replaced: only in a folder a benchmark made (scratch.MARK), never a user's
+        from scratch import own_folder
+
+        return run(a, own_folder(a.keep, "--keep"))
     root = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     try:  # the study and dataset (about 0.2 GB at 1,000 stimuli) go with the run
         return run(a, root)

@@ -30,6 +30,7 @@ METRICS = ("CC", "NSS", "KLD", "SIM", "AUC_Judd")
 
 
 def main() -> int:
+    """Train, predict and score; print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", required=True, help="scratch folder (made, or replaced when a benchmark made it; never inside the inputs)")
     ap.add_argument("--data", default=str(DATA), help="mit1003_subset100 folder (stimuli/ + maps/)")
@@ -37,10 +38,15 @@ def main() -> int:
     ap.add_argument("--top", type=float, default=0.02, help="fixated share of each human map (default 0.02)")
     ap.add_argument("--seed", type=int, default=0, help="split seed (default 0)")
     args = ap.parse_args()
+    from scratch import refuse
+
     data = Path(args.data)
-    if not (data / "stimuli").is_dir():
-        print(f"{data}: not found (needs ../shared/data); nothing to do")
-        return 0
+    if not ((data / "stimuli").is_dir() and (data / "maps").is_dir()):
+        refuse(f"--data {args.data}: {'folder not found' if not data.is_dir() else 'needs stimuli/ and maps/'}; "
+               "give the mit1003_subset100 folder (../shared/data/mit1003_subset100)")
+    # the saliency commands run in the repository: absolute paths (--work not resolved, so that fresh_work sees a link)
+    args.work, args.data = str(Path(args.work).absolute()), str(data.resolve())
+    data = Path(args.data)
     sys.path.insert(0, str(REPO))
     from saliency.eval.fixation import FixationMetrics, gaussian_center_bias
     from saliency.eval.io import read_map

@@ -291,13 +291,18 @@ def main() -> int:
     from saliency.base.fsutil import write_json, write_text
     from saliency.eval.datasets import osie
 
-    from scratch import resumable_work
+    from saliency.base.errors import UserError, cli_flag
 
+    from scratch import refuse, resumable_work
+
+    t_start = time.perf_counter()
+    try:  # the data first: a wrong --root stops here, before --work records it as a setting
+        train_ds, test_ds = osie(args.root, "train"), osie(args.root, "test")
+    except UserError as exc:
+        refuse(f"{exc.render(cli_flag)}; give --root the folder holding osie/ (eye/fixations.mat, stimuli/)")
     # what the cached data, runs and scores depend on (attentions and seeds only add runs of their own names)
     work = resumable_work(args.work, {"root": args.root, "epochs": args.epochs, "recipe": args.recipe,
                                       "limit_train": args.limit_train, "limit_test": args.limit_test})
-    t_start = time.perf_counter()
-    train_ds, test_ds = osie(args.root, "train"), osie(args.root, "test")
     if args.limit_train:
         train_ds.items = train_ds.items[:args.limit_train]
     if args.limit_test:
@@ -374,4 +379,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scratch import run_main
+
+    sys.exit(run_main(main))

@@ -91,24 +91,32 @@ def run_predict(ck: Path, images: Path, out: Path, runtime: str, batch: int) -> 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """Time the network and the command; print the figures."""
+    from saliency.commands._args import positive_int, size_wxh
+
+    from scratch import ArgumentParser, refuse
+
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", default=str(ROOT.parent / "shared" / "data" / "osie" / "stimuli"),
                     help="folder of photos (default ../shared/data/osie/stimuli)")
-    ap.add_argument("--n", type=int, default=100, help="photos to predict (the first N by name; default 100)")
+    ap.add_argument("--n", type=positive_int, default=100, help="photos to predict (the first N by name; default 100)")
     ap.add_argument("--model", default="unet_tiny_cbam_sod", help="registered model (default unet_tiny_cbam_sod)")
-    ap.add_argument("--size", default="320x320", help="network input WIDTHxHEIGHT (default 320x320)")
-    ap.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime threads (default 2)")
-    ap.add_argument("--repeats", type=int, default=3, help="alternating repeats (default 3)")
+    ap.add_argument("--size", type=size_wxh(example="320x320"), default=(320, 320),
+                    help="network input WIDTHxHEIGHT (default 320x320)")
+    ap.add_argument("--threads", type=positive_int, default=2, help="torch and ONNX Runtime threads (default 2)")
+    ap.add_argument("--repeats", type=positive_int, default=3, help="alternating repeats (default 3)")
     ap.add_argument("--skip-cli", action="store_true", help="network latency only")
     args = ap.parse_args()
+    w, h = args.size
+    src = Path(args.images)
+    photos = sorted(p for p in src.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png")) if src.is_dir() else []
+    if not photos:  # before torch is imported: bad input stops at once
+        what = "folder not found" if not src.is_dir() else "no photos (.jpg, .jpeg, .png) in it"
+        refuse(f"--images {args.images}: {what}; give a folder of photos")
+    photos = photos[:args.n]
     import torch
 
     torch.set_num_threads(args.threads)
-    w, h = (int(v) for v in args.size.lower().split("x"))
-    src = Path(args.images)
-    photos = sorted(p for p in src.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))[:args.n]
-    if not photos:
-        raise SystemExit(f"no photos in {src}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         ck = tmp / "model.pt"
@@ -136,4 +144,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from scratch import run_main
+
+    raise SystemExit(run_main(main))

@@ -102,6 +102,15 @@ def writer(fmt: str):
     return format_module(fmt).example_file
 
 
+def format_list(text: str) -> list[str]:
+    """``--formats``: comma-separated names of :data:`FORMATS` (an argparse type; a one-line error otherwise)."""
+    names = [f.strip() for f in text.split(",") if f.strip()]
+    bad = [f for f in names if f not in FORMATS] or ([] if names else [text])
+    if bad:
+        raise argparse.ArgumentTypeError(f"{bad[0]!r}: choose from {', '.join(FORMATS)} (comma-separated)")
+    return names
+
+
 SUFFIX = {"eyelink-asc": ".asc", "tobii": ".tsv", "tobii-studio": ".tsv", "begaze": ".txt"}
 
 
@@ -143,10 +152,17 @@ def read_child(path: str, fmt: str) -> None:
 
 def main() -> None:
     """Write one file per format, read each in a subprocess, print a Markdown table."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=1_000_000, help="data rows per file (default 1 000 000)")
-    ap.add_argument("--formats", default=",".join(FORMATS), help="comma-separated formats to measure")
-    ap.add_argument("--keep", default=None, help="folder to write the files to (kept; default: a temporary one)")
+    from saliency.commands._args import positive_int
+
+    from scratch import ArgumentParser, own_folder
+
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=positive_int, default=1_000_000, help="data rows per file (default 1 000 000)")
+    ap.add_argument("--formats", type=format_list, default=",".join(FORMATS),
+                    help=f"comma-separated formats to measure (default: all, {','.join(FORMATS)})")
+    ap.add_argument("--keep", default=None,
+                    help="folder to write the files to (kept; default: a temporary one); a folder this script did "
+                         "not make is refused when it holds anything")
     ap.add_argument("--child", nargs=2, metavar=("PATH", "FORMAT"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -154,10 +170,9 @@ def main() -> None:
         return
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(a.keep or tmp)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = own_folder(a.keep, "--keep") if a.keep else Path(tmp)  # its files are rewritten: never a user's
         rows = []
-        for fmt in a.formats.split(","):
+        for fmt in a.formats:
             name = "User 0_all_gaze.csv" if fmt == "gazepoint" else f"{fmt}{SUFFIX.get(fmt, '.csv')}"
             p = folder / name
             t0 = time.perf_counter()

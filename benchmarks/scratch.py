@@ -5,11 +5,19 @@ on the next run. It never deletes what it did not make: a ``--work`` that
 exists and holds anything without the mark file (a user's folder, a typo),
 or that is, holds or lies inside one of the inputs (``--study``,
 ``--fix-data``, ``--data``), stops the script with one line, before
-anything is touched.
+anything is touched. A folder a benchmark keeps and reuses (``ingest.py
+--keep``, ``read_speed.py --keep``, ``fuzz.py --baseline``) is held to the
+same mark (:func:`own_folder`).
+
+The benchmarks share their command-line conventions here too: bad input is
+one line on stderr and exit status 2, never a traceback (:func:`refuse`,
+:class:`ArgumentParser` for usage errors, :func:`run_main` for a
+``UserError`` of the toolkit).
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 from pathlib import Path
@@ -18,17 +26,41 @@ MARK = ".saliency-benchmark-scratch"
 """The file a benchmark writes in the scratch folder it made (what allows replacing it)."""
 
 
+def refuse(msg: str):
+    """Stop a benchmark on bad input: ``error: MSG`` as one line on stderr, exit status 2."""
+    print(f"error: {msg}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def own_folder(folder: str | Path, option: str = "--work") -> Path:
+    """``folder`` as a benchmark's own: made (with its :data:`MARK`) when absent or empty, kept when it has the mark.
+
+    Only then may a benchmark replace what is in it. A folder that holds
+    anything but has no mark (a user's folder, a typo), a file, or a symbolic
+    link stops the script with one line naming ``option``, exit status 2.
+    """
+    folder = Path(folder)
+    if folder.is_symlink():
+        refuse(f"{option} {folder}: is a symbolic link; give a real folder path")
+    if folder.exists():
+        if not folder.is_dir():
+            refuse(f"{option} {folder}: exists and is not a folder; give a new path")
+        if (folder / MARK).is_file():
+            return folder
+        if any(folder.iterdir()):
+            refuse(f"{option} {folder}: exists and is not a scratch folder a benchmark made (no {MARK}); give a "
+                   "new path or empty it yourself")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARK).write_text("made by a saliency benchmark; replaced or reused by the next run\n")
+    return folder
+
+
 def fresh_work(work: str | Path, inputs: dict | None = None) -> Path:
     """An empty ``work`` folder: replaced when a benchmark made it (its :data:`MARK`), created when absent.
 
     ``inputs`` (``{option: path}``) are refused inside, as, or holding ``work``.
     Exits with status 2 and one line naming the option otherwise.
     """
-
-    def refuse(msg: str):
-        print(f"error: {msg}", file=sys.stderr)
-        raise SystemExit(2)
-
     import os
 
     work = Path(work)
@@ -39,15 +71,8 @@ def fresh_work(work: str | Path, inputs: dict | None = None) -> Path:
         i = Path(os.path.realpath(p))
         if i == w or w in i.parents or i in w.parents:
             refuse(f"--work {work}: overlaps {opt} {p}; give a scratch folder apart from the inputs")
-    if work.is_symlink():
-        refuse(f"--work {work}: is a symbolic link; give a real folder path")
-    if work.exists():
-        if not work.is_dir():
-            refuse(f"--work {work}: exists and is not a folder; give a new path")
-        if any(work.iterdir()) and not (work / MARK).is_file():
-            refuse(f"--work {work}: exists and is not a scratch folder a benchmark made (no {MARK}); give a "
-                     "new path or empty it yourself")
-        shutil.rmtree(work)
+    own_folder(work)  # refuses a folder a benchmark did not make
+    shutil.rmtree(work)
     work.mkdir(parents=True)
     (work / MARK).write_text("made by a saliency benchmark; replaced by the next run\n")
     return work
@@ -86,3 +111,20 @@ def resumable_work(work: str | Path, settings: dict) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     rec.write_text(json.dumps(want, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return work
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """A benchmark's argument parser whose usage errors are one line (exit 2), as the toolkit's commands."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def run_main(main) -> int:
+    """``main()``'s exit status; a ``UserError`` it raises (bad input) is one line on stderr and status 2."""
+    from saliency.base.errors import UserError, cli_flag
+
+    try:
+        return main() or 0
+    except UserError as exc:  # the toolkit names its parameters in backticks: shown as the options
+        refuse(exc.render(cli_flag))

@@ -9,7 +9,6 @@ median, and what was written.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import shutil
@@ -23,20 +22,27 @@ from pathlib import Path
 
 def main() -> int:
     """Time the generator and print the figures."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scenes", type=int, default=200, help="number of scenes (default: 200)")
-    ap.add_argument("--subjects", type=int, default=15, help="number of subjects (default: 15)")
-    ap.add_argument("--size", default="640x480", help="stimulus size (default: 640x480)")
-    ap.add_argument("--repeats", type=int, default=3, help="timed runs (default: 3)")
+    from saliency.commands._args import positive_int, size_wxh
+
+    from scratch import ArgumentParser
+
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenes", type=positive_int, default=200, help="number of scenes (default: 200)")
+    ap.add_argument("--subjects", type=positive_int, default=15, help="number of subjects (default: 15)")
+    ap.add_argument("--size", type=size_wxh(), default=(640, 480), help="stimulus size WIDTHxHEIGHT (default: 640x480)")
+    ap.add_argument("--repeats", type=positive_int, default=3, help="timed runs (default: 3)")
     args = ap.parse_args()
+    args.size = "{}x{}".format(*args.size)
     times = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.repeats):
             out = Path(tmp) / f"run{r}"
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "saliency", "synth", "--out", str(out), "--scenes", str(args.scenes),
-                            "--subjects", str(args.subjects), "--size", args.size, "--quiet"], check=True,
-                           stdout=subprocess.DEVNULL)
+            proc = subprocess.run([sys.executable, "-m", "saliency", "synth", "--out", str(out), "--scenes",
+                                   str(args.scenes), "--subjects", str(args.subjects), "--size", args.size,
+                                   "--quiet"], stdout=subprocess.DEVNULL)
+            if proc.returncode:  # saliency synth said why on stderr, in one line
+                return proc.returncode
             times.append(time.perf_counter() - t0)
             size_mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
             print(f"run {r + 1}: {times[-1]:.1f} s, {size_mb:.0f} MiB written", flush=True)

@@ -163,6 +163,7 @@ def epoch_time(work: Path, model: str, device: str, n: int, batch: int, size: in
 
 
 def main() -> int:
+    """Measure the model speed and the epoch time; print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default="/tmp/saliency_throughput", help="scratch folder (made, or replaced when a benchmark made it; never inside the inputs)")
     ap.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated models (default {DEFAULT_MODELS})")
@@ -175,6 +176,8 @@ def main() -> int:
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurements")
     ap.add_argument("--quick", action="store_true", help="tiny sizes: check the code paths (CPU smoke run; no torch.compile on a CPU)")
     args = ap.parse_args()
+    # saliency train runs in the repository: an absolute --work (not resolved, so that fresh_work sees a link)
+    args.work = str(Path(args.work).absolute())
     import torch
 
     sys.path.insert(0, str(REPO))
