@@ -147,7 +147,10 @@ def walk_files(folder: str | Path, exts, label: str, left_out: list | None = Non
     """The files under ``folder`` whose suffix is in ``exts`` (hidden names skipped), sorted, recursively.
 
     ``left_out``, when given, receives the other regular files walked (not
-    hidden, suffix not in ``exts``), so that a caller can count them.
+    hidden, suffix not in ``exts``), so that a caller can count them. A
+    hidden file is never data: the mark of a folder a saliency command wrote
+    (``.saliency-output.json``, :data:`saliency.base.fsutil.OUTPUT_MARK`) is
+    neither read nor left out when that folder is given as input.
 
     Hidden sub-folders are not entered: they hold what is not the user's data,
     such as the staging folders a killed command leaves (``.NAME.*.partial``,

@@ -470,12 +470,15 @@ def foreign_entries(out: str | Path) -> list[Path]:
 
     An entry is the demo's when :data:`LAYOUT` names it (a folder where a
     folder is written, not a link), or it is a killed write's hidden staging
-    file; the report's ``assets/`` holds what its mark lists
-    (:func:`saliency.report.foreign_assets`). A link in place of an own folder
+    file, or the mark of a folder a command staged
+    (:data:`saliency.base.fsutil.OUTPUT_MARK`); the report's ``assets/``
+    holds what its mark lists (:func:`saliency.report.foreign_assets`). A link in place of an own folder
     is not looked into (``fresh`` removes the link, never what it points to).
     Nothing is changed.
     """
     import re
+
+    from saliency.base.fsutil import OUTPUT_MARK
 
     def walk(folder: Path, spec) -> list[Path]:
         if spec == "assets":
@@ -485,7 +488,7 @@ def foreign_entries(out: str | Path) -> list[Path]:
         found = []
         for name in sorted(os.listdir(folder)):
             path = folder / name
-            if re.fullmatch(_STAGING, name):
+            if re.fullmatch(_STAGING, name) or name == OUTPUT_MARK:  # a staged folder's mark: the command's
                 continue
             sub = next((v for k, v in spec.items() if re.fullmatch(k, name)), False)
             if sub is None and not path.is_dir():

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import signal
 import time
 from pathlib import Path
@@ -155,8 +156,9 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
                   "config_file": config_file, "pretrained_file": cfg.get("pretrained_file")}
         missing = missing_folders(out)
         _check_unclaimed(Path(out), "out")  # before --overwrite could set a running run aside
-        checked = check_out_dir(out, overwrite, inputs=inputs)
+        checked = check_out_dir(out, overwrite, inputs=inputs, own_only=False)  # a run has no mark: its layout
         if overwrite and checked.is_dir() and any(checked.iterdir()):
+            check_own_run(checked, "out")
             with signals_held():
                 _REPLACED[_run_key(checked)] = move_aside(checked)
         _FRESH[_run_key(checked)] = missing
@@ -167,6 +169,54 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
 
 #: the lock file by which one ``saliency train`` claims its run folder (pid and host inside)
 LOCK_NAME = ".saliency-train.lock"
+#: what a run folder holds (the module docstring's layout): files at its top, and the folders whose files are
+#: the run's (grids/epoch_NNN.png, checkpoints/last.pt and best.pt, tensorboard/ as TensorBoard names its files)
+RUN_FILES = ("config.yaml", "split.json", "metrics.csv", LOCK_NAME)
+RUN_FOLDERS = {"grids": re.compile(r"epoch_\d{3,}\.png"), CKPT_DIR: re.compile(r"(last|best)\.pt"),
+               "tensorboard": re.compile(r".+")}
+#: the hidden temporary names of a write a SIGKILL cut short (``fsutil.atomic_path``, ``move_aside``): the run's
+_RUN_TEMP = re.compile(r"\..+\.(partial|tmp)|\..+\.old-.+")
+
+
+def foreign_run_entries(run: Path) -> list[str]:
+    """What in the run folder ``run`` a training run does not write (relative paths, sorted; links always).
+
+    The run's own: :data:`RUN_FILES` at the top, the files of :data:`RUN_FOLDERS` that match their names (a
+    tensorboard/ folder whole), and the hidden temporary files of an interrupted write; anything else (a user's
+    notes, an unrelated folder) is named, outermost first.
+    """
+    found = []
+    for e in sorted(run.iterdir(), key=lambda p: p.name):
+        if e.is_symlink():
+            found.append(e.name)
+        elif e.is_file() and (e.name in RUN_FILES or _RUN_TEMP.fullmatch(e.name)):
+            continue
+        elif e.is_dir() and e.name in RUN_FOLDERS:
+            if e.name == "tensorboard":  # TensorBoard's own names (events.out.tfevents.*, plugin folders)
+                found += [f"{e.name}/{p.relative_to(e).as_posix()}" for p in sorted(e.rglob("*")) if p.is_symlink()]
+                continue
+            for f in sorted(e.iterdir(), key=lambda p: p.name):
+                if f.is_symlink() or not f.is_file() or not (RUN_FOLDERS[e.name].fullmatch(f.name)
+                                                             or _RUN_TEMP.fullmatch(f.name)):
+                    found.append(f"{e.name}/{f.name}")
+        else:
+            found.append(e.name)
+    return found
+
+
+def check_own_run(run: Path, param: str) -> None:
+    """Refuse replacing a run folder (``--overwrite``) that holds anything a training run does not write.
+
+    One line names the count and the first three entries (:func:`foreign_run_entries`); nothing is touched.
+    """
+    from saliency.base.images import shown_path
+
+    foreign = foreign_run_entries(run)
+    if foreign:
+        n = len(foreign)
+        names = ", ".join(shown_path(run / f) for f in foreign[:3]) + (", ..." if n > 3 else "")
+        raise UserError(f"`{param}` {run}: holds {n} {'entry' if n == 1 else 'entries'} saliency train did not "
+                        f"write ({names}); move {'it' if n == 1 else 'them'} out or choose another folder")
 #: run folders this process has claimed, by run folder: the lock file to remove when the run ends
 _LOCKS: dict[str, Path] = {}
 

@@ -403,6 +403,10 @@ def test_prepare_run_new_folder(tmp_path):
     with pytest.raises(UserError, match="out"):
         prepare_run({}, out=full)
     assert (full / "old.txt").exists()
+    with pytest.raises(UserError, match="saliency train did not write"):  # a user's file: never replaced (review 23)
+        prepare_run({}, out=full, overwrite=True)
+    (full / "old.txt").unlink()
+    (full / "metrics.csv").write_text("x")  # a run's own file: replaced
     prepare_run({}, out=full, overwrite=True)
     from saliency.train import LOCK_NAME, release_run
 

@@ -147,7 +147,8 @@ def test_predict_defaults_still_hold_for_baseline_and_checkpoint(tmp_path, capsy
     imgs = _images(tmp_path / "img")
     assert main(["predict", "--baseline", "gaussian-centre", "--images", str(imgs), "--out", str(tmp_path / "o"),
                  "--quiet"]) == 0, capsys.readouterr().err
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["im0.png", "im1.png"]
+    # + the hidden mark of a folder output, listing what predict wrote (review finding 1)
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [".saliency-output.json", "im0.png", "im1.png"]
     # a checkpoint gets the documented defaults (checked on the parsed options: no model, no torch import)
     from saliency.cli import build_parser
     from saliency.commands import predict

@@ -63,8 +63,18 @@ def test_non_empty_out_is_refused_and_untouched(tmp_path):
     assert [p.name for p in out.iterdir()] == ["keep.txt"] and (out / "keep.txt").read_text() == "precious"
     r = saliency("synth", "--out", str(out), "--scenes", "2", "--subjects", "1", "--size", "160x120", "--overwrite",
                  "--quiet")
-    assert r.returncode == 0, r.stderr
-    assert not (out / "keep.txt").exists() and (out / "study.json").exists()
+    # --overwrite no longer deletes a file synth did not write (review finding 1; was: exit 0, keep.txt gone)
+    assert r.returncode == 2 and r.stderr == (
+        f"saliency synth: error: --out {out}: holds 1 entry saliency did not write ({out}/keep.txt) and no mark of "
+        "a saliency output (.saliency-output.json; outputs of earlier versions of saliency carry none and must be "
+        "removed by hand once); move it out or choose another folder\n")
+    assert [p.name for p in out.iterdir()] == ["keep.txt"] and (out / "keep.txt").read_text() == "precious"
+    (out / "keep.txt").unlink()  # moved out: the study is written, and replaced by the next --overwrite
+    for _ in range(2):
+        r = saliency("synth", "--out", str(out), "--scenes", "2", "--subjects", "1", "--size", "160x120",
+                     "--overwrite", "--quiet")
+        assert r.returncode == 0, r.stderr
+    assert (out / "study.json").exists()
 
 
 @pytest.mark.parametrize("args, needle", [

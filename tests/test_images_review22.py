@@ -41,7 +41,8 @@ def test_crop_with_the_maps_predict_wrote_skips_the_unreadable_image(tmp_path, c
     (imgs / "bad.jpg").write_text("notanimage\n")
     assert main(["predict", "--baseline", "gaussian-centre", "--images", str(imgs), "--out", str(maps),
                  "--quiet"]) == 0
-    assert sorted(p.name for p in maps.iterdir()) == ["good.png"]  # no map for the image that does not decode
+    # no map for the image that does not decode (+ the hidden mark of a folder output, review finding 1)
+    assert sorted(p.name for p in maps.iterdir()) == [".saliency-output.json", "good.png"]
     capsys.readouterr()
     rc = main(["crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "1:1", "--out", str(out), "--quiet"])
     cap = capsys.readouterr()
@@ -50,7 +51,8 @@ def test_crop_with_the_maps_predict_wrote_skips_the_unreadable_image(tmp_path, c
     assert lines[0] == f"cropped 1 image(s) to 1:1 into {out}/ (boxes in crops.json)"
     assert lines[-1] == f"skipped 1 unreadable image(s): {imgs / 'bad.jpg'}"
     assert cap.err == ""
-    assert sorted(p.name for p in out.iterdir()) == ["crops.json", "good.png"]
+    # + the hidden mark of a folder output, listing what crop wrote (review finding 1)
+    assert sorted(p.name for p in out.iterdir()) == [".saliency-output.json", "crops.json", "good.png"]
     assert cv2.imread(str(out / "good.png")).shape == (60, 60, 3)
     doc = json.loads((out / "crops.json").read_text())
     assert list(doc["boxes"]) == ["good"] and doc["skipped"] == [str(imgs / "bad.jpg")]
@@ -94,7 +96,8 @@ def test_predict_counts_the_files_of_other_extensions(tmp_path, capsys):
     rc = main(["predict", "--baseline", "gaussian-centre", "--images", str(imgs), "--out", str(out), "--quiet"])
     cap = capsys.readouterr()
     assert rc == 0
-    assert sorted(p.name for p in out.iterdir()) == ["a.png"]
+    # + the hidden mark of a folder output, listing what predict wrote (review finding 1)
+    assert sorted(p.name for p in out.iterdir()) == [".saliency-output.json", "a.png"]
     assert cap.err == (f"saliency predict: --images {imgs}: 3 file(s) left out: not an image extension "
                        f"(.gif, .jfif, .txt; e.g. b.gif); accepted: {ACCEPTED}\n")
     assert cap.out.startswith(f"wrote 1 maps to {out}/")
@@ -110,7 +113,8 @@ def test_crop_counts_the_files_of_other_extensions(tmp_path, capsys):
     assert cap.out.splitlines()[0] == f"cropped 1 image(s) to 1:1 into {out}/ (boxes in crops.json)"
     assert cap.out.splitlines()[-1] == (f"--images {imgs}: 3 file(s) left out: not an image extension "
                                         f"(.gif, .jfif, .txt; e.g. b.gif); accepted: {ACCEPTED}")
-    assert sorted(p.name for p in out.iterdir()) == ["a.png", "crops.json"]
+    # + the hidden mark of a folder output, listing what crop wrote (review finding 1)
+    assert sorted(p.name for p in out.iterdir()) == [".saliency-output.json", "a.png", "crops.json"]
 
 
 def test_index_folder_lists_what_it_left_out_for_eval(tmp_path):

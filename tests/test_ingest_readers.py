@@ -187,6 +187,16 @@ def test_cli_refuses_non_empty_out_and_missing_geometry(tmp_path, capsys):
     assert (out / "keep.txt").read_text() == "x"
     assert main(["ingest", str(log), "--stimuli", str(stim), "--out", str(tmp_path / "e")]) == 2
     assert "--sigma-px" in capsys.readouterr().err
+    # --overwrite no longer deletes a file ingest did not write (review finding 1; was: exit 0, keep.txt gone)
     assert main(["ingest", str(log), "--stimuli", str(stim), "--out", str(out), "--sigma-px", "3",
-                 "--overwrite"]) == 0
-    assert not (out / "keep.txt").exists() and json.loads((out / "dataset.json").read_text())["counts"]["fixations"] == 1
+                 "--overwrite"]) == 2
+    assert capsys.readouterr().err == (
+        f"saliency ingest: error: --out {out}: holds 1 entry saliency did not write ({out}/keep.txt) and no mark of "
+        "a saliency output (.saliency-output.json; outputs of earlier versions of saliency carry none and must be "
+        "removed by hand once); move it out or choose another folder\n")
+    assert (out / "keep.txt").read_text() == "x"
+    (out / "keep.txt").unlink()
+    for _ in range(2):  # written, then its own output replaced
+        assert main(["ingest", str(log), "--stimuli", str(stim), "--out", str(out), "--sigma-px", "3",
+                     "--overwrite"]) == 0
+    assert json.loads((out / "dataset.json").read_text())["counts"]["fixations"] == 1

@@ -177,3 +177,32 @@ def test_a_resumed_run_of_before_the_check_still_resumes(tmp_path, capsys):
     (run / "config.yaml").write_text("task: sod\noptim:\n  lr: 0.001\nsched:\n  min_lr: 0.01\n", encoding="utf-8")
     assert main(["train", "--resume", str(run), "--print-config"]) == 0
     assert "min_lr: 0.01" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ 4. --overwrite of a run holding a user's files
+
+def test_overwrite_refuses_a_run_folder_holding_a_users_files_and_replaces_its_own(tmp_path, capsys):
+    """``train --overwrite`` replaced the old run folder whole, a user's notes in it included (review 23: every
+    other folder output refuses what it did not write). Oracle: the run layout of saliency/train.py's docstring;
+    the exact line (count, first three entries, outermost first), exit 2, every file byte-identical; a run
+    holding only its own layout is replaced."""
+    data = make_sod(tmp_path / "S", n=6)
+    run = tmp_path / "run"
+    assert _train(data, run) == 0
+    (run / "notes.txt").write_text("mine", encoding="utf-8")
+    (run / "checkpoints" / "my_copy.pt").write_bytes(b"x")
+    (run / "analysis").mkdir()
+    (run / "analysis" / "fig.png").write_bytes(b"png")
+    (run / "zz.txt").write_text("mine", encoding="utf-8")
+    before = _files(run)
+    capsys.readouterr()
+    line = one_line(capsys, _train(data, run, "--overwrite"))
+    assert line == (f"{ERR}--out {run}: holds 4 entries saliency train did not write ({run}/analysis, "
+                    f"{run}/checkpoints/my_copy.pt, {run}/notes.txt, ...); move them out or choose another folder")
+    assert _files(run) == before
+    for extra in ("notes.txt", "checkpoints/my_copy.pt", "analysis", "zz.txt"):
+        p = run / extra
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
+    (run / "checkpoints" / ".last.pt.abc123.tmp").write_bytes(b"cut")  # debris of a killed write: the run's
+    assert _train(data, run, "--overwrite") == 0
+    assert not (run / "checkpoints" / ".last.pt.abc123.tmp").exists() and (run / "checkpoints" / "last.pt").is_file()

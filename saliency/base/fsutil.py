@@ -14,6 +14,9 @@ staging folder behind: while :func:`staged_dir` is open SIGTERM raises
 must not be cut in half run with SIGINT/SIGTERM held (:func:`signals_held`).
 A run folder replaced in two steps (``saliency train --overwrite``) is set
 aside and put back on failure (:func:`move_aside`, :func:`restore_aside`).
+A folder output is never replaced while it holds anything a saliency command
+did not write there: each built by :func:`staged_dir` carries a mark listing
+its entries (:data:`OUTPUT_MARK`, :func:`check_own_output`).
 """
 
 from __future__ import annotations
@@ -521,16 +524,23 @@ def check_not_cwd(out: str | os.PathLike, param: str = "out") -> None:
                         "a folder path beside or below it")
 
 
-def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", inputs=None) -> Path:
+def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", inputs=None, *,
+                  own_only: bool = True) -> Path:
     """Refuse an output folder that cannot be safely (re)written; return it as a Path.
 
     Refused: a link (:func:`check_not_link`); something that is not a folder;
     a path below a file (``--out notes.txt/sub``);
     a non-empty folder unless ``overwrite``; with ``overwrite``, a folder
-    holding a symbolic link anywhere inside; an output that is, holds or lies
-    inside one of ``inputs`` (``{param name: path(s)}``, :func:`check_apart`).
+    holding a symbolic link anywhere inside, and (``own_only``) one holding
+    anything a saliency command did not write there: no :data:`OUTPUT_MARK`,
+    or an entry its mark does not list (:func:`check_own_output`), since
+    :func:`staged_dir` replaces the folder whole; an output that is, holds or
+    lies inside one of ``inputs`` (``{param name: path(s)}``, :func:`check_apart`).
     Nothing is touched. ``param`` names the caller's parameter in the message
-    (the command line shows it as ``--out``).
+    (the command line shows it as ``--out``). ``own_only=False``: the
+    caller checks what the folder holds itself (:mod:`saliency.train`, whose
+    run folder is not built by :func:`staged_dir` and carries no mark, checks
+    it against the run layout).
     """
     out = check_not_link(out, param)
     check_apart(out, inputs, param)
@@ -547,7 +557,115 @@ def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", i
         if link is not None:
             raise UserError(f"`{param}` {out}: holds a symbolic link ({link}); links are never replaced or written "
                             "through: remove it or choose another folder")
+        if own_only:
+            check_own_output(out, param)
     return out
+
+
+#: The hidden file :func:`staged_dir` writes into every folder it builds: the mark of a saliency output folder
+#: and the list of every file and folder the command wrote there (relative POSIX paths, a folder's ending in
+#: ``/``). ``--overwrite`` replaces a non-empty folder only when it holds this mark and nothing it does not list.
+OUTPUT_MARK = ".saliency-output.json"
+_MARK_TEXT = "saliency output folder"
+_MARK_NOTE = ("written whole by a saliency command; a later one with --overwrite replaces this folder only while it "
+              "holds nothing but this file and the entries listed here")
+
+
+def output_mark(folder: str | os.PathLike) -> set[str] | None:
+    """The entries listed by ``folder``'s :data:`OUTPUT_MARK`; None when it has none (absent, a link, not a mark)."""
+    import stat
+
+    path = Path(folder) / OUTPUT_MARK
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    entries = data.get("entries") if isinstance(data, dict) and data.get("mark") == _MARK_TEXT else None
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        return None
+    return set(entries)
+
+
+def foreign_output_entries(folder: str | os.PathLike) -> tuple[bool, list[str]]:
+    """``(marked, names)``: whether ``folder`` holds an :data:`OUTPUT_MARK`, and what in it the mark does not list.
+
+    ``names`` are relative POSIX paths in walking (sorted) order, the
+    outermost of each unlisted tree (``sub``, not ``sub/notes.txt``); a link
+    is never listed, and a folder that cannot be read is named, not vouched
+    for. Without a mark every entry of ``folder`` is named. Links are not
+    followed; nothing is changed.
+    """
+    folder = Path(folder)
+    listed = output_mark(folder)
+    found: list[str] = []
+    stack = [(folder, "")]
+    while stack:
+        path, prefix = stack.pop()
+        try:
+            with os.scandir(path) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            if not prefix:
+                raise
+            found.append(prefix.rstrip("/"))
+            continue
+        below = []
+        for e in entries:
+            if not prefix and e.name == OUTPUT_MARK and listed is not None:
+                continue
+            is_dir = e.is_dir(follow_symlinks=False)
+            key = prefix + e.name + ("/" if is_dir else "")
+            if listed is None or key not in listed or e.is_symlink():
+                found.append(prefix + e.name)
+            elif is_dir:
+                below.append((Path(e.path), key))
+        stack.extend(reversed(below))
+    return listed is not None, sorted(found)
+
+
+def check_own_output(folder: str | os.PathLike, param: str = "out", shown: str | os.PathLike | None = None,
+                     during: bool = False) -> None:
+    """Refuse a folder about to be replaced whole that holds anything a saliency command did not write there.
+
+    A folder without :data:`OUTPUT_MARK` (another program's, or an output of
+    a version of saliency from before the mark) counts whole; one with it,
+    what the mark does not list (:func:`foreign_output_entries`). One line
+    names ``param``, the folder (``shown``, default ``folder``), the count and
+    the first three entries; ``during``: they appeared while the run was
+    writing, and its result is not kept. Nothing is touched.
+    """
+    from saliency.base.images import shown_path
+
+    shown = Path(folder if shown is None else shown)
+    try:
+        marked, foreign = foreign_output_entries(folder)
+    except OSError as exc:
+        raise UserError(f"`{param}` {shown}: cannot list it ({exc.strerror or exc}); check its permissions or "
+                        "choose another folder") from None
+    if not foreign:
+        return
+    n = len(foreign)
+    names = ", ".join(shown_path(shown / f) for f in foreign[:3]) + (", ..." if n > 3 else "")
+    what = f"holds {n} {'entry' if n == 1 else 'entries'} saliency did not write ({names})"
+    if not marked:
+        what += (f" and no mark of a saliency output ({OUTPUT_MARK}; outputs of earlier versions of saliency carry "
+                 "none and must be removed by hand once)")
+    them = "it" if n == 1 else "them"
+    if during:
+        raise UserError(f"`{param}` {shown}: {what}, put there while this run was writing; it was left as it is "
+                        f"and this run's result was not kept; move {them} out and run again, or choose another "
+                        "folder")
+    raise UserError(f"`{param}` {shown}: {what}; move {them} out or choose another folder")
+
+
+def write_output_mark(stage: str | os.PathLike) -> None:
+    """Write :data:`OUTPUT_MARK` into the folder ``stage``, listing every file and folder in it (links not followed)."""
+    stage = Path(stage)
+    entries = sorted(Path(e.path).relative_to(stage).as_posix() + ("/" if e.is_dir(follow_symlinks=False) else "")
+                     for e in _entries_under(stage) if not (e.name == OUTPUT_MARK and Path(e.path).parent == stage))
+    write_json(stage / OUTPUT_MARK, {"mark": _MARK_TEXT, "note": _MARK_NOTE, "entries": entries})
 
 
 def clear_dir(folder: str | os.PathLike) -> None:
@@ -649,6 +767,11 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
     appeared there meanwhile, another folder put in its place, or an empty one
     that was filled (by a person, or another run with the same ``out``) is
     never replaced: UserError, the new result discarded, theirs kept.
+    The new folder carries :data:`OUTPUT_MARK`, listing what it holds; a
+    non-empty ``out`` is replaced only while it holds nothing its mark does
+    not list (:func:`check_own_output`: checked at the start and again, set
+    aside, at the swap: a file a person added meanwhile is kept, this run's
+    result not).
     """
     out = check_not_link(out, param)
     check_apart(out, inputs, param)
@@ -657,6 +780,8 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
         raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
     out.parent.mkdir(parents=True, exist_ok=True)
     before = _folder_state(out)  # what the caller checked (check_out_dir): the swap replaces only that
+    if before is not None and not before[2]:
+        check_own_output(out, param)  # a folder holding a user's files is never replaced whole
     with terminate_raises():
         stage = None
         try:
@@ -665,6 +790,7 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
                 os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
             try:
                 yield stage
+                write_output_mark(stage)  # what this command wrote: a later --overwrite replaces only that
             except OSError as exc:  # a failed write names the hidden staging folder: name the output instead
                 shown = unstaged_name(exc.filename, stage, out)
                 if shown is not None:
@@ -682,6 +808,16 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
                 if out.exists():
                     old = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.old-", dir=out.parent))
                     os.replace(out, old)
+                    try:  # set aside, so nothing added meanwhile escapes the check: a person's file is kept
+                        check_own_output(old, param, shown=out, during=True)
+                    except UserError:
+                        try:
+                            os.replace(old, out)
+                        except OSError:  # another run placed its folder meanwhile: the old content stays aside
+                            raise UserError(f"`{param}` {out}: another run placed its result there while this one "
+                                            f"was finishing; this run's result was not kept, and what {out} held "
+                                            f"before is in {old}") from None
+                        raise
                 try:
                     os.replace(stage, out)
                 except BaseException as exc:
