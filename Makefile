@@ -10,6 +10,9 @@ VENV_FLAGS ?= --system-site-packages
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
+# The suite runs in two processes (pytest-xdist), each test file in one of them (module fixtures such as
+# the demo's are built once); `make test TEST_WORKERS=0` runs it in this process alone.
+TEST_WORKERS ?= 2
 DEMO_ARGS ?=
 
 .PHONY: demo test install clean
@@ -31,7 +34,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/saliency demo --out runs/demo $(DEMO_ARGS)
 
 test: $(VENV)/.installed-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info runs

@@ -178,6 +178,10 @@ def test_ctrl_c_during_start_up_prints_one_line(tmp_path, delay):
     time.sleep(delay)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
+    if "Fatal Python error: init_import_site" in err:
+        # on a loaded machine the signal can land while the interpreter itself still starts (its site module,
+        # before any line of saliency runs): Python's own fatal error, which no program can catch; not ours
+        pytest.skip("SIGINT landed during the interpreter's own start-up (machine under load)")
     assert "Traceback" not in err, err
     assert len(err.strip().splitlines()) <= 1, err
     # 130, or killed by the SIGINT it re-raises (-2; a shell shows 130 either way); 2 if it finished first
