@@ -93,8 +93,8 @@ def blink_table(c) -> dict[str, np.ndarray]:
 
 
 def _columns(cols: list[str], rows: list[tuple]) -> dict[str, np.ndarray]:
-    if not rows:
-        return {k: np.zeros(0) for k in cols}
+    if not rows:  # "samples" int64 as below: a trial without events must not turn a joined table's counts to floats
+        return {k: np.zeros(0, np.int64 if k == "samples" else np.float64) for k in cols}
     a = np.array(rows, dtype=np.float64)
     out = {k: a[:, i] for i, k in enumerate(cols)}
     if "samples" in out:

@@ -265,3 +265,19 @@ def test_matched_share_hand_worked():
                        columns=cols)
     assert matched_share(truth, det, 5.0) == 0.5
     assert matched_share(truth, det, 4.9) == 0.0
+
+
+def test_a_trial_without_events_keeps_sample_counts_integers():
+    """Review 23: a trial with no fixation gave float64 empty columns, so a table joined with pd.concat over
+    trials wrote samples as 118.0 for every row. Oracle: the README's column (a number of samples, an integer)."""
+    import pandas as pd
+
+    t, x, y = _trace()
+    px, py = Deg.to_px(x, y)
+    c = D.classify(t, px, py, GEOM, "nh")
+    empty = D.classify(t[:3], px[:3], py[:3], GEOM, "nh")
+    for table in (ev.fixation_table,):  # the table with a sample count
+        none = table(empty, px[:3], py[:3])
+        assert len(none["samples"]) == 0 and none["samples"].dtype == np.int64
+        joined = pd.concat([pd.DataFrame(none), pd.DataFrame(table(c, px, py))], ignore_index=True)
+        assert joined["samples"].dtype == np.int64 and len(joined) > 0

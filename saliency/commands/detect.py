@@ -70,7 +70,9 @@ def add_arguments(p) -> None:
     add_detector_arguments(g, eye=True)
     add_threshold_arguments(g)  # --threshold, --velocity-threshold, --dispersion-threshold, as ingest takes them
     g.add_argument("--min-duration", type=non_negative_float, default=None, metavar="MS",
-                   help="discard fixations shorter than MS ms (default: ivt 100, idt 100, nh 40, tobii-ivt 60)")
+                   help="discard fixations shorter than MS ms (default: ivt 100, idt 100, nh 40, tobii-ivt 60); "
+                        "with nh it is also the algorithm's minimum fixation duration, which sizes its local-noise "
+                        "window for saccade offsets and its glissade search, as published")
     g.add_argument("--pursuit", action="store_true",
                    help="label intersaccadic intervals that drift consistently as smooth pursuit instead of "
                         "fixation (Larsson et al. 2015; off by default: on a still image such an interval is "
