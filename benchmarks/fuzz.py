@@ -164,6 +164,10 @@ def build_baseline(root: Path, quiet: bool = True) -> Path:
     """
     from scratch import own_folder
 
+    old = Path(root)  # a complete baseline of an earlier version (no scratch mark): reused as before, nothing deleted
+    if not old.is_symlink() and old.is_dir() and (old / "BASELINE_OK").is_file() and \
+            {p.name for p in old.iterdir()} <= {"BASELINE_OK", "study", "ds", "run", "preds", "eval.json"}:
+        return old
     root = own_folder(root, "--baseline")
     done = root / "BASELINE_OK"
     if done.exists():

@@ -182,14 +182,19 @@ def foreign_run_entries(run: Path) -> list[str]:
     """What in the run folder ``run`` a training run does not write (relative paths, sorted; links always).
 
     The run's own: :data:`RUN_FILES` at the top, the files of :data:`RUN_FOLDERS` that match their names (a
-    tensorboard/ folder whole), and the hidden temporary files of an interrupted write; anything else (a user's
+    tensorboard/ folder whole), the hidden temporary files of an interrupted write, and a report that
+    ``saliency report RUN`` wrote into it (its marked report.md, report.html, assets/); anything else (a user's
     notes, an unrelated folder) is named, outermost first.
     """
+    from saliency.report import REPORT_ENTRIES, own_report_entry
+
     found = []
     for e in sorted(run.iterdir(), key=lambda p: p.name):
         if e.is_symlink():
             found.append(e.name)
         elif e.is_file() and (e.name in RUN_FILES or _RUN_TEMP.fullmatch(e.name)):
+            continue
+        elif e.name in REPORT_ENTRIES and own_report_entry(e):  # saliency report's default --out is the run
             continue
         elif e.is_dir() and e.name in RUN_FOLDERS:
             if e.name == "tensorboard":  # TensorBoard's own names (events.out.tfevents.*, plugin folders)

@@ -109,6 +109,23 @@ def test_fuzz_baseline_of_its_own_is_rebuilt_when_unfinished_and_reused_when_don
     assert len(calls) == 10
 
 
+def test_fuzz_baseline_of_an_earlier_version_is_reused_untouched(tmp_path, monkeypatch):
+    """Regression review 23: a complete baseline built before the scratch mark (BASELINE_OK and the build's five
+    entries, no mark) was refused; it is reused as before, nothing written or deleted, no step run."""
+    fuzz = _load("fuzz")
+    calls = []
+    monkeypatch.setattr(fuzz, "invoke", lambda argv, timeout=None: calls.append(argv[0]) or (0, "", ""))
+    base = tmp_path / "old"
+    base.mkdir()
+    for d in ("study", "ds", "run", "preds"):
+        (base / d).mkdir()
+        (base / d / "x.txt").write_text(d)
+    (base / "eval.json").write_text("{}")
+    (base / "BASELINE_OK").write_text("")
+    before = _tree(base)
+    assert fuzz.build_baseline(base) == base and calls == [] and _tree(base) == before
+
+
 def test_own_folder_is_made_kept_or_refused(tmp_path, capsys):
     from scratch import own_folder
 

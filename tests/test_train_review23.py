@@ -169,6 +169,19 @@ def test_min_lr_at_most_lr_and_the_default_are_accepted(capsys, args):
     assert main(["train", *args, "--print-config"]) == 0
 
 
+def test_a_config_written_by_train_or_print_config_with_a_small_lr_is_accepted(tmp_path, capsys):
+    """Regression review 23: every config.yaml and --print-config writes the default min_lr out, so a run of
+    --lr 1e-5 could not be repeated with --config RUN/config.yaml (README's torchrun recipe) and a printed config
+    with a lower lr was refused; a constant schedule does not use min_lr at all."""
+    assert main(["train", "--lr", "1e-5", "--print-config"]) == 0
+    printed = tmp_path / "pc.yaml"
+    printed.write_text(capsys.readouterr().out, encoding="utf-8")
+    assert "min_lr: 3.0e-05" in printed.read_text(encoding="utf-8") or "min_lr: 3e-05" in printed.read_text()
+    assert main(["train", "--config", str(printed), "--print-config"]) == 0
+    assert main(["train", "--lr", "1e-5", "--set", "sched.name=constant", "--set", "sched.min_lr=0.01",
+                 "--print-config"]) == 0
+
+
 def test_a_resumed_run_of_before_the_check_still_resumes(tmp_path, capsys):
     """A run whose config.yaml holds min_lr above lr (accepted when it started; neither can change on resume)."""
     run = tmp_path / "run"
@@ -204,5 +217,7 @@ def test_overwrite_refuses_a_run_folder_holding_a_users_files_and_replaces_its_o
         p = run / extra
         shutil.rmtree(p) if p.is_dir() else p.unlink()
     (run / "checkpoints" / ".last.pt.abc123.tmp").write_bytes(b"cut")  # debris of a killed write: the run's
+    assert main(["report", str(run), "--quiet"]) == 0  # report's default --out is the run: saliency's, replaced
+    assert (run / "report.md").is_file() and (run / "assets").is_dir()
     assert _train(data, run, "--overwrite") == 0
     assert not (run / "checkpoints" / ".last.pt.abc123.tmp").exists() and (run / "checkpoints" / "last.pt").is_file()
