@@ -139,7 +139,7 @@ def main() -> int:
     """Run the comparison and print a markdown table."""
     from saliency.commands._args import aspect, non_negative_int, open_fraction, positive_int, seed
 
-    from scratch import ArgumentParser
+    from scratch import ArgumentParser, refuse
 
     ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--osie", action="store_true",
@@ -190,7 +190,12 @@ def main() -> int:
             source = "human maps ingested from the raw samples (I-VT, sigma 1 deg)"
         maps = index_folder(maps_dir, param="maps")
         masks = index_folder(study / "masks", label="masks")
-        names = sorted(n for n in masks if n in maps)
+        missing = sorted(n for n in masks if n not in maps)
+        if missing:  # a mean over fewer scenes (or none: a table of nan) is not the study's figure
+            refuse(f"--maps {args.maps}: no map for {len(missing)} of the {len(masks)} scenes "
+                   f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); give a folder with a map of "
+                   "every scene")
+        names = sorted(masks)
         rows = []
         for text in args.aspects:
             aspect = parse_aspect(text)

@@ -249,8 +249,9 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
     or an override must exist (a flag's folder is checked, and named, when the data is read); ``check_folders=False``
     leaves that out (a resumed run's own config, only compared with the new one: its data may have moved).
     A ``sched.min_lr`` given (file or override) above ``optim.lr`` is refused (the schedule cannot end above its
-    peak), unless it is the default (which a run's config.yaml and ``--print-config`` write out: it ends at a
-    smaller ``optim.lr``) or the schedule is constant (it is not used). ``resumed``: ``config_file``
+    peak) when ``--set`` gives it, or a file gives another value than the default (a run's config.yaml and
+    ``--print-config`` write the default out: it ends at a smaller ``optim.lr``), unless the schedule is
+    constant (it is not used). ``resumed``: ``config_file``
     is a resumed run's own config.yaml, whose schedule was accepted when it started and cannot change, so that
     check is left out.
     """
@@ -271,7 +272,8 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
     lr, min_lr = cfg["optim"]["lr"], cfg["sched"]["min_lr"]
     # a min_lr someone chose (not the default, which every config.yaml and --print-config writes out) above the
     # peak was clamped to it silently; a constant schedule does not use it
-    chosen = "sched.min_lr" in origin and min_lr != default_config()["sched"]["min_lr"]
+    src = (origin.get("sched.min_lr") or ("",))[0]
+    chosen = src == "set" or (src == "file" and min_lr != default_config()["sched"]["min_lr"])
     if not resumed and chosen and cfg["sched"]["name"] != "constant" and min_lr > lr:
         raise UserError(f"{_who(origin, 'sched.min_lr', min_lr)}: is above {_who(origin, 'optim.lr', lr)}; "
                         f"sched.min_lr is the final learning rate, optim.lr the peak: give a sched.min_lr of at "

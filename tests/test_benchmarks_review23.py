@@ -355,3 +355,21 @@ def test_the_lund_table_is_the_current_run():
         if cells[0] in LUND_RUN:
             rows[cells[0]] = " ".join(c or "-" for c in cells[1:])
     assert rows == LUND_RUN
+
+
+def test_crop_synthetic_names_the_scenes_without_a_map(tmp_path):
+    """Docs review 23: crop.py --study S --maps DIR scored only the scenes that had a map (0 scenes: a table of
+    nan, exit 0), though BENCHMARKS says missing maps stop the script. Oracle: the study's 4 scenes, 1 map."""
+    import cv2
+
+    study = tmp_path / "study"
+    r = subprocess.run([sys.executable, "-m", "saliency", "synth", "--out", str(study), "--scenes", "4",
+                        "--subjects", "2", "--size", "160x120", "--seed", "1", "--quiet"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    cv2.imwrite(str(maps / "s0001.png"), np.full((120, 160), 128, np.uint8))
+    p = _script("crop", "--study", study, "--maps", maps, "--aspects", "1:1")
+    _refused(p, f"error: --maps {maps}: no map for 3 of the 4 scenes (s0002, s0003, s0004); give a folder with a "
+                "map of every scene")

@@ -147,6 +147,8 @@ TAIL = "sched.min_lr is the final learning rate, optim.lr the peak: give a sched
     (["--set", "sched.min_lr=0.002", "--lr", "0.001"], f"--set sched.min_lr=0.002: is above --lr 0.001; {TAIL} 0.001"),
     (["--set", "optim.lr=0.001", "--set", "sched.min_lr=0.01"],
      f"--set sched.min_lr=0.01: is above --set optim.lr=0.001; {TAIL} 0.001"),
+    # the default's value typed with --set is a choice too (docs review 23: it was clamped silently)
+    (["--lr", "1e-5", "--set", "sched.min_lr=3e-5"], f"--set sched.min_lr=3e-05: is above --lr 1e-05; {TAIL} 1e-05"),
 ])
 def test_min_lr_above_lr_is_refused(capsys, args, expected):
     line = one_line(capsys, main(["train", *args, "--print-config"]))
