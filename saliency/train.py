@@ -186,7 +186,7 @@ def foreign_run_entries(run: Path) -> list[str]:
     ``saliency report RUN`` wrote into it (its marked report.md, report.html, assets/); anything else (a user's
     notes, an unrelated folder) is named, outermost first.
     """
-    from saliency.report import REPORT_ENTRIES, own_report_entry
+    from saliency.report import REPORT_ENTRIES, foreign_assets, own_report_entry
 
     found = []
     for e in sorted(run.iterdir(), key=lambda p: p.name):
@@ -195,6 +195,8 @@ def foreign_run_entries(run: Path) -> list[str]:
         elif e.is_file() and (e.name in RUN_FILES or _RUN_TEMP.fullmatch(e.name)):
             continue
         elif e.name in REPORT_ENTRIES and own_report_entry(e):  # saliency report's default --out is the run
+            if e.name == "assets":  # its own pictures only: a file a user put into assets/ is the user's
+                found += [f"{e.name}/{n}" for n in foreign_assets(e)]
             continue
         elif e.is_dir() and e.name in RUN_FOLDERS:
             if e.name == "tensorboard":  # TensorBoard's own names (events.out.tfevents.*, plugin folders)

@@ -221,5 +221,13 @@ def test_overwrite_refuses_a_run_folder_holding_a_users_files_and_replaces_its_o
     (run / "checkpoints" / ".last.pt.abc123.tmp").write_bytes(b"cut")  # debris of a killed write: the run's
     assert main(["report", str(run), "--quiet"]) == 0  # report's default --out is the run: saliency's, replaced
     assert (run / "report.md").is_file() and (run / "assets").is_dir()
+    (run / "assets" / "notes.txt").write_text("mine", encoding="utf-8")  # but a user's file in its assets/ is not
+    before = _files(run)
+    capsys.readouterr()
+    line = one_line(capsys, _train(data, run, "--overwrite"))
+    assert line == (f"{ERR}--out {run}: holds 1 entry saliency train did not write ({run}/assets/notes.txt); "
+                    "move it out or choose another folder")
+    assert _files(run) == before
+    (run / "assets" / "notes.txt").unlink()
     assert _train(data, run, "--overwrite") == 0
     assert not (run / "checkpoints" / ".last.pt.abc123.tmp").exists() and (run / "checkpoints" / "last.pt").is_file()
