@@ -754,6 +754,15 @@ def _check_unchanged(out: Path, before, param: str) -> None:
                     "is and this run's result was not kept; run again with another output folder")
 
 
+def _put_back(old: Path, out: Path, param: str) -> None:
+    """Rename the folder set aside at the swap (``old``) back to ``out``; UserError naming it when that fails."""
+    try:
+        os.replace(old, out)
+    except OSError:  # another run placed its folder meanwhile: the old content stays aside
+        raise UserError(f"`{param}` {out}: another run placed its result there while this one was finishing; this "
+                        f"run's result was not kept, and what {out} held before is in {old}") from None
+
+
 @contextlib.contextmanager
 def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Iterator[Path]:
     """Build a folder in a temporary sibling and swap it in for ``out`` on success.
@@ -811,23 +820,13 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
                     try:  # set aside, so nothing added meanwhile escapes the check: a person's file is kept
                         check_own_output(old, param, shown=out, during=True)
                     except UserError:
-                        try:
-                            os.replace(old, out)
-                        except OSError:  # another run placed its folder meanwhile: the old content stays aside
-                            raise UserError(f"`{param}` {out}: another run placed its result there while this one "
-                                            f"was finishing; this run's result was not kept, and what {out} held "
-                                            f"before is in {old}") from None
+                        _put_back(old, out, param)
                         raise
                 try:
                     os.replace(stage, out)
                 except BaseException as exc:
                     if old is not None:
-                        try:
-                            os.replace(old, out)
-                        except OSError:  # another run placed its folder meanwhile: the old content stays aside
-                            raise UserError(f"`{param}` {out}: another run placed its result there while this one "
-                                            f"was finishing; this run's result was not kept, and what {out} held "
-                                            f"before is in {old}") from None
+                        _put_back(old, out, param)
                     if isinstance(exc, OSError) and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
                         raise UserError(f"`{param}` {out}: another run placed its result there while this one was "
                                         "finishing; this run's result was not kept (that one's is)") from None
