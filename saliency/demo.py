@@ -93,8 +93,6 @@ LAYOUT = {
     "eval": {r"(sod|fixation)\.json": None, "curves": {r"heldout_(pr|fm)\.(png|pdf)": None}},
     "report": {r"report\.(md|html)": None, "assets": "assets"},
 }
-#: The hidden staging names of a killed write (``staged_dir``, ``atomic_path``, ``move_aside``): the demo's own.
-_STAGING = r"\..+\.(partial|tmp)|\..+\.old-.+"
 
 
 def make_profile(quick: bool = False, *, scenes: int | None = None, subjects: int | None = None,
@@ -478,7 +476,7 @@ def foreign_entries(out: str | Path) -> list[Path]:
     """
     import re
 
-    from saliency.base.fsutil import OUTPUT_MARK
+    from saliency.base.fsutil import OUTPUT_MARK, STAGING_NAME  # a killed write's hidden names: the demo's own
 
     def walk(folder: Path, spec) -> list[Path]:
         if spec == "assets":
@@ -488,7 +486,7 @@ def foreign_entries(out: str | Path) -> list[Path]:
         found = []
         for name in sorted(os.listdir(folder)):
             path = folder / name
-            if re.fullmatch(_STAGING, name) or name == OUTPUT_MARK:  # a staged folder's mark: the command's
+            if STAGING_NAME.fullmatch(name) or name == OUTPUT_MARK:  # a staged folder's mark: the command's
                 continue
             sub = next((v for k, v in spec.items() if re.fullmatch(k, name)), False)
             if sub is None and not path.is_dir():

@@ -174,8 +174,6 @@ LOCK_NAME = ".saliency-train.lock"
 RUN_FILES = ("config.yaml", "split.json", "metrics.csv", LOCK_NAME)
 RUN_FOLDERS = {"grids": re.compile(r"epoch_\d{3,}\.png"), CKPT_DIR: re.compile(r"(last|best)\.pt"),
                "tensorboard": re.compile(r".+")}
-#: the hidden temporary names of a write a SIGKILL cut short (``fsutil.atomic_path``, ``move_aside``): the run's
-_RUN_TEMP = re.compile(r"\..+\.(partial|tmp)|\..+\.old-.+")
 
 
 def foreign_run_entries(run: Path) -> list[str]:
@@ -186,13 +184,14 @@ def foreign_run_entries(run: Path) -> list[str]:
     ``saliency report RUN`` wrote into it (its marked report.md, report.html, assets/); anything else (a user's
     notes, an unrelated folder) is named, outermost first.
     """
+    from saliency.base.fsutil import STAGING_NAME
     from saliency.report import REPORT_ENTRIES, foreign_assets, own_report_entry
 
     found = []
     for e in sorted(run.iterdir(), key=lambda p: p.name):
         if e.is_symlink():
             found.append(e.name)
-        elif e.is_file() and (e.name in RUN_FILES or _RUN_TEMP.fullmatch(e.name)):
+        elif e.is_file() and (e.name in RUN_FILES or STAGING_NAME.fullmatch(e.name)):
             continue
         elif e.name in REPORT_ENTRIES and own_report_entry(e):  # saliency report's default --out is the run
             if e.name == "assets":  # its own pictures only: a file a user put into assets/ is the user's
@@ -204,7 +203,7 @@ def foreign_run_entries(run: Path) -> list[str]:
                 continue
             for f in sorted(e.iterdir(), key=lambda p: p.name):
                 if f.is_symlink() or not f.is_file() or not (RUN_FOLDERS[e.name].fullmatch(f.name)
-                                                             or _RUN_TEMP.fullmatch(f.name)):
+                                                             or STAGING_NAME.fullmatch(f.name)):
                     found.append(f"{e.name}/{f.name}")
         else:
             found.append(e.name)
@@ -216,14 +215,14 @@ def check_own_run(run: Path, param: str) -> None:
 
     One line names the count and the first three entries (:func:`foreign_run_entries`); nothing is touched.
     """
-    from saliency.base.images import shown_path
+    from saliency.base.fsutil import foreign_entries_text
 
     foreign = foreign_run_entries(run)
     if foreign:
-        n = len(foreign)
-        names = ", ".join(shown_path(run / f) for f in foreign[:3]) + (", ..." if n > 3 else "")
-        raise UserError(f"`{param}` {run}: holds {n} {'entry' if n == 1 else 'entries'} saliency train did not "
-                        f"write ({names}); move {'it' if n == 1 else 'them'} out or choose another folder")
+        raise UserError(f"`{param}` {run}: {foreign_entries_text(run, foreign, 'saliency train')}; move "
+                        f"{'it' if len(foreign) == 1 else 'them'} out or choose another folder")
+
+
 #: run folders this process has claimed, by run folder: the lock file to remove when the run ends
 _LOCKS: dict[str, Path] = {}
 

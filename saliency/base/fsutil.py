@@ -25,6 +25,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -38,6 +39,11 @@ def _umask() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return umask
+
+
+#: The hidden names of a write cut short (``.NAME.XXXX.tmp`` of :func:`atomic_path`, ``.NAME.XXXX.partial`` of
+#: :func:`staged_dir`, ``.NAME.old-XXXX`` of its swap and of :func:`move_aside`): the writer's debris, no user's file.
+STAGING_NAME = re.compile(r"\..+\.(partial|tmp)|\..+\.old-.+")
 
 
 def short_name(name: str, limit: int = 96) -> str:
@@ -625,6 +631,16 @@ def foreign_output_entries(folder: str | os.PathLike) -> tuple[bool, list[str]]:
     return listed is not None, sorted(found)
 
 
+def foreign_entries_text(folder: str | os.PathLike, foreign: list[str], writer: str = "saliency") -> str:
+    """``holds N entries WRITER did not write (F/a, F/b, F/c, ...)``: the count and the first three of ``foreign``
+    (paths relative to ``folder``), as :func:`check_own_output` and ``train.check_own_run`` name them."""
+    from saliency.base.images import shown_path
+
+    n = len(foreign)
+    names = ", ".join(shown_path(Path(folder) / f) for f in foreign[:3]) + (", ..." if n > 3 else "")
+    return f"holds {n} {'entry' if n == 1 else 'entries'} {writer} did not write ({names})"
+
+
 def check_own_output(folder: str | os.PathLike, param: str = "out", shown: str | os.PathLike | None = None,
                      during: bool = False) -> None:
     """Refuse a folder about to be replaced whole that holds anything a saliency command did not write there.
@@ -636,8 +652,6 @@ def check_own_output(folder: str | os.PathLike, param: str = "out", shown: str |
     the first three entries; ``during``: they appeared while the run was
     writing, and its result is not kept. Nothing is touched.
     """
-    from saliency.base.images import shown_path
-
     shown = Path(folder if shown is None else shown)
     try:
         marked, foreign = foreign_output_entries(folder)
@@ -647,8 +661,7 @@ def check_own_output(folder: str | os.PathLike, param: str = "out", shown: str |
     if not foreign:
         return
     n = len(foreign)
-    names = ", ".join(shown_path(shown / f) for f in foreign[:3]) + (", ..." if n > 3 else "")
-    what = f"holds {n} {'entry' if n == 1 else 'entries'} saliency did not write ({names})"
+    what = foreign_entries_text(shown, foreign)
     if not marked:
         what += (f" and no mark of a saliency output ({OUTPUT_MARK}; outputs of earlier versions of saliency carry "
                  "none and must be removed by hand once)")
