@@ -1,8 +1,21 @@
-"""Small fake recordings for the ingestion tests (not a test module)."""
+"""Small fake recordings for the ingestion tests, and a small synthetic study as a module fixture (not a test
+module)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """A synthetic study (stimuli, masks, logs, screen.json), made once per test module (~1 s)."""
+    from saliency.cli import main
+
+    root = tmp_path_factory.mktemp("study") / "S"
+    assert main(["synth", "--scenes", "6", "--subjects", "2", "--size", "160x120", "--out", str(root),
+                 "--quiet"]) == 0
+    return root
 
 
 def gaze_trial(rng, n_fix=8, rate_hz=500.0, screen=(1920, 1080), noise_px=2.5, blink_prob=0.3, t0=0.0):

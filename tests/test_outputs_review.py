@@ -283,15 +283,20 @@ def test_backticks_of_a_library_message_become_quotes(tmp_path, monkeypatch):
                                            "saliency train wrote (RUN/checkpoints/best.pt)")
 
 
-def test_predict_skip_line_spells_max_pixels_as_the_option(tmp_path, capsys):
-    """predict's skip line said "raise max_pixels" (the library's name); crop's error says --max-pixels.
-    Oracle: a 40 x 40 image (1,600 pixels) over --max-pixels 1000 beside a 10 x 10 one."""
+def _predict_over_max_pixels(tmp_path):
+    """``predict`` of a 40 x 40 image (1,600 pixels) beside a 10 x 10 one under --max-pixels 1000: (folder, rc)."""
     images = tmp_path / "img"
     images.mkdir()
     cv2.imwrite(str(images / "big.png"), np.full((40, 40, 3), 100, np.uint8))
     cv2.imwrite(str(images / "small.png"), np.full((10, 10, 3), 100, np.uint8))
-    rc = main(["predict", "--baseline", "gaussian-centre", "--images", str(images), "--out", str(tmp_path / "o"),
-               "--max-pixels", "1000", "--quiet"])
+    return images, main(["predict", "--baseline", "gaussian-centre", "--images", str(images), "--out",
+                         str(tmp_path / "o"), "--max-pixels", "1000", "--quiet"])
+
+
+def test_predict_skip_line_spells_max_pixels_as_the_option(tmp_path, capsys):
+    """predict's skip line said "raise max_pixels" (the library's name); crop's error says --max-pixels.
+    Oracle: a 40 x 40 image (1,600 pixels) over --max-pixels 1000 beside a 10 x 10 one."""
+    images, rc = _predict_over_max_pixels(tmp_path)
     err = capsys.readouterr().err
     skips = [ln for ln in err.splitlines() if "skipped" in ln]
     assert rc == 0 and len(skips) == 1 and str(images / "big.png") in skips[0], err
@@ -313,12 +318,7 @@ def test_predict_worker_reason_spells_max_pixels_as_the_option(tmp_path):
 def test_predict_summary_does_not_call_refused_images_unreadable(tmp_path, capsys):
     """Review 23: an image refused by --max-pixels decodes fine; the summary said "skipped 1 unreadable image(s)".
     Oracle: the per-file line gives the reason; the summary counts it without a reason of its own."""
-    images = tmp_path / "img"
-    images.mkdir()
-    cv2.imwrite(str(images / "big.png"), np.full((40, 40, 3), 100, np.uint8))
-    cv2.imwrite(str(images / "small.png"), np.full((10, 10, 3), 100, np.uint8))
-    rc = main(["predict", "--baseline", "gaussian-centre", "--images", str(images), "--out", str(tmp_path / "o"),
-               "--max-pixels", "1000", "--quiet"])
+    _, rc = _predict_over_max_pixels(tmp_path)
     out = capsys.readouterr().out
     assert rc == 0 and "; skipped 1 image(s), each named above" in out and "unreadable" not in out, out
 

@@ -24,18 +24,11 @@ import pytest
 from saliency.base import fsutil
 from saliency.cli import main
 
+from ingest_fakes import study  # noqa: F401 (a module fixture: a small synthetic study)
+
 MARK = ".saliency-output.json"
 EARLIER = (" and no mark of a saliency output (.saliency-output.json; outputs of earlier versions of saliency carry "
            "none and must be removed by hand once)")
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory):
-    """A synthetic study (stimuli, masks, logs, screen.json), made once (~1 s)."""
-    root = tmp_path_factory.mktemp("study") / "S"
-    assert main(["synth", "--scenes", "6", "--subjects", "2", "--size", "160x120", "--out", str(root),
-                 "--quiet"]) == 0
-    return root
 
 
 def _argv(command: str, study: Path, out: Path, tmp_path: Path) -> list[str]:

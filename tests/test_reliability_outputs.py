@@ -19,6 +19,8 @@ import pytest
 
 from saliency.cli import main
 
+from ingest_fakes import study  # noqa: F401 (a module fixture: a small synthetic study)
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -27,15 +29,6 @@ def _one_line_error(capsys, code, rc):
     assert rc == code, err
     assert err.count("\n") == 1 and "Traceback" not in err, err
     return err
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory):
-    """A synthetic study (stimuli, masks, logs, screen.json), made once (~1 s)."""
-    root = tmp_path_factory.mktemp("study") / "S"
-    assert main(["synth", "--scenes", "6", "--subjects", "2", "--size", "160x120", "--out", str(root),
-                 "--quiet"]) == 0
-    return root
 
 
 def _copy_tree(src: Path, dst: Path) -> Path:
