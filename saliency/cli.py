@@ -293,6 +293,11 @@ def _surrogates(exc: UnicodeEncodeError) -> str | None:
 _MEMORY_FLAGS = (("--batch-size", "batch_size"), ("--size", "size"), ("--workers", "workers"))
 
 
+def _command_module(args):
+    """The module of the parsed command (for its optional ``MEMORY_OPTIONS``, ``FOLDERS``); None when unknown."""
+    return sys.modules.get(getattr(getattr(args, "_run", None), "__module__", None) or "")
+
+
 def _out_of_memory(args) -> str:
     """The out-of-memory line, naming only options the running command has (``args``: its parsed arguments).
 
@@ -303,8 +308,7 @@ def _out_of_memory(args) -> str:
     def either(flags):
         return ", ".join(flags[:-1]) + " or " + flags[-1] if len(flags) > 1 else "".join(flags)
 
-    run = getattr(args, "_run", None)
-    own = getattr(sys.modules.get(getattr(run, "__module__", None) or ""), "MEMORY_OPTIONS", None)
+    own = getattr(_command_module(args), "MEMORY_OPTIONS", None)
     if own:
         return f"out of memory; lower {either(list(own))}, or use a larger machine"
     known = vars(args) if args is not None else None
@@ -408,7 +412,7 @@ def check_values(command_parser, args) -> None:
     an option that reads a folder (the command module's ``FOLDERS``, by
     ``dest``), named as a file rather than a folder not found.
     """
-    folders = getattr(sys.modules.get(getattr(getattr(args, "_run", None), "__module__", None) or ""), "FOLDERS", ())
+    folders = getattr(_command_module(args), "FOLDERS", ())
     for action in command_parser._actions:
         value = getattr(args, action.dest, None) if action.dest else None
         values = value if isinstance(value, list) else [value]
