@@ -1,7 +1,8 @@
 """Evaluation: SOD and fixation-prediction metrics, benchmark tables and curves (numpy/OpenCV, no torch).
 
 - :class:`SODMetrics` — MAE, F-measure, S-measure, E-measure, weighted F,
-  pixel AUC, numerically identical to PySODMetrics 1.6.2 (``eval.sod``).
+  pixel AUC, numerically identical to PySODMetrics 1.6.2 (``eval.sod``; one
+  stated departure: a finite S-measure where PySODMetrics gives NaN).
 - :class:`FixationMetrics` — AUC-Judd, AUC-Borji, sAUC, NSS, CC, KLD, SIM, IG
   with the MIT Saliency Benchmark definitions (``eval.fixation``).
 - ``eval.metrics`` — the one table of metrics (name, task, direction, family).

@@ -176,7 +176,9 @@ def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
 def resolve_metrics(task: str, metrics=None) -> tuple[str, ...]:
     """The metric keys of ``task`` named by ``metrics`` (a comma-separated string or a list; any case).
 
-    Empty or None: every metric of the task, in table order.
+    Empty or None: every metric of the task, in table order. A key named twice
+    (``NSS,nss``) is kept once, where it first appears: the CSV and markdown
+    tables had two columns of it, the JSON one.
     """
     all_keys = keys_for(task)
     if not metrics:
@@ -188,7 +190,7 @@ def resolve_metrics(task: str, metrics=None) -> tuple[str, ...]:
     if bad or not keys:
         raise UserError(f"`metrics` {text}: unknown for `task` {task}: {', '.join(bad) or '(empty)'}; "
                         f"choose from {','.join(all_keys)}")
-    return tuple(lower[k.lower()] for k in keys)
+    return tuple(dict.fromkeys(lower[k.lower()] for k in keys))  # repeats dropped, first order kept
 
 
 def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, dataset=(), root=None,

@@ -209,6 +209,8 @@ def salicon_items(json_path: Path, maps_dir: Path | None) -> list[GTItem]:
     def whole(v, what: str) -> int:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise UserError(f"{where}: {what} {v!r} is not a finite number; fix or replace the file")
+        if v != int(v):  # int() truncated 10.7 to 10: never moved unsaid
+            raise UserError(f"{where}: {what} {v!r} is not a whole number; fix or replace the file")
         return int(v)
 
     images: dict = {}
@@ -236,6 +238,16 @@ def salicon_items(json_path: Path, maps_dir: Path | None) -> list[GTItem]:
             if not isinstance(p, (list, tuple)) or len(p) != 2:
                 raise UserError(f"{where}: annotations[{i}].fixations has {p!r}, not [row, col]; "
                                 "fix or replace the file")
+            for axis, v in zip(("row", "col"), p):  # 10.7 was truncated to 10: refused, named as written
+                if isinstance(v, float) and math.isfinite(v) and v != int(v):
+                    try:
+                        img = images.get(ann["image_id"])
+                    except TypeError:
+                        img = None
+                    of = f"image {img[0]}" if img else f"image_id {ann['image_id']!r}"
+                    raise UserError(f"{where}: annotations[{i}] ({of}) has the point {p!r}, whose {axis} {v!r} "
+                                    "is not a whole number (points are 1-based [row, col] pixels); "
+                                    "fix or replace the file")
             pts.append((whole(p[0], f"annotations[{i}] row") - 1, whole(p[1], f"annotations[{i}] col") - 1))
         try:
             size = images.get(ann["image_id"])

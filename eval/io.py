@@ -35,7 +35,7 @@ PRED_EXTS = IMAGE_EXTS + (".npy",)
 """Prediction files: every image extension of :data:`saliency.base.images.IMAGE_EXTS` and ``.npy`` arrays."""
 
 __all__ = ["IMAGE_EXTS", "PRED_EXTS", "read_mask", "read_pred_u8", "read_map", "read_fixations", "index_folder",
-           "FolderIndex", "left_out_note"]
+           "FolderIndex", "left_out_note", "drop_extra_axes"]
 
 
 def read_image(path: str | Path, flags: int | None = None) -> np.ndarray:
@@ -92,6 +92,25 @@ def read_pred_u8(path: str | Path) -> np.ndarray:
     return img
 
 
+def drop_extra_axes(a: np.ndarray) -> np.ndarray:
+    """A map array without its extra size-1 axes: (H, W, 1), (1, H, W), (1, 1, H, W) -> (H, W).
+
+    Only axes beyond the two of the map are dropped (trailing ones first, as a
+    channel axis, then leading ones, as a batch axis): a 2-D array is kept as
+    it is, so a map one pixel high or wide ((1, W), (H, 1), (1, 1)) keeps its
+    size-1 axes; ``np.squeeze`` made them 1-D or 0-D and they were refused.
+    Any other shape is returned unchanged for the caller to refuse.
+    """
+    shape = list(a.shape)
+    while len(shape) > 2 and shape[-1] == 1:
+        shape.pop()
+    while len(shape) > 2 and shape[0] == 1:
+        shape.pop(0)
+    if len(shape) > 2 and sum(n != 1 for n in shape) == 2:
+        shape = [n for n in shape if n != 1]  # size-1 axes between the two map axes, e.g. (H, 1, W)
+    return a.reshape(shape) if len(shape) < a.ndim else a
+
+
 def read_map(path: str | Path) -> np.ndarray:
     """Read a continuous map (fixation prediction or human density): 8-bit/16-bit image or ``.npy``, as float64."""
     path = Path(path)
@@ -100,7 +119,7 @@ def read_map(path: str | Path) -> np.ndarray:
             a = np.load(path, allow_pickle=False)
         except Exception as exc:  # noqa: BLE001 - any failure to parse is the file's fault
             raise UserError(f"{path}: not a readable .npy array ({exc})") from None
-        a = np.squeeze(a)
+        a = drop_extra_axes(a)  # extra size-1 axes only: a (1, W) map stays 2-D
         # complex values are refused, not silently cut to their real part; bool and strings are not numbers
         real = np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)
         if a.ndim != 2 or not real:

@@ -100,16 +100,29 @@ def log_density_from_density(density: np.ndarray, floor: float = 1e-30) -> np.nd
     return normalize_log_density(np.log(np.maximum(d / total, floor)))
 
 
+_TAIL = 1e-250
+"""Probability (over the map's maximum) below which :func:`resize_log_density` works in the log domain."""
+
+
 def resize_log_density(logp: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """A log-density brought to ``shape``: its density resampled and renormalised (mass preserved).
 
     An axis that shrinks is resampled by area averaging (OpenCV
-    ``INTER_AREA``): each new pixel gets the probability mass of the pixels it
-    covers (for an integer factor k, the sum of each k x k block), so a
-    fixation keeps the probability of where it falls. Bilinear sampling read
-    only 1-2 fine pixels per new pixel when shrinking 3x or more and lost the
-    mass between them (0.35 bits per fixation on a 4x finer density). An axis
-    that grows is interpolated bilinearly, as before.
+    ``INTER_AREA``'s weights): each new pixel gets the probability mass of the
+    pixels it covers (for an integer factor k, the sum of each k x k block),
+    so a fixation keeps the probability of where it falls. Bilinear sampling
+    read only 1-2 fine pixels per new pixel when shrinking 3x or more and
+    lost the mass between them (0.35 bits per fixation on a 4x finer
+    density). An axis that grows is interpolated bilinearly (OpenCV
+    ``INTER_LINEAR``'s half-pixel weights), as before.
+
+    No floor: the log of the resampled probability is kept however small (it
+    was clipped at 1e-30, so a pixel of log p = -129 given at 2x its size
+    scored -69, 43 bits off). ``exp(logp - max)`` underflows below e^-745, so
+    a new pixel under :data:`_TAIL` of the maximum is recomputed in the log
+    domain, the same weights applied by log-sum-exp (:func:`_log_resample`).
+    Only a pixel with no mass at all (``-inf`` pixels in) gets the log of the
+    smallest normal float (-708.4).
 
     At its own size it is renormalised too: :func:`is_log_density` accepts a
     file whose log-sum-exp is within ``LOGSUMEXP_TOL`` of 0, and LL/IG are
@@ -119,16 +132,121 @@ def resize_log_density(logp: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     logp = np.asarray(logp, dtype=np.float64)
     if logp.shape == tuple(shape):
         return normalize_log_density(logp)
-    import cv2
-
     h, w = int(shape[0]), int(shape[1])
-    p = np.exp(logp - logp.max())
-    small = (min(h, p.shape[0]), min(w, p.shape[1]))  # the shrinking axes first, by area
-    if small != p.shape:
-        p = cv2.resize(p, (small[1], small[0]), interpolation=cv2.INTER_AREA)
-    if p.shape != (h, w):  # then the growing axes, bilinearly
-        p = cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
-    return log_density_from_density(p)
+    top = float(logp.max())
+    if not np.isfinite(top):  # NaN, +inf or no mass: uniform, as before
+        return np.full((h, w), -np.log(h * w))
+    rows_t, cols_t = _axis_table(logp.shape[0], h), _axis_table(logp.shape[1], w)
+    p = _resample(_resample(np.exp(logp - top), 0, *rows_t), 1, *cols_t)
+    with np.errstate(divide="ignore"):
+        out = np.log(p) + top
+    rows = np.flatnonzero((p < _TAIL).any(axis=1))
+    if rows.size:  # the far tail, underflowed or subnormal above: the same sums in the log domain
+        exact = _log_resample(_log_resample(logp, 0, rows_t[0][rows], rows_t[1][rows]), 1, *cols_t)
+        out[rows] = np.where(p[rows] < _TAIL, exact, out[rows])
+    out = normalize_log_density(out)
+    return np.where(np.isneginf(out), np.log(np.finfo(np.float64).tiny), out)  # no mass at all: not -inf
+
+
+def _axis_table(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Source indices and weights of :func:`resize_log_density` along one axis: area, bilinear or the same."""
+    if n_out < n_in:
+        return _area_table(n_in, n_out)
+    if n_out > n_in:
+        return _bilinear_table(n_in, n_out)
+    return np.arange(n_in)[:, None], np.ones((n_in, 1))
+
+
+def _area_table(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Source indices and weights (each ``(n_out, k)``) of OpenCV ``INTER_AREA`` shrinking ``n_in`` -> ``n_out``.
+
+    New pixel ``d`` covers ``[d * s, (d + 1) * s)`` of the old axis (``s =
+    n_in / n_out``); an old pixel weighs the part of it covered, over ``s``
+    (OpenCV's ``computeResizeAreaTab``, slivers under 1e-3 left out as there).
+    """
+    scale = n_in / n_out
+    rows = []
+    for d in range(n_out):
+        f1 = d * scale
+        f2 = f1 + scale
+        s2 = min(int(np.floor(f2)), n_in - 1)
+        s1 = min(int(np.ceil(f1)), s2)
+        cell = min(scale, n_in - f1)
+        row = []
+        if s1 - f1 > 1e-3:
+            row.append((s1 - 1, (s1 - f1) / cell))
+        row += [(k, 1.0 / cell) for k in range(s1, s2)]
+        if f2 - s2 > 1e-3:
+            row.append((s2, min(f2 - s2, 1.0, cell) / cell))
+        rows.append(row)
+    return _pad_table(rows)
+
+
+def _bilinear_table(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Source indices and weights (each ``(n_out, 2)``) of OpenCV ``INTER_LINEAR`` enlarging ``n_in`` -> ``n_out``.
+
+    Half-pixel centres: new pixel ``d`` reads ``x = (d + 0.5) * n_in / n_out - 0.5``
+    from its two neighbours, ``1 - frac(x)`` and ``frac(x)``; clamped to the
+    first / last old pixel outside them (OpenCV's border replication).
+    """
+    x = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
+    lo = np.floor(x).astype(np.int64)
+    fx = x - lo
+    fx[lo < 0] = 0.0
+    lo[lo < 0] = 0
+    last = lo >= n_in - 1
+    fx[last] = 0.0
+    lo[last] = n_in - 1
+    idx = np.stack([lo, np.minimum(lo + 1, n_in - 1)], axis=1)
+    return idx, np.stack([1.0 - fx, fx], axis=1)
+
+
+def _pad_table(rows: list) -> tuple[np.ndarray, np.ndarray]:
+    """Lists of (index, weight) as two ``(len(rows), k)`` arrays, padded with index 0 and weight 0."""
+    k = max(len(r) for r in rows)
+    idx = np.zeros((len(rows), k), dtype=np.int64)
+    w = np.zeros((len(rows), k))
+    for d, r in enumerate(rows):
+        for j, (i, v) in enumerate(r):
+            idx[d, j], w[d, j] = i, v
+    return idx, w
+
+
+_RESAMPLE_CHUNK = 1 << 22  # values per block of _resample / _log_resample (memory bound)
+
+
+def _resample(p: np.ndarray, axis: int, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``sum_j w[d, j] * p[idx[d, j]]`` along ``axis`` (one row of ``idx`` / ``w`` per new pixel)."""
+    if idx.shape[1] == 1 and np.array_equal(idx[:, 0], np.arange(p.shape[axis])) and (w == 1).all():
+        return p  # the same size
+    a = np.moveaxis(p, axis, 0)
+    out = np.empty((idx.shape[0], *a.shape[1:]))
+    step = max(1, _RESAMPLE_CHUNK // max(1, idx.shape[1] * a[0].size))
+    for d0 in range(0, idx.shape[0], step):
+        out[d0:d0 + step] = np.einsum("dj...,dj->d...", a[idx[d0:d0 + step]], w[d0:d0 + step])
+    return np.moveaxis(out, 0, axis)
+
+
+def _log_resample(logp: np.ndarray, axis: int, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``log(sum_j w[d, j] * exp(logp[idx[d, j]]))`` along ``axis``: a weighted resampling in the log domain.
+
+    Each new value is shifted by its own largest term, so no probability
+    underflows however far below the image's maximum it lies (weights of 0
+    add nothing; a new pixel with no mass is ``-inf``). ``idx`` / ``w``: one
+    row per new pixel (:func:`_axis_table`).
+    """
+    a = np.moveaxis(np.asarray(logp, dtype=np.float64), axis, 0)
+    with np.errstate(divide="ignore"):
+        lw = np.log(w)[:, :, None]
+    out = np.empty((idx.shape[0], a.shape[1]))
+    step = max(1, _RESAMPLE_CHUNK // max(1, idx.shape[1] * a.shape[1]))
+    for d0 in range(0, idx.shape[0], step):
+        t = a[idx[d0:d0 + step]] + lw[d0:d0 + step]  # (new pixels, terms, other axis)
+        m = t.max(axis=1)
+        m = np.where(np.isfinite(m), m, 0.0)
+        with np.errstate(divide="ignore"):
+            out[d0:d0 + step] = m + np.log(np.exp(t - m[:, None, :]).sum(axis=1))
+    return np.moveaxis(out, 0, axis)
 
 
 def log_likelihood(logp: np.ndarray, fixations: np.ndarray) -> float:

@@ -36,7 +36,8 @@ from saliency.base.workers import single_thread_blas, steady_heap
 from saliency.eval.datasets import GTDataset, GTItem
 from saliency.eval.fixation import (FixationMetrics, baseline_log_density, coords_to_mask, fixation_coords,
                                     fixation_image_scores, other_fixation_coords, points_to_mask)
-from saliency.eval.io import PRED_EXTS, index_folder, key_of, read_fixations, read_map, read_mask, read_pred_u8
+from saliency.eval.io import (PRED_EXTS, drop_extra_axes, index_folder, key_of, read_fixations, read_map,
+                              read_mask, read_pred_u8)
 from saliency.eval.metrics import GOLD_STANDARD, families, keys_for  # noqa: F401 (GOLD_STANDARD re-exported)
 from saliency.eval.sod import SODMetrics, sod_image_scores
 
@@ -111,7 +112,7 @@ def read_prediction(path) -> tuple[np.ndarray, bool]:
     p = Path(path)
     if p.suffix.lower() == ".npy":
         try:
-            a = np.squeeze(np.load(p, allow_pickle=False))
+            a = drop_extra_axes(np.load(p, allow_pickle=False))  # a (1, W) log-density stays 2-D
         except Exception as exc:  # noqa: BLE001 - any failure to parse is the file's fault
             raise UserError(f"{p}: not a readable .npy array ({exc})") from None
         if a.ndim == 2 and a.size and np.issubdtype(a.dtype, np.floating):
@@ -194,6 +195,10 @@ def _sod_task(args):
 
     try:
         gt = read_mask(item.gt)
+        if gt.size < 2:  # Fan et al.'s alignment matrix divides by the pixel count - 1: E-measure ~1e15, not [0, 1]
+            raise UserError(f"{item.gt}: a mask of {gt.shape[0]}x{gt.shape[1]} pixel has no E-measure or "
+                            "S-measure (a 1-pixel image; PySODMetrics scores it ~1e15); leave it out, or give "
+                            "--allow-missing to skip it")
     except UserError as exc:
         if not allow_missing:
             raise
