@@ -321,6 +321,14 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
             n_header = len(names)
             wanted = set(usecols)
             at = [i for i, nm in enumerate(names) if nm in wanted or nm.strip() in wanted]
+            # the names asked for are stripped (header_columns): read the header's own spelling (`` x`` in
+            # ``time, x``), then rename it to the name asked for; a name written exactly as asked wins
+            raw = {nm: nm for nm in names if nm in wanted}
+            for nm in names:
+                if nm.strip() in wanted:
+                    raw.setdefault(nm.strip(), nm)
+            read_cols = [raw.get(c, c) for c in usecols]
+            rename = {raw[c]: c for c in usecols if raw.get(c, c) != c}
             n_needed = max(at) + 1 if at and not short_rows else 0  # a row must reach the last column read
             start = header_line + 1
             for block in _line_blocks(read, chunk_rows, first[pos:]):
@@ -328,10 +336,12 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
                     block += b"\n"
                 kept, ok, malformed = _split_rows(block, sep, n_header, n_needed, header)
                 n_lines = len(ok) + len(malformed)
-                df = pd.read_csv(io.BytesIO(header + kept), sep=sep, usecols=usecols, dtype=str,
+                df = pd.read_csv(io.BytesIO(header + kept), sep=sep, usecols=read_cols, dtype=str,
                                  keep_default_na=False, na_values=[], skip_blank_lines=False,
                                  encoding="utf-8", encoding_errors=DECODE_ERRORS, engine="c",
                                  lineterminator="\n", on_bad_lines="error")
+                if rename:
+                    df = df.rename(columns=rename)
                 if len(df) != len(ok):  # never expected: each kept line is one self-contained row
                     raise UserError(f"{path}: cannot split lines {start}-{start + n_lines - 1} into rows")
                 lines = ok.astype(np.int64) + start

@@ -49,8 +49,15 @@ sometimes written out of order), for samples and events alike:
 1. messages are sorted by time (ties keep file order);
 2. a trial starts at its ``TRIALID`` message and ends at the next
    ``TRIALID`` or at its own ``TRIAL_RESULT`` message, whichever comes first
-   (end excluded); a file without any ``TRIALID`` starts a trial at each
-   stimulus message instead;
+   (end excluded). A file without any ``TRIALID`` starts its trials at
+   stimulus messages instead, ids ``1``, ``2``, ... in time order: each
+   ``!V IMGLOAD`` starts one (a new display, so two presentations of one
+   image are two trials), except the first ``IMGLOAD`` of a trial a
+   ``TRIAL_VAR`` started that names the same image (the display of the
+   image that message announced); a ``!V TRIAL_VAR`` starts one when it
+   names another image than the current trial's (files with ``TRIAL_VAR``
+   messages only) and otherwise only labels the current trial (a
+   ``TRIAL_VAR`` written while the image it names is shown splits nothing);
 3. a sample belongs to the trial whose span holds its time stamp, an EFIX
    event to the one that holds its start time; rows in no trial keep an empty
    trial and stimulus (the ingest quarantines them, ``outside_trial``);
@@ -199,8 +206,8 @@ class _Timeline:
             mi = _IMGLOAD.search(m)
             if mi:
                 stim_msgs.append((t, "img", _name(mi.group(1))))
-        if not trial_starts:  # no TRIALID: each stimulus message starts a trial
-            trial_starts = [(t, "") for t, _, _ in stim_msgs]
+        if not trial_starts:  # no TRIALID: trials from the stimulus messages (rule 2), numbered 1, 2, ...
+            trial_starts = [(t, str(k + 1)) for k, t in enumerate(_stimulus_trial_starts(stim_msgs))]
         # segment starts with their (trial, stimulus); (None, None) = outside any trial
         starts: list[float] = []
         labels: list[tuple[str | None, str | None]] = []
@@ -233,6 +240,27 @@ class _Timeline:
         tr = np.where(out, "", tr)
         st = np.where(out, "", st)
         return tr.astype(object), st.astype(object)
+
+
+def _stimulus_trial_starts(stim_msgs: list[tuple[float, str, str]]) -> list[float]:
+    """Trial start times of a file without ``TRIALID`` from its time-sorted ``(time, kind, name)`` stimulus messages.
+
+    An ``IMGLOAD`` (``img``) starts a trial, unless it is the first of a trial
+    that a ``TRIAL_VAR`` (``var``) naming the same image started; a
+    ``TRIAL_VAR`` starts one only when it names another image than the
+    current trial's (module docstring, rule 2).
+    """
+    starts: list[float] = []
+    image, shown = None, False  # the current trial's image; whether an IMGLOAD displayed it
+    for t, kind, nm in stim_msgs:
+        if kind == "img":
+            if shown or nm != image:
+                starts.append(t)
+            image, shown = nm, True
+        elif nm != image:
+            starts.append(t)
+            image, shown = nm, False
+    return starts
 
 
 def _name(s: str) -> str:
