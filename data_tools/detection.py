@@ -60,7 +60,8 @@ from saliency.data_tools.detectors import (BLINK, DEFAULTS, DETECTORS, FIXATION,
 
 __all__ = ["DETECTORS", "DEFAULTS", "Classification", "classify", "detect", "idt", "ivt", "nh", "tobii_ivt",
            "merge_fixations", "discard_short", "summarize", "fivepoint_speed", "sample_period", "pursuit_split",
-           "interval_shape", "window_half", "BLINK_REACH_MS"]
+           "interval_shape", "window_half", "rate_change", "BLINK_REACH_MS", "RATE_CHANGE_SHARE",
+           "RATE_CHANGE_RUN", "NOISE_FREE_DEG_S"]
 
 TIME_TOL_MS = 1e-6
 """Tolerance (ms) of duration comparisons: time stamps made as ``i * 1000 / rate`` carry rounding errors (12
@@ -78,6 +79,57 @@ def sample_period(t: np.ndarray) -> float:
     d = np.diff(np.asarray(t, dtype=np.float64))
     d = d[d > 0]
     return float(np.median(d)) if d.size else float("nan")
+
+
+NOISE_FREE_DEG_S = 1e-3
+"""Floor (deg/s) of :func:`nh`'s saccade onset and offset thresholds: only noise-free gaze ever falls below it."""
+
+RATE_CHANGE_SHARE = 0.2
+"""Share of a trial's intervals that, all of one length above 1.5 sample periods, make :func:`rate_change` speak."""
+
+RATE_CHANGE_RUN = 0.8
+"""Share of the intervals from the first such gap to the last that they must be (a stretch at another rate)."""
+
+
+def rate_change(t) -> str | None:
+    """One sentence when the sampling rate of one trial's sorted time stamps ``t`` seems to change, else None.
+
+    Every interval longer than 1.5 median periods is read as rows absent from
+    the log, which end every event (:func:`_segments`). Track loss leaves such
+    gaps here and there, of any length; when more than
+    :data:`RATE_CHANGE_SHARE` (20 %) of the intervals are gaps of one length
+    (within a tenth of a period), there are at least five, and they make
+    up :data:`RATE_CHANGE_RUN` (80 %) of the stretch from the first to the
+    last of them, the rate changed (150 samples at 500 Hz then 150 at 250
+    Hz: every 4 ms interval was a gap, and the second half had no event), or
+    the time stamps are not what the time unit says. Single rows lost at
+    random (35 % of a 500 Hz trial: a fifth of its intervals are 4 ms) are
+    scattered among 2 ms intervals and are track loss, not a new rate. The rows are still labelled as before; the
+    sentence says so and what to do.
+    """
+    t = np.asarray(t, dtype=np.float64)
+    dt = sample_period(t)
+    if not np.isfinite(dt):
+        return None
+    d = np.diff(t)
+    gap = np.flatnonzero(d > 1.5 * dt)
+    if gap.size < 5 or gap.size <= RATE_CHANGE_SHARE * len(d):
+        return None
+    steps = d[gap] / dt
+    vals, counts = np.unique(np.round(steps, 1), return_counts=True)
+    same = np.abs(steps - vals[np.argmax(counts)]) <= 0.1 + 1e-9
+    k = int(same.sum())
+    if k < 5 or k <= RATE_CHANGE_SHARE * len(d):
+        return None
+    at = gap[same]
+    if k < RATE_CHANGE_RUN * (at[-1] - at[0] + 1):  # scattered among normal intervals: rows lost, not a new rate
+        return None
+    g = float(np.median(d[gap][same]))
+    first = float(t[gap[same][0]])
+    return (f"the sampling rate changes within the trial: {k} of {len(d)} intervals ({100 * k / len(d):.0f} %) are "
+            f"{g:.4g} ms against a median of {dt:.4g} ms ({1000 / g:.4g} Hz against {1000 / dt:.4g} Hz), and each "
+            f"is read as rows absent from the log, which no event spans; split the trial where the interval changes "
+            f"(first at {first:.6g} ms) or check the time unit")
 
 
 def _segments(t: np.ndarray, ok: np.ndarray, dt: float) -> np.ndarray:
@@ -387,7 +439,15 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
     skips glissades. The peak threshold never falls below ``min_peak`` deg/s:
     on noise-free gaze (a constant position, as in simulated or rounded data)
     the iteration converges to mean + 6 SD of rounding errors (~1e-13) and
-    would make every sample a saccade; recorded trials sit far above it.
+    would make every sample a saccade; recorded trials sit far above it. For
+    the same reason the onset and offset thresholds never fall below
+    :data:`NOISE_FREE_DEG_S` (1e-3 deg/s, far below the noise of any
+    recording: the six hand-labelled Lund trials have onset thresholds of
+    33-51 deg/s, a synthetic study at 60-100 Hz 3.7-5 deg/s): the searches
+    keep the strict ``speed < threshold`` of the paper, which a speed of 0
+    (or its rounding errors, ~1e-13) never met under a threshold of 0, so a
+    noise-free trial with a saccade was one saccade from its first sample to
+    its last. Mean + 3 SD of recorded gaze is kept as published.
     """
     t = np.asarray(t, dtype=np.float64)
     xdeg = np.asarray(xdeg, dtype=np.float64)
@@ -434,7 +494,8 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
         if done:
             break
     pt = max(pt, float(min_peak))
-    onset_thr = mu + onset_sd * sd
+    floor = NOISE_FREE_DEG_S  # noise-free gaze: mean + 3 SD is 0 (or ~1e-13), and no speed is below it
+    onset_thr = max(mu + onset_sd * sd, floor)
     nfix = max(1, int(round(min(min_fixation_ms / dt, n))))  # at most the trial: a huge value overflowed int64
     with np.errstate(invalid="ignore"):
         above = clean & (speed > pt)
@@ -450,6 +511,7 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
         w = speed[max(lo[p0], onset - nfix):onset]
         w = w[np.isfinite(w)]
         off_thr = alpha * onset_thr + beta * (w.mean() + onset_sd * w.std()) if w.size >= 3 else onset_thr
+        off_thr = max(off_thr, floor)
         j = p1
         while j < hi[p1] and not (speed[j] < off_thr and speed[j + 1] >= speed[j]):
             j += 1
@@ -637,6 +699,10 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     and last sample (20 ms at 30 Hz: 3 samples, 66.7 ms).
     ``pursuit=True``: fixations that :func:`pursuit_split` finds moving along
     a line become smooth pursuit (label PURSUIT) and leave the fixation list.
+    ``params["warnings"]`` (present only when there is one) holds one line per
+    problem of the trial's time stamps: a sampling rate that changes within
+    the trial (:func:`rate_change`), whose slower intervals count as rows
+    absent from the log.
     """
     if method not in DETECTORS:
         raise UserError(f"`detector` {method!r}: choose one of {', '.join(DETECTORS)}")
@@ -720,6 +786,9 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         labels[a:b + 1] = FIXATION
     labels[~(np.isfinite(xd) & np.isfinite(yd))] = TRACK_LOSS
     _blinks(labels, t, blink_ms, offscreen, speed)
+    why = rate_change(t)
+    if why:  # the labels stand; the trial's entry in detection.json says why its slower part has no events
+        params["warnings"] = [why]
     return Classification(method, t, xd, yd, labels, speed, ranges, params)
 
 

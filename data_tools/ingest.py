@@ -147,8 +147,9 @@ def _quarantine_rows(rows: pd.DataFrame, reason, source=None) -> pd.DataFrame:
 class _Books:
     """Per-input row accounting: rows read = kept + quarantined (by reason) + counted (by reason)."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, fmt: str = ""):
         self.kind = kind
+        self.format = fmt  # the reader's format (a hint that needs it: ``decimal``, :data:`DECIMAL_UNUSED`)
         self.read = 0
         self.kept = 0  # samples: rows passed to detection; fixation lists: set at the end (rows in the table)
         self.quarantined: Counter = Counter()
@@ -186,9 +187,8 @@ class _Collector:
         self.trials_consulted = 0  # rows without a stimulus name that were looked up in ``trials``
         self.off: dict[str, list] = {}  # source -> [off-screen points, finite points, xmin, xmax, ymin, ymax]
         self.format_trials = False  # the current file's format marks trials (LogReader.trials)
-        self.checked: set[str] = set()  # sources whose sampling interval was checked
-        self.rate_warnings: list[str] = []  # a detector used below the rates it was designed for, per source
-        self.ms_per_unit: float | None = None  # the current file's time unit (ms per unit) when known
+        self.rates: RateCheck | None = None  # the current file's sampling-rate check (the file's, each trial's)
+        self.rate_warnings: list[str] = []  # per source: trials at implausible rates, a detector below its rates
         self.min_duration_ms = opts.min_duration_ms if opts.min_duration_ms is not None else \
             det.DEFAULTS.get(opts.detector, {}).get("min_duration_ms", 100.0)
 
@@ -325,17 +325,6 @@ class _Collector:
             s[2], s[3] = min(s[2], float(x.min())), max(s[3], float(x.max()))
             s[4], s[5] = min(s[4], float(y.min())), max(s[5], float(y.max()))
 
-    def check_sampling(self, source: str, df: pd.DataFrame):
-        """Once per file: the median sampling interval must imply 10 Hz to 5 kHz, else the time unit is wrong."""
-        if source in self.checked or len(df) < 3:
-            return
-        rate = check_sampling_rate(source, df, self.ms_per_unit)
-        if rate is not None:
-            self.checked.add(source)
-            why = det.rate_warning(self.o.detector, rate)
-            if why:
-                self.rate_warnings.append(f"{source}: {why}")
-
     def count_quarantined_samples(self, q: pd.DataFrame):
         """QC-count quarantined sample rows (``q``) of a known subject and stimulus as invalid samples of their pair.
 
@@ -361,7 +350,14 @@ class _Collector:
                 self.samples[f"{a}\x1f{stem[u]}"] += int(n)  # in ``samples``, never in ``valid``
 
     def add_samples(self, source: str, ch: Chunk, carry: pd.DataFrame | None, final: bool):
-        """Resolve, QC-count and detect fixations; returns the trailing trial to carry to the next chunk."""
+        """Resolve, QC-count and detect fixations; returns the trailing trial to carry to the next chunk.
+
+        The input's sampling rate (a wrong time unit) and each trial's are
+        checked (:class:`RateCheck`); rows set aside so far (the reader's
+        quarantine, unknown stimuli, a clock going back) are gaps, not
+        sampling intervals.
+        """
+        n_quar = len(self.quar)
         self._read_chunk(source, ch)
         self.count_quarantined_samples(ch.quarantine)  # unreadable rows count against the pair's valid share
         df = self._split_unknown(source, ch)
@@ -372,13 +368,14 @@ class _Collector:
             for (a, b), n in zip(per.index, per.tolist()):
                 self.samples[f"{a}\x1f{b}"] += int(n)  # a known pair's quarantined rows: in ``samples`` only
             df = df.loc[~back].reset_index(drop=True)
+        # rows set aside so far lie between samples that are not one sampling interval apart
+        gaps = [pd.to_numeric(q["line"], errors="coerce").to_numpy(np.float64) for q in self.quar[n_quar:]]
         space = ch.space
         if self.o.coords == "stimulus":  # the user says the file's pixels are the stimulus'
             space = {"screen": "stimulus", "screen_norm": "stimulus_norm"}.get(space, space)
         if len(df) and space != "screen":
             df = self.samples_to_screen(df, space)
         if len(df):
-            self.check_sampling(source, df)
             off = self.screen_check(source, df)
             if off.any():
                 df.loc[off, ["x", "y"]] = np.nan
@@ -391,11 +388,15 @@ class _Collector:
                 self.samples[f"{a}\x1f{b}"] += int(n_all)
                 if n_valid:
                     self.valid[f"{a}\x1f{b}"] += int(n_valid)
-        if carry is not None and len(carry):
+        new, c = df, len(carry) if carry is not None else 0
+        if c:
             df = pd.concat([carry, df], ignore_index=True)
         if not len(df):
             return None
         bounds = run_bounds(df, TRIAL_KEYS)
+        if self.rates is not None and len(new):  # the chunk's own rows (the carried trial was given before)
+            self.rates.check(new, TRIAL_KEYS, np.concatenate(([0], bounds[bounds > c] - c)),
+                             np.concatenate(gaps) if gaps else None, refusal=self.rate_refusal(source))
         last = len(bounds) - 1 if final else len(bounds) - 2
         t_all = df["time_ms"].to_numpy(np.float64)
         x_all = df["x"].to_numpy(np.float64)
@@ -420,6 +421,10 @@ class _Collector:
             self.pending.append((source, slot, meta, futures))
             self.finish(keep=1)  # at most this chunk and the next in flight: memory stays bounded by the chunk
         return None if final else df.iloc[bounds[last]:].reset_index(drop=True)
+
+    def rate_refusal(self, source: str):
+        """For :class:`RateCheck`: the decimal-comma line that explains an implausible rate better, if any."""
+        return lambda: decimal_refusal(source, self.books[source], self.o.decimal, self.books[source].format)
 
     def _detected(self, source: str, slot: int, meta: list, results: list[list[dict]]):
         """Fixations of one chunk's trials (``results``: batches of :func:`_detect_trials`) into ``fix[slot]``."""
@@ -522,40 +527,249 @@ DETECTED = "screen_detected"  # space of fixations detected from samples: screen
 LONG_FIXATION_MS = 10_000.0  # longer fixations point at a wrong time unit
 
 
-def check_sampling_rate(source: str, df: pd.DataFrame, ms_per_unit: float | None = None) -> float | None:
-    """Refuse samples whose median interval implies a rate outside :data:`RATE_RANGE_HZ` (a wrong time unit).
+class RateCheck:
+    """One input's sampling-rate check (``saliency ingest`` and ``saliency detect`` share it).
 
-    ``df`` holds ``time_ms``, ``subject`` and ``trial``; intervals are taken
-    within a subject's trial. Returns None when there were fewer than two
-    usable intervals (nothing checked: call again with more rows), the rate
-    (Hz, 1000 / the median interval) when it is plausible; raises
-    :class:`UserError` naming ``source`` and the unit that would fit otherwise.
+    A time unit belongs to the time column, so to the input as a whole: the
+    input's rate is the median of its intervals within trials, pooled over its
+    first rows (a chunk, or :attr:`MIN_INTERVALS` intervals at least; a smaller
+    input at :meth:`finish`), and one outside :data:`RATE_RANGE_HZ` (a wrong
+    time unit) is refused with one line naming the input and the unit that
+    would fit. Each trial with :attr:`MIN_INTERVALS` intervals or more is also
+    judged by its own median: one outside the range while the input's is in it
+    (rows left out of an export, a trial stamped in another unit), or below
+    the rate ``detector`` was designed for (nh under 200 Hz), is said in one
+    warning line per input (:meth:`finish`), never refused. Intervals are
+    taken between consecutive rows of a trial, except across a row that was set
+    aside (``gaps``: the file lines of quarantined rows, e.g. numbers that do
+    not parse): the rows either side of it are not one sampling interval apart.
     """
-    t = df["time_ms"].to_numpy(np.float64)
-    key = (df["subject"].astype(str) + "\x1f" + df["trial"].astype(str)).to_numpy()
-    d = np.diff(t)
-    d = d[(key[1:] == key[:-1]) & np.isfinite(d) & (d > 0)]
-    if len(d) < 2:
+
+    MIN_INTERVALS = 10  # a trial (or the input) judged from fewer intervals is not evidence
+
+    def __init__(self, source: str, fmt: str, detector: str, ms_per_unit: float | None = None,
+                 columns: dict | None = None):
+        self.source, self.format, self.detector, self.ms_per_unit = source, fmt, detector, ms_per_unit
+        self.columns = columns or {}
+        self.dt: float | None = None  # the input's median interval (ms), once decided
+        self.pool: list[np.ndarray] = []  # intervals (ms) seen before it was decided
+        self.judged = 0  # trials whose own rate was worked out
+        self.odd: list[tuple[str, float]] = []  # (trial as a message names it, median interval) outside the range
+        self.slow: list[tuple[str, float]] = []  # (trial, rate) below the detector's rate
+        self.tail: tuple | None = None  # the previous call's last trial, which the next call's rows may continue:
+        # (its keys, its name, its intervals, the time and line of its last row)
+        self.gaps = np.zeros(0)  # the previous call's gap lines (a trial carried over spans both calls)
+
+    def check(self, df: pd.DataFrame, keys, bounds: np.ndarray | None = None, gaps: np.ndarray | None = None,
+              refusal=None) -> None:
+        """Take the next rows of the input, ``df`` (``time_ms``, ``line`` and ``keys``; ``bounds``: its runs, as
+        :func:`data_tools.readers.run_bounds` gives them; rows not given before): its first trial continues the
+        previous call's last one when their keys are equal; each trial is judged once it is complete (a
+        later call's first trial differs, or :meth:`finish`). ``refusal()``: a line that explains an
+        implausible input rate better (a decimal comma: :func:`decimal_refusal`), raised instead when it gives
+        one.
+        """
+        n = len(df)
+        if not n:
+            return
+        keys = list(keys)
+        if bounds is None:
+            bounds = run_bounds(df, keys)
+        runs = len(bounds) - 1
+        gaps = np.zeros(0) if gaps is None else np.asarray(gaps, np.float64)
+        all_gaps = np.sort(np.concatenate([self.gaps, gaps])) if len(self.gaps) else np.sort(gaps)
+        all_gaps = all_gaps[np.isfinite(all_gaps)]
+        self.gaps = gaps
+        t = df["time_ms"].to_numpy(np.float64)
+        ln = pd.to_numeric(df["line"], errors="coerce").to_numpy(np.float64) if "line" in df else np.full(n, np.nan)
+        run = np.repeat(np.arange(runs), np.diff(bounds))
+        d = np.diff(t)
+        ok = (run[1:] == run[:-1]) & np.isfinite(d) & (d > 0)
+        if len(all_gaps) and n > 1:  # a quarantined row between two rows: they are not one interval apart
+            ok &= ~_across_gap(all_gaps, ln[:-1], ln[1:])
+        idx, dd = run[1:][ok], d[ok]
+        first = tuple(str(df[k].iat[0]) for k in keys)
+        tail, self.tail = self.tail, None
+        name0, head = None, []
+        if tail is not None and tail[0] == first:  # the previous call's last trial goes on in run 0
+            name0, head = tail[1], list(tail[2])
+            b = t[0] - tail[3]
+            if np.isfinite(b) and b > 0 and not _across_gap(all_gaps, np.array([tail[4]]), ln[:1])[0]:
+                head.append(np.array([b]))
+                if self.dt is None:
+                    self.pool.append(head[-1])
+        elif tail is not None:  # it ended with the previous call
+            self._judge(*_one_run(tail[2]), 1, lambda r: tail[1])
+        if self.dt is None:  # the input's rate, from its first intervals
+            self.pool.append(dd)
+            if sum(len(p) for p in self.pool) >= self.MIN_INTERVALS:
+                self._decide(refusal)
+        cut = int(np.searchsorted(idx, runs - 1, "left"))  # the last trial may go on in the next call
+        last = (tuple(str(df[k].iat[bounds[-2]]) for k in keys), t[-1], ln[-1])
+        if runs == 1:
+            self.tail = (last[0], name0 or _trial_text(df, keys, 0), [*head, dd], *last[1:])
+            return
+        self.tail = (last[0], _trial_text(df, keys, bounds[-2]), [dd[cut:]], *last[1:])
+        idx, dd = idx[:cut], dd[:cut]
+        if head:  # run 0 continues the previous call's last trial
+            h = np.concatenate(head)
+            idx, dd = np.concatenate([np.zeros(len(h), idx.dtype), idx]), np.concatenate([h, dd])
+        self._judge(idx, dd, runs - 1,
+                    lambda r: name0 if r == 0 and name0 is not None else _trial_text(df, keys, bounds[r]))
+
+    def finish(self, refusal=None) -> list[str]:
+        """After the input's last rows: judge its last trial, decide its rate if its first rows did not
+        (refused as :meth:`check` refuses), and return its warning lines (:meth:`warnings`)."""
+        if self.tail is not None:
+            tail, self.tail = self.tail, None
+            self._judge(*_one_run(tail[2]), 1, lambda r: tail[1])
+        if self.dt is None and sum(len(p) for p in self.pool) >= 2:
+            self._decide(refusal)
+        return self.warnings()
+
+    def _decide(self, refusal) -> None:
+        """The input's rate from the pooled intervals: outside :data:`RATE_RANGE_HZ`, one line (a wrong unit)."""
+        d = np.concatenate(self.pool)
+        self.pool = []
+        dt = float(np.median(d))
+        rate = 1000.0 / dt
+        if not RATE_RANGE_HZ[0] <= rate <= RATE_RANGE_HZ[1]:
+            why = refusal() if refusal is not None else None
+            if why:
+                raise UserError(why)
+            raise UserError(f"{self.source}: consecutive samples are {dt:.6g} ms apart, a {rate:.6g} Hz sampling "
+                            f"rate, outside {RATE_RANGE_HZ[0]:g} Hz..{RATE_RANGE_HZ[1] / 1000:g} kHz: the time "
+                            f"stamps' unit is likely wrong{self.unit_hint(rate)}")
+        self.dt = dt
+
+    def _judge(self, idx: np.ndarray, dd: np.ndarray, runs: int, name) -> None:
+        """Judge the complete trials ``0..runs-1`` (``idx``: each interval's trial, ascending; ``dd``: the
+        intervals, ms; ``name(r)``: trial ``r`` as a message names it) that have :attr:`MIN_INTERVALS`."""
+        count = np.bincount(idx, minlength=runs)
+        judge = count >= self.MIN_INTERVALS
+        if not judge.any():
+            return
+        self.judged += int(judge.sum())
+        keep = judge[idx]
+        idx, dd = idx[keep], dd[keep]
+        lo_ms, hi_ms = 1000.0 / RATE_RANGE_HZ[1], 1000.0 / RATE_RANGE_HZ[0]
+        slow_ms = 1000.0 / (det.NH_MIN_RATE_HZ * (1 - det.RATE_TOLERANCE)) if self.detector == "nh" else np.inf
+        if dd.min() >= lo_ms and dd.max() <= hi_ms and dd.max() <= slow_ms:
+            return  # every interval in range and fast enough: so is every trial's median (the usual file)
+        order = np.lexsort((dd, idx))
+        sd, si = dd[order], idx[order]
+        start = np.searchsorted(si, np.flatnonzero(judge))
+        c = count[judge]
+        med = (sd[start + (c - 1) // 2] + sd[start + c // 2]) / 2.0
+        for r, dt in zip(np.flatnonzero(judge).tolist(), med.tolist()):
+            rate = 1000.0 / dt
+            if not RATE_RANGE_HZ[0] <= rate <= RATE_RANGE_HZ[1]:
+                self.odd.append((name(r), dt))
+            elif det.rate_warning(self.detector, rate):
+                self.slow.append((name(r), rate))
+
+    def warnings(self) -> list[str]:
+        """The input's warning lines, each naming the first trial concerned and how many more there are.
+
+        Trials whose own rate is outside :data:`RATE_RANGE_HZ` while the input's is in it: one line. Trials
+        below the rate ``detector`` was designed for (nh under 200 Hz): one line; when every judged trial
+        is (or none had :attr:`MIN_INTERVALS` and the input's rate is), ``<source>: <the sentence>``.
+        """
+        out = []
+        if self.odd and self.dt is not None:  # (a trial with enough intervals decides the input's rate)
+            name, dt = self.odd[0]
+            out.append(f"{self.source}: {name}{self._more(len(self.odd))}: its consecutive samples are {dt:.6g} "
+                       f"ms apart, a {1000.0 / dt:.6g} Hz sampling rate, outside {RATE_RANGE_HZ[0]:g} "
+                       f"Hz..{RATE_RANGE_HZ[1] / 1000:g} kHz while the input's are {self.dt:.6g} ms apart "
+                       f"({1000.0 / self.dt:.6g} Hz): rows left out of the export (track loss) or time stamps in "
+                       f"another unit; detected as stamped, check its time stamps")
+        if self.slow and len(self.slow) < self.judged:
+            name, rate = self.slow[0]
+            out.append(f"{self.source}: {name}{self._more(len(self.slow))}: "
+                       f"{det.rate_warning(self.detector, rate)}")
+        elif self.slow:
+            out.append(f"{self.source}: "
+                       f"{det.rate_warning(self.detector, float(np.median([r for _, r in self.slow])))}")
+        elif not self.judged and self.dt is not None and det.rate_warning(self.detector, 1000.0 / self.dt):
+            out.append(f"{self.source}: {det.rate_warning(self.detector, 1000.0 / self.dt)}")
+        return out
+
+    def _more(self, k: int) -> str:
+        """``, 1 of its 48 trials`` or `` and 3 more of its 48 trials``: after the first trial named."""
+        return f" and {k - 1} more of its {self.judged} trials" if k > 1 else f", 1 of its {self.judged} trials"
+
+    def unit_hint(self, rate_hz: float) -> str:
+        """What fixes ``rate_hz``: ``time_unit`` where the reader applies it, else the header's time column."""
+        stated = stated_time_column(self.source, self.format, self.columns) if self.ms_per_unit else None
+        return _unit_hint(rate_hz, self.ms_per_unit, stated, self.format)
+
+
+def _across_gap(gaps: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Whether a gap line (sorted ``gaps``) lies between each pair of file lines ``before`` and ``after``."""
+    if not len(gaps):
+        return np.zeros(len(after), dtype=bool)
+    across = np.searchsorted(gaps, after, "left") - np.searchsorted(gaps, before, "right")
+    return np.isfinite(before) & np.isfinite(after) & (across > 0)
+
+
+def _one_run(parts: list) -> tuple[np.ndarray, np.ndarray]:
+    """``(idx, dd)`` of one trial from its intervals in pieces (:meth:`RateCheck._judge`'s arguments)."""
+    d = np.concatenate(parts) if parts else np.zeros(0)
+    return np.zeros(len(d), np.int64), d
+
+
+def _trial_text(df: pd.DataFrame, keys, row: int) -> str:
+    """``the trial from line 12 (subject 'p1', trial '3', stimulus 'img1')``: a trial as messages name it."""
+    parts = [f"{k} {str(df[k].iat[row])!r}" for k in keys if str(df[k].iat[row])]
+    try:
+        at = f" from line {int(df['line'].iat[row])}"
+    except (KeyError, TypeError, ValueError):  # no line number (a missing one reads NaN)
+        at = ""
+    return f"the trial{at}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def stated_time_column(path, fmt: str, columns: dict | None = None) -> str | None:
+    """The time column of a raw-sample log whose header states its unit (``Recording timestamp [μs]``,
+    ``time_us``), as the header spells it; None when it states none (``time_unit`` applies) or cannot tell.
+
+    Only the formats whose readers take ``time_unit`` (the generic ``samples`` table, Tobii Pro Lab) have
+    such a column; asked only to word a refusal, so a header that cannot be read gives None.
+    """
+    from saliency.data_tools.readers.base import header_columns, resolve_columns, split_unit
+
+    try:
+        header, _ = header_columns(Path(path))
+        if fmt == "tobii":
+            name = next((h for h in header if split_unit(h)[0] == "recording timestamp"), None)
+            return name if name is not None and split_unit(name)[1] is not None else None
+        if fmt == "samples":
+            name, unit = resolve_columns(header, columns or {}, Path(path)).get("time", (None, None))
+            return name if unit is not None else None
+    except (OSError, UserError, ValueError):
         return None
-    dt = float(np.median(d))
-    rate = 1000.0 / dt
-    if RATE_RANGE_HZ[0] <= rate <= RATE_RANGE_HZ[1]:
-        return rate
-    raise UserError(f"{source}: consecutive samples are {dt:.6g} ms apart, a {rate:.6g} Hz sampling rate, "
-                    f"outside {RATE_RANGE_HZ[0]:g} Hz..{RATE_RANGE_HZ[1] / 1000:g} kHz: the time stamps' unit "
-                    f"is likely wrong{_unit_hint(rate, ms_per_unit)}")
+    return None
 
 
-def _unit_hint(rate_hz: float, ms_per_unit: float | None) -> str:
-    """``"; `time_unit` us gives 500 Hz"``: the unit that brings ``rate_hz`` into the plausible range."""
+def _unit_hint(rate_hz: float, ms_per_unit: float | None, stated: str | None = None, fmt: str = "") -> str:
+    """``"; with `time_unit` us they would be 500 Hz"``: the unit that brings ``rate_hz`` into the plausible range.
+
+    ``ms_per_unit`` None: the format fixes its time unit (``time_unit`` does
+    not apply); ``stated``: the header's time column that states the unit
+    (``time_unit`` does not override it): the column is named instead.
+    """
     if not ms_per_unit:
-        return "; give the time column's unit with `time_unit` (ms, s, us, ns)"
+        fixed = f"the {fmt} format" if fmt else "the format"
+        return f"; {fixed} has its own time unit (`time_unit` does not apply to it): check the file's time stamps"
     best = None
     for unit, f in (("ms", 1.0), ("s", 1000.0), ("us", 1e-3), ("ns", 1e-6)):
         r = rate_hz * ms_per_unit / f
         if RATE_RANGE_HZ[0] <= r <= RATE_RANGE_HZ[1] and f != ms_per_unit:
             if best is None or abs(np.log(r / 500.0)) < abs(np.log(best[1] / 500.0)):
                 best = (unit, r)
+    if stated is not None:
+        were = f": in {best[0]} they would be {best[1]:.4g} Hz" if best is not None else ""
+        return f"; the header's time column {stated!r} states their unit (`time_unit` does not override it)" \
+               f"{were}; check the export, or correct the unit in that column's name"
     if best is None:
         return "; check the time column and `time_unit`"
     return f"; with `time_unit` {best[0]} they would be {best[1]:.4g} Hz"
@@ -576,13 +790,17 @@ COLUMNS_XY = ("samples", "fixations", "eyelink-report", "pupil", "tobii")
 #: the advice for numbers that do not parse, shared by ingest's summary and detect's refusal
 DECIMAL_HINT = "if the numbers are written with a decimal comma (500,13), give `decimal` comma"
 _NUMBER_REASONS = ("non_numeric", "bad_coordinates", "bad_time")
+#: the formats whose readers ignore ``decimal`` (EyeLink ASC lines are parsed as the EDF converter writes them;
+#: MATLAB files and SALICON's JSON hold numbers, not text): :data:`DECIMAL_HINT` is never given for them
+DECIMAL_UNUSED = ("eyelink-asc", "salicon", "osie", "mit1003", "figrim", "fixlocs")
 
 
-def decimal_refusal(path, books, decimal: str) -> str | None:
+def decimal_refusal(path, books, decimal: str, fmt: str = "") -> str | None:
     """One line when most data rows of one input (``books``: its :class:`RowCount`) were quarantined as numbers
     that do not parse (``non_numeric``, ``bad_coordinates``, ``bad_time``) and ``decimal`` is point, with
-    :data:`DECIMAL_HINT`; None otherwise."""
-    if decimal != "point" or not books.read:
+    :data:`DECIMAL_HINT`; None otherwise, and for a format (``fmt``) that ignores ``decimal``
+    (:data:`DECIMAL_UNUSED`)."""
+    if decimal != "point" or not books.read or fmt in DECIMAL_UNUSED:
         return None
     bad = {r: n for r, n in books.quarantined.items() if r in _NUMBER_REASONS and n}
     if sum(bad.values()) * 2 <= books.read:
@@ -817,6 +1035,37 @@ def settle_geometry(opened: list[tuple], opts: IngestOptions) -> dict:
     return info
 
 
+#: the formats whose points are always stimulus pixels (the published datasets' files): `coords` changes nothing
+STIMULUS_ONLY = ("osie", "mit1003", "figrim", "fixlocs", "salicon")
+
+
+def settle_coords(opened: list[tuple], opts: IngestOptions) -> None:
+    """Resolve ``coords`` (``auto``) as it applies to the opened inputs; refuse ``screen`` where none can be.
+
+    Never recorded as applied when it is not: the readers of
+    :data:`STIMULUS_ONLY` give stimulus pixels whatever ``coords`` says, so
+    ``auto`` resolves to ``stimulus`` when every input is one of them (else
+    ``screen`` with a screen geometry, ``stimulus`` without), and ``screen``
+    given for such inputs only is refused with one line. With mixed inputs
+    and ``screen`` (given or resolved), each input's record says what its
+    points were taken as (``coords``: ``screen`` or ``stimulus``).
+    Call after :func:`settle_geometry` (``auto`` needs the run's screen).
+    """
+    first = [(p, rd) for p, rd, _, dup in opened if dup is None]
+    fixed = [rd.format in STIMULUS_ONLY for _, rd in first]
+    if opts.coords == "screen" and first and all(fixed):
+        path, rd = first[0]
+        more = f" (so do the other inputs: {', '.join(sorted({r.format for _, r in first[1:]}))})" \
+            if len(first) > 1 else ""
+        raise UserError(f"{path}: `coords` screen: a {rd.format} file gives stimulus pixels, never screen "
+                        f"coordinates{more}; leave `coords` out")
+    if opts.coords == "auto":
+        opts.coords = "stimulus" if opts.geometry is None or all(fixed) else "screen"
+    if opts.coords == "screen" and any(fixed):  # mixed inputs: what each one's points were taken as
+        for (_, rd), f in zip(first, fixed):
+            rd.notes["coords"] = "stimulus" if f else "screen"
+
+
 def degrees_missing(g: ScreenGeometry | None, info: dict) -> str:
     """What degrees still need, as an option list, and where the resolution came from."""
     if g is None:
@@ -876,9 +1125,10 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
                             "duplicate_of": dup})
             continue
         src = str(path)
-        col.books[src] = _Books(rd.kind)
+        col.books[src] = _Books(rd.kind, rd.format)
         col.format_trials = rd.trials
-        col.ms_per_unit = rd.notes.get("timestamp_ms_per_unit")
+        col.rates = RateCheck(src, rd.format, opts.detector, rd.notes.get("timestamp_ms_per_unit"), opts.columns) \
+            if rd.kind == "samples" else None
         carry = None
         # rows, not chunks: a 500,000-row chunk takes seconds; the size is unknown, so a plain line per 10 s
         bar = progress(desc=f"read {path.name}", unit=" rows", enabled=opts.progress)
@@ -894,6 +1144,8 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
                 col.add_fixations(src, ch)
         if rd.kind == "samples" and pending is not None:
             col.add_samples(src, pending, carry, final=True)
+        if col.rates is not None:  # the input's rate if its first rows did not decide it; its warning lines
+            col.rate_warnings += col.rates.finish(refusal=col.rate_refusal(src))
         bar.close()
         records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes,
                         **columns_applied(rd, opts.columns)})
@@ -985,7 +1237,9 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
     if col.o.format != "auto":  # a file given the wrong --format: every row unreadable
         hints += _wrong_format_hints(col)
     top = quar_reasons.most_common(1)
-    if top and top[0][0] in ("non_numeric", "bad_coordinates", "bad_time") and col.o.decimal == "point":
+    if top and top[0][0] in _NUMBER_REASONS and col.o.decimal == "point" and any(
+            b.format not in DECIMAL_UNUSED and any(b.quarantined.get(r) for r in _NUMBER_REASONS)
+            for b in col.books.values()):  # advice only for an input whose reader honours `decimal`
         hints.append(DECIMAL_HINT)
     if quar_reasons.get("no_stimulus"):
         seen = ", ".join(repr(t) for t, _ in col.trials_seen.most_common(5)) or "none"
@@ -1333,8 +1587,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
     if opts.sigma_px is None and (g is None or not g.has_degrees):
         raise UserError(f"`sigma_deg` needs pixels per degree; give {degrees_missing(g, geo_info)}, or give the "
                         "blur in pixels with `sigma_px`")
-    if opts.coords == "auto":
-        opts.coords = "screen" if g is not None else "stimulus"
+    settle_coords(opened, opts)
     laps.lap("open")
     with staged_dir(out, inputs={"stimuli": stimuli, "log file": inputs}) as stage, \
             contextlib.ExitStack() as pool_stack:
@@ -1590,6 +1843,12 @@ def _sigma_text(v) -> str:
     return a if a == b else f"{a}x{b}"
 
 
+def _score_text(v: dict) -> str:
+    """``     2.239 +- 0.113`` from a score's ``mean`` and ``std``; null (undefined: ``std`` of one stimulus) is n/a."""
+    mean = f"{v['mean']:>10.3f}" if v.get("mean") is not None else f"{'n/a':>10}"
+    return f"{mean} +- " + (f"{v['std']:.3f}" if v.get("std") is not None else "n/a")
+
+
 def summary_text(m: dict) -> str:
     """The short table printed after a run."""
     c = m["counts"]
@@ -1618,10 +1877,8 @@ def summary_text(m: dict) -> str:
     io = m["inter_observer"]
     if io:
         per = f", {io['stimuli_scored']} stimuli" if "stimuli_scored" in io else ""  # per stimulus, then stimuli
-        lines.append(f"{'inter-observer NSS':<24}{io['nss']['mean'] or float('nan'):>10.3f} +- "
-                     f"{io['nss']['std'] or 0:.3f} (n={io['nss']['n']}{per})")
-        lines.append(f"{'inter-observer AUC-Judd':<24}{io['auc_judd']['mean'] or float('nan'):>10.3f} +- "
-                     f"{io['auc_judd']['std'] or 0:.3f}")
+        lines.append(f"{'inter-observer NSS':<24}{_score_text(io['nss'])} (n={io['nss']['n']}{per})")
+        lines.append(f"{'inter-observer AUC-Judd':<24}{_score_text(io['auc_judd'])}")
         left = io.get("left_out") or {}
         if left.get("stimuli"):
             names = ", ".join(left["first"]) + (" ..." if left["stimuli"] > len(left["first"]) else "")

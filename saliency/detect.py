@@ -33,7 +33,7 @@ from saliency.base.fsutil import staged_dir, write_json
 from saliency.base.progress import progress
 from saliency.data_tools import detection as det
 from saliency.data_tools import events as ev
-from saliency.data_tools.detectors import DEFAULT_DETECTOR, DETECTORS, LABEL_NAMES, rate_warning
+from saliency.data_tools.detectors import DEFAULT_DETECTOR, DETECTORS, LABEL_NAMES
 from saliency.base.workers import batches
 from saliency.data_tools.readers import RowCount, run_bounds
 
@@ -308,8 +308,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     if o.geometry is None:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
-    from saliency.data_tools.ingest import (check_columns_used, check_sampling_rate, check_time_unit_used,
-                                            columns_applied, decimal_refusal)
+    from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_time_unit_used, columns_applied,
+                                            decimal_refusal)
 
     check_options(o)
     paths = [Path(p) for p in logs]
@@ -319,7 +319,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     if o.time_unit is not None:  # never recorded in detection.json as applied when no file used it
         check_time_unit_used(readers, o.time_unit)
     inputs, quar = [], []
-    warnings: list[str] = []  # a detector used below the sampling rates it was made for (nh under 200 Hz), per input
+    warnings: list[str] = []  # per input: trials at implausible rates, a detector below its rates (nh, 200 Hz)
     with staged_dir(out, inputs={"log file": logs}) as stage, contextlib.ExitStack() as pool_stack:
         w = _Writer(stage, o)
         if o.workers > 1:  # trials classified in the pool while this process reads and writes
@@ -333,7 +333,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 carry = None
                 bar = progress(desc=f"detect {path.name}", unit=" rows", enabled=o.progress)
                 pending = None
-                rate = None  # the input's sampling rate, once checked (the first chunk with two intervals)
+                # the input's sampling rate (a wrong time unit, as ingest refuses it) and each trial's
+                rates = RateCheck(src, rd.format, o.detector, rd.notes.get("timestamp_ms_per_unit"), o.columns)
                 seen = 0  # samples with a valid gaze: the decimal hint is for an input that gave none
                 for k, ch in enumerate(rd.chunks()):
                     books.add(ch, k)
@@ -341,11 +342,12 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                     if len(ch.df):
                         seen += int((ch.df["valid"].to_numpy(bool) & np.isfinite(ch.df["x"].to_numpy(np.float64))
                                      & np.isfinite(ch.df["y"].to_numpy(np.float64))).sum())
-                    if rate is None and len(ch.df) >= 3:  # a wrong time unit, as ingest refuses it
-                        rate = check_sampling_rate(src, ch.df, rd.notes.get("timestamp_ms_per_unit"))
-                        why = rate_warning(o.detector, rate) if rate is not None else None
-                        if why:
-                            warnings.append(f"{src}: {why}")
+                        # a quarantined row (a number that does not parse, ...) is a gap, not an interval; most
+                        # rows unparsed and no valid gaze: the decimal comma is named before the rate
+                        rates.check(ch.df, KEYS, gaps=ch.quarantine["line"].to_numpy(np.float64)
+                                    if len(ch.quarantine) else None,
+                                    refusal=lambda: None if seen else decimal_refusal(src, books, o.decimal,
+                                                                                     rd.format))
                     if len(ch.quarantine):
                         quar.append(ch.quarantine.assign(source=src))
                     bar.update(int(ch.rows_read or 0))  # a plain line per 10 s (the size is unknown)
@@ -355,6 +357,10 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 if pending is not None:
                     _flush(w, pending, carry, src, final=True, books=books, quar=quar)
                 bar.close()
+                # the input's rate if its first rows did not decide it; one line per input naming its trials at an
+                # implausible rate (the input's is plausible), one naming its trials under nh's 200 Hz
+                warnings += rates.finish(refusal=lambda: None if seen else decimal_refusal(src, books, o.decimal,
+                                                                                             rd.format))
                 inputs.append({"path": src, "format": rd.format, "rows": {
                     "read": books.read, "labelled": books.kept, "quarantined": dict(books.quarantined),
                     "counted": dict(books.counted)}})
@@ -363,7 +369,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 inputs[-1].update(columns_applied(rd, o.columns))  # mixed inputs: which placed the x/y mapping
                 # no valid gaze and most rows numbers that do not parse (a decimal comma read as point): stop,
                 # as ingest stops when nothing was kept; a poor recording whose lost samples read '#N/A' goes on
-                why = decimal_refusal(src, books, o.decimal) if not seen else None
+                why = decimal_refusal(src, books, o.decimal, rd.format) if not seen else None
                 if why:
                     raise UserError(why)
             w.collect()
@@ -384,6 +390,10 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         qf = qf[["source", *[c for c in qf.columns if c != "source"]]]
         qf.to_csv(stage / "quarantine.csv", index=False)
         label_counts = {n: sum(t["labels"][n] for t in w.trials) for n in LABEL_NAMES.values()}
+        for t in w.trials:  # a trial whose sampling rate changes (data_tools.detection.rate_change): said, not only
+            for line in t["params"].get("warnings", ()):  # in its entry of "trials"
+                named = ", ".join(f"{k} {t[k]!r}" for k in KEYS if str(t.get(k, "")))
+                warnings.append(f"{t['source']}: trial ({named or 'unnamed'}): {line}")
         summary = {
             "options": {k: v for k, v in asdict(o).items() if k not in ("geometry", "progress", "workers")},
             "geometry": o.geometry.to_dict(),
@@ -394,7 +404,9 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                        "fixations": len(frames["fixations.csv"]), "saccades": len(frames["saccades.csv"]),
                        "blinks": len(frames["blinks.csv"])},
             "trials": w.trials,
-            # a detector used below the sampling rates it was made for (nh under 200 Hz), one line per input
+            # per input: its trials at an implausible rate, a detector used below the sampling rates it was made
+            # for (nh under 200 Hz), one line each;
+            # a trial whose sampling rate changes within it, one line per trial
             "warnings": warnings,
         }
         main_sequence_plot(frames["saccades.csv"], stage / "main_sequence.png")

@@ -83,7 +83,8 @@ def add_arguments(p) -> None:
                         "e.g. one log file per stimulus)")
     g.add_argument("--coords", default="auto", choices=["auto", "screen", "stimulus"],
                    help="what x, y are: screen pixels or stimulus pixels (default auto: screen when a geometry "
-                        "is given, else stimulus; SALICON is always stimulus)")
+                        "is given, else stimulus; OSIE, MIT1003, FIGRIM, fixlocs (MIT .mat) and SALICON files are "
+                        "always stimulus pixels: auto records stimulus for them and screen is refused)")
     g.add_argument("--min-confidence", type=_args.fraction, default=None,  # None: not typed (refused unused)
                    help=f"Pupil Labs: drop fixations below this confidence (default {PUPIL_MIN_CONFIDENCE:g}; "
                         "refused when no input is a Pupil Labs export)")
