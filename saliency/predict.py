@@ -4,14 +4,17 @@ Each image is decoded with OpenCV (in DataLoader workers when ``workers > 0``),
 resized to the network input size the checkpoint was trained at, run in
 batches, optionally averaged with its horizontal flip (test-time
 augmentation: the flipped prediction is flipped back and averaged in map
-space), and the map is resized back to the image's own size (bilinear) and
-written as an 8-bit grey PNG named by the image's stem -- the prediction
-folder format ``saliency eval`` reads. SOD maps are ``sigmoid(logits)``;
-fixation maps are the predicted density scaled to a maximum of 1; a fixation
-model can also write its log-density (float32 ``.npy``, natural log,
-normalised over the image's pixels). Classic models and centre biases
-(:mod:`saliency.eval.baselines`) are written the same way by
-:func:`predict_baseline_folder`.
+space), and the map is resized back to the image's own size and written as
+an 8-bit grey PNG named by the image's stem -- the prediction folder format
+``saliency eval`` reads. SOD maps are ``sigmoid(logits)``, resized
+bilinearly; fixation maps are the predicted density, resized by
+:func:`saliency.validate.resize_map` (area averaging along an axis that
+shrinks, bilinear along one that grows) and then scaled to a maximum of 1
+(255 in the PNG, at any image size); a fixation model can also write its
+log-density (float32 ``.npy``, natural log, normalised over the image's
+pixels), resized the same way, so that a pixel keeps the mass it covers.
+Classic models and centre biases (:mod:`saliency.eval.baselines`) are
+written the same way by :func:`predict_baseline_folder`.
 
 An image that cannot be decoded is listed and skipped; the others are still
 written (each file atomically), so a bad file never costs the finished work.
@@ -147,18 +150,26 @@ class _Images:
         return {"key": key, "path": str(path), "image": x, "hw": (h, w)}
 
 
-def full_size_u8(m: np.ndarray, hw) -> np.ndarray:
+def full_size_u8(m: np.ndarray, hw, density: bool = False) -> np.ndarray:
     """A network-size [0, 1] map at the image's size as 8-bit: bilinear, clipped, rounded.
 
     The same values as ``to_u8(np.clip(upsample(m, hw), 0, 1))`` of
     :mod:`saliency.validate`, computed in place: one float32 copy of the
-    image's size (4 bytes per pixel) instead of five.
+    image's size (4 bytes per pixel) instead of five. ``density`` (a fixation
+    map): resized by :func:`saliency.validate.resize_map` instead (area
+    averaging along an axis that shrinks) and scaled to a maximum of 1 once
+    at the image's size, so the PNG's maximum is 255 however small the image
+    (a 2x3 image's map peaked at 156).
     """
-    from saliency.validate import upsample
+    from saliency.validate import resize_map, upsample
 
-    up = upsample(m.astype(np.float32), hw)
+    up = (resize_map if density else upsample)(m.astype(np.float32), hw)
     if up is m or not up.flags.writeable:
         up = up.copy()
+    if density:
+        top = float(up.max()) if up.size else 0.0
+        if np.isfinite(top) and top > 0:
+            up *= np.float32(1.0 / top)
     np.clip(up, 0.0, 1.0, out=up)
     up *= np.float32(255.0)
     np.rint(up, out=up)
@@ -196,6 +207,8 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     from saliency.base.fsutil import atomic_path
     from saliency.base.progress import progress as progress_bar
     from saliency.runtime import inference_bf16, resolve_device, torch_settings, worker_init
+    from saliency.validate import resize_map
+
     dev = resolve_device(device)
     model, tcfg = load_model(checkpoint, dev)
     if log_density_out is not None and model.task != "fixation":
@@ -230,6 +243,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
         from saliency.onnx_runtime import prefetch
 
         loader = prefetch(loader)
+    fixation = model.task == "fixation"
     with torch_settings(), torch.no_grad():
         for batch in loader:
             good = [b for b in batch if "error" not in b]
@@ -240,9 +254,10 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
                     x = x.contiguous(memory_format=torch.channels_last)
                 maps = _run(model, x, tta, use_amp, dev).cpu().numpy()
                 for b, m in zip(good, maps):
-                    if log_density_out is not None:
-                        write_log_density(Path(log_density_out) / f"{b['key']}.npy", _upsample(m, b["hw"]))
-                    u8 = full_size_u8(m, b["hw"])
+                    if log_density_out is not None:  # each pixel keeps the mass it covers; renormalised there
+                        write_log_density(Path(log_density_out) / f"{b['key']}.npy",
+                                          resize_map(np.asarray(m, dtype=np.float32), b["hw"]))
+                    u8 = full_size_u8(m, b["hw"], density=fixation)
                     ok, buf = cv2.imencode(".png", u8)
                     target = out / f"{b['key']}.png"
                     with atomic_path(target) as tmp:
@@ -252,16 +267,6 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     bar.close()
     res.seconds = time.perf_counter() - t0
     return res
-
-
-def _upsample(m: np.ndarray, hw) -> np.ndarray:
-    """A float map at the network size brought to the image size ``hw`` (bilinear)."""
-    import cv2
-
-    m = np.asarray(m, dtype=np.float32)
-    if m.shape == tuple(hw):
-        return m
-    return cv2.resize(m, (int(hw[1]), int(hw[0])), interpolation=cv2.INTER_LINEAR)
 
 
 def write_log_density(path, density) -> None:

@@ -2,9 +2,10 @@
 
 Each rank scores its share of the validation images (``rank::world``) at the
 ground truth's own size -- the prediction made at the network size is
-resized to the GT by bilinear interpolation, as ``saliency eval`` does --
-and the per-image scores are gathered to every rank and aggregated with
-:class:`eval.SODMetrics` (PySODMetrics 1.6.2 conventions: MAE, Fmax,
+resized to the GT as ``saliency predict`` resizes it to the image (SOD:
+bilinear; fixation: :func:`resize_map`, area averaging along an axis that
+shrinks) -- and the per-image scores are gathered to every rank and
+aggregated with :class:`eval.SODMetrics` (PySODMetrics 1.6.2 conventions: MAE, Fmax,
 S-measure) or :class:`eval.FixationMetrics` (MIT benchmark definitions: CC,
 NSS, KLD, AUC-Judd), so the numbers equal a single-process evaluation.
 Which direction is better comes from the metric table,
@@ -58,6 +59,30 @@ def upsample(m: np.ndarray, shape) -> np.ndarray:
     return cv2.resize(m, (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_LINEAR)
 
 
+def resize_map(m: np.ndarray, shape) -> np.ndarray:
+    """A float map brought to ``shape`` (H, W): shrinking axes by area averaging, then growing ones bilinearly.
+
+    Area averaging (OpenCV ``INTER_AREA``) gives a new pixel the mean of the
+    pixels it covers, in proportion to the part covered, so a density keeps
+    the mass of every region and no peak falls between samples (bilinear
+    shrinking reads only 1-2 pixels per new pixel: the fixation PNG of a 2x3
+    image peaked at 156, not 255). An axis that grows is interpolated
+    bilinearly, as :func:`upsample` does. The fixation maps and
+    log-densities of ``saliency predict`` are resized this way.
+    """
+    import cv2
+
+    h, w = int(shape[0]), int(shape[1])
+    if m.shape == (h, w):
+        return m
+    small = (min(h, m.shape[0]), min(w, m.shape[1]))  # the shrinking axes first, by area
+    if small != m.shape:
+        m = cv2.resize(m, (small[1], small[0]), interpolation=cv2.INTER_AREA)
+    if m.shape != (h, w):  # then the growing axes, bilinearly
+        m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
+    return m
+
+
 def score_image(pred01: np.ndarray, rec, task: str, index: int, top: float):
     """Per-image scores of a [0, 1] prediction at network size against ``rec``'s original ground truth."""
     if task == "sod":
@@ -74,7 +99,7 @@ def score_image(pred01: np.ndarray, rec, task: str, index: int, top: float):
     from saliency.datasets import load_fixation_gt
 
     fix, dens, _ = load_fixation_gt(rec, top)
-    pred = upsample(pred01.astype(np.float32), fix.shape)
+    pred = resize_map(pred01.astype(np.float32), fix.shape)  # as saliency predict resizes a fixation map
     return fixation_image_scores(pred, fix, dens, metrics=FIX_VAL_METRICS, index=index)
 
 

@@ -13,7 +13,9 @@ staging folder behind: while :func:`staged_dir` is open SIGTERM raises
 :class:`Terminated` (:func:`terminate_raises`), and the few renames that
 must not be cut in half run with SIGINT/SIGTERM held (:func:`signals_held`).
 A run folder replaced in two steps (``saliency train --overwrite``) is set
-aside and put back on failure (:func:`move_aside`, :func:`restore_aside`).
+aside and put back on failure (:func:`move_aside`, :func:`restore_aside`);
+folders written together (``predict --out`` and ``--log-density``) are
+swapped in all or none (:func:`staged_dirs`).
 A folder output is never replaced while it holds anything a saliency command
 did not write there: each built by :func:`staged_dir` carries a mark listing
 its entries (:data:`OUTPUT_MARK`, :func:`check_own_output`).
@@ -793,60 +795,133 @@ def staged_dir(out: str | os.PathLike, param: str = "out", inputs=None) -> Itera
     non-empty ``out`` is replaced only while it holds nothing its mark does
     not list (:func:`check_own_output`: checked at the start and again, set
     aside, at the swap: a file a person added meanwhile is kept, this run's
-    result not).
+    result not). :func:`staged_dirs` with one folder.
     """
-    out = check_not_link(out, param)
-    check_apart(out, inputs, param)
-    check_not_cwd(out, param)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    before = _folder_state(out)  # what the caller checked (check_out_dir): the swap replaces only that
-    if before is not None and not before[2]:
-        check_own_output(out, param)  # a folder holding a user's files is never replaced whole
+    with staged_dirs([(out, param)], inputs=inputs) as (stage,):
+        yield stage
+
+
+@contextlib.contextmanager
+def staged_dirs(outs, inputs=None) -> Iterator[tuple[Path, ...]]:
+    """Several output folders built as one: a stage for each of ``outs`` (``(folder, param)`` pairs), all swapped in
+    together or none.
+
+    Each folder is checked and staged as :func:`staged_dir` does (the
+    stages are yielded in the order of ``outs``). At the end every check of
+    every folder runs first (:func:`_check_unchanged`, then each old folder
+    set aside and :func:`check_own_output`), and only then are the stages
+    swapped in, all with the signals held: a refusal of any folder keeps
+    every old one (``predict --out O --log-density L`` replaced L and then
+    refused O, the two folders from different runs). A swap that fails
+    anyway (another run placed its result meanwhile) takes back the ones
+    already made and puts every old folder back. A Ctrl-C or SIGTERM arriving
+    during the swaps takes effect once they are all done.
+    """
+    specs = []
+    for out, param in outs:
+        out = check_not_link(out, param)
+        check_apart(out, inputs, param)
+        check_not_cwd(out, param)
+        if out.exists() and not out.is_dir():
+            raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
+        specs.append((out, param))
+    befores = []
+    for out, param in specs:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        before = _folder_state(out)  # what the caller checked (check_out_dir): the swap replaces only that
+        if before is not None and not before[2]:
+            check_own_output(out, param)  # a folder holding a user's files is never replaced whole
+        befores.append(before)
     with terminate_raises():
-        stage = None
+        stages: list[Path] = []
         try:
-            with signals_held():  # a signal taking effect now finds `stage` set: the finally removes it
-                stage = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.", suffix=".partial", dir=out.parent))
-                os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
+            for out, _ in specs:
+                with signals_held():  # a signal taking effect now finds the stage listed: the finally removes it
+                    stage = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.", suffix=".partial",
+                                                  dir=out.parent))
+                    stages.append(stage)
+                    os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
             try:
-                yield stage
-                write_output_mark(stage)  # what this command wrote: a later --overwrite replaces only that
+                yield tuple(stages)
+                for stage in stages:
+                    write_output_mark(stage)  # what this command wrote: a later --overwrite replaces only that
             except OSError as exc:  # a failed write names the hidden staging folder: name the output instead
-                shown = unstaged_name(exc.filename, stage, out)
-                if shown is not None:
-                    raise OSError(exc.errno, exc.strerror, shown) from exc
+                for stage, (out, _) in zip(stages, specs):
+                    shown = unstaged_name(exc.filename, stage, out)
+                    if shown is not None:
+                        raise OSError(exc.errno, exc.strerror, shown) from exc
                 raise
             except UserError as exc:  # so does a library message about the folder it was given
                 text = str(exc.args[0]) if exc.args else ""
-                if str(stage) in text:
-                    exc.args = (text.replace(str(stage), str(out)), *exc.args[1:])
+                for stage, (out, _) in zip(stages, specs):
+                    if str(stage) in text:
+                        text = text.replace(str(stage), str(out))
+                        exc.args = (text, *exc.args[1:])
                 raise
             with signals_held():
-                check_not_link(out, param)
-                _check_unchanged(out, before, param)
-                old = None
-                if out.exists():
-                    old = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.old-", dir=out.parent))
-                    os.replace(out, old)
-                    try:  # set aside, so nothing added meanwhile escapes the check: a person's file is kept
-                        check_own_output(old, param, shown=out, during=True)
-                    except UserError:
-                        _put_back(old, out, param)
-                        raise
-                try:
-                    os.replace(stage, out)
-                except BaseException as exc:
-                    if old is not None:
-                        _put_back(old, out, param)
-                    if isinstance(exc, OSError) and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
-                        raise UserError(f"`{param}` {out}: another run placed its result there while this one was "
-                                        "finishing; this run's result was not kept (that one's is)") from None
-                    raise
-                if old is not None:
-                    shutil.rmtree(old, ignore_errors=True)
+                _swap_in(specs, befores, stages)
         finally:
-            if stage is not None and stage.exists():
-                with signals_held():
-                    shutil.rmtree(stage, ignore_errors=True)
+            for stage in stages:
+                if stage.exists():
+                    with signals_held():
+                        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _swap_in(specs: list[tuple[Path, str]], befores: list, stages: list[Path]) -> None:
+    """The swap of :func:`staged_dirs` (signals held): check every folder, set every old one aside and check it,
+    then rename every stage into place; on any failure everything is put back as it was and the error raised."""
+    for (out, param), before in zip(specs, befores):
+        check_not_link(out, param)
+        _check_unchanged(out, before, param)
+    olds: list[Path | None] = [None] * len(specs)
+    try:
+        for i, (out, param) in enumerate(specs):
+            if out.exists():
+                aside = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.old-", dir=out.parent))
+                try:
+                    os.replace(out, aside)
+                except BaseException:
+                    aside.rmdir()
+                    raise
+                olds[i] = aside
+                # set aside, so nothing added meanwhile escapes the check: a person's file is kept
+                check_own_output(aside, param, shown=out, during=True)
+    except BaseException:
+        _put_all_back(specs, olds)
+        raise
+    placed: list[int] = []
+    try:
+        for i, (out, _) in enumerate(specs):
+            os.replace(stages[i], out)
+            placed.append(i)
+    except BaseException as exc:
+        for j in reversed(placed):  # this run's folders already swapped in go back to their stage (removed later)
+            try:
+                os.replace(specs[j][0], stages[j])
+            except OSError:
+                pass
+        _put_all_back(specs, olds)
+        i = len(placed)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            out, param = specs[i]
+            raise UserError(f"`{param}` {out}: another run placed its result there while this one was "
+                            "finishing; this run's result was not kept (that one's is)") from None
+        raise
+    for old in olds:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _put_all_back(specs: list[tuple[Path, str]], olds: list) -> None:
+    """Put every folder set aside by :func:`_swap_in` back (:func:`_put_back`), the last first; the first
+    UserError of one that could not go back is raised once all were tried."""
+    failed = None
+    for (out, param), old in reversed(list(zip(specs, olds))):
+        if old is None:
+            continue
+        try:
+            _put_back(old, out, param)
+        except UserError as exc:
+            failed = failed or exc
+    if failed is not None:
+        raise failed

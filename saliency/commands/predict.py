@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from saliency.commands._args import positive_int, size_wxh
 from saliency.commands import _args
 
@@ -100,14 +102,19 @@ def _shown(value) -> str:
     return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
+@contextlib.contextmanager
+def _one_stage(staging):
+    """``(stage, None)`` from a ``staged_dir`` context: one stage in the shape of the pair with --log-density."""
+    with staging as stage:
+        yield stage, None
+
+
 def run(args) -> int:
     """Run ``saliency predict``."""
     import sys
 
-    import contextlib
-
     from saliency.base.errors import UserError
-    from saliency.base.fsutil import check_apart, check_out_dir, staged_dir
+    from saliency.base.fsutil import check_apart, check_out_dir, staged_dir, staged_dirs
     from saliency.base.images import shown_path
     from saliency.predict import none_decoded, predict_baseline_folder, predict_folder, read_list
 
@@ -135,8 +142,10 @@ def run(args) -> int:
         check_apart(ld, {"out": str(out)}, "log_density")
     only = read_list(args.list) if args.list else None
     size = (args.size[1], args.size[0]) if args.size else None  # WxH on the command line, (h, w) in the library
-    with staged_dir(out, inputs=inputs) as stage, \
-            (staged_dir(ld, "log_density", inputs=inputs) if ld else contextlib.nullcontext()) as ld_stage:
+    # --out and --log-density are swapped in together or not at all (staged_dirs): a refusal of either keeps both
+    staging = (staged_dirs([(out, "out"), (ld, "log_density")], inputs=inputs) if ld
+               else _one_stage(staged_dir(out, inputs=inputs)))
+    with staging as (stage, ld_stage):
         if args.baseline:
             res = predict_baseline_folder(args.baseline, args.images, stage, only=only, progress=not args.quiet,
                                           log_density_out=ld_stage, dataset=args.dataset, root=args.root)
