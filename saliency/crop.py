@@ -85,6 +85,25 @@ def max_height(img_w: int, img_h: int, aspect: float) -> int:
     return max(1, min(img_h, int(np.floor(img_w / aspect + 1e-9))))
 
 
+def of_aspect(w: int, h: int, aspect: float) -> bool:
+    """Whether a ``w x h`` window is of ``aspect`` up to rounding: ``w`` is ``h * aspect`` rounded.
+
+    Every window :func:`window_size` makes is so, except where no window of
+    ``aspect`` fits in the image (a 1:100 window needs 100 rows): its width is
+    then raised to 1 pixel or cut to the image's, and the window is of another
+    aspect (1 x 40 in a 60 x 40 image, 1:40; 1 x 61 in a 97 x 61 image too,
+    though ``round(61 / 100)`` is 1: a window smaller than
+    :func:`smallest_window` on either side is never of the aspect).
+    """
+    sw, sh = smallest_window(aspect)
+    return int(round(h * aspect)) == w and w >= sw and h >= sh
+
+
+def smallest_window(aspect: float) -> tuple[int, int]:
+    """``(w, h)`` of the smallest window of ``aspect``: 1 pixel on its shorter side."""
+    return (int(round(aspect)), 1) if aspect >= 1 else (1, int(round(1 / aspect)))
+
+
 def integral(saliency: np.ndarray) -> np.ndarray:
     """Summed-area table with a zero first row and column (float64)."""
     s = np.asarray(saliency, dtype=np.float64)
@@ -246,6 +265,36 @@ class CropResult:
     left_out: str | None = None
 
 
+def _png_grey_alpha(data) -> bool:
+    """Whether the bytes ``data`` are a PNG of grey + alpha (colour type 4), which OpenCV decodes as BGRA."""
+    head = bytes(data[:26])
+    return len(head) == 26 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and head[25] == 4
+
+
+def _encode_png_grey_alpha(img) -> bytes:
+    """A grey + alpha PNG (colour type 4, 8- or 16-bit) of a BGRA array whose B, G and R are equal.
+
+    OpenCV writes no 2-channel PNG (and PIL none of 16 bits), so the file is
+    built here: one IDAT of zlib-compressed rows, each with the Up filter.
+    """
+    import struct
+    import zlib
+
+    h, w = img.shape[:2]
+    la = np.ascontiguousarray(img[..., [0, 3]])
+    depth = 16 if la.dtype == np.uint16 else 8
+    rows = (la.astype(">u2") if depth == 16 else la.astype(np.uint8)).view(np.uint8).reshape(h, -1)
+    up = rows.copy()
+    up[1:] -= rows[:-1]  # uint8: modulo 256, as PNG's Up filter
+    raw = np.concatenate([np.full((h, 1), 2, np.uint8), up], axis=1)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, 4, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + chunk(b"IEND", b""))
+
+
 def check_scale(scale):
     """``scale`` of :func:`crop_folder` checked: ``(width, height)`` in pixels, a positive factor, or None.
 
@@ -287,7 +336,9 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     ``size`` is the network input size ``(height, width)`` of a ``checkpoint``
     (as in :func:`saliency.predict.predict_folder`; default: its training
     size). The crops (same file names, each a slice of the input's pixels:
-    channels, alpha and bit depth kept; lossy formats such as JPEG are
+    greyscale, grey + alpha, colour, alpha and 16 bits kept; a palette image
+    is written as RGB, or RGBA when it has transparency, and 1-, 2- or 4-bit
+    greyscale as 8-bit; lossy formats such as JPEG are
     encoded again, at OpenCV's default quality 95) and ``crops.json``
     (every box in the original image's pixels, upright for an EXIF-tagged photo,
     beside the centre crop's) are
@@ -298,7 +349,12 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     written) unless it does not decode either: then it is skipped as
     unreadable (``saliency predict`` writes no map for such an image). Files
     whose extension is not an image extension are left out and counted
-    (``left_out``), never errors.
+    (``left_out``), never errors. An image too small for any window of
+    ``aspect`` (a 1:100 window needs 100 rows) is cropped to the closest
+    window (the full height or width, 1 pixel on the other side: of another
+    aspect, :func:`of_aspect`) and its box says why (``"off_aspect"``); with
+    a ``scale`` size that crop is resized by one factor to fit inside it,
+    never stretched.
     """
     import contextlib
     import os
@@ -379,7 +435,12 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 path = found[name]
                 # the pixels as stored, in their own format (alpha, greyscale, 16-bit, float kept): the crop is a
                 # slice of the input, not of an 8-bit colour copy; only the shape is needed beside the map
-                img = decode(np.fromfile(str(path), np.uint8), cv2.IMREAD_UNCHANGED)
+                data = np.fromfile(str(path), np.uint8)
+                img = decode(data, cv2.IMREAD_UNCHANGED)
+                # OpenCV decodes a grey + alpha PNG as BGRA (B = G = R): written back as grey + alpha below
+                grey_alpha = (img is not None and path.suffix.lower() == ".png" and _png_grey_alpha(data)
+                              and img.ndim == 3 and img.shape[2] == 4
+                              and bool((img[..., 0] == img[..., 1]).all() and (img[..., 0] == img[..., 2]).all()))
                 if img is None or name not in salmaps:
                     result.skipped.append(str(path))
                     if img is None:
@@ -403,9 +464,19 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 else:
                     box = saliency_crop(sal, ratio, keep=keep, min_size=min_size)
                 crop = img[box.y:box.y + box.h, box.x:box.x + box.w]
+                off_aspect = None
+                if not of_aspect(box.w, box.h, ratio):  # never silently a window of another aspect
+                    sw, sh = smallest_window(ratio)
+                    off_aspect = (f"no {aspect_text} window fits in {w}x{h} pixels (the smallest is {sw}x{sh}): "
+                                  f"cropped {box.w}x{box.h} instead")
                 if size_or_factor is not None:
                     fsize = size_or_factor if isinstance(size_or_factor, tuple) else (
                         box.w * size_or_factor, box.h * size_or_factor)
+                    if off_aspect and isinstance(size_or_factor, tuple):  # one factor: fitted inside, not stretched
+                        f = min(size_or_factor[0] / box.w, size_or_factor[1] / box.h)
+                        fsize = (box.w * f, box.h * f)
+                        off_aspect += (f", scaled to {max(1, round(fsize[0]))}x{max(1, round(fsize[1]))} to fit "
+                                       f"in {size_or_factor[0]}x{size_or_factor[1]} (not stretched)")
                     if fsize[0] * fsize[1] > max_pixels() or max(fsize) > MAX_SIDE:  # the option's fault
                         dsize = tuple(f"{v:.3g}" if v >= 1e6 else max(1, round(v)) for v in fsize)
                         raise UserError(f"`scale` {size_or_factor}: the crop of {shown_path(path)} would be "
@@ -418,7 +489,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 target = stage / os.path.relpath(path, images)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 try:  # encoded here and written by Python: imwrite crashes on a path that is not UTF-8
-                    data = encode(crop, path.suffix)
+                    data = _encode_png_grey_alpha(crop) if grey_alpha else encode(crop, path.suffix)
                 except UserError as exc:
                     raise UserError(f"{shown_path(path)}: could not write its crop: {exc}") from None
                 target.write_bytes(data)
@@ -427,6 +498,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                                       "center": {k: v for k, v in centre.as_dict().items() if k != "kept"}}
                 if tag != 1:  # the size and boxes are of the image turned upright as its EXIF tag says
                     result.boxes[name]["exif_orientation"] = tag
+                if off_aspect:
+                    result.boxes[name]["off_aspect"] = off_aspect
             if not result.boxes and undecoded:
                 raise none_decoded(images, undecoded)
             write_json(stage / "crops.json", {"aspect": aspect_text, "compose": compose,

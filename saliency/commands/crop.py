@@ -22,12 +22,17 @@ default the window is the largest of that aspect that fits, placed where it
 keeps the most saliency; with --keep F it is the smallest window keeping the
 fraction F of the image's saliency (never smaller than --min-size); where
 no window of that aspect keeps F (saliency spread wider than the aspect
-allows), the largest window is used and the summary counts those images. The
+allows), the largest window is used and the summary counts those images. An
+image too small for any window of the aspect (a 1:100 window needs 100 rows)
+gets the closest window, of another aspect: crops.json says why
+("off_aspect"), the summary counts those images, and --scale WxH resizes
+such a crop by one factor to fit inside WxH, never stretching it. The
 search is exact (summed-area table). Crops are written to --out with the same
-names, in the input's own pixel format (alpha, greyscale, 16-bit kept), and
-crops.json records every box (x, y, w, h in the original image's pixels, turned
-upright first for a photo with an EXIF orientation tag, which is noted; and the
-share of saliency kept) beside the centre crop's box.
+names, in the input's own pixel format (greyscale, grey+alpha, colour, alpha
+and 16-bit kept; palette images are written as RGB, or RGBA with
+transparency), and crops.json records every box (x, y, w, h in the original
+image's pixels, turned upright first for a photo with an EXIF orientation tag,
+which is noted; and the share of saliency kept) beside the centre crop's box.
 With --compose thirds the window is, among those keeping at least --keep of
 the saliency (default 0.8), the one that puts the saliency centroid nearest a
 rule-of-thirds point (photographic composition)."""
@@ -87,6 +92,13 @@ def run(args) -> int:
                       f"the largest window was used (its share is 'kept' in crops.json): "
                       f"{', '.join(shown_path(n) for n in short[:3])}"
                       + (" ..." if len(short) > 3 else ""))
+        off = sorted(name for name, b in res.boxes.items() if "off_aspect" in b)
+        if off:  # never silently a crop of another aspect
+            scaled = (f"; scaled to fit in {args.scale[0]}x{args.scale[1]}, not stretched"
+                      if isinstance(args.scale, (tuple, list)) else "")
+            print(f"{len(off)} image(s) too small for a {args.aspect} window: the closest window was used, of "
+                  f"another aspect{scaled} ('off_aspect' in crops.json): "
+                  f"{', '.join(shown_path(n) for n in off[:3])}" + (" ..." if len(off) > 3 else ""))
     if res.skipped:
         print(f"skipped {len(res.skipped)} unreadable image(s): {', '.join(shown_path(p) for p in res.skipped[:3])}")
     left_out = getattr(res, "left_out", None)  # never a silent drop: the files of another extension, counted
