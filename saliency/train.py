@@ -378,22 +378,55 @@ def check_input_size(model, size, name: str) -> None:
                         f"1/{stride} of what the encoder sees, 1 x 1 at this size, and batch norm needs more; make "
                         f"one side at least {need} (e.g. data.size=[{max(h, need)}, {max(w, need)}])")
 
-def _stored_best(best_pt: Path, metric: str) -> float | None:
-    """The value of ``metric`` that ``best_pt`` recorded when it was saved (its validation metrics), or None.
+def _stored_best(path: Path, metric: str, ck: dict | None = None) -> tuple[float | None, int | None]:
+    """The value of ``metric`` that the checkpoint ``path`` (or its loaded dict ``ck``) recorded, and its epoch.
 
-    Used when a resumed run chooses best.pt by another metric: the kept
-    best.pt is then measured by the new metric, so only a better epoch by it
-    replaces the file. None (no file, or the metric not recorded or not a
-    number): the next validated epoch is the best so far, as for a new run.
+    Used when a resumed run chooses best.pt by another metric: best.pt and
+    last.pt are then measured by the new metric from the validation metrics
+    they store. ``(None, None)``: no file, or the metric not recorded (an
+    epoch not validated, an interrupted one) or not a finite number.
     """
     import math
 
     from saliency.checkpoint import load
 
-    if not best_pt.is_file():
+    if ck is None:
+        if not path.is_file():
+            return None, None
+        ck = load(path)
+    v = (ck.get("metrics") or {}).get(metric)
+    if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)):
+        return None, None
+    return float(v), ck.get("epoch")
+
+
+def _csv_best(path: Path, metric: str, last_epoch: int) -> tuple[float, int] | None:
+    """The best value of ``metric`` in the run's ``metrics.csv`` (epochs up to ``last_epoch``) and its epoch, or None.
+
+    Rows after ``last_epoch`` (written before a kill that left no checkpoint) are redone by the resumed run and
+    not counted; ties keep the earlier epoch, as training does.
+    """
+    import csv
+    import math
+
+    from saliency.validate import is_better
+
+    if not path.is_file():
         return None
-    v = (load(best_pt).get("metrics") or {}).get(metric)
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    best = None
+    for row in rows:
+        try:
+            epoch, value = int(row.get("epoch") or ""), float(row.get(metric) or "")
+        except ValueError:
+            continue
+        if epoch <= last_epoch and math.isfinite(value) and is_better(metric, value, best and best[0]):
+            best = (value, epoch)
+    return best
 
 
 class Trainer:
@@ -589,6 +622,10 @@ class Trainer:
                                 f"process{'es' if written > 1 else ''} and this run has {self.info.world}; the "
                                 f"learning-rate schedule and each process's share of an epoch follow that number: "
                                 f"resume with {how}")
+            if ck["epoch"] > t["epochs"]:  # before any data is read or config.yaml rewritten: the record stays true
+                raise UserError(f"`resume` {self.run}: {ck['epoch']} epoch(s) are already trained, more than "
+                                f"train.epochs {t['epochs']}; give `epochs` {ck['epoch']} or more (a finished "
+                                "run resumes as a no-op)")
         self.threads = cpu_threads(t, self.device)
         self.threads_note = threads_note(t, self.device, self.threads)
         seed_all(t["seed"])
@@ -663,6 +700,8 @@ class Trainer:
             raise UserError(f"train.best_metric {self.best_metric}: not a validation metric of `task` {self.task}; "
                             f"choose from {', '.join(val_metric_names(self.task))}")
         self.best_value, self.best_epoch = None, None
+        self.best_from_last = False  # best_metric changed on resume and last.pt is the better: it becomes best.pt
+        self.best_notes: list[str] = []
         self.last_good = None
         if self.resume:
             try:  # a last.pt copied from another run: name both models, not torch's key list
@@ -678,11 +717,7 @@ class Trainer:
             sched_state = dict(ck["scheduler"])
             self.scheduler.load_state_dict(sched_state)
             self.step = ck["step"]
-            self.start_epoch, self.start_batch = ck["epoch"], ck["batch_in_epoch"]
-            if self.start_epoch > t["epochs"]:  # before config.yaml is rewritten: the run's record stays true
-                raise UserError(f"`resume` {self.run}: {self.start_epoch} epoch(s) are already trained, more than "
-                                f"train.epochs {t['epochs']}; give `epochs` {self.start_epoch} or more (a finished "
-                                "run resumes as a no-op)")
+            self.start_epoch, self.start_batch = ck["epoch"], ck["batch_in_epoch"]  # epochs: checked above
             self.partial = dict(ck.get("partial") or self.partial)
             self.partial.setdefault("images", None)  # a last.pt of before stop 20: the epoch's images unknown
             if not self.info.is_main:  # last.pt holds the sums over every rank (_interrupt): rank 0 carries them
@@ -690,11 +725,8 @@ class Trainer:
             b = ck.get("best") or {}
             if b.get("metric") == self.best_metric:
                 self.best_value, self.best_epoch = b.get("value"), b.get("epoch")
-            elif b.get("epoch") is not None:
-                # best_metric changed on resume: best.pt (the best by the old metric) is measured by the new one
-                # from the metrics it stores, so an epoch worse by the new metric never replaces it
-                self.best_value = _stored_best(self.run / CKPT_DIR / "best.pt", self.best_metric)
-                self.best_epoch = b.get("epoch") if self.best_value is not None else None
+            elif b:  # best_metric changed on resume
+                self._rescore_best(ck, b.get("metric"))
             set_rng_state(ck["rng"])
             self.last_good = (self.run / CKPT_DIR / "last.pt", ck["epoch"], ck["step"])
             # the schedule follows the (possibly longer) new plan from the current step
@@ -704,14 +736,55 @@ class Trainer:
         if self.info.is_main:
             self.run.mkdir(parents=True, exist_ok=True)
             write_text(self.run / "config.yaml", dump_yaml(cfg))
+            if self.best_from_last:  # after config.yaml: best.pt is chosen by the metric the run now records
+                self._best_from_last()
             kept = self.run / "split.json"
-            # a resumed run keeps its split.json; a data.val changed on resume (held out: prepare_data) is recorded
-            # with the same ids, so split.json names the folder validated, as config.yaml does
-            if not (self.resume and kept.is_file()) or \
-                    json.loads(kept.read_text(encoding="utf-8")).get("val_root") != split["val_root"]:
+            # a resumed run keeps its split.json; a data root (moved: --data) or data.val changed on resume (held
+            # out: prepare_data) is recorded with the same ids, so split.json names the folders, as config.yaml does
+            old = json.loads(kept.read_text(encoding="utf-8")) if self.resume and kept.is_file() else None
+            if not isinstance(old, dict) or any(old.get(k) != split[k] for k in ("root", "layout", "val_root")):
                 write_json(kept, split)
         self.metrics_log = MetricsLog(self.run / "metrics.csv", self.resume) if self.info.is_main else None
         self.tb = open_tensorboard(self.run, t["tensorboard"]) if self.info.is_main else None
+
+    def _rescore_best(self, ck: dict, old_metric) -> None:
+        """``train.best_metric`` changed on resume: the best so far is the better of best.pt and last.pt by it.
+
+        Both are measured from the validation metrics they store (best.pt was
+        the best by the old metric, last.pt may be better by the new one), so
+        an epoch worse by the new metric never replaces best.pt; when last.pt
+        is the better, setup copies it to best.pt. An epoch that metrics.csv
+        shows better still, whose weights neither file holds, is named in a
+        note rather than claimed.
+        """
+        from saliency.validate import is_better
+
+        metric = self.best_metric
+        value, epoch = _stored_best(self.run / CKPT_DIR / "best.pt", metric)
+        last_value, last_epoch = _stored_best(self.run / CKPT_DIR / "last.pt", metric, ck)
+        if last_value is not None and is_better(metric, last_value, value):
+            value, epoch, self.best_from_last = last_value, last_epoch, True
+        self.best_value, self.best_epoch = value, (epoch if value is not None else None)
+        if not self.info.is_main:
+            return
+        logged = _csv_best(self.run / "metrics.csv", metric, ck["epoch"])
+        # metrics.csv holds 6 decimals: the kept value is rounded so, lest an equal epoch be called better
+        if logged is not None and logged[1] != self.best_epoch and \
+                is_better(metric, logged[0], None if value is None else round(value, 6)):
+            now = (f"best.pt is epoch {self.best_epoch} ({metric} {value:.4f}), the best of the kept weights"
+                   if value is not None else "no kept weights record it: the next validated epoch becomes best.pt")
+            self.best_notes.append(f"train.best_metric {metric} (was {old_metric}): epoch {logged[1]} has the best "
+                                   f"{metric} in metrics.csv ({logged[0]:.4f}), but its weights were not kept "
+                                   f"(best.pt held the best by {old_metric}); {now}")
+
+    def _best_from_last(self) -> None:
+        """Copy ``last.pt`` to ``best.pt`` (a temporary file, then renamed), recording the new best metric."""
+        from saliency.checkpoint import load, save
+
+        ck = load(self.run / CKPT_DIR / "last.pt")
+        ck["best"] = {"metric": self.best_metric, "value": self.best_value, "epoch": self.best_epoch}
+        save(self.run / CKPT_DIR / "best.pt", ck)
+        self.best_from_last = False
 
     def fit(self) -> dict:
         """Train to ``train.epochs``; returns a summary (best metric, paths)."""
@@ -747,7 +820,7 @@ class Trainer:
         return {"run": str(self.run), "best_metric": self.best_metric, "best_value": self.best_value,
                 "best_epoch": self.best_epoch, "epochs": self.cfg["train"]["epochs"], "steps": self.step,
                 "train_images": len(self.train_ds), "val_images": len(self.val_ds), "layout": self.split["layout"],
-                "notes": self.split["notes"] + ([self.threads_note] if self.threads_note else [])}
+                "notes": self.split["notes"] + ([self.threads_note] if self.threads_note else []) + self.best_notes}
 
     def _loop(self, sig) -> None:
         from saliency import distributed as dist
