@@ -93,6 +93,34 @@ def cell(v: list[float]) -> str:
     return f"{np.mean(v):.4f} ± {np.std(v, ddof=1) if len(v) > 1 else 0:.4f}"
 
 
+def check_inputs(args) -> None:
+    """Refuse a missing ``--study``, ``--backgrounds`` or ``--real`` (one line, status 2) before anything is written.
+
+    What the runs read: ``--study`` a ``saliency synth`` folder (its ``study.json``), ``--backgrounds`` a folder
+    of photographs, ``--real`` ``images/`` + ``masks/``. Checked before ``--work`` records them as settings.
+    """
+    from scratch import refuse
+
+    from saliency.base.images import is_image
+
+    if args.study:
+        study = Path(args.study)
+        if not (study / "study.json").is_file():
+            refuse(f"--study {args.study}: {'folder not found' if not study.is_dir() else 'no study.json in it'}; "
+                   "give a saliency synth folder, or leave --study out to write one into --work")
+    if args.backgrounds:
+        bg = Path(args.backgrounds)
+        if not (bg.is_dir() and any(p.is_file() and is_image(p.name) for p in bg.iterdir())):
+            refuse(f"--backgrounds {args.backgrounds}: "
+                   f"{'folder not found' if not bg.is_dir() else 'no image files (png, jpg, ...) in it'}; "
+                   "give a folder of photographs (e.g. ../shared/data/osie/stimuli)")
+    if args.real:
+        real = Path(args.real)
+        if not ((real / "images").is_dir() and (real / "masks").is_dir()):
+            refuse(f"--real {args.real}: {'folder not found' if not real.is_dir() else 'needs images/ and masks/'}; "
+                   "give a folder of photographs and their masks (e.g. ../shared/data/sod_real18)")
+
+
 def main() -> int:
     """Train (or resume) every variant and seed, score them, print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -108,6 +136,7 @@ def main() -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="extra saliency train --set overrides for every run (repeatable)")
     args = ap.parse_args()
+    check_inputs(args)  # the data first: a wrong path stops here, before --work records it as a setting
     for name in ("study", "backgrounds", "real", "work"):  # the commands run in the repository: absolute paths
         if getattr(args, name):
             setattr(args, name, str(Path(getattr(args, name)).resolve()))

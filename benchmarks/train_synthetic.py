@@ -77,7 +77,23 @@ def _first_metrics(data) -> dict:
     return {k: v for k, v in data.items() if isinstance(v, (int, float))}
 
 
+def check_inputs(args) -> None:
+    """Refuse a missing ``--study`` or ``--fix-data`` (one line, status 2) before ``--work`` is touched.
+
+    What the steps read: ``--study`` a ``saliency synth`` folder (its ``study.json``), ``--fix-data`` a
+    ``saliency ingest`` folder (its ``dataset.json``).
+    """
+    from scratch import refuse
+
+    for option, path, record, what in (("--study", args.study, "study.json", "a saliency synth folder"),
+                                       ("--fix-data", args.fix_data, "dataset.json", "a saliency ingest folder")):
+        if path and not (Path(path) / record).is_file():
+            refuse(f"{option} {path}: {'folder not found' if not Path(path).is_dir() else f'no {record} in it'}; "
+                   f"give {what}, or leave {option} out to write one into --work")
+
+
 def main() -> int:
+    """Run every step of the acceptance benchmark, print and record the scores; 1 when a threshold is missed."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", required=True, help="scratch folder (made, or replaced when a benchmark made it; never inside the inputs)")
     ap.add_argument("--study", help="reuse an existing saliency synth folder (300 scenes) instead of generating one")
@@ -86,6 +102,7 @@ def main() -> int:
     ap.add_argument("--skip-fixation", action="store_true", help="SOD only")
     ap.add_argument("--skip-sod", action="store_true", help="fixation only")
     args = ap.parse_args()
+    check_inputs(args)  # the data first: a wrong path stops here, before --work is made or replaced
     from scratch import fresh_work
 
     work = fresh_work(args.work, {"--study": args.study, "--fix-data": args.fix_data})
