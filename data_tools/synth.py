@@ -325,7 +325,7 @@ def _write_logs(out: Path, cfg: SynthConfig, results, orders, onsets, placement,
                 }))
     logs = out / "logs"
     s = _frame(samples)
-    t = _frame(tobii, integer_columns=("Gaze point X", "Gaze point Y", "Fixation point X", "Fixation point Y"))
+    t = _frame(tobii, integer_columns=TOBII_PIXEL_COLUMNS)
     bar.update()
     bar.set_description(f"synth logs: writing samples.csv and tobii.tsv ({len(s):,} rows each)")
     if progress and not is_terminal():  # a step of a minute or more on a large study: the log says what it is
@@ -346,6 +346,11 @@ def _write_logs(out: Path, cfg: SynthConfig, results, orders, onsets, placement,
     return {"scenes": cfg.scenes, "subjects": cfg.subjects, "samples": int(len(s)),
             "valid_samples": int(s["valid"].sum()), "true_fixations": int(len(tf)),
             "tracker_fixations": int(len(e))}
+
+
+#: the point columns of the Tobii Pro Lab export, whole DACS pixels as Pro Lab writes them (946, not 946.0)
+TOBII_PIXEL_COLUMNS = ("Gaze point X [DACS px]", "Gaze point Y [DACS px]", "Fixation point X [DACS px]",
+                       "Fixation point Y [DACS px]")
 
 
 def _frame(parts: list[dict], integer_columns=()) -> pd.DataFrame:

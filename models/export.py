@@ -137,7 +137,9 @@ def export_checkpoint(onnx: str | Path, *, checkpoint: str | Path | None = None,
     untrained ``model`` gets the weights of the CPU generator seeded with ``seed`` inside
     :func:`torch.random.fork_rng`, so torch's global random state is the
     same afterwards. With ``check``, onnxruntime runs the file at
-    ``(height, width)`` and ``(height + 37, width - 19)`` and the largest
+    ``(height, width)`` and ``(height + 37, width - 19)`` (``width + 19``
+    where 19 px fewer would leave a coarse-to-fine model fewer cells than it
+    refines: :func:`check_fixed_cells`) and the largest
     difference from PyTorch must stay under :data:`CHECK_TOLERANCE` (else a
     :class:`UserError`, and nothing is written). The file replaces an old one
     only once checked, so an interruption keeps the old file. An existing
@@ -173,9 +175,12 @@ def export_checkpoint(onnx: str | Path, *, checkpoint: str | Path | None = None,
     with atomic_path(out) as tmp:
         export_onnx(net, tmp, height, width, opset=opset)
         if check and not res.ort_missing:
-            res.check_sizes = ((height, width), (height + 37, width - 19))
-            for h, w in res.check_sizes[1:]:
-                check_fixed_cells(net, h, w)
+            second = (height + 37, width - 19)  # taller and narrower than traced: both directions of each axis
+            try:
+                check_fixed_cells(net, *second)
+            except UserError:  # 19 px fewer dropped a coarse-to-fine column (70 -> 51 wide): the size given is fine
+                second = (height + 37, width + 19)
+            res.check_sizes = ((height, width), second)
             res.max_diff = check_onnx(net, tmp, sizes=res.check_sizes)
             if res.max_diff > CHECK_TOLERANCE:
                 raise UserError(f"`onnx` {out}: not written: onnxruntime differs from PyTorch by "
