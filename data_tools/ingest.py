@@ -189,6 +189,8 @@ class _Collector:
         self.format_trials = False  # the current file's format marks trials (LogReader.trials)
         self.rates: RateCheck | None = None  # the current file's sampling-rate check (the file's, each trial's)
         self.rate_warnings: list[str] = []  # per source: trials at implausible rates, a detector below its rates
+        self.rate_changes: dict[str, list] = {}  # source -> [((subject, stimulus, trial), line)]: rate changed
+        self.gazed: Counter = Counter()  # source -> samples with a valid, finite gaze (the decimal hint needs none)
         self.min_duration_ms = opts.min_duration_ms if opts.min_duration_ms is not None else \
             det.DEFAULTS.get(opts.detector, {}).get("min_duration_ms", 100.0)
 
@@ -381,6 +383,8 @@ class _Collector:
                 df.loc[off, ["x", "y"]] = np.nan
                 df.loc[off, "valid"] = False
             self.books[source].kept += int(len(df) - off.sum())
+            self.gazed[source] += int((df["valid"].to_numpy(bool) & np.isfinite(df["x"].to_numpy(np.float64))
+                                       & np.isfinite(df["y"].to_numpy(np.float64))).sum())
             pair = pd.DataFrame({"s": df["subject"].astype(str), "t": df["stimulus"].astype(str),
                                  "v": df["valid"].to_numpy(bool)})
             per = pair.groupby(["s", "t"], sort=False)["v"].agg(["size", "sum"])
@@ -423,12 +427,24 @@ class _Collector:
         return None if final else df.iloc[bounds[last]:].reset_index(drop=True)
 
     def rate_refusal(self, source: str):
-        """For :class:`RateCheck`: the decimal-comma line that explains an implausible rate better, if any."""
-        return lambda: decimal_refusal(source, self.books[source], self.o.decimal, self.books[source].format)
+        """For :class:`RateCheck`: the decimal-comma line that explains an implausible rate better, if any.
+
+        Only for an input that gave no valid gaze so far, as ``saliency detect``
+        has it: a poor recording whose lost samples read ``n/a`` keeps the
+        unit's line.
+        """
+        def why():
+            if self.gazed[source]:
+                return None
+            return decimal_refusal(source, self.books[source], self.o.decimal, self.books[source].format)
+        return why
 
     def _detected(self, source: str, slot: int, meta: list, results: list[list[dict]]):
         """Fixations of one chunk's trials (``results``: batches of :func:`_detect_trials`) into ``fix[slot]``."""
         res = [s for batch in results for s in batch]
+        for m, s in zip(meta, res):  # a trial whose rate changes: its slower part has no fixation
+            if s.get("rate_change"):
+                self.rate_changes.setdefault(source, []).append((m, s["rate_change"]))
         n = np.array([len(s["first"]) for s in res], dtype=np.int64)
         keep = np.flatnonzero(n).tolist()
         f = None
@@ -445,6 +461,17 @@ class _Collector:
             f["space"] = DETECTED  # screen pixels whatever `coords` says: the samples were placed on the screen
             self.books[source].fix_detected += len(f)
         self.fix[slot] = f
+
+    def rate_change_warnings(self) -> list[str]:
+        """One line per input whose trials' sampling rate changes within them: the first trial named, the count."""
+        out = []
+        for source, items in self.rate_changes.items():
+            (subject, stimulus, trial), why = items[0]
+            named = ", ".join(f"{k} {str(v)!r}" for k, v in (("subject", subject), ("trial", trial),
+                                                                ("stimulus", stimulus)) if str(v))
+            more = f" and {len(items) - 1} more of its trials" if len(items) > 1 else ""
+            out.append(f"{source}: trial ({named or 'unnamed'}){more}: {why}")
+        return out
 
     def finish(self, keep: int = 0):
         """Collect the detections in the pool, in reading order, but for the last ``keep`` chunks.
@@ -465,7 +492,9 @@ DETECT_BATCH = 50_000
 def _detect_trials(trials: list[tuple], setup: tuple) -> list[dict]:
     """Worker (or inline): :func:`data_tools.detection.detect` + ``summarize`` on each ``(t, x, y, line)`` trial.
 
-    Each fixation also gets ``line``, the file line of its first sample.
+    Each fixation also gets ``line``, the file line of its first sample; each
+    trial ``rate_change``, the line of :func:`data_tools.detection.rate_change`
+    when its sampling rate changes within it (else None).
     """
     from saliency.data_tools import detection  # scipy: imported only when raw samples are read
 
@@ -475,6 +504,7 @@ def _detect_trials(trials: list[tuple], setup: tuple) -> list[dict]:
         r = detection.detect(t, x, y, geometry, detector, thr, min_duration_ms, **post)
         s = detection.summarize(r, t, x, y)
         s["line"] = lines[s["first"]]
+        s["rate_change"] = detection.rate_change(t)  # a slower stretch is rows absent, with no fixation: said
         out.append(s)
     return out
 
@@ -527,6 +557,10 @@ DETECTED = "screen_detected"  # space of fixations detected from samples: screen
 LONG_FIXATION_MS = 10_000.0  # longer fixations point at a wrong time unit
 
 
+RAW_INTERVALS = 100_000
+"""Intervals across quarantined rows that :class:`RateCheck` keeps for an input with no gap-free interval."""
+
+
 class RateCheck:
     """One input's sampling-rate check (``saliency ingest`` and ``saliency detect`` share it).
 
@@ -553,6 +587,9 @@ class RateCheck:
         self.columns = columns or {}
         self.dt: float | None = None  # the input's median interval (ms), once decided
         self.pool: list[np.ndarray] = []  # intervals (ms) seen before it was decided
+        self.raw: list[np.ndarray] = []  # the same, across quarantined rows too: when no interval is gap-free
+        self.raw_n = 0
+        self.trials = 0  # trials seen (judged or not), for the warnings' counts
         self.judged = 0  # trials whose own rate was worked out
         self.odd: list[tuple[str, float]] = []  # (trial as a message names it, median interval) outside the range
         self.slow: list[tuple[str, float]] = []  # (trial, rate) below the detector's rate
@@ -585,8 +622,13 @@ class RateCheck:
         run = np.repeat(np.arange(runs), np.diff(bounds))
         d = np.diff(t)
         ok = (run[1:] == run[:-1]) & np.isfinite(d) & (d > 0)
+        if self.dt is None and self.raw_n < RAW_INTERVALS:  # kept however many rows lie between
+            self.raw.append(d[ok])
+            self.raw_n += int(ok.sum())
         if len(all_gaps) and n > 1:  # a quarantined row between two rows: they are not one interval apart
             ok &= ~_across_gap(all_gaps, ln[:-1], ln[1:])
+        first_new = 1 if self.tail is not None and self.tail[0] == tuple(str(df[k].iat[0]) for k in keys) else 0
+        self.trials += runs - first_new
         idx, dd = run[1:][ok], d[ok]
         first = tuple(str(df[k].iat[0]) for k in keys)
         tail, self.tail = self.tail, None
@@ -625,12 +667,16 @@ class RateCheck:
             self._judge(*_one_run(tail[2]), 1, lambda r: tail[1])
         if self.dt is None and sum(len(p) for p in self.pool) >= 2:
             self._decide(refusal)
+        elif self.dt is None and self.raw_n >= 2:  # every row beside a quarantined one (every other `n/a`):
+            self.pool = self.raw  # the kept rows' own intervals, up to a factor 2 against a 1000x unit error
+            self._decide(refusal)
+        self.raw = []
         return self.warnings()
 
     def _decide(self, refusal) -> None:
         """The input's rate from the pooled intervals: outside :data:`RATE_RANGE_HZ`, one line (a wrong unit)."""
         d = np.concatenate(self.pool)
-        self.pool = []
+        self.pool, self.raw = [], []
         dt = float(np.median(d))
         rate = 1000.0 / dt
         if not RATE_RANGE_HZ[0] <= rate <= RATE_RANGE_HZ[1]:
@@ -695,8 +741,17 @@ class RateCheck:
         return out
 
     def _more(self, k: int) -> str:
-        """``, 1 of its 48 trials`` or `` and 3 more of its 48 trials``: after the first trial named."""
-        return f" and {k - 1} more of its {self.judged} trials" if k > 1 else f", 1 of its {self.judged} trials"
+        """``, 1 of its 48 trials`` or `` and 3 more of its 48 trials``: after the first trial named.
+
+        Trials too short to judge (fewer than :attr:`MIN_INTERVALS` intervals) are said apart: ``, 1 of the
+        6 of its 26 trials long enough to judge (10 intervals or more)``.
+        """
+        if self.judged == self.trials:
+            of = f"its {self.judged} trials"
+        else:
+            of = (f"the {self.judged} of its {self.trials} trials long enough to judge ({self.MIN_INTERVALS} "
+                  "intervals or more)")
+        return f" and {k - 1} more of {of}" if k > 1 else f", 1 of {of}"
 
     def unit_hint(self, rate_hz: float) -> str:
         """What fixes ``rate_hz``: ``time_unit`` where the reader applies it, else the header's time column."""
@@ -1603,7 +1658,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         # with a detector, fixation lists are held to its minimum; with the tracker's, only to one given
         min_applies = timed and (opts.min_duration_ms is not None or opts.detector != "tracker")
         laps.lap("read, detect")
-        warnings = check_durations(fix, col.books) + col.rate_warnings
+        warnings = check_durations(fix, col.books) + col.rate_warnings + col.rate_change_warnings()
         q_short = quar.iloc[0:0]
         if opts.drop_first:
             fix = fix.assign(_fid=np.arange(len(fix)))

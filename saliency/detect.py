@@ -390,10 +390,15 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         qf = qf[["source", *[c for c in qf.columns if c != "source"]]]
         qf.to_csv(stage / "quarantine.csv", index=False)
         label_counts = {n: sum(t["labels"][n] for t in w.trials) for n in LABEL_NAMES.values()}
-        for t in w.trials:  # a trial whose sampling rate changes (data_tools.detection.rate_change): said, not only
-            for line in t["params"].get("warnings", ()):  # in its entry of "trials"
-                named = ", ".join(f"{k} {t[k]!r}" for k in KEYS if str(t.get(k, "")))
-                warnings.append(f"{t['source']}: trial ({named or 'unnamed'}): {line}")
+        changed: dict[str, list] = {}  # a trial whose sampling rate changes (detection.rate_change): said, not
+        for t in w.trials:  # only in its entry of "trials"; one line per input, its first such trial named
+            for line in t["params"].get("warnings", ()):
+                changed.setdefault(t["source"], []).append((t, line))
+        for source, items in changed.items():
+            t, line = items[0]
+            named = ", ".join(f"{k} {t[k]!r}" for k in KEYS if str(t.get(k, "")))
+            more = f" and {len(items) - 1} more of its trials" if len(items) > 1 else ""
+            warnings.append(f"{source}: trial ({named or 'unnamed'}){more}: {line}")
         summary = {
             "options": {k: v for k, v in asdict(o).items() if k not in ("geometry", "progress", "workers")},
             "geometry": o.geometry.to_dict(),
@@ -406,7 +411,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
             "trials": w.trials,
             # per input: its trials at an implausible rate, a detector used below the sampling rates it was made
             # for (nh under 200 Hz), one line each;
-            # a trial whose sampling rate changes within it, one line per trial
+            # trials whose sampling rate changes within them, one line per input
             "warnings": warnings,
         }
         main_sequence_plot(frames["saccades.csv"], stage / "main_sequence.png")

@@ -32,9 +32,9 @@ def test_a_one_pixel_mask_is_refused_in_one_line(tmp_path, capsys):
     gt, pr = _pairs(tmp_path)
     assert main(["eval", "--task", "sod", "--gt", str(gt), "--pred", f"A={pr}", "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"saliency eval: error: {gt / 'b.png'}: a mask of 1x1 pixel has no E-measure or S-measure "
-                   "(a 1-pixel image; PySODMetrics scores it ~1e15); leave it out, or give --allow-missing to "
-                   "skip it"]
+    assert err == [f"saliency eval: error: {gt / 'b.png'}: a mask of 1x1 pixel has no meaningful E-measure "
+                   "(PySODMetrics scores a 1-pixel image ~1e15, outside [0, 1]); leave it out, or give "
+                   "--allow-missing to skip it"]
 
 
 def test_allow_missing_skips_it_and_the_e_measure_stays_in_its_range(tmp_path):

@@ -214,9 +214,10 @@ def test_decimal_comma_prolab_is_named_not_taken_for_a_wrong_time_unit(tmp_path,
     grey_stimuli(tmp_path, ("img0",), (1024, 768))
     ing = ["ingest", p, "--stimuli", str(tmp_path / "stim"), "--quiet", "--sigma-px", "3", *GEOM]
     assert main([*ing, "--out", str(tmp_path / "d1")]) == 2
-    assert _err_line(capsys) == ("saliency ingest: error: no usable fixations in the 120 rows read (reasons: "
-                                 "non_numeric 116); if the numbers are written with a decimal comma (500,13), "
-                                 "give --decimal comma")
+    # the 4 lost rows are the only ones kept, 30 rows (250 ms) apart: 4 Hz, explained by the decimal comma
+    assert _err_line(capsys) == (f"saliency ingest: error: {p}: 116 of the 120 rows read hold numbers that do not "
+                                 f"parse (non_numeric 116); if the numbers are written with a decimal comma "
+                                 f"(500,13), give --decimal comma")
     assert main(["detect", p, "--out", str(tmp_path / "e1"), "--quiet", *GEOM]) == 2
     assert _err_line(capsys) == (f"saliency detect: error: {p}: 116 of the 120 rows read hold numbers that do not "
                                  f"parse (non_numeric 116); if the numbers are written with a decimal comma "
@@ -320,3 +321,64 @@ def test_summary_prints_n_a_for_an_undefined_spread():
     lines = summary_text(m).splitlines()
     assert lines[-2] == f"{'inter-observer NSS':<24}{'0.000':>10} +- n/a (n=2, 1 stimuli)"
     assert lines[-1] == f"{'inter-observer AUC-Judd':<24}{'0.910':>10} +- 0.000"
+
+
+@pytest.mark.parametrize("command", ["detect", "ingest"])
+def test_a_rate_change_within_trials_is_said_once_per_input_by_both_commands(tmp_path, capsys, command):
+    # two trials of 150 samples at 500 Hz then 150 at 250 Hz (from 300 ms): every 4 ms interval of the second half
+    # is a gap (> 1.5 x the 2 ms median), so that half has no event; hand-counted as in test_detection_review24
+    t = np.concatenate([np.arange(150) * 2.0, 300 + np.arange(150) * 4.0])
+    x = np.where(t < 400, 300.0, 600.0)
+    frames = [pd.DataFrame({"subject": "p1", "trial": name, "stimulus": "s", "time_ms": t, "x": x, "y": 384.0,
+                            "valid": 1}) for name in ("a", "b")]
+    p = tmp_path / "rc.csv"
+    pd.concat(frames).to_csv(p, index=False)
+    grey_stimuli(tmp_path, ("s",), (1024, 768))
+    assert _run(command, tmp_path, p, "o", "--detector", "ivt") == 0
+    line = ("the sampling rate changes within the trial: 149 of 299 intervals (50 %) are 4 ms against a median of 2 "
+            "ms (250 Hz against 500 Hz), and each is read as rows absent from the log, which no event spans; split "
+            "the trial where the interval changes (first at 300 ms) or check the time unit")
+    want = f"{p}: trial (subject 'p1', trial 'a', stimulus 's') and 1 more of its trials: {line}"
+    manifest = "detection.json" if command == "detect" else "dataset.json"
+    assert json.loads((tmp_path / "o" / manifest).read_text())["warnings"] == [want]
+    assert f"warning: {want}" in capsys.readouterr().err
+
+
+def _wrong_unit_lossy(tmp_path, lost) -> str:
+    """Two trials of 500 Hz gaze stamped in seconds under a ms `time` column; rows with x = 'n/a' where ``lost(k)``."""
+    rng = np.random.default_rng(3)
+    rows = ["subject,trial,stimulus,time,x,y,valid"]
+    for tr in range(2):
+        for k in range(600):
+            x = "n/a" if lost(k, rng) else f"{500 + rng.normal():.2f}"
+            rows.append(f"p1,t{tr},s,{(1000 + 4000 * tr + 2 * k) / 1000.0:.3f},{x},{384 + rng.normal():.2f},1")
+    p = tmp_path / "w.csv"
+    p.write_text("\n".join(rows) + "\n")
+    return str(p)
+
+
+@pytest.mark.parametrize("lost", ["random 60 %", "every other row"])
+@pytest.mark.parametrize("command", ["detect", "ingest"])
+def test_a_wrong_unit_with_many_lost_rows_is_refused_for_its_unit(tmp_path, capsys, command, lost):
+    # 0.002 'ms' apart: a wrong unit, whatever share of rows reads n/a (points written with '.', not a decimal
+    # comma); every other row lost left no interval between kept rows that no quarantined row splits
+    rule = (lambda k, rng: rng.random() < 0.6) if lost.startswith("random") else (lambda k, rng: k % 2 == 1)
+    p = _wrong_unit_lossy(tmp_path, rule)
+    grey_stimuli(tmp_path, ("s",), (1024, 768))
+    assert _run(command, tmp_path, p, "o", "--workers", "1") == 2
+    err = _err_line(capsys)
+    assert "--decimal comma" not in err
+    assert "the time stamps' unit is likely wrong" in err and "with --time-unit s they would be" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_warning_counts_the_trials_it_judged_apart_from_all(tmp_path, capsys):
+    # 2 trials of 300 samples at 500 Hz, 1 at 100 Hz (nh below 200 Hz), 4 of 6 samples (5 intervals: not judged)
+    frames = [_trial(f"fast{i}", np.arange(300) * 2.0 + 10_000 * i) for i in range(2)]
+    frames.append(_trial("slow", np.arange(300) * 10.0 + 50_000))
+    frames += [_trial(f"short{i}", np.arange(6) * 2.0 + 100_000 + 1000 * i) for i in range(4)]
+    p = tmp_path / "c.csv"
+    pd.concat(frames).to_csv(p, index=False)
+    assert main(["detect", str(p), "--out", str(tmp_path / "o"), "--quiet", *GEOM]) == 0
+    (w,) = json.loads((tmp_path / "o" / "detection.json").read_text())["warnings"]
+    assert ", 1 of the 3 of its 7 trials long enough to judge (10 intervals or more): " in w

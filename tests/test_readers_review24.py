@@ -219,3 +219,14 @@ def test_detect_and_drop_first_with_trial_var_mid_presentation(tmp_path, capsys)
     starts = sorted(fx["t_start_ms"].tolist())
     assert 1290 <= starts[0] <= 1310 and 1890 <= starts[1] <= 1910
     assert all(280 <= d <= 310 for d in fx["duration_ms"])
+
+
+def test_asc_without_trialid_trial_var_naming_the_image_without_extension_does_not_split(tmp_path):
+    # Experiment Builder writes `TRIAL_VAR image img0` (no extension, or another case) for the img0.png on show:
+    # the stimulus index takes both for one image, so the reader does too (review 24: a fixation was cut in two)
+    msgs = [(1000, "!V IMGLOAD FILL images/img0.png"), (1100, "!V TRIAL_VAR image img0"),
+            (1200, "!V IMGLOAD FILL images/img1.png"), (1300, "!V TRIAL_VAR image IMG1.PNG")]
+    p = _asc_msgs(tmp_path, "e.asc", msgs, _samples(1000, 200))
+    n, trials = _trials(p)
+    assert n == 2
+    assert [(v[1], v[2], v[3]) for v in trials.values()] == [(1000.0, 1198.0, 100), (1200.0, 1398.0, 100)]

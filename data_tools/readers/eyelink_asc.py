@@ -248,19 +248,29 @@ def _stimulus_trial_starts(stim_msgs: list[tuple[float, str, str]]) -> list[floa
     An ``IMGLOAD`` (``img``) starts a trial, unless it is the first of a trial
     that a ``TRIAL_VAR`` (``var``) naming the same image started; a
     ``TRIAL_VAR`` starts one only when it names another image than the
-    current trial's (module docstring, rule 2).
+    current trial's (module docstring, rule 2). Names are compared as the
+    stimulus index matches them (:func:`_same_image`): Experiment Builder's
+    ``TRIAL_VAR image img0`` names the ``img0.png`` on show.
     """
     starts: list[float] = []
     image, shown = None, False  # the current trial's image; whether an IMGLOAD displayed it
     for t, kind, nm in stim_msgs:
         if kind == "img":
-            if shown or nm != image:
+            if shown or not _same_image(nm, image):
                 starts.append(t)
             image, shown = nm, True
-        elif nm != image:
+        elif not _same_image(nm, image):
             starts.append(t)
             image, shown = nm, False
     return starts
+
+
+def _same_image(a: str | None, b: str | None) -> bool:
+    """Whether two message names are one image: equal but for case, or one the other's name without extension."""
+    if a is None or b is None:
+        return a is b
+    a, b = a.casefold(), b.casefold()
+    return a == b or Path(a).stem == b or Path(b).stem == a
 
 
 def _name(s: str) -> str:

@@ -27,7 +27,8 @@ min-max and sum to 1 (MIT's IG conversion).
   saliency eval --config bench.yaml --json results.json --plot-dir curves
 
 Predictions are <stem>.png (8-bit grey; fixation: also .npy) matched to the GT
-by stem; one of another size is resized to the GT (bilinear) and counted.
+by stem; one of another size is resized to the GT (bilinear; a log-density .npy
+is resampled in probability, area-averaged where it is larger) and counted.
 --config (YAML or JSON):
   task: sod
   datasets: {ECSSD: {root: data}, mine: {gt: data/mine/masks}}

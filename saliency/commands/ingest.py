@@ -84,7 +84,8 @@ def add_arguments(p) -> None:
     g.add_argument("--coords", default="auto", choices=["auto", "screen", "stimulus"],
                    help="what x, y are: screen pixels or stimulus pixels (default auto: screen when a geometry "
                         "is given, else stimulus; OSIE, MIT1003, FIGRIM, fixlocs (MIT .mat) and SALICON files are "
-                        "always stimulus pixels: auto records stimulus for them and screen is refused)")
+                        "always stimulus pixels: auto records stimulus for them; screen is refused when every input is "
+                        "one of them, and with other inputs their record says coords: stimulus)")
     g.add_argument("--min-confidence", type=_args.fraction, default=None,  # None: not typed (refused unused)
                    help=f"Pupil Labs: drop fixations below this confidence (default {PUPIL_MIN_CONFIDENCE:g}; "
                         "refused when no input is a Pupil Labs export)")
