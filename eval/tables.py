@@ -84,14 +84,20 @@ def result_note(r) -> str:
     """The counts of one result in words: images, resized, skipped, ignored files, each metric that left images out.
 
     ``r`` has ``n_images``, ``n_resized``, ``n_missing``, ``n_skipped`` and
-    ``excluded`` ({metric: images left out}), and may have ``extra`` (the
+    ``excluded`` ({metric: images left out}), and may have ``metrics`` (a
+    fixation method's resizing is said as eval does it), ``extra`` (the
     prediction files that match no ground truth) and ``left_out`` (files not
     read for their extension); the notes under eval's
     markdown tables and under ``saliency report``'s metric tables.
     """
     parts = [f"{r.n_images} images"]
     if r.n_resized:
-        parts.append(f"{r.n_resized} predictions resized to the GT (bilinear)")
+        from saliency.eval.metrics import keys_for
+
+        # a fixation method's .npy log-densities are resampled in probability (eval.probabilistic), not bilinearly
+        how = "bilinear; a log-density .npy area-averaged where larger" if set(getattr(r, "metrics", None) or ()) & set(
+            keys_for("fixation")) else "bilinear"
+        parts.append(f"{r.n_resized} predictions resized to the GT ({how})")
     if r.n_missing:
         parts.append(f"{r.n_missing} without a prediction skipped")
     if r.n_skipped:

@@ -492,7 +492,7 @@ def count_notes(eval_json: dict) -> list[str]:
         counts = SimpleNamespace(n_images=r.get("n_images", "?"), n_resized=r.get("n_resized") or 0,
                                  n_missing=r.get("n_missing") or 0, n_skipped=r.get("n_skipped") or 0,
                                  excluded=r.get("excluded") or {}, extra=r.get("extra_predictions") or (),
-                                 left_out=r.get("left_out_files") or ())
+                                 left_out=r.get("left_out_files") or (), metrics=r.get("metrics") or {})
         if (counts.n_resized or counts.n_missing or counts.n_skipped or any(counts.excluded.values())
                 or counts.extra or counts.left_out):
             notes.append(f"{r['dataset']} / {r['method']}: {result_note(counts)}")

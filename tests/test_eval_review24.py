@@ -194,3 +194,16 @@ def test_a_metric_named_twice_is_one_column_everywhere(tmp_path, capsys):
     assert rows[0] == ["dataset", "method", "n_images", "NSS", "n_resized", "n_missing", "n_skipped", "metric_maps"]
     assert "| Method | NSS ↑ |" in out.splitlines()  # old: | Method | NSS ↑ | NSS ↑ |
     assert list(json.loads((tmp_path / "r.json").read_text())["results"][0]["metrics"]) == ["NSS"]
+
+
+def test_the_resize_note_says_how_a_fixation_log_density_was_resized():
+    # eval area-averages a larger .npy log-density (resize_log_density); the note (eval's table and saliency
+    # report's) said "bilinear" for every method (review 24, OSIE end to end)
+    from saliency.eval.runner import MethodResult
+    from saliency.eval.tables import result_note
+
+    fix = MethodResult("D", "npy", 10, {"NSS": 1.0, "LL": 0.5}, n_resized=10)
+    sod = MethodResult("D", "net", 3, {"MAE": 0.1}, n_resized=3)
+    assert result_note(fix) == "10 images, 10 predictions resized to the GT (bilinear; a log-density .npy " \
+                               "area-averaged where larger)"
+    assert result_note(sod) == "3 images, 3 predictions resized to the GT (bilinear)"
