@@ -429,15 +429,13 @@ class _Collector:
     def rate_refusal(self, source: str):
         """For :class:`RateCheck`: the decimal-comma line that explains an implausible rate better, if any.
 
-        Only for an input that gave no valid gaze so far, as ``saliency detect``
-        has it: a poor recording whose lost samples read ``n/a`` keeps the
-        unit's line.
+        For an input that gave no valid gaze so far, as ``saliency detect`` has
+        it; one that did (a poor recording whose lost samples read ``n/a``, or
+        a decimal-comma export whose whole numbers parsed) gets the unit's line
+        with the decimal comma as the other cause (:func:`rate_refusal_line`).
         """
-        def why():
-            if self.gazed[source]:
-                return None
-            return decimal_refusal(source, self.books[source], self.o.decimal, self.books[source].format)
-        return why
+        return lambda: rate_refusal_line(decimal_refusal(source, self.books[source], self.o.decimal,
+                                                         self.books[source].format), self.gazed[source])
 
     def _detected(self, source: str, slot: int, meta: list, results: list[list[dict]]):
         """Fixations of one chunk's trials (``results``: batches of :func:`_detect_trials`) into ``fix[slot]``."""
@@ -622,8 +620,9 @@ class RateCheck:
         run = np.repeat(np.arange(runs), np.diff(bounds))
         d = np.diff(t)
         ok = (run[1:] == run[:-1]) & np.isfinite(d) & (d > 0)
-        if self.dt is None and self.raw_n < RAW_INTERVALS:  # kept however many rows lie between
-            self.raw.append(d[ok])
+        if self.dt is None and self.raw_n < RAW_INTERVALS:  # however many rows lie between: per file line
+            span = ln[1:] - ln[:-1]  # (one line per sample in the table formats: the sample period again)
+            self.raw.append((d / np.where(np.isfinite(span) & (span >= 1), span, 1.0))[ok])
             self.raw_n += int(ok.sum())
         if len(all_gaps) and n > 1:  # a quarantined row between two rows: they are not one interval apart
             ok &= ~_across_gap(all_gaps, ln[:-1], ln[1:])
@@ -668,7 +667,7 @@ class RateCheck:
         if self.dt is None and sum(len(p) for p in self.pool) >= 2:
             self._decide(refusal)
         elif self.dt is None and self.raw_n >= 2:  # every row beside a quarantined one (every other `n/a`):
-            self.pool = self.raw  # the kept rows' own intervals, up to a factor 2 against a 1000x unit error
+            self.pool = self.raw  # the kept rows' intervals over the file lines between them
             self._decide(refusal)
         self.raw = []
         return self.warnings()
@@ -680,12 +679,12 @@ class RateCheck:
         dt = float(np.median(d))
         rate = 1000.0 / dt
         if not RATE_RANGE_HZ[0] <= rate <= RATE_RANGE_HZ[1]:
-            why = refusal() if refusal is not None else None
-            if why:
+            why = (refusal() if refusal is not None else None) or ""
+            if why and not why.startswith("; "):  # the decimal comma explains it better: its line alone
                 raise UserError(why)
             raise UserError(f"{self.source}: consecutive samples are {dt:.6g} ms apart, a {rate:.6g} Hz sampling "
                             f"rate, outside {RATE_RANGE_HZ[0]:g} Hz..{RATE_RANGE_HZ[1] / 1000:g} kHz: the time "
-                            f"stamps' unit is likely wrong{self.unit_hint(rate)}")
+                            f"stamps' unit is likely wrong{self.unit_hint(rate)}{why}")
         self.dt = dt
 
     def _judge(self, idx: np.ndarray, dd: np.ndarray, runs: int, name) -> None:
@@ -743,14 +742,15 @@ class RateCheck:
     def _more(self, k: int) -> str:
         """``, 1 of its 48 trials`` or `` and 3 more of its 48 trials``: after the first trial named.
 
-        Trials too short to judge (fewer than :attr:`MIN_INTERVALS` intervals) are said apart: ``, 1 of the
-        6 of its 26 trials long enough to judge (10 intervals or more)``.
+        Trials not judged (fewer than :attr:`MIN_INTERVALS` intervals between adjacent kept rows: short, or
+        every other row quarantined) are said apart: ``, 1 of the 6 of its 26 trials judged (10 or more
+        intervals between adjacent kept rows)``.
         """
         if self.judged == self.trials:
             of = f"its {self.judged} trials"
         else:
-            of = (f"the {self.judged} of its {self.trials} trials long enough to judge ({self.MIN_INTERVALS} "
-                  "intervals or more)")
+            of = (f"the {self.judged} of its {self.trials} trials judged ({self.MIN_INTERVALS} or more intervals "
+                  "between adjacent kept rows)")
         return f" and {k - 1} more of {of}" if k > 1 else f", 1 of {of}"
 
     def unit_hint(self, rate_hz: float) -> str:
@@ -848,6 +848,24 @@ _NUMBER_REASONS = ("non_numeric", "bad_coordinates", "bad_time")
 #: the formats whose readers ignore ``decimal`` (EyeLink ASC lines are parsed as the EDF converter writes them;
 #: MATLAB files and SALICON's JSON hold numbers, not text): :data:`DECIMAL_HINT` is never given for them
 DECIMAL_UNUSED = ("eyelink-asc", "salicon", "osie", "mit1003", "figrim", "fixlocs")
+
+
+DECIMAL_ALSO = ("; or, if most numbers do not parse because they are written with a decimal comma (500,13), "
+                "give `decimal` comma")
+
+
+def rate_refusal_line(decimal_line: str | None, gazed: int) -> str | None:
+    """What :class:`RateCheck` says of the decimal comma when an input's rate is implausible.
+
+    ``decimal_line`` (:func:`decimal_refusal`: most rows do not parse) alone
+    when the input gave no valid gaze (``gazed``: such samples); with some,
+    the unit may be wrong as well (a lossy recording whose lost rows read
+    ``n/a``, a decimal-comma export whose whole numbers parsed): the unit's
+    line then ends with :data:`DECIMAL_ALSO`. None when most rows parse.
+    """
+    if decimal_line is None:
+        return None
+    return decimal_line if not gazed else DECIMAL_ALSO
 
 
 def decimal_refusal(path, books, decimal: str, fmt: str = "") -> str | None:

@@ -309,7 +309,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
     from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_time_unit_used, columns_applied,
-                                            decimal_refusal)
+                                            decimal_refusal, rate_refusal_line)
 
     check_options(o)
     paths = [Path(p) for p in logs]
@@ -346,8 +346,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                         # rows unparsed and no valid gaze: the decimal comma is named before the rate
                         rates.check(ch.df, KEYS, gaps=ch.quarantine["line"].to_numpy(np.float64)
                                     if len(ch.quarantine) else None,
-                                    refusal=lambda: None if seen else decimal_refusal(src, books, o.decimal,
-                                                                                     rd.format))
+                                    refusal=lambda: rate_refusal_line(decimal_refusal(src, books, o.decimal,
+                                                                                      rd.format), seen))
                     if len(ch.quarantine):
                         quar.append(ch.quarantine.assign(source=src))
                     bar.update(int(ch.rows_read or 0))  # a plain line per 10 s (the size is unknown)
@@ -359,8 +359,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 bar.close()
                 # the input's rate if its first rows did not decide it; one line per input naming its trials at an
                 # implausible rate (the input's is plausible), one naming its trials under nh's 200 Hz
-                warnings += rates.finish(refusal=lambda: None if seen else decimal_refusal(src, books, o.decimal,
-                                                                                             rd.format))
+                warnings += rates.finish(refusal=lambda: rate_refusal_line(decimal_refusal(src, books, o.decimal,
+                                                                                           rd.format), seen))
                 inputs.append({"path": src, "format": rd.format, "rows": {
                     "read": books.read, "labelled": books.kept, "quarantined": dict(books.quarantined),
                     "counted": dict(books.counted)}})

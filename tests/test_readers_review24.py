@@ -222,11 +222,22 @@ def test_detect_and_drop_first_with_trial_var_mid_presentation(tmp_path, capsys)
 
 
 def test_asc_without_trialid_trial_var_naming_the_image_without_extension_does_not_split(tmp_path):
-    # Experiment Builder writes `TRIAL_VAR image img0` (no extension, or another case) for the img0.png on show:
+    # Experiment Builder writes `TRIAL_VAR image img0` (no extension, or another extension case) for the img0.png:
     # the stimulus index takes both for one image, so the reader does too (review 24: a fixation was cut in two)
     msgs = [(1000, "!V IMGLOAD FILL images/img0.png"), (1100, "!V TRIAL_VAR image img0"),
-            (1200, "!V IMGLOAD FILL images/img1.png"), (1300, "!V TRIAL_VAR image IMG1.PNG")]
+            (1200, "!V IMGLOAD FILL images/img1.png"), (1300, "!V TRIAL_VAR image img1.PNG")]
     p = _asc_msgs(tmp_path, "e.asc", msgs, _samples(1000, 200))
     n, trials = _trials(p)
     assert n == 2
     assert [(v[1], v[2], v[3]) for v in trials.values()] == [(1000.0, 1198.0, 100), (1200.0, 1398.0, 100)]
+
+
+def test_asc_without_trialid_two_images_that_differ_beyond_an_extension_are_two_trials(tmp_path):
+    # beach and beach.v2 (beach.v2.png), Cat.png and cat.png: other files, as the stimulus index keeps them apart
+    # (a.png and a.jpg are one name for the index, which refuses a folder holding both: one image here too)
+    for k, (a, b) in enumerate((("beach", "beach.v2"), ("Cat.png", "cat.png"))):
+        msgs = [(1000, f"!V TRIAL_VAR image {a}"), (1200, f"!V TRIAL_VAR image {b}")]
+        p = _asc_msgs(tmp_path, f"d{k}.asc", msgs, _samples(1000, 200))
+        n, trials = _trials(p)
+        assert n == 2, (a, b)
+        assert [(v[1], v[2], v[3]) for v in trials.values()] == [(1000.0, 1198.0, 100), (1200.0, 1398.0, 100)]

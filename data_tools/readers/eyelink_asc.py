@@ -266,11 +266,19 @@ def _stimulus_trial_starts(stim_msgs: list[tuple[float, str, str]]) -> list[floa
 
 
 def _same_image(a: str | None, b: str | None) -> bool:
-    """Whether two message names are one image: equal but for case, or one the other's name without extension."""
+    """Whether two message names are one image: equal, or equal once an image extension is dropped.
+
+    As the stimulus index drops only a known image extension (``img0`` is
+    ``img0.png``; ``beach.v2`` is not ``beach``), with case kept: ``Cat.png``
+    and ``cat.png`` may be two files, so they start two trials.
+    """
     if a is None or b is None:
         return a is b
-    a, b = a.casefold(), b.casefold()
-    return a == b or Path(a).stem == b or Path(b).stem == a
+    from saliency.data_tools.stimuli import NAME_EXTS
+
+    def bare(n: str) -> str:
+        return Path(n).stem if Path(n).suffix.lower() in NAME_EXTS else n
+    return a == b or bare(a) == bare(b)
 
 
 def _name(s: str) -> str:
