@@ -17,7 +17,6 @@ copied by hand from ``python benchmarks/detection.py --skip-synth`` (stop 22).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -28,36 +27,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-BENCH = REPO / "benchmarks"
-if str(BENCH) not in sys.path:
-    sys.path.append(str(BENCH))  # benchmarks/scratch.py, as the scripts import it
-MARK = ".saliency-benchmark-scratch"
-
-
-def _script(name: str, *args, cwd=None) -> subprocess.CompletedProcess:
-    """``python benchmarks/NAME.py ARGS`` in a fresh process."""
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES="")
-    return subprocess.run([sys.executable, str(BENCH / f"{name}.py"), *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=300)
+from tests.bench_fakes import MARK, REPO, load, refused as _refused, script as _script, tree as _tree
 
 
 def _load(name: str):
-    """``benchmarks/NAME.py`` as a module (its ``main`` called in this process)."""
-    spec = importlib.util.spec_from_file_location(f"bench_review23_{name}", BENCH / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # its dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _refused(p: subprocess.CompletedProcess, line: str) -> None:
-    """Exit status 2 and exactly ``line`` on stderr (no traceback)."""
-    assert (p.returncode, p.stderr) == (2, line + "\n"), (p.returncode, p.stderr[-2000:])
-
-
-def _tree(root: Path) -> dict:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """``benchmarks/NAME.py`` as a module."""
+    return load(name, "bench_review23")
 
 
 # ---------------------------------------------------------------- 1, 2: folders the scripts reuse

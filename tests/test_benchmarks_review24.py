@@ -15,51 +15,26 @@ byte as it was.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-BENCH = REPO / "benchmarks"
-if str(BENCH) not in sys.path:
-    sys.path.append(str(BENCH))  # benchmarks/scratch.py, as the scripts import it
-MARK = ".saliency-benchmark-scratch"
+from tests.bench_fakes import MARK, load, refused as _refused, script as _script, tree as _tree
+
+
+def _load(name: str):
+    """``benchmarks/NAME.py`` as a module."""
+    return load(name, "bench_review24")
+
+
 NONE = "/nonexistent/saliency-review24"
 
 STUDY_HINT = "give a saliency synth folder, or leave --study out to write one into --work"
 BG_HINT = "give a folder of photographs (e.g. ../shared/data/osie/stimuli)"
 REAL_HINT = "give a folder of photographs and their masks (e.g. ../shared/data/sod_real18)"
 FIX_HINT = "give a saliency ingest folder, or leave --fix-data out to write one into --work"
-
-
-def _script(name: str, *args) -> subprocess.CompletedProcess:
-    """``python benchmarks/NAME.py ARGS`` in a fresh process."""
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES="")
-    return subprocess.run([sys.executable, str(BENCH / f"{name}.py"), *map(str, args)], capture_output=True,
-                          text=True, env=env, timeout=300)
-
-
-def _load(name: str):
-    """``benchmarks/NAME.py`` as a module."""
-    spec = importlib.util.spec_from_file_location(f"bench_review24_{name}", BENCH / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _refused(p: subprocess.CompletedProcess, line: str) -> None:
-    """Exit status 2 and exactly ``line`` on stderr (no traceback)."""
-    assert (p.returncode, p.stderr) == (2, line + "\n"), (p.returncode, p.stderr[-2000:])
-
-
-def _tree(root: Path) -> dict:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _not_a_dataset(tmp_path: Path) -> Path:
