@@ -395,6 +395,8 @@ class _Collector:
         new, c = df, len(carry) if carry is not None else 0
         if c:
             df = pd.concat([carry, df], ignore_index=True)
+        if self.rates is not None and not len(new) and gaps:  # no row kept: its set-aside lines still part rows
+            self.rates.skip(np.concatenate(gaps))
         if not len(df):
             return None
         bounds = run_bounds(df, TRIAL_KEYS)
@@ -657,6 +659,10 @@ class RateCheck:
             idx, dd = np.concatenate([np.zeros(len(h), idx.dtype), idx]), np.concatenate([h, dd])
         self._judge(idx, dd, runs - 1,
                     lambda r: name0 if r == 0 and name0 is not None else _trial_text(df, keys, bounds[r]))
+
+    def skip(self, gaps: np.ndarray) -> None:
+        """A chunk with no row to check: its set-aside lines (``gaps``) still lie between the rows either side."""
+        self.gaps = np.concatenate([self.gaps, np.asarray(gaps, np.float64)])
 
     def finish(self, refusal=None) -> list[str]:
         """After the input's last rows: judge its last trial, decide its rate if its first rows did not
@@ -1219,6 +1225,9 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
             col.add_samples(src, pending, carry, final=True)
         if col.rates is not None:  # the input's rate if its first rows did not decide it; its warning lines
             col.rate_warnings += col.rates.finish(refusal=col.rate_refusal(src))
+            why = decimal_refusal(src, col.books[src], opts.decimal, rd.format)
+            if why and col.gazed[src]:  # most numbers unparsed, yet some gaze read: said, not only counted
+                col.rate_warnings.append(why)
         bar.close()
         records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes,
                         **columns_applied(rd, opts.columns)})

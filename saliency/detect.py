@@ -348,6 +348,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                                     if len(ch.quarantine) else None,
                                     refusal=lambda: rate_refusal_line(decimal_refusal(src, books, o.decimal,
                                                                                       rd.format), seen))
+                    elif len(ch.quarantine):  # no row kept: its set-aside lines still part the rows either side
+                        rates.skip(ch.quarantine["line"].to_numpy(np.float64))
                     if len(ch.quarantine):
                         quar.append(ch.quarantine.assign(source=src))
                     bar.update(int(ch.rows_read or 0))  # a plain line per 10 s (the size is unknown)
@@ -369,9 +371,11 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 inputs[-1].update(columns_applied(rd, o.columns))  # mixed inputs: which placed the x/y mapping
                 # no valid gaze and most rows numbers that do not parse (a decimal comma read as point): stop,
                 # as ingest stops when nothing was kept; a poor recording whose lost samples read '#N/A' goes on
-                why = decimal_refusal(src, books, o.decimal, rd.format) if not seen else None
-                if why:
+                why = decimal_refusal(src, books, o.decimal, rd.format)
+                if why and not seen:
                     raise UserError(why)
+                if why:  # most numbers unparsed, yet some gaze read (whole numbers of a decimal-comma export): said
+                    warnings.append(why)
             w.collect()
             w.write()
         finally:

@@ -378,10 +378,8 @@ def test_a_wrong_unit_with_many_lost_rows_is_refused_for_its_unit(tmp_path, caps
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("command", ["detect", "ingest"])
-def test_a_lossy_recording_at_its_right_unit_is_not_refused(tmp_path, capsys, command):
-    # 60 Hz stamped in ms (right), tracking lost (x = n/a) on 7 of every 8 rows: every kept row sits between
-    # quarantined ones; its kept rows are 133 ms apart, 16.7 ms per file line between them (review 24)
+def _lossy60(tmp_path):
+    """60 Hz stamped in ms (right), tracking lost (x = n/a) on 7 of every 8 rows, 2 trials of 600 rows."""
     rows = ["subject,trial,stimulus,time,x,y,valid"]
     rng = np.random.default_rng(1)
     for tr in range(2):
@@ -391,6 +389,53 @@ def test_a_lossy_recording_at_its_right_unit_is_not_refused(tmp_path, capsys, co
     p = tmp_path / "lossy60.csv"
     p.write_text("\n".join(rows) + "\n")
     grey_stimuli(tmp_path, ("s",), (1024, 768))
+    return p
+
+
+@pytest.mark.parametrize("chunk_rows", [7, 500_000])
+def test_a_chunk_with_no_kept_row_still_parts_the_rows_either_side(tmp_path, chunk_rows):
+    # at 7 rows a chunk, some chunks hold only n/a rows: their lines are still gaps, so the next chunk's first
+    # interval (133 ms across 7 lost rows) is not taken for one sampling interval (review 24: refused at 7)
+    from saliency.data_tools.choices import IngestOptions
+    from saliency.data_tools.geometry import ScreenGeometry
+    from saliency.data_tools.ingest import ingest
+    from saliency.detect import DetectOptions, detect_logs
+
+    p = _lossy60(tmp_path)
+    g = ScreenGeometry((1024, 768), (38.0, 30.0), 67.0)
+    ingest([p], tmp_path / "stim", tmp_path / "i", IngestOptions(geometry=g, detector="idt", chunk_rows=chunk_rows,
+                                                                 ioc=False, sigma_px=3, sigma_deg=None,
+                                                                 progress=False))
+    detect_logs([p], tmp_path / "d", DetectOptions(geometry=g, detector="idt", chunk_rows=chunk_rows,
+                                                   progress=False))
+    for f in (tmp_path / "i" / "dataset.json", tmp_path / "d" / "detection.json"):
+        assert json.loads(f.read_text())["inputs"][0]["rows"]["read"] == 1200
+
+
+@pytest.mark.parametrize("command", ["detect", "ingest"])
+def test_a_decimal_comma_export_whose_whole_numbers_parsed_is_warned(tmp_path, capsys, command):
+    # a Pro Lab export with a decimal comma: 1 row in 25 holds whole numbers (parse), 576 of 600 do not; the rate
+    # is plausible (8.33 ms per line), so the run goes on, and says why most rows are gone (review 24)
+    rows = ["\t".join(PROLAB)]
+    for k in range(600):
+        x, y = (f"{400 + k % 7}", f"{300 + k % 5}") if k % 25 == 0 else (f"{400 + k % 7},5", f"{300 + k % 5},25")
+        rows.append("\t".join([str(1_000_000 + 8333 * k), "P9", "Rec 1", "img0.png", x, y, "Valid", "Valid"]))
+    p = tmp_path / "comma.tsv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    grey_stimuli(tmp_path, ("img0",), (1024, 768))
+    assert _run(command, tmp_path, p, "o", "--detector", "idt") == 0
+    want = (f"{p}: 576 of the 600 rows read hold numbers that do not parse (non_numeric 576); if the numbers are "
+            "written with a decimal comma (500,13), give `decimal` comma")
+    manifest = "detection.json" if command == "detect" else "dataset.json"
+    assert want in json.loads((tmp_path / "o" / manifest).read_text())["warnings"]
+    assert want.replace("`decimal`", "--decimal") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["detect", "ingest"])
+def test_a_lossy_recording_at_its_right_unit_is_not_refused(tmp_path, capsys, command):
+    # every kept row sits between quarantined ones; its kept rows are 133 ms apart, 16.7 ms per file line between
+    # them (review 24)
+    p = _lossy60(tmp_path)
     assert _run(command, tmp_path, p, "o", "--workers", "1", "--detector", "idt") == 0
     name = "detection.json" if command == "detect" else "dataset.json"
     m = json.loads((tmp_path / "o" / name).read_text())

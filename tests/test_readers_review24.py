@@ -222,10 +222,11 @@ def test_detect_and_drop_first_with_trial_var_mid_presentation(tmp_path, capsys)
 
 
 def test_asc_without_trialid_trial_var_naming_the_image_without_extension_does_not_split(tmp_path):
-    # Experiment Builder writes `TRIAL_VAR image img0` (no extension, or another extension case) for the img0.png:
+    # Experiment Builder writes `TRIAL_VAR image img0` (no extension, or another case: its PC ignores case) for the
+    # img0.png on show:
     # the stimulus index takes both for one image, so the reader does too (review 24: a fixation was cut in two)
     msgs = [(1000, "!V IMGLOAD FILL images/img0.png"), (1100, "!V TRIAL_VAR image img0"),
-            (1200, "!V IMGLOAD FILL images/img1.png"), (1300, "!V TRIAL_VAR image img1.PNG")]
+            (1200, "!V IMGLOAD FILL images/img1.png"), (1300, "!V TRIAL_VAR image IMG1.PNG")]
     p = _asc_msgs(tmp_path, "e.asc", msgs, _samples(1000, 200))
     n, trials = _trials(p)
     assert n == 2

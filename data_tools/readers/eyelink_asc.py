@@ -256,28 +256,32 @@ def _stimulus_trial_starts(stim_msgs: list[tuple[float, str, str]]) -> list[floa
     image, shown = None, False  # the current trial's image; whether an IMGLOAD displayed it
     for t, kind, nm in stim_msgs:
         if kind == "img":
-            if shown or not _same_image(nm, image):
+            if shown or not _same_image(nm, image, fold=True):
                 starts.append(t)
             image, shown = nm, True
-        elif not _same_image(nm, image):
+        elif not _same_image(nm, image, fold=shown):  # labelling a displayed image: case as on a Windows PC
             starts.append(t)
             image, shown = nm, False
     return starts
 
 
-def _same_image(a: str | None, b: str | None) -> bool:
+def _same_image(a: str | None, b: str | None, fold: bool = False) -> bool:
     """Whether two message names are one image: equal, or equal once an image extension is dropped.
 
     As the stimulus index drops only a known image extension (``img0`` is
-    ``img0.png``; ``beach.v2`` is not ``beach``), with case kept: ``Cat.png``
-    and ``cat.png`` may be two files, so they start two trials.
+    ``img0.png``; ``beach.v2`` is not ``beach``). ``fold``: case ignored too,
+    for a ``TRIAL_VAR`` labelling the image an ``IMGLOAD`` put on show (an
+    Experiment Builder PC's file system ignores case: ``IMG0`` found
+    ``img0.png``); two ``TRIAL_VAR`` names keep their case (``Cat.png`` and
+    ``cat.png`` may be two files of a folder).
     """
     if a is None or b is None:
         return a is b
     from saliency.data_tools.stimuli import NAME_EXTS
 
     def bare(n: str) -> str:
-        return Path(n).stem if Path(n).suffix.lower() in NAME_EXTS else n
+        n = Path(n).stem if Path(n).suffix.lower() in NAME_EXTS else n
+        return n.casefold() if fold else n
     return a == b or bare(a) == bare(b)
 
 

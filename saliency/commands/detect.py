@@ -89,6 +89,7 @@ def run(args) -> int:
     """Detect events in the logs and print a summary."""
     import sys
 
+    from saliency.base.errors import UserError, cli_flag
     from saliency.base.fsutil import check_out_dir
     from saliency.commands.ingest import _geometry
     from saliency.data_tools.readers import parse_columns
@@ -110,6 +111,8 @@ def run(args) -> int:
     print(f"{c['trials']} trials, {c['samples']} samples ({c['quarantined']} rows quarantined): "
           f"{c['fixations']} fixations, {c['saccades']} saccades, {c['blinks']} blinks")
     print("samples: " + ", ".join(f"{k} {v}" for k, v in c["labels"].items() if v))
-    for line in s.get("warnings", ()):
-        print(f"saliency detect: warning: {line}", file=sys.stderr)
+    flags = getattr(args, "_param_flags", None) or PARAM_FLAGS
+    for line in s.get("warnings", ()):  # parameters spelled as flags, as ingest prints them
+        print(f"saliency detect: warning: {UserError(line).render(lambda k: flags.get(k) or cli_flag(k))}",
+              file=sys.stderr)
     return 0
