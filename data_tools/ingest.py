@@ -191,6 +191,7 @@ class _Collector:
         self.rate_warnings: list[str] = []  # per source: trials at implausible rates, a detector below its rates
         self.rate_changes: dict[str, list] = {}  # source -> [((subject, stimulus, trial), line)]: rate changed
         self.gazed: Counter = Counter()  # source -> samples with a valid, finite gaze (the decimal hint needs none)
+        self.pointed: Counter = Counter()  # source -> of them, with a fraction (written with a point: no comma)
         self.min_duration_ms = opts.min_duration_ms if opts.min_duration_ms is not None else \
             det.DEFAULTS.get(opts.detector, {}).get("min_duration_ms", 100.0)
 
@@ -372,6 +373,10 @@ class _Collector:
             df = df.loc[~back].reset_index(drop=True)
         # rows set aside so far lie between samples that are not one sampling interval apart
         gaps = [pd.to_numeric(q["line"], errors="coerce").to_numpy(np.float64) for q in self.quar[n_quar:]]
+        if len(df):  # as read (before placing on the screen): whether numbers written with a point were read
+            g, f = gaze_counts(df)
+            self.gazed[source] += g
+            self.pointed[source] += f
         space = ch.space
         if self.o.coords == "stimulus":  # the user says the file's pixels are the stimulus'
             space = {"screen": "stimulus", "screen_norm": "stimulus_norm"}.get(space, space)
@@ -383,8 +388,6 @@ class _Collector:
                 df.loc[off, ["x", "y"]] = np.nan
                 df.loc[off, "valid"] = False
             self.books[source].kept += int(len(df) - off.sum())
-            self.gazed[source] += int((df["valid"].to_numpy(bool) & np.isfinite(df["x"].to_numpy(np.float64))
-                                       & np.isfinite(df["y"].to_numpy(np.float64))).sum())
             pair = pd.DataFrame({"s": df["subject"].astype(str), "t": df["stimulus"].astype(str),
                                  "v": df["valid"].to_numpy(bool)})
             per = pair.groupby(["s", "t"], sort=False)["v"].agg(["size", "sum"])
@@ -437,7 +440,8 @@ class _Collector:
         with the decimal comma as the other cause (:func:`rate_refusal_line`).
         """
         return lambda: rate_refusal_line(decimal_refusal(source, self.books[source], self.o.decimal,
-                                                         self.books[source].format), self.gazed[source])
+                                                         self.books[source].format), self.gazed[source],
+                                     self.pointed[source])
 
     def _detected(self, source: str, slot: int, meta: list, results: list[list[dict]]):
         """Fixations of one chunk's trials (``results``: batches of :func:`_detect_trials`) into ``fix[slot]``."""
@@ -860,16 +864,31 @@ DECIMAL_ALSO = ("; or, if most numbers do not parse because they are written wit
                 "give `decimal` comma")
 
 
-def rate_refusal_line(decimal_line: str | None, gazed: int) -> str | None:
+def gaze_counts(df: pd.DataFrame) -> tuple[int, int]:
+    """Samples of ``df`` (as read) with a valid, finite gaze, and how many of them have a fractional x or y.
+
+    A decimal-comma export read with a point parses only its whole numbers:
+    a fraction among the gaze read shows the numbers are written with a
+    point, so rows that do not parse are something else (``n/a``).
+    """
+    x, y = df["x"].to_numpy(np.float64), df["y"].to_numpy(np.float64)
+    ok = df["valid"].to_numpy(bool) & np.isfinite(x) & np.isfinite(y)
+    with np.errstate(invalid="ignore"):
+        frac = ok & ((np.floor(x) != x) | (np.floor(y) != y))
+    return int(ok.sum()), int(frac.sum())
+
+
+def rate_refusal_line(decimal_line: str | None, gazed: int, pointed: int = 0) -> str | None:
     """What :class:`RateCheck` says of the decimal comma when an input's rate is implausible.
 
     ``decimal_line`` (:func:`decimal_refusal`: most rows do not parse) alone
     when the input gave no valid gaze (``gazed``: such samples); with some,
-    the unit may be wrong as well (a lossy recording whose lost rows read
-    ``n/a``, a decimal-comma export whose whole numbers parsed): the unit's
-    line then ends with :data:`DECIMAL_ALSO`. None when most rows parse.
+    all whole numbers (a decimal-comma export whose whole numbers parsed),
+    the unit may be wrong as well: the unit's line then ends with
+    :data:`DECIMAL_ALSO`. None when most rows parse, or when some gaze has a
+    fraction (``pointed``: written with a point, the lost rows read ``n/a``).
     """
-    if decimal_line is None:
+    if decimal_line is None or (gazed and pointed):
         return None
     return decimal_line if not gazed else DECIMAL_ALSO
 
@@ -1226,8 +1245,8 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
         if col.rates is not None:  # the input's rate if its first rows did not decide it; its warning lines
             col.rate_warnings += col.rates.finish(refusal=col.rate_refusal(src))
             why = decimal_refusal(src, col.books[src], opts.decimal, rd.format)
-            if why and col.gazed[src]:  # most numbers unparsed, yet some gaze read: said, not only counted
-                col.rate_warnings.append(why)
+            if why and col.gazed[src] and not col.pointed[src]:  # most numbers unparsed, the gaze read all whole:
+                col.rate_warnings.append(why)  # a decimal comma's whole numbers (n/a rows beside 500.35: not said)
         bar.close()
         records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes,
                         **columns_applied(rd, opts.columns)})

@@ -309,7 +309,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
     from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_time_unit_used, columns_applied,
-                                            decimal_refusal, rate_refusal_line)
+                                            decimal_refusal, gaze_counts, rate_refusal_line)
 
     check_options(o)
     paths = [Path(p) for p in logs]
@@ -335,19 +335,20 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 pending = None
                 # the input's sampling rate (a wrong time unit, as ingest refuses it) and each trial's
                 rates = RateCheck(src, rd.format, o.detector, rd.notes.get("timestamp_ms_per_unit"), o.columns)
-                seen = 0  # samples with a valid gaze: the decimal hint is for an input that gave none
+                seen = pointed = 0  # valid gaze samples, and those with a fraction (data_tools.ingest.gaze_counts)
                 for k, ch in enumerate(rd.chunks()):
                     books.add(ch, k)
+                    if len(ch.df):  # as read: numbers written with a point mean unparsed rows are not a comma
+                        g, f = gaze_counts(ch.df)
+                        seen, pointed = seen + g, pointed + f
                     _to_screen(ch, path, o, rd.format)
                     if len(ch.df):
-                        seen += int((ch.df["valid"].to_numpy(bool) & np.isfinite(ch.df["x"].to_numpy(np.float64))
-                                     & np.isfinite(ch.df["y"].to_numpy(np.float64))).sum())
                         # a quarantined row (a number that does not parse, ...) is a gap, not an interval; most
                         # rows unparsed and no valid gaze: the decimal comma is named before the rate
                         rates.check(ch.df, KEYS, gaps=ch.quarantine["line"].to_numpy(np.float64)
                                     if len(ch.quarantine) else None,
                                     refusal=lambda: rate_refusal_line(decimal_refusal(src, books, o.decimal,
-                                                                                      rd.format), seen))
+                                                                                      rd.format), seen, pointed))
                     elif len(ch.quarantine):  # no row kept: its set-aside lines still part the rows either side
                         rates.skip(ch.quarantine["line"].to_numpy(np.float64))
                     if len(ch.quarantine):
@@ -362,7 +363,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 # the input's rate if its first rows did not decide it; one line per input naming its trials at an
                 # implausible rate (the input's is plausible), one naming its trials under nh's 200 Hz
                 warnings += rates.finish(refusal=lambda: rate_refusal_line(decimal_refusal(src, books, o.decimal,
-                                                                                           rd.format), seen))
+                                                                                           rd.format), seen, pointed))
                 inputs.append({"path": src, "format": rd.format, "rows": {
                     "read": books.read, "labelled": books.kept, "quarantined": dict(books.quarantined),
                     "counted": dict(books.counted)}})
@@ -374,7 +375,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 why = decimal_refusal(src, books, o.decimal, rd.format)
                 if why and not seen:
                     raise UserError(why)
-                if why:  # most numbers unparsed, yet some gaze read (whole numbers of a decimal-comma export): said
+                if why and not pointed:  # most numbers unparsed, the gaze read all whole (a decimal comma's): said
                     warnings.append(why)
             w.collect()
             w.write()

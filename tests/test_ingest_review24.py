@@ -367,14 +367,9 @@ def test_a_wrong_unit_with_many_lost_rows_is_refused_for_its_unit(tmp_path, caps
     grey_stimuli(tmp_path, ("s",), (1024, 768))
     assert _run(command, tmp_path, p, "o", "--workers", "1") == 2
     err = _err_line(capsys)
-    # the unit first; the decimal comma only as the other cause when most rows do not parse (random 60 %: the tool
-    # cannot tell 'n/a' from '500,13'), never alone: some gaze parsed
-    unit = err.index("the time stamps' unit is likely wrong")
+    # the unit, and no decimal comma: the gaze read has fractions (500.35), so the rows that do not parse are n/a
     assert "with --time-unit s they would be" in err
-    if lost.startswith("random"):
-        assert err.index("; or, if most numbers do not parse because they are written with a decimal comma") > unit
-    else:
-        assert "decimal comma" not in err
+    assert "decimal comma" not in err
     assert not (tmp_path / "o").exists()
 
 
@@ -441,6 +436,9 @@ def test_a_lossy_recording_at_its_right_unit_is_not_refused(tmp_path, capsys, co
     m = json.loads((tmp_path / "o" / name).read_text())
     rows_in = m["inputs"][0]["rows"]
     assert rows_in["read"] == 1200 and rows_in["quarantined"] == {"non_numeric": 1050}
+    # its gaze is written with a point (500.35): 1050 rows of n/a are lost samples, not a decimal comma
+    assert not [w for w in m["warnings"] if "decimal comma" in w]
+    assert "decimal comma" not in capsys.readouterr().err
 
 
 def test_the_warning_counts_the_trials_it_judged_apart_from_all(tmp_path, capsys):
