@@ -869,12 +869,14 @@ def gaze_counts(df: pd.DataFrame) -> tuple[int, int]:
 
     A decimal-comma export read with a point parses only its whole numbers:
     a fraction among the gaze read shows the numbers are written with a
-    point, so rows that do not parse are something else (``n/a``).
+    point, so rows that do not parse are something else (``n/a``). Halves
+    do not count: a reader that averages two eyes makes 1043.5 of whole
+    1042 and 1045 (BeGaze), so only a fraction other than .5 does.
     """
     x, y = df["x"].to_numpy(np.float64), df["y"].to_numpy(np.float64)
     ok = df["valid"].to_numpy(bool) & np.isfinite(x) & np.isfinite(y)
     with np.errstate(invalid="ignore"):
-        frac = ok & ((np.floor(x) != x) | (np.floor(y) != y))
+        frac = ok & ((np.floor(2 * x) != 2 * x) | (np.floor(2 * y) != 2 * y))
     return int(ok.sum()), int(frac.sum())
 
 

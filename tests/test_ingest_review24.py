@@ -451,3 +451,14 @@ def test_the_warning_counts_the_trials_it_judged_apart_from_all(tmp_path, capsys
     assert main(["detect", str(p), "--out", str(tmp_path / "o"), "--quiet", *GEOM]) == 0
     (w,) = json.loads((tmp_path / "o" / "detection.json").read_text())["warnings"]
     assert ", 1 of the 3 of its 7 trials judged (10 or more intervals between adjacent kept rows): " in w
+
+
+def test_gaze_counts_takes_a_two_eye_mean_of_whole_numbers_for_whole():
+    # a decimal-comma BeGaze export read with a point: its whole-number rows parse, and the reader averages the eyes
+    # (L 1042, R 1045 -> 1043.5); only a fraction other than .5 shows numbers written with a point (500.35)
+    from saliency.data_tools.ingest import gaze_counts
+
+    df = pd.DataFrame({"x": [1043.5, 1042.0, np.nan, 500.35, 7.0], "y": [300.0, 301.5, 300.0, 384.0, 8.25],
+                       "valid": [True, True, True, True, False]})
+    assert gaze_counts(df) == (3, 1)  # rows 0, 1, 3 valid and finite; only 500.35 has a non-half fraction
+    assert gaze_counts(df.iloc[:2]) == (2, 0)
