@@ -69,7 +69,8 @@ def add_arguments(p) -> None:
                         "at most the number of CPUs unless --force-workers)")
     _args.add_force_workers(p)
     _args.add_max_pixels(p)
-    p.add_argument("--seed", type=_args.seed, default=0, help="seed of AUC-Borji and sAUC negatives (default 0)")
+    p.add_argument("--seed", type=_args.seed, default=None,  # None: not typed (refused where no metric draws)
+                   help="seed of AUC-Borji and sAUC negatives (default 0; refused when neither is scored)")
     p.add_argument("--center-bias", metavar="FILE",
                    help="IG baseline map for every image (overrides the dataset's center_bias.png)")
     p.add_argument("--digits", type=_args.int_range(1, 15), default=3, help="decimals in the tables (default 3)")
@@ -156,12 +157,17 @@ _OWN = {"json": (_own_json, "a saliency eval JSON"),
 
 def _check_against_plan(args, bench) -> None:
     """Refuse outputs that are or lie in the inputs the benchmark resolved (folders named by --config,
-    --dataset/--root), and curve files that are not saliency eval's, before anything is scored."""
+    --dataset/--root), curve files that are not saliency eval's, and a --seed no metric uses, before anything
+    is scored."""
     from pathlib import Path
 
+    from saliency.base.errors import UserError
     from saliency.base.fsutil import check_apart, check_replaceable
     from saliency.eval.plots import curve_files, is_curve_file
 
+    if args.seed is not None and not {"AUC_Borji", "sAUC"} & set(bench.keys):  # only they draw random negatives
+        raise UserError(f"--seed {args.seed}: not used: no metric of this run draws random negatives (only AUC_Borji "
+                        "and sAUC of the fixation task do); leave it out")
     folders, files = set(), set()
     for d in bench.datasets:
         for it in d.items:
@@ -214,7 +220,8 @@ def run(args) -> int:
             config=args.config, metrics=args.metrics, center_bias=args.center_bias, plot_dir=args.plot_dir,
             split=args.split, gold_standard=args.gold_standard, metric_maps=args.metric_maps)
         _check_against_plan(args, bench)
-        bench = benchmark.run(bench, workers=args.workers, allow_missing=args.allow_missing, seed=args.seed,
+        bench = benchmark.run(bench, workers=args.workers, allow_missing=args.allow_missing,
+                              seed=args.seed if args.seed is not None else 0,
                               progress=not (args.no_progress or args.quiet), pool=pool)
     from saliency.eval import tables
 

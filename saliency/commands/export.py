@@ -41,8 +41,8 @@ def add_arguments(parser) -> None:
                              "(>= 16 for grid_sample; default 17)")
     parser.add_argument("--no-check", action="store_true",
                         help="skip the onnxruntime comparison with PyTorch at two input sizes")
-    parser.add_argument("--seed", type=_args.seed, default=0,
-                        help="seed for an untrained --model's weights (default 0)")
+    parser.add_argument("--seed", type=_args.seed, default=None,  # None: not typed (refused with --checkpoint)
+                        help="seed for an untrained --model's weights (default 0; refused with --checkpoint)")
     add_quiet(parser, "accepted as by every command; export prints no progress")
 
 
@@ -50,11 +50,15 @@ def run(args) -> int:
     """Export (:func:`saliency.models.export.export_checkpoint`) and print what was written and checked."""
     import sys
 
+    from saliency.base.errors import UserError
     from saliency.models.export import export_checkpoint
 
+    if args.seed is not None and args.checkpoint:  # never recorded or implied as applied when it is not
+        raise UserError(f"--seed {args.seed}: not used with --checkpoint (its trained weights are exported); "
+                        "leave it out")
     w, h = args.size
     res = export_checkpoint(args.onnx, checkpoint=args.checkpoint, model=args.model, height=h, width=w,
-                            opset=args.opset, check=not args.no_check, seed=args.seed, overwrite=args.overwrite)
+                            opset=args.opset, check=not args.no_check, seed=args.seed or 0, overwrite=args.overwrite)
     msg = f"wrote {res.path} ({res.name}, task {res.task}, dynamic N/H/W)"
     if res.ort_missing:
         print(f"{msg}; not checked: onnxruntime is not installed", file=sys.stderr)
