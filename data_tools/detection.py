@@ -104,8 +104,8 @@ def rate_change(t) -> str | None:
     Hz: every 4 ms interval was a gap, and the second half had no event), or
     the time stamps are not what the time unit says. Single rows lost at
     random (35 % of a 500 Hz trial: a fifth of its intervals are 4 ms) are
-    scattered among 2 ms intervals and are track loss, not a new rate. The rows are still labelled as before; the
-    sentence says so and what to do.
+    scattered among 2 ms intervals and are track loss, not a new rate. The
+    rows are still labelled as before; the sentence says so and what to do.
     """
     t = np.asarray(t, dtype=np.float64)
     dt = sample_period(t)
@@ -494,8 +494,8 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
         if done:
             break
     pt = max(pt, float(min_peak))
-    floor = NOISE_FREE_DEG_S  # noise-free gaze: mean + 3 SD is 0 (or ~1e-13), and no speed is below it
-    onset_thr = max(mu + onset_sd * sd, floor)
+    # noise-free gaze: mean + 3 SD is 0 (or ~1e-13), and no speed is below it
+    onset_thr = max(mu + onset_sd * sd, NOISE_FREE_DEG_S)
     nfix = max(1, int(round(min(min_fixation_ms / dt, n))))  # at most the trial: a huge value overflowed int64
     with np.errstate(invalid="ignore"):
         above = clean & (speed > pt)
@@ -511,7 +511,7 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
         w = speed[max(lo[p0], onset - nfix):onset]
         w = w[np.isfinite(w)]
         off_thr = alpha * onset_thr + beta * (w.mean() + onset_sd * w.std()) if w.size >= 3 else onset_thr
-        off_thr = max(off_thr, floor)
+        off_thr = max(off_thr, NOISE_FREE_DEG_S)
         j = p1
         while j < hi[p1] and not (speed[j] < off_thr and speed[j + 1] >= speed[j]):
             j += 1

@@ -189,7 +189,7 @@ class _Collector:
         self.format_trials = False  # the current file's format marks trials (LogReader.trials)
         self.rates: RateCheck | None = None  # the current file's sampling-rate check (the file's, each trial's)
         self.rate_warnings: list[str] = []  # per source: trials at implausible rates, a detector below its rates
-        self.rate_changes: dict[str, list] = {}  # source -> [((subject, stimulus, trial), line)]: rate changed
+        self.rate_changes: dict[str, list] = {}  # source -> [(trial keys, line)]: rate changed (rate_change_lines)
         self.gazed: Counter = Counter()  # source -> samples with a valid, finite gaze (the decimal hint needs none)
         self.pointed: Counter = Counter()  # source -> of them, with a fraction (written with a point: no comma)
         self.min_duration_ms = opts.min_duration_ms if opts.min_duration_ms is not None else \
@@ -448,7 +448,8 @@ class _Collector:
         res = [s for batch in results for s in batch]
         for m, s in zip(meta, res):  # a trial whose rate changes: its slower part has no fixation
             if s.get("rate_change"):
-                self.rate_changes.setdefault(source, []).append((m, s["rate_change"]))
+                self.rate_changes.setdefault(source, []).append(
+                    ({"subject": m[0], "stimulus": m[1], "trial": m[2]}, s["rate_change"]))
         n = np.array([len(s["first"]) for s in res], dtype=np.int64)
         keep = np.flatnonzero(n).tolist()
         f = None
@@ -465,17 +466,6 @@ class _Collector:
             f["space"] = DETECTED  # screen pixels whatever `coords` says: the samples were placed on the screen
             self.books[source].fix_detected += len(f)
         self.fix[slot] = f
-
-    def rate_change_warnings(self) -> list[str]:
-        """One line per input whose trials' sampling rate changes within them: the first trial named, the count."""
-        out = []
-        for source, items in self.rate_changes.items():
-            (subject, stimulus, trial), why = items[0]
-            named = ", ".join(f"{k} {str(v)!r}" for k, v in (("subject", subject), ("trial", trial),
-                                                                ("stimulus", stimulus)) if str(v))
-            more = f" and {len(items) - 1} more of its trials" if len(items) > 1 else ""
-            out.append(f"{source}: trial ({named or 'unnamed'}){more}: {why}")
-        return out
 
     def finish(self, keep: int = 0):
         """Collect the detections in the pool, in reading order, but for the last ``keep`` chunks.
@@ -632,13 +622,13 @@ class RateCheck:
             self.raw_n += int(ok.sum())
         if len(all_gaps) and n > 1:  # a quarantined row between two rows: they are not one interval apart
             ok &= ~_across_gap(all_gaps, ln[:-1], ln[1:])
-        first_new = 1 if self.tail is not None and self.tail[0] == tuple(str(df[k].iat[0]) for k in keys) else 0
-        self.trials += runs - first_new
-        idx, dd = run[1:][ok], d[ok]
         first = tuple(str(df[k].iat[0]) for k in keys)
+        continued = self.tail is not None and self.tail[0] == first  # run 0 goes on with the previous call's last
+        self.trials += runs - int(continued)
+        idx, dd = run[1:][ok], d[ok]
         tail, self.tail = self.tail, None
         name0, head = None, []
-        if tail is not None and tail[0] == first:  # the previous call's last trial goes on in run 0
+        if continued:  # the previous call's last trial goes on in run 0
             name0, head = tail[1], list(tail[2])
             b = t[0] - tail[3]
             if np.isfinite(b) and b > 0 and not _across_gap(all_gaps, np.array([tail[4]]), ln[:1])[0]:
@@ -767,6 +757,31 @@ class RateCheck:
         """What fixes ``rate_hz``: ``time_unit`` where the reader applies it, else the header's time column."""
         stated = stated_time_column(self.source, self.format, self.columns) if self.ms_per_unit else None
         return _unit_hint(rate_hz, self.ms_per_unit, stated, self.format)
+
+
+def rate_change_lines(changed: dict) -> list[str]:
+    """One line per input whose trials' sampling rate changes within them (``saliency ingest`` and ``detect``).
+
+    ``changed``: source -> ``[(keys, line)]`` in trial order, ``keys`` the
+    trial's subject, trial and stimulus, ``line`` what
+    :func:`data_tools.detection.rate_change` said; the first trial is named,
+    with how many more there are.
+    """
+    out = []
+    for source, items in changed.items():
+        keys, why = items[0]
+        named = ", ".join(f"{k} {str(keys.get(k, ''))!r}" for k in ("subject", "trial", "stimulus")
+                          if str(keys.get(k, "")))
+        more = f" and {len(items) - 1} more of its trials" if len(items) > 1 else ""
+        out.append(f"{source}: trial ({named or 'unnamed'}){more}: {why}")
+    return out
+
+
+def decimal_warning(decimal_line: str | None, gazed: int, pointed: int) -> str | None:
+    """The decimal-comma line (:func:`decimal_refusal`) as a warning for an input that went on: when some gaze was
+    read (``gazed``) and all of it in whole numbers (no ``pointed`` sample), as a decimal-comma export read with a
+    point gives; None otherwise (a point-decimal recording whose lost rows read ``n/a`` is not told of it)."""
+    return decimal_line if decimal_line and gazed and not pointed else None
 
 
 def _across_gap(gaps: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -1246,9 +1261,10 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
             col.add_samples(src, pending, carry, final=True)
         if col.rates is not None:  # the input's rate if its first rows did not decide it; its warning lines
             col.rate_warnings += col.rates.finish(refusal=col.rate_refusal(src))
-            why = decimal_refusal(src, col.books[src], opts.decimal, rd.format)
-            if why and col.gazed[src] and not col.pointed[src]:  # most numbers unparsed, the gaze read all whole:
-                col.rate_warnings.append(why)  # a decimal comma's whole numbers (n/a rows beside 500.35: not said)
+            why = decimal_warning(decimal_refusal(src, col.books[src], opts.decimal, rd.format), col.gazed[src],
+                                  col.pointed[src])
+            if why:
+                col.rate_warnings.append(why)
         bar.close()
         records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes,
                         **columns_applied(rd, opts.columns)})
@@ -1706,7 +1722,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         # with a detector, fixation lists are held to its minimum; with the tracker's, only to one given
         min_applies = timed and (opts.min_duration_ms is not None or opts.detector != "tracker")
         laps.lap("read, detect")
-        warnings = check_durations(fix, col.books) + col.rate_warnings + col.rate_change_warnings()
+        warnings = check_durations(fix, col.books) + col.rate_warnings + rate_change_lines(col.rate_changes)
         q_short = quar.iloc[0:0]
         if opts.drop_first:
             fix = fix.assign(_fid=np.arange(len(fix)))

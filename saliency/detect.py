@@ -309,7 +309,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
     from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_time_unit_used, columns_applied,
-                                            decimal_refusal, gaze_counts, rate_refusal_line)
+                                            decimal_refusal, decimal_warning, gaze_counts, rate_change_lines,
+                                            rate_refusal_line)
 
     check_options(o)
     paths = [Path(p) for p in logs]
@@ -375,7 +376,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 why = decimal_refusal(src, books, o.decimal, rd.format)
                 if why and not seen:
                     raise UserError(why)
-                if why and not pointed:  # most numbers unparsed, the gaze read all whole (a decimal comma's): said
+                if decimal_warning(why, seen, pointed):  # the gaze read all whole (a decimal comma's): said
                     warnings.append(why)
             w.collect()
             w.write()
@@ -396,14 +397,10 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         qf.to_csv(stage / "quarantine.csv", index=False)
         label_counts = {n: sum(t["labels"][n] for t in w.trials) for n in LABEL_NAMES.values()}
         changed: dict[str, list] = {}  # a trial whose sampling rate changes (detection.rate_change): said, not
-        for t in w.trials:  # only in its entry of "trials"; one line per input, its first such trial named
+        for t in w.trials:  # only in its entry of "trials"
             for line in t["params"].get("warnings", ()):
                 changed.setdefault(t["source"], []).append((t, line))
-        for source, items in changed.items():
-            t, line = items[0]
-            named = ", ".join(f"{k} {t[k]!r}" for k in KEYS if str(t.get(k, "")))
-            more = f" and {len(items) - 1} more of its trials" if len(items) > 1 else ""
-            warnings.append(f"{source}: trial ({named or 'unnamed'}){more}: {line}")
+        warnings += rate_change_lines(changed)
         summary = {
             "options": {k: v for k, v in asdict(o).items() if k not in ("geometry", "progress", "workers")},
             "geometry": o.geometry.to_dict(),
