@@ -1,4 +1,4 @@
-"""Helpers of the tests of ``benchmarks/`` scripts: run one in a fresh process, load one as a module, check a refusal."""
+"""Helpers of the tests of ``benchmarks/`` scripts: run one in a fresh process, load one as a module, a refusal."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""Image files made by hand for the reliability tests: headers that declare a size without the pixels."""
+"""Image files made by hand for the tests: headers that declare a size without the pixels; SOD mask folders."""
 
 from __future__ import annotations
 
 import struct
 import zlib
+from pathlib import Path
 
 
 def png_header(w: int, h: int) -> bytes:
@@ -14,3 +15,16 @@ def png_header(w: int, h: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
             + chunk(b"IEND", b""))
+
+
+def sod_folders(root: Path, masks: dict, gt: str = "gt", pred: str = "pr") -> tuple[Path, Path]:
+    """``root/gt`` and ``root/pred`` holding the same 8-bit masks (``{name: array}``, written as PNG): a perfect
+    prediction of its ground truth."""
+    import cv2
+
+    folders = (Path(root) / gt, Path(root) / pred)
+    for d in folders:
+        d.mkdir()
+        for name, m in masks.items():
+            cv2.imwrite(str(d / f"{name}.png"), m)
+    return folders

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 
-import cv2
 import numpy as np
 
 from saliency.cli import main
+from tests.image_fakes import sod_folders
 
 
 def _err(capsys) -> list[str]:
@@ -29,14 +29,9 @@ def test_export_seed_with_a_checkpoint_is_refused(tmp_path, capsys):
 
 
 def _sod(tmp_path):
-    gt, pr = tmp_path / "gt", tmp_path / "pr"
-    gt.mkdir()
-    pr.mkdir()
     m = np.zeros((20, 30), np.uint8)
     m[5:15, 10:20] = 255
-    cv2.imwrite(str(gt / "a.png"), m)
-    cv2.imwrite(str(pr / "a.png"), m)
-    return gt, pr
+    return sod_folders(tmp_path, {"a": m})
 
 
 def test_eval_seed_without_a_metric_that_draws_negatives_is_refused(tmp_path, capsys):

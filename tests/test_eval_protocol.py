@@ -20,6 +20,7 @@ from saliency.eval import FIX_KEYS, SOD_KEYS, FixationMetrics, SODMetrics
 from saliency.eval import fixation as F
 from saliency.eval.metrics import keys_for, lower_is_better
 from saliency.eval.tables import json_obj, markdown
+from tests.image_fakes import sod_folders
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -376,13 +377,9 @@ def test_plot_dir_needs_a_metric_of_the_f_family(tmp_path):
     """The F-measure check reads the family from the metric table; the message lists that family's names."""
     from saliency.eval import benchmark
 
-    gt, pred = tmp_path / "gt", tmp_path / "p"
-    gt.mkdir()
-    pred.mkdir()
     m = np.zeros((8, 8), np.uint8)
     m[2:6, 2:6] = 255
-    cv2.imwrite(str(gt / "i.png"), m)
-    cv2.imwrite(str(pred / "i.png"), m)
+    gt, pred = sod_folders(tmp_path, {"i": m}, pred="p")
     with pytest.raises(UserError) as e:
         benchmark.plan(task="sod", pred=[str(pred)], gt=gt, metrics="MAE,Emax", plot_dir=tmp_path / "pl")
     assert e.value.render(cli_flag) == "--plot-dir needs an F-measure metric in --metrics (Fmax, Fmean or Fadp)"

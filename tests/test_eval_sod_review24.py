@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import json
 
-import cv2
 import numpy as np
 import pytest
 
 from saliency.cli import main
+from tests.image_fakes import sod_folders
 
 
 def _pairs(tmp_path):
-    gt, pr = tmp_path / "gt", tmp_path / "pr"
-    gt.mkdir()
-    pr.mkdir()
     box = np.zeros((40, 60), np.uint8)
     box[10:30, 20:40] = 255
-    for d in (gt, pr):
-        cv2.imwrite(str(d / "a.png"), box)
-        cv2.imwrite(str(d / "b.png"), np.full((1, 1), 255, np.uint8))
-    return gt, pr
+    return sod_folders(tmp_path, {"a": box, "b": np.full((1, 1), 255, np.uint8)})
 
 
 def test_a_one_pixel_mask_is_refused_in_one_line(tmp_path, capsys):
