@@ -1021,7 +1021,7 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False)
 
 
 def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), plots=None, dataset=None,
-                        images=None, pred=None, gt=None, gallery: int = 8,
+                        images=None, pred=None, gt=None, gallery: int | None = None,
                         title: str = "Saliency report", overwrite: bool = False) -> tuple[Path, Path]:
     """Check the inputs a user names by path, gather them into :class:`ReportInputs` and write the report.
 
@@ -1030,7 +1030,8 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     a ``saliency ingest`` folder (its dataset.json, and its maps and fixations
     in the gallery; with ``pred``, the per-image NSS of :func:`per_image_nss`
     over all its images); ``images``/``pred``/``gt``: the gallery's folders
-    (:func:`gallery_items`, ``gallery`` rows). ``out`` defaults to the first
+    (:func:`gallery_items`, ``gallery`` rows, 8 when None; refused without
+    ``images``). ``out`` defaults to the first
     run, else the current folder. Returns the paths of report.md and report.html.
 
     The report is built in a staging folder and swapped in complete
@@ -1075,6 +1076,9 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
         if value and not images and not (param == "pred" and dataset):
             raise UserError(f"`{param}` {value}: the gallery also needs `images` (the pictures its maps belong "
                             "to); give it" + (", or `dataset` for the per-image NSS" if param == "pred" else ""))
+    if gallery is not None and not images:
+        raise UserError(f"`gallery` {gallery}: the number of gallery rows needs `images` (the pictures of the "
+                        "gallery); give it, or leave `gallery` out")
     # the output, before any work: no link, apart from the inputs, and nothing replaced that is not ours
     out = check_report_out(Path(out) if out else (runs[0] if runs else Path(".")), overwrite)
     inputs = {"plots": plots, "dataset": dataset, "images": images, "pred": pred, "gt": gt, "eval_jsons": evals}
@@ -1084,7 +1088,7 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
         read_eval_json(e)  # a wrong shape is refused before anything is written
     if dataset_json is not None:
         study_summary(dataset_json)
-    rows = gallery_items(images, pred, gt, dataset, gallery) if images else []
+    rows = gallery_items(images, pred, gt, dataset, 8 if gallery is None else gallery) if images else []
     nss = per_image_nss(pred, dataset) if (pred and dataset) else {}
     from saliency.base.images import check_image_size
 

@@ -117,6 +117,9 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         run_dir = check_not_link(resume, "resume")  # a run is never continued (written) through a link
         if out and Path(out) != run_dir:
             raise UserError("`resume` RUN continues RUN in place; leave out `out`")
+        if overwrite:  # it replaces an `out` folder; a resumed run is continued, never replaced
+            raise UserError("`overwrite` is not used with `resume` (RUN is continued in place, nothing is "
+                            "replaced); leave it out, or start a new run with `out` RUN and `overwrite`")
         if not (run_dir / "config.yaml").is_file():
             raise UserError(f"`resume` {run_dir}: not a run folder (no config.yaml)")
         if not (run_dir / CKPT_DIR / "last.pt").is_file():
