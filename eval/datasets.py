@@ -16,7 +16,13 @@ Wang, Kankanhalli & Zhao, "Predicting human gaze beyond pixels", JoV 2014:
 continuous human maps only (``maps/`` beside ``stimuli/``, as
 ``mit1003_subset100``, or ``ALLFIXATIONMAPS`` with ``_fixMap`` files only) is
 scored with the metrics that need only maps (CC, KLD, SIM); the others are
-reported as skipped. ``root`` may be the dataset folder itself or the folder
+reported as skipped. So is, image by image, a human map whose image has no
+fixation points in a folder that has them (ingest ``maps/c.png`` without
+``fixations/c.png``, a ``_fixMap`` without its ``_fixPts``, FIXATIONMAPS
+without FIXATIONLOCS): the image is kept, its other metrics are counted as
+left out on it, and a note names it. Files of other extensions in the
+folders read are counted in a note per folder, as in an SOD mask folder.
+``root`` may be the dataset folder itself or the folder
 that contains it. ``split`` restricts a dataset with a documented split
 (OSIE: ``eval/splits/osie.json``, 500 train / 200 test) to one part. Errors
 name the parameters ``gt``, ``root``, ``dataset`` and ``split`` (the command
@@ -49,10 +55,10 @@ import numpy as np
 
 from saliency.base.errors import UserError, expect_type
 from saliency.base.fsutil import read_json
-from saliency.base.images import IMAGE_EXTS, MAX_SIDE
+from saliency.base.images import IMAGE_EXTS, MAX_SIDE, shown_path
 from saliency.base.names import nfc
 
-from saliency.eval.io import PRED_EXTS, index_folder, key_of, left_out_note, own_keys, walk_files
+from saliency.eval.io import PRED_EXTS, FolderIndex, index_folder, key_of, left_out_note, own_keys, walk_files
 
 CENTER_BIAS_GAUSSIAN = "Gaussian centre bias (sigma = 1/4 of width and height)"
 
@@ -176,9 +182,30 @@ def sod_folder(gt_dir: str | Path, name: str | None = None) -> GTDataset:
                      notes=[f"--gt {gt_dir}: {note}"] if note else [])
 
 
-def _stems(folder: Path, exts) -> dict[str, Path]:
-    """Relative stem -> file under ``folder`` (:func:`eval.io.walk_files`: linked sub-folders followed)."""
-    return {key_of(p, folder): p for p in walk_files(folder, exts, str(folder))}
+def _stems(folder: Path, exts, notes: list | None = None) -> dict[str, Path]:
+    """Relative stem -> file under ``folder`` (:func:`eval.io.walk_files`: linked sub-folders followed).
+
+    ``notes``, when given, receives one line counting the files of other
+    extensions left out (:func:`eval.io.left_out_note`, named by ``folder``).
+    """
+    left_out: list = []
+    found = {key_of(p, folder): p for p in walk_files(folder, exts, str(folder), left_out)}
+    if notes is not None:
+        note = left_out_note(FolderIndex(found, left_out=left_out, exts=exts), folder)
+        if note and tuple(exts) == (".mat",):
+            note = note.replace("not an image extension", "not a .mat file", 1)
+        if note:
+            notes.append(f"{folder}: {note}")
+    return found
+
+
+def _with_maps_only(points: dict, maps: dict) -> list[str]:
+    """The keys of the images with fixation points, then those with a human map only (a map is never dropped).
+
+    The images with points keep their order, so their indices (which seed the
+    sAUC and AUC-Borji draws) are those of the folder without the others.
+    """
+    return list(points) + [k for k in maps if k not in points]
 
 
 def _find_json(d: Path) -> Path | None:
@@ -190,8 +217,11 @@ def _find_json(d: Path) -> Path | None:
     return None
 
 
-def salicon_items(json_path: Path, maps_dir: Path | None) -> list[GTItem]:
+def salicon_items(json_path: Path, maps_dir: Path | None, notes: list | None = None) -> list[GTItem]:
     """Items from a SALICON (COCO-style) fixations JSON; points are [row, col], 1-based.
+
+    ``notes``, when given, receives the count of the files of ``maps_dir``
+    left out (not an image or ``.npy`` extension).
 
     A file of the wrong shape (not an object, an image without a text
     ``file_name`` or whole ``width``/``height``, a fixation that is not two
@@ -262,7 +292,7 @@ def salicon_items(json_path: Path, maps_dir: Path | None) -> list[GTItem]:
                 raise UserError(f"{where}: annotations[{i}] has the point [{r + 1}, {c + 1}], outside the {w}x{h} "
                                 "image (points are 1-based [row, col]); fix or replace the file")
         points.setdefault(ann["image_id"], []).extend(pts)
-    maps = _stems(maps_dir, PRED_EXTS) if maps_dir and maps_dir.is_dir() else {}
+    maps = _stems(maps_dir, PRED_EXTS, notes) if maps_dir and maps_dir.is_dir() else {}
     items = []
     for iid, (file_name, h, w) in sorted(images.items(), key=lambda kv: kv[1][0]):
         key = nfc(Path(file_name).stem)  # one Unicode form, as index_folder's keys
@@ -283,18 +313,20 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
     baseline = str(cb) if cb.is_file() else None
     note = f"centre bias from {cb}" if baseline else CENTER_BIAS_GAUSSIAN
     nm = name or d.name
+    notes: list[str] = []  # files left out of the folders read, one line each
     if (d / "fixations").is_dir() and (d / "maps").is_dir():
-        fix = _stems(d / "fixations", IMAGE_EXTS)
-        maps = _stems(d / "maps", PRED_EXTS)
-        items = [GTItem(key=k, gt=str(p), density=str(maps[k]) if k in maps else None) for k, p in fix.items()]
+        fix = _stems(d / "fixations", IMAGE_EXTS, notes)
+        maps = _stems(d / "maps", PRED_EXTS, notes)
+        items = [GTItem(key=k, gt=str(fix[k]) if k in fix else "", density=str(maps[k]) if k in maps else None)
+                 for k in _with_maps_only(fix, maps)]
         layout = "saliency ingest folder (fixations/ + maps/)"
     elif (d / "trainSet" / "FIXATIONLOCS").is_dir() or (d / "FIXATIONLOCS").is_dir():
         base = d / "trainSet" if (d / "trainSet" / "FIXATIONLOCS").is_dir() else d
-        locs = _stems(base / "FIXATIONLOCS", (".mat",))
-        maps = _stems(base / "FIXATIONMAPS", IMAGE_EXTS) if (base / "FIXATIONMAPS").is_dir() else {}
-        hist = _stems(base / "FIXATIONHISTOGRAM", IMAGE_EXTS) if (base / "FIXATIONHISTOGRAM").is_dir() else {}
-        items = [GTItem(key=k, gt=str(p), density=str(maps[k]) if k in maps else None,
-                        baseline=str(hist[k]) if k in hist else None) for k, p in locs.items()]
+        locs = _stems(base / "FIXATIONLOCS", (".mat",), notes)
+        maps = _stems(base / "FIXATIONMAPS", IMAGE_EXTS, notes) if (base / "FIXATIONMAPS").is_dir() else {}
+        hist = _stems(base / "FIXATIONHISTOGRAM", IMAGE_EXTS, notes) if (base / "FIXATIONHISTOGRAM").is_dir() else {}
+        items = [GTItem(key=k, gt=str(locs[k]) if k in locs else "", density=str(maps[k]) if k in maps else None,
+                        baseline=str(hist[k]) if k in hist else None) for k in _with_maps_only(locs, maps)]
         layout = "MIT/CAT2000 (FIXATIONLOCS/*.mat + FIXATIONMAPS/)"
         if hist:
             note = "per-image fixation histogram (FIXATIONHISTOGRAM/)"
@@ -305,26 +337,29 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
         if not pts and not maps:
             raise UserError(f"`{param}` {d}: ALLFIXATIONMAPS/ holds no <name>_fixPts / <name>_fixMap images "
                             "(MIT1003's layout)")
-        if pts:
-            items = [GTItem(key=k, gt=str(p), density=str(maps[k]) if k in maps else None) for k, p in pts.items()]
-            layout = "MIT1003 (ALLFIXATIONMAPS/*_fixPts + *_fixMap)"
-        else:
-            items = [GTItem(key=k, density=str(p)) for k, p in maps.items()]
-            layout = "MIT1003 (ALLFIXATIONMAPS/*_fixMap only: human maps, no fixation points)"
+        items = [GTItem(key=k, gt=str(pts[k]) if k in pts else "", density=str(maps[k]) if k in maps else None)
+                 for k in _with_maps_only(pts, maps)]
+        layout = ("MIT1003 (ALLFIXATIONMAPS/*_fixPts + *_fixMap)" if pts else
+                  "MIT1003 (ALLFIXATIONMAPS/*_fixMap only: human maps, no fixation points)")
+        other = sorted(p for p in allm.iterdir() if p.is_file() and not p.name.startswith(".")
+                       and not p.stem.endswith(("_fixPts", "_fixMap")))
+        if other:  # never dropped unsaid
+            notes.append(f"{allm}: {len(other)} file(s) left out: not <name>_fixPts or <name>_fixMap "
+                         f"(e.g. {shown_path(other[0].name)})")
     elif (d / "maps").is_dir() and _find_json(d) is None:
-        maps = _stems(d / "maps", PRED_EXTS)
+        maps = _stems(d / "maps", PRED_EXTS, notes)
         items = [GTItem(key=k, density=str(p)) for k, p in maps.items()]
         layout = "human maps only (maps/, no fixation points)"
     elif _find_json(d) is not None:
         maps_dir = d / "maps" / "val" if (d / "maps" / "val").is_dir() else d / "maps"
-        items = salicon_items(_find_json(d), maps_dir)
+        items = salicon_items(_find_json(d), maps_dir, notes)
         layout = "SALICON (fixations JSON + maps/)"
     else:
         raise UserError(f"`{param}` {d}: not a fixation dataset folder; expected fixations/ + maps/ (saliency "
                         "ingest), FIXATIONLOCS/ (MIT, CAT2000), ALLFIXATIONMAPS/ (MIT1003) or a SALICON fixations JSON")
     if not items:
         raise UserError(f"`{param}` {d}: no fixation maps found ({layout})")
-    ds = GTDataset(nm, "fixation", items, baseline=baseline, baseline_note=note, layout=layout)
+    ds = GTDataset(nm, "fixation", items, baseline=baseline, baseline_note=note, layout=layout, notes=notes)
     if layout.startswith("saliency ingest"):
         ds.sigma_px, why = _ingest_sigma(d / "dataset.json")
         ds.blur = _ingest_blur(d / "dataset.json")
@@ -335,6 +370,12 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
     if not ds.has_points:
         ds.notes.append("no fixation points (human maps only): only " + ", ".join(MAP_ONLY_METRICS)
                         + " are scored; the other metrics are skipped (n/a)")
+    else:
+        bare = [it.key for it in ds.items if not it.gt and it.points is None]
+        if bare:  # kept and scored where a map suffices, never dropped unsaid
+            ds.notes.append(f"{len(bare)} image(s) have a human map but no fixation points (e.g. "
+                            f"{', '.join(shown_path(k) for k in bare[:3])}): only " + ", ".join(MAP_ONLY_METRICS)
+                            + " are scored on them; the other metrics are left out on them")
     return ds
 
 
@@ -574,7 +615,8 @@ def published(name: str, root: str | Path, split: str | None = None, baseline: b
         js = _find_json(base)
         if js is None or not (base / "maps" / "val").is_dir():
             raise UserError(f"`root` {root}: SALICON needs maps/val/ and a fixations_val*.json")
-        items = salicon_items(js, base / "maps" / "val")
-        return salicon_maps(GTDataset(key, "fixation", items, layout="SALICON val"))
+        notes: list[str] = []
+        items = salicon_items(js, base / "maps" / "val", notes)
+        return salicon_maps(GTDataset(key, "fixation", items, layout="SALICON val", notes=notes))
     ds = fixation_folder(base, key)
     return ds

@@ -168,6 +168,9 @@ def _check_against_plan(args, bench) -> None:
     if args.seed is not None and not {"AUC_Borji", "sAUC"} & set(bench.keys):  # only they draw random negatives
         raise UserError(f"--seed {args.seed}: not used: no metric of this run draws random negatives (only AUC_Borji "
                         "and sAUC of the fixation task do); leave it out")
+    if args.seed is not None and not any(d.has_points for d in bench.datasets):  # human maps only: never drawn
+        raise UserError(f"--seed {args.seed}: not used: no dataset of this run has fixation points for AUC_Borji "
+                        "and sAUC; leave it out")
     folders, files = set(), set()
     for d in bench.datasets:
         for it in d.items:
