@@ -865,7 +865,8 @@ def _duration_unit_hint(median_ms: float) -> str:
 
 
 #: the formats whose reader places ``columns`` x/y (the generic tables, EyeLink Data Viewer reports, Pupil
-#: exports, Tobii Pro Lab); every other reader reads its format's own gaze columns (:func:`check_columns_used`)
+#: exports, Tobii Pro Lab samples); every other reader reads its format's own gaze columns. The readers' modules
+#: say which keys they honour (``COLUMN_KEYS``, :func:`columns_taken`); this list names those with x for wording
 COLUMNS_XY = ("samples", "fixations", "eyelink-report", "pupil", "tobii")
 #: the advice for numbers that do not parse, shared by ingest's summary and detect's refusal
 DECIMAL_HINT = "if the numbers are written with a decimal comma (500,13), give `decimal` comma"
@@ -992,25 +993,53 @@ def _detection_options_given(opts: IngestOptions) -> list[str]:
 
 
 def check_columns_used(paths, readers, columns: dict | None) -> None:
-    """Refuse ``columns`` x/y when no reader of ``readers`` places them (:data:`COLUMNS_XY`); ``saliency ingest`` and
-    ``saliency detect`` alike. With mixed inputs (a generic table beside a vendor export) the mapping is kept for
-    the inputs that use it, and each input's record says whether it applied (:func:`columns_applied`): a vendor
-    reader reads its format's own gaze columns (an ignored mapping was recorded as applied)."""
-    if not _maps_xy(columns):
-        return
-    if any(rd.format in COLUMNS_XY for rd in readers):
+    """Refuse ``columns`` keys that no reader of ``readers`` honours (its module's ``COLUMN_KEYS``,
+    :func:`columns_taken`); ``saliency ingest`` and ``saliency detect`` alike. x/y, which only the readers of
+    :data:`COLUMNS_XY` place, keep their own line: a vendor reader reads its format's own gaze columns (a key it
+    ignored was once recorded as applied). With mixed inputs (a generic table beside a vendor export) a key is kept for
+    the inputs that use it, and each input's record says whether its x/y mapping applied (:func:`columns_applied`).
+    """
+    if not columns:
         return
     from saliency.data_tools.readers import registry
 
+    taken = {k for rd in readers for k in columns_taken(rd)}
+    unused = [k for k in columns if k not in taken]
+    if not unused:
+        return
     path, rd = paths[0], readers[0]
     alt = "; use `eye` left/right to choose an eye" if getattr(registry.format_module(rd.format), "EYES", False) \
         else ""
-    raise UserError(f"{path}: `columns` x/y: the {rd.format} reader reads the format's own columns{alt}")
+    if set(unused) <= {"x", "y"}:
+        raise UserError(f"{path}: `columns` x/y: the {rd.format} reader reads the format's own columns{alt}")
+    them = "it" if len(unused) == 1 else "them"
+    takes = {}  # format -> the keys its reader takes (tobii: of what it read)
+    for r in readers:
+        takes.setdefault(r.format, columns_taken(r))
+    if len(takes) == 1:
+        keys = takes[rd.format]
+        why = (f"the {rd.format} reader takes only {', '.join(keys)} from `columns`" if keys else
+               f"the {rd.format} reader reads the format's own columns and takes none from `columns`")
+    else:
+        why = f"no input's reader takes {them} (" + "; ".join(
+            f"the {f} reader takes {', '.join(k) or 'none'}" for f, k in takes.items()) + ")"
+    hint = alt if "x" in unused or "y" in unused else ""
+    raise UserError(f"{path}: `columns` {', '.join(unused)}: not used: {why}; leave {them} out{hint}")
+
+
+def columns_taken(rd) -> tuple[str, ...]:
+    """The ``columns`` keys the reader of ``rd`` honours: its format module's ``COLUMN_KEYS`` (a dict: by what the
+    reader read, ``rd.kind``); none for a module without it."""
+    from saliency.data_tools.readers import registry
+
+    keys = getattr(registry.format_module(rd.format), "COLUMN_KEYS", ())
+    return tuple(keys.get(rd.kind, ()) if isinstance(keys, dict) else keys)
 
 
 def columns_applied(rd, columns: dict | None) -> dict:
-    """``{"columns_applied": bool}`` for an input's record when ``columns`` maps x/y (else ``{}``)."""
-    return {"columns_applied": rd.format in COLUMNS_XY} if _maps_xy(columns) else {}
+    """``{"columns_applied": bool}`` for an input's record when ``columns`` maps x/y (else ``{}``): whether its
+    reader placed them (:func:`columns_taken`)."""
+    return {"columns_applied": "x" in columns_taken(rd)} if _maps_xy(columns) else {}
 
 
 def _maps_xy(columns: dict | None) -> bool:

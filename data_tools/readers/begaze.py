@@ -77,6 +77,8 @@ from saliency.data_tools.readers.vendor import head_lines, image_in, meta_value,
 
 DETECT_RANK = 12  # the first line's signature
 SUFFIXES: tuple[str, ...] = ()
+#: no ``columns`` key: the reader reads the format's own columns (:func:`data_tools.ingest.check_columns_used`)
+COLUMN_KEYS: tuple[str, ...] = ()
 VENDOR = "SMI BeGaze"
 EYES = True  # honours ReadOptions.eye (samples: L / R POR; events: Fixation L / R)
 _EYES = ("L", "R", "B")

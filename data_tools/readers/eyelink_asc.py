@@ -118,6 +118,8 @@ from saliency.data_tools.readers.chunks import empty_quarantine, fixation_chunk,
 
 DETECT_RANK = 10  # the file's name or first line
 SUFFIXES = (".asc",)
+#: no ``columns`` key: the reader reads the format's own columns (:func:`data_tools.ingest.check_columns_used`)
+COLUMN_KEYS: tuple[str, ...] = ()
 EYES = True  # honours ReadOptions.eye
 
 _COORDS = re.compile(r"(GAZE_COORDS|DISPLAY_COORDS)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)")

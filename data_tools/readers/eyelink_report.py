@@ -31,6 +31,8 @@ from saliency.data_tools.readers.chunks import csv_chunks, generic_reader, quara
 
 DETECT_RANK = 20  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
+#: the ``columns`` keys this reader honours: the generic fixation reader's, over its preset of Data Viewer names
+COLUMN_KEYS = ("subject", "stimulus", "trial", "x", "y", "t_start_ms", "t_end_ms", "duration_ms", "eye")
 EYES = True  # honours ReadOptions.eye (the EYE_USED column)
 _EYE_WORDS = {"LEFT": "left", "L": "left", "RIGHT": "right", "R": "right"}
 

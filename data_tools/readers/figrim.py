@@ -36,6 +36,8 @@ from saliency.data_tools.readers.vendor import add_quarantine
 
 DETECT_RANK = 16  # the file's content (a .mat file's variables)
 SUFFIXES: tuple[str, ...] = ()
+#: no ``columns`` key: the reader reads the format's own columns (:func:`data_tools.ingest.check_columns_used`)
+COLUMN_KEYS: tuple[str, ...] = ()
 VIEWINGS = ("enc", "rec", "rec2")
 
 

@@ -14,6 +14,8 @@ from saliency.data_tools.readers.chunks import generic_reader
 
 DETECT_RANK = 90  # generic column names: after every vendor signature, before ``samples``
 SUFFIXES: tuple[str, ...] = ()
+#: the ``columns`` keys this reader honours (:func:`data_tools.ingest.check_columns_used` refuses the others)
+COLUMN_KEYS = ("subject", "stimulus", "trial", "x", "y", "t_start_ms", "t_end_ms", "duration_ms", "eye")
 
 
 def sniff(probe: Probe) -> bool:

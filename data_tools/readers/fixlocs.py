@@ -38,6 +38,8 @@ from saliency.data_tools.readers.matlab import is_mat, load, whos
 
 DETECT_RANK = 17  # the file's content (a .mat file's variables)
 SUFFIXES: tuple[str, ...] = ()
+#: no ``columns`` key: the reader reads the format's own columns (:func:`data_tools.ingest.check_columns_used`)
+COLUMN_KEYS: tuple[str, ...] = ()
 VARIABLES = ("fixLocs", "fixations", "fixLoc")
 _NUMERIC = ("double", "single", "uint8", "int8", "uint16", "int16", "uint32", "int32", "logical")
 

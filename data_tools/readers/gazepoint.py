@@ -60,6 +60,8 @@ from saliency.data_tools.readers.vendor import add_counted, require_columns, ven
 
 DETECT_RANK = 22  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
+#: no ``columns`` key: the reader reads the format's own columns (:func:`data_tools.ingest.check_columns_used`)
+COLUMN_KEYS: tuple[str, ...] = ()
 VENDOR = "Gazepoint"
 EYES = True  # honours ReadOptions.eye (samples: LPOG / RPOG)
 

@@ -40,6 +40,8 @@ from saliency.data_tools.readers.matlab import field, from_matlab, is_mat, items
 
 DETECT_RANK = 15  # the file's content (a .mat file's variables)
 SUFFIXES: tuple[str, ...] = ()
+#: no ``columns`` key: the reader reads the format's own columns (:func:`data_tools.ingest.check_columns_used`)
+COLUMN_KEYS: tuple[str, ...] = ()
 RATE_HZ = 240.0
 
 

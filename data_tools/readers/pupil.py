@@ -73,6 +73,8 @@ DETECT_RANK = 22  # vendor column names
 DEFAULT_MIN_CONFIDENCE = PUPIL_MIN_CONFIDENCE  # data_tools.choices: the one value, read by the CLI's help too
 """The confidence below which a fixation is quarantined when ``min_confidence`` is not given (None)."""
 SUFFIXES: tuple[str, ...] = ()
+#: the ``columns`` keys this reader honours (:func:`data_tools.ingest.check_columns_used` refuses the others)
+COLUMN_KEYS = ("subject", "stimulus", "trial", "x", "y", "confidence")
 
 
 def sniff(probe: Probe) -> bool:
@@ -135,7 +137,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     columns, chunk_rows = opts.columns, opts.chunk_rows
     min_confidence = DEFAULT_MIN_CONFIDENCE if opts.min_confidence is None else float(opts.min_confidence)
     header, sep = header_columns(path)
-    cols = resolve_columns(header, columns, path)
+    # only the keys it honours are looked up in this file: another input of the run may take the others
+    cols = resolve_columns(header, {k: v for k, v in columns.items() if k in COLUMN_KEYS}, path)
     hs = set(header)
     _refuse_gaze(path, hs)
     cx = columns.get("x") or ("norm_pos_x" if "norm_pos_x" in hs else "x_norm")

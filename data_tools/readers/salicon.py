@@ -31,6 +31,8 @@ from saliency.data_tools.readers.chunks import fixation_chunk, quarantine_frame
 
 DETECT_RANK = 11  # the file's name or first line
 SUFFIXES = (".json",)
+#: no ``columns`` key: the reader reads the format's own columns (:func:`data_tools.ingest.check_columns_used`)
+COLUMN_KEYS: tuple[str, ...] = ()
 
 
 def sniff(probe: Probe) -> bool:

@@ -18,6 +18,8 @@ from saliency.data_tools.readers.chunks import generic_reader
 
 DETECT_RANK = 91  # generic column names: after every vendor signature, after ``fixations``
 SUFFIXES: tuple[str, ...] = ()
+#: the ``columns`` keys this reader honours (:func:`data_tools.ingest.check_columns_used` refuses the others)
+COLUMN_KEYS = ("subject", "stimulus", "trial", "time", "x", "y", "valid")
 
 
 def sniff(probe: Probe) -> bool:

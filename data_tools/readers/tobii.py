@@ -62,7 +62,8 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, check_eye,
-                                              default_subject, header_columns, one_eye_only, split_unit, unit_factor)
+                                              default_subject, header_columns, one_eye_only, resolve_columns,
+                                              split_unit, unit_factor)
 from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
                                                 sample_chunk, text, with_malformed)
 from saliency.data_tools.readers.vendor import add_counted
@@ -70,6 +71,10 @@ from saliency.data_tools.readers.vendor import add_counted
 DETECT_RANK = 21  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
 EYES = True  # honours ReadOptions.eye
+#: the ``columns`` keys this reader honours, by what it reads: samples place x/y (by their unit suffix),
+#: Tobii's own fixations (``tracker_events``) are read from 'Fixation point X/Y' whatever x/y name;
+#: time, trial (the recording) and validity are Pro Lab's own columns
+COLUMN_KEYS = {"samples": ("subject", "stimulus", "x", "y"), "fixations": ("subject", "stimulus")}
 #: the coordinate systems of Pro Lab's point columns this reader places, by unit suffix (lower-cased, spaces
 #: removed), in the order it prefers them: DACS px (the display area, screen pixels; older exports write no
 #: suffix), MCS px (the media, stimulus pixels), MCS norm (the media, fractions 0..1). DACS mm (the display
@@ -136,6 +141,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     """Tobii Pro Lab data export: gaze samples, or Tobii's own fixations with ``tracker_events``."""
     columns, tracker_events, chunk_rows = opts.columns, opts.tracker_events, opts.chunk_rows
     header, sep = header_columns(path)
+    # a mapped column the header lacks: one line naming it, as the generic reader says (not pandas' usecols error)
+    keys = COLUMN_KEYS["fixations" if tracker_events else "samples"]
+    resolve_columns(header, {k: v for k, v in columns.items() if k in keys}, path)
     by_base = {}
     for h in header:
         by_base.setdefault(split_unit(h)[0], h)

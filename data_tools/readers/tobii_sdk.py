@@ -40,6 +40,8 @@ from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, 
 
 DETECT_RANK = 23  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
+#: the ``columns`` keys this reader honours (generic names); it reads its own time and gaze columns
+COLUMN_KEYS = ("subject", "stimulus", "trial")
 VENDOR = "Tobii Pro SDK / Titta"
 EYES = True  # honours ReadOptions.eye
 _TRUE = ("1", "true", "True", "TRUE", "1.0")

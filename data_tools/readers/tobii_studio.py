@@ -101,6 +101,8 @@ from saliency.data_tools.readers.vendor import add_counted, head_lines, meta_val
 
 DETECT_RANK = 13  # the first line's signature
 SUFFIXES: tuple[str, ...] = ()
+#: no ``columns`` key: the reader reads the format's own columns (:func:`data_tools.ingest.check_columns_used`)
+COLUMN_KEYS: tuple[str, ...] = ()
 VENDOR = "Tobii Studio"
 EYES = True  # honours ReadOptions.eye (samples: GazePointXLeft/Right, ValidityLeft/Right)
 _BLOCKS = ("data properties:", "filter settings:")
