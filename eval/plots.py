@@ -124,7 +124,8 @@ def draw_curves(results, out_dir: str | Path) -> list[tuple[Path, bytes]]:
     colours = plt.rcParams["axes.prop_cycle"].by_key().get("color") or ["C0"]
     images = []
     thr = np.arange(255, -1, -1)  # curve index i is the threshold ">= 255 - i"
-    meta = {"png": {"Software": MARKER}, "pdf": {"Creator": MARKER}}
+    # no creation date in the PDF: the same results give byte-identical files (a rerun after Ctrl-C included)
+    meta = {"png": {"Software": MARKER}, "pdf": {"Creator": MARKER, "CreationDate": None}}
     for ds, rs in by.items():
         for kind in ("pr", "fm"):
             fig, ax = plt.subplots(figsize=(5, 4), dpi=120)

@@ -121,6 +121,8 @@ def threads_note(t: dict, device, threads: int | None) -> str | None:
     """
     if t["threads"] != "auto" or device.type != "cpu":
         return None
+    if t["deterministic"]:  # one thread whatever the load (:func:`cpu_threads`): already fixed
+        return "train.threads auto: 1 CPU thread (train.deterministic runs on one)"
     import torch
 
     n = threads if threads is not None else torch.get_num_threads()
