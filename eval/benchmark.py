@@ -274,8 +274,10 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     if gold_standard:
         flat = [d.name for d in datasets if not d.has_subjects]
         if flat:
-            raise UserError(f"`gold_standard` needs per-observer fixations; {', '.join(flat)} has none "
-                            "(OSIE has; a folder of pooled fixation maps has not)")
+            raise UserError(f"`gold_standard` is computed for `dataset` OSIE only (its fixations are read per "
+                            f"observer); those of {', '.join(flat)} are not: leave the option out for "
+                            f"{'it' if len(flat) == 1 else 'them'} (saliency ingest prints the inter-observer "
+                            "consistency of the fixations it reads)")
     if plot_dir and task != "sod":
         raise UserError("`plot_dir`: curves are drawn for `task` sod only")
     if plot_dir and "f" not in families(keys):  # the curves are those of the F-measure family

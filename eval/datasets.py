@@ -41,7 +41,9 @@ only; the images are 800x600 shown in 3 s of free viewing (pysaliency's
 padding and a 169 px window (3.5 sigma each side): the same Gaussian, without
 the half-pixel shift of MATLAB's even-sized window. Fixations are kept with
 their multiplicity for LL and IG (a count map), and each observer's own for
-the gold standard (:func:`saliency.eval.runner.gold_standard_scores`).
+the gold standard (:func:`saliency.eval.runner.gold_standard_scores`). A
+fixation with a non-finite ``fix_x`` or ``fix_y`` is left out, counted in a
+note that names the first (:func:`osie_nonfinite`).
 """
 
 from __future__ import annotations
@@ -454,13 +456,16 @@ def split_stems(name: str, split: str) -> list[str]:
     return list(data[split])
 
 
-def read_osie(path: str | Path) -> dict[str, list[np.ndarray]]:
+def read_osie(path: str | Path, entries: dict | None = None) -> dict[str, list[np.ndarray]]:
     """OSIE's ``eye/fixations.mat``: image stem -> one (n, 2) array of (x, y) per observer (1-based pixels).
 
     The file holds ``fixations[i].img`` (the image's file name) and
     ``fixations[i].subjects[j].fix_x / fix_y / fix_duration``
     (``../shared/data/README.md``). A file of another structure raises one
-    UserError naming it.
+    UserError naming it. The arrays are the file's values, non-finite ones
+    included (:func:`osie_nonfinite` counts them). ``entries``, when given,
+    receives image stem -> the 1-based position ``i`` of its entry, as
+    ``fixations(i)`` (the name ``saliency ingest`` gives it).
     """
     import scipy.io
 
@@ -486,6 +491,8 @@ def read_osie(path: str | Path) -> dict[str, list[np.ndarray]]:
         except (AttributeError, TypeError, ValueError) as exc:
             raise UserError(f"{path}: fixations[{i}] is not an OSIE entry (img, subjects[].fix_x/fix_y): {exc}") from None
         out[nfc(Path(img).stem)] = per
+        if entries is not None:
+            entries[nfc(Path(img).stem)] = i + 1
     if not out:
         raise UserError(f"{path}: no images in 'fixations'")
     return out
@@ -495,7 +502,8 @@ def osie_points(xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """OSIE (x, y) 1-based fixations to 0-based (row, col) pixels, as the authors' ``computeFixationMaps.m``.
 
     Rounded to the nearest pixel (halves away from zero, MATLAB ``round``),
-    clipped to 1..W and 1..H, then shifted to 0-based. Non-finite points are dropped.
+    clipped to 1..W and 1..H, then shifted to 0-based. Non-finite points are dropped here;
+    :func:`osie` counts them in a note (:func:`osie_nonfinite`).
     """
     h, w = int(shape[0]), int(shape[1])
     xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
@@ -504,6 +512,46 @@ def osie_points(xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     x = np.clip(r[:, 0], 1, w).astype(np.int64) - 1
     y = np.clip(r[:, 1], 1, h).astype(np.int64) - 1
     return np.stack([y, x], axis=1)
+
+
+def osie_nonfinite(fixations: dict, keys, entries: dict | None = None) -> tuple[int, int, int, str]:
+    """The fixations of images ``keys`` with a non-finite ``fix_x`` or ``fix_y`` (:func:`osie_points` leaves them out).
+
+    Returns (fixations left out, images with one, fixations in all, the first
+    one named as in the file: ``fixations(i).subjects(j).fix_x(k)``, 1-based,
+    ``fix_y`` when only it is non-finite, followed by the image; "" when none).
+    ``entries``: stem -> ``i`` (:func:`read_osie`); without it the image's
+    stem stands for ``fixations(i)``.
+    """
+    bad = images = total = 0
+    example = ""
+    for k in keys:
+        n_img = 0
+        for j, xy in enumerate(fixations[k], start=1):
+            xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+            fin = np.isfinite(xy)
+            off = np.flatnonzero(~fin.all(axis=1))
+            total += len(xy)
+            n_img += len(off)
+            if len(off) and not example:
+                f = int(off[0])
+                coord = "fix_x" if not fin[f, 0] else "fix_y"
+                where = f"fixations({entries[k]})" if entries and k in entries else f"fixations({k})"
+                example = f"{where}.subjects({j}).{coord}({f + 1}), image {k}"
+        bad += n_img
+        images += n_img > 0
+    return bad, images, total, example
+
+
+def _nonfinite_note(fixations: dict, keys, entries: dict, what: str, use: str) -> list[str]:
+    """One note counting the non-finite fixations of ``keys`` left out (none when every one is finite)."""
+    bad, images, total, example = osie_nonfinite(fixations, keys, entries)
+    if not bad:
+        return []
+    one = bad == 1
+    return [f"eye/fixations.mat: {bad} of the {total} fixations of {what} {'has' if one else 'have'} a non-finite "
+            f"fix_x or fix_y (on {images} image{'' if images == 1 else 's'}, e.g. {example}): left out of {use}, as "
+            f"saliency ingest quarantines {'it' if one else 'them'} (bad_coordinates)"]
 
 
 def osie(root: str | Path, split: str | None = None, name: str = "OSIE", baseline: bool = True) -> GTDataset:
@@ -528,7 +576,8 @@ def osie(root: str | Path, split: str | None = None, name: str = "OSIE", baselin
             break
     if base is None:
         raise UserError(f"`root` {root}: no OSIE eye/fixations.mat in it or in {root / 'osie'}")
-    fixations = read_osie(base / "eye" / "fixations.mat")
+    entries: dict[str, int] = {}
+    fixations = read_osie(base / "eye" / "fixations.mat", entries)
     stim = base / "stimuli"
     keys = sorted(fixations)
     notes = []
@@ -554,6 +603,9 @@ def osie(root: str | Path, split: str | None = None, name: str = "OSIE", baselin
         subs = tuple(tuple(map(tuple, osie_points(xy, shape).tolist())) for xy in fixations[k])
         pooled = tuple(p for s in subs for p in s)
         items.append(GTItem(key=k, points=pooled, size=shape, subjects=subs, sigma_px=OSIE_SIGMA_PX))
+    what = f"the {len(keys)} {split + ' ' if split else ''}image{'' if len(keys) == 1 else 's'}"
+    notes += _nonfinite_note(fixations, keys, entries, what,
+                             "the fixations scored" if baseline else "the fixations and human maps")
     label = f"{name} ({split})" if split else name
     layout = f"OSIE (eye/fixations.mat, {len(items)} images" + (f", {split} split of eval/splits/osie.json)"
                                                                  if split else ")")
@@ -564,6 +616,9 @@ def osie(root: str | Path, split: str | None = None, name: str = "OSIE", baselin
     if not train:
         raise UserError(f"`root` {root}: none of OSIE's training images is in {base / 'eye' / 'fixations.mat'}; "
                         "the centre bias (the IG baseline) is fitted to them")
+    what = f"the {len(train)} training image{'' if len(train) == 1 else 's'}"
+    notes += _nonfinite_note(fixations, train, entries, what,
+                             "the centre bias (the IG baseline) fitted to them")
     cb_shape = sizes[train[0]]  # OSIE's images share one size; the centre bias is resized to any other
     for k in train:
         xy = [osie_points(a, sizes[k]) for a in fixations[k]]

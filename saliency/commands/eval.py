@@ -55,7 +55,7 @@ def add_arguments(p) -> None:
                    help="restrict --dataset to this part of its documented split (OSIE: 500 train / 200 test)")
     p.add_argument("--gold-standard", action="store_true",
                    help="add a 'gold standard' row: each observer scored against the other observers' fixations "
-                        "(leave one subject out; datasets with per-observer fixations, e.g. OSIE)")
+                        "(leave one subject out; --dataset OSIE only, whose fixations are read per observer)")
     p.add_argument("--metric-maps", action="store_true",
                    help="score each prediction by the metric-specific maps of its density (Kuemmerer et al., "
                         "ECCV 2018) instead of the map itself (fixation task)")
