@@ -295,6 +295,8 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
             raise UserError(f"`plot_dir`: datasets {'; '.join(clash)} would write the same curve files "
                             f"({', '.join(k for k, v in stems.items() if len(v) > 1)}_pr.png); rename one")
     if center_bias:
+        if Path(center_bias).is_dir():
+            raise UserError(f"`center_bias` {center_bias}: is a folder; give the file of a centre-bias map")
         if not Path(center_bias).is_file():
             raise UserError(f"`center_bias` {center_bias}: file not found")
         try:  # read once here: a bad file is the option's fault, not each image's (nor the gold standard's)
@@ -345,33 +347,42 @@ def evaluate(*, task: str | None = None, pred=(), gt=None, name: str | None = No
     return run(bench, workers=workers, allow_missing=allow_missing, seed=seed, progress=progress)
 
 
-def markdown(bench: Benchmark, digits: int = 3) -> str:
-    """The benchmark tables as markdown, with the fixation task's IG-baseline and resizing notes and each dataset's notes."""
-    from saliency.eval import tables
-
-    text = tables.markdown(bench.results, bench.keys, digits)
+def note_lines(bench: Benchmark) -> list[str]:
+    """The notes printed under the tables (without the ``- `` bullet), also recorded in ``--json``'s ``notes``:
+    the fixation task's IG-baseline, resizing and unit notes, and each dataset's own notes."""
+    lines = []
     if bench.task == "fixation":
-        lines = []
         for d in bench.datasets:
-            lines.append(f"- {d.name}: IG baseline = {d.baseline_note}; predictions resized to the fixation "
+            lines.append(f"{d.name}: IG baseline = {d.baseline_note}; predictions resized to the fixation "
                          "map by bilinear interpolation (a log-density shrunk by area averaging, its mass kept)")
-            lines += [f"- {d.name}: {n}" for n in d.notes]
+            lines += [f"{d.name}: {n}" for n in d.notes]
         if any(k in bench.keys for k in ("LL", "IG")):
-            lines.append("- LL and IG in bits per fixation; a plain map is a density after min-max and sum-to-1 "
+            lines.append("LL and IG in bits per fixation; a plain map is a density after min-max and sum-to-1 "
                          "(MIT InfoGain.m conversion, eps 2.2e-16); a .npy log-density is used as is")
         if bench.gold_standard:
-            lines.append("- gold standard: each observer against the other observers' fixations (leave one "
+            lines.append("gold standard: each observer against the other observers' fixations (leave one "
                          f"subject out): Gaussian density of the dataset's sigma mixed {runner.GOLD_UNIFORM_WEIGHT:g} "
                          "with the IG baseline; mean over observers, then images")
         if bench.metric_maps:
-            lines.append("- metric-specific maps (Kümmerer et al., ECCV 2018): AUCs on the equalised density, "
+            lines.append("metric-specific maps (Kümmerer et al., ECCV 2018): AUCs on the equalised density, "
                          "sAUC on its ratio to the IG baseline, NSS/IG/LL on the density, CC/KLD/SIM on it "
                          "blurred by the dataset's sigma (SIM: not numerically optimised)")
-            lines += [f"- {d.name}: the blur of its human maps is not known; CC/KLD/SIM maps are the unblurred "
+            lines += [f"{d.name}: the blur of its human maps is not known; CC/KLD/SIM maps are the unblurred "
                       "density" for d in bench.datasets if not d.sigma_px
                       and not any(n.startswith("the blur of its human maps") for n in d.notes)]
-        text += "\n".join(lines) + "\n"
     else:  # SOD: a dataset's own notes (e.g. files of its folder left out for their extension)
-        lines = [f"- {d.name}: {n}" for d in bench.datasets for n in d.notes]
-        text += "".join(line + "\n" for line in lines)
+        lines = [f"{d.name}: {n}" for d in bench.datasets for n in d.notes]
+    return lines
+
+
+def markdown(bench: Benchmark, digits: int = 3) -> str:
+    """The benchmark tables as markdown, then the notes of :func:`note_lines` as a bullet list."""
+    from saliency.eval import tables
+
+    text = tables.markdown(bench.results, bench.keys, digits)
+    lines = note_lines(bench)
+    if bench.task == "fixation":
+        text += "\n".join(f"- {n}" for n in lines) + "\n"
+    else:
+        text += "".join(f"- {n}\n" for n in lines)
     return text

@@ -424,8 +424,8 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
     task = ds.task
     keys = tuple(metrics) if metrics else keys_for(task)
     if gold_standard and (task != "fixation" or not ds.has_subjects):
-        raise UserError(f"`gold_standard`: {ds.name} has no per-observer fixations (OSIE has; a folder of maps "
-                        "or pooled fixation maps has not)")
+        raise UserError(f"`gold_standard` is computed for `dataset` OSIE only (its fixations are read per "
+                        f"observer); those of {ds.name} are not")
     matched = _match(ds, methods, task, allow_missing)
     tasks_preds = [[str(m[0][i]) if m[0][i] is not None else None for m in matched] for i in range(len(ds.items))]
     if task == "sod":

@@ -181,7 +181,7 @@ def csv_text(results, keys, metric_maps: bool = False) -> str:
     return buf.getvalue()
 
 
-def json_obj(task: str, version: str, results, metric_maps: bool = False) -> dict:
+def json_obj(task: str, version: str, results, metric_maps: bool = False, notes=()) -> dict:
     """The JSON document: task, version, metric_maps and one entry per (dataset, method); undefined values are null.
 
     ``metric_maps``: whether the densities were scored by their metric-specific
@@ -194,7 +194,9 @@ def json_obj(task: str, version: str, results, metric_maps: bool = False) -> dic
     ``n_skipped`` with its reason ({"image", "reason"}), and
     ``extra_predictions`` the method's files that match no ground-truth image
     (paths in its folder), which no metric counts; ``left_out_files`` the
-    files of its folder not read for their extension.
+    files of its folder not read for their extension. ``notes``: the lines
+    printed under the tables (datasets' notes: images or fixations left out
+    and why, IG baseline, resizing), as printed.
     """
     return {
         "task": task,
@@ -210,4 +212,5 @@ def json_obj(task: str, version: str, results, metric_maps: bool = False) -> dic
              "left_out_files": list(getattr(r, "left_out", None) or ())}
             for r in results
         ],
+        "notes": list(notes),
     }

@@ -234,7 +234,9 @@ def run(args) -> int:
     with atomic_files() as path:
         if args.json:
             path(args.json).write_text(json_text(tables.json_obj(bench.task, __version__, bench.results,
-                                                                 metric_maps=bench.metric_maps)), encoding="utf-8")
+                                                                 metric_maps=bench.metric_maps,
+                                                                 notes=benchmark.note_lines(bench))),
+                                       encoding="utf-8")
         if args.csv:
             path(args.csv).write_text(tables.csv_text(bench.results, bench.keys, metric_maps=bench.metric_maps),
                                       encoding="utf-8")
