@@ -477,6 +477,7 @@ def read_osie(path: str | Path, entries: dict | None = None) -> dict[str, list[n
     if "fixations" not in m:
         raise UserError(f"{path}: no 'fixations' array inside; not OSIE's eye/fixations.mat")
     out: dict[str, list[np.ndarray]] = {}
+    seen: dict[str, int] = {}  # image stem -> its entry's 1-based position
     for i, entry in enumerate(np.atleast_1d(m["fixations"])):
         try:
             img = str(entry.img)
@@ -490,9 +491,13 @@ def read_osie(path: str | Path, entries: dict | None = None) -> dict[str, list[n
                 per.append(np.stack([x, y], axis=1))
         except (AttributeError, TypeError, ValueError) as exc:
             raise UserError(f"{path}: fixations[{i}] is not an OSIE entry (img, subjects[].fix_x/fix_y): {exc}") from None
-        out[nfc(Path(img).stem)] = per
+        key = nfc(Path(img).stem)
+        if key in out:  # never one entry silently replaced by another
+            raise UserError(f"{path}: fixations({i + 1}) names the image {img} again (also fixations("
+                            f"{seen[key]})); OSIE lists each image once: fix or replace the file")
+        out[key], seen[key] = per, i + 1
         if entries is not None:
-            entries[nfc(Path(img).stem)] = i + 1
+            entries[key] = i + 1
     if not out:
         raise UserError(f"{path}: no images in 'fixations'")
     return out

@@ -127,3 +127,21 @@ def test_gold_standard_refusal_names_osie_only_on_an_ingest_folder(tmp_path, cap
         main(["eval", "--help"])
     helptext = " ".join(capsys.readouterr().out.split())
     assert "--dataset OSIE only, whose fixations are read per observer" in helptext
+
+
+def test_an_image_listed_twice_is_refused_naming_both_entries(tmp_path):
+    import scipy.io
+
+    from saliency.base.errors import UserError
+
+    cells = np.empty((3, 1), dtype=object)
+    for i, img in enumerate(["1001.jpg", "1002.jpg", "1001.jpg"]):  # the third entry repeats the first image
+        sc = np.empty((1, 1), dtype=object)
+        sc[0, 0] = {"fix_x": np.array([5.0 + i]), "fix_y": np.array([6.0]), "fix_duration": np.array([200.0])}
+        cells[i, 0] = {"img": img, "subjects": sc}
+    path = tmp_path / "fixations.mat"
+    scipy.io.savemat(str(path), {"fixations": cells})
+    with pytest.raises(UserError) as exc:
+        D.read_osie(path)
+    assert str(exc.value) == (f"{path}: fixations(3) names the image 1001.jpg again (also fixations(1)); OSIE "
+                              "lists each image once: fix or replace the file")
