@@ -29,8 +29,12 @@ pymovements (Krakowczyk et al., ETRA 2023), which is the parity oracle:
   two first and last samples and next to a missing sample); a sample with
   speed ``< threshold`` (default 20 deg/s) is a fixation sample; a run of them
   is a fixation when ``t_last - t_first >= min_duration`` (default 100 ms);
-- I-DT: dispersion ``(max x - min x) + (max y - min y)``; a window of
-  ``round(min_duration / dt)`` samples with dispersion ``<= threshold``
+- I-DT: dispersion ``(max x - min x) + (max y - min y)``; a window of the
+  fewest samples that span ``min_duration`` (``t_last - t_first``):
+  ``ceil(min_duration / dt) + 1``, 51 at 500 Hz, which is pymovements' window
+  of ``minimum_duration // dt`` samples plus the next sample, the one its
+  growth step always adds (so that a fixation one window long lasts the
+  minimum, in pymovements and here); a window with dispersion ``<= threshold``
   (default 1.0 deg) starts a fixation, which grows while the dispersion stays
   within the threshold; otherwise the window slides by one sample.
 
@@ -40,6 +44,12 @@ depart from pymovements: its I-DT keeps the sample that pushed the dispersion
 over the threshold inside the fixation and skips it; we follow Salvucci &
 Goldberg and end the fixation before that sample, which starts the next
 window (so offsets may differ by one sample and the following onset by one).
+Hence a still run that fills pymovements' window and no more (its next sample
+breaks the dispersion, or is missing, or past the data) is a fixation there
+(of ``min_duration`` with the breaking sample, one period less without) and
+one period too short here: :func:`classify` labels its samples ``undefined``,
+as a discarded fixation's; where one leads into a drifting fixation,
+pymovements splits the fixation after it and ours starts a few samples later.
 I-DT windows do not span missing samples (pymovements splits a window at them
 afterwards). A fixation's position is the mean of its samples in screen
 pixels; its onset is its first sample's time, its duration ``t_last - t_first``
@@ -182,7 +192,12 @@ def ivt(t, xdeg, ydeg, threshold: float = 20.0, min_duration_ms: float = 100.0) 
 
 
 def idt(t, xdeg, ydeg, threshold: float = 1.0, min_duration_ms: float = 100.0) -> list[tuple[int, int]]:
-    """I-DT fixations as inclusive sample index ranges ``(first, last)``."""
+    """I-DT fixations as inclusive sample index ranges ``(first, last)``.
+
+    The window holds the fewest samples that span ``min_duration_ms`` (last sample time - first):
+    ``ceil(min_duration_ms / dt) + 1`` (:func:`_idt_window`; 51 at 500 Hz, 100 ms), so a fixation one window
+    long lasts the minimum and none is shorter (on evenly spaced time stamps).
+    """
     if not threshold > 0:
         raise UserError(f"`dispersion_threshold` {threshold}: must be positive (deg)")
     t = np.asarray(t, dtype=np.float64)
@@ -192,7 +207,7 @@ def idt(t, xdeg, ydeg, threshold: float = 1.0, min_duration_ms: float = 100.0) -
     if n < 2:
         return []
     dt = sample_period(t)
-    m = max(2, int(round(min_duration_ms / dt)))
+    m = _idt_window(min_duration_ms, dt)
     seg = _segments(t, np.isfinite(x) & np.isfinite(y), dt)
     out = []
     change = np.flatnonzero(np.diff(seg) != 0) + 1
@@ -204,15 +219,28 @@ def idt(t, xdeg, ydeg, threshold: float = 1.0, min_duration_ms: float = 100.0) -
     return out
 
 
+def _idt_window(min_duration_ms: float, dt: float) -> int:
+    """Samples in an I-DT window: the fewest spanning ``min_duration_ms`` at period ``dt`` (at least 2).
+
+    pymovements' window is ``minimum_duration // dt`` samples and its growth step always adds the next sample
+    (the one that may break the dispersion), so its shortest fixation holds one sample more and lasts
+    ``minimum_duration``; ours ends before a breaking sample, so the window holds that sample count itself.
+    """
+    return max(2, int(np.ceil((min_duration_ms - TIME_TOL_MS) / dt)) + 1)
+
+
+def _window_dispersion(x: np.ndarray, y: np.ndarray, m: int) -> np.ndarray:
+    """Dispersion of the window ``[s, s + m)`` at index ``s`` (meaningful for ``s <= len(x) - m``)."""
+    origin = -(m // 2)  # aligns the filter window with [s, s + m) at output index s
+    return (maximum_filter1d(x, m, origin=origin) - minimum_filter1d(x, m, origin=origin)
+            + maximum_filter1d(y, m, origin=origin) - minimum_filter1d(y, m, origin=origin))
+
+
 def _idt_segment(x: np.ndarray, y: np.ndarray, m: int, thr: float) -> list[tuple[int, int]]:
     """I-DT on one run of valid samples (window length ``m`` samples)."""
     n = len(x)
-    # dispersion of every window [s, s + m): windowed max - min per axis
-    origin = -(m // 2)  # aligns the filter window with [s, s + m) at output index s
-    wx = maximum_filter1d(x, m, origin=origin) - minimum_filter1d(x, m, origin=origin)
-    wy = maximum_filter1d(y, m, origin=origin) - minimum_filter1d(y, m, origin=origin)
     ok_start = np.zeros(n, dtype=bool)
-    ok_start[: n - m + 1] = (wx + wy)[: n - m + 1] <= thr
+    ok_start[: n - m + 1] = _window_dispersion(x, y, m)[: n - m + 1] <= thr
     cand = np.flatnonzero(ok_start)
     out = []
     s = 0
@@ -237,6 +265,43 @@ def _idt_segment(x: np.ndarray, y: np.ndarray, m: int, thr: float) -> list[tuple
         out.append((s, e - 1))
         s = e
     return out
+
+
+def _idt_short(t, xdeg, ydeg, ranges, threshold: float, min_duration_ms: float) -> np.ndarray:
+    """Samples (True) of the still runs one sample too short for an I-DT fixation: windows no fixation touches.
+
+    A window of pymovements' length (:func:`_idt_window` less one sample: 50 at 500 Hz; 2 at least)
+    within the dispersion threshold that holds no sample of the fixations ``ranges`` (:func:`idt`'s output):
+    had one more sample fitted, :func:`idt` would have started a fixation there. pymovements reports it as a
+    fixation (with the sample that broke the dispersion, lasting ``min_duration_ms``); for us it lasts one
+    period less. :func:`classify` labels these samples undefined, as those of a fixation discarded as too short.
+    """
+    t = np.asarray(t, dtype=np.float64)
+    x = np.asarray(xdeg, dtype=np.float64)
+    y = np.asarray(ydeg, dtype=np.float64)
+    n = len(t)
+    short = np.zeros(n, dtype=bool)
+    if n < 2:
+        return short
+    dt = sample_period(t)
+    k = _idt_window(min_duration_ms, dt) - 1  # pymovements' window (it requires 2 samples at least)
+    if k < 2:
+        return short
+    seg = _segments(t, np.isfinite(x) & np.isfinite(y), dt)
+    for a, b in ranges:  # such a window lies between fixations: only runs of k samples or more there are searched
+        seg[a:b + 1] = -1
+    change = np.flatnonzero(np.diff(seg) != 0) + 1
+    bounds = np.concatenate(([0], change, [n]))
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if seg[a] < 0 or b - a < k:
+            continue
+        L = b - a
+        start = np.zeros(L, dtype=bool)
+        start[: L - k + 1] = _window_dispersion(x[a:b], y[a:b], k)[: L - k + 1] <= threshold
+        cover = np.concatenate(([0], np.cumsum(start)))  # windows [s, s + k) holding each sample i: s in (i-k, i]
+        i = np.arange(L)
+        short[a:b] = cover[i + 1] - cover[np.maximum(i + 1 - k, 0)] > 0
+    return short
 
 
 # ------------------------------------------------------------------ post-processing (Olsen 2012)
@@ -752,6 +817,12 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
             ranges = idt(t, xd, yd, thr, md)
             speed = fivepoint_speed(t, xd, yd)
             labels[np.isfinite(xd) & np.isfinite(yd)] = SACCADE
+            # still, but no fixation: a run one sample too short (:func:`_idt_short`) and an I-DT fixation
+            # discarded as too short are undefined, as the other detectors leave them; the fixations kept
+            # become FIXATION below, a merged one with the samples between its parts
+            labels[_idt_short(t, xd, yd, ranges, thr, md)] = UNDEFINED
+            for a, b in ranges:
+                labels[a:b + 1] = UNDEFINED
     elif method == "tobii-ivt":
         ranges, speed = tobii_ivt(t, xd, yd, thr, win)
         h = window_half(win, sample_period(t))
