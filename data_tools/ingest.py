@@ -1008,8 +1008,9 @@ def check_columns_used(paths, readers, columns: dict | None) -> None:
     if not unused:
         return
     path, rd = paths[0], readers[0]
+    # the advice only where the reading honours `eye` (its notes say which eye): never Tobii's own fixations
     alt = "; use `eye` left/right to choose an eye" if getattr(registry.format_module(rd.format), "EYES", False) \
-        else ""
+        and "eye" in rd.notes else ""
     if set(unused) <= {"x", "y"}:
         raise UserError(f"{path}: `columns` x/y: the {rd.format} reader reads the format's own columns{alt}")
     them = "it" if len(unused) == 1 else "them"
@@ -1065,6 +1066,15 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
     column, ``time_unit`` when every input's header states its time unit (or
     the format fixes it). With mixed inputs ``time_unit`` is kept, and each
     input's record says whether it applied (``time_unit_applied``).
+    ``drop_first`` when no input has ordered fixations and ``per_subject``
+    when no input tells its subjects apart: every input is pooled (its
+    reader's ``notes["pooled"]``: ``fixlocs`` maps, all observers under one
+    subject ``pooled``, without order or times); every other format keeps
+    its fixations in order under a subject of their own (a file without a
+    subject column: one subject, named after the file). With mixed inputs
+    ``drop_first`` is kept, and each input's record says whether it applied
+    (``drop_first_applied``: false for a pooled input, whose points have
+    no first one and are all kept).
     When an input holds raw samples, a merge setting that merges nothing
     (one of ``merge_ms``/``merge_deg`` above 0 with the other 0, given or the
     detector's default) is refused as ``saliency detect`` refuses it
@@ -1095,7 +1105,34 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
         for _, rd, _, _ in opened:
             rd.notes["time_unit_applied"] = bool(rd.notes.get("time_unit_applied"))
     check_columns_used([p for p, _, _, dup in opened if dup is None], first, opts.columns)
+    check_pooled_options(opened, opts)
     return {"min_confidence": applied[0] if applied else None}
+
+
+def check_pooled_options(opened: list[tuple], opts: IngestOptions) -> None:
+    """Refuse ``drop_first`` and ``per_subject`` when every input is pooled (:func:`check_unused_options`).
+
+    A pooled input (its reader's ``notes["pooled"]``: a ``fixlocs`` map) holds
+    every observer's fixations under one subject, without order or times: no
+    fixation is first and no subject can weigh the same as another. With
+    ``drop_first`` and an input that is not pooled, each input's record says
+    whether it applied (``drop_first_applied``).
+    """
+    first = [rd for _, rd, _, dup in opened if dup is None]
+    pooled = sorted({rd.format for rd in first if rd.notes.get("pooled")})
+    if pooled and all(rd.notes.get("pooled") for rd in first):
+        given = [k for k in ("drop_first", "per_subject") if getattr(opts, k)]
+        if given:
+            lacks = {"drop_first": "has ordered fixations", "per_subject": "tells its subjects apart"}
+            how = {"per_subject": "under one subject, 'pooled'", "drop_first": "without order or times, so none "
+                                                                                 "is first"}
+            raise UserError(f"{', '.join(f'`{k}`' for k in given)}: not used: no input "
+                            f"{' or '.join(lacks[k] for k in given)} (the {', '.join(pooled)} inputs pool all "
+                            f"observers' fixations {', '.join(how[k] for k in reversed(given))}); leave "
+                            f"{'it' if len(given) == 1 else 'them'} out")
+    if opts.drop_first:
+        for _, rd, _, _ in opened:
+            rd.notes["drop_first_applied"] = not rd.notes.get("pooled")
 
 
 def check_duration_options(fix: pd.DataFrame, opened: list[tuple], opts: IngestOptions,
@@ -1755,7 +1792,10 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         q_short = quar.iloc[0:0]
         if opts.drop_first:
             fix = fix.assign(_fid=np.arange(len(fix)))
-        first_ids = _first_fixations(fix) if opts.drop_first else None  # before any fixation is set aside
+        # before any fixation is set aside; a pooled input (fixlocs) has no first fixation: its points all stay
+        unordered = [str(p) for p, rd, _, dup in opened if dup is None and rd.notes.get("pooled")]
+        first_ids = _first_fixations(fix.loc[~fix["source"].isin(unordered)] if unordered else fix) \
+            if opts.drop_first else None
         if min_applies:
             fix, q_short = drop_short(fix, col.min_duration_ms)
         fix, q_off = to_stimulus(fix, opts, index, col)

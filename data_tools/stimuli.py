@@ -3,7 +3,9 @@
 A name matches a stimulus file by file name or by stem (``img1`` and
 ``img1.jpg`` both find ``stimuli/img1.jpg``), case-insensitively as a last
 resort; a name that finds one of two files with the same stem (``a.jpg`` and
-``a.png``) is refused, since maps and tables are named by stem; a ``--trials`` CSV maps (subject, trial) to a stimulus name. Image sizes
+``a.png``) is refused, since maps and tables are named by stem, and so is a
+name that matches two files only ignoring case (``dog`` with ``Dog.png`` and
+``DOG.png``); a ``--trials`` CSV maps (subject, trial) to a stimulus name. Image sizes
 come from reading the file's whole image data once (:func:`decoded_size`:
 Pillow, or for PNG the inflated data and CRCs); an image that cannot be read, or
 whose header declares more pixels than the limit
@@ -33,9 +35,9 @@ class StimulusIndex:
 
     A name finds its file by the file's name, its stem, or its stem with
     another image extension (``img1.jpg`` or ``img1.gif`` finds ``img1.png``;
-    :data:`NAME_EXTS`), then the same ignoring case; a name whose last dotted
-    part is not an image extension (``beach.v2``) is a name of its own, never
-    ``beach``.
+    :data:`NAME_EXTS`), then the same ignoring case (refused when that finds
+    files of more than one stem); a name whose last dotted part is not an image
+    extension (``beach.v2``) is a name of its own, never ``beach``.
     """
 
     def __init__(self, folder: str | Path):
@@ -53,7 +55,12 @@ class StimulusIndex:
             self.by_stem.setdefault(nfc(p.stem), p)
             shared.setdefault(nfc(p.stem), []).append(p)
         self.shared_stems = {k: v for k, v in shared.items() if len(v) > 1}  # a.jpg and a.png: one map name
-        self.lower = {k.lower(): v for k, v in {**self.by_stem, **self.by_name}.items()}
+        # every file per lower-cased stem or name: Dog.png and DOG.png both under 'dog' (a dict of one file each
+        # pooled a log's 'dog' into the last one in silence)
+        self.lower: dict[str, list[Path]] = {}
+        for k, p in [*self.by_stem.items(), *self.by_name.items()]:
+            if p not in self.lower.setdefault(k.lower(), []):
+                self.lower[k.lower()].append(p)
         self._sizes: dict[str, tuple[int, int] | None] = {}
 
     def resolve(self, name: str) -> str | None:
@@ -64,8 +71,15 @@ class StimulusIndex:
         # another image extension (a log's img1.jpg for img1.png) is dropped, never another dotted part: 'beach.v2'
         # is not 'beach' (its rows were pooled into beach's map without a word)
         stem = Path(base).stem if Path(base).suffix.lower() in NAME_EXTS else base
-        p = self.by_name.get(base) or self.by_stem.get(base) or self.by_stem.get(stem) \
-            or self.lower.get(base.lower()) or self.lower.get(stem.lower())
+        p = self.by_name.get(base) or self.by_stem.get(base) or self.by_stem.get(stem)
+        if p is None:  # last resort, ignoring case: one file, or files of one stem (refused just below)
+            found = self.lower.get(base.lower()) or self.lower.get(stem.lower()) or []
+            if len({nfc(q.stem) for q in found}) > 1:  # Dog.png and DOG.png: never pool two stimuli into one
+                names = ", ".join(q.name for q in found[:-1]) + f" and {found[-1].name}"
+                raise UserError(f"`stimuli` {self.folder}: {names} differ only in case, and the logs name {name!r}, "
+                                f"which matches {'neither' if len(found) == 2 else 'none of them'} exactly; name "
+                                f"the stimulus as its file is named, or keep one of the files in the folder")
+            p = found[0] if found else None
         stem = nfc(p.stem) if p is not None else None
         if stem is not None and stem in self.shared_stems:  # maps and tables are named by stem: never pool two
             names = " and ".join(q.name for q in self.shared_stems[stem])

@@ -100,8 +100,9 @@ def test_prolab_tracker_fixations_do_not_place_x_y(study, tmp_path, capsys):
     log = study / "logs" / "tobii.tsv"
     code = _ingest(study, tmp_path / "o", log, "--detector", "tracker", "--columns",
                    "x=Gaze point X [DACS px],y=Gaze point Y [DACS px]")
+    # no eye advice: Pro Lab's own fixations take no eye (--eye is refused there)
     assert one_line(capsys, 2, code) == (f"saliency ingest: error: {log}: --columns x/y: the tobii reader reads the "
-                                         f"format's own columns; use --eye left/right to choose an eye")
+                                         f"format's own columns")
 
 
 def test_prolab_subject_mapping_still_applies(study, tmp_path, capsys):

@@ -212,10 +212,13 @@ def unit_factor(unit: str | None, default: float, what: str) -> float:
 
 
 def parse_columns(spec: str | None) -> dict[str, str]:
-    """``"time=TIMESTAMP,x=GazeX"`` -> ``{"time": "TIMESTAMP", "x": "GazeX"}`` (the ``columns`` mapping)."""
+    """``"time=TIMESTAMP,x=GazeX"`` -> ``{"time": "TIMESTAMP", "x": "GazeX"}`` (the ``columns`` mapping).
+
+    A key given twice (``time=a,time=b``) is refused in one line naming its columns: only the last was kept.
+    """
     if not spec:
         return {}
-    out = {}
+    given: dict[str, list[str]] = {}
     keys = set(ALIASES) | {"pupil", "confidence"}
     for part in spec.split(","):
         if not part.strip():
@@ -225,8 +228,12 @@ def parse_columns(spec: str | None) -> dict[str, str]:
         k, v = (s.strip() for s in part.split("=", 1))
         if k not in keys:
             raise UserError(f"`columns`: unknown key {k!r}; keys are {', '.join(sorted(keys))}")
-        out[k] = v
-    return out
+        given.setdefault(k, []).append(v)
+    for k, vs in given.items():
+        if len(vs) > 1:
+            times = "twice" if len(vs) == 2 else f"{len(vs)} times"
+            raise UserError(f"`columns`: key {k!r} given {times} ({', '.join(vs)}); give each key once")
+    return {k: vs[0] for k, vs in given.items()}
 
 
 #: the decoding error handler of every reader: a byte that is not UTF-8 is read as Windows-1252 (Latin-1 where

@@ -39,7 +39,8 @@ valid where its own validity column says ``Valid`` (or, without one, where both
 coordinates are given); an export without those columns is refused when it is
 opened, and one with no valid sample of the chosen eye while the other eye has
 some (a monocular recording) is refused after reading, with one line naming
-the eye it holds.
+the eye it holds. Tobii's own fixations (``tracker_events``) are of both eyes
+together: ``left`` / ``right`` is refused with them, in one line.
 
 Tracker events (``tracker_events``): a fixation is a run of ``Fixation`` rows
 with the same participant, recording, media and ``Eye movement type index``
@@ -62,8 +63,8 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, check_eye,
-                                              default_subject, header_columns, one_eye_only, resolve_columns,
-                                              split_unit, unit_factor)
+                                              default_subject, header_columns, no_eye_in_events, one_eye_only,
+                                              resolve_columns, split_unit, unit_factor)
 from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
                                                 sample_chunk, text, with_malformed)
 from saliency.data_tools.readers.vendor import add_counted
@@ -148,6 +149,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     for h in header:
         by_base.setdefault(split_unit(h)[0], h)
     eye = check_eye(opts.eye)
+    if tracker_events and eye != "average":  # Pro Lab's fixations: one 'Fixation point X/Y' of both eyes
+        raise no_eye_in_events(path, eye, "Tobii Pro Lab's fixations (Fixation point X/Y)")
     c_v = c_ov = c_ox = c_oy = None  # eye left/right: the chosen eye's validity, the other eye's columns
 
     def col(base, required=True):
