@@ -40,11 +40,13 @@ def export_onnx(model: torch.nn.Module, path: str | Path, height: int = 320, wid
     Needs the ``onnx`` package (PyTorch's exporter builds the graph with it;
     torch does not require it): its absence is one :class:`UserError`.
     """
-    import importlib.util
-
-    if importlib.util.find_spec("onnx") is None:
-        raise UserError("ONNX export needs the onnx package, which is not installed: pip install onnx "
-                        "(or pip install -e .[onnx])")
+    try:  # imported, not only found: an installed onnx that fails to import is the same one line
+        import onnx  # noqa: F401
+    except ImportError as exc:
+        why = "which is not installed" if isinstance(exc, ModuleNotFoundError) and exc.name == "onnx" else \
+            f"which fails to import ({(str(exc).splitlines() or [type(exc).__name__])[0]})"
+        raise UserError(f"ONNX export needs the onnx package, {why}: pip install onnx "
+                        "(or pip install -e .[onnx])") from None
     path = Path(path)
     check_fixed_cells(model, height, width)
     was = model.training

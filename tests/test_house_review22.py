@@ -19,8 +19,11 @@ from saliency.cli import classify, main
 
 
 def test_export_without_the_onnx_package_is_one_line_naming_what_to_install(tmp_path, capsys, monkeypatch):
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a, **k: None if name == "onnx" else real(name, *a, **k))
+    import sys
+
+    for name in [m for m in sys.modules if m == "onnx" or m.startswith("onnx.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx -> ModuleNotFoundError, as when not installed
     out = tmp_path / "m.onnx"
     code = main(["export", "--model", "unet_tiny_cbam_sod", "--onnx", str(out), "--no-check"])
     err = capsys.readouterr().err
