@@ -191,3 +191,34 @@ def test_every_reader_declares_keys_the_command_line_accepts():
         if any("x" in k for k in kinds):
             with_xy.append(name)
     assert sorted(with_xy) == sorted(COLUMNS_XY)
+
+
+def _help_keys(command: str) -> dict[str, tuple[str, ...]]:
+    """format -> the keys the --columns help of ``command`` lists for it ("a and b: k1, k2; c: k3; ...")."""
+    import argparse
+    import re
+
+    from saliency.commands import detect, ingest
+
+    p = argparse.ArgumentParser()
+    (ingest if command == "ingest" else detect).add_arguments(p)
+    text = next(a.help for a in p._actions if "--columns" in a.option_strings)
+    own = text.split("each format takes its own: ", 1)[1].split("; other vendor formats", 1)[0]
+    out = {}
+    for part in own.split("; "):
+        names, keys = part.split(": ", 1)
+        keys = re.sub(r" \(.*\)$", "", keys)
+        for name in names.split(" and "):
+            out[name] = tuple(k.strip() for k in keys.split(","))
+    return out
+
+
+def test_the_columns_help_lists_each_readers_keys_as_it_declares_them():
+    from saliency.data_tools.readers import registry
+
+    for command in ("ingest", "detect"):
+        for fmt, keys in _help_keys(command).items():
+            declared = registry.format_module(fmt).COLUMN_KEYS
+            declared = declared["samples"] if isinstance(declared, dict) else declared
+            assert keys == tuple(declared), (command, fmt)
+    assert set(_help_keys("ingest")) == {"samples", "fixations", "eyelink-report", "pupil", "tobii", "tobii-sdk"}

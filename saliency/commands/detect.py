@@ -47,11 +47,11 @@ def add_arguments(p) -> None:
     g = p.add_argument_group("input")
     g.add_argument("--format", default="auto", choices=FORMATS, help="input format (default: auto, from the header)")
     g.add_argument("--columns", default=None, metavar="KEY=COL,...",
-                   help="map file columns to canonical keys: subject, stimulus, trial, time, x, y, valid "
-                        "(e.g. time=TIMESTAMP,x=GazeX; x=<left-eye column> to use one eye of a generic file); a key "
-                        "that no input's format takes is refused: tobii takes subject, stimulus, x, y; tobii-sdk "
-                        "subject, stimulus, trial; other vendor formats none (they read their own gaze columns: "
-                        "use --eye)")
+                   help="map file columns to canonical keys (e.g. time=TIMESTAMP,x=GazeX; x=<left-eye column> to "
+                        "use one eye of a generic file); each format takes its own: samples: subject, stimulus, "
+                        "trial, time, x, y, valid; pupil: subject, stimulus, trial, x, y, confidence; tobii: "
+                        "subject, stimulus, x, y; tobii-sdk: subject, stimulus, trial; other vendor formats none "
+                        "(they read their own gaze columns: use --eye); a key no input's format takes is refused")
     g.add_argument("--time-unit", default=None, choices=list(TIME_UNITS),
                    help="unit of the time column when its header does not say (default: ms)")
     g.add_argument("--decimal", default="point", choices=list(DECIMALS),

@@ -65,12 +65,12 @@ def add_arguments(p) -> None:
     g = p.add_argument_group("input")
     g.add_argument("--format", default="auto", choices=FORMATS, help="input format (default: auto, from the header)")
     g.add_argument("--columns", default=None, metavar="KEY=COL,...",
-                   help="map file columns to canonical keys: subject, stimulus, trial, time, x, y, valid, "
-                        "t_start_ms, t_end_ms, duration_ms, eye, confidence (e.g. time=TIMESTAMP,x=GazeX); a key "
-                        "that no input's format takes is refused: tobii takes subject, stimulus, x, y (not x/y with "
-                        "--detector tracker); tobii-sdk subject, stimulus, trial; pupil subject, stimulus, trial, "
-                        "x, y, confidence; other vendor formats none (they read their own gaze columns, one eye "
-                        "with --eye)")
+                   help="map file columns to canonical keys (e.g. time=TIMESTAMP,x=GazeX); each format takes its "
+                        "own: samples: subject, stimulus, trial, time, x, y, valid; fixations and eyelink-report: "
+                        "subject, stimulus, trial, x, y, t_start_ms, t_end_ms, duration_ms, eye; pupil: subject, "
+                        "stimulus, trial, x, y, confidence; tobii: subject, stimulus, x, y (subject, stimulus with "
+                        "--detector tracker); tobii-sdk: subject, stimulus, trial; other vendor formats none (they "
+                        "read their own gaze columns, one eye with --eye); a key no input's format takes is refused")
     g.add_argument("--time-unit", default=None, choices=list(TIME_UNITS),
                    help="unit of the time column when its header does not say (default: ms); refused when "
                         "every input's header states its unit")
