@@ -222,3 +222,26 @@ def test_the_columns_help_lists_each_readers_keys_as_it_declares_them():
             declared = declared["samples"] if isinstance(declared, dict) else declared
             assert keys == tuple(declared), (command, fmt)
     assert set(_help_keys("ingest")) == {"samples", "fixations", "eyelink-report", "pupil", "tobii", "tobii-sdk"}
+
+
+def test_mixed_inputs_a_key_of_one_reader_is_not_looked_up_in_the_others_file(study, tmp_path, capsys):
+    # duration_ms is the EyeLink report's key (its CURRENT_FIX_DURATION); the generic samples table has no such
+    # column and was refused "no such column" while sniffing or reading it (review 25)
+    samples, report = study / "logs" / "samples.csv", study / "logs" / "eyelink_fixations.csv"
+    out = tmp_path / "o"
+    assert _ingest(study, out, samples, report, "--trials", study / "logs" / "trials.csv", "--columns",
+                   "duration_ms=CURRENT_FIX_DURATION") == 0
+    with open(samples, newline="") as fh:
+        n_samples = sum(1 for _ in csv.reader(fh)) - 1
+    with open(report, newline="") as fh:
+        n_report = sum(1 for _ in csv.reader(fh)) - 1
+    inputs = json.loads((out / "dataset.json").read_text())["inputs"]
+    assert [(i["format"], i["rows"]["read"]) for i in inputs] == [("samples", n_samples), ("eyelink-report", n_report)]
+    # alone, the samples table refuses the key in one line (not used), and a typo'd key of its own by name
+    assert _ingest(study, tmp_path / "o2", samples, "--columns", "duration_ms=CURRENT_FIX_DURATION") == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "--columns duration_ms: not used: the samples reader takes only subject, stimulus, trial, time, x, y, valid "
+        "from --columns; leave it out")
+    assert _ingest(study, tmp_path / "o3", samples, "--columns", "x=Gazex") == 2
+    assert capsys.readouterr().err.strip() == (f"saliency ingest: error: {samples}: --columns x=Gazex: no such "
+                                               "column; the file has subject, stimulus, time_ms, x, y, valid")

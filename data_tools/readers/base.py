@@ -396,6 +396,7 @@ class Probe:
         self.path = Path(path)
         self.columns = columns or {}
         self.first, self.sep = read_header(self.path)
+        self.column_errors: list[UserError] = []  # :meth:`generic_for`'s, in the order the sniffers met them
 
     @cached_property
     def names(self) -> set[str]:
@@ -406,6 +407,17 @@ class Probe:
     def generic(self) -> dict[str, tuple[str, str | None]]:
         """Canonical key -> (file column, unit), as :func:`resolve_columns` finds them."""
         return resolve_columns(split_header(self.first, self.sep), self.columns, self.path)
+
+    def generic_for(self, keys) -> dict[str, tuple[str, str | None]]:
+        """:attr:`generic` with only the ``columns`` keys of ``keys`` (a sniffer's reader's ``COLUMN_KEYS``): a key
+        meant for another input of the run is not looked up here. A mapping to a column this file lacks makes it
+        no match ({}), and the error is kept in ``column_errors`` (raised when no format matches)."""
+        try:
+            return resolve_columns(split_header(self.first, self.sep),
+                                   {k: v for k, v in self.columns.items() if k in keys}, self.path)
+        except UserError as exc:
+            self.column_errors.append(exc)
+            return {}
 
 
 @dataclass

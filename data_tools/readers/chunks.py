@@ -499,6 +499,13 @@ def invalid_marks(s: pd.Series, n: int) -> np.ndarray:
     return np.isin(np.char.lower(vtxt.astype(str)), INVALID_WORDS)
 
 
+#: the ``columns`` keys a generic table of each kind takes (the ``COLUMN_KEYS`` of the samples, fixations and
+#: EyeLink report readers); a key of the other kind, meant for another input of the run, is not looked up
+GENERIC_KEYS = {"samples": ("subject", "stimulus", "trial", "time", "x", "y", "valid"),
+                "fixations": ("subject", "stimulus", "trial", "x", "y", "t_start_ms", "t_end_ms", "duration_ms",
+                              "eye")}
+
+
 def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None,
                    missing=MISSING, preset: dict | None = None, fmt: str | None = None,
                    chunk_rows: int = CHUNK_ROWS) -> LogReader:
@@ -509,6 +516,7 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
     says whether any time column used it.
     """
     header, sep = header_columns(path)
+    user_cols = {k: v for k, v in user_cols.items() if k in GENERIC_KEYS[kind]}  # the others: refused if unused
     cols = resolve_columns(header, {**(preset or {}), **user_cols}, path)
     need = ["x", "y"] + (["time"] if kind == "samples" else [])
     miss = [k for k in need if k not in cols]

@@ -27,12 +27,12 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, header_columns, resolve_columns
-from saliency.data_tools.readers.chunks import csv_chunks, generic_reader, quarantine_frame
+from saliency.data_tools.readers.chunks import GENERIC_KEYS, csv_chunks, generic_reader, quarantine_frame
 
 DETECT_RANK = 20  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
 #: the ``columns`` keys this reader honours: the generic fixation reader's, over its preset of Data Viewer names
-COLUMN_KEYS = ("subject", "stimulus", "trial", "x", "y", "t_start_ms", "t_end_ms", "duration_ms", "eye")
+COLUMN_KEYS = GENERIC_KEYS["fixations"]
 EYES = True  # honours ReadOptions.eye (the EYE_USED column)
 _EYE_WORDS = {"LEFT": "left", "L": "left", "RIGHT": "right", "R": "right"}
 
@@ -60,7 +60,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     rd.notes["eye"] = eye
     if eye not in ("left", "right"):
         return rd
-    eye_col = resolve_columns(header, {**preset, **opts.columns}, path).get("eye", (None,))[0]
+    own = {k: v for k, v in opts.columns.items() if k in COLUMN_KEYS}  # a key meant for another input: not here
+    eye_col = resolve_columns(header, {**preset, **own}, path).get("eye", (None,))[0]
     if eye_col is None:
         raise UserError(f"{path}: line 1 (the header): `eye` {eye}: the report has no EYE_USED column saying "
                         f"which eye each fixation is of; export it with EYE_USED from Data Viewer, or use `eye` "

@@ -10,17 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from saliency.data_tools.readers.base import LogReader, Probe, ReadOptions
-from saliency.data_tools.readers.chunks import generic_reader
+from saliency.data_tools.readers.chunks import GENERIC_KEYS, generic_reader
 
 DETECT_RANK = 90  # generic column names: after every vendor signature, before ``samples``
 SUFFIXES: tuple[str, ...] = ()
 #: the ``columns`` keys this reader honours (:func:`data_tools.ingest.check_columns_used` refuses the others)
-COLUMN_KEYS = ("subject", "stimulus", "trial", "x", "y", "t_start_ms", "t_end_ms", "duration_ms", "eye")
+COLUMN_KEYS = GENERIC_KEYS["fixations"]
 
 
 def sniff(probe: Probe) -> bool:
     """A table with x, y and a fixation start or duration column."""
-    cols = probe.generic
+    cols = probe.generic_for(COLUMN_KEYS)
     return "x" in cols and "y" in cols and ("duration_ms" in cols or "t_start_ms" in cols)
 
 

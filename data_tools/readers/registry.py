@@ -79,6 +79,8 @@ def detect_format(path: Path, columns: dict | None = None) -> str:
     for name, mod in order:
         if mod.sniff(probe):
             return name
+    if probe.column_errors:  # a mapped column the file lacks: that, not "unknown format"
+        raise probe.column_errors[0]
     raise UserError(f"{path}: unknown format (header {probe.first[:120]!r}); pass `format` "
                     f"{'|'.join(FORMATS[1:])} and `columns` if needed")
 

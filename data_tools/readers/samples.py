@@ -14,17 +14,17 @@ from pathlib import Path
 import numpy as np
 
 from saliency.data_tools.readers.base import LogReader, Probe, ReadOptions
-from saliency.data_tools.readers.chunks import generic_reader
+from saliency.data_tools.readers.chunks import GENERIC_KEYS, generic_reader
 
 DETECT_RANK = 91  # generic column names: after every vendor signature, after ``fixations``
 SUFFIXES: tuple[str, ...] = ()
 #: the ``columns`` keys this reader honours (:func:`data_tools.ingest.check_columns_used` refuses the others)
-COLUMN_KEYS = ("subject", "stimulus", "trial", "time", "x", "y", "valid")
+COLUMN_KEYS = GENERIC_KEYS["samples"]
 
 
 def sniff(probe: Probe) -> bool:
     """A table with x, y and a time column (and no fixation start or duration)."""
-    cols = probe.generic
+    cols = probe.generic_for(COLUMN_KEYS)
     return "x" in cols and "y" in cols and "time" in cols
 
 
