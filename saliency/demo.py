@@ -528,14 +528,44 @@ def device_label(device: str) -> str:
         return "cpu"
 
 
-def clear_partials(out: Path) -> None:
-    """Remove the staging folders and files a killed run may have left (``.NAME.*.partial``, ``.NAME.*.tmp``)."""
-    import contextlib
+#: The random part ``tempfile`` puts into a staging name (``mkstemp``, ``mkdtemp``): 8 of a-z, 0-9 and ``_``.
+_STAGING_RANDOM = r"[a-z0-9_]{8}"
 
-    for pattern in (".*.partial", "*/.*.partial", "*/*/.*.partial"):
-        for p in out.glob(pattern):
-            shutil.rmtree(p, ignore_errors=True)
-    for pattern in (".*.tmp", "*/.*.tmp", "*/*/.*.tmp"):
-        for p in out.glob(pattern):
-            with contextlib.suppress(OSError):
-                os.unlink(p)
+
+def clear_partials(out: Path) -> None:
+    """Remove the staging folders and files a killed run may have left (``.NAME.XXXXXXXX.partial``,
+    ``.NAME.XXXXXXXX.tmp``), where NAME is an entry the demo writes and only in the folder it writes it to.
+
+    The walk follows :data:`OWN_ENTRIES` and :data:`LAYOUT` (never a link): a
+    hidden ``.tmp`` file or ``.partial`` folder of the user's, beside the demo's
+    folders, in a folder of theirs or named after nothing the demo writes, is kept.
+    """
+    import contextlib
+    import re
+
+    from saliency.base.fsutil import short_name
+
+    def clear(folder: Path, spec: dict) -> None:
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            return
+        staged = [re.compile(rf"\.(?:{k})\.{_STAGING_RANDOM}\.(?P<kind>partial|tmp)") for k in spec]
+        for name in names:
+            path = folder / name
+            if path.is_symlink():
+                continue
+            kind = next((m["kind"] for m in (rx.fullmatch(name) for rx in staged) if m), None)
+            if kind == "partial" and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            elif kind == "tmp" and path.is_file():
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            elif kind is None and path.is_dir():
+                sub = next((v for k, v in spec.items() if re.fullmatch(k, name)), None)
+                if isinstance(sub, dict):
+                    clear(path, sub)
+
+    out = Path(out)
+    if out.is_dir() and not out.is_symlink():
+        clear(out, {re.escape(short_name(name)): LAYOUT.get(name) for name in OWN_ENTRIES})

@@ -173,17 +173,19 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
 #: the lock file by which one ``saliency train`` claims its run folder (pid and host inside)
 LOCK_NAME = ".saliency-train.lock"
 #: what a run folder holds (the module docstring's layout): files at its top, and the folders whose files are
-#: the run's (grids/epoch_NNN.png, checkpoints/last.pt and best.pt, tensorboard/ as TensorBoard names its files)
+#: the run's (grids/epoch_NNN.png, checkpoints/last.pt and best.pt, tensorboard/events.out.tfevents.*: the event
+#: files of the SummaryWriter, which writes nothing else there, since the run calls only its add_scalar)
 RUN_FILES = ("config.yaml", "split.json", "metrics.csv", LOCK_NAME)
 RUN_FOLDERS = {"grids": re.compile(r"epoch_\d{3,}\.png"), CKPT_DIR: re.compile(r"(last|best)\.pt"),
-               "tensorboard": re.compile(r".+")}
+               "tensorboard": re.compile(r"events\.out\.tfevents\..+")}
 
 
 def foreign_run_entries(run: Path) -> list[str]:
     """What in the run folder ``run`` a training run does not write (relative paths, sorted; links always).
 
-    The run's own: :data:`RUN_FILES` at the top, the files of :data:`RUN_FOLDERS` that match their names (a
-    tensorboard/ folder whole), the hidden temporary files of an interrupted write, and a report that
+    The run's own: :data:`RUN_FILES` at the top, the files of :data:`RUN_FOLDERS` that match their names (in
+    tensorboard/ only TensorBoard's event files: a user's file there, or one of a run with tensorboard off, is
+    the user's), the hidden temporary files of an interrupted write, and a report that
     ``saliency report RUN`` wrote into it (its marked report.md, report.html, assets/); anything else (a user's
     notes, an unrelated folder) is named, outermost first.
     """
@@ -201,12 +203,10 @@ def foreign_run_entries(run: Path) -> list[str]:
                 found += [f"{e.name}/{n}" for n in foreign_assets(e)]
             continue
         elif e.is_dir() and e.name in RUN_FOLDERS:
-            if e.name == "tensorboard":  # TensorBoard's own names (events.out.tfevents.*, plugin folders)
-                found += [f"{e.name}/{p.relative_to(e).as_posix()}" for p in sorted(e.rglob("*")) if p.is_symlink()]
-                continue
+            staged = e.name != "tensorboard"  # TensorBoard writes its event files in place, never staged
             for f in sorted(e.iterdir(), key=lambda p: p.name):
                 if f.is_symlink() or not f.is_file() or not (RUN_FOLDERS[e.name].fullmatch(f.name)
-                                                             or STAGING_NAME.fullmatch(f.name)):
+                                                             or (staged and STAGING_NAME.fullmatch(f.name))):
                     found.append(f"{e.name}/{f.name}")
         else:
             found.append(e.name)
