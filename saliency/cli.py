@@ -56,6 +56,13 @@ Usage errors are one line too. A mistyped command or option names the
 closest valid spelling (:func:`difflib.get_close_matches`) and the help to
 read: ``saliency: error: unknown command 'trian'; did you mean 'train'? (see
 'saliency --help')``.
+An option that takes one value refuses a second occurrence (argparse kept
+the last one silently: ``--metrics NSS,CC --metrics SIM`` scored SIM only):
+``saliency eval: error: --metrics given twice (NSS,CC and SIM); give it once
+(see 'saliency eval --help')``. Every command gets this from its parser
+(:class:`_StoreOnce` is its default action); options meant to repeat say so
+(``action="append"``: ``--pred``, ``--dataset``, ``--set``), and a flag
+(``--quiet --quiet``) may repeat, being the same both times.
 """
 
 from __future__ import annotations
@@ -81,17 +88,30 @@ def _closest(word: str, choices) -> str | None:
     return close[0] if close else None
 
 
+class _StoreOnce(argparse._StoreAction):
+    """The default action of the commands' options: store one value; a second occurrence is refused.
+
+    The refusal is made by :meth:`_Parser._get_values`, which sees the typed
+    text of both occurrences; positionals are stored as argparse stores them.
+    """
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line (exit 2), as every other error.
 
     A subcommand's parser gets its arguments on first use (``lazy_arguments``),
     so that building the top-level parser imports no command's dependencies.
+    An option of one value (argparse's default action, ``store``) given twice
+    is a usage error naming both values, never the last one kept silently.
     """
 
     def __init__(self, *args, lazy_arguments=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._lazy_arguments = lazy_arguments
         self._argv: list[str] = []
+        self._given: dict[str, str] = {}  # dest -> the text of its value, for the options of one value
+        for name in (None, "store"):  # None: add_argument without action=
+            self.register("action", name, _StoreOnce)
 
     def ensure_arguments(self) -> "_Parser":
         """Add the subcommand's arguments now if they were deferred; return the parser."""
@@ -103,7 +123,20 @@ class _Parser(argparse.ArgumentParser):
     def parse_known_args(self, args=None, namespace=None):  # noqa: D102 - argparse API
         self.ensure_arguments()
         self._argv = list(sys.argv[1:] if args is None else args)
+        self._given = {}
         return super().parse_known_args(args, namespace)
+
+    def _get_values(self, action, arg_strings):
+        """argparse's conversion of an occurrence's text, refusing a second value of a one-value option."""
+        if isinstance(action, _StoreOnce) and action.option_strings:
+            longs = [s for s in action.option_strings if s.startswith("--")]
+            name = (longs or action.option_strings)[0]
+            text = " ".join(arg_strings) or '""'  # an empty value shown as typed in a shell
+            first = self._given.get(action.dest)
+            if first is not None:
+                raise argparse.ArgumentError(None, f"{name} given twice ({first} and {text}); give it once")
+            self._given[action.dest] = text
+        return super()._get_values(action, arg_strings)
 
     def parse_args(self, args=None, namespace=None):  # noqa: D102 - argparse API
         ns, extras = self.parse_known_args(args, namespace)

@@ -354,7 +354,17 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     window (the full height or width, 1 pixel on the other side: of another
     aspect, :func:`of_aspect`) and its box says why (``"off_aspect"``); with
     a ``scale`` size that crop is resized by one factor to fit inside it,
-    never stretched.
+    never stretched. An image whose largest window of ``aspect`` is shorter
+    than ``min_size`` on its shorter side (a 160x120 image and ``min_size``
+    200) gets that largest window, never refused (a folder may mix sizes),
+    and its box says so (``"under_min_size"``).
+
+    ``crops.json`` holds ``aspect``, ``compose``, ``keep``, ``min_size`` (None
+    without ``keep`` and ``compose``), ``source``, ``skipped`` (the unreadable
+    images) and ``boxes``: per image name, ``image`` (its path), ``size``
+    ``[w, h]``, ``crop`` (``x, y, w, h, kept``), ``center`` (``x, y, w, h``),
+    and only where they apply ``exif_orientation``, ``off_aspect`` and
+    ``under_min_size`` (each a sentence saying why).
     """
     import contextlib
     import os
@@ -500,6 +510,10 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                     result.boxes[name]["exif_orientation"] = tag
                 if off_aspect:
                     result.boxes[name]["off_aspect"] = off_aspect
+                if (keep is not None or compose) and min(box.w, box.h) < min_size:  # never silently smaller
+                    result.boxes[name]["under_min_size"] = (
+                        f"no {aspect_text} window with a shorter side of {min_size} pixels fits in {w}x{h} pixels: "
+                        f"the largest window was used, {box.w}x{box.h}")
             if not result.boxes and undecoded:
                 raise none_decoded(images, undecoded)
             write_json(stage / "crops.json", {"aspect": aspect_text, "compose": compose,

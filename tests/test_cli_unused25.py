@@ -34,11 +34,10 @@ def test_train_resume_with_overwrite_is_refused_and_the_run_untouched(tmp_path, 
     assert _tree(run) == before
 
 
-@pytest.mark.parametrize("extra", [[], ["--gallery", "8"]])
-def test_report_gallery_without_images_is_refused(tmp_path, capsys, extra):
+@pytest.mark.parametrize("n", ["3", "0"])
+def test_report_gallery_without_images_is_refused(tmp_path, capsys, n):
     out = tmp_path / "rep"
-    assert main(["report", "--gallery", "3", *extra, "--out", str(out)]) == 2
-    n = extra[-1] if extra else "3"  # argparse keeps the last of a repeated option
+    assert main(["report", "--gallery", n, "--out", str(out)]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         f"saliency report: error: --gallery {n}: the number of gallery rows needs --images (the pictures of the "
         "gallery); give it, or leave --gallery out"]

@@ -42,8 +42,9 @@ def test_models_out_replaces_its_own_tables_only(capsys, tmp_path):
         out = tmp_path / f"t.{fmt}"
         assert main([*base, "--format", fmt, "--out", str(out)]) == 0
         assert main([*base, "--format", fmt, "--out", str(out)]) == 0
-    assert main([*base, "--names-only", "--out", str(tmp_path / "n.txt")]) == 0
-    assert main([*base, "--names-only", "--out", str(tmp_path / "n.txt")]) == 0
+    names = ["models", "--filter", "unet_tiny_se_sod", "--quiet", "--names-only"]  # no table options (refused)
+    assert main([*names, "--out", str(tmp_path / "n.txt")]) == 0
+    assert main([*names, "--out", str(tmp_path / "n.txt")]) == 0
     assert main([*base, "--out", str(notes), "--overwrite"]) == 0
     assert notes.read_text().startswith("| model | task |")
     mine = tmp_path / "annotations.json"  # any JSON array begins with "[": not taken for a table by that alone

@@ -22,7 +22,9 @@ default the window is the largest of that aspect that fits, placed where it
 keeps the most saliency; with --keep F it is the smallest window keeping the
 fraction F of the image's saliency (never smaller than --min-size); where
 no window of that aspect keeps F (saliency spread wider than the aspect
-allows), the largest window is used and the summary counts those images. An
+allows), the largest window is used and the summary counts those images, as
+it counts the images whose largest window is shorter than --min-size (that
+window is used; crops.json says so: "under_min_size"). An
 image too small for any window of the aspect (a 1:100 window needs 100 rows)
 gets the closest window, of another aspect: crops.json says why
 ("off_aspect"), the summary counts those images, and --scale WxH resizes
@@ -55,7 +57,8 @@ def add_arguments(p) -> None:
                         "putting the saliency centroid nearest a rule-of-thirds point")
     p.add_argument("--min-size", type=_args.integer, default=None,
                    help="with --keep or --compose: the crop's shorter side is at least this many pixels "
-                        "(default: 32)")
+                        "(default: 32); an image too small for it gets its largest window, counted in the "
+                        "summary")
     p.add_argument("--scale", type=size_or_factor("320x180"), default=None, metavar="WxH|F",
                    help="resize each crop: to WxH pixels, or by a factor F (default: keep the crop's pixels)")
     p.add_argument("--size", type=size_wxh(16, 4096, "384x288"), default=None, metavar="WxH",
@@ -72,7 +75,7 @@ def run(args) -> int:
     import numpy as np
 
     from saliency.base.images import shown_path
-    from saliency.crop import COMPOSE_KEEP, crop_folder
+    from saliency.crop import COMPOSE_KEEP, MIN_SIZE, crop_folder
 
     res = crop_folder(args.images, args.out, args.aspect, maps=args.maps, checkpoint=args.checkpoint, keep=args.keep,
                       compose=args.compose, min_size=args.min_size, scale=args.scale, device=args.device,
@@ -92,6 +95,12 @@ def run(args) -> int:
                       f"the largest window was used (its share is 'kept' in crops.json): "
                       f"{', '.join(shown_path(n) for n in short[:3])}"
                       + (" ..." if len(short) > 3 else ""))
+        small = sorted(name for name, b in res.boxes.items() if "under_min_size" in b)
+        if small:  # never silently a crop under --min-size
+            m = args.min_size if args.min_size is not None else MIN_SIZE
+            print(f"{len(small)} image(s) too small for a {args.aspect} window of --min-size {m} pixels on its "
+                  f"shorter side: the largest window was used ('under_min_size' in crops.json): "
+                  f"{', '.join(shown_path(n) for n in small[:3])}" + (" ..." if len(small) > 3 else ""))
         off = sorted(name for name, b in res.boxes.items() if "off_aspect" in b)
         if off:  # never silently a crop of another aspect
             scaled = (f"; scaled to fit in {args.scale[0]}x{args.scale[1]}, not stretched"
