@@ -30,8 +30,8 @@ pymovements (Krakowczyk et al., ETRA 2023), which is the parity oracle:
   speed ``< threshold`` (default 20 deg/s) is a fixation sample; a run of them
   is a fixation when ``t_last - t_first >= min_duration`` (default 100 ms);
 - I-DT: dispersion ``(max x - min x) + (max y - min y)``; a window of the
-  fewest samples that span ``min_duration`` (``t_last - t_first``):
-  ``ceil(min_duration / dt) + 1``, 51 at 500 Hz, which is pymovements' window
+  fewest samples that span ``min_duration`` (``t_last - t_first``), counted
+  on the time stamps (``_idt_window``): 51 at 500 Hz, which is pymovements' window
   of ``minimum_duration // dt`` samples plus the next sample, the one its
   growth step always adds (so that a fixation one window long lasts the
   minimum, in pymovements and here); a window with dispersion ``<= threshold``
@@ -194,9 +194,10 @@ def ivt(t, xdeg, ydeg, threshold: float = 20.0, min_duration_ms: float = 100.0) 
 def idt(t, xdeg, ydeg, threshold: float = 1.0, min_duration_ms: float = 100.0) -> list[tuple[int, int]]:
     """I-DT fixations as inclusive sample index ranges ``(first, last)``.
 
-    The window holds the fewest samples that span ``min_duration_ms`` (last sample time - first):
-    ``ceil(min_duration_ms / dt) + 1`` (:func:`_idt_window`; 51 at 500 Hz, 100 ms), so a fixation one window
-    long lasts the minimum and none is shorter (on evenly spaced time stamps).
+    The window holds the fewest samples that span ``min_duration_ms`` (last sample time - first), counted on the
+    time stamps themselves (:func:`_idt_window`; 100 ms: 51 samples at 500 Hz, 13 at 120 Hz, 31 at 300 Hz, 121
+    at 1200 Hz, also with stamps written to the microsecond or millisecond), so a fixation one window long lasts
+    the minimum and none is shorter (on evenly spaced time stamps).
     """
     if not threshold > 0:
         raise UserError(f"`dispersion_threshold` {threshold}: must be positive (deg)")
@@ -207,7 +208,7 @@ def idt(t, xdeg, ydeg, threshold: float = 1.0, min_duration_ms: float = 100.0) -
     if n < 2:
         return []
     dt = sample_period(t)
-    m = _idt_window(min_duration_ms, dt)
+    m = _idt_window(min_duration_ms, t)
     seg = _segments(t, np.isfinite(x) & np.isfinite(y), dt)
     out = []
     change = np.flatnonzero(np.diff(seg) != 0) + 1
@@ -219,14 +220,42 @@ def idt(t, xdeg, ydeg, threshold: float = 1.0, min_duration_ms: float = 100.0) -
     return out
 
 
-def _idt_window(min_duration_ms: float, dt: float) -> int:
-    """Samples in an I-DT window: the fewest spanning ``min_duration_ms`` at period ``dt`` (at least 2).
+def _idt_window(min_duration_ms: float, t) -> int:
+    """Samples in an I-DT window: the fewest whose span (last time stamp - first) reaches ``min_duration_ms``.
+
+    Counted on the sorted time stamps ``t`` themselves, not from a period: from each sample, the samples up to
+    the first one at least ``min_duration_ms`` later (within :data:`TIME_TOL_MS`) with no time gap between
+    (:func:`_segments`); the window is the median count (the lower middle one; at least 2). Exact for evenly
+    spaced stamps, float (``i * 1000 / rate``) or written to a unit (whole microseconds, whole milliseconds):
+    ``k`` periods then span exactly ``k * period`` when that is a whole number of units (12 periods at 120 Hz,
+    30 at 300 Hz, 120 at 1200 Hz: 100.000 ms), else within one unit of it, so every sample counts the same
+    unless ``k * period`` lies within one unit of the minimum (then the median count wins). The median interval
+    is no base for it: written to the microsecond it is 8.333 ms at 120 Hz, 0.833 at 1200 Hz, and 12 or 120 of
+    it fall short of 100 ms (the window came out one sample too long). A trial with no gap-free stretch that
+    long gets ``ceil(min_duration_ms / p) + 1``, ``p`` the period of its longest gap-free stretch
+    ``(t[b-1] - t[a]) / (b - a - 1)`` (exact on float stamps, an estimate on rounded ones).
 
     pymovements' window is ``minimum_duration // dt`` samples and its growth step always adds the next sample
     (the one that may break the dispersion), so its shortest fixation holds one sample more and lasts
     ``minimum_duration``; ours ends before a breaking sample, so the window holds that sample count itself.
     """
-    return max(2, int(np.ceil((min_duration_ms - TIME_TOL_MS) / dt)) + 1)
+    t = np.asarray(t, dtype=np.float64)
+    n = len(t)
+    dt = sample_period(t)
+    if n < 2 or not np.isfinite(dt):
+        return 2
+    reach = min_duration_ms - TIME_TOL_MS
+    seg = _segments(t, np.ones(n, dtype=bool), dt)
+    j = np.searchsorted(t, t + reach, side="left")  # first sample at least `reach` after each one
+    i = np.flatnonzero(j < n)
+    i = i[seg[j[i]] == seg[i]]  # no time gap in between
+    if i.size:
+        return max(2, int(np.percentile(j[i] - i + 1, 50, method="lower")))
+    size = np.bincount(seg)
+    longest = int(np.argmax(size))  # at least 2 samples: a gap is over 1.5 median intervals
+    a, b = np.searchsorted(seg, longest), np.searchsorted(seg, longest, side="right")
+    p = (t[b - 1] - t[a]) / (b - a - 1)
+    return max(2, int(np.ceil(reach / (p if p > 0 else dt))) + 1)
 
 
 def _window_dispersion(x: np.ndarray, y: np.ndarray, m: int) -> np.ndarray:
@@ -284,7 +313,7 @@ def _idt_short(t, xdeg, ydeg, ranges, threshold: float, min_duration_ms: float) 
     if n < 2:
         return short
     dt = sample_period(t)
-    k = _idt_window(min_duration_ms, dt) - 1  # pymovements' window (it requires 2 samples at least)
+    k = _idt_window(min_duration_ms, t) - 1  # pymovements' window (it requires 2 samples at least)
     if k < 2:
         return short
     seg = _segments(t, np.isfinite(x) & np.isfinite(y), dt)
