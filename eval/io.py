@@ -3,6 +3,8 @@
 Conventions (``../shared/REFERENCES.md`` sections 1, 2 and 4; PySODEvalToolkit):
 
 - SOD ground truth: a single-channel 8-bit image, binarised later as ``gt > 128``.
+  A lossless mask whose values are only 0 and 1 (object pixels 1, not 255) is
+  refused: at > 128 it would be all background, without a word.
   A grey mask saved as RGB(A) with equal colour channels is read as grey (some
   published masks are stored so); a GT whose channels differ is an error.
 - Predictions: 8-bit grey images matched by file stem; a 3- or 4-channel image
@@ -61,8 +63,14 @@ def read_image(path: str | Path, flags: int | None = None) -> np.ndarray:
     return img
 
 
-def read_mask(path: str | Path) -> np.ndarray:
-    """Read a single-channel 8-bit ground-truth mask (SOD GT, binary fixation map image)."""
+def read_mask(path: str | Path, *, allow01: bool = False) -> np.ndarray:
+    """Read a single-channel 8-bit ground-truth mask (SOD GT, binary fixation map image).
+
+    A lossless SOD mask whose values are only 0 and 1, with at least one 1, is
+    refused: binarised at > 128 its objects vanish and it would train and score
+    as all background. ``allow01``: a binary fixation map, for which 0/1 is a
+    convention (MIT's ``fixationMap > 0``).
+    """
     img = read_image(Path(path))
     if img.ndim == 3:
         c = img[..., :3]
@@ -72,6 +80,9 @@ def read_mask(path: str | Path) -> np.ndarray:
         img = np.ascontiguousarray(c[..., 0])  # grey stored as RGB(A): the channels agree
     if img.dtype != np.uint8:
         raise UserError(f"{path}: ground truth is {img.dtype}; an 8-bit image is expected")
+    if not allow01 and Path(path).suffix.lower() not in LOSSY_EXTS and img.size and img.max() == 1:
+        raise UserError(f"{path}: its values are 0 and 1; SOD masks are 0/255 (binarised at > 128), so every "
+                        "pixel would be background: save it as 0/255")
     return img
 
 
@@ -152,7 +163,7 @@ def read_fixations(path: str | Path) -> np.ndarray:
             if key in m and getattr(m[key], "ndim", 0) == 2:
                 return np.asarray(m[key]) > 0
         raise UserError(f"{path}: no 2-D 'fixations' or 'fixLocs' array inside")
-    m = read_mask(path)
+    m = read_mask(path, allow01=True)
     # lossy formats ring around each fixated pixel: threshold at > 128; a lossless map is MIT's nonzero
     # (fixationMap > 0), so a 0/1 PNG keeps its fixations
     return m > 128 if path.suffix.lower() in LOSSY_EXTS else m > 0

@@ -305,14 +305,22 @@ def _gaussian_from_points(points: np.ndarray, hw) -> np.ndarray:
     return cv2.GaussianBlur(m, (0, 0), sigma)
 
 
-def load_fixation_gt(rec: Record, top: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    """Original-size (fixation bool map, density float32 or None, points (x, y)) of a fixation record."""
+def load_fixation_gt(rec: Record, top: float, image_hw=None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Original-size (fixation bool map, density float32 or None, points (x, y)) of a fixation record.
+
+    ``image_hw``: the (height, width) of the record's image; the human map
+    file and the fixation grid are then each checked against it
+    (:func:`check_map_shape`) before the map is scaled to the grid, so a map
+    turned 90 degrees is refused even when the fixations match the image.
+    """
     from saliency.eval.fixation import points_to_mask
     from saliency.eval.io import read_fixations, read_map
 
     density = None
     if rec.density:
         density = read_map(rec.density).astype(np.float32)
+        if image_hw is not None:
+            check_map_shape(density.shape, image_hw, rec, src=rec.density)
     elif rec.points is not None and rec.sigma_px:
         from saliency.eval.runner import human_map
 
@@ -325,6 +333,10 @@ def load_fixation_gt(rec: Record, top: float) -> tuple[np.ndarray, np.ndarray | 
         fix = top_fraction(density, top)
     else:
         raise UserError(f"{rec.image}: no human map and no fixations")
+    if image_hw is not None and rec.points is not None:  # the grid of the size declared with the points
+        check_map_shape(fix.shape, image_hw, rec, src=f"the fixations of {rec.key}", what="fixation grid")
+    elif image_hw is not None and rec.fixations:
+        check_map_shape(fix.shape, image_hw, rec, src=rec.fixations, what="fixation map")
     ys, xs = np.nonzero(fix)
     points = np.stack([xs, ys], 1).astype(np.float32)
     if density is not None and density.shape != fix.shape:
@@ -334,19 +346,20 @@ def load_fixation_gt(rec: Record, top: float) -> tuple[np.ndarray, np.ndarray | 
     return fix, density, points
 
 
-def check_map_shape(map_hw, image_hw, rec: Record) -> None:
+def check_map_shape(map_hw, image_hw, rec: Record, src: str | None = None, what: str = "human map") -> None:
     """Refuse a human map (or fixation grid) whose shape is not its image's at any scale.
 
     A map at another resolution of the same picture is scaled to it (within
     1 % in aspect ratio: a rounded size); one of another shape, e.g. turned 90
     degrees, belongs to another picture or orientation and would be stretched
-    onto this one without a word.
+    onto this one without a word. ``src`` and ``what`` name the file and the
+    kind of map in the message (default: the record's map file, "human map").
     """
     (mh, mw), (ih, iw) = map_hw, image_hw
     if (mh, mw) == (ih, iw) or abs((mw / mh) / (iw / ih) - 1) <= 0.01:
         return
-    src = rec.density or rec.fixations or "its fixations"
-    raise UserError(f"{src}: the human map is {mw}x{mh} but its image {rec.image} is {iw}x{ih}, another "
+    src = src or rec.density or rec.fixations or "its fixations"
+    raise UserError(f"{src}: the {what} is {mw}x{mh} but its image {rec.image} is {iw}x{ih}, another "
                     f"shape; they must show the same picture at the same orientation")
 
 
@@ -396,15 +409,15 @@ class SaliencyDataset:
         if self.task == "sod":
             from saliency.eval.io import read_mask
 
-            m = read_mask(rec.mask)
+            m = read_mask(rec.mask)  # refuses a 0/1 mask: all background at > 128
             if m.shape != img.shape[:2]:
                 raise UserError(f"{rec.mask}: mask is {m.shape[1]}x{m.shape[0]} but its image {rec.image} is "
                                 f"{img.shape[1]}x{img.shape[0]}; they must have the same size")
             t = np.where(resize_image((m > 128).astype(np.float32), self.size) >= 0.5, 255, 0).astype(np.uint8)
             pts = None
         else:
-            fix, dens, pts_full = load_fixation_gt(rec, self.top)
-            check_map_shape(fix.shape, img.shape[:2], rec)
+            # the human map and the fixation grid, each against the image, before either is scaled
+            fix, dens, pts_full = load_fixation_gt(rec, self.top, img.shape[:2])
             t = _unit(resize_image(dens, self.size))
             pts = scale_points(pts_full, fix.shape, self.size)
         sample = (resize_image(img, self.size), t, pts)
