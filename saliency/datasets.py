@@ -199,12 +199,16 @@ def find_fixation(root: str | Path) -> DatasetIndex:
                or (root / "FIXATIONLOCS").is_dir() or (root / "trainSet" / "FIXATIONLOCS").is_dir())
     if has_fix:
         ds = fixation_folder(root, param="data")
+        # beside images with fixations, one with a human map only (eval scores its maps) is left out and named:
+        # its fixation target would be made up from the map (data.fixation_top) among measured ones
+        items = [it for it in ds.items if it.gt or it.points is not None] if ds.has_points else ds.items
         recs = []
-        for it in ds.items:
+        for it in items:
             if it.key in images:
                 recs.append(Record(key=it.key, image=str(images[it.key]), density=it.density, fixations=it.gt))
         notes += unpaired_notes(_real_keys(images, stim), {r.key for r in recs}, "fixation map",
-                                {it.key for it in ds.items})
+                                {it.key for it in items})
+        notes += [n for n in ds.notes if "file(s) left out" in n]  # files of other extensions in its folders
         layout = ds.layout
         if any(r.density is None for r in recs):
             notes.append(MAP_FROM_FIXATIONS)
