@@ -19,6 +19,11 @@ swapped in all or none (:func:`staged_dirs`).
 A folder output is never replaced while it holds anything a saliency command
 did not write there: each built by :func:`staged_dir` carries a mark listing
 its entries (:data:`OUTPUT_MARK`, :func:`check_own_output`).
+An OSError names the output the caller gave, never a hidden temporary file
+or staging folder (:func:`user_os_error`); a failed write removes the empty
+folders it made for its output; an old output set aside that cannot be
+deleted once the new one is in place is named in a warning line
+(:func:`remove_old_copy`).
 """
 
 from __future__ import annotations
@@ -65,36 +70,121 @@ def short_name(name: str, limit: int = 96) -> str:
     return raw[:limit - 9].decode("utf-8", "ignore") + "~" + digest
 
 
+#: The temporary files of the :func:`atomic_path` calls now open (absolute paths): one nested on such a file
+#: writes it in place (``export_checkpoint`` checks, in its own temporary file, what ``export_onnx`` writes).
+_OPEN_TMP: set[str] = set()
+
+
+def _shown_name(name, hidden: dict) -> str | None:
+    """``name`` (an OSError's file name) as the user's path when it is, or lies inside, a key of ``hidden``
+    (``{hidden temporary path: the output it stands for}``), compared as absolute paths; None otherwise."""
+    if name is None or not isinstance(name, (str, bytes, os.PathLike)):
+        return None
+    path = os.path.abspath(os.fsdecode(name))
+    for tmp, out in hidden.items():
+        tmp = os.path.abspath(os.fsdecode(tmp))
+        if path == tmp:
+            return str(out)
+        if path.startswith(tmp.rstrip(os.sep) + os.sep):
+            return str(Path(out) / os.path.relpath(path, tmp))
+    return None
+
+
+#: The errors of a write that may name no file (a full disk, a quota, a file-size limit): named by the output
+WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def user_os_error(exc: OSError, hidden: dict, unnamed=None, prefix: str | os.PathLike | None = None,
+                  unnamed_errnos=None) -> OSError | None:
+    """``exc`` naming the user's outputs instead of hidden temporary paths; None when there is nothing to rename.
+
+    Both file names of ``exc`` (``filename2`` is the destination of a copy,
+    which the command line shows first) are mapped through ``hidden``
+    (:func:`_shown_name`); a name starting with ``prefix`` (a hidden
+    ``.NAME.`` beside the output, compared as absolute paths: a writer's own
+    temporary file) becomes ``unnamed``, and so does an error naming no file
+    at all (a failed write: a full disk; only one of ``unnamed_errnos`` when
+    given). The errno and its text are kept.
+    """
+    if not isinstance(exc, OSError) or exc.errno is None:
+        return None
+    names = []
+    for name in (exc.filename, exc.filename2):
+        shown = _shown_name(name, hidden)
+        if shown is None and name is not None and prefix is not None and unnamed is not None \
+                and isinstance(name, (str, bytes, os.PathLike)) \
+                and os.path.abspath(os.fsdecode(name)).startswith(os.path.abspath(prefix)):
+            shown = str(unnamed)
+        names.append(shown)
+    if names == [None, None]:
+        if exc.filename is not None or exc.filename2 is not None or unnamed is None or \
+                (unnamed_errnos is not None and exc.errno not in unnamed_errnos):
+            return None
+        names[0] = str(unnamed)
+    first = names[0] if names[0] is not None else exc.filename
+    second = names[1] if names[1] is not None else exc.filename2
+    if second is not None and second == first:
+        second = None  # a rename of the temporary file onto the output names the output once
+    return OSError(exc.errno, exc.strerror, first, None, second)
+
+
+def _named_error(exc: OSError, shown) -> OSError:
+    """``exc`` (a temporary file or folder that could not be made beside an output) naming ``shown`` instead."""
+    if exc.errno is None:
+        return exc
+    return OSError(exc.errno, exc.strerror, str(shown))
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary file path next to ``target``; rename it into place on success.
 
     The temporary file is removed on any exception, Ctrl-C and SIGTERM
     included: it is created with the signals held and known to the clean-up
-    before a held signal takes effect, and it is removed with them held.
+    before a held signal takes effect, and it is removed with them held, and
+    so are the folders made for it (when left empty). An OSError names
+    ``target``, never the hidden temporary file: one that cannot be made (a
+    read-only folder), a failed write naming it or nothing (a full disk).
+    A ``target`` that is itself the temporary file of an enclosing
+    ``atomic_path`` is yielded as is (the enclosing one renames it).
     """
+    if os.path.abspath(target) in _OPEN_TMP:
+        yield Path(target)
+        return
     target = check_out_file(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    made = [] if target.parent.is_dir() else missing_folders(target.parent)
     tmp_path = None
+    done = False
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         with signals_held():  # a signal taking effect now finds tmp_path set: the finally removes the file
-            fd, tmp = tempfile.mkstemp(prefix=f".{short_name(target.name)}.", suffix=".tmp", dir=target.parent)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{short_name(target.name)}.", suffix=".tmp", dir=target.parent)
+            except OSError as exc:  # a read-only folder: name the output, not the hidden name tried
+                raise _named_error(exc, target) from exc
             tmp_path = Path(tmp)
+            _OPEN_TMP.add(os.path.abspath(tmp_path))
             os.close(fd)
         try:
             yield tmp_path
+            if tmp_path.exists():
+                os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private; the result is an ordinary file
+            os.replace(tmp_path, target)
+            done = True
         except OSError as exc:  # a failed write (a full disk) names no file, or a temporary one: name the target
-            hidden = str(target.parent / f".{short_name(target.name)}.")
-            if exc.errno is not None and (exc.filename is None or str(exc.filename).startswith(hidden)):
-                raise OSError(exc.errno, exc.strerror, str(target)) from exc
+            shown = user_os_error(exc, {tmp_path: target}, unnamed=target,
+                                  prefix=target.parent / f".{short_name(target.name)}.")
+            if shown is not None:
+                raise shown from exc
             raise
-        if tmp_path.exists():
-            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private; the result is an ordinary file
-        os.replace(tmp_path, target)
     finally:
-        if tmp_path is not None and tmp_path.exists():
-            with signals_held():
-                tmp_path.unlink()
+        with signals_held():
+            if tmp_path is not None:
+                _OPEN_TMP.discard(os.path.abspath(tmp_path))
+                if tmp_path.exists():
+                    tmp_path.unlink()
+            if not done:
+                remove_empty_folders(made)
 
 
 def check_out_file(target: str | os.PathLike, param: str | None = None) -> Path:
@@ -181,11 +271,13 @@ def atomic_files() -> Iterator:
 
     def path(target: str | os.PathLike) -> Path:
         target = check_out_file(target)
-        missing = missing_folders(target.parent)
+        made.extend(missing_folders(target.parent))  # known to the clean-up before they are made
         target.parent.mkdir(parents=True, exist_ok=True)
         with signals_held():  # known to the clean-up before a held signal takes effect
-            made.extend(missing)
-            fd, tmp = tempfile.mkstemp(prefix=f".{short_name(target.name)}.", suffix=".tmp", dir=target.parent)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{short_name(target.name)}.", suffix=".tmp", dir=target.parent)
+            except OSError as exc:  # a read-only folder: name the output, not the hidden name tried
+                raise _named_error(exc, target) from exc
             pending.append((Path(tmp), target))
             os.close(fd)
         return Path(tmp)
@@ -195,10 +287,10 @@ def atomic_files() -> Iterator:
             try:
                 yield path
             except OSError as exc:  # a failed write (a full disk) names the hidden temporary file, or nothing
-                names = {str(t): str(target) for t, target in pending}
-                if exc.errno is not None and (exc.filename is None or str(exc.filename) in names):
-                    shown = names.get(str(exc.filename), pending[-1][1] if pending else None)
-                    raise OSError(exc.errno, exc.strerror, None if shown is None else str(shown)) from exc
+                shown = user_os_error(exc, dict(pending), unnamed=pending[-1][1] if pending else None,
+                                      unnamed_errnos=WRITE_ERRNOS)
+                if shown is not None:
+                    raise shown from exc
                 raise
             with signals_held():
                 for tmp, target in pending:
@@ -704,7 +796,10 @@ def move_aside(folder: str | os.PathLike) -> Path:
     folder = check_not_link(folder, "folder")
     check_not_cwd(folder, "folder")
     with signals_held():
-        aside = Path(tempfile.mkdtemp(prefix=f".{short_name(folder.name)}.old-", dir=folder.parent))
+        try:
+            aside = Path(tempfile.mkdtemp(prefix=f".{short_name(folder.name)}.old-", dir=folder.parent))
+        except OSError as exc:  # a read-only parent folder: name the folder, not the hidden name tried
+            raise _named_error(exc, folder) from exc
         os.replace(folder, aside)  # an empty folder is replaced by the rename
         folder.mkdir()
         os.chmod(folder, 0o777 & ~_umask())
@@ -722,10 +817,76 @@ def restore_aside(folder: str | os.PathLike, aside: str | os.PathLike) -> None:
         os.replace(aside, folder)
 
 
-def discard_aside(aside: str | os.PathLike) -> None:
-    """Delete a folder set aside by :func:`move_aside` (the new content is complete)."""
+def discard_aside(aside: str | os.PathLike, folder: str | os.PathLike | None = None) -> None:
+    """Delete a folder set aside by :func:`move_aside` (the new content is complete).
+
+    What cannot be deleted (a read-only folder inside) stays, and one
+    warning line on stderr says where and why (:func:`remove_old_copy`);
+    ``folder``: the folder it was set aside from (default: read from the
+    name ``.FOLDER.old-XXXX`` when that folder is there).
+    """
+    aside = Path(aside)
+    if folder is None:
+        m = re.fullmatch(r"\.(.+)\.old-[^.]+", aside.name)
+        folder = aside.parent / m.group(1) if m and (aside.parent / m.group(1)).is_dir() else None
     with signals_held():
-        shutil.rmtree(aside, ignore_errors=True)
+        remove_old_copy(aside, folder)
+
+
+def _remove_tree(path: str | os.PathLike) -> tuple[str, OSError] | None:
+    """Remove the folder ``path`` and all it holds (links unlinked, never followed), going on past what cannot be
+    removed; ``(where, error)`` of the first failure, or None when all went (or it was gone already)."""
+    import sys
+
+    failures: list[tuple[str, OSError]] = []
+
+    def failed(func, where, exc):  # onexc gets the exception, onerror its exc_info
+        exc = exc[1] if isinstance(exc, tuple) else exc
+        if not isinstance(exc, FileNotFoundError):  # removed meanwhile: gone all the same
+            failures.append((os.fsdecode(where), exc))
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=failed)
+    else:
+        shutil.rmtree(path, onerror=failed)
+    return failures[0] if failures else None
+
+
+def remove_old_copy(old: str | os.PathLike, out: str | os.PathLike | None = None) -> bool:
+    """Delete ``old``, the previous content of the output ``out`` set aside once the new one is in place; False
+    and one warning line on stderr when part of it cannot be deleted.
+
+    The new output is complete, so the run succeeded: the line names the
+    output, the hidden folder left and the first thing that could not be
+    deleted, with why (a read-only sub-folder of the old output, which
+    ``--overwrite`` cannot empty), and asks the user to delete it.
+    """
+    import sys
+
+    from saliency.base.images import shown_path
+
+    failure = _remove_tree(old)
+    if failure is None:
+        return True
+    where, exc = failure
+    old = Path(old)
+    if out is not None:  # beside the output as the user named it (mkdtemp may have made the path absolute)
+        shown_old = Path(out).parent / old.name
+        try:
+            where = str(shown_old / Path(os.path.abspath(where)).relative_to(os.path.abspath(old)))
+        except ValueError:
+            pass
+        old = shown_old
+    what = f"{shown_path(out)}: the new output is in place, but the old one" if out is not None else \
+        "the old output"
+    why = (exc.strerror or str(exc)).lower()
+    try:
+        print(f"saliency: warning: {what}, set aside in {shown_path(old)}, could not be deleted ({why}: "
+              f"{shown_path(where)}); check its permissions and delete {shown_path(old)} by hand",
+              file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # pragma: no cover - stderr gone
+        pass
+    return False
 
 
 def unstaged_name(name, stage: Path, out: Path) -> str | None:
@@ -825,46 +986,60 @@ def staged_dirs(outs, inputs=None) -> Iterator[tuple[Path, ...]]:
         if out.exists() and not out.is_dir():
             raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
         specs.append((out, param))
-    befores = []
-    for out, param in specs:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        before = _folder_state(out)  # what the caller checked (check_out_dir): the swap replaces only that
-        if before is not None and not before[2]:
-            check_own_output(out, param)  # a folder holding a user's files is never replaced whole
-        befores.append(before)
-    with terminate_raises():
-        stages: list[Path] = []
-        try:
-            for out, _ in specs:
-                with signals_held():  # a signal taking effect now finds the stage listed: the finally removes it
-                    stage = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.", suffix=".partial",
-                                                  dir=out.parent))
-                    stages.append(stage)
-                    os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
+    made: list[Path] = []  # the folders above the outputs that this run makes: removed again when it fails
+    done = False
+    hidden: dict = {}  # each stage: the output it stands for in messages
+    try:
+        befores = []
+        for out, param in specs:
+            made.extend(m for m in missing_folders(out.parent) if m not in made)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            before = _folder_state(out)  # what the caller checked (check_out_dir): the swap replaces only that
+            if before is not None and not before[2]:
+                check_own_output(out, param)  # a folder holding a user's files is never replaced whole
+            befores.append(before)
+        with terminate_raises():
+            stages: list[Path] = []
             try:
-                yield tuple(stages)
+                for out, _ in specs:
+                    with signals_held():  # a signal taking effect now finds the stage listed: the finally removes it
+                        try:
+                            stage = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.", suffix=".partial",
+                                                          dir=out.parent))
+                        except OSError as exc:  # a read-only folder: name the output, not the hidden name tried
+                            raise _named_error(exc, out) from exc
+                        stages.append(stage)
+                        hidden[stage] = out
+                        os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
+                try:
+                    yield tuple(stages)
+                    for stage in stages:
+                        write_output_mark(stage)  # what this command wrote: a later --overwrite replaces only that
+                except UserError as exc:  # a library message about the folder it was given names the output instead
+                    text = str(exc.args[0]) if exc.args else ""
+                    for stage, (out, _) in zip(stages, specs):
+                        if str(stage) in text:
+                            text = text.replace(str(stage), str(out))
+                            exc.args = (text, *exc.args[1:])
+                    raise
+                with signals_held():
+                    _swap_in(specs, befores, stages)
+                done = True
+            finally:
                 for stage in stages:
-                    write_output_mark(stage)  # what this command wrote: a later --overwrite replaces only that
-            except OSError as exc:  # a failed write names the hidden staging folder: name the output instead
-                for stage, (out, _) in zip(stages, specs):
-                    shown = unstaged_name(exc.filename, stage, out)
-                    if shown is not None:
-                        raise OSError(exc.errno, exc.strerror, shown) from exc
-                raise
-            except UserError as exc:  # so does a library message about the folder it was given
-                text = str(exc.args[0]) if exc.args else ""
-                for stage, (out, _) in zip(stages, specs):
-                    if str(stage) in text:
-                        text = text.replace(str(stage), str(out))
-                        exc.args = (text, *exc.args[1:])
-                raise
+                    if stage.exists():
+                        with signals_held():
+                            shutil.rmtree(stage, ignore_errors=True)
+    except OSError as exc:  # a failed write names the hidden staging folder, or nothing: name the output instead
+        unnamed = " or ".join(str(out) for out, _ in specs) if specs else None
+        shown = user_os_error(exc, hidden, unnamed=unnamed, unnamed_errnos=WRITE_ERRNOS)
+        if shown is not None:
+            raise shown from exc
+        raise
+    finally:
+        if not done:
             with signals_held():
-                _swap_in(specs, befores, stages)
-        finally:
-            for stage in stages:
-                if stage.exists():
-                    with signals_held():
-                        shutil.rmtree(stage, ignore_errors=True)
+                remove_empty_folders(made)
 
 
 def _swap_in(specs: list[tuple[Path, str]], befores: list, stages: list[Path]) -> None:
@@ -877,9 +1052,15 @@ def _swap_in(specs: list[tuple[Path, str]], befores: list, stages: list[Path]) -
     try:
         for i, (out, param) in enumerate(specs):
             if out.exists():
-                aside = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.old-", dir=out.parent))
+                try:
+                    aside = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.old-", dir=out.parent))
+                except OSError as exc:  # name the output, not the hidden name tried
+                    raise _named_error(exc, out) from exc
                 try:
                     os.replace(out, aside)
+                except OSError as exc:
+                    aside.rmdir()
+                    raise _named_error(exc, out) from exc
                 except BaseException:
                     aside.rmdir()
                     raise
@@ -907,9 +1088,9 @@ def _swap_in(specs: list[tuple[Path, str]], befores: list, stages: list[Path]) -
             raise UserError(f"`{param}` {out}: another run placed its result there while this one was "
                             "finishing; this run's result was not kept (that one's is)") from None
         raise
-    for old in olds:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+    for (out, _), old in zip(specs, olds):
+        if old is not None:  # the new output is in place: what cannot be deleted of the old one is named
+            remove_old_copy(old, out)
 
 
 def _put_all_back(specs: list[tuple[Path, str]], olds: list) -> None:

@@ -423,5 +423,10 @@ def write_image(path, img, params=()) -> None:
         data = encode(img, _os.path.splitext(path)[1], params)
     except UserError as exc:
         raise UserError(f"{path}: {exc}") from None
-    with open(path, "wb") as f:
-        f.write(data)
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as exc:  # a failed write or close (a full disk, a file-size limit) names no file: name it
+        if exc.filename is not None or exc.filename2 is not None or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror, path) from exc
