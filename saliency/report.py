@@ -1000,7 +1000,10 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False)
                 out.mkdir(parents=True, exist_ok=True)
                 # private (mkdtemp); only what it holds is moved into place: assets/ made by mkdir, files by
                 # atomic_path, each with the usual permissions
-                stage = Path(tempfile.mkdtemp(prefix=".report.", suffix=".partial", dir=out))
+                try:
+                    stage = Path(tempfile.mkdtemp(prefix=".report.", suffix=".partial", dir=out))
+                except OSError as exc:  # a read-only or full folder: name the output, not the hidden stage
+                    raise OSError(exc.errno, exc.strerror, str(out)) from exc
             try:
                 build(stage, inputs)
             except OSError as exc:  # a failed write (a full disk) names the staging folder: name the output

@@ -233,3 +233,21 @@ def test_the_old_output_stays_whole_when_the_new_one_fails(tmp_path, monkeypatch
     assert {p: (tmp_path / "o" / p).read_bytes() for p in before} == before
     assert sorted(os.listdir(tmp_path)) == ["o"]
     shutil.rmtree(tmp_path / "o")
+
+
+def test_report_into_a_folder_where_nothing_can_be_made_names_the_folder(tmp_path, monkeypatch, capsys):
+    import errno as _errno
+    import tempfile as _tempfile
+
+    from saliency.cli import main as _main
+
+    def denied(*a, **k):
+        raise PermissionError(_errno.EACCES, "Permission denied", str(tmp_path / "ro" / ".report.abcd1234.partial"))
+
+    out = tmp_path / "ro"
+    out.mkdir()
+    monkeypatch.setattr(_tempfile, "mkdtemp", denied)
+    assert _main(["report", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"saliency report: error: {out}: permission denied"), err
+    assert list(out.iterdir()) == []
