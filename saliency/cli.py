@@ -593,7 +593,19 @@ def _quiet_broken_pipe() -> int:
 
 
 def _say(line: str) -> None:
-    """Print one line on stderr (a closed or broken stderr is ignored)."""
+    """Print the command's last line on stderr (a closed or broken stderr is ignored), on a line of its own.
+
+    A progress bar still open (the exception's traceback keeps its frame, and
+    so the bar, alive) is closed first: on a terminal the line was written
+    after the bar's text on the same line (``... 5.19img/s]saliency predict:
+    interrupted``).
+    """
+    tqdm_mod = sys.modules.get("tqdm")  # never imported here: a command that drew no bar has none
+    for bar in list(getattr(getattr(tqdm_mod, "tqdm", None), "_instances", None) or ()):
+        try:
+            bar.close()
+        except Exception:  # noqa: BLE001 - a bar that cannot close must not cost the message
+            pass
     try:
         print(line, file=sys.stderr, flush=True)
     except (OSError, ValueError):  # pragma: no cover - stderr gone
