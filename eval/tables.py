@@ -181,7 +181,7 @@ def csv_text(results, keys, metric_maps: bool = False) -> str:
     return buf.getvalue()
 
 
-def json_obj(task: str, version: str, results, metric_maps: bool = False, notes=()) -> dict:
+def json_obj(task: str, version: str, results, metric_maps: bool = False, notes=(), seed: int | None = None) -> dict:
     """The JSON document: task, version, metric_maps and one entry per (dataset, method); undefined values are null.
 
     ``metric_maps``: whether the densities were scored by their metric-specific
@@ -196,12 +196,15 @@ def json_obj(task: str, version: str, results, metric_maps: bool = False, notes=
     (paths in its folder), which no metric counts; ``left_out_files`` the
     files of its folder not read for their extension. ``notes``: the lines
     printed under the tables (datasets' notes: images or fixations left out
-    and why, IG baseline, resizing), as printed.
+    and why, IG baseline, resizing), as printed. ``seed``: the seed of the
+    random negatives of AUC-Borji and sAUC when the run drew any (else null),
+    so that a table is reproduced with the command and this file.
     """
     return {
         "task": task,
         "version": version,
         "metric_maps": bool(metric_maps),
+        "seed": seed,
         "results": [
             {"dataset": r.dataset, "method": r.method, "n_images": r.n_images,
              "metrics": {k: (None if v is None or math.isnan(v) else float(v)) for k, v in r.metrics.items()},

@@ -56,3 +56,15 @@ def test_center_bias_folder_is_named_as_a_folder(tmp_path, capsys):
                  str(tmp_path), "--quiet"]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         f"saliency eval: error: --center-bias {tmp_path}: is a folder; give the file of a centre-bias map"]
+
+
+def test_json_records_the_seed_of_the_random_negatives_only_when_drawn(tmp_path):
+    gt = _ingest_like(tmp_path / "gt")
+    seeds = {}
+    for name, extra in (("drawn", ["--metrics", "sAUC,NSS", "--seed", "7"]), ("default", ["--metrics", "AUC_Borji"]),
+                        ("none", ["--metrics", "NSS"])):
+        out = tmp_path / f"{name}.json"
+        assert main(["eval", "--task", "fixation", "--gt", str(gt), "--pred", f"M={gt / 'maps'}", *extra,
+                     "--json", str(out), "--quiet"]) == 0
+        seeds[name] = json.loads(out.read_text())["seed"]
+    assert seeds == {"drawn": 7, "default": 0, "none": None}

@@ -192,6 +192,14 @@ def _check_against_plan(args, bench) -> None:
                               "before the mark existed carry none)", args.overwrite)
 
 
+def _seed_drawn(args, bench) -> int | None:
+    """The seed of the AUC-Borji/sAUC negatives when the run drew any (a metric of them and fixation points), else
+    None: recorded in ``--json``."""
+    if {"AUC_Borji", "sAUC"} & set(bench.keys) and any(d.has_points for d in bench.datasets):
+        return args.seed if args.seed is not None else 0
+    return None
+
+
 def run(args) -> int:
     """Run ``saliency eval``: resolve and score the benchmark (:func:`saliency.eval.benchmark.evaluate`), print, write."""
     import contextlib
@@ -235,7 +243,8 @@ def run(args) -> int:
         if args.json:
             path(args.json).write_text(json_text(tables.json_obj(bench.task, __version__, bench.results,
                                                                  metric_maps=bench.metric_maps,
-                                                                 notes=benchmark.note_lines(bench))),
+                                                                 notes=benchmark.note_lines(bench),
+                                                                 seed=_seed_drawn(args, bench))),
                                        encoding="utf-8")
         if args.csv:
             path(args.csv).write_text(tables.csv_text(bench.results, bench.keys, metric_maps=bench.metric_maps),
