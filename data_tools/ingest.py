@@ -1007,6 +1007,8 @@ def check_columns_used(paths, readers, columns: dict | None) -> None:
     unused = [k for k in columns if k not in taken]
     if not unused:
         return
+    _check_mapped_columns_exist([p for p, r in zip(paths, readers) if r.format in ("samples", "fixations")],
+                                {k: columns[k] for k in unused})
     path, rd = paths[0], readers[0]
     # the advice only where the reading honours `eye` (its notes say which eye): never Tobii's own fixations
     alt = "; use `eye` left/right to choose an eye" if getattr(registry.format_module(rd.format), "EYES", False) \
@@ -1026,6 +1028,27 @@ def check_columns_used(paths, readers, columns: dict | None) -> None:
             f"the {f} reader takes {', '.join(k) or 'none'}" for f, k in takes.items()) + ")"
     hint = alt if "x" in unused or "y" in unused else ""
     raise UserError(f"{path}: `columns` {', '.join(unused)}: not used: {why}; leave {them} out{hint}")
+
+
+def _check_mapped_columns_exist(paths, mapping: dict) -> None:
+    """Name a mapped column that no generic table of ``paths`` has (``no such column``) before refusing its key.
+
+    A typo (``duration_ms=fixdru``) in a fixation table's mapping made the
+    table sniff as samples, whose reader does not take the key: "not used",
+    and the advice to leave it out read the fixations as gaze samples.
+    """
+    from saliency.data_tools.readers.base import header_columns, printable
+
+    headers = []
+    for p in paths:
+        try:
+            headers.append((p, header_columns(Path(p))[0]))
+        except (UserError, OSError, UnicodeDecodeError, ValueError):  # a binary format (.mat, .json): no header
+            continue
+    for k, col in mapping.items():
+        if headers and len(headers) == len(paths) and not any(col in h for _, h in headers):
+            p, h = headers[0]
+            raise UserError(f"{p}: `columns` {k}={col}: no such column; the file has {printable(', '.join(h))}")
 
 
 def columns_taken(rd) -> tuple[str, ...]:

@@ -194,9 +194,10 @@ def json_obj(task: str, version: str, results, metric_maps: bool = False, notes=
     ``n_skipped`` with its reason ({"image", "reason"}), and
     ``extra_predictions`` the method's files that match no ground-truth image
     (paths in its folder), which no metric counts; ``left_out_files`` the
-    files of its folder not read for their extension. ``notes``: the lines
-    printed under the tables (datasets' notes: images or fixations left out
-    and why, IG baseline, resizing), as printed. ``seed``: the seed of the
+    files of its folder not read for their extension. ``notes``: the
+    datasets' lines printed under the tables (images or fixations left out
+    and why, IG baseline, resizing), without the bullet; each method's own
+    line is its result's counts. ``seed``: the seed of the
     random negatives of AUC-Borji and sAUC when the run drew any (else null),
     so that a table is reproduced with the command and this file.
     """

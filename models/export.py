@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from saliency.base.errors import UserError
+from saliency.base.errors import UserError, import_problem
 from saliency.base.fsutil import atomic_path, check_apart, check_out_file
 
 INPUT_NAME = "image"
@@ -43,9 +43,7 @@ def export_onnx(model: torch.nn.Module, path: str | Path, height: int = 320, wid
     try:  # imported, not only found: an installed onnx that fails to import is the same one line
         import onnx  # noqa: F401
     except ImportError as exc:
-        why = "which is not installed" if isinstance(exc, ModuleNotFoundError) and exc.name == "onnx" else \
-            f"which fails to import ({(str(exc).splitlines() or [type(exc).__name__])[0]})"
-        raise UserError(f"ONNX export needs the onnx package, {why}: pip install onnx "
+        raise UserError(f"ONNX export needs the onnx package, which {import_problem(exc, 'onnx')}: pip install onnx "
                         "(or pip install -e .[onnx])") from None
     path = Path(path)
     check_fixed_cells(model, height, width)
@@ -128,6 +126,7 @@ class ExportResult:
     check_sizes: tuple = ()
     max_diff: float | None = None
     ort_missing: bool = False
+    ort_problem: str = ""  # why onnxruntime did not import (base.errors.import_problem), with ort_missing
 
 
 def export_checkpoint(onnx: str | Path, *, checkpoint: str | Path | None = None, model: str | None = None,
@@ -171,8 +170,8 @@ def export_checkpoint(onnx: str | Path, *, checkpoint: str | Path | None = None,
     if check:
         try:
             import onnxruntime  # noqa: F401
-        except ImportError:
-            res.ort_missing = True
+        except ImportError as exc:
+            res.ort_missing, res.ort_problem = True, import_problem(exc, "onnxruntime")
     # the file is checked before it replaces an old one: an interruption or a failed check keeps the old file
     with atomic_path(out) as tmp:
         export_onnx(net, tmp, height, width, opset=opset)

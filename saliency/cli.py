@@ -61,7 +61,7 @@ the last one silently: ``--metrics NSS,CC --metrics SIM`` scored SIM only):
 ``saliency eval: error: --metrics given twice (NSS,CC and SIM); give it once
 (see 'saliency eval --help')``. Every command gets this from its parser
 (:class:`_StoreOnce` is its default action); options meant to repeat say so
-(``action="append"``: ``--pred``, ``--dataset``, ``--set``), and a flag
+(``action="append"``: ``eval --pred`` and ``--dataset``, ``train --set``, ``report --eval``), and a flag
 (``--quiet --quiet``) may repeat, being the same both times.
 """
 

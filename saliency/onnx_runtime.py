@@ -37,8 +37,13 @@ RUNTIMES = ("torch", "onnx")
 def _ort():
     try:
         import onnxruntime
-    except ImportError:
-        raise UserError("`runtime` onnx needs the onnxruntime package (pip install onnxruntime)") from None
+    except ImportError as exc:
+        from saliency.base.errors import import_problem
+
+        why = import_problem(exc, "onnxruntime")
+        raise UserError("`runtime` onnx needs the onnxruntime package (pip install onnxruntime)" if why ==
+                        "is not installed" else f"`runtime` onnx needs the onnxruntime package, which {why}: pip "
+                        "install onnxruntime") from None
     return onnxruntime
 
 

@@ -237,11 +237,38 @@ def test_mixed_inputs_a_key_of_one_reader_is_not_looked_up_in_the_others_file(st
         n_report = sum(1 for _ in csv.reader(fh)) - 1
     inputs = json.loads((out / "dataset.json").read_text())["inputs"]
     assert [(i["format"], i["rows"]["read"]) for i in inputs] == [("samples", n_samples), ("eyelink-report", n_report)]
-    # alone, the samples table refuses the key in one line (not used), and a typo'd key of its own by name
+    # alone, the samples table names the column it lacks, refuses a key it does not take (its column there) as
+    # not used, and names a typo'd key of its own
     assert _ingest(study, tmp_path / "o2", samples, "--columns", "duration_ms=CURRENT_FIX_DURATION") == 2
+    assert capsys.readouterr().err.strip() == (f"saliency ingest: error: {samples}: --columns duration_ms="
+                                               "CURRENT_FIX_DURATION: no such column; the file has subject, "
+                                               "stimulus, time_ms, x, y, valid")
+    assert _ingest(study, tmp_path / "o2", samples, "--columns", "eye=valid") == 2
     assert capsys.readouterr().err.strip().endswith(
-        "--columns duration_ms: not used: the samples reader takes only subject, stimulus, trial, time, x, y, valid "
+        "--columns eye: not used: the samples reader takes only subject, stimulus, trial, time, x, y, valid "
         "from --columns; leave it out")
     assert _ingest(study, tmp_path / "o3", samples, "--columns", "x=Gazex") == 2
     assert capsys.readouterr().err.strip() == (f"saliency ingest: error: {samples}: --columns x=Gazex: no such "
                                                "column; the file has subject, stimulus, time_ms, x, y, valid")
+
+
+def test_a_typo_in_a_fixation_tables_mapping_is_named_as_a_missing_column(tmp_path, capsys):
+    # review 25 (reg4): duration_ms=fixdru made the table sniff as samples, whose reader does not take the key,
+    # and it was refused as "not used: leave it out", which read the fixations as gaze samples
+    import cv2
+    import numpy as np
+
+    (tmp_path / "stim").mkdir()
+    cv2.imwrite(str(tmp_path / "stim" / "img1.png"), np.full((150, 200, 3), 128, np.uint8))
+    rows = ["subject,stimulus,timestamp,x,y,fixdur"] + [f"s1,img1,{i * 250},{20 + i * 10},{30 + i * 8},{200 + i}"
+                                                        for i in range(12)]
+    log = tmp_path / "fix.csv"
+    log.write_text("\n".join(rows) + "\n")
+    code = main(["ingest", str(log), "--stimuli", str(tmp_path / "stim"), "--sigma-px", "5", "--out",
+                 str(tmp_path / "o"), "--columns", "duration_ms=fixdru", "--quiet"])
+    assert one_line(capsys, 2, code) == (f"saliency ingest: error: {log}: --columns duration_ms=fixdru: no such "
+                                         "column; the file has subject, stimulus, timestamp, x, y, fixdur")
+    assert not (tmp_path / "o").exists()
+    assert main(["ingest", str(log), "--stimuli", str(tmp_path / "stim"), "--sigma-px", "5", "--out",
+                 str(tmp_path / "o"), "--columns", "duration_ms=fixdur", "--quiet"]) == 0
+    assert json.loads((tmp_path / "o" / "dataset.json").read_text())["inputs"][0]["format"] == "fixations"

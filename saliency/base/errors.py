@@ -52,3 +52,11 @@ def expect_type(value, kind, where: str, what: str):
     found = {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null",
              int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
     raise UserError(f"{where}: expected {what}, found {found}; fix the file")
+
+
+def import_problem(exc: ImportError, package: str) -> str:
+    """Why ``package`` did not import, for a one-line message: "is not installed" when the package itself is
+    missing, else "fails to import (<first line of the error>)" (installed, but broken: a missing library)."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name == package:
+        return "is not installed"
+    return f"fails to import ({(str(exc).strip().splitlines() or [type(exc).__name__])[0]})"

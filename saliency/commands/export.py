@@ -61,7 +61,7 @@ def run(args) -> int:
                             opset=args.opset, check=not args.no_check, seed=args.seed or 0, overwrite=args.overwrite)
     msg = f"wrote {res.path} ({res.name}, task {res.task}, dynamic N/H/W)"
     if res.ort_missing:
-        print(f"{msg}; not checked: onnxruntime is not installed", file=sys.stderr)
+        print(f"{msg}; not checked: onnxruntime {res.ort_problem}", file=sys.stderr)
         return 0
     if res.max_diff is not None:
         sizes = " and ".join(f"{sw}x{sh}" for sh, sw in res.check_sizes)
