@@ -939,20 +939,21 @@ def _swap_in(stage: Path, out: Path, overwrite: bool) -> None:
     old.mkdir()
     aside: list[str] = []
     placed: list[str] = []
+    current = None  # the entry being moved: a failed move names it in the output, never the hidden stage
     try:
-        for name in REPORT_ENTRIES:
-            if (out / name).exists():
-                os.replace(out / name, old / name)
-                aside.append(name)
-        for name in REPORT_ENTRIES:
-            if (stage / name).exists():
-                os.replace(stage / name, out / name)
-                placed.append(name)
-    except BaseException:
+        for current in (n for n in REPORT_ENTRIES if (out / n).exists()):
+            os.replace(out / current, old / current)
+            aside.append(current)
+        for current in (n for n in REPORT_ENTRIES if (stage / n).exists()):
+            os.replace(stage / current, out / current)
+            placed.append(current)
+    except BaseException as exc:
         for name in reversed(placed):
             os.replace(out / name, stage / name)
         for name in reversed(aside):
             os.replace(old / name, out / name)
+        if isinstance(exc, OSError) and exc.errno is not None and current is not None:
+            raise OSError(exc.errno, exc.strerror, str(out / current)) from exc
         raise
 
 

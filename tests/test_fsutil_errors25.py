@@ -251,3 +251,28 @@ def test_report_into_a_folder_where_nothing_can_be_made_names_the_folder(tmp_pat
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"saliency report: error: {out}: permission denied"), err
     assert list(out.iterdir()) == []
+
+
+def test_report_whose_old_entry_cannot_be_moved_names_the_entry(tmp_path, monkeypatch, capsys):
+    import errno as _errno
+    import os as _os
+
+    from saliency.cli import main as _main
+
+    out = tmp_path / "rep"
+    assert _main(["report", "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    real = _os.replace
+
+    def refuse_old_md(src, dst, *a, **k):  # the old report.md cannot be set aside (an immutable file)
+        if str(src) == str(out / "report.md"):
+            raise PermissionError(_errno.EPERM, "Operation not permitted", str(src), None, str(dst))  # as the OS
+        return real(src, dst, *a, **k)
+
+    monkeypatch.setattr(_os, "replace", refuse_old_md)
+    assert _main(["report", "--out", str(out), "--title", "Second"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"saliency report: error: {out / 'report.md'}: operation not "
+                                               "permitted"), err
+    monkeypatch.setattr(_os, "replace", real)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # the old report whole
