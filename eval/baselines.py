@@ -27,7 +27,11 @@ Torch-free (numpy, OpenCV, scipy), each written from its paper:
   mostly a centre prior (OSIE: it beat the dataset centre bias), so the code's
   setting is followed. Departures from SR.m: the grey image is the channel
   mean and the shrink is OpenCV's area average (MATLAB: ``rgb2gray``,
-  bicubic ``imresize``).
+  bicubic ``imresize``); the working height is ``round(64 * h / w)`` (SR.m's
+  ``imresize`` gives the ceiling: one row fewer on e.g. 768 x 1024 portraits,
+  85 rows, not 86), held within 8 .. 512 rows (SR.m has no bound): an image
+  more than 8 times taller than wide is squeezed to 8:1 (a 1 x 8000 px column
+  works at 64 x 512, not 64 x 512,000); every image within 1:8 .. 8:1 is unchanged.
 - ``gbvs``: Harel, Koch & Perona, "Graph-based visual saliency", NIPS 2006:
   the same feature channels on a coarse grid; activation = the equilibrium of
   a Markov chain whose edge i->j weighs |log(M_i / M_j)| x a Gaussian of the
@@ -144,8 +148,39 @@ def gaussian_centre(img: np.ndarray) -> np.ndarray:
     return gaussian_center_bias((h, w))
 
 
+#: a centre-surround map whose maximum is at most this fraction of the larger absolute value of its two
+#: pyramid levels is float32 rounding, not contrast: it is taken as zero (on uniform images of any size and
+#: colour the rounding stays below 5e-6 of it, Gabor sums included; on real photos the smallest is about 0.3)
+ITTI_FLAT_TOLERANCE = 1e-4
+
+
+def _centre_surround(centre: np.ndarray, surround: np.ndarray) -> np.ndarray:
+    """``|centre - surround|`` (the surround upsampled to the centre's size), all zero when it is only rounding.
+
+    Zero when its maximum is at most :data:`ITTI_FLAT_TOLERANCE` x the larger
+    absolute value of the two levels: N(.) would otherwise stretch the float32
+    rounding of a uniform image to a full-range map.
+    """
+    up = _resize(surround, centre.shape[:2])
+    d = np.abs(centre - up)
+    scale = max(float(np.abs(centre).max(initial=0.0)), float(np.abs(up).max(initial=0.0)))
+    if float(d.max(initial=0.0)) <= ITTI_FLAT_TOLERANCE * scale:
+        return np.zeros_like(d)
+    return d
+
+
 def itti_koch(img: np.ndarray) -> np.ndarray:
-    """Itti, Koch & Niebur (1998) saliency map at the image's size (see the module docstring)."""
+    """Itti, Koch & Niebur (1998) saliency map at the image's size (see the module docstring).
+
+    A centre-surround map that is only float32 rounding (maximum at most
+    :data:`ITTI_FLAT_TOLERANCE` = 1e-4 of its levels' magnitude) counts as zero
+    before N(.) rescales it, so a uniform image gives an all-zero map.
+    The Gabor kernels are OpenCV's ``getGaborKernel`` (9 x 9, sigma 2,
+    lambda 5, gamma 0.5, psi 0), not made zero-mean: their DC response is
+    0.909 at 0 and 90 degrees and 3.66 at 45 and 135 degrees, so the
+    orientation channel also answers brightness (SaliencyToolbox's
+    ``makeGaborFilter.m`` subtracts the mean).
+    """
     import cv2
 
     rgb = _float_rgb(img)
@@ -159,7 +194,7 @@ def itti_koch(img: np.ndarray) -> np.ndarray:
     pairs = [(c, c + d) for c in (2, 3, 4) for d in (3, 4)]
 
     def cs(pyr, c, s):
-        return np.abs(pyr[c] - _resize(pyr[s], pyr[c].shape[:2]))
+        return _centre_surround(pyr[c], pyr[s])
 
     ibar = sum(_resize(itti_normalize(cs(pyr_i, c, s)), s4) for c, s in pairs)
     cbar = sum(_resize(itti_normalize(cs(pyr_rg, c, s)) + itti_normalize(cs(pyr_by, c, s)), s4) for c, s in pairs)
@@ -177,14 +212,35 @@ def matlab_gaussian(size: int, sigma: float) -> np.ndarray:
     return g / g.sum()
 
 
+#: the spectral residual's working image is at most this many times taller than wide, and at least 8 rows
+SR_MAX_ASPECT = 8
+
+
+def _sr_working_size(h: int, w: int, width: int = 64) -> tuple[int, int]:
+    """The spectral residual's working size (rows, columns) for an ``h`` x ``w`` image shrunk to ``width`` columns.
+
+    Rows: ``round(width * h / w)`` (SR.m: the ceiling), held within
+    8 .. ``SR_MAX_ASPECT * width`` (512 at 64 px): an image more than 8 times
+    taller than wide is squeezed to 8:1 so that its arrays stay bounded (SR.m has no bound).
+    """
+    return min(SR_MAX_ASPECT * width, max(8, int(round(width * h / w)))), width
+
+
 def spectral_residual(img: np.ndarray, width: int = 64, sigma: float = 2.5, window: int = 10) -> np.ndarray:
-    """Hou & Zhang (2007) spectral-residual saliency at the image's size, as their SR.m (see the module docstring)."""
+    """Hou & Zhang (2007) spectral-residual saliency at the image's size, as their SR.m (see the module docstring).
+
+    The working image is ``width`` columns and ``round(width * h / w)`` rows
+    (SR.m's ``imresize`` gives the ceiling: one row fewer on e.g. 768 x 1024
+    portraits), held within 8 .. 8 x ``width`` rows (:func:`_sr_working_size`;
+    a departure from SR.m, which has no bound: a 1 x 8000 px column works at
+    64 x 512 px, not 64 x 512,000; images within 1:8 .. 8:1 are unchanged).
+    """
     import cv2
 
     rgb = _float_rgb(img)
     h, w = rgb.shape[:2]
     grey = rgb.mean(axis=2)
-    sh = max(8, int(round(width * h / w)))
+    sh, _ = _sr_working_size(h, w, width)
     small = cv2.resize(grey, (width, sh), interpolation=cv2.INTER_AREA).astype(np.float64)
     f = np.fft.fft2(small)
     amp = np.log(np.abs(f) + 1e-12)

@@ -336,7 +336,8 @@ def _out_of_memory(args) -> str:
 
     A command module may list the options that set its memory in ``MEMORY_OPTIONS`` (synth: ``--scenes``,
     ``--subjects``, ``--viewing-ms``, ``--rate``); otherwise those of :data:`_MEMORY_FLAGS` that the command
-    parsed are named (all of them when the command is not known).
+    parsed are named (all of them when the command is not known; none with ``predict --baseline``, which
+    refuses them).
     """
     def either(flags):
         return ", ".join(flags[:-1]) + " or " + flags[-1] if len(flags) > 1 else "".join(flags)
@@ -345,6 +346,8 @@ def _out_of_memory(args) -> str:
     if own:
         return f"out of memory; lower {either(list(own))}, or use a larger machine"
     known = vars(args) if args is not None else None
+    if known is not None and known.get("command") == "predict" and known.get("baseline"):
+        known = {}
     flags = [flag for flag, dest in _MEMORY_FLAGS if known is None or dest in known]
     return "out of memory; use smaller images" + (f", {either(flags)}," if flags else "") + " or a larger machine"
 

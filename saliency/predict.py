@@ -318,8 +318,12 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
         if not dataset or root is None:
             raise UserError("`baseline` centre-bias is fitted to a dataset's training split: give `dataset` NAME "
                             "and `root` DIR (e.g. OSIE)")
-        from saliency.eval.datasets import published
+        from saliency.eval.datasets import SPLITS, canonical_name, published
 
+        key = canonical_name(dataset)
+        if key is not None and key not in SPLITS:  # an unknown name: published() lists the known ones
+            raise UserError(f"`dataset` {dataset}: centre-bias is fitted to a documented training split; only "
+                            f"{' and '.join(SPLITS)} {'has' if len(SPLITS) == 1 else 'have'} one")
         ds = published(dataset, root, "train")
         if ds.baseline_logp is None:
             raise UserError(f"`dataset` {dataset}: has no fixations to fit a centre bias to")
