@@ -35,7 +35,6 @@ free cores), 30 s of synthesis and a few seconds of scoring per run: about
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import subprocess
@@ -121,21 +120,27 @@ def check_inputs(args) -> None:
                    "give a folder of photographs and their masks (e.g. ../shared/data/sod_real18)")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Train (or resume) every variant and seed, score them, print the table."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from saliency.commands._args import positive_int
+
+    from scratch import ArgumentParser, attention_list, attentions_of, seed_list, seeds_of
+
+    ap = ArgumentParser(description=__doc__.splitlines()[0])  # a bad value: one usage line, exit 2, nothing run
     ap.add_argument("--study", help="saliency synth folder (default: write one into the work folder)")
-    ap.add_argument("--scenes", type=int, default=300, help="scenes of the study written here (default: 300)")
+    ap.add_argument("--scenes", type=positive_int, default=300,
+                    help="scenes of the study written here (default: 300)")
     ap.add_argument("--backgrounds", help="render the study's objects onto these photographs (saliency synth "
                                           "--backgrounds)")
     ap.add_argument("--real", help="also score every run on these real photographs (images/ + masks/)")
     ap.add_argument("--work", default="/tmp/saliency_ablation", help="work folder (kept; finished runs are skipped)")
-    ap.add_argument("--epochs", type=int, help="epochs per run (default: the recipe's)")
-    ap.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
-    ap.add_argument("--attentions", default="none,se,cbam,sk", help="attention variants (default none,se,cbam,sk)")
+    ap.add_argument("--epochs", type=positive_int, help="epochs per run (default: the recipe's)")
+    ap.add_argument("--seeds", type=seed_list, default="0,1,2", help="comma-separated seeds (default 0,1,2)")
+    ap.add_argument("--attentions", type=attention_list, default="none,se,cbam,sk",
+                    help="attention variants, each a model unet_tiny_<att>_sod (default none,se,cbam,sk)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="extra saliency train --set overrides for every run (repeatable)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     check_inputs(args)  # the data first: a wrong path stops here, before --work records it as a setting
     for name in ("study", "backgrounds", "real", "work"):  # the commands run in the repository: absolute paths
         if getattr(args, name):
@@ -154,9 +159,9 @@ def main() -> int:
             cmd += ["--backgrounds", args.backgrounds]
         sh(cmd)
     real = Path(args.real) if args.real else None
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = seeds_of(args.seeds)
     table, real_table = {}, {}
-    for att in args.attentions.split(","):
+    for att in attentions_of(args.attentions):
         vals = {k: [] for k in KEYS}
         rvals = {k: [] for k in KEYS}
         secs = []

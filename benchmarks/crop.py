@@ -159,7 +159,8 @@ def main() -> int:
                     help="aspect ratios W:H (default: 1:1 16:9; with --osie 1:1 4:3 16:9)")
     ap.add_argument("--maps", default=None, action="append",
                     help="saliency maps instead of the ingested human maps; with --osie: NAME=DIR, repeatable")
-    ap.add_argument("--study", default=None, help="an existing study folder (default: write a new one)")
+    ap.add_argument("--study", default=None,
+                    help="an existing saliency synth study folder (default: write a new one)")
     args = ap.parse_args()
     if args.osie:
         args.aspects = args.aspects or ["1:1", "4:3", "16:9"]
@@ -168,6 +169,9 @@ def main() -> int:
     if args.maps and len(args.maps) > 1:
         ap.error("--maps: one folder without --osie")
     args.maps = args.maps[0] if args.maps else None
+    if args.study and not (Path(args.study) / "study.json").is_file():  # before a study is ingested or scored
+        refuse(f"--study {args.study}: {'folder not found' if not Path(args.study).is_dir() else 'no study.json in it'}"
+               "; give a saliency synth folder, or leave --study out to write one")
 
     from saliency.eval.io import index_folder, read_map
     from saliency.crop import center_crop, parse_aspect, saliency_crop
@@ -209,7 +213,8 @@ def main() -> int:
                 for box, acc in ((saliency_crop(sal, aspect), ours), (center_crop(*gt.shape[::-1], aspect), centre)):
                     acc.append(gt[box.y:box.y + box.h, box.x:box.x + box.w].sum() / total)
             ours, centre = np.array(ours), np.array(centre)
-            rows.append((text, ours.mean(), centre.mean(), (ours > centre + 1e-9).mean(), (ours < centre - 1e-9).mean()))
+            rows.append((text, ours.mean(), centre.mean(), (ours > centre + 1e-9).mean(),
+                         (ours < centre - 1e-9).mean()))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"{len(names)} scenes; saliency: {source}")
     print("| aspect | object pixels kept, saliency crop | centre crop | scenes better | scenes worse |")

@@ -28,7 +28,6 @@
 
 from __future__ import annotations
 
-import argparse
 import glob
 import json
 import sys
@@ -302,19 +301,24 @@ def pursuit_learnability(root: str) -> dict:
             "loto_rules": chosen}
 
 
-def main_cli() -> None:
-    """Run both parts and print markdown tables."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main_cli(argv: list[str] | None = None) -> None:
+    """Run both parts and print markdown tables; bad options are one line and exit status 2, before either part."""
+    from saliency.commands._args import positive_int
+
+    from scratch import ArgumentParser
+
+    ap = ArgumentParser(description=__doc__.split("\n")[0])  # a bad value: one usage line, exit 2, nothing run
     ap.add_argument("--lund", default=str(ROOT.parent / "shared" / "data" / "lund2013_dev"),
                     help="folder of the hand-labelled Lund 2013 trials (default ../shared/data/lund2013_dev)")
-    ap.add_argument("--synth-scenes", type=int, default=6, help="scenes of the synthetic study (default 6)")
-    ap.add_argument("--synth-subjects", type=int, default=4, help="subjects of the synthetic study (default 4)")
+    ap.add_argument("--synth-scenes", type=positive_int, default=6, help="scenes of the synthetic study (default 6)")
+    ap.add_argument("--synth-subjects", type=positive_int, default=4,
+                    help="subjects of the synthetic study (default 4)")
     ap.add_argument("--skip-synth", action="store_true", help="human-labelled data only (no synthetic study)")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     ap.add_argument("--pursuit-cv", action="store_true",
                     help="also: can the coder's pursuit be learnt from interval shape (oracle, in-sample, "
                          "leave-one-trial-out)?")
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     if not glob.glob(str(Path(a.lund) / "images" / "*.mat")):
         from scratch import refuse
 

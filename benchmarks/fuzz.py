@@ -892,22 +892,58 @@ def run_case(command: str, seed: int, base: Path, timeout: float = 120.0) -> Res
 # ---------------------------------------------------------------------------------------------- driver
 
 
+def command_list(text: str) -> list[str]:
+    """``--commands``: comma-separated names from :data:`COMMANDS`, at least one, none twice (an argparse type)."""
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    bad = next((c for c in names if c not in COMMANDS), None)
+    if bad is not None or not names:
+        what = f"unknown command {bad!r}" if bad is not None else "no command"
+        raise argparse.ArgumentTypeError(f"{text!r}: {what}; choose from {','.join(COMMANDS)}")
+    dup = next((c for i, c in enumerate(names) if c in names[:i]), None)
+    if dup:
+        raise argparse.ArgumentTypeError(f"{text!r}: command {dup!r} given twice; give each once")
+    return names
+
+
+CASE_TIMEOUT_MAX = 86400.0
+"""The longest ``--case-timeout`` (a day; far longer ones overflow the interval timer)."""
+
+
+def case_timeout(text: str) -> float:
+    """``--case-timeout``: seconds, a finite number above 0 and at most :data:`CASE_TIMEOUT_MAX` (an argparse type)."""
+    from saliency.commands._args import finite_positive_float
+
+    v = finite_positive_float(text)
+    if v > CASE_TIMEOUT_MAX:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at most {CASE_TIMEOUT_MAX:g} seconds")
+    return v
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Fuzz the chosen commands and print the table of kept promises; 1 when any case broke one."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cases-per-command", type=int, default=20, help="mutated inputs per command (default 20)")
+    """Fuzz the chosen commands and print the table of kept promises; 1 when any case broke one.
+
+    Bad options are one line and exit status 2, before the baseline is built or any case runs.
+    """
+    from saliency.commands._args import positive_int
+
+    from scratch import ArgumentParser
+
+    ap = ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cases-per-command", type=positive_int, default=20,
+                    help="mutated inputs per command (default 20)")
     ap.add_argument("--seed", type=int, default=0, help="first case seed; case i uses seed + i")
-    ap.add_argument("--commands", default=",".join(COMMANDS),
+    ap.add_argument("--commands", type=command_list, default=",".join(COMMANDS),
                     help=f"comma-separated commands to fuzz (default: all, {','.join(COMMANDS)})")
     ap.add_argument("--baseline", type=Path, default=Path(tempfile.gettempdir()) / "saliency-fuzz-baseline",
                     help="folder of the baseline inputs (built once, reused; a folder of other files is refused)")
-    ap.add_argument("--case-timeout", type=float, default=120.0, help="seconds a case may run (default 120)")
+    ap.add_argument("--case-timeout", type=case_timeout, default=120.0,
+                    help=f"seconds a case may run (default 120; at most {CASE_TIMEOUT_MAX:g})")
     ap.add_argument("--verbose", action="store_true", help="print every case")
     a = ap.parse_args(argv)
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
     base = build_baseline(a.baseline)
     rows, failures = [], []
-    for cmd in a.commands.split(","):
+    for cmd in a.commands:
         kept = 0
         t0 = time.perf_counter()
         for i in range(a.cases_per_command):

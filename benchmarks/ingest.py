@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def make_study(root: Path, n_stim: int, n_subj: int, per_trial: int, seed: int = 0) -> Path:
+    """Write the synthetic study under ``root`` (stimuli/, fixations.csv, screen.json); return the fixation list."""
     import cv2
     import pandas as pd
 
@@ -68,6 +69,7 @@ def make_study(root: Path, n_stim: int, n_subj: int, per_trial: int, seed: int =
 
 
 def bench_maps(repeats: int = 20):
+    """Per border mode: (border, sigma, scipy ms, ours ms, speed-up, max difference / max) of one 1024x768 map."""
     from scipy.ndimage import gaussian_filter
 
     from saliency.data_tools.geometry import ScreenGeometry
@@ -174,20 +176,29 @@ def side_by_side(root: Path, cmd: list[str], repeats: int, workers: int) -> int:
     return 0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the benchmark of the command-line arguments; print the figures."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--stimuli", type=int, default=1000, help="number of stimuli (1024x768)")
-    ap.add_argument("--subjects", type=int, default=15, help="number of subjects")
-    ap.add_argument("--per-trial", type=int, default=20, help="fixations per subject and stimulus")
-    ap.add_argument("--workers", type=int, default=2, help="--workers passed to saliency ingest")
+    from saliency.commands._args import add_force_workers, check_workers, non_negative_int, positive_int, workers
+
+    from scratch import ArgumentParser
+
+    # a bad value: one usage line, exit 2, before the study is written
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--stimuli", type=positive_int, default=1000, help="number of stimuli (1024x768)")
+    ap.add_argument("--subjects", type=positive_int, default=15, help="number of subjects")
+    ap.add_argument("--per-trial", type=positive_int, default=20, help="fixations per subject and stimulus")
+    ap.add_argument("--workers", type=workers(1), default=2,
+                    help="--workers passed to saliency ingest (default 2; at most the number of CPUs unless "
+                         "--force-workers)")
+    add_force_workers(ap)
     ap.add_argument("--keep", default=None,
                     help="keep the study and dataset in this folder (reused when there); a folder this script "
                          "did not make is refused when it holds anything")
-    ap.add_argument("--repeats", type=int, default=0,
+    ap.add_argument("--repeats", type=non_negative_int, default=0,
                     help="issue 15: also run ingest and the scipy blur-only anchor this many times side by side, "
-                         "and print the stage table")
-    a = ap.parse_args()
+                         "and print the stage table (default 0: not run)")
+    a = ap.parse_args(argv)
+    check_workers(ap, a)  # saliency ingest would refuse them, after the study is written
     if a.keep:  # the dataset in it is replaced: only in a folder a benchmark made (scratch.MARK), never a user's
         from scratch import own_folder
 
@@ -213,7 +224,7 @@ def run(a, root: Path) -> int:
           f"({time.perf_counter() - t:.1f} s to write)")
     cmd = [sys.executable, "-m", "saliency", "ingest", str(log), "--stimuli", str(root / "study" / "stimuli"),
            "--geometry", str(root / "study" / "screen.json"), "--out", str(root / "dataset"), "--overwrite",
-           "--workers", str(a.workers), "--quiet"]
+           "--workers", str(a.workers), "--quiet"] + (["--force-workers"] if a.force_workers else [])
     if a.repeats:
         return side_by_side(root, cmd, a.repeats, a.workers)
     t = time.perf_counter()

@@ -70,6 +70,7 @@ REPO = Path(__file__).resolve().parents[1]
 METRICS = ("AUC_Judd", "sAUC", "NSS", "CC", "KLD", "SIM", "IG", "LL")
 ATTENTIONS = ("none", "se", "cbam", "sk", "stn", "residual")
 BASELINES = ("centre-bias", "gaussian-centre", "itti-koch", "spectral-residual", "gbvs")
+RECIPE_MODELS = {"tiny": "unet_tiny", "pretrained": "unet_resnet50"}  # --recipe -> PREFIX_<att>_fixation
 DEFAULT_ATTENTION = "cbam"  # unet_tiny_cbam_fixation: the model saliency train uses by default
 TARGET_KEYS = ("NSS", "CC", "AUC_Judd", "IG")  # the default model should beat every baseline on these
 
@@ -129,7 +130,7 @@ def write_split_folder(ds, stimuli: Path, out: Path) -> None:
 
 def train_and_predict(args, data: Path, test_images: Path, att: str, seed: int) -> Path:
     """Train one model (resuming an unfinished run) and predict the test images; return the log-density folder."""
-    model = f"unet_tiny_{att}_fixation" if args.recipe == "tiny" else f"unet_resnet50_{att}_fixation"
+    model = f"{RECIPE_MODELS[args.recipe]}_{att}_fixation"
     name = f"{att}_s{seed}"
     run = Path(args.work) / "runs" / name
     pred = Path(args.work) / "pred" / name
@@ -267,25 +268,37 @@ def markdown(summary: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run (or resume) the benchmark and print the table."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from saliency.commands._args import non_negative_int, positive_int, workers
+
+    from scratch import ArgumentParser, attention_list, attentions_of, seed_list, seeds_of
+
+    ap = ArgumentParser(description=__doc__.splitlines()[0])  # a bad value: one usage line, exit 2, nothing run
     ap.add_argument("--work", required=True, help="work folder (kept: a second run resumes and skips finished steps)")
     ap.add_argument("--root", default=str(REPO.parent / "shared" / "data"),
                     help="folder holding osie/ (default: ../shared/data)")
-    ap.add_argument("--epochs", type=int, default=12, help="epochs per training run (default: 12, the recipe's)")
-    ap.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: 0,1,2)")
+    ap.add_argument("--epochs", type=positive_int, default=12,
+                    help="epochs per training run (default: 12, the recipe's)")
+    ap.add_argument("--seeds", type=seed_list, default="0,1,2", help="comma-separated seeds (default: 0,1,2)")
     ap.add_argument("--attentions", default=",".join(ATTENTIONS),
-                    help=f"attention variants (default: {','.join(ATTENTIONS)})")
+                    help=f"attention variants, each a model of the recipe, <prefix>_<att>_fixation "
+                         f"(default: {','.join(ATTENTIONS)})")
     ap.add_argument("--device", default="cpu", help="training and prediction device (default: cpu)")
-    ap.add_argument("--recipe", choices=("tiny", "pretrained"), default="tiny",
+    ap.add_argument("--recipe", choices=tuple(RECIPE_MODELS), default="tiny",
                     help="tiny: unet_tiny_<att>_fixation from scratch (CPU); pretrained: "
                          "unet_resnet50_<att>_fixation --pretrained at 384x288 (GPU)")
-    ap.add_argument("--limit-train", type=int, default=0, help="use only the first N training images (development)")
-    ap.add_argument("--limit-test", type=int, default=0, help="score only the first N test images (development)")
-    ap.add_argument("--workers", type=int, default=1, help="scoring processes (default: 1)")
+    ap.add_argument("--limit-train", type=non_negative_int, default=0,
+                    help="use only the first N training images (development; default 0: all)")
+    ap.add_argument("--limit-test", type=non_negative_int, default=0,
+                    help="score only the first N test images (development; default 0: all)")
+    ap.add_argument("--workers", type=workers(1), default=1, help="scoring processes (default: 1)")
     ap.add_argument("--no-gold", action="store_true", help="leave out the gold standard (it takes a few minutes)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    try:  # the models --attentions names depend on --recipe: checked once both are read, as a usage error
+        attention_list(args.attentions, RECIPE_MODELS[args.recipe], "fixation")
+    except argparse.ArgumentTypeError as exc:
+        ap.error(f"argument --attentions: {exc}")
     args.work, args.root = str(Path(args.work).resolve()), str(Path(args.root).resolve())  # commands run in REPO
 
     from saliency.base.fsutil import write_json, write_text
@@ -320,8 +333,8 @@ def main() -> int:
     for name, folder in write_baselines(test_ds, test_ds.baseline_logp, test_images, work).items():
         preds[f"baseline_{name}"] = folder
         rows.append((name, [score(test_ds, f"baseline_{name}", folder, work, workers=args.workers)]))
-    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-    for att in [a for a in args.attentions.split(",") if a]:
+    seeds = seeds_of(args.seeds)
+    for att in attentions_of(args.attentions):
         docs = []
         for seed in seeds:
             folder = train_and_predict(args, work / "data" / "train", test_images, att, seed)

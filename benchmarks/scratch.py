@@ -12,7 +12,9 @@ same mark (:func:`own_folder`).
 The benchmarks share their command-line conventions here too: bad input is
 one line on stderr and exit status 2, never a traceback (:func:`refuse`,
 :class:`ArgumentParser` for usage errors, :func:`run_main` for a
-``UserError`` of the toolkit).
+``UserError`` of the toolkit), and the argument types of the options several
+benchmarks take (:func:`seed_list` for ``--seeds``, :func:`attention_list`
+for ``--attentions``).
 """
 
 from __future__ import annotations
@@ -128,3 +130,64 @@ def run_main(main) -> int:
         return main() or 0
     except UserError as exc:  # the toolkit names its parameters in backticks: shown as the options
         refuse(exc.render(cli_flag))
+
+
+def seed_list(text: str) -> str:
+    """``--seeds``: comma-separated seeds (integers in ``[0, 2**32 - 1]``), at least one, none twice; as typed.
+
+    An argparse ``type=``: a bad list is one usage line naming ``--seeds``.
+    """
+    from saliency.commands._args import seed
+
+    seen = []
+    for piece in (p.strip() for p in text.split(",")):
+        if not piece:
+            continue
+        try:
+            v = seed(piece)
+        except argparse.ArgumentTypeError as exc:  # the list shown too when the bad seed is one of several
+            shown = str(exc) if piece == text.strip() else f"{text!r}: {exc}"
+            raise argparse.ArgumentTypeError(f"{shown}; give comma-separated seeds, e.g. 0,1,2") from None
+        if v in seen:
+            raise argparse.ArgumentTypeError(f"{text!r}: seed {v} given twice; give each seed once")
+        seen.append(v)
+    if not seen:
+        raise argparse.ArgumentTypeError(f"{text!r}: no seed; give comma-separated seeds, e.g. 0,1,2")
+    return text
+
+
+def seeds_of(text: str) -> list[int]:
+    """The seeds of a ``--seeds`` value that :func:`seed_list` accepted, in the order given."""
+    return [int(s) for s in text.split(",") if s.strip()]
+
+
+def model_attentions(prefix: str, task: str) -> list[str]:
+    """The names ``A`` with a registered model ``PREFIX_A_TASK`` (:data:`saliency.models.zoo.MODELS`), in its order."""
+    from saliency.models.zoo import MODELS
+
+    head, tail = f"{prefix}_", f"_{task}"
+    return [n[len(head):-len(tail)] for n in MODELS
+            if n.startswith(head) and n.endswith(tail) and len(n) > len(head) + len(tail)]
+
+
+def attention_list(text: str, prefix: str = "unet_tiny", task: str = "sod") -> str:
+    """``--attentions``: comma-separated names, each with a registered model ``PREFIX_NAME_TASK``, none twice; as typed.
+
+    An argparse ``type=`` (the default prefix and task are ``ablation.py``'s); ArgumentTypeError (one line
+    that lists the known names) otherwise.
+    """
+    names = attentions_of(text)
+    known = model_attentions(prefix, task)
+    bad = [a for a in names if a not in known]
+    if bad or not names:
+        what = f"unknown attention {bad[0]!r} (no model {prefix}_{bad[0]}_{task})" if bad else "no attention"
+        raise argparse.ArgumentTypeError(f"{text!r}: {what}; choose from {','.join(known)}")
+    dup = next((a for i, a in enumerate(names) if a in names[:i]), None)
+    if dup:
+        raise argparse.ArgumentTypeError(f"{text!r}: attention {dup!r} given twice; give each once")
+    return text
+
+
+def attentions_of(text: str) -> list[str]:
+    """The names of an ``--attentions`` value, in the order given (blanks around commas ignored)."""
+    return [a.strip() for a in text.split(",") if a.strip()]

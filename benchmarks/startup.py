@@ -13,7 +13,6 @@ none.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -47,11 +46,20 @@ def heavy_imports(cmd: list[str]) -> list[str]:
     return sorted(found)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=7, help="runs per help screen (default 7; the median is shown)")
+def main(argv: list[str] | None = None) -> int:
+    """Time every help screen and print the table; bad options are one line and exit status 2, nothing run."""
+    from saliency.commands._args import positive_int
+
+    from scratch import ArgumentParser, refuse
+
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=positive_int, default=7,
+                    help="runs per help screen (default 7; the median is shown)")
     ap.add_argument("--exe", default=None, help="the saliency console script (default: the one beside this Python)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    if args.exe is not None and not shutil.which(args.exe):  # a path, or a name on PATH: an executable file
+        refuse(f"--exe {args.exe}: not an executable file; give the saliency console script (e.g. "
+               ".venv/bin/saliency), or leave --exe out")
     exe = args.exe or shutil.which("saliency", path=str(Path(sys.executable).parent)) or shutil.which("saliency")
     base = [exe] if exe else [sys.executable, "-m", "saliency"]
     names = commands(base)
