@@ -144,17 +144,17 @@ def main() -> int:
     ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--osie", action="store_true",
                     help="judge the crops by OSIE's real fixations (test split) instead of the synthetic study")
-    ap.add_argument("--root", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
+    ap.add_argument("--root", default=None,
                     help="with --osie: folder holding osie/ (default: ../shared/data)")
-    ap.add_argument("--area", type=open_fraction, default=0.5,
+    ap.add_argument("--area", type=open_fraction, default=None,
                     help="with --osie: crop area as a share of the image (0.5)")
-    ap.add_argument("--keep", type=open_fraction, default=0.8,
+    ap.add_argument("--keep", type=open_fraction, default=None,
                     help="with --osie: saliency share of the thirds crops (0.8)")
-    ap.add_argument("--limit", type=non_negative_int, default=0,
+    ap.add_argument("--limit", type=non_negative_int, default=None,
                     help="with --osie: only the first N test images (development)")
-    ap.add_argument("--scenes", type=positive_int, default=100, help="scenes in the study (default: 100)")
-    ap.add_argument("--subjects", type=positive_int, default=10, help="simulated observers (default: 10)")
-    ap.add_argument("--seed", type=seed, default=7, help="study seed (default: 7)")
+    ap.add_argument("--scenes", type=positive_int, default=None, help="scenes in the study (default: 100)")
+    ap.add_argument("--subjects", type=positive_int, default=None, help="simulated observers (default: 10)")
+    ap.add_argument("--seed", type=seed, default=None, help="study seed (default: 7)")
     ap.add_argument("--aspects", nargs="+", type=aspect, default=None,
                     help="aspect ratios W:H (default: 1:1 16:9; with --osie 1:1 4:3 16:9)")
     ap.add_argument("--maps", default=None, action="append",
@@ -162,6 +162,20 @@ def main() -> int:
     ap.add_argument("--study", default=None,
                     help="an existing saliency synth study folder (default: write a new one)")
     args = ap.parse_args()
+    # an option of the other mode would be ignored: refused instead (one line, exit 2, nothing run)
+    given = [f"--{k}" for k in ("study", "scenes", "subjects", "seed") if getattr(args, k) is not None]
+    if args.osie and given:
+        ap.error(f"{given[0]}: a synthetic-study option; leave it out with --osie (OSIE's test split is used)")
+    given = [f"--{k}" for k in ("scenes", "subjects", "seed") if getattr(args, k) is not None]
+    if args.study and given:
+        ap.error(f"{given[0]}: it makes a new study; leave it out with --study (that study is used as it is)")
+    given = [f"--{k}" for k in ("root", "area", "keep", "limit") if getattr(args, k) is not None]
+    if not args.osie and given:
+        ap.error(f"{given[0]}: an --osie option; add --osie, or leave it out for the synthetic study")
+    for k, v in (("root", str(Path(__file__).resolve().parents[2] / "shared" / "data")), ("area", 0.5),
+                 ("keep", 0.8), ("limit", 0), ("scenes", 100), ("subjects", 10), ("seed", 7)):
+        if getattr(args, k) is None:
+            setattr(args, k, v)
     if args.osie:
         args.aspects = args.aspects or ["1:1", "4:3", "16:9"]
         return osie_crops(args)

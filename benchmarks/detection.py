@@ -324,6 +324,10 @@ def main_cli(argv: list[str] | None = None) -> None:
 
         refuse(f"--lund {a.lund}: {'folder not found' if not Path(a.lund).is_dir() else 'no images/*.mat in it'}; "
                "give the folder of the hand-labelled Lund 2013 trials (lund2013_dev)")
+    if a.json and not Path(a.json).resolve().parent.is_dir():  # before the minutes of work, not after
+        from scratch import refuse
+
+        refuse(f"--json {a.json}: folder {Path(a.json).parent} not found; create it or give another path")
     res = {"lund": lund_benchmark(a.lund)}
     if a.pursuit_cv:
         res["pursuit_cv"] = pursuit_learnability(a.lund)

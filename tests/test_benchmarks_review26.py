@@ -250,3 +250,33 @@ def test_fuzz_commands_are_read_as_a_list():
     fuzz = _load("fuzz")
     assert fuzz.command_list(" ingest, eval ") == ["ingest", "eval"]
     assert fuzz.case_timeout("86400") == 86400.0
+
+
+# ---------------------------------------------------------------- crop.py: an option of the other mode
+
+@pytest.mark.parametrize("args, line", [
+    (("--osie", "--study", "S"), "--study: a synthetic-study option; leave it out with --osie (OSIE's test split "
+                                 "is used)"),
+    (("--osie", "--scenes", "5"), "--scenes: a synthetic-study option; leave it out with --osie (OSIE's test split "
+                                  "is used)"),
+    (("--study", "S", "--seed", "3"), "--seed: it makes a new study; leave it out with --study (that study is used "
+                                      "as it is)"),
+    (("--limit", "5",), "--limit: an --osie option; add --osie, or leave it out for the synthetic study"),
+    (("--area", "0.4",), "--area: an --osie option; add --osie, or leave it out for the synthetic study"),
+], ids=["osie-study", "osie-scenes", "study-seed", "limit-synth", "area-synth"])
+def test_crop_option_of_the_other_mode_is_refused_not_ignored(tmp_path, args, line):
+    p = _script("crop", *args, cwd=tmp_path)  # each was ignored: the run went on with the other mode's defaults
+    assert p.returncode == 2 and p.stdout == "", (p.returncode, p.stderr[-500:])
+    assert p.stderr.endswith(f"error: {line} (see 'crop.py --help')\n") and p.stderr.count("\n") == 1, p.stderr
+
+
+# ---------------------------------------------------------------- detection.py --json into a missing folder
+
+def test_detection_json_into_a_missing_folder_is_refused_before_the_work(tmp_path):
+    lund = tmp_path / "lund"
+    (lund / "images").mkdir(parents=True)
+    (lund / "images" / "trial.mat").write_bytes(b"")  # present, but never read: the refusal comes first
+    out = tmp_path / "no-such-folder" / "out.json"
+    p = _script("detection", "--lund", lund, "--json", out)
+    _refused(p, f"error: --json {out}: folder {out.parent} not found; create it or give another path")
+    assert p.stdout == "" and not out.parent.exists()
