@@ -271,6 +271,8 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
         raise UserError(f"`{'gold_standard' if gold_standard else 'metric_maps'}` is for `task` fixation")
     if center_bias and task != "fixation":  # the IG baseline: SOD has none, so the map would be ignored unsaid
         raise UserError(f"`center_bias` {center_bias}: is for `task` fixation (the IG baseline); leave it out")
+    if center_bias:  # accepted unused, a note even said "IG baseline = centre bias from ..."
+        _check_baseline_used(center_bias, keys, datasets, gold_standard, metric_maps)
     if gold_standard:
         flat = [d.name for d in datasets if not d.has_subjects]
         if flat:
@@ -307,6 +309,23 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
             d.baseline, d.baseline_note = center_bias, f"centre bias from {center_bias}"
             d.items = [D.GTItem(**{**it.__dict__, "baseline": None}) for it in d.items]
     return Benchmark(task, keys, datasets, methods, gold_standard=gold_standard, metric_maps=metric_maps)
+
+
+def _check_baseline_used(center_bias, keys, datasets, gold_standard: bool, metric_maps: bool) -> None:
+    """Refuse a ``center_bias`` that no score of the run reads, as ``saliency eval`` refuses an unused ``--seed``.
+
+    The IG baseline is read by IG, by sAUC's metric-specific map
+    (``metric_maps``) and by the gold standard's density, and only on images
+    with fixation points: a dataset of human maps only scores CC, KLD and SIM.
+    """
+    users = [k for k in keys if k == "IG" or (metric_maps and k == "sAUC")]
+    if not users and not gold_standard:
+        raise UserError(f"`center_bias` {center_bias}: not used: no metric of this run reads the IG baseline (only IG "
+                        "does, and sAUC with `metric_maps`); leave it out")
+    if not any(d.has_points for d in datasets):
+        raise UserError(f"`center_bias` {center_bias}: not used: no dataset of this run has fixation points for "
+                        f"{' and '.join(users) or 'the gold standard'} (human maps only: CC, KLD and SIM are "
+                        "scored); leave it out")
 
 
 def run(bench: Benchmark, *, workers: int = 1, allow_missing: bool = False, seed: int = 0,

@@ -19,9 +19,12 @@ scored with the metrics that need only maps (CC, KLD, SIM); the others are
 reported as skipped. So is, image by image, a human map whose image has no
 fixation points in a folder that has them (ingest ``maps/c.png`` without
 ``fixations/c.png``, a ``_fixMap`` without its ``_fixPts``, FIXATIONMAPS
-without FIXATIONLOCS): the image is kept, its other metrics are counted as
-left out on it, and a note names it. Files of other extensions in the
-folders read are counted in a note per folder, as in an SOD mask folder.
+without FIXATIONLOCS, a SALICON ``maps/`` file the fixations JSON does not
+list): the image is kept, its other metrics are counted as left out on it,
+and a note names it. Files of other extensions in the folders read
+(``zz_fixMap.txt`` among them) are counted in a note per folder, as in an
+SOD mask folder, and two files of one name in one (``maps/a.jpg`` and
+``maps/a.png``, ``a_fixMap.jpg`` and ``a_fixMap.png``) are refused, both named.
 ``root`` may be the dataset folder itself or the folder
 that contains it. ``split`` restricts a dataset with a documented split
 (OSIE: ``eval/splits/osie.json``, 500 train / 200 test) to one part. Errors
@@ -184,14 +187,28 @@ def sod_folder(gt_dir: str | Path, name: str | None = None) -> GTDataset:
                      notes=[f"--gt {gt_dir}: {note}"] if note else [])
 
 
-def _stems(folder: Path, exts, notes: list | None = None) -> dict[str, Path]:
+def _same_stem(label: str, first: Path, second: Path, key: str) -> UserError:
+    """The error of two ground-truth files of one name (``a.jpg`` and ``a.png``), as :func:`eval.io.index_folder`'s."""
+    return UserError(f"{label}: {first.name} and {second.name} share the name {key!r}, so which one is meant cannot "
+                     "be told; rename or move one of them")
+
+
+def _stems(folder: Path, exts, notes: list | None = None, param: str | None = None) -> dict[str, Path]:
     """Relative stem -> file under ``folder`` (:func:`eval.io.walk_files`: linked sub-folders followed).
 
     ``notes``, when given, receives one line counting the files of other
     extensions left out (:func:`eval.io.left_out_note`, named by ``folder``).
+    Two files of one stem (``maps/a.jpg`` and ``maps/a.png``) are refused,
+    both named, as in an SOD mask folder: one silently replaced the other.
+    ``param`` names the parameter that gave the dataset in that error.
     """
     left_out: list = []
-    found = {key_of(p, folder): p for p in walk_files(folder, exts, str(folder), left_out)}
+    found: dict[str, Path] = {}
+    for p in walk_files(folder, exts, str(folder), left_out):
+        key = key_of(p, folder)
+        if key in found:
+            raise _same_stem(f"`{param}` {folder}" if param else str(folder), found[key], p, key)
+        found[key] = p
     if notes is not None:
         note = left_out_note(FolderIndex(found, left_out=left_out, exts=exts), folder)
         if note and tuple(exts) == (".mat",):
@@ -219,11 +236,17 @@ def _find_json(d: Path) -> Path | None:
     return None
 
 
-def salicon_items(json_path: Path, maps_dir: Path | None, notes: list | None = None) -> list[GTItem]:
+def salicon_items(json_path: Path, maps_dir: Path | None, notes: list | None = None,
+                  param: str | None = None) -> list[GTItem]:
     """Items from a SALICON (COCO-style) fixations JSON; points are [row, col], 1-based.
 
     ``notes``, when given, receives the count of the files of ``maps_dir``
-    left out (not an image or ``.npy`` extension).
+    left out (not an image or ``.npy`` extension). A human map of
+    ``maps_dir`` whose image the JSON does not list is an item of its own,
+    after the JSON's, with the map and no points (``points`` None), as a map
+    without fixations in the other layouts: scored with CC, KLD and SIM (it
+    was ignored unsaid). Two maps of one stem are refused (``param`` names
+    the parameter that gave the folder).
 
     A file of the wrong shape (not an object, an image without a text
     ``file_name`` or whole ``width``/``height``, a fixation that is not two
@@ -294,12 +317,14 @@ def salicon_items(json_path: Path, maps_dir: Path | None, notes: list | None = N
                 raise UserError(f"{where}: annotations[{i}] has the point [{r + 1}, {c + 1}], outside the {w}x{h} "
                                 "image (points are 1-based [row, col]); fix or replace the file")
         points.setdefault(ann["image_id"], []).extend(pts)
-    maps = _stems(maps_dir, PRED_EXTS, notes) if maps_dir and maps_dir.is_dir() else {}
+    maps = _stems(maps_dir, PRED_EXTS, notes, param) if maps_dir and maps_dir.is_dir() else {}
     items = []
     for iid, (file_name, h, w) in sorted(images.items(), key=lambda kv: kv[1][0]):
         key = nfc(Path(file_name).stem)  # one Unicode form, as index_folder's keys
         dens = str(maps[key]) if key in maps else None
         items.append(GTItem(key=key, points=tuple(points.get(iid, [])), size=(h, w), density=dens))
+    listed = {it.key for it in items}  # after the JSON's images: their indices (sAUC/AUC-Borji draws) are kept
+    items += [GTItem(key=k, density=str(p)) for k, p in maps.items() if k not in listed]
     return items
 
 
@@ -317,16 +342,17 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
     nm = name or d.name
     notes: list[str] = []  # files left out of the folders read, one line each
     if (d / "fixations").is_dir() and (d / "maps").is_dir():
-        fix = _stems(d / "fixations", IMAGE_EXTS, notes)
-        maps = _stems(d / "maps", PRED_EXTS, notes)
+        fix = _stems(d / "fixations", IMAGE_EXTS, notes, param)
+        maps = _stems(d / "maps", PRED_EXTS, notes, param)
         items = [GTItem(key=k, gt=str(fix[k]) if k in fix else "", density=str(maps[k]) if k in maps else None)
                  for k in _with_maps_only(fix, maps)]
         layout = "saliency ingest folder (fixations/ + maps/)"
     elif (d / "trainSet" / "FIXATIONLOCS").is_dir() or (d / "FIXATIONLOCS").is_dir():
         base = d / "trainSet" if (d / "trainSet" / "FIXATIONLOCS").is_dir() else d
-        locs = _stems(base / "FIXATIONLOCS", (".mat",), notes)
-        maps = _stems(base / "FIXATIONMAPS", IMAGE_EXTS, notes) if (base / "FIXATIONMAPS").is_dir() else {}
-        hist = _stems(base / "FIXATIONHISTOGRAM", IMAGE_EXTS, notes) if (base / "FIXATIONHISTOGRAM").is_dir() else {}
+        locs = _stems(base / "FIXATIONLOCS", (".mat",), notes, param)
+        maps = _stems(base / "FIXATIONMAPS", IMAGE_EXTS, notes, param) if (base / "FIXATIONMAPS").is_dir() else {}
+        hist = (_stems(base / "FIXATIONHISTOGRAM", IMAGE_EXTS, notes, param)
+                if (base / "FIXATIONHISTOGRAM").is_dir() else {})
         items = [GTItem(key=k, gt=str(locs[k]) if k in locs else "", density=str(maps[k]) if k in maps else None,
                         baseline=str(hist[k]) if k in hist else None) for k in _with_maps_only(locs, maps)]
         layout = "MIT/CAT2000 (FIXATIONLOCS/*.mat + FIXATIONMAPS/)"
@@ -334,8 +360,7 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
             note = "per-image fixation histogram (FIXATIONHISTOGRAM/)"
     elif (d / "ALLFIXATIONMAPS").is_dir():
         allm = d / "ALLFIXATIONMAPS"
-        pts = {nfc(p.stem[: -len("_fixPts")]): p for p in sorted(allm.glob("*_fixPts.*"))}
-        maps = {nfc(p.stem[: -len("_fixMap")]): p for p in sorted(allm.glob("*_fixMap.*"))}
+        pts, maps, other, wrong_ext = _mit1003_files(allm, param)
         if not pts and not maps:
             raise UserError(f"`{param}` {d}: ALLFIXATIONMAPS/ holds no <name>_fixPts / <name>_fixMap images "
                             "(MIT1003's layout)")
@@ -343,18 +368,19 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
                  for k in _with_maps_only(pts, maps)]
         layout = ("MIT1003 (ALLFIXATIONMAPS/*_fixPts + *_fixMap)" if pts else
                   "MIT1003 (ALLFIXATIONMAPS/*_fixMap only: human maps, no fixation points)")
-        other = sorted(p for p in allm.iterdir() if p.is_file() and not p.name.startswith(".")
-                       and not p.stem.endswith(("_fixPts", "_fixMap")))
         if other:  # never dropped unsaid
             notes.append(f"{allm}: {len(other)} file(s) left out: not <name>_fixPts or <name>_fixMap "
                          f"(e.g. {shown_path(other[0].name)})")
+        ext_note = left_out_note(FolderIndex({}, left_out=wrong_ext, exts=IMAGE_EXTS), allm)
+        if ext_note:  # zz_fixMap.txt: named as a map, not one (it was read as one)
+            notes.append(f"{allm}: {ext_note} (and .mat for _fixPts, .npy for _fixMap)")
     elif (d / "maps").is_dir() and _find_json(d) is None:
-        maps = _stems(d / "maps", PRED_EXTS, notes)
+        maps = _stems(d / "maps", PRED_EXTS, notes, param)
         items = [GTItem(key=k, density=str(p)) for k, p in maps.items()]
         layout = "human maps only (maps/, no fixation points)"
     elif _find_json(d) is not None:
         maps_dir = d / "maps" / "val" if (d / "maps" / "val").is_dir() else d / "maps"
-        items = salicon_items(_find_json(d), maps_dir, notes)
+        items = salicon_items(_find_json(d), maps_dir, notes, param)
         layout = "SALICON (fixations JSON + maps/)"
     else:
         raise UserError(f"`{param}` {d}: not a fixation dataset folder; expected fixations/ + maps/ (saliency "
@@ -369,6 +395,11 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
             ds.notes.append(why)
     if layout.startswith("SALICON"):
         salicon_maps(ds)
+    return _map_only_notes(ds)
+
+
+def _map_only_notes(ds: GTDataset) -> GTDataset:
+    """Add the note of a dataset without fixation points, or naming its images with a human map only."""
     if not ds.has_points:
         ds.notes.append("no fixation points (human maps only): only " + ", ".join(MAP_ONLY_METRICS)
                         + " are scored; the other metrics are skipped (n/a)")
@@ -379,6 +410,38 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
                             f"{', '.join(shown_path(k) for k in bare[:3])}): only " + ", ".join(MAP_ONLY_METRICS)
                             + " are scored on them; the other metrics are left out on them")
     return ds
+
+
+def _mit1003_files(allm: Path, param: str) -> tuple[dict, dict, list, list]:
+    """MIT1003's ``ALLFIXATIONMAPS``: (name -> ``_fixPts`` file, name -> ``_fixMap`` file, files of neither
+    pattern, pattern files of another extension).
+
+    A ``_fixPts`` file is an image or ``.mat`` (:func:`eval.io.read_fixations`),
+    a ``_fixMap`` one an image or ``.npy``; ``zz_fixMap.txt`` was read as a
+    map. Two files of one name (``i1_fixMap.jpg`` and ``i1_fixMap.png``) are
+    refused, both named: one silently replaced the other.
+    """
+    pts: dict[str, Path] = {}
+    maps: dict[str, Path] = {}
+    other, wrong_ext = [], []
+    for p in sorted(allm.iterdir()):
+        if p.name.startswith(".") or not p.is_file():
+            continue
+        if p.stem.endswith("_fixPts"):
+            found, exts, cut = pts, IMAGE_EXTS + (".mat",), len("_fixPts")
+        elif p.stem.endswith("_fixMap"):
+            found, exts, cut = maps, PRED_EXTS, len("_fixMap")
+        else:
+            other.append(p)
+            continue
+        if p.suffix.lower() not in exts:
+            wrong_ext.append(p)
+            continue
+        key = nfc(p.stem[:-cut])
+        if key in found:
+            raise _same_stem(f"`{param}` {allm}", found[key], p, p.stem)
+        found[key] = p
+    return pts, maps, other, wrong_ext
 
 
 #: the SALICON API's human map: the image's points merged (a pixel once), ``gaussian_filter(sigma=19)`` with its
@@ -676,7 +739,7 @@ def published(name: str, root: str | Path, split: str | None = None, baseline: b
         if js is None or not (base / "maps" / "val").is_dir():
             raise UserError(f"`root` {root}: SALICON needs maps/val/ and a fixations_val*.json")
         notes: list[str] = []
-        items = salicon_items(js, base / "maps" / "val", notes)
-        return salicon_maps(GTDataset(key, "fixation", items, layout="SALICON val", notes=notes))
+        items = salicon_items(js, base / "maps" / "val", notes, "root")
+        return _map_only_notes(salicon_maps(GTDataset(key, "fixation", items, layout="SALICON val", notes=notes)))
     ds = fixation_folder(base, key)
     return ds

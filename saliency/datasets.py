@@ -17,6 +17,9 @@ Fixation (image, continuous human map, binary fixation map):
   as ``saliency eval`` builds it), or ``stimuli/`` + ``maps/`` alone; without
   binary fixations the fixated pixels are taken as the top
   ``data.fixation_top`` fraction of the map (stated in the run's log).
+  Beside images with fixation points, one with a human map only is left out
+  and named (its target would be made up among measured ones), as is a file
+  of the folder without an image.
 
 Samples are decoded with OpenCV, resized to the network size and optionally
 kept in memory (:class:`SaliencyDataset`); a dataset without a split is split
@@ -111,6 +114,20 @@ def unpaired_notes(image_keys, kept, what: str, target_keys=()) -> list[str]:
     return out
 
 
+def map_only_notes(keys, n_images: int, why: str) -> list[str]:
+    """The note naming the images ``keys`` left out of training that have a human map but ``why`` (no fixations).
+
+    Beside images with measured fixations, such an image's fixation target
+    would be made up from its map; it is left out, and said to have a map
+    (it was counted among the images with "no fixation map").
+    """
+    keys = sorted(keys)
+    if not keys:
+        return []
+    return [f"{len(keys)} of {n_images} images have a human map but {why} and are left out of training (e.g. "
+            f"{', '.join(keys[:5])})"]
+
+
 def find_sod(root: str | Path, only: str | None = None) -> DatasetIndex:
     """Images and masks of an SOD folder (see module docstring); ``only``: just that published layout.
 
@@ -170,16 +187,22 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         images = _index(root / "images" / "train", "data")
         js = sorted(root.glob("fixations_train*.json")) + sorted(root.glob("*/fixations_train*.json"))
         if js:
-            items = salicon_items(js[0], root / "maps" / "train")
+            items = salicon_items(js[0], root / "maps" / "train", param="data")
             # an image with fixations but no map file is kept: its map is the SALICON API's, as `saliency eval`
-            # builds it (eval.datasets.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max)
+            # builds it (eval.datasets.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max);
+            # one with a map but no entry in the JSON (points None) is left out and named, as in the other layouts
             gt = salicon_maps(GTDataset("SALICON", "fixation", [it for it in items if it.key in images
+                                                                and it.points is not None
                                                                 and (it.density or it.points)]))
             recs = [Record(key=it.key, image=str(images[it.key]), density=it.density, points=it.points,
                            size=it.size, sigma_px=it.sigma_px, blur=gt.blur if it.sigma_px else None)
                     for it in gt.items]
-            notes += unpaired_notes(_real_keys(images, root / "images" / "train"), {r.key for r in recs},
-                                    "map or fixation", {it.key for it in items if it.density or it.points})
+            map_only = sorted(it.key for it in items if it.points is None and it.key in images)
+            notes += unpaired_notes(_real_keys(images, root / "images" / "train"),
+                                    {r.key for r in recs} | set(map_only), "map or fixation",
+                                    {it.key for it in items if it.density or it.points})
+            notes += map_only_notes(map_only, len(_real_keys(images, root / "images" / "train")),
+                                    "no entry in the fixations JSON")
             notes += gt.notes
             bare = sorted(r.key for r in recs if not r.points)
             if bare:
@@ -206,12 +229,20 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         for it in items:
             if it.key in images:
                 recs.append(Record(key=it.key, image=str(images[it.key]), density=it.density, fixations=it.gt))
-        notes += unpaired_notes(_real_keys(images, stim), {r.key for r in recs}, "fixation map",
-                                {it.key for it in items})
+        map_only = sorted(it.key for it in ds.items if it.key in images and not it.gt and it.points is None) \
+            if ds.has_points else []
+        # every file of the folder without an image is named (the map-only ones too: 47c2a5d named only the
+        # kept items'), an image with a map but no fixations apart from one with neither
+        notes += unpaired_notes(_real_keys(images, stim), {r.key for r in recs} | set(map_only), "fixation map",
+                                {it.key for it in ds.items})
+        notes += map_only_notes(map_only, len(_real_keys(images, stim)), "no fixation points")
         notes += [n for n in ds.notes if "file(s) left out" in n]  # files of other extensions in its folders
         layout = ds.layout
         if any(r.density is None for r in recs):
             notes.append(MAP_FROM_FIXATIONS)
+        if not ds.has_points:  # e.g. an empty fixations/: every target is made from the maps, said as below
+            notes.append(f"no fixation points in {root} (human maps only): fixated pixels = top of each human map "
+                         "(data.fixation_top)")
     elif (root / "maps").is_dir():
         from saliency.eval.io import PRED_EXTS, index_folder
 

@@ -28,6 +28,8 @@ def test_a_map_without_fixations_is_left_out_of_training_with_a_note(tmp_path):
     (root / "fixations" / "d.gif").write_bytes(b"GIF89a")
     idx = find_fixation(root)
     assert [(r.key, r.fixations.endswith(f"{r.key}.png")) for r in idx.records] == [("a", True), ("b", True)]
-    assert "1 of 3 images have no fixation map and are left out (e.g. c)" in idx.notes
+    # named as having a map (review 26: it was said to have "no fixation map")
+    assert "1 of 3 images have a human map but no fixation points and are left out of training (e.g. c)" \
+        in idx.notes
     assert any(n.endswith("1 file(s) left out: not an image extension (.gif; e.g. d.gif); accepted: .png .jpg "
                           ".jpeg .bmp .tif .tiff .webp .pgm .ppm") for n in idx.notes)

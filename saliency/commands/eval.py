@@ -72,7 +72,8 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=_args.seed, default=None,  # None: not typed (refused where no metric draws)
                    help="seed of AUC-Borji and sAUC negatives (default 0; refused when neither is scored)")
     p.add_argument("--center-bias", metavar="FILE",
-                   help="IG baseline map for every image (overrides the dataset's center_bias.png)")
+                   help="IG baseline map for every image (overrides the dataset's center_bias.png); refused when "
+                        "no score reads it (no IG, no fixation points)")
     p.add_argument("--digits", type=_args.int_range(1, 15), default=3, help="decimals in the tables (default 3)")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     p.add_argument("--csv", metavar="FILE", help="write the results as CSV")
