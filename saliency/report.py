@@ -988,17 +988,17 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False)
     import shutil
     import tempfile
 
-    from saliency.base.fsutil import (missing_folders, remove_empty_folders, signals_held, terminate_raises,
+    from saliency.base.fsutil import (make_folders, remove_empty_folders, signals_held, terminate_raises,
                                       unstaged_name)
 
     out = check_report_out(out, overwrite)
-    created = missing_folders(out)  # removed again on failure
+    created: list[Path] = []  # exactly the folders this call makes (never one that was there): removed on failure
     done = False
     with terminate_raises():
         stage = None
         try:
             with signals_held():  # a signal taking effect now finds `stage` set: the finally removes it
-                out.mkdir(parents=True, exist_ok=True)
+                make_folders(out, created, "out")
                 # private (mkdtemp); only what it holds is moved into place: assets/ made by mkdir, files by
                 # atomic_path, each with the usual permissions
                 try:

@@ -21,9 +21,12 @@ did not write there: each built by :func:`staged_dir` carries a mark listing
 its entries (:data:`OUTPUT_MARK`, :func:`check_own_output`).
 An OSError names the output the caller gave, never a hidden temporary file
 or staging folder (:func:`user_os_error`); a failed write removes the empty
-folders it made for its output; an old output set aside that cannot be
-deleted once the new one is in place is named in a warning line
-(:func:`remove_old_copy`).
+folders it made for its output, and only those: the folders above an output
+are made one level at a time and each one ``os.mkdir`` made is recorded
+(:func:`make_folders`), so a folder that was there already (reached through
+``..`` or a link, or made meanwhile by another process) is never removed; an
+old output set aside that cannot be deleted once the new one is in place is
+named in a warning line (:func:`remove_old_copy`).
 """
 
 from __future__ import annotations
@@ -152,11 +155,11 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         yield Path(target)
         return
     target = check_out_file(target)
-    made = [] if target.parent.is_dir() else missing_folders(target.parent)
+    made: list[Path] = []  # exactly the folders this call makes for the target: removed again when it fails
     tmp_path = None
     done = False
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(target.parent, made)
         with signals_held():  # a signal taking effect now finds tmp_path set: the finally removes the file
             try:
                 fd, tmp = tempfile.mkstemp(prefix=f".{short_name(target.name)}.", suffix=".tmp", dir=target.parent)
@@ -188,7 +191,8 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
 
 
 def check_out_file(target: str | os.PathLike, param: str | None = None) -> Path:
-    """Refuse a file output that is a link (dangling or not), a folder or a special file, or lies under a file.
+    """Refuse a file output that is a link (dangling or not), a folder or a special file, or lies under a file or
+    under a symbolic link to a missing target.
 
     :func:`atomic_path` calls it for every file it writes, so no writer
     replaces a user's link, a folder or a device (``--json /dev/null`` run as
@@ -207,6 +211,9 @@ def check_out_file(target: str | os.PathLike, param: str | None = None) -> Path:
     part = file_on_path(target)
     if part is not None:
         raise UserError(f"{what}: {part} is a file, not a folder; give another path")
+    link = dangling_link_on_path(target.parent)
+    if link is not None:
+        raise UserError(_dangling_text(target, link, param))
     return target
 
 
@@ -242,17 +249,107 @@ def first_text_line(path: Path, limit: int = 4096) -> str:
 
 
 def missing_folders(path: str | os.PathLike) -> list[Path]:
-    """The folders of ``path`` (itself included) that do not exist yet, deepest first: what making it will create."""
+    """The folders of ``path`` (itself included) that do not exist yet and that making it will create, deepest first.
+
+    A prediction, made before the folders are: prefer :func:`make_folders`,
+    which records what it actually made. Only a missing tail of plain names is
+    listed: from a ``..`` in it on, a typed path may name a folder that is
+    there already (``nothere/../pre`` is ``./pre`` once ``nothere`` is made),
+    so nothing from there on is listed (a missing folder is left behind rather
+    than a user's folder removed); a tail starting at a symbolic link (one to a
+    missing target) lists nothing.
+    """
     path = Path(path)
-    return [p for p in (path, *path.parents) if not p.exists()]
+    prefixes = [Path(*path.parts[:i]) for i in range(1, len(path.parts) + 1)]  # outermost first
+    first = next((i for i, p in enumerate(prefixes) if not p.exists()), None)
+    if first is None or prefixes[first].is_symlink():
+        return []
+    missing = []
+    for p in prefixes[first:]:
+        if p.name == "..":
+            break
+        missing.append(p)
+    return missing[::-1]
+
+
+def dangling_link_on_path(path: str | os.PathLike) -> Path | None:
+    """The first of ``path`` and its parents (outermost first) that is a symbolic link to nothing, or None.
+
+    Such a link stops the path from being made (``os.mkdir`` finds the link
+    there); its target is never made for it.
+    """
+    path = Path(path)
+    for p in (Path(*path.parts[:i]) for i in range(1, len(path.parts) + 1)):
+        if not p.exists():
+            return p if p.is_symlink() else None
+    return None
+
+
+def _dangling_text(path: Path, link: Path, param: str | None) -> str:
+    """The one line refusing ``path`` (a folder or file output of ``param``) below the dangling link ``link``."""
+    what = f"`{param}` {path}" if param else str(path)
+    try:
+        target = os.readlink(link)
+    except OSError:  # pragma: no cover - removed meanwhile
+        target = "?"
+    other = f"another `{param}`" if param else "another path"
+    return (f"{what}: {link} is a symbolic link to a missing target ({target}); create {target} or give {other} "
+            "(links are never replaced)")
+
+
+def make_folders(path: str | os.PathLike, made: list | None = None, param: str | None = None) -> list[Path]:
+    """Make the folder ``path`` and the missing folders above it, one level at a time; return those made.
+
+    Each folder that ``os.mkdir`` made is appended to ``made`` (the caller's
+    clean-up list) as soon as it exists, with the signals held, and nothing
+    else is: a folder that was there already (reached through ``..`` or a
+    symbolic link) or that another process made meanwhile (``FileExistsError``)
+    is not this call's, so :func:`remove_empty_folders` never removes it. A
+    symbolic link on the path is followed to an existing folder, never made,
+    replaced or recorded; one to a missing target, or a file on the path, is a
+    UserError naming ``param`` (or the path alone) and ``made`` holds what this
+    call made before it. An OSError of ``os.mkdir`` (a read-only folder) is
+    raised as it is.
+    """
+    path = Path(path)
+    made = [] if made is None else made
+    mine: list[Path] = []
+    if path.is_dir():
+        return mine
+    with signals_held():  # a folder made is listed before a held signal takes effect
+        for p in (Path(*path.parts[:i]) for i in range(1, len(path.parts) + 1)):
+            if p.is_dir():  # there already (a folder, a link to one, or a `..` of one): not this call's
+                continue
+            if p.is_symlink():
+                raise UserError(_dangling_text(path, p, param))
+            try:
+                os.mkdir(p)
+            except FileExistsError:  # made meanwhile by another process, or a file: never this call's
+                if p.is_dir():
+                    continue
+                if p.is_symlink():
+                    raise UserError(_dangling_text(path, p, param)) from None
+                what = f"`{param}` {path}" if param else str(path)
+                raise UserError(f"{what}: {p} is a file, not a folder; give another "
+                                f"{f'`{param}`' if param else 'path'}") from None
+            made.append(p)
+            mine.append(p)
+    return mine
 
 
 def remove_empty_folders(folders) -> None:
-    """Remove ``folders`` (ones the caller made) that are empty, deepest first; a folder still holding
-    something stays, and so do the folders above it."""
-    for folder in sorted(folders, key=lambda f: len(Path(f).parts), reverse=True):
+    """Remove ``folders`` (the exact ones the caller made, :func:`make_folders`) that are empty, deepest first; a
+    folder still holding something stays, and so do the folders above it.
+
+    Each folder's parent is resolved first, while every folder is there
+    (``nothere/../pre/o`` is ``pre/o``, and stays reachable once ``nothere``
+    is gone), and "deepest" is where it really is; its own name is not
+    resolved, and ``rmdir`` removes neither a symbolic link nor its target.
+    """
+    real = [Path(os.path.realpath(Path(f).parent)) / Path(f).name for f in folders if Path(f).name]
+    for folder in sorted(real, key=lambda f: len(f.parts), reverse=True):
         try:
-            Path(folder).rmdir()
+            folder.rmdir()
         except OSError:
             pass
 
@@ -271,8 +368,7 @@ def atomic_files() -> Iterator:
 
     def path(target: str | os.PathLike) -> Path:
         target = check_out_file(target)
-        made.extend(missing_folders(target.parent))  # known to the clean-up before they are made
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(target.parent, made)  # each folder made is known to the clean-up as it is made
         with signals_held():  # known to the clean-up before a held signal takes effect
             try:
                 fd, tmp = tempfile.mkstemp(prefix=f".{short_name(target.name)}.", suffix=".tmp", dir=target.parent)
@@ -629,7 +725,8 @@ def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", i
     """Refuse an output folder that cannot be safely (re)written; return it as a Path.
 
     Refused: a link (:func:`check_not_link`); something that is not a folder;
-    a path below a file (``--out notes.txt/sub``);
+    a path below a file (``--out notes.txt/sub``) or below a symbolic link to
+    a missing target (:func:`dangling_link_on_path`);
     a non-empty folder unless ``overwrite``; with ``overwrite``, a folder
     holding a symbolic link anywhere inside, and (``own_only``) one holding
     anything a saliency command did not write there: no :data:`OUTPUT_MARK`,
@@ -650,6 +747,9 @@ def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", i
     part = file_on_path(out)
     if part is not None:  # the folder could never be made there (was "PART: already exists" when making it)
         raise UserError(f"`{param}` {out}: {part} is a file, not a folder; choose another `{param}`")
+    link = dangling_link_on_path(out.parent)
+    if link is not None:  # nor below a link to nothing (was "LINK: already exists" too)
+        raise UserError(_dangling_text(out, link, param))
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
             raise UserError(f"`{param}` {out}: folder exists and is not empty; pass `overwrite` to replace it")
@@ -985,6 +1085,9 @@ def staged_dirs(outs, inputs=None) -> Iterator[tuple[Path, ...]]:
         check_not_cwd(out, param)
         if out.exists() and not out.is_dir():
             raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
+        link = dangling_link_on_path(out.parent)
+        if link is not None:  # before any folder of any output is made
+            raise UserError(_dangling_text(out, link, param))
         specs.append((out, param))
     made: list[Path] = []  # the folders above the outputs that this run makes: removed again when it fails
     done = False
@@ -992,8 +1095,7 @@ def staged_dirs(outs, inputs=None) -> Iterator[tuple[Path, ...]]:
     try:
         befores = []
         for out, param in specs:
-            made.extend(m for m in missing_folders(out.parent) if m not in made)
-            out.parent.mkdir(parents=True, exist_ok=True)
+            make_folders(out.parent, made, param)  # exactly the folders made, each listed as it is made
             before = _folder_state(out)  # what the caller checked (check_out_dir): the swap replaces only that
             if before is not None and not before[2]:
                 check_own_output(out, param)  # a folder holding a user's files is never replaced whole
