@@ -13,7 +13,7 @@ PySODEvalToolkit's summaries):
    fixations, :func:`per_image_nss`): summary figures, a histogram and the
    images it does worst on (the MIT benchmark reports means only; the spread
    says whether a mean hides a bimodal model);
-6. a gallery of held-out scenes: image | ground truth | prediction |
+6. a gallery of the given images (``--images``; held out only if those are): image | ground truth | prediction |
    fixations over the image as a heat-map overlay (with the image's NSS).
 
 An OSIE run of ``benchmarks/osie.py`` is shown by ``saliency report --eval
@@ -47,7 +47,7 @@ from saliency.base.errors import UserError
 
 @dataclass
 class GalleryItem:
-    """One held-out scene of the gallery; any path but ``image`` may be None."""
+    """One scene of the gallery (an image of ``--images``); any path but ``image`` may be None."""
 
     name: str
     image: Path
@@ -783,12 +783,14 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         body.append(_html_table(["", "NSS"], [list(r) for r in rows]))
         picture(png, "NSS per image")
 
-    section("Gallery of held-out scenes", "gallery")
+    section("Gallery", "gallery")  # of the images given: whether they were held out, the report cannot know
     if not inputs.gallery:
         note("No gallery was given.")
     else:
         fifth = " | predicted fixation density" if any(g.pred_density for g in inputs.gallery) else ""
-        note("Each row: image | ground truth | prediction | human fixations (dots) over their heat map" + fifth + ".")
+        note(f"The first {len(inputs.gallery)} images of {inputs.gallery[0].image.parent} that have a prediction, by "
+             "name. Each row: image | ground truth | prediction | human fixations (dots) over their heat map"
+             + fifth + ".")
         for item in inputs.gallery:
             caption = item.name + (f" (NSS {inputs.nss[item.name]:.2f})" if item.name in inputs.nss else "")
             asset = f"gallery_{item.name}.png"

@@ -1,0 +1,29 @@
+"""Review stop 26 of ``saliency report``: the gallery is not called "held-out" when it need not be.
+
+Found in review: ``saliency report RUN --images TRAINING_IMAGES --pred P --gallery 2`` showed training images
+(not in the run's ``split.json`` validation ids) under "Gallery of held-out scenes". The report cannot know
+which images were held out, so the section says which folder the images came from instead.
+Oracle: the report's own text against the folder given.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from saliency.cli import main
+
+
+def test_gallery_names_its_folder_and_claims_no_held_out(tmp_path, capsys):
+    (tmp_path / "img").mkdir()
+    (tmp_path / "pred").mkdir()
+    for n in ("a", "b", "c"):
+        cv2.imwrite(str(tmp_path / "img" / f"{n}.png"), np.full((24, 32, 3), 90, np.uint8))
+        cv2.imwrite(str(tmp_path / "pred" / f"{n}.png"), np.full((24, 32), 128, np.uint8))
+    rc = main(["report", "--images", str(tmp_path / "img"), "--pred", str(tmp_path / "pred"), "--gallery", "2",
+               "--out", str(tmp_path / "r")])
+    assert rc == 0, capsys.readouterr().err
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "held-out" not in md and "held out" not in md
+    assert f"The first 2 images of {tmp_path / 'img'} that have a prediction, by name." in md
+    assert "## Gallery" in md
