@@ -87,7 +87,7 @@ from saliency.data_tools.qc import IOC_SIDE, center_bias, ioc_scores, ioc_shape,
 from saliency.data_tools.choices import DECIMALS, EYES, RATE_RANGE_HZ
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
-from saliency.data_tools.stimuli import StimulusIndex, load_trials
+from saliency.data_tools.stimuli import StimulusIndex, load_trials, trials_named_by
 from saliency.base.errors import UserError
 from saliency.base.progress import progress
 from saliency.base.workers import batches, process_pool, single_thread_blas
@@ -130,6 +130,31 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def input_digest(path: Path, seen: dict[str, str]) -> tuple[str, str | None]:
+    """``(sha256, duplicate_of)`` of one input among several: ``duplicate_of`` is the earlier input of the same
+    content (the same path given twice, or a copy) from ``seen`` (SHA-256 -> path, updated here), else None.
+
+    ``saliency ingest`` and ``saliency detect`` read such an input once (:func:`duplicate_record`); a file that
+    cannot be read is refused naming it.
+    """
+    try:
+        digest = sha256(path)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    dup = seen.get(digest)
+    if dup is None:
+        seen[digest] = str(path)
+    return digest, dup
+
+
+def duplicate_record(command: str, path: Path, rd, digest: str, dup: str) -> dict:
+    """Say on stderr, in one warning line naming both paths, that ``path`` repeats ``dup`` and is read once; return
+    its record for the output's ``inputs`` (``duplicate_of``), as ``dataset.json`` and ``detection.json`` list it.
+    """
+    print(f"saliency {command}: warning: {path} has the same content (sha256) as {dup}; read once", file=sys.stderr)
+    return {"path": str(path), "sha256": digest, "format": rd.format, "kind": rd.kind, "duplicate_of": dup}
 
 
 def _quarantine_rows(rows: pd.DataFrame, reason, source=None) -> pd.DataFrame:
@@ -195,6 +220,15 @@ class _Collector:
         self.min_duration_ms = opts.min_duration_ms if opts.min_duration_ms is not None else \
             det.DEFAULTS.get(opts.detector, {}).get("min_duration_ms", 100.0)
 
+    def named_by(self, from_trials: bool = False) -> str:
+        """Where a stimulus name came from, as a refusal of :meth:`StimulusIndex.resolve` names it: ``stimulus``
+        for every row when given, else the trials CSV for a name only it gives, else the logs."""
+        if self.o.stimulus is not None:
+            return "`stimulus` names"
+        if from_trials:
+            return trials_named_by(self.o.trials) if self.o.trials else "`trials` names"
+        return "the logs name"
+
     def stems(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Resolve each row's stimulus: (stem or "", reason or "").
 
@@ -211,17 +245,19 @@ class _Collector:
             names = df["stimulus"].to_numpy(dtype=object)
         trial = df["trial"].to_numpy(dtype=object) if "trial" in df else np.full(n, "", dtype=object)
         empty = names == ""
+        from_trials: set = set()  # names only the trials CSV gives: a refusal names that file, not the logs
         if self.trials is not None and empty.any():
             self.trials_consulted += int(empty.sum())
             subj = df["subject"].to_numpy(dtype=object)[empty]
             tr = trial[empty]
             names = names.copy()
             names[empty] = [self.trials.get((s, t), self.trials.get(("*", t), "")) for s, t in zip(subj, tr)]
+            from_trials = set(names[empty].tolist()) - set(names[~empty].tolist())
         inv, uniq = pd.factorize(names, use_na_sentinel=False)  # strings (the readers' text columns)
         uniq = [str(u) for u in uniq]
         stem = np.empty(len(uniq), dtype=object)
         reason = np.empty(len(uniq), dtype=object)
-        resolved = [self.index.resolve(u) if u else None for u in uniq]
+        resolved = [self.index.resolve(u, self.named_by(u in from_trials)) if u else None for u in uniq]
         self.index.check([s for s in resolved if s is not None], self.pool, self.o.workers)  # new stimuli, in parallel
         for i, u in enumerate(uniq):
             s = resolved[i]
@@ -344,7 +380,7 @@ class _Collector:
         ok = (subj != "") & (names != "")
         if not ok.any():
             return
-        resolved = {u: self.index.resolve(u) for u in set(names[ok].tolist())}
+        resolved = {u: self.index.resolve(u, self.named_by()) for u in set(names[ok].tolist())}
         self.index.check([s for s in resolved.values() if s is not None], self.pool, self.o.workers)
         stem = {u: s for u, s in resolved.items() if s is not None and self.index.size(s) is not None}
         per = pd.DataFrame({"s": subj[ok], "t": names[ok]}).groupby(["s", "t"], sort=False).size()
@@ -968,13 +1004,8 @@ def open_inputs(inputs: list[Path], opts: IngestOptions) -> list[tuple]:
         rd = open_reader(path, opts.format, ReadOptions(
             columns=opts.columns or {}, time_unit=opts.time_unit, tracker_events=opts.detector == "tracker",
             min_confidence=opts.min_confidence, chunk_rows=opts.chunk_rows, eye=opts.eye, decimal=opts.decimal))
-        try:
-            digest = sha256(path)
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read ({exc.strerror})") from None
-        dup = seen.get(digest)
+        digest, dup = input_digest(path, seen)
         if dup is None:
-            seen[digest] = str(path)
             if rd.kind == "samples" and opts.detector == "tracker":
                 raise UserError(f"{path}: `detector` tracker needs fixation events, but a {rd.format} file holds "
                                 f"only samples; use `detector` {' or '.join(det.DETECTORS)}")
@@ -1295,7 +1326,8 @@ def check_declared_sizes(source: str, ch: Chunk, opts: IngestOptions, index: Sti
         return
     stems = {}
     for name in ch.declared_px:
-        stem = index.resolve(opts.stimulus if opts.stimulus is not None else str(name))
+        stem = index.resolve(opts.stimulus, "`stimulus` names") if opts.stimulus is not None else \
+            index.resolve(str(name))
         if stem is not None:
             stems[name] = stem
     index.check(list(stems.values()), pool, opts.workers)  # decoded in the pool, once (the rows' check reuses it)
@@ -1323,10 +1355,7 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
     records = []
     for path, rd, digest, dup in opened:
         if dup is not None:
-            print(f"saliency ingest: warning: {path} has the same content (sha256) as {dup}; "
-                  f"read once", file=sys.stderr)
-            records.append({"path": str(path), "sha256": digest, "format": rd.format, "kind": rd.kind,
-                            "duplicate_of": dup})
+            records.append(duplicate_record("ingest", path, rd, digest, dup))
             continue
         src = str(path)
         col.books[src] = _Books(rd.kind, rd.format)
@@ -1780,7 +1809,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
     if not inputs:
         raise UserError("no input logs given")
     index = StimulusIndex(stimuli)
-    if opts.stimulus is not None and index.resolve(opts.stimulus) is None:
+    if opts.stimulus is not None and index.resolve(opts.stimulus, "`stimulus` names") is None:
         raise UserError(f"`stimulus` {opts.stimulus!r}: no such image in {index.folder} (available: "
                         f"{', '.join(sorted(index.by_name)[:5])}{' ...' if len(index.by_name) > 5 else ''})")
     trials = load_trials(opts.trials) if opts.trials else None

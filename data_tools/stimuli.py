@@ -63,8 +63,13 @@ class StimulusIndex:
                 self.lower[k.lower()].append(p)
         self._sizes: dict[str, tuple[int, int] | None] = {}
 
-    def resolve(self, name: str) -> str | None:
-        """Stem of the stimulus file that ``name`` refers to, or None."""
+    def resolve(self, name: str, named_by: str = "the logs name") -> str | None:
+        """Stem of the stimulus file that ``name`` refers to, or None.
+
+        ``named_by`` says where ``name`` came from, for a refusal to name what
+        the user must edit: ``the logs name`` (a row's own name), ```trials`
+        FILE names`` (:func:`trials_named_by`) or ```stimulus` names``.
+        """
         if not name:
             return None
         base = nfc(name.replace("\\", "/").rsplit("/", 1)[-1])
@@ -76,14 +81,14 @@ class StimulusIndex:
             found = self.lower.get(base.lower()) or self.lower.get(stem.lower()) or []
             if len({nfc(q.stem) for q in found}) > 1:  # Dog.png and DOG.png: never pool two stimuli into one
                 names = ", ".join(q.name for q in found[:-1]) + f" and {found[-1].name}"
-                raise UserError(f"`stimuli` {self.folder}: {names} differ only in case, and the logs name {name!r}, "
+                raise UserError(f"`stimuli` {self.folder}: {names} differ only in case, and {named_by} {name!r}, "
                                 f"which matches {'neither' if len(found) == 2 else 'none of them'} exactly; name "
                                 f"the stimulus as its file is named, or keep one of the files in the folder")
             p = found[0] if found else None
         stem = nfc(p.stem) if p is not None else None
         if stem is not None and stem in self.shared_stems:  # maps and tables are named by stem: never pool two
             names = " and ".join(q.name for q in self.shared_stems[stem])
-            raise UserError(f"`stimuli` {self.folder}: {names} share the stem {stem!r}, and the logs name "
+            raise UserError(f"`stimuli` {self.folder}: {names} share the stem {stem!r}, and {named_by} "
                             f"{name!r}; maps and tables are named by stem, so keep one of the files in the folder")
         return stem
 
@@ -243,6 +248,11 @@ def _filter_types_ok(out: bytes, offset: int, row: int) -> bool:
         return True
     starts = np.frombuffer(out, dtype=np.uint8)[(-offset) % row::row]
     return not starts.size or int(starts.max()) <= 4
+
+
+def trials_named_by(path: str | Path) -> str:
+    """How a refusal of :meth:`StimulusIndex.resolve` names a stimulus name read from the ``--trials`` CSV ``path``."""
+    return f"`trials` {path} names"
 
 
 def load_trials(path: str | Path) -> dict:

@@ -530,11 +530,17 @@ def device_label(device: str) -> str:
 
 #: The random part ``tempfile`` puts into a staging name (``mkstemp``, ``mkdtemp``): 8 of a-z, 0-9 and ``_``.
 _STAGING_RANDOM = r"[a-z0-9_]{8}"
+#: Staging folders a command makes inside one of the demo's folders (by its path in the demo folder), under a name
+#: that is no entry of :data:`LAYOUT`: the report builds in ``report/.report.XXXXXXXX.partial``
+#: (:func:`saliency.report.write_report`, ``mkdtemp(prefix=".report.", suffix=".partial")``). Only these exact
+#: names, and only folders, are cleared there.
+_INNER_STAGING = {("report",): rf"\.report\.{_STAGING_RANDOM}\.partial"}
 
 
 def clear_partials(out: Path) -> None:
     """Remove the staging folders and files a killed run may have left (``.NAME.XXXXXXXX.partial``,
-    ``.NAME.XXXXXXXX.tmp``), where NAME is an entry the demo writes and only in the folder it writes it to.
+    ``.NAME.XXXXXXXX.tmp``), where NAME is an entry the demo writes and only in the folder it writes it to,
+    and the report's own staging folder inside ``report/`` (:data:`_INNER_STAGING`).
 
     The walk follows :data:`OWN_ENTRIES` and :data:`LAYOUT` (never a link): a
     hidden ``.tmp`` file or ``.partial`` folder of the user's, beside the demo's
@@ -545,17 +551,20 @@ def clear_partials(out: Path) -> None:
 
     from saliency.base.fsutil import short_name
 
-    def clear(folder: Path, spec: dict) -> None:
+    def clear(folder: Path, spec: dict, where: tuple = ()) -> None:
         try:
             names = sorted(os.listdir(folder))
         except OSError:
             return
         staged = [re.compile(rf"\.(?:{k})\.{_STAGING_RANDOM}\.(?P<kind>partial|tmp)") for k in spec]
+        inner = _INNER_STAGING.get(where)
         for name in names:
             path = folder / name
             if path.is_symlink():
                 continue
             kind = next((m["kind"] for m in (rx.fullmatch(name) for rx in staged) if m), None)
+            if kind is None and inner is not None and re.fullmatch(inner, name):
+                kind = "partial"
             if kind == "partial" and path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             elif kind == "tmp" and path.is_file():
@@ -564,7 +573,7 @@ def clear_partials(out: Path) -> None:
             elif kind is None and path.is_dir():
                 sub = next((v for k, v in spec.items() if re.fullmatch(k, name)), None)
                 if isinstance(sub, dict):
-                    clear(path, sub)
+                    clear(path, sub, (*where, name))
 
     out = Path(out)
     if out.is_dir() and not out.is_symlink():

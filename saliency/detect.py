@@ -17,6 +17,12 @@ every trial with :func:`data_tools.detection.classify` (detectors: I-VT, I-DT
   trial, samples coloured by label), for quality control;
 - ``detection.json``: options, per-trial thresholds, counts of samples per label
   and of events.
+
+The same input given twice (the same path twice, or two files with the same
+SHA-256) is read once, as ``saliency ingest`` reads it
+(:func:`data_tools.ingest.input_digest`): the later one is skipped with one
+warning line on stderr naming both paths, and ``detection.json`` lists it
+under ``inputs`` with ``duplicate_of``.
 """
 
 from __future__ import annotations
@@ -309,12 +315,14 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
     from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_time_unit_used, columns_applied,
-                                            decimal_refusal, decimal_warning, gaze_counts, rate_change_lines,
-                                            rate_refusal_line)
+                                            decimal_refusal, decimal_warning, duplicate_record, gaze_counts,
+                                            input_digest, rate_change_lines, rate_refusal_line)
 
     check_options(o)
     paths = [Path(p) for p in logs]
     readers = [_open(p, o) for p in paths]  # every file checked before anything is written
+    seen: dict[str, str] = {}  # an input given twice (same SHA-256) is read once, as ingest reads it
+    digests = [input_digest(p, seen) for p in paths]
     check_columns_used(paths, readers, o.columns)
     _settle_geometry(paths, readers, o)
     if o.time_unit is not None:  # never recorded in detection.json as applied when no file used it
@@ -328,7 +336,10 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
 
             w.pool = pool_stack.enter_context(process_pool(o.workers))
         try:
-            for path, rd in zip(paths, readers):
+            for path, rd, (digest, dup) in zip(paths, readers, digests):
+                if dup is not None:
+                    inputs.append(duplicate_record("detect", path, rd, digest, dup))
+                    continue
                 src = str(path)
                 books = RowCount()
                 carry = None
@@ -365,7 +376,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 # implausible rate (the input's is plausible), one naming its trials under nh's 200 Hz
                 warnings += rates.finish(refusal=lambda: rate_refusal_line(decimal_refusal(src, books, o.decimal,
                                                                                            rd.format), seen, pointed))
-                inputs.append({"path": src, "format": rd.format, "rows": {
+                inputs.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, "rows": {
                     "read": books.read, "labelled": books.kept, "quarantined": dict(books.quarantined),
                     "counted": dict(books.counted)}})
                 if o.time_unit is not None:  # with mixed inputs: which of them the unit applied to
