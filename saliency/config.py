@@ -13,7 +13,9 @@ Precedence (lowest first): :data:`DEFAULT_YAML`, ``--config FILE``, the plain
 command-line flags (``--epochs``, ``--batch-size``, ...), then ``--set
 KEY=VALUE`` (repeatable; VALUE is parsed as YAML, so ``--set
 data.size=[256,256]`` and ``--set train.ema=0.999`` work). An unknown key is
-an error that lists the valid keys of its section, never a warning.
+an error that lists the valid keys of its section, never a warning; a key
+given twice among the ``--set`` overrides is an error naming both values
+(the last one was kept silently).
 
 Every error about a value names where the value came from: ``FILE: key``
 for a ``--config`` file (or a resumed run's ``config.yaml``), the flag for a
@@ -240,12 +242,22 @@ def apply_override(cfg: dict, path: list[str], value, origin: dict | None = None
             node, ref = node[part], ref[part]
 
 
+def _override_shown(text: str, key: str) -> str:
+    """An override as a repeated-key error shows it: its value as typed when it names ``key`` itself, else whole
+    (``optim={lr: 0.1}`` sets ``optim.lr`` too)."""
+    name, _, raw = text.partition("=")
+    if name.strip() != key:
+        return text
+    return raw.strip() or '""'
+
+
 def build_config(config_file: str | None = None, flags: dict | None = None, overrides=(), *,
                  check_folders: bool = True, resumed: bool = False) -> dict:
     """Defaults <- ``config_file`` <- ``flags`` (dotted key -> value, None = unset) <- ``overrides``.
 
     An error names each bad value by its origin: ``FILE: key`` (``config_file``), the flag's parameter
-    (:data:`FLAG_PARAMS`) or ```overrides` key``. A ``data.root`` or ``data.val`` folder given by the file
+    (:data:`FLAG_PARAMS`) or ```overrides` key``. A key that two ``overrides`` set (the same key twice, or a
+    section and one of its keys) is refused naming both values. A ``data.root`` or ``data.val`` folder given by the file
     or an override must exist (a flag's folder is checked, and named, when the data is read); ``check_folders=False``
     leaves that out (a resumed run's own config, only compared with the new one: its data may have moved).
     A ``sched.min_lr`` given (file or override) above ``optim.lr`` is refused (the schedule cannot end above its
@@ -266,8 +278,17 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
             if key == "data.root" and flags.get("data.dataset"):
                 param = "root"
             apply_override(cfg, key.split("."), value, origin, ("flag", param))
+    given: dict[str, str] = {}  # key -> the override that set it: a second one is refused, never the last kept
     for text in overrides:
-        apply_override(cfg, *parse_override(text), origin)
+        path, value = parse_override(text)
+        now: dict = {}
+        apply_override(cfg, path, value, now)
+        for key in now:
+            if key in given:
+                first, second = (_override_shown(t, key) for t in (given[key], text))
+                raise UserError(f"`overrides` {key} given twice ({first} and {second}); give it once")
+            given[key] = text
+        origin.update(now)
     validate(cfg, origin)
     lr, min_lr = cfg["optim"]["lr"], cfg["sched"]["min_lr"]
     # a min_lr someone chose (not the default, which every config.yaml and --print-config writes out) above the
