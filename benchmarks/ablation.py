@@ -170,8 +170,9 @@ def main(argv: list[str] | None = None) -> int:
             done = run / "done.json"
             if not done.is_file():
                 cmd = ["train", "--data", str(study), "--task", "sod", "--model", f"unet_tiny_{att}_sod", "--seed",
-                       str(seed), "--out", str(run), "--device", "cpu", "--quiet", "--set", "train.grid_images=0",
-                       "--overwrite"]
+                       str(seed), "--out", str(run), "--device", "cpu", "--quiet", "--overwrite"]
+                if not any(kv.split("=", 1)[0].strip() == "train.grid_images" for kv in args.set):
+                    cmd += ["--set", "train.grid_images=0"]  # no sample grids, unless asked (a key once: --set)
                 if args.epochs:
                     cmd += ["--epochs", str(args.epochs)]
                 for kv in args.set:

@@ -280,3 +280,35 @@ def test_detection_json_into_a_missing_folder_is_refused_before_the_work(tmp_pat
     p = _script("detection", "--lund", lund, "--json", out)
     _refused(p, f"error: --json {out}: folder {out.parent} not found; create it or give another path")
     assert p.stdout == "" and not out.parent.exists()
+
+
+# ---------------------------------------------------------------- ablation.py --set train.grid_images=N
+
+@pytest.mark.parametrize("user_set, expected", [((), ["train.grid_images=0"]),
+                                                (("train.grid_images=3",), ["train.grid_images=3"])],
+                         ids=["default", "user-value"])
+def test_ablation_passes_train_grid_images_once(tmp_path, monkeypatch, user_set, expected):
+    """saliency train refuses a --set key given twice; ablation.py added its own grid_images=0 before the user's."""
+    mod = _load("ablation")
+    study = tmp_path / "study"
+    (study / "images").mkdir(parents=True)
+    (study / "study.json").write_text("{}\n")
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_sh(args):
+        seen.append(list(args))
+        raise Stop
+
+    monkeypatch.setattr(mod, "sh", fake_sh)
+    argv = ["--study", study, "--work", tmp_path / "w", "--epochs", "1", "--seeds", "0"]
+    for kv in user_set:
+        argv += ["--set", kv]
+    monkeypatch.setattr(sys, "argv", ["ablation.py", *map(str, argv)])
+    with pytest.raises(Stop):
+        mod.main()
+    cmd = seen[0]
+    sets = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--set" and cmd[i + 1].startswith("train.grid_images")]
+    assert cmd[0] == "train" and sets == expected
