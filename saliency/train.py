@@ -152,20 +152,20 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         check(cfg)
     if not out:
         raise UserError("`out` RUN is required (the run folder to create)")
-    from saliency.base.fsutil import check_out_dir, missing_folders, move_aside, signals_held
+    from saliency.base.fsutil import check_out_dir, make_folders, move_aside, signals_held
 
     if int(os.environ.get("RANK", "0")) == 0:
         inputs = {"root" if cfg["data"]["dataset"] else "data": cfg["data"]["root"], "data.val": cfg["data"]["val"],
                   "config_file": config_file, "pretrained_file": cfg.get("pretrained_file")}
-        missing = missing_folders(out)
         _check_unclaimed(Path(out), "out")  # before --overwrite could set a running run aside
         checked = check_out_dir(out, overwrite, inputs=inputs, own_only=False)  # a run has no mark: its layout
         if overwrite and checked.is_dir() and any(checked.iterdir()):
             check_own_run(checked, "out")
             with signals_held():
                 _REPLACED[_run_key(checked)] = move_aside(checked)
-        _FRESH[_run_key(checked)] = missing
-        checked.mkdir(parents=True, exist_ok=True)
+        made: list[Path] = []  # exactly the folders made for the run (each listed as it is made): removed on failure
+        _FRESH[_run_key(checked)] = made
+        make_folders(checked, made, "out")
         claim_run(checked, "out")
     return cfg, Path(out)
 

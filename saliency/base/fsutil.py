@@ -3,6 +3,10 @@
 Every writer in the toolkit writes to a temporary path beside the target and
 renames it into place (``os.replace`` is atomic on POSIX within a file
 system), so an interrupted run leaves either the old file or the new one.
+The temporary path is made beside where the target really is, its folder
+resolved as the OS resolves it (:func:`real_place`: a ``..`` after a
+symbolic link leads out of the link's target), never beside a path
+normalised as text.
 Torch-free, so ``data_tools`` and ``eval`` use it too.
 
 What is never done (issue 16): follow a symbolic link to write or delete (an
@@ -160,9 +164,10 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     done = False
     try:
         make_folders(target.parent, made)
+        real = real_place(target)  # the temporary file is made, and renamed, where the target really is
         with signals_held():  # a signal taking effect now finds tmp_path set: the finally removes the file
             try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{short_name(target.name)}.", suffix=".tmp", dir=target.parent)
+                fd, tmp = tempfile.mkstemp(prefix=f".{short_name(target.name)}.", suffix=".tmp", dir=real.parent)
             except OSError as exc:  # a read-only folder: name the output, not the hidden name tried
                 raise _named_error(exc, target) from exc
             tmp_path = Path(tmp)
@@ -172,11 +177,14 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             yield tmp_path
             if tmp_path.exists():
                 os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private; the result is an ordinary file
-            os.replace(tmp_path, target)
+            try:
+                os.replace(tmp_path, real)
+            except OSError as exc:  # named by the target as given, not by where it resolves
+                raise _named_error(exc, target) from exc
             done = True
         except OSError as exc:  # a failed write (a full disk) names no file, or a temporary one: name the target
             shown = user_os_error(exc, {tmp_path: target}, unnamed=target,
-                                  prefix=target.parent / f".{short_name(target.name)}.")
+                                  prefix=real.parent / f".{short_name(target.name)}.")
             if shown is not None:
                 raise shown from exc
             raise
@@ -337,6 +345,23 @@ def make_folders(path: str | os.PathLike, made: list | None = None, param: str |
     return mine
 
 
+def real_place(path: str | os.PathLike) -> Path:
+    """Where ``path`` really is: its folder resolved as the OS resolves it, its own name kept (an absolute Path).
+
+    The folder is resolved by :func:`os.path.realpath` (links in order, a
+    ``..`` after a link taken from the link's target: ``lnk/../x`` is
+    ``x`` beside the link's target); the last name is not, so a link at
+    ``path`` itself is never followed. ``tempfile.mkstemp`` and (Python 3.12
+    on) ``mkdtemp`` normalise their ``dir`` as text instead (``lnk/..`` as
+    the folder holding ``lnk``), which put a temporary file or staging folder
+    in another folder than its output, or nowhere ("No such file or
+    directory"): the writers here pass them this folder, and rename onto this
+    path. Call it once the folder exists.
+    """
+    path = Path(path)
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
 def remove_empty_folders(folders) -> None:
     """Remove ``folders`` (the exact ones the caller made, :func:`make_folders`) that are empty, deepest first; a
     folder still holding something stays, and so do the folders above it.
@@ -363,18 +388,21 @@ def atomic_files() -> Iterator:
     and every temporary file goes (with the folders made for them, when left
     empty): the outputs of a run are all old or all new, never a mix.
     """
-    pending: list[tuple[Path, Path]] = []
+    pending: list[tuple[Path, Path]] = []  # (temporary file, target as given)
+    places: dict[Path, Path] = {}  # temporary file -> where its target really is (real_place)
     made: list[Path] = []
 
     def path(target: str | os.PathLike) -> Path:
         target = check_out_file(target)
         make_folders(target.parent, made)  # each folder made is known to the clean-up as it is made
+        real = real_place(target)  # the temporary file is made, and renamed, where the target really is
         with signals_held():  # known to the clean-up before a held signal takes effect
             try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{short_name(target.name)}.", suffix=".tmp", dir=target.parent)
+                fd, tmp = tempfile.mkstemp(prefix=f".{short_name(target.name)}.", suffix=".tmp", dir=real.parent)
             except OSError as exc:  # a read-only folder: name the output, not the hidden name tried
                 raise _named_error(exc, target) from exc
             pending.append((Path(tmp), target))
+            places[Path(tmp)] = real
             os.close(fd)
         return Path(tmp)
 
@@ -391,7 +419,10 @@ def atomic_files() -> Iterator:
             with signals_held():
                 for tmp, target in pending:
                     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; the result is an ordinary file
-                    os.replace(tmp, target)
+                    try:
+                        os.replace(tmp, places[tmp])
+                    except OSError as exc:  # named by the target as given, not by a hidden or resolved name
+                        raise _named_error(exc, target) from exc
                 pending.clear()
                 made.clear()
     finally:
@@ -892,22 +923,32 @@ def move_aside(folder: str | os.PathLike) -> Path:
     """Rename ``folder`` to a hidden sibling and put an empty folder in its place; return the sibling.
 
     :func:`restore_aside` puts it back, :func:`discard_aside` deletes it.
+    The sibling is made beside where ``folder`` really is
+    (:func:`real_place`: ``lnk/../run`` is set aside beside ``run`` in the
+    folder above the link's target) and returned as a path beside ``folder``
+    as given, which the OS resolves to it, so messages name it the user's way.
     """
     folder = check_not_link(folder, "folder")
     check_not_cwd(folder, "folder")
+    real = real_place(folder)
     with signals_held():
         try:
-            aside = Path(tempfile.mkdtemp(prefix=f".{short_name(folder.name)}.old-", dir=folder.parent))
+            aside = Path(tempfile.mkdtemp(prefix=f".{short_name(folder.name)}.old-", dir=real.parent))
         except OSError as exc:  # a read-only parent folder: name the folder, not the hidden name tried
             raise _named_error(exc, folder) from exc
-        os.replace(folder, aside)  # an empty folder is replaced by the rename
-        folder.mkdir()
-        os.chmod(folder, 0o777 & ~_umask())
-    return aside
+        try:
+            os.replace(real, aside)  # an empty folder is replaced by the rename
+        except OSError as exc:  # nothing was moved: the empty sibling goes, the error names the folder as given
+            aside.rmdir()
+            raise _named_error(exc, folder) from exc
+        real.mkdir()
+        os.chmod(real, 0o777 & ~_umask())
+    return folder.parent / aside.name
 
 
 def restore_aside(folder: str | os.PathLike, aside: str | os.PathLike) -> None:
-    """Undo :func:`move_aside`: remove what was built at ``folder`` (never following links) and rename ``aside`` back."""
+    """Undo :func:`move_aside`: remove what was built at ``folder`` (never following links) and rename ``aside``
+    back."""
     folder, aside = Path(folder), Path(aside)
     with signals_held():
         if folder.is_symlink() or folder.is_file():
@@ -1030,13 +1071,15 @@ def _check_unchanged(out: Path, before, param: str) -> None:
                     "is and this run's result was not kept; run again with another output folder")
 
 
-def _put_back(old: Path, out: Path, param: str) -> None:
-    """Rename the folder set aside at the swap (``old``) back to ``out``; UserError naming it when that fails."""
+def _put_back(old: Path, out: Path, param: str, real: Path | None = None) -> None:
+    """Rename the folder set aside at the swap (``old``) back to ``out`` (at ``real``, where it really is, when
+    given); UserError naming ``out`` when that fails."""
     try:
-        os.replace(old, out)
-    except OSError:  # another run placed its folder meanwhile: the old content stays aside
+        os.replace(old, out if real is None else real)
+    except OSError:  # another run placed its folder meanwhile: the old content stays aside (named beside `out`)
         raise UserError(f"`{param}` {out}: another run placed its result there while this one was finishing; this "
-                        f"run's result was not kept, and what {out} held before is in {old}") from None
+                        f"run's result was not kept, and what {out} held before is in {out.parent / old.name}") \
+            from None
 
 
 @contextlib.contextmanager
@@ -1094,8 +1137,10 @@ def staged_dirs(outs, inputs=None) -> Iterator[tuple[Path, ...]]:
     hidden: dict = {}  # each stage: the output it stands for in messages
     try:
         befores = []
+        reals: list[Path] = []  # where each output really is (real_place): its stage is made, and renamed, there
         for out, param in specs:
             make_folders(out.parent, made, param)  # exactly the folders made, each listed as it is made
+            reals.append(real_place(out))
             before = _folder_state(out)  # what the caller checked (check_out_dir): the swap replaces only that
             if before is not None and not before[2]:
                 check_own_output(out, param)  # a folder holding a user's files is never replaced whole
@@ -1103,11 +1148,11 @@ def staged_dirs(outs, inputs=None) -> Iterator[tuple[Path, ...]]:
         with terminate_raises():
             stages: list[Path] = []
             try:
-                for out, _ in specs:
+                for (out, _), real in zip(specs, reals):
                     with signals_held():  # a signal taking effect now finds the stage listed: the finally removes it
                         try:
                             stage = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.", suffix=".partial",
-                                                          dir=out.parent))
+                                                          dir=real.parent))
                         except OSError as exc:  # a read-only folder: name the output, not the hidden name tried
                             raise _named_error(exc, out) from exc
                         stages.append(stage)
@@ -1125,7 +1170,7 @@ def staged_dirs(outs, inputs=None) -> Iterator[tuple[Path, ...]]:
                             exc.args = (text, *exc.args[1:])
                     raise
                 with signals_held():
-                    _swap_in(specs, befores, stages)
+                    _swap_in(specs, befores, stages, reals)
                 done = True
             finally:
                 for stage in stages:
@@ -1144,9 +1189,14 @@ def staged_dirs(outs, inputs=None) -> Iterator[tuple[Path, ...]]:
                 remove_empty_folders(made)
 
 
-def _swap_in(specs: list[tuple[Path, str]], befores: list, stages: list[Path]) -> None:
+def _swap_in(specs: list[tuple[Path, str]], befores: list, stages: list[Path], reals: list[Path]) -> None:
     """The swap of :func:`staged_dirs` (signals held): check every folder, set every old one aside and check it,
-    then rename every stage into place; on any failure everything is put back as it was and the error raised."""
+    then rename every stage into place; on any failure everything is put back as it was and the error raised.
+
+    ``reals``: where each output really is (:func:`real_place`); the old
+    folders are set aside beside it and the stages renamed onto it, while
+    every message names the output as given.
+    """
     for (out, param), before in zip(specs, befores):
         check_not_link(out, param)
         _check_unchanged(out, before, param)
@@ -1155,11 +1205,11 @@ def _swap_in(specs: list[tuple[Path, str]], befores: list, stages: list[Path]) -
         for i, (out, param) in enumerate(specs):
             if out.exists():
                 try:
-                    aside = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.old-", dir=out.parent))
+                    aside = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.old-", dir=reals[i].parent))
                 except OSError as exc:  # name the output, not the hidden name tried
                     raise _named_error(exc, out) from exc
                 try:
-                    os.replace(out, aside)
+                    os.replace(reals[i], aside)
                 except OSError as exc:
                     aside.rmdir()
                     raise _named_error(exc, out) from exc
@@ -1170,40 +1220,41 @@ def _swap_in(specs: list[tuple[Path, str]], befores: list, stages: list[Path]) -
                 # set aside, so nothing added meanwhile escapes the check: a person's file is kept
                 check_own_output(aside, param, shown=out, during=True)
     except BaseException:
-        _put_all_back(specs, olds)
+        _put_all_back(specs, olds, reals)
         raise
     placed: list[int] = []
     try:
-        for i, (out, _) in enumerate(specs):
-            os.replace(stages[i], out)
+        for i in range(len(specs)):
+            os.replace(stages[i], reals[i])
             placed.append(i)
     except BaseException as exc:
         for j in reversed(placed):  # this run's folders already swapped in go back to their stage (removed later)
             try:
-                os.replace(specs[j][0], stages[j])
+                os.replace(reals[j], stages[j])
             except OSError:
                 pass
-        _put_all_back(specs, olds)
-        i = len(placed)
+        _put_all_back(specs, olds, reals)
+        out, param = specs[len(placed)]
         if isinstance(exc, OSError) and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
-            out, param = specs[i]
             raise UserError(f"`{param}` {out}: another run placed its result there while this one was "
                             "finishing; this run's result was not kept (that one's is)") from None
+        if isinstance(exc, OSError):  # named by the output as given, not by a hidden or resolved name
+            raise _named_error(exc, out) from exc
         raise
     for (out, _), old in zip(specs, olds):
         if old is not None:  # the new output is in place: what cannot be deleted of the old one is named
             remove_old_copy(old, out)
 
 
-def _put_all_back(specs: list[tuple[Path, str]], olds: list) -> None:
-    """Put every folder set aside by :func:`_swap_in` back (:func:`_put_back`), the last first; the first
-    UserError of one that could not go back is raised once all were tried."""
+def _put_all_back(specs: list[tuple[Path, str]], olds: list, reals: list[Path]) -> None:
+    """Put every folder set aside by :func:`_swap_in` back (:func:`_put_back`, onto ``reals``: where each output
+    really is), the last first; the first UserError of one that could not go back is raised once all were tried."""
     failed = None
-    for (out, param), old in reversed(list(zip(specs, olds))):
+    for (out, param), old, real in reversed(list(zip(specs, olds, reals))):
         if old is None:
             continue
         try:
-            _put_back(old, out, param)
+            _put_back(old, out, param, real)
         except UserError as exc:
             failed = failed or exc
     if failed is not None:
