@@ -36,6 +36,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1004,7 +1005,8 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False)
                 # private (mkdtemp); only what it holds is moved into place: assets/ made by mkdir, files by
                 # atomic_path, each with the usual permissions
                 try:
-                    stage = Path(tempfile.mkdtemp(prefix=".report.", suffix=".partial", dir=out))
+                    # the folder as the OS resolves it: mkdtemp (3.12 on) takes `lnk/..` as text
+                    stage = Path(tempfile.mkdtemp(prefix=".report.", suffix=".partial", dir=os.path.realpath(out)))
                 except OSError as exc:  # a read-only or full folder: name the output, not the hidden stage
                     raise OSError(exc.errno, exc.strerror, str(out)) from exc
             try:

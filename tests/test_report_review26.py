@@ -27,3 +27,27 @@ def test_gallery_names_its_folder_and_claims_no_held_out(tmp_path, capsys):
     assert "held-out" not in md and "held out" not in md
     assert f"The first 2 images of {tmp_path / 'img'} that have a prediction, by name." in md
     assert "## Gallery" in md
+
+
+def test_report_through_a_link_and_dotdot_lands_where_the_os_resolves_it(tmp_path, monkeypatch, capsys):
+    """``--out lnk/../x/rep`` with ``lnk -> t/tgt`` is ``t/x/rep``; Python 3.12's mkdtemp took ``lnk/..`` as text.
+
+    ``tempfile.mkdtemp`` of 3.12 and later returns ``os.path.abspath`` of what it made, reproduced here on older
+    Pythons: the staging folder was then looked for in ``./x/rep`` (missing: the report failed), or a ``./x/rep``
+    beside the link received the report.
+    """
+    import os
+    import tempfile
+
+    made = tempfile.mkdtemp
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda *a, **k: os.path.abspath(made(*a, **k)))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t" / "tgt").mkdir(parents=True)
+    (tmp_path / "t" / "x").mkdir()
+    (tmp_path / "lnk").symlink_to("t/tgt")
+    (tmp_path / "img").mkdir()
+    cv2.imwrite(str(tmp_path / "img" / "a.png"), np.full((24, 32, 3), 90, np.uint8))
+    rc = main(["report", "--images", "img", "--out", "lnk/../x/rep"])
+    assert rc == 0, capsys.readouterr().err
+    assert (tmp_path / "t" / "x" / "rep" / "report.md").is_file()
+    assert not (tmp_path / "x").exists() and not list((tmp_path / "t" / "x" / "rep").glob(".report.*"))
