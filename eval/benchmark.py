@@ -264,8 +264,8 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
                             f"benchmark ({', '.join(dnames)}); correct the name or add the dataset")
     dup = sorted({n for n in dnames if dnames.count(n) > 1})
     if dup:  # one table, one set of curves and one row key per dataset name: two would be merged unsaid
-        raise UserError(f"dataset name(s) {', '.join(dup)} given twice; every dataset needs its own name (the `gt` folder's is `name`, a config's "
-                        "its entry's name)")
+        raise UserError(f"dataset name(s) {', '.join(dup)} given twice; every dataset needs its own name (the "
+                        "`gt` folder's is `name`, a config's its entry's name)")
     keys = resolve_metrics(task, metrics)
     if (gold_standard or metric_maps) and task != "fixation":
         raise UserError(f"`{'gold_standard' if gold_standard else 'metric_maps'}` is for `task` fixation")
@@ -311,6 +311,20 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     return Benchmark(task, keys, datasets, methods, gold_standard=gold_standard, metric_maps=metric_maps)
 
 
+def _baseline_readers(keys, metric_maps: bool) -> list[str]:
+    """The metrics of ``keys`` that read the IG baseline: IG, and sAUC when scored on its metric-specific map.
+
+    With the gold standard (whose density mixes in the baseline) these are
+    all that read it, and only on images with fixation points.
+    """
+    return [k for k in keys if k == "IG" or (metric_maps and k == "sAUC")]
+
+
+def _reads_baseline(bench: Benchmark, ds) -> bool:
+    """Whether a score of ``bench`` reads the IG baseline on dataset ``ds`` (one with fixation points)."""
+    return bool(_baseline_readers(bench.keys, bench.metric_maps) or bench.gold_standard) and ds.has_points
+
+
 def _check_baseline_used(center_bias, keys, datasets, gold_standard: bool, metric_maps: bool) -> None:
     """Refuse a ``center_bias`` that no score of the run reads, as ``saliency eval`` refuses an unused ``--seed``.
 
@@ -318,7 +332,7 @@ def _check_baseline_used(center_bias, keys, datasets, gold_standard: bool, metri
     (``metric_maps``) and by the gold standard's density, and only on images
     with fixation points: a dataset of human maps only scores CC, KLD and SIM.
     """
-    users = [k for k in keys if k == "IG" or (metric_maps and k == "sAUC")]
+    users = _baseline_readers(keys, metric_maps)
     if not users and not gold_standard:
         raise UserError(f"`center_bias` {center_bias}: not used: no metric of this run reads the IG baseline (only IG "
                         "does, and sAUC with `metric_maps`); leave it out")
@@ -368,12 +382,14 @@ def evaluate(*, task: str | None = None, pred=(), gt=None, name: str | None = No
 
 def note_lines(bench: Benchmark) -> list[str]:
     """The notes printed under the tables (without the ``- `` bullet), also recorded in ``--json``'s ``notes``:
-    the fixation task's IG-baseline, resizing and unit notes, and each dataset's own notes."""
+    the fixation task's IG-baseline (on a dataset where a score reads it), resizing and unit notes, and each
+    dataset's own notes."""
     lines = []
     if bench.task == "fixation":
-        for d in bench.datasets:
-            lines.append(f"{d.name}: IG baseline = {d.baseline_note}; predictions resized to the fixation "
-                         "map by bilinear interpolation (a log-density shrunk by area averaging, its mass kept)")
+        for d in bench.datasets:  # the baseline is said where a score reads it (not of human maps only, nor CC)
+            said = f"IG baseline = {d.baseline_note}; " if _reads_baseline(bench, d) else ""
+            lines.append(f"{d.name}: {said}predictions resized to the fixation map by bilinear interpolation (a "
+                         "log-density shrunk by area averaging, its mass kept)")
             lines += [f"{d.name}: {n}" for n in d.notes]
         if any(k in bench.keys for k in ("LL", "IG")):
             lines.append("LL and IG in bits per fixation; a plain map is a density after min-max and sum-to-1 "

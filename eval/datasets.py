@@ -23,7 +23,8 @@ without FIXATIONLOCS, a SALICON ``maps/`` file the fixations JSON does not
 list): the image is kept, its other metrics are counted as left out on it,
 and a note names it. Files of other extensions in the folders read
 (``zz_fixMap.txt`` among them) are counted in a note per folder, as in an
-SOD mask folder, and two files of one name in one (``maps/a.jpg`` and
+SOD mask folder, as are the files in sub-folders of MIT1003's
+``ALLFIXATIONMAPS`` (read flat), and two files of one name in one (``maps/a.jpg`` and
 ``maps/a.png``, ``a_fixMap.jpg`` and ``a_fixMap.png``) are refused, both named.
 ``root`` may be the dataset folder itself or the folder
 that contains it. ``split`` restricts a dataset with a documented split
@@ -374,6 +375,7 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
         ext_note = left_out_note(FolderIndex({}, left_out=wrong_ext, exts=IMAGE_EXTS), allm)
         if ext_note:  # zz_fixMap.txt: named as a map, not one (it was read as one)
             notes.append(f"{allm}: {ext_note} (and .mat for _fixPts, .npy for _fixMap)")
+        notes += _mit1003_sub_folders(allm, param)
     elif (d / "maps").is_dir() and _find_json(d) is None:
         maps = _stems(d / "maps", PRED_EXTS, notes, param)
         items = [GTItem(key=k, density=str(p)) for k, p in maps.items()]
@@ -442,6 +444,27 @@ def _mit1003_files(allm: Path, param: str) -> tuple[dict, dict, list, list]:
             raise _same_stem(f"`{param}` {allm}", found[key], p, p.stem)
         found[key] = p
     return pts, maps, other, wrong_ext
+
+
+def _mit1003_sub_folders(allm: Path, param: str) -> list[str]:
+    """The note counting the files in sub-folders of MIT1003's ``ALLFIXATIONMAPS``, which is read flat; [] if none.
+
+    ``ALLFIXATIONMAPS/sub/k_fixPts.png`` was skipped without a word. The
+    files under its (not hidden) sub-folders are counted as the other files
+    left out of the folder are, one named, and so are the sub-folders, an
+    empty one included (:func:`eval.io.walk_files`: hidden folders skipped,
+    linked ones followed once).
+    """
+    subs = sorted(p.name for p in allm.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not subs:
+        return []
+    found: list = []
+    walk_files(allm, (), f"`{param}` {allm}", found)  # no extension kept: every file walked is in ``found``
+    nested = sorted(p.relative_to(allm).as_posix() for p in found if p.parent != allm)
+    names = ", ".join(f"{shown_path(n)}/" for n in subs[:3]) + (", ..." if len(subs) > 3 else "")
+    eg = f"; e.g. {shown_path(nested[0])}" if nested else ""
+    return [f"{allm}: {len(nested)} file(s) left out: in {len(subs)} sub-folder(s) ({names}{eg}); MIT1003's "
+            "ALLFIXATIONMAPS is read flat (<name>_fixPts and <name>_fixMap side by side): move them up, or out of it"]
 
 
 #: the SALICON API's human map: the image's points merged (a pixel once), ``gaussian_filter(sigma=19)`` with its
@@ -553,7 +576,8 @@ def read_osie(path: str | Path, entries: dict | None = None) -> dict[str, list[n
                     raise ValueError("fix_x and fix_y differ in length")
                 per.append(np.stack([x, y], axis=1))
         except (AttributeError, TypeError, ValueError) as exc:
-            raise UserError(f"{path}: fixations[{i}] is not an OSIE entry (img, subjects[].fix_x/fix_y): {exc}") from None
+            raise UserError(f"{path}: fixations[{i}] is not an OSIE entry (img, subjects[].fix_x/fix_y): "
+                            f"{exc}") from None
         key = nfc(Path(img).stem)
         if key in out:  # never one entry silently replaced by another
             raise UserError(f"{path}: fixations({i + 1}) names the image {img} again (also fixations("

@@ -19,7 +19,9 @@ Fixation (image, continuous human map, binary fixation map):
   ``data.fixation_top`` fraction of the map (stated in the run's log).
   Beside images with fixation points, one with a human map only is left out
   and named (its target would be made up among measured ones), as is a file
-  of the folder without an image.
+  of the folder without an image; the files its target folders leave out
+  (another extension, a sub-folder of MIT1003's flat ``ALLFIXATIONMAPS``)
+  are counted in the lines ``saliency eval`` gives them.
 
 Samples are decoded with OpenCV, resized to the network size and optionally
 kept in memory (:class:`SaliencyDataset`); a dataset without a split is split
@@ -187,7 +189,8 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         images = _index(root / "images" / "train", "data")
         js = sorted(root.glob("fixations_train*.json")) + sorted(root.glob("*/fixations_train*.json"))
         if js:
-            items = salicon_items(js[0], root / "maps" / "train", param="data")
+            left_out: list[str] = []  # files of other extensions in maps/train, one line as eval says it
+            items = salicon_items(js[0], root / "maps" / "train", left_out, param="data")
             # an image with fixations but no map file is kept: its map is the SALICON API's, as `saliency eval`
             # builds it (eval.datasets.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max);
             # one with a map but no entry in the JSON (points None) is left out and named, as in the other layouts
@@ -203,7 +206,7 @@ def find_fixation(root: str | Path) -> DatasetIndex:
                                     {it.key for it in items if it.density or it.points})
             notes += map_only_notes(map_only, len(_real_keys(images, root / "images" / "train")),
                                     "no entry in the fixations JSON")
-            notes += gt.notes
+            notes += gt.notes + left_out
             bare = sorted(r.key for r in recs if not r.points)
             if bare:
                 notes.append(f"{len(bare)} images have a map but no fixation in the JSON (e.g. "
