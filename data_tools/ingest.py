@@ -1479,10 +1479,41 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
             for b in col.books.values()):  # advice only for an input whose reader honours `decimal`
         hints.append(DECIMAL_HINT)
     if quar_reasons.get("no_stimulus"):
-        seen = ", ".join(repr(t) for t, _ in col.trials_seen.most_common(5)) or "none"
-        hints.append(f"{quar_reasons['no_stimulus']} rows have no stimulus name (trials {seen}): give `trials` "
-                     "(subject, trial, stimulus) or `stimulus` NAME")
+        hints += _no_stimulus_hints(quar_reasons["no_stimulus"], col)
     return hints
+
+
+def _no_stimulus_hints(rows: int, col: _Collector) -> list[str]:
+    """What to do about rows with no stimulus name: give ``trials`` when it is not given; when it is, why it named
+    none (rows without a trial value to look it up by, trials it does not list for the row's subject)."""
+    def shown(names) -> str:
+        names = list(names)
+        return ", ".join(repr(t) for t in names[:5]) + (", ..." if len(names) > 5 else "")
+
+    seen = col.trials_seen
+    if col.trials is None or not seen:
+        return [f"{rows} rows have no stimulus name (trials {shown(t for t, _ in seen.most_common()) or 'none'}): "
+                "give `trials` (subject, trial, stimulus) or `stimulus` NAME"]
+    # the readers of these rows that take a `columns` trial (a generic table: only when it is mapped)
+    mappable = any("trial" in columns_taken(b) for b in col.books.values() if b.quarantined.get("no_stimulus"))
+    out = []
+    if seen.get(""):
+        how = "map the logs' trial column with `columns` trial=COL, or " if mappable else ""
+        how += "give `stimulus` NAME instead (one stimulus for every row)"
+        out.append(f"{seen['']} rows have no stimulus name and no trial value to look up in `trials` {col.o.trials} "
+                   f"(subject, trial, stimulus): {how}")
+    valued = Counter({t: c for t, c in seen.items() if t})
+    if valued:
+        listed = list(dict.fromkeys(t for _, t in col.trials))  # the file's trials, in its order
+        known = set(listed)
+        elsewhere = [t for t, _ in valued.most_common() if t in known]  # listed, but for other subjects only
+        other = f"; {shown(elsewhere)} only for other subjects: check its subject column" if elsewhere else ""
+        out.append(f"{sum(valued.values())} rows have no stimulus name and their trials "
+                   f"({shown(t for t, _ in valued.most_common())}) are not in `trials` {col.o.trials}"
+                   f"{' for their subject' if elsewhere else ''} (it lists trials {shown(listed) or 'none'}{other}): "
+                   "add a row (subject, trial, stimulus) for each, or give `stimulus` NAME instead (one stimulus "
+                   "for every row)")
+    return out
 
 
 def _first_fixations(fix: pd.DataFrame) -> set:

@@ -9,13 +9,15 @@ GPU recipes of the reference models (``../shared/REFERENCES.md`` section 5)
 are a ``--config`` file away: e.g. ``model: unet_resnet50_cbam_sod``,
 ``pretrained: true``, ``data.size: [320, 320]``, ``train.batch_size: 12``.
 
-Precedence (lowest first): :data:`DEFAULT_YAML`, ``--config FILE``, the plain
-command-line flags (``--epochs``, ``--batch-size``, ...), then ``--set
+Precedence (lowest first): :data:`DEFAULT_YAML`, ``--config FILE``, then the
+command line: the plain flags (``--epochs``, ``--batch-size``, ...) and ``--set
 KEY=VALUE`` (repeatable; VALUE is parsed as YAML, so ``--set
 data.size=[256,256]`` and ``--set train.ema=0.999`` work). An unknown key is
 an error that lists the valid keys of its section, never a warning; a key
-given twice among the ``--set`` overrides is an error naming both values
-(the last one was kept silently).
+given twice on the command line (twice among the ``--set`` overrides, or by
+its flag and a ``--set``: ``--lr 0.01 --set optim.lr=0.02``, also through a
+section, ``--set optim={lr: 0.1}``) is an error naming both (the last one was
+kept silently).
 
 Every error about a value names where the value came from: ``FILE: key``
 for a ``--config`` file (or a resumed run's ``config.yaml``), the flag for a
@@ -251,13 +253,23 @@ def _override_shown(text: str, key: str) -> str:
     return raw.strip() or '""'
 
 
+def _flag_shown(flags: dict, key: str, param: str) -> str:
+    """The flag that set ``key`` as an error shows it: ```param` value``, a switch (``--deterministic``) alone;
+    ``pretrained`` set by ``pretrained_file`` (``--pretrained-file FILE`` loads the weights) names that file."""
+    if key == "pretrained" and flags.get("pretrained_file"):
+        return f"`pretrained_file` {flags['pretrained_file']}"
+    value = flags[key]
+    return f"`{param}`" if value is True else f"`{param}` {value}"
+
+
 def build_config(config_file: str | None = None, flags: dict | None = None, overrides=(), *,
                  check_folders: bool = True, resumed: bool = False) -> dict:
     """Defaults <- ``config_file`` <- ``flags`` (dotted key -> value, None = unset) <- ``overrides``.
 
     An error names each bad value by its origin: ``FILE: key`` (``config_file``), the flag's parameter
     (:data:`FLAG_PARAMS`) or ```overrides` key``. A key that two ``overrides`` set (the same key twice, or a
-    section and one of its keys) is refused naming both values. A ``data.root`` or ``data.val`` folder given by the file
+    section and one of its keys), or that a flag and an override both set, is refused naming both (never the
+    last one kept silently). A ``data.root`` or ``data.val`` folder given by the file
     or an override must exist (a flag's folder is checked, and named, when the data is read); ``check_folders=False``
     leaves that out (a resumed run's own config, only compared with the new one: its data may have moved).
     A ``sched.min_lr`` given (file or override) above ``optim.lr`` is refused (the schedule cannot end above its
@@ -287,6 +299,10 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
             if key in given:
                 first, second = (_override_shown(t, key) for t in (given[key], text))
                 raise UserError(f"`overrides` {key} given twice ({first} and {second}); give it once")
+            src = origin.get(key)
+            if src and src[0] == "flag":  # `lr` 0.01 and `overrides` optim.lr=0.02: the override won silently
+                raise UserError(f"{_flag_shown(flags, key, src[1])} and `overrides` {text.strip()} both set {key}; "
+                                "give one")
             given[key] = text
         origin.update(now)
     validate(cfg, origin)

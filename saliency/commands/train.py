@@ -80,7 +80,8 @@ def add_arguments(p) -> None:
     p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its checkpoints/last.pt")
     p.add_argument("--config", metavar="FILE", help="YAML file with config keys (see --print-config)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
-                   help="override one config key, dotted (repeatable), e.g. --set optim.lr=3e-4")
+                   help="set one config key, dotted (repeatable), e.g. --set optim.lr=3e-4; a key also given "
+                        "by its flag (--lr) or another --set is refused")
     p.add_argument("--print-config", action="store_true",
                    help="print the resolved config (or, alone, every key with its default) and exit")
     p.add_argument("--list-models", action="store_true", help="list the registered models and exit")
