@@ -698,6 +698,14 @@ def prepare(command: str, base: Path, w: Path, seed: int) -> Case:
                               "train.seed", "data.workers", "sched.warmup_epochs", "loss.side_weight", "model",
                               "nope.key", "train", "data.augment.rotate"])
             val = rng.choice(["1e999", ".nan", "-1", "[1, 2, 3]", "{a: 1}", "text", "", "[", "null", "1e30", "0"])
+            # the base command's own setting of that key (or its section) is left out: saliency train refuses a
+            # key set twice (a flag and --set, or two --set), and the mutation is meant to reach the key's check
+            own = {"train.epochs": ("--epochs", "1"), "train.batch_size": ("--batch-size", "2"),
+                   "data.size": ("--set", "data.size=[64,64]")}
+            for k, pair in own.items():
+                if k == key or k.startswith(key + "."):
+                    i = next(j for j in range(len(argv) - 1) if (argv[j], argv[j + 1]) == pair)
+                    del argv[i:i + 2]
             argv += ["--set", f"{key}={val}"]
             m = f"--set {key}={val}"
         elif kind == "dataset":

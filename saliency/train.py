@@ -88,7 +88,8 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
 
     ``flags`` maps dotted config keys to values (None = unset), as
     :func:`saliency.config.build_config` takes them. A new run: the config is
-    defaults <- ``config_file`` <- ``flags`` <- ``overrides``, and with
+    defaults <- ``config_file`` <- ``flags`` and ``overrides`` (a key set by
+    both, or by two overrides, is refused), and with
     ``create`` the folder ``out`` is checked (a non-empty one is refused
     unless ``overwrite``; a link, a folder holding links, or one that is,
     holds or lies inside ``data`` is always refused; only process rank 0
@@ -129,8 +130,8 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
                             f"`out` {run_dir} with `overwrite`")
         given = [k for k, v in flags.items() if v is not None and k not in RESUME_KEYS]
         if given or config_file:
-            raise UserError(f"`resume`: the run's config is fixed; only `epochs`, `device`, `workers`, `data` "
-                            f"and `overrides` may change (got {', '.join(given) or '`config_file`'})")
+            raise UserError(f"`resume`: the run's config is fixed; only `epochs`, `device`, `workers`, `data`, "
+                            f"`deterministic` and `overrides` may change (got {', '.join(given) or '`config_file`'})")
         kept = {k: v for k, v in flags.items() if k in RESUME_KEYS}
         cfg = C.build_config(str(run_dir / "config.yaml"), kept, overrides, check_folders=create, resumed=True)
         own = _flat(C.build_config(str(run_dir / "config.yaml"), {}, [], check_folders=False, resumed=True))

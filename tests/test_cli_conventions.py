@@ -381,7 +381,8 @@ def test_prepare_run_resume_rules(tmp_path, capsys):
     assert "(got train.seed)" in str(exc.value)
     assert main(["train", "--resume", str(run), "--seed", "4"]) == 2
     assert capsys.readouterr().err == ("saliency train: error: --resume: the run's config is fixed; only --epochs, "
-                                       "--device, --workers, --data and --set may change (got train.seed)\n")
+                                       "--device, --workers, --data, --deterministic and --set may change (got "
+                                       "train.seed)\n")
     assert main(["train", "--resume", str(run), "--config", "x.yaml"]) == 2
     assert capsys.readouterr().err.endswith("may change (got --config)\n")
     assert main(["train", "--resume", str(run), "--out", str(tmp_path / "else")]) == 2
