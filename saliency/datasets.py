@@ -192,7 +192,7 @@ def find_fixation(root: str | Path) -> DatasetIndex:
             left_out: list[str] = []  # files of other extensions in maps/train, one line as eval says it
             items = salicon_items(js[0], root / "maps" / "train", left_out, param="data")
             # an image with fixations but no map file is kept: its map is the SALICON API's, as `saliency eval`
-            # builds it (eval.datasets.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max);
+            # builds it (eval.fixation_folders.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max);
             # one with a map but no entry in the JSON (points None) is left out and named, as in the other layouts
             gt = salicon_maps(GTDataset("SALICON", "fixation", [it for it in items if it.key in images
                                                                 and it.points is not None

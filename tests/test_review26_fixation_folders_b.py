@@ -187,3 +187,19 @@ def test_ig_baseline_note_only_for_the_dataset_that_reads_it(tmp_path):
     lines = benchmark.note_lines(benchmark.plan(config=str(cfg), metrics="CC,IG"))
     assert f"P: IG baseline = Gaussian centre bias (sigma = 1/4 of width and height); {RESIZED}" in lines, lines
     assert f"F: {RESIZED}" in lines and not any(n.startswith("F: IG baseline") for n in lines), lines
+
+
+# ------------------------------------------------------------------ 4: the split of eval/datasets.py
+def test_the_fixation_folders_module_is_re_exported_by_eval_datasets():
+    """Every name moved out of eval.datasets (the private ones too) is still imported from it, the same object."""
+    from saliency.eval import datasets, fixation_folders, ground_truth
+
+    moved = {ground_truth: ("GTItem", "GTDataset", "CENTER_BIAS_GAUSSIAN", "MAP_ONLY_METRICS"),
+             fixation_folders: ("fixation_folder", "salicon_items", "salicon_maps", "salicon_val", "SALICON_BLUR",
+                                "SALICON_SIGMA_PX", "_find_json", "_ingest_blur", "_ingest_sigma", "_map_only_notes",
+                                "_mit1003_files", "_mit1003_sub_folders", "_same_stem", "_stems", "_with_maps_only")}
+    for mod, names in moved.items():
+        for name in names:
+            assert getattr(datasets, name) is getattr(mod, name), name
+    assert fixation_folders.fixation_folder.__module__ == "saliency.eval.fixation_folders"
+    assert datasets.GTItem.__module__ == "saliency.eval.ground_truth"
