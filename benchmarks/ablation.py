@@ -93,7 +93,8 @@ def cell(v: list[float]) -> str:
 
 
 def check_inputs(args) -> None:
-    """Refuse a missing ``--study``, ``--backgrounds`` or ``--real`` (one line, status 2) before anything is written.
+    """Refuse a missing ``--study``, ``--backgrounds`` or ``--real``, or a ``--set`` of a key each run sets itself
+    (one line, status 2), before anything is written.
 
     What the runs read: ``--study`` a ``saliency synth`` folder (its ``study.json``), ``--backgrounds`` a folder
     of photographs, ``--real`` ``images/`` + ``masks/``. Checked before ``--work`` records them as settings.
@@ -113,6 +114,20 @@ def check_inputs(args) -> None:
             refuse(f"--backgrounds {args.backgrounds}: "
                    f"{'folder not found' if not bg.is_dir() else 'no image files (png, jpg, ...) in it'}; "
                    "give a folder of photographs (e.g. ../shared/data/osie/stimuli)")
+    # the keys every run's `saliency train` command sets itself: a --set of one of them (or of its section) would
+    # be refused by each run after the study is written (a key set twice); refused here, before any work
+    own = {"data.root": "--study", "task": "the task (sod)", "model": "--attentions", "train.seed": "--seeds",
+           "train.device": "the device (cpu)"}
+    if args.epochs:
+        own["train.epochs"] = "--epochs"
+    for kv in args.set:
+        key = kv.split("=", 1)[0].strip()
+        if "=" not in kv or not key:
+            refuse(f"--set {kv}: give KEY=VALUE (a saliency train config key), e.g. --set optim.lr=0.001")
+        hit = next((k for k in own if k == key or k.startswith(key + ".")), None)
+        if hit:
+            refuse(f"--set {kv}: every run sets {hit} itself (from {own[hit]}); leave it out"
+                   + (" and use --epochs" if hit == "train.epochs" else ""))
     if args.real:
         real = Path(args.real)
         if not ((real / "images").is_dir() and (real / "masks").is_dir()):

@@ -312,3 +312,19 @@ def test_ablation_passes_train_grid_images_once(tmp_path, monkeypatch, user_set,
     cmd = seen[0]
     sets = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--set" and cmd[i + 1].startswith("train.grid_images")]
     assert cmd[0] == "train" and sets == expected
+
+
+@pytest.mark.parametrize("kv, line", [
+    ("train.seed=5", "--set train.seed=5: every run sets train.seed itself (from --seeds); leave it out"),
+    ("model=unet_tiny_se_sod", "--set model=unet_tiny_se_sod: every run sets model itself (from --attentions); "
+                               "leave it out"),
+    ("train={seed: 1}", "--set train={seed: 1}: every run sets train.seed itself (from --seeds); leave it out"),
+    ("train.epochs=3", "--set train.epochs=3: every run sets train.epochs itself (from --epochs); leave it out and "
+                       "use --epochs"),
+    ("optim.lr", "--set optim.lr: give KEY=VALUE (a saliency train config key), e.g. --set optim.lr=0.001"),
+], ids=["seed", "model", "section", "epochs", "no-value"])
+def test_ablation_set_of_a_key_the_runs_set_is_refused_before_work(tmp_path, kv, line):
+    """saliency train refuses a key set by a flag and --set: each run failed after the study was written."""
+    work = tmp_path / "w"
+    _refused(_script("ablation", "--work", work, *SMALL, "--set", kv), f"error: {line}")
+    assert not work.exists()
