@@ -277,24 +277,35 @@ def _mit1003_files(allm: Path, param: str) -> tuple[dict, dict, list, list]:
     A ``_fixPts`` file is an image or ``.mat`` (:func:`eval.io.read_fixations`),
     a ``_fixMap`` one an image or ``.npy``; ``zz_fixMap.txt`` was read as a
     map. Two files of one name (``i1_fixMap.jpg`` and ``i1_fixMap.png``) are
-    refused, both named: one silently replaced the other.
+    refused, both named: one silently replaced the other. So is a link of
+    either pattern whose target is missing (``a_fixMap.png -> gone.png``),
+    named as :func:`eval.io.walk_files` names one in the other folders: it
+    was skipped without a word, its image then scored or trained without it.
     """
+    import os
+
     pts: dict[str, Path] = {}
     maps: dict[str, Path] = {}
     other, wrong_ext = [], []
     for p in sorted(allm.iterdir()):
-        if p.name.startswith(".") or not p.is_file():
-            continue
+        dangling = p.is_symlink() and not p.exists()
+        if p.name.startswith(".") or not (p.is_file() or dangling):
+            continue  # a sub-folder (linked or not) is _mit1003_sub_folders' to count
         if p.stem.endswith("_fixPts"):
             found, exts, cut = pts, IMAGE_EXTS + (".mat",), len("_fixPts")
         elif p.stem.endswith("_fixMap"):
             found, exts, cut = maps, PRED_EXTS, len("_fixMap")
         else:
-            other.append(p)
+            if not dangling:  # a dangling link of another name holds no data: skipped, as walk_files skips it
+                other.append(p)
             continue
         if p.suffix.lower() not in exts:
-            wrong_ext.append(p)
+            if not dangling:
+                wrong_ext.append(p)
             continue
+        if dangling:  # a_fixMap.png -> gone.png: refused as walk_files refuses one (it was skipped unsaid)
+            raise UserError(f"`{param}` {allm}: {p} is a link to {os.readlink(p)}, which does not exist; fix or "
+                            "remove the link")
         key = nfc(p.stem[:-cut])
         if key in found:
             raise _same_stem(f"`{param}` {allm}", found[key], p, p.stem)

@@ -23,6 +23,14 @@ Fixation (image, continuous human map, binary fixation map):
   (another extension, a sub-folder of MIT1003's flat ``ALLFIXATIONMAPS``)
   are counted in the lines ``saliency eval`` gives them.
 
+Every folder read, of either task (the image folder, ``masks/`` or a
+published SOD layout's mask folder, ``maps/`` with or without a fixations
+JSON), counts and names its files of other extensions in one note, in
+``saliency eval``'s words (:func:`saliency.eval.io.left_out_note`): a file is
+used or named, never left out unsaid. A link with a data extension whose
+target is missing is refused, naming it (:func:`saliency.eval.io.walk_files`;
+MIT1003's ``ALLFIXATIONMAPS`` too).
+
 Samples are decoded with OpenCV, resized to the network size and optionally
 kept in memory (:class:`SaliencyDataset`); a dataset without a split is split
 by a seeded permutation (:func:`split_keys`).
@@ -67,10 +75,17 @@ class DatasetIndex:
     split: str | None = None           # the documented split of a named dataset these records are
 
 
-def _index(folder: Path, param: str) -> dict:
-    from saliency.eval.io import IMAGE_EXTS, index_folder
+def _index(folder: Path, param: str, notes: list | None = None, exts=None) -> dict:
+    """:func:`saliency.eval.io.index_folder` of ``folder`` (image files, or ``exts``); ``notes``, when given,
+    receives the line counting its files of other extensions (:func:`saliency.eval.io.left_out_note`, as
+    ``saliency eval`` words it), so that no file of a folder training reads is left out unsaid."""
+    from saliency.eval.io import IMAGE_EXTS, index_folder, left_out_note
 
-    return index_folder(folder, IMAGE_EXTS, param=param)
+    index = index_folder(folder, exts or IMAGE_EXTS, param=param)
+    note = left_out_note(index, folder) if notes is not None else None
+    if note:
+        notes.append(f"{folder}: {note}")
+    return index
 
 
 MAP_FROM_FIXATIONS = ("some images have no continuous map: it is made from their fixations (Gaussian, sigma = "
@@ -154,9 +169,9 @@ def find_sod(root: str | Path, only: str | None = None) -> DatasetIndex:
         cands += [(root / a, root / b, f"{a}/ + {b}/") for a, b in SOD_PAIRS]
     for img_dir, gt_dir, layout in cands:
         if img_dir.is_dir() and gt_dir.is_dir():
-            images = _index(img_dir, "data")
-            masks = _index(gt_dir, "data")
-            notes: list = []
+            notes: list = []  # the files of other extensions in either folder, then the unpaired ones
+            images = _index(img_dir, "data", notes)
+            masks = _index(gt_dir, "data", notes)
             keys = _pair(images, masks, gt_dir, root, "mask", notes, img_dir)
             recs = [Record(key=k, image=str(images[k]), mask=str(masks[k])) for k in keys]
             return DatasetIndex(recs, layout, notes)
@@ -186,7 +201,7 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         raise UserError(f"--data {root}: folder not found")
     notes = []
     if (root / "images" / "train").is_dir() and (root / "maps" / "train").is_dir():
-        images = _index(root / "images" / "train", "data")
+        images = _index(root / "images" / "train", "data", notes)
         js = sorted(root.glob("fixations_train*.json")) + sorted(root.glob("*/fixations_train*.json"))
         if js:
             left_out: list[str] = []  # files of other extensions in maps/train, one line as eval says it
@@ -212,7 +227,9 @@ def find_fixation(root: str | Path) -> DatasetIndex:
                 notes.append(f"{len(bare)} images have a map but no fixation in the JSON (e.g. "
                              f"{', '.join(bare[:5])}): their fixation target is empty")
         else:
-            maps = _index(root / "maps" / "train", "data")
+            from saliency.eval.io import PRED_EXTS
+
+            maps = _index(root / "maps" / "train", "data", notes, PRED_EXTS)  # .npy too, as with a JSON
             keys = _pair(images, maps, root / "maps" / "train", root, "map", notes, root / "images" / "train")
             recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
             notes.append("no fixations JSON: fixated pixels = top of each map")
@@ -220,7 +237,7 @@ def find_fixation(root: str | Path) -> DatasetIndex:
     stim = _stimuli_for(root)
     if stim is None:
         raise UserError(f"--data {root}: no stimulus folder (stimuli/, ALLSTIMULI/, trainSet/Stimuli/, images/)")
-    images = _index(stim, "data")
+    images = _index(stim, "data", notes)
     has_fix = ((root / "fixations").is_dir() or (root / "ALLFIXATIONMAPS").is_dir()
                or (root / "FIXATIONLOCS").is_dir() or (root / "trainSet" / "FIXATIONLOCS").is_dir())
     if has_fix:
@@ -247,9 +264,9 @@ def find_fixation(root: str | Path) -> DatasetIndex:
             notes.append(f"no fixation points in {root} (human maps only): fixated pixels = top of each human map "
                          "(data.fixation_top)")
     elif (root / "maps").is_dir():
-        from saliency.eval.io import PRED_EXTS, index_folder
+        from saliency.eval.io import PRED_EXTS
 
-        maps = index_folder(root / "maps", PRED_EXTS, param="data")
+        maps = _index(root / "maps", "data", notes, PRED_EXTS)
         keys = _pair(images, maps, root / "maps", root, "map", notes, stim)
         recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
         layout = "stimuli/ + maps/ (no binary fixations)"
