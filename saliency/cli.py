@@ -36,7 +36,8 @@ The error boundary (:func:`main`) turns every failure into one line on stderr,
   imports included (``saliency: interrupted`` before the command is known);
   exit 143: SIGTERM at any moment (:func:`saliency.base.fsutil.terminate_raises`
   holds for the whole run, so staging folders are removed first). An
-  interruption a library wrapped into another exception is still one;
+  interruption a library wrapped into another exception is still one, and so
+  is one a library caught and dropped (the command ran on to its end);
 - exit 141, no line: the reader of the standard output went away
   (``saliency models | head -1``), as a shell reports SIGPIPE.
 
@@ -532,7 +533,16 @@ def _parse_and_run(argv: list[str], debug: bool) -> int:
             parser.print_help()
             return 2
         prog = f"saliency {args.command}"
-        return _run_command(parser, args)
+        code = _run_command(parser, args)
+        from saliency.base.fsutil import interrupted_by
+
+        received = interrupted_by()
+        if received is not None and code == 0:  # a library caught the signal's exception (an import that failed
+            # on it, e.g. torch's optional `import triton`) and the command ran on to its end: still an interruption
+            _say(f"{prog}: {'terminated' if received == 15 else 'interrupted'} (a library caught the signal and the "
+                 "command ran on to its end: its output is complete)")
+            return 128 + received
+        return code
     except KeyboardInterrupt as exc:  # main prints its line, naming the command
         exc.prog, exc.debug = prog, debug
         raise
