@@ -29,21 +29,9 @@ from pathlib import Path
 import pytest
 
 from saliency.cli import main
+from cli_fakes import Boom, tree_paths as _tree
 
 SYNTH = ["--scenes", "2", "--subjects", "1", "--size", "32x32", "--quiet", "--workers", "1"]
-
-
-class Boom(Exception):
-    """The failure forced inside a writer's block."""
-
-
-def _tree(root: Path) -> list[str]:
-    """Every path under ``root``, relative, sorted (hidden ones included; links listed, not followed)."""
-    out = []
-    for dirpath, dirs, files in os.walk(root):
-        for name in dirs + files:
-            out.append(os.path.relpath(os.path.join(dirpath, name), root))
-    return sorted(out)
 
 
 def _fail_atomic_path(out: str) -> None:

@@ -30,19 +30,7 @@ from pathlib import Path
 import pytest
 
 from saliency.base.errors import UserError
-
-
-class Boom(Exception):
-    """The failure forced inside a writer's block."""
-
-
-def _tree(root: Path) -> list[str]:
-    """Every path under ``root``, relative, sorted (hidden ones included; links listed, not followed)."""
-    out = []
-    for dirpath, dirs, files in os.walk(root):
-        for name in dirs + files:
-            out.append(os.path.relpath(os.path.join(dirpath, name), root))
-    return sorted(out)
+from cli_fakes import Boom, tree_paths as _tree
 
 
 @pytest.fixture

@@ -32,31 +32,9 @@ import pytest
 from PIL import Image
 
 from saliency.cli import main
+from cli_fakes import hashes as _hashes, refusal as _refusal, run_cli as _run
 
 GEOMETRY = ["--screen-px", "1920x1080", "--screen-cm", "53x30", "--distance-cm", "65", "--quiet"]
-
-
-def _run(capsys, argv):
-    """``saliency ARGV`` in-process; (exit code, stdout, stderr)."""
-    try:
-        rc = main([str(a) for a in argv])
-    except SystemExit as exc:
-        rc = exc.code
-    cap = capsys.readouterr()
-    return rc, cap.out, cap.err
-
-
-def _refusal(rc, out, err):
-    """Exit 2 with one stderr line, no traceback, nothing on stdout; the line."""
-    lines = err.strip().splitlines()
-    assert rc == 2 and len(lines) == 1 and "Traceback" not in err and out == "", (rc, out, err)
-    return lines[0]
-
-
-def _hashes(root: Path) -> dict:
-    """sha256 of every file under ``root``, by relative path."""
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 # ---------------------------------------------------------------- 1. detect reads an input given twice once

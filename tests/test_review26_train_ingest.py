@@ -16,7 +16,6 @@ Oracles: the messages whole, written out by hand; every file's bytes before and 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -25,30 +24,7 @@ import yaml
 from PIL import Image
 
 from saliency import config as C
-from saliency.cli import main
-
-
-def _run(capsys, argv):
-    """``saliency ARGV`` in-process; (exit code, stdout, stderr)."""
-    try:
-        rc = main([str(a) for a in argv])
-    except SystemExit as exc:
-        rc = exc.code
-    cap = capsys.readouterr()
-    return rc, cap.out, cap.err
-
-
-def _refusal(rc, out, err):
-    """Exit 2 with one stderr line, no traceback, nothing on stdout; the line."""
-    lines = err.strip().splitlines()
-    assert rc == 2 and len(lines) == 1 and "Traceback" not in err and out == "", (rc, out, err)
-    return lines[0]
-
-
-def _hashes(root: Path) -> dict:
-    """sha256 of every file under ``root``, by relative path."""
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+from cli_fakes import hashes as _hashes, refusal as _refusal, run_cli as _run
 
 
 # ---------------------------------------------------------------- 1. train: a flag and --set for one key
