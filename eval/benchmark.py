@@ -117,6 +117,19 @@ def _config_name(value, what: str, path) -> str:
     raise UserError(f"`config` {path}: {what} name {shown} is not text; write the name in quotes as it should read")
 
 
+@contextlib.contextmanager
+def _entry_errors(path, name: str):
+    """A dataset entry's bad folder named as the config file's entry (``--config F: dataset N: gt X: ...``).
+
+    The layouts name their folder as the ``--gt``/``--root`` option they are usually given by; from a config
+    file that named options the user never typed, and not the file.
+    """
+    try:
+        yield
+    except UserError as exc:
+        raise UserError(f"`config` {path}: dataset {name}: {exc.render()}") from None
+
+
 def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
     """The datasets (GTDataset) and methods ((name, folder or {dataset: folder})) of a config mapping.
 
@@ -142,15 +155,15 @@ def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
             if not isinstance(published, str):
                 raise UserError(f"`config` {path}: dataset {name}: 'dataset' {published!r} is not a published "
                                 f"dataset name; choose from {', '.join(D.PUBLISHED)}")
-            ds = D.published(published, _resolve(base, spec["root"]))
+            with _entry_errors(path, name):
+                ds = D.published(published, _resolve(base, spec["root"]))
             ds.name = name
         elif "gt" in spec or "mask" in spec:
             task = spec.get("task", cfg.get("task"))
             gt = _resolve(base, spec.get("gt", spec.get("mask")))
-            if task == "fixation":
-                ds = D.fixation_folder(gt, name)
-            elif task == "sod":
-                ds = D.sod_folder(gt, name)
+            if task in ("fixation", "sod"):
+                with _entry_errors(path, name):
+                    ds = D.fixation_folder(gt, name) if task == "fixation" else D.sod_folder(gt, name)
             else:
                 raise UserError(f"`config` {path}: dataset {name}: set 'task: sod' or 'task: fixation'")
         else:
