@@ -8,8 +8,10 @@ binary, ``<name>_fixMap.jpg`` continuous), MIT and CAT2000
 (``trainSet/FIXATIONLOCS/<cat>/*.mat``, ``trainSet/FIXATIONMAPS/<cat>/*.jpg``),
 SALICON (``maps/val/*.png`` and the COCO-style fixations JSON, points
 ``[row, col]`` 1-based; :func:`salicon_val` reads its published validation
-set). A folder of continuous human maps only (``maps/`` beside ``stimuli/``,
-as ``mit1003_subset100``, or ``ALLFIXATIONMAPS`` with ``_fixMap`` files only)
+set; a ``fixations_train*.json`` reads ``maps/train``, the training layout,
+and a flat ``maps/`` serves either). A folder of continuous human maps only
+(``maps/`` beside ``stimuli/``, as ``mit1003_subset100``, or
+``ALLFIXATIONMAPS`` with ``_fixMap`` files only)
 is scored with the metrics that need only maps (CC, KLD, SIM); the others are
 reported as skipped. So is, image by image, a human map whose image has no
 fixation points in a folder that has them (ingest ``maps/c.png`` without
@@ -93,6 +95,47 @@ def _find_json(d: Path) -> Path | None:
     return None
 
 
+def _salicon_maps_dir(d: Path, json_path: Path) -> Path:
+    """The folder of a SALICON folder ``d``'s human maps for its fixations JSON ``json_path``.
+
+    ``maps/train`` for a ``fixations_train*.json``, ``maps/val`` for a
+    ``fixations_val*.json`` (another name: ``maps/val``, else ``maps/train``),
+    and ``maps/`` itself when that split's folder is not there. ``maps/``
+    was read whole when ``maps/val`` was missing: the training layout's
+    ``maps/train/<stem>.png`` got the keys ``train/<stem>``, which the JSON
+    does not list, so every image was counted twice (the image with a map
+    built from its points, and the map alone).
+    """
+    name = json_path.name.lower()
+    splits = [s for s in ("train", "val") if name.startswith(f"fixations_{s}")] or ["val", "train"]
+    for split in splits:
+        if (d / "maps" / split).is_dir():
+            return d / "maps" / split
+    return d / "maps"
+
+
+def _listed_maps(maps: dict[str, Path], listed: set, folder: Path, param: str | None) -> dict[str, Path]:
+    """``maps`` (relative key -> file) keyed by the JSON's stems: ``sub/<stem>`` is the map of the listed ``<stem>``.
+
+    A map in a sub-folder whose own name the JSON lists is that image's map,
+    never a second, map-only item of the image; two maps of one listed image
+    (``x.png`` and ``sub/x.png``) are refused, both named. A map whose name
+    the JSON does not list keeps its relative key.
+    """
+    out: dict[str, Path] = {}
+    for key, path in maps.items():
+        stem = key.rsplit("/", 1)[-1]
+        if key not in listed and stem in listed:
+            key = stem
+        if key in out:
+            label = f"`{param}` {folder}" if param else str(folder)
+            raise UserError(f"{label}: {out[key].relative_to(folder).as_posix()} and "
+                            f"{path.relative_to(folder).as_posix()} are both maps of the image {key!r} of the "
+                            "fixations JSON, so which one is meant cannot be told; rename or move one of them")
+        out[key] = path
+    return out
+
+
 def salicon_items(json_path: Path, maps_dir: Path | None, notes: list | None = None,
                   param: str | None = None) -> list[GTItem]:
     """Items from a SALICON (COCO-style) fixations JSON; points are [row, col], 1-based.
@@ -102,8 +145,10 @@ def salicon_items(json_path: Path, maps_dir: Path | None, notes: list | None = N
     ``maps_dir`` whose image the JSON does not list is an item of its own,
     after the JSON's, with the map and no points (``points`` None), as a map
     without fixations in the other layouts: scored with CC, KLD and SIM (it
-    was ignored unsaid). Two maps of one stem are refused (``param`` names
-    the parameter that gave the folder).
+    was ignored unsaid). Maps are matched to the JSON's images by the
+    JSON's stems (:func:`_listed_maps`: ``sub/<stem>`` is ``<stem>``'s map),
+    so no image is made twice. Two maps of one stem are refused (``param``
+    names the parameter that gave the folder).
 
     A file of the wrong shape (not an object, an image without a text
     ``file_name`` or whole ``width``/``height``, a fixation that is not two
@@ -175,6 +220,7 @@ def salicon_items(json_path: Path, maps_dir: Path | None, notes: list | None = N
                                 "image (points are 1-based [row, col]); fix or replace the file")
         points.setdefault(ann["image_id"], []).extend(pts)
     maps = _stems(maps_dir, PRED_EXTS, notes, param) if maps_dir and maps_dir.is_dir() else {}
+    maps = _listed_maps(maps, {nfc(Path(v[0]).stem) for v in images.values()}, maps_dir, param) if maps else maps
     items = []
     for iid, (file_name, h, w) in sorted(images.items(), key=lambda kv: kv[1][0]):
         key = nfc(Path(file_name).stem)  # one Unicode form, as index_folder's keys
@@ -237,8 +283,8 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
         items = [GTItem(key=k, density=str(p)) for k, p in maps.items()]
         layout = "human maps only (maps/, no fixation points)"
     elif _find_json(d) is not None:
-        maps_dir = d / "maps" / "val" if (d / "maps" / "val").is_dir() else d / "maps"
-        items = salicon_items(_find_json(d), maps_dir, notes, param)
+        js = _find_json(d)
+        items = salicon_items(js, _salicon_maps_dir(d, js), notes, param)
         layout = "SALICON (fixations JSON + maps/)"
     else:
         raise UserError(f"`{param}` {d}: not a fixation dataset folder; expected fixations/ + maps/ (saliency "

@@ -329,7 +329,9 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     """Train and validation datasets (split seeded or read back from ``RUN/split.json``).
 
     A ``data.val`` folder is refused when it holds training images, on a new run and on a resume that changes it
-    (split.json's validation ids are then read from the new folder; the returned split names it).
+    (split.json's validation ids are then read from the new folder; the returned split names it). Its notes (files
+    left out, images without a target) follow the training folder's, each prefixed ``data.val DIR (validation
+    folder):`` (they were never shown).
     """
     from saliency import datasets as D
     from saliency.transforms import build_train_transform
@@ -379,6 +381,8 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
         train_keys, val_keys = D.split_keys(by_key, d["val_fraction"], d["split_seed"])
         val_records = [by_key[k] for k in val_keys]
     notes = list(index.notes)
+    if d["val"]:  # the validation folder's notes (files left out, images without a target): never dropped
+        notes += [f"data.val {d['val']} (validation folder): {n}" for n in val_index.notes]
     tf = build_train_transform(task, d["size"], d["augment"])
     train_ds = D.SaliencyDataset([by_key[k] for k in train_keys], task, d["size"], tf, d["cache"], d["fixation_top"])
     val_ds = D.SaliencyDataset(val_records, task, d["size"], None, d["cache"], d["fixation_top"])
