@@ -118,16 +118,18 @@ def _config_name(value, what: str, path) -> str:
 
 
 @contextlib.contextmanager
-def _entry_errors(path, name: str):
+def _entry_errors(path, name: str, key: str = ""):
     """A dataset entry's bad folder named as the config file's entry (``--config F: dataset N: gt X: ...``).
 
     The layouts name their folder as the ``--gt``/``--root`` option they are usually given by; from a config
-    file that named options the user never typed, and not the file.
+    file that named options the user never typed, and not the file. ``key``: the entry's spelling of its
+    folder (``mask`` is also read as ``gt``).
     """
     try:
         yield
     except UserError as exc:
-        raise UserError(f"`config` {path}: dataset {name}: {exc.render()}") from None
+        raise UserError(f"`config` {path}: dataset {name}: {exc.render(lambda p: key if key and p == 'gt' else p)}"
+                        ) from None
 
 
 def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
@@ -160,9 +162,10 @@ def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
             ds.name = name
         elif "gt" in spec or "mask" in spec:
             task = spec.get("task", cfg.get("task"))
-            gt = _resolve(base, spec.get("gt", spec.get("mask")))
+            key = "gt" if "gt" in spec else "mask"  # named in errors as the file spells it
+            gt = _resolve(base, spec[key])
             if task in ("fixation", "sod"):
-                with _entry_errors(path, name):
+                with _entry_errors(path, name, key):
                     ds = D.fixation_folder(gt, name) if task == "fixation" else D.sod_folder(gt, name)
             else:
                 raise UserError(f"`config` {path}: dataset {name}: set 'task: sod' or 'task: fixation'")

@@ -260,8 +260,8 @@ class Demo:
         t0, c0 = time.perf_counter(), cpu_seconds()
         try:
             info = fn() or {}
-        except KeyboardInterrupt:
-            raise Interrupted(stage) from None
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (fsutil.Terminated: exit 143)
+            raise Interrupted(stage, getattr(exc, "exit_code", 130)) from None
         self.state["stages"][stage] = {"seconds": round(time.perf_counter() - t0, 1),
                                        "cpu_seconds": round(cpu_seconds() - c0, 1), "run": self.run_id, **info}
         self._save()
@@ -434,7 +434,8 @@ class Demo:
                 dataset_json=self.p("fix_samples", "dataset.json"),
                 runs=[self.p("runs", "sod"), self.p("runs", "fixation")],
                 eval_jsons=[self.p("eval", "sod.json"), self.p("eval", "fixation.json")],
-                curve_pngs=sorted(self.p("eval", "curves").glob("*.png")), gallery=gallery))
+                curve_pngs=sorted(self.p("eval", "curves").glob("*.png")), gallery=gallery,
+                gallery_from=self.p("heldout", "images"), gallery_by_pred=True))
         return {}
 
     def run(self) -> dict:

@@ -71,6 +71,8 @@ class ReportInputs:
     curve_pngs: list[Path] = field(default_factory=list)
     plots: Path | None = None  # the --plot-dir folder the curves came from: named when it held no PNG
     gallery: list[GalleryItem] = field(default_factory=list)
+    gallery_from: Path | None = None  # the --images folder the gallery's rows come from, as given (named in a note)
+    gallery_by_pred: bool = False  # the rows are the images with a prediction (--pred given)
     nss: dict[str, float] = field(default_factory=dict)  # per-image NSS of the gallery's prediction
 
 
@@ -789,9 +791,16 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         note("No gallery was given.")
     else:
         fifth = " | predicted fixation density" if any(g.pred_density for g in inputs.gallery) else ""
-        note(f"The first {len(inputs.gallery)} images of {inputs.gallery[0].image.parent} that have a prediction, by "
-             "name. Each row: image | ground truth | prediction | human fixations (dots) over their heat map"
-             + fifth + ".")
+        rows = ("Each row: image | ground truth | prediction | human fixations (dots) over their heat map"
+                + fifth + ".")
+        if inputs.gallery_from is None:
+            note(rows)
+        else:
+            n = len(inputs.gallery)
+            which = ("The first image" if n == 1 else f"The first {n} images") + " of {}" + (
+                " with a prediction" if inputs.gallery_by_pred else "") + ", by name. "
+            folder = str(inputs.gallery_from)
+            note(which.format(folder) + rows, which.format(_md_cell(folder)) + rows)
         for item in inputs.gallery:
             caption = item.name + (f" (NSS {inputs.nss[item.name]:.2f})" if item.name in inputs.nss else "")
             asset = f"gallery_{item.name}.png"
@@ -1106,4 +1115,5 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
                 check_image_size(p)
     return write_report(out, ReportInputs(title=title, dataset_json=dataset_json, runs=runs, eval_jsons=evals,
                                           curve_pngs=curves, plots=Path(plots) if plots else None,
-                                          gallery=rows, nss=nss), overwrite)
+                                          gallery=rows, gallery_from=Path(images) if images else None,
+                                          gallery_by_pred=bool(pred), nss=nss), overwrite)

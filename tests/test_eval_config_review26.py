@@ -23,3 +23,12 @@ def test_a_config_entry_folder_is_named_as_the_entry(tmp_path, capsys, task, ent
     (tmp_path / "pred").mkdir()
     got = refusal(*run_cli(capsys, ["eval", "--config", cfg]))
     assert got == f"saliency eval: error: --config {cfg}: " + line.format(d=tmp_path)
+
+
+def test_a_mask_entry_is_named_mask(tmp_path, capsys):
+    """``mask:`` is read as ``gt:``; its error named ``gt``, a key the file does not have."""
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("task: sod\ndatasets: {m: {mask: nowhere}}\nmethods: {G: pred}\n")
+    (tmp_path / "pred").mkdir()
+    got = refusal(*run_cli(capsys, ["eval", "--config", cfg]))
+    assert got == f"saliency eval: error: --config {cfg}: dataset m: mask {tmp_path}/nowhere: folder not found"

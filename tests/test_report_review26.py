@@ -25,7 +25,7 @@ def test_gallery_names_its_folder_and_claims_no_held_out(tmp_path, capsys):
     assert rc == 0, capsys.readouterr().err
     md = (tmp_path / "r" / "report.md").read_text()
     assert "held-out" not in md and "held out" not in md
-    assert f"The first 2 images of {tmp_path / 'img'} that have a prediction, by name." in md
+    assert f"The first 2 images of {tmp_path / 'img'} with a prediction, by name." in md
     assert "## Gallery" in md
 
 
@@ -51,3 +51,23 @@ def test_report_through_a_link_and_dotdot_lands_where_the_os_resolves_it(tmp_pat
     assert rc == 0, capsys.readouterr().err
     assert (tmp_path / "t" / "x" / "rep" / "report.md").is_file()
     assert not (tmp_path / "x").exists() and not list((tmp_path / "t" / "x" / "rep").glob(".report.*"))
+
+
+def test_gallery_note_names_the_images_folder_as_given_and_claims_a_prediction_only_with_pred(tmp_path, capsys,
+                                                                                             monkeypatch):
+    """Review: without --pred the note said "that have a prediction"; an image in a sub-folder (a row through its
+    bare-stem name) made it name the sub-folder; a folder name with Markdown marks was set in italics."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "*imgs*" / "sub").mkdir(parents=True)
+    (tmp_path / "pred").mkdir()
+    cv2.imwrite(str(tmp_path / "*imgs*" / "sub" / "b.png"), np.full((24, 32, 3), 90, np.uint8))
+    cv2.imwrite(str(tmp_path / "pred" / "b.png"), np.full((24, 32), 128, np.uint8))
+    for extra, out, which in (((), "r1", ""), (("--pred", "pred"), "r2", " with a prediction")):
+        rc = main(["report", "--images", "*imgs*", *extra, "--out", out])
+        assert rc == 0, capsys.readouterr().err
+        md = (tmp_path / out / "report.md").read_text()
+        html_text = (tmp_path / out / "report.html").read_text()
+        # the sub-folder's image is a row (by its bare stem): the note still names --images, escaped in Markdown
+        assert f"The first image of \\*imgs\\*{which}, by name." in md
+        assert f"The first image of *imgs*{which}, by name." in html_text
+        assert "*imgs*/sub" not in md and "imgs\\*/sub" not in md
