@@ -82,7 +82,8 @@ def gallery_items(images, pred=None, gt=None, dataset=None, limit: int = 8) -> l
     ``images``: folder of images; ``pred``: folder of predicted maps; ``gt``:
     folder of ground-truth masks; ``dataset``: a ``saliency ingest`` folder
     whose ``maps/`` (heat map) and ``fixations/`` (dots) are overlaid. Files
-    are matched by stem; only top-level images (no sub-folder) are shown.
+    are matched by stem; an image in a sub-folder is shown under its bare stem
+    when that names one image only (the name predictions use), never twice.
     """
     from saliency.base.images import IMAGE_EXTS
     from saliency.eval.io import PRED_EXTS, index_folder
