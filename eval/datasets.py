@@ -17,8 +17,8 @@ fixation folders (their layouts, the human maps without fixation points,
 what a folder leaves out and what it refuses) are read by
 :mod:`saliency.eval.fixation_folders`, and the items and datasets every
 reader returns are :mod:`saliency.eval.ground_truth`'s; this module
-re-exports their names (``fixation_folder``, ``salicon_items``, ``GTItem``,
-``GTDataset``, ...), so every import from it keeps working.
+re-exports the names this module defined before they moved (``fixation_folder``,
+``salicon_items``, ``GTItem``, ``GTDataset``, ...), so every import of one of them keeps working.
 ``root`` may be the dataset folder itself or the folder
 that contains it. ``split`` restricts a dataset with a documented split
 (OSIE: ``eval/splits/osie.json``, 500 train / 200 test) to one part. Errors
@@ -54,8 +54,9 @@ from saliency.base.errors import UserError
 from saliency.base.images import IMAGE_EXTS
 from saliency.base.names import nfc
 
-# the fixation folders and the ground-truth records have modules of their own; every name imported from here
-# before (the private ones too) still is
+# the fixation folders and the ground-truth records have modules of their own; every name this module defined
+# before they moved (the private ones too) is still importable from it, not the names it only imported
+# (PRED_EXTS, walk_files, math, dataclass, ...): import those from where they are defined
 from saliency.eval.fixation_folders import (  # noqa: F401
     SALICON_BLUR, SALICON_SIGMA_PX, _find_json, _ingest_blur, _ingest_sigma, _map_only_notes, _mit1003_files,
     _mit1003_sub_folders, _same_stem, _stems, _with_maps_only, fixation_folder, salicon_items, salicon_maps,

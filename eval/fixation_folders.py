@@ -9,9 +9,11 @@ binary, ``<name>_fixMap.jpg`` continuous), MIT and CAT2000
 SALICON (``maps/val/*.png`` and the COCO-style fixations JSON, points
 ``[row, col]`` 1-based; :func:`salicon_val` reads its published validation
 set; a ``fixations_train*.json`` reads ``maps/train``, the training layout,
-and a flat ``maps/`` serves either). A folder of continuous human maps only
-(``maps/`` beside ``stimuli/``, as ``mit1003_subset100``, or
-``ALLFIXATIONMAPS`` with ``_fixMap`` files only)
+and a flat ``maps/`` serves either; it is found where training finds it,
+one folder down too, as ``annotations/fixations_train*.json``; the files
+under ``maps/`` outside the split folder read are counted in one note). A
+folder of continuous human maps only (``maps/`` beside ``stimuli/``, as
+``mit1003_subset100``, or ``ALLFIXATIONMAPS`` with ``_fixMap`` files only)
 is scored with the metrics that need only maps (CC, KLD, SIM); the others are
 reported as skipped. So is, image by image, a human map whose image has no
 fixation points in a folder that has them (ingest ``maps/c.png`` without
@@ -27,8 +29,8 @@ are refused, both named. Errors name the parameter that gave the folder
 (``param``: ``gt``, or ``data`` for training; ``root`` for SALICON's
 published layout).
 
-:mod:`saliency.eval.datasets` re-exports every name defined here, so the
-imports written before this module existed keep working.
+:mod:`saliency.eval.datasets` re-exports every name it defined before they
+moved here, so the imports written before this module existed keep working.
 """
 
 from __future__ import annotations
@@ -95,6 +97,28 @@ def _find_json(d: Path) -> Path | None:
     return None
 
 
+def salicon_train_json(d: Path) -> Path | None:
+    """The ``fixations_train*.json`` of a SALICON training folder ``d``, where ``saliency train --data`` finds it.
+
+    In ``d`` itself, else one folder down (``annotations/``, ``json/``, ...), the first by sorted name; None
+    when there is none. The lookup of training's SALICON layout (``images/train`` + ``maps/train``), which
+    :func:`fixation_folder` makes after the places :func:`_find_json` knows, so that ``saliency eval --gt``
+    reads such a folder with that JSON as training does.
+    """
+    hits = sorted(d.glob("fixations_train*.json")) + sorted(d.glob("*/fixations_train*.json"))
+    return hits[0] if hits else None
+
+
+def _salicon_json(d: Path) -> Path | None:
+    """The fixations JSON :func:`fixation_folder` reads a SALICON folder ``d`` by; None if it has none.
+
+    :func:`_find_json`'s (a validation JSON first), else :func:`salicon_train_json`'s: without it,
+    ``annotations/fixations_train*.json`` was not found and the folder was read as human maps only (keys
+    ``train/<stem>``, no fixation points), though training reads it as SALICON.
+    """
+    return _find_json(d) or salicon_train_json(d)
+
+
 def _salicon_maps_dir(d: Path, json_path: Path) -> Path:
     """The folder of a SALICON folder ``d``'s human maps for its fixations JSON ``json_path``.
 
@@ -136,12 +160,40 @@ def _listed_maps(maps: dict[str, Path], listed: set, folder: Path, param: str | 
     return out
 
 
+def _other_maps_note(maps_dir: Path, json_path: Path, param: str | None) -> str | None:
+    """The note counting the files under ``maps/`` that reading its split folder ``maps_dir`` leaves out; or None.
+
+    When ``maps_dir`` is ``maps/train`` or ``maps/val`` (the fixations JSON's split), the other files under
+    ``maps/`` are not read: maps beside it (``maps/a.png``), in the other split (``maps/val`` beside a
+    train-only JSON) or in another sub-folder. They were left out without a word; now one line counts them,
+    by where they lie, and names one (:func:`eval.io.walk_files`: hidden names skipped, linked folders
+    outside followed). None for any other ``maps_dir`` (a flat ``maps/`` is read whole).
+    """
+    top = maps_dir.parent
+    if top.name != "maps" or maps_dir.name not in ("train", "val"):
+        return None
+    found: list = []
+    walk_files(top, (), f"`{param}` {top}" if param else str(top), found)  # no extension kept: every file
+    rel = [p.relative_to(top) for p in found if p.relative_to(top).parts[0] != maps_dir.name]
+    if not rel:
+        return None
+    where: dict[str, int] = {}
+    for r in rel:
+        at = f"in {shown_path(r.parts[0])}/" if len(r.parts) > 1 else f"beside {maps_dir.name}/"
+        where[at] = where.get(at, 0) + 1
+    places = ", ".join(f"{n} {at}" for at, n in list(where.items())[:3]) + (", ..." if len(where) > 3 else "")
+    return (f"{top}: {len(rel)} file(s) left out: not the JSON's split (maps/{maps_dir.name} is read for "
+            f"{shown_path(json_path.name)}; {places}; e.g. {shown_path(rel[0].as_posix())})")
+
+
 def salicon_items(json_path: Path, maps_dir: Path | None, notes: list | None = None,
                   param: str | None = None) -> list[GTItem]:
     """Items from a SALICON (COCO-style) fixations JSON; points are [row, col], 1-based.
 
     ``notes``, when given, receives the count of the files of ``maps_dir``
-    left out (not an image or ``.npy`` extension). A human map of
+    left out (not an image or ``.npy`` extension), and, when ``maps_dir``
+    is ``maps/train`` or ``maps/val``, that of the other files under
+    ``maps/``, which are not read (:func:`_other_maps_note`). A human map of
     ``maps_dir`` whose image the JSON does not list is an item of its own,
     after the JSON's, with the map and no points (``points`` None), as a map
     without fixations in the other layouts: scored with CC, KLD and SIM (it
@@ -220,6 +272,10 @@ def salicon_items(json_path: Path, maps_dir: Path | None, notes: list | None = N
                                 "image (points are 1-based [row, col]); fix or replace the file")
         points.setdefault(ann["image_id"], []).extend(pts)
     maps = _stems(maps_dir, PRED_EXTS, notes, param) if maps_dir and maps_dir.is_dir() else {}
+    if notes is not None and maps_dir and maps_dir.is_dir():
+        other = _other_maps_note(maps_dir, json_path, param)
+        if other:
+            notes.append(other)
     maps = _listed_maps(maps, {nfc(Path(v[0]).stem) for v in images.values()}, maps_dir, param) if maps else maps
     items = []
     for iid, (file_name, h, w) in sorted(images.items(), key=lambda kv: kv[1][0]):
@@ -278,12 +334,11 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
         if ext_note:  # zz_fixMap.txt: named as a map, not one (it was read as one)
             notes.append(f"{allm}: {ext_note} (and .mat for _fixPts, .npy for _fixMap)")
         notes += _mit1003_sub_folders(allm, param)
-    elif (d / "maps").is_dir() and _find_json(d) is None:
+    elif (d / "maps").is_dir() and _salicon_json(d) is None:
         maps = _stems(d / "maps", PRED_EXTS, notes, param)
         items = [GTItem(key=k, density=str(p)) for k, p in maps.items()]
         layout = "human maps only (maps/, no fixation points)"
-    elif _find_json(d) is not None:
-        js = _find_json(d)
+    elif (js := _salicon_json(d)) is not None:
         items = salicon_items(js, _salicon_maps_dir(d, js), notes, param)
         layout = "SALICON (fixations JSON + maps/)"
     else:
