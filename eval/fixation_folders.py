@@ -164,8 +164,9 @@ def _other_maps_note(maps_dir: Path, json_path: Path, param: str | None) -> str 
     """The note counting the files under ``maps/`` that reading its split folder ``maps_dir`` leaves out; or None.
 
     When ``maps_dir`` is ``maps/train`` or ``maps/val`` (the fixations JSON's split), the other files under
-    ``maps/`` are not read: maps beside it (``maps/a.png``), in the other split (``maps/val`` beside a
-    train-only JSON) or in another sub-folder. They were left out without a word; now one line counts them,
+    ``maps/`` are not read: maps beside it (``maps/a.png``) or in another sub-folder than the two splits. They
+    were left out without a word; now one line counts them (the other split's folder, ``maps/val`` beside a
+    train JSON, is SALICON's published layout and not counted: a full download would list 10,000 maps),
     by where they lie, and names one (:func:`eval.io.walk_files`: hidden names skipped, linked folders
     outside followed). None for any other ``maps_dir`` (a flat ``maps/`` is read whole).
     """
@@ -174,7 +175,10 @@ def _other_maps_note(maps_dir: Path, json_path: Path, param: str | None) -> str 
         return None
     found: list = []
     walk_files(top, (), f"`{param}` {top}" if param else str(top), found)  # no extension kept: every file
-    rel = [p.relative_to(top) for p in found if p.relative_to(top).parts[0] != maps_dir.name]
+    # the other split's folder (maps/val beside maps/train) is the published layout, not a stray: left unsaid
+    other = {"train": "val", "val": "train"}[maps_dir.name]
+    rel = [p.relative_to(top) for p in found if p.relative_to(top).parts[0] not in (maps_dir.name, other)
+           or len(p.relative_to(top).parts) == 1]
     if not rel:
         return None
     where: dict[str, int] = {}

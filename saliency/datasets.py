@@ -195,6 +195,7 @@ def _stimuli_for(root: Path) -> Path | None:
 def find_fixation(root: str | Path) -> DatasetIndex:
     """Images, human maps and fixations of a fixation folder (see module docstring)."""
     from saliency.eval.datasets import GTDataset, fixation_folder, salicon_items, salicon_maps
+    from saliency.eval.fixation_folders import salicon_train_json
 
     root = Path(root)
     if not root.is_dir():
@@ -202,10 +203,10 @@ def find_fixation(root: str | Path) -> DatasetIndex:
     notes = []
     if (root / "images" / "train").is_dir() and (root / "maps" / "train").is_dir():
         images = _index(root / "images" / "train", "data", notes)
-        js = sorted(root.glob("fixations_train*.json")) + sorted(root.glob("*/fixations_train*.json"))
+        js = salicon_train_json(root)  # the same lookup as eval's (eval.fixation_folders)
         if js:
             left_out: list[str] = []  # files of other extensions in maps/train, one line as eval says it
-            items = salicon_items(js[0], root / "maps" / "train", left_out, param="data")
+            items = salicon_items(js, root / "maps" / "train", left_out, param="data")
             # an image with fixations but no map file is kept: its map is the SALICON API's, as `saliency eval`
             # builds it (eval.fixation_folders.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max);
             # one with a map but no entry in the JSON (points None) is left out and named, as in the other layouts

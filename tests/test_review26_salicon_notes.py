@@ -72,14 +72,14 @@ def test_the_files_under_maps_outside_the_split_read_are_named_in_one_note_by_ev
     root = _training_folder(tmp_path / "sal")
     assert _unread(fixation_folder(root).notes) == [] and _unread(find_fixation(root).notes) == []  # nothing else
     _write(root / "maps" / "flat.png", _map(20))  # beside maps/train
-    _write(root / "maps" / "val" / "COCO_val2014_000000000001.png", _map(21))  # the other split
-    _write(root / "maps" / "val" / "COCO_val2014_000000000002.png", _map(22))
+    _write(root / "maps" / "val" / "COCO_val2014_000000000001.png", _map(21))  # the other split: the published
+    _write(root / "maps" / "val" / "COCO_val2014_000000000002.png", _map(22))  # layout, not counted
     (root / "maps" / "old").mkdir()
     np.save(root / "maps" / "old" / "x.npy", np.zeros((4, 4)))  # another sub-folder, any extension
     (root / "maps" / "old" / "readme.txt").write_text("a file of no map extension is not read either")
     (root / "maps" / ".hidden.png").write_bytes(b"")  # hidden: never data, as elsewhere
-    line = (f"{root / 'maps'}: 5 file(s) left out: not the JSON's split (maps/train is read for {JSON}; "
-            "1 beside train/, 2 in old/, 2 in val/; e.g. flat.png)")
+    line = (f"{root / 'maps'}: 3 file(s) left out: not the JSON's split (maps/train is read for {JSON}; "
+            "1 beside train/, 2 in old/; e.g. flat.png)")
     ds = fixation_folder(root)
     assert _unread(ds.notes) == [line], ds.notes
     assert sorted(it.key for it in ds.items) == stems and all(it.points for it in ds.items)  # read as before
@@ -89,14 +89,18 @@ def test_the_files_under_maps_outside_the_split_read_are_named_in_one_note_by_ev
     assert sorted(r.key for r in train.records) == stems
 
 
-def test_a_validation_json_names_maps_train_and_a_flat_maps_folder_read_whole_needs_no_note(tmp_path, capsys):
+def test_a_validation_json_beside_maps_train_and_a_flat_maps_folder_read_whole_need_no_note(tmp_path, capsys):
+    """maps/train beside maps/val is SALICON's published layout (a full download: 10,000 training maps): not
+    counted as left out; a stray file beside the split folders still is."""
     stems = _stems()
     gt = tmp_path / "val"
     shutil.copytree(_training_folder(tmp_path / "t") / "maps" / "train", gt / "maps" / "val")
     shutil.copyfile(EXAMPLES / JSON, gt / "fixations_val2014.json")  # the examples, as a validation JSON
     _write(gt / "maps" / "train" / "COCO_train2014_000000000009.png", _map(30))
+    assert _unread(fixation_folder(gt).notes) == []
+    _write(gt / "maps" / "stray.png", _map(31))
     line = (f"{gt / 'maps'}: 1 file(s) left out: not the JSON's split (maps/val is read for fixations_val2014.json; "
-            "1 in train/; e.g. train/COCO_train2014_000000000009.png)")
+            "1 beside val/; e.g. stray.png)")
     assert _unread(fixation_folder(gt).notes) == [line]
     pred = tmp_path / "p"
     for i, s in enumerate(stems):
