@@ -70,7 +70,7 @@ from saliency.data_tools.detectors import (BLINK, DEFAULTS, DETECTORS, FIXATION,
 
 __all__ = ["DETECTORS", "DEFAULTS", "Classification", "classify", "detect", "idt", "ivt", "nh", "tobii_ivt",
            "merge_fixations", "discard_short", "summarize", "fivepoint_speed", "sample_period", "pursuit_split",
-           "interval_shape", "window_half", "rate_change", "BLINK_REACH_MS", "RATE_CHANGE_SHARE",
+           "interval_shape", "window_half", "rate_change", "savgol_centred", "BLINK_REACH_MS", "RATE_CHANGE_SHARE",
            "RATE_CHANGE_RUN", "NOISE_FREE_DEG_S"]
 
 TIME_TOL_MS = 1e-6
@@ -482,6 +482,34 @@ class NHResult:
     onset_threshold: float
 
 
+def savgol_centred(t, runs, window_ms: float, order: int = 2) -> np.ndarray:
+    """True where :func:`smoothing.savgol` over ``runs`` measures the sample: the window is centred on it.
+
+    In each run of valid samples, with the window shrunk on a short run as
+    :func:`smoothing.savgol` shrinks it, the half-window of samples at either
+    end gets the value of the polynomial fitted to the run's first (last) full
+    window (``mode="interp"``): a speed extrapolated past the samples that
+    measured it, not measured (at a run starting in a saccade, 403 deg/s from
+    the edge fit where the central difference gives 241). A run too short for
+    any window is not measured (its speed is NaN).
+    """
+    t = np.asarray(t, dtype=np.float64)
+    out = np.zeros(len(t), dtype=bool)
+    if len(t) < 2:
+        return out
+    d = np.diff(t)
+    dt = float(np.median(d[d > 0])) if (d > 0).any() else 1.0  # the period sm.savgol sizes its window on
+    window = sm.window_samples(window_ms, dt, order)
+    for a, b in zip(*runs):
+        n = int(b) - int(a) + 1
+        w = min(window, n if n % 2 else n - 1)  # as smoothing._savgol_run shrinks it
+        if w < max(order + 1, 3):
+            continue
+        h = w // 2
+        out[a + h:b + 1 - h] = True
+    return out
+
+
 def _run_bounds(t, xdeg, ydeg) -> tuple[np.ndarray, np.ndarray]:
     """For every sample the first and last index of its run of valid samples (-1 where invalid)."""
     n = len(t)
@@ -690,6 +718,10 @@ class Classification:
     speed: np.ndarray
     fixations: list
     params: dict = field(default_factory=dict)
+    measured: np.ndarray | None = None
+    """True where ``speed`` is measured at the sample (the event tables' peak velocity is taken over these):
+    ``nh``: the Savitzky-Golay window centred on it (:func:`savgol_centred`; not the extrapolated half-window
+    at the ends of a run of valid samples), the other detectors: a finite speed. None: every finite speed."""
 
     def ranges(self, label: int) -> list[tuple[int, int]]:
         """Inclusive ``(first, last)`` index ranges of the runs of ``label`` (fixations: as detected)."""
@@ -861,6 +893,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     else:
         r = nh(t, xd, yd, window_ms=win, min_fixation_ms=md, **nh_params)
         speed = r.speed
+        measured = savgol_centred(t, sm.valid_runs(t, xd, yd), win) & np.isfinite(speed)
         labels[r.labels == SACCADE] = SACCADE
         labels[r.labels == PSO] = PSO
         cand = np.isfinite(speed) & (r.labels == 0)
@@ -874,6 +907,8 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         for k in ("window", "noise_window"):  # as sm.savgol applies them (a run shorter than one uses fewer)
             ns = sm.window_samples(params[f"{k}_ms"], dt, 2)
             params.update({f"{k}_samples": ns, f"{k}_ms_applied": round(ns * dt, 6)})
+    if method != "nh":  # their speed is NaN wherever its window leaves the run
+        measured = np.isfinite(speed)
     ranges = discard_short(merge_fixations(ranges, t, xd, yd, mms, mdeg), t, md)
     params["pursuit"] = bool(pursuit)
     if pursuit:
@@ -889,7 +924,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     why = rate_change(t)
     if why:  # the labels stand; the trial's entry in detection.json says why its slower part has no events
         params["warnings"] = [why]
-    return Classification(method, t, xd, yd, labels, speed, ranges, params)
+    return Classification(method, t, xd, yd, labels, speed, ranges, params, measured)
 
 
 def _first_of_time(t: np.ndarray) -> np.ndarray | None:
@@ -926,7 +961,8 @@ def _expand(c: Classification, first: np.ndarray, t: np.ndarray, xdeg_rows: np.n
     repeat[first] = False
     xdeg = np.where(repeat, xdeg_rows, c.xdeg[group])
     ydeg = np.where(repeat, ydeg_rows, c.ydeg[group])
-    return Classification(c.method, t, xdeg, ydeg, c.labels[group], c.speed[group], ranges, params)
+    measured = None if c.measured is None else c.measured[group]
+    return Classification(c.method, t, xdeg, ydeg, c.labels[group], c.speed[group], ranges, params, measured)
 
 
 def detect(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | None = None,

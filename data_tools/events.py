@@ -9,8 +9,11 @@ Tables (per trial, from a :class:`data_tools.detection.Classification`):
 - saccades: onset, offset, duration, start and end position (px), amplitude
   (degrees between the start and end sample; NaN, like the position, where
   either was filled in by gap bridging rather than seen), peak velocity (deg/s, the
-  detector's speed signal) - the quantities of the main sequence (Bahill,
-  Clark & Stark 1975);
+  largest of the detector's speed over the saccade's samples where it is
+  measured, ``Classification.measured``: never the speed ``nh``'s
+  Savitzky-Golay filter extrapolates at the ends of a run of valid samples;
+  NaN when no sample's speed is measured) - the quantities of the main
+  sequence (Bahill, Clark & Stark 1975);
 - blinks: onset, offset, duration (last minus first blink sample, as for
   fixations; the 10-500 ms rule of :func:`data_tools.detection.classify`
   measures the time the eye was not seen, one sample period longer).
@@ -70,16 +73,24 @@ def saccade_table(c, x_px, y_px) -> dict[str, np.ndarray]:
     Start and end are the saccade's first and last sample as seen
     (``x_px``/``y_px``; NaN where that sample was filled in by gap bridging),
     and the amplitude is the angle between those same two samples: NaN when
-    either end was not seen, never an interpolated position.
+    either end was not seen, never an interpolated position. The peak
+    velocity is the largest speed of the saccade's samples where ``c.measured``
+    (every finite speed when it is None): a saccade starting on the first
+    sample of a run of valid samples (the trial's start, after a gap) does not
+    take ``nh``'s extrapolated edge speed there (403 deg/s where the samples
+    give 241); NaN when none of its samples is measured.
     """
     x_px = np.asarray(x_px, dtype=np.float64)
     y_px = np.asarray(y_px, dtype=np.float64)
     seen = np.isfinite(x_px) & np.isfinite(y_px)
     xdeg, ydeg = np.where(seen, c.xdeg, np.nan), np.where(seen, c.ydeg, np.nan)
+    speed = np.asarray(c.speed, dtype=np.float64)
+    measured = np.isfinite(speed)
+    if getattr(c, "measured", None) is not None:
+        measured &= np.asarray(c.measured, dtype=bool)
     rows = []
     for a, b in c.ranges(SACCADE):
-        sp = c.speed[a:b + 1]
-        sp = sp[np.isfinite(sp)]
+        sp = speed[a:b + 1][measured[a:b + 1]]
         amp = float(np.hypot(xdeg[b] - xdeg[a], ydeg[b] - ydeg[a]))
         rows.append((c.t[a], c.t[b], c.t[b] - c.t[a], x_px[a], y_px[a], x_px[b], y_px[b], amp,
                      float(sp.max()) if sp.size else float("nan")))

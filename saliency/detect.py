@@ -474,19 +474,34 @@ def _pyplot():
 
 
 def main_sequence_plot(saccades: pd.DataFrame, path: Path) -> None:
-    """Peak velocity against amplitude of every saccade (log-log), the main-sequence check of data quality."""
+    """Peak velocity against amplitude of every saccade (log-log), the main-sequence check of data quality.
+
+    A log-log plot cannot draw a saccade of zero amplitude (one sample long, or
+    back to where it started), one without an amplitude (an end not seen) or
+    one without a peak velocity; the title says how many of the table's
+    saccades are drawn and why the others are not.
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
     a = saccades["amplitude_deg"].to_numpy(np.float64)
     v = saccades["peak_velocity_deg_s"].to_numpy(np.float64)
     ok = np.isfinite(a) & np.isfinite(v) & (a > 0) & (v > 0)
+    no_amp = ~np.isfinite(a)
+    zero = np.isfinite(a) & (a <= 0)
+    no_peak = ~ok & ~no_amp & ~zero
+    left = [f"{int(m.sum())} {why}" for m, why in ((zero, "of zero amplitude"), (no_amp, "without amplitude"),
+                                                   (no_peak, "without peak velocity")) if m.any()]
     ax.scatter(a[ok], v[ok], s=6, alpha=0.6)
     if ok.sum() >= 2:
         ax.set_xscale("log")
         ax.set_yscale("log")
     ax.set_xlabel("amplitude (deg)")
     ax.set_ylabel("peak velocity (deg/s)")
-    ax.set_title(f"main sequence ({int(ok.sum())} saccades)")
+    if left:
+        ax.set_title(f"main sequence: {int(ok.sum())} of {len(a)} saccades\nnot drawn: {', '.join(left)}",
+                     fontsize=10)
+    else:
+        ax.set_title(f"main sequence ({int(ok.sum())} saccades)")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
