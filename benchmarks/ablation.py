@@ -118,9 +118,9 @@ def check_inputs(args) -> None:
     # be refused by each run after the study is written (a key set twice); refused here, before any work
     own = {"data.root": "--study", "task": "the task (sod)", "model": "--attentions", "train.seed": "--seeds",
            "train.device": "the device (cpu)"}
-    if args.epochs:
+    if getattr(args, "epochs", None):
         own["train.epochs"] = "--epochs"
-    for kv in args.set:
+    for kv in getattr(args, "set", None) or []:
         key = kv.split("=", 1)[0].strip()
         if "=" not in kv or not key:
             refuse(f"--set {kv}: give KEY=VALUE (a saliency train config key), e.g. --set optim.lr=0.001")
