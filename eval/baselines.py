@@ -205,7 +205,8 @@ def itti_koch(img: np.ndarray) -> np.ndarray:
 
 
 def matlab_gaussian(size: int, sigma: float) -> np.ndarray:
-    """MATLAB's ``fspecial('gaussian', [size size], sigma)``: exp(-(x^2 + y^2) / (2 sigma^2)) on the centred grid, sum 1."""
+    """MATLAB's ``fspecial('gaussian', [size size], sigma)``: exp(-(x^2 + y^2) / (2 sigma^2)) on the centred grid,
+    sum 1."""
     x = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
     g = np.exp(-(x[:, None] ** 2 + x[None, :] ** 2) / (2.0 * sigma * sigma))
     g[g < np.finfo(np.float64).eps * g.max()] = 0.0

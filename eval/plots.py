@@ -30,7 +30,8 @@ class CurveDrawError(UserError):
 
 
 def curve_stem(name: str) -> str:
-    """The file-name stem of a dataset's curves: ``name`` with runs of characters outside ``[A-Za-z0-9._-]`` as ``_``."""
+    """The file-name stem of a dataset's curves: ``name`` with runs of characters outside ``[A-Za-z0-9._-]``
+    as ``_``."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "dataset"
 
 

@@ -398,8 +398,8 @@ class Demo:
                            "fixations quarantined" if "rows_quarantined" in ing else
                            f"{ing['quarantined']:,} quarantined (rows and detected fixations)")
             lines.append(f"Study: {self.profile.scenes} synthetic scenes, {ing['subjects']} observers; "
-                         f"{ing['fixations']:,} fixations detected by nh (Nystrom & Holmqvist 2010) in the raw samples, "
-                         f"{quarantined}.")
+                         f"{ing['fixations']:,} fixations detected by nh (Nystrom & Holmqvist 2010) in the raw "
+                         f"samples, {quarantined}.")
             if "ioc_nss" in ing:
                 lines.append(f"Inter-observer consistency: NSS {ing['ioc_nss']:.3f}, "
                              f"AUC-Judd {ing['ioc_auc_judd']:.3f}.")
@@ -407,7 +407,8 @@ class Demo:
             pr = s["agree"]["pairs"]
             lines.append("Samples / EyeLink / Tobii maps agree: mean CC " + ", ".join(
                 f"{k.replace('~', '-')} {v['mean_cc']:.4f}" for k, v in pr.items()) + ".")
-        for task, keys in (("sod", ("Fmax", "MAE", "Smeasure", "Emax")), ("fixation", ("CC", "NSS", "KLD", "AUC_Judd"))):
+        for task, keys in (("sod", ("Fmax", "MAE", "Smeasure", "Emax")),
+                           ("fixation", ("CC", "NSS", "KLD", "AUC_Judd"))):
             ev = s.get(f"eval_{task}")
             if not ev:
                 continue

@@ -84,7 +84,8 @@ def _open(path: Path, o: DetectOptions):
     except GazeExport as exc:  # the reader's advice (a fixations.csv) is for ingest: detect refuses those too
         raise exc.for_detect() from None
     if rd.kind != "samples":
-        raise UserError(f"{path}: a {rd.format} file holds fixation events, not raw samples; saliency detect needs samples")
+        raise UserError(f"{path}: a {rd.format} file holds fixation events, not raw samples; "
+                        "saliency detect needs samples")
     return rd
 
 
@@ -199,7 +200,8 @@ def _trial_task(g: pd.DataFrame) -> dict:
 
 
 def _classify_trials(tasks: list[dict], o: DetectOptions) -> list[dict]:
-    """Worker (or inline): each trial of :func:`_trial_task` classified (:func:`classify_trial`) with its event tables."""
+    """Worker (or inline): each trial of :func:`_trial_task` classified (:func:`classify_trial`), with its event
+    tables."""
     out = []
     for tr in tasks:
         g, c, xm, ym = classify_trial(pd.DataFrame({k: v for k, v in tr.items() if k != "key"}), o)

@@ -5,8 +5,8 @@ The checkpoint's network is exported with :func:`saliency.models.export.export_o
 In eval mode the exporter folds each batch normalisation that follows a
 convolution into that convolution's weights and bias (``Conv ->
 BatchNormalization`` becomes one ``Conv``; the residual-attention models keep
-their 25 that follow no convolution, as ``BatchNormalization`` nodes), and ONNX Runtime's graph optimiser (``ORT_ENABLE_ALL``: constant
-folding, Conv + activation fusion, layout optimisation) runs the result with
+their 25 that follow no convolution, as ``BatchNormalization`` nodes), and
+ONNX Runtime's graph optimiser (``ORT_ENABLE_ALL``: constant folding, Conv + activation fusion, layout optimisation) runs the result with
 its own CPU kernels (MLAS), which spend less time per operator than eager
 PyTorch on the small tensors of the tiny models at batch 1 (ONNX Runtime
 documentation, "Graph optimizations"; Jacob et al., "Quantization and training

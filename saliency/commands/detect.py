@@ -104,8 +104,8 @@ def run(args) -> int:
     geom = _geometry(args)
     o = DetectOptions(format=args.format, columns=parse_columns(args.columns), time_unit=args.time_unit,
                       decimal=args.decimal, geometry=geom, detector=args.detector, threshold=threshold,
-                      min_duration_ms=args.min_duration, plot_trial=args.plot_trial, pursuit=args.pursuit, eye=eye_option(args),
-                      progress=not args.quiet, workers=args.workers,
+                      min_duration_ms=args.min_duration, plot_trial=args.plot_trial, pursuit=args.pursuit,
+                      eye=eye_option(args), progress=not args.quiet, workers=args.workers,
                       **detector_options(args))
     s = detect_logs(args.logs, args.out, o)
     c = s["counts"]
