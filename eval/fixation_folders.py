@@ -471,6 +471,10 @@ def salicon_val(base: Path, root: str | Path, name: str = "SALICON") -> GTDatase
     holding it), named in errors.
     """
     js = _find_json(base)
+    if js is not None and js.name.startswith("fixations_train"):  # the fallback pattern found a training JSON
+        raise UserError(f"`root` {root}: SALICON needs maps/val/ and a fixations_val*.json (only {js.name}, a "
+                        "training JSON, is there: it would be scored against maps/val); give the validation JSON, "
+                        "or evaluate the training folder with `gt`")
     if js is None or not (base / "maps" / "val").is_dir():
         raise UserError(f"`root` {root}: SALICON needs maps/val/ and a fixations_val*.json")
     notes: list[str] = []

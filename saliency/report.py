@@ -794,6 +794,13 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         fifth = " | predicted fixation density" if any(g.pred_density for g in inputs.gallery) else ""
         rows = ("Each row: image | ground truth | prediction | human fixations (dots) over their heat map"
                 + fifth + ".")
+        g = inputs.gallery
+        absent = [what for what, has in (("ground truth (--gt)", any(i.gt for i in g)),
+                                         ("prediction (--pred)", any(i.pred for i in g)),
+                                         ("fixations (--dataset)", any(i.fix_map or i.fix_points for i in g)))
+                  if not has]
+        if absent:  # their panels are grey placeholders: say so rather than describe content that is not there
+            rows += f" No {', no '.join(absent)} was given: those panels are grey."
         if inputs.gallery_from is None:
             note(rows)
         else:

@@ -71,3 +71,19 @@ def test_gallery_note_names_the_images_folder_as_given_and_claims_a_prediction_o
         assert f"The first image of \\*imgs\\*{which}, by name." in md
         assert f"The first image of *imgs*{which}, by name." in html_text
         assert "*imgs*/sub" not in md and "imgs\\*/sub" not in md
+
+
+def test_gallery_note_says_which_panels_are_grey(tmp_path, capsys):
+    """Review: with --images alone the note described ground truth, prediction and fixations panels that were grey."""
+    (tmp_path / "img").mkdir()
+    cv2.imwrite(str(tmp_path / "img" / "a.png"), np.full((24, 32, 3), 90, np.uint8))
+    assert main(["report", "--images", str(tmp_path / "img"), "--out", str(tmp_path / "r")]) == 0
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert ("No ground truth (--gt), no prediction (--pred), no fixations (--dataset) was given: those panels are "
+            "grey.") in md
+    (tmp_path / "pred").mkdir()
+    cv2.imwrite(str(tmp_path / "pred" / "a.png"), np.full((24, 32), 128, np.uint8))
+    assert main(["report", "--images", str(tmp_path / "img"), "--pred", str(tmp_path / "pred"),
+                 "--out", str(tmp_path / "r2")]) == 0
+    md = (tmp_path / "r2" / "report.md").read_text()
+    assert "No ground truth (--gt), no fixations (--dataset) was given: those panels are grey." in md

@@ -166,3 +166,20 @@ def test_eval_and_train_read_the_same_json_when_two_folders_hold_one(tmp_path):
     train = find_fixation(root)
     assert sorted(it.key for it in ds.items) == sorted(r.key for r in train.records) == stems  # annotations/'s
     assert all(it.points for it in ds.items)
+
+
+def test_the_published_layout_refuses_a_training_json_rather_than_score_it_against_maps_val(tmp_path, capsys):
+    """Review: --dataset SALICON --root R with maps/train, maps/val and only fixations_train*.json scored the
+    training images on maps rebuilt from their points and added every maps/val file as a map-only image (n=20)."""
+    root = _training_folder(tmp_path / "sal")
+    for i, s in enumerate(_stems()):
+        _write(root / "maps" / "val" / f"{s.replace('train', 'val')}.png", _map(40 + i))
+    pred = tmp_path / "p"
+    _write(pred / f"{_stems()[0]}.png", _map(0))
+    out = tmp_path / "r.json"
+    line = refusal(*run_cli(capsys, ["eval", "--task", "fixation", "--dataset", "SALICON", "--root", root,
+                                     "--pred", f"M={pred}", "--json", out]))
+    assert line == (f"saliency eval: error: --root {root}: SALICON needs maps/val/ and a fixations_val*.json (only "
+                    f"{JSON}, a training JSON, is there: it would be scored against maps/val); give the validation "
+                    "JSON, or evaluate the training folder with --gt")
+    assert not out.exists()
