@@ -1569,8 +1569,12 @@ def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex
     parts = [f"{k} {v}" for k, v in reasons.most_common()]
     if counted:
         parts.append("not used by design: " + ", ".join(f"{k} {v}" for k, v in counted.most_common()))
+    samples = [b for b in col.books.values() if b.kind == "samples"]
+    kept = sum(b.kept for b in samples)
     if not parts:
         parts.append("no rows were quarantined: the samples gave no fixation (check the detector options)")
+    elif kept and not sum(b.fix_detected for b in samples):  # the reasons above do not explain it: the detector does
+        parts.append(f"{kept} samples kept gave no fixation (check the detector options)")
     hints = plaus + _reason_hints(reasons, col, index)
     return f"no usable fixations in the {read} rows read (reasons: {'; '.join(parts)})" + \
         ("; " + "; ".join(hints) if hints else "")
