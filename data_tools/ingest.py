@@ -1573,7 +1573,8 @@ def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex
     kept = sum(b.kept for b in samples)
     if not parts:
         parts.append("no rows were quarantined: the samples gave no fixation (check the detector options)")
-    elif kept and not sum(b.fix_detected for b in samples):  # the reasons above do not explain it: the detector does
+    elif not reasons and kept and not sum(b.fix_detected for b in samples):
+        # only rows counted by design beside the samples (message rows): those are not the cause; the detector is
         parts.append(f"{kept} samples kept gave no fixation (check the detector options)")
     hints = plaus + _reason_hints(reasons, col, index)
     return f"no usable fixations in the {read} rows read (reasons: {'; '.join(parts)})" + \
