@@ -67,7 +67,8 @@ def read_mask(path: str | Path, *, allow01: bool = False) -> np.ndarray:
     """Read a single-channel 8-bit ground-truth mask (SOD GT, binary fixation map image).
 
     A lossless SOD mask whose values are only 0 and 1, with at least one 1, is
-    refused: binarised at > 128 its objects vanish and it would train and score
+    refused, and so is a lossy (JPEG) one whose values are all at most
+    :data:`LOSSY_01_MAX` but not all 0 (a 0/1 mask's compression ringing): binarised at > 128 its objects vanish and it would train and score
     as all background. ``allow01``: a binary fixation map, for which 0/1 is a
     convention (MIT's ``fixationMap > 0``).
     """
@@ -83,6 +84,11 @@ def read_mask(path: str | Path, *, allow01: bool = False) -> np.ndarray:
     if not allow01 and Path(path).suffix.lower() not in LOSSY_EXTS and img.size and img.max() == 1:
         raise UserError(f"{path}: its values are 0 and 1; SOD masks are 0/255 (binarised at > 128), so every "
                         "pixel would be background: save it as 0/255")
+    if not allow01 and Path(path).suffix.lower() in LOSSY_EXTS and img.size and 0 < img.max() <= LOSSY_01_MAX:
+        # a 0/1 mask saved as JPEG decodes to 0..2 (ringing): the same mistake, which max() == 1 did not see
+        raise UserError(f"{path}: its values are 0 to {int(img.max())} (a 0/1 mask saved lossy?); SOD masks are "
+                        "0/255 (binarised at > 128), so every pixel would be background: save it as 0/255, "
+                        "preferably as PNG")
     return img
 
 
@@ -171,6 +177,10 @@ def read_fixations(path: str | Path) -> np.ndarray:
 
 LOSSY_EXTS = (".jpg", ".jpeg", ".webp")
 """Image formats whose binary fixation maps are thresholded at > 128 (compression ringing), not > 0."""
+
+LOSSY_01_MAX = 8
+"""The highest value of a lossy SOD mask refused as a 0/1 mask (JPEG quality 95 rings a 0/1 mask to 0..2; a
+0/255 mask reaches ~255, and anything at most 8 is all background at > 128 whatever it was meant to be)."""
 
 
 def walk_files(folder: str | Path, exts, label: str, left_out: list | None = None) -> list[Path]:
