@@ -196,9 +196,11 @@ def _sod_task(args):
     try:
         gt = read_mask(item.gt)
         if gt.size < 2:  # Fan et al.'s alignment matrix divides by the pixel count - 1: E-measure ~1e15, not [0, 1]
-            raise UserError(f"{item.gt}: a mask of {gt.shape[0]}x{gt.shape[1]} pixel has no meaningful E-measure "
-                            "(PySODMetrics scores a 1-pixel image ~1e15, outside [0, 1]); leave it out, or give "
-                            "`allow_missing` to skip it")
+            why = (f"{item.gt}: a mask of {gt.shape[0]}x{gt.shape[1]} pixel has no meaningful E-measure "
+                   "(PySODMetrics scores a 1-pixel image ~1e15, outside [0, 1])")
+            if allow_missing:  # skipped, and the reason recorded: no advice to give the option that was given
+                return ("gt", why)
+            raise UserError(why + "; leave it out, or give `allow_missing` to skip it")
     except UserError as exc:
         if not allow_missing:
             raise

@@ -101,7 +101,7 @@ def result_note(r) -> str:
     if r.n_missing:
         parts.append(f"{r.n_missing} without a prediction skipped")
     if r.n_skipped:
-        parts.append(f"{r.n_skipped} unreadable skipped")
+        parts.append(f"{r.n_skipped} unreadable or refused skipped")  # each with its reason in --json
     n_extra = len(getattr(r, "extra", None) or ())
     if n_extra:
         parts.append(f"{n_extra} prediction file{'s' if n_extra > 1 else ''} without a ground truth ignored")

@@ -122,7 +122,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, case):
     if case == "garbage":
         assert "im1.png" in err
         code, out, err = _run(args + ["--allow-missing"], capsys)
-        assert code == 0 and "1 unreadable skipped" in out
+        assert code == 0 and "1 unreadable or refused skipped" in out
 
 
 def test_published_layout_and_config(tmp_path, capsys):

@@ -169,7 +169,7 @@ def test_skipped_images_and_extra_prediction_files_are_named_in_the_json(tmp_pat
                            "--allow-missing", "--metrics", "MAE", "--json", out_json], capsys)
     assert (code, err) == (0, "")
     assert "- M: 3 images, 1 without a prediction skipped, 2 prediction files without a ground truth ignored\n" in out
-    assert "- C: 3 images, 1 unreadable skipped\n" in out
+    assert "- C: 3 images, 1 unreadable or refused skipped\n" in out
     m, c = json.loads(out_json.read_text())["results"]
     assert (m["n_missing"], m["n_skipped"], c["n_missing"], c["n_skipped"]) == (1, 0, 0, 1)
     assert m["skipped_images"] == [{"image": "im3", "reason": "no prediction"}]

@@ -42,3 +42,15 @@ def test_allow_missing_skips_it_and_the_e_measure_stays_in_its_range(tmp_path):
     # (value 1), summed over n pixels and divided by n - 1 (eps 2.2e-16 below the tolerance): 2400 / 2399
     assert m["Emax"] == pytest.approx(2400 / 2399, rel=1e-12) and m["MAE"] == 0.0
     assert [s["image"] for s in res["skipped_images"]] == ["b"]
+
+
+def test_the_skip_reason_gives_no_advice_to_give_the_option_given(tmp_path):
+    """Review 26: the recorded reason said "give allow_missing to skip it" (the option given, in its library name)."""
+    gt, pr = _pairs(tmp_path)
+    out = tmp_path / "r.json"
+    assert main(["eval", "--task", "sod", "--gt", str(gt), "--pred", f"A={pr}", "--allow-missing",
+                 "--json", str(out), "--quiet"]) == 0
+    (res,) = json.loads(out.read_text())["results"]
+    assert res["skipped_images"] == [{"image": "b", "reason": f"{gt / 'b.png'}: a mask of 1x1 pixel has no "
+                                      "meaningful E-measure (PySODMetrics scores a 1-pixel image ~1e15, outside "
+                                      "[0, 1])"}]

@@ -251,7 +251,7 @@ def test_the_report_shows_skipped_images_and_metrics_that_left_images_out(tmp_pa
     ev = _write(tmp_path / "eval.json", {"task": "sod", "results": res})
     assert _report(tmp_path, ev) == 0
     want = ["D / p: 3 images, 2 without a prediction skipped, AUC left out on 1 image(s)",
-            "D / q: 3 images, 3 predictions resized to the GT (bilinear), 1 unreadable skipped"]  # r: nothing to say
+            "D / q: 3 images, 3 predictions resized to the GT (bilinear), 1 unreadable or refused skipped"]  # r: nothing to say
     md = (tmp_path / "rep" / "report.md").read_text(encoding="utf-8")
     assert [line[2:] for line in md.splitlines() if line.startswith("- D / ")] == want
     assert [i for i in html_page(tmp_path / "rep").items if i.startswith("D / ")] == want
