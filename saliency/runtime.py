@@ -20,11 +20,17 @@ import io
 import json
 import os
 import signal
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from saliency.base.errors import UserError
+
+# More DataLoader workers than CPUs are refused unless --force-workers (saliency.commands._args.check_workers):
+# given that flag, torch's "This DataLoader will create N worker processes ..." warning (printed with the path of
+# its source line, twice) repeats what the user chose
+warnings.filterwarnings("ignore", message=r"This DataLoader will create \d+ worker processes", category=UserWarning)
 
 
 def resolve_device(spec: str):
