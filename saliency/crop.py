@@ -319,7 +319,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 checkpoint: str | Path | None = None, keep: float | None = None, min_size: int | None = None,
                 compose: str | None = None,
                 scale: tuple[int, int] | float | None = None, size: tuple[int, int] | None = None,
-                device: str = "auto", overwrite: bool = False, progress: bool = True) -> CropResult:
+                device: str | None = None, overwrite: bool = False, progress: bool = True) -> CropResult:
     """Crop every image of ``images`` to ``aspect`` (``"W:H"``) keeping the most saliency; see the module docstring.
 
     The saliency comes from ``maps`` (a folder matched to the images by file
@@ -329,7 +329,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     ``checkpoint`` first (exactly as ``saliency predict`` writes it). ``keep``
     and ``min_size`` are those of :func:`saliency_crop` (``min_size``, default
     :data:`MIN_SIZE`, applies with ``keep`` or ``compose`` only, and is refused
-    without them, as ``size`` and ``device`` are without ``checkpoint``); ``compose="thirds"``
+    without them, as ``size`` and ``device`` are without ``checkpoint``: ``device`` defaults to None,
+    ``"auto"`` for a checkpoint, so that an explicit ``"auto"`` with ``maps`` is refused too); ``compose="thirds"``
     picks the rule-of-thirds window instead (:func:`thirds_crop`, keeping at
     least ``keep``, default :data:`COMPOSE_KEEP`); ``scale`` resizes each
     crop (``(width, height)`` in pixels or a factor; :func:`check_scale`).
@@ -391,13 +392,17 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
         raise UserError(f"`keep` {keep:g}: must be in (0, 1]")
     if min_size is not None and keep is None and compose is None:
         raise UserError(f"`min_size` {min_size}: applies only with `keep` or `compose`; leave it out")
-    if checkpoint is None and (size is not None or device != "auto"):
-        given = "size" if size is not None else "device"
-        shown = device
+    if checkpoint is None and (size is not None or device is not None):  # None: not given ("auto" is named)
+        given = []
         if size is not None:  # (height, width) here: shown WxH, as --size is typed
-            shown = f"{size[1]}x{size[0]}" if isinstance(size, (tuple, list)) and len(size) == 2 else size
-        raise UserError(f"`{given}` {shown}: applies only with `checkpoint` "
-                        "(the maps come from `maps`); leave it out")
+            given.append(f"`size` {size[1]}x{size[0]}" if isinstance(size, (tuple, list)) and len(size) == 2
+                         else f"`size` {size}")
+        if device is not None:
+            given.append(f"`device` {device}")
+        it, verb = ("it", "applies") if len(given) == 1 else ("them", "apply")
+        raise UserError(f"{', '.join(given)}: {verb} only with `checkpoint` "
+                        f"(the maps come from `maps`); leave {it} out")
+    device = "auto" if device is None else device
     min_size = MIN_SIZE if min_size is None else min_size
     if min_size < 1:
         raise UserError(f"`min_size` {min_size}: must be at least 1 pixel")

@@ -12,7 +12,7 @@ Every other number or name is checked for range and finiteness here too
 :func:`fraction`, :func:`integer`, :func:`seed` (``[0, 2**32 - 1]``), :func:`opset`,
 :func:`device` (``auto|cpu|cuda|cuda:N|mps``), :func:`aspect`,
 :func:`workers` (capped at the CPUs by :func:`check_workers` unless
-``--force-workers``) and ``--max-pixels`` (:func:`add_max_pixels`).
+``--force-workers``, which is refused where it would change nothing) and ``--max-pixels`` (:func:`add_max_pixels`).
 """
 
 from __future__ import annotations
@@ -256,7 +256,9 @@ def workers(lo: int = 1):
 def add_force_workers(parser) -> None:
     """The ``--force-workers`` flag of a command with ``--workers`` (lifts the cap at the number of CPUs)."""
     parser.add_argument("--force-workers", action="store_true",
-                        help=f"allow more --workers than this machine's CPUs ({cpu_count()}; up to 1024)")
+                        help=f"allow more --workers than this machine's CPUs ({cpu_count()}; up to 1024); refused "
+                             f"with a --workers of at most {max_workers()}, or none, since it would change nothing "
+                             "(so a script passes it only with such a --workers)")
 
 
 def max_workers() -> int:
@@ -271,11 +273,46 @@ def workers_over_cap(n, force: bool) -> str | None:
     return None
 
 
+def force_workers_unused(n, force: bool) -> str | None:
+    """Why ``--force-workers`` (``force``) would change nothing with ``--workers`` ``n`` (None: not given); else None.
+
+    The flag only lifts the cap of :func:`max_workers`: with no ``--workers``,
+    or one within the cap, it is refused (never accepted and ignored), also
+    on a machine whose CPUs cover a count that needs it on a smaller one.
+    """
+    if not force or (isinstance(n, int) and n > max_workers()):
+        return None
+    cpus = cpu_count()
+    above = (f"this machine's {cpus} CPUs" if max_workers() == cpus
+             else f"{max_workers()} (this machine has {cpus} CPU{'s' if cpus != 1 else ''})")
+    return f"--force-workers: only with --workers above {above}; leave it out"
+
+
+#: commands whose worker count may come from elsewhere when ``--workers`` is not given (``train``: data.workers
+#: of --config, --set or a resumed run, capped by the command itself), so a bare ``--force-workers`` is theirs to judge
+WORKERS_FROM_CONFIG = ("train",)
+
+
 def check_workers(parser, args) -> None:
-    """Usage error (one line, exit 2) when ``--workers`` exceeds :func:`max_workers` without ``--force-workers``."""
-    why = workers_over_cap(getattr(args, "workers", None), getattr(args, "force_workers", False))
+    """Usage error (one line, exit 2) when ``--workers`` exceeds :func:`max_workers` without ``--force-workers``.
+
+    And when ``--force-workers`` is given without a ``--workers`` above that
+    cap (:func:`force_workers_unused`), for every command: except a bare flag
+    of a command in :data:`WORKERS_FROM_CONFIG`, and ``predict --baseline`` /
+    ``--list-baselines``, which refuse it themselves with the reason (no
+    worker processes at all).
+    """
+    n, force = getattr(args, "workers", None), getattr(args, "force_workers", False)
+    why = workers_over_cap(n, force)
     if why:
         parser.error(f"argument --workers: {why}")
+    if n is None and getattr(args, "command", None) in WORKERS_FROM_CONFIG:
+        return
+    if getattr(args, "baseline", None) or getattr(args, "list_baselines", False):
+        return
+    why = force_workers_unused(n, force)
+    if why:
+        parser.error(why)
 
 
 def add_max_pixels(parser) -> None:

@@ -62,9 +62,11 @@ def add_arguments(p) -> None:
     p.add_argument("--scale", type=size_or_factor("320x180"), default=None, metavar="WxH|F",
                    help="resize each crop: to WxH pixels, or by a factor F (default: keep the crop's pixels)")
     p.add_argument("--size", type=size_wxh(16, 4096, "384x288"), default=None, metavar="WxH",
-                   help="with --checkpoint: network input size, width x height (default: the training size)")
-    p.add_argument("--device", type=_args.device, default="auto",
-                   help="with --checkpoint: auto, cpu, cuda, cuda:N or mps (default: auto)")
+                   help="with --checkpoint: network input size, width x height (default: the training size; refused "
+                        "with --maps)")
+    # None: not given, so that any --device with --maps (an explicit auto too) is refused, not ignored
+    p.add_argument("--device", type=_args.device, default=None,
+                   help="with --checkpoint: auto, cpu, cuda, cuda:N or mps (default: auto; refused with --maps)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
     _args.add_max_pixels(p)
     add_quiet(p, "no progress bar")

@@ -46,7 +46,7 @@ def add_arguments(parser) -> None:
                         help=f"timed forward passes per model (median; default {DEFAULT_RUNS}; "
                              "refused with --no-latency)")
     parser.add_argument("--threads", type=_args.int_range(1, 1024), default=None,
-                        help="torch CPU threads (default: torch's choice)")
+                        help="torch CPU threads for the latency (default: torch's choice; refused with --no-latency)")
     parser.add_argument("--format", choices=("markdown", "tsv", "json"), default=None,
                         help=f"output table format (default {DEFAULT_FORMAT})")
     parser.add_argument("--out", default=None, metavar="FILE", help="also write the table to FILE (atomically)")
@@ -89,7 +89,8 @@ def unused_options(args) -> str | None:
 
     ``--names-only`` prints names, no table: ``--size``, ``--no-latency``,
     ``--runs``, ``--threads`` and ``--format`` would do nothing; ``--runs``
-    counts the timed passes ``--no-latency`` skips.
+    counts the timed passes ``--no-latency`` skips, and ``--threads`` only
+    changes their speed (the GMACs are counted, not timed).
     """
     if args.names_only:
         given = [f"--size {args.size[0]}x{args.size[1]}" if args.size is not None else None,
@@ -101,8 +102,13 @@ def unused_options(args) -> str | None:
         if given:
             return (f"{', '.join(given)}: not used with --names-only (only the model names are printed, no "
                     f"table); leave {'it' if len(given) == 1 else 'them'} out")
-    if args.no_latency and args.runs is not None:
-        return f"--runs {args.runs}: not used with --no-latency (no latency is measured); leave it out"
+    if args.no_latency:
+        given = [f"--runs {args.runs}" if args.runs is not None else None,
+                 f"--threads {args.threads}" if args.threads is not None else None]
+        given = [g for g in given if g]
+        if given:  # the GMACs are counted, not timed: the table is the same at any thread count
+            it = "it" if len(given) == 1 else "them"
+            return f"{', '.join(given)}: not used with --no-latency (no latency is measured); leave {it} out"
     return None
 
 

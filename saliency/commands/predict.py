@@ -42,7 +42,9 @@ def add_arguments(p) -> None:
                    help="checkpoint file (RUN/checkpoints/best.pt); or give --baseline")
     p.add_argument("--baseline", metavar="NAME",
                    help="a classic model or centre bias instead of a checkpoint (see --list-baselines)")
-    p.add_argument("--list-baselines", action="store_true", help="print the --baseline names, one per line, and exit")
+    p.add_argument("--list-baselines", action="store_true",
+                   help="print the --baseline names, one per line, and exit (every other option but --quiet is "
+                        "refused with it)")
     p.add_argument("--images", metavar="DIR", help="folder of images (searched recursively; required)")
     p.add_argument("--out", metavar="DIR", help="folder for the <stem>.png maps (required)")
     p.add_argument("--log-density", metavar="DIR",
@@ -97,6 +99,24 @@ def _checkpoint_options(args) -> None:
             setattr(args, k, v)
 
 
+#: what --list-baselines accepts beside it: --quiet (taken by every command) and the top-level parser's own
+_LIST_ALONE_EXCEPT = ("list_baselines", "quiet", "debug", "command")
+
+
+def _given_besides_list(args) -> list[str]:
+    """The options given with ``--list-baselines`` (as typed: ``--tta flip``, ``--overwrite``), which it does not use.
+
+    Every other option of the command defaults to None or False, so any other value was typed.
+    """
+    given = []
+    for k, v in vars(args).items():
+        if k.startswith("_") or k in _LIST_ALONE_EXCEPT or v is None or v is False:
+            continue
+        flag = f"--{k.replace('_', '-')}"
+        given.append(flag if v is True else f"{flag} {_shown(v)}")
+    return given
+
+
 def _shown(value) -> str:
     """An option's value as typed: a size (w, h) as WxH."""
     return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
@@ -120,6 +140,12 @@ def run(args) -> int:
 
     if args.list_baselines:
         from saliency.eval.baselines import list_baselines
+
+        given = _given_besides_list(args)
+        if given:  # never accepted and ignored: the names are printed, nothing is predicted
+            it = "it" if len(given) == 1 else "them"
+            raise UserError(f"{', '.join(given)}: not used with --list-baselines (it only prints the --baseline "
+                            f"names); leave {it} out")
 
         print("\n".join(list_baselines()))
         return 0
