@@ -171,3 +171,21 @@ def test_export_help_states_the_coarse_to_fine_size_limit(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "accepts any size" not in text
     assert "at least its top_k cells of patch_size px" in text and "128x128" in text, text
+
+
+def test_train_bare_force_workers_is_refused_when_the_config_workers_need_no_lift(four_cpus):
+    """train left a bare --force-workers to its config check (data.workers may come from --config/--set), which
+    accepted it when that count was within the cap: the flag then changed nothing. (--print-config checks no
+    machine limits: the check is called as a run is prepared.)"""
+    import argparse
+
+    from saliency.base.errors import UserError
+    from saliency.commands.train import _check_workers
+
+    args = argparse.Namespace(workers=None, force_workers=True)
+    with pytest.raises(UserError) as exc:
+        _check_workers({"data": {"workers": 2}}, args)
+    assert str(exc.value) == ("--force-workers: data.workers 2 (from the config: --config, --set or the resumed "
+                              "run's) is within this machine's cap of 4; leave it out")
+    assert _check_workers({"data": {"workers": 6}}, args) is None  # above the cap: the flag lifts it
+    assert _check_workers({"data": {"workers": 2}}, argparse.Namespace(workers=None, force_workers=False)) is None

@@ -108,6 +108,10 @@ def _check_workers(cfg: dict, args) -> None:
     why = _args.workers_over_cap(cfg["data"]["workers"], args.force_workers) if args.workers is None else None
     if why:
         raise UserError(f"data.workers {why} (data.workers from the config: --config, --set or the resumed run's)")
+    if args.workers is None and args.force_workers and cfg["data"]["workers"] <= _args.max_workers():
+        # the bare flag was left to this check (commands._args.WORKERS_FROM_CONFIG): it lifts nothing here
+        raise UserError(f"--force-workers: data.workers {cfg['data']['workers']} (from the config: --config, --set "
+                        f"or the resumed run's) is within this machine's cap of {_args.max_workers()}; leave it out")
 
 
 def run(args) -> int:
