@@ -65,7 +65,7 @@ import pandas as pd
 from saliency.base.errors import UserError
 from saliency.data_tools.choices import PUPIL_MIN_CONFIDENCE
 from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, default_subject,
-                                              header_columns, resolve_columns)
+                                              header_columns, resolve_columns, split_unit)
 from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
                                                 text, with_malformed)
 
@@ -77,12 +77,31 @@ SUFFIXES: tuple[str, ...] = ()
 COLUMN_KEYS = ("subject", "stimulus", "trial", "x", "y", "confidence")
 
 
+#: the columns of a Pupil Labs Neon / Pupil Cloud "Timeseries" export (gaze.csv, fixations.csv): scene-camera pixels
+NEON_GAZE = ("timestamp [ns]", "gaze x [px]", "gaze y [px]")
+NEON_FIXATIONS = ("start timestamp [ns]", "fixation x [px]", "fixation y [px]")
+
+
+def _neon_kind(hs) -> str | None:
+    """"gaze" or "fixation" for a Neon / Pupil Cloud export's header (every such export has ``recording id``),
+    else None; the names are compared lower-cased without their unit, as :class:`Probe` gives them."""
+    names = {split_unit(h)[0].lower() for h in hs}
+    if "recording id" not in names:  # a user's own table of `timestamp, gaze x, gaze y` is a generic one
+        return None
+    for kind, cols in (("gaze", NEON_GAZE), ("fixation", NEON_FIXATIONS)):
+        if all(split_unit(c)[0] in names for c in cols):
+            return kind
+    return None
+
+
 def sniff(probe: Probe) -> bool:
-    """Normalised positions with a Pupil timestamp column (fixation, surface or gaze export)."""
+    """Normalised positions with a Pupil timestamp column (fixation, surface or gaze export), or a Neon / Pupil
+    Cloud export (claimed so that it is named and refused, not called an unknown format)."""
     hs = probe.names
     # gaze_timestamp: a Pupil gaze export, claimed so that the reader names it (refused, not read as fixations)
-    return ("norm_pos_x" in hs or "x_norm" in hs) and \
-        ("start_timestamp" in hs or "world_timestamp" in hs or "gaze_timestamp" in hs)
+    return (("norm_pos_x" in hs or "x_norm" in hs)
+            and ("start_timestamp" in hs or "world_timestamp" in hs or "gaze_timestamp" in hs)) \
+        or _neon_kind(hs) is not None
 
 
 FRAME_ROW = "fixation_frame"  # counted: a further world-frame row of a surface fixation kept (or quarantined) once
@@ -108,8 +127,33 @@ class GazeExport(UserError):
                          f"saliency ingest")
 
 
+class NeonExport(GazeExport):
+    """The refusal of a Pupil Labs Neon / Pupil Cloud export: positions in scene-camera pixels, not on the screen.
+
+    Layout: Pupil Labs' Neon / Pupil Cloud "Timeseries Data" (gaze.csv: ``timestamp [ns]``, ``gaze x [px]``,
+    ``gaze y [px]``, ``worn``, ...; fixations.csv: ``start timestamp [ns]``, ``fixation x [px]``, ...).
+    """
+
+    def __init__(self, path: Path, kind: str):
+        self.path, self.kind = path, kind
+        cols = ", ".join(NEON_GAZE if kind == "gaze" else NEON_FIXATIONS)
+        self.what = (f"a Pupil Labs Neon / Pupil Cloud {kind} export (columns {cols}): its positions are pixels of "
+                     f"the scene camera, not of the screen, and the toolkit has no reader for them")
+        UserError.__init__(self, f"{path}: {self.what}; map them onto the stimulus first (Pupil Cloud's Marker "
+                                 f"Mapper or Reference Image Mapper) and give those fixations as a fixation table "
+                                 f"(`format` fixations with `columns`)")
+
+    def for_detect(self) -> UserError:
+        """The line for ``saliency detect``: it needs raw samples in screen pixels."""
+        return UserError(f"{self.path}: {self.what}; saliency detect needs raw samples in screen pixels "
+                         f"(`format` samples would read scene-camera pixels as screen pixels)")
+
+
 def _refuse_gaze(path: Path, hs: set) -> None:
     """A Pupil gaze (sample) export, or any table without the fixation columns: one line, what to give instead."""
+    kind = _neon_kind(hs)
+    if kind:
+        raise NeonExport(path, kind)
     if "start_timestamp" in hs or "duration" in hs:
         return
     if "gaze_timestamp" in hs:
