@@ -68,7 +68,8 @@ def read_mask(path: str | Path, *, allow01: bool = False) -> np.ndarray:
 
     A lossless SOD mask whose values are only 0 and 1, with at least one 1, is
     refused, and so is a lossy (JPEG) one whose values are all at most
-    :data:`LOSSY_01_MAX` but not all 0 (a 0/1 mask's compression ringing): binarised at > 128 its objects vanish and it would train and score
+    :data:`LOSSY_01_MAX` and not all equal (a 0/1 mask's compression ringing;
+    an empty mask's JPEG is one value, 0-3, and is kept): binarised at > 128 its objects vanish and it would train and score
     as all background. ``allow01``: a binary fixation map, for which 0/1 is a
     convention (MIT's ``fixationMap > 0``).
     """
@@ -84,8 +85,10 @@ def read_mask(path: str | Path, *, allow01: bool = False) -> np.ndarray:
     if not allow01 and Path(path).suffix.lower() not in LOSSY_EXTS and img.size and img.max() == 1:
         raise UserError(f"{path}: its values are 0 and 1; SOD masks are 0/255 (binarised at > 128), so every "
                         "pixel would be background: save it as 0/255")
-    if not allow01 and Path(path).suffix.lower() in LOSSY_EXTS and img.size and 0 < img.max() <= LOSSY_01_MAX:
-        # a 0/1 mask saved as JPEG decodes to 0..2 (ringing): the same mistake, which max() == 1 did not see
+    if (not allow01 and Path(path).suffix.lower() in LOSSY_EXTS and img.size and 0 < img.max() <= LOSSY_01_MAX
+            and img.min() < img.max()):
+        # a 0/1 mask saved as JPEG decodes to 0..2 (ringing): the same mistake, which max() == 1 did not see; an
+        # empty mask saved as JPEG decodes to one value of 1-3 at many qualities: constant, it is kept (empty)
         raise UserError(f"{path}: its values are 0 to {int(img.max())} (a 0/1 mask saved lossy?); SOD masks are "
                         "0/255 (binarised at > 128), so every pixel would be background: save it as 0/255, "
                         "preferably as PNG")

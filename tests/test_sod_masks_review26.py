@@ -31,3 +31,24 @@ def test_a_lossy_01_mask_is_refused_and_a_0_255_one_scores(tmp_path, capsys):
     rc, out, err = run_cli(capsys, ["eval", "--task", "sod", "--pred", f"M={tmp_path / 'pred'}",
                                     "--gt", tmp_path / "gt", "--metrics", "MAE"])
     assert rc == 0, err
+
+
+def test_an_empty_mask_saved_as_jpeg_is_kept_as_empty(tmp_path, capsys):
+    """Review: an empty mask saved as JPEG decodes to one value of 1-3 at many qualities (OpenCV, quality 70: 1);
+    the lossy 0/1 check refused it. Constant, it is an empty mask (PySODMetrics scores it so)."""
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "pred").mkdir()
+    box = np.zeros((40, 50), np.uint8)
+    box[10:30, 12:40] = 255
+    cv2.imwrite(str(tmp_path / "gt" / "a.jpg"), np.zeros((40, 50), np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 70])
+    cv2.imwrite(str(tmp_path / "gt" / "b.jpg"), box, [cv2.IMWRITE_JPEG_QUALITY, 70])
+    for n in "ab":
+        cv2.imwrite(str(tmp_path / "pred" / f"{n}.png"), box // 2)
+    got = cv2.imread(str(tmp_path / "gt" / "a.jpg"), cv2.IMREAD_GRAYSCALE)
+    assert got.min() == got.max() and 1 <= got.max() <= 3  # the case
+    rc, out, err = run_cli(capsys, ["eval", "--task", "sod", "--pred", f"M={tmp_path / 'pred'}",
+                                    "--gt", tmp_path / "gt", "--metrics", "MAE", "--json", tmp_path / "r.json"])
+    assert rc == 0, err
+    import json
+
+    assert json.loads((tmp_path / "r.json").read_text())["results"][0]["n_images"] == 2  # both scored
