@@ -1573,8 +1573,9 @@ def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex
     kept = sum(b.kept for b in samples)
     if not parts:
         parts.append("no rows were quarantined: the samples gave no fixation (check the detector options)")
-    elif not reasons and kept and not sum(b.fix_detected for b in samples):
-        # only rows counted by design beside the samples (message rows): those are not the cause; the detector is
+    elif kept > sum(reasons.values()) and not sum(b.fix_detected for b in samples):
+        # more samples kept than rows quarantined (beside rows counted by design, as message rows): those rows are
+        # not the cause, the detector is; fewer (116 rows of a decimal comma, 4 kept) and the reasons explain it
         parts.append(f"{kept} samples kept gave no fixation (check the detector options)")
     hints = plaus + _reason_hints(reasons, col, index)
     return f"no usable fixations in the {read} rows read (reasons: {'; '.join(parts)})" + \
