@@ -189,3 +189,19 @@ def test_train_bare_force_workers_is_refused_when_the_config_workers_need_no_lif
                               "run's) is within this machine's cap of 4; leave it out")
     assert _check_workers({"data": {"workers": 6}}, args) is None  # above the cap: the flag lifts it
     assert _check_workers({"data": {"workers": 2}}, argparse.Namespace(workers=None, force_workers=False)) is None
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["predict", "--list-baselines", "--workers", "3"],
+     "saliency predict: error: --workers 3: not used with --list-baselines (it only prints the --baseline names); "
+     "leave it out"),
+], ids=["list-baselines"])
+def test_workers_over_the_cap_in_a_mode_without_workers_is_named_as_unused(capsys, argv, line):
+    """Review: on 2 CPUs predict --list-baselines --workers 3 said "use at most 2 or add --force-workers", advice
+    that led to a second refusal (the mode has no worker processes at all)."""
+    from saliency.commands import _args
+
+    import unittest.mock as um
+
+    with um.patch.object(_args, "cpu_count", lambda: 2):
+        assert _one_line(capsys, _rc(argv)) == line

@@ -303,12 +303,12 @@ def check_workers(parser, args) -> None:
     worker processes at all).
     """
     n, force = getattr(args, "workers", None), getattr(args, "force_workers", False)
+    if getattr(args, "baseline", None) or getattr(args, "list_baselines", False):
+        return  # no worker processes at all: predict refuses --workers and --force-workers there itself
     why = workers_over_cap(n, force)
     if why:
         parser.error(f"argument --workers: {why}")
     if n is None and getattr(args, "command", None) in WORKERS_FROM_CONFIG:
-        return
-    if getattr(args, "baseline", None) or getattr(args, "list_baselines", False):
         return
     why = force_workers_unused(n, force)
     if why:
