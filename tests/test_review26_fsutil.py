@@ -145,16 +145,6 @@ def test_a_folder_another_process_made_meanwhile_is_not_removed(tmp_path, monkey
     assert _tree(tmp_path) == ["a", "a/b"]
 
 
-def test_missing_folders_lists_nothing_reached_through_dotdot(tmp_path, monkeypatch):
-    """The prediction ``train`` still uses: a missing tail with ``..`` in it lists only what comes before it."""
-    from saliency.base.fsutil import missing_folders
-
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "pre").mkdir()
-    assert missing_folders("nothere/../pre/run") == [Path("nothere")]
-    assert missing_folders("pre/a/b") == [Path("pre/a/b"), Path("pre/a")]
-
-
 # ------------------------------------------------------------------ the command line
 
 

@@ -256,30 +256,6 @@ def first_text_line(path: Path, limit: int = 4096) -> str:
         return ""
 
 
-def missing_folders(path: str | os.PathLike) -> list[Path]:
-    """The folders of ``path`` (itself included) that do not exist yet and that making it will create, deepest first.
-
-    A prediction, made before the folders are: prefer :func:`make_folders`,
-    which records what it actually made. Only a missing tail of plain names is
-    listed: from a ``..`` in it on, a typed path may name a folder that is
-    there already (``nothere/../pre`` is ``./pre`` once ``nothere`` is made),
-    so nothing from there on is listed (a missing folder is left behind rather
-    than a user's folder removed); a tail starting at a symbolic link (one to a
-    missing target) lists nothing.
-    """
-    path = Path(path)
-    prefixes = [Path(*path.parts[:i]) for i in range(1, len(path.parts) + 1)]  # outermost first
-    first = next((i for i, p in enumerate(prefixes) if not p.exists()), None)
-    if first is None or prefixes[first].is_symlink():
-        return []
-    missing = []
-    for p in prefixes[first:]:
-        if p.name == "..":
-            break
-        missing.append(p)
-    return missing[::-1]
-
-
 def dangling_link_on_path(path: str | os.PathLike) -> Path | None:
     """The first of ``path`` and its parents (outermost first) that is a symbolic link to nothing, or None.
 
