@@ -721,7 +721,7 @@ class Classification:
     measured: np.ndarray | None = None
     """True where ``speed`` is measured at the sample (the event tables' peak velocity is taken over these):
     ``nh``: the Savitzky-Golay window centred on it (:func:`savgol_centred`; not the extrapolated half-window
-    at the ends of a run of valid samples), the other detectors: a finite speed. None: every finite speed."""
+    at the ends of a run of valid samples), and finite. None (the other detectors): every finite speed."""
 
     def ranges(self, label: int) -> list[tuple[int, int]]:
         """Inclusive ``(first, last)`` index ranges of the runs of ``label`` (fixations: as detected)."""
@@ -866,6 +866,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         labels[~(np.isfinite(xd) & np.isfinite(yd))] = TRACK_LOSS
         return Classification(method, t, xd, yd, labels, np.full(n, np.nan), [], {"threshold": thr})
     merging = mms > 0 and mdeg > 0
+    measured = None  # the other detectors' speed is NaN wherever its window leaves the run: every finite one is
     params = {"threshold": thr, "min_duration_ms": md, "max_gap_ms": gap, "merge_ms": mms, "merge_deg": mdeg,
               "window_ms": win}
     if method in ("ivt", "idt"):
@@ -893,7 +894,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     else:
         r = nh(t, xd, yd, window_ms=win, min_fixation_ms=md, **nh_params)
         speed = r.speed
-        measured = savgol_centred(t, sm.valid_runs(t, xd, yd), win) & np.isfinite(speed)
+        measured = savgol_centred(t, sm.valid_runs(t, xd, yd), win)
         labels[r.labels == SACCADE] = SACCADE
         labels[r.labels == PSO] = PSO
         cand = np.isfinite(speed) & (r.labels == 0)
@@ -907,8 +908,6 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         for k in ("window", "noise_window"):  # as sm.savgol applies them (a run shorter than one uses fewer)
             ns = sm.window_samples(params[f"{k}_ms"], dt, 2)
             params.update({f"{k}_samples": ns, f"{k}_ms_applied": round(ns * dt, 6)})
-    if method != "nh":  # their speed is NaN wherever its window leaves the run
-        measured = np.isfinite(speed)
     ranges = discard_short(merge_fixations(ranges, t, xd, yd, mms, mdeg), t, md)
     params["pursuit"] = bool(pursuit)
     if pursuit:

@@ -86,7 +86,7 @@ def saccade_table(c, x_px, y_px) -> dict[str, np.ndarray]:
     xdeg, ydeg = np.where(seen, c.xdeg, np.nan), np.where(seen, c.ydeg, np.nan)
     speed = np.asarray(c.speed, dtype=np.float64)
     measured = np.isfinite(speed)
-    if getattr(c, "measured", None) is not None:
+    if c.measured is not None:
         measured &= np.asarray(c.measured, dtype=bool)
     rows = []
     for a, b in c.ranges(SACCADE):
