@@ -191,8 +191,11 @@ def ivt(t, xdeg, ydeg, threshold: float = 20.0, min_duration_ms: float = 100.0) 
     return list(zip(starts[keep].tolist(), ends[keep].tolist()))
 
 
-def idt(t, xdeg, ydeg, threshold: float = 1.0, min_duration_ms: float = 100.0) -> list[tuple[int, int]]:
+def idt(t, xdeg, ydeg, threshold: float = 1.0, min_duration_ms: float = 100.0,
+        window: int | None = None) -> list[tuple[int, int]]:
     """I-DT fixations as inclusive sample index ranges ``(first, last)``.
+
+    ``window``: :func:`_idt_window` of ``min_duration_ms`` on ``t`` when the caller has it already.
 
     The window holds the fewest samples that span ``min_duration_ms`` (last sample time - first), counted on the
     time stamps themselves (:func:`_idt_window`; 100 ms: 51 samples at 500 Hz, 13 at 120 Hz, 31 at 300 Hz, 121
@@ -208,7 +211,7 @@ def idt(t, xdeg, ydeg, threshold: float = 1.0, min_duration_ms: float = 100.0) -
     if n < 2:
         return []
     dt = sample_period(t)
-    m = _idt_window(min_duration_ms, t)
+    m = _idt_window(min_duration_ms, t) if window is None else window
     seg = _segments(t, np.isfinite(x) & np.isfinite(y), dt)
     out = []
     change = np.flatnonzero(np.diff(seg) != 0) + 1
@@ -296,7 +299,7 @@ def _idt_segment(x: np.ndarray, y: np.ndarray, m: int, thr: float) -> list[tuple
     return out
 
 
-def _idt_short(t, xdeg, ydeg, ranges, threshold: float, min_duration_ms: float) -> np.ndarray:
+def _idt_short(t, xdeg, ydeg, ranges, threshold: float, window: int) -> np.ndarray:
     """Samples (True) of the still runs one sample too short for an I-DT fixation: windows no fixation touches.
 
     A window of pymovements' length (:func:`_idt_window` less one sample: 50 at 500 Hz; 2 at least)
@@ -313,7 +316,7 @@ def _idt_short(t, xdeg, ydeg, ranges, threshold: float, min_duration_ms: float) 
     if n < 2:
         return short
     dt = sample_period(t)
-    k = _idt_window(min_duration_ms, t) - 1  # pymovements' window (it requires 2 samples at least)
+    k = window - 1  # pymovements' window (it requires 2 samples at least); window: idt's (:func:`_idt_window`)
     if k < 2:
         return short
     seg = _segments(t, np.isfinite(x) & np.isfinite(y), dt)
@@ -876,13 +879,14 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
             with np.errstate(invalid="ignore"):
                 labels[speed >= thr] = SACCADE
         else:
-            ranges = idt(t, xd, yd, thr, md)
+            m = _idt_window(md, t)  # one window for the fixations and the runs one sample short
+            ranges = idt(t, xd, yd, thr, md, window=m)
             speed = fivepoint_speed(t, xd, yd)
             labels[np.isfinite(xd) & np.isfinite(yd)] = SACCADE
             # still, but no fixation: a run one sample too short (:func:`_idt_short`) and an I-DT fixation
             # discarded as too short are undefined, as the other detectors leave them; the fixations kept
             # become FIXATION below, a merged one with the samples between its parts
-            labels[_idt_short(t, xd, yd, ranges, thr, md)] = UNDEFINED
+            labels[_idt_short(t, xd, yd, ranges, thr, m)] = UNDEFINED
             for a, b in ranges:
                 labels[a:b + 1] = UNDEFINED
     elif method == "tobii-ivt":
