@@ -72,6 +72,13 @@ def add_arguments(p) -> None:
     add_quiet(p, "no progress bar")
 
 
+def _first3(names: list) -> str:
+    """The first three image names of a summary line, shown as paths, and " ..." when there are more."""
+    from saliency.base.images import shown_path
+
+    return ", ".join(shown_path(n) for n in names[:3]) + (" ..." if len(names) > 3 else "")
+
+
 def run(args) -> int:
     """Crop every image of --images and write the crops and crops.json (:func:`saliency.crop.crop_folder`)."""
     import numpy as np
@@ -95,21 +102,20 @@ def run(args) -> int:
             if short:
                 print(f"{len(short)} image(s) where no {args.aspect} window keeps {want:.1%} of the saliency: "
                       f"the largest window was used (its share is 'kept' in crops.json): "
-                      f"{', '.join(shown_path(n) for n in short[:3])}"
-                      + (" ..." if len(short) > 3 else ""))
+                      f"{_first3(short)}")
         small = sorted(name for name, b in res.boxes.items() if "under_min_size" in b)
         if small:  # never silently a crop under --min-size
             m = args.min_size if args.min_size is not None else MIN_SIZE
             print(f"{len(small)} image(s) too small for a {args.aspect} window of --min-size {m} pixels on its "
                   f"shorter side: the largest window was used ('under_min_size' in crops.json): "
-                  f"{', '.join(shown_path(n) for n in small[:3])}" + (" ..." if len(small) > 3 else ""))
+                  f"{_first3(small)}")
         off = sorted(name for name, b in res.boxes.items() if "off_aspect" in b)
         if off:  # never silently a crop of another aspect
             scaled = (f"; scaled to fit in {args.scale[0]}x{args.scale[1]}, not stretched"
                       if isinstance(args.scale, (tuple, list)) else "")
             print(f"{len(off)} image(s) too small for a {args.aspect} window: the closest window was used, of "
                   f"another aspect{scaled} ('off_aspect' in crops.json): "
-                  f"{', '.join(shown_path(n) for n in off[:3])}" + (" ..." if len(off) > 3 else ""))
+                  f"{_first3(off)}")
     if res.skipped:
         print(f"skipped {len(res.skipped)} unreadable image(s): {', '.join(shown_path(p) for p in res.skipped[:3])}")
     left_out = getattr(res, "left_out", None)  # never a silent drop: the files of another extension, counted
