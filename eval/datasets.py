@@ -171,7 +171,7 @@ def read_osie(path: str | Path, entries: dict | None = None) -> dict[str, list[n
     if "fixations" not in m:
         raise UserError(f"{path}: no 'fixations' array inside; not OSIE's eye/fixations.mat")
     out: dict[str, list[np.ndarray]] = {}
-    seen: dict[str, int] = {}  # image stem -> its entry's 1-based position
+    seen = entries if entries is not None else {}  # image stem -> its entry's 1-based position
     for i, entry in enumerate(np.atleast_1d(m["fixations"])):
         try:
             img = str(entry.img)
@@ -191,8 +191,6 @@ def read_osie(path: str | Path, entries: dict | None = None) -> dict[str, list[n
             raise UserError(f"{path}: fixations({i + 1}) names the image {img} again (also fixations("
                             f"{seen[key]})); OSIE lists each image once: fix or replace the file")
         out[key], seen[key] = per, i + 1
-        if entries is not None:
-            entries[key] = i + 1
     if not out:
         raise UserError(f"{path}: no images in 'fixations'")
     return out
@@ -214,14 +212,13 @@ def osie_points(xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.stack([y, x], axis=1)
 
 
-def osie_nonfinite(fixations: dict, keys, entries: dict | None = None) -> tuple[int, int, int, str]:
+def osie_nonfinite(fixations: dict, keys, entries: dict) -> tuple[int, int, int, str]:
     """The fixations of images ``keys`` with a non-finite ``fix_x`` or ``fix_y`` (:func:`osie_points` leaves them out).
 
     Returns (fixations left out, images with one, fixations in all, the first
     one named as in the file: ``fixations(i).subjects(j).fix_x(k)``, 1-based,
     ``fix_y`` when only it is non-finite, followed by the image; "" when none).
-    ``entries``: stem -> ``i`` (:func:`read_osie`); without it the image's
-    stem stands for ``fixations(i)``.
+    ``entries``: stem -> ``i`` (:func:`read_osie`).
     """
     bad = images = total = 0
     example = ""
@@ -236,8 +233,7 @@ def osie_nonfinite(fixations: dict, keys, entries: dict | None = None) -> tuple[
             if len(off) and not example:
                 f = int(off[0])
                 coord = "fix_x" if not fin[f, 0] else "fix_y"
-                where = f"fixations({entries[k]})" if entries and k in entries else f"fixations({k})"
-                example = f"{where}.subjects({j}).{coord}({f + 1}), image {k}"
+                example = f"fixations({entries[k]}).subjects({j}).{coord}({f + 1}), image {k}"
         bad += n_img
         images += n_img > 0
     return bad, images, total, example
