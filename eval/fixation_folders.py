@@ -338,13 +338,13 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
         if ext_note:  # zz_fixMap.txt: named as a map, not one (it was read as one)
             notes.append(f"{allm}: {ext_note} (and .mat for _fixPts, .npy for _fixMap)")
         notes += _mit1003_sub_folders(allm, param)
-    elif (d / "maps").is_dir() and _salicon_json(d) is None:
+    elif (js := _salicon_json(d)) is not None:  # looked for once (up to seven globs)
+        items = salicon_items(js, _salicon_maps_dir(d, js), notes, param)
+        layout = "SALICON (fixations JSON + maps/)"
+    elif (d / "maps").is_dir():  # no fixations JSON
         maps = _stems(d / "maps", PRED_EXTS, notes, param)
         items = [GTItem(key=k, density=str(p)) for k, p in maps.items()]
         layout = "human maps only (maps/, no fixation points)"
-    elif (js := _salicon_json(d)) is not None:
-        items = salicon_items(js, _salicon_maps_dir(d, js), notes, param)
-        layout = "SALICON (fixations JSON + maps/)"
     else:
         raise UserError(f"`{param}` {d}: not a fixation dataset folder; expected fixations/ + maps/ (saliency "
                         "ingest), FIXATIONLOCS/ (MIT, CAT2000), ALLFIXATIONMAPS/ (MIT1003) or a SALICON fixations JSON")
