@@ -217,11 +217,10 @@ def find_fixation(root: str | Path) -> DatasetIndex:
                            size=it.size, sigma_px=it.sigma_px, blur=gt.blur if it.sigma_px else None)
                     for it in gt.items]
             map_only = sorted(it.key for it in items if it.points is None and it.key in images)
-            notes += unpaired_notes(_real_keys(images, root / "images" / "train"),
-                                    {r.key for r in recs} | set(map_only), "map or fixation",
+            real = _real_keys(images, root / "images" / "train")
+            notes += unpaired_notes(real, {r.key for r in recs} | set(map_only), "map or fixation",
                                     {it.key for it in items if it.density or it.points})
-            notes += map_only_notes(map_only, len(_real_keys(images, root / "images" / "train")),
-                                    "no entry in the fixations JSON")
+            notes += map_only_notes(map_only, len(real), "no entry in the fixations JSON")
             notes += gt.notes + left_out
             bare = sorted(r.key for r in recs if not r.points)
             if bare:
@@ -254,9 +253,10 @@ def find_fixation(root: str | Path) -> DatasetIndex:
             if ds.has_points else []
         # every file of the folder without an image is named (the map-only ones too: 47c2a5d named only the
         # kept items'), an image with a map but no fixations apart from one with neither
-        notes += unpaired_notes(_real_keys(images, stim), {r.key for r in recs} | set(map_only), "fixation map",
+        real = _real_keys(images, stim)
+        notes += unpaired_notes(real, {r.key for r in recs} | set(map_only), "fixation map",
                                 {it.key for it in ds.items})
-        notes += map_only_notes(map_only, len(_real_keys(images, stim)), "no fixation points")
+        notes += map_only_notes(map_only, len(real), "no fixation points")
         notes += [n for n in ds.notes if "file(s) left out" in n]  # files of other extensions in its folders
         layout = ds.layout
         if any(r.density is None for r in recs):
