@@ -500,13 +500,10 @@ def savgol_centred(t, runs, window_ms: float, order: int = 2) -> np.ndarray:
     out = np.zeros(len(t), dtype=bool)
     if len(t) < 2:
         return out
-    d = np.diff(t)
-    dt = float(np.median(d[d > 0])) if (d > 0).any() else 1.0  # the period sm.savgol sizes its window on
-    window = sm.window_samples(window_ms, dt, order)
+    window = sm.window_samples(window_ms, sm.savgol_period(t), order)
     for a, b in zip(*runs):
-        n = int(b) - int(a) + 1
-        w = min(window, n if n % 2 else n - 1)  # as smoothing._savgol_run shrinks it
-        if w < max(order + 1, 3):
+        w = sm.run_window(window, int(b) - int(a) + 1, order)
+        if not w:
             continue
         h = w // 2
         out[a + h:b + 1 - h] = True

@@ -157,8 +157,8 @@ def _coeffs(window: int, order: int, deriv: int, pos: int) -> np.ndarray:
 def _savgol_run(v: np.ndarray, window: int, order: int, deriv: int, delta: float) -> np.ndarray:
     """Savitzky-Golay filter of one complete run (``mode='interp'`` at the ends)."""
     n = len(v)
-    w = min(window, n if n % 2 else n - 1)
-    if w < max(order + 1, 3):
+    w = run_window(window, n, order)
+    if w == 0:
         return np.full(n, np.nan)
     h = w // 2
     out = np.empty(n)
@@ -186,13 +186,26 @@ def savgol(t, v, window_ms: float = 20.0, order: int = 2, deriv: int = 0, runs=N
     out = np.full(len(v), np.nan)
     if len(t) < 2:
         return out
-    d = np.diff(t)
-    dt = float(np.median(d[d > 0])) if (d > 0).any() else 1.0
+    dt = savgol_period(t)
     window = window_samples(window_ms, dt, order)
     starts, ends = valid_runs(t, v) if runs is None else runs
     for a, b in zip(starts, ends):
         out[a:b + 1] = _savgol_run(v[a:b + 1], window, order, deriv, dt)
     return out
+
+
+def savgol_period(t) -> float:
+    """The sample period :func:`savgol` sizes its window on and divides derivatives by: the median positive step
+    of ``t`` (1.0 when no step is positive)."""
+    d = np.diff(np.asarray(t, dtype=np.float64))
+    return float(np.median(d[d > 0])) if (d > 0).any() else 1.0
+
+
+def run_window(window: int, n: int, order: int = 2) -> int:
+    """The window :func:`savgol` applies to a run of ``n`` valid samples: ``window`` shrunk to the longest odd
+    length the run holds; 0 when that is under ``order + 1`` or 3 (the run is left NaN)."""
+    w = min(window, n if n % 2 else n - 1)
+    return w if w >= max(order + 1, 3) else 0
 
 
 def window_samples(window_ms: float, dt_ms: float, order: int = 2) -> int:
