@@ -55,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from saliency.base.errors import UserError
+from saliency.eval.tables import counted
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -341,8 +342,8 @@ class CentreBias:
 
     def describe(self) -> str:
         """One line: the fitted bandwidth and mixture weight, and the data it came from."""
-        return (f"Gaussian KDE of {self.n_fixations} fixations on {self.n_images} images, sigma {self.sigma_px:g} px, "
-                f"mixed with uniform at {self.uniform_weight:g}")
+        return (f"Gaussian KDE of {counted(self.n_fixations, 'fixation')} on {counted(self.n_images, 'image')}, "
+                f"sigma {self.sigma_px:g} px, mixed with uniform at {self.uniform_weight:g}")
 
     def density(self, shape: tuple[int, int] | None = None) -> np.ndarray:
         """The density (sums to 1), resized to ``shape`` and renormalised if given."""

@@ -63,6 +63,7 @@ from saliency.eval.fixation_folders import (  # noqa: F401
     salicon_val)
 from saliency.eval.ground_truth import CENTER_BIAS_GAUSSIAN, MAP_ONLY_METRICS, GTDataset, GTItem  # noqa: F401
 from saliency.eval.io import index_folder, left_out_note, own_keys
+from saliency.eval.tables import counted
 
 
 # name -> (task, folder name, [(image dir, GT dir), ...] candidates, description)
@@ -245,8 +246,8 @@ def _nonfinite_note(fixations: dict, keys, entries: dict, what: str, use: str) -
     if not bad:
         return []
     one = bad == 1
-    return [f"eye/fixations.mat: {bad} of the {total} fixations of {what} {'has' if one else 'have'} a non-finite "
-            f"fix_x or fix_y (on {images} image{'' if images == 1 else 's'}, e.g. {example}): left out of {use}, as "
+    return [f"eye/fixations.mat: {bad} of the {counted(total, 'fixation')} of {what} {'has' if one else 'have'} a "
+            f"non-finite fix_x or fix_y (on {counted(images, 'image')}, e.g. {example}): left out of {use}, as "
             f"saliency ingest quarantines {'it' if one else 'them'} (bad_coordinates)"]
 
 
@@ -285,8 +286,10 @@ def osie(root: str | Path, split: str | None = None, name: str = "OSIE", baselin
                             f"{base / 'eye' / 'fixations.mat'}")
         if len(keys) < len(want):
             miss = [k for k in want if k not in fixations]
-            notes.append(f"{len(miss)} of the {len(want)} {split} images are not in eye/fixations.mat "
-                         f"(e.g. {', '.join(miss[:3])}); the other {len(keys)} are scored")
+            one = len(miss) == 1
+            notes.append(f"{len(miss)} of the {len(want)} {split} images {'is' if one else 'are'} not in "
+                         f"eye/fixations.mat (e.g. {', '.join(miss[:3])}); the other {len(keys)} "
+                         f"{'is' if len(keys) == 1 else 'are'} scored")
     items, train_pts = [], []
     sizes: dict[str, tuple[int, int]] = {}
     files = osie_images(stim)
@@ -299,12 +302,12 @@ def osie(root: str | Path, split: str | None = None, name: str = "OSIE", baselin
         subs = tuple(tuple(map(tuple, osie_points(xy, shape).tolist())) for xy in fixations[k])
         pooled = tuple(p for s in subs for p in s)
         items.append(GTItem(key=k, points=pooled, size=shape, subjects=subs, sigma_px=OSIE_SIGMA_PX))
-    what = f"the {len(keys)} {split + ' ' if split else ''}image{'' if len(keys) == 1 else 's'}"
+    what = f"the {counted(len(keys), (split + ' ' if split else '') + 'image')}"
     notes += _nonfinite_note(fixations, keys, entries, what,
                              "the fixations scored" if baseline else "the fixations and human maps")
     label = f"{name} ({split})" if split else name
-    layout = f"OSIE (eye/fixations.mat, {len(items)} images" + (f", {split} split of eval/splits/osie.json)"
-                                                                 if split else ")")
+    layout = f"OSIE (eye/fixations.mat, {counted(len(items), 'image')}" + (
+        f", {split} split of eval/splits/osie.json)" if split else ")")
     if not baseline:
         return GTDataset(label, "fixation", items, layout=layout, sigma_px=OSIE_SIGMA_PX, split=split, notes=notes,
                          images_dir=str(stim))
@@ -312,7 +315,7 @@ def osie(root: str | Path, split: str | None = None, name: str = "OSIE", baselin
     if not train:
         raise UserError(f"`root` {root}: none of OSIE's training images is in {base / 'eye' / 'fixations.mat'}; "
                         "the centre bias (the IG baseline) is fitted to them")
-    what = f"the {len(train)} training image{'' if len(train) == 1 else 's'}"
+    what = f"the {counted(len(train), 'training image')}"
     notes += _nonfinite_note(fixations, train, entries, what,
                              "the centre bias (the IG baseline) fitted to them")
     cb_shape = sizes[train[0]]  # OSIE's images share one size; the centre bias is resized to any other

@@ -80,6 +80,11 @@ def _left_out(r) -> dict:
     return {k: int(v) for k, v in r.excluded.items() if v}
 
 
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, its plural (an added s) unless ``n`` is 1: ``1 image``, ``3 images``, ``0 images``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def result_note(r) -> str:
     """The counts of one result in words: images, resized, skipped, ignored files, each metric that left images out.
 
@@ -104,10 +109,10 @@ def result_note(r) -> str:
         parts.append(f"{r.n_skipped} unreadable or refused skipped")  # each with its reason in --json
     n_extra = len(getattr(r, "extra", None) or ())
     if n_extra:
-        parts.append(f"{n_extra} prediction file{'s' if n_extra > 1 else ''} without a ground truth ignored")
+        parts.append(f"{counted(n_extra, 'prediction file')} without a ground truth ignored")
     n_out = len(getattr(r, "left_out", None) or ())
     if n_out:
-        parts.append(f"{n_out} file{'s' if n_out > 1 else ''} left out for {'their' if n_out > 1 else 'its'} "
+        parts.append(f"{counted(n_out, 'file')} left out for {'their' if n_out > 1 else 'its'} "
                      "extension (not a prediction format)")
     for k, v in _left_out(r).items():
         parts.append(f"{k} left out on {v} image(s)")
