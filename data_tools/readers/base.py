@@ -342,10 +342,17 @@ def header_columns(path: Path) -> tuple[list[str], str]:
     return split_header(first, sep), sep
 
 
-def resolve_columns(header: list[str], user: dict[str, str], path: Path) -> dict[str, tuple[str, str | None]]:
-    """Canonical key -> (file column, unit) from the ``columns`` mapping first, then by alias."""
+def resolve_columns(header: list[str], user: dict[str, str], path: Path,
+                    keys=None) -> dict[str, tuple[str, str | None]]:
+    """Canonical key -> (file column, unit) from the ``columns`` mapping first, then by alias.
+
+    With ``keys`` (a reader's ``COLUMN_KEYS``) only those keys of ``user`` are
+    looked up: a key meant for another input of the run is not this file's.
+    """
     found: dict[str, tuple[str, str | None]] = {}
     for k, col in user.items():
+        if keys is not None and k not in keys:
+            continue
         if col not in header:
             raise UserError(f"{path}: `columns` {k}={col}: no such column; the file has "
                             f"{printable(', '.join(header))}")
@@ -413,8 +420,7 @@ class Probe:
         meant for another input of the run is not looked up here. A mapping to a column this file lacks makes it
         no match ({}), and the error is kept in ``column_errors`` (raised when no format matches)."""
         try:
-            return resolve_columns(split_header(self.first, self.sep),
-                                   {k: v for k, v in self.columns.items() if k in keys}, self.path)
+            return resolve_columns(split_header(self.first, self.sep), self.columns, self.path, keys)
         except UserError as exc:
             self.column_errors.append(exc)
             return {}

@@ -182,7 +182,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     min_confidence = DEFAULT_MIN_CONFIDENCE if opts.min_confidence is None else float(opts.min_confidence)
     header, sep = header_columns(path)
     # only the keys it honours are looked up in this file: another input of the run may take the others
-    cols = resolve_columns(header, {k: v for k, v in columns.items() if k in COLUMN_KEYS}, path)
+    cols = resolve_columns(header, columns, path, COLUMN_KEYS)
     hs = set(header)
     _refuse_gaze(path, hs)
     cx = columns.get("x") or ("norm_pos_x" if "norm_pos_x" in hs else "x_norm")

@@ -143,8 +143,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     columns, tracker_events, chunk_rows = opts.columns, opts.tracker_events, opts.chunk_rows
     header, sep = header_columns(path)
     # a mapped column the header lacks: one line naming it, as the generic reader says (not pandas' usecols error)
-    keys = COLUMN_KEYS["fixations" if tracker_events else "samples"]
-    resolve_columns(header, {k: v for k, v in columns.items() if k in keys}, path)
+    resolve_columns(header, columns, path, COLUMN_KEYS["fixations" if tracker_events else "samples"])
     by_base = {}
     for h in header:
         by_base.setdefault(split_unit(h)[0], h)

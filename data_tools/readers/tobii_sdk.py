@@ -97,8 +97,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                                       [h for h in header if "gaze_point" in h.lower()])
         other = _eye_columns(low, "right" if eye == "left" else "left")
         eyes = [mine]
-    user = {k: v for k, v in opts.columns.items() if k in COLUMN_KEYS}
-    generic = resolve_columns(header, user, path)
+    generic = resolve_columns(header, opts.columns, path, COLUMN_KEYS)
     c_subj, c_stim, c_trial = (generic[k][0] if k in generic else None for k in COLUMN_KEYS)
     usecols = sorted({c for e in [*eyes, other] if e for c in e if c} |
                      {c for c in (c_time, c_subj, c_stim, c_trial) if c})
