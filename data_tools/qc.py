@@ -171,7 +171,11 @@ def center_bias(sizes, x, y, canvas: tuple[int, int], sigma_px: float, border: s
     """Centre-bias map on ``canvas`` (w, h) from fixations of stimuli of ``sizes`` (rows of (w, h)); 0..1."""
     sizes = np.asarray(sizes, dtype=np.float64).reshape(-1, 2)
     cw, ch = canvas
-    xs = (np.asarray(x, dtype=np.float64) + 0.5) / sizes[:, 0] * cw - 0.5
-    ys = (np.asarray(y, dtype=np.float64) + 0.5) / sizes[:, 1] * ch - 0.5
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    # scaled about pixel edges (x + 0.5); a stimulus of the canvas's own size keeps its coordinates as they are, so
+    # a fixation on a half-pixel tie lands on the pixel its map puts it on ((x + 0.5) / w * w is not always x + 0.5)
+    xs = np.where(sizes[:, 0] == cw, x, (x + 0.5) * cw / sizes[:, 0] - 0.5)
+    ys = np.where(sizes[:, 1] == ch, y, (y + 0.5) * ch / sizes[:, 1] - 0.5)
     r, c = pixel_index(xs, ys, canvas)
     return normalize(blur_points((ch, cw), r, c, np.ones(len(r)), sigma_px, border), "minmax")
