@@ -170,12 +170,30 @@ def read_fixations(path: str | Path) -> np.ndarray:
             raise UserError(f"{path}: not a readable MATLAB file ({exc})") from None
         for key in ("fixations", "fixLocs", "fixationPts", "fixPts"):
             if key in m and getattr(m[key], "ndim", 0) == 2:
-                return np.asarray(m[key]) > 0
+                return _fixation_map_array(path, key, m[key]) > 0
         raise UserError(f"{path}: no 2-D 'fixations' or 'fixLocs' array inside")
     m = read_mask(path, allow01=True)
     # lossy formats ring around each fixated pixel: threshold at > 128; a lossless map is MIT's nonzero
     # (fixationMap > 0), so a 0/1 PNG keeps its fixations
     return m > 128 if path.suffix.lower() in LOSSY_EXTS else m > 0
+
+
+def _fixation_map_array(path: Path, key: str, a) -> np.ndarray:
+    """A ``.mat`` fixation map as read: refused when it is not a map of 0/1 (or fixation counts) but, say, a list of
+    (x, y) points, which ``> 0`` would turn into a map with every pixel fixated."""
+    a = np.asarray(a)
+    what = f"{path}: '{key}' is a {a.shape[0]}x{a.shape[1]} array"
+    want = "; eval reads a fixation map: 0/1 (or counts) at the image's size, nonzero where a fixation fell"
+    if a.dtype == bool:
+        pass
+    elif not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
+        raise UserError(f"{what} of {a.dtype}{want}")
+    elif not np.isfinite(a).all() or (a < 0).any() or (a != np.round(a)).any():
+        bad = a[~np.isfinite(a) | (a < 0) | (a != np.round(a))].flat[0]
+        raise UserError(f"{what} holding {bad:g}, not a 0/1 map or a count{want}")
+    if min(a.shape) <= 3 and a.size > 0:
+        raise UserError(f"{what}: a list of points, not a map{want} (convert the points to a map first)")
+    return a
 
 
 LOSSY_EXTS = (".jpg", ".jpeg", ".webp")
