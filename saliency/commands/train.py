@@ -114,10 +114,51 @@ def _check_workers(cfg: dict, args) -> None:
                         f"or the resumed run's) is within this machine's cap of {_args.max_workers()}; leave it out")
 
 
+#: what --list-models and --print-config accept beside them: --quiet (taken by every command) and the top-level
+#: parser's own (as predict --list-baselines does)
+_INFO_ALONE_EXCEPT = ("quiet", "debug", "command")
+#: what --print-config does not use: the run folder's options and the limits of a run (it reads no image and
+#: starts no worker); every other option changes the config it prints (--resume: the run's config is printed)
+_NOT_PRINTED = ("out", "overwrite", "max_pixels", "force_workers", "list_models")
+
+
+def _typed(k: str, v) -> list[str]:
+    """Option ``k`` (its dest) with value ``v`` as typed: ``--epochs 3``, ``--overwrite``, one ``--set X`` each."""
+    flag = {"overrides": "--set"}.get(k, f"--{k.replace('_', '-')}")
+    if v is True:
+        return [flag]
+    return [f"{flag} {x}" for x in v] if isinstance(v, list) else [f"{flag} {v}"]
+
+
+def _unused_with(args, mode: str) -> list[str]:
+    """The options given with ``--list-models`` or ``--print-config`` (``mode``) that it does not use.
+
+    Every option of the command defaults to None, False or [] (``--set``), so any other value was typed.
+    ``--force-workers`` counts with --print-config only as a bare flag: beside a ``--workers`` above the CPUs it
+    lets that count be printed.
+    """
+    keys = [k for k in vars(args) if not k.startswith("_") and k not in _INFO_ALONE_EXCEPT and k != mode]
+    if mode == "print_config":
+        keys = [k for k in keys if k in _NOT_PRINTED and not (k == "force_workers" and args.workers is not None)]
+    return [t for k in keys if getattr(args, k) not in (None, False, []) for t in _typed(k, getattr(args, k))]
+
+
+def _refuse_unused(args) -> None:
+    """Refuse in one line the options ``--list-models`` or ``--print-config`` would take and ignore."""
+    mode = "list_models" if args.list_models else "print_config" if args.print_config else None
+    given = _unused_with(args, mode) if mode else []
+    if given:
+        it = "it" if len(given) == 1 else "them"
+        does = ("it only prints the registered model names" if mode == "list_models"
+                else "it only prints the config; nothing is trained or written")
+        raise UserError(f"{', '.join(given)}: not used with --{mode.replace('_', '-')} ({does}); leave {it} out")
+
+
 def run(args) -> int:
     """Run ``saliency train``: resolve the config and run folder (:func:`saliency.train.prepare_run`), train, print."""
     import sys
 
+    _refuse_unused(args)
     if args.list_models:
         from saliency import models
         print("\n".join(models.list_models()))
