@@ -200,6 +200,11 @@ def parse_override(text: str) -> tuple[list[str], object]:
     key = key.strip()
     if not key:
         raise UserError(f"`overrides` {text}: empty key")
+    if not raw.strip():  # empty (as an unset shell variable gives): null, which only a key whose default is null takes
+        default = _default_of(key.split("."))
+        if default is not None and not isinstance(default, dict):  # a section or an unknown key: apply_override says
+            raise UserError(f"`overrides` {key}=: empty value; {key} cannot be null (its default is {default!r}): "
+                            "give a value or leave it out")
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
@@ -207,6 +212,16 @@ def parse_override(text: str) -> tuple[list[str], object]:
     if isinstance(value, str) and _looks_numeric(value):
         value = float(value)  # YAML 1.1 reads '3e-4' as a string
     return key.split("."), value
+
+
+def _default_of(path: list[str]):
+    """The default of the dotted ``path`` (a value, or a section's dict); None where it has none or no such key."""
+    node = DEFAULTS
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
 
 
 def _looks_numeric(s: str) -> bool:

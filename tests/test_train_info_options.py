@@ -1,7 +1,10 @@
-"""``saliency train --list-models`` / ``--print-config`` refuse the options they would take and ignore.
+"""``saliency train --list-models`` / ``--print-config`` refuse the options they would take and ignore, and
+``--set KEY=`` (empty) is refused for a key that cannot be null.
 
 Oracles: the refusal lines as written out below (the pattern of ``predict --list-baselines``); the options that
-change the printed config are still taken (their values read back from the printed YAML). Nothing trains.
+change the printed config are still taken (their values read back from the printed YAML); a key whose documented
+default is null (``data.val``, ``model``, ``sched.epochs``) takes an empty value as null, as YAML reads ``key:``.
+Nothing trains.
 """
 
 from __future__ import annotations
@@ -71,3 +74,28 @@ def test_print_config_keeps_every_option_that_changes_the_config(tmp_path, capsy
         assert want in out, (want, out)
     rc, out, err = run_cli(capsys, ["train", "--print-config", "--resume", _fake_run(tmp_path), "--epochs", "9"])
     assert rc == 0 and "epochs: 9" in out, err
+
+
+@pytest.mark.parametrize("key, default", [("optim.lr", "0.003"), ("train.amp", "'auto'"),
+                                          ("data.size", "[144, 192]"), ("train.epochs", "12")])
+def test_an_empty_set_value_for_a_key_that_cannot_be_null_is_refused_naming_it(capsys, key, default):
+    line = refusal(*run_cli(capsys, ["train", "--print-config", "--set", f"{key}="]))
+    assert line == (f"saliency train: error: --set {key}=: empty value; {key} cannot be null (its default is "
+                    f"{default}): give a value or leave it out")
+
+
+def test_an_empty_set_value_on_resume_is_refused_the_same_way(tmp_path, capsys):
+    line = refusal(*run_cli(capsys, ["train", "--print-config", "--resume", _fake_run(tmp_path),
+                                     "--set", "train.device="]))
+    assert line == ("saliency train: error: --set train.device=: empty value; train.device cannot be null (its "
+                    "default is 'auto'): give a value or leave it out")
+
+
+def test_an_empty_set_value_for_a_key_whose_default_is_null_stays_null(capsys):
+    rc, out, err = run_cli(capsys, ["train", "--print-config", "--model", "unet_tiny_se_sod", "--set", "data.val=",
+                                    "--set", "sched.epochs="])
+    assert rc == 0, err
+    import yaml
+
+    cfg = yaml.safe_load(out)
+    assert (cfg["data"]["val"], cfg["sched"]["epochs"], cfg["model"]) == (None, None, "unet_tiny_se_sod")
