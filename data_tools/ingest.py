@@ -1111,6 +1111,18 @@ def check_time_unit_used(readers, time_unit: str) -> None:
                         f"{', '.join(sorted({rd.format for rd in readers}))}); leave it out")
 
 
+def check_decimal_used(readers, decimal: str) -> None:
+    """Refuse ``decimal`` comma when every reader of ``readers`` ignores it (its format in :data:`DECIMAL_UNUSED`:
+    EyeLink ASC lines, MATLAB files, SALICON's JSON), so that it is never recorded as applied."""
+    if decimal != "comma" or not readers:
+        return
+    formats = sorted({rd.format for rd in readers})
+    if all(f in DECIMAL_UNUSED for f in formats):
+        raise UserError(f"`decimal` comma: not used: the {', '.join(formats)} reader"
+                        f"{'s read' if len(formats) > 1 else ' reads'} the numbers as the format writes them, "
+                        f"with a point; leave it out")
+
+
 def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
     """Refuse options that no opened input uses; returns the ``policies`` values of those applied.
 
@@ -1118,7 +1130,8 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
     holds raw samples (fixation lists are taken as the files give them),
     ``min_confidence`` when no input is a Pupil Labs export with a confidence
     column, ``time_unit`` when every input's header states its time unit (or
-    the format fixes it). With mixed inputs ``time_unit`` is kept, and each
+    the format fixes it), ``decimal`` comma when every input's format ignores it
+    (:func:`check_decimal_used`). With mixed inputs ``time_unit`` is kept, and each
     input's record says whether it applied (``time_unit_applied``).
     ``drop_first`` when no input has ordered fixations and ``per_subject``
     when no input tells its subjects apart: every input is pooled (its
@@ -1158,6 +1171,7 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
         check_time_unit_used(first, opts.time_unit)
         for _, rd, _, _ in opened:
             rd.notes["time_unit_applied"] = bool(rd.notes.get("time_unit_applied"))
+    check_decimal_used(first, opts.decimal)
     check_columns_used([p for p, _, _, dup in opened if dup is None], first, opts.columns)
     check_pooled_options(opened, opts)
     return {"min_confidence": applied[0] if applied else None}
@@ -1557,15 +1571,38 @@ def _wrong_format_hints(col: _Collector) -> list[str]:
     return out
 
 
-def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex, plaus: list[str]) -> str:
-    """The one line for a run that kept no fixation: every reason with its count, then what to do."""
+def held_hints(records: list[dict], detector: str) -> list[str]:
+    """One line per EyeLink ASC input that gave no row of the kind read while it holds the other kind (its
+    reader's ``lines_held``): its EFIX lines (read with `detector` tracker) or its sample lines (read with a
+    detector of raw samples)."""
+    out = []
+    for rec in records:
+        held = rec.get("lines_held")
+        if not held or "duplicate_of" in rec or rec.get("rows", {}).get("read"):
+            continue
+        n_s, n_e = held.get("samples", 0), held.get("EFIX", 0)
+        if detector == "tracker" and n_s:
+            out.append(f"{rec['path']}: no EFIX line (the tracker's fixations), but {n_s} sample "
+                       f"line{'s' if n_s != 1 else ''} (raw samples): leave out `detector` tracker to detect "
+                       f"fixations in them")
+        elif detector != "tracker" and n_e:
+            out.append(f"{rec['path']}: no sample line, but {n_e} EFIX line{'s' if n_e != 1 else ''} (the "
+                       f"tracker's fixations, as edf2asc -e writes them): give `detector` tracker to read them")
+    return out
+
+
+def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex, plaus: list[str],
+                         records: list[dict] = ()) -> str:
+    """The one line for a run that kept no fixation: every reason with its count, then what to do; an EyeLink ASC
+    input that holds only the other kind of rows than those read says so (:func:`held_hints`, from ``records``)."""
     counted = Counter()
     read = 0
     for b in col.books.values():
         counted.update(b.counted)
         read += b.read
+    held = held_hints(list(records), col.o.detector)
     if not read:
-        return "no usable fixations: the inputs hold no data rows"
+        return "no usable fixations: the inputs hold no data rows" + ("; " + "; ".join(held) if held else "")
     parts = [f"{k} {v}" for k, v in reasons.most_common()]
     if counted:
         parts.append("not used by design: " + ", ".join(f"{k} {v}" for k, v in counted.most_common()))
@@ -1577,7 +1614,7 @@ def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex
         # more samples kept than rows quarantined (beside rows counted by design, as message rows): those rows are
         # not the cause, the detector is; fewer (116 rows of a decimal comma, 4 kept) and the reasons explain it
         parts.append(f"{kept} samples kept gave no fixation (check the detector options)")
-    hints = plaus + _reason_hints(reasons, col, index)
+    hints = plaus + _reason_hints(reasons, col, index) + held
     return f"no usable fixations in the {read} rows read (reasons: {'; '.join(parts)})" + \
         ("; " + "; ".join(hints) if hints else "")
 
@@ -1921,7 +1958,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         plaus = off_screen_hints(col, g.screen_px) if g is not None else []
         if not len(fix):
             plaus = off_screen_hints(col, g.screen_px, 1) if g is not None else []
-            raise UserError(no_fixations_message(reasons, col, index, plaus))
+            raise UserError(no_fixations_message(reasons, col, index, plaus, records))
         warnings += plaus
         if reasons.get("unknown_stimulus"):
             warnings.append(_unknown_names_line(col, index))

@@ -88,11 +88,20 @@ are given; :func:`data_tools.smoothing.combine_eyes`), and a monocular
 recording's one eye; ``left`` / ``right`` take that eye only: a recording block
 that lacks it is refused when the file is opened (one line naming the line of
 its ``START``/``SAMPLES`` line), as is a file that never says which eye it
-recorded. A binocular sample line with fewer than the 7 fields ``time xl yl pl
-xr yr pr`` is quarantined (``malformed_row``). Tracker events: with ``left`` /
+recorded; one whose chosen eye has no valid sample while the other eye has
+some is refused after reading (:func:`~data_tools.readers.base.one_eye_only`).
+Lines cut short (a recording cut off mid-line, most often the file's last
+line) are quarantined (``malformed_row``), never read with a cut number: a
+sample line with fewer fields than its block's layout (:func:`sample_fields`:
+``time x y pupil``, binocular ``time xl yl pl xr yr pr``, plus the velocity and
+resolution fields the ``SAMPLES`` line names), an ``EFIX`` line with fewer
+than its 8 (``EFIX eye start end dur x y pupil``). Tracker events: with ``left`` /
 ``right`` only that eye's ``EFIX`` lines are kept, the other eye's are counted
-(``other_eye``, by design: a binocular recording has both); ``average`` keeps
-both eyes' events, as the tracker reports them.
+(``other_eye``, by design: a binocular recording has both, whatever else is
+wrong with them); ``average`` keeps both eyes' events, as the tracker reports
+them. ``notes["lines_held"]`` counts the sample lines and ``EFIX`` lines of
+the file, whichever is read (the ingest names the other kind when the one read
+gave no row).
 
 Screen size: ``GAZE_COORDS`` (else ``DISPLAY_COORDS``) hold ``x0 y0 x1 y1``
 where ``x1`` is either the last pixel index (``1919``, what EyeLink writes) or
@@ -113,7 +122,7 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import (DECODE_ERRORS, Chunk, LogReader, Probe, ReadOptions, default_subject,
-                                              open_input, check_eye as check_eye_choice)
+                                              one_eye_only, open_input, check_eye as check_eye_choice)
 from saliency.data_tools.readers.chunks import empty_quarantine, fixation_chunk, quarantine_frame
 
 DETECT_RANK = 10  # the file's name or first line
@@ -132,6 +141,7 @@ _RATE = re.compile(r"\bRATE\s+([\d.]+)")
 SHAPE_LINES = 100  # sample lines of a stretch whose eyes no line names that decide its layout
 _MONO_FIELDS = (4, 6, 8)  # time x y pupil [xv yv] [xr yr] (manual 4.9.2)
 _BINO_FIELDS = (7, 9, 11, 13)  # time xl yl pl xr yr pr [xr yr] [xvl yvl xvr yvr] [xr yr]
+_EFIX_FIELDS = 8  # EFIX eye start end dur x y pupil (manual 4.9.3.3)
 _NOT_GAZE = {"HREF": "head-referenced (HREF) angles", "PUPIL": "raw pupil positions in camera coordinates"}
 
 
@@ -152,6 +162,22 @@ def sample_shape(tok: list[str]) -> str | None:
     """``"monocular"``, ``"binocular"`` or None (no layout of the manual's table) from a sample line's fields."""
     n = numeric_fields(tok)
     return "monocular" if n in _MONO_FIELDS else "binocular" if n in _BINO_FIELDS else None
+
+
+def sample_fields(line: str, binocular: bool) -> int:
+    """The fields a sample line has at least in the block a ``START`` / ``SAMPLES`` line (``line``) opens.
+
+    ``time x y pupil`` (binocular ``time xl yl pl xr yr pr``), with the
+    velocities (2 fields, binocular 4) a ``SAMPLES`` line naming ``VEL``
+    announces and the resolution (2 fields) one naming ``RES`` does (manual
+    4.9.2); ``""`` (a stretch no line names the eyes of): the first four
+    (seven) only. A line with fewer was cut short (``malformed_row``).
+    """
+    tok = line.upper().split()
+    n = 7 if binocular else 4
+    if tok[:1] == ["SAMPLES"]:
+        n += (4 if binocular else 2) * ("VEL" in tok) + 2 * ("RES" in tok)
+    return n
 
 
 def message_time(m: re.Match) -> float:
@@ -301,7 +327,9 @@ def scan(path: Path) -> dict:
     that opened the stretch, 0 for the file's start, -> ``{"shape": ...,
     "line": first sample line}`` with ``shape`` ``binocular``, ``monocular``,
     ``mixed`` (then ``other``: a line of the other shape) or ``unknown`` (then
-    ``fields``: the first line's numeric field count)).
+    ``fields``: the first line's numeric field count)), and how many sample
+    lines (a digit first) and ``EFIX`` lines the file holds (``held``: the rows
+    of either reading, told when the one chosen found none).
     """
     messages: list[tuple[float, int, str]] = []
     coords = {}
@@ -310,6 +338,7 @@ def scan(path: Path) -> dict:
     data_types: list[tuple[int, str, str]] = []
     shapes: dict[int, dict] = {}
     stretch: dict | None = {"key": 0, "n": 0}  # the samples whose eyes no line names (None: named)
+    held = {"samples": 0, "EFIX": 0}  # sample lines and EFIX lines
 
     def close(st):
         if st is None or not st["n"]:
@@ -327,6 +356,7 @@ def scan(path: Path) -> dict:
         for ln, line in enumerate(fh, start=1):
             c = line[:1]
             if c.isdigit():
+                held["samples"] += 1
                 if stretch is not None and stretch["n"] < SHAPE_LINES:
                     tok = line.split()
                     sh = sample_shape(tok)
@@ -337,6 +367,9 @@ def scan(path: Path) -> dict:
                         stretch.setdefault(sh, ln)
                 continue
             if not c:
+                continue
+            if c == "E" and line.startswith("EFIX"):
+                held["EFIX"] += 1
                 continue
             if line.startswith("MSG"):
                 m = _MSG.match(line.rstrip("\r\n"))
@@ -361,7 +394,7 @@ def scan(path: Path) -> dict:
                     data_types.append((ln, tok[0], kind))
     close(stretch)
     return {"messages": messages, "coords": coords, "rate": rate, "blocks": blocks, "data_types": data_types,
-            "shapes": shapes}
+            "shapes": shapes, "held": held}
 
 
 def check_gaze(path: Path, data_types: list[tuple[int, str, str]], tracker_events: bool) -> None:
@@ -418,7 +451,7 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
     subject = default_subject(path)
     info = scan(path)
     timeline = _Timeline(info["messages"])
-    notes: dict = {"trials": timeline.n_trials}
+    notes: dict = {"trials": timeline.n_trials, "lines_held": info["held"]}
     screen_px = None
     key = "GAZE_COORDS" if "GAZE_COORDS" in info["coords"] else "DISPLAY_COORDS"
     if key in info["coords"]:
@@ -447,13 +480,15 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
 
         layout = shapes.get(0)  # the shape of the samples no line names the eyes of (None: named, or no samples)
         binocular = layout == "binocular"
+        need = sample_fields("", binocular)  # the fields of a sample line that was not cut short
         eyes: set = set()  # the eyes of the current recording block (empty: not said)
         rate = None  # the current block's RATE (its SAMPLES line)
         prev_t, prev_moved = None, False  # the previous sample's stamp as written; whether it was moved 0.5 ms
         rows: list[tuple] = []
         bad: list[int] = []
-        short: list[int] = []  # binocular sample lines without the 7 fields; lines of the other shape
+        short: list[int] = []  # lines cut short (fewer fields than `need`, EFIX than 8); lines of the other shape
         other_eye = 0  # EFIX lines of the eye not chosen (counted)
+        n_valid = {"left": 0, "right": 0}  # samples kept with a valid gaze of each eye (one_eye_only)
 
         def flush():
             nonlocal rows, bad, short, other_eye
@@ -482,7 +517,10 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
                     q = pd.concat([q, quarantine_frame(a[nf, 0].astype(np.int64), "non_finite_time",
                                                        np.full(int(nf.sum()), subject, object))], ignore_index=True)
                     a, t = a[~nf], t[~nf]
-                x, y = combine_eyes(*(a[:, k].astype(float) for k in (2, 3, 4, 5)), eye)
+                per_eye = [a[:, k].astype(float) for k in (2, 3, 4, 5)]
+                for e, (ex, ey) in (("left", per_eye[:2]), ("right", per_eye[2:])):
+                    n_valid[e] += int((np.isfinite(ex) & np.isfinite(ey)).sum())
+                x, y = combine_eyes(*per_eye, eye)
                 trial, stim = timeline.assign(t)
                 valid = np.isfinite(x) & np.isfinite(y)
                 ch = Chunk("samples", "screen", pd.DataFrame({
@@ -514,10 +552,10 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
                         if layout is not None and sample_shape(tok) not in (None, layout):
                             short.append(ln)  # the other shape than the stretch's: not guessed
                             continue
+                        if len(tok) < need:  # cut short (a recording cut off mid-line): no field guessed
+                            short.append(ln)
+                            continue
                         if binocular:
-                            if len(tok) < 7:
-                                short.append(ln)
-                                continue
                             row = (ln, t, num(tok[1]), num(tok[2]), num(tok[4]), num(tok[5]))
                         else:
                             x, y = num(tok[1]), num(tok[2])
@@ -535,6 +573,8 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
                     tok = line.split()
                     if eye != "average" and len(tok) > 1 and tok[1] in ("L", "R") and tok[1] != eye[0].upper():
                         other_eye += 1  # the other eye's fixation (binocular recording), by design
+                    elif len(tok) < _EFIX_FIELDS:  # cut short: the pupil (or more) missing
+                        short.append(ln)
                     else:
                         try:
                             e, t0, dur = tok[1], float(tok[2]), float(tok[4])
@@ -547,12 +587,17 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
                     eyes = line_eyes(line)
                     layout = None if eyes else shapes.get(ln)
                     binocular = eyes == {"left", "right"} or layout == "binocular"
+                    need = sample_fields(line, binocular)
                     m = _RATE.search(line) if line.startswith("SAMPLES") else None
                     rate = float(m.group(1)) if m else None
                     prev_t, prev_moved = None, False
                 if len(rows) + len(bad) + len(short) + other_eye >= block:
                     yield flush()
         yield flush()
+        if eye in ("left", "right") and not tracker_events:
+            other = "right" if eye == "left" else "left"
+            if not n_valid[eye] and n_valid[other]:  # a binocular block whose chosen eye never tracked
+                raise one_eye_only(path, eye, n_valid[other])
 
     return LogReader(path, "eyelink-asc", "fixations" if tracker_events else "samples", chunks,
                      screen_px=screen_px, notes=notes, trials=True)

@@ -4,6 +4,9 @@ Field names from ``../shared/REFERENCES.md`` section 3: ``RECORDING_SESSION_LABE
 ``TRIAL_INDEX``, ``CURRENT_FIX_START``/``_END``/``_DURATION``,
 ``CURRENT_FIX_X``/``_Y`` (screen px, top-left), missing values ``.``; the
 stimulus comes from a column (``columns`` ``stimulus=IMAGE``) or a trials table.
+The duration is ``CURRENT_FIX_DURATION``; a report without it (and without
+``columns`` ``duration_ms``) takes ``CURRENT_FIX_END`` minus
+``CURRENT_FIX_START``; with it, ``CURRENT_FIX_END`` is not read.
 
 Eyes (``ReadOptions.eye``), as the ``eyelink-asc`` reader treats EFIX events:
 a binocular recording's report has one row per fixation of each eye, its eye
@@ -37,7 +40,8 @@ EYES = True  # honours ReadOptions.eye (the EYE_USED column)
 _EYE_WORDS = {"LEFT": "left", "L": "left", "RIGHT": "right", "R": "right"}
 
 EYELINK_PRESET = {"subject": "RECORDING_SESSION_LABEL", "trial": "TRIAL_INDEX", "x": "CURRENT_FIX_X",
-                  "y": "CURRENT_FIX_Y", "t_start_ms": "CURRENT_FIX_START", "duration_ms": "CURRENT_FIX_DURATION"}
+                  "y": "CURRENT_FIX_Y", "t_start_ms": "CURRENT_FIX_START", "t_end_ms": "CURRENT_FIX_END",
+                  "duration_ms": "CURRENT_FIX_DURATION"}
 
 
 def sniff(probe: Probe) -> bool:
@@ -49,6 +53,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     """EyeLink Data Viewer fixation report (screen px; ``.`` = missing)."""
     header, sep = header_columns(path)
     preset = {k: v for k, v in EYELINK_PRESET.items() if v in header}
+    if "duration_ms" in preset or "duration_ms" in opts.columns:  # the duration column, as ever; the end unread
+        preset.pop("t_end_ms", None)
     if "EYE_USED" in header:
         preset["eye"] = "EYE_USED"
     missing = [v for k, v in EYELINK_PRESET.items() if k in ("x", "y") and v not in header]
