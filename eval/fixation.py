@@ -361,7 +361,7 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
     human maps only, which then scores CC, KLD and SIM and leaves the rest
     NaN), ``density`` (continuous human map of the fixation map's size;
     CC/KLD/SIM need it), ``baseline`` (IG; a plain map or a log-density;
-    default: the Gaussian centre bias), ``other`` (binary map of other images'
+    default: the Gaussian centre bias taken as a density, not min-maxed), ``other`` (binary map of other images'
     fixations at this size, for sAUC). Random draws use
     ``default_rng([seed, index])``.
 
@@ -400,7 +400,9 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
     want = set(metrics)
     base_logp = None
     if want & {"IG", "LL", "sAUC"} and (fix is not None or metric_maps):
-        base_logp = P.log_density_from_map(gaussian_center_bias(shape)) if baseline is None \
+        # the default Gaussian is a density as it stands: min-maxed as a map file is (MIT's InfoGain.m), its
+        # corners would get probability 0 and one fixation there about 40 bits of information gain
+        base_logp = P.log_density_from_density(gaussian_center_bias(shape)) if baseline is None \
             else baseline_log_density(baseline, shape)
     if metric_maps:
         dens_logp = logp if logp is not None else P.log_density_from_density(P.density_from_map(s))

@@ -187,7 +187,7 @@ def test_eval_cli_ll_ig_for_log_density_folder(tmp_path, capsys):
     assert rc == 0
     res = json.loads(out.read_text())["results"][0]["metrics"]
     assert res["LL"] == pytest.approx(0.0, abs=1e-5)
-    base = P.log_density_from_map(gaussian_center_bias(shape))
+    base = P.log_density_from_density(gaussian_center_bias(shape))  # the default: the Gaussian as a density
     want_ig = np.mean([-P.log_likelihood(base, f) for f in fixmaps])
     assert res["IG"] == pytest.approx(want_ig, abs=1e-5)
     assert res["NSS"] == pytest.approx(0.0, abs=1e-12)
