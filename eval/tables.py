@@ -95,14 +95,14 @@ def result_note(r) -> str:
     read for their extension); the notes under eval's
     markdown tables and under ``saliency report``'s metric tables.
     """
-    parts = [f"{r.n_images} images"]
+    parts = [counted(r.n_images, "image")]
     if r.n_resized:
         from saliency.eval.metrics import keys_for
 
         # a fixation method's .npy log-densities are resampled in probability (eval.probabilistic), not bilinearly
         how = "bilinear; a log-density .npy area-averaged where larger" if set(getattr(r, "metrics", None) or ()) & set(
             keys_for("fixation")) else "bilinear"
-        parts.append(f"{r.n_resized} predictions resized to the GT ({how})")
+        parts.append(f"{counted(r.n_resized, 'prediction')} resized to the GT ({how})")
     if r.n_missing:
         parts.append(f"{r.n_missing} without a prediction skipped")
     if r.n_skipped:

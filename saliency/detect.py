@@ -316,9 +316,9 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     if o.geometry is None:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
-    from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_time_unit_used, columns_applied,
-                                            decimal_refusal, decimal_warning, duplicate_record, gaze_counts,
-                                            input_digest, rate_change_lines, rate_refusal_line)
+    from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_decimal_used, check_time_unit_used,
+                                            columns_applied, decimal_refusal, decimal_warning, duplicate_record,
+                                            gaze_counts, input_digest, rate_change_lines, rate_refusal_line)
 
     check_options(o)
     paths = [Path(p) for p in logs]
@@ -329,6 +329,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     _settle_geometry(paths, readers, o)
     if o.time_unit is not None:  # never recorded in detection.json as applied when no file used it
         check_time_unit_used(readers, o.time_unit)
+    check_decimal_used(readers, o.decimal)  # never recorded in detection.json as applied when every reader ignores it
     inputs, quar = [], []
     warnings: list[str] = []  # per input: trials at implausible rates, a detector below its rates (nh, 200 Hz)
     with staged_dir(out, inputs={"log file": logs}) as stage, contextlib.ExitStack() as pool_stack:

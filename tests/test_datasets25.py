@@ -217,7 +217,7 @@ def test_eval_refuses_a_0_1_mask_or_skips_it_as_unreadable(tmp_path, capsys):
     rc = main(["eval", "--no-progress", "--task", "sod", "--gt", str(gt), "--pred", str(pr), "--allow-missing",
                "--json", str(out_json)])
     out = capsys.readouterr().out
-    assert rc == 0 and "1 images, 1 unreadable or refused skipped" in out, out
+    assert rc == 0 and "1 image, 1 unreadable or refused skipped" in out, out
     res = json.loads(out_json.read_text())
     text = json.dumps(res)
     assert "b.png" in text                                 # the skipped mask is named

@@ -94,7 +94,7 @@ def test_resized_prediction_is_counted(tmp_path, capsys):
     img = cv2.imread(str(p1 / "im0.png"), cv2.IMREAD_GRAYSCALE)
     cv2.imwrite(str(p1 / "im0.png"), cv2.resize(img, (17, 13)))
     code, out, err = _run(["--task", "sod", "--pred", p1, "--gt", gt, "--metrics", "MAE,Smeasure"], capsys)
-    assert code == 0 and "1 predictions resized" in out and "Fmax" not in out
+    assert code == 0 and "1 prediction resized" in out and "Fmax" not in out
 
 
 @pytest.mark.parametrize("case", ["missing_dir", "empty_dir", "garbage", "colour_gt", "bad_metric", "no_task"])

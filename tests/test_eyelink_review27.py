@@ -111,6 +111,14 @@ def test_decimal_comma_on_asc_input_is_refused_not_recorded(tmp_path, capsys):
     assert "leave it out" in line and not (tmp_path / "o").exists()
 
 
+def test_detect_refuses_decimal_comma_on_asc_input_too(tmp_path, capsys):
+    rows = [f"{1000 + 2 * k}\t 640.0\t 512.0\t 1000.0\t..." for k in range(200)]
+    log = _write(tmp_path, PLAIN + rows)
+    line = refusal(*run_cli(capsys, ["detect", log, "--out", tmp_path / "d", *GEO, "--decimal", "comma"]))
+    assert line.startswith("saliency detect: error: --decimal comma: not used: the eyelink-asc reader")
+    assert not (tmp_path / "d").exists()  # was written, with "decimal": "comma" in detection.json
+
+
 def test_decimal_comma_is_kept_when_one_input_reads_text_numbers(tmp_path):
     from saliency.data_tools.ingest import check_decimal_used
 
