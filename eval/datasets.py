@@ -137,7 +137,7 @@ def sod_folder(gt_dir: str | Path, name: str | None = None) -> GTDataset:
     items = [GTItem(key=k, gt=str(files[k])) for k in own_keys(files, gt_dir)]  # bare-stem aliases skipped
     note = left_out_note(files, gt_dir)  # files of other extensions: counted and named, never dropped unsaid
     return GTDataset(name or gt_dir.name, "sod", items, layout="masks folder",
-                     notes=[f"--gt {gt_dir}: {note}"] if note else [])
+                     notes=[f"{gt_dir}: {note}"] if note else [])  # the path: --gt, --root or --config
 
 
 def split_stems(name: str, split: str) -> list[str]:

@@ -194,7 +194,7 @@ def test_eval_counts_and_names_the_files_it_left_out_for_their_extension(tmp_pat
                  "--json", str(out), "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "- m: 3 images, 1 file left out for its extension (not a prediction format)" in text
-    assert (f"- gt: --gt {gt}: 1 file(s) left out: not an image extension (.txt; e.g. readme.txt); "
+    assert (f"- gt: {gt}: 1 file(s) left out: not an image extension (.txt; e.g. readme.txt); "
             f"accepted: {ACCEPTED}") in text
     res = json.loads(out.read_text())["results"][0]
     assert res["left_out_files"] == ["3.gif"] and res["n_images"] == 3
