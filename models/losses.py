@@ -208,10 +208,18 @@ def kld_loss(log_density: torch.Tensor, target: torch.Tensor, reduction: str = "
     return _reduce(per, reduction)
 
 
+def _varies(x: torch.Tensor) -> torch.Tensor:
+    """Per row: not every value the same (an exactly constant row: the mean's rounding still leaves ~1e-7)."""
+    return (x.amax(1, keepdim=True) > x.amin(1, keepdim=True)).detach()
+
+
 def _zscore(x: torch.Tensor, ddof: int = 1) -> torch.Tensor:
+    """Z-scores per row; a constant row (or a std <= EPS) gives 0 out of the graph: the clamp kept the
+    numerator's gradient, divided by EPS (~1e6 on a flat density)."""
     mu = x.mean(1, keepdim=True)
     sd = x.std(1, keepdim=True, correction=ddof)
-    return (x - mu) / sd.clamp_min(EPS)
+    ok = _varies(x) & (sd.detach() > EPS)
+    return torch.where(ok, (x - mu) / sd.clamp_min(EPS), 0.0)
 
 
 def _unit_mean(log_density: torch.Tensor) -> torch.Tensor:
@@ -228,19 +236,26 @@ def cc(log_density: torch.Tensor, target: torch.Tensor, reduction: str = "mean")
 
     A constant target or prediction (CC undefined) scores 0 with a zero
     gradient: the guard is taken before the square root, whose gradient at 0
-    is infinite (a blank target gave NaN gradients and a NaN model).
+    is infinite (a blank target gave NaN gradients and a NaN model), and the
+    quotient is replaced by 0 there (the clamp alone kept the numerator's
+    gradient, divided by EPS: ~5e6 for a flat prediction). Constant means every
+    value the same, or a denominator <= EPS.
     """
     _check(log_density, target)
     p = _unit_mean(log_density)
     g = target.flatten(1)
     pz, gz = p - p.mean(1, keepdim=True), g - g.mean(1, keepdim=True)
-    per = (pz * gz).sum(1) / (pz.square().sum(1) * gz.square().sum(1)).clamp_min(EPS * EPS).sqrt()
+    den2 = pz.square().sum(1) * gz.square().sum(1)
+    ok = (_varies(p) & _varies(g)).squeeze(1) & (den2.detach() > EPS * EPS)
+    per = torch.where(ok, (pz * gz).sum(1) / den2.clamp_min(EPS * EPS).sqrt(), 0.0)
     return _reduce(per, reduction)
 
 
 @_fp32
 def nss(log_density: torch.Tensor, fixations: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """Normalised scanpath saliency: z-scored density (ddof=1) averaged at fixated pixels."""
+    """Normalised scanpath saliency: z-scored density (ddof=1) averaged at fixated pixels.
+
+    A constant prediction (std 0, or <= EPS) scores 0 with a zero gradient, as the metric gives 0."""
     _check(log_density, fixations)
     z = _zscore(_unit_mean(log_density))
     f = (fixations.flatten(1) > 0).float()
