@@ -19,9 +19,11 @@ The ONNX graph takes `image` (N x 3 x H x W float RGB in [0, 1]; normalisation
 is inside) and returns `saliency` (N x 1 x H x W: SOD logits, or fixation
 log-density). H and W are free, except for a coarse-to-fine model: its graph
 keeps the top_k it refines, so an input needs at least top_k cells of
-patch_size pixels (c2f_tiny_cbam_*: 4 cells of 64 px, e.g. 128x128; a
-smaller --size is refused). A checkpoint is a torch file holding the model's `config`
-(model.config) and `state_dict` (see models.checkpoint_payload).
+patch_size pixels, a part cell at the right or bottom edge counted:
+ceil(H / patch_size) x ceil(W / patch_size) >= top_k (c2f_tiny_cbam_*: 4 cells
+of 64 px: 65x65 (2 x 2 cells), 128x128 or 256x64 (4 x 1) will do; a --size of
+64x64 (1 cell) or 192x64 (3) is refused). A checkpoint is a torch file holding
+the model's `config` (model.config) and `state_dict` (see models.checkpoint_payload).
 
 examples:
   saliency export --checkpoint runs/sod/checkpoints/best.pt --onnx sod.onnx
@@ -39,8 +41,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--size", type=size_wxh(32, 8192, "320x320", square=True), default=(320, 320),
                         metavar="WxH", help="size of the tracing input, width x height or one number for a square "
                                             "(the graph accepts other sizes too, but a coarse-to-fine model's only "
-                                            "those with at least its top_k cells of patch_size px, e.g. 4 cells of "
-                                            "64 px for c2f_tiny_cbam_*: 128x128 or more; default 320x320)")
+                                            "those with at least its top_k cells of patch_size px, a part cell "
+                                            "counted: for c2f_tiny_cbam_* 4 cells of 64 px, e.g. 65x65 or 128x128, "
+                                            "not 64x64; default 320x320)")
     parser.add_argument("--opset", type=_args.opset, default=17,
                         help=f"ONNX opset, {_args.OPSET_RANGE[0]} to {_args.OPSET_RANGE[1]} "
                              "(>= 16 for grid_sample; default 17)")
