@@ -74,6 +74,7 @@ class ReportInputs:
     gallery_from: Path | None = None  # the --images folder the gallery's rows come from, as given (named in a note)
     gallery_by_pred: bool = False  # the rows are the images with a prediction (--pred given)
     nss: dict[str, float] = field(default_factory=dict)  # per-image NSS of the gallery's prediction
+    nss_notes: list[str] = field(default_factory=list)  # files of the dataset's fixations/ NSS left out (eval's line)
 
 
 def gallery_items(images, pred=None, gt=None, dataset=None, limit: int = 8) -> list[GalleryItem]:
@@ -106,7 +107,7 @@ def gallery_items(images, pred=None, gt=None, dataset=None, limit: int = 8) -> l
     return [GalleryItem(n, imgs[n], gts.get(n), preds.get(n), maps.get(n), fixes.get(n)) for n in names[:limit]]
 
 
-def per_image_nss(pred, dataset) -> dict[str, float]:
+def per_image_nss(pred, dataset, notes: list | None = None) -> dict[str, float]:
     """NSS of every prediction in ``pred`` against the binary fixation map of the same stem in ``dataset/fixations``.
 
     NSS as :func:`saliency.eval.fixation.nss` (the MIT benchmark's: the map
@@ -116,9 +117,14 @@ def per_image_nss(pred, dataset) -> dict[str, float]:
     (:func:`saliency.eval.runner.read_prediction`): a log-density ``.npy``
     (``saliency predict --log-density``) is resampled in probability and
     scored as its density ``exp(log p)``, so the mean is eval's NSS.
+    The fixation maps read are those ``saliency eval`` reads from an ingest
+    folder's ``fixations/`` (:data:`IMAGE_EXTS`, .tif and .webp among them);
+    ``notes``, when given, receives eval's line counting the files of other
+    extensions there (``.mat``, ``.gif``), which neither command scores.
     """
     from saliency.eval.fixation import nss, resize_to
-    from saliency.eval.io import PRED_EXTS, index_folder, read_fixations
+    from saliency.eval.io import IMAGE_EXTS, PRED_EXTS, FolderIndex, index_folder, left_out_note, read_fixations
+    from saliency.eval.io import walk_files
     from saliency.eval.probabilistic import resize_log_density
     from saliency.eval.runner import read_prediction
 
@@ -126,7 +132,14 @@ def per_image_nss(pred, dataset) -> dict[str, float]:
     if not fix_dir.is_dir():
         return {}
     preds = index_folder(pred, PRED_EXTS, param="pred")
-    fixes = index_folder(fix_dir, (".png", ".jpg", ".jpeg", ".bmp", ".mat"), param="dataset", prefix="fixations ")
+    left: list = []  # eval's fixation folder (eval.fixation_folders): IMAGE_EXTS; the others counted, as eval does
+    found = walk_files(fix_dir, IMAGE_EXTS, f"`dataset` fixations {fix_dir}", left)
+    note = left_out_note(FolderIndex(left_out=left, exts=IMAGE_EXTS), fix_dir)
+    if note and notes is not None:
+        notes.append(f"{fix_dir}: {note}")
+    if not found:  # only files eval leaves out (all .mat): no NSS, as eval scores none, said in the note
+        return {}
+    fixes = index_folder(fix_dir, IMAGE_EXTS, param="dataset", prefix="fixations ")
     out = {}
     for name in sorted(n for n in preds if n in fixes and "/" not in n):
         fix = read_fixations(fixes[name])
@@ -778,14 +791,20 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
             write_bytes(dst, Path(png).read_bytes())  # atomically; a link at dst is refused, never written through
         picture(dst, Path(png).stem.replace("_", " "))
 
-    if inputs.nss:
+    if inputs.nss or inputs.nss_notes:
         section("Per-image NSS", "per-image-nss")
+    if inputs.nss:
         rows, png = nss_spread(inputs.nss, assets / "nss_per_image.png")
         note("NSS of the gallery's prediction on each image with fixations (the metric's spread over images; "
              "tables report its mean).")
         md.extend([_md_table(["", "NSS"], [list(r) for r in rows]), ""])
         body.append(_html_table(["", "NSS"], [list(r) for r in rows]))
         picture(png, "NSS per image")
+    elif inputs.nss_notes:
+        note("No image has both a prediction and a fixation map that saliency eval reads.")
+    if inputs.nss_notes:  # the fixation files not read, in eval's words: never left out unsaid
+        md.extend([f"- {_md_cell(n)}" for n in inputs.nss_notes] + [""])
+        body.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in inputs.nss_notes) + "</ul>")
 
     section("Gallery", "gallery")  # of the images given: whether they were held out, the report cannot know
     if not inputs.gallery:
@@ -1114,7 +1133,8 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     if dataset_json is not None:
         study_summary(dataset_json)
     rows = gallery_items(images, pred, gt, dataset, 8 if gallery is None else gallery) if images else []
-    nss = per_image_nss(pred, dataset) if (pred and dataset) else {}
+    nss_notes: list[str] = []
+    nss = per_image_nss(pred, dataset, nss_notes) if (pred and dataset) else {}
     from saliency.base.images import check_image_size
 
     for item in rows:  # an image declaring too many pixels is refused before anything is decoded or written
@@ -1124,4 +1144,4 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     return write_report(out, ReportInputs(title=title, dataset_json=dataset_json, runs=runs, eval_jsons=evals,
                                           curve_pngs=curves, plots=Path(plots) if plots else None,
                                           gallery=rows, gallery_from=Path(images) if images else None,
-                                          gallery_by_pred=bool(pred), nss=nss), overwrite)
+                                          gallery_by_pred=bool(pred), nss=nss, nss_notes=nss_notes), overwrite)
