@@ -37,7 +37,13 @@ image's pixels, turned upright first for a photo with an EXIF orientation tag,
 which is noted; and the share of saliency kept) beside the centre crop's box.
 With --compose thirds the window is, among those keeping at least --keep of
 the saliency (default 0.8), the one that puts the saliency centroid nearest a
-rule-of-thirds point (photographic composition)."""
+rule-of-thirds point (photographic composition).
+
+examples:
+  saliency crop --images S/stimuli --maps preds --aspect 1:1 --out thumbs      (preds from saliency predict)
+  saliency crop --images S/stimuli --maps S/masks --aspect 16:9 --keep 0.9 --out thumbs_wide
+  saliency crop --images photos --checkpoint runs/sod/checkpoints/best.pt --aspect 4:5 --compose thirds \\
+      --out thumbs_thirds"""
 
 
 def add_arguments(p) -> None:

@@ -26,7 +26,12 @@ moved into place only when complete, so an error or Ctrl-C leaves the previous
 report whole. Only report.md, report.html and assets/ of the output folder are
 ever replaced (a RUN folder's checkpoints are left alone), and only when they
 are an earlier output of `saliency report`: anything else there is refused
-unless --overwrite."""
+unless --overwrite.
+
+examples:
+  saliency eval --task sod --pred preds --gt S/masks --json results.json --plot-dir curves
+  saliency report runs/sod --eval results.json --plots curves        (into runs/sod/)
+  saliency report --dataset D --images D/stimuli --pred preds --eval fix.json --out rep"""
 
 
 def add_arguments(p) -> None:

@@ -33,7 +33,11 @@ The same --seed gives byte-identical files (with --backgrounds: the same photogr
 
 The study is held in memory before it is written: --scenes x --subjects x
 samples per trial (--viewing-ms x --rate / 1000) may be at most 12 million
-(about 6.5 GiB at peak), and a trial needs at least two samples."""
+(about 6.5 GiB at peak), and a trial needs at least two samples.
+
+examples:
+  saliency synth --out S                  (the defaults: 100 scenes, 10 subjects, 640x480)
+  saliency synth --out S --scenes 20 --subjects 5 --size 320x240 --seed 1"""
 
 
 def _probability(text: str) -> float:
