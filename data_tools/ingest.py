@@ -61,7 +61,9 @@ the likely cause.
 The same input given twice (the same path twice, or two files with the same
 SHA-256) is read once: the later one is skipped with one warning line on
 stderr naming both paths, and ``dataset.json`` lists it under ``inputs`` with
-``duplicate_of``.
+``duplicate_of``. Different inputs without a subject column named alike
+(``s1/fix.csv``, ``s2/fix.csv``: subject ``fix``) are pooled as one observer
+with a warning line (:func:`shared_file_subjects`).
 """
 
 from __future__ import annotations
@@ -155,6 +157,76 @@ def duplicate_record(command: str, path: Path, rd, digest: str, dup: str) -> dic
     """
     print(f"saliency {command}: warning: {path} has the same content (sha256) as {dup}; read once", file=sys.stderr)
     return {"path": str(path), "sha256": digest, "format": rd.format, "kind": rd.kind, "duplicate_of": dup}
+
+
+def file_subject(path: Path, fmt: str) -> str:
+    """The subject a reader of ``fmt`` gives the rows of ``path`` that name none: the file's stem, or its folder's
+    name (:func:`~data_tools.readers.base.default_subject`; Gazepoint: ``User 0_all_gaze.csv`` -> ``User 0``)."""
+    from saliency.data_tools.readers.base import default_subject
+
+    if fmt == "gazepoint":
+        from saliency.data_tools.readers.gazepoint import subject_of
+
+        return subject_of(path)
+    if fmt == "pupil" and path.parent.name == "surfaces":  # as the Pupil reader names a surface export's rows
+        path = path.parent.parent / path.name
+    return default_subject(path)
+
+
+def _has_subject_column(path: Path, rd, columns: dict | None) -> bool:
+    """Whether the table ``path`` has a subject column its reader takes (by name, or mapped with ``columns``)."""
+    from saliency.data_tools.readers.base import header_columns, resolve_columns
+
+    keys = columns_taken(rd)
+    if "subject" not in keys:  # the format has no subject column, or names it in a header block
+        return False
+    try:
+        header, _ = header_columns(path)
+        if rd.format == "eyelink-report":
+            from saliency.data_tools.readers.eyelink_report import EYELINK_PRESET
+
+            if EYELINK_PRESET["subject"] in header:
+                return True
+        mapped = {k: v for k, v in (columns or {}).items() if k == "subject"}
+        return "subject" in resolve_columns(header, mapped, path, keys)
+    except (OSError, UserError, ValueError):
+        return False
+
+
+def shared_file_subjects(read: list[tuple[Path, object, set]], columns: dict | None) -> list[str]:
+    """Warning lines (one per subject) for different inputs pooled as one observer by their file name.
+
+    ``read``: each input read (a byte-for-byte repeat is read once and not
+    listed), its reader and the subjects its rows carry. An input without a
+    subject column of its own names its rows after its file (or folder,
+    :func:`file_subject`): two files ``s1/fix.csv`` and ``s2/fix.csv`` are
+    then one subject ``fix``. That may be meant (one person's sessions in
+    several files), so it is not refused; the line names the subject and the
+    files, and how to keep them apart. ``saliency ingest`` and ``saliency
+    detect`` both record it in their ``warnings``.
+    """
+    from saliency.base.names import nfc
+
+    groups: dict[str, list] = {}
+    for path, rd, subjects in read:
+        path = Path(path)
+        name = file_subject(path, rd.format)
+        if name in subjects and not _has_subject_column(path, rd, columns):
+            groups.setdefault(name, []).append((path, rd))
+    lines = []
+    for name, got in groups.items():
+        if len(got) < 2:
+            continue
+        paths = [str(p) for p, _ in got]
+        shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        folder = any(rd.format != "gazepoint" and name != nfc(p.stem) for p, rd in got)
+        rename = "rename their folders" if folder else "rename the files"
+        how = f"give each a subject column (`columns` subject=COLUMN) or {rename}" \
+            if all("subject" in columns_taken(rd) for _, rd in got) else rename
+        lines.append(f"subject {name!r}: {len(paths)} different inputs without a subject column are named after "
+                     f"their {'folder' if folder else 'file'} ({shown}) and pooled as one observer; if they are "
+                     f"different people, {how}")
+    return lines
 
 
 def _quarantine_rows(rows: pd.DataFrame, reason, source=None) -> pd.DataFrame:
@@ -1407,6 +1479,16 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
     return fix, quar, counts, records, col
 
 
+def _subjects_by_source(*frames: pd.DataFrame) -> dict[str, set]:
+    """The subjects the rows of ``frames`` (fixations, quarantine) carry, by their ``source`` input."""
+    out: dict[str, set] = {}
+    for f in frames:
+        if len(f) and "subject" in f.columns:
+            for src, subjects in f.groupby("source", sort=False)["subject"].unique().items():
+                out.setdefault(str(src), set()).update(subjects)
+    return out
+
+
 def check_durations(fix: pd.DataFrame, books: dict[str, _Books]) -> list[str]:
     """Fixation lists: a median fixation over 10 s is refused (time unit); some over 10 s give a warning line."""
     out = []
@@ -1915,6 +1997,9 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         min_applies = timed and (opts.min_duration_ms is not None or opts.detector != "tracker")
         laps.lap("read, detect")
         warnings = check_durations(fix, col.books) + col.rate_warnings + rate_change_lines(col.rate_changes)
+        by_src = _subjects_by_source(fix, quar)  # before any is set aside: every row read names its subject
+        warnings += shared_file_subjects([(p, rd, by_src.get(str(p), set())) for p, rd, _, dup in opened
+                                          if dup is None], opts.columns)
         q_short = quar.iloc[0:0]
         if opts.drop_first:
             fix = fix.assign(_fid=np.arange(len(fix)))

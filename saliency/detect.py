@@ -318,7 +318,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                         "`screen_px`/`screen_cm`/`distance_cm`")
     from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_decimal_used, check_time_unit_used,
                                             columns_applied, decimal_refusal, decimal_warning, duplicate_record,
-                                            gaze_counts, input_digest, rate_change_lines, rate_refusal_line)
+                                            gaze_counts, input_digest, rate_change_lines, rate_refusal_line,
+                                            shared_file_subjects)
 
     check_options(o)
     paths = [Path(p) for p in logs]
@@ -332,6 +333,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     check_decimal_used(readers, o.decimal)  # never recorded in detection.json as applied when every reader ignores it
     inputs, quar = [], []
     warnings: list[str] = []  # per input: trials at implausible rates, a detector below its rates (nh, 200 Hz)
+    subjects: list[tuple] = []  # per input read: the subjects its rows carry (two files pooled by their name: said)
     with staged_dir(out, inputs={"log file": logs}) as stage, contextlib.ExitStack() as pool_stack:
         w = _Writer(stage, o)
         if o.workers > 1:  # trials classified in the pool while this process reads and writes
@@ -348,11 +350,14 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 carry = None
                 bar = progress(desc=f"detect {path.name}", unit=" rows", enabled=o.progress)
                 pending = None
+                subjects.append((path, rd, set()))
                 # the input's sampling rate (a wrong time unit, as ingest refuses it) and each trial's
                 rates = RateCheck(src, rd.format, o.detector, rd.notes.get("timestamp_ms_per_unit"), o.columns)
                 seen = pointed = 0  # valid gaze samples, and those with a fraction (data_tools.ingest.gaze_counts)
                 for k, ch in enumerate(rd.chunks()):
                     books.add(ch, k)
+                    for rows in (ch.df, ch.quarantine):
+                        subjects[-1][2].update(rows["subject"].unique() if "subject" in rows.columns else ())
                     if len(ch.df):  # as read: numbers written with a point mean unparsed rows are not a comma
                         g, f = gaze_counts(ch.df)
                         seen, pointed = seen + g, pointed + f
@@ -392,6 +397,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                     raise UserError(why)
                 if decimal_warning(why, seen, pointed):  # the gaze read all whole (a decimal comma's): said
                     warnings.append(why)
+            warnings += shared_file_subjects(subjects, o.columns)
             w.collect()
             w.write()
         finally:
