@@ -325,10 +325,12 @@ def _check_held_out(train_records, val_records, val_root) -> None:
     train_files = {ident(r.image) for r in train_records}
     shared = [r for r in val_records if ident(r.image) in train_files]
     if shared:
-        raise UserError(f"config data.val {val_root}: {len(shared)} of its {len(val_records)} images are training "
-                        f"images too (e.g. {shared[0].image}); validation must hold images the network is not "
-                        "trained on: give a separate folder, or leave data.val out to hold out a seeded share "
-                        "(data.val_fraction)")
+        n, total = len(shared), len(val_records)
+        which = "its 1 image is a training image" if total == 1 else \
+            f"{n} of its {total} images {'is a training image' if n == 1 else 'are training images'}"
+        raise UserError(f"config data.val {val_root}: {which} too (e.g. {shared[0].image}); validation must hold "
+                        "images the network is not trained on: give a separate folder, or leave data.val out to "
+                        "hold out a seeded share (data.val_fraction)")
 
 
 def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):

@@ -140,7 +140,7 @@ def test_a_validation_folder_of_training_images_is_refused(tmp_path, capsys):
     for sub in ("stimuli", "masks"):
         (tmp_path / "V" / sub / "s0001.png").symlink_to(sod / sub / "s0001.png")
     rc = main([*base, "--out", str(tmp_path / "r2"), "--set", f"data.val={tmp_path / 'V'}"])
-    assert "1 of its 1 images are training images too" in one_line(capsys, 2, rc)
+    assert "its 1 image is a training image too (e.g." in one_line(capsys, 2, rc)
     # a validation folder that is not there is named as data.val, not as --data (review, stop 18)
     rc = main([*base, "--out", str(tmp_path / "r3"), "--set", f"data.val={tmp_path / 'nope'}"])
     err = one_line(capsys, 2, rc)
