@@ -290,9 +290,11 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
     A ``sched.min_lr`` given (file or override) above ``optim.lr`` is refused (the schedule cannot end above its
     peak) when ``--set`` gives it, or a file gives another value than the default (a run's config.yaml and
     ``--print-config`` write the default out: it ends at a smaller ``optim.lr``), unless the schedule is
-    constant (it is not used). ``resumed``: ``config_file``
-    is a resumed run's own config.yaml, whose schedule was accepted when it started and cannot change, so that
-    check is left out.
+    constant (it is not used). An ``optim.nesterov`` true or a ``sched.power`` given (a flag or override, or a
+    file's value other than the default) that the optimiser or schedule would ignore is refused (SGD with momentum
+    only; the poly schedule only). ``resumed``: ``config_file``
+    is a resumed run's own config.yaml, whose schedule was accepted when it started and cannot change, so those
+    checks are left out.
     """
     cfg = default_config()
     origin: dict = {}
@@ -321,6 +323,8 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
             given[key] = text
         origin.update(now)
     validate(cfg, origin)
+    if not resumed:
+        _check_unused(cfg, origin)
     lr, min_lr = cfg["optim"]["lr"], cfg["sched"]["min_lr"]
     # a min_lr someone chose (not the default, which every config.yaml and --print-config writes out) above the
     # peak was clamped to it silently; a constant schedule does not use it
@@ -340,6 +344,37 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
             raise UserError(f"{_who(origin, key)} {v}: folder not found (a relative path is read from the "
                             f"current folder, {Path.cwd()}); {fix}")
     return cfg
+
+
+def _chosen(origin: dict, key: str, value) -> bool:
+    """Whether the user chose ``key``: an override or flag set it, or a file gave another value than the default
+    (a run's config.yaml and ``--print-config`` write every default out)."""
+    src = (origin.get(key) or ("",))[0]
+    return src in ("set", "flag") or (src == "file" and value != _default_of(key.split(".")))
+
+
+def _check_unused(cfg: dict, origin: dict) -> None:
+    """Refuse an optimiser or schedule key the user chose that the chosen optimiser or schedule does not use.
+
+    ``optim.nesterov`` true is SGD's (and needs ``optim.momentum`` above 0: torch's SGD has no Nesterov step
+    without momentum); ``sched.power`` is the poly schedule's exponent. Both were taken, recorded in config.yaml
+    and ignored. (``optim.momentum`` is AdamW's beta1, ``optim.weight_decay`` and ``sched.warmup_epochs`` serve
+    every choice.)
+    """
+    o, s = cfg["optim"], cfg["sched"]
+    if o["nesterov"] and _chosen(origin, "optim.nesterov", True):
+        if o["name"] != "sgd":
+            raise UserError(f"{_who(origin, 'optim.nesterov', True)}: Nesterov momentum is SGD's, and "
+                            f"{_who(origin, 'optim.name', o['name'])} is not sgd (it would be ignored); set "
+                            "optim.name=sgd too, or leave optim.nesterov out")
+        if o["momentum"] == 0:
+            raise UserError(f"{_who(origin, 'optim.nesterov', True)}: Nesterov momentum needs momentum, and "
+                            f"{_who(origin, 'optim.momentum', o['momentum'])} has none; give an optim.momentum "
+                            "above 0, or leave optim.nesterov out")
+    if s["name"] != "poly" and _chosen(origin, "sched.power", s["power"]):
+        raise UserError(f"{_who(origin, 'sched.power', s['power'])}: is the poly schedule's exponent, and "
+                        f"{_who(origin, 'sched.name', s['name'])} does not use it; set sched.name=poly too, or "
+                        "leave sched.power out")
 
 
 SEED_MAX = 2 ** 32 - 1

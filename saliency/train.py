@@ -21,7 +21,8 @@ needs on top:
   TensorBoard events when tensorboard is installed;
 - exact resume (model, optimiser, scheduler, EMA, RNG states, the position
   inside an interrupted epoch); SIGINT/SIGTERM write ``last.pt`` at the next
-  optimiser step and stop; a NaN/inf loss stops naming the step and the last
+  optimiser step and stop (one found once the last epoch is saved lets the run
+  finish: it is complete); a NaN/inf loss stops naming the step and the last
   good checkpoint.
 
 Run folder::
@@ -382,6 +383,31 @@ def check_input_size(model, size, name: str) -> None:
                         f"1/{stride} of what the encoder sees, 1 x 1 at this size, and batch norm needs more; make "
                         f"one side at least {need} (e.g. data.size=[{max(h, need)}, {max(w, need)}])")
 
+def _unreadable_reason(exc: UserError, path: Path, limit: int = 120) -> str:
+    """Why the checkpoint reader refused ``path`` (its :class:`UserError` ``exc``), short and cut at a boundary.
+
+    torch's own message (the error the reader caught) gives its first sentence, cut at a word (``...``) beyond
+    ``limit`` characters; the reader's own refusals (not a dict, no weights) their reason without their advice.
+    """
+    from saliency.models.errors import foreign_message
+
+    inner = exc.__context__  # the reader raises ``from None``: torch's error stays its context
+    if inner is None:
+        text = str(exc)
+        return text[len(str(path)) + 2:].split("; ")[0] if text.startswith(f"{path}: ") else text.split("; ")[0]
+    if isinstance(inner, EOFError):
+        return "the file is empty" if path.is_file() and path.stat().st_size == 0 else "the file is cut short"
+    text = foreign_message(inner, limit=100_000)
+    if not text:
+        return type(inner).__name__
+    if text.lower().startswith("weights only load failed"):
+        return "torch's safe reader refused it: it holds more than tensors and plain values"
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
+    if len(first) > limit:
+        first = first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " ..."
+    return first
+
+
 def _stored_best(path: Path, metric: str, ck: dict | None = None) -> tuple[float | None, int | None]:
     """The value of ``metric`` that the checkpoint ``path`` (or its loaded dict ``ck``) recorded, and its epoch.
 
@@ -448,6 +474,7 @@ class Trainer:
         # a new run folder checked by prepare_run: the folders of its path it had to make (empty: it existed);
         # None once a checkpoint is written
         self._fresh = None
+        self.late_signal = None  # a signal found after the last epoch's checkpoint: a note, the run finishes
 
     def _settle_replaced(self, keep_new: bool) -> None:
         """Delete the old run set aside (``keep_new``: the new run has finished) or put it back in place."""
@@ -614,7 +641,12 @@ class Trainer:
             self.device = torch.device("cuda", self.info.local_rank)
         if self.resume:  # read first: a last.pt that cannot continue here is refused before any data is read
             last = self.run / CKPT_DIR / "last.pt"
-            ck = load(last, map_location=self.device)
+            try:
+                ck = load(last, map_location=self.device)
+            except UserError as exc:  # its advice (give RUN/checkpoints/best.pt) is no option of --resume
+                raise UserError(f"`resume` {self.run}: {last} cannot be read ({_unreadable_reason(exc, last)}); "
+                                f"start the run again with the same options and `out` {self.run} with "
+                                f"`overwrite`, or put back an intact copy of {last}") from None
             written = ck.get("world_size")  # None: an older last.pt, which did not record it: resumed as before
             if isinstance(written, int) and written != self.info.world:
                 # the steps per epoch (so the schedule) and each process's share of an epoch follow the number of
@@ -824,7 +856,8 @@ class Trainer:
         return {"run": str(self.run), "best_metric": self.best_metric, "best_value": self.best_value,
                 "best_epoch": self.best_epoch, "epochs": self.cfg["train"]["epochs"], "steps": self.step,
                 "train_images": len(self.train_ds), "val_images": len(self.val_ds), "layout": self.split["layout"],
-                "notes": self.split["notes"] + ([self.threads_note] if self.threads_note else []) + self.best_notes}
+                "notes": self.split["notes"] + ([self.threads_note] if self.threads_note else []) + self.best_notes
+                + ([self.late_signal] if self.late_signal else [])}
 
     def _loop(self, sig) -> None:
         from saliency import distributed as dist
@@ -937,8 +970,11 @@ class Trainer:
                     shown = " ".join(f"{k} {v:.4f}" for k, v in (metrics or {}).items())
                     bar.write(f"epoch {done}/{epochs}: loss {float(row['loss']):.4f}  {shown}  "
                               f"({row['epoch_s']} s, {row['images_per_s']} img/s)")
-            if sig.signum is not None:
+            if sig.signum is not None and done < epochs:
                 self._interrupt(sig.signum, done, 0, saved=True)
+            elif sig.signum is not None:  # the last epoch is validated and saved: the run is complete, kept as one
+                self.late_signal = (f"{signal.Signals(sig.signum).name} came after the last epoch was saved; "
+                                    "the run is complete")
 
     def _optimizer_step(self, group: list, epoch: int, batch_i: int) -> None:
         import torch
