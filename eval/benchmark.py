@@ -64,11 +64,14 @@ def parse_pred(spec: str) -> tuple[str, str]:
         name, folder = spec.split("=", 1)
         if not name or not folder:
             raise UserError(f"`pred` {spec}: expected NAME=DIR or DIR")
-        return name, folder
-    folder = spec.rstrip("/\\")
-    if not folder:
-        raise UserError("`pred`: empty folder name")
-    return Path(folder).name or folder, folder
+    else:
+        folder = spec.rstrip("/\\")
+        if not folder:
+            raise UserError("`pred`: empty folder name")
+        name = Path(folder).name or folder
+    if not name.strip():  # a blank row and curve legend; refused as a config's method name is
+        raise UserError(f"`pred` {spec}: method name {name!r} is empty; give the method a name (NAME=DIR)")
+    return name, folder
 
 
 def load_config(path: str | Path) -> tuple[Path, dict]:
@@ -228,6 +231,8 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     """
     if task not in (None, *TASKS):
         raise UserError(f"`task` {task}: choose sod or fixation")
+    if name and not name.strip():  # a blank heading and curve files "__pr.png"; refused as a config's name is
+        raise UserError(f"`name`: dataset name {name!r} is empty; give the dataset a name")
     datasets, methods = [], [parse_pred(s) for s in pred]
     if config:
         base, cfg = load_config(config)

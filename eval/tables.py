@@ -177,13 +177,22 @@ def csv_text(results, keys, metric_maps: bool = False) -> str:
     (``saliency eval --metric-maps``), else ``false``.
     """
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["dataset", "method", "n_images", *keys, "n_resized", "n_missing", "n_skipped", "metric_maps"])
+    # rows end in "\n", but the writer quotes a field by the characters of its line terminator: with "\r\n"
+    # a name holding a lone "\r" is quoted too (with "\n" it went out bare and a reader split the row there);
+    # each row's "\r\n" is then written as "\n", so a file without "\r" in a name is byte for byte as before
+    w = csv.writer(buf, lineterminator="\r\n")
+    rows = [["dataset", "method", "n_images", *keys, "n_resized", "n_missing", "n_skipped", "metric_maps"]]
     for r in results:
         vals = [("" if (v := r.metrics.get(k)) is None or math.isnan(v) else repr(float(v))) for k in keys]
-        w.writerow([r.dataset, r.method, r.n_images, *vals, r.n_resized, r.n_missing, r.n_skipped,
-                    "true" if metric_maps else "false"])
-    return buf.getvalue()
+        rows.append([r.dataset, r.method, r.n_images, *vals, r.n_resized, r.n_missing, r.n_skipped,
+                     "true" if metric_maps else "false"])
+    lines = []
+    for row in rows:
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(row)
+        lines.append(buf.getvalue().removesuffix("\r\n") + "\n")
+    return "".join(lines)
 
 
 def json_obj(task: str, version: str, results, metric_maps: bool = False, notes=(), seed: int | None = None) -> dict:

@@ -158,8 +158,8 @@ _OWN = {"json": (_own_json, "a saliency eval JSON"),
 
 def _check_against_plan(args, bench) -> None:
     """Refuse outputs that are or lie in the inputs the benchmark resolved (folders named by --config,
-    --dataset/--root), curve files that are not saliency eval's, and a --seed no metric uses, before anything
-    is scored."""
+    --dataset/--root), a --json/--csv/--latex on a curve file of --plot-dir, curve files that are a link, folder
+    or device or not saliency eval's, and a --seed no metric uses, before anything is scored."""
     from pathlib import Path
 
     from saliency.base.errors import UserError
@@ -188,9 +188,48 @@ def _check_against_plan(args, bench) -> None:
         if getattr(args, param):
             check_apart(getattr(args, param), inputs, param, contains=False)
     if args.plot_dir and bench.task == "sod":
-        for f in curve_files([d.name for d in bench.datasets], args.plot_dir):
+        curves = curve_files([d.name for d in bench.datasets], args.plot_dir)
+        _check_curves_apart(args, curves)
+        for f in curves:
+            _check_curve_target(f, args.plot_dir)
             check_replaceable(f, "plot_dir", is_curve_file, "a saliency eval curve by its mark (curves eval wrote "
                               "before the mark existed carry none)", args.overwrite)
+
+
+def _check_curves_apart(args, curves) -> None:
+    """Refuse a --json/--csv/--latex that is one of the curve files --plot-dir writes: the curve would replace the
+    table (or the table the curve), unsaid (:func:`_check_distinct` compares the four option values only)."""
+    import os
+
+    from saliency.base.errors import UserError
+
+    real = {os.path.normcase(os.path.realpath(f)): f for f in curves}
+    for param in ("json", "csv", "latex"):
+        value = getattr(args, param)
+        f = real.get(os.path.normcase(os.path.realpath(value))) if value else None
+        if f is not None:
+            raise UserError(f"`{param}` {value} and `plot_dir` {args.plot_dir} name the same path: `plot_dir` writes "
+                            f"its curve {f} there; one would replace the other; give each output its own path")
+
+
+def _check_curve_target(f, plot_dir) -> None:
+    """Refuse, before scoring, a curve file of --plot-dir that is a link (dangling or not), a folder or a special
+    file: it is never replaced (--overwrite included), and found only when the curves were written it cost the
+    run's tables."""
+    import os
+
+    from saliency.base.errors import UserError
+    from saliency.base.fsutil import check_out_file
+
+    what = f"`plot_dir` {plot_dir}: its curve file {f}"
+    if f.is_symlink():
+        raise UserError(f"{what} is a symbolic link (to {os.readlink(f)}); links are never followed or replaced, "
+                        "`overwrite` included: remove the link or give another `plot_dir`")
+    if f.is_dir():
+        raise UserError(f"{what} is a folder; remove it or give another `plot_dir`")
+    if f.exists() and not f.is_file():
+        raise UserError(f"{what} is not a regular file (a device, pipe or socket); give another `plot_dir`")
+    check_out_file(f, "plot_dir")  # the rest (a file or a dangling link above it) as every file output is
 
 
 def _seed_drawn(args, bench) -> int | None:
