@@ -130,9 +130,13 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
                             f"epoch's checkpoint was complete); start it again with the same options and "
                             f"`out` {run_dir} with `overwrite`")
         given = [k for k, v in flags.items() if v is not None and k not in RESUME_KEYS]
-        if given or config_file:
+        if "pretrained_file" in given:  # it sets pretrained too (the file's weights are loaded): named once
+            given = [k for k in given if k != "pretrained"]
+        # as typed: the flag's parameter (`lr`: --lr), `overrides` KEY (--set KEY) for a key that has no flag
+        typed = [f"`{C.FLAG_PARAMS[k]}`" if k in C.FLAG_PARAMS else f"`overrides` {k}" for k in given]
+        if typed or config_file:
             raise UserError(f"`resume`: the run's config is fixed; only `epochs`, `device`, `workers`, `data`, "
-                            f"`deterministic` and `overrides` may change (got {', '.join(given) or '`config_file`'})")
+                            f"`deterministic` and `overrides` may change (got {', '.join(typed) or '`config_file`'})")
         kept = {k: v for k, v in flags.items() if k in RESUME_KEYS}
         cfg = C.build_config(str(run_dir / "config.yaml"), kept, overrides, check_folders=create, resumed=True)
         own = _flat(C.build_config(str(run_dir / "config.yaml"), {}, [], check_folders=False, resumed=True))

@@ -378,11 +378,11 @@ def test_prepare_run_resume_rules(tmp_path, capsys):
     assert cfg["data"]["workers"] == 0
     with pytest.raises(UserError) as exc:
         prepare_run({"train.seed": 4}, resume=run)
-    assert "(got train.seed)" in str(exc.value)
+    assert "(got seed)" in str(exc.value)
     assert main(["train", "--resume", str(run), "--seed", "4"]) == 2
     assert capsys.readouterr().err == ("saliency train: error: --resume: the run's config is fixed; only --epochs, "
                                        "--device, --workers, --data, --deterministic and --set may change (got "
-                                       "train.seed)\n")
+                                       "--seed)\n")
     assert main(["train", "--resume", str(run), "--config", "x.yaml"]) == 2
     assert capsys.readouterr().err.endswith("may change (got --config)\n")
     assert main(["train", "--resume", str(run), "--out", str(tmp_path / "else")]) == 2

@@ -12,6 +12,9 @@
 3. A corrupt RUN/checkpoints/last.pt on ``--resume`` gave torch's message cut mid-phrase and the advice to give
    RUN/checkpoints/best.pt, which --resume cannot take. Oracle: one line naming last.pt, a reason that is whole
    words of torch's first sentence, the remedies of a resume; the run folder byte-identical.
+4. ``--resume RUN --lr 0.1`` was refused naming the config key ("(got optim.lr)"), not the flag typed.
+   Oracle: the exact line naming --lr (--pretrained-file once, not the --pretrained it implies); the library
+   names the parameters.
 """
 
 from __future__ import annotations
@@ -250,3 +253,36 @@ def test_a_long_reason_is_cut_at_a_word():
             raise UserError(f"{path}: cannot read it") from None
     except UserError as exc:
         assert _unreadable_reason(exc, path) == "Short reason"
+
+
+# ------------------------------------------------------------------ 4. the resume refusal names the flags typed
+
+@pytest.mark.parametrize("args, got", [
+    (["--lr", "0.1"], "--lr"),
+    (["--seed", "3", "--batch-size", "4"], "--batch-size, --seed"),
+    (["--pretrained-file", "w.pth", "--model", "unet_tiny_cbam_sod"], "--model, --pretrained-file"),
+])
+def test_the_resume_refusal_names_the_flags_typed(tmp_path, capsys, args, got):
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "last.pt").write_bytes(b"")
+    (run / "config.yaml").write_text("task: sod\n", encoding="utf-8")
+    before = _files(run)
+    assert one_line(capsys, main(["train", "--resume", str(run), *args])) == (
+        f"{ERR}--resume: the run's config is fixed; only --epochs, --device, --workers, --data, --deterministic "
+        f"and --set may change (got {got})")
+    assert _files(run) == before
+
+
+def test_the_library_names_the_parameters_and_set_for_a_key_without_flag(tmp_path):
+    from saliency.train import prepare_run
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "last.pt").write_bytes(b"")
+    (run / "config.yaml").write_text("task: sod\n", encoding="utf-8")
+    with pytest.raises(UserError) as exc:
+        prepare_run({"optim.lr": 0.1, "loss.name": "bce"}, resume=run)
+    assert exc.value.render(lambda p: {"overrides": "--set"}.get(p, "--" + p.replace("_", "-"))).endswith(
+        "may change (got --lr, --set loss.name)")
+    assert str(exc.value).endswith("may change (got lr, overrides loss.name)")
