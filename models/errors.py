@@ -24,5 +24,15 @@ def foreign_message(text, limit: int = 200) -> str:
     return " ".join(_ANSI.sub("", str(text)).replace("`", "'").split())[:limit]
 
 
+def first_sentence(text, limit: int = 120) -> str:
+    """The first sentence of a library's message (:func:`foreign_message`), without its full stop, cut at a word
+    with `` ...`` beyond ``limit`` characters (torch's checkpoint errors run on for several sentences of advice)."""
+    whole = foreign_message(text, limit=100_000)
+    first = re.split(r"(?<=[.!?])\s", whole, maxsplit=1)[0].rstrip(".")
+    if len(first) > limit:
+        first = first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " ..."
+    return first
+
+
 class UnknownNameError(UserError, ValueError):
     """An unknown model, attention, encoder or loss name; the message lists the valid ones."""

@@ -41,7 +41,7 @@ import torch
 
 from saliency.base.errors import UserError
 from saliency.models.coarse_to_fine import CoarseToFine
-from saliency.models.errors import UnknownNameError, foreign_message as _foreign
+from saliency.models.errors import UnknownNameError, first_sentence, foreign_message as _foreign
 from saliency.models.networks import UNetSaliency
 from saliency.models.zoo import (ATTENTIONS, C2F_KEYS, MODELS, TASKS, TIMM_ENCODERS, TINY_ATTENTION_KWARGS,
                                  UNET_KEYS)
@@ -155,7 +155,7 @@ def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None =
             warnings.simplefilter("ignore")
             ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        first = _foreign((str(exc).strip().splitlines() or [type(exc).__name__])[0])
+        first = first_sentence(exc) or type(exc).__name__
         if "weights only load failed" in first.lower():  # torch's advice (weights_only=False) runs the file's code
             first = "torch's safe reader refused it: it is no checkpoint, or holds more than tensors and plain values"
         if path.suffix.lower() == ".onnx":  # what saliency export writes: an inference graph, not a checkpoint

@@ -393,7 +393,7 @@ def _unreadable_reason(exc: UserError, path: Path, limit: int = 120) -> str:
     torch's own message (the error the reader caught) gives its first sentence, cut at a word (``...``) beyond
     ``limit`` characters; the reader's own refusals (not a dict, no weights) their reason without their advice.
     """
-    from saliency.models.errors import foreign_message
+    from saliency.models.errors import first_sentence
 
     inner = exc.__context__  # the reader raises ``from None``: torch's error stays its context
     if inner is None:
@@ -401,14 +401,11 @@ def _unreadable_reason(exc: UserError, path: Path, limit: int = 120) -> str:
         return text[len(str(path)) + 2:].split("; ")[0] if text.startswith(f"{path}: ") else text.split("; ")[0]
     if isinstance(inner, EOFError):
         return "the file is empty" if path.is_file() and path.stat().st_size == 0 else "the file is cut short"
-    text = foreign_message(inner, limit=100_000)
-    if not text:
+    first = first_sentence(inner, limit)
+    if not first:
         return type(inner).__name__
-    if text.lower().startswith("weights only load failed"):
+    if first.lower().startswith("weights only load failed"):
         return "torch's safe reader refused it: it holds more than tensors and plain values"
-    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
-    if len(first) > limit:
-        first = first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " ..."
     return first
 
 

@@ -279,7 +279,7 @@ def test_backticks_of_a_library_message_become_quotes(tmp_path, monkeypatch):
     with pytest.raises(UserError) as info:
         registry.read_checkpoint(ck)
     assert info.value.render(cli_flag) == (f"--checkpoint {ck}: cannot read it as a torch checkpoint "
-                                           "(set 'weights_only' to 'False' if trusted.); give a checkpoint that "
+                                           "(set 'weights_only' to 'False' if trusted); give a checkpoint that "
                                            "saliency train wrote (RUN/checkpoints/best.pt)")
 
 

@@ -286,3 +286,26 @@ def test_the_library_names_the_parameters_and_set_for_a_key_without_flag(tmp_pat
     assert exc.value.render(lambda p: {"overrides": "--set"}.get(p, "--" + p.replace("_", "-"))).endswith(
         "may change (got --lr, --set loss.name)")
     assert str(exc.value).endswith("may change (got lr, overrides loss.name)")
+
+
+def test_a_cut_checkpoint_outside_resume_names_torchs_first_sentence(tmp_path):
+    """``read_checkpoint`` (predict, crop, export) gives torch's first sentence, never a phrase cut mid-way.
+
+    Oracle: torch's own message for a zip cut short, 'PytorchStreamReader failed reading zip archive: failed
+    finding central directory. This is an internal miniz error. ...' (several sentences of advice, which the
+    200-character cut ended at 'your checkpoint file is').
+    """
+    import torch
+
+    from saliency.base.errors import UserError
+    from saliency.models.registry import read_checkpoint
+
+    whole = tmp_path / "whole.pt"
+    torch.save({"a": torch.zeros(100_000)}, whole)
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(whole.read_bytes()[:100_000])
+    with pytest.raises(UserError) as info:
+        read_checkpoint(cut)
+    msg = str(info.value)
+    assert "(PytorchStreamReader failed reading zip archive: failed finding central directory); give" in msg, msg
+    assert "likelihood" not in msg and "\n" not in msg
