@@ -91,6 +91,7 @@ from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, 
                                          run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials, trials_named_by
 from saliency.base.errors import UserError
+from saliency.base.names import nfc
 from saliency.base.progress import progress
 from saliency.base.workers import batches, process_pool, single_thread_blas
 
@@ -287,6 +288,7 @@ class _Collector:
         self.rates: RateCheck | None = None  # the current file's sampling-rate check (the file's, each trial's)
         self.rate_warnings: list[str] = []  # per source: trials at implausible rates, a detector below its rates
         self.rate_changes: dict[str, list] = {}  # source -> [(trial keys, line)]: rate changed (rate_change_lines)
+        self.sample_space: dict[str, str] = {}  # source -> the space its samples' numbers are in (as taken)
         self.gazed: Counter = Counter()  # source -> samples with a valid, finite gaze (the decimal hint needs none)
         self.pointed: Counter = Counter()  # source -> of them, with a fraction (written with a point: no comma)
         self.min_duration_ms = opts.min_duration_ms if opts.min_duration_ms is not None else \
@@ -391,15 +393,16 @@ class _Collector:
             df["space"] = ch.space
             self.fix.append(df)
 
-    def screen_check(self, source: str, df: pd.DataFrame) -> np.ndarray:
-        """Mask of samples off the screen (quarantined as ``off_screen``); needs a geometry."""
+    def screen_check(self, source: str, df: pd.DataFrame, as_read: pd.DataFrame | None = None) -> np.ndarray:
+        """Mask of samples off the screen (quarantined as ``off_screen``, listed with ``as_read``'s x, y: the
+        file's own, before they were placed on the screen); needs a geometry."""
         W, H = self.o.geometry.screen_px
         x, y = df["x"].to_numpy(), df["y"].to_numpy()
         fin = np.isfinite(x) & np.isfinite(y)
         off = fin & ((x < -0.5) | (x >= W - 0.5) | (y < -0.5) | (y >= H - 0.5))
         self.note_off(source, x[fin], y[fin], int(off.sum()))
         if off.any():
-            self.quarantine(source, _quarantine_rows(df.loc[off], "off_screen"))
+            self.quarantine(source, _quarantine_rows((df if as_read is None else as_read).loc[off], "off_screen"))
         return off
 
     def samples_to_screen(self, df: pd.DataFrame, space: str) -> pd.DataFrame:
@@ -488,10 +491,12 @@ class _Collector:
         space = ch.space
         if self.o.coords == "stimulus":  # the user says the file's pixels are the stimulus'
             space = {"screen": "stimulus", "screen_norm": "stimulus_norm"}.get(space, space)
+        self.sample_space[source] = space
+        as_read = df
         if len(df) and space != "screen":
             df = self.samples_to_screen(df, space)
         if len(df):
-            off = self.screen_check(source, df)
+            off = self.screen_check(source, df, as_read)
             if off.any():
                 df.loc[off, ["x", "y"]] = np.nan
                 df.loc[off, "valid"] = False
@@ -572,6 +577,7 @@ class _Collector:
                               "duration_ms": joined("duration_ms"), "eye": "", "line": joined("line")})
             f["source"] = source
             f["space"] = DETECTED  # screen pixels whatever `coords` says: the samples were placed on the screen
+            f[SPACE_IN] = self.sample_space.get(source, "screen")  # the file's: a quarantined one is listed in it
             self.books[source].fix_detected += len(f)
         self.fix[slot] = f
 
@@ -656,6 +662,7 @@ def screen_norm_to_px(x: np.ndarray, y: np.ndarray, screen_px) -> tuple[np.ndarr
 
 
 DETECTED = "screen_detected"  # space of fixations detected from samples: screen pixels
+SPACE_IN = "space_in"  # column of detected fixations: the space of the samples they came from (quarantine.csv's)
 LONG_FIXATION_MS = 10_000.0  # longer fixations point at a wrong time unit
 
 
@@ -1273,6 +1280,30 @@ def check_pooled_options(opened: list[tuple], opts: IngestOptions) -> None:
     if opts.drop_first:
         for _, rd, _, _ in opened:
             rd.notes["drop_first_applied"] = not rd.notes.get("pooled")
+    check_fixlocs_stems(opened, opts)
+
+
+def check_fixlocs_stems(opened: list[tuple], opts: IngestOptions) -> None:
+    """Refuse two different ``fixlocs`` maps that name the same stimulus (their file stem), before anything is read.
+
+    CAT2000 repeats its file names across categories (``Action/001.mat``,
+    ``Affective/001.mat``): given together, both maps' points would be pooled
+    under one stimulus ``001``. A byte-for-byte repeat (``duplicate_of``) is
+    read once and is not a second map; with ``stimulus`` given, every row is
+    that stimulus by the user's choice and the file names name nothing.
+    """
+    if opts.stimulus is not None:
+        return
+    seen: dict[str, Path] = {}
+    for path, rd, _, dup in opened:
+        if dup is not None or rd.format != "fixlocs":
+            continue
+        stem = nfc(Path(path).stem)
+        if stem in seen:
+            raise UserError(f"{path}: names the stimulus {stem!r} (its file name) as {seen[stem]} does; both maps "
+                            f"would be pooled under one image: ingest one category (folder) at a time, with its own "
+                            f"`stimuli` folder")
+        seen[stem] = Path(path)
 
 
 def check_duration_options(fix: pd.DataFrame, opened: list[tuple], opts: IngestOptions,
@@ -1756,10 +1787,43 @@ def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex, co
             x[m], y[m] = pl.screen_to_stimulus(x[m], y[m])
     inside = (x >= -0.5) & (x < sizes[:, 0] - 0.5) & (y >= -0.5) & (y < sizes[:, 1] - 0.5)
     reason[(reason == "") & ~inside] = "off_stimulus"
-    out = fix.assign(x=x, y=y)
+    fx, fy = _in_file_space(fix, x, y, sizes, g)
+    out = fix.assign(x=x, y=y, **{FILE_X: fx, FILE_Y: fy})
     bad = reason != ""
-    q = fix.loc[bad]
+    q = fix.loc[bad].assign(x=fx[bad], y=fy[bad])
     return out.loc[~bad].reset_index(drop=True), _quarantine_rows(q, reason[bad], q["source"].to_numpy())
+
+
+FILE_X, FILE_Y = "_file_x", "_file_y"
+"""Columns :func:`to_stimulus` adds: a fixation's x, y in its input's own space, as ``quarantine.csv`` lists it."""
+
+
+def _in_file_space(fix: pd.DataFrame, xs: np.ndarray, ys: np.ndarray, sizes: np.ndarray, g):
+    """x, y of fixations ``fix`` in their input's own space, as ``quarantine.csv`` lists a row.
+
+    ``fix`` holds the file's numbers (as its reader reads them: 0-based
+    pixels, fractions) for fixation lists, and screen pixels for fixations
+    detected in samples (space ``DETECTED``); ``xs``, ``ys`` are the same rows
+    placed in their stimulus (``sizes``: W, H), as :func:`to_stimulus` maps
+    them. A detected fixation goes back to its samples' space (``SPACE_IN``):
+    stimulus pixels (MIT1003's, shown letter-boxed with ``display`` native)
+    get the stimulus position, not the screen's; fractions of the stimulus or
+    the screen get the fraction.
+    """
+    x = fix["x"].to_numpy(np.float64).copy()
+    y = fix["y"].to_numpy(np.float64).copy()
+    if SPACE_IN not in fix or not len(fix):
+        return x, y
+    found = fix["space"].to_numpy(dtype=object) == DETECTED
+    sp = fix[SPACE_IN].to_numpy(dtype=object)
+    m = found & (sp == "stimulus")
+    x[m], y[m] = xs[m], ys[m]
+    m = found & (sp == "stimulus_norm")
+    x[m], y[m] = (xs[m] + 0.5) / sizes[m, 0], (ys[m] + 0.5) / sizes[m, 1]
+    m = found & (sp == "screen_norm")
+    if m.any():
+        x[m], y[m] = (x[m] + 0.5) / g.screen_px[0], (y[m] + 0.5) / g.screen_px[1]
+    return x, y
 
 
 def drop_short(fix: pd.DataFrame, min_duration_ms: float):
@@ -2024,11 +2088,12 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             # when it was quarantined already (short, off the stimulus), the next one stays
             first = fix["_fid"].isin(first_ids).to_numpy()
             d = fix.loc[first]
+            d = d.assign(x=d[FILE_X], y=d[FILE_Y]) if FILE_X in d else d  # listed as its input has it
             qd = _quarantine_rows(d, "first_fixation", d["source"].to_numpy())
             quar = pd.concat([quar, qd], ignore_index=True)
             fix = fix.loc[~first]
             q_off = pd.concat([q for q in (q_off, qd) if len(q)], ignore_index=True)
-        fix = fix.drop(columns="_fid", errors="ignore").reset_index(drop=True)
+        fix = fix.drop(columns=["_fid", FILE_X, FILE_Y], errors="ignore").reset_index(drop=True)
         for (src, reason), v in (q_off.groupby(["source", "reason"]).size().items() if len(q_off) else ()):
             b = col.books[src]
             (b.quarantined if b.kind == "fixations" else b.fix_quarantined)[str(reason)] += int(v)

@@ -18,7 +18,8 @@ times (the file has none). The recognition viewings are a memory test, not
 free viewing: their points are counted as ``recognition_viewing`` (by design,
 row accounting in :mod:`data_tools.readers.base`), not kept. A viewing that is
 not N x 2 (an N x 1 column, a row of 3, an N x 3 array) is quarantined, each of
-its N rows ``malformed_row``; no column is dropped in silence.
+its N rows ``malformed_row`` (a 1 x k row is one row, an N x 1 column N rows, as
+MATLAB wrote them); no column is dropped in silence.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             names = ", ".join(k for k in d if not k.startswith("__"))
             raise UserError(f"{path}: not a FIGRIM file: no variable 'allImages' (it has: {names or 'none'})")
         k = 0
+        shapes = _Shapes(path)
         lines, subj, stim, xs, ys, bad = [], [], [], [], [], []
         recog = 0
         for i, im in enumerate(items(d["allImages"]), start=1):
@@ -71,7 +73,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                             raise ValueError(f"{p.shape[1]} columns, not N x 2")
                     except (ValueError, TypeError):
                         a = np.asarray(raw, dtype=object)
-                        m = max(1, len(a)) if a.ndim else 1
+                        m = max(1, len(a)) if a.ndim > 1 else 1
+                        if a.ndim == 1:  # squeezed: a 1 x k row (one row) or a k x 1 column (k rows)?
+                            m = max(1, shapes.rows(i, j, view, len(a)))
                         bad.append(np.arange(k + 1, k + m + 1))
                         k += m
                         continue
@@ -100,6 +104,31 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
 
     return LogReader(path, "figrim", "fixations", chunks, notes={"coordinates": "1-based in the file, made 0-based",
                                                                  "viewing": "enc"})
+
+
+class _Shapes:
+    """A viewing's shape as MATLAB wrote it, which ``squeeze_me`` loses (a 1 x k row and a k x 1 column read alike).
+
+    Read once, without squeezing, the first time a malformed 1-D viewing asks.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.d: dict | None = None
+
+    def rows(self, i: int, j: int, view: str, default: int) -> int:
+        """Rows of ``allImages(i).userdata(j).fixations.<view>`` (1-based i, j); ``default`` if it cannot tell."""
+        try:
+            if self.d is None:
+                from scipy.io import loadmat
+                self.d = loadmat(str(self.path), squeeze_me=False, struct_as_record=False,
+                                 variable_names=["allImages"])
+            im = self.d["allImages"].ravel()[i - 1]
+            fx = im.userdata.ravel()[j - 1].fixations.ravel()[0]
+            a = np.asarray(getattr(fx, view))
+            return int(a.shape[0]) if a.ndim == 2 else default
+        except Exception:  # noqa: BLE001 - a layout this lookup does not know: the squeezed length stands
+            return default
 
 
 def example_file(path: Path, rng: np.random.Generator, n: int) -> int:

@@ -16,7 +16,9 @@ fixation) as the chunk's ``line``. Subjects stay apart: observer j is
 coordinates become 0-based (:func:`data_tools.readers.matlab.from_matlab`);
 the stimulus is ``img``; start times are not in the file (unknown); an
 observer whose ``fix_x``, ``fix_y`` and ``fix_duration`` lengths differ has
-those rows quarantined as ``malformed_row``.
+those rows quarantined as ``malformed_row``. A file that lists one image
+twice (two entries whose ``img`` has the same stem) is refused in one line,
+as ``saliency eval --dataset OSIE`` refuses it: its entries would be pooled.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Iterator
 import numpy as np
 
 from saliency.base.errors import UserError
+from saliency.base.names import nfc
 from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions
 from saliency.data_tools.readers.chunks import fixation_chunk
 from saliency.data_tools.readers.matlab import field, from_matlab, is_mat, items, load, vector, whos
@@ -52,8 +55,14 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             raise_missing(path, d)
         lines, subj, stim, xs, ys, durs, bad = [], [], [], [], [], [], []
         k = 0
+        seen: dict[str, int] = {}  # image stem -> the 1-based position of its entry, as eval's read_osie keys it
         for i, im in enumerate(items(d["fixations"]), start=1):
             name = str(field(im, "img", path, f"fixations({i})"))
+            key = nfc(Path(name).stem)
+            if key in seen:  # two entries of one image would be pooled under it: refused as `eval --dataset OSIE`
+                raise UserError(f"{path}: fixations({i}) names the image {name} again (also fixations({seen[key]})); "
+                                "OSIE lists each image once: fix or replace the file")
+            seen[key] = i
             for j, s in enumerate(items(field(im, "subjects", path, f"fixations({i})")), start=1):
                 where = f"fixations({i}).subjects({j})"
                 x = vector(field(s, "fix_x", path, where))
