@@ -81,8 +81,35 @@ def window_size(img_w: int, img_h: int, aspect: float, height: int) -> tuple[int
 
 
 def max_height(img_w: int, img_h: int, aspect: float) -> int:
-    """Height of the largest window of ``aspect`` that fits in the image."""
-    return max(1, min(img_h, int(np.floor(img_w / aspect + 1e-9))))
+    """Height of the largest window of ``aspect`` that fits in the image.
+
+    The largest ``h <= img_h`` whose width ``round(h * aspect)`` (the rule of
+    :func:`window_size` and :func:`of_aspect`) is at most ``img_w``: a 1025x769
+    image is a 4:3 window itself (``round(769 * 4 / 3)`` is 1025), though
+    ``floor(1025 * 3 / 4)`` is 768. Where no window of ``aspect`` fits, 1 (too
+    narrow) or ``img_h`` (too short).
+    """
+    h = max(1, min(img_h, int((img_w + 1) / aspect) + 1))  # every h >= (img_w + 1) / aspect is too wide
+    while h > 1 and int(round(h * aspect)) > img_w:
+        h -= 1
+    return h
+
+
+def min_height(aspect: float, min_size: int) -> int:
+    """Height of the smallest window of ``aspect`` (:func:`of_aspect`) whose shorter side is ``min_size`` or more.
+
+    For ``aspect < 1`` the shorter side is the width ``round(h * aspect)``: a
+    9:16 window 32 pixels wide is 32x56 (``round(56 * 9 / 16)`` is 32), though
+    ``ceil(32 * 16 / 9)`` is 57.
+    """
+    min_size = max(1, int(min_size))
+    if aspect >= 1:
+        return min_size
+    sh = smallest_window(aspect)[1]
+    h = max(sh, int((min_size - 1) / aspect))  # every h < (min_size - 0.5) / aspect is too narrow
+    while int(round(h * aspect)) < min_size:
+        h += 1
+    return h
 
 
 def of_aspect(w: int, h: int, aspect: float) -> bool:
@@ -150,7 +177,7 @@ def saliency_crop(saliency: np.ndarray, aspect: float, keep: float | None = None
         w, h = window_size(W, H, aspect, hmax)
         x, y, kept = best_placement(table, w, h)
         return CropBox(x, y, w, h, float(kept / total) if total > 0 else 1.0)
-    shortest = min_size if aspect >= 1 else int(np.ceil(min_size / aspect))
+    shortest = min_height(aspect, min_size)
     lo, hi = min(hmax, max(1, shortest)), hmax
 
     def place(height):
