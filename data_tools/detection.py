@@ -299,41 +299,69 @@ def _idt_segment(x: np.ndarray, y: np.ndarray, m: int, thr: float) -> list[tuple
     return out
 
 
-def _idt_short(t, xdeg, ydeg, ranges, threshold: float, window: int) -> np.ndarray:
-    """Samples (True) of the still runs one sample too short for an I-DT fixation: windows no fixation touches.
+IDT_STILL_MIN_MS = 20.0
+"""Shortest still run (ms) that :func:`_idt_still` takes inside a stretch that moves: at 500 Hz two or three
+samples in the middle of a saccade (a 5 deg one moves 0.6 deg a sample) stay within a 1 deg dispersion, but
+for a saccade over ~2 deg they span well under 20 ms."""
 
-    A window of pymovements' length (:func:`_idt_window` less one sample: 50 at 500 Hz; 2 at least)
-    within the dispersion threshold that holds no sample of the fixations ``ranges`` (:func:`idt`'s output):
-    had one more sample fitted, :func:`idt` would have started a fixation there. pymovements reports it as a
-    fixation (with the sample that broke the dispersion, lasting ``min_duration_ms``); for us it lasts one
-    period less. :func:`classify` labels these samples undefined, as those of a fixation discarded as too short.
+
+def _idt_still(t, xdeg, ydeg, ranges, threshold: float, min_ms: float = IDT_STILL_MIN_MS) -> np.ndarray:
+    """Samples (True) outside the I-DT fixations ``ranges`` where the gaze stood still: no fixation, no saccade.
+
+    Each stretch of valid samples outside the fixations, within a run of valid samples without a time gap, is
+    split as :func:`idt` grows a fixation, with no minimum: a run grows while its dispersion stays within
+    ``threshold``; the sample that breaks it starts the next run. A run lasting ``min_ms`` or more (last time
+    stamp - first) is still, whatever it lacks of the window; so is a whole run of valid samples (no fixation
+    in it) within the threshold, whatever its length (a 2-row or 40 ms trial: nothing moved). The sample that
+    broke a fixation's or a still run's dispersion left the still place: it stays a saccade sample. The rest
+    (samples that break the dispersion, and runs too short to tell from the middle of a saccade) is saccade.
+    :func:`classify` labels the still samples undefined, as a fixation discarded as too short.
     """
     t = np.asarray(t, dtype=np.float64)
     x = np.asarray(xdeg, dtype=np.float64)
     y = np.asarray(ydeg, dtype=np.float64)
     n = len(t)
-    short = np.zeros(n, dtype=bool)
+    still = np.zeros(n, dtype=bool)
     if n < 2:
-        return short
-    dt = sample_period(t)
-    k = window - 1  # pymovements' window (it requires 2 samples at least); window: idt's (:func:`_idt_window`)
-    if k < 2:
-        return short
-    seg = _segments(t, np.isfinite(x) & np.isfinite(y), dt)
-    for a, b in ranges:  # such a window lies between fixations: only runs of k samples or more there are searched
-        seg[a:b + 1] = -1
-    change = np.flatnonzero(np.diff(seg) != 0) + 1
+        return still
+    seg = _segments(t, np.isfinite(x) & np.isfinite(y), sample_period(t))
+    fix = np.zeros(n, dtype=bool)
+    for a, b in ranges:
+        fix[a:b + 1] = True
+    stretch = np.where(fix, -1, seg)
+    change = np.flatnonzero(np.diff(stretch) != 0) + 1
     bounds = np.concatenate(([0], change, [n]))
     for a, b in zip(bounds[:-1], bounds[1:]):
-        if seg[a] < 0 or b - a < k:
+        if stretch[a] < 0:
             continue
+        after_fix = a > 0 and fix[a - 1] and seg[a - 1] == seg[a]
+        before_fix = b < n and fix[b] and seg[b] == seg[a]
+        xs, ys = x[a:b], y[a:b]
+        if not (after_fix or before_fix) and np.ptp(xs) + np.ptp(ys) <= threshold:
+            still[a:b] = True  # the whole run of valid samples: nothing moved
+            continue
+        broke = after_fix  # the first sample broke the fixation before it
+        s = 0
         L = b - a
-        start = np.zeros(L, dtype=bool)
-        start[: L - k + 1] = _window_dispersion(x[a:b], y[a:b], k)[: L - k + 1] <= threshold
-        cover = np.concatenate(([0], np.cumsum(start)))  # windows [s, s + k) holding each sample i: s in (i-k, i]
-        i = np.arange(L)
-        short[a:b] = cover[i + 1] - cover[np.maximum(i + 1 - k, 0)] > 0
-    return short
+        while s < L:
+            e, blk = s + 1, 64
+            while e < L:  # grow [s, e) while the dispersion stays within the threshold
+                stop = min(L, e + blk)
+                xw, yw = xs[s:stop], ys[s:stop]
+                disp = (np.maximum.accumulate(xw) - np.minimum.accumulate(xw)
+                        + np.maximum.accumulate(yw) - np.minimum.accumulate(yw))
+                over = np.flatnonzero(disp[e - s:] > threshold)
+                if over.size:
+                    e += int(over[0])
+                    break
+                e = stop
+                blk *= 2
+            is_still = e - s >= 2 and t[a + e - 1] - t[a + s] >= min_ms - TIME_TOL_MS
+            if is_still:
+                still[a + s + int(broke):a + e] = True
+            broke = is_still
+            s = e
+    return still
 
 
 # ------------------------------------------------------------------ post-processing (Olsen 2012)
@@ -541,10 +569,15 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
     searching backwards, below the onset threshold at a local minimum of speed;
     its offset threshold is ``alpha * onset + beta * (mean + 3 SD of the speed
     in the min_fixation_ms before the onset)``, its offset the first local
-    minimum below it; saccades shorter than ``min_saccade_ms`` are dropped. A
-    glissade follows when the speed exceeds the offset threshold within
-    ``min_fixation_ms`` after the offset; it ends at the first local minimum
-    below that threshold after the last sample above it.
+    minimum below it. A glissade follows as in the published
+    detectSaccades.m: within ``min_fixation_ms`` after the offset, the last
+    complete peak above the offset threshold (one that falls back below it
+    inside that window) ends at the next local minimum below the threshold;
+    none is taken when a speed in the window exceeds the saccade's peak, when
+    no peak there is complete, or when it would last over ``2 *
+    min_fixation_ms`` (80 ms; its samples from the saccade's offset, one
+    period each); its samples are then left to the next saccade's search (a
+    saccade starting 30 ms after another was swallowed as one PSO).
 
     Departures: the speed for the thresholds is smoothed over ``window_ms``
     (default 6 ms in :data:`DEFAULTS`, 3 samples at 500 Hz; the paper's 20 ms
@@ -555,8 +588,16 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
     filter, since a second derivative over 3 samples is mostly noise; the
     noise widening uses twice the median speed; searches stop at missing
     samples (a saccade reaching a gap is kept and later absorbed by a blink,
-    see :func:`classify`); the glissade is not limited in length beyond its
-    search. Fixations (the rest, at least ``min_fixation_ms``) are made by
+    see :func:`classify`); only a measured speed (:func:`savgol_centred`: the
+    filter's window centred on the sample) starts a saccade, not the edge
+    fit's extrapolation at the first or last samples of a run of valid samples
+    (it made a trial's last sample 31.9 deg/s where its neighbours moved at
+    3-5); a saccade candidate shorter than ``min_saccade_ms`` is not dropped
+    but its samples become undefined (not fixation: a jump of the gaze); there
+    is no minimum number of samples above the peak threshold (the published
+    code skips peaks of ``minSaccadeDur / 6`` samples or fewer) and no skip of
+    a saccade whose local noise (mean + 3 SD before it) exceeds the peak
+    threshold. Fixations (the rest, at least ``min_fixation_ms``) are made by
     :func:`classify`. ``peak_sd``/``onset_sd`` are the 6 and 3 SD; ``pso=False``
     skips glissades. The peak threshold never falls below ``min_peak`` deg/s:
     on noise-free gaze (a constant position, as in simulated or rounded data)
@@ -565,7 +606,7 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
     the same reason the onset and offset thresholds never fall below
     :data:`NOISE_FREE_DEG_S` (1e-3 deg/s, far below the noise of any
     recording: the six hand-labelled Lund trials have onset thresholds of
-    33-51 deg/s, a synthetic study at 60-100 Hz 3.7-5 deg/s): the searches
+    32.2-51.1 deg/s, a synthetic study at 60-100 Hz 3.7-5 deg/s): the searches
     keep the strict ``speed < threshold`` of the paper, which a speed of 0
     (or its rounding errors, ~1e-13) never met under a threshold of 0, so a
     noise-free trial with a saccade was one saccade from its first sample to
@@ -619,8 +660,12 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
     # noise-free gaze: mean + 3 SD is 0 (or ~1e-13), and no speed is below it
     onset_thr = max(mu + onset_sd * sd, NOISE_FREE_DEG_S)
     nfix = max(1, int(round(min(min_fixation_ms / dt, n))))  # at most the trial: a huge value overflowed int64
+    # only a measured speed (the filter's window centred on the sample) starts a saccade: the half-window at
+    # either end of a run of valid samples is the edge fit's extrapolation (31.9 deg/s at a trial's last sample
+    # whose neighbours move at 3-5 made a too-short candidate, and its fixation lost 3 samples)
+    measured = savgol_centred(t, runs, window_ms)
     with np.errstate(invalid="ignore"):
-        above = clean & (speed > pt)
+        above = clean & measured & (speed > pt)
     last = -1
     for p0, p1 in zip(*_runs(above)):
         if p0 <= last:
@@ -648,14 +693,20 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
         last = offset
         if not pso or offset >= hi[p1]:
             continue
+        # the published detectSaccades.m: only complete peaks (back below the offset threshold inside the
+        # window), none faster than the saccade, and at most 2 * min_fixation_ms; else no glissade, and the
+        # samples are left to the next saccade's search (a saccade 30 ms after another was swallowed as PSO)
         end = min(hi[p1], offset + nfix)
-        over = np.flatnonzero(speed[offset + 1:end + 1] > off_thr)
-        if over.size:
-            g = offset + 1 + int(over[-1])
+        up = speed[offset:end + 1] > off_thr  # the offset itself is below: every peak here starts inside
+        falls = np.flatnonzero(up[:-1] & ~up[1:])
+        if falls.size and speed[offset + 1:end + 1].max() <= speed[onset:offset + 1].max():
+            g = offset + 1 + int(falls[-1])  # back below the threshold; on to the first local minimum
             while g < hi[p1] and not (speed[g] < off_thr and speed[g + 1] >= speed[g]):
                 g += 1
-            labels[offset + 1:g + 1] = PSO
-            last = g
+            # published duration: the samples from the saccade's offset to the glissade's end, one period each
+            if t[g] - t[offset] + dt <= 2.0 * min_fixation_ms + TIME_TOL_MS:
+                labels[offset + 1:g + 1] = PSO
+                last = g
     labels[noise & (labels == 0)] = UNDEFINED
     return NHResult(labels, speed, noise, pt, onset_thr)
 
@@ -876,14 +927,14 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
             with np.errstate(invalid="ignore"):
                 labels[speed >= thr] = SACCADE
         else:
-            m = _idt_window(md, t)  # one window for the fixations and the runs one sample short
-            ranges = idt(t, xd, yd, thr, md, window=m)
+            ranges = idt(t, xd, yd, thr, md)
             speed = fivepoint_speed(t, xd, yd)
             labels[np.isfinite(xd) & np.isfinite(yd)] = SACCADE
-            # still, but no fixation: a run one sample too short (:func:`_idt_short`) and an I-DT fixation
-            # discarded as too short are undefined, as the other detectors leave them; the fixations kept
-            # become FIXATION below, a merged one with the samples between its parts
-            labels[_idt_short(t, xd, yd, ranges, thr, m)] = UNDEFINED
+            # still, but no fixation: a still run shorter than the window (:func:`_idt_still`) and an I-DT
+            # fixation discarded as too short are undefined, as the other detectors leave them; only samples
+            # that break the dispersion stay saccade; the fixations kept become FIXATION below, a merged one
+            # with the samples between its parts
+            labels[_idt_still(t, xd, yd, ranges, thr)] = UNDEFINED
             for a, b in ranges:
                 labels[a:b + 1] = UNDEFINED
     elif method == "tobii-ivt":
