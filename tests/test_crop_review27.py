@@ -11,6 +11,9 @@ allows one more row: a 1025x769 image is a 4:3 window itself (``round(769 * 4 / 
 Oracle: brute force over every height ``h`` of the image, each window ``round(h * aspect) x h`` kept when it
 fits and :func:`of_aspect` accepts it; the largest (default crop) or the smallest whose shorter side is at
 least ``min_size`` (``--keep`` of a uniform map small enough for any window to reach it).
+
+Also: ``saliency predict`` named a skipped file twice ("skipped fmt/img/f32.tif: fmt/img/f32.tif: not a
+readable image ..."): the reason it prints already starts with the path. Oracle: the hand-written line.
 """
 
 from __future__ import annotations
@@ -119,3 +122,17 @@ def test_cli_min_size_9_16(tmp_path, capsys):
     box = json.loads((out / "crops.json").read_text())["boxes"]["a"]
     assert (box["crop"]["w"], box["crop"]["h"]) == (32, 56) and "under_min_size" not in box
     assert cv2.imread(str(out / "a.png")).shape == (56, 32, 3)
+
+
+def test_predict_names_a_skipped_file_once(tmp_path, capsys):
+    images, out = tmp_path / "img", tmp_path / "maps"
+    images.mkdir()
+    cv2.imwrite(str(images / "a.png"), np.zeros((30, 40, 3), np.uint8))
+    (images / "f32.tif").write_bytes(b"II*\x00garbage")
+    rc, stdout, err = run_cli(capsys, ["predict", "--baseline", "gaussian-centre", "--images", images, "--out", out,
+                                       "--quiet"])
+    assert rc == 0, err
+    bad = images / "f32.tif"
+    assert err == (f"saliency predict: skipped {bad}: not a readable image (corrupt or unsupported); "
+                   "replace or remove it\n")
+    assert "skipped 1 image(s)" in stdout

@@ -151,7 +151,7 @@ def test_predict_skip_line_escapes_a_newline_in_the_name(tmp_path, capsys):
     cap = capsys.readouterr()
     assert rc == 0
     shown = f"'{imgs}/bad\\nname.jpg'"
-    assert cap.err == (f"saliency predict: skipped {shown}: {shown}: not a readable image (corrupt or "
+    assert cap.err == (f"saliency predict: skipped {shown}: not a readable image (corrupt or "
                        "unsupported); replace or remove it\n")
 
 

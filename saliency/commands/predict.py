@@ -181,8 +181,10 @@ def run(args) -> int:
                                  progress=not args.quiet, runtime=args.runtime, log_density_out=ld_stage)
         if not res.written:  # one line (issue 16): the count and the first reason, not a line per image
             raise none_decoded(args.images, res.skipped)
-    for path, why in res.skipped:
-        print(f"saliency predict: skipped {shown_path(path)}: {why}", file=sys.stderr)
+    for path, why in res.skipped:  # the reason names the file already (eval.io.read_image): named once
+        shown = shown_path(path)
+        why = why[len(shown) + 2:] if why.startswith(f"{shown}: ") else why
+        print(f"saliency predict: skipped {shown}: {why}", file=sys.stderr)
     if res.unmatched:  # never a silent drop: the ids of --list that name no image, counted and shown
         ex = ", ".join(res.unmatched[:5]) + (", ..." if len(res.unmatched) > 5 else "")
         print(f"saliency predict: {len(res.unmatched)} id(s) of --list {args.list} name no image in --images "
