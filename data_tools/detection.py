@@ -582,8 +582,9 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
     Departures: the speed for the thresholds is smoothed over ``window_ms``
     (default 6 ms in :data:`DEFAULTS`, 3 samples at 500 Hz; the paper's 20 ms
     widens every saccade by ~10 ms on each side: on the hand-labelled data of
-    Andersson et al. (2017) fixation kappa 0.63 vs 0.58 on the four trials it
-    was chosen on, 0.77 vs 0.68 on the two held out), while noise (speed and
+    Andersson et al. (2017) fixation kappa 0.632 vs 0.582 on the four trials
+    it was chosen on, 0.757 vs 0.664 on the two held out, docs/BENCHMARKS.md
+    at stop 27), while noise (speed and
     acceleration limits) is judged on the published ``noise_window_ms`` = 20 ms
     filter, since a second derivative over 3 samples is mostly noise; the
     noise widening uses twice the median speed; searches stop at missing
