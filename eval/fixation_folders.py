@@ -119,6 +119,17 @@ def _salicon_json(d: Path) -> Path | None:
     return _find_json(d) or salicon_train_json(d)
 
 
+def salicon_files(d: Path) -> tuple[Path, Path] | None:
+    """(fixations JSON, human-map folder) by which :func:`fixation_folder` reads ``d`` as SALICON; None without a JSON.
+
+    :func:`_salicon_json` and :func:`_salicon_maps_dir`, for ``saliency train``: a folder of ``images/`` + a flat
+    ``maps/`` + ``fixations_train*.json`` was read by training as human maps only (targets from the top of each
+    map), by ``saliency eval`` as SALICON with the JSON's points.
+    """
+    js = _salicon_json(d)
+    return (js, _salicon_maps_dir(d, js)) if js is not None else None
+
+
 def _salicon_maps_dir(d: Path, json_path: Path) -> Path:
     """The folder of a SALICON folder ``d``'s human maps for its fixations JSON ``json_path``.
 

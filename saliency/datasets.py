@@ -12,9 +12,11 @@ SOD (images and 0/255 masks matched by file stem; GT binarised as > 128):
 Fixation (image, continuous human map, binary fixation map):
   a ``saliency ingest`` folder (``stimuli/`` + ``maps/`` + ``fixations/``),
   MIT1003 (``ALLSTIMULI/`` + ``ALLFIXATIONMAPS/``), CAT2000 (``trainSet/``),
-  SALICON (``images/train`` + ``maps/train`` [+ ``fixations_train*.json``];
-  an image of the JSON without a map file gets the SALICON API's map, built
-  as ``saliency eval`` builds it), or ``stimuli/`` + ``maps/`` alone; without
+  SALICON (``images/train`` + ``maps/train`` [+ ``fixations_train*.json``],
+  or ``images/`` + a flat ``maps/`` with a fixations JSON where ``saliency
+  eval`` finds one, read with its points as eval reads it; an image of the
+  JSON without a map file gets the SALICON API's map, built as ``saliency
+  eval`` builds it), or ``stimuli/`` + ``maps/`` alone; without
   binary fixations the fixated pixels are taken as the top
   ``data.fixation_top`` fraction of the map (stated in the run's log).
   Beside images with fixation points, one with a human map only is left out
@@ -22,6 +24,11 @@ Fixation (image, continuous human map, binary fixation map):
   of the folder without an image; the files its target folders leave out
   (another extension, a sub-folder of MIT1003's flat ``ALLFIXATIONMAPS``)
   are counted in the lines ``saliency eval`` gives them.
+
+An image file is used once: a target pairs with it through its bare name
+(``masks/x.png`` with ``images/a/x.png``) only when no target has its own
+key (``masks/a/x.png``); one left over is named in a note, as ``saliency
+eval`` matches (an alias never takes a file another item names exactly).
 
 Every folder read, of either task (the image folder, ``masks/`` or a
 published SOD layout's mask folder, ``maps/`` with or without a fixations
@@ -100,15 +107,51 @@ def _real_keys(index: dict, folder: Path) -> set:
     return set(own_keys(index, folder))
 
 
-def _pair(images: dict, targets: dict, tgt_dir: Path, root: Path, what: str, notes: list | None = None,
-          img_dir: Path | None = None) -> list:
-    """Keys present in both indexes (bare-stem aliases of nested files skipped); the unpaired ones in ``notes``."""
+def _one_each(target_keys, images: dict, img_dir: Path) -> tuple[set, list]:
+    """The ``target_keys`` that pair with an image of ``images`` (the index of ``img_dir``), each image file once;
+    and, as (key, the image's own key), the others that name an image only by an alias it is not paired through.
+
+    A target pairs with the image of its key, through a bare-stem alias (target ``x`` finding ``a/x.png``) only
+    when no target has that image's own key (``a/x``): the one picture was trained on with two masks, one of them
+    another picture's, and could be in training and validation at once. ``saliency eval`` matches so too (an alias
+    never takes a file that another item names exactly: eval.runner._match).
+    """
+    from saliency.eval.io import key_of
+
+    targets = set(target_keys)
+    kept, taken = set(), []
+    for k in sorted(targets):
+        if k in images:
+            own = key_of(images[k], img_dir)
+            if own != k and own in targets:
+                taken.append((k, own))
+            else:
+                kept.add(k)
+    return kept, taken
+
+
+def taken_notes(taken, what: str) -> list[str]:
+    """The note naming the targets :func:`_one_each` left out: they match only the bare name of an image that is
+    paired with its own target (they were paired with it too; now counted and named, never dropped unsaid)."""
+    if not taken:
+        return []
+    eg = ", ".join(f"{k} (image {own})" for k, own in taken[:5])
+    return [f"{len(taken)} {what}(s) match only the bare name of an image that has its own {what} and are left out "
+            f"(an image is used once; e.g. {eg}): rename or move them"]
+
+
+def _pair(images: dict, targets: dict, tgt_dir: Path, root: Path, what: str, notes: list | None,
+          img_dir: Path) -> list:
+    """Keys present in both indexes (bare-stem aliases of nested targets skipped, an image used once:
+    :func:`_one_each`); the unpaired ones in ``notes``."""
     own = _real_keys(targets, tgt_dir)
-    keys = sorted(k for k in own if k in images)
+    kept, taken = _one_each(own, images, img_dir)
+    keys = sorted(kept)
     if not keys:
         raise UserError(f"--data {root}: no {what} in {tgt_dir} matches an image by file stem; check the folders")
-    if notes is not None and img_dir is not None:
-        notes += unpaired_notes(_real_keys(images, img_dir), set(keys), what, own)
+    if notes is not None:
+        notes += unpaired_notes(_real_keys(images, img_dir), kept, what, own - {k for k, _ in taken})
+        notes += taken_notes(taken, what)
     return keys
 
 
@@ -192,43 +235,55 @@ def _stimuli_for(root: Path) -> Path | None:
     return None
 
 
+def _salicon(root: Path, img_dir: Path, js: Path, maps_dir: Path, notes: list) -> list:
+    """The records of a SALICON folder: the images of ``img_dir``, the fixations JSON ``js`` and the human maps of
+    ``maps_dir``, read as ``saliency eval`` reads them (:func:`saliency.eval.fixation_folders.salicon_items`)."""
+    from saliency.eval.datasets import GTDataset, salicon_items, salicon_maps
+
+    images = _index(img_dir, "data", notes)
+    left_out: list[str] = []  # files of other extensions in the maps folder, one line as eval says it
+    items = salicon_items(js, maps_dir, left_out, param="data")
+    kept, taken = _one_each({it.key for it in items}, images, img_dir)  # an image file is used once
+    # an image with fixations but no map file is kept: its map is the SALICON API's, as `saliency eval`
+    # builds it (eval.fixation_folders.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max);
+    # one with a map but no entry in the JSON (points None) is left out and named, as in the other layouts
+    gt = salicon_maps(GTDataset("SALICON", "fixation", [it for it in items if it.key in kept
+                                                        and it.points is not None
+                                                        and (it.density or it.points)]))
+    recs = [Record(key=it.key, image=str(images[it.key]), density=it.density, points=it.points,
+                   size=it.size, sigma_px=it.sigma_px, blur=gt.blur if it.sigma_px else None)
+            for it in gt.items]
+    map_only = sorted(it.key for it in items if it.points is None and it.key in kept)
+    real = _real_keys(images, img_dir)
+    notes += unpaired_notes(real, {r.key for r in recs} | set(map_only), "map or fixation",
+                            {it.key for it in items if it.density or it.points} - {k for k, _ in taken})
+    notes += taken_notes(taken, "map or fixation")
+    notes += map_only_notes(map_only, len(real), "no entry in the fixations JSON")
+    notes += gt.notes + left_out
+    bare = sorted(r.key for r in recs if not r.points)
+    if bare:
+        notes.append(f"{len(bare)} images have a map but no fixation in the JSON (e.g. "
+                     f"{', '.join(bare[:5])}): their fixation target is empty")
+    return recs
+
+
 def find_fixation(root: str | Path) -> DatasetIndex:
     """Images, human maps and fixations of a fixation folder (see module docstring)."""
-    from saliency.eval.datasets import GTDataset, fixation_folder, salicon_items, salicon_maps
-    from saliency.eval.fixation_folders import salicon_train_json
+    from saliency.eval.datasets import fixation_folder
+    from saliency.eval.fixation_folders import salicon_files, salicon_train_json
 
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"--data {root}: folder not found")
     notes = []
     if (root / "images" / "train").is_dir() and (root / "maps" / "train").is_dir():
-        images = _index(root / "images" / "train", "data", notes)
         js = salicon_train_json(root)  # the same lookup as eval's (eval.fixation_folders)
         if js:
-            left_out: list[str] = []  # files of other extensions in maps/train, one line as eval says it
-            items = salicon_items(js, root / "maps" / "train", left_out, param="data")
-            # an image with fixations but no map file is kept: its map is the SALICON API's, as `saliency eval`
-            # builds it (eval.fixation_folders.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max);
-            # one with a map but no entry in the JSON (points None) is left out and named, as in the other layouts
-            gt = salicon_maps(GTDataset("SALICON", "fixation", [it for it in items if it.key in images
-                                                                and it.points is not None
-                                                                and (it.density or it.points)]))
-            recs = [Record(key=it.key, image=str(images[it.key]), density=it.density, points=it.points,
-                           size=it.size, sigma_px=it.sigma_px, blur=gt.blur if it.sigma_px else None)
-                    for it in gt.items]
-            map_only = sorted(it.key for it in items if it.points is None and it.key in images)
-            real = _real_keys(images, root / "images" / "train")
-            notes += unpaired_notes(real, {r.key for r in recs} | set(map_only), "map or fixation",
-                                    {it.key for it in items if it.density or it.points})
-            notes += map_only_notes(map_only, len(real), "no entry in the fixations JSON")
-            notes += gt.notes + left_out
-            bare = sorted(r.key for r in recs if not r.points)
-            if bare:
-                notes.append(f"{len(bare)} images have a map but no fixation in the JSON (e.g. "
-                             f"{', '.join(bare[:5])}): their fixation target is empty")
+            recs = _salicon(root, root / "images" / "train", js, root / "maps" / "train", notes)
         else:
             from saliency.eval.io import PRED_EXTS
 
+            images = _index(root / "images" / "train", "data", notes)
             maps = _index(root / "maps" / "train", "data", notes, PRED_EXTS)  # .npy too, as with a JSON
             keys = _pair(images, maps, root / "maps" / "train", root, "map", notes, root / "images" / "train")
             recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
@@ -245,17 +300,19 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         # beside images with fixations, one with a human map only (eval scores its maps) is left out and named:
         # its fixation target would be made up from the map (data.fixation_top) among measured ones
         items = [it for it in ds.items if it.gt or it.points is not None] if ds.has_points else ds.items
+        kept, taken = _one_each({it.key for it in ds.items}, images, stim)  # an image file is used once
         recs = []
         for it in items:
-            if it.key in images:
+            if it.key in kept:
                 recs.append(Record(key=it.key, image=str(images[it.key]), density=it.density, fixations=it.gt))
-        map_only = sorted(it.key for it in ds.items if it.key in images and not it.gt and it.points is None) \
+        map_only = sorted(it.key for it in ds.items if it.key in kept and not it.gt and it.points is None) \
             if ds.has_points else []
         # every file of the folder without an image is named (the map-only ones too: 47c2a5d named only the
         # kept items'), an image with a map but no fixations apart from one with neither
         real = _real_keys(images, stim)
         notes += unpaired_notes(real, {r.key for r in recs} | set(map_only), "fixation map",
-                                {it.key for it in ds.items})
+                                {it.key for it in ds.items} - {k for k, _ in taken})
+        notes += taken_notes(taken, "fixation map")
         notes += map_only_notes(map_only, len(real), "no fixation points")
         notes += [n for n in ds.notes if "file(s) left out" in n]  # files of other extensions in its folders
         layout = ds.layout
@@ -264,6 +321,12 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         if not ds.has_points:  # e.g. an empty fixations/: every target is made from the maps, said as below
             notes.append(f"no fixation points in {root} (human maps only): fixated pixels = top of each human map "
                          "(data.fixation_top)")
+    elif (found := salicon_files(root)) is not None:  # images/ + a flat maps/ + its JSON: SALICON, as eval reads it
+        js, maps_dir = found
+        notes = []  # the image folder's note is _salicon's
+        recs = _salicon(root, stim, js, maps_dir, notes)
+        layout = (f"SALICON ({stim.relative_to(root).as_posix()}/ + {maps_dir.relative_to(root).as_posix()}/ + "
+                  f"{js.relative_to(root).as_posix()})")
     elif (root / "maps").is_dir():
         from saliency.eval.io import PRED_EXTS
 

@@ -333,13 +333,27 @@ def _check_held_out(train_records, val_records, val_root) -> None:
                         "hold out a seeded share (data.val_fraction)")
 
 
+def _added_note(keys: list, root, split_file: Path, use: str) -> list[str]:
+    """The note naming the images of ``root`` that a resumed run's ``split_file`` does not list; [] if none.
+
+    A resume reads the run's split back: images added to the folder since the run began are neither trained nor
+    validated on (they were left out without a word); ``use`` says what a new run would do with them.
+    """
+    if not keys:
+        return []
+    eg = ", ".join(keys[:5]) + (", ..." if len(keys) > 5 else "")
+    return [f"{len(keys)} image(s) of {root} are not in {split_file} (added after the run began; e.g. {eg}) and are "
+            f"not used; start a new run to {use} them"]
+
+
 def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     """Train and validation datasets (split seeded or read back from ``RUN/split.json``).
 
     A ``data.val`` folder is refused when it holds training images, on a new run and on a resume that changes it
     (split.json's validation ids are then read from the new folder; the returned split names it). Its notes (files
     left out, images without a target) follow the training folder's, each prefixed ``data.val DIR (validation
-    folder):`` (they were never shown).
+    folder):`` (they were never shown). On a resume, split.json is required when the split is seeded (no
+    ``data.val``), and the images found now that it does not list are named in a note (they are not used).
     """
     from saliency import datasets as D
     from saliency.transforms import build_train_transform
@@ -353,6 +367,12 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
                         f"{Path.cwd()}); give it with --set data.val=DIR")
     by_key = {r.key: r for r in index.records}
     split_file = run / "split.json"
+    added: list[str] = []  # images found now that the run's split.json does not list: named, never used unsaid
+    if resume and not split_file.is_file() and not d["val"]:
+        # every run writes split.json before its first step: a new seeded split would move the run's validation
+        # images into training and back (with data.val the split is the two folders, made again as it was)
+        raise UserError(f"`resume` {run}: {split_file} is missing; restore it, or start a new run with `out` {run} "
+                        "`overwrite`")
     if resume and split_file.is_file():
         split = json.loads(split_file.read_text(encoding="utf-8"))
         missing = [k for k in split["train"] if k not in by_key]
@@ -373,6 +393,10 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
             raise UserError(f"`resume`: {len(gone)} validation image(s) of {split_file} are gone from "
                             f"{d['val'] or d['root']} (e.g. {gone[0]}); restore them or start a new run")
         val_records = [val_recs[k] for k in val_keys]
+        listed = set(train_keys) | (set() if d["val"] else set(val_keys))
+        added += _added_note(sorted(set(by_key) - listed), d["root"], split_file, "train on")
+        if d["val"]:
+            added += _added_note(sorted(set(val_recs) - set(val_keys)), d["val"], split_file, "validate on")
         if moved:  # the same refusal a new run gets; split.json then records the folder validated (Trainer)
             _check_held_out([by_key[k] for k in train_keys], val_records, d["val"])
     elif d["val"]:
@@ -391,6 +415,7 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     notes = list(index.notes)
     if d["val"]:  # the validation folder's notes (files left out, images without a target): never dropped
         notes += [f"data.val {d['val']} (validation folder): {n}" for n in val_index.notes]
+    notes += added
     tf = build_train_transform(task, d["size"], d["augment"])
     train_ds = D.SaliencyDataset([by_key[k] for k in train_keys], task, d["size"], tf, d["cache"], d["fixation_top"])
     val_ds = D.SaliencyDataset(val_records, task, d["size"], None, d["cache"], d["fixation_top"])
