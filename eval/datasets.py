@@ -136,8 +136,10 @@ def sod_folder(gt_dir: str | Path, name: str | None = None) -> GTDataset:
     files = index_folder(gt_dir, IMAGE_EXTS, param="gt")
     items = [GTItem(key=k, gt=str(files[k])) for k in own_keys(files, gt_dir)]  # bare-stem aliases skipped
     note = left_out_note(files, gt_dir)  # files of other extensions: counted and named, never dropped unsaid
-    return GTDataset(name or gt_dir.name, "sod", items, layout="masks folder",
-                     notes=[f"{gt_dir}: {note}"] if note else [])  # the path: --gt, --root or --config
+    name = name or gt_dir.name
+    # the folder as given (by --gt, --root or --config), unless the dataset's name already says it (gt: gt: ...)
+    where = "" if str(gt_dir) == name else f"{gt_dir}: "
+    return GTDataset(name, "sod", items, layout="masks folder", notes=[f"{where}{note}"] if note else [])
 
 
 def split_stems(name: str, split: str) -> list[str]:

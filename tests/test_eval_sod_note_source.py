@@ -26,3 +26,18 @@ def test_dataset_root_run_names_the_masks_folder_without_gt(tmp_path, capsys):
     note = [ln for ln in out.splitlines() if "readme.txt" in ln]
     assert len(note) == 1 and "--gt" not in note[0], out
     assert note[0].startswith(f"- ECSSD: {gt}: 1 file(s) left out: not an image extension (.txt; e.g. readme.txt)")
+
+
+def test_a_gt_folder_named_as_its_dataset_is_not_named_twice(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    gt, pred = tmp_path / "gtm", tmp_path / "pred"
+    gt.mkdir()
+    pred.mkdir()
+    m = np.zeros((20, 30), np.uint8)
+    m[5:10, 5:15] = 255
+    assert cv2.imwrite(str(gt / "0.png"), m) and cv2.imwrite(str(pred / "0.png"), m)
+    (gt / "readme.txt").write_text("notes")
+    rc, out, err = run_cli(capsys, ["eval", "--task", "sod", "--gt", "gtm", "--pred", f"m={pred}", "--metrics", "MAE",
+                                    "--no-progress"])
+    assert rc == 0, err
+    assert "- gtm: 1 file(s) left out: not an image extension (.txt; e.g. readme.txt)" in out, out

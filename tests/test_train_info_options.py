@@ -34,7 +34,9 @@ PRINT = "not used with --print-config (it only prints the config; nothing is tra
      f"--set optim.lr=0.1, --set train.seed=2, --print-config: {LIST}; leave them out"),
     (["--overwrite"], f"--overwrite: {LIST}; leave it out"),
     (["--force-workers"], f"--force-workers: {LIST}; leave it out"),
-], ids=["epochs", "print-config-and-sets", "overwrite", "force-workers"])
+    (["--seed", "0"], f"--seed 0: {LIST}; leave it out"),  # 0 == False: was taken for 'not given'
+    (["--workers", "0"], f"--workers 0: {LIST}; leave it out"),
+], ids=["epochs", "print-config-and-sets", "overwrite", "force-workers", "seed-0", "workers-0"])
 def test_list_models_refuses_the_options_it_does_not_use(tmp_path, capsys, extra, shown):
     line = refusal(*run_cli(capsys, ["train", "--list-models", *extra]))
     assert line == f"saliency train: error: {shown}"

@@ -140,7 +140,13 @@ def _unused_with(args, mode: str) -> list[str]:
     keys = [k for k in vars(args) if not k.startswith("_") and k not in _INFO_ALONE_EXCEPT and k != mode]
     if mode == "print_config":
         keys = [k for k in keys if k in _NOT_PRINTED and not (k == "force_workers" and args.workers is not None)]
-    return [t for k in keys if getattr(args, k) not in (None, False, []) for t in _typed(k, getattr(args, k))]
+    # `is not False`, not `not in (None, False, [])`: a typed 0 (--seed 0, --workers 0) equals False
+    return [t for k in keys if _given(getattr(args, k)) for t in _typed(k, getattr(args, k))]
+
+
+def _given(v) -> bool:
+    """Whether an option's value was typed: its default is None, False or [] (``--set``)."""
+    return v is not None and v is not False and not (isinstance(v, list) and not v)
 
 
 def _refuse_unused(args) -> None:
