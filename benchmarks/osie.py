@@ -198,17 +198,36 @@ def score(ds_test, name: str, folder: Path | None, work: Path, gold: bool = Fals
         doc = json.loads(path.read_text())
         same = doc.get("folder") == (None if folder is None else str(folder))
         if same or ("folder" not in doc and (folder is None or name.startswith("baseline_"))):
+            _check_all_scored(ds_test, name, folder, doc["n_images"], path)
             return doc  # scored from the same predictions (a network's are rescored from its log-density)
     log(f"scoring {name}")
     methods = [] if folder is None else [(name, str(folder))]
     res = evaluate_dataset(ds_test, methods, metrics=METRICS, workers=workers, allow_missing=True,
                            gold_standard=gold, progress=False)
     r = res[0]
+    _check_all_scored(ds_test, name, folder, r.n_images, None, getattr(r, "skipped", None) or ())
     doc = {"method": r.method, "folder": None if folder is None else str(folder), "n_images": r.n_images,
            "metrics": {k: r.metrics.get(k) for k in METRICS}}
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, doc)
     return doc
+
+
+def _check_all_scored(ds_test, name: str, folder: Path | None, n: int, cached: Path | None, skipped=()) -> None:
+    """Stop unless ``name`` was scored on every test image: the table compares every row on the same images.
+
+    ``saliency predict`` skips an image it cannot decode, and a prediction folder left from an earlier run is
+    taken as finished; a row scored on fewer images would sit beside the others unsaid (and could be bolded).
+    """
+    from scratch import refuse
+
+    want = len(ds_test.items)
+    if n == want:
+        return
+    eg = "; ".join(f"{k}: {why}" for k, why in list(skipped)[:3])
+    redo = f"remove {folder}{f' and {cached}' if cached else ''} to have it predicted and scored again"
+    refuse(f"{name}: scored on {n} of the {want} test images{f' ({eg})' if eg else ''}: every row of the table is "
+           f"scored on the same images; {redo}")
 
 
 def per_image_nss(ds_test, folder: Path) -> dict[str, float]:
@@ -239,6 +258,7 @@ def summarise(rows: list[tuple[str, list[dict]]]) -> list[dict]:
             vals = np.array([d["metrics"][k] for d in docs if d["metrics"].get(k) is not None], dtype=float)
             mean[k] = float(vals.mean()) if vals.size else None
             std[k] = float(vals.std(ddof=1)) if vals.size > 1 else None
+        assert len({d["n_images"] for d in docs}) == 1, label  # score() stops on a run of fewer images
         out.append({"method": label, "runs": len(docs), "n_images": docs[0]["n_images"], "metrics": mean,
                     "std": std})
     return out
