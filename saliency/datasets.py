@@ -29,6 +29,8 @@ An image file is used once: a target pairs with it through its bare name
 (``masks/x.png`` with ``images/a/x.png``) only when no target has its own
 key (``masks/a/x.png``); one left over is named in a note, as ``saliency
 eval`` matches (an alias never takes a file another item names exactly).
+An image is paired only through its own file: ``images/a/x.jpg`` beside
+``images/x.jpg`` (whose ``masks/x.png`` it is) is named as left out.
 
 Every folder read, of either task (the image folder, ``masks/`` or a
 published SOD layout's mask folder, ``maps/`` with or without a fixations
@@ -45,7 +47,8 @@ by a seeded permutation (:func:`split_keys`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +83,9 @@ class DatasetIndex:
     layout: str
     notes: list
     split: str | None = None           # the documented split of a named dataset these records are
+    #: key -> (the image's own key, what): targets that match only the bare name of an image paired with its own
+    #: target (:func:`_one_each`), so that a resume can name them apart from images gone from the folder
+    taken: dict = field(default_factory=dict)
 
 
 def _index(folder: Path, param: str, notes: list | None = None, exts=None) -> dict:
@@ -130,6 +136,12 @@ def _one_each(target_keys, images: dict, img_dir: Path) -> tuple[set, list]:
     return kept, taken
 
 
+def _record_taken(sink: dict | None, taken, what: str) -> None:
+    """Add :func:`_one_each`'s left-out ``taken`` pairs to ``sink`` (:attr:`DatasetIndex.taken`), if given."""
+    if sink is not None:
+        sink.update((k, (own, what)) for k, own in taken)
+
+
 def taken_notes(taken, what: str) -> list[str]:
     """The note naming the targets :func:`_one_each` left out: they match only the bare name of an image that is
     paired with its own target (they were paired with it too; now counted and named, never dropped unsaid)."""
@@ -141,29 +153,38 @@ def taken_notes(taken, what: str) -> list[str]:
 
 
 def _pair(images: dict, targets: dict, tgt_dir: Path, root: Path, what: str, notes: list | None,
-          img_dir: Path) -> list:
+          img_dir: Path, taken_to: dict | None = None) -> list:
     """Keys present in both indexes (bare-stem aliases of nested targets skipped, an image used once:
-    :func:`_one_each`); the unpaired ones in ``notes``."""
+    :func:`_one_each`, its left-out targets in ``taken_to``); the unpaired ones in ``notes``."""
     own = _real_keys(targets, tgt_dir)
     kept, taken = _one_each(own, images, img_dir)
+    _record_taken(taken_to, taken, what)
     keys = sorted(kept)
     if not keys:
         raise UserError(f"--data {root}: no {what} in {tgt_dir} matches an image by file stem; check the folders")
     if notes is not None:
-        notes += unpaired_notes(_real_keys(images, img_dir), kept, what, own - {k for k, _ in taken})
+        notes += unpaired_notes(_real_keys(images, img_dir), kept, what, own - {k for k, _ in taken}, images)
         notes += taken_notes(taken, what)
     return keys
 
 
-def unpaired_notes(image_keys, kept, what: str, target_keys=()) -> list[str]:
+def unpaired_notes(image_keys, kept, what: str, target_keys=(), images: dict | None = None) -> list[str]:
     """Notes naming the images left out for want of a ``what``, and the ``target_keys`` without an image.
 
     Each note counts and names up to five, so that training says what it left
     out rather than only "trained on N images" (an image without its mask was
-    dropped without a word).
+    dropped without a word). With ``images`` (the image folder's index, key ->
+    file), an image is paired only when its own file is the file of a kept key:
+    ``images/a/x.jpg`` beside ``images/x.jpg`` is left out and named when the
+    kept key ``x`` is ``images/x.jpg`` (its bare name was counted as paired), as
+    ``saliency eval`` names a file that no ground-truth item takes.
     """
-    kept = set(kept)  # an image of key cat/x is paired when cat/x or its bare name x (a flat target) is kept
-    left = sorted(k for k in set(image_keys) if k not in kept and k.rsplit("/", 1)[-1] not in kept)
+    kept = set(kept)
+    if images is not None:
+        used = {images[k] for k in kept if k in images}
+        left = sorted(k for k in set(image_keys) if images.get(k) not in used)
+    else:  # an image of key cat/x is paired when cat/x or its bare name x (a flat target) is kept
+        left = sorted(k for k in set(image_keys) if k not in kept and k.rsplit("/", 1)[-1] not in kept)
     out = []
     if left:
         out.append(f"{len(left)} of {len(set(image_keys))} images have no {what} and are left out (e.g. "
@@ -215,9 +236,10 @@ def find_sod(root: str | Path, only: str | None = None) -> DatasetIndex:
             notes: list = []  # the files of other extensions in either folder, then the unpaired ones
             images = _index(img_dir, "data", notes)
             masks = _index(gt_dir, "data", notes)
-            keys = _pair(images, masks, gt_dir, root, "mask", notes, img_dir)
+            taken: dict = {}
+            keys = _pair(images, masks, gt_dir, root, "mask", notes, img_dir, taken)
             recs = [Record(key=k, image=str(images[k]), mask=str(masks[k])) for k in keys]
-            return DatasetIndex(recs, layout, notes)
+            return DatasetIndex(recs, layout, notes, taken=taken)
     half = [(i, g) for i, g, _ in cands if i.is_dir() and not g.is_dir()]
     if half:  # the images of a layout are there, its masks are not
         raise UserError(f"--data {root}: {half[0][0]} is there but not its masks folder {half[0][1]}")
@@ -235,15 +257,17 @@ def _stimuli_for(root: Path) -> Path | None:
     return None
 
 
-def _salicon(root: Path, img_dir: Path, js: Path, maps_dir: Path, notes: list) -> list:
+def _salicon(root: Path, img_dir: Path, js: Path, maps_dir: Path, notes: list, taken_to: dict) -> list:
     """The records of a SALICON folder: the images of ``img_dir``, the fixations JSON ``js`` and the human maps of
-    ``maps_dir``, read as ``saliency eval`` reads them (:func:`saliency.eval.fixation_folders.salicon_items`)."""
+    ``maps_dir``, read as ``saliency eval`` reads them (:func:`saliency.eval.fixation_folders.salicon_items`);
+    the targets left out to use an image once in ``taken_to``."""
     from saliency.eval.datasets import GTDataset, salicon_items, salicon_maps
 
     images = _index(img_dir, "data", notes)
     left_out: list[str] = []  # files of other extensions in the maps folder, one line as eval says it
     items = salicon_items(js, maps_dir, left_out, param="data")
     kept, taken = _one_each({it.key for it in items}, images, img_dir)  # an image file is used once
+    _record_taken(taken_to, taken, "map or fixation")
     # an image with fixations but no map file is kept: its map is the SALICON API's, as `saliency eval`
     # builds it (eval.fixation_folders.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max);
     # one with a map but no entry in the JSON (points None) is left out and named, as in the other layouts
@@ -256,7 +280,7 @@ def _salicon(root: Path, img_dir: Path, js: Path, maps_dir: Path, notes: list) -
     map_only = sorted(it.key for it in items if it.points is None and it.key in kept)
     real = _real_keys(images, img_dir)
     notes += unpaired_notes(real, {r.key for r in recs} | set(map_only), "map or fixation",
-                            {it.key for it in items if it.density or it.points} - {k for k, _ in taken})
+                            {it.key for it in items if it.density or it.points} - {k for k, _ in taken}, images)
     notes += taken_notes(taken, "map or fixation")
     notes += map_only_notes(map_only, len(real), "no entry in the fixations JSON")
     notes += gt.notes + left_out
@@ -276,31 +300,44 @@ def find_fixation(root: str | Path) -> DatasetIndex:
     if not root.is_dir():
         raise UserError(f"--data {root}: folder not found")
     notes = []
+    taken: dict = {}  # targets left out to use an image once (DatasetIndex.taken)
     if (root / "images" / "train").is_dir() and (root / "maps" / "train").is_dir():
         js = salicon_train_json(root)  # the same lookup as eval's (eval.fixation_folders)
         if js:
-            recs = _salicon(root, root / "images" / "train", js, root / "maps" / "train", notes)
+            recs = _salicon(root, root / "images" / "train", js, root / "maps" / "train", notes, taken)
         else:
             from saliency.eval.io import PRED_EXTS
 
             images = _index(root / "images" / "train", "data", notes)
             maps = _index(root / "maps" / "train", "data", notes, PRED_EXTS)  # .npy too, as with a JSON
-            keys = _pair(images, maps, root / "maps" / "train", root, "map", notes, root / "images" / "train")
+            keys = _pair(images, maps, root / "maps" / "train", root, "map", notes, root / "images" / "train",
+                         taken)
             recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
             notes.append("no fixations JSON: fixated pixels = top of each map")
-        return DatasetIndex(recs, "SALICON (images/train + maps/train)", notes)
+        return DatasetIndex(recs, "SALICON (images/train + maps/train)", notes, taken=taken)
     stim = _stimuli_for(root)
     if stim is None:
         raise UserError(f"--data {root}: no stimulus folder (stimuli/, ALLSTIMULI/, trainSet/Stimuli/, images/)")
     images = _index(stim, "data", notes)
     has_fix = ((root / "fixations").is_dir() or (root / "ALLFIXATIONMAPS").is_dir()
                or (root / "FIXATIONLOCS").is_dir() or (root / "trainSet" / "FIXATIONLOCS").is_dir())
-    if has_fix:
-        ds = fixation_folder(root, param="data")
+    ds = fixation_folder(root, param="data") if has_fix else None
+    # SALICON as eval reads it (its JSON's points; fixation_folder's layout): images/ + a flat maps/ + the JSON,
+    # or a JSON in fixations/ without maps/ (read with fixations=it.gt only, its points were dropped)
+    found = salicon_files(root) if ds is None or ds.layout.startswith("SALICON") else None
+    if found is not None:
+        js, maps_dir = found
+        notes = []  # the image folder's note is _salicon's
+        recs = _salicon(root, stim, js, maps_dir, notes, taken)
+        parts = [stim, maps_dir] if maps_dir.is_dir() else [stim]  # only the folders there (no maps/: none named)
+        layout = f"SALICON ({' + '.join(f'{p.relative_to(root).as_posix()}/' for p in parts)} + " \
+                 f"{js.relative_to(root).as_posix()})"
+    elif ds is not None:
         # beside images with fixations, one with a human map only (eval scores its maps) is left out and named:
         # its fixation target would be made up from the map (data.fixation_top) among measured ones
         items = [it for it in ds.items if it.gt or it.points is not None] if ds.has_points else ds.items
-        kept, taken = _one_each({it.key for it in ds.items}, images, stim)  # an image file is used once
+        kept, left = _one_each({it.key for it in ds.items}, images, stim)  # an image file is used once
+        _record_taken(taken, left, "fixation map")
         recs = []
         for it in items:
             if it.key in kept:
@@ -311,8 +348,8 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         # kept items'), an image with a map but no fixations apart from one with neither
         real = _real_keys(images, stim)
         notes += unpaired_notes(real, {r.key for r in recs} | set(map_only), "fixation map",
-                                {it.key for it in ds.items} - {k for k, _ in taken})
-        notes += taken_notes(taken, "fixation map")
+                                {it.key for it in ds.items} - {k for k, _ in left}, images)
+        notes += taken_notes(left, "fixation map")
         notes += map_only_notes(map_only, len(real), "no fixation points")
         notes += [n for n in ds.notes if "file(s) left out" in n]  # files of other extensions in its folders
         layout = ds.layout
@@ -321,17 +358,11 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         if not ds.has_points:  # e.g. an empty fixations/: every target is made from the maps, said as below
             notes.append(f"no fixation points in {root} (human maps only): fixated pixels = top of each human map "
                          "(data.fixation_top)")
-    elif (found := salicon_files(root)) is not None:  # images/ + a flat maps/ + its JSON: SALICON, as eval reads it
-        js, maps_dir = found
-        notes = []  # the image folder's note is _salicon's
-        recs = _salicon(root, stim, js, maps_dir, notes)
-        layout = (f"SALICON ({stim.relative_to(root).as_posix()}/ + {maps_dir.relative_to(root).as_posix()}/ + "
-                  f"{js.relative_to(root).as_posix()})")
     elif (root / "maps").is_dir():
         from saliency.eval.io import PRED_EXTS
 
         maps = _index(root / "maps", "data", notes, PRED_EXTS)
-        keys = _pair(images, maps, root / "maps", root, "map", notes, stim)
+        keys = _pair(images, maps, root / "maps", root, "map", notes, stim, taken)
         recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
         layout = "stimuli/ + maps/ (no binary fixations)"
         notes.append("no binary fixation maps: fixated pixels = top of each human map (data.fixation_top)")
@@ -340,7 +371,31 @@ def find_fixation(root: str | Path) -> DatasetIndex:
                         "maps/ + fixations/), MIT1003, CAT2000, SALICON or stimuli/ + maps/")
     if not recs:
         raise UserError(f"--data {root}: no stimulus matches a fixation map by file stem")
-    return DatasetIndex(recs, layout, notes)
+    return DatasetIndex(recs, layout, notes, taken=taken)
+
+
+def _sod_pairs(layout: str) -> set | None:
+    """The (image folder, mask folder) pairs an SOD layout name stands for; None when it is not one."""
+    from saliency.eval.datasets import PUBLISHED
+
+    if layout in PUBLISHED and PUBLISHED[layout][0] == "sod":
+        return {tuple(p) for p in PUBLISHED[layout][2]}
+    m = re.fullmatch(r"([^/]+)/ \+ ([^/]+)/", layout)
+    return {(m[1], m[2])} if m else None
+
+
+def same_reading(old: str, new: str) -> bool:
+    """Whether the layout ``new`` (:attr:`DatasetIndex.layout`) reads a folder as ``old``, recorded in a run's
+    split.json, did: the same name, or the same pair of SOD folders named by the folder's own name or not
+    (``DUTS-TR`` for a folder called DUTS-TR, ``DUTS-TR-Image/ + DUTS-TR-Mask/`` once it is moved or renamed), or
+    the name fcffdee gave a SALICON folder without ``maps/`` (``images/ + maps/ + J``, maps/ not there)."""
+    if old == new:
+        return True
+    a, b = _sod_pairs(old), _sod_pairs(new)
+    if a and b:
+        return bool(a & b)
+    m = re.fullmatch(r"SALICON \(([^+]+/) \+ ([^+]+\.json)\)", new)
+    return bool(m) and old == f"SALICON ({m[1]} + maps/ + {m[2]})"
 
 
 def find_named(name: str, root: str | Path, task: str, split: str | None = None) -> DatasetIndex:

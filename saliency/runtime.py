@@ -336,14 +336,52 @@ def _check_held_out(train_records, val_records, val_root) -> None:
 def _added_note(keys: list, root, split_file: Path, use: str) -> list[str]:
     """The note naming the images of ``root`` that a resumed run's ``split_file`` does not list; [] if none.
 
-    A resume reads the run's split back: images added to the folder since the run began are neither trained nor
-    validated on (they were left out without a word); ``use`` says what a new run would do with them.
+    A resume reads the run's split back: images of the folder it does not list are neither trained nor validated
+    on (they were left out without a word); ``use`` says what a new run would do with them. Why they are not
+    listed is not guessed (added since, or left out from the start by the reading of the time).
     """
     if not keys:
         return []
     eg = ", ".join(keys[:5]) + (", ..." if len(keys) > 5 else "")
-    return [f"{len(keys)} image(s) of {root} are not in {split_file} (added after the run began; e.g. {eg}) and are "
-            f"not used; start a new run to {use} them"]
+    return [f"{len(keys)} image(s) of {root} are not in {split_file} and are not used (e.g. {eg}); start a new run "
+            f"to {use} them"]
+
+
+def _check_layout(split: dict, key: str, index, where: str) -> None:
+    """Refuse a resume whose folder is read now in another layout than split.json's ``key`` records.
+
+    The ground truth of the same image keys could change mid-run (a folder read as human maps only when the run
+    began, as SALICON with its JSON's points now): validation then scores the same weights differently and
+    best.pt is chosen across two readings. A split.json without ``key`` (written before it was recorded) is not
+    refused; a layout named after the folder (``DUTS-TR`` or ``DUTS-TR-Image/ + DUTS-TR-Mask/``) is the same
+    reading (:func:`saliency.datasets.same_reading`): a moved folder resumes.
+    """
+    from saliency.datasets import same_reading
+
+    old = split.get(key)
+    if old is not None and not same_reading(old, index.layout):
+        raise UserError(f"`resume`: {where} is read as {index.layout} but the run was made reading it as {old}; "
+                        "start a new run")
+
+
+def _gone(keys: list, index, split_file: Path, what: str, folder) -> None:
+    """Refuse a resume when images ``keys`` of ``split_file`` are not in ``index`` (the folder read now).
+
+    Those the folder still has, but whose target now matches only the bare name of an image paired with its own
+    (:attr:`saliency.datasets.DatasetIndex.taken`: an image is used once), are named as such: "gone from the
+    folder, restore them" was untrue (the files are there).
+    """
+    if not keys:
+        return
+    taken = [k for k in keys if k in index.taken]
+    if taken:
+        k = taken[0]
+        own, target = index.taken[k]
+        more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
+        raise UserError(f"`resume`: the {what} image {k} of {split_file}{more} now matches only the bare name of "
+                        f"image {own}, which has its own {target}; start a new run")
+    raise UserError(f"`resume`: {len(keys)} {what} image(s) of {split_file} are gone from {folder} (e.g. "
+                    f"{keys[0]}); restore them or start a new run")
 
 
 def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
@@ -375,10 +413,8 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
                         "`overwrite`")
     if resume and split_file.is_file():
         split = json.loads(split_file.read_text(encoding="utf-8"))
-        missing = [k for k in split["train"] if k not in by_key]
-        if missing:
-            raise UserError(f"`resume`: {len(missing)} training image(s) of {split_file} are gone from "
-                            f"{d['root']} (e.g. {missing[0]}); restore them or start a new run")
+        _check_layout(split, "layout", index, d["root"])
+        _gone([k for k in split["train"] if k not in by_key], index, split_file, "training", d["root"])
         train_keys = split["train"]
         val_keys = split["val"]
         moved = d["val"] != split.get("val_root")  # data.val changed on resume: checked as a new run's is
@@ -387,11 +423,11 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
                             f"({split_file}) and every image of {d['root']} is a training image; give --set "
                             f"data.val=DIR, the folder that holds those {len(val_keys)} validation images now")
         val_index = D.find_dataset(d["val"], task) if d["val"] else index
+        if d["val"]:
+            _check_layout(split, "val_layout", val_index, f"data.val {d['val']}")
         val_recs = {r.key: r for r in val_index.records}
-        gone = [k for k in val_keys if k not in val_recs]
-        if gone:  # best.pt is chosen by these images: a resumed run validated on fewer, or on none (exit 1)
-            raise UserError(f"`resume`: {len(gone)} validation image(s) of {split_file} are gone from "
-                            f"{d['val'] or d['root']} (e.g. {gone[0]}); restore them or start a new run")
+        # best.pt is chosen by these images: a resumed run validated on fewer, or on none (exit 1)
+        _gone([k for k in val_keys if k not in val_recs], val_index, split_file, "validation", d["val"] or d["root"])
         val_records = [val_recs[k] for k in val_keys]
         listed = set(train_keys) | (set() if d["val"] else set(val_keys))
         added += _added_note(sorted(set(by_key) - listed), d["root"], split_file, "train on")
@@ -420,7 +456,7 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     train_ds = D.SaliencyDataset([by_key[k] for k in train_keys], task, d["size"], tf, d["cache"], d["fixation_top"])
     val_ds = D.SaliencyDataset(val_records, task, d["size"], None, d["cache"], d["fixation_top"])
     split = {"layout": index.layout, "root": str(d["root"]), "dataset": d["dataset"], "dataset_split": index.split,
-             "val_root": d["val"], "train": train_keys,
+             "val_root": d["val"], "val_layout": val_index.layout if d["val"] else None, "train": train_keys,
              "val": val_keys, "notes": notes}
     show = progress and info.is_main
     train_ds.fill_cache(show, "caching train")

@@ -777,9 +777,11 @@ class Trainer:
                 self._best_from_last()
             kept = self.run / "split.json"
             # a resumed run keeps its split.json; a data root (moved: --data) or data.val changed on resume (held
-            # out: prepare_data) is recorded with the same ids, so split.json names the folders, as config.yaml does
+            # out: prepare_data) is recorded with the same ids, so split.json names the folders, as config.yaml does;
+            # a split.json without val_layout (written before it was recorded) gets it, for the next resume to check
             old = json.loads(kept.read_text(encoding="utf-8")) if self.resume and kept.is_file() else None
-            if not isinstance(old, dict) or any(old.get(k) != split[k] for k in ("root", "layout", "val_root")):
+            if not isinstance(old, dict) or any(old.get(k) != split[k]
+                                                for k in ("root", "layout", "val_root", "val_layout")):
                 write_json(kept, split)
         self.metrics_log = MetricsLog(self.run / "metrics.csv", self.resume) if self.info.is_main else None
         self.tb = open_tensorboard(self.run, t["tensorboard"]) if self.info.is_main else None
