@@ -268,6 +268,23 @@ def _window_dispersion(x: np.ndarray, y: np.ndarray, m: int) -> np.ndarray:
             + maximum_filter1d(y, m, origin=origin) - minimum_filter1d(y, m, origin=origin))
 
 
+def _grow(x: np.ndarray, y: np.ndarray, s: int, e: int, thr: float, block: int) -> int:
+    """The end (exclusive) of the longest window ``[s, e')``, ``e' >= e``, whose dispersion stays within ``thr``
+    (Salvucci & Goldberg's growing window; checked a block at a time, the block doubling)."""
+    n = len(x)
+    while e < n:
+        stop = min(n, e + block)
+        xs, ys = x[s:stop], y[s:stop]
+        disp = (np.maximum.accumulate(xs) - np.minimum.accumulate(xs)
+                + np.maximum.accumulate(ys) - np.minimum.accumulate(ys))
+        over = np.flatnonzero(disp[e - s:] > thr)
+        if over.size:
+            return e + int(over[0])
+        e = stop
+        block *= 2
+    return e
+
+
 def _idt_segment(x: np.ndarray, y: np.ndarray, m: int, thr: float) -> list[tuple[int, int]]:
     """I-DT on one run of valid samples (window length ``m`` samples)."""
     n = len(x)
@@ -276,24 +293,12 @@ def _idt_segment(x: np.ndarray, y: np.ndarray, m: int, thr: float) -> list[tuple
     cand = np.flatnonzero(ok_start)
     out = []
     s = 0
-    block = 4 * m
     while True:
         k = np.searchsorted(cand, s)
         if k >= len(cand):
             break
         s = int(cand[k])
-        e = s + m  # window [s, e) is a fixation; grow it
-        while e < n:
-            stop = min(n, e + block)
-            xs, ys = x[s:stop], y[s:stop]
-            disp = (np.maximum.accumulate(xs) - np.minimum.accumulate(xs)
-                    + np.maximum.accumulate(ys) - np.minimum.accumulate(ys))
-            over = np.flatnonzero(disp[e - s:] > thr)
-            if over.size:
-                e = e + int(over[0])
-                break
-            e = stop
-            block *= 2
+        e = _grow(x, y, s, s + m, thr, 4 * m)  # window [s, s + m) is a fixation; grow it
         out.append((s, e - 1))
         s = e
     return out
@@ -344,18 +349,7 @@ def _idt_still(t, xdeg, ydeg, ranges, threshold: float, min_ms: float = IDT_STIL
         s = 0
         L = b - a
         while s < L:
-            e, blk = s + 1, 64
-            while e < L:  # grow [s, e) while the dispersion stays within the threshold
-                stop = min(L, e + blk)
-                xw, yw = xs[s:stop], ys[s:stop]
-                disp = (np.maximum.accumulate(xw) - np.minimum.accumulate(xw)
-                        + np.maximum.accumulate(yw) - np.minimum.accumulate(yw))
-                over = np.flatnonzero(disp[e - s:] > threshold)
-                if over.size:
-                    e += int(over[0])
-                    break
-                e = stop
-                blk *= 2
+            e = _grow(xs, ys, s, s + 1, threshold, 64)  # grow [s, e) while the dispersion stays within it
             is_still = e - s >= 2 and t[a + e - 1] - t[a + s] >= min_ms - TIME_TOL_MS
             if is_still:
                 still[a + s + int(broke):a + e] = True
