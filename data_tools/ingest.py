@@ -90,6 +90,8 @@ from saliency.data_tools.choices import DECIMALS, EYES, RATE_RANGE_HZ
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials, trials_named_by
+from saliency.data_tools.readers.chunks import trial_value
+from saliency.base.images import exif_orientation
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
 from saliency.base.progress import progress
@@ -325,7 +327,9 @@ class _Collector:
             subj = df["subject"].to_numpy(dtype=object)[empty]
             tr = trial[empty]
             names = names.copy()
-            names[empty] = [self.trials.get((s, t), self.trials.get(("*", t), "")) for s, t in zip(subj, tr)]
+            # the trial as the table's was read (trial_value: an ASC's 'TRIALID 1.0' finds the table's 1.0)
+            tv = {t: trial_value(t) for t in set(tr.tolist())}
+            names[empty] = [self.trials.get((s, tv[t]), self.trials.get(("*", tv[t]), "")) for s, t in zip(subj, tr)]
             from_trials = set(names[empty].tolist()) - set(names[~empty].tolist())
         inv, uniq = pd.factorize(names, use_na_sentinel=False)  # strings (the readers' text columns)
         uniq = [str(u) for u in uniq]
@@ -354,6 +358,7 @@ class _Collector:
         if unk.any():
             for nm, c in Counter(names[unk].astype(str).tolist()).items():
                 self.unknown_names[nm] += c
+        self.looked_up = names  # each row's name, the table's where the row had none: quarantine.csv lists it
         return stem, reason
 
     def quarantine(self, source: str, q: pd.DataFrame):
@@ -371,7 +376,11 @@ class _Collector:
         stem, reason = self.stems(df)
         bad = reason != ""
         if bad.any():
-            self.quarantine(source, _quarantine_rows(df.loc[bad], reason[bad]))
+            rows = df.loc[bad]
+            if self.trials is not None:  # the name from `trials`, not the row's empty one
+                own = rows["stimulus"].to_numpy(dtype=object)
+                rows = rows.assign(stimulus=np.where(own == "", self.looked_up[bad], own))
+            self.quarantine(source, _quarantine_rows(rows, reason[bad]))
         df = df.loc[~bad].copy()
         df["stimulus"] = stem[~bad]
         return df
@@ -1732,6 +1741,16 @@ def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex
         ("; " + "; ".join(hints) if hints else "")
 
 
+def _broken_links_line(index: StimulusIndex) -> str:
+    """The stimuli rows named that are broken symbolic links (their rows: ``bad_stimulus_image``)."""
+    links = sorted(index.broken_used)
+    shown = ", ".join(f"{p.name} -> {os.readlink(p)}" for p in links[:3]) + (" ..." if len(links) > 3 else "")
+    n = len(links)
+    return (f"`stimuli` {index.folder}: {n} {'stimulus' if n == 1 else 'stimuli'} that rows name "
+            f"{'is a broken link' if n == 1 else 'are broken links'} ({shown}: the target is gone); restore the "
+            "target or point the link at the image (their rows are quarantined as bad_stimulus_image)")
+
+
 def _unknown_names_line(col: _Collector, index: StimulusIndex) -> str:
     looked = ", ".join(repr(n) for n, _ in col.unknown_names.most_common(5))
     avail = sorted(index.by_stem)
@@ -1963,10 +1982,13 @@ def write_table(df: pd.DataFrame, path, float_format: str | None, block: int = 1
 
 
 def _link_or_copy(src: Path, dst: Path):
+    """Hard-link (else copy) the file ``src`` names: a symbolic link's target, never the link (os.link on Linux
+    links the link itself, which dangles once relative to another folder)."""
+    real = os.path.realpath(src)
     try:
-        os.link(src, dst)
+        os.link(real, dst)
     except OSError:
-        shutil.copy2(src, dst)
+        shutil.copy2(real, dst)
 
 
 # ---------------------------------------------------------------- the whole run
@@ -2112,6 +2134,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         warnings += plaus
         if reasons.get("unknown_stimulus"):
             warnings.append(_unknown_names_line(col, index))
+        if index.broken_used:
+            warnings.append(_broken_links_line(index))
         if opts.weight == "duration":
             check_weight_durations(fix, [r["path"] for r in records])
         laps.lap("place, policies")
@@ -2139,9 +2163,18 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             pol = MapPolicy(sig, opts.border, opts.binary, opts.weight, opts.per_subject, opts.normalize)
             jobs.append((stem, size, cols["x"][sl], cols["y"][sl], cols["subject"][sl], cols["duration_ms"][sl],
                          pol, str(stage), opts.map_format, opts.ioc))
+        turned = {}
         for stem in stems:
             src = index.path(stem)
             _link_or_copy(src, stage / "stimuli" / src.name)
+            tag = exif_orientation(src) if src.suffix.lower() in (".jpg", ".jpeg", ".tif", ".tiff", ".webp") else 1
+            if tag != 1:
+                turned[src.name] = tag
+        if turned:
+            name, tag = next(iter(turned.items()))
+            warnings.append(f"{len(turned)} stimuli carry an EXIF orientation tag (e.g. {name}: {tag}); maps are "
+                            "made on the pixels as stored, but a browser or viewer shows such a photo turned: if the "
+                            "experiment showed it upright, the fixations do not fall on the pixels they were made on")
         laps.lap("map jobs, stimuli")
         # the maps (and the centre bias) are built by the workers while this process writes QC and the tables
         name_sizes = np.array([index.size(s) for s in stems], dtype=np.float64).reshape(-1, 2)

@@ -44,9 +44,17 @@ class StimulusIndex:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise UserError(f"`stimuli` {self.folder}: no such folder")
-        files = sorted(p for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+        entries = sorted(self.folder.iterdir())
+        # a link whose target is gone is kept as a file of the folder: its rows are `bad_stimulus_image` and the
+        # run names the link as broken (left out, its rows were 'not in' the folder that lists it)
+        self.broken = {p for p in entries if p.suffix.lower() in IMAGE_EXTS and p.is_symlink() and not p.exists()}
+        files = [p for p in entries if p.suffix.lower() in IMAGE_EXTS and (p.is_file() or p in self.broken)]
         if not files:
-            raise UserError(f"`stimuli` {self.folder}: no images ({', '.join(IMAGE_EXTS)})")
+            subs = [p.name for p in entries if p.is_dir() and any(
+                q.suffix.lower() in IMAGE_EXTS and q.is_file() for q in p.iterdir())]
+            where = (f"; its images are in sub-folders ({', '.join(subs[:3])}{' ...' if len(subs) > 3 else ''}), "
+                     f"which are not read: give `stimuli` one of them") if subs else ""
+            raise UserError(f"`stimuli` {self.folder}: no images ({', '.join(IMAGE_EXTS)}){where}")
         # keys in one Unicode form (saliency.base.names): a log's 'café' finds a file named in NFD (macOS)
         self.by_name = {nfc(p.name): p for p in files}
         self.by_stem: dict[str, Path] = {}
@@ -62,6 +70,25 @@ class StimulusIndex:
             if p not in self.lower.setdefault(k.lower(), []):
                 self.lower[k.lower()].append(p)
         self._sizes: dict[str, tuple[int, int] | None] = {}
+        self._folders: dict[str, tuple[str, str]] = {}  # stem -> (folder part, name): the first name with one
+        self.broken_used: set[Path] = set()  # broken links that a row named
+
+    def _one_folder(self, stem: str, name: str, named_by: str):
+        """Refuse names reaching ``stem`` from different folders (``Action/001.jpg``, ``Affective/001.jpg``).
+
+        The folder part is the name's last folder, compared ignoring case; a
+        name without one (``001.jpg``) goes with any.
+        """
+        parts = name.replace("\\", "/").rstrip("/").split("/")
+        folder = nfc(parts[-2]).lower() if len(parts) > 1 else ""
+        if not folder:
+            return
+        seen = self._folders.setdefault(stem, (folder, name))
+        if seen[0] != folder:
+            raise UserError(f"`stimuli` {self.folder}: {named_by} {seen[1]!r} and {name!r}, in different folders, "
+                            f"and both find {self.by_stem[stem].name} (names are matched without their folder); "
+                            f"ingest one folder's stimuli at a time (`stimuli` that folder, with its logs), or give "
+                            f"`trials` to name each row's stimulus")
 
     def resolve(self, name: str, named_by: str = "the logs name") -> str | None:
         """Stem of the stimulus file that ``name`` refers to, or None.
@@ -90,6 +117,8 @@ class StimulusIndex:
             names = " and ".join(q.name for q in self.shared_stems[stem])
             raise UserError(f"`stimuli` {self.folder}: {names} share the stem {stem!r}, and {named_by} "
                             f"{name!r}; maps and tables are named by stem, so keep one of the files in the folder")
+        if stem is not None:
+            self._one_folder(stem, name, named_by)
         return stem
 
     def path(self, stem: str) -> Path:
@@ -100,6 +129,8 @@ class StimulusIndex:
         """``(w, h)`` of a stimulus, or None when the image cannot be decoded or is above the pixel limit."""
         if stem not in self._sizes:
             self._sizes[stem] = decoded_size(self.by_stem[stem])
+        if self.by_stem[stem] in self.broken:
+            self.broken_used.add(self.by_stem[stem])
         return self._sizes[stem]
 
     def check(self, stems, pool=None, workers: int = 1) -> None:
@@ -109,6 +140,7 @@ class StimulusIndex:
         (threads gained 1.1x on 2 cores, measured), so a process pool is what
         divides it.
         """
+        self.broken_used.update(self.by_stem[s] for s in stems if self.by_stem[s] in self.broken)
         todo = sorted({s for s in stems if s not in self._sizes})
         if pool is None or len(todo) < 2:
             for s in todo:
@@ -275,4 +307,23 @@ def load_trials(path: str | Path) -> dict:
     subj = text(df[cols["subject"]], n, "*", ID_MISSING) if "subject" in cols else np.full(n, "*", object)
     trial = text(df[cols["trial"]], n)
     stim = text(df[cols["stimulus"]], n)
-    return {(s, t): v for s, t, v in zip(subj, trial, stim)}
+    out: dict = {}
+    first: dict = {}  # (subject, trial) -> its first row number (1 = the first row under the header)
+    for i, (s, t, v) in enumerate(zip(subj, trial, stim), start=1):
+        if not t or not v:  # a blank trial gave rows outside any trial (calibration) its stimulus
+            cells = ", ".join(repr(str(x)) for x in df.iloc[i - 1].tolist())
+            raise UserError(f"`trials` {path}: row {i} ({cells}) has no {'trial' if not t else 'stimulus'} value; "
+                            f"fill it in or delete the row (rows outside a trial get no stimulus from the table)")
+        if (s, t) in out and _stem_of(out[(s, t)]) != _stem_of(v):
+            who = f"subject {s!r}, " if s != "*" else ""
+            raise UserError(f"`trials` {path}: rows {first[(s, t)]} and {i} both list {who}trial {t!r}, with "
+                            f"stimuli {out[(s, t)]!r} and {v!r}; keep one row per trial")
+        out.setdefault((s, t), v)
+        first.setdefault((s, t), i)
+    return out
+
+
+def _stem_of(name: str) -> str:
+    """A name less any image extension (``a.png`` is ``a``), its folder part kept (``A/1`` is not ``B/1``)."""
+    name = nfc(name.replace("\\", "/"))
+    return name.rsplit(".", 1)[0] if Path(name).suffix.lower() in NAME_EXTS else name

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextvars
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -124,6 +125,16 @@ def run_bounds(df: pd.DataFrame, keys) -> np.ndarray:
         codes = pd.factorize(df[k].astype(str))[0]
         same &= codes[1:] == codes[:-1]
     return np.concatenate(([0], np.flatnonzero(~same) + 1, [len(df)]))
+
+
+_WHOLE = re.compile(r"^(-?\d+)\.0+$")
+
+
+def trial_value(v) -> str:
+    """A trial value as :func:`text` gives it: stripped, ``3.0`` as ``3`` (how ingest looks a trial up in
+    ``--trials``, whatever reader gave it: an ASC's ``TRIALID 1.0`` finds the table's ``1.0``, read as ``1``)."""
+    v = str(v).strip()
+    return _WHOLE.sub(r"\1", v) if v.endswith("0") else v
 
 
 def text(s: pd.Series | None, n: int, default: str = "", missing=MISSING) -> np.ndarray:
