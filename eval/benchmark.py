@@ -56,6 +56,8 @@ class Benchmark:
     results: list = field(default_factory=list)    # runner.MethodResult, filled by run()
     gold_standard: bool = False                    # add the leave-one-subject-out "gold standard" row
     metric_maps: bool = False                      # score the metric-specific maps of each density (ECCV 2018)
+    config: str | None = None                      # the config file, named in errors about its methods
+    config_methods: tuple = ()                     # the names of the methods the config gave (not `pred`)
 
 
 def parse_pred(spec: str) -> tuple[str, str]:
@@ -74,6 +76,52 @@ def parse_pred(spec: str) -> tuple[str, str]:
     return name, folder
 
 
+def _twice(path, key, first: str, second: str):
+    """A key given twice in one mapping of a config: the parsers keep the last value and drop the first unsaid."""
+    return UserError(f"`config` {path}: key {key!r} given twice in one mapping ({first}, then {second}); the "
+                     "second would replace the first: keep one")
+
+
+def _json_unique(pairs, path) -> dict:
+    """A JSON object of ``pairs`` (``json.loads``'s ``object_pairs_hook``), refusing a key given twice."""
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise _twice(path, k, json.dumps(out[k]), json.dumps(v))
+        out[k] = v
+    return out
+
+
+def _yaml_unique(text: str, path):
+    """``yaml.safe_load`` of ``text``, refusing a mapping key given twice (merge keys ``<<`` keep their meaning)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                seen = {}
+                for key_node, value_node in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=True)
+                    try:
+                        first = seen.get(key)
+                    except TypeError:  # an unhashable key: the base constructor refuses it
+                        continue
+                    if first is not None:
+                        raise _twice(path, key, _yaml_at(self, *first), _yaml_at(self, key_node, value_node))
+                    seen[key] = (key_node, value_node)
+            return super().construct_mapping(node, deep)
+
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def _yaml_at(loader, key_node, value_node) -> str:
+    """A YAML key's value and line, as a refusal names it: ``line 6: '../preds/blur/{dataset}'``."""
+    value = loader.construct_object(value_node, deep=True)
+    return f"line {key_node.start_mark.line + 1}: {json.dumps(value, default=str)}"
+
+
 def load_config(path: str | Path) -> tuple[Path, dict]:
     """Read a YAML (``.yaml``/``.yml``) or JSON benchmark config; returns (its folder, the mapping)."""
     p = Path(path)
@@ -82,11 +130,11 @@ def load_config(path: str | Path) -> tuple[Path, dict]:
     text = p.read_text(encoding="utf-8")
     try:
         if p.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            cfg = yaml.safe_load(text)
+            cfg = _yaml_unique(text, p)
         else:
-            cfg = json.loads(text)
+            cfg = json.loads(text, object_pairs_hook=lambda pairs: _json_unique(pairs, p))
+    except UserError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any parse failure is the file's fault
         raise UserError(f"`config` {p}: cannot parse ({str(exc).splitlines()[0]})") from None
     if not isinstance(cfg, dict):
@@ -97,9 +145,26 @@ def load_config(path: str | Path) -> tuple[Path, dict]:
     return p.parent, cfg
 
 
-def _resolve(base: Path, value) -> str:
+def _folder_text(value, where: str, path) -> str:
+    """A folder of a config as text; YAML's ``true``, ``5`` or a list is refused (it was read as a folder 'True')."""
+    if isinstance(value, str) and value.strip():
+        return value
+    shown = "null" if value is None else json.dumps(value, default=str)
+    raise UserError(f"`config` {path}: {where}: {shown} is not a folder; write the folder as text")
+
+
+def _method_path(value, where: str, path):
+    """A method's ``{path: DIR}`` entry (PySODEvalToolkit's spelling) as DIR; refused with keys that do nothing."""
     if isinstance(value, dict) and "path" in value:
+        extra = [k for k in value if k != "path"]
+        if extra:
+            raise UserError(f"`config` {path}: {where}: key {extra[0]!r} has no effect (only 'path' is read; "
+                            "predictions are matched by file stem); leave it out")
         value = value["path"]
+    return _folder_text(value, where, path)
+
+
+def _resolve(base: Path, value) -> str:
     q = Path(str(value)).expanduser()
     return str(q if q.is_absolute() else base / q)
 
@@ -131,8 +196,8 @@ def _entry_errors(path, name: str, key: str = ""):
     try:
         yield
     except UserError as exc:
-        raise UserError(f"`config` {path}: dataset {name}: {exc.render(lambda p: key if key and p == 'gt' else p)}"
-                        ) from None
+        spell = {"gt": key or "gt", "list_datasets": "--list-datasets"}  # the command's option, as it is typed
+        raise UserError(f"`config` {path}: dataset {name}: {exc.render(lambda p: spell.get(p, p))}") from None
 
 
 def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
@@ -155,18 +220,28 @@ def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
         bad = set(spec) - _DATASET_KEYS
         if bad:
             raise UserError(f"`config` {path}: dataset {name}: unknown key(s) {sorted(bad)}")
+        unused = ([k for k in ("gt", "mask", "task") if k in spec] if "root" in spec else
+                  ["mask"] if "gt" in spec and "mask" in spec else ["dataset"] if "dataset" in spec else [])
+        if unused:  # read as nothing: a gt beside root, a task beside root (the layout's), mask beside gt
+            why = {"gt": "root's published layout is read instead", "task": "the published layout gives the task",
+                   "mask": "root's published layout is read instead" if "root" in spec else "'gt' is read instead",
+                   "dataset": "it names the published layout read under a 'root', and there is none"}
+            raise UserError(f"`config` {path}: dataset {name}: key {unused[0]!r} has no effect "
+                            f"({why[unused[0]]}); leave it out" + (" or give 'root'" if unused[0] == "dataset"
+                                                                   else ""))
         if "root" in spec:
             published = spec.get("dataset", name)
             if not isinstance(published, str):
                 raise UserError(f"`config` {path}: dataset {name}: 'dataset' {published!r} is not a published "
                                 f"dataset name; choose from {', '.join(D.PUBLISHED)}")
+            root = _folder_text(spec["root"], f"dataset {name}: root", path)
             with _entry_errors(path, name):
-                ds = D.published(published, _resolve(base, spec["root"]))
+                ds = D.published(published, _resolve(base, root))
             ds.name = name
         elif "gt" in spec or "mask" in spec:
             task = spec.get("task", cfg.get("task"))
             key = "gt" if "gt" in spec else "mask"  # named in errors as the file spells it
-            gt = _resolve(base, spec[key])
+            gt = _resolve(base, _folder_text(spec[key], f"dataset {name}: {key}", path))
             if task in ("fixation", "sod"):
                 with _entry_errors(path, name, key):
                     ds = D.fixation_folder(gt, name) if task == "fixation" else D.sod_folder(gt, name)
@@ -184,11 +259,17 @@ def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
         if spec is None:
             raise UserError(f"`config` {path}: method {name}: give its folder (may hold {{dataset}}) "
                             "or a mapping {dataset: folder}")
+        if isinstance(spec, dict) and not spec:  # dropped from every table unsaid
+            raise UserError(f"`config` {path}: method {name}: empty mapping; give {name}'s folder (may hold "
+                            "{dataset}) or {dataset: folder}")
         if isinstance(spec, dict) and "path" not in spec:
-            methods.append((name, {_config_name(k, f"method {name}: dataset", path): _resolve(base, v)
-                                   for k, v in spec.items()}))
+            per = {}
+            for k, v in spec.items():
+                k = _config_name(k, f"method {name}: dataset", path)
+                per[k] = _resolve(base, _method_path(v, f"method {name}: dataset {k}", path))
+            methods.append((name, per))
         else:
-            methods.append((name, _resolve(base, spec)))
+            methods.append((name, _resolve(base, _method_path(spec, f"method {name}", path))))
     return dss, methods
 
 
@@ -234,10 +315,14 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     if name and not name.strip():  # a blank heading and curve files "__pr.png"; refused as a config's name is
         raise UserError(f"`name`: dataset name {name!r} is empty; give the dataset a name")
     datasets, methods = [], [parse_pred(s) for s in pred]
+    cms = []
+    task_said = "`task`"  # where the task came from, named when a dataset holds the other one
     if config:
         base, cfg = load_config(config)
         if cfg.get("task") not in (None, *TASKS):
             raise UserError(f"`config` {config}: task must be sod or fixation")
+        if not task and cfg.get("task"):
+            task_said = f"`config` {config}: task"
         task = task or cfg.get("task")
         cfg.setdefault("task", task)
         dss, cms = config_entries(base, cfg, config)
@@ -266,7 +351,7 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
         task = tasks.pop()
     wrong = [f"{d.name} ({d.task})" for d in datasets if d.task != task]
     if wrong:
-        raise UserError(f"`task` {task}: dataset(s) {', '.join(wrong)} hold ground truth of the other task; "
+        raise UserError(f"{task_said} {task}: dataset(s) {', '.join(wrong)} hold ground truth of the other task; "
                         "evaluate one task at a time")
     names = [m[0] for m in methods]
     if GOLD_STANDARD in names:  # the ceiling row's name: a model of that name would be shown but never ranked
@@ -329,7 +414,8 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
         for d in datasets:
             d.baseline, d.baseline_note = center_bias, f"centre bias from {center_bias}"
             d.items = [D.GTItem(**{**it.__dict__, "baseline": None}) for it in d.items]
-    return Benchmark(task, keys, datasets, methods, gold_standard=gold_standard, metric_maps=metric_maps)
+    return Benchmark(task, keys, datasets, methods, gold_standard=gold_standard, metric_maps=metric_maps,
+                     config=str(config) if config else None, config_methods=tuple(m[0] for m in cms))
 
 
 def _baseline_readers(keys, metric_maps: bool) -> list[str]:
@@ -363,6 +449,26 @@ def _check_baseline_used(center_bias, keys, datasets, gold_standard: bool, metri
                         "scored); leave it out")
 
 
+@contextlib.contextmanager
+def _config_method_errors(bench: Benchmark):
+    """A config method's bad folder named as the file's method (``--config F: method G: DIR: ...``).
+
+    The runner names a method's folder as the ``pred`` option (``--pred G=DIR``), which the user did not type
+    for a method of the config file.
+    """
+    try:
+        yield
+    except UserError as exc:
+        text = str(exc.args[0]) if exc.args else ""
+        for name in bench.config_methods:
+            for sep in ("=", ":"):
+                head = f"`pred` {name}{sep}"
+                if text.startswith(head):
+                    rest = text[len(head):] if sep == "=" else text[len(head):].lstrip()
+                    raise UserError(f"`config` {bench.config}: method {name}: {rest}") from None
+        raise
+
+
 def run(bench: Benchmark, *, workers: int = 1, allow_missing: bool = False, seed: int = 0,
         progress: bool = True, pool=None) -> Benchmark:
     """Score every method on every dataset of ``bench`` (see :func:`saliency.eval.runner.evaluate_dataset`).
@@ -382,10 +488,11 @@ def run(bench: Benchmark, *, workers: int = 1, allow_missing: bool = False, seed
             folders = runner.method_folders(bench.methods, ds.name)
             if not folders and not bench.gold_standard:
                 raise UserError(f"{ds.name}: no method has predictions for this dataset in the config")
-            results += runner.evaluate_dataset(ds, folders, metrics=bench.keys, workers=workers,
-                                               allow_missing=allow_missing, seed=seed, progress=progress,
-                                               gold_standard=bench.gold_standard, metric_maps=bench.metric_maps,
-                                               pool=pool)
+            with _config_method_errors(bench):
+                results += runner.evaluate_dataset(ds, folders, metrics=bench.keys, workers=workers,
+                                                   allow_missing=allow_missing, seed=seed, progress=progress,
+                                                   gold_standard=bench.gold_standard,
+                                                   metric_maps=bench.metric_maps, pool=pool)
     bench.results = results
     return bench
 

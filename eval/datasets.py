@@ -121,10 +121,17 @@ def find_root(name: str, root: Path) -> Path:
     markers = [gt_dir for _, gt_dir in cands] + list(_MARKERS.get(name, ()))
     bases = [root, root / folder] + [c for c in sorted(root.iterdir())
                                      if c.is_dir() and c.name.lower() == folder.lower() and c.name != folder]
+    holding = []  # (folder, its first marker folder) of each base that holds a layout of `name`
     for base in bases:
-        for gt_dir in markers:
-            if (base / gt_dir).is_dir():
-                return base
+        gt_dir = next((m for m in markers if (base / m).is_dir()), None)
+        if gt_dir is not None:
+            holding.append((base, gt_dir))
+    if len(holding) > 1 and holding[0][0] == root:  # a generic layout in root beside the dataset's own folder
+        (here, a), (sub, b) = holding[0], holding[1]
+        raise UserError(f"`root` {root}: both {here} ({a}/) and {sub} ({b}/) hold a {name} layout; give `root` "
+                        f"{sub} to read that one, or move the other folders out of {here}")
+    if holding:
+        return holding[0][0]
     want = " or ".join(f"{a}/ + {b}/" for a, b in cands)
     raise UserError(f"`root` {root}: no {name} here ({want}, in it or in {folder}/); give the folder that holds "
                     f"{name}, or name what it holds with `dataset`")
@@ -364,6 +371,7 @@ def published(name: str, root: str | Path, split: str | None = None, baseline: b
             if (base / gt_dir).is_dir():
                 ds = sod_folder(base / gt_dir, key)
                 ds.layout = f"{key} ({gt_dir}/)"
+                ds.notes.insert(0, f"masks read from {base / gt_dir}")  # the folder a `root` led to, said
                 return ds
         raise UserError(f"`root` {root}: no {key} mask folder ({' or '.join(c[1] for c in cands)}) found "
                         f"in it or in {Path(root) / folder}")

@@ -349,7 +349,8 @@ def read_eval_json(path: str | Path) -> dict:
     ``benchmarks/osie.py`` writes), and, where given, eval's counts
     ``n_images``, ``n_resized``, ``n_missing``, ``n_skipped`` (whole numbers
     >= 0), ``excluded`` ({metric: images left out}), ``extra_predictions`` and
-    ``left_out_files`` (lists of file names), and ``metric_maps`` (true or false).
+    ``left_out_files`` (lists of file names), ``metric_maps`` (true or false) and ``notes`` (a list of
+    text, eval's notes under its tables, listed under the report's table).
     """
     from saliency.base.errors import expect_type
     from saliency.base.fsutil import read_json
@@ -406,6 +407,9 @@ def read_eval_json(path: str | Path) -> dict:
                 for j, name in enumerate(expect_type(r[key], list, f"{where}: results[{i}].{key}",
                                                      "a list of file names")):
                     expect_type(name, str, f"{where}: results[{i}].{key}[{j}]", "a file name (text)")
+    if doc.get("notes") is not None:  # eval's notes under its tables, listed under the report's table
+        for j, n in enumerate(expect_type(doc["notes"], list, f"{where}: notes", "a list of notes (text)")):
+            expect_type(n, str, f"{where}: notes[{j}]", "a note (text)")
     return doc
 
 
@@ -775,6 +779,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         md.extend([_md_table(header, rows), ""])
         body.append(_html_table(header, rows))
         counts = count_notes(ev)  # images skipped, and metrics that left images out, in eval's words
+        counts += list(ev.get("notes") or [])  # eval's own notes: files left out, the IG baseline, resizing
         if counts:
             md.extend([f"- {_md_cell(n)}" for n in counts] + [""])
             body.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in counts) + "</ul>")
