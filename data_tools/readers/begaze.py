@@ -54,7 +54,12 @@ block's ``Subject:`` line names the subject of the events after it. Rows read bu
 blink and user events of an event export, ``MSG`` rows of a sample export)
 are counted, not listed (row accounting, :mod:`data_tools.readers.base`):
 ``not_fixation`` and ``message_row``; rows of an unknown type, or with more
-fields than their table's column line, are quarantined as ``malformed_row``.
+fields than their table's column line, are quarantined as ``malformed_row``,
+as is a ``Fixation`` row with fewer fields than its column line (cut short:
+its last field may be a number cut, ``52`` of ``521.06``). BeGaze ends every
+line it writes: a file whose last line has no line end was cut while it was
+written, and that line is ``malformed_row`` whatever it holds (events and
+samples alike, however many fields it has).
 A data row is one non-blank line after the table's column line(s); the
 header block is not rows.
 """
@@ -69,7 +74,7 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, check_eye, default_subject, \
-    eye_columns_missing, one_eye_only, split_unit, unit_factor
+    eye_columns_missing, one_eye_only, open_input, split_unit, unit_factor
 from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, sample_chunk, text, \
     with_malformed
 from saliency.data_tools.readers.vendor import head_lines, image_in, meta_value, require_columns, sep_of, \
@@ -209,6 +214,7 @@ def _events(path: Path, info: dict, subject: str, eye_choice: str = "average"):
     blank = sep + ' \t"\r'
 
     def chunks() -> Iterator[Chunk]:
+        cut_line = unterminated_line(path)
         rows, lines, skipped, malformed, subjects = [], [], [], [], []
         msgs: list[tuple[str, float, str]] = []  # (trial, time ms, image)
         current = subject
@@ -222,11 +228,14 @@ def _events(path: Path, info: dict, subject: str, eye_choice: str = "average"):
             if wide is not None and len(f) > wide:  # more fields than its table's column line
                 malformed.append(k)
                 continue
+            if k == cut_line:  # the file ends inside this line (BeGaze ends every line): cut short, any length
+                malformed.append(k)
+                continue
             if etype.startswith("fixation"):
-                if len(f) > len(cols):
+                if len(f) != len(cols):  # fewer fields: cut short (`Location Y` 52 of 521.06); more: not its table
                     malformed.append(k)
                     continue
-                rows.append(f + [""] * (len(cols) - len(f)))
+                rows.append(f)
                 lines.append(k)
                 subjects.append(current)
             elif etype.startswith("saccade") or etype.startswith("blink"):
@@ -352,6 +361,7 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "
     def chunks() -> Iterator[Chunk]:
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
         scan: dict = {}  # one pass over the file's lines for the SMP rows that may be cut short
+        cut_line = unterminated_line(path)
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, header_line=at, short_rows=True):
             n = len(df)
             typ = _raw(df["Type"])
@@ -362,6 +372,8 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "
             if maybe.any():
                 cut[maybe] = np.isin(lines[maybe], _short_lines(scan, path, set(lines[maybe].tolist()),
                                                                    n_needed, sep))
+            if cut_line is not None:  # the file ends inside its last line: cut short, whatever it holds
+                cut |= lines == cut_line
             if cut.any():
                 malformed = np.sort(np.concatenate([malformed, lines[cut]]))
                 df, lines, typ = df[~cut].reset_index(drop=True), lines[~cut], typ[~cut]
@@ -402,6 +414,25 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "
             raise one_eye_only(path, eye, n_other)
 
     return chunks
+
+
+def unterminated_line(path: Path) -> int | None:
+    """The number of the file's last line when the file ends inside it (no line end after it), else None.
+
+    BeGaze ends every line it writes, the last one too: a last line without its line end is a file copied or
+    cut while it was written, whatever it still holds (``Location Y`` ``52`` of ``521.06``, a ``Blink`` cut to
+    ``Bl``). The lines are counted only then (one more pass over a damaged file)."""
+    fh = open_input(path, "rb")
+    with fh:
+        if fh.seek(0, 2) == 0:
+            return None
+        fh.seek(-1, 2)
+        if fh.read(1) in (b"\n", b"\r"):
+            return None
+    last = None
+    for last, _ in head_lines(path, 1 << 62):
+        pass
+    return last
 
 
 def _short_lines(scan: dict, path: Path, wanted: set, n_needed: int, sep: str) -> list[int]:

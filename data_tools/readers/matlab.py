@@ -56,6 +56,39 @@ def v73_refusal(path: Path, what: str) -> UserError:
                      f"re-save it in MATLAB with save(name, '-v7') to read it as {what}")
 
 
+V5_HEADER = b"MATLAB 5.0 MAT-file"
+
+
+def looks_v5(head: bytes) -> bool:
+    """Whether a file's first bytes are a MATLAB v5-v7 MAT file's text header, or the start of one (a file cut
+    inside its header; an empty file is not one)."""
+    return head.startswith(V5_HEADER) or (0 < len(head) < len(V5_HEADER) and V5_HEADER.startswith(head))
+
+
+def damaged(path: Path, exc: Exception) -> UserError:
+    """The one line for a v5-v7 MAT file scipy cannot read: cut short (copied while written) or damaged."""
+    return UserError(f"{path}: a MATLAB file cut short or damaged ({type(exc).__name__}: {str(exc)[:120]}); "
+                     f"copy it again")
+
+
+def refuse_damaged(path: Path, head: bytes) -> None:
+    """UserError (:func:`damaged`) when ``head`` opens a v5-v7 MAT file whose variables scipy cannot list (or
+    that has none).
+
+    Under ``format`` auto the dataset sniffers call :func:`whos`, which says [] for such a file: it was
+    "unknown format (header 'MATLAB 5.0 MAT-file ...')" instead of a file cut short."""
+    if not looks_v5(head):
+        return
+    try:
+        from scipy.io import whosmat
+        names = whosmat(str(path))
+    except Exception as exc:  # scipy raises several types for a damaged file
+        raise damaged(path, exc) from None
+    if not names:  # its 128-byte header and nothing after it
+        raise UserError(f"{path}: a MATLAB file with no variables (cut short after its header, or saved empty); "
+                        f"copy it again")
+
+
 def load(path: Path, what: str) -> dict:
     """All variables of a MAT file (structs as attribute objects); UserError naming ``what`` when unreadable."""
     try:
@@ -69,6 +102,8 @@ def load(path: Path, what: str) -> dict:
         from scipy.io import loadmat
         return loadmat(str(path), squeeze_me=True, struct_as_record=False, mat_dtype=False)
     except Exception as exc:  # scipy raises several types for a damaged file
+        if looks_v5(head):  # a MAT file's header, then bytes scipy cannot read: cut short or damaged
+            raise damaged(path, exc) from None
         raise UserError(f"{path}: cannot read as a MATLAB file ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 

@@ -86,7 +86,8 @@ def detect_format(path: Path, columns: dict | None = None) -> str:
 
 
 def _refuse_v73(path: Path) -> None:
-    """UserError when ``path`` opens with the text header of a MATLAB v7.3 (HDF5) MAT file."""
+    """UserError when ``path`` opens with the text header of a MATLAB v7.3 (HDF5) MAT file, or with a v5-v7 MAT
+    file's header but scipy cannot list its variables (cut short or damaged: :func:`~.matlab.refuse_damaged`)."""
     from saliency.data_tools.readers import matlab  # numpy: imported only when a file is detected
 
     try:
@@ -96,6 +97,7 @@ def _refuse_v73(path: Path) -> None:
         return  # the probe names the file and the system's reason
     if matlab.is_v73(head):
         raise matlab.v73_refusal(path, "a dataset's MATLAB file (OSIE, MIT1003, FIGRIM, fixation-location maps)")
+    matlab.refuse_damaged(path, head)
 
 
 def check_log_path(path: Path) -> None:
@@ -105,9 +107,10 @@ def check_log_path(path: Path) -> None:
     unreadable ``.json`` was judged by its extension to hold fixation events),
     by :func:`open_log` and the ingest's and detect's ``open_reader``, with
     ``format`` auto or given: the one place every log passes before a reader
-    reads it. A text input in UTF-16 or gzip-compressed is refused here too
-    (:func:`~data_tools.readers.base.check_text`); a ``.mat`` file is binary by
-    design and not checked.
+    reads it. An empty file (0 bytes) is refused here, whatever the format
+    (``<path>: the file is empty``). A text input in UTF-16 or gzip-compressed
+    is refused here too (:func:`~data_tools.readers.base.check_text`); a
+    ``.mat`` file is binary by design and not checked.
     """
     if path.is_dir():
         raise UserError(f"{path}: a folder, not a log file; give the log files themselves (e.g. {path}/*.csv)")
@@ -118,6 +121,8 @@ def check_log_path(path: Path) -> None:
             head = fh.read(TEXT_PROBE_BYTES)
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror}); check its permissions") from None
+    if not head:  # 0 bytes: said so, not "unknown format (header '')" or a format's unrelated complaint
+        raise UserError(f"{path}: the file is empty")
     if path.suffix.lower() != ".mat":
         check_text(path, head)
 
