@@ -217,7 +217,7 @@ def _fields(line: str, sep: str) -> list[str] | None:
 
 
 def _split_rows(block: bytes, sep: str, n_header: int, n_needed: int = 0,
-                header: bytes = b"") -> tuple[bytes, np.ndarray, np.ndarray]:
+                header: bytes = b"", cut_last: str | None = None) -> tuple[bytes, np.ndarray, np.ndarray]:
     """Check every line of ``block`` on its own: (the well-formed lines, their indices, indices of malformed ones).
 
     A line is malformed when a quote opened in one of its fields is not closed
@@ -229,7 +229,10 @@ def _split_rows(block: bytes, sep: str, n_header: int, n_needed: int = 0,
     ``header`` line (exports concatenated with their headers: it split the
     fixation run around it in two, both kept), with or without the UTF-8
     byte-order mark a concatenated export's first line carries. A blank line
-    is not malformed.
+    is not malformed. ``cut_last`` (the block's last line is the file's last
+    and had no line end: the file may have been cut inside it): ``"short"``
+    makes that line malformed when it has fewer fields than the header,
+    ``"any"`` whatever its length.
     Lines without a quote are counted with numpy; only lines holding a quote
     are split by :mod:`csv`.
     """
@@ -263,6 +266,14 @@ def _split_rows(block: bytes, sep: str, n_header: int, n_needed: int = 0,
             f = _fields(line.decode("utf-8", "replace"), sep)
             short = f is not None and len(f) < n_needed and bool(line.strip(blank_chars))
             bad[i] = f is None or len(f) > n_header or short or is_head(line)
+    if cut_last and n and not bad[-1]:
+        line = block[starts[-1]:nl[-1]]
+        if line.strip(blank_chars):  # a blank last line is dropped, as any blank line
+            if cut_last == "any":
+                bad[-1] = True
+            else:
+                f = _fields(line.decode("utf-8", "replace"), sep) if _QUOTE in line else None
+                bad[-1] = (len(f) if f is not None else int(nfields[-1])) < n_header
     idx = np.arange(n)
     if not bad.any():
         return block, idx, idx[:0]
@@ -277,7 +288,8 @@ def _split_rows(block: bytes, sep: str, n_header: int, n_needed: int = 0,
 
 
 def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK_ROWS,
-               header_line: int = 1, short_rows: bool = False) -> Iterator[tuple[pd.DataFrame, np.ndarray, np.ndarray]]:
+               header_line: int = 1, short_rows: bool = False, cut_last: str = "short",
+               unended=None) -> Iterator[tuple[pd.DataFrame, np.ndarray, np.ndarray]]:
     """Read selected columns as strings in chunks of ``chunk_rows`` lines.
 
     Yields ``(frame, lines, malformed)``: the selected columns as strings, the
@@ -293,7 +305,19 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
     kind hold fewer fields, as BeGaze's messages), a row cut before the last
     column read. Blank lines (nothing but spaces, quotes and separators) are
     dropped; they are not data rows.
+
+    The file's last line without a line end (a file cut short: a copy
+    interrupted, a recording that crashed, cut anywhere in that line) is
+    malformed when ``cut_last`` is ``"short"`` (the default) and it has fewer
+    fields than the header (a hand-written table often lacks its final line
+    end: a whole last line is kept; not with ``short_rows``, where a row's
+    field count says nothing), or whatever its length with ``"any"`` (vendor
+    exports, whose writers end every line). ``unended``: called with that
+    line's number when such a last line is kept (so a reader can say so).
     """
+    if cut_last not in ("short", "any"):
+        raise ValueError(f"cut_last {cut_last!r}: short or any")
+    check_last = cut_last if cut_last == "any" or not short_rows else None
     fh = open_input(path, "rb")
     with fh:
         try:
@@ -343,9 +367,11 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
             n_needed = max(at) + 1 if at and not short_rows else 0  # a row must reach the last column read
             start = header_line + 1
             for block in _line_blocks(read, chunk_rows, first[pos:]):
-                if not block.endswith(b"\n"):
+                cut = not block.endswith(b"\n")  # only the file's last block can lack its final line end
+                if cut:
                     block += b"\n"
-                kept, ok, malformed = _split_rows(block, sep, n_header, n_needed, header)
+                kept, ok, malformed = _split_rows(block, sep, n_header, n_needed, header,
+                                                  check_last if cut else None)
                 n_lines = len(ok) + len(malformed)
                 df = pd.read_csv(io.BytesIO(header + kept), sep=sep, usecols=read_cols, dtype=str,
                                  keep_default_na=False, na_values=[], skip_blank_lines=False,
@@ -369,6 +395,8 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
                             blank[j] = False
                 if blank.any():
                     df, lines = df.loc[~blank], lines[~blank]
+                if cut and unended is not None and len(lines) and lines[-1] == start - 1:  # the last line, kept
+                    unended(start - 1)
                 yield df.reset_index(drop=True), lines, bad_lines
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise UserError(f"{path}: cannot parse as a {'tab' if sep == chr(9) else repr(sep)}-separated "
@@ -524,7 +552,12 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
 
     Each time column's unit is its header's (``time [s]``, ``time_us``), else
     ``time_unit``, else ms; with ``time_unit`` given, ``notes["time_unit_applied"]``
-    says whether any time column used it.
+    says whether any time column used it. A last line without its line end
+    is quarantined when it has fewer fields than the header
+    (:func:`csv_chunks`), and kept when whole; kept, its line number is
+    ``notes["last_line_unended"]`` once the file is read (a hand-written
+    table often lacks its final line end, but a file cut inside its last
+    field also reads whole: the record tells the user which row to check).
     """
     header, sep = header_columns(path)
     user_cols = {k: v for k, v in user_cols.items() if k in GENERIC_KEYS[kind]}  # the others: refused if unused
@@ -537,8 +570,11 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
     usecols = sorted({c for c, _ in cols.values()})
     subj_default = default_subject(path)
 
+    def unended(line: int) -> None:  # the last line kept without its line end: said in the input's record
+        notes["last_line_unended"] = line
+
     def chunks() -> Iterator[Chunk]:
-        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
+        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, unended=unended):
             n = len(df)
             get = lambda k: df[cols[k][0]] if k in cols else None  # noqa: E731
             subject = text(get("subject"), n, subj_default, ID_MISSING)

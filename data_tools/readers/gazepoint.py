@@ -150,7 +150,7 @@ def _samples(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, chu
 
     def chunks() -> Iterator[Chunk]:
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
-        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
+        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, cut_last="any"):
             n = len(df)
             t, bad_t, nf_t = _time_ms(df, c_time, tick, tick_hz)
             x, _, xb = numeric(df[c_x])
@@ -229,7 +229,7 @@ def _fixations(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, c
 
     def chunks() -> Iterator[Chunk]:
         held = None
-        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
+        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, cut_last="any"):
             rows = parse(df, lines)
             if held is not None and len(held):
                 rows = pd.concat([held, rows], ignore_index=True)

@@ -231,7 +231,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                               bad_time=r["bad_t"][keep], bad_duration=r["bad_d"][keep])
 
     def chunks() -> Iterator[Chunk]:
-        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
+        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, cut_last="any"):
             r = parse(df, lines)
             conf = confidence(df) if cc else np.zeros(len(df), int)
             low = conf > 0
@@ -245,7 +245,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     def surface_chunks() -> Iterator[Chunk]:
         """One chunk for the whole file: a fixation's frame rows may lie in different blocks of lines."""
         parts, bad_lines, n_read = [], [], 0
-        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
+        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, cut_last="any"):
             r = parse(df, lines)
             r["fid"] = text(df[c_id], len(df))
             r["on"] = _on_surf(df[c_on])

@@ -216,7 +216,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     def chunks() -> Iterator[Chunk]:
         last_key = None  # the fixation the previous chunk ended in (it may go on in this one)
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
-        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows):
+        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, cut_last="any"):
             n_read = len(df) + len(malformed)  # every data row of the block, the rows set aside below included
             skip = not_gaze(df, c_sensor, c_event, None if tracker_events else (c_x, c_y))
             if skip is not None:

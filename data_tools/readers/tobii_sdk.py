@@ -119,7 +119,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
 
     def chunks() -> Iterator[Chunk]:
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
-        for df, lines, malformed in csv_chunks(path, sep, usecols, opts.chunk_rows):
+        for df, lines, malformed in csv_chunks(path, sep, usecols, opts.chunk_rows, cut_last="any"):
             n = len(df)
             t, tm, tb = numeric(df[c_time])
             nf_t = non_finite(df[c_time], t)

@@ -206,7 +206,7 @@ def _fixations(path, at, low, subject, c_stim, c_trial, chunk_rows, aggregate):
     carry = {"key": None}
 
     def chunks() -> Iterator[Chunk]:
-        for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at):
+        for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
             n = len(df)
             stim = text(df[c_stim], n) if c_stim else np.full(n, "", object)
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
@@ -272,7 +272,7 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
 
     def chunks() -> Iterator[Chunk]:
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
-        for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at):
+        for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
             n = len(df)
             stim = text(df[c_stim], n) if c_stim else np.full(n, "", object)
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
@@ -440,7 +440,7 @@ def _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, sub
 
     def chunks() -> Iterator[Chunk]:
         last_key = None  # the fixation the previous chunk ended in (it may go on in this one)
-        for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at):
+        for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
             n = len(df)
             subj = text(df[c_subj], n, subject, ID_MISSING) if c_subj else np.full(n, subject, object)
             stim = text(df[c_media], n) if c_media else np.full(n, "", object)
