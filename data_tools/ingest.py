@@ -162,6 +162,14 @@ def duplicate_record(command: str, path: Path, rd, digest: str, dup: str) -> dic
     return {"path": str(path), "sha256": digest, "format": rd.format, "kind": rd.kind, "duplicate_of": dup}
 
 
+def unended_last_lines(read) -> list[str]:
+    """Warning lines for the inputs of ``read`` ((path, reader) pairs) whose last line, without its line end, was
+    kept as whole (``notes["last_line_unended"]``, the generic tables): a file cut short inside its last field
+    reads whole, so the user is told which row to check."""
+    return [f"{p}: its last line ({rd.notes['last_line_unended']}) has no line end and was read as a whole row; "
+            "if the file was cut short, check that row" for p, rd in read if rd.notes.get("last_line_unended")]
+
+
 def file_subject(path: Path, fmt: str) -> str:
     """The subject a reader of ``fmt`` gives the rows of ``path`` that name none: the file's stem, or its folder's
     name (:func:`~data_tools.readers.base.default_subject`; Gazepoint: ``User 0_all_gaze.csv`` -> ``User 0``)."""
@@ -2086,6 +2094,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         by_src = _subjects_by_source(fix, quar)  # before any is set aside: every row read names its subject
         warnings += shared_file_subjects([(p, rd, by_src.get(str(p), set())) for p, rd, _, dup in opened
                                           if dup is None], opts.columns)
+        warnings += unended_last_lines([(p, rd) for p, rd, _, dup in opened if dup is None])
         q_short = quar.iloc[0:0]
         if opts.drop_first:
             fix = fix.assign(_fid=np.arange(len(fix)))

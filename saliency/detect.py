@@ -319,7 +319,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_decimal_used, check_time_unit_used,
                                             columns_applied, decimal_refusal, decimal_warning, duplicate_record,
                                             gaze_counts, input_digest, rate_change_lines, rate_refusal_line,
-                                            shared_file_subjects)
+                                            shared_file_subjects, unended_last_lines)
 
     check_options(o)
     paths = [Path(p) for p in logs]
@@ -398,6 +398,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 if decimal_warning(why, seen, pointed):  # the gaze read all whole (a decimal comma's): said
                     warnings.append(why)
             warnings += shared_file_subjects(subjects, o.columns)
+            warnings += unended_last_lines([(p, rd) for p, rd, _ in subjects])  # every input read once
             w.collect()
             w.write()
         finally:

@@ -162,8 +162,27 @@ def test_ingest_records_the_unended_last_line_of_a_generic_table(tmp_path, capsy
     rc = main(["ingest", str(p), "--stimuli", str(stim), "--out", str(o), "--screen-px", "64x48",
                "--screen-cm", "53x30", "--distance-cm", "60", "--quiet"])
     assert rc == 0, capsys.readouterr().err
-    (inp,) = json.loads((o / "dataset.json").read_text())["inputs"]
+    doc = json.loads((o / "dataset.json").read_text())
+    (inp,) = doc["inputs"]
     assert inp["last_line_unended"] == 5 and inp["rows"]["read"] == 4
+    line = (f"{p}: its last line (5) has no line end and was read as a whole row; if the file was cut short, "
+            "check that row")
+    assert f"saliency ingest: warning: {line}" in capsys.readouterr().err.splitlines()
+    assert line in doc["warnings"]
+
+
+def test_detect_says_the_unended_last_line_of_a_samples_table(tmp_path, capsys):
+    rows = [f"{2 * k},{300 + (k % 3) * 0.1:.1f},200.0" for k in range(100)]
+    p = tmp_path / "samp.csv"
+    p.write_text("time,x,y\n" + "\n".join(rows))  # the last sample without its line end
+    o = tmp_path / "d"
+    rc = main(["detect", str(p), "--out", str(o), "--screen-px", "800x600", "--screen-cm", "53x30",
+               "--distance-cm", "60", "--detector", "ivt", "--quiet"])
+    assert rc == 0, capsys.readouterr().err
+    line = (f"{p}: its last line (101) has no line end and was read as a whole row; if the file was cut short, "
+            "check that row")
+    assert f"saliency detect: warning: {line}" in capsys.readouterr().err.splitlines()
+    assert line in json.loads((o / "detection.json").read_text())["warnings"]
 
 
 def test_files_ending_their_last_line_read_as_before(tmp_path):
