@@ -91,7 +91,7 @@ from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, 
                                          run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials, trials_named_by
 from saliency.data_tools.readers.chunks import trial_value
-from saliency.base.images import exif_orientation
+from saliency.base.images import stimulus_orientation
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
 from saliency.base.progress import progress
@@ -2176,12 +2176,13 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         for stem in stems:
             src = index.path(stem)
             _link_or_copy(src, stage / "stimuli" / src.name)
-            tag = exif_orientation(src) if src.suffix.lower() in (".jpg", ".jpeg", ".tif", ".tiff", ".webp") else 1
+            tag = stimulus_orientation(src)  # a PNG only when it holds an eXIf chunk (found without decoding)
             if tag != 1:
                 turned[src.name] = tag
         if turned:
             name, tag = next(iter(turned.items()))
-            warnings.append(f"{len(turned)} stimuli carry an EXIF orientation tag (e.g. {name}: {tag}); maps are "
+            many = f"{len(turned)} stimuli carry" if len(turned) > 1 else "1 stimulus carries"
+            warnings.append(f"{many} an EXIF orientation tag (e.g. {name}: {tag}); maps are "
                             "made on the pixels as stored, but a browser or viewer shows such a photo turned: if the "
                             "experiment showed it upright, the fixations do not fall on the pixels they were made on")
         laps.lap("map jobs, stimuli")

@@ -307,9 +307,13 @@ def load_trials(path: str | Path) -> dict:
     subj = text(df[cols["subject"]], n, "*", ID_MISSING) if "subject" in cols else np.full(n, "*", object)
     trial = text(df[cols["trial"]], n)
     stim = text(df[cols["stimulus"]], n)
+    # a row with every cell blank (Excel's ',,' rows below a table) is no row, as the log readers skip it
+    empty = df.apply(lambda c: c.isna() | (c.astype(str).str.strip() == "")).all(axis=1).to_numpy()
     out: dict = {}
     first: dict = {}  # (subject, trial) -> its first row number (1 = the first row under the header)
     for i, (s, t, v) in enumerate(zip(subj, trial, stim), start=1):
+        if empty[i - 1]:
+            continue
         if not t or not v:  # a blank trial gave rows outside any trial (calibration) its stimulus
             cells = ", ".join(repr(str(x)) for x in df.iloc[i - 1].tolist())
             raise UserError(f"`trials` {path}: row {i} ({cells}) has no {'trial' if not t else 'stimulus'} value; "

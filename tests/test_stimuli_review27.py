@@ -193,3 +193,31 @@ def test_a_turned_photo_is_said(tmp_path, capsys):
     turned = [w for w in warnings if "EXIF orientation" in w]
     assert len(turned) == 1 and turned[0].startswith("2 stimuli carry an EXIF orientation tag (e.g. r6.jpg: 6)")
     assert "EXIF orientation" in err
+
+
+def test_excel_blank_rows_below_the_trials_table_are_no_rows(tmp_path, capsys):
+    # Excel writes ',,' rows where cells below a table were once touched (with a BOM and CRLF): no row, as the
+    # log readers skip a line of separators; a half-filled row is still refused (test above)
+    log, stim, trials = _trial_case(tmp_path, "")
+    trials.write_bytes("\ufeffsubject,trial,stimulus\r\ns1,1,a\r\ns1,2,b\r\n,,\r\n , ,\r\n".encode())
+    rc, out, err = _ingest(capsys, log, stim, tmp_path / "out", "--trials", trials)
+    assert rc == 0, err
+    kept = pd.read_csv(tmp_path / "out" / "fixations.csv")
+    assert kept["stimulus"].tolist() == ["a", "b"]
+    q = pd.read_csv(tmp_path / "out" / "quarantine.csv")
+    assert q["line"].tolist() == [4]  # the log's row outside any trial
+
+
+def test_a_png_with_an_exif_tag_is_said_too(tmp_path, capsys):
+    # PIL decodes a whole PNG to find its eXIf chunk; the chunk is found by walking the chunk headers
+    stim = tmp_path / "stim"
+    stim.mkdir()
+    _img(stim / "r6.png", exif=6)
+    _img(stim / "plain.png")
+    log = tmp_path / "fix.csv"
+    log.write_text("subject,stimulus,x,y,t_start_ms,duration_ms\ns1,r6,10,10,0,200\ns1,plain,10,10,0,200\n")
+    rc, out, err = _ingest(capsys, log, stim, tmp_path / "out")
+    assert rc == 0, err
+    warnings = json.loads((tmp_path / "out" / "dataset.json").read_text())["warnings"]
+    assert [w for w in warnings if "EXIF" in w][0].startswith("1 stimulus carries an EXIF orientation tag (e.g. "
+                                                              "r6.png: 6)")

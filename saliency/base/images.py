@@ -317,6 +317,29 @@ def exif_orientation(path) -> int:
     return _orientation_tag(path)
 
 
+def stimulus_orientation(path) -> int:
+    """:func:`exif_orientation` of a stimulus, cheaply: a PNG is asked only when it holds an ``eXIf`` chunk (PIL
+    decodes a whole PNG to look for one), found by walking its chunk headers; a format without EXIF gives 1."""
+    suffix = str(path).lower().rsplit(".", 1)[-1]
+    if suffix in ("jpg", "jpeg", "tif", "tiff", "webp"):
+        return exif_orientation(path)
+    if suffix != "png":
+        return 1
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+                return 1
+            while True:
+                head = fh.read(8)
+                if len(head) < 8 or head[4:] == b"IEND":
+                    return 1
+                if head[4:] == b"eXIf":
+                    return exif_orientation(path)
+                fh.seek(int.from_bytes(head[:4], "big") + 4, 1)  # the chunk's data and its CRC
+    except OSError:
+        return 1
+
+
 def to_display(a, tag: int):
     """``a`` (rows, columns[, channels]) turned as EXIF orientation ``tag`` says an image is shown.
 
