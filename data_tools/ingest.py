@@ -162,6 +162,12 @@ def duplicate_record(command: str, path: Path, rd, digest: str, dup: str) -> dic
     return {"path": str(path), "sha256": digest, "format": rd.format, "kind": rd.kind, "duplicate_of": dup}
 
 
+def in_rate_range(rate: float) -> bool:
+    """Whether ``rate`` (Hz) is within :data:`RATE_RANGE_HZ`, to a part in a million: time stamps in ms or us carry
+    float rounding (5 kHz in ms: a median interval of 0.1999999999998 ms, 5000.0000000045 Hz)."""
+    return RATE_RANGE_HZ[0] * (1 - 1e-6) <= rate <= RATE_RANGE_HZ[1] * (1 + 1e-6)
+
+
 def unended_last_lines(read) -> list[str]:
     """Warning lines for the inputs of ``read`` ((path, reader) pairs) whose last line, without its line end, was
     kept as whole (``notes["last_line_unended"]``, the generic tables): a file cut short inside its last field
@@ -810,7 +816,7 @@ class RateCheck:
         self.pool, self.raw = [], []
         dt = float(np.median(d))
         rate = 1000.0 / dt
-        if not RATE_RANGE_HZ[0] <= rate <= RATE_RANGE_HZ[1]:
+        if not in_rate_range(rate):
             why = (refusal() if refusal is not None else None) or ""
             if why and not why.startswith("; "):  # the decimal comma explains it better: its line alone
                 raise UserError(why)
@@ -840,7 +846,7 @@ class RateCheck:
         med = (sd[start + (c - 1) // 2] + sd[start + c // 2]) / 2.0
         for r, dt in zip(np.flatnonzero(judge).tolist(), med.tolist()):
             rate = 1000.0 / dt
-            if not RATE_RANGE_HZ[0] <= rate <= RATE_RANGE_HZ[1]:
+            if not in_rate_range(rate):
                 self.odd.append((name(r), dt))
             elif det.rate_warning(self.detector, rate):
                 self.slow.append((name(r), rate))
@@ -975,7 +981,7 @@ def _unit_hint(rate_hz: float, ms_per_unit: float | None, stated: str | None = N
     best = None
     for unit, f in (("ms", 1.0), ("s", 1000.0), ("us", 1e-3), ("ns", 1e-6)):
         r = rate_hz * ms_per_unit / f
-        if RATE_RANGE_HZ[0] <= r <= RATE_RANGE_HZ[1] and f != ms_per_unit:
+        if in_rate_range(r) and f != ms_per_unit:
             if best is None or abs(np.log(r / 500.0)) < abs(np.log(best[1] / 500.0)):
                 best = (unit, r)
     if stated is not None:
