@@ -11,8 +11,8 @@ from cli_fakes import run_cli
 
 def test_a_5000_hz_study_is_ingested_and_detected(tmp_path, capsys):
     s = tmp_path / "S"
-    rc, out, err = run_cli(capsys, ["synth", "--out", s, "--scenes", "2", "--subjects", "1", "--seed", "3",
-                                    "--rate", "5000", "--viewing-ms", "600", "--quiet"])
+    rc, out, err = run_cli(capsys, ["synth", "--out", s, "--scenes", "3", "--subjects", "2", "--seed", "3",
+                                    "--rate", "5000", "--quiet"])
     assert rc == 0, err
     rc, out, err = run_cli(capsys, ["ingest", s / "logs" / "samples.csv", "--stimuli", s / "stimuli", "--geometry",
                                     s / "screen.json", "--detector", "idt", "--out", tmp_path / "X", "--quiet",
