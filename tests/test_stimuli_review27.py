@@ -221,3 +221,18 @@ def test_a_png_with_an_exif_tag_is_said_too(tmp_path, capsys):
     warnings = json.loads((tmp_path / "out" / "dataset.json").read_text())["warnings"]
     assert [w for w in warnings if "EXIF" in w][0].startswith("1 stimulus carries an EXIF orientation tag (e.g. "
                                                               "r6.png: 6)")
+
+
+def test_a_jpeg_named_png_with_an_exif_tag_is_said(tmp_path, capsys):
+    # the file is read by its content, and a viewer shows it turned by its tag whatever its name
+    stim = tmp_path / "stim"
+    stim.mkdir()
+    e = Image.Exif()
+    e[0x0112] = 6
+    Image.fromarray(np.full((48, 64, 3), 128, np.uint8)).save(stim / "r6.png", "JPEG", exif=e)
+    log = tmp_path / "fix.csv"
+    log.write_text("subject,stimulus,x,y,t_start_ms,duration_ms\ns1,r6,10,10,0,200\n")
+    rc, out, err = _ingest(capsys, log, stim, tmp_path / "out")
+    assert rc == 0, err
+    warnings = json.loads((tmp_path / "out" / "dataset.json").read_text())["warnings"]
+    assert any(w.startswith("1 stimulus carries an EXIF orientation tag (e.g. r6.png: 6)") for w in warnings)

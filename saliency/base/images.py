@@ -318,17 +318,13 @@ def exif_orientation(path) -> int:
 
 
 def stimulus_orientation(path) -> int:
-    """:func:`exif_orientation` of a stimulus, cheaply: a PNG is asked only when it holds an ``eXIf`` chunk (PIL
-    decodes a whole PNG to look for one), found by walking its chunk headers; a format without EXIF gives 1."""
-    suffix = str(path).lower().rsplit(".", 1)[-1]
-    if suffix in ("jpg", "jpeg", "tif", "tiff", "webp"):
-        return exif_orientation(path)
-    if suffix != "png":
-        return 1
+    """:func:`exif_orientation` of a stimulus, cheaply: a PNG (by its signature, whatever its name) is asked only
+    when it holds an ``eXIf`` chunk (PIL decodes a whole PNG to look for one), found by walking its chunk headers;
+    any other file is asked by its content (PIL reads a JPEG's, TIFF's or WebP's header only)."""
     try:
         with open(path, "rb") as fh:
             if fh.read(8) != b"\x89PNG\r\n\x1a\n":
-                return 1
+                return exif_orientation(path)  # a JPEG named .png is shown turned by its tag as well
             while True:
                 head = fh.read(8)
                 if len(head) < 8 or head[4:] == b"IEND":
