@@ -140,14 +140,19 @@ def per_image_nss(pred, dataset, notes: list | None = None) -> dict[str, float]:
     if not found:  # only files eval leaves out (all .mat): no NSS, as eval scores none, said in the note
         return {}
     fixes = index_folder(fix_dir, IMAGE_EXTS, param="dataset", prefix="fixations ")
-    out = {}
+    out, empty = {}, []
     for name in sorted(n for n in preds if n in fixes and "/" not in n):
         fix = read_fixations(fixes[name])
         if not fix.any():
+            empty.append(name)
             continue
         pred_map, log_density = read_prediction(preds[name])
         s = np.exp(resize_log_density(pred_map, fix.shape)) if log_density else resize_to(pred_map, fix.shape)
         out[name] = nss(s, fix)
+    if empty and notes is not None:  # NSS is undefined without a fixated pixel: left out, as eval leaves it out
+        n = len(empty)
+        notes.append(f"{fix_dir}: {n} image{'s' if n > 1 else ''} without a fixated pixel left out of the "
+                     f"per-image NSS (e.g. {empty[0]}), as saliency eval leaves {'them' if n > 1 else 'it'} out")
     return out
 
 
