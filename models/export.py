@@ -77,7 +77,7 @@ def check_fixed_cells(model: torch.nn.Module, height: int, width: int) -> None:
         return
     cells = -(-height // p) * -(-width // p)
     if cells < k:
-        side = p * (math.isqrt(k - 1) + 1)  # a square of ceil(sqrt(k)) cells a side
+        side = p * math.isqrt(k - 1) + 1  # the smallest square of ceil(sqrt(k)) cells a side (a part cell counts)
         raise UserError(f"`size` {width}x{height}: the coarse-to-fine model refines its {k} most salient cells of "
                         f"{p} px, and an ONNX graph fixes that count, so an input needs at least {k} cells "
                         f"({cells} at this size); give a larger size (e.g. {side}x{side})")
