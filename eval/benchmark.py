@@ -273,12 +273,14 @@ def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
     return dss, methods
 
 
-def resolve_metrics(task: str, metrics=None) -> tuple[str, ...]:
+def resolve_metrics(task: str, metrics=None, task_said: str = "`task`") -> tuple[str, ...]:
     """The metric keys of ``task`` named by ``metrics`` (a comma-separated string or a list; any case).
 
     Empty or None: every metric of the task, in table order. A key named twice
     (``NSS,nss``) is kept once, where it first appears: the CSV and markdown
-    tables had two columns of it, the JSON one.
+    tables had two columns of it, the JSON one. ``task_said``: where the task
+    came from, as an unknown key's message names it (the option, a config's
+    ``task``, or the ground truth's).
     """
     all_keys = keys_for(task)
     if not metrics:
@@ -288,7 +290,7 @@ def resolve_metrics(task: str, metrics=None) -> tuple[str, ...]:
     lower = {k.lower(): k for k in all_keys}
     bad = [k for k in keys if k.lower() not in lower]
     if bad or not keys:
-        raise UserError(f"`metrics` {text}: unknown for `task` {task}: {', '.join(bad) or '(empty)'}; "
+        raise UserError(f"`metrics` {text}: unknown for {task_said} {task}: {', '.join(bad) or '(empty)'}; "
                         f"choose from {','.join(all_keys)}")
     return tuple(dict.fromkeys(lower[k.lower()] for k in keys))  # repeats dropped, first order kept
 
@@ -349,6 +351,7 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
         if len(tasks) > 1:
             raise UserError("the datasets mix SOD and fixation ground truth; evaluate one task at a time")
         task = tasks.pop()
+        task_said = "the ground truth's task"
     wrong = [f"{d.name} ({d.task})" for d in datasets if d.task != task]
     if wrong:
         raise UserError(f"{task_said} {task}: dataset(s) {', '.join(wrong)} hold ground truth of the other task; "
@@ -372,7 +375,7 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     if dup:  # one table, one set of curves and one row key per dataset name: two would be merged unsaid
         raise UserError(f"dataset name(s) {', '.join(dup)} given twice; every dataset needs its own name (the "
                         "`gt` folder's is `name`, a config's its entry's name)")
-    keys = resolve_metrics(task, metrics)
+    keys = resolve_metrics(task, metrics, task_said)
     if (gold_standard or metric_maps) and task != "fixation":
         raise UserError(f"`{'gold_standard' if gold_standard else 'metric_maps'}` is for `task` fixation")
     if center_bias and task != "fixation":  # the IG baseline: SOD has none, so the map would be ignored unsaid

@@ -168,3 +168,35 @@ def test_the_report_lists_the_notes_of_the_eval_json(tmp_path, capsys):
     assert "- gtx: 2 file(s) left out: not an image extension (.gif; e.g. a" in md
     html = (tmp_path / "rep" / "report.html").read_text()
     assert "<li>gtx: 2 file(s) left out: not an image extension (.gif; e.g. a&lt;b&gt;.gif)</li>" in html
+
+
+def test_an_unknown_metric_names_where_the_task_came_from(tmp_path, capsys):
+    # the task came from the config (or the ground truth), not from --task, which the user never typed
+    import cv2
+    import numpy as np
+
+    from saliency.base.errors import UserError, cli_flag
+    from saliency.eval import benchmark
+
+    gt, pred = tmp_path / "gt", tmp_path / "p"
+    gt.mkdir()
+    pred.mkdir()
+    m = np.zeros((8, 8), np.uint8)
+    m[2:6, 2:6] = 255
+    assert cv2.imwrite(str(gt / "i0.png"), m) and cv2.imwrite(str(pred / "i0.png"), m)
+    cfg = tmp_path / "b.json"
+    cfg.write_text('{"task": "sod", "datasets": {"mine": {"gt": "gt"}}, "methods": {"A": "p"}}')
+    with pytest.raises(UserError) as e:
+        benchmark.plan(config=str(cfg), metrics="NSS")
+    assert e.value.render(cli_flag).startswith(f"--metrics NSS: unknown for --config {cfg}: task sod: NSS;")
+    with pytest.raises(UserError) as e:
+        benchmark.plan(pred=[str(pred)], gt=gt, task="sod", metrics="NSS")
+    assert e.value.render(cli_flag).startswith("--metrics NSS: unknown for --task sod: NSS;")
+    ecssd = tmp_path / "R" / "ECSSD"
+    (ecssd / "images").mkdir(parents=True)
+    (ecssd / "ground_truth_mask").mkdir()
+    assert cv2.imwrite(str(ecssd / "images" / "i0.jpg"), np.dstack([m] * 3))
+    assert cv2.imwrite(str(ecssd / "ground_truth_mask" / "i0.png"), m)
+    with pytest.raises(UserError) as e:
+        benchmark.plan(dataset=["ECSSD"], root=str(tmp_path / "R"), pred=[str(pred)], metrics="NSS")
+    assert e.value.render(cli_flag).startswith("--metrics NSS: unknown for the ground truth's task sod: NSS;")
