@@ -62,8 +62,9 @@ def _group(results):
 
 #: what :func:`markdown_cell` escapes: the backslash, the cell separator ``|``, and what would turn text into
 #: emphasis, code, strikethrough, a link or HTML (``*``, the backtick, ``~``, ``[``, ``]``, ``<``); ``_`` unless it
-#: lies between two letters or digits, where CommonMark never reads it as emphasis (``AUC_Judd`` stays as written)
-_MD_SPECIAL = re.compile(r"[\\|*`~\[\]<]|(?<![^\W_])_|_(?![^\W_])")
+#: lies between two letters or digits, where CommonMark never reads it as emphasis (``AUC_Judd`` stays as written);
+#: ``&`` only where it opens a character reference (``&amp;``, ``&#60;``), which CommonMark would show decoded
+_MD_SPECIAL = re.compile(r"[\\|*`~\[\]<]|(?<![^\W_])_|_(?![^\W_])|&(?=#?[A-Za-z0-9]+;)")
 
 
 def markdown_cell(text) -> str:

@@ -459,7 +459,7 @@ def _table_cells(eval_json: dict) -> tuple[list[str], list[list[str]]]:
         spread = r["std"]
         for k in keys:
             v = r["metrics"].get(k)
-            text = "-" if v is None or not np.isfinite(v) else f"{v:.3f}"
+            text = "-" if v is None or np.isnan(v) else f"{v:.3f}"  # an infinite value shown as eval shows it
             sd = spread.get(k)
             if text != "-" and sd is not None and np.isfinite(sd):
                 text += f" ± {sd:.3f}"
@@ -483,6 +483,16 @@ def _md_cell(text: str) -> str:
     from saliency.eval.tables import markdown_cell
 
     return f"**{markdown_cell(text)}**" if isinstance(text, _Best) else markdown_cell(text)
+
+
+def _md_line(text: str) -> str:
+    """``text`` as a markdown heading's or list item's text, shown as written: :func:`_md_cell`'s escapes, and a
+    block marker at its start (``#``, ``-``, ``+``, ``>``, ``1.``) or a closing ``#`` run at its end escaped, which
+    would make a list item a heading or a nested list, or be dropped from a heading."""
+    t = _md_cell(text)
+    t = re.sub(r"^([#>+-])", r"\\\1", t)
+    t = re.sub(r"^(\d+)([.)])", r"\1\\\2", t)
+    return re.sub(r"#$", r"\\#", t)
 
 
 def _md_table(header, rows) -> str:
@@ -720,7 +730,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     assets.mkdir(parents=True, exist_ok=True)
     written: set[str] = set()  # the pictures of assets/, listed in its mark: a later report replaces only those
     write_text(assets / ASSETS_MARK, _assets_mark_text(written))
-    md: list[str] = [MD_MARK, f"# {_md_cell(inputs.title)}", ""]  # escaped as table cells: markup is text
+    md: list[str] = [MD_MARK, f"# {_md_line(inputs.title)}", ""]  # escaped as table cells: markup is text
     body: list[str] = [f"<h1>{html.escape(inputs.title)}</h1>"]
 
     def picture(path: Path, alt: str):
@@ -786,7 +796,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         counts = count_notes(ev)  # images skipped, and metrics that left images out, in eval's words
         counts += list(ev.get("notes") or [])  # eval's own notes: files left out, the IG baseline, resizing
         if counts:
-            md.extend([f"- {_md_cell(n)}" for n in counts] + [""])
+            md.extend([f"- {_md_line(n)}" for n in counts] + [""])
             body.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in counts) + "</ul>")
 
     section("Curves", "curves")
@@ -813,7 +823,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     elif inputs.nss_notes:
         note("No image has both a prediction and a fixation map that saliency eval reads.")
     if inputs.nss_notes:  # the fixation files not read, in eval's words: never left out unsaid
-        md.extend([f"- {_md_cell(n)}" for n in inputs.nss_notes] + [""])
+        md.extend([f"- {_md_line(n)}" for n in inputs.nss_notes] + [""])
         body.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in inputs.nss_notes) + "</ul>")
 
     section("Gallery", "gallery")  # of the images given: whether they were held out, the report cannot know
