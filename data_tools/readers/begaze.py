@@ -361,8 +361,10 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "
     def chunks() -> Iterator[Chunk]:
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
         scan: dict = {}  # one pass over the file's lines for the SMP rows that may be cut short
-        cut_line = unterminated_line(path)
-        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, header_line=at, short_rows=True):
+        # cut_last "any": BeGaze ends every line, so a last line without its line end is malformed however many
+        # fields it has (csv_chunks checks it in the block it reads anyway: no pass of its own over the file)
+        for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, header_line=at, short_rows=True,
+                                               cut_last="any"):
             n = len(df)
             typ = _raw(df["Type"])
             # rows are read short (MSG rows have four fields): an SMP row cut before the last gaze column read
@@ -372,8 +374,6 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "
             if maybe.any():
                 cut[maybe] = np.isin(lines[maybe], _short_lines(scan, path, set(lines[maybe].tolist()),
                                                                    n_needed, sep))
-            if cut_line is not None:  # the file ends inside its last line: cut short, whatever it holds
-                cut |= lines == cut_line
             if cut.any():
                 malformed = np.sort(np.concatenate([malformed, lines[cut]]))
                 df, lines, typ = df[~cut].reset_index(drop=True), lines[~cut], typ[~cut]
