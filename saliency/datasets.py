@@ -113,9 +113,10 @@ def _real_keys(index: dict, folder: Path) -> set:
     return set(own_keys(index, folder))
 
 
-def _one_each(target_keys, images: dict, img_dir: Path) -> tuple[set, list]:
+def _one_each(target_keys, images: dict, img_dir: Path, what: str, sink: dict | None) -> tuple[set, list]:
     """The ``target_keys`` that pair with an image of ``images`` (the index of ``img_dir``), each image file once;
-    and, as (key, the image's own key), the others that name an image only by an alias it is not paired through.
+    and, as (key, the image's own key), the others that name an image only by an alias it is not paired through,
+    also recorded in ``sink`` (:attr:`DatasetIndex.taken`: key -> (own key, ``what``)) when given.
 
     A target pairs with the image of its key, through a bare-stem alias (target ``x`` finding ``a/x.png``) only
     when no target has that image's own key (``a/x``): the one picture was trained on with two masks, one of them
@@ -133,13 +134,9 @@ def _one_each(target_keys, images: dict, img_dir: Path) -> tuple[set, list]:
                 taken.append((k, own))
             else:
                 kept.add(k)
-    return kept, taken
-
-
-def _record_taken(sink: dict | None, taken, what: str) -> None:
-    """Add :func:`_one_each`'s left-out ``taken`` pairs to ``sink`` (:attr:`DatasetIndex.taken`), if given."""
     if sink is not None:
         sink.update((k, (own, what)) for k, own in taken)
+    return kept, taken
 
 
 def taken_notes(taken, what: str) -> list[str]:
@@ -157,8 +154,7 @@ def _pair(images: dict, targets: dict, tgt_dir: Path, root: Path, what: str, not
     """Keys present in both indexes (bare-stem aliases of nested targets skipped, an image used once:
     :func:`_one_each`, its left-out targets in ``taken_to``); the unpaired ones in ``notes``."""
     own = _real_keys(targets, tgt_dir)
-    kept, taken = _one_each(own, images, img_dir)
-    _record_taken(taken_to, taken, what)
+    kept, taken = _one_each(own, images, img_dir, what, taken_to)
     keys = sorted(kept)
     if not keys:
         raise UserError(f"--data {root}: no {what} in {tgt_dir} matches an image by file stem; check the folders")
@@ -266,8 +262,7 @@ def _salicon(root: Path, img_dir: Path, js: Path, maps_dir: Path, notes: list, t
     images = _index(img_dir, "data", notes)
     left_out: list[str] = []  # files of other extensions in the maps folder, one line as eval says it
     items = salicon_items(js, maps_dir, left_out, param="data")
-    kept, taken = _one_each({it.key for it in items}, images, img_dir)  # an image file is used once
-    _record_taken(taken_to, taken, "map or fixation")
+    kept, taken = _one_each({it.key for it in items}, images, img_dir, "map or fixation", taken_to)  # used once
     # an image with fixations but no map file is kept: its map is the SALICON API's, as `saliency eval`
     # builds it (eval.fixation_folders.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max);
     # one with a map but no entry in the JSON (points None) is left out and named, as in the other layouts
@@ -336,8 +331,7 @@ def find_fixation(root: str | Path) -> DatasetIndex:
         # beside images with fixations, one with a human map only (eval scores its maps) is left out and named:
         # its fixation target would be made up from the map (data.fixation_top) among measured ones
         items = [it for it in ds.items if it.gt or it.points is not None] if ds.has_points else ds.items
-        kept, left = _one_each({it.key for it in ds.items}, images, stim)  # an image file is used once
-        _record_taken(taken, left, "fixation map")
+        kept, left = _one_each({it.key for it in ds.items}, images, stim, "fixation map", taken)  # used once
         recs = []
         for it in items:
             if it.key in kept:
