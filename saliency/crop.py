@@ -74,9 +74,14 @@ def parse_aspect(text: str) -> float:
     return a / b
 
 
+def width_of(height: int, aspect: float) -> int:
+    """The width of a window of ``aspect`` and ``height``: ``height * aspect`` rounded (the toolkit's one rule)."""
+    return int(round(height * aspect))
+
+
 def window_size(img_w: int, img_h: int, aspect: float, height: int) -> tuple[int, int]:
     """Window ``(w, h)`` of the given aspect and height, rounded to whole pixels, clipped to the image."""
-    w = int(round(height * aspect))
+    w = width_of(height, aspect)
     return max(1, min(img_w, w)), max(1, min(img_h, height))
 
 
@@ -90,7 +95,7 @@ def max_height(img_w: int, img_h: int, aspect: float) -> int:
     narrow) or ``img_h`` (too short).
     """
     h = max(1, min(img_h, int((img_w + 1) / aspect) + 1))  # every h >= (img_w + 1) / aspect is too wide
-    while h > 1 and int(round(h * aspect)) > img_w:
+    while h > 1 and width_of(h, aspect) > img_w:
         h -= 1
     return h
 
@@ -107,7 +112,7 @@ def min_height(aspect: float, min_size: int) -> int:
         return min_size
     sh = smallest_window(aspect)[1]
     h = max(sh, int((min_size - 1) / aspect))  # every h < (min_size - 0.5) / aspect is too narrow
-    while int(round(h * aspect)) < min_size:
+    while width_of(h, aspect) < min_size:
         h += 1
     return h
 
@@ -123,7 +128,7 @@ def of_aspect(w: int, h: int, aspect: float) -> bool:
     :func:`smallest_window` on either side is never of the aspect).
     """
     sw, sh = smallest_window(aspect)
-    return int(round(h * aspect)) == w and w >= sw and h >= sh
+    return width_of(h, aspect) == w and w >= sw and h >= sh
 
 
 def smallest_window(aspect: float) -> tuple[int, int]:
