@@ -204,8 +204,7 @@ def _has_subject_column(path: Path, rd, columns: dict | None) -> bool:
 
             if EYELINK_PRESET["subject"] in header:
                 return True
-        mapped = {k: v for k, v in (columns or {}).items() if k == "subject"}
-        return "subject" in resolve_columns(header, mapped, path, keys)
+        return "subject" in resolve_columns(header, columns or {}, path, ("subject",))
     except (OSError, UserError, ValueError):
         return False
 
@@ -222,8 +221,6 @@ def shared_file_subjects(read: list[tuple[Path, object, set]], columns: dict | N
     files, and how to keep them apart. ``saliency ingest`` and ``saliency
     detect`` both record it in their ``warnings``.
     """
-    from saliency.base.names import nfc
-
     groups: dict[str, list] = {}
     for path, rd, subjects in read:
         path = Path(path)
