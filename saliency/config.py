@@ -328,9 +328,7 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
     lr, min_lr = cfg["optim"]["lr"], cfg["sched"]["min_lr"]
     # a min_lr someone chose (not the default, which every config.yaml and --print-config writes out) above the
     # peak was clamped to it silently; a constant schedule does not use it
-    src = (origin.get("sched.min_lr") or ("",))[0]
-    chosen = src == "set" or (src == "file" and min_lr != default_config()["sched"]["min_lr"])
-    if not resumed and chosen and cfg["sched"]["name"] != "constant" and min_lr > lr:
+    if not resumed and _chosen(origin, "sched.min_lr", min_lr) and cfg["sched"]["name"] != "constant" and min_lr > lr:
         raise UserError(f"{_who(origin, 'sched.min_lr', min_lr)}: is above {_who(origin, 'optim.lr', lr)}; "
                         f"sched.min_lr is the final learning rate, optim.lr the peak: give a sched.min_lr of at "
                         f"most {lr:g}, or a higher optim.lr")
