@@ -106,6 +106,7 @@ def test_itti_one_grey_level_of_contrast_is_kept(monkeypatch):
     np.testing.assert_array_equal(m, B.itti_koch(img))
 
 
+@pytest.mark.real_data
 def test_itti_maps_of_real_photos_are_unchanged(monkeypatch):
     """On real photos the tolerance never bites: the map equals the plain |centre - surround| pipeline's."""
     import cv2

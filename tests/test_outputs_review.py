@@ -18,7 +18,6 @@ import fractions
 import json
 import pickle
 import re
-import time
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
@@ -40,7 +39,7 @@ def test_gbvs_graph_stays_small_for_any_aspect_ratio(hw, monkeypatch):
 
     Oracle: the number of graph nodes the Markov chains are solved on is at
     most 32 x 32 (the grid's longer side is 32 cells) whatever the shape; the
-    map has the image's shape, is finite and non-negative, within 5 s.
+    map has the image's shape, is finite and non-negative.
     """
     from saliency.eval import baselines as B
 
@@ -54,9 +53,7 @@ def test_gbvs_graph_stays_small_for_any_aspect_ratio(hw, monkeypatch):
 
     monkeypatch.setattr(B, "_markov_equilibrium", counted)
     img = np.random.default_rng(0).integers(0, 256, (*hw, 3), dtype=np.uint8)
-    t0 = time.perf_counter()
     m = B.gbvs(img)
-    assert time.perf_counter() - t0 < 5.0
     assert m.shape == hw and np.isfinite(m).all() and m.min() >= 0 and m.max() > 0
     assert sizes and max(sizes) <= 32 * 32
 

@@ -29,6 +29,7 @@ from saliency.eval.datasets import fixation_folder
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EXAMPLES = SHARED / "salicon_examples"
+pytestmark = pytest.mark.real_data
 JSON = "fixations_train2014examples.json"
 
 

@@ -73,6 +73,7 @@ def _eval(gt: Path, pred: Path, out: Path, *extra) -> int:
 
 
 # ------------------------------------------------------------------ 1. one item per image of the JSON
+@pytest.mark.real_data
 @pytest.mark.parametrize("layout", ["training (maps/train)", "training, predictions under train/"])
 def test_eval_scores_each_image_of_a_salicon_training_folder_once(tmp_path, capsys, layout):
     stems = _stems()
@@ -92,6 +93,7 @@ def test_eval_scores_each_image_of_a_salicon_training_folder_once(tmp_path, caps
     assert {Path(it.density).parent for it in ds.items} == {gt / "maps" / "train"}
 
 
+@pytest.mark.real_data
 def test_eval_reads_the_salicon_maps_by_the_jsons_split_in_every_layout(tmp_path, capsys):
     stems = _stems()
     pred = _preds(tmp_path / "p")
@@ -111,6 +113,7 @@ def test_eval_reads_the_salicon_maps_by_the_jsons_split_in_every_layout(tmp_path
         assert {Path(it.density).parent for it in ds.items} == {gt / "maps" / read if read else gt / "maps"}, sub
 
 
+@pytest.mark.real_data
 def test_a_map_the_training_json_does_not_list_is_one_named_map_only_item(tmp_path, capsys):
     stems = _stems()
     gt = _salicon(tmp_path / "sal2", "train")
@@ -128,6 +131,7 @@ def test_a_map_the_training_json_does_not_list_is_one_named_map_only_item(tmp_pa
     assert r["n_images"] == 11 and r["excluded"] == {"NSS": 1}
 
 
+@pytest.mark.real_data
 def test_a_map_in_a_sub_folder_of_maps_is_its_listed_images_map_and_two_are_refused(tmp_path, capsys):
     stems = _stems()
     gt = _salicon(tmp_path / "sal2", "train2014")  # no split folder: maps/ read whole, keys train2014/<stem>
