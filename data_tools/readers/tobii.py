@@ -85,6 +85,26 @@ SPACE_UNITS = {"screen": "DACS px", "stimulus": "MCS px", "stimulus_norm": "MCS 
 _PREFERENCE = ("screen", "stimulus", "stimulus_norm")
 
 
+#: Pro Lab's own spelling of the columns this reader names in a message, by the lower-cased base name
+#: (:func:`split_unit`'s): quoted as the export writes them, for a user to find in the header
+VENDOR_NAMES = {"recording timestamp": "Recording timestamp", "participant name": "Participant name",
+                "recording name": "Recording name", "presented media name": "Presented Media name",
+                "sensor": "Sensor", "event": "Event", "eye movement type": "Eye movement type",
+                "eye movement type index": "Eye movement type index", "gaze event duration": "Gaze event duration",
+                "validity left": "Validity left", "validity right": "Validity right"}
+
+
+def vendor_name(base: str) -> str:
+    """Pro Lab's spelling of a lower-cased base name: the one :data:`VENDOR_NAMES` gives, else a point column's
+    (``gaze point left x`` -> ``Gaze point left X``)."""
+    if base in VENDOR_NAMES:
+        return VENDOR_NAMES[base]
+    stem, _, axis = base.rpartition(" ")
+    if stem and axis in ("x", "y"):
+        return f"{stem.capitalize()} {axis.upper()}"
+    return base.capitalize()
+
+
 def _unit_key(unit: str | None) -> str:
     return (unit or "").replace(" ", "").lower()
 
@@ -156,7 +176,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         if base in by_base:
             return by_base[base]
         if required:
-            raise UserError(f"{path}: line 1 (the header): Tobii Pro Lab export without a {base!r} column")
+            raise UserError(f"{path}: line 1 (the header): Tobii Pro Lab export without a {vendor_name(base)!r} "
+                            f"column")
         return None
 
     c_time = col("recording timestamp")
