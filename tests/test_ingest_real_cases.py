@@ -309,7 +309,7 @@ def test_a_vendor_file_missing_a_column_names_vendor_line_and_column(tmp_path, c
     p = tmp_path / "t.tsv"
     p.write_text("Recording timestamp [ms]\tParticipant name\tGaze point X\n0\tp\t10\n")
     rc, _, err = _run(tmp_path, capsys, [p], "--sigma-px", "3", *GEOM, "--screen-px", "1920x1080")
-    assert rc == 2 and "line 1 (the header): Tobii Pro Lab export without a 'gaze point y' column" in err
+    assert rc == 2 and "line 1 (the header): Tobii Pro Lab export without a 'Gaze point Y' column" in err
     assert not (tmp_path / "d").exists()
 
 

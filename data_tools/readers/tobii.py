@@ -135,7 +135,8 @@ def point_columns(path: Path, header: list[str], stem: str, what: str) -> tuple[
         axes = {split_unit(h)[0][-1] for h in other} | {a for xy in found.values() for a in xy}
         for a in ("x", "y"):
             if a not in axes:
-                raise UserError(f"{path}: line 1 (the header): Tobii Pro Lab export without a '{stem} {a}' column")
+                raise UserError(f"{path}: line 1 (the header): Tobii Pro Lab export without a "
+                                f"{vendor_name(f'{stem} {a}')!r} column")
         have = ", ".join(repr(h) for h in header if split_unit(h)[0] in (f"{stem} x", f"{stem} y"))
         raise UserError(f"{path}: line 1 (the header): {what} needs '{stem.capitalize()} X/Y' in DACS px, MCS px "
                         f"or MCS norm (both X and Y in one unit); the export has {have}: export them from Pro Lab "
