@@ -81,7 +81,8 @@ def read_mask(path: str | Path, *, allow01: bool = False) -> np.ndarray:
                             "single-channel (greyscale) 8-bit image")
         img = np.ascontiguousarray(c[..., 0])  # grey stored as RGB(A): the channels agree
     if img.dtype != np.uint8:
-        raise UserError(f"{path}: ground truth is {img.dtype}; an 8-bit image is expected")
+        raise UserError(f"{path}: ground truth is {img.dtype}; an 8-bit image is expected: save it as an 8-bit PNG"
+                        + ("" if allow01 else " (masks 0/255)"))
     if not allow01 and Path(path).suffix.lower() not in LOSSY_EXTS and img.size and img.max() == 1:
         raise UserError(f"{path}: its values are 0 and 1; SOD masks are 0/255 (binarised at > 128), so every "
                         "pixel would be background: save it as 0/255")
@@ -108,7 +109,8 @@ def read_pred_u8(path: str | Path) -> np.ndarray:
     """Read an 8-bit grey prediction (SOD)."""
     img = _to_grey(read_image(Path(path)), path)
     if img.dtype != np.uint8:
-        raise UserError(f"{path}: prediction is {img.dtype}; SOD predictions must be 8-bit grey images")
+        raise UserError(f"{path}: prediction is {img.dtype}; SOD predictions must be 8-bit grey images: save it as an "
+                        "8-bit grey PNG (0-255)")
     return img
 
 

@@ -378,7 +378,8 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
 
     Per method: (its file per GT item or None, the number without one, its
     files that match no GT item as sorted '/'-separated paths in the folder,
-    the files left out for their extension, the same way).
+    the files left out for their extension, the same way, and
+    :func:`_case_twins` of the GT items without a file).
     """
     exts = IMAGE_EXTS if task == "sod" else PRED_EXTS
     per_method = []
@@ -390,18 +391,49 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
         found = [p if p is None or key_of(p, folder) == it.key or p not in exact else None
                  for it, p in zip(ds.items, found)]
         missing = [it.key for it, p in zip(ds.items, found) if p is None]
+        used = {p for p in found if p is not None}
+        case = _case_twins(missing, idx, used, folder)
+        hint = ""
+        if case:
+            key = next(iter(case))
+            hint = (f"; {key}: found {case[key]}; rename it to match"
+                    + (f" ({len(case)} images have such a file)" if len(case) > 1 else ""))
         if missing and not allow_missing:
             ex = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
-            raise UserError(f"`pred` {name}={folder}: {len(missing)} of {len(ds.items)} {ds.name} images have no "
-                            f"prediction (e.g. {ex}); pass `allow_missing` to evaluate the intersection")
+            advice = "; pass `allow_missing` to evaluate the intersection" if len(case) < len(missing) else ""
+            raise UserError(f"`pred` {name}={folder}: {len(missing)} of {len(ds.items)} images in {ds.name} have no "
+                            f"prediction (e.g. {ex}){hint}{advice}")
         if len(missing) == len(ds.items):
-            raise UserError(f"`pred` {name}={folder}: no file matches a {ds.name} ground-truth stem "
-                            f"(e.g. {ds.items[0].key}); predictions must be named <stem>.png")
-        used = {p for p in found if p is not None}
+            raise UserError(f"`pred` {name}={folder}: no file matches a ground-truth stem of {ds.name} "
+                            f"(e.g. {ds.items[0].key}); predictions must be named <stem>.png{hint}")
         extra = sorted(p.relative_to(folder).as_posix() for p in set(idx.values()) - used)
         left_out = [p.relative_to(folder).as_posix() for p in getattr(idx, "left_out", ())]
-        per_method.append((found, len(missing), extra, left_out))
+        per_method.append((found, len(missing), extra, left_out, case))
     return per_method
+
+
+def _case_twins(missing: list[str], idx, used: set, folder) -> dict[str, str]:
+    """Each key of ``missing`` for which a file of ``idx`` that no image took has a key equal but for case
+    (casefold): key -> that file ('/'-separated path in ``folder``). Only said, never matched: two files whose
+    names differ only in case can both exist, and the one meant cannot be told."""
+    free: dict[str, list[Path]] = {}
+    for k, p in idx.items():
+        if p not in used:
+            free.setdefault(k.casefold(), []).append(p)
+    out = {}
+    for key in missing:
+        paths = sorted(set(free.get(key.casefold(), ())))
+        if paths:
+            out[key] = (" and ".join(p.relative_to(folder).as_posix() for p in paths)
+                        + (", which differ" if len(paths) > 1 else ", which differs") + " only in case")
+    return out
+
+
+def _no_prediction(key: str, case: dict[str, str]) -> str:
+    """The reason an image without a prediction is skipped: its case twin named (:func:`_case_twins`)."""
+    if key in case:
+        return f"no prediction; found {case[key]}; rename it to match"
+    return "no prediction"
 
 
 def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=None, workers: int = 1,
@@ -452,7 +484,8 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
             tasks.append((it, tp, keys, seed, i, other, base, allow_missing, opts))
         results_iter = _map(_fix_task, tasks, workers, f"{ds.name}", progress, pool)
     res = [MethodResult(ds.name, name, 0, {}, n_missing=matched[j][1], extra=matched[j][2], left_out=matched[j][3],
-                        skipped=[(it.key, "no prediction") for it, p in zip(ds.items, matched[j][0]) if p is None])
+                        skipped=[(it.key, _no_prediction(it.key, matched[j][4]))
+                                 for it, p in zip(ds.items, matched[j][0]) if p is None])
            for j, (name, _) in enumerate(methods)]
     found = [m[0] for m in matched]  # per method, per image: its prediction file or None
     if task == "fixation" and gold_standard:
