@@ -23,8 +23,14 @@ comma-separated, each line may end with a comma.
   with no valid sample of that eye while the other eye has some (a
   monocular recording) after reading, each with one line.
 - **fixations** (``tracker_events``, a file without ``BPOG`` columns, or a
-  ``*_fixations.csv`` export, whose ``BPOG`` columns hold one gaze point
-  per fixation, not a sample stream): Gazepoint's own fixations. Consecutive rows with the
+  fixation export, whose ``BPOG`` columns hold one gaze point per fixation,
+  not a sample stream: a file named ``*_fixations.csv``, or one named
+  neither that nor ``*_all_gaze.csv`` (a renamed export, REFLACX's
+  ``fixations.csv``) whose content is Gazepoint Analysis' fixation export: it has
+  ``FPOGD``, and among its first :data:`PROBE_ROWS` data rows at least two
+  pairs of consecutive valid rows (``FPOGV`` 1, an ``FPOGID``) of one media,
+  none of which repeats the ``FPOGID``, where a sample stream repeats it on
+  every frame of a fixation): Gazepoint's own fixations. Consecutive rows with the
   same (``MEDIA_ID``, ``FPOGID``) are one fixation that grows; it is kept
   once, from its last valid row (``FPOGV`` 1: final position and duration),
   starting at ``FPOGS`` (without ``FPOGS``: that row's ``TIME`` less its
@@ -82,6 +88,40 @@ def is_fixation_file(path: Path) -> bool:
     return re.search(r"_fixations?$", path.stem, flags=re.I) is not None
 
 
+def is_samples_file(path: Path) -> bool:
+    """``User 0_all_gaze.csv``: Gazepoint Analysis' sample export (read as samples whatever its rows)."""
+    return re.search(r"_all_gaze$", path.stem, flags=re.I) is not None
+
+
+#: the data rows read to tell a fixation export by its content (:func:`one_row_per_fixation`)
+PROBE_ROWS = 200
+
+
+def one_row_per_fixation(path: Path, sep: str, by: dict) -> bool:
+    """Gazepoint Analysis' fixation export, told by content: ``FPOGD`` present and, in the first
+    :data:`PROBE_ROWS` data rows, two or more pairs of consecutive valid rows of one media (``MEDIA_ID``), none
+    sharing its ``FPOGID`` (a sample stream writes one fixation's ``FPOGID`` on each of its frames)."""
+    c_id, c_v, c_m = by.get("FPOGID"), by.get("FPOGV"), by.get("MEDIA_ID")
+    if not c_id or "FPOGD" not in by:
+        return False
+    gen = csv_chunks(path, sep, sorted({c for c in (c_id, c_v, c_m) if c}), PROBE_ROWS, cut_last="any")
+    try:
+        df = next(gen)[0]
+    except StopIteration:
+        return False
+    finally:
+        gen.close()
+    n = len(df)
+    fid = text(df[c_id], n)
+    valid = fid != ""
+    if c_v:
+        valid &= numeric(df[c_v])[0] == 1
+    media = text(df[c_m], n) if c_m else np.full(n, "", object)
+    fid, media = fid[valid], media[valid]
+    pair = media[1:] == media[:-1]
+    return int(pair.sum()) >= 2 and not bool((fid[1:] == fid[:-1])[pair].any())
+
+
 def read(path: Path, opts: ReadOptions) -> LogReader:
     """Gazepoint samples (``BPOG``), or its fixations (``FPOG``) with ``tracker_events`` or from a fixation file."""
     header, sep = header_columns(path)
@@ -102,14 +142,15 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     subject = subject_of(path)
     has_b = "BPOGX" in by and "BPOGY" in by
     # a fixation export holds one row per fixation (its BPOG columns too): never samples
-    fix_mode = opts.tracker_events or not has_b or is_fixation_file(path)
+    fix_mode = opts.tracker_events or not has_b or is_fixation_file(path) \
+        or (not is_samples_file(path) and one_row_per_fixation(path, sep, by))
     if fix_mode:
         if eye != "average":
             raise no_eye_in_events(path, eye, "Gazepoint's fixations (FPOGX/FPOGY)")
-        require_columns(VENDOR, path, 1, list(by), {"FPOGX": "fixation x, fraction of the screen",
-                                                    "FPOGY": "fixation y, fraction of the screen",
-                                                    "FPOGD": "fixation duration, s",
-                                                    "FPOGID": "fixation number"})
+        need = {"FPOGX": "fixation x, fraction of the screen", "FPOGY": "fixation y, fraction of the screen",
+                "FPOGD": "fixation duration, s", "FPOGID": "fixation number"}
+        # matched by the name before any "(...)", case aside; the refusal quotes the column line as written
+        require_columns(VENDOR, path, 1, [h for h in header if h], {k: v for k, v in need.items() if k not in by})
         if "FPOGS" not in by and not (c_time or tick):
             raise UserError(f"{path}: looks like a {VENDOR} export but its column line 1 has neither FPOGS "
                             f"(fixation start) nor TIME/TIMETICK")

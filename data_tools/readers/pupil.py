@@ -4,7 +4,16 @@ Field names from ``../shared/REFERENCES.md`` section 3 and Pupil Player's
 exporters (``pupil-labs/pupil``: ``fixation_detector.py``, Raw Data Exporter;
 ``surface_tracker/background_tasks.py``, ``_export_fixations_on_surface``):
 ``start_timestamp`` (s), ``duration`` (ms), ``norm_pos_x/y`` (0..1, origin
-bottom-left; older exports ``x_norm``/``y_norm``), ``confidence``. Fixations
+bottom-left; older exports ``x_norm``/``y_norm``), ``confidence``. Pupil
+Player before v1.0 (v0.7 to v0.9) wrote ``duration`` in seconds (its
+fixation detector's ``duration`` is the last gaze timestamp less the first;
+v1.0 multiplied it by 1000): its ``fixations.csv`` is told by its frame
+columns, ``start_frame`` (v0.7-v0.8.6, tab-separated) or ``start_index``
+(v0.8.7-v0.9, comma-separated; the 3D detector adds ``eye_id``) with no
+``start_frame_index`` (v1.0 and later), and its
+durations are read as seconds (times 1000). A Surface Tracker export keeps
+``start_frame`` in every version (with ms from v1.0): its durations are read
+as ms. Fixations
 below ``min_confidence`` (default :data:`DEFAULT_MIN_CONFIDENCE`, 0.6) are
 quarantined (``low_confidence``), and the reader's ``notes`` record the
 threshold applied (``min_confidence``; None for a file without a
@@ -194,6 +203,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         if c not in hs:
             raise UserError(f"{path}: line 1 (the header): Pupil Labs export without column {c}")
     c_on = next((c for c in ("on_surf", "on_srf") if c in hs), None)  # a Surface Tracker export
+    # Pupil Player v0.7-v0.9's fixations.csv: frame columns start_frame / start_index, duration in seconds
+    dur_scale = 1000.0 if (not c_on and cd and "start_frame_index" not in hs
+                           and ("start_frame" in hs or "start_index" in hs)) else 1.0
     c_id = (next((c for c in ("fixation_id", "id") if c in hs), None)) if c_on else None
     if c_on and not c_id:
         raise UserError(f"{path}: line 1 (the header): a Pupil Labs surface export ({c_on}) without its "
@@ -213,8 +225,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         start, _, out["bad_t"] = numeric(df[cs]) if cs else (np.full(n, np.nan), None, np.zeros(n, bool))
         out["nf_t"] = non_finite(df[cs], start) if cs else np.zeros(n, bool)
         out["start"] = start * 1000.0
-        out["dur"], _, out["bad_d"] = numeric(df[cd]) if cd else (np.full(n, np.nan), None, np.zeros(n, bool))
-        out["nf_d"] = non_finite(df[cd], out["dur"]) if cd else np.zeros(n, bool)
+        dur, _, out["bad_d"] = numeric(df[cd]) if cd else (np.full(n, np.nan), None, np.zeros(n, bool))
+        out["nf_d"] = non_finite(df[cd], dur) if cd else np.zeros(n, bool)
+        out["dur"] = dur * dur_scale
         return out
 
     def confidence(df: pd.DataFrame) -> np.ndarray:
