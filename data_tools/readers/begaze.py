@@ -62,6 +62,12 @@ written, and that line is ``malformed_row`` whatever it holds (events and
 samples alike, however many fields it has).
 A data row is one non-blank line after the table's column line(s); the
 header block is not rows.
+
+BeGaze's own Raw Data export (``RecordingTime [ms]``, ``Point of Regard
+Binocular X [px]``, ...) and Event Statistics export (``Event Start Trial Time
+[ms]``, ``Fixation Position X [px]``, ...) are claimed and refused in one line
+that names the layout and gives the ``--format samples`` / ``fixations``
+``--columns`` text that reads it (:func:`other_export`).
 """
 
 from __future__ import annotations
@@ -90,12 +96,57 @@ _EYES = ("L", "R", "B")
 
 
 def sniff(probe: Probe) -> bool:
-    """A ``[BeGaze]`` header block, an event table header, or a raw sample column line (Time, Type, POR)."""
+    """A ``[BeGaze]`` or IDF Converter ``## [iView]`` header block, an event table header, or a raw sample column
+    line (Time, Type, POR); also BeGaze's Raw Data and Event Statistics exports, claimed so that the reader names
+    and refuses them (:func:`other_export`), not called an unknown format."""
     first = probe.first.lstrip("#").strip()
-    if first.startswith("[BeGaze]") or first.startswith("Table Header for"):
+    if first.startswith(("[BeGaze]", "[iView]", "Table Header for")):
+        return True
+    if probe.first.startswith("##") and first.lower().startswith("converted from:"):
         return True
     names = probe.names
+    if other_export(names):
+        return True
     return "time" in names and "type" in names and any(f"{e.lower()} por x" in names for e in _EYES)
+
+
+def other_export(names) -> str:
+    """``"raw"`` for a column line of BeGaze's Raw Data export (``RecordingTime [ms]`` with ``Point of Regard ...``
+    or ``Category ...`` columns), ``"events"`` for its Event Statistics export (``Event Start Trial Time [ms]``
+    with ``Category`` or ``Fixation Position X [px]``), else "" (``names``: lower-cased, units stripped)."""
+    names = set(names)
+    if "recordingtime" in names and any(n.startswith(("point of regard ", "category ")) for n in names):
+        return "raw"
+    if "event start trial time" in names and ("category" in names or "fixation position x" in names):
+        return "events"
+    return ""
+
+
+def _refuse_other(path: Path, cols: list[str]) -> None:
+    """One line refusing a BeGaze Raw Data / Event Statistics export (not read), with what to do instead."""
+    base = {split_unit(c)[0]: c for c in cols if c}
+    kind = other_export(base)
+    if not kind:
+        return
+    pick = lambda *names: next((base[n] for n in names if n in base), None)  # noqa: E731
+    if kind == "raw":
+        eye = next((e for e in ("binocular", "right", "left") if f"point of regard {e} x" in base), "binocular")
+        x = pick(f"point of regard {eye} x") or "Point of Regard Binocular X [px]"
+        y = pick(f"point of regard {eye} y") or "Point of Regard Binocular Y [px]"
+        t = pick("recordingtime") or "RecordingTime [ms]"
+        raise UserError(f"{path}: a BeGaze Raw Data export (RecordingTime, Point of Regard ... columns) is not "
+                        f"read by the begaze reader; export the samples with IDF Converter or BeGaze's 'Export Raw "
+                        f"Data to File' (Time, Type, L POR X [px], ... columns), or read this file with `format` "
+                        f"samples `columns` \"time={t},x={x},y={y}\"")
+    t = pick("event start trial time") or "Event Start Trial Time [ms]"
+    d = pick("event duration") or "Event Duration [ms]"
+    x = pick("fixation position x") or "Fixation Position X [px]"
+    y = pick("fixation position y") or "Fixation Position Y [px]"
+    raise UserError(f"{path}: a BeGaze Event Statistics export (Event Start Trial Time, Fixation Position ... "
+                    f"columns) is not read by the begaze reader; export the events with IDF Event Detector (an event "
+                    f"export: 'Table Header for Fixations:'), or read this file with `format` fixations `columns` "
+                    f"\"t_start_ms={t},duration_ms={d},x={x},y={y}\" (its saccade and blink rows, without a "
+                    f"position, are then quarantined as bad_coordinates)")
 
 
 def _scan(path: Path) -> dict:
@@ -162,6 +213,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     """BeGaze event export (fixations) or raw sample export (samples), told apart by the header block."""
     eye = check_eye(opts.eye)
     info = _scan(path)
+    if info["mode"] == "samples":
+        _refuse_other(path, info["cols"])
     screen, subj, notes = _notes(info["meta"])
     subject = subj or default_subject(path)
     if info["mode"] == "events":

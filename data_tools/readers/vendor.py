@@ -12,7 +12,8 @@
   ``Chunk.counted``) or faulty (``Chunk.quarantine``), so that every data row
   of a file is accounted for (row accounting, :mod:`data_tools.readers.base`);
 - :func:`image_in`: an image file name inside a message text (SMI Experiment
-  Center writes the stimulus file name as a message when it is shown).
+  Center writes the stimulus file name as a message when it is shown; a name
+  with spaces is taken whole).
 """
 
 from __future__ import annotations
@@ -94,8 +95,22 @@ def add_quarantine(ch: Chunk, lines, reason, subject: str = "") -> Chunk:
     return ch
 
 
+_MESSAGE = re.compile(r"^\s*#*\s*message:", re.I)
+_EXT = tuple(e.lower() for e in IMAGE_EXTS)
+_NOT_IN_NAME = set(':*?"<>|')
+
+
 def image_in(text: str) -> str:
-    """The last image file name (by extension) in a message, or ""."""
+    """The image file a message names, or "".
+
+    The message text (after a ``# Message:`` prefix), or its last path part (``/`` or ``\\``), when it ends in
+    an image extension: the whole of it, stripped (``# Message: cat 01.jpg`` -> ``cat 01.jpg``, a file name
+    with a space); else (text after the name, a character no file name holds) the last word that is an image
+    file name (``img3.jpg shown`` -> ``img3.jpg``)."""
+    body = _MESSAGE.sub("", text, count=1).strip()
+    name = re.split(r"[\\/]", body)[-1].strip()
+    if name.lower().endswith(_EXT) and name[:1] != "." and not _NOT_IN_NAME & set(name):
+        return name
     found = _IMAGE.findall(text.replace("\\", "/").rsplit("/", 1)[-1]) or _IMAGE.findall(text)
     return found[-1] if found else ""
 
