@@ -226,7 +226,7 @@ def test_require_columns_escapes_control_characters(tmp_path):
     p = tmp_path / "x.txt"
     with pytest.raises(UserError) as e:
         require_columns("SMI BeGaze", p, 1, ["\xff\xfe#\x00#\x00", "Ti\x1bme"], {"Time": "µs"})
-    assert str(e.value) == (f"{p}: looks like a SMI BeGaze export but its column line 1 lacks 'Time' (µs); "
+    assert str(e.value) == (f"{p}: read as a SMI BeGaze export, but its column line 1 lacks 'Time' (µs); "
                             f"the line has: \xff\xfe#\\x00#\\x00, Ti\\x1bme")
 
 

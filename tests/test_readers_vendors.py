@@ -130,7 +130,7 @@ def test_begaze_event_export_hand_worked(tmp_path, sep):
 
 @pytest.mark.parametrize("text, expected", [
     ("## [BeGaze]\n## Date:\t08.03.2023 09:25:20\n## Sample Rate:\t500\n",
-     "looks like a SMI BeGaze export but its header block ends at line 3 without a table"),
+     "read as a SMI BeGaze export, but its header block ends at line 3 without a table"),
     ("[BeGaze]\nSubject:\tP07\n\nTable Header for Fixations:\n",
      "the file ends after 'Table Header for Fixations:' on line 4 (no column line)"),
     ("[BeGaze]\nTable Header for Fixations:\nEvent Type\tTrial\tStart\tEnd\tDuration\tLocation Y\n"
@@ -243,7 +243,7 @@ def test_tobii_studio_fixations_spanning_chunks_are_kept_once(tmp_path):
 
 @pytest.mark.parametrize("text, expected", [
     ("Data properties:\n\nSubject: P08\nScreen resolution: 1280 x 1024\n",
-     "looks like a Tobii Studio export but its header block ends at line 4 without a column line"),
+     "read as a Tobii Studio export, but its header block ends at line 4 without a column line"),
     ("Data properties:\n\nSubject: P08\nthis is not a key value line\n",
      "line 4 is neither a 'Key: value' line"),
     ("Data properties:\n\nSubject: P08\n\nFixationIndex\tTimestamp\tFixationDuration\tMappedFixationPointX\t\n1\t2\t3\t4\t\n",
@@ -311,7 +311,7 @@ def test_gazepoint_fixation_export_and_missing_columns(tmp_path):
     assert df[["t_start_ms", "duration_ms"]].values.tolist() == [[100.0, 300.0], [600.0, 250.0]]
     q = tmp_path / "b.csv"
     q.write_text("TIME(2023/01/01),BPOGX,BPOGY,BPOGV,FPOGX,FPOGY\n0.1,0.5,0.5,1,0.5,0.5\n")
-    with pytest.raises(UserError, match="looks like a Gazepoint export but its column line 1 lacks 'FPOGD'"):
+    with pytest.raises(UserError, match="read as a Gazepoint export, but its column line 1 lacks 'FPOGD'"):
         open_log(q, tracker_events=True)
 
 
@@ -347,7 +347,7 @@ def test_tobii_sdk_split_and_tuple_columns(tmp_path):
 def test_tobii_sdk_without_time_or_gaze_columns(tmp_path):
     p = tmp_path / "a.csv"
     p.write_text("device_time_stamp,left_gaze_point_on_display_area_x\n1,0.5\n")
-    with pytest.raises(UserError, match="Tobii Pro SDK / Titta gaze file but its column line 1 has no "
+    with pytest.raises(UserError, match="Tobii Pro SDK / Titta gaze file, but its column line 1 has no "
                                         "left/right_gaze_point_on_display_area"):
         open_log(p, "tobii-sdk")
     p.write_text("left_gaze_point_on_display_area_x,left_gaze_point_on_display_area_y\n0.5,0.5\n")

@@ -163,7 +163,7 @@ def _scan(path: Path) -> dict:
                 continue
             name, at = pending
             if not s.lower().startswith("event type"):
-                raise UserError(f"{path}: looks like a {VENDOR} event export but line {k}, after 'Table Header for "
+                raise UserError(f"{path}: read as a {VENDOR} event export, but line {k}, after 'Table Header for "
                                 f"{name}:' on line {at}, is not its column line (Event Type, Trial, ...): {s[:80]!r}")
             sep = sep_of(line)
             tables[name.lower()] = (k, split_line(line, sep), sep)
@@ -188,11 +188,11 @@ def _scan(path: Path) -> dict:
         return {"mode": "samples", "meta": meta, "col_line": k, "cols": split_line(line, sep_of(line)),
                 "sep": sep_of(line)}
     if pending is not None:
-        raise UserError(f"{path}: looks like a {VENDOR} event export but the file ends after 'Table Header for "
+        raise UserError(f"{path}: read as a {VENDOR} event export, but the file ends after 'Table Header for "
                         f"{pending[0]}:' on line {pending[1]} (no column line)")
     if tables:
         return {"mode": "events", "meta": meta, "tables": tables, "data_from": last_line + 1}
-    raise UserError(f"{path}: looks like a {VENDOR} export but its header block ends at line {last_line} without a "
+    raise UserError(f"{path}: read as a {VENDOR} export, but its header block ends at line {last_line} without a "
                     f"table: neither 'Table Header for Fixations:' (event export) nor a column line "
                     f"(Time, Type, L POR X [px], ...: raw samples)")
 
@@ -241,7 +241,7 @@ def _events(path: Path, info: dict, subject: str, eye_choice: str = "average"):
     tables = info["tables"]
     fix_key = next((k for k in tables if k.startswith("fixation")), None)
     if fix_key is None:
-        raise UserError(f"{path}: looks like a {VENDOR} event export but has no 'Table Header for Fixations:' "
+        raise UserError(f"{path}: read as a {VENDOR} event export, but it has no 'Table Header for Fixations:' "
                         f"(tables: {', '.join(sorted(tables))})")
     at, cols, sep = tables[fix_key]
     require_columns(VENDOR, path, at, [split_unit(c)[0] for c in cols],
@@ -367,7 +367,7 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "
     if "L" in eyes or "R" in eyes:  # B (binocular POR) already combines L and R: not a third eye
         eyes = [e for e in eyes if e != "B"]
     if not eyes:
-        raise UserError(f"{path}: looks like a {VENDOR} raw sample export but its column line {at} has no point of "
+        raise UserError(f"{path}: read as a {VENDOR} raw sample export, but its column line {at} has no point of "
                         f"regard in pixels ('L POR X [px]'/'L POR Y [px]', or R); the line has: "
                         f"{', '.join(c for c in cols if c)[:300]}")
     other_eye = None  # eye left/right: the other eye (its valid samples tell a monocular recording)

@@ -152,12 +152,12 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         # matched by the name before any "(...)", case aside; the refusal quotes the column line as written
         require_columns(VENDOR, path, 1, [h for h in header if h], {k: v for k, v in need.items() if k not in by})
         if "FPOGS" not in by and not (c_time or tick):
-            raise UserError(f"{path}: looks like a {VENDOR} export but its column line 1 has neither FPOGS "
+            raise UserError(f"{path}: read as a {VENDOR} export, but its column line 1 has neither FPOGS "
                             f"(fixation start) nor TIME/TIMETICK")
         chunks = _fixations(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, opts.chunk_rows)
     else:
         if not (c_time or tick):
-            raise UserError(f"{path}: looks like a {VENDOR} export but its column line 1 has no time column "
+            raise UserError(f"{path}: read as a {VENDOR} export, but its column line 1 has no time column "
                             f"(TIME(...) or TIMETICK(f=...)); the line has: {', '.join(h for h in header if h)}")
         if eye != "average":
             p = eye[0].upper()

@@ -81,12 +81,12 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     low = {h.lower(): h for h in header if h}
     c_time = low.get("system_time_stamp") or low.get("device_time_stamp")
     if c_time is None:
-        raise UserError(f"{path}: looks like a {VENDOR} gaze file but its column line 1 has no system_time_stamp "
+        raise UserError(f"{path}: read as a {VENDOR} gaze file, but its column line 1 has no system_time_stamp "
                         f"or device_time_stamp (µs)")
     eye = check_eye(opts.eye)
     eyes = [e for e in (_eye_columns(low, "left"), _eye_columns(low, "right")) if e]
     if not eyes:
-        raise UserError(f"{path}: looks like a {VENDOR} gaze file but its column line 1 has no "
+        raise UserError(f"{path}: read as a {VENDOR} gaze file, but its column line 1 has no "
                         f"left/right_gaze_point_on_display_area(_x/_y) columns")
     other = None  # eye left/right: the other eye's columns (a monocular recording is told by them)
     if eye != "average":

@@ -143,10 +143,10 @@ def _scan(path: Path) -> dict:
             return {"meta": meta, "col_line": k, "cols": cols}
         kv = meta_value(s)
         if kv is None:
-            raise UserError(f"{path}: looks like a {VENDOR} export but line {k} is neither a 'Key: value' line of "
+            raise UserError(f"{path}: read as a {VENDOR} export, but line {k} is neither a 'Key: value' line of "
                             f"its header block nor a tab-separated column line: {s[:80]!r}")
         meta.setdefault(kv[0], kv[1])
-    raise UserError(f"{path}: looks like a {VENDOR} export but its header block ends at line {last} without a "
+    raise UserError(f"{path}: read as a {VENDOR} export, but its header block ends at line {last} without a "
                     f"column line (FixationIndex, Timestamp, ... or Timestamp, GazePointX, ...)")
 
 
@@ -259,7 +259,7 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
     usecols = sorted({c for c in [c_t, c_stim, c_trial, c_subj, c_vl, c_vr, *c_evs] + [c for p in pairs for c in p[:2]]
                       if c})
     if not pairs:
-        raise UserError(f"{path}: looks like a {VENDOR} All-Data export but its column line {at} has no gaze point "
+        raise UserError(f"{path}: read as a {VENDOR} All-Data export, but its column line {at} has no gaze point "
                         f"pair (GazePointX/GazePointY, or GazePointXLeft/GazePointYLeft, or Right)")
     avg = next((p for p in pairs if p[0] == low.get("gazepointx")), None)
     mine = other = None  # eye left/right: the chosen eye's (x, y, validity) columns, and the other eye's
@@ -368,7 +368,7 @@ def _export_point(path: Path, at: int, cols: list[str], stem: str, what: str) ->
         if "x" in xy and "y" in xy:
             return xy["x"], xy["y"], space
     if seen:
-        raise UserError(f"{path}: looks like a {VENDOR} 3.x Data Export but its column line {at} has {what} only as "
+        raise UserError(f"{path}: read as a {VENDOR} 3.x Data Export, but its column line {at} has {what} only as "
                         f"{', '.join(repr(c) for c in seen)}; export them in ADCSpx or MCSpx")
     return None
 
@@ -395,7 +395,7 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
         if miss:
             why = "for Studio's fixations" if opts.tracker_events else \
                 "for Studio's fixations, and it has no GazePointX/Y (ADCSpx) for samples either"
-            raise UserError(f"{path}: looks like a {VENDOR} 3.x Data Export but its column line {at} lacks "
+            raise UserError(f"{path}: read as a {VENDOR} 3.x Data Export, but its column line {at} lacks "
                             f"{', '.join(miss)} {why}")
         point = _export_point(path, at, cols, "fixationpoint", "the fixation point")
         chunks = _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, subject, opts.chunk_rows)

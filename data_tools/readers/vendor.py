@@ -4,7 +4,7 @@
   a header block before the table starts;
 - :func:`meta_value`: ``Key:<tab>value`` / ``Key: value`` header lines;
 - :func:`sep_of`: the delimiter of a table's column line;
-- :func:`require_columns`: the one-line error when a file that looks like a
+- :func:`require_columns`: the one-line error when a file read as a
   vendor's export lacks a column the reader needs (vendor, line, what is
   missing, what the line has);
 - :func:`add_counted`, :func:`add_quarantine`: rows of the file that are
@@ -74,7 +74,7 @@ def require_columns(vendor: str, path: Path, line_no: int, have: list[str], need
     miss = [f"{name!r} ({what})" for name, what in need.items() if name.lower() not in low]
     if miss:
         shown = printable(", ".join(h for h in have if h)[:300])
-        raise UserError(f"{path}: looks like a {vendor} export but its column line {line_no} lacks "
+        raise UserError(f"{path}: read as a {vendor} export, but its column line {line_no} lacks "
                         f"{', '.join(miss)}; the line has: {shown}")
 
 
