@@ -19,9 +19,12 @@ def foreign_message(text, limit: int = 200) -> str:
     Backticks become single quotes, so that ``UserError.render`` does not
     spell torch's `weights_only` or `False` as options (``--weights-only``);
     terminal escape codes (torch prints part of its message in bold) and
-    line breaks are dropped; at most ``limit`` characters.
+    line breaks are dropped; beyond ``limit`` characters it is cut at a word and ends in `` ...``.
     """
-    return " ".join(_ANSI.sub("", str(text)).replace("`", "'").split())[:limit]
+    whole = " ".join(_ANSI.sub("", str(text)).replace("`", "'").split())
+    if len(whole) <= limit:
+        return whole
+    return whole[:limit - 4].rsplit(" ", 1)[0].rstrip(",;:") + " ..."
 
 
 def first_sentence(text, limit: int = 120) -> str:
