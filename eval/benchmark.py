@@ -196,7 +196,7 @@ def _entry_errors(path, name: str, key: str = ""):
     try:
         yield
     except UserError as exc:
-        spell = {"gt": key or "gt", "list_datasets": "--list-datasets"}  # the command's option, as it is typed
+        spell = {"gt": key or "gt", "list_datasets": "`list_datasets`"}  # a command's option: left to render
         raise UserError(f"`config` {path}: dataset {name}: {exc.render(lambda p: spell.get(p, p))}") from None
 
 
@@ -413,7 +413,7 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
         try:  # read once here: a bad file is the option's fault, not each image's (nor the gold standard's)
             runner.read_prediction(center_bias)
         except UserError as exc:
-            raise UserError(f"`center_bias` {exc}") from None
+            raise UserError(f"`center_bias` {exc.render(lambda p: f'`{p}`')}") from None  # names: left to render
         for d in datasets:
             d.baseline, d.baseline_note = center_bias, f"centre bias from {center_bias}"
             d.items = [D.GTItem(**{**it.__dict__, "baseline": None}) for it in d.items]

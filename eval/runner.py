@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saliency.base.errors import UserError
+from saliency.base.errors import UserError, cli_flag
 from saliency.base.images import IMAGE_EXTS
 from saliency.base.progress import progress as progress_bar
 from saliency.base.workers import single_thread_blas, steady_heap
@@ -121,7 +121,7 @@ def read_prediction(path) -> tuple[np.ndarray, bool]:
             finite_or_neg_inf = ~np.isnan(a) & (a != np.inf)
             if finite_or_neg_inf.all() and a.min() < 0:  # negative values: meant as a log-density (NaN/+inf: read_map)
                 what = "a .npy with negative values is read as a log-density (natural logs summing to 1 in probability)"
-                fix = ("normalise it (log p - logsumexp(log p)) or write it with saliency predict --log-density; "
+                fix = ("normalise it (log p - logsumexp(log p)) or write it with saliency predict `log_density`; "
                        "a plain saliency map must have no negative values")
                 n_inf = int(np.isneginf(a).sum())
                 if n_inf:
@@ -131,6 +131,13 @@ def read_prediction(path) -> tuple[np.ndarray, bool]:
                 raise UserError(f"{p}: {what}, but its logsumexp is {logsumexp(a):.4g}, not 0 (tolerance "
                                 f"{LOGSUMEXP_TOL:g}); {fix}")
     return read_map(path), False
+
+
+def _reason(exc: UserError) -> str:
+    """A skipped image's reason, kept in the results (never raised, so nothing renders it later): a backticked
+    parameter, such as saliency predict's ``log_density``, spelled as its flag, as the command line prints the same
+    message when it refuses the image."""
+    return exc.render(cli_flag)
 
 
 def gold_standard_scores(item: GTItem, metrics, *, baseline=None, other=None, seed: int = 0, index: int = 0,
@@ -204,7 +211,7 @@ def _sod_task(args):
     except UserError as exc:
         if not allow_missing:
             raise
-        return ("gt", str(exc))
+        return ("gt", _reason(exc))
     out = []
     for path in preds:
         if path is None:
@@ -215,7 +222,7 @@ def _sod_task(args):
         except UserError as exc:
             if not allow_missing:
                 raise
-            out.append(("skip", str(exc)))
+            out.append(("skip", _reason(exc)))
             continue
         resized = pred.shape != gt.shape
         if resized:
@@ -256,7 +263,7 @@ def _fix_task(args):
     except UserError as exc:
         if not allow_missing:
             raise
-        return ("gt", str(exc))
+        return ("gt", _reason(exc))
     other = coords_to_mask(other_coords, shape) if other_coords is not None else None
     kw = dict(seed=seed, index=index, metric_maps=opts.get("metric_maps", False), sigma_px=opts.get("sigma_px", 0.0),
               blur=opts.get("blur"))
@@ -273,7 +280,7 @@ def _fix_task(args):
         except UserError as exc:
             if not allow_missing:
                 raise
-            out.append(("skip", str(exc)))
+            out.append(("skip", _reason(exc)))
             continue
         sc = fixation_image_scores(pred, fix, density, baseline, other=other, log_density=is_log, metrics=metrics,
                                    **kw)

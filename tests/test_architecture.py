@@ -169,17 +169,57 @@ def test_a_package_importing_its_own_submodules_is_no_cycle():
     assert _layer("saliency.train") == "top" and _layer("saliency") == "top"
 
 
+def _names_flag(text: str) -> bool:
+    """Whether ``text`` names a ``--flag`` (a word starting with ``--`` and a letter)."""
+    return any(tok.startswith("--") and len(tok) > 2 and tok[2].isalpha()
+               for tok in text.replace("/", " ").replace("(", " ").split())
+
+
+def _strings(node) -> list[ast.Constant]:
+    return [sub for sub in ast.walk(node) if isinstance(sub, ast.Constant) and isinstance(sub.value, str)]
+
+
+def _raised_texts(tree) -> list[tuple[int, str]]:
+    """(line, text) of each string constant a ``raise`` builds its message from: those inside the raise, and those
+    assigned, in the same function, to a name the raise uses (``fix = "..."; raise UserError(f"...{fix}")``)."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            out += [(node.lineno, sub.value) for sub in _strings(node.exc)]
+    for func in ast.walk(tree):
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        used = {n.id for r in ast.walk(func) if isinstance(r, ast.Raise) and r.exc is not None
+                for n in ast.walk(r.exc) if isinstance(n, ast.Name)}
+        for node in ast.walk(func):
+            targets = node.targets if isinstance(node, ast.Assign) else (
+                [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
+            if not any(isinstance(t, ast.Name) and t.id in used for t in targets):
+                continue
+            if node.value is not None:
+                out += [(node.lineno, sub.value) for sub in _strings(node.value)]
+    return out
+
+
 @pytest.mark.parametrize("mod", sorted(m for m in MODULES if _layer(m) in ("data_tools", "eval", "models")))
 def test_library_errors_name_parameters_not_flags(mod):
     """Library messages name their parameters in backticks; only the command line knows ``--flags``."""
-    src = MODULES[mod].read_text(encoding="utf-8")
-    tree = ast.parse(src)
-    bad = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Raise) and node.exc is not None:
-            for sub in ast.walk(node.exc):
-                if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and " --" in f" {sub.value}":
-                    if any(tok.startswith("--") and len(tok) > 2 and tok[2].isalpha() for tok in
-                           sub.value.replace("/", " ").replace("(", " ").split()):
-                        bad.append(f"line {node.lineno}: {sub.value!r}")
+    tree = ast.parse(MODULES[mod].read_text(encoding="utf-8"))
+    bad = [f"line {line}: {text!r}" for line, text in _raised_texts(tree) if _names_flag(text)]
     assert not bad, f"{MODULES[mod].relative_to(ROOT)} raises errors naming command-line flags:\n" + "\n".join(bad)
+
+
+def test_the_flag_check_reads_a_message_built_in_a_variable():
+    """Sanity of the checker: a flag in a string assigned to a name the raise uses counts; one in a name the
+    raise does not use, or in a backticked parameter, does not."""
+    src = ("def f(a):\n"
+           "    fix = ('normalise it or write it with saliency predict --log-density; '\n"
+           "           'a plain map has no negative values')\n"
+           "    hint = 'see --help'\n"
+           "    raise UserError(f'{a}: bad; {fix}')\n"
+           "def g(a):\n"
+           "    fix = 'write it with saliency predict `log_density`'\n"
+           "    raise UserError(f'{a}: bad; {fix}')\n")
+    bad = [(line, text) for line, text in _raised_texts(ast.parse(src)) if _names_flag(text)]
+    assert bad == [(2, "normalise it or write it with saliency predict --log-density; a plain map has no negative "
+                       "values")]

@@ -591,23 +591,36 @@ def _inputs_list(inputs) -> list[tuple[str, Path]]:
     return pairs
 
 
-def check_apart(out: str | os.PathLike, inputs, param: str = "out", contains: bool = True) -> None:
+def check_apart(out: str | os.PathLike, inputs, param: str = "out", contains: bool = True,
+                outputs: bool = False) -> None:
     """Refuse an output that is, lies inside or (with ``contains``) holds one of ``inputs``.
 
     ``inputs`` maps a parameter name to a path or a list of paths (files or
     folders); links are resolved before comparing. The message names the
     parameters in backticks (a label that is not an identifier, such as ``log
-    file``, is shown as written); nothing is touched.
+    file``, is shown as written); nothing is touched. ``outputs``: ``inputs``
+    are the command's other outputs, not what it reads; the message says so
+    (``out`` and ``log_density`` name the same path ...; give each output its
+    own folder, or path without ``contains``).
     """
     o = Path(os.path.realpath(out))
+    role = "output" if outputs else "input"
     for label, path in _inputs_list(inputs):
         i = Path(os.path.realpath(path))
         label = f"`{label}`" if label.isidentifier() else label
-        how = _overlap(o, i, contains, f"the input {label} {path}")
+        how = _overlap(o, i, contains, f"the {role} {label} {path}")
         if how is None and o.exists() and i.is_dir():
-            how = _link_overlap(o, i, contains, f"the input {label} {path}")
-        if how is not None:
+            how = _link_overlap(o, i, contains, f"the {role} {label} {path}")
+        if how is None:
+            continue
+        if not outputs:
             raise UserError(f"`{param}` {out}: {how}; write the output to a folder apart from the inputs")
+        own = f"give each output its own {'folder' if contains else 'path'}"
+        if o == i:  # as saliency eval words two of its outputs on one path
+            same = f" ({out} is {path})" if os.fspath(out) != os.fspath(path) else ""
+            raise UserError(f"{label} and `{param}` name the same path {path}{same}: one would replace the other; "
+                            f"{own}")
+        raise UserError(f"`{param}` {out}: {how}; {own}, neither inside the other")
 
 
 def _link_overlap(o: Path, i: Path, contains: bool, what: str) -> str | None:

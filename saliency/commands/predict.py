@@ -165,7 +165,7 @@ def run(args) -> int:
     ld = None
     if args.log_density:
         ld = check_out_dir(args.log_density, args.overwrite, "log_density", inputs=inputs)
-        check_apart(ld, {"out": str(out)}, "log_density")
+        check_apart(ld, {"out": str(out)}, "log_density", outputs=True)
     only = read_list(args.list) if args.list else None
     size = (args.size[1], args.size[0]) if args.size else None  # WxH on the command line, (h, w) in the library
     # --out and --log-density are swapped in together or not at all (staged_dirs): a refusal of either keeps both
