@@ -48,6 +48,7 @@ by a seeded permutation (:func:`split_keys`).
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,13 +89,29 @@ class DatasetIndex:
     taken: dict = field(default_factory=dict)
 
 
-def _index(folder: Path, param: str, notes: list | None = None, exts=None) -> dict:
+@contextmanager
+def _shown_as(option: str):
+    """The eval readers' refusals, which name the folder's parameter ``data`` in backticks, naming ``option`` instead
+    when it is no flag (a config key such as ``data.val``; the command line would show that parameter as --data)."""
+    try:
+        yield
+    except UserError as e:
+        if option.startswith("--") or not e.args:
+            raise
+        e.args = (str(e.args[0]).replace("`data`", option), *e.args[1:])
+        raise
+
+
+def _index(folder: Path, option: str, notes: list | None = None, exts=None) -> dict:
     """:func:`saliency.eval.io.index_folder` of ``folder`` (image files, or ``exts``); ``notes``, when given,
     receives the line counting its files of other extensions (:func:`saliency.eval.io.left_out_note`, as
-    ``saliency eval`` words it), so that no file of a folder training reads is left out unsaid."""
+    ``saliency eval`` words it), so that no file of a folder training reads is left out unsaid. ``option``: the
+    option that gave the folder, as a refusal names it (``--data``, or a config key such as ``data.val``)."""
     from saliency.eval.io import IMAGE_EXTS, index_folder, left_out_note
 
-    index = index_folder(folder, exts or IMAGE_EXTS, param=param)
+    flag = option.startswith("--")  # a flag is passed as its parameter (the command spells it), a key as is
+    index = index_folder(folder, exts or IMAGE_EXTS, param=option[2:].replace("-", "_") if flag else "data",
+                         label=None if flag else option)
     note = left_out_note(index, folder) if notes is not None else None
     if note:
         notes.append(f"{folder}: {note}")
@@ -150,14 +167,15 @@ def taken_notes(taken, what: str) -> list[str]:
 
 
 def _pair(images: dict, targets: dict, tgt_dir: Path, root: Path, what: str, notes: list | None,
-          img_dir: Path, taken_to: dict | None = None) -> list:
+          img_dir: Path, taken_to: dict | None = None, option: str = "--data") -> list:
     """Keys present in both indexes (bare-stem aliases of nested targets skipped, an image used once:
-    :func:`_one_each`, its left-out targets in ``taken_to``); the unpaired ones in ``notes``."""
+    :func:`_one_each`, its left-out targets in ``taken_to``); the unpaired ones in ``notes``; ``option``: the
+    option that gave ``root``, named in the refusal."""
     own = _real_keys(targets, tgt_dir)
     kept, taken = _one_each(own, images, img_dir, what, taken_to)
     keys = sorted(kept)
     if not keys:
-        raise UserError(f"--data {root}: no {what} in {tgt_dir} matches an image by file stem; check the folders")
+        raise UserError(f"{option} {root}: no {what} in {tgt_dir} matches an image by file stem; check the folders")
     if notes is not None:
         notes += unpaired_notes(_real_keys(images, img_dir), kept, what, own - {k for k, _ in taken}, images)
         notes += taken_notes(taken, what)
@@ -205,8 +223,9 @@ def map_only_notes(keys, n_images: int, why: str) -> list[str]:
             f"{', '.join(keys[:5])})"]
 
 
-def find_sod(root: str | Path, only: str | None = None) -> DatasetIndex:
-    """Images and masks of an SOD folder (see module docstring); ``only``: just that published layout.
+def find_sod(root: str | Path, only: str | None = None, option: str = "--data") -> DatasetIndex:
+    """Images and masks of an SOD folder (see module docstring); ``only``: just that published layout;
+    ``option``: the option that gave ``root``, as refusals name it (``data.val`` for a validation folder).
 
     A pair of folders found at ``root`` itself takes a published dataset's
     name only when ``root`` is named as that dataset's folder; otherwise its
@@ -216,7 +235,7 @@ def find_sod(root: str | Path, only: str | None = None) -> DatasetIndex:
 
     root = Path(root)
     if not root.is_dir():
-        raise UserError(f"--data {root}: folder not found")
+        raise UserError(f"{option} {root}: folder not found")
     cands = []
     names = [only] if only else sorted((k for k, v in PUBLISHED.items() if v[0] == "sod"),
                                        key=lambda n: n != "DUTS-TR")
@@ -230,19 +249,19 @@ def find_sod(root: str | Path, only: str | None = None) -> DatasetIndex:
     for img_dir, gt_dir, layout in cands:
         if img_dir.is_dir() and gt_dir.is_dir():
             notes: list = []  # the files of other extensions in either folder, then the unpaired ones
-            images = _index(img_dir, "data", notes)
-            masks = _index(gt_dir, "data", notes)
+            images = _index(img_dir, option, notes)
+            masks = _index(gt_dir, option, notes)
             taken: dict = {}
-            keys = _pair(images, masks, gt_dir, root, "mask", notes, img_dir, taken)
+            keys = _pair(images, masks, gt_dir, root, "mask", notes, img_dir, taken, option)
             recs = [Record(key=k, image=str(images[k]), mask=str(masks[k])) for k in keys]
             return DatasetIndex(recs, layout, notes, taken=taken)
     half = [(i, g) for i, g, _ in cands if i.is_dir() and not g.is_dir()]
     if half:  # the images of a layout are there, its masks are not
-        raise UserError(f"--data {root}: {half[0][0]} is there but not its masks folder {half[0][1]}")
+        raise UserError(f"{option} {root}: {half[0][0]} is there but not its masks folder {half[0][1]}")
     if only:
         pairs = " or ".join(f"{a}/ + {b}/" for a, b in PUBLISHED[only][2])
         raise UserError(f"--root {root}: no {only} folders ({pairs})")
-    raise UserError(f"--data {root}: not an SOD dataset; expected stimuli/ + masks/ (saliency synth), "
+    raise UserError(f"{option} {root}: not an SOD dataset; expected stimuli/ + masks/ (saliency synth), "
                     "images/ + masks/, or a published layout (DUTS-TR, ECSSD, ...; saliency eval --list-datasets)")
 
 
@@ -253,15 +272,17 @@ def _stimuli_for(root: Path) -> Path | None:
     return None
 
 
-def _salicon(root: Path, img_dir: Path, js: Path, maps_dir: Path, notes: list, taken_to: dict) -> list:
+def _salicon(root: Path, img_dir: Path, js: Path, maps_dir: Path, notes: list, taken_to: dict,
+             option: str = "--data") -> list:
     """The records of a SALICON folder: the images of ``img_dir``, the fixations JSON ``js`` and the human maps of
     ``maps_dir``, read as ``saliency eval`` reads them (:func:`saliency.eval.fixation_folders.salicon_items`);
-    the targets left out to use an image once in ``taken_to``."""
+    the targets left out to use an image once in ``taken_to``; ``option`` gave ``root`` (:func:`find_fixation`)."""
     from saliency.eval.datasets import GTDataset, salicon_items, salicon_maps
 
-    images = _index(img_dir, "data", notes)
+    images = _index(img_dir, option, notes)
     left_out: list[str] = []  # files of other extensions in the maps folder, one line as eval says it
-    items = salicon_items(js, maps_dir, left_out, param="data")
+    with _shown_as(option):
+        items = salicon_items(js, maps_dir, left_out, param="data")
     kept, taken = _one_each({it.key for it in items}, images, img_dir, "map or fixation", taken_to)  # used once
     # an image with fixations but no map file is kept: its map is the SALICON API's, as `saliency eval`
     # builds it (eval.fixation_folders.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max);
@@ -286,44 +307,46 @@ def _salicon(root: Path, img_dir: Path, js: Path, maps_dir: Path, notes: list, t
     return recs
 
 
-def find_fixation(root: str | Path) -> DatasetIndex:
-    """Images, human maps and fixations of a fixation folder (see module docstring)."""
+def find_fixation(root: str | Path, option: str = "--data") -> DatasetIndex:
+    """Images, human maps and fixations of a fixation folder (see module docstring); ``option``: the option that
+    gave ``root``, as refusals name it (``data.val`` for a validation folder)."""
     from saliency.eval.datasets import fixation_folder
     from saliency.eval.fixation_folders import salicon_files, salicon_train_json
 
     root = Path(root)
     if not root.is_dir():
-        raise UserError(f"--data {root}: folder not found")
+        raise UserError(f"{option} {root}: folder not found")
     notes = []
     taken: dict = {}  # targets left out to use an image once (DatasetIndex.taken)
     if (root / "images" / "train").is_dir() and (root / "maps" / "train").is_dir():
         js = salicon_train_json(root)  # the same lookup as eval's (eval.fixation_folders)
         if js:
-            recs = _salicon(root, root / "images" / "train", js, root / "maps" / "train", notes, taken)
+            recs = _salicon(root, root / "images" / "train", js, root / "maps" / "train", notes, taken, option)
         else:
             from saliency.eval.io import PRED_EXTS
 
-            images = _index(root / "images" / "train", "data", notes)
-            maps = _index(root / "maps" / "train", "data", notes, PRED_EXTS)  # .npy too, as with a JSON
+            images = _index(root / "images" / "train", option, notes)
+            maps = _index(root / "maps" / "train", option, notes, PRED_EXTS)  # .npy too, as with a JSON
             keys = _pair(images, maps, root / "maps" / "train", root, "map", notes, root / "images" / "train",
-                         taken)
+                         taken, option)
             recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
             notes.append("no fixations JSON: fixated pixels = top of each map")
         return DatasetIndex(recs, "SALICON (images/train + maps/train)", notes, taken=taken)
     stim = _stimuli_for(root)
     if stim is None:
-        raise UserError(f"--data {root}: no stimulus folder (stimuli/, ALLSTIMULI/, trainSet/Stimuli/, images/)")
-    images = _index(stim, "data", notes)
+        raise UserError(f"{option} {root}: no stimulus folder (stimuli/, ALLSTIMULI/, trainSet/Stimuli/, images/)")
+    images = _index(stim, option, notes)
     has_fix = ((root / "fixations").is_dir() or (root / "ALLFIXATIONMAPS").is_dir()
                or (root / "FIXATIONLOCS").is_dir() or (root / "trainSet" / "FIXATIONLOCS").is_dir())
-    ds = fixation_folder(root, param="data") if has_fix else None
+    with _shown_as(option):
+        ds = fixation_folder(root, param="data") if has_fix else None
     # SALICON as eval reads it (its JSON's points; fixation_folder's layout): images/ + a flat maps/ + the JSON,
     # or a JSON in fixations/ without maps/ (read with fixations=it.gt only, its points were dropped)
     found = salicon_files(root) if ds is None or ds.layout.startswith("SALICON") else None
     if found is not None:
         js, maps_dir = found
         notes = []  # the image folder's note is _salicon's
-        recs = _salicon(root, stim, js, maps_dir, notes, taken)
+        recs = _salicon(root, stim, js, maps_dir, notes, taken, option)
         parts = [stim, maps_dir] if maps_dir.is_dir() else [stim]  # only the folders there (no maps/: none named)
         layout = f"SALICON ({' + '.join(f'{p.relative_to(root).as_posix()}/' for p in parts)} + " \
                  f"{js.relative_to(root).as_posix()})"
@@ -355,16 +378,16 @@ def find_fixation(root: str | Path) -> DatasetIndex:
     elif (root / "maps").is_dir():
         from saliency.eval.io import PRED_EXTS
 
-        maps = _index(root / "maps", "data", notes, PRED_EXTS)
-        keys = _pair(images, maps, root / "maps", root, "map", notes, stim, taken)
+        maps = _index(root / "maps", option, notes, PRED_EXTS)
+        keys = _pair(images, maps, root / "maps", root, "map", notes, stim, taken, option)
         recs = [Record(key=k, image=str(images[k]), density=str(maps[k])) for k in keys]
         layout = "stimuli/ + maps/ (no binary fixations)"
         notes.append("no binary fixation maps: fixated pixels = top of each human map (data.fixation_top)")
     else:
-        raise UserError(f"--data {root}: not a fixation dataset; expected a saliency ingest folder (stimuli/ + "
+        raise UserError(f"{option} {root}: not a fixation dataset; expected a saliency ingest folder (stimuli/ + "
                         "maps/ + fixations/), MIT1003, CAT2000, SALICON or stimuli/ + maps/")
     if not recs:
-        raise UserError(f"--data {root}: no stimulus matches a fixation map by file stem")
+        raise UserError(f"{option} {root}: no stimulus matches a fixation map by file stem")
     return DatasetIndex(recs, layout, notes, taken=taken)
 
 
@@ -431,11 +454,13 @@ def find_named(name: str, root: str | Path, task: str, split: str | None = None)
     return find_sod(folder, only=key) if task == "sod" else find_fixation(folder)
 
 
-def find_dataset(root: str | Path, task: str, dataset: str | None = None, split: str | None = None) -> DatasetIndex:
-    """Discover the samples of ``root`` for ``task`` ("sod" or "fixation"); a named ``dataset`` under it if given."""
+def find_dataset(root: str | Path, task: str, dataset: str | None = None, split: str | None = None,
+                 option: str = "--data") -> DatasetIndex:
+    """Discover the samples of ``root`` for ``task`` ("sod" or "fixation"); a named ``dataset`` under it if given.
+    ``option``: the option that gave ``root``, as refusals name it (``data.val`` for a validation folder)."""
     if dataset:
         return find_named(dataset, root, task, split)
-    return find_sod(root) if task == "sod" else find_fixation(root)
+    return find_sod(root, option=option) if task == "sod" else find_fixation(root, option)
 
 
 def split_keys(keys, val_fraction: float, seed: int) -> tuple[list, list]:

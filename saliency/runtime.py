@@ -422,7 +422,7 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
             raise UserError(f"`resume`: data.val cannot be emptied: the run validates on {split.get('val_root')} "
                             f"({split_file}) and every image of {d['root']} is a training image; give --set "
                             f"data.val=DIR, the folder that holds those {len(val_keys)} validation images now")
-        val_index = D.find_dataset(d["val"], task) if d["val"] else index
+        val_index = D.find_dataset(d["val"], task, option="data.val") if d["val"] else index
         if d["val"]:
             _check_layout(split, "val_layout", val_index, f"data.val {d['val']}")
         val_recs = {r.key: r for r in val_index.records}
@@ -436,7 +436,7 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
         if moved:  # the same refusal a new run gets; split.json then records the folder validated (Trainer)
             _check_held_out([by_key[k] for k in train_keys], val_records, d["val"])
     elif d["val"]:
-        val_index = D.find_dataset(d["val"], task)
+        val_index = D.find_dataset(d["val"], task, option="data.val")
         _check_held_out(index.records, val_index.records, d["val"])
         train_keys = sorted(by_key)
         val_records = sorted(val_index.records, key=lambda r: r.key)

@@ -92,6 +92,7 @@ def run(args) -> int:
     from saliency.base.fsutil import check_out_dir, staged_dir
 
     from saliency.data_tools.choices import RATE_RANGE_HZ
+    from saliency.eval.tables import counted
 
     lo, hi = RATE_RANGE_HZ
     if not lo <= args.rate <= hi:  # the range ingest and detect accept: the study's logs always read
@@ -117,8 +118,9 @@ def run(args) -> int:
         summary = generate(stage, cfg, workers=workers, progress=not args.quiet)
     print(f"wrote a synthetic study to {out}/")
     where = f" on photographs from {args.backgrounds}" if args.backgrounds else ""
-    print(f"  {summary['scenes']} scenes ({cfg.width}x{cfg.height}){where} in stimuli/ with SOD masks in masks/")
-    print(f"  {summary['subjects']} subjects at {cfg.rate_hz:g} Hz: {summary['samples']:,} samples "
+    print(f"  {counted(summary['scenes'], 'scene')} ({cfg.width}x{cfg.height}){where} in stimuli/ with SOD masks in "
+          "masks/")
+    print(f"  {counted(summary['subjects'], 'subject')} at {cfg.rate_hz:g} Hz: {summary['samples']:,} samples "
           f"({summary['valid_samples'] / max(1, summary['samples']):.1%} valid), "
           f"{summary['true_fixations']:,} true fixations, {summary['tracker_fixations']:,} tracker fixations")
     print("  logs/samples.csv  logs/eyelink_fixations.csv (+ logs/trials.csv)  logs/tobii.tsv")
