@@ -36,7 +36,7 @@ def add_detector_arguments(g, default: str | None = None, tracker: bool = False,
                         "both 0 turns it off")
     g.add_argument("--merge-deg", type=non_negative_degrees, default=None, metavar="DEG",
                    help=f"merge fixations less than DEG degrees and --merge-ms apart (default: {dflt('merge_deg')}, "
-                        "others 0 = off); give it with --merge-ms (both above 0, or both 0)")
+                        f"others 0 = off; at most {DEG_MAX:g}); give it with --merge-ms (both above 0, or both 0)")
     g.add_argument("--smooth-ms", type=positive_ms, default=None, metavar="MS",
                    help=f"nh: Savitzky-Golay window; tobii-ivt: velocity window (default: {dflt('window_ms')})")
     if eye:
@@ -63,12 +63,14 @@ def add_threshold_arguments(g) -> None:
     t = g.add_mutually_exclusive_group()
     t.add_argument("--threshold", type=_args.finite_positive_float, default=None, metavar="T",
                    help=f"the chosen detector's threshold: velocity in deg/s for ivt (default {ivt:g}) and "
-                        f"tobii-ivt ({tobii:g}), dispersion in deg for idt ({idt:.1f}); nh finds its own per trial. "
+                        f"tobii-ivt ({tobii:g}), at most {VELOCITY_MAX:g}; dispersion in deg for idt ({idt:.1f}), "
+                        f"at most {DEG_MAX:g}; nh finds its own per trial. "
                         "The same as --velocity-threshold or --dispersion-threshold (give one of the three)")
-    t.add_argument("--velocity-threshold", type=_args.finite_positive_float, default=None, metavar="DEG/S",
-                   help=f"ivt and tobii-ivt: velocity threshold in deg/s (default: ivt {ivt:g}, tobii-ivt {tobii:g})")
-    t.add_argument("--dispersion-threshold", type=_args.finite_positive_float, default=None, metavar="DEG",
-                   help=f"idt: dispersion threshold in deg (default {idt:.1f})")
+    t.add_argument("--velocity-threshold", type=velocity_threshold, default=None, metavar="DEG/S",
+                   help=f"ivt and tobii-ivt: velocity threshold in deg/s, above 0 and at most {VELOCITY_MAX:g} "
+                        f"(default: ivt {ivt:g}, tobii-ivt {tobii:g})")
+    t.add_argument("--dispersion-threshold", type=dispersion_threshold, default=None, metavar="DEG",
+                   help=f"idt: dispersion threshold in deg, above 0 and at most {DEG_MAX:g} (default {idt:.1f})")
 
 
 def threshold_option(args, detector: str) -> tuple[str | None, float | None, str | None]:
@@ -89,7 +91,12 @@ def threshold_option(args, detector: str) -> tuple[str | None, float | None, str
     kinds = {"--velocity-threshold": "velocity", "--dispersion-threshold": "dispersion"}
     for spelling, users in THRESHOLD_USERS.items():
         if detector in users and flag in ("--threshold", spelling):
-            return kinds[spelling], value, flag
+            kind = kinds[spelling]
+            top, unit = (VELOCITY_MAX, "deg/s") if kind == "velocity" else (DEG_MAX, "deg")
+            if value > top:  # --threshold: its unit is known only now (the spelt-out kinds are checked when parsed)
+                raise UserError(f"{flag} {value:g}: a {kind} threshold for --detector {detector} must be above 0 "
+                                f"and at most {top:g} {unit}")
+            return kind, value, flag
     users = THRESHOLD_USERS.get(flag) or sum(THRESHOLD_USERS.values(), ())
     why = "; nh finds its own per trial" if detector == "nh" else ""
     raise UserError(f"{flag} {value:g}: not used by --detector {detector} (only by {', '.join(users)}{why}); "
@@ -121,14 +128,40 @@ def positive_ms(text: str) -> float:
     return _ms(text, False)
 
 
-def non_negative_degrees(text: str) -> float:
-    """A finite angle in degrees of at least 0 (``--merge-deg``; 0 turns merging off)."""
+DEG_MAX = 180.0
+"""The largest angle a detection option takes, in degrees (``--merge-deg``, the I-DT dispersion threshold): no two
+gaze directions are further apart, so a larger value (``--merge-deg 1e6``) only hid a typo while merging fixations
+across every saccade."""
+
+VELOCITY_MAX = 1000.0
+"""The largest velocity threshold, in deg/s: beyond the fastest human saccades, where ``nh`` treats speed as
+noise (its ``max_speed`` default in :func:`data_tools.detection.nh`, a keyword default there, not a constant;
+that module imports numpy, which building the parsers must not: a test keeps the two equal)."""
+
+
+def _bounded(text: str, lo_ok: bool, top: float, unit: str) -> float:
     import argparse
 
     v = _args.finite_float(text)
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 0")
+    if not (v >= 0 if lo_ok else v > 0) or v > top:
+        low = "at least 0" if lo_ok else "above 0"
+        raise argparse.ArgumentTypeError(f"{text!r}: must be {low} and at most {top:g} {unit}")
     return v
+
+
+def non_negative_degrees(text: str) -> float:
+    """An angle in degrees in ``[0, DEG_MAX]`` (``--merge-deg``; 0 turns merging off)."""
+    return _bounded(text, True, DEG_MAX, "deg")
+
+
+def dispersion_threshold(text: str) -> float:
+    """An I-DT dispersion threshold in degrees in ``(0, DEG_MAX]`` (``--dispersion-threshold``)."""
+    return _bounded(text, False, DEG_MAX, "deg")
+
+
+def velocity_threshold(text: str) -> float:
+    """A velocity threshold in deg/s in ``(0, VELOCITY_MAX]`` (``--velocity-threshold``)."""
+    return _bounded(text, False, VELOCITY_MAX, "deg/s")
 
 
 def eye_option(args) -> str:
