@@ -73,7 +73,7 @@ def test_detection_durations_up_to_an_hour_still_parse():
 
     assert non_negative_float("0") == 0 and non_negative_float("3600000") == 3_600_000
     assert positive_ms("20") == 20
-    assert non_negative_degrees("1e6") == 1e6  # --merge-deg is an angle, not bounded by the hour
+    assert non_negative_degrees("180") == 180  # --merge-deg is an angle, at most 180 deg
 
 
 def test_nh_takes_a_minimum_fixation_longer_than_the_trial():

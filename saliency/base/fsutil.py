@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import re
 import shutil
@@ -446,9 +447,21 @@ def read_json(path: str | os.PathLike, where: str | None = None, hint: str = "fi
         raise UserError(f"{where}: not valid JSON ({exc}); {hint}") from None
 
 
+def _finite_or_null(obj):
+    """``obj`` with every NaN or infinite float replaced by None (JSON has no such numbers)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite_or_null(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_null(v) for v in obj]
+    return obj
+
+
 def json_text(obj, indent: int = 2) -> str:
-    """``obj`` as the toolkit writes JSON files: indented, keys in insertion order, a final newline."""
-    return json.dumps(obj, indent=indent) + "\n"
+    """``obj`` as the toolkit writes JSON files: indented, keys in insertion order, a final newline; a NaN or
+    infinite number is written as null (strict JSON: jq and JSON.parse refuse Python's bare ``NaN``)."""
+    return json.dumps(_finite_or_null(obj), indent=indent, allow_nan=False) + "\n"
 
 
 def write_json(target: str | os.PathLike, obj, indent: int = 2) -> None:
