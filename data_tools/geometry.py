@@ -72,6 +72,15 @@ class Placement:
         return (xs >= -0.5) & (xs < w - 0.5) & (ys >= -0.5) & (ys < h - 0.5)
 
 
+class UnusedKeys(dict):
+    """The keys of a geometry file that the toolkit does not use (e.g. a ``sampling_rate_hz``): kept, but
+    recorded apart, under ``unused_keys`` (:meth:`ScreenGeometry.to_dict`), never as facts of the screen.
+
+    A geometry built in code (the synthetic study's, whose ``sampling_rate_hz`` is its own) gives a plain dict:
+    its keys are written beside the others.
+    """
+
+
 @dataclass(frozen=True)
 class ScreenGeometry:
     """A display: resolution (px), physical size (cm), viewing distance (cm), display mode.
@@ -164,17 +173,27 @@ class ScreenGeometry:
         d = {"screen_px": list(self.screen_px) if self.screen_px else None,
              "screen_cm": list(self.screen_cm) if self.screen_cm else None,
              "distance_cm": self.distance_cm, "display": self.display}
-        d.update(self.extra)
+        if isinstance(self.extra, UnusedKeys):  # read from a file: not facts the toolkit used
+            if self.extra:
+                d["unused_keys"] = dict(self.extra)
+        else:
+            d.update(self.extra)
         d["ppd"] = round(self.ppd, 4) if self.has_degrees else None
         return d
 
     @classmethod
     def from_dict(cls, d: dict, source: str = "geometry") -> "ScreenGeometry":
-        """Build from a ``screen.json``-style dict; unknown keys are kept in ``extra``.
+        """Build from a ``screen.json``-style dict; unknown keys are kept in ``extra`` (an :class:`UnusedKeys`:
+        :meth:`to_dict` writes them under ``unused_keys``; that key, as a ``dataset.json`` geometry holds it, is
+        read back into them).
 
         Wrong shapes (not an object, a size that is not two finite positive
         numbers, a display that is not text) raise a UserError naming ``source``
-        and the key. ``screen_cm`` and ``distance_cm`` may both be null (the
+        and the key. A ``ppd`` is computed, never taken: one stated is checked
+        against the computed one and refused when they differ by more than
+        :data:`PPD_TOLERANCE` (or when there is no physical size to compute
+        it from), so that a stated ppd is never silently replaced.
+        ``screen_cm`` and ``distance_cm`` may both be null (the
         physical screen unknown: pixels only), as :meth:`to_dict` writes them
         for a run that knew the resolution alone, so that a ``dataset.json``
         geometry always reads back.
@@ -183,7 +202,12 @@ class ScreenGeometry:
         missing = [k for k in ("screen_px", "screen_cm", "distance_cm") if k not in d]
         if missing:
             raise UserError(f"{source}: missing key {missing[0]!r} (need screen_px, screen_cm, distance_cm)")
-        extra = {k: v for k, v in d.items() if k not in ("screen_px", "screen_cm", "distance_cm", "display", "ppd")}
+        extra = UnusedKeys({k: v for k, v in d.items()
+                            if k not in ("screen_px", "screen_cm", "distance_cm", "display", "ppd", "unused_keys")})
+        if isinstance(d.get("unused_keys"), dict):  # a dataset.json geometry read back
+            extra.update({k: v for k, v in d["unused_keys"].items() if k not in extra})
+        elif d.get("unused_keys") is not None:
+            extra["unused_keys"] = d["unused_keys"]
         px = _pair(d["screen_px"], source, "screen_px", "pixel counts")
         if any(v != int(v) for v in px):
             raise UserError(f"{source}: screen_px {d['screen_px']!r}: need two whole pixel counts [W, H]")
@@ -200,8 +224,10 @@ class ScreenGeometry:
         display = d.get("display", "fit")
         if not isinstance(display, str) or display not in DISPLAY_MODES:
             raise UserError(f"{source}: display {display!r}: choose one of {', '.join(DISPLAY_MODES)}")
-        return cls((int(px[0]), int(px[1])), None if cm is None else (float(cm[0]), float(cm[1])),
-                   None if dist is None else float(dist), display, extra)
+        g = cls((int(px[0]), int(px[1])), None if cm is None else (float(cm[0]), float(cm[1])),
+                None if dist is None else float(dist), display, extra)
+        _check_stated_ppd(g, d.get("ppd"), source)
+        return g
 
     @classmethod
     def load(cls, path: str | Path) -> "ScreenGeometry":
@@ -218,3 +244,27 @@ def _pair(value, source: str, key: str, what: str) -> tuple[float, float]:
             or not all(math.isfinite(v) and 0 < v <= 1e6 for v in value)):
         raise UserError(f"{source}: {key} {value!r}: need two finite positive {what} [W, H]")
     return float(value[0]), float(value[1])
+
+
+PPD_TOLERANCE = 0.01
+"""A geometry file's stated ``ppd`` is accepted when within this share of the one computed from it."""
+
+
+def _check_stated_ppd(g: ScreenGeometry, stated, source: str) -> None:
+    """Refuse a stated ``ppd`` (a geometry file's) that is not a positive number, that no physical size backs,
+    or that differs from ``g.ppd`` by more than :data:`PPD_TOLERANCE`: the computed one would replace it."""
+    if stated is None:
+        return
+    if isinstance(stated, bool) or not isinstance(stated, (int, float)) or not math.isfinite(stated) \
+            or stated <= 0:
+        raise UserError(f"{source}: ppd {stated!r}: need a positive number; or remove ppd (it is computed from "
+                        "screen_px, screen_cm and distance_cm)")
+    if not g.has_degrees:
+        raise UserError(f"{source}: ppd {stated:g} without screen_cm and distance_cm: pixels per degree are "
+                        "computed from the screen's size and distance, never taken as given; give screen_cm "
+                        "and distance_cm, or remove ppd")
+    computed = g.ppd
+    if abs(stated - computed) > PPD_TOLERANCE * computed:
+        raise UserError(f"{source}: ppd {stated:g} differs by more than {PPD_TOLERANCE:.0%} from the {computed:.4f} "
+                        "that screen_px, screen_cm and distance_cm give (ppd = res_px / size_cm * distance_cm * "
+                        "tan(1 deg), mean of x and y); remove ppd, or fix screen_cm or distance_cm")

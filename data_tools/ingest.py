@@ -90,7 +90,7 @@ from saliency.data_tools.choices import DECIMALS, EYES, RATE_RANGE_HZ
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials, trials_named_by
-from saliency.data_tools.readers.chunks import trial_value
+from saliency.data_tools.readers.chunks import decimal_commas_read, trial_value
 from saliency.base.images import stimulus_orientation
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
@@ -1222,6 +1222,15 @@ def check_decimal_used(readers, decimal: str) -> None:
                         f"with a point; leave it out")
 
 
+def decimal_unused_line(src: str, fmt: str) -> str:
+    """The warning for an input read with ``decimal`` comma that held no number written with one (its record's
+    ``decimal_comma_applied`` is false): it read exactly as it does without the option."""
+    why = (f"the {fmt} reader reads the numbers as the format writes them, with a point" if fmt in DECIMAL_UNUSED
+           else "no number in it is written with a decimal comma")
+    return (f"{src}: `decimal` comma had no effect on this file: {why}, so it read as it does without it; give "
+            "`decimal` comma only for exports whose numbers are written with a decimal comma (500,13)")
+
+
 def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
     """Refuse options that no opened input uses; returns the ``policies`` values of those applied.
 
@@ -1521,8 +1530,12 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
             if why:
                 col.rate_warnings.append(why)
         bar.close()
+        commas = decimal_commas_read(rd.chunks) if opts.decimal == "comma" else None
+        if commas == 0:  # read as it reads without `decimal` comma: said, never recorded as applied silently
+            col.rate_warnings.append(decimal_unused_line(src, rd.format))
         records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes,
-                        **columns_applied(rd, opts.columns)})
+                        **columns_applied(rd, opts.columns),
+                        **({} if commas is None else {"decimal_comma_applied": commas > 0})})
     col.finish()
     fix = pd.concat(col.fix, ignore_index=True) if col.fix else pd.DataFrame(columns=FIX_COLS + ["source", "space"])
     quar = pd.concat(col.quar, ignore_index=True) if col.quar else pd.DataFrame(columns=["source"] + QUAR_COLS)
@@ -2066,6 +2079,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         raise UserError(f"`stimulus` {opts.stimulus!r}: no such image in {index.folder} (available: "
                         f"{', '.join(sorted(index.by_name)[:5])}{' ...' if len(index.by_name) > 5 else ''})")
     trials = load_trials(opts.trials) if opts.trials else None
+    trials_digest = sha256(Path(opts.trials)) if opts.trials else None  # the table as read, as the logs' own
     opened = open_inputs(inputs, opts)
     applied = check_unused_options(opened, opts)
     geo_info = settle_geometry(opened, opts)
@@ -2168,7 +2182,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             sl = slice(bounds[k], bounds[k + 1])
             size = index.size(stem)
             sig = sigma_for(size, opts)
-            sigmas[f"{size[0]}x{size[1]}"] = [round(sig[0], 6), round(sig[1], 6)]
+            # the full floats the maps are built with (rounded, a rebuild differed from the maps at rounding ties)
+            sigmas[f"{size[0]}x{size[1]}"] = [float(sig[0]), float(sig[1])]
             sw, sh = ioc_shape(size)
             ioc_grids[f"{size[0]}x{size[1]}"] = [sw, sh]
             ioc_sigmas[f"{size[0]}x{size[1]}"] = [round(sig[0] * sw / size[0], 6), round(sig[1] * sh / size[1], 6)]
@@ -2263,6 +2278,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             "toolkit": {"name": "saliency", "version": __version__},
             "inputs": records,
             "stimuli": {"folder": str(Path(stimuli)), "count": len(stems)},
+            "trials_table": {"path": str(opts.trials), "sha256": trials_digest} if opts.trials else None,
             "geometry": g.to_dict() if g else None,
             "geometry_source": geo_info,
             "ppd": round(g.ppd, 6) if g and g.has_degrees else None,

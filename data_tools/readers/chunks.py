@@ -42,16 +42,36 @@ from saliency.data_tools.readers.base import (CHUNK_ROWS, DECODE_ERRORS, ID_MISS
                                               header_columns, open_input, resolve_columns, unit_factor)
 
 
-DECIMAL_COMMA = contextvars.ContextVar("decimal_comma", default=False)
-"""True while a reader's chunks are made for a log whose numbers use a decimal comma (:func:`decimal_comma`)."""
+DECIMAL_COMMA = contextvars.ContextVar("decimal_comma", default=None)
+"""Set (a :class:`CommaCount`, truthy) while a reader's chunks are made for a log whose numbers use a decimal
+comma (:func:`decimal_comma`); None otherwise."""
+
+
+class CommaCount:
+    """The :data:`DECIMAL_COMMA` of one reader: truthy; ``n`` counts the numbers read that were written with a
+    decimal comma (``500,13``), so that ``decimal`` comma on a file without any can be told (no effect)."""
+
+    __slots__ = ("n",)
+
+    def __init__(self):
+        self.n = 0
+
+    def __bool__(self):
+        return True
 
 
 def decimal_comma(chunks):
-    """``chunks`` (a reader's chunk function) made with :data:`DECIMAL_COMMA` set: its numbers read ``500,13``."""
+    """``chunks`` (a reader's chunk function) made with :data:`DECIMAL_COMMA` set: its numbers read ``500,13``.
+
+    The function returned has ``comma_count`` (a :class:`CommaCount`): how many numbers its chunks so far read
+    with a decimal comma (:func:`decimal_commas_read`).
+    """
+    count = CommaCount()
+
     def made():
         it = chunks()
         while True:
-            token = DECIMAL_COMMA.set(True)
+            token = DECIMAL_COMMA.set(count)
             try:
                 ch = next(it)
             except StopIteration:
@@ -59,7 +79,15 @@ def decimal_comma(chunks):
             finally:
                 DECIMAL_COMMA.reset(token)
             yield ch
+    made.comma_count = count
     return made
+
+
+def decimal_commas_read(chunks) -> int | None:
+    """Numbers written with a decimal comma that ``chunks`` (made by :func:`decimal_comma`) read; None for chunks
+    not read with ``decimal`` comma."""
+    count = getattr(chunks, "comma_count", None)
+    return None if count is None else count.n
 
 
 def numeric(s: pd.Series, missing=MISSING) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -70,18 +98,22 @@ def numeric(s: pd.Series, missing=MISSING) -> tuple[np.ndarray, np.ndarray, np.n
     Arrow's string-to-double cast gives them (:func:`_arrow_floats`, ~15x
     faster on pandas' Arrow-backed strings); any other column takes
     ``to_numeric``. With :data:`DECIMAL_COMMA` set (``decimal`` comma), a
-    comma is the decimal mark: ``500,13`` reads 500.13, and a value that then
-    holds two marks (``1.234,5``: a thousands point) is non-numeric, never
-    guessed.
+    comma is the decimal mark: ``500,13`` reads 500.13 (and is counted in the
+    :class:`CommaCount`), and a value that then holds two marks (``1.234,5``:
+    a thousands point) is non-numeric, never guessed.
     """
     txt = s.fillna("").astype(str).str.strip()
-    if DECIMAL_COMMA.get():
+    comma = DECIMAL_COMMA.get()
+    if comma:
+        had = txt.str.contains(",", regex=False).to_numpy(dtype=bool)
         txt = txt.str.replace(",", ".", regex=False)
     empty = txt.isin(missing).to_numpy()
     vals = _arrow_floats(txt, empty)
     if vals is None:
         vals = pd.to_numeric(txt.where(~empty, None), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.isnan(vals) & ~empty
+    if comma:  # numbers read with a decimal comma (a value that then does not parse is no such number)
+        comma.n += int((had & ~empty & ~bad).sum())
     return vals, empty, bad
 
 
