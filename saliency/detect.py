@@ -317,9 +317,11 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
     from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_decimal_used, check_time_unit_used,
-                                            columns_applied, decimal_refusal, decimal_warning, duplicate_record,
+                                            columns_applied, decimal_refusal, decimal_unused_line,
+                                            decimal_warning, duplicate_record,
                                             gaze_counts, input_digest, rate_change_lines, rate_refusal_line,
                                             shared_file_subjects, unended_last_lines)
+    from saliency.data_tools.readers.chunks import decimal_commas_read
 
     check_options(o)
     paths = [Path(p) for p in logs]
@@ -397,6 +399,11 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                     raise UserError(why)
                 if decimal_warning(why, seen, pointed):  # the gaze read all whole (a decimal comma's): said
                     warnings.append(why)
+                commas = decimal_commas_read(rd.chunks) if o.decimal == "comma" else None
+                if commas is not None:  # as ingest records it: read as without `decimal` comma is said
+                    inputs[-1]["decimal_comma_applied"] = commas > 0
+                    if commas == 0:
+                        warnings.append(decimal_unused_line(src, rd.format))
             warnings += shared_file_subjects(subjects, o.columns)
             warnings += unended_last_lines([(p, rd) for p, rd, _ in subjects])  # every input read once
             w.collect()
