@@ -143,10 +143,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = ArgumentParser(description=__doc__.splitlines()[0])  # a bad value: one usage line, exit 2, nothing run
     ap.add_argument("--study", help="saliency synth folder (default: write one into the work folder)")
-    ap.add_argument("--scenes", type=positive_int, default=300,
-                    help="scenes of the study written here (default: 300)")
+    ap.add_argument("--scenes", type=positive_int, default=None,
+                    help="scenes of the study written here (default: 300; not with --study)")
     ap.add_argument("--backgrounds", help="render the study's objects onto these photographs (saliency synth "
-                                          "--backgrounds)")
+                                          "--backgrounds; not with --study)")
     ap.add_argument("--real", help="also score every run on these real photographs (images/ + masks/)")
     ap.add_argument("--work", default="/tmp/saliency_ablation", help="work folder (kept; finished runs are skipped)")
     ap.add_argument("--epochs", type=positive_int, help="epochs per run (default: the recipe's)")
@@ -157,6 +157,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="extra saliency train --set overrides for every run (repeatable)")
     args = ap.parse_args(argv)
     check_inputs(args)  # the data first: a wrong path stops here, before --work records it as a setting
+    # the options that build the study would be ignored with --study (its header even named the backgrounds)
+    given = [f"--{k}" for k in ("scenes", "backgrounds") if getattr(args, k) is not None]
+    if args.study and given:
+        ap.error(f"{given[0]}: it makes a new study; leave it out with --study (that study is used as it is)")
+    if args.scenes is None:
+        args.scenes = 300
     for name in ("study", "backgrounds", "real", "work"):  # the commands run in the repository: absolute paths
         if getattr(args, name):
             setattr(args, name, str(Path(getattr(args, name)).resolve()))

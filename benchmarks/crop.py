@@ -41,6 +41,11 @@ import cv2
 import numpy as np
 
 
+HUMAN = "human map (ceiling)"
+RESERVED = {HUMAN: "human map's", "centre": "centre crop's"}
+"""The rows of the ``--osie`` tables that are not a ``--maps``: a ``--maps`` of one of these names is refused."""
+
+
 def fixed_window(img_w: int, img_h: int, aspect: float, area: float) -> tuple[int, int]:
     """``(w, h)`` of the window of ``aspect`` covering ``area`` of the image, shrunk to fit inside it."""
     h = np.sqrt(area * img_w * img_h / aspect)
@@ -83,7 +88,7 @@ def osie_crops(args) -> int:
                    f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); give a folder with a map of "
                    "every test image")
         sources[name or Path(folder).name] = index
-    sources["human map (ceiling)"] = None
+    sources[HUMAN] = None
     aspects = [(t, parse_aspect(t)) for t in args.aspects]
     kept = {(t, src): [] for t, _ in aspects for src in ["centre", *sources]}
     thirds = {(t, src): [] for t, _ in aspects for src in sources}  # (fixations kept, area share, centre same size)
@@ -178,6 +183,19 @@ def main() -> int:
             setattr(args, k, v)
     if args.osie:
         args.aspects = args.aspects or ["1:1", "4:3", "16:9"]
+        # each --maps is a row of its own, named NAME or its folder's name: a name twice kept only the last folder,
+        # the human map's name hid the user's maps behind it, and "centre" shared the centre crop's figures
+        seen = {}
+        for spec in args.maps or []:
+            name, _, folder = spec.rpartition("=")
+            name = name or Path(folder).name
+            if name in seen:
+                refuse(f"--maps {spec}: the name {name!r} is also that of --maps {seen[name]}; give each a name of "
+                       "its own (NAME=DIR)")
+            if name in RESERVED:
+                refuse(f"--maps {spec}: the name {name!r} is that of the {RESERVED[name]} row; give another NAME "
+                       "(NAME=DIR)")
+            seen[name] = spec
         return osie_crops(args)
     args.aspects = args.aspects or ["1:1", "16:9"]
     if args.maps and len(args.maps) > 1:
@@ -187,8 +205,16 @@ def main() -> int:
         refuse(f"--study {args.study}: {'folder not found' if not Path(args.study).is_dir() else 'no study.json in it'}"
                "; give a saliency synth folder, or leave --study out to write one")
 
+    from saliency.base.errors import UserError, cli_flag
     from saliency.eval.io import index_folder, read_map
     from saliency.crop import center_crop, parse_aspect, saliency_crop
+
+    maps = None
+    if args.maps:  # a missing or empty folder: refused before a study is written
+        try:
+            maps = index_folder(args.maps, param="maps")
+        except UserError as exc:
+            refuse(exc.render(cli_flag))
 
     with tempfile.TemporaryDirectory() as tmp:
         study = Path(args.study) if args.study else Path(tmp) / "study"
@@ -206,7 +232,8 @@ def main() -> int:
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             maps_dir = ds / "maps"
             source = "human maps ingested from the raw samples (I-VT, sigma 1 deg)"
-        maps = index_folder(maps_dir, param="maps")
+        if maps is None:
+            maps = index_folder(maps_dir, param="maps")
         masks = index_folder(study / "masks", label="masks")
         missing = sorted(n for n in masks if n not in maps)
         if missing:  # a mean over fewer scenes (or none: a table of nan) is not the study's figure

@@ -192,17 +192,21 @@ def main(argv: list[str] | None = None) -> int:
                          "--force-workers)")
     add_force_workers(ap)
     ap.add_argument("--keep", default=None,
-                    help="keep the study and dataset in this folder (reused when there); a folder this script "
-                         "did not make is refused when it holds anything")
+                    help="keep the study and dataset in this folder (the study reused when made with the same "
+                         "--stimuli, --subjects, --per-trial, else refused); a folder this script did not make is "
+                         "refused when it holds anything")
     ap.add_argument("--repeats", type=non_negative_int, default=0,
                     help="issue 15: also run ingest and the scipy blur-only anchor this many times side by side, "
                          "and print the stage table (default 0: not run)")
     a = ap.parse_args(argv)
     check_workers(ap, a)  # saliency ingest would refuse them, after the study is written
     if a.keep:  # the dataset in it is replaced: only in a folder a benchmark made (scratch.MARK), never a user's
-        from scratch import own_folder
+        from scratch import own_folder, resumable_work
 
-        return run(a, own_folder(a.keep, "--keep"))
+        keep = own_folder(a.keep, "--keep")
+        # the study kept in it is reused only when written with the same counts (else the old study was timed)
+        return run(a, resumable_work(keep, {"stimuli": a.stimuli, "subjects": a.subjects, "per_trial": a.per_trial},
+                                     "--keep"))
     root = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     try:  # the study and dataset (about 0.2 GB at 1,000 stimuli) go with the run
         return run(a, root)

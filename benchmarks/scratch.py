@@ -84,17 +84,21 @@ SETTINGS = "benchmark-settings.json"
 """The file in a resumable ``--work`` folder that records the settings its cached steps were made with."""
 
 
-def resumable_work(work: str | Path, settings: dict) -> Path:
+def resumable_work(work: str | Path, settings: dict, option: str = "--work") -> Path:
     """A ``work`` folder that a benchmark resumes in: its cached steps are reused only under the same ``settings``.
 
-    A new or empty ``work`` records ``settings`` (:data:`SETTINGS`); a folder
-    that recorded others, or holds files but no record, stops the script with
-    one line naming the settings that differ (a second run with another
-    ``--limit-test`` printed the first run's table under the new header).
+    A new or empty ``work`` (nothing in it but :data:`MARK`) records ``settings``
+    (:data:`SETTINGS`); a folder that recorded others, or holds files but no
+    record, stops the script with one line naming ``option`` and the settings
+    that differ (a second run with another ``--limit-test`` printed the first
+    run's table under the new header), as does a path that exists and is not a
+    folder (a file).
     """
     import json
 
     work = Path(work)
+    if work.exists() and not work.is_dir():  # iterdir() below: a NotADirectoryError traceback
+        refuse(f"{option} {work}: exists and is not a folder; give a new path")
     rec = work / SETTINGS
     want = json.loads(json.dumps(settings))  # as they read back (tuples as lists)
     if rec.is_file():
@@ -102,14 +106,12 @@ def resumable_work(work: str | Path, settings: dict) -> Path:
         diff = sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
         if diff:
             shown = ", ".join(f"{k} {have.get(k)!r} (now {want.get(k)!r})" for k in diff)
-            print(f"error: --work {work}: its cached steps were made with {shown}; give a new --work, or the "
-                  "same settings to resume", file=sys.stderr)
-            raise SystemExit(2)
+            refuse(f"{option} {work}: its cached steps were made with {shown}; give a new {option}, or the "
+                   "same settings to resume")
         return work
-    if work.exists() and any(work.iterdir()):
-        print(f"error: --work {work}: holds files but no {SETTINGS} (not made by this benchmark, or by an older "
-              "version): give a new --work", file=sys.stderr)
-        raise SystemExit(2)
+    if work.exists() and any(p.name != MARK for p in work.iterdir()):
+        refuse(f"{option} {work}: holds files but no {SETTINGS} (not made by this benchmark, or by an older "
+               f"version): give a new {option}")
     work.mkdir(parents=True, exist_ok=True)
     rec.write_text(json.dumps(want, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return work

@@ -20,7 +20,6 @@ MAE <= 0.05, training <= 600 s; fixation: CC and NSS above the centre bias).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -94,15 +93,29 @@ def check_inputs(args) -> None:
 
 def main() -> int:
     """Run every step of the acceptance benchmark, print and record the scores; 1 when a threshold is missed."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", required=True, help="scratch folder (made, or replaced when a benchmark made it; never inside the inputs)")
+    from saliency.commands._args import positive_int
+
+    from scratch import ArgumentParser
+
+    ap = ArgumentParser(description=__doc__.splitlines()[0])  # a usage error: one line, exit 2, nothing run
+    ap.add_argument("--work", required=True,
+                    help="scratch folder (made, or replaced when a benchmark made it; never inside the inputs)")
     ap.add_argument("--study", help="reuse an existing saliency synth folder (300 scenes) instead of generating one")
     ap.add_argument("--fix-data", help="reuse an existing saliency ingest folder of that study")
-    ap.add_argument("--scenes", type=int, default=300, help="scenes to generate (default 300)")
+    ap.add_argument("--scenes", type=positive_int, default=None,
+                    help="scenes to generate (default 300; not with --study)")
     ap.add_argument("--skip-fixation", action="store_true", help="SOD only")
     ap.add_argument("--skip-sod", action="store_true", help="fixation only")
     args = ap.parse_args()
+    if args.skip_sod and args.skip_fixation:  # ran nothing, checked nothing, and passed
+        ap.error("--skip-sod with --skip-fixation: nothing left to run; leave one of them out")
     check_inputs(args)  # the data first: a wrong path stops here, before --work is made or replaced
+    if args.study and args.scenes is not None:  # ignored: the study given is used as it is
+        ap.error("--scenes: it makes a new study; leave it out with --study (that study is used as it is)")
+    if args.fix_data and args.skip_fixation:  # ignored: only the fixation part reads it
+        ap.error("--fix-data: the fixation part's data; leave it out with --skip-fixation")
+    if args.scenes is None:
+        args.scenes = 300
     from scratch import fresh_work
 
     work = fresh_work(args.work, {"--study": args.study, "--fix-data": args.fix_data})
