@@ -310,8 +310,8 @@ def main_cli(argv: list[str] | None = None) -> None:
     ap = ArgumentParser(description=__doc__.split("\n")[0])  # a bad value: one usage line, exit 2, nothing run
     ap.add_argument("--lund", default=str(ROOT.parent / "shared" / "data" / "lund2013_dev"),
                     help="folder of the hand-labelled Lund 2013 trials (default ../shared/data/lund2013_dev)")
-    ap.add_argument("--synth-scenes", type=positive_int, default=6, help="scenes of the synthetic study (default 6)")
-    ap.add_argument("--synth-subjects", type=positive_int, default=4,
+    ap.add_argument("--synth-scenes", type=positive_int, default=None, help="scenes of the synthetic study (default 6)")
+    ap.add_argument("--synth-subjects", type=positive_int, default=None,
                     help="subjects of the synthetic study (default 4)")
     ap.add_argument("--skip-synth", action="store_true", help="human-labelled data only (no synthetic study)")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
@@ -319,15 +319,26 @@ def main_cli(argv: list[str] | None = None) -> None:
                     help="also: can the coder's pursuit be learnt from interval shape (oracle, in-sample, "
                          "leave-one-trial-out)?")
     a = ap.parse_args(argv)
-    if not glob.glob(str(Path(a.lund) / "images" / "*.mat")):
-        from scratch import refuse
+    given = [f"--{k.replace('_', '-')}" for k in ("synth_scenes", "synth_subjects") if getattr(a, k) is not None]
+    if a.skip_synth and given:  # it would be ignored: refused instead
+        ap.error(f"{given[0]}: a synthetic-study option; leave it out with --skip-synth (no synthetic study is run)")
+    a.synth_scenes = 6 if a.synth_scenes is None else a.synth_scenes
+    a.synth_subjects = 4 if a.synth_subjects is None else a.synth_subjects
+    from saliency.base.errors import UserError, cli_flag
+    from saliency.base.fsutil import check_out_file, write_json
 
+    from scratch import refuse
+
+    if not glob.glob(str(Path(a.lund) / "images" / "*.mat")):
         refuse(f"--lund {a.lund}: {'folder not found' if not Path(a.lund).is_dir() else 'no images/*.mat in it'}; "
                "give the folder of the hand-labelled Lund 2013 trials (lund2013_dev)")
-    if a.json and not Path(a.json).resolve().parent.is_dir():  # before the minutes of work, not after
-        from scratch import refuse
-
-        refuse(f"--json {a.json}: folder {Path(a.json).parent} not found; create it or give another path")
+    if a.json:  # before the minutes of work, not after
+        try:  # a link (never followed), a folder, a device, a path under a file: one line naming --json
+            check_out_file(a.json, "json")
+        except UserError as exc:
+            refuse(exc.render(cli_flag))
+        if not Path(a.json).resolve().parent.is_dir():
+            refuse(f"--json {a.json}: folder {Path(a.json).parent} not found; create it or give another path")
     res = {"lund": lund_benchmark(a.lund)}
     if a.pursuit_cv:
         res["pursuit_cv"] = pursuit_learnability(a.lund)
@@ -347,7 +358,10 @@ def main_cli(argv: list[str] | None = None) -> None:
         for m, r in res["synth"].items():
             print(f"| {m} | {r['matched']:.1%} | {r['detected']} / {r['true']} |")
     if a.json:
-        Path(a.json).write_text(json.dumps(res, indent=2))
+        try:  # written to a temporary file beside it, then renamed (strict JSON: a NaN is null)
+            write_json(a.json, res)
+        except UserError as exc:  # it became a folder or a link meanwhile
+            refuse(exc.render(cli_flag))
 
 
 if __name__ == "__main__":

@@ -290,7 +290,7 @@ def markdown(summary: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run (or resume) the benchmark and print the table."""
-    from saliency.commands._args import non_negative_int, positive_int, workers
+    from saliency.commands._args import device, non_negative_int, positive_int, workers
 
     from scratch import ArgumentParser, attention_list, attentions_of, seed_list, seeds_of
 
@@ -304,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--attentions", default=",".join(ATTENTIONS),
                     help=f"attention variants, each a model of the recipe, <prefix>_<att>_fixation "
                          f"(default: {','.join(ATTENTIONS)})")
-    ap.add_argument("--device", default="cpu", help="training and prediction device (default: cpu)")
+    ap.add_argument("--device", type=device, default="cpu",
+                    help="training and prediction device: auto, cpu, cuda, cuda:N or mps (default: cpu)")
     ap.add_argument("--recipe", choices=tuple(RECIPE_MODELS), default="tiny",
                     help="tiny: unet_tiny_<att>_fixation from scratch (CPU); pretrained: "
                          "unet_resnet50_<att>_fixation --pretrained at 384x288 (GPU)")
@@ -328,6 +329,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from scratch import refuse, resumable_work
 
+    try:  # the device as saliency train checks it (CUDA absent, cuda:N beyond the devices), before any work
+        from saliency.runtime import resolve_device
+
+        resolve_device(args.device)
+    except UserError as exc:
+        refuse(exc.render(cli_flag))
     t_start = time.perf_counter()
     try:  # the data first: a wrong --root stops here, before --work records it as a setting
         train_ds, test_ds = osie(args.root, "train"), osie(args.root, "test")

@@ -103,11 +103,15 @@ def writer(fmt: str):
 
 
 def format_list(text: str) -> list[str]:
-    """``--formats``: comma-separated names of :data:`FORMATS` (an argparse type; a one-line error otherwise)."""
+    """``--formats``: comma-separated names of :data:`FORMATS`, none twice (an argparse type; a one-line error
+    otherwise: a format given twice would be written and measured twice)."""
     names = [f.strip() for f in text.split(",") if f.strip()]
     bad = [f for f in names if f not in FORMATS] or ([] if names else [text])
     if bad:
         raise argparse.ArgumentTypeError(f"{bad[0]!r}: choose from {', '.join(FORMATS)} (comma-separated)")
+    dup = next((f for i, f in enumerate(names) if f in names[:i]), None)
+    if dup:
+        raise argparse.ArgumentTypeError(f"{text!r}: format {dup!r} given twice; give each once")
     return names
 
 

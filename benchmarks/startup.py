@@ -25,12 +25,32 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("numpy", "pandas", "torch", "cv2", "scipy", "matplotlib", "PIL", "timm", "albumentations")
 
 
-def commands(base: list[str]) -> list[str]:
-    """The subcommand names, read from ``saliency --help``."""
-    out = subprocess.run([*base, "--help"], capture_output=True, text=True, check=True).stdout
+def commands(base: list[str], exe: str | None = None) -> list[str]:
+    """The subcommand names, read from ``saliency --help``.
+
+    A ``--help`` that cannot be started, fails or lists no command (an ``--exe`` that is no saliency console
+    script, e.g. /bin/false) stops the script with one line naming ``--exe`` (``exe``: as given), exit status 2.
+    """
     import re
 
-    return [m.group(1) for m in re.finditer(r"^    ([a-z][a-z-]*)(?:\s|$)", out, re.M)]
+    from scratch import refuse
+
+    shown = " ".join(base)
+    where = f"--exe {exe}" if exe is not None else shown
+    hint = ("give the saliency console script (e.g. .venv/bin/saliency), or leave --exe out" if exe is not None
+            else "give --exe the saliency console script (e.g. .venv/bin/saliency)")
+    try:
+        p = subprocess.run([*base, "--help"], capture_output=True, text=True)
+    except OSError as exc:  # executable bit set, but not a program (no #! line, another architecture)
+        refuse(f"{where}: cannot be run ({exc.strerror or exc}); {hint}")
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or [""])[-1].strip()[:200]
+        refuse(f"{where}: '{shown} --help' failed (exit status {p.returncode}{f': {last}' if last else ''}); "
+               f"{hint}")
+    names = [m.group(1) for m in re.finditer(r"^    ([a-z][a-z-]*)(?:\s|$)", p.stdout, re.M)]
+    if not names:
+        refuse(f"{where}: '{shown} --help' lists no saliency command; {hint}")
+    return names
 
 
 def heavy_imports(cmd: list[str]) -> list[str]:
@@ -62,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                ".venv/bin/saliency), or leave --exe out")
     exe = args.exe or shutil.which("saliency", path=str(Path(sys.executable).parent)) or shutil.which("saliency")
     base = [exe] if exe else [sys.executable, "-m", "saliency"]
-    names = commands(base)
+    names = commands(base, args.exe)  # an --exe that runs but is not saliency: one line, nothing timed
     print(f"load average at start: {os.getloadavg()[0]:.2f}; {' '.join(base)}; {args.repeats} runs each, medians")
     print("| command | median s | max s | heavy modules imported |\n|---|---:|---:|---|")
     worst = 0.0
