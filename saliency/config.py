@@ -290,9 +290,10 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
     A ``sched.min_lr`` given (file or override) above ``optim.lr`` is refused (the schedule cannot end above its
     peak) when ``--set`` gives it, or a file gives another value than the default (a run's config.yaml and
     ``--print-config`` write the default out: it ends at a smaller ``optim.lr``), unless the schedule is
-    constant (it is not used). An ``optim.nesterov`` true or a ``sched.power`` given (a flag or override, or a
-    file's value other than the default) that the optimiser or schedule would ignore is refused (SGD with momentum
-    only; the poly schedule only). ``resumed``: ``config_file``
+    constant (it is not used). A ``sched.warmup_epochs`` not shorter than the schedule (``sched.epochs``, else
+    ``train.epochs``) of a decaying schedule is refused (:func:`check_warmup`). An ``optim.nesterov`` true or a
+    ``sched.power`` given (a flag or override, or a file's value other than the default) that the optimiser or
+    schedule would ignore is refused (SGD with momentum only; the poly schedule only). ``resumed``: ``config_file``
     is a resumed run's own config.yaml, whose schedule was accepted when it started and cannot change, so those
     checks are left out.
     """
@@ -332,6 +333,8 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
         raise UserError(f"{_who(origin, 'sched.min_lr', min_lr)}: is above {_who(origin, 'optim.lr', lr)}; "
                         f"sched.min_lr is the final learning rate, optim.lr the peak: give a sched.min_lr of at "
                         f"most {lr:g}, or a higher optim.lr")
+    if not resumed:
+        check_warmup(cfg, origin)
     for key in ("data.root", "data.val") if check_folders else ():
         v = cfg["data"][key[5:]]
         src = (origin.get(key) or ("",))[0]
@@ -342,6 +345,38 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
             raise UserError(f"{_who(origin, key)} {v}: folder not found (a relative path is read from the "
                             f"current folder, {Path.cwd()}); {fix}")
     return cfg
+
+
+def schedule_length(cfg: dict) -> tuple[str, int]:
+    """The dotted key that sets the schedule's length in epochs, and the length (``sched.epochs`` when set, else
+    ``train.epochs``, as :func:`saliency.optim.create_scheduler` reads them)."""
+    if cfg["sched"]["epochs"] is not None:
+        return "sched.epochs", cfg["sched"]["epochs"]
+    return "train.epochs", cfg["train"]["epochs"]
+
+
+def _shown(v):
+    """A whole float as an int (``3.0``: ``3``), as it was typed."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+def check_warmup(cfg: dict, origin: dict | None = None) -> None:
+    """Refuse a ``sched.warmup_epochs`` as long as the decaying schedule (cosine, poly) or longer.
+
+    The schedule was cut to one step after the warm-up: no decay, ``sched.min_lr`` never reached, the run ending at
+    the peak rate. A constant schedule has no decay to lose.
+    """
+    s = cfg["sched"]
+    if s["name"] == "constant":
+        return
+    key, length = schedule_length(cfg)
+    w = s["warmup_epochs"]
+    if w >= length:
+        o = origin or {}
+        more = "more `epochs`" if key == "train.epochs" else "a longer sched.epochs"
+        raise UserError(f"{_who(o, 'sched.warmup_epochs', _shown(w))}: is not shorter than {_who(o, key, length)}, "
+                        f"the length of the {s['name']} schedule, which would never decay to sched.min_lr (the run "
+                        f"would end at the peak optim.lr); give a sched.warmup_epochs below {length}, or {more}")
 
 
 def _chosen(origin: dict, key: str, value) -> bool:

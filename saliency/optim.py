@@ -61,6 +61,8 @@ def create_scheduler(optimizer, cfg: dict, steps_per_epoch: int) -> torch.optim.
     epochs = s["epochs"] or cfg["train"]["epochs"]
     total = max(1, epochs * steps_per_epoch)
     warmup = int(round(s["warmup_epochs"] * steps_per_epoch))
+    # config.check_warmup refuses a warm-up of the whole (decaying) schedule; this cut is left for the rounding to
+    # steps (2.95 of 3 epochs at 10 steps each) and for a run planned before that check and resumed
     warmup = min(warmup, total - 1) if total > 1 else 0
 
     def factor(step: int) -> float:

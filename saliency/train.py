@@ -67,8 +67,9 @@ RESUME_CHANGEABLE = RESUME_KEYS + ("train.amp", "train.channels_last", "train.co
 
 
 def _new_partial() -> dict:
-    """The running sums of an epoch that ``last.pt`` carries across an interruption: loss, images, seconds."""
-    return {"loss_sum": 0.0, "n": 0, "seconds": 0.0, "images": 0}
+    """The running sums of an epoch that ``last.pt`` carries across an interruption: loss, images, seconds; and
+    ``lr``, the rate of the epoch's last optimiser step so far (metrics.csv's lr)."""
+    return {"loss_sum": 0.0, "n": 0, "seconds": 0.0, "images": 0, "lr": None}
 
 
 def _flat(cfg: dict, prefix: str = "") -> dict:
@@ -145,6 +146,7 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
             raise UserError(f"`resume` {run_dir}: {', '.join(changed)} cannot change on resume (the checkpoint's "
                             "model, optimiser, schedule and data split continue as they were); start a new run "
                             "with `out` for other settings")
+        _check_resumed_warmup(run_dir, cfg, own)
         if check is not None and create:
             check(cfg)
         if int(os.environ.get("RANK", "0")) == 0:
@@ -174,6 +176,26 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         make_folders(checked, made, "out")
         claim_run(checked, "out")
     return cfg, Path(out)
+
+
+def _check_resumed_warmup(run_dir: Path, cfg: dict, own: dict) -> None:
+    """Refuse a resume whose new schedule length (``epochs`` or ``sched.epochs``) is no longer than the run's
+    ``sched.warmup_epochs`` while the run's own was: the decay would be cut away (see
+    :func:`saliency.config.check_warmup`). A run already planned so (started before that check) resumes as before.
+    """
+    from saliency import config as C
+
+    s = cfg["sched"]
+    key, length = C.schedule_length(cfg)
+    was = own["sched.epochs"] if own["sched.epochs"] is not None else own["train.epochs"]
+    w = s["warmup_epochs"]
+    if s["name"] == "constant" or w < length or w >= was:
+        return
+    flag = "`epochs` " if key == "train.epochs" else "`overrides` sched.epochs="
+    raise UserError(f"`resume` {run_dir}: {flag}{length} makes the {s['name']} schedule {length} epoch(s), not "
+                    f"longer than the run's sched.warmup_epochs={C._shown(w)}, so it would never decay to "
+                    f"sched.min_lr; give {'`epochs`' if key == 'train.epochs' else 'a sched.epochs'} above "
+                    f"{C._shown(w)}, or `overrides` sched.epochs={was} to keep the run's schedule")
 
 
 #: the lock file by which one ``saliency train`` claims its run folder (pid and host inside)
@@ -937,7 +959,12 @@ class Trainer:
             # the loss over every rank's images (torchrun: each rank saw its shard), not rank 0's alone
             n_all = dist.mean_scalar(self.info, self.partial["n"], self.device)
             loss = dist.mean_scalar(self.info, self.partial["loss_sum"], self.device) / n_all if n_all else 0.0
-            row = {"epoch": done, "step": self.step, "lr": f"{self.optimizer.param_groups[0]['lr']:.6g}",
+            # the rate the epoch's last optimiser step ran at (the optimiser's rate now is the next step's);
+            # a last.pt that did not record it: the schedule's rate at that step
+            lr = self.partial.get("lr")
+            if lr is None:
+                lr = self.scheduler.base_lrs[0] * self.scheduler.lr_lambdas[0](max(0, self.step - 1))
+            row = {"epoch": done, "step": self.step, "lr": f"{lr:.6g}",
                    "loss": f"{loss:.6f}",
                    "images_per_s": f"{rate:.2f}",
                    "epoch_s": f"{self.partial['seconds']:.1f}"}
@@ -1001,6 +1028,7 @@ class Trainer:
         clip = self.cfg["train"]["clip_grad"]
         if clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+        self.partial["lr"] = self.optimizer.param_groups[0]["lr"]  # this step's rate, before the next is set
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.scheduler.step()
