@@ -16,7 +16,6 @@ human maps).
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import time
@@ -29,17 +28,38 @@ DATA = REPO.parent / "shared" / "data" / "mit1003_subset100"
 METRICS = ("CC", "NSS", "KLD", "SIM", "AUC_Judd")
 
 
+TOP = (1e-5, 0.5)
+"""The range of ``--top``: saliency train's ``data.fixation_top`` (a value outside would stop the run after set-up)."""
+
+
+def top_share(text: str) -> float:
+    """``--top``: a share of a map's pixels in :data:`TOP` (an argparse type; one usage line otherwise)."""
+    import argparse
+
+    from saliency.commands._args import finite_float
+
+    v = finite_float(text)
+    if not TOP[0] <= v <= TOP[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be between {TOP[0]:g} and {TOP[1]:g} (saliency train's "
+                                         "data.fixation_top)")
+    return v
+
+
 def main() -> int:
     """Train, predict and score; print the table."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", required=True, help="scratch folder (made, or replaced when a benchmark made it; never inside the inputs)")
-    ap.add_argument("--data", default=str(DATA), help="mit1003_subset100 folder (stimuli/ + maps/)")
-    ap.add_argument("--epochs", type=int, help="epochs (default: the recipe's)")
-    ap.add_argument("--top", type=float, default=0.02, help="fixated share of each human map (default 0.02)")
-    ap.add_argument("--seed", type=int, default=0, help="split seed (default 0)")
-    args = ap.parse_args()
-    from scratch import refuse
+    from saliency.commands._args import positive_int, seed
 
+    from scratch import ArgumentParser, refuse
+
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", required=True,
+                    help="scratch folder (made, or replaced when a benchmark made it; never inside the inputs)")
+    ap.add_argument("--data", default=str(DATA), help="mit1003_subset100 folder (stimuli/ + maps/)")
+    ap.add_argument("--epochs", type=positive_int, default=None, help="epochs (default: the recipe's)")
+    ap.add_argument("--top", type=top_share, default=0.02,
+                    help=f"fixated share of each human map, {TOP[0]:g} to {TOP[1]:g} (default 0.02)")
+    ap.add_argument("--seed", type=seed, default=0, help="split seed (default 0)")
+    args = ap.parse_args()
     data = Path(args.data)
     if not ((data / "stimuli").is_dir() and (data / "maps").is_dir()):
         refuse(f"--data {args.data}: {'folder not found' if not data.is_dir() else 'needs stimuli/ and maps/'}; "
@@ -67,7 +87,7 @@ def main() -> int:
     run = work / "run"
     cmd = [sys.executable, "-m", "saliency", "train", "--data", str(tdir), "--task", "fixation", "--out", str(run),
            "--device", "cpu", "--quiet", "--set", f"data.fixation_top={args.top}"]
-    if args.epochs:
+    if args.epochs is not None:
         cmd += ["--epochs", str(args.epochs)]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=REPO)
@@ -104,4 +124,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scratch import run_main
+
+    raise SystemExit(run_main(main))

@@ -19,7 +19,6 @@ Usage: python benchmarks/models.py [--train-seconds 180] [--no-train] [--no-writ
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import re
@@ -232,18 +231,27 @@ def write_section(text: str, path: Path = ROOT / "docs" / "BENCHMARKS.md") -> No
 
 def main(argv=None) -> int:
     """Measure, print, and write the ``## Models`` section."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--train-seconds", type=float, default=180, help="CPU training budget of the quality check")
-    ap.add_argument("--fixation-seconds", type=float, default=120, help="CPU training budget of the fixation check")
+    from saliency.commands._args import finite_positive_float, positive_int
+
+    from scratch import ArgumentParser
+
+    ap = ArgumentParser(prog="models.py", description=__doc__.splitlines()[0])
+    ap.add_argument("--train-seconds", type=finite_positive_float, default=180,
+                    help="CPU training budget of the quality check, seconds (default 180)")
+    ap.add_argument("--fixation-seconds", type=finite_positive_float, default=120,
+                    help="CPU training budget of the fixation check, seconds (default 120)")
     ap.add_argument("--no-train", action="store_true", help="skip the training quality checks")
     ap.add_argument("--no-write", action="store_true", help="print only; do not edit docs/BENCHMARKS.md")
-    ap.add_argument("--runs", type=int, default=3, help="timed runs per model for latency")
+    ap.add_argument("--runs", type=positive_int, default=3, help="timed runs per model for latency (default 3)")
     ap.add_argument("--c2f", action="store_true",
                     help="only coarse-to-fine against its dense model: speed and held-out quality (prints only)")
-    ap.add_argument("--c2f-steps", type=int, default=300, help="training steps of each model for --c2f (default 300)")
+    ap.add_argument("--c2f-steps", type=positive_int, default=300,
+                    help="training steps of each model for --c2f (default 300)")
     args = ap.parse_args(argv)
     if args.c2f:
         return c2f_main(args)
+    load = os.getloadavg()[0]  # before this run's own work: the other jobs on the machine
+    others = "no other job" if load < 0.5 else f"load average {load:.1f} at the start"
 
     names = models.list_models()
     rows = model_rows(names, 320, 320, latency=True, runs=args.runs)
@@ -278,15 +286,15 @@ def main(argv=None) -> int:
                f"{platform.python_version()}, torch {torch.__version__}, {gpu}")
     parts = [
         "## Models\n",
-        f"Machine: {machine} (torch threads: {torch.get_num_threads()}); measured while other jobs shared the "
-        "CPU, so latencies are upper bounds. Command: `" + cmd + "` (the table alone: "
-        "`saliency models`).\n",
+        f"Machine: {machine} (torch threads: {torch.get_num_threads()}); latencies vary by about a third between "
+        f"runs on this shared machine (this run: {others}). "
+        "Command: `" + cmd + "` (the table alone: `saliency models`).\n",
         "GMACs: `torch.utils.flop_counter.FlopCounterMode`, MACs = FLOPs / 2, convolutions and matrix "
         "products, batch 1 at 320 x 320. Latency: median of eval-mode forward passes at batch 1.\n",
         table,
         f"Smallest model family (built-in tiny encoder), CPU default `{small['model']}`, {small['params_m']:.2f} M parameters, {small['gmac']:.2f} GMAC "
         f"at 320 (target: <= 2 M, <= 5 GMAC).\n",
-        "### Coarse-to-fine attention (320 x 320, batch 1)\n",
+        "### Coarse-to-fine attention (320 x 320; GMAC at batch 1)\n",
         "| model | coarse pass GMAC | coarse-to-fine GMAC | fine branch everywhere GMAC | saved | "
         "ms/image batch 1, c2f / dense | ms/image batch 8, c2f / dense |\n"
         "|---|---:|---:|---:|---:|---:|---:|\n" + "\n".join(c2f_lines) + "\n",

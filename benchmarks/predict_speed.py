@@ -99,7 +99,7 @@ def main() -> None:
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", default=str(ROOT.parent / "shared" / "data" / "osie" / "stimuli"),
                     help="folder of photos (default ../shared/data/osie/stimuli)")
-    ap.add_argument("--n", type=positive_int, default=100, help="photos to predict (the first N by name; default 100)")
+    ap.add_argument("--n", type=positive_int, default=None, help="photos to predict (the first N by name; default 100)")
     ap.add_argument("--model", default="unet_tiny_cbam_sod", help="registered model (default unet_tiny_cbam_sod)")
     ap.add_argument("--size", type=size_wxh(example="320x320"), default=(320, 320),
                     help="network input WIDTHxHEIGHT (default 320x320)")
@@ -107,6 +107,11 @@ def main() -> None:
     ap.add_argument("--repeats", type=positive_int, default=3, help="alternating repeats (default 3)")
     ap.add_argument("--skip-cli", action="store_true", help="network latency only")
     args = ap.parse_args()
+    # --n of the skipped command part would be ignored: refused instead, one line, before anything is run
+    if args.skip_cli and args.n is not None:
+        ap.error("--n: an option of the saliency predict part; leave it out with --skip-cli (that part is skipped)")
+    if args.n is None:
+        args.n = 100
     w, h = args.size
     src = Path(args.images)
     photos = sorted(p for p in src.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png")) if src.is_dir() else []

@@ -162,32 +162,88 @@ def epoch_time(work: Path, model: str, device: str, n: int, batch: int, size: in
     return {"epoch_s": float(row["epoch_s"]), "images_per_s": float(row["images_per_s"])}
 
 
+def device_name(text: str) -> str:
+    """``--device``: ``cuda``, ``cuda:N`` or ``cpu`` (an argparse type; one usage line otherwise)."""
+    import re
+
+    v = text.strip().lower()
+    if v in ("cpu", "cuda") or re.fullmatch(r"cuda:\d{1,3}", v):
+        return v
+    raise argparse.ArgumentTypeError(f"{text!r}: choose cuda, cuda:N or cpu")
+
+
+def sod_models(text: str) -> str:
+    """``--models``: comma-separated registered SOD models, at least one, none twice (an argparse type).
+
+    Returned without blanks around the commas.
+    """
+    from saliency.models.zoo import MODELS
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = next((n for n in names if not (n in MODELS and n.endswith("_sod"))), None)
+    if bad or not names:
+        what = f"{bad!r} is not a registered SOD model" if bad else "no model"
+        raise argparse.ArgumentTypeError(f"{text!r}: {what}; give comma-separated names of 'saliency models "
+                                         "--filter \"*_sod\" --names-only'")
+    dup = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if dup:
+        raise argparse.ArgumentTypeError(f"{text!r}: model {dup!r} given twice; give each once")
+    return ",".join(names)
+
+
 def main() -> int:
     """Measure the model speed and the epoch time; print the table."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", default="/tmp/saliency_throughput", help="scratch folder (made, or replaced when a benchmark made it; never inside the inputs)")
-    ap.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated models (default {DEFAULT_MODELS})")
-    ap.add_argument("--device", default="cuda", help="cuda (default) or cpu (smoke run)")
-    ap.add_argument("--batch", type=int, default=32, help="batch size (default 32)")
-    ap.add_argument("--size", type=int, default=320, help="input side (default 320)")
-    ap.add_argument("--workers", type=int, default=8, help="DataLoader workers of the epoch run (default 8)")
-    ap.add_argument("--images", type=int, default=DUTS_TR, help=f"stand-in images per epoch (default {DUTS_TR})")
+    from saliency.commands._args import int_range, non_negative_int, positive_int
+
+    from scratch import ArgumentParser, fresh_work, refuse
+
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", default=None,
+                    help="scratch folder of the epoch run (default /tmp/saliency_throughput; made, or replaced when a "
+                         "benchmark made it)")
+    ap.add_argument("--models", type=sod_models, default=None,
+                    help=f"comma-separated SOD models (default {DEFAULT_MODELS}; with --quick unet_tiny_cbam_sod)")
+    ap.add_argument("--device", type=device_name, default="cuda", help="cuda (default), cuda:N or cpu (smoke run)")
+    ap.add_argument("--batch", type=positive_int, default=None, help="batch size (default 32)")
+    ap.add_argument("--size", type=int_range(32, 4096, "size"), default=None, help="input side (default 320)")
+    ap.add_argument("--workers", type=non_negative_int, default=None,
+                    help="DataLoader workers of the epoch run (default 8)")
+    ap.add_argument("--images", type=positive_int, default=None, help=f"stand-in images per epoch (default {DUTS_TR})")
     ap.add_argument("--skip-epoch", action="store_true", help="model speed only")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurements")
-    ap.add_argument("--quick", action="store_true", help="tiny sizes: check the code paths (CPU smoke run; no torch.compile on a CPU)")
+    ap.add_argument("--quick", action="store_true",
+                    help="tiny sizes (batch 2, 64x64, 40 images, 1 worker): check the code paths (CPU smoke run; no "
+                         "torch.compile on a CPU)")
     args = ap.parse_args()
+    # an option of the skipped epoch run would be ignored: refused, as a size --quick replaces (one line, nothing run)
+    epoch = [f"--{k}" for k in ("work", "images", "workers") if getattr(args, k) is not None]
+    if args.skip_epoch and epoch:
+        ap.error(f"{epoch[0]}: an option of the epoch run; leave it out with --skip-epoch (that run is skipped)")
+    # --quick sets the sizes itself: a size given with it would be silently replaced, so it is refused
+    sizes = [f"--{k}" for k in ("batch", "size", "images", "workers") if getattr(args, k) is not None]
+    if args.quick and sizes:
+        ap.error(f"{sizes[0]}: --quick sets batch 2, 64x64, 40 images, 1 worker; leave it out with --quick")
+    if args.quick:  # a smoke run of the code paths: torch.compile alone takes minutes on a CPU
+        args.batch, args.size, args.images, args.workers = 2, 64, 40, 1
+        args.no_compile = args.no_compile or not args.device.startswith("cuda")
+        args.models = args.models or "unet_tiny_cbam_sod"
+    else:
+        args.models = args.models or DEFAULT_MODELS
+        for k, v in (("batch", 32), ("size", 320), ("images", DUTS_TR), ("workers", 8)):
+            setattr(args, k, v if getattr(args, k) is None else getattr(args, k))
     # saliency train runs in the repository: an absolute --work (not resolved, so that fresh_work sees a link)
-    args.work = str(Path(args.work).absolute())
+    args.work = str(Path(args.work or "/tmp/saliency_throughput").absolute())
     import torch
 
     sys.path.insert(0, str(REPO))
     if args.device.startswith("cuda") and not torch.cuda.is_available():
-        print("no CUDA device: this benchmark needs a GPU (use --device cpu --quick for a smoke run)")
-        return 2
-    if args.quick:  # a smoke run of the code paths: torch.compile alone takes minutes on a CPU
-        args.batch, args.size, args.images, args.workers = 2, 64, 40, 1
-        args.no_compile = args.no_compile or not args.device.startswith("cuda")
-        args.models = args.models if args.models != DEFAULT_MODELS else "unet_tiny_cbam_sod"
+        refuse(f"--device {args.device}: no CUDA device; this benchmark needs a GPU (use --device cpu --quick for a "
+               "smoke run)")
+    if args.device.startswith("cuda:") and int(args.device[5:]) >= torch.cuda.device_count():
+        refuse(f"--device {args.device}: this machine has {torch.cuda.device_count()} CUDA device(s); give cuda:0 .. "
+               f"cuda:{torch.cuda.device_count() - 1}")
+    # the scratch folder is checked (and made) before the model timings: a user's folder stops the run at once
+    work = None if args.skip_epoch else fresh_work(args.work)
     from saliency.runtime import torch_settings
 
     device = torch.device(args.device)
@@ -210,10 +266,7 @@ def main() -> int:
             best = np.nanmax([eager, comp])
             print(f"| {name} | {eager:.1f} | {comp:.1f} | {DUTS_TR / best:.0f} | {ph['forward']:.1f}, "
                   f"{ph['backward']:.1f}, {ph['optimizer']:.1f} |", flush=True)
-    if not args.skip_epoch:
-        from scratch import fresh_work
-
-        work = fresh_work(args.work)
+    if work is not None:
         print(f"\none epoch of {args.images} stand-in images through saliency train "
               f"(decoding in {args.workers} workers, no cache):")
         for name in args.models.split(","):
@@ -226,4 +279,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scratch import run_main
+
+    raise SystemExit(run_main(main))
