@@ -1231,11 +1231,14 @@ def decimal_unused_line(src: str, fmt: str) -> str:
             "`decimal` comma only for exports whose numbers are written with a decimal comma (500,13)")
 
 
-def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
+def check_unused_options(opened: list[tuple], opts: IngestOptions, qc_min_valid_given: bool = False) -> dict:
     """Refuse options that no opened input uses; returns the ``policies`` values of those applied.
 
     Never recorded as applied when it is not: detector options when no input
-    holds raw samples (fixation lists are taken as the files give them),
+    holds raw samples (fixation lists are taken as the files give them), and
+    ``qc_min_valid_share`` then too when the caller says it was given
+    (``qc_min_valid_given``: no qc.csv row has a valid share to hold to it;
+    left at its default it is recorded as null, :func:`ingest`),
     ``min_confidence`` when no input is a Pupil Labs export with a confidence
     column, ``time_unit`` when every input's header states its time unit (or
     the format fixes it), ``decimal`` comma when every input's format ignores it
@@ -1267,6 +1270,10 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions) -> dict:
             raise UserError(f"{', '.join(given)}: fixation detection options, but no input holds raw samples (the "
                             f"inputs are fixation lists, taken as the files give them); leave "
                             f"{'it' if len(given) == 1 else 'them'} out")
+        if qc_min_valid_given:
+            raise UserError(f"`qc_min_valid_share` {opts.qc_min_valid_share:g}: not used: no input holds raw "
+                            f"samples (fixation lists have no samples to count valid, so valid_share is empty in "
+                            f"every qc.csv row and nothing can fall below it); leave it out")
     else:  # the samples are detected with these: one that merges nothing would be recorded as applied
         det.check_merge(opts.detector, opts.merge_ms, opts.merge_deg)
     applied = [rd.notes["min_confidence"] for rd in first if rd.notes.get("min_confidence") is not None]
@@ -2055,7 +2062,7 @@ def validate(opts: IngestOptions):
 
 
 def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
-           detector_given: bool | None = None) -> dict:
+           detector_given: bool | None = None, qc_min_valid_given: bool | None = None) -> dict:
     """Build a fixation dataset folder at ``out`` from logs ``inputs``; returns the manifest dict.
 
     ``detector_given``: whether the caller chose ``opts.detector`` (the command
@@ -2063,6 +2070,11 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
     refused (:func:`check_duration_options`). None: chosen when it is not
     :data:`~data_tools.detectors.DEFAULT_DETECTOR` (an :class:`IngestOptions`
     left at its default cannot be told from one set to it).
+    ``qc_min_valid_given`` likewise for ``opts.qc_min_valid_share`` (None:
+    given when it is not :class:`IngestOptions`' default): given when no input
+    holds raw samples, it is refused (:func:`check_unused_options`); left at
+    its default then, ``qc.thresholds.min_valid_share`` and its policy are
+    recorded as null (no qc.csv row has a valid share).
     """
     from saliency.base import __version__
     from saliency.base.fsutil import staged_dir
@@ -2071,6 +2083,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
     validate(opts)
     if detector_given is None:
         detector_given = opts.detector != det.DEFAULT_DETECTOR
+    if qc_min_valid_given is None:
+        qc_min_valid_given = opts.qc_min_valid_share != IngestOptions.qc_min_valid_share
     inputs = [Path(p) for p in inputs]
     if not inputs:
         raise UserError("no input logs given")
@@ -2081,7 +2095,10 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
     trials = load_trials(opts.trials) if opts.trials else None
     trials_digest = sha256(Path(opts.trials)) if opts.trials else None  # the table as read, as the logs' own
     opened = open_inputs(inputs, opts)
-    applied = check_unused_options(opened, opts)
+    applied = check_unused_options(opened, opts, qc_min_valid_given)
+    # without raw samples no qc.csv row has a valid share: the threshold held nothing, recorded as null
+    min_valid = opts.qc_min_valid_share if any(rd.kind == "samples" for _, rd, _, dup in opened if dup is None) \
+        else None
     geo_info = settle_geometry(opened, opts)
     g = opts.geometry
     for path, rd, _, dup in opened:
@@ -2235,7 +2252,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
                 rows.append({"subject": s, "stimulus": st, "samples": counts["samples"].get(k, 0),
                              "valid_samples": counts["valid"].get(k, 0), "fixations": pairs.get((s, st), 0),
                              "off_stimulus": off_counts.get((s, st), 0)})
-            thresholds = {"min_valid_share": opts.qc_min_valid_share, "min_fixations": opts.qc_min_fixations,
+            thresholds = {"min_valid_share": min_valid, "min_fixations": opts.qc_min_fixations,
                           "max_off_share": opts.qc_max_off_share}
             qc = qc_table(pd.DataFrame(rows, columns=["subject", "stimulus", "samples", "valid_samples",
                                                       "fixations", "off_stimulus"]), thresholds)
@@ -2269,7 +2286,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
 
         ioc_summary = None
         if opts.ioc:
-            ioc_summary = ioc_record(ioc_rows, fix, sorted(set(stems) | set(qc["stimulus"].astype(str))))
+            ioc_summary = ioc_record(ioc_rows, fix, sorted(set(stems) | set(qc["stimulus"].astype(str))),
+                                     _pairs_with_rows(qc, quar, index))
             if ioc_summary.get("stimuli_scored") == 0:  # no stimulus could be scored: null, and a warning says why
                 warnings.append(ioc_summary["warning"])
                 ioc_summary = None
@@ -2288,6 +2306,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
                       "truncate": 4.0},
             "policies": {**{k: v for k, v in asdict(opts).items()
                             if k not in ("geometry", "progress", "workers", "chunk_rows")}, **applied,
+                         "qc_min_valid_share": min_valid,
                          # no raw samples and no durations: no detector (nor its minimum) acted on a row
                          **({} if timed or opts.detector == "tracker" else {"detector": None}),
                          "detector_min_duration_ms": col.min_duration_ms
@@ -2328,10 +2347,31 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
 
 
 IOC_LEFT_OUT_REASON = "fewer than 2 observers with kept fixations"
+IOC_OBSERVERS_LEFT_OUT_REASON = "rows for the stimulus but no kept fixation on it"
 IOC_AGGREGATION = "per stimulus: mean over its observers; then mean over stimuli; std over the per-stimulus means"
 
 
-def ioc_record(ioc_rows: list[tuple], fix: pd.DataFrame, study: list[str]) -> dict:
+def _pairs_with_rows(qc: pd.DataFrame, quar: pd.DataFrame, index: StimulusIndex) -> set[tuple[str, str]]:
+    """The (subject, stimulus stem) pairs with any row read: the qc.csv pairs (kept fixations, fixations set aside
+    off the stimulus, short or first, raw samples) and the quarantined rows' own, their names resolved to stems as
+    the logs' names are (a name that finds no stimulus, or none, names no pair)."""
+    pairs = {(str(a), str(b)) for a, b in zip(qc["subject"], qc["stimulus"])}
+    if len(quar):
+        q = quar[["subject", "stimulus"]].drop_duplicates()
+        stems = {}
+        for name in q["stimulus"].unique():
+            if isinstance(name, str) and name:
+                try:
+                    stems[name] = index.resolve(name)
+                except UserError:  # a name two files answer to: its rows name no one stimulus
+                    stems[name] = None
+        pairs |= {(s, stems[n]) for s, n in q.itertuples(index=False)
+                  if isinstance(s, str) and stems.get(n) is not None}
+    return pairs
+
+
+def ioc_record(ioc_rows: list[tuple], fix: pd.DataFrame, study: list[str],
+               pairs: set[tuple[str, str]] | None = None) -> dict:
     """``dataset.json`` ``inter_observer`` from the ``(stimulus, subject, nss, auc_judd)`` scores.
 
     Each metric is averaged over the observers of each stimulus, then over the
@@ -2339,13 +2379,24 @@ def ioc_record(ioc_rows: list[tuple], fix: pd.DataFrame, study: list[str]) -> di
     with more observers weighs no more); ``std`` is that of the per-stimulus
     means, ``n`` the (stimulus, observer) scores and ``stimuli`` the stimuli
     averaged. ``left_out``: the stimuli of ``study`` that could not be scored
-    (:data:`IOC_LEFT_OUT_REASON`), their count and the first few names. When
-    none could be scored, ``stimuli_scored`` is 0 and ``warning`` holds the line.
+    (:data:`IOC_LEFT_OUT_REASON`), their count and the first few names; and,
+    when some, ``observers``: the (subject, stimulus) ``pairs`` (those with
+    rows read, kept or quarantined) on a scored stimulus whose subject kept no
+    fixation there, so is no observer of it (:data:`IOC_OBSERVERS_LEFT_OUT_REASON`):
+    their count and the first few as ``subject/stimulus``. When none could be
+    scored, ``stimuli_scored`` is 0 and ``warning`` holds the line.
     """
     observers = fix.groupby("stimulus")["subject"].nunique() if len(fix) else pd.Series(dtype=np.int64)
     left = [s for s in study if int(observers.get(s, 0)) < 2]
     left_out = {"stimuli": len(left), "first": left[:5], "reason": IOC_LEFT_OUT_REASON}
     ioc = pd.DataFrame(ioc_rows, columns=["stimulus", "subject", "nss", "auc_judd"])
+    scored = set(ioc["stimulus"].astype(str))
+    kept = set(fix[["subject", "stimulus"]].drop_duplicates().astype(str).itertuples(index=False, name=None)) \
+        if len(fix) else set()
+    absent = sorted(p for p in (pairs or ()) if p[1] in scored and p not in kept)
+    if absent:
+        left_out["observers"] = {"count": len(absent), "first": [f"{a}/{b}" for a, b in absent[:5]],
+                                 "reason": IOC_OBSERVERS_LEFT_OUT_REASON}
     if not len(ioc):
         shown = ", ".join(left[:5]) + (" ..." if len(left) > 5 else "")
         return {"stimuli_scored": 0, "left_out": left_out,
@@ -2409,4 +2460,8 @@ def summary_text(m: dict) -> str:
         if left.get("stimuli"):
             names = ", ".join(left["first"]) + (" ..." if left["stimuli"] > len(left["first"]) else "")
             lines.append(f"{'  stimuli left out':<24}{left['stimuli']:>10}  ({left['reason']}: {names})")
+        obs = left.get("observers") or {}
+        if obs.get("count"):
+            names = ", ".join(obs["first"]) + (" ..." if obs["count"] > len(obs["first"]) else "")
+            lines.append(f"{'  observers left out':<24}{obs['count']:>10}  ({obs['reason']}: {names})")
     return "\n".join(lines)

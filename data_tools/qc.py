@@ -20,7 +20,9 @@
   over the observers of each stimulus, then over the stimuli (std over the
   per-stimulus means), as the gold standard does; stimuli with fewer than
   two observers with kept fixations cannot be scored and are counted under
-  ``left_out`` (none scored: ``null`` and a line in ``warnings``).
+  ``left_out`` (none scored: ``null`` and a line in ``warnings``); a subject
+  with rows on a scored stimulus but no kept fixation there (all quarantined)
+  is no observer of it, counted and named under ``left_out.observers``.
 """
 
 from __future__ import annotations
@@ -156,7 +158,7 @@ def qc_table(counts: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     flags = []
     for vs, nf, off in zip(t["valid_share"], t["fixations"], t["off_share"]):
         f = []
-        if np.isfinite(vs) and vs < thresholds["min_valid_share"]:
+        if thresholds["min_valid_share"] is not None and np.isfinite(vs) and vs < thresholds["min_valid_share"]:
             f.append("low_valid_share")
         if nf < thresholds["min_fixations"]:
             f.append("few_fixations")
