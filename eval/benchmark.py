@@ -444,8 +444,11 @@ def _check_baseline_used(center_bias, keys, datasets, gold_standard: bool, metri
     """
     users = _baseline_readers(keys, metric_maps)
     if not users and not gold_standard:
+        # the gold standard named where it can be asked for: every dataset read per observer (OSIE)
+        readers = ("sAUC with `metric_maps` and the `gold_standard` row" if datasets
+                   and all(d.has_subjects for d in datasets) else "and sAUC with `metric_maps`")
         raise UserError(f"`center_bias` {center_bias}: not used: no metric of this run reads the IG baseline (only IG "
-                        "does, and sAUC with `metric_maps`); leave it out")
+                        f"does, {readers}); leave it out")
     if not any(d.has_points for d in datasets):
         raise UserError(f"`center_bias` {center_bias}: not used: no dataset of this run has fixation points for "
                         f"{' and '.join(users) or 'the gold standard'} (human maps only: CC, KLD and SIM are "

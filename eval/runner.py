@@ -40,6 +40,7 @@ from saliency.eval.io import (PRED_EXTS, drop_extra_axes, index_folder, key_of, 
                               read_mask, read_pred_u8)
 from saliency.eval.metrics import GOLD_STANDARD, families, keys_for  # noqa: F401 (GOLD_STANDARD re-exported)
 from saliency.eval.sod import SODMetrics, sod_image_scores
+from saliency.eval.tables import FEW_OBSERVERS
 
 
 @dataclass
@@ -59,6 +60,7 @@ class MethodResult:
     skipped: list = field(default_factory=list)     # (image key, reason) of every image missing or skipped
     extra: list = field(default_factory=list)       # prediction files (relative paths) matching no GT image
     left_out: list = field(default_factory=list)    # files (relative paths) of the folder not read: other extensions
+    no_fixations: list = field(default_factory=list)  # keys of images scored but left out of every metric: no fixations
 
 
 GOLD_UNIFORM_WEIGHT = 0.1
@@ -270,7 +272,7 @@ def _fix_task(args):
     out = []
     if opts.get("gold_standard"):
         sc = gold_standard_scores(item, metrics, baseline=baseline, other=other, **kw) if fix is not None else None
-        out.append((sc, False) if sc is not None else ("skip", f"{item.key}: fewer than two observers"))
+        out.append((sc, False) if sc is not None else ("skip", f"{item.key}: {FEW_OBSERVERS}"))
     for path in preds:
         if path is None:
             out.append(None)
@@ -285,7 +287,7 @@ def _fix_task(args):
         sc = fixation_image_scores(pred, fix, density, baseline, other=other, log_density=is_log, metrics=metrics,
                                    **kw)
         out.append((sc, pred.shape != shape))
-    return ("ok", out)
+    return ("ok", out, fix is not None and not fix.any())  # the last: no fixation at all (what its metrics lack)
 
 
 def _run_chunk(fn, chunk):
@@ -499,7 +501,8 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
         res.insert(0, MethodResult(ds.name, GOLD_STANDARD, 0, {}))
         found.insert(0, [True] * len(ds.items))
     for i, r in enumerate(results_iter):
-        status, payload = r
+        status, payload, *rest = r
+        no_fix = bool(rest and rest[0])  # an image without fixations: its fixation metrics are undefined
         if status == "gt":
             for mr, f in zip(res, found):
                 if f[i] is None:  # counted already among the images without a prediction
@@ -520,6 +523,8 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
                 continue
             sc, resized = entry
             accs[j].add(sc)
+            if no_fix and not any(np.isfinite(sc.values.get(k, np.nan)) for k in keys):  # in no mean: named
+                res[j].no_fixations.append(ds.items[i].key)
             res[j].n_resized += int(resized)
     order = {it.key: i for i, it in enumerate(ds.items)}
     for j, mr in enumerate(res):

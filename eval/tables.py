@@ -81,6 +81,19 @@ def _left_out(r) -> dict:
     return {k: int(v) for k, v in r.excluded.items() if v}
 
 
+FEW_OBSERVERS = "fewer than two observers with fixations"
+"""The reason (after the image key) the gold standard leaves an image out: no observer has another to score against."""
+
+NO_FIXATIONS = "no fixations"
+"""The reason an image scored by a method is in none of its means (``left_out_images`` of the JSON)."""
+
+
+def _shown_keys(keys) -> str:
+    """The first three image keys, ``e.g.`` when there are more: ``1006`` or ``e.g. a, b, c``."""
+    keys = list(keys)
+    return ("e.g. " if len(keys) > 3 else "") + ", ".join(str(k) for k in keys[:3])
+
+
 def counted(n: int, noun: str) -> str:
     """``n`` and ``noun``, its plural (an added s) unless ``n`` is 1: ``1 image``, ``3 images``, ``0 images``."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
@@ -92,9 +105,12 @@ def result_note(r) -> str:
     ``r`` has ``n_images``, ``n_resized``, ``n_missing``, ``n_skipped`` and
     ``excluded`` ({metric: images left out}), and may have ``metrics`` (a
     fixation method's resizing is said as eval does it), ``extra`` (the
-    prediction files that match no ground truth) and ``left_out`` (files not
-    read for their extension); the notes under eval's
-    markdown tables and under ``saliency report``'s metric tables.
+    prediction files that match no ground truth), ``left_out`` (files not
+    read for their extension), ``skipped`` ((image, reason) pairs: the gold
+    standard's images with fewer than two observers with fixations are said
+    apart from the unreadable) and ``no_fixations`` (the keys of images
+    counted but in no metric's mean, having no fixation); the notes under
+    eval's markdown tables and under ``saliency report``'s metric tables.
     """
     parts = [counted(r.n_images, "image")]
     if r.n_resized:
@@ -106,8 +122,16 @@ def result_note(r) -> str:
         parts.append(f"{counted(r.n_resized, 'prediction')} resized to the GT ({how})")
     if r.n_missing:
         parts.append(f"{r.n_missing} without a prediction skipped")
-    if r.n_skipped:
-        parts.append(f"{r.n_skipped} unreadable or refused skipped")  # each with its reason in --json
+    if r.n_skipped:  # each with its reason in --json
+        few = sum(1 for _, why in getattr(r, "skipped", None) or () if str(why).endswith(f": {FEW_OBSERVERS}"))
+        if few:
+            parts.append(f"{few} with {FEW_OBSERVERS} left out")
+        if r.n_skipped - few:
+            parts.append(f"{r.n_skipped - few} unreadable or refused skipped")
+    no_fix = list(getattr(r, "no_fixations", None) or ())
+    if no_fix:  # counted in n_images and in each metric's left-out count below, in no mean
+        parts.append(f"{counted(len(no_fix), 'image')} without fixations left out of every metric "
+                     f"({_shown_keys(no_fix)})")
     n_extra = len(getattr(r, "extra", None) or ())
     if n_extra:
         parts.append(f"{counted(n_extra, 'prediction file')} without a ground truth ignored")
@@ -209,7 +233,9 @@ def json_obj(task: str, version: str, results, metric_maps: bool = False, notes=
     ``n_skipped`` with its reason ({"image", "reason"}), and
     ``extra_predictions`` the method's files that match no ground-truth image
     (paths in its folder), which no metric counts; ``left_out_files`` the
-    files of its folder not read for their extension. ``notes``: the
+    files of its folder not read for their extension; ``left_out_images``
+    the images counted in ``n_images`` but in no mean, every metric having
+    left them out ({"image", "reason"}: "no fixations"). ``notes``: the
     datasets' lines printed under the tables (images or fixations left out
     and why, IG baseline, resizing), without the bullet; each method's own
     line is its result's counts. ``seed``: the seed of the
@@ -227,6 +253,7 @@ def json_obj(task: str, version: str, results, metric_maps: bool = False, notes=
              "n_resized": r.n_resized, "n_missing": r.n_missing, "n_skipped": r.n_skipped,
              "excluded": _left_out(r),
              "skipped_images": [{"image": k, "reason": why} for k, why in getattr(r, "skipped", None) or ()],
+             "left_out_images": [{"image": k, "reason": NO_FIXATIONS} for k in getattr(r, "no_fixations", None) or ()],
              "extra_predictions": list(getattr(r, "extra", None) or ()),
              "left_out_files": list(getattr(r, "left_out", None) or ())}
             for r in results
