@@ -142,3 +142,11 @@ def test_more_than_five_observers_left_out_are_elided(tmp_path, capsys):
     assert obs == {"count": 6, "first": [f"Z{k}/s0001" for k in range(5)], "reason": REASON}
     assert f"observers left out             6  ({REASON}: Z0/s0001, Z1/s0001, Z2/s0001, Z3/s0001, " \
            "Z4/s0001 ...)" in stdout
+
+
+def test_qc_min_valid_typed_at_its_default_on_fixation_lists_is_refused_too(tmp_path, capsys):
+    """--qc-min-valid 0.7 (the default value, typed) is refused like any other value: the user gave it."""
+    out, *res = _ingest(capsys, tmp_path, FIX, "--qc-min-valid", "0.7")
+    line = refusal(*res)
+    assert line.startswith("saliency ingest: error: --qc-min-valid 0.7: not used: no input holds raw samples"), line
+    assert not out.exists()

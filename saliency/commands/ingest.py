@@ -142,7 +142,7 @@ def add_arguments(p) -> None:
     _args.add_force_workers(g)
     _args.add_max_pixels(g)
     g = p.add_argument_group("quality control")
-    g.add_argument("--qc-min-valid", type=_args.fraction, default=o.qc_min_valid_share,
+    g.add_argument("--qc-min-valid", type=_args.fraction, default=None,
                    help=f"flag subject x stimulus below this valid-sample share (default {o.qc_min_valid_share:g})")
     g.add_argument("--qc-min-fixations", type=_args.non_negative_int, default=o.qc_min_fixations,
                    help=f"flag subject x stimulus with fewer fixations (default {o.qc_min_fixations})")
@@ -211,10 +211,12 @@ def run(args) -> int:
             None if args.sigma_px else IngestOptions.sigma_deg),
         sigma_px=args.sigma_px, border=args.border, binary=args.binary_fixations, weight=args.weight,
         per_subject=args.per_subject, drop_first=args.drop_first, normalize=args.normalize,
-        map_format=args.map_format, workers=args.workers, qc_min_valid_share=args.qc_min_valid,
+        map_format=args.map_format, workers=args.workers,
+        qc_min_valid_share=IngestOptions.qc_min_valid_share if args.qc_min_valid is None else args.qc_min_valid,
         qc_min_fixations=args.qc_min_fixations, qc_max_off_share=args.qc_max_off, ioc=not args.no_ioc,
         progress=not args.quiet)
-    manifest = ingest(args.logs, args.stimuli, args.out, opts, detector_given=args.detector is not None)
+    manifest = ingest(args.logs, args.stimuli, args.out, opts, detector_given=args.detector is not None,
+                      qc_min_valid_given=args.qc_min_valid is not None)
     print(f"wrote a fixation dataset to {args.out}/")
     print(summary_text(manifest))
     for line in manifest.get("warnings", []):  # plausibility lines, parameters spelled as flags
