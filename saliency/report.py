@@ -528,9 +528,11 @@ def count_notes(eval_json: dict) -> list[str]:
         counts = SimpleNamespace(n_images=r.get("n_images", "?"), n_resized=r.get("n_resized") or 0,
                                  n_missing=r.get("n_missing") or 0, n_skipped=r.get("n_skipped") or 0,
                                  excluded=r.get("excluded") or {}, extra=r.get("extra_predictions") or (),
-                                 left_out=r.get("left_out_files") or (), metrics=r.get("metrics") or {})
+                                 left_out=r.get("left_out_files") or (), metrics=r.get("metrics") or {},
+                                 skipped=[(e.get("image"), e.get("reason", "")) for e in r.get("skipped_images") or ()],
+                                 no_fixations=[e.get("image") for e in r.get("left_out_images") or ()])
         if (counts.n_resized or counts.n_missing or counts.n_skipped or any(counts.excluded.values())
-                or counts.extra or counts.left_out):
+                or counts.extra or counts.left_out or counts.no_fixations):
             notes.append(f"{r['dataset']} / {r['method']}: {result_note(counts)}")
     return notes
 

@@ -108,3 +108,23 @@ def test_center_bias_refusal_names_the_gold_standard_that_reads_it(tmp_path, cap
     # what the message offers is taken: with --gold-standard the same run reads the map
     rc, out, err = run_cli(capsys, [*args, "--gold-standard"])
     assert rc == 0 and f"IG baseline = centre bias from {cb}" in out, (rc, err)
+
+
+def test_report_notes_say_the_same_as_eval(tmp_path, capsys):
+    """saliency report rebuilds eval's note from its JSON: the gold standard's reason and the images without
+    fixations are said there as eval says them (it said '2 unreadable or refused skipped' and named nothing)."""
+    from saliency.report import count_notes
+
+    root = _osie(tmp_path / "osie")
+    pr = _preds(tmp_path / "pr", OBSERVERS)
+    out = tmp_path / "both.json"
+    rc, text, err = run_cli(capsys, ["eval", "--dataset", "OSIE", "--root", root, "--quiet", "--json", out,
+                                     "--metrics", "NSS,CC", "--gold-standard", "--pred", f"M={pr}"])
+    assert rc == 0, err
+    notes = count_notes(json.loads(out.read_text()))
+    gold = [n for n in notes if "gold standard" in n]
+    assert len(gold) == 1 and gold[0].endswith(": 2 images, 2 with fewer than two observers with fixations left out")
+    m = [n for n in notes if n.split(": ", 1)[0].endswith("/ M")]
+    assert len(m) == 1 and "1 image without fixations left out of every metric (1003)" in m[0], notes
+    for line in notes:  # the same words as eval's own notes under its table
+        assert f"- {line.split(' / ', 1)[1]}\n" in text, (line, text)
