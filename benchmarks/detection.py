@@ -81,13 +81,16 @@ def as_detect_reads(x, y, geom):
     return np.where(off, np.nan, x), np.where(off, np.nan, y), off
 
 
-def pymovements_labels(t, x, y, geom, method: str) -> np.ndarray:
-    """Per-sample fixation labels from pymovements' ``ivt``/``idt`` with its defaults (1 fixation, 6 otherwise).
+def pymovements_labels(t, x, y, geom, method: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Per-sample fixation labels from pymovements' ``ivt``/``idt`` with its defaults (1 fixation, 6 otherwise),
+    and its fixation events as inclusive ``(first, last)`` sample index ranges.
 
     Time stamps are given as whole-millisecond even steps (its I-DT refuses uneven or fractional
     ones): at 120 Hz 8 ms instead of 8.33 (speeds 4 % high), and I-DT's 100 ms minimum becomes
-    the nearest multiple of the step (104 ms), which its I-DT requires. Labels go back to the
-    samples by index.
+    the nearest multiple of the step (104 ms), which its I-DT requires. Labels and events go back
+    to the samples by index. The events come from its event frame, not from runs of the labels:
+    its I-DT often starts a fixation on the sample after the last one ended, and two such
+    fixations are one run of labels.
     """
     import pymovements as pm
 
@@ -105,10 +108,14 @@ def pymovements_labels(t, x, y, geom, method: str) -> np.ndarray:
         warnings.simplefilter("ignore")
         gaze.detect(method, **kw)
     lab = np.full(len(t), UNDEFINED, dtype=np.int64)
+    events = []
     f = gaze.events.frame
     for on, off in zip(f["onset"].to_numpy(), f["offset"].to_numpy()):
         lab[(ti >= on) & (ti <= off)] = FIXATION
-    return lab
+        i, j = int(np.searchsorted(ti, on, "left")), int(np.searchsorted(ti, off, "right")) - 1
+        if i <= j:
+            events.append((i, j))
+    return lab, sorted(events)
 
 
 def lund_benchmark(root: str, tol_ms: float = 20.0) -> dict:
@@ -124,16 +131,16 @@ def lund_benchmark(root: str, tol_ms: float = 20.0) -> dict:
         per = {}
         for name, t, x, y, coder, geom in trials:
             x, y, off = as_detect_reads(x, y, geom)  # the same samples for every method, pymovements' too
+            # a detector's fixation events are its own (the fixation table ``saliency detect`` writes;
+            # pymovements' event frame), never runs of its labels: back-to-back fixations are one run
             if m.startswith("pymovements"):
-                lab = pymovements_labels(t, x, y, geom, m.split()[1])
-            elif m.startswith("nh ("):
-                lab = D.classify(t, x, y, geom, "nh", window_ms=20.0, offscreen=off).labels.astype(np.int64)
-            elif m.startswith("nh + pursuit"):
-                lab = D.classify(t, x, y, geom, "nh", pursuit=True, offscreen=off).labels.astype(np.int64)
+                lab, fix = pymovements_labels(t, x, y, geom, m.split()[1])
             else:
-                lab = D.classify(t, x, y, geom, m, offscreen=off).labels.astype(np.int64)
+                kw = {"window_ms": 20.0} if m.startswith("nh (") else {"pursuit": True} if m.startswith("nh +") else {}
+                c = D.classify(t, x, y, geom, m.split()[0], offscreen=off, **kw)
+                lab, fix = c.labels.astype(np.int64), list(c.fixations)
             lab = np.where(lab == TRACK_LOSS, UNDEFINED, lab)
-            per[name] = (lab, coder, t)
+            per[name] = (lab, coder, t, np.array([a for a, _ in fix], dtype=np.int64))
         rows[m] = {split: _split_scores([per[k] for k in per if k in names or names == "all"], tol_ms)
                    for split, names in (("all", "all"), ("tuned", TUNED), ("held_out", HELD_OUT))}
         rows[m]["per_trial_kappa_fix"] = {k: round(ev.cohen_kappa(v[0], v[1], FIXATION), 3) for k, v in per.items()}
@@ -144,19 +151,22 @@ def lund_benchmark(root: str, tol_ms: float = 20.0) -> dict:
             t, _, _, ra, _ = load_lund(f)
             mn = load_lund(g)[3]
             n = min(len(ra), len(mn))  # a few pairs differ by a trailing sample
-            pairs.append((mn[:n], ra[:n], t[:n]))
+            pairs.append((mn[:n], ra[:n], t[:n], ev.label_runs(mn[:n], FIXATION)[0]))  # a coder's: label runs
     rows["coder MN vs RA (dots, video)"] = {"all": _split_scores(pairs, tol_ms)}
     return rows
 
 
 def _split_scores(items, tol_ms) -> dict:
+    """Kappas and onset F1 of ``(labels, coder labels, t, first sample of each detected fixation)`` per trial."""
     a = np.concatenate([i[0] for i in items])
     b = np.concatenate([i[1] for i in items])
     keep = b != PURSUIT
     m = r = d = 0
-    for lab, coder, t in items:
+    for lab, coder, t, first in items:
+        # the coder's events are runs of their labels (the labels are the coder's only record: two fixations
+        # coded back to back are one); a detector's are its own events (``first``), not runs of its labels
         ro = t[ev.label_runs(coder, FIXATION)[0]]
-        do = t[ev.label_runs(lab, FIXATION)[0]]
+        do = t[first]
         m += ev.match_onsets(ro, do, tol_ms)
         r += len(ro)
         d += len(do)
@@ -228,9 +238,7 @@ def pymovements_fixations(study: Path, method: str):
     for (subj, stim), tr in df.groupby(["subject", "stimulus"], sort=False):
         t = tr["time_ms"].to_numpy(np.float64)
         x, y = tr["x"].to_numpy(np.float64), tr["y"].to_numpy(np.float64)
-        lab = pymovements_labels(t, x, y, geom, method)
-        a, b = ev.label_runs(lab, FIXATION)
-        for i, j in zip(a, b):
+        for i, j in pymovements_labels(t, x, y, geom, method)[1]:  # its events, not runs of its labels
             sx, sy = place.screen_to_stimulus(np.nanmean(x[i:j + 1]), np.nanmean(y[i:j + 1]))
             rows.append({"subject": subj, "stimulus": stim, "x": float(sx), "y": float(sy),
                          "t_start_ms": t[i], "duration_ms": t[j] - t[i]})
