@@ -1782,6 +1782,17 @@ def _broken_links_line(index: StimulusIndex) -> str:
             "target or point the link at the image (their rows are quarantined as bad_stimulus_image)")
 
 
+def _last_word_line(index: StimulusIndex) -> str:
+    """The names no stimulus file has whole, matched by their last word (``Trial 3 beach.jpg`` -> ``beach.jpg``):
+    one line, the first name (in sorted order) and how many others."""
+    names = sorted(index.by_last_word)
+    first = names[0]
+    more = f" (and {len(names) - 1} other name{'s' if len(names) > 2 else ''})" if len(names) > 1 else ""
+    return (f"rows name {first!r}{more}: no stimulus in {index.folder} has that name; matched by its last word to "
+            f"{index.path(index.by_last_word[first]).name} (if that is not the stimulus shown, give `trials` to "
+            "name each trial's stimulus)")
+
+
 def _unknown_names_line(col: _Collector, index: StimulusIndex) -> str:
     looked = ", ".join(repr(n) for n, _ in col.unknown_names.most_common(5))
     avail = sorted(index.by_stem)
@@ -2179,6 +2190,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             warnings.append(_unknown_names_line(col, index))
         if index.broken_used:
             warnings.append(_broken_links_line(index))
+        if index.by_last_word:
+            warnings.append(_last_word_line(index))
         if opts.weight == "duration":
             check_weight_durations(fix, [r["path"] for r in records])
         laps.lap("place, policies")

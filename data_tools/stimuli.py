@@ -5,7 +5,9 @@ A name matches a stimulus file by file name or by stem (``img1`` and
 resort; a name that finds one of two files with the same stem (``a.jpg`` and
 ``a.png``) is refused, since maps and tables are named by stem, and so is a
 name that matches two files only ignoring case (``dog`` with ``Dog.png`` and
-``DOG.png``); a ``--trials`` CSV maps (subject, trial) to a stimulus name. Image sizes
+``DOG.png``); a name with words before a file's name (``Trial 3 beach.jpg``) that no file
+has whole finds the file of its last image-file word (``beach.jpg``; :attr:`StimulusIndex.by_last_word`, a warning
+of ingest); a ``--trials`` CSV maps (subject, trial) to a stimulus name. Image sizes
 come from reading the file's whole image data once (:func:`decoded_size`:
 Pillow, or for PNG the inflated data and CRCs); an image that cannot be read, or
 whose header declares more pixels than the limit
@@ -15,6 +17,7 @@ rows ``bad_stimulus_image`` in the quarantine.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +26,7 @@ import pandas as pd
 from saliency.base.errors import UserError
 from saliency.base.images import IMAGE_EXTS
 from saliency.base.names import nfc
+from saliency.data_tools.readers.vendor import last_image_word
 
 
 NAME_EXTS = frozenset(IMAGE_EXTS) | {".gif", ".svg", ".jfif", ".heic", ".heif", ".avif", ".jxl", ".psd", ".ico"}
@@ -37,7 +41,11 @@ class StimulusIndex:
     another image extension (``img1.jpg`` or ``img1.gif`` finds ``img1.png``;
     :data:`NAME_EXTS`), then the same ignoring case (refused when that finds
     files of more than one stem); a name whose last dotted part is not an image
-    extension (``beach.v2``) is a name of its own, never ``beach``.
+    extension (``beach.v2``) is a name of its own, never ``beach``. A name with
+    whitespace that finds no file so (``Trial 3 beach.jpg``) finds what its last
+    word that is an image file name finds (``beach.jpg``), recorded in
+    :attr:`by_last_word`; the whole name wins when a file has it (``cat 01.jpg``
+    beside ``01.jpg``).
     """
 
     def __init__(self, folder: str | Path):
@@ -72,6 +80,7 @@ class StimulusIndex:
         self._sizes: dict[str, tuple[int, int] | None] = {}
         self._folders: dict[str, tuple[str, str]] = {}  # stem -> (folder part, name): the first name with one
         self.broken_used: set[Path] = set()  # broken links that a row named
+        self.by_last_word: dict[str, str] = {}  # names no file has whole, found by their last word -> stem
 
     def _one_folder(self, stem: str, name: str, named_by: str):
         """Refuse names reaching ``stem`` from different folders (``Action/001.jpg``, ``Affective/001.jpg``).
@@ -90,16 +99,10 @@ class StimulusIndex:
                             f"ingest one folder's stimuli at a time (`stimuli` that folder, with its logs), or give "
                             f"`trials` to name each row's stimulus")
 
-    def resolve(self, name: str, named_by: str = "the logs name") -> str | None:
-        """Stem of the stimulus file that ``name`` refers to, or None.
-
-        ``named_by`` says where ``name`` came from, for a refusal to name what
-        the user must edit: ``the logs name`` (a row's own name), ```trials`
-        FILE names`` (:func:`trials_named_by`) or ```stimulus` names``.
-        """
-        if not name:
-            return None
-        base = nfc(name.replace("\\", "/").rsplit("/", 1)[-1])
+    def _file(self, base: str, name: str, named_by: str) -> Path | None:
+        """The file a name's last path part ``base`` finds: by file name, stem, another image extension's stem,
+        then ignoring case (refused when that finds files of more than one stem); ``name`` and ``named_by`` as in
+        :meth:`resolve`, for the refusal."""
         # another image extension (a log's img1.jpg for img1.png) is dropped, never another dotted part: 'beach.v2'
         # is not 'beach' (its rows were pooled into beach's map without a word)
         stem = Path(base).stem if Path(base).suffix.lower() in NAME_EXTS else base
@@ -112,6 +115,25 @@ class StimulusIndex:
                                 f"which matches {'neither' if len(found) == 2 else 'none of them'} exactly; name "
                                 f"the stimulus as its file is named, or keep one of the files in the folder")
             p = found[0] if found else None
+        return p
+
+    def resolve(self, name: str, named_by: str = "the logs name") -> str | None:
+        """Stem of the stimulus file that ``name`` refers to, or None.
+
+        ``named_by`` says where ``name`` came from, for a refusal to name what
+        the user must edit: ``the logs name`` (a row's own name), ```trials`
+        FILE names`` (:func:`trials_named_by`) or ```stimulus` names``.
+        """
+        if not name:
+            return None
+        base = nfc(name.replace("\\", "/").rsplit("/", 1)[-1])
+        p = self._file(base, name, named_by)
+        if p is None and re.search(r"\s", base):  # 'Trial 3 beach.jpg': words before a file's name, when no
+            # file has the whole name ('cat 01.jpg' is found whole above, before its last word '01.jpg')
+            word = nfc(last_image_word(base))
+            p = self._file(word, name, named_by) if word else None
+            if p is not None:
+                self.by_last_word[name] = nfc(p.stem)
         stem = nfc(p.stem) if p is not None else None
         if stem is not None and stem in self.shared_stems:  # maps and tables are named by stem: never pool two
             names = " and ".join(q.name for q in self.shared_stems[stem])

@@ -13,7 +13,8 @@
   of a file is accounted for (row accounting, :mod:`data_tools.readers.base`);
 - :func:`image_in`: an image file name inside a message text (SMI Experiment
   Center writes the stimulus file name as a message when it is shown; a name
-  with spaces is taken whole).
+  with spaces is taken whole, and :func:`last_image_word` is what a
+  stimulus folder falls back on when no file has that whole name).
 """
 
 from __future__ import annotations
@@ -106,12 +107,19 @@ def image_in(text: str) -> str:
     The message text (after a ``# Message:`` prefix), or its last path part (``/`` or ``\\``), when it ends in
     an image extension: the whole of it, stripped (``# Message: cat 01.jpg`` -> ``cat 01.jpg``, a file name
     with a space); else (text after the name, a character no file name holds) the last word that is an image
-    file name (``img3.jpg shown`` -> ``img3.jpg``)."""
+    file name (``img3.jpg shown`` -> ``img3.jpg``). A whole name that no stimulus file has (``Trial 3
+    beach.jpg``) finds its last word's file (``beach.jpg``) in :meth:`StimulusIndex.resolve`, with a warning."""
     body = _MESSAGE.sub("", text, count=1).strip()
     name = re.split(r"[\\/]", body)[-1].strip()
     if name.lower().endswith(_EXT) and name[:1] != "." and not _NOT_IN_NAME & set(name):
         return name
-    found = _IMAGE.findall(text.replace("\\", "/").rsplit("/", 1)[-1]) or _IMAGE.findall(text)
+    return last_image_word(text.replace("\\", "/").rsplit("/", 1)[-1]) or last_image_word(text)
+
+
+def last_image_word(text: str) -> str:
+    """The last word of ``text`` that is an image file name (by extension), or "": ``Trial 3 beach.jpg`` ->
+    ``beach.jpg``. A word ends at whitespace or a character no file name holds (``/``, ``\\``, ``:`` ...)."""
+    found = _IMAGE.findall(text)
     return found[-1] if found else ""
 
 
