@@ -405,7 +405,7 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
         hint = ""
         if case:
             key = next(iter(case))
-            hint = (f"; {key}: found {case[key]}; rename it to match"
+            hint = (f"; {key}: {case[key]}"
                     + (f" ({len(case)} images have such a file)" if len(case) > 1 else ""))
         if missing and not allow_missing:
             ex = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
@@ -423,8 +423,10 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
 
 def _case_twins(missing: list[str], idx, used: set, folder) -> dict[str, str]:
     """Each key of ``missing`` for which a file of ``idx`` that no image took has a key equal but for case
-    (casefold): key -> that file ('/'-separated path in ``folder``). Only said, never matched: two files whose
-    names differ only in case can both exist, and the one meant cannot be told."""
+    (casefold): key -> the words naming that file ('/'-separated path in ``folder``) and what to do, or naming the
+    several such files (each differing from the key, not from one another, only in case) and the name to give the
+    one meant. Only said, never matched: two files whose names differ only in case can both exist, and the one
+    meant cannot be told."""
     free: dict[str, list[Path]] = {}
     for k, p in idx.items():
         if p not in used:
@@ -432,16 +434,20 @@ def _case_twins(missing: list[str], idx, used: set, folder) -> dict[str, str]:
     out = {}
     for key in missing:
         paths = sorted(set(free.get(key.casefold(), ())))
-        if paths:
-            out[key] = (" and ".join(p.relative_to(folder).as_posix() for p in paths)
-                        + (", which differ" if len(paths) > 1 else ", which differs") + " only in case")
+        names = " and ".join(p.relative_to(folder).as_posix() for p in paths)
+        if len(paths) == 1:
+            out[key] = f"found {names}, which differs only in case; rename it to match"
+        elif paths:
+            exts = {p.suffix for p in paths}
+            to = f"{key}{exts.pop()}" if len(exts) == 1 else f"{key} (keeping its extension)"
+            out[key] = f"found {names}, each differing from {key} only in case; rename the one meant for it to {to}"
     return out
 
 
 def _no_prediction(key: str, case: dict[str, str]) -> str:
     """The reason an image without a prediction is skipped: its case twin named (:func:`_case_twins`)."""
     if key in case:
-        return f"no prediction; found {case[key]}; rename it to match"
+        return f"no prediction; {case[key]}"
     return "no prediction"
 
 

@@ -102,6 +102,12 @@ def _shown_as(option: str):
         raise
 
 
+def _param(option: str) -> str:
+    """The parameter the eval readers name in backticks for ``option``: a flag's own (``--root`` -> ``root``, printed
+    by the command as that flag), or ``data`` for a config key (:func:`_shown_as` puts the key in its place)."""
+    return option[2:].replace("-", "_") if option.startswith("--") else "data"
+
+
 def _index(folder: Path, option: str, notes: list | None = None, exts=None) -> dict:
     """:func:`saliency.eval.io.index_folder` of ``folder`` (image files, or ``exts``); ``notes``, when given,
     receives the line counting its files of other extensions (:func:`saliency.eval.io.left_out_note`, as
@@ -110,7 +116,7 @@ def _index(folder: Path, option: str, notes: list | None = None, exts=None) -> d
     from saliency.eval.io import IMAGE_EXTS, index_folder, left_out_note
 
     flag = option.startswith("--")  # a flag is passed as its parameter (the command spells it), a key as is
-    index = index_folder(folder, exts or IMAGE_EXTS, param=option[2:].replace("-", "_") if flag else "data",
+    index = index_folder(folder, exts or IMAGE_EXTS, param=_param(option),
                          label=None if flag else option)
     note = left_out_note(index, folder) if notes is not None else None
     if note:
@@ -282,7 +288,7 @@ def _salicon(root: Path, img_dir: Path, js: Path, maps_dir: Path, notes: list, t
     images = _index(img_dir, option, notes)
     left_out: list[str] = []  # files of other extensions in the maps folder, one line as eval says it
     with _shown_as(option):
-        items = salicon_items(js, maps_dir, left_out, param="data")
+        items = salicon_items(js, maps_dir, left_out, param=_param(option))
     kept, taken = _one_each({it.key for it in items}, images, img_dir, "map or fixation", taken_to)  # used once
     # an image with fixations but no map file is kept: its map is the SALICON API's, as `saliency eval`
     # builds it (eval.fixation_folders.salicon_maps: points merged, gaussian_filter sigma 19, reflect, min-max);
@@ -339,7 +345,7 @@ def find_fixation(root: str | Path, option: str = "--data") -> DatasetIndex:
     has_fix = ((root / "fixations").is_dir() or (root / "ALLFIXATIONMAPS").is_dir()
                or (root / "FIXATIONLOCS").is_dir() or (root / "trainSet" / "FIXATIONLOCS").is_dir())
     with _shown_as(option):
-        ds = fixation_folder(root, param="data") if has_fix else None
+        ds = fixation_folder(root, param=_param(option)) if has_fix else None
     # SALICON as eval reads it (its JSON's points; fixation_folder's layout): images/ + a flat maps/ + the JSON,
     # or a JSON in fixations/ without maps/ (read with fixations=it.gt only, its points were dropped)
     found = salicon_files(root) if ds is None or ds.layout.startswith("SALICON") else None
@@ -451,7 +457,8 @@ def find_named(name: str, root: str | Path, task: str, split: str | None = None)
     if split is not None:
         E.split_stems(key, split)  # raises: no documented split
     folder = E.find_root(key, Path(root))  # refused when the root holds no layout of this name
-    return find_sod(folder, only=key) if task == "sod" else find_fixation(folder)
+    # the folder was found under --root (data.root), so its refusals name that option, as find_root's do
+    return find_sod(folder, only=key, option="--root") if task == "sod" else find_fixation(folder, "--root")
 
 
 def find_dataset(root: str | Path, task: str, dataset: str | None = None, split: str | None = None,
