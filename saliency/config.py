@@ -356,8 +356,9 @@ def schedule_length(cfg: dict) -> tuple[str, int]:
 
 
 def _shown(v):
-    """A whole float as an int (``3.0``: ``3``), as it was typed."""
-    return int(v) if isinstance(v, float) and v.is_integer() else v
+    """A float as it was typed: a whole one below 1e15 as an int (``3.0``: ``3``), any other as Python writes it
+    (``2.5``, ``1e+30``: not its 31 digits)."""
+    return int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 1e15 else v
 
 
 def check_warmup(cfg: dict, origin: dict | None = None) -> None:

@@ -191,11 +191,27 @@ def _check_resumed_warmup(run_dir: Path, cfg: dict, own: dict) -> None:
     w = s["warmup_epochs"]
     if s["name"] == "constant" or w < length or w >= was:
         return
+    # more epochs already trained than the new train.epochs: that refusal first (its advice, more `epochs`, is the
+    # one to follow; this one's, a longer schedule, led to it); last.pt is read only on the way to a refusal
+    from saliency.checkpoint import load
+
+    try:
+        done = load(run_dir / CKPT_DIR / "last.pt")["epoch"]
+    except (UserError, OSError, KeyError):  # unreadable: Trainer.setup names why; this refusal stands
+        done = None
+    if isinstance(done, int) and done > cfg["train"]["epochs"]:
+        raise _already_trained(run_dir, done, cfg["train"]["epochs"])
     flag = "`epochs` " if key == "train.epochs" else "`overrides` sched.epochs="
     raise UserError(f"`resume` {run_dir}: {flag}{length} makes the {s['name']} schedule {length} epoch(s), not "
                     f"longer than the run's sched.warmup_epochs={C._shown(w)}, so it would never decay to "
                     f"sched.min_lr; give {'`epochs`' if key == 'train.epochs' else 'a sched.epochs'} above "
                     f"{C._shown(w)}, or `overrides` sched.epochs={was} to keep the run's schedule")
+
+
+def _already_trained(run_dir: Path, done: int, epochs: int) -> UserError:
+    """The refusal of a resume to fewer epochs (``train.epochs``) than ``last.pt`` has already trained."""
+    return UserError(f"`resume` {run_dir}: {done} epoch(s) are already trained, more than train.epochs {epochs}; "
+                     f"give `epochs` {done} or more (a finished run resumes as a no-op)")
 
 
 #: the lock file by which one ``saliency train`` claims its run folder (pid and host inside)
@@ -651,6 +667,7 @@ class Trainer:
         from saliency import models
         from saliency import distributed as dist
         from saliency.checkpoint import load, set_rng_state
+        from saliency import config as C
         from saliency.config import dump_yaml, resolved_loss, resolved_model
         from saliency.distributed import SeededSampler
         from saliency.base.fsutil import write_json, write_text
@@ -682,9 +699,7 @@ class Trainer:
                                 f"learning-rate schedule and each process's share of an epoch follow that number: "
                                 f"resume with {how}")
             if ck["epoch"] > t["epochs"]:  # before any data is read or config.yaml rewritten: the record stays true
-                raise UserError(f"`resume` {self.run}: {ck['epoch']} epoch(s) are already trained, more than "
-                                f"train.epochs {t['epochs']}; give `epochs` {ck['epoch']} or more (a finished "
-                                "run resumes as a no-op)")
+                raise _already_trained(self.run, ck["epoch"], t["epochs"])
         self.threads = cpu_threads(t, self.device)
         self.threads_note = threads_note(t, self.device, self.threads)
         seed_all(t["seed"])
@@ -788,6 +803,15 @@ class Trainer:
                 self._rescore_best(ck, b.get("metric"))
             set_rng_state(ck["rng"])
             self.last_good = (self.run / CKPT_DIR / "last.pt", ck["epoch"], ck["step"])
+            if self.partial.get("lr") is None and self.step > 0:
+                # a last.pt written before it recorded the rate of the epoch's last step so far (metrics.csv's lr):
+                # that step's rate under the schedule it ran under (its train_config, else config.yaml not yet
+                # rewritten), not under the re-planned one below (another `epochs` moves every decaying step)
+                ran = ck.get("train_config") or C.build_config(str(self.run / "config.yaml"), {}, [],
+                                                               check_folders=False, resumed=True)
+                probe = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+                was = create_scheduler(probe, ran, self.steps_per_epoch).lr_lambdas[0]
+                self.partial["lr"] = self.scheduler.base_lrs[0] * was(self.step - 1)
             # the schedule follows the (possibly longer) new plan from the current step
             for g, lr0 in zip(self.optimizer.param_groups, self.scheduler.base_lrs):
                 g["lr"] = lr0 * self.scheduler.lr_lambdas[0](self.step)
@@ -960,7 +984,7 @@ class Trainer:
             n_all = dist.mean_scalar(self.info, self.partial["n"], self.device)
             loss = dist.mean_scalar(self.info, self.partial["loss_sum"], self.device) / n_all if n_all else 0.0
             # the rate the epoch's last optimiser step ran at (the optimiser's rate now is the next step's);
-            # a last.pt that did not record it: the schedule's rate at that step
+            # (for a last.pt that did not record it, setup worked it out from the schedule the step ran under)
             lr = self.partial.get("lr")
             if lr is None:
                 lr = self.scheduler.base_lrs[0] * self.scheduler.lr_lambdas[0](max(0, self.step - 1))
