@@ -14,10 +14,7 @@ Runs are tiny: 8 scenes (6 training images), batch 2 (3 steps an epoch), 64 x 64
 
 from __future__ import annotations
 
-import csv
-import math
 import signal
-from pathlib import Path
 
 import pytest
 import torch
@@ -25,25 +22,9 @@ import torch
 from cli_fakes import hashes, refusal, run_cli
 from saliency.checkpoint import save
 from saliency.cli import main
-from test_train_schedule28 import ARGS, LO, PEAK, SPE, _sigint_after_step
-from train_fakes import make_sod, restore_torch_globals  # noqa: F401  (an autouse fixture)
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return make_sod(tmp_path_factory.mktemp("sod") / "S", n=8)
-
-
-def _rows(run: Path) -> list[dict]:
-    with open(run / "metrics.csv", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _cosine(step: int, total: int, warmup: int) -> float:
-    """The rate of 0-based optimiser ``step``: linear warm-up to PEAK over ``warmup`` steps, then cosine to LO."""
-    if step < warmup:
-        return PEAK * (step + 1) / warmup
-    return LO + (PEAK - LO) * 0.5 * (1 + math.cos(math.pi * (step - warmup) / (total - warmup)))
+from test_train_schedule28 import ARGS, LO, PEAK, SPE, _rows, _sigint_after_step, data  # noqa: F401
+from test_train_schedule28 import _cosine_oracle as _cosine
+from train_fakes import restore_torch_globals  # noqa: F401  (an autouse fixture)
 
 
 # ------------------------------------------------------------------ 1. an old last.pt's lr
