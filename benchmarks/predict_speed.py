@@ -97,8 +97,8 @@ def main() -> None:
     from scratch import ArgumentParser, refuse
 
     ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--images", default=str(ROOT.parent / "shared" / "data" / "osie" / "stimuli"),
-                    help="folder of photos (default ../shared/data/osie/stimuli)")
+    ap.add_argument("--images", default=None,
+                    help="folder of photos for the saliency predict part (default ../shared/data/osie/stimuli)")
     ap.add_argument("--n", type=positive_int, default=None, help="photos to predict (the first N by name; default 100)")
     ap.add_argument("--model", default="unet_tiny_cbam_sod", help="registered model (default unet_tiny_cbam_sod)")
     ap.add_argument("--size", type=size_wxh(example="320x320"), default=(320, 320),
@@ -108,17 +108,24 @@ def main() -> None:
     ap.add_argument("--skip-cli", action="store_true", help="network latency only")
     args = ap.parse_args()
     # --n of the skipped command part would be ignored: refused instead, one line, before anything is run
-    if args.skip_cli and args.n is not None:
-        ap.error("--n: an option of the saliency predict part; leave it out with --skip-cli (that part is skipped)")
+    for flag, value in (("--n", args.n), ("--images", args.images)):
+        if args.skip_cli and value is not None:
+            ap.error(f"{flag}: an option of the saliency predict part; leave it out with --skip-cli (that part is "
+                     "skipped)")
     if args.n is None:
         args.n = 100
     w, h = args.size
-    src = Path(args.images)
-    photos = sorted(p for p in src.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png")) if src.is_dir() else []
-    if not photos:  # before torch is imported: bad input stops at once
-        what = "folder not found" if not src.is_dir() else "no photos (.jpg, .jpeg, .png) in it"
-        refuse(f"--images {args.images}: {what}; give a folder of photos")
-    photos = photos[:args.n]
+    photos = []
+    if not args.skip_cli:  # the photos are the predict part's alone
+        if args.images is None:
+            args.images = str(ROOT.parent / "shared" / "data" / "osie" / "stimuli")
+        src = Path(args.images)
+        photos = sorted(p for p in src.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png")) \
+            if src.is_dir() else []
+        if not photos:  # before torch is imported: bad input stops at once
+            what = "folder not found" if not src.is_dir() else "no photos (.jpg, .jpeg, .png) in it"
+            refuse(f"--images {args.images}: {what}; give a folder of photos")
+        photos = photos[:args.n]
     import torch
 
     torch.set_num_threads(args.threads)

@@ -13,7 +13,8 @@ script) for one epoch, ``data.cache=false`` so images are decoded by the
 DataLoader workers, batch 32, 320 x 320; the epoch time is read from the run's
 ``metrics.csv`` (training only; validation on a separate 32-image folder).
 
-  python benchmarks/train_throughput.py --work /tmp/thr [--models a,b] [--workers 8] [--skip-epoch]
+  python benchmarks/train_throughput.py --work /tmp/thr [--models a,b] [--workers 8]
+  python benchmarks/train_throughput.py --skip-epoch [--models a,b]     (part 1 only: no --work)
   python benchmarks/train_throughput.py --device cpu --quick     (a smoke run of the code paths on a CPU)
 """
 

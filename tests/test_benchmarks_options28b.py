@@ -219,3 +219,12 @@ def test_models_writes_the_coarse_to_fine_table_and_machine_sentence_the_doc_hol
     assert out[h_out:h_out + 3] == doc[h_doc:h_doc + 3]
     assert [ln.count("|") for ln in out[h_out + 3:h_out + 5]] == [ln.count("|") for ln in doc[h_doc + 3:h_doc + 5]]
     assert out[h_out + 5] == doc[h_doc + 5]
+
+
+def test_predict_speed_images_with_skip_cli_is_refused(tmp_path):
+    # the network-latency part never reads the photos: --images with --skip-cli was required to exist and ignored
+    (tmp_path / "a.png").write_bytes(b"")
+    p = script("predict_speed", "--skip-cli", "--images", tmp_path, "--repeats", "1")
+    refused(p, _usage("predict_speed", "--images: an option of the saliency predict part; leave it out with "
+                                       "--skip-cli (that part is skipped)"))
+    assert p.stdout == ""
