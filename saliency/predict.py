@@ -61,12 +61,30 @@ def load_model(checkpoint: str | Path, device):
     return model.to(device).eval(), ck.get("train_config")
 
 
-def read_list(path: str | Path) -> set[str]:
+class ListIds(set):
+    """The ids of a ``--list`` file (:func:`read_list`), in Unicode NFC; ``comments``: its lines that start with
+    ``#`` (stripped, NFC, in file order), each also an id: an entry when an image has that name, else a comment
+    (:func:`comment_note`); ``path``: the file."""
+
+    def __init__(self, ids=(), comments=(), path=None):
+        super().__init__(ids)
+        self.comments: list[str] = list(comments)
+        self.path = path
+
+
+def read_list(path: str | Path) -> ListIds:
     """Stems to predict: a text file (one per line) or a run's ``split.json`` (its ``val`` ids).
 
-    Errors name the file as ``list`` (``saliency predict --list``).
+    Names are taken in Unicode NFC, as the image keys are (a list written on
+    macOS holds ``café`` decomposed). In a text file blank lines are skipped;
+    a line starting with ``#`` is an id when an image has that name
+    (``#x`` for ``#x.png``), else a comment, skipped and counted
+    (:func:`comment_note`). Errors name the file as ``list`` (``saliency
+    predict --list``).
     """
     import json
+
+    from saliency.base.names import nfc
 
     p = Path(path)
     if not p.is_file():
@@ -75,10 +93,11 @@ def read_list(path: str | Path) -> set[str]:
     if p.suffix.lower() == ".json":
         try:
             data = json.loads(text)
-            return set(data["val"])
+            return ListIds({nfc(i) if isinstance(i, str) else i for i in data["val"]}, path=path)
         except (ValueError, KeyError, TypeError):
             raise UserError(f"`list` {p}: expected a split.json with a 'val' list of ids") from None
-    return {ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")}
+    ids = [nfc(ln.strip()) for ln in text.splitlines() if ln.strip()]
+    return ListIds(ids, [i for i in ids if i.startswith("#")], path=path)
 
 
 def none_decoded(images, skipped) -> UserError:
@@ -90,12 +109,41 @@ def none_decoded(images, skipped) -> UserError:
     return UserError(f"`images` {images}: no image could be decoded ({len(skipped)} skipped{first})")
 
 
+def _named(only, items) -> set:
+    """The names an id of ``only`` may give for ``items``: each stem key and each file's bare stem."""
+    return {k for k, _ in items} | {Path(k).name for k, _ in items}
+
+
+def _comments(only, items) -> list[str]:
+    """The ``#`` lines of ``only`` (a :class:`ListIds`) that name no image of ``items``: comments, in file order."""
+    names = _named(only, items)
+    return [c for c in dict.fromkeys(getattr(only, "comments", ())) if c not in names]
+
+
+def comment_note(only, items) -> str | None:
+    """One line counting the ``#`` lines of the ``--list`` file ``only`` skipped as comments (no image of
+    ``items`` has that name), or None."""
+    skipped = _comments(only, items)
+    if not skipped:
+        return None
+    from saliency.base.images import shown_path
+
+    n = len(skipped)
+    ex = ", ".join(shown_path(c) for c in skipped[:5]) + (", ..." if n > 5 else "")
+    lst = shown_path(str(getattr(only, "path", "")))
+    if n == 1:
+        return f"1 line of --list {lst} starts with '#' and names no image here: skipped as a comment ({ex})"
+    return f"{n} lines of --list {lst} start with '#' and name no image here: skipped as comments ({ex})"
+
+
 def unmatched_ids(only: set | None, items: list[tuple[str, Path]]) -> list[str]:
-    """The ids of ``only`` that name none of ``items`` (by stem key or file stem), sorted."""
+    """The ids of ``only`` that name none of ``items`` (by stem key or file stem), sorted; a ``#`` line
+    naming none is a comment (:func:`comment_note`), not among them."""
     if only is None:
         return []
-    names = {k for k, _ in items} | {Path(k).name for k, _ in items}
-    return sorted(str(i) for i in only if i not in names)
+    names = _named(only, items)
+    comments = set(getattr(only, "comments", ()))
+    return sorted(str(i) for i in only if i not in names and i not in comments)
 
 
 def list_images(folder: str | Path, only: set | None = None, notes: list | None = None) -> list[tuple[str, Path]]:
@@ -115,7 +163,11 @@ def list_images(folder: str | Path, only: set | None = None, notes: list | None 
     if only is not None:
         items = [(k, p) for k, p in items if k in only or Path(k).name in only]
         if not items:
-            raise UserError(f"`list`: none of its {len(only)} ids is an image in `images` {folder}")
+            k = len(set(getattr(only, "comments", ())))  # no image: every '#' line is a comment
+            said = f"; its {k} line(s) starting with '#' were skipped as comments" if k else ""
+            raise UserError(f"`list`: none of its {len(only) - k} ids is an image in `images` {folder}{said}")
+        if notes is not None and (skipped := comment_note(only, items)):
+            notes.append(skipped)
     return sorted(items)
 
 
@@ -236,7 +288,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
         model = model.to(memory_format=torch.channels_last)
     loader = DataLoader(_Images(items, tuple(size)), batch_size=batch_size, shuffle=False, num_workers=workers,
                         collate_fn=_collate, worker_init_fn=worker_init if workers > 0 else None)
-    res = PredictResult(unmatched=unmatched_ids(only, items), left_out=notes[0] if notes else None)
+    res = PredictResult(unmatched=unmatched_ids(only, items), left_out="; ".join(notes) or None)
     t0 = time.perf_counter()
     bar = progress_bar(total=len(items), desc="predict", unit="img", enabled=progress)
     if runtime == "onnx":
@@ -331,7 +383,7 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
     notes: list = []
     items = list_images(images, only, notes)
     out = Path(out)
-    res = PredictResult(unmatched=unmatched_ids(only, items), left_out=notes[0] if notes else None)
+    res = PredictResult(unmatched=unmatched_ids(only, items), left_out="; ".join(notes) or None)
     t0 = time.perf_counter()
     bar = progress_bar(total=len(items), desc=name, unit="img", enabled=progress)
     for key, path in items:

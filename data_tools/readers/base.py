@@ -214,20 +214,28 @@ def unit_factor(unit: str | None, default: float, what: str) -> float:
 def parse_columns(spec: str | None) -> dict[str, str]:
     """``"time=TIMESTAMP,x=GazeX"`` -> ``{"time": "TIMESTAMP", "x": "GazeX"}`` (the ``columns`` mapping).
 
-    A key given twice (``time=a,time=b``) is refused in one line naming its columns: only the last was kept.
+    Items are split only at a comma followed by a key and ``=`` (or by another comma or the end), so a
+    column name may hold commas: ``x=Gaze X, px,y=Gaze Y, px`` maps x to ``Gaze X, px``; a comma followed by
+    another word and ``=`` (``time=T,tme=X``) is refused as an unknown key, as before. A fragment without
+    ``=`` is refused naming it. A key given twice (``time=a,time=b``) is refused in one line naming its
+    columns: only the last was kept.
     """
     if not spec:
         return {}
     given: dict[str, list[str]] = {}
     keys = set(ALIASES) | {"pupil", "confidence"}
-    for part in spec.split(","):
+    known = "|".join(sorted(map(re.escape, keys), key=len, reverse=True))
+    for part in re.split(rf",(?=\s*(?:(?:{known})\s*=|,|$))", spec):
         if not part.strip():
             continue
         if "=" not in part:
-            raise UserError(f"`columns` {spec!r}: each item must be KEY=COLUMN (e.g. time=TIMESTAMP)")
+            where = "" if part == spec else f" (in {spec!r})"
+            raise UserError(f"`columns` {part.strip()!r}{where}: each item must be KEY=COLUMN (e.g. time=TIMESTAMP)")
         k, v = (s.strip() for s in part.split("=", 1))
-        if k not in keys:
-            raise UserError(f"`columns`: unknown key {k!r}; keys are {', '.join(sorted(keys))}")
+        other = re.search(r",\s*([^\s,=][^,=]*?)\s*=", v)  # a word before '=' after a comma: a key misspelt
+        if k not in keys or other:
+            bad = k if k not in keys else other.group(1)
+            raise UserError(f"`columns`: unknown key {bad!r}; keys are {', '.join(sorted(keys))}")
         given.setdefault(k, []).append(v)
     for k, vs in given.items():
         if len(vs) > 1:

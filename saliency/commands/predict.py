@@ -54,8 +54,10 @@ def add_arguments(p) -> None:
                    help="--baseline centre-bias: the dataset whose training split it is fitted to (OSIE)")
     p.add_argument("--root", metavar="DIR", help="--baseline centre-bias: the folder holding --dataset")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder (once the new maps are complete)")
-    p.add_argument("--list", metavar="FILE", help="predict only these stems: a text file (one per line) or a "
-                                                  "run's split.json (its validation ids)")
+    p.add_argument("--list", metavar="FILE",
+                   help="predict only these stems: a text file (one per line; blank lines skipped; a line starting "
+                        "with '#' is a stem when an image has that name, else a comment, skipped and counted) or "
+                        "a run's split.json (its validation ids)")
     # the checkpoint's options default to None, so that one given with --baseline (which uses none of them) is
     # refused, not ignored; run() fills in the documented defaults (CHECKPOINT_DEFAULTS) for a checkpoint
     p.add_argument("--size", type=size_wxh(16, 4096, "384x288"), metavar="WxH",
