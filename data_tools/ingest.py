@@ -1793,6 +1793,17 @@ def _last_word_line(index: StimulusIndex) -> str:
             "name each trial's stimulus)")
 
 
+def _whole_number_line(index: StimulusIndex) -> str:
+    """The ``N.0`` names no stimulus file has, matched to ``N``'s file (``1.0`` -> ``1.png``, the 1 a table saved
+    by Excel writes as 1.0): one line, the first name (in sorted order) and how many others."""
+    names = sorted(index.by_whole_number)
+    first = names[0]
+    more = f" (and {len(names) - 1} other name{'s' if len(names) > 2 else ''})" if len(names) > 1 else ""
+    return (f"rows name {first!r}{more}: no stimulus in {index.folder} has that name; matched as the number "
+            f"{index.by_whole_number[first]!r} to {index.path(index.by_whole_number[first]).name} (a table saved by "
+            "Excel writes 1 as 1.0; if that is not the stimulus shown, name it as its file is named)")
+
+
 def _unknown_names_line(col: _Collector, index: StimulusIndex) -> str:
     looked = ", ".join(repr(n) for n, _ in col.unknown_names.most_common(5))
     avail = sorted(index.by_stem)
@@ -2192,6 +2203,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             warnings.append(_broken_links_line(index))
         if index.by_last_word:
             warnings.append(_last_word_line(index))
+        if index.by_whole_number:
+            warnings.append(_whole_number_line(index))
         if opts.weight == "duration":
             check_weight_durations(fix, [r["path"] for r in records])
         laps.lap("place, policies")

@@ -7,7 +7,8 @@ resort; a name that finds one of two files with the same stem (``a.jpg`` and
 name that matches two files only ignoring case (``dog`` with ``Dog.png`` and
 ``DOG.png``); a name with words before a file's name (``Trial 3 beach.jpg``) that no file
 has whole finds the file of its last image-file word (``beach.jpg``; :attr:`StimulusIndex.by_last_word`, a warning
-of ingest); a ``--trials`` CSV maps (subject, trial) to a stimulus name. Image sizes
+of ingest); ``1.0`` that no file has finds ``1``'s file (:attr:`StimulusIndex.by_whole_number`, a warning of
+ingest); a ``--trials`` CSV maps (subject, trial) to a stimulus name. Image sizes
 come from reading the file's whole image data once (:func:`decoded_size`:
 Pillow, or for PNG the inflated data and CRCs); an image that cannot be read, or
 whose header declares more pixels than the limit
@@ -29,6 +30,9 @@ from saliency.base.names import nfc
 from saliency.data_tools.readers.vendor import last_image_word
 
 
+_WHOLE = re.compile(r"^(-?\d+)\.0+$")  # a whole number as a table saved by Excel writes it: 1.0 for 1
+
+
 NAME_EXTS = frozenset(IMAGE_EXTS) | {".gif", ".svg", ".jfif", ".heic", ".heif", ".avif", ".jxl", ".psd", ".ico"}
 """Extensions dropped from a log's stimulus name to find a file by stem: the images the toolkit reads and the
 image formats a lab converts to them (a log naming ``img1.gif`` finds the converted ``img1.png``)."""
@@ -45,7 +49,10 @@ class StimulusIndex:
     whitespace that finds no file so (``Trial 3 beach.jpg``) finds what its last
     word that is an image file name finds (``beach.jpg``), recorded in
     :attr:`by_last_word`; the whole name wins when a file has it (``cat 01.jpg``
-    beside ``01.jpg``).
+    beside ``01.jpg``). A whole number written ``N.0`` (``1.0``, as a table
+    saved by Excel writes 1) that finds no file so finds what ``N`` finds
+    (``1.png``), recorded in :attr:`by_whole_number`; ``1.0`` beside
+    ``1.0.png`` and ``1.png`` is ``1.0.png``, never pooled with ``1``.
     """
 
     def __init__(self, folder: str | Path):
@@ -81,6 +88,7 @@ class StimulusIndex:
         self._folders: dict[str, tuple[str, str]] = {}  # stem -> (folder part, name): the first name with one
         self.broken_used: set[Path] = set()  # broken links that a row named
         self.by_last_word: dict[str, str] = {}  # names no file has whole, found by their last word -> stem
+        self.by_whole_number: dict[str, str] = {}  # 'N.0' names no file has, found as N -> stem
 
     def _one_folder(self, stem: str, name: str, named_by: str):
         """Refuse names reaching ``stem`` from different folders (``Action/001.jpg``, ``Affective/001.jpg``).
@@ -134,6 +142,11 @@ class StimulusIndex:
             p = self._file(word, name, named_by) if word else None
             if p is not None:
                 self.by_last_word[name] = nfc(p.stem)
+        whole = _WHOLE.match(base) if p is None else None
+        if whole:  # '1.0' that no file has (not 1.0.png, 1.0.jpg): the 1 a table saved by Excel writes as 1.0
+            p = self._file(whole.group(1), name, named_by)
+            if p is not None:
+                self.by_whole_number[name] = nfc(p.stem)
         stem = nfc(p.stem) if p is not None else None
         if stem is not None and stem in self.shared_stems:  # maps and tables are named by stem: never pool two
             names = " and ".join(q.name for q in self.shared_stems[stem])
@@ -327,8 +340,8 @@ def load_trials(path: str | Path) -> dict:
             raise UserError(f"`trials` {path}: no {need!r} column (need subject, trial, stimulus)")
     n = len(df)
     subj = text(df[cols["subject"]], n, "*", ID_MISSING) if "subject" in cols else np.full(n, "*", object)
-    trial = text(df[cols["trial"]], n)
-    stim = text(df[cols["stimulus"]], n)
+    trial = text(df[cols["trial"]], n)  # an Excel-saved table's 1.0 is trial 1
+    stim = text(df[cols["stimulus"]], n, whole=False)  # '1.0' names 1.0.png (or, without one, 1.png)
     # a row with every cell blank (Excel's ',,' rows below a table) is no row, as the log readers skip it
     empty = df.apply(lambda c: c.isna() | (c.astype(str).str.strip() == "")).all(axis=1).to_numpy()
     out: dict = {}

@@ -169,21 +169,26 @@ def trial_value(v) -> str:
     return _WHOLE.sub(r"\1", v) if v.endswith("0") else v
 
 
-def text(s: pd.Series | None, n: int, default: str = "", missing=MISSING) -> np.ndarray:
-    """Column as stripped strings (``default`` where absent/missing); numbers like ``3.0`` become ``3``.
+def text(s: pd.Series | None, n: int, default: str = "", missing=MISSING, whole: bool = True) -> np.ndarray:
+    """Column as stripped strings (``default`` where absent/missing); ``whole``: numbers like ``3.0`` as ``3``.
 
     Names come in Unicode NFC (:func:`saliency.base.names.nfc`: a stimulus
     column's NFD ``café`` is the file's NFC ``café``). ``missing``: the cell
     values that mean "no value" (:data:`ID_MISSING` for subject columns,
-    where ``NA`` and ``None`` can be someone's initials or name).
+    where ``NA`` and ``None`` can be someone's initials or name). ``whole``
+    turns ``3.0`` into ``3``, as a table saved by Excel writes 3 (trial and
+    subject ``1.0`` are ``1``); ``whole=False`` keeps the text, for a stimulus
+    column: ``1.0`` is a name of its own, not ``1`` (a folder can hold ``1.png``
+    and ``1.0.png``; :meth:`~data_tools.stimuli.StimulusIndex.resolve` finds
+    ``1.png`` for ``1.0`` only when no file is named ``1.0``).
     """
     if s is None:
         return np.full(n, default, dtype=object)
     v = s.fillna("").astype(str).str.strip()
-    whole = (v.str.endswith("0") & v.str.contains(".", regex=False)).to_numpy(dtype=bool)
-    if whole.any():  # the pattern below can only match these (the regex over every row cost more than the rest)
+    ends = (v.str.endswith("0") & v.str.contains(".", regex=False)).to_numpy(dtype=bool) if whole else None
+    if whole and ends.any():  # the pattern below can only match these (the regex over every row cost more)
         v = v.copy()
-        v[whole] = v[whole].str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+        v[ends] = v[ends].str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
     v = v.where(~v.isin(missing), default)
     codes, uniq = pd.factorize(v)  # few distinct names (subjects, stimuli): one Python string each
     return np.asarray([nfc(u) for u in uniq], dtype=object)[codes]
@@ -610,7 +615,7 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
             n = len(df)
             get = lambda k: df[cols[k][0]] if k in cols else None  # noqa: E731
             subject = text(get("subject"), n, subj_default, ID_MISSING)
-            stimulus = text(get("stimulus"), n)
+            stimulus = text(get("stimulus"), n, whole=False)  # '1.0' names 1.0.png (or, without one, 1.png)
             trial = text(get("trial"), n)
             x, xm, xb = numeric(df[cols["x"][0]], missing)
             y, ym, yb = numeric(df[cols["y"][0]], missing)
