@@ -322,7 +322,7 @@ def _events(path: Path, info: dict, subject: str, eye_choice: str = "average"):
         x, _, _ = numeric(get(i_x))
         y, _, _ = numeric(get(i_y))
         start, dur = start * t_unit, dur * d_unit
-        stim = text(get(i_img), n)
+        stim = text(get(i_img), n, whole=False)
         if msgs and (stim == "").any():
             stim = stim.copy()
             for i in np.flatnonzero(stim == ""):
@@ -434,7 +434,7 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "
             smp, msg = typ == "SMP", typ == "MSG"
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
             if c_stim:
-                stim = text(df[c_stim], n)
+                stim = text(df[c_stim], n, whole=False)
             else:
                 stim = _stimulus_from_messages(typ, trial, text(df[c_msg], n) if c_msg else None, state)
             t, tm, tb = numeric(df[c_time])

@@ -203,7 +203,7 @@ def _samples(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, chu
                 n_eye += int(valid.sum())
                 if c_ov:
                     n_other += int((numeric(df[c_ov])[0] == 1).sum())
-            stim = text(df[c_stim], n) if c_stim else np.full(n, "", object)
+            stim = text(df[c_stim], n, whole=False) if c_stim else np.full(n, "", object)
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
             ch = sample_chunk(lines, np.full(n, subject, object), stim, trial, t, x, y, valid, bad_t & ~nf_t,
                               xb | yb, non_finite_time=nf_t)
@@ -223,7 +223,7 @@ def _fixations(path, sep, by, c_time, tick, tick_hz, c_stim, c_trial, subject, c
     def parse(df: pd.DataFrame, lines: np.ndarray) -> pd.DataFrame:
         n = len(df)
         out = pd.DataFrame({"line": lines})
-        out["stim"] = text(df[c_stim], n) if c_stim else ""
+        out["stim"] = text(df[c_stim], n, whole=False) if c_stim else ""
         out["trial"] = text(df[c_trial], n) if c_trial else ""
         out["fid"] = text(df[c_id], n)
         out["x"], out["y"] = numeric(df[c_x])[0], numeric(df[c_y])[0]

@@ -219,7 +219,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     def parse(df: pd.DataFrame, lines: np.ndarray) -> dict:
         n = len(df)
         out = {"line": lines, "subject": text(df[c_subj] if c_subj else None, n, subj_default, ID_MISSING),
-               "stimulus": text(df[c_stim] if c_stim else None, n),
+               "stimulus": text(df[c_stim] if c_stim else None, n, whole=False),
                "trial": text(df[c_trial] if c_trial else None, n),
                "x": numeric(df[cx])[0], "y": 1.0 - numeric(df[cy])[0]}  # bottom-left origin -> top-left
         start, _, out["bad_t"] = numeric(df[cs]) if cs else (np.full(n, np.nan), None, np.zeros(n, bool))

@@ -246,7 +246,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 df, lines = df[keep].reset_index(drop=True), lines[keep]
             n = len(df)
             subject = text(df[c_subj] if c_subj else None, n, subj_default, ID_MISSING)
-            stimulus = text(df[c_media] if c_media else None, n)
+            stimulus = text(df[c_media] if c_media else None, n, whole=False)
             # a trial is one presentation of a media in a recording: rows outside any media have none
             # (an export without a media column: the recording is the trial, for `trials` to name)
             rec = text(df[c_rec] if c_rec else None, n)

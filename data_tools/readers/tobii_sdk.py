@@ -139,7 +139,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             with np.errstate(invalid="ignore", divide="ignore"):
                 x, y = np.where(valid, sx / np.maximum(k, 1), np.nan), np.where(valid, sy / np.maximum(k, 1), np.nan)
             subject = text(df[c_subj], n, subj_default, ID_MISSING) if c_subj else np.full(n, subj_default, object)
-            stim = text(df[c_stim], n) if c_stim else np.full(n, "", object)
+            stim = text(df[c_stim], n, whole=False) if c_stim else np.full(n, "", object)
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
             ch = sample_chunk(lines, subject, stim, trial, t * 1e-3, x, y, valid, (tm | tb) & ~nf_t, bad,
                               non_finite_time=nf_t)

@@ -208,7 +208,7 @@ def _fixations(path, at, low, subject, c_stim, c_trial, chunk_rows, aggregate):
     def chunks() -> Iterator[Chunk]:
         for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
             n = len(df)
-            stim = text(df[c_stim], n) if c_stim else np.full(n, "", object)
+            stim = text(df[c_stim], n, whole=False) if c_stim else np.full(n, "", object)
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
             t, _, tb = numeric(df[c_t])
             nf_t = non_finite(df[c_t], t)
@@ -274,7 +274,7 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
         for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
             n = len(df)
-            stim = text(df[c_stim], n) if c_stim else np.full(n, "", object)
+            stim = text(df[c_stim], n, whole=False) if c_stim else np.full(n, "", object)
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
             if trial_in_media and c_stim:  # a trial is one presentation of a media: rows outside any have none
                 trial = np.where(stim != "", trial, "")
@@ -443,7 +443,7 @@ def _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, sub
         for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
             n = len(df)
             subj = text(df[c_subj], n, subject, ID_MISSING) if c_subj else np.full(n, subject, object)
-            stim = text(df[c_media], n) if c_media else np.full(n, "", object)
+            stim = text(df[c_media], n, whole=False) if c_media else np.full(n, "", object)
             rec = text(df[c_rec], n) if c_rec else np.full(n, "", object)
             if c_media:
                 rec = np.where(stim != "", rec, "")
