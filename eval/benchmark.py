@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from saliency.base.errors import UserError
+from saliency.base.names import nfc
 
 from saliency.eval import datasets as D
 from saliency.eval import runner
@@ -61,7 +62,19 @@ class Benchmark:
 
 
 def parse_pred(spec: str) -> tuple[str, str]:
-    """A ``[NAME=]DIR`` method spec as (name, folder); the name defaults to the folder's name."""
+    """A ``[NAME=]DIR`` method spec as (name, folder); the name defaults to the folder's name.
+
+    The one rule for every reader of a spec (the command's output checks too): NAME=DIR splits at the first
+    ``=``. A spec that is itself an existing folder (``sr=itti``) is refused as ambiguous, whether or not DIR
+    (``itti``) exists: it is written ``NAME=sr=itti``.
+    """
+    if "=" in spec and Path(spec).is_dir():
+        name, folder = spec.split("=", 1)
+        read = (f"method {name!r} from the folder {folder}" if name and folder and Path(folder).exists() else
+                f"method {name!r} from a folder {folder!r} that does not exist" if name and folder else
+                "no method name or no folder")
+        raise UserError(f"`pred` {spec}: ambiguous: a folder of that name exists, but NAME=DIR splits at the first "
+                        f"'=' ({read}); for the folder named {spec} write NAME={spec}")
     if "=" in spec:
         name, folder = spec.split("=", 1)
         if not name or not folder:
@@ -74,6 +87,17 @@ def parse_pred(spec: str) -> tuple[str, str]:
     if not name.strip():  # a blank row and curve legend; refused as a config's method name is
         raise UserError(f"`pred` {spec}: method name {name!r} is empty; give the method a name (NAME=DIR)")
     return name, folder
+
+
+def _twins(names) -> str:
+    """The names of ``names`` given more than once, compared in one Unicode form (:func:`nfc`: a composed and a
+    decomposed ``café`` are one name, shown alike), joined for a refusal; "" when none."""
+    forms = {}
+    for n in names:
+        forms.setdefault(nfc(n), []).append(n)
+    dup = sorted(k for k, v in forms.items() if len(v) > 1)
+    return ", ".join(k + (" (in two Unicode forms, NFC and NFD, which show alike)" if len(set(forms[k])) > 1 else "")
+                     for k in dup)
 
 
 def _twice(path, key, first: str, second: str):
@@ -362,18 +386,18 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
         where, how = ("`pred`", " (NAME=DIR)") if given else (f"`config` {config}", "")
         raise UserError(f"{where}: method name {GOLD_STANDARD!r} is reserved for the human gold-standard row "
                         f"(shown, never ranked); give the method another name{how}")
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = _twins(names)
     if dup:
-        raise UserError(f"`pred`: method name(s) {', '.join(dup)} given twice; use NAME=DIR to name them")
+        raise UserError(f"`pred`: method name(s) {dup} given twice; use NAME=DIR to name them")
     dnames = [d.name for d in datasets]
     for mname, spec in methods:  # a {dataset: folder} key naming no dataset (a typo) would drop the method unsaid
         unknown = [k for k in spec if k not in dnames] if isinstance(spec, dict) else []
         if unknown:
             raise UserError(f"`config` {config}: method {mname}: dataset {unknown[0]!r} is not a dataset of the "
                             f"benchmark ({', '.join(dnames)}); correct the name or add the dataset")
-    dup = sorted({n for n in dnames if dnames.count(n) > 1})
+    dup = _twins(dnames)
     if dup:  # one table, one set of curves and one row key per dataset name: two would be merged unsaid
-        raise UserError(f"dataset name(s) {', '.join(dup)} given twice; every dataset needs its own name (the "
+        raise UserError(f"dataset name(s) {dup} given twice; every dataset needs its own name (the "
                         "`gt` folder's is `name`, a config's its entry's name)")
     keys = resolve_metrics(task, metrics, task_said)
     if (gold_standard or metric_maps) and task != "fixation":

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError
-from saliency.base.fsutil import atomic_path
+from saliency.base.fsutil import atomic_path, short_name
 
 #: what every curve file carries (PNG text chunk ``Software``, PDF ``Creator``): the mark of saliency eval's own
 MARKER = "saliency eval curve"
@@ -31,8 +31,9 @@ class CurveDrawError(UserError):
 
 def curve_stem(name: str) -> str:
     """The file-name stem of a dataset's curves: ``name`` with runs of characters outside ``[A-Za-z0-9._-]``
-    as ``_``."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "dataset"
+    as ``_``, cut to 200 bytes with a hash of the whole when longer (:func:`short_name`, as the report's gallery):
+    a file name allows 255 bytes, and a longer one failed only when the curves were written, after the scoring."""
+    return short_name(re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "dataset", 200)
 
 
 def _curve_file(out_dir, dataset: str, kind: str, ext: str) -> Path:

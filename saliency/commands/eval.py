@@ -90,13 +90,18 @@ def add_arguments(p) -> None:
 
 def _check_outputs(args) -> None:
     """Refuse, before scoring, two outputs on one path, a --plot-dir that is a link, a --json/--csv/--latex that
-    is a link, folder or device, and an output (--json/--csv/--latex/--plot-dir) inside --pred or --gt."""
+    is a link, folder or device, and an output (--json/--csv/--latex/--plot-dir) inside --pred or --gt.
+
+    Each --pred is read by :func:`saliency.eval.benchmark.parse_pred`, the one NAME=DIR rule (it refuses an
+    ambiguous spec); called once the worker pool has started, as that module imports NumPy.
+    """
     from pathlib import Path
 
     from saliency.base.fsutil import check_apart, check_not_link, check_out_file, check_replaceable, file_on_path
+    from saliency.eval.benchmark import parse_pred
 
     _check_distinct(args)
-    preds = [p.split("=", 1)[1] if "=" in p and not Path(p).exists() else p for p in args.pred]
+    preds = [parse_pred(p)[1] for p in args.pred]
     inputs = {"pred": preds, "gt": args.gt, "center_bias": args.center_bias, "config": args.config}
     if args.plot_dir:
         check_not_link(args.plot_dir, "plot_dir")
@@ -257,7 +262,6 @@ def run(args) -> int:
             print(f"| {name} | {task} | {desc} |")
         return 0
 
-    _check_outputs(args)
     with contextlib.ExitStack() as stack:
         # The pool starts before NumPy, OpenCV and the metrics are imported here and the benchmark is
         # resolved: a spawned worker takes 0.3-0.5 s to start Python and import them, which now overlaps
@@ -266,6 +270,7 @@ def run(args) -> int:
             if args.workers > 1 else None
         from saliency.eval import benchmark
 
+        _check_outputs(args)
         bench = benchmark.plan(
             task=args.task, pred=args.pred, gt=args.gt, name=args.name, dataset=args.dataset, root=args.root,
             config=args.config, metrics=args.metrics, center_bias=args.center_bias, plot_dir=args.plot_dir,
