@@ -298,6 +298,10 @@ class _Collector:
         self.trials_consulted = 0  # rows without a stimulus name that were looked up in ``trials``
         self.off: dict[str, list] = {}  # source -> [off-screen points, finite points, xmin, xmax, ymin, ymax]
         self.format_trials = False  # the current file's format marks trials (LogReader.trials)
+        #: source -> the stimulus names its reader took from free-text messages (a BeGaze reader's
+        #: ``message_names``): only they may find a file by their last image word (StimulusIndex.resolve)
+        self.message_names: dict[str, set] = {}
+        self.from_messages: set = set()  # the current file's (filled by its reader as its chunks are read)
         self.rates: RateCheck | None = None  # the current file's sampling-rate check (the file's, each trial's)
         self.rate_warnings: list[str] = []  # per source: trials at implausible rates, a detector below its rates
         self.rate_changes: dict[str, list] = {}  # source -> [(trial keys, line)]: rate changed (rate_change_lines)
@@ -346,7 +350,9 @@ class _Collector:
         uniq = [str(u) for u in uniq]
         stem = np.empty(len(uniq), dtype=object)
         reason = np.empty(len(uniq), dtype=object)
-        resolved = [self.index.resolve(u, self.named_by(u in from_trials)) if u else None for u in uniq]
+        msg = self.from_messages if self.o.stimulus is None else set()  # names a row's message text gave
+        resolved = [self.index.resolve(u, self.named_by(u in from_trials), last_word=u in msg and u not in from_trials)
+                    if u else None for u in uniq]
         self.index.check([s for s in resolved if s is not None], self.pool, self.o.workers)  # new stimuli, in parallel
         for i, u in enumerate(uniq):
             s = resolved[i]
@@ -475,7 +481,8 @@ class _Collector:
         ok = (subj != "") & (names != "")
         if not ok.any():
             return
-        resolved = {u: self.index.resolve(u, self.named_by()) for u in set(names[ok].tolist())}
+        msg = self.from_messages if self.o.stimulus is None else set()
+        resolved = {u: self.index.resolve(u, self.named_by(), last_word=u in msg) for u in set(names[ok].tolist())}
         self.index.check([s for s in resolved.values() if s is not None], self.pool, self.o.workers)
         stem = {u: s for u, s in resolved.items() if s is not None and self.index.size(s) is not None}
         per = pd.DataFrame({"s": subj[ok], "t": names[ok]}).groupby(["s", "t"], sort=False).size()
@@ -1513,6 +1520,7 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
         src = str(path)
         col.books[src] = _Books(rd.kind, rd.format)
         col.format_trials = rd.trials
+        col.from_messages = col.message_names[src] = getattr(rd, "message_names", set())
         col.rates = RateCheck(src, rd.format, opts.detector, rd.notes.get("timestamp_ms_per_unit"), opts.columns) \
             if rd.kind == "samples" else None
         carry = None
@@ -1782,15 +1790,26 @@ def _broken_links_line(index: StimulusIndex) -> str:
             "target or point the link at the image (their rows are quarantined as bad_stimulus_image)")
 
 
-def _last_word_line(index: StimulusIndex) -> str:
-    """The names no stimulus file has whole, matched by their last word (``Trial 3 beach.jpg`` -> ``beach.jpg``):
-    one line, the first name (in sorted order) and how many others."""
-    names = sorted(index.by_last_word)
-    first = names[0]
-    more = f" (and {len(names) - 1} other name{'s' if len(names) > 2 else ''})" if len(names) > 1 else ""
-    return (f"rows name {first!r}{more}: no stimulus in {index.folder} has that name; matched by its last word to "
-            f"{index.path(index.by_last_word[first]).name} (if that is not the stimulus shown, give `trials` to "
-            "name each trial's stimulus)")
+def matched_by_last_word(index: StimulusIndex) -> dict[str, str]:
+    """Each message text no stimulus file has whole -> the file its last image word found (``Trial 3 beach.jpg``
+    -> ``beach.jpg``), in sorted order: dataset.json ``stimuli.matched_by_last_word``."""
+    return {n: index.path(index.by_last_word[n]).name for n in sorted(index.by_last_word)}
+
+
+def _last_word_line(index: StimulusIndex, shown: int = 3) -> str:
+    """The message texts no stimulus file has whole, matched by their last image word: one line, the first name
+    (in sorted order), how many others and the first ``shown`` name -> file pairs (dataset.json lists them all)."""
+    pairs = matched_by_last_word(index)
+    first, n = next(iter(pairs)), len(pairs)
+    fix = "if that is not the stimulus shown, put a file with the whole name in `stimuli`"
+    if n == 1:
+        return (f"rows name {first!r}, a message text that no stimulus in {index.folder} has whole; matched by its "
+                f"last word to {pairs[first]}; {fix}")
+    named = ", ".join(f"{k!r} -> {v}" for k, v in list(pairs.items())[:shown])
+    more = f"and {n - shown} more; " if n > shown else ""
+    return (f"rows name {first!r} (and {n - 1} other name{'s' if n > 2 else ''}), message texts that no stimulus in "
+            f"{index.folder} has whole; each matched by its last word: {named} ({more}every pair in dataset.json "
+            f"stimuli.matched_by_last_word); {fix}")
 
 
 def _whole_number_line(index: StimulusIndex) -> str:
@@ -2313,7 +2332,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         ioc_summary = None
         if opts.ioc:
             ioc_summary = ioc_record(ioc_rows, fix, sorted(set(stems) | set(qc["stimulus"].astype(str))),
-                                     _pairs_with_rows(qc, quar, index))
+                                     _pairs_with_rows(qc, quar, index, col.message_names))
             if ioc_summary.get("stimuli_scored") == 0:  # no stimulus could be scored: null, and a warning says why
                 warnings.append(ioc_summary["warning"])
                 ioc_summary = None
@@ -2321,7 +2340,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         manifest = {
             "toolkit": {"name": "saliency", "version": __version__},
             "inputs": records,
-            "stimuli": {"folder": str(Path(stimuli)), "count": len(stems)},
+            "stimuli": {"folder": str(Path(stimuli)), "count": len(stems),
+                        **({"matched_by_last_word": matched_by_last_word(index)} if index.by_last_word else {})},
             "trials_table": {"path": str(opts.trials), "sha256": trials_digest} if opts.trials else None,
             "geometry": g.to_dict() if g else None,
             "geometry_source": geo_info,
@@ -2377,22 +2397,25 @@ IOC_OBSERVERS_LEFT_OUT_REASON = "rows for the stimulus but no kept fixation on i
 IOC_AGGREGATION = "per stimulus: mean over its observers; then mean over stimuli; std over the per-stimulus means"
 
 
-def _pairs_with_rows(qc: pd.DataFrame, quar: pd.DataFrame, index: StimulusIndex) -> set[tuple[str, str]]:
+def _pairs_with_rows(qc: pd.DataFrame, quar: pd.DataFrame, index: StimulusIndex,
+                     message_names: dict[str, set] | None = None) -> set[tuple[str, str]]:
     """The (subject, stimulus stem) pairs with any row read: the qc.csv pairs (kept fixations, fixations set aside
     off the stimulus, short or first, raw samples) and the quarantined rows' own, their names resolved to stems as
-    the logs' names are (a name that finds no stimulus, or none, names no pair)."""
+    the logs' names are (a name that finds no stimulus, or none, names no pair; ``message_names``: source -> the
+    names its reader took from message texts, which may find a file by their last image word)."""
     pairs = {(str(a), str(b)) for a, b in zip(qc["subject"], qc["stimulus"])}
     if len(quar):
-        q = quar[["subject", "stimulus"]].drop_duplicates()
+        q = quar[["source", "subject", "stimulus"]].drop_duplicates()
         stems = {}
-        for name in q["stimulus"].unique():
+        for src, name in q[["source", "stimulus"]].drop_duplicates().itertuples(index=False):
             if isinstance(name, str) and name:
+                msg = name in (message_names or {}).get(src, ())
                 try:
-                    stems[name] = index.resolve(name)
+                    stems[src, name] = index.resolve(name, last_word=msg)
                 except UserError:  # a name two files answer to: its rows name no one stimulus
-                    stems[name] = None
-        pairs |= {(s, stems[n]) for s, n in q.itertuples(index=False)
-                  if isinstance(s, str) and stems.get(n) is not None}
+                    stems[src, name] = None
+        pairs |= {(s, stems[src, n]) for src, s, n in q.itertuples(index=False)
+                  if isinstance(s, str) and stems.get((src, n)) is not None}
     return pairs
 
 

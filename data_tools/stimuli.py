@@ -5,10 +5,12 @@ A name matches a stimulus file by file name or by stem (``img1`` and
 resort; a name that finds one of two files with the same stem (``a.jpg`` and
 ``a.png``) is refused, since maps and tables are named by stem, and so is a
 name that matches two files only ignoring case (``dog`` with ``Dog.png`` and
-``DOG.png``); a name with words before a file's name (``Trial 3 beach.jpg``) that no file
-has whole finds the file of its last image-file word (``beach.jpg``; :attr:`StimulusIndex.by_last_word`, a warning
-of ingest); ``1.0`` that no file has finds ``1``'s file (:attr:`StimulusIndex.by_whole_number`, a warning of
-ingest); a ``--trials`` CSV maps (subject, trial) to a stimulus name. Image sizes
+``DOG.png``); a name a free-text message gives with words before a file's name (``Trial 3 beach.jpg``, a
+BeGaze message) that no file has whole finds the file of its last image-file word (``beach.jpg``;
+:attr:`StimulusIndex.by_last_word`, a warning of ingest), while a stimulus column's, ``--trials``' or
+``--stimulus``' name is matched as written; ``1.0`` that no file has finds ``1``'s file
+(:attr:`StimulusIndex.by_whole_number`, a warning of ingest); a ``--trials`` CSV maps (subject, trial) to a
+stimulus name. Image sizes
 come from reading the file's whole image data once (:func:`decoded_size`:
 Pillow, or for PNG the inflated data and CRCs); an image that cannot be read, or
 whose header declares more pixels than the limit
@@ -45,11 +47,13 @@ class StimulusIndex:
     another image extension (``img1.jpg`` or ``img1.gif`` finds ``img1.png``;
     :data:`NAME_EXTS`), then the same ignoring case (refused when that finds
     files of more than one stem); a name whose last dotted part is not an image
-    extension (``beach.v2``) is a name of its own, never ``beach``. A name with
-    whitespace that finds no file so (``Trial 3 beach.jpg``) finds what its last
-    word that is an image file name finds (``beach.jpg``), recorded in
-    :attr:`by_last_word`; the whole name wins when a file has it (``cat 01.jpg``
-    beside ``01.jpg``). A whole number written ``N.0`` (``1.0``, as a table
+    extension (``beach.v2``) is a name of its own, never ``beach``. A name taken
+    from a free-text message (``resolve(..., last_word=True)``) with whitespace
+    that finds no file so (``Trial 3 beach.jpg``) finds what its last word that
+    is an image file name finds (``beach.jpg``), recorded in :attr:`by_last_word`;
+    the whole name wins when a file has it (``cat 01.jpg`` beside ``01.jpg``).
+    Any other name (a stimulus column's ``a b.jpg``, ``c.jpg (practice)``) finds
+    only its own file. A whole number written ``N.0`` (``1.0``, as a table
     saved by Excel writes 1) that finds no file so finds what ``N`` finds
     (``1.png``), recorded in :attr:`by_whole_number`; ``1.0`` beside
     ``1.0.png`` and ``1.png`` is ``1.0.png``, never pooled with ``1``.
@@ -125,19 +129,23 @@ class StimulusIndex:
             p = found[0] if found else None
         return p
 
-    def resolve(self, name: str, named_by: str = "the logs name") -> str | None:
+    def resolve(self, name: str, named_by: str = "the logs name", last_word: bool = False) -> str | None:
         """Stem of the stimulus file that ``name`` refers to, or None.
 
         ``named_by`` says where ``name`` came from, for a refusal to name what
         the user must edit: ``the logs name`` (a row's own name), ```trials`
         FILE names`` (:func:`trials_named_by`) or ```stimulus` names``.
+        ``last_word``: ``name`` is the text of a free-text message (a BeGaze
+        ``# Message:``), which may hold words before the file's name: when no
+        file has the whole name, its last image-file word's file is taken
+        (recorded in :attr:`by_last_word`); any other name is matched as written.
         """
         if not name:
             return None
         base = nfc(name.replace("\\", "/").rsplit("/", 1)[-1])
         p = self._file(base, name, named_by)
-        if p is None and re.search(r"\s", base):  # 'Trial 3 beach.jpg': words before a file's name, when no
-            # file has the whole name ('cat 01.jpg' is found whole above, before its last word '01.jpg')
+        if p is None and last_word and re.search(r"\s", base):  # a message 'Trial 3 beach.jpg': words before a
+            # file's name, when no file has the whole name ('cat 01.jpg' is found whole above, before '01.jpg')
             word = nfc(last_image_word(base))
             p = self._file(word, name, named_by) if word else None
             if p is not None:

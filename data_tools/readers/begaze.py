@@ -47,7 +47,12 @@ The stimulus of a row: the ``Stimulus`` (or ``Image``) column when the export
 has one; otherwise the last message naming an image file (SMI Experiment
 Center writes the stimulus file name as a message when it shows it) in the
 same trial, earlier in the file (samples) or not later than the fixation's
-start (events); otherwise none, and ``trials`` maps ``Trial``. The subject is
+start (events); otherwise none, and ``trials`` maps ``Trial``. The names taken
+from messages are free text (``Trial 3 beach.jpg``): the reader lists them in
+its ``message_names`` (a set, filled as the chunks are read), and the ingest
+lets only those find the file of their last image-file word when no file has
+the whole name (:meth:`data_tools.stimuli.StimulusIndex.resolve`); a
+``Stimulus`` column's name is matched as written. The subject is
 the header's ``Subject``, else the file stem; in an event export that holds
 several exports one after the other, each with its header block, a later
 block's ``Subject:`` line names the subject of the events after it. Rows read but not used (saccade,
@@ -217,14 +222,17 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         _refuse_other(path, info["cols"])
     screen, subj, notes = _notes(info["meta"])
     subject = subj or default_subject(path)
+    from_messages: set[str] = set()  # the stimulus names taken from message texts, as the chunks are read
     if info["mode"] == "events":
-        chunks = _events(path, info, subject, eye)
+        chunks = _events(path, info, subject, eye, from_messages)
         kind = "fixations"
     else:
-        chunks = _samples(path, info, subject, opts.chunk_rows, eye)
+        chunks = _samples(path, info, subject, opts.chunk_rows, eye, from_messages)
         kind = "samples"
     notes["eye"] = eye
-    return LogReader(path, "begaze", kind, chunks, screen_px=screen, notes=notes)
+    rd = LogReader(path, "begaze", kind, chunks, screen_px=screen, notes=notes)
+    rd.message_names = from_messages  # free text: the ingest's resolve may match them by their last image word
+    return rd
 
 
 # ---------------------------------------------------------------- event export
@@ -237,7 +245,7 @@ def _col(cols: list[str], *names: str) -> int | None:
     return None
 
 
-def _events(path: Path, info: dict, subject: str, eye_choice: str = "average"):
+def _events(path: Path, info: dict, subject: str, eye_choice: str = "average", from_messages: set | None = None):
     tables = info["tables"]
     fix_key = next((k for k in tables if k.startswith("fixation")), None)
     if fix_key is None:
@@ -301,6 +309,8 @@ def _events(path: Path, info: dict, subject: str, eye_choice: str = "average"):
                 except (ValueError, IndexError, TypeError):
                     continue
                 if img:
+                    if from_messages is not None:
+                        from_messages.add(img)
                     msgs.append((f[ue_trial] if ue_trial is not None and ue_trial < len(f) else "", t, img))
             else:
                 # exports concatenated with their header blocks: a later block's `Subject:` line names the
@@ -360,7 +370,8 @@ def _events(path: Path, info: dict, subject: str, eye_choice: str = "average"):
 
 # ---------------------------------------------------------------- raw samples
 
-def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "average"):
+def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "average",
+             from_messages: set | None = None):
     cols, sep, at = info["cols"], info["sep"], info["col_line"]
     require_columns(VENDOR, path, at, cols, {"Time": "µs", "Type": "SMP or MSG"})
     eyes = [e for e in _EYES if f"{e} POR X [px]" in cols and f"{e} POR Y [px]" in cols]
@@ -436,7 +447,8 @@ def _samples(path: Path, info: dict, subject: str, chunk_rows: int, eye: str = "
             if c_stim:
                 stim = text(df[c_stim], n, whole=False)
             else:
-                stim = _stimulus_from_messages(typ, trial, text(df[c_msg], n) if c_msg else None, state)
+                stim = _stimulus_from_messages(typ, trial, text(df[c_msg], n) if c_msg else None, state,
+                                               from_messages)
             t, tm, tb = numeric(df[c_time])
             nf_t = non_finite(df[c_time], t)
             t = t * t_factor
@@ -509,8 +521,10 @@ def _raw(s: pd.Series) -> np.ndarray:
     return s.fillna("").str.strip().to_numpy(dtype=object)
 
 
-def _stimulus_from_messages(typ: np.ndarray, trial: np.ndarray, msg_text: np.ndarray | None, state: dict) -> np.ndarray:
-    """Per row: the last image named by a message in the same trial, earlier in the file ("" when none)."""
+def _stimulus_from_messages(typ: np.ndarray, trial: np.ndarray, msg_text: np.ndarray | None, state: dict,
+                            from_messages: set | None = None) -> np.ndarray:
+    """Per row: the last image named by a message in the same trial, earlier in the file ("" when none); the
+    names found are added to ``from_messages``."""
     n = len(typ)
     marks = np.full(n, None, dtype=object)
     if msg_text is not None:
@@ -519,6 +533,8 @@ def _stimulus_from_messages(typ: np.ndarray, trial: np.ndarray, msg_text: np.nda
             img = image_in(str(msg_text[i]))
             if img:
                 marks[i] = img
+                if from_messages is not None:
+                    from_messages.add(img)
     prev = np.concatenate((np.array([state["trial"]], dtype=object), trial[:-1])) if n else trial
     new_trial = (trial != prev).astype(bool)
     reset = new_trial & pd.isna(marks)
