@@ -45,6 +45,7 @@ class PredictResult:
     skipped: list = field(default_factory=list)   # (path, reason); options in the reason spelled as on the CLI
     unmatched: list = field(default_factory=list)  # ids of ``only`` (``--list``) that name no image
     left_out: str | None = None  # the line counting the files of ``images`` left out (eval.io.left_out_note)
+    comments: str | None = None  # the line counting the '#' lines of ``only`` skipped as comments (comment_note)
     seconds: float = 0.0
 
 
@@ -165,9 +166,10 @@ def list_images(folder: str | Path, only: set | None = None, notes: list | None 
         if not items:
             k = len(set(getattr(only, "comments", ())))  # no image: every '#' line is a comment
             said = f"; its {k} line(s) starting with '#' were skipped as comments" if k else ""
+            if len(only) == k:  # nothing but comments: no id to name
+                raise UserError(f"`list`: holds no id, only {k} line(s) starting with '#', which name no image in "
+                                f"`images` {folder} and were skipped as comments")
             raise UserError(f"`list`: none of its {len(only) - k} ids is an image in `images` {folder}{said}")
-        if notes is not None and (skipped := comment_note(only, items)):
-            notes.append(skipped)
     return sorted(items)
 
 
@@ -288,7 +290,8 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
         model = model.to(memory_format=torch.channels_last)
     loader = DataLoader(_Images(items, tuple(size)), batch_size=batch_size, shuffle=False, num_workers=workers,
                         collate_fn=_collate, worker_init_fn=worker_init if workers > 0 else None)
-    res = PredictResult(unmatched=unmatched_ids(only, items), left_out="; ".join(notes) or None)
+    res = PredictResult(unmatched=unmatched_ids(only, items), left_out="; ".join(notes) or None,
+                        comments=comment_note(only, items) if only is not None else None)
     t0 = time.perf_counter()
     bar = progress_bar(total=len(items), desc="predict", unit="img", enabled=progress)
     if runtime == "onnx":
@@ -383,7 +386,8 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
     notes: list = []
     items = list_images(images, only, notes)
     out = Path(out)
-    res = PredictResult(unmatched=unmatched_ids(only, items), left_out="; ".join(notes) or None)
+    res = PredictResult(unmatched=unmatched_ids(only, items), left_out="; ".join(notes) or None,
+                        comments=comment_note(only, items) if only is not None else None)
     t0 = time.perf_counter()
     bar = progress_bar(total=len(items), desc=name, unit="img", enabled=progress)
     for key, path in items:

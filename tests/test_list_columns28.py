@@ -49,7 +49,7 @@ def test_list_keeps_a_hash_named_image_and_an_nfd_name_and_counts_comments(tmp_p
     assert _pngs(out) == sorted(["#x.png", "y.png", f"{NFC}.png"])
     assert "wrote 3 maps" in stdout
     # no id said to name no image; the one comment line counted in one note
-    assert err.splitlines() == [f"saliency predict: --images {images}: 1 line of --list {lst} starts with '#' and "
+    assert err.splitlines() == [f"saliency predict: 1 line of --list {lst} starts with '#' and "
                                 f"names no image here: skipped as a comment (# a comment)"]
 
 
@@ -63,7 +63,7 @@ def test_list_comments_are_counted_beside_ids_that_name_no_image(tmp_path, capsy
     assert _pngs(tmp_path / "o") == ["a.png"]
     assert err.splitlines() == [
         f"saliency predict: 1 id(s) of --list {lst} name no image in --images {images}, not predicted: zz",
-        f"saliency predict: --images {images}: 2 lines of --list {lst} start with '#' and name no image here: "
+        f"saliency predict: 2 lines of --list {lst} start with '#' and name no image here: "
         f"skipped as comments (# header, #two)"]
 
 
@@ -141,3 +141,28 @@ def test_columns_misspelt_key_after_a_comma_is_still_refused(tmp_path, capsys):
     line = refusal(*_ingest(capsys, tmp_path, log, stim, "x=Gaze X, px,yy=Gaze Y, px"))
     assert line.startswith("saliency ingest: error: --columns: unknown key 'yy'; keys are confidence, duration_ms")
     assert not (tmp_path / "o").exists()
+
+
+def test_columns_a_bare_key_or_a_keyless_item_after_a_comma_is_named():
+    """'x=GX,y' and 'x=GX,=GY' were read as columns named 'GX,y' and 'GX,=GY' ('no such column' named the wrong
+    problem): the fragment is named as lacking KEY=COLUMN; a comma inside a column name still reads."""
+    import pytest
+
+    from saliency.base.errors import UserError
+    from saliency.data_tools.readers.base import parse_columns
+
+    for spec, frag in (("x=GX,y", "y"), ("x=GX,=GY,y=GY", "=GY")):
+        with pytest.raises(UserError) as e:
+            parse_columns(spec)
+        assert str(e.value) == f"columns {frag!r} (in {spec!r}): each item must be KEY=COLUMN (e.g. time=TIMESTAMP)"
+    assert parse_columns("x=Gaze X, px,y=Gaze Y, px") == {"x": "Gaze X, px", "y": "Gaze Y, px"}
+
+
+def test_a_list_of_comments_only_is_refused_without_a_count_of_zero_ids(tmp_path, capsys):
+    images = _images(tmp_path / "H", ["a"])
+    lst = tmp_path / "ids.txt"
+    lst.write_text("# header\n#two\n", encoding="utf-8")
+    rc, out, err = run_cli(capsys, ["predict", "--baseline", "gaussian-centre", "--images", images, "--list", lst,
+                                    "--out", tmp_path / "o", "--quiet"])
+    assert refusal(rc, out, err) == (f"saliency predict: error: --list: holds no id, only 2 line(s) starting with "
+                                     f"'#', which name no image in --images {images} and were skipped as comments")

@@ -217,7 +217,8 @@ def parse_columns(spec: str | None) -> dict[str, str]:
     Items are split only at a comma followed by a key and ``=`` (or by another comma or the end), so a
     column name may hold commas: ``x=Gaze X, px,y=Gaze Y, px`` maps x to ``Gaze X, px``; a comma followed by
     another word and ``=`` (``time=T,tme=X``) is refused as an unknown key, as before. A fragment without
-    ``=`` is refused naming it. A key given twice (``time=a,time=b``) is refused in one line naming its
+    ``=`` is refused naming it: the first (``y,x=GX``), a bare key after a comma (``x=GX,y``) or one starting
+    with ``=`` (``x=GX,=GY``). A key given twice (``time=a,time=b``) is refused in one line naming its
     columns: only the last was kept.
     """
     if not spec:
@@ -232,6 +233,10 @@ def parse_columns(spec: str | None) -> dict[str, str]:
             where = "" if part == spec else f" (in {spec!r})"
             raise UserError(f"`columns` {part.strip()!r}{where}: each item must be KEY=COLUMN (e.g. time=TIMESTAMP)")
         k, v = (s.strip() for s in part.split("=", 1))
+        for frag in v.split(",")[1:]:  # 'x=GX,y' or 'x=GX,=GY': a fragment after a comma that is a bare key or
+            if frag.strip() in keys or frag.strip().startswith("="):  # lacks its key, not part of a column name
+                raise UserError(f"`columns` {frag.strip()!r} (in {spec!r}): each item must be KEY=COLUMN "
+                                "(e.g. time=TIMESTAMP)")
         other = re.search(r",\s*([^\s,=][^,=]*?)\s*=", v)  # a word before '=' after a comma: a key misspelt
         if k not in keys or other:
             bad = k if k not in keys else other.group(1)

@@ -194,6 +194,8 @@ def run(args) -> int:
     left_out = getattr(res, "left_out", None)  # never a silent drop: the files of another extension, counted
     if left_out:
         print(f"saliency predict: --images {shown_path(args.images)}: {left_out}", file=sys.stderr)
+    if getattr(res, "comments", None):  # the '#' lines of --list skipped as comments, counted on a line of their own
+        print(f"saliency predict: {res.comments}", file=sys.stderr)
     rate = len(res.written) / max(res.seconds, 1e-9)
     print(f"wrote {len(res.written)} maps to {out}/ ({rate:.1f} img/s)"
           + (f"; skipped {len(res.skipped)} image(s), each named above" if res.skipped else ""))
