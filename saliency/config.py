@@ -89,7 +89,7 @@ optim:
 
 sched:
   name: cosine            # cosine | poly | constant (after the warm-up)
-  warmup_epochs: 0.5      # linear warm-up length in epochs (fractions allowed)
+  warmup_epochs: 0.5      # linear warm-up length in epochs (fractions allowed; shorter than a cosine/poly schedule)
   min_lr: 0.00003         # final learning rate (cosine, poly); at most optim.lr
   power: 0.9              # poly exponent
   epochs: null            # schedule length in epochs; null = train.epochs (set it to plan a run you will --resume)
