@@ -219,10 +219,13 @@ def parse_columns(spec: str | None) -> dict[str, str]:
     another word and ``=`` (``time=T,tme=X``) is refused as an unknown key, as before. A fragment without
     ``=`` is refused naming it: the first (``y,x=GX``), a bare key after a comma (``x=GX,y``) or one starting
     with ``=`` (``x=GX,=GY``). A key given twice (``time=a,time=b``) is refused in one line naming its
-    columns: only the last was kept.
+    columns: only the last was kept. A spec with no item (``,`` or blanks) is refused, as an empty one is by
+    the command line; the values are quoted with their control characters escaped (one line).
     """
     if not spec:
         return {}
+    if not spec.replace(",", "").strip():  # ',' or ' ': no item, refused as the empty value is
+        raise UserError(f"`columns` {spec!r}: empty value; give KEY=COL,... (e.g. time=TIMESTAMP)")
     given: dict[str, list[str]] = {}
     keys = set(ALIASES) | {"pupil", "confidence"}
     known = "|".join(sorted(map(re.escape, keys), key=len, reverse=True))
@@ -245,7 +248,7 @@ def parse_columns(spec: str | None) -> dict[str, str]:
     for k, vs in given.items():
         if len(vs) > 1:
             times = "twice" if len(vs) == 2 else f"{len(vs)} times"
-            raise UserError(f"`columns`: key {k!r} given {times} ({', '.join(vs)}); give each key once")
+            raise UserError(f"`columns`: key {k!r} given {times} ({printable(', '.join(vs))}); give each key once")
     return {k: vs[0] for k, vs in given.items()}
 
 

@@ -94,13 +94,20 @@ def threshold_option(args, detector: str) -> tuple[str | None, float | None, str
             kind = kinds[spelling]
             top, unit = (VELOCITY_MAX, "deg/s") if kind == "velocity" else (DEG_MAX, "deg")
             if value > top:  # --threshold: its unit is known only now (the spelt-out kinds are checked when parsed)
-                raise UserError(f"{flag} {value:g}: a {kind} threshold for --detector {detector} must be above 0 "
-                                f"and at most {top:g} {unit}")
+                raise UserError(f"{flag} {_shown(value)}: a {kind} threshold for --detector {detector} must be "
+                                f"above 0 and at most {top:g} {unit}")
             return kind, value, flag
     users = THRESHOLD_USERS.get(flag) or sum(THRESHOLD_USERS.values(), ())
     why = "; nh finds its own per trial" if detector == "nh" else ""
-    raise UserError(f"{flag} {value:g}: not used by --detector {detector} (only by {', '.join(users)}{why}); "
-                    "leave it out")
+    raise UserError(f"{flag} {_shown(value)}: not used by --detector {detector} "
+                    f"(only by {', '.join(users)}{why}); leave it out")
+
+
+def _shown(value: float) -> str:
+    """``value`` as ``:g`` writes it where that reads back as the same number (``181``, ``1e+12``), else in full
+    (``1000.001``, which ``:g`` wrote as ``1000``: a refused value shown inside the range)."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
 
 
 MS_MAX = 3_600_000.0
