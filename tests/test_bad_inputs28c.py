@@ -73,3 +73,15 @@ def test_the_command_refuses_columns_comma_in_one_line(log, capsys):
     line = refusal(*run_cli(capsys, ["detect", "log.csv", "--out", "OUT", "--quiet", *GEOM, "--columns", ","]))
     assert line == "saliency detect: error: --columns ',': empty value; give KEY=COL,... (e.g. time=TIMESTAMP)"
     assert not (log / "OUT").exists()
+
+
+def test_columns_value_with_a_newline_not_in_the_header_is_one_line(tmp_path, capsys):
+    """'time=a<newline>b' passes the spec check and was echoed raw by the missing-column refusal: two lines."""
+    from cli_fakes import refusal, run_cli
+
+    log = tmp_path / "g.csv"
+    log.write_text("time,x,y\n0,1,2\n")
+    rc, out, err = run_cli(capsys, ["detect", log, "--columns", "time=a\nb", "--screen-px", "1920x1080",
+                                    "--screen-cm", "53x30", "--distance-cm", "65", "--out", tmp_path / "o"])
+    line = refusal(rc, out, err)
+    assert "time=a\\nb: no such column" in line, line

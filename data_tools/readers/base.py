@@ -370,7 +370,7 @@ def resolve_columns(header: list[str], user: dict[str, str], path: Path,
         if keys is not None and k not in keys:
             continue
         if col not in header:
-            raise UserError(f"{path}: `columns` {k}={col}: no such column; the file has "
+            raise UserError(f"{path}: `columns` {printable(k + '=' + col)}: no such column; the file has "
                             f"{printable(', '.join(header))}")
         found[k] = (col, split_unit(col)[1])
     bases = {}
