@@ -68,25 +68,45 @@ def parse_pred(spec: str) -> tuple[str, str]:
     ``=``. A spec that is itself an existing folder (``sr=itti``) is refused as ambiguous, whether or not DIR
     (``itti``) exists: it is written ``NAME=sr=itti``.
     """
-    if "=" in spec and Path(spec).is_dir():
+    from saliency.base.images import shown_path
+
+    shown = shown_path(spec)  # a spec holding a newline is quoted: the message stays one line
+    if "=" in spec and _is_dir(spec):
         name, folder = spec.split("=", 1)
-        read = (f"method {name!r} from the folder {folder}" if name and folder and Path(folder).exists() else
+        read = (f"method {name!r} from the folder {shown_path(folder)}" if name and folder and _exists(folder) else
                 f"method {name!r} from a folder {folder!r} that does not exist" if name and folder else
                 "no method name or no folder")
-        raise UserError(f"`pred` {spec}: ambiguous: a folder of that name exists, but NAME=DIR splits at the first "
-                        f"'=' ({read}); for the folder named {spec} write NAME={spec}")
+        raise UserError(f"`pred` {shown}: ambiguous: a folder of that name exists, but NAME=DIR splits at the "
+                        f"first '=' ({read}); for the folder named {shown} write NAME={shown}")
     if "=" in spec:
         name, folder = spec.split("=", 1)
         if not name or not folder:
-            raise UserError(f"`pred` {spec}: expected NAME=DIR or DIR")
+            raise UserError(f"`pred` {shown}: expected NAME=DIR or DIR")
     else:
         folder = spec.rstrip("/\\")
         if not folder:
             raise UserError("`pred`: empty folder name")
         name = Path(folder).name or folder
     if not name.strip():  # a blank row and curve legend; refused as a config's method name is
-        raise UserError(f"`pred` {spec}: method name {name!r} is empty; give the method a name (NAME=DIR)")
+        raise UserError(f"`pred` {shown}: method name {name!r} is empty; give the method a name (NAME=DIR)")
     return name, folder
+
+
+def _is_dir(path: str) -> bool:
+    """Whether ``path`` is a folder; a path the system cannot look up (a name too long: ``NAME=DIR`` with a
+    long NAME) is none."""
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _exists(path: str) -> bool:
+    """Whether ``path`` exists; a path the system cannot look up is taken as absent."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _twins(names) -> str:
@@ -96,8 +116,10 @@ def _twins(names) -> str:
     for n in names:
         forms.setdefault(nfc(n), []).append(n)
     dup = sorted(k for k, v in forms.items() if len(v) > 1)
-    return ", ".join(k + (" (in two Unicode forms, NFC and NFD, which show alike)" if len(set(forms[k])) > 1 else "")
-                     for k in dup)
+    from saliency.base.images import shown_path
+
+    two = " (in two Unicode forms, NFC and NFD, which show alike)"
+    return ", ".join(shown_path(k) + (two if len(set(forms[k])) > 1 else "") for k in dup)
 
 
 def _twice(path, key, first: str, second: str):
@@ -388,7 +410,11 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
                         f"(shown, never ranked); give the method another name{how}")
     dup = _twins(names)
     if dup:
-        raise UserError(f"`pred`: method name(s) {dup} given twice; use NAME=DIR to name them")
+        twins = {nfc(n) for n in names if sum(nfc(m) == nfc(n) for m in names) > 1}
+        # each twin of `pred` written NAME=DIR already (a config's methods are named by their keys): renamed, not named
+        named = all(i >= len(pred) or "=" in pred[i] for i, n in enumerate(names) if nfc(n) in twins)
+        raise UserError(f"`pred`: method name(s) {dup} given twice; "
+                        + ("give each a different NAME" if named else "use NAME=DIR to name them"))
     dnames = [d.name for d in datasets]
     for mname, spec in methods:  # a {dataset: folder} key naming no dataset (a typo) would drop the method unsaid
         unknown = [k for k in spec if k not in dnames] if isinstance(spec, dict) else []

@@ -80,24 +80,43 @@ def read_list(path: str | Path) -> ListIds:
     macOS holds ``café`` decomposed). In a text file blank lines are skipped;
     a line starting with ``#`` is an id when an image has that name
     (``#x`` for ``#x.png``), else a comment, skipped and counted
-    (:func:`comment_note`). Errors name the file as ``list`` (``saliency
-    predict --list``).
+    (:func:`comment_note`). A leading UTF-8 BOM is skipped; a folder, a
+    list without an id, a NUL byte or a JSON nested too deep is refused.
+    Errors name the file as ``list`` (``saliency predict --list``).
     """
     import json
 
     from saliency.base.names import nfc
 
+    from saliency.base.images import shown_path
+
     p = Path(path)
+    shown = shown_path(p)  # a name holding a newline is quoted: the message stays one line
+    if p.is_dir():
+        raise UserError(f"`list` {shown}: is a folder; give a text file (one image stem per line) or a split.json")
     if not p.is_file():
-        raise UserError(f"`list` {p}: file not found")
-    text = p.read_text(encoding="utf-8")
+        raise UserError(f"`list` {shown}: file not found")
+    text = p.read_text(encoding="utf-8-sig")  # a leading BOM (Windows editors) is no part of the first id
+    if "\x00" in text:  # an id holding NUL names no file: refused, never printed raw as "not predicted"
+        line = text[:text.index("\x00")].count("\n") + 1
+        raise UserError(f"`list` {shown}: line {line} holds a NUL byte; a list is text, one image stem per line")
     if p.suffix.lower() == ".json":
         try:
             data = json.loads(text)
-            return ListIds({nfc(i) if isinstance(i, str) else i for i in data["val"]}, path=path)
+            ids = {nfc(i) if isinstance(i, str) else i for i in data["val"]}
+        except RecursionError:
+            raise UserError(f"`list` {shown}: JSON nested too deep; expected a split.json with a 'val' list "
+                            "of ids") from None
         except (ValueError, KeyError, TypeError):
-            raise UserError(f"`list` {p}: expected a split.json with a 'val' list of ids") from None
+            raise UserError(f"`list` {shown}: expected a split.json with a 'val' list of ids") from None
+        if any(isinstance(i, str) and "\x00" in i for i in ids):  # "\u0000" written as an escape
+            raise UserError(f"`list` {shown}: an id of 'val' holds a NUL character; ids are image stems")
+        if not ids:
+            raise UserError(f"`list` {shown}: holds no id ('val' is empty)")
+        return ListIds(ids, path=path)
     ids = [nfc(ln.strip()) for ln in text.splitlines() if ln.strip()]
+    if not ids:
+        raise UserError(f"`list` {shown}: holds no id (the file is empty or blank); give one image stem per line")
     return ListIds(ids, [i for i in ids if i.startswith("#")], path=path)
 
 
@@ -106,8 +125,10 @@ def none_decoded(images, skipped) -> UserError:
 
     ``skipped``: ``(path, reason)`` pairs; the count and the first reason are shown.
     """
+    from saliency.base.images import shown_path
+
     first = f"; the first: {' '.join(str(skipped[0][1]).split())}" if skipped else ""
-    return UserError(f"`images` {images}: no image could be decoded ({len(skipped)} skipped{first})")
+    return UserError(f"`images` {shown_path(images)}: no image could be decoded ({len(skipped)} skipped{first})")
 
 
 def _named(only, items) -> set:
@@ -164,12 +185,15 @@ def list_images(folder: str | Path, only: set | None = None, notes: list | None 
     if only is not None:
         items = [(k, p) for k, p in items if k in only or Path(k).name in only]
         if not items:
+            from saliency.base.images import shown_path
+
             k = len(set(getattr(only, "comments", ())))  # no image: every '#' line is a comment
             said = f"; its {k} line(s) starting with '#' were skipped as comments" if k else ""
             if len(only) == k:  # nothing but comments: no id to name
                 raise UserError(f"`list`: holds no id, only {k} line(s) starting with '#', which name no image in "
-                                f"`images` {folder} and were skipped as comments")
-            raise UserError(f"`list`: none of its {len(only) - k} ids is an image in `images` {folder}{said}")
+                                f"`images` {shown_path(folder)} and were skipped as comments")
+            raise UserError(f"`list`: none of its {len(only) - k} ids is an image in `images` {shown_path(folder)}"
+                            f"{said}")
     return sorted(items)
 
 
