@@ -103,7 +103,9 @@ def read_list(path: str | Path) -> ListIds:
     if p.suffix.lower() == ".json":
         try:
             data = json.loads(text)
-            ids = {nfc(i) if isinstance(i, str) else i for i in data["val"]}
+            if not isinstance(data["val"], list) or not all(isinstance(i, str) for i in data["val"]):
+                raise TypeError("'val' is not a list of text ids")  # a string was read letter by letter
+            ids = {nfc(i) for i in data["val"]}
         except RecursionError:
             raise UserError(f"`list` {shown}: JSON nested too deep; expected a split.json with a 'val' list "
                             "of ids") from None

@@ -155,3 +155,21 @@ def test_a_list_or_pred_value_holding_a_newline_stays_one_line(tmp_path, capsys)
     spec = "=sp\nreds"
     line = refusal(*_eval(capsys, tmp_path, spec))
     assert line == "saliency eval: error: --pred '=sp\\nreds': expected NAME=DIR or DIR"
+
+
+def test_a_split_json_whose_val_is_not_a_list_of_text_is_refused(tmp_path, capsys):
+    """{"val": "s0001"} was read letter by letter ('not predicted: 0, s'); numbers are no stems either."""
+    from cli_fakes import refusal, run_cli
+
+    images = tmp_path / "imgs"
+    images.mkdir()
+    import numpy as np
+    from PIL import Image
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(images / "s0001.png")
+    for val in ('"s0001"', "[1, 2]"):
+        lst = tmp_path / "split.json"
+        lst.write_text('{"val": %s}' % val)
+        rc, out, err = run_cli(capsys, ["predict", "--baseline", "gaussian-centre", "--images", images, "--list", lst,
+                                        "--out", tmp_path / "o", "--quiet"])
+        assert refusal(rc, out, err) == (f"saliency predict: error: --list {lst}: expected a split.json with a 'val' "
+                                         f"list of ids")
