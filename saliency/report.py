@@ -298,8 +298,9 @@ def _save_figure(fig, path: Path) -> None:
         plt.close(fig)
 
 
-def training_curves(run: Path, out_png: Path) -> Path | None:
-    """Plot every numeric column of ``run/metrics.csv`` against the epoch (losses left, metrics right)."""
+def training_curves(run: Path, out_png: Path, title: str | None = None) -> Path | None:
+    """Plot every numeric column of ``run/metrics.csv`` against the epoch (losses left, metrics right); the
+    figure's title is ``title`` (default: the run folder's name)."""
     import pandas as pd
 
     csv = run / "metrics.csv"
@@ -336,7 +337,7 @@ def training_curves(run: Path, out_png: Path) -> Path | None:
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.legend(fontsize=8)
-    fig.suptitle(run.name)
+    fig.suptitle(title or run.name)
     fig.tight_layout()
     _save_figure(fig, out_png)
     return out_png
@@ -538,7 +539,8 @@ def count_notes(eval_json: dict) -> list[str]:
 
 
 def eval_labels(paths) -> list[str]:
-    """A name for each eval JSON in captions: its file name, or the shortest path suffix that tells it apart.
+    """A name for each eval JSON or run folder in captions: its name, or the shortest path ending that tells it
+    apart.
 
     ``a/results.json`` and ``b/results.json`` are shown so, not both as
     ``results.json``; the same file given twice keeps one name.
@@ -770,17 +772,17 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     if not inputs.runs:
         note("No training run was given.")
     used: set[str] = set()
-    for run in inputs.runs:
+    for run, label in zip(inputs.runs, eval_labels(inputs.runs)):  # a/seed0, b/seed0: told apart, as eval JSONs
         name = Path(run).name  # two runs of the same name (a/run, b/run) get two pictures
         stem, k = f"training_{name}", 2
         while stem in used:
             stem, k = f"training_{name}_{k}", k + 1
         used.add(stem)
-        png = training_curves(Path(run), assets / f"{stem}.png")
+        png = training_curves(Path(run), assets / f"{stem}.png", label)
         if png is None:
             note(f"{run}: no metrics.csv, or no rows in it.", f"{_md_cell(run)}: no metrics.csv, or no rows in it.")
         else:
-            picture(png, f"training curves: {Path(run).name}")
+            picture(png, f"training curves: {label}")
 
     section("Metrics", "metrics")
     if not inputs.eval_jsons:
