@@ -28,6 +28,7 @@ its screen rectangle, ``x_screen = left + (x_stim + 0.5) * sx - 0.5``.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,6 +209,11 @@ class ScreenGeometry:
             extra.update({k: v for k, v in d["unused_keys"].items() if k not in extra})
         elif d.get("unused_keys") is not None:
             extra["unused_keys"] = d["unused_keys"]
+        for key, need in (("screen_px", "two whole pixel counts [W, H]"), ("screen_cm", "two sizes in cm [W, H]"),
+                          ("distance_cm", "a finite positive number of cm"),
+                          ("ppd", "a positive number; or remove ppd (it is computed from screen_px, screen_cm and "
+                                  "distance_cm)")):
+            _refuse_huge(d.get(key), source, key, need)
         px = _pair(d["screen_px"], source, "screen_px", "pixel counts")
         if any(v != int(v) for v in px):
             raise UserError(f"{source}: screen_px {d['screen_px']!r}: need two whole pixel counts [W, H]")
@@ -235,6 +241,15 @@ class ScreenGeometry:
         path = Path(path)
         d = read_json(path, f"{path} (geometry file)", "save the geometry file as UTF-8 JSON")
         return cls.from_dict(d, source=str(path))
+
+
+def _refuse_huge(value, source: str, key: str, need: str) -> None:
+    """Refuse, naming ``key``, a JSON integer too large for a float (``1`` and 400 zeros) at ``key`` or in its
+    list: ``math.isfinite`` and ``float`` raise OverflowError on it, which reached the user as a crash."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > sys.float_info.max for v in values):
+        raise UserError(f"{source}: {key}: a number too large for a float (over {sys.float_info.max:.2g}); "
+                        f"need {need}")
 
 
 def _pair(value, source: str, key: str, what: str) -> tuple[float, float]:

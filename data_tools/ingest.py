@@ -258,9 +258,10 @@ def _quarantine_rows(rows: pd.DataFrame, reason, source=None) -> pd.DataFrame:
 class _Books:
     """Per-input row accounting: rows read = kept + quarantined (by reason) + counted (by reason)."""
 
-    def __init__(self, kind: str, fmt: str = ""):
+    def __init__(self, kind: str, fmt: str = "", time_unit_read: bool = True):
         self.kind = kind
         self.format = fmt  # the reader's format (a hint that needs it: ``decimal``, :data:`DECIMAL_UNUSED`)
+        self.time_unit_read = time_unit_read  # whether its reader takes ``time_unit`` (:func:`check_durations`)
         self.read = 0
         self.kept = 0  # samples: rows passed to detection; fixation lists: set at the end (rows in the table)
         self.quarantined: Counter = Counter()
@@ -997,13 +998,62 @@ def _unit_hint(rate_hz: float, ms_per_unit: float | None, stated: str | None = N
     return f"; with `time_unit` {best[0]} they would be {best[1]:.4g} Hz"
 
 
-def _duration_unit_hint(median_ms: float) -> str:
-    """The unit under which a median fixation of ``median_ms`` would last 50 ms to 2 s."""
+#: the formats whose readers take ``time_unit`` for a time column whose header states no unit (the generic
+#: tables, Tobii Pro Lab: ``notes["time_unit_applied"]``, which :func:`check_time_unit_used` reads); every other
+#: reader reads the times in its format's own unit
+TIME_UNIT_FORMATS = ("samples", "fixations", "tobii")
+
+
+def _duration_unit_hint(median_ms: float, fmt: str = "", time_unit_read: bool = True,
+                        stated: str | None = None) -> str:
+    """The unit under which a median fixation of ``median_ms`` would last 50 ms to 2 s.
+
+    ``time_unit_read``: the input's reader takes ``time_unit`` (its format in
+    :data:`TIME_UNIT_FORMATS`, and a ``time_unit`` given was applied to it);
+    otherwise the format states its unit, and the export is to be checked.
+    ``stated``: the generic table's duration column whose header states the
+    unit (``time_unit`` does not override it): that column is named instead.
+    """
     for unit, f in (("us", 1e-3), ("ns", 1e-6)):
         if 50.0 <= median_ms * f <= 2000.0:
-            return f" (in {unit} they would be {median_ms * f:.4g} ms: `time_unit` {unit}, or the duration " \
-                   f"column's header, e.g. [{unit}])"
-    return ""
+            if stated is not None:
+                return f" (in {unit} they would be {median_ms * f:.4g} ms); the header's column {stated!r} states " \
+                       f"their unit (`time_unit` does not override it): check the export, or correct the unit in " \
+                       f"that column's name (e.g. [{unit}])"
+            if time_unit_read:
+                return f" (in {unit} they would be {median_ms * f:.4g} ms: `time_unit` {unit}, or the duration " \
+                       f"column's header, e.g. [{unit}])"
+            return f" (in {unit} they would be {median_ms * f:.4g} ms); {_fixed_unit(fmt)}"
+    return "" if time_unit_read else f"; {_fixed_unit(fmt)}"
+
+
+def stated_duration_column(path, fmt: str, columns: dict | None = None) -> str | None:
+    """The duration column of a generic fixation table (``fixations`` format) whose header states its unit
+    (``duration_ms``, ``duration [us]``), as the header spells it; None otherwise or when it cannot tell.
+
+    Durations come from ``duration_ms`` when the table has it, else from end less start (both columns' units).
+    """
+    from saliency.data_tools.readers.base import header_columns, resolve_columns
+
+    if fmt != "fixations":
+        return None
+    try:
+        header, _ = header_columns(Path(path))
+        cols = resolve_columns(header, columns or {}, Path(path))
+    except (OSError, UserError, ValueError):
+        return None
+    keys = ("duration_ms",) if "duration_ms" in cols else ("t_start_ms", "t_end_ms")
+    named = [cols[k] for k in keys if k in cols]
+    if named and all(unit is not None for _, unit in named):
+        return named[0][0]
+    return None
+
+
+def _fixed_unit(fmt: str) -> str:
+    """Why a format's durations cannot be given another unit: the words after a duration refusal."""
+    name = f"the {fmt} format" if fmt else "the format"
+    return f"{name} states its durations' unit (`time_unit` does not apply to it), and they are not in it: " \
+           "check the export"
 
 
 #: the formats whose reader places ``columns`` x/y (the generic tables, EyeLink Data Viewer reports, Pupil
@@ -1518,7 +1568,8 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
             records.append(duplicate_record("ingest", path, rd, digest, dup))
             continue
         src = str(path)
-        col.books[src] = _Books(rd.kind, rd.format)
+        col.books[src] = _Books(rd.kind, rd.format, rd.format in TIME_UNIT_FORMATS
+                                and rd.notes.get("time_unit_applied", True) is not False)
         col.format_trials = rd.trials
         col.from_messages = col.message_names[src] = getattr(rd, "message_names", set())
         col.rates = RateCheck(src, rd.format, opts.detector, rd.notes.get("timestamp_ms_per_unit"), opts.columns) \
@@ -1568,8 +1619,12 @@ def _subjects_by_source(*frames: pd.DataFrame) -> dict[str, set]:
     return out
 
 
-def check_durations(fix: pd.DataFrame, books: dict[str, _Books]) -> list[str]:
-    """Fixation lists: a median fixation over 10 s is refused (time unit); some over 10 s give a warning line."""
+def check_durations(fix: pd.DataFrame, books: dict[str, _Books], columns: dict | None = None) -> list[str]:
+    """Fixation lists: a median fixation over 10 s is refused (time unit); some over 10 s give a warning line.
+
+    The refusal offers ``time_unit`` only where the input's reader would take it (``columns``: the user's
+    mapping, to find a generic table's duration column, whose header may state the unit instead).
+    """
     out = []
     for src, g in fix.groupby("source", sort=False):
         if books[src].kind != "fixations":
@@ -1580,13 +1635,15 @@ def check_durations(fix: pd.DataFrame, books: dict[str, _Books]) -> list[str]:
             continue
         med = float(np.median(d))
         if med > LONG_FIXATION_MS:
+            stated = stated_duration_column(src, books[src].format, columns)
             raise UserError(f"{src}: fixations last {med / 1000:.4g} s (median), longer than "
                             f"{LONG_FIXATION_MS / 1000:g} s: the durations' time unit is likely wrong"
-                            f"{_duration_unit_hint(med)}")
+                            f"{_duration_unit_hint(med, books[src].format, books[src].time_unit_read, stated)}")
         n_long = int((d > LONG_FIXATION_MS).sum())
         if n_long:
             out.append(f"{src}: {n_long} fixations last longer than {LONG_FIXATION_MS / 1000:g} s (longest "
-                       f"{d.max() / 1000:.4g} s); check the time unit (`time_unit`)")
+                       f"{d.max() / 1000:.4g} s); "
+                       + ("check the time unit (`time_unit`)" if books[src].time_unit_read else "check the export"))
     return out
 
 
@@ -2165,7 +2222,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         # with a detector, fixation lists are held to its minimum; with the tracker's, only to one given
         min_applies = timed and (opts.min_duration_ms is not None or opts.detector != "tracker")
         laps.lap("read, detect")
-        warnings = check_durations(fix, col.books) + col.rate_warnings + rate_change_lines(col.rate_changes)
+        warnings = check_durations(fix, col.books, opts.columns) + col.rate_warnings \
+            + rate_change_lines(col.rate_changes)
         by_src = _subjects_by_source(fix, quar)  # before any is set aside: every row read names its subject
         warnings += shared_file_subjects([(p, rd, by_src.get(str(p), set())) for p, rd, _, dup in opened
                                           if dup is None], opts.columns)

@@ -333,13 +333,19 @@ def trials_named_by(path: str | Path) -> str:
 def load_trials(path: str | Path) -> dict:
     """``--trials`` CSV (subject, trial, stimulus; subject optional) -> {(subject, trial): stimulus}."""
     from saliency.data_tools.readers import ID_MISSING, read_header, text
-    from saliency.data_tools.readers.base import check_text
+    from saliency.data_tools.readers.base import TEXT_PROBE_BYTES, check_text
 
     path = Path(path)
-    check_text(path)  # UTF-16 or gzip: one line saying so, as for the logs
+    try:  # a missing file or a folder: named as the option's, as a missing geometry file is
+        with open(path, "rb") as fh:
+            head = fh.read(TEXT_PROBE_BYTES)
+    except OSError as exc:
+        raise UserError(f"`trials` {path}: cannot read ({exc.strerror or exc})") from None
+    check_text(path, head)  # UTF-16 or gzip: one line saying so, as for the logs
     first, sep = read_header(path)
-    try:
-        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    _check_trials_fields(path, sep)
+    try:  # index_col=False: never a first column taken as the index (a row with a field too many shifted them)
+        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, index_col=False)
     except (OSError, pd.errors.ParserError, ValueError) as exc:
         raise UserError(f"`trials` {path}: cannot read ({' '.join(str(exc).split())})") from None
     cols = {c.strip().lower(): c for c in df.columns}
@@ -368,6 +374,40 @@ def load_trials(path: str | Path) -> dict:
         out.setdefault((s, t), v)
         first.setdefault((s, t), i)
     return out
+
+
+def _check_trials_fields(path: Path, sep: str) -> None:
+    """Refuse a ``--trials`` row whose field count is not the header's, naming the row and its cells.
+
+    pandas read a first row with a field too many as if its first column were
+    the index (every value shifted one column left: another row refused, or
+    trial 's0003'), and one further down as a tokenizing error; with
+    ``index_col=False`` it drops the extra fields silently. Rows are counted as
+    the other ``--trials`` messages count them: 1 = the first under the
+    header, blank lines skipped.
+    """
+    import csv
+
+    from saliency.data_tools.readers.base import DECODE_ERRORS
+
+    try:
+        with open(path, "r", encoding="utf-8-sig", errors=DECODE_ERRORS, newline="") as fh:
+            rows = csv.reader(fh, delimiter=sep)
+            header = next(rows, None)
+            if header is None:
+                return  # an empty file: pandas' own refusal says so
+            i = 0
+            for row in rows:
+                if not row:  # a blank line: no row
+                    continue
+                i += 1
+                if len(row) != len(header):
+                    cells = ", ".join(repr(c) for c in row[:8]) + (", ..." if len(row) > 8 else "")
+                    raise UserError(f"`trials` {path}: row {i} ({cells}) has {len(row)} fields where the header "
+                                    f"({', '.join(h.strip() for h in header)}) has {len(header)}; fix the row "
+                                    "(a stray or missing delimiter) or the header")
+    except (OSError, csv.Error) as exc:
+        raise UserError(f"`trials` {path}: cannot read ({' '.join(str(exc).split())})") from None
 
 
 def _stem_of(name: str) -> str:

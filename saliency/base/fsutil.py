@@ -431,7 +431,7 @@ def read_json(path: str | os.PathLike, where: str | None = None, hint: str = "fi
 
     The one reader of the toolkit's JSON inputs (screen.json, SALICON fixations,
     eval JSONs given to ``report``): a file that cannot be read, is not UTF-8 or
-    is not JSON is one line. A leading UTF-8 byte-order mark (Windows Notepad
+    is not JSON (or nested too deep to parse) is one line. A leading UTF-8 byte-order mark (Windows Notepad
     writes one) is skipped, as RFC 8259 section 8.1 allows. Checking the parsed
     value's shape is the caller's.
     """
@@ -445,6 +445,8 @@ def read_json(path: str | os.PathLike, where: str | None = None, hint: str = "fi
         raise UserError(f"{where}: not UTF-8 text; {hint}") from None
     except ValueError as exc:
         raise UserError(f"{where}: not valid JSON ({exc}); {hint}") from None
+    except RecursionError:  # thousands of nested '[' or '{': the decoder recurses once per level
+        raise UserError(f"{where}: cannot parse: nested too deep; {hint}") from None
 
 
 def _finite_or_null(obj):
