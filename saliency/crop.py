@@ -410,7 +410,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     from saliency.base.images import (IMAGE_EXTS, MAX_SIDE, check_image_size, decode, encode, exif_orientation,
                                        max_pixels, shown_path, to_display)
     from saliency.base.progress import progress as progress_bar
-    from saliency.eval.io import PRED_EXTS, index_folder, left_out_note, read_map
+    from saliency.eval.io import PRED_EXTS, index_folder, left_out_note
+    from saliency.eval.runner import read_prediction
     from saliency.predict import none_decoded  # torch-free at import: the model code is imported when it runs
 
     if (maps is None) == (checkpoint is None):
@@ -495,7 +496,9 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                                                      "unsupported); replace or remove it"))
                     continue
                 h, w = img.shape[:2]
-                sal = read_map(salmaps[name])
+                sal, log_density = read_prediction(salmaps[name])  # a map, or predict's --log-density .npy
+                if log_density:  # its density is the map: the same crop as predict's PNG of it
+                    sal = np.exp(sal)
                 if sal.shape != (h, w):  # a larger map is area-averaged: sampled bilinearly, small spots vanished
                     larger = sal.shape[0] >= h and sal.shape[1] >= w
                     sal = cv2.resize(sal.astype(np.float32), (w, h),

@@ -51,7 +51,8 @@ def add_arguments(p) -> None:
     p.add_argument("--images", required=True, metavar="DIR", help="folder of images to crop")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--maps", metavar="DIR",
-                     help="folder of saliency maps (PNG/JPG/NPY), matched to the images by file stem")
+                     help="folder of saliency maps (PNG/JPG/NPY; a predict --log-density .npy is read as its "
+                          "density), matched to the images by file stem")
     src.add_argument("--checkpoint", metavar="CKPT",
                      help="trained model checkpoint (saliency train) that predicts the maps")
     p.add_argument("--aspect", required=True, type=_args.aspect, help="aspect ratio W:H of the crops, e.g. 1:1 or 16:9")
