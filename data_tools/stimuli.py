@@ -30,9 +30,9 @@ from saliency.base.errors import UserError
 from saliency.base.images import IMAGE_EXTS
 from saliency.base.names import nfc
 from saliency.data_tools.readers.vendor import last_image_word
+from saliency.data_tools.readers.chunks import WHOLE_NUMBER
 
 
-_WHOLE = re.compile(r"^(-?\d+)\.0+$")  # a whole number as a table saved by Excel writes it: 1.0 for 1
 
 
 NAME_EXTS = frozenset(IMAGE_EXTS) | {".gif", ".svg", ".jfif", ".heic", ".heif", ".avif", ".jxl", ".psd", ".ico"}
@@ -150,7 +150,7 @@ class StimulusIndex:
             p = self._file(word, name, named_by) if word else None
             if p is not None:
                 self.by_last_word[name] = nfc(p.stem)
-        whole = _WHOLE.match(base) if p is None else None
+        whole = WHOLE_NUMBER.match(base) if p is None else None
         if whole:  # '1.0' that no file has (not 1.0.png, 1.0.jpg): the 1 a table saved by Excel writes as 1.0
             p = self._file(whole.group(1), name, named_by)
             if p is not None:

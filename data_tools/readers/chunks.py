@@ -159,14 +159,14 @@ def run_bounds(df: pd.DataFrame, keys) -> np.ndarray:
     return np.concatenate(([0], np.flatnonzero(~same) + 1, [len(df)]))
 
 
-_WHOLE = re.compile(r"^(-?\d+)\.0+$")
+WHOLE_NUMBER = re.compile(r"^(-?\d+)\.0+$")  # a whole number as Excel writes it: 1.0 for 1
 
 
 def trial_value(v) -> str:
     """A trial value as :func:`text` gives it: stripped, ``3.0`` as ``3`` (how ingest looks a trial up in
     ``--trials``, whatever reader gave it: an ASC's ``TRIALID 1.0`` finds the table's ``1.0``, read as ``1``)."""
     v = str(v).strip()
-    return _WHOLE.sub(r"\1", v) if v.endswith("0") else v
+    return WHOLE_NUMBER.sub(r"\1", v) if v.endswith("0") else v
 
 
 def text(s: pd.Series | None, n: int, default: str = "", missing=MISSING, whole: bool = True) -> np.ndarray:
@@ -188,7 +188,7 @@ def text(s: pd.Series | None, n: int, default: str = "", missing=MISSING, whole:
     ends = (v.str.endswith("0") & v.str.contains(".", regex=False)).to_numpy(dtype=bool) if whole else None
     if whole and ends.any():  # the pattern below can only match these (the regex over every row cost more)
         v = v.copy()
-        v[ends] = v[ends].str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+        v[ends] = v[ends].str.replace(WHOLE_NUMBER, r"\1", regex=True)
     v = v.where(~v.isin(missing), default)
     codes, uniq = pd.factorize(v)  # few distinct names (subjects, stimuli): one Python string each
     return np.asarray([nfc(u) for u in uniq], dtype=object)[codes]
