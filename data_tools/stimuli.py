@@ -21,6 +21,7 @@ rows ``bad_stimulus_image`` in the quarantine.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -345,7 +346,9 @@ def load_trials(path: str | Path) -> dict:
     first, sep = read_header(path)
     _check_trials_fields(path, sep)
     try:  # index_col=False: never a first column taken as the index (a row with a field too many shifted them)
-        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, index_col=False)
+        with warnings.catch_warnings():  # the cells it drops are blank (_check_trials_fields): no data lost
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, index_col=False)
     except (OSError, pd.errors.ParserError, ValueError) as exc:
         raise UserError(f"`trials` {path}: cannot read ({' '.join(str(exc).split())})") from None
     cols = {c.strip().lower(): c for c in df.columns}
@@ -396,12 +399,18 @@ def _check_trials_fields(path: Path, sep: str) -> None:
             header = next(rows, None)
             if header is None:
                 return  # an empty file: pandas' own refusal says so
+            named = len(header)  # the header less its trailing unnamed columns (Excel's 'a,b,c,')
+            while named and not header[named - 1].strip():
+                named -= 1
             i = 0
             for row in rows:
                 if not row:  # a blank line: no row
                     continue
                 i += 1
-                if len(row) != len(header):
+                if not any(c.strip() for c in row):  # a row of blank cells (' ', a lone tab): no data to shift
+                    continue
+                if len(row) != len(header) and not (len(row) >= named and not any(c.strip() for c in row[named:])):
+                    # only blank cells beyond the named columns (or under unnamed ones) are no stray field
                     cells = ", ".join(repr(c) for c in row[:8]) + (", ..." if len(row) > 8 else "")
                     raise UserError(f"`trials` {path}: row {i} ({cells}) has {len(row)} fields where the header "
                                     f"({', '.join(h.strip() for h in header)}) has {len(header)}; fix the row "

@@ -57,6 +57,21 @@ def test_a_trials_row_with_another_field_count_is_refused_naming_it(study, capsy
     assert not (study / "OUT").exists()
 
 
+@pytest.mark.parametrize("table", [
+    "subject,trial,stimulus\nsub01,1,s0003\nsub01,2,s0003\n \n",  # a line of a space below the table
+    "subject\ttrial\tstimulus\nsub01\t1\ts0003\n\t\nsub01\t2\ts0003\n",  # a line of a lone tab
+    "subject,trial,stimulus,\nsub01,1,s0003,\nsub01,2,s0003\n",  # an unnamed last column, its cell left off
+    "subject,trial,stimulus\nsub01,1,s0003,,\nsub01,2,s0003\n",  # blank cells beyond the named columns
+])
+def test_blank_cells_are_no_stray_field(study, capsys, table):
+    """Rows the table read before ba86716's field check (review R38): blank rows and blank cells outside the
+    named columns hold no field that could shift the others; both trials find s0003."""
+    (study / "trials.csv").write_text(table)
+    rc, _, err = _ingest(capsys, "--trials", "trials.csv")
+    assert rc == 0, err
+    assert (study / "OUT" / "fixations.csv").read_text().count("s0003") == 2
+
+
 def test_a_quoted_delimiter_is_one_field_and_a_good_table_still_reads(study, capsys):
     (study / "trials.csv").write_text('subject,trial,stimulus\nsub01,1,"s0003"\n"sub01",2,s0003\n')
     rc, _, err = _ingest(capsys, "--trials", "trials.csv")
