@@ -109,17 +109,22 @@ def _exists(path: str) -> bool:
         return False
 
 
-def _twins(names) -> str:
+def _twin_forms(names) -> dict[str, list[str]]:
     """The names of ``names`` given more than once, compared in one Unicode form (:func:`nfc`: a composed and a
-    decomposed ``café`` are one name, shown alike), joined for a refusal; "" when none."""
-    forms = {}
+    decomposed ``café`` are one name): NFC form -> the spellings given."""
+    forms: dict[str, list[str]] = {}
     for n in names:
         forms.setdefault(nfc(n), []).append(n)
-    dup = sorted(k for k, v in forms.items() if len(v) > 1)
+    return {k: v for k, v in forms.items() if len(v) > 1}
+
+
+def _twins(names) -> str:
+    """The names of ``names`` given more than once (:func:`_twin_forms`), joined for a refusal; "" when none."""
     from saliency.base.images import shown_path
 
+    forms = _twin_forms(names)
     two = " (in two Unicode forms, NFC and NFD, which show alike)"
-    return ", ".join(shown_path(k) + (two if len(set(forms[k])) > 1 else "") for k in dup)
+    return ", ".join(shown_path(k) + (two if len(set(forms[k])) > 1 else "") for k in sorted(forms))
 
 
 def _twice(path, key, first: str, second: str):
@@ -410,7 +415,7 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
                         f"(shown, never ranked); give the method another name{how}")
     dup = _twins(names)
     if dup:
-        twins = {nfc(n) for n in names if sum(nfc(m) == nfc(n) for m in names) > 1}
+        twins = _twin_forms(names)
         # each twin of `pred` written NAME=DIR already (a config's methods are named by their keys): renamed, not named
         named = all(i >= len(pred) or "=" in pred[i] for i, n in enumerate(names) if nfc(n) in twins)
         raise UserError(f"`pred`: method name(s) {dup} given twice; "
