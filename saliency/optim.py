@@ -57,8 +57,10 @@ def lr_at(step: int, total: int, warmup: int, peak: float, min_lr: float, name: 
 
 def create_scheduler(optimizer, cfg: dict, steps_per_epoch: int) -> torch.optim.lr_scheduler.LambdaLR:
     """A LambdaLR over optimiser steps following :func:`lr_at` for ``cfg['sched']``."""
+    from saliency.config import schedule_length
+
     s, peak = cfg["sched"], cfg["optim"]["lr"]
-    epochs = s["epochs"] or cfg["train"]["epochs"]
+    _, epochs = schedule_length(cfg)  # sched.epochs, else train.epochs: the length the warm-up check reads
     total = max(1, epochs * steps_per_epoch)
     warmup = int(round(s["warmup_epochs"] * steps_per_epoch))
     # config.check_warmup refuses a warm-up of the whole (decaying) schedule; this cut is left for the rounding to
