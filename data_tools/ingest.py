@@ -321,6 +321,11 @@ class _Collector:
             return trials_named_by(self.o.trials) if self.o.trials else "`trials` names"
         return "the logs name"
 
+    def _from_message(self, name: str) -> bool:
+        """Whether ``name`` is the free text of a message of the current file (a BeGaze MSG or user event), which
+        may find a stimulus by its last image word; never under ``stimulus``, which names every row."""
+        return self.o.stimulus is None and name in self.from_messages
+
     def stems(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Resolve each row's stimulus: (stem or "", reason or "").
 
@@ -351,8 +356,8 @@ class _Collector:
         uniq = [str(u) for u in uniq]
         stem = np.empty(len(uniq), dtype=object)
         reason = np.empty(len(uniq), dtype=object)
-        msg = self.from_messages if self.o.stimulus is None else set()  # names a row's message text gave
-        resolved = [self.index.resolve(u, self.named_by(u in from_trials), last_word=u in msg and u not in from_trials)
+        resolved = [self.index.resolve(u, self.named_by(u in from_trials),
+                                       last_word=self._from_message(u) and u not in from_trials)
                     if u else None for u in uniq]
         self.index.check([s for s in resolved if s is not None], self.pool, self.o.workers)  # new stimuli, in parallel
         for i, u in enumerate(uniq):
@@ -482,8 +487,8 @@ class _Collector:
         ok = (subj != "") & (names != "")
         if not ok.any():
             return
-        msg = self.from_messages if self.o.stimulus is None else set()
-        resolved = {u: self.index.resolve(u, self.named_by(), last_word=u in msg) for u in set(names[ok].tolist())}
+        resolved = {u: self.index.resolve(u, self.named_by(), last_word=self._from_message(u))
+                    for u in set(names[ok].tolist())}
         self.index.check([s for s in resolved.values() if s is not None], self.pool, self.o.workers)
         stem = {u: s for u, s in resolved.items() if s is not None and self.index.size(s) is not None}
         per = pd.DataFrame({"s": subj[ok], "t": names[ok]}).groupby(["s", "t"], sort=False).size()
