@@ -342,9 +342,9 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     if label is not None:
         if label.startswith("-"):
             raise ValueError(f"index_folder: label {label!r} is a flag; pass the parameter name as param")
-        label = f"{label} {prefix}{folder}"
-    else:
-        label = f"`{param}` {prefix}{folder}"
+        label = f"{label} {shown_path(f'{prefix}{folder}')}"
+    else:  # shown_path: a newline or tab in a name never splits the one-line message
+        label = f"`{param}` {shown_path(f'{prefix}{folder}')}"
     if not folder.is_dir():
         raise UserError(f"{label}: folder not found")
     out: dict[str, Path] = {}
@@ -353,8 +353,8 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     for p in walk_files(folder, exts, label, left):
         rel = key_of(p, folder)
         if rel in out:
-            raise UserError(f"{label}: {out[rel].name} and {p.name} share the name {rel!r}, so which one is "
-                            f"meant cannot be told; rename or move one of them")
+            raise UserError(f"{label}: {shown_path(out[rel].name)} and {shown_path(p.name)} share the name "
+                            f"{rel!r}, so which one is meant cannot be told; rename or move one of them")
         out[rel] = p
         bare.setdefault(nfc(p.stem), []).append(p)
     if not out:

@@ -188,9 +188,9 @@ def run(args) -> int:
         why = why[len(shown) + 2:] if why.startswith(f"{shown}: ") else why
         print(f"saliency predict: skipped {shown}: {why}", file=sys.stderr)
     if res.unmatched:  # never a silent drop: the ids of --list that name no image, counted and shown
-        ex = ", ".join(res.unmatched[:5]) + (", ..." if len(res.unmatched) > 5 else "")
-        print(f"saliency predict: {len(res.unmatched)} id(s) of --list {args.list} name no image in --images "
-              f"{args.images}, not predicted: {ex}", file=sys.stderr)
+        ex = ", ".join(map(shown_path, res.unmatched[:5])) + (", ..." if len(res.unmatched) > 5 else "")
+        print(f"saliency predict: {len(res.unmatched)} id(s) of --list {shown_path(args.list)} name no image in "
+              f"--images {shown_path(args.images)}, not predicted: {ex}", file=sys.stderr)
     left_out = getattr(res, "left_out", None)  # never a silent drop: the files of another extension, counted
     if left_out:
         print(f"saliency predict: --images {shown_path(args.images)}: {left_out}", file=sys.stderr)
