@@ -583,6 +583,8 @@ def validate(cfg: dict, origin: dict | None = None) -> dict:
             raise UserError(f"{_who(o, 'model', cfg['model'])}: no such model" +
                             (f"; did you mean {close[0]}?" if close else "") +
                             "; saliency models --names-only (or saliency train --list-models) lists them")
+    else:  # recorded as trained (config.yaml, checkpoints): the task's default network, by name, not null
+        cfg["model"] = resolved_model(cfg)
     return cfg
 
 
