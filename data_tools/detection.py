@@ -507,7 +507,7 @@ class NHResult:
     onset_threshold: float
 
 
-def savgol_centred(t, runs, window_ms: float, order: int = 2) -> np.ndarray:
+def savgol_centred(t, runs, window_ms: float, order: int = 2, filled: np.ndarray | None = None) -> np.ndarray:
     """True where :func:`smoothing.savgol` over ``runs`` measures the sample: the window is centred on it.
 
     In each run of valid samples, with the window shrunk on a short run as
@@ -516,7 +516,11 @@ def savgol_centred(t, runs, window_ms: float, order: int = 2) -> np.ndarray:
     window (``mode="interp"``): a speed extrapolated past the samples that
     measured it, not measured (at a run starting in a saccade, 403 deg/s from
     the edge fit where the central difference gives 241). A run too short for
-    any window is not measured (its speed is NaN).
+    any window is not measured (its speed is NaN). ``filled`` (optional, one
+    bool per sample: positions filled in by gap bridging) also leaves out a
+    sample whose window holds a filled sample other than itself (the centre's
+    weight in a first derivative of the symmetric fit is 0): its speed came
+    from positions nobody saw (:func:`uses_filled`).
     """
     t = np.asarray(t, dtype=np.float64)
     out = np.zeros(len(t), dtype=bool)
@@ -529,6 +533,25 @@ def savgol_centred(t, runs, window_ms: float, order: int = 2) -> np.ndarray:
             continue
         h = w // 2
         out[a + h:b + 1 - h] = True
+        if filled is not None:
+            out[a:b + 1] &= ~uses_filled(np.asarray(filled[a:b + 1], dtype=bool),
+                                         [k for k in range(-h, h + 1) if k])
+    return out
+
+
+def uses_filled(filled: np.ndarray, offsets) -> np.ndarray:
+    """True where a speed computed from the positions at ``offsets`` (samples) from the sample uses a ``filled`` one.
+
+    The samples each speed is differenced from: :func:`fivepoint_speed` -2, -1, 1, 2; :func:`window_speed` -h, h
+    (the samples between its ends take no part); ``nh``'s Savitzky-Golay derivative -h..h but 0.
+    """
+    filled = np.asarray(filled, dtype=bool)
+    out = np.zeros(len(filled), dtype=bool)
+    for k in offsets:
+        if 0 < k < len(filled):
+            out[:-k] |= filled[k:]
+        elif 0 < -k < len(filled):
+            out[-k:] |= filled[:k]
     return out
 
 
@@ -767,7 +790,9 @@ class Classification:
     measured: np.ndarray | None = None
     """True where ``speed`` is measured at the sample (the event tables' peak velocity is taken over these):
     ``nh``: the Savitzky-Golay window centred on it (:func:`savgol_centred`; not the extrapolated half-window
-    at the ends of a run of valid samples), and finite. None (the other detectors): every finite speed."""
+    at the ends of a run of valid samples), and finite. None (the other detectors): every finite speed. With
+    positions filled in by ``max_gap_ms``, never a speed differenced from a filled one (:func:`uses_filled`);
+    the labels took every speed."""
 
     def ranges(self, label: int) -> list[tuple[int, int]]:
         """Inclusive ``(first, last)`` index ranges of the runs of ``label`` (fixations: as detected)."""
@@ -904,8 +929,10 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     t = np.asarray(t, dtype=np.float64)
     xd, yd = geometry.pixels_to_degrees(np.asarray(x_px, dtype=np.float64), np.asarray(y_px, dtype=np.float64))
     xd, yd = np.asarray(xd, dtype=np.float64), np.asarray(yd, dtype=np.float64)
+    filled = None  # positions filled in by bridging: no speed differenced from one is a measured peak velocity
     if gap > 0:  # a measured off-screen gaze is not missing data: a run holding one is never filled in
-        xd, yd, _ = sm.bridge_gaps(t, xd, yd, gap, keep_missing=offscreen)
+        xd, yd, filled = sm.bridge_gaps(t, xd, yd, gap, keep_missing=offscreen)
+        filled = filled if filled.any() else None
     n = len(t)
     labels = np.full(n, UNDEFINED, dtype=np.int8)
     if not np.isfinite(sample_period(t)):  # fewer than two distinct time stamps: no velocity, no events
@@ -915,7 +942,9 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     measured = None  # the other detectors' speed is NaN wherever its window leaves the run: every finite one is
     params = {"threshold": thr, "min_duration_ms": md, "max_gap_ms": gap, "merge_ms": mms, "merge_deg": mdeg,
               "window_ms": win}
+    used = None  # the offsets of the positions each speed is differenced from (:func:`uses_filled`)
     if method in ("ivt", "idt"):
+        used = (-2, -1, 1, 2)
         if method == "ivt":
             ranges = ivt(t, xd, yd, thr, 0.0 if merging else md)
             speed = fivepoint_speed(t, xd, yd)
@@ -935,13 +964,14 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     elif method == "tobii-ivt":
         ranges, speed = tobii_ivt(t, xd, yd, thr, win)
         h = window_half(win, sample_period(t))
+        used = (-h, h)
         params.update({"window_samples": 2 * h + 1, "window_ms_applied": round(2 * h * sample_period(t), 6)})
         with np.errstate(invalid="ignore"):
             labels[speed >= thr] = SACCADE
     else:
         r = nh(t, xd, yd, window_ms=win, min_fixation_ms=md, **nh_params)
         speed = r.speed
-        measured = savgol_centred(t, sm.valid_runs(t, xd, yd), win)
+        measured = savgol_centred(t, sm.valid_runs(t, xd, yd), win, filled=filled)
         labels[r.labels == SACCADE] = SACCADE
         labels[r.labels == PSO] = PSO
         cand = np.isfinite(speed) & (r.labels == 0)
@@ -967,6 +997,8 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         labels[a:b + 1] = FIXATION
     labels[~(np.isfinite(xd) & np.isfinite(yd))] = TRACK_LOSS
     _blinks(labels, t, blink_ms, offscreen, speed)
+    if filled is not None and used is not None:  # the labels above took every speed; the peak velocity does not
+        measured = np.isfinite(speed) & ~uses_filled(filled, used)
     why = rate_change(t)
     if why:  # the labels stand; the trial's entry in detection.json says why its slower part has no events
         params["warnings"] = [why]

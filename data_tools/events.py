@@ -11,7 +11,8 @@ Tables (per trial, from a :class:`data_tools.detection.Classification`):
   either was filled in by gap bridging rather than seen), peak velocity (deg/s, the
   largest of the detector's speed over the saccade's samples where it is
   measured, ``Classification.measured``: never the speed ``nh``'s
-  Savitzky-Golay filter extrapolates at the ends of a run of valid samples;
+  Savitzky-Golay filter extrapolates at the ends of a run of valid samples,
+  never one differenced from a position filled in by gap bridging;
   NaN when no sample's speed is measured) - the quantities of the main
   sequence (Bahill, Clark & Stark 1975);
 - blinks: onset, offset, duration (last minus first blink sample, as for
@@ -78,7 +79,9 @@ def saccade_table(c, x_px, y_px) -> dict[str, np.ndarray]:
     (every finite speed when it is None): a saccade starting on the first
     sample of a run of valid samples (the trial's start, after a gap) does not
     take ``nh``'s extrapolated edge speed there (403 deg/s where the samples
-    give 241); NaN when none of its samples is measured.
+    give 241), and a saccade whose peak samples were bridged does not take
+    the speed of the straight line drawn across them; NaN when none of its
+    samples is measured.
     """
     x_px = np.asarray(x_px, dtype=np.float64)
     y_px = np.asarray(y_px, dtype=np.float64)

@@ -13,8 +13,8 @@ every trial with :func:`data_tools.detection.classify` (detectors: I-VT, I-DT
 - ``quarantine.csv``: the rows the readers could not use, with a reason, and
   samples earlier than the latest time already seen in their trial (``time_backwards``);
 - ``main_sequence.png`` (saccade peak velocity against amplitude, log-log; Bahill,
-  Clark & Stark 1975) and ``velocity.png`` (the speed trace and thresholds of one
-  trial, samples coloured by label), for quality control;
+  Clark & Stark 1975) and ``velocity.png`` (the speed trace and thresholds of the
+  first 4 s of one trial, samples coloured by label), for quality control;
 - ``detection.json``: options, per-trial thresholds, counts of samples per label
   and of events.
 
@@ -533,12 +533,14 @@ def velocity_plot(c, path: Path, title: str = "", seconds: float = 4.0) -> None:
     """The speed over the first ``seconds`` of one trial, samples coloured by label, with the detector's thresholds.
 
     Every sample in the window is drawn in its label's colour (:data:`LABEL_COLORS`), with one legend
-    entry per label present; samples without a speed (track loss, blinks) are drawn at 0.
+    entry per label present; samples without a speed (track loss, blinks) are drawn at 0. The title says
+    when the trial is longer than the part drawn (``first 4 s of 10.0 s``).
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(10, 3.5), dpi=100)
     t = (c.t - c.t[0]) / 1000.0 if len(c.t) else c.t
     keep = t <= seconds
+    part = f" (first {seconds:g} s of {t[-1]:.1f} s)" if not keep.all() else ""
     t, speed, labels = t[keep], c.speed[keep], c.labels[keep]
     ax.plot(t, speed, lw=0.6, color="0.6")
     for code, name in LABEL_NAMES.items():
@@ -553,7 +555,7 @@ def velocity_plot(c, path: Path, title: str = "", seconds: float = 4.0) -> None:
     ax.set_ylim(bottom=0)
     ax.set_xlabel("time from trial start (s)")
     ax.set_ylabel("speed (deg/s)")
-    ax.set_title(f"{c.method}: {title}")
+    ax.set_title(f"{c.method}: {title}{part}")
     ax.legend(loc="upper right", markerscale=4, fontsize=7)
     fig.tight_layout()
     fig.savefig(path)

@@ -28,7 +28,7 @@ OUT/fixations.csv      onset_ms, offset_ms, duration_ms, x, y, x_deg, y_deg, dis
 OUT/saccades.csv       onset_ms, offset_ms, duration_ms, start and end x/y, amplitude_deg, peak_velocity_deg_s
 OUT/blinks.csv         onset_ms, offset_ms, duration_ms
 OUT/quarantine.csv     rows the readers could not use, with a reason
-OUT/main_sequence.png  saccade peak velocity vs amplitude; OUT/velocity.png: one trial's speed trace
+OUT/main_sequence.png  saccade peak velocity vs amplitude; OUT/velocity.png: first 4 s of one trial's speed
 OUT/detection.json     options, per-trial thresholds and counts
 
 Example (the synthetic study):
@@ -80,7 +80,7 @@ def add_arguments(p) -> None:
                         "fixation (Larsson et al. 2015; off by default: on a still image such an interval is "
                         "still where the viewer looked, see the README)")
     g.add_argument("--plot-trial", type=_args.non_negative_int, default=0, metavar="K",
-                   help="draw velocity.png for the K-th trial read (default 0, the first)")
+                   help="draw velocity.png (its first 4 s) for the K-th trial read (default 0, the first)")
     g.add_argument("--workers", type=_args.workers(1), default=1,
                    help="processes classifying trials while the logs are read (default 1; the results do not "
                         "depend on it; at most the number of CPUs unless --force-workers)")
