@@ -86,7 +86,7 @@ from saliency.data_tools.choices import MAP_FORMATS, IngestOptions  # noqa: F401
 from saliency.data_tools.geometry import ScreenGeometry
 from saliency.data_tools.maps import MapPolicy, fixation_map, pixel_index, quantized_map, saliency_map, to_uint
 from saliency.data_tools.qc import IOC_SIDE, center_bias, ioc_scores, ioc_shape, qc_table
-from saliency.data_tools.choices import DECIMALS, EYES, RATE_RANGE_HZ
+from saliency.data_tools.choices import DECIMALS, DISPLAY_MODES, EYES, RATE_RANGE_HZ
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials, trials_named_by
@@ -303,6 +303,9 @@ class _Collector:
         #: ``message_names``): only they may find a file by their last image word (StimulusIndex.resolve)
         self.message_names: dict[str, set] = {}
         self.from_messages: set = set()  # the current file's (filled by its reader as its chunks are read)
+        #: source -> the placements its messages state per stimulus name (an EyeLink ASC reader's ``placements``:
+        #: ``!V IMGLOAD CENTER img x y``), checked against the `display` placement (:func:`check_placements`)
+        self.placements: dict[str, dict] = {}
         self.rates: RateCheck | None = None  # the current file's sampling-rate check (the file's, each trial's)
         self.rate_warnings: list[str] = []  # per source: trials at implausible rates, a detector below its rates
         self.rate_changes: dict[str, list] = {}  # source -> [(trial keys, line)]: rate changed (rate_change_lines)
@@ -1577,6 +1580,7 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
                                 and rd.notes.get("time_unit_applied", True) is not False)
         col.format_trials = rd.trials
         col.from_messages = col.message_names[src] = getattr(rd, "message_names", set())
+        col.placements[src] = getattr(rd, "placements", {})
         col.rates = RateCheck(src, rd.format, opts.detector, rd.notes.get("timestamp_ms_per_unit"), opts.columns) \
             if rd.kind == "samples" else None
         carry = None
@@ -1931,6 +1935,8 @@ def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex, co
             for sname in np.unique(src[scr & (fix["space"].to_numpy(dtype=object) != "screen_norm")]):
                 m = scr & (src == sname)
                 col.note_off(str(sname), x[m], y[m], int((off & m).sum()))
+        if col is not None:
+            check_placements(fix, scr, sizes, opts, index, col)
         for (w, h) in {tuple(v) for v in sizes[scr].astype(int).tolist()}:
             pl = g.placement(w, h)
             if g.display == "native" and (w > W or h > H):
@@ -1945,6 +1951,66 @@ def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex, co
     bad = reason != ""
     q = fix.loc[bad].assign(x=fx[bad], y=fy[bad])
     return out.loc[~bad].reset_index(drop=True), _quarantine_rows(q, reason[bad], q["source"].to_numpy())
+
+
+#: how far (screen pixels) a message's placement may lie from the `display` one and still be it: a message states
+#: whole pixels, and `display` fit centres an image whose leftover margin is odd a half pixel off any of them
+PLACEMENT_TOLERANCE_PX = 0.5
+
+
+def check_placements(fix: pd.DataFrame, scr: np.ndarray, sizes: np.ndarray, opts: IngestOptions,
+                     index: StimulusIndex, col: _Collector) -> None:
+    """Refuses a file whose messages draw a stimulus elsewhere than `display` places it (one mapping for all).
+
+    An EyeLink ``!V IMGLOAD CENTER img0.png 960 540`` of an 800x600 image puts
+    it at 560, 240, native size; read with `display` fit, every fixation would
+    be mapped to the wrong stimulus pixels, silently. Each placement of a
+    stimulus that screen rows of its file use is compared with
+    ``g.placement(w, h).rect``; a difference over
+    :data:`PLACEMENT_TOLERANCE_PX` is refused in one line naming the message and
+    the `display` that places it so, if any.
+    """
+    from saliency.data_tools.readers.eyelink_asc import placement_rect
+
+    g = opts.geometry
+    src = fix["source"].to_numpy(dtype=object)
+    stems = fix["stimulus"].to_numpy(dtype=object)
+    for sname in np.unique(src[scr]):
+        by_name = col.placements.get(str(sname)) or {}
+        if not by_name:
+            continue
+        rows = np.flatnonzero(scr & (src == sname))
+        used = {}  # stem -> its size, of the stimuli this file's screen rows fall on
+        for k in rows:
+            used.setdefault(str(stems[k]), tuple(int(v) for v in sizes[k]))
+        for name, pls in by_name.items():
+            try:
+                stem = index.resolve(opts.stimulus or name, last_word=opts.stimulus is None
+                                     and name in col.message_names.get(str(sname), ()))
+            except UserError:
+                stem = None
+            if stem not in used:
+                continue
+            size = used[stem]
+            ours = g.placement(*size).rect
+            for pl in pls:
+                want = placement_rect(pl, size, g.screen_px)
+                if max(abs(a - b) for a, b in zip(want, ours)) <= PLACEMENT_TOLERANCE_PX:
+                    continue
+                modes = [m for m in DISPLAY_MODES if max(abs(a - b) for a, b in
+                                                         zip(want, g.placement(*size, display=m).rect))
+                         <= PLACEMENT_TOLERANCE_PX]
+                fit = f"--display {modes[0]} places it so; pass it" if modes else \
+                    ("no --display places it so (one placement for all stimuli), so its placement cannot be read; "
+                     "export the fixations in stimulus coordinates from Data Viewer and read them with --format "
+                     "fixations")
+                raise UserError(f"{sname}: line {pl['line']}: `{pl['message']}` draws the "
+                                f"{size[0]}x{size[1]} stimulus {stem!r} at screen {_rect_text(want)}, but --display "
+                                f"{g.display} places it at {_rect_text(ours)}; {fit}")
+
+
+def _rect_text(r: tuple) -> str:
+    return f"left {r[0]:g}, top {r[1]:g}, {r[2]:g}x{r[3]:g}"
 
 
 FILE_X, FILE_Y = "_file_x", "_file_y"

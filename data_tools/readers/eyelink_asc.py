@@ -103,6 +103,13 @@ them. ``notes["lines_held"]`` counts the sample lines and ``EFIX`` lines of
 the file, whichever is read (the ingest names the other kind when the one read
 gave no row).
 
+Placement: an ``IMGLOAD`` with Data Viewer's mode word says where the image was
+drawn (``FILL``: stretched over the screen; ``CENTER x y``: centred at x, y;
+``TOP_LEFT x y``: its corner at x, y; optional ``w h``: the size drawn, else
+its own). The reader records them (``placements``, per stimulus name); the
+ingest maps every trial by the one ``--display`` and refuses a file whose
+placement differs from it (:func:`data_tools.ingest.check_placements`).
+
 Screen size: ``GAZE_COORDS`` (else ``DISPLAY_COORDS``) hold ``x0 y0 x1 y1``
 where ``x1`` is either the last pixel index (``1919``, what EyeLink writes) or
 the pixel count (``1920``, what some experiment scripts write). Screens have
@@ -134,6 +141,10 @@ EYES = True  # honours ReadOptions.eye
 _COORDS = re.compile(r"(GAZE_COORDS|DISPLAY_COORDS)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)")
 _STIM_VAR = re.compile(r"!V\s+TRIAL_VAR\s+(stimulus|image|media|stimulus_name|img)\s+(\S+)", re.I)
 _IMGLOAD = re.compile(r"!V\s+IMGLOAD\s+\S+\s+(\S+)")
+#: Data Viewer's ``!V IMGLOAD`` modes: ``FILL <img>`` (stretched over the display), ``CENTER <img> x y [w h]``
+#: (centred at x, y), ``TOP_LEFT <img> x y [w h]`` (its top-left corner at x, y); w h: the size it is drawn at
+_IMG_MODES = ("FILL", "CENTER", "TOP_LEFT")
+_INT = re.compile(r"[-+]?\d+$")
 # ``MSG <time> [<offset>] <text>``: an integer token directly after the time is the message's offset
 # (SR Research, Data Viewer: "a message that begins with an integer"); the event happened at time - offset
 _MSG = re.compile(r"^MSG\s+(-?\d+(?:\.\d+)?)\s+(?:([-+]?\d+)(?:\s+|$))?(.*)$")
@@ -315,6 +326,40 @@ def _same_image(a: str | None, b: str | None, fold: bool = False) -> bool:
 
 def _name(s: str) -> str:
     return Path(s.replace("\\", "/")).name
+
+
+def imgload_placement(text: str) -> dict | None:
+    """The placement a ``!V IMGLOAD FILL|CENTER|TOP_LEFT <img> [x y [w h]]`` message states, or None.
+
+    ``{"mode", "name", "x", "y", "w", "h"}`` (``x``/``y``/``w``/``h`` None when
+    not written: FILL has none, ``w h`` default to the image's own size); None
+    for a message without a mode word or whose numbers cannot be read (its name
+    is read as before, by :data:`_IMGLOAD`).
+    """
+    m = re.search(r"!V\s+IMGLOAD\s+(.*)$", text)
+    tok = m.group(1).split() if m else []
+    if len(tok) < 2 or tok[0].upper() not in _IMG_MODES:
+        return None
+    mode, name, nums = tok[0].upper(), tok[1], tok[2:]
+    if mode == "FILL":
+        return {"mode": mode, "name": _name(name), "x": None, "y": None, "w": None, "h": None} if not nums else None
+    if len(nums) not in (2, 4) or not all(_INT.match(v) for v in nums):
+        return None
+    v = [int(n) for n in nums] + [None, None]
+    return {"mode": mode, "name": _name(name), "x": v[0], "y": v[1], "w": v[2], "h": v[3]}
+
+
+def placement_rect(pl: dict, image: tuple[int, int], screen: tuple[int, int]) -> tuple[float, ...]:
+    """The screen rectangle ``(left, top, width, height)`` (pixel edges) an IMGLOAD placement ``pl`` gives an
+    ``image`` (w, h) on a ``screen`` (W, H): FILL the whole screen; CENTER x y its centre at x, y; TOP_LEFT x y
+    its top-left corner at x, y; drawn at w x h when the message gives them, else at the image's own size."""
+    if pl["mode"] == "FILL":
+        return (0.0, 0.0, float(screen[0]), float(screen[1]))
+    w = pl["w"] if pl["w"] is not None else image[0]
+    h = pl["h"] if pl["h"] is not None else image[1]
+    if pl["mode"] == "CENTER":
+        return (pl["x"] - w / 2, pl["y"] - h / 2, float(w), float(h))
+    return (float(pl["x"]), float(pl["y"]), float(w), float(h))
 
 
 def scan(path: Path) -> dict:
@@ -599,8 +644,16 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
             if not n_valid[eye] and n_valid[other]:  # a binocular block whose chosen eye never tracked
                 raise one_eye_only(path, eye, n_valid[other])
 
-    return LogReader(path, "eyelink-asc", "fixations" if tracker_events else "samples", chunks,
-                     screen_px=screen_px, notes=notes, trials=True)
+    rd = LogReader(path, "eyelink-asc", "fixations" if tracker_events else "samples", chunks,
+                   screen_px=screen_px, notes=notes, trials=True)
+    # where each IMGLOAD drew its image: the ingest checks it against the `display` placement (one mapping for all)
+    placements: dict[str, list[dict]] = {}
+    for _, ln, text in info["messages"]:
+        pl = imgload_placement(text) if "IMGLOAD" in text else None
+        if pl is not None:
+            placements.setdefault(pl["name"], []).append({**pl, "line": ln, "message": " ".join(text.split())})
+    rd.placements = placements
+    return rd
 
 
 def _example_head(n_trials: int) -> list[str]:
