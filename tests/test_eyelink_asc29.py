@@ -103,3 +103,30 @@ def test_an_imgload_that_agrees_with_the_display_passes_as_before(capsys, tmp_pa
     left, top, sx, sy = rect
     assert _fix(o)[["x", "y"]].values.tolist() == [[pytest.approx((960.5 - left) / sx - 0.5),
                                                     pytest.approx((540.5 - top) / sy - 0.5)]]
+
+
+# ------------------------------------------------------------------ 2. stimulus names with spaces
+
+@pytest.mark.parametrize("msg, display", [("!V IMGLOAD FILL images/cat 01.png", "fit"),
+                                          ("!V IMGLOAD CENTER images/cat 01.png 960 540", "native"),
+                                          ("!V IMGLOAD TOP_LEFT cat 01.png 0 0 1920 1080", "fit"),
+                                          ("!V TRIAL_VAR image cat 01.png", "fit")])
+def test_a_stimulus_name_with_a_space_is_read_whole_never_pooled_into_its_first_word(capsys, tmp_path, msg,
+                                                                                     display):
+    stim = _stim(tmp_path, ("cat 01.png", "cat.png"), size=(1920, 1080))
+    log = _asc(tmp_path, [f"MSG\t1001 {msg}"] + START + _efix())
+    (rc, _, err), o = _ingest(capsys, tmp_path, log, stim, "--display", display)
+    assert rc == 0, err
+    f = _fix(o)
+    assert f["stimulus"].tolist() == ["cat 01"] * 3 and f["x"].tolist() == [600, 960, 1300]
+
+
+def test_a_message_name_that_finds_no_file_is_matched_by_its_last_image_word_with_a_warning(capsys, tmp_path):
+    stim = _stim(tmp_path, ("beach.png", "cat.png"), size=(1920, 1080))
+    log = _asc(tmp_path, ["MSG\t1001 !V IMGLOAD FILL Trial 3 beach.png"] + START + _efix())
+    (rc, _, err), o = _ingest(capsys, tmp_path, log, stim)
+    assert rc == 0, err
+    assert _fix(o)["stimulus"].tolist() == ["beach"] * 3
+    assert "'Trial 3 beach.png'" in err and "beach.png" in err
+    ds = json.loads((o / "dataset.json").read_text())
+    assert ds["stimuli"]["matched_by_last_word"] == {"Trial 3 beach.png": "beach.png"}

@@ -139,12 +139,13 @@ COLUMN_KEYS: tuple[str, ...] = ()
 EYES = True  # honours ReadOptions.eye
 
 _COORDS = re.compile(r"(GAZE_COORDS|DISPLAY_COORDS)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)")
-_STIM_VAR = re.compile(r"!V\s+TRIAL_VAR\s+(stimulus|image|media|stimulus_name|img)\s+(\S+)", re.I)
+# the value is the rest of the message: a name may hold spaces ('cat 01.png')
+_STIM_VAR = re.compile(r"!V\s+TRIAL_VAR\s+(stimulus|image|media|stimulus_name|img)\s+(\S.*?)\s*$", re.I)
 _IMGLOAD = re.compile(r"!V\s+IMGLOAD\s+\S+\s+(\S+)")
 #: Data Viewer's ``!V IMGLOAD`` modes: ``FILL <img>`` (stretched over the display), ``CENTER <img> x y [w h]``
 #: (centred at x, y), ``TOP_LEFT <img> x y [w h]`` (its top-left corner at x, y); w h: the size it is drawn at
 _IMG_MODES = ("FILL", "CENTER", "TOP_LEFT")
-_INT = re.compile(r"[-+]?\d+$")
+_PLACED = re.compile(r"(\S.*?)\s+([-+]?\d+)\s+([-+]?\d+)(?:\s+([-+]?\d+)\s+([-+]?\d+))?$")  # name x y [w h]
 # ``MSG <time> [<offset>] <text>``: an integer token directly after the time is the message's offset
 # (SR Research, Data Viewer: "a message that begins with an integer"); the event happened at time - offset
 _MSG = re.compile(r"^MSG\s+(-?\d+(?:\.\d+)?)\s+(?:([-+]?\d+)(?:\s+|$))?(.*)$")
@@ -242,9 +243,9 @@ class _Timeline:
             if mv:
                 stim_msgs.append((t, "var", _name(mv.group(2))))
                 continue
-            mi = _IMGLOAD.search(m)
-            if mi:
-                stim_msgs.append((t, "img", _name(mi.group(1))))
+            nm = _imgload_name(m) if "IMGLOAD" in m else None
+            if nm:
+                stim_msgs.append((t, "img", nm))
         if not trial_starts:  # no TRIALID: trials from the stimulus messages (rule 2), numbered 1, 2, ...
             trial_starts = [(t, str(k + 1)) for k, t in enumerate(_stimulus_trial_starts(stim_msgs))]
         # segment starts with their (trial, stimulus); (None, None) = outside any trial
@@ -269,6 +270,7 @@ class _Timeline:
         self.trial = np.array([labels[k][0] for k in order] + [None], dtype=object)
         self.stim = np.array([labels[k][1] for k in order] + [None], dtype=object)
         self.n_trials = len(trial_starts)
+        self.stim_msgs = stim_msgs  # (time, kind, name) of the stimulus messages
 
     def assign(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(trial, stimulus) of each time stamp; ``""`` for both outside any trial."""
@@ -336,17 +338,28 @@ def imgload_placement(text: str) -> dict | None:
     for a message without a mode word or whose numbers cannot be read (its name
     is read as before, by :data:`_IMGLOAD`).
     """
-    m = re.search(r"!V\s+IMGLOAD\s+(.*)$", text)
-    tok = m.group(1).split() if m else []
-    if len(tok) < 2 or tok[0].upper() not in _IMG_MODES:
+    m = re.search(r"!V\s+IMGLOAD\s+(\S+)\s+(\S.*?)\s*$", text)
+    if not m or m.group(1).upper() not in _IMG_MODES:
         return None
-    mode, name, nums = tok[0].upper(), tok[1], tok[2:]
-    if mode == "FILL":
-        return {"mode": mode, "name": _name(name), "x": None, "y": None, "w": None, "h": None} if not nums else None
-    if len(nums) not in (2, 4) or not all(_INT.match(v) for v in nums):
+    mode, rest = m.group(1).upper(), m.group(2)
+    if mode == "FILL":  # the rest of the message is the name ('images/cat 01.png')
+        return {"mode": mode, "name": _name(rest), "x": None, "y": None, "w": None, "h": None}
+    # the name is what comes before the trailing 2 or 4 integers
+    m = _PLACED.match(rest)
+    if not m:
         return None
-    v = [int(n) for n in nums] + [None, None]
-    return {"mode": mode, "name": _name(name), "x": v[0], "y": v[1], "w": v[2], "h": v[3]}
+    v = [int(n) if n is not None else None for n in m.groups()[1:]]
+    return {"mode": mode, "name": _name(m.group(1)), "x": v[0], "y": v[1], "w": v[2], "h": v[3]}
+
+
+def _imgload_name(text: str) -> str | None:
+    """The image an ``IMGLOAD`` message names: as :func:`imgload_placement` reads it, else (no mode word, numbers
+    not read) its second word."""
+    pl = imgload_placement(text)
+    if pl is not None:
+        return pl["name"]
+    mi = _IMGLOAD.search(text)
+    return _name(mi.group(1)) if mi else None
 
 
 def placement_rect(pl: dict, image: tuple[int, int], screen: tuple[int, int]) -> tuple[float, ...]:
@@ -653,6 +666,8 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
         if pl is not None:
             placements.setdefault(pl["name"], []).append({**pl, "line": ln, "message": " ".join(text.split())})
     rd.placements = placements
+    # the names taken from messages (free text): the ingest's resolve may match them by their last image word
+    rd.message_names = {nm for t, _, nm in timeline.stim_msgs}
     return rd
 
 
