@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -138,16 +139,33 @@ def _runs(phase: np.ndarray):
 def background_photos(folder: str | Path) -> list[str]:
     """The photographs of ``folder`` for ``backgrounds``: top-level image files, sorted by name.
 
-    Each file's declared size is checked against the pixel limit
-    (:func:`saliency.base.images.check_image_size`) before anything is decoded.
+    A top-level entry with an image name (hidden names excluded) that is not a regular file after following
+    links (a broken or looping symbolic link, a folder, a FIFO) is refused in one :class:`UserError` line naming
+    it: skipping it would change the study a seed gives once it is fixed. Each file's declared size is checked
+    against the pixel limit (:func:`saliency.base.images.check_image_size`, which also refuses a file that
+    cannot be opened) before anything is decoded.
     """
     from saliency.base.errors import UserError
-    from saliency.base.images import check_image_size, is_image
+    from saliency.base.images import check_image_size, is_image, shown_path
 
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"`backgrounds` {folder}: folder not found")
-    files = sorted(str(p) for p in folder.iterdir() if p.is_file() and is_image(p.name))
+    files = []
+    for p in sorted(folder.iterdir()):
+        if not is_image(p.name):
+            continue
+        try:
+            mode = p.stat().st_mode  # follows links
+        except OSError as exc:
+            what = "a broken symbolic link" if p.is_symlink() else "not readable"
+            raise UserError(f"`backgrounds` {shown_path(p)}: {what} ({exc.strerror or exc}), not an image file; "
+                            "fix or remove it") from None
+        if not stat.S_ISREG(mode):
+            what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+            raise UserError(f"`backgrounds` {shown_path(p)}: {what}, not an image file; fix or remove it")
+        files.append(str(p))
+    files.sort()
     if not files:
         raise UserError(f"`backgrounds` {folder}: no image files (png, jpg, ...) in the folder")
     for f in files:
