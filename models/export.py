@@ -50,6 +50,8 @@ def export_onnx(model: torch.nn.Module, path: str | Path, height: int = 320, wid
     was = model.training
     model.eval()
     x = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))  # torch's global RNG untouched
+    with torch.no_grad():
+        channels = int(model(x).shape[1])  # 1 for every model of the zoo; declared in the graph as measured
     try:
         with atomic_path(path) as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -59,9 +61,26 @@ def export_onnx(model: torch.nn.Module, path: str | Path, height: int = 320, wid
                 dynamic_axes={INPUT_NAME: {0: "batch", 2: "height", 3: "width"},
                               OUTPUT_NAME: {0: "batch", 2: "height", 3: "width"}},
             )
+            _declare_channels(tmp, channels)
     finally:
         model.train(was)
     return path
+
+
+def _declare_channels(path: Path, channels: int) -> None:
+    """Declare the output's channel axis as ``channels`` in the graph at ``path`` (N x 1 x H x W, as documented).
+
+    The tracer names the channel axis after the op that made it (``Resizesaliency_dim_1``): a tool reading the
+    declared shape (onnxruntime's or TensorRT's) would see an unknown channel count. The count is the traced
+    model's own (one channel for every model of the zoo), fixed here before the file is renamed into place.
+    """
+    import onnx
+
+    graph = onnx.load(str(path))
+    dim = graph.graph.output[0].type.tensor_type.shape.dim[1]
+    if not dim.HasField("dim_value"):
+        dim.dim_value = channels  # a oneof with dim_param: setting the value clears the symbolic name
+    onnx.save(graph, str(path))
 
 
 def check_fixed_cells(model: torch.nn.Module, height: int, width: int) -> None:
