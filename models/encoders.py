@@ -17,8 +17,9 @@ downloads when online. Offline, provide the weights as a file:
 - set ``SALIENCY_PRETRAINED_DIR`` to a folder holding
   ``<timm name>.safetensors`` (or ``.pth``/``.bin``), e.g.
   ``resnet50.safetensors``; or
-- pass ``pretrained_file=PATH`` to :func:`models.create_model`
-  (``saliency train --pretrained-file PATH``); both go to timm as
+- pass ``pretrained_file=PATH`` to :func:`models.create_model` (this
+  implies ``pretrained=True``, as ``saliency train --pretrained-file PATH``
+  does); both go to timm as
   ``pretrained_cfg_overlay=dict(file=PATH)``; or
 - copy a populated Hugging Face cache and set ``HF_HUB_OFFLINE=1``.
 
@@ -110,6 +111,7 @@ class TimmEncoder(nn.Module):
         if out_indices is not None:
             kw["out_indices"] = tuple(out_indices)
         file = None  # the weights file given (or found by $SALIENCY_PRETRAINED_DIR); None: timm's hub cache
+        pretrained = pretrained or pretrained_file is not None  # a file given means its weights (as the CLI does)
         if pretrained:
             if pretrained_file is not None and not Path(pretrained_file).is_file():
                 raise UserError(f"`pretrained_file` {pretrained_file}: no such file; give the timm ImageNet "
@@ -121,8 +123,9 @@ class TimmEncoder(nn.Module):
         try:
             with _hub_quiet(), _loads_recorded(loads):  # one load at a time: the recorder patches timm
                 self.model = timm.create_model(name, pretrained=pretrained, **kw)
-        except (OSError, RuntimeError, ValueError) as exc:
-            if not pretrained:
+        except Exception as exc:  # noqa: BLE001 - any failure to read the user's file is that file's fault
+            # (an empty or garbage .safetensors: SafetensorError; a .pth holding a list: AttributeError)
+            if not pretrained or (file is None and not isinstance(exc, (OSError, RuntimeError, ValueError))):
                 raise
             if file is not None:  # the user's file was read: it does not hold this network's weights
                 raise UserError(f"encoder {name!r}: {file}: not loadable as the weights of {name!r} "

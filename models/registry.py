@@ -74,7 +74,8 @@ def create_model(name: str, pretrained: bool = False, pretrained_file: str | Non
 
     ``pretrained=True`` loads timm's ImageNet weights into the encoder (the
     coarse encoder of a coarse-to-fine model); see :mod:`models.encoders`
-    for how to provide them offline.
+    for how to provide them offline. ``pretrained_file=PATH`` loads them from
+    that file and implies ``pretrained=True``.
     """
     config = model_config(name)
     valid = UNET_KEYS if config["arch"] == "unet" else C2F_KEYS
