@@ -19,8 +19,9 @@ Fixation (image, continuous human map, binary fixation map):
   eval`` builds it), or ``stimuli/`` + ``maps/`` alone; without
   binary fixations the fixated pixels are taken as the top
   ``data.fixation_top`` fraction of the map (stated in the run's log).
-  Beside images with fixation points, one with a human map only is left out
-  and named (its target would be made up among measured ones), as is a file
+  Beside images with fixation points, one with a human map only (no fixation
+  file or, outside a ``data.val`` folder, one without a fixated pixel) is left
+  out and named (its target would be made up among measured ones), as is a file
   of the folder without an image; the files its target folders leave out
   (another extension, a sub-folder of MIT1003's flat ``ALLFIXATIONMAPS``)
   are counted in the lines ``saliency eval`` gives them.
@@ -49,7 +50,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -313,6 +314,20 @@ def _salicon(root: Path, img_dir: Path, js: Path, maps_dir: Path, notes: list, t
     return recs
 
 
+def _empty_fixations(ds, kept: set) -> set:
+    """The keys of ``kept`` whose fixation file (an item's ``gt``: a binary map image or ``.mat``) holds no fixated
+    pixel, read as :func:`load_fixation_gt` reads it (:func:`saliency.eval.io.read_fixations`).
+
+    Cost: every such file is decoded once more while the folder is indexed (the cache, ``data.cache``, is filled
+    later, from the records this index decides): about 3 ms for a 640x480 PNG on one core, some 30 s for a
+    SALICON-size folder of 10,000 images.
+    """
+    from saliency.eval.io import read_fixations
+
+    return {it.key for it in ds.items
+            if it.key in kept and it.gt and it.points is None and not read_fixations(it.gt).any()}
+
+
 def find_fixation(root: str | Path, option: str = "--data") -> DatasetIndex:
     """Images, human maps and fixations of a fixation folder (see module docstring); ``option``: the option that
     gave ``root``, as refusals name it (``data.val`` for a validation folder)."""
@@ -357,23 +372,34 @@ def find_fixation(root: str | Path, option: str = "--data") -> DatasetIndex:
         layout = f"SALICON ({' + '.join(f'{p.relative_to(root).as_posix()}/' for p in parts)} + " \
                  f"{js.relative_to(root).as_posix()})"
     elif ds is not None:
+        kept, left = _one_each({it.key for it in ds.items}, images, stim, "fixation map", taken)  # used once
+        # a fixation map without a fixated pixel is no fixation map: in training it would be masked out of the whole
+        # loss beside a non-zero NSS weight (models.losses), yet counted as trained on. A data.val folder keeps it,
+        # as saliency eval does: scored where its human map suffices, NSS and AUC_Judd left out on it (in a note)
+        empty = _empty_fixations(ds, kept) if option != "data.val" else set()
+        if empty:
+            ds.items = [replace(it, gt="") if it.key in empty else it for it in ds.items]
+        no_target = sorted(it.key for it in ds.items if it.key in empty and not it.density)
         # beside images with fixations, one with a human map only (eval scores its maps) is left out and named:
         # its fixation target would be made up from the map (data.fixation_top) among measured ones
-        items = [it for it in ds.items if it.gt or it.points is not None] if ds.has_points else ds.items
-        kept, left = _one_each({it.key for it in ds.items}, images, stim, "fixation map", taken)  # used once
+        items = ([it for it in ds.items if it.gt or it.points is not None] if ds.has_points
+                 else [it for it in ds.items if it.density])
         recs = []
         for it in items:
             if it.key in kept:
                 recs.append(Record(key=it.key, image=str(images[it.key]), density=it.density, fixations=it.gt))
-        map_only = sorted(it.key for it in ds.items if it.key in kept and not it.gt and it.points is None) \
-            if ds.has_points else []
+        map_only = sorted(it.key for it in ds.items if it.key in kept and not it.gt and it.points is None
+                          and it.density) if ds.has_points else []
         # every file of the folder without an image is named (the map-only ones too: 47c2a5d named only the
         # kept items'), an image with a map but no fixations apart from one with neither
         real = _real_keys(images, stim)
-        notes += unpaired_notes(real, {r.key for r in recs} | set(map_only), "fixation map",
+        notes += unpaired_notes(real, {r.key for r in recs} | set(map_only) | set(no_target), "fixation map",
                                 {it.key for it in ds.items} - {k for k, _ in left}, images)
         notes += taken_notes(left, "fixation map")
         notes += map_only_notes(map_only, len(real), "no fixation points")
+        if no_target:
+            notes.append(f"{len(no_target)} of {len(real)} images have a fixation map without a fixated pixel and "
+                         f"no human map and are left out of training (e.g. {', '.join(no_target[:5])})")
         notes += [n for n in ds.notes if "file(s) left out" in n]  # files of other extensions in its folders
         layout = ds.layout
         if any(r.density is None for r in recs):

@@ -609,7 +609,7 @@ class Trainer:
         import torch
 
         from saliency import distributed as dist
-        from saliency.validate import aggregate, grid_png, score_image, to_map
+        from saliency.validate import aggregate, grid_png, left_out_note, score_image, to_map
 
         model = self._eval_model()
         model.eval()
@@ -640,6 +640,9 @@ class Trainer:
         allsc = [p for part in dist.gather_objects(self.info, scores) for p in part]
         allsc.sort(key=lambda p: p[0])
         metrics = aggregate(self.task, [p[1] for p in allsc])
+        note = left_out_note(self.task, [(ds.records[i].key, sc) for i, sc in allsc])
+        if note and note not in self.val_notes:  # said once, not once per validated epoch
+            self.val_notes.append(note)
         img = grid_png(*grid) if grid[0] else None
         return metrics, img
 
@@ -776,6 +779,7 @@ class Trainer:
         self.best_value, self.best_epoch = None, None
         self.best_from_last = False  # best_metric changed on resume and last.pt is the better: it becomes best.pt
         self.best_notes: list[str] = []
+        self.val_notes: list[str] = []  # images a validation metric left out of its mean (validate), each once
         self.last_good = None
         if self.resume:
             try:  # a last.pt copied from another run: name both models, not torch's key list
@@ -905,7 +909,8 @@ class Trainer:
         return {"run": str(self.run), "best_metric": self.best_metric, "best_value": self.best_value,
                 "best_epoch": self.best_epoch, "epochs": self.cfg["train"]["epochs"], "steps": self.step,
                 "train_images": len(self.train_ds), "val_images": len(self.val_ds), "layout": self.split["layout"],
-                "notes": self.split["notes"] + ([self.threads_note] if self.threads_note else []) + self.best_notes
+                "notes": self.split["notes"] + self.val_notes + ([self.threads_note] if self.threads_note else [])
+                + self.best_notes
                 + ([self.late_signal] if self.late_signal else [])}
 
     def _loop(self, sig) -> None:

@@ -122,6 +122,37 @@ def aggregate(task: str, scores: list) -> dict:
     return {k: float(r[k]) for k in val_metric_names(task)}
 
 
+#: why a validation metric is undefined on an image (:func:`saliency.eval.fixation.fixation_image_scores`)
+_UNDEFINED = {"NSS": "no fixated pixel", "AUC_Judd": "no fixated pixel", "CC": "a blank human map",
+              "KLD": "a blank human map"}
+
+
+def left_out_note(task: str, keyed_scores: list) -> str | None:
+    """The note naming the images a fixation validation metric leaves out of its mean, or None when none.
+
+    ``keyed_scores``: (image key, per-image scores) in index order. An image
+    without a fixated pixel (an all-zero fixation map) has no NSS or AUC_Judd
+    and is in neither mean, as ``saliency eval`` leaves it out; the counts are
+    said in eval's words (``NSS left out on 1 image(s)``) and the images named,
+    so that "validated on N" counts it without claiming it in every metric.
+    """
+    if task == "sod":
+        return None
+    parts, why, keys = [], {}, []
+    for k in val_metric_names(task):
+        out = [key for key, sc in keyed_scores if not np.isfinite(sc.values.get(k, np.nan))]
+        if out:
+            parts.append(f"{k} left out on {len(out)} image(s)")
+            why.setdefault(_UNDEFINED.get(k, "undefined"), []).append(k)
+            keys += [key for key in out if key not in keys]
+    if not parts:
+        return None
+    shown = ("e.g. " if len(keys) > 5 else "") + ", ".join(keys[:5])
+    reasons = "; ".join(f"{' and '.join(ks)}: {w}" for w, ks in why.items())
+    return (f"validation: {', '.join(parts)} ({shown}; {reasons}); each mean is over the other images, as in "
+            "saliency eval")
+
+
 def is_better(metric: str, new: float, old: float | None) -> bool:
     """Whether ``new`` improves on ``old`` for ``metric`` (lower is better for MAE and KLD)."""
     if old is None or not np.isfinite(old):
