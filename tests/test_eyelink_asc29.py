@@ -41,10 +41,10 @@ def _asc(tmp_path, lines, name="s.asc"):
     return p
 
 
-def _ingest(capsys, tmp_path, log, stim, *extra):
+def _ingest(capsys, tmp_path, log, stim, *extra, detector="tracker"):
     out = tmp_path / "o"
     res = run_cli(capsys, ["ingest", log, "--stimuli", stim, "--out", out, "--sigma-px", "20", "--detector",
-                           "tracker", "--quiet", *extra])
+                           detector, "--quiet", *extra])
     return res, out
 
 
@@ -130,3 +130,50 @@ def test_a_message_name_that_finds_no_file_is_matched_by_its_last_image_word_wit
     assert "'Trial 3 beach.png'" in err and "beach.png" in err
     ds = json.loads((o / "dataset.json").read_text())
     assert ds["stimuli"]["matched_by_last_word"] == {"Trial 3 beach.png": "beach.png"}
+
+
+# ------------------------------------------------------------------ 3. samples-only files with an INPUT field
+
+GEO = ["--screen-cm", "53x30", "--distance-cm", "60", "--display", "native"]
+TAIL = ["MSG\t2200 TRIAL_RESULT 0"]
+
+
+def _samples(fields, flags, n=300):
+    # one fixation: the left eye at 595, the right at 605 (mean 600), y 300; pupils 1000; one line per ms
+    return [f"{1000 + k}\t" + "\t".join(fields) + f"\t{flags}" for k in range(n)]
+
+
+MONO_RES_IN = ["600.0", "300.0", "1000.0", "38.0", "35.0", "127.0"]  # x y p xr yr input: 7 fields with time
+BINO_IN = ["595.0", "300.0", "1000.0", "605.0", "300.0", "1000.0", "127.0"]  # xl yl pl xr yr pr input: 8
+MONO_IN = ["600.0", "300.0", "1000.0", "127.0"]  # 5
+
+
+@pytest.mark.parametrize("fields, flags, n", [(MONO_RES_IN, "...", 7), (BINO_IN, ".....", 8),
+                                              (MONO_IN, "...", 5), (BINO_IN + ["38.0", "35.0"], "", 10)])
+def test_a_samples_only_file_with_an_input_field_is_refused_never_read_with_shifted_fields(
+        capsys, tmp_path, fields, flags, n):
+    log = _asc(tmp_path, ["MSG\t1001 !V IMGLOAD FILL img0.png"] + _samples(fields, flags) + TAIL)
+    (rc, out, err), o = _ingest(capsys, tmp_path, log, _stim(tmp_path, size=(1920, 1080)), *GEO,
+                                detector="ivt")
+    line = refusal(rc, out, err)
+    assert f"{log}: line 7: {n} numeric fields" in line and "-input" in line and "START and SAMPLES" in line
+    assert not o.exists()
+
+
+@pytest.mark.parametrize("fields, flags, x", [(BINO_IN[:6], ".....", 600.0), (MONO_RES_IN[:5], "...", 600.0)])
+def test_samples_only_files_without_input_still_read_by_their_shape(capsys, tmp_path, fields, flags, x):
+    # binocular 7 fields (the eyes averaged: 600), monocular + resolution 6 fields
+    log = _asc(tmp_path, ["MSG\t1001 !V IMGLOAD FILL img0.png"] + _samples(fields, flags) + TAIL)
+    (rc, _, err), o = _ingest(capsys, tmp_path, log, _stim(tmp_path, size=(1920, 1080)), *GEO, detector="ivt")
+    assert rc == 0, err
+    assert _fix(o)[["x", "y"]].values.tolist() == [[x, 300.0]]
+
+
+def test_a_binocular_input_file_with_its_samples_line_reads_both_eyes(capsys, tmp_path):
+    head = ["START\t1000 \tLEFT\tRIGHT\tSAMPLES\tEVENTS",
+            "SAMPLES\tGAZE\tLEFT\tRIGHT\tRATE\t1000.00\tTRACKING\tCR\tFILTER\t2\tINPUT"]
+    log = _asc(tmp_path, ["MSG\t1001 !V IMGLOAD FILL img0.png"] + head + _samples(BINO_IN, ".....") + TAIL)
+    (rc, _, err), o = _ingest(capsys, tmp_path, log, _stim(tmp_path, size=(1920, 1080)), *GEO, detector="ivt")
+    assert rc == 0, err
+    assert _fix(o)[["x", "y"]].values.tolist() == [[600.0, 300.0]]
+

@@ -76,7 +76,10 @@ numeric fields before the first other token (the CR flags ``...`` /
 ``.....``; ``.`` is a missing value and counts as a field) number 4, 6 or 8
 on a monocular line (``time x y pupil`` [+ velocity] [+ resolution]) and 7,
 9, 11 or 13 on a binocular one (``time xl yl pl xr yr pr`` [+ resolution]
-[+ 4 velocities]). The first :data:`SHAPE_LINES` sample lines of such a stretch
+[+ 4 velocities]); ``edf2asc -input`` adds one field, so 7, 8 and 9 are
+told by the CR flags' width (3 monocular, 5 binocular), and a line whose
+count and flags fit only a layout with the INPUT field is refused
+(:func:`sample_shape`). The first :data:`SHAPE_LINES` sample lines of such a stretch
 decide: all of one shape (lines of no known shape aside) or the file is
 refused in one line (both shapes, or none); a line of the other shape later
 in the stretch is quarantined (``malformed_row``). A binocular stretch then
@@ -153,6 +156,10 @@ _RATE = re.compile(r"\bRATE\s+([\d.]+)")
 SHAPE_LINES = 100  # sample lines of a stretch whose eyes no line names that decide its layout
 _MONO_FIELDS = (4, 6, 8)  # time x y pupil [xv yv] [xr yr] (manual 4.9.2)
 _BINO_FIELDS = (7, 9, 11, 13)  # time xl yl pl xr yr pr [xr yr] [xvl yvl xvr yvr] [xr yr]
+_MONO_INPUT = (5, 7, 9)  # the same + the INPUT field of edf2asc -input
+_BINO_INPUT = (8, 10, 12, 14)
+_AMBIGUOUS = (7, 8, 9)  # counts of a layout with INPUT and of one without, of the other eyes
+_CR_FLAGS = re.compile(r"[.ICR]{3}|[.ICR]{5}")  # CR flags: monocular 3 characters, binocular 5 (manual 4.9.2)
 _EFIX_FIELDS = 8  # EFIX eye start end dur x y pupil (manual 4.9.3.3)
 _NOT_GAZE = {"HREF": "head-referenced (HREF) angles", "PUPIL": "raw pupil positions in camera coordinates"}
 
@@ -171,9 +178,31 @@ def numeric_fields(tok: list[str]) -> int:
 
 
 def sample_shape(tok: list[str]) -> str | None:
-    """``"monocular"``, ``"binocular"`` or None (no layout of the manual's table) from a sample line's fields."""
+    """``"monocular"``, ``"binocular"``, ``"input"`` or None (no layout of the manual's table) from a sample line.
+
+    The count of numeric fields is ambiguous once ``edf2asc -input`` adds its
+    one INPUT field after the gaze fields: 7 is binocular or monocular + 2 +
+    input, 8 monocular + 4 or binocular + input, 9 binocular + resolution or
+    monocular + 4 + input. For these counts the CR flags that follow tell
+    which (manual 4.9.2: ``...`` on a monocular line, ``.....`` on a binocular
+    one); a count that then fits only with an INPUT field, or fits no layout
+    but one with it (5, 10, 12, 14), is ``"input"`` (refused:
+    :func:`check_shapes`). Other counts say the eyes whatever the flags (the
+    Remote's monocular lines may carry 5 of them); a line without flags
+    (pupil-only tracking) is read by its count, as the layouts without INPUT
+    have it.
+    """
     n = numeric_fields(tok)
-    return "monocular" if n in _MONO_FIELDS else "binocular" if n in _BINO_FIELDS else None
+    flags = tok[n] if n < len(tok) and _CR_FLAGS.fullmatch(tok[n]) else None
+    if n in _AMBIGUOUS and flags is not None:
+        if len(flags) == 3:
+            return "monocular" if n in _MONO_FIELDS else "input"
+        return "binocular" if n in _BINO_FIELDS else "input"
+    if n in _MONO_FIELDS:
+        return "monocular"
+    if n in _BINO_FIELDS:
+        return "binocular"
+    return "input" if n in _MONO_INPUT + _BINO_INPUT else None
 
 
 def sample_fields(line: str, binocular: bool) -> int:
@@ -402,7 +431,9 @@ def scan(path: Path) -> dict:
         if st is None or not st["n"]:
             return
         b, m = st.get("binocular"), st.get("monocular")
-        if b and m:
+        if st.get("input"):
+            shapes[st["key"]] = {"shape": "input", "line": st["input"], "fields": st["input_fields"]}
+        elif b and m:
             shapes[st["key"]] = {"shape": "mixed", "line": min(b, m), "other": max(b, m)}
         elif b or m:
             shapes[st["key"]] = {"shape": "binocular" if b else "monocular", "line": b or m}
@@ -423,6 +454,8 @@ def scan(path: Path) -> dict:
                     stretch["n"] += 1
                     if sh is not None:
                         stretch.setdefault(sh, ln)
+                    if sh == "input":
+                        stretch.setdefault("input_fields", numeric_fields(tok))
                 continue
             if not c:
                 continue
@@ -474,10 +507,17 @@ def check_shapes(path: Path, shapes: dict[int, dict]) -> None:
             raise UserError(f"{path}: line {st['other']}: a sample line of another shape than line {st['line']} "
                             f"(monocular: time x y pupil, 4, 6 or 8 numeric fields; binocular: time xl yl pl xr "
                             f"yr pr, 7, 9, 11 or 13), and no START or SAMPLES line names the eyes; {how}")
+        if st["shape"] == "input":
+            raise UserError(f"{path}: line {st['line']}: {st['fields']} numeric fields: the layout of a sample line "
+                            f"with the INPUT field of edf2asc -input (by its field count and CR flags), which moves "
+                            f"the fields a layout without it reads, and no START or SAMPLES line says the layout; "
+                            f"convert the EDF file again keeping the START and SAMPLES lines (without -s/-ne), or "
+                            f"without -input")
         if st["shape"] == "unknown":
             raise UserError(f"{path}: line {st['line']}: {st['fields']} numeric fields: neither a monocular sample "
                             f"line (time x y pupil: 4, 6 or 8 fields) nor a binocular one (time xl yl pl xr yr pr: "
-                            f"7, 9, 11 or 13), and no START or SAMPLES line names the eyes; {how}")
+                            f"7, 9, 11 or 13), and no START or SAMPLES line names the eyes (edf2asc -input adds "
+                            f"a field: convert without -input); {how}")
 
 
 def line_eyes(line: str) -> set:
