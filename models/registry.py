@@ -170,8 +170,13 @@ def read_checkpoint(path: str | Path, map_location="cpu", *, param: str | None =
     config = next((ckpt[k] for k in CONFIG_KEYS if ckpt.get(k) is not None), None)
     state = next((ckpt[k] for k in WEIGHT_KEYS if ckpt.get(k) is not None), None)
     if config is None or state is None:
-        raise UserError(f"{where}: needs keys 'config' (model.config) and 'state_dict'; "
-                        f"found {sorted(map(str, ckpt))}")
+        if ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):  # torch.save(model.state_dict())
+            raise UserError(f"{where}: a bare state_dict ({len(ckpt)} tensors, no model config), as "
+                            "torch.save(model.state_dict()) writes; save saliency.models.registry.checkpoint_payload(model) "
+                            "instead, or give a checkpoint that saliency train wrote (RUN/checkpoints/best.pt)")
+        keys = sorted(map(str, ckpt))  # a few, so that a large dict never makes a line of thousands of characters
+        found = ", ".join(map(repr, keys[:5])) + (f", ... ({len(keys)} keys)" if len(keys) > 5 else "")
+        raise UserError(f"{where}: needs keys 'config' (model.config) and 'state_dict'; found [{found}]")
     for key, value, what in (("config", config, "a dict (model.config)"),
                              ("state_dict", state, "a dict of parameter names to tensors")):
         if not isinstance(value, dict):
