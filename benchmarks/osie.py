@@ -265,27 +265,37 @@ def summarise(rows: list[tuple[str, list[dict]]]) -> list[dict]:
 
 
 def markdown(summary: list[dict]) -> str:
-    """The OSIE table in markdown (best non-gold value in bold)."""
-    from saliency.eval.metrics import lower_is_better
+    """The OSIE table in markdown: the best mean of each column in bold, ranked as ``saliency eval`` ranks
+    (:func:`saliency.eval.tables.ranks`: on the values as printed, so equal-looking means share the bold; the gold
+    standard, a ceiling, shown but never ranked nor marked)."""
+    from types import SimpleNamespace
 
-    best = {}
-    for r in summary:
-        if r["method"] == "gold standard":
-            continue
-        for k in METRICS:
-            v = r["metrics"][k]
-            if v is not None and (k not in best or (v < best[k] if lower_is_better(k) else v > best[k])):
-                best[k] = v
+    from saliency.eval.metrics import GOLD_STANDARD
+    from saliency.eval.tables import ranks
+
+    # one entry per row, named by its position (two rows of one label stay apart); the gold standard by its name
+    entries = [SimpleNamespace(method=r["method"] if r["method"] == GOLD_STANDARD else str(i), metrics=r["metrics"])
+               for i, r in enumerate(summary)]
+    best = {k: {int(m) for m, rank in ranks(entries, k, 3).items() if rank == 0} for k in METRICS}
     head = "| method | runs | " + " | ".join(k.replace("_", "-") for k in METRICS) + " |"
     lines = [head, "|---|---:|" + "---:|" * len(METRICS)]
-    for r in summary:
+    for i, r in enumerate(summary):
         cells = []
         for k in METRICS:
             v, s = r["metrics"][k], r["std"][k]
             text = "-" if v is None else f"{v:.3f}" + (f" ± {s:.3f}" if s is not None else "")
-            cells.append(f"**{text}**" if v is not None and best.get(k) == v else text)
+            cells.append(f"**{text}**" if i in best[k] else text)
         lines.append(f"| {r['method']} | {r['runs']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def results_doc(summary: list[dict], header: str) -> dict:
+    """``W/osie_results.json``: the table in the shape of ``saliency eval --json`` (plus ``std``), ``header`` (the
+    caption: split, runs, IG baseline, units, mean ± std over seeds) as its one note, which ``saliency report``
+    lists under the table."""
+    return {"task": "fixation", "notes": [header],
+            "results": [{"dataset": "OSIE (test)", "method": r["method"], "n_images": r["n_images"],
+                         "metrics": r["metrics"], "std": r["std"]} for r in summary]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -391,10 +401,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{args.epochs} epochs, seeds {args.seeds}); IG over the training centre bias, LL over uniform "
               f"(bits/fixation); mean ± sample std over seeds. Machine: {machine}.")
     write_text(work / "osie_table.md", header + "\n\n" + table + "\n")
-    write_json(work / "osie_results.json", {
-        "task": "fixation", "note": header,
-        "results": [{"dataset": "OSIE (test)", "method": r["method"], "n_images": r["n_images"],
-                     "metrics": r["metrics"], "std": r["std"]} for r in summary]})
+    write_json(work / "osie_results.json", results_doc(summary, header))
     print(header + "\n\n" + table)
     by = {r["method"]: r for r in summary}
     default = next((r for r in summary if r["method"].endswith("(default recipe)")), None)

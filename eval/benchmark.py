@@ -605,8 +605,8 @@ def markdown(bench: Benchmark, digits: int = 3) -> str:
 
     text = tables.markdown(bench.results, bench.keys, digits)
     lines = note_lines(bench)
-    if bench.task == "fixation":
-        text += "\n".join(f"- {n}" for n in lines) + "\n"
+    if bench.task == "fixation":  # each note shown as written: a name's * or # is no markup
+        text += "\n".join(f"- {tables.markdown_line(n)}" for n in lines) + "\n"
     else:
-        text += "".join(f"- {n}\n" for n in lines)
+        text += "".join(f"- {tables.markdown_line(n)}\n" for n in lines)
     return text

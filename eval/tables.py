@@ -5,7 +5,8 @@ metrics as columns. Directions come from the metric table
 (:func:`saliency.eval.metrics.lower_is_better`: lower is better for MAE and
 KLD, higher for the rest).
 Ranks are taken on the values as printed (rounded), so equal-looking entries
-share a mark. An undefined value prints as ``n/a`` with a footnote, never NaN.
+share a mark. An undefined value prints as ``n/a``, never NaN, with a footnote
+saying why (a note under the markdown table, a last row under the LaTeX one).
 """
 
 from __future__ import annotations
@@ -45,11 +46,13 @@ def ranks(results, key: str, digits: int) -> dict[str, int]:
 
 
 _LATEX_SPECIAL = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_",
-                  "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}"}
+                  "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}",
+                  "|": "\\textbar{}", "<": "\\textless{}", ">": "\\textgreater{}"}
 
 
 def latex_escape(text) -> str:
-    """``text`` with LaTeX's ten special characters escaped (a method or dataset name set as text)."""
+    """``text`` with LaTeX's ten special characters escaped (a method or dataset name set as text), and ``|``,
+    ``<``, ``>``, which the default OT1 font encoding prints as other glyphs (an em-dash, ``¡``, ``¿``)."""
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
 
 
@@ -74,6 +77,16 @@ def markdown_cell(text) -> str:
     bold (nor mistaken for the best value's mark); line breaks become spaces.
     """
     return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), str(text)).replace("\r", " ").replace("\n", " ")
+
+
+def markdown_line(text) -> str:
+    """``text`` as a markdown heading's or list item's text, shown as written: :func:`markdown_cell`'s escapes, and
+    a block marker at its start (``#``, ``-``, ``+``, ``>``, ``1.``, ``1)``, after any blanks) or a closing ``#`` run
+    at its end escaped, which would make a list item a heading or a nested list, or be dropped from a heading."""
+    t = markdown_cell(text)
+    t = re.sub(r"^([ \t]*)([#>+-])", r"\1\\\2", t)
+    t = re.sub(r"^([ \t]*\d+)([.)])", r"\1\\\2", t)
+    return re.sub(r"#$", r"\\#", t)
 
 
 def _left_out(r) -> dict:
@@ -154,7 +167,7 @@ def markdown(results, keys, digits: int = 3) -> str:
     for ds, rs in _group(results).items():
         rk = {k: ranks(rs, k, digits) for k in keys}
         arrows = [k + (" ↓" if lower_is_better(k) else " ↑") for k in keys]
-        out.append(f"### {markdown_cell(ds)}\n")
+        out.append(f"### {markdown_line(ds)}\n")
         out.append("| Method | " + " | ".join(arrows) + " |")
         out.append("|---|" + "---:|" * len(keys))
         for r in rs:
@@ -164,7 +177,7 @@ def markdown(results, keys, digits: int = 3) -> str:
                 cells.append(f"**{s}**" if rk[k].get(r.method) == 0 else s)
             out.append(f"| {markdown_cell(r.method)} | " + " | ".join(cells) + " |")
         out.append("")
-        out.extend(f"- {markdown_cell(n)}" for n in _notes(rs))
+        out.extend(f"- {markdown_line(n)}" for n in _notes(rs))
         if any(_fmt(r.metrics.get(k), digits) == "n/a" for r in rs for k in keys):
             out.append("- n/a: no image of the dataset defines this metric (see the counts above)")
         out.append("")
@@ -191,7 +204,11 @@ def latex(results, keys, digits: int = 3) -> str:
                 rank = rk[k].get(r.method)
                 cells.append(marks[rank] % s if rank is not None and rank < 3 else s)
             lines.append(f"{esc(r.method)} & " + " & ".join(cells) + " \\\\")
-    lines += ["\\bottomrule", "\\end{tabular}", ""]
+    lines.append("\\bottomrule")
+    if any(_fmt(r.metrics.get(k), digits) == "n/a" for r in results for k in keys):  # the markdown's note
+        lines.append(f"\\multicolumn{{{len(keys) + 1}}}{{l}}{{\\footnotesize n/a: no image of the dataset "
+                     "defines this metric} \\\\")
+    lines += ["\\end{tabular}", ""]
     return "\n".join(lines)
 
 

@@ -487,13 +487,11 @@ def _md_cell(text: str) -> str:
 
 
 def _md_line(text: str) -> str:
-    """``text`` as a markdown heading's or list item's text, shown as written: :func:`_md_cell`'s escapes, and a
-    block marker at its start (``#``, ``-``, ``+``, ``>``, ``1.``) or a closing ``#`` run at its end escaped, which
-    would make a list item a heading or a nested list, or be dropped from a heading."""
-    t = _md_cell(text)
-    t = re.sub(r"^([#>+-])", r"\\\1", t)
-    t = re.sub(r"^(\d+)([.)])", r"\1\\\2", t)
-    return re.sub(r"#$", r"\\#", t)
+    """``text`` as a markdown heading's or list item's text, shown as written (eval's escaping,
+    :func:`saliency.eval.tables.markdown_line`: a leading ``#`` or ``1.`` is no heading or nested list)."""
+    from saliency.eval.tables import markdown_line
+
+    return markdown_line(text)
 
 
 def _md_table(header, rows) -> str:
