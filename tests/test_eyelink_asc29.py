@@ -177,3 +177,24 @@ def test_a_binocular_input_file_with_its_samples_line_reads_both_eyes(capsys, tm
     assert rc == 0, err
     assert _fix(o)[["x", "y"]].values.tolist() == [[600.0, 300.0]]
 
+
+# ------------------------------------------------------------------ 4. the declared sampling rates
+
+def _block(eye, rate, t0, n, dt, x):
+    return [f"START\t{t0} \t{eye}\tSAMPLES\tEVENTS", f"SAMPLES\tGAZE\t{eye}\tRATE\t{rate:7.2f}\tTRACKING\tCR"] + \
+        [f"{t0 + dt * k}\t{x:.1f}\t300.0\t1000.0\t..." for k in range(n)] + [f"END\t{t0 + dt * n} \tSAMPLES\tEVENTS"]
+
+
+@pytest.mark.parametrize("rates, recorded", [((500, 1000), [500.0, 1000.0]), ((1000, 500), [500.0, 1000.0]),
+                                             ((500, 500), 500.0)])
+def test_declared_rate_records_every_block_s_rate_never_the_first_only(capsys, tmp_path, rates, recorded):
+    lines = ["MSG\t1001 !V IMGLOAD FILL img0.png"]
+    lines += _block("LEFT", rates[0], 1000, 300 * rates[0] // 1000, 1000 // rates[0], 600)
+    lines += ["MSG\t1500 TRIAL_RESULT 0", "MSG\t2000 TRIALID 2", "MSG\t2001 !V IMGLOAD FILL img0.png"]
+    lines += _block("RIGHT", rates[1], 2000, 300 * rates[1] // 1000, 1000 // rates[1], 900)
+    log = _asc(tmp_path, lines + ["MSG\t2500 TRIAL_RESULT 0"])
+    (rc, _, err), o = _ingest(capsys, tmp_path, log, _stim(tmp_path, size=(1920, 1080)), *GEO, detector="ivt")
+    assert rc == 0, err
+    assert sorted(_fix(o)["x"].tolist()) == [600.0, 900.0]  # both blocks read
+    (inp,) = json.loads((o / "dataset.json").read_text())["inputs"]
+    assert inp["declared_rate_hz"] == recorded

@@ -405,7 +405,10 @@ def placement_rect(pl: dict, image: tuple[int, int], screen: tuple[int, int]) ->
 
 
 def scan(path: Path) -> dict:
-    """One pass over the file's keyword lines: messages, the declared screen coordinates, the sampling rate.
+    """One pass over the file's keyword lines: messages, the declared screen coordinates, the sampling rates.
+
+    ``rate``: the ``RATE`` of the ``SAMPLES`` lines, one number, or their
+    sorted list when they differ (``dataset.json`` ``declared_rate_hz``).
 
     Also the data type of each ``SAMPLES`` / ``EVENTS`` line that is not
     ``GAZE`` (``data_types``: ``(line, keyword, type)``) and, for each stretch
@@ -413,14 +416,15 @@ def scan(path: Path) -> dict:
     of its first :data:`SHAPE_LINES` sample lines says (``shapes``: the line
     that opened the stretch, 0 for the file's start, -> ``{"shape": ...,
     "line": first sample line}`` with ``shape`` ``binocular``, ``monocular``,
-    ``mixed`` (then ``other``: a line of the other shape) or ``unknown`` (then
+    ``mixed`` (then ``other``: a line of the other shape), ``input`` (a line
+    with edf2asc -input's field; ``fields``: its count) or ``unknown`` (then
     ``fields``: the first line's numeric field count)), and how many sample
     lines (a digit first) and ``EFIX`` lines the file holds (``held``: the rows
     of either reading, told when the one chosen found none).
     """
     messages: list[tuple[float, int, str]] = []
     coords = {}
-    rate = None
+    rates: set[float] = set()  # the RATE of every SAMPLES line
     blocks: list[tuple[int, set]] = []  # (line, eyes) of each START / SAMPLES line
     data_types: list[tuple[int, str, str]] = []
     shapes: dict[int, dict] = {}
@@ -475,15 +479,17 @@ def scan(path: Path) -> dict:
                 blocks.append((ln, eyes))
                 close(stretch)
                 stretch = None if eyes else {"key": ln, "n": 0}
-                m = _RATE.search(line) if rate is None and line.startswith("SAMPLES") else None
+                m = _RATE.search(line) if line.startswith("SAMPLES") else None
                 if m:
-                    rate = float(m.group(1))
+                    rates.add(float(m.group(1)))
             if line.startswith("SAMPLES") or line.startswith("EVENTS"):
                 tok = line.split()
                 kind = next((k for k in _NOT_GAZE if k in tok[1:]), None)
                 if kind and tok[0] in ("SAMPLES", "EVENTS"):
                     data_types.append((ln, tok[0], kind))
     close(stretch)
+    # one rate, or the blocks' rates (sorted) when they differ: a record never names the first block's alone
+    rate = (next(iter(rates)) if len(rates) == 1 else sorted(rates)) if rates else None
     return {"messages": messages, "coords": coords, "rate": rate, "blocks": blocks, "data_types": data_types,
             "shapes": shapes, "held": held}
 
