@@ -2000,12 +2000,12 @@ def check_placements(fix: pd.DataFrame, scr: np.ndarray, sizes: np.ndarray, opts
                 modes = [m for m in DISPLAY_MODES if max(abs(a - b) for a, b in
                                                          zip(want, g.placement(*size, display=m).rect))
                          <= PLACEMENT_TOLERANCE_PX]
-                fit = f"--display {modes[0]} places it so; pass it" if modes else \
-                    ("no --display places it so (one placement for all stimuli), so its placement cannot be read; "
-                     "export the fixations in stimulus coordinates from Data Viewer and read them with --format "
+                fit = f"`display` {modes[0]} places it so; pass it" if modes else \
+                    ("no `display` places it so (one placement for all stimuli), so its placement cannot be read; "
+                     "export the fixations in stimulus coordinates from Data Viewer and read them with `format` "
                      "fixations")
                 raise UserError(f"{sname}: line {pl['line']}: `{pl['message']}` draws the "
-                                f"{size[0]}x{size[1]} stimulus {stem!r} at screen {_rect_text(want)}, but --display "
+                                f"{size[0]}x{size[1]} stimulus {stem!r} at screen {_rect_text(want)}, but `display` "
                                 f"{g.display} places it at {_rect_text(ours)}; {fit}")
 
 
