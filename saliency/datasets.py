@@ -88,6 +88,9 @@ class DatasetIndex:
     #: key -> (the image's own key, what): targets that match only the bare name of an image paired with its own
     #: target (:func:`_one_each`), so that a resume can name them apart from images gone from the folder
     taken: dict = field(default_factory=dict)
+    #: keys of images left out because their fixation map holds no fixated pixel (:func:`find_fixation`; a run
+    #: begun before 9f0f59c trained on them, masked out of the loss), so that a resume names them as such
+    blank: set = field(default_factory=set)
 
 
 @contextmanager
@@ -339,6 +342,7 @@ def find_fixation(root: str | Path, option: str = "--data") -> DatasetIndex:
         raise UserError(f"{option} {root}: folder not found")
     notes = []
     taken: dict = {}  # targets left out to use an image once (DatasetIndex.taken)
+    blank: set = set()  # images left out for a fixation map without a fixated pixel (DatasetIndex.blank)
     if (root / "images" / "train").is_dir() and (root / "maps" / "train").is_dir():
         js = salicon_train_json(root)  # the same lookup as eval's (eval.fixation_folders)
         if js:
@@ -407,6 +411,7 @@ def find_fixation(root: str | Path, option: str = "--data") -> DatasetIndex:
         if not ds.has_points:  # e.g. an empty fixations/: every target is made from the maps, said as below
             notes.append(f"no fixation points in {root} (human maps only): fixated pixels = top of each human map "
                          "(data.fixation_top)")
+        blank = empty - {r.key for r in recs}  # kept when no map has a point (trained on the maps' top)
     elif (root / "maps").is_dir():
         from saliency.eval.io import PRED_EXTS
 
@@ -420,7 +425,7 @@ def find_fixation(root: str | Path, option: str = "--data") -> DatasetIndex:
                         "maps/ + fixations/), MIT1003, CAT2000, SALICON or stimuli/ + maps/")
     if not recs:
         raise UserError(f"{option} {root}: no stimulus matches a fixation map by file stem")
-    return DatasetIndex(recs, layout, notes, taken=taken)
+    return DatasetIndex(recs, layout, notes, taken=taken, blank=blank)
 
 
 def _sod_pairs(layout: str) -> set | None:

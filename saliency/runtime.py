@@ -369,10 +369,17 @@ def _gone(keys: list, index, split_file: Path, what: str, folder) -> None:
 
     Those the folder still has, but whose target now matches only the bare name of an image paired with its own
     (:attr:`saliency.datasets.DatasetIndex.taken`: an image is used once), are named as such: "gone from the
-    folder, restore them" was untrue (the files are there).
+    folder, restore them" was untrue (the files are there); so are those whose fixation map now holds no fixated
+    pixel (:attr:`saliency.datasets.DatasetIndex.blank`), which training leaves out since 9f0f59c.
     """
     if not keys:
         return
+    blank = [k for k in keys if k in index.blank]
+    if blank:
+        more = f" (and {len(blank) - 1} more)" if len(blank) > 1 else ""
+        before = "masked out of the loss" if what == "training" else "left out of NSS and AUC_Judd"
+        raise UserError(f"`resume`: the {what} image {blank[0]} of {split_file}{more} has a fixation map without a "
+                        f"fixated pixel, which training now leaves out (it was {before} before); start a new run")
     taken = [k for k in keys if k in index.taken]
     if taken:
         k = taken[0]
