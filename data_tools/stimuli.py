@@ -334,6 +334,7 @@ def trials_named_by(path: str | Path) -> str:
 def load_trials(path: str | Path) -> dict:
     """``--trials`` CSV (subject, trial, stimulus; subject optional) -> {(subject, trial): stimulus}."""
     from saliency.data_tools.readers import ID_MISSING, read_header, text
+    from saliency.data_tools.readers.base import DECODE_ERRORS
     from saliency.data_tools.readers.base import TEXT_PROBE_BYTES, check_text
 
     path = Path(path)
@@ -348,7 +349,10 @@ def load_trials(path: str | Path) -> dict:
     try:  # index_col=False: never a first column taken as the index (a row with a field too many shifted them)
         with warnings.catch_warnings():  # the cells it drops are blank (_check_trials_fields): no data lost
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, index_col=False)
+            # a byte that is not UTF-8 is Windows-1252, as the logs and _check_trials_fields read it (Excel's
+            # "CSV (Comma delimited)" on Windows); a UTF-8 BOM is pandas' to skip
+            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, index_col=False, encoding="utf-8",
+                             encoding_errors=DECODE_ERRORS)
     except (OSError, pd.errors.ParserError, ValueError) as exc:
         raise UserError(f"`trials` {path}: cannot read ({' '.join(str(exc).split())})") from None
     cols = {c.strip().lower(): c for c in df.columns}

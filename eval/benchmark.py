@@ -178,7 +178,7 @@ def load_config(path: str | Path) -> tuple[Path, dict]:
     p = Path(path)
     if not p.is_file():
         raise UserError(f"`config` {p}: file not found")
-    text = p.read_text(encoding="utf-8")
+    text = p.read_text(encoding="utf-8-sig")  # a BOM (Windows Notepad) skipped, as in every JSON file read
     try:
         if p.suffix.lower() in (".yaml", ".yml"):
             cfg = _yaml_unique(text, p)
