@@ -125,7 +125,8 @@ class TimmEncoder(nn.Module):
                 self.model = timm.create_model(name, pretrained=pretrained, **kw)
         except Exception as exc:  # noqa: BLE001 - any failure to read the user's file is that file's fault
             # (an empty or garbage .safetensors: SafetensorError; a .pth holding a list: AttributeError)
-            if not pretrained or (file is None and not isinstance(exc, (OSError, RuntimeError, ValueError))):
+            if (not pretrained or isinstance(exc, MemoryError)  # out of memory is the machine's, not the file's
+                    or (file is None and not isinstance(exc, (OSError, RuntimeError, ValueError)))):
                 raise
             if file is not None:  # the user's file was read: it does not hold this network's weights
                 raise UserError(f"encoder {name!r}: {file}: not loadable as the weights of {name!r} "

@@ -87,3 +87,19 @@ def test_a_missing_pretrained_file_without_pretrained_is_refused(tmp_path):
     with pytest.raises(UserError) as exc:
         create_model("unet_resnet50_none_sod", encoder="resnet18", pretrained_file=str(tmp_path / "nope.pth"))
     assert str(exc.value).startswith(f"pretrained_file {tmp_path / 'nope.pth'}: no such file")
+
+
+def test_running_out_of_memory_while_loading_is_not_blamed_on_the_file(tmp_path, monkeypatch):
+    # review RR2: `except Exception` turned a MemoryError into "not loadable as the weights", telling the user a good
+    # file was bad; it propagates as itself (the machine's limit, not the file's fault)
+    import timm
+
+    f = tmp_path / "w.safetensors"
+    _write(f, b"any bytes: the load is interrupted before they are read")
+
+    def oom(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(timm, "create_model", oom)
+    with pytest.raises(MemoryError):
+        TimmEncoder("resnet18", pretrained_file=str(f))
