@@ -70,8 +70,8 @@ from saliency.data_tools.detectors import (BLINK, DEFAULTS, DETECTORS, FIXATION,
 
 __all__ = ["DETECTORS", "DEFAULTS", "Classification", "classify", "detect", "idt", "ivt", "nh", "tobii_ivt",
            "merge_fixations", "discard_short", "summarize", "fivepoint_speed", "sample_period", "pursuit_split",
-           "interval_shape", "window_half", "rate_change", "savgol_centred", "BLINK_REACH_MS", "RATE_CHANGE_SHARE",
-           "RATE_CHANGE_RUN", "NOISE_FREE_DEG_S"]
+           "interval_shape", "window_half", "rate_change", "repeated_times", "savgol_centred", "BLINK_REACH_MS",
+           "RATE_CHANGE_SHARE", "RATE_CHANGE_RUN", "NOISE_FREE_DEG_S", "REPEATED_TIMES", "REPEATED_TIMES_SHARE"]
 
 TIME_TOL_MS = 1e-6
 """Tolerance (ms) of duration comparisons: time stamps made as ``i * 1000 / rate`` carry rounding errors (12
@@ -140,6 +140,33 @@ def rate_change(t) -> str | None:
             f"{g:.4g} ms against a median of {dt:.4g} ms ({1000 / g:.4g} Hz against {1000 / dt:.4g} Hz), and each "
             f"is read as rows absent from the log, which no event spans; split the trial where the interval changes "
             f"(first at {first:.6g} ms) or check the time unit")
+
+
+REPEATED_TIMES_SHARE = 0.5
+"""Share of a trial's samples that, repeating the previous time stamp, make :func:`repeated_times` speak: more
+than half (a log with one row per eye repeats exactly half of them, and is not told)."""
+
+REPEATED_TIMES = "samples repeat the previous time stamp"
+"""The words of :func:`repeated_times`' line (``saliency detect`` gathers its lines apart from the others)."""
+
+
+def repeated_times(t) -> str | None:
+    """One sentence when more than :data:`REPEATED_TIMES_SHARE` of one trial's samples ``t`` repeat the previous
+    time stamp, else None.
+
+    A time column a spreadsheet rounded (16-digit microseconds written
+    ``1.70000E+15``) gives every sample of a trial one stamp: the samples
+    have no interval, so no velocity and no event, and the trial's zero
+    fixations would otherwise pass without a word.
+    """
+    t = np.asarray(t, dtype=np.float64)
+    if len(t) < 2:
+        return None
+    k = int(np.sum(np.diff(t) == 0))
+    if k <= REPEATED_TIMES_SHARE * len(t):
+        return None
+    return (f"{k} of {len(t)} {REPEATED_TIMES}: a time column rounded (e.g. by a spreadsheet's 1.70000E+15)? "
+            f"export times in full")
 
 
 def _segments(t: np.ndarray, ok: np.ndarray, dt: float) -> np.ndarray:
@@ -897,7 +924,8 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     ``pursuit=True``: fixations that :func:`pursuit_split` finds moving along
     a line become smooth pursuit (label PURSUIT) and leave the fixation list.
     ``params["warnings"]`` (present only when there is one) holds one line per
-    problem of the trial's time stamps: a sampling rate that changes within
+    problem of the trial's time stamps: most samples repeating the previous
+    time stamp (:func:`repeated_times`), a sampling rate that changes within
     the trial (:func:`rate_change`), whose slower intervals count as rows
     absent from the log.
     """
@@ -916,8 +944,12 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         if offscreen is not None:
             opts["offscreen"] = np.asarray(offscreen, dtype=bool)[first]
         x_px, y_px = np.asarray(x_px, dtype=np.float64), np.asarray(y_px, dtype=np.float64)
-        return _expand(classify(t[first], x_px[first], y_px[first], geometry, method, **opts),
-                       first, t, *geometry.pixels_to_degrees(x_px, y_px))
+        c = _expand(classify(t[first], x_px[first], y_px[first], geometry, method, **opts),
+                    first, t, *geometry.pixels_to_degrees(x_px, y_px))
+        why = repeated_times(t)
+        if why:  # most rows share a stamp (a rounded time column): the trial's entry says so
+            c.params["warnings"] = [why, *c.params.get("warnings", ())]
+        return c
     thr = _param(method, "threshold", threshold)
     md = float(_param(method, "min_duration_ms", min_duration_ms))
     gap = float(_param(method, "max_gap_ms", max_gap_ms))

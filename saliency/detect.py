@@ -425,10 +425,11 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         qf.to_csv(stage / "quarantine.csv", index=False)
         label_counts = {n: sum(t["labels"][n] for t in w.trials) for n in LABEL_NAMES.values()}
         changed: dict[str, list] = {}  # a trial whose sampling rate changes (detection.rate_change): said, not
-        for t in w.trials:  # only in its entry of "trials"
+        repeated: dict[str, list] = {}  # only in its entry of "trials"; most rows on one stamp (repeated_times)
+        for t in w.trials:
             for line in t["params"].get("warnings", ()):
-                changed.setdefault(t["source"], []).append((t, line))
-        warnings += rate_change_lines(changed)
+                (repeated if det.REPEATED_TIMES in line else changed).setdefault(t["source"], []).append((t, line))
+        warnings += rate_change_lines(repeated) + rate_change_lines(changed)
         summary = {
             "options": {k: v for k, v in asdict(o).items() if k not in ("geometry", "progress", "workers")},
             "geometry": o.geometry.to_dict(),
@@ -441,7 +442,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
             "trials": w.trials,
             # per input: its trials at an implausible rate, a detector used below the sampling rates it was made
             # for (nh under 200 Hz), one line each;
-            # trials whose sampling rate changes within them, one line per input
+            # trials most of whose samples repeat the previous time stamp, and trials whose sampling rate changes
+            # within them, one line per input each
             "warnings": warnings,
         }
         main_sequence_plot(frames["saccades.csv"], stage / "main_sequence.png")

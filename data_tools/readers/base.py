@@ -3,7 +3,7 @@
 - the canonical chunk shapes (:class:`Chunk`, ``SAMPLE_COLS``, ``FIX_COLS``,
   ``QUAR_COLS``) and an opened log (:class:`LogReader`);
 - generic column names and their units (``ALIASES``, :func:`split_unit`,
-  :func:`unit_factor`), the user's ``columns`` mapping (:func:`parse_columns`,
+  :func:`unit_factor`, :func:`stated_unit`), the user's ``columns`` mapping (:func:`parse_columns`,
   :func:`resolve_columns`);
 - a file's first line and delimiter (:func:`read_header`) and the
   :class:`Probe` that format sniffers look at; the refusal of a file that is
@@ -208,7 +208,28 @@ def unit_factor(unit: str | None, default: float, what: str) -> float:
     for k, v in UNIT_MS.items():
         if u == k.replace("μ", "µ"):
             return v
+    if unreadable_unit(unit):
+        raise UserError(f"{what}: unit {printable(unit)!r} unreadable (its 'μ' was probably lost in re-saving the "
+                        f"file); edit the header to [us]")
     raise UserError(f"{what}: unknown time unit {unit!r}; use ms, s, us or ns")
+
+
+def unreadable_unit(unit: str | None) -> bool:
+    """Whether a header's unit lost a letter in a re-save: ``?s`` (a Windows-1252 writer's '?' for 'μ') or
+    ``\ufffds`` (a decoder's replacement character): no unit at all, not an unknown one."""
+    return unit is not None and ("?" in unit or "\ufffd" in unit)
+
+
+def stated_unit(unit: str | None, time_unit: str | None, what: str) -> str | None:
+    """The unit a time column's header states (``unit``, from :func:`split_unit`), for a reader that takes
+    ``time_unit`` when it states none: an unreadable one (:func:`unreadable_unit`) is none when ``time_unit`` is
+    given (that applies), else one line naming the column (``what``) and the fix."""
+    if not unreadable_unit(unit):
+        return unit
+    if time_unit is not None:
+        return None
+    raise UserError(f"{what}: unit {printable(unit)!r} unreadable (its 'μ' was probably lost in re-saving the "
+                    f"file): give `time_unit` us, or edit the header to [us]")
 
 
 def parse_columns(spec: str | None) -> dict[str, str]:

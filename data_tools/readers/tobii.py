@@ -1,7 +1,8 @@
 """``tobii``: Tobii Pro Lab data export (TSV): gaze samples, or Tobii's own fixations.
 
 Field names from ``../shared/REFERENCES.md`` section 3: ``Recording timestamp``
-(unit in brackets; when absent ``time_unit``, else µs; ``notes["time_unit_applied"]`` says whether a
+(unit in brackets; when absent ``time_unit``, else µs; a unit a re-save made unreadable, ``[?s]``, is
+absent when ``time_unit`` is given and refused otherwise; ``notes["time_unit_applied"]`` says whether a
 given ``time_unit`` was used), ``Participant name``, ``Presented Media
 name``, ``Gaze point X/Y``, ``Validity left/right``, ``Eye movement type``,
 ``Eye movement type index``, ``Gaze event duration``, ``Fixation point X/Y``, ``Sensor``, ``Event``;
@@ -64,7 +65,7 @@ import pandas as pd
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, check_eye,
                                               default_subject, header_columns, no_eye_in_events, one_eye_only,
-                                              resolve_columns, split_unit, unit_factor)
+                                              resolve_columns, split_unit, stated_unit, unit_factor)
 from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
                                                 sample_chunk, text, with_malformed)
 from saliency.data_tools.readers.vendor import add_counted
@@ -182,8 +183,10 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         return None
 
     c_time = col("recording timestamp")
-    # the header's unit, else `time_unit`, else µs (Pro Lab's own unit)
-    t_factor = unit_factor(split_unit(c_time)[1] or opts.time_unit, 1e-3, f"{path}: {c_time}")
+    # the header's unit, else `time_unit`, else µs (Pro Lab's own unit); one a re-save made unreadable ('[?s]')
+    # is none when `time_unit` is given, else refused
+    t_unit = stated_unit(split_unit(c_time)[1], opts.time_unit, f"{path}: column {c_time!r}")
+    t_factor = unit_factor(t_unit or opts.time_unit, 1e-3, f"{path}: {c_time}")
     c_subj = columns.get("subject") or col("participant name", False)
     c_rec = col("recording name", False)
     c_media = columns.get("stimulus") or col("presented media name", False)
@@ -315,7 +318,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
 
     notes = {"timestamp_ms_per_unit": t_factor, "coordinates": SPACE_UNITS[space]}
     if opts.time_unit is not None:  # used only when the header gives no unit (ingest refuses it when unused)
-        notes["time_unit_applied"] = split_unit(c_time)[1] is None
+        notes["time_unit_applied"] = t_unit is None
     if not tracker_events:
         notes["eye"] = eye
     return LogReader(path, "tobii", "fixations" if tracker_events else "samples", chunks, notes=notes, trials=True)
