@@ -583,6 +583,11 @@ def validate(cfg: dict, origin: dict | None = None) -> dict:
             raise UserError(f"{_who(o, 'model', cfg['model'])}: no such model" +
                             (f"; did you mean {close[0]}?" if close else "") +
                             "; saliency models --names-only (or saliency train --list-models) lists them")
+        made_for = MODELS[cfg["model"]]["task"]
+        if made_for != task:  # each named by where it came from (a run's config.yaml reused with another task)
+            raise UserError(f"{_who(o, 'model', cfg['model'])}: is a {made_for} model but task is {task} "
+                            f"({_who(o, 'task', task)}); give a *_{task} model, e.g. unet_tiny_cbam_{task} "
+                            "(saliency train --list-models lists them)")
     else:  # recorded as trained (config.yaml, checkpoints): the task's default network, by name, not null
         cfg["model"] = resolved_model(cfg)
     return cfg

@@ -34,3 +34,21 @@ def test_an_old_run_recording_model_null_resumes_and_prints_the_name(tmp_path, c
     rc, out, err = run_cli(capsys, ["train", "--print-config", "--resume", run])
     assert rc == 0, err
     assert yaml.safe_load(out)["model"] == "unet_tiny_cbam_fixation"
+
+
+def test_a_run_config_reused_with_another_task_names_where_model_and_task_came_from(tmp_path, capsys):
+    # regression review RR3 of the change above: a fixation run's config.yaml (model: unet_tiny_cbam_fixation) reused
+    # with --set task=sod was refused at training time as "--model ... but --task is sod", flags never given; the
+    # config check now names the file's key and the override, before any data is read
+    from cli_fakes import refusal
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("task: fixation\nmodel: unet_tiny_cbam_fixation\n")
+    line = refusal(*run_cli(capsys, ["train", "--print-config", "--config", cfg, "--set", "task=sod"]))
+    assert line == (f"saliency train: error: {cfg}: model='unet_tiny_cbam_fixation': is a fixation model but task "
+                    f"is sod (--set task='sod'); give a *_sod model, e.g. unet_tiny_cbam_sod (saliency train "
+                    f"--list-models lists them)"), line
+    # the same mismatch typed as flags names the flags
+    line = refusal(*run_cli(capsys, ["train", "--print-config", "--model", "unet_tiny_se_sod", "--task", "fixation"]))
+    assert line.startswith("saliency train: error: --model 'unet_tiny_se_sod': is a sod model but task is fixation "
+                           "(--task 'fixation')"), line
