@@ -98,6 +98,8 @@ class ScreenGeometry:
     distance_cm: float | None = None
     display: str = "fit"
     extra: dict = field(default_factory=dict, compare=False)
+    # whether a user stated `display` (a flag, a geometry file's key); None: stated when it is not the default fit
+    display_stated: bool | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.screen_px is not None and (len(self.screen_px) != 2 or min(self.screen_px) <= 0):
@@ -109,6 +111,8 @@ class ScreenGeometry:
             raise UserError(f"viewing distance {self.distance_cm}: must be a positive number of cm")
         if self.display not in DISPLAY_MODES:
             raise UserError(f"display mode {self.display!r}: choose one of {', '.join(DISPLAY_MODES)}")
+        if self.display_stated is None:
+            object.__setattr__(self, "display_stated", self.display != "fit")
 
     @property
     def has_degrees(self) -> bool:
@@ -122,7 +126,7 @@ class ScreenGeometry:
     def with_screen_px(self, screen_px: tuple[int, int]) -> "ScreenGeometry":
         """This geometry with the resolution ``screen_px`` (e.g. the one a log file declares)."""
         return ScreenGeometry((int(screen_px[0]), int(screen_px[1])), self.screen_cm, self.distance_cm,
-                              self.display, self.extra)
+                              self.display, self.extra, self.display_stated)
 
     def _need_degrees(self):
         miss = self.missing_for_degrees()
@@ -231,7 +235,7 @@ class ScreenGeometry:
         if not isinstance(display, str) or display not in DISPLAY_MODES:
             raise UserError(f"{source}: display {display!r}: choose one of {', '.join(DISPLAY_MODES)}")
         g = cls((int(px[0]), int(px[1])), None if cm is None else (float(cm[0]), float(cm[1])),
-                None if dist is None else float(dist), display, extra)
+                None if dist is None else float(dist), display, extra, "display" in d)
         _check_stated_ppd(g, d.get("ppd"), source)
         return g
 

@@ -306,6 +306,7 @@ class _Collector:
         #: source -> the placements its messages state per stimulus name (an EyeLink ASC reader's ``placements``:
         #: ``!V IMGLOAD CENTER img x y``), checked against the `display` placement (:func:`check_placements`)
         self.placements: dict[str, dict] = {}
+        self.placement_warnings: list[str] = []  # per source: a placement the stated `display` differs from
         self.rates: RateCheck | None = None  # the current file's sampling-rate check (the file's, each trial's)
         self.rate_warnings: list[str] = []  # per source: trials at implausible rates, a detector below its rates
         self.rate_changes: dict[str, list] = {}  # source -> [(trial keys, line)]: rate changed (rate_change_lines)
@@ -1968,7 +1969,12 @@ def check_placements(fix: pd.DataFrame, scr: np.ndarray, sizes: np.ndarray, opts
     stimulus that screen rows of its file use is compared with
     ``g.placement(w, h).rect``; a difference over
     :data:`PLACEMENT_TOLERANCE_PX` is refused in one line naming the message and
-    the `display` that places it so, if any.
+    the `display` that places it so, if any. A `display` the user stated (a
+    parameter, a geometry file's key) is kept where another `display` gives
+    the message's placement: scripts send ``FILL`` while drawing the image at
+    its own size; each such file gets one warning line
+    (``col.placement_warnings``) naming its first such message and both
+    rectangles. A placement no `display` gives is refused whatever was stated.
     """
     from saliency.data_tools.readers.eyelink_asc import placement_rect
 
@@ -1979,6 +1985,7 @@ def check_placements(fix: pd.DataFrame, scr: np.ndarray, sizes: np.ndarray, opts
         by_name = col.placements.get(str(sname)) or {}
         if not by_name:
             continue
+        kept = []  # (line, text, the `display` giving it) of the placements the stated `display` is kept against
         rows = np.flatnonzero(scr & (src == sname))
         used = {}  # stem -> its size, of the stimuli this file's screen rows fall on
         for k in rows:
@@ -2000,13 +2007,24 @@ def check_placements(fix: pd.DataFrame, scr: np.ndarray, sizes: np.ndarray, opts
                 modes = [m for m in DISPLAY_MODES if max(abs(a - b) for a, b in
                                                          zip(want, g.placement(*size, display=m).rect))
                          <= PLACEMENT_TOLERANCE_PX]
-                fit = f"`display` {modes[0]} places it so; pass it" if modes else \
+                what = (f"`{pl['message']}` draws the {size[0]}x{size[1]} stimulus {stem!r} at screen "
+                        f"{_rect_text(want)}, but `display` {g.display} places it at {_rect_text(ours)}")
+                if modes and g.display_stated:
+                    kept.append((pl["line"], what, modes[0]))
+                    continue
+                fit = f"`display` {modes[0]} places it so; pass it, or pass the `display` the screen really " \
+                    "showed" if modes else \
                     ("no `display` places it so (one placement for all stimuli), so its placement cannot be read; "
                      "export the fixations in stimulus coordinates from Data Viewer and read them with `format` "
                      "fixations")
-                raise UserError(f"{sname}: line {pl['line']}: `{pl['message']}` draws the "
-                                f"{size[0]}x{size[1]} stimulus {stem!r} at screen {_rect_text(want)}, but `display` "
-                                f"{g.display} places it at {_rect_text(ours)}; {fit}")
+                raise UserError(f"{sname}: line {pl['line']}: {what}; {fit}")
+        if kept:
+            kept.sort()
+            more = f" (and {len(kept) - 1} more such message{'s' if len(kept) > 2 else ''})" if len(kept) > 1 \
+                else ""
+            col.placement_warnings.append(
+                f"{sname}: line {kept[0][0]}: {kept[0][1]}{more}; the stated `display` {g.display} was kept (its "
+                f"mapping is used); if the screen showed the image as the message says, pass `display` {kept[0][2]}")
 
 
 def _rect_text(r: tuple) -> str:
@@ -2309,6 +2327,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         if min_applies:
             fix, q_short = drop_short(fix, col.min_duration_ms)
         fix, q_off = to_stimulus(fix, opts, index, col)
+        warnings += col.placement_warnings
         q_off = pd.concat([q for q in (q_short, q_off) if len(q)], ignore_index=True) if len(q_short) else q_off
         quar = pd.concat([q for q in (quar, q_off) if len(q)], ignore_index=True) if len(q_off) or len(quar) \
             else quar

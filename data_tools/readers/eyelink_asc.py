@@ -160,6 +160,7 @@ _MONO_INPUT = (5, 7, 9)  # the same + the INPUT field of edf2asc -input
 _BINO_INPUT = (8, 10, 12, 14)
 _AMBIGUOUS = (7, 8, 9)  # counts of a layout with INPUT and of one without, of the other eyes
 _CR_FLAGS = re.compile(r"[.ICR]{3}|[.ICR]{5}")  # CR flags: monocular 3 characters, binocular 5 (manual 4.9.2)
+_REMOTE_FLAGS = re.compile(r"[.A-Z]{13}")  # the Remote's target flags word after its target fields (manual 4.9.2)
 _EFIX_FIELDS = 8  # EFIX eye start end dur x y pupil (manual 4.9.3.3)
 _NOT_GAZE = {"HREF": "head-referenced (HREF) angles", "PUPIL": "raw pupil positions in camera coordinates"}
 
@@ -185,8 +186,11 @@ def sample_shape(tok: list[str]) -> str | None:
     input, 8 monocular + 4 or binocular + input, 9 binocular + resolution or
     monocular + 4 + input. For these counts the CR flags that follow tell
     which (manual 4.9.2: ``...`` on a monocular line, ``.....`` on a binocular
-    one); a count that then fits only with an INPUT field, or fits no layout
-    but one with it (5, 10, 12, 14), is ``"input"`` (refused:
+    one), save 8 fields with 5 flags followed by the Remote's target fields
+    (:func:`remote_tail`): the Remote's monocular line with velocities and
+    resolution, which a layout without INPUT reads. A count that then fits
+    only with an INPUT field, or fits no layout but one with it (5, 10, 12,
+    14), is ``"input"`` (refused:
     :func:`check_shapes`). Other counts say the eyes whatever the flags (the
     Remote's monocular lines may carry 5 of them); a line without flags
     (pupil-only tracking) is read by its count, as the layouts without INPUT
@@ -195,6 +199,8 @@ def sample_shape(tok: list[str]) -> str | None:
     n = numeric_fields(tok)
     flags = tok[n] if n < len(tok) and _CR_FLAGS.fullmatch(tok[n]) else None
     if n in _AMBIGUOUS and flags is not None:
+        if n == 8 and len(flags) == 5 and remote_tail(tok[n + 1:]):
+            return "monocular"  # the Remote's monocular VEL+RES line: 5 flags, then its target fields
         if len(flags) == 3:
             return "monocular" if n in _MONO_FIELDS else "input"
         return "binocular" if n in _BINO_FIELDS else "input"
@@ -203,6 +209,16 @@ def sample_shape(tok: list[str]) -> str | None:
     if n in _BINO_FIELDS:
         return "binocular"
     return "input" if n in _MONO_INPUT + _BINO_INPUT else None
+
+
+def remote_tail(rest: list[str]) -> bool:
+    """Whether the fields after a sample line's CR flags are the EyeLink Remote's target fields.
+
+    Target x, y and distance (numbers or ``.``), then a word of 13 target
+    flag characters (``.............`` when none is set).
+    """
+    k = numeric_fields(rest)
+    return 0 < k < len(rest) and _REMOTE_FLAGS.fullmatch(rest[k]) is not None
 
 
 def sample_fields(line: str, binocular: bool) -> int:

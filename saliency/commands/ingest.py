@@ -174,7 +174,7 @@ def _geometry(args):
     else:
         return None
     if args.display:
-        g = ScreenGeometry(g.screen_px, g.screen_cm, g.distance_cm, args.display, g.extra)
+        g = ScreenGeometry(g.screen_px, g.screen_cm, g.distance_cm, args.display, g.extra, display_stated=True)
     return g
 
 
