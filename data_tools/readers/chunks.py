@@ -51,10 +51,11 @@ class CommaCount:
     """The :data:`DECIMAL_COMMA` of one reader: truthy; ``n`` counts the numbers read that were written with a
     decimal comma (``500,13``), so that ``decimal`` comma on a file without any can be told (no effect)."""
 
-    __slots__ = ("n",)
+    __slots__ = ("n", "points")
 
     def __init__(self):
         self.n = 0
+        self.points = False  # a point is a decimal point (a comma-separated table: :func:`csv_chunks` sets it)
 
     def __bool__(self):
         return True
@@ -99,18 +100,26 @@ def numeric(s: pd.Series, missing=MISSING) -> tuple[np.ndarray, np.ndarray, np.n
     faster on pandas' Arrow-backed strings); any other column takes
     ``to_numeric``. With :data:`DECIMAL_COMMA` set (``decimal`` comma), a
     comma is the decimal mark: ``500,13`` reads 500.13 (and is counted in the
-    :class:`CommaCount`), and a value that then holds two marks (``1.234,5``:
-    a thousands point) is non-numeric, never guessed.
+    :class:`CommaCount`), and a value holding a point (``1.234``: German
+    Excel's thousands point for 1234; ``1.234,5``) is non-numeric, never
+    guessed; except in a comma-separated table (``CommaCount.points``, set by
+    :func:`csv_chunks`), where an unquoted comma cannot be the mark and a point
+    is the decimal point, as without ``decimal`` comma.
     """
     txt = s.fillna("").astype(str).str.strip()
     comma = DECIMAL_COMMA.get()
+    point = None
     if comma:
+        if not comma.points:
+            point = txt.str.contains(".", regex=False).to_numpy(dtype=bool) & ~txt.isin(missing).to_numpy()
         had = txt.str.contains(",", regex=False).to_numpy(dtype=bool)
         txt = txt.str.replace(",", ".", regex=False)
     empty = txt.isin(missing).to_numpy()
     vals = _arrow_floats(txt, empty)
     if vals is None:
         vals = pd.to_numeric(txt.where(~empty, None), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if point is not None and point.any():  # a point under the comma mark: a thousands point, never guessed
+        vals = np.where(point, np.nan, vals)
     bad = np.isnan(vals) & ~empty
     if comma:  # numbers read with a decimal comma (a value that then does not parse is no such number)
         comma.n += int((had & ~empty & ~bad).sum())
@@ -355,6 +364,9 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
     if cut_last not in ("short", "any"):
         raise ValueError(f"cut_last {cut_last!r}: short or any")
     check_last = cut_last if cut_last == "any" or not short_rows else None
+    comma = DECIMAL_COMMA.get()
+    if comma:  # `decimal` comma: an unquoted comma cannot be one in a comma-separated table, so a point is
+        comma.points = sep == ","  # its decimal mark there (read as without the option); elsewhere never guessed
     fh = open_input(path, "rb")
     with fh:
         try:
@@ -388,8 +400,10 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
                     lf = first.find(b"\n", pos)
                 header, pos = first[pos:lf + 1], lf + 1
             header = header.rstrip(b"\r\n").removeprefix(_BOM) + b"\n"
-            names = _fields(header[:-1].decode("utf-8-sig", "replace"), sep) or \
-                header[:-1].decode("utf-8", "replace").split(sep)
+            # decoded as the rows are (pandas, DECODE_ERRORS: a byte that is not UTF-8 is Windows-1252), so that a
+            # name such as 'Dur\xe9e' in a Windows export is the name the frame's columns carry
+            text_header = header[:-1].decode("utf-8", DECODE_ERRORS)
+            names = _fields(text_header, sep) or text_header.split(sep)
             n_header = len(names)
             wanted = set(usecols)
             at = [i for i, nm in enumerate(names) if nm in wanted or nm.strip() in wanted]
