@@ -146,3 +146,16 @@ def test_latex_explains_n_a_under_the_table_only_when_printed():
                            "\\\\", "\\end{tabular}"]
     tex = tables.latex([_result("D", "m", MAE=0.1)], ["MAE"]).splitlines()
     assert tex[tex.index("\\bottomrule") + 1:] == ["\\end{tabular}"]
+
+
+def test_an_older_osie_results_file_with_note_keeps_its_caption(tmp_path, capsys, osie):
+    # regression review RR3: files written by benchmarks/osie.py before this change hold the caption as one string
+    # under "note"; the report ignored that key without a word
+    summary = [_row(osie, "unet_tiny_cbam (default recipe)", 1.2144, 1.0, 0.01)]
+    doc = osie.results_doc(summary, CAPTION)
+    doc["note"] = doc.pop("notes")[0]
+    path = tmp_path / "osie_results.json"
+    path.write_text(json.dumps(doc))
+    rc, out, err = run_cli(capsys, ["report", "--eval", path, "--out", tmp_path / "r"])
+    assert rc == 0, err
+    assert "- " + CAPTION in (tmp_path / "r" / "report.md").read_text(encoding="utf-8").splitlines()
