@@ -71,6 +71,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import sys
 import time
@@ -310,6 +311,9 @@ class _Collector:
         self.rates: RateCheck | None = None  # the current file's sampling-rate check (the file's, each trial's)
         self.rate_warnings: list[str] = []  # per source: trials at implausible rates, a detector below its rates
         self.rate_changes: dict[str, list] = {}  # source -> [(trial keys, line)]: rate changed (rate_change_lines)
+        #: source -> [(trial keys, line)]: most samples repeat the previous time stamp (a rounded time column), kept
+        #: apart from ``rate_changes`` (rate_change_lines shows only the first line of each input)
+        self.repeated_times: dict[str, list] = {}
         self.sample_space: dict[str, str] = {}  # source -> the space its samples' numbers are in (as taken)
         self.gazed: Counter = Counter()  # source -> samples with a valid, finite gaze (the decimal hint needs none)
         self.pointed: Counter = Counter()  # source -> of them, with a fraction (written with a point: no comma)
@@ -597,9 +601,11 @@ class _Collector:
         """Fixations of one chunk's trials (``results``: batches of :func:`_detect_trials`) into ``fix[slot]``."""
         res = [s for batch in results for s in batch]
         for m, s in zip(meta, res):  # a trial whose rate changes: its slower part has no fixation
+            keys = {"subject": m[0], "stimulus": m[1], "trial": m[2]}
             if s.get("rate_change"):
-                self.rate_changes.setdefault(source, []).append(
-                    ({"subject": m[0], "stimulus": m[1], "trial": m[2]}, s["rate_change"]))
+                self.rate_changes.setdefault(source, []).append((keys, s["rate_change"]))
+            if s.get("repeated_times"):  # most rows on one stamp: no interval, so no fixation
+                self.repeated_times.setdefault(source, []).append((keys, s["repeated_times"]))
         n = np.array([len(s["first"]) for s in res], dtype=np.int64)
         keep = np.flatnonzero(n).tolist()
         f = None
@@ -639,7 +645,8 @@ def _detect_trials(trials: list[tuple], setup: tuple) -> list[dict]:
 
     Each fixation also gets ``line``, the file line of its first sample; each
     trial ``rate_change``, the line of :func:`data_tools.detection.rate_change`
-    when its sampling rate changes within it (else None).
+    when its sampling rate changes within it (else None), and ``repeated_times``, the line of
+    :func:`data_tools.detection.repeated_times` when most of its samples repeat the previous time stamp (else None).
     """
     from saliency.data_tools import detection  # scipy: imported only when raw samples are read
 
@@ -650,6 +657,7 @@ def _detect_trials(trials: list[tuple], setup: tuple) -> list[dict]:
         s = detection.summarize(r, t, x, y)
         s["line"] = lines[s["first"]]
         s["rate_change"] = detection.rate_change(t)  # a slower stretch is rows absent, with no fixation: said
+        s["repeated_times"] = detection.repeated_times(t)  # a rounded time column: no interval, no fixation
         out.append(s)
     return out
 
@@ -962,21 +970,23 @@ def _trial_text(df: pd.DataFrame, keys, row: int) -> str:
 
 def stated_time_column(path, fmt: str, columns: dict | None = None) -> str | None:
     """The time column of a raw-sample log whose header states its unit (``Recording timestamp [μs]``,
-    ``time_us``), as the header spells it; None when it states none (``time_unit`` applies) or cannot tell.
+    ``time_us``), as the header spells it; None when it states none, or one a re-save made unreadable (``[?s]``:
+    ``time_unit`` applies), or cannot tell.
 
     Only the formats whose readers take ``time_unit`` (the generic ``samples`` table, Tobii Pro Lab) have
     such a column; asked only to word a refusal, so a header that cannot be read gives None.
     """
-    from saliency.data_tools.readers.base import header_columns, resolve_columns, split_unit
+    from saliency.data_tools.readers.base import header_columns, resolve_columns, split_unit, unreadable_unit
 
     try:
         header, _ = header_columns(Path(path))
         if fmt == "tobii":
             name = next((h for h in header if split_unit(h)[0] == "recording timestamp"), None)
-            return name if name is not None and split_unit(name)[1] is not None else None
+            unit = split_unit(name)[1] if name is not None else None
+            return name if unit is not None and not unreadable_unit(unit) else None
         if fmt == "samples":
             name, unit = resolve_columns(header, columns or {}, Path(path)).get("time", (None, None))
-            return name if unit is not None else None
+            return name if unit is not None and not unreadable_unit(unit) else None
     except (OSError, UserError, ValueError):
         return None
     return None
@@ -1288,13 +1298,56 @@ def check_decimal_used(readers, decimal: str) -> None:
                         f"with a point; leave it out")
 
 
-def decimal_unused_line(src: str, fmt: str) -> str:
+def decimal_unused_line(src: str, fmt: str, pointed: Counter | None = None) -> str:
     """The warning for an input read with ``decimal`` comma that held no number written with one (its record's
-    ``decimal_comma_applied`` is false): it read exactly as it does without the option."""
+    ``decimal_comma_applied`` is false): it read exactly as it does without the option; or, when ``pointed``
+    (:func:`point_rows_quarantined`: reason -> rows) counts rows quarantined for a value written with a point
+    (a thousands point under ``decimal`` comma, never guessed), that it did not: those rows are counted."""
+    if pointed:
+        k = sum(pointed.values())
+        reasons = ", ".join(f"{r} {n}" for r, n in pointed.most_common())
+        return (f"{src}: `decimal` comma: no number in this file is written with a decimal comma, and {k} "
+                f"row{'s' if k != 1 else ''} holding a number written with a point (1.234) "
+                f"{'were' if k != 1 else 'was'} quarantined ({reasons}): under `decimal` comma a point is a "
+                "thousands point, never guessed; if the file's numbers use a decimal point (500.13), leave "
+                "`decimal` comma out")
     why = (f"the {fmt} reader reads the numbers as the format writes them, with a point" if fmt in DECIMAL_UNUSED
            else "no number in it is written with a decimal comma")
     return (f"{src}: `decimal` comma had no effect on this file: {why}, so it read as it does without it; give "
             "`decimal` comma only for exports whose numbers are written with a decimal comma (500,13)")
+
+
+_PARSE_REASONS = ("non_numeric", "bad_coordinates", "bad_time", "bad_duration")  # a value that does not parse
+_POINT_NUMBER = re.compile(r"[+-]?[\d.,]*\d[\d.,]*(?:[eE][+-]?\d+)?")  # 1.234, 1.234,5, .5, 2.5e3 (with a point)
+
+
+def point_rows_quarantined(src: str, rd: LogReader, col: _Collector) -> Counter:
+    """Reason -> rows of ``src`` quarantined as a value that does not parse (:data:`_PARSE_REASONS`) whose line
+    holds a field that is a number written with a point (``1.234``), for an input read with ``decimal`` comma
+    where a point is no decimal mark (a tab- or semicolon-separated table: ``comma_count.points`` false), so
+    that :func:`decimal_unused_line` does not say the option had no effect; empty otherwise."""
+    count = getattr(rd.chunks, "comma_count", None)
+    if count is None or count.points or rd.format in DECIMAL_UNUSED:
+        return Counter()
+    frames = [q.loc[(q["source"] == src) & q["reason"].isin(_PARSE_REASONS), ["line", "reason"]] for q in col.quar]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return Counter()
+    q = pd.concat(frames, ignore_index=True)
+    reason = dict(zip(q["line"].astype(np.int64).tolist(), q["reason"].astype(str).tolist()))
+    last = max(reason)
+    out = Counter()
+    try:  # lines as the readers number them (universal newlines); the fields of a tab- or semicolon table
+        with open(src, "r", encoding="utf-8", errors="replace", newline=None) as fh:
+            for i, text in enumerate(fh, 1):
+                if i in reason and any("." in f and _POINT_NUMBER.fullmatch(f.strip().strip('"').strip())
+                                       for f in re.split(r"[;\t]", text.rstrip("\r\n"))):
+                    out[reason[i]] += 1
+                if i >= last:
+                    break
+    except OSError:  # asked only to word a warning
+        return Counter()
+    return out
 
 
 def check_unused_options(opened: list[tuple], opts: IngestOptions, qc_min_valid_given: bool = False) -> dict:
@@ -1608,7 +1661,7 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
         bar.close()
         commas = decimal_commas_read(rd.chunks) if opts.decimal == "comma" else None
         if commas == 0:  # read as it reads without `decimal` comma: said, never recorded as applied silently
-            col.rate_warnings.append(decimal_unused_line(src, rd.format))
+            col.rate_warnings.append(decimal_unused_line(src, rd.format, point_rows_quarantined(src, rd, col)))
         records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes,
                         **columns_applied(rd, opts.columns),
                         **({} if commas is None else {"decimal_comma_applied": commas > 0})})
@@ -1836,13 +1889,15 @@ def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex
         parts.append("not used by design: " + ", ".join(f"{k} {v}" for k, v in counted.most_common()))
     samples = [b for b in col.books.values() if b.kind == "samples"]
     kept = sum(b.kept for b in samples)
+    repeated = rate_change_lines(col.repeated_times)  # most samples on one time stamp: the cause, not the detector
     if not parts:
-        parts.append("no rows were quarantined: the samples gave no fixation (check the detector options)")
-    elif kept > sum(reasons.values()) and not sum(b.fix_detected for b in samples):
+        parts.append("no rows were quarantined: the samples gave no fixation " +
+                     ("(most of their time stamps repeat)" if repeated else "(check the detector options)"))
+    elif kept > sum(reasons.values()) and not sum(b.fix_detected for b in samples) and not repeated:
         # more samples kept than rows quarantined (beside rows counted by design, as message rows): those rows are
         # not the cause, the detector is; fewer (116 rows of a decimal comma, 4 kept) and the reasons explain it
         parts.append(f"{kept} samples kept gave no fixation (check the detector options)")
-    hints = plaus + _reason_hints(reasons, col, index) + held
+    hints = repeated + plaus + _reason_hints(reasons, col, index) + held
     return f"no usable fixations in the {read} rows read (reasons: {'; '.join(parts)})" + \
         ("; " + "; ".join(hints) if hints else "")
 
@@ -2312,7 +2367,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         min_applies = timed and (opts.min_duration_ms is not None or opts.detector != "tracker")
         laps.lap("read, detect")
         warnings = check_durations(fix, col.books, opts.columns) + col.rate_warnings \
-            + rate_change_lines(col.rate_changes)
+            + rate_change_lines(col.repeated_times) + rate_change_lines(col.rate_changes)
         by_src = _subjects_by_source(fix, quar)  # before any is set aside: every row read names its subject
         warnings += shared_file_subjects([(p, rd, by_src.get(str(p), set())) for p, rd, _, dup in opened
                                           if dup is None], opts.columns)
