@@ -124,12 +124,12 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
             raise UserError("`overwrite` is not used with `resume` (RUN is continued in place, nothing is "
                             "replaced); leave it out, or start a new run with `out` RUN and `overwrite`")
         if not (run_dir / "config.yaml").is_file():
-            raise UserError(f"`resume` {run_dir}: not a run folder (no config.yaml)")
+            raise UserError(f"`resume` {run_dir}: not a run folder (no config.yaml){_aside_note(run_dir)}")
         if not (run_dir / CKPT_DIR / "last.pt").is_file():
             # killed (SIGKILL, power) before its first epoch's last.pt was complete: nothing to continue from
             raise UserError(f"`resume` {run_dir}: no {CKPT_DIR}/last.pt (the run stopped before its first "
                             f"epoch's checkpoint was complete); start it again with the same options and "
-                            f"`out` {run_dir} with `overwrite`")
+                            f"`out` {run_dir} with `overwrite`{_aside_note(run_dir)}")
         given = [k for k, v in flags.items() if v is not None and k not in RESUME_KEYS]
         if "pretrained_file" in given:  # it sets pretrained too (the file's weights are loaded): named once
             given = [k for k in given if k != "pretrained"]
@@ -160,22 +160,55 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         check(cfg)
     if not out:
         raise UserError("`out` RUN is required (the run folder to create)")
-    from saliency.base.fsutil import check_out_dir, make_folders, move_aside, signals_held
+    from saliency.base.fsutil import check_out_dir, make_folders
 
     if int(os.environ.get("RANK", "0")) == 0:
         inputs = {"root" if cfg["data"]["dataset"] else "data": cfg["data"]["root"], "data.val": cfg["data"]["val"],
                   "config_file": config_file, "pretrained_file": cfg.get("pretrained_file")}
         _check_unclaimed(Path(out), "out")  # before --overwrite could set a running run aside
         checked = check_out_dir(out, overwrite, inputs=inputs, own_only=False)  # a run has no mark: its layout
-        if overwrite and checked.is_dir() and any(checked.iterdir()):
-            check_own_run(checked, "out")
-            with signals_held():
-                _REPLACED[_run_key(checked)] = move_aside(checked)
         made: list[Path] = []  # exactly the folders made for the run (each listed as it is made): removed on failure
-        _FRESH[_run_key(checked)] = made
-        make_folders(checked, made, "out")
-        claim_run(checked, "out")
+        if overwrite and checked.is_dir() and any(checked.iterdir()):
+            # the old run is claimed before it is checked and set aside, and its place is never left unclaimed: a
+            # `train --out` of the same folder meanwhile is refused, never handed the emptied folder (review R10)
+            claim_run(checked, "out")
+            try:
+                check_own_run(checked, "out")
+                _REPLACED[_run_key(checked)] = _set_aside_claimed(checked)
+            except BaseException:
+                release_run(checked)
+                raise
+            _FRESH[_run_key(checked)] = made
+        else:
+            _FRESH[_run_key(checked)] = made
+            make_folders(checked, made, "out")
+            claim_run(checked, "out")
     return cfg, Path(out)
+
+
+def _aside_note(run_dir: Path) -> str:
+    """``; the run set aside by an interrupted `overwrite` is in .RUN.old-XXXX; ...`` for a ``--resume RUN``
+    refused as no run (or no checkpoint), when such a sibling holding a run (config.yaml) lies beside ``run_dir``;
+    else ''. A ``train --overwrite`` killed outright (SIGKILL, power cut) before its first checkpoint left the old
+    run there, intact."""
+    from saliency.base.fsutil import real_place, short_name
+
+    try:
+        real = real_place(run_dir)
+        prefix = f".{short_name(real.name)}.old-"
+        found = [p for p in real.parent.iterdir()
+                 if p.name.startswith(prefix) and not p.is_symlink() and (p / "config.yaml").is_file()]
+        found.sort(key=lambda p: p.stat().st_ctime)  # the rename that set it aside is its last change
+    except OSError:
+        return ""
+    if not found:
+        return ""
+    shown = [str(run_dir.parent / p.name) for p in found]
+    if len(shown) > 1:
+        return (f"; runs set aside by interrupted `overwrite` runs are in {', '.join(shown)} (the latest last); "
+                f"rename the one to continue back to {run_dir} to resume it")
+    return (f"; the run set aside by an interrupted `overwrite` is in {shown[0]}; rename it back to {run_dir} "
+            "to resume it")
 
 
 def _check_resumed_warmup(run_dir: Path, cfg: dict, own: dict) -> None:
@@ -287,6 +320,7 @@ def _lock_holder(lock: Path) -> str | None:
     try:
         text = lock.read_text(encoding="utf-8").split()
         pid, host = int(text[0]), text[1]
+        started = text[2] if len(text) > 2 else None  # a lock of an older saliency holds pid and host only
     except FileNotFoundError:
         return None
     except (OSError, ValueError, IndexError):
@@ -304,7 +338,37 @@ def _lock_holder(lock: Path) -> str | None:
         return None  # a run killed outright (SIGKILL, power cut): its lock is stale
     except PermissionError:
         pass
+    if started is not None and Path("/proc/self/stat").is_file() and _process_start(pid) != started:
+        return None  # the pid is another process's now (reused after a reboot or power cut): the lock is stale
     return f"pid {pid}"
+
+
+def _process_start(pid: int) -> str | None:
+    """When the process ``pid`` started (clock ticks after boot: field 22 of ``/proc/PID/stat``), or None (no
+    such process, no ``/proc``). With the pid it names one process: a pid is reused, never with its start time."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+        return stat[stat.rindex(")") + 2:].split()[19]  # the fields after the command name start at field 3
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _lock_text() -> str:
+    """What this process's lock file holds: ``PID HOST START`` (``PID HOST`` without ``/proc``)."""
+    import os
+    import socket
+
+    pid = os.getpid()
+    start = _process_start(pid)
+    return f"{pid} {socket.gethostname()}" + (f" {start}" if start is not None else "") + "\n"
+
+
+def _holds_lock(run: Path) -> bool:
+    """Whether the lock file of ``run`` is this process's (the run folder is still the one this process claimed)."""
+    try:
+        return (run / LOCK_NAME).read_text(encoding="utf-8") == _lock_text()
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _check_unclaimed(run: Path, param: str) -> None:
@@ -331,7 +395,6 @@ def claim_run(run: Path, param: str) -> None:
     that the next run finds stale and takes over.
     """
     import os
-    import socket
 
     lock = Path(run) / LOCK_NAME
     for _ in range(3):
@@ -341,20 +404,24 @@ def claim_run(run: Path, param: str) -> None:
         except FileExistsError:
             continue  # created between the check and the open: judge it again
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(f"{os.getpid()} {socket.gethostname()}\n")
+            fh.write(_lock_text())
         _LOCKS[_run_key(run)] = lock
         return
     raise UserError(f"`{param}` {run}: another saliency train is claiming this run; wait for it to end")
 
 
 def release_run(run) -> None:
-    """Remove the lock file by which this process claimed ``run`` (a no-op if it did not)."""
-    import contextlib
+    """Remove the lock file by which this process claimed ``run`` (a no-op if it did not, or if the lock there is
+    another process's now)."""
+    import os
 
     lock = _LOCKS.pop(_run_key(run), None) if run is not None else None
     if lock is not None:
-        with contextlib.suppress(FileNotFoundError):
-            lock.unlink()
+        try:
+            if lock.read_text(encoding="utf-8").split()[:1] == [str(os.getpid())]:
+                lock.unlink()
+        except (OSError, UnicodeDecodeError):
+            pass
 
 
 #: old run folders set aside by ``prepare_run(overwrite=True)``, by run folder: the Trainer discards or restores them
@@ -377,15 +444,102 @@ def restore_replaced(run) -> bool:
     For a caller that fails between :func:`prepare_run` and :meth:`Trainer.fit`
     (``saliency train`` calls it on every failure); returns whether a run was put back.
     """
-    from saliency.base.fsutil import remove_empty_folders, restore_aside, signals_held
+    from saliency.base.fsutil import remove_empty_folders, signals_held
 
     with signals_held():
         aside = _REPLACED.pop(_run_key(run), None) if run is not None else None
         if run is not None:  # nothing was written into it before the Trainer: the folders made for it go
             remove_empty_folders(_FRESH.pop(_run_key(run), None) or ())
-        if aside is not None:
-            restore_aside(run, aside)
-    return aside is not None
+        if aside is None:
+            return False
+        run = Path(run)
+        if _run_key(run) not in _LOCKS:  # released already (``saliency train`` releases first): claimed again
+            try:
+                claim_run(run, "out")
+            except (UserError, OSError):
+                pass
+        # nothing but this process's lock in it: it is still the folder this process put there, so it goes
+        ours = run.is_dir() and not run.is_symlink() and _holds_lock(run) and \
+            [p.name for p in run.iterdir()] == [LOCK_NAME]
+        back = _put_back(run, aside, ours)
+        release_run(run)  # the lock the old run came back with (or the one taken again above)
+    return back
+
+
+def _set_aside_claimed(run: Path) -> Path:
+    """``overwrite``: rename the old run at ``run`` (claimed: this process's lock is in it) to a hidden sibling
+    ``.RUN.old-XXXX`` and put in its place a folder that already holds this process's lock; return the sibling.
+
+    :func:`saliency.base.fsutil.move_aside` left an empty, unclaimed folder in
+    its place: a ``train --out RUN`` started then took it, and the clean-up of
+    this run, refused, deleted that run's folder and put the old run back under
+    it (review R10). The lock travels with the old run (put back claimed, then
+    released); one that another process made in the instant between the two
+    renames is replaced while still empty (the rename of a folder onto an empty
+    one), and one it had claimed already stays its: this run is refused naming
+    where the old run is. The sibling is named as the user named ``run``.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from saliency.base.fsutil import _named_error, _umask, real_place, short_name, signals_held
+
+    real = real_place(run)
+    with signals_held():
+        try:
+            aside = Path(tempfile.mkdtemp(prefix=f".{short_name(run.name)}.old-", dir=real.parent))
+            try:
+                new = Path(tempfile.mkdtemp(prefix=f".{short_name(run.name)}.", suffix=".partial", dir=real.parent))
+            except OSError:
+                aside.rmdir()
+                raise
+        except OSError as exc:  # a read-only parent folder: name the folder, not the hidden name tried
+            raise _named_error(exc, run) from exc
+        try:
+            (new / LOCK_NAME).write_text(_lock_text(), encoding="utf-8")
+            os.chmod(new, 0o777 & ~_umask())
+            os.replace(real, aside)  # the old run, its lock inside, onto the empty sibling
+        except OSError as exc:  # nothing was moved
+            shutil.rmtree(new, ignore_errors=True)
+            aside.rmdir()
+            raise _named_error(exc, run) from exc
+        try:
+            os.rename(new, real)
+        except OSError:  # another process made and claimed `run` in the instant between: it is that run's now
+            shutil.rmtree(new, ignore_errors=True)
+            (aside / LOCK_NAME).unlink(missing_ok=True)
+            _LOCKS.pop(_run_key(run), None)
+            raise UserError(f"`out` {run}: another saliency train took this folder while the old run was set "
+                            f"aside; the old run is in {run.parent / aside.name}: rename it back to {run} once "
+                            "that run has ended") from None
+    return run.parent / aside.name
+
+
+def _put_back(run: Path, aside: Path, ours: bool) -> bool:
+    """Put the old run ``aside`` back at ``run`` when ``run`` is still this process's (``ours``); else leave both
+    and say on stderr where the old run is (another run holds ``run``: deleting it deleted that run). Whether the
+    old run was put back."""
+    import sys
+
+    from saliency.base.fsutil import restore_aside
+
+    if ours or not (run.exists() or run.is_symlink()):  # (a folder deleted meanwhile: the old run is renamed back)
+        try:
+            restore_aside(run, aside)  # it comes back with this process's lock, then released
+            return True
+        except OSError:  # another process made and claimed it in the instant between: it is that run's
+            pass
+    lock = aside / LOCK_NAME
+    if _holds_lock(aside):  # the old run's claim, taken before it was set aside: it is left unclaimed
+        lock.unlink(missing_ok=True)
+    try:
+        print(f"saliency: warning: {run}: another run holds this folder now, so the old run set aside for this "
+              f"one was not put back; it is in {aside}: rename it back to {run} once that run has ended",
+              file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # pragma: no cover - stderr gone
+        pass
+    return False
 
 
 class TrainingStopped(UserError):
@@ -519,14 +673,14 @@ class Trainer:
         """Delete the old run set aside (``keep_new``: the new run has finished) or put it back in place."""
         if self._replaced is None:
             return
-        from saliency.base.fsutil import discard_aside, restore_aside, signals_held
+        from saliency.base.fsutil import discard_aside, signals_held
 
         with signals_held():
             aside, self._replaced = self._replaced, None
             if keep_new:
                 discard_aside(aside)
-            else:
-                restore_aside(self.run, aside)
+            else:  # only into the folder this run still holds (its lock): never over another run's
+                _put_back(self.run, aside, self.run.is_dir() and not self.run.is_symlink() and _holds_lock(self.run))
 
     def _settle_fresh(self, keep_new: bool) -> None:
         """A new run without a checkpoint (``keep_new`` False): remove what it wrote, so the same command can run again.
