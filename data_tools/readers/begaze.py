@@ -86,7 +86,7 @@ import pandas as pd
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, check_eye, default_subject, \
     eye_columns_missing, one_eye_only, open_input, split_unit, unit_factor
-from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, sample_chunk, text, \
+from saliency.data_tools.readers.chunks import DECIMAL_COMMA, csv_chunks, non_finite, numeric, sample_chunk, text, \
     with_malformed
 from saliency.data_tools.readers.vendor import head_lines, image_in, meta_value, require_columns, sep_of, \
     split_line, add_counted, add_quarantine, vendor_fixations, wxh
@@ -275,6 +275,9 @@ def _events(path: Path, info: dict, subject: str, eye_choice: str = "average", f
     blank = sep + ' \t"\r'
 
     def chunks() -> Iterator[Chunk]:
+        comma = DECIMAL_COMMA.get()  # `decimal` comma (set while a chunk is read): as csv_chunks reads a table,
+        if comma:  # a point in a comma-separated one is its decimal point (an unquoted comma cannot be the mark)
+            comma.points = sep == ","
         cut_line = unterminated_line(path)
         rows, lines, skipped, malformed, subjects = [], [], [], [], []
         msgs: list[tuple[str, float, str]] = []  # (trial, time ms, image)
