@@ -269,12 +269,25 @@ def auc_shuffled(sal: np.ndarray, fix: np.ndarray, other: np.ndarray, rng: np.ra
     return _auc_splits(sth, negs, nf, n_oth, step)
 
 
+def _unit_scale(x: np.ndarray) -> np.ndarray:
+    """``x`` times the power of two that brings its largest magnitude into [0.5, 1).
+
+    NSS and CC do not change when a map is scaled, but their squares do overflow (a float map of ~1e160: the
+    std is inf, NSS and CC 0) or underflow (~1e-170: the std is 0). A power of two scales every float exactly
+    (outside the subnormal range), so a map of ordinary values scores bit for bit as it did unscaled.
+    """
+    top = float(np.abs(x).max()) if x.size else 0.0
+    if top == 0.0 or not np.isfinite(top):
+        return x
+    return np.ldexp(x, -np.frexp(top)[1])
+
+
 def nss(sal: np.ndarray, fix: np.ndarray) -> float:
     """Normalised scanpath saliency: z-score (ddof=1) of the map, mean at fixations (0 if constant)."""
     f = np.asarray(fix) > 0
     if not f.any():
         return float("nan")
-    s = np.asarray(sal, dtype=np.float64)
+    s = _unit_scale(np.asarray(sal, dtype=np.float64))
     if s.size < 2 or s.min() == s.max():  # constant: std is 0 (or rounding noise)
         return 0.0
     sd = s.std(ddof=1)
@@ -283,8 +296,8 @@ def nss(sal: np.ndarray, fix: np.ndarray) -> float:
 
 def cc(sal: np.ndarray, density: np.ndarray) -> float:
     """Pearson correlation (MATLAB ``corr2``) of the map and the human density (0 if either is constant)."""
-    a = np.asarray(sal, dtype=np.float64)
-    b = np.asarray(density, dtype=np.float64)
+    a = _unit_scale(np.asarray(sal, dtype=np.float64))
+    b = _unit_scale(np.asarray(density, dtype=np.float64))
     if a.min() == a.max() or b.min() == b.max():
         return 0.0
     a = a - a.mean()
