@@ -143,6 +143,94 @@ def _named_error(exc: OSError, shown) -> OSError:
     return OSError(exc.errno, exc.strerror, str(shown))
 
 
+#: The state of each file output that :func:`check_replaceable` checked (absolute path -> :func:`_file_state`):
+#: the :func:`atomic_path` or :func:`atomic_files` writing it later takes it as the state to find at its rename.
+_CHECKED: dict[str, tuple | None] = {}
+
+#: The errors of ``os.link`` on a file system without hard links (FAT, some network and FUSE file systems).
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK, errno.EXDEV})
+
+
+def _file_state(path: str | os.PathLike) -> tuple | None:
+    """``(st_dev, st_ino, st_mtime_ns, st_size)`` of what ``lstat`` sees at ``path``; None when nothing is there."""
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _state_at_start(target: str | os.PathLike) -> tuple | None:
+    """The state of ``target`` that a writer starting now may replace: the one :func:`check_replaceable` recorded
+    (taken, once), else what is there now."""
+    checked = _CHECKED.pop(os.path.abspath(target), _CHECKED)
+    return checked if checked is not _CHECKED else _state_or_none(target)
+
+
+def _state_or_none(path: str | os.PathLike) -> tuple | None:
+    """:func:`_file_state`, None when it cannot be read (a folder without search permission: the write fails and
+    says so)."""
+    try:
+        return _file_state(path)
+    except OSError:
+        return None
+
+
+def _changed_error(target: Path, before) -> UserError:
+    """The refusal of a file output that another process wrote while this command ran."""
+    why = "appeared" if before is None else "changed"
+    return UserError(f"{target}: {why} while this command ran (another run with the same output, or a person); "
+                     "nothing was replaced and this run's result was not kept; run again (with `overwrite` to "
+                     "replace it)")
+
+
+def _place(tmp: Path, real: Path, target: Path, before, keep_tmp: bool = False) -> bool:
+    """Put the finished temporary file ``tmp`` at ``real`` (where ``target`` really is) unless another process
+    put a file there since ``before`` (:func:`_file_state` at the start; None: nothing was there).
+
+    A file that appeared, or one that changed, is never replaced:
+    :func:`_changed_error` (the caller removes ``tmp``). Where nothing is
+    there now, ``real`` is first made a hard link to ``tmp``: the link fails
+    when a file appeared in between, so no window is left; the rename that
+    follows is then one of a file onto itself (nothing happens, POSIX), kept
+    so that a file is always placed by ``os.replace`` (one that fails takes
+    the link back). On a file system without hard links it is a plain rename
+    (a file appearing after the check is then replaced, as before). A target
+    unchanged since the start is replaced by the rename. True when placed
+    through a link: ``tmp`` is unlinked unless ``keep_tmp`` (the caller
+    unlinks it, the file known as this run's until then).
+    """
+    now = _file_state(real)
+    if now is not None and now != before:
+        raise _changed_error(target, before)
+    linked = False
+    if now is None:
+        try:
+            os.link(tmp, real)
+            linked = True
+        except FileExistsError:
+            raise _changed_error(target, before) from None
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+    try:
+        os.replace(tmp, real)
+    except BaseException:
+        if linked:
+            _unlink_ours(tmp, real)
+        raise
+    if linked and not keep_tmp:
+        tmp.unlink(missing_ok=True)
+    return linked
+
+
+def _unlink_ours(tmp: Path, real: Path) -> None:
+    """Remove ``real`` when it is still the file ``tmp`` names (a hard link :func:`_place` made); else nothing."""
+    here, ours = _file_state(real), _file_state(tmp)
+    if here is not None and ours is not None and here[:2] == ours[:2]:
+        os.unlink(real)
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary file path next to ``target``; rename it into place on success.
@@ -155,10 +243,14 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     read-only folder), a failed write naming it or nothing (a full disk).
     A ``target`` that is itself the temporary file of an enclosing
     ``atomic_path`` is yielded as is (the enclosing one renames it).
+    ``target`` is checked again at the rename (:func:`_place`): a file that
+    appeared there, or changed, since the start (or since the caller's
+    :func:`check_replaceable`) is never replaced: UserError, theirs kept.
     """
     if os.path.abspath(target) in _OPEN_TMP:
         yield Path(target)
         return
+    before = _state_at_start(target)
     target = check_out_file(target)
     made: list[Path] = []  # exactly the folders this call makes for the target: removed again when it fails
     tmp_path = None
@@ -178,10 +270,11 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             yield tmp_path
             if tmp_path.exists():
                 os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private; the result is an ordinary file
-            try:
-                os.replace(tmp_path, real)
-            except OSError as exc:  # named by the target as given, not by where it resolves
-                raise _named_error(exc, target) from exc
+            with signals_held():
+                try:
+                    _place(tmp_path, real, target, before)
+                except OSError as exc:  # named by the target as given, not by where it resolves
+                    raise _named_error(exc, target) from exc
             done = True
         except OSError as exc:  # a failed write (a full disk) names no file, or a temporary one: name the target
             shown = user_os_error(exc, {tmp_path: target}, unnamed=target,
@@ -233,9 +326,12 @@ def check_replaceable(target: str | os.PathLike, param: str, ours, what: str, ov
     or marker); ``what`` names it ("a saliency eval JSON"). A command re-run
     with the same output replaces its last result without being asked, and a
     mistyped path (a checkpoint, a mask, a user's notes) is never replaced
-    unless the user says so. Nothing is touched.
+    unless the user says so. Nothing is touched; the state of ``target`` is
+    recorded, so the :func:`atomic_path` or :func:`atomic_files` that writes
+    it later replaces only what was checked here (:func:`_place`).
     """
     target = Path(target)
+    _CHECKED[os.path.abspath(target)] = _state_or_none(target)  # what the writer may replace at its rename
     if overwrite or not target.is_file():
         return
     try:
@@ -364,12 +460,18 @@ def atomic_files() -> Iterator:
     On an exception, Ctrl-C or SIGTERM before the end, no target is touched
     and every temporary file goes (with the folders made for them, when left
     empty): the outputs of a run are all old or all new, never a mix.
+    Each target is checked again at the end, all before any is placed
+    (:func:`_place`): one that appeared or changed since ``path(target)``
+    (or since the caller's :func:`check_replaceable`) is a UserError, and
+    no target is touched.
     """
     pending: list[tuple[Path, Path]] = []  # (temporary file, target as given)
     places: dict[Path, Path] = {}  # temporary file -> where its target really is (real_place)
     made: list[Path] = []
+    befores: dict[Path, tuple | None] = {}  # temporary file -> its target's state when path() was called
 
     def path(target: str | os.PathLike) -> Path:
+        before = _state_at_start(target)
         target = check_out_file(target)
         make_folders(target.parent, made)  # each folder made is known to the clean-up as it is made
         real = real_place(target)  # the temporary file is made, and renamed, where the target really is
@@ -380,6 +482,7 @@ def atomic_files() -> Iterator:
                 raise _named_error(exc, target) from exc
             pending.append((Path(tmp), target))
             places[Path(tmp)] = real
+            befores[Path(tmp)] = before
             os.close(fd)
         return Path(tmp)
 
@@ -396,10 +499,24 @@ def atomic_files() -> Iterator:
             with signals_held():
                 for tmp, target in pending:
                     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; the result is an ordinary file
-                    try:
-                        os.replace(tmp, places[tmp])
-                    except OSError as exc:  # named by the target as given, not by a hidden or resolved name
-                        raise _named_error(exc, target) from exc
+                for tmp, target in pending:  # every target checked first: one written meanwhile keeps them all
+                    now = _file_state(places[tmp])
+                    if now is not None and now != befores[tmp]:
+                        raise _changed_error(target, befores[tmp])
+                linked: list[Path] = []  # placed by a hard link, the temporary name kept: taken back on a failure
+                try:  # the absent targets first (a link can be taken back), then those replaced
+                    for tmp, target in sorted(pending, key=lambda p: _file_state(places[p[0]]) is not None):
+                        try:
+                            if _place(tmp, places[tmp], target, befores[tmp], keep_tmp=True):
+                                linked.append(tmp)
+                        except OSError as exc:  # named by the target as given, not by a hidden or resolved name
+                            raise _named_error(exc, target) from exc
+                except BaseException:
+                    for tmp in linked:  # this run's file, still the same one (the temporary name shows it): removed
+                        _unlink_ours(tmp, places[tmp])
+                    raise
+                for tmp in linked:
+                    os.unlink(tmp)
                 pending.clear()
                 made.clear()
     finally:
