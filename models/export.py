@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from saliency.base.errors import UserError, import_problem
-from saliency.base.fsutil import atomic_path, check_apart, check_out_file
+from saliency.base.fsutil import atomic_path, check_apart, check_out_file, note_checked
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "saliency"
@@ -176,6 +176,7 @@ def export_checkpoint(onnx: str | Path, *, checkpoint: str | Path | None = None,
         check_apart(out, {"checkpoint": checkpoint}, "onnx", contains=False)  # never replaces its input
     if out.exists() and not overwrite:
         raise UserError(f"`onnx` {out}: exists; pass `overwrite` to replace it")
+    note_checked(out)  # a file that appears (another export) or changes while the network loads is not replaced
     if opset < 16:
         raise UserError("`opset`: must be >= 16 (grid_sample)")
     if checkpoint is not None:

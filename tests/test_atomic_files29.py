@@ -230,3 +230,23 @@ def test_eval_json_existing_with_overwrite_is_replaced(tmp_path, capsys):
     rc, _, err = run_cli(capsys, argv + ["--overwrite"])
     assert rc == 0, err
     assert "Fmax" in json.dumps(json.loads(out.read_text()))
+
+
+def test_export_onnx_written_by_hand_while_the_network_loads_is_kept(tmp_path, capsys, monkeypatch):
+    # export checks its --onnx before loading the network; a file written in that gap counted as "there at the
+    # start" of the write and was replaced (left undone above, closed by fsutil.note_checked)
+    from cli_fakes import refusal, run_cli
+    from saliency.models import registry
+
+    out = tmp_path / "m.onnx"
+    real = registry.create_model
+
+    def slow_create(*args, **kwargs):
+        out.write_text("my own model notes")  # a person (or another export) writes the file meanwhile
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(registry, "create_model", slow_create)
+    line = refusal(*run_cli(capsys, ["export", "--model", "unet_tiny_cbam_sod", "--onnx", out, "--no-check"]))
+    assert "appeared" in line and str(out) in line, line
+    assert out.read_text() == "my own model notes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]  # no temp file left

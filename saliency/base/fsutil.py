@@ -160,6 +160,13 @@ def _file_state(path: str | os.PathLike) -> tuple | None:
     return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
 
 
+def note_checked(target: str | os.PathLike) -> None:
+    """Record the state of the file output ``target`` as its command checked it (exists or not), so that the
+    :func:`atomic_path` or :func:`atomic_files` writing it later, after slow work, replaces only that: a file
+    that appears or changes in between is refused at the rename (:func:`check_replaceable` does this too)."""
+    _CHECKED[os.path.abspath(target)] = _state_or_none(target)
+
+
 def _state_at_start(target: str | os.PathLike) -> tuple | None:
     """The state of ``target`` that a writer starting now may replace: the one :func:`check_replaceable` recorded
     (taken, once), else what is there now."""
@@ -331,7 +338,7 @@ def check_replaceable(target: str | os.PathLike, param: str, ours, what: str, ov
     it later replaces only what was checked here (:func:`_place`).
     """
     target = Path(target)
-    _CHECKED[os.path.abspath(target)] = _state_or_none(target)  # what the writer may replace at its rename
+    note_checked(target)  # what the writer may replace at its rename
     if overwrite or not target.is_file():
         return
     try:
