@@ -95,8 +95,9 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
     ``create`` the folder ``out`` is checked (a non-empty one is refused
     unless ``overwrite``; a link, a folder holding links, or one that is,
     holds or lies inside ``data`` is always refused; only process rank 0
-    touches it under torchrun). ``overwrite`` moves the old run aside to a
-    hidden sibling and leaves ``out`` empty: the :class:`Trainer` of ``out``
+    touches it under torchrun). ``overwrite`` claims the old run first, then
+    moves it aside to a hidden sibling and leaves ``out`` holding only this
+    process's lock (:func:`_set_aside_claimed`): the :class:`Trainer` of ``out``
     deletes the old run once the new one has finished, and puts it back if
     the new run fails or is interrupted before that (an unfinished run never
     replaces a finished one). ``resume``: the run folder to continue in place; its
@@ -247,7 +248,7 @@ def _already_trained(run_dir: Path, done: int, epochs: int) -> UserError:
                      f"give `epochs` {done} or more (a finished run resumes as a no-op)")
 
 
-#: the lock file by which one ``saliency train`` claims its run folder (pid and host inside)
+#: the lock file by which one ``saliency train`` claims its run folder (``PID HOST START`` inside: :func:`_lock_text`)
 LOCK_NAME = ".saliency-train.lock"
 #: what a run folder holds (the module docstring's layout): files at its top, and the folders whose files are
 #: the run's (grids/epoch_NNN.png, checkpoints/last.pt and best.pt, tensorboard/events.out.tfevents.*: the event

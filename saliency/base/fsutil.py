@@ -17,7 +17,8 @@ staging folder behind: while :func:`staged_dir` is open SIGTERM raises
 :class:`Terminated` (:func:`terminate_raises`), and the few renames that
 must not be cut in half run with SIGINT/SIGTERM held (:func:`signals_held`).
 A run folder replaced in two steps (``saliency train --overwrite``) is set
-aside and put back on failure (:func:`move_aside`, :func:`restore_aside`);
+aside and put back on failure (``train._set_aside_claimed``,
+:func:`restore_aside`; :func:`move_aside` is the unclaimed variant);
 folders written together (``predict --out`` and ``--log-density``) are
 swapped in all or none (:func:`staged_dirs`).
 A folder output is never replaced while it holds anything a saliency command

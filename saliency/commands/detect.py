@@ -56,7 +56,9 @@ def add_arguments(p) -> None:
                    help="unit of the time column when its header does not say (default: ms)")
     g.add_argument("--decimal", default="point", choices=list(DECIMALS),
                    help="decimal mark of the numbers in the logs: point (500.13, the default) or comma (500,13, "
-                        "as European-locale exports write them; a number holding both marks is quarantined)")
+                        "as European-locale exports write them; a number holding both marks is quarantined, and "
+                        "so is one written with a point (1.234, non_numeric) in a tab- or semicolon-separated "
+                        "file: only comma-separated files read points)")
     g = p.add_argument_group("screen geometry")
     g.add_argument("--geometry", default=None, metavar="JSON",
                    help="screen.json (screen_px, screen_cm, distance_cm; the last two may both be null: pixels "

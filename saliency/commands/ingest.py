@@ -77,7 +77,9 @@ def add_arguments(p) -> None:
                         "every input's header states its unit")
     g.add_argument("--decimal", default="point", choices=list(DECIMALS),
                    help="decimal mark of the numbers in the logs: point (500.13, the default) or comma (500,13, "
-                        "as European-locale exports write them; a number holding both marks is quarantined)")
+                        "as European-locale exports write them; a number holding both marks is quarantined, and "
+                        "so is one written with a point (1.234, non_numeric) in a tab- or semicolon-separated "
+                        "file: only comma-separated files read points)")
     g.add_argument("--trials", default=None, metavar="CSV",
                    help="CSV with columns subject, trial, stimulus naming each trial's stimulus (used for rows "
                         "whose file names none; not with --stimulus)")
@@ -105,7 +107,9 @@ def add_arguments(p) -> None:
     g.add_argument("--display", default=None, choices=DISPLAY_MODES,
                    help="how the stimulus was shown: scaled to fit and centred (default), native size centred, "
                         "or stretched to the screen; refused without a screen (--geometry, --screen-px or a "
-                        "resolution the log declares)")
+                        "resolution the log declares); EyeLink ASC: a !V IMGLOAD placement other than this one "
+                        "is refused under the default fit, kept with one warning under a --display you state (flag "
+                        "or --geometry file), refused when no --display gives it (docs/FORMATS.md)")
     g = p.add_argument_group("fixation detection", "raw samples: --threshold (or --velocity-threshold: ivt,\n"
                              "tobii-ivt; --dispersion-threshold: idt), --max-gap, --merge-*, --smooth-ms;\n"
                              "--detector tracker (EyeLink EFIX, Tobii fixations): only --min-duration;\n"
