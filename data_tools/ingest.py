@@ -317,6 +317,9 @@ class _Collector:
         self.sample_space: dict[str, str] = {}  # source -> the space its samples' numbers are in (as taken)
         self.gazed: Counter = Counter()  # source -> samples with a valid, finite gaze (the decimal hint needs none)
         self.pointed: Counter = Counter()  # source -> of them, with a fraction (written with a point: no comma)
+        #: source -> reason -> its rows quarantined for a number written with a point under `decimal` comma
+        #: (:func:`point_rows_quarantined`), for an input that held no decimal comma: the option is their cause
+        self.point_rows: dict[str, Counter] = {}
         self.min_duration_ms = opts.min_duration_ms if opts.min_duration_ms is not None else \
             det.DEFAULTS.get(opts.detector, {}).get("min_duration_ms", 100.0)
 
@@ -1326,10 +1329,16 @@ def point_rows_quarantined(src: str, rd: LogReader, col: _Collector) -> Counter:
     holds a field that is a number written with a point (``1.234``), for an input read with ``decimal`` comma
     where a point is no decimal mark (a tab- or semicolon-separated table: ``comma_count.points`` false), so
     that :func:`decimal_unused_line` does not say the option had no effect; empty otherwise."""
+    return quarantined_point_rows(src, rd, col.quar)
+
+
+def quarantined_point_rows(src: str, rd: LogReader, quar: list[pd.DataFrame]) -> Counter:
+    """:func:`point_rows_quarantined` over the quarantine frames ``quar`` (each with ``source``, ``line`` and
+    ``reason``): ``saliency detect`` keeps its own."""
     count = getattr(rd.chunks, "comma_count", None)
     if count is None or count.points or rd.format in DECIMAL_UNUSED:
         return Counter()
-    frames = [q.loc[(q["source"] == src) & q["reason"].isin(_PARSE_REASONS), ["line", "reason"]] for q in col.quar]
+    frames = [q.loc[(q["source"] == src) & q["reason"].isin(_PARSE_REASONS), ["line", "reason"]] for q in quar]
     frames = [f for f in frames if len(f)]
     if not frames:
         return Counter()
@@ -1348,6 +1357,17 @@ def point_rows_quarantined(src: str, rd: LogReader, col: _Collector) -> Counter:
     except OSError:  # asked only to word a warning
         return Counter()
     return out
+
+
+def decimal_point_line(src: str, read: int, pointed: Counter) -> str:
+    """Why rows of an input read with ``decimal`` comma were lost, for a refusal that kept nothing: ``pointed``
+    (:func:`point_rows_quarantined`: reason -> rows) of its ``read`` rows hold a number written with a point,
+    which that option reads as a thousands point; the fix is to leave the option out, not another ``format``."""
+    k = sum(pointed.values())
+    reasons = ", ".join(f"{r} {n}" for r, n in pointed.most_common())
+    return (f"{src}: {k} of its {read} rows hold a number written with a point (500.13), under `decimal` comma a "
+            f"thousands point, and {'were' if k != 1 else 'was'} quarantined ({reasons}); leave out `decimal` "
+            "comma (its numbers use a decimal point)")
 
 
 def check_unused_options(opened: list[tuple], opts: IngestOptions, qc_min_valid_given: bool = False) -> dict:
@@ -1661,7 +1681,10 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
         bar.close()
         commas = decimal_commas_read(rd.chunks) if opts.decimal == "comma" else None
         if commas == 0:  # read as it reads without `decimal` comma: said, never recorded as applied silently
-            col.rate_warnings.append(decimal_unused_line(src, rd.format, point_rows_quarantined(src, rd, col)))
+            pointed = point_rows_quarantined(src, rd, col)
+            if pointed:  # the option, not the format, lost them: a refusal says so (no_fixations_message)
+                col.point_rows[src] = pointed
+            col.rate_warnings.append(decimal_unused_line(src, rd.format, pointed))
         records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes,
                         **columns_applied(rd, opts.columns),
                         **({} if commas is None else {"decimal_comma_applied": commas > 0})})
@@ -1766,6 +1789,7 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
     if quar_reasons.get("outside_trial"):
         hints.append(f"{quar_reasons['outside_trial']} rows lie outside any trial (no TRIALID/media message "
                      "covers them): name their stimulus with `stimulus` NAME, or check the trial messages")
+    hints += [decimal_point_line(src, col.books[src].read, n) for src, n in col.point_rows.items()]
     if col.o.format != "auto":  # a file given the wrong --format: every row unreadable
         hints += _wrong_format_hints(col)
     top = quar_reasons.most_common(1)
@@ -1847,6 +1871,8 @@ def _wrong_format_hints(col: _Collector) -> list[str]:
         except Exception:  # noqa: BLE001 - only a hint: a file no reader knows says nothing here
             looks = None
         like = f"; it reads as `format` {looks}" if looks and looks != col.o.format else ""
+        if src in col.point_rows and not like:  # read as its format, under `decimal` comma: decimal_point_line
+            continue
         out.append(f"{src}: none of its {b.read} rows parsed as `format` {col.o.format}{like}; leave out "
                    "`format` to detect the file's format")
     return out

@@ -317,10 +317,10 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
     from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_decimal_used, check_time_unit_used,
-                                            columns_applied, decimal_refusal, decimal_unused_line,
-                                            decimal_warning, duplicate_record,
-                                            gaze_counts, input_digest, rate_change_lines, rate_refusal_line,
-                                            shared_file_subjects, unended_last_lines)
+                                            columns_applied, decimal_point_line, decimal_refusal,
+                                            decimal_unused_line, decimal_warning, duplicate_record,
+                                            gaze_counts, input_digest, quarantined_point_rows, rate_change_lines,
+                                            rate_refusal_line, shared_file_subjects, unended_last_lines)
     from saliency.data_tools.readers.chunks import decimal_commas_read
 
     check_options(o)
@@ -334,6 +334,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         check_time_unit_used(readers, o.time_unit)
     check_decimal_used(readers, o.decimal)  # never recorded in detection.json as applied when every reader ignores it
     inputs, quar = [], []
+    point_lines: list[str] = []  # per input read with `decimal` comma: rows lost to numbers written with a point
     warnings: list[str] = []  # per input: trials at implausible rates, a detector below its rates (nh, 200 Hz)
     subjects: list[tuple] = []  # per input read: the subjects its rows carry (two files pooled by their name: said)
     with staged_dir(out, inputs={"log file": logs}) as stage, contextlib.ExitStack() as pool_stack:
@@ -402,8 +403,11 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 commas = decimal_commas_read(rd.chunks) if o.decimal == "comma" else None
                 if commas is not None:  # as ingest records it: read as without `decimal` comma is said
                     inputs[-1]["decimal_comma_applied"] = commas > 0
-                    if commas == 0:
-                        warnings.append(decimal_unused_line(src, rd.format))
+                    if commas == 0:  # rows quarantined for a point: counted, as ingest does
+                        point_rows = quarantined_point_rows(src, rd, quar)
+                        if point_rows:
+                            point_lines.append(decimal_point_line(src, books.read, point_rows))
+                        warnings.append(decimal_unused_line(src, rd.format, point_rows))
             warnings += shared_file_subjects(subjects, o.columns)
             warnings += unended_last_lines([(p, rd) for p, rd, _ in subjects])  # every input read once
             w.collect()
@@ -411,7 +415,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         finally:
             w.fh.close()
         if not w.trials:
-            raise UserError("no raw samples in " + ", ".join(str(p) for p in paths) + "; nothing to detect")
+            raise UserError("no raw samples in " + ", ".join(str(p) for p in paths) + "; nothing to detect" +
+                            "".join("; " + line for line in point_lines))
         if o.plot_trial >= len(w.trials):
             raise UserError(f"`plot_trial` {o.plot_trial}: the logs hold {len(w.trials)} trial(s), numbered from 0; "
                             f"give 0..{len(w.trials) - 1}")

@@ -39,7 +39,8 @@ from saliency.base.errors import UserError
 from saliency.base.names import nfc
 from saliency.data_tools.readers.base import (CHUNK_ROWS, DECODE_ERRORS, ID_MISSING, MISSING, QUAR_COLS, Chunk,
                                               LogReader, default_subject,
-                                              header_columns, open_input, resolve_columns, unit_factor)
+                                              header_columns, open_input, resolve_columns, stated_unit,
+                                              unit_factor)
 
 
 DECIMAL_COMMA = contextvars.ContextVar("decimal_comma", default=None)
@@ -620,6 +621,9 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
                         f"{', '.join(need)}); name them with `columns` KEY=COLUMN")
     usecols = sorted({c for c, _ in cols.values()})
     subj_default = default_subject(path)
+    # each time column's stated unit; an unreadable one ('[?s]') states none when `time_unit` is given (it applies)
+    timed = ("time",) if kind == "samples" else ("t_start_ms", "t_end_ms", "duration_ms")
+    stated = {k: stated_unit(cols[k][1], time_unit, f"{path}: column {cols[k][0]}") for k in timed if k in cols}
 
     def unended(line: int) -> None:  # the last line kept without its line end: said in the input's record
         notes["last_line_unended"] = line
@@ -634,7 +638,7 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
             x, xm, xb = numeric(df[cols["x"][0]], missing)
             y, ym, yb = numeric(df[cols["y"][0]], missing)
             if kind == "samples":
-                unit = cols["time"][1] or time_unit
+                unit = stated["time"] or time_unit
                 tf = unit_factor(unit, 1.0, f"{path}: column {cols['time'][0]}")
                 t, tm, tb = numeric(df[cols["time"][0]], missing)
                 nf = non_finite(df[cols["time"][0]], t)
@@ -656,15 +660,15 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
                     return v * unit_factor(unit, default, f"{path}: {c}"), non_finite(df[c], v), nan
                 # each column: the header's unit, else `time_unit` (durations share the file's time unit), else ms
                 if "t_start_ms" in cols:
-                    start, nf, nan = parse("t_start_ms", cols["t_start_ms"][1] or time_unit, 1.0)
+                    start, nf, nan = parse("t_start_ms", stated["t_start_ms"] or time_unit, 1.0)
                     nf_t |= nf
                     bad_t |= nan
                 if "t_end_ms" in cols:
-                    end, nf, nan = parse("t_end_ms", cols["t_end_ms"][1] or time_unit, 1.0)
+                    end, nf, nan = parse("t_end_ms", stated["t_end_ms"] or time_unit, 1.0)
                     nf_t |= nf
                     bad_t |= nan
                 if "duration_ms" in cols:
-                    dur, nf, nan = parse("duration_ms", cols["duration_ms"][1] or time_unit, 1.0)
+                    dur, nf, nan = parse("duration_ms", stated["duration_ms"] or time_unit, 1.0)
                     nf_d |= nf
                     bad_d |= nan
                 elif start is not None and end is not None:
@@ -678,9 +682,8 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
 
     notes = {}
     if kind == "samples":
-        notes["timestamp_ms_per_unit"] = unit_factor(cols["time"][1] or time_unit, 1.0,
+        notes["timestamp_ms_per_unit"] = unit_factor(stated["time"] or time_unit, 1.0,
                                                      f"{path}: column {cols['time'][0]}")
     if time_unit is not None:  # used by a time column whose header gives no unit (ingest refuses it when unused)
-        timed = ("time",) if kind == "samples" else ("t_start_ms", "t_end_ms", "duration_ms")
-        notes["time_unit_applied"] = any(k in cols and cols[k][1] is None for k in timed)
+        notes["time_unit_applied"] = any(stated[k] is None for k in stated)
     return LogReader(path, fmt or kind, kind, chunks, notes=notes)
