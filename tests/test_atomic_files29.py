@@ -250,3 +250,30 @@ def test_export_onnx_written_by_hand_while_the_network_loads_is_kept(tmp_path, c
     assert "appeared" in line and str(out) in line, line
     assert out.read_text() == "my own model notes"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]  # no temp file left
+
+
+def test_two_outputs_alike_as_text_after_dotdot_are_two_files(tmp_path, capsys, monkeypatch):
+    # regression review RR6: the recorded states were keyed by os.path.abspath, which takes `lnk/../r.json` as
+    # `r.json`; with lnk a link to realdir/sub, --json lnk/../r.json (realdir/r.json) and --csv r.json (./r.json)
+    # shared one key, and a rerun onto both existing files was refused "changed while this command ran", even with
+    # --overwrite
+    import cv2
+    import numpy as np
+
+    from cli_fakes import run_cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "realdir" / "sub").mkdir(parents=True)
+    (tmp_path / "lnk").symlink_to(tmp_path / "realdir" / "sub")
+    for folder in ("gt", "pred"):
+        (tmp_path / folder).mkdir()
+        mask = np.zeros((8, 8), np.uint8)
+        mask[2:6, 2:6] = 255
+        assert cv2.imwrite(str(tmp_path / folder / "a.png"), mask)
+    argv = ["eval", "--task", "sod", "--pred", "m=pred", "--gt", "gt", "--metrics", "MAE", "--no-progress",
+            "--quiet", "--json", "lnk/../r.json", "--csv", "r.json"]
+    for extra in ([], [], ["--overwrite"]):  # the first run writes both; the reruns replace their own outputs
+        rc, _, err = run_cli(capsys, argv + extra)
+        assert rc == 0, err
+    assert (tmp_path / "realdir" / "r.json").read_text().lstrip().startswith("{")  # the JSON, in realdir
+    assert not (tmp_path / "r.json").read_text().lstrip().startswith("{")  # the CSV, here

@@ -165,13 +165,20 @@ def note_checked(target: str | os.PathLike) -> None:
     """Record the state of the file output ``target`` as its command checked it (exists or not), so that the
     :func:`atomic_path` or :func:`atomic_files` writing it later, after slow work, replaces only that: a file
     that appears or changes in between is refused at the rename (:func:`check_replaceable` does this too)."""
-    _CHECKED[os.path.abspath(target)] = _state_or_none(target)
+    _CHECKED[_checked_key(target)] = _state_or_none(target)
+
+
+def _checked_key(target: str | os.PathLike) -> str:
+    """Where ``target`` really is (:func:`real_place`), the key of :data:`_CHECKED`: two output paths that read
+    alike once ``..`` is taken as text (``lnk/../r.json`` beside ``r.json``, ``lnk`` a link to a folder elsewhere)
+    are two files, and each rename compares its own file's state."""
+    return str(real_place(target))
 
 
 def _state_at_start(target: str | os.PathLike) -> tuple | None:
     """The state of ``target`` that a writer starting now may replace: the one :func:`check_replaceable` recorded
     (taken, once), else what is there now."""
-    checked = _CHECKED.pop(os.path.abspath(target), _CHECKED)
+    checked = _CHECKED.pop(_checked_key(target), _CHECKED)
     return checked if checked is not _CHECKED else _state_or_none(target)
 
 
