@@ -4,7 +4,10 @@ Reads each log with the ingest's readers (:func:`data_tools.ingest.open_reader`)
 the same screen geometry and detector options, and labels every sample of
 every trial with :func:`data_tools.detection.classify` (detectors: I-VT, I-DT
 (Salvucci & Goldberg 2000), Nyström & Holmqvist 2010, the Tobii I-VT filter
-(Olsen 2012)). Writes, into a staged folder swapped in complete:
+(Olsen 2012)). Samples outside any trial of a format that marks trials (an
+EyeLink ASC's before its first ``TRIALID``; the ingest quarantines them,
+``outside_trial``) are labelled too, as runs of their own with an empty trial
+and stimulus. Writes, into a staged folder swapped in complete:
 
 - ``samples.csv``: subject, trial, stimulus, time_ms, x, y, label (fixation,
   saccade, pso, pursuit (with ``pursuit``), blink, track_loss, undefined), source, line;
@@ -14,7 +17,8 @@ every trial with :func:`data_tools.detection.classify` (detectors: I-VT, I-DT
   samples earlier than the latest time already seen in their trial (``time_backwards``);
 - ``main_sequence.png`` (saccade peak velocity against amplitude, log-log; Bahill,
   Clark & Stark 1975) and ``velocity.png`` (the speed trace and thresholds of the
-  first 4 s of one trial, samples coloured by label), for quality control;
+  first 4 s of one trial, samples coloured by label; ``plot_trial`` counts the
+  trials, never the runs outside any trial), for quality control;
 - ``detection.json``: options, per-trial thresholds, counts of samples per label
   and of events.
 
@@ -65,7 +69,7 @@ class DetectOptions:
     smooth_ms: float | None = None
     pursuit: bool = False  # smooth pursuit split of intersaccadic intervals (Larsson et al. 2015), off by default
     eye: str = "average"  # binocular samples: average, left or right (formats with per-eye gaze)
-    plot_trial: int = 0
+    plot_trial: int = 0  # velocity.png's trial, from 0; runs of samples outside any trial are not counted
     chunk_rows: int = 500_000
     workers: int = 1  # processes classifying trials (the results do not depend on it)
     progress: bool = False
@@ -228,7 +232,10 @@ class _Writer:
         self.fix, self.sac, self.blk, self.trials = [], [], [], []  # events: (table frame, keys, source) per trial
         self.rows: list[dict] = []  # labelled samples not yet written, one column dict per trial
         self.held = 0
-        self.plot = None
+        self.plot = None  # (key, Classification) of the trial velocity.png draws (``plot_trial``)
+        self.plot_any = None  # the same, counting every run (the logs hold no trial proper)
+        self.marks_trials: dict[str, bool] = {}  # per source: its format marks trials (LogReader.trials)
+        self.proper = 0  # runs that are trials proper, not samples outside any trial
         self.samples = 0
         self.pool = None  # a process pool classifying trials (DetectOptions.workers > 1)
         self.pending: list[tuple] = []  # (futures, source) of chunks still in the pool, in reading order
@@ -269,7 +276,13 @@ class _Writer:
         self.trials.append({**key, "source": source, "samples": len(c.t), "fixations": len(c.fixations),
                             "labels": counts, "params": {k: v for k, v in c.params.items() if v is not None}})
         if len(self.trials) - 1 == self.o.plot_trial:
-            self.plot = (key, c)
+            self.plot_any = (key, c)
+        # a run with an empty trial and stimulus in a format that marks trials lies outside any trial (ingest
+        # quarantines it, outside_trial): labelled, but never the trial velocity.png draws while the logs hold one
+        if not (self.marks_trials.get(source, False) and not key["trial"] and not key["stimulus"]):
+            if self.proper == self.o.plot_trial:
+                self.plot = (key, c)
+            self.proper += 1
 
     def write(self) -> None:
         """Append the buffered samples to ``samples.csv``, byte for byte what ``to_csv`` writes for them."""
@@ -349,6 +362,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                     inputs.append(duplicate_record("detect", path, rd, digest, dup))
                     continue
                 src = str(path)
+                w.marks_trials[src] = bool(rd.trials)
                 books = RowCount()
                 carry = None
                 bar = progress(desc=f"detect {path.name}", unit=" rows", enabled=o.progress)
@@ -417,9 +431,13 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         if not w.trials:
             raise UserError("no raw samples in " + ", ".join(str(p) for p in paths) + "; nothing to detect" +
                             "".join("; " + line for line in point_lines))
-        if o.plot_trial >= len(w.trials):
-            raise UserError(f"`plot_trial` {o.plot_trial}: the logs hold {len(w.trials)} trial(s), numbered from 0; "
-                            f"give 0..{len(w.trials) - 1}")
+        n_plot = w.proper or len(w.trials)  # trials proper; every run when the logs hold none
+        if o.plot_trial >= n_plot:
+            outside = len(w.trials) - w.proper if w.proper else 0
+            raise UserError(f"`plot_trial` {o.plot_trial}: the logs hold {n_plot} trial(s), numbered from 0"
+                            + (f" (not counting {outside} run(s) of samples outside any trial)" if outside else "")
+                            + f"; give 0..{n_plot - 1}")
+        plot = w.plot if w.proper else w.plot_any
         tables = {"fixations.csv": (w.fix, ev.FIXATION_COLS), "saccades.csv": (w.sac, ev.SACCADE_COLS),
                   "blinks.csv": (w.blk, ev.BLINK_COLS)}
         frames = {name: _events(parts, cols) for name, (parts, cols) in tables.items()}
@@ -452,9 +470,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
             "warnings": warnings,
         }
         main_sequence_plot(frames["saccades.csv"], stage / "main_sequence.png")
-        if w.plot is not None:
-            velocity_plot(w.plot[1], stage / "velocity.png",
-                          title=" / ".join(str(v) for v in w.plot[0].values() if str(v)))
+        if plot is not None:
+            velocity_plot(plot[1], stage / "velocity.png", title=" / ".join(str(v) for v in plot[0].values() if str(v)))
         write_json(stage / "detection.json", summary)
     return summary
 
