@@ -541,6 +541,8 @@ class _Collector:
             df = self.samples_to_screen(df, space)
         if len(df):
             off = self.screen_check(source, df, as_read)
+            # a valid gaze measured off the screen (as detect has it): missing, but never bridged (_detect_trials)
+            df[OFFSCREEN] = off & df["valid"].to_numpy(bool)
             if off.any():
                 df.loc[off, ["x", "y"]] = np.nan
                 df.loc[off, "valid"] = False
@@ -568,6 +570,7 @@ class _Collector:
         x_all = df["x"].to_numpy(np.float64)
         y_all = df["y"].to_numpy(np.float64)
         line_all = df["line"].to_numpy()
+        off_all = df[OFFSCREEN].fillna(False).to_numpy(bool) if OFFSCREEN in df else np.zeros(len(df), dtype=bool)
         thr = self.o.dispersion_threshold if self.o.detector == "idt" else self.o.velocity_threshold
         setup = (self.o.geometry, self.o.detector, thr, self.min_duration_ms,
                  {"max_gap_ms": self.o.max_gap_ms, "merge_ms": self.o.merge_ms, "merge_deg": self.o.merge_deg,
@@ -576,7 +579,7 @@ class _Collector:
         for a, b in zip(bounds[:last], bounds[1:last + 1]):  # in file order: time_backwards rows are gone
             row = df.iloc[a]
             meta.append((row["subject"], row["stimulus"], row["trial"]))
-            trials.append((t_all[a:b], x_all[a:b], y_all[a:b], line_all[a:b]))
+            trials.append((t_all[a:b], x_all[a:b], y_all[a:b], line_all[a:b], off_all[a:b]))
         slot = len(self.fix)  # the chunk's fixations keep their place among the inputs' (table order)
         self.fix.append(None)
         if self.pool is None:
@@ -644,9 +647,12 @@ DETECT_BATCH = 50_000
 
 
 def _detect_trials(trials: list[tuple], setup: tuple) -> list[dict]:
-    """Worker (or inline): :func:`data_tools.detection.detect` + ``summarize`` on each ``(t, x, y, line)`` trial.
+    """Worker (or inline): :func:`data_tools.detection.detect` + ``summarize`` on each ``(t, x, y, line, off)``.
 
-    Each fixation also gets ``line``, the file line of its first sample; each
+    ``off`` marks the samples measured off the screen (missing in ``x``/``y``):
+    passed as ``offscreen``, as ``saliency detect`` does, so a run holding one
+    is never bridged (``max_gap_ms``) into a fixation. Each fixation also gets
+    ``line``, the file line of its first sample; each
     trial ``rate_change``, the line of :func:`data_tools.detection.rate_change`
     when its sampling rate changes within it (else None), and ``repeated_times``, the line of
     :func:`data_tools.detection.repeated_times` when most of its samples repeat the previous time stamp (else None).
@@ -655,8 +661,8 @@ def _detect_trials(trials: list[tuple], setup: tuple) -> list[dict]:
 
     geometry, detector, thr, min_duration_ms, post = setup
     out = []
-    for t, x, y, lines in trials:
-        r = detection.detect(t, x, y, geometry, detector, thr, min_duration_ms, **post)
+    for t, x, y, lines, off in trials:
+        r = detection.detect(t, x, y, geometry, detector, thr, min_duration_ms, offscreen=off, **post)
         s = detection.summarize(r, t, x, y)
         s["line"] = lines[s["first"]]
         s["rate_change"] = detection.rate_change(t)  # a slower stretch is rows absent, with no fixation: said
@@ -665,6 +671,7 @@ def _detect_trials(trials: list[tuple], setup: tuple) -> list[dict]:
     return out
 
 
+OFFSCREEN = "_offscreen"  # column of the raw samples (carried with a trial): a valid gaze measured off the screen
 TRIAL_KEYS = ("subject", "stimulus", "trial")  # a trial of raw samples: a run of rows with these equal
 TIME_BACKWARDS = "time_backwards"  # the quarantine reason of a sample earlier than its trial's latest time
 
