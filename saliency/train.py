@@ -339,7 +339,8 @@ def _lock_holder(lock: Path) -> str | None:
         return None  # a run killed outright (SIGKILL, power cut): its lock is stale
     except PermissionError:
         pass
-    if started is not None and Path("/proc/self/stat").is_file() and _process_start(pid) != started:
+    now = _process_start(pid) if started is not None else None  # None: unreadable (no /proc; hidepid=2: another
+    if now is not None and now != started:  # user's process) - then alive is all that is known: never stale
         return None  # the pid is another process's now (reused after a reboot or power cut): the lock is stale
     return f"pid {pid}"
 
