@@ -42,3 +42,18 @@ def test_a_comma_separated_begaze_event_export_reads_its_points_under_decimal_co
     # the stimulus fills the screen: stimulus pixels are the screen's, as the file writes them (decimal points)
     assert list(zip(fx["x"], fx["y"], fx["duration_ms"])) == [(400.5, 500.25, 300.0), (1200.75, 600.5, 250.0)]
     assert "had no effect" in err  # no number of the file was written with a decimal comma: said, as before
+
+
+def test_a_header_re_saved_as_a_table_names_the_subject_without_its_separators(tmp_path, capsys):
+    # regression review RR5 (older than this session): "Subject:,P08" (a header line re-saved by a spreadsheet as a
+    # comma-separated row) named the subject ",P08"; a later block's "Subject:;P09;;" likewise
+    stim = tmp_path / "stim"
+    stim.mkdir()
+    assert cv2.imwrite(str(stim / "cat01.jpg"), np.full((1050, 1680, 3), 100, np.uint8))
+    log = tmp_path / "ev.txt"
+    log.write_text(EVENTS, encoding="utf-8")
+    out = tmp_path / "o"
+    rc, _, err = run_cli(capsys, ["ingest", log, "--stimuli", stim, "--out", out, "--screen-px", "1680x1050",
+                                  "--sigma-px", "5", "--quiet"])
+    assert rc == 0, err
+    assert set(pd.read_csv(out / "fixations.csv", dtype={"subject": str})["subject"]) == {"P08"}

@@ -318,9 +318,9 @@ def _events(path: Path, info: dict, subject: str, eye_choice: str = "average", f
             else:
                 # exports concatenated with their header blocks: a later block's `Subject:` line names the
                 # subject of the events after it (its header lines themselves are quarantined, listed)
-                key, _, value = line.lstrip("#").strip().partition(":")
-                if key.strip().lower() == "subject" and value.strip():
-                    current = value.strip()
+                kv = meta_value(line)  # its value as the header's: separators a spreadsheet added removed
+                if kv and kv[0] == "subject" and kv[1]:
+                    current = kv[1]
                 malformed.append(k)
         a = np.array(rows, dtype=object).reshape(-1, len(cols))
         n = len(a)

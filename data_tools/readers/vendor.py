@@ -53,7 +53,8 @@ def meta_value(line: str) -> tuple[str, str] | None:
     key, value = s.split(":", 1)
     if not key.strip() or "\t" in key:
         return None
-    return key.strip().lower(), value.strip()
+    # a header re-saved as a table: "Subject:,P08,," (the separators a spreadsheet adds), "Subject:;\"P08\""
+    return key.strip().lower(), value.strip().strip(",;\t ").strip('"').strip()
 
 
 def sep_of(line: str) -> str:
