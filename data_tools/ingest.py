@@ -1198,6 +1198,26 @@ def open_inputs(inputs: list[Path], opts: IngestOptions) -> list[tuple]:
     return out
 
 
+def detection_policies(opts: IngestOptions) -> dict:
+    """The detection options as the detector applied them to raw samples, under their ``policies`` names.
+
+    An option left out takes the detector's default (:data:`data_tools.detectors.DEFAULTS`), the value
+    ``saliency detect`` records in detection.json's trial ``params`` (``threshold``, ``max_gap_ms``,
+    ``merge_ms``, ``merge_deg``, ``window_ms``): recorded so, never null when it acted. An option the
+    detector does not use stays null (a threshold of another detector, ``smooth_ms`` with I-VT/I-DT);
+    ``nh`` finds its velocity threshold in each trial's noise: ``"per-trial"``.
+    """
+    d = det.DEFAULTS[opts.detector]
+    out = {k: d[k] if getattr(opts, k) is None else getattr(opts, k)
+           for k in ("max_gap_ms", "merge_ms", "merge_deg")}
+    thr = "dispersion_threshold" if opts.detector == "idt" else "velocity_threshold"
+    given = getattr(opts, thr)
+    out[thr] = "per-trial" if opts.detector == "nh" else d["threshold"] if given is None else given
+    if opts.detector in det.USED_BY["window_ms"]:
+        out["smooth_ms"] = d["window_ms"] if opts.smooth_ms is None else opts.smooth_ms
+    return out
+
+
 DETECTION_OPTIONS = ("velocity_threshold", "dispersion_threshold", "smooth_ms", "max_gap_ms", "merge_ms",
                      "merge_deg")
 """IngestOptions fields used only by fixation detection in raw samples."""
@@ -2372,8 +2392,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
     opened = open_inputs(inputs, opts)
     applied = check_unused_options(opened, opts, qc_min_valid_given)
     # without raw samples no qc.csv row has a valid share: the threshold held nothing, recorded as null
-    min_valid = opts.qc_min_valid_share if any(rd.kind == "samples" for _, rd, _, dup in opened if dup is None) \
-        else None
+    raw = any(rd.kind == "samples" for _, rd, _, dup in opened if dup is None)  # detected with opts' detector
+    min_valid = opts.qc_min_valid_share if raw else None
     geo_info = settle_geometry(opened, opts)
     g = opts.geometry
     for path, rd, _, dup in opened:
@@ -2589,6 +2609,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             "policies": {**{k: v for k, v in asdict(opts).items()
                             if k not in ("geometry", "progress", "workers", "chunk_rows")}, **applied,
                          "qc_min_valid_share": min_valid,
+                         **(detection_policies(opts) if raw and opts.detector != "tracker" else {}),
                          # no raw samples and no durations: no detector (nor its minimum) acted on a row
                          **({} if timed or opts.detector == "tracker" else {"detector": None}),
                          "detector_min_duration_ms": col.min_duration_ms

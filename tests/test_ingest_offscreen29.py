@@ -135,3 +135,36 @@ def test_off_screen_mask_travels_with_a_trial_split_across_chunks(tmp_path, caps
     d = d.sort_values(["subject", "trial", "onset_ms"]).reset_index(drop=True)
     assert len(i) == len(d) > 20
     assert np.allclose(i["t_start_ms"], d["onset_ms"]) and np.allclose(i["duration_ms"], d["duration_ms"])
+@pytest.mark.parametrize("extra, expect", [
+    (("--detector", "tobii-ivt"), {"velocity_threshold": 30.0, "dispersion_threshold": None, "max_gap_ms": 75.0,
+                                   "merge_ms": 75.0, "merge_deg": 0.5, "smooth_ms": 20.0}),
+    (("--detector", "idt", "--max-gap", "200"), {"velocity_threshold": None, "dispersion_threshold": 1.0,
+                                                 "max_gap_ms": 200.0, "merge_ms": 0.0, "merge_deg": 0.0,
+                                                 "smooth_ms": None}),
+    (("--detector", "nh", "--merge-ms", "50", "--merge-deg", "1"),
+     {"velocity_threshold": "per-trial", "dispersion_threshold": None, "max_gap_ms": 0.0, "merge_ms": 50.0,
+      "merge_deg": 1.0, "smooth_ms": 6.0}),
+], ids=["tobii-ivt", "idt", "nh"])
+def test_policies_record_the_detection_values_applied(tmp_path, capsys, extra, expect):
+    log = _glance(tmp_path / "glance.csv")
+    _, info = _ingest(capsys, tmp_path, log, *extra)
+    pol = info["policies"]
+    assert {k: pol[k] for k in expect} == expect
+    _, dj = _detect(capsys, tmp_path, log, *extra)  # the same values as detect's trial params (None: left out)
+    p = dj["trials"][0]["params"]
+    thr = pol["dispersion_threshold"] if extra[1] == "idt" else pol["velocity_threshold"]
+    assert (p.get("threshold"), p["max_gap_ms"], p["merge_ms"], p["merge_deg"]) == \
+        (None if thr == "per-trial" else thr, pol["max_gap_ms"], pol["merge_ms"], pol["merge_deg"])
+    assert p.get("window_ms") == (pol["smooth_ms"] if extra[1] != "idt" else None)
+
+
+def test_policies_record_no_detection_values_for_fixation_lists(tmp_path, capsys):
+    """A fixation list is taken as given: no detector option acted, all null as before."""
+    log = tmp_path / "fix.csv"
+    log.write_text("subject,stimulus,x,y,duration_ms\np1,img0,900,540,200\np1,img0,300,300,250\n", encoding="utf-8")
+    _, info = _ingest(capsys, tmp_path, log)
+    pol = info["policies"]
+    assert [pol[k] for k in ("velocity_threshold", "dispersion_threshold", "max_gap_ms", "merge_ms", "merge_deg",
+                             "smooth_ms")] == [None] * 6
+
+

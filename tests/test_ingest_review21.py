@@ -131,7 +131,7 @@ def test_half_merge_line_is_the_one_saliency_detect_prints(tmp_path, capsys):
 @pytest.mark.parametrize("extra, merge", [
     (["--detector", "ivt", "--merge-ms", "75", "--merge-deg", "0.5"], (75.0, 0.5)),
     (["--detector", "tobii-ivt", "--merge-ms", "0", "--merge-deg", "0"], (0.0, 0.0)),  # merging turned off
-    (["--detector", "tobii-ivt", "--merge-ms", "50"], (50.0, None)),  # with the default 0.5 deg: merges
+    (["--detector", "tobii-ivt", "--merge-ms", "50"], (50.0, 0.5)),  # with the default 0.5 deg (recorded): merges
 ])
 def test_merge_settings_that_merge_run_and_are_recorded(tmp_path, capsys, extra, merge):
     _stimuli(tmp_path)
