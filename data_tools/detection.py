@@ -66,7 +66,7 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d
 from saliency.base.errors import UserError
 from saliency.data_tools import smoothing as sm
 from saliency.data_tools.detectors import (BLINK, DEFAULTS, DETECTORS, FIXATION, PSO, PURSUIT, SACCADE,
-                                           TRACK_LOSS, UNDEFINED, unused_options)
+                                           TRACK_LOSS, UNDEFINED, applied, unused_options)
 
 __all__ = ["DETECTORS", "DEFAULTS", "Classification", "classify", "detect", "idt", "ivt", "nh", "tobii_ivt",
            "merge_fixations", "discard_short", "summarize", "fivepoint_speed", "sample_period", "pursuit_split",
@@ -885,7 +885,7 @@ def _blinks(labels: np.ndarray, t: np.ndarray, blink_ms: tuple[float, float],
 
 
 def _param(method: str, name: str, value):
-    return DEFAULTS[method][name] if value is None else value
+    return applied(method, name, value)
 
 
 def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | None = None,
@@ -1087,8 +1087,8 @@ def detect(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | None
         return classify(t, x_px, y_px, geometry, method, threshold, min_duration_ms, **options).fixations
     if method in ("ivt", "idt") and not any(options.get(k) for k in ("max_gap_ms", "merge_ms", "merge_deg")) \
             and not options.get("blink_ms"):
-        thr = DEFAULTS[method]["threshold"] if threshold is None else threshold
-        md = DEFAULTS[method]["min_duration_ms"] if min_duration_ms is None else min_duration_ms
+        thr = applied(method, "threshold", threshold)
+        md = applied(method, "min_duration_ms", min_duration_ms)
         xd, yd = geometry.pixels_to_degrees(x_px, y_px)
         fn = ivt if method == "ivt" else idt
         return fn(t, xd, yd, thr, md)

@@ -50,6 +50,12 @@ USED_BY = {"threshold": ("ivt", "idt", "tobii-ivt"), "window_ms": ("nh", "tobii-
 and I-DT have no smoothing or velocity window); the other options apply to every detector."""
 
 
+def applied(method: str, name: str, value):
+    """The value of option ``name`` that detector ``method`` applies: ``value`` as given, else its default
+    (:data:`DEFAULTS`): what detection runs with and what ingest records in ``policies``."""
+    return DEFAULTS[method][name] if value is None else value
+
+
 def unused_options(method: str, **given) -> list[str]:
     """The names among ``given`` (those not None) that detector ``method`` does not use (:data:`USED_BY`)."""
     return [k for k, v in given.items() if v is not None and k in USED_BY and method not in USED_BY[k]]

@@ -1207,14 +1207,12 @@ def detection_policies(opts: IngestOptions) -> dict:
     detector does not use stays null (a threshold of another detector, ``smooth_ms`` with I-VT/I-DT);
     ``nh`` finds its velocity threshold in each trial's noise: ``"per-trial"``.
     """
-    d = det.DEFAULTS[opts.detector]
-    out = {k: d[k] if getattr(opts, k) is None else getattr(opts, k)
-           for k in ("max_gap_ms", "merge_ms", "merge_deg")}
-    thr = "dispersion_threshold" if opts.detector == "idt" else "velocity_threshold"
-    given = getattr(opts, thr)
-    out[thr] = "per-trial" if opts.detector == "nh" else d["threshold"] if given is None else given
-    if opts.detector in det.USED_BY["window_ms"]:
-        out["smooth_ms"] = d["window_ms"] if opts.smooth_ms is None else opts.smooth_ms
+    m = opts.detector
+    out = {k: det.applied(m, k, getattr(opts, k)) for k in ("max_gap_ms", "merge_ms", "merge_deg")}
+    thr = "dispersion_threshold" if m == "idt" else "velocity_threshold"
+    out[thr] = "per-trial" if m == "nh" else det.applied(m, "threshold", getattr(opts, thr))
+    if m in det.USED_BY["window_ms"]:
+        out["smooth_ms"] = det.applied(m, "window_ms", opts.smooth_ms)
     return out
 
 

@@ -275,9 +275,9 @@ def _events(path: Path, info: dict, subject: str, eye_choice: str = "average", f
     blank = sep + ' \t"\r'
 
     def chunks() -> Iterator[Chunk]:
-        comma = DECIMAL_COMMA.get()  # `decimal` comma (set while a chunk is read): as csv_chunks reads a table,
-        if comma:  # a point in a comma-separated one is its decimal point (an unquoted comma cannot be the mark)
-            comma.points = sep == ","
+        comma = DECIMAL_COMMA.get()  # `decimal` comma (set while a chunk is read): what a point is, as csv_chunks
+        if comma:
+            comma.table_sep(sep)
         cut_line = unterminated_line(path)
         rows, lines, skipped, malformed, subjects = [], [], [], [], []
         msgs: list[tuple[str, float, str]] = []  # (trial, time ms, image)

@@ -61,6 +61,12 @@ class CommaCount:
     def __bool__(self):
         return True
 
+    def table_sep(self, sep: str) -> None:
+        """Say the table being read is ``sep``-separated: in a comma-separated one an unquoted comma cannot be
+        the decimal mark, so a point is the decimal point there (read as without the option); elsewhere a point
+        under the comma mark is never guessed (a thousands point)."""
+        self.points = sep == ","
+
 
 def decimal_comma(chunks):
     """``chunks`` (a reader's chunk function) made with :data:`DECIMAL_COMMA` set: its numbers read ``500,13``.
@@ -366,8 +372,8 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
         raise ValueError(f"cut_last {cut_last!r}: short or any")
     check_last = cut_last if cut_last == "any" or not short_rows else None
     comma = DECIMAL_COMMA.get()
-    if comma:  # `decimal` comma: an unquoted comma cannot be one in a comma-separated table, so a point is
-        comma.points = sep == ","  # its decimal mark there (read as without the option); elsewhere never guessed
+    if comma:  # `decimal` comma: what a point is in this table
+        comma.table_sep(sep)
     fh = open_input(path, "rb")
     with fh:
         try:
