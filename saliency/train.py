@@ -415,14 +415,11 @@ def claim_run(run: Path, param: str) -> None:
 def release_run(run) -> None:
     """Remove the lock file by which this process claimed ``run`` (a no-op if it did not, or if the lock there is
     another process's now)."""
-    import os
-
     lock = _LOCKS.pop(_run_key(run), None) if run is not None else None
-    if lock is not None:
+    if lock is not None and _holds_lock(lock.parent):  # this process's lock text, as written: pid, host, start
         try:
-            if lock.read_text(encoding="utf-8").split()[:1] == [str(os.getpid())]:
-                lock.unlink()
-        except (OSError, UnicodeDecodeError):
+            lock.unlink()
+        except OSError:
             pass
 
 
