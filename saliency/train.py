@@ -205,11 +205,14 @@ def _aside_note(run_dir: Path) -> str:
     if not found:
         return ""
     shown = [str(run_dir.parent / p.name) for p in found]
+    # RUN itself may still be there (the stale lock of the killed run in it): a rename onto it would move the old
+    # run inside it, so it is moved away first
+    away = f"move {run_dir} out of the way (it holds no run to continue), then " if run_dir.exists() else ""
     if len(shown) > 1:
         return (f"; runs set aside by interrupted `overwrite` runs are in {', '.join(shown)} (the latest last); "
-                f"rename the one to continue back to {run_dir} to resume it")
-    return (f"; the run set aside by an interrupted `overwrite` is in {shown[0]}; rename it back to {run_dir} "
-            "to resume it")
+                f"{away}rename the one to continue back to {run_dir} to resume it")
+    return (f"; the run set aside by an interrupted `overwrite` is in {shown[0]}; {away}rename it back to "
+            f"{run_dir} to resume it")
 
 
 def _check_resumed_warmup(run_dir: Path, cfg: dict, own: dict) -> None:

@@ -212,6 +212,8 @@ def test_resume_of_a_folder_an_interrupted_overwrite_emptied_names_the_old_run_s
     _old_run(tmp_path / ".R.old-k2j4x9")
     line = refusal(*run_cli(capsys, ["train", "--resume", run, "--epochs", "2"]))
     assert "no config.yaml" in line and str(tmp_path / ".R.old-k2j4x9") in line and "rename it back" in line, line
+    # R still holds the killed run's stale lock: renaming onto it would put the old run inside it (review RR5)
+    assert f"move {run} out of the way (it holds no run to continue), then rename it back to {run}" in line, line
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
