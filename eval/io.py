@@ -100,7 +100,8 @@ def _to_grey(img: np.ndarray, path) -> np.ndarray:
     if img.ndim == 3:
         c = img[..., :3] if img.shape[2] >= 3 else img
         if not all(np.array_equal(c[..., 0], c[..., i]) for i in range(1, c.shape[2])):
-            raise UserError(f"{path}: prediction has colour channels that differ; save it as an 8-bit grey image")
+            raise UserError(f"{path}: its colour channels differ (a map is one grey channel); save it as an 8-bit grey "
+                            "image")
         img = np.ascontiguousarray(c[..., 0])
     return img
 
