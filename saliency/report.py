@@ -809,7 +809,22 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
              f"{_md_cell(inputs.plots)}: held no PNG curves (saliency eval --plot-dir writes them).")
     elif not inputs.curve_pngs:
         note("No curves were given (saliency eval --plot-dir).")
-    for png in inputs.curve_pngs:
+    shown_curves = inputs.curve_pngs
+    if inputs.eval_jsons and inputs.curve_pngs:
+        # a --plot-dir shared by evals of other datasets keeps their curves (eval never deletes another run's
+        # files): beside these tables only the curves of their datasets are shown; the others are named
+        from saliency.eval.plots import curve_files, is_curve_file
+
+        named = {r.get("dataset") for e in inputs.eval_jsons for r in read_eval_json(e).get("results", [])}
+        mine = {p.name for p in curve_files([d for d in named if isinstance(d, str)], Path("."))}
+        other = [p for p in inputs.curve_pngs if p.name not in mine and is_curve_file(p)]
+        if other:
+            shown_curves = [p for p in inputs.curve_pngs if p not in other]
+            names = ", ".join(p.name for p in other[:4]) + (", ..." if len(other) > 4 else "")
+            text = (f"{len(other)} curve(s) in {inputs.plots} of datasets that no --eval file holds, left out: "
+                    f"{names}.")
+            note(text, _md_line(text))
+    for png in shown_curves:
         dst = assets / f"curve_{Path(png).name}"
         if Path(png).resolve() != dst.resolve():
             write_bytes(dst, Path(png).read_bytes())  # atomically; a link at dst is refused, never written through
