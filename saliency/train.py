@@ -735,6 +735,8 @@ class Trainer:
         return self.eval_model
 
     def _payload(self, epoch: int, batch_in_epoch: int, partial: dict, metrics: dict | None) -> dict:
+        import torch
+
         from saliency.checkpoint import FORMAT, rng_state
 
         inf = self._eval_model()
@@ -747,6 +749,9 @@ class Trainer:
             "world_size": self.info.world,
             "rng": rng_state(), "train_config": self.cfg, "metrics": metrics or {},
             "best": {"metric": self.best_metric, "value": self.best_value, "epoch": self.best_epoch},
+            # what `auto` resolved to, kept with the weights: a seeded CPU run repeats only at the same thread count
+            "ran_on": {"device": str(self.device), "cpu_threads": torch.get_num_threads(),
+                       "threads_note": self.threads_note},
         }
 
     def _save(self, name: str, payload: dict) -> Path:
