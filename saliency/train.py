@@ -175,7 +175,7 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
             claim_run(checked, "out")
             try:
                 check_own_run(checked, "out")
-                _REPLACED[_run_key(checked)] = _set_aside_claimed(checked)
+                _set_aside_claimed(checked)  # records it in _REPLACED itself, before a held signal is delivered
             except BaseException:
                 release_run(checked)
                 raise
@@ -515,6 +515,10 @@ def _set_aside_claimed(run: Path) -> Path:
             raise UserError(f"`out` {run}: another saliency train took this folder while the old run was set "
                             f"aside; the old run is in {run.parent / aside.name}: rename it back to {run} once "
                             "that run has ended") from None
+        # recorded while signals are still held: a SIGTERM held during the swap is delivered as this block ends,
+        # and the clean-up it starts (restore_replaced) must already know where the old run is (it was left
+        # set aside, unrestored, when the caller recorded it after the return)
+        _REPLACED[_run_key(run)] = run.parent / aside.name
     return run.parent / aside.name
 
 
