@@ -15,7 +15,22 @@ without importing the profiler, which builds models through the registry.
 from __future__ import annotations
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+
+
+def _flop_counter():
+    """``FlopCounterMode``, imported when MACs are counted, never at import of the models.
+
+    On a CUDA build without triton, importing ``torch.utils.flop_counter`` logs "triton not found; flop counting
+    will not work for triton kernels", a line on the stderr of every command that imported the models
+    (``saliency predict`` printed it beside its own message). Triton kernels are never counted here (CPU,
+    convolutions and matrix products), so that warning is silenced.
+    """
+    import logging
+
+    logging.getLogger("torch.utils.flop_counter").setLevel(logging.ERROR)
+    from torch.utils.flop_counter import FlopCounterMode
+
+    return FlopCounterMode
 
 
 def count_params(model: torch.nn.Module) -> int:
@@ -31,7 +46,7 @@ def count_macs(model, height: int = 320, width: int = 320, sample: torch.Tensor 
         model.eval()
     x = sample if sample is not None else torch.rand(1, 3, height, width)
     try:
-        with FlopCounterMode(display=False) as counter:
+        with _flop_counter()(display=False) as counter:
             model(x)
     finally:
         if isinstance(model, torch.nn.Module):
