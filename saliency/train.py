@@ -192,11 +192,11 @@ def _aside_note(run_dir: Path) -> str:
     refused as no run (or no checkpoint), when such a sibling holding a run (config.yaml) lies beside ``run_dir``;
     else ''. A ``train --overwrite`` killed outright (SIGKILL, power cut) before its first checkpoint left the old
     run there, intact."""
-    from saliency.base.fsutil import real_place, short_name
+    from saliency.base.fsutil import aside_prefix, real_place
 
     try:
         real = real_place(run_dir)
-        prefix = f".{short_name(real.name)}.old-"
+        prefix = aside_prefix(real.name)
         found = [p for p in real.parent.iterdir()
                  if p.name.startswith(prefix) and not p.is_symlink() and (p / "config.yaml").is_file()]
         found.sort(key=lambda p: p.stat().st_ctime)  # the rename that set it aside is its last change
@@ -485,12 +485,12 @@ def _set_aside_claimed(run: Path) -> Path:
     import shutil
     import tempfile
 
-    from saliency.base.fsutil import _named_error, _umask, real_place, short_name, signals_held
+    from saliency.base.fsutil import _named_error, _umask, aside_prefix, real_place, short_name, signals_held
 
     real = real_place(run)
     with signals_held():
         try:
-            aside = Path(tempfile.mkdtemp(prefix=f".{short_name(run.name)}.old-", dir=real.parent))
+            aside = Path(tempfile.mkdtemp(prefix=aside_prefix(run.name), dir=real.parent))
             try:
                 new = Path(tempfile.mkdtemp(prefix=f".{short_name(run.name)}.", suffix=".partial", dir=real.parent))
             except OSError:

@@ -84,6 +84,13 @@ def short_name(name: str, limit: int = 96) -> str:
 _OPEN_TMP: set[str] = set()
 
 
+
+def aside_prefix(name: str) -> str:
+    """``.NAME.old-``: the start of the hidden sibling an output named ``name`` is set aside to while it is
+    replaced (:func:`move_aside`, the swap of :func:`staged_dirs`, ``train --overwrite``), ``name`` cut by
+    :func:`short_name`; :data:`STAGING_NAME` and :func:`discard_aside` read the same form."""
+    return f".{short_name(name)}.old-"
+
 def _shown_name(name, hidden: dict) -> str | None:
     """``name`` (an OSError's file name) as the user's path when it is, or lies inside, a key of ``hidden``
     (``{hidden temporary path: the output it stands for}``), compared as absolute paths; None otherwise."""
@@ -1069,7 +1076,7 @@ def move_aside(folder: str | os.PathLike) -> Path:
     real = real_place(folder)
     with signals_held():
         try:
-            aside = Path(tempfile.mkdtemp(prefix=f".{short_name(folder.name)}.old-", dir=real.parent))
+            aside = Path(tempfile.mkdtemp(prefix=aside_prefix(folder.name), dir=real.parent))
         except OSError as exc:  # a read-only parent folder: name the folder, not the hidden name tried
             raise _named_error(exc, folder) from exc
         try:
@@ -1341,7 +1348,7 @@ def _swap_in(specs: list[tuple[Path, str]], befores: list, stages: list[Path], r
         for i, (out, param) in enumerate(specs):
             if out.exists():
                 try:
-                    aside = Path(tempfile.mkdtemp(prefix=f".{short_name(out.name)}.old-", dir=reals[i].parent))
+                    aside = Path(tempfile.mkdtemp(prefix=aside_prefix(out.name), dir=reals[i].parent))
                 except OSError as exc:  # name the output, not the hidden name tried
                     raise _named_error(exc, out) from exc
                 try:
