@@ -318,7 +318,7 @@ class _Collector:
         self.gazed: Counter = Counter()  # source -> samples with a valid, finite gaze (the decimal hint needs none)
         self.pointed: Counter = Counter()  # source -> of them, with a fraction (written with a point: no comma)
         #: source -> reason -> its rows quarantined for a number written with a point under `decimal` comma
-        #: (:func:`point_rows_quarantined`), for an input that held no decimal comma: the option is their cause
+        #: (:func:`quarantined_point_rows`), for an input that held no decimal comma: the option is their cause
         self.point_rows: dict[str, Counter] = {}
         self.min_duration_ms = opts.min_duration_ms if opts.min_duration_ms is not None else \
             det.DEFAULTS.get(opts.detector, {}).get("min_duration_ms", 100.0)
@@ -1329,7 +1329,7 @@ def check_decimal_used(readers, decimal: str) -> None:
 def decimal_unused_line(src: str, fmt: str, pointed: Counter | None = None) -> str:
     """The warning for an input read with ``decimal`` comma that held no number written with one (its record's
     ``decimal_comma_applied`` is false): it read exactly as it does without the option; or, when ``pointed``
-    (:func:`point_rows_quarantined`: reason -> rows) counts rows quarantined for a value written with a point
+    (:func:`quarantined_point_rows`: reason -> rows) counts rows quarantined for a value written with a point
     (a thousands point under ``decimal`` comma, never guessed), that it did not: those rows are counted."""
     if pointed:
         k = sum(pointed.values())
@@ -1349,17 +1349,13 @@ _PARSE_REASONS = ("non_numeric", "bad_coordinates", "bad_time", "bad_duration") 
 _POINT_NUMBER = re.compile(r"[+-]?[\d.,]*\d[\d.,]*(?:[eE][+-]?\d+)?")  # 1.234, 1.234,5, .5, 2.5e3 (with a point)
 
 
-def point_rows_quarantined(src: str, rd: LogReader, col: _Collector) -> Counter:
-    """Reason -> rows of ``src`` quarantined as a value that does not parse (:data:`_PARSE_REASONS`) whose line
-    holds a field that is a number written with a point (``1.234``), for an input read with ``decimal`` comma
-    where a point is no decimal mark (a tab- or semicolon-separated table: ``comma_count.points`` false), so
-    that :func:`decimal_unused_line` does not say the option had no effect; empty otherwise."""
-    return quarantined_point_rows(src, rd, col.quar)
-
-
 def quarantined_point_rows(src: str, rd: LogReader, quar: list[pd.DataFrame]) -> Counter:
-    """:func:`point_rows_quarantined` over the quarantine frames ``quar`` (each with ``source``, ``line`` and
-    ``reason``): ``saliency detect`` keeps its own."""
+    """Reason -> rows of ``src`` in the quarantine frames ``quar`` (each with ``source``, ``line`` and ``reason``;
+    ingest's ``col.quar``, ``saliency detect`` keeps its own) quarantined as a value that does not parse
+    (:data:`_PARSE_REASONS`) whose line holds a field that is a number written with a point (``1.234``), for an
+    input read with ``decimal`` comma where a point is no decimal mark (a tab- or semicolon-separated table:
+    ``comma_count.points`` false), so that :func:`decimal_unused_line` does not say the option had no effect;
+    empty otherwise."""
     count = getattr(rd.chunks, "comma_count", None)
     if count is None or count.points or rd.format in DECIMAL_UNUSED:
         return Counter()
@@ -1386,7 +1382,7 @@ def quarantined_point_rows(src: str, rd: LogReader, quar: list[pd.DataFrame]) ->
 
 def decimal_point_line(src: str, read: int, pointed: Counter) -> str:
     """Why rows of an input read with ``decimal`` comma were lost, for a refusal that kept nothing: ``pointed``
-    (:func:`point_rows_quarantined`: reason -> rows) of its ``read`` rows hold a number written with a point,
+    (:func:`quarantined_point_rows`: reason -> rows) of its ``read`` rows hold a number written with a point,
     which that option reads as a thousands point; the fix is to leave the option out, not another ``format``."""
     k = sum(pointed.values())
     reasons = ", ".join(f"{r} {n}" for r, n in pointed.most_common())
@@ -1706,7 +1702,7 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
         bar.close()
         commas = decimal_commas_read(rd.chunks) if opts.decimal == "comma" else None
         if commas == 0:  # read as it reads without `decimal` comma: said, never recorded as applied silently
-            pointed = point_rows_quarantined(src, rd, col)
+            pointed = quarantined_point_rows(src, rd, col.quar)
             if pointed:  # the option, not the format, lost them: a refusal says so (no_fixations_message)
                 col.point_rows[src] = pointed
             col.rate_warnings.append(decimal_unused_line(src, rd.format, pointed))
