@@ -379,9 +379,21 @@ def header_columns(path: Path) -> tuple[list[str], str]:
     return split_header(first, sep), sep
 
 
+def header_column(header: list[str], name: str) -> str | None:
+    """The column of ``header`` that ``name`` (a ``columns`` value) names, spelled as the header spells it: the
+    same text, else the same in Unicode NFC (:func:`~saliency.base.names.nfc`: a header saved in NFD,
+    ``Dure\u0301e``, and a name typed in NFC, ``Durée``, are one column); None when there is none."""
+    if name in header:
+        return name
+    return next((h for h in header if nfc(h) == nfc(name)), None)
+
+
 def resolve_columns(header: list[str], user: dict[str, str], path: Path,
                     keys=None) -> dict[str, tuple[str, str | None]]:
     """Canonical key -> (file column, unit) from the ``columns`` mapping first, then by alias.
+
+    A mapped name is compared with the header in Unicode NFC (:func:`header_column`); the file column returned
+    is spelled as the header spells it, the name the table is read by.
 
     With ``keys`` (a reader's ``COLUMN_KEYS``) only those keys of ``user`` are
     looked up: a key meant for another input of the run is not this file's.
@@ -390,10 +402,11 @@ def resolve_columns(header: list[str], user: dict[str, str], path: Path,
     for k, col in user.items():
         if keys is not None and k not in keys:
             continue
-        if col not in header:
+        named = header_column(header, col)
+        if named is None:
             raise UserError(f"{path}: `columns` {printable(k + '=' + col)}: no such column; the file has "
                             f"{printable(', '.join(header))}")
-        found[k] = (col, split_unit(col)[1])
+        found[k] = (named, split_unit(named)[1])
     bases = {}
     for col in header:
         base, unit = split_unit(col)
