@@ -421,8 +421,13 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
         raise UserError(f"`pred`: method name(s) {dup} given twice; "
                         + ("give each a different NAME" if named else "use NAME=DIR to name them"))
     dnames = [d.name for d in datasets]
+    known = {nfc(n) for n in dnames}  # a key typed in NFC names a dataset saved in NFD (macOS), and the reverse
     for mname, spec in methods:  # a {dataset: folder} key naming no dataset (a typo) would drop the method unsaid
-        unknown = [k for k in spec if k not in dnames] if isinstance(spec, dict) else []
+        twice = _twins(spec) if isinstance(spec, dict) else ""
+        if twice:  # one dataset, two folders: which one is scored would be chosen unsaid
+            raise UserError(f"`config` {config}: method {mname}: dataset(s) {twice} given twice; keep one folder "
+                            "per dataset")
+        unknown = [k for k in spec if nfc(k) not in known] if isinstance(spec, dict) else []
         if unknown:
             raise UserError(f"`config` {config}: method {mname}: dataset {unknown[0]!r} is not a dataset of the "
                             f"benchmark ({', '.join(dnames)}); correct the name or add the dataset")

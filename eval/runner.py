@@ -30,6 +30,7 @@ import numpy as np
 
 from saliency.base.errors import UserError, cli_flag
 from saliency.base.images import IMAGE_EXTS
+from saliency.base.names import nfc
 from saliency.base.progress import progress as progress_bar
 from saliency.base.workers import single_thread_blas, steady_heap
 
@@ -551,10 +552,11 @@ def method_folders(methods: list[tuple[str, object]], dataset: str) -> list[tupl
     out = []
     dataset = str(dataset)  # a name given as a number (a config's `2012:`) fills the template as its text
     for name, spec in methods:
-        if isinstance(spec, dict):
-            if dataset not in spec:
+        if isinstance(spec, dict):  # a key in the other Unicode form (NFC/NFD) names the same dataset
+            key = dataset if dataset in spec else next((k for k in spec if nfc(k) == nfc(dataset)), None)
+            if key is None:
                 continue
-            folder = spec[dataset]
+            folder = spec[key]
         else:
             folder = str(spec).replace("{dataset}", dataset)
         out.append((name, str(Path(folder))))
