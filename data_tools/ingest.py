@@ -91,7 +91,7 @@ from saliency.data_tools.choices import DECIMALS, DISPLAY_MODES, EYES, RATE_RANG
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials, trials_named_by
-from saliency.data_tools.readers.chunks import decimal_commas_read, trial_value
+from saliency.data_tools.readers.chunks import decimal_commas_read, line_fields, trial_value
 from saliency.base.images import stimulus_orientation
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
@@ -1177,7 +1177,7 @@ def open_reader(path, fmt: str, read_opts: ReadOptions) -> LogReader:
     if read_opts.decimal == "comma":
         from saliency.data_tools.readers.chunks import decimal_comma
 
-        rd.chunks = decimal_comma(rd.chunks)
+        rd.chunks = decimal_comma(rd.chunks, path)
     return rd
 
 
@@ -1326,11 +1326,20 @@ def check_decimal_used(readers, decimal: str) -> None:
                         f"with a point; leave it out")
 
 
+def decimal_applied(commas: int, pointed: Counter | None) -> bool:
+    """An input's ``decimal_comma_applied``: its values were read by ``decimal`` comma's rules, which changed what
+    it read: ``commas`` numbers written with a decimal comma were read, or ``pointed`` rows
+    (:func:`quarantined_point_rows`) holding a number written with a point were quarantined (a thousands point
+    under the option, never guessed: read without it, they were numbers)."""
+    return commas > 0 or bool(pointed)
+
+
 def decimal_unused_line(src: str, fmt: str, pointed: Counter | None = None) -> str:
-    """The warning for an input read with ``decimal`` comma that held no number written with one (its record's
-    ``decimal_comma_applied`` is false): it read exactly as it does without the option; or, when ``pointed``
+    """The warning for an input read with ``decimal`` comma that held no number written with one: it read exactly
+    as it does without the option (its record's ``decimal_comma_applied`` is false); or, when ``pointed``
     (:func:`quarantined_point_rows`: reason -> rows) counts rows quarantined for a value written with a point
-    (a thousands point under ``decimal`` comma, never guessed), that it did not: those rows are counted."""
+    (a thousands point under ``decimal`` comma, never guessed), that it did not: the option was applied (its
+    record says true, :func:`decimal_applied`) and those rows are counted."""
     if pointed:
         k = sum(pointed.values())
         reasons = ", ".join(f"{r} {n}" for r, n in pointed.most_common())
@@ -1355,9 +1364,10 @@ def quarantined_point_rows(src: str, rd: LogReader, quar: list[pd.DataFrame]) ->
     (:data:`_PARSE_REASONS`) whose line holds a field that is a number written with a point (``1.234``), for an
     input read with ``decimal`` comma where a point is no decimal mark (a tab- or semicolon-separated table:
     ``comma_count.points`` false), so that :func:`decimal_unused_line` does not say the option had no effect;
-    empty otherwise."""
+    empty otherwise. A line is split into fields as its reader splits it (:func:`line_fields`: the table's own
+    separator, quotes by CSV rules), so a point inside a quoted or a text field is no number of its own."""
     count = getattr(rd.chunks, "comma_count", None)
-    if count is None or count.points or rd.format in DECIMAL_UNUSED:
+    if count is None or count.points or count.sep is None or rd.format in DECIMAL_UNUSED:
         return Counter()
     frames = [q.loc[(q["source"] == src) & q["reason"].isin(_PARSE_REASONS), ["line", "reason"]] for q in quar]
     frames = [f for f in frames if len(f)]
@@ -1367,11 +1377,11 @@ def quarantined_point_rows(src: str, rd: LogReader, quar: list[pd.DataFrame]) ->
     reason = dict(zip(q["line"].astype(np.int64).tolist(), q["reason"].astype(str).tolist()))
     last = max(reason)
     out = Counter()
-    try:  # lines as the readers number them (universal newlines); the fields of a tab- or semicolon table
+    try:  # lines as the readers number them (universal newlines); their fields as the reader splits them
         with open(src, "r", encoding="utf-8", errors="replace", newline=None) as fh:
             for i, text in enumerate(fh, 1):
-                if i in reason and any("." in f and _POINT_NUMBER.fullmatch(f.strip().strip('"').strip())
-                                       for f in re.split(r"[;\t]", text.rstrip("\r\n"))):
+                if i in reason and any("." in f and _POINT_NUMBER.fullmatch(f.strip())
+                                       for f in line_fields(text.rstrip("\r\n"), count.sep)):
                     out[reason[i]] += 1
                 if i >= last:
                     break
@@ -1701,14 +1711,15 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
                 col.rate_warnings.append(why)
         bar.close()
         commas = decimal_commas_read(rd.chunks) if opts.decimal == "comma" else None
-        if commas == 0:  # read as it reads without `decimal` comma: said, never recorded as applied silently
+        pointed = Counter()
+        if commas == 0:  # no decimal comma: said, never recorded as applied silently
             pointed = quarantined_point_rows(src, rd, col.quar)
             if pointed:  # the option, not the format, lost them: a refusal says so (no_fixations_message)
                 col.point_rows[src] = pointed
             col.rate_warnings.append(decimal_unused_line(src, rd.format, pointed))
         records.append({"path": src, "sha256": digest, "format": rd.format, "kind": rd.kind, **rd.notes,
                         **columns_applied(rd, opts.columns),
-                        **({} if commas is None else {"decimal_comma_applied": commas > 0})})
+                        **({} if commas is None else {"decimal_comma_applied": decimal_applied(commas, pointed)})})
     col.finish()
     fix = pd.concat(col.fix, ignore_index=True) if col.fix else pd.DataFrame(columns=FIX_COLS + ["source", "space"])
     quar = pd.concat(col.quar, ignore_index=True) if col.quar else pd.DataFrame(columns=["source"] + QUAR_COLS)

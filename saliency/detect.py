@@ -330,7 +330,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
     from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_decimal_used, check_time_unit_used,
-                                            columns_applied, decimal_point_line, decimal_refusal,
+                                            columns_applied, decimal_applied, decimal_point_line, decimal_refusal,
                                             decimal_unused_line, decimal_warning, duplicate_record,
                                             gaze_counts, input_digest, quarantined_point_rows, rate_change_lines,
                                             rate_refusal_line, shared_file_subjects, unended_last_lines)
@@ -416,9 +416,9 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                     warnings.append(why)
                 commas = decimal_commas_read(rd.chunks) if o.decimal == "comma" else None
                 if commas is not None:  # as ingest records it: read as without `decimal` comma is said
-                    inputs[-1]["decimal_comma_applied"] = commas > 0
+                    point_rows = quarantined_point_rows(src, rd, quar) if commas == 0 else None
+                    inputs[-1]["decimal_comma_applied"] = decimal_applied(commas, point_rows)
                     if commas == 0:  # rows quarantined for a point: counted, as ingest does
-                        point_rows = quarantined_point_rows(src, rd, quar)
                         if point_rows:
                             point_lines.append(decimal_point_line(src, books.read, point_rows))
                         warnings.append(decimal_unused_line(src, rd.format, point_rows))

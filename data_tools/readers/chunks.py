@@ -52,29 +52,48 @@ class CommaCount:
     """The :data:`DECIMAL_COMMA` of one reader: truthy; ``n`` counts the numbers read that were written with a
     decimal comma (``500,13``), so that ``decimal`` comma on a file without any can be told (no effect)."""
 
-    __slots__ = ("n", "points")
+    __slots__ = ("n", "points", "sep", "path", "pointed", "first")
 
     def __init__(self):
         self.n = 0
         self.points = False  # a point is a decimal point (a comma-separated table: :func:`csv_chunks` sets it)
+        self.sep = None  # the table's field separator (:meth:`table_sep`), for :func:`line_fields`
+        self.path = None  # the input (:func:`decimal_comma`), named by :meth:`mixed`
+        self.pointed = 0  # numbers of a comma-separated table read with a decimal point (500.5)
+        self.first = {}  # "comma" / "point" -> the first such number seen, for :meth:`mixed`
 
     def __bool__(self):
         return True
 
     def table_sep(self, sep: str) -> None:
-        """Say the table being read is ``sep``-separated: in a comma-separated one an unquoted comma cannot be
-        the decimal mark, so a point is the decimal point there (read as without the option); elsewhere a point
-        under the comma mark is never guessed (a thousands point)."""
+        """Say the table being read is ``sep``-separated: in a comma-separated one an unquoted comma
+        cannot be the decimal mark, so a point is the decimal point there (read as without the option) unless
+        the table holds a decimal comma in quotes (:meth:`mixed`); elsewhere a point under the comma mark is
+        never guessed (a thousands point)."""
         self.points = sep == ","
+        self.sep = sep
+
+    def mixed(self) -> None:
+        """Refuse a comma-separated table that holds both a number written with a decimal comma (in quotes:
+        ``"500,5"``, as Excel writes it where the list separator is a comma) and one written with a point
+        (``500.5``, ``1.234``): whether its point is a decimal point or a thousands point cannot be decided."""
+        if self.points and self.n and self.pointed:
+            raise UserError(f"{self.path or 'an input'}: `decimal` comma: this comma-separated file writes numbers "
+                            f"both with a decimal comma in quotes (\"{self.first['comma']}\") and with a point "
+                            f"({self.first['point']}), so whether a point is a decimal or a thousands point "
+                            "cannot be decided; save it with one decimal mark, or leave out `decimal` comma if "
+                            "its numbers use a decimal point")
 
 
-def decimal_comma(chunks):
-    """``chunks`` (a reader's chunk function) made with :data:`DECIMAL_COMMA` set: its numbers read ``500,13``.
+def decimal_comma(chunks, path=None):
+    """``chunks`` (a reader's chunk function, of the input ``path``) made with :data:`DECIMAL_COMMA` set: its
+    numbers read ``500,13``.
 
     The function returned has ``comma_count`` (a :class:`CommaCount`): how many numbers its chunks so far read
     with a decimal comma (:func:`decimal_commas_read`).
     """
     count = CommaCount()
+    count.path = path
 
     def made():
         it = chunks()
@@ -111,15 +130,19 @@ def numeric(s: pd.Series, missing=MISSING) -> tuple[np.ndarray, np.ndarray, np.n
     Excel's thousands point for 1234; ``1.234,5``) is non-numeric, never
     guessed; except in a comma-separated table (``CommaCount.points``, set by
     :func:`csv_chunks`), where an unquoted comma cannot be the mark and a point
-    is the decimal point, as without ``decimal`` comma.
+    is the decimal point, as without ``decimal`` comma; such a table that also
+    holds a decimal comma (quoted: ``"500,5"``) is refused
+    (:meth:`CommaCount.mixed`: which mark is decimal cannot be decided).
     """
     txt = s.fillna("").astype(str).str.strip()
     comma = DECIMAL_COMMA.get()
-    point = None
+    point = dotted = None
     if comma:
+        dotted = txt.str.contains(".", regex=False).to_numpy(dtype=bool) & ~txt.isin(missing).to_numpy()
         if not comma.points:
-            point = txt.str.contains(".", regex=False).to_numpy(dtype=bool) & ~txt.isin(missing).to_numpy()
+            point = dotted
         had = txt.str.contains(",", regex=False).to_numpy(dtype=bool)
+        raw = txt
         txt = txt.str.replace(",", ".", regex=False)
     empty = txt.isin(missing).to_numpy()
     vals = _arrow_floats(txt, empty)
@@ -129,7 +152,15 @@ def numeric(s: pd.Series, missing=MISSING) -> tuple[np.ndarray, np.ndarray, np.n
         vals = np.where(point, np.nan, vals)
     bad = np.isnan(vals) & ~empty
     if comma:  # numbers read with a decimal comma (a value that then does not parse is no such number)
-        comma.n += int((had & ~empty & ~bad).sum())
+        read = had & ~empty & ~bad
+        comma.n += int(read.sum())
+        if comma.points:  # a comma-separated table: its commas were quoted; its points read as decimal points
+            dec = dotted & ~had & ~bad
+            comma.pointed += int(dec.sum())
+            for key, m in (("comma", read), ("point", dec)):
+                if key not in comma.first and m.any():
+                    comma.first[key] = str(raw.iloc[int(np.argmax(m))])
+            comma.mixed()  # both: refused, never guessed
     return vals, empty, bad
 
 
@@ -267,6 +298,12 @@ def _fields(line: str, sep: str) -> list[str] | None:
     except csv.Error:
         return None
     return None if any("\n" in f for f in fields) else fields
+
+
+def line_fields(line: str, sep: str) -> list[str]:
+    """The fields of one line of a ``sep``-separated table as :func:`csv_chunks` splits them (quotes by CSV
+    rules); none for a line it cannot split (``malformed_row``)."""
+    return _fields(line, sep) or []
 
 
 def _split_rows(block: bytes, sep: str, n_header: int, n_needed: int = 0,
