@@ -192,6 +192,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     header, sep = header_columns(path)
     # only the keys it honours are looked up in this file: another input of the run may take the others
     cols = resolve_columns(header, columns, path, COLUMN_KEYS)
+    # the mapped columns as the header spells them (a name typed in NFC, the header saved in NFD): read by that
+    columns = {k: cols[k][0] for k in columns if k in COLUMN_KEYS}
     hs = set(header)
     _refuse_gaze(path, hs)
     cx = columns.get("x") or ("norm_pos_x" if "norm_pos_x" in hs else "x_norm")

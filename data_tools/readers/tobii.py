@@ -165,7 +165,10 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     columns, tracker_events, chunk_rows = opts.columns, opts.tracker_events, opts.chunk_rows
     header, sep = header_columns(path)
     # a mapped column the header lacks: one line naming it, as the generic reader says (not pandas' usecols error)
-    resolve_columns(header, columns, path, COLUMN_KEYS["fixations" if tracker_events else "samples"])
+    keys = COLUMN_KEYS["fixations" if tracker_events else "samples"]
+    found = resolve_columns(header, columns, path, keys)
+    # the mapped columns as the header spells them (a name typed in NFC, the header saved in NFD): read by that
+    columns = {k: found[k][0] for k in columns if k in keys}
     by_base = {}
     for h in header:
         by_base.setdefault(split_unit(h)[0], h)
