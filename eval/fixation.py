@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from saliency.base.errors import UserError
 from saliency.eval.accumulator import MetricAccumulator
 from saliency.eval.metrics import keys_for
 
@@ -80,6 +81,29 @@ def resize_to(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
             return np.full(tuple(int(v) for v in shape), a.flat[0])  # or pixel adds ~1e-7 noise, which
         a = cv2.resize(a, (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_LINEAR)  # min-max amplifies)
     return a
+
+
+def _as_map(a, name: str) -> np.ndarray:
+    """``a`` as a 2-D map: extra size-1 axes dropped as the command line drops them from a ``.npy`` (H x W x 1 ->
+    H x W); any other shape, such as a colour H x W x 3 image, is a UserError naming the parameter ``name``."""
+    from saliency.eval.io import drop_extra_axes
+
+    m = drop_extra_axes(np.asarray(a))
+    if m.ndim != 2:
+        what = " (a colour image?)" if m.ndim == 3 and m.shape[2] in (3, 4) else ""
+        raise UserError(f"`{name}` has shape {m.shape}{what}; a map is 2-D (H x W): give one grey channel")
+    return m
+
+
+def _metric_names(metrics) -> tuple[str, ...]:
+    """``metrics`` checked as :class:`FixationMetrics` checks it: a tuple of known names (None: all of them)."""
+    return FixationMetrics(metrics=metrics).metrics
+
+
+def _refuse_bare_name(metrics, what: str = "metric names") -> None:
+    """A bare string is not a collection of names (``set("NSS")`` is N, S): refused, naming ``metrics``."""
+    if isinstance(metrics, str):
+        raise UserError(f"`metrics` {metrics!r}: give a tuple of {what}, e.g. ({metrics!r},), not a bare string")
 
 
 def _minmax(a: np.ndarray) -> np.ndarray | None:
@@ -372,11 +396,13 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
     ``pred`` (any size, resized bilinearly to the fixation map), ``fixations``
     (binary map or count map, nonzero = fixated; None for a dataset with
     human maps only, which then scores CC, KLD and SIM and leaves the rest
-    NaN), ``density`` (continuous human map of the fixation map's size;
-    CC/KLD/SIM need it), ``baseline`` (IG; a plain map or a log-density;
+    NaN), ``density`` (continuous human map of the fixation map's size, finite
+    and non-negative; CC/KLD/SIM need it), ``baseline`` (IG; a plain map or a log-density;
     default: the Gaussian centre bias taken as a density, not min-maxed), ``other`` (binary map of other images'
     fixations at this size, for sAUC). Random draws use
-    ``default_rng([seed, index])``.
+    ``default_rng([seed, index])``. Maps are 2-D (an H x W x 1 array is taken
+    as H x W; a colour image is refused); ``metrics`` is a tuple of names of
+    :data:`FIX_KEYS`, checked as :class:`FixationMetrics` checks them.
 
     ``log_density``: ``pred`` is a natural-log density over its pixels
     (:mod:`saliency.eval.probabilistic`); the other metrics then score the
@@ -388,10 +414,22 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
     """
     from saliency.eval import probabilistic as P
 
+    metrics = _metric_names(metrics)
+    pred = _as_map(pred, "pred")
+    if baseline is not None:
+        baseline = _as_map(baseline, "baseline")
+    if density is not None:
+        density = _as_map(density, "density")
+        if not np.isfinite(density).all():
+            raise UserError("`density` contains NaN or infinite values; a human map holds finite, non-negative "
+                            "values")
+        if density.size and density.min() < 0:
+            raise UserError(f"`density` contains negative values (min {float(density.min()):g}); a human map is "
+                            "non-negative")
     if fixations is None:
         if density is None:
             raise ValueError("an image needs fixations or a human density map")
-        shape = np.asarray(density).shape
+        shape = density.shape
         fix = None
     else:
         fix = np.asarray(fixations)
@@ -408,8 +446,8 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
         if not np.isfinite(s).all():
             raise ValueError("prediction contains NaN or infinite values")
         logp = None
-    if density is not None and np.asarray(density).shape != shape:
-        raise ValueError(f"density map {np.asarray(density).shape} and fixation map {shape} differ in size")
+    if density is not None and density.shape != shape:
+        raise ValueError(f"density map {density.shape} and fixation map {shape} differ in size")
     want = set(metrics)
     base_logp = None
     if want & {"IG", "LL", "sAUC"} and (fix is not None or metric_maps):
@@ -445,8 +483,8 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
                 v["LL"] = ll
             if "IG" in want:
                 v["IG"] = ll - P.log_likelihood(base_logp, fix)
-    if density is not None and np.asarray(density).any():  # an all-zero human map (no fixations): left out,
-        d = np.asarray(density, dtype=np.float64)           # not a CC 0, KLD 0 (best) and SIM 0 in the means
+    if density is not None and density.any():  # an all-zero human map (no fixations): left out,
+        d = np.asarray(density, dtype=np.float64)  # not a CC 0, KLD 0 (best) and SIM 0 in the means
         if "CC" in want:
             v["CC"] = cc(smap("CC"), d)
         if "KLD" in want:
@@ -501,6 +539,7 @@ class FixationMetrics(MetricAccumulator):
     _label = "fixation"
 
     def __post_init__(self):
+        _refuse_bare_name(self.metrics)
         self._check_metrics()
 
     def reset(self) -> None:
@@ -519,6 +558,7 @@ class FixationMetrics(MetricAccumulator):
              baseline: np.ndarray | None = None) -> FixationImageScores:
         """Score one image and remember its values; returns them (sAUC filled in by ``results()`` when deferred)."""
         index = len(self._scores)
+        pred = _as_map(pred, "pred")  # an H x W x 1 map is kept (deferred sAUC) as the H x W map it is
         fix = np.asarray(fixations)
         other = None
         deferred = "sAUC" in self.metrics and self.fixation_pool is None

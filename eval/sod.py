@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from saliency.base.errors import UserError
 from saliency.eval.accumulator import MetricAccumulator
 from saliency.eval.metrics import families, keys_for
 
@@ -350,15 +351,38 @@ def _all_families() -> set[str]:
     return families(SOD_KEYS)
 
 
+def _refuse_bare_name(names, param: str, what: str) -> None:
+    """A bare string is not a collection of names (``set("mae")`` is m, a, e): refused, naming ``param``."""
+    if isinstance(names, str):
+        example = f"({names!r},)" if param == "metrics" else f"{{{names!r}}}"
+        raise UserError(f"`{param}` {names!r}: give a collection of {what}, e.g. {example}, not a bare string")
+
+
+def _family_set(fams) -> set[str]:
+    """``fams`` as a set of known family names (None: all); unknown names are a UserError naming ``families``."""
+    allowed = _all_families()
+    if fams is None:
+        return allowed
+    _refuse_bare_name(fams, "families", "family names")
+    fam = set(fams)
+    bad = sorted(map(str, fam - allowed))
+    if bad:
+        order = [families((k,)).pop() for k in SOD_KEYS]
+        choices = ", ".join(dict.fromkeys(order))
+        raise UserError(f"`families` {bad}: unknown; choose from {choices} (families, not metric names: "
+                        "SODMetrics takes metric names)")
+    return fam
+
+
 def sod_image_scores(pred: np.ndarray, gt: np.ndarray, families=None) -> SODImageScores:
     """Score one (pred, gt) pair of equal-size uint8 arrays.
 
     ``families`` is a set among {"mae", "f", "s", "e", "wf", "auc"} (default:
-    all). GT is binarised as ``gt > 128``; the prediction normalised as in
+    all; another name or a bare string is refused). GT is binarised as ``gt > 128``; the prediction normalised as in
     :func:`normalisation_lut`.
     """
     check_pair(pred, gt)
-    fam = _all_families() if families is None else set(families)
+    fam = _family_set(families)
     H, W = gt.shape
     n = H * W
     g = gt > 128
@@ -461,6 +485,7 @@ class SODMetrics(MetricAccumulator):
     _label = "SOD"
 
     def __post_init__(self):
+        _refuse_bare_name(self.metrics, "metrics", "metric names")
         self._check_metrics()
         self.families = families(self.metrics)
 
