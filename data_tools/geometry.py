@@ -28,6 +28,7 @@ its screen rectangle, ``x_screen = left + (x_stim + 0.5) * sx - 0.5``.
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,13 +103,17 @@ class ScreenGeometry:
     display_stated: bool | None = field(default=None, compare=False)
 
     def __post_init__(self):
-        if self.screen_px is not None and (len(self.screen_px) != 2 or min(self.screen_px) <= 0):
-            raise UserError(f"screen resolution {self.screen_px}: need two positive pixel counts W H")
-        if self.screen_cm is not None and (len(self.screen_cm) != 2
-                                           or not all(math.isfinite(v) and v > 0 for v in self.screen_cm)):
-            raise UserError(f"screen size {self.screen_cm}: need two positive sizes in cm W H")
-        if self.distance_cm is not None and not (math.isfinite(self.distance_cm) and self.distance_cm > 0):
-            raise UserError(f"viewing distance {self.distance_cm}: must be a positive number of cm")
+        # the checks of from_dict: a resolution is two whole pixel counts (kept as ints), sizes are numbers, not text
+        if self.screen_px is not None:
+            px = self.screen_px
+            if not (_pair_of(px) and all(0 < v <= 1e6 and v == int(v) for v in px)):
+                raise UserError(f"`screen_px` {px!r}: need two whole positive pixel counts (W, H)")
+            object.__setattr__(self, "screen_px", (int(px[0]), int(px[1])))
+        if self.screen_cm is not None and not (_pair_of(self.screen_cm)
+                                               and all(_finite_positive(v) for v in self.screen_cm)):
+            raise UserError(f"`screen_cm` {self.screen_cm!r}: need two finite positive sizes in cm (W, H)")
+        if self.distance_cm is not None and not _finite_positive(self.distance_cm):
+            raise UserError(f"`distance_cm` {self.distance_cm!r}: need a finite positive number of cm")
         if self.display not in DISPLAY_MODES:
             raise UserError(f"display mode {self.display!r}: choose one of {', '.join(DISPLAY_MODES)}")
         if self.display_stated is None:
@@ -245,6 +250,29 @@ class ScreenGeometry:
         path = Path(path)
         d = read_json(path, f"{path} (geometry file)", "save the geometry file as UTF-8 JSON")
         return cls.from_dict(d, source=str(path))
+
+
+def _is_number(v) -> bool:
+    """A real number, not a bool nor text (numpy's numbers count)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def _pair_of(value) -> bool:
+    """Two real numbers (a tuple, list or array of them)."""
+    try:
+        return len(value) == 2 and all(_is_number(v) for v in value)
+    except TypeError:
+        return False
+
+
+def _finite_positive(v) -> bool:
+    """A finite real number above 0 (an integer too large for a float is not finite)."""
+    if not _is_number(v):
+        return False
+    try:
+        return math.isfinite(v) and v > 0
+    except OverflowError:
+        return False
 
 
 def _refuse_huge(value, source: str, key: str, need: str) -> None:

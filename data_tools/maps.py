@@ -100,12 +100,21 @@ def blur(F: np.ndarray, sigma, border: str = "constant") -> np.ndarray:
 def blur_points(shape: tuple[int, int], rows, cols, weights, sigma, border: str = "constant") -> np.ndarray:
     """Blur of a map that is zero except ``weights`` at pixels ``(rows, cols)`` (duplicates add up).
 
-    Equal to ``gaussian_filter(F, (sigma_y, sigma_x), mode=border)`` of that map ``F``.
+    Equal to ``gaussian_filter(F, (sigma_y, sigma_x), mode=border)`` of that map ``F``. ``rows`` and
+    ``cols`` are whole pixel indices inside ``shape`` and ``weights`` finite, one per point; anything else
+    is refused naming it (a point off the map was moved to another row, or crashed).
     """
     H, W = shape
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
-    weights = np.asarray(weights, dtype=np.float64)
+    rows = _pixel_indices(rows, H, "rows", "height")
+    cols = _pixel_indices(cols, W, "cols", "width")
+    if cols.size != rows.size:
+        raise UserError(f"`cols`: {cols.size} values for {rows.size} `rows`; give one column per row")
+    weights = _floats(weights, "weights").ravel()
+    if weights.size != rows.size:
+        raise UserError(f"`weights`: {weights.size} values for {rows.size} points; give one weight per point")
+    if not np.isfinite(weights).all():
+        raise UserError(f"`weights`: {int((~np.isfinite(weights)).sum())} of the {weights.size} are not finite "
+                        f"numbers; give a finite weight for every point")
     if rows.size == 0:
         return np.zeros((H, W), dtype=np.float64)
     flat = rows * W + cols
@@ -118,6 +127,32 @@ def blur_points(shape: tuple[int, int], rows, cols, weights, sigma, border: str 
     F = np.zeros(H * W, dtype=np.float64)
     F[uniq] = w
     return blur_matrix(H, sy, border) @ F.reshape(H, W) @ blur_matrix(W, sx, border).T
+
+
+def _floats(v, name: str) -> np.ndarray:
+    """``v`` as a float64 array, else a UserError naming ``name`` (text, ``None``, ragged lists)."""
+    try:
+        return np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise UserError(f"`{name}`: need numbers, one per point") from None
+
+
+def _pixel_indices(v, n: int, name: str, side: str) -> np.ndarray:
+    """``v`` as int64 pixel indices in ``0..n-1``, else a UserError naming ``name`` (one min/max check)."""
+    a = np.asarray(v)
+    if a.dtype.kind == "f":
+        flat = a.ravel()
+        bad = ~np.isfinite(flat) | (flat != np.floor(flat))
+        if bad.any():
+            raise UserError(f"`{name}` {float(flat[bad][0])!r}: need whole pixel indices (integers)")
+    elif a.dtype.kind not in "iu":
+        raise UserError(f"`{name}`: need whole pixel indices, got {a.dtype} values")
+    if a.size:
+        lo, hi = a.min(), a.max()
+        if lo < 0 or hi >= n:
+            raise UserError(f"`{name}` {int(lo if lo < 0 else hi)}: outside the map, whose {side} is {n} "
+                            f"(indices 0..{n - 1}); drop or clip the points off the map first")
+    return a.astype(np.int64, copy=False).ravel()
 
 
 def _radius(sigma: float, truncate: float = TRUNCATE) -> int:
@@ -197,7 +232,7 @@ def normalize(m: np.ndarray, how: str = "minmax") -> np.ndarray:
 class MapPolicy:
     """How fixations become a map (every field is recorded in ``dataset.json``)."""
 
-    sigma_px: tuple[float, float]  # (sigma_x, sigma_y) in stimulus pixels
+    sigma_px: tuple[float, float]  # (sigma_x, sigma_y) in stimulus pixels; one number is both
     border: str = "constant"
     binary: bool = False
     weight: str = "none"
@@ -214,8 +249,44 @@ class MapPolicy:
         if self.binary and (self.weight != "none" or self.per_subject):
             raise UserError("`binary_fixations` counts each fixated pixel once; it cannot be combined "
                             "with `weight` duration or `per_subject`")
-        if min(self.sigma_px) <= 0:
-            raise UserError(f"`sigma_px` {self.sigma_px} px: must be positive")
+        object.__setattr__(self, "sigma_px", _sigma_pair(self.sigma_px))
+
+
+def _sigma_pair(sigma) -> tuple[float, float]:
+    """``(sigma_x, sigma_y)`` from one number or two, each finite and positive, else a UserError naming `sigma_px`."""
+    try:
+        pair = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (2,)) if np.ndim(sigma) == 0 \
+            else np.asarray(sigma, dtype=np.float64)
+    except (TypeError, ValueError):
+        pair = None
+    if pair is None or pair.shape != (2,) or np.asarray(sigma).dtype.kind not in "iuf":
+        raise UserError(f"`sigma_px` {sigma!r}: need one number of pixels, or two (sigma_x, sigma_y)")
+    if not (pair > 0).all():
+        raise UserError(f"`sigma_px` {sigma} px: must be positive")
+    if not np.isfinite(pair).all():
+        raise UserError(f"`sigma_px` {sigma} px: must be finite")
+    return float(pair[0]), float(pair[1])
+
+
+def _check_points(x, y, subjects, durations, policy: MapPolicy) -> tuple[np.ndarray, np.ndarray]:
+    """``x``, ``y`` as float arrays after checking them (finite, equal lengths) and the lengths of ``subjects``
+    and ``durations`` (either may be ``None`` where ``policy`` does not use it), each refused naming it."""
+    x, y = _floats(x, "x").ravel(), _floats(y, "y").ravel()
+    if y.size != x.size:
+        raise UserError(f"`y`: {y.size} values for {x.size} `x`; give one y per fixation")
+    for name, v in (("x", x), ("y", y)):
+        bad = ~np.isfinite(v)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise UserError(f"`{name}`: {int(bad.sum())} of the {v.size} fixations are not finite numbers (the "
+                            f"first: fixation {i + 1}, {v[i]}); drop them first")
+    for name, v, used in (("subjects", subjects, not policy.binary), ("durations", durations,
+                                                                         policy.weight == "duration")):
+        if v is None and used:
+            raise UserError(f"`{name}`: none given; give one per fixation")
+        if v is not None and np.size(v) != x.size:
+            raise UserError(f"`{name}`: {np.size(v)} values for {x.size} fixations; give one per fixation")
+    return x, y
 
 
 def pixel_index(x, y, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -248,6 +319,10 @@ def fixation_weights(subjects, durations, policy: MapPolicy) -> np.ndarray:
     if policy.per_subject and n:
         codes, uniq = _codes(subjects)
         tot = np.bincount(codes, weights=w)
+        if not (tot > 0).all():  # 0 / 0: the map was NaN
+            i = int(np.flatnonzero(~(tot > 0))[0])
+            raise UserError(f"`per_subject`: the fixations of subject {str(uniq[i])!r} last {tot[i]:g} ms in all, "
+                            f"so they have no weight to share; drop them or use `weight` none")
         w = w / tot[codes]
     return w
 
@@ -268,6 +343,7 @@ def fixation_map(size: tuple[int, int], rows, cols) -> np.ndarray:
 def density(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy) -> np.ndarray:
     """Unnormalised blurred map of fixations at stimulus coordinates ``(x, y)`` under ``policy``."""
     w, h = size
+    x, y = _check_points(x, y, subjects, durations, policy)
     rows, cols = pixel_index(x, y, size)
     if policy.binary:
         rows, cols = unique_pixels(rows, cols, w)
