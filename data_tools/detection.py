@@ -888,6 +888,28 @@ def _param(method: str, name: str, value):
     return applied(method, name, value)
 
 
+def _check_samples(t: np.ndarray, per_sample: dict) -> None:
+    """Refuse what :func:`classify` cannot label: ``t`` not in recording order, or a per-sample array
+    (``per_sample``: name -> array or None) that is not one value per time stamp.
+
+    A time stamp equal to the previous one is in order (classified once with it, as ``saliency detect`` keeps
+    it); one earlier than the latest before it is a sample that ``saliency detect`` quarantines as
+    ``time_backwards``. A missing (NaN) time stamp is never out of order.
+    """
+    if t.ndim != 1:
+        raise UserError(f"`t`: shape {t.shape}; give one time stamp (ms) per sample, a 1-D array")
+    for name, a in per_sample.items():
+        if a is not None and np.shape(a) != t.shape:
+            raise UserError(f"`{name}`: shape {np.shape(a)} against {t.shape} of `t`; give one value per sample")
+    fin = np.flatnonzero(np.isfinite(t))
+    back = np.flatnonzero(np.diff(t[fin]) < 0)
+    if back.size:
+        i, j = int(fin[back[0]]), int(fin[back[0] + 1])
+        raise UserError(f"`t`: sample {j} ({t[j]:.6g} ms) is earlier than sample {i} ({t[i]:.6g} ms), "
+                        f"{back.size} step(s) back in all; give the samples in recording order (saliency detect "
+                        f"sets such samples aside as time_backwards and never sorts a trial)")
+
+
 def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | None = None,
              min_duration_ms: float | None = None, max_gap_ms: float | None = None,
              merge_ms: float | None = None, merge_deg: float | None = None, window_ms: float | None = None,
@@ -928,6 +950,10 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     time stamp (:func:`repeated_times`), a sampling rate that changes within
     the trial (:func:`rate_change`), whose slower intervals count as rows
     absent from the log.
+    Refused (:class:`UserError`): ``t`` in other than recording order (a
+    time stamp earlier than one before it; a repeated one is in order), and
+    ``x_px``, ``y_px`` or ``offscreen`` not one value per time stamp
+    (:func:`_check_samples`).
     """
     if method not in DETECTORS:
         raise UserError(f"`detector` {method!r}: choose one of {', '.join(DETECTORS)}")
@@ -937,6 +963,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     if unused:  # never recorded as applied when the detector ignores it
         raise UserError(f"`{unused[0]}`: not used by the {method} detector; leave it out")
     t = np.asarray(t, dtype=np.float64)
+    _check_samples(t, {"x_px": x_px, "y_px": y_px, "offscreen": offscreen})
     first = _first_of_time(t)
     if first is not None:  # repeated time stamps: classified once, the repeats take their first row's label
         opts = dict(threshold=threshold, min_duration_ms=min_duration_ms, max_gap_ms=max_gap_ms, merge_ms=merge_ms,
