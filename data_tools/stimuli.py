@@ -209,6 +209,8 @@ def decoded_size(path: Path) -> tuple[int, int] | None:
       as in a full decode (checked on 320 damaged files), at about half the
       cost;
     - anything else: decoded whole by Pillow.
+
+    The size is the image's as stored, an orientation tag ignored (a TIFF's too, which Pillow opens turned).
     """
     from PIL import Image
 
@@ -223,6 +225,9 @@ def decoded_size(path: Path) -> tuple[int, int] | None:
     try:
         with Image.open(path) as im:
             w, h = int(im.size[0]), int(im.size[1])
+            if im.format == "TIFF":  # the size as stored (ImageWidth, ImageLength), as decode and the header read
+                # it: Pillow swaps a TIFF's size for an orientation tag 5-8 and turns its pixels on load
+                w, h = int(im.tag_v2.get(256, w)), int(im.tag_v2.get(257, h))
             if oversized((w, h)):
                 raise ValueError("above the pixel limit")
             if im.format == "PNG":
