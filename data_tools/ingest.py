@@ -91,7 +91,7 @@ from saliency.data_tools.choices import DECIMALS, DISPLAY_MODES, EYES, RATE_RANG
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials, trials_named_by
-from saliency.data_tools.readers.chunks import decimal_commas_read, line_fields, trial_value
+from saliency.data_tools.readers.chunks import check_chunk_rows, decimal_commas_read, line_fields, trial_value
 from saliency.base.images import stimulus_orientation
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
@@ -1181,11 +1181,32 @@ def open_reader(path, fmt: str, read_opts: ReadOptions) -> LogReader:
     return rd
 
 
-def open_inputs(inputs: list[Path], opts: IngestOptions) -> list[tuple]:
-    """Open every log (format, kind, declared screen); ``(path, reader, sha256, duplicate_of)`` per input."""
+def input_paths(inputs) -> list[Path]:
+    """The log paths of ``inputs``: one path (a str or :class:`os.PathLike`) or an iterable of them.
+
+    A lone ``"fixlist.csv"`` is one input (it was iterated into the files ``f``, ``i``, ...); anything else
+    (None, a number, a list holding one) is refused naming ``inputs``.
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    try:
+        items = list(inputs)
+    except TypeError:
+        items = None
+    bad = [inputs] if items is None else [p for p in items if not isinstance(p, (str, os.PathLike))]
+    if bad:
+        what = "" if items is None else " holds"
+        raise UserError(f"`inputs`{what} {repr(bad[0])[:80]}: give a log file path (str or Path) or a list of them")
+    return [Path(p) for p in items]
+
+
+def open_inputs(inputs, opts: IngestOptions) -> list[tuple]:
+    """Open every log (format, kind, declared screen); ``(path, reader, sha256, duplicate_of)`` per input.
+
+    ``inputs``: one log path or a list of them (:func:`input_paths`)."""
     out = []
     seen: dict[str, str] = {}
-    for path in inputs:
+    for path in input_paths(inputs):
         rd = open_reader(path, opts.format, ReadOptions(
             columns=opts.columns or {}, time_unit=opts.time_unit, tracker_events=opts.detector == "tracker",
             min_confidence=opts.min_confidence, chunk_rows=opts.chunk_rows, eye=opts.eye, decimal=opts.decimal))
@@ -2355,6 +2376,7 @@ def validate(opts: IngestOptions):
                         f"to that stimulus, so the trial table is never consulted); give one of them")
     if opts.workers < 1:
         raise UserError(f"`workers` {opts.workers}: must be at least 1")
+    check_chunk_rows(opts.chunk_rows)
     if opts.eye not in EYES:
         raise UserError(f"`eye` {opts.eye!r}: choose one of {', '.join(EYES)}")
     MapPolicy((opts.sigma_px or 1.0, opts.sigma_px or 1.0), opts.border, opts.binary, opts.weight,
@@ -2363,7 +2385,8 @@ def validate(opts: IngestOptions):
 
 def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
            detector_given: bool | None = None, qc_min_valid_given: bool | None = None) -> dict:
-    """Build a fixation dataset folder at ``out`` from logs ``inputs``; returns the manifest dict.
+    """Build a fixation dataset folder at ``out`` from logs ``inputs`` (one path or a list of them); returns the
+    manifest dict.
 
     ``detector_given``: whether the caller chose ``opts.detector`` (the command
     line: ``--detector`` given); a chosen detector that acts on nothing is
@@ -2385,7 +2408,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         detector_given = opts.detector != det.DEFAULT_DETECTOR
     if qc_min_valid_given is None:
         qc_min_valid_given = opts.qc_min_valid_share != IngestOptions.qc_min_valid_share
-    inputs = [Path(p) for p in inputs]
+    inputs = input_paths(inputs)
     if not inputs:
         raise UserError("no input logs given")
     index = StimulusIndex(stimuli)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextvars
 import csv
 import io
+import numbers
 import re
 from pathlib import Path
 from typing import Iterator
@@ -258,6 +259,19 @@ def empty_quarantine() -> pd.DataFrame:
     return quarantine_frame(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
 
 
+def check_chunk_rows(chunk_rows) -> int:
+    """``chunk_rows`` as an int when it is a whole number >= 1 (a bool is not); else one line naming it.
+
+    Checked by :func:`~data_tools.readers.registry.open_log`, the ingest's ``validate`` and :func:`csv_chunks`
+    (a format's ``read`` called with :class:`~data_tools.readers.base.ReadOptions` directly): a negative value
+    read rows twice, 0 was blamed on the file and 2.5 was a bare TypeError.
+    """
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, numbers.Integral) or chunk_rows < 1:
+        raise UserError(f"`chunk_rows` {chunk_rows!r}: give a whole number of rows >= 1 read at a time "
+                        f"(an int; default {CHUNK_ROWS})")
+    return int(chunk_rows)
+
+
 _QUOTE = 34  # '"'
 _BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark
 _BLOCK = 1 << 22  # bytes read at a time
@@ -407,6 +421,7 @@ def csv_chunks(path: Path, sep: str, usecols: list[str], chunk_rows: int = CHUNK
     """
     if cut_last not in ("short", "any"):
         raise ValueError(f"cut_last {cut_last!r}: short or any")
+    chunk_rows = check_chunk_rows(chunk_rows)
     check_last = cut_last if cut_last == "any" or not short_rows else None
     comma = DECIMAL_COMMA.get()
     if comma:  # `decimal` comma: what a point is in this table

@@ -130,7 +130,13 @@ def check_log_path(path: Path) -> None:
 def open_log(path: str | Path, fmt: str = "auto", columns: dict | None = None, time_unit: str | None = None,
              tracker_events: bool = False, min_confidence: float = PUPIL_MIN_CONFIDENCE,
              chunk_rows: int = CHUNK_ROWS) -> LogReader:
-    """Open one log file; ``tracker_events`` reads the tracker's fixations (EFIX, Tobii) instead of samples."""
+    """Open one log file; ``tracker_events`` reads the tracker's fixations (EFIX, Tobii) instead of samples.
+
+    ``chunk_rows``: rows read at a time, a whole number >= 1 (else refused naming it, before the file is read).
+    """
+    from saliency.data_tools.readers.chunks import check_chunk_rows  # numpy: imported only when a log is opened
+
+    chunk_rows = check_chunk_rows(chunk_rows)
     path = Path(path)
     check_log_path(path)
     if fmt not in FORMATS:
