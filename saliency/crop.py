@@ -327,6 +327,90 @@ def _encode_png_grey_alpha(img) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + chunk(b"IEND", b""))
 
 
+def _source_icc(path) -> bytes | None:
+    """The ICC colour profile embedded in the image file ``path`` (read with PIL, header only), or None."""
+    try:
+        from PIL import Image
+
+        from saliency.base.images import _PIL_LIMIT_LOCK
+
+        with _PIL_LIMIT_LOCK:  # only the header is read: the toolkit's pixel limit guards decoding
+            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+            try:
+                with Image.open(path) as im:
+                    icc = im.info.get("icc_profile")
+            finally:
+                Image.MAX_IMAGE_PIXELS = saved
+    except Exception:  # noqa: BLE001 - a file PIL cannot open carries no profile it could read
+        return None
+    return bytes(icc) if icc else None
+
+
+def _with_icc(data: bytes, ext: str, icc: bytes) -> bytes | None:
+    """The encoded image ``data`` (``ext``) with the ICC profile ``icc`` embedded; None for a format without one.
+
+    The profile is spliced into the encoded bytes (JPEG APP2 segments, a PNG
+    iCCP chunk, a WebP ICCP chunk, a TIFF tag 34675), so the pixels are those
+    OpenCV wrote, unchanged; OpenCV itself writes no profile.
+    """
+    import struct
+    import zlib
+
+    ext = ext.lower()
+    if ext in (".jpg", ".jpeg") and data[:2] == b"\xff\xd8":
+        pos = 2  # after SOI and the APP0 (JFIF) / APP1 (EXIF) segments, as the ICC specification places APP2
+        while data[pos:pos + 1] == b"\xff" and data[pos + 1] in (0xE0, 0xE1):
+            pos += 2 + struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        parts = [icc[i:i + 65519] for i in range(0, len(icc), 65519)]
+        if len(parts) > 255:
+            return None
+        segs = b"".join(b"\xff\xe2" + struct.pack(">H", 16 + len(p)) + b"ICC_PROFILE\0" + bytes([i + 1, len(parts)])
+                        + p for i, p in enumerate(parts))
+        return data[:pos] + segs + data[pos:]
+    if ext == ".png" and data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        body = b"ICC Profile\0\0" + zlib.compress(icc)
+        chunk = struct.pack(">I", len(body)) + b"iCCP" + body + struct.pack(">I", zlib.crc32(b"iCCP" + body))
+        return data[:33] + chunk + data[33:]  # right after IHDR (13 bytes of data), before PLTE and IDAT
+    if ext == ".webp" and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        kind, size = data[12:16], struct.unpack("<I", data[16:20])[0]
+        iccp = b"ICCP" + struct.pack("<I", len(icc)) + icc + b"\0" * (len(icc) % 2)
+        if kind == b"VP8X":  # the extended format: set its ICC flag, the ICCP chunk follows VP8X
+            rest = data[20 + size:]
+            head = bytes([data[20] | 0x20]) + data[21:20 + size]
+            body = b"VP8X" + struct.pack("<I", size) + head + iccp + rest
+        elif kind in (b"VP8 ", b"VP8L"):  # the simple format: made extended, the canvas size read from the frame
+            frame = data[20:20 + size]
+            if kind == b"VP8L":
+                bits = int.from_bytes(frame[1:5], "little")
+                w, h, alpha = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1, bool(bits >> 28 & 1)
+            else:
+                w, h, alpha = (struct.unpack("<H", frame[6:8])[0] & 0x3FFF,
+                               struct.unpack("<H", frame[8:10])[0] & 0x3FFF, False)
+            head = bytes([0x20 | (0x10 if alpha else 0), 0, 0, 0]) + (w - 1).to_bytes(3, "little") \
+                + (h - 1).to_bytes(3, "little")
+            body = b"VP8X" + struct.pack("<I", 10) + head + iccp + data[12:]
+        else:
+            return None
+        return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body
+    if ext in (".tif", ".tiff") and data[:4] in (b"II*\0", b"MM\0*"):
+        e = "<" if data[:2] == b"II" else ">"
+        ifd = struct.unpack(e + "I", data[4:8])[0]
+        n = struct.unpack(e + "H", data[ifd:ifd + 2])[0]
+        entries = [data[ifd + 2 + 12 * i:ifd + 14 + 12 * i] for i in range(n)]
+        nxt = data[ifd + 2 + 12 * n:ifd + 6 + 12 * n]
+        out = bytearray(data + b"\0" * (len(data) % 2))
+        at = len(out)  # the profile appended, then a copy of the first IFD with tag 34675 pointing at it
+        out += icc + b"\0" * (len(icc) % 2)
+        entries = [x for x in entries if struct.unpack(e + "H", x[:2])[0] != 34675]
+        entries.append(struct.pack(e + "HHII", 34675, 7, len(icc), at))
+        entries.sort(key=lambda x: struct.unpack(e + "H", x[:2])[0])
+        new_ifd = len(out)
+        out += struct.pack(e + "H", len(entries)) + b"".join(entries) + nxt
+        out[4:8] = struct.pack(e + "I", new_ifd)
+        return bytes(out)
+    return None
+
+
 def check_scale(scale):
     """``scale`` of :func:`crop_folder` checked: ``(width, height)`` in pixels, a positive factor, or None.
 
@@ -357,7 +441,9 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     The saliency comes from ``maps`` (a folder matched to the images by file
     stem, each map resized to its image: area-averaged when it is larger on
     both sides, so that no salient spot falls between the samples, bilinearly
-    otherwise) or is predicted by
+    otherwise; a map whose aspect ratio differs from its image's as stored by
+    more than 1 %, e.g. turned 90 degrees, is refused, UserError, nothing
+    written) or is predicted by
     ``checkpoint`` first (exactly as ``saliency predict`` writes it). ``keep``
     and ``min_size`` are those of :func:`saliency_crop` (``min_size``, default
     :data:`MIN_SIZE`, applies with ``keep`` or ``compose`` only, and is refused
@@ -372,7 +458,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     greyscale, grey + alpha, colour, alpha and 16 bits kept; a palette image
     is written as RGB, or RGBA when it has transparency, and 1-, 2- or 4-bit
     greyscale as 8-bit; lossy formats such as JPEG are
-    encoded again, at OpenCV's default quality 95) and ``crops.json``
+    encoded again, at OpenCV's default quality 95; the source's ICC colour
+    profile is kept in JPEG, PNG, WebP and TIFF crops) and ``crops.json``
     (every box in the original image's pixels, upright for an EXIF-tagged photo,
     beside the centre crop's) are
     built in a staging folder and moved to ``out``; a non-empty ``out`` is
@@ -396,8 +483,11 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     without ``keep`` and ``compose``), ``source``, ``skipped`` (the unreadable
     images) and ``boxes``: per image name, ``image`` (its path), ``size``
     ``[w, h]``, ``crop`` (``x, y, w, h, kept``), ``center`` (``x, y, w, h``),
-    and only where they apply ``exif_orientation``, ``off_aspect`` and
-    ``under_min_size`` (each a sentence saying why).
+    and only where they apply ``exif_orientation``, ``off_aspect``,
+    ``under_min_size`` and ``icc_profile`` (each a sentence saying why;
+    ``icc_profile``: the source's colour profile was not kept, as the crop's
+    format carries none or the profile is of another colour space than the
+    crop's).
     """
     import contextlib
     import os
@@ -499,6 +589,11 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 sal, log_density = read_prediction(salmaps[name])  # a map, or predict's --log-density .npy
                 if log_density:  # its density is the map: the same crop as predict's PNG of it
                     sal = np.exp(sal)
+                mh, mw = sal.shape[:2]  # train's rule (datasets.check_map_shape): aspect within 1 %, else refused
+                if (mh, mw) != (h, w) and abs((mw / mh) / (w / h) - 1) > 0.01:  # it would be stretched onto it
+                    raise UserError(f"`maps` {shown_path(salmaps[name])}: the map is {mw}x{mh} but its image "
+                                    f"{shown_path(path)} is {w}x{h} as stored, another shape (turned 90 deg?); "
+                                    f"give a map of the image as stored (before its EXIF rotation)")
                 if sal.shape != (h, w):  # a larger map is area-averaged: sampled bilinearly, small spots vanished
                     larger = sal.shape[0] >= h and sal.shape[1] >= w
                     sal = cv2.resize(sal.astype(np.float32), (w, h),
@@ -542,6 +637,17 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                     data = _encode_png_grey_alpha(crop) if grey_alpha else encode(crop, path.suffix)
                 except UserError as exc:
                     raise UserError(f"{shown_path(path)}: could not write its crop: {exc}") from None
+                icc, icc_note = _source_icc(path), None  # OpenCV writes no colour profile: the source's is added
+                if icc:
+                    grey = grey_alpha or crop.ndim == 2 or crop.shape[2] < 3
+                    space = icc[16:20].decode("latin-1").strip() or "unknown"
+                    if space != ("GRAY" if grey else "RGB"):  # e.g. a CMYK JPEG, decoded (and written) as RGB
+                        icc_note = (f"its {space} colour profile was not kept: the crop is written as "
+                                    f"{'greyscale' if grey else 'RGB'}")
+                    elif (tagged := _with_icc(data, path.suffix, icc)) is None:
+                        icc_note = f"its colour profile was not kept: a {path.suffix.lower()} crop cannot carry one"
+                    else:
+                        data = tagged
                 target.write_bytes(data)
                 centre = center_crop(w, h, ratio)
                 result.boxes[name] = {"image": str(path), "size": [w, h], "crop": box.as_dict(),
@@ -550,6 +656,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                     result.boxes[name]["exif_orientation"] = tag
                 if off_aspect:
                     result.boxes[name]["off_aspect"] = off_aspect
+                if icc_note:  # never silently without the source's colours
+                    result.boxes[name]["icc_profile"] = icc_note
                 if (keep is not None or compose) and min(box.w, box.h) < min_size:  # never silently smaller
                     result.boxes[name]["under_min_size"] = (
                         f"no {aspect_text} window with a shorter side of {min_size} pixels fits in {w}x{h} pixels: "
