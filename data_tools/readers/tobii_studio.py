@@ -51,8 +51,9 @@ is not used.
 and the column lists of public readers of it): no header block; line 1 is
 the tab-separated column line (``ExportDate``, ``StudioVersionRec``,
 ``ParticipantName``, ``RecordingName``, ``RecordingResolution``,
-``MediaName``, ``RecordingTimestamp`` (ms from the recording start),
-``FixationIndex``, ``SaccadeIndex``, ``GazeEventType`` (``Fixation``,
+``MediaName``, ``RecordingTimestamp`` (whole ms from the recording start),
+``EyeTrackerTimestamp`` (µs, the tracker's clock), ``FixationIndex``,
+``SaccadeIndex``, ``GazeEventType`` (``Fixation``,
 ``Saccade``, ``Unclassified``, ...), ``GazeEventDuration`` (ms),
 ``FixationPointX/Y (MCSpx)``, ``GazePointLeftX/Y (ADCSpx)``, the same for
 Right, ``GazePointX/Y (ADCSpx)``, ``GazePointX/Y (MCSpx)``,
@@ -66,7 +67,15 @@ One data row = one line. Subject ``ParticipantName`` (else the file stem),
 stimulus ``MediaName``, trial ``RecordingName`` (none outside any media, as
 for Pro Lab, ``LogReader.trials``).
 
-- samples (the default): ``RecordingTimestamp``, ``GazePointX/Y (ADCSpx)``
+- samples (the default): time from ``EyeTrackerTimestamp`` in ms, anchored
+  per recording (participant and ``RecordingName``): its first row with both
+  stamps numbers is at its ``RecordingTimestamp``, the others that much later
+  as the tracker's clock says (``RecordingTimestamp`` is whole ms: at 1200 Hz
+  one sample in six shared its stamp); a row whose ``EyeTrackerTimestamp`` or
+  ``RecordingTimestamp`` is missing or not a number is quarantined
+  (``bad_time``; ``non_finite_time``); without the column, ``RecordingTimestamp``
+  (whole ms); ``notes["time_column"]`` names the column used;
+  ``GazePointX/Y (ADCSpx)``
   (else the mean of the eyes' ``GazePointLeft/RightX/Y``), valid as in the
   All-Data export (one eye's validity 0 or 1); a row with an event column
   filled and no gaze is counted ``event_row``; ``eye`` left/right reads
@@ -75,7 +84,7 @@ for Pro Lab, ``LogReader.trials``).
 - fixations (``tracker_events``, or an export without gaze point columns):
   Studio's own fixations, one per run of ``GazeEventType`` ``Fixation`` rows
   with the same (participant, recording, media, ``FixationIndex``), kept
-  under its first row: start its ``RecordingTimestamp``, duration
+  under its first row: start its ``RecordingTimestamp`` (whole ms, as the durations), duration
   ``GazeEventDuration``, position ``FixationPointX/Y (MCSpx)``; its further
   rows are counted ``fixation_sample``, rows of other types ``not_fixation``;
   a fixation row without a usable timestamp is quarantined (``bad_time``,
@@ -243,12 +252,34 @@ def _fixations(path, at, low, subject, c_stim, c_trial, chunk_rows, aggregate):
     return chunks
 
 
+def _tracker_ms(df, n, c_rt, c_et, keys, anchors):
+    """Sample times of a 3.x Data Export from ``EyeTrackerTimestamp`` (µs, the tracker's clock), in ms from the
+    recording start: each recording (``keys``: participant and recording name) is anchored at its first row with
+    both stamps numbers, whose time is its ``RecordingTimestamp`` (whole ms); ``anchors`` carries them from chunk
+    to chunk. (time ms, missing or not a number in either column, non-finite in either column)."""
+    rt, rm, rb = numeric(df[c_rt])
+    et, em, eb = numeric(df[c_et])
+    both = np.isfinite(rt) & np.isfinite(et)
+    t = np.full(n, np.nan)
+    for k in pd.unique(keys):
+        rows = keys == k
+        if k not in anchors:
+            first = np.flatnonzero(rows & both)
+            if not len(first):
+                continue  # no row of it with both stamps here: all of them are quarantined
+            anchors[k] = (et[first[0]], rt[first[0]])
+        e0, r0 = anchors[k]
+        t[rows] = r0 + (et[rows] - e0) / 1000.0
+    return t, rm | rb | em | eb, non_finite(df[c_rt], rt) | non_finite(df[c_et], et)
+
+
 def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, events=None, space="screen",
              trial_in_media=False, eye="average"):
     """Samples of an All-Data export, or of a 3.x Data Export (``c_subj``: the subject column, ``events``: its
     event columns, ``space`` of its gaze columns, ``trial_in_media``: no trial outside a media; ``eye``
-    left/right: that eye's gaze point and validity only, the caller having checked the file has them)."""
-    c_t = low["timestamp"]
+    left/right: that eye's gaze point and validity only, the caller having checked the file has them; a
+    ``low["eyetrackertimestamp"]`` column gives the times, :func:`_tracker_ms`)."""
+    c_t, c_et = low["timestamp"], low.get("eyetrackertimestamp")
     pairs = []
     for suffix, vcol in (("", None), ("left", "validityleft"), ("right", "validityright")):
         cx, cy = low.get(f"gazepointx{suffix}"), low.get(f"gazepointy{suffix}")
@@ -256,8 +287,8 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
             pairs.append((cx, cy, low.get(vcol) if vcol else None))
     c_vl, c_vr = low.get("validityleft"), low.get("validityright")
     c_evs = list(events) if events is not None else [c for c in [low.get("event")] if c]
-    usecols = sorted({c for c in [c_t, c_stim, c_trial, c_subj, c_vl, c_vr, *c_evs] + [c for p in pairs for c in p[:2]]
-                      if c})
+    usecols = sorted({c for c in [c_t, c_et, c_stim, c_trial, c_subj, c_vl, c_vr, *c_evs]
+                      + [c for p in pairs for c in p[:2]] if c})
     if not pairs:
         raise UserError(f"{path}: read as a {VENDOR} All-Data export, but its column line {at} has no gaze point "
                         f"pair (GazePointX/GazePointY, or GazePointXLeft/GazePointYLeft, or Right)")
@@ -272,14 +303,22 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
 
     def chunks() -> Iterator[Chunk]:
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
+        anchors: dict[str, tuple[float, float]] = {}  # recording -> (its EyeTrackerTimestamp, RecordingTimestamp)
         for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
             n = len(df)
             stim = text(df[c_stim], n, whole=False) if c_stim else np.full(n, "", object)
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
             if trial_in_media and c_stim:  # a trial is one presentation of a media: rows outside any have none
                 trial = np.where(stim != "", trial, "")
-            t, tm, tb = numeric(df[c_t])
-            nf_t = non_finite(df[c_t], t)
+            if c_et:
+                keys = text(df[c_subj], n, "", ID_MISSING) if c_subj else np.full(n, "", object)
+                if c_trial:
+                    keys = keys.astype(str) + "\x1f" + text(df[c_trial], n).astype(str)
+                t, bad_t, nf_t = _tracker_ms(df, n, c_t, c_et, keys, anchors)
+            else:
+                t, tm, tb = numeric(df[c_t])
+                nf_t = non_finite(df[c_t], t)
+                bad_t = tm | tb
             gaze_empty = np.ones(n, bool)
             bad = np.zeros(n, bool)
             parsed = {}  # x column -> (x, y, cells that are no number)
@@ -339,7 +378,7 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
             keep = ~event_only
             subj = text(df[c_subj], n, subject, ID_MISSING) if c_subj else np.full(n, subject, object)
             ch = sample_chunk(lines[keep], subj[keep], stim[keep], trial[keep], t[keep], x[keep], y[keep],
-                              valid[keep], (tm | tb)[keep], bad[keep], non_finite_time=nf_t[keep])
+                              valid[keep], bad_t[keep], bad[keep], non_finite_time=nf_t[keep])
             ch.space = space
             add_counted(ch, ["event_row"] * int(event_only.sum()))
             yield with_malformed(ch, malformed, subject, read_lines=lines)
@@ -380,7 +419,7 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
     for c in cols:
         if c:
             base.setdefault(split_unit(c)[0], c)
-    c_time = base["recordingtimestamp"]
+    c_time, c_et = base["recordingtimestamp"], base.get("eyetrackertimestamp")
     c_subj, c_rec, c_media = base.get("participantname"), base.get("recordingname"), base.get("medianame")
     subject = default_subject(path)
     gaze = _export_point(path, at, cols, "gazepoint", "the gaze point")
@@ -400,6 +439,7 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
         point = _export_point(path, at, cols, "fixationpoint", "the fixation point")
         chunks = _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, subject, opts.chunk_rows)
         notes["coordinates"] = _SPACE_UNITS[point[2]]
+        notes["time_column"] = c_time  # Studio's fixations: its start, as their GazeEventDuration, in whole ms
         return LogReader(path, "tobii-studio", "fixations", chunks, notes=notes, trials=True)
     if opts.eye != "average":
         if eyes[opts.eye] is None:
@@ -419,7 +459,8 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
             raise UserError(f"{path}: {VENDOR} 3.x Data Export with the left and right gaze points in different "
                             f"units and no GazePointX/Y; export them in ADCSpx")
         space = spaces.pop()
-    low = {"timestamp": c_time, "validityleft": base.get("validityleft"), "validityright": base.get("validityright")}
+    low = {"timestamp": c_time, "eyetrackertimestamp": c_et, "validityleft": base.get("validityleft"),
+           "validityright": base.get("validityright")}
     for key, p in (("", gaze), ("left", eyes["left"]), ("right", eyes["right"])):
         if p and p[2] == space:
             low[f"gazepointx{key}"], low[f"gazepointy{key}"] = p[0], p[1]
@@ -427,6 +468,7 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
     chunks = _samples(path, at, low, subject, c_media, c_rec, opts.chunk_rows, c_subj=c_subj, events=events,
                       space=space, trial_in_media=True, eye=opts.eye)
     notes["coordinates"] = _SPACE_UNITS[space]
+    notes["time_column"] = c_et or c_time
     return LogReader(path, "tobii-studio", "samples", chunks, notes=notes, trials=True)
 
 
