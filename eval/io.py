@@ -11,7 +11,10 @@ Conventions (``../shared/REFERENCES.md`` sections 1, 2 and 4; PySODEvalToolkit):
   whose colour channels are equal is accepted as grey. Fixation predictions may
   also be ``.npy`` 2-D arrays of real numbers (integer or float; non-negative,
   not empty; complex values are refused). A prediction whose size differs from
-  its GT is resized to the GT by bilinear interpolation (the caller counts it).
+  its GT is resized to the GT by bilinear interpolation (the caller counts it, and
+  notes one of another aspect ratio, :func:`other_aspect`: likely turned 90 degrees).
+- Every file is read as stored; a ground-truth file's EXIF orientation tag is only
+  said (:func:`orientation_tag`, read from the header).
 - Fixation maps: binary, nonzero = fixated (a lossless image such as ``.png``
   nonzero, as MIT's ``fixationMap > 0``, so 0/1 and 0/255 maps alike; a
   ``.jpg``/``.webp`` thresholded at > 128 to remove compression ringing; or
@@ -31,13 +34,78 @@ import numpy as np
 
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
-from saliency.base.images import IMAGE_EXTS, check_image_size, decode, shown_path
+from saliency.base.images import IMAGE_EXTS, check_image_size, decode, exif_orientation, shown_path
 
 PRED_EXTS = IMAGE_EXTS + (".npy",)
 """Prediction files: every image extension of :data:`saliency.base.images.IMAGE_EXTS` and ``.npy`` arrays."""
 
 __all__ = ["IMAGE_EXTS", "PRED_EXTS", "read_mask", "read_pred_u8", "read_map", "read_fixations", "index_folder",
-           "FolderIndex", "left_out_note", "drop_extra_axes"]
+           "FolderIndex", "left_out_note", "drop_extra_axes", "other_aspect", "orientation_tag"]
+
+ASPECT_TOL = 0.01
+"""How far (relative) a map's aspect ratio may differ from its ground truth's and still be the same picture at
+another resolution (a rounded size): the rule of ``saliency.datasets.check_map_shape``, by which training refuses
+a human map of another shape (eval, a lower layer, cannot import it; a test keeps the two in step)."""
+
+
+def other_aspect(map_hw, gt_hw) -> bool:
+    """Whether a map of ``map_hw`` (rows, columns) differs from its ground truth's ``gt_hw`` in aspect ratio by more
+    than :data:`ASPECT_TOL`: not a rescaled copy of the same picture but, say, one turned 90 degrees or another
+    picture, which resizing stretches onto the ground truth (eval resizes it as PySODMetrics' examples do and
+    says so)."""
+    (mh, mw), (gh, gw) = tuple(map_hw)[:2], tuple(gt_hw)[:2]
+    if (mh, mw) == (gh, gw) or min(mh, mw, gh, gw) <= 0:
+        return False
+    return abs((mw / mh) / (gw / gh) - 1) > ASPECT_TOL
+
+
+def orientation_tag(path: str | Path) -> int:
+    """The EXIF orientation tag (1-8) of a ground-truth file, 1 when it has none, read from its header only.
+
+    The format is told by the file's first bytes, not its name. A JPEG or
+    TIFF is asked through PIL, which parses its markers or first IFD and
+    decodes no pixel (:func:`saliency.base.images.exif_orientation`); in a
+    PNG or WebP the chunk headers are walked to the ``eXIf`` / ``EXIF`` chunk,
+    whose TIFF block alone is parsed (PIL decodes a whole PNG whose ``eXIf``
+    follows its pixels, and its WebP reader demuxes the whole file). Any other
+    file (BMP, PGM, ``.mat``, ``.npy``), an unreadable one or a bad tag: 1.
+    Eval reads every file as stored; the tag is only said (a viewer shows
+    such a file turned).
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            if head[:3] == b"\xff\xd8\xff" or head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+                return exif_orientation(path)
+            if head[:8] == b"\x89PNG\r\n\x1a\n":  # chunks: length (big-endian), type, data, CRC
+                fh.seek(8)
+                while len(chunk := fh.read(8)) == 8 and chunk[4:] != b"IEND":
+                    size = int.from_bytes(chunk[:4], "big")
+                    if chunk[4:] == b"eXIf":
+                        return _exif_block_tag(fh.read(size))
+                    fh.seek(size + 4, 1)
+            elif head[:4] == b"RIFF" and head[8:12] == b"WEBP":  # chunks: type, length (little-endian), even-padded
+                while len(chunk := fh.read(8)) == 8:
+                    size = int.from_bytes(chunk[4:], "little")
+                    if chunk[:4] == b"EXIF":
+                        return _exif_block_tag(fh.read(size))
+                    fh.seek(size + (size & 1), 1)
+    except OSError:
+        pass
+    return 1
+
+
+def _exif_block_tag(block: bytes) -> int:
+    """The orientation tag (1-8) of an EXIF block (a TIFF header and IFD, maybe after ``Exif\\0\\0``); 1 if none."""
+    try:
+        from PIL import Image
+
+        ex = Image.Exif()
+        ex.load(block)
+        tag = int(ex.get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - a block PIL cannot parse carries no tag to say
+        return 1
+    return tag if 1 <= tag <= 8 else 1
 
 
 def read_image(path: str | Path, flags: int | None = None) -> np.ndarray:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError, cli_flag
-from saliency.base.images import IMAGE_EXTS
+from saliency.base.images import IMAGE_EXTS, shown_path
 from saliency.base.names import nfc
 from saliency.base.progress import progress as progress_bar
 from saliency.base.workers import single_thread_blas, steady_heap
@@ -37,11 +37,11 @@ from saliency.base.workers import single_thread_blas, steady_heap
 from saliency.eval.datasets import GTDataset, GTItem
 from saliency.eval.fixation import (FixationMetrics, baseline_log_density, coords_to_mask, fixation_coords,
                                     fixation_image_scores, other_fixation_coords, points_to_mask)
-from saliency.eval.io import (PRED_EXTS, drop_extra_axes, index_folder, key_of, read_fixations, read_map,
-                              read_mask, read_pred_u8)
+from saliency.eval.io import (PRED_EXTS, drop_extra_axes, index_folder, key_of, orientation_tag, other_aspect,
+                              read_fixations, read_map, read_mask, read_pred_u8)
 from saliency.eval.metrics import GOLD_STANDARD, families, keys_for  # noqa: F401 (GOLD_STANDARD re-exported)
 from saliency.eval.sod import SODMetrics, sod_image_scores
-from saliency.eval.tables import FEW_OBSERVERS
+from saliency.eval.tables import FEW_OBSERVERS, counted
 
 
 @dataclass
@@ -227,11 +227,17 @@ def _sod_task(args):
                 raise
             out.append(("skip", _reason(exc)))
             continue
+        shapes = (pred.shape, gt.shape) if other_aspect(pred.shape, gt.shape) else None
         resized = pred.shape != gt.shape
         if resized:
             pred = cv2.resize(pred, (gt.shape[1], gt.shape[0]), interpolation=cv2.INTER_LINEAR)
-        out.append((sod_image_scores(pred, gt, families), resized))
-    return ("ok", out)
+        out.append((sod_image_scores(pred, gt, families), resized, shapes))
+    return ("ok", out, False, _tagged([item.gt]))
+
+
+def _tagged(paths) -> list:
+    """(path, tag) of each ground-truth file of ``paths`` (None skipped) that carries an EXIF orientation tag."""
+    return [(str(p), t) for p in paths if p and (t := orientation_tag(p)) != 1]
 
 
 def _fix_coords_task(args):
@@ -287,8 +293,10 @@ def _fix_task(args):
             continue
         sc = fixation_image_scores(pred, fix, density, baseline, other=other, log_density=is_log, metrics=metrics,
                                    **kw)
-        out.append((sc, pred.shape != shape))
-    return ("ok", out, fix is not None and not fix.any())  # the last: no fixation at all (what its metrics lack)
+        out.append((sc, pred.shape != shape, (pred.shape, shape) if other_aspect(pred.shape, shape) else None))
+    # then: no fixation at all (what its metrics lack), and the GT files read that carry an EXIF orientation tag
+    read = [item.gt if item.subjects is None and item.points is None else None, item.density]
+    return ("ok", out, fix is not None and not fix.any(), _tagged(read))
 
 
 def _run_chunk(fn, chunk):
@@ -504,12 +512,17 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
                                  for it, p in zip(ds.items, matched[j][0]) if p is None])
            for j, (name, _) in enumerate(methods)]
     found = [m[0] for m in matched]  # per method, per image: its prediction file or None
+    folders = [folder for _, folder in methods]
     if task == "fixation" and gold_standard:
         res.insert(0, MethodResult(ds.name, GOLD_STANDARD, 0, {}))
         found.insert(0, [True] * len(ds.items))
+        folders.insert(0, None)
+    tagged: list = []  # (GT file, orientation tag) of the ground truth read
+    turned: list = [[] for _ in res]  # per method: (prediction file, its shape, the GT's) of another aspect ratio
     for i, r in enumerate(results_iter):
         status, payload, *rest = r
         no_fix = bool(rest and rest[0])  # an image without fixations: its fixation metrics are undefined
+        tagged += rest[1] if len(rest) > 1 else []
         if status == "gt":
             for mr, f in zip(res, found):
                 if f[i] is None:  # counted already among the images without a prediction
@@ -528,11 +541,14 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
                 if len(res[j].skipped_examples) < 3:
                     res[j].skipped_examples.append(entry[1])
                 continue
-            sc, resized = entry
+            sc, resized, *shapes = entry
+            if shapes and shapes[0] is not None:
+                turned[j].append((found[j][i], *shapes[0]))
             accs[j].add(sc)
             if no_fix and not any(np.isfinite(sc.values.get(k, np.nan)) for k in keys):  # in no mean: named
                 res[j].no_fixations.append(ds.items[i].key)
             res[j].n_resized += int(resized)
+    _add_notes(ds, _shape_notes(res, turned, folders) + _orientation_notes(tagged))
     order = {it.key: i for i, it in enumerate(ds.items)}
     for j, mr in enumerate(res):
         mr.skipped.sort(key=lambda e: order.get(e[0], 0))  # in image order, the missing among the unreadable
@@ -545,6 +561,43 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
         mr.excluded = dict(out["excluded"])
         mr.metrics = {k: out[k] for k in keys}
     return res
+
+
+def _shape_notes(res: list[MethodResult], turned: list, folders: list) -> list[str]:
+    """Per method, one note counting its predictions of another aspect ratio than their ground truth (more than
+    1 %, :func:`saliency.eval.io.other_aspect`): resized onto it like any other size, but such a map is likely
+    turned 90 degrees or of another picture, and its scores then mean little."""
+    notes = []
+    for mr, rows, folder in zip(res, turned, folders):
+        if not rows:
+            continue
+        path, (ph, pw), (gh, gw) = rows[0][0], rows[0][1][:2], rows[0][2][:2]
+        try:
+            name = Path(path).relative_to(folder).as_posix()
+        except (TypeError, ValueError):
+            name = Path(path).name
+        n = len(rows)
+        its = "its" if n == 1 else "their"
+        notes.append(f"{mr.method}: {counted(n, 'prediction')} of another aspect ratio than {its} ground truth "
+                     f"stretched onto it (e.g. {shown_path(name)} is {pw}x{ph}, its ground truth {gw}x{gh}); such a "
+                     "map may be turned 90 degrees or of another picture: check it")
+    return notes
+
+
+def _orientation_notes(tagged: list) -> list[str]:
+    """One note, in ingest's words for stimuli, counting the ground-truth files read that carry an EXIF orientation
+    tag (read as stored, as every command reads them; a viewer shows them turned)."""
+    if not tagged:
+        return []
+    path, tag = tagged[0]
+    many = f"{len(tagged)} ground-truth files carry" if len(tagged) > 1 else "1 ground-truth file carries"
+    return [f"{many} an EXIF orientation tag (e.g. {shown_path(Path(path).name)}: {tag}); read as stored"]
+
+
+def _add_notes(ds: GTDataset, notes: list[str]) -> None:
+    """Add ``notes`` to the dataset's own (printed under the tables, in ``--json``'s ``notes``), each once: a
+    dataset scored again does not repeat them."""
+    ds.notes.extend(n for n in notes if n not in ds.notes)
 
 
 def method_folders(methods: list[tuple[str, object]], dataset: str) -> list[tuple[str, str]]:
