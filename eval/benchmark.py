@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,15 +63,23 @@ class Benchmark:
     config_methods: tuple = ()                     # the names of the methods the config gave (not `pred`)
 
 
-def parse_pred(spec: str) -> tuple[str, str]:
+def parse_pred(spec) -> tuple[str, str]:
     """A ``[NAME=]DIR`` method spec as (name, folder); the name defaults to the folder's name.
 
     The one rule for every reader of a spec (the command's output checks too): NAME=DIR splits at the first
     ``=``. A spec that is itself an existing folder (``sr=itti``) is refused as ambiguous, whether or not DIR
-    (``itti``) exists: it is written ``NAME=sr=itti``.
+    (``itti``) exists: it is written ``NAME=sr=itti``. An :class:`os.PathLike` (``Path("runs/lr=0.1")``) is a
+    folder, never split: its name is the folder's.
     """
     from saliency.base.images import shown_path
 
+    if isinstance(spec, os.PathLike):
+        folder = os.fsdecode(spec)
+        name = Path(folder).name or folder
+        if not name.strip():
+            raise UserError(f"`pred` {shown_path(folder)}: method name {name!r} is empty; give the method a name "
+                            "(NAME=DIR)")
+        return name, folder
     shown = shown_path(spec)  # a spec holding a newline is quoted: the message stays one line
     if "=" in spec and _is_dir(spec):
         name, folder = spec.split("=", 1)
@@ -90,6 +100,30 @@ def parse_pred(spec: str) -> tuple[str, str]:
     if not name.strip():  # a blank row and curve legend; refused as a config's method name is
         raise UserError(f"`pred` {shown}: method name {name!r} is empty; give the method a name (NAME=DIR)")
     return name, folder
+
+
+def _listed(value, param: str, kinds: tuple, what: str) -> list:
+    """``value`` as a list of ``kinds``: one item (a str, or an :class:`os.PathLike`) is one entry, None is none.
+
+    A lone ``"Judd=preds/judd"`` was iterated by character (``pred =: expected NAME=DIR``) and a lone Path
+    was a TypeError; a mapping, bytes, a number or an entry of another type is refused naming ``param``
+    (``what``: what to give instead).
+    """
+    if value is None:
+        return []
+    if isinstance(value, (str, os.PathLike)):
+        value = [value]
+    items = None
+    if not isinstance(value, (bytes, bytearray, Mapping)):  # iterated, they give ints and keys: misread
+        try:
+            items = list(value)
+        except TypeError:
+            pass
+    bad = [value] if items is None else [v for v in items if not isinstance(v, kinds)]
+    if bad:
+        held = "" if items is None else " holds"
+        raise UserError(f"`{param}`{held} {repr(bad[0])[:80]}: {what}")
+    return items
 
 
 def _is_dir(path: str) -> bool:
@@ -352,9 +386,10 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     """Resolve what to evaluate, checking every input before any image is read.
 
     ``task``: "sod" or "fixation" (default: from the config or the ground
-    truth; required with ``gt``); ``pred``: ``[NAME=]DIR`` method specs;
+    truth; required with ``gt``); ``pred``: ``[NAME=]DIR`` method specs, one
+    or a list (a Path is a folder, named by its name: :func:`parse_pred`);
     ``gt``/``name``: a ground-truth folder and its shown name; ``dataset``:
-    published dataset names under ``root``; ``config``: a benchmark config file;
+    published dataset names under ``root``, one or a list; ``config``: a benchmark config file;
     ``metrics``: the keys to compute (see :func:`resolve_metrics`);
     ``center_bias``: an IG baseline map for every image; ``plot_dir``: checked
     only (curves need the SOD task and an F-measure key); ``split``: "train"
@@ -367,6 +402,9 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
         raise UserError(f"`task` {task}: choose sod or fixation")
     if name and not name.strip():  # a blank heading and curve files "__pr.png"; refused as a config's name is
         raise UserError(f"`name`: dataset name {name!r} is empty; give the dataset a name")
+    pred = _listed(pred, "pred", (str, os.PathLike), "give a method as a [NAME=]DIR spec (str) or a folder "
+                   "(Path), or a list of them")
+    dataset = _listed(dataset, "dataset", (str,), "give a published dataset name (str) or a list of them")
     datasets, methods = [], [parse_pred(s) for s in pred]
     cms = []
     task_said = "`task`"  # where the task came from, named when a dataset holds the other one
@@ -417,7 +455,8 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     if dup:
         twins = _twin_forms(names)
         # each twin of `pred` written NAME=DIR already (a config's methods are named by their keys): renamed, not named
-        named = all(i >= len(pred) or "=" in pred[i] for i, n in enumerate(names) if nfc(n) in twins)
+        named = all(i >= len(pred) or isinstance(pred[i], str) and "=" in pred[i]
+                    for i, n in enumerate(names) if nfc(n) in twins)
         raise UserError(f"`pred`: method name(s) {dup} given twice; "
                         + ("give each a different NAME" if named else "use NAME=DIR to name them"))
     dnames = [d.name for d in datasets]

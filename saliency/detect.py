@@ -118,7 +118,9 @@ def check_options(o: DetectOptions) -> None:
     (given, or the detector's default) is refused; both 0 turns merging off.
     """
     from saliency.data_tools.detectors import check_merge, unused_options
+    from saliency.data_tools.readers.chunks import check_chunk_rows
 
+    check_chunk_rows(o.chunk_rows)  # every format: some readers never split their file into chunks
     if o.detector not in DETECTORS:
         raise UserError(f"`detector` {o.detector!r}: choose one of {', '.join(DETECTORS)}")
     unused = unused_options(o.detector, threshold=o.threshold, window_ms=o.smooth_ms)
@@ -316,8 +318,24 @@ def _events(parts: list[tuple], cols: list[str]) -> pd.DataFrame:
     return f[[*KEYS, *cols, "source"]]
 
 
+def _log_paths(logs) -> list[Path]:
+    """The paths of ``logs``: one log path (a str or :class:`os.PathLike`) or an iterable of them, read as
+    ingest reads its ``inputs`` (:func:`data_tools.ingest.input_paths`); anything else is refused naming
+    ``logs``."""
+    from saliency.data_tools.ingest import input_paths
+
+    try:
+        return input_paths(logs)
+    except UserError as exc:  # input_paths names ingest's parameter
+        text = str(exc.args[0]) if exc.args else ""
+        if text.startswith("`inputs`"):
+            raise UserError("`logs`" + text[len("`inputs`"):]) from None
+        raise
+
+
 def detect_logs(logs, out, o: DetectOptions) -> dict:
-    """Label every sample of ``logs`` and write the detection folder ``out``; returns the summary dict.
+    """Label every sample of ``logs`` (one log path or a list of them) and write the detection folder ``out``;
+    returns the summary dict.
 
     Logs are read chunk by chunk (a trial running across a chunk boundary is
     carried to the next chunk), so memory is bounded by the chunk size and the
@@ -337,7 +355,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     from saliency.data_tools.readers.chunks import decimal_commas_read
 
     check_options(o)
-    paths = [Path(p) for p in logs]
+    paths = _log_paths(logs)
     readers = [_open(p, o) for p in paths]  # every file checked before anything is written
     seen: dict[str, str] = {}  # an input given twice (same SHA-256) is read once, as ingest reads it
     digests = [input_digest(p, seen) for p in paths]
@@ -350,7 +368,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     point_lines: list[str] = []  # per input read with `decimal` comma: rows lost to numbers written with a point
     warnings: list[str] = []  # per input: trials at implausible rates, a detector below its rates (nh, 200 Hz)
     subjects: list[tuple] = []  # per input read: the subjects its rows carry (two files pooled by their name: said)
-    with staged_dir(out, inputs={"log file": logs}) as stage, contextlib.ExitStack() as pool_stack:
+    with staged_dir(out, inputs={"log file": paths}) as stage, contextlib.ExitStack() as pool_stack:
         w = _Writer(stage, o)
         if o.workers > 1:  # trials classified in the pool while this process reads and writes
             from saliency.base.workers import process_pool
