@@ -71,8 +71,11 @@ def test_subjects_na_and_none_are_observers_not_missing(tmp_path, capsys):
                   "x": [5, 6, 7, 8, 9, 10], "y": [5, 6, 7, 8, 9, 10], "duration_ms": 200}).to_csv(log, index=False)
     assert _ingest(tmp_path, log) == 0, capsys.readouterr().err
     subjects = pd.read_csv(tmp_path / "d" / "fixations.csv", keep_default_na=False)["subject"]
-    # an empty cell is missing: that row takes the file's subject (its stem)
-    assert sorted(subjects.unique()) == ["NA", "None", "p", "sub03"]
+    # an empty cell in the subject column is missing: that row is quarantined as no_subject (it took the file's
+    # subject, its stem, a made-up observer), never filed under another subject
+    assert sorted(subjects.unique()) == ["NA", "None", "sub03"]
+    quar = pd.read_csv(tmp_path / "d" / "quarantine.csv", keep_default_na=False)
+    assert quar["reason"].tolist() == ["no_subject"] and quar["line"].tolist() == [7]
 
 
 def test_outputs_named_up_to_the_file_systems_limit_are_written(tmp_path, capsys):

@@ -20,7 +20,8 @@ the same missing-value rules and the same quarantine reasons:
   duration that is missing (empty, ``.``, ``NA``) is kept, unknown;
 - :func:`generic_reader`: samples or fixations from a table whose columns are
   found by name (the ``samples``, ``fixations`` and ``eyelink-report``
-  formats).
+  formats); a row whose subject cell is blank is quarantined ``no_subject``
+  (:func:`without_subject`).
 """
 
 from __future__ import annotations
@@ -629,6 +630,28 @@ def fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, space
     return Chunk("fixations", space, out, q, rows_read=len(out) + len(q))
 
 
+def without_subject(ch: Chunk) -> Chunk:
+    """``ch`` with its kept rows whose subject is blank moved to the quarantine as ``no_subject`` (line order kept).
+
+    For a table that has a subject column: a blank cell there (empty, ``.``,
+    ``nan``, ...: :data:`ID_MISSING`) names no observer. The file-name
+    fallback (:func:`default_subject`) is for a file without a subject
+    column; given to one row of a file that names its subjects, it made up an
+    observer and split that row's trial in three. A row already quarantined
+    for a bad value keeps that reason.
+    """
+    blank = (ch.df["subject"].astype(str) == "").to_numpy(dtype=bool)
+    if not blank.any():
+        return ch
+    rows = ch.df.loc[blank]
+    q = quarantine_frame(rows["line"].to_numpy(), "no_subject", rows["subject"].to_numpy(),
+                         rows["stimulus"].to_numpy(), rows["x"].to_numpy(), rows["y"].to_numpy())
+    q = pd.concat([ch.quarantine, q], ignore_index=True) if len(ch.quarantine) else q
+    ch.quarantine = q.sort_values("line", kind="stable").reset_index(drop=True)
+    ch.df = ch.df.loc[~blank].reset_index(drop=True)
+    return ch
+
+
 INVALID_WORDS = ["0", "false", "invalid", "no"]
 """Values of a ``valid`` column that mark a sample invalid, in any case (``FALSE`` from R and Excel,
 ``False`` from pandas; ``0.0``, and ``0,0`` with ``decimal`` comma, as ``0``: :func:`invalid_marks`); anything
@@ -668,6 +691,10 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
     ``notes["last_line_unended"]`` once the file is read (a hand-written
     table often lacks its final line end, but a file cut inside its last
     field also reads whole: the record tells the user which row to check).
+    The file name (:func:`default_subject`) is the subject only of a table
+    without a subject column (none found, none mapped); in one with a subject
+    column a row whose cell is blank is quarantined ``no_subject``
+    (:func:`without_subject`).
     """
     header, sep = header_columns(path)
     user_cols = {k: v for k, v in user_cols.items() if k in GENERIC_KEYS[kind]}  # the others: refused if unused
@@ -678,7 +705,10 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
         raise UserError(f"{path}: no column for {', '.join(miss)} (the {fmt or kind} format needs "
                         f"{', '.join(need)}); name them with `columns` KEY=COLUMN")
     usecols = sorted({c for c, _ in cols.values()})
-    subj_default = default_subject(path)
+    # the file name names the rows only of a table without a subject column: a blank cell in one is no_subject
+    has_subject = "subject" in cols
+    subj_default = "" if has_subject else default_subject(path)
+    named = without_subject if has_subject else (lambda ch: ch)
     # each time column's stated unit; an unreadable one ('[?s]') states none when `time_unit` is given (it applies)
     timed = ("time",) if kind == "samples" else ("t_start_ms", "t_end_ms", "duration_ms")
     stated = {k: stated_unit(cols[k][1], time_unit, f"{path}: column {cols[k][0]}") for k in timed if k in cols}
@@ -704,8 +734,8 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
                 valid = np.isfinite(x) & np.isfinite(y)
                 if "valid" in cols:
                     valid &= ~invalid_marks(df[cols["valid"][0]], n)
-                yield with_malformed(sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, tm | tb, xb | yb,
-                                                  non_finite_time=nf), malformed, read_lines=lines)
+                yield with_malformed(named(sample_chunk(lines, subject, stimulus, trial, t, x, y, valid, tm | tb,
+                                                        xb | yb, non_finite_time=nf)), malformed, read_lines=lines)
             else:
                 start = dur = end = None
                 nf_t, nf_d = np.zeros(n, bool), np.zeros(n, bool)
@@ -734,9 +764,10 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
                 start = np.full(n, np.nan) if start is None else start
                 dur = np.full(n, np.nan) if dur is None else dur
                 eye = text(get("eye"), n)
-                yield with_malformed(fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, "screen",
-                                                    non_finite_time=nf_t, non_finite_duration=nf_d, bad_time=bad_t,
-                                                    bad_duration=bad_d), malformed, read_lines=lines)
+                yield with_malformed(named(fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye,
+                                                          "screen", non_finite_time=nf_t, non_finite_duration=nf_d,
+                                                          bad_time=bad_t, bad_duration=bad_d)),
+                                     malformed, read_lines=lines)
 
     notes = {}
     if kind == "samples":
