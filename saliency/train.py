@@ -103,7 +103,8 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
     replaces a finished one). ``resume``: the run folder to continue in place; its
     ``config.yaml`` is the base, and only :data:`RESUME_KEYS` and
     ``overrides`` of :data:`RESUME_CHANGEABLE` may change (anything else is
-    refused before the run is touched). ``create=False`` (print the config only)
+    refused before the run is touched), compared with the config ``last.pt``
+    trained with: a hand edit of config.yaml to another key is refused too. ``create=False`` (print the config only)
     checks and writes nothing of ``out``, nor that the data folders exist.
     ``check``, when given, is called with the resolved config before the run
     folder is touched (``saliency train``: the CPU cap of ``data.workers``). Errors name the parameters in
@@ -142,7 +143,8 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         kept = {k: v for k, v in flags.items() if k in RESUME_KEYS}
         cfg = C.build_config(str(run_dir / "config.yaml"), kept, overrides, check_folders=create, resumed=True)
         own = _flat(C.build_config(str(run_dir / "config.yaml"), {}, [], check_folders=False, resumed=True))
-        changed = sorted(k for k, v in _flat(cfg).items() if own.get(k) != v and k not in RESUME_CHANGEABLE)
+        ran = _checkpoint_own(run_dir, own)  # compared with what last.pt trained with, not the editable file
+        changed = sorted(k for k, v in _flat(cfg).items() if ran.get(k) != v and k not in RESUME_CHANGEABLE)
         if changed:
             raise UserError(f"`resume` {run_dir}: {', '.join(changed)} cannot change on resume (the checkpoint's "
                             "model, optimiser, schedule and data split continue as they were); start a new run "
@@ -185,6 +187,39 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
             make_folders(checked, made, "out")
             claim_run(checked, "out")
     return cfg, Path(out)
+
+
+def _checkpoint_own(run_dir: Path, own: dict) -> dict:
+    """The run's own config (flat) a resume is compared with: the one ``last.pt`` trained with (its
+    ``train_config``), not the editable ``config.yaml`` (``own``, its flat resolved config). A hand edit of
+    config.yaml to a key that cannot change on resume (not in :data:`RESUME_CHANGEABLE`) is refused naming each
+    such key, as the flag or ``overrides`` would be: it was applied silently and written back as the record. A key
+    the checkpoint does not hold (an older last.pt, a key added since), or a last.pt that cannot be read (Trainer.setup
+    names why), keeps config.yaml's value."""
+    from saliency.checkpoint import load
+
+    try:
+        held = load(run_dir / CKPT_DIR / "last.pt").get("train_config")
+    except (UserError, OSError, KeyError, RuntimeError, ValueError, EOFError):
+        return own
+    if not isinstance(held, dict):
+        return own
+    held = {k: v for k, v in _flat(held).items() if k in own}
+    edited = [k for k in sorted(held) if held[k] != own[k] and k not in RESUME_CHANGEABLE]
+    if edited:
+        shown = ", ".join(f"{k} {_yaml_value(own[k])} (trained with {_yaml_value(held[k])})" for k in edited)
+        raise UserError(f"`resume` {run_dir}: config.yaml was edited: {shown} cannot change on resume (the "
+                        f"checkpoint's model, optimiser, schedule and data split continue as they were); put "
+                        f"{'it' if len(edited) == 1 else 'them'} back in {run_dir / 'config.yaml'}, or start a new "
+                        f"run with `out` for other settings")
+    return {**own, **held}
+
+
+def _yaml_value(v) -> str:
+    """A config value as config.yaml writes it (``[96, 128]``, ``0.01``, ``true``)."""
+    import yaml
+
+    return yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("\n...").strip()
 
 
 def _aside_note(run_dir: Path) -> str:

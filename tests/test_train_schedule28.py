@@ -97,6 +97,11 @@ def test_a_run_planned_before_the_check_still_resumes_to_more_epochs(data, tmp_p
     text = cfg.read_text(encoding="utf-8")
     assert "warmup_epochs: 0.5" in text
     cfg.write_text(text.replace("warmup_epochs: 0.5", "warmup_epochs: 1.0"), encoding="utf-8")
+    from saliency.checkpoint import load, save
+
+    ck = load(run / "checkpoints" / "last.pt")  # the config it trained with says so too (resume compares with it)
+    ck["train_config"]["sched"]["warmup_epochs"] = 1.0
+    save(run / "checkpoints" / "last.pt", ck)
     assert main(["train", "--resume", str(run), "--quiet"]) == 0  # a finished run: a no-op
     assert main(["train", "--resume", str(run), "--epochs", "2", "--quiet"]) == 0
     assert [int(r["epoch"]) for r in _rows(run)] == [1, 2]
