@@ -391,6 +391,80 @@ def _gone(keys: list, index, split_file: Path, what: str, folder) -> None:
                     f"{keys[0]}); restore them or start a new run")
 
 
+#: split.json's key of the content digests of the run's data (:func:`data_digests`), compared on resume
+CONTENT_KEY = "content"
+_ROLES = ("image", "mask", "density", "fixations")
+
+
+def _file_digest(path) -> str:
+    """blake2b (128 bits) of the bytes of ``path``: 700 OSIE images (49 MB) take 0.15-0.4 s."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _record_digest(rec) -> dict:
+    """Digests of one sample's files by role (image, mask, density, fixations), and of its fixation ``points`` (with
+    their map's size and blur) when the human map is built from them (OSIE, SALICON)."""
+    import hashlib
+
+    out = {role: _file_digest(getattr(rec, role)) for role in _ROLES
+           if isinstance(getattr(rec, role), (str, os.PathLike))}
+    if rec.points is not None:
+        pts = np.asarray(rec.points, np.float64)
+        h = hashlib.blake2b(repr((pts.shape, rec.size, rec.sigma_px, rec.blur)).encode(), digest_size=16)
+        h.update(np.ascontiguousarray(pts).tobytes())
+        out["points"] = h.hexdigest()
+    return out
+
+
+def data_digests(train_records, val_records, root, val_root) -> dict:
+    """What split.json records of the data's content (``CONTENT_KEY``): a digest of every training and validation
+    image and target, by image id, and of the ``dataset.json`` of ``root`` and ``val_root`` (an ingest folder's
+    manifest: its sigma, geometry, inputs), None where there is none."""
+    def manifest(folder):
+        f = Path(folder) / "dataset.json" if folder else None
+        return _file_digest(f) if f is not None and f.is_file() else None
+
+    return {"hash": "blake2b-128", "dataset_json": {"root": manifest(root), "val": manifest(val_root)},
+            "train": {r.key: _record_digest(r) for r in train_records},
+            "val": {r.key: _record_digest(r) for r in val_records}}
+
+
+def _check_content(old, new: dict, records: dict, folders: dict, split_file: Path) -> list[str]:
+    """Refuse a resume whose data files differ in content from those split.json's ``CONTENT_KEY`` recorded.
+
+    The same ids can hold other data (a folder ingested again with another sigma, masks rewritten in place):
+    validation would score the same weights on other targets, and metrics.csv and best.pt mix two datasets. A
+    split.json without the key (written before it was recorded) is not refused: one note says it was not checked.
+    ``records``: part ("train", "val") -> key -> Record; ``folders``: "root"/"val" -> the folder of a dataset.json.
+    """
+    if not isinstance(old, dict):
+        return [f"{split_file} records no digest of the data's content (written before it was recorded): the "
+                "files were not checked for changes since the run began"]
+    changed = []
+    for where, folder in folders.items():
+        if (old.get("dataset_json") or {}).get(where) != new["dataset_json"][where]:
+            changed.append(str(Path(folder) / "dataset.json"))
+    for part in ("train", "val"):
+        was_part = old.get(part) or {}
+        for key, now in new[part].items():
+            was = was_part.get(key) or {}
+            for role in dict.fromkeys([*now, *was]):
+                if was.get(role) != now.get(role):
+                    path = getattr(records[part][key], role, None) if role in _ROLES else None
+                    changed.append(str(path) if path else f"the fixation points of {key}")
+    if changed:
+        raise UserError(f"`resume`: {len(changed)} data file(s) differ from those the run began on ({split_file} "
+                        f"records their content), first {changed[0]}; metrics.csv and best.pt would mix two "
+                        "datasets: train into a new `out`, or put the files back as they were")
+    return []
+
+
 def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     """Train and validation datasets (split seeded or read back from ``RUN/split.json``).
 
@@ -442,6 +516,12 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
             added += _added_note(sorted(set(val_recs) - set(val_keys)), d["val"], split_file, "validate on")
         if moved:  # the same refusal a new run gets; split.json then records the folder validated (Trainer)
             _check_held_out([by_key[k] for k in train_keys], val_records, d["val"])
+        content = data_digests([by_key[k] for k in train_keys], val_records, d["root"], d["val"])
+        added += _check_content(split.get(CONTENT_KEY), content, {"train": by_key, "val": val_recs},
+                                {"root": d["root"], "val": d["val"]} if d["val"] else {"root": d["root"]},
+                                split_file)
+        if not isinstance(split.get(CONTENT_KEY), dict):
+            content = None  # a run begun before the digests stays unchecked: its first data is unknown
     elif d["val"]:
         val_index = D.find_dataset(d["val"], task, option="data.val")
         _check_held_out(index.records, val_index.records, d["val"])
@@ -462,9 +542,13 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     tf = build_train_transform(task, d["size"], d["augment"])
     train_ds = D.SaliencyDataset([by_key[k] for k in train_keys], task, d["size"], tf, d["cache"], d["fixation_top"])
     val_ds = D.SaliencyDataset(val_records, task, d["size"], None, d["cache"], d["fixation_top"])
+    if not resume or not split_file.is_file():
+        content = data_digests([by_key[k] for k in train_keys], val_records, d["root"], d["val"])
     split = {"layout": index.layout, "root": str(d["root"]), "dataset": d["dataset"], "dataset_split": index.split,
              "val_root": d["val"], "val_layout": val_index.layout if d["val"] else None, "train": train_keys,
              "val": val_keys, "notes": notes}
+    if content is not None:
+        split[CONTENT_KEY] = content
     show = progress and info.is_main
     train_ds.fill_cache(show, "caching train")
     val_ds.fill_cache(show, "caching val")
