@@ -23,7 +23,10 @@ not a number (``abc``) is quarantined (``bad_confidence``). A start or
 duration that is not a number is quarantined (``bad_time``,
 ``bad_duration``); a missing one is kept, unknown. The subject is
 the recording folder's name (``<recording>/exports/000/fixations.csv``,
-``<recording>/exports/000/surfaces/fixations_on_surface_<name>.csv``).
+``<recording>/exports/000/surfaces/fixations_on_surface_<name>.csv``),
+unless the file has a subject column (found by name or mapped with
+``columns``): then a row whose subject cell is blank is quarantined
+``no_subject`` (in a surface export before its rows are grouped).
 
 ``fixations.csv``: one data row = one line = one fixation.
 
@@ -76,7 +79,7 @@ from saliency.data_tools.choices import PUPIL_MIN_CONFIDENCE
 from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, default_subject,
                                               header_columns, resolve_columns, split_unit)
 from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
-                                                text, with_malformed)
+                                                text, with_malformed, without_subject)
 
 DETECT_RANK = 22  # vendor column names
 DEFAULT_MIN_CONFIDENCE = PUPIL_MIN_CONFIDENCE  # data_tools.choices: the one value, read by the CLI's help too
@@ -216,7 +219,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     c_stim = cols.get("stimulus", (None,))[0]
     c_trial = cols.get("trial", (None,))[0]
     usecols = sorted({c for c in (cx, cy, cs, cd, cc, c_subj, c_stim, c_trial, c_on, c_id) if c})
-    subj_default = _subject(path)
+    # the recording folder names the rows only of a file without a subject column: a blank cell in one is no_subject
+    subj_default = "" if c_subj else _subject(path)
 
     def parse(df: pd.DataFrame, lines: np.ndarray) -> dict:
         n = len(df)
@@ -251,6 +255,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             conf = confidence(df) if cc else np.zeros(len(df), int)
             low = conf > 0
             ch = fixations(r, ~low)
+            if c_subj:
+                ch = without_subject(ch)
             if low.any():
                 q = quarantine_frame(lines[low], np.where(conf == 2, "bad_confidence", "low_confidence")[low],
                                      r["subject"][low], r["stimulus"][low], r["x"][low], r["y"][low])
@@ -283,6 +289,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         reason[r["on"] == -2] = "low_confidence"
         reason[r["on"] == -3] = "bad_confidence"
         reason[r["fid"] == ""] = "no_fixation_id"
+        if c_subj:  # a row without a subject would make a fixation of its own (the key below holds the subject)
+            reason[(r["subject"] == "") & (reason == "")] = "no_subject"
         usable = reason == ""
         keep = np.zeros(n, bool)  # the row that stands for its fixation
         off = np.zeros(n, bool)  # the row that stands for a fixation never on the surface (quarantined)

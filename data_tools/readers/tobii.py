@@ -8,6 +8,13 @@ name``, ``Gaze point X/Y``, ``Validity left/right``, ``Eye movement type``,
 ``Eye movement type index``, ``Gaze event duration``, ``Fixation point X/Y``, ``Sensor``, ``Event``;
 empty = missing.
 
+The subject is ``Participant name`` (or the ``columns`` subject); the file
+name (:func:`default_subject`) only for an export without that column. Pro
+Lab fills the participant on every row (event and other-sensor rows too): a
+row whose cell is blank is quarantined ``no_subject`` (a sample, or a
+``Fixation`` row with ``tracker_events``, which then leaves its neighbours'
+fixation whole); rows counted by design stay counted.
+
 Rows that are not gaze samples are counted, not read as samples (every
 reading; GazePlotter's Pro Lab parser skips them too): a row of another
 ``Sensor`` than ``Eye Tracker`` (``Mouse``, ``Gyroscope``, ``Accelerometer``
@@ -67,7 +74,7 @@ from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Prob
                                               default_subject, header_columns, no_eye_in_events, one_eye_only,
                                               resolve_columns, split_unit, stated_unit, unit_factor)
 from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
-                                                sample_chunk, text, with_malformed)
+                                                sample_chunk, text, with_malformed, without_subject)
 from saliency.data_tools.readers.vendor import add_counted
 
 DETECT_RANK = 21  # vendor column names
@@ -239,7 +246,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             use = [c_time, c_x, c_y, c_v, c_ov, c_ox, c_oy]
     use += [c_subj, c_rec, c_media, c_sensor, c_event]
     usecols = sorted({c for c in use if c})
-    subj_default = default_subject(path)
+    # the file name names the rows only of an export without a participant column: a blank cell in one (Pro Lab
+    # fills it on every row, events and other sensors included) names no observer and is quarantined no_subject
+    subj_default = "" if c_subj else default_subject(path)
 
     def chunks() -> Iterator[Chunk]:
         last_key = None  # the fixation the previous chunk ended in (it may go on in this one)
@@ -265,10 +274,14 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 typ = text(df[c_type], n)
                 is_fix = typ == "Fixation"
                 bad_t = is_fix & (tm | tb | nf_t | np.isinf(t))
-                fix = is_fix & ~bad_t
+                # a Fixation row with a blank participant cell: quarantined on its own (no_subject), so that it
+                # neither makes up an observer nor splits the run of its neighbours' fixation
+                no_subj = is_fix & ~bad_t & (subject == "") if c_subj else np.zeros(n, bool)
+                fix = is_fix & ~bad_t & ~no_subj
                 counted = {"not_fixation": int((~is_fix).sum())}
-                qt = quarantine_frame(lines[bad_t], np.where(nf_t | np.isinf(t), "non_finite_time", "bad_time")[bad_t],
-                                      subject[bad_t], stimulus[bad_t])
+                why = np.where(nf_t | np.isinf(t), "non_finite_time", np.where(bad_t, "bad_time", "no_subject"))
+                qt = quarantine_frame(lines[bad_t | no_subj], why[bad_t | no_subj], subject[bad_t | no_subj],
+                                      stimulus[bad_t | no_subj])
                 # one fixation = a run of Fixation rows with the same (participant, recording, media, index);
                 # the index restarts for each media in some exports, so the media is part of the key
                 fi = np.flatnonzero(fix)
@@ -288,7 +301,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 ch = fixation_chunk(lines[k], subject[k], stimulus[k], rec[k], fx, fy, t[k], dur * d_factor,
                                     np.full(len(k), "B", object), space, non_finite_duration=nf_d)
                 if len(qt):
-                    ch.quarantine = pd.concat([ch.quarantine, qt], ignore_index=True)
+                    ch.quarantine = pd.concat([ch.quarantine, qt], ignore_index=True).sort_values(
+                        "line", kind="stable").reset_index(drop=True)
                 ch.counted = {r: v for r, v in counted.items() if v}
                 ch = with_malformed(ch, malformed, subj_default)
             else:
@@ -309,8 +323,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                     valid &= vl | vr
                 # rows outside any presented media keep an empty stimulus and trial: the ingest
                 # quarantines them (outside_trial) unless the user names their stimulus
-                ch = with_malformed(sample_chunk(lines, subject, stimulus, rec, t, x, y, valid, tm | tb, xb | yb,
-                                                 non_finite_time=nf_t), malformed)
+                ch = sample_chunk(lines, subject, stimulus, rec, t, x, y, valid, tm | tb, xb | yb, non_finite_time=nf_t)
+                ch = with_malformed(without_subject(ch) if c_subj else ch, malformed)
                 ch.space = space
             if skip is not None:
                 add_counted(ch, skip[skip != ""])

@@ -21,7 +21,9 @@ has some (a monocular recording) after reading, each with one line.
 The SDK records no subject or stimulus: the subject is the file stem, and
 ``subject``/``stimulus``/``trial`` columns are used when the file has them
 (generic names, or mapped with ``columns``); otherwise ``trials`` or a single
-stimulus for the file name them. A data row is one non-blank line after the
+stimulus for the file name them. In a file with a subject column a row whose
+subject cell is blank is quarantined ``no_subject`` (the file stem is the
+subject only of a file without one). A data row is one non-blank line after the
 column line.
 """
 
@@ -36,7 +38,8 @@ import pandas as pd
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import ID_MISSING, Chunk, LogReader, Probe, ReadOptions, check_eye, \
     default_subject, eye_columns_missing, header_columns, one_eye_only, resolve_columns
-from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, sample_chunk, text, with_malformed
+from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, sample_chunk, text, with_malformed, \
+    without_subject
 
 DETECT_RANK = 23  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
@@ -101,7 +104,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     c_subj, c_stim, c_trial = (generic[k][0] if k in generic else None for k in COLUMN_KEYS)
     usecols = sorted({c for e in [*eyes, other] if e for c in e if c} |
                      {c for c in (c_time, c_subj, c_stim, c_trial) if c})
-    subj_default = default_subject(path)
+    # the file stem names the rows only of a file without a subject column: a blank cell in one is no_subject
+    subj_default = "" if c_subj else default_subject(path)
 
     def eye_point(df, n, cols):
         """x, y, cells that are no number, and valid (a number, and valid where a validity column says)."""
@@ -144,6 +148,8 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             ch = sample_chunk(lines, subject, stim, trial, t * 1e-3, x, y, valid, (tm | tb) & ~nf_t, bad,
                               non_finite_time=nf_t)
             ch.space = "screen_norm"
+            if c_subj:
+                ch = without_subject(ch)
             yield with_malformed(ch, malformed, subj_default, read_lines=lines)
         if eye != "average" and n_eye == 0 and n_other > 0:
             raise one_eye_only(path, eye, n_other)

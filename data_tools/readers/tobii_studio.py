@@ -63,7 +63,10 @@ settings and are matched by name and unit). ADCS px is the active display
 area, screen pixels (space ``screen``); MCS px the media coordinate system,
 pixels of the presented media (space ``stimulus``); a point's ADCS px columns
 are preferred, a point exported only in another unit (ADCS mm) is refused.
-One data row = one line. Subject ``ParticipantName`` (else the file stem),
+One data row = one line. Subject ``ParticipantName`` (the file stem only for
+an export without that column; a row whose cell is blank is quarantined
+``no_subject``, after the rows counted by design: an ``event_row`` or
+``not_fixation`` row stays counted),
 stimulus ``MediaName``, trial ``RecordingName`` (none outside any media, as
 for Pro Lab, ``LogReader.trials``).
 
@@ -104,7 +107,7 @@ from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Prob
                                               default_subject, eye_columns_missing, no_eye_in_events, one_eye_only,
                                               split_unit)
 from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, quarantine_frame, \
-    sample_chunk, text, with_malformed
+    sample_chunk, text, with_malformed, without_subject
 from saliency.data_tools.readers.vendor import add_counted, head_lines, meta_value, require_columns, \
     vendor_fixations, wxh
 
@@ -376,10 +379,13 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
                 has_event |= text(df[c], n) != ""
             event_only = gaze_empty & has_event
             keep = ~event_only
-            subj = text(df[c_subj], n, subject, ID_MISSING) if c_subj else np.full(n, subject, object)
+            # 3.x: the file stem names the rows only of an export without ParticipantName; a blank cell is no_subject
+            subj = text(df[c_subj], n, "", ID_MISSING) if c_subj else np.full(n, subject, object)
             ch = sample_chunk(lines[keep], subj[keep], stim[keep], trial[keep], t[keep], x[keep], y[keep],
                               valid[keep], bad_t[keep], bad[keep], non_finite_time=nf_t[keep])
             ch.space = space
+            if c_subj:
+                ch = without_subject(ch)
             add_counted(ch, ["event_row"] * int(event_only.sum()))
             yield with_malformed(ch, malformed, subject, read_lines=lines)
         if mine is not None and n_eye == 0 and n_other > 0:
@@ -484,7 +490,8 @@ def _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, sub
         last_key = None  # the fixation the previous chunk ended in (it may go on in this one)
         for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
             n = len(df)
-            subj = text(df[c_subj], n, subject, ID_MISSING) if c_subj else np.full(n, subject, object)
+            # the file stem names the rows only of an export without ParticipantName; a blank cell is no_subject
+            subj = text(df[c_subj], n, "", ID_MISSING) if c_subj else np.full(n, subject, object)
             stim = text(df[c_media], n, whole=False) if c_media else np.full(n, "", object)
             rec = text(df[c_rec], n) if c_rec else np.full(n, "", object)
             if c_media:
@@ -493,9 +500,12 @@ def _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, sub
             nf_t = non_finite(df[c_time], t)
             is_fix = text(df[c_type], n) == "Fixation"
             bad_t = is_fix & (tm | tb | nf_t)
-            fix = is_fix & ~bad_t
-            qt = quarantine_frame(lines[bad_t], np.where(nf_t, "non_finite_time", "bad_time")[bad_t], subj[bad_t],
-                                  stim[bad_t])
+            # a Fixation row with a blank ParticipantName: quarantined on its own, its neighbours' fixation whole
+            no_subj = is_fix & ~bad_t & (subj == "") if c_subj else np.zeros(n, bool)
+            fix = is_fix & ~bad_t & ~no_subj
+            out = bad_t | no_subj
+            why = np.where(nf_t, "non_finite_time", np.where(bad_t, "bad_time", "no_subject"))
+            qt = quarantine_frame(lines[out], why[out], subj[out], stim[out])
             fi = np.flatnonzero(fix)
             idx = text(df[c_idx], n)
             key = (subj[fi].astype(str) + "\x1f" + rec[fi].astype(str) + "\x1f" + stim[fi].astype(str) + "\x1f"
