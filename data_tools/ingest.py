@@ -320,6 +320,9 @@ class _Collector:
         #: source -> reason -> its rows quarantined for a number written with a point under `decimal` comma
         #: (:func:`quarantined_point_rows`), for an input that held no decimal comma: the option is their cause
         self.point_rows: dict[str, Counter] = {}
+        #: source -> (line, time_ms) of a sample whose time later samples of its trial fall behind -> those samples
+        #: (quarantined ``time_backwards``; :func:`fallen_behind`): a refusal names the time stamp to check
+        self.behind: dict[str, Counter] = {}
         self.min_duration_ms = opts.min_duration_ms if opts.min_duration_ms is not None else \
             det.DEFAULTS.get(opts.detector, {}).get("min_duration_ms", 100.0)
 
@@ -521,6 +524,7 @@ class _Collector:
         df = self._split_unknown(source, ch)
         back = time_backwards(df, TRIAL_KEYS, carry)  # a clock going back mid-trial: quarantined, never sorted in
         if back.any():
+            self.behind.setdefault(source, Counter()).update(fallen_behind(df, back, TRIAL_KEYS, carry))
             self.quarantine(source, _quarantine_rows(df.loc[back], TIME_BACKWARDS))
             per = df.loc[back].groupby(["subject", "stimulus"], sort=False).size()
             for (a, b), n in zip(per.index, per.tolist()):
@@ -709,6 +713,32 @@ def time_backwards(df: pd.DataFrame, keys, before: pd.DataFrame | None = None) -
         with np.errstate(invalid="ignore"):
             back[a + 1:b] = t[a + 1:b] < seen[:-1]
     return back[n_before:]
+
+
+def fallen_behind(df: pd.DataFrame, back: np.ndarray, keys, before: pd.DataFrame | None = None) -> Counter:
+    """``(line, time_ms)`` of the sample each row that :func:`time_backwards` marked in ``df`` (``back``) falls
+    behind (the one holding the latest time before it in its trial; ``before`` as there) -> how many rows."""
+    if not back.any():
+        return Counter()
+    n_before = 0
+    if before is not None and len(before):
+        cols = [*keys, "time_ms", "line"]
+        before = before.iloc[run_bounds(before, keys)[-2]:]  # its last trial
+        n_before = len(before)
+        df = pd.concat([before[cols], df[cols]], ignore_index=True)
+        back = np.concatenate([np.zeros(n_before, dtype=bool), back])
+    t = df["time_ms"].to_numpy(np.float64)
+    holder = np.zeros(len(t), dtype=np.int64)
+    bounds = run_bounds(df, keys)
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if back[a:b].any():
+            seen = np.fmax.accumulate(t[a:b])
+            # the row holding the latest time up to each row (a repeat of it takes its place)
+            holder[a:b] = a + np.maximum.accumulate(np.where(t[a:b] == seen, np.arange(b - a), 0))
+    rows = holder[np.flatnonzero(back) - 1]
+    at, n = np.unique(rows, return_counts=True)
+    line = df["line"].to_numpy()
+    return Counter({(int(line[i]), float(t[i])): int(k) for i, k in zip(at.tolist(), n.tolist())})
 
 
 def screen_norm_to_px(x: np.ndarray, y: np.ndarray, screen_px) -> tuple[np.ndarray, np.ndarray]:
@@ -1852,7 +1882,26 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
         hints.append(DECIMAL_HINT)
     if quar_reasons.get("no_stimulus"):
         hints += _no_stimulus_hints(quar_reasons["no_stimulus"], col)
+    if quar_reasons.get(TIME_BACKWARDS):
+        hints += _behind_hints(col)
     return hints
+
+
+def _behind_hints(col: _Collector) -> list[str]:
+    """One line per input with ``time_backwards`` rows: the time stamp that most of them fall behind (its line and
+    value, :func:`fallen_behind`) and what to check."""
+    out = []
+    for src, behind in col.behind.items():
+        if not behind:
+            continue
+        (line, t), n = behind.most_common(1)[0]
+        rest = sum(behind.values()) - n
+        more = f" ({rest} more fall behind other time stamps)" if rest else ""
+        out.append(f"{src}: {n} sample{'s' if n != 1 else ''} after line {line} are earlier than its time stamp "
+                   f"({t:.15g} ms) and were set aside as time_backwards{more}: check that line's time "
+                   "(a typo, a wrong value or a clock that jumped ahead); time stamps must not go back within a "
+                   "trial")
+    return out
 
 
 def _no_stimulus_hints(rows: int, col: _Collector) -> list[str]:
@@ -1888,7 +1937,44 @@ def _no_stimulus_hints(rows: int, col: _Collector) -> list[str]:
     return out
 
 
-def _first_fixations(fix: pd.DataFrame) -> set:
+#: reader quarantine reasons of a fixation-list row that is a fixation whose value did not parse: the row still
+#: holds its scanpath's place (``drop_first``: when it is the first, nothing more is dropped)
+_UNREAD_FIXATION = _PARSE_REASONS + ("non_finite_time", "non_finite_duration", "malformed_row", "no_fixation_id")
+
+
+def _unread_firsts(f: pd.DataFrame, quar: pd.DataFrame, any_name: bool) -> pd.Series:
+    """Group (``_gid``) -> line of the reader-quarantined row (``quar``: a value that did not parse,
+    :data:`_UNREAD_FIXATION`) that comes just before the group's first row in its file: same source and subject,
+    its stimulus name empty or naming the group's (any, with ``any_name``: `stimulus` names every row's), and
+    only such rows between it and that first row. Its onset is unknown: its place in the file tells."""
+    out = {}
+    q_all = quar.loc[quar["source"].isin(set(f["source"]))] if len(quar) else quar
+    for src, q in (q_all.groupby("source", sort=False) if len(q_all) else ()):
+        rows = f.loc[f["source"] == src].sort_values(["line", "_fid"], kind="stable")
+        lines = rows["line"].to_numpy(np.int64)
+        q = q.sort_values("line", kind="stable")
+        ql = q["line"].to_numpy(np.int64)
+        nxt = np.searchsorted(lines, ql, side="right")  # the first kept row after each quarantined one
+        has = nxt < len(lines)
+        at = np.minimum(nxt, len(lines) - 1)
+        gid = rows["_gid"].to_numpy()[at]
+        starts = rows.groupby("_gid")["line"].min()
+        subj = q["subject"].fillna("").astype(str).to_numpy()
+        name = q["stimulus"].fillna("").astype(str).to_numpy()
+        n_subj = rows["subject"].astype(str).to_numpy()[at]
+        n_stem = rows["stimulus"].astype(str).to_numpy()[at]
+        fits = has & q["reason"].isin(_UNREAD_FIXATION).to_numpy() & (subj == n_subj) \
+            & (lines[at] == starts.reindex(gid).to_numpy()) \
+            & np.array([any_name or not a or b.lower() in nfc(a).lower() for a, b in zip(name, n_stem)], bool)
+        # a row between that is not one of these (another subject's, a name no image has) ends the run
+        block = pd.Series(ql[has & ~fits]).groupby(nxt[has & ~fits]).max()
+        after = block.reindex(nxt).fillna(-1).to_numpy() < ql
+        for g, line in zip(gid[fits & after], ql[fits & after]):
+            out[g] = min(out.get(g, line), line)
+    return pd.Series(out, dtype=np.float64)
+
+
+def _first_fixations(fix: pd.DataFrame, quar: pd.DataFrame | None = None, any_name: bool = False) -> set:
     """``_fid`` of each scanpath's first fixation (subject, trial, stimulus, file and eye; by onset, then line).
 
     A scanpath is one (subject, trial): a subject who saw the same stimulus in
@@ -1899,15 +1985,37 @@ def _first_fixations(fix: pd.DataFrame) -> set:
     holds a whole scanpath on one line (every point of it was dropped), and
     each eye of a binocular event export has its own scanpath (the other eye's
     copy of the first fixation stayed).
+
+    The first row is chosen over all rows read: a row of unknown onset (an
+    empty start time) comes first when it comes before every timed row in the
+    file, and so does a row of ``quar`` (the readers' quarantine of the fixation
+    lists in ``fix``) whose value did not parse (:func:`_unread_firsts`); such a
+    quarantined first row leaves its scanpath with nothing more to drop (an
+    unreadable first fixation dropped the second, a real one). File order
+    decides only where it agrees with the onsets (the first timed row in the
+    file is the earliest).
     """
     if not len(fix):
         return set()
     trial = fix["trial"].fillna("").astype(str) if "trial" in fix else ""
     f = fix.assign(_eye=fix["eye"].fillna("").astype(str), _trial=trial)
-    f = f.sort_values(["subject", "_trial", "stimulus", "t_start_ms", "line", "_fid"], kind="stable",
-                      na_position="last")
-    f = f.loc[~f.duplicated(["subject", "_trial", "stimulus", "source", "_eye"], keep="first")]
-    return set(f["_fid"].tolist())
+    f["_sid"] = f.groupby(["subject", "_trial", "stimulus", "source", "_eye"], sort=False, dropna=False).ngroup()
+    f["_gid"] = f.groupby(["subject", "_trial", "stimulus", "source"], sort=False, dropna=False).ngroup()
+    timed = pd.to_numeric(f["t_start_ms"], errors="coerce").notna().to_numpy()
+    k = f.loc[timed].sort_values(["t_start_ms", "line", "_fid"], kind="stable").drop_duplicates("_sid")
+    u = f.loc[~timed].sort_values(["line", "_fid"], kind="stable").drop_duplicates("_sid")
+    sp = pd.DataFrame({"gid": f.drop_duplicates("_sid").set_index("_sid")["_gid"]})
+    sp["k_fid"], sp["k_line"] = k.set_index("_sid")["_fid"], k.set_index("_sid")["line"]
+    sp["k_min"] = f.loc[timed].groupby("_sid")["line"].min()
+    sp["u_fid"], sp["u_line"] = u.set_index("_sid")["_fid"], u.set_index("_sid")["line"]
+    q_line = _unread_firsts(f, quar, any_name) if quar is not None and len(quar) else pd.Series(dtype=np.float64)
+    sp["q_line"] = q_line.reindex(sp["gid"]).to_numpy()
+    in_order = sp["k_fid"].isna() | (sp["k_line"] == sp["k_min"])  # else the onsets decide alone
+    before = sp["k_min"].isna() | (sp["u_line"] < sp["k_min"])
+    unread = in_order & sp["q_line"].notna()  # its first row is quarantined already: nothing more to drop
+    untimed = in_order & ~unread & sp["u_fid"].notna() & before
+    first = np.where(untimed, sp["u_fid"], sp["k_fid"])[~unread.to_numpy()]
+    return {int(v) for v in first if pd.notna(v)}
 
 
 def _wrong_format_hints(col: _Collector) -> list[str]:
@@ -2024,12 +2132,21 @@ def _whole_number_line(index: StimulusIndex) -> str:
             "Excel writes 1 as 1.0; if that is not the stimulus shown, name it as its file is named)")
 
 
+NAME_SHOWN = 80  # characters of a name a message shows (a 100,000-character name filled the terminal)
+
+
+def _shown_name(name) -> str:
+    """``name`` quoted for a message: its first :data:`NAME_SHOWN` characters, then ``...`` when it is longer."""
+    name = str(name)
+    return repr(name[:NAME_SHOWN]) + ("..." if len(name) > NAME_SHOWN else "")
+
+
 def _unknown_names_line(col: _Collector, index: StimulusIndex) -> str:
-    looked = ", ".join(repr(n) for n, _ in col.unknown_names.most_common(5))
+    looked = ", ".join(_shown_name(n) for n, _ in col.unknown_names.most_common(5))
     avail = sorted(index.by_stem)
     more = f" (and {len(avail) - 5} more)" if len(avail) > 5 else ""
     return (f"{sum(col.unknown_names.values())} rows name a stimulus not in {index.folder}: looked for {looked}; "
-            f"available: {', '.join(repr(a) for a in avail[:5])}{more}")
+            f"available: {', '.join(_shown_name(a) for a in avail[:5])}{more}")
 
 
 # ---------------------------------------------------------------- coordinates
@@ -2458,8 +2575,10 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             fix = fix.assign(_fid=np.arange(len(fix)))
         # before any fixation is set aside; a pooled input (fixlocs) has no first fixation: its points all stay
         unordered = [str(p) for p, rd, _, dup in opened if dup is None and rd.notes.get("pooled")]
-        first_ids = _first_fixations(fix.loc[~fix["source"].isin(unordered)] if unordered else fix) \
-            if opts.drop_first else None
+        lists = {str(p) for p, rd, _, dup in opened if dup is None and rd.kind == "fixations"}  # their rows
+        first_ids = _first_fixations(fix.loc[~fix["source"].isin(unordered)] if unordered else fix,
+                                     quar.loc[quar["source"].isin(lists - set(unordered))],
+                                     opts.stimulus is not None) if opts.drop_first else None
         if min_applies:
             fix, q_short = drop_short(fix, col.min_duration_ms)
         fix, q_off = to_stimulus(fix, opts, index, col)
@@ -2473,10 +2592,10 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             for (s, st), v in offq.groupby(["subject", "stimulus"]).size().items():
                 off_counts[(s, st)] += int(v)
         fix = fix.sort_values(["subject", "stimulus", "t_start_ms", "line"], kind="stable", na_position="last")
-        if opts.drop_first and len(fix):
-            # each scanpath's first fixation as recorded, as MIT1003 drops Fix(1) before any other filter:
-            # when it was quarantined already (short, off the stimulus), the next one stays
-            first = fix["_fid"].isin(first_ids).to_numpy()
+        # each scanpath's first fixation as recorded, as MIT1003 drops Fix(1) before any other filter: when it
+        # was quarantined already (unreadable, short, off the stimulus), the next one stays
+        first = fix["_fid"].isin(first_ids).to_numpy() if opts.drop_first and len(fix) else None
+        if first is not None and first.any():
             d = fix.loc[first]
             d = d.assign(x=d[FILE_X], y=d[FILE_Y]) if FILE_X in d else d  # listed as its input has it
             qd = _quarantine_rows(d, "first_fixation", d["source"].to_numpy())
@@ -2760,6 +2879,25 @@ def _score_text(v: dict) -> str:
     return f"{mean} +- " + (f"{v['std']:.3f}" if v.get("std") is not None else "n/a")
 
 
+def _input_labels(paths: list[str], width: int = 22) -> list[str]:
+    """The inputs as the summary lists them: each file's name, with as many of its folders as tell it from another
+    input of that name (``a/fix.csv``, ``b/fix.csv``: the names alone looked like one input read twice); a label
+    longer than ``width`` is shortened in its middle unless that makes two alike."""
+    parts = [Path(p).parts or (p,) for p in paths]
+    k = [1] * len(paths)
+    while True:
+        labels = [str(Path(*pt[-n:])) for pt, n in zip(parts, k)]
+        seen = Counter(labels)
+        grow = [i for i, lb in enumerate(labels) if seen[lb] > 1 and k[i] < len(parts[i])]
+        if not grow:
+            break
+        for i in grow:
+            k[i] += 1
+    short = [lb if len(lb) <= width else lb[:10] + ".." + lb[-10:] for lb in labels]
+    seen = Counter(short)
+    return [sh if seen[sh] == 1 or labels.count(lb) == seen[sh] else lb for sh, lb in zip(short, labels)]
+
+
 def summary_text(m: dict) -> str:
     """The short table printed after a run."""
     c = m["counts"]
@@ -2776,10 +2914,8 @@ def summary_text(m: dict) -> str:
     qc = m["qc"]
     lines.append(f"{'QC flagged pairs':<24}{qc['flagged']:>10} of {qc['pairs']}")
     lines.append(f"{'rows per input':<24}{'read':>10}{'kept':>10}{'quarant.':>10}{'counted':>10}")
-    for rec in m["inputs"]:
+    for rec, name in zip(m["inputs"], _input_labels([str(rec["path"]) for rec in m["inputs"]])):
         r = rec.get("rows")
-        name = Path(rec["path"]).name
-        name = name if len(name) <= 22 else name[:10] + ".." + name[-10:]
         if r is None:
             lines.append(f"{'  ' + name:<24}{'duplicate: read once':>20}")
             continue
