@@ -21,7 +21,11 @@ Süsstrunk, CVPR 2009; ``saliency.eval.baselines``) on the same images.
 
 The work folder is kept: a run with ``done.json`` is not trained again and a
 scored run is not scored again, so an interrupted ablation resumes, and the
-table can be printed again at no cost.
+table can be printed again at no cost. It records the options and the
+contents of ``--study``, ``--backgrounds`` and ``--real`` (a digest): another
+input, also one replaced at the same path, is refused with one line. Ctrl-C
+ends the running step as its own Ctrl-C does, then the script in one line
+(exit status 130); the same command resumes.
 
   python benchmarks/ablation.py --study S [--epochs E] [--seeds 0,1,2] [--work DIR]
   python benchmarks/ablation.py --backgrounds ../shared/data/osie/stimuli --scenes 600 \\
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -51,10 +56,23 @@ KEYS = ("Fmax", "MAE", "Smeasure")
 def sh(args: list[str]) -> None:
     """Run ``python -m saliency ARGS`` from the repository; stop with its stderr on failure."""
     print(f"[{time.strftime('%H:%M:%S')}] $ saliency " + " ".join(args), flush=True)
-    p = subprocess.run([sys.executable, "-m", "saliency", *args], cwd=REPO, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, "-m", "saliency", *args], cwd=REPO, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = p.communicate()
+    except KeyboardInterrupt:  # Ctrl-C: the command ends as on its own Ctrl-C (Ctrl-C in a terminal reached it too;
+        # a `kill -INT` of this script alone is passed on), keeping its last checkpoint for the resume; then this
+        # script, in one line (the end of this file)
+        try:
+            p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGINT)
+            p.communicate()
+        raise
+    if p.returncode in (130, -signal.SIGINT):  # the command alone was interrupted: so is the ablation
+        raise KeyboardInterrupt
     if p.returncode != 0:
-        sys.stderr.write(p.stderr[-4000:])
+        sys.stderr.write(err[-4000:])
         raise SystemExit(f"step failed ({p.returncode}): saliency {' '.join(args)}")
 
 
@@ -85,6 +103,36 @@ def frequency_tuned(real: Path, out: Path) -> Path:
             m = m / m.max() if m.max() > 0 else m
             cv2.imwrite(str(stage / f"{p.stem}.png"), np.round(m * 255).astype(np.uint8))
     return out
+
+
+def content_digest(root: Path, parts: tuple[str, ...]) -> str:
+    """sha256 (first 16 hex digits) of the relative path and bytes of every file in ``root/PART`` (a file or a
+    folder, recursively; a missing one counts as empty), in path order.
+
+    Recorded in ``--work``'s settings beside an input's path, so a folder replaced at the same path (a study
+    synthesised again with another seed, a mask edited) is refused instead of its finished runs being reused
+    under its name. Contents, not sizes or times: a PNG edited in place may keep its size, a ``cp -a`` copy keeps
+    its times. Only the files the cached steps read are hashed (about 0.5 s for 600 synthetic scenes).
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    for part in parts:
+        top = root / part
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else []
+        for f in files:
+            rel = f.relative_to(root).as_posix().encode("utf-8", "surrogateescape")
+            h.update(len(rel).to_bytes(8, "little") + rel + f.stat().st_size.to_bytes(8, "little"))
+            with open(f, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+# what the cached steps read of each input: `saliency train --task sod` a synth folder's stimuli/ + masks/ (the split
+# from their names; study.json the generator's record), `saliency synth --backgrounds` every photograph in the
+# folder, the real-photograph scoring images/ + masks/
+READ = {"study": ("study.json", "stimuli", "masks"), "backgrounds": (".",), "real": ("images", "masks")}
 
 
 def cell(v: list[float]) -> str:
@@ -169,9 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     from scratch import resumable_work
 
     # what the cached study and runs depend on (attentions and seeds only add runs of their own names)
-    work = resumable_work(args.work, {"study": args.study, "scenes": None if args.study else args.scenes,
-                                      "backgrounds": args.backgrounds, "epochs": args.epochs, "set": args.set,
-                                      "real": args.real})
+    # the inputs' contents too: a study replaced at the same path reused the old study's runs under its name
+    settings = {"study": args.study, "scenes": None if args.study else args.scenes, "backgrounds": args.backgrounds,
+                "epochs": args.epochs, "set": args.set, "real": args.real}
+    settings.update({f"{k}_sha256": content_digest(Path(getattr(args, k)), parts) if getattr(args, k) else None
+                     for k, parts in READ.items()})
+    work = resumable_work(args.work, settings)
     study = Path(args.study) if args.study else work / "study"
     if not args.study and not (study / "study.json").is_file():
         cmd = ["synth", "--out", str(study), "--scenes", str(args.scenes), "--subjects", "1", "--quiet",
@@ -247,4 +298,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C ends as the toolkit's commands do: one line, exit status 130
+        print("ablation.py: interrupted; finished runs stay in --work (the same command resumes)", file=sys.stderr)
+        sys.exit(130)

@@ -350,14 +350,18 @@ def main(argv: list[str] | None = None) -> int:
         train_ds, test_ds = osie(args.root, "train"), osie(args.root, "test")
     except UserError as exc:
         refuse(f"{exc.render(cli_flag)}; give --root the folder holding osie/ (eye/fixations.mat, stimuli/)")
-    # what the cached data, runs and scores depend on (attentions and seeds only add runs of their own names)
+    base = next(c for c in (Path(args.root), Path(args.root) / "osie") if (c / "eye" / "fixations.mat").is_file())
+    from ablation import content_digest
+
+    # what the cached data, runs and scores depend on (attentions and seeds only add runs of their own names); the
+    # data's contents too: OSIE replaced at the same --root reused the old maps, runs and scores under the new data
     work = resumable_work(args.work, {"root": args.root, "epochs": args.epochs, "recipe": args.recipe,
-                                      "limit_train": args.limit_train, "limit_test": args.limit_test})
+                                      "limit_train": args.limit_train, "limit_test": args.limit_test,
+                                      "root_sha256": content_digest(base, ("eye/fixations.mat", "stimuli"))})
     if args.limit_train:
         train_ds.items = train_ds.items[:args.limit_train]
     if args.limit_test:
         test_ds.items = test_ds.items[:args.limit_test]
-    base = next(c for c in (Path(args.root), Path(args.root) / "osie") if (c / "eye" / "fixations.mat").is_file())
     write_split_folder(train_ds, base / "stimuli", work / "data" / "train")
     write_split_folder(test_ds, base / "stimuli", work / "data" / "test")
     test_images = work / "data" / "test" / "stimuli"
