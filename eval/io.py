@@ -34,7 +34,8 @@ import numpy as np
 
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
-from saliency.base.images import IMAGE_EXTS, check_image_size, decode, exif_orientation, shown_path
+from saliency.base.images import (ASPECT_TOL, IMAGE_EXTS, check_image_size, decode, exif_orientation,  # noqa: F401
+                                   same_shape_scaled, shown_path)
 
 PRED_EXTS = IMAGE_EXTS + (".npy",)
 """Prediction files: every image extension of :data:`saliency.base.images.IMAGE_EXTS` and ``.npy`` arrays."""
@@ -42,21 +43,16 @@ PRED_EXTS = IMAGE_EXTS + (".npy",)
 __all__ = ["IMAGE_EXTS", "PRED_EXTS", "read_mask", "read_pred_u8", "read_map", "read_fixations", "index_folder",
            "FolderIndex", "left_out_note", "drop_extra_axes", "other_aspect", "orientation_tag"]
 
-ASPECT_TOL = 0.01
-"""How far (relative) a map's aspect ratio may differ from its ground truth's and still be the same picture at
-another resolution (a rounded size): the rule of ``saliency.datasets.check_map_shape``, by which training refuses
-a human map of another shape (eval, a lower layer, cannot import it; a test keeps the two in step)."""
-
-
 def other_aspect(map_hw, gt_hw) -> bool:
-    """Whether a map of ``map_hw`` (rows, columns) differs from its ground truth's ``gt_hw`` in aspect ratio by more
-    than :data:`ASPECT_TOL`: not a rescaled copy of the same picture but, say, one turned 90 degrees or another
-    picture, which resizing stretches onto the ground truth (eval resizes it as PySODMetrics' examples do and
-    says so)."""
+    """Whether a map of ``map_hw`` (rows, columns) is not its ground truth's ``gt_hw`` at another resolution by
+    the rule by which training refuses a human map (:func:`saliency.base.images.same_shape_scaled`: aspect ratio
+    within :data:`ASPECT_TOL`, 1 %, or sides rounded at one scale): not a rescaled copy of the same picture but,
+    say, one turned 90 degrees or another picture, which resizing stretches onto the ground truth (eval resizes
+    it as PySODMetrics' examples do and says so). A side of 0 or less: False."""
     (mh, mw), (gh, gw) = tuple(map_hw)[:2], tuple(gt_hw)[:2]
-    if (mh, mw) == (gh, gw) or min(mh, mw, gh, gw) <= 0:
+    if min(mh, mw, gh, gw) <= 0:
         return False
-    return abs((mw / mh) / (gw / gh) - 1) > ASPECT_TOL
+    return not same_shape_scaled((mh, mw), (gh, gw))
 
 
 def orientation_tag(path: str | Path) -> int:

@@ -342,8 +342,32 @@ def _source_icc(path) -> bytes | None:
             finally:
                 Image.MAX_IMAGE_PIXELS = saved
     except Exception:  # noqa: BLE001 - a file PIL cannot open carries no profile it could read
+        icc = None
+    return bytes(icc) if icc else _bmp_icc(path)
+
+
+def _bmp_icc(path) -> bytes | None:
+    """The ICC profile embedded in a BMP file (told by its ``BM`` signature, whatever its name), or None.
+
+    PIL's BMP reader does not give it: a ``BITMAPV5HEADER`` (124 bytes or
+    more) whose ``bV5CSType`` is ``'MBED'`` holds it at ``bV5ProfileData``
+    (from the header's start, 14 bytes in), ``bV5ProfileSize`` bytes long.
+    """
+    import struct
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(14 + 124)
+            if len(head) < 14 + 124 or head[:2] != b"BM" or struct.unpack("<I", head[14:18])[0] < 124:
+                return None
+            if head[70:74] != b"DEBM":  # bV5CSType PROFILE_EMBEDDED, 0x4D424544 ('MBED') little-endian
+                return None
+            offset, size = struct.unpack("<II", head[126:134])
+            fh.seek(14 + offset)
+            icc = fh.read(size) if size else b""
+    except OSError:
         return None
-    return bytes(icc) if icc else None
+    return icc or None
 
 
 def _with_icc(data: bytes, ext: str, icc: bytes) -> bytes | None:
@@ -441,9 +465,10 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     The saliency comes from ``maps`` (a folder matched to the images by file
     stem, each map resized to its image: area-averaged when it is larger on
     both sides, so that no salient spot falls between the samples, bilinearly
-    otherwise; a map whose aspect ratio differs from its image's as stored by
-    more than 1 %, e.g. turned 90 degrees, is refused, UserError, nothing
-    written) or is predicted by
+    otherwise; a map that is not its image as stored at another resolution,
+    e.g. turned 90 degrees, is refused, UserError, nothing written: the rule
+    of :func:`saliency.base.images.same_shape_scaled`, aspect ratio within
+    1 % or sides rounded at one scale) or is predicted by
     ``checkpoint`` first (exactly as ``saliency predict`` writes it). ``keep``
     and ``min_size`` are those of :func:`saliency_crop` (``min_size``, default
     :data:`MIN_SIZE`, applies with ``keep`` or ``compose`` only, and is refused
@@ -498,7 +523,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_out_dir, signals_held, staged_dir, terminate_raises, write_json
     from saliency.base.images import (IMAGE_EXTS, MAX_SIDE, check_image_size, decode, encode, exif_orientation,
-                                       max_pixels, shown_path, to_display)
+                                       max_pixels, same_shape_scaled, shown_path, to_display)
     from saliency.base.progress import progress as progress_bar
     from saliency.eval.io import PRED_EXTS, index_folder, left_out_note
     from saliency.eval.runner import read_prediction
@@ -589,18 +614,21 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 sal, log_density = read_prediction(salmaps[name])  # a map, or predict's --log-density .npy
                 if log_density:  # its density is the map: the same crop as predict's PNG of it
                     sal = np.exp(sal)
-                mh, mw = sal.shape[:2]  # train's rule (datasets.check_map_shape): aspect within 1 %, else refused
-                if (mh, mw) != (h, w) and abs((mw / mh) / (w / h) - 1) > 0.01:  # it would be stretched onto it
+                mh, mw = sal.shape[:2]
+                tag = exif_orientation(path)
+                if not same_shape_scaled((mh, mw), (h, w)):  # train's rule: it would be stretched onto the image
+                    turned = " (turned 90 deg?)" if same_shape_scaled((mw, mh), (h, w)) else ""
                     raise UserError(f"`maps` {shown_path(salmaps[name])}: the map is {mw}x{mh} but its image "
-                                    f"{shown_path(path)} is {w}x{h} as stored, another shape (turned 90 deg?); "
-                                    f"give a map of the image as stored (before its EXIF rotation)")
+                                    f"{shown_path(path)} is {w}x{h}{' as stored' if tag != 1 else ''}, another "
+                                    f"shape{turned}; give a map of "
+                                    + ("the image as stored (before its EXIF rotation)" if tag != 1 else
+                                       "that image (its shape at any scale)"))
                 if sal.shape != (h, w):  # a larger map is area-averaged: sampled bilinearly, small spots vanished
                     larger = sal.shape[0] >= h and sal.shape[1] >= w
                     sal = cv2.resize(sal.astype(np.float32), (w, h),
                                      interpolation=cv2.INTER_AREA if larger else cv2.INTER_LINEAR)
                 # a thumbnail is for looking at: a phone photo's rotation tag is applied to the photo and to its
                 # map together (both read as stored, so they stay aligned), and the crop is cut upright
-                tag = exif_orientation(path)
                 if tag != 1:
                     img, sal = to_display(img, tag), to_display(sal, tag)
                     h, w = img.shape[:2]

@@ -580,14 +580,18 @@ def load_fixation_gt(rec: Record, top: float, image_hw=None) -> tuple[np.ndarray
 def check_map_shape(map_hw, image_hw, rec: Record, src: str | None = None, what: str = "human map") -> None:
     """Refuse a human map (or fixation grid) whose shape is not its image's at any scale.
 
-    A map at another resolution of the same picture is scaled to it (within
-    1 % in aspect ratio: a rounded size); one of another shape, e.g. turned 90
-    degrees, belongs to another picture or orientation and would be stretched
-    onto this one without a word. ``src`` and ``what`` name the file and the
-    kind of map in the message (default: the record's map file, "human map").
+    A map at another resolution of the same picture is scaled to it (the rule
+    of :func:`saliency.base.images.same_shape_scaled`: within 1 % in aspect
+    ratio, or sides rounded at one scale, as a small image's half-size map);
+    one of another shape, e.g. turned 90 degrees, belongs to another picture or
+    orientation and would be stretched onto this one without a word. ``src``
+    and ``what`` name the file and the kind of map in the message (default: the
+    record's map file, "human map").
     """
+    from saliency.base.images import same_shape_scaled
+
     (mh, mw), (ih, iw) = map_hw, image_hw
-    if (mh, mw) == (ih, iw) or abs((mw / mh) / (iw / ih) - 1) <= 0.01:
+    if same_shape_scaled(map_hw, image_hw):
         return
     src = src or rec.density or rec.fixations or "its fixations"
     raise UserError(f"{src}: the {what} is {mw}x{mh} but its image {rec.image} is {iw}x{ih}, another "

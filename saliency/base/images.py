@@ -357,6 +357,47 @@ def from_display(a, tag: int):
     return to_display(a, {6: 8, 8: 6}.get(int(tag), int(tag)))
 
 
+ASPECT_TOL = 0.01
+"""How far (relative) a map's aspect ratio may differ from its image's and still be the same picture at another
+resolution (:func:`same_shape_scaled`)."""
+
+
+def same_shape_scaled(map_hw, image_hw) -> bool:
+    """Whether a map of ``map_hw`` (rows, columns) can be the picture of ``image_hw`` at another resolution.
+
+    The one rule by which training refuses a human map (``saliency.datasets.check_map_shape``), ``saliency crop``
+    refuses a map and eval notes a prediction of another shape, e.g. turned 90 degrees. True when the shapes are
+    equal, when their aspect ratios differ by at most :data:`ASPECT_TOL` (1 %), or when the smaller of the two
+    (fewer pixels; for two of as many pixels, either) is the larger scaled by one factor with both sides rounded
+    alike: both down, both up or both to the nearest (:func:`_rounded_scale`). Below ~100 pixels a rounded side
+    is off by more than 1 % (6x3 is 11x5 halved and rounded, 13.6 % off; 1x25 is 1x50 halved; 33x3 is 101x11
+    divided by 3, rounded down), while a turned shape is still refused (5x11 is not 11x5; 60x80 not 80x60), as
+    is 10x6 for 200x100 (no one rounding gives 10 and 6 from 10 and 5). A side of 0 or less: only its own shape.
+    """
+    (mh, mw), (ih, iw) = (tuple(int(v) for v in tuple(hw)[:2]) for hw in (map_hw, image_hw))
+    if (mh, mw) == (ih, iw):
+        return True
+    if min(mh, mw, ih, iw) <= 0:
+        return False
+    if abs((mw / mh) / (iw / ih) - 1) <= ASPECT_TOL:
+        return True
+    if mh * mw == ih * iw:
+        return _rounded_scale((mh, mw), (ih, iw)) or _rounded_scale((ih, iw), (mh, mw))
+    small, large = sorted([(mh, mw), (ih, iw)], key=lambda s: s[0] * s[1])
+    return _rounded_scale(small, large)
+
+
+def _rounded_scale(small, large) -> bool:
+    """Whether some factor ``s`` > 0 makes ``small`` (h, w) the sides of ``large`` (H, W) times ``s``, each rounded
+    down (``h <= s*H < h + 1``, likewise ``w``), each rounded up (``h - 1 < s*H <= h``) or each rounded to the
+    nearest (``|s*H - h| <= 1/2``): the intervals of ``s`` the two sides allow meet (in integers: exact)."""
+    (h, w), (big_h, big_w) = small, large
+    down = w * big_h < (h + 1) * big_w and h * big_w < (w + 1) * big_h
+    up = (w - 1) * big_h < h * big_w and (h - 1) * big_w < w * big_h
+    nearest = (2 * w - 1) * big_h <= (2 * h + 1) * big_w and (2 * h - 1) * big_w <= (2 * w + 1) * big_h
+    return down or up or nearest
+
+
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF, both byte orders
 
 
