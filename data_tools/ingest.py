@@ -1211,11 +1211,11 @@ def open_reader(path, fmt: str, read_opts: ReadOptions) -> LogReader:
     return rd
 
 
-def input_paths(inputs) -> list[Path]:
+def input_paths(inputs, param: str = "inputs") -> list[Path]:
     """The log paths of ``inputs``: one path (a str or :class:`os.PathLike`) or an iterable of them.
 
     A lone ``"fixlist.csv"`` is one input (it was iterated into the files ``f``, ``i``, ...); anything else
-    (None, a number, a list holding one) is refused naming ``inputs``.
+    (None, a number, a list holding one) is refused naming the caller's parameter ``param``.
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
@@ -1226,7 +1226,7 @@ def input_paths(inputs) -> list[Path]:
     bad = [inputs] if items is None else [p for p in items if not isinstance(p, (str, os.PathLike))]
     if bad:
         what = "" if items is None else " holds"
-        raise UserError(f"`inputs`{what} {repr(bad[0])[:80]}: give a log file path (str or Path) or a list of them")
+        raise UserError(f"`{param}`{what} {repr(bad[0])[:80]}: give a log file path (str or Path) or a list of them")
     return [Path(p) for p in items]
 
 
@@ -2806,7 +2806,8 @@ def _pairs_with_rows(qc: pd.DataFrame, quar: pd.DataFrame, index: StimulusIndex,
     """The (subject, stimulus stem) pairs with any row read: the qc.csv pairs (kept fixations, fixations set aside
     off the stimulus, short or first, raw samples) and the quarantined rows' own, their names resolved to stems as
     the logs' names are (a name that finds no stimulus, or none, names no pair; ``message_names``: source -> the
-    names its reader took from message texts, which may find a file by their last image word)."""
+    names its reader took from message texts, which may find a file by their last image word). A quarantined row
+    with no subject (``no_subject``: a blank cell) is no observer's and names no pair."""
     pairs = {(str(a), str(b)) for a, b in zip(qc["subject"], qc["stimulus"])}
     if len(quar):
         q = quar[["source", "subject", "stimulus"]].drop_duplicates()
@@ -2819,7 +2820,7 @@ def _pairs_with_rows(qc: pd.DataFrame, quar: pd.DataFrame, index: StimulusIndex,
                 except UserError:  # a name two files answer to: its rows name no one stimulus
                     stems[src, name] = None
         pairs |= {(s, stems[src, n]) for src, s, n in q.itertuples(index=False)
-                  if isinstance(s, str) and stems.get((src, n)) is not None}
+                  if isinstance(s, str) and s and stems.get((src, n)) is not None}
     return pairs
 
 

@@ -324,13 +324,7 @@ def _log_paths(logs) -> list[Path]:
     ``logs``."""
     from saliency.data_tools.ingest import input_paths
 
-    try:
-        return input_paths(logs)
-    except UserError as exc:  # input_paths names ingest's parameter
-        text = str(exc.args[0]) if exc.args else ""
-        if text.startswith("`inputs`"):
-            raise UserError("`logs`" + text[len("`inputs`"):]) from None
-        raise
+    return input_paths(logs, param="logs")
 
 
 def detect_logs(logs, out, o: DetectOptions) -> dict:
