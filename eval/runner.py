@@ -564,9 +564,10 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
 
 
 def _shape_notes(res: list[MethodResult], turned: list, folders: list) -> list[str]:
-    """Per method, one note counting its predictions of another aspect ratio than their ground truth (more than
-    1 %, :func:`saliency.eval.io.other_aspect`): resized onto it like any other size, but such a map is likely
-    turned 90 degrees or of another picture, and its scores then mean little."""
+    """Per method, one note counting its predictions of another aspect ratio than their ground truth (off by more
+    than 1 % and not the ground truth scaled by one factor with both sides rounded alike, as 6x3 is 11x5 halved:
+    :func:`saliency.eval.io.other_aspect`): resized onto it like any other size, but such a map is likely turned
+    90 degrees or of another picture, and its scores then mean little."""
     notes = []
     for mr, rows, folder in zip(res, turned, folders):
         if not rows:
