@@ -623,7 +623,7 @@ def note_lines(bench: Benchmark) -> list[str]:
             said = f"IG baseline = {d.baseline_note}; " if _reads_baseline(bench, d) else ""
             lines.append(f"{d.name}: {said}predictions resized to the fixation map by bilinear interpolation (a "
                          "log-density shrunk by area averaging, its mass kept)")
-            lines += [f"{d.name}: {n}" for n in d.notes]
+            lines += [f"{d.name}: {n}" for n in _dataset_notes(bench, d)]
         if any(k in bench.keys for k in ("LL", "IG")):
             lines.append("LL and IG in bits per fixation; a plain map is a density after min-max and sum-to-1 "
                          "(MIT InfoGain.m conversion, eps 2.2e-16); a .npy log-density is used as is")
@@ -639,8 +639,17 @@ def note_lines(bench: Benchmark) -> list[str]:
                       "density" for d in bench.datasets if not d.sigma_px
                       and not any(n.startswith("the blur of its human maps") for n in d.notes)]
     else:  # SOD: a dataset's own notes (e.g. files of its folder left out for their extension)
-        lines = [f"{d.name}: {n}" for d in bench.datasets for n in d.notes]
+        lines = [f"{d.name}: {n}" for d in bench.datasets for n in _dataset_notes(bench, d)]
     return lines
+
+
+def _dataset_notes(bench: Benchmark, d) -> list[str]:
+    """The dataset's own notes, then those its scoring left with its results (each once, in order)."""
+    out = list(d.notes)
+    for r in bench.results:
+        if r.dataset == d.name:
+            out += [n for n in getattr(r, "notes", ()) if n not in out]
+    return out
 
 
 def markdown(bench: Benchmark, digits: int = 3) -> str:

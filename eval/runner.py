@@ -62,6 +62,7 @@ class MethodResult:
     extra: list = field(default_factory=list)       # prediction files (relative paths) matching no GT image
     left_out: list = field(default_factory=list)    # files (relative paths) of the folder not read: other extensions
     no_fixations: list = field(default_factory=list)  # keys of images scored but left out of every metric: no fixations
+    notes: list = field(default_factory=list)       # this call's notes on its dataset (aspect ratio, EXIF tags)
 
 
 GOLD_UNIFORM_WEIGHT = 0.1
@@ -548,7 +549,9 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
             if no_fix and not any(np.isfinite(sc.values.get(k, np.nan)) for k in keys):  # in no mean: named
                 res[j].no_fixations.append(ds.items[i].key)
             res[j].n_resized += int(resized)
-    _add_notes(ds, _shape_notes(res, turned, folders) + _orientation_notes(tagged))
+    notes = _shape_notes(res, turned, folders) + _orientation_notes(tagged)  # kept with the results: ds unchanged
+    for mr in res:
+        mr.notes = list(notes)
     order = {it.key: i for i, it in enumerate(ds.items)}
     for j, mr in enumerate(res):
         mr.skipped.sort(key=lambda e: order.get(e[0], 0))  # in image order, the missing among the unreadable
@@ -593,12 +596,6 @@ def _orientation_notes(tagged: list) -> list[str]:
     path, tag = tagged[0]
     many = f"{len(tagged)} ground-truth files carry" if len(tagged) > 1 else "1 ground-truth file carries"
     return [f"{many} an EXIF orientation tag (e.g. {shown_path(Path(path).name)}: {tag}); read as stored"]
-
-
-def _add_notes(ds: GTDataset, notes: list[str]) -> None:
-    """Add ``notes`` to the dataset's own (printed under the tables, in ``--json``'s ``notes``), each once: a
-    dataset scored again does not repeat them."""
-    ds.notes.extend(n for n in notes if n not in ds.notes)
 
 
 def method_folders(methods: list[tuple[str, object]], dataset: str) -> list[tuple[str, str]]:

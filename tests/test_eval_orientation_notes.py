@@ -241,3 +241,26 @@ def test_orientation_tag_reads_headers_only(tmp_path):
     assert orientation_tag(tmp_path / "m.bmp") == 1
     Image.fromarray(_mask()).save(tmp_path / "w.webp", exif=_exif(7))
     assert orientation_tag(tmp_path / "w.webp") == 7
+
+
+def test_evaluate_dataset_twice_keeps_the_callers_dataset_and_no_stale_note(tmp_path):
+    """Hand-worked: B's one prediction is A's turned 90 degrees (80x60 of a 60x80 GT), A's are the GT itself."""
+    from saliency.eval.datasets import sod_folder
+    from saliency.eval.runner import evaluate_dataset
+
+    for d in ("gt", "A", "B"):
+        (tmp_path / d).mkdir()
+    for k in ("a", "b"):
+        cv2.imwrite(str(tmp_path / "gt" / f"{k}.png"), _mask())
+        cv2.imwrite(str(tmp_path / "A" / f"{k}.png"), _mask())
+    cv2.imwrite(str(tmp_path / "B" / "a.png"), np.ascontiguousarray(np.rot90(_mask())))
+    cv2.imwrite(str(tmp_path / "B" / "b.png"), _mask())
+    ds = sod_folder(tmp_path / "gt")
+    before = list(ds.notes)
+    rb = evaluate_dataset(ds, [("B", str(tmp_path / "B"))], progress=False)
+    assert ds.notes == before
+    assert [n for n in rb[0].notes if n.startswith("B: 1 prediction of another aspect ratio")]
+    assert "a.png is 60x80, its ground truth 80x60" in rb[0].notes[0]
+    ra = evaluate_dataset(ds, [("A", str(tmp_path / "A"))], progress=False)
+    assert ds.notes == before
+    assert not any(n.startswith("B:") for n in ra[0].notes + ds.notes)
