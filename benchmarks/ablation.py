@@ -49,6 +49,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scratch import content_digest  # the digest --work records of each input (osie.py's too)
+
 REPO = Path(__file__).resolve().parents[1]
 KEYS = ("Fmax", "MAE", "Smeasure")
 
@@ -103,30 +105,6 @@ def frequency_tuned(real: Path, out: Path) -> Path:
             m = m / m.max() if m.max() > 0 else m
             cv2.imwrite(str(stage / f"{p.stem}.png"), np.round(m * 255).astype(np.uint8))
     return out
-
-
-def content_digest(root: Path, parts: tuple[str, ...]) -> str:
-    """sha256 (first 16 hex digits) of the relative path and bytes of every file in ``root/PART`` (a file or a
-    folder, recursively; a missing one counts as empty), in path order.
-
-    Recorded in ``--work``'s settings beside an input's path, so a folder replaced at the same path (a study
-    synthesised again with another seed, a mask edited) is refused instead of its finished runs being reused
-    under its name. Contents, not sizes or times: a PNG edited in place may keep its size, a ``cp -a`` copy keeps
-    its times. Only the files the cached steps read are hashed (about 0.5 s for 600 synthetic scenes).
-    """
-    import hashlib
-
-    h = hashlib.sha256()
-    for part in parts:
-        top = root / part
-        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else []
-        for f in files:
-            rel = f.relative_to(root).as_posix().encode("utf-8", "surrogateescape")
-            h.update(len(rel).to_bytes(8, "little") + rel + f.stat().st_size.to_bytes(8, "little"))
-            with open(f, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-    return h.hexdigest()[:16]
 
 
 # what the cached steps read of each input: `saliency train --task sod` a synth folder's stimuli/ + masks/ (the split
@@ -298,8 +276,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:  # Ctrl-C ends as the toolkit's commands do: one line, exit status 130
-        print("ablation.py: interrupted; finished runs stay in --work (the same command resumes)", file=sys.stderr)
-        sys.exit(130)
+    from scratch import run_main
+
+    # Ctrl-C ends as the toolkit's commands do: one line, exit status 130
+    sys.exit(run_main(main, interrupted="finished runs stay in --work (the same command resumes)"))

@@ -373,4 +373,6 @@ def main_cli(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main_cli()
+    from scratch import run_main
+
+    sys.exit(run_main(main_cli))

@@ -252,4 +252,6 @@ def run(a, root: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scratch import run_main
+
+    sys.exit(run_main(main))

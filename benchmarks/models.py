@@ -333,4 +333,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scratch import run_main
+
+    sys.exit(run_main(main))

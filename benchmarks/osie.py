@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         refuse(f"{exc.render(cli_flag)}; give --root the folder holding osie/ (eye/fixations.mat, stimuli/)")
     base = next(c for c in (Path(args.root), Path(args.root) / "osie") if (c / "eye" / "fixations.mat").is_file())
-    from ablation import content_digest
+    from scratch import content_digest
 
     # what the cached data, runs and scores depend on (attentions and seeds only add runs of their own names); the
     # data's contents too: OSIE replaced at the same --root reused the old maps, runs and scores under the new data

@@ -199,4 +199,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from scratch import run_main
+
+    sys.exit(run_main(main))

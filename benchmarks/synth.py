@@ -54,4 +54,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scratch import run_main
+
+    sys.exit(run_main(main))
