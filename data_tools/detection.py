@@ -1106,11 +1106,14 @@ def detect(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | None
            min_duration_ms: float | None = None, **options) -> list[tuple[int, int]]:
     """Fixation sample ranges in one trial of screen-pixel samples (NaN = missing) under ``geometry``.
 
-    ``options`` (``max_gap_ms``, ``merge_ms``, ``merge_deg``, ...) go to :func:`classify`.
+    ``options`` (``max_gap_ms``, ``merge_ms``, ``merge_deg``, ...) go to :func:`classify`. Refused as there
+    (:func:`_check_samples`): ``t`` out of recording order, ``x_px``/``y_px``/``offscreen`` not one per stamp.
     """
     if method not in DETECTORS:
         raise UserError(f"`detector` {method!r}: choose one of {', '.join(DETECTORS)}")
-    if _first_of_time(np.asarray(t, dtype=np.float64)) is not None:
+    t = np.asarray(t, dtype=np.float64)
+    _check_samples(t, {"x_px": x_px, "y_px": y_px, "offscreen": options.get("offscreen")})
+    if _first_of_time(t) is not None:
         return classify(t, x_px, y_px, geometry, method, threshold, min_duration_ms, **options).fixations
     if method in ("ivt", "idt") and not any(options.get(k) for k in ("max_gap_ms", "merge_ms", "merge_deg")) \
             and not options.get("blink_ms"):

@@ -21,7 +21,7 @@ import pytest
 
 from cli_fakes import run_cli
 from saliency.base.errors import UserError
-from saliency.data_tools.detection import classify
+from saliency.data_tools.detection import classify, detect
 from saliency.data_tools.geometry import ScreenGeometry
 
 GEOM = ScreenGeometry((1024, 768), (38.0, 30.0), 67.0)
@@ -116,3 +116,45 @@ def test_the_command_line_sets_a_step_back_aside_before_classifying(tmp_path, ca
     assert rc == 0, err
     quarantine = "\n".join(f.read_text() for f in (tmp_path / "o").rglob("quarantine*.csv"))
     assert "time_backwards" in quarantine
+
+
+# ---------------------------------------------------------------- detect(): what ingest calls per trial
+# Review RRb: with no optional setting, detect() went straight to ivt/idt, past classify's checks: shuffled
+# stamps gave 33 made-up fixations unsaid, x_px shorter than t numpy's broadcast error.
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("order", ["shuffled", "reversed"])
+def test_detect_refuses_time_stamps_out_of_order(method, order):
+    t, x, y = _trial()
+    idx = np.random.default_rng(0).permutation(N) if order == "shuffled" else np.arange(N)[::-1]
+    with pytest.raises(UserError) as e:
+        detect(t[idx], x[idx], y[idx], GEOM, method)
+    msg = e.value.args[0]
+    assert msg.startswith("`t`: sample 1 (") and "recording order" in msg and "\n" not in msg
+    if order == "reversed":
+        assert msg.startswith("`t`: sample 1 (1996 ms) is earlier than sample 0 (1998 ms), 999 step(s) back")
+
+
+@pytest.mark.parametrize("method", ["ivt", "idt"])
+@pytest.mark.parametrize("short", ["x_px", "y_px", "t", "offscreen"])
+def test_detect_refuses_arrays_of_other_lengths(method, short):
+    t, x, y = _trial()
+    args = {"t": t, "x_px": x, "y_px": y, "offscreen": np.zeros(N, dtype=bool)}
+    args[short] = args[short][:-100]
+    with pytest.raises(UserError) as e:
+        detect(args["t"], args["x_px"], args["y_px"], GEOM, method, offscreen=args["offscreen"])
+    msg = e.value.args[0]
+    assert "broadcast" not in msg and "one value per sample" in msg
+    assert msg.startswith("`x_px`: shape (1000,) against (900,) of `t`" if short == "t"
+                          else f"`{short}`: shape (900,) against (1000,) of `t`")
+
+
+def test_detect_keeps_the_clean_trial_and_a_missing_stamp():
+    # the same hand-worked fixations as classify (test_a_clean_trial_gives_its_two_fixations); a NaN stamp is
+    # no step back, and lists are taken as before
+    t, x, y = _trial()
+    assert detect(t, x, y, GEOM, "ivt") == [(2, 497), (502, 997)]
+    assert detect(list(t), list(x), list(y), GEOM, "ivt") == [(2, 497), (502, 997)]
+    t[300] = np.nan
+    detect(t, x, y, GEOM, "ivt")
