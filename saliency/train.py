@@ -195,7 +195,8 @@ def _checkpoint_own(run_dir: Path, own: dict) -> dict:
     config.yaml to a key that cannot change on resume (not in :data:`RESUME_CHANGEABLE`) is refused naming each
     such key, as the flag or ``overrides`` would be: it was applied silently and written back as the record. A key
     the checkpoint does not hold (an older last.pt, a key added since), or a last.pt that cannot be read (Trainer.setup
-    names why), keeps config.yaml's value."""
+    names why), keeps config.yaml's value. The held config is resolved as config.yaml's is (:func:`_as_built`): a
+    run recorded before a value got a new spelling (``model: null``) is no edit."""
     from saliency.checkpoint import load
 
     try:
@@ -204,7 +205,7 @@ def _checkpoint_own(run_dir: Path, own: dict) -> dict:
         return own
     if not isinstance(held, dict):
         return own
-    held = {k: v for k, v in _flat(held).items() if k in own}
+    held = {k: v for k, v in _as_built(held).items() if k in own}
     edited = [k for k in sorted(held) if held[k] != own[k] and k not in RESUME_CHANGEABLE]
     if edited:
         shown = ", ".join(f"{k} {_yaml_value(own[k])} (trained with {_yaml_value(held[k])})" for k in edited)
@@ -213,6 +214,33 @@ def _checkpoint_own(run_dir: Path, own: dict) -> dict:
                         f"{'it' if len(edited) == 1 else 'them'} back in {run_dir / 'config.yaml'}, or start a new "
                         f"run with `out` for other settings")
     return {**own, **held}
+
+
+def _as_built(held: dict) -> dict:
+    """``held`` (last.pt's ``train_config``), flat, resolved as :func:`saliency.config.build_config` resolves the
+    config.yaml it is compared with: merged onto the defaults and validated (``model: null``, recorded before
+    803a423, is the task's default network by name; YAML's ``off`` read as false is ``off``; a ``data.size`` of one
+    number is [n, n]). Only the keys ``held`` holds are returned (a key added since keeps config.yaml's value), and a
+    key no longer known is left out. A config the checks now refuse is taken as held, its model resolved."""
+    import copy
+
+    from saliency import config as C
+
+    def known(node: dict, ref: dict) -> dict:
+        return {k: known(v, ref[k]) if isinstance(ref[k], dict) and isinstance(v, dict) else v
+                for k, v in node.items() if k in ref}
+
+    held = known(held, C.DEFAULTS)
+    cfg = C.default_config()
+    try:
+        C._merge(cfg, copy.deepcopy(held), "", C.DEFAULTS)
+        C.validate(cfg)
+    except (UserError, TypeError, ValueError):
+        cfg = copy.deepcopy(held)
+        if "model" in cfg and not cfg["model"] and isinstance(cfg.get("task"), str):
+            cfg["model"] = C.resolved_model(cfg)
+        return _flat(cfg)
+    return {k: v for k, v in _flat(cfg).items() if k in _flat(held)}
 
 
 def _yaml_value(v) -> str:

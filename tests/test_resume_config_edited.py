@@ -104,3 +104,63 @@ def test_a_last_pt_without_train_config_resumes_as_before(tmp_path, capsys):
     rc, _, err = _resume(capsys, run)
     assert rc == 0, err
     assert _epochs(run) == [1, 2]
+
+
+def _as_before_803a423(run):
+    """Make RUN a run trained before 803a423: config.yaml and last.pt's train_config both say ``model: null``."""
+    from saliency.checkpoint import load, save
+
+    path = run / "config.yaml"
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert cfg["model"] == "unet_tiny_cbam_sod"
+    cfg["model"] = None
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False, default_flow_style=None), encoding="utf-8")
+    ck = load(run / "checkpoints" / "last.pt")
+    ck["train_config"]["model"] = None
+    save(run / "checkpoints" / "last.pt", ck)
+
+
+def test_a_run_recorded_with_model_null_resumes(tmp_path, capsys):
+    # regression review RRc: build_config resolves config.yaml's null to unet_tiny_cbam_sod, last.pt's raw null
+    # was compared with it and the untouched run refused as "config.yaml was edited: model ..."
+    run = _first_run(tmp_path, capsys)
+    _as_before_803a423(run)
+    rc, _, err = _resume(capsys, run)
+    assert rc == 0, err
+    assert _epochs(run) == [1, 2]
+
+
+def test_a_run_recorded_with_model_null_still_refuses_an_edited_key(tmp_path, capsys):
+    run = _first_run(tmp_path, capsys)
+    _as_before_803a423(run)
+    _edit(run, optim__lr=0.01)
+    was = hashes(run)
+    line = refusal(*_resume(capsys, run))
+    # only optim.lr: the null it trained with is the default network, no edit of model
+    assert "config.yaml was edited: optim.lr 0.01 (trained with 0.003) cannot change on resume" in line
+    assert "unet_tiny" not in line and "null" not in line
+    assert hashes(run) == was
+
+
+def test_a_run_recorded_with_model_null_refuses_another_model_in_config_yaml(tmp_path, capsys):
+    run = _first_run(tmp_path, capsys)
+    _as_before_803a423(run)
+    path = run / "config.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("model: null", "model: unet_tiny_se_sod"),
+                    encoding="utf-8")
+    line = refusal(*_resume(capsys, run))
+    assert ("config.yaml was edited: model unet_tiny_se_sod (trained with unet_tiny_cbam_sod) cannot change on "
+            "resume") in line
+
+
+def test_a_run_recorded_with_model_null_and_a_value_refused_since_names_only_that_value(tmp_path, capsys):
+    from saliency.checkpoint import load, save
+
+    run = _first_run(tmp_path, capsys)
+    _as_before_803a423(run)
+    ck = load(run / "checkpoints" / "last.pt")
+    ck["train_config"]["optim"]["lr"] = 0.0  # refused by today's checks: taken as held, its model still resolved
+    save(run / "checkpoints" / "last.pt", ck)
+    line = refusal(*_resume(capsys, run))
+    assert "config.yaml was edited: optim.lr 0.003 (trained with 0.0) cannot change on resume" in line
+    assert "unet_tiny" not in line and "null" not in line
