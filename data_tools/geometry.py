@@ -253,7 +253,10 @@ class ScreenGeometry:
 
 
 def _is_number(v) -> bool:
-    """A real number, not a bool nor text (numpy's numbers count)."""
+    """A real number, not a bool nor text (numpy's numbers count, and a 0-d array of one: ``np.squeeze`` of a
+    1x1 MATLAB value)."""
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v.item()
     return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
 
 

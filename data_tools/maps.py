@@ -140,6 +140,11 @@ def _floats(v, name: str) -> np.ndarray:
 def _pixel_indices(v, n: int, name: str, side: str) -> np.ndarray:
     """``v`` as int64 pixel indices in ``0..n-1``, else a UserError naming ``name`` (one min/max check)."""
     a = np.asarray(v)
+    if a.dtype.kind == "O":  # Python ints in an object array (a pandas object column's .to_numpy())
+        try:
+            a = a.astype(np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise UserError(f"`{name}`: need whole pixel indices (integers); some values are not numbers") from None
     if a.dtype.kind == "f":
         flat = a.ravel()
         bad = ~np.isfinite(flat) | (flat != np.floor(flat))

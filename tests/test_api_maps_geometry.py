@@ -140,3 +140,56 @@ def test_screen_geometry_keeps_whole_pixel_counts_as_ints():
     assert g.screen_px == (1920, 1080) and all(type(v) is int for v in g.screen_px)
     assert g == ScreenGeometry.from_dict({"screen_px": [1920, 1080], "screen_cm": [53.1, 29.9], "distance_cm": 65})
     assert g.to_dict()["screen_px"] == [1920, 1080]
+
+
+# ---------------------------------------------------------------- review RRb: numbers as notebooks hand them over
+
+
+def test_blur_points_takes_whole_numbers_in_an_object_array():
+    # np.array([...], dtype=object) and a pandas object column's .to_numpy() worked before d92f1b1, then were
+    # refused as "got object values": still gaussian_filter of the hand-built map
+    rows, cols, w = [0, 20, H - 1], [W - 1, 10, 0], [1.0, 2.0, 0.5]
+    F = np.zeros((H, W))
+    for r, c, v in zip(rows, cols, w):
+        F[r, c] += v
+    ours = blur_points((H, W), np.array(rows, dtype=object), np.array(cols, dtype=object), w, 2.0)
+    assert np.abs(ours - gaussian_filter(F, 2.0, mode="constant")).max() < 1e-12
+
+
+@pytest.mark.parametrize("rows, bad", [
+    ([1, "a"], "not numbers"),
+    ([1, None], "nan"),
+    ([1, 10 ** 400], "not numbers"),
+    ([1, 2.5], "2.5"),
+    ([1, H], str(H)),
+    ([-1, 2], "-1"),
+])
+def test_blur_points_checks_an_object_array_as_numbers(rows, bad):
+    msg = _raises("rows", blur_points, (H, W), np.array(rows, dtype=object), [1, 2], [1.0, 1.0], 2.0)
+    assert bad in msg and "object" not in msg, msg
+
+
+def _ppd(res_px, size_cm, dist):
+    return res_px / size_cm * dist * np.tan(np.radians(1.0))
+
+
+def test_screen_geometry_takes_zero_d_arrays_and_numpy_scalars():
+    # np.squeeze of a 1x1 MATLAB value is a 0-d array: refused by d92f1b1 with "need a finite positive number"
+    ref = (_ppd(1024, 38.0, 67.0), _ppd(768, 30.0, 67.0))
+    for px, cm, dist in [((1024, 768), (38.0, 30.0), np.squeeze(np.array([[67.0]]))),
+                         ((np.array(1024), np.array(768)), (np.array(38.0), np.array(30.0)), np.array(67)),
+                         ((np.uint16(1024), np.int32(768)), (np.float32(38.0), np.float64(30.0)), np.float32(67.0))]:
+        g = ScreenGeometry(px, cm, dist)
+        assert g.screen_px == (1024, 768) and all(type(v) is int for v in g.screen_px)
+        assert np.allclose(g.ppd_xy, ref, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("args, name", [
+    (((1024, 768), (38.0, 30.0), np.array(-67.0)), "distance_cm"),
+    (((1024, 768), (38.0, 30.0), np.array(True)), "distance_cm"),
+    (((1024, 768), (38.0, 30.0), np.array("67")), "distance_cm"),
+    (((np.array(1024.5), np.array(768)),), "screen_px"),
+    (((1024, 768), (np.array(np.nan), 30.0), 67.0), "screen_cm"),
+])
+def test_screen_geometry_still_refuses_bad_zero_d_arrays(args, name):
+    _raises(name, ScreenGeometry, *args)
