@@ -14,6 +14,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from cli_fakes import run_cli
 
@@ -128,3 +129,67 @@ def test_detect_names_a_table_without_a_subject_column_after_its_folder(tmp_path
     det, q = _detect(capsys, tmp_path, log)
     assert [(t["subject"], t["samples"]) for t in det["trials"]] == [("s1subj", 300)]
     assert len(q) == 0
+
+
+# ---------------------------------------------------------------- a subject column blank on every row (unused)
+# Regression of the rule above (review RRc): a table whose `subject` column is empty on every row (a script wrote the
+# column and never filled it) was read under the file name; every row became no_subject and ingest stopped ("no
+# usable fixations in the 300 rows read (reasons: no_subject 300)"). The column is judged on the file's first chunk:
+# blank on every row there, the file is read as one without it (file-name subject, said once in the input's record);
+# a later row naming a subject then refuses the file (its earlier rows would be a made-up observer beside it).
+
+def _unused_column(path, named_line=None, name="A"):
+    """300 samples of a still gaze at (400, 300) px on img.png, 4 ms apart; subject blank but on ``named_line``."""
+    rows = ["subject,stimulus,time,x,y"]
+    rows += [f"{name if i + 2 == named_line else ''},img.png,{4 * i},400,300" for i in range(300)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_a_subject_column_blank_on_every_row_reads_the_file_under_its_name_with_a_note(tmp_path, capsys):
+    import cv2
+
+    log = _unused_column(tmp_path / "logs" / "p01.csv")
+    (tmp_path / "stim").mkdir()
+    cv2.imwrite(str(tmp_path / "stim" / "img.png"), np.zeros((600, 800, 3), np.uint8))
+    rc, _, err = run_cli(capsys, ["ingest", log, "--stimuli", tmp_path / "stim", "--out", tmp_path / "o",
+                                  "--format", "samples", "--screen-px", "800x600", "--screen-cm", "40x30",
+                                  "--distance-cm", "60", "--quiet", "--workers", "1", "--no-ioc"])
+    assert rc == 0 and "Traceback" not in err, err  # it stopped: no usable fixations (no_subject 300)
+    ds = json.loads((tmp_path / "o" / "dataset.json").read_text())
+    fix = pd.read_csv(tmp_path / "o" / "fixations.csv", keep_default_na=False)
+    assert fix[["subject", "stimulus", "x", "y"]].values.tolist() == [["p01", "img", 400.0, 300.0]]
+    inp = ds["inputs"][0]
+    assert inp["rows"]["read"] == 300 and inp["rows"]["kept"] == 300 and inp["rows"]["quarantined"] == {}
+    assert inp["subject_column_blank"] == ("column 'subject' is blank on every row of lines 2-301, the first read: "
+                                           "the file is read as one without a subject column, its rows under 'p01'")
+
+
+def test_a_blank_first_chunk_then_a_named_row_refuses_the_file_naming_line_and_column(tmp_path):
+    from saliency.base.errors import UserError
+    from saliency.data_tools.geometry import ScreenGeometry
+    from saliency.data_tools.ingest import IngestOptions, ingest
+    from ingest_fakes import grey_stimuli
+
+    log = _unused_column(tmp_path / "logs" / "p01.csv", named_line=152)  # chunks of 100: lines 2-101 blank
+    with pytest.raises(UserError) as exc:
+        ingest([log], grey_stimuli(tmp_path, ("img",), (800, 600)), tmp_path / "o",
+               IngestOptions(geometry=ScreenGeometry((800, 600), (40.0, 30.0), 60.0), sigma_px=10.0, sigma_deg=None,
+                             ioc=False, chunk_rows=100))
+    assert exc.value.args[0] == (
+        f"{log}: line 152: column 'subject' names subject 'A', but it is blank on lines 2-101, read under 'p01' as a "
+        "file without a subject column (a made-up observer beside the named ones); fill the column on every row, or "
+        "map another with `columns` subject=COLUMN")
+
+
+def test_a_column_naming_someone_on_its_first_chunk_keeps_the_no_subject_rule_in_later_blank_chunks(tmp_path):
+    from saliency.data_tools.readers import open_log
+
+    log = _unused_column(tmp_path / "logs" / "p01.csv", named_line=2)  # line 2 names A; lines 3-301 blank
+    rd = open_log(log, "samples", chunk_rows=100)
+    chunks = list(rd.chunks())
+    assert [s for ch in chunks for s in ch.df["subject"]] == ["A"]
+    q = pd.concat([ch.quarantine for ch in chunks])
+    assert q["line"].tolist() == list(range(3, 302)) and set(q["reason"]) == {"no_subject"}
+    assert "subject_column_blank" not in rd.notes

@@ -15,6 +15,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from cli_fakes import run_cli
 
@@ -186,3 +187,108 @@ def test_studio_3x_fixations_a_blank_participant_row_leaves_its_fixation_whole(t
     assert q[["line", "reason"]].values.tolist() == [[3, "no_subject"]]
     assert ds["inputs"][0]["rows"] == {"read": 6, "kept": 2, "quarantined": {"no_subject": 1},
                                        "counted": {"fixation_sample": 2, "not_fixation": 1}}
+
+
+# ---------------------------------------------------------------- a subject column blank on every row (unused)
+# Regression of the rule above (review RRc): a file whose subject column is blank on every row (a column no one
+# filled) had all its rows quarantined no_subject and ingest stopped. As in the generic tables
+# (test_blank_subject_cell.py): judged on the file's first chunk, a column blank on every row there is unused and the
+# file is read under its file (or recording folder) name, said once in its notes; a later row naming a subject then
+# refuses the file, naming the file, line and column. Each file: 300 rows, the subject blank but on ``named``.
+
+def _pro_lab_file(tmp_path, named=None, tracker=False):
+    # line 2: an event row (blank participant); lines 3..302: samples, or Fixation rows of 3 fixations (tracker)
+    if tracker:
+        head = PRO_LAB[:6] + ["Eye movement type", "Eye movement type index", "Gaze event duration",
+                              "Fixation point X", "Fixation point Y"]
+    else:
+        head = PRO_LAB
+    rows = ["\t".join(head), "\t".join(["0", "", "", "Rec 1", "img0.png", "ImageStimulusStart"]
+                                       + [""] * (len(head) - 6))]
+    for i in range(300):
+        subj = "P01" if i + 3 == named else ""
+        tail = f"Fixation\t{i // 100 + 1}\t200\t{_x(i)}\t400" if tracker else f"{_x(i)}\t400\tValid\tValid"
+        rows.append(f"{2000 * i}\tEye Tracker\t{subj}\tRec 1\timg0.png\t\t{tail}")
+    log = tmp_path / "prolab.tsv"
+    log.write_text("\n".join(rows) + "\n")
+    return log
+
+
+def _studio_file(tmp_path, named=None, tracker=False):
+    # line 2: an event row (blank ParticipantName); lines 3..302: samples, or Fixation rows of 3 fixations (tracker)
+    if tracker:
+        head = ["ParticipantName", "RecordingName", "MediaName", "RecordingTimestamp", "FixationIndex",
+                "GazeEventType", "GazeEventDuration", "FixationPointX (MCSpx)", "FixationPointY (MCSpx)"]
+        rows = ["\t".join(head), "\tRec 01\timg0.png\t0\t\tUnclassified\t2\t\t"]
+    else:
+        head = STUDIO
+        rows = ["\t".join(head), "\tRec 01\timg0.png\t0\tImageStart\t\t\t\t"]
+    for i in range(300):
+        subj = "P01" if i + 3 == named else ""
+        if tracker:
+            rows.append(f"{subj}\tRec 01\timg0.png\t{2 * i}\t{i // 100 + 1}\tFixation\t200\t{_x(i)}\t400")
+        else:
+            rows.append(f"{subj}\tRec 01\timg0.png\t{2 * i}\t\t{_x(i)}\t400\t0\t0")
+    log = tmp_path / "study_export.tsv"
+    log.write_text("\n".join(rows) + "\n")
+    return log
+
+
+def _sdk_file(tmp_path, named=None, tracker=False):
+    rows = ["system_time_stamp,left_gaze_point_on_display_area_x,left_gaze_point_on_display_area_y,"
+            "left_gaze_point_validity,stimulus,subject"]
+    rows += [f"{1_000_000 + 2000 * i},{_x(i) / W:.6f},{400 / H:.6f},1,img0,{'s01' if i + 2 == named else ''}"
+             for i in range(300)]
+    log = tmp_path / "titta.csv"
+    log.write_text("\n".join(rows) + "\n")
+    return log
+
+
+def _pupil_file(tmp_path, named=None, tracker=False):
+    log = tmp_path / "rec1" / "exports" / "000" / "fixations.csv"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    rows = ["id,start_timestamp,duration,norm_pos_x,norm_pos_y,confidence,subject,stimulus"]
+    rows += [f"{i + 1},{10 + 0.3 * i:.1f},250,0.5,0.5,0.9,{'A' if i + 2 == named else ''},img0" for i in range(300)]
+    log.write_text("\n".join(rows) + "\n")
+    return log
+
+
+# (file, format, tracker fixations, subject column, file-name subject, last line, kept rows read whole)
+UNUSED = {"pro-lab": (_pro_lab_file, "tobii", False, "Participant name", "prolab", 302, 300),
+          "pro-lab-tracker": (_pro_lab_file, "tobii", True, "Participant name", "prolab", 302, 3),
+          "studio-3x": (_studio_file, "tobii-studio", False, "ParticipantName", "study_export", 302, 300),
+          "studio-3x-tracker": (_studio_file, "tobii-studio", True, "ParticipantName", "study_export", 302, 3),
+          "tobii-sdk": (_sdk_file, "tobii-sdk", False, "subject", "titta", 301, 300),
+          "pupil": (_pupil_file, "pupil", False, "subject", "rec1", 301, 300)}
+
+
+@pytest.mark.parametrize("case", list(UNUSED))
+def test_a_subject_column_blank_on_every_row_is_read_under_the_file_name_with_a_note(tmp_path, case):
+    from saliency.data_tools.readers import open_log
+
+    make, fmt, tracker, column, name, last, kept = UNUSED[case]
+    rd = open_log(make(tmp_path, tracker=tracker), fmt, tracker_events=tracker)
+    chunks = list(rd.chunks())
+    assert sorted({s for ch in chunks for s in ch.df["subject"]}) == [name]  # no row quarantined no_subject
+    assert sum(len(ch.df) for ch in chunks) == kept
+    assert all(len(ch.quarantine) == 0 for ch in chunks)
+    assert rd.notes["subject_column_blank"] == (f"column {column!r} is blank on every row of lines 2-{last}, the "
+                                                f"first read: the file is read as one without a subject column, "
+                                                f"its rows under {name!r}")
+
+
+@pytest.mark.parametrize("case", list(UNUSED))
+def test_a_blank_first_chunk_then_a_named_row_refuses_the_file(tmp_path, case):
+    from saliency.base.errors import UserError
+    from saliency.data_tools.readers import open_log
+
+    make, fmt, tracker, column, name, _, _ = UNUSED[case]
+    log = make(tmp_path, named=152, tracker=tracker)  # chunks of 100 rows: lines 2-101 blank
+    rd = open_log(log, fmt, tracker_events=tracker, chunk_rows=100)
+    with pytest.raises(UserError) as exc:
+        list(rd.chunks())
+    who = {"prolab": "P01", "study_export": "P01", "titta": "s01", "rec1": "A"}[name]
+    assert exc.value.args[0] == (
+        f"{log}: line 152: column {column!r} names subject {who!r}, but it is blank on lines 2-101, read under "
+        f"{name!r} as a file without a subject column (a made-up observer beside the named ones); fill the column "
+        "on every row, or map another with `columns` subject=COLUMN")

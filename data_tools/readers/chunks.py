@@ -21,7 +21,9 @@ the same missing-value rules and the same quarantine reasons:
 - :func:`generic_reader`: samples or fixations from a table whose columns are
   found by name (the ``samples``, ``fixations`` and ``eyelink-report``
   formats); a row whose subject cell is blank is quarantined ``no_subject``
-  (:func:`without_subject`).
+  (:func:`without_subject`), unless the column is blank on every row of the
+  file's first chunk: then the file is read under its name
+  (:class:`FileSubject`).
 """
 
 from __future__ import annotations
@@ -652,6 +654,66 @@ def without_subject(ch: Chunk) -> Chunk:
     return ch
 
 
+class FileSubject:
+    """The subjects of one reading of a file, chunk by chunk: its subject ``column``'s cells, or ``fallback``.
+
+    ``fallback`` is the file-name subject (:func:`default_subject`, the
+    recording folder, ...), the subject of a file without a subject column
+    (``column`` None). A file's column is judged on its first chunk that holds
+    a row: blank (:data:`ID_MISSING`) on every row there, it is an unused
+    column (an empty ``subject`` column a script wrote), and the file is read
+    as one without it, under ``fallback``, said once in ``notes``
+    (``subject_column_blank``); a later row of the file that names a subject
+    then refuses the file (the rows before it would be a made-up observer
+    beside real ones). A column that names someone on a row of its first chunk
+    names the file's rows: a blank cell there is quarantined ``no_subject``
+    (:meth:`named`, :func:`without_subject`). Make one per reading (each call
+    of the reader's chunk function).
+    """
+
+    def __init__(self, path: Path, column: str | None, fallback: str, notes: dict):
+        self.path, self.column, self.fallback, self.notes = path, column, fallback, notes
+        self.used = column is not None  # the column names the rows (so far: undecided until a chunk has a row)
+        self.decided = column is None
+        self.blank_lines = ""  # the lines of the first chunk, when the column is blank on all of them
+
+    @property
+    def default(self) -> str:
+        """The subject of a row that names none (a malformed row's quarantine line)."""
+        return "" if self.used else self.fallback
+
+    def cells(self, s: pd.Series | None, lines: np.ndarray) -> np.ndarray:
+        """The subject of each row of a chunk (its ``lines``, ``s`` its subject cells; None without a column)."""
+        n = len(lines)
+        if self.column is None:
+            return np.full(n, self.fallback, dtype=object)
+        subj = text(s, n, "", ID_MISSING)
+        given = subj != ""
+        if not self.decided and n:
+            self.decided = True
+            self.used = bool(given.any())
+            if not self.used:
+                self.blank_lines = f"lines {int(lines[0])}-{int(lines[-1])}" if n > 1 else f"line {int(lines[0])}"
+                self.notes["subject_column_blank"] = (
+                    f"column {self.column!r} is blank on every row of {self.blank_lines}, the first read: the file "
+                    f"is read as one without a subject column, its rows under {self.fallback!r}")
+        if self.used:
+            return subj
+        if given.any():
+            i = int(np.flatnonzero(given)[0])
+            name = str(subj[i])
+            name = repr(name if len(name) <= 80 else name[:77] + "...")
+            raise UserError(f"{self.path}: line {int(lines[i])}: column {self.column!r} names subject {name}, but "
+                            f"it is blank on {self.blank_lines}, read under {self.fallback!r} as a file without a "
+                            f"subject column (a made-up observer beside the named ones); fill the column on every "
+                            f"row, or map another with `columns` subject=COLUMN")
+        return np.full(n, self.fallback, dtype=object)
+
+    def named(self, ch: Chunk) -> Chunk:
+        """``ch`` with its rows of a blank subject cell quarantined ``no_subject`` when the column names the rows."""
+        return without_subject(ch) if self.used and self.column is not None else ch
+
+
 INVALID_WORDS = ["0", "false", "invalid", "no"]
 """Values of a ``valid`` column that mark a sample invalid, in any case (``FALSE`` from R and Excel,
 ``False`` from pandas; ``0.0``, and ``0,0`` with ``decimal`` comma, as ``0``: :func:`invalid_marks`); anything
@@ -692,9 +754,10 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
     table often lacks its final line end, but a file cut inside its last
     field also reads whole: the record tells the user which row to check).
     The file name (:func:`default_subject`) is the subject only of a table
-    without a subject column (none found, none mapped); in one with a subject
-    column a row whose cell is blank is quarantined ``no_subject``
-    (:func:`without_subject`).
+    without a subject column (none found, none mapped), or whose column is
+    blank on every row of its first chunk (:class:`FileSubject`); in one whose
+    column names someone a row whose cell is blank is quarantined
+    ``no_subject`` (:func:`without_subject`).
     """
     header, sep = header_columns(path)
     user_cols = {k: v for k, v in user_cols.items() if k in GENERIC_KEYS[kind]}  # the others: refused if unused
@@ -705,10 +768,9 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
         raise UserError(f"{path}: no column for {', '.join(miss)} (the {fmt or kind} format needs "
                         f"{', '.join(need)}); name them with `columns` KEY=COLUMN")
     usecols = sorted({c for c, _ in cols.values()})
-    # the file name names the rows only of a table without a subject column: a blank cell in one is no_subject
-    has_subject = "subject" in cols
-    subj_default = "" if has_subject else default_subject(path)
-    named = without_subject if has_subject else (lambda ch: ch)
+    # the file name names the rows only of a table without a subject column (or whose column is blank on every row
+    # of its first chunk: FileSubject); in one whose column names someone, a blank cell is no_subject
+    c_subj = cols["subject"][0] if "subject" in cols else None
     # each time column's stated unit; an unreadable one ('[?s]') states none when `time_unit` is given (it applies)
     timed = ("time",) if kind == "samples" else ("t_start_ms", "t_end_ms", "duration_ms")
     stated = {k: stated_unit(cols[k][1], time_unit, f"{path}: column {cols[k][0]}") for k in timed if k in cols}
@@ -717,10 +779,12 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
         notes["last_line_unended"] = line
 
     def chunks() -> Iterator[Chunk]:
+        subjects = FileSubject(path, c_subj, default_subject(path), notes)
+        named = subjects.named
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, unended=unended):
             n = len(df)
             get = lambda k: df[cols[k][0]] if k in cols else None  # noqa: E731
-            subject = text(get("subject"), n, subj_default, ID_MISSING)
+            subject = subjects.cells(get("subject"), lines)
             stimulus = text(get("stimulus"), n, whole=False)  # '1.0' names 1.0.png (or, without one, 1.png)
             trial = text(get("trial"), n)
             x, xm, xb = numeric(df[cols["x"][0]], missing)

@@ -25,8 +25,11 @@ duration that is not a number is quarantined (``bad_time``,
 the recording folder's name (``<recording>/exports/000/fixations.csv``,
 ``<recording>/exports/000/surfaces/fixations_on_surface_<name>.csv``),
 unless the file has a subject column (found by name or mapped with
-``columns``): then a row whose subject cell is blank is quarantined
-``no_subject`` (in a surface export before its rows are grouped).
+``columns``) that names someone on its first chunk's rows: then a row
+whose subject cell is blank is quarantined ``no_subject`` (in a surface
+export before its rows are grouped); a column blank on every row of the
+first chunk is unused: the recording folder names the file, and a later row
+naming someone refuses it (:class:`~data_tools.readers.chunks.FileSubject`).
 
 ``fixations.csv``: one data row = one line = one fixation.
 
@@ -76,10 +79,10 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.data_tools.choices import PUPIL_MIN_CONFIDENCE
-from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, default_subject,
+from saliency.data_tools.readers.base import (Chunk, LogReader, Probe, ReadOptions, default_subject,
                                               header_columns, resolve_columns, split_unit)
-from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
-                                                text, with_malformed, without_subject)
+from saliency.data_tools.readers.chunks import (FileSubject, csv_chunks, fixation_chunk, non_finite, numeric,
+                                                quarantine_frame, text, with_malformed)
 
 DETECT_RANK = 22  # vendor column names
 DEFAULT_MIN_CONFIDENCE = PUPIL_MIN_CONFIDENCE  # data_tools.choices: the one value, read by the CLI's help too
@@ -219,12 +222,13 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     c_stim = cols.get("stimulus", (None,))[0]
     c_trial = cols.get("trial", (None,))[0]
     usecols = sorted({c for c in (cx, cy, cs, cd, cc, c_subj, c_stim, c_trial, c_on, c_id) if c})
-    # the recording folder names the rows only of a file without a subject column: a blank cell in one is no_subject
-    subj_default = "" if c_subj else _subject(path)
+    # the recording folder names the rows only of a file without a subject column (or whose column is blank on every
+    # row of its first chunk: FileSubject); in one whose column names someone a blank cell is no_subject
+    notes = {"surface_export": True} if c_on else {}
 
-    def parse(df: pd.DataFrame, lines: np.ndarray) -> dict:
+    def parse(df: pd.DataFrame, lines: np.ndarray, subjects: FileSubject) -> dict:
         n = len(df)
-        out = {"line": lines, "subject": text(df[c_subj] if c_subj else None, n, subj_default, ID_MISSING),
+        out = {"line": lines, "subject": subjects.cells(df[c_subj] if c_subj else None, lines),
                "stimulus": text(df[c_stim] if c_stim else None, n, whole=False),
                "trial": text(df[c_trial] if c_trial else None, n),
                "x": numeric(df[cx])[0], "y": 1.0 - numeric(df[cy])[0]}  # bottom-left origin -> top-left
@@ -250,13 +254,12 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                               bad_time=r["bad_t"][keep], bad_duration=r["bad_d"][keep])
 
     def chunks() -> Iterator[Chunk]:
+        subjects = FileSubject(path, c_subj, _subject(path), notes)
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, cut_last="any"):
-            r = parse(df, lines)
+            r = parse(df, lines, subjects)
             conf = confidence(df) if cc else np.zeros(len(df), int)
             low = conf > 0
-            ch = fixations(r, ~low)
-            if c_subj:
-                ch = without_subject(ch)
+            ch = subjects.named(fixations(r, ~low))
             if low.any():
                 q = quarantine_frame(lines[low], np.where(conf == 2, "bad_confidence", "low_confidence")[low],
                                      r["subject"][low], r["stimulus"][low], r["x"][low], r["y"][low])
@@ -266,8 +269,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     def surface_chunks() -> Iterator[Chunk]:
         """One chunk for the whole file: a fixation's frame rows may lie in different blocks of lines."""
         parts, bad_lines, n_read = [], [], 0
+        subjects = FileSubject(path, c_subj, _subject(path), notes)
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, cut_last="any"):
-            r = parse(df, lines)
+            r = parse(df, lines, subjects)
             r["fid"] = text(df[c_id], len(df))
             r["on"] = _on_surf(df[c_on])
             if cc:  # not written by Pupil Player's surface export; honoured when present
@@ -279,7 +283,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         if parts:
             r = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         else:
-            r = parse(pd.DataFrame({c: pd.Series(dtype=str) for c in usecols}), np.zeros(0, np.int64))
+            r = parse(pd.DataFrame({c: pd.Series(dtype=str) for c in usecols}), np.zeros(0, np.int64), subjects)
             r["fid"], r["on"] = np.zeros(0, object), np.zeros(0, int)
         n = len(r["line"])
         order = np.argsort(r["line"], kind="stable")
@@ -289,7 +293,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         reason[r["on"] == -2] = "low_confidence"
         reason[r["on"] == -3] = "bad_confidence"
         reason[r["fid"] == ""] = "no_fixation_id"
-        if c_subj:  # a row without a subject would make a fixation of its own (the key below holds the subject)
+        if c_subj and subjects.used:  # a row without a subject would make a fixation of its own (the key holds it)
             reason[(r["subject"] == "") & (reason == "")] = "no_subject"
         usable = reason == ""
         keep = np.zeros(n, bool)  # the row that stands for its fixation
@@ -326,7 +330,6 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         ch.rows_read = n_read
         yield ch
 
-    notes = {"surface_export": True} if c_on else {}
     notes["min_confidence"] = min_confidence if cc else None  # the threshold applied (None: no confidences)
     return LogReader(path, "pupil", "fixations", surface_chunks if c_on else chunks, notes=notes)
 

@@ -9,7 +9,9 @@ name``, ``Gaze point X/Y``, ``Validity left/right``, ``Eye movement type``,
 empty = missing.
 
 The subject is ``Participant name`` (or the ``columns`` subject); the file
-name (:func:`default_subject`) only for an export without that column. Pro
+name (:func:`default_subject`) only for an export without that column, or
+whose column is blank on every row of the first chunk (:class:`FileSubject`:
+a later row naming someone then refuses the file). Pro
 Lab fills the participant on every row (event and other-sensor rows too): a
 row whose cell is blank is quarantined ``no_subject`` (a sample, or a
 ``Fixation`` row with ``tracker_events``, which then leaves its neighbours'
@@ -70,11 +72,11 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, check_eye,
+from saliency.data_tools.readers.base import (Chunk, LogReader, Probe, ReadOptions, check_eye,
                                               default_subject, header_columns, no_eye_in_events, one_eye_only,
                                               resolve_columns, split_unit, stated_unit, unit_factor)
-from saliency.data_tools.readers.chunks import (csv_chunks, fixation_chunk, non_finite, numeric, quarantine_frame,
-                                                sample_chunk, text, with_malformed, without_subject)
+from saliency.data_tools.readers.chunks import (FileSubject, csv_chunks, fixation_chunk, non_finite, numeric,
+                                                quarantine_frame, sample_chunk, text, with_malformed)
 from saliency.data_tools.readers.vendor import add_counted
 
 DETECT_RANK = 21  # vendor column names
@@ -246,21 +248,23 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             use = [c_time, c_x, c_y, c_v, c_ov, c_ox, c_oy]
     use += [c_subj, c_rec, c_media, c_sensor, c_event]
     usecols = sorted({c for c in use if c})
-    # the file name names the rows only of an export without a participant column: a blank cell in one (Pro Lab
-    # fills it on every row, events and other sensors included) names no observer and is quarantined no_subject
-    subj_default = "" if c_subj else default_subject(path)
+    notes = {}
 
     def chunks() -> Iterator[Chunk]:
         last_key = None  # the fixation the previous chunk ended in (it may go on in this one)
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
+        # the file name names the rows only of an export without a participant column (or whose column is blank on
+        # every row of its first chunk, FileSubject); in one naming someone (Pro Lab fills it on every row, events
+        # and other sensors included) a blank cell names no observer and is quarantined no_subject
+        subjects = FileSubject(path, c_subj, default_subject(path), notes)
         for df, lines, malformed in csv_chunks(path, sep, usecols, chunk_rows, cut_last="any"):
             n_read = len(df) + len(malformed)  # every data row of the block, the rows set aside below included
+            subject = subjects.cells(df[c_subj] if c_subj else None, lines)  # judged on every row, events too
             skip = not_gaze(df, c_sensor, c_event, None if tracker_events else (c_x, c_y))
             if skip is not None:
                 keep = skip == ""
-                df, lines = df[keep].reset_index(drop=True), lines[keep]
+                df, lines, subject = df[keep].reset_index(drop=True), lines[keep], subject[keep]
             n = len(df)
-            subject = text(df[c_subj] if c_subj else None, n, subj_default, ID_MISSING)
             stimulus = text(df[c_media] if c_media else None, n, whole=False)
             # a trial is one presentation of a media in a recording: rows outside any media have none
             # (an export without a media column: the recording is the trial, for `trials` to name)
@@ -304,7 +308,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                     ch.quarantine = pd.concat([ch.quarantine, qt], ignore_index=True).sort_values(
                         "line", kind="stable").reset_index(drop=True)
                 ch.counted = {r: v for r, v in counted.items() if v}
-                ch = with_malformed(ch, malformed, subj_default)
+                ch = with_malformed(ch, malformed, subjects.default)
             else:
                 x, xm, xb = numeric(df[c_x])
                 y, ym, yb = numeric(df[c_y])
@@ -324,7 +328,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 # rows outside any presented media keep an empty stimulus and trial: the ingest
                 # quarantines them (outside_trial) unless the user names their stimulus
                 ch = sample_chunk(lines, subject, stimulus, rec, t, x, y, valid, tm | tb, xb | yb, non_finite_time=nf_t)
-                ch = with_malformed(without_subject(ch) if c_subj else ch, malformed)
+                ch = with_malformed(subjects.named(ch), malformed)
                 ch.space = space
             if skip is not None:
                 add_counted(ch, skip[skip != ""])
@@ -333,7 +337,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
         if eye != "average" and not tracker_events and n_eye == 0 and n_other > 0:
             raise one_eye_only(path, eye, n_other)
 
-    notes = {"timestamp_ms_per_unit": t_factor, "coordinates": SPACE_UNITS[space]}
+    notes.update({"timestamp_ms_per_unit": t_factor, "coordinates": SPACE_UNITS[space]})
     if opts.time_unit is not None:  # used only when the header gives no unit (ingest refuses it when unused)
         notes["time_unit_applied"] = t_unit is None
     if not tracker_events:

@@ -23,8 +23,9 @@ The SDK records no subject or stimulus: the subject is the file stem, and
 (generic names, or mapped with ``columns``); otherwise ``trials`` or a single
 stimulus for the file name them. In a file with a subject column a row whose
 subject cell is blank is quarantined ``no_subject`` (the file stem is the
-subject only of a file without one). A data row is one non-blank line after the
-column line.
+subject only of a file without one, or whose column is blank on every row of
+the first chunk: :class:`~data_tools.readers.chunks.FileSubject`). A data row
+is one non-blank line after the column line.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ import numpy as np
 import pandas as pd
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import ID_MISSING, Chunk, LogReader, Probe, ReadOptions, check_eye, \
+from saliency.data_tools.readers.base import Chunk, LogReader, Probe, ReadOptions, check_eye, \
     default_subject, eye_columns_missing, header_columns, one_eye_only, resolve_columns
-from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, sample_chunk, text, with_malformed, \
-    without_subject
+from saliency.data_tools.readers.chunks import FileSubject, csv_chunks, non_finite, numeric, sample_chunk, text, \
+    with_malformed
 
 DETECT_RANK = 23  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
@@ -104,8 +105,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     c_subj, c_stim, c_trial = (generic[k][0] if k in generic else None for k in COLUMN_KEYS)
     usecols = sorted({c for e in [*eyes, other] if e for c in e if c} |
                      {c for c in (c_time, c_subj, c_stim, c_trial) if c})
-    # the file stem names the rows only of a file without a subject column: a blank cell in one is no_subject
-    subj_default = "" if c_subj else default_subject(path)
+    # the file stem names the rows only of a file without a subject column (or whose column is blank on every row
+    # of its first chunk: FileSubject); in one whose column names someone a blank cell is no_subject
+    notes = {"time_column": c_time, "eye": eye}
 
     def eye_point(df, n, cols):
         """x, y, cells that are no number, and valid (a number, and valid where a validity column says)."""
@@ -123,6 +125,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
 
     def chunks() -> Iterator[Chunk]:
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
+        subjects = FileSubject(path, c_subj, default_subject(path), notes)
         for df, lines, malformed in csv_chunks(path, sep, usecols, opts.chunk_rows, cut_last="any"):
             n = len(df)
             t, tm, tb = numeric(df[c_time])
@@ -142,19 +145,17 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                     n_other += int(eye_point(df, n, other)[3].sum())
             with np.errstate(invalid="ignore", divide="ignore"):
                 x, y = np.where(valid, sx / np.maximum(k, 1), np.nan), np.where(valid, sy / np.maximum(k, 1), np.nan)
-            subject = text(df[c_subj], n, subj_default, ID_MISSING) if c_subj else np.full(n, subj_default, object)
+            subject = subjects.cells(df[c_subj] if c_subj else None, lines)
             stim = text(df[c_stim], n, whole=False) if c_stim else np.full(n, "", object)
             trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
             ch = sample_chunk(lines, subject, stim, trial, t * 1e-3, x, y, valid, (tm | tb) & ~nf_t, bad,
                               non_finite_time=nf_t)
             ch.space = "screen_norm"
-            if c_subj:
-                ch = without_subject(ch)
-            yield with_malformed(ch, malformed, subj_default, read_lines=lines)
+            yield with_malformed(subjects.named(ch), malformed, subjects.default, read_lines=lines)
         if eye != "average" and n_eye == 0 and n_other > 0:
             raise one_eye_only(path, eye, n_other)
 
-    return LogReader(path, "tobii-sdk", "samples", chunks, notes={"time_column": c_time, "eye": eye})
+    return LogReader(path, "tobii-sdk", "samples", chunks, notes=notes)
 
 
 # ---------------------------------------------------------------- example files (tests, benchmarks)

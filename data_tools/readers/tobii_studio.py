@@ -64,7 +64,8 @@ area, screen pixels (space ``screen``); MCS px the media coordinate system,
 pixels of the presented media (space ``stimulus``); a point's ADCS px columns
 are preferred, a point exported only in another unit (ADCS mm) is refused.
 One data row = one line. Subject ``ParticipantName`` (the file stem only for
-an export without that column; a row whose cell is blank is quarantined
+an export without that column, or whose column is blank on every row of the
+first chunk: ``FileSubject``; else a row whose cell is blank is quarantined
 ``no_subject``, after the rows counted by design: an ``event_row`` or
 ``not_fixation`` row stays counted),
 stimulus ``MediaName``, trial ``RecordingName`` (none outside any media, as
@@ -106,8 +107,8 @@ from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, check_eye,
                                               default_subject, eye_columns_missing, no_eye_in_events, one_eye_only,
                                               split_unit)
-from saliency.data_tools.readers.chunks import csv_chunks, non_finite, numeric, quarantine_frame, \
-    sample_chunk, text, with_malformed, without_subject
+from saliency.data_tools.readers.chunks import FileSubject, csv_chunks, non_finite, numeric, quarantine_frame, \
+    sample_chunk, text, with_malformed
 from saliency.data_tools.readers.vendor import add_counted, head_lines, meta_value, require_columns, \
     vendor_fixations, wxh
 
@@ -277,11 +278,12 @@ def _tracker_ms(df, n, c_rt, c_et, keys, anchors):
 
 
 def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, events=None, space="screen",
-             trial_in_media=False, eye="average"):
+             trial_in_media=False, eye="average", notes=None):
     """Samples of an All-Data export, or of a 3.x Data Export (``c_subj``: the subject column, ``events``: its
     event columns, ``space`` of its gaze columns, ``trial_in_media``: no trial outside a media; ``eye``
     left/right: that eye's gaze point and validity only, the caller having checked the file has them; a
-    ``low["eyetrackertimestamp"]`` column gives the times, :func:`_tracker_ms`)."""
+    ``low["eyetrackertimestamp"]`` column gives the times, :func:`_tracker_ms`; ``notes``: the reader's, for
+    :class:`~data_tools.readers.chunks.FileSubject`)."""
     c_t, c_et = low["timestamp"], low.get("eyetrackertimestamp")
     pairs = []
     for suffix, vcol in (("", None), ("left", "validityleft"), ("right", "validityright")):
@@ -307,6 +309,9 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
     def chunks() -> Iterator[Chunk]:
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
         anchors: dict[str, tuple[float, float]] = {}  # recording -> (its EyeTrackerTimestamp, RecordingTimestamp)
+        # 3.x: the file stem names the rows only of an export without ParticipantName (or whose column is blank on
+        # every row of its first chunk: FileSubject); in one naming someone a blank cell is no_subject
+        subjects = FileSubject(path, c_subj, subject, {} if notes is None else notes)
         for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
             n = len(df)
             stim = text(df[c_stim], n, whole=False) if c_stim else np.full(n, "", object)
@@ -379,13 +384,11 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
                 has_event |= text(df[c], n) != ""
             event_only = gaze_empty & has_event
             keep = ~event_only
-            # 3.x: the file stem names the rows only of an export without ParticipantName; a blank cell is no_subject
-            subj = text(df[c_subj], n, "", ID_MISSING) if c_subj else np.full(n, subject, object)
+            subj = subjects.cells(df[c_subj] if c_subj else None, lines)
             ch = sample_chunk(lines[keep], subj[keep], stim[keep], trial[keep], t[keep], x[keep], y[keep],
                               valid[keep], bad_t[keep], bad[keep], non_finite_time=nf_t[keep])
             ch.space = space
-            if c_subj:
-                ch = without_subject(ch)
+            ch = subjects.named(ch)
             add_counted(ch, ["event_row"] * int(event_only.sum()))
             yield with_malformed(ch, malformed, subject, read_lines=lines)
         if mine is not None and n_eye == 0 and n_other > 0:
@@ -443,7 +446,8 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
             raise UserError(f"{path}: read as a {VENDOR} 3.x Data Export, but its column line {at} lacks "
                             f"{', '.join(miss)} {why}")
         point = _export_point(path, at, cols, "fixationpoint", "the fixation point")
-        chunks = _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, subject, opts.chunk_rows)
+        chunks = _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, subject, opts.chunk_rows,
+                                   notes)
         notes["coordinates"] = _SPACE_UNITS[point[2]]
         notes["time_column"] = c_time  # Studio's fixations: its start, as their GazeEventDuration, in whole ms
         return LogReader(path, "tobii-studio", "fixations", chunks, notes=notes, trials=True)
@@ -472,13 +476,13 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
             low[f"gazepointx{key}"], low[f"gazepointy{key}"] = p[0], p[1]
     events = [base[e] for e in _EXPORT_EVENTS if e in base]
     chunks = _samples(path, at, low, subject, c_media, c_rec, opts.chunk_rows, c_subj=c_subj, events=events,
-                      space=space, trial_in_media=True, eye=opts.eye)
+                      space=space, trial_in_media=True, eye=opts.eye, notes=notes)
     notes["coordinates"] = _SPACE_UNITS[space]
     notes["time_column"] = c_et or c_time
     return LogReader(path, "tobii-studio", "samples", chunks, notes=notes, trials=True)
 
 
-def _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, subject, chunk_rows):
+def _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, subject, chunk_rows, notes):
     """Studio's fixations of a 3.x Data Export: one per run of ``Fixation`` rows with the same participant,
     recording, media and ``FixationIndex`` (rows of other types in between do not split it), kept under its
     first row; its other rows counted ``fixation_sample``, rows of other types ``not_fixation``."""
@@ -488,10 +492,12 @@ def _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, sub
 
     def chunks() -> Iterator[Chunk]:
         last_key = None  # the fixation the previous chunk ended in (it may go on in this one)
+        # the file stem names the rows only of an export without ParticipantName (or whose column is blank on every
+        # row of its first chunk: FileSubject); in one naming someone a blank cell is no_subject
+        subjects = FileSubject(path, c_subj, subject, notes)
         for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
             n = len(df)
-            # the file stem names the rows only of an export without ParticipantName; a blank cell is no_subject
-            subj = text(df[c_subj], n, "", ID_MISSING) if c_subj else np.full(n, subject, object)
+            subj = subjects.cells(df[c_subj] if c_subj else None, lines)
             stim = text(df[c_media], n, whole=False) if c_media else np.full(n, "", object)
             rec = text(df[c_rec], n) if c_rec else np.full(n, "", object)
             if c_media:
