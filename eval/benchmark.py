@@ -635,9 +635,11 @@ def note_lines(bench: Benchmark) -> list[str]:
             lines.append("metric-specific maps (Kümmerer et al., ECCV 2018): AUCs on the equalised density, "
                          "sAUC on its ratio to the IG baseline, NSS/IG/LL on the density, CC/KLD/SIM on it "
                          "blurred by the dataset's sigma (SIM: not numerically optimised)")
-            lines += [f"{d.name}: the blur of its human maps is not known; CC/KLD/SIM maps are the unblurred "
-                      "density" for d in bench.datasets if not d.sigma_px
-                      and not any(n.startswith("the blur of its human maps") for n in d.notes)]
+            for d in (d for d in bench.datasets if not d.sigma_px):  # the dataset's note says why, if it knows
+                lines.append(f"{d.name}: CC/KLD/SIM metric maps use the unblurred density (no one sigma of its human "
+                             "maps)" if any(n.startswith("the blur of its human maps") for n in d.notes) else
+                             f"{d.name}: the blur of its human maps is not known; CC/KLD/SIM maps are the unblurred "
+                             "density")
     else:  # SOD: a dataset's own notes (e.g. files of its folder left out for their extension)
         lines = [f"{d.name}: {n}" for d in bench.datasets for n in _dataset_notes(bench, d)]
     return lines

@@ -363,9 +363,9 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
         raise UserError(f"`{param}` {d}: no fixation maps found ({layout})")
     ds = GTDataset(nm, "fixation", items, baseline=baseline, baseline_note=note, layout=layout, notes=notes)
     if layout.startswith("saliency ingest"):
-        ds.sigma_px, why = _ingest_sigma(d / "dataset.json")
+        ds.sigma_px, why = _ingest_sigma_note(d / "dataset.json")
         ds.blur = _ingest_blur(d / "dataset.json")
-        if why:
+        if why:  # true whatever is scored; what it does to metric maps is said where they are (benchmark.note_lines)
             ds.notes.append(why)
     if layout.startswith("SALICON"):
         salicon_maps(ds)
@@ -505,6 +505,12 @@ def _ingest_blur(path: Path) -> tuple | None:
 
 
 def _ingest_sigma(path: Path) -> tuple[float, str | None]:
+    """:func:`_ingest_sigma_note`, the note naming what no one sigma does to CC/KLD/SIM metric maps."""
+    sigma, why = _ingest_sigma_note(path)
+    return sigma, why and f"{why}; CC/KLD/SIM metric maps use the unblurred density"
+
+
+def _ingest_sigma_note(path: Path) -> tuple[float, str | None]:
     """The blur (px) of a ``saliency ingest`` folder's human maps from its dataset.json, and a note when unknown.
 
     One value when every stimulus size got the same sigma, isotropic or nearly
@@ -529,5 +535,5 @@ def _ingest_sigma(path: Path) -> tuple[float, str | None]:
         what = f"differs between the axes ({path.name}: {sx:.4g} x {sy:.4g} px)"
     else:
         what = f"differs between stimulus sizes ({path.name}: {len(pairs)} sigmas)"
-    return 0.0, f"the blur of its human maps {what}; CC/KLD/SIM metric maps use the unblurred density"
+    return 0.0, f"the blur of its human maps {what}"
 
