@@ -298,6 +298,7 @@ class _Collector:
         self.unknown_names: Counter = Counter()  # names that match no stimulus file -> rows
         self.trials_seen: Counter = Counter()  # trials without a stimulus name -> rows
         self.trials_consulted = 0  # rows without a stimulus name that were looked up in ``trials``
+        self.trial_inputs: dict = {}  # (subject, trial) the ``trials`` table named a stimulus for -> its input
         self.off: dict[str, list] = {}  # source -> [off-screen points, finite points, xmin, xmax, ymin, ymax]
         self.format_trials = False  # the current file's format marks trials (LogReader.trials)
         #: source -> the stimulus names its reader took from free-text messages (a BeGaze reader's
@@ -340,14 +341,15 @@ class _Collector:
         may find a stimulus by its last image word; never under ``stimulus``, which names every row."""
         return self.o.stimulus is None and name in self.from_messages
 
-    def stems(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def stems(self, df: pd.DataFrame, source: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Resolve each row's stimulus: (stem or "", reason or "").
 
         The name is ``stimulus`` (the option) for every row when given; else the
         row's own name; else ``trials`` (subject, trial), then (any subject,
         trial). Rows still without a name are ``outside_trial`` when the format
         marks trials and the row lies in none, else ``no_stimulus``; a name that
-        matches no image is ``unknown_stimulus``.
+        matches no image is ``unknown_stimulus``. ``source``: the input the rows
+        come from (:meth:`_one_input_per_trial`).
         """
         n = len(df)
         if self.o.stimulus is not None:
@@ -364,7 +366,10 @@ class _Collector:
             names = names.copy()
             # the trial as the table's was read (trial_value: an ASC's 'TRIALID 1.0' finds the table's 1.0)
             tv = {t: trial_value(t) for t in set(tr.tolist())}
-            names[empty] = [self.trials.get((s, tv[t]), self.trials.get(("*", tv[t]), "")) for s, t in zip(subj, tr)]
+            looked = [self.trials.get((s, tv[t]), self.trials.get(("*", tv[t]), "")) for s, t in zip(subj, tr)]
+            names[empty] = looked
+            if source is not None:
+                self._one_input_per_trial(source, subj, tr, tv, looked)
             from_trials = set(names[empty].tolist()) - set(names[~empty].tolist())
         inv, uniq = pd.factorize(names, use_na_sentinel=False)  # strings (the readers' text columns)
         uniq = [str(u) for u in uniq]
@@ -398,6 +403,23 @@ class _Collector:
         self.looked_up = names  # each row's name, the table's where the row had none: quarantine.csv lists it
         return stem, reason
 
+    def _one_input_per_trial(self, source: str, subj: np.ndarray, trial: np.ndarray, tv: dict, looked: list):
+        """Refuse a (subject, trial) that rows of two inputs look up in the ``trials`` table.
+
+        The table names one stimulus per (subject, trial) and has no column for
+        the input: a session-2 file whose trial 1 showed another image would
+        take session 1's (every row mapped to the wrong image, no word). A
+        byte-for-byte repeat is read once (:func:`input_digest`) and never gets here.
+        """
+        ok = np.fromiter((bool(v) for v in looked), bool, len(looked))
+        for s, t in dict.fromkeys(zip(subj[ok].tolist(), trial[ok].tolist())):  # the first in row order
+            first = self.trial_inputs.setdefault((s, tv[t]), source)
+            if first != source:
+                raise UserError(f"`trials` {self.o.trials}: subject {s!r} trial {str(t)!r} is in two inputs, {first} "
+                                f"and {source}, and the table (one stimulus per subject and trial, no input column) "
+                                f"cannot tell their rows apart; ingest each session on its own, or give the inputs "
+                                f"distinct trial numbers or subject ids (and the table rows to match)")
+
     def quarantine(self, source: str, q: pd.DataFrame):
         """Add quarantine rows of ``source`` (rows of the file: counted in its books)."""
         if len(q):
@@ -410,7 +432,7 @@ class _Collector:
         df = ch.df
         if "stimulus" not in df or not len(df):
             return df.iloc[0:0] if len(df.columns) else pd.DataFrame(columns=FIX_COLS)
-        stem, reason = self.stems(df)
+        stem, reason = self.stems(df, source)
         bad = reason != ""
         if bad.any():
             rows = df.loc[bad]
@@ -1491,6 +1513,11 @@ def check_unused_options(opened: list[tuple], opts: IngestOptions, qc_min_valid_
             raise UserError(f"{', '.join(given)}: fixation detection options, but no input holds raw samples (the "
                             f"inputs are fixation lists, taken as the files give them); leave "
                             f"{'it' if len(given) == 1 else 'them'} out")
+        if qc_min_valid_given and opts.detector == "tracker":  # a sample export is read for its fixations
+            raise UserError(f"`qc_min_valid_share` {opts.qc_min_valid_share:g}: not used with `detector` tracker "
+                            f"(the exports' own fixations are read and their samples are not counted for QC, so "
+                            f"valid_share is empty in every qc.csv row and nothing can fall below it); leave it "
+                            f"out, or detect fixations in the samples with `detector` {' or '.join(det.DETECTORS)}")
         if qc_min_valid_given:
             raise UserError(f"`qc_min_valid_share` {opts.qc_min_valid_share:g}: not used: no input holds raw "
                             f"samples (fixation lists have no samples to count valid, so valid_share is empty in "
@@ -2512,7 +2539,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
     left at its default cannot be told from one set to it).
     ``qc_min_valid_given`` likewise for ``opts.qc_min_valid_share`` (None:
     given when it is not :class:`IngestOptions`' default): given when no input
-    holds raw samples, it is refused (:func:`check_unused_options`); left at
+    holds raw samples, or with ``detector`` tracker (a sample export's samples
+    are then not counted), it is refused (:func:`check_unused_options`); left at
     its default then, ``qc.thresholds.min_valid_share`` and its policy are
     recorded as null (no qc.csv row has a valid share).
     """
@@ -2915,10 +2943,13 @@ def summary_text(m: dict) -> str:
     qc = m["qc"]
     lines.append(f"{'QC flagged pairs':<24}{qc['flagged']:>10} of {qc['pairs']}")
     lines.append(f"{'rows per input':<24}{'read':>10}{'kept':>10}{'quarant.':>10}{'counted':>10}")
-    for rec, name in zip(m["inputs"], _input_labels([str(rec["path"]) for rec in m["inputs"]])):
+    labels = _input_labels([str(rec["path"]) for rec in m["inputs"]])
+    label_of = dict(zip((str(rec["path"]) for rec in m["inputs"]), labels))
+    for rec, name in zip(m["inputs"], labels):
         r = rec.get("rows")
         if r is None:
-            lines.append(f"{'  ' + name:<24}{'duplicate: read once':>20}")
+            of = label_of.get(str(rec.get("duplicate_of")), rec.get("duplicate_of"))
+            lines.append(f"{'  ' + name:<24}  duplicate of {of}: read once")
             continue
         lines.append(f"{'  ' + name:<24}{r['read']:>10}{r['kept']:>10}{sum(r['quarantined'].values()):>10}"
                      f"{sum(r['counted'].values()):>10}")
