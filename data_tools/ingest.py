@@ -210,6 +210,50 @@ def _has_subject_column(path: Path, rd, columns: dict | None) -> bool:
         return False
 
 
+def _file_named_groups(read: list[tuple[Path, object, set]], columns: dict | None) -> dict[str, list]:
+    """Subjects that two or more inputs without a subject column get from their file name: name -> (path, reader)."""
+    groups: dict[str, list] = {}
+    for path, rd, subjects in read:
+        path = Path(path)
+        name = file_subject(path, rd.format)
+        if name in subjects and not _has_subject_column(path, rd, columns):
+            groups.setdefault(name, []).append((path, rd))
+    return {name: got for name, got in groups.items() if len(got) > 1}
+
+
+def shared_subjects(read: list[tuple[Path, object, set]], columns: dict | None) -> list[str]:
+    """One warning line naming the subject ids that rows of two or more different inputs carry.
+
+    ``read`` as :func:`shared_file_subjects` takes it. The same id in two
+    inputs (``sub01`` in a session-1 and a session-2 report, or in two labs'
+    exports) is pooled as one observer: maps, qc.csv and the inter-observer
+    scores see one person. That may be meant (one person's sessions in
+    several files), so it is not refused; the line gives the count, the first
+    ids and the files, and how to keep them apart. Ids named after their file
+    that :func:`shared_file_subjects` names already, and a pooled input's
+    (``fixlocs``: every observer under one subject), are left to it.
+    """
+    said = set(_file_named_groups(read, columns))
+    where: dict[str, list[str]] = {}
+    for path, rd, subjects in read:
+        if rd.notes.get("pooled"):
+            continue
+        for s in subjects:
+            if isinstance(s, str) and s and s not in said:
+                where.setdefault(s, []).append(str(path))
+    shared = sorted(s for s, paths in where.items() if len(paths) > 1)
+    if not shared:
+        return []
+    files = list(dict.fromkeys(p for s in shared for p in where[s]))
+    ids = ", ".join(repr(s) for s in shared[:5]) + (" ..." if len(shared) > 5 else "")
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    many = len(shared) > 1
+    return [f"{len(shared)} subject id{'s' if many else ''} ({ids}) {'are' if many else 'is'} found in two or more "
+            f"inputs ({shown}) and pooled as one observer{' each' if many else ''}; if they are different people "
+            f"or sessions to keep apart, rename the subject in one file (or map another subject column with "
+            f"`columns` subject=COLUMN)"]
+
+
 def shared_file_subjects(read: list[tuple[Path, object, set]], columns: dict | None) -> list[str]:
     """Warning lines (one per subject) for different inputs pooled as one observer by their file name.
 
@@ -222,16 +266,8 @@ def shared_file_subjects(read: list[tuple[Path, object, set]], columns: dict | N
     files, and how to keep them apart. ``saliency ingest`` and ``saliency
     detect`` both record it in their ``warnings``.
     """
-    groups: dict[str, list] = {}
-    for path, rd, subjects in read:
-        path = Path(path)
-        name = file_subject(path, rd.format)
-        if name in subjects and not _has_subject_column(path, rd, columns):
-            groups.setdefault(name, []).append((path, rd))
     lines = []
-    for name, got in groups.items():
-        if len(got) < 2:
-            continue
+    for name, got in _file_named_groups(read, columns).items():
         paths = [str(p) for p, _ in got]
         shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
         folder = any(rd.format != "gazepoint" and name != nfc(p.stem) for p, rd in got)
@@ -2595,8 +2631,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         warnings = check_durations(fix, col.books, opts.columns) + col.rate_warnings \
             + rate_change_lines(col.repeated_times) + rate_change_lines(col.rate_changes)
         by_src = _subjects_by_source(fix, quar)  # before any is set aside: every row read names its subject
-        warnings += shared_file_subjects([(p, rd, by_src.get(str(p), set())) for p, rd, _, dup in opened
-                                          if dup is None], opts.columns)
+        read_once = [(p, rd, by_src.get(str(p), set())) for p, rd, _, dup in opened if dup is None]
+        warnings += shared_file_subjects(read_once, opts.columns) + shared_subjects(read_once, opts.columns)
         warnings += unended_last_lines([(p, rd) for p, rd, _, dup in opened if dup is None])
         q_short = quar.iloc[0:0]
         if opts.drop_first:

@@ -1,5 +1,7 @@
 """Review stop 30 (R7, a lab's workflow): --trials across sessions, tracker QC, a repeat's summary row.
 
+- the same subject id in two inputs (two sessions' reports, two labs' exports) was pooled as one observer with no
+  word: now one warning line (printed and in ``dataset.json`` ``warnings``) gives the count, the ids and the files.
 - with ``--trials`` a second input's (subject, trial) silently took the first input's stimulus (the table names one
   stimulus per subject and trial and has no input column): now refused in one line naming both files; a
   byte-for-byte repeat is still read once.
@@ -13,6 +15,7 @@ each fixation is read off the hand-written trials table.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -33,6 +36,18 @@ def _report(path, rows):
     return path
 
 
+def _fixations(path, rows):
+    """A generic fixation table of ``rows`` (subject, x, y) on img1, 250 ms each."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = "".join(f"{s},img1,{x},{y},{i * 300},250\n" for i, (s, x, y) in enumerate(rows))
+    path.write_text("subject,stimulus,x,y,t_start_ms,duration_ms\n" + body, "utf-8")
+    return path
+
+
+def _warnings(err):
+    return [ln for ln in err.splitlines() if ln.startswith("saliency ingest: warning:")]
+
+
 def _ingest(capsys, tmp_path, logs, *extra, out="out", quiet=True):
     stim = grey_stimuli(tmp_path, ("img1", "img2"))
     out = tmp_path / out
@@ -40,6 +55,45 @@ def _ingest(capsys, tmp_path, logs, *extra, out="out", quiet=True):
                                        "--sigma-px", "10", "--no-ioc", "--out", out, *(["--quiet"] if quiet else []),
                                        *extra])
     return out, rc, stdout, err
+
+
+# ------------------------------------------------------------------ one subject id in two inputs
+
+def test_subject_ids_shared_by_two_inputs_are_named_in_one_warning(tmp_path, capsys):
+    a = _fixations(tmp_path / "labA" / "lab_a.csv", [("P1", 500, 500), ("P2", 600, 500), ("P1", 700, 500)])
+    b = _fixations(tmp_path / "labB" / "lab_b.csv", [("P2", 900, 500), ("P1", 800, 500), ("P3", 1000, 500)])
+    out, rc, _, err = _ingest(capsys, tmp_path, [a, b])
+    assert rc == 0, err
+    w = _warnings(err)
+    assert len(w) == 1, err
+    line = w[0]
+    assert "2 subject ids ('P1', 'P2')" in line and "P3" not in line, line
+    assert f"({a}, {b})" in line and "pooled as one observer each" in line, line
+    assert "rename the subject in one file" in line and "--columns subject=COLUMN" in line, line
+    m = json.loads((out / "dataset.json").read_text("utf-8"))
+    recorded = [x.replace("`columns`", "--columns") for x in m["warnings"] if "pooled as one observer" in x]
+    assert recorded == [line.split("warning: ", 1)[1]]  # dataset.json spells the option as the API names it
+    assert m["counts"]["subjects"] == 3  # P1, P2 pooled across the files, P3: as the warning says
+
+
+def test_inputs_with_subjects_of_their_own_get_no_pooling_warning(tmp_path, capsys):
+    a = _fixations(tmp_path / "a.csv", [("P1", 500, 500), ("P2", 600, 500)])
+    b = _fixations(tmp_path / "b.csv", [("P3", 900, 500), ("P4", 800, 500)])
+    out, rc, _, err = _ingest(capsys, tmp_path, [a, b])
+    assert rc == 0, err
+    assert not [x for x in json.loads((out / "dataset.json").read_text("utf-8"))["warnings"] if "pooled" in x]
+
+
+def test_files_named_alike_keep_their_own_single_warning(tmp_path, capsys):
+    """``s1/fix.csv`` and ``s2/fix.csv`` without a subject column: the file-name line only, not a second one."""
+    for k in (1, 2):
+        d = tmp_path / f"s{k}"
+        d.mkdir()
+        (d / "fix.csv").write_text(f"stimulus,x,y,duration_ms\nimg1,{400 + k},500,250\nimg1,700,{500 + k},250\n")
+    out, rc, _, err = _ingest(capsys, tmp_path, [tmp_path / "s1" / "fix.csv", tmp_path / "s2" / "fix.csv"])
+    assert rc == 0, err
+    pooled = [x for x in json.loads((out / "dataset.json").read_text("utf-8"))["warnings"] if "pooled" in x]
+    assert len(pooled) == 1 and pooled[0].startswith("subject 'fix': 2 different inputs"), pooled
 
 
 # ------------------------------------------------------------------ --trials across two inputs
