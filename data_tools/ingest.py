@@ -2005,11 +2005,20 @@ def _no_stimulus_hints(rows: int, col: _Collector) -> list[str]:
 _UNREAD_FIXATION = _PARSE_REASONS + ("non_finite_time", "non_finite_duration", "malformed_row", "no_fixation_id")
 
 
-def _unread_firsts(f: pd.DataFrame, quar: pd.DataFrame, any_name: bool) -> pd.Series:
-    """Group (``_gid``) -> line of the reader-quarantined row (``quar``: a value that did not parse,
-    :data:`_UNREAD_FIXATION`) that comes just before the group's first row in its file: same source and subject,
-    its stimulus name empty or naming the group's (any, with ``any_name``: `stimulus` names every row's), and
-    only such rows between it and that first row. Its onset is unknown: its place in the file tells."""
+def _unread_firsts(f: pd.DataFrame, quar: pd.DataFrame, stem_of, trials_given: bool = False) -> pd.Series:
+    """Scanpath (``_sid``) -> line of the reader-quarantined row (``quar``: a value that did not parse,
+    :data:`_UNREAD_FIXATION`) that comes just before the scanpath's first row in its file, with only such rows
+    between, and whose scanpath key is known and equal to that scanpath's: same source, same subject (not blank),
+    the same stimulus as kept rows resolve theirs (``stem_of(source, name)``: the stem, exact, or None), and a
+    scanpath without an eye. Its onset is unknown: its place in the file tells.
+
+    A row whose key is not known spares nothing (the scanpath's next row is dropped, as before): a blank or
+    unreadable subject or stimulus cell, a name no image has, and any row next to a scanpath with an eye (the
+    readers' quarantine rows carry no eye, and the eyes' rows of a binocular list interleave: its place does not
+    tell). Nor do they carry the trial: a trial's rows are one run of the file, so the place tells, and a row with
+    no stimulus name under ``trials_given`` (named by the table through its trial) is taken as the next row's
+    when that row has a trial (what the readers pass on cannot tell the last row of the trial before).
+    """
     out = {}
     q_all = quar.loc[quar["source"].isin(set(f["source"]))] if len(quar) else quar
     for src, q in (q_all.groupby("source", sort=False) if len(q_all) else ()):
@@ -2020,24 +2029,42 @@ def _unread_firsts(f: pd.DataFrame, quar: pd.DataFrame, any_name: bool) -> pd.Se
         nxt = np.searchsorted(lines, ql, side="right")  # the first kept row after each quarantined one
         has = nxt < len(lines)
         at = np.minimum(nxt, len(lines) - 1)
-        gid = rows["_gid"].to_numpy()[at]
-        starts = rows.groupby("_gid")["line"].min()
+        sid = rows["_sid"].to_numpy()[at]
+        starts = rows.groupby("_sid")["line"].min()
         subj = q["subject"].fillna("").astype(str).to_numpy()
         name = q["stimulus"].fillna("").astype(str).to_numpy()
         n_subj = rows["subject"].astype(str).to_numpy()[at]
         n_stem = rows["stimulus"].astype(str).to_numpy()[at]
-        fits = has & q["reason"].isin(_UNREAD_FIXATION).to_numpy() & (subj == n_subj) \
-            & (lines[at] == starts.reindex(gid).to_numpy()) \
-            & np.array([any_name or not a or b.lower() in nfc(a).lower() for a, b in zip(name, n_stem)], bool)
+        n_trial = rows["_trial"].to_numpy()[at]
+        no_eye = rows["_eye"].to_numpy()[at] == ""
+        stems = {a: stem_of(src, a) for a in set(name.tolist())}
+        same = np.array([stems[a] == b if stems[a] is not None else not a and trials_given and t != ""
+                         for a, b, t in zip(name, n_stem, n_trial)], bool)
+        fits = has & q["reason"].isin(_UNREAD_FIXATION).to_numpy() & (subj != "") & (subj == n_subj) & no_eye \
+            & (lines[at] == starts.reindex(sid).to_numpy()) & same
         # a row between that is not one of these (another subject's, a name no image has) ends the run
         block = pd.Series(ql[has & ~fits]).groupby(nxt[has & ~fits]).max()
         after = block.reindex(nxt).fillna(-1).to_numpy() < ql
-        for g, line in zip(gid[fits & after], ql[fits & after]):
+        for g, line in zip(sid[fits & after], ql[fits & after]):
             out[g] = min(out.get(g, line), line)
     return pd.Series(out, dtype=np.float64)
 
 
-def _first_fixations(fix: pd.DataFrame, quar: pd.DataFrame | None = None, any_name: bool = False) -> set:
+def _quarantined_stem(index: StimulusIndex, name: str, last_word: bool = False) -> str | None:
+    """The stem that a reader-quarantined row's stimulus ``name`` finds as a kept row's name finds it
+    (:meth:`StimulusIndex.resolve`: exact, no part of another name), or None; nothing recorded, nothing refused
+    (a quarantined row's name is in no warning and stops no run)."""
+    kept = dict(index.by_last_word), dict(index.by_whole_number), dict(index._folders)
+    try:
+        return index.resolve(name, last_word=last_word)
+    except UserError:
+        return None
+    finally:
+        index.by_last_word, index.by_whole_number, index._folders = kept
+
+
+def _first_fixations(fix: pd.DataFrame, quar: pd.DataFrame | None = None, stem_of=None,
+                     trials_given: bool = False) -> set:
     """``_fid`` of each scanpath's first fixation (subject, trial, stimulus, file and eye; by onset, then line).
 
     A scanpath is one (subject, trial): a subject who saw the same stimulus in
@@ -2063,16 +2090,16 @@ def _first_fixations(fix: pd.DataFrame, quar: pd.DataFrame | None = None, any_na
     trial = fix["trial"].fillna("").astype(str) if "trial" in fix else ""
     f = fix.assign(_eye=fix["eye"].fillna("").astype(str), _trial=trial)
     f["_sid"] = f.groupby(["subject", "_trial", "stimulus", "source", "_eye"], sort=False, dropna=False).ngroup()
-    f["_gid"] = f.groupby(["subject", "_trial", "stimulus", "source"], sort=False, dropna=False).ngroup()
     timed = pd.to_numeric(f["t_start_ms"], errors="coerce").notna().to_numpy()
     k = f.loc[timed].sort_values(["t_start_ms", "line", "_fid"], kind="stable").drop_duplicates("_sid")
     u = f.loc[~timed].sort_values(["line", "_fid"], kind="stable").drop_duplicates("_sid")
-    sp = pd.DataFrame({"gid": f.drop_duplicates("_sid").set_index("_sid")["_gid"]})
+    sp = pd.DataFrame(index=pd.Index(f["_sid"].drop_duplicates().to_numpy(), name="_sid"))
     sp["k_fid"], sp["k_line"] = k.set_index("_sid")["_fid"], k.set_index("_sid")["line"]
     sp["k_min"] = f.loc[timed].groupby("_sid")["line"].min()
     sp["u_fid"], sp["u_line"] = u.set_index("_sid")["_fid"], u.set_index("_sid")["line"]
-    q_line = _unread_firsts(f, quar, any_name) if quar is not None and len(quar) else pd.Series(dtype=np.float64)
-    sp["q_line"] = q_line.reindex(sp["gid"]).to_numpy()
+    q_line = _unread_firsts(f, quar, stem_of, trials_given) if quar is not None and len(quar) and stem_of \
+        else pd.Series(dtype=np.float64)
+    sp["q_line"] = q_line.reindex(sp.index).to_numpy()  # by scanpath, its eye included
     in_order = sp["k_fid"].isna() | (sp["k_line"] == sp["k_min"])  # else the onsets decide alone
     before = sp["k_min"].isna() | (sp["u_line"] < sp["k_min"])
     unread = in_order & sp["q_line"].notna()  # its first row is quarantined already: nothing more to drop
@@ -2640,9 +2667,15 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         # before any fixation is set aside; a pooled input (fixlocs) has no first fixation: its points all stay
         unordered = [str(p) for p, rd, _, dup in opened if dup is None and rd.notes.get("pooled")]
         lists = {str(p) for p, rd, _, dup in opened if dup is None and rd.kind == "fixations"}  # their rows
+        named = index.resolve(opts.stimulus, "`stimulus` names") if opts.stimulus is not None else None
+
+        def stem_of(src: str, name: str) -> str | None:  # a quarantined row's stimulus, as kept rows' resolve
+            if named is not None:
+                return named
+            return _quarantined_stem(index, name, name in col.message_names.get(src, ())) if name else None
         first_ids = _first_fixations(fix.loc[~fix["source"].isin(unordered)] if unordered else fix,
-                                     quar.loc[quar["source"].isin(lists - set(unordered))],
-                                     opts.stimulus is not None) if opts.drop_first else None
+                                     quar.loc[quar["source"].isin(lists - set(unordered))], stem_of,
+                                     trials is not None) if opts.drop_first else None
         if min_applies:
             fix, q_short = drop_short(fix, col.min_duration_ms)
         fix, q_off = to_stimulus(fix, opts, index, col)
