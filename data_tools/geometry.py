@@ -114,6 +114,11 @@ class ScreenGeometry:
             raise UserError(f"`screen_cm` {self.screen_cm!r}: need two finite positive sizes in cm (W, H)")
         if self.distance_cm is not None and not _finite_positive(self.distance_cm):
             raise UserError(f"`distance_cm` {self.distance_cm!r}: need a finite positive number of cm")
+        # kept as plain floats: a 0-d array or numpy float32 passed the checks but broke dataset.json's json.dumps
+        if self.screen_cm is not None:
+            object.__setattr__(self, "screen_cm", (float(self.screen_cm[0]), float(self.screen_cm[1])))
+        if self.distance_cm is not None:
+            object.__setattr__(self, "distance_cm", float(self.distance_cm))
         if self.display not in DISPLAY_MODES:
             raise UserError(f"display mode {self.display!r}: choose one of {', '.join(DISPLAY_MODES)}")
         if self.display_stated is None:

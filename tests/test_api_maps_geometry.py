@@ -193,3 +193,30 @@ def test_screen_geometry_takes_zero_d_arrays_and_numpy_scalars():
 ])
 def test_screen_geometry_still_refuses_bad_zero_d_arrays(args, name):
     _raises(name, ScreenGeometry, *args)
+
+
+# ---------------------------------------------------------------- review RRe: such numbers written to dataset.json
+
+
+@pytest.mark.parametrize("kind", ["zero_d", "float32"])
+def test_ingest_with_zero_d_array_or_float32_geometry_writes_plain_numbers(tmp_path, kind):
+    # a531b07 accepted them but kept screen_cm and distance_cm as given: ingest worked through every trial, then
+    # json.dumps of dataset.json raised "Object of type ndarray (float32) is not JSON serializable"
+    import json
+
+    from ingest_fakes import grey_stimuli
+    from saliency.data_tools.ingest import IngestOptions, ingest
+
+    num = (lambda v: np.squeeze(np.array([[v]]))) if kind == "zero_d" else np.float32
+    g = ScreenGeometry((num(1024), num(768)), (num(38.5), num(30.25)), num(67.5))  # exact in float32 too
+    assert all(type(v) is float for v in (*g.screen_cm, g.distance_cm))
+    assert json.loads(json.dumps(g.to_dict()))["screen_cm"] == [38.5, 30.25]
+    stim = grey_stimuli(tmp_path, size=(1024, 768))
+    log = tmp_path / "fixlist.csv"
+    log.write_text("subject,stimulus,x,y,duration\ns1,img1.png,100,200,250\ns1,img1.png,500,400,300\n"
+                   "s2,img1.png,900,700,200\n")
+    ingest([log], stim, tmp_path / "ds", IngestOptions(geometry=g))
+    got = json.loads((tmp_path / "ds" / "dataset.json").read_text())["geometry"]
+    assert (got["screen_px"], got["screen_cm"], got["distance_cm"]) == ([1024, 768], [38.5, 30.25], 67.5)
+    t = np.tan(np.radians(1.0))  # MIT computeDegVisAngle, by hand: mean of 1024/38.5*67.5*t and 768/30.25*67.5*t
+    assert got["ppd"] == pytest.approx(0.5 * (1024 / 38.5 + 768 / 30.25) * 67.5 * t, abs=1e-4)
