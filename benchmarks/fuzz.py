@@ -103,6 +103,7 @@ def invoke(argv: list[str], timeout: float | None = None) -> tuple[int, str, str
     """Run ``saliency ARGV`` in-process; (exit code, stdout, stderr). A code that is a string is a broken promise."""
     import signal
 
+    from saliency.base.fsutil import interrupted_by
     from saliency.cli import main
 
     with captured() as box:
@@ -113,6 +114,8 @@ def invoke(argv: list[str], timeout: float | None = None) -> tuple[int, str, str
             code = main(list(argv))
         except CaseTimeout:
             code = f"timeout after {timeout:g} s"
+        except KeyboardInterrupt:  # Ctrl-C to this script before the command's own handling: the run stops
+            raise
         except SystemExit as exc:  # argparse's usage errors
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         except BaseException as exc:  # noqa: BLE001 - a broken promise, reported as such
@@ -124,6 +127,10 @@ def invoke(argv: list[str], timeout: float | None = None) -> tuple[int, str, str
             if timeout:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, old)
+    if code == 130 and (interrupted_by() == signal.SIGINT or box["stderr"].rstrip().endswith("interrupted")):
+        # Ctrl-C to this script, which the command caught (its line and 130): stop the whole run, as run_main
+        # says (one line, exit 130), instead of recording a failed case and running all the others
+        raise KeyboardInterrupt
     return code, box["stdout"], box["stderr"]
 
 
