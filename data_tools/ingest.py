@@ -91,6 +91,7 @@ from saliency.data_tools.choices import DECIMALS, DISPLAY_MODES, EYES, RATE_RANG
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials, trials_named_by
+from saliency.data_tools.readers.base import QUAR_KEYS
 from saliency.data_tools.readers.chunks import check_chunk_rows, decimal_commas_read, line_fields, trial_value
 from saliency.base.images import stimulus_orientation
 from saliency.base.errors import UserError
@@ -2005,48 +2006,55 @@ def _no_stimulus_hints(rows: int, col: _Collector) -> list[str]:
 _UNREAD_FIXATION = _PARSE_REASONS + ("non_finite_time", "non_finite_duration", "malformed_row", "no_fixation_id")
 
 
-def _unread_firsts(f: pd.DataFrame, quar: pd.DataFrame, stem_of, trials_given: bool = False) -> pd.Series:
+def _unread_firsts(f: pd.DataFrame, quar: pd.DataFrame, stem_of) -> pd.Series:
     """Scanpath (``_sid``) -> line of the reader-quarantined row (``quar``: a value that did not parse,
-    :data:`_UNREAD_FIXATION`) that comes just before the scanpath's first row in its file, with only such rows
-    between, and whose scanpath key is known and equal to that scanpath's: same source, same subject (not blank),
-    the same stimulus as kept rows resolve theirs (``stem_of(source, name)``: the stem, exact, or None), and a
-    scanpath without an eye. Its onset is unknown: its place in the file tells.
+    :data:`_UNREAD_FIXATION`) that comes just before the scanpath's first row in its file (the first of its eye's
+    rows in a list with eyes), with only such rows between, and whose scanpath key is known and equal to that
+    scanpath's: same source, same subject (not blank), the same trial where the file's rows have trials, the same
+    eye where they have eyes (``QUAR_KEYS``: what the reader parsed; NaN, not said), and the stimulus that kept
+    rows would resolve for it (``stem_of(source, name, subject, trial)``: its name, else the ``trials`` table's
+    for its trial; the stem, exact, or None). Its onset is unknown: its place in the file tells.
 
     A row whose key is not known spares nothing (the scanpath's next row is dropped, as before): a blank or
-    unreadable subject or stimulus cell, a name no image has, and any row next to a scanpath with an eye (the
-    readers' quarantine rows carry no eye, and the eyes' rows of a binocular list interleave: its place does not
-    tell). Nor do they carry the trial: a trial's rows are one run of the file, so the place tells, and a row with
-    no stimulus name under ``trials_given`` (named by the table through its trial) is taken as the next row's
-    when that row has a trial (what the readers pass on cannot tell the last row of the trial before).
+    unreadable subject or stimulus cell, a name no image has, a trial or eye the reader did not pass on (a row it
+    could not split) in a file whose rows have them.
     """
     out = {}
     q_all = quar.loc[quar["source"].isin(set(f["source"]))] if len(quar) else quar
     for src, q in (q_all.groupby("source", sort=False) if len(q_all) else ()):
-        rows = f.loc[f["source"] == src].sort_values(["line", "_fid"], kind="stable")
-        lines = rows["line"].to_numpy(np.int64)
+        every = f.loc[f["source"] == src].sort_values(["line", "_fid"], kind="stable")
+        has_trials, has_eyes = (every["_trial"] != "").any(), (every["_eye"] != "").any()
         q = q.sort_values("line", kind="stable")
-        ql = q["line"].to_numpy(np.int64)
-        nxt = np.searchsorted(lines, ql, side="right")  # the first kept row after each quarantined one
-        has = nxt < len(lines)
-        at = np.minimum(nxt, len(lines) - 1)
-        sid = rows["_sid"].to_numpy()[at]
-        starts = rows.groupby("_sid")["line"].min()
+        q_trial, q_eye = (np.array([None if pd.isna(v) else str(v) for v in q[c]], dtype=object)
+                          if c in q else np.full(len(q), None, dtype=object) for c in QUAR_KEYS)
         subj = q["subject"].fillna("").astype(str).to_numpy()
         name = q["stimulus"].fillna("").astype(str).to_numpy()
-        n_subj = rows["subject"].astype(str).to_numpy()[at]
-        n_stem = rows["stimulus"].astype(str).to_numpy()[at]
-        n_trial = rows["_trial"].to_numpy()[at]
-        no_eye = rows["_eye"].to_numpy()[at] == ""
-        stems = {a: stem_of(src, a) for a in set(name.tolist())}
-        same = np.array([stems[a] == b if stems[a] is not None else not a and trials_given and t != ""
-                         for a, b, t in zip(name, n_stem, n_trial)], bool)
-        fits = has & q["reason"].isin(_UNREAD_FIXATION).to_numpy() & (subj != "") & (subj == n_subj) & no_eye \
-            & (lines[at] == starts.reindex(sid).to_numpy()) & same
-        # a row between that is not one of these (another subject's, a name no image has) ends the run
-        block = pd.Series(ql[has & ~fits]).groupby(nxt[has & ~fits]).max()
-        after = block.reindex(nxt).fillna(-1).to_numpy() < ql
-        for g, line in zip(sid[fits & after], ql[fits & after]):
-            out[g] = min(out.get(g, line), line)
+        stems = {k: stem_of(src, *k) for k in set(zip(name.tolist(), subj.tolist(), q_trial.tolist()))}
+        stem = np.array([stems[k] for k in zip(name.tolist(), subj.tolist(), q_trial.tolist())], dtype=object)
+        key_ok = q["reason"].isin(_UNREAD_FIXATION).to_numpy() & (subj != "") \
+            & np.array([s is not None for s in stem], bool)
+        key_ok &= np.array([t is not None or not has_trials for t in q_trial], bool)
+        key_ok &= np.array([e is not None or not has_eyes for e in q_eye], bool)
+        for eye in every["_eye"].unique():  # each eye's rows are a run of their own: the other eye's interleave
+            rows = every.loc[every["_eye"] == eye]
+            mine = np.array([e is None or e == eye for e in q_eye], bool)  # an eye not said is in every eye's run
+            ql = q["line"].to_numpy(np.int64)[mine]
+            lines = rows["line"].to_numpy(np.int64)
+            nxt = np.searchsorted(lines, ql, side="right")  # the first kept row after each quarantined one
+            has = nxt < len(lines)
+            at = np.minimum(nxt, len(lines) - 1)
+            sid = rows["_sid"].to_numpy()[at]
+            starts = rows.groupby("_sid")["line"].min()
+            n_trial = rows["_trial"].to_numpy()[at]
+            fits = has & key_ok[mine] & (subj[mine] == rows["subject"].astype(str).to_numpy()[at]) \
+                & (stem[mine] == rows["stimulus"].astype(str).to_numpy()[at]) \
+                & np.array([t is None or t == n for t, n in zip(q_trial[mine], n_trial)], bool) \
+                & (lines[at] == starts.reindex(sid).to_numpy())
+            # a row between that is not one of these (another subject's or trial's, a name no image has) ends the run
+            block = pd.Series(ql[has & ~fits]).groupby(nxt[has & ~fits]).max()
+            after = block.reindex(nxt).fillna(-1).to_numpy() < ql
+            for g, line in zip(sid[fits & after], ql[fits & after]):
+                out[g] = min(out.get(g, line), line)
     return pd.Series(out, dtype=np.float64)
 
 
@@ -2063,8 +2071,7 @@ def _quarantined_stem(index: StimulusIndex, name: str, last_word: bool = False) 
         index.by_last_word, index.by_whole_number, index._folders = kept
 
 
-def _first_fixations(fix: pd.DataFrame, quar: pd.DataFrame | None = None, stem_of=None,
-                     trials_given: bool = False) -> set:
+def _first_fixations(fix: pd.DataFrame, quar: pd.DataFrame | None = None, stem_of=None) -> set:
     """``_fid`` of each scanpath's first fixation (subject, trial, stimulus, file and eye; by onset, then line).
 
     A scanpath is one (subject, trial): a subject who saw the same stimulus in
@@ -2097,7 +2104,7 @@ def _first_fixations(fix: pd.DataFrame, quar: pd.DataFrame | None = None, stem_o
     sp["k_fid"], sp["k_line"] = k.set_index("_sid")["_fid"], k.set_index("_sid")["line"]
     sp["k_min"] = f.loc[timed].groupby("_sid")["line"].min()
     sp["u_fid"], sp["u_line"] = u.set_index("_sid")["_fid"], u.set_index("_sid")["line"]
-    q_line = _unread_firsts(f, quar, stem_of, trials_given) if quar is not None and len(quar) and stem_of \
+    q_line = _unread_firsts(f, quar, stem_of) if quar is not None and len(quar) and stem_of \
         else pd.Series(dtype=np.float64)
     sp["q_line"] = q_line.reindex(sp.index).to_numpy()  # by scanpath, its eye included
     in_order = sp["k_fid"].isna() | (sp["k_line"] == sp["k_min"])  # else the onsets decide alone
@@ -2669,13 +2676,21 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         lists = {str(p) for p, rd, _, dup in opened if dup is None and rd.kind == "fixations"}  # their rows
         named = index.resolve(opts.stimulus, "`stimulus` names") if opts.stimulus is not None else None
 
-        def stem_of(src: str, name: str) -> str | None:  # a quarantined row's stimulus, as kept rows' resolve
+        def stem_of(src: str, name: str, subject: str, trial: str | None) -> str | None:
+            """A quarantined row's stimulus, as kept rows' resolve (:meth:`_Collector.stems`): `stimulus`, else its
+            name, else the `trials` table's for its (subject, trial), then (any subject, trial); or None."""
             if named is not None:
                 return named
-            return _quarantined_stem(index, name, name in col.message_names.get(src, ())) if name else None
+            if name:
+                return _quarantined_stem(index, name, name in col.message_names.get(src, ()))
+            if trials is None or not trial:  # no name, or a trial not known: no stimulus to tell
+                return None
+            tv = trial_value(trial)
+            looked = trials.get((subject, tv), trials.get(("*", tv), ""))
+            return _quarantined_stem(index, looked) if looked else None
         first_ids = _first_fixations(fix.loc[~fix["source"].isin(unordered)] if unordered else fix,
-                                     quar.loc[quar["source"].isin(lists - set(unordered))], stem_of,
-                                     trials is not None) if opts.drop_first else None
+                                     quar.loc[quar["source"].isin(lists - set(unordered))], stem_of) \
+            if opts.drop_first else None
         if min_applies:
             fix, q_short = drop_short(fix, col.min_duration_ms)
         fix, q_off = to_stimulus(fix, opts, index, col)

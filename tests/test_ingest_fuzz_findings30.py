@@ -136,13 +136,10 @@ def test_drop_first_unreadable_row_of_one_eye_spares_not_the_other(capsys, study
     assert q.get("2") == "bad_coordinates" and q.get("3") == "first_fixation"
     kept = {line for line, _ in _rows(tmp_path / "o" / "fixations.csv")}
     assert {"5", "7"} <= kept and "3" not in kept
-    # a reader's quarantine row says no eye: line 2 is of no known scanpath and spares nothing, so the left eye
-    # loses line 4 as before ab27d5e (until the readers pass the eye on)
-    assert q.get("4") == "first_fixation"
+    # the reader's quarantine row keeps its eye: line 2 is the left eye's first, so the left eye loses nothing more
+    assert "4" in kept and q.get("4") is None
 
 
-@pytest.mark.xfail(strict=True, reason="readers' quarantine rows carry no trial: the last row of trial 1 cannot be "
-                                       "told from a first row of trial 2 (needs data_tools/readers/chunks.py)")
 def test_drop_first_unreadable_last_row_of_a_trial_spares_not_the_next(capsys, study, tmp_path):  # noqa: F811
     trials = _write(tmp_path / "trials.csv", ["subject", "trial", "stimulus"], [("sub01", 1, "s0001"),
                                                                                  ("sub01", 2, "s0002")])
@@ -157,6 +154,64 @@ def test_drop_first_unreadable_last_row_of_a_trial_spares_not_the_next(capsys, s
     assert rc == 0, err
     assert sorted(_rows(tmp_path / "o" / "quarantine.csv")) == [("2", "first_fixation"), ("4", "bad_coordinates"),
                                                                 ("5", "first_fixation")]
+
+
+def test_drop_first_unreadable_first_row_of_the_right_eye_spares_its_second(capsys, study, tmp_path):  # noqa: F811
+    log = _write(tmp_path / "fix.csv", ["subject", "stimulus", "eye", "x", "y", "t_start_ms", "duration_ms"], [
+        ("sub01", "s0001", "L", 964.1, 533.9, 0, 260),  # line 2: the left eye's first: dropped
+        ("sub01", "s0001", "R", "-", 534.9, 0, 260),  # line 3: the right eye's first, unreadable
+        ("sub01", "s0001", "L", 926.9, 525.9, 302, 298),
+        ("sub01", "s0001", "R", 928.9, 526.9, 302, 298),  # line 5: the right eye's second: kept
+        ("sub01", "s0001", "L", 968.3, 567.4, 660, 170),
+        ("sub01", "s0001", "R", 969.3, 568.4, 660, 170),
+    ])
+    rc, out, err = _ingest(capsys, study, [log], tmp_path / "o", "--drop-first")
+    assert rc == 0, err
+    assert sorted(_rows(tmp_path / "o" / "quarantine.csv")) == [("2", "first_fixation"), ("3", "bad_coordinates")]
+    assert sorted(line for line, _ in _rows(tmp_path / "o" / "fixations.csv")) == ["4", "5", "6", "7"]
+
+
+def test_drop_first_unreadable_first_row_of_trial_2_found_through_trials(capsys, study, tmp_path):  # noqa: F811
+    # the unreadable row names no stimulus: `trials` names it (sub01, trial 2 -> s0002), as for the kept rows
+    trials = _write(tmp_path / "trials.csv", ["subject", "trial", "stimulus"], [("sub01", 1, "s0001"),
+                                                                                 ("sub01", 2, "s0002")])
+    log = _write(tmp_path / "report.csv", EYELINK, [
+        ("sub01", 1, 1, 0, 258, 260, 964.1, 533.9),  # line 2: trial 1's first: dropped
+        ("sub01", 1, 2, 302, 598, 298, 926.9, 525.9),
+        ("sub01", 2, 1, 0, 250, 252, ".", 540.0),  # line 4: trial 2's first, x unreadable
+        ("sub01", 2, 2, 300, 500, 202, 990.0, 560.0),  # line 5: trial 2's second: kept
+        ("sub01", 2, 3, 600, 800, 202, 970.0, 550.0),
+    ])
+    rc, out, err = _ingest(capsys, study, [log], tmp_path / "o", "--trials", trials, "--drop-first")
+    assert rc == 0, err
+    assert sorted(_rows(tmp_path / "o" / "quarantine.csv")) == [("2", "first_fixation"), ("4", "bad_coordinates")]
+    assert sorted(line for line, _ in _rows(tmp_path / "o" / "fixations.csv")) == ["3", "5", "6"]
+
+
+def test_quarantine_csv_lists_its_columns_only(capsys, study, tmp_path):  # noqa: F811
+    # the trial and eye a quarantined fixation row carries for --drop-first are not written
+    log = _write(tmp_path / "fix.csv", ["subject", "stimulus", "trial", "eye", "x", "y", "t_start_ms",
+                                        "duration_ms"], [("sub01", "s0001", 1, "L", "-", 533.9, 0, 260),
+                                                         ("sub01", "s0001", 1, "L", 926.9, 525.9, 302, 298)])
+    rc, out, err = _ingest(capsys, study, [log], tmp_path / "o", "--drop-first")
+    assert rc == 0, err
+    assert (tmp_path / "o" / "quarantine.csv").read_text().splitlines() == [
+        "source,line,reason,subject,stimulus,x,y", f"{log},2,bad_coordinates,sub01,s0001,,533.900"]
+
+
+def test_quarantine_frame_keeps_trial_and_eye_of_a_fixation_row():
+    import numpy as np
+
+    from saliency.data_tools.readers import QUAR_COLS
+    from saliency.data_tools.readers.chunks import fixation_chunk, quarantine_frame
+
+    n = np.array
+    ch = fixation_chunk(n([2, 3]), n(["s", "s"], object), n(["a", "a"], object), n(["7", "8"], object),
+                        n([np.nan, 1.0]), n([1.0, 1.0]), n([0.0, 300.0]), n([100.0, 100.0]), n(["R", "L"], object),
+                        "screen")
+    q = ch.quarantine
+    assert q[["line", "reason", "trial", "eye"]].values.tolist() == [[2, "bad_coordinates", "7", "R"]]
+    assert list(quarantine_frame([5], "malformed_row").columns) == QUAR_COLS  # no key given: the columns as before
 
 
 def test_time_backwards_refusal_names_the_time_stamp(capsys, study, tmp_path):  # noqa: F811

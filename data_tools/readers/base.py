@@ -1,7 +1,7 @@
 """What every reader shares without reading data: canonical shapes, column names, headers.
 
 - the canonical chunk shapes (:class:`Chunk`, ``SAMPLE_COLS``, ``FIX_COLS``,
-  ``QUAR_COLS``) and an opened log (:class:`LogReader`);
+  ``QUAR_COLS``, ``QUAR_KEYS``) and an opened log (:class:`LogReader`);
 - generic column names and their units (``ALIASES``, :func:`split_unit`,
   :func:`unit_factor`, :func:`stated_unit`), the user's ``columns`` mapping (:func:`parse_columns`,
   :func:`resolve_columns`);
@@ -80,6 +80,10 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
 SAMPLE_COLS = ["subject", "stimulus", "trial", "time_ms", "x", "y", "valid", "line"]
 FIX_COLS = ["subject", "stimulus", "trial", "x", "y", "t_start_ms", "duration_ms", "eye", "line"]
 QUAR_COLS = ["line", "reason", "subject", "stimulus", "x", "y"]
+#: the scanpath key a fixation row quarantined for a value that did not parse carries when its reader parsed it
+#: (:func:`~data_tools.readers.chunks.fixation_chunk`: its trial, "" for none, and its eye); NaN where a reader
+#: did not say. Internal (ingest ``drop_first``): quarantine.csv lists ``QUAR_COLS`` only
+QUAR_KEYS = ["trial", "eye"]
 CHUNK_ROWS = 500_000
 MISSING = {"", ".", "nan", "NaN", "NA", "N/A", "null", "None", "-"}
 #: missing subject ids: MISSING less ``NA`` and ``None``, which label real observers (initials, a name);

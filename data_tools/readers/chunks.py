@@ -41,7 +41,8 @@ import pandas as pd
 
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
-from saliency.data_tools.readers.base import (CHUNK_ROWS, DECODE_ERRORS, ID_MISSING, MISSING, QUAR_COLS, Chunk,
+from saliency.data_tools.readers.base import (CHUNK_ROWS, DECODE_ERRORS, ID_MISSING, MISSING, QUAR_COLS, QUAR_KEYS,
+                                              Chunk,
                                               LogReader, default_subject,
                                               header_columns, open_input, resolve_columns, stated_unit,
                                               unit_factor)
@@ -245,16 +246,25 @@ def text(s: pd.Series | None, n: int, default: str = "", missing=MISSING, whole:
     return np.asarray([nfc(u) for u in uniq], dtype=object)[codes]
 
 
-def quarantine_frame(line, reason, subject=None, stimulus=None, x=None, y=None) -> pd.DataFrame:
-    """Build quarantine rows (``reason`` is one string or an array)."""
+def quarantine_frame(line, reason, subject=None, stimulus=None, x=None, y=None, trial=None,
+                     eye=None) -> pd.DataFrame:
+    """Build quarantine rows (``reason`` is one string or an array).
+
+    ``trial``, ``eye``: the rows' scanpath key where the reader parsed it (a fixation row whose value did not
+    parse, :func:`fixation_chunk`); given, the frame has the ``QUAR_KEYS`` columns too (NaN for one not given),
+    which ingest's ``drop_first`` reads and quarantine.csv does not list. Not given, the frame is ``QUAR_COLS``.
+    """
     line = np.asarray(line, dtype=np.int64)
     n = len(line)
 
     def col(v, fill):
         return np.full(n, fill, dtype=object) if v is None else np.asarray(v)
-    return pd.DataFrame({"line": line, "reason": col(reason, "") if not isinstance(reason, str) else reason,
-                         "subject": col(subject, ""), "stimulus": col(stimulus, ""),
-                         "x": col(x, np.nan), "y": col(y, np.nan)}, columns=QUAR_COLS)
+    cols = {"line": line, "reason": col(reason, "") if not isinstance(reason, str) else reason,
+            "subject": col(subject, ""), "stimulus": col(stimulus, ""), "x": col(x, np.nan), "y": col(y, np.nan)}
+    if trial is None and eye is None:
+        return pd.DataFrame(cols, columns=QUAR_COLS)
+    cols.update(trial=col(trial, np.nan).astype(object), eye=col(eye, np.nan).astype(object))
+    return pd.DataFrame(cols, columns=QUAR_COLS + QUAR_KEYS)
 
 
 def empty_quarantine() -> pd.DataFrame:
@@ -603,7 +613,8 @@ def fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, space
     written in the file), ``bad_time`` (``bad_time``: a start that is not a
     number, e.g. ``abc``), ``non_finite_duration`` (likewise), ``bad_duration``
     (``bad_duration``: not a number; or <= 0). A missing start or duration
-    (NaN not marked: empty, ``.``, ``NA``) is kept: unknown.
+    (NaN not marked: empty, ``.``, ``NA``) is kept: unknown. A quarantined row
+    keeps its ``trial`` and ``eye`` (``QUAR_KEYS``: which scanpath it is of).
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -623,7 +634,7 @@ def fixation_chunk(lines, subject, stimulus, trial, x, y, start, dur, eye, space
     reason = np.where(bad_xy, "bad_coordinates", np.where(nf_t, "non_finite_time", np.where(
         bad_t, "bad_time", np.where(nf_d, "non_finite_duration", "bad_duration"))))
     q = quarantine_frame(np.asarray(lines)[bad], reason[bad], np.asarray(subject)[bad],
-                         np.asarray(stimulus)[bad], x[bad], y[bad])
+                         np.asarray(stimulus)[bad], x[bad], y[bad], np.asarray(trial)[bad], np.asarray(eye)[bad])
     ok = ~bad
     out = pd.DataFrame({"subject": np.asarray(subject)[ok], "stimulus": np.asarray(stimulus)[ok],
                         "trial": np.asarray(trial)[ok], "x": x[ok], "y": y[ok],
