@@ -54,15 +54,20 @@ def _to_tuples(x):
 
 
 def set_rng_state(st: dict) -> None:
-    """Restore what :func:`rng_state` saved."""
+    """Restore what :func:`rng_state` saved.
+
+    The states are moved to the CPU first: a checkpoint read with a GPU
+    ``map_location`` holds them on the GPU, and NumPy, ``torch.set_rng_state``
+    and ``torch.cuda.set_rng_state_all`` take only CPU tensors.
+    """
     import torch
 
     random.setstate(_to_tuples(st["python"]))
     n = st["numpy"]
-    np.random.set_state((n[0], n[1].numpy().astype(np.uint32), n[2], n[3], n[4]))
-    torch.set_rng_state(st["torch"])
+    np.random.set_state((n[0], n[1].cpu().numpy().astype(np.uint32), n[2], n[3], n[4]))
+    torch.set_rng_state(st["torch"].cpu())
     if "cuda" in st and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(st["cuda"])
+        torch.cuda.set_rng_state_all([s.cpu() for s in st["cuda"]])
 
 
 def save(path: str | Path, payload: dict) -> None:

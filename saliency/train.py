@@ -913,7 +913,9 @@ class Trainer:
         if self.resume:  # read first: a last.pt that cannot continue here is refused before any data is read
             last = self.run / CKPT_DIR / "last.pt"
             try:
-                ck = load(last, map_location=self.device)
+                # onto the CPU: the RNG states must stay there (set_rng_state), and the model, EMA and optimiser
+                # copy theirs to the parameters' device as they load them
+                ck = load(last, map_location="cpu")
             except UserError as exc:  # its advice (give RUN/checkpoints/best.pt) is no option of --resume
                 raise UserError(f"`resume` {self.run}: {last} cannot be read ({_unreadable_reason(exc, last)}); "
                                 f"start the run again with the same options and `out` {self.run} with "
@@ -982,6 +984,15 @@ class Trainer:
             self.net = DDP(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
                            **no_sync)
         if self.plan["compile"]:
+            if self.device.type == "cpu":
+                # on a machine without CUDA, compiling imports torch.utils.cpp_extension (at the first step), which
+                # logs "No CUDA runtime is found, using CUDA_HOME=..." on stderr: nothing a CPU run needs, silenced
+                # until close() (as models/macs.py silences flop_counter's triton warning)
+                import logging
+
+                log = logging.getLogger("torch.utils.cpp_extension")
+                self._settings.callback(log.setLevel, log.level)
+                log.setLevel(logging.ERROR)
             self.net = torch.compile(self.net)
 
         self.sampler = SeededSampler(len(self.train_ds), t["seed"], self.info.rank, self.info.world)
