@@ -117,14 +117,30 @@ def cpu_threads(t: dict, device) -> int | None:
     return None
 
 
+#: torch's ops of the toolkit's models whose CUDA backward has no deterministic implementation (torch raises under
+#: ``use_deterministic_algorithms(True)``; a CUDA ``train.deterministic`` run warns instead: :func:`torch_settings`)
+CUDA_NONDETERMINISTIC = ("F.interpolate bilinear (every decoder, coarse-to-fine, residual attention, STN)",
+                         "F.grid_sample (STN attention)")
+#: torch's warning for each such op under ``warn_only=True``, raised at every backward pass: silenced by
+#: :func:`torch_settings`, said once in the run's notes instead (:data:`DETERMINISTIC_CUDA_NOTE`)
+_NONDETERMINISTIC_WARNING = r".* does not have a deterministic implementation, but you set 'torch\.use_determ"
+DETERMINISTIC_CUDA_NOTE = ("train.deterministic on CUDA: the backward passes of " + " and ".join(CUDA_NONDETERMINISTIC)
+                           + " have no deterministic CUDA implementation in torch and run as they are (torch's "
+                           "per-step warnings silenced), so a GPU rerun may not be bit-identical; a CPU run is")
+
+
 def threads_note(t: dict, device, threads: int | None) -> str | None:
-    """What ``train.threads: auto`` chose on a CPU run, in words (None: a number was given, or not a CPU run).
+    """What ``train.threads: auto`` chose on a CPU run, in words (None: a number was given, or not a CPU run); on a
+    CUDA run with ``train.deterministic``, :data:`DETERMINISTIC_CUDA_NOTE` (None without it).
 
     The choice can follow the machine's load (:func:`cpu_threads`), and the
     floating-point sums of a CPU run depend on the thread count: a seeded run
     repeats exactly at the same count, which a number in ``train.threads``
-    fixes. Printed with the run's notes, so a figure can be traced to it.
+    fixes. Printed with the run's notes and kept in every checkpoint
+    (``ran_on``), so a figure can be traced to it.
     """
+    if device.type == "cuda" and t["deterministic"]:
+        return DETERMINISTIC_CUDA_NOTE
     if t["threads"] != "auto" or device.type != "cpu":
         return None
     if t["deterministic"]:  # one thread whatever the load (:func:`cpu_threads`): already fixed
@@ -228,13 +244,21 @@ def _restore_torch_state(saved: dict) -> None:
 
 @contextlib.contextmanager
 def torch_settings(*, threads: int | None = None, deterministic: bool = False, benchmark: bool | None = None,
-                   tf32: bool | None = None):
+                   tf32: bool | None = None, cuda: bool = False):
     """Apply torch's process-wide settings for one run and restore them all on exit (also on an exception).
 
     ``threads``: ``torch.set_num_threads`` (None: leave it). ``deterministic``:
     ``torch.use_deterministic_algorithms(True)``, ``cudnn.deterministic`` on
     and ``cudnn.benchmark`` off, and ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` unless
-    already set (cuBLAS needs it to be deterministic). ``benchmark``:
+    already set (cuBLAS needs it to be deterministic). With ``cuda`` (a run on
+    a CUDA GPU) the mode is ``warn_only=True``, as PyTorch Lightning's
+    ``deterministic="warn"``: the CUDA backward of bilinear ``interpolate``
+    and of ``grid_sample`` (:data:`CUDA_NONDETERMINISTIC`; every model has
+    the first) has no deterministic implementation and raised at the first
+    backward pass; torch's warning for each, repeated every step, is
+    silenced while the run lasts (the run's notes say it once:
+    :func:`threads_note`). On CPU those ops are deterministic and the mode
+    stays strict. ``benchmark``:
     ``cudnn.benchmark`` (applied after ``deterministic``). ``tf32``: TF32
     matmuls and convolutions (``cuda.matmul.allow_tf32``,
     ``cudnn.allow_tf32``). Everything :func:`torch_state` lists -- what was
@@ -246,29 +270,32 @@ def torch_settings(*, threads: int | None = None, deterministic: bool = False, b
     import torch
 
     saved = torch_state()
-    try:
-        if threads:
-            torch.set_num_threads(int(threads))
-        if deterministic:
-            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-            torch.use_deterministic_algorithms(True)
-            torch.backends.cudnn.deterministic = True
-            torch.backends.cudnn.benchmark = False
-        if benchmark is not None:
-            torch.backends.cudnn.benchmark = bool(benchmark)
-        if tf32 is not None:
-            torch.backends.cuda.matmul.allow_tf32 = bool(tf32)
-            torch.backends.cudnn.allow_tf32 = bool(tf32)
-        yield
-    finally:
-        _restore_torch_state(saved)
+    with warnings.catch_warnings() if deterministic and cuda else contextlib.nullcontext():  # the filter's life
+        try:
+            if threads:
+                torch.set_num_threads(int(threads))
+            if deterministic:
+                os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+                if cuda:
+                    warnings.filterwarnings("ignore", message=_NONDETERMINISTIC_WARNING, category=UserWarning)
+                torch.use_deterministic_algorithms(True, warn_only=bool(cuda))
+                torch.backends.cudnn.deterministic = True
+                torch.backends.cudnn.benchmark = False
+            if benchmark is not None:
+                torch.backends.cudnn.benchmark = bool(benchmark)
+            if tf32 is not None:
+                torch.backends.cuda.matmul.allow_tf32 = bool(tf32)
+                torch.backends.cudnn.allow_tf32 = bool(tf32)
+            yield
+        finally:
+            _restore_torch_state(saved)
 
 
 def train_settings(cfg: dict, device, threads: int | None, plan: dict):
     """:func:`torch_settings` of a training run: its CPU threads, determinism, and on CUDA benchmark + TF32."""
     cuda = device.type == "cuda"
     return torch_settings(threads=threads, deterministic=bool(cfg["train"]["deterministic"]),
-                          benchmark=plan["benchmark"] if cuda else None, tf32=True if cuda else None)
+                          benchmark=plan["benchmark"] if cuda else None, tf32=True if cuda else None, cuda=cuda)
 
 
 
