@@ -607,16 +607,27 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
         rows: list[tuple] = []
         bad: list[int] = []
         short: list[int] = []  # lines cut short (fewer fields than `need`, EFIX than 8); lines of the other shape
+        said: dict = {}  # an unreadable EFIX line (bad, short) -> the (eye, start) it says: None for one not read
         other_eye = 0  # EFIX lines of the eye not chosen (counted)
         n_valid = {"left": 0, "right": 0}  # samples kept with a valid gaze of each eye (one_eye_only)
 
+        def unread(lns: list[int], reason: str) -> pd.DataFrame:
+            """Quarantine rows of ``lns``; an EFIX line keeps its eye and its start's trial and stimulus where it
+            says them (``QUAR_KEYS``, for ingest ``drop_first``; not said: NaN, and no stimulus)."""
+            if not tracker_events:
+                return quarantine_frame(lns, reason, np.full(len(lns), subject, object))
+            e = np.array([said[ln][0] for ln in lns], dtype=object)
+            t0 = np.array([said[ln][1] for ln in lns], dtype=np.float64)
+            known = np.isfinite(t0)
+            trial, stim = timeline.assign(np.where(known, t0, -np.inf))
+            return quarantine_frame(lns, reason, np.full(len(lns), subject, object), np.where(known, stim, ""),
+                                    trial=np.where(known, trial, None), eye=e)
+
         def flush():
             nonlocal rows, bad, short, other_eye
-            q = quarantine_frame(bad, "non_numeric", np.full(len(bad), subject, object)) if bad \
-                else empty_quarantine()
+            q = unread(bad, "non_numeric") if bad else empty_quarantine()
             if short:
-                q = pd.concat([q, quarantine_frame(short, "malformed_row", np.full(len(short), subject, object))],
-                              ignore_index=True)
+                q = pd.concat([q, unread(short, "malformed_row")], ignore_index=True)
             n_rows = len(rows) + len(bad) + len(short) + other_eye
             if tracker_events:
                 a = np.array(rows, dtype=object).reshape(-1, 6)
@@ -650,6 +661,7 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
             ch.quarantine = ch.quarantine.sort_values("line", kind="stable").reset_index(drop=True)
             ch.rows_read = n_rows
             rows, bad, short, other_eye = [], [], [], 0
+            said.clear()
             return ch
 
         def num(tok):
@@ -695,12 +707,14 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
                         other_eye += 1  # the other eye's fixation (binocular recording), by design
                     elif len(tok) < _EFIX_FIELDS:  # cut short: the pupil (or more) missing
                         short.append(ln)
+                        said[ln] = _efix_said(tok)
                     else:
                         try:
                             e, t0, dur = tok[1], float(tok[2]), float(tok[4])
                             x, y = num(tok[5]), num(tok[6])
                         except (ValueError, IndexError):
                             bad.append(ln)
+                            said[ln] = _efix_said(tok)
                             continue
                         rows.append((ln, x, y, t0, dur, e))
                 elif line.startswith("SAMPLES") or line.startswith("START"):
@@ -731,6 +745,16 @@ def read(path: Path, opts: ReadOptions, block: int = 200_000) -> LogReader:
     # the names taken from messages (free text): the ingest's resolve may match them by their last image word
     rd.message_names = {nm for t, _, nm in timeline.stim_msgs}
     return rd
+
+
+def _efix_said(tok: list[str]) -> tuple[str | None, float]:
+    """The eye (``L``/``R``; None: not one) and start time (NaN: not a number) an unreadable EFIX line says."""
+    eye = tok[1] if len(tok) > 1 and tok[1] in ("L", "R") else None
+    try:
+        t0 = float(tok[2]) if eye is not None and len(tok) > 2 else np.nan
+    except ValueError:
+        t0 = np.nan
+    return eye, t0
 
 
 def _example_head(n_trials: int) -> list[str]:

@@ -284,13 +284,21 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 fix = is_fix & ~bad_t & ~no_subj
                 counted = {"not_fixation": int((~is_fix).sum())}
                 why = np.where(nf_t | np.isinf(t), "non_finite_time", np.where(bad_t, "bad_time", "no_subject"))
-                qt = quarantine_frame(lines[bad_t | no_subj], why[bad_t | no_subj], subject[bad_t | no_subj],
-                                      stimulus[bad_t | no_subj])
                 # one fixation = a run of Fixation rows with the same (participant, recording, media, index);
                 # the index restarts for each media in some exports, so the media is part of the key
                 fi = np.flatnonzero(fix)
-                key = (subject[fi].astype(str) + "\x1f" + rec[fi].astype(str) + "\x1f" + stimulus[fi].astype(str)
-                       + "\x1f" + text(df[c_idx], n)[fi].astype(str))
+                idx = text(df[c_idx], n)
+                every = subject.astype(str) + "\x1f" + rec.astype(str) + "\x1f" + stimulus.astype(str) + "\x1f" \
+                    + idx.astype(str)
+                key = every[fi]
+                out = bad_t | no_subj
+                # an unreadable row keeps its trial and eye (QUAR_KEYS, for --drop-first) only when it is a fixation
+                # of its own: no readable row of its fixation in the block, and one of another fixation after it
+                # (a fixation the block's end cuts may go on in the next one); else it is not said (NaN)
+                own = bad_t & (idx != "") & ~np.isin(every, key) & (np.arange(n) < (fi[-1] if len(fi) else -1))
+                qt = quarantine_frame(lines[out], why[out], subject[out], stimulus[out],
+                                      trial=np.where(own, rec.astype(object), None)[out],
+                                      eye=np.where(own, "B", None)[out])
                 first = np.ones(len(fi), bool)
                 if len(fi):
                     first[1:] = key[1:] != key[:-1]

@@ -139,7 +139,8 @@ def vendor_fixations(lines, subject, stimulus, trial, x, y, start, dur, eye, spa
                      nf_start=None, nf_dur=None) -> Chunk:
     """:func:`~data_tools.readers.chunks.fixation_chunk` for exports whose fixations always carry a start and
     a duration: a start that is not a number is ``bad_time``, a duration that is missing or not a number
-    ``bad_duration`` (both quarantined); the rest as ``fixation_chunk`` decides."""
+    ``bad_duration`` (both quarantined, with their ``trial`` and ``eye``: ``QUAR_KEYS``, for ingest ``drop_first``);
+    the rest as ``fixation_chunk`` decides."""
     lines = np.asarray(lines, dtype=np.int64)
     bad_start = np.asarray(bad_start, bool)
     bad_dur = np.asarray(bad_dur, bool) & ~bad_start
@@ -149,8 +150,9 @@ def vendor_fixations(lines, subject, stimulus, trial, x, y, start, dur, eye, spa
                         sel(eye), space, non_finite_time=sel(nf_start), non_finite_duration=sel(nf_dur))
     if (~ok).any():
         reason = np.where(bad_start[~ok], "bad_time", "bad_duration").astype(object)
+        key = [None if a is None else np.asarray(a, dtype=object)[~ok] for a in (trial, eye)]
         q = quarantine_frame(lines[~ok], reason, np.asarray(subject)[~ok], np.asarray(stimulus)[~ok],
-                             np.asarray(x, dtype=np.float64)[~ok], np.asarray(y, dtype=np.float64)[~ok])
+                             np.asarray(x, dtype=np.float64)[~ok], np.asarray(y, dtype=np.float64)[~ok], *key)
         ch.quarantine = pd.concat([ch.quarantine, q], ignore_index=True).sort_values(
             "line", kind="stable").reset_index(drop=True)
         ch.rows_read = len(ch.df) + len(ch.quarantine)
