@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from subprocess import PIPE
 
 import numpy as np
 
@@ -97,22 +98,35 @@ def step_speed(name: str, device, batch: int, size: int, compile_: bool, steps: 
     return float(np.median(rates))
 
 
-def loader_speed(data: Path, size: int, batch: int, workers: int, limit: int) -> float:
-    """Images/s of the training data path alone: ``saliency train``'s dataset (no cache) in a DataLoader.
+def loader_speed(data: Path, size: int, batch: int, workers: int, limit: int, device: str = "cpu",
+                 augment: bool = True) -> float:
+    """Images/s of the training data path alone: ``saliency train``'s loader over its dataset (no cache), no model.
 
-    The same decoding and resizing as the epoch run, with the same workers and
-    batch, and no model: if this is well above the model's images/s, the
-    loader is not the bottleneck.
+    Built as the Trainer builds it (``saliency.runtime.prepare_data`` and
+    ``make_loader``): the default config's training augmentation (flip, random
+    resized crop, rotation, colour jitter; the epoch run sets no other), each
+    sample seeded by a ``SeededSampler`` (epoch 0), the same workers and batch,
+    pinned memory on CUDA. If this is well above the model's images/s, the
+    loader is not the bottleneck. ``augment=False`` times decoding and resizing
+    alone (the same loader, no augmentation): what the augmentation costs is
+    the difference.
     """
     import torch
-    from torch.utils.data import DataLoader
 
+    from saliency.config import default_config
     from saliency.datasets import SaliencyDataset, find_sod
-    from saliency.runtime import worker_init
+    from saliency.distributed import SeededSampler
+    from saliency.runtime import make_loader
+    from saliency.transforms import build_train_transform
 
-    ds = SaliencyDataset(find_sod(data).records[:limit], "sod", (size, size), cache=False)
-    dl = DataLoader(ds, batch_size=batch, num_workers=workers, worker_init_fn=worker_init if workers else None,
-                    persistent_workers=False)
+    cfg = default_config()  # the epoch run's: no --config, and none of its --set touches these keys
+    d, seed = cfg["data"], cfg["train"]["seed"]
+    tf = build_train_transform("sod", (size, size), d["augment"]) if augment else None
+    ds = SaliencyDataset(find_sod(data).records[:limit], "sod", (size, size), tf, cache=False, top=d["fixation_top"])
+    sampler = SeededSampler(len(ds), seed, augment=augment)
+    sampler.set_epoch(0)
+    single = len(ds) > batch and len(ds) % batch == 1  # the Trainer leaves out a last batch of one image
+    dl = make_loader(ds, sampler, batch, workers, torch.device(device), seed, drop_last=single)
     n, t0 = 0, None
     for b in dl:
         if t0 is None:  # the first batch waits for the workers' start-up: excluded
@@ -157,7 +171,16 @@ def epoch_time(work: Path, model: str, device: str, n: int, batch: int, size: in
            "--out", str(run), "--overwrite", "--quiet", "--set", f"data.size=[{size},{size}]",
            "--set", "data.cache=false", "--set", f"data.val={val}", "--set", "train.grid_images=0",
            "--set", f"train.compile={'true' if compile_ else 'false'}"]
-    subprocess.run(cmd, check=True, cwd=REPO)
+    # its stderr is passed on (under --quiet, warnings only); a failed run ends this one in one line, exit status
+    # the child's (2: bad input)
+    p = subprocess.run(cmd, cwd=REPO, stderr=PIPE, text=True)
+    if p.returncode:
+        said = ((p.stderr or "").strip().splitlines() or ["no message"])[-1]
+        rc = p.returncode if p.returncode > 0 else 128 - p.returncode  # killed by signal N: 128 + N, as a shell
+        print(f"error: the epoch run of {model} (saliency train, exit status {rc}, run folder {run}) failed: {said}",
+              file=sys.stderr)
+        raise SystemExit(rc)
+    sys.stderr.write(p.stderr or "")
     with open(run / "metrics.csv", newline="") as fh:
         row = list(csv.DictReader(fh))[-1]
     return {"epoch_s": float(row["epoch_s"]), "images_per_s": float(row["images_per_s"])}
@@ -194,7 +217,7 @@ def sod_models(text: str) -> str:
 
 def main() -> int:
     """Measure the model speed and the epoch time; print the table."""
-    from saliency.commands._args import int_range, non_negative_int, positive_int
+    from saliency.commands._args import cpu_count, int_range, max_workers, non_negative_int, positive_int
 
     from scratch import ArgumentParser, fresh_work, refuse
 
@@ -208,7 +231,8 @@ def main() -> int:
     ap.add_argument("--batch", type=positive_int, default=None, help="batch size (default 32)")
     ap.add_argument("--size", type=int_range(32, 4096, "size"), default=None, help="input side (default 320)")
     ap.add_argument("--workers", type=non_negative_int, default=None,
-                    help="DataLoader workers of the epoch run (default 8)")
+                    help=f"DataLoader workers of the epoch run (default 8, or this machine's CPUs if fewer: "
+                         f"{min(8, max_workers())}; at most {max_workers()}, as saliency train allows)")
     ap.add_argument("--images", type=positive_int, default=None, help=f"stand-in images per epoch (default {DUTS_TR})")
     ap.add_argument("--skip-epoch", action="store_true", help="model speed only")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurements")
@@ -224,13 +248,17 @@ def main() -> int:
     sizes = [f"--{k}" for k in ("batch", "size", "images", "workers") if getattr(args, k) is not None]
     if args.quick and sizes:
         ap.error(f"{sizes[0]}: --quick sets batch 2, 64x64, 40 images, 1 worker; leave it out with --quick")
+    # saliency train refuses more workers than CPUs: refused here, before the model timings (it failed after them)
+    if args.workers is not None and args.workers > max_workers():
+        ap.error(f"argument --workers: {args.workers} is more than this machine's {cpu_count()} CPUs; use at most "
+                 f"{max_workers()}")
     if args.quick:  # a smoke run of the code paths: torch.compile alone takes minutes on a CPU
         args.batch, args.size, args.images, args.workers = 2, 64, 40, 1
         args.no_compile = args.no_compile or not args.device.startswith("cuda")
         args.models = args.models or "unet_tiny_cbam_sod"
     else:
         args.models = args.models or DEFAULT_MODELS
-        for k, v in (("batch", 32), ("size", 320), ("images", DUTS_TR), ("workers", 8)):
+        for k, v in (("batch", 32), ("size", 320), ("images", DUTS_TR), ("workers", min(8, max_workers()))):
             setattr(args, k, v if getattr(args, k) is None else getattr(args, k))
     # saliency train runs in the repository: an absolute --work (not resolved, so that fresh_work sees a link)
     args.work = str(Path(args.work or "/tmp/saliency_throughput").absolute())
@@ -268,14 +296,17 @@ def main() -> int:
             print(f"| {name} | {eager:.1f} | {comp:.1f} | {DUTS_TR / best:.0f} | {ph['forward']:.1f}, "
                   f"{ph['backward']:.1f}, {ph['optimizer']:.1f} |", flush=True)
     if work is not None:
-        print(f"\none epoch of {args.images} stand-in images through saliency train "
-              f"(decoding in {args.workers} workers, no cache):")
+        ws = f"{args.workers} worker{'s' if args.workers != 1 else ''}"
+        print(f"\none epoch of {args.images} stand-in images through saliency train (decoding in {ws}, no cache):")
         for name in args.models.split(","):
             r = epoch_time(work, name, args.device, args.images, args.batch, args.size, args.workers, False)
             print(f"  {name}: {r['epoch_s']:.0f} s ({r['images_per_s']:.0f} img/s)", flush=True)
-        rate = loader_speed(work / "standins", args.size, args.batch, args.workers, min(args.images, 4096))
-        print(f"  the data path alone (decode + resize in {args.workers} workers, no model): {rate:.0f} img/s; "
-              f"the loader is the bottleneck where an epoch's img/s is close to this and below the model's")
+        n = min(args.images, 4096)
+        rate = loader_speed(work / "standins", args.size, args.batch, args.workers, n, args.device)
+        bare = loader_speed(work / "standins", args.size, args.batch, args.workers, n, args.device, augment=False)
+        print(f"  the data path alone ({n} images in {ws}, no model): training's loader (decode, resize, "
+              f"augmentation) {rate:.0f} img/s; decode + resize only {bare:.0f} img/s; the loader is the bottleneck "
+              f"where an epoch's img/s is close to the first and below the model's")
     return 0
 
 
