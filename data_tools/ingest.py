@@ -193,11 +193,17 @@ def file_subject(path: Path, fmt: str) -> str:
 
 
 def _has_subject_column(path: Path, rd, columns: dict | None) -> bool:
-    """Whether the table ``path`` has a subject column its reader takes (by name, or mapped with ``columns``)."""
+    """Whether the table ``path`` has a subject column its reader takes (by name, or mapped with ``columns``).
+
+    A column blank on every row its reader judged it by (``subject_column_blank`` in its notes) is not one: the
+    file was read without it, under its file name.
+    """
     from saliency.data_tools.readers.base import header_columns, resolve_columns
 
     keys = columns_taken(rd)
     if "subject" not in keys:  # the format has no subject column, or names it in a header block
+        return False
+    if rd.notes.get("subject_column_blank"):
         return False
     try:
         header, _ = header_columns(path)
@@ -222,37 +228,79 @@ def _file_named_groups(read: list[tuple[Path, object, set]], columns: dict | Non
     return {name: got for name, got in groups.items() if len(got) > 1}
 
 
-def shared_subjects(read: list[tuple[Path, object, set]], columns: dict | None) -> list[str]:
-    """One warning line naming the subject ids that rows of two or more different inputs carry.
+def _subject_named_by(path: Path, rd, subject: str, columns: dict | None) -> str:
+    """What names ``subject`` in the input ``path``: "column" (a subject column its reader takes), "file" (the
+    file's name), "folder" (its folder's: MIT1003's ``DATA/<subject>/``, a generic ``fixations.csv``), or "inside"
+    (the file itself, with no column to map: a header block's ``Subject:``, a struct's participant number)."""
+    if _has_subject_column(path, rd, columns):
+        return "column"
+    stem = nfc(path.stem)
+    if subject == file_subject(path, rd.format):
+        return "file" if rd.format == "gazepoint" or subject == stem else "folder"
+    if subject == stem:
+        return "file"
+    if subject == nfc(path.parent.name):
+        return "folder"
+    return "inside"
 
-    ``read`` as :func:`shared_file_subjects` takes it. The same id in two
-    inputs (``sub01`` in a session-1 and a session-2 report, or in two labs'
-    exports) is pooled as one observer: maps, qc.csv and the inter-observer
-    scores see one person. That may be meant (one person's sessions in
-    several files), so it is not refused; the line gives the count, the first
-    ids and the files, and how to keep them apart. Ids named after their file
-    that :func:`shared_file_subjects` names already, and a pooled input's
-    (``fixlocs``: every observer under one subject), are left to it.
+
+SUBJECT_RENAME = {
+    "column": "rename the subject in one file's subject column (or map another with `columns` subject=COLUMN)",
+    "file": "rename one of the files (its name names the subject)",
+    "folder": "rename one of the folders (the folder names the subject)",
+    "inside": "ingest them apart (the file names the subject inside, with no column to map)",
+}
+"""The advice of :func:`shared_subjects` by what names the subject (:func:`_subject_named_by`)."""
+
+
+def subject_stimulus_pairs(fix: pd.DataFrame) -> dict[str, set]:
+    """The (subject, stimulus) pairs the rows of ``fix`` (fixations, stimuli resolved) carry, by their ``source``."""
+    out: dict[str, set] = {}
+    if len(fix) and {"subject", "stimulus", "source"} <= set(fix.columns):
+        for src, g in fix[["source", "subject", "stimulus"]].drop_duplicates().groupby("source", sort=False):
+            out[str(src)] = set(zip(g["subject"].tolist(), g["stimulus"].tolist()))
+    return out
+
+
+def shared_subjects(read: list[tuple[Path, object, set]], pairs: dict[str, set], columns: dict | None) -> list[str]:
+    """One warning line naming the (subject, stimulus) pairs that rows of two or more different inputs carry.
+
+    ``read`` as :func:`shared_file_subjects` takes it; ``pairs``: each
+    input's (subject, stimulus) pairs (:func:`subject_stimulus_pairs`). One
+    subject id recorded on the same stimulus in two inputs (two sessions
+    repeating a stimulus, or two labs' different people sharing an id) has
+    its fixations on that stimulus pooled into one observer's: maps, qc.csv
+    and the inter-observer scores see one person's viewing. That may be meant,
+    so it is not refused; the line gives the count, the first pairs and the
+    files, and how to keep them apart as the format names the subject (a
+    column, the file or folder name, the file itself). One subject's inputs
+    on different stimuli (MIT1003's ``DATA/<subject>/<image>.mat``, sessions
+    of different images) are pooled as they should be: no line. Ids named
+    after their file that :func:`shared_file_subjects` names already, and a
+    pooled input's (``fixlocs``: every observer under one subject), are left
+    to it.
     """
     said = set(_file_named_groups(read, columns))
-    where: dict[str, list[str]] = {}
-    for path, rd, subjects in read:
+    where: dict[tuple, list] = {}
+    for path, rd, _ in read:
         if rd.notes.get("pooled"):
             continue
-        for s in subjects:
+        for s, stim in pairs.get(str(path), ()):
             if isinstance(s, str) and s and s not in said:
-                where.setdefault(s, []).append(str(path))
-    shared = sorted(s for s, paths in where.items() if len(paths) > 1)
+                where.setdefault((s, str(stim)), []).append((Path(path), rd))
+    shared = sorted(k for k, got in where.items() if len(got) > 1)
     if not shared:
         return []
-    files = list(dict.fromkeys(p for s in shared for p in where[s]))
-    ids = ", ".join(repr(s) for s in shared[:5]) + (" ..." if len(shared) > 5 else "")
-    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    files = {(str(p), s): (p, rd) for s, stim in shared for p, rd in where[(s, stim)]}  # in order
+    paths = list(dict.fromkeys(p for p, _ in files))
+    named = {_subject_named_by(p, rd, s, columns) for (_, s), (p, rd) in files.items()}
+    how = " or ".join(SUBJECT_RENAME[k] for k in SUBJECT_RENAME if k in named)
+    first = ", ".join(f"{s!r} on {stim!r}" for s, stim in shared[:5]) + (" ..." if len(shared) > 5 else "")
+    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
     many = len(shared) > 1
-    return [f"{len(shared)} subject id{'s' if many else ''} ({ids}) {'are' if many else 'is'} found in two or more "
-            f"inputs ({shown}) and pooled as one observer{' each' if many else ''}; if they are different people "
-            f"or sessions to keep apart, rename the subject in one file (or map another subject column with "
-            f"`columns` subject=COLUMN)"]
+    return [f"{len(shared)} (subject, stimulus) pair{'s' if many else ''} ({first}) {'are' if many else 'is'} "
+            f"recorded in two or more inputs ({shown}): the subject's fixations on that stimulus in each are pooled "
+            f"as one observer's; if they are different people or sessions to keep apart, {how}"]
 
 
 def shared_file_subjects(read: list[tuple[Path, object, set]], columns: dict | None) -> list[str]:
@@ -273,9 +321,16 @@ def shared_file_subjects(read: list[tuple[Path, object, set]], columns: dict | N
         shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
         folder = any(rd.format != "gazepoint" and name != nfc(p.stem) for p, rd in got)
         rename = "rename their folders" if folder else "rename the files"
+        blanks = [bool(rd.notes.get("subject_column_blank")) for _, rd in got]  # a blank column: read as none
+        blank = any(blanks)
         how = f"give each a subject column (`columns` subject=COLUMN) or {rename}" \
             if all("subject" in columns_taken(rd) for _, rd in got) else rename
-        lines.append(f"subject {name!r}: {len(paths)} different inputs without a subject column are named after "
+        if all(blanks):
+            how = f"fill in the subject column of each (or map another with `columns` subject=COLUMN) or {rename}"
+        elif blank and how != rename:
+            how = f"give each a subject column filled in on every row (`columns` subject=COLUMN) or {rename}"
+        without = "without a subject column (or with one blank on every row)" if blank else "without a subject column"
+        lines.append(f"subject {name!r}: {len(paths)} different inputs {without} are named after "
                      f"their {'folder' if folder else 'file'} ({shown}) and pooled as one observer; if they are "
                      f"different people, {how}")
     return lines
@@ -405,8 +460,9 @@ class _Collector:
             tv = {t: trial_value(t) for t in set(tr.tolist())}
             looked = [self.trials.get((s, tv[t]), self.trials.get(("*", tv[t]), "")) for s, t in zip(subj, tr)]
             names[empty] = looked
-            if source is not None:
-                self._one_input_per_trial(source, subj, tr, tv, looked)
+            if source is not None:  # only an entry naming the row's subject: ("*", trial) is every subject's
+                own = [s != "*" and (s, tv[t]) in self.trials for s, t in zip(subj, tr)]
+                self._one_input_per_trial(source, subj, tr, tv, own)
             from_trials = set(names[empty].tolist()) - set(names[~empty].tolist())
         inv, uniq = pd.factorize(names, use_na_sentinel=False)  # strings (the readers' text columns)
         uniq = [str(u) for u in uniq]
@@ -440,15 +496,20 @@ class _Collector:
         self.looked_up = names  # each row's name, the table's where the row had none: quarantine.csv lists it
         return stem, reason
 
-    def _one_input_per_trial(self, source: str, subj: np.ndarray, trial: np.ndarray, tv: dict, looked: list):
-        """Refuse a (subject, trial) that rows of two inputs look up in the ``trials`` table.
+    def _one_input_per_trial(self, source: str, subj: np.ndarray, trial: np.ndarray, tv: dict, own: list):
+        """Refuse a (subject, trial) that rows of two inputs look up in the ``trials`` table's row naming it.
 
-        The table names one stimulus per (subject, trial) and has no column for
-        the input: a session-2 file whose trial 1 showed another image would
-        take session 1's (every row mapped to the wrong image, no word). A
-        byte-for-byte repeat is read once (:func:`input_digest`) and never gets here.
+        ``own``: per row, whether it found an entry naming its subject. Such an
+        entry names one stimulus per (subject, trial) and the table has no
+        column for the input: a session-2 file whose trial 1 showed another
+        image would take session 1's (every row mapped to the wrong image, no
+        word). A row found through an entry of any subject (a table without a
+        subject column: one stimulus per trial for everyone) is not counted:
+        the table says each subject's trial shows that stimulus, in every
+        session, as it does for different subjects. A byte-for-byte repeat is
+        read once (:func:`input_digest`) and never gets here.
         """
-        ok = np.fromiter((bool(v) for v in looked), bool, len(looked))
+        ok = np.asarray(own, dtype=bool)
         for s, t in dict.fromkeys(zip(subj[ok].tolist(), trial[ok].tolist())):  # the first in row order
             first = self.trial_inputs.setdefault((s, tv[t]), source)
             if first != source:
@@ -2666,7 +2727,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             + rate_change_lines(col.repeated_times) + rate_change_lines(col.rate_changes)
         by_src = _subjects_by_source(fix, quar)  # before any is set aside: every row read names its subject
         read_once = [(p, rd, by_src.get(str(p), set())) for p, rd, _, dup in opened if dup is None]
-        warnings += shared_file_subjects(read_once, opts.columns) + shared_subjects(read_once, opts.columns)
+        warnings += shared_file_subjects(read_once, opts.columns) \
+            + shared_subjects(read_once, subject_stimulus_pairs(fix), opts.columns)
         warnings += unended_last_lines([(p, rd) for p, rd, _, dup in opened if dup is None])
         q_short = quar.iloc[0:0]
         if opts.drop_first:

@@ -231,8 +231,8 @@ def test_mixed_inputs_a_key_of_one_reader_is_not_looked_up_in_the_others_file(st
     out = tmp_path / "o"
     assert _ingest(study, out, samples, report, "--trials", study / "logs" / "trials.csv", "--columns",
                    "duration_ms=CURRENT_FIX_DURATION") == 0
-    # the two files name the same subjects: pooled as one observer each, and said so
-    assert "pooled as one observer" in capsys.readouterr().err
+    # one recording in two formats: the same subjects on the same stimuli, pooled as one observer's, and said so
+    assert "(subject, stimulus) pairs" in capsys.readouterr().err
     with open(samples, newline="") as fh:
         n_samples = sum(1 for _ in csv.reader(fh)) - 1
     with open(report, newline="") as fh:
