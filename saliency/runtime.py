@@ -64,6 +64,23 @@ def resolve_device(spec: str):
     return dev
 
 
+def native_bf16(device) -> bool:
+    """Whether ``device`` is a CUDA GPU that computes in bf16 natively: compute capability 8.0 or above (Ampere on).
+
+    Not ``torch.cuda.is_bf16_supported()``: by default (``including_emulation``)
+    it is True on any CUDA GPU that can hold a bf16 tensor (V100, T4: emulated,
+    slower than float32), and it asks about the current device, not ``cuda:N``.
+    On ROCm, True, as torch says of every AMD GPU it supports.
+    """
+    import torch
+
+    if device.type != "cuda":
+        return False
+    if torch.version.hip:
+        return True
+    return tuple(torch.cuda.get_device_capability(device)) >= (8, 0)
+
+
 def precision_plan(cfg: dict, device) -> dict:
     """What runs on this device: autocast dtype (or None), channels_last, cudnn.benchmark, compile."""
     import torch
@@ -72,7 +89,7 @@ def precision_plan(cfg: dict, device) -> dict:
     cuda = device.type == "cuda"
     amp = t["amp"]
     dtype = torch.bfloat16 if (amp == "bf16" or (amp == "auto" and cuda)) else None
-    if dtype is not None and cuda and amp == "auto" and not torch.cuda.is_bf16_supported():
+    if dtype is not None and cuda and amp == "auto" and not native_bf16(device):
         # float16 would need a GradScaler (its gradients underflow), which this trainer does not run:
         # `auto` on a GPU without bf16 trains in float32
         dtype = None
@@ -82,15 +99,13 @@ def precision_plan(cfg: dict, device) -> dict:
 
 
 def inference_bf16(device) -> bool:
-    """Whether inference runs under bf16 autocast on ``device``: on a CUDA GPU that has bf16, else float32.
+    """Whether inference runs under bf16 autocast on ``device``: on a CUDA GPU with native bf16, else float32.
 
     One rule for ``saliency predict`` (``amp`` auto) and training's
     validation, so validation scores what predict and eval would score,
     whatever precision the training itself ran in (CPU: float32 always).
     """
-    import torch
-
-    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+    return native_bf16(device)
 
 
 def cpu_threads(t: dict, device) -> int | None:

@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch._prims_common import alert_not_deterministic
 
-from saliency.runtime import precision_plan, threads_note, train_settings
+from saliency import runtime
+from saliency.runtime import inference_bf16, precision_plan, threads_note, train_settings
 
 CUDA_OPS = ("upsample_bilinear2d_backward_out_cuda", "grid_sampler_2d_backward_cuda")
 
@@ -108,3 +109,50 @@ def test_the_run_notes_say_once_which_ops_are_not_deterministic_on_cuda():
     assert threads_note({"threads": "auto", "deterministic": False}, torch.device("cuda"), None) is None
     assert threads_note({"threads": "auto", "deterministic": True}, torch.device("cpu"), None) == (
         "train.threads auto: 1 CPU thread (train.deterministic runs on one)")
+
+
+def _fake_gpus(monkeypatch, caps: dict, current: int = 0):
+    """Fake CUDA GPUs by compute capability (index -> (major, minor)): get_device_capability, current_device and
+    is_bf16_supported as torch computes it on such a machine (True at 8.0, else True by emulation unless
+    ``including_emulation=False``: a bf16 tensor can be made on a V100 or T4)."""
+    def index(device=None):
+        if device is None:
+            return current
+        d = torch.device(device) if not isinstance(device, int) else torch.device("cuda", device)
+        return current if d.index is None else d.index
+
+    monkeypatch.setattr(torch.version, "hip", None)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: current)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: caps[index(device)])
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported",
+                        lambda including_emulation=True: caps[current] >= (8, 0) or including_emulation)
+
+
+@pytest.mark.parametrize("cap, bf16", [((7, 0), False), ((7, 5), False), ((8, 0), True), ((9, 0), True)])
+def test_bf16_only_on_gpus_that_compute_it_natively(monkeypatch, cap, bf16):
+    """V100 (7.0), T4 (7.5): float32; A100 (8.0), H100 (9.0): bf16. Faked capabilities (no GPU here)."""
+    _fake_gpus(monkeypatch, {0: cap})
+    dev = torch.device("cuda")
+    assert precision_plan(_cfg(False), dev)["autocast"] == (torch.bfloat16 if bf16 else None)
+    assert inference_bf16(dev) is bf16
+    assert runtime.native_bf16(torch.device("cuda:0")) is bf16
+
+
+def test_bf16_asks_the_chosen_gpu_not_the_current_one(monkeypatch):
+    """cuda:1 a V100 while the current device (0) is an A100, and the reverse. Faked capabilities."""
+    _fake_gpus(monkeypatch, {0: (8, 0), 1: (7, 0)}, current=0)
+    assert precision_plan(_cfg(False), torch.device("cuda:1"))["autocast"] is None
+    assert inference_bf16(torch.device("cuda:1")) is False
+    assert precision_plan(_cfg(False), torch.device("cuda:0"))["autocast"] is torch.bfloat16
+    _fake_gpus(monkeypatch, {0: (7, 0), 1: (8, 0)}, current=0)
+    assert precision_plan(_cfg(False), torch.device("cuda:1"))["autocast"] is torch.bfloat16
+    assert inference_bf16(torch.device("cuda:1")) is True
+
+
+def test_explicit_bf16_and_cpu_are_unchanged(monkeypatch):
+    """``amp: bf16`` is the user's choice on any GPU; CPU inference is float32. Faked V100."""
+    _fake_gpus(monkeypatch, {0: (7, 0)})
+    assert precision_plan(_cfg(False, amp="bf16"), torch.device("cuda"))["autocast"] is torch.bfloat16
+    assert inference_bf16(torch.device("cpu")) is False
+    assert precision_plan(_cfg(False), torch.device("cpu"))["autocast"] is None

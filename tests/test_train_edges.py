@@ -107,9 +107,10 @@ def test_amp_auto_on_a_gpu_without_bf16_trains_in_float32(monkeypatch):
     from saliency.runtime import precision_plan
 
     cfg = default_config()
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    monkeypatch.setattr(torch.version, "hip", None)  # a V100 (7.0) has bf16 only by emulation; an A100 (8.0) natively
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 0))
     assert precision_plan(cfg, torch.device("cuda", 0))["autocast"] is None
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (8, 0))
     assert precision_plan(cfg, torch.device("cuda", 0))["autocast"] is torch.bfloat16
     cfg["train"]["amp"] = "off"
     assert precision_plan(cfg, torch.device("cuda", 0))["autocast"] is None
