@@ -15,6 +15,7 @@ import csv
 
 import cv2
 import numpy as np
+import pytest
 
 from cli_fakes import run_cli
 
@@ -156,5 +157,53 @@ def test_pro_lab_tracker_unreadable_row_of_a_read_fixation_spares_nothing(capsys
     # line 2 is a sample of fixation 1, which lines 3-4 read: fixation 1 is still the first, and goes
     times = ["abc"] + [str(2000 * k) for k in range(1, 9)]
     kept, quar = _ingest(capsys, tmp_path, _pro_lab(tmp_path, times), "--format", "tobii", "--detector", "tracker")
+    assert quar == [(2, "bad_time"), (3, "first_fixation")]
+    assert kept == [5, 8]
+
+
+STUDIO = ["ParticipantName", "RecordingName", "MediaName", "RecordingTimestamp", "GazeEventType",
+          "GazeEventDuration", "FixationIndex", "FixationPointX (MCSpx)", "FixationPointY (MCSpx)"]
+
+
+def _studio(tmp_path, rows):
+    # a Studio 3.x Data Export: Fixation rows are samples, one fixation a run of rows with the same FixationIndex
+    log = tmp_path / "studio.tsv"
+    log.write_text("\n".join("\t".join(map(str, r)) for r in [STUDIO] + rows) + "\n", encoding="utf-8")
+    return log
+
+
+def _studio_rows(times, rec="Rec 01", first=1):
+    # three Fixation rows (samples) of each of fixations first, first+1, ... of P01 on img0.png
+    return [["P01", rec, "img0.png", t, "Fixation", 200, first + i // 3, 100 + 300 * (i // 3), 400]
+            for i, t in enumerate(times)]
+
+
+@pytest.mark.parametrize("bad,reason", [("abc", "bad_time"), ("inf", "non_finite_time")])
+def test_studio_tracker_unreadable_first_fixation_spares_the_second(capsys, tmp_path, bad, reason):
+    _study(tmp_path, "img0.png")
+    # fixation 1 (lines 2-4): no start read; fixation 2 (lines 5-7) is the first read, and stays; then 3 (8-10)
+    times = [bad] * 3 + [str(250 + 17 * k) for k in range(6)]
+    kept, quar = _ingest(capsys, tmp_path, _studio(tmp_path, _studio_rows(times)), "--detector", "tracker")
+    assert quar == [(2, reason), (3, reason), (4, reason)]
+    assert kept == [5, 8]
+
+
+def test_studio_tracker_unreadable_last_fixation_spares_not_the_next_recordings_first(capsys, tmp_path):
+    _study(tmp_path, "img0.png")
+    # Rec 01: fixation 1 (lines 2-4) unreadable: 2 (5-7) stays; its last, 3 (8-10), unreadable too: a fixation of
+    # Rec 01, so Rec 02's first (11-13) still goes, and Rec 02's second (14-16) stays
+    rows = _studio_rows(["abc"] * 3 + ["300", "317", "333"] + ["abc"] * 3) \
+        + _studio_rows([str(100 + 17 * k) for k in range(6)], rec="Rec 02")
+    kept, quar = _ingest(capsys, tmp_path, _studio(tmp_path, rows), "--detector", "tracker")
+    assert quar == [(2, "bad_time"), (3, "bad_time"), (4, "bad_time"), (8, "bad_time"), (9, "bad_time"),
+                    (10, "bad_time"), (11, "first_fixation")]
+    assert kept == [5, 14]
+
+
+def test_studio_tracker_unreadable_row_of_a_read_fixation_spares_nothing(capsys, tmp_path):
+    _study(tmp_path, "img0.png")
+    # line 2 is a sample of fixation 1, which lines 3-4 read: fixation 1 is still the first, and goes
+    times = ["abc"] + [str(17 * k) for k in range(1, 9)]
+    kept, quar = _ingest(capsys, tmp_path, _studio(tmp_path, _studio_rows(times)), "--detector", "tracker")
     assert quar == [(2, "bad_time"), (3, "first_fixation")]
     assert kept == [5, 8]

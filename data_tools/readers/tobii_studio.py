@@ -511,11 +511,17 @@ def _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, sub
             fix = is_fix & ~bad_t & ~no_subj
             out = bad_t | no_subj
             why = np.where(nf_t, "non_finite_time", np.where(bad_t, "bad_time", "no_subject"))
-            qt = quarantine_frame(lines[out], why[out], subj[out], stim[out])
             fi = np.flatnonzero(fix)
             idx = text(df[c_idx], n)
-            key = (subj[fi].astype(str) + "\x1f" + rec[fi].astype(str) + "\x1f" + stim[fi].astype(str) + "\x1f"
-                   + idx[fi].astype(str))
+            every = subj.astype(str) + "\x1f" + rec.astype(str) + "\x1f" + stim.astype(str) + "\x1f" + idx.astype(str)
+            key = every[fi]
+            # an unreadable row keeps its trial and eye (QUAR_KEYS, for --drop-first) only when it is a fixation of its
+            # own: no readable row of its fixation in the block, and one of another fixation after it (a fixation the
+            # block's end cuts may go on in the next one); else it is not said (NaN)
+            own = bad_t & (idx != "") & ~np.isin(every, key) & (np.arange(n) < (fi[-1] if len(fi) else -1))
+            qt = quarantine_frame(lines[out], why[out], subj[out], stim[out],
+                                  trial=np.where(own, rec.astype(object), None)[out],
+                                  eye=np.where(own, "", None)[out])
             first = np.ones(len(fi), bool)
             if len(fi):
                 first[1:] = key[1:] != key[:-1]
