@@ -169,6 +169,43 @@ def repeated_times(t) -> str | None:
             f"export times in full")
 
 
+WINDOW_SHORT_SHARE = 0.5
+""":func:`window_warning` speaks when the velocity window (``nh``, ``tobii-ivt``) measures a speed at fewer than
+this share of the samples that the shortest window measures."""
+
+
+def window_warning(t, gaze, measured, shortest, window_ms: float, applied_ms: float, without: str) -> str | None:
+    """One sentence when the velocity window measures a speed (over the whole window, ``measured``) at fewer than
+    :data:`WINDOW_SHORT_SHARE` of a trial's samples with gaze (``gaze``) that the shortest window would measure,
+    else None.
+
+    A window longer than the trial (or its runs of gaze) measures no speed: ``tobii-ivt`` then labels every
+    sample undefined and ``nh`` starts no saccade, without a word (``--smooth-ms 5000`` on a 1 s trial).
+    ``shortest``: a callable giving ``measured`` for the shortest window (3 samples), called only when needed:
+    runs of gaze too short for any window (a trial whose rate changes, its slower part a gap at every row) are
+    the data's doing, not the window's. ``without``: what a sample without a measured speed becomes.
+    """
+    gaze = np.asarray(gaze, dtype=bool)
+    n = int(gaze.sum())
+    k = int((np.asarray(measured, dtype=bool) & gaze).sum())
+    if not n or k >= WINDOW_SHORT_SHARE * n:
+        return None
+    k_min = int((np.asarray(shortest(), dtype=bool) & gaze).sum())
+    if k >= WINDOW_SHORT_SHARE * k_min:
+        return None
+    t = np.asarray(t, dtype=np.float64)
+    a, b = sm.gap_runs(t, gaze)  # cut at rows absent from the log, as the windows are
+    run = float((t[b] - t[a]).max())
+    return (f"`window_ms` {window_ms:g}: its window ({applied_ms:.6g} ms) fits around only {k} of the {n} samples "
+            f"with gaze of this trial ({t[-1] - t[0]:.6g} ms long, longest run of gaze {run:.6g} ms; a 3-sample "
+            f"window fits {k_min}), and {without}; give a `window_ms` well under the trial's length")
+
+
+NH_GLISSADE_WARN_MS = 100.0
+"""An ``nh`` minimum fixation duration (ms) above which :func:`classify` warns that it also sizes the glissade
+search (``2 x`` the value, as the published code ties them)."""
+
+
 def _segments(t: np.ndarray, ok: np.ndarray, dt: float) -> np.ndarray:
     """Segment id per sample: a new segment starts after a time gap; invalid samples get -1."""
     seg = np.zeros(len(t), dtype=np.int64)
@@ -949,7 +986,10 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     problem of the trial's time stamps: most samples repeating the previous
     time stamp (:func:`repeated_times`), a sampling rate that changes within
     the trial (:func:`rate_change`), whose slower intervals count as rows
-    absent from the log.
+    absent from the log; a velocity window (``nh``, ``tobii-ivt``) that
+    leaves most samples with gaze without a measured speed
+    (:func:`window_warning`); an ``nh`` ``min_duration_ms`` above
+    :data:`NH_GLISSADE_WARN_MS`, which also sizes its glissade search.
     Refused (:class:`UserError`): ``t`` in other than recording order (a
     time stamp earlier than one before it; a repeated one is in order), and
     ``x_px``, ``y_px`` or ``offscreen`` not one value per time stamp
@@ -1002,6 +1042,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     params = {"threshold": thr, "min_duration_ms": md, "max_gap_ms": gap, "merge_ms": mms, "merge_deg": mdeg,
               "window_ms": win}
     used = None  # the offsets of the positions each speed is differenced from (:func:`uses_filled`)
+    warns: list = []  # lines for params["warnings"] (None: nothing to say)
     if method in ("ivt", "idt"):
         used = (-2, -1, 1, 2)
         if method == "ivt":
@@ -1025,6 +1066,10 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         h = window_half(win, sample_period(t))
         used = (-h, h)
         params.update({"window_samples": 2 * h + 1, "window_ms_applied": round(2 * h * sample_period(t), 6)})
+        warns.append(window_warning(t, np.isfinite(xd) & np.isfinite(yd), np.isfinite(speed),
+                                    lambda: np.isfinite(window_speed(t, xd, yd, 0.0)), win,  # h = 1
+                                    params["window_ms_applied"], "a sample without a speed is neither fixation "
+                                                                 "nor saccade"))
         with np.errstate(invalid="ignore"):
             labels[speed >= thr] = SACCADE
     else:
@@ -1044,6 +1089,15 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         for k in ("window", "noise_window"):  # as sm.savgol applies them (a run shorter than one uses fewer)
             ns = sm.window_samples(params[f"{k}_ms"], dt, 2)
             params.update({f"{k}_samples": ns, f"{k}_ms_applied": round(ns * dt, 6)})
+        runs = sm.valid_runs(t, xd, yd)  # a window centred on the sample (filled ones are not the window's doing)
+        warns.append(window_warning(t, np.isfinite(xd) & np.isfinite(yd), savgol_centred(t, runs, win),
+                                    lambda: savgol_centred(t, runs, 0.0), win,  # 0 ms: the 3-sample minimum
+                                    params["window_ms_applied"], "no saccade starts at a sample without one"))
+        if md > NH_GLISSADE_WARN_MS and nh_params.get("pso", True):
+            warns.append(f"`min_duration_ms` {md:g}: with nh it also sizes the glissade search after each saccade "
+                         f"(up to 2 x {md:g} = {2 * md:g} ms, as Nystrom & Holmqvist's code ties them), so a "
+                         f"glissade can take the fixation that follows; nh's default is "
+                         f"{DEFAULTS['nh']['min_duration_ms']:g} ms")
     ranges = discard_short(merge_fixations(ranges, t, xd, yd, mms, mdeg), t, md)
     params["pursuit"] = bool(pursuit)
     if pursuit:
@@ -1058,9 +1112,11 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     _blinks(labels, t, blink_ms, offscreen, speed)
     if filled is not None and used is not None:  # the labels above took every speed; the peak velocity does not
         measured = np.isfinite(speed) & ~uses_filled(filled, used)
-    why = rate_change(t)
-    if why:  # the labels stand; the trial's entry in detection.json says why its slower part has no events
-        params["warnings"] = [why]
+    # the labels stand; the trial's entry in detection.json says why its slower part has no events, or why a
+    # window too long for the trial left it without speeds
+    warns = [w for w in (rate_change(t), *warns) if w]
+    if warns:
+        params["warnings"] = warns
     return Classification(method, t, xd, yd, labels, speed, ranges, params, measured)
 
 

@@ -1,0 +1,100 @@
+"""Stop 30 (detection-options audit): a velocity window too long for the trial, and nh's large ``--min-duration``,
+are said in the trial's warnings instead of passing without a word.
+
+``--smooth-ms 5000`` on a 1 s trial gave "0 fixations, 0 saccades" with tobii-ivt (every sample undefined) and lost
+the saccade with nh, exit 0, the window recorded as applied. ``--min-duration 400`` with nh also sizes the glissade
+search (2 x 400 ms, as Nystrom & Holmqvist's code ties them): 380 ms "glissades" and no fixation on a Lund trial.
+Both keep their labels; ``detect`` prints one warning line each and ``detection.json`` records it for the trial.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli_fakes import run_cli
+
+GEOM_ARGS = ["--screen-px", "1920x1080", "--screen-cm", "53.1x29.9", "--distance-cm", "65"]
+DT = 2.0  # 500 Hz
+
+
+def _px(deg):
+    """Degrees along x -> screen pixels (the geometry's per-axis conversion, inverted)."""
+    return (1920 - 1) / 2 + 65.0 * 1920 / 53.1 * np.tan(np.radians(deg))
+
+
+def _short():
+    """31 samples, 60 ms: a still gaze (0.01 deg noise)."""
+    return np.arange(31) * DT, np.random.default_rng(30).normal(0, 0.01, 31)
+
+
+def _long():
+    """501 samples, 1 s: 200 ms at 0 deg, a 6.6 deg saccade over 20 ms, the rest at 6.6 deg (0.01 deg noise)."""
+    prof = [0.0, 0.1, 0.5, 1.3, 2.5, 3.9, 5.1, 5.9, 6.3, 6.5, 6.6]
+    rng = np.random.default_rng(31)
+    x = np.concatenate([rng.normal(0, 0.01, 100), prof, 6.6 + rng.normal(0, 0.01, 390)])
+    return np.arange(len(x)) * DT, x
+
+
+def _detect(tmp_path, capsys, trace, *extra):
+    t, x = trace
+    log = tmp_path / "samples.csv"
+    pd.DataFrame({"subject": "s1", "stimulus": "a.png", "time_ms": t, "x": _px(x), "y": (1080 - 1) / 2}).to_csv(
+        log, index=False, float_format="%.10f")
+    out = tmp_path / "E"
+    rc, stdout, err = run_cli(capsys, ["detect", log, "--out", out, "--overwrite", *GEOM_ARGS, *extra])
+    assert rc == 0 and "Traceback" not in err, err
+    warned = [line for line in err.splitlines() if "warning" in line]
+    trials = json.loads((out / "detection.json").read_text())["trials"]
+    assert len(trials) == 1
+    return stdout, warned, trials[0]["params"].get("warnings", [])
+
+
+# ------------------------------------------------------------------ 1. a window longer than the trial
+
+@pytest.mark.parametrize("detector, k, consequence", [
+    # tobii-ivt: h = round(100 / 2 / 2) = 25 samples each side, 2 h >= 31: no sample has a speed
+    ("tobii-ivt", 0, "a sample without a speed is neither fixation nor saccade"),
+    # nh: 51 samples, shrunk to the run's 31 (h = 15): only the middle sample is centred
+    ("nh", 1, "no saccade starts at a sample without one"),
+])
+def test_a_window_longer_than_the_trial_is_warned(tmp_path, capsys, detector, k, consequence):
+    stdout, warned, recorded = _detect(tmp_path, capsys, _short(), "--detector", detector, "--smooth-ms", "100")
+    assert len(warned) == 1 and len(recorded) == 1, (warned, recorded)
+    line = warned[0]
+    assert line.startswith("saliency detect: warning: ") and "trial (subject 's1'" in line, line
+    assert "--smooth-ms 100: its window" in line and f"only {k} of the 31 samples with gaze" in line, line
+    # the shortest window (3 samples: nh's minimum, tobii-ivt's h = 1) measures all but the 2 end samples
+    assert "(60 ms long, longest run of gaze 60 ms; a 3-sample window fits 29)" in line and consequence in line, line
+    assert "give a --smooth-ms well under the trial's length" in line, line
+    assert recorded[0].startswith("`window_ms` 100: ") and f"only {k} of the 31" in recorded[0]
+
+
+@pytest.mark.parametrize("detector", ["tobii-ivt", "nh"])
+def test_the_default_window_says_nothing(tmp_path, capsys, detector):
+    """tobii-ivt 20 ms: h = 5, 21 of 31 samples measured; nh 6 ms: 3 samples, 29 of 31: more than half."""
+    for trace in (_short(), _long()):
+        _, warned, recorded = _detect(tmp_path, capsys, trace, "--detector", detector)
+        assert warned == [] and recorded == []
+
+
+# ------------------------------------------------------------------ 2. nh's min-duration sizes its glissade search
+
+def test_nh_min_duration_above_100_ms_says_it_sizes_the_glissade_search(tmp_path, capsys):
+    _, warned, recorded = _detect(tmp_path, capsys, _long(), "--detector", "nh", "--min-duration", "400")
+    assert len(warned) == 1 and len(recorded) == 1, (warned, recorded)
+    line = warned[0]
+    assert "--min-duration 400: with nh it also sizes the glissade search" in line, line
+    assert "up to 2 x 400 = 800 ms" in line and "nh's default is 40 ms" in line, line
+
+
+@pytest.mark.parametrize("detector, extra", [("nh", []), ("nh", ["--min-duration", "100"]),
+                                           ("ivt", ["--min-duration", "400"])])
+def test_nh_min_duration_up_to_100_ms_and_other_detectors_say_nothing(tmp_path, capsys, detector, extra):
+    stdout, warned, recorded = _detect(tmp_path, capsys, _long(), "--detector", detector, *extra)
+    assert warned == [] and recorded == []
+    if not extra:  # the default run: the saccade and the two fixations around it
+        assert "2 fixations, 1 saccades" in stdout, stdout
