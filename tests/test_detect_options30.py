@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cli_fakes import run_cli
+from cli_fakes import refusal, run_cli
 
 GEOM_ARGS = ["--screen-px", "1920x1080", "--screen-cm", "53.1x29.9", "--distance-cm", "65"]
 DT = 2.0  # 500 Hz
@@ -79,6 +79,25 @@ def test_the_default_window_says_nothing(tmp_path, capsys, detector):
     for trace in (_short(), _long()):
         _, warned, recorded = _detect(tmp_path, capsys, trace, "--detector", detector)
         assert warned == [] and recorded == []
+
+
+@pytest.mark.parametrize("command", ["detect", "ingest"])
+@pytest.mark.parametrize("value", ["5000", "100.5"])
+def test_a_smoothing_window_above_100_ms_is_refused_at_parse_time(tmp_path, capsys, monkeypatch, command, value):
+    """The audit's --smooth-ms 5000 gave 0 fixations and 0 saccades on a 1 s trial, exit 0; nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    argv = [command, "log.csv", "--out", "o", *GEOM_ARGS, "--detector", "tobii-ivt", "--smooth-ms", value]
+    if command == "ingest":
+        argv[2:2] = ["--stimuli", "s"]
+    line = refusal(*run_cli(capsys, argv))
+    assert line.startswith(f"saliency {command}: error: argument --smooth-ms: '{value}': must be above 0 and at "
+                           f"most 100 ms (velocity filters span about 4-40 ms; "), line
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_smoothing_window_of_100_ms_is_taken(tmp_path, capsys):
+    _, warned, recorded = _detect(tmp_path, capsys, _long(), "--detector", "tobii-ivt", "--smooth-ms", "100")
+    assert warned == [] and recorded == []  # h = 25 of 501 samples: 451 measured
 
 
 # ------------------------------------------------------------------ 2. nh's min-duration sizes its glissade search

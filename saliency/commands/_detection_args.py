@@ -37,8 +37,10 @@ def add_detector_arguments(g, default: str | None = None, tracker: bool = False,
     g.add_argument("--merge-deg", type=non_negative_degrees, default=None, metavar="DEG",
                    help=f"merge fixations less than DEG degrees and --merge-ms apart (default: {dflt('merge_deg')}, "
                         f"others 0 = off; at most {DEG_MAX:g}); give it with --merge-ms (both above 0, or both 0)")
-    g.add_argument("--smooth-ms", type=positive_ms, default=None, metavar="MS",
-                   help=f"nh: Savitzky-Golay window; tobii-ivt: velocity window (default: {dflt('window_ms')})")
+    g.add_argument("--smooth-ms", type=smooth_ms, default=None, metavar="MS",
+                   help=f"nh: Savitzky-Golay window; tobii-ivt: velocity window (default: {dflt('window_ms')}); "
+                        f"above 0 and at most {SMOOTH_MS_MAX:g} ms: published velocity filters span about 4-40 ms, and "
+                        "a window as long as the trial measures no speed")
     if eye:
         g.add_argument("--eye", default=EYES[0], choices=EYES,
                        help="binocular samples (EyeLink ASC, Tobii Pro Lab, Tobii Studio, Tobii Pro SDK/Titta, "
@@ -131,8 +133,27 @@ def non_negative_float(text: str) -> float:
 
 
 def positive_ms(text: str) -> float:
-    """A duration in ms in ``(0, MS_MAX]`` (``--smooth-ms``)."""
+    """A duration in ms in ``(0, MS_MAX]`` (``--smooth-ms`` takes :func:`smooth_ms`, at most ``SMOOTH_MS_MAX``)."""
     return _ms(text, False)
+
+
+SMOOTH_MS_MAX = 100.0
+"""The longest velocity window ``--smooth-ms`` takes, in ms: the velocity filters of the literature span about
+4-40 ms (Nystrom & Holmqvist's Savitzky-Golay 20 ms, the Tobii I-VT's 20 ms), and a window as long as the trial
+measures no speed (``--smooth-ms 5000`` on a 1 s trial: every sample undefined with tobii-ivt, no saccade with nh,
+exit 0). At low rates the applied window is wider anyway (nh's 6 ms is 3 samples, 100 ms at 30 Hz)."""
+
+
+def smooth_ms(text: str) -> float:
+    """A velocity window in ms in ``(0, SMOOTH_MS_MAX]`` (``--smooth-ms``)."""
+    import argparse
+
+    v = _args.finite_float(text)
+    if not 0 < v <= SMOOTH_MS_MAX:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be above 0 and at most {SMOOTH_MS_MAX:g} ms (velocity "
+                                         f"filters span about 4-40 ms; a window as long as the trial measures no "
+                                         f"speed)")
+    return v
 
 
 DEG_MAX = 180.0
