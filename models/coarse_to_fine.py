@@ -27,6 +27,8 @@ the fine branch over the whole input.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -59,11 +61,31 @@ class CoarseToFine(SaliencyModel):
     def coarse_logits(self, xn: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Coarse (main, [sides]) logits at the input size for a normalised input."""
         size = xn.shape[-2:]
+        if self.coarse_scale != 1 and not torch.jit.is_tracing():
+            self._check_coarse_size(int(size[0]), int(size[1]))
         xs = F.interpolate(xn, scale_factor=self.coarse_scale, mode="bilinear", align_corners=False,
                            recompute_scale_factor=False) if self.coarse_scale != 1 else xn
         main, sides = self.coarse(xs)
         up = [F.interpolate(t, size=size, mode="bilinear", align_corners=False) for t in [main] + sides]
         return up[0], up[1:]
+
+    def min_side(self) -> int:
+        """The smallest input side that ``coarse_scale`` leaves at least 1 pixel (the coarse size is floored)."""
+        m = max(1, math.ceil(1 / self.coarse_scale))
+        while m > 1 and math.floor((m - 1) * self.coarse_scale) >= 1:
+            m -= 1
+        while math.floor(m * self.coarse_scale) < 1:
+            m += 1
+        return m
+
+    def _check_coarse_size(self, h: int, w: int) -> None:
+        """Refuse an input whose downscaled coarse copy would have a side of 0 (torch's error came from deep inside)."""
+        hs, ws = math.floor(h * self.coarse_scale), math.floor(w * self.coarse_scale)
+        if hs < 1 or ws < 1:
+            need = self.min_side()
+            raise ValueError(f"input size {h}x{w} is too small for `coarse_scale`={self.coarse_scale:g}: the coarse "
+                             f"branch would see {hs}x{ws}; each side of the input `x` must be at least {need} pixels "
+                             f"(or raise `coarse_scale`)")
 
     def cell_scores(self, coarse: torch.Tensor, pad_h, pad_w, prob: torch.Tensor | None = None) -> torch.Tensor:
         """N x L score per grid cell (row-major) from coarse logits (``prob``: their sigmoid, if at hand)."""

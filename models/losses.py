@@ -77,12 +77,27 @@ def _check(pred: torch.Tensor, target: torch.Tensor) -> None:
         raise ValueError(f"prediction {tuple(pred.shape)} and target {tuple(target.shape)} differ in shape")
 
 
+def _check_sod_target(target: torch.Tensor) -> None:
+    """Refuse an SOD ``target`` outside [0, 1] (a 0-255 mask gave negative losses): one min/max per loss call."""
+    if target.numel() == 0:
+        return
+    lo, hi = torch.stack(torch.aminmax(target.detach())).tolist()  # one device sync
+    if not (lo >= 0 and hi <= 1):  # NaN fails both
+        raise ValueError(f"the SOD `target` must hold values in [0, 1], got min {lo:g}, max {hi:g}; "
+                         f"scale a 0-255 mask to 0-1 floats first (e.g. mask.float() / 255)")
+
+
 # ---------------------------------------------------------------- SOD
 @_fp32
 def bce_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None,
              reduction: str = "mean") -> torch.Tensor:
-    """Binary cross-entropy with logits; with ``weight``, the weighted mean per image."""
+    """Binary cross-entropy with logits; with ``weight``, the weighted mean per image; target in [0, 1]."""
     _check(logits, target)
+    _check_sod_target(target)
+    return _bce(logits, target, weight, reduction)
+
+
+def _bce(logits, target, weight=None, reduction: str = "mean") -> torch.Tensor:
     px = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
     if weight is None:
         per = px.flatten(1).mean(1)
@@ -98,9 +113,14 @@ def iou_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | 
     """Soft IoU loss 1 - (sum w p g + s) / (sum w (p + g - p g) + s) per image.
 
     ``smooth`` = 1 (as F3Net) keeps an empty mask predicted empty at loss 0
-    instead of 0 / 0.
+    instead of 0 / 0. Target in [0, 1].
     """
     _check(logits, target)
+    _check_sod_target(target)
+    return _iou(logits, target, weight, smooth, reduction)
+
+
+def _iou(logits, target, weight=None, smooth: float = 1.0, reduction: str = "mean") -> torch.Tensor:
     p = torch.sigmoid(logits)
     w = torch.ones_like(p) if weight is None else weight.expand_as(p)
     inter = (w * p * target).flatten(1).sum(1)
@@ -137,14 +157,23 @@ def ssim(x: torch.Tensor, y: torch.Tensor, window_size: int = 11, sigma: float =
 
 @_fp32
 def ssim_loss(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """1 - SSIM(sigmoid(logits), target) per image (11x11, sigma 1.5)."""
+    """1 - SSIM(sigmoid(logits), target) per image (11x11, sigma 1.5); target in [0, 1]."""
+    _check(logits, target)
+    _check_sod_target(target)
+    return _ssim_loss(logits, target, reduction)
+
+
+def _ssim_loss(logits, target, reduction: str = "mean") -> torch.Tensor:
     return _reduce(1 - ssim(torch.sigmoid(logits), target), reduction)
 
 
+@_fp32
 def hybrid_loss(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """BASNet's hybrid loss: BCE + SSIM + IoU (each per image, then reduced)."""
-    per = (bce_loss(logits, target, reduction="none") + ssim_loss(logits, target, reduction="none")
-           + iou_loss(logits, target, reduction="none"))
+    """BASNet's hybrid loss: BCE + SSIM + IoU (each per image, then reduced); target in [0, 1]."""
+    _check(logits, target)
+    _check_sod_target(target)  # once, not once per term
+    per = (_bce(logits, target, reduction="none") + _ssim_loss(logits, target, reduction="none")
+           + _iou(logits, target, reduction="none"))
     return _reduce(per, reduction)
 
 
@@ -162,11 +191,14 @@ def structure_weight(target: torch.Tensor, kernel: int = 31, alpha: float = 5.0)
     return 1 + alpha * (pooled - target).abs()
 
 
+@_fp32
 def structure_loss(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """F3Net structure loss: weighted BCE + weighted IoU (smooth 1), weights applied."""
+    """F3Net structure loss: weighted BCE + weighted IoU (smooth 1), weights applied; target in [0, 1]."""
+    _check(logits, target)
+    _check_sod_target(target)  # once, not once per term
     w = structure_weight(target)
-    per = (bce_loss(logits, target, weight=w, reduction="none")
-           + iou_loss(logits, target, weight=w, smooth=1.0, reduction="none"))
+    per = (_bce(logits, target, weight=w, reduction="none")
+           + _iou(logits, target, weight=w, smooth=1.0, reduction="none"))
     return _reduce(per, reduction)
 
 
@@ -174,7 +206,7 @@ def deep_supervision(loss_fn, outputs, target: torch.Tensor, weights=None, **kwa
     """Sum of ``weights[i] * loss_fn(output_i, target)`` over main and side outputs.
 
     ``outputs`` is a tensor or a train-mode ``(main, [sides])`` tuple; default
-    weights are all 1 (U2-Net); a shorter list is an error.
+    weights are all 1 (U2-Net); a shorter list, or weights that are all 0 (no loss to learn from), is an error.
     """
     if torch.is_tensor(outputs):
         outs = [outputs]
@@ -185,6 +217,9 @@ def deep_supervision(loss_fn, outputs, target: torch.Tensor, weights=None, **kwa
         weights = [1.0] * len(outs)
     if len(weights) != len(outs):
         raise ValueError(f"deep_supervision: {len(outs)} outputs but {len(weights)} weights")
+    if not any(weights):  # the sum below would be the int 0: no tensor, no gradient
+        raise ValueError(f"deep_supervision: every one of the `weights` {list(weights)} is 0, which leaves no loss; "
+                         f"give the main output (or a side) a non-zero weight")
     return sum(w * loss_fn(o, target, **kwargs) for w, o in zip(weights, outs) if w)
 
 

@@ -110,6 +110,9 @@ class SaliencyModel(nn.Module):
         """Mean/std normalisation of an RGB input in [0, 1] (ImageNet's, or the encoder's weights')."""
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected an N x 3 x H x W RGB tensor, got shape {tuple(x.shape)}")
+        if not x.is_floating_point():  # uint8 (torchvision.io.read_image): the mean/std cast to it are 0, x / 0
+            raise TypeError(f"the input image `x` must be floating point RGB in [0, 1], got {x.dtype}; "
+                            f"scale it to 0-1 floats first, e.g. x.float() / 255")
         return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
 
     def logits(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:

@@ -44,11 +44,15 @@ def list_attention() -> list[str]:
 def create_attention(name: str | None, channels: int, **kwargs) -> nn.Module:
     """Build the attention module ``name`` for ``channels`` channels.
 
-    ``None`` or ``"none"`` returns ``nn.Identity()``. An unknown name raises
-    :class:`models.errors.UnknownNameError` listing the valid names; unknown
-    keyword arguments raise ``TypeError`` (never silently ignored).
+    ``None`` or ``"none"`` returns ``nn.Identity()`` and takes no keyword
+    arguments. An unknown name raises :class:`models.errors.UnknownNameError`
+    listing the valid names; unknown keyword arguments raise ``TypeError``
+    (never silently ignored).
     """
     if name is None or name == "none":
+        if kwargs:
+            raise TypeError(f"attention 'none' (no attention) takes no options, got {sorted(kwargs)}; "
+                            f"drop `attention_kwargs` or pick an attention: {', '.join(list_attention())}")
         return nn.Identity()
     key = str(name).lower()
     if key not in _ATTENTION:

@@ -35,6 +35,8 @@ class SKConv(nn.Module):
         super().__init__()
         if gate_layer != "softmax":
             raise ValueError("SKConv selects branches with a softmax across branches; gate_layer must be 'softmax'")
+        if reduction <= 0:  # as hidden_channels (se, cbam, scse): 0 divided by zero, a negative one built
+            raise ValueError(f"reduction must be > 0, got {reduction}")
         groups = groups or _groups_for(channels)
         if channels % groups:
             raise ValueError(f"groups={groups} does not divide channels={channels}")
