@@ -172,7 +172,23 @@ def best_placement(table: np.ndarray, w: int, h: int) -> tuple[int, int, float]:
 
 
 def saliency_crop(saliency: np.ndarray, aspect: float, keep: float | None = None, min_size: int = 1) -> CropBox:
-    """The crop of ``aspect`` that keeps the most saliency (see the module docstring)."""
+    """The crop of ``aspect`` that keeps the most saliency (see the module docstring).
+
+    ``saliency``: a 2-D map of numbers (negatives, -inf too, count as 0; NaN and +inf are refused);
+    ``aspect``: width / height, a positive finite number; ``keep``: None or a fraction in (0, 1]. Anything
+    else is refused (UserError naming it).
+    """
+    from saliency.base.errors import UserError
+
+    if not (isinstance(aspect, (int, float, np.integer, np.floating)) and 0 < aspect < math.inf):
+        raise UserError(f"`aspect` {aspect!r}: must be a positive finite number (width / height), e.g. 1.5")
+    if keep is not None and not (isinstance(keep, (int, float, np.integer, np.floating)) and 0 < keep <= 1):
+        raise UserError(f"`keep` {keep!r}: must be a fraction in (0, 1] of the saliency to keep, or None")
+    arr = np.asarray(saliency)
+    if arr.ndim != 2:
+        raise UserError(f"`saliency`: a map of shape {arr.shape}; give a 2-D map (height, width)")
+    if not (arr < np.inf).all():  # NaN or +inf (-inf is a negative, counted as 0 like any other)
+        raise UserError("`saliency`: holds NaN or +inf values; replace them with finite numbers")
     s = _unit_peak(saliency)
     H, W = s.shape
     table = integral(s)

@@ -179,6 +179,10 @@ def list_images(folder: str | Path, only: set | None = None, notes: list | None 
     from saliency.eval.io import index_folder, left_out_note, own_keys
 
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():  # as the command line says it, not "folder not found"
+        from saliency.base.images import shown_path
+
+        raise UserError(f"`images` {shown_path(folder)}: is a file, not a folder; give a folder path")
     idx = index_folder(folder, IMAGE_EXTS, param="images")
     note = left_out_note(idx, folder)
     if notes is not None and note:
@@ -260,9 +264,81 @@ def _collate(batch):
     return batch
 
 
+SIZE_RANGE = (16, 4096)
+"""The sides a network input ``size`` may have, in pixels (the command line's ``--size``: 16x16 to 4096x4096);
+the smallest keeps a coarse-to-fine model's coarse branch at least 2 pixels a side at every ``coarse_scale``
+down to 1/8."""
+
+
+def check_size(size) -> tuple[int, int]:
+    """``size`` as ``(height, width)``: two whole numbers in :data:`SIZE_RANGE`, else UserError naming ``size``."""
+    import numbers
+
+    lo, hi = SIZE_RANGE
+    sides = tuple(size) if isinstance(size, (tuple, list)) else None
+    if (sides is None or len(sides) != 2
+            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in sides)):
+        raise UserError(f"`size` {size!r}: expected (height, width), two whole numbers, e.g. (288, 384)")
+    h, w = (int(v) for v in sides)
+    if not (lo <= h <= hi and lo <= w <= hi):
+        raise UserError(f"`size` {size!r}: height and width must be between {lo} and {hi}")
+    return h, w
+
+
+def check_amp(amp) -> None:
+    """Refuse an ``amp`` that is none of training's ``amp`` choices (auto, bf16, off; ``saliency.config``)."""
+    from saliency.config import CHOICES
+
+    choices = CHOICES["train.amp"]
+    if not isinstance(amp, str) or amp not in choices:
+        raise UserError(f"`amp` {amp!r}: must be one of {', '.join(choices)}")
+
+
+def _out_stages(out, log_density_out, overwrite: bool, inputs: dict):
+    """The staging of ``out`` (and ``log_density_out``), checked as ``saliency predict`` checks ``--out``.
+
+    Refused before anything is written (:func:`saliency.base.fsutil.check_out_dir`): an output that is, holds
+    or lies inside one of ``inputs``; a non-empty folder unless ``overwrite`` (then only one a saliency command
+    wrote); ``out`` and ``log_density_out`` on one path or one inside the other. A context manager yielding
+    ``(stage, log-density stage or None)``; the folders are swapped in whole on success
+    (:func:`saliency.base.fsutil.staged_dirs`), so a failed run leaves them as they were. Folders that are
+    already a caller's empty stages (``saliency predict`` passes those of its ``--out`` and ``--log-density``,
+    which it checked and swaps in itself) are written as they are.
+    """
+    import contextlib
+
+    from saliency.base.fsutil import check_apart, check_out_dir, staged_dir, staged_dirs
+
+    inputs = {k: v for k, v in inputs.items() if v is not None}
+    out = check_out_dir(out, overwrite, inputs=inputs)
+    ld = None
+    if log_density_out is not None:
+        ld = check_out_dir(log_density_out, overwrite, "log_density", inputs=inputs)
+        check_apart(ld, {"out": str(out)}, "log_density", outputs=True)
+    if _is_stage(out) and (ld is None or _is_stage(ld)):
+        return contextlib.nullcontext((out, ld))
+    if ld is None:
+        @contextlib.contextmanager
+        def one():
+            with staged_dir(out, inputs=inputs) as stage:
+                yield stage, None
+
+        return one()
+    return staged_dirs([(out, "out"), (ld, "log_density")], inputs=inputs)
+
+
+def _is_stage(folder: Path) -> bool:
+    """Whether ``folder`` is an empty staging folder of :func:`saliency.base.fsutil.staged_dirs`."""
+    from saliency.base.fsutil import STAGING_NAME
+
+    return (folder.name.endswith(".partial") and STAGING_NAME.fullmatch(folder.name) is not None
+            and folder.is_dir() and not any(folder.iterdir()))
+
+
 def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, device: str = "auto",
                    tta: bool = False, workers: int = 0, only: set | None = None, progress: bool = True,
-                   amp: str = "auto", runtime: str = "torch", log_density_out=None) -> PredictResult:
+                   amp: str = "auto", runtime: str = "torch", log_density_out=None,
+                   overwrite: bool = False) -> PredictResult:
     """Predict every image of ``images`` into ``out`` as ``<stem>.png``; see the module docstring.
 
     ``runtime="onnx"`` runs the network with ONNX Runtime on the CPU
@@ -276,7 +352,16 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     name the parameters in backticks (``saliency predict`` and ``saliency
     crop`` both spell them ``--checkpoint``, ``--size``, ``--images``).
     ``log_density_out``: a folder that also receives each fixation map's
-    log-density, ``<stem>.npy`` (:func:`write_log_density`).
+    log-density, ``<stem>.npy`` (:func:`write_log_density`). ``size`` is two
+    whole numbers from 16 to 4096 (:func:`check_size`, as ``--size``);
+    ``amp``: auto (bf16 on a GPU that computes it natively), bf16 or off.
+
+    ``out`` (and ``log_density_out``) are checked as ``saliency predict``
+    checks ``--out``, before anything is read or written: one that is, holds
+    or lies inside ``images`` or ``checkpoint`` is refused, and so is a
+    non-empty folder unless ``overwrite`` (then only one a saliency command
+    wrote: it is replaced whole). The maps are built in a staging folder and
+    swapped in once the run is done (:func:`_out_stages`).
     """
     import time
 
@@ -289,6 +374,13 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     from saliency.runtime import inference_bf16, resolve_device, torch_settings, worker_init
     from saliency.validate import resize_map
 
+    check_amp(amp)
+    if runtime not in ("torch", "onnx"):
+        raise UserError(f"`runtime` {runtime!r}: choose torch or onnx")
+    if size is not None:
+        size = check_size(size)
+    staging = _out_stages(out, log_density_out, overwrite,
+                          {"images": images, "checkpoint": checkpoint, "list": getattr(only, "path", None)})
     dev = resolve_device(device)
     model, tcfg = load_model(checkpoint, dev)
     if log_density_out is not None and model.task != "fixation":
@@ -300,15 +392,12 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
         size = tuple(tcfg["data"]["size"])
     notes: list = []
     items = list_images(images, only, notes)
-    out = Path(out)
-    if runtime not in ("torch", "onnx"):
-        raise UserError(f"`runtime` {runtime!r}: choose torch or onnx")
     if runtime == "onnx":
         from saliency.onnx_runtime import OnnxModel
 
         if dev.type != "cpu" and device != "auto":
             raise UserError(f"`device` {device}: the onnx `runtime` runs on the CPU; use `device` cpu")
-        dev, amp = torch.device("cpu"), "none"
+        dev, amp = torch.device("cpu"), "off"
         model = OnnxModel(model.cpu(), tuple(size))
     use_amp = (amp == "bf16") or (amp == "auto" and inference_bf16(dev))  # validation uses the same rule
     cl = dev.type == "cuda"
@@ -325,7 +414,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
 
         loader = prefetch(loader)
     fixation = model.task == "fixation"
-    with torch_settings(), torch.no_grad():
+    with staging as (stage, ld_stage), torch_settings(), torch.no_grad():
         for batch in loader:
             good = [b for b in batch if "error" not in b]
             res.skipped += [(b["path"], b["error"]) for b in batch if "error" in b]
@@ -335,15 +424,14 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
                     x = x.contiguous(memory_format=torch.channels_last)
                 maps = _run(model, x, tta, use_amp, dev).cpu().numpy()
                 for b, m in zip(good, maps):
-                    if log_density_out is not None:  # each pixel keeps the mass it covers; renormalised there
-                        write_log_density(Path(log_density_out) / f"{b['key']}.npy",
+                    if ld_stage is not None:  # each pixel keeps the mass it covers; renormalised there
+                        write_log_density(ld_stage / f"{b['key']}.npy",
                                           resize_map(np.asarray(m, dtype=np.float32), b["hw"]))
                     u8 = full_size_u8(m, b["hw"], density=fixation)
                     ok, buf = cv2.imencode(".png", u8)
-                    target = out / f"{b['key']}.png"
-                    with atomic_path(target) as tmp:
+                    with atomic_path(stage / f"{b['key']}.png") as tmp:
                         tmp.write_bytes(buf.tobytes())
-                    res.written.append(str(target))
+                    res.written.append(str(Path(out) / f"{b['key']}.png"))
             bar.update(len(batch))
     bar.close()
     res.seconds = time.perf_counter() - t0
@@ -373,7 +461,8 @@ def write_log_density(path, density) -> None:
 
 
 def predict_baseline_folder(name: str, images, out, *, only: set | None = None, progress: bool = True,
-                            log_density_out=None, dataset: str | None = None, root=None) -> PredictResult:
+                            log_density_out=None, dataset: str | None = None, root=None,
+                            overwrite: bool = False) -> PredictResult:
     """Maps of the classic model or centre bias ``name`` (:mod:`saliency.eval.baselines`) for every image.
 
     Writes ``out/<stem>.png`` (8-bit grey, the map min-max scaled to 0..255;
@@ -382,6 +471,8 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
     classic models their map taken as a density, for the centre biases their
     real density). ``centre-bias`` is fitted to the training split of
     ``dataset`` under ``root`` (OSIE). Unreadable images are listed and skipped.
+    ``out``, ``log_density_out`` and ``overwrite`` as in :func:`predict_folder`
+    (an output that is, holds or lies inside ``images`` or ``root`` is refused).
     """
     import time
 
@@ -394,6 +485,8 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
 
     if name not in B.BASELINES:
         raise UserError(f"`baseline` {name}: unknown; choose from {', '.join(B.BASELINES)}")
+    staging = _out_stages(out, log_density_out, overwrite,
+                          {"images": images, "root": root, "list": getattr(only, "path", None)})
     cb = None
     if name == "centre-bias":
         if not dataset or root is None:
@@ -411,30 +504,31 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
         cb = B.CentreBias(np.asarray(ds.baseline_logp), 0.0, 0.0, 0, 0)
     notes: list = []
     items = list_images(images, only, notes)
-    out = Path(out)
     res = PredictResult(unmatched=unmatched_ids(only, items), left_out="; ".join(notes) or None,
                         comments=comment_note(only, items) if only is not None else None)
     t0 = time.perf_counter()
     bar = progress_bar(total=len(items), desc=name, unit="img", enabled=progress)
-    for key, path in items:
-        try:
-            img = read_rgb(str(path))
-        except UserError as exc:
-            res.skipped.append((str(path), exc.render(cli_flag)))
+    with staging as (stage, ld_stage):
+        for key, path in items:
+            try:
+                img = read_rgb(str(path))
+            except UserError as exc:
+                res.skipped.append((str(path), exc.render(cli_flag)))
+                bar.update(1)
+                continue
+            m = B.compute_baseline(name, img, centre_bias=cb)
+            mn, mx = float(m.min()), float(m.max())
+            u8 = (np.zeros(m.shape, np.uint8) if mx <= mn
+                  else np.rint((m - mn) / (mx - mn) * 255).astype(np.uint8))
+            ok, buf = cv2.imencode(".png", u8)
+            target = stage / f"{key}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(target) as tmp:
+                tmp.write_bytes(buf.tobytes())
+            if ld_stage is not None:
+                write_log_density(ld_stage / f"{key}.npy", m)
+            res.written.append(str(Path(out) / f"{key}.png"))
             bar.update(1)
-            continue
-        m = B.compute_baseline(name, img, centre_bias=cb)
-        mn, mx = float(m.min()), float(m.max())
-        u8 = np.zeros(m.shape, np.uint8) if mx <= mn else np.rint((m - mn) / (mx - mn) * 255).astype(np.uint8)
-        ok, buf = cv2.imencode(".png", u8)
-        target = out / f"{key}.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(target) as tmp:
-            tmp.write_bytes(buf.tobytes())
-        if log_density_out is not None:
-            write_log_density(Path(log_density_out) / f"{key}.npy", m)
-        res.written.append(str(target))
-        bar.update(1)
     bar.close()
     res.seconds = time.perf_counter() - t0
     return res

@@ -149,10 +149,21 @@ def scale_points(points: np.ndarray, src_hw, dst_hw) -> np.ndarray:
     return out
 
 
+INTERPOLATIONS = ("auto", "nearest")
+"""The values of :func:`resize_image`'s ``interpolation``."""
+
+
 def resize_image(img: np.ndarray, size, interpolation: str = "auto") -> np.ndarray:
-    """Resize to ``size`` (H, W): area averaging when shrinking, bilinear when enlarging."""
+    """Resize to ``size`` (H, W): area averaging when shrinking, bilinear when enlarging.
+
+    ``interpolation``: ``"auto"`` (that rule) or ``"nearest"``; any other value is refused (UserError).
+    """
     import cv2
 
+    if interpolation not in INTERPOLATIONS:
+        from saliency.base.errors import UserError
+
+        raise UserError(f"`interpolation` {interpolation!r}: must be one of {', '.join(INTERPOLATIONS)}")
     h, w = size
     if img.shape[:2] == (h, w):
         return img
