@@ -311,6 +311,8 @@ class CropResult:
     boxes: dict = field(default_factory=dict)
     skipped: list = field(default_factory=list)
     left_out: str | None = None
+    multi_frame: list = field(default_factory=list)  # (name, frames) of the images of several frames (first cropped)
+    blank_maps: list = field(default_factory=list)  # names of the images whose map is all zero (centre crop)
 
 
 def _png_grey_alpha(data) -> bool:
@@ -451,6 +453,18 @@ def _with_icc(data: bytes, ext: str, icc: bytes) -> bytes | None:
     return None
 
 
+def _predict_reads(path, read_photo) -> bool:
+    """Whether ``saliency predict`` can read the image ``path`` (its own check, :func:`saliency.predict.read_photo`),
+    so that a map is expected for it."""
+    from saliency.base.errors import UserError
+
+    try:
+        read_photo(path)
+    except UserError:
+        return False
+    return True
+
+
 def check_scale(scale):
     """``scale`` of :func:`crop_folder` checked: ``(width, height)`` in pixels, a positive factor, or None.
 
@@ -525,7 +539,10 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     images) and ``boxes``: per image name, ``image`` (its path), ``size``
     ``[w, h]``, ``crop`` (``x, y, w, h, kept``), ``center`` (``x, y, w, h``),
     and only where they apply ``exif_orientation``, ``off_aspect``,
-    ``under_min_size`` and ``icc_profile`` (each a sentence saying why;
+    ``under_min_size``, ``frames``, ``blank_map`` and ``icc_profile`` (each a sentence saying why;
+    ``frames``: a multi-page TIFF or animated WebP, of which only the first frame is cropped;
+    ``blank_map``: the map holds no saliency, so the largest centred window is used, ``keep`` and ``compose``
+    cannot apply, and ``kept`` (1) measures nothing: leave such boxes out of a mean of ``kept``;
     ``icc_profile``: the source's colour profile was not kept, as the crop's
     format carries none or the profile is of another colour space than the
     crop's).
@@ -539,11 +556,11 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_out_dir, signals_held, staged_dir, terminate_raises, write_json
     from saliency.base.images import (IMAGE_EXTS, MAX_SIDE, check_image_size, decode, encode, exif_orientation,
-                                       max_pixels, same_shape_scaled, shown_path, to_display)
+                                       frame_count, max_pixels, same_shape_scaled, shown_path, to_display)
     from saliency.base.progress import progress as progress_bar
     from saliency.eval.io import PRED_EXTS, index_folder, left_out_note
     from saliency.eval.runner import read_prediction
-    from saliency.predict import none_decoded  # torch-free at import: the model code is imported when it runs
+    from saliency.predict import none_decoded, read_photo  # torch-free at import: the model code runs when used
 
     if (maps is None) == (checkpoint is None):
         raise UserError("give one source of saliency: `maps` (a folder) or `checkpoint` (a trained model)")
@@ -601,9 +618,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 raise none_decoded(images, predicted.skipped)
         salmaps = index_folder(maps if maps is not None else tmp, PRED_EXTS, param="maps")
         missing = [n for n in names if n not in salmaps]
-        if missing and maps is not None:  # one that does not decode either is skipped below as unreadable
-            missing = [n for n in missing if decode(np.fromfile(str(found[n]), np.uint8), cv2.IMREAD_UNCHANGED)
-                       is not None]
+        if missing and maps is not None:  # one predict cannot read either is skipped below as unreadable
+            missing = [n for n in missing if _predict_reads(found[n], read_photo)]
             if missing:
                 raise UserError(f"`maps` {maps}: no map for {len(missing)} image(s), e.g. "
                                 f"{', '.join(shown_path(n) for n in missing[:3])}; maps are matched by file stem")
@@ -648,6 +664,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 if tag != 1:
                     img, sal = to_display(img, tag), to_display(sal, tag)
                     h, w = img.shape[:2]
+                blank = not bool((sal > 0).any())  # no saliency: the centre crop, whatever keep or compose ask
                 if compose == "thirds":
                     box = thirds_crop(sal, ratio, keep=COMPOSE_KEEP if keep is None else keep, min_size=min_size)
                 else:
@@ -702,6 +719,16 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                     result.boxes[name]["off_aspect"] = off_aspect
                 if icc_note:  # never silently without the source's colours
                     result.boxes[name]["icc_profile"] = icc_note
+                if (frames := frame_count(path)) > 1:  # OpenCV decodes the first frame: never silently one of many
+                    result.multi_frame.append((name, frames))
+                    result.boxes[name]["frames"] = (f"the image has {frames} frames (TIFF pages or animation "
+                                                    "frames): the first was cropped, the crop holds it alone")
+                if blank:  # never a silent 100 % kept: there was nothing to keep
+                    result.blank_maps.append(name)
+                    asked = " (keep and compose could not apply)" if keep is not None or compose else ""
+                    result.boxes[name]["blank_map"] = (
+                        f"its map {shown_path(salmaps[name])} is all zero (no saliency): the largest centred "
+                        f"window was used{asked}; 'kept' (1) measures nothing here, leave it out of a mean")
                 if (keep is not None or compose) and min(box.w, box.h) < min_size:  # never silently smaller
                     result.boxes[name]["under_min_size"] = (
                         f"no {aspect_text} window with a shorter side of {min_size} pixels fits in {w}x{h} pixels: "

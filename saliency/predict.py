@@ -47,6 +47,44 @@ class PredictResult:
     left_out: str | None = None  # the line counting the files of ``images`` left out (eval.io.left_out_note)
     comments: str | None = None  # the line counting the '#' lines of ``only`` skipped as comments (comment_note)
     seconds: float = 0.0
+    multi_frame: list = field(default_factory=list)  # (path, frames) of the images of several frames (first used)
+
+
+def read_photo(path):
+    """An image as prediction reads it: 8-bit BGR (``IMREAD_COLOR``), the one decode check of ``saliency predict``
+    (and of ``saliency crop``, which skips an image without a map only when this check refuses it).
+
+    UserError naming the file when it cannot be read; a TIFF whose samples are floating point (or signed
+    integers), which OpenCV's colour decoding refuses, is named as such rather than as corrupt.
+    """
+    import cv2
+
+    from saliency.base.images import shown_path, tiff_sample_format
+    from saliency.eval.io import read_image
+
+    try:
+        return read_image(str(path), cv2.IMREAD_COLOR)
+    except UserError as exc:
+        fmt = tiff_sample_format(path) if "not a readable image" in str(exc) else None
+        if fmt is None:
+            raise
+        raise UserError(f"{shown_path(path)}: its samples are {fmt}, a sample format that cannot be read as a "
+                        "photo (8- or 16-bit unsigned integers); save it as an 8- or 16-bit image") from None
+
+
+def several_frames_note(multi_frame) -> str | None:
+    """One line naming the images of several frames of which only the first was used, or None.
+
+    ``multi_frame``: ``(path, frames)`` pairs (:attr:`PredictResult.multi_frame`).
+    """
+    if not multi_frame:
+        return None
+    from saliency.base.images import shown_path
+
+    n = len(multi_frame)
+    ex = ", ".join(f"{shown_path(p)} ({k} frames)" for p, k in multi_frame[:3]) + (", ..." if n > 3 else "")
+    return (f"{n} image{'s have' if n > 1 else ' has'} several frames (TIFF pages, animation frames): "
+            f"the first was used: {ex}")
 
 
 def load_model(checkpoint: str | Path, device):
@@ -94,9 +132,13 @@ def read_list(path: str | Path) -> ListIds:
     shown = shown_path(p)  # a name holding a newline is quoted: the message stays one line
     if p.is_dir():
         raise UserError(f"`list` {shown}: is a folder; give a text file (one image stem per line) or a split.json")
-    if not p.is_file():
+    if not p.exists():  # a pipe (--list /dev/stdin) or another special file is read as it is
         raise UserError(f"`list` {shown}: file not found")
-    text = p.read_text(encoding="utf-8-sig")  # a leading BOM (Windows editors) is no part of the first id
+    try:
+        text = p.read_text(encoding="utf-8-sig")  # a leading BOM (Windows editors) is no part of the first id
+    except OSError as exc:
+        raise UserError(f"`list` {shown}: cannot be read ({exc.strerror or exc}); give a readable text file "
+                        "or split.json") from None
     if "\x00" in text:  # an id holding NUL names no file: refused, never printed raw as "not predicted"
         line = text[:text.index("\x00")].count("\n") + 1
         raise UserError(f"`list` {shown}: line {line} holds a NUL byte; a list is text, one image stem per line")
@@ -217,21 +259,22 @@ class _Images:
         import cv2
         import torch
 
-        from saliency.eval.io import read_image
+        from saliency.base.images import frame_count
         from saliency.transforms import resize_image
 
         key, path = self.items[i]
         try:
-            img = read_image(str(path), cv2.IMREAD_COLOR)
+            img = read_photo(path)
         except UserError as exc:
             return {"key": key, "path": str(path), "error": exc.render(cli_flag)}
+        frames = frame_count(path)
         h, w = img.shape[:2]
         # resized first, then BGR -> RGB (resizing is per channel: the same pixels as converting first),
         # so that no second full-size copy of a large image is made
         small = resize_image(img, self.size)
         del img
         x = torch.from_numpy(np.ascontiguousarray(small[..., ::-1])).permute(2, 0, 1).float().div_(255)
-        return {"key": key, "path": str(path), "image": x, "hw": (h, w)}
+        return {"key": key, "path": str(path), "image": x, "hw": (h, w), "frames": frames}
 
 
 def full_size_u8(m: np.ndarray, hw, density: bool = False) -> np.ndarray:
@@ -294,16 +337,16 @@ def check_amp(amp) -> None:
         raise UserError(f"`amp` {amp!r}: must be one of {', '.join(choices)}")
 
 
-def _out_stages(out, log_density_out, overwrite: bool, inputs: dict):
+def _out_stages(out, log_density_out, overwrite: bool, inputs: dict, staged: bool = False):
     """The staging of ``out`` (and ``log_density_out``), checked as ``saliency predict`` checks ``--out``.
 
     Refused before anything is written (:func:`saliency.base.fsutil.check_out_dir`): an output that is, holds
     or lies inside one of ``inputs``; a non-empty folder unless ``overwrite`` (then only one a saliency command
     wrote); ``out`` and ``log_density_out`` on one path or one inside the other. A context manager yielding
     ``(stage, log-density stage or None)``; the folders are swapped in whole on success
-    (:func:`saliency.base.fsutil.staged_dirs`), so a failed run leaves them as they were. Folders that are
-    already a caller's empty stages (``saliency predict`` passes those of its ``--out`` and ``--log-density``,
-    which it checked and swaps in itself) are written as they are.
+    (:func:`saliency.base.fsutil.staged_dirs`), so a failed run leaves them as they were. ``staged``: the
+    folders are already the caller's own empty stages (``saliency predict`` passes those of its ``--out`` and
+    ``--log-density``, which it checked and swaps in itself): written as they are.
     """
     import contextlib
 
@@ -315,7 +358,7 @@ def _out_stages(out, log_density_out, overwrite: bool, inputs: dict):
     if log_density_out is not None:
         ld = check_out_dir(log_density_out, overwrite, "log_density", inputs=inputs)
         check_apart(ld, {"out": str(out)}, "log_density", outputs=True)
-    if _is_stage(out) and (ld is None or _is_stage(ld)):
+    if staged:
         return contextlib.nullcontext((out, ld))
     if ld is None:
         @contextlib.contextmanager
@@ -327,18 +370,10 @@ def _out_stages(out, log_density_out, overwrite: bool, inputs: dict):
     return staged_dirs([(out, "out"), (ld, "log_density")], inputs=inputs)
 
 
-def _is_stage(folder: Path) -> bool:
-    """Whether ``folder`` is an empty staging folder of :func:`saliency.base.fsutil.staged_dirs`."""
-    from saliency.base.fsutil import STAGING_NAME
-
-    return (folder.name.endswith(".partial") and STAGING_NAME.fullmatch(folder.name) is not None
-            and folder.is_dir() and not any(folder.iterdir()))
-
-
 def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, device: str = "auto",
                    tta: bool = False, workers: int = 0, only: set | None = None, progress: bool = True,
                    amp: str = "auto", runtime: str = "torch", log_density_out=None,
-                   overwrite: bool = False) -> PredictResult:
+                   overwrite: bool = False, staged: bool = False) -> PredictResult:
     """Predict every image of ``images`` into ``out`` as ``<stem>.png``; see the module docstring.
 
     ``runtime="onnx"`` runs the network with ONNX Runtime on the CPU
@@ -361,7 +396,9 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     or lies inside ``images`` or ``checkpoint`` is refused, and so is a
     non-empty folder unless ``overwrite`` (then only one a saliency command
     wrote: it is replaced whole). The maps are built in a staging folder and
-    swapped in once the run is done (:func:`_out_stages`).
+    swapped in once the run is done (:func:`_out_stages`); ``staged=True``:
+    ``out`` (and ``log_density_out``) are the caller's own empty staging
+    folders, written directly (the caller swaps them in).
     """
     import time
 
@@ -380,7 +417,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     if size is not None:
         size = check_size(size)
     staging = _out_stages(out, log_density_out, overwrite,
-                          {"images": images, "checkpoint": checkpoint, "list": getattr(only, "path", None)})
+                          {"images": images, "checkpoint": checkpoint, "list": getattr(only, "path", None)}, staged)
     dev = resolve_device(device)
     model, tcfg = load_model(checkpoint, dev)
     if log_density_out is not None and model.task != "fixation":
@@ -418,6 +455,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
         for batch in loader:
             good = [b for b in batch if "error" not in b]
             res.skipped += [(b["path"], b["error"]) for b in batch if "error" in b]
+            res.multi_frame += [(b["path"], b["frames"]) for b in good if b["frames"] > 1]
             if good:
                 x = torch.stack([b["image"] for b in good]).to(dev)
                 if cl:
@@ -462,7 +500,7 @@ def write_log_density(path, density) -> None:
 
 def predict_baseline_folder(name: str, images, out, *, only: set | None = None, progress: bool = True,
                             log_density_out=None, dataset: str | None = None, root=None,
-                            overwrite: bool = False) -> PredictResult:
+                            overwrite: bool = False, staged: bool = False) -> PredictResult:
     """Maps of the classic model or centre bias ``name`` (:mod:`saliency.eval.baselines`) for every image.
 
     Writes ``out/<stem>.png`` (8-bit grey, the map min-max scaled to 0..255;
@@ -471,7 +509,7 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
     classic models their map taken as a density, for the centre biases their
     real density). ``centre-bias`` is fitted to the training split of
     ``dataset`` under ``root`` (OSIE). Unreadable images are listed and skipped.
-    ``out``, ``log_density_out`` and ``overwrite`` as in :func:`predict_folder`
+    ``out``, ``log_density_out``, ``overwrite`` and ``staged`` as in :func:`predict_folder`
     (an output that is, holds or lies inside ``images`` or ``root`` is refused).
     """
     import time
@@ -480,13 +518,13 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
 
     from saliency.base.fsutil import atomic_path
     from saliency.base.progress import progress as progress_bar
-    from saliency.datasets import read_rgb
+    from saliency.base.images import frame_count
     from saliency.eval import baselines as B
 
     if name not in B.BASELINES:
         raise UserError(f"`baseline` {name}: unknown; choose from {', '.join(B.BASELINES)}")
     staging = _out_stages(out, log_density_out, overwrite,
-                          {"images": images, "root": root, "list": getattr(only, "path", None)})
+                          {"images": images, "root": root, "list": getattr(only, "path", None)}, staged)
     cb = None
     if name == "centre-bias":
         if not dataset or root is None:
@@ -511,11 +549,13 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
     with staging as (stage, ld_stage):
         for key, path in items:
             try:
-                img = read_rgb(str(path))
+                img = cv2.cvtColor(read_photo(path), cv2.COLOR_BGR2RGB)
             except UserError as exc:
                 res.skipped.append((str(path), exc.render(cli_flag)))
                 bar.update(1)
                 continue
+            if (frames := frame_count(path)) > 1:
+                res.multi_frame.append((str(path), frames))
             m = B.compute_baseline(name, img, centre_bias=cb)
             mn, mx = float(m.min()), float(m.max())
             u8 = (np.zeros(m.shape, np.uint8) if mx <= mn

@@ -312,6 +312,65 @@ def _orientation_tag(source) -> int:
     return tag if 1 <= tag <= 8 else 1
 
 
+def frame_count(path) -> int:
+    """How many frames (TIFF pages, animated WebP frames) the image file ``path`` holds, read with PIL from its
+    header and frame index (no pixel is decoded); 1 for a still image or one PIL cannot open. OpenCV's
+    ``imdecode`` reads the first frame only."""
+    try:
+        from PIL import Image
+
+        with _PIL_LIMIT_LOCK:  # only the header is read: the toolkit's pixel limit guards decoding
+            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+            try:
+                with Image.open(path) as im:
+                    n = int(getattr(im, "n_frames", 1) or 1)
+            finally:
+                Image.MAX_IMAGE_PIXELS = saved
+    except Exception:  # noqa: BLE001 - a file PIL cannot read is counted as one frame (OpenCV's reading stands)
+        return 1
+    return max(1, n)
+
+
+_TIFF_SAMPLE_FORMATS = {2: "signed integer", 3: "floating point"}
+
+
+def tiff_sample_format(path) -> str | None:
+    """The sample format of a TIFF file's first page when it is not unsigned integer: ``"float32"``,
+    ``"float64"``, ``"signed integer 16-bit"`` ...; None for unsigned integers, another format or an unreadable
+    header (SampleFormat, tag 339; BitsPerSample, tag 258; the first channel's)."""
+    try:
+        with open(path, "rb") as f:
+            h = f.read(8)
+            if h[:4] not in (b"II*\x00", b"MM\x00*"):
+                return None
+            e = "<" if h[:2] == b"II" else ">"
+            f.seek(_struct.unpack(e + "I", h[4:8])[0])
+            n = f.read(2)
+            if len(n) < 2:
+                return None
+            tags: dict[int, int] = {}
+            for _ in range(min(_struct.unpack(e + "H", n)[0], 4096)):
+                entry = f.read(12)
+                if len(entry) < 12:
+                    break
+                tag, typ, count = _struct.unpack(e + "HHI", entry[:8])
+                if tag in (258, 339) and typ == 3 and count:  # SHORTs: the first value (one per channel)
+                    tags[tag] = entry[8:10] if count <= 2 else _struct.unpack(e + "I", entry[8:12])[0]
+            for tag, v in tags.items():  # more than 2 values are stored at the offset the entry gives
+                if isinstance(v, int):
+                    f.seek(v)
+                    v = f.read(2)
+                tags[tag] = _struct.unpack(e + "H", v)[0] if len(v) == 2 else 0
+    except OSError:
+        return None
+    kind, bits = _TIFF_SAMPLE_FORMATS.get(tags.get(339, 1)), tags.get(258)
+    if kind is None:
+        return None
+    if kind == "floating point":
+        return f"float{bits}" if bits else kind
+    return f"{kind} {bits}-bit" if bits else kind
+
+
 def exif_orientation(path) -> int:
     """The EXIF orientation tag of an image file (1-8; 1 when absent or unreadable), read with PIL."""
     return _orientation_tag(path)

@@ -138,7 +138,8 @@ def run(args) -> int:
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_apart, check_out_dir, staged_dir, staged_dirs
     from saliency.base.images import shown_path
-    from saliency.predict import none_decoded, predict_baseline_folder, predict_folder, read_list
+    from saliency.predict import (none_decoded, predict_baseline_folder, predict_folder, read_list,
+                                  several_frames_note)
 
     if args.list_baselines:
         from saliency.eval.baselines import list_baselines
@@ -176,11 +177,13 @@ def run(args) -> int:
     with staging as (stage, ld_stage):
         if args.baseline:
             res = predict_baseline_folder(args.baseline, args.images, stage, only=only, progress=not args.quiet,
-                                          log_density_out=ld_stage, dataset=args.dataset, root=args.root)
+                                          log_density_out=ld_stage, dataset=args.dataset, root=args.root,
+                                          staged=True)
         else:
             res = predict_folder(args.checkpoint, args.images, stage, size=size, batch_size=args.batch_size,
                                  device=args.device, tta=args.tta == "flip", workers=args.workers, only=only,
-                                 progress=not args.quiet, runtime=args.runtime, log_density_out=ld_stage)
+                                 progress=not args.quiet, runtime=args.runtime, log_density_out=ld_stage,
+                                 staged=True)
         if not res.written:  # one line (issue 16): the count and the first reason, not a line per image
             raise none_decoded(args.images, res.skipped)
     for path, why in res.skipped:  # the reason names the file already (eval.io.read_image): named once
@@ -196,6 +199,9 @@ def run(args) -> int:
         print(f"saliency predict: --images {shown_path(args.images)}: {left_out}", file=sys.stderr)
     if getattr(res, "comments", None):  # the '#' lines of --list skipped as comments, counted on a line of their own
         print(f"saliency predict: {res.comments}", file=sys.stderr)
+    frames = several_frames_note(getattr(res, "multi_frame", None))  # never silently one page of several
+    if frames:
+        print(f"saliency predict: {frames}", file=sys.stderr)
     rate = len(res.written) / max(res.seconds, 1e-9)
     print(f"wrote {len(res.written)} maps to {out}/ ({rate:.1f} img/s)"
           + (f"; skipped {len(res.skipped)} image(s), each named above" if res.skipped else ""))
