@@ -158,3 +158,88 @@ def test_list_that_cannot_be_read_says_why():
         read_list("/proc/self/mem")  # exists, is no folder, and reading it fails (EIO)
     assert str(exc.value) == ("list /proc/self/mem: cannot be read (Input/output error); give a readable text file "
                               "or split.json")
+
+
+# ------------------------------------------------------------------ 6. crop's summary: blank maps and several frames
+
+
+def _flat_and(tmp_path, other_img, other_map):
+    """imgs/flat.png (map: uniform 7) and imgs/<other> (map: ``other_map``), 120x90 each."""
+    imgs, maps = tmp_path / "imgs", tmp_path / "maps"
+    imgs.mkdir()
+    maps.mkdir()
+    cv2.imwrite(str(imgs / "flat.png"), _rgb(seed=3))
+    cv2.imwrite(str(maps / "flat.png"), np.full((90, 120), 7, np.uint8))
+    other_img(imgs)
+    cv2.imwrite(str(maps / "other.png"), other_map)
+    return imgs, maps
+
+
+def _png(imgs):
+    cv2.imwrite(str(imgs / "other.png"), _rgb(seed=4))
+
+
+def _two_pages(imgs):
+    Image.fromarray(_rgb(seed=1)).save(imgs / "other.tif", save_all=True, append_images=[Image.fromarray(_rgb())])
+
+
+def test_crop_summary_leaves_blank_maps_out_of_the_kept_mean(tmp_path, capsys):
+    imgs, maps = _flat_and(tmp_path, _png, np.zeros((90, 120), np.uint8))
+    rc, out, err = run_cli(capsys, ["crop", "--images", imgs, "--maps", maps, "--aspect", "1:1",
+                                    "--out", tmp_path / "c", "--quiet"])
+    assert rc == 0, err
+    lines = out.splitlines()
+    # hand-worked: a uniform map's 90x90 window of 120x90 keeps 90/120 = 75 %; the blank map's 100 % is no measure
+    assert "saliency kept: mean 75.0%, min 75.0% (1 blank map(s) left out)" in lines, out
+    assert ("1 image(s) with a blank map (all zero, no saliency): the largest centred window was used "
+            "('blank_map' in crops.json): other") in lines, out
+    assert not any("several frames" in ln for ln in lines)
+
+
+def test_crop_summary_blank_map_says_keep_could_not_apply(tmp_path, capsys):
+    imgs, maps = _flat_and(tmp_path, _png, np.zeros((90, 120), np.uint8))
+    rc, out, err = run_cli(capsys, ["crop", "--images", imgs, "--maps", maps, "--aspect", "1:1", "--keep", "0.5",
+                                    "--out", tmp_path / "c", "--quiet"])
+    assert rc == 0, err
+    assert ("1 image(s) with a blank map (all zero, no saliency): the largest centred window was used, --keep 0.5 "
+            "could not apply ('blank_map' in crops.json): other") in out.splitlines(), out
+    assert "1 blank map(s) left out" in out
+
+
+def test_crop_summary_when_every_map_is_blank(tmp_path, capsys):
+    imgs, maps = tmp_path / "imgs", tmp_path / "maps"
+    imgs.mkdir()
+    maps.mkdir()
+    for n in ("a", "b"):
+        cv2.imwrite(str(imgs / f"{n}.png"), _rgb())
+        cv2.imwrite(str(maps / f"{n}.png"), np.zeros((90, 120), np.uint8))
+    rc, out, err = run_cli(capsys, ["crop", "--images", imgs, "--maps", maps, "--aspect", "1:1",
+                                    "--out", tmp_path / "c", "--quiet"])
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert "saliency kept: not measured: every map is blank (all zero, no saliency; 2 image(s))" in lines, out
+    assert not any("mean" in ln for ln in lines)  # no "mean 100.0%" of nothing
+    assert ("2 image(s) with a blank map (all zero, no saliency): the largest centred window was used "
+            "('blank_map' in crops.json): a, b") in lines, out
+
+
+def test_crop_summary_names_a_two_page_tiff(tmp_path, capsys):
+    spot = np.zeros((90, 120), np.uint8)
+    spot[40:50, 55:65] = 255  # inside the centred 90x90 window: kept 100 %
+    imgs, maps = _flat_and(tmp_path, _two_pages, spot)
+    rc, out, err = run_cli(capsys, ["crop", "--images", imgs, "--maps", maps, "--aspect", "1:1",
+                                    "--out", tmp_path / "c", "--quiet"])
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert ("1 image(s) of several frames (TIFF pages, animation frames): the first was cropped "
+            "('frames' in crops.json): other (2 frames)") in lines, out
+    assert "saliency kept: mean 87.5%, min 75.0%" in lines, out  # (75 % + 100 %) / 2, no blank map
+    assert not any("blank" in ln for ln in lines)
+
+
+def test_crop_help_says_an_image_predict_cannot_read_is_skipped(capsys):
+    rc, out, err = run_cli(capsys, ["crop", "--help"])
+    assert rc == 0
+    text = " ".join(out.split())
+    assert ("unless saliency predict cannot read it either (it writes no map for a corrupt file or a TIFF of "
+            "floating-point samples, e.g. float32): such an image is skipped and listed as unreadable") in text

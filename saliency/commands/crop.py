@@ -14,10 +14,14 @@ DESCRIPTION = """Crop each image to the window of the requested aspect ratio tha
 
 The saliency comes from maps (--maps DIR, matched to the images by file stem,
 resized to each image: area-averaged when larger, bilinearly otherwise) or from a
-trained model (--checkpoint). An image without a map is refused, unless it does
-not decode either (as saliency predict leaves it): unreadable images are skipped
-and listed. Files of --images whose extension is not an image extension are
-left out and counted in one line. By
+trained model (--checkpoint). An image without a map is refused, unless saliency
+predict cannot read it either (it writes no map for a corrupt file or a TIFF of
+floating-point samples, e.g. float32): such an image is skipped and listed as
+unreadable. Files of --images whose extension is not an image extension are
+left out and counted in one line. A map that is all zero (no saliency) gets the
+largest centred window, counted in the summary and left out of its mean of the
+saliency kept; of an image of several frames (TIFF pages, animation frames) the
+first is cropped, counted in the summary too. By
 default the window is the largest of that aspect that fits, placed where it
 keeps the most saliency; with --keep F it is the smallest window keeping the
 fraction F of the image's saliency (never smaller than --min-size); where
@@ -100,8 +104,26 @@ def run(args) -> int:
                       progress=not args.quiet)
     print(f"cropped {len(res.boxes)} image(s) to {args.aspect} into {res.out}/ (boxes in crops.json)")
     if res.boxes:
-        kept = [b["crop"]["kept"] for b in res.boxes.values()]
-        print(f"saliency kept: mean {np.mean(kept):.1%}, min {np.min(kept):.1%}")
+        blank = list(getattr(res, "blank_maps", None) or [])
+        # a blank map's 'kept' (1) measures nothing: the mean and min are over the other images
+        kept = [b["crop"]["kept"] for name, b in res.boxes.items() if name not in blank]
+        if kept:
+            print(f"saliency kept: mean {np.mean(kept):.1%}, min {np.min(kept):.1%}"
+                  + (f" ({len(blank)} blank map(s) left out)" if blank else ""))
+        else:
+            print(f"saliency kept: not measured: every map is blank (all zero, no saliency; {len(blank)} image(s))")
+        if blank:  # never a silent centre crop
+            given = ([f"--keep {args.keep:g}"] if args.keep is not None else []) + (
+                [f"--compose {args.compose}"] if args.compose else [])
+            asked = f", {' and '.join(given)} could not apply" if given else ""
+            print(f"{len(blank)} image(s) with a blank map (all zero, no saliency): the largest centred window was "
+                  f"used{asked} ('blank_map' in crops.json): {_first3(blank)}")
+        frames = list(getattr(res, "multi_frame", None) or [])
+        if frames:  # never silently one frame of several
+            print(f"{len(frames)} image(s) of several frames (TIFF pages, animation frames): the first was cropped "
+                  f"('frames' in crops.json): "
+                  + ", ".join(f"{shown_path(n)} ({k} frames)" for n, k in frames[:3])
+                  + (" ..." if len(frames) > 3 else ""))
         want = args.keep if args.keep is not None else (COMPOSE_KEEP if args.compose else None)
         if want is not None:
             # kept is rounded to 6 decimals in crops.json; a window that met the fraction reads >= want - 5e-7
