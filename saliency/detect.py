@@ -344,8 +344,8 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_decimal_used, check_time_unit_used,
                                             columns_applied, decimal_applied, decimal_point_line, decimal_refusal,
                                             decimal_unused_line, decimal_warning, duplicate_record,
-                                            gaze_counts, input_digest, quarantined_point_rows, rate_change_lines,
-                                            rate_refusal_line, shared_file_subjects, unended_last_lines)
+                                            gaze_counts, input_digest, quarantined_point_rows, rate_refusal_line,
+                                            shared_file_subjects, unended_last_lines)
     from saliency.data_tools.readers.chunks import decimal_commas_read
 
     check_options(o)
@@ -459,12 +459,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
         qf = qf[["source", *[c for c in qf.columns if c != "source"]]]
         qf.to_csv(stage / "quarantine.csv", index=False)
         label_counts = {n: sum(t["labels"][n] for t in w.trials) for n in LABEL_NAMES.values()}
-        changed: dict[str, list] = {}  # a trial whose sampling rate changes (detection.rate_change): said, not
-        repeated: dict[str, list] = {}  # only in its entry of "trials"; most rows on one stamp (repeated_times)
-        for t in w.trials:
-            for line in t["params"].get("warnings", ()):
-                (repeated if det.REPEATED_TIMES in line else changed).setdefault(t["source"], []).append((t, line))
-        warnings += rate_change_lines(repeated) + rate_change_lines(changed)
+        warnings += trial_warning_lines(w.trials)
         summary = {
             "options": {k: v for k, v in asdict(o).items() if k not in ("geometry", "progress", "workers")},
             "geometry": o.geometry.to_dict(),
@@ -477,8 +472,9 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
             "trials": w.trials,
             # per input: its trials at an implausible rate, a detector used below the sampling rates it was made
             # for (nh under 200 Hz), one line each;
-            # trials most of whose samples repeat the previous time stamp, and trials whose sampling rate changes
-            # within them, one line per input each
+            # per input and kind of trial warning (most samples repeating the previous time stamp, a sampling
+            # rate that changes within the trial, a velocity window too long, nh's long minimum duration, other):
+            # one line naming its first trial and counting its trials (trial_warning_lines)
             "warnings": warnings,
         }
         main_sequence_plot(frames["saccades.csv"], stage / "main_sequence.png")
@@ -486,6 +482,42 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
             velocity_plot(plot[1], stage / "velocity.png", title=" / ".join(str(v) for v in plot[0].values() if str(v)))
         write_json(stage / "detection.json", summary)
     return summary
+
+
+TRIAL_WARNING_KINDS = (("repeated", None), ("rate", "the sampling rate changes within the trial"),
+                       ("window", "`window_ms` "), ("min_duration", "`min_duration_ms` "))
+"""The kinds of a trial's ``params["warnings"]`` lines (:func:`data_tools.detection.classify`) that ``detect``
+sums up apart, each by how its line starts (``repeated``: a line holding :data:`detection.REPEATED_TIMES`);
+a line of none of them is of kind ``other``."""
+
+
+def trial_warning_kind(line: str) -> str:
+    """The kind (:data:`TRIAL_WARNING_KINDS`, else ``other``) of one line of a trial's ``params["warnings"]``."""
+    if det.REPEATED_TIMES in line:
+        return "repeated"
+    return next((kind for kind, start in TRIAL_WARNING_KINDS if start and line.startswith(start)), "other")
+
+
+def trial_warning_lines(trials: list[dict]) -> list[str]:
+    """One line per input and kind of trial warning (most rows on one stamp, a sampling rate that changes, a
+    velocity window too long, nh's long minimum duration, any other), naming the kind's first trial and counting
+    the trials with that kind, each once; the lines stay whole in each trial's entry of ``detection.json``.
+
+    Each line is :func:`data_tools.ingest.rate_change_lines`' for one kind, given the input -> ``[(trial,
+    line)]`` of the first line of that kind in each trial: a kind summed up apart keeps one kind's line (a window
+    warning) from standing for another's (a rate change) of a trial listed first, and a trial is counted once.
+    """
+    from saliency.data_tools.ingest import rate_change_lines
+
+    kinds: dict[str, dict[str, list]] = {k: {} for k, _ in (*TRIAL_WARNING_KINDS, ("other", None))}
+    for t in trials:
+        seen = set()
+        for line in t["params"].get("warnings", ()):
+            kind = trial_warning_kind(line)
+            if kind not in seen:
+                seen.add(kind)
+                kinds[kind].setdefault(t["source"], []).append((t, line))
+    return [line for by_source in kinds.values() for line in rate_change_lines(by_source)]
 
 
 def _flush(w: _Writer, df: pd.DataFrame, carry: pd.DataFrame | None, src: str, final: bool,

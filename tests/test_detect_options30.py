@@ -117,3 +117,84 @@ def test_nh_min_duration_up_to_100_ms_and_other_detectors_say_nothing(tmp_path, 
     assert warned == [] and recorded == []
     if not extra:  # the default run: the saccade and the two fixations around it
         assert "2 fixations, 1 saccades" in stdout, stdout
+
+
+# ------------------------------------------------------------------ 3. detect sums up each kind of warning apart
+
+RATE = "the sampling rate changes within the trial"
+
+
+def _thinned(n_fast, n_slow, seed):
+    """``n_fast`` samples 2 ms apart (500 Hz), then ``n_slow`` more 4 ms apart (thinned to 250 Hz): a still gaze.
+
+    The median interval stays 2 ms, so every 4 ms interval is a gap (a third of them): the rate changes."""
+    t = np.concatenate([np.arange(n_fast) * DT, (n_fast - 1) * DT + np.arange(1, n_slow + 1) * 2 * DT])
+    return t, np.random.default_rng(seed).normal(0, 0.01, len(t))
+
+
+def _detect_trials(tmp_path, capsys, trials, *extra):
+    """``detect`` on one log holding ``trials`` (stimulus -> (t, x)); (detect's warning lines on stderr, the
+    top-level warnings of detection.json, each trial's own warnings by stimulus)."""
+    parts = [pd.DataFrame({"subject": "s1", "stimulus": stim, "time_ms": t, "x": _px(x), "y": (1080 - 1) / 2})
+             for stim, (t, x) in trials.items()]
+    log = tmp_path / "samples.csv"
+    pd.concat(parts).to_csv(log, index=False, float_format="%.10f")
+    out = tmp_path / "E"
+    rc, _, err = run_cli(capsys, ["detect", log, "--out", out, "--overwrite", *GEOM_ARGS, *extra])
+    assert rc == 0 and "Traceback" not in err, err
+    summary = json.loads((out / "detection.json").read_text())
+    own = {t["stimulus"]: t["params"].get("warnings", []) for t in summary["trials"]}
+    return [line for line in err.splitlines() if "warning" in line], summary["warnings"], own
+
+
+def _one(lines, words):
+    """The one line holding ``words``."""
+    hits = [line for line in lines if words in line]
+    assert len(hits) == 1, (words, lines)
+    return hits[0]
+
+
+def test_rate_change_and_window_warnings_each_have_their_line_counting_trials(tmp_path, capsys):
+    """--smooth-ms 100 with tobii-ivt (25 samples each side at 500 Hz):
+    a.png: 31 samples at 500 Hz then 15 at 250 Hz: rate change (15 of 45 intervals are 4 ms), and no sample
+        measured (the 31-sample run is shorter than the 51-sample window; each slower sample is a run of one);
+    b.png: 31 samples at 500 Hz: the window only;
+    c.png: 501 samples at 500 Hz then 250 at 250 Hz: rate change only (451 of the 751 samples measured, over half).
+    The old code put every line but a repeated-times one in one bucket: one line, a.png's rate change, "and 3 more
+    of its trials" (4 lines of 3 trials), and nothing said of the window."""
+    trials = {"a.png": _thinned(31, 15, 1), "b.png": _short(), "c.png": _thinned(501, 250, 2)}
+    warned, top, own = _detect_trials(tmp_path, capsys, trials, "--detector", "tobii-ivt", "--smooth-ms", "100")
+    # each trial's entry keeps its own lines, whole
+    assert [w.split(":")[0] for w in own["a.png"]] == [RATE, "`window_ms` 100"], own["a.png"]
+    assert [w.split(":")[0] for w in own["b.png"]] == ["`window_ms` 100"], own["b.png"]
+    assert [w.split(":")[0] for w in own["c.png"]] == [RATE], own["c.png"]
+    # one line per kind, naming the first trial of that kind and how many more trials (not lines) have it
+    for lines in (warned, top):
+        assert len(lines) == 2, lines
+        rate = _one(lines, RATE)
+        assert "samples.csv: trial (subject 's1', stimulus 'a.png') and 1 more of its trials: " + RATE in rate, rate
+        assert "15 of 45 intervals (33 %) are 4 ms" in rate, rate  # a.png's own line
+        window = _one(lines, "its window (100 ms) fits around only 0 of the 46 samples with gaze")
+        assert "samples.csv: trial (subject 's1', stimulus 'a.png') and 1 more of its trials: " in window, window
+    assert all(line.startswith("saliency detect: warning: ") for line in warned), warned
+    assert "--smooth-ms 100: its window" in _one(warned, "its window")
+    assert "`window_ms` 100: its window" in _one(top, "its window")
+
+
+def test_nh_min_duration_warning_has_its_own_line_beside_a_rate_change(tmp_path, capsys):
+    """nh --min-duration 150 warns on every trial: a.png (rate change too), b.png and c.png; the rate change is
+    a.png's alone. The old code gave one line, a.png's rate change "and 3 more of its trials" (4 lines, 3 trials),
+    and said nothing of the minimum duration."""
+    trials = {"a.png": _thinned(301, 150, 3), "b.png": _long(), "c.png": _long()}
+    warned, top, own = _detect_trials(tmp_path, capsys, trials, "--detector", "nh", "--min-duration", "150")
+    assert [w.split(":")[0] for w in own["a.png"]] == [RATE, "`min_duration_ms` 150"], own["a.png"]
+    assert [w.split(":")[0] for w in own["b.png"]] == ["`min_duration_ms` 150"] == \
+        [w.split(":")[0] for w in own["c.png"]], own
+    for lines in (warned, top):
+        assert len(lines) == 2, lines
+        rate = _one(lines, RATE)
+        assert "samples.csv: trial (subject 's1', stimulus 'a.png'): " + RATE in rate, rate  # no "more"
+        md = _one(lines, "150: with nh it also sizes the glissade search")
+        assert "samples.csv: trial (subject 's1', stimulus 'a.png') and 2 more of its trials: " in md, md
+        assert "up to 2 x 150 = 300 ms" in md, md
+    assert "--min-duration 150: with nh" in _one(warned, "glissade")
