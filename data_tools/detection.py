@@ -174,7 +174,8 @@ WINDOW_SHORT_SHARE = 0.5
 this share of the samples that the shortest window measures."""
 
 
-def window_warning(t, gaze, measured, shortest, window_ms: float, applied_ms: float, without: str) -> str | None:
+def window_warning(t, gaze, measured, shortest, window_ms: float, applied_ms: float, without: str,
+                   given: bool = True) -> str | None:
     """One sentence when the velocity window measures a speed (over the whole window, ``measured``) at fewer than
     :data:`WINDOW_SHORT_SHARE` of a trial's samples with gaze (``gaze``) that the shortest window would measure,
     else None.
@@ -184,6 +185,14 @@ def window_warning(t, gaze, measured, shortest, window_ms: float, applied_ms: fl
     ``shortest``: a callable giving ``measured`` for the shortest window (3 samples), called only when needed:
     runs of gaze too short for any window (a trial whose rate changes, its slower part a gap at every row) are
     the data's doing, not the window's. ``without``: what a sample without a measured speed becomes.
+    ``given``: whether the caller gave ``window_ms`` (False: the detector's default, said so).
+
+    Two causes, two sentences. A window longer than half the trial (a trial too short for it: an unbroken
+    trial warns only then) is told to be well under the trial's length. A shorter one warns only because the
+    trial's runs of gaze are short: rows absent from the log (10 % left out at random: runs of about 20 ms at
+    500 Hz, for a 20 ms window) or samples marked invalid break them; the sentence compares the window with
+    those runs (the longest, and the run length that half the samples with gaze lie in runs up to) and says
+    how many breaks of each kind the trial has, not the trial's length, which was never the problem.
     """
     gaze = np.asarray(gaze, dtype=bool)
     n = int(gaze.sum())
@@ -195,10 +204,29 @@ def window_warning(t, gaze, measured, shortest, window_ms: float, applied_ms: fl
         return None
     t = np.asarray(t, dtype=np.float64)
     a, b = sm.gap_runs(t, gaze)  # cut at rows absent from the log, as the windows are
-    run = float((t[b] - t[a]).max())
-    return (f"`window_ms` {window_ms:g}: its window ({applied_ms:.6g} ms) fits around only {k} of the {n} samples "
-            f"with gaze of this trial ({t[-1] - t[0]:.6g} ms long, longest run of gaze {run:.6g} ms; a 3-sample "
-            f"window fits {k_min}), and {without}; give a `window_ms` well under the trial's length")
+    dur = t[b] - t[a]
+    run, length = float(dur.max()), float(t[-1] - t[0])
+    if applied_ms > length / 2:  # the trial is too short for the window (an unbroken trial warns only so)
+        named = f"`window_ms` {window_ms:g}" + ("" if given else " (default for this detector)")
+        return (f"{named}: its window ({applied_ms:.6g} ms) fits around only {k} of the {n} samples "
+                f"with gaze of this trial ({length:.6g} ms long, longest run of gaze {run:.6g} ms; a 3-sample "
+                f"window fits {k_min}), and {without}; give a `window_ms` well under the trial's length")
+    # a window well within the trial: its runs of gaze are what is short
+    order = np.argsort(dur, kind="stable")
+    half = order[np.searchsorted(np.cumsum((b - a + 1)[order]), n / 2.0)]  # the run holding the median sample
+    d = np.diff(t)
+    absent = int((d > 1.5 * float(np.median(d[d > 0]))).sum())  # as sm.gap_runs cuts
+    invalid = int((~gaze[1:] & gaze[:-1]).sum() + (not gaze[0]))  # runs of samples without gaze
+    breaks = " and ".join(w for w in (
+        f"{absent} place{'s' * (absent != 1)} where rows are missing from the log" if absent else "",
+        f"{invalid} run{'s' * (invalid != 1)} of samples marked invalid" if invalid else "") if w)
+    bridge = (", or an export that keeps the samples left out as rows (gaze empty), so that `max_gap_ms` can "
+              "bridge them" if absent else "")
+    return (f"the window (`window_ms` {window_ms:g}{'' if given else ', default for this detector'}; "
+            f"{applied_ms:.6g} ms applied) fits around only {k} of the {n} samples with gaze of this trial "
+            f"(a 3-sample window fits {k_min}), and {without}: the trial's runs of gaze are short for it "
+            f"(longest {run:.6g} ms, half of the samples with gaze in runs of {float(dur[half]):.6g} ms or less), "
+            f"broken at {breaks or 'the samples without gaze'}; give a window well under those runs{bridge}")
 
 
 NH_GLISSADE_WARN_MS = 100.0
@@ -1069,7 +1097,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         warns.append(window_warning(t, np.isfinite(xd) & np.isfinite(yd), np.isfinite(speed),
                                     lambda: np.isfinite(window_speed(t, xd, yd, 0.0)), win,  # h = 1
                                     params["window_ms_applied"], "a sample without a speed is neither fixation "
-                                                                 "nor saccade"))
+                                                                 "nor saccade", window_ms is not None))
         with np.errstate(invalid="ignore"):
             labels[speed >= thr] = SACCADE
     else:
@@ -1092,7 +1120,8 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         runs = sm.valid_runs(t, xd, yd)  # a window centred on the sample (filled ones are not the window's doing)
         warns.append(window_warning(t, np.isfinite(xd) & np.isfinite(yd), savgol_centred(t, runs, win),
                                     lambda: savgol_centred(t, runs, 0.0), win,  # 0 ms: the 3-sample minimum
-                                    params["window_ms_applied"], "no saccade starts at a sample without one"))
+                                    params["window_ms_applied"], "no saccade starts at a sample without one",
+                                    window_ms is not None))
         if md > NH_GLISSADE_WARN_MS and nh_params.get("pso", True):
             warns.append(f"`min_duration_ms` {md:g}: with nh it also sizes the glissade search after each saccade "
                          f"(up to 2 x {md:g} = {2 * md:g} ms, as Nystrom & Holmqvist's code ties them), so a "

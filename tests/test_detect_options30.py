@@ -198,3 +198,77 @@ def test_nh_min_duration_warning_has_its_own_line_beside_a_rate_change(tmp_path,
         assert "samples.csv: trial (subject 's1', stimulus 'a.png') and 2 more of its trials: " in md, md
         assert "up to 2 x 150 = 300 ms" in md, md
     assert "--min-duration 150: with nh" in _one(warned, "glissade")
+
+
+# ------------------------------------------------------------------ 4. a window the runs of gaze are too short for
+
+def _holed():
+    """501 samples, 1 s at 500 Hz, a still gaze; every 8th sample (index 7, 15, ..., 495: 62 of them) is a hole:
+    62 runs of 7 samples (12 ms) and a last run of 5 (8 ms), 439 samples with gaze."""
+    t, x = np.arange(501) * DT, np.random.default_rng(32).normal(0, 0.01, 501)
+    return t, x, np.arange(501) % 8 == 7
+
+
+WITHOUT = "a sample without a speed is neither fixation nor saccade"
+
+
+def test_a_default_window_longer_than_the_runs_of_gaze_says_so_not_the_trials_length(tmp_path, capsys):
+    """The 62 rows are absent from the log (an export that leaves out invalid samples). tobii-ivt's default 20 ms
+    (h = 5: an 11-sample window) fits in no 7-sample run: 0 of 439 measured; 3 samples fit 5 of each 7 and 3 of the
+    last 5: 62 x 5 + 3 = 313. The old line said "--smooth-ms 20" as if given, "(1000 ms long, ...)" and "give a
+    --smooth-ms well under the trial's length", a window 50 times shorter than the trial."""
+    t, x, hole = _holed()
+    _, warned, recorded = _detect(tmp_path, capsys, (t[~hole], x[~hole]), "--detector", "tobii-ivt")
+    assert len(warned) == 1 and len(recorded) == 1, (warned, recorded)
+    line = warned[0]
+    assert line.startswith("saliency detect: warning: ") and "trial (subject 's1', stimulus 'a.png'): " in line
+    assert line.endswith(
+        "the window (--smooth-ms 20, default for this detector; 20 ms applied) fits around only 0 of the 439 "
+        f"samples with gaze of this trial (a 3-sample window fits 313), and {WITHOUT}: the trial's runs of gaze "
+        "are short for it (longest 12 ms, half of the samples with gaze in runs of 12 ms or less), broken at 62 "
+        "places where rows are missing from the log; give a window well under those runs, or an export that keeps "
+        "the samples left out as rows (gaze empty), so that --max-gap can bridge them"), line
+    assert "trial's length" not in line and "1000 ms" not in line
+    assert recorded[0].startswith("the window (`window_ms` 20, default for this detector; 20 ms applied) fits ")
+
+
+def test_the_same_holes_marked_invalid_are_bridged_by_default_and_named_when_not(tmp_path, capsys):
+    """The 62 holes as rows without gaze: tobii-ivt's default --max-gap 75 bridges them (no warning, as the
+    advice says); with --max-gap 0 they break the runs as absent rows did, and the line names them, with no
+    export advice (the rows are there)."""
+    t, x, hole = _holed()
+    x = np.where(hole, np.nan, x)
+    _, warned, recorded = _detect(tmp_path, capsys, (t, x), "--detector", "tobii-ivt")
+    assert warned == [] and recorded == []
+    _, warned, _ = _detect(tmp_path, capsys, (t, x), "--detector", "tobii-ivt", "--max-gap", "0")
+    assert len(warned) == 1, warned
+    assert warned[0].endswith(
+        "(longest 12 ms, half of the samples with gaze in runs of 12 ms or less), broken at 62 runs of samples "
+        "marked invalid; give a window well under those runs"), warned[0]
+    assert "the window (--smooth-ms 20, default for this detector; 20 ms applied) fits around only 0 of the 439 "\
+           "samples" in warned[0]
+
+
+def test_a_given_window_longer_than_the_runs_is_named_as_given(tmp_path, capsys):
+    """nh --smooth-ms 20 (11 samples, 22 ms at 500 Hz), shrunk to each run: only each run's middle sample is
+    centred, 63 of 439, under half the 313 of a 3-sample window."""
+    t, x, hole = _holed()
+    _, warned, _ = _detect(tmp_path, capsys, (t[~hole], x[~hole]), "--detector", "nh", "--smooth-ms", "20")
+    assert len(warned) == 1, warned
+    line = warned[0]
+    assert "the window (--smooth-ms 20; 22 ms applied) fits around only 63 of the 439 samples with gaze of this " \
+           "trial (a 3-sample window fits 313), and no saccade starts at a sample without one: the trial's runs " \
+           "of gaze are short for it (longest 12 ms," in line, line
+    assert "default" not in line and "trial's length" not in line, line
+
+
+def test_a_default_window_longer_than_a_short_trial_keeps_the_trial_sentence_saying_default(tmp_path, capsys):
+    """11 samples, 20 ms, unbroken: tobii-ivt's default h = 5 measures the middle sample only (3 samples: 9).
+    The window is longer than half the trial: the trial's sentence, saying the window was the default."""
+    t, x = _short()
+    _, warned, recorded = _detect(tmp_path, capsys, (t[:11], x[:11]), "--detector", "tobii-ivt")
+    assert len(warned) == 1, warned
+    assert "--smooth-ms 20 (default for this detector): its window (20 ms) fits around only 1 of the 11 samples " \
+           "with gaze of this trial (20 ms long, longest run of gaze 20 ms; a 3-sample window fits 9)" in warned[0]
+    assert warned[0].endswith("give a --smooth-ms well under the trial's length"), warned[0]
+    assert recorded[0].startswith("`window_ms` 20 (default for this detector): its window")
