@@ -485,9 +485,11 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
 
 
 TRIAL_WARNING_KINDS = (("repeated", None), ("rate", "the sampling rate changes within the trial"),
-                       ("window", "`window_ms` "), ("min_duration", "`min_duration_ms` "))
+                       ("window", ("`window_ms` ", "the window (`window_ms` ")),
+                       ("min_duration", "`min_duration_ms` "))
 """The kinds of a trial's ``params["warnings"]`` lines (:func:`data_tools.detection.classify`) that ``detect``
-sums up apart, each by how its line starts (``repeated``: a line holding :data:`detection.REPEATED_TIMES`);
+sums up apart, each by how its line starts (one opening, or a tuple of them: ``window`` is either
+:func:`data_tools.detection.window_warning` line; ``repeated``: a line holding :data:`detection.REPEATED_TIMES`);
 a line of none of them is of kind ``other``."""
 
 

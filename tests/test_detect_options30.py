@@ -272,3 +272,22 @@ def test_a_default_window_longer_than_a_short_trial_keeps_the_trial_sentence_say
            "with gaze of this trial (20 ms long, longest run of gaze 20 ms; a 3-sample window fits 9)" in warned[0]
     assert warned[0].endswith("give a --smooth-ms well under the trial's length"), warned[0]
     assert recorded[0].startswith("`window_ms` 20 (default for this detector): its window")
+
+
+def test_a_short_runs_window_line_is_summed_up_as_a_window_warning_beside_a_rate_change(tmp_path, capsys):
+    """Two trials, tobii-ivt defaults: a.png with every 8th row absent (the window fits no run of gaze: the
+    "the window (`window_ms` ..." sentence of 1562278), b.png thinned to 250 Hz in its second half (a rate change).
+    Each kind has its own summary line naming its trial; the short-runs sentence was of kind "other" (detect only
+    knew the "`window_ms` ..." opening), and is now a window warning (hand-checked with trial_warning_kind)."""
+    from saliency.detect import trial_warning_kind
+
+    t, x, hole = _holed()
+    lines, top, own = _detect_trials(tmp_path, capsys, {"a.png": (t[~hole], x[~hole]), "b.png": _thinned(300, 150, 3)},
+                                     "--detector", "tobii-ivt")
+    assert [trial_warning_kind(w) for w in own["a.png"]] == ["window"], own["a.png"]
+    assert "rate" in [trial_warning_kind(w) for w in own["b.png"]], own["b.png"]
+    window = _one(lines, "the window (--smooth-ms 20, default for this detector")
+    rate = _one(lines, "the sampling rate changes within the trial")
+    assert "stimulus 'a.png'" in window and "more of its trials" not in window
+    assert "stimulus 'b.png'" in rate and "more of its trials" not in rate
+    assert len(top) == 2, top
