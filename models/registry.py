@@ -40,6 +40,7 @@ from pathlib import Path
 import torch
 
 from saliency.base.errors import UserError
+from saliency.models.attention import attention_options, create_attention
 from saliency.models.coarse_to_fine import CoarseToFine
 from saliency.models.errors import UnknownNameError, first_sentence, foreign_message as _foreign
 from saliency.models.networks import UNetSaliency
@@ -75,23 +76,58 @@ def create_model(name: str, pretrained: bool = False, pretrained_file: str | Non
     ``pretrained=True`` loads timm's ImageNet weights into the encoder (the
     coarse encoder of a coarse-to-fine model); see :mod:`models.encoders`
     for how to provide them offline. ``pretrained_file=PATH`` loads them from
-    that file and implies ``pretrained=True``.
+    that file and implies ``pretrained=True``. Overriding ``attention``
+    alone keeps only the registered ``attention_kwargs`` the new attention
+    takes (``"none"`` takes none); ``attention_kwargs`` for ``"none"`` are refused.
     """
     config = model_config(name)
     valid = UNET_KEYS if config["arch"] == "unet" else C2F_KEYS
     bad = sorted(set(overrides) - valid)
     if bad:
         raise TypeError(f"create_model({name!r}): unknown option(s) {bad}; valid: {sorted(valid - {'name', 'arch'})}")
+    registered_kwargs = config.get("attention_kwargs") or {}
     config.update(copy.deepcopy(overrides))
+    if "attention" in overrides and "attention_kwargs" not in overrides:
+        # The registered attention_kwargs were chosen for the registered attention: the new one keeps only those it
+        # takes (so attention="se" on a tiny model keeps reduction=4, the same network as before; "none" takes none).
+        keep = attention_options(config["attention"])
+        config["attention_kwargs"] = {k: v for k, v in registered_kwargs.items() if k in keep}
+    elif overrides.get("attention_kwargs") and config.get("attention") in (None, "none"):
+        create_attention(config["attention"], 1, **config["attention_kwargs"])  # "none" with options: refused
     if overrides:
         config["name"] = f"{name} ({', '.join(f'{k}={v}' for k, v in sorted(overrides.items()))})"
     return create_model_from_config(config, pretrained=pretrained, pretrained_file=pretrained_file)
+
+
+def _without_none_attention_kwargs(config: dict) -> dict:
+    """``config`` with no ``attention_kwargs`` where its attention is ``"none"`` (a copy where any were dropped).
+
+    A stored config may pair attention "none" with options (create_model(..., attention="none") kept the registered
+    ones until it dropped them): "none" ignored them when that model was trained, so the network is the same without
+    them; they are dropped, and the rebuilt model's config records what it was built with. create_attention itself
+    still refuses options for "none".
+    """
+    def drop(part):
+        if (isinstance(part, dict) and part.get("attention") in (None, "none") and part.get("attention_kwargs")
+                and isinstance(part["attention_kwargs"], dict)):
+            return {**part, "attention_kwargs": {}}
+        return part
+
+    out = drop(config)
+    if config.get("arch") == "c2f":
+        for branch in ("coarse", "fine"):
+            if isinstance(config.get(branch), dict):
+                part = drop(config[branch])
+                if part is not config[branch]:
+                    out = {**out, branch: part}
+    return out
 
 
 def create_model_from_config(config: dict, pretrained: bool = False, pretrained_file: str | None = None):
     """Rebuild a model from its ``model.config`` (e.g. read from a checkpoint)."""
     if not isinstance(config, dict) or "arch" not in config or "task" not in config:
         raise UserError("model config: needs at least 'arch' and 'task'; pass the dict saved as model.config")
+    config = _without_none_attention_kwargs(config)
     arch = config["arch"]
     if config["task"] not in TASKS:
         raise UserError(f"model config: task {config['task']!r} is not one of {', '.join(TASKS)}")

@@ -4,12 +4,15 @@ unchanged."""
 
 import math
 
+import cv2
+import numpy as np
 import pytest
 import torch
 
+from cli_fakes import run_cli
 from saliency import models
 from saliency.models import losses as L
-from saliency.models.attention import create_attention
+from saliency.models.attention import CBAM, create_attention
 from saliency.models.attention.sk import SKConv
 
 
@@ -130,3 +133,65 @@ def test_c2f_default_thin_input_named():
             net(torch.rand(1, 3, 1, 64))
     with torch.no_grad():
         assert net(torch.rand(1, 3, 2, 64)).shape == (1, 1, 2, 64)
+
+
+# ---------------------------------------------------------------- 6. attention overridden to "none" (regression)
+def _shapes(net):
+    return {k: tuple(v.shape) for k, v in net.state_dict().items()}
+
+
+def test_attention_none_override_builds_and_records_no_options():
+    net = models.create_model("unet_tiny_cbam_sod", attention="none")
+    assert net.config["attention"] == "none" and net.config["attention_kwargs"] == {}
+    assert models.checkpoint_payload(net)["config"]["attention_kwargs"] == {}
+    assert _shapes(net) == _shapes(models.create_model("unet_tiny_none_sod"))  # the registered baseline's network
+    # options given for "none" by the caller are still refused
+    with pytest.raises(TypeError, match=r"'none'.*\['reduction'\]"):
+        models.create_model("unet_tiny_cbam_sod", attention="none", attention_kwargs={"reduction": 4})
+
+
+def test_attention_override_keeps_the_options_the_new_attention_takes():
+    net = models.create_model("unet_tiny_cbam_sod", attention="se")
+    assert net.config["attention_kwargs"] == {"reduction": 4}
+    assert _shapes(net) == _shapes(models.create_model("unet_tiny_se_sod"))  # registered with reduction 4 too
+
+
+def test_create_attention_none_still_refuses_reduction():
+    with pytest.raises(TypeError, match=r"'none'.*\['reduction'\]"):
+        create_attention("none", 64, reduction=8)
+
+
+@pytest.mark.parametrize("arch", ["unet", "c2f"])
+def test_stored_none_config_with_options_builds_without_them(arch):
+    if arch == "unet":
+        config = {**models.create_model("unet_tiny_none_sod").config, "attention_kwargs": {"reduction": 4}}
+        before = {**config}
+        net = models.create_model_from_config(config)
+        assert net.config["attention_kwargs"] == {} and config == before  # the caller's dict is left as it was
+    else:
+        base = models.create_model("c2f_tiny_cbam_sod").config
+        config = {**base, "coarse": {**base["coarse"], "attention": "none"},
+                  "fine": {**base["fine"], "attention": "none"}}
+        assert config["coarse"]["attention_kwargs"] == {"reduction": 4}
+        net = models.create_model_from_config(config)
+        assert net.config["coarse"]["attention_kwargs"] == {} and net.config["fine"]["attention_kwargs"] == {}
+    assert not any(isinstance(m, CBAM) for m in net.modules())
+
+
+def test_checkpoint_with_none_and_options_predicts_through_the_cli(tmp_path, capsys):
+    """A checkpoint trained before 'none' refused options: its config holds 'none' + {'reduction': 4}."""
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    cv2.imwrite(str(imgs / "a.png"), np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8))
+    torch.manual_seed(0)
+    payload = models.checkpoint_payload(models.create_model("unet_tiny_none_sod"))
+    torch.save(payload, tmp_path / "clean.pt")
+    payload["config"]["attention_kwargs"] = {"reduction": 4}
+    torch.save(payload, tmp_path / "old.pt")
+    maps = {}
+    for ck in ("clean", "old"):
+        rc, out, err = run_cli(capsys, ["predict", "--checkpoint", tmp_path / f"{ck}.pt", "--images", imgs,
+                                        "--out", tmp_path / ck, "--device", "cpu", "--size", "64x48", "--quiet"])
+        assert rc == 0 and err == "", (rc, out, err)
+        maps[ck] = cv2.imread(str(tmp_path / ck / "a.png"), cv2.IMREAD_UNCHANGED)
+    assert maps["old"].shape == (48, 64) and np.array_equal(maps["old"], maps["clean"])  # the same network

@@ -16,6 +16,8 @@ One string -> class factory, channels first, shared keyword names
 
 from __future__ import annotations
 
+import inspect
+
 import torch.nn as nn
 
 from saliency.models.attention.cbam import CBAM
@@ -41,6 +43,20 @@ def list_attention() -> list[str]:
     return sorted(_ATTENTION)
 
 
+def attention_options(name: str | None) -> frozenset[str]:
+    """Keyword arguments that :func:`create_attention` takes for ``name`` (none for ``None`` / ``"none"``).
+
+    An unknown name raises :class:`models.errors.UnknownNameError`, as :func:`create_attention` does.
+    """
+    if name is None or name == "none":
+        return frozenset()
+    key = str(name).lower()
+    if key not in _ATTENTION:
+        raise UnknownNameError(f"unknown attention {name!r}; valid: none, {', '.join(list_attention())}")
+    params = list(inspect.signature(_ATTENTION[key]).parameters.values())[1:]  # after `channels`
+    return frozenset(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
 def create_attention(name: str | None, channels: int, **kwargs) -> nn.Module:
     """Build the attention module ``name`` for ``channels`` channels.
 
@@ -61,4 +77,4 @@ def create_attention(name: str | None, channels: int, **kwargs) -> nn.Module:
 
 
 __all__ = ["CBAM", "ResidualAttention", "SCSEModule", "SEModule", "SKConv", "SpatialTransformer",
-           "create_attention", "list_attention"]
+           "attention_options", "create_attention", "list_attention"]
