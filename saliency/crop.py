@@ -606,10 +606,14 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
         check_image_size(found[name])
     # SIGTERM raises while the temporary folder exists, so that it is removed (issue 16); the folder is made
     # with the signals held: tempfile's first use probes the temporary folder with a file of its own, and a
-    # signal between that file's creation and its removal left it behind (a flaky test under load)
+    # signal between that file's creation and its removal left it behind (a flaky test under load). It is made
+    # beside the stage of `out` (checked apart from the inputs), not in $TMPDIR: a $TMPDIR inside `images` made
+    # predict_folder refuse it as an `out` lying inside the images, naming a folder the user never gave
     with terminate_raises(), contextlib.ExitStack() as stack:
+        stage = stack.enter_context(staged_dir(out, inputs=inputs))
         with signals_held():
-            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="saliency-crop-"))
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=".saliency-crop-", suffix=".tmp",
+                                                                  dir=stage.parent))
         if checkpoint is not None:
             from saliency.predict import predict_folder
 
@@ -625,119 +629,118 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                                 f"{', '.join(shown_path(n) for n in missing[:3])}; maps are matched by file stem")
         result = CropResult(out, left_out=left_out_note(found, images))
         undecoded = []  # (path, reason) of the images that did not decode
-        with staged_dir(out, inputs=inputs) as stage:
-            for name in progress_bar(names, total=len(names), desc="crop", unit="img", enabled=progress):
-                path = found[name]
-                # the pixels as stored, in their own format (alpha, greyscale, 16-bit, float kept): the crop is a
-                # slice of the input, not of an 8-bit colour copy; only the shape is needed beside the map
-                data = np.fromfile(str(path), np.uint8)
-                img = decode(data, cv2.IMREAD_UNCHANGED)
-                # OpenCV decodes a grey + alpha PNG as BGRA (B = G = R): written back as grey + alpha below
-                grey_alpha = (img is not None and path.suffix.lower() == ".png" and _png_grey_alpha(data)
-                              and img.ndim == 3 and img.shape[2] == 4
-                              and bool((img[..., 0] == img[..., 1]).all() and (img[..., 0] == img[..., 2]).all()))
-                if img is None or name not in salmaps:
-                    result.skipped.append(str(path))
-                    if img is None:
-                        undecoded.append((str(path), f"{shown_path(path)}: not a readable image (corrupt or "
-                                                     "unsupported); replace or remove it"))
-                    continue
+        for name in progress_bar(names, total=len(names), desc="crop", unit="img", enabled=progress):
+            path = found[name]
+            # the pixels as stored, in their own format (alpha, greyscale, 16-bit, float kept): the crop is a
+            # slice of the input, not of an 8-bit colour copy; only the shape is needed beside the map
+            data = np.fromfile(str(path), np.uint8)
+            img = decode(data, cv2.IMREAD_UNCHANGED)
+            # OpenCV decodes a grey + alpha PNG as BGRA (B = G = R): written back as grey + alpha below
+            grey_alpha = (img is not None and path.suffix.lower() == ".png" and _png_grey_alpha(data)
+                          and img.ndim == 3 and img.shape[2] == 4
+                          and bool((img[..., 0] == img[..., 1]).all() and (img[..., 0] == img[..., 2]).all()))
+            if img is None or name not in salmaps:
+                result.skipped.append(str(path))
+                if img is None:
+                    undecoded.append((str(path), f"{shown_path(path)}: not a readable image (corrupt or "
+                                                 "unsupported); replace or remove it"))
+                continue
+            h, w = img.shape[:2]
+            sal, log_density = read_prediction(salmaps[name])  # a map, or predict's --log-density .npy
+            if log_density:  # its density is the map: the same crop as predict's PNG of it
+                sal = np.exp(sal)
+            mh, mw = sal.shape[:2]
+            tag = exif_orientation(path)
+            if not same_shape_scaled((mh, mw), (h, w)):  # train's rule: it would be stretched onto the image
+                turned = " (turned 90 deg?)" if same_shape_scaled((mw, mh), (h, w)) else ""
+                raise UserError(f"`maps` {shown_path(salmaps[name])}: the map is {mw}x{mh} but its image "
+                                f"{shown_path(path)} is {w}x{h}{' as stored' if tag != 1 else ''}, another "
+                                f"shape{turned}; give a map of "
+                                + ("the image as stored (before its EXIF rotation)" if tag != 1 else
+                                   "that image (its shape at any scale)"))
+            if sal.shape != (h, w):  # a larger map is area-averaged: sampled bilinearly, small spots vanished
+                larger = sal.shape[0] >= h and sal.shape[1] >= w
+                sal = cv2.resize(sal.astype(np.float32), (w, h),
+                                 interpolation=cv2.INTER_AREA if larger else cv2.INTER_LINEAR)
+            # a thumbnail is for looking at: a phone photo's rotation tag is applied to the photo and to its
+            # map together (both read as stored, so they stay aligned), and the crop is cut upright
+            if tag != 1:
+                img, sal = to_display(img, tag), to_display(sal, tag)
                 h, w = img.shape[:2]
-                sal, log_density = read_prediction(salmaps[name])  # a map, or predict's --log-density .npy
-                if log_density:  # its density is the map: the same crop as predict's PNG of it
-                    sal = np.exp(sal)
-                mh, mw = sal.shape[:2]
-                tag = exif_orientation(path)
-                if not same_shape_scaled((mh, mw), (h, w)):  # train's rule: it would be stretched onto the image
-                    turned = " (turned 90 deg?)" if same_shape_scaled((mw, mh), (h, w)) else ""
-                    raise UserError(f"`maps` {shown_path(salmaps[name])}: the map is {mw}x{mh} but its image "
-                                    f"{shown_path(path)} is {w}x{h}{' as stored' if tag != 1 else ''}, another "
-                                    f"shape{turned}; give a map of "
-                                    + ("the image as stored (before its EXIF rotation)" if tag != 1 else
-                                       "that image (its shape at any scale)"))
-                if sal.shape != (h, w):  # a larger map is area-averaged: sampled bilinearly, small spots vanished
-                    larger = sal.shape[0] >= h and sal.shape[1] >= w
-                    sal = cv2.resize(sal.astype(np.float32), (w, h),
-                                     interpolation=cv2.INTER_AREA if larger else cv2.INTER_LINEAR)
-                # a thumbnail is for looking at: a phone photo's rotation tag is applied to the photo and to its
-                # map together (both read as stored, so they stay aligned), and the crop is cut upright
-                if tag != 1:
-                    img, sal = to_display(img, tag), to_display(sal, tag)
-                    h, w = img.shape[:2]
-                blank = not bool((sal > 0).any())  # no saliency: the centre crop, whatever keep or compose ask
-                if compose == "thirds":
-                    box = thirds_crop(sal, ratio, keep=COMPOSE_KEEP if keep is None else keep, min_size=min_size)
+            blank = not bool((sal > 0).any())  # no saliency: the centre crop, whatever keep or compose ask
+            if compose == "thirds":
+                box = thirds_crop(sal, ratio, keep=COMPOSE_KEEP if keep is None else keep, min_size=min_size)
+            else:
+                box = saliency_crop(sal, ratio, keep=keep, min_size=min_size)
+            crop = img[box.y:box.y + box.h, box.x:box.x + box.w]
+            off_aspect = None
+            if not of_aspect(box.w, box.h, ratio):  # never silently a window of another aspect
+                sw, sh = smallest_window(ratio)
+                off_aspect = (f"no {aspect_text} window fits in {w}x{h} pixels (the smallest is {sw}x{sh}): "
+                              f"cropped {box.w}x{box.h} instead")
+            if size_or_factor is not None:
+                fsize = size_or_factor if isinstance(size_or_factor, tuple) else (
+                    box.w * size_or_factor, box.h * size_or_factor)
+                if off_aspect and isinstance(size_or_factor, tuple):  # one factor: fitted inside, not stretched
+                    f = min(size_or_factor[0] / box.w, size_or_factor[1] / box.h)
+                    fsize = (box.w * f, box.h * f)
+                    off_aspect += (f", scaled to {max(1, round(fsize[0]))}x{max(1, round(fsize[1]))} to fit "
+                                   f"in {size_or_factor[0]}x{size_or_factor[1]} (not stretched)")
+                if fsize[0] * fsize[1] > max_pixels() or max(fsize) > MAX_SIDE:  # the option's fault
+                    dsize = tuple(f"{v:.3g}" if v >= 1e6 else max(1, round(v)) for v in fsize)
+                    raise UserError(f"`scale` {size_or_factor}: the crop of {shown_path(path)} would be "
+                                    f"{dsize[0]}x{dsize[1]} pixels, above the limit of {max_pixels()} pixels "
+                                    f"({MAX_SIDE} a side); choose a smaller `scale`")
+                dsize = (max(1, round(fsize[0])), max(1, round(fsize[1])))
+                crop = cv2.resize(crop, dsize,
+                                  interpolation=cv2.INTER_AREA if dsize[0] < box.w else cv2.INTER_LINEAR)
+            # the file's own name (not the NFC key: a macOS "cafe\u0301.png" stays as it was)
+            target = stage / os.path.relpath(path, images)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:  # encoded here and written by Python: imwrite crashes on a path that is not UTF-8
+                data = _encode_png_grey_alpha(crop) if grey_alpha else encode(crop, path.suffix)
+            except UserError as exc:
+                raise UserError(f"{shown_path(path)}: could not write its crop: {exc}") from None
+            icc, icc_note = _source_icc(path), None  # OpenCV writes no colour profile: the source's is added
+            if icc:
+                grey = grey_alpha or crop.ndim == 2 or crop.shape[2] < 3
+                space = icc[16:20].decode("latin-1").strip() or "unknown"
+                if space != ("GRAY" if grey else "RGB"):  # e.g. a CMYK JPEG, decoded (and written) as RGB
+                    icc_note = (f"its {space} colour profile was not kept: the crop is written as "
+                                f"{'greyscale' if grey else 'RGB'}")
+                elif (tagged := _with_icc(data, path.suffix, icc)) is None:
+                    icc_note = f"its colour profile was not kept: a {path.suffix.lower()} crop cannot carry one"
                 else:
-                    box = saliency_crop(sal, ratio, keep=keep, min_size=min_size)
-                crop = img[box.y:box.y + box.h, box.x:box.x + box.w]
-                off_aspect = None
-                if not of_aspect(box.w, box.h, ratio):  # never silently a window of another aspect
-                    sw, sh = smallest_window(ratio)
-                    off_aspect = (f"no {aspect_text} window fits in {w}x{h} pixels (the smallest is {sw}x{sh}): "
-                                  f"cropped {box.w}x{box.h} instead")
-                if size_or_factor is not None:
-                    fsize = size_or_factor if isinstance(size_or_factor, tuple) else (
-                        box.w * size_or_factor, box.h * size_or_factor)
-                    if off_aspect and isinstance(size_or_factor, tuple):  # one factor: fitted inside, not stretched
-                        f = min(size_or_factor[0] / box.w, size_or_factor[1] / box.h)
-                        fsize = (box.w * f, box.h * f)
-                        off_aspect += (f", scaled to {max(1, round(fsize[0]))}x{max(1, round(fsize[1]))} to fit "
-                                       f"in {size_or_factor[0]}x{size_or_factor[1]} (not stretched)")
-                    if fsize[0] * fsize[1] > max_pixels() or max(fsize) > MAX_SIDE:  # the option's fault
-                        dsize = tuple(f"{v:.3g}" if v >= 1e6 else max(1, round(v)) for v in fsize)
-                        raise UserError(f"`scale` {size_or_factor}: the crop of {shown_path(path)} would be "
-                                        f"{dsize[0]}x{dsize[1]} pixels, above the limit of {max_pixels()} pixels "
-                                        f"({MAX_SIDE} a side); choose a smaller `scale`")
-                    dsize = (max(1, round(fsize[0])), max(1, round(fsize[1])))
-                    crop = cv2.resize(crop, dsize,
-                                      interpolation=cv2.INTER_AREA if dsize[0] < box.w else cv2.INTER_LINEAR)
-                # the file's own name (not the NFC key: a macOS "cafe\u0301.png" stays as it was)
-                target = stage / os.path.relpath(path, images)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                try:  # encoded here and written by Python: imwrite crashes on a path that is not UTF-8
-                    data = _encode_png_grey_alpha(crop) if grey_alpha else encode(crop, path.suffix)
-                except UserError as exc:
-                    raise UserError(f"{shown_path(path)}: could not write its crop: {exc}") from None
-                icc, icc_note = _source_icc(path), None  # OpenCV writes no colour profile: the source's is added
-                if icc:
-                    grey = grey_alpha or crop.ndim == 2 or crop.shape[2] < 3
-                    space = icc[16:20].decode("latin-1").strip() or "unknown"
-                    if space != ("GRAY" if grey else "RGB"):  # e.g. a CMYK JPEG, decoded (and written) as RGB
-                        icc_note = (f"its {space} colour profile was not kept: the crop is written as "
-                                    f"{'greyscale' if grey else 'RGB'}")
-                    elif (tagged := _with_icc(data, path.suffix, icc)) is None:
-                        icc_note = f"its colour profile was not kept: a {path.suffix.lower()} crop cannot carry one"
-                    else:
-                        data = tagged
-                target.write_bytes(data)
-                centre = center_crop(w, h, ratio)
-                result.boxes[name] = {"image": str(path), "size": [w, h], "crop": box.as_dict(),
-                                      "center": {k: v for k, v in centre.as_dict().items() if k != "kept"}}
-                if tag != 1:  # the size and boxes are of the image turned upright as its EXIF tag says
-                    result.boxes[name]["exif_orientation"] = tag
-                if off_aspect:
-                    result.boxes[name]["off_aspect"] = off_aspect
-                if icc_note:  # never silently without the source's colours
-                    result.boxes[name]["icc_profile"] = icc_note
-                if (frames := frame_count(path)) > 1:  # OpenCV decodes the first frame: never silently one of many
-                    result.multi_frame.append((name, frames))
-                    result.boxes[name]["frames"] = (f"the image has {frames} frames (TIFF pages or animation "
-                                                    "frames): the first was cropped, the crop holds it alone")
-                if blank:  # never a silent 100 % kept: there was nothing to keep
-                    result.blank_maps.append(name)
-                    asked = " (keep and compose could not apply)" if keep is not None or compose else ""
-                    result.boxes[name]["blank_map"] = (
-                        f"its map {shown_path(salmaps[name])} is all zero (no saliency): the largest centred "
-                        f"window was used{asked}; 'kept' (1) measures nothing here, leave it out of a mean")
-                if (keep is not None or compose) and min(box.w, box.h) < min_size:  # never silently smaller
-                    result.boxes[name]["under_min_size"] = (
-                        f"no {aspect_text} window with a shorter side of {min_size} pixels fits in {w}x{h} pixels: "
-                        f"the largest window was used, {box.w}x{box.h}")
-            if not result.boxes and undecoded:
-                raise none_decoded(images, undecoded)
-            write_json(stage / "crops.json", {"aspect": aspect_text, "compose": compose,
-                                              "keep": COMPOSE_KEEP if compose and keep is None else keep,
-                                              "min_size": min_size if keep is not None or compose else None,
-                                              "source": str(maps) if maps is not None else str(checkpoint),
-                                              "boxes": result.boxes, "skipped": result.skipped})
+                    data = tagged
+            target.write_bytes(data)
+            centre = center_crop(w, h, ratio)
+            result.boxes[name] = {"image": str(path), "size": [w, h], "crop": box.as_dict(),
+                                  "center": {k: v for k, v in centre.as_dict().items() if k != "kept"}}
+            if tag != 1:  # the size and boxes are of the image turned upright as its EXIF tag says
+                result.boxes[name]["exif_orientation"] = tag
+            if off_aspect:
+                result.boxes[name]["off_aspect"] = off_aspect
+            if icc_note:  # never silently without the source's colours
+                result.boxes[name]["icc_profile"] = icc_note
+            if (frames := frame_count(path)) > 1:  # OpenCV decodes the first frame: never silently one of many
+                result.multi_frame.append((name, frames))
+                result.boxes[name]["frames"] = (f"the image has {frames} frames (TIFF pages or animation "
+                                                "frames): the first was cropped, the crop holds it alone")
+            if blank:  # never a silent 100 % kept: there was nothing to keep
+                result.blank_maps.append(name)
+                asked = " (keep and compose could not apply)" if keep is not None or compose else ""
+                result.boxes[name]["blank_map"] = (
+                    f"its map {shown_path(salmaps[name])} is all zero (no saliency): the largest centred "
+                    f"window was used{asked}; 'kept' (1) measures nothing here, leave it out of a mean")
+            if (keep is not None or compose) and min(box.w, box.h) < min_size:  # never silently smaller
+                result.boxes[name]["under_min_size"] = (
+                    f"no {aspect_text} window with a shorter side of {min_size} pixels fits in {w}x{h} pixels: "
+                    f"the largest window was used, {box.w}x{box.h}")
+        if not result.boxes and undecoded:
+            raise none_decoded(images, undecoded)
+        write_json(stage / "crops.json", {"aspect": aspect_text, "compose": compose,
+                                          "keep": COMPOSE_KEEP if compose and keep is None else keep,
+                                          "min_size": min_size if keep is not None or compose else None,
+                                          "source": str(maps) if maps is not None else str(checkpoint),
+                                          "boxes": result.boxes, "skipped": result.skipped})
     return result

@@ -312,18 +312,31 @@ def _orientation_tag(source) -> int:
     return tag if 1 <= tag <= 8 else 1
 
 
+#: the formats whose frames are pictures of their own; an MPO (a camera's JPEG with an MPF preview, gain or depth
+#: map) is one photo, whatever its frame count
+_FRAME_FORMATS = frozenset({"TIFF", "WEBP", "PNG", "GIF"})
+
+
 def frame_count(path) -> int:
-    """How many frames (TIFF pages, animated WebP frames) the image file ``path`` holds, read with PIL from its
-    header and frame index (no pixel is decoded); 1 for a still image or one PIL cannot open. OpenCV's
-    ``imdecode`` reads the first frame only."""
+    """How many frames (TIFF pages, animated WebP, PNG or GIF frames) the image file ``path`` holds, read with PIL
+    from its header and frame index (no pixel is decoded); 1 for a still image, a JPEG carrying an MPF second
+    image (PIL's MPO: a preview, gain or depth map, not another picture) or one PIL cannot open. OpenCV's
+    ``imdecode`` reads the first frame only. PIL's warnings on a damaged file ("Corrupt EXIF data") are silenced:
+    the decode's own reading stands."""
+    import warnings
+
     try:
         from PIL import Image
 
         with _PIL_LIMIT_LOCK:  # only the header is read: the toolkit's pixel limit guards decoding
             saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
             try:
-                with Image.open(path) as im:
-                    n = int(getattr(im, "n_frames", 1) or 1)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    with Image.open(path) as im:
+                        if im.format not in _FRAME_FORMATS:
+                            return 1
+                        n = int(getattr(im, "n_frames", 1) or 1)
             finally:
                 Image.MAX_IMAGE_PIXELS = saved
     except Exception:  # noqa: BLE001 - a file PIL cannot read is counted as one frame (OpenCV's reading stands)
@@ -337,31 +350,44 @@ _TIFF_SAMPLE_FORMATS = {2: "signed integer", 3: "floating point"}
 def tiff_sample_format(path) -> str | None:
     """The sample format of a TIFF file's first page when it is not unsigned integer: ``"float32"``,
     ``"float64"``, ``"signed integer 16-bit"`` ...; None for unsigned integers, another format or an unreadable
-    header (SampleFormat, tag 339; BitsPerSample, tag 258; the first channel's)."""
+    header (SampleFormat, tag 339; BitsPerSample, tag 258; the first channel's). Classic TIFF and BigTIFF (8-byte
+    offsets, 20-byte entries); a file too short for what its header promises reads as unreadable (None)."""
     try:
         with open(path, "rb") as f:
-            h = f.read(8)
-            if h[:4] not in (b"II*\x00", b"MM\x00*"):
+            h = f.read(16)
+            if h[:4] not in _TIFF_MAGIC:
                 return None
             e = "<" if h[:2] == b"II" else ">"
-            f.seek(_struct.unpack(e + "I", h[4:8])[0])
-            n = f.read(2)
-            if len(n) < 2:
+            big = h[2:4] in (b"+\x00", b"\x00+")
+            if big:  # BigTIFF: offset size 8 (bytes 4-5), 0 (6-7), then the first IFD's 8-byte offset
+                if len(h) < 16 or _struct.unpack(e + "HH", h[4:8]) != (8, 0):
+                    return None
+                off, n_fmt, field, inline = _struct.unpack(e + "Q", h[8:16])[0], "Q", "Q", 4
+            else:
+                if len(h) < 8:
+                    return None
+                off, n_fmt, field, inline = _struct.unpack(e + "I", h[4:8])[0], "H", "I", 2
+            f.seek(off)
+            n = f.read(_struct.calcsize(e + n_fmt))  # the number of entries of the first IFD
+            if len(n) < _struct.calcsize(e + n_fmt):
                 return None
             tags: dict[int, int] = {}
-            for _ in range(min(_struct.unpack(e + "H", n)[0], 4096)):
-                entry = f.read(12)
-                if len(entry) < 12:
+            head = _struct.calcsize(e + "HH" + field)  # tag, type, count; then the value or its offset (a field)
+            entry_size = head + _struct.calcsize(e + field)
+            for _ in range(min(_struct.unpack(e + n_fmt, n)[0], 4096)):
+                entry = f.read(entry_size)
+                if len(entry) < entry_size:
                     break
-                tag, typ, count = _struct.unpack(e + "HHI", entry[:8])
+                tag, typ, count = _struct.unpack(e + "HH" + field, entry[:head])
                 if tag in (258, 339) and typ == 3 and count:  # SHORTs: the first value (one per channel)
-                    tags[tag] = entry[8:10] if count <= 2 else _struct.unpack(e + "I", entry[8:12])[0]
-            for tag, v in tags.items():  # more than 2 values are stored at the offset the entry gives
+                    tags[tag] = (entry[head:head + 2] if count <= inline
+                                 else _struct.unpack(e + field, entry[head:])[0])
+            for tag, v in tags.items():  # more values than fit in the entry are stored at the offset it gives
                 if isinstance(v, int):
                     f.seek(v)
                     v = f.read(2)
                 tags[tag] = _struct.unpack(e + "H", v)[0] if len(v) == 2 else 0
-    except OSError:
+    except (OSError, ValueError, OverflowError, _struct.error):  # an offset past what a file can hold
         return None
     kind, bits = _TIFF_SAMPLE_FORMATS.get(tags.get(339, 1)), tags.get(258)
     if kind is None:
