@@ -302,7 +302,8 @@ def test_train_overwrite_sigterm_during_start_up_keeps_the_old_run(study, tmp_pa
 
 
 def _staging_debris(parent: Path) -> list[str]:
-    return sorted(p.name for p in parent.iterdir() if p.name.endswith(".partial") or ".old-" in p.name)
+    return sorted(p.name for p in parent.iterdir() if p.name.endswith(".partial") or ".old-" in p.name
+                  or p.name.startswith(".saliency-crop-"))  # crop's --checkpoint maps, beside --out since 7dcd72e
 
 
 @pytest.mark.parametrize("command", ["synth", "ingest", "crop"])
