@@ -325,6 +325,7 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
         origin.update(now)
     validate(cfg, origin)
     if not resumed:
+        _check_dataset(cfg, origin)
         _check_unused(cfg, origin)
     lr, min_lr = cfg["optim"]["lr"], cfg["sched"]["min_lr"]
     # a min_lr someone chose (not the default, which every config.yaml and --print-config writes out) above the
@@ -335,6 +336,8 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
                         f"most {lr:g}, or a higher optim.lr")
     if not resumed:
         check_warmup(cfg, origin)
+        _check_model(cfg, origin)
+        _check_device(cfg, origin)
     for key in ("data.root", "data.val") if check_folders else ():
         v = cfg["data"][key[5:]]
         src = (origin.get(key) or ("",))[0]
@@ -409,6 +412,100 @@ def _check_unused(cfg: dict, origin: dict) -> None:
         raise UserError(f"{_who(origin, 'sched.power', s['power'])}: is the poly schedule's exponent, and "
                         f"{_who(origin, 'sched.name', s['name'])} does not use it; set sched.name=poly too, or "
                         "leave sched.power out")
+    d = cfg["data"]
+    if d["val"] is not None:  # a separate validation folder: no share of data.root is held out
+        for key in ("data.val_fraction", "data.split_seed"):
+            if _chosen(origin, key, d[key[5:]]):
+                raise UserError(f"{_who(origin, key, d[key[5:]])}: sets the held-out share of data.root, and "
+                                f"{_who(origin, 'data.val')} {d['val']} is a separate validation folder (nothing "
+                                f"is held out); leave {key} out, or data.val")
+    if cfg["task"] == "sod" and _chosen(origin, "data.fixation_top", d["fixation_top"]):
+        raise UserError(f"{_who(origin, 'data.fixation_top', d['fixation_top'])}: is for fixation data, and "
+                        f"{_who(origin, 'task', 'sod')} does not use it; leave data.fixation_top out")
+    aug = d["augment"]
+    for key, off, why, what in (("crop_p", aug["crop_scale"][0] >= 1.0, "crop_scale", "[1, 1] disables the crop"),
+                                ("rotate_p", aug["rotate"] == 0, "rotate", "0 disables the rotation"),
+                                ("color_p", aug["color_jitter"] == 0, "color_jitter", "0 disables the jitter")):
+        if off and _chosen(origin, f"data.augment.{key}", aug[key]):
+            shown = aug[why] if why != "crop_scale" else [_shown(x) for x in aug[why]]
+            raise UserError(f"{_who(origin, f'data.augment.{key}', aug[key])}: is a probability of a transform "
+                            f"that {_who(origin, f'data.augment.{why}', shown)} turns off ({what}); give "
+                            f"data.augment.{why} too, or leave data.augment.{key} out")
+
+
+def _check_model(cfg: dict, origin: dict) -> None:
+    """Refuse, before any data is read, what building the model would refuse after it is read and cached.
+
+    ``pretrained`` with a model whose encoder is built in (no ImageNet weights), a ``pretrained_file`` that is not
+    a file, a ``data.size`` too small for the model (:func:`saliency.train.check_input_size`), each named by where
+    it came from (they named the flag, or ``config data.size``, whatever gave them).
+    """
+    import torch
+
+    from saliency import models
+    from saliency.models.encoders import BUILTIN_ENCODERS
+    from saliency.models.zoo import MODELS
+
+    name = cfg["model"]
+    spec = MODELS[name]
+    if cfg["pretrained"]:
+        enc = spec["encoder"] if spec["arch"] == "unet" else spec["coarse"]["encoder"]
+        pf = cfg["pretrained_file"]
+        key = "pretrained_file" if pf is not None else "pretrained"
+        if enc in BUILTIN_ENCODERS:
+            raise UserError(f"{_who(origin, key)}{f' {pf}' if pf is not None else ''}: {name} has the built-in "
+                            f"encoder {enc!r}, which has no pretrained weights; leave out {key}, or choose a model "
+                            "with a timm encoder (saliency train --list-models)")
+        if pf is not None and not Path(pf).is_file():
+            raise UserError(f"{_who(origin, key)} {pf}: no such file (a relative path is read from the current "
+                            f"folder, {Path.cwd()}); give the timm ImageNet weights of {enc!r} (.safetensors or .pth)")
+    from saliency.train import check_input_size
+
+    with torch.device("meta"):  # its shape only: no memory, no weights
+        model = models.create_model(name)
+    try:
+        check_input_size(model, cfg["data"]["size"], name)
+    except UserError as exc:
+        text, head = str(exc.args[0]), "config data.size"
+        if text.startswith(head):
+            text = _who(origin, "data.size") + text[len(head):]
+        raise UserError(text) from None
+
+
+def _check_device(cfg: dict, origin: dict) -> None:
+    """Refuse a ``train.device`` this machine lacks (:func:`saliency.runtime.resolve_device`) by where it came from
+    (it named the flag ``device`` whatever gave it); torch is imported only for a device other than auto or cpu."""
+    dev = cfg["train"]["device"]
+    if dev in ("auto", "cpu"):
+        return
+    from saliency.runtime import resolve_device
+
+    try:
+        resolve_device(dev)
+    except UserError as exc:
+        if (origin.get("train.device") or ("",))[0] == "flag":  # it names the flag already
+            raise
+        text, head = str(exc.args[0]), f"`device` {dev}"
+        if text.startswith(head):
+            text = _who(origin, "train.device", dev) + text[len(head):]
+        raise UserError(text.replace("; use `device` cpu", "; give cpu or auto")) from None
+
+
+def _check_dataset(cfg: dict, origin: dict) -> None:
+    """Refuse a ``data.dataset`` that is not a published dataset, or not one of the task, by where it came from."""
+    name = cfg["data"]["dataset"]
+    if not name:
+        return
+    from saliency.eval import datasets as E
+
+    key, task = E.canonical_name(name), cfg["task"]
+    if key is None:
+        raise UserError(f"{_who(origin, 'data.dataset', name)}: is not a published dataset; choose from "
+                        f"{', '.join(E.PUBLISHED)} (saliency eval --list-datasets), or give `data` DIR instead")
+    made_for = E.PUBLISHED[key][0]
+    if made_for != task:
+        raise UserError(f"{_who(origin, 'data.dataset', name)}: {key} is a {made_for} dataset but the task is "
+                        f"{task} ({_who(origin, 'task', task)}); give `task` {made_for}")
 
 
 SEED_MAX = 2 ** 32 - 1
