@@ -437,7 +437,7 @@ def _check_model(cfg: dict, origin: dict) -> None:
     """Refuse, before any data is read, what building the model would refuse after it is read and cached.
 
     ``pretrained`` with a model whose encoder is built in (no ImageNet weights), a ``pretrained_file`` that is not
-    a file, a ``data.size`` too small for the model (:func:`saliency.train.check_input_size`), each named by where
+    a file, a ``data.size`` too small for the model (:func:`check_input_size`), each named by where
     it came from (they named the flag, or ``config data.size``, whatever gave them).
     """
     import torch
@@ -459,8 +459,6 @@ def _check_model(cfg: dict, origin: dict) -> None:
         if pf is not None and not Path(pf).is_file():
             raise UserError(f"{_who(origin, key)} {pf}: no such file (a relative path is read from the current "
                             f"folder, {Path.cwd()}); give the timm ImageNet weights of {enc!r} (.safetensors or .pth)")
-    from saliency.train import check_input_size
-
     with torch.device("meta"):  # its shape only: no memory, no weights
         model = models.create_model(name)
     try:
@@ -708,3 +706,25 @@ def dump_yaml(cfg: dict) -> str:
     import yaml
 
     return yaml.safe_dump(cfg, sort_keys=False, default_flow_style=None)
+
+
+def check_input_size(model, size, name: str) -> None:
+    """Refuse a ``data.size`` whose deepest feature map is 1 x 1.
+
+    Training batch norm needs more than one value per channel; at 1 x 1 a
+    batch of one image (the last, short batch of an epoch) has exactly one,
+    and torch stops with a ValueError mid-epoch. The deepest map is
+    ``ceil(H / s) x ceil(W / s)`` for the encoder's largest stride ``s``.
+    """
+    enc, scale = getattr(model, "encoder", None), 1.0
+    if enc is None and hasattr(model, "coarse"):  # coarse-to-fine: its coarse branch sees the input downscaled
+        enc, scale = getattr(model.coarse, "encoder", None), float(getattr(model, "coarse_scale", 1.0))
+    stride = max(getattr(enc, "reductions", None) or [32])
+    h, w = size
+    hs, ws = int(h * scale), int(w * scale)  # floor, as F.interpolate with a scale factor
+    if -(-hs // stride) * -(-ws // stride) < 2:
+        need = int(-(-2 * stride // scale))
+        where = "" if scale == 1 else f" (its coarse branch sees the input at {scale:g} of its size)"
+        raise UserError(f"config data.size: {[h, w]} is too small for {name}{where}: its deepest features are "
+                        f"1/{stride} of what the encoder sees, 1 x 1 at this size, and batch norm needs more; make "
+                        f"one side at least {need} (e.g. data.size=[{max(h, need)}, {max(w, need)}])")

@@ -627,26 +627,6 @@ class Interrupted(Exception):
 
 # ------------------------------------------------------------------ the trainer
 
-def check_input_size(model, size, name: str) -> None:
-    """Refuse a ``data.size`` whose deepest feature map is 1 x 1.
-
-    Training batch norm needs more than one value per channel; at 1 x 1 a
-    batch of one image (the last, short batch of an epoch) has exactly one,
-    and torch stops with a ValueError mid-epoch. The deepest map is
-    ``ceil(H / s) x ceil(W / s)`` for the encoder's largest stride ``s``.
-    """
-    enc, scale = getattr(model, "encoder", None), 1.0
-    if enc is None and hasattr(model, "coarse"):  # coarse-to-fine: its coarse branch sees the input downscaled
-        enc, scale = getattr(model.coarse, "encoder", None), float(getattr(model, "coarse_scale", 1.0))
-    stride = max(getattr(enc, "reductions", None) or [32])
-    h, w = size
-    hs, ws = int(h * scale), int(w * scale)  # floor, as F.interpolate with a scale factor
-    if -(-hs // stride) * -(-ws // stride) < 2:
-        need = int(-(-2 * stride // scale))
-        where = "" if scale == 1 else f" (its coarse branch sees the input at {scale:g} of its size)"
-        raise UserError(f"config data.size: {[h, w]} is too small for {name}{where}: its deepest features are "
-                        f"1/{stride} of what the encoder sees, 1 x 1 at this size, and batch norm needs more; make "
-                        f"one side at least {need} (e.g. data.size=[{max(h, need)}, {max(w, need)}])")
 
 def _unreadable_reason(exc: UserError, path: Path, limit: int = 120) -> str:
     """Why the checkpoint reader refused ``path`` (its :class:`UserError` ``exc``), short and cut at a boundary.
@@ -899,7 +879,7 @@ class Trainer:
         from saliency import distributed as dist
         from saliency.checkpoint import load, set_rng_state
         from saliency import config as C
-        from saliency.config import dump_yaml, resolved_loss, resolved_model
+        from saliency.config import check_input_size, dump_yaml, resolved_loss, resolved_model
         from saliency.distributed import SeededSampler
         from saliency.base.fsutil import write_json, write_text
         from saliency.optim import EMA, create_optimizer, create_scheduler

@@ -64,7 +64,7 @@ def test_train_overwrite_through_a_linked_out_is_refused(study, tmp_path, capsys
     (thesis / "thesis.tex").write_text("\\chapter{mine}\n")
     (tmp_path / "run").symlink_to(thesis, target_is_directory=True)
     rc = main(["train", "--data", str(study), "--out", str(tmp_path / "run"), "--overwrite", "--epochs", "1",
-               "--quiet", "--set", "data.size=[32,32]", "--device", "cpu"])
+               "--quiet", "--set", "data.size=[64,64]", "--device", "cpu"])  # 32x32 is refused as too small first
     err = _one_line_error(capsys, 2, rc)
     assert "--out" in err and "link" in err
     assert sorted(p.name for p in thesis.iterdir()) == ["thesis.tex"]
