@@ -336,8 +336,9 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
                         f"most {lr:g}, or a higher optim.lr")
     if not resumed:
         check_warmup(cfg, origin)
-        _check_model(cfg, origin)
-        _check_device(cfg, origin)
+        _check_model(cfg, origin, check_files=check_folders)
+        if check_folders:  # `--print-config` (check_folders False) prints a config for another machine's GPU too
+            _check_device(cfg, origin)
     for key in ("data.root", "data.val") if check_folders else ():
         v = cfg["data"][key[5:]]
         src = (origin.get(key) or ("",))[0]
@@ -433,11 +434,12 @@ def _check_unused(cfg: dict, origin: dict) -> None:
                             f"data.augment.{why} too, or leave data.augment.{key} out")
 
 
-def _check_model(cfg: dict, origin: dict) -> None:
+def _check_model(cfg: dict, origin: dict, check_files: bool = True) -> None:
     """Refuse, before any data is read, what building the model would refuse after it is read and cached.
 
     ``pretrained`` with a model whose encoder is built in (no ImageNet weights), a ``pretrained_file`` that is not
-    a file, a ``data.size`` too small for the model (:func:`check_input_size`), each named by where
+    a file (only with ``check_files``: ``--print-config`` prints a config naming another machine's file), a
+    ``data.size`` too small for the model (:func:`check_input_size`), each named by where
     it came from (they named the flag, or ``config data.size``, whatever gave them).
     """
     import torch
@@ -456,7 +458,7 @@ def _check_model(cfg: dict, origin: dict) -> None:
             raise UserError(f"{_who(origin, key)}{f' {pf}' if pf is not None else ''}: {name} has the built-in "
                             f"encoder {enc!r}, which has no pretrained weights; leave out {key}, or choose a model "
                             "with a timm encoder (saliency train --list-models)")
-        if pf is not None and not Path(pf).is_file():
+        if check_files and pf is not None and not Path(pf).is_file():
             raise UserError(f"{_who(origin, key)} {pf}: no such file (a relative path is read from the current "
                             f"folder, {Path.cwd()}); give the timm ImageNet weights of {enc!r} (.safetensors or .pth)")
     with torch.device("meta"):  # its shape only: no memory, no weights

@@ -99,3 +99,20 @@ def test_dataset_named_by_its_flag(capsys, tmp_path, name, expect):
     argv = ["train", "--task", "sod", "--dataset", name, "--root", tmp_path, "--out", tmp_path / "r"]
     line = refusal(*run_cli(capsys, argv))
     assert line.startswith(f"saliency train: error: {expect}"), line
+
+
+@pytest.mark.parametrize("extra", [["--device", "cuda"], ["--set", "train.device=cuda:1"],
+                                   ["--model", "unet_resnet50_cbam_sod", "--set", "pretrained=true",
+                                    "--set", "pretrained_file=/cluster/w.safetensors"]])
+def test_print_config_prints_a_config_for_another_machine(capsys, extra, monkeypatch):
+    """``--print-config`` reads no data and prints configs for other machines (a cluster's folders print): a GPU
+    device on this CPU machine (CUDA faked absent) and a weights file on the cluster printed before 3ace620 and print
+    again; the same options still refuse a real run before any data is read (the tests above)."""
+    import torch
+
+    from saliency.cli import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["train", "--print-config", *extra]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert ("cuda" in out) if "cuda" in " ".join(extra) else ("/cluster/w.safetensors" in out)
