@@ -949,10 +949,6 @@ def _blinks(labels: np.ndarray, t: np.ndarray, blink_ms: tuple[float, float],
             i += 1
 
 
-def _param(method: str, name: str, value):
-    return applied(method, name, value)
-
-
 def _check_samples(t: np.ndarray, per_sample: dict) -> None:
     """Refuse what :func:`classify` cannot label: ``t`` not in recording order, or a per-sample array
     (``per_sample``: name -> array or None) that is not one value per time stamp.
@@ -1045,12 +1041,12 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         if why:  # most rows share a stamp (a rounded time column): the trial's entry says so
             c.params["warnings"] = [why, *c.params.get("warnings", ())]
         return c
-    thr = _param(method, "threshold", threshold)
-    md = float(_param(method, "min_duration_ms", min_duration_ms))
-    gap = float(_param(method, "max_gap_ms", max_gap_ms))
-    mms = float(_param(method, "merge_ms", merge_ms))
-    mdeg = float(_param(method, "merge_deg", merge_deg))
-    win = _param(method, "window_ms", window_ms)
+    thr = applied(method, "threshold", threshold)
+    md = float(applied(method, "min_duration_ms", min_duration_ms))
+    gap = float(applied(method, "max_gap_ms", max_gap_ms))
+    mms = float(applied(method, "merge_ms", merge_ms))
+    mdeg = float(applied(method, "merge_deg", merge_deg))
+    win = applied(method, "window_ms", window_ms)
     if md < 0:
         raise UserError(f"`min_duration_ms` {md}: must be at least 0")
     t = np.asarray(t, dtype=np.float64)
