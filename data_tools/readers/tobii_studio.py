@@ -315,13 +315,14 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
         for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
             n = len(df)
             stim = text(df[c_stim], n, whole=False) if c_stim else np.full(n, "", object)
-            trial = text(df[c_trial], n) if c_trial else np.full(n, "", object)
+            recording = text(df[c_trial], n) if c_trial else np.full(n, "", object)
+            trial = recording
             if trial_in_media and c_stim:  # a trial is one presentation of a media: rows outside any have none
                 trial = np.where(stim != "", trial, "")
             if c_et:
                 keys = text(df[c_subj], n, "", ID_MISSING) if c_subj else np.full(n, "", object)
-                if c_trial:
-                    keys = keys.astype(str) + "\x1f" + text(df[c_trial], n).astype(str)
+                if c_trial:  # keyed by the recording as read, not by the trial masked outside media
+                    keys = keys.astype(str) + "\x1f" + recording.astype(str)
                 t, bad_t, nf_t = _tracker_ms(df, n, c_t, c_et, keys, anchors)
             else:
                 t, tm, tb = numeric(df[c_t])
