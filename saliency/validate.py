@@ -70,17 +70,9 @@ def resize_map(m: np.ndarray, shape) -> np.ndarray:
     bilinearly, as :func:`upsample` does. The fixation maps and
     log-densities of ``saliency predict`` are resized this way.
     """
-    import cv2
+    from saliency.transforms import resize_image  # one rule for images and maps: area on shrinking axes first
 
-    h, w = int(shape[0]), int(shape[1])
-    if m.shape == (h, w):
-        return m
-    small = (min(h, m.shape[0]), min(w, m.shape[1]))  # the shrinking axes first, by area
-    if small != m.shape:
-        m = cv2.resize(m, (small[1], small[0]), interpolation=cv2.INTER_AREA)
-    if m.shape != (h, w):  # then the growing axes, bilinearly
-        m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
-    return m
+    return resize_image(m, (int(shape[0]), int(shape[1])))
 
 
 def score_image(pred01: np.ndarray, rec, task: str, index: int, top: float):
