@@ -34,8 +34,8 @@ import numpy as np
 
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
-from saliency.base.images import (ASPECT_TOL, IMAGE_EXTS, check_image_size, decode, exif_orientation,  # noqa: F401
-                                   same_shape_scaled, shown_path)
+from saliency.base.images import (IMAGE_EXTS, check_image_size, decode, exif_orientation, same_shape_scaled,
+                                   shown_path)
 
 PRED_EXTS = IMAGE_EXTS + (".npy",)
 """Prediction files: every image extension of :data:`saliency.base.images.IMAGE_EXTS` and ``.npy`` arrays."""
@@ -46,7 +46,7 @@ __all__ = ["IMAGE_EXTS", "PRED_EXTS", "read_mask", "read_pred_u8", "read_map", "
 def other_aspect(map_hw, gt_hw) -> bool:
     """Whether a map of ``map_hw`` (rows, columns) is not its ground truth's ``gt_hw`` at another resolution by
     the rule by which training refuses a human map (:func:`saliency.base.images.same_shape_scaled`: aspect ratio
-    within :data:`ASPECT_TOL`, 1 %, or sides rounded at one scale): not a rescaled copy of the same picture but,
+    within :data:`saliency.base.images.ASPECT_TOL`, 1 %, or sides rounded at one scale): not a rescaled copy of the same picture but,
     say, one turned 90 degrees or another picture, which resizing stretches onto the ground truth (eval resizes
     it as PySODMetrics' examples do and says so). A side of 0 or less: False."""
     (mh, mw), (gh, gw) = tuple(map_hw)[:2], tuple(gt_hw)[:2]
