@@ -30,7 +30,7 @@ import numpy as np
 
 from saliency.base.errors import UserError, cli_flag
 from saliency.base.images import IMAGE_EXTS, shown_path
-from saliency.base.names import nfc
+from saliency.base.names import same_name
 from saliency.base.progress import progress as progress_bar
 from saliency.base.workers import single_thread_blas, steady_heap
 
@@ -604,7 +604,7 @@ def method_folders(methods: list[tuple[str, object]], dataset: str) -> list[tupl
     dataset = str(dataset)  # a name given as a number (a config's `2012:`) fills the template as its text
     for name, spec in methods:
         if isinstance(spec, dict):  # a key in the other Unicode form (NFC/NFD) names the same dataset
-            key = dataset if dataset in spec else next((k for k in spec if nfc(k) == nfc(dataset)), None)
+            key = same_name(spec, dataset)
             if key is None:
                 continue
             folder = spec[key]

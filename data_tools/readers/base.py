@@ -72,7 +72,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from saliency.base.errors import UserError
-from saliency.base.names import nfc
+from saliency.base.names import nfc, same_name
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     import pandas as pd
@@ -387,9 +387,7 @@ def header_column(header: list[str], name: str) -> str | None:
     """The column of ``header`` that ``name`` (a ``columns`` value) names, spelled as the header spells it: the
     same text, else the same in Unicode NFC (:func:`~saliency.base.names.nfc`: a header saved in NFD,
     ``Dure\u0301e``, and a name typed in NFC, ``Durée``, are one column); None when there is none."""
-    if name in header:
-        return name
-    return next((h for h in header if nfc(h) == nfc(name)), None)
+    return same_name(header, name)
 
 
 def resolve_columns(header: list[str], user: dict[str, str], path: Path,

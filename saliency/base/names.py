@@ -16,3 +16,12 @@ import unicodedata
 def nfc(name: str) -> str:
     """``name`` in Unicode normalisation form C (ASCII names are returned as they are)."""
     return name if name.isascii() else unicodedata.normalize("NFC", name)
+
+
+def same_name(names, name: str):
+    """The entry of ``names`` that ``name`` names, spelled as ``names`` spells it: the same text, else the same in
+    Unicode NFC (:func:`nfc`: ``Dure\u0301e`` saved in NFD and ``Durée`` typed in NFC are one name); None when
+    none is."""
+    if name in names:
+        return name
+    return next((k for k in names if nfc(k) == nfc(name)), None)
