@@ -214,8 +214,7 @@ def window_warning(t, gaze, measured, shortest, window_ms: float, applied_ms: fl
     # a window well within the trial: its runs of gaze are what is short
     order = np.argsort(dur, kind="stable")
     half = order[np.searchsorted(np.cumsum((b - a + 1)[order]), n / 2.0)]  # the run holding the median sample
-    d = np.diff(t)
-    absent = int((d > 1.5 * float(np.median(d[d > 0]))).sum())  # as sm.gap_runs cuts
+    absent = int(sm.gap_breaks(t).sum())  # where sm.gap_runs cuts
     invalid = int((~gaze[1:] & gaze[:-1]).sum() + (not gaze[0]))  # runs of samples without gaze
     breaks = " and ".join(w for w in (
         f"{absent} place{'s' * (absent != 1)} where rows are missing from the log" if absent else "",

@@ -63,19 +63,25 @@ def valid_runs(t, x, y=None, gap_factor: float = 1.5) -> tuple[np.ndarray, np.nd
     return gap_runs(t, ok, gap_factor)
 
 
+def gap_breaks(t, gap_factor: float = 1.5) -> np.ndarray:
+    """One bool per sample: True where the time stamp jumps from the previous one by more than ``gap_factor``
+    sample periods (the median positive step; 1 when there is none): rows absent from the log."""
+    t = np.asarray(t, dtype=np.float64)
+    brk = np.zeros(len(t), dtype=bool)  # a run must restart at sample i
+    if len(t) > 1:
+        d = np.diff(t)
+        pos = d[d > 0]
+        brk[1:] = d > gap_factor * (float(np.median(pos)) if pos.size else 1.0)
+    return brk
+
+
 def gap_runs(t, ok, gap_factor: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
     """Start and inclusive end indices of the runs of True in ``ok``, cut where the time stamps jump by more
-    than ``gap_factor`` sample periods (rows absent from the log)."""
-    t = np.asarray(t, dtype=np.float64)
+    than ``gap_factor`` sample periods (rows absent from the log: :func:`gap_breaks`)."""
     ok = np.asarray(ok, dtype=bool)
-    n = len(t)
-    if n == 0:
+    if len(ok) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    d = np.diff(t)
-    pos = d[d > 0]
-    dt = float(np.median(pos)) if pos.size else 1.0
-    brk = np.zeros(n, dtype=bool)  # a run must restart at sample i
-    brk[1:] = d > gap_factor * dt
+    brk = gap_breaks(t, gap_factor)
     starts = np.flatnonzero(ok & (np.concatenate(([True], ~ok[:-1])) | brk))
     ends = np.flatnonzero(ok & (np.concatenate((~ok[1:], [True])) | np.concatenate((brk[1:], [True]))))
     return starts, ends
