@@ -106,12 +106,12 @@ class ScreenGeometry:
         # the checks of from_dict: a resolution is two whole pixel counts (kept as ints), sizes are numbers, not text
         if self.screen_px is not None:
             px = self.screen_px
-            if not (_pair_of(px) and all(0 < v <= 1e6 and v == int(v) for v in px)):
+            if not (_pair_of(px) and all(_size_ok(v) and v == int(v) for v in px)):
                 raise UserError(f"`screen_px` {px!r}: need two whole positive pixel counts (W, H)")
             object.__setattr__(self, "screen_px", (int(px[0]), int(px[1])))
-        if self.screen_cm is not None and not (_pair_of(self.screen_cm)
-                                               and all(_finite_positive(v) for v in self.screen_cm)):
-            raise UserError(f"`screen_cm` {self.screen_cm!r}: need two finite positive sizes in cm (W, H)")
+        if self.screen_cm is not None and not (_pair_of(self.screen_cm) and all(_size_ok(v) for v in self.screen_cm)):
+            raise UserError(f"`screen_cm` {self.screen_cm!r}: need two finite positive sizes in cm (W, H), "
+                            f"each at most {MAX_SIZE:g}")
         if self.distance_cm is not None and not _finite_positive(self.distance_cm):
             raise UserError(f"`distance_cm` {self.distance_cm!r}: need a finite positive number of cm")
         # kept as plain floats: a 0-d array or numpy float32 passed the checks but broke dataset.json's json.dumps
@@ -283,6 +283,16 @@ def _finite_positive(v) -> bool:
         return False
 
 
+MAX_SIZE = 1e6
+"""The largest screen side, in pixels or cm, that a geometry takes (file or code alike)."""
+
+
+def _size_ok(v) -> bool:
+    """One side of ``screen_px`` or ``screen_cm``: a finite real number in (0, :data:`MAX_SIZE`]; the one bound
+    of :class:`ScreenGeometry` and :meth:`ScreenGeometry.from_dict`."""
+    return _finite_positive(v) and v <= MAX_SIZE
+
+
 def _refuse_huge(value, source: str, key: str, need: str) -> None:
     """Refuse, naming ``key``, a JSON integer too large for a float (``1`` and 400 zeros) at ``key`` or in its
     list: ``math.isfinite`` and ``float`` raise OverflowError on it, which reached the user as a crash."""
@@ -296,7 +306,7 @@ def _pair(value, source: str, key: str, what: str) -> tuple[float, float]:
     """Two finite positive numbers ``[W, H]`` at ``key`` of a geometry file, else UserError naming both."""
     if (not isinstance(value, (list, tuple)) or len(value) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-            or not all(math.isfinite(v) and 0 < v <= 1e6 for v in value)):
+            or not all(_size_ok(v) for v in value)):
         raise UserError(f"{source}: {key} {value!r}: need two finite positive {what} [W, H]")
     return float(value[0]), float(value[1])
 

@@ -338,10 +338,19 @@ def _codes(values):
 
 
 def fixation_map(size: tuple[int, int], rows, cols) -> np.ndarray:
-    """Binary fixation map (uint8, 255 at fixated pixels), ``size = (w, h)``."""
+    """Binary fixation map (uint8, 255 at fixated pixels), ``size = (w, h)``.
+
+    ``rows`` and ``cols`` are whole pixel indices inside the map, one column per row, as :func:`blur_points`
+    takes them (a -1 was numpy's last row or column: a fixation on the far edge); :func:`pixel_index` clips
+    continuous coordinates to them.
+    """
     w, h = size
+    rows = _pixel_indices(rows, h, "rows", "height")
+    cols = _pixel_indices(cols, w, "cols", "width")
+    if cols.size != rows.size:
+        raise UserError(f"`cols`: {cols.size} values for {rows.size} `rows`; give one column per row")
     F = np.zeros((h, w), dtype=np.uint8)
-    F[np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)] = 255
+    F[rows, cols] = 255
     return F
 
 

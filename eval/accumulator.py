@@ -20,7 +20,15 @@ seeded by that number), whichever of the two methods brought them.
 
 from __future__ import annotations
 
+from saliency.base.errors import UserError
 from saliency.eval.metrics import keys_for
+
+
+class UnknownMetricError(UserError, ValueError):
+    """An unknown name in an accumulator's ``metrics``; the message names the parameter and lists the valid names.
+
+    Also a ValueError, as the accumulators raised before, so that a caller catching that still catches it.
+    """
 
 
 class MetricAccumulator:
@@ -35,12 +43,13 @@ class MetricAccumulator:
     _label = ""
 
     def _check_metrics(self) -> None:
-        """Default ``metrics`` to every key of the task and reject unknown names (ValueError)."""
+        """Default ``metrics`` to every key of the task and reject unknown names (:class:`UnknownMetricError`)."""
         allowed = keys_for(self.task)
         keys = allowed if self.metrics is None else tuple(self.metrics)
         bad = [k for k in keys if k not in allowed]
         if bad:
-            raise ValueError(f"unknown {self._label} metric(s) {bad}; choose from {list(allowed)}")
+            raise UnknownMetricError(f"`metrics` {', '.join(map(str, bad))}: unknown {self._label} metric name(s); "
+                                     f"choose from {', '.join(allowed)}")
         self.metrics = keys
 
     def reset(self) -> None:

@@ -393,7 +393,7 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
                           metric_maps: bool = False, sigma_px: float = 0.0, blur=None) -> FixationImageScores:
     """Score one image.
 
-    ``pred`` (any size, resized bilinearly to the fixation map), ``fixations``
+    ``pred`` (any size, resized bilinearly to the fixation map; non-negative unless ``log_density``), ``fixations``
     (binary map or count map, nonzero = fixated; None for a dataset with
     human maps only, which then scores CC, KLD and SIM and leaves the rest
     NaN), ``density`` (continuous human map of the fixation map's size, finite
@@ -416,6 +416,9 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
 
     metrics = _metric_names(metrics)
     pred = _as_map(pred, "pred")
+    if not log_density and pred.size and np.less(pred, 0).any():  # as eval's read_prediction refuses a file
+        raise UserError(f"`pred` contains negative values (min {float(np.nanmin(pred)):g}); a saliency map is "
+                        "non-negative: clip or shift it, or pass a natural-log density with `log_density`=True")
     if baseline is not None:
         baseline = _as_map(baseline, "baseline")
     if density is not None:
