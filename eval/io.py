@@ -34,8 +34,8 @@ import numpy as np
 
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
-from saliency.base.images import (IMAGE_EXTS, check_image_size, decode, exif_orientation, same_shape_scaled,
-                                   shown_path)
+from saliency.base.images import (IMAGE_EXTS, check_image_size, decode, same_shape_scaled, shown_path,
+                                   stimulus_orientation)
 
 PRED_EXTS = IMAGE_EXTS + (".npy",)
 """Prediction files: every image extension of :data:`saliency.base.images.IMAGE_EXTS` and ``.npy`` arrays."""
@@ -58,57 +58,22 @@ def other_aspect(map_hw, gt_hw) -> bool:
 def orientation_tag(path: str | Path) -> int:
     """The EXIF orientation tag (1-8) of a ground-truth file, 1 when it has none, read from its header only.
 
-    The format is told by the file's first bytes, not its name. A JPEG or
-    TIFF is asked through PIL, which parses its markers or first IFD and
-    decodes no pixel (:func:`saliency.base.images.exif_orientation`); in a
-    PNG or WebP the chunk headers are walked to the ``eXIf`` / ``EXIF`` chunk,
-    whose TIFF block alone is parsed (PIL decodes a whole PNG whose ``eXIf``
-    follows its pixels, and its WebP reader demuxes the whole file). Any other
-    file (BMP, PGM, ``.mat``, ``.npy``), an unreadable one or a bad tag: 1.
-    Eval reads every file as stored; the tag is only said (a viewer shows
-    such a file turned).
+    :func:`saliency.base.images.stimulus_orientation`, the toolkit's one orientation reading: the format is
+    told by the file's first bytes, not its name; in a PNG or WebP the chunk headers are walked to the ``eXIf``
+    / ``EXIF`` chunk, whose TIFF block alone is parsed; a JPEG or TIFF is asked through PIL, which parses its
+    markers or first IFD and decodes no pixel. A file without a tag (BMP, PGM, ``.mat``, ``.npy``), an
+    unreadable one or a bad tag: 1. Eval reads every file as stored; the tag is only said (a viewer shows such
+    a file turned).
     """
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(12)
-            if head[:3] == b"\xff\xd8\xff" or head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-                return exif_orientation(path)
-            if head[:8] == b"\x89PNG\r\n\x1a\n":  # chunks: length (big-endian), type, data, CRC
-                fh.seek(8)
-                while len(chunk := fh.read(8)) == 8 and chunk[4:] != b"IEND":
-                    size = int.from_bytes(chunk[:4], "big")
-                    if chunk[4:] == b"eXIf":
-                        return _exif_block_tag(fh.read(size))
-                    fh.seek(size + 4, 1)
-            elif head[:4] == b"RIFF" and head[8:12] == b"WEBP":  # chunks: type, length (little-endian), even-padded
-                while len(chunk := fh.read(8)) == 8:
-                    size = int.from_bytes(chunk[4:], "little")
-                    if chunk[:4] == b"EXIF":
-                        return _exif_block_tag(fh.read(size))
-                    fh.seek(size + (size & 1), 1)
-    except OSError:
-        pass
-    return 1
+    return stimulus_orientation(path)
 
 
-def _exif_block_tag(block: bytes) -> int:
-    """The orientation tag (1-8) of an EXIF block (a TIFF header and IFD, maybe after ``Exif\\0\\0``); 1 if none."""
-    try:
-        from PIL import Image
-
-        ex = Image.Exif()
-        ex.load(block)
-        tag = int(ex.get(0x0112, 1))
-    except Exception:  # noqa: BLE001 - a block PIL cannot parse carries no tag to say
-        return 1
-    return tag if 1 <= tag <= 8 else 1
-
-
-def read_image(path: str | Path, flags: int | None = None) -> np.ndarray:
+def read_image(path: str | Path, flags: int | None = None, *, orientation: int | None = None) -> np.ndarray:
     """Decode an image file with OpenCV ``flags`` (default ``IMREAD_UNCHANGED``); the one image reader.
 
     The declared size is checked against the pixel limit before decoding; a missing,
-    unreadable or undecodable file raises one UserError naming it.
+    unreadable or undecodable file raises one UserError naming it. ``orientation``: the file's tag as
+    :func:`saliency.base.images.read_header` read it, passed to :func:`saliency.base.images.decode`.
     """
     import cv2
 
@@ -121,7 +86,7 @@ def read_image(path: str | Path, flags: int | None = None) -> np.ndarray:
     except OSError as exc:
         raise UserError(f"{shown_path(path)}: cannot read the file ({exc.strerror or exc}); replace or remove it") \
             from None
-    img = decode(data, cv2.IMREAD_UNCHANGED if flags is None else flags)
+    img = decode(data, cv2.IMREAD_UNCHANGED if flags is None else flags, orientation)
     if img is None:
         raise UserError(f"{shown_path(path)}: not a readable image (corrupt or unsupported); replace or remove it")
     return img

@@ -171,6 +171,19 @@ def best_placement(table: np.ndarray, w: int, h: int) -> tuple[int, int, float]:
     return int(xs[i]), int(ys[i]), float(sums[ys[i], xs[i]])
 
 
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _check_min_size(min_size) -> None:
+    """Refuse (UserError naming it) a ``min_size`` that is not a finite number: NaN or infinite pixels."""
+    from saliency.base.errors import UserError
+
+    if not (_is_number(min_size) and math.isfinite(min_size)):
+        raise UserError(f"`min_size` {min_size!r}: must be a finite number of pixels (the crop's shortest side), "
+                        "e.g. 32")
+
+
 def saliency_crop(saliency: np.ndarray, aspect: float, keep: float | None = None, min_size: int = 1) -> CropBox:
     """The crop of ``aspect`` that keeps the most saliency (see the module docstring).
 
@@ -184,6 +197,7 @@ def saliency_crop(saliency: np.ndarray, aspect: float, keep: float | None = None
         raise UserError(f"`aspect` {aspect!r}: must be a positive finite number (width / height), e.g. 1.5")
     if keep is not None and not (isinstance(keep, (int, float, np.integer, np.floating)) and 0 < keep <= 1):
         raise UserError(f"`keep` {keep!r}: must be a fraction in (0, 1] of the saliency to keep, or None")
+    _check_min_size(min_size)
     arr = np.asarray(saliency)
     if arr.ndim != 2:
         raise UserError(f"`saliency`: a map of shape {arr.shape}; give a 2-D map (height, width)")
@@ -247,8 +261,20 @@ def thirds_crop(saliency: np.ndarray, aspect: float, keep: float = COMPOSE_KEEP,
     :data:`THIRDS` points is measured in units of the window's diagonal. The
     window with the smallest distance wins; among windows within
     ``tolerance`` of it the one keeping the most saliency, then the one
-    closest to the image centre. An all-zero map gives the centre crop.
+    closest to the image centre. An all-zero map gives the centre crop. ``keep`` and ``min_size`` are
+    checked as :func:`saliency_crop` checks them; ``tolerance`` must be a finite number >= 0 and ``sizes`` a
+    whole number >= 1 (UserError naming it).
     """
+    from saliency.base.errors import UserError
+
+    if not (isinstance(keep, (int, float, np.integer, np.floating)) and 0 < keep <= 1):
+        raise UserError(f"`keep` {keep!r}: must be a fraction in (0, 1] of the saliency to keep")
+    _check_min_size(min_size)
+    if not (_is_number(tolerance) and math.isfinite(tolerance) and tolerance >= 0):
+        raise UserError(f"`tolerance` {tolerance!r}: must be a finite number >= 0 (a fraction of the window's "
+                        "diagonal), e.g. 0.01")
+    if not (isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool) and sizes >= 1):
+        raise UserError(f"`sizes` {sizes!r}: must be a whole number of window heights >= 1, e.g. 12")
     s = _unit_peak(saliency)
     H, W = s.shape
     total = float(s.sum())
@@ -343,25 +369,6 @@ def _encode_png_grey_alpha(img) -> bytes:
 
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, 4, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + chunk(b"IEND", b""))
-
-
-def _source_icc(path) -> bytes | None:
-    """The ICC colour profile embedded in the image file ``path`` (read with PIL, header only), or None."""
-    try:
-        from PIL import Image
-
-        from saliency.base.images import _PIL_LIMIT_LOCK
-
-        with _PIL_LIMIT_LOCK:  # only the header is read: the toolkit's pixel limit guards decoding
-            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-            try:
-                with Image.open(path) as im:
-                    icc = im.info.get("icc_profile")
-            finally:
-                Image.MAX_IMAGE_PIXELS = saved
-    except Exception:  # noqa: BLE001 - a file PIL cannot open carries no profile it could read
-        icc = None
-    return bytes(icc) if icc else _bmp_icc(path)
 
 
 def _bmp_icc(path) -> bytes | None:
@@ -493,9 +500,10 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     """Crop every image of ``images`` to ``aspect`` (``"W:H"``) keeping the most saliency; see the module docstring.
 
     The saliency comes from ``maps`` (a folder matched to the images by file
-    stem, each map resized to its image: area-averaged when it is larger on
-    both sides, so that no salient spot falls between the samples, bilinearly
-    otherwise; a map that is not its image as stored at another resolution,
+    stem, each map resized to its image by :func:`saliency.transforms.resize_image`, as
+    predict and validate resize: area-averaged along an axis where it is larger,
+    so that no salient spot falls between the samples, then bilinearly along
+    one where it is smaller; a map that is not its image as stored at another resolution,
     e.g. turned 90 degrees, is refused, UserError, nothing written: the rule
     of :func:`saliency.base.images.same_shape_scaled`, aspect ratio within
     1 % or sides rounded at one scale) or is predicted by
@@ -555,12 +563,13 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
 
     from saliency.base.errors import UserError
     from saliency.base.fsutil import check_out_dir, signals_held, staged_dir, terminate_raises, write_json
-    from saliency.base.images import (IMAGE_EXTS, MAX_SIDE, check_image_size, decode, encode, exif_orientation,
-                                       frame_count, max_pixels, same_shape_scaled, shown_path, to_display)
+    from saliency.base.images import (IMAGE_EXTS, MAX_SIDE, check_image_size, decode, encode, max_pixels,
+                                       read_header, same_shape_scaled, shown_path, to_display)
     from saliency.base.progress import progress as progress_bar
     from saliency.eval.io import PRED_EXTS, index_folder, left_out_note
     from saliency.eval.runner import read_prediction
     from saliency.predict import none_decoded, read_photo  # torch-free at import: the model code runs when used
+    from saliency.transforms import resize_image
 
     if (maps is None) == (checkpoint is None):
         raise UserError("give one source of saliency: `maps` (a folder) or `checkpoint` (a trained model)")
@@ -585,6 +594,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                         f"(the maps come from `maps`); leave {it} out")
     device = "auto" if device is None else device
     min_size = MIN_SIZE if min_size is None else min_size
+    _check_min_size(min_size)
     if min_size < 1:
         raise UserError(f"`min_size` {min_size}: must be at least 1 pixel")
     if compose not in COMPOSITIONS:
@@ -634,7 +644,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
             # the pixels as stored, in their own format (alpha, greyscale, 16-bit, float kept): the crop is a
             # slice of the input, not of an 8-bit colour copy; only the shape is needed beside the map
             data = np.fromfile(str(path), np.uint8)
-            img = decode(data, cv2.IMREAD_UNCHANGED)
+            header = read_header(path)  # its tag, colour profile and frame count: one read of its header
+            img = decode(data, cv2.IMREAD_UNCHANGED, header.orientation)
             # OpenCV decodes a grey + alpha PNG as BGRA (B = G = R): written back as grey + alpha below
             grey_alpha = (img is not None and path.suffix.lower() == ".png" and _png_grey_alpha(data)
                           and img.ndim == 3 and img.shape[2] == 4
@@ -650,7 +661,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
             if log_density:  # its density is the map: the same crop as predict's PNG of it
                 sal = np.exp(sal)
             mh, mw = sal.shape[:2]
-            tag = exif_orientation(path)
+            tag = header.orientation
             if not same_shape_scaled((mh, mw), (h, w)):  # train's rule: it would be stretched onto the image
                 turned = " (turned 90 deg?)" if same_shape_scaled((mw, mh), (h, w)) else ""
                 raise UserError(f"`maps` {shown_path(salmaps[name])}: the map is {mw}x{mh} but its image "
@@ -658,10 +669,9 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                                 f"shape{turned}; give a map of "
                                 + ("the image as stored (before its EXIF rotation)" if tag != 1 else
                                    "that image (its shape at any scale)"))
-            if sal.shape != (h, w):  # a larger map is area-averaged: sampled bilinearly, small spots vanished
-                larger = sal.shape[0] >= h and sal.shape[1] >= w
-                sal = cv2.resize(sal.astype(np.float32), (w, h),
-                                 interpolation=cv2.INTER_AREA if larger else cv2.INTER_LINEAR)
+            if sal.shape != (h, w):  # predict's and validate's rule, axis by axis: area where the map is larger
+                # (sampled bilinearly, small spots vanished), then bilinear where it is smaller
+                sal = resize_image(sal.astype(np.float32), (h, w))
             # a thumbnail is for looking at: a phone photo's rotation tag is applied to the photo and to its
             # map together (both read as stored, so they stay aligned), and the crop is cut upright
             if tag != 1:
@@ -701,7 +711,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 data = _encode_png_grey_alpha(crop) if grey_alpha else encode(crop, path.suffix)
             except UserError as exc:
                 raise UserError(f"{shown_path(path)}: could not write its crop: {exc}") from None
-            icc, icc_note = _source_icc(path), None  # OpenCV writes no colour profile: the source's is added
+            icc, icc_note = header.icc or _bmp_icc(path), None  # OpenCV writes none: the source's is added
             if icc:
                 grey = grey_alpha or crop.ndim == 2 or crop.shape[2] < 3
                 space = icc[16:20].decode("latin-1").strip() or "unknown"
@@ -722,7 +732,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 result.boxes[name]["off_aspect"] = off_aspect
             if icc_note:  # never silently without the source's colours
                 result.boxes[name]["icc_profile"] = icc_note
-            if (frames := frame_count(path)) > 1:  # OpenCV decodes the first frame: never silently one of many
+            if (frames := header.frames) > 1:  # OpenCV decodes the first frame: never silently one of many
                 result.multi_frame.append((name, frames))
                 result.boxes[name]["frames"] = (f"the image has {frames} frames (TIFF pages or animation "
                                                 "frames): the first was cropped, the crop holds it alone")

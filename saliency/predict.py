@@ -50,12 +50,13 @@ class PredictResult:
     multi_frame: list = field(default_factory=list)  # (path, frames) of the images of several frames (first used)
 
 
-def read_photo(path):
+def read_photo(path, orientation: int | None = None):
     """An image as prediction reads it: 8-bit BGR (``IMREAD_COLOR``), the one decode check of ``saliency predict``
     (and of ``saliency crop``, which skips an image without a map only when this check refuses it).
 
     UserError naming the file when it cannot be read; a TIFF whose samples are floating point (or signed
-    integers), which OpenCV's colour decoding refuses, is named as such rather than as corrupt.
+    integers), which OpenCV's colour decoding refuses, is named as such rather than as corrupt. ``orientation``:
+    the file's tag as :func:`saliency.base.images.read_header` read it (None: a TIFF's is read while decoding).
     """
     import cv2
 
@@ -63,7 +64,7 @@ def read_photo(path):
     from saliency.eval.io import read_image
 
     try:
-        return read_image(str(path), cv2.IMREAD_COLOR)
+        return read_image(str(path), cv2.IMREAD_COLOR, orientation=orientation)
     except UserError as exc:
         fmt = tiff_sample_format(path) if "not a readable image" in str(exc) else None
         if fmt is None:
@@ -259,15 +260,16 @@ class _Images:
         import cv2
         import torch
 
-        from saliency.base.images import frame_count
+        from saliency.base.images import read_header
         from saliency.transforms import resize_image
 
         key, path = self.items[i]
+        header = read_header(path)  # its frame count and tag (a TIFF's, applied by the decoder): one header read
         try:
-            img = read_photo(path)
+            img = read_photo(path, header.orientation)
         except UserError as exc:
             return {"key": key, "path": str(path), "error": exc.render(cli_flag)}
-        frames = frame_count(path)
+        frames = header.frames
         h, w = img.shape[:2]
         # resized first, then BGR -> RGB (resizing is per channel: the same pixels as converting first),
         # so that no second full-size copy of a large image is made
@@ -518,7 +520,7 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
 
     from saliency.base.fsutil import atomic_path
     from saliency.base.progress import progress as progress_bar
-    from saliency.base.images import frame_count
+    from saliency.base.images import read_header
     from saliency.eval import baselines as B
 
     if name not in B.BASELINES:
@@ -548,13 +550,14 @@ def predict_baseline_folder(name: str, images, out, *, only: set | None = None, 
     bar = progress_bar(total=len(items), desc=name, unit="img", enabled=progress)
     with staging as (stage, ld_stage):
         for key, path in items:
+            header = read_header(path)  # its frame count and tag (a TIFF's, applied by the decoder): one read
             try:
-                img = cv2.cvtColor(read_photo(path), cv2.COLOR_BGR2RGB)
+                img = cv2.cvtColor(read_photo(path, header.orientation), cv2.COLOR_BGR2RGB)
             except UserError as exc:
                 res.skipped.append((str(path), exc.render(cli_flag)))
                 bar.update(1)
                 continue
-            if (frames := frame_count(path)) > 1:
+            if (frames := header.frames) > 1:
                 res.multi_frame.append((str(path), frames))
             m = B.compute_baseline(name, img, centre_bias=cb)
             mn, mx = float(m.min()), float(m.max())

@@ -17,6 +17,8 @@ import os as _os
 import struct as _struct
 import threading as _threading
 
+from dataclasses import dataclass as _dataclass
+
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 """Lower-case suffixes (with the dot) of the image files the toolkit reads."""
 
@@ -290,26 +292,102 @@ def _fd2_silenced():
 _PIL_LIMIT_LOCK = _threading.Lock()
 
 
+@_contextlib.contextmanager
+def open_header(source):
+    """``PIL.Image.open(source)`` (a path or a file object) with PIL's decompression-bomb limit lifted meanwhile.
+
+    Only a header is meant to be read: PIL's limit (about 179 M pixels, which raised and so read as "no tag",
+    "no profile", "one frame") would refuse what the toolkit's own pixel limit (:func:`max_pixels`) guards at
+    decoding. The limit is lifted under one lock (``Image.MAX_IMAGE_PIXELS`` is PIL's global) and put back on
+    every exit; PIL's errors propagate to the caller.
+    """
+    from PIL import Image
+
+    with _PIL_LIMIT_LOCK:
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            with Image.open(source) as im:
+                yield im
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
+def _valid_tag(tag) -> int:
+    tag = int(tag)
+    return tag if 1 <= tag <= 8 else 1
+
+
+def _pil_orientation(im) -> int:
+    """The orientation tag (1-8) of the open PIL image ``im``; 1 when absent or unreadable."""
+    try:
+        return _valid_tag(im.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - no tag to read is the usual case: the pixels as stored
+        return 1
+
+
 def _orientation_tag(source) -> int:
     """The orientation tag (1-8) PIL reads from ``source`` (a path or a file object); 1 when absent or unreadable.
 
-    Only the header is read, so PIL's decompression-bomb limit (about 179 M
-    pixels, which raised and so read as "no tag") is lifted meanwhile: the
-    toolkit's own pixel limit (:func:`max_pixels`) guards decoding.
+    Only the header is read (:func:`open_header`): the toolkit's own pixel limit guards decoding.
     """
+    try:
+        with open_header(source) as im:
+            return _pil_orientation(im)
+    except Exception:  # noqa: BLE001 - a file PIL cannot open carries no tag it could read
+        return 1
+
+
+def _exif_block_tag(block: bytes) -> int:
+    """The orientation tag (1-8) of an EXIF block (a TIFF header and IFD, maybe after ``Exif\\0\\0``); 1 if none."""
     try:
         from PIL import Image
 
-        with _PIL_LIMIT_LOCK:
-            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-            try:
-                with Image.open(source) as im:
-                    tag = int(im.getexif().get(0x0112, 1))
-            finally:
-                Image.MAX_IMAGE_PIXELS = saved
-    except Exception:  # noqa: BLE001 - no tag to read is the usual case: the pixels as stored
+        ex = Image.Exif()
+        ex.load(block)
+        return _valid_tag(ex.get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - a block PIL cannot parse carries no tag to say
         return 1
-    return tag if 1 <= tag <= 8 else 1
+
+
+def _chunk_orientation(fh) -> int | None:
+    """The orientation tag of the PNG or WebP open as ``fh`` (told by its first bytes), read from its ``eXIf`` /
+    ``EXIF`` chunk found by walking the chunk headers (no pixel decoded; 1 without one); None for another format
+    (ask PIL: it reads a JPEG's, TIFF's ... header only). PIL decodes a whole PNG whose ``eXIf`` follows its
+    pixels, and its WebP reader demuxes the whole file."""
+    fh.seek(0)
+    head = fh.read(12)
+    if head[:8] == b"\x89PNG\r\n\x1a\n":  # chunks: length (big-endian), type, data, CRC
+        fh.seek(8)
+        while len(chunk := fh.read(8)) == 8 and chunk[4:] != b"IEND":
+            size = int.from_bytes(chunk[:4], "big")
+            if chunk[4:] == b"eXIf":
+                return _exif_block_tag(fh.read(size))
+            fh.seek(size + 4, 1)
+        return 1
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":  # chunks: type, length (little-endian), even-padded
+        while len(chunk := fh.read(8)) == 8:
+            size = int.from_bytes(chunk[4:], "little")
+            if chunk[:4] == b"EXIF":
+                return _exif_block_tag(fh.read(size))
+            fh.seek(size + (size & 1), 1)
+        return 1
+    return None
+
+
+def _file_orientation(path, im=None) -> int:
+    """The one reading of a file's orientation tag (1-8; 1 when absent or unreadable): a PNG's or WebP's by
+    :func:`_chunk_orientation`, any other file's through PIL (``im``: ``path`` already open with
+    :func:`open_header`; None: opened here; False: PIL could not open it, so 1)."""
+    try:
+        with open(path, "rb") as fh:
+            tag = _chunk_orientation(fh)
+    except OSError:
+        return 1
+    if tag is not None:
+        return tag
+    if im is False:
+        return 1
+    return _orientation_tag(path) if im is None else _pil_orientation(im)
 
 
 #: the formats whose frames are pictures of their own; an MPO (a camera's JPEG with an MPF preview, gain or depth
@@ -317,31 +395,46 @@ def _orientation_tag(source) -> int:
 _FRAME_FORMATS = frozenset({"TIFF", "WEBP", "PNG", "GIF"})
 
 
-def frame_count(path) -> int:
-    """How many frames (TIFF pages, animated WebP, PNG or GIF frames) the image file ``path`` holds, read with PIL
-    from its header and frame index (no pixel is decoded); 1 for a still image, a JPEG carrying an MPF second
-    image (PIL's MPO: a preview, gain or depth map, not another picture) or one PIL cannot open. OpenCV's
-    ``imdecode`` reads the first frame only. PIL's warnings on a damaged file ("Corrupt EXIF data") are silenced:
-    the decode's own reading stands."""
+def _frames_of(im) -> int:
+    if im.format not in _FRAME_FORMATS:
+        return 1
+    return max(1, int(getattr(im, "n_frames", 1) or 1))
+
+
+@_dataclass(frozen=True)
+class ImageHeader:
+    """What :func:`read_header` reads of an image file without decoding its pixels."""
+
+    orientation: int = 1
+    """The EXIF orientation tag, 1-8 (:func:`stimulus_orientation`); 1 when absent or unreadable."""
+    icc: bytes | None = None
+    """The ICC colour profile PIL reads from the file (``info["icc_profile"]``), or None."""
+    frames: int = 1
+    """How many frames (TIFF pages, animated WebP, PNG or GIF frames) the file holds, read from its header and
+    frame index; 1 for a still image, a JPEG carrying an MPF second image (PIL's MPO: a preview, gain or depth
+    map, not another picture) or one PIL cannot open. OpenCV's ``imdecode`` reads the first frame only."""
+
+
+def read_header(path) -> ImageHeader:
+    """The orientation tag, ICC profile and frame count of the image file ``path``, from one PIL open of its header
+    (:func:`open_header`; a PNG's or WebP's tag from its EXIF chunk, read by a walk of its chunk headers): what
+    ``saliency crop`` and ``saliency predict`` ask of each image (the tag as :func:`stimulus_orientation` reads
+    it). A file PIL cannot open: its tag if a PNG or WebP chunk holds one, no profile, one frame. PIL's warnings
+    on a damaged file ("Corrupt EXIF data") are silenced: the decode's own reading stands."""
     import warnings
 
-    try:
-        from PIL import Image
-
-        with _PIL_LIMIT_LOCK:  # only the header is read: the toolkit's pixel limit guards decoding
-            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    with Image.open(path) as im:
-                        if im.format not in _FRAME_FORMATS:
-                            return 1
-                        n = int(getattr(im, "n_frames", 1) or 1)
-            finally:
-                Image.MAX_IMAGE_PIXELS = saved
-    except Exception:  # noqa: BLE001 - a file PIL cannot read is counted as one frame (OpenCV's reading stands)
-        return 1
-    return max(1, n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with open_header(path) as im:
+                try:
+                    frames = _frames_of(im)
+                except Exception:  # noqa: BLE001 - a frame index PIL cannot read: OpenCV's first frame stands
+                    frames = 1
+                icc = im.info.get("icc_profile")
+                return ImageHeader(_file_orientation(path, im), bytes(icc) if icc else None, frames)
+        except Exception:  # noqa: BLE001 - a file PIL cannot read: one frame, no profile (OpenCV's reading stands)
+            return ImageHeader(_file_orientation(path, False))
 
 
 _TIFF_SAMPLE_FORMATS = {2: "signed integer", 3: "floating point"}
@@ -403,22 +496,12 @@ def exif_orientation(path) -> int:
 
 
 def stimulus_orientation(path) -> int:
-    """:func:`exif_orientation` of a stimulus, cheaply: a PNG (by its signature, whatever its name) is asked only
-    when it holds an ``eXIf`` chunk (PIL decodes a whole PNG to look for one), found by walking its chunk headers;
-    any other file is asked by its content (PIL reads a JPEG's, TIFF's or WebP's header only)."""
-    try:
-        with open(path, "rb") as fh:
-            if fh.read(8) != b"\x89PNG\r\n\x1a\n":
-                return exif_orientation(path)  # a JPEG named .png is shown turned by its tag as well
-            while True:
-                head = fh.read(8)
-                if len(head) < 8 or head[4:] == b"IEND":
-                    return 1
-                if head[4:] == b"eXIf":
-                    return exif_orientation(path)
-                fh.seek(int.from_bytes(head[:4], "big") + 4, 1)  # the chunk's data and its CRC
-    except OSError:
-        return 1
+    """:func:`exif_orientation` of a stimulus, cheaply and from its header only: a PNG or WebP (by its signature,
+    whatever its name) by walking its chunk headers to its ``eXIf`` / ``EXIF`` chunk, whose EXIF block alone is
+    parsed (PIL decodes a whole PNG whose ``eXIf`` follows its pixels); any other file through PIL, which reads a
+    JPEG's or TIFF's header only. The one orientation reading of ingest, eval (``saliency.eval.io.orientation_tag``),
+    crop and predict (:func:`read_header`)."""
+    return _file_orientation(path)
 
 
 def to_display(a, tag: int):
@@ -496,7 +579,7 @@ def _tiff_orientation(data) -> int:
     return _orientation_tag(io.BytesIO(memoryview(data).cast("B")))  # a TIFF PIL cannot read: OpenCV's stands
 
 
-def decode(data, flags):
+def decode(data, flags, orientation: int | None = None):
     """``cv2.imdecode(data, flags)`` for the bytes ``data`` (a uint8 array), None when they are not an image.
 
     The pixels as stored: an EXIF orientation tag (a phone's "rotate 90") is
@@ -508,6 +591,8 @@ def decode(data, flags):
     ``IMREAD_UNCHANGED`` and ``IMREAD_IGNORE_ORIENTATION`` included), so a
     TIFF's pixels are turned back as stored here. The C decoders' own messages
     on stderr are suppressed: the caller turns None into its one-line error.
+    ``orientation``: the tag :func:`read_header` read from the file of ``data``, so that a TIFF's is not read
+    again (None: read from ``data``).
     """
     import cv2
 
@@ -518,7 +603,10 @@ def decode(data, flags):
     with _fd2_silenced():
         img = cv2.imdecode(data, flags)
     if img is not None:
-        tag = _tiff_orientation(data)
+        if orientation is None:
+            tag = _tiff_orientation(data)
+        else:
+            tag = orientation if bytes(data[:4]) in _TIFF_MAGIC else 1
         if tag != 1:
             img = from_display(img, tag)
     return img
