@@ -2123,13 +2123,10 @@ def _quarantined_stem(index: StimulusIndex, name: str, last_word: bool = False) 
     """The stem that a reader-quarantined row's stimulus ``name`` finds as a kept row's name finds it
     (:meth:`StimulusIndex.resolve`: exact, no part of another name), or None; nothing recorded, nothing refused
     (a quarantined row's name is in no warning and stops no run)."""
-    kept = dict(index.by_last_word), dict(index.by_whole_number), dict(index._folders)
     try:
-        return index.resolve(name, last_word=last_word)
+        return index.resolve(name, last_word=last_word, record=False)
     except UserError:
         return None
-    finally:
-        index.by_last_word, index.by_whole_number, index._folders = kept
 
 
 def _first_fixations(fix: pd.DataFrame, quar: pd.DataFrame | None = None, stem_of=None) -> set:

@@ -95,17 +95,18 @@ class StimulusIndex:
         self.by_last_word: dict[str, str] = {}  # names no file has whole, found by their last word -> stem
         self.by_whole_number: dict[str, str] = {}  # 'N.0' names no file has, found as N -> stem
 
-    def _one_folder(self, stem: str, name: str, named_by: str):
+    def _one_folder(self, stem: str, name: str, named_by: str, record: bool = True):
         """Refuse names reaching ``stem`` from different folders (``Action/001.jpg``, ``Affective/001.jpg``).
 
         The folder part is the name's last folder, compared ignoring case; a
-        name without one (``001.jpg``) goes with any.
+        name without one (``001.jpg``) goes with any. ``record``: the first
+        folder part is kept for the names that follow (else only compared).
         """
         parts = name.replace("\\", "/").rstrip("/").split("/")
         folder = nfc(parts[-2]).lower() if len(parts) > 1 else ""
         if not folder:
             return
-        seen = self._folders.setdefault(stem, (folder, name))
+        seen = self._folders.setdefault(stem, (folder, name)) if record else self._folders.get(stem, (folder, name))
         if seen[0] != folder:
             raise UserError(f"`stimuli` {self.folder}: {named_by} {seen[1]!r} and {name!r}, in different folders, "
                             f"and both find {self.by_stem[stem].name} (names are matched without their folder); "
@@ -130,7 +131,8 @@ class StimulusIndex:
             p = found[0] if found else None
         return p
 
-    def resolve(self, name: str, named_by: str = "the logs name", last_word: bool = False) -> str | None:
+    def resolve(self, name: str, named_by: str = "the logs name", last_word: bool = False,
+                record: bool = True) -> str | None:
         """Stem of the stimulus file that ``name`` refers to, or None.
 
         ``named_by`` says where ``name`` came from, for a refusal to name what
@@ -140,6 +142,9 @@ class StimulusIndex:
         ``# Message:``), which may hold words before the file's name: when no
         file has the whole name, its last image-file word's file is taken
         (recorded in :attr:`by_last_word`); any other name is matched as written.
+        ``record=False``: the name is resolved (and refused) as it would be,
+        but leaves nothing behind: not in :attr:`by_last_word` nor
+        :attr:`by_whole_number`, and its folder part binds no later name.
         """
         if not name:
             return None
@@ -149,12 +154,12 @@ class StimulusIndex:
             # file's name, when no file has the whole name ('cat 01.jpg' is found whole above, before '01.jpg')
             word = nfc(last_image_word(base))
             p = self._file(word, name, named_by) if word else None
-            if p is not None:
+            if p is not None and record:
                 self.by_last_word[name] = nfc(p.stem)
         whole = WHOLE_NUMBER.match(base) if p is None else None
         if whole:  # '1.0' that no file has (not 1.0.png, 1.0.jpg): the 1 a table saved by Excel writes as 1.0
             p = self._file(whole.group(1), name, named_by)
-            if p is not None:
+            if p is not None and record:
                 self.by_whole_number[name] = nfc(p.stem)
         stem = nfc(p.stem) if p is not None else None
         if stem is not None and stem in self.shared_stems:  # maps and tables are named by stem: never pool two
@@ -162,7 +167,7 @@ class StimulusIndex:
             raise UserError(f"`stimuli` {self.folder}: {names} share the stem {stem!r}, and {named_by} "
                             f"{name!r}; maps and tables are named by stem, so keep one of the files in the folder")
         if stem is not None:
-            self._one_folder(stem, name, named_by)
+            self._one_folder(stem, name, named_by, record)
         return stem
 
     def path(self, stem: str) -> Path:
