@@ -13,7 +13,8 @@ FOLDERS = ("images", "maps")
 DESCRIPTION = """Crop each image to the window of the requested aspect ratio that keeps the most saliency.
 
 The saliency comes from maps (--maps DIR, matched to the images by file stem,
-resized to each image: area-averaged when larger, bilinearly otherwise) or from a
+resized to each image axis by axis: area-averaged along a side that shrinks,
+bilinearly along one that grows) or from a
 trained model (--checkpoint). An image without a map is refused, unless saliency
 predict cannot read it either (it writes no map for a corrupt file or a TIFF of
 floating-point samples, e.g. float32): such an image is skipped and listed as
