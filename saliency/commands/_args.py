@@ -66,6 +66,15 @@ def size_wxh(lo: int = 16, hi: int = 8192, example: str = "640x480", square: boo
     return size
 
 
+def network_size_wxh(example: str = "384x288"):
+    """:func:`size_wxh` over the sides a network input may have, :data:`saliency.predict.SIZE_RANGE` (16 to 4096,
+    the one statement of that range, which ``saliency.predict.check_size`` applies from Python), for a command's
+    network input ``--size`` (``saliency predict``)."""
+    from saliency.predict import SIZE_RANGE
+
+    return size_wxh(*SIZE_RANGE, example)
+
+
 def float_wxh(example: str = "52.7x29.6"):
     """An argparse type for a real size ``WxH`` (-> ``(width, height)`` floats), both sides positive and finite."""
     import math

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from saliency.commands._args import positive_int, size_wxh
+from saliency.commands._args import network_size_wxh, positive_int
 from saliency.commands import _args
 
 NAME = "predict"
@@ -60,7 +60,7 @@ def add_arguments(p) -> None:
                         "a run's split.json (its validation ids)")
     # the checkpoint's options default to None, so that one given with --baseline (which uses none of them) is
     # refused, not ignored; run() fills in the documented defaults (CHECKPOINT_DEFAULTS) for a checkpoint
-    p.add_argument("--size", type=size_wxh(16, 4096, "384x288"), metavar="WxH",
+    p.add_argument("--size", type=network_size_wxh("384x288"), metavar="WxH",
                    help="with --checkpoint: network input size, width x height (default: the training size)")
     p.add_argument("--batch-size", type=positive_int, default=None, metavar="B",
                    help="with --checkpoint: images per batch (default 8)")
