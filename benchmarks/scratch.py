@@ -15,7 +15,7 @@ one line on stderr and exit status 2, never a traceback (:func:`refuse`,
 ``UserError`` of the toolkit), and the argument types of the options several
 benchmarks take (:func:`seed_list` for ``--seeds``, :func:`attention_list`
 for ``--attentions``). Every script runs its ``main`` through :func:`run_main`,
-so Ctrl-C is one line and exit status 130. :func:`content_digest` is the
+so Ctrl-C is one line and exit status 130, SIGTERM one line and 143. :func:`content_digest` is the
 digest of the inputs a resumable ``--work`` records (``ablation.py``,
 ``osie.py``).
 """
@@ -156,18 +156,38 @@ def run_main(main, interrupted: str = "") -> int:
 
     Ctrl-C (``KeyboardInterrupt``) is one line too, ``SCRIPT.py: interrupted`` (``; INTERRUPTED`` after it when
     given, e.g. how to resume), and exit status 130, as the toolkit's ``saliency <cmd>: interrupted``; it was a
-    KeyboardInterrupt traceback.
+    KeyboardInterrupt traceback. SIGTERM (``kill PID``) is ``SCRIPT.py: terminated`` and exit status 143, as
+    ``saliency <cmd>: terminated``: it raises :class:`saliency.base.fsutil.Terminated` (a KeyboardInterrupt,
+    :func:`saliency.base.fsutil.terminate_raises`), so the script's ``with`` blocks and ``finally`` clauses clean
+    up its scratch as for Ctrl-C; it was a silent death (status -15) that left temporary folders behind. A
+    failure that follows either signal (a command run in-process caught it and returned 130 or 143, and the
+    script's check of that status raised) is the same line, not the check's traceback or message.
     """
     try:
         from saliency.base.errors import UserError, cli_flag
+        from saliency.base.fsutil import forget_interruptions, interrupted_by, terminate_raises
 
+        forget_interruptions()
         try:
-            return main() or 0
-        except UserError as exc:  # the toolkit names its parameters in backticks: shown as the options
-            refuse(exc.render(cli_flag))
-    except KeyboardInterrupt:  # `with` blocks and `finally` clauses have run (temporary folders removed)
-        print(f"{Path(sys.argv[0]).name}: interrupted{f'; {interrupted}' if interrupted else ''}", file=sys.stderr)
-        return 130
+            with terminate_raises():
+                try:
+                    return main() or 0
+                except UserError as exc:  # the toolkit names its parameters in backticks: shown as the options
+                    refuse(exc.render(cli_flag))
+        except (Exception, SystemExit) as exc:  # after a signal that a command run in-process caught: its line
+            received = interrupted_by()
+            if received is None or (isinstance(exc, SystemExit) and exc.code in (0, None)):
+                raise
+            return _stopped(128 + received, interrupted)
+    except KeyboardInterrupt as exc:  # `with` blocks and `finally` clauses have run (temporary folders removed)
+        return _stopped(getattr(exc, "exit_code", 130), interrupted)
+
+
+def _stopped(code: int, interrupted: str) -> int:
+    """``SCRIPT.py: interrupted`` (130, Ctrl-C) or ``terminated`` (143, SIGTERM) on stderr, and the code."""
+    word = "terminated" if code == 143 else "interrupted"
+    print(f"{Path(sys.argv[0]).name}: {word}{f'; {interrupted}' if interrupted else ''}", file=sys.stderr)
+    return code
 
 
 def seed_list(text: str) -> str:
