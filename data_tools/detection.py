@@ -71,7 +71,8 @@ from saliency.data_tools.detectors import (BLINK, DEFAULTS, DETECTORS, FIXATION,
 __all__ = ["DETECTORS", "DEFAULTS", "Classification", "classify", "detect", "idt", "ivt", "nh", "tobii_ivt",
            "merge_fixations", "discard_short", "summarize", "fivepoint_speed", "sample_period", "pursuit_split",
            "interval_shape", "window_half", "rate_change", "repeated_times", "savgol_centred", "BLINK_REACH_MS",
-           "RATE_CHANGE_SHARE", "RATE_CHANGE_RUN", "NOISE_FREE_DEG_S", "REPEATED_TIMES", "REPEATED_TIMES_SHARE"]
+           "RATE_CHANGE_SHARE", "RATE_CHANGE_RUN", "NOISE_FREE_DEG_S", "REPEATED_TIMES", "REPEATED_TIMES_SHARE",
+           "TrialWarning", "TRIAL_WARNING_KINDS"]
 
 TIME_TOL_MS = 1e-6
 """Tolerance (ms) of duration comparisons: time stamps made as ``i * 1000 / rate`` carry rounding errors (12
@@ -80,6 +81,35 @@ its first sample; 1e-6 ms is far below any sampling period (0.2 ms at 5 kHz), so
 
 BLINK_REACH_MS = 50.0
 """How far (ms) a blink reaches on each side of its missing run over the lid's movement (:func:`_blinks`)."""
+
+
+TRIAL_WARNING_KINDS = ("repeated", "rate", "window", "min_duration")
+"""The kinds of the lines :func:`classify` puts in ``params["warnings"]`` (:class:`TrialWarning`): most samples
+repeating the previous time stamp (:func:`repeated_times`), a sampling rate that changes (:func:`rate_change`), a
+velocity window too long for the trial (:func:`window_warning`), nh's long ``min_duration_ms``."""
+
+
+class TrialWarning(str):
+    """One line of a trial's ``params["warnings"]``: the text as written (a ``str``, so ``detection.json`` holds it
+    unchanged) carrying its kind (:data:`TRIAL_WARNING_KINDS`) as ``.kind``, so that a caller summing warnings up
+    by kind (``saliency detect``) never reads the kind back from the wording."""
+
+    kind: str
+
+    def __new__(cls, kind: str, text: str):
+        if kind not in TRIAL_WARNING_KINDS:
+            raise ValueError(f"TrialWarning kind {kind!r}: one of {', '.join(TRIAL_WARNING_KINDS)}")
+        self = super().__new__(cls, text)
+        self.kind = kind
+        return self
+
+    def __reduce__(self):  # the kind crosses a process pool with the text
+        return (TrialWarning, (self.kind, str(self)))
+
+
+def _warning(kind: str, text: str | None) -> TrialWarning | None:
+    """``text`` as a :class:`TrialWarning` of ``kind``; None for None (nothing to say)."""
+    return None if text is None else TrialWarning(kind, text)
 
 
 def sample_period(t: np.ndarray) -> float:
@@ -1005,7 +1035,8 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     and last sample (20 ms at 30 Hz: 3 samples, 66.7 ms).
     ``pursuit=True``: fixations that :func:`pursuit_split` finds moving along
     a line become smooth pursuit (label PURSUIT) and leave the fixation list.
-    ``params["warnings"]`` (present only when there is one) holds one line per
+    ``params["warnings"]`` (present only when there is one) holds one line
+    (a :class:`TrialWarning`: a ``str`` with its ``.kind``) per
     problem of the trial's time stamps: most samples repeating the previous
     time stamp (:func:`repeated_times`), a sampling rate that changes within
     the trial (:func:`rate_change`), whose slower intervals count as rows
@@ -1036,7 +1067,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         x_px, y_px = np.asarray(x_px, dtype=np.float64), np.asarray(y_px, dtype=np.float64)
         c = _expand(classify(t[first], x_px[first], y_px[first], geometry, method, **opts),
                     first, t, *geometry.pixels_to_degrees(x_px, y_px))
-        why = repeated_times(t)
+        why = _warning("repeated", repeated_times(t))
         if why:  # most rows share a stamp (a rounded time column): the trial's entry says so
             c.params["warnings"] = [why, *c.params.get("warnings", ())]
         return c
@@ -1089,10 +1120,11 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         h = window_half(win, sample_period(t))
         used = (-h, h)
         params.update({"window_samples": 2 * h + 1, "window_ms_applied": round(2 * h * sample_period(t), 6)})
-        warns.append(window_warning(t, np.isfinite(xd) & np.isfinite(yd), np.isfinite(speed),
-                                    lambda: np.isfinite(window_speed(t, xd, yd, 0.0)), win,  # h = 1
-                                    params["window_ms_applied"], "a sample without a speed is neither fixation "
-                                                                 "nor saccade", window_ms is not None))
+        warns.append(_warning("window", window_warning(
+            t, np.isfinite(xd) & np.isfinite(yd), np.isfinite(speed),
+            lambda: np.isfinite(window_speed(t, xd, yd, 0.0)), win,  # h = 1
+            params["window_ms_applied"], "a sample without a speed is neither fixation nor saccade",
+            window_ms is not None)))
         with np.errstate(invalid="ignore"):
             labels[speed >= thr] = SACCADE
     else:
@@ -1113,15 +1145,16 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
             ns = sm.window_samples(params[f"{k}_ms"], dt, 2)
             params.update({f"{k}_samples": ns, f"{k}_ms_applied": round(ns * dt, 6)})
         runs = sm.valid_runs(t, xd, yd)  # a window centred on the sample (filled ones are not the window's doing)
-        warns.append(window_warning(t, np.isfinite(xd) & np.isfinite(yd), savgol_centred(t, runs, win),
-                                    lambda: savgol_centred(t, runs, 0.0), win,  # 0 ms: the 3-sample minimum
-                                    params["window_ms_applied"], "no saccade starts at a sample without one",
-                                    window_ms is not None))
+        warns.append(_warning("window", window_warning(
+            t, np.isfinite(xd) & np.isfinite(yd), savgol_centred(t, runs, win),
+            lambda: savgol_centred(t, runs, 0.0), win,  # 0 ms: the 3-sample minimum
+            params["window_ms_applied"], "no saccade starts at a sample without one", window_ms is not None)))
         if md > NH_GLISSADE_WARN_MS and nh_params.get("pso", True):
-            warns.append(f"`min_duration_ms` {md:g}: with nh it also sizes the glissade search after each saccade "
-                         f"(up to 2 x {md:g} = {2 * md:g} ms, as Nystrom & Holmqvist's code ties them), so a "
-                         f"glissade can take the fixation that follows; nh's default is "
-                         f"{DEFAULTS['nh']['min_duration_ms']:g} ms")
+            warns.append(TrialWarning(
+                "min_duration", f"`min_duration_ms` {md:g}: with nh it also sizes the glissade search after each "
+                f"saccade (up to 2 x {md:g} = {2 * md:g} ms, as Nystrom & Holmqvist's code ties them), so a "
+                f"glissade can take the fixation that follows; nh's default is "
+                f"{DEFAULTS['nh']['min_duration_ms']:g} ms"))
     ranges = discard_short(merge_fixations(ranges, t, xd, yd, mms, mdeg), t, md)
     params["pursuit"] = bool(pursuit)
     if pursuit:
@@ -1138,7 +1171,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
         measured = np.isfinite(speed) & ~uses_filled(filled, used)
     # the labels stand; the trial's entry in detection.json says why its slower part has no events, or why a
     # window too long for the trial left it without speeds
-    warns = [w for w in (rate_change(t), *warns) if w]
+    warns = [w for w in (_warning("rate", rate_change(t)), *warns) if w]
     if warns:
         params["warnings"] = warns
     return Classification(method, t, xd, yd, labels, speed, ranges, params, measured)

@@ -484,20 +484,25 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     return summary
 
 
-TRIAL_WARNING_KINDS = (("repeated", None), ("rate", "the sampling rate changes within the trial"),
-                       ("window", ("`window_ms` ", "the window (`window_ms` ")),
-                       ("min_duration", "`min_duration_ms` "))
-"""The kinds of a trial's ``params["warnings"]`` lines (:func:`data_tools.detection.classify`) that ``detect``
-sums up apart, each by how its line starts (one opening, or a tuple of them: ``window`` is either
-:func:`data_tools.detection.window_warning` line; ``repeated``: a line holding :data:`detection.REPEATED_TIMES`);
-a line of none of them is of kind ``other``."""
+TRIAL_WARNING_OPENINGS = (("rate", "the sampling rate changes within the trial"),
+                          ("window", ("`window_ms` ", "the window (`window_ms` ")),
+                          ("min_duration", "`min_duration_ms` "))
+"""How the lines of each kind (:data:`data_tools.detection.TRIAL_WARNING_KINDS`) start, read only for a line that
+lost its kind (:func:`trial_warning_kind` of the text read back from ``detection.json``; ``repeated``: a line
+holding :data:`detection.REPEATED_TIMES`). ``detect`` itself sums up by the kind each line carries."""
 
 
 def trial_warning_kind(line: str) -> str:
-    """The kind (:data:`TRIAL_WARNING_KINDS`, else ``other``) of one line of a trial's ``params["warnings"]``."""
+    """The kind of one line of a trial's ``params["warnings"]``: the ``.kind`` that
+    :func:`data_tools.detection.classify` gives it (:class:`data_tools.detection.TrialWarning`); for a line read
+    back as plain text (``detection.json``), the kind its opening words (:data:`TRIAL_WARNING_OPENINGS`) name, else
+    ``other``."""
+    kind = getattr(line, "kind", None)
+    if kind is not None:
+        return kind
     if det.REPEATED_TIMES in line:
         return "repeated"
-    return next((kind for kind, start in TRIAL_WARNING_KINDS if start and line.startswith(start)), "other")
+    return next((kind for kind, start in TRIAL_WARNING_OPENINGS if line.startswith(start)), "other")
 
 
 def trial_warning_lines(trials: list[dict]) -> list[str]:
@@ -505,17 +510,18 @@ def trial_warning_lines(trials: list[dict]) -> list[str]:
     velocity window too long, nh's long minimum duration, any other), naming the kind's first trial and counting
     the trials with that kind, each once; the lines stay whole in each trial's entry of ``detection.json``.
 
-    Each line is :func:`data_tools.ingest.rate_change_lines`' for one kind, given the input -> ``[(trial,
-    line)]`` of the first line of that kind in each trial: a kind summed up apart keeps one kind's line (a window
+    Each line is :func:`data_tools.ingest.rate_change_lines`' for one kind (the ``.kind`` each line carries,
+    :class:`data_tools.detection.TrialWarning`), given the input -> ``[(trial, line)]`` of the first line of that
+    kind in each trial: a kind summed up apart keeps one kind's line (a window
     warning) from standing for another's (a rate change) of a trial listed first, and a trial is counted once.
     """
     from saliency.data_tools.ingest import rate_change_lines
 
-    kinds: dict[str, dict[str, list]] = {k: {} for k, _ in (*TRIAL_WARNING_KINDS, ("other", None))}
+    kinds: dict[str, dict[str, list]] = {k: {} for k in (*det.TRIAL_WARNING_KINDS, "other")}
     for t in trials:
         seen = set()
         for line in t["params"].get("warnings", ()):
-            kind = trial_warning_kind(line)
+            kind = getattr(line, "kind", "other")  # as classify filed it (TrialWarning), never by its wording
             if kind not in seen:
                 seen.add(kind)
                 kinds[kind].setdefault(t["source"], []).append((t, line))
