@@ -76,8 +76,8 @@ from saliency.data_tools.readers.base import (Chunk, LogReader, Probe, ReadOptio
                                               default_subject, header_columns, no_eye_in_events, one_eye_only,
                                               resolve_columns, split_unit, stated_unit, unit_factor)
 from saliency.data_tools.readers.chunks import (FileSubject, csv_chunks, fixation_chunk, non_finite, numeric,
-                                                quarantine_frame, sample_chunk, text, with_malformed)
-from saliency.data_tools.readers.vendor import add_counted
+                                                sample_chunk, text, with_malformed)
+from saliency.data_tools.readers.vendor import add_counted, append_quarantine, fixation_runs
 
 DETECT_RANK = 21  # vendor column names
 SUFFIXES: tuple[str, ...] = ()
@@ -284,37 +284,16 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                 fix = is_fix & ~bad_t & ~no_subj
                 counted = {"not_fixation": int((~is_fix).sum())}
                 why = np.where(nf_t | np.isinf(t), "non_finite_time", np.where(bad_t, "bad_time", "no_subject"))
-                # one fixation = a run of Fixation rows with the same (participant, recording, media, index);
-                # the index restarts for each media in some exports, so the media is part of the key
-                fi = np.flatnonzero(fix)
-                idx = text(df[c_idx], n)
-                every = subject.astype(str) + "\x1f" + rec.astype(str) + "\x1f" + stimulus.astype(str) + "\x1f" \
-                    + idx.astype(str)
-                key = every[fi]
-                out = bad_t | no_subj
-                # an unreadable row keeps its trial and eye (QUAR_KEYS, for --drop-first) only when it is a fixation
-                # of its own: no readable row of its fixation in the block, and one of another fixation after it
-                # (a fixation the block's end cuts may go on in the next one); else it is not said (NaN)
-                own = bad_t & (idx != "") & ~np.isin(every, key) & (np.arange(n) < (fi[-1] if len(fi) else -1))
-                qt = quarantine_frame(lines[out], why[out], subject[out], stimulus[out],
-                                      trial=np.where(own, rec.astype(object), None)[out],
-                                      eye=np.where(own, "B", None)[out])
-                first = np.ones(len(fi), bool)
-                if len(fi):
-                    first[1:] = key[1:] != key[:-1]
-                    first[0] = key[0] != last_key
-                    last_key = key[-1]
-                counted["fixation_sample"] = int((~first).sum())
-                k = fi[first]
+                # one fixation = a run of Fixation rows with the same (participant, recording, media, index)
+                k, counted["fixation_sample"], qt, last_key = fixation_runs(
+                    lines, subject, rec, stimulus, text(df[c_idx], n), fix, bad_t, bad_t | no_subj, why, "B", last_key)
                 fx = numeric(df[c_fx])[0][k]
                 fy = numeric(df[c_fy])[0][k]
                 dur = numeric(df[c_dur])[0][k]
                 nf_d = non_finite(df[c_dur].iloc[k], dur)
                 ch = fixation_chunk(lines[k], subject[k], stimulus[k], rec[k], fx, fy, t[k], dur * d_factor,
                                     np.full(len(k), "B", object), space, non_finite_duration=nf_d)
-                if len(qt):
-                    ch.quarantine = pd.concat([ch.quarantine, qt], ignore_index=True).sort_values(
-                        "line", kind="stable").reset_index(drop=True)
+                append_quarantine(ch, qt)
                 ch.counted = {r: v for r, v in counted.items() if v}
                 ch = with_malformed(ch, malformed, subjects.default)
             else:

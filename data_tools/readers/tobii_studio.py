@@ -107,10 +107,10 @@ from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import (ID_MISSING, Chunk, LogReader, Probe, ReadOptions, check_eye,
                                               default_subject, eye_columns_missing, no_eye_in_events, one_eye_only,
                                               split_unit)
-from saliency.data_tools.readers.chunks import FileSubject, csv_chunks, non_finite, numeric, quarantine_frame, \
-    sample_chunk, text, with_malformed
-from saliency.data_tools.readers.vendor import add_counted, head_lines, meta_value, require_columns, \
-    vendor_fixations, wxh
+from saliency.data_tools.readers.chunks import FileSubject, csv_chunks, non_finite, numeric, sample_chunk, text, \
+    with_malformed
+from saliency.data_tools.readers.vendor import add_counted, append_quarantine, fixation_runs, head_lines, meta_value, \
+    require_columns, vendor_fixations, wxh
 
 DETECT_RANK = 13  # the first line's signature
 SUFFIXES: tuple[str, ...] = ()
@@ -510,34 +510,16 @@ def _export_fixations(path, at, base, point, c_time, c_subj, c_rec, c_media, sub
             # a Fixation row with a blank ParticipantName: quarantined on its own, its neighbours' fixation whole
             no_subj = is_fix & ~bad_t & (subj == "") if c_subj else np.zeros(n, bool)
             fix = is_fix & ~bad_t & ~no_subj
-            out = bad_t | no_subj
             why = np.where(nf_t, "non_finite_time", np.where(bad_t, "bad_time", "no_subject"))
-            fi = np.flatnonzero(fix)
-            idx = text(df[c_idx], n)
-            every = subj.astype(str) + "\x1f" + rec.astype(str) + "\x1f" + stim.astype(str) + "\x1f" + idx.astype(str)
-            key = every[fi]
-            # an unreadable row keeps its trial and eye (QUAR_KEYS, for --drop-first) only when it is a fixation of its
-            # own: no readable row of its fixation in the block, and one of another fixation after it (a fixation the
-            # block's end cuts may go on in the next one); else it is not said (NaN)
-            own = bad_t & (idx != "") & ~np.isin(every, key) & (np.arange(n) < (fi[-1] if len(fi) else -1))
-            qt = quarantine_frame(lines[out], why[out], subj[out], stim[out],
-                                  trial=np.where(own, rec.astype(object), None)[out],
-                                  eye=np.where(own, "", None)[out])
-            first = np.ones(len(fi), bool)
-            if len(fi):
-                first[1:] = key[1:] != key[:-1]
-                first[0] = key[0] != last_key
-                last_key = key[-1]
-            k = fi[first]
+            k, n_more, qt, last_key = fixation_runs(lines, subj, rec, stim, text(df[c_idx], n), fix, bad_t,
+                                                    bad_t | no_subj, why, "", last_key)
             d, dm, db = numeric(df[c_dur])
             nf_d = non_finite(df[c_dur], d)
             ch = vendor_fixations(lines[k], subj[k], stim[k], rec[k], numeric(df[c_fx])[0][k],
                                   numeric(df[c_fy])[0][k], t[k], d[k], np.full(len(k), "", object), space,
                                   np.zeros(len(k), bool), ((dm | db) & ~nf_d)[k], nf_dur=nf_d[k])
-            if len(qt):
-                ch.quarantine = pd.concat([ch.quarantine, qt], ignore_index=True).sort_values(
-                    "line", kind="stable").reset_index(drop=True)
-            add_counted(ch, ["not_fixation"] * int((~is_fix).sum()) + ["fixation_sample"] * int((~first).sum()))
+            append_quarantine(ch, qt)
+            add_counted(ch, ["not_fixation"] * int((~is_fix).sum()) + ["fixation_sample"] * n_more)
             yield with_malformed(ch, malformed, subject, read_lines=lines)
 
     return chunks

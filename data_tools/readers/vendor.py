@@ -7,10 +7,12 @@
 - :func:`require_columns`: the one-line error when a file read as a
   vendor's export lacks a column the reader needs (vendor, line, what is
   missing, what the line has);
-- :func:`add_counted`, :func:`add_quarantine`: rows of the file that are
+- :func:`add_counted`, :func:`add_quarantine`, :func:`append_quarantine`: rows of the file that are
   read but not kept: set aside by design (saccade and blink events, messages:
   ``Chunk.counted``) or faulty (``Chunk.quarantine``), so that every data row
   of a file is accounted for (row accounting, :mod:`data_tools.readers.base`);
+- :func:`fixation_runs`: Tobii's own fixations (Pro Lab, Studio 3.x), one
+  per run of rows with the same participant, recording, media and index;
 - :func:`image_in`: an image file name inside a message text (SMI Experiment
   Center writes the stimulus file name as a message when it is shown; a name
   with spaces is taken whole, and :func:`last_image_word` is what a
@@ -91,10 +93,51 @@ def add_quarantine(ch: Chunk, lines, reason, subject: str = "") -> Chunk:
     """Add quarantine rows for ``lines`` (``reason``: one string or one per row), line order kept."""
     lines = np.asarray(lines, dtype=np.int64)
     if len(lines):
-        q = quarantine_frame(lines, reason, np.full(len(lines), subject, dtype=object))
+        append_quarantine(ch, quarantine_frame(lines, reason, np.full(len(lines), subject, dtype=object)))
+    return ch
+
+
+def append_quarantine(ch: Chunk, q: pd.DataFrame) -> Chunk:
+    """Add the quarantine rows ``q`` (a :func:`~data_tools.readers.chunks.quarantine_frame`) to ``ch``'s, in line
+    order (rows of one line keep the order they were added in)."""
+    if len(q):
         ch.quarantine = pd.concat([ch.quarantine, q], ignore_index=True).sort_values(
             "line", kind="stable").reset_index(drop=True)
     return ch
+
+
+def fixation_runs(lines, subject, rec, stimulus, idx, fix, bad_t, out, why, eye: str, last_key):
+    """Tobii's own fixations in one chunk of a Pro Lab or Studio 3.x export (``tracker_events``).
+
+    A fixation is a run of rows ``fix`` (readable ``Fixation`` rows) with the
+    same (participant ``subject``, recording ``rec``, media ``stimulus``,
+    index ``idx``): the index restarts for each media in some exports, so the
+    media is part of the key; other rows in between do not split it. ``out``:
+    the rows to quarantine, each for its ``why``. An unreadable row
+    (``bad_t``) keeps its trial (``rec``) and ``eye`` (``QUAR_KEYS``, for
+    ingest ``drop_first``) only when it is a fixation of its own: no readable
+    row of its fixation in the chunk, and one of another fixation after it (a
+    fixation the chunk's end cuts may go on in the next one); else it is not
+    said (NaN). ``last_key``: the key of the fixation the previous chunk ended
+    in (None for the first), which a fixation opening this chunk continues.
+
+    Returns the rows that open a fixation (indices into the chunk), the number
+    of its further rows (``fixation_sample``), the quarantine frame of the
+    ``out`` rows, and the ``last_key`` for the next chunk.
+    """
+    n = len(lines)
+    fi = np.flatnonzero(fix)
+    every = subject.astype(str) + "\x1f" + rec.astype(str) + "\x1f" + stimulus.astype(str) + "\x1f" + idx.astype(str)
+    key = every[fi]
+    own = bad_t & (idx != "") & ~np.isin(every, key) & (np.arange(n) < (fi[-1] if len(fi) else -1))
+    qt = quarantine_frame(lines[out], why[out], subject[out], stimulus[out],
+                          trial=np.where(own, rec.astype(object), None)[out], eye=np.where(own, eye, None)[out])
+    first = np.ones(len(fi), bool)
+    if len(fi):
+        first[1:] = key[1:] != key[:-1]
+        first[0] = key[0] != last_key
+        last_key = key[-1]
+    return fi[first], int((~first).sum()), qt, last_key
 
 
 _MESSAGE = re.compile(r"^\s*#*\s*message:", re.I)
@@ -151,10 +194,9 @@ def vendor_fixations(lines, subject, stimulus, trial, x, y, start, dur, eye, spa
     if (~ok).any():
         reason = np.where(bad_start[~ok], "bad_time", "bad_duration").astype(object)
         key = [None if a is None else np.asarray(a, dtype=object)[~ok] for a in (trial, eye)]
-        q = quarantine_frame(lines[~ok], reason, np.asarray(subject)[~ok], np.asarray(stimulus)[~ok],
-                             np.asarray(x, dtype=np.float64)[~ok], np.asarray(y, dtype=np.float64)[~ok], *key)
-        ch.quarantine = pd.concat([ch.quarantine, q], ignore_index=True).sort_values(
-            "line", kind="stable").reset_index(drop=True)
+        append_quarantine(ch, quarantine_frame(lines[~ok], reason, np.asarray(subject)[~ok],
+                                               np.asarray(stimulus)[~ok], np.asarray(x, dtype=np.float64)[~ok],
+                                               np.asarray(y, dtype=np.float64)[~ok], *key))
         ch.rows_read = len(ch.df) + len(ch.quarantine)
     return ch
 
