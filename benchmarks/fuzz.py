@@ -131,6 +131,11 @@ def invoke(argv: list[str], timeout: float | None = None) -> tuple[int, str, str
         # Ctrl-C to this script, which the command caught (its line and 130): stop the whole run, as run_main
         # says (one line, exit 130), instead of recording a failed case and running all the others
         raise KeyboardInterrupt
+    if code == 143 and (interrupted_by() == signal.SIGTERM or box["stderr"].rstrip().endswith("terminated")):
+        # SIGTERM to this script, which the command caught (its line and 143): the run stops the same way
+        from saliency.base.fsutil import Terminated
+
+        raise Terminated()
     return code, box["stdout"], box["stderr"]
 
 

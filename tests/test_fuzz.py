@@ -190,3 +190,21 @@ def test_crop_and_predict_options_any_text(aspect, size):
                       "--out", "/nonexistent/fuzz/o", "--quiet"])
     _one_line_exit_2(["predict", "--checkpoint", "/nonexistent/fuzz/c.pt", "--images", "/nonexistent/fuzz/i",
                       "--out", "/nonexistent/fuzz/o", "--size", size, "--quiet"])
+
+
+def test_a_sigterm_the_command_caught_stops_the_fuzz_run(monkeypatch):
+    """SIGTERM to the fuzz script while a case runs: the command catches it (its 'terminated' line, exit 143) and
+    the run stops as for Ctrl-C (exit 130 raises KeyboardInterrupt), instead of filing a failed case and going on."""
+    import signal
+
+    import saliency.base.fsutil as fsutil
+    import saliency.cli as cli
+
+    def caught(argv):
+        print("saliency ingest: terminated", file=sys.stderr)
+        return 143
+
+    monkeypatch.setattr(cli, "main", caught)
+    monkeypatch.setattr(fsutil, "interrupted_by", lambda: signal.SIGTERM)
+    with pytest.raises(fsutil.Terminated):
+        fuzz.invoke(["ingest", "x"])

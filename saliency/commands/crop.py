@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from saliency.commands._args import add_quiet, size_or_factor, size_wxh
+from saliency.commands._args import add_quiet, network_size_wxh, size_or_factor
 from saliency.commands import _args
 
 NAME = "crop"
@@ -73,7 +73,7 @@ def add_arguments(p) -> None:
                         "summary")
     p.add_argument("--scale", type=size_or_factor("320x180"), default=None, metavar="WxH|F",
                    help="resize each crop: to WxH pixels, or by a factor F (default: keep the crop's pixels)")
-    p.add_argument("--size", type=size_wxh(16, 4096, "384x288"), default=None, metavar="WxH",
+    p.add_argument("--size", type=network_size_wxh("384x288"), default=None, metavar="WxH",
                    help="with --checkpoint: network input size, width x height (default: the training size; refused "
                         "with --maps)")
     # None: not given, so that any --device with --maps (an explicit auto too) is refused, not ignored
