@@ -13,7 +13,7 @@ Precedence (lowest first): :data:`DEFAULT_YAML`, ``--config FILE``, then the
 command line: the plain flags (``--epochs``, ``--batch-size``, ...) and ``--set
 KEY=VALUE`` (repeatable; VALUE is parsed as YAML, so ``--set
 data.size=[256,256]`` and ``--set train.ema=0.999`` work). An unknown key is
-an error that lists the valid keys of its section, never a warning; a key
+an error that lists the valid keys of its section (and the closest key, when one is close), never a warning; a key
 given twice on the command line (twice among the ``--set`` overrides, or by
 its flag and a ``--set``: ``--lr 0.01 --set optim.lr=0.02``, also through a
 section, ``--set optim={lr: 0.1}``) is an error naming both (the last one was
@@ -161,7 +161,7 @@ def _merge(base: dict, new: dict, where: str, ref: dict, origin: dict | None = N
         head = _who({key: src}, key)
         if k not in ref:
             valid = ", ".join(f"{where}{x}" for x in ref)
-            raise UserError(f"{head}: unknown key; valid keys here: {valid}")
+            raise UserError(f"{head}: unknown key; valid keys here: {valid}{_did_you_mean(key)}")
         if isinstance(ref[k], dict):
             if not isinstance(v, dict):
                 raise UserError(f"{head}: must be a mapping of {', '.join(ref[k])} (a section), not {v!r}")
@@ -170,6 +170,25 @@ def _merge(base: dict, new: dict, where: str, ref: dict, origin: dict | None = N
             base[k] = v
             if origin is not None:
                 origin[key] = src
+
+
+def _did_you_mean(typed: str) -> str:
+    """``; did you mean optim.lr?`` for an unknown dotted key (``optim.lrr``, ``optm.lr``) when a config key as
+    deep is close (:func:`difflib.get_close_matches`, cutoff 0.75, one at most); else ''. The key is written bare,
+    as config keys are in these messages (backticks name a library parameter, which the command line spells as
+    its flag)."""
+    import difflib
+
+    def dotted(node: dict, pre: str):
+        for k, v in node.items():
+            yield pre + k
+            if isinstance(v, dict):
+                yield from dotted(v, pre + k + ".")
+
+    depth = typed.count(".")
+    keys = [k for k in dotted(DEFAULTS, "") if k.count(".") == depth]
+    close = difflib.get_close_matches(typed, keys, n=1, cutoff=0.75)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def load_config_file(path: str | Path) -> dict:
@@ -244,7 +263,8 @@ def apply_override(cfg: dict, path: list[str], value, origin: dict | None = None
         if part not in ref:
             parent = ".".join(path[:i])
             valid = ", ".join((f"{parent}." if parent else "") + k for k in ref)
-            raise UserError(f"`overrides` {'.'.join(path)}: unknown key {dotted!r}; valid: {valid}")
+            raise UserError(f"`overrides` {'.'.join(path)}: unknown key {dotted!r}; valid: {valid}"
+                            f"{_did_you_mean('.'.join(path))}")
         if i == len(path) - 1:
             if isinstance(ref[part], dict):
                 if not isinstance(value, dict):

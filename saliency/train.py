@@ -66,6 +66,41 @@ RESUME_CHANGEABLE = RESUME_KEYS + ("train.amp", "train.channels_last", "train.co
                                    "sched.epochs", "data.val", "data.cache")
 
 
+#: the last.pt :func:`_checkpoint_own` read for ``prepare_run(resume=RUN, create=True)``, kept for the
+#: :class:`Trainer` of that run to restore from rather than read (hundreds of MB for a ResNet-50 run) a second time:
+#: ``{resolved path: ((st_mtime_ns, st_size, st_ino), checkpoint)}``, one at most. ``Trainer.setup`` takes it out
+#: (whether it uses it or not: a file changed since is read again), and a refused resume drops it.
+_HELD_CKPT: dict[Path, tuple[tuple, dict]] = {}
+
+
+def _file_key(path: Path) -> tuple | None:
+    """``(st_mtime_ns, st_size, st_ino)`` of ``path``, or None when it cannot be stat'ed."""
+    import os
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _held_key(path: Path) -> Path | None:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
+def _take_held(path: Path) -> dict | None:
+    """The checkpoint :func:`_checkpoint_own` read at ``path``, if the file is unchanged since; else None. Nothing
+    is kept either way."""
+    held = _HELD_CKPT.pop(_held_key(path), None)
+    _HELD_CKPT.clear()
+    if held is None or held[0] != _file_key(path):
+        return None
+    return held[1]
+
+
 def _new_partial() -> dict:
     """The running sums of an epoch that ``last.pt`` carries across an interruption: loss, images, seconds; and
     ``lr``, the rate of the epoch's last optimiser step so far (metrics.csv's lr)."""
@@ -143,17 +178,22 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         kept = {k: v for k, v in flags.items() if k in RESUME_KEYS}
         cfg = C.build_config(str(run_dir / "config.yaml"), kept, overrides, check_folders=create, resumed=True)
         own = _flat(C.build_config(str(run_dir / "config.yaml"), {}, [], check_folders=False, resumed=True))
-        ran = _checkpoint_own(run_dir, own)  # compared with what last.pt trained with, not the editable file
-        changed = sorted(k for k, v in _flat(cfg).items() if ran.get(k) != v and k not in RESUME_CHANGEABLE)
-        if changed:
-            raise UserError(f"`resume` {run_dir}: {', '.join(changed)} cannot change on resume (the checkpoint's "
-                            "model, optimiser, schedule and data split continue as they were); start a new run "
-                            "with `out` for other settings")
-        _check_resumed_warmup(run_dir, cfg, own)
-        if check is not None and create:
-            check(cfg)
-        if int(os.environ.get("RANK", "0")) == 0:
-            claim_run(run_dir, "resume")
+        # compared with what last.pt trained with, not the editable file; kept for the Trainer (create) when read
+        try:
+            ran = _checkpoint_own(run_dir, own, keep=create)
+            changed = sorted(k for k, v in _flat(cfg).items() if ran.get(k) != v and k not in RESUME_CHANGEABLE)
+            if changed:
+                raise UserError(f"`resume` {run_dir}: {', '.join(changed)} cannot change on resume (the "
+                                "checkpoint's model, optimiser, schedule and data split continue as they were); "
+                                "start a new run with `out` for other settings")
+            _check_resumed_warmup(run_dir, cfg, own)
+            if check is not None and create:
+                check(cfg)
+            if int(os.environ.get("RANK", "0")) == 0:
+                claim_run(run_dir, "resume")
+        except BaseException:
+            _HELD_CKPT.clear()  # refused: no Trainer will take it
+            raise
         return cfg, run_dir
     # printing the config (not ``create``) reads no data: a config for another machine's folders prints
     cfg = C.build_config(config_file, flags, overrides, check_folders=create)
@@ -189,20 +229,28 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
     return cfg, Path(out)
 
 
-def _checkpoint_own(run_dir: Path, own: dict) -> dict:
+def _checkpoint_own(run_dir: Path, own: dict, keep: bool = False) -> dict:
     """The run's own config (flat) a resume is compared with: the one ``last.pt`` trained with (its
     ``train_config``), not the editable ``config.yaml`` (``own``, its flat resolved config). A hand edit of
     config.yaml to a key that cannot change on resume (not in :data:`RESUME_CHANGEABLE`) is refused naming each
     such key, as the flag or ``overrides`` would be: it was applied silently and written back as the record. A key
     the checkpoint does not hold (an older last.pt, a key added since), or a last.pt that cannot be read (Trainer.setup
     names why), keeps config.yaml's value. The held config is resolved as config.yaml's is (:func:`_as_built`): a
-    run recorded before a value got a new spelling (``model: null``) is no edit."""
+    run recorded before a value got a new spelling (``model: null``) is no edit. ``keep``: the checkpoint read is
+    kept in :data:`_HELD_CKPT` for the Trainer of the run (read once), unless the file changed while it was read."""
     from saliency.checkpoint import load
 
+    last = run_dir / CKPT_DIR / "last.pt"
+    _HELD_CKPT.clear()
+    before = _file_key(last)
     try:
-        held = load(run_dir / CKPT_DIR / "last.pt").get("train_config")
+        ck = load(last)
+        held = ck.get("train_config")
     except (UserError, OSError, KeyError, RuntimeError, ValueError, EOFError):
         return own
+    if keep and before is not None and _file_key(last) == before and _held_key(last) is not None:
+        _HELD_CKPT[_held_key(last)] = (before, ck)
+    del ck
     if not isinstance(held, dict):
         return own
     held = {k: v for k, v in _as_built(held).items() if k in own}
@@ -885,17 +933,23 @@ class Trainer:
         from saliency.optim import EMA, create_optimizer, create_scheduler
 
         cfg, t = self.cfg, self.cfg["train"]
+        last = self.run / CKPT_DIR / "last.pt"
+        # the last.pt prepare_run read (onto the CPU), when the file is unchanged since: taken out (freed once set-up
+        # ends) whether it is used or not
+        ck = _take_held(last)
+        if not self.resume:
+            ck = None
         self.task = cfg["task"]
         self.device = resolve_device(t["device"])
         self.info = dist.init(self.device.type)
         if self.device.type == "cuda" and self.info.enabled:
             self.device = torch.device("cuda", self.info.local_rank)
         if self.resume:  # read first: a last.pt that cannot continue here is refused before any data is read
-            last = self.run / CKPT_DIR / "last.pt"
             try:
                 # onto the CPU: the RNG states must stay there (set_rng_state), and the model, EMA and optimiser
                 # copy theirs to the parameters' device as they load them
-                ck = load(last, map_location="cpu")
+                if ck is None:
+                    ck = load(last, map_location="cpu")
             except UserError as exc:  # its advice (give RUN/checkpoints/best.pt) is no option of --resume
                 raise UserError(f"`resume` {self.run}: {last} cannot be read ({_unreadable_reason(exc, last)}); "
                                 f"start the run again with the same options and `out` {self.run} with "
