@@ -262,7 +262,8 @@ def subject_stimulus_pairs(fix: pd.DataFrame) -> dict[str, set]:
     return out
 
 
-def shared_subjects(read: list[tuple[Path, object, set]], pairs: dict[str, set], columns: dict | None) -> list[str]:
+def shared_subjects(read: list[tuple[Path, object, set]], pairs: dict[str, set], columns: dict | None,
+                    groups: dict[str, list] | None = None) -> list[str]:
     """One warning line naming the (subject, stimulus) pairs that rows of two or more different inputs carry.
 
     ``read`` as :func:`shared_file_subjects` takes it; ``pairs``: each
@@ -278,9 +279,10 @@ def shared_subjects(read: list[tuple[Path, object, set]], pairs: dict[str, set],
     of different images) are pooled as they should be: no line. Ids named
     after their file that :func:`shared_file_subjects` names already, and a
     pooled input's (``fixlocs``: every observer under one subject), are left
-    to it.
+    to it. ``groups``: :func:`_file_named_groups` of ``read``, when the
+    caller has it already (each input's header is read to find it).
     """
-    said = set(_file_named_groups(read, columns))
+    said = set(_file_named_groups(read, columns) if groups is None else groups)
     where: dict[tuple, list] = {}
     for path, rd, _ in read:
         if rd.notes.get("pooled"):
@@ -303,7 +305,8 @@ def shared_subjects(read: list[tuple[Path, object, set]], pairs: dict[str, set],
             f"as one observer's; if they are different people or sessions to keep apart, {how}"]
 
 
-def shared_file_subjects(read: list[tuple[Path, object, set]], columns: dict | None) -> list[str]:
+def shared_file_subjects(read: list[tuple[Path, object, set]], columns: dict | None,
+                         groups: dict[str, list] | None = None) -> list[str]:
     """Warning lines (one per subject) for different inputs pooled as one observer by their file name.
 
     ``read``: each input read (a byte-for-byte repeat is read once and not
@@ -313,10 +316,11 @@ def shared_file_subjects(read: list[tuple[Path, object, set]], columns: dict | N
     then one subject ``fix``. That may be meant (one person's sessions in
     several files), so it is not refused; the line names the subject and the
     files, and how to keep them apart. ``saliency ingest`` and ``saliency
-    detect`` both record it in their ``warnings``.
+    detect`` both record it in their ``warnings``. ``groups``:
+    :func:`_file_named_groups` of ``read``, when the caller has it already.
     """
     lines = []
-    for name, got in _file_named_groups(read, columns).items():
+    for name, got in (_file_named_groups(read, columns) if groups is None else groups).items():
         paths = [str(p) for p, _ in got]
         shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
         folder = any(rd.format != "gazepoint" and name != nfc(p.stem) for p, rd in got)
@@ -2724,8 +2728,9 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             + rate_change_lines(col.repeated_times) + rate_change_lines(col.rate_changes)
         by_src = _subjects_by_source(fix, quar)  # before any is set aside: every row read names its subject
         read_once = [(p, rd, by_src.get(str(p), set())) for p, rd, _, dup in opened if dup is None]
-        warnings += shared_file_subjects(read_once, opts.columns) \
-            + shared_subjects(read_once, subject_stimulus_pairs(fix), opts.columns)
+        groups = _file_named_groups(read_once, opts.columns)  # each input's header read once for both
+        warnings += shared_file_subjects(read_once, opts.columns, groups) \
+            + shared_subjects(read_once, subject_stimulus_pairs(fix), opts.columns, groups)
         warnings += unended_last_lines([(p, rd) for p, rd, _, dup in opened if dup is None])
         q_short = quar.iloc[0:0]
         if opts.drop_first:

@@ -42,3 +42,29 @@ def test_resolve_without_recording_leaves_the_index_as_it_was(tmp_path):
     assert index.resolve("Trial 3 beach.jpg", last_word=True) == "beach"
     assert index.resolve("1.0") == "1"
     assert (index.by_last_word, index.by_whole_number) == ({"Trial 3 beach.jpg": "beach"}, {"1.0": "1"})
+
+
+# ------------------------------------------------------------------ 2. the file-named groups found once per run
+
+def test_inputs_named_after_their_file_are_grouped_once_per_run(tmp_path, capsys, monkeypatch):
+    """Two inputs without a subject column, ``s1/fix.csv`` and ``s2/fix.csv``, are both subject ``fix``: the run
+    warns once that they are pooled, having looked for such inputs (each one's header read) once, not once for
+    that warning and again for the (subject, stimulus) one."""
+    from saliency.data_tools import ingest as ing
+    from cli_fakes import run_cli
+
+    calls = []
+    real = ing._file_named_groups
+    monkeypatch.setattr(ing, "_file_named_groups", lambda *a, **k: calls.append(1) or real(*a, **k))
+    stim = _folder(tmp_path, ("img0",))
+    logs = []
+    for s, x in (("s1", 2), ("s2", 3)):  # different content: not one input given twice
+        (tmp_path / s).mkdir()
+        logs.append(tmp_path / s / "fix.csv")
+        logs[-1].write_text(f"stimulus,x,y,duration_ms\nimg0,{x},2,250\nimg0,5,5,250\n")
+    rc, out, err = run_cli(capsys, ["ingest", *logs, "--stimuli", stim, "--screen-px", "8x8", "--sigma-px", "1",
+                                    "--out", tmp_path / "o", "--workers", "1"])
+    assert rc == 0 and "Traceback" not in err, err
+    pooled = [ln for ln in err.splitlines() if "subject 'fix': 2 different inputs without a subject column" in ln]
+    assert len(pooled) == 1, err
+    assert len(calls) == 1
