@@ -90,7 +90,7 @@ from saliency.data_tools.qc import IOC_SIDE, center_bias, ioc_scores, ioc_shape,
 from saliency.data_tools.choices import DECIMALS, DISPLAY_MODES, EYES, RATE_RANGE_HZ
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
-from saliency.data_tools.stimuli import StimulusIndex, load_trials, trials_named_by
+from saliency.data_tools.stimuli import StimulusIndex, load_trials, trial_stimulus, trials_named_by
 from saliency.data_tools.readers.base import QUAR_KEYS
 from saliency.data_tools.readers.chunks import check_chunk_rows, decimal_commas_read, line_fields, trial_value
 from saliency.base.images import stimulus_orientation
@@ -460,11 +460,11 @@ class _Collector:
             subj = df["subject"].to_numpy(dtype=object)[empty]
             tr = trial[empty]
             names = names.copy()
-            # the trial as the table's was read (trial_value: an ASC's 'TRIALID 1.0' finds the table's 1.0)
-            tv = {t: trial_value(t) for t in set(tr.tolist())}
-            looked = [self.trials.get((s, tv[t]), self.trials.get(("*", tv[t]), "")) for s, t in zip(subj, tr)]
+            found = {p: trial_stimulus(self.trials, *p) for p in set(zip(subj.tolist(), tr.tolist()))}  # per pair
+            looked = [found[p] for p in zip(subj.tolist(), tr.tolist())]
             names[empty] = looked
             if source is not None:  # only an entry naming the row's subject: ("*", trial) is every subject's
+                tv = {t: trial_value(t) for t in set(tr.tolist())}  # the trial as the table's was read
                 own = [s != "*" and (s, tv[t]) in self.trials for s, t in zip(subj, tr)]
                 self._one_input_per_trial(source, subj, tr, tv, own)
             from_trials = set(names[empty].tolist()) - set(names[~empty].tolist())
@@ -2749,8 +2749,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
                 return _quarantined_stem(index, name, name in col.message_names.get(src, ()))
             if trials is None or not trial:  # no name, or a trial not known: no stimulus to tell
                 return None
-            tv = trial_value(trial)
-            looked = trials.get((subject, tv), trials.get(("*", tv), ""))
+            looked = trial_stimulus(trials, subject, trial)
             return _quarantined_stem(index, looked) if looked else None
         first_ids = _first_fixations(fix.loc[~fix["source"].isin(unordered)] if unordered else fix,
                                      quar.loc[quar["source"].isin(lists - set(unordered))], stem_of) \

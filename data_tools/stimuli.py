@@ -31,7 +31,7 @@ from saliency.base.errors import UserError
 from saliency.base.images import IMAGE_EXTS
 from saliency.base.names import nfc
 from saliency.data_tools.readers.vendor import last_image_word
-from saliency.data_tools.readers.chunks import WHOLE_NUMBER
+from saliency.data_tools.readers.chunks import WHOLE_NUMBER, trial_value
 
 
 
@@ -339,6 +339,15 @@ def _filter_types_ok(out: bytes, offset: int, row: int) -> bool:
 def trials_named_by(path: str | Path) -> str:
     """How a refusal of :meth:`StimulusIndex.resolve` names a stimulus name read from the ``--trials`` CSV ``path``."""
     return f"`trials` {path} names"
+
+
+def trial_stimulus(trials: dict, subject: str, trial) -> str:
+    """The stimulus name a ``--trials`` table (:func:`load_trials`) gives a row of ``subject`` in ``trial``: its
+    entry for (subject, trial), else its entry for (any subject, trial); "" when it has none. ``trial`` as a
+    reader gave it, looked up as the table's were read (:func:`~data_tools.readers.chunks.trial_value`: an ASC's
+    ``TRIALID 1.0`` finds the table's ``1.0``, read as ``1``)."""
+    tv = trial_value(trial)
+    return trials.get((subject, tv), trials.get(("*", tv), ""))
 
 
 def load_trials(path: str | Path) -> dict:

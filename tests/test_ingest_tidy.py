@@ -68,3 +68,21 @@ def test_inputs_named_after_their_file_are_grouped_once_per_run(tmp_path, capsys
     pooled = [ln for ln in err.splitlines() if "subject 'fix': 2 different inputs without a subject column" in ln]
     assert len(pooled) == 1, err
     assert len(calls) == 1
+
+
+# ------------------------------------------------------------------ 3. one --trials lookup
+
+def test_trial_stimulus_is_the_one_trials_lookup(tmp_path):
+    """Hand-worked on a table with a row for subject s1's trial 1 and rows for any subject's trials 1 and 2
+    (a blank subject cell): s1's trial 1 is its own row's, s2's the any-subject row's; trial ``1.0`` (an ASC's
+    ``TRIALID 1.0``) is trial 1; a trial the table lacks has no name."""
+    from saliency.data_tools.stimuli import load_trials, trial_stimulus
+
+    path = tmp_path / "trials.csv"
+    path.write_text("subject,trial,stimulus\ns1,1,a.png\n,1,b.png\n,2,c.png\n")
+    trials = load_trials(path)
+    assert trial_stimulus(trials, "s1", "1") == "a.png"
+    assert trial_stimulus(trials, "s2", "1") == "b.png"
+    assert trial_stimulus(trials, "s1", " 1.0 ") == "a.png"
+    assert trial_stimulus(trials, "s1", "2") == "c.png"
+    assert trial_stimulus(trials, "s1", "3") == ""
