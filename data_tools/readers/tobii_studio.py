@@ -44,8 +44,12 @@ are not rows). Rows set aside by design are counted per reason, not listed
 
 The subject is the header's ``Subject`` (else ``Recording``, else the file
 stem); the stimulus the ``StimuliName``/``MediaName`` column; the trial
-``StimuliID`` when present. Times are milliseconds as exported; ``time_unit``
-is not used.
+``StimuliID`` when present. Sample times come from ``MicroSecondTimestamp``
+(µs) when the export fills it, anchored once for the file (one recording) as
+the 3.x samples below are (its first row with both stamps at its
+``Timestamp``), so that 300 and 1200 Hz samples keep their spacing; else, and
+for fixations, ``Timestamp`` (whole ms) as exported; ``notes["time_column"]``
+names the column the samples used. ``time_unit`` is not used.
 
 **Studio 3.x Data Export** (checked against EMDAT's ``TobiiV3Recording.py``
 and the column lists of public readers of it): no header block; line 1 is
@@ -77,8 +81,11 @@ for Pro Lab, ``LogReader.trials``).
   as the tracker's clock says (``RecordingTimestamp`` is whole ms: at 1200 Hz
   one sample in six shared its stamp); a row whose ``EyeTrackerTimestamp`` or
   ``RecordingTimestamp`` is missing or not a number is quarantined
-  (``bad_time``; ``non_finite_time``); without the column, ``RecordingTimestamp``
-  (whole ms); ``notes["time_column"]`` names the column used;
+  (``bad_time``; ``non_finite_time``); without the column, or with it empty on
+  every sample row (event rows aside) of the first chunk holding one (an export
+  that writes its header only: ``notes["time_column_blank"]``), the same from
+  ``MicroSecondTimestamp`` (µs), then ``RecordingTimestamp`` (whole ms);
+  ``notes["time_column"]`` names the column used;
   ``GazePointX/Y (ADCSpx)``
   (else the mean of the eyes' ``GazePointLeft/RightX/Y``), valid as in the
   All-Data export (one eye's validity 0 or 1); a row with an event column
@@ -205,9 +212,12 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
             raise eye_columns_missing(path, VENDOR, opts.eye, [f"GazePointX{e}", f"GazePointY{e}"],
                                       [c for c in cols if c.lower().startswith("gazepoint")], line=at,
                                       average=", ".join(have))
-        chunks = _samples(path, at, low, subject, c_stim, c_trial, opts.chunk_rows, eye=opts.eye)
+        stamps = [low["microsecondtimestamp"]] if "microsecondtimestamp" in low else []
+        chunks = _samples(path, at, low, subject, c_stim, c_trial, opts.chunk_rows, eye=opts.eye, notes=notes,
+                          stamps=stamps)
         kind = "samples"
         notes["eye"] = opts.eye
+        notes["time_column"] = (stamps or [low["timestamp"]])[0]  # until the first chunk finds it blank
     return LogReader(path, "tobii-studio", kind, chunks, screen_px=screen, notes=notes)
 
 
@@ -257,10 +267,11 @@ def _fixations(path, at, low, subject, c_stim, c_trial, chunk_rows, aggregate):
 
 
 def _tracker_ms(df, n, c_rt, c_et, keys, anchors):
-    """Sample times of a 3.x Data Export from ``EyeTrackerTimestamp`` (µs, the tracker's clock), in ms from the
-    recording start: each recording (``keys``: participant and recording name) is anchored at its first row with
-    both stamps numbers, whose time is its ``RecordingTimestamp`` (whole ms); ``anchors`` carries them from chunk
-    to chunk. (time ms, missing or not a number in either column, non-finite in either column)."""
+    """Sample times of a Studio export from a µs column ``c_et`` (``EyeTrackerTimestamp``, the tracker's clock;
+    ``MicroSecondTimestamp``), in ms from the recording start: each recording (``keys``: participant and recording
+    name) is anchored at its first row with both stamps numbers, whose time is its ``c_rt`` (``RecordingTimestamp``,
+    ``Timestamp``: whole ms); ``anchors`` carries them from chunk to chunk. (time ms, missing or not a number in
+    either column, non-finite in either column)."""
     rt, rm, rb = numeric(df[c_rt])
     et, em, eb = numeric(df[c_et])
     both = np.isfinite(rt) & np.isfinite(et)
@@ -277,14 +288,42 @@ def _tracker_ms(df, n, c_rt, c_et, keys, anchors):
     return t, rm | rb | em | eb, non_finite(df[c_rt], rt) | non_finite(df[c_et], et)
 
 
+def _time_column(df, rows, lines, stamps, fallback, notes) -> str:
+    """The time column of a Studio export's samples: the first of ``stamps`` whose cells are not empty on every
+    one of ``rows`` (the sample rows of the first chunk holding one; ``lines`` their line numbers), else
+    ``fallback``; said in ``notes`` (``time_column``, and ``time_column_blank`` for the columns passed over: an
+    export that writes a header only). A column blank on some of the rows only is used: those rows are
+    quarantined ``bad_time``."""
+    blank = []
+    chosen = fallback
+    for c in stamps:
+        if (df[c].fillna("").astype(str).str.strip().to_numpy()[rows] != "").any():
+            chosen = c
+            break
+        blank.append(c)
+    notes["time_column"] = chosen
+    if blank:
+        at = lines[rows]
+        where = f"lines {int(at[0])}-{int(at[-1])}" if len(at) > 1 else f"line {int(at[0])}"
+        names = " and ".join(repr(c) for c in blank)
+        notes["time_column_blank"] = (f"column{'s' if len(blank) > 1 else ''} {names} blank on every sample row of "
+                                      f"{where}, the first read: sample times from {chosen!r}")
+    return chosen
+
+
 def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, events=None, space="screen",
-             trial_in_media=False, eye="average", notes=None):
+             trial_in_media=False, eye="average", notes=None, stamps=(), per_recording=False):
     """Samples of an All-Data export, or of a 3.x Data Export (``c_subj``: the subject column, ``events``: its
     event columns, ``space`` of its gaze columns, ``trial_in_media``: no trial outside a media; ``eye``
-    left/right: that eye's gaze point and validity only, the caller having checked the file has them; a
-    ``low["eyetrackertimestamp"]`` column gives the times, :func:`_tracker_ms`; ``notes``: the reader's, for
-    :class:`~data_tools.readers.chunks.FileSubject`)."""
-    c_t, c_et = low["timestamp"], low.get("eyetrackertimestamp")
+    left/right: that eye's gaze point and validity only, the caller having checked the file has them;
+    ``notes``: the reader's, for :class:`~data_tools.readers.chunks.FileSubject` and the time column).
+
+    Times: from the first of ``stamps`` (µs columns, preferred first: ``EyeTrackerTimestamp``,
+    ``MicroSecondTimestamp``) that is not blank on every sample row (event rows aside) of the first chunk holding
+    one, :func:`_tracker_ms`, anchored per recording (participant and ``c_trial``) with ``per_recording``, else
+    once for the file (a 1.x-2.x export is one recording); with none, ``low["timestamp"]`` (whole ms).
+    ``notes["time_column"]`` names the column used, ``notes["time_column_blank"]`` the blank ones passed over."""
+    c_t = low["timestamp"]
     pairs = []
     for suffix, vcol in (("", None), ("left", "validityleft"), ("right", "validityright")):
         cx, cy = low.get(f"gazepointx{suffix}"), low.get(f"gazepointy{suffix}")
@@ -292,7 +331,7 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
             pairs.append((cx, cy, low.get(vcol) if vcol else None))
     c_vl, c_vr = low.get("validityleft"), low.get("validityright")
     c_evs = list(events) if events is not None else [c for c in [low.get("event")] if c]
-    usecols = sorted({c for c in [c_t, c_et, c_stim, c_trial, c_subj, c_vl, c_vr, *c_evs]
+    usecols = sorted({c for c in [c_t, *stamps, c_stim, c_trial, c_subj, c_vl, c_vr, *c_evs]
                       + [c for p in pairs for c in p[:2]] if c})
     if not pairs:
         raise UserError(f"{path}: read as a {VENDOR} All-Data export, but its column line {at} has no gaze point "
@@ -308,10 +347,12 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
 
     def chunks() -> Iterator[Chunk]:
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
-        anchors: dict[str, tuple[float, float]] = {}  # recording -> (its EyeTrackerTimestamp, RecordingTimestamp)
+        anchors: dict[str, tuple[float, float]] = {}  # recording -> (its µs stamp, its whole-ms stamp)
+        c_time = None  # the time column: decided on the first chunk holding a sample row (not an event row)
+        notes_ = {} if notes is None else notes
         # 3.x: the file stem names the rows only of an export without ParticipantName (or whose column is blank on
         # every row of its first chunk: FileSubject); in one naming someone a blank cell is no_subject
-        subjects = FileSubject(path, c_subj, subject, {} if notes is None else notes)
+        subjects = FileSubject(path, c_subj, subject, notes_)
         for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
             n = len(df)
             stim = text(df[c_stim], n, whole=False) if c_stim else np.full(n, "", object)
@@ -319,15 +360,6 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
             trial = recording
             if trial_in_media and c_stim:  # a trial is one presentation of a media: rows outside any have none
                 trial = np.where(stim != "", trial, "")
-            if c_et:
-                keys = text(df[c_subj], n, "", ID_MISSING) if c_subj else np.full(n, "", object)
-                if c_trial:  # keyed by the recording as read, not by the trial masked outside media
-                    keys = keys.astype(str) + "\x1f" + recording.astype(str)
-                t, bad_t, nf_t = _tracker_ms(df, n, c_t, c_et, keys, anchors)
-            else:
-                t, tm, tb = numeric(df[c_t])
-                nf_t = non_finite(df[c_t], t)
-                bad_t = tm | tb
             gaze_empty = np.ones(n, bool)
             bad = np.zeros(n, bool)
             parsed = {}  # x column -> (x, y, cells that are no number)
@@ -337,6 +369,24 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
                 parsed[cx] = (x, y, xb | yb)
                 gaze_empty &= xm & ym
                 bad |= xb | yb
+            has_event = np.zeros(n, bool)
+            for c in c_evs:
+                has_event |= text(df[c], n) != ""
+            event_only = gaze_empty & has_event
+            keep = ~event_only
+            if c_time is None and keep.any():
+                c_time = _time_column(df, keep, lines, stamps, c_t, notes_)
+            if c_time is not None and c_time != c_t:
+                keys = np.full(n, "", object)
+                if per_recording:
+                    keys = text(df[c_subj], n, "", ID_MISSING) if c_subj else keys
+                    if c_trial:  # keyed by the recording as read, not by the trial masked outside media
+                        keys = keys.astype(str) + "\x1f" + recording.astype(str)
+                t, bad_t, nf_t = _tracker_ms(df, n, c_t, c_time, keys, anchors)
+            else:
+                t, tm, tb = numeric(df[c_t])
+                nf_t = non_finite(df[c_t], t)
+                bad_t = tm | tb
 
             def code_ok(c):
                 """An eye's validity code 0 or 1 (EMDAT's reading)."""
@@ -380,11 +430,6 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
             valid = eye_ok & np.isfinite(x) & np.isfinite(y)
             if mine is not None:
                 n_eye += int(valid.sum())
-            has_event = np.zeros(n, bool)
-            for c in c_evs:
-                has_event |= text(df[c], n) != ""
-            event_only = gaze_empty & has_event
-            keep = ~event_only
             subj = subjects.cells(df[c_subj] if c_subj else None, lines)
             ch = sample_chunk(lines[keep], subj[keep], stim[keep], trial[keep], t[keep], x[keep], y[keep],
                               valid[keep], bad_t[keep], bad[keep], non_finite_time=nf_t[keep])
@@ -470,16 +515,16 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
             raise UserError(f"{path}: {VENDOR} 3.x Data Export with the left and right gaze points in different "
                             f"units and no GazePointX/Y; export them in ADCSpx")
         space = spaces.pop()
-    low = {"timestamp": c_time, "eyetrackertimestamp": c_et, "validityleft": base.get("validityleft"),
-           "validityright": base.get("validityright")}
+    low = {"timestamp": c_time, "validityleft": base.get("validityleft"), "validityright": base.get("validityright")}
     for key, p in (("", gaze), ("left", eyes["left"]), ("right", eyes["right"])):
         if p and p[2] == space:
             low[f"gazepointx{key}"], low[f"gazepointy{key}"] = p[0], p[1]
     events = [base[e] for e in _EXPORT_EVENTS if e in base]
+    stamps = [c for c in (c_et, base.get("microsecondtimestamp")) if c]  # µs, preferred first
     chunks = _samples(path, at, low, subject, c_media, c_rec, opts.chunk_rows, c_subj=c_subj, events=events,
-                      space=space, trial_in_media=True, eye=opts.eye, notes=notes)
+                      space=space, trial_in_media=True, eye=opts.eye, notes=notes, stamps=stamps, per_recording=True)
     notes["coordinates"] = _SPACE_UNITS[space]
-    notes["time_column"] = c_et or c_time
+    notes["time_column"] = (stamps or [c_time])[0]  # until the first chunk finds it blank (_time_column)
     return LogReader(path, "tobii-studio", "samples", chunks, notes=notes, trials=True)
 
 

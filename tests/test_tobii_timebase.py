@@ -1,0 +1,200 @@
+"""Tobii Studio sample times: ``MicroSecondTimestamp`` (1.x-2.x All-Data export), and a µs column left empty.
+
+- A Studio 1.x-2.x All-Data export carries ``Timestamp`` (whole ms from the recording start) and
+  ``MicroSecondTimestamp`` (µs). The reader used ``Timestamp`` only: at 1200 Hz (0.8333 ms apart) one sample in six
+  shared its stamp and was merged (``duplicate_times``). Samples now take ``MicroSecondTimestamp``, anchored as the
+  3.x ``EyeTrackerTimestamp`` is (the file's first row with both stamps at its ``Timestamp``).
+- A 3.x Data Export whose ``EyeTrackerTimestamp`` column is there but empty on every row (a header only) made every
+  sample ``bad_time``; the reader now passes over a µs column empty on every sample row of the first chunk
+  (``EyeTrackerTimestamp``, then ``MicroSecondTimestamp``, then ``RecordingTimestamp``), and says so in its notes.
+
+Every file is written in Studio's layout (tab-separated, the export's column names; 1.x-2.x: the ``Data
+properties:`` block, lines ending with a tab). Expected values are worked out by hand from the stamps written.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from saliency.data_tools.readers import open_log
+
+from cli_fakes import run_cli
+
+# ---------------------------------------------------------------- Studio 1.x-2.x All-Data export
+
+BLOCK = ("Data properties:\n\nRecording date: 3/21/2011\nRecording time: 13:32:49:000 (corresponds to time 0)\n"
+         "Study: Pilot6\nSubject: P08\nRecording: Rec 07\nScreen resolution: 1920 x 1080\nCoordinate unit: Pixels\n\n\n"
+         "Filter settings:\n\nEye: Average\nValidity: Normal\nFixation filter: Tobii fixation filter\n"
+         "Fixation radius: 35\n\n")
+ALL_DATA = (
+    "Timestamp DateTimeStamp DateTimeStampStartOffset Number GazePointXLeft GazePointYLeft CamXLeft CamYLeft "
+    "DistanceLeft PupilLeft ValidityLeft GazePointXRight GazePointYRight CamXRight CamYRight DistanceRight "
+    "PupilRight ValidityRight FixationIndex GazePointX GazePointY Event EventKey Data1 Data2 Descriptor "
+    "StimuliName StimuliID MediaWidth MediaHeight MediaPosX MediaPosY MappedFixationPointX MappedFixationPointY "
+    "FixationDuration AoiIds AoiNames WebGroupImage MappedGazeDataPointX MappedGazeDataPointY MicroSecondTimestamp "
+    "AbsoluteMicroSecondTimestamp").split()
+
+
+def all_data_row(ts, us, x, event=""):
+    cells = dict.fromkeys(ALL_DATA, "")
+    cells.update(Timestamp=ts, StimuliName="img.jpg", StimuliID=1, MicroSecondTimestamp=us)
+    if event:
+        cells.update(Event=event)
+    else:
+        for k in ("GazePointXLeft", "GazePointXRight", "GazePointX"):
+            cells[k] = x
+        for k in ("GazePointYLeft", "GazePointYRight", "GazePointY"):
+            cells[k] = 540
+        cells.update(ValidityLeft=0, ValidityRight=0)
+    return [cells[c] for c in ALL_DATA]
+
+
+def write_all_data(path, rows):
+    lines = [ALL_DATA] + rows
+    path.write_text(BLOCK + "".join("\t".join(map(str, r)) + "\t\n" for r in lines), encoding="utf-8")
+
+
+def all_data_1200(n=288, jump=144, us=True):
+    """1200 Hz: sample i at 10_000 + round(i * 2500/3) µs (whole µs), Timestamp 10 + floor(i * 5/6) (whole ms);
+    gaze still at x 400 for samples 0..143, then at x 800."""
+    return [all_data_row(10 + i * 5 // 6, 10_000 + round(i * 2500 / 3) if us else "", 400 if i < jump else 800)
+            for i in range(n)]
+
+
+def read(path, **kw):
+    rd = open_log(path, **kw)
+    chunks = list(rd.chunks())
+    df = pd.concat([c.df for c in chunks], ignore_index=True)
+    q = pd.concat([c.quarantine for c in chunks], ignore_index=True)
+    return rd, df, q
+
+
+def detect(capsys, tmp_path, p):
+    out = tmp_path / "o"
+    rc, _, err = run_cli(capsys, ["detect", p, "--screen-px", "1920x1080", "--screen-cm", "53x30",
+                                  "--distance-cm", "60", "--detector", "idt", "--out", out])
+    assert rc == 0, err
+    return pd.read_csv(out / "fixations.csv"), json.loads((out / "detection.json").read_text())
+
+
+def test_all_data_1200hz_samples_on_microsecond_timestamp(tmp_path, capsys):
+    p = tmp_path / "P08-All-Data.tsv"
+    write_all_data(p, all_data_1200())
+    fx, summary = detect(capsys, tmp_path, p)
+    # sample i at 10 + round(i * 2500/3) / 1000 ms: fixation 1 = samples 0..143, onset 10.0, duration
+    # 119167 / 1000 = 119.167 ms; fixation 2 = samples 144..287, onset 10 + 120000 / 1000 = 130.0, duration
+    # (239167 - 120000) / 1000 = 119.167 ms. On the whole-ms Timestamp: 119 and 119 ms, 48 samples merged.
+    assert fx["onset_ms"].tolist() == pytest.approx([10.0, 130.0], abs=1e-6)
+    assert fx["duration_ms"].tolist() == pytest.approx([119.167, 119.167], abs=1e-6)
+    assert fx["samples"].tolist() == [144, 144]
+    assert summary["counts"]["duplicate_times"] == 0 and summary["counts"]["samples"] == 288
+
+
+@pytest.mark.parametrize("chunk_rows", [500_000, 1, 2])
+def test_all_data_anchor_is_the_first_row_with_both_stamps(tmp_path, chunk_rows):
+    rows = [all_data_row(0, "", "", event="ImageStart"),  # line 20: an event row, no µs stamp: counted
+            all_data_row(7, 7_250, 100),                  # 21: the anchor, 7 ms
+            all_data_row(8, 8_083, 101),                  # 22: 7 + 0.833
+            all_data_row(8, 8_917, 102),                  # 23: 7 + 1.667 (Timestamp 8 as the row before)
+            all_data_row(9, "", 103),                     # 24: a sample without its µs stamp: bad_time
+            all_data_row(10, 10_583, 104)]                # 25: 7 + 3.333
+    p = tmp_path / "anchor.tsv"
+    write_all_data(p, rows)
+    rd, df, q = read(p, chunk_rows=chunk_rows)
+    assert rd.kind == "samples" and rd.notes["time_column"] == "MicroSecondTimestamp"
+    assert "time_column_blank" not in rd.notes
+    assert df["line"].tolist() == [21, 22, 23, 25]
+    assert df["time_ms"].tolist() == pytest.approx([7.0, 7.833, 8.667, 10.333], abs=1e-9)
+    assert q[["line", "reason"]].values.tolist() == [[24, "bad_time"]]
+
+
+def test_all_data_with_an_empty_microsecond_column_keeps_timestamp(tmp_path):
+    p = tmp_path / "header only.tsv"
+    write_all_data(p, all_data_1200(n=12, us=False))
+    rd, df, q = read(p)
+    # Timestamp as written, whole ms: 10 + floor(i * 5/6); the empty column is said, no row is lost
+    assert df["time_ms"].tolist() == [10.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 15.0, 16.0, 17.0, 18.0, 19.0]
+    assert len(q) == 0 and rd.notes["time_column"] == "Timestamp"
+    assert rd.notes["time_column_blank"] == ("column 'MicroSecondTimestamp' blank on every sample row of lines "
+                                             "20-31, the first read: sample times from 'Timestamp'")
+
+
+# ---------------------------------------------------------------- Studio 3.x Data Export
+
+HEAD = ["ExportDate", "StudioVersionRec", "ParticipantName", "RecordingName", "RecordingResolution", "MediaName",
+        "RecordingTimestamp", "EyeTrackerTimestamp", "MicroSecondTimestamp", "StudioEvent", "GazePointIndex",
+        "GazePointX (ADCSpx)", "GazePointY (ADCSpx)", "ValidityLeft", "ValidityRight"]
+
+
+def row(rt, et, us, x, event="", rec="Rec 01"):
+    gx, gy, v = ("", "", "") if event else (x, 540, 0)
+    return ["1/1/2020", "3.4.8", "P01", rec, "1920 x 1080", "img.jpg", rt, et, us, event, "", gx, gy, v, v]
+
+
+def write(path, rows, head=HEAD):
+    keep = [i for i, h in enumerate(HEAD) if h in head]
+    path.write_text("\n".join("\t".join(str(r[i]) for i in keep) for r in [HEAD] + rows) + "\n", encoding="utf-8")
+
+
+def export_1200(n=288, jump=144, et=True, us=True):
+    """1200 Hz: RecordingTimestamp 10 + floor(i * 5/6) (whole ms); the tracker's clock 7_000_000 + round(i *
+    2500/3) µs, MicroSecondTimestamp 10_000 + round(i * 2500/3) µs, each written or left empty."""
+    return [row(10 + i * 5 // 6, 7_000_000 + round(i * 2500 / 3) if et else "",
+                10_000 + round(i * 2500 / 3) if us else "", 400 if i < jump else 800) for i in range(n)]
+
+
+def test_an_empty_eye_tracker_column_falls_back_to_recording_timestamp(tmp_path):
+    p = tmp_path / "et empty.tsv"
+    write(p, export_1200(n=12, et=False), head=[h for h in HEAD if h != "MicroSecondTimestamp"])
+    rd, df, q = read(p)
+    # every row was bad_time; now RecordingTimestamp as written (whole ms): 10 + floor(i * 5/6)
+    assert len(q) == 0
+    assert df["time_ms"].tolist() == [10.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 15.0, 16.0, 17.0, 18.0, 19.0]
+    assert rd.notes["time_column"] == "RecordingTimestamp"
+    assert rd.notes["time_column_blank"] == ("column 'EyeTrackerTimestamp' blank on every sample row of lines 2-13, "
+                                             "the first read: sample times from 'RecordingTimestamp'")
+
+
+def test_an_empty_eye_tracker_column_falls_back_to_microsecond_timestamp(tmp_path, capsys):
+    p = tmp_path / "et empty us.tsv"
+    write(p, export_1200(et=False))
+    rd, df, q = read(p)
+    assert len(q) == 0 and rd.notes["time_column"] == "MicroSecondTimestamp"
+    assert rd.notes["time_column_blank"] == ("column 'EyeTrackerTimestamp' blank on every sample row of lines "
+                                             "2-289, the first read: sample times from 'MicroSecondTimestamp'")
+    # sample i at 10 + round(i * 2500/3) / 1000 ms: spaced 1/1200 s within a microsecond, no two alike
+    assert df["time_ms"].diff().dropna().to_numpy() == pytest.approx(1000 / 1200, abs=1.001e-3)
+    assert df["time_ms"].iloc[[0, 1, 6, 287]].tolist() == pytest.approx([10.0, 10.833, 15.0, 249.167], abs=1e-9)
+    fx, summary = detect(capsys, tmp_path, p)
+    assert fx["onset_ms"].tolist() == pytest.approx([10.0, 130.0], abs=1e-6)
+    assert fx["duration_ms"].tolist() == pytest.approx([119.167, 119.167], abs=1e-6)
+    assert summary["counts"]["duplicate_times"] == 0 and summary["counts"]["samples"] == 288
+
+
+def test_both_microsecond_columns_empty_fall_back_to_recording_timestamp(tmp_path):
+    p = tmp_path / "both empty.tsv"
+    write(p, export_1200(n=3, et=False, us=False))
+    rd, df, q = read(p)
+    assert len(q) == 0 and df["time_ms"].tolist() == [10.0, 10.0, 11.0]
+    assert rd.notes["time_column"] == "RecordingTimestamp"
+    assert rd.notes["time_column_blank"] == (
+        "columns 'EyeTrackerTimestamp' and 'MicroSecondTimestamp' blank on every sample row of lines 2-4, the first "
+        "read: sample times from 'RecordingTimestamp'")
+
+
+@pytest.mark.parametrize("chunk_rows", [500_000, 1])
+def test_a_column_empty_on_some_rows_keeps_quarantining_them(tmp_path, chunk_rows):
+    rows = [row(0, "", "", "", event="ImageStart"),  # 2: an event row (no stamps): counted, does not decide
+            row(3, 123_456_000, "", 100),             # 3: the anchor, 3 ms
+            row(4, "", "", 101),                      # 4: no tracker stamp: bad_time, as before
+            row(4, 123_456_833, "", 102)]             # 5: 3 + 0.833
+    p = tmp_path / "some empty.tsv"
+    write(p, rows)
+    rd, df, q = read(p, chunk_rows=chunk_rows)
+    assert rd.notes["time_column"] == "EyeTrackerTimestamp" and "time_column_blank" not in rd.notes
+    assert df["line"].tolist() == [3, 5]
+    assert df["time_ms"].tolist() == pytest.approx([3.0, 3.833], abs=1e-9)
+    assert q[["line", "reason"]].values.tolist() == [[4, "bad_time"]]
