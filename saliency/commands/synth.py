@@ -61,13 +61,13 @@ def add_arguments(p) -> None:
     p.add_argument("--subjects", type=_args.int_range(1, _args.SUBJECTS_MAX), default=10,
                    help=f"number of simulated observers (default: 10; at most {_args.SUBJECTS_MAX:,})")
     p.add_argument("--size", type=size_wxh(16, 8192, "640x480"), default=(640, 480), metavar="WxH",
-                   help="stimulus size in pixels (default: 640x480)")
+                   help="stimulus size in pixels, each side 16 to 8192 (default: 640x480)")
     p.add_argument("--seed", type=_args.seed, default=0,
                    help="random seed; the same seed gives identical files (default: 0)")
     p.add_argument("--rate", type=_args.finite_positive_float, default=500.0, metavar="HZ",
                    help="eye-tracker sampling rate in Hz, 10 to 5000 (default: 500)")
     p.add_argument("--viewing-ms", type=_args.finite_positive_float, default=3000.0,
-                   help="viewing time per scene in ms (default: 3000, as MIT1003)")
+                   help="viewing time per scene in ms, 100 to 600,000 (default: 3000, as MIT1003)")
     p.add_argument("--p-object", type=_probability, default=0.7,
                    help="probability that a fixation after the first is aimed at a salient object (default: 0.7)")
     p.add_argument("--p-center", type=_probability, default=0.15,
