@@ -91,7 +91,7 @@ from saliency.data_tools.choices import DECIMALS, DISPLAY_MODES, EYES, RATE_RANG
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials, trial_stimulus, trials_named_by
-from saliency.data_tools.readers.base import QUAR_KEYS
+from saliency.data_tools.readers.base import QUAR_KEYS, shown_name
 from saliency.data_tools.readers.chunks import check_chunk_rows, decimal_commas_read, line_fields, trial_value
 from saliency.base.images import stimulus_orientation
 from saliency.base.errors import UserError
@@ -2291,21 +2291,12 @@ def _whole_number_line(index: StimulusIndex) -> str:
             "Excel writes 1 as 1.0; if that is not the stimulus shown, name it as its file is named)")
 
 
-NAME_SHOWN = 80  # characters of a name a message shows (a 100,000-character name filled the terminal)
-
-
-def _shown_name(name) -> str:
-    """``name`` quoted for a message: its first :data:`NAME_SHOWN` characters, then ``...`` when it is longer."""
-    name = str(name)
-    return repr(name[:NAME_SHOWN]) + ("..." if len(name) > NAME_SHOWN else "")
-
-
 def _unknown_names_line(col: _Collector, index: StimulusIndex) -> str:
-    looked = ", ".join(_shown_name(n) for n, _ in col.unknown_names.most_common(5))
+    looked = ", ".join(shown_name(n) for n, _ in col.unknown_names.most_common(5))
     avail = sorted(index.by_stem)
     more = f" (and {len(avail) - 5} more)" if len(avail) > 5 else ""
     return (f"{sum(col.unknown_names.values())} rows name a stimulus not in {index.folder}: looked for {looked}; "
-            f"available: {', '.join(_shown_name(a) for a in avail[:5])}{more}")
+            f"available: {', '.join(shown_name(a) for a in avail[:5])}{more}")
 
 
 # ---------------------------------------------------------------- coordinates

@@ -86,3 +86,35 @@ def test_trial_stimulus_is_the_one_trials_lookup(tmp_path):
     assert trial_stimulus(trials, "s1", " 1.0 ") == "a.png"
     assert trial_stimulus(trials, "s1", "2") == "c.png"
     assert trial_stimulus(trials, "s1", "3") == ""
+
+
+# ------------------------------------------------------------------ 4. one rule for a long name in a message
+
+LONG = "P" * 100  # a name longer than a message shows
+
+
+def test_a_long_name_is_cut_to_80_characters_then_dots_in_every_message(tmp_path, capsys):
+    """The rule: the name's first 80 characters quoted, then ``...`` outside the quotes. The subject-column
+    refusal (readers/chunks.py) cut at 77 characters with the dots inside the quotes, as if part of the name;
+    it now reads as the unknown-stimulus warning of ingest does."""
+    from cli_fakes import run_cli
+    from saliency.data_tools.geometry import ScreenGeometry
+    from saliency.data_tools.ingest import IngestOptions, ingest
+
+    cut = "'" + "P" * 80 + "'..."
+    stim = _folder(tmp_path, ("img",))
+    # the subject column is blank on the first chunk (lines 2-101), then line 152 names the long subject
+    log = tmp_path / "p01.csv"
+    log.write_text("subject,stimulus,time,x,y\n" + "".join(
+        f"{LONG if i + 2 == 152 else ''},img.png,{4 * i},4,4\n" for i in range(300)))
+    with pytest.raises(UserError) as exc:
+        ingest([log], stim, tmp_path / "o", IngestOptions(geometry=ScreenGeometry((8, 8), (40.0, 30.0), 60.0),
+                                                           sigma_px=1.0, sigma_deg=None, ioc=False, chunk_rows=100))
+    assert f"column 'subject' names subject {cut}, but it is blank on lines 2-101" in exc.value.args[0]
+    # the unknown-stimulus warning, as before
+    fix = tmp_path / "fix.csv"
+    fix.write_text(f"subject,stimulus,x,y,duration_ms\nA,img,2,2,250\nA,{LONG},2,2,250\n")
+    rc, out, err = run_cli(capsys, ["ingest", fix, "--stimuli", stim, "--screen-px", "8x8", "--sigma-px", "1",
+                                    "--out", tmp_path / "o2", "--workers", "1"])
+    assert rc == 0, err
+    assert f"1 rows name a stimulus not in {stim}: looked for {cut}; available: 'img'" in err

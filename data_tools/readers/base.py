@@ -342,6 +342,16 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
+NAME_SHOWN = 80  # characters of a name a message shows (a 100,000-character name filled the terminal)
+
+
+def shown_name(name) -> str:
+    """``name`` quoted for a message: its first :data:`NAME_SHOWN` characters, then ``...`` (outside the quotes,
+    no part of the name) when it is longer. Every message quoting a name from a log or a folder cuts it so."""
+    name = str(name)
+    return repr(name[:NAME_SHOWN]) + ("..." if len(name) > NAME_SHOWN else "")
+
+
 def open_input(path: Path, mode: str = "r", **kwargs):
     """``open(path, mode, **kwargs)``, or one UserError naming the file when the system refuses it."""
     try:

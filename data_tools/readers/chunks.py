@@ -44,8 +44,8 @@ from saliency.base.names import nfc
 from saliency.data_tools.readers.base import (CHUNK_ROWS, DECODE_ERRORS, ID_MISSING, MISSING, QUAR_COLS, QUAR_KEYS,
                                               Chunk,
                                               LogReader, default_subject,
-                                              header_columns, open_input, resolve_columns, stated_unit,
-                                              unit_factor)
+                                              header_columns, open_input, resolve_columns, shown_name,
+                                              stated_unit, unit_factor)
 
 
 DECIMAL_COMMA = contextvars.ContextVar("decimal_comma", default=None)
@@ -712,9 +712,8 @@ class FileSubject:
             return subj
         if given.any():
             i = int(np.flatnonzero(given)[0])
-            name = str(subj[i])
-            name = repr(name if len(name) <= 80 else name[:77] + "...")
-            raise UserError(f"{self.path}: line {int(lines[i])}: column {self.column!r} names subject {name}, but "
+            raise UserError(f"{self.path}: line {int(lines[i])}: column {self.column!r} names subject "
+                            f"{shown_name(subj[i])}, but "
                             f"it is blank on {self.blank_lines}, read under {self.fallback!r} as a file without a "
                             f"subject column (a made-up observer beside the named ones); fill the column on every "
                             f"row, or map another with `columns` subject=COLUMN")
