@@ -24,7 +24,10 @@ more fields than the header; only that row is lost), ``low_confidence``,
 ``bad_confidence`` (Pupil: a confidence that is not a number),
 ``outside_trial`` (the format marks trials and the row lies in none),
 ``no_stimulus`` (no name from the file, ``stimulus`` or ``trials``),
-``unknown_stimulus`` (a name that matches no image), ``bad_stimulus_image``,
+``unknown_stimulus`` (a name that matches no image), ``bad_stimulus_image``
+(an image that cannot be read), ``stimulus_too_large`` (an image declaring
+more pixels than ``max_pixels``, or a side above 65,535: one warning names
+the images and the limit, recorded in ``dataset.json`` ``policies``),
 ``off_screen``, ``off_stimulus``, ``short_fixation`` (a fixation list's
 fixation shorter than ``min_duration_ms``; with ``detector`` tracker only
 when given), ``first_fixation`` (``drop_first``), ``malformed_annotation``,
@@ -38,8 +41,8 @@ and count in the QC valid share. So do quarantined sample rows of a known
 subject and stimulus, whatever the reason (``non_numeric`` such as Excel's
 ``#N/A``, ``bad_time``, ``off_screen``, ...): in ``qc.csv`` ``samples``, not
 ``valid_samples``; rows that name no usable stimulus (``no_stimulus``,
-``outside_trial``, ``unknown_stimulus``, ``bad_stimulus_image``, a
-``malformed_row`` without subject and stimulus, and a row whose quarantine
+``outside_trial``, ``unknown_stimulus``, ``bad_stimulus_image``,
+``stimulus_too_large``, a ``malformed_row`` without subject and stimulus, and a row whose quarantine
 record names no stimulus: an EyeLink ASC sample line that does not parse, a
 row whose stimulus would come from ``trials``) cannot be attributed and are
 not counted. Fixations detected from samples carry the
@@ -93,12 +96,13 @@ from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, 
 from saliency.data_tools.stimuli import StimulusIndex, load_trials, trial_stimulus, trials_named_by
 from saliency.data_tools.readers.base import QUAR_KEYS, shown_name
 from saliency.data_tools.readers.chunks import check_chunk_rows, decimal_commas_read, line_fields, trial_value
-from saliency.base.images import stimulus_orientation
+from saliency.base.images import MAX_SIDE, max_pixels, stimulus_orientation
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
 from saliency.base.progress import progress
 from saliency.base.workers import batches, process_pool, single_thread_blas
 
+TOO_LARGE = "stimulus_too_large"  # the quarantine reason of a stimulus above the pixel limit (`max_pixels`)
 CANONICAL = ["subject", "stimulus", "x", "y", "t_start_ms", "duration_ms", "eye", "source", "line"]
 #: seconds per stage of the last :func:`ingest` in this process (``benchmarks/ingest.py`` prints them): wall
 #: time of each main-process stage, and ``worker: ...`` the map workers' time per step summed over maps
@@ -482,8 +486,8 @@ class _Collector:
                 stem[i], reason[i] = "", "no_stimulus"
             elif s is None:
                 stem[i], reason[i] = "", "unknown_stimulus"
-            elif self.index.size(s) is None:
-                stem[i], reason[i] = "", "bad_stimulus_image"
+            elif self.index.size(s) is None:  # above `max_pixels` (or a side's limit), else unreadable
+                stem[i], reason[i] = "", TOO_LARGE if self.index.too_large(s) else "bad_stimulus_image"
             else:
                 stem[i], reason[i] = s, ""
         stem, reason = stem[inv], reason[inv]
@@ -1823,7 +1827,7 @@ def check_declared_sizes(source: str, ch: Chunk, opts: IngestOptions, index: Sti
     kept and before anything is written: one line naming the log file, the
     stimulus, both sizes and what to do. A name that matches no image, or an
     image that cannot be decoded, is left to the rows' own reasons
-    (``unknown_stimulus``, ``bad_stimulus_image``).
+    (``unknown_stimulus``, ``bad_stimulus_image``, ``stimulus_too_large``).
     """
     if not ch.declared_px:
         return
@@ -1998,6 +2002,8 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
     hints = []
     if quar_reasons.get("unknown_stimulus"):
         hints.append(_unknown_names_line(col, index))
+    if quar_reasons.get(TOO_LARGE) and index.too_large_used:
+        hints.append(_too_large_line(index, quar_reasons[TOO_LARGE]))
     if quar_reasons.get("outside_trial"):
         hints.append(f"{quar_reasons['outside_trial']} rows lie outside any trial (no TRIALID/media message "
                      "covers them): name their stimulus with `stimulus` NAME, or check the trial messages")
@@ -2256,6 +2262,20 @@ def _broken_links_line(index: StimulusIndex) -> str:
     return (f"`stimuli` {index.folder}: {n} {'stimulus' if n == 1 else 'stimuli'} that rows name "
             f"{'is a broken link' if n == 1 else 'are broken links'} ({shown}: the target is gone); restore the "
             "target or point the link at the image (their rows are quarantined as bad_stimulus_image)")
+
+
+def _too_large_line(index: StimulusIndex, rows: int, shown: int = 3) -> str:
+    """The stimuli rows named that declare more pixels than the limit (their rows: ``stimulus_too_large``): one
+    line, the first ``shown`` images (in sorted order) with their size and pixel count, how many more, the limit."""
+    items = sorted(index.too_large_used.items())
+    n = len(items)
+    named = ", ".join(f"{index.path(s).name} ({w}x{h} = {w * h:,} pixels)" for s, (w, h) in items[:shown])
+    more = f" and {n - shown} more" if n > shown else ""
+    side = f", and at most {MAX_SIDE:,} pixels a side" if any(max(sz) > MAX_SIDE for _, sz in items) else ""
+    return (f"`stimuli` {index.folder}: {n} {'stimulus' if n == 1 else 'stimuli'} above the pixel limit "
+            f"(`max_pixels` {max_pixels():,}{side}): {named}{more}; the {rows} rows naming "
+            f"{'it' if n == 1 else 'them'} are quarantined as {TOO_LARGE}; raise `max_pixels` or shrink "
+            f"{'the image' if n == 1 else 'the images'}")
 
 
 def matched_by_last_word(index: StimulusIndex) -> dict[str, str]:
@@ -2789,6 +2809,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             warnings.append(_unknown_names_line(col, index))
         if index.broken_used:
             warnings.append(_broken_links_line(index))
+        if index.too_large_used:
+            warnings.append(_too_large_line(index, reasons.get(TOO_LARGE, 0)))
         if index.by_last_word:
             warnings.append(_last_word_line(index))
         if index.by_whole_number:
@@ -2922,6 +2944,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             "policies": {**{k: v for k, v in asdict(opts).items()
                             if k not in ("geometry", "progress", "workers", "chunk_rows")}, **applied,
                          "qc_min_valid_share": min_valid,
+                         "max_pixels": max_pixels(),  # the limit stimuli were held to (stimulus_too_large)
                          **(detection_policies(opts) if raw and opts.detector != "tracker" else {}),
                          # no raw samples and no durations: no detector (nor its minimum) acted on a row
                          **({} if timed or opts.detector == "tracker" else {"detector": None}),

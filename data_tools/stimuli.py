@@ -12,10 +12,10 @@ BeGaze message) that no file has whole finds the file of its last image-file wor
 (:attr:`StimulusIndex.by_whole_number`, a warning of ingest); a ``--trials`` CSV maps (subject, trial) to a
 stimulus name. Image sizes
 come from reading the file's whole image data once (:func:`decoded_size`:
-Pillow, or for PNG the inflated data and CRCs); an image that cannot be read, or
-whose header declares more pixels than the limit
-(:func:`saliency.base.images.oversized`, checked before decoding), makes its
-rows ``bad_stimulus_image`` in the quarantine.
+Pillow, or for PNG the inflated data and CRCs); an image that cannot be read
+makes its rows ``bad_stimulus_image`` in the quarantine, one whose header
+declares more pixels than the limit (:func:`saliency.base.images.oversized`,
+checked before decoding; :meth:`StimulusIndex.too_large`) ``stimulus_too_large``.
 """
 
 from __future__ import annotations
@@ -90,6 +90,8 @@ class StimulusIndex:
             if p not in self.lower.setdefault(k.lower(), []):
                 self.lower[k.lower()].append(p)
         self._sizes: dict[str, tuple[int, int] | None] = {}
+        self._too_large: dict[str, tuple[int, int] | None] = {}
+        self.too_large_used: dict[str, tuple[int, int]] = {}  # stems rows named above the pixel limit -> (w, h)
         self._folders: dict[str, tuple[str, str]] = {}  # stem -> (folder part, name): the first name with one
         self.broken_used: set[Path] = set()  # broken links that a row named
         self.by_last_word: dict[str, str] = {}  # names no file has whole, found by their last word -> stem
@@ -182,6 +184,16 @@ class StimulusIndex:
             self.broken_used.add(self.by_stem[stem])
         return self._sizes[stem]
 
+    def too_large(self, stem: str) -> tuple[int, int] | None:
+        """``(w, h)`` a stimulus declares when that is above the pixel limits (:func:`declared_too_large`), else
+        None; for a stem whose :meth:`size` is None (unreadable or too large). Recorded in :attr:`too_large_used`."""
+        if stem not in self._too_large:
+            self._too_large[stem] = declared_too_large(self.by_stem[stem])
+        size = self._too_large[stem]
+        if size is not None:
+            self.too_large_used[stem] = size
+        return size
+
     def check(self, stems, pool=None, workers: int = 1) -> None:
         """Decode the stimuli ``stems`` not yet seen: in ``pool`` (a process pool of ``workers``) when given.
 
@@ -198,6 +210,24 @@ class StimulusIndex:
         paths = [self.by_stem[s] for s in todo]
         for s, sz in zip(todo, pool.map(decoded_size, paths, chunksize=max(1, len(paths) // (4 * workers)))):
             self._sizes[s] = sz
+
+
+def declared_too_large(path: Path) -> tuple[int, int] | None:
+    """The ``(w, h)`` an image file declares when it is above the pixel limits (the limit in force:
+    :func:`saliency.base.images.oversized`), else None (within them, or no size can be read): what
+    :func:`decoded_size` refuses before decoding, told apart from a file that cannot be read."""
+    from PIL import Image
+
+    from saliency.base.images import image_size, oversized
+
+    try:
+        size = image_size(path)
+        if size is None:  # a header image_size does not parse: Pillow's, without decoding
+            with Image.open(path) as im:
+                size = (int(im.size[0]), int(im.size[1]))
+    except Exception:  # unreadable: not a size above the limit
+        return None
+    return size if oversized(size) else None
 
 
 def decoded_size(path: Path) -> tuple[int, int] | None:
