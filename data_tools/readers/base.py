@@ -409,8 +409,14 @@ def resolve_columns(header: list[str], user: dict[str, str], path: Path,
 
     With ``keys`` (a reader's ``COLUMN_KEYS``) only those keys of ``user`` are
     looked up: a key meant for another input of the run is not this file's.
+
+    One file column is read by one key: two keys of ``user`` naming the same column (``x=x,y=x``) are refused,
+    naming both keys and the column, and a column a key of ``user`` names is never given to another key by
+    alias (with ``x=y``, y takes its next alias or is missing, which the readers refuse): else every fixation
+    would lie on the diagonal.
     """
     found: dict[str, tuple[str, str | None]] = {}
+    claimed: dict[str, str] = {}  # file column -> the key of ``user`` that reads it
     for k, col in user.items():
         if keys is not None and k not in keys:
             continue
@@ -418,9 +424,15 @@ def resolve_columns(header: list[str], user: dict[str, str], path: Path,
         if named is None:
             raise UserError(f"{path}: `columns` {printable(k + '=' + col)}: no such column; the file has "
                             f"{printable(', '.join(header))}")
+        if named in claimed:
+            raise UserError(f"{path}: `columns`: keys {claimed[named]} and {k} both name column "
+                            f"{printable(shown_name(named))}; map each key to a column of its own")
+        claimed[named] = k
         found[k] = (named, split_unit(named)[1])
     bases = {}
     for col in header:
+        if col in claimed:  # read by a key of ``user``: no other key's by alias
+            continue
         base, unit = split_unit(col)
         bases.setdefault(base, (col, unit))
     for key, names in ALIASES.items():

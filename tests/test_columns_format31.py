@@ -1,0 +1,91 @@
+"""``--columns`` and a forced ``--format`` that leave the file's columns misread (review 31, task F9).
+
+1. One file column is read by one key. ``--columns x=y`` read column ``y`` as x while y still took column
+   ``y`` by its alias, so every fixation lay on the diagonal (exit 0, no word); ``x=x,y=x`` was accepted too.
+   Now a column a ``columns`` key names is never handed to another key by alias (that key takes its next
+   alias, or is missing and refused as any missing column is), and two keys naming one column are refused in
+   one line naming ``columns``, both keys and the column.
+
+Oracles: hand-written tables on a screen the size of the stimuli (160x120, ``fit``), so a fixation's stimulus
+position is the file's screen position: the expected x and y are the numbers written in the table.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from cli_fakes import refusal, run_cli
+from ingest_fakes import study  # noqa: F401 (a module fixture: a small synthetic study, stimuli 160x120)
+from saliency.base.errors import UserError
+from saliency.data_tools.readers.base import resolve_columns
+
+
+def _screen(study, tmp_path) -> Path:
+    """The study's screen.json with the screen the size of its stimuli (160x120 px): screen px = stimulus px."""
+    g = json.loads((study / "screen.json").read_text())
+    g.update(screen_px=[160, 120], screen_cm=[16.0, 12.0])
+    g.pop("ppd", None)
+    p = tmp_path / "screen.json"
+    p.write_text(json.dumps(g))
+    return p
+
+
+def _ingest(capsys, study, tmp_path, log, *extra):
+    out = tmp_path / "out"
+    got = run_cli(capsys, ["ingest", log, "--geometry", _screen(study, tmp_path), "--stimuli", study / "stimuli",
+                           "--out", out, "--quiet", *extra])
+    return (*got, out)
+
+
+def _fixations(out: Path) -> list[tuple[float, float]]:
+    with open(out / "fixations.csv", newline="") as fh:
+        return [(float(r["x"]), float(r["y"])) for r in csv.DictReader(fh)]
+
+
+# ---------------------------------------------------------------- 1. one column, one key
+
+def test_a_column_mapped_to_x_is_not_also_y_by_alias(study, capsys, tmp_path):  # noqa: F811
+    # column "y" holds the horizontal position (mislabelled), gaze_y the vertical: --columns x=y
+    log = tmp_path / "fix.csv"
+    log.write_text("subject,stimulus,y,gaze_y,t_start_ms,duration_ms\n"
+                   "p1,s0001,40,30,0,200\n"
+                   "p1,s0001,100,90,300,250\n"
+                   "p1,s0002,80,20,0,300\n")
+    rc, out, err, dst = _ingest(capsys, study, tmp_path, log, "--columns", "x=y")
+    assert rc == 0, err
+    assert _fixations(dst) == [(40.0, 30.0), (100.0, 90.0), (80.0, 20.0)]  # not (40, 40), (100, 100), (80, 80)
+
+
+def test_the_column_taken_leaves_its_alias_key_missing_and_refused(study, capsys, tmp_path):  # noqa: F811
+    log = tmp_path / "samples.csv"
+    log.write_text("subject,stimulus,time_ms,x,y,valid\n"
+                   + "".join(f"p1,s0001,{1000 + 2 * k},{60 + k % 3},{50 + k % 2},1\n" for k in range(60)))
+    line = refusal(*_ingest(capsys, study, tmp_path, log, "--columns", "x=y", "--format", "samples")[:3])
+    assert line == (f"saliency ingest: error: {log}: no column for y (the samples format needs x, y, time); "
+                    "name them with --columns KEY=COLUMN")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("spec, keys, column", [("x=x,y=x", "x and y", "x"), ("x=y,y=y", "x and y", "y"),
+                                                ("time=x,x=x", "time and x", "x")])
+def test_two_keys_naming_one_column_are_refused(study, capsys, tmp_path, spec, keys, column):  # noqa: F811
+    log = tmp_path / "samples.csv"
+    log.write_text("subject,stimulus,time_ms,x,y,valid\n"
+                   + "".join(f"p1,s0001,{1000 + 2 * k},{60 + k % 3},{50 + k % 2},1\n" for k in range(60)))
+    line = refusal(*_ingest(capsys, study, tmp_path, log, "--columns", spec, "--format", "samples")[:3])
+    assert line == (f"saliency ingest: error: {log}: --columns: keys {keys} both name column '{column}'; "
+                    "map each key to a column of its own")
+    assert not (tmp_path / "out").exists()
+
+
+def test_resolve_columns_one_key_per_column():
+    header = ["t", "x", "y", "gy"]
+    found = resolve_columns(header, {"x": "y"}, Path("f.csv"))
+    assert found["x"] == ("y", None) and found["y"] == ("gy", None) and found["time"] == ("t", None)
+    assert resolve_columns(header, {"y": "x", "x": "y"}, Path("f.csv"))["y"][0] == "x"  # a swap is two columns
+    with pytest.raises(UserError, match=r"^f\.csv: `?columns`?: keys x and y both name column 'gy'; "):
+        resolve_columns(header, {"x": "gy", "y": "gy"}, Path("f.csv"))
