@@ -415,6 +415,9 @@ class _Collector:
         #: source -> [(trial keys, line)]: most samples repeat the previous time stamp (a rounded time column), kept
         #: apart from ``rate_changes`` (rate_change_lines shows only the first line of each input)
         self.repeated_times: dict[str, list] = {}
+        #: kind -> source -> [(trial keys, line)]: the detector's trial warnings (DETECTOR_WARNING_KINDS: a
+        #: velocity window too long for the trial, ...), the first line of a kind per trial (trial_warning_lines)
+        self.trial_warnings: dict[str, dict[str, list]] = {}
         self.sample_space: dict[str, str] = {}  # source -> the space its samples' numbers are in (as taken)
         self.gazed: Counter = Counter()  # source -> samples with a valid, finite gaze (the decimal hint needs none)
         self.pointed: Counter = Counter()  # source -> of them, with a fraction (written with a point: no comma)
@@ -744,6 +747,9 @@ class _Collector:
                 self.rate_changes.setdefault(source, []).append((keys, s["rate_change"]))
             if s.get("repeated_times"):  # most rows on one stamp: no interval, so no fixation
                 self.repeated_times.setdefault(source, []).append((keys, s["repeated_times"]))
+            for kind in dict.fromkeys(w.kind for w in s.get("warnings", ())):  # each trial once per kind
+                line = next(w for w in s["warnings"] if w.kind == kind)
+                self.trial_warnings.setdefault(kind, {}).setdefault(source, []).append((keys, line))
         n = np.array([len(s["first"]) for s in res], dtype=np.int64)
         keep = np.flatnonzero(n).tolist()
         f = None
@@ -774,6 +780,14 @@ class _Collector:
             self.fix = [f for f in self.fix if f is not None]
 
 
+CLASSIFIED = ("nh", "tobii-ivt")
+"""Detectors whose fixations :func:`data_tools.detection.detect` always takes from ``classify``: ingest calls it
+itself (:func:`_detect_trials`), for the trial warnings that ``detect`` drops."""
+DETECTOR_WARNING_KINDS = ("window", "min_duration")
+"""Kinds of :func:`data_tools.detection.classify`'s trial warnings (``TRIAL_WARNING_KINDS``) that ingest collects
+from it (:attr:`_Collector.trial_warnings`): a velocity window too long for the trial, nh's long minimum duration.
+The other two (``repeated``, ``rate``) it finds for every detector (``repeated_times``, ``rate_changes``)."""
+
 DETECT_BATCH = 50_000
 """Samples per detection task sent to the pool (whole trials; about 0.2 s of `nh` work)."""
 
@@ -786,16 +800,26 @@ def _detect_trials(trials: list[tuple], setup: tuple) -> list[dict]:
     is never bridged (``max_gap_ms``) into a fixation. Each fixation also gets
     ``line``, the file line of its first sample; each
     trial ``rate_change``, the line of :func:`data_tools.detection.rate_change`
-    when its sampling rate changes within it (else None), and ``repeated_times``, the line of
-    :func:`data_tools.detection.repeated_times` when most of its samples repeat the previous time stamp (else None).
+    when its sampling rate changes within it (else None), ``repeated_times``, the line of
+    :func:`data_tools.detection.repeated_times` when most of its samples repeat the previous time stamp (else None),
+    and ``warnings``, the trial's :class:`~data_tools.detection.TrialWarning` lines of the
+    :data:`DETECTOR_WARNING_KINDS` (``nh``, ``tobii-ivt``: :func:`data_tools.detection.classify`'s, as
+    ``saliency detect`` has them; the other kinds are the two lines above).
     """
     from saliency.data_tools import detection  # scipy: imported only when raw samples are read
 
     geometry, detector, thr, min_duration_ms, post = setup
     out = []
     for t, x, y, lines, off in trials:
-        r = detection.detect(t, x, y, geometry, detector, thr, min_duration_ms, offscreen=off, **post)
+        warns = []
+        if detector in CLASSIFIED:  # detect() classifies these too: the same fixations, and the trial's warnings
+            c = detection.classify(t, x, y, geometry, detector, thr, min_duration_ms, offscreen=off, **post)
+            r = c.fixations
+            warns = [w for w in c.params.get("warnings", ()) if w.kind in DETECTOR_WARNING_KINDS]
+        else:
+            r = detection.detect(t, x, y, geometry, detector, thr, min_duration_ms, offscreen=off, **post)
         s = detection.summarize(r, t, x, y)
+        s["warnings"] = warns
         s["line"] = lines[s["first"]]
         s["rate_change"] = detection.rate_change(t)  # a slower stretch is rows absent, with no fixation: said
         s["repeated_times"] = detection.repeated_times(t)  # a rounded time column: no interval, no fixation
@@ -1103,6 +1127,13 @@ def rate_change_lines(changed: dict) -> list[str]:
         more = f" and {len(items) - 1} more of its trials" if len(items) > 1 else ""
         out.append(f"{source}: trial ({named or 'unnamed'}){more}: {why}")
     return out
+
+
+def trial_warning_lines(col: _Collector) -> list[str]:
+    """One line per input and kind of the detector's trial warnings (:attr:`_Collector.trial_warnings`, in
+    :data:`DETECTOR_WARNING_KINDS` order), naming the kind's first trial and counting its trials, as
+    ``saliency detect`` sums them up (:func:`rate_change_lines`)."""
+    return [line for kind in DETECTOR_WARNING_KINDS for line in rate_change_lines(col.trial_warnings.get(kind, {}))]
 
 
 def decimal_warning(decimal_line: str | None, gazed: int, pointed: int) -> str | None:
@@ -2249,7 +2280,7 @@ def no_fixations_message(reasons: Counter, col: _Collector, index: StimulusIndex
         # more samples kept than rows quarantined (beside rows counted by design, as message rows): those rows are
         # not the cause, the detector is; fewer (116 rows of a decimal comma, 4 kept) and the reasons explain it
         parts.append(f"{kept} samples kept gave no fixation (check the detector options)")
-    hints = repeated + plaus + _reason_hints(reasons, col, index) + held
+    hints = repeated + trial_warning_lines(col) + plaus + _reason_hints(reasons, col, index) + held
     return f"no usable fixations in the {read} rows read (reasons: {'; '.join(parts)})" + \
         ("; " + "; ".join(hints) if hints else "")
 
@@ -2736,7 +2767,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         min_applies = timed and (opts.min_duration_ms is not None or opts.detector != "tracker")
         laps.lap("read, detect")
         warnings = check_durations(fix, col.books, opts.columns) + col.rate_warnings \
-            + rate_change_lines(col.repeated_times) + rate_change_lines(col.rate_changes)
+            + rate_change_lines(col.repeated_times) + rate_change_lines(col.rate_changes) \
+            + trial_warning_lines(col)
         by_src = _subjects_by_source(fix, quar)  # before any is set aside: every row read names its subject
         read_once = [(p, rd, by_src.get(str(p), set())) for p, rd, _, dup in opened if dup is None]
         groups = _file_named_groups(read_once, opts.columns)  # each input's header read once for both

@@ -5,6 +5,10 @@
    pixel count and the limit, and ``dataset.json`` ``policies.max_pixels`` records the limit. Hand-worked:
    big.png is 640x480 = 307,200 pixels, above 100,000; ok.png is 320x240 = 76,800, within it; bad.png is not an
    image. A's and B's two fixations on each give 2 rows per reason.
+2. ingest kept the detector's trial warnings that ``saliency detect`` prints (a ``tobii-ivt`` / ``nh`` velocity
+   window longer than the trial, nh's long minimum duration) to itself: ``detection.detect`` classifies and
+   returns only the fixations. They are now one line per input and kind, on stderr and in ``dataset.json``
+   ``warnings`` (and in the refusal when no trial gives a fixation); the fixations are unchanged.
 """
 
 from __future__ import annotations
@@ -87,3 +91,59 @@ def test_every_stimulus_over_max_pixels_the_refusal_names_the_limit(tmp_path, ca
                     "307,200 pixels), b.png (400x300 = 120,000 pixels), c.png (320x240 = 76,800 pixels) and 1 more; "
                     "the 8 rows naming them are quarantined as stimulus_too_large; raise --max-pixels or shrink the "
                     "images")
+
+
+# ------------------------------------------------------------------ 2. the detector's trial warnings
+
+def _samples(root, short_trials=1, long=True) -> str:
+    """Subject A at 500 Hz on img0: trial 1 (``long``), 300 samples, still at x = 500, 800, 1100 (100 samples each,
+    y = 400); then ``short_trials`` trials of 40 samples (78 ms) still at x = 500."""
+    rows = ["subject,stimulus,trial,time_ms,x,y"]
+    rows += [f"A,img0,1,{2 * i}.0,{500 + 300 * (i // 100)}.0,400.0" for i in range(300 if long else 0)]
+    for k in range(short_trials):
+        rows += [f"A,img0,{2 + k},{1000 * (k + 1) + 2 * i}.0,500.0,400.0" for i in range(40)]
+    log = root / "samples.csv"
+    log.write_text("\n".join(rows) + "\n")
+    return log
+
+
+def _ingest_samples(capsys, tmp_path, log, *extra):
+    import cv2
+
+    stim = tmp_path / "stim"
+    stim.mkdir()
+    cv2.imwrite(str(stim / "img0.png"), np.zeros((1080, 1920, 3), np.uint8))
+    return run_cli(capsys, ["ingest", log, "--stimuli", stim, "--screen-px", "1920x1080", "--screen-cm", "53.1x29.9",
+                            "--distance-cm", "65", "--sigma-px", "20", "--out", tmp_path / "o", "--workers", "1",
+                            "--no-ioc", "--quiet", *extra])
+
+
+WINDOW = ("--smooth-ms 100: its window (100 ms) fits around only 0 of the 40 samples with gaze of this trial (78 ms "
+          "long, longest run of gaze 78 ms; a 3-sample window fits 38), and a sample without a speed is neither "
+          "fixation nor saccade; give a --smooth-ms well under the trial's length")
+
+
+def test_tobii_ivt_window_longer_than_a_trial_is_warned_and_fixations_unchanged(tmp_path, capsys):
+    rc, out, err = _ingest_samples(capsys, tmp_path, _samples(tmp_path, short_trials=2), "--detector", "tobii-ivt",
+                                   "--smooth-ms", "100")
+    assert rc == 0 and "Traceback" not in err, err
+    # one line for the input, its first short trial named and the other counted, as `saliency detect` sums up
+    line = f"{tmp_path / 'samples.csv'}: trial (subject 'A', trial '2', stimulus 'img0') and 1 more of its trials: "
+    assert [ln for ln in err.splitlines() if "window" in ln] == ["saliency ingest: warning: " + line + WINDOW], err
+    ds = json.loads((tmp_path / "o" / "dataset.json").read_text())
+    assert [w for w in ds["warnings"] if "window" in w] == [line + WINDOW.replace("--smooth-ms", "`window_ms`")]
+    # hand-worked: a 100 ms window (25 samples each side) gives every sample within 25 of a jump (at 100, 200) a
+    # speed of 7.3 deg/s / 0.1 s > 30 deg/s, and none to the 25 at either end: fixations on samples 25-74, 125-174,
+    # 225-274 (98 ms each), at the still positions
+    fx = pd.read_csv(tmp_path / "o" / "fixations.csv")
+    assert fx[["x", "y", "t_start_ms", "duration_ms"]].values.tolist() == [
+        [500.0, 400.0, 50.0, 98.0], [800.0, 400.0, 250.0, 98.0], [1100.0, 400.0, 450.0, 98.0]]
+    assert fx["line"].tolist() == [27, 127, 227]  # the file line of each first sample (the header is line 1)
+
+
+def test_the_window_warning_is_in_the_refusal_when_no_trial_gives_a_fixation(tmp_path, capsys):
+    rc, out, err = _ingest_samples(capsys, tmp_path, _samples(tmp_path, short_trials=2, long=False), "--detector",
+                                   "tobii-ivt", "--smooth-ms", "100")
+    line = refusal(rc, out, err)
+    assert f"{tmp_path / 'samples.csv'}: trial (subject 'A', trial '2', stimulus 'img0') and 1 more of its " \
+           f"trials: {WINDOW}" in line, line
