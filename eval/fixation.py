@@ -181,7 +181,17 @@ def coords_to_mask(coords: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return points_to_mask(np.stack([r, c], axis=1), (h, w))
 
 
-def other_fixation_coords(pool: list, index: int, seed: int = 0, n_others: int = 10) -> np.ndarray | None:
+def fixated_images(pool: list) -> np.ndarray:
+    """Indices (ascending) of the images of ``pool`` with fixations: those :func:`other_fixation_coords` draws.
+
+    Found once per pool (one ``len`` per entry) and passed to every draw, so drawing for all n images is O(n),
+    not O(n^2).
+    """
+    return np.array([j for j, a in enumerate(pool) if len(a)], dtype=np.int64)
+
+
+def other_fixation_coords(pool: list, index: int, seed: int = 0, n_others: int = 10,
+                          fixated: np.ndarray | None = None) -> np.ndarray | None:
     """The sAUC negatives' source for image ``index``: the fixations of ``n_others`` random other images.
 
     ``pool`` holds one array of :func:`fixation_coords` per image (in image
@@ -189,13 +199,22 @@ def other_fixation_coords(pool: list, index: int, seed: int = 0, n_others: int =
     images are drawn without replacement by ``default_rng([seed, index, 2])``
     and their normalised coordinates concatenated in image order; None when no
     other image has fixations. Map them with :func:`coords_to_mask`.
+    ``fixated``: :func:`fixated_images` of ``pool``, found once by a caller
+    drawing for many images (default: found here, one pass over ``pool``).
     """
-    others = [j for j in range(len(pool)) if j != index and len(pool[j])]
-    if not others:
+    if fixated is None:
+        fixated = fixated_images(pool)
+    n = len(fixated)
+    pos = int(np.searchsorted(fixated, index))
+    own = pos < n and int(fixated[pos]) == index  # the image itself is left out: later ones move down by one
+    m = n - int(own)
+    if m <= 0:
         return None
     rng = np.random.default_rng([seed, index, 2])
-    pick = rng.choice(len(others), size=min(n_others, len(others)), replace=False)
-    return np.concatenate([pool[others[j]] for j in sorted(pick)])
+    pick = np.sort(rng.choice(m, size=min(n_others, m), replace=False))
+    if own:
+        pick = pick + (pick >= pos)
+    return np.concatenate([pool[int(fixated[j])] for j in pick])
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -537,6 +556,7 @@ class FixationMetrics(MetricAccumulator):
     _coords: list = field(default_factory=list, repr=False)     # per image: fixation_coords (deferred pool)
     _deferred: dict = field(default_factory=dict, repr=False)   # image index -> (pred, shape, fixated (row, col))
     _sauc_for: int = field(default=-1, repr=False)              # len(self) when deferred sAUC was filled in
+    _fixated: tuple | None = field(default=None, repr=False)    # (fixation_pool, its length, fixated_images)
 
     task = "fixation"
     _label = "fixation"
@@ -551,11 +571,26 @@ class FixationMetrics(MetricAccumulator):
         self._coords.clear()
         self._deferred.clear()
         self._sauc_for = -1
+        self._fixated = None
 
-    def other_fixations(self, index: int, shape: tuple[int, int], pool: list) -> np.ndarray | None:
-        """Union of the fixations of ``n_others`` random other images of ``pool``, mapped to ``shape``."""
-        coords = other_fixation_coords(pool, index, self.seed, self.n_others)
+    def other_fixations(self, index: int, shape: tuple[int, int], pool: list,
+                        fixated: np.ndarray | None = None) -> np.ndarray | None:
+        """Union of the fixations of ``n_others`` random other images of ``pool``, mapped to ``shape``.
+
+        ``fixated``: :func:`fixated_images` of ``pool`` when known (default: ``fixation_pool``'s, found once).
+        """
+        if fixated is None and pool is self.fixation_pool:
+            fixated = self._pool_fixated()
+        coords = other_fixation_coords(pool, index, self.seed, self.n_others, fixated)
         return None if coords is None else coords_to_mask(coords, shape)
+
+    def _pool_fixated(self) -> np.ndarray:
+        """:func:`fixated_images` of ``fixation_pool``, found once per pool (again if another list is set or its
+        length changes)."""
+        pool = self.fixation_pool
+        if self._fixated is None or self._fixated[0] is not pool or self._fixated[1] != len(pool):
+            self._fixated = (pool, len(pool), fixated_images(pool))
+        return self._fixated[2]
 
     def step(self, pred: np.ndarray, fixations: np.ndarray, density: np.ndarray | None = None,
              baseline: np.ndarray | None = None) -> FixationImageScores:
@@ -590,10 +625,11 @@ class FixationMetrics(MetricAccumulator):
         """Score sAUC of every stepped image whose sAUC waited for the other images' fixations."""
         if not self._deferred or self._sauc_for == len(self._scores):
             return
+        fixated = fixated_images(self._coords)  # once for every image: the draws read it, not the pool
         for i, (pred, shape, points) in self._deferred.items():
             s = resize_to(pred, shape)
             f = points_to_mask(points, shape)
-            other = self.other_fixations(i, shape, self._coords)
+            other = self.other_fixations(i, shape, self._coords, fixated)
             rng = np.random.default_rng([self.seed, i, 1])
             self._scores[i].values["sAUC"] = (auc_shuffled(s, f, other, rng, self.n_splits)
                                               if other is not None else float("nan"))

@@ -36,7 +36,7 @@ from saliency.base.workers import single_thread_blas, steady_heap
 
 from saliency.eval.datasets import GTDataset, GTItem
 from saliency.eval.fixation import (FixationMetrics, baseline_log_density, coords_to_mask, fixation_coords,
-                                    fixation_image_scores, other_fixation_coords, points_to_mask)
+                                    fixated_images, fixation_image_scores, other_fixation_coords, points_to_mask)
 from saliency.eval.io import (PRED_EXTS, drop_extra_axes, index_folder, key_of, orientation_tag, other_aspect,
                               read_fixations, read_map, read_mask, read_pred_u8)
 from saliency.eval.metrics import GOLD_STANDARD, families, keys_for  # noqa: F401 (GOLD_STANDARD re-exported)
@@ -300,6 +300,40 @@ def _fix_task(args):
     return ("ok", out, fix is not None and not fix.any(), _tagged(read))
 
 
+class _FixTasks:
+    """The fixation tasks of one dataset, each given its sAUC "other images" when it is handed out.
+
+    A task (a tuple for :func:`_fix_task`) carries the coordinates of the
+    other images drawn for it (:func:`other_fixation_coords`, from ``coords``,
+    the whole pool): made as the task is taken (iterated, or a chunk sliced
+    for a pool process), so only the tasks in flight hold theirs, and a pool
+    process receives its tasks' draws, never the pool. ``rows``: the tasks with
+    None in place of the draw; ``coords`` None: no sAUC, nothing drawn.
+    """
+
+    def __init__(self, rows: list, coords: list | None, seed: int, n_others: int):
+        self.rows, self.coords, self.seed, self.n_others = rows, coords, seed, n_others
+        self.fixated = fixated_images(coords) if coords is not None else None  # found once, not per image
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self._task(i) for i in range(len(self.rows))[k]]
+        return self._task(range(len(self.rows))[k])
+
+    def __iter__(self):
+        return (self._task(i) for i in range(len(self.rows)))
+
+    def _task(self, i: int) -> tuple:
+        row = self.rows[i]
+        if self.coords is None:
+            return row
+        other = other_fixation_coords(self.coords, i, self.seed, self.n_others, self.fixated)
+        return row[:5] + (other,) + row[6:]
+
+
 def _run_chunk(fn, chunk):
     """``fn`` over one chunk of tasks (what a pool process runs)."""
     return [fn(t) for t in chunk]
@@ -502,11 +536,9 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
             accs.insert(0, FixationMetrics(keys, seed=seed))
         opts = {"gold_standard": gold_standard, "metric_maps": metric_maps, "sigma_px": float(ds.sigma_px or 0.0),
                 "blur": ds.blur}
-        tasks = []
-        for i, (it, tp) in enumerate(zip(ds.items, tasks_preds)):
-            other = other_fixation_coords(coords, i, seed, accs[0].n_others) if coords is not None else None
-            base = it.baseline or ds.baseline or ds.baseline_logp
-            tasks.append((it, tp, keys, seed, i, other, base, allow_missing, opts))
+        rows = [(it, tp, keys, seed, i, None, it.baseline or ds.baseline or ds.baseline_logp, allow_missing, opts)
+                for i, (it, tp) in enumerate(zip(ds.items, tasks_preds))]
+        tasks = _FixTasks(rows, coords, seed, accs[0].n_others)
         results_iter = _map(_fix_task, tasks, workers, f"{ds.name}", progress, pool)
     res = [MethodResult(ds.name, name, 0, {}, n_missing=matched[j][1], extra=matched[j][2], left_out=matched[j][3],
                         skipped=[(it.key, _no_prediction(it.key, matched[j][4]))
