@@ -6,6 +6,12 @@
    alias, or is missing and refused as any missing column is), and two keys naming one column are refused in
    one line naming ``columns``, both keys and the column.
 
+2. ``--format fixations`` on a table of raw samples (time_ms, x, y, valid: auto-detection calls it ``samples``)
+   read one fixation per sample with empty t_start_ms/duration_ms and left time_ms and valid unread, exit 0.
+   It is refused now, as the pupil reader refuses a gaze export given as fixations (``--format tobii`` on it is
+   refused too), in one line naming the file, the unread columns and the samples layout, with both ways out:
+   ``--format samples`` (or auto), or the time column mapped as each fixation's start.
+
 Oracles: hand-written tables on a screen the size of the stimuli (160x120, ``fit``), so a fixation's stimulus
 position is the file's screen position: the expected x and y are the numbers written in the table.
 """
@@ -34,8 +40,8 @@ def _screen(study, tmp_path) -> Path:
     return p
 
 
-def _ingest(capsys, study, tmp_path, log, *extra):
-    out = tmp_path / "out"
+def _ingest(capsys, study, tmp_path, log, *extra, out="out"):
+    out = tmp_path / out
     got = run_cli(capsys, ["ingest", log, "--geometry", _screen(study, tmp_path), "--stimuli", study / "stimuli",
                            "--out", out, "--quiet", *extra])
     return (*got, out)
@@ -89,3 +95,50 @@ def test_resolve_columns_one_key_per_column():
     assert resolve_columns(header, {"y": "x", "x": "y"}, Path("f.csv"))["y"][0] == "x"  # a swap is two columns
     with pytest.raises(UserError, match=r"^f\.csv: `?columns`?: keys x and y both name column 'gy'; "):
         resolve_columns(header, {"x": "gy", "y": "gy"}, Path("f.csv"))
+
+
+# ---------------------------------------------------------------- 2. a samples table forced as fixations
+
+SAMPLES = "subject,stimulus,time_ms,x,y,valid\n" + "".join(
+    f"p1,s0001,{1000 + 2 * k},{60 + k % 3},{50 + k % 2},1\n" for k in range(60))
+
+
+def test_forced_fixations_on_a_samples_table_is_refused(study, capsys, tmp_path):  # noqa: F811
+    log = tmp_path / "samples.csv"
+    log.write_text(SAMPLES)
+    line = refusal(*_ingest(capsys, study, tmp_path, log, "--format", "fixations")[:3])
+    assert line == (f"saliency ingest: error: {log}: line 1 (the header): a table of raw samples (the samples "
+                    "layout), not a fixation list: --format fixations would read each row as a fixation without "
+                    "start or duration and leave columns 'time_ms', 'valid' unread; give --format samples (or "
+                    "leave --format out) to detect its fixations, or, if 'time_ms' is each fixation's start, "
+                    "--columns t_start_ms=time_ms")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_ways_out_read_the_table(study, capsys, tmp_path):  # noqa: F811
+    log = tmp_path / "samples.csv"
+    log.write_text(SAMPLES)
+    rc, out, err, dst = _ingest(capsys, study, tmp_path, log, "--format", "samples")
+    assert rc == 0, err
+    fix = _fixations(dst)  # 118 ms of samples at (60..62, 50..51): one fixation there
+    assert len(fix) == 1 and 60 <= fix[0][0] <= 62 and 50 <= fix[0][1] <= 51
+    # a fixation list whose onset column has a samples name: refused, then read with it mapped as the start
+    log2 = tmp_path / "onsets.csv"
+    log2.write_text("subject,stimulus,timestamp,x,y\np1,s0001,0,40,30\np1,s0001,250,100,90\np1,s0002,0,80,20\n")
+    line = refusal(*_ingest(capsys, study, tmp_path, log2, "--format", "fixations", out="o2")[:3])
+    assert "leave column 'timestamp' unread" in line and line.endswith("--columns t_start_ms=timestamp")
+    assert not (tmp_path / "o2").exists()
+    rc, out, err, dst = _ingest(capsys, study, tmp_path, log2, "--format", "fixations", "--columns",
+                                "t_start_ms=timestamp", out="o2")
+    assert rc == 0, err
+    with open(dst / "fixations.csv", newline="") as fh:
+        rows = [(float(r["x"]), float(r["y"]), float(r["t_start_ms"])) for r in csv.DictReader(fh)]
+    assert rows == [(40.0, 30.0, 0.0), (100.0, 90.0, 250.0), (80.0, 20.0, 0.0)]
+
+
+def test_a_fixation_list_without_a_time_column_still_reads(study, capsys, tmp_path):  # noqa: F811
+    log = tmp_path / "points.csv"  # x and y only (and a validity flag): no samples layout, read as before
+    log.write_text("subject,stimulus,x,y,valid\np1,s0001,40,30,1\np1,s0002,80,20,1\n")
+    rc, out, err, dst = _ingest(capsys, study, tmp_path, log, "--format", "fixations")
+    assert rc == 0, err
+    assert _fixations(dst) == [(40.0, 30.0), (80.0, 20.0)]

@@ -7,9 +7,12 @@ when no ``duration_ms``), ``duration_ms``, ``subject``, ``stimulus``,
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from saliency.data_tools.readers.base import LogReader, Probe, ReadOptions
+from saliency.base.errors import UserError
+from saliency.data_tools.readers.base import (LogReader, Probe, ReadOptions, header_columns, printable,
+                                              resolve_columns, shown_name)
 from saliency.data_tools.readers.chunks import GENERIC_KEYS, generic_reader
 
 DETECT_RANK = 90  # generic column names: after every vendor signature, before ``samples``
@@ -25,9 +28,43 @@ def sniff(probe: Probe) -> bool:
 
 
 def read(path: Path, opts: ReadOptions) -> LogReader:
-    """Fixations of a generic table."""
-    return generic_reader(path, "fixations", opts.columns, opts.time_unit, fmt="fixations",
-                          chunk_rows=opts.chunk_rows)
+    """Fixations of a generic table (a table of raw samples given as one is refused: :func:`refuse_samples`)."""
+    rd = generic_reader(path, "fixations", opts.columns, opts.time_unit, fmt="fixations",
+                        chunk_rows=opts.chunk_rows)
+    refuse_samples(path, opts.columns)
+    return rd
+
+
+def refuse_samples(path: Path, columns: dict) -> None:
+    """Refuse, in one line, a table of raw samples given as ``format`` fixations: one without a fixation start,
+    end or duration column (found or mapped) but with the ``samples`` layout's time column.
+
+    Read so, each sample was a fixation without start or duration, and the time (and ``valid``) column went
+    unread without a word; auto-detection calls such a file ``samples``, as the ``pupil`` reader refuses a
+    Pupil gaze export given as fixations. The way out names both readings: ``format`` samples, or the time
+    column mapped as each fixation's start when it is that.
+    """
+    header, _ = header_columns(path)
+    mine = {k: v for k, v in columns.items() if k in COLUMN_KEYS}
+    if {"t_start_ms", "t_end_ms", "duration_ms"} & set(resolve_columns(header, mine, path)):
+        return
+    theirs = {k: v for k, v in columns.items() if k in GENERIC_KEYS["samples"]}
+    try:
+        found = resolve_columns(header, theirs, path)
+    except UserError:  # a mapping for another input of the run: no verdict on this file
+        return
+    if "time" not in found:
+        return
+    t = found["time"][0]
+    unread = [t] + ([found["valid"][0]] if "valid" in found else [])
+    names = ", ".join(printable(shown_name(c)) for c in unread)
+    mapped = f"t_start_ms={printable(t)}"
+    mapped = mapped if re.fullmatch(r"[\w.-]+", t) else f'"{mapped}"'
+    raise UserError(f"{path}: line 1 (the header): a table of raw samples (the samples layout), not a fixation "
+                    f"list: `format` fixations would read each row as a fixation without start or duration and "
+                    f"leave column{'s' if len(unread) > 1 else ''} {names} unread; give `format` "
+                    f"samples (or leave `format` out) to detect its fixations, or, if {printable(shown_name(t))} "
+                    f"is each fixation's start, `columns` {mapped}")
 
 
 def example_file(path: Path, rng, n: int) -> int:
