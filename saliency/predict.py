@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError, cli_flag
+from saliency.base.images import NETWORK_SIZE_RANGE
 
 
 @dataclass
@@ -309,7 +310,7 @@ def _collate(batch):
     return batch
 
 
-SIZE_RANGE = (16, 4096)
+SIZE_RANGE = NETWORK_SIZE_RANGE
 """The sides a network input ``size`` may have, in pixels (the command line's ``--size``: 16x16 to 4096x4096);
 the smallest keeps a coarse-to-fine model's coarse branch at least 2 pixels a side at every ``coarse_scale``
 down to 1/8."""

@@ -453,3 +453,17 @@ def test_demo_profile_and_folder_errors(tmp_path, capsys):
         Demo(tmp_path / "full", QUICK, call=lambda c, a: 0, log=lambda s: None)
     assert exc.value.render(lambda p: "--" + p) == (f"--out {tmp_path / 'full'}: folder is not empty and holds no "
                                                    "demo (no demo.json); choose another --out")
+
+
+@pytest.mark.parametrize("command", ["predict", "crop", "ingest", "eval", "train", "detect", "synth", "export",
+                                     "models", "report", "demo"])
+def test_every_command_help_imports_nothing_heavy(command):
+    """``saliency COMMAND --help`` builds its parser from the standard library only: an argparse type that reads a
+    constant from a library module (predict's size range, review RR2) must not pull numpy in with it. ``train``
+    reads its defaults (YAML text) to show them, so PyYAML alone is allowed there."""
+    code = ("import sys\nfrom saliency.cli import main\ntry:\n    main([%r, '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in %r))") % (
+                command, tuple(m for m in HEAVY if not (command == "train" and m == "yaml")))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "[]"

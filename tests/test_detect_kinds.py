@@ -3,7 +3,7 @@
 1. ``saliency detect`` summed a trial's warnings per (input, kind) by reading the kind back from each line's
    opening words: a reworded line was filed under another kind (or ``other``). :func:`data_tools.detection.classify`
    now gives each line its kind (:class:`TrialWarning`, a ``str`` with ``.kind``), which ``detect`` sums by.
-2. ``saliency predict --size`` wrote 16..4096 again beside :data:`saliency.predict.SIZE_RANGE`; it reads that.
+2. ``saliency predict --size`` wrote 16..4096 again beside :data:`saliency.predict.SIZE_RANGE`; it reads that range.
 3. Sampling rates: the rate is never given, always estimated from the time stamps; the command line refuses an
    input whose rate is implausible in one line (exit 2), and warns of a single trial's (checked here, unchanged).
 4. A benchmark given SIGTERM died silently (status -15) leaving its temporary folder, or printed the traceback of
@@ -128,14 +128,19 @@ def test_the_kinds_cross_the_worker_pool(tmp_path, capsys):
 
 
 def test_predict_size_reads_the_range_of_saliency_predict(tmp_path, capsys, monkeypatch):
-    """The message is unchanged at 16..4096; with SIZE_RANGE narrowed, --size follows it (it held 4096 apart)."""
+    """The message is unchanged at 16..4096; with the range narrowed, --size follows it (it held 4096 apart). The
+    range lives in ``saliency.base.images`` (standard library only, so help screens import no numpy) and
+    ``saliency.predict.SIZE_RANGE`` is that same range."""
+    import saliency.base.images
     import saliency.predict
+
+    assert saliency.predict.SIZE_RANGE is saliency.base.images.NETWORK_SIZE_RANGE
 
     argv = ["predict", "--images", tmp_path, "--out", tmp_path / "o", "--size"]
     line = refusal(*run_cli(capsys, [*argv, "8x8"]))
     assert line == ("saliency predict: error: argument --size: '8x8': width and height must be between 16 and 4096 "
                     "(see 'saliency predict --help')"), line
-    monkeypatch.setattr(saliency.predict, "SIZE_RANGE", (16, 2048))
+    monkeypatch.setattr(saliency.base.images, "NETWORK_SIZE_RANGE", (16, 2048))
     line = refusal(*run_cli(capsys, [*argv, "3000x3000"]))
     assert "'3000x3000': width and height must be between 16 and 2048" in line, line
 

@@ -51,6 +51,12 @@ DEFAULT_MAX_PIXELS = 100_000_000
 MAX_SIDE = 65_535
 """Limit on either side of an image, in pixels (JPEG's and WebP's own limit; OpenCV's maps fit in memory)."""
 
+NETWORK_SIZE_RANGE = (16, 4096)
+"""The sides a network input ``size`` may have, in pixels (``saliency predict --size`` and ``saliency crop --size``:
+16x16 to 4096x4096; :data:`saliency.predict.SIZE_RANGE` is this range). Kept here, in a module that imports only the
+standard library, so the command line's argument types read it without importing numpy while a help screen is
+built."""
+
 _limit: list[int] = []  # the limit set by pixel_limit(), innermost last
 
 

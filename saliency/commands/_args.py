@@ -67,12 +67,12 @@ def size_wxh(lo: int = 16, hi: int = 8192, example: str = "640x480", square: boo
 
 
 def network_size_wxh(example: str = "384x288"):
-    """:func:`size_wxh` over the sides a network input may have, :data:`saliency.predict.SIZE_RANGE` (16 to 4096,
-    the one statement of that range, which ``saliency.predict.check_size`` applies from Python), for a command's
-    network input ``--size`` (``saliency predict``)."""
-    from saliency.predict import SIZE_RANGE
+    """:func:`size_wxh` over the sides a network input may have, :data:`saliency.base.images.NETWORK_SIZE_RANGE`
+    (16 to 4096, the one statement of that range, which ``saliency.predict.check_size`` applies from Python), for a
+    command's network input ``--size`` (``saliency predict``, ``saliency crop``)."""
+    from saliency.base.images import NETWORK_SIZE_RANGE  # the standard library only: help screens stay light
 
-    return size_wxh(*SIZE_RANGE, example)
+    return size_wxh(*NETWORK_SIZE_RANGE, example)
 
 
 def float_wxh(example: str = "52.7x29.6"):
