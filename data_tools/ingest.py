@@ -530,9 +530,15 @@ class _Collector:
                                 f"distinct trial numbers or subject ids (and the table rows to match)")
 
     def quarantine(self, source: str, q: pd.DataFrame):
-        """Add quarantine rows of ``source`` (rows of the file: counted in its books)."""
+        """Add quarantine rows of ``source`` (rows of the file: counted in its books).
+
+        Under ``stimulus`` (every row's stimulus) each row names its stem, a reader's quarantined row as the rows
+        ingest sets aside later (``off_screen``, ...): not the file's own name, blank without a stimulus column.
+        """
         if len(q):
             q = q.copy()
+            if self.o.stimulus is not None:
+                q["stimulus"] = self.index.resolve(self.o.stimulus, "`stimulus` names") or self.o.stimulus
             q.insert(0, "source", source)
             self.quar.append(q)
             self.books[source].quarantined.update(q["reason"].astype(str).tolist())

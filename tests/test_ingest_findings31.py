@@ -9,6 +9,9 @@
    window longer than the trial, nh's long minimum duration) to itself: ``detection.detect`` classifies and
    returns only the fixations. They are now one line per input and kind, on stderr and in ``dataset.json``
    ``warnings`` (and in the refusal when no trial gives a fixation); the fixations are unchanged.
+3. Under ``--stimulus`` (every row's stimulus) a row quarantined by a reader names that stimulus in
+   ``quarantine.csv`` as the rows ingest quarantines later do (before: the file's own name, blank without a
+   stimulus column).
 """
 
 from __future__ import annotations
@@ -147,3 +150,27 @@ def test_the_window_warning_is_in_the_refusal_when_no_trial_gives_a_fixation(tmp
     line = refusal(rc, out, err)
     assert f"{tmp_path / 'samples.csv'}: trial (subject 'A', trial '2', stimulus 'img0') and 1 more of its " \
            f"trials: {WINDOW}" in line, line
+
+
+# ------------------------------------------------------------------ 3. `--stimulus` names reader-quarantined rows
+
+def test_stimulus_option_names_the_rows_a_reader_quarantined(tmp_path, capsys):
+    """A fixation list without a stimulus column under ``--stimulus``: line 3 (x = nan) is quarantined by the reader
+    (bad_coordinates), line 6 (x = 5000 on a 640x480 screen) by ingest (off_screen); both name the stimulus s1, as
+    the option gives it (before: line 3's cell was blank). Given as s1.png, both name its stem s1."""
+    import cv2
+
+    stim = tmp_path / "stim"
+    stim.mkdir()
+    cv2.imwrite(str(stim / "s1.png"), np.zeros((480, 640, 3), np.uint8))
+    log = tmp_path / "fix.csv"
+    log.write_text("subject,x,y,duration_ms\nA,100,100,250\nA,nan,200,250\nA,300,300,250\n"
+                   "B,100,120,250\nB,5000,100,250\nB,310,290,250\n")
+    for given in ("s1", "s1.png"):
+        out = tmp_path / f"o_{given}"
+        rc, _, err = run_cli(capsys, ["ingest", log, "--stimuli", stim, "--screen-px", f"{W}x{H}", "--sigma-px", "10",
+                                      "--stimulus", given, "--out", out, "--workers", "1", "--quiet"])
+        assert rc == 0 and "Traceback" not in err, err
+        q = pd.read_csv(out / "quarantine.csv", keep_default_na=False)
+        assert q[["line", "reason", "subject", "stimulus"]].values.tolist() == [
+            [3, "bad_coordinates", "A", "s1"], [6, "off_screen", "B", "s1"]], given
