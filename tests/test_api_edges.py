@@ -125,6 +125,14 @@ def test_screen_cm_above_a_million_is_refused_by_both_constructors(cm):
     with pytest.raises(UserError) as e:
         ScreenGeometry.from_dict(_file(cm), source="screen.json")
     assert str(e.value).startswith("screen.json: screen_cm ")
+    # the line names the bound it broke: a side of 2e6 cm is finite and positive (review RR1)
+    assert str(e.value).endswith("need two finite positive sizes in cm [W, H], each at most 1e+06")
+
+
+def test_a_screen_px_above_a_million_names_the_bound():
+    with pytest.raises(UserError) as e:
+        ScreenGeometry((2_000_000, 1080), (52.0, 30.0), 60.0)
+    assert _refused(e, "screen_px").endswith("need two whole positive pixel counts (W, H), each at most 1e+06")
 
 
 def test_screen_cm_of_a_million_is_taken_by_both_constructors():
