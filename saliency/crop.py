@@ -543,9 +543,12 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     and its box says so (``"under_min_size"``).
 
     ``crops.json`` holds ``aspect``, ``compose``, ``keep``, ``min_size`` (None
-    without ``keep`` and ``compose``), ``source``, ``skipped`` (the unreadable
+    without ``keep`` and ``compose``), ``source``, ``scale`` (the factor, or
+    ``[w, h]``; None when not given), ``size`` (the network input size ``[w, h]``
+    a ``checkpoint`` ran at, given or its training size; None with ``maps``), ``skipped`` (the unreadable
     images) and ``boxes``: per image name, ``image`` (its path), ``size``
     ``[w, h]``, ``crop`` (``x, y, w, h, kept``), ``center`` (``x, y, w, h``),
+    ``out_size`` ``[w, h]`` (the crop as written: its box's size, or as ``scale`` resized it),
     and only where they apply ``exif_orientation``, ``off_aspect``,
     ``under_min_size``, ``frames``, ``blank_map`` and ``icc_profile`` (each a sentence saying why;
     ``frames``: a multi-page TIFF or animated WebP, of which only the first frame is cropped;
@@ -630,6 +633,13 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
             predicted = predict_folder(checkpoint, images, tmp, size=size, device=device, progress=progress)
             if not predicted.written:  # named as predict names it, not as the (hidden, empty) folder of maps
                 raise none_decoded(images, predicted.skipped)
+            if size is None:  # the training size predict ran at (it refused a checkpoint without one)
+                from saliency.models.registry import read_checkpoint
+
+                size = read_checkpoint(checkpoint, map_location="cpu")["train_config"]["data"]["size"]
+            net_size = [int(size[1]), int(size[0])]  # recorded [w, h], as --size WxH and each box's size
+        else:
+            net_size = None
         salmaps = index_folder(maps if maps is not None else tmp, PRED_EXTS, param="maps")
         missing = [n for n in names if n not in salmaps]
         if missing and maps is not None:  # one predict cannot read either is skipped below as unreadable
@@ -725,7 +735,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
             target.write_bytes(data)
             centre = center_crop(w, h, ratio)
             result.boxes[name] = {"image": str(path), "size": [w, h], "crop": box.as_dict(),
-                                  "center": {k: v for k, v in centre.as_dict().items() if k != "kept"}}
+                                  "center": {k: v for k, v in centre.as_dict().items() if k != "kept"},
+                                  "out_size": [int(crop.shape[1]), int(crop.shape[0])]}  # as written (scale)
             if tag != 1:  # the size and boxes are of the image turned upright as its EXIF tag says
                 result.boxes[name]["exif_orientation"] = tag
             if off_aspect:
@@ -752,5 +763,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                                           "keep": COMPOSE_KEEP if compose and keep is None else keep,
                                           "min_size": min_size if keep is not None or compose else None,
                                           "source": str(maps) if maps is not None else str(checkpoint),
+                                          "scale": list(size_or_factor) if isinstance(size_or_factor, tuple)
+                                          else size_or_factor, "size": net_size,
                                           "boxes": result.boxes, "skipped": result.skipped})
     return result

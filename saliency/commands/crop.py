@@ -39,7 +39,10 @@ names, in the input's own pixel format (greyscale, grey+alpha, colour, alpha
 and 16-bit kept; palette images are written as RGB, or RGBA with
 transparency), and crops.json records every box (x, y, w, h in the original
 image's pixels, turned upright first for a photo with an EXIF orientation tag,
-which is noted; and the share of saliency kept) beside the centre crop's box.
+which is noted; and the share of saliency kept) beside the centre crop's box,
+each crop's size as written (out_size, after --scale), and the --scale and
+network --size of the run (null when not given; --size with --checkpoint is
+its training size unless given).
 With --compose thirds the window is, among those keeping at least --keep of
 the saliency (default 0.8), the one that puts the saliency centroid nearest a
 rule-of-thirds point (photographic composition).

@@ -1,0 +1,74 @@
+"""What the outputs record of the options that made them (options audit, F11).
+
+1. crops.json did not record ``--scale`` nor the network ``--size`` of a ``--checkpoint``: runs with and without
+   ``--scale 0.1`` wrote the same crops.json though the crops were 300x300 vs 30x30. Now the header holds ``scale``
+   and ``size`` and each image's record ``out_size`` (oracle: the crop files' own sizes, read back with OpenCV,
+   and the sizes worked by hand).
+"""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+
+from cli_fakes import run_cli
+
+
+def _image_and_map(tmp_path, h=300, w=400):
+    """imgs/a.png (w x h) and maps/a.png, saliency in a block so the 1:1 window is the full height."""
+    imgs, maps = tmp_path / "imgs", tmp_path / "maps"
+    imgs.mkdir()
+    maps.mkdir()
+    cv2.imwrite(str(imgs / "a.png"), np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8))
+    sal = np.zeros((h, w), np.uint8)
+    sal[100:200, 150:250] = 255
+    cv2.imwrite(str(maps / "a.png"), sal)
+    return imgs, maps
+
+
+def _crops(folder):
+    return json.loads((folder / "crops.json").read_text())
+
+
+def test_crops_json_records_scale_and_each_crop_written_size(tmp_path, capsys):
+    imgs, maps = _image_and_map(tmp_path)
+    base = ["crop", "--images", imgs, "--maps", maps, "--aspect", "1:1", "--quiet"]
+    assert run_cli(capsys, base + ["--out", tmp_path / "full"])[0] == 0
+    assert run_cli(capsys, base + ["--scale", "0.1", "--out", tmp_path / "tenth"])[0] == 0
+    assert run_cli(capsys, base + ["--scale", "64x64", "--out", tmp_path / "px"])[0] == 0
+    full, tenth, px = _crops(tmp_path / "full"), _crops(tmp_path / "tenth"), _crops(tmp_path / "px")
+    # the largest 1:1 window of 400x300 is 300x300; a tenth of it 30x30
+    assert full["scale"] is None and tenth["scale"] == 0.1 and px["scale"] == [64, 64]
+    assert full["size"] is None and tenth["size"] is None  # maps: no network ran
+    for data, folder, want in ((full, "full", [300, 300]), (tenth, "tenth", [30, 30]), (px, "px", [64, 64])):
+        box = data["boxes"]["a"]
+        assert box["crop"]["w"] == 300 and box["crop"]["h"] == 300  # in the original's pixels, whatever scale
+        written = cv2.imread(str(tmp_path / folder / "a.png"))
+        assert box["out_size"] == want == [written.shape[1], written.shape[0]], folder
+    assert full != tenth
+
+
+def _sod_checkpoint(path, size_hw=(32, 48)):
+    import torch
+
+    from saliency import models
+    from saliency.checkpoint import save
+
+    torch.manual_seed(0)
+    m = models.create_model("unet_tiny_none_sod").eval()
+    save(path, {"config": m.config, "state_dict": m.state_dict(),
+                "train_config": {"data": {"size": list(size_hw)}}})
+    return path
+
+
+def test_crops_json_records_the_network_size_of_a_checkpoint(tmp_path, capsys):
+    imgs, _ = _image_and_map(tmp_path, 60, 80)
+    ck = _sod_checkpoint(tmp_path / "sod.pt", (32, 48))  # trained at height 32, width 48
+    base = ["crop", "--images", imgs, "--checkpoint", ck, "--aspect", "1:1", "--device", "cpu", "--quiet"]
+    assert run_cli(capsys, base + ["--out", tmp_path / "trained"])[0] == 0
+    assert run_cli(capsys, base + ["--size", "64x32", "--out", tmp_path / "given"])[0] == 0
+    assert _crops(tmp_path / "trained")["size"] == [48, 32]  # [w, h], as --size WxH is typed
+    assert _crops(tmp_path / "given")["size"] == [64, 32]
+    assert _crops(tmp_path / "given")["boxes"]["a"]["out_size"] == [60, 60]
