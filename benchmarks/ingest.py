@@ -129,9 +129,11 @@ def run_cli(cmd: list[str]) -> tuple[float, float, str, int]:
     """Wall seconds, CPU seconds (user + sys of the process and its children), output, exit status."""
     import os
 
+    from scratch import run_child
+
     t = time.perf_counter()
     c0 = os.times()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = run_child(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wall = time.perf_counter() - t
     c1 = os.times()
     cpu = (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
@@ -210,10 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     try:  # the study and dataset (about 0.2 GB at 1,000 stimuli) go with the run
         return run(a, root)
-    finally:
-        import shutil
+    finally:  # all of it, even when a second SIGTERM comes meanwhile
+        from scratch import remove_scratch
 
-        shutil.rmtree(root, ignore_errors=True)
+        remove_scratch(root)
 
 
 def run(a, root: Path) -> int:
@@ -231,11 +233,14 @@ def run(a, root: Path) -> int:
            "--workers", str(a.workers), "--quiet"] + (["--force-workers"] if a.force_workers else [])
     if a.repeats:
         return side_by_side(root, cmd, a.repeats, a.workers)
+    from scratch import child_process
+
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    _, status, ru = __import__("os").wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    text = proc.stdout.read()
+    # on Ctrl-C or SIGTERM the child is ended and waited for before main removes the study it reads
+    with child_process(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        _, status, ru = __import__("os").wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        text = proc.stdout.read()
     if status != 0:
         print(text)
         return 1

@@ -15,7 +15,10 @@ one line on stderr and exit status 2, never a traceback (:func:`refuse`,
 ``UserError`` of the toolkit), and the argument types of the options several
 benchmarks take (:func:`seed_list` for ``--seeds``, :func:`attention_list`
 for ``--attentions``). Every script runs its ``main`` through :func:`run_main`,
-so Ctrl-C is one line and exit status 130, SIGTERM one line and 143. :func:`content_digest` is the
+so Ctrl-C is one line and exit status 130, SIGTERM one line and 143. A child process a benchmark runs (``saliency ingest``, ``saliency train``) ends with it
+(:func:`run_child`, :func:`child_process`): a SIGTERM reaches the script alone, not its children as a terminal's
+Ctrl-C does. :func:`remove_scratch` removes a temporary folder with a repeated signal held until it is gone.
+:func:`content_digest` is the
 digest of the inputs a resumable ``--work`` records (``ablation.py``,
 ``osie.py``).
 """
@@ -23,7 +26,9 @@ digest of the inputs a resumable ``--work`` records (``ablation.py``,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -188,6 +193,112 @@ def _stopped(code: int, interrupted: str) -> int:
     word = "terminated" if code == 143 else "interrupted"
     print(f"{Path(sys.argv[0]).name}: {word}{f'; {interrupted}' if interrupted else ''}", file=sys.stderr)
     return code
+
+
+GRACE = 5.0
+"""Seconds a child process is given to end on its own, and again after a signal, before it is killed."""
+
+
+def _wait_child(p: subprocess.Popen, timeout: float | None) -> bool:
+    """Wait up to ``timeout`` s for ``p`` to end (its pipes drained, so a full one cannot stall it); ended?"""
+    try:
+        if p.stdin or p.stdout or p.stderr:
+            p.communicate(timeout=timeout)
+        else:
+            p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def end_child(p: subprocess.Popen, exc: BaseException | None = None, grace: float = GRACE) -> None:
+    """End the child ``p`` of a script that is stopping on ``exc``, and wait for it (no orphan, no zombie).
+
+    After Ctrl-C (a KeyboardInterrupt) it gets ``grace`` s to end on its own (a terminal's Ctrl-C reached it
+    too: it cleans up and says so), then SIGINT; after SIGTERM (:class:`saliency.base.fsutil.Terminated`,
+    which reached this script alone) or an error, SIGTERM at once. Killed (SIGKILL) when still running
+    ``grace`` s after that signal. Ctrl-C and SIGTERM are held meanwhile (a repeat takes effect once the
+    child is gone).
+    """
+    import signal
+
+    from saliency.base.fsutil import Terminated, signals_held
+
+    with signals_held():
+        if p.poll() is not None:
+            _wait_child(p, None)  # its pipes closed by the caller's `with`; nothing left to end
+            return
+        ctrl_c = isinstance(exc, KeyboardInterrupt) and not isinstance(exc, Terminated)
+        if ctrl_c and _wait_child(p, grace):
+            return
+        p.send_signal(signal.SIGINT if ctrl_c else signal.SIGTERM)
+        if not _wait_child(p, grace):
+            p.kill()
+            _wait_child(p, None)
+
+
+@contextlib.contextmanager
+def child_process(cmd: list[str], grace: float = GRACE, **popen):
+    """``subprocess.Popen(cmd, **popen)`` that ends with the script: when the block is left on Ctrl-C, SIGTERM or
+    an error while the child runs, it is ended and waited for (:func:`end_child`) before the script's clean-up
+    (its ``finally`` clauses, which remove the folders the child works in)."""
+    from saliency.base.fsutil import signals_held
+
+    p = None
+    try:
+        with signals_held():  # a signal while Popen starts it takes effect once `p` is known to the except below
+            p = subprocess.Popen(cmd, **popen)
+        yield p
+    except BaseException as exc:
+        if p is not None:
+            end_child(p, exc, grace)
+        raise
+    finally:
+        if p is not None:  # as Popen's `with`: its pipes closed, and it waited for
+            for f in (p.stdin, p.stdout, p.stderr):
+                if f:
+                    f.close()
+            p.wait()
+
+
+def run_child(cmd: list[str], *, check: bool = False, capture_output: bool = False, grace: float = GRACE,
+              **popen) -> subprocess.CompletedProcess:
+    """``subprocess.run(cmd, ...)`` (``check``, ``capture_output``, Popen's arguments) through :func:`child_process`.
+
+    ``subprocess.run`` killed its child (SIGKILL, no clean-up) only on a plain Ctrl-C, and on SIGTERM left it
+    running as an orphan on the script's removed scratch.
+    """
+    if capture_output:
+        popen.update(stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with child_process(cmd, grace, **popen) as p:
+        out, err = p.communicate()
+    if check and p.returncode:
+        raise subprocess.CalledProcessError(p.returncode, p.args, out, err)
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
+def remove_scratch(folder: str | Path) -> None:
+    """Remove ``folder`` (a benchmark's temporary one) entirely, Ctrl-C and SIGTERM held meanwhile.
+
+    The removal runs in the clean-up after a first signal; a second one (a repeated ``kill``) broke out of it
+    and left the folder. A held signal takes effect once the folder is gone.
+    """
+    from saliency.base.fsutil import signals_held
+
+    with signals_held():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def temporary_folder(prefix: str | None = None):
+    """``tempfile.TemporaryDirectory()`` (its path as a ``str``) removed by :func:`remove_scratch`."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield folder
+    finally:
+        remove_scratch(folder)
 
 
 def seed_list(text: str) -> str:
