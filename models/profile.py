@@ -68,7 +68,12 @@ def train_step_ms(model: torch.nn.Module, height: int = 256, width: int = 256, b
 
 def model_rows(names, height: int = 320, width: int = 320, latency: bool = True, runs: int = 3,
                progress: bool = True) -> list[dict]:
-    """One row per registered model: name, task, attention, encoder, params, GMACs, CPU latency (ms)."""
+    """One row per registered model: name, task, attention, encoder, params, GMACs, CPU latency (ms).
+
+    Each row also says what it was measured at: ``width`` and ``height`` (the
+    input of the GMACs and latency) and, with ``latency``, ``threads`` (torch's
+    CPU threads while timing) and ``runs`` (the timed passes of the median).
+    """
     names = list(names)
     rows = []
     for name in progress_bar(names, total=len(names), desc="profiling models", unit="model", enabled=progress,
@@ -77,9 +82,10 @@ def model_rows(names, height: int = 320, width: int = 320, latency: bool = True,
             torch.default_generator.manual_seed(0)
             model = create_model(name).eval()
         row = {"model": name, **describe(name), "params_m": count_params(model) / 1e6,
-               "gmac": count_macs(model, height, width) / 1e9, "latency_ms": None}
+               "gmac": count_macs(model, height, width) / 1e9, "width": width, "height": height, "latency_ms": None}
         if latency:
             row["latency_ms"] = latency_ms(model, height, width, runs=runs)
+            row["threads"], row["runs"] = torch.get_num_threads(), runs
         rows.append(row)
         del model
     return rows

@@ -72,3 +72,30 @@ def test_crops_json_records_the_network_size_of_a_checkpoint(tmp_path, capsys):
     assert _crops(tmp_path / "trained")["size"] == [48, 32]  # [w, h], as --size WxH is typed
     assert _crops(tmp_path / "given")["size"] == [64, 32]
     assert _crops(tmp_path / "given")["boxes"]["a"]["out_size"] == [60, 60]
+
+
+# ------------------------------------------------------------------ 2. saliency models: what a row was measured at
+# json and tsv rows did not say which --size the GMACs and latency were measured at (markdown's header does:
+# "GMAC @64x32"), nor the --threads and --runs of the latency.
+
+
+def test_models_json_rows_name_the_size_threads_and_runs(tmp_path, capsys):
+    argv = ["models", "--filter", "unet_tiny_none_sod", "--size", "64x32", "--quiet", "--format", "json"]
+    rc, out, err = run_cli(capsys, argv + ["--runs", "2", "--threads", "1"])
+    assert rc == 0, err
+    (row,) = json.loads(out)
+    assert (row["width"], row["height"], row["threads"], row["runs"]) == (64, 32, 1, 2)
+    assert row["latency_ms"] > 0
+    rc, out, err = run_cli(capsys, argv + ["--no-latency"])
+    (row,) = json.loads(out)
+    assert (row["width"], row["height"], row["latency_ms"]) == (64, 32, None)
+    assert "threads" not in row and "runs" not in row  # nothing was timed
+
+
+def test_models_tsv_rows_name_the_size_threads_and_runs(capsys):
+    rc, out, err = run_cli(capsys, ["models", "--filter", "unet_tiny_none_sod", "--size", "48", "--quiet",
+                                    "--format", "tsv", "--runs", "1", "--threads", "1"])
+    assert rc == 0, err
+    head, row, *rest = out.splitlines()
+    cells = dict(zip(head.split("\t"), row.split("\t")))
+    assert not rest and (cells["width"], cells["height"], cells["threads"], cells["runs"]) == ("48", "48", "1", "1")

@@ -25,7 +25,9 @@ DESCRIPTION = HELP + """
 GMACs are counted with PyTorch's FLOP counter (convolutions and matrix
 products; MACs = FLOPs / 2) at batch 1. Latency is the median wall time of
 --runs eval-mode forward passes on the CPU at batch 1 (after three warm-up
-passes, which are much slower).
+passes, which are much slower). Each tsv or json row names the input it was
+measured at (width, height) and, when latency is timed, torch's CPU threads
+and the runs (threads, runs).
 
 examples:
   saliency models --no-latency
@@ -48,7 +50,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threads", type=_args.int_range(1, 1024), default=None,
                         help="torch CPU threads for the latency (default: torch's choice; refused with --no-latency)")
     parser.add_argument("--format", choices=("markdown", "tsv", "json"), default=None,
-                        help=f"output table format (default {DEFAULT_FORMAT})")
+                        help=f"output table format (default {DEFAULT_FORMAT}); tsv and json rows also give the "
+                             "width and height measured at and, with latency, the threads and runs")
     parser.add_argument("--out", default=None, metavar="FILE", help="also write the table to FILE (atomically)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing --out that is not an earlier saliency models table (its own "
