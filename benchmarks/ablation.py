@@ -42,14 +42,13 @@ from __future__ import annotations
 import csv
 import json
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from scratch import content_digest  # the digest --work records of each input (osie.py's too)
+from scratch import content_digest, run_child  # the digest --work records of each input (osie.py's too)
 
 REPO = Path(__file__).resolve().parents[1]
 KEYS = ("Fmax", "MAE", "Smeasure")
@@ -58,19 +57,11 @@ KEYS = ("Fmax", "MAE", "Smeasure")
 def sh(args: list[str]) -> None:
     """Run ``python -m saliency ARGS`` from the repository; stop with its stderr on failure."""
     print(f"[{time.strftime('%H:%M:%S')}] $ saliency " + " ".join(args), flush=True)
-    p = subprocess.Popen([sys.executable, "-m", "saliency", *args], cwd=REPO, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    try:
-        _, err = p.communicate()
-    except KeyboardInterrupt:  # Ctrl-C: the command ends as on its own Ctrl-C (Ctrl-C in a terminal reached it too;
-        # a `kill -INT` of this script alone is passed on), keeping its last checkpoint for the resume; then this
-        # script, in one line (the end of this file)
-        try:
-            p.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.send_signal(signal.SIGINT)
-            p.communicate()
-        raise
+    # Ctrl-C: the command ends as on its own Ctrl-C (Ctrl-C in a terminal reached it too; a `kill -INT` of this
+    # script alone is passed on after 10 s), keeping its last checkpoint for the resume; SIGTERM is passed on at
+    # once; then this script, in one line (the end of this file)
+    p = run_child([sys.executable, "-m", "saliency", *args], cwd=REPO, capture_output=True, text=True, grace=10)
+    err = p.stderr
     if p.returncode in (130, -signal.SIGINT):  # the command alone was interrupted: so is the ablation
         raise KeyboardInterrupt
     if p.returncode != 0:

@@ -34,7 +34,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -216,18 +215,20 @@ def main() -> int:
         except UserError as exc:
             refuse(exc.render(cli_flag))
 
-    with tempfile.TemporaryDirectory() as tmp:
+    from scratch import run_child, temporary_folder
+
+    with temporary_folder() as tmp:
         study = Path(args.study) if args.study else Path(tmp) / "study"
         cli = [sys.executable, "-m", "saliency"]
         if not args.study:
-            subprocess.run(cli + ["synth", "--out", str(study), "--scenes", str(args.scenes), "--subjects",
+            run_child(cli + ["synth", "--out", str(study), "--scenes", str(args.scenes), "--subjects",
                                   str(args.subjects), "--seed", str(args.seed), "--quiet"], check=True,
                            stdout=subprocess.DEVNULL)
         maps_dir = args.maps
         source = f"maps from {args.maps}"
         if maps_dir is None:
             ds = Path(tmp) / "ingested"
-            subprocess.run(cli + ["ingest", str(study / "logs" / "samples.csv"), "--stimuli", str(study / "stimuli"),
+            run_child(cli + ["ingest", str(study / "logs" / "samples.csv"), "--stimuli", str(study / "stimuli"),
                                   "--geometry", str(study / "screen.json"), "--detector", "ivt", "--out", str(ds)],
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             maps_dir = ds / "maps"

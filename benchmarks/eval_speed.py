@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -130,8 +129,10 @@ def end_to_end_fresh(pairs, workers: int, folder: Path) -> float:
     import subprocess
     import sys
 
+    from scratch import run_child
+
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "saliency", "eval", "--task", "sod", "--pred", str(folder / "pred"),
+    proc = run_child([sys.executable, "-m", "saliency", "eval", "--task", "sod", "--pred", str(folder / "pred"),
                            "--gt", str(folder / "gt"), "--workers", str(workers), "--quiet", "--json",
                            str(folder / f"f{workers}.json")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True)
@@ -197,7 +198,9 @@ def main() -> None:
         return
     if args.cli_n is not None and args.cli_n != args.n:
         pairs = make_pairs(args.cli_n, w, h, args.seed)
-    with tempfile.TemporaryDirectory() as tmp:
+    from scratch import temporary_folder
+
+    with temporary_folder() as tmp:
         folder = Path(tmp)
         (folder / "pred").mkdir()
         (folder / "gt").mkdir()

@@ -83,8 +83,10 @@ def log(msg: str) -> None:
 def sh(args: list[str]) -> None:
     """Run ``python -m saliency ARGS`` from the repository; stop with its stderr on failure."""
     log("$ saliency " + " ".join(args))
-    p = subprocess.run([sys.executable, "-m", "saliency", *args], cwd=REPO, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
+    from scratch import run_child
+
+    p = run_child([sys.executable, "-m", "saliency", *args], cwd=REPO, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
     if p.returncode != 0:
         sys.stderr.write(p.stderr[-4000:])
         raise SystemExit(f"step failed ({p.returncode}): saliency {' '.join(args)}")

@@ -22,9 +22,7 @@ import argparse
 import json
 import platform
 import resource
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -173,7 +171,9 @@ def main() -> None:
         read_child(*a.child)
         return
     rng = np.random.default_rng(0)
-    with tempfile.TemporaryDirectory() as tmp:
+    from scratch import run_child, temporary_folder
+
+    with temporary_folder() as tmp:
         folder = own_folder(a.keep, "--keep") if a.keep else Path(tmp)  # its files are rewritten: never a user's
         rows = []
         for fmt in a.formats:
@@ -182,8 +182,8 @@ def main() -> None:
             t0 = time.perf_counter()
             n = writer(fmt)(p, rng, a.rows)
             wt = time.perf_counter() - t0
-            out = subprocess.run([sys.executable, __file__, "--child", str(p), fmt], capture_output=True, text=True,
-                                 check=True)
+            out = run_child([sys.executable, __file__, "--child", str(p), fmt], capture_output=True, text=True,
+                            check=True)
             r = json.loads(out.stdout.strip().splitlines()[-1])
             r.update(written=n, write_s=wt, mb=p.stat().st_size / 2 ** 20)
             rows.append(r)

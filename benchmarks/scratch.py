@@ -15,9 +15,10 @@ one line on stderr and exit status 2, never a traceback (:func:`refuse`,
 ``UserError`` of the toolkit), and the argument types of the options several
 benchmarks take (:func:`seed_list` for ``--seeds``, :func:`attention_list`
 for ``--attentions``). Every script runs its ``main`` through :func:`run_main`,
-so Ctrl-C is one line and exit status 130, SIGTERM one line and 143. A child process a benchmark runs (``saliency ingest``, ``saliency train``) ends with it
-(:func:`run_child`, :func:`child_process`): a SIGTERM reaches the script alone, not its children as a terminal's
-Ctrl-C does. :func:`remove_scratch` removes a temporary folder with a repeated signal held until it is gone.
+so Ctrl-C is one line and exit status 130, SIGTERM one line and 143. A child process a benchmark
+runs (``saliency ingest``, ``saliency train``) ends with it (:func:`run_child`, :func:`child_process`): a
+SIGTERM reaches the script alone, not its children as a terminal's Ctrl-C does. :func:`remove_scratch`
+removes a temporary folder with a repeated signal held until it is gone.
 :func:`content_digest` is the
 digest of the inputs a resumable ``--work`` records (``ablation.py``,
 ``osie.py``).

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+from scratch import run_child  # noqa: E402 - each `saliency` run ends with this script (SIGTERM, Ctrl-C)
+
 HEAVY = ("numpy", "pandas", "torch", "cv2", "scipy", "matplotlib", "PIL", "timm", "albumentations")
 
 
@@ -40,7 +42,7 @@ def commands(base: list[str], exe: str | None = None) -> list[str]:
     hint = ("give the saliency console script (e.g. .venv/bin/saliency), or leave --exe out" if exe is not None
             else "give --exe the saliency console script (e.g. .venv/bin/saliency)")
     try:
-        p = subprocess.run([*base, "--help"], capture_output=True, text=True)
+        p = run_child([*base, "--help"], capture_output=True, text=True)
     except OSError as exc:  # executable bit set, but not a program (no #! line, another architecture)
         refuse(f"{where}: cannot be run ({exc.strerror or exc}); {hint}")
     if p.returncode != 0:
@@ -56,7 +58,7 @@ def commands(base: list[str], exe: str | None = None) -> list[str]:
 def heavy_imports(cmd: list[str]) -> list[str]:
     """Heavy top-level modules imported while running ``cmd`` (from ``-X importtime``)."""
     py = [sys.executable, "-X", "importtime", "-m", "saliency", *cmd[1:]]
-    err = subprocess.run(py, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}).stderr
+    err = run_child(py, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}).stderr
     found = set()
     for line in err.splitlines():
         if line.startswith("import time:") and "|" in line:
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         times = []
         for _ in range(args.repeats):
             t = time.perf_counter()
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            run_child(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             times.append(time.perf_counter() - t)
         med = statistics.median(times)
         worst = max(worst, med)

@@ -15,7 +15,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,13 +33,15 @@ def main() -> int:
     args = ap.parse_args()
     args.size = "{}x{}".format(*args.size)
     times = []
-    with tempfile.TemporaryDirectory() as tmp:
+    from scratch import run_child, temporary_folder
+
+    with temporary_folder() as tmp:
         for r in range(args.repeats):
             out = Path(tmp) / f"run{r}"
             t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "saliency", "synth", "--out", str(out), "--scenes",
-                                   str(args.scenes), "--subjects", str(args.subjects), "--size", args.size,
-                                   "--quiet"], stdout=subprocess.DEVNULL)
+            proc = run_child([sys.executable, "-m", "saliency", "synth", "--out", str(out), "--scenes",
+                              str(args.scenes), "--subjects", str(args.subjects), "--size", args.size,
+                              "--quiet"], stdout=subprocess.DEVNULL)
             if proc.returncode:  # saliency synth said why on stderr, in one line
                 return proc.returncode
             times.append(time.perf_counter() - t0)

@@ -34,7 +34,9 @@ def sh(args: list[str], log: list) -> float:
     cmd = [sys.executable, "-m", "saliency", *args]
     print("$ saliency " + " ".join(args), flush=True)
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    from scratch import run_child
+
+    p = run_child(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         sys.stderr.write(p.stderr[-4000:])

@@ -201,7 +201,10 @@ def test_benchmark_sigterm_is_one_line_143_and_its_temporary_folder_removed(tmp_
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
             p.communicate()
-    assert (p.returncode, err) == (143, "synth.py: terminated\n"), (p.returncode, err[-2000:])
+    # the running `saliency synth` (stderr shared) is given the SIGTERM too (F12: it ran on as an orphan) and
+    # says so in its own line; the script's line is the last
+    assert p.returncode == 143 and err.splitlines()[-1:] == ["synth.py: terminated"], (p.returncode, err[-2000:])
+    assert set(err.splitlines()[:-1]) <= {"saliency synth: terminated"}, err[-2000:]
     assert not list(tmp.iterdir()), list(tmp.iterdir())
 
 
