@@ -173,22 +173,27 @@ def _merge(base: dict, new: dict, where: str, ref: dict, origin: dict | None = N
 
 
 def _did_you_mean(typed: str) -> str:
-    """``; did you mean optim.lr?`` for an unknown dotted key (``optim.lrr``, ``optm.lr``) when a config key as
-    deep is close (:func:`difflib.get_close_matches`, cutoff 0.75, one at most); else ''. The key is written bare,
-    as config keys are in these messages (backticks name a library parameter, which the command line spells as
-    its flag)."""
+    """``; did you mean optim.lr?`` for an unknown dotted key (``optim.lrr``, ``optm.lr``); else ''. Each unknown
+    segment is compared with the keys of its own section only (:func:`difflib.get_close_matches` on the segment,
+    cutoff 0.75, one at most; a segment that more segments follow, with the section names there): the shared
+    section prefix of a whole dotted path made any leaf look close (``optim.wd`` -> ``optim.lr``, review RR3). The
+    key is written bare, as config keys are in these messages (backticks name a library parameter, which the
+    command line spells as its flag)."""
     import difflib
 
-    def dotted(node: dict, pre: str):
-        for k, v in node.items():
-            yield pre + k
-            if isinstance(v, dict):
-                yield from dotted(v, pre + k + ".")
-
-    depth = typed.count(".")
-    keys = [k for k in dotted(DEFAULTS, "") if k.count(".") == depth]
-    close = difflib.get_close_matches(typed, keys, n=1, cutoff=0.75)
-    return f"; did you mean {close[0]}?" if close else ""
+    parts, node, fixed = typed.split("."), DEFAULTS, False
+    for i, part in enumerate(parts):
+        if not isinstance(node, dict):
+            return ""
+        if part not in node:
+            more = i < len(parts) - 1
+            keys = [k for k, v in node.items() if isinstance(v, dict) or not more]
+            close = difflib.get_close_matches(part, keys, n=1, cutoff=0.75)
+            if not close:
+                return ""
+            parts[i], fixed = close[0], True
+        node = node[parts[i]]
+    return f"; did you mean {'.'.join(parts)}?" if fixed else ""
 
 
 def load_config_file(path: str | Path) -> dict:

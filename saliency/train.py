@@ -68,20 +68,23 @@ RESUME_CHANGEABLE = RESUME_KEYS + ("train.amp", "train.channels_last", "train.co
 
 #: the last.pt :func:`_checkpoint_own` read for ``prepare_run(resume=RUN, create=True)``, kept for the
 #: :class:`Trainer` of that run to restore from rather than read (hundreds of MB for a ResNet-50 run) a second time:
-#: ``{resolved path: ((st_mtime_ns, st_size, st_ino), checkpoint)}``, one at most. ``Trainer.setup`` takes it out
-#: (whether it uses it or not: a file changed since is read again), and a refused resume drops it.
+#: ``{resolved path: (_file_key, checkpoint)}``, one at most. ``Trainer.setup`` takes it out (whether it uses it or
+#: not: a file changed since is read again); a refused resume, :func:`release_run` and :func:`restore_replaced` (a
+#: run given up before its Trainer) drop it.
 _HELD_CKPT: dict[Path, tuple[tuple, dict]] = {}
 
 
 def _file_key(path: Path) -> tuple | None:
-    """``(st_mtime_ns, st_size, st_ino)`` of ``path``, or None when it cannot be stat'ed."""
+    """``(st_mtime_ns, st_ctime_ns, st_size, st_ino, st_dev)`` of ``path``, or None when it cannot be stat'ed: the
+    ctime moves on any write or ``os.utime``, so a file rewritten in place with its old mtime put back (``cp -p``
+    onto it) is a changed file (review RR3)."""
     import os
 
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_dev)
 
 
 def _held_key(path: Path) -> Path | None:
@@ -99,6 +102,12 @@ def _take_held(path: Path) -> dict | None:
     if held is None or held[0] != _file_key(path):
         return None
     return held[1]
+
+
+def _drop_held(run) -> None:
+    """Forget the last.pt :func:`_checkpoint_own` kept for ``run``: no Trainer of it will take it."""
+    if run is not None:
+        _HELD_CKPT.pop(_held_key(Path(run) / CKPT_DIR / "last.pt"), None)
 
 
 def _new_partial() -> dict:
@@ -528,7 +537,9 @@ def claim_run(run: Path, param: str) -> None:
 
 def release_run(run) -> None:
     """Remove the lock file by which this process claimed ``run`` (a no-op if it did not, or if the lock there is
-    another process's now)."""
+    another process's now). The last.pt ``prepare_run(resume=run)`` kept for its Trainer is dropped (a caller
+    that gives the run up before it has one)."""
+    _drop_held(run)
     lock = _LOCKS.pop(_run_key(run), None) if run is not None else None
     if lock is not None and _holds_lock(lock.parent):  # this process's lock text, as written: pid, host, start
         try:
@@ -559,6 +570,7 @@ def restore_replaced(run) -> bool:
     """
     from saliency.base.fsutil import remove_empty_folders, signals_held
 
+    _drop_held(run)
     with signals_held():
         aside = _REPLACED.pop(_run_key(run), None) if run is not None else None
         if run is not None:  # nothing was written into it before the Trainer: the folders made for it go

@@ -171,3 +171,86 @@ def test_an_unknown_key_with_nothing_close_gets_no_guess(capsys, argv):
     line = refusal(*run_cli(capsys, ["train", *argv, "--print-config"]))
     assert "unknown key" in line and "did you mean" not in line, line
     assert line.endswith("train.grid_images, train.tensorboard") or line.endswith("sched, loss"), line
+
+
+# -- review RR3 of 0687837: a hint only from the unknown segment's own section; the held last.pt never outlives its
+# run, nor hides a file rewritten in place
+
+
+@pytest.mark.parametrize("key", ["optim.wd", "data.augment.blur", "train.gpu", "train.size", "sched.gamma",
+                                 "data.mean", "optim.wdecay"])
+def test_a_key_unlike_any_of_its_section_gets_no_hint(capsys, key):
+    """The whole dotted path was scored: the shared ``optim.`` lifted ``optim.wd`` over the cutoff to ``optim.lr``
+    (following the hint set the learning rate to the weight decay)."""
+    line = refusal(*run_cli(capsys, ["train", "--set", f"{key}=0.0001", "--print-config"]))
+    assert f"unknown key '{key}'" in line and "did you mean" not in line, line
+
+
+@pytest.mark.parametrize("key,close", [
+    ("optim.lrr", "optim.lr"), ("train.epoch", "train.epochs"), ("data.augment.rotat", "data.augment.rotate"),
+    ("optim.weight_decy", "optim.weight_decay"), ("optm.lr", "optim.lr"), ("optm.weight_decy", "optim.weight_decay"),
+    ("data.agment.rotat", "data.augment.rotate"), ("modle", "model"),
+])
+def test_a_real_typo_gets_the_right_hint(capsys, key, close):
+    line = refusal(*run_cli(capsys, ["train", "--set", f"{key}=1", "--print-config"]))
+    assert line.endswith(f"; did you mean {close}?"), line
+
+
+def test_a_config_file_key_unlike_any_of_its_section_gets_no_hint(tmp_path, capsys):
+    f = tmp_path / "recipe.yaml"
+    f.write_text("optim:\n  wd: 0.0001\n", encoding="utf-8")
+    line = refusal(*run_cli(capsys, ["train", "--config", f, "--print-config"]))
+    assert "optim.wd: unknown key" in line and "did you mean" not in line, line
+
+
+@pytest.mark.parametrize("give_up", ["release_run", "restore_replaced"])
+def test_a_resume_given_up_before_its_trainer_keeps_no_checkpoint(one_epoch, reads, give_up):
+    """A caller that checks a resume (or fails after prepare_run) and cleans up as documented: the last.pt read
+    stayed in _HELD_CKPT until the next resume."""
+    import saliency.train as T
+
+    run = one_epoch
+    try:
+        T.prepare_run({"train.epochs": 2, "train.device": "cpu"}, resume=run)
+        assert len(_of(reads, run)) == 1
+        getattr(T, give_up)(run)
+        assert T._HELD_CKPT == {}
+        assert _alive(_of(reads, run)) == 0
+    finally:
+        T.release_run(run)
+
+
+def test_a_last_pt_rewritten_in_place_with_its_mtime_put_back_is_read_again(one_epoch, reads):
+    """Same size, inode and mtime (``cp -p`` onto it, or a rewrite then os.utime): only its ctime tells."""
+    from saliency.train import Trainer, prepare_run, release_run
+
+    run, last = one_epoch, one_epoch / "checkpoints" / "last.pt"
+    tr = None
+    try:
+        cfg, run_dir = prepare_run({"train.epochs": 2, "train.device": "cpu"}, resume=run)
+        ck = _weights(last)
+        for v in ck["model"].values():  # in place: tensors the file stores once (shared) stay shared
+            if v.is_floating_point():
+                v.add_(0.25)
+        new = {k: v.clone() for k, v in ck["model"].items()}
+        import io
+
+        buf = io.BytesIO()
+        torch.save(ck, buf)
+        st = os.stat(last)
+        assert len(buf.getvalue()) == st.st_size  # the same size: only values changed
+        with open(last, "r+b") as fh:
+            fh.write(buf.getvalue())
+            fh.truncate()
+        os.utime(last, ns=(st.st_atime_ns, st.st_mtime_ns))
+        st2 = os.stat(last)
+        assert (st2.st_mtime_ns, st2.st_size, st2.st_ino) == (st.st_mtime_ns, st.st_size, st.st_ino)
+        tr = Trainer(cfg, run_dir, resume=True, progress=False)
+        tr.setup()
+        restored = tr.model.state_dict()
+        assert len(_of(reads, run)) == 2  # read again: the file on disk, not the one prepare_run read
+        assert all(torch.equal(restored[k], v) for k, v in new.items())
+    finally:
+        if tr is not None:
+            tr.close()
+        release_run(run)
