@@ -73,6 +73,7 @@ class ReportInputs:
     gallery: list[GalleryItem] = field(default_factory=list)
     gallery_from: Path | None = None  # the --images folder the gallery's rows come from, as given (named in a note)
     gallery_by_pred: bool = False  # the rows are the images with a prediction (--pred given)
+    gallery_left_out: bool = False  # --gallery 0: no rows asked for (said so, not "no gallery was given")
     nss: dict[str, float] = field(default_factory=dict)  # per-image NSS of the gallery's prediction
     nss_notes: list[str] = field(default_factory=list)  # files of the dataset's fixations/ NSS left out (eval's line)
 
@@ -846,7 +847,9 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         body.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in inputs.nss_notes) + "</ul>")
 
     section("Gallery", "gallery")  # of the images given: whether they were held out, the report cannot know
-    if not inputs.gallery:
+    if not inputs.gallery and inputs.gallery_left_out:
+        note("Gallery left out (saliency report --gallery 0).")
+    elif not inputs.gallery:
         note("No gallery was given.")
     else:
         fifth = " | predicted fixation density" if any(g.pred_density for g in inputs.gallery) else ""
@@ -1114,7 +1117,8 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     in the gallery; with ``pred``, the per-image NSS of :func:`per_image_nss`
     over all its images); ``images``/``pred``/``gt``: the gallery's folders
     (:func:`gallery_items`, ``gallery`` rows, 8 when None; refused without
-    ``images``). ``out`` defaults to the first
+    ``images``; ``gallery=0`` leaves the gallery out, said in its section, and
+    refuses ``gt``, and ``pred`` without ``dataset``, as unused). ``out`` defaults to the first
     run, else the current folder. Returns the paths of report.md and report.html.
 
     The report is built in a staging folder and swapped in complete
@@ -1162,6 +1166,14 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     if gallery is not None and not images:
         raise UserError(f"`gallery` {gallery}: the number of gallery rows needs `images` (the pictures of the "
                         "gallery); give it, or leave `gallery` out")
+    # --gallery 0 leaves the gallery out: its masks, and a prediction no per-image NSS reads, would be unused
+    unused = [f"`{param}` {value}" for param, value in (("gt", gt), ("pred", pred))
+              if gallery == 0 and value and not (param == "pred" and dataset)]
+    if unused:
+        it = "it" if len(unused) == 1 else "them"
+        raise UserError(f"{', '.join(unused)}: not used with `gallery` 0 (no gallery rows"
+                        + (", and no `dataset` for the per-image NSS" if pred and not dataset else "")
+                        + f"); leave {it} out, or give `gallery` a number of rows")
     # the output, before any work: no link, apart from the inputs, and nothing replaced that is not ours
     out = check_report_out(Path(out) if out else (runs[0] if runs else Path(".")), overwrite)
     inputs = {"plots": plots, "dataset": dataset, "images": images, "pred": pred, "gt": gt, "eval_jsons": evals}
@@ -1183,4 +1195,5 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     return write_report(out, ReportInputs(title=title, dataset_json=dataset_json, runs=runs, eval_jsons=evals,
                                           curve_pngs=curves, plots=Path(plots) if plots else None,
                                           gallery=rows, gallery_from=Path(images) if images else None,
-                                          gallery_by_pred=bool(pred), nss=nss, nss_notes=nss_notes), overwrite)
+                                          gallery_by_pred=bool(pred), gallery_left_out=gallery == 0, nss=nss,
+                                          nss_notes=nss_notes), overwrite)

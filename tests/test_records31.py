@@ -99,3 +99,39 @@ def test_models_tsv_rows_name_the_size_threads_and_runs(capsys):
     head, row, *rest = out.splitlines()
     cells = dict(zip(head.split("\t"), row.split("\t")))
     assert not rest and (cells["width"], cells["height"], cells["threads"], cells["runs"]) == ("48", "48", "1", "1")
+
+
+# ------------------------------------------------------------------ 3. report --gallery 0
+# "--gallery 0 --images imgs --pred p0" wrote "No gallery was given." and read no --pred: now the section says the
+# gallery was left out, and a --gt or --pred nothing reads (no gallery, no --dataset for NSS) is refused.
+
+
+def _folders(tmp_path, *names):
+    for n in names:
+        (tmp_path / n).mkdir()
+        cv2.imwrite(str(tmp_path / n / "a.png"), np.full((8, 8), 128, np.uint8))
+    return [tmp_path / n for n in names]
+
+
+def test_report_gallery_0_says_the_gallery_was_left_out(tmp_path, capsys):
+    (imgs,) = _folders(tmp_path, "imgs")
+    rc, out, err = run_cli(capsys, ["report", "--images", imgs, "--gallery", "0", "--out", tmp_path / "r"])
+    assert rc == 0, err
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "Gallery left out (saliency report --gallery 0)." in md and "No gallery was given." not in md
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "<p>Gallery left out (saliency report --gallery 0).</p>" in html
+
+
+def test_report_gallery_0_refuses_the_gallery_maps_it_would_not_read(tmp_path, capsys):
+    from cli_fakes import refusal
+
+    imgs, pred, gt = _folders(tmp_path, "imgs", "p0", "gt")
+    base = ["report", "--images", imgs, "--gallery", "0", "--out", tmp_path / "r"]
+    line = refusal(*run_cli(capsys, base + ["--pred", pred]))
+    assert line == (f"saliency report: error: --pred {pred}: not used with --gallery 0 (no gallery rows, and no "
+                    "--dataset for the per-image NSS); leave it out, or give --gallery a number of rows")
+    line = refusal(*run_cli(capsys, base + ["--gt", gt, "--pred", pred]))
+    assert line.startswith(f"saliency report: error: --gt {gt}, --pred {pred}: not used with --gallery 0 ")
+    assert line.endswith("leave them out, or give --gallery a number of rows")
+    assert not (tmp_path / "r").exists()
