@@ -3,7 +3,8 @@
 A name matches a stimulus file by file name or by stem (``img1`` and
 ``img1.jpg`` both find ``stimuli/img1.jpg``), case-insensitively as a last
 resort; a name that finds one of two files with the same stem (``a.jpg`` and
-``a.png``) is refused, since maps and tables are named by stem, and so is a
+``a.png``), or with stems that differ only in case (``Img.png`` and ``img.jpg``:
+one map name on macOS or Windows), is refused, since maps and tables are named by stem, and so is a
 name that matches two files only ignoring case (``dog`` with ``Dog.png`` and
 ``DOG.png``); a name a free-text message gives with words before a file's name (``Trial 3 beach.jpg``, a
 BeGaze message) that no file has whole finds the file of its last image-file word (``beach.jpg``;
@@ -81,8 +82,10 @@ class StimulusIndex:
         shared: dict[str, list[Path]] = {}
         for p in files:
             self.by_stem.setdefault(nfc(p.stem), p)
-            shared.setdefault(nfc(p.stem), []).append(p)
-        self.shared_stems = {k: v for k, v in shared.items() if len(v) > 1}  # a.jpg and a.png: one map name
+            shared.setdefault(nfc(p.stem).casefold(), []).append(p)
+        # a.jpg and a.png: one map name; Img.png and img.jpg (or img.png) too on a file system that ignores case
+        # (macOS, Windows: the second map written replaced the first). Keyed by the stem casefolded after NFC
+        self.shared_stems = {k: v for k, v in shared.items() if len(v) > 1}
         # every file per lower-cased stem or name: Dog.png and DOG.png both under 'dog' (a dict of one file each
         # pooled a log's 'dog' into the last one in silence)
         self.lower: dict[str, list[Path]] = {}
@@ -164,8 +167,14 @@ class StimulusIndex:
             if p is not None and record:
                 self.by_whole_number[name] = nfc(p.stem)
         stem = nfc(p.stem) if p is not None else None
-        if stem is not None and stem in self.shared_stems:  # maps and tables are named by stem: never pool two
-            names = " and ".join(q.name for q in self.shared_stems[stem])
+        twins = self.shared_stems.get(stem.casefold()) if stem is not None else None
+        if twins and len({nfc(q.stem) for q in twins}) > 1:  # stems alike but for case: one name on macOS/Windows
+            names = " and ".join(q.name for q in twins)
+            raise UserError(f"`stimuli` {self.folder}: {names} have stems that differ only in case, and {named_by} "
+                            f"{name!r}; maps are named by stem, and a file system that ignores case (macOS, "
+                            f"Windows) keeps one map of the two: rename one of the files")
+        if twins:  # maps and tables are named by stem: never pool two
+            names = " and ".join(q.name for q in twins)
             raise UserError(f"`stimuli` {self.folder}: {names} share the stem {stem!r}, and {named_by} "
                             f"{name!r}; maps and tables are named by stem, so keep one of the files in the folder")
         if stem is not None:
