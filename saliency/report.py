@@ -719,6 +719,26 @@ def _md_alt(text: str) -> str:
     return re.sub(r"([\\\[\]])", r"\\\1", " ".join(str(text).split()))
 
 
+def _asset_key(name: str) -> str:
+    """``name`` as a case-insensitive file system compares it (APFS, NTFS): Unicode NFC, case folded."""
+    from saliency.base.names import nfc
+
+    return nfc(name).casefold()
+
+
+def _unique_stem(stem: str, used: set[str]) -> str:
+    """``stem``, else ``stem_2``, ``stem_3``, ...: the first whose :func:`_asset_key` is not in ``used`` (added).
+
+    Exact strings told a/Run and b/run (or café in NFC and in NFD) apart, but macOS and Windows keep one file for
+    both: the second picture replaced the first.
+    """
+    name, k = stem, 2
+    while _asset_key(name) in used:
+        name, k = f"{stem}_{k}", k + 1
+    used.add(_asset_key(name))
+    return name
+
+
 def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     """Write ``report.md`` (+ ``assets/``) and a self-contained ``report.html`` into ``out_dir``.
 
@@ -772,13 +792,9 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     section("Training", "training")
     if not inputs.runs:
         note("No training run was given.")
-    used: set[str] = set()
+    used: set[str] = set()  # the asset names given, as _asset_key: a/Run and b/run are one file on macOS/Windows
     for run, label in zip(inputs.runs, eval_labels(inputs.runs)):  # a/seed0, b/seed0: told apart, as eval JSONs
-        name = Path(run).name  # two runs of the same name (a/run, b/run) get two pictures
-        stem, k = f"training_{name}", 2
-        while stem in used:
-            stem, k = f"training_{name}_{k}", k + 1
-        used.add(stem)
+        stem = _unique_stem(f"training_{Path(run).name}", used)  # a/run, b/run: training_run, training_run_2
         png = training_curves(Path(run), assets / f"{stem}.png", label)
         if png is None:
             note(f"{run}: no metrics.csv, or no rows in it.", f"{_md_cell(run)}: no metrics.csv, or no rows in it.")
@@ -826,7 +842,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
                     f"{names}.")
             note(text, _md_line(text))
     for png in shown_curves:
-        dst = assets / f"curve_{Path(png).name}"
+        dst = assets / (_unique_stem(f"curve_{Path(png).stem}", used) + Path(png).suffix)  # X_pr.png, x_pr.png
         if Path(png).resolve() != dst.resolve():
             write_bytes(dst, Path(png).read_bytes())  # atomically; a link at dst is refused, never written through
         picture(dst, Path(png).stem.replace("_", " "))
@@ -875,6 +891,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
             asset = f"gallery_{item.name}.png"
             if len(asset.encode("utf-8", "surrogateescape")) > 240:  # a long stimulus name: the file system's 255
                 asset = f"gallery_{short_name(item.name, 200)}.png"
+            asset = _unique_stem(asset[:-len(".png")], used) + ".png"  # images A.png and a.png: two files
             picture(_save_png(assets / asset, gallery_row(item)), caption)
 
     write_text(assets / ASSETS_MARK, _assets_mark_text(written))

@@ -1,0 +1,96 @@
+"""report's asset names, as a file system keeps them.
+
+1. Names that differ only in case or in Unicode form (runs a/Run and b/run, café in NFC and in NFD, --plots curves
+   X_pr.png and x_pr.png, gallery rows A and a) are one file on macOS (APFS) and Windows (NTFS): the
+   second picture replaced the first. Each now gets a name of its own by NFC + casefold, as exact duplicates do.
+
+Oracle: hand-worked names; "one file on a case-insensitive file system" is modelled as the same
+``unicodedata.normalize("NFC", name).casefold()``, computed here independently of report.py.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+from PIL import Image
+
+from cli_fakes import run_cli
+
+ROWS = "epoch,step,lr,loss,images_per_s,epoch_s,MAE,Fmax,val_s,best\n1,4,0.003,0.9,10,1,0.3,0.5,0.1,1\n" \
+       "2,8,0.002,0.7,10,1,0.2,0.6,0.1,1\n"
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _pictures(rep: Path, prefix: str) -> list[str]:
+    """The asset names report.md links under ``prefix``, in order; each must be a file of assets/."""
+    md = (rep / "report.md").read_text(encoding="utf-8")
+    links = [unquote(ln[ln.rindex("](") + 2:-1]) for ln in md.splitlines() if ln.startswith("![")]
+    names = [link[len("assets/"):] for link in links if link.startswith(f"assets/{prefix}")]
+    assert all((rep / "assets" / n).is_file() for n in names), names
+    return names
+
+
+def _runs(tmp_path: Path, *paths: str) -> list[Path]:
+    out = []
+    for p in paths:
+        run = tmp_path / p
+        run.mkdir(parents=True)
+        (run / "metrics.csv").write_text(ROWS)
+        out.append(run)
+    return out
+
+
+def test_runs_whose_names_differ_in_case_get_two_asset_files(tmp_path, capsys):
+    runs = _runs(tmp_path, "a/Run", "b/run")
+    rc, _, err = run_cli(capsys, ["report", *runs, "--out", tmp_path / "rep", "--quiet"])
+    assert rc == 0, err
+    names = _pictures(tmp_path / "rep", "training_")
+    assert names == ["training_Run.png", "training_run_2.png"], names
+    assert len({_folded(n) for n in names}) == 2
+
+
+def test_runs_whose_names_differ_in_unicode_form_get_two_asset_files(tmp_path, capsys):
+    nfc, nfd = "caf\u00e9", "cafe\u0301"
+    runs = _runs(tmp_path, f"a/{nfc}", f"b/{nfd}")
+    rc, _, err = run_cli(capsys, ["report", *runs, "--out", tmp_path / "rep", "--quiet"])
+    assert rc == 0, err
+    names = _pictures(tmp_path / "rep", "training_")
+    assert names == [f"training_{nfc}.png", f"training_{nfd}_2.png"], names
+    assert len({_folded(n) for n in names}) == 2
+
+
+def test_plots_curves_whose_names_differ_in_case_get_two_asset_files(tmp_path, capsys):
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    red, blue = np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8, 3), np.uint8)
+    red[..., 0], blue[..., 2] = 255, 255
+    Image.fromarray(red).save(plots / "X_pr.png")
+    Image.fromarray(blue).save(plots / "x_pr.png")
+    rc, _, err = run_cli(capsys, ["report", "--plots", plots, "--out", tmp_path / "rep", "--quiet"])
+    assert rc == 0, err
+    names = _pictures(tmp_path / "rep", "curve_")
+    assert sorted(names) == ["curve_X_pr.png", "curve_x_pr_2.png"], names
+    assert len({_folded(n) for n in names}) == 2
+    # each copy is its own curve: X_pr.png's red, x_pr.png's blue
+    assets = tmp_path / "rep" / "assets"
+    assert (assets / "curve_X_pr.png").read_bytes() == (plots / "X_pr.png").read_bytes()
+    assert (assets / "curve_x_pr_2.png").read_bytes() == (plots / "x_pr.png").read_bytes()
+
+
+def test_gallery_rows_whose_names_differ_in_case_get_two_asset_files(tmp_path):
+    # --images refuses A.png beside a.png (index_folder); a caller of build() may still pass both rows
+    from saliency.report import GalleryItem, ReportInputs, build
+
+    for name in ("A", "a"):
+        Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(tmp_path / f"{name}.png")
+    rows = [GalleryItem("A", tmp_path / "A.png"), GalleryItem("a", tmp_path / "a.png")]
+    build(tmp_path / "rep", ReportInputs(gallery=rows))
+    names = _pictures(tmp_path / "rep", "gallery_")
+    assert names == ["gallery_A.png", "gallery_a_2.png"], names
+    assert len({_folded(n) for n in names}) == 2
