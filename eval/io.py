@@ -361,7 +361,10 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     plain ``label`` instead, printed as is; a label is never a flag string.
     Two files of one stem (``a.jpg`` and ``a.png``) are refused, both named:
     which one is meant cannot be told, and keeping either pairs the other's
-    mask or map with the wrong picture, or leaves it out unsaid.
+    mask or map with the wrong picture, or leaves it out unsaid; so are two
+    whose keys differ only in case (``Img.png`` and ``img.jpg``, ``A/x.png``
+    and ``a/x.png``), one file on macOS and Windows (a map written for each
+    replaced the other there). Keys themselves keep their case.
     The other regular files (not hidden, an extension not in ``exts``, e.g.
     ``b.gif``) are not errors: they are listed in the index's ``left_out``
     (:class:`FolderIndex`), for the command to count (:func:`left_out_note`).
@@ -378,6 +381,7 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     if not folder.is_dir():
         raise UserError(f"{label}: folder not found")
     out: dict[str, Path] = {}
+    folded: dict[str, Path] = {}  # key casefolded -> its file: names alike but for case are one on macOS/Windows
     bare: dict[str, list[Path]] = {}
     left: list[Path] = []
     for p in walk_files(folder, exts, label, left):
@@ -385,6 +389,11 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
         if rel in out:
             raise UserError(f"{label}: {shown_path(out[rel].name)} and {shown_path(p.name)} share the name "
                             f"{rel!r}, so which one is meant cannot be told; rename or move one of them")
+        twin = folded.setdefault(rel.casefold(), p)
+        if twin is not p:  # matching is still by the exact key: this only refuses the pair
+            a, b = (shown_path(q.relative_to(folder).as_posix()) for q in (twin, p))
+            raise UserError(f"{label}: {a} and {b} have names that differ only in case, which a file system that "
+                            f"ignores case (macOS, Windows) holds as one file; rename one of them")
         out[rel] = p
         bare.setdefault(nfc(p.stem), []).append(p)
     if not out:

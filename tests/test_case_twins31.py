@@ -4,6 +4,8 @@ A lab shares its datasets across systems; on a file system that ignores case the
 ``img.png`` written replaces the first, and a map is lost in silence. Refused, both files named:
 
 1. ingest: stimuli whose stems are equal ignoring case (after NFC), as stimuli of one stem are.
+2. the folders of predict (``--images``: its maps are named by key) and eval (``--pred``, ``--gt``): files whose
+   keys are equal ignoring case; matching a mask to its prediction is still by the exact key.
 
 Oracles: the messages whole, written out by hand; the folders the reviewer's runs produced (two maps whose names
 differ only in case) told apart from what a user expects (no output at all).
@@ -77,3 +79,63 @@ def test_exact_stem_twins_keep_their_own_message(tmp_path, capsys):
     line = refusal(*_ingest(capsys, tmp_path, ["a.jpg", "a.png"], ["a"]))
     assert line == (f"saliency ingest: error: --stimuli {tmp_path / 'stim'}: a.jpg and a.png share the stem 'a', and "
                     f"the logs name 'a'; maps and tables are named by stem, so keep one of the files in the folder")
+
+
+# ---------------------------------------------------------------- 2. predict/eval folders: keys alike but for case
+
+def _masks(folder: Path, names) -> None:
+    for n in names:
+        folder.joinpath(n).parent.mkdir(parents=True, exist_ok=True)
+        g = np.zeros((20, 20), np.uint8)
+        g[5:15, 5:15] = 255
+        Image.fromarray(g).save(folder / n)
+
+
+def _index_line(param: str, folder: Path, a: str, b: str, cmd: str = "eval") -> str:
+    return (f"saliency {cmd} error: --{param} {folder}: {a} and {b} have names that differ only in case, which a "
+            f"file system that ignores case (macOS, Windows) holds as one file; rename one of them")
+
+
+def test_predict_refuses_images_whose_names_differ_only_in_case(tmp_path, capsys):
+    # before: maps Img.png and img.png written side by side, one map on macOS
+    images = tmp_path / "im"
+    for n in ("Img.png", "img.jpg", "ok.png"):
+        _image(images / n)
+    line = refusal(*run_cli(capsys, ["predict", "--baseline", "gaussian-centre", "--images", images,
+                                     "--out", tmp_path / "o", "--quiet"]))
+    assert line == _index_line("images", images, "Img.png", "img.jpg", "predict:")
+    assert not (tmp_path / "o").exists()
+
+
+def _eval(capsys, gt: Path, pred: Path, *more):
+    return run_cli(capsys, ["eval", "--quiet", "--task", "sod", "--gt", gt, "--pred", f"M={pred}", "--metrics", "MAE",
+                            *more])
+
+
+def test_eval_refuses_predictions_whose_names_differ_only_in_case(tmp_path, capsys):
+    _masks(tmp_path / "gt", ["Img.png", "ok.png"])
+    _masks(tmp_path / "p", ["Img.png", "img.png", "ok.png"])  # before: Img scored, img an extra prediction
+    line = refusal(*_eval(capsys, tmp_path / "gt", tmp_path / "p"))
+    assert line == _index_line("pred", f"M={tmp_path / 'p'}", "Img.png", "img.png", "eval:")
+
+
+def test_eval_refuses_masks_in_folders_whose_names_differ_only_in_case(tmp_path, capsys):
+    _masks(tmp_path / "gt", ["A/x.png", "a/x.png"])  # on macOS one folder, one x.png
+    _masks(tmp_path / "p", ["A/x.png", "a/x.png"])
+    line = refusal(*_eval(capsys, tmp_path / "gt", tmp_path / "p"))
+    assert line == _index_line("gt", tmp_path / "gt", "A/x.png", "a/x.png", "eval:")
+
+
+def test_eval_matching_is_still_by_the_exact_name(tmp_path, capsys):
+    import json
+
+    # one file per name ignoring case: Cat.png is no prediction of the mask cat (as before), and a flat mask X
+    # still finds sub/X.png by its bare stem
+    _masks(tmp_path / "gt", ["cat.png", "X.png", "ok.png"])
+    _masks(tmp_path / "p", ["Cat.png", "sub/X.png", "ok.png"])
+    out = tmp_path / "r.json"
+    rc, _, err = _eval(capsys, tmp_path / "gt", tmp_path / "p", "--allow-missing", "--json", out)
+    assert rc == 0, err
+    (r,) = json.loads(out.read_text())["results"]
+    assert (r["n_images"], r["n_missing"], r["metrics"]["MAE"]) == (2, 1, 0.0)
+    assert [s["image"] for s in r["skipped_images"]] == ["cat"]
