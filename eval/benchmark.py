@@ -497,13 +497,16 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     if plot_dir:
         from saliency.eval.plots import curve_stem
 
-        stems = {}
+        stems = {}  # keyed ignoring case: ECSSD_pr.png and ecssd_pr.png are one file on macOS and Windows
         for d in datasets:
-            stems.setdefault(curve_stem(d.name), []).append(d.name)
-        clash = [" and ".join(v) for v in stems.values() if len(v) > 1]
+            stems.setdefault(curve_stem(d.name).casefold(), []).append(d.name)
+        clash = [v for v in stems.values() if len(v) > 1]
         if clash:
-            raise UserError(f"`plot_dir`: datasets {'; '.join(clash)} would write the same curve files "
-                            f"({', '.join(k for k, v in stems.items() if len(v) > 1)}_pr.png); rename one")
+            files = ", ".join(" and ".join(dict.fromkeys(f"{curve_stem(n)}_pr.png" for n in v)) for v in clash)
+            case = (": names that differ only in case are one file on a file system that ignores case, as macOS's "
+                    "and Windows'") if any(len({curve_stem(n) for n in v}) > 1 for v in clash) else ""
+            raise UserError(f"`plot_dir`: datasets {'; '.join(' and '.join(v) for v in clash)} would write the same "
+                            f"curve files ({files}){case}; rename one")
     if center_bias:
         if Path(center_bias).is_dir():
             raise UserError(f"`center_bias` {center_bias}: is a folder; give the file of a centre-bias map")

@@ -6,6 +6,7 @@ A lab shares its datasets across systems; on a file system that ignores case the
 1. ingest: stimuli whose stems are equal ignoring case (after NFC), as stimuli of one stem are.
 2. the folders of predict (``--images``: its maps are named by key) and eval (``--pred``, ``--gt``): files whose
    keys are equal ignoring case; matching a mask to its prediction is still by the exact key.
+3. ``eval --plot-dir``: datasets whose curve files' names are equal ignoring case (``ECSSD`` and ``ecssd``).
 
 Oracles: the messages whole, written out by hand; the folders the reviewer's runs produced (two maps whose names
 differ only in case) told apart from what a user expects (no output at all).
@@ -139,3 +140,34 @@ def test_eval_matching_is_still_by_the_exact_name(tmp_path, capsys):
     (r,) = json.loads(out.read_text())["results"]
     assert (r["n_images"], r["n_missing"], r["metrics"]["MAE"]) == (2, 1, 0.0)
     assert [s["image"] for s in r["skipped_images"]] == ["cat"]
+
+
+# ---------------------------------------------------------------- 3. eval --plot-dir: curve files alike but for case
+
+def _bench(tmp_path: Path, names: tuple[str, str]) -> Path:
+    for d in ("g1", "g2", "p"):
+        _masks(tmp_path / d, ["x.png"])
+    cfg = tmp_path / "bench.yaml"
+    cfg.write_text(f"task: sod\ndatasets: {{'{names[0]}': {{gt: g1}}, '{names[1]}': {{gt: g2}}}}\nmethods: {{M: p}}\n")
+    return cfg
+
+
+def test_plot_dir_refuses_datasets_whose_curve_files_differ_only_in_case(tmp_path, capsys):
+    # the reviewer's T4: ECSSD and ecssd wrote ECSSD_pr.png and ecssd_pr.png, one file on macOS
+    cfg = _bench(tmp_path, ("ECSSD", "ecssd"))
+    plots, out = tmp_path / "curves", tmp_path / "r.json"
+    line = refusal(*run_cli(capsys, ["eval", "--quiet", "--config", cfg, "--plot-dir", plots, "--json", out]))
+    assert line == ("saliency eval: error: --plot-dir: datasets ECSSD and ecssd would write the same curve files "
+                    "(ECSSD_pr.png and ecssd_pr.png): names that differ only in case are one file on a file system "
+                    "that ignores case, as macOS's and Windows'; rename one")
+    assert not plots.exists() and not out.exists()
+
+
+def test_plot_dir_compares_curve_names_ignoring_case_after_their_characters_are_replaced(tmp_path, capsys):
+    cfg = _bench(tmp_path, ("Sal set", "sal_SET"))  # curve stems Sal_set and sal_SET
+    line = refusal(*run_cli(capsys, ["eval", "--quiet", "--config", cfg, "--plot-dir", tmp_path / "c"]))
+    assert "datasets Sal set and sal_SET would write the same curve files (Sal_set_pr.png and sal_SET_pr.png)" in line
+    cfg = _bench(tmp_path, ("a b", "a_b"))  # an exact clash is said as before: one file name
+    line = refusal(*run_cli(capsys, ["eval", "--quiet", "--config", cfg, "--plot-dir", tmp_path / "c"]))
+    assert line == ("saliency eval: error: --plot-dir: datasets a b and a_b would write the same curve files "
+                    "(a_b_pr.png); rename one")
