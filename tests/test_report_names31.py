@@ -3,6 +3,9 @@
 1. Names that differ only in case or in Unicode form (runs a/Run and b/run, café in NFC and in NFD, --plots curves
    X_pr.png and x_pr.png, gallery rows A and a) are one file on macOS (APFS) and Windows (NTFS): the
    second picture replaced the first. Each now gets a name of its own by NFC + casefold, as exact duplicates do.
+2. A run folder or --plots PNG whose name is 242-255 bytes (85 CJK characters) is valid, but training_/curve_ in
+   front of it passed the file system's 255 bytes: the report was refused ("choose a shorter path"). Such names are
+   now cut as gallery names are: 191 bytes of whole characters, "~" and 8 hex digits of the name's SHA-1.
 
 Oracle: hand-worked names; "one file on a case-insensitive file system" is modelled as the same
 ``unicodedata.normalize("NFC", name).casefold()``, computed here independently of report.py.
@@ -10,6 +13,7 @@ Oracle: hand-worked names; "one file on a case-insensitive file system" is model
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from pathlib import Path
 from urllib.parse import unquote
@@ -94,3 +98,34 @@ def test_gallery_rows_whose_names_differ_in_case_get_two_asset_files(tmp_path):
     names = _pictures(tmp_path / "rep", "gallery_")
     assert names == ["gallery_A.png", "gallery_a_2.png"], names
     assert len({_folded(n) for n in names}) == 2
+
+
+def _cut(name: str) -> str:
+    """The hand-worked short form: whole characters of the first 191 UTF-8 bytes, ~, the SHA-1's first 8 hex."""
+    raw = name.encode("utf-8")
+    return raw[:191].decode("utf-8", "ignore") + "~" + hashlib.sha1(raw).hexdigest()[:8]
+
+
+def test_runs_of_long_names_get_short_asset_names_that_differ(tmp_path, capsys):
+    word = "\u8a9e"  # 3 UTF-8 bytes
+    long_a, long_b, cjk = "r" * 244 + "a", "r" * 244 + "b", word * 85  # 245, 245 and 255 bytes
+    assert len(cjk.encode("utf-8")) == 255
+    runs = _runs(tmp_path, f"x/{long_a}", f"x/{long_b}", f"y/{long_a}", f"x/{cjk}")
+    rc, _, err = run_cli(capsys, ["report", *runs, "--out", tmp_path / "rep", "--quiet"])
+    assert rc == 0, err
+    names = _pictures(tmp_path / "rep", "training_")
+    assert names == [f"training_{_cut(long_a)}.png", f"training_{_cut(long_b)}.png",
+                     f"training_{_cut(long_a)}_2.png", f"training_{word * 63}~{_cut(cjk)[-8:]}.png"], names
+    assert all(len(n.encode("utf-8")) <= 255 for n in names)
+
+
+def test_plots_curve_of_a_long_name_gets_a_short_asset_name(tmp_path, capsys):
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    stem = "c" * 246  # 250 bytes with .png: curve_ made it 256
+    Image.fromarray(np.full((8, 8, 3), 200, np.uint8)).save(plots / f"{stem}.png")
+    rc, _, err = run_cli(capsys, ["report", "--plots", plots, "--out", tmp_path / "rep", "--quiet"])
+    assert rc == 0, err
+    names = _pictures(tmp_path / "rep", "curve_")
+    assert names == [f"curve_{_cut(stem)}.png"], names
+    assert (tmp_path / "rep" / "assets" / names[0]).read_bytes() == (plots / f"{stem}.png").read_bytes()
