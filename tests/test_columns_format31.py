@@ -142,3 +142,42 @@ def test_a_fixation_list_without_a_time_column_still_reads(study, capsys, tmp_pa
     rc, out, err, dst = _ingest(capsys, study, tmp_path, log, "--format", "fixations")
     assert rc == 0, err
     assert _fixations(dst) == [(40.0, 30.0), (80.0, 20.0)]
+
+
+# ---------------------------------------------------------------- 3. vendor readers' own columns (review RR5, F16)
+# Tobii Pro Lab and Pupil read x/y from their own default columns for a key --columns leaves out: with
+# x=<the default y column> y read the same column (x == y on every sample, exit 0). That key is missing now.
+
+TOBII = ("Recording timestamp [μs]\tParticipant name\tRecording name\tPresented Media name\tGaze point X\t"
+         "Gaze point Y\tValidity left\tValidity right\n"
+         + "".join(f"{1000000 + 8333 * k}\tp1\trec1\ts0001\t{60 + k % 3}\t{50 + k % 2}\tValid\tValid\n"
+                   for k in range(60)))
+
+
+def test_tobii_default_y_column_mapped_to_x_leaves_y_missing(study, capsys, tmp_path):  # noqa: F811
+    log = tmp_path / "export.tsv"
+    log.write_text(TOBII)
+    line = refusal(*_ingest(capsys, study, tmp_path, log, "--columns", "x=Gaze point Y")[:3])
+    assert line == (f"saliency ingest: error: {log}: no column for y (the tobii format needs x, y; its column "
+                    "'Gaze point Y' is read as x); name them with --columns KEY=COLUMN")
+    assert not (tmp_path / "out").exists()
+
+
+PUPIL = ("id,start_timestamp,duration,norm_pos_x,norm_pos_y,dispersion,confidence,stimulus\n"
+         "0,10.0,200,0.25,0.75,1.0,0.9,s0001\n"
+         "1,10.5,250,0.5,0.125,1.0,0.9,s0001\n")
+
+
+def test_pupil_default_y_column_mapped_to_x_leaves_y_missing(study, capsys, tmp_path):  # noqa: F811
+    log = tmp_path / "fixations.csv"
+    log.write_text(PUPIL)
+    line = refusal(*_ingest(capsys, study, tmp_path, log, "--format", "pupil", "--columns", "x=norm_pos_y")[:3])
+    assert line == (f"saliency ingest: error: {log}: no column for y (the pupil format needs x, y; its column "
+                    "'norm_pos_y' is read as x); name them with --columns KEY=COLUMN")
+    assert not (tmp_path / "out").exists()
+    # both mapped (a swap): x from norm_pos_y, y from norm_pos_x (origin bottom-left; fractions of the image, read
+    # at pixel centres): x = 160 * v - 0.5, y = 120 * (1 - u) - 0.5
+    rc, out, err, dst = _ingest(capsys, study, tmp_path, log, "--format", "pupil", "--columns",
+                                "x=norm_pos_y,y=norm_pos_x")
+    assert rc == 0, err
+    assert _fixations(dst) == [(119.5, 89.5), (19.5, 59.5)]

@@ -206,7 +206,14 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     cy = columns.get("y") or ("norm_pos_y" if "norm_pos_y" in hs else "y_norm")
     cs = "start_timestamp" if "start_timestamp" in hs else None
     cd = "duration" if "duration" in hs else None
-    cc = columns.get("confidence") or ("confidence" if "confidence" in hs else None)
+    # a column a `columns` key names is read by that key only, not also as another key's default (x=norm_pos_y
+    # read y from it too: every fixation on the anti-diagonal); that key then has no column and is refused
+    taken = {v: k for k, v in columns.items()}
+    cc = columns.get("confidence") or ("confidence" if "confidence" in hs and "confidence" not in taken else None)
+    for k, c in (("x", cx), ("y", cy)):
+        if not columns.get(k) and c in taken:
+            raise UserError(f"{path}: no column for {k} (the pupil format needs x, y; its column {c!r} is read as "
+                            f"{taken[c]}); name them with `columns` KEY=COLUMN")
     for c in (cx, cy):
         if c not in hs:
             raise UserError(f"{path}: line 1 (the header): Pupil Labs export without column {c}")

@@ -199,9 +199,16 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     # is none when `time_unit` is given, else refused
     t_unit = stated_unit(split_unit(c_time)[1], opts.time_unit, f"{path}: column {c_time!r}")
     t_factor = unit_factor(t_unit or opts.time_unit, 1e-3, f"{path}: {c_time}")
-    c_subj = columns.get("subject") or col("participant name", False)
+    # a column a `columns` key names is read by that key only: not also, as its default, by another key (x=Gaze
+    # point Y read y from it too: x == y on every sample); that key then has no column (refused where needed)
+    taken = set(columns.values())
+
+    def free(c):
+        return None if c in taken else c
+
+    c_subj = columns.get("subject") or free(col("participant name", False))
     c_rec = col("recording name", False)
-    c_media = columns.get("stimulus") or col("presented media name", False)
+    c_media = columns.get("stimulus") or free(col("presented media name", False))
     c_sensor, c_event = col("sensor", False), col("event", False)
     if tracker_events:
         c_type, c_idx = col("eye movement type"), col("eye movement type index")
@@ -220,6 +227,11 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                     if not (columns.get("x") and columns.get("y")) else None
                 c_x = columns.get("x") or (point[0] if point else col("gaze point x"))
                 c_y = columns.get("y") or (point[1] if point else col("gaze point y"))
+                for k, c in (("x", c_x), ("y", c_y)):
+                    if not columns.get(k) and c in taken:
+                        raise UserError(f"{path}: no column for {k} (the tobii format needs x, y; its column {c!r} "
+                                        f"is read as {next(u for u, v in columns.items() if v == c)}); name them "
+                                        f"with `columns` KEY=COLUMN")
                 space = space_of(path, c_x, "x")
                 if space_of(path, c_y, "y") != space:
                     raise UserError(f"{path}: `columns` x={c_x} and y={c_y} are in different units; give both in "
