@@ -529,7 +529,16 @@ class FixationMetrics(MetricAccumulator):
     ``baseline``: IG baseline map for every image (default: Gaussian centre
     bias). sAUC needs the fixations of the other images: pass
     ``fixation_pool`` (one array of :func:`fixation_coords` per image, in
-    image order) to score it on the fly; without it sAUC of the stepped images
+    image order) to score it on the fly. The pool is read once, at the first
+    step after it is given (made, assigned to ``fixation_pool``, or after
+    ``reset()``): a copy of the list, whose images with fixations are found
+    then (a pass over n images costs O(n), not O(n) a step), and every step
+    draws from that one pool. A change made to the list afterwards is not seen
+    (an entry replaced in place is not looked for: that would cost O(n) a
+    step); one that changes its length is refused at the next step. To draw
+    from a changed list, assign it again (``acc.fixation_pool = pool``:
+    later steps draw from it) or ``reset()`` and step every image again.
+    Without a pool sAUC of the stepped images
     is computed in ``results()`` from what ``step`` kept: the prediction as
     passed (its own size and dtype, never upcast: a uint8 map keeps one byte a
     pixel) and the fixated pixels. The other images drawn for it are then the
@@ -556,7 +565,7 @@ class FixationMetrics(MetricAccumulator):
     _coords: list = field(default_factory=list, repr=False)     # per image: fixation_coords (deferred pool)
     _deferred: dict = field(default_factory=dict, repr=False)   # image index -> (pred, shape, fixated (row, col))
     _sauc_for: int = field(default=-1, repr=False)              # len(self) when deferred sAUC was filled in
-    _fixated: tuple | None = field(default=None, repr=False)    # (fixation_pool, its length, fixated_images)
+    _fixated: tuple | None = field(default=None, repr=False)    # (fixation_pool, its copy, fixated_images)
 
     task = "fixation"
     _label = "fixation"
@@ -564,6 +573,11 @@ class FixationMetrics(MetricAccumulator):
     def __post_init__(self):
         _refuse_bare_name(self.metrics)
         self._check_metrics()
+
+    def __setattr__(self, name, value):
+        if name == "fixation_pool":  # given (again): read at the next step, even the same list changed in place
+            object.__setattr__(self, "_fixated", None)
+        object.__setattr__(self, name, value)
 
     def reset(self) -> None:
         """Forget every image seen so far."""
@@ -577,20 +591,26 @@ class FixationMetrics(MetricAccumulator):
                         fixated: np.ndarray | None = None) -> np.ndarray | None:
         """Union of the fixations of ``n_others`` random other images of ``pool``, mapped to ``shape``.
 
-        ``fixated``: :func:`fixated_images` of ``pool`` when known (default: ``fixation_pool``'s, found once).
+        ``fixated``: :func:`fixated_images` of ``pool`` when known (default: for ``fixation_pool``, the pool as
+        read at the first step, see the class docstring; for another list, found here).
         """
         if fixated is None and pool is self.fixation_pool:
-            fixated = self._pool_fixated()
+            pool, fixated = self._pool_read()
         coords = other_fixation_coords(pool, index, self.seed, self.n_others, fixated)
         return None if coords is None else coords_to_mask(coords, shape)
 
-    def _pool_fixated(self) -> np.ndarray:
-        """:func:`fixated_images` of ``fixation_pool``, found once per pool (again if another list is set or its
-        length changes)."""
-        pool = self.fixation_pool
-        if self._fixated is None or self._fixated[0] is not pool or self._fixated[1] != len(pool):
-            self._fixated = (pool, len(pool), fixated_images(pool))
-        return self._fixated[2]
+    def _pool_read(self) -> tuple[tuple, np.ndarray]:
+        """``fixation_pool`` as read at the first step after it was given (a copy of the list) and its
+        :func:`fixated_images`; a list whose length has changed since is refused (UserError)."""
+        pool, read = self.fixation_pool, self._fixated
+        if read is None or read[0] is not pool:
+            copy = tuple(pool)
+            read = self._fixated = (pool, copy, fixated_images(copy))
+        elif len(pool) != len(read[1]):
+            raise UserError(f"`fixation_pool` changed from {len(read[1])} to {len(pool)} entries after it was read "
+                            "(at the first step); give every image's fixations before stepping, or assign the "
+                            "changed list again (fixation_pool = pool) for the later steps")
+        return read[1], read[2]
 
     def step(self, pred: np.ndarray, fixations: np.ndarray, density: np.ndarray | None = None,
              baseline: np.ndarray | None = None) -> FixationImageScores:
@@ -601,9 +621,10 @@ class FixationMetrics(MetricAccumulator):
         other = None
         deferred = "sAUC" in self.metrics and self.fixation_pool is None
         if "sAUC" in self.metrics and self.fixation_pool is not None:
-            if index >= len(self.fixation_pool):
+            pool, fixated = self._pool_read()
+            if index >= len(pool):
                 raise ValueError("more images stepped than entries in fixation_pool")
-            other = self.other_fixations(index, fix.shape, self.fixation_pool)
+            other = self.other_fixations(index, fix.shape, pool, fixated)
         sc = fixation_image_scores(pred, fix, density, self.baseline if baseline is None else baseline,
                                    other=other, seed=self.seed, index=index, metrics=self.metrics,
                                    n_splits=self.n_splits)

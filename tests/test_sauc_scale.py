@@ -162,3 +162,74 @@ def test_runner_keeps_few_other_arrays_alive(tmp_path, monkeypatch, workers):
     assert res[0].metrics["sAUC"] == float(vals[np.isfinite(vals)].mean()) and res[0].excluded["sAUC"] == 1
     # the old runner held all n before the first was scored; now a chunk per process in flight (at most 4 each)
     assert most[0] <= (1 if workers == 1 else 3 * 4 + 1), most[0]
+
+
+# ----------------------------------------------------------------------------- a pool changed after the first step
+
+def _stale_case():
+    """/tmp/s31/RR5/stale.py: 6 images, the pool changed in place after the first step (same length)."""
+    rng = np.random.default_rng(0)
+    fixes = []
+    for _ in range(6):
+        f = np.zeros((60, 80), bool)
+        f[rng.integers(0, 60, 20), rng.integers(0, 80, 20)] = True
+        fixes.append(f)
+    preds = [rng.random((60, 80)) for _ in fixes]
+    first = [F.fixation_coords(f) for f in fixes]
+    first[3] = np.zeros((0, 2))  # image 3's fixations not there yet
+    final = list(first)
+    final[2] = np.zeros((0, 2))  # image 2's withdrawn (a QC exclusion)
+    final[3] = F.fixation_coords(fixes[3])  # image 3's arrive
+    return fixes, preds, first, final
+
+
+def _want(pool, fixes, preds, i):
+    """Image i's sAUC with its other images drawn from ``pool`` by the oracle sampler."""
+    c = _oracle(pool, i, 0, 2)
+    other = None if c is None else F.coords_to_mask(c, fixes[i].shape)
+    return F.fixation_image_scores(preds[i], fixes[i], other=other, index=i, metrics=("sAUC",)).values["sAUC"]
+
+
+def _mutate(pool, final):
+    pool[2], pool[3] = final[2], final[3]
+
+
+def test_pool_changed_in_place_after_the_first_step_is_not_half_seen():
+    fixes, preds, first, final = _stale_case()
+    pool = list(first)
+    acc = F.FixationMetrics(("sAUC",), fixation_pool=pool, n_others=2)
+    got = []
+    for i in range(6):
+        got.append(acc.step(preds[i], fixes[i]).values["sAUC"])
+        if i == 0:
+            _mutate(pool, final)
+    # every step drew from the pool as read at the first step; the old cache drew image 2 (now empty) and never
+    # image 3, a pool that never existed (image 1: 0.4725, where either real pool gives 0.479075 or 0.487188)
+    assert got == [_want(first, fixes, preds, i) for i in range(6)]
+    assert got[1] != _want(final, fixes, preds, 1)
+
+
+def test_pool_assigned_again_is_read_again_even_the_same_list():
+    fixes, preds, first, final = _stale_case()
+    pool = list(first)
+    acc = F.FixationMetrics(("sAUC",), fixation_pool=pool, n_others=2)
+    got = [acc.step(preds[0], fixes[0]).values["sAUC"]]
+    _mutate(pool, final)
+    acc.fixation_pool = pool  # the documented way to draw from the changed list
+    got += [acc.step(preds[i], fixes[i]).values["sAUC"] for i in range(1, 6)]
+    assert got == [_want(first, fixes, preds, 0)] + [_want(final, fixes, preds, i) for i in range(1, 6)]
+    acc.reset()  # read again after reset too
+    assert [acc.step(preds[i], fixes[i]).values["sAUC"] for i in range(6)] == [_want(final, fixes, preds, i)
+                                                                             for i in range(6)]
+
+
+def test_pool_whose_length_changed_after_the_first_step_is_refused():
+    from saliency.base.errors import UserError
+
+    fixes, preds, first, _ = _stale_case()
+    pool = first[:5]
+    acc = F.FixationMetrics(("sAUC",), fixation_pool=pool, n_others=2)
+    acc.step(preds[0], fixes[0])
+    pool.append(first[5])
+    with pytest.raises(UserError, match=r"fixation_pool changed from 5 to 6 entries after it was read .*assign"):
+        acc.step(preds[1], fixes[1])
