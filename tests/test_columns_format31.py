@@ -181,3 +181,28 @@ def test_pupil_default_y_column_mapped_to_x_leaves_y_missing(study, capsys, tmp_
                                 "x=norm_pos_y,y=norm_pos_x")
     assert rc == 0, err
     assert _fixations(dst) == [(119.5, 89.5), (19.5, 59.5)]
+
+
+# ---------------------------------------------------------------- 4. the same under auto-detection (review RR5, F16)
+# With --format left out, x=y left no sniffer a y, and the line was "unknown format (header ...)", which hides
+# what went wrong; it is the generic layout's own "no column for y" now, as with --format given.
+
+@pytest.mark.parametrize("table, layout, need", [
+    (SAMPLES, "samples", "x, y, time"),
+    ("subject,stimulus,x,y,t_start_ms,duration_ms\np1,s0001,40,30,0,200\n", "fixations", "x, y")],
+    ids=["samples", "fixations"])
+def test_auto_detection_names_the_key_a_mapping_left_without_a_column(study, capsys, tmp_path, table, layout,
+                                                                      need):  # noqa: F811
+    log = tmp_path / "log.csv"
+    log.write_text(table)
+    line = refusal(*_ingest(capsys, study, tmp_path, log, "--columns", "x=y")[:3])
+    assert line == (f"saliency ingest: error: {log}: no column for y (the {layout} format needs {need}); "
+                    "name them with --columns KEY=COLUMN")
+    assert not (tmp_path / "out").exists()
+
+
+def test_auto_detection_of_a_table_no_layout_fits_is_still_unknown(study, capsys, tmp_path):  # noqa: F811
+    log = tmp_path / "log.csv"
+    log.write_text("a,b,c\n1,2,3\n")
+    line = refusal(*_ingest(capsys, study, tmp_path, log, "--columns", "x=a")[:3])
+    assert line.startswith(f"saliency ingest: error: {log}: unknown format (header 'a,b,c'); pass --format ")
