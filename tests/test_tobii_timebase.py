@@ -122,6 +122,44 @@ def test_all_data_with_an_empty_microsecond_column_keeps_timestamp(tmp_path):
                                              "20-31, the first read: sample times from 'Timestamp'")
 
 
+CUT = ALL_DATA.index("StimuliID") + 1  # Studio leaves trailing empty fields off: the row stops after StimuliID
+
+
+@pytest.mark.parametrize("chunk_rows", [500_000, 1])
+def test_a_row_stopping_before_an_unused_microsecond_field_is_kept(tmp_path, chunk_rows):
+    rows = all_data_1200(n=6, us=False)
+    rows[2] = rows[2][:CUT]  # line 22: no MicroSecondTimestamp field at all; the column is blank anyway
+    p = tmp_path / "short row.tsv"
+    write_all_data(p, rows)
+    rd, df, q = read(p, chunk_rows=chunk_rows)
+    # was quarantined malformed_row: the reader asked for every field up to MicroSecondTimestamp
+    assert len(q) == 0 and df["line"].tolist() == [20, 21, 22, 23, 24, 25]
+    assert df["time_ms"].tolist() == [10.0, 10.0, 11.0, 12.0, 13.0, 14.0]  # Timestamp as written
+    assert rd.notes["time_column"] == "Timestamp"
+
+
+def test_a_row_stopping_before_the_microsecond_field_in_use_is_bad_time(tmp_path):
+    rows = all_data_1200(n=6)
+    rows[2] = rows[2][:CUT]  # line 22: its µs stamp left off: a sample without a time, as an empty cell
+    rows[4] = rows[4][:ALL_DATA.index("GazePointY")]  # line 24: stops before a column read for the gaze: cut short
+    p = tmp_path / "short rows.tsv"
+    write_all_data(p, rows)
+    rd, df, q = read(p)
+    assert rd.notes["time_column"] == "MicroSecondTimestamp"
+    assert q[["line", "reason"]].values.tolist() == [[22, "bad_time"], [24, "malformed_row"]]
+    # 10 + (10_000 + round(i * 2500/3) - 10_000) / 1000 for i = 0, 1, 3, 5
+    assert df["time_ms"].tolist() == pytest.approx([10.0, 10.833, 12.5, 14.167], abs=1e-9)
+
+
+def test_detect_keeps_a_short_row_of_a_studio_export(tmp_path, capsys):
+    rows = all_data_1200(n=6, us=False)
+    rows[2] = rows[2][:CUT]
+    p = tmp_path / "P08-All-Data.tsv"
+    write_all_data(p, rows)
+    _, summary = detect(capsys, tmp_path, p)
+    assert summary["counts"]["samples"] == 6
+
+
 # ---------------------------------------------------------------- Studio 3.x Data Export
 
 HEAD = ["ExportDate", "StudioVersionRec", "ParticipantName", "RecordingName", "RecordingResolution", "MediaName",

@@ -288,6 +288,25 @@ def _tracker_ms(df, n, c_rt, c_et, keys, anchors):
     return t, rm | rb | em | eb, non_finite(df[c_rt], rt) | non_finite(df[c_et], et)
 
 
+def _with_stamps(path, at, usecols, stamps, chunk_rows):
+    """:func:`csv_chunks` of ``usecols`` plus the µs columns ``stamps``, a row that stops before a µs field (Studio
+    leaves trailing empty fields off) reading it blank: only the other columns make a row cut short
+    (``malformed_row``). The µs columns come from a second reader of the same blocks that takes short rows."""
+    main = csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any")
+    if not stamps:
+        yield from main
+        return
+    aux = csv_chunks(path, "\t", list(stamps), chunk_rows, header_line=at, short_rows=True, cut_last="any")
+    for (df, lines, malformed), (sdf, slines, _) in zip(main, aux):
+        # the same blocks: every row the first reader kept, the second kept too (it drops fewer)
+        pos = np.minimum(np.searchsorted(slines, lines), max(len(slines) - 1, 0))
+        found = (slines[pos] == lines) if len(slines) else np.zeros(len(lines), bool)
+        for c in stamps:
+            v = sdf[c].to_numpy(dtype=object)[pos] if len(slines) else np.full(len(lines), "", object)
+            df[c] = np.where(found, v, "")
+        yield df, lines, malformed
+
+
 def _time_column(df, rows, lines, stamps, fallback, notes) -> str:
     """The time column of a Studio export's samples: the first of ``stamps`` whose cells are not empty on every
     one of ``rows`` (the sample rows of the first chunk holding one; ``lines`` their line numbers), else
@@ -331,8 +350,8 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
             pairs.append((cx, cy, low.get(vcol) if vcol else None))
     c_vl, c_vr = low.get("validityleft"), low.get("validityright")
     c_evs = list(events) if events is not None else [c for c in [low.get("event")] if c]
-    usecols = sorted({c for c in [c_t, *stamps, c_stim, c_trial, c_subj, c_vl, c_vr, *c_evs]
-                      + [c for p in pairs for c in p[:2]] if c})
+    usecols = sorted({c for c in [c_t, c_stim, c_trial, c_subj, c_vl, c_vr, *c_evs]
+                      + [c for p in pairs for c in p[:2]] if c} - set(stamps))  # a short row: stamps blank
     if not pairs:
         raise UserError(f"{path}: read as a {VENDOR} All-Data export, but its column line {at} has no gaze point "
                         f"pair (GazePointX/GazePointY, or GazePointXLeft/GazePointYLeft, or Right)")
@@ -353,7 +372,7 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
         # 3.x: the file stem names the rows only of an export without ParticipantName (or whose column is blank on
         # every row of its first chunk: FileSubject); in one naming someone a blank cell is no_subject
         subjects = FileSubject(path, c_subj, subject, notes_)
-        for df, lines, malformed in csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any"):
+        for df, lines, malformed in _with_stamps(path, at, usecols, stamps, chunk_rows):
             n = len(df)
             stim = text(df[c_stim], n, whole=False) if c_stim else np.full(n, "", object)
             recording = text(df[c_trial], n) if c_trial else np.full(n, "", object)
