@@ -172,24 +172,38 @@ def _merge(base: dict, new: dict, where: str, ref: dict, origin: dict | None = N
                 origin[key] = src
 
 
-def _did_you_mean(typed: str) -> str:
-    """``; did you mean optim.lr?`` for an unknown dotted key (``optim.lrr``, ``optm.lr``); else ''. Each unknown
-    segment is compared with the keys of its own section only (:func:`difflib.get_close_matches` on the segment,
-    cutoff 0.75, one at most; a segment that more segments follow, with the section names there): the shared
-    section prefix of a whole dotted path made any leaf look close (``optim.wd`` -> ``optim.lr``, review RR3). The
-    key is written bare, as config keys are in these messages (backticks name a library parameter, which the
-    command line spells as its flag)."""
-    import difflib
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter inserted, deleted or replaced (not the first), or two neighbours
+    swapped (a Damerau-Levenshtein distance of exactly 1)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [k for k in range(len(a)) if a[k] != b[k]]
+        # a replaced first letter is another word more often than a slip (vflip is no hflip): not one edit here
+        return (len(diff) == 1 and diff[0] > 0) or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    k = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[k:] == long_[k + 1:]
 
+
+def _did_you_mean(typed: str) -> str:
+    """``; did you mean optim.lr?`` for an unknown dotted key (``optim.lrr``, ``optm.lr``, ``train.amo``); else ''.
+    Each unknown segment is compared with the keys of its own section only (a segment that more segments follow,
+    with the section names there), and a key is named only when it is the one key of that section one edit away
+    (:func:`_one_edit_apart`: a letter added, dropped or replaced, or two swapped). A looser similarity named keys of
+    another meaning: ``optim.wd`` -> ``optim.lr``, ``data.augment.rotate_deg`` -> ``rotate_p``, ``train.log_every``
+    -> ``val_every`` (reviews RR3, RR7); a one-letter slip is what a hint can tell safely, and the valid keys are
+    listed beside it. The key is written bare, as config keys are in these messages (backticks name a library
+    parameter, which the command line spells as its flag)."""
     parts, node, fixed = typed.split("."), DEFAULTS, False
     for i, part in enumerate(parts):
         if not isinstance(node, dict):
             return ""
         if part not in node:
             more = i < len(parts) - 1
-            keys = [k for k, v in node.items() if isinstance(v, dict) or not more]
-            close = difflib.get_close_matches(part, keys, n=1, cutoff=0.75)
-            if not close:
+            close = [k for k, v in node.items() if (isinstance(v, dict) or not more) and _one_edit_apart(part, k)]
+            if len(close) != 1:
                 return ""
             parts[i], fixed = close[0], True
         node = node[parts[i]]

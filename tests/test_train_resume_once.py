@@ -178,7 +178,10 @@ def test_an_unknown_key_with_nothing_close_gets_no_guess(capsys, argv):
 
 
 @pytest.mark.parametrize("key", ["optim.wd", "data.augment.blur", "train.gpu", "train.size", "sched.gamma",
-                                 "data.mean", "optim.wdecay"])
+                                 "data.mean", "optim.wdecay",
+                                 # review RR7: keys of another meaning that a looser similarity named
+                                 "data.augment.vflip", "data.augment.rotate_deg", "train.log_every",
+                                 "data.val_fraction_seed", "loss.side_weight_decay"])
 def test_a_key_unlike_any_of_its_section_gets_no_hint(capsys, key):
     """The whole dotted path was scored: the shared ``optim.`` lifted ``optim.wd`` over the cutoff to ``optim.lr``
     (following the hint set the learning rate to the weight decay)."""
@@ -190,6 +193,9 @@ def test_a_key_unlike_any_of_its_section_gets_no_hint(capsys, key):
     ("optim.lrr", "optim.lr"), ("train.epoch", "train.epochs"), ("data.augment.rotat", "data.augment.rotate"),
     ("optim.weight_decy", "optim.weight_decay"), ("optm.lr", "optim.lr"), ("optm.weight_decy", "optim.weight_decay"),
     ("data.agment.rotat", "data.augment.rotate"), ("modle", "model"),
+    # review RR7: one-letter slips of short keys (difflib's ratio put them under its cutoff)
+    ("train.amo", "train.amp"), ("optim.rl", "optim.lr"), ("train.apm", "train.amp"), ("train.eam", "train.ema"),
+    ("data.avl", "data.val"),
 ])
 def test_a_real_typo_gets_the_right_hint(capsys, key, close):
     line = refusal(*run_cli(capsys, ["train", "--set", f"{key}=1", "--print-config"]))
