@@ -206,3 +206,34 @@ def test_auto_detection_of_a_table_no_layout_fits_is_still_unknown(study, capsys
     log.write_text("a,b,c\n1,2,3\n")
     line = refusal(*_ingest(capsys, study, tmp_path, log, "--columns", "x=a")[:3])
     assert line.startswith(f"saliency ingest: error: {log}: unknown format (header 'a,b,c'); pass --format ")
+
+
+# ---------------------------------------------------------------- 5. EyeLink report: built-in names are not keys (F16)
+# The Data Viewer names the reader reads by itself (CURRENT_FIX_X/Y, TRIAL_INDEX, ...) were merged into the user's
+# mapping, so x=CURRENT_FIX_Y said "keys x and y both name column" (y never mapped) and stimulus=TRIAL_INDEX on a
+# report without IMAGE was refused though it read before. A built-in name yields to a column the user maps.
+
+REPORT = ("RECORDING_SESSION_LABEL\tTRIAL_INDEX\tCURRENT_FIX_START\tCURRENT_FIX_DURATION\tCURRENT_FIX_X\t"
+          "CURRENT_FIX_Y\tEYE_USED\n"
+          "sub1\ts0001\t0\t200\t40\t30\tRIGHT\n"
+          "sub1\ts0001\t300\t250\t100\t90\tRIGHT\n"
+          "sub1\ts0002\t0\t300\t80\t20\tRIGHT\n")
+
+
+def test_eyelink_report_x_mapped_to_the_y_column_leaves_y_missing(study, capsys, tmp_path):  # noqa: F811
+    log = tmp_path / "report.txt"
+    log.write_text(REPORT)
+    line = refusal(*_ingest(capsys, study, tmp_path, log, "--columns", "x=CURRENT_FIX_Y")[:3])
+    assert line == (f"saliency ingest: error: {log}: no column for y (the eyelink-report format needs x, y); "
+                    "name them with --columns KEY=COLUMN")
+    assert not (tmp_path / "out").exists()
+
+
+def test_eyelink_report_stimulus_from_the_trial_index_column_reads(study, capsys, tmp_path):  # noqa: F811
+    log = tmp_path / "report.txt"
+    log.write_text(REPORT)
+    rc, out, err, dst = _ingest(capsys, study, tmp_path, log, "--columns", "stimulus=TRIAL_INDEX")
+    assert rc == 0, err
+    with open(dst / "fixations.csv", newline="") as fh:
+        rows = [(r["stimulus"], float(r["x"]), float(r["y"]), float(r["t_start_ms"])) for r in csv.DictReader(fh)]
+    assert rows == [("s0001", 40.0, 30.0, 0.0), ("s0001", 100.0, 90.0, 300.0), ("s0002", 80.0, 20.0, 0.0)]

@@ -401,7 +401,7 @@ def header_column(header: list[str], name: str) -> str | None:
 
 
 def resolve_columns(header: list[str], user: dict[str, str], path: Path,
-                    keys=None) -> dict[str, tuple[str, str | None]]:
+                    keys=None, preset: dict[str, str] | None = None) -> dict[str, tuple[str, str | None]]:
     """Canonical key -> (file column, unit) from the ``columns`` mapping first, then by alias.
 
     A mapped name is compared with the header in Unicode NFC (:func:`header_column`); the file column returned
@@ -414,6 +414,11 @@ def resolve_columns(header: list[str], user: dict[str, str], path: Path,
     naming both keys and the column, and a column a key of ``user`` names is never given to another key by
     alias (with ``x=y``, y takes its next alias or is missing, which the readers refuse): else every fixation
     would lie on the diagonal.
+
+    ``preset``: a reader's built-in column names (key -> column, each in the header), read after ``user`` and
+    before the aliases. They are not the user's: a key of ``user`` overrides its own, a column a key of ``user``
+    names is not a preset key's too (that key then takes an alias or is missing), and a preset never makes two
+    keys "both name" a column in a refusal.
     """
     found: dict[str, tuple[str, str | None]] = {}
     claimed: dict[str, str] = {}  # file column -> the key of ``user`` that reads it
@@ -427,6 +432,12 @@ def resolve_columns(header: list[str], user: dict[str, str], path: Path,
         if named in claimed:
             raise UserError(f"{path}: `columns`: keys {claimed[named]} and {k} both name column "
                             f"{printable(shown_name(named))}; map each key to a column of its own")
+        claimed[named] = k
+        found[k] = (named, split_unit(named)[1])
+    for k, col in (preset or {}).items():
+        named = header_column(header, col)
+        if k in found or named is None or named in claimed:
+            continue
         claimed[named] = k
         found[k] = (named, split_unit(named)[1])
     bases = {}

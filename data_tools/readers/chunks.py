@@ -771,7 +771,8 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
     """
     header, sep = header_columns(path)
     user_cols = {k: v for k, v in user_cols.items() if k in GENERIC_KEYS[kind]}  # the others: refused if unused
-    cols = resolve_columns(header, {**(preset or {}), **user_cols}, path)
+    # the reader's built-in names apart: they never take a column a key of `columns` names, nor count as its keys
+    cols = resolve_columns(header, user_cols, path, preset=preset)
     need = ["x", "y"] + (["time"] if kind == "samples" else [])
     miss = [k for k in need if k not in cols]
     if miss:

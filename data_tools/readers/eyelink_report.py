@@ -67,7 +67,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     if eye not in ("left", "right"):
         return rd
     # a --columns key meant for another input is not looked up here (the preset's keys are all COLUMN_KEYS)
-    eye_col = resolve_columns(header, {**preset, **opts.columns}, path, COLUMN_KEYS).get("eye", (None,))[0]
+    eye_col = resolve_columns(header, opts.columns, path, COLUMN_KEYS, preset=preset).get("eye", (None,))[0]
     if eye_col is None:
         raise UserError(f"{path}: line 1 (the header): `eye` {eye}: the report has no EYE_USED column saying "
                         f"which eye each fixation is of; export it with EYE_USED from Data Viewer, or use `eye` "
