@@ -3,8 +3,9 @@
 A name matches a stimulus file by file name or by stem (``img1`` and
 ``img1.jpg`` both find ``stimuli/img1.jpg``), case-insensitively as a last
 resort; a name that finds one of two files with the same stem (``a.jpg`` and
-``a.png``), or with stems that differ only in case (``Img.png`` and ``img.jpg``:
-one map name on macOS or Windows), is refused, since maps and tables are named by stem, and so is a
+``a.png``), or with stems that differ only in case and names that differ beyond it (``Img.png`` and
+``img.jpg``: two files on macOS or Windows, but one map name there), is refused, since maps and tables are
+named by stem (``Dog.png`` beside ``DOG.png``, two files only where case counts, is not), and so is a
 name that matches two files only ignoring case (``dog`` with ``Dog.png`` and
 ``DOG.png``); a name a free-text message gives with words before a file's name (``Trial 3 beach.jpg``, a
 BeGaze message) that no file has whole finds the file of its last image-file word (``beach.jpg``;
@@ -83,8 +84,9 @@ class StimulusIndex:
         for p in files:
             self.by_stem.setdefault(nfc(p.stem), p)
             shared.setdefault(nfc(p.stem).casefold(), []).append(p)
-        # a.jpg and a.png: one map name; Img.png and img.jpg (or img.png) too on a file system that ignores case
-        # (macOS, Windows: the second map written replaced the first). Keyed by the stem casefolded after NFC
+        # a.jpg and a.png: one map name; Img.png and img.jpg too on a file system that ignores case (macOS,
+        # Windows: the second map written replaced the first). Keyed by the stem casefolded after NFC; Dog.png and
+        # DOG.png, two files only where case counts, write maps that mirror them (resolve refuses neither)
         self.shared_stems = {k: v for k, v in shared.items() if len(v) > 1}
         # every file per lower-cased stem or name: Dog.png and DOG.png both under 'dog' (a dict of one file each
         # pooled a log's 'dog' into the last one in silence)
@@ -167,13 +169,15 @@ class StimulusIndex:
             if p is not None and record:
                 self.by_whole_number[name] = nfc(p.stem)
         stem = nfc(p.stem) if p is not None else None
-        twins = self.shared_stems.get(stem.casefold()) if stem is not None else None
-        if twins and len({nfc(q.stem) for q in twins}) > 1:  # stems alike but for case: one name on macOS/Windows
+        twins = self.shared_stems.get(stem.casefold(), []) if stem is not None else []
+        if (len({nfc(q.name).casefold() for q in twins}) > 1  # Img.png, img.jpg: two files on macOS/Windows, but
+                and len({nfc(q.stem) for q in twins}) > 1):  # their maps Img.png, img.png one there
             names = " and ".join(q.name for q in twins)
             raise UserError(f"`stimuli` {self.folder}: {names} have stems that differ only in case, and {named_by} "
                             f"{name!r}; maps are named by stem, and a file system that ignores case (macOS, "
                             f"Windows) keeps one map of the two: rename one of the files")
-        if twins:  # maps and tables are named by stem: never pool two
+        twins = [q for q in twins if nfc(q.stem) == stem]  # Dog.png beside DOG.png: only where case counts
+        if len(twins) > 1:  # maps and tables are named by stem: never pool two
             names = " and ".join(q.name for q in twins)
             raise UserError(f"`stimuli` {self.folder}: {names} share the stem {stem!r}, and {named_by} "
                             f"{name!r}; maps and tables are named by stem, so keep one of the files in the folder")

@@ -348,7 +348,7 @@ def left_out_note(index: FolderIndex, folder: str | Path) -> str | None:
 
 
 def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, prefix: str = "",
-                 label: str | None = None) -> FolderIndex:
+                 label: str | None = None, outputs: bool = False) -> FolderIndex:
     """Map file stems (relative path without extension, '/'-separated) to files, recursively.
 
     A file's bare stem is also a key when no other file has it and no file
@@ -361,10 +361,16 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     plain ``label`` instead, printed as is; a label is never a flag string.
     Two files of one stem (``a.jpg`` and ``a.png``) are refused, both named:
     which one is meant cannot be told, and keeping either pairs the other's
-    mask or map with the wrong picture, or leaves it out unsaid; so are two
-    whose keys differ only in case (``Img.png`` and ``img.jpg``, ``A/x.png``
-    and ``a/x.png``), one file on macOS and Windows (a map written for each
-    replaced the other there). Keys themselves keep their case.
+    mask or map with the wrong picture, or leaves it out unsaid.
+    ``outputs=True`` (a command that writes one file per key: predict, crop):
+    two files whose keys are equal ignoring case but whose names differ
+    beyond case (``Img.png`` and ``img.jpg``, ``A/x.png`` and ``a/x.jpg``) are
+    refused too, both named: their outputs (``Img.png``, ``img.png``) are one
+    file on macOS and Windows, though the inputs are two there. Names that
+    differ only in case (``Dog.png`` and ``DOG.png``, ``A/x.png`` and
+    ``a/x.png``) are accepted: they are two files only where case counts, and
+    so are outputs that mirror them. Keys keep their case; matching is by the
+    exact key.
     The other regular files (not hidden, an extension not in ``exts``, e.g.
     ``b.gif``) are not errors: they are listed in the index's ``left_out``
     (:class:`FolderIndex`), for the command to count (:func:`left_out_note`).
@@ -381,7 +387,7 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     if not folder.is_dir():
         raise UserError(f"{label}: folder not found")
     out: dict[str, Path] = {}
-    folded: dict[str, Path] = {}  # key casefolded -> its file: names alike but for case are one on macOS/Windows
+    folded: dict[str, list[Path]] = {}  # key casefolded -> its files (outputs=True: refused beside another name)
     bare: dict[str, list[Path]] = {}
     left: list[Path] = []
     for p in walk_files(folder, exts, label, left):
@@ -389,11 +395,16 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
         if rel in out:
             raise UserError(f"{label}: {shown_path(out[rel].name)} and {shown_path(p.name)} share the name "
                             f"{rel!r}, so which one is meant cannot be told; rename or move one of them")
-        twin = folded.setdefault(rel.casefold(), p)
-        if twin is not p:  # matching is still by the exact key: this only refuses the pair
-            a, b = (shown_path(q.relative_to(folder).as_posix()) for q in (twin, p))
-            raise UserError(f"{label}: {a} and {b} have names that differ only in case, which a file system that "
-                            f"ignores case (macOS, Windows) holds as one file; rename one of them")
+        if outputs:  # Img.png and img.jpg: two files on macOS/Windows, but their outputs Img.png, img.png one
+            group = folded.setdefault(rel.casefold(), [])
+            name = nfc(p.relative_to(folder).as_posix()).casefold()
+            twin = next((q for q in group if nfc(q.relative_to(folder).as_posix()).casefold() != name), None)
+            if twin is not None:  # Dog.png and DOG.png (one name but for case) mirror themselves: accepted
+                a, b = (shown_path(q.relative_to(folder).as_posix()) for q in (twin, p))
+                raise UserError(f"{label}: {a} and {b} have names that differ only in case once the extension "
+                                f"is dropped; outputs are named so, and a file system that ignores case (macOS, "
+                                f"Windows) holds their two outputs as one file; rename one of them")
+            group.append(p)
         out[rel] = p
         bare.setdefault(nfc(p.stem), []).append(p)
     if not out:

@@ -227,7 +227,7 @@ def list_images(folder: str | Path, only: set | None = None, notes: list | None 
         from saliency.base.images import shown_path
 
         raise UserError(f"`images` {shown_path(folder)}: is a file, not a folder; give a folder path")
-    idx = index_folder(folder, IMAGE_EXTS, param="images")
+    idx = index_folder(folder, IMAGE_EXTS, param="images", outputs=True)  # maps named by key
     note = left_out_note(idx, folder)
     if notes is not None and note:
         notes.append(note)

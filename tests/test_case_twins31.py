@@ -1,11 +1,16 @@
-"""Names that differ only in case are one name on macOS and Windows file systems (review 31, F13).
+"""Names that differ only in case are one name on macOS and Windows file systems (review 31, F13; narrowed, F18).
 
 A lab shares its datasets across systems; on a file system that ignores case the second of ``Img.png`` and
-``img.png`` written replaces the first, and a map is lost in silence. Refused, both files named:
+``img.png`` written replaces the first, and a map is lost in silence. The danger is an output collision the toolkit
+makes: ``Img.png`` and ``img.jpg`` are two files on macOS, their maps ``Img.png`` and ``img.png`` one. Files whose
+whole names differ only in case (``Dog.png`` and ``DOG.png``, ``A/x.png`` and ``a/x.png``) coexist only where case
+counts, and outputs that mirror them lose nothing more: accepted, as before (exact match wins). Refused, both named:
 
-1. ingest: stimuli whose stems are equal ignoring case (after NFC), as stimuli of one stem are.
-2. the folders of predict (``--images``: its maps are named by key) and eval (``--pred``, ``--gt``): files whose
-   keys are equal ignoring case; matching a mask to its prediction is still by the exact key.
+1. ingest: a named stimulus whose stem equals another's ignoring case (after NFC) while their names differ beyond
+   case; stimuli of one stem keep their own message.
+2. the folders of predict and crop (``--images``: outputs named by key): files whose keys are equal ignoring case
+   while their names differ beyond it. eval (``--pred``, ``--gt``) writes nothing per key: it accepts them all,
+   matching by the exact key.
 3. ``eval --plot-dir``: datasets whose curve files' names are equal ignoring case (``ECSSD`` and ``ecssd``).
 
 Oracles: the messages whole, written out by hand; the folders the reviewer's runs produced (two maps whose names
@@ -54,9 +59,28 @@ def test_stimuli_whose_stems_differ_in_case_and_extension_are_refused(tmp_path, 
     assert not (tmp_path / "o").exists()
 
 
-def test_stimuli_whose_names_differ_only_in_case_are_refused_even_when_named_exactly(tmp_path, capsys):
-    line = refusal(*_ingest(capsys, tmp_path, ["Img.png", "img.png"], ["img"]))
-    assert line == _case_line(tmp_path, "Img.png and img.png", "img")
+def test_stimuli_whose_names_differ_only_in_case_are_accepted_when_named_exactly(tmp_path, capsys):
+    # two files only where case counts: their maps mirror them (as test_ingest_unordered25 decided)
+    for n, w in (("Img.png", 40), ("img.png", 24)):
+        _image(tmp_path / "stim" / n, w, 30)
+    fix = tmp_path / "fix.csv"
+    fix.write_text("subject,stimulus,x,y,t_start_ms,duration_ms\ns1,img,10,10,0,200\ns1,Img.png,12,12,250,200\n")
+    rc, _, err = run_cli(capsys, ["ingest", fix, "--stimuli", tmp_path / "stim", "--out", tmp_path / "o",
+                                  "--quiet", "--detector", "tracker", "--coords", "stimulus", "--sigma-px", "1"])
+    assert rc == 0, err
+    fix = pd.read_csv(tmp_path / "o" / "fixations.csv")
+    assert sorted(zip(fix["stimulus"], fix["x"])) == [("Img", 12), ("img", 10)]  # each row its own file
+    maps = tmp_path / "o" / "maps"
+    assert sorted(p.name for p in maps.iterdir()) == ["Img.png", "img.png"]
+    for n, w in (("Img.png", 40), ("img.png", 24)):  # each map has its own image's size
+        with Image.open(maps / n) as im:
+            assert im.size == (w, 30)
+
+
+def test_three_files_one_stem_ignoring_case_are_refused_when_one_name_differs_beyond_case(tmp_path, capsys):
+    # Img.png and img.png mirror each other, but img.jpg's map img.png is Img.png's on macOS
+    line = refusal(*_ingest(capsys, tmp_path, ["Img.png", "img.png", "img.jpg"], ["Img"]))
+    assert line == _case_line(tmp_path, "Img.png and img.jpg and img.png", "Img")
     assert not (tmp_path / "o").exists()
 
 
@@ -82,7 +106,7 @@ def test_exact_stem_twins_keep_their_own_message(tmp_path, capsys):
                     f"the logs name 'a'; maps and tables are named by stem, so keep one of the files in the folder")
 
 
-# ---------------------------------------------------------------- 2. predict/eval folders: keys alike but for case
+# ---------------------------------------------------------------- 2. predict/crop folders refuse, eval accepts
 
 def _masks(folder: Path, names) -> None:
     for n in names:
@@ -92,20 +116,69 @@ def _masks(folder: Path, names) -> None:
         Image.fromarray(g).save(folder / n)
 
 
-def _index_line(param: str, folder: Path, a: str, b: str, cmd: str = "eval") -> str:
-    return (f"saliency {cmd} error: --{param} {folder}: {a} and {b} have names that differ only in case, which a "
-            f"file system that ignores case (macOS, Windows) holds as one file; rename one of them")
+def _index_line(folder: Path, a: str, b: str, cmd: str) -> str:
+    return (f"saliency {cmd}: error: --images {folder}: {a} and {b} have names that differ only in case once the "
+            f"extension is dropped; outputs are named so, and a file system that ignores case (macOS, Windows) "
+            f"holds their two outputs as one file; rename one of them")
 
 
-def test_predict_refuses_images_whose_names_differ_only_in_case(tmp_path, capsys):
-    # before: maps Img.png and img.png written side by side, one map on macOS
+def _predict(capsys, images: Path, out: Path):
+    return run_cli(capsys, ["predict", "--baseline", "gaussian-centre", "--images", images, "--out", out, "--quiet"])
+
+
+def _crop(capsys, images: Path, out: Path):
+    maps = images.parent / "maps"  # a flat map per image: the crop is the centred largest 1:1 window
+    for p in images.rglob("*.*"):
+        with Image.open(p) as im:
+            w, h = im.size
+        q = (maps / p.relative_to(images)).with_suffix(".npy")
+        q.parent.mkdir(parents=True, exist_ok=True)
+        np.save(q, np.ones((h, w)))
+    return run_cli(capsys, ["crop", "--images", images, "--maps", maps, "--aspect", "1:1", "--out", out, "--quiet"])
+
+
+def test_predict_refuses_images_whose_stems_differ_only_in_case(tmp_path, capsys):
+    # before: maps Img.png and img.png written side by side, one map on macOS (where Img.png and img.jpg are two)
     images = tmp_path / "im"
     for n in ("Img.png", "img.jpg", "ok.png"):
         _image(images / n)
-    line = refusal(*run_cli(capsys, ["predict", "--baseline", "gaussian-centre", "--images", images,
-                                     "--out", tmp_path / "o", "--quiet"]))
-    assert line == _index_line("images", images, "Img.png", "img.jpg", "predict:")
+    line = refusal(*_predict(capsys, images, tmp_path / "o"))
+    assert line == _index_line(images, "Img.png", "img.jpg", "predict")
     assert not (tmp_path / "o").exists()
+
+
+def test_crop_refuses_images_whose_stems_differ_only_in_case(tmp_path, capsys):
+    images = tmp_path / "im"
+    for n in ("A/x.png", "a/x.jpg", "ok.png"):  # crops A/x.png and a/x.png: one file on macOS
+        _image(images / n)
+    line = refusal(*_crop(capsys, images, tmp_path / "o"))
+    assert line == _index_line(images, "A/x.png", "a/x.jpg", "crop")
+    assert not (tmp_path / "o").exists()
+
+
+def test_predict_accepts_images_whose_names_differ_only_in_case(tmp_path, capsys):
+    # Cat.png and CAT.png exist together only where case counts; their maps mirror them there
+    images = tmp_path / "im"
+    _image(images / "Cat.png", 40, 30)
+    _image(images / "CAT.png", 24, 16)
+    rc, _, err = _predict(capsys, images, tmp_path / "o")
+    assert rc == 0, err
+    maps = sorted((tmp_path / "o").glob("*.png"))
+    assert [p.name for p in maps] == ["CAT.png", "Cat.png"]
+    for p, size in zip(maps, [(24, 16), (40, 30)]):
+        with Image.open(p) as im:
+            assert im.size == size
+
+
+def test_crop_accepts_images_whose_names_differ_only_in_case(tmp_path, capsys):
+    images = tmp_path / "im"
+    _image(images / "Cat.png", 40, 30)
+    _image(images / "CAT.png", 24, 16)
+    rc, _, err = _crop(capsys, images, tmp_path / "o")
+    assert rc == 0, err
+    for n, side in (("Cat.png", 30), ("CAT.png", 16)):  # the largest square of each image, its own
+        with Image.open(tmp_path / "o" / n) as im:
+            assert im.size == (side, side)
 
 
 def _eval(capsys, gt: Path, pred: Path, *more):
@@ -113,25 +186,48 @@ def _eval(capsys, gt: Path, pred: Path, *more):
                             *more])
 
 
-def test_eval_refuses_predictions_whose_names_differ_only_in_case(tmp_path, capsys):
+def test_eval_accepts_predictions_whose_names_differ_only_in_case(tmp_path, capsys):
+    import json
+
+    # eval writes nothing per key: Img scored by its exact name, img an extra prediction (as before F13)
     _masks(tmp_path / "gt", ["Img.png", "ok.png"])
-    _masks(tmp_path / "p", ["Img.png", "img.png", "ok.png"])  # before: Img scored, img an extra prediction
-    line = refusal(*_eval(capsys, tmp_path / "gt", tmp_path / "p"))
-    assert line == _index_line("pred", f"M={tmp_path / 'p'}", "Img.png", "img.png", "eval:")
+    _masks(tmp_path / "p", ["Img.png", "img.png", "ok.png"])
+    out = tmp_path / "r.json"
+    rc, _, err = _eval(capsys, tmp_path / "gt", tmp_path / "p", "--json", out)
+    assert rc == 0, err
+    (r,) = json.loads(out.read_text())["results"]
+    assert (r["n_images"], r["n_missing"], r["metrics"]["MAE"]) == (2, 0, 0.0)
+    assert r["extra_predictions"] == ["img.png"]
 
 
-def test_eval_refuses_masks_in_folders_whose_names_differ_only_in_case(tmp_path, capsys):
-    _masks(tmp_path / "gt", ["A/x.png", "a/x.png"])  # on macOS one folder, one x.png
+def test_eval_accepts_predictions_whose_stems_differ_only_in_case(tmp_path, capsys):
+    import json
+
+    _masks(tmp_path / "gt", ["Img.png", "img.png"])
+    _masks(tmp_path / "p", ["Img.png", "img.jpg"])  # exact keys Img and img: each mask finds its own
+    out = tmp_path / "r.json"
+    rc, _, err = _eval(capsys, tmp_path / "gt", tmp_path / "p", "--json", out)
+    assert rc == 0, err
+    (r,) = json.loads(out.read_text())["results"]
+    assert (r["n_images"], r["n_missing"]) == (2, 0)
+
+
+def test_eval_accepts_masks_in_folders_whose_names_differ_only_in_case(tmp_path, capsys):
+    import json
+
+    _masks(tmp_path / "gt", ["A/x.png", "a/x.png"])  # each mask paired with its own prediction
     _masks(tmp_path / "p", ["A/x.png", "a/x.png"])
-    line = refusal(*_eval(capsys, tmp_path / "gt", tmp_path / "p"))
-    assert line == _index_line("gt", tmp_path / "gt", "A/x.png", "a/x.png", "eval:")
+    out = tmp_path / "r.json"
+    rc, _, err = _eval(capsys, tmp_path / "gt", tmp_path / "p", "--json", out)
+    assert rc == 0, err
+    (r,) = json.loads(out.read_text())["results"]
+    assert (r["n_images"], r["n_missing"], r["metrics"]["MAE"]) == (2, 0, 0.0)
 
 
 def test_eval_matching_is_still_by_the_exact_name(tmp_path, capsys):
     import json
 
-    # one file per name ignoring case: Cat.png is no prediction of the mask cat (as before), and a flat mask X
-    # still finds sub/X.png by its bare stem
+    # Cat.png is no prediction of the mask cat (as before), and a flat mask X still finds sub/X.png by its bare stem
     _masks(tmp_path / "gt", ["cat.png", "X.png", "ok.png"])
     _masks(tmp_path / "p", ["Cat.png", "sub/X.png", "ok.png"])
     out = tmp_path / "r.json"
