@@ -269,7 +269,10 @@ def _fix_task(args):
             raise UserError(f"{item.density}: human map is {density.shape[1]}x{density.shape[0]} but the fixation "
                             f"map is {shape[1]}x{shape[0]}; they must match")
         # a plain map, or a log-density .npy as saliency predict --log-density writes it (scored as a density)
-        baseline = read_prediction(baseline_src)[0] if isinstance(baseline_src, str) else baseline_src
+        if isinstance(baseline_src, _SharedArray):
+            baseline = baseline_src.array()
+        else:
+            baseline = read_prediction(baseline_src)[0] if isinstance(baseline_src, str) else baseline_src
     except UserError as exc:
         if not allow_missing:
             raise
@@ -298,6 +301,67 @@ def _fix_task(args):
     # then: no fixation at all (what its metrics lack), and the GT files read that carry an EXIF orientation tag
     read = [item.gt if item.subjects is None and item.points is None else None, item.density]
     return ("ok", out, fix is not None and not fix.any(), _tagged(read))
+
+
+_SHARED_READ: tuple = (None, None)
+"""(token, array) of the :class:`_SharedArray` this process read last (one dataset's baseline at a time)."""
+
+
+class _SharedArray:
+    """A dataset-wide array (the IG baseline) sent to a pool process once per dataset, not with every chunk.
+
+    Pickled, it is only the path of a ``.npy`` holding the array, written once
+    by :func:`_shared_array`: a pool process reads it at its first task of the
+    dataset and keeps it (:data:`_SHARED_READ`, the latest one only) for the
+    rest, the same float64 values bit for bit. In the process that made it
+    the array is at hand (never read back). A 600x800 baseline was 3.8 MB in
+    every 4-image chunk (issue 15).
+    """
+
+    def __init__(self, array: np.ndarray, path: str, token: str):
+        self._array, self.path, self.token = array, path, token
+
+    def __getstate__(self):
+        return {"path": self.path, "token": self.token}  # the array stays in this process
+
+    def __setstate__(self, state):
+        self._array, self.path, self.token = None, state["path"], state["token"]
+
+    def array(self) -> np.ndarray:
+        global _SHARED_READ
+        if self._array is None:
+            if _SHARED_READ[0] != self.token:
+                _SHARED_READ = (None, None)  # the previous dataset's is let go before this one is read
+                _SHARED_READ = (self.token, np.load(self.path, allow_pickle=False))
+            self._array = _SHARED_READ[1]
+        return self._array
+
+
+@contextlib.contextmanager
+def _shared_array(array: np.ndarray):
+    """A :class:`_SharedArray` of ``array``, its file in a temporary folder removed when the context ends."""
+    import tempfile
+    import uuid
+
+    with tempfile.TemporaryDirectory(prefix="saliency-eval-") as tmp:
+        token = uuid.uuid4().hex
+        path = str(Path(tmp) / f"{token}.npy")
+        np.save(path, array, allow_pickle=False)
+        yield _SharedArray(array, path, token)
+
+
+def _fix_results(rows: list, coords, seed: int, n_others: int, workers: int, desc: str, progress: bool, pool):
+    """:func:`_fix_task` over ``rows`` (see :func:`_map`), a dataset-wide baseline array sent to the pool once.
+
+    The rows that carry the dataset's baseline array (OSIE's fitted centre bias) carry a :class:`_SharedArray`
+    of it instead when a pool shares the work; the numbers do not change.
+    """
+    with contextlib.ExitStack() as stack:
+        arrays = {id(r[6]): r[6] for r in rows if isinstance(r[6], np.ndarray)}
+        if workers > 1 and len(rows) > 1 and arrays:
+            shared = {k: stack.enter_context(_shared_array(a)) for k, a in arrays.items()}
+            rows = [r[:6] + (shared[id(r[6])],) + r[7:] if isinstance(r[6], np.ndarray) else r for r in rows]
+        yield from _map(_fix_task, _FixTasks(rows, coords, seed, n_others), workers, desc, progress, pool)
 
 
 class _FixTasks:
@@ -538,8 +602,7 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
                 "blur": ds.blur}
         rows = [(it, tp, keys, seed, i, None, it.baseline or ds.baseline or ds.baseline_logp, allow_missing, opts)
                 for i, (it, tp) in enumerate(zip(ds.items, tasks_preds))]
-        tasks = _FixTasks(rows, coords, seed, accs[0].n_others)
-        results_iter = _map(_fix_task, tasks, workers, f"{ds.name}", progress, pool)
+        results_iter = _fix_results(rows, coords, seed, accs[0].n_others, workers, f"{ds.name}", progress, pool)
     res = [MethodResult(ds.name, name, 0, {}, n_missing=matched[j][1], extra=matched[j][2], left_out=matched[j][3],
                         skipped=[(it.key, _no_prediction(it.key, matched[j][4]))
                                  for it, p in zip(ds.items, matched[j][0]) if p is None])

@@ -233,3 +233,46 @@ def test_pool_whose_length_changed_after_the_first_step_is_refused():
     pool.append(first[5])
     with pytest.raises(UserError, match=r"fixation_pool changed from 5 to 6 entries after it was read .*assign"):
         acc.step(preds[1], fixes[1])
+
+
+# ----------------------------------------------------------------------------- the IG baseline sent once (issue 15)
+
+def test_pool_gets_each_datasets_baseline_once_not_with_every_chunk(tmp_path, monkeypatch):
+    import pickle
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    sizes = []
+    real = R._FixTasks.__getitem__
+
+    def recording(self, k):
+        out = real(self, k)
+        if isinstance(k, slice):  # a chunk, as it is pickled for a pool process
+            sizes.append(len(pickle.dumps(out)))
+        return out
+
+    monkeypatch.setattr(R._FixTasks, "__getitem__", recording)
+    ds, pred = _dataset(tmp_path, 60)
+    rng = np.random.default_rng(8)
+    with R.start_pool(2) as pool:  # one pool for two datasets, each with its own baseline (a log-density)
+        for name in ("D1", "D2"):
+            a = rng.random((240, 320)) + 0.01  # 614 kB of float64: it was in every chunk
+            logp = np.log(a / a.sum())
+            ds2 = GTDataset(name, "fixation", ds.items, baseline_logp=logp)
+            sizes.clear()
+            res = R.evaluate_dataset(ds2, [("M", str(pred))], metrics=("IG", "LL"), workers=2, progress=False,
+                                     pool=pool)
+            assert len(sizes) >= 10 and max(sizes) < 64_000, sizes  # the old chunks: over 614,000 bytes each
+            want = {"IG": [], "LL": []}
+            for i, it in enumerate(ds.items):
+                p = R.read_prediction(str(pred / f"{it.key}.png"))[0]
+                sc = F.fixation_image_scores(p, F.points_to_mask(it.points, it.size), baseline=logp, index=i,
+                                             metrics=("IG", "LL")).values
+                for k in want:
+                    want[k].append(sc[k])
+            for k, v in want.items():
+                v = np.array(v)
+                assert res[0].metrics[k] == float(v[np.isfinite(v)].mean()), (name, k)
+    assert not list(scratch.iterdir())  # the baselines' files are gone
