@@ -223,7 +223,7 @@ def main() -> int:
         if not args.study:
             run_child(cli + ["synth", "--out", str(study), "--scenes", str(args.scenes), "--subjects",
                                   str(args.subjects), "--seed", str(args.seed), "--quiet"], check=True,
-                           stdout=subprocess.DEVNULL)
+                           stdout=subprocess.DEVNULL, quiet_stop=True)
         maps_dir = args.maps
         source = f"maps from {args.maps}"
         if maps_dir is None:

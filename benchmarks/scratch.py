@@ -263,16 +263,24 @@ def child_process(cmd: list[str], grace: float = GRACE, **popen):
 
 
 def run_child(cmd: list[str], *, check: bool = False, capture_output: bool = False, grace: float = GRACE,
-              **popen) -> subprocess.CompletedProcess:
+              quiet_stop: bool = False, **popen) -> subprocess.CompletedProcess:
     """``subprocess.run(cmd, ...)`` (``check``, ``capture_output``, Popen's arguments) through :func:`child_process`.
 
-    ``subprocess.run`` killed its child (SIGKILL, no clean-up) only on a plain Ctrl-C, and on SIGTERM left it
-    running as an orphan on the script's removed scratch.
+    ``subprocess.run`` kills its child (SIGKILL) on any exception, Ctrl-C and SIGTERM's ``Terminated`` included:
+    no orphan, but no clean-up either (SIGKILL: the child cannot remove what it was writing). ``quiet_stop``:
+    the child's stderr is piped and copied to ours once it has ended on its own; when the script is stopping
+    (Ctrl-C, SIGTERM) and ends it, the child's line (``saliency synth: terminated``) is dropped, so the script's
+    own line is the only one.
     """
     if capture_output:
         popen.update(stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if quiet_stop:
+        popen["stderr"] = subprocess.PIPE
     with child_process(cmd, grace, **popen) as p:
         out, err = p.communicate()
+    if quiet_stop and err:  # it ended on its own: what it said (a bad input's one line) is shown
+        sys.stderr.write(err.decode(errors="replace") if isinstance(err, bytes) else err)
+        sys.stderr.flush()
     if check and p.returncode:
         raise subprocess.CalledProcessError(p.returncode, p.args, out, err)
     return subprocess.CompletedProcess(p.args, p.returncode, out, err)

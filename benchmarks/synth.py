@@ -41,7 +41,7 @@ def main() -> int:
             t0 = time.perf_counter()
             proc = run_child([sys.executable, "-m", "saliency", "synth", "--out", str(out), "--scenes",
                               str(args.scenes), "--subjects", str(args.subjects), "--size", args.size,
-                              "--quiet"], stdout=subprocess.DEVNULL)
+                              "--quiet"], stdout=subprocess.DEVNULL, quiet_stop=True)
             if proc.returncode:  # saliency synth said why on stderr, in one line
                 return proc.returncode
             times.append(time.perf_counter() - t0)

@@ -150,3 +150,95 @@ def test_run_child_kills_a_child_that_ignores_sigterm_and_waits_for_it(tmp_path)
     child = int(ready.read_text())
     assert not _running(child), _cmdline(child)
     assert time.monotonic() - t0 < 20
+
+
+# ------------------------------------------------------------------ F19: review of 7dc6a58/06b1af0
+
+def test_run_child_child_inherits_ignored_sigint_and_sigterm(tmp_path):
+    """A script whose SIGINT/SIGTERM are ignored (a shell script's background job) passes them on ignored, as
+    ``subprocess.run`` does (oracle: the same probe through subprocess.run). Popen ran inside signals_held,
+    which had put a Python handler in place of SIG_IGN, and a caught signal is reset to the default at exec."""
+    probe = ("import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN, "
+             "signal.getsignal(signal.SIGTERM) is signal.SIG_IGN)")
+    code = (f"import signal, subprocess, sys; sys.path.insert(0, {str(BENCH)!r}); "
+            "signal.signal(signal.SIGINT, signal.SIG_IGN); signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "from scratch import run_child; "
+            f"probe = [sys.executable, '-c', {probe!r}]; "
+            "print(run_child(probe, capture_output=True, text=True).stdout.strip()); "
+            "print(subprocess.run(probe, capture_output=True, text=True).stdout.strip())")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=60)
+    assert (p.returncode, p.stderr) == (0, ""), p.stderr[-2000:]
+    assert p.stdout.splitlines() == ["True True", "True True"], p.stdout
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc")
+def test_background_synth_benchmark_is_not_stopped_by_a_terminal_ctrl_c(tmp_path):
+    """synth.py started in the background by a shell script (SIGINT ignored, POSIX); a Ctrl-C in the terminal
+    (SIGINT to the whole group) while ``saliency synth`` runs. Oracle: an ignored SIGINT changes nothing, so the
+    run finishes as without it (exit 0, its run and median lines, nothing on stderr). Its child was interrupted
+    (``saliency synth: interrupted``, exit 130)."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    script = [sys.executable, str(BENCH / "synth.py"), "--scenes", "40", "--subjects", "3", "--size", "64x48",
+              "--repeats", "1"]
+    background = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                  "os.execv(sys.executable, sys.argv[1:])")  # as the shell starts `script &`
+    p = subprocess.Popen([sys.executable, "-c", background, *script], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=dict(ENV, TMPDIR=str(tmp)), start_new_session=True)
+    try:
+        t0 = time.monotonic()
+        kids: list[int] = []
+        while p.poll() is None and not kids and time.monotonic() - t0 < 120:
+            kids = [c for c in _children(p.pid) if "saliency synth" in _cmdline(c)]
+            time.sleep(0.01)
+        assert p.poll() is None and kids, p.communicate()
+        time.sleep(0.3)
+        os.killpg(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+    assert (p.returncode, err) == (0, ""), (p.returncode, err[-2000:])
+    assert out.startswith("run 1: ") and "over 1 runs" in out, out
+    assert not list(tmp.iterdir()), list(tmp.iterdir())
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc")
+def test_sigterm_to_crop_benchmark_during_its_synth_step_is_one_line(tmp_path):
+    """crop.py writes its study with ``saliency synth``; SIGTERM (to the script alone) while that runs. Oracle:
+    the convention, one line ``crop.py: terminated`` and exit 143; the child's own ``saliency synth: terminated``
+    (its stderr was ours) no longer precedes it. Nothing is left running or in TMPDIR."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    p = subprocess.Popen([sys.executable, str(BENCH / "crop.py"), "--scenes", "60", "--subjects", "3"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=dict(ENV, TMPDIR=str(tmp)), start_new_session=True)
+    try:
+        t0 = time.monotonic()
+        kids: list[int] = []
+        while p.poll() is None and not kids and time.monotonic() - t0 < 120:
+            kids = [c for c in _children(p.pid) if "saliency synth" in _cmdline(c)]
+            time.sleep(0.01)
+        assert p.poll() is None and kids, p.communicate()
+        time.sleep(1.0)  # the child is past its start-up: it catches SIGTERM and says so
+        os.kill(p.pid, signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+    assert (p.returncode, err) == (143, "crop.py: terminated\n"), (p.returncode, err[-2000:])
+    assert not [k for k in kids if _running(k)], [_cmdline(k) for k in kids]
+    assert not list(tmp.iterdir()), list(tmp.iterdir())
+
+
+def test_run_child_quiet_stop_shows_the_line_of_a_child_that_ended_on_its_own(capfd):
+    """``quiet_stop`` drops the child's line only when the script ends it: a child that fails on its own still
+    says why, exactly once, on the script's stderr (oracle: the line the child writes)."""
+    from scratch import run_child
+
+    code = "import sys; print('saliency synth: error: bad input', file=sys.stderr); sys.exit(2)"
+    p = run_child([sys.executable, "-c", code], stdout=subprocess.DEVNULL, quiet_stop=True)
+    assert p.returncode == 2
+    assert capfd.readouterr().err == "saliency synth: error: bad input\n"

@@ -711,7 +711,9 @@ def signals_held() -> Iterator[None]:
     it takes effect then (a KeyboardInterrupt, :class:`Terminated`, or the
     default action). Handlers, not the thread's signal mask, are swapped:
     the process may have other threads (torch, OpenMP) that would take a
-    blocked signal.
+    blocked signal. A signal that is ignored (``SIG_IGN``: SIGINT in a
+    background job of a shell script) is left so: a child started in the
+    block inherits it ignored (a caught one is reset to the default at exec).
     """
     import signal
     import threading
@@ -727,7 +729,8 @@ def signals_held() -> Iterator[None]:
     old = {}
     try:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            old[sig] = signal.signal(sig, record)
+            if signal.getsignal(sig) is not signal.SIG_IGN:  # ignored: nothing to hold, and it stays ignored
+                old[sig] = signal.signal(sig, record)
         yield
     finally:
         for sig, handler in old.items():
