@@ -237,3 +237,31 @@ def test_eyelink_report_stimulus_from_the_trial_index_column_reads(study, capsys
     with open(dst / "fixations.csv", newline="") as fh:
         rows = [(r["stimulus"], float(r["x"]), float(r["y"]), float(r["t_start_ms"])) for r in csv.DictReader(fh)]
     assert rows == [("s0001", 40.0, 30.0, 0.0), ("s0001", 100.0, 90.0, 300.0), ("s0002", 80.0, 20.0, 0.0)]
+
+
+# ---------------------------------------------------------------- 6. a duration beside a samples time column (F16)
+# subject,stimulus,x,y,time_ms,duration read with a duration and no onset: t_start_ms blank, the file's order taken
+# for time order, so --drop-first dropped the fixation written first (at 300 ms), not the first one (at 10 ms).
+ONSETS = "subject,stimulus,x,y,time_ms,duration\np1,s0001,70,50,300,250\np1,s0001,100,30,10,200\np1,s0002,40,20,0,300\n"
+
+
+def test_a_duration_beside_a_samples_time_column_is_refused(study, capsys, tmp_path):  # noqa: F811
+    log = tmp_path / "fix.csv"
+    log.write_text(ONSETS)
+    for extra in ([], ["--format", "fixations"]):
+        line = refusal(*_ingest(capsys, study, tmp_path, log, *extra)[:3])
+        assert line == (f"saliency ingest: error: {log}: line 1 (the header): a fixation list with a duration column "
+                        "('duration') but no start or end column: column 'time_ms' would be left unread and the "
+                        "fixations would have no start (their order lost); if 'time_ms' is each fixation's start, "
+                        "--columns t_start_ms=time_ms")
+        assert not (tmp_path / "out").exists()
+
+
+def test_a_duration_beside_its_onset_mapped_reads_in_time_order(study, capsys, tmp_path):  # noqa: F811
+    log = tmp_path / "fix.csv"
+    log.write_text(ONSETS)
+    rc, out, err, dst = _ingest(capsys, study, tmp_path, log, "--columns", "t_start_ms=time_ms", "--drop-first")
+    assert rc == 0, err
+    with open(dst / "fixations.csv", newline="") as fh:
+        rows = [(r["stimulus"], float(r["x"]), float(r["y"]), float(r["t_start_ms"])) for r in csv.DictReader(fh)]
+    assert rows == [("s0001", 70.0, 50.0, 300.0)]  # s0001's first fixation (10 ms) dropped, and s0002's only one

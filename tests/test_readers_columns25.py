@@ -272,5 +272,5 @@ def test_a_typo_in_a_fixation_tables_mapping_is_named_as_a_missing_column(tmp_pa
                                          "column; the file has subject, stimulus, timestamp, x, y, fixdur")
     assert not (tmp_path / "o").exists()
     assert main(["ingest", str(log), "--stimuli", str(tmp_path / "stim"), "--sigma-px", "5", "--out",
-                 str(tmp_path / "o"), "--columns", "duration_ms=fixdur", "--quiet"]) == 0
+                 str(tmp_path / "o"), "--columns", "duration_ms=fixdur,t_start_ms=timestamp", "--quiet"]) == 0
     assert json.loads((tmp_path / "o" / "dataset.json").read_text())["inputs"][0]["format"] == "fixations"

@@ -37,7 +37,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
 
 def refuse_samples(path: Path, columns: dict) -> None:
     """Refuse, in one line, a table of raw samples given as ``format`` fixations: one without a fixation start,
-    end or duration column (found or mapped) but with the ``samples`` layout's time column.
+    end or duration column (found or mapped) but with the ``samples`` layout's time column. A table with a
+    duration and such a time column but no start or end is refused too (its time column, the onset most likely,
+    would go unread), with the same way out: the time column mapped as each fixation's start.
 
     Read so, each sample was a fixation without start or duration, and the time (and ``valid``) column went
     unread without a word; auto-detection calls such a file ``samples``, as the ``pupil`` reader refuses a
@@ -46,7 +48,8 @@ def refuse_samples(path: Path, columns: dict) -> None:
     """
     header, _ = header_columns(path)
     mine = {k: v for k, v in columns.items() if k in COLUMN_KEYS}
-    if {"t_start_ms", "t_end_ms", "duration_ms"} & set(resolve_columns(header, mine, path)):
+    timed = resolve_columns(header, mine, path)
+    if {"t_start_ms", "t_end_ms"} & set(timed):
         return
     theirs = {k: v for k, v in columns.items() if k in GENERIC_KEYS["samples"]}
     try:
@@ -56,10 +59,18 @@ def refuse_samples(path: Path, columns: dict) -> None:
     if "time" not in found:
         return
     t = found["time"][0]
-    unread = [t] + ([found["valid"][0]] if "valid" in found else [])
-    names = ", ".join(printable(shown_name(c)) for c in unread)
     mapped = f"t_start_ms={printable(t)}"
     mapped = mapped if re.fullmatch(r"[\w.-]+", t) else f'"{mapped}"'
+    if "duration_ms" in timed:
+        # a duration and a samples-named time column, no start or end: the time column (the onset, most likely)
+        # went unread, the fixations had no start and lost their order (``drop_first`` dropped another fixation)
+        d = timed["duration_ms"][0]
+        raise UserError(f"{path}: line 1 (the header): a fixation list with a duration column "
+                        f"({printable(shown_name(d))}) but no start or end column: column {printable(shown_name(t))} "
+                        f"would be left unread and the fixations would have no start (their order lost); if "
+                        f"{printable(shown_name(t))} is each fixation's start, `columns` {mapped}")
+    unread = [t] + ([found["valid"][0]] if "valid" in found else [])
+    names = ", ".join(printable(shown_name(c)) for c in unread)
     raise UserError(f"{path}: line 1 (the header): a table of raw samples (the samples layout), not a fixation "
                     f"list: `format` fixations would read each row as a fixation without start or duration and "
                     f"leave column{'s' if len(unread) > 1 else ''} {names} unread; give `format` "
