@@ -2301,18 +2301,47 @@ def _broken_links_line(index: StimulusIndex) -> str:
             "target or point the link at the image (their rows are quarantined as bad_stimulus_image)")
 
 
+RAISE_MAX_PIXELS = "--max-pixels; from Python saliency.base.images.pixel_limit(n) or SALIENCY_MAX_PIXELS"
+"""The ways to raise the pixel limit, as a line says them: written out, not a backticked parameter (IngestOptions
+has no ``max_pixels``; the command line's ``--max-pixels`` is :func:`saliency.base.images.pixel_limit`)."""
+
+
 def _too_large_line(index: StimulusIndex, rows: int, shown: int = 3) -> str:
-    """The stimuli rows named that declare more pixels than the limit (their rows: ``stimulus_too_large``): one
-    line, the first ``shown`` images (in sorted order) with their size and pixel count, how many more, the limit."""
+    """The stimuli rows named that are above the limits (their rows: ``stimulus_too_large``): one line.
+
+    Images with more pixels than the limit (:func:`saliency.base.images.max_pixels`) and images with a side above
+    :data:`~saliency.base.images.MAX_SIDE` are said apart, each with the first ``shown`` images (in sorted order),
+    their size and how many more; raising the limit is advised only for the first (no limit lifts a side's bound).
+    """
     items = sorted(index.too_large_used.items())
-    n = len(items)
-    named = ", ".join(f"{index.path(s).name} ({w}x{h} = {w * h:,} pixels)" for s, (w, h) in items[:shown])
-    more = f" and {n - shown} more" if n > shown else ""
-    side = f", and at most {MAX_SIDE:,} pixels a side" if any(max(sz) > MAX_SIDE for _, sz in items) else ""
-    return (f"`stimuli` {index.folder}: {n} {'stimulus' if n == 1 else 'stimuli'} above the pixel limit "
-            f"(`max_pixels` {max_pixels():,}{side}): {named}{more}; the {rows} rows naming "
-            f"{'it' if n == 1 else 'them'} are quarantined as {TOO_LARGE}; raise `max_pixels` or shrink "
-            f"{'the image' if n == 1 else 'the images'}")
+    n, limit = len(items), max_pixels()
+    wide = [(s, sz) for s, sz in items if max(sz) > MAX_SIDE]  # shrinking is the only way
+    many = [(s, sz) for s, sz in items if max(sz) <= MAX_SIDE]  # above the pixel count only
+
+    def listed(group, pixels: bool) -> str:
+        named = ", ".join(f"{index.path(s).name} ({w}x{h}{f' = {w * h:,} pixels' if pixels else ''})"
+                          for s, (w, h) in group[:shown])
+        return named + (f" and {len(group) - shown} more" if len(group) > shown else "")
+
+    def count(k: int) -> str:
+        return f"{k} {'stimulus' if k == 1 else 'stimuli'}"
+
+    parts = []
+    if many:
+        parts.append(f"{count(len(many))} above the pixel limit of {limit:,}: {listed(many, True)}")
+    if wide:
+        parts.append(f"{count(len(wide))} with a side above {MAX_SIDE:,} pixels, the most any image may have: "
+                     f"{listed(wide, False)}")
+    images = "the image" if n == 1 else "the images"
+    if not wide:
+        advice = f"shrink {images} or raise the limit ({RAISE_MAX_PIXELS})"
+    elif not many:
+        advice = f"shrink {images} to at most {MAX_SIDE:,} pixels a side"
+    else:
+        advice = (f"shrink the images (at most {MAX_SIDE:,} pixels a side), or, for the {len(many)} above the "
+                  f"pixel limit, raise it ({RAISE_MAX_PIXELS})")
+    return (f"`stimuli` {index.folder}: {'; '.join(parts)}; the {rows} {'row' if rows == 1 else 'rows'} naming "
+            f"{'it' if n == 1 else 'them'} {'is' if rows == 1 else 'are'} quarantined as {TOO_LARGE}; {advice}")
 
 
 def matched_by_last_word(index: StimulusIndex) -> dict[str, str]:

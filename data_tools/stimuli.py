@@ -229,14 +229,13 @@ def declared_too_large(path: Path) -> tuple[int, int] | None:
     """The ``(w, h)`` an image file declares when it is above the pixel limits (the limit in force:
     :func:`saliency.base.images.oversized`), else None (within them, or no size can be read): what
     :func:`decoded_size` refuses before decoding, told apart from a file that cannot be read."""
-    from PIL import Image
-
-    from saliency.base.images import image_size, oversized
+    from saliency.base.images import image_size, open_header, oversized
 
     try:
         size = image_size(path)
-        if size is None:  # a header image_size does not parse: Pillow's, without decoding
-            with Image.open(path) as im:
+        if size is None:  # a header image_size does not parse: Pillow's, without decoding (open_header: Pillow's
+            # own bomb limit lifted, else an image above it read as unreadable whatever `max_pixels` says)
+            with open_header(path) as im:
                 size = (int(im.size[0]), int(im.size[1]))
     except Exception:  # unreadable: not a size above the limit
         return None
@@ -259,10 +258,11 @@ def decoded_size(path: Path) -> tuple[int, int] | None:
     - anything else: decoded whole by Pillow.
 
     The size is the image's as stored, an orientation tag ignored (a TIFF's too, which Pillow opens turned).
+    The pixel limit is the toolkit's (:func:`saliency.base.images.max_pixels`): Pillow's own decompression-bomb
+    limit (about 179 M pixels) is lifted (:func:`saliency.base.images.open_header`), else a ``max_pixels`` above
+    it read every larger image as unreadable.
     """
-    from PIL import Image
-
-    from saliency.base.images import image_size, oversized
+    from saliency.base.images import image_size, open_header, oversized
 
     try:
         declared = image_size(path)
@@ -271,7 +271,7 @@ def decoded_size(path: Path) -> tuple[int, int] | None:
     if oversized(declared):  # above the pixel limit: quarantined without decoding
         return None
     try:
-        with Image.open(path) as im:
+        with open_header(path) as im:  # checked against the toolkit's limit just below, before decoding
             w, h = int(im.size[0]), int(im.size[1])
             if im.format == "TIFF":  # the size as stored (ImageWidth, ImageLength), as decode and the header read
                 # it: Pillow swaps a TIFF's size for an orientation tag 5-8 and turns its pixels on load

@@ -5,6 +5,10 @@
    pixel count and the limit, and ``dataset.json`` ``policies.max_pixels`` records the limit. Hand-worked:
    big.png is 640x480 = 307,200 pixels, above 100,000; ok.png is 320x240 = 76,800, within it; bad.png is not an
    image. A's and B's two fixations on each give 2 rows per reason.
+   Review of that fix (F18): a ``--max-pixels`` above Pillow's own bomb limit (178,956,970 pixels) did nothing (Pillow
+   refused the image, read as unreadable: ``bad_stimulus_image``); an image too large only for a side above 65,535
+   was told to raise ``--max-pixels``, which cannot help; the library's line said "raise max_pixels", a name
+   IngestOptions lacks; "1 rows".
 2. ingest kept the detector's trial warnings that ``saliency detect`` prints (a ``tobii-ivt`` / ``nh`` velocity
    window longer than the trial, nh's long minimum duration) to itself: ``detection.detect`` classifies and
    returns only the fixations. They are now one line per input and kind, on stderr and in ``dataset.json``
@@ -67,12 +71,13 @@ def test_a_stimulus_over_max_pixels_has_its_own_reason_warning_and_recorded_limi
         [("big", "stimulus_too_large")] * 2
     assert ds["policies"]["max_pixels"] == 100_000
     lines = [ln for ln in err.splitlines() if "pixel limit" in ln]
-    assert lines == [f"saliency ingest: warning: --stimuli {stim}: 1 stimulus above the pixel limit (--max-pixels "
-                     "100,000): big.png (640x480 = 307,200 pixels); the 2 rows naming it are quarantined as "
-                     "stimulus_too_large; raise --max-pixels or shrink the image"], err
+    assert lines == [f"saliency ingest: warning: --stimuli {stim}: 1 stimulus above the pixel limit of 100,000: "
+                     "big.png (640x480 = 307,200 pixels); the 2 rows naming it are quarantined as "
+                     f"stimulus_too_large; shrink the image or raise the limit ({RAISE})"], err
+    # the library's own line: the ways to raise the limit written out (IngestOptions has no max_pixels)
     assert [w for w in ds["warnings"] if "pixel limit" in w] == [
-        f"`stimuli` {stim}: 1 stimulus above the pixel limit (`max_pixels` 100,000): big.png (640x480 = 307,200 "
-        "pixels); the 2 rows naming it are quarantined as stimulus_too_large; raise `max_pixels` or shrink the image"]
+        f"`stimuli` {stim}: 1 stimulus above the pixel limit of 100,000: big.png (640x480 = 307,200 pixels); the 2 "
+        f"rows naming it are quarantined as stimulus_too_large; shrink the image or raise the limit ({RAISE})"]
     assert ds["counts"]["per_stimulus"] == {"ok": 2}
 
 
@@ -90,10 +95,96 @@ def test_every_stimulus_over_max_pixels_the_refusal_names_the_limit(tmp_path, ca
                            "50000")
     line = refusal(rc, out, err)
     assert line == (f"saliency ingest: error: no usable fixations in the 8 rows read (reasons: stimulus_too_large 8); "
-                    f"--stimuli {stim}: 4 stimuli above the pixel limit (--max-pixels 50,000): a.png (640x480 = "
+                    f"--stimuli {stim}: 4 stimuli above the pixel limit of 50,000: a.png (640x480 = "
                     "307,200 pixels), b.png (400x300 = 120,000 pixels), c.png (320x240 = 76,800 pixels) and 1 more; "
-                    "the 8 rows naming them are quarantined as stimulus_too_large; raise --max-pixels or shrink the "
-                    "images")
+                    f"the 8 rows naming them are quarantined as stimulus_too_large; shrink the images or raise the "
+                    f"limit ({RAISE})")
+
+
+RAISE = "--max-pixels; from Python saliency.base.images.pixel_limit(n) or SALIENCY_MAX_PIXELS"
+
+
+def _wide(stim, name="wide.png", w=70_000):
+    """A grey PNG ``w`` x 1 (a few hundred bytes): a side above 65,535 from 70,000 up, 70,000 pixels in all."""
+    from PIL import Image
+
+    Image.fromarray(np.zeros((1, w), np.uint8)).save(stim / name)
+
+
+def test_a_side_above_the_bound_is_said_with_the_bound_and_no_limit_to_raise(tmp_path, capsys):
+    # the reviewer's M: 70000x1 is 70,000 pixels, far under the default 100,000,000; only its side is too long
+    stim = _stimuli(tmp_path, {"ok": (320, 240)})
+    _wide(stim)
+    log = tmp_path / "one.csv"
+    log.write_text("subject,stimulus,x,y,duration_ms\nA,ok,320,240,250\nA,wide,320,240,250\n")
+    rc, out, err = _ingest(capsys, tmp_path, log, stim)
+    assert rc == 0 and "Traceback" not in err, err
+    lines = [ln for ln in err.splitlines() if "stimulus_too_large" in ln]
+    assert lines == [f"saliency ingest: warning: --stimuli {stim}: 1 stimulus with a side above 65,535 pixels, the "
+                     "most any image may have: wide.png (70000x1); the 1 row naming it is quarantined as "
+                     "stimulus_too_large; shrink the image to at most 65,535 pixels a side"], err
+
+
+def test_images_above_the_pixel_limit_and_above_the_side_bound_are_said_apart(tmp_path, capsys):
+    stim = _stimuli(tmp_path, {"ok": (320, 240), "big": (640, 480)})
+    _wide(stim)
+    rc, out, err = _ingest(capsys, tmp_path, _fixations(tmp_path, ["ok", "big", "wide"]), stim, "--max-pixels",
+                           "100000")
+    assert rc == 0 and "Traceback" not in err, err
+    lines = [ln for ln in err.splitlines() if "stimulus_too_large" in ln]
+    assert lines == [f"saliency ingest: warning: --stimuli {stim}: 1 stimulus above the pixel limit of 100,000: "
+                     "big.png (640x480 = 307,200 pixels); 1 stimulus with a side above 65,535 pixels, the most any "
+                     "image may have: wide.png (70000x1); the 4 rows naming them are quarantined as "
+                     "stimulus_too_large; shrink the images (at most 65,535 pixels a side), or, for the 1 above the "
+                     f"pixel limit, raise it ({RAISE})"], err
+
+
+def test_the_library_refusal_names_ways_python_has(tmp_path):
+    import pytest
+
+    from saliency.base.errors import UserError
+    from saliency.base.images import pixel_limit
+    from saliency.data_tools.ingest import IngestOptions, ingest
+
+    stim = _stimuli(tmp_path, {"a": (640, 480)})
+    opts = IngestOptions(sigma_px=10.0, sigma_deg=None, ioc=False, coords="stimulus", detector="tracker")
+    with pixel_limit(50_000), pytest.raises(UserError) as exc:
+        ingest([_fixations(tmp_path, ["a"])], stim, tmp_path / "o", opts)
+    assert str(exc.value).endswith(f"shrink the image or raise the limit ({RAISE})"), str(exc.value)
+    assert "max_pixels" not in str(exc.value)  # not a parameter of IngestOptions nor of ingest
+
+
+def test_max_pixels_above_pillows_own_limit_is_the_limit_in_force(tmp_path, capsys, monkeypatch):
+    # the reviewer's H: a 20000x9000 PNG (180,000,000 pixels, above Pillow's 178,956,970) under --max-pixels
+    # 300,000,000 was quarantined bad_stimulus_image, without a word. Pillow's limit is lowered here to 10,000 (it
+    # refuses from twice that) so that 320x240 = 76,800 pixels stands for the large image
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)
+    stim = _stimuli(tmp_path, {"ok": (320, 240)})
+    rc, out, err = _ingest(capsys, tmp_path, _fixations(tmp_path, ["ok"]), stim)
+    assert rc == 0 and "Traceback" not in err, err
+    ds = json.loads((tmp_path / "o" / "dataset.json").read_text())
+    assert ds["counts"]["quarantine_by_reason"] == {} and ds["counts"]["per_stimulus"] == {"ok": 2}
+    assert Image.MAX_IMAGE_PIXELS == 10_000  # put back
+
+
+def test_a_size_read_by_pillow_is_held_to_the_toolkits_limit_not_pillows(tmp_path, monkeypatch):
+    # declared_too_large asks Pillow for a header its own reader does not parse: Pillow's bomb limit (10,000 here,
+    # refusing from 20,000) made a 70000x1 image "no size" (bad_stimulus_image) instead of a side above 65,535
+    from PIL import Image
+
+    import saliency.base.images as images
+    from saliency.data_tools.stimuli import declared_too_large
+
+    stim = tmp_path / "stim"
+    stim.mkdir()
+    _wide(stim)
+    _wide(stim, "fine.png", 30_000)
+    monkeypatch.setattr(images, "image_size", lambda path: None)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)
+    assert declared_too_large(stim / "wide.png") == (70_000, 1)
+    assert declared_too_large(stim / "fine.png") is None
 
 
 # ------------------------------------------------------------------ 2. the detector's trial warnings
