@@ -456,12 +456,10 @@ def _lock_holder(lock: Path) -> str | None:
         return f"pid {pid} on {host}"
     if pid == os.getpid():
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    from saliency.base.fsutil import pid_alive
+
+    if not pid_alive(pid):  # never os.kill on Windows: it would end the training that holds the lock
         return None  # a run killed outright (SIGKILL, power cut): its lock is stale
-    except PermissionError:
-        pass
     now = _process_start(pid) if started is not None else None  # None: unreadable (no /proc; hidepid=2: another
     if now is not None and now != started:  # user's process) - then alive is all that is known: never stale
         return None  # the pid is another process's now (reused after a reboot or power cut): the lock is stale

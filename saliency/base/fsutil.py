@@ -634,6 +634,59 @@ def forget_interruptions() -> None:
     _RECEIVED.clear()
 
 
+#: Windows: ``OpenProcess`` access right enough for ``GetExitCodeProcess``; the exit code of a running process
+_PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
+_STILL_ACTIVE = 259
+_ERROR_ACCESS_DENIED = 5
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with id ``pid`` exists (one of another user's counts), without disturbing it.
+
+    POSIX: ``os.kill(pid, 0)``. Windows: ``os.kill`` with any signal but the
+    two console events terminates the process (``TerminateProcess``), so it
+    is never called there: ``OpenProcess`` and ``GetExitCodeProcess`` tell
+    (a process that exists but may not be opened, access denied, counts as
+    alive; one whose exit code is not ``STILL_ACTIVE`` has ended).
+    """
+    if os.name != "nt":
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    import ctypes
+
+    kernel32 = ctypes.windll.kernel32
+    kernel32.OpenProcess.restype = ctypes.c_void_p
+    kernel32.OpenProcess.argtypes = (ctypes.c_uint32, ctypes.c_int, ctypes.c_uint32)
+    kernel32.GetExitCodeProcess.argtypes = (ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32))
+    kernel32.CloseHandle.argtypes = (ctypes.c_void_p,)
+    handle = kernel32.OpenProcess(_PROCESS_QUERY_LIMITED_INFORMATION, False, pid)
+    if not handle:  # no such process (ERROR_INVALID_PARAMETER), or one this user may not query
+        return kernel32.GetLastError() == _ERROR_ACCESS_DENIED
+    try:
+        code = ctypes.c_uint32()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True  # it exists (it was opened); its state unknown: never taken for ended
+        return code.value == _STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def _signal_self(signum: int) -> None:
+    """Deliver ``signum`` to this process's own handler. Not ``os.kill`` on Windows: there it would terminate the
+    process at once (``TerminateProcess``: no handler, no clean-up); ``signal.raise_signal`` calls the handler."""
+    import signal
+
+    if os.name == "nt":
+        signal.raise_signal(signum)
+    else:
+        os.kill(os.getpid(), signum)
+
+
 @contextlib.contextmanager
 def terminate_raises() -> Iterator[None]:
     """While active, SIGTERM raises :class:`Terminated` in the main thread, so clean-up code runs.
@@ -674,7 +727,7 @@ def terminate_raises() -> Iterator[None]:
             # inside this hook, whose exception Python can only print ("Exception ignored in
             # sys.unraisablehook"). A short-lived thread sends it once the hook has returned.
             signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
-            threading.Timer(0.02, os.kill, (pid, signum)).start()
+            threading.Timer(0.02, _signal_self, (signum,)).start()
             return True
         return False
 

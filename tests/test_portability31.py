@@ -1,0 +1,107 @@
+"""Portability review R6 (stop 31): Windows and macOS behaviour, emulated here as the platforms document it
+(Windows cannot run on this machine): each test patches in what the platform does and checks the toolkit's answer."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+
+import pytest
+
+from saliency.base import fsutil
+
+
+class _FakeKernel32:
+    """``ctypes.windll.kernel32`` as the Win32 docs describe it, for a table of processes ``{pid: exit code}``
+    (259 = STILL_ACTIVE: running); ``denied``: pids that exist but may not be opened (ERROR_ACCESS_DENIED)."""
+
+    def __init__(self, procs: dict, denied=()):
+        self.procs, self.denied, self.last_error, self.opened, self.closed = procs, set(denied), 0, [], []
+
+        def open_process(access, inherit, pid):
+            assert access == 0x1000  # PROCESS_QUERY_LIMITED_INFORMATION
+            if pid in self.denied:
+                self.last_error = 5
+                return None
+            if pid not in self.procs:
+                self.last_error = 87  # ERROR_INVALID_PARAMETER: no such process
+                return None
+            self.opened.append(pid)
+            return 1000 + pid
+
+        def get_exit_code(handle, ref):
+            ref._obj.value = self.procs[handle - 1000]
+            return 1
+
+        self.OpenProcess, self.GetExitCodeProcess = open_process, get_exit_code
+        self.CloseHandle = lambda handle: self.closed.append(handle - 1000) or 1
+        self.GetLastError = lambda: self.last_error
+
+
+@pytest.fixture
+def windows(monkeypatch):
+    """os.name "nt", a fake kernel32, and an os.kill that fails the test if called (on Windows it terminates)."""
+    calls = []
+
+    def kill(pid, sig):
+        calls.append((pid, sig))
+        raise AssertionError(f"os.kill({pid}, {sig}) called on Windows: TerminateProcess")
+
+    fake = _FakeKernel32({4242: 259, 4343: 0}, denied={4444})
+    monkeypatch.setattr(ctypes, "windll", type("windll", (), {"kernel32": fake})(), raising=False)
+    monkeypatch.setattr(os, "kill", kill)
+    yield fake, calls
+
+
+def on_windows(fn, *args):
+    """``fn(*args)`` with ``os.name == "nt"`` (only during the call: pytest's own reporting needs POSIX paths)."""
+    real = os.name
+    os.name = "nt"
+    try:
+        return fn(*args)
+    finally:
+        os.name = real
+
+
+def test_pid_alive_on_windows_asks_the_process_table_and_never_kills(windows):
+    fake, calls = windows
+    assert on_windows(fsutil.pid_alive, 4242) is True  # exit code STILL_ACTIVE
+    assert on_windows(fsutil.pid_alive, 4343) is False  # it ended with exit code 0
+    assert on_windows(fsutil.pid_alive, 5555) is False  # no such process
+    assert on_windows(fsutil.pid_alive, 4444) is True  # another user's: exists
+    assert calls == []
+    assert fake.closed == fake.opened == [4242, 4343]  # every handle opened is closed
+
+
+def test_a_second_train_on_windows_reads_the_lock_without_killing_its_holder(windows, tmp_path):
+    from saliency.train import _lock_holder
+
+    fake, calls = windows
+    lock = tmp_path / "lock"
+    host = socket.gethostname()
+    lock.write_text(f"4242 {host}\n", encoding="utf-8")
+    assert on_windows(_lock_holder, lock) == "pid 4242"  # running: held
+    lock.write_text(f"4343 {host}\n", encoding="utf-8")
+    assert on_windows(_lock_holder, lock) is None  # ended: the lock is stale
+    lock.write_text(f"5555 {host}\n", encoding="utf-8")
+    assert on_windows(_lock_holder, lock) is None
+    assert calls == []
+
+
+def test_pid_alive_on_posix_is_as_before(tmp_path):
+    import subprocess
+    import sys
+
+    assert fsutil.pid_alive(os.getpid()) is True
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert fsutil.pid_alive(child.pid) is False  # reaped: no such process
+
+
+def test_a_lost_interruption_is_delivered_again_on_windows_without_os_kill(windows, monkeypatch):
+    raised = []
+    monkeypatch.setattr(signal, "raise_signal", raised.append)
+    on_windows(fsutil._signal_self, signal.SIGINT)
+    assert raised == [signal.SIGINT] and windows[1] == []
