@@ -125,7 +125,7 @@ def cpu_threads(t: dict, device) -> int | None:
     cores = os.cpu_count() or 1
     try:
         busy = os.getloadavg()[0] > cores - 1
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no load average on Windows (os has no getloadavg)
         busy = False
     if t["deterministic"] or env_world_size() > 1 or busy or cores <= 1:
         return 1
@@ -165,7 +165,7 @@ def threads_note(t: dict, device, threads: int | None) -> str | None:
     n = threads if threads is not None else torch.get_num_threads()
     try:
         load = f"load {os.getloadavg()[0]:.1f} on {os.cpu_count() or 1} cores"
-    except OSError:
+    except (OSError, AttributeError):  # Windows: no os.getloadavg
         load = f"{os.cpu_count() or 1} cores"
     return (f"train.threads auto: {n} CPU thread{'s' if n != 1 else ''} ({load}); a seeded CPU run repeats "
             f"exactly only at the same thread count: set train.threads (e.g. --set train.threads={n}) to fix it")

@@ -11,6 +11,7 @@ import socket
 import pytest
 
 from saliency.base import fsutil
+from train_fakes import restore_torch_globals  # noqa: F401 (an autouse fixture: training changes torch's globals)
 
 
 class _FakeKernel32:
@@ -105,3 +106,18 @@ def test_a_lost_interruption_is_delivered_again_on_windows_without_os_kill(windo
     monkeypatch.setattr(signal, "raise_signal", raised.append)
     on_windows(fsutil._signal_self, signal.SIGINT)
     assert raised == [signal.SIGINT] and windows[1] == []
+
+
+def test_a_cpu_train_runs_without_a_load_average(tmp_path, capsys, monkeypatch):
+    """Windows' os module has no getloadavg (docs: Availability: Unix): every CPU train failed there."""
+    from cli_fakes import run_cli
+    from train_fakes import TINY_ARGS, make_sod
+
+    monkeypatch.delattr(os, "getloadavg")
+    data = make_sod(tmp_path / "S")
+    rc, out, err = run_cli(capsys, ["train", "--data", data, "--task", "sod", "--out", tmp_path / "run",
+                                    "--epochs", "1", *TINY_ARGS])
+    assert rc == 0, err
+    assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
+    # the note names the cores only (the number of this machine's CPUs), no load
+    assert f"({os.cpu_count() or 1} cores)" in out, out
