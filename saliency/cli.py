@@ -368,6 +368,10 @@ def classify(exc: BaseException, spell, args=None) -> tuple[int, str]:
     named = _surrogates(exc) if isinstance(exc, UnicodeEncodeError) else None
     if named:
         return 2, named
+    if isinstance(exc, UnicodeEncodeError) and exc.encoding.replace("_", "-").lower() not in ("utf-8", "utf8"):
+        # writing, not reading: an output (standard output, most often) whose encoding lacks a character
+        return 2, (f"the output's encoding {exc.encoding} cannot write {exc.object[exc.start:exc.end]!a}; set "
+                   "PYTHONIOENCODING=utf-8 (or run python -X utf8) and run again")
     if isinstance(exc, UnicodeError):
         f = _file_in_traceback(exc)
         return 2, f"{f or 'an input file'}: not UTF-8 text ({exc.reason}); save it as UTF-8"
@@ -508,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_env() or "--debug" in argv[:1]
+    _lenient_streams()
     from saliency.base.fsutil import forget_interruptions, terminate_raises
 
     forget_interruptions()
@@ -520,6 +525,34 @@ def main(argv: list[str] | None = None) -> int:
         code = getattr(exc, "exit_code", 130)
         _say(f"{getattr(exc, 'prog', 'saliency')}: {'terminated' if code == 143 else 'interrupted'}")
         return code
+
+
+#: characters of the toolkit's output (eval's table arrows, unit signs, dashes) and of file names in it: a standard
+#: stream whose encoding cannot write them (Windows: cp1252 for a file or pipe) writes escapes instead
+_OUTPUT_PROBE = "\u2191\u2193\u00b1\u00b5\u03bc\u2014\U0001f600"
+
+
+def _lenient_streams() -> None:
+    """Let stdout and stderr write what their encoding cannot (as ``\\u2191``) instead of failing the command.
+
+    The encoding the user chose (PYTHONIOENCODING, the console's code page)
+    is kept; only its errors become ``backslashreplace``, and only on a stream
+    that cannot encode :data:`_OUTPUT_PROBE` and would fail on it (``strict``;
+    a UTF-8 one, or one the user set to other errors, is left as it is).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if not encoding or getattr(stream, "errors", None) != "strict" or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            _OUTPUT_PROBE.encode(encoding)
+        except UnicodeEncodeError:
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (OSError, ValueError, TypeError):  # a stream that cannot be changed: as it is
+                pass
+        except LookupError:
+            pass
 
 
 def _parse_and_run(argv: list[str], debug: bool) -> int:

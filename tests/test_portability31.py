@@ -121,3 +121,47 @@ def test_a_cpu_train_runs_without_a_load_average(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
     # the note names the cores only (the number of this machine's CPUs), no load
     assert f"({os.cpu_count() or 1} cores)" in out, out
+
+
+def _sod_pair(root):
+    import cv2
+    import numpy as np
+
+    for sub in ("gt", "pred"):
+        (root / sub).mkdir(parents=True)
+    mask = np.zeros((20, 30), np.uint8)
+    mask[5:12, 8:20] = 255
+    for i in range(3):
+        cv2.imwrite(str(root / "gt" / f"s{i}.png"), mask)
+        cv2.imwrite(str(root / "pred" / f"s{i}.png"), mask)  # a perfect prediction: MAE 0
+    return root / "gt", root / "pred"
+
+
+def test_eval_into_a_cp1252_stdout_writes_the_table_and_the_json(tmp_path):
+    """Windows writes a redirected stdout in the ANSI code page (cp1252), which has no arrows: `saliency eval ... >
+    table.md` failed as "an input file: not UTF-8 text" and --json was not written."""
+    import json
+    import subprocess
+    import sys
+
+    gt, pred = _sod_pair(tmp_path)
+    env = dict(os.environ, PYTHONIOENCODING="cp1252")
+    with open(tmp_path / "table.md", "wb") as table:
+        r = subprocess.run([sys.executable, "-m", "saliency", "eval", "--task", "sod", "--gt", gt, "--pred",
+                            f"m={pred}", "--metrics", "MAE", "--no-progress", "--json", tmp_path / "r.json"],
+                           stdout=table, stderr=subprocess.PIPE, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr.decode("cp1252")
+    text = (tmp_path / "table.md").read_bytes().decode("cp1252")  # in the encoding the user chose
+    assert "| Method | MAE \\u2193 |" in text, text  # MAE: lower is better, its arrow escaped
+    assert "| m | **0.000** |" in text, text
+    res = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert "MAE" in json.dumps(res)
+
+
+def test_an_encoding_error_of_an_output_is_not_called_a_bad_input_file():
+    from saliency.cli import classify
+
+    exc = UnicodeEncodeError("cp1252", "| MAE \u2193 |", 6, 7, "character maps to <undefined>")
+    code, line = classify(exc, str)
+    assert code == 2 and "input file" not in line and "not UTF-8 text" not in line, line
+    assert "cp1252" in line and "PYTHONIOENCODING=utf-8" in line, line
