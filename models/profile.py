@@ -70,9 +70,10 @@ def model_rows(names, height: int = 320, width: int = 320, latency: bool = True,
                progress: bool = True) -> list[dict]:
     """One row per registered model: name, task, attention, encoder, params, GMACs, CPU latency (ms).
 
-    Each row also says what it was measured at: ``width`` and ``height`` (the
-    input of the GMACs and latency) and, with ``latency``, ``threads`` (torch's
-    CPU threads while timing) and ``runs`` (the timed passes of the median).
+    Each row also says what it was measured at, after the columns above (in
+    that order, the same in every mode): ``width`` and ``height`` (the input of
+    the GMACs and latency), ``threads`` (torch's CPU threads while timing) and
+    ``runs`` (the timed passes of the median), those two None without ``latency``.
     """
     names = list(names)
     rows = []
@@ -81,8 +82,11 @@ def model_rows(names, height: int = 320, width: int = 320, latency: bool = True,
         with torch.random.fork_rng(devices=[]):  # seeded weights; torch's global random state is kept
             torch.default_generator.manual_seed(0)
             model = create_model(name).eval()
+        # the columns of before first, in their places (a script reading the TSV by position, ``latency_ms`` the
+        # 7th), then what the figures were measured at; ``threads``/``runs`` empty when latency is not timed
         row = {"model": name, **describe(name), "params_m": count_params(model) / 1e6,
-               "gmac": count_macs(model, height, width) / 1e9, "width": width, "height": height, "latency_ms": None}
+               "gmac": count_macs(model, height, width) / 1e9, "latency_ms": None, "width": width, "height": height,
+               "threads": None, "runs": None}
         if latency:
             row["latency_ms"] = latency_ms(model, height, width, runs=runs)
             row["threads"], row["runs"] = torch.get_num_threads(), runs

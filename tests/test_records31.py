@@ -12,6 +12,7 @@ import json
 
 import cv2
 import numpy as np
+import pytest
 
 from cli_fakes import run_cli
 
@@ -89,7 +90,21 @@ def test_models_json_rows_name_the_size_threads_and_runs(tmp_path, capsys):
     rc, out, err = run_cli(capsys, argv + ["--no-latency"])
     (row,) = json.loads(out)
     assert (row["width"], row["height"], row["latency_ms"]) == (64, 32, None)
-    assert "threads" not in row and "runs" not in row  # nothing was timed
+    assert (row["threads"], row["runs"]) == (None, None)  # nothing was timed
+
+
+@pytest.mark.parametrize("timed", [True, False])
+def test_models_tsv_keeps_the_old_columns_in_their_places(capsys, timed):
+    """Scripts read the TSV by position: the seven columns of before stay first, ``latency_ms`` the 7th, and the
+    columns are the same whether latency is timed or not (review RR8: width/height went before latency_ms)."""
+    argv = ["models", "--filter", "unet_tiny_none_sod", "--size", "48", "--quiet", "--format", "tsv"]
+    rc, out, err = run_cli(capsys, argv + (["--runs", "1", "--threads", "1"] if timed else ["--no-latency"]))
+    assert rc == 0, err
+    head, row = out.splitlines()
+    assert head.split("\t") == ["model", "task", "attention", "encoder", "params_m", "gmac", "latency_ms", "width",
+                                "height", "threads", "runs"]
+    cells = row.split("\t")
+    assert (cells[6] != "") is timed and cells[7:9] == ["48", "48"]
 
 
 def test_models_tsv_rows_name_the_size_threads_and_runs(capsys):
