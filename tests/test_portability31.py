@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import ctypes
+import errno
+import json
 import os
 import signal
 import socket
@@ -165,3 +167,29 @@ def test_an_encoding_error_of_an_output_is_not_called_a_bad_input_file():
     code, line = classify(exc, str)
     assert code == 2 and "input file" not in line and "not UTF-8 text" not in line, line
     assert "cp1252" in line and "PYTHONIOENCODING=utf-8" in line, line
+
+
+@pytest.mark.parametrize("winerror", [1, 50])
+def test_an_output_on_a_windows_volume_without_hard_links_is_written(tmp_path, monkeypatch, winerror):
+    """CreateHardLinkW on FAT32/exFAT (ERROR_INVALID_FUNCTION, 1) or an SMB share (ERROR_NOT_SUPPORTED, 50): Python
+    maps both to EINVAL, which was not a "no hard links here" error: every file output failed there."""
+    def link(src, dst, *a, **k):
+        exc = OSError(errno.EINVAL, "Incorrect function", str(src), None, str(dst))
+        exc.winerror = winerror  # as on Windows (the attribute exists there only)
+        raise exc
+
+    monkeypatch.setattr(os, "link", link)
+    fsutil.write_json(tmp_path / "out.json", {"a": 1})
+    assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8")) == {"a": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]  # no temporary file left
+
+
+def test_einval_from_link_on_linux_is_still_an_error(tmp_path, monkeypatch):
+    def link(src, dst, *a, **k):
+        raise OSError(errno.EINVAL, "Invalid argument", str(src), None, str(dst))
+
+    monkeypatch.setattr(os, "link", link)
+    with pytest.raises(OSError) as caught:
+        fsutil.write_json(tmp_path / "out.json", {"a": 1})
+    assert caught.value.errno == errno.EINVAL
+    assert not (tmp_path / "out.json").exists()

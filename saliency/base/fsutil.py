@@ -157,6 +157,9 @@ _CHECKED: dict[str, tuple | None] = {}
 
 #: The errors of ``os.link`` on a file system without hard links (FAT, some network and FUSE file systems).
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK, errno.EXDEV})
+#: The Windows errors of ``CreateHardLinkW`` there (FAT32/exFAT: ERROR_INVALID_FUNCTION; many SMB shares:
+#: ERROR_NOT_SUPPORTED), both seen as errno EINVAL, which on Linux stays an error
+_NO_HARD_LINKS_WINDOWS = frozenset({1, 50})
 
 
 def _file_state(path: str | os.PathLike) -> tuple | None:
@@ -233,7 +236,7 @@ def _place(tmp: Path, real: Path, target: Path, before, keep_tmp: bool = False) 
         except FileExistsError:
             raise _changed_error(target, before) from None
         except OSError as exc:
-            if exc.errno not in _NO_HARD_LINKS:
+            if exc.errno not in _NO_HARD_LINKS and getattr(exc, "winerror", None) not in _NO_HARD_LINKS_WINDOWS:
                 raise
     try:
         os.replace(tmp, real)
