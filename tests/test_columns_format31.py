@@ -265,3 +265,23 @@ def test_a_duration_beside_its_onset_mapped_reads_in_time_order(study, capsys, t
     with open(dst / "fixations.csv", newline="") as fh:
         rows = [(r["stimulus"], float(r["x"]), float(r["y"]), float(r["t_start_ms"])) for r in csv.DictReader(fh)]
     assert rows == [("s0001", 70.0, 50.0, 300.0)]  # s0001's first fixation (10 ms) dropped, and s0002's only one
+
+
+@pytest.mark.parametrize("time_cells", [("10:15", "10:15", "10:15"),
+                                        ("2024-03-01T10:00:00", "2024-03-01T10:00:01", "2024-03-01T10:00:02")])
+def test_a_duration_beside_a_time_column_of_clock_times_reads_as_before(study, capsys, tmp_path,  # noqa: F811
+                                                                        time_cells):
+    """Review RR10: Inquisit's eye-tracking data carries ``time`` (hh:mm the session started) beside a duration;
+    such a column is no onset, and the refusal's way out (t_start_ms=time) then quarantined every row as bad_time.
+    A time column whose cells are not numbers is left unread as before the refusal: the three fixations are kept,
+    each with its duration and no start."""
+    log = tmp_path / "inq.csv"
+    rows = [("s0001", 70, 50, 250), ("s0001", 100, 30, 200), ("s0002", 40, 20, 300)]
+    log.write_text("date,time,subject,stimulus,x,y,duration\n" + "".join(
+        f"030124,{t},p1,{s},{x},{y},{d}\n" for t, (s, x, y, d) in zip(time_cells, rows)))
+    rc, out, err, dst = _ingest(capsys, study, tmp_path, log)
+    assert rc == 0, err
+    with open(dst / "fixations.csv", newline="") as fh:
+        got = [(r["stimulus"], float(r["x"]), float(r["y"]), r["t_start_ms"], float(r["duration_ms"]))
+               for r in csv.DictReader(fh)]
+    assert got == [(s, float(x), float(y), "", float(d)) for s, x, y, d in rows]

@@ -2,7 +2,11 @@
 
 Needs ``x`` and ``y``; ``t_start_ms``, ``t_end_ms`` (duration = end - start
 when no ``duration_ms``), ``duration_ms``, ``subject``, ``stimulus``,
-``trial`` and ``eye`` are optional. Screen pixels, origin top-left.
+``trial`` and ``eye`` are optional. Screen pixels, origin top-left. Two
+layouts are refused with their way out (:func:`refuse_samples`): a table of
+raw samples (a samples time column, no start, end or duration), and a table
+with a duration and a samples time column of numbers but no start or end
+(the onset would go unread: ``columns`` ``t_start_ms=COLUMN`` reads it).
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ import re
 from pathlib import Path
 
 from saliency.base.errors import UserError
-from saliency.data_tools.readers.base import (LogReader, Probe, ReadOptions, header_columns, printable,
-                                              resolve_columns, shown_name)
+from saliency.data_tools.readers.base import (DECODE_ERRORS, LogReader, Probe, ReadOptions, header_columns,
+                                              printable, read_header, resolve_columns, shown_name)
 from saliency.data_tools.readers.chunks import GENERIC_KEYS, generic_reader
 
 DETECT_RANK = 90  # generic column names: after every vendor signature, before ``samples``
@@ -63,7 +67,10 @@ def refuse_samples(path: Path, columns: dict) -> None:
     mapped = mapped if re.fullmatch(r"[\w.-]+", t) else f'"{mapped}"'
     if "duration_ms" in timed:
         # a duration and a samples-named time column, no start or end: the time column (the onset, most likely)
-        # went unread, the fixations had no start and lost their order (``drop_first`` dropped another fixation)
+        # went unread, the fixations had no start and lost their order (``drop_first`` dropped another fixation).
+        # A time column of clock times or dates (Inquisit's ``time``, 10:15) is no onset: read as before, unread
+        if not _holds_numbers(path, header, t):
+            return
         d = timed["duration_ms"][0]
         raise UserError(f"{path}: line 1 (the header): a fixation list with a duration column "
                         f"({printable(shown_name(d))}) but no start or end column: column {printable(shown_name(t))} "
@@ -76,6 +83,35 @@ def refuse_samples(path: Path, columns: dict) -> None:
                     f"leave column{'s' if len(unread) > 1 else ''} {names} unread; give `format` "
                     f"samples (or leave `format` out) to detect its fixations, or, if {printable(shown_name(t))} "
                     f"is each fixation's start, `columns` {mapped}")
+
+
+def _holds_numbers(path: Path, header: list[str], column: str, rows: int = 20) -> bool:
+    """Whether the filled cells of ``column`` in the first ``rows`` data rows are all numbers (a decimal comma
+    allowed in a table not separated by commas), at least one of them: a time column that could be each
+    fixation's onset, not a clock time or a date (``10:15``, ``2024-03-01T10:00:00``)."""
+    import csv
+    import math
+
+    _, sep = read_header(path)
+    at = header.index(column)
+    seen = 0
+    with open(path, "r", encoding="utf-8-sig", errors=DECODE_ERRORS, newline="") as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        next(reader, None)
+        for k, row in enumerate(reader):
+            if k >= rows:
+                break
+            cell = row[at].strip() if at < len(row) else ""
+            if not cell:
+                continue
+            try:
+                value = float(cell if sep == "," else cell.replace(",", "."))
+            except ValueError:
+                return False
+            if not math.isfinite(value):
+                return False
+            seen += 1
+    return seen > 0
 
 
 def example_file(path: Path, rng, n: int) -> int:
