@@ -193,3 +193,75 @@ def test_einval_from_link_on_linux_is_still_an_error(tmp_path, monkeypatch):
         fsutil.write_json(tmp_path / "out.json", {"a": 1})
     assert caught.value.errno == errno.EINVAL
     assert not (tmp_path / "out.json").exists()
+
+
+# ------------------------------------------------------------------ 5. a file browser's files in an output folder
+
+def _images(folder):
+    from PIL import Image
+
+    folder.mkdir()
+    for name in ("a", "b"):
+        Image.new("RGB", (24, 20), (120, 90, 60)).save(folder / f"{name}.png")
+    return folder
+
+
+@pytest.mark.parametrize("junk", [".DS_Store", "._a.png", "Thumbs.db", "desktop.ini"])
+def test_predict_overwrite_of_a_folder_the_file_browser_opened(tmp_path, capsys, junk):
+    """macOS Finder writes .DS_Store (and ._NAME) into a folder it shows, Windows Explorer Thumbs.db/desktop.ini:
+    --overwrite was refused ("holds 1 entry saliency did not write (pb/.DS_Store)")."""
+    from cli_fakes import run_cli
+
+    imgs = _images(tmp_path / "imgs")
+    argv = ["predict", "--baseline", "gaussian-centre", "--images", imgs, "--out", tmp_path / "pb", "--quiet"]
+    assert run_cli(capsys, argv)[0] == 0
+    (tmp_path / "pb" / junk).write_bytes(b"\0\0\0\1Bud1")
+    rc, out, err = run_cli(capsys, [*argv, "--overwrite"])
+    assert rc == 0 and err == "", err
+    # the new folder: this run's maps and mark only (the browser's file went with the old folder)
+    assert sorted(p.name for p in (tmp_path / "pb").iterdir()) == [".saliency-output.json", "a.png", "b.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["imgs", "pb"]
+
+
+def test_a_users_file_is_still_refused_beside_the_browsers(tmp_path, capsys):
+    from cli_fakes import refusal, run_cli
+
+    imgs = _images(tmp_path / "imgs")
+    argv = ["predict", "--baseline", "gaussian-centre", "--images", imgs, "--out", tmp_path / "pb", "--quiet"]
+    assert run_cli(capsys, argv)[0] == 0
+    (tmp_path / "pb" / ".DS_Store").write_bytes(b"x")
+    (tmp_path / "pb" / "notes.txt").write_text("mine")
+    line = refusal(*run_cli(capsys, [*argv, "--overwrite"]))
+    assert "holds 1 entry saliency did not write (" in line and "notes.txt" in line and "DS_Store" not in line, line
+    assert (tmp_path / "pb" / "notes.txt").read_text() == "mine"
+
+
+def test_a_finder_made_empty_folder_is_taken_as_out_without_overwrite(tmp_path, capsys):
+    from cli_fakes import run_cli
+
+    imgs = _images(tmp_path / "imgs")
+    (tmp_path / "pb").mkdir()
+    (tmp_path / "pb" / ".DS_Store").write_bytes(b"x")
+    rc, out, err = run_cli(capsys, ["predict", "--baseline", "gaussian-centre", "--images", imgs, "--out",
+                                    tmp_path / "pb", "--quiet"])
+    assert rc == 0 and err == "", err
+    assert sorted(p.name for p in (tmp_path / "pb").iterdir()) == [".saliency-output.json", "a.png", "b.png"]
+
+
+def test_ingest_overwrite_with_a_ds_store_in_maps(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    from cli_fakes import run_cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stim").mkdir()
+    Image.new("RGB", (160, 120), (128, 128, 128)).save(tmp_path / "stim" / "s0003.png")
+    (tmp_path / "geo.json").write_text(json.dumps({"screen_px": [160, 120], "screen_cm": [40, 30],
+                                                   "distance_cm": 60}))
+    (tmp_path / "fix.csv").write_text("subject,trial,stimulus,x,y,duration_ms\nsub01,1,s0003,80,60,250\n")
+    argv = ["ingest", "fix.csv", "--stimuli", "stim", "--geometry", "geo.json", "--out", "OUT", "--quiet"]
+    assert run_cli(capsys, argv)[0] == 0
+    (tmp_path / "OUT" / "maps" / ".DS_Store").write_bytes(b"x")
+    rc, out, err = run_cli(capsys, [*argv, "--overwrite"])
+    assert rc == 0 and "did not write" not in err, err
+    assert sorted(p.name for p in (tmp_path / "OUT" / "maps").iterdir()) == ["s0003.png"]

@@ -983,7 +983,7 @@ def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", i
     link = dangling_link_on_path(out.parent)
     if link is not None:  # nor below a link to nothing (was "LINK: already exists" too)
         raise UserError(_dangling_text(out, link, param))
-    if out.is_dir() and any(out.iterdir()):
+    if out.is_dir() and holds_user_entries(out):
         if not overwrite:
             raise UserError(f"`{param}` {out}: folder exists and is not empty; pass `overwrite` to replace it")
         link = first_link(out)
@@ -1021,14 +1021,33 @@ def output_mark(folder: str | os.PathLike) -> set[str] | None:
     return set(entries)
 
 
+#: Files the operating system's file browser puts into folders it shows (macOS Finder: ``.DS_Store`` and ``._NAME``
+#: AppleDouble files; Windows Explorer: ``Thumbs.db``, ``desktop.ini``): not a person's entries of an output
+#: folder (:func:`foreign_output_entries`, :func:`check_out_dir`); an ``--overwrite`` removes them with the folder
+_OS_METADATA = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+
+
+def os_metadata_file(entry: os.DirEntry) -> bool:
+    """Whether ``entry`` is a file of :data:`_OS_METADATA` (or ``._*``): a plain file, never a folder or a link."""
+    name = entry.name.lower()
+    return (name in _OS_METADATA or name.startswith("._")) and entry.is_file(follow_symlinks=False)
+
+
+def holds_user_entries(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds anything but :data:`_OS_METADATA` files (a folder Finder opened is still empty)."""
+    with os.scandir(folder) as it:
+        return any(not os_metadata_file(e) for e in it)
+
+
 def foreign_output_entries(folder: str | os.PathLike) -> tuple[bool, list[str]]:
     """``(marked, names)``: whether ``folder`` holds an :data:`OUTPUT_MARK`, and what in it the mark does not list.
 
     ``names`` are relative POSIX paths in walking (sorted) order, the
     outermost of each unlisted tree (``sub``, not ``sub/notes.txt``); a link
-    is never listed, and a folder that cannot be read is named, not vouched
-    for. Without a mark every entry of ``folder`` is named. Links are not
-    followed; nothing is changed.
+    is never listed, a file browser's :data:`_OS_METADATA` file never named,
+    and a folder that cannot be read is named, not vouched for. Without a
+    mark every other entry of ``folder`` is named. Links are not followed;
+    nothing is changed.
     """
     folder = Path(folder)
     listed = output_mark(folder)
@@ -1047,6 +1066,8 @@ def foreign_output_entries(folder: str | os.PathLike) -> tuple[bool, list[str]]:
         below = []
         for e in entries:
             if not prefix and e.name == OUTPUT_MARK and listed is not None:
+                continue
+            if os_metadata_file(e):  # Finder's .DS_Store, Explorer's Thumbs.db: the system's, not a person's
                 continue
             is_dir = e.is_dir(follow_symlinks=False)
             key = prefix + e.name + ("/" if is_dir else "")
