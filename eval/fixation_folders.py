@@ -3,7 +3,8 @@
 Layouts follow ``../shared/REFERENCES.md`` section 4 (as the datasets are
 distributed) and the fixation dataset folder of the project contract
 (``saliency ingest --out D``: ``D/fixations/<id>.png``, ``D/maps/<id>.png|.npy``,
-``D/center_bias.png``): MIT1003 (``ALLFIXATIONMAPS/<name>_fixPts.jpg``
+``D/center_bias.png``; the IG baseline is read from ``D/center_bias.npy``, float, when
+there is one): MIT1003 (``ALLFIXATIONMAPS/<name>_fixPts.jpg``
 binary, ``<name>_fixMap.jpg`` continuous), MIT and CAT2000
 (``trainSet/FIXATIONLOCS/<cat>/*.mat``, ``trainSet/FIXATIONMAPS/<cat>/*.jpg``),
 SALICON (``maps/val/*.png`` and the COCO-style fixations JSON, points
@@ -310,7 +311,10 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
     d = Path(d)
     if not d.is_dir():
         raise UserError(f"`{param}` {d}: folder not found")
-    cb = d / "center_bias.png"
+    # the IG baseline: center_bias.npy (float) before center_bias.png, whose 8 bits round the faint edges of a
+    # narrow blur to 0, where a fixation cost log2(eps) = -52 bits (a folder without the .npy reads the PNG)
+    cb = d / "center_bias.npy"
+    cb = cb if cb.is_file() else d / "center_bias.png"
     baseline = str(cb) if cb.is_file() else None
     note = f"centre bias from {cb}" if baseline else CENTER_BIAS_GAUSSIAN
     nm = name or d.name

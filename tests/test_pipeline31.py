@@ -1,0 +1,77 @@
+"""Pipeline review 31 (task F20): the centre bias at float precision as the IG baseline, an ingest folder given to
+``eval --task sod``, the stimuli no row names, and the advice of an image with a side too long."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from cli_fakes import refusal, run_cli
+from PIL import Image
+
+EPS = np.finfo(np.float64).eps  # MATLAB's eps, added before the log (MIT's InfoGain.m)
+
+
+def _log2_density(m: np.ndarray) -> np.ndarray:
+    """By hand, MIT's conversion of a plain map: min-max, sum to 1, plus eps, log2."""
+    m = m.astype(np.float64)
+    m = (m - m.min()) / (m.max() - m.min())
+    return np.log2(m / m.sum() + EPS)
+
+
+def _ingest_like(d, cb_float: np.ndarray, fix_rc: list[tuple[int, int]]) -> None:
+    """An ingest folder of one image ``a`` (fixations/ + maps/ + center_bias.png, 8 bits, as ingest writes it)."""
+    h, w = cb_float.shape
+    (d / "fixations").mkdir(parents=True)
+    (d / "maps").mkdir()
+    f = np.zeros((h, w), np.uint8)
+    for r, c in fix_rc:
+        f[r, c] = 255
+    Image.fromarray(f).save(d / "fixations" / "a.png")
+    Image.fromarray(np.full((h, w), 128, np.uint8)).save(d / "maps" / "a.png")
+    Image.fromarray(np.rint(cb_float / cb_float.max() * 255).astype(np.uint8)).save(d / "center_bias.png")
+    (d / "dataset.json").write_text("{}")
+
+
+def test_ig_baseline_is_the_float_centre_bias_where_its_8_bit_png_rounds_to_0(tmp_path, capsys):
+    # a 4x6 centre bias, 1 in the middle, 0.001 at the left edge: 0.255 of 255, 0 in the PNG
+    cb = np.array([[0.001, 0.2, 0.6, 0.6, 0.2, 0.0],
+                   [0.001, 0.4, 1.0, 1.0, 0.4, 0.0],
+                   [0.001, 0.4, 1.0, 1.0, 0.4, 0.0],
+                   [0.001, 0.2, 0.6, 0.6, 0.2, 0.0]], dtype=np.float32)
+    fix = [(1, 0), (2, 2), (1, 3)]  # (1, 0): on a pixel 0 in the 8-bit PNG, 0.001 in the float map
+    d = tmp_path / "ds"
+    _ingest_like(d, cb, fix)
+    np.save(d / "center_bias.npy", cb)
+    pred = np.array([[1, 2, 3, 3, 2, 1], [5, 6, 9, 9, 6, 1], [2, 6, 9, 9, 6, 1], [1, 2, 3, 3, 2, 1]], np.uint8) * 20
+    (tmp_path / "p").mkdir()
+    Image.fromarray(pred).save(tmp_path / "p" / "a.png")
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--pred", f"P={tmp_path / 'p'}", "--gt", d,
+                                    "--metrics", "IG", "--json", tmp_path / "r.json"])
+    assert rc == 0, err
+    ig = json.loads((tmp_path / "r.json").read_text())["results"][0]["metrics"]["IG"]
+    rows, cols = zip(*fix)
+    lp, lb = _log2_density(pred), _log2_density(cb.astype(np.float64))
+    oracle = float(np.mean(lp[rows, cols] - lb[rows, cols]))
+    # the 8-bit PNG as the baseline: the edge fixation at log2(eps) = -52 bits gave over 10 bits more per fixation
+    lb8 = _log2_density(np.asarray(Image.open(d / "center_bias.png")))
+    assert lb8[1, 0] < -51.9 and float(np.mean(lp[rows, cols] - lb8[rows, cols])) > oracle + 10
+    assert abs(ig - oracle) < 1e-6, (ig, oracle)
+
+
+def test_a_folder_without_the_npy_keeps_its_png_baseline(tmp_path, capsys):
+    cb = np.array([[0.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 0.0]], dtype=np.float32)
+    fix = [(1, 1), (0, 1)]
+    d = tmp_path / "ds"
+    _ingest_like(d, cb, fix)
+    pred = np.array([[10, 50, 10], [50, 200, 50], [10, 90, 10]], np.uint8)
+    (tmp_path / "p").mkdir()
+    Image.fromarray(pred).save(tmp_path / "p" / "a.png")
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--pred", f"P={tmp_path / 'p'}", "--gt", d,
+                                    "--metrics", "IG", "--json", tmp_path / "r.json"])
+    assert rc == 0, err
+    ig = json.loads((tmp_path / "r.json").read_text())["results"][0]["metrics"]["IG"]
+    rows, cols = zip(*fix)
+    png = np.asarray(Image.open(d / "center_bias.png"))  # 0, 128, 255
+    oracle = float(np.mean(_log2_density(pred)[rows, cols] - _log2_density(png)[rows, cols]))
+    assert abs(ig - oracle) < 1e-6, (ig, oracle)
