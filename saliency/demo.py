@@ -514,7 +514,7 @@ def cpu_seconds() -> float:
     Beside each stage's wall time in ``demo.json``: on a machine shared with
     other jobs the wall time grows with their load, the CPU time much less.
     """
-    t = os.times()
+    t = os.times()  # Windows: children_user/children_system are always 0 there, so worker processes are left out
     return t.user + t.system + t.children_user + t.children_system
 
 
