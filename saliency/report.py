@@ -1142,8 +1142,9 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     in the gallery; with ``pred``, the per-image NSS of :func:`per_image_nss`
     over all its images); ``images``/``pred``/``gt``: the gallery's folders
     (:func:`gallery_items`, ``gallery`` rows, 8 when None; refused without
-    ``images``; ``gallery=0`` leaves the gallery out, said in its section, and
-    refuses ``gt``, and ``pred`` without ``dataset``, as unused). ``out`` defaults to the first
+    ``images``; ``gallery=0`` leaves the gallery out, said in its section: it needs
+    no ``images`` and refuses ``images``, ``gt``, and ``pred`` without ``dataset``,
+    as unused; ``pred`` with ``dataset`` is read for the per-image NSS). ``out`` defaults to the first
     run, else the current folder. Returns the paths of report.md and report.html.
 
     The report is built in a staging folder and swapped in complete
@@ -1184,21 +1185,22 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
         dataset_json = Path(dataset) / "dataset.json"
         if not dataset_json.is_file():
             raise UserError(f"`dataset` {dataset}: no dataset.json (is it a `saliency ingest` folder?)")
-    for param, value in (("gt", gt), ("pred", pred)):  # never an option accepted and left unused unsaid
-        if value and not images and not (param == "pred" and dataset):
-            raise UserError(f"`{param}` {value}: the gallery also needs `images` (the pictures its maps belong "
-                            "to); give it" + (", or `dataset` for the per-image NSS" if param == "pred" else ""))
-    if gallery is not None and not images:
-        raise UserError(f"`gallery` {gallery}: the number of gallery rows needs `images` (the pictures of the "
-                        "gallery); give it, or leave `gallery` out")
-    # --gallery 0 leaves the gallery out: its masks, and a prediction no per-image NSS reads, would be unused
-    unused = [f"`{param}` {value}" for param, value in (("gt", gt), ("pred", pred))
+    # --gallery 0 leaves the gallery out, first: it needs no images, and its images, masks and a prediction no
+    # per-image NSS reads (no dataset) would be unused; a prediction with a dataset is read for the NSS
+    unused = [f"`{param}` {value}" for param, value in (("images", images), ("gt", gt), ("pred", pred))
               if gallery == 0 and value and not (param == "pred" and dataset)]
     if unused:
         it = "it" if len(unused) == 1 else "them"
         raise UserError(f"{', '.join(unused)}: not used with `gallery` 0 (no gallery rows"
                         + (", and no `dataset` for the per-image NSS" if pred and not dataset else "")
                         + f"); leave {it} out, or give `gallery` a number of rows")
+    for param, value in (("gt", gt), ("pred", pred)):  # never an option accepted and left unused unsaid
+        if value and not images and not (param == "pred" and dataset):
+            raise UserError(f"`{param}` {value}: the gallery also needs `images` (the pictures its maps belong "
+                            "to); give it" + (", or `dataset` for the per-image NSS" if param == "pred" else ""))
+    if gallery and not images:  # None: no gallery asked for; 0: left out (above)
+        raise UserError(f"`gallery` {gallery}: the number of gallery rows needs `images` (the pictures of the "
+                        "gallery); give it, or leave `gallery` out")
     # the output, before any work: no link, apart from the inputs, and nothing replaced that is not ours
     out = check_report_out(Path(out) if out else (runs[0] if runs else Path(".")), overwrite)
     inputs = {"plots": plots, "dataset": dataset, "images": images, "pred": pred, "gt": gt, "eval_jsons": evals}
@@ -1208,7 +1210,8 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
         read_eval_json(e)  # a wrong shape is refused before anything is written
     if dataset_json is not None:
         study_summary(dataset_json)
-    rows = gallery_items(images, pred, gt, dataset, 8 if gallery is None else gallery) if images else []
+    rows = gallery_items(images, pred, gt, dataset, 8 if gallery is None else gallery) if images and gallery != 0 \
+        else []  # --gallery 0: no rows, and no match of the gallery's folders to check
     nss_notes: list[str] = []
     nss = per_image_nss(pred, dataset, nss_notes) if (pred and dataset) else {}
     from saliency.base.images import check_image_size

@@ -37,11 +37,15 @@ def test_train_resume_with_overwrite_is_refused_and_the_run_untouched(tmp_path, 
 @pytest.mark.parametrize("n", ["3", "0"])
 def test_report_gallery_without_images_is_refused(tmp_path, capsys, n):
     out = tmp_path / "rep"
-    assert main(["report", "--gallery", n, "--out", str(out)]) == 2
-    assert capsys.readouterr().err.strip().splitlines() == [
-        f"saliency report: error: --gallery {n}: the number of gallery rows needs --images (the pictures of the "
-        "gallery); give it, or leave --gallery out"]
-    assert not out.exists()
+    if n == "0":  # --gallery 0 leaves the gallery out: it needs no --images, and is accepted alone (review of f3e81e3)
+        assert main(["report", "--gallery", n, "--out", str(out)]) == 0
+        assert "Gallery left out (saliency report --gallery 0)." in (out / "report.md").read_text()
+    else:
+        assert main(["report", "--gallery", n, "--out", str(out)]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == [
+            f"saliency report: error: --gallery {n}: the number of gallery rows needs --images (the pictures of the "
+            "gallery); give it, or leave --gallery out"]
+        assert not out.exists()
     # without --gallery the same report is written (no gallery section to fill)
     assert main(["report", "--out", str(out)]) == 0
     assert "No gallery was given." in (out / "report.md").read_text()

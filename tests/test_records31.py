@@ -119,6 +119,8 @@ def test_models_tsv_rows_name_the_size_threads_and_runs(capsys):
 # ------------------------------------------------------------------ 3. report --gallery 0
 # "--gallery 0 --images imgs --pred p0" wrote "No gallery was given." and read no --pred: now the section says the
 # gallery was left out, and a --gt or --pred nothing reads (no gallery, no --dataset for NSS) is refused.
+# Review of f3e81e3: --gallery 0 alone was refused ("needs --images"), --gt looped between "needs --images" and "not
+# used", --images was accepted and did nothing: --gallery 0 needs no --images and refuses it as unused, in one line.
 
 
 def _folders(tmp_path, *names):
@@ -129,8 +131,7 @@ def _folders(tmp_path, *names):
 
 
 def test_report_gallery_0_says_the_gallery_was_left_out(tmp_path, capsys):
-    (imgs,) = _folders(tmp_path, "imgs")
-    rc, out, err = run_cli(capsys, ["report", "--images", imgs, "--gallery", "0", "--out", tmp_path / "r"])
+    rc, out, err = run_cli(capsys, ["report", "--gallery", "0", "--out", tmp_path / "r"])
     assert rc == 0, err
     md = (tmp_path / "r" / "report.md").read_text()
     assert "Gallery left out (saliency report --gallery 0)." in md and "No gallery was given." not in md
@@ -142,11 +143,39 @@ def test_report_gallery_0_refuses_the_gallery_maps_it_would_not_read(tmp_path, c
     from cli_fakes import refusal
 
     imgs, pred, gt = _folders(tmp_path, "imgs", "p0", "gt")
-    base = ["report", "--images", imgs, "--gallery", "0", "--out", tmp_path / "r"]
+    base = ["report", "--gallery", "0", "--out", tmp_path / "r"]
     line = refusal(*run_cli(capsys, base + ["--pred", pred]))
     assert line == (f"saliency report: error: --pred {pred}: not used with --gallery 0 (no gallery rows, and no "
                     "--dataset for the per-image NSS); leave it out, or give --gallery a number of rows")
     line = refusal(*run_cli(capsys, base + ["--gt", gt, "--pred", pred]))
     assert line.startswith(f"saliency report: error: --gt {gt}, --pred {pred}: not used with --gallery 0 ")
     assert line.endswith("leave them out, or give --gallery a number of rows")
+    line = refusal(*run_cli(capsys, base + ["--gt", gt]))  # was "--gt: the gallery also needs --images; give it"
+    assert line == (f"saliency report: error: --gt {gt}: not used with --gallery 0 (no gallery rows); leave it out, "
+                    "or give --gallery a number of rows")
+    line = refusal(*run_cli(capsys, base + ["--images", imgs]))  # was accepted, and --images did nothing
+    assert line == (f"saliency report: error: --images {imgs}: not used with --gallery 0 (no gallery rows); leave it "
+                    "out, or give --gallery a number of rows")
+    line = refusal(*run_cli(capsys, base + ["--images", imgs, "--gt", gt]))  # was "--gt: not used": a loop
+    assert line == (f"saliency report: error: --images {imgs}, --gt {gt}: not used with --gallery 0 (no gallery "
+                    "rows); leave them out, or give --gallery a number of rows")
     assert not (tmp_path / "r").exists()
+
+
+def test_report_gallery_0_reads_pred_with_dataset_for_the_per_image_nss(tmp_path, capsys):
+    """--gallery 0 --pred P --dataset D was refused ("--gallery 0 needs --images"; with --images, over a gallery
+    mismatch): the per-image NSS reads --pred. Hand-worked NSS: map [[0, 0], [0, 255]] z-scored with ddof=1 (mean
+    63.75, sd 127.5), fixation at (1, 1): (255 - 63.75) / 127.5 = 1.5."""
+    ds, pred = tmp_path / "ds", tmp_path / "p"
+    (ds / "fixations").mkdir(parents=True)
+    pred.mkdir()
+    (ds / "dataset.json").write_text(json.dumps({"counts": {"stimuli": 1, "subjects": 1, "fixations": 1}}))
+    cv2.imwrite(str(ds / "fixations" / "a.png"), np.array([[0, 0], [0, 255]], np.uint8))
+    cv2.imwrite(str(pred / "a.png"), np.array([[0, 0], [0, 255]], np.uint8))
+    cv2.imwrite(str(pred / "zz.png"), np.zeros((2, 2), np.uint8))  # no image, no fixations: read by no gallery
+    rc, out, err = run_cli(capsys, ["report", "--gallery", "0", "--pred", pred, "--dataset", ds,
+                                    "--out", tmp_path / "r"])
+    assert rc == 0, err
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "Gallery left out (saliency report --gallery 0)." in md
+    assert "| mean | 1.500 |" in md, md

@@ -46,8 +46,8 @@ def add_arguments(p) -> None:
     p.add_argument("--pred", default=None, metavar="DIR", help="gallery: folder of predicted maps")
     p.add_argument("--gt", default=None, metavar="DIR", help="gallery: folder of ground-truth masks")
     p.add_argument("--gallery", type=_args.int_range(0, 1000), default=None,
-                   help="number of gallery rows, with --images (default: 8); 0 leaves the gallery out (--gt, "
-                        "and --pred without --dataset, are then refused as unused)")
+                   help="number of gallery rows, with --images (default: 8); 0 leaves the gallery out: it needs "
+                        "no --images (--images, --gt, and --pred without --dataset, are then refused as unused)")
     p.add_argument("--title", default="Saliency report", help="report title")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output folder (default: the first RUN, else the current folder)")
