@@ -140,6 +140,10 @@ def find_root(name: str, root: Path) -> Path:
 def sod_folder(gt_dir: str | Path, name: str | None = None) -> GTDataset:
     """SOD ground truth from a folder of masks (matched to predictions by stem)."""
     gt_dir = Path(gt_dir)
+    if (gt_dir / "dataset.json").is_file() and (gt_dir / "fixations").is_dir() and (gt_dir / "maps").is_dir():
+        # its fixation maps, human maps and center_bias.png were read as masks with no prediction
+        raise UserError(f"`gt` {gt_dir}: a fixation dataset written by saliency ingest (dataset.json, fixations/, "
+                        "maps/), not a folder of SOD masks; evaluate it with `task` fixation")
     files = index_folder(gt_dir, IMAGE_EXTS, param="gt")
     items = [GTItem(key=k, gt=str(files[k])) for k in own_keys(files, gt_dir)]  # bare-stem aliases skipped
     note = left_out_note(files, gt_dir)  # files of other extensions: counted and named, never dropped unsaid

@@ -75,3 +75,20 @@ def test_a_folder_without_the_npy_keeps_its_png_baseline(tmp_path, capsys):
     png = np.asarray(Image.open(d / "center_bias.png"))  # 0, 128, 255
     oracle = float(np.mean(_log2_density(pred)[rows, cols] - _log2_density(png)[rows, cols]))
     assert abs(ig - oracle) < 1e-6, (ig, oracle)
+
+
+def test_eval_sod_refuses_an_ingest_folder_in_one_line_naming_task_fixation(tmp_path, capsys):
+    d = tmp_path / "ing"
+    _ingest_like(d, np.array([[0.0, 1.0], [1.0, 0.5]], dtype=np.float32), [(0, 1)])
+    (tmp_path / "p").mkdir()
+    Image.fromarray(np.full((2, 2), 200, np.uint8)).save(tmp_path / "p" / "a.png")
+    line = refusal(*run_cli(capsys, ["eval", "--task", "sod", "--pred", f"M={tmp_path / 'p'}", "--gt", d]))
+    assert line == (f"saliency eval: error: --gt {d}: a fixation dataset written by saliency ingest (dataset.json, "
+                    "fixations/, maps/), not a folder of SOD masks; evaluate it with --task fixation"), line
+    # a masks folder that merely holds a maps/ sub-folder is still read as masks
+    m = tmp_path / "masks"
+    (m / "maps").mkdir(parents=True)
+    Image.fromarray(np.array([[0, 255], [255, 0]], np.uint8)).save(m / "a.png")
+    rc, out, err = run_cli(capsys, ["eval", "--task", "sod", "--pred", f"M={tmp_path / 'p'}", "--gt", m,
+                                    "--metrics", "MAE"])
+    assert rc == 0, err
