@@ -726,15 +726,24 @@ def _asset_key(name: str) -> str:
     return nfc(name).casefold()
 
 
-def _asset_stem(prefix: str, name: str) -> str:
-    """``prefix`` + ``name``, ``name`` cut by ``short_name`` (200 bytes and a hash of the whole) when the asset's
-    file name would pass 240 bytes: a run folder or --plots file of 242-255 bytes (~85 CJK characters) is a valid
-    name, but training_/curve_ in front of it passed the file system's 255 and the report was refused."""
+def _asset_stem(prefix: str, name: str, suffix: str, used: set[str]) -> str:
+    """:func:`_unique_stem` of ``prefix`` + ``name``, ``name`` cut by ``short_name`` (200 bytes and a hash of the
+    whole) only when that file name, its ``_N`` and ``suffix`` included, would pass the file system's 255 bytes.
+
+    A run folder or --plots file of up to 255 bytes (~85 CJK characters) is a valid name, but training_/curve_ in
+    front of it could pass 255 and the report was refused; a name that fitted keeps its asset name of before (a
+    report re-run renames nothing an outside link points to).
+    """
     from saliency.base.fsutil import short_name
 
-    if len(f"{prefix}{name}.png".encode("utf-8", "surrogateescape")) > 240:
-        name = short_name(name, 200)
-    return f"{prefix}{name}"
+    def free(stem: str) -> str:  # the unique stem, not yet added to used
+        return _unique_stem(stem, set(used))
+
+    stem = free(f"{prefix}{name}")
+    if len(f"{stem}{suffix}".encode("utf-8", "surrogateescape")) > 255:
+        stem = free(f"{prefix}{short_name(name, 200)}")
+    used.add(_asset_key(stem))
+    return stem
 
 
 def _unique_stem(stem: str, used: set[str]) -> str:
@@ -759,7 +768,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     line, :data:`HTML_MARK` in report.html's head, the file ``assets/``
     :data:`ASSETS_MARK`), by which a later report recognises them as its own.
     """
-    from saliency.base.fsutil import write_bytes, write_text
+    from saliency.base.fsutil import short_name, write_bytes, write_text
 
     out = Path(out_dir)
     assets = out / "assets"
@@ -805,7 +814,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         note("No training run was given.")
     used: set[str] = set()  # the asset names given, as _asset_key: a/Run and b/run are one file on macOS/Windows
     for run, label in zip(inputs.runs, eval_labels(inputs.runs)):  # a/seed0, b/seed0: told apart, as eval JSONs
-        stem = _unique_stem(_asset_stem("training_", Path(run).name), used)  # a/run, b/run: training_run, _run_2
+        stem = _asset_stem("training_", Path(run).name, ".png", used)  # a/run, b/run: training_run, _run_2
         png = training_curves(Path(run), assets / f"{stem}.png", label)
         if png is None:
             note(f"{run}: no metrics.csv, or no rows in it.", f"{_md_cell(run)}: no metrics.csv, or no rows in it.")
@@ -853,7 +862,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
                     f"{names}.")
             note(text, _md_line(text))
     for png in shown_curves:
-        dst = assets / (_unique_stem(_asset_stem("curve_", Path(png).stem), used) + Path(png).suffix)
+        dst = assets / (_asset_stem("curve_", Path(png).stem, Path(png).suffix, used) + Path(png).suffix)
         if Path(png).resolve() != dst.resolve():
             write_bytes(dst, Path(png).read_bytes())  # atomically; a link at dst is refused, never written through
         picture(dst, Path(png).stem.replace("_", " "))
@@ -899,7 +908,10 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
             note(which.format(folder) + rows, which.format(_md_cell(folder)) + rows)
         for item in inputs.gallery:
             caption = item.name + (f" (NSS {inputs.nss[item.name]:.2f})" if item.name in inputs.nss else "")
-            asset = _unique_stem(_asset_stem("gallery_", item.name), used) + ".png"  # A and a: two files
+            asset = f"gallery_{item.name}.png"
+            if len(asset.encode("utf-8", "surrogateescape")) > 240:  # a long stimulus name: the file system's 255
+                asset = f"gallery_{short_name(item.name, 200)}.png"
+            asset = _unique_stem(asset[:-len(".png")], used) + ".png"  # images A.png and a.png: two files
             picture(_save_png(assets / asset, gallery_row(item)), caption)
 
     write_text(assets / ASSETS_MARK, _assets_mark_text(written))

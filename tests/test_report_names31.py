@@ -5,7 +5,9 @@
    second picture replaced the first. Each now gets a name of its own by NFC + casefold, as exact duplicates do.
 2. A run folder or --plots PNG whose name is 242-255 bytes (85 CJK characters) is valid, but training_/curve_ in
    front of it passed the file system's 255 bytes: the report was refused ("choose a shorter path"). Such names are
-   now cut as gallery names are: 191 bytes of whole characters, "~" and 8 hex digits of the name's SHA-1.
+   now cut as gallery names are: 191 bytes of whole characters, "~" and 8 hex digits of the name's SHA-1. Only
+   those: a name whose asset file name, _N included, fits in 255 bytes keeps it (review of 74a5d8b: names of
+   228-245 bytes were hashed at > 240, renaming assets that outside links point to); gallery rows keep their rule.
 
 Oracle: hand-worked names; "one file on a case-insensitive file system" is modelled as the same
 ``unicodedata.normalize("NFC", name).casefold()``, computed here independently of report.py.
@@ -129,3 +131,35 @@ def test_plots_curve_of_a_long_name_gets_a_short_asset_name(tmp_path, capsys):
     names = _pictures(tmp_path / "rep", "curve_")
     assert names == [f"curve_{_cut(stem)}.png"], names
     assert (tmp_path / "rep" / "assets" / names[0]).read_bytes() == (plots / f"{stem}.png").read_bytes()
+
+
+def test_long_names_that_fit_keep_their_asset_names(tmp_path, capsys):
+    """Review of 74a5d8b: ASCII run and curve names of 228-245 bytes fit in 255 bytes with training_/curve_ and
+    .png, and kept their names before; they were hashed (cut at > 240 bytes). Only a name whose file, _N included,
+    would pass 255 bytes is cut: the second run of a 242-byte name (training_..._2.png: 257 bytes)."""
+    r228, s242, c231, d245 = "r" * 228, "s" * 241 + "t", "c" * 231, "d" * 245
+    runs = _runs(tmp_path, f"x/{r228}", f"x/{s242}", f"y/{s242}")
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    for stem in (c231, d245):
+        Image.fromarray(np.full((8, 8, 3), 200, np.uint8)).save(plots / f"{stem}.png")
+    rc, _, err = run_cli(capsys, ["report", *runs, "--plots", plots, "--out", tmp_path / "rep", "--quiet"])
+    assert rc == 0, err
+    names = _pictures(tmp_path / "rep", "training_")
+    assert names == [f"training_{r228}.png", f"training_{s242}.png", f"training_{_cut(s242)}.png"], names
+    assert len(names[1]) == 255
+    names = _pictures(tmp_path / "rep", "curve_")
+    assert names == [f"curve_{c231}.png", f"curve_{d245}.png"], names
+    assert len(names[1]) == 255
+
+
+def test_gallery_rows_of_long_names_keep_the_gallery_rule(tmp_path, capsys):
+    """The gallery's rule of before 74a5d8b is kept: gallery_NAME.png of more than 240 bytes is cut (here 245)."""
+    images = tmp_path / "imgs"
+    images.mkdir()
+    g233 = "g" * 233
+    for stem in (g233, "h" * 228):  # gallery_ + 228 + .png: 240 bytes, kept
+        Image.fromarray(np.full((8, 8, 3), 90, np.uint8)).save(images / f"{stem}.png")
+    rc, _, err = run_cli(capsys, ["report", "--images", images, "--out", tmp_path / "rep", "--quiet"])
+    assert rc == 0, err
+    assert _pictures(tmp_path / "rep", "gallery_") == [f"gallery_{_cut(g233)}.png", f"gallery_{'h' * 228}.png"]
