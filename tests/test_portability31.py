@@ -265,3 +265,36 @@ def test_ingest_overwrite_with_a_ds_store_in_maps(tmp_path, capsys, monkeypatch)
     rc, out, err = run_cli(capsys, [*argv, "--overwrite"])
     assert rc == 0 and "did not write" not in err, err
     assert sorted(p.name for p in (tmp_path / "OUT" / "maps").iterdir()) == ["s0003.png"]
+
+
+def test_a_command_started_with_sigterm_ignored_is_not_stopped_by_it(tmp_path):
+    """``trap '' TERM; exec saliency ...`` (review RR9): the caller chose to ignore SIGTERM, as a background job's
+    SIGINT is ignored; terminate_raises put its own handler in and the command ended 143 ('terminated'). Now the
+    command runs to its end (exit 0, its output written) and its children inherit SIGTERM ignored. The command
+    sends itself SIGTERM inside the run (a sitecustomize hook on the synth writer), so no timing is involved."""
+    import subprocess
+    import sys
+    import textwrap
+
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(textwrap.dedent("""
+        import os, signal
+        import saliency.base.fsutil as f
+        _orig = f.terminate_raises
+        import contextlib
+        @contextlib.contextmanager
+        def wrapped():
+            with _orig():
+                os.kill(os.getpid(), signal.SIGTERM)  # delivered inside the command's own handling
+                yield
+        f.terminate_raises = wrapped
+    """))
+    code = ("import os, signal, sys\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+            "from saliency.cli import main\nsys.exit(main(sys.argv[1:]))")
+    env = {**__import__("os").environ, "PYTHONPATH": str(hook)}
+    r = subprocess.run([sys.executable, "-c", code, "synth", "--out", str(tmp_path / "s"), "--scenes", "2",
+                        "--subjects", "1", "--size", "64x48", "--quiet"], capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    assert (tmp_path / "s" / "study.json").is_file()

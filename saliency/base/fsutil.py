@@ -694,7 +694,7 @@ def _signal_self(signum: int) -> None:
 def terminate_raises() -> Iterator[None]:
     """While active, SIGTERM raises :class:`Terminated` in the main thread, so clean-up code runs.
 
-    A no-op outside the main thread. A process forked while it is active (a
+    A SIGTERM the caller ignores (``SIG_IGN``) is left ignored. A no-op outside the main thread. A process forked while it is active (a
     worker) dies of SIGTERM as usual instead of raising. The previous handler
     is put back on exit, so the contexts nest. A Ctrl-C or SIGTERM that
     Python had to drop (raised inside a weakref callback or ``__del__``: an
@@ -742,7 +742,10 @@ def terminate_raises() -> Iterator[None]:
         if not again(exc):
             old_excepthook(exc_type, exc, tb)
 
-    old = signal.signal(signal.SIGTERM, handler)
+    # an ignored SIGTERM (``trap '' TERM``, nohup-like launchers) stays ignored, as an ignored SIGINT does: the
+    # command is not stopped by what its caller chose to ignore, and its children inherit it ignored
+    term_ignored = signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    old = signal.SIG_IGN if term_ignored else signal.signal(signal.SIGTERM, handler)
     old_int = signal.getsignal(signal.SIGINT)
     if old_int is signal.default_int_handler:  # Ctrl-C as usual, recorded (not where it is ignored)
         signal.signal(signal.SIGINT, on_int)
@@ -751,7 +754,8 @@ def terminate_raises() -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, old)
+        if not term_ignored:
+            signal.signal(signal.SIGTERM, old)
         if old_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, old_int)
         sys.unraisablehook = old_hook
