@@ -2994,11 +2994,14 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             if ioc_summary.get("stimuli_scored") == 0:  # no stimulus could be scored: null, and a warning says why
                 warnings.append(ioc_summary["warning"])
                 ioc_summary = None
+        unnamed = _unnamed_stimuli(index, stems, qc, quar, opts.stimulus, col.message_names)
         g = opts.geometry
         manifest = {
             "toolkit": {"name": "saliency", "version": __version__},
             "inputs": records,
             "stimuli": {"folder": str(Path(stimuli)), "count": len(stems),
+                        # the folder's images that no row names (kept, set aside or quarantined): no map, counted
+                        "unnamed": {"count": len(unnamed), "first": unnamed[:5]},
                         **({"matched_by_last_word": matched_by_last_word(index)} if index.by_last_word else {})},
             "trials_table": {"path": str(opts.trials), "sha256": trials_digest} if opts.trials else None,
             "geometry": g.to_dict() if g else None,
@@ -3050,6 +3053,22 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         laps.lap("manifest")
     laps.lap("publish")
     return manifest
+
+
+def _unnamed_stimuli(index: StimulusIndex, stems, qc: pd.DataFrame, quar: pd.DataFrame, stimulus: str | None,
+                     message_names: dict[str, set] | None = None) -> list[str]:
+    """The file names of the stimuli folder's images that no row names, sorted: not a kept fixation's (``stems``),
+    nor a qc.csv pair's (set aside, raw samples), nor a quarantined row's name as it resolves (``stimulus``: the
+    one every row names), nor an image refused for its size or a broken link that rows named."""
+    named = set(stems) | set(qc["stimulus"].astype(str)) | set(index.too_large_used)
+    named |= {nfc(p.stem) for p in index.broken_used}
+    if stimulus is not None:
+        named.add(_quarantined_stem(index, stimulus))
+    elif len(quar):
+        for src, name in quar[["source", "stimulus"]].drop_duplicates().itertuples(index=False):
+            if isinstance(name, str) and name:
+                named.add(_quarantined_stem(index, name, name in (message_names or {}).get(src, ())))
+    return sorted(p.name for p in index.by_name.values() if nfc(p.stem) not in named)
 
 
 IOC_LEFT_OUT_REASON = "fewer than 2 observers with kept fixations"
@@ -3158,11 +3177,15 @@ def _input_labels(paths: list[str], width: int = 22) -> list[str]:
 def summary_text(m: dict) -> str:
     """The short table printed after a run."""
     c = m["counts"]
-    lines = [f"{'stimuli with maps':<24}{c['stimuli']:>10}",
-             f"{'subjects':<24}{c['subjects']:>10}",
-             f"{'fixations kept':<24}{c['fixations']:>10}",
-             # rows of the inputs and, for raw samples, fixations detected in them (rows.fixations)
-             f"{'quarantined':<24}{c['quarantined']:>10}  (rows and detected fixations; quarantine.csv)"]
+    lines = [f"{'stimuli with maps':<24}{c['stimuli']:>10}"]
+    un = (m.get("stimuli") or {}).get("unnamed") or {}
+    if un.get("count"):  # the folder's other images: no map, and not counted above
+        names = ", ".join(un["first"]) + (" ..." if un["count"] > len(un["first"]) else "")
+        lines.append(f"{'stimuli named by no row':<24}{un['count']:>10}  (in --stimuli, no map: e.g. {names})")
+    lines += [f"{'subjects':<24}{c['subjects']:>10}",
+              f"{'fixations kept':<24}{c['fixations']:>10}",
+              # rows of the inputs and, for raw samples, fixations detected in them (rows.fixations)
+              f"{'quarantined':<24}{c['quarantined']:>10}  (rows and detected fixations; quarantine.csv)"]
     for k, v in sorted(c["quarantine_by_reason"].items(), key=lambda kv: -kv[1]):
         lines.append(f"{'  ' + k:<24}{v:>10}")
     sig = m["sigma"]

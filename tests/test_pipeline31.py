@@ -92,3 +92,25 @@ def test_eval_sod_refuses_an_ingest_folder_in_one_line_naming_task_fixation(tmp_
     rc, out, err = run_cli(capsys, ["eval", "--task", "sod", "--pred", f"M={tmp_path / 'p'}", "--gt", m,
                                     "--metrics", "MAE"])
     assert rc == 0, err
+
+
+def test_stimuli_no_row_names_are_counted_in_dataset_json_and_the_summary(tmp_path, capsys):
+    stim = tmp_path / "stim"
+    stim.mkdir()
+    for name in ("a", "b", "c", "d", "e"):
+        Image.fromarray(np.zeros((240, 320), np.uint8)).save(stim / f"{name}.png")
+    log = tmp_path / "fix.csv"
+    # a and b: kept fixations; c: named by one row only, its x not a number (quarantined by the reader, in no qc.csv
+    # pair); d and e: named by no row
+    rows = ["subject,stimulus,x,y,duration_ms"] + [f"{s},{st},320,240,250" for s in ("A", "B") for st in "ab"]
+    log.write_text("\n".join(rows + ["A,c,#N/A,240,250"]) + "\n")
+    rc, out, err = run_cli(capsys, ["ingest", log, "--stimuli", stim, "--screen-px", "640x480", "--sigma-px", "10",
+                                    "--out", tmp_path / "o", "--workers", "1", "--no-ioc"])
+    assert rc == 0, err
+    ds = json.loads((tmp_path / "o" / "dataset.json").read_text())
+    assert ds["counts"]["quarantine_by_reason"] == {"bad_coordinates": 1}
+    assert ds["stimuli"]["count"] == 2 and ds["stimuli"]["unnamed"] == {"count": 2, "first": ["d.png", "e.png"]}
+    lines = out.splitlines()
+    at = lines.index(f"{'stimuli with maps':<24}{2:>10}")
+    assert lines[at + 1] == f"{'stimuli named by no row':<24}{2:>10}  (in --stimuli, no map: e.g. d.png, e.png)"
+    assert sorted(p.name for p in (tmp_path / "o" / "maps").iterdir()) == ["a.png", "b.png"]
