@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from cli_fakes import refusal, run_cli
 from PIL import Image
 
@@ -114,3 +115,26 @@ def test_stimuli_no_row_names_are_counted_in_dataset_json_and_the_summary(tmp_pa
     at = lines.index(f"{'stimuli with maps':<24}{2:>10}")
     assert lines[at + 1] == f"{'stimuli named by no row':<24}{2:>10}  (in --stimuli, no map: e.g. d.png, e.png)"
     assert sorted(p.name for p in (tmp_path / "o" / "maps").iterdir()) == ["a.png", "b.png"]
+
+
+def test_an_image_with_a_side_above_65535_is_told_to_shrink_not_to_raise_the_pixel_limit(tmp_path, capsys):
+    from saliency.base.errors import UserError, cli_flag
+    from saliency.base.images import check_image_size, pixel_limit
+
+    imgs, maps = tmp_path / "imgs", tmp_path / "maps"
+    imgs.mkdir()
+    maps.mkdir()
+    Image.fromarray(np.zeros((1, 70000), np.uint8)).save(imgs / "wide.png")  # 70,000 pixels: under any pixel limit
+    Image.fromarray(np.zeros((1, 70000), np.uint8)).save(maps / "wide.png")
+    line = refusal(*run_cli(capsys, ["crop", "--images", imgs, "--maps", maps, "--aspect", "1:1",
+                                     "--out", tmp_path / "o"]))
+    assert line.startswith("saliency crop: error: ") and "wide.png: image declares 70000x1" in line, line
+    assert line.endswith("a side above the limit of 65,535 pixels; shrink it to at most 65,535 pixels a side, "
+                         "or remove it"), line
+    # above the pixel limit only: raising the limit is still the advice
+    Image.fromarray(np.zeros((300, 300), np.uint8)).save(maps / "sq.png")
+    with pixel_limit(50_000), pytest.raises(UserError) as exc:
+        check_image_size(maps / "sq.png")
+    msg = exc.value.render(cli_flag)
+    assert msg.endswith("image declares 300x300 = 90,000 pixels, above the limit of 50,000; shrink or remove it, or "
+                        "raise --max-pixels"), msg

@@ -261,8 +261,10 @@ def check_image_size(path, limit: int | None = None) -> tuple[int, int] | None:
         raise UserError(f"{shown_path(path)}: cannot read the file ({exc.strerror or exc}); replace or remove it") \
             from None
     why = oversized(size, limit)
-    if why:
-        raise UserError(f"{shown_path(path)}: image {why}; shrink or remove it, or raise `max_pixels`")
+    if why:  # a side above MAX_SIDE: no pixel limit lets it through, so raising one is no advice
+        fix = (f"shrink it to at most {MAX_SIDE:,} pixels a side, or remove it" if max(size) > MAX_SIDE
+               else "shrink or remove it, or raise `max_pixels`")
+        raise UserError(f"{shown_path(path)}: image {why}; {fix}")
     return size
 
 
