@@ -157,6 +157,8 @@ def main() -> int:
         for sub in ("fixations", "maps"):
             link_subset(fix / sub, gt / sub, split["val"])
         shutil.copy(fix / "center_bias.png", gt / "center_bias.png")
+        if (fix / "center_bias.npy").is_file():  # eval's IG baseline, float (ingest writes it beside the PNG)
+            shutil.copy(fix / "center_bias.npy", gt / "center_bias.npy")
         cb = work / "pred_centerbias"
         cb.mkdir()
         for s in split["val"]:

@@ -2602,9 +2602,9 @@ def _build_one(job):
 
 
 def _center_bias_png(sizes, x, y, canvas, sigma, border) -> tuple[np.ndarray, float]:
-    """Worker: the 8-bit centre-bias map (:func:`data_tools.qc.center_bias`) and the seconds it took."""
+    """Worker: the centre-bias map (:func:`data_tools.qc.center_bias`, 0..1 float32) and the seconds it took."""
     t = time.perf_counter()
-    return to_uint(center_bias(sizes, x, y, canvas, sigma, border), 8), time.perf_counter() - t
+    return center_bias(sizes, x, y, canvas, sigma, border).astype(np.float32), time.perf_counter() - t
 
 
 def _most_common_size(codes: np.ndarray, sizes: np.ndarray) -> tuple[int, int]:
@@ -2984,7 +2984,9 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
                 ex.shutdown()  # every task is done (an error or a signal leaves through _Pool.__exit__ instead)
         from saliency.base.images import write_image
 
-        write_image(stage / "center_bias.png", cb)
+        write_image(stage / "center_bias.png", to_uint(cb, 8))
+        # float too: eval's IG baseline (8 bits round a narrow blur's faint edges to 0: log2(eps) = -52 bits there)
+        np.save(stage / "center_bias.npy", cb)
         laps.lap("center bias")
 
         ioc_summary = None
@@ -3040,12 +3042,15 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
                    # one canvas for every stimulus: the size most fixations lie on; sigma: the mean of its two
                    "center_bias": {"canvas_px": [int(canvas[0]), int(canvas[1])],
                                    "canvas_from": "the stimulus size with the most fixations",
-                                   "sigma_px": round(cb_sigma, 6), "border": opts.border}},
+                                   "sigma_px": round(cb_sigma, 6), "border": opts.border,
+                                   "files": {"png": "center_bias.png (8 bits)",
+                                             "npy": "center_bias.npy (float32, the IG baseline of saliency eval)"}}},
             "inter_observer": ioc_summary,
             "warnings": warnings,
             "files": {"maps": f"maps/<stem>.{'npy' if opts.map_format == 'npy' else 'png'}",
                       "fixation_maps": "fixations/<stem>.png", "table": "fixations.csv",
-                      "quarantine": "quarantine.csv", "qc": "qc.csv", "center_bias": "center_bias.png"},
+                      "quarantine": "quarantine.csv", "qc": "qc.csv", "center_bias": "center_bias.png",
+                      "center_bias_float": "center_bias.npy"},
         }
         from saliency.base.fsutil import write_json
 

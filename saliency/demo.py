@@ -74,6 +74,7 @@ OWN_ENTRIES = ("demo.json", "study", "fix_samples", "fix_eyelink", "fix_tobii", 
                "report")
 _SCENES = {r"s\d{4,}\.png": None}  # a scene's picture (saliency synth names scenes s0001, s0002, ...)
 _FIX = {"dataset.json": None, "fixations.csv": None, "quarantine.csv": None, "qc.csv": None, "center_bias.png": None,
+        "center_bias.npy": None,
         "maps": _SCENES, "fixations": _SCENES, "stimuli": _SCENES}
 _RUN = {"config.yaml": None, "split.json": None, "metrics.csv": None, r"\.saliency-train\.lock": None,
         "checkpoints": {r"(best|last)\.pt": None}, "grids": {r"epoch_\d{3,}\.png": None},
@@ -88,7 +89,7 @@ LAYOUT = {
     "fix_samples": _FIX, "fix_eyelink": _FIX, "fix_tobii": _FIX,
     "runs": {"sod": _RUN, "fixation": _RUN},
     "heldout": {"images": _SCENES, "masks": _SCENES, "center_bias": _SCENES,
-                "fixation": {"center_bias.png": None, "maps": _SCENES, "fixations": _SCENES}},
+                "fixation": {"center_bias.png": None, "center_bias.npy": None, "maps": _SCENES, "fixations": _SCENES}},
     "preds": {"sod": _SCENES, "fixation": _SCENES},
     "eval": {r"(sod|fixation)\.json": None, "curves": {r"heldout_(pr|fm)\.(png|pdf)": None}},
     "report": {r"report\.(md|html)": None, "assets": "assets"},
@@ -345,6 +346,7 @@ class Demo:
             for sub in ("images", "masks", "fixation/maps", "fixation/fixations", "center_bias"):
                 (stage / sub).mkdir(parents=True)
             shutil.copy2(ds / "center_bias.png", stage / "fixation" / "center_bias.png")
+            shutil.copy2(ds / "center_bias.npy", stage / "fixation" / "center_bias.npy")  # eval's IG baseline
             for s in ids:
                 shutil.copy2(st / "stimuli" / f"{s}.png", stage / "images" / f"{s}.png")
                 shutil.copy2(st / "masks" / f"{s}.png", stage / "masks" / f"{s}.png")

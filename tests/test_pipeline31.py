@@ -138,3 +138,34 @@ def test_an_image_with_a_side_above_65535_is_told_to_shrink_not_to_raise_the_pix
     msg = exc.value.render(cli_flag)
     assert msg.endswith("image declares 300x300 = 90,000 pixels, above the limit of 50,000; shrink or remove it, or "
                         "raise --max-pixels"), msg
+
+
+def test_ingest_writes_the_float_centre_bias_that_eval_reads(tmp_path, capsys):
+    """Review R5 item 1, the ingest half: ingest writes center_bias.npy (float32) beside its 8-bit PNG, and the npy
+    is the centre bias itself. Oracle: scipy's gaussian_filter (constant border, truncate 4) of the fixation counts
+    at each fixation's pixel (floor(x + 0.5)) on the stimulus canvas (all synth stimuli share one size), min-max
+    scaled; 1e-5 allows float32 storage (6e-8) and the exact blur's difference from scipy's (3e-8)."""
+    import pandas as pd
+    from scipy.ndimage import gaussian_filter
+
+    s, d = tmp_path / "s", tmp_path / "d"
+    rc, _, err = run_cli(capsys, ["synth", "--out", s, "--scenes", "4", "--subjects", "3", "--size", "80x60",
+                                  "--quiet"])
+    assert rc == 0, err
+    rc, _, err = run_cli(capsys, ["ingest", s / "logs" / "samples.csv", "--geometry", s / "screen.json",
+                                  "--stimuli", s / "stimuli", "--out", d, "--quiet"])
+    assert rc == 0, err
+    info = json.loads((d / "dataset.json").read_text())["qc"]["center_bias"]
+    assert info["canvas_px"] == [80, 60]
+    fix = pd.read_csv(d / "fixations.csv")
+    hits = np.zeros((60, 80))
+    rows = np.floor(fix["y"] + 0.5).astype(int).clip(0, 59)
+    cols = np.floor(fix["x"] + 0.5).astype(int).clip(0, 79)
+    np.add.at(hits, (rows, cols), 1.0)
+    want = gaussian_filter(hits, info["sigma_px"], mode="constant", truncate=4.0)
+    want = (want - want.min()) / (want.max() - want.min())
+    got = np.load(d / "center_bias.npy")
+    assert got.dtype == np.float32 and got.shape == (60, 80)
+    assert np.abs(got - want).max() < 1e-5
+    png = np.asarray(Image.open(d / "center_bias.png"))
+    assert np.array_equal(png, np.round(got.astype(np.float64) * 255).astype(np.uint8))

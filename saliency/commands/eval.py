@@ -33,7 +33,7 @@ is resampled in probability, area-averaged where it is larger) and counted.
   task: sod
   datasets: {ECSSD: {root: data}, mine: {gt: data/mine/masks}}
   methods: {U2Net: "preds/u2net/{dataset}", BASNet: {ECSSD: preds/bas}}
-Fixation IG baseline: D/center_bias.png (or a per-image FIXATIONHISTOGRAM)
+Fixation IG baseline: D/center_bias.npy (float), else D/center_bias.png (or a per-image FIXATIONHISTOGRAM)
 when present, else a Gaussian centre bias (sigma = 1/4 of width and height)."""
 
 
@@ -72,7 +72,7 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=_args.seed, default=None,  # None: not typed (refused where no metric draws)
                    help="seed of AUC-Borji and sAUC negatives (default 0; refused when neither is scored)")
     p.add_argument("--center-bias", metavar="FILE",
-                   help="IG baseline map for every image (overrides the dataset's center_bias.png); refused when "
+                   help="IG baseline map for every image (overrides the dataset's center_bias.npy/.png); refused when "
                         "no score reads it (no IG, no fixation points)")
     p.add_argument("--digits", type=_args.int_range(1, 15), default=3, help="decimals in the tables (default 3)")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")

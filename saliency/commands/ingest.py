@@ -32,7 +32,8 @@ OUT/fixations/<stem>.png  binary fixation map (255 = fixated)
 OUT/fixations.csv   canonical table: subject, stimulus, x, y, t_start_ms, duration_ms, eye, source, line
 OUT/quarantine.csv  every dropped row: source, line, reason, subject, stimulus, x, y (x, y in the
                     input's own space, as the reader reads them: MATLAB's 1-based pixels made 0-based)
-OUT/qc.csv, OUT/center_bias.png, OUT/dataset.json (geometry, sigma, policies, counts, QC with
+OUT/qc.csv, OUT/center_bias.png (and .npy, float: eval's IG baseline), OUT/dataset.json
+                    (geometry, sigma, policies, counts, QC with
                     the inter-observer grid and the centre-bias canvas and sigma;
                     per input: rows read = kept + quarantined + counted)
 
