@@ -339,15 +339,33 @@ class _SharedArray:
 
 @contextlib.contextmanager
 def _shared_array(array: np.ndarray):
-    """A :class:`_SharedArray` of ``array``, its file in a temporary folder removed when the context ends."""
+    """A :class:`_SharedArray` of ``array``, its file in a temporary folder removed when the context ends.
+
+    Where the temporary folder cannot be made or written (a full or read-only ``TMPDIR``: a numpy short write is
+    an OSError without an errno, which read as a failure of the system), ``array`` itself is given instead, sent
+    with every chunk as before: slower, the same numbers, never a refusal (review RR9).
+    """
+    import shutil
     import tempfile
     import uuid
 
-    with tempfile.TemporaryDirectory(prefix="saliency-eval-") as tmp:
+    try:
+        tmp = tempfile.mkdtemp(prefix="saliency-eval-")
+    except OSError:
+        yield array
+        return
+    try:
         token = uuid.uuid4().hex
         path = str(Path(tmp) / f"{token}.npy")
-        np.save(path, array, allow_pickle=False)
-        yield _SharedArray(array, path, token)
+        try:
+            np.save(path, array, allow_pickle=False)
+        except OSError:
+            shared = array
+        else:
+            shared = _SharedArray(array, path, token)
+        yield shared
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _fix_results(rows: list, coords, seed: int, n_others: int, workers: int, desc: str, progress: bool, pool):

@@ -276,3 +276,30 @@ def test_pool_gets_each_datasets_baseline_once_not_with_every_chunk(tmp_path, mo
                 v = np.array(v)
                 assert res[0].metrics[k] == float(v[np.isfinite(v)].mean()), (name, k)
     assert not list(scratch.iterdir())  # the baselines' files are gone
+
+
+@pytest.mark.parametrize("fails", ["mkdtemp", "save"])
+def test_a_temporary_folder_that_cannot_hold_the_baseline_sends_it_with_the_chunks(tmp_path, monkeypatch, fails):
+    """Review RR9: a full TMPDIR made `eval --workers 2` fail ("480000 requested and 131056 written", a failure of
+    the system) where it used to run. Now the baseline goes with every chunk as before: same numbers as one
+    worker (the oracle), no file left."""
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+
+    def full(*args, **kwargs):
+        raise OSError("480000 requested and 131056 written")
+
+    if fails == "save":
+        monkeypatch.setattr(R.np, "save", full)
+    else:
+        monkeypatch.setattr(tempfile, "mkdtemp", full)
+    ds, pred = _dataset(tmp_path, 12)
+    a = np.random.default_rng(3).random((240, 320)) + 0.01
+    ds2 = GTDataset("D", "fixation", ds.items, baseline_logp=np.log(a / a.sum()))
+    one = R.evaluate_dataset(ds2, [("M", str(pred))], metrics=("IG", "LL"), workers=1, progress=False)
+    two = R.evaluate_dataset(ds2, [("M", str(pred))], metrics=("IG", "LL"), workers=2, progress=False)
+    assert two[0].metrics == one[0].metrics
+    assert not list(scratch.iterdir())
