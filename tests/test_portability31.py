@@ -206,21 +206,81 @@ def _images(folder):
     return folder
 
 
-@pytest.mark.parametrize("junk", [".DS_Store", "._a.png", "Thumbs.db", "desktop.ini"])
+#: a file browser's files as the systems write them (their first bytes: the formats' published headers)
+_DS_STORE = b"\0\0\0\1Bud1" + bytes(2040)  # Finder's "Buddy allocator" file
+_APPLE_DOUBLE = bytes.fromhex("00051607") + bytes.fromhex("00020000") + bytes(16)  # AppleDouble v2 header
+_OLE = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504)  # Thumbs.db: an OLE compound file
+_DESKTOP_INI = "\r\n[.ShellClassInfo]\r\nIconResource=C:\\Windows\\System32\\imageres.dll,-3\r\n"
+BROWSER_FILES = {".DS_Store": _DS_STORE, "._a.png": _APPLE_DOUBLE, "Thumbs.db": _OLE,
+                 "desktop.ini": b"\xff\xfe" + _DESKTOP_INI.encode("utf-16-le"),  # Explorer writes UTF-16 with a BOM
+                 "Desktop.ini": _DESKTOP_INI.encode("utf-8")}
+
+
+def _predict_argv(tmp_path):
+    imgs = _images(tmp_path / "imgs")
+    return ["predict", "--baseline", "gaussian-centre", "--images", imgs, "--out", tmp_path / "pb", "--quiet"]
+
+
+@pytest.mark.parametrize("junk", sorted(BROWSER_FILES))
 def test_predict_overwrite_of_a_folder_the_file_browser_opened(tmp_path, capsys, junk):
     """macOS Finder writes .DS_Store (and ._NAME) into a folder it shows, Windows Explorer Thumbs.db/desktop.ini:
     --overwrite was refused ("holds 1 entry saliency did not write (pb/.DS_Store)")."""
     from cli_fakes import run_cli
 
-    imgs = _images(tmp_path / "imgs")
-    argv = ["predict", "--baseline", "gaussian-centre", "--images", imgs, "--out", tmp_path / "pb", "--quiet"]
+    argv = _predict_argv(tmp_path)
     assert run_cli(capsys, argv)[0] == 0
-    (tmp_path / "pb" / junk).write_bytes(b"\0\0\0\1Bud1")
+    (tmp_path / "pb" / junk).write_bytes(BROWSER_FILES[junk])
     rc, out, err = run_cli(capsys, [*argv, "--overwrite"])
     assert rc == 0 and err == "", err
     # the new folder: this run's maps and mark only (the browser's file went with the old folder)
     assert sorted(p.name for p in (tmp_path / "pb").iterdir()) == [".saliency-output.json", "a.png", "b.png"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["imgs", "pb"]
+
+
+#: a person's files that only carry a file browser's names (review RR11: 51d377b deleted them without a word)
+USERS_FILES = {"._notes": b"my notes\n", ".DS_Store": b"x", "Thumbs.db": b"thumbs\n",
+               "desktop.ini": b"[Settings]\nmy=1\n", ".DS_STORE": b"\0\0\0\1Bud"}  # the last: cut short
+
+
+@pytest.mark.parametrize("name", sorted(USERS_FILES))
+def test_a_folder_holding_only_a_users_file_with_a_browsers_name_is_refused_and_kept(tmp_path, capsys, name):
+    """An existing --out holding only a person's `._notes` was replaced (exit 0, the file gone); it is refused as
+    before 51d377b, and the file kept byte for byte."""
+    from cli_fakes import refusal, run_cli
+
+    argv = _predict_argv(tmp_path)
+    (tmp_path / "pb").mkdir()
+    (tmp_path / "pb" / name).write_bytes(USERS_FILES[name])
+    line = refusal(*run_cli(capsys, argv))
+    assert line.endswith("pb: folder exists and is not empty; pass --overwrite to replace it"), line
+    assert [(p.name, p.read_bytes()) for p in (tmp_path / "pb").iterdir()] == [(name, USERS_FILES[name])]
+
+
+def test_overwrite_names_a_users_desktop_ini_and_thumbs_db_and_keeps_them(tmp_path, capsys):
+    from cli_fakes import refusal, run_cli
+
+    argv = _predict_argv(tmp_path)
+    assert run_cli(capsys, argv)[0] == 0
+    (tmp_path / "pb" / "desktop.ini").write_text("[Settings]\nmy=1\n")
+    (tmp_path / "pb" / "Thumbs.db").write_text("thumbs\n")
+    (tmp_path / "pb" / "._a.png").write_bytes(_APPLE_DOUBLE)  # Finder's: not named
+    line = refusal(*run_cli(capsys, [*argv, "--overwrite"]))
+    pb = tmp_path / "pb"
+    assert f"holds 2 entries saliency did not write ({pb / 'Thumbs.db'}, {pb / 'desktop.ini'})" in line, line
+    assert (pb / "desktop.ini").read_text() == "[Settings]\nmy=1\n" and (pb / "Thumbs.db").read_text() == "thumbs\n"
+
+
+def test_a_browsers_name_on_a_link_folder_or_fifo_is_never_the_systems(tmp_path):
+    """Only a plain file is read (a link is not followed, a FIFO not waited on): anything else is a person's."""
+    (tmp_path / "t").write_bytes(_DS_STORE)
+    (tmp_path / ".DS_Store").symlink_to(tmp_path / "t")
+    (tmp_path / "._stuff").mkdir()
+    os.mkfifo(tmp_path / "Thumbs.db")
+    for name in (".DS_Store", "._stuff", "Thumbs.db"):
+        assert fsutil.os_metadata_file(tmp_path / name) is False, name
+    assert fsutil.holds_user_entries(tmp_path)
+    (tmp_path / "desktop.ini").write_bytes(b"\xef\xbb\xbf[.shellclassinfo]\nConfirmFileOp=0\n")  # UTF-8 with BOM
+    assert fsutil.os_metadata_file(tmp_path / "desktop.ini") is True
 
 
 def test_a_users_file_is_still_refused_beside_the_browsers(tmp_path, capsys):
@@ -229,7 +289,7 @@ def test_a_users_file_is_still_refused_beside_the_browsers(tmp_path, capsys):
     imgs = _images(tmp_path / "imgs")
     argv = ["predict", "--baseline", "gaussian-centre", "--images", imgs, "--out", tmp_path / "pb", "--quiet"]
     assert run_cli(capsys, argv)[0] == 0
-    (tmp_path / "pb" / ".DS_Store").write_bytes(b"x")
+    (tmp_path / "pb" / ".DS_Store").write_bytes(_DS_STORE)
     (tmp_path / "pb" / "notes.txt").write_text("mine")
     line = refusal(*run_cli(capsys, [*argv, "--overwrite"]))
     assert "holds 1 entry saliency did not write (" in line and "notes.txt" in line and "DS_Store" not in line, line
@@ -241,7 +301,7 @@ def test_a_finder_made_empty_folder_is_taken_as_out_without_overwrite(tmp_path, 
 
     imgs = _images(tmp_path / "imgs")
     (tmp_path / "pb").mkdir()
-    (tmp_path / "pb" / ".DS_Store").write_bytes(b"x")
+    (tmp_path / "pb" / ".DS_Store").write_bytes(_DS_STORE)
     rc, out, err = run_cli(capsys, ["predict", "--baseline", "gaussian-centre", "--images", imgs, "--out",
                                     tmp_path / "pb", "--quiet"])
     assert rc == 0 and err == "", err
@@ -261,7 +321,7 @@ def test_ingest_overwrite_with_a_ds_store_in_maps(tmp_path, capsys, monkeypatch)
     (tmp_path / "fix.csv").write_text("subject,trial,stimulus,x,y,duration_ms\nsub01,1,s0003,80,60,250\n")
     argv = ["ingest", "fix.csv", "--stimuli", "stim", "--geometry", "geo.json", "--out", "OUT", "--quiet"]
     assert run_cli(capsys, argv)[0] == 0
-    (tmp_path / "OUT" / "maps" / ".DS_Store").write_bytes(b"x")
+    (tmp_path / "OUT" / "maps" / ".DS_Store").write_bytes(_DS_STORE)
     rc, out, err = run_cli(capsys, [*argv, "--overwrite"])
     assert rc == 0 and "did not write" not in err, err
     assert sorted(p.name for p in (tmp_path / "OUT" / "maps").iterdir()) == ["s0003.png"]

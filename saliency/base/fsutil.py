@@ -1027,18 +1027,55 @@ def output_mark(folder: str | os.PathLike) -> set[str] | None:
 
 #: Files the operating system's file browser puts into folders it shows (macOS Finder: ``.DS_Store`` and ``._NAME``
 #: AppleDouble files; Windows Explorer: ``Thumbs.db``, ``desktop.ini``): not a person's entries of an output
-#: folder (:func:`foreign_output_entries`, :func:`check_out_dir`); an ``--overwrite`` removes them with the folder
-_OS_METADATA = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+#: folder (:func:`foreign_output_entries`, :func:`check_out_dir`); an ``--overwrite`` removes them with the folder.
+#: Each name with the first bytes the system writes there (:func:`os_metadata_file`; desktop.ini: its text)
+_OS_METADATA = {".ds_store": b"\0\0\0\1Bud1", "thumbs.db": bytes.fromhex("d0cf11e0a1b11ae1"), "desktop.ini": None}
+_APPLE_DOUBLE = bytes.fromhex("00051607")  # ``._NAME``: an AppleDouble header
+_SHELL_CLASS_INFO = re.compile(r"^[ \t]*\[\.ShellClassInfo\][ \t\r]*$", re.I | re.M)  # Explorer's own section
 
 
-def os_metadata_file(entry: os.DirEntry) -> bool:
-    """Whether ``entry`` is a file of :data:`_OS_METADATA` (or ``._*``): a plain file, never a folder or a link."""
-    name = entry.name.lower()
-    return (name in _OS_METADATA or name.startswith("._")) and entry.is_file(follow_symlinks=False)
+def _desktop_ini_text(head: bytes) -> str:
+    """The text of a desktop.ini's first bytes: UTF-16 with its BOM (as Explorer writes it), else UTF-8."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return head.decode("utf-16", errors="replace")
+    return head.decode("utf-8-sig", errors="replace")
+
+
+def os_metadata_file(entry: str | os.PathLike) -> bool:
+    """Whether ``entry`` (a path or an os.DirEntry) is a file browser's file of :data:`_OS_METADATA` (or ``._*``):
+    a plain file, never a folder or a link, whose first bytes are the system's format (a ``.DS_Store`` that is
+    not one, a ``desktop.ini`` without ``[.ShellClassInfo]``, is a person's file and is kept). Reads at most 4 KB."""
+    import stat
+
+    path = os.fspath(entry)
+    name = os.path.basename(path).lower()
+    if name.startswith("._"):
+        magic = _APPLE_DOUBLE
+    elif name in _OS_METADATA:
+        magic = _OS_METADATA[name]
+    else:
+        return False
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)  # no link followed, no FIFO waited on if one was put there meanwhile
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return False
+            head = os.read(fd, 4096 if magic is None else len(magic))
+        finally:
+            os.close(fd)
+    except OSError:
+        return False  # unreadable: not vouched for, so counted as a person's
+    if magic is not None:
+        return head == magic
+    return _SHELL_CLASS_INFO.search(_desktop_ini_text(head)) is not None
 
 
 def holds_user_entries(folder: str | os.PathLike) -> bool:
-    """Whether ``folder`` holds anything but :data:`_OS_METADATA` files (a folder Finder opened is still empty)."""
+    """Whether ``folder`` holds anything but a file browser's files (:func:`os_metadata_file`: a folder Finder
+    opened is still empty)."""
     with os.scandir(folder) as it:
         return any(not os_metadata_file(e) for e in it)
 
