@@ -182,13 +182,13 @@ class Demo:
         return {"layout": LAYOUT_VERSION, "profile": asdict(self.profile)}
 
     def _open(self, fresh: bool) -> None:
-        from saliency.base.fsutil import check_not_link
+        from saliency.base.fsutil import check_not_link, holds_user_entries
 
         out = check_not_link(self.out)  # never written, cleared or replaced through a link (issue 16)
         if out.exists() and not out.is_dir():
             raise UserError(f"`out` {out}: exists and is not a folder; choose another path")
         has_state = self.state_path.is_file()
-        if out.is_dir() and any(out.iterdir()) and not has_state:
+        if out.is_dir() and holds_user_entries(out) and not has_state:  # a folder Finder opened is still empty
             raise UserError(f"`out` {out}: folder is not empty and holds no demo (no demo.json); "
                             "choose another `out`")
         if has_state:

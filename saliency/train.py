@@ -212,7 +212,7 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         check(cfg)
     if not out:
         raise UserError("`out` RUN is required (the run folder to create)")
-    from saliency.base.fsutil import check_out_dir, make_folders
+    from saliency.base.fsutil import check_out_dir, holds_user_entries, make_folders
 
     if int(os.environ.get("RANK", "0")) == 0:
         inputs = {"root" if cfg["data"]["dataset"] else "data": cfg["data"]["root"], "data.val": cfg["data"]["val"],
@@ -220,7 +220,7 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         _check_unclaimed(Path(out), "out")  # before --overwrite could set a running run aside
         checked = check_out_dir(out, overwrite, inputs=inputs, own_only=False)  # a run has no mark: its layout
         made: list[Path] = []  # exactly the folders made for the run (each listed as it is made): removed on failure
-        if overwrite and checked.is_dir() and any(checked.iterdir()):
+        if overwrite and checked.is_dir() and holds_user_entries(checked):  # a file browser's .DS_Store: empty
             # the old run is claimed before it is checked and set aside, and its place is never left unclaimed: a
             # `train --out` of the same folder meanwhile is refused, never handed the emptied folder (review R10)
             claim_run(checked, "out")
@@ -387,16 +387,19 @@ def foreign_run_entries(run: Path) -> list[str]:
     The run's own: :data:`RUN_FILES` at the top, the files of :data:`RUN_FOLDERS` that match their names (in
     tensorboard/ only TensorBoard's event files: a user's file there, or one of a run with tensorboard off, is
     the user's), the hidden temporary files of an interrupted write, and a report that
-    ``saliency report RUN`` wrote into it (its marked report.md, report.html, assets/); anything else (a user's
-    notes, an unrelated folder) is named, outermost first.
+    ``saliency report RUN`` wrote into it (its marked report.md, report.html, assets/), and a file browser's
+    files (Finder's .DS_Store, Explorer's Thumbs.db in their own formats: ``fsutil.os_metadata_file``); anything
+    else (a user's notes, an unrelated folder) is named, outermost first.
     """
-    from saliency.base.fsutil import STAGING_NAME
+    from saliency.base.fsutil import STAGING_NAME, os_metadata_file
     from saliency.report import REPORT_ENTRIES, foreign_assets, own_report_entry
 
     found = []
     for e in sorted(run.iterdir(), key=lambda p: p.name):
         if e.is_symlink():
             found.append(e.name)
+        elif os_metadata_file(e):  # the system's, not a person's: it goes with the old run
+            continue
         elif e.is_file() and (e.name in RUN_FILES or STAGING_NAME.fullmatch(e.name)):
             continue
         elif e.name in REPORT_ENTRIES and own_report_entry(e):  # saliency report's default --out is the run
@@ -406,6 +409,8 @@ def foreign_run_entries(run: Path) -> list[str]:
         elif e.is_dir() and e.name in RUN_FOLDERS:
             staged = e.name != "tensorboard"  # TensorBoard writes its event files in place, never staged
             for f in sorted(e.iterdir(), key=lambda p: p.name):
+                if os_metadata_file(f):
+                    continue
                 if f.is_symlink() or not f.is_file() or not (RUN_FOLDERS[e.name].fullmatch(f.name)
                                                              or (staged and STAGING_NAME.fullmatch(f.name))):
                     found.append(f"{e.name}/{f.name}")

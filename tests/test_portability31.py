@@ -364,3 +364,82 @@ def test_a_command_started_with_sigterm_ignored_is_not_stopped_by_it(tmp_path):
     assert (r.returncode, r.stderr) == (0, ""), r.stderr
     assert (tmp_path / "s" / "study.json").is_file()
     assert (tmp_path / "hook-ran").is_file()
+
+
+# ------------------------------------------------------------------ train and demo: the same rule (review RR11 item 2)
+
+from train_fakes import make_sod, restore_torch_globals  # noqa: E402,F401 (an autouse fixture: active here)
+
+TRAIN = ["--device", "cpu", "--quiet", "--set", "data.size=[48,64]", "--set", "train.grid_images=0",
+         "--set", "train.tensorboard=false", "--epochs", "1", "--batch-size", "3", "--task", "sod"]
+
+
+@pytest.fixture(scope="module")
+def sod(tmp_path_factory):
+    return make_sod(tmp_path_factory.mktemp("sod") / "S")
+
+
+def test_train_overwrite_replaces_a_run_folder_finder_opened(sod, tmp_path, capsys):
+    """train --overwrite refused "holds 1 entry saliency train did not write (R/.DS_Store)" for Finder's own file
+    (at the top and in checkpoints/), while a fresh train into such a folder was accepted."""
+    from cli_fakes import run_cli
+
+    run = tmp_path / "R"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.yaml").write_text("task: sod\n")
+    (run / "checkpoints" / "last.pt").write_text("old")
+    (run / ".DS_Store").write_bytes(_DS_STORE)
+    (run / "checkpoints" / "._last.pt").write_bytes(_APPLE_DOUBLE)
+    rc, out, err = run_cli(capsys, ["train", "--data", sod, "--out", run, "--overwrite", *TRAIN])
+    assert rc == 0 and err == "", err
+    assert not (run / ".DS_Store").exists() and not (run / "checkpoints" / "._last.pt").exists()
+    assert (run / "checkpoints" / "last.pt").read_bytes() != b"old" and (run / "metrics.csv").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["R"]  # the old run is gone, nothing left beside
+
+
+def test_train_overwrite_into_a_folder_holding_only_finders_file_trains(sod, tmp_path, capsys):
+    from cli_fakes import run_cli
+
+    run = tmp_path / "R"
+    run.mkdir()
+    (run / ".DS_Store").write_bytes(_DS_STORE)
+    rc, out, err = run_cli(capsys, ["train", "--data", sod, "--out", run, "--overwrite", *TRAIN])
+    assert rc == 0 and err == "", err
+    assert (run / "checkpoints" / "last.pt").is_file()
+
+
+def test_train_overwrite_names_a_users_file_with_finders_name_and_keeps_it(sod, tmp_path, capsys):
+    from cli_fakes import refusal, run_cli
+
+    run = tmp_path / "R"
+    run.mkdir()
+    (run / "config.yaml").write_text("task: sod\n")
+    (run / ".DS_Store").write_text("my notes")
+    line = refusal(*run_cli(capsys, ["train", "--data", sod, "--out", run, "--overwrite", *TRAIN]))
+    assert f"holds 1 entry saliency train did not write ({run / '.DS_Store'})" in line, line
+    assert (run / ".DS_Store").read_text() == "my notes" and (run / "config.yaml").read_text() == "task: sod\n"
+
+
+def test_demo_out_holding_only_finders_file_is_taken(tmp_path, capsys, monkeypatch):
+    """demo --out refused a folder holding only Finder's .DS_Store ("folder is not empty and holds no demo"); it
+    is taken as empty (the demo is stopped at its first stage here: it got past the folder check)."""
+    import saliency.commands.demo as demo_cmd
+    from saliency.cli import main
+
+    def interrupt(command, argv):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo_cmd, "call", interrupt)
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / ".DS_Store").write_bytes(_DS_STORE)
+    assert main(["demo", "--out", str(out), "--quick", "--device", "cpu"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted during stage study" in err and "not empty" not in err, err
+    mine = tmp_path / "e"
+    mine.mkdir()
+    (mine / ".DS_Store").write_bytes(b"x")  # a person's file of that name: refused as before
+    assert main(["demo", "--out", str(mine), "--quick", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "folder is not empty and holds no demo (no demo.json)" in err, err
+    assert [(p.name, p.read_bytes()) for p in mine.iterdir()] == [(".DS_Store", b"x")]
