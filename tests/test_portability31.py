@@ -443,3 +443,33 @@ def test_demo_out_holding_only_finders_file_is_taken(tmp_path, capsys, monkeypat
     err = capsys.readouterr().err
     assert "folder is not empty and holds no demo (no demo.json)" in err, err
     assert [(p.name, p.read_bytes()) for p in mine.iterdir()] == [(".DS_Store", b"x")]
+
+
+# ------------------------------------------------------------------ Finder writing into an empty --out mid-run (item 3)
+
+@pytest.mark.parametrize("name, data, kept", [(".DS_Store", _DS_STORE, True), (".DS_Store", b"x", False),
+                                              ("notes.txt", b"mine", False)],
+                         ids=["finders-ds-store", "a-persons-ds-store", "a-persons-notes"])
+def test_an_empty_out_finder_opened_during_the_run_keeps_the_result(tmp_path, capsys, monkeypatch, name, data, kept):
+    """An empty --out into which Finder wrote .DS_Store while predict ran was "filled by a person or another run"
+    and the result thrown away; a person's file written meanwhile still is (and is kept)."""
+    from cli_fakes import refusal, run_cli
+
+    argv = _predict_argv(tmp_path)
+    (tmp_path / "pb").mkdir()
+    real = fsutil.write_output_mark
+
+    def mark_and_browse(stage):  # the run's last step before the swap: the folder is opened meanwhile
+        (tmp_path / "pb" / name).write_bytes(data)
+        return real(stage)
+
+    monkeypatch.setattr(fsutil, "write_output_mark", mark_and_browse)
+    rc, out, err = run_cli(capsys, argv)
+    if kept:
+        assert rc == 0 and err == "", err
+        assert sorted(p.name for p in (tmp_path / "pb").iterdir()) == [".saliency-output.json", "a.png", "b.png"]
+    else:
+        line = refusal(rc, out, err)
+        assert "was empty and was filled while this run was writing" in line, line
+        assert [(p.name, p.read_bytes()) for p in (tmp_path / "pb").iterdir()] == [(name, data)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["imgs", "pb"]  # no stage or old folder left beside

@@ -1306,13 +1306,14 @@ def unstaged_name(name, stage: Path, out: Path) -> str | None:
 
 
 def _folder_state(out: Path):
-    """``(device, inode, empty)`` of the folder ``out``; None when there is none."""
+    """``(device, inode, empty)`` of the folder ``out``; None when there is none. Empty: nothing but a file
+    browser's files (:func:`os_metadata_file`: Finder writes .DS_Store into a folder it shows, even mid-run)."""
     try:
         st = os.stat(out)
     except FileNotFoundError:
         return None
     try:
-        empty = not any(os.scandir(out))
+        empty = not holds_user_entries(out)
     except OSError:
         empty = False
     return st.st_dev, st.st_ino, empty
