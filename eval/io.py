@@ -347,6 +347,25 @@ def left_out_note(index: FolderIndex, folder: str | Path) -> str | None:
             f"accepted: {' '.join(index.exts)}")
 
 
+def refuse_output_twins(items, folder: Path, label: str) -> None:
+    """Refuse keys of ``items`` (key, path) whose outputs, one file per key (``<key>.png``), would be one file on a
+    file system that ignores case (macOS, Windows): keys equal ignoring case whose file names differ beyond case
+    (``Img.png`` and ``img.jpg``). Names that differ only in case (``Dog.png`` and ``DOG.png``) can only be side by
+    side where case counts, and their outputs mirror them: accepted. A command checks the keys it will write
+    (after ``list``), not the whole folder."""
+    folded: dict[str, list[Path]] = {}
+    for rel, p in items:
+        group = folded.setdefault(rel.casefold(), [])
+        name = nfc(p.relative_to(folder).as_posix()).casefold()
+        twin = next((q for q in group if nfc(q.relative_to(folder).as_posix()).casefold() != name), None)
+        if twin is not None:
+            a, b = (shown_path(q.relative_to(folder).as_posix()) for q in (twin, p))
+            raise UserError(f"{label}: {a} and {b} have names that differ only in case once the extension is "
+                            f"dropped; outputs are named so, and a file system that ignores case (macOS, Windows) "
+                            f"holds their two outputs as one file; rename one of them")
+        group.append(p)
+
+
 def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, prefix: str = "",
                  label: str | None = None, outputs: bool = False) -> FolderIndex:
     """Map file stems (relative path without extension, '/'-separated) to files, recursively.
@@ -387,7 +406,6 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     if not folder.is_dir():
         raise UserError(f"{label}: folder not found")
     out: dict[str, Path] = {}
-    folded: dict[str, list[Path]] = {}  # key casefolded -> its files (outputs=True: refused beside another name)
     bare: dict[str, list[Path]] = {}
     left: list[Path] = []
     for p in walk_files(folder, exts, label, left):
@@ -395,20 +413,12 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
         if rel in out:
             raise UserError(f"{label}: {shown_path(out[rel].name)} and {shown_path(p.name)} share the name "
                             f"{rel!r}, so which one is meant cannot be told; rename or move one of them")
-        if outputs:  # Img.png and img.jpg: two files on macOS/Windows, but their outputs Img.png, img.png one
-            group = folded.setdefault(rel.casefold(), [])
-            name = nfc(p.relative_to(folder).as_posix()).casefold()
-            twin = next((q for q in group if nfc(q.relative_to(folder).as_posix()).casefold() != name), None)
-            if twin is not None:  # Dog.png and DOG.png (one name but for case) mirror themselves: accepted
-                a, b = (shown_path(q.relative_to(folder).as_posix()) for q in (twin, p))
-                raise UserError(f"{label}: {a} and {b} have names that differ only in case once the extension "
-                                f"is dropped; outputs are named so, and a file system that ignores case (macOS, "
-                                f"Windows) holds their two outputs as one file; rename one of them")
-            group.append(p)
         out[rel] = p
         bare.setdefault(nfc(p.stem), []).append(p)
     if not out:
         raise UserError(f"{label}: no image files ({', '.join(exts)}) in the folder")
+    if outputs:
+        refuse_output_twins(out.items(), folder, label)
     for stem, paths in bare.items():
         if len(paths) == 1 and stem not in out:
             out[stem] = paths[0]

@@ -610,7 +610,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                             f"give a size of that aspect, e.g. {max(1, round(sh * ratio))}x{sh}, or a factor")
     inputs = {"images": images, "maps": maps, "checkpoint": checkpoint}
     out = check_out_dir(out, overwrite, inputs=inputs)
-    found = index_folder(images, IMAGE_EXTS, param="images", outputs=True)  # crops named by key
+    found = index_folder(images, IMAGE_EXTS, param="images")  # crops keep each input's own file name
     first_key: dict = {}
     for key, path in found.items():  # index_folder adds bare stems as aliases: one name per file
         first_key.setdefault(path, key)

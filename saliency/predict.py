@@ -227,7 +227,7 @@ def list_images(folder: str | Path, only: set | None = None, notes: list | None 
         from saliency.base.images import shown_path
 
         raise UserError(f"`images` {shown_path(folder)}: is a file, not a folder; give a folder path")
-    idx = index_folder(folder, IMAGE_EXTS, param="images", outputs=True)  # maps named by key
+    idx = index_folder(folder, IMAGE_EXTS, param="images")
     note = left_out_note(idx, folder)
     if notes is not None and note:
         notes.append(note)
@@ -244,6 +244,12 @@ def list_images(folder: str | Path, only: set | None = None, notes: list | None 
                                 f"`images` {shown_path(folder)} and were skipped as comments")
             raise UserError(f"`list`: none of its {len(only) - k} ids is an image in `images` {shown_path(folder)}"
                             f"{said}")
+    from saliency.base.images import shown_path
+    from saliency.eval.io import refuse_output_twins
+
+    # maps are named by key: keys whose maps are one file where case is ignored, among the images it will write
+    # (a `list` that leaves a twin out writes one map of the two: nothing to refuse)
+    refuse_output_twins(items, folder, f"`images` {shown_path(str(folder))}")
     return sorted(items)
 
 

@@ -8,8 +8,8 @@ counts, and outputs that mirror them lose nothing more: accepted, as before (exa
 
 1. ingest: a named stimulus whose stem equals another's ignoring case (after NFC) while their names differ beyond
    case; stimuli of one stem keep their own message.
-2. the folders of predict and crop (``--images``: outputs named by key): files whose keys are equal ignoring case
-   while their names differ beyond it. eval (``--pred``, ``--gt``) writes nothing per key: it accepts them all,
+2. the folder of predict (``--images``: maps named by key; among the images ``--list`` keeps): files whose keys
+   are equal ignoring case while their names differ beyond it. crop keeps each input's file name: it accepts them. eval (``--pred``, ``--gt``) writes nothing per key: it accepts them all,
    matching by the exact key.
 3. ``eval --plot-dir``: datasets whose curve files' names are equal ignoring case (``ECSSD`` and ``ecssd``).
 
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
 
 from cli_fakes import refusal, run_cli
@@ -147,13 +148,31 @@ def test_predict_refuses_images_whose_stems_differ_only_in_case(tmp_path, capsys
     assert not (tmp_path / "o").exists()
 
 
-def test_crop_refuses_images_whose_stems_differ_only_in_case(tmp_path, capsys):
+def test_crop_accepts_images_whose_stems_differ_only_in_case(tmp_path, capsys):
+    # review RR12: crops keep each input's own file name (A/x.png and a/x.jpg stay two files on macOS), so crop
+    # does not refuse them as predict does (its maps are named by key)
     images = tmp_path / "im"
-    for n in ("A/x.png", "a/x.jpg", "ok.png"):  # crops A/x.png and a/x.png: one file on macOS
+    _image(images / "A" / "x.png", 40, 30)
+    _image(images / "a" / "x.jpg", 24, 16)
+    rc, _, err = _crop(capsys, images, tmp_path / "o")
+    assert rc == 0, err
+    for n, side in (("A/x.png", 30), ("a/x.jpg", 16)):  # the largest square of each image, its own
+        with Image.open(tmp_path / "o" / n) as im:
+            assert im.size == (side, side)
+
+
+@pytest.mark.parametrize("listed", ["cat", "Img"])
+def test_predict_list_leaving_a_twin_out_writes_what_it_lists(tmp_path, capsys, listed):
+    # review RR12: the twins were refused over the whole folder before --list chose; a list writing one map of the
+    # two (or neither) has nothing to collide
+    images = tmp_path / "im"
+    for n in ("Img.png", "img.jpg", "cat.png"):
         _image(images / n)
-    line = refusal(*_crop(capsys, images, tmp_path / "o"))
-    assert line == _index_line(images, "A/x.png", "a/x.jpg", "crop")
-    assert not (tmp_path / "o").exists()
+    (tmp_path / "list.txt").write_text(listed + "\n")
+    rc, _, err = run_cli(capsys, ["predict", "--baseline", "gaussian-centre", "--images", images, "--list",
+                                  tmp_path / "list.txt", "--out", tmp_path / "o", "--quiet"])
+    assert rc == 0, err
+    assert sorted(p.name for p in (tmp_path / "o").glob("*.png")) == [f"{listed}.png"]
 
 
 def test_predict_accepts_images_whose_names_differ_only_in_case(tmp_path, capsys):
