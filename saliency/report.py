@@ -871,7 +871,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         section("Per-image NSS", "per-image-nss")
     if inputs.nss:
         rows, png = nss_spread(inputs.nss, assets / "nss_per_image.png")
-        note("NSS of the gallery's prediction on each image with fixations (the metric's spread over images; "
+        note("NSS of the --pred prediction on each image with fixations (the metric's spread over images; "
              "tables report its mean).")
         md.extend([_md_table(["", "NSS"], [list(r) for r in rows]), ""])
         body.append(_html_table(["", "NSS"], [list(r) for r in rows]))

@@ -170,3 +170,26 @@ def test_crop_folder_refuses_a_non_finite_min_size_before_writing(tmp_path, valu
         crop_folder(tmp_path / "im", tmp_path / "out", "1:1", maps=tmp_path / "maps", keep=0.5,
                     min_size=float(value), progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_header_read_inside_another_does_not_hang(tmp_path):
+    """Review RR12: the lock that lifts PIL's pixel limit was not re-entrant, so a header read inside another in one
+    thread (a Python API caller) waited for itself for ever. Run in a thread, with a bound, so a hang fails."""
+    import threading
+
+    from PIL import Image
+
+    from saliency.base.images import open_header
+
+    p = tmp_path / "a.png"
+    Image.new("RGB", (8, 6)).save(p)
+    sizes = []
+
+    def nested():
+        with open_header(p) as outer, open_header(p) as inner:
+            sizes.append((outer.size, inner.size))
+
+    t = threading.Thread(target=nested, daemon=True)
+    t.start()
+    t.join(30)
+    assert sizes == [((8, 6), (8, 6))]

@@ -179,3 +179,5 @@ def test_report_gallery_0_reads_pred_with_dataset_for_the_per_image_nss(tmp_path
     md = (tmp_path / "r" / "report.md").read_text()
     assert "Gallery left out (saliency report --gallery 0)." in md
     assert "| mean | 1.500 |" in md, md
+    # the section names what it read: there is no gallery's prediction here (review RR12)
+    assert "NSS of the --pred prediction on each image with fixations" in md and "gallery's prediction" not in md

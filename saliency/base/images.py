@@ -297,7 +297,7 @@ def _fd2_silenced():
             _os.close(saved)
 
 
-_PIL_LIMIT_LOCK = _threading.Lock()
+_PIL_LIMIT_LOCK = _threading.RLock()  # re-entrant: a header read inside another (API callers) never hangs
 
 
 @_contextlib.contextmanager
