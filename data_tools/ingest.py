@@ -534,11 +534,21 @@ class _Collector:
 
         Under ``stimulus`` (every row's stimulus) each row names its stem, a reader's quarantined row as the rows
         ingest sets aside later (``off_screen``, ...): not the file's own name, blank without a stimulus column.
+        Under ``trials`` a row without a stimulus name names the one the table gives its (subject, trial).
         """
         if len(q):
             q = q.copy()
             if self.o.stimulus is not None:
                 q["stimulus"] = self.index.resolve(self.o.stimulus, "`stimulus` names") or self.o.stimulus
+            elif self.trials is not None and {"subject", "trial", "stimulus"} <= set(q.columns):
+                # a reader's quarantined row without a stimulus name: the one ``trials`` gives its (subject, trial),
+                # as a kept row gets it, so quarantine.csv names it and it counts as named (review RR13)
+                own = q["stimulus"]
+                blank = (own.isna() | (own.astype(str) == "")) & q["trial"].notna() & q["subject"].notna()
+                if blank.any():
+                    q["stimulus"] = own.astype(object)
+                    q.loc[blank, "stimulus"] = [trial_stimulus(self.trials, str(sj), tr) for sj, tr in
+                                                zip(q.loc[blank, "subject"], q.loc[blank, "trial"])]
             q.insert(0, "source", source)
             self.quar.append(q)
             self.books[source].quarantined.update(q["reason"].astype(str).tolist())
@@ -2602,9 +2612,9 @@ def _build_one(job):
 
 
 def _center_bias_png(sizes, x, y, canvas, sigma, border) -> tuple[np.ndarray, float]:
-    """Worker: the centre-bias map (:func:`data_tools.qc.center_bias`, 0..1 float32) and the seconds it took."""
+    """Worker: the centre-bias map (:func:`data_tools.qc.center_bias`, 0..1 float64) and the seconds it took."""
     t = time.perf_counter()
-    return center_bias(sizes, x, y, canvas, sigma, border).astype(np.float32), time.perf_counter() - t
+    return center_bias(sizes, x, y, canvas, sigma, border), time.perf_counter() - t
 
 
 def _most_common_size(codes: np.ndarray, sizes: np.ndarray) -> tuple[int, int]:
@@ -2984,9 +2994,9 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
                 ex.shutdown()  # every task is done (an error or a signal leaves through _Pool.__exit__ instead)
         from saliency.base.images import write_image
 
-        write_image(stage / "center_bias.png", to_uint(cb, 8))
+        write_image(stage / "center_bias.png", to_uint(cb, 8))  # from float64, the PNG of before bit for bit
         # float too: eval's IG baseline (8 bits round a narrow blur's faint edges to 0: log2(eps) = -52 bits there)
-        np.save(stage / "center_bias.npy", cb)
+        np.save(stage / "center_bias.npy", cb.astype(np.float32))
         laps.lap("center bias")
 
         ioc_summary = None

@@ -346,7 +346,8 @@ class Demo:
             for sub in ("images", "masks", "fixation/maps", "fixation/fixations", "center_bias"):
                 (stage / sub).mkdir(parents=True)
             shutil.copy2(ds / "center_bias.png", stage / "fixation" / "center_bias.png")
-            shutil.copy2(ds / "center_bias.npy", stage / "fixation" / "center_bias.npy")  # eval's IG baseline
+            if (ds / "center_bias.npy").is_file():  # eval's IG baseline; a demo begun before it existed has none
+                shutil.copy2(ds / "center_bias.npy", stage / "fixation" / "center_bias.npy")
             for s in ids:
                 shutil.copy2(st / "stimuli" / f"{s}.png", stage / "images" / f"{s}.png")
                 shutil.copy2(st / "masks" / f"{s}.png", stage / "masks" / f"{s}.png")

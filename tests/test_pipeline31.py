@@ -117,6 +117,30 @@ def test_stimuli_no_row_names_are_counted_in_dataset_json_and_the_summary(tmp_pa
     assert sorted(p.name for p in (tmp_path / "o" / "maps").iterdir()) == ["a.png", "b.png"]
 
 
+def test_a_quarantined_row_names_the_stimulus_its_trial_gives(tmp_path, capsys):
+    """Review RR13: under --trials a reader's quarantined row (x not a number) had a blank stimulus in
+    quarantine.csv, and the stimulus its (subject, trial) names in the table was counted as named by no row; the
+    same row naming c directly counted c as named. Hand-worked: the table maps A/3 to c; trial 9 has no entry."""
+    import csv as _csv
+
+    stim = tmp_path / "stim"
+    stim.mkdir()
+    for name in ("a", "b", "c", "e"):
+        Image.fromarray(np.zeros((240, 320), np.uint8)).save(stim / f"{name}.png")
+    log, trials = tmp_path / "fix.csv", tmp_path / "trials.csv"
+    log.write_text("subject,trial,x,y,duration_ms\nA,1,100,100,250\nB,1,100,100,250\nA,2,100,100,250\n"
+                   "A,3,#N/A,100,250\nA,9,100,100,250\n")
+    trials.write_text("subject,trial,stimulus\nA,1,a.png\nB,1,a.png\nA,2,b\nA,3,c\n")
+    rc, out, err = run_cli(capsys, ["ingest", log, "--trials", trials, "--stimuli", stim, "--screen-px", "320x240",
+                                    "--sigma-px", "10", "--out", tmp_path / "o", "--workers", "1", "--no-ioc"])
+    assert rc == 0, err
+    with open(tmp_path / "o" / "quarantine.csv", newline="") as fh:
+        rows = {r["line"]: (r["reason"], r["stimulus"]) for r in _csv.DictReader(fh)}
+    assert rows == {"5": ("bad_coordinates", "c"), "6": ("no_stimulus", "")}
+    ds = json.loads((tmp_path / "o" / "dataset.json").read_text())
+    assert ds["stimuli"]["unnamed"] == {"count": 1, "first": ["e.png"]}
+
+
 def test_an_image_with_a_side_above_65535_is_told_to_shrink_not_to_raise_the_pixel_limit(tmp_path, capsys):
     from saliency.base.errors import UserError, cli_flag
     from saliency.base.images import check_image_size, pixel_limit
@@ -168,4 +192,19 @@ def test_ingest_writes_the_float_centre_bias_that_eval_reads(tmp_path, capsys):
     assert got.dtype == np.float32 and got.shape == (60, 80)
     assert np.abs(got - want).max() < 1e-5
     png = np.asarray(Image.open(d / "center_bias.png"))
-    assert np.array_equal(png, np.round(got.astype(np.float64) * 255).astype(np.uint8))
+    # the PNG is that map in 8 bits (rounded from float64 as before the npy: within half a level of the float32 copy)
+    assert png.dtype == np.uint8 and np.abs(png - got.astype(np.float64) * 255).max() <= 0.5 + 1e-4
+
+
+def test_an_image_over_both_limits_is_told_both(monkeypatch):
+    """Review RR13: 70000x3000 is above 65,535 a side and above 100 M pixels; shrinking to 65,535 a side alone
+    leaves 196 M pixels, so the advice names both bounds (the header's size is faked: no 210 MP file is written)."""
+    import saliency.base.images as images
+    from saliency.base.errors import UserError
+
+    monkeypatch.setattr(images, "image_size", lambda path: (70000, 3000))
+    with pytest.raises(UserError) as e:
+        images.check_image_size("big.png", 100_000_000)
+    assert str(e.value) == ("big.png: image declares 70000x3000 = 210,000,000 pixels, above the limit of 100,000,000; "
+                            "shrink it to at most 65,535 pixels a side and 100,000,000 pixels in all (or raise "
+                            "max_pixels), or remove it"), str(e.value)

@@ -261,9 +261,15 @@ def check_image_size(path, limit: int | None = None) -> tuple[int, int] | None:
         raise UserError(f"{shown_path(path)}: cannot read the file ({exc.strerror or exc}); replace or remove it") \
             from None
     why = oversized(size, limit)
-    if why:  # a side above MAX_SIDE: no pixel limit lets it through, so raising one is no advice
-        fix = (f"shrink it to at most {MAX_SIDE:,} pixels a side, or remove it" if max(size) > MAX_SIDE
-               else "shrink or remove it, or raise `max_pixels`")
+    if why:  # a side above MAX_SIDE: no pixel limit lets it through, so raising one alone is no advice
+        limit = max_pixels() if limit is None else limit
+        if max(size) > MAX_SIDE and size[0] * size[1] > limit:  # both: shrinking to the side bound is not enough
+            fix = (f"shrink it to at most {MAX_SIDE:,} pixels a side and {limit:,} pixels in all (or raise "
+                   f"`max_pixels`), or remove it")
+        elif max(size) > MAX_SIDE:
+            fix = f"shrink it to at most {MAX_SIDE:,} pixels a side, or remove it"
+        else:
+            fix = "shrink or remove it, or raise `max_pixels`"
         raise UserError(f"{shown_path(path)}: image {why}; {fix}")
     return size
 
