@@ -623,7 +623,7 @@ class MetricsLog:
 
 
 class Signals:
-    """SIGINT/SIGTERM set a flag; the loop stops at the next optimiser step."""
+    """SIGINT/SIGTERM set a flag; the loop stops at the next optimiser step (one the caller ignores stays ignored)."""
 
     def __init__(self):
         self.signum = None
@@ -631,6 +631,8 @@ class Signals:
 
     def __enter__(self):
         for s in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(s) is signal.SIG_IGN:  # the caller ignores it (``trap '' TERM``, nohup): so do we
+                continue
             try:
                 self._old[s] = signal.signal(s, self._handler)
             except ValueError:  # not the main thread

@@ -473,3 +473,27 @@ def test_an_empty_out_finder_opened_during_the_run_keeps_the_result(tmp_path, ca
         assert "was empty and was filled while this run was writing" in line, line
         assert [(p.name, p.read_bytes()) for p in (tmp_path / "pb").iterdir()] == [(name, data)]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["imgs", "pb"]  # no stage or old folder left beside
+
+
+# ------------------------------------------------------------------ an ignored SIGTERM stays ignored (review RR14)
+
+def test_train_signals_leave_an_ignored_sigterm_ignored():
+    """`trap '' TERM; saliency train ...`: train's Signals put its stop-flag handler over SIG_IGN, so the SIGTERM
+    the caller ignored stopped the run. An ignored signal is left alone (and not touched on exit); one that is not
+    ignored (SIGINT here) is still caught while inside and put back after."""
+    from saliency.runtime import Signals
+
+    old_term, old_int = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        with Signals() as sig:
+            assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGINT) == sig._handler
+            os.kill(os.getpid(), signal.SIGTERM)  # ignored: no flag, the run goes on
+            assert sig.signum is None
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+        signal.signal(signal.SIGINT, old_int)
