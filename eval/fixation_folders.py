@@ -4,7 +4,7 @@ Layouts follow ``../shared/REFERENCES.md`` section 4 (as the datasets are
 distributed) and the fixation dataset folder of the project contract
 (``saliency ingest --out D``: ``D/fixations/<id>.png``, ``D/maps/<id>.png|.npy``,
 ``D/center_bias.png``; the IG baseline is read from ``D/center_bias.npy``, float, when
-there is one): MIT1003 (``ALLFIXATIONMAPS/<name>_fixPts.jpg``
+there is one and the PNG is its 8-bit rounding): MIT1003 (``ALLFIXATIONMAPS/<name>_fixPts.jpg``
 binary, ``<name>_fixMap.jpg`` continuous), MIT and CAT2000
 (``trainSet/FIXATIONLOCS/<cat>/*.mat``, ``trainSet/FIXATIONMAPS/<cat>/*.jpg``),
 SALICON (``maps/val/*.png`` and the COCO-style fixations JSON, points
@@ -303,6 +303,28 @@ def salicon_items(json_path: Path, maps_dir: Path | None, notes: list | None = N
     return items
 
 
+def _center_bias_file(d: Path) -> Path | None:
+    """The IG baseline file of a folder: ``center_bias.npy`` (float, as ingest writes it beside the PNG) when it
+    agrees with ``center_bias.png`` (its 8-bit rounding, within one level), else the PNG; None without either.
+
+    Ingest writes the two together; a PNG that differs was put there afterwards (a lab's own baseline), and a
+    stale npy beside it must not silently win over it (review RR13). A folder without the PNG reads the npy.
+    """
+    import numpy as np
+
+    from saliency.eval.io import read_map
+
+    npy, png = d / "center_bias.npy", d / "center_bias.png"
+    if not npy.is_file():
+        return png if png.is_file() else None
+    if not png.is_file():
+        return npy
+    a, b = read_map(npy), read_map(png)
+    hi = float(a.max())
+    same = a.shape == b.shape and hi > 0 and float(np.abs(np.rint(a * (255 / hi)) - b).max()) <= 1
+    return npy if same else png
+
+
 def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -> GTDataset:
     """Fixation ground truth from a folder in one of the known layouts (see module docstring).
 
@@ -313,9 +335,8 @@ def fixation_folder(d: str | Path, name: str | None = None, param: str = "gt") -
         raise UserError(f"`{param}` {d}: folder not found")
     # the IG baseline: center_bias.npy (float) before center_bias.png, whose 8 bits round the faint edges of a
     # narrow blur to 0, where a fixation cost log2(eps) = -52 bits (a folder without the .npy reads the PNG)
-    cb = d / "center_bias.npy"
-    cb = cb if cb.is_file() else d / "center_bias.png"
-    baseline = str(cb) if cb.is_file() else None
+    cb = _center_bias_file(d)
+    baseline = str(cb) if cb is not None else None
     note = f"centre bias from {cb}" if baseline else CENTER_BIAS_GAUSSIAN
     nm = name or d.name
     notes: list[str] = []  # files left out of the folders read, one line each

@@ -208,3 +208,26 @@ def test_an_image_over_both_limits_is_told_both(monkeypatch):
     assert str(e.value) == ("big.png: image declares 70000x3000 = 210,000,000 pixels, above the limit of 100,000,000; "
                             "shrink it to at most 65,535 pixels a side and 100,000,000 pixels in all (or raise "
                             "max_pixels), or remove it"), str(e.value)
+
+
+def test_a_centre_bias_png_replaced_by_hand_wins_over_a_stale_npy(tmp_path, capsys):
+    """Review RR13: a lab replaced center_bias.png with its own baseline; the npy ingest wrote beside it no longer
+    matches and must not silently win. Oracle: IG against the PNG the lab wrote, by hand (_log2_density)."""
+    d = tmp_path / "d"
+    cb_float = np.linspace(0.001, 1.0, 24).reshape(4, 6)
+    _ingest_like(d, cb_float, [(1, 1), (2, 4)])
+    np.save(d / "center_bias.npy", cb_float.astype(np.float32))  # as ingest writes it beside the PNG
+    lab = np.full((4, 6), 200, np.uint8)
+    lab[0, 0] = 20
+    Image.fromarray(lab).save(d / "center_bias.png")
+    pred = tmp_path / "p"
+    pred.mkdir()
+    p = np.arange(24, dtype=np.uint8).reshape(4, 6) * 10 + 5
+    Image.fromarray(p).save(pred / "a.png")
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", d, "--pred", f"M={pred}", "--metrics", "IG",
+                                    "--json", tmp_path / "r.json", "--quiet"])
+    assert rc == 0, err
+    got = json.loads((tmp_path / "r.json").read_text())["results"][0]["metrics"]["IG"]
+    lp, lb = _log2_density(p.astype(np.float64)), _log2_density(lab.astype(np.float64))
+    want = float(np.mean([lp[r, c] - lb[r, c] for r, c in [(1, 1), (2, 4)]]))
+    assert abs(got - want) < 1e-9, (got, want)
