@@ -497,3 +497,36 @@ def test_train_signals_leave_an_ignored_sigterm_ignored():
     finally:
         signal.signal(signal.SIGTERM, old_term)
         signal.signal(signal.SIGINT, old_int)
+
+
+def _sigterm_after_child_setup(parent_pid):
+    """A bare forked child's job (as synth's CSV writers): its exit status tells its SIGTERM disposition."""
+    from saliency.base.workers import child_setup
+
+    child_setup(parent_pid)
+    os._exit(7 if signal.getsignal(signal.SIGTERM) is signal.SIG_IGN else 8)
+
+
+@pytest.mark.parametrize("ignored", [True, False], ids=["parent-ignores-sigterm", "parent-default"])
+def test_workers_keep_an_ignored_sigterm_ignored(ignored):
+    """`trap '' TERM; saliency ingest --workers 2`: the workers' initialiser set SIGTERM back to the default, so a
+    SIGTERM to the process group killed them and the command failed (BrokenProcessPool). Each kind of worker is
+    asked for its disposition: ignored where the parent ignores it, the default action (as before) otherwise."""
+    import multiprocessing
+
+    from saliency.base.workers import process_pool, spawn_pool
+
+    want = signal.SIG_IGN if ignored else signal.SIG_DFL
+    old = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN if ignored else signal.SIG_DFL)
+        with process_pool(1) as pool:  # forked workers (Linux's default start method)
+            assert pool.submit(signal.getsignal, signal.SIGTERM).result(timeout=120) == want
+        with spawn_pool(1) as pool:  # spawned workers: a new interpreter, told the parent's state
+            assert pool.submit(signal.getsignal, signal.SIGTERM).result(timeout=120) == want
+        child = multiprocessing.get_context("fork").Process(target=_sigterm_after_child_setup, args=(os.getpid(),))
+        child.start()
+        child.join(120)
+        assert child.exitcode == (7 if ignored else 8)
+    finally:
+        signal.signal(signal.SIGTERM, old)

@@ -11,7 +11,8 @@ kernel for SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``), so a
 main process killed by SIGTERM or SIGKILL leaves no orphans; a worker whose
 parent is already gone exits at once. Workers ignore Ctrl-C (the main process
 handles it and shuts the pool down: no worker tracebacks) and die silently on
-SIGTERM (the main process's handlers, inherited through fork, are reset).
+SIGTERM (the main process's handlers, inherited through fork, are reset), unless
+the main process ignores SIGTERM (``trap '' TERM``): then the workers ignore it too.
 
 Workers (and ``saliency eval``'s own process) also keep freed memory in the
 heap between images (:func:`steady_heap`, glibc's ``mallopt``).
@@ -115,20 +116,29 @@ def _end_with_parent(parent_pid: int | None) -> None:
         os._exit(1)
 
 
-def _quiet_signals() -> None:
-    """Ctrl-C is the main process's to handle; SIGTERM ends a worker silently (no inherited handlers)."""
+def _quiet_signals(term_ignored: bool | None = None) -> None:
+    """Ctrl-C is the main process's to handle; SIGTERM ends a worker silently (no inherited handlers).
+
+    A SIGTERM the parent ignores (``trap '' TERM``) stays ignored, as in the parent: a SIGTERM to the process
+    group killed the workers of a command that ignores it (BrokenProcessPool). ``term_ignored``: the parent's
+    state, passed where the worker may not inherit it (spawn, forkserver); None: this process's inherited one
+    (a forked child, which inherits SIG_IGN through :func:`~saliency.base.fsutil.signals_held`).
+    """
+    if term_ignored is None:
+        term_ignored = signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
     with contextlib.suppress(ValueError, OSError):  # not the main thread / not settable
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN if term_ignored else signal.SIG_DFL)
 
 
 def child_setup(parent_pid: int) -> None:
-    """For a bare forked child (not a pool worker): end with the parent, leave Ctrl-C to it, SIGTERM default."""
+    """For a bare forked child (not a pool worker): end with the parent, leave Ctrl-C to it, SIGTERM default
+    (ignored where the parent ignores it)."""
     _end_with_parent(parent_pid)
     _quiet_signals()
 
 
-def init_worker(parent_pid: int | None = None) -> None:
+def init_worker(parent_pid: int | None = None, term_ignored: bool | None = None) -> None:
     """Process-pool initialiser: one BLAS thread and one OpenCV thread for the life of the worker, a steady heap.
 
     OpenCV is held to one thread by ``cv2.setNumThreads(0)`` ("run every function
@@ -139,12 +149,13 @@ def init_worker(parent_pid: int | None = None) -> None:
     limit is entered, so that the OpenBLAS it bundles is limited too.
 
     With ``parent_pid`` (the pools of :func:`process_pool`), the worker also ends
-    with its parent and leaves Ctrl-C to it (see the module docstring).
+    with its parent and leaves Ctrl-C to it (see the module docstring); ``term_ignored``: whether the parent
+    ignores SIGTERM (the worker then ignores it too).
     """
     global _LIMITS
     if parent_pid is not None:  # a pool worker (not a DataLoader worker, which torch manages)
         _end_with_parent(parent_pid)
-        _quiet_signals()
+        _quiet_signals(term_ignored)
     try:
         import cv2
     except ImportError:  # pragma: no cover - OpenCV is a dependency
@@ -219,7 +230,8 @@ def process_pool(workers: int, mp_context=None) -> ProcessPoolExecutor:
         sys.warnoptions.append(quiet)
     method = (mp_context or multiprocessing.get_context()).get_start_method()
     parent = 0 if method == "forkserver" else os.getpid()  # a forkserver's children have the server as parent
-    return _Pool(max_workers=workers, initializer=init_worker, initargs=(parent,),
+    term_ignored = signal.getsignal(signal.SIGTERM) is signal.SIG_IGN  # now, in this process (not the server's)
+    return _Pool(max_workers=workers, initializer=init_worker, initargs=(parent, term_ignored),
                                mp_context=mp_context)
 
 
