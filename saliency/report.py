@@ -675,9 +675,13 @@ def foreign_assets(assets: Path) -> list[str]:
 
     The report's own are the files its mark lists (a mark written before it
     listed them: ``training_*``, ``curve_*``, ``gallery_*`` PNGs and
-    ``nss_per_image.png``); anything else, a folder included, is the user's.
+    ``nss_per_image.png``); a file browser's own file (Finder's .DS_Store in its format:
+    :func:`saliency.base.fsutil.os_metadata_file`) is nobody's and goes with the folder; anything else, a
+    folder included, is the user's.
     """
     import os
+
+    from saliency.base.fsutil import os_metadata_file
 
     listed = None
     try:
@@ -695,6 +699,8 @@ def foreign_assets(assets: Path) -> list[str]:
         if name == ASSETS_MARK:
             continue
         path = assets / name
+        if os_metadata_file(path):  # Finder opened the folder: the system's file, not a user's
+            continue
         ours = name in listed if listed is not None else bool(_OLD_ASSET.fullmatch(name))
         if not ours or path.is_symlink() or not path.is_file():
             out.append(name)

@@ -530,3 +530,45 @@ def test_workers_keep_an_ignored_sigterm_ignored(ignored):
         assert child.exitcode == (7 if ignored else 8)
     finally:
         signal.signal(signal.SIGTERM, old)
+
+
+# ------------------------------------------------------------------ Finder's file in the report's assets/ (review RR14)
+
+_ROWS = "epoch,step,lr,loss,images_per_s,epoch_s,MAE,Fmax,val_s,best\n1,4,0.003,0.9,10,1,0.3,0.5,0.1,1\n" \
+        "2,8,0.002,0.7,10,1,0.2,0.6,0.1,1\n"
+
+
+@pytest.mark.parametrize("data, taken", [(_DS_STORE, True), (b"x", False)], ids=["finders", "a-persons"])
+def test_report_again_into_assets_finder_opened(tmp_path, capsys, data, taken):
+    """A second `saliency report RUN` was refused ("assets/.DS_Store: not written by saliency report") for Finder's
+    own file in the report's assets/; it is taken (the folder is replaced whole). A person's file of that name is
+    still refused and kept."""
+    from cli_fakes import refusal, run_cli
+
+    run = tmp_path / "R"
+    run.mkdir()
+    (run / "metrics.csv").write_text(_ROWS)
+    assert run_cli(capsys, ["report", run, "--quiet"])[0] == 0
+    (run / "assets" / ".DS_Store").write_bytes(data)
+    if taken:
+        rc, out, err = run_cli(capsys, ["report", run, "--quiet"])
+        assert rc == 0 and err == "", err
+        assert (run / "assets" / ".saliency-report").is_file() and (run / "report.md").is_file()
+    else:
+        line = refusal(*run_cli(capsys, ["report", run, "--quiet"]))
+        assert f"{run / 'assets' / '.DS_Store'}: not written by saliency report" in line, line
+        assert (run / "assets" / ".DS_Store").read_bytes() == b"x"
+
+
+def test_train_overwrite_of_a_run_whose_report_assets_finder_opened(sod, tmp_path, capsys):
+    """train --overwrite named Finder's file inside the run's report assets/ as an entry it did not write."""
+    from cli_fakes import run_cli
+
+    run = tmp_path / "R"
+    run.mkdir()
+    (run / "metrics.csv").write_text(_ROWS)
+    assert run_cli(capsys, ["report", run, "--quiet"])[0] == 0
+    (run / "assets" / ".DS_Store").write_bytes(_DS_STORE)
+    rc, out, err = run_cli(capsys, ["train", "--data", sod, "--out", run, "--overwrite", *TRAIN])
+    assert rc == 0 and err == "", err
+    assert (run / "checkpoints" / "last.pt").is_file() and not (run / "assets").exists()
