@@ -474,14 +474,16 @@ def foreign_entries(out: str | Path) -> list[Path]:
     An entry is the demo's when :data:`LAYOUT` names it (a folder where a
     folder is written, not a link), or it is a killed write's hidden staging
     file, or the mark of a folder a command staged
-    (:data:`saliency.base.fsutil.OUTPUT_MARK`); the report's ``assets/``
+    (:data:`saliency.base.fsutil.OUTPUT_MARK`); a file browser's own file (Finder's
+    .DS_Store in its format: :func:`saliency.base.fsutil.os_metadata_file`) is nobody's; the report's ``assets/``
     holds what its mark lists (:func:`saliency.report.foreign_assets`). A link in place of an own folder
     is not looked into (``fresh`` removes the link, never what it points to).
     Nothing is changed.
     """
     import re
 
-    from saliency.base.fsutil import OUTPUT_MARK, STAGING_NAME  # a killed write's hidden names: the demo's own
+    # a killed write's hidden names: the demo's own; a file browser's own file: nobody's, removed with its folder
+    from saliency.base.fsutil import OUTPUT_MARK, STAGING_NAME, os_metadata_file
 
     def walk(folder: Path, spec) -> list[Path]:
         if spec == "assets":
@@ -492,6 +494,8 @@ def foreign_entries(out: str | Path) -> list[Path]:
         for name in sorted(os.listdir(folder)):
             path = folder / name
             if STAGING_NAME.fullmatch(name) or name == OUTPUT_MARK:  # a staged folder's mark: the command's
+                continue
+            if os_metadata_file(path):  # Finder's .DS_Store in its format (Finder opened the folder)
                 continue
             sub = next((v for k, v in spec.items() if re.fullmatch(k, name)), False)
             if sub is None and not path.is_dir():

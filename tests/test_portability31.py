@@ -572,3 +572,25 @@ def test_train_overwrite_of_a_run_whose_report_assets_finder_opened(sod, tmp_pat
     rc, out, err = run_cli(capsys, ["train", "--data", sod, "--out", run, "--overwrite", *TRAIN])
     assert rc == 0 and err == "", err
     assert (run / "checkpoints" / "last.pt").is_file() and not (run / "assets").exists()
+
+
+# ------------------------------------------------------------------ demo --fresh and Finder's files (review RR14)
+
+def test_demo_fresh_does_not_count_finders_files_in_its_folders_as_the_users(tmp_path):
+    """demo --fresh refused ("not written by saliency demo") a demo whose folders Finder had opened (.DS_Store,
+    ._NAME in their formats); only a person's files are named now, a person's file called .DS_Store among them."""
+    from saliency.demo import foreign_entries
+
+    out = tmp_path / "d"
+    for folder in ("study/stimuli", "runs/sod/checkpoints", "preds/sod", "eval"):
+        (out / folder).mkdir(parents=True)
+    (out / "study" / "stimuli" / "s0001.png").write_bytes(b"png")
+    (out / "preds" / "sod" / "s0001.png").write_bytes(b"png")
+    (out / "study" / ".DS_Store").write_bytes(_DS_STORE)
+    (out / "study" / "stimuli" / ".DS_Store").write_bytes(_DS_STORE)
+    (out / "runs" / "sod" / "checkpoints" / ".DS_Store").write_bytes(_DS_STORE)
+    (out / "preds" / "sod" / "._s0001.png").write_bytes(_APPLE_DOUBLE)
+    assert foreign_entries(out) == []
+    (out / "eval" / ".DS_Store").write_bytes(b"x")  # a person's file of Finder's name
+    (out / "study" / "notes.txt").write_text("mine")
+    assert foreign_entries(out) == [out / "study" / "notes.txt", out / "eval" / ".DS_Store"]
