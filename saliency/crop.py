@@ -472,6 +472,25 @@ def _predict_reads(path, read_photo) -> bool:
     return True
 
 
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """``dst`` made the file ``src``: a hard link, else a symbolic link, else a copy (another file system,
+    links not allowed)."""
+    import os
+    import shutil
+
+    try:
+        os.link(src, dst)
+        return
+    except OSError:
+        pass
+    try:
+        os.symlink(os.path.abspath(src), dst)
+        return
+    except OSError:
+        pass
+    shutil.copyfile(src, dst)
+
+
 def check_scale(scale):
     """``scale`` of :func:`crop_folder` checked: ``(width, height)`` in pixels, a positive factor, or None.
 
@@ -627,12 +646,27 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
         with signals_held():
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=".saliency-crop-", suffix=".tmp",
                                                                   dir=stage.parent))
+        by_index: dict[str, str] = {}  # with links: the index a temporary map is named by -> its image's name
+        maps_tmp = Path(tmp)
         if checkpoint is not None:
             from saliency.predict import predict_folder
 
-            predicted = predict_folder(checkpoint, images, tmp, size=size, device=device, progress=progress)
+            src = images
+            if len({n.casefold() for n in names}) < len(names):
+                # names equal ignoring case (Img.png, img.jpg): predict names its maps by key and refuses such keys
+                # (one file where case is ignored); the crops keep each input's own name, so the temporary maps
+                # are named by index instead: predicted from links (or copies) of the images named so
+                src, maps_tmp = Path(tmp) / "images", Path(tmp) / "maps"
+                src.mkdir()
+                for i, name in enumerate(names):
+                    by_index[f"{i:06d}"] = name
+                    _link_or_copy(found[name], src / f"{i:06d}{found[name].suffix}")
+            predicted = predict_folder(checkpoint, src, maps_tmp, size=size, device=device, progress=progress)
             if not predicted.written:  # named as predict names it, not as the (hidden, empty) folder of maps
-                raise none_decoded(images, predicted.skipped)
+                skipped = [(str(found[by_index[Path(p).stem]]), r.replace(shown_path(p),
+                                                                          shown_path(found[by_index[Path(p).stem]])))
+                           for p, r in predicted.skipped] if by_index else predicted.skipped
+                raise none_decoded(images, skipped)
             if size is None:  # the training size predict ran at (it refused a checkpoint without one)
                 from saliency.models.registry import read_checkpoint
 
@@ -640,7 +674,9 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
             net_size = [int(size[1]), int(size[0])]  # recorded [w, h], as --size WxH and each box's size
         else:
             net_size = None
-        salmaps = index_folder(maps if maps is not None else tmp, PRED_EXTS, param="maps")
+        salmaps = index_folder(maps if maps is not None else maps_tmp, PRED_EXTS, param="maps")
+        if by_index:  # the maps of the linked images, by their images' names
+            salmaps = {by_index[k]: p for k, p in salmaps.items() if k in by_index}
         missing = [n for n in names if n not in salmaps]
         if missing and maps is not None:  # one predict cannot read either is skipped below as unreadable
             missing = [n for n in missing if _predict_reads(found[n], read_photo)]

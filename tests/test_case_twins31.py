@@ -286,3 +286,59 @@ def test_plot_dir_compares_curve_names_ignoring_case_after_their_characters_are_
     line = refusal(*run_cli(capsys, ["eval", "--quiet", "--config", cfg, "--plot-dir", tmp_path / "c"]))
     assert line == ("saliency eval: error: --plot-dir: datasets a b and a_b would write the same curve files "
                     "(a_b_pr.png); rename one")
+
+
+# ---------------------------------------------------------------- crop --checkpoint: its temporary maps (review RR14)
+
+@pytest.fixture(scope="module")
+def sod_checkpoint(tmp_path_factory) -> Path:
+    import torch
+
+    from saliency import models
+    from saliency.checkpoint import save
+
+    n = torch.get_num_threads()
+    torch.manual_seed(0)
+    m = models.create_model("unet_tiny_none_sod").eval()
+    path = tmp_path_factory.mktemp("ck") / "sod.pt"
+    save(path, {"config": m.config, "state_dict": m.state_dict(), "train_config": {"data": {"size": [32, 32]}}})
+    torch.set_num_threads(n)
+    return path
+
+
+def _noise(path: Path, w: int, h: int, seed: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)).save(path)
+
+
+@pytest.mark.parametrize("names", [("Img.png", "img.jpg"), ("Cat.png", "CAT.png")], ids=["stems", "names"])
+def test_crop_checkpoint_accepts_names_equal_ignoring_case(tmp_path, capsys, sod_checkpoint, names):
+    """crop --checkpoint refused Img.png + img.jpg with predict's message ("outputs are named so"), false for crop:
+    its maps are temporary, its crops keep each input's name. Now each image is cropped, at the box `saliency
+    predict` of that image alone and `crop --maps` give (crop's documented "exactly as saliency predict writes
+    it"), under its own name."""
+    import json
+
+    images = tmp_path / "im"
+    for (n, (w, h)), seed in zip(zip(names, [(40, 30), (24, 16)]), (1, 2)):
+        _noise(images / n, w, h, seed)
+    rc, _, err = run_cli(capsys, ["crop", "--images", images, "--checkpoint", sod_checkpoint, "--aspect", "1:1",
+                                  "--keep", "0.5", "--device", "cpu", "--out", tmp_path / "o", "--quiet"])
+    assert (rc, err) == (0, "")
+    got = json.loads((tmp_path / "o" / "crops.json").read_text())["boxes"]
+    for n in names:  # the oracle: predict that image alone (no twin beside it), crop by its map
+        alone = tmp_path / "alone" / n
+        alone.mkdir(parents=True)
+        (alone / n).write_bytes((images / n).read_bytes())
+        rc, _, err = run_cli(capsys, ["predict", "--checkpoint", sod_checkpoint, "--images", alone, "--device", "cpu",
+                                      "--out", tmp_path / "maps" / n, "--quiet"])
+        assert rc == 0, err
+        rc, _, err = run_cli(capsys, ["crop", "--images", alone, "--maps", tmp_path / "maps" / n, "--aspect", "1:1",
+                                      "--keep", "0.5", "--out", tmp_path / "c" / n, "--quiet"])
+        assert rc == 0, err
+        want = json.loads((tmp_path / "c" / n / "crops.json").read_text())["boxes"]
+        key = next(iter(want))
+        box = next(v for k, v in got.items() if Path(v["image"]).name == n)
+        assert box["crop"] == want[key]["crop"]
+        with Image.open(tmp_path / "o" / n) as im:  # the crop, under its input's own name
+            assert im.size == (box["crop"]["w"], box["crop"]["h"]) and box["crop"]["w"] == box["crop"]["h"]
