@@ -9,8 +9,8 @@ counts, and outputs that mirror them lose nothing more: accepted, as before (exa
 1. ingest: a named stimulus whose stem equals another's ignoring case (after NFC) while their names differ beyond
    case; stimuli of one stem keep their own message.
 2. the folder of predict (``--images``: maps named by key; among the images ``--list`` keeps): files whose keys
-   are equal ignoring case while their names differ beyond it. crop keeps each input's file name: it accepts them. eval (``--pred``, ``--gt``) writes nothing per key: it accepts them all,
-   matching by the exact key.
+   are equal ignoring case while their names differ beyond it. crop keeps each input's file name: it accepts
+   them. eval (``--pred``, ``--gt``) writes nothing per key: it accepts them all, matching by the exact key.
 3. ``eval --plot-dir``: datasets whose curve files' names are equal ignoring case (``ECSSD`` and ``ecssd``).
 
 Oracles: the messages whole, written out by hand; the folders the reviewer's runs produced (two maps whose names
