@@ -107,7 +107,8 @@ class ScreenGeometry:
         if self.screen_px is not None:
             px = self.screen_px
             if not (_pair_of(px) and all(_size_ok(v) and v == int(v) for v in px)):
-                raise UserError(f"`screen_px` {px!r}: need two whole positive pixel counts (W, H), each at most {MAX_SIZE:g}")
+                raise UserError(f"`screen_px` {px!r}: need two whole positive pixel counts (W, H), "
+                                f"each at most {MAX_SIZE:g}")
             object.__setattr__(self, "screen_px", (int(px[0]), int(px[1])))
         if self.screen_cm is not None and not (_pair_of(self.screen_cm) and all(_size_ok(v) for v in self.screen_cm)):
             raise UserError(f"`screen_cm` {self.screen_cm!r}: need two finite positive sizes in cm (W, H), "

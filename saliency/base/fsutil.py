@@ -694,13 +694,11 @@ def _signal_self(signum: int) -> None:
 def terminate_raises() -> Iterator[None]:
     """While active, SIGTERM raises :class:`Terminated` in the main thread, so clean-up code runs.
 
-    A SIGTERM the caller ignores (``SIG_IGN``) is left ignored. A no-op outside the main thread. A process forked while it is active (a
-    worker) dies of SIGTERM as usual instead of raising. The previous handler
-    is put back on exit, so the contexts nest. A Ctrl-C or SIGTERM that
-    Python had to drop (raised inside a weakref callback or ``__del__``: an
-    "Exception ignored in ..." traceback), or that C code printed and cleared
-    (``sys.excepthook``: seen for a Ctrl-C landing in an import that C code
-    started, under load), is delivered again instead.
+    A SIGTERM the caller ignores (``SIG_IGN``) is left ignored. A no-op outside the main thread. A process forked
+    while it is active (a worker) dies of SIGTERM as usual instead of raising. The previous handler is put back on
+    exit, so the contexts nest. A Ctrl-C or SIGTERM that Python had to drop (raised inside a weakref callback or
+    ``__del__``: an "Exception ignored in ..." traceback), or that C code printed and cleared (``sys.excepthook``:
+    seen for a Ctrl-C landing in an import that C code started, under load), is delivered again instead.
     """
     import signal
     import sys
