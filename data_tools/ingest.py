@@ -547,8 +547,11 @@ class _Collector:
                 blank = (own.isna() | (own.astype(str) == "")) & q["trial"].notna() & q["subject"].notna()
                 if blank.any():
                     q["stimulus"] = own.astype(object)
-                    q.loc[blank, "stimulus"] = [trial_stimulus(self.trials, str(sj), tr) for sj, tr in
-                                                zip(q.loc[blank, "subject"], q.loc[blank, "trial"])]
+                    # the table's name as a kept row's resolves (its stem: "a.png" -> "a", as fixations.csv and
+                    # the rows set aside later name it), the name as written when it finds no stimulus
+                    looked = [trial_stimulus(self.trials, str(sj), tr) for sj, tr in
+                              zip(q.loc[blank, "subject"], q.loc[blank, "trial"])]
+                    q.loc[blank, "stimulus"] = [(_quarantined_stem(self.index, n) or n) if n else n for n in looked]
             q.insert(0, "source", source)
             self.quar.append(q)
             self.books[source].quarantined.update(q["reason"].astype(str).tolist())

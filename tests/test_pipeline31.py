@@ -130,7 +130,7 @@ def test_a_quarantined_row_names_the_stimulus_its_trial_gives(tmp_path, capsys):
     log, trials = tmp_path / "fix.csv", tmp_path / "trials.csv"
     log.write_text("subject,trial,x,y,duration_ms\nA,1,100,100,250\nB,1,100,100,250\nA,2,100,100,250\n"
                    "A,3,#N/A,100,250\nA,9,100,100,250\n")
-    trials.write_text("subject,trial,stimulus\nA,1,a.png\nB,1,a.png\nA,2,b\nA,3,c\n")
+    trials.write_text("subject,trial,stimulus\nA,1,a.png\nB,1,a.png\nA,2,b\nA,3,c.png\n")  # c.png: named as its stem
     rc, out, err = run_cli(capsys, ["ingest", log, "--trials", trials, "--stimuli", stim, "--screen-px", "320x240",
                                     "--sigma-px", "10", "--out", tmp_path / "o", "--workers", "1", "--no-ioc"])
     assert rc == 0, err

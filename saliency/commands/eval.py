@@ -33,8 +33,9 @@ is resampled in probability, area-averaged where it is larger) and counted.
   task: sod
   datasets: {ECSSD: {root: data}, mine: {gt: data/mine/masks}}
   methods: {U2Net: "preds/u2net/{dataset}", BASNet: {ECSSD: preds/bas}}
-Fixation IG baseline: D/center_bias.npy (float), else D/center_bias.png (or a per-image FIXATIONHISTOGRAM)
-when present, else a Gaussian centre bias (sigma = 1/4 of width and height)."""
+Fixation IG baseline: D/center_bias.npy (float) while D/center_bias.png is its 8-bit
+rounding, else the PNG (or a per-image FIXATIONHISTOGRAM) when present, else a Gaussian
+centre bias (sigma = 1/4 of width and height)."""
 
 
 def add_arguments(p) -> None:
