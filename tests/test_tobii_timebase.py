@@ -5,8 +5,12 @@
   shared its stamp and was merged (``duplicate_times``). Samples now take ``MicroSecondTimestamp``, anchored as the
   3.x ``EyeTrackerTimestamp`` is (the file's first row with both stamps at its ``Timestamp``).
 - A 3.x Data Export whose ``EyeTrackerTimestamp`` column is there but empty on every row (a header only) made every
-  sample ``bad_time``; the reader now passes over a µs column empty on every sample row of the first chunk
+  sample ``bad_time``; the reader now passes over a µs column empty on every sample row of a recording
   (``EyeTrackerTimestamp``, then ``MicroSecondTimestamp``, then ``RecordingTimestamp``), and says so in its notes.
+- That choice was made on the first chunk read only, so the times depended on ``chunk_rows`` (memory only): it is
+  now made per recording from all of its sample rows, the same at every chunk size.
+- A row that stops before its µs field (Studio leaves trailing empty fields off) was ``malformed_row``: it reads
+  that stamp blank.
 
 Every file is written in Studio's layout (tab-separated, the export's column names; 1.x-2.x: the ``Data
 properties:`` block, lines ending with a tab). Expected values are worked out by hand from the stamps written.
@@ -118,8 +122,8 @@ def test_all_data_with_an_empty_microsecond_column_keeps_timestamp(tmp_path):
     # Timestamp as written, whole ms: 10 + floor(i * 5/6); the empty column is said, no row is lost
     assert df["time_ms"].tolist() == [10.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 15.0, 16.0, 17.0, 18.0, 19.0]
     assert len(q) == 0 and rd.notes["time_column"] == "Timestamp"
-    assert rd.notes["time_column_blank"] == ("column 'MicroSecondTimestamp' blank on every sample row of lines "
-                                             "20-31, the first read: sample times from 'Timestamp'")
+    assert rd.notes["time_column_blank"] == ("column 'MicroSecondTimestamp' blank on every sample row (lines "
+                                             "20-31): sample times from 'Timestamp'")
 
 
 CUT = ALL_DATA.index("StimuliID") + 1  # Studio leaves trailing empty fields off: the row stops after StimuliID
@@ -192,8 +196,8 @@ def test_an_empty_eye_tracker_column_falls_back_to_recording_timestamp(tmp_path)
     assert len(q) == 0
     assert df["time_ms"].tolist() == [10.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 15.0, 16.0, 17.0, 18.0, 19.0]
     assert rd.notes["time_column"] == "RecordingTimestamp"
-    assert rd.notes["time_column_blank"] == ("column 'EyeTrackerTimestamp' blank on every sample row of lines 2-13, "
-                                             "the first read: sample times from 'RecordingTimestamp'")
+    assert rd.notes["time_column_blank"] == ("recording 'P01/Rec 01': column 'EyeTrackerTimestamp' blank on every "
+                                             "sample row (lines 2-13): sample times from 'RecordingTimestamp'")
 
 
 def test_an_empty_eye_tracker_column_falls_back_to_microsecond_timestamp(tmp_path, capsys):
@@ -201,8 +205,8 @@ def test_an_empty_eye_tracker_column_falls_back_to_microsecond_timestamp(tmp_pat
     write(p, export_1200(et=False))
     rd, df, q = read(p)
     assert len(q) == 0 and rd.notes["time_column"] == "MicroSecondTimestamp"
-    assert rd.notes["time_column_blank"] == ("column 'EyeTrackerTimestamp' blank on every sample row of lines "
-                                             "2-289, the first read: sample times from 'MicroSecondTimestamp'")
+    assert rd.notes["time_column_blank"] == ("recording 'P01/Rec 01': column 'EyeTrackerTimestamp' blank on every "
+                                             "sample row (lines 2-289): sample times from 'MicroSecondTimestamp'")
     # sample i at 10 + round(i * 2500/3) / 1000 ms: spaced 1/1200 s within a microsecond, no two alike
     assert df["time_ms"].diff().dropna().to_numpy() == pytest.approx(1000 / 1200, abs=1.001e-3)
     assert df["time_ms"].iloc[[0, 1, 6, 287]].tolist() == pytest.approx([10.0, 10.833, 15.0, 249.167], abs=1e-9)
@@ -219,8 +223,8 @@ def test_both_microsecond_columns_empty_fall_back_to_recording_timestamp(tmp_pat
     assert len(q) == 0 and df["time_ms"].tolist() == [10.0, 10.0, 11.0]
     assert rd.notes["time_column"] == "RecordingTimestamp"
     assert rd.notes["time_column_blank"] == (
-        "columns 'EyeTrackerTimestamp' and 'MicroSecondTimestamp' blank on every sample row of lines 2-4, the first "
-        "read: sample times from 'RecordingTimestamp'")
+        "recording 'P01/Rec 01': columns 'EyeTrackerTimestamp' and 'MicroSecondTimestamp' blank on every sample row "
+        "(lines 2-4): sample times from 'RecordingTimestamp'")
 
 
 @pytest.mark.parametrize("chunk_rows", [500_000, 1])
@@ -236,3 +240,89 @@ def test_a_column_empty_on_some_rows_keeps_quarantining_them(tmp_path, chunk_row
     assert df["line"].tolist() == [3, 5]
     assert df["time_ms"].tolist() == pytest.approx([3.0, 3.833], abs=1e-9)
     assert q[["line", "reason"]].values.tolist() == [[4, "bad_time"]]
+
+
+# ---------------------------------------------------------------- the time column, whatever the chunks
+
+CHUNKS = [1, 7, 500_000]
+
+
+@pytest.mark.parametrize("chunk_rows", CHUNKS)
+def test_all_data_whose_first_sample_lacks_its_microsecond_stamp(tmp_path, chunk_rows):
+    rows = all_data_1200(n=24)
+    rows[0][ALL_DATA.index("MicroSecondTimestamp")] = ""  # line 20
+    p = tmp_path / "first us blank.tsv"
+    write_all_data(p, rows)
+    rd, df, q = read(p, chunk_rows=chunk_rows)
+    # chunk_rows 1 read the whole-ms Timestamp (line 20 alone decided); now the column filled on the file's samples
+    assert rd.notes["time_column"] == "MicroSecondTimestamp" and "time_column_blank" not in rd.notes
+    assert q[["line", "reason"]].values.tolist() == [[20, "bad_time"]]
+    # anchor: line 21 (i = 1), Timestamp 10, µs 10_833; sample i at 10 + (round(i * 2500/3) - 833) / 1000
+    assert df["line"].tolist() == list(range(21, 44))
+    assert df["time_ms"].tolist() == pytest.approx([10 + (round(i * 2500 / 3) - 833) / 1000 for i in range(1, 24)],
+                                                   abs=1e-9)
+
+
+def two_recordings():
+    """Rec A: no µs stamp on any row (lines 2-7); Rec B: the tracker's clock 5 s + round(i * 2500/3) µs."""
+    a = [row(100 + i * 5 // 6, "", "", 400, rec="Rec A") for i in range(6)]
+    b = [row(100 + i * 5 // 6, 5_000_000 + round(i * 2500 / 3), "", 400, rec="Rec B") for i in range(6)]
+    return a, b
+
+
+A_MS = [100.0, 100.0, 101.0, 102.0, 103.0, 104.0]  # RecordingTimestamp as written: 100 + floor(i * 5/6)
+B_MS = [100.0, 100.833, 101.667, 102.5, 103.333, 104.167]  # 100 + round(i * 2500/3) / 1000
+
+
+@pytest.mark.parametrize("chunk_rows", CHUNKS)
+@pytest.mark.parametrize("b_first", [False, True])
+def test_each_recording_takes_its_own_time_column(tmp_path, chunk_rows, b_first):
+    a, b = two_recordings()
+    p = tmp_path / "two recordings.tsv"
+    write(p, b + a if b_first else a + b)
+    rd, df, q = read(p, chunk_rows=chunk_rows)
+    # Rec A was quarantined bad_time whole at the default chunk size (the chunk's Rec B rows chose the tracker's
+    # clock for the file), or Rec B read on whole ms at chunk_rows 1
+    assert len(q) == 0
+    got = {t: df.loc[df["trial"] == t, "time_ms"].tolist() for t in ("Rec A", "Rec B")}
+    assert got["Rec A"] == A_MS and got["Rec B"] == pytest.approx(B_MS, abs=1e-9)
+    assert rd.notes["time_column"] == {"P01/Rec A": "RecordingTimestamp", "P01/Rec B": "EyeTrackerTimestamp"}
+    lines = "8-13" if b_first else "2-7"
+    assert rd.notes["time_column_blank"] == (
+        f"recording 'P01/Rec A': columns 'EyeTrackerTimestamp' and 'MicroSecondTimestamp' blank on every sample row "
+        f"(lines {lines}): sample times from 'RecordingTimestamp'")
+
+
+def test_detect_reads_each_recording_on_its_own_time_column(tmp_path, capsys):
+    a, b = two_recordings()
+    p = tmp_path / "two recordings.tsv"
+    write(p, a + b)
+    _, summary = detect(capsys, tmp_path, p)
+    assert summary["counts"]["samples"] == 12  # Rec A's 6 rows were bad_time
+
+
+def _some_empty():
+    return [row(0, "", "", "", event="ImageStart"), row(3, 123_456_000, "", 100), row(4, "", "", 101),
+            row(4, 123_456_833, "", 102)]
+
+
+FIXTURES = {  # the files of the tests above: (writer, rows)
+    "all_data_1200": (write_all_data, lambda: all_data_1200(n=40, jump=20)),
+    "all_data_no_us": (write_all_data, lambda: all_data_1200(n=12, us=False)),
+    "export_et_empty": (write, lambda: export_1200(n=40, jump=20, et=False)),
+    "export_both_empty": (write, lambda: export_1200(n=12, et=False, us=False)),
+    "export_some_empty": (write, _some_empty),
+    "two_recordings": (write, lambda: sum(two_recordings(), [])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_chunk_rows_changes_nothing_but_memory(tmp_path, name):
+    writer, rows = FIXTURES[name]
+    p = tmp_path / f"{name}.tsv"
+    writer(p, rows())
+    got = []
+    for chunk_rows in CHUNKS:
+        rd, df, q = read(p, chunk_rows=chunk_rows)
+        got.append((df.to_csv(index=False), q.to_csv(index=False), rd.notes))
+    assert got[0] == got[1] == got[2]

@@ -45,11 +45,13 @@ are not rows). Rows set aside by design are counted per reason, not listed
 The subject is the header's ``Subject`` (else ``Recording``, else the file
 stem); the stimulus the ``StimuliName``/``MediaName`` column; the trial
 ``StimuliID`` when present. Sample times come from ``MicroSecondTimestamp``
-(µs) when the export fills it, anchored once for the file (one recording) as
+(µs) when the export fills it on any sample row of the file (its sample rows
+without one are ``bad_time``), anchored once for the file (one recording) as
 the 3.x samples below are (its first row with both stamps at its
 ``Timestamp``), so that 300 and 1200 Hz samples keep their spacing; else, and
 for fixations, ``Timestamp`` (whole ms) as exported; ``notes["time_column"]``
-names the column the samples used. ``time_unit`` is not used.
+names the column the samples used. A row that stops before its µs field
+(trailing empty fields left off) reads it blank. ``time_unit`` is not used.
 
 **Studio 3.x Data Export** (checked against EMDAT's ``TobiiV3Recording.py``
 and the column lists of public readers of it): no header block; line 1 is
@@ -81,11 +83,13 @@ for Pro Lab, ``LogReader.trials``).
   as the tracker's clock says (``RecordingTimestamp`` is whole ms: at 1200 Hz
   one sample in six shared its stamp); a row whose ``EyeTrackerTimestamp`` or
   ``RecordingTimestamp`` is missing or not a number is quarantined
-  (``bad_time``; ``non_finite_time``); without the column, or with it empty on
-  every sample row (event rows aside) of the first chunk holding one (an export
+  (``bad_time``; ``non_finite_time``); for a recording without the column, or
+  with it empty on every one of its sample rows (event rows aside; an export
   that writes its header only: ``notes["time_column_blank"]``), the same from
-  ``MicroSecondTimestamp`` (µs), then ``RecordingTimestamp`` (whole ms);
-  ``notes["time_column"]`` names the column used;
+  ``MicroSecondTimestamp`` (µs), then ``RecordingTimestamp`` (whole ms), each
+  recording decided on all of its rows, whatever the chunks;
+  ``notes["time_column"]`` names the column used (a mapping
+  ``participant/recording`` -> column where the recordings differ);
   ``GazePointX/Y (ADCSpx)``
   (else the mean of the eyes' ``GazePointLeft/RightX/Y``), valid as in the
   All-Data export (one eye's validity 0 or 1); a row with an event column
@@ -214,10 +218,10 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                                       average=", ".join(have))
         stamps = [low["microsecondtimestamp"]] if "microsecondtimestamp" in low else []
         chunks = _samples(path, at, low, subject, c_stim, c_trial, opts.chunk_rows, eye=opts.eye, notes=notes,
-                          stamps=stamps)
+                          stamps=stamps, order=cols)
         kind = "samples"
         notes["eye"] = opts.eye
-        notes["time_column"] = (stamps or [low["timestamp"]])[0]  # until the first chunk finds it blank
+        notes["time_column"] = (stamps or [low["timestamp"]])[0]  # until the recording is read (_TimeColumns)
     return LogReader(path, "tobii-studio", kind, chunks, screen_px=screen, notes=notes)
 
 
@@ -266,17 +270,17 @@ def _fixations(path, at, low, subject, c_stim, c_trial, chunk_rows, aggregate):
     return chunks
 
 
-def _tracker_ms(df, n, c_rt, c_et, keys, anchors):
+def _tracker_ms(df, n, c_rt, c_et, keys, anchors, only):
     """Sample times of a Studio export from a µs column ``c_et`` (``EyeTrackerTimestamp``, the tracker's clock;
-    ``MicroSecondTimestamp``), in ms from the recording start: each recording (``keys``: participant and recording
-    name) is anchored at its first row with both stamps numbers, whose time is its ``c_rt`` (``RecordingTimestamp``,
-    ``Timestamp``: whole ms); ``anchors`` carries them from chunk to chunk. (time ms, missing or not a number in
-    either column, non-finite in either column)."""
+    ``MicroSecondTimestamp``), in ms from the recording start, for the rows ``only`` (whole recordings): each
+    recording (``keys``: participant and recording name) is anchored at its first row with both stamps numbers,
+    whose time is its ``c_rt`` (``RecordingTimestamp``, ``Timestamp``: whole ms); ``anchors`` carries them from
+    chunk to chunk. (time ms, missing or not a number in either column, non-finite in either column)."""
     rt, rm, rb = numeric(df[c_rt])
     et, em, eb = numeric(df[c_et])
     both = np.isfinite(rt) & np.isfinite(et)
     t = np.full(n, np.nan)
-    for k in pd.unique(keys):
+    for k in pd.unique(keys[only]):
         rows = keys == k
         if k not in anchors:
             first = np.flatnonzero(rows & both)
@@ -288,60 +292,132 @@ def _tracker_ms(df, n, c_rt, c_et, keys, anchors):
     return t, rm | rb | em | eb, non_finite(df[c_rt], rt) | non_finite(df[c_et], et)
 
 
-def _with_stamps(path, at, usecols, stamps, chunk_rows):
-    """:func:`csv_chunks` of ``usecols`` plus the µs columns ``stamps``, a row that stops before a µs field (Studio
-    leaves trailing empty fields off) reading it blank: only the other columns make a row cut short
-    (``malformed_row``). The µs columns come from a second reader of the same blocks that takes short rows."""
-    main = csv_chunks(path, "\t", usecols, chunk_rows, header_line=at, cut_last="any")
-    if not stamps:
+def _filled(df, c, n) -> np.ndarray:
+    """Rows whose cell of column ``c`` is not empty (spaces aside)."""
+    return (df[c].fillna("").astype(str).str.strip() != "").to_numpy(dtype=bool) if n else np.zeros(0, bool)
+
+
+def _late(usecols, stamps, order) -> list[str]:
+    """The µs columns of ``stamps`` that come after every column of ``usecols`` (``order``: the column line's names):
+    a row may stop before them (Studio leaves trailing empty fields off) without being cut short."""
+    pos = {}
+    for i, c in enumerate(order):
+        pos.setdefault(c, i)
+    last = max((pos.get(c, -1) for c in usecols), default=-1)
+    return [c for c in stamps if pos.get(c, len(pos)) > last]
+
+
+def _with_stamps(path, at, usecols, stamps, chunk_rows, c_time, order):
+    """:func:`csv_chunks` of ``usecols`` plus the µs columns ``stamps``, a row that stops before a µs field after
+    every column of ``usecols`` (:func:`_late`) reading it blank: only the other columns make a row cut short
+    (``malformed_row``). Those µs columns come from a second reader of the same blocks that takes short rows (with
+    ``c_time``, filled on nearly every row: a row blank in every column read costs a look at its line)."""
+    late = _late(usecols, stamps, order)
+    main = csv_chunks(path, "\t", sorted({*usecols, *stamps} - set(late)), chunk_rows, header_line=at,
+                      cut_last="any")
+    if not late:
         yield from main
         return
-    aux = csv_chunks(path, "\t", list(stamps), chunk_rows, header_line=at, short_rows=True, cut_last="any")
+    aux = csv_chunks(path, "\t", [c_time, *late], chunk_rows, header_line=at, short_rows=True, cut_last="any")
     for (df, lines, malformed), (sdf, slines, _) in zip(main, aux):
         # the same blocks: every row the first reader kept, the second kept too (it drops fewer)
         pos = np.minimum(np.searchsorted(slines, lines), max(len(slines) - 1, 0))
         found = (slines[pos] == lines) if len(slines) else np.zeros(len(lines), bool)
-        for c in stamps:
+        for c in late:
             v = sdf[c].to_numpy(dtype=object)[pos] if len(slines) else np.full(len(lines), "", object)
             df[c] = np.where(found, v, "")
         yield df, lines, malformed
 
 
-def _time_column(df, rows, lines, stamps, fallback, notes) -> str:
-    """The time column of a Studio export's samples: the first of ``stamps`` whose cells are not empty on every
-    one of ``rows`` (the sample rows of the first chunk holding one; ``lines`` their line numbers), else
-    ``fallback``; said in ``notes`` (``time_column``, and ``time_column_blank`` for the columns passed over: an
-    export that writes a header only). A column blank on some of the rows only is used: those rows are
-    quarantined ``bad_time``."""
-    blank = []
-    chosen = fallback
-    for c in stamps:
-        if (df[c].fillna("").astype(str).str.strip().to_numpy()[rows] != "").any():
-            chosen = c
-            break
-        blank.append(c)
-    notes["time_column"] = chosen
-    if blank:
-        at = lines[rows]
-        where = f"lines {int(at[0])}-{int(at[-1])}" if len(at) > 1 else f"line {int(at[0])}"
-        names = " and ".join(repr(c) for c in blank)
-        notes["time_column_blank"] = (f"column{'s' if len(blank) > 1 else ''} {names} blank on every sample row of "
-                                      f"{where}, the first read: sample times from {chosen!r}")
-    return chosen
+class _TimeColumns:
+    """The time column of each recording of a Studio export's samples, the same whatever the chunks: the first of
+    ``stamps`` (µs columns, preferred first) with a value on any of the recording's sample rows, else ``fallback``
+    (whole ms). ``frames()`` reads the file again ahead of the caller, only as far as needed: a recording is decided
+    once the preferred column is seen filled on one of its sample rows, or at the file's end.
+    ``gaze_rows(df, n)[0]``: the event rows (not sample rows), ``keys(df, n)``: each row's recording. Said in
+    ``notes``: ``time_column`` (one column; a mapping ``participant/recording`` -> column when they differ) and
+    ``time_column_blank`` (the µs columns passed over, per recording)."""
+
+    def __init__(self, stamps, fallback, notes, per_recording, frames, gaze_rows, keys):
+        self.stamps, self.fallback, self.notes, self.per_recording = list(stamps), fallback, notes, per_recording
+        self.frames, self.gaze_rows, self.keys = frames, gaze_rows, keys
+        self.ahead = None  # the look-ahead read, started at the first recording to decide
+        self.done = not self.stamps
+        self.filled: dict[str, set] = {}  # recording -> the stamps filled on one of its sample rows (read so far)
+        self.span: dict[str, list[int]] = {}  # recording -> its first and last sample row's line (the caller's read)
+        self.chosen: dict[str, str] = {}
+
+    def _read_on(self) -> None:
+        if self.ahead is None:
+            self.ahead = self.frames()
+        got = next(self.ahead, None)
+        if got is None:
+            self.done = True
+            return
+        df, _, _ = got
+        n = len(df)
+        sample = ~self.gaze_rows(df, n)[0]
+        keys = self.keys(df, n)
+        for c in self.stamps:
+            for k in pd.unique(keys[sample & _filled(df, c, n)]):
+                self.filled.setdefault(k, set()).add(c)
+
+    def _decide(self, k: str) -> str:
+        while not self.done and self.stamps[0] not in self.filled.get(k, ()):
+            self._read_on()
+        return next((c for c in self.stamps if c in self.filled.get(k, ())), self.fallback)
+
+    def columns(self, keys: np.ndarray, sample: np.ndarray, lines: np.ndarray) -> np.ndarray:
+        """Each row's time column (rows of recordings not decided, event rows only: ``fallback``); ``sample``: the
+        sample rows of this chunk of the caller's read, ``lines`` its rows' lines."""
+        for k in pd.unique(keys[sample]):
+            if k not in self.chosen:
+                self.chosen[k] = self._decide(k)
+            at = lines[sample & (keys == k)]
+            self.span.setdefault(k, [int(at[0]), 0])[1] = int(at[-1])
+        if sample.any():
+            self._say()
+        uniq, inv = np.unique(keys.astype(str), return_inverse=True)
+        return np.array([self.chosen.get(k, self.fallback) for k in uniq], dtype=object)[inv]
+
+    def _label(self, k: str) -> str:
+        return "/".join(p for p in k.split("\x1f") if p)
+
+    def _say(self) -> None:
+        used = set(self.chosen.values())
+        self.notes["time_column"] = used.pop() if len(used) == 1 else \
+            {self._label(k): c for k, c in self.chosen.items()}
+        said = []
+        for k, c in self.chosen.items():
+            blank = self.stamps[:self.stamps.index(c)] if c in self.stamps else self.stamps
+            if not blank:
+                continue
+            a, b = self.span.get(k, (0, 0))
+            where = f"lines {a}-{b}" if b > a else f"line {a}"
+            rec = f"recording {self._label(k)!r}: " if self.per_recording else ""
+            said.append(f"{rec}column{'s' if len(blank) > 1 else ''} {' and '.join(repr(c) for c in blank)} blank "
+                        f"on every sample row ({where}): sample times from {c!r}")
+        if said:
+            self.notes["time_column_blank"] = "; ".join(said)
 
 
 def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, events=None, space="screen",
-             trial_in_media=False, eye="average", notes=None, stamps=(), per_recording=False):
+             trial_in_media=False, eye="average", notes=None, stamps=(), per_recording=False, order=()):
     """Samples of an All-Data export, or of a 3.x Data Export (``c_subj``: the subject column, ``events``: its
     event columns, ``space`` of its gaze columns, ``trial_in_media``: no trial outside a media; ``eye``
     left/right: that eye's gaze point and validity only, the caller having checked the file has them;
-    ``notes``: the reader's, for :class:`~data_tools.readers.chunks.FileSubject` and the time column).
+    ``notes``: the reader's, for :class:`~data_tools.readers.chunks.FileSubject` and the time column; ``order``:
+    the column line's names).
 
-    Times: from the first of ``stamps`` (µs columns, preferred first: ``EyeTrackerTimestamp``,
-    ``MicroSecondTimestamp``) that is not blank on every sample row (event rows aside) of the first chunk holding
-    one, :func:`_tracker_ms`, anchored per recording (participant and ``c_trial``) with ``per_recording``, else
-    once for the file (a 1.x-2.x export is one recording); with none, ``low["timestamp"]`` (whole ms).
-    ``notes["time_column"]`` names the column used, ``notes["time_column_blank"]`` the blank ones passed over."""
+    Times, chosen per recording (participant and ``c_trial`` with ``per_recording``, else the file: a 1.x-2.x
+    export is one recording) from all of its sample rows (event rows aside), whatever the chunks: the first of
+    ``stamps`` (µs columns, preferred first: ``EyeTrackerTimestamp``, ``MicroSecondTimestamp``) with a value on any
+    of them (its rows without one are ``bad_time``), :func:`_tracker_ms`, anchored per recording; with none,
+    ``low["timestamp"]`` (whole ms). A recording is decided at its first sample row, from a look-ahead read of the
+    file (:func:`_with_stamps`) that goes no further than its first row with the preferred column filled (to the
+    end only where that column is blank on some recording). ``notes["time_column"]`` names the column used (a
+    mapping ``participant/recording`` -> column when the recordings differ), ``notes["time_column_blank"]`` the
+    blank ones passed over, per recording."""
     c_t = low["timestamp"]
     pairs = []
     for suffix, vcol in (("", None), ("left", "validityleft"), ("right", "validityright")):
@@ -364,48 +440,71 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
         if other is None and low.get(f"validity{o}"):
             other = (None, None, low.get(f"validity{o}"))
 
+    def gaze_rows(df, n):
+        """(the event rows: an event and no gaze, {x column: (x, y, cells that are no number)}, any such cell)."""
+        gaze_empty = np.ones(n, bool)
+        bad = np.zeros(n, bool)
+        parsed = {}
+        for cx, cy, _ in pairs:
+            x, xm, xb = numeric(df[cx])
+            y, ym, yb = numeric(df[cy])
+            parsed[cx] = (x, y, xb | yb)
+            gaze_empty &= xm & ym
+            bad |= xb | yb
+        has_event = np.zeros(n, bool)
+        for c in c_evs:
+            has_event |= text(df[c], n) != ""
+        return gaze_empty & has_event, parsed, bad
+
+    def recording_keys(df, n, recording):
+        """Each row's recording: participant and recording name (3.x), else one for the file."""
+        keys = np.full(n, "", object)
+        if per_recording:
+            keys = text(df[c_subj], n, "", ID_MISSING) if c_subj else keys
+            if c_trial:  # keyed by the recording as read, not by the trial masked outside media
+                keys = keys.astype(str) + "\x1f" + recording.astype(str)
+        return keys
+
     def chunks() -> Iterator[Chunk]:
         n_eye = n_other = 0  # eye left/right: valid samples of the chosen eye and of the other one
         anchors: dict[str, tuple[float, float]] = {}  # recording -> (its µs stamp, its whole-ms stamp)
-        c_time = None  # the time column: decided on the first chunk holding a sample row (not an event row)
         notes_ = {} if notes is None else notes
+
+        def frames():
+            return _with_stamps(path, at, usecols, stamps, chunk_rows, c_t, order)
+
+        def ahead():  # the look-ahead: µs columns all after the others (1.x-2.x) read in one pass taking short rows
+            if _late(usecols, stamps, order) != list(stamps):  # (a row with a value there is not cut short)
+                return frames()
+            cols = [c_t, *stamps, c_subj, c_trial, *c_evs] + [c for p in pairs for c in p[:2]]
+            return csv_chunks(path, "\t", sorted({c for c in cols if c}), chunk_rows, header_line=at, short_rows=True,
+                              cut_last="any")
+
+        times = _TimeColumns(stamps, c_t, notes_, per_recording, ahead, gaze_rows,
+                             lambda df, n: recording_keys(df, n, text(df[c_trial], n) if c_trial else None))
         # 3.x: the file stem names the rows only of an export without ParticipantName (or whose column is blank on
         # every row of its first chunk: FileSubject); in one naming someone a blank cell is no_subject
         subjects = FileSubject(path, c_subj, subject, notes_)
-        for df, lines, malformed in _with_stamps(path, at, usecols, stamps, chunk_rows):
+        for df, lines, malformed in frames():
             n = len(df)
             stim = text(df[c_stim], n, whole=False) if c_stim else np.full(n, "", object)
             recording = text(df[c_trial], n) if c_trial else np.full(n, "", object)
             trial = recording
             if trial_in_media and c_stim:  # a trial is one presentation of a media: rows outside any have none
                 trial = np.where(stim != "", trial, "")
-            gaze_empty = np.ones(n, bool)
-            bad = np.zeros(n, bool)
-            parsed = {}  # x column -> (x, y, cells that are no number)
-            for cx, cy, _ in pairs:
-                x, xm, xb = numeric(df[cx])
-                y, ym, yb = numeric(df[cy])
-                parsed[cx] = (x, y, xb | yb)
-                gaze_empty &= xm & ym
-                bad |= xb | yb
-            has_event = np.zeros(n, bool)
-            for c in c_evs:
-                has_event |= text(df[c], n) != ""
-            event_only = gaze_empty & has_event
+            event_only, parsed, bad = gaze_rows(df, n)
             keep = ~event_only
-            if c_time is None and keep.any():
-                c_time = _time_column(df, keep, lines, stamps, c_t, notes_)
-            if c_time is not None and c_time != c_t:
-                keys = np.full(n, "", object)
-                if per_recording:
-                    keys = text(df[c_subj], n, "", ID_MISSING) if c_subj else keys
-                    if c_trial:  # keyed by the recording as read, not by the trial masked outside media
-                        keys = keys.astype(str) + "\x1f" + recording.astype(str)
-                t, bad_t, nf_t = _tracker_ms(df, n, c_t, c_time, keys, anchors)
-            else:
-                t, tm, tb = numeric(df[c_t])
-                nf_t = non_finite(df[c_t], t)
-                bad_t = tm | tb
+            keys = recording_keys(df, n, recording)
+            col = times.columns(keys, keep, lines)
+            t, bad_t, nf_t = np.full(n, np.nan), np.zeros(n, bool), np.zeros(n, bool)
+            for c in pd.unique(col):
+                rows = col == c
+                if c == c_t:
+                    tc, tm, tb = numeric(df[c_t])
+                    bt, nf = tm | tb, non_finite(df[c_t], tc)
+                else:
+                    tc, bt, nf = _tracker_ms(df, n, c_t, c, keys, anchors, rows)
+                t[rows], bad_t[rows], nf_t[rows] = tc[rows], bt[rows], nf[rows]
 
             def code_ok(c):
                 """An eye's validity code 0 or 1 (EMDAT's reading)."""
@@ -541,9 +640,10 @@ def _read_data_export(path: Path, opts: ReadOptions, cols: list[str], at: int) -
     events = [base[e] for e in _EXPORT_EVENTS if e in base]
     stamps = [c for c in (c_et, base.get("microsecondtimestamp")) if c]  # µs, preferred first
     chunks = _samples(path, at, low, subject, c_media, c_rec, opts.chunk_rows, c_subj=c_subj, events=events,
-                      space=space, trial_in_media=True, eye=opts.eye, notes=notes, stamps=stamps, per_recording=True)
+                      space=space, trial_in_media=True, eye=opts.eye, notes=notes, stamps=stamps, per_recording=True,
+                      order=cols)
     notes["coordinates"] = _SPACE_UNITS[space]
-    notes["time_column"] = (stamps or [c_time])[0]  # until the first chunk finds it blank (_time_column)
+    notes["time_column"] = (stamps or [c_time])[0]  # until the recordings are read (_TimeColumns)
     return LogReader(path, "tobii-studio", "samples", chunks, notes=notes, trials=True)
 
 
