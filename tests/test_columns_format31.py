@@ -285,3 +285,15 @@ def test_a_duration_beside_a_time_column_of_clock_times_reads_as_before(study, c
         got = [(r["stimulus"], float(r["x"]), float(r["y"]), r["t_start_ms"], float(r["duration_ms"]))
                for r in csv.DictReader(fh)]
     assert got == [(s, float(x), float(y), "", float(d)) for s, x, y, d in rows]
+
+
+def test_a_pipe_given_as_a_log_is_named_as_one(study, capsys, tmp_path):  # noqa: F811
+    """Review RR16: a FIFO (or /dev/stdin) was refused as "no such file", though it exists; inputs are read more
+    than once (format, then chunks), so a pipe is refused, named for what it is."""
+    import os
+
+    fifo = tmp_path / "log.tsv"
+    os.mkfifo(fifo)
+    line = refusal(*_ingest(capsys, study, tmp_path, fifo)[:3])
+    assert line == (f"saliency ingest: error: {fifo}: not a regular file (a pipe or a device); save it to a file "
+                    "first")

@@ -140,6 +140,8 @@ def check_log_path(path: Path) -> None:
     if path.is_dir():
         raise UserError(f"{path}: a folder, not a log file; give the log files themselves (e.g. {path}/*.csv)")
     if not path.is_file():
+        if path.exists():  # a pipe, a device or /dev/stdin: read more than once (format, chunks), so refused
+            raise UserError(f"{path}: not a regular file (a pipe or a device); save it to a file first")
         raise UserError(f"{path}: no such file")
     try:
         with open(path, "rb") as fh:
