@@ -326,3 +326,47 @@ def test_chunk_rows_changes_nothing_but_memory(tmp_path, name):
         rd, df, q = read(p, chunk_rows=chunk_rows)
         got.append((df.to_csv(index=False), q.to_csv(index=False), rd.notes))
     assert got[0] == got[1] == got[2]
+
+
+# ---------------------------------------------------------------- a recording opened by an event row (review RR16)
+
+def event_first():
+    """An event row with both stamps (RecordingTimestamp 3, the tracker's clock 6_997_600 µs), then 4 samples at
+    RecordingTimestamp 5 + floor(i * 5/6), the tracker's clock 7_000_000 + round(i * 2500/3) µs."""
+    return [row(3, 6_997_600, "", "", event="ImageStart")] + \
+        [row(5 + i * 5 // 6, 7_000_000 + round(i * 2500 / 3), "", 400) for i in range(4)]
+
+
+@pytest.mark.parametrize("chunk_rows", CHUNKS)
+def test_an_event_row_with_both_stamps_anchors_its_recording_at_every_chunk_size(tmp_path, chunk_rows):
+    p = tmp_path / "event first.tsv"
+    write(p, event_first())
+    rd, df, q = read(p, chunk_rows=chunk_rows)
+    # anchor: the event row (line 2), 3 ms at 6_997_600 µs: sample i at 3 + (2_400 + round(i * 2500/3)) / 1000.
+    # chunk_rows 1 anchored on the first sample instead (5.0, 5.833, ...): the event row's chunk had no sample row
+    assert len(q) == 0 and df["line"].tolist() == [3, 4, 5, 6]
+    assert df["time_ms"].tolist() == pytest.approx([5.4, 6.233, 7.067, 7.9], abs=1e-9)
+    assert rd.notes["time_column"] == "EyeTrackerTimestamp" and "time_column_blank" not in rd.notes
+
+
+@pytest.mark.parametrize("chunk_rows", [7, 500_000])
+def test_a_filled_export_is_decided_without_reading_it_ahead(tmp_path, monkeypatch, chunk_rows):
+    import saliency.data_tools.readers.tobii_studio as ts
+    calls = []
+
+    class Counting(ts._TimeColumns):
+        def __init__(self, stamps, fallback, notes, per_recording, frames, *rest):
+            def counted():
+                calls.append(1)
+                return frames()
+            super().__init__(stamps, fallback, notes, per_recording, counted, *rest)
+
+    monkeypatch.setattr(ts, "_TimeColumns", Counting)
+    p = tmp_path / "filled.tsv"
+    # an event row (no stamps) opening each recording, the tracker's clock on every sample row
+    rec_b = [r[:3] + ["Rec 02"] + r[4:] for r in export_1200(n=20)]
+    write(p, [row(0, "", "", "", event="ImageStart")] + export_1200(n=20)
+          + [row(0, "", "", "", event="ImageStart", rec="Rec 02")] + rec_b)
+    rd, df, q = read(p, chunk_rows=chunk_rows)
+    assert len(df) == 40 and len(q) == 0 and rd.notes["time_column"] == "EyeTrackerTimestamp"
+    assert calls == []  # the file was read once: every recording decided from the chunk holding its samples

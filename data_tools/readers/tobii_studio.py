@@ -332,8 +332,9 @@ def _with_stamps(path, at, usecols, stamps, chunk_rows, c_time, order):
 class _TimeColumns:
     """The time column of each recording of a Studio export's samples, the same whatever the chunks: the first of
     ``stamps`` (µs columns, preferred first) with a value on any of the recording's sample rows, else ``fallback``
-    (whole ms). ``frames()`` reads the file again ahead of the caller, only as far as needed: a recording is decided
-    once the preferred column is seen filled on one of its sample rows, or at the file's end.
+    (whole ms). A recording is decided at its first row (event rows too): from the caller's chunk when the preferred
+    column is filled on one of its sample rows there, else by ``frames()``, which reads the file again ahead of the
+    caller, only as far as needed: until the preferred column is seen filled on one of its sample rows, or the end.
     ``gaze_rows(df, n)[0]``: the event rows (not sample rows), ``keys(df, n)``: each row's recording. Said in
     ``notes``: ``time_column`` (one column; a mapping ``participant/recording`` -> column when they differ) and
     ``time_column_blank`` (the µs columns passed over, per recording)."""
@@ -367,12 +368,22 @@ class _TimeColumns:
             self._read_on()
         return next((c for c in self.stamps if c in self.filled.get(k, ())), self.fallback)
 
-    def columns(self, keys: np.ndarray, sample: np.ndarray, lines: np.ndarray) -> np.ndarray:
-        """Each row's time column (rows of recordings not decided, event rows only: ``fallback``); ``sample``: the
-        sample rows of this chunk of the caller's read, ``lines`` its rows' lines."""
-        for k in pd.unique(keys[sample]):
+    def columns(self, keys: np.ndarray, sample: np.ndarray, lines: np.ndarray, df: pd.DataFrame) -> np.ndarray:
+        """Each row's time column, event rows included (their recording's, so that a recording's anchor is its
+        first row with both stamps whatever the chunks); ``sample``: the sample rows of this chunk ``df`` of the
+        caller's read, ``lines`` its rows' lines. A recording whose preferred column is filled on one of its sample
+        rows here is decided from this chunk; only the others start the look-ahead."""
+        n = len(keys)
+        new = [k for k in pd.unique(keys) if k not in self.chosen]
+        if new and self.stamps:
+            here = set(pd.unique(keys[sample & _filled(df, self.stamps[0], n)]))
+            for k in new:
+                if k in here:
+                    self.chosen[k] = self.stamps[0]
+        for k in new:
             if k not in self.chosen:
                 self.chosen[k] = self._decide(k)
+        for k in pd.unique(keys[sample]):
             at = lines[sample & (keys == k)]
             self.span.setdefault(k, [int(at[0]), 0])[1] = int(at[-1])
         if sample.any():
@@ -384,11 +395,11 @@ class _TimeColumns:
         return "/".join(p for p in k.split("\x1f") if p)
 
     def _say(self) -> None:
-        used = set(self.chosen.values())
-        self.notes["time_column"] = used.pop() if len(used) == 1 else \
-            {self._label(k): c for k, c in self.chosen.items()}
+        seen = {k: c for k, c in self.chosen.items() if k in self.span}  # recordings with sample rows read
+        used = set(seen.values())
+        self.notes["time_column"] = used.pop() if len(used) == 1 else {self._label(k): c for k, c in seen.items()}
         said = []
-        for k, c in self.chosen.items():
+        for k, c in seen.items():
             blank = self.stamps[:self.stamps.index(c)] if c in self.stamps else self.stamps
             if not blank:
                 continue
@@ -413,9 +424,10 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
     export is one recording) from all of its sample rows (event rows aside), whatever the chunks: the first of
     ``stamps`` (µs columns, preferred first: ``EyeTrackerTimestamp``, ``MicroSecondTimestamp``) with a value on any
     of them (its rows without one are ``bad_time``), :func:`_tracker_ms`, anchored per recording; with none,
-    ``low["timestamp"]`` (whole ms). A recording is decided at its first sample row, from a look-ahead read of the
-    file (:func:`_with_stamps`) that goes no further than its first row with the preferred column filled (to the
-    end only where that column is blank on some recording). ``notes["time_column"]`` names the column used (a
+    ``low["timestamp"]`` (whole ms). A recording is decided at its first row, from the chunk read when the
+    preferred column is filled on one of its sample rows there, else from a look-ahead read of the file
+    (:func:`_with_stamps`) that goes no further than its first row with the preferred column filled (to the end
+    only where that column is blank on some recording). ``notes["time_column"]`` names the column used (a
     mapping ``participant/recording`` -> column when the recordings differ), ``notes["time_column_blank"]`` the
     blank ones passed over, per recording."""
     c_t = low["timestamp"]
@@ -495,7 +507,7 @@ def _samples(path, at, low, subject, c_stim, c_trial, chunk_rows, c_subj=None, e
             event_only, parsed, bad = gaze_rows(df, n)
             keep = ~event_only
             keys = recording_keys(df, n, recording)
-            col = times.columns(keys, keep, lines)
+            col = times.columns(keys, keep, lines, df)
             t, bad_t, nf_t = np.full(n, np.nan), np.zeros(n, bool), np.zeros(n, bool)
             for c in pd.unique(col):
                 rows = col == c
