@@ -75,7 +75,6 @@ import contextlib
 import hashlib
 import os
 import re
-import shutil
 import sys
 import time
 from collections import Counter
@@ -2699,16 +2698,6 @@ def write_table(df: pd.DataFrame, path, float_format: str | None, block: int = 1
                 w.writerows(zip(*cols))
 
 
-def _link_or_copy(src: Path, dst: Path):
-    """Hard-link (else copy) the file ``src`` names: a symbolic link's target, never the link (os.link on Linux
-    links the link itself, which dangles once relative to another folder)."""
-    real = os.path.realpath(src)
-    try:
-        os.link(real, dst)
-    except OSError:
-        shutil.copy2(real, dst)
-
-
 # ---------------------------------------------------------------- the whole run
 
 def validate(opts: IngestOptions):
@@ -2767,7 +2756,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
     recorded as null (no qc.csv row has a valid share).
     """
     from saliency.base import __version__
-    from saliency.base.fsutil import staged_dir
+    from saliency.base.fsutil import link_or_copy, staged_dir
 
     laps = _Laps()
     validate(opts)
@@ -2926,7 +2915,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         turned = {}
         for stem in stems:
             src = index.path(stem)
-            _link_or_copy(src, stage / "stimuli" / src.name)
+            link_or_copy(src, stage / "stimuli" / src.name)
             tag = stimulus_orientation(src)  # a PNG only when it holds an eXIf chunk (found without decoding)
             if tag != 1:
                 turned[src.name] = tag
@@ -3199,7 +3188,8 @@ def summary_text(m: dict) -> str:
     un = (m.get("stimuli") or {}).get("unnamed") or {}
     if un.get("count"):  # the folder's other images: no map, and not counted above
         names = ", ".join(un["first"]) + (" ..." if un["count"] > len(un["first"]) else "")
-        lines.append(f"{'stimuli named by no row':<24}{un['count']:>10}  (in --stimuli, no map: e.g. {names})")
+        lines.append(f"{'stimuli named by no row':<24}{un['count']:>10}  "
+                     f"(in the stimuli folder, no map: e.g. {names})")
     lines += [f"{'subjects':<24}{c['subjects']:>10}",
               f"{'fixations kept':<24}{c['fixations']:>10}",
               # rows of the inputs and, for raw samples, fixations detected in them (rows.fixations)

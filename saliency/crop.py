@@ -175,6 +175,17 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 
+def _check_keep(keep, allow_none: bool) -> None:
+    """Refuse (UserError naming it) a ``keep`` that is not a fraction in (0, 1] (None too where ``allow_none``)."""
+    from saliency.base.errors import UserError
+
+    if keep is None and allow_none:
+        return
+    if not (_is_number(keep) and 0 < keep <= 1):
+        raise UserError(f"`keep` {keep!r}: must be a fraction in (0, 1] of the saliency to keep"
+                        f"{', or None' if allow_none else ''}")
+
+
 def _check_min_size(min_size) -> None:
     """Refuse (UserError naming it) a ``min_size`` that is not a finite number: NaN or infinite pixels."""
     from saliency.base.errors import UserError
@@ -195,8 +206,7 @@ def saliency_crop(saliency: np.ndarray, aspect: float, keep: float | None = None
 
     if not (isinstance(aspect, (int, float, np.integer, np.floating)) and 0 < aspect < math.inf):
         raise UserError(f"`aspect` {aspect!r}: must be a positive finite number (width / height), e.g. 1.5")
-    if keep is not None and not (isinstance(keep, (int, float, np.integer, np.floating)) and 0 < keep <= 1):
-        raise UserError(f"`keep` {keep!r}: must be a fraction in (0, 1] of the saliency to keep, or None")
+    _check_keep(keep, allow_none=True)
     _check_min_size(min_size)
     arr = np.asarray(saliency)
     if arr.ndim != 2:
@@ -267,8 +277,7 @@ def thirds_crop(saliency: np.ndarray, aspect: float, keep: float = COMPOSE_KEEP,
     """
     from saliency.base.errors import UserError
 
-    if not (isinstance(keep, (int, float, np.integer, np.floating)) and 0 < keep <= 1):
-        raise UserError(f"`keep` {keep!r}: must be a fraction in (0, 1] of the saliency to keep")
+    _check_keep(keep, allow_none=False)
     _check_min_size(min_size)
     if not (_is_number(tolerance) and math.isfinite(tolerance) and tolerance >= 0):
         raise UserError(f"`tolerance` {tolerance!r}: must be a finite number >= 0 (a fraction of the window's "
@@ -472,25 +481,6 @@ def _predict_reads(path, read_photo) -> bool:
     return True
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    """``dst`` made the file ``src``: a hard link, else a symbolic link, else a copy (another file system,
-    links not allowed)."""
-    import os
-    import shutil
-
-    try:
-        os.link(src, dst)
-        return
-    except OSError:
-        pass
-    try:
-        os.symlink(os.path.abspath(src), dst)
-        return
-    except OSError:
-        pass
-    shutil.copyfile(src, dst)
-
-
 def check_scale(scale):
     """``scale`` of :func:`crop_folder` checked: ``(width, height)`` in pixels, a positive factor, or None.
 
@@ -584,7 +574,8 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
     import cv2
 
     from saliency.base.errors import UserError
-    from saliency.base.fsutil import check_out_dir, signals_held, staged_dir, terminate_raises, write_json
+    from saliency.base.fsutil import (check_out_dir, link_or_copy, signals_held, staged_dir, terminate_raises,
+                                      write_json)
     from saliency.base.images import (IMAGE_EXTS, MAX_SIDE, check_image_size, decode, encode, max_pixels,
                                        read_header, same_shape_scaled, shown_path, to_display)
     from saliency.base.progress import progress as progress_bar
@@ -660,7 +651,7 @@ def crop_folder(images: str | Path, out: str | Path, aspect: str, *, maps: str |
                 src.mkdir()
                 for i, name in enumerate(names):
                     by_index[f"{i:06d}"] = name
-                    _link_or_copy(found[name], src / f"{i:06d}{found[name].suffix}")
+                    link_or_copy(found[name], src / f"{i:06d}{found[name].suffix}")
             predicted = predict_folder(checkpoint, src, maps_tmp, size=size, device=device, progress=progress)
             if not predicted.written:  # named as predict names it, not as the (hidden, empty) folder of maps
                 skipped = [(str(found[by_index[Path(p).stem]]), r.replace(shown_path(p),

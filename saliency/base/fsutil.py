@@ -643,6 +643,19 @@ _STILL_ACTIVE = 259
 _ERROR_ACCESS_DENIED = 5
 
 
+def link_or_copy(src, dst) -> None:
+    """Make ``dst`` the file ``src`` names: a hard link to it, else a copy (another file system, links not allowed).
+
+    A symbolic link is followed to its target first: ``os.link`` on Linux links the link itself, which dangles
+    once it sits in another folder (a relative link); ingest's stimuli copy and crop's temporary images use it.
+    """
+    real = os.path.realpath(src)
+    try:
+        os.link(real, dst)
+    except OSError:
+        shutil.copy2(real, dst)
+
+
 def pid_alive(pid: int) -> bool:
     """Whether a process with id ``pid`` exists (one of another user's counts), without disturbing it.
 
