@@ -97,6 +97,15 @@ def blur(F: np.ndarray, sigma, border: str = "constant") -> np.ndarray:
     return blur_matrix(H, sy, border) @ np.asarray(F, dtype=np.float64) @ blur_matrix(W, sx, border).T
 
 
+def _points(rows, cols, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` and ``cols`` checked as whole pixel indices of an ``h`` x ``w`` map, one column per row."""
+    rows = _pixel_indices(rows, h, "rows", "height")
+    cols = _pixel_indices(cols, w, "cols", "width")
+    if cols.size != rows.size:
+        raise UserError(f"`cols`: {cols.size} values for {rows.size} `rows`; give one column per row")
+    return rows, cols
+
+
 def blur_points(shape: tuple[int, int], rows, cols, weights, sigma, border: str = "constant") -> np.ndarray:
     """Blur of a map that is zero except ``weights`` at pixels ``(rows, cols)`` (duplicates add up).
 
@@ -105,10 +114,7 @@ def blur_points(shape: tuple[int, int], rows, cols, weights, sigma, border: str 
     is refused naming it (a point off the map was moved to another row, or crashed).
     """
     H, W = shape
-    rows = _pixel_indices(rows, H, "rows", "height")
-    cols = _pixel_indices(cols, W, "cols", "width")
-    if cols.size != rows.size:
-        raise UserError(f"`cols`: {cols.size} values for {rows.size} `rows`; give one column per row")
+    rows, cols = _points(rows, cols, H, W)
     weights = _floats(weights, "weights").ravel()
     if weights.size != rows.size:
         raise UserError(f"`weights`: {weights.size} values for {rows.size} points; give one weight per point")
@@ -345,10 +351,7 @@ def fixation_map(size: tuple[int, int], rows, cols) -> np.ndarray:
     continuous coordinates to them.
     """
     w, h = size
-    rows = _pixel_indices(rows, h, "rows", "height")
-    cols = _pixel_indices(cols, w, "cols", "width")
-    if cols.size != rows.size:
-        raise UserError(f"`cols`: {cols.size} values for {rows.size} `rows`; give one column per row")
+    rows, cols = _points(rows, cols, h, w)
     F = np.zeros((h, w), dtype=np.uint8)
     F[rows, cols] = 255
     return F

@@ -46,7 +46,7 @@ from saliency.base.images import IMAGE_EXTS, MAX_SIDE, shown_path
 from saliency.base.names import nfc
 
 from saliency.eval.ground_truth import CENTER_BIAS_GAUSSIAN, MAP_ONLY_METRICS, GTDataset, GTItem
-from saliency.eval.io import PRED_EXTS, FolderIndex, key_of, left_out_note, walk_files
+from saliency.eval.io import PRED_EXTS, FolderIndex, key_of, left_out_note, read_map, walk_files
 
 
 def _same_stem(label: str, first: Path, second: Path, key: str) -> UserError:
@@ -312,15 +312,13 @@ def _center_bias_file(d: Path) -> Path | None:
     """
     import numpy as np
 
-    from saliency.eval.io import read_map
-
     npy, png = d / "center_bias.npy", d / "center_bias.png"
     if not npy.is_file():
         return png if png.is_file() else None
     if not png.is_file():
         return npy
     a, b = read_map(npy), read_map(png)
-    hi = float(a.max())
+    hi = float(a.max())  # data_tools.maps.to_uint's rounding, written out: eval may not import data_tools
     same = a.shape == b.shape and hi > 0 and float(np.abs(np.rint(a * (255 / hi)) - b).max()) <= 1
     return npy if same else png
 

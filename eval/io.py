@@ -367,7 +367,7 @@ def refuse_output_twins(items, folder: Path, label: str) -> None:
 
 
 def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, prefix: str = "",
-                 label: str | None = None, outputs: bool = False) -> FolderIndex:
+                 label: str | None = None) -> FolderIndex:
     """Map file stems (relative path without extension, '/'-separated) to files, recursively.
 
     A file's bare stem is also a key when no other file has it and no file
@@ -381,15 +381,9 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
     Two files of one stem (``a.jpg`` and ``a.png``) are refused, both named:
     which one is meant cannot be told, and keeping either pairs the other's
     mask or map with the wrong picture, or leaves it out unsaid.
-    ``outputs=True`` (a command that writes one file per key: predict, crop):
-    two files whose keys are equal ignoring case but whose names differ
-    beyond case (``Img.png`` and ``img.jpg``, ``A/x.png`` and ``a/x.jpg``) are
-    refused too, both named: their outputs (``Img.png``, ``img.png``) are one
-    file on macOS and Windows, though the inputs are two there. Names that
-    differ only in case (``Dog.png`` and ``DOG.png``, ``A/x.png`` and
-    ``a/x.png``) are accepted: they are two files only where case counts, and
-    so are outputs that mirror them. Keys keep their case; matching is by the
-    exact key.
+    Keys that differ only in case are indexed apart and matched by the exact
+    key; a command writing one file per key refuses those whose outputs would
+    be one file where case is ignored (:func:`refuse_output_twins`, predict).
     The other regular files (not hidden, an extension not in ``exts``, e.g.
     ``b.gif``) are not errors: they are listed in the index's ``left_out``
     (:class:`FolderIndex`), for the command to count (:func:`left_out_note`).
@@ -417,8 +411,6 @@ def index_folder(folder: str | Path, exts=IMAGE_EXTS, param: str = "pred", *, pr
         bare.setdefault(nfc(p.stem), []).append(p)
     if not out:
         raise UserError(f"{label}: no image files ({', '.join(exts)}) in the folder")
-    if outputs:
-        refuse_output_twins(out.items(), folder, label)
     for stem, paths in bare.items():
         if len(paths) == 1 and stem not in out:
             out[stem] = paths[0]

@@ -113,7 +113,8 @@ def test_stimuli_no_row_names_are_counted_in_dataset_json_and_the_summary(tmp_pa
     assert ds["stimuli"]["count"] == 2 and ds["stimuli"]["unnamed"] == {"count": 2, "first": ["d.png", "e.png"]}
     lines = out.splitlines()
     at = lines.index(f"{'stimuli with maps':<24}{2:>10}")
-    assert lines[at + 1] == f"{'stimuli named by no row':<24}{2:>10}  (in --stimuli, no map: e.g. d.png, e.png)"
+    assert lines[at + 1] == (f"{'stimuli named by no row':<24}{2:>10}  "
+                             "(in the stimuli folder, no map: e.g. d.png, e.png)")
     assert sorted(p.name for p in (tmp_path / "o" / "maps").iterdir()) == ["a.png", "b.png"]
 
 
