@@ -750,6 +750,20 @@ GENERIC_KEYS = {"samples": ("subject", "stimulus", "trial", "time", "x", "y", "v
                               "eye")}
 
 
+#: the keys each generic layout's reader refuses a table without (:func:`refuse_missing_keys`)
+GENERIC_NEEDS = {"fixations": ("x", "y"), "samples": ("x", "y", "time")}
+
+
+def refuse_missing_keys(path, kind: str, found: dict, fmt: str) -> None:
+    """UserError ``no column for y (the fmt format needs x, y); ...`` when ``found`` (resolved columns) lacks a key
+    the ``kind`` layout needs (:data:`GENERIC_NEEDS`); the reader's line and auto-detection's are this one."""
+    need = GENERIC_NEEDS[kind]
+    miss = [k for k in need if k not in found]
+    if miss:
+        raise UserError(f"{path}: no column for {', '.join(miss)} (the {fmt} format needs {', '.join(need)}); "
+                        f"name them with `columns` KEY=COLUMN")
+
+
 def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None,
                    missing=MISSING, preset: dict | None = None, fmt: str | None = None,
                    chunk_rows: int = CHUNK_ROWS) -> LogReader:
@@ -773,11 +787,7 @@ def generic_reader(path: Path, kind: str, user_cols: dict, time_unit: str | None
     user_cols = {k: v for k, v in user_cols.items() if k in GENERIC_KEYS[kind]}  # the others: refused if unused
     # the reader's built-in names apart: they never take a column a key of `columns` names, nor count as its keys
     cols = resolve_columns(header, user_cols, path, preset=preset)
-    need = ["x", "y"] + (["time"] if kind == "samples" else [])
-    miss = [k for k in need if k not in cols]
-    if miss:
-        raise UserError(f"{path}: no column for {', '.join(miss)} (the {fmt or kind} format needs "
-                        f"{', '.join(need)}); name them with `columns` KEY=COLUMN")
+    refuse_missing_keys(path, kind, cols, fmt or kind)
     usecols = sorted({c for c, _ in cols.values()})
     # the file name names the rows only of a table without a subject column (or whose column is blank on every row
     # of its first chunk: FileSubject); in one whose column names someone, a blank cell is no_subject

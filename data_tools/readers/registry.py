@@ -87,27 +87,19 @@ def detect_format(path: Path, columns: dict | None = None) -> str:
                     f"{'|'.join(FORMATS[1:])} and `columns` if needed")
 
 
-#: the keys each generic layout's reader refuses a table without (``generic_reader``'s "no column for ...")
-GENERIC_NEEDS = {"fixations": ("x", "y"), "samples": ("x", "y", "time")}
-
-
 def _refuse_taken_key(path: Path, order, columns: dict) -> None:
     """When a generic layout (fixations, samples) matches the file's header without ``columns`` but not with it, as
     ``columns`` x=y takes the column y was found by: that layout's reader's one line (``no column for y``), as
     ``format`` given says it, not "unknown format"."""
     from saliency.data_tools.readers.base import header_columns, resolve_columns
+    from saliency.data_tools.readers.chunks import GENERIC_NEEDS, refuse_missing_keys
 
     header = None
     for name, mod in order:
         if name not in GENERIC_NEEDS or not mod.sniff(Probe(path)):
             continue
         header = header or header_columns(path)[0]
-        found = resolve_columns(header, columns, path, mod.COLUMN_KEYS)
-        need = GENERIC_NEEDS[name]
-        miss = [k for k in need if k not in found]
-        if miss:
-            raise UserError(f"{path}: no column for {', '.join(miss)} (the {name} format needs {', '.join(need)}); "
-                            f"name them with `columns` KEY=COLUMN")
+        refuse_missing_keys(path, name, resolve_columns(header, columns, path, mod.COLUMN_KEYS), name)
 
 
 def _refuse_v73(path: Path) -> None:
