@@ -400,6 +400,17 @@ def header_column(header: list[str], name: str) -> str | None:
     return same_name(header, name)
 
 
+def refuse_taken_defaults(path, fmt: str, columns: dict, defaults: dict) -> None:
+    """Refuse a key whose default column (``defaults``: key -> the vendor reader's own column) a ``columns`` key
+    reads: a column is read by the key that names it only (``x=Gaze point Y`` read y from it too: x == y on every
+    sample), so the other key has no column, said as the readers say a missing one."""
+    taken = {v: k for k, v in columns.items()}
+    for k, c in defaults.items():
+        if not columns.get(k) and c in taken:
+            raise UserError(f"{path}: no column for {k} (the {fmt} format needs {', '.join(defaults)}; its column "
+                            f"{c!r} is read as {taken[c]}); name them with `columns` KEY=COLUMN")
+
+
 def resolve_columns(header: list[str], user: dict[str, str], path: Path,
                     keys=None, preset: dict[str, str] | None = None) -> dict[str, tuple[str, str | None]]:
     """Canonical key -> (file column, unit) from the ``columns`` mapping first, then by alias.

@@ -80,7 +80,7 @@ import pandas as pd
 from saliency.base.errors import UserError
 from saliency.data_tools.choices import PUPIL_MIN_CONFIDENCE
 from saliency.data_tools.readers.base import (Chunk, LogReader, Probe, ReadOptions, default_subject,
-                                              header_columns, resolve_columns, split_unit)
+                                              header_columns, refuse_taken_defaults, resolve_columns, split_unit)
 from saliency.data_tools.readers.chunks import (FileSubject, csv_chunks, fixation_chunk, non_finite, numeric,
                                                 quarantine_frame, text, with_malformed)
 
@@ -208,12 +208,9 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
     cd = "duration" if "duration" in hs else None
     # a column a `columns` key names is read by that key only, not also as another key's default (x=norm_pos_y
     # read y from it too: every fixation on the anti-diagonal); that key then has no column and is refused
-    taken = {v: k for k, v in columns.items()}
-    cc = columns.get("confidence") or ("confidence" if "confidence" in hs and "confidence" not in taken else None)
-    for k, c in (("x", cx), ("y", cy)):
-        if not columns.get(k) and c in taken:
-            raise UserError(f"{path}: no column for {k} (the pupil format needs x, y; its column {c!r} is read as "
-                            f"{taken[c]}); name them with `columns` KEY=COLUMN")
+    cc = columns.get("confidence") or ("confidence" if "confidence" in hs and "confidence" not in columns.values()
+                                       else None)
+    refuse_taken_defaults(path, "pupil", columns, {"x": cx, "y": cy})
     for c in (cx, cy):
         if c not in hs:
             raise UserError(f"{path}: line 1 (the header): Pupil Labs export without column {c}")

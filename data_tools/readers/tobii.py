@@ -74,7 +74,8 @@ import pandas as pd
 from saliency.base.errors import UserError
 from saliency.data_tools.readers.base import (Chunk, LogReader, Probe, ReadOptions, check_eye,
                                               default_subject, header_columns, no_eye_in_events, one_eye_only,
-                                              resolve_columns, split_unit, stated_unit, unit_factor)
+                                              refuse_taken_defaults, resolve_columns, split_unit, stated_unit,
+                                              unit_factor)
 from saliency.data_tools.readers.chunks import (FileSubject, csv_chunks, fixation_chunk, non_finite, numeric,
                                                 sample_chunk, text, with_malformed)
 from saliency.data_tools.readers.vendor import add_counted, append_quarantine, fixation_runs
@@ -227,11 +228,7 @@ def read(path: Path, opts: ReadOptions) -> LogReader:
                     if not (columns.get("x") and columns.get("y")) else None
                 c_x = columns.get("x") or (point[0] if point else col("gaze point x"))
                 c_y = columns.get("y") or (point[1] if point else col("gaze point y"))
-                for k, c in (("x", c_x), ("y", c_y)):
-                    if not columns.get(k) and c in taken:
-                        raise UserError(f"{path}: no column for {k} (the tobii format needs x, y; its column {c!r} "
-                                        f"is read as {next(u for u, v in columns.items() if v == c)}); name them "
-                                        f"with `columns` KEY=COLUMN")
+                refuse_taken_defaults(path, "tobii", columns, {"x": c_x, "y": c_y})
                 space = space_of(path, c_x, "x")
                 if space_of(path, c_y, "y") != space:
                     raise UserError(f"{path}: `columns` x={c_x} and y={c_y} are in different units; give both in "
