@@ -161,6 +161,29 @@ def _notes(rs) -> list[str]:
     return [f"{r.method}: {result_note(r)}" for r in rs]
 
 
+NA_DATASET = "no image of the dataset defines this metric"
+"""Why a column is n/a for every method of a dataset (the footnote under eval's and the report's tables)."""
+
+NA_METHOD = "none of this method's scored images defines this metric"
+"""Why a method's cell is n/a while another method of its dataset scores that metric."""
+
+
+def _na_notes(groups: dict, keys, digits: int) -> list[str]:
+    """The n/a footnotes of tables ``groups`` ({dataset: results}): ``n/a: ...`` with :data:`NA_DATASET` for a
+    column that is n/a in every row of its dataset, :data:`NA_METHOD` for an n/a beside a value; when both occur
+    each line names its columns (``n/a in AUC (D): ...``, the dataset named when ``groups`` holds several)."""
+    cols = {NA_DATASET: [], NA_METHOD: []}
+    for ds, rs in groups.items():
+        for k in keys:
+            na = [_fmt(r.metrics.get(k), digits) == "n/a" for r in rs]
+            if any(na):
+                cols[NA_DATASET if all(na) else NA_METHOD].append(k if len(groups) == 1 else f"{k} ({ds})")
+    used = [why for why, where in cols.items() if where]
+    if len(used) == 1:
+        return [f"n/a: {used[0]}"]
+    return [f"n/a in {', '.join(cols[why])}: {why}" for why in used]
+
+
 def markdown(results, keys, digits: int = 3) -> str:
     """One GitHub-markdown table per dataset, the best value of each column in bold."""
     out = []
@@ -178,8 +201,7 @@ def markdown(results, keys, digits: int = 3) -> str:
             out.append(f"| {markdown_cell(r.method)} | " + " | ".join(cells) + " |")
         out.append("")
         out.extend(f"- {markdown_line(n)}" for n in _notes(rs))
-        if any(_fmt(r.metrics.get(k), digits) == "n/a" for r in rs for k in keys):
-            out.append("- n/a: no image of the dataset defines this metric (see the counts above)")
+        out.extend(f"- {markdown_line(line)} (see the counts above)" for line in _na_notes({ds: rs}, keys, digits))
         out.append("")
     return "\n".join(out)
 
@@ -205,9 +227,8 @@ def latex(results, keys, digits: int = 3) -> str:
                 cells.append(marks[rank] % s if rank is not None and rank < 3 else s)
             lines.append(f"{esc(r.method)} & " + " & ".join(cells) + " \\\\")
     lines.append("\\bottomrule")
-    if any(_fmt(r.metrics.get(k), digits) == "n/a" for r in results for k in keys):  # the markdown's note
-        lines.append(f"\\multicolumn{{{len(keys) + 1}}}{{l}}{{\\footnotesize n/a: no image of the dataset "
-                     "defines this metric} \\\\")
+    for line in _na_notes(_group(results), keys, digits):  # the markdown's notes
+        lines.append(f"\\multicolumn{{{len(keys) + 1}}}{{l}}{{\\footnotesize {latex_escape(line)}}} \\\\")
     lines += ["\\end{tabular}", ""]
     return "\n".join(lines)
 

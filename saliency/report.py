@@ -245,7 +245,7 @@ def gallery_row(item: GalleryItem, width: int = 256) -> np.ndarray:
     import cv2
 
     img = _read_rgb(item.image)
-    h = int(round(img.shape[0] * width / img.shape[1]))
+    h = max(1, int(round(img.shape[0] * width / img.shape[1])))  # a 3x4000 image: 1 row, not 0 (no resize to 0)
     size = (width, h)
     img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
     blank = np.full((h, width, 3), 128, np.uint8)
