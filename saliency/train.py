@@ -880,6 +880,7 @@ class Trainer:
         import torch
 
         from saliency import distributed as dist
+        from saliency.base.progress import progress
         from saliency.validate import aggregate, grid_png, left_out_note, score_image, to_map
 
         model = self._eval_model()
@@ -889,7 +890,10 @@ class Trainer:
         scores, grid = [], ([], [], [])
         n_grid = self.cfg["train"]["grid_images"] if self.info.is_main else 0
         bs = self.cfg["train"]["batch_size"]
-        with torch.no_grad():
+        # the pass can take as long as a short epoch: shown as the epoch's bar is (rank 0's share, its batches)
+        bar = progress(total=-(-len(idx) // bs), desc=f"validation {epoch + 1}/{self.cfg['train']['epochs']}",
+                       enabled=self.progress and self.info.is_main, leave=False, unit="batch")
+        with torch.no_grad(), bar:
             for s in range(0, len(idx), bs):
                 chunk = idx[s:s + bs]
                 items = [ds[i] for i in chunk]
@@ -908,6 +912,7 @@ class Trainer:
                         grid[0].append(img)
                         grid[1].append(t.astype(np.float32) / (255.0 if t.dtype == np.uint8 else 1.0))
                         grid[2].append(maps[j])
+                bar.update(1)
         allsc = [p for part in dist.gather_objects(self.info, scores) for p in part]
         allsc.sort(key=lambda p: p[0])
         metrics = aggregate(self.task, [p[1] for p in allsc])

@@ -92,7 +92,10 @@ def score_image(pred01: np.ndarray, rec, task: str, index: int, top: float):
 
     fix, dens, _ = load_fixation_gt(rec, top)
     pred = resize_map(pred01.astype(np.float32), fix.shape)  # as saliency predict resizes a fixation map
-    return fixation_image_scores(pred, fix, dens, metrics=FIX_VAL_METRICS, index=index)
+    s = fixation_image_scores(pred, fix, dens, metrics=FIX_VAL_METRICS, index=index)
+    # why each undefined metric is, read off this image's maps (gathered with the scores, said by left_out_note)
+    s.undefined = {k: undefined_reason(k, fix, dens) for k, v in s.values.items() if not np.isfinite(v)}
+    return s
 
 
 def aggregate(task: str, scores: list) -> dict:
@@ -114,9 +117,28 @@ def aggregate(task: str, scores: list) -> dict:
     return {k: float(r[k]) for k in val_metric_names(task)}
 
 
-#: why a validation metric is undefined on an image (:func:`saliency.eval.fixation.fixation_image_scores`)
-_UNDEFINED = {"NSS": "no fixated pixel", "AUC_Judd": "no fixated pixel", "CC": "a blank human map",
-              "KLD": "a blank human map"}
+def undefined_reason(metric: str, fix: np.ndarray, density: np.ndarray | None) -> str:
+    """Why ``metric`` is undefined (NaN) on an image with fixation map ``fix`` and human map ``density``.
+
+    The cases of :func:`saliency.eval.fixation.fixation_image_scores`: a
+    metric of the fixations has none to score without a fixated pixel; the
+    AUCs also need pixels that are not fixated (AUC_Judd's negatives are the
+    unfixated pixels: none when every pixel is fixated, as on a 1x1 image
+    with its fixation) and AUC_Borji two fixated pixels; a metric of the
+    human map has none to compare with when that map is blank.
+    """
+    nf = int(np.count_nonzero(np.asarray(fix) > 0)) if fix is not None else 0
+    if metric in ("CC", "KLD", "SIM"):
+        return "a blank human map" if density is None or not np.asarray(density).any() else "undefined"
+    if metric in ("NSS", "AUC_Judd", "AUC_Borji", "sAUC", "LL", "IG") and nf == 0:
+        return "no fixated pixel"
+    if metric == "AUC_Judd" and nf == np.asarray(fix).size:
+        return "every pixel fixated"
+    if metric == "AUC_Borji" and nf < 2:
+        return "fewer than two fixated pixels"
+    if metric == "sAUC":
+        return "no other image with fixations"
+    return "undefined"
 
 
 def left_out_note(task: str, keyed_scores: list) -> str | None:
@@ -127,20 +149,34 @@ def left_out_note(task: str, keyed_scores: list) -> str | None:
     and is in neither mean, as ``saliency eval`` leaves it out; the counts are
     said in eval's words (``NSS left out on 1 image(s)``) and the images named,
     so that "validated on N" counts it without claiming it in every metric.
+    The reason is each image's own (:func:`undefined_reason`, kept by
+    :func:`score_image`): a 1x1 image with its fixation leaves AUC_Judd out
+    for "every pixel fixated", not for "no fixated pixel"; with more than one
+    reason each names its images.
     """
     if task == "sod":
         return None
     parts, why, keys = [], {}, []
     for k in val_metric_names(task):
-        out = [key for key, sc in keyed_scores if not np.isfinite(sc.values.get(k, np.nan))]
+        out = [(key, sc) for key, sc in keyed_scores if not np.isfinite(sc.values.get(k, np.nan))]
         if out:
             parts.append(f"{k} left out on {len(out)} image(s)")
-            why.setdefault(_UNDEFINED.get(k, "undefined"), []).append(k)
-            keys += [key for key in out if key not in keys]
+            for key, sc in out:
+                ks, ws = why.setdefault(getattr(sc, "undefined", {}).get(k, "undefined"), ([], []))
+                if k not in ks:
+                    ks.append(k)
+                if key not in ws:
+                    ws.append(key)
+            keys += [key for key, _ in out if key not in keys]
     if not parts:
         return None
-    shown = ("e.g. " if len(keys) > 5 else "") + ", ".join(keys[:5])
-    reasons = "; ".join(f"{' and '.join(ks)}: {w}" for w, ks in why.items())
+
+    def named(ks):
+        return ("e.g. " if len(ks) > 5 else "") + ", ".join(ks[:5])
+
+    reasons = "; ".join(f"{' and '.join(ks)}: {w}" + (f" ({named(ws)})" if len(why) > 1 else "")
+                        for w, (ks, ws) in why.items())
+    shown = named(keys)
     return (f"validation: {', '.join(parts)} ({shown}; {reasons}); each mean is over the other images, as in "
             "saliency eval")
 
