@@ -19,7 +19,8 @@ import re
 from saliency.eval.metrics import GOLD_STANDARD, lower_is_better
 
 
-def _fmt(v, digits: int) -> str:
+def cell_text(v, digits: int) -> str:
+    """A table cell: ``v`` to ``digits`` places; ``n/a`` for an undefined value (None or NaN), never NaN."""
     return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
 
 
@@ -34,6 +35,8 @@ def ranks(results, key: str, digits: int) -> dict[str, int]:
     The gold-standard row (human consistency, a ceiling) is shown for
     reference and never ranked, as the MIT benchmark lists its human rows.
     """
+    if sum(r.method != GOLD_STANDARD for r in results) < 2:  # bold = best of several: a lone method is not "best"
+        return {}
     vals = {}
     for r in results:
         if r.method == GOLD_STANDARD:
@@ -168,14 +171,14 @@ NA_METHOD = "none of this method's scored images defines this metric"
 """Why a method's cell is n/a while another method of its dataset scores that metric."""
 
 
-def _na_notes(groups: dict, keys, digits: int) -> list[str]:
+def na_notes(groups: dict, keys, digits: int) -> list[str]:
     """The n/a footnotes of tables ``groups`` ({dataset: results}): ``n/a: ...`` with :data:`NA_DATASET` for a
     column that is n/a in every row of its dataset, :data:`NA_METHOD` for an n/a beside a value; when both occur
     each line names its columns (``n/a in AUC (D): ...``, the dataset named when ``groups`` holds several)."""
     cols = {NA_DATASET: [], NA_METHOD: []}
     for ds, rs in groups.items():
         for k in keys:
-            na = [_fmt(r.metrics.get(k), digits) == "n/a" for r in rs]
+            na = [cell_text(r.metrics.get(k), digits) == "n/a" for r in rs]
             if any(na):
                 cols[NA_DATASET if all(na) else NA_METHOD].append(k if len(groups) == 1 else f"{k} ({ds})")
     used = [why for why, where in cols.items() if where]
@@ -196,12 +199,12 @@ def markdown(results, keys, digits: int = 3) -> str:
         for r in rs:
             cells = []
             for k in keys:
-                s = _fmt(r.metrics.get(k), digits)
+                s = cell_text(r.metrics.get(k), digits)
                 cells.append(f"**{s}**" if rk[k].get(r.method) == 0 else s)
             out.append(f"| {markdown_cell(r.method)} | " + " | ".join(cells) + " |")
         out.append("")
         out.extend(f"- {markdown_line(n)}" for n in _notes(rs))
-        out.extend(f"- {markdown_line(line)} (see the counts above)" for line in _na_notes({ds: rs}, keys, digits))
+        out.extend(f"- {markdown_line(line)} (see the counts above)" for line in na_notes({ds: rs}, keys, digits))
         out.append("")
     return "\n".join(out)
 
@@ -222,12 +225,12 @@ def latex(results, keys, digits: int = 3) -> str:
         for r in rs:
             cells = []
             for k in keys:
-                s = _fmt(r.metrics.get(k), digits)
+                s = cell_text(r.metrics.get(k), digits)
                 rank = rk[k].get(r.method)
                 cells.append(marks[rank] % s if rank is not None and rank < 3 else s)
             lines.append(f"{esc(r.method)} & " + " & ".join(cells) + " \\\\")
     lines.append("\\bottomrule")
-    for line in _na_notes(_group(results), keys, digits):  # the markdown's notes
+    for line in na_notes(_group(results), keys, digits):  # the markdown's notes
         lines.append(f"\\multicolumn{{{len(keys) + 1}}}{{l}}{{\\footnotesize {latex_escape(line)}}} \\\\")
     lines += ["\\end{tabular}", ""]
     return "\n".join(lines)

@@ -436,7 +436,7 @@ def _table_cells(eval_json: dict) -> tuple[list[str], list[list[str]]]:
     from types import SimpleNamespace
 
     from saliency.eval.metrics import GOLD_STANDARD
-    from saliency.eval.tables import ranks
+    from saliency.eval.tables import cell_text, ranks
 
     # every value as a float (an integer beyond int64 is no numpy number); None for none
     results = [{**r, "metrics": {k: None if v is None else float(v) for k, v in r["metrics"].items()},
@@ -453,8 +453,6 @@ def _table_cells(eval_json: dict) -> tuple[list[str], list[list[str]]]:
         entries = [SimpleNamespace(method=r["method"] if r["method"] == GOLD_STANDARD else str(i),
                                    metrics={k: (float(v) if v is not None and np.isfinite(v) else float("nan"))
                                             for k, v in r["metrics"].items()}) for i, r in group]
-        if sum(e.method != GOLD_STANDARD for e in entries) < 2:
-            continue
         for k in keys:
             best |= {(int(m), k) for m, rank in ranks(entries, k, 3).items() if rank == 0}
     rows = []
@@ -463,9 +461,9 @@ def _table_cells(eval_json: dict) -> tuple[list[str], list[list[str]]]:
         spread = r["std"]
         for k in keys:
             v = r["metrics"].get(k)
-            text = "-" if v is None or np.isnan(v) else f"{v:.3f}"  # an infinite value shown as eval shows it
+            text = cell_text(v, 3)  # eval's: n/a for undefined, an infinite value as inf
             sd = spread.get(k)
-            if text != "-" and sd is not None and np.isfinite(sd):
+            if text != "n/a" and sd is not None and np.isfinite(sd):
                 text += f" ± {sd:.3f}"
             row.append(_Best(text) if (i, k) in best else text)
         rows.append(row)
@@ -511,6 +509,20 @@ def _html_table(header, rows) -> str:
     head = "".join(cell(h, "th") for h in header)
     body = "".join("<tr>" + "".join(cell(c, "td") for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def na_notes(eval_json: dict) -> list[str]:
+    """eval's n/a footnotes (:func:`saliency.eval.tables.na_notes`) for the report's one table of every dataset."""
+    from types import SimpleNamespace
+
+    from saliency.eval.tables import na_notes as notes
+
+    groups: dict = {}
+    for r in eval_json.get("results", []):
+        groups.setdefault(r["dataset"], []).append(SimpleNamespace(metrics={
+            k: None if v is None else float(v) for k, v in r["metrics"].items()}))
+    keys = list(dict.fromkeys(k for rs in groups.values() for r in rs for k in r.metrics))
+    return [n + " (see the counts above)" for n in notes(groups, keys, 3)]
 
 
 def count_notes(eval_json: dict) -> list[str]:
@@ -841,6 +853,7 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         md.extend([_md_table(header, rows), ""])
         body.append(_html_table(header, rows))
         counts = count_notes(ev)  # images skipped, and metrics that left images out, in eval's words
+        counts += na_notes(ev)  # eval's n/a footnote
         counts += list(ev.get("notes") or [])  # eval's own notes: files left out, the IG baseline, resizing
         if counts:
             md.extend([f"- {_md_line(n)}" for n in counts] + [""])

@@ -151,7 +151,7 @@ def test_a_pipe_or_backslash_in_a_name_keeps_report_md_columns(tmp_path, capsys)
         assert [c for c, _ in row[:3]] == [r["dataset"], r["method"], "3"]
         for k, (text, _) in zip(header[3:], row[3:]):
             v = r["metrics"][k]
-            assert text == ("-" if v is None else f"{v:.3f}")
+            assert text == ("n/a" if v is None else f"{v:.3f}")  # as eval prints it
     # hand-worked bold: MAE lowest 0.050 (U2Net|ft), Fmax highest 0.950 (b\)
     assert [row[3][1] for row in table[1:]] == [True, False, False]
     assert [row[4][1] for row in table[1:]] == [False, True, False]

@@ -112,3 +112,21 @@ def test_report_gallery_draws_a_3x4000_image(tmp_path, capsys):
     row = cv2.imread(str(tmp_path / "rep" / "assets" / "gallery_thin.png"))
     # 3 * 256 / 4000 rounds to 0 rows: at least 1; four 256-wide panels and three 4-pixel separators
     assert row.shape == (1, 4 * 256 + 3 * 4, 3)
+
+
+# ---------------------------------------------------------------- 2 and 3: the report follows eval's table rules
+
+
+def test_report_shows_n_a_with_evals_footnote_and_no_bold_for_a_lone_method(tmp_path, capsys):
+    """An undefined value reads n/a with eval's footnote (it read '-' with none); a lone method is not bolded."""
+    import json
+
+    res = [{"dataset": "D", "method": "A", "images": 3, "std": {}, "metrics": {"MAE": 0.25, "AUC": None}}]
+    ev = tmp_path / "eval.json"
+    ev.write_text(json.dumps({"task": "sod", "version": "0", "results": res}), encoding="utf-8")
+    rc, out, err = run_cli(capsys, ["report", "--eval", ev, "--gallery", "0", "--out", tmp_path / "rep", "--quiet"])
+    assert rc == 0, err
+    md = (tmp_path / "rep" / "report.md").read_text(encoding="utf-8")
+    (row,) = [ln for ln in md.splitlines() if ln.startswith("| D | A |")]
+    assert row.endswith("| 0.250 | n/a |")  # hand-made: no bold for the only method, n/a as eval prints it
+    assert f"- n/a: {tables.NA_DATASET} (see the counts above)" in md

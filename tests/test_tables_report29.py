@@ -99,7 +99,7 @@ def test_eval_markdown_headings_and_notes_show_names_as_written():
     assert "### ECSSD \\#" in lines  # a closing # is dropped from a heading: kept
     assert "- \\# top: 3 images" in lines  # no heading inside the list item
     assert "- 1\\. base: 3 images" in lines  # no nested ordered list
-    assert "| # top | **0.100** |" in lines and "| 1. base | **0.200** |" in lines  # a cell is no block: as before
+    assert "| # top | 0.100 |" in lines and "| 1. base | 0.200 |" in lines  # a cell is no block; a lone method: no bold
 
 
 @pytest.mark.parametrize("text, shown", [("+ x", "\\+ x"), ("> q", "\\> q"), ("- d", "\\- d"), ("2) b", "2\\) b"),
@@ -135,13 +135,13 @@ def test_eval_prints_a_datasets_notes_escaped(tmp_path, capsys):
 def test_latex_escapes_bar_and_angle_brackets():
     assert tables.latex_escape("a|b<c>d") == "a\\textbar{}b\\textless{}c\\textgreater{}d"
     tex = tables.latex([_result("D", "a|<b>", MAE=0.1)], ["MAE"])
-    assert "a\\textbar{}\\textless{}b\\textgreater{} & \\textbf{0.100} \\\\" in tex.splitlines()
+    assert "a\\textbar{}\\textless{}b\\textgreater{} & 0.100 \\\\" in tex.splitlines()  # a lone method: no bold
 
 
 def test_latex_explains_n_a_under_the_table_only_when_printed():
     tex = tables.latex([_result("D", "m", MAE=math.nan, S_measure=0.5)], ["MAE", "S_measure"]).splitlines()
     i = tex.index("\\bottomrule")
-    assert tex[i - 1] == "m & n/a & \\textbf{0.500} \\\\"
+    assert tex[i - 1] == "m & n/a & 0.500 \\\\"  # a lone method: no bold
     assert tex[i + 1:] == ["\\multicolumn{3}{l}{\\footnotesize n/a: no image of the dataset defines this metric} "
                            "\\\\", "\\end{tabular}"]
     tex = tables.latex([_result("D", "m", MAE=0.1)], ["MAE"]).splitlines()
