@@ -620,7 +620,7 @@ class _Collector:
                 w, h = self.index.size(stem)
                 if space == "stimulus_norm":
                     x[m], y[m] = x[m] * w - 0.5, y[m] * h - 0.5
-                x[m], y[m] = g.placement(w, h).stimulus_to_screen(x[m], y[m])
+                x[m], y[m] = _placement(g, w, h).stimulus_to_screen(x[m], y[m])
         else:
             raise UserError(f"samples in an unknown coordinate space {space!r}")
         return df.assign(x=x, y=y)
@@ -2051,6 +2051,8 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
     hints = []
     if quar_reasons.get("unknown_stimulus"):
         hints.append(_unknown_names_line(col, index))
+    if quar_reasons.get("bad_stimulus_image") and index.sample_format_used:
+        hints.append(_sample_format_line(index))
     if quar_reasons.get(TOO_LARGE) and index.too_large_used:
         hints.append(_too_large_line(index, quar_reasons[TOO_LARGE]))
     if quar_reasons.get("outside_trial"):
@@ -2390,11 +2392,31 @@ def _whole_number_line(index: StimulusIndex) -> str:
 
 
 def _unknown_names_line(col: _Collector, index: StimulusIndex) -> str:
-    looked = ", ".join(shown_name(n) for n, _ in col.unknown_names.most_common(5))
+    """The names that found no stimulus; one whose file is there with an extension the toolkit does not read
+    (``a.gif``) is said to be there, and what to do."""
+    looked, unread = [], 0
+    for n, _ in col.unknown_names.most_common(5):
+        p = index.unread_file(n)
+        unread += p is not None
+        ext = f"{p.suffix.lower()} is" if p is not None and p.suffix else "a file without an extension is"
+        looked.append(shown_name(n) + (f" ({shown_name(p.name)} is there, but {ext} not read: convert it to "
+                                       "PNG)" if p is not None else ""))
     avail = sorted(index.by_stem)
     more = f" (and {len(avail) - 5} more)" if len(avail) > 5 else ""
-    return (f"{sum(col.unknown_names.values())} rows name a stimulus not in {index.folder}: looked for {looked}; "
+    where = f"not among the images read in {index.folder}" if unread else f"not in {index.folder}"
+    return (f"{sum(col.unknown_names.values())} rows name a stimulus {where}: looked for {', '.join(looked)}; "
             f"available: {', '.join(shown_name(a) for a in avail[:5])}{more}")
+
+
+def _sample_format_line(index: StimulusIndex) -> str:
+    """The stimuli rows named whose samples are not read as a photo (float TIFF: their rows ``bad_stimulus_image``)."""
+    used = sorted(index.sample_format_used.items())
+    shown = ", ".join(f"{index.path(s).name}: {f}" for s, f in used[:3]) + (" ..." if len(used) > 3 else "")
+    n = len(used)
+    return (f"`stimuli` {index.folder}: {n} {'stimulus' if n == 1 else 'stimuli'} that rows name "
+            f"{'has' if n == 1 else 'have'} samples that are not read as a photo ({shown}; photos are 8- or 16-bit "
+            "unsigned integers: train, eval and predict refuse it); save it as an 8- or 16-bit image (its rows are "
+            "quarantined as bad_stimulus_image)")
 
 
 # ---------------------------------------------------------------- coordinates
@@ -2438,10 +2460,7 @@ def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex, co
         if col is not None:
             check_placements(fix, scr, sizes, opts, index, col)
         for (w, h) in {tuple(v) for v in sizes[scr].astype(int).tolist()}:
-            pl = g.placement(w, h)
-            if g.display == "native" and (w > W or h > H):
-                raise UserError(f"`display` native: a {w}x{h} stimulus does not fit the {W}x{H} screen; "
-                                f"use `display` fit")
+            pl = _placement(g, w, h)
             m = scr & (sizes[:, 0] == w) & (sizes[:, 1] == h)
             x[m], y[m] = pl.screen_to_stimulus(x[m], y[m])
     inside = (x >= -0.5) & (x < sizes[:, 0] - 0.5) & (y >= -0.5) & (y < sizes[:, 1] - 0.5)
@@ -2577,12 +2596,21 @@ def drop_short(fix: pd.DataFrame, min_duration_ms: float):
     return fix.loc[~short].reset_index(drop=True), _quarantine_rows(q, "short_fixation", q["source"].to_numpy())
 
 
+def _placement(g, w: int, h: int):
+    """``g.placement(w, h)``, refusing under `display` native a stimulus larger than the screen: one check for
+    screen coordinates, stimulus coordinates (their sigma) and stimulus-space samples alike."""
+    W, H = g.screen_px
+    if g.display == "native" and (w > W or h > H):
+        raise UserError(f"`display` native: a {w}x{h} stimulus does not fit the {W}x{H} screen; use `display` fit")
+    return g.placement(w, h)
+
+
 def sigma_for(size: tuple[int, int], opts: IngestOptions) -> tuple[float, float]:
     """``(sigma_x, sigma_y)`` in stimulus pixels for a stimulus of ``size``."""
     if opts.sigma_px is not None:
         return float(opts.sigma_px), float(opts.sigma_px)
     g = opts.geometry
-    pl = g.placement(*size)
+    pl = _placement(g, *size)
     px, py = g.ppd_xy
     return opts.sigma_deg * px / pl.scale[0], opts.sigma_deg * py / pl.scale[1]
 
@@ -2878,6 +2906,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             warnings.append(_unknown_names_line(col, index))
         if index.broken_used:
             warnings.append(_broken_links_line(index))
+        if index.sample_format_used:
+            warnings.append(_sample_format_line(index))
         if index.too_large_used:
             warnings.append(_too_large_line(index, reasons.get(TOO_LARGE, 0)))
         if index.by_last_word:

@@ -71,6 +71,13 @@ class StimulusIndex:
         # run names the link as broken (left out, its rows were 'not in' the folder that lists it)
         self.broken = {p for p in entries if p.suffix.lower() in IMAGE_EXTS and p.is_symlink() and not p.exists()}
         files = [p for p in entries if p.suffix.lower() in IMAGE_EXTS and (p.is_file() or p in self.broken)]
+        # files whose extension the toolkit does not read (a.gif): left out, but a row naming one is told so, not
+        # that its stimulus is 'not in' the folder that holds it (unread_file)
+        self.unread: dict[str, list[Path]] = {}
+        for p in entries:
+            if p.suffix.lower() not in IMAGE_EXTS and p.is_file():
+                for key in {nfc(p.name).casefold(), nfc(p.stem).casefold()}:
+                    self.unread.setdefault(key, []).append(p)
         if not files:
             subs = [p.name for p in entries if p.is_dir() and any(
                 q.suffix.lower() in IMAGE_EXTS and q.is_file() for q in p.iterdir())]
@@ -101,6 +108,8 @@ class StimulusIndex:
         self.broken_used: set[Path] = set()  # broken links that a row named
         self.by_last_word: dict[str, str] = {}  # names no file has whole, found by their last word -> stem
         self.by_whole_number: dict[str, str] = {}  # 'N.0' names no file has, found as N -> stem
+        self._sample_formats: dict[str, str | None] = {}  # stem -> a TIFF's sample format that is not read
+        self.sample_format_used: dict[str, str] = {}  # stems rows named whose samples are not read -> format
 
     def _one_folder(self, stem: str, name: str, named_by: str, record: bool = True):
         """Refuse names reaching ``stem`` from different folders (``Action/001.jpg``, ``Affective/001.jpg``).
@@ -195,7 +204,23 @@ class StimulusIndex:
             self._sizes[stem] = decoded_size(self.by_stem[stem])
         if self.by_stem[stem] in self.broken:
             self.broken_used.add(self.by_stem[stem])
+        if self._sizes[stem] is None:  # unreadable: a TIFF of float (or signed) samples is named as such
+            if stem not in self._sample_formats:
+                from saliency.base.images import tiff_sample_format
+
+                self._sample_formats[stem] = tiff_sample_format(self.by_stem[stem])
+            if self._sample_formats[stem] is not None:
+                self.sample_format_used[stem] = self._sample_formats[stem]
         return self._sizes[stem]
+
+    def unread_file(self, name: str) -> Path | None:
+        """The file of this folder that ``name`` names (by file name, or by stem when its extension is an image's
+        or it has none), ignoring case, when that file's extension is not one the toolkit reads (``a.gif``)."""
+        base = nfc(str(name).replace("\\", "/").rsplit("/", 1)[-1])
+        found = self.unread.get(base.casefold())
+        if not found and (Path(base).suffix.lower() in NAME_EXTS or not Path(base).suffix):
+            found = self.unread.get(Path(base).stem.casefold())
+        return found[0] if found else None
 
     def too_large(self, stem: str) -> tuple[int, int] | None:
         """``(w, h)`` a stimulus declares when that is above the pixel limits (:func:`declared_too_large`), else
@@ -255,14 +280,16 @@ def decoded_size(path: Path) -> tuple[int, int] | None:
       entropy-coded byte is still decoded, so truncated or corrupt data fails
       as in a full decode (checked on 320 damaged files), at about half the
       cost;
-    - anything else: decoded whole by Pillow.
+    - anything else: decoded whole by Pillow; a TIFF whose samples are floating point or signed integers
+      (:func:`saliency.base.images.tiff_sample_format`) is None, as train, eval and predict (OpenCV) cannot read
+      it as a photo (:attr:`StimulusIndex.sample_format_used` names it).
 
     The size is the image's as stored, an orientation tag ignored (a TIFF's too, which Pillow opens turned).
     The pixel limit is the toolkit's (:func:`saliency.base.images.max_pixels`): Pillow's own decompression-bomb
     limit (about 179 M pixels) is lifted (:func:`saliency.base.images.open_header`), else a ``max_pixels`` above
     it read every larger image as unreadable.
     """
-    from saliency.base.images import image_size, open_header, oversized
+    from saliency.base.images import image_size, open_header, oversized, tiff_sample_format
 
     try:
         declared = image_size(path)
@@ -278,6 +305,8 @@ def decoded_size(path: Path) -> tuple[int, int] | None:
                 w, h = int(im.tag_v2.get(256, w)), int(im.tag_v2.get(257, h))
             if oversized((w, h)):
                 raise ValueError("above the pixel limit")
+            if im.format == "TIFF" and tiff_sample_format(path) is not None:  # float or signed samples: Pillow
+                return None  # decodes them, but train, eval and predict (OpenCV) do not read them as a photo
             if im.format == "PNG":
                 with open(path, "rb") as fh:
                     if png_intact(fh.read()) == (w, h):

@@ -1,0 +1,71 @@
+"""Review s32: `--display native` on every path, float TIFF stimuli, GIF stimuli."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+from PIL import Image
+
+from cli_fakes import refusal, run_cli
+
+GEO = ["--screen-px", "1365x767", "--distance-cm", "61.5"]
+
+
+def _fixations(path, rows):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["subject", "stimulus", "x", "y", "t_start_ms", "duration_ms"])
+        w.writerows(rows)
+
+
+def _study(tmp_path, sizes):
+    """A stimuli folder with one random RGB PNG per (name, (w, h)) and a fixation list naming each twice."""
+    stim = tmp_path / "stim"
+    stim.mkdir()
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, (w, h) in sizes.items():
+        Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(stim / f"{name}.png")
+        rows += [("s1", f"{name}.png", w // 2, h // 2, 0, 200), ("s2", f"{name}.png", w // 3, h // 3, 0, 200)]
+    _fixations(tmp_path / "fix.csv", rows)
+    return stim
+
+
+def test_display_native_refuses_an_oversized_stimulus_for_stimulus_coordinates_too(tmp_path, capsys):
+    stim = _study(tmp_path, {"a": (801, 599), "b": (2001, 401)})
+    base = ["ingest", tmp_path / "fix.csv", "--format", "fixations", "--stimuli", stim, *GEO, "--screen-cm",
+            "47.3x26.9", "--display", "native", "--no-ioc", "--quiet"]
+    want = "saliency ingest: error: --display native: a 2001x401 stimulus does not fit the 1365x767 screen; " \
+           "use --display fit"
+    assert refusal(*run_cli(capsys, [*base, "--out", tmp_path / "o1"])) == want  # screen coordinates: as before
+    assert refusal(*run_cli(capsys, [*base, "--coords", "stimulus", "--out", tmp_path / "o2"])) == want
+    assert not (tmp_path / "o2").exists()
+
+
+def test_a_float_tiff_stimulus_is_quarantined_with_its_sample_format(tmp_path, capsys):
+    stim = _study(tmp_path, {"b": (64, 48)})
+    g8 = (np.mgrid[0:48, 0:64][1] * 4).astype(np.uint8)
+    Image.fromarray(g8.astype(np.float32) / 255).save(stim / "a_f32.tif")  # PIL mode F: SampleFormat 3
+    with open(tmp_path / "fix.csv", "a", newline="") as f:
+        csv.writer(f).writerows([("s1", "a_f32.tif", 10, 20, 0, 200), ("s2", "a_f32.tif", 12, 20, 0, 200)])
+    rc, out, err = run_cli(capsys, ["ingest", tmp_path / "fix.csv", "--format", "fixations", "--stimuli", stim,
+                                    "--coords", "stimulus", "--sigma-px", "5", "--out", tmp_path / "o", "--no-ioc"])
+    assert rc == 0, err
+    with open(tmp_path / "o" / "quarantine.csv") as f:
+        reasons = {(r["stimulus"], r["reason"]) for r in csv.DictReader(f)}
+    assert reasons == {("a_f32.tif", "bad_stimulus_image")}
+    assert sorted(p.name for p in (tmp_path / "o" / "maps").iterdir()) == ["b.png"]
+    assert "a_f32.tif: float32" in err and "not read as a photo" in err and "8- or 16-bit" in err, err
+
+
+def test_a_gif_stimulus_is_said_to_be_there_but_not_read(tmp_path, capsys):
+    stim = _study(tmp_path, {"b": (64, 48)})
+    Image.fromarray(np.zeros((48, 64), np.uint8)).save(stim / "a.gif")
+    with open(tmp_path / "fix.csv", "a", newline="") as f:
+        csv.writer(f).writerows([("s1", "a.gif", 10, 10, 0, 200), ("s2", "a.gif", 12, 10, 0, 200)])
+    rc, out, err = run_cli(capsys, ["ingest", tmp_path / "fix.csv", "--format", "fixations", "--stimuli", stim,
+                                    "--coords", "stimulus", "--sigma-px", "5", "--out", tmp_path / "o", "--no-ioc"])
+    assert rc == 0, err
+    line = next(ln for ln in err.splitlines() if "'a.gif'" in ln)
+    assert "not in " not in line and "'a.gif' is there, but .gif is not read: convert it to PNG" in line, line
