@@ -57,6 +57,40 @@ def _umask() -> int:
     return umask
 
 
+def _old_stat(path: str | os.PathLike) -> os.stat_result | None:
+    """``lstat`` of the output at ``path`` that a new one is about to replace; None when nothing is there."""
+    try:
+        return os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _take_mode(path: str | os.PathLike, old: os.stat_result | None, default: int, folder: bool = False,
+               writable: bool = False) -> None:
+    """Give ``path`` (a temporary file or staging folder about to replace an output) the group and permission
+    bits of the output it replaces (``old``, its :func:`_old_stat`), so a private or shared output stays so; with
+    no ``old``, ``default`` less the umask (an ordinary new file or folder).
+
+    A folder keeps its set-group-ID bit too (what is made inside it takes its
+    group); a file keeps only ``rwx`` bits. The group is set when allowed
+    (a user outside it cannot: the file stays in the user's own group).
+    ``writable``: the owner may write while the folder is built (the exact
+    bits are given again at the swap).
+    """
+    if old is None:
+        os.chmod(path, default & ~_umask())
+        return
+    import stat
+
+    if hasattr(os, "chown") and old.st_gid != os.lstat(path).st_gid:
+        try:
+            os.chown(path, -1, old.st_gid)  # before chmod: a chown by a user clears the set-group-ID bit
+        except OSError:  # not a member of that group, or a file system without groups: the user's group stays
+            pass
+    mode = stat.S_IMODE(old.st_mode) & (0o7777 & ~stat.S_ISUID if folder else 0o777)
+    os.chmod(path, mode | (stat.S_IRWXU if writable else 0))
+
+
 #: The hidden names of a write cut short (``.NAME.XXXX.tmp`` of :func:`atomic_path`, ``.NAME.XXXX.partial`` of
 #: :func:`staged_dir`, ``.NAME.old-XXXX`` of its swap and of :func:`move_aside`): the writer's debris, no user's file.
 STAGING_NAME = re.compile(r"\..+\.(partial|tmp)|\..+\.old-.+")
@@ -293,8 +327,8 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             os.close(fd)
         try:
             yield tmp_path
-            if tmp_path.exists():
-                os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes it private; the result is an ordinary file
+            if tmp_path.exists():  # mkstemp makes it private: the mode and group of the file it replaces, if any
+                _take_mode(tmp_path, _old_stat(real), 0o666)
             with signals_held():
                 try:
                     _place(tmp_path, real, target, before)
@@ -323,9 +357,15 @@ def check_out_file(target: str | os.PathLike, param: str | None = None) -> Path:
 
     :func:`atomic_path` calls it for every file it writes, so no writer
     replaces a user's link, a folder or a device (``--json /dev/null`` run as
-    root would have replaced the device with a file). ``param``: the
+    root would have replaced the device with a file), nor one given with a
+    trailing separator (``--json results/`` names a folder; ``Path`` drops
+    the separator, and a file ``results`` was written). ``param``: the
     parameter to name (``None``: the path alone). Nothing is touched.
     """
+    raw = os.fspath(target)
+    if isinstance(raw, str) and raw.endswith(tuple(s for s in ("/", os.sep, os.altsep) if s)):
+        raise UserError(f"{f'`{param}` ' if param else ''}{raw}: names a folder (it ends in {raw[-1]}); give a "
+                        "file name")
     target = Path(target)
     what = f"`{param}` {target}" if param else str(target)
     if target.is_symlink():
@@ -522,8 +562,8 @@ def atomic_files() -> Iterator:
                     raise shown from exc
                 raise
             with signals_held():
-                for tmp, target in pending:
-                    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; the result is an ordinary file
+                for tmp, target in pending:  # mkstemp makes it private: the mode and group of the file replaced
+                    _take_mode(tmp, _old_stat(places[tmp]), 0o666)
                 for tmp, target in pending:  # every target checked first: one written meanwhile keeps them all
                     now = _file_state(places[tmp])
                     if now is not None and now != befores[tmp]:
@@ -968,6 +1008,14 @@ def check_not_cwd(out: str | os.PathLike, param: str = "out") -> None:
                         "a folder path beside or below it")
 
 
+def check_not_mount(out: str | os.PathLike, param: str = "out") -> None:
+    """Refuse an output folder that is a mount point: a folder output is replaced by renaming it (the stage of
+    :func:`staged_dir`, ``train --overwrite``'s set-aside), and a mount point cannot be renamed ("Device or
+    resource busy", once found only after all the work)."""
+    if os.path.isdir(out) and not os.path.islink(out) and os.path.ismount(out):
+        raise UserError(f"`{param}` {out}: is a mount point, which cannot be replaced; give a folder inside it")
+
+
 def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", inputs=None, *,
                   own_only: bool = True) -> Path:
     """Refuse an output folder that cannot be safely (re)written; return it as a Path.
@@ -980,7 +1028,10 @@ def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", i
     anything a saliency command did not write there: no :data:`OUTPUT_MARK`,
     or an entry its mark does not list (:func:`check_own_output`), since
     :func:`staged_dir` replaces the folder whole; an output that is, holds or
-    lies inside one of ``inputs`` (``{param name: path(s)}``, :func:`check_apart`).
+    lies inside one of ``inputs`` (``{param name: path(s)}``, :func:`check_apart`);
+    a mount point (:func:`check_not_mount`), which cannot be replaced by a
+    rename: with ``own_only=False`` only when ``overwrite`` would set a
+    non-empty one aside (``train`` fills an empty run folder in place).
     Nothing is touched. ``param`` names the caller's parameter in the message
     (the command line shows it as ``--out``). ``own_only=False``: the
     caller checks what the folder holds itself (:mod:`saliency.train`, whose
@@ -998,6 +1049,8 @@ def check_out_dir(out: str | os.PathLike, overwrite: bool, param: str = "out", i
     link = dangling_link_on_path(out.parent)
     if link is not None:  # nor below a link to nothing (was "LINK: already exists" too)
         raise UserError(_dangling_text(out, link, param))
+    if own_only or (overwrite and out.is_dir() and holds_user_entries(out)):  # to be replaced by a rename
+        check_not_mount(out, param)
     if out.is_dir() and holds_user_entries(out):
         if not overwrite:
             raise UserError(f"`{param}` {out}: folder exists and is not empty; pass `overwrite` to replace it")
@@ -1205,6 +1258,7 @@ def move_aside(folder: str | os.PathLike) -> Path:
     """
     folder = check_not_link(folder, "folder")
     check_not_cwd(folder, "folder")
+    check_not_mount(folder, "folder")
     real = real_place(folder)
     with signals_held():
         try:
@@ -1217,7 +1271,7 @@ def move_aside(folder: str | os.PathLike) -> Path:
             aside.rmdir()
             raise _named_error(exc, folder) from exc
         real.mkdir()
-        os.chmod(real, 0o777 & ~_umask())
+        _take_mode(real, os.lstat(aside), 0o777, folder=True)  # the mode and group of the folder set aside
     return folder.parent / aside.name
 
 
@@ -1402,6 +1456,7 @@ def staged_dirs(outs, inputs=None) -> Iterator[tuple[Path, ...]]:
         out = check_not_link(out, param)
         check_apart(out, inputs, param)
         check_not_cwd(out, param)
+        check_not_mount(out, param)  # before the work: a mount point cannot be renamed at the swap
         if out.exists() and not out.is_dir():
             raise UserError(f"`{param}` {out}: exists and is not a folder; choose another path")
         link = dangling_link_on_path(out.parent)
@@ -1433,7 +1488,11 @@ def staged_dirs(outs, inputs=None) -> Iterator[tuple[Path, ...]]:
                             raise _named_error(exc, out) from exc
                         stages.append(stage)
                         hidden[stage] = out
-                        os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
+                        # mkdtemp makes it private: the mode and group of the folder it replaces (what is made inside
+                        # takes a set-group-ID folder's group), else an ordinary folder's
+                        old = _old_stat(real)
+                        _take_mode(stage, old if old is not None and os.path.isdir(real) else None, 0o777,
+                                   folder=True, writable=True)
                 try:
                     yield tuple(stages)
                     for stage in stages:
@@ -1452,6 +1511,8 @@ def staged_dirs(outs, inputs=None) -> Iterator[tuple[Path, ...]]:
                 for stage in stages:
                     if stage.exists():
                         with signals_held():
+                            with contextlib.suppress(OSError):  # given a read-only folder's bits at the swap
+                                os.chmod(stage, 0o700)
                             shutil.rmtree(stage, ignore_errors=True)
     except OSError as exc:  # a failed write names the hidden staging folder, or nothing: name the output instead
         unnamed = " or ".join(str(out) for out, _ in specs) if specs else None
@@ -1501,6 +1562,8 @@ def _swap_in(specs: list[tuple[Path, str]], befores: list, stages: list[Path], r
     placed: list[int] = []
     try:
         for i in range(len(specs)):
+            if olds[i] is not None:  # the exact bits and group of the folder replaced (set aside, so unchanged)
+                _take_mode(stages[i], os.lstat(olds[i]), 0o777, folder=True)
             os.replace(stages[i], reals[i])
             placed.append(i)
     except BaseException as exc:
