@@ -518,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     forget_interruptions()
     try:
         with terminate_raises():  # SIGTERM at any moment: the staging is removed, one line, exit 143
-            return _parse_and_run(argv, debug)
+            return _flush_stdout(_parse_and_run(argv, debug))
     except KeyboardInterrupt as exc:  # Ctrl-C (130), or SIGTERM (143)
         if getattr(exc, "debug", debug):
             raise
@@ -607,6 +607,24 @@ def _interruption(exc: BaseException) -> KeyboardInterrupt | None:
     if received is not None:  # the signal's own exception was lost on the way
         return Terminated() if received == 15 else KeyboardInterrupt()
     return None
+
+
+def _flush_stdout(code: int) -> int:
+    """Flush what the command left in stdout's buffer, here and not at interpreter shutdown.
+
+    Python's final flush is outside every handler: a reader gone by then
+    (``saliency models --names-only | true``) printed "Exception ignored ...
+    BrokenPipeError" and exited 120. A closed reader takes the quiet path of
+    :func:`_quiet_broken_pipe` (141, or the command's own failure code).
+    """
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        quiet = _quiet_broken_pipe()
+        return code or quiet
+    except (OSError, ValueError, AttributeError):  # no real stdout (closed, or None): as before, at shutdown
+        pass
+    return code
 
 
 def _stdout_closed() -> bool:

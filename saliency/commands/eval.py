@@ -101,6 +101,7 @@ def _check_outputs(args) -> None:
     from saliency.base.fsutil import check_apart, check_not_link, check_out_file, check_replaceable, file_on_path
     from saliency.eval.benchmark import parse_pred
 
+    _check_no_stdout(args)
     _check_distinct(args)
     preds = [parse_pred(p)[1] for p in args.pred]
     inputs = {"pred": preds, "gt": args.gt, "center_bias": args.center_bias, "config": args.config}
@@ -118,6 +119,17 @@ def _check_outputs(args) -> None:
             if param != "plot_dir":
                 check_out_file(getattr(args, param), param)
                 check_replaceable(getattr(args, param), param, _OWN[param][0], _OWN[param][1], args.overwrite)
+
+
+def _check_no_stdout(args) -> None:
+    """Refuse ``--json -`` (``--csv -``, ``--latex -``): no command writes a file output to stdout, and a file
+    named ``-`` was written in the current folder, unsaid."""
+    from saliency.base.errors import UserError
+
+    for param in ("json", "csv", "latex"):
+        if getattr(args, param) == "-":
+            raise UserError(f"`{param}` -: standard output is not an output of saliency eval (it prints the table "
+                            f"there); give a file path (./- for a file named '-')")
 
 
 def _check_distinct(args) -> None:
@@ -247,12 +259,10 @@ def _seed_drawn(args, bench) -> int | None:
 
 
 def run(args) -> int:
-    """Run ``saliency eval``: resolve and score the benchmark (:func:`saliency.eval.benchmark.evaluate`), print, write."""
+    """Run ``saliency eval``: score the benchmark (:func:`saliency.eval.benchmark.evaluate`), write, print."""
     import contextlib
     import sys
 
-    from saliency.base import __version__
-    from saliency.base.fsutil import atomic_files, json_text
     from saliency.base.workers import spawn_pool
 
     if args.list_datasets:
@@ -280,9 +290,28 @@ def run(args) -> int:
         bench = benchmark.run(bench, workers=args.workers, allow_missing=args.allow_missing,
                               seed=args.seed if args.seed is not None else 0,
                               progress=not (args.no_progress or args.quiet), pool=pool)
-    from saliency.eval import tables
+    table = benchmark.markdown(bench, args.digits)
+    try:
+        failed = _write_files(args, bench)
+    except BaseException:  # the table is still shown; the failure to write is the one reported
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.write(table)
+        raise
+    # printed after the files are in place: a reader of stdout that quit (`| head`) costs none of them
+    sys.stdout.write(table)
+    if failed is not None:
+        written = [f"`{p}` {getattr(args, p)}" for p in ("json", "csv", "latex") if getattr(args, p)]
+        raise type(failed)(f"{failed.args[0]}; no curve file was written"
+                           + (f", the tables were ({', '.join(written)})" if written else ""))
+    return 0
 
-    sys.stdout.write(benchmark.markdown(bench, args.digits))
+
+def _write_files(args, bench):
+    """Write --json/--csv/--latex/--plot-dir; the curves' CurveDrawError (the tables written), else None."""
+    from saliency.base import __version__
+    from saliency.base.fsutil import atomic_files, json_text
+    from saliency.eval import benchmark, tables
+
     # every file of the run is written first and renamed into place together: all old or all new
     failed = None
     with atomic_files() as path:
@@ -304,8 +333,4 @@ def run(args) -> int:
                 plot_curves(bench.results, args.plot_dir, path=path)
             except CurveDrawError as exc:
                 failed = exc
-    if failed is not None:
-        written = [f"`{p}` {getattr(args, p)}" for p in ("json", "csv", "latex") if getattr(args, p)]
-        raise type(failed)(f"{failed.args[0]}; no curve file was written"
-                           + (f", the tables were ({', '.join(written)})" if written else ""))
-    return 0
+    return failed

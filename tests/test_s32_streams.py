@@ -1,0 +1,83 @@
+"""Standard output and the files of a command (review s32, F4).
+
+1. A reader of stdout that quit before the command's buffered output was flushed (``saliency models --names-only
+   | true``, PYTHONUNBUFFERED unset) made Python's shutdown flush print "Exception ignored ... BrokenPipeError"
+   and exit 120, not the promised silent 141 (docs/RELIABILITY.md).
+2. ``eval`` printed its table before writing --json/--csv: a closed reader cost both files.
+3. ``eval --json -`` wrote a file named ``-`` in the current folder, unsaid; no command writes a file output
+   to stdout, so ``-`` is refused in one line naming the option.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cli_fakes import refusal, run_cli
+
+
+def _closed_reader(args, cwd, unbuffered):
+    """``saliency ARGS | true`` with the reader gone before the first write: (exit code, stderr)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "saliency", *map(str, args)], stdout=w,
+                              stderr=subprocess.PIPE, timeout=300, cwd=cwd, env=env)
+    finally:
+        os.close(w)
+    return proc.returncode, proc.stderr.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("args", [["models", "--names-only"], ["eval", "--list-datasets"]])
+@pytest.mark.parametrize("unbuffered", [False, True])
+def test_a_closed_reader_exits_141_in_silence(tmp_path, args, unbuffered):
+    rc, err = _closed_reader(args, tmp_path, unbuffered)
+    assert (rc, err) == (141, ""), (rc, err)
+
+
+def _sod(tmp_path: Path) -> tuple[Path, Path]:
+    """Two 16x16 GT masks and predictions identical to them: MAE 0 by hand."""
+    import cv2
+
+    gt, pr = tmp_path / "gt", tmp_path / "pr"
+    gt.mkdir()
+    pr.mkdir()
+    m = np.zeros((16, 16), np.uint8)
+    m[4:10, 4:10] = 255
+    for i in range(2):
+        cv2.imwrite(str(gt / f"im{i}.png"), m)
+        cv2.imwrite(str(pr / f"im{i}.png"), m)
+    return gt, pr
+
+
+@pytest.mark.parametrize("unbuffered", [False, True])
+def test_eval_writes_its_files_when_the_reader_of_its_table_quit(tmp_path, unbuffered):
+    gt, pr = _sod(tmp_path)
+    rc, err = _closed_reader(["eval", "--task", "sod", "--gt", gt, "--pred", f"A={pr}", "--metrics", "MAE",
+                              "--quiet", "--json", "rj.json", "--csv", "rj.csv"], tmp_path, unbuffered)
+    assert (rc, err) == (141, ""), (rc, err)
+    obj = json.loads((tmp_path / "rj.json").read_text(encoding="utf-8"))
+    (row,) = obj["results"]
+    assert row["method"] == "A" and row["n_images"] == 2 and row["metrics"]["MAE"] == 0.0, row  # perfect
+    lines = (tmp_path / "rj.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("dataset,method,n_images,") and len(lines) == 2, lines
+
+
+@pytest.mark.parametrize("option", ["--json", "--csv", "--latex"])
+def test_eval_refuses_stdout_dash_for_a_file_output(tmp_path, capsys, monkeypatch, option):
+    gt, pr = _sod(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    line = refusal(*run_cli(capsys, ["eval", "--task", "sod", "--gt", gt, "--pred", f"A={pr}", "--quiet",
+                                     option, "-"]))
+    assert line.startswith(f"saliency eval: error: {option} -: standard output"), line
+    assert "give a file path" in line, line
+    assert not (tmp_path / "-").exists()
