@@ -14,7 +14,9 @@ Conventions (``../shared/REFERENCES.md`` sections 1, 2 and 4; PySODEvalToolkit):
   its GT is resized to the GT by bilinear interpolation (the caller counts it, and
   notes one of another aspect ratio, :func:`other_aspect`: likely turned 90 degrees).
 - Every file is read as stored; a ground-truth file's EXIF orientation tag is only
-  said (:func:`orientation_tag`, read from the header).
+  said (:func:`orientation_tag`, read from the header). Of a file of several frames (a
+  multi-page TIFF, an animated PNG or WebP) the first is read: the caller counts it
+  (:func:`frame_count`) and says so (:func:`several_frames_note`).
 - Fixation maps: binary, nonzero = fixated (a lossless image such as ``.png``
   nonzero, as MIT's ``fixationMap > 0``, so 0/1 and 0/255 maps alike; a
   ``.jpg``/``.webp`` thresholded at > 128 to remove compression ringing; or
@@ -34,14 +36,15 @@ import numpy as np
 
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
-from saliency.base.images import (IMAGE_EXTS, check_image_size, decode, same_shape_scaled, shown_path,
-                                   stimulus_orientation)
+from saliency.base.images import (IMAGE_EXTS, check_image_size, decode, open_header, read_header, same_shape_scaled,
+                                   shown_path, stimulus_orientation, tiff_sample_format)
 
 PRED_EXTS = IMAGE_EXTS + (".npy",)
 """Prediction files: every image extension of :data:`saliency.base.images.IMAGE_EXTS` and ``.npy`` arrays."""
 
 __all__ = ["IMAGE_EXTS", "PRED_EXTS", "read_mask", "read_pred_u8", "read_map", "read_fixations", "index_folder",
-           "FolderIndex", "left_out_note", "drop_extra_axes", "other_aspect", "orientation_tag"]
+           "FolderIndex", "left_out_note", "drop_extra_axes", "other_aspect", "orientation_tag", "frame_count",
+           "several_frames_note", "sample_format_error"]
 
 def other_aspect(map_hw, gt_hw) -> bool:
     """Whether a map of ``map_hw`` (rows, columns) is not its ground truth's ``gt_hw`` at another resolution by
@@ -68,12 +71,85 @@ def orientation_tag(path: str | Path) -> int:
     return stimulus_orientation(path)
 
 
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic TIFF and BigTIFF, either byte order
+
+
+def _png_animated(fh) -> bool:
+    """Whether the PNG open as ``fh`` declares animation frames: an ``acTL`` chunk before its first ``IDAT`` (where
+    APNG puts it), found by walking the chunk headers only."""
+    import struct
+
+    fh.seek(8)
+    for _ in range(10_000):
+        head = fh.read(8)
+        if len(head) < 8:
+            return False
+        length, kind = struct.unpack(">I4s", head)
+        if kind == b"acTL":
+            return True
+        if kind in (b"IDAT", b"IEND"):
+            return False
+        fh.seek(length + 4, 1)  # the chunk's data and CRC
+    return False
+
+
+def frame_count(path: str | Path) -> int:
+    """How many frames (TIFF pages, animated PNG, WebP or GIF frames) the image file ``path`` holds; OpenCV decodes
+    the first alone. 1 for a still image and for a file that cannot be read.
+
+    Cheap for the common still file: its first bytes (and a PNG's chunk headers up to its pixels) tell whether it
+    can hold several frames at all; only a TIFF, a GIF, an animated WebP or an APNG is asked through
+    :func:`saliency.base.images.read_header` (PIL, the header and frame index only), the frame count predict and
+    crop read.
+    """
+    try:
+        with open(path, "rb") as fh:
+            h = fh.read(21)
+            if h[:8] == b"\x89PNG\r\n\x1a\n":
+                maybe = _png_animated(fh)
+            elif h[:4] == b"RIFF" and h[8:16] == b"WEBPVP8X":
+                maybe = len(h) > 20 and bool(h[20] & 0x02)  # VP8X flags: the animation bit
+            else:
+                maybe = h[:4] in _TIFF_MAGIC or h[:6] in (b"GIF87a", b"GIF89a")
+    except OSError:
+        return 1
+    return read_header(path).frames if maybe else 1
+
+
+def several_frames_note(multi_frame, what: str = "image") -> str | None:
+    """One line naming the files of several frames of which only the first was used, or None.
+
+    ``multi_frame``: ``(path or name, frames)`` pairs; ``what``: the noun for one file (``image``, ``prediction``,
+    ``ground-truth file``). E.g. ``1 image has several frames (TIFF pages, animation frames): the first was used:
+    a.tif (2 frames)``.
+    """
+    if not multi_frame:
+        return None
+    n = len(multi_frame)
+    ex = ", ".join(f"{shown_path(p)} ({k} frames)" for p, k in multi_frame[:3]) + (", ..." if n > 3 else "")
+    return (f"{n} {what}{'s have' if n > 1 else ' has'} several frames (TIFF pages, animation frames): "
+            f"the first was used: {ex}")
+
+
+def sample_format_error(path: str | Path) -> UserError | None:
+    """The refusal of a TIFF whose samples are floating point or signed integers (which OpenCV's colour and grey
+    decoding refuse) naming its sample format, or None when ``path`` is no such TIFF
+    (:func:`saliency.base.images.tiff_sample_format`)."""
+    fmt = tiff_sample_format(path)
+    if fmt is None:
+        return None
+    return UserError(f"{shown_path(path)}: its samples are {fmt}, a sample format that cannot be read as a photo "
+                     "(8- or 16-bit unsigned integers); save it as an 8- or 16-bit image")
+
+
 def read_image(path: str | Path, flags: int | None = None, *, orientation: int | None = None) -> np.ndarray:
     """Decode an image file with OpenCV ``flags`` (default ``IMREAD_UNCHANGED``); the one image reader.
 
     The declared size is checked against the pixel limit before decoding; a missing,
-    unreadable or undecodable file raises one UserError naming it. ``orientation``: the file's tag as
-    :func:`saliency.base.images.read_header` read it, passed to :func:`saliency.base.images.decode`.
+    unreadable or undecodable file raises one UserError naming it: a TIFF whose samples are floating point or
+    signed integers, which OpenCV decodes only unchanged, as such (:func:`sample_format_error`), not as corrupt.
+    ``orientation``: the file's tag as :func:`saliency.base.images.read_header` read it, passed to
+    :func:`saliency.base.images.decode`.
     """
     import cv2
 
@@ -88,6 +164,9 @@ def read_image(path: str | Path, flags: int | None = None, *, orientation: int |
             from None
     img = decode(data, cv2.IMREAD_UNCHANGED if flags is None else flags, orientation)
     if img is None:
+        err = sample_format_error(path)
+        if err is not None:
+            raise err
         raise UserError(f"{shown_path(path)}: not a readable image (corrupt or unsupported); replace or remove it")
     return img
 
@@ -106,6 +185,9 @@ def read_mask(path: str | Path, *, allow01: bool = False) -> np.ndarray:
     if img.ndim == 3:
         c = img[..., :3]
         if not all(np.array_equal(c[..., 0], c[..., i]) for i in range(1, c.shape[2])):
+            if _is_palette(path):  # one indexed channel, which OpenCV expands to its palette's colours
+                raise UserError(f"{path}: ground truth is a palette image whose colours are not grey; save it as "
+                                "8-bit grey " + ("(nonzero where fixated)" if allow01 else "with 0 and 255"))
             raise UserError(f"{path}: ground truth has {img.shape[2]} channels that differ; save it as a "
                             "single-channel (greyscale) 8-bit image")
         img = np.ascontiguousarray(c[..., 0])  # grey stored as RGB(A): the channels agree
@@ -123,6 +205,16 @@ def read_mask(path: str | Path, *, allow01: bool = False) -> np.ndarray:
                         "0/255 (binarised at > 128), so every pixel would be background: save it as 0/255, "
                         "preferably as PNG")
     return img
+
+
+def _is_palette(path) -> bool:
+    """Whether the image file ``path`` stores palette indices (PIL mode P or PA: an indexed PNG, BMP, TIFF or GIF),
+    read from its header; False when PIL cannot open it."""
+    try:
+        with open_header(path) as im:
+            return im.mode in ("P", "PA")
+    except Exception:  # noqa: BLE001 - only said in a refusal: a header PIL cannot read is no palette it can tell
+        return False
 
 
 def _to_grey(img: np.ndarray, path) -> np.ndarray:

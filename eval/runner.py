@@ -37,8 +37,8 @@ from saliency.base.workers import single_thread_blas, steady_heap
 from saliency.eval.datasets import GTDataset, GTItem
 from saliency.eval.fixation import (FixationMetrics, baseline_log_density, coords_to_mask, fixation_coords,
                                     fixated_images, fixation_image_scores, other_fixation_coords, points_to_mask)
-from saliency.eval.io import (PRED_EXTS, drop_extra_axes, index_folder, key_of, orientation_tag, other_aspect,
-                              read_fixations, read_map, read_mask, read_pred_u8)
+from saliency.eval.io import (PRED_EXTS, drop_extra_axes, frame_count, index_folder, key_of, orientation_tag,
+                              other_aspect, read_fixations, read_map, read_mask, read_pred_u8, several_frames_note)
 from saliency.eval.metrics import GOLD_STANDARD, families, keys_for  # noqa: F401 (GOLD_STANDARD re-exported)
 from saliency.eval.sod import SODMetrics, sod_image_scores
 from saliency.eval.tables import FEW_OBSERVERS, counted
@@ -63,6 +63,7 @@ class MethodResult:
     left_out: list = field(default_factory=list)    # files (relative paths) of the folder not read: other extensions
     no_fixations: list = field(default_factory=list)  # keys of images scored but left out of every metric: no fixations
     notes: list = field(default_factory=list)       # this call's notes on its dataset (aspect ratio, EXIF tags)
+    multi_frame: list = field(default_factory=list)  # (prediction file, frames) of those of several frames (1st read)
 
 
 GOLD_UNIFORM_WEIGHT = 0.1
@@ -232,13 +233,19 @@ def _sod_task(args):
         resized = pred.shape != gt.shape
         if resized:
             pred = cv2.resize(pred, (gt.shape[1], gt.shape[0]), interpolation=cv2.INTER_LINEAR)
-        out.append((sod_image_scores(pred, gt, families), resized, shapes))
-    return ("ok", out, False, _tagged([item.gt]))
+        out.append((sod_image_scores(pred, gt, families), resized, shapes, frame_count(path)))
+    return ("ok", out, False, _tagged([item.gt]), _multi_frame([item.gt]))
 
 
 def _tagged(paths) -> list:
     """(path, tag) of each ground-truth file of ``paths`` (None skipped) that carries an EXIF orientation tag."""
     return [(str(p), t) for p in paths if p and (t := orientation_tag(p)) != 1]
+
+
+def _multi_frame(paths) -> list:
+    """(path, frames) of each ground-truth file of ``paths`` (None skipped) of several frames, the first read
+    (:func:`saliency.eval.io.frame_count`)."""
+    return [(str(p), k) for p in paths if p and (k := frame_count(p)) > 1]
 
 
 def _fix_coords_task(args):
@@ -297,10 +304,12 @@ def _fix_task(args):
             continue
         sc = fixation_image_scores(pred, fix, density, baseline, other=other, log_density=is_log, metrics=metrics,
                                    **kw)
-        out.append((sc, pred.shape != shape, (pred.shape, shape) if other_aspect(pred.shape, shape) else None))
-    # then: no fixation at all (what its metrics lack), and the GT files read that carry an EXIF orientation tag
+        out.append((sc, pred.shape != shape, (pred.shape, shape) if other_aspect(pred.shape, shape) else None,
+                    frame_count(path)))
+    # then: no fixation at all (what its metrics lack), the GT files read that carry an EXIF orientation tag and
+    # those of several frames
     read = [item.gt if item.subjects is None and item.points is None else None, item.density]
-    return ("ok", out, fix is not None and not fix.any(), _tagged(read))
+    return ("ok", out, fix is not None and not fix.any(), _tagged(read), _multi_frame(read))
 
 
 _SHARED_READ: tuple = (None, None)
@@ -436,15 +445,15 @@ def _map(fn, tasks, workers, desc, progress, pool=None):
     """``fn`` over ``tasks``, results in order; ``workers`` processes, this one included (see :func:`_shared_map`).
 
     This process scores images too, so it keeps its freed memory in the heap
-    between them (:func:`saliency.base.workers.steady_heap`), as pool workers do.
+    between them (:func:`saliency.base.workers.steady_heap`), as pool workers do. The bar counts the images
+    scored: with a pool, a chunk as it finishes (whichever process scored it), not as its results are handed
+    back in order (the pool's chunks, from the end of the list, waited for the front).
     """
     steady_heap()
     bar = progress_bar(total=len(tasks), desc=desc, unit="img", enabled=progress, leave=False)
     try:
         if workers > 1 and len(tasks) > 1:
-            for r in _shared_map(fn, tasks, workers, pool):
-                bar.update(1)
-                yield r
+            yield from _shared_map(fn, tasks, workers, pool, on_done=bar.update)
         else:
             for t in tasks:
                 r = fn(t)
@@ -454,7 +463,7 @@ def _map(fn, tasks, workers, desc, progress, pool=None):
         bar.close()
 
 
-def _shared_map(fn, tasks, workers, pool=None):
+def _shared_map(fn, tasks, workers, pool=None, on_done=None):
     """Results of ``fn`` over ``tasks`` in order, computed by ``workers - 1`` pool processes and this process.
 
     Small chunks are handed out on demand: the pool is kept two chunks per
@@ -466,6 +475,8 @@ def _shared_map(fn, tasks, workers, pool=None):
     process scores an image does not change its numbers (every draw is
     seeded by the image's index). ``pool``: a running :func:`start_pool` of
     ``workers - 1`` processes (default: one started here, for this map).
+    ``on_done``: called with the number of tasks of each chunk as it finishes (a progress bar's ``update``), in
+    the order the chunks finish, before their results are handed back.
     """
     size = max(1, min(4, len(tasks) // (8 * workers)))
     import cv2
@@ -476,13 +487,14 @@ def _shared_map(fn, tasks, workers, pool=None):
         with contextlib.ExitStack() as stack:
             ex = pool if pool is not None else stack.enter_context(start_pool(workers))
             stack.enter_context(single_thread_blas())
-            yield from _drain(fn, tasks, workers, size, ex)
+            yield from _drain(fn, tasks, workers, size, ex, on_done)
     finally:
         cv2.setNumThreads(threads)
 
 
-def _drain(fn, tasks, workers, size, ex):
-    """The scheduling loop of :func:`_shared_map` (``ex``: the pool of ``workers - 1`` processes)."""
+def _drain(fn, tasks, workers, size, ex, on_done=None):
+    """The scheduling loop of :func:`_shared_map` (``ex``: the pool of ``workers - 1`` processes; ``on_done``: told
+    each chunk's size when it finishes)."""
     from collections import deque
     from concurrent.futures import FIRST_COMPLETED, wait
 
@@ -491,9 +503,11 @@ def _drain(fn, tasks, workers, size, ex):
     done: dict[int, list] = {}
     pending: dict = {}
     nxt = 0
+    told = on_done or (lambda k: None)
     while nxt < n:
         for fut in [f for f in pending if f.done()]:
-            done[pending.pop(fut)] = fut.result()
+            done[pending.pop(fut)] = out = fut.result()
+            told(len(out))
         while todo and len(pending) < 2 * (workers - 1):
             start = todo.pop()
             pending[ex.submit(_run_chunk, fn, tasks[start:start + size])] = start
@@ -503,7 +517,8 @@ def _drain(fn, tasks, workers, size, ex):
             yield from out
         elif todo:
             start = todo.popleft()
-            done[start] = _run_chunk(fn, tasks[start:start + size])
+            done[start] = out = _run_chunk(fn, tasks[start:start + size])
+            told(len(out))
         else:
             wait(list(pending), return_when=FIRST_COMPLETED)
 
@@ -632,11 +647,13 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
         found.insert(0, [True] * len(ds.items))
         folders.insert(0, None)
     tagged: list = []  # (GT file, orientation tag) of the ground truth read
+    gt_frames: list = []  # (GT file, frames) of the ground truth read of several frames
     turned: list = [[] for _ in res]  # per method: (prediction file, its shape, the GT's) of another aspect ratio
     for i, r in enumerate(results_iter):
         status, payload, *rest = r
         no_fix = bool(rest and rest[0])  # an image without fixations: its fixation metrics are undefined
         tagged += rest[1] if len(rest) > 1 else []
+        gt_frames += rest[2] if len(rest) > 2 else []
         if status == "gt":
             for mr, f in zip(res, found):
                 if f[i] is None:  # counted already among the images without a prediction
@@ -655,14 +672,17 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
                 if len(res[j].skipped_examples) < 3:
                     res[j].skipped_examples.append(entry[1])
                 continue
-            sc, resized, *shapes = entry
-            if shapes and shapes[0] is not None:
-                turned[j].append((found[j][i], *shapes[0]))
+            sc, resized, *more = entry  # then: the shapes of another aspect ratio, the file's frames
+            if more and more[0] is not None:
+                turned[j].append((found[j][i], *more[0]))
+            if len(more) > 1 and more[1] > 1:
+                res[j].multi_frame.append((found[j][i], more[1]))
             accs[j].add(sc)
             if no_fix and not any(np.isfinite(sc.values.get(k, np.nan)) for k in keys):  # in no mean: named
                 res[j].no_fixations.append(ds.items[i].key)
             res[j].n_resized += int(resized)
-    notes = _shape_notes(res, turned, folders) + _orientation_notes(tagged)  # kept with the results: ds unchanged
+    notes = (_shape_notes(res, turned, folders) + _orientation_notes(tagged)  # kept with the results: ds unchanged
+             + _frame_notes(res, gt_frames, folders))
     for mr in res:
         mr.notes = list(notes)
     order = {it.key: i for i, it in enumerate(ds.items)}
@@ -698,6 +718,27 @@ def _shape_notes(res: list[MethodResult], turned: list, folders: list) -> list[s
         notes.append(f"{mr.method}: {counted(n, 'prediction')} of another aspect ratio than {its} ground truth "
                      f"stretched onto it (e.g. {shown_path(name)} is {pw}x{ph}, its ground truth {gw}x{gh}); such a "
                      "map may be turned 90 degrees or of another picture: check it")
+    return notes
+
+
+def _frame_notes(res: list[MethodResult], gt_frames: list, folders: list) -> list[str]:
+    """One note counting the ground-truth files read of several frames (a multi-page TIFF, an animated PNG or
+    WebP), then per method one counting its predictions of several frames: of each only the first frame was read
+    (OpenCV's decoding), in predict's words (:func:`saliency.eval.io.several_frames_note`)."""
+    notes = []
+    note = several_frames_note([(Path(p).name, k) for p, k in gt_frames], "ground-truth file")
+    if note:
+        notes.append(note)
+    for mr, folder in zip(res, folders):
+        rows = []
+        for path, k in mr.multi_frame:
+            try:
+                rows.append((Path(path).relative_to(folder).as_posix(), k))
+            except (TypeError, ValueError):
+                rows.append((Path(path).name, k))
+        note = several_frames_note(rows, "prediction")
+        if note:
+            notes.append(f"{mr.method}: {note}")
     return notes
 
 

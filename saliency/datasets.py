@@ -497,8 +497,35 @@ def find_dataset(root: str | Path, task: str, dataset: str | None = None, split:
     """Discover the samples of ``root`` for ``task`` ("sod" or "fixation"); a named ``dataset`` under it if given.
     ``option``: the option that gave ``root``, as refusals name it (``data.val`` for a validation folder)."""
     if dataset:
-        return find_named(dataset, root, task, split)
-    return find_sod(root, option=option) if task == "sod" else find_fixation(root, option)
+        index = find_named(dataset, root, task, split)
+    else:
+        index = find_sod(root, option=option) if task == "sod" else find_fixation(root, option)
+    index.notes += frames_notes(index.records, root)
+    return index
+
+
+def frames_notes(records, root: str | Path) -> list[str]:
+    """One line naming the files of ``records`` (images, masks, human maps, fixation maps) of several frames (a
+    multi-page TIFF, an animated PNG or WebP), of which training reads the first alone (OpenCV's decoding), in
+    ``saliency predict``'s and ``saliency eval``'s words (:func:`saliency.eval.io.several_frames_note`); none when
+    there are none. Each file's first bytes are read (:func:`saliency.eval.io.frame_count`); names are shown
+    relative to ``root`` where they are under it."""
+    from saliency.eval.io import frame_count, several_frames_note
+
+    found, seen = [], set()
+    for rec in records:
+        for path in (rec.image, rec.mask, rec.density, rec.fixations):
+            if not path or path in seen:
+                continue
+            seen.add(path)
+            if (k := frame_count(path)) > 1:
+                try:
+                    name = Path(path).relative_to(root).as_posix()
+                except ValueError:
+                    name = str(path)
+                found.append((name, k))
+    note = several_frames_note(found, "file")
+    return [note] if note else []
 
 
 def split_keys(keys, val_fraction: float, seed: int) -> tuple[list, list]:

@@ -55,38 +55,27 @@ def read_photo(path, orientation: int | None = None):
     """An image as prediction reads it: 8-bit BGR (``IMREAD_COLOR``), the one decode check of ``saliency predict``
     (and of ``saliency crop``, which skips an image without a map only when this check refuses it).
 
-    UserError naming the file when it cannot be read; a TIFF whose samples are floating point (or signed
-    integers), which OpenCV's colour decoding refuses, is named as such rather than as corrupt. ``orientation``:
-    the file's tag as :func:`saliency.base.images.read_header` read it (None: a TIFF's is read while decoding).
+    UserError naming the file when it cannot be read (:func:`saliency.eval.io.read_image`: a TIFF whose samples
+    are floating point or signed integers, which OpenCV's colour decoding refuses, is named as such rather than as
+    corrupt). ``orientation``: the file's tag as :func:`saliency.base.images.read_header` read it (None: a TIFF's
+    is read while decoding).
     """
     import cv2
 
-    from saliency.base.images import shown_path, tiff_sample_format
     from saliency.eval.io import read_image
 
-    try:
-        return read_image(str(path), cv2.IMREAD_COLOR, orientation=orientation)
-    except UserError as exc:
-        fmt = tiff_sample_format(path) if "not a readable image" in str(exc) else None
-        if fmt is None:
-            raise
-        raise UserError(f"{shown_path(path)}: its samples are {fmt}, a sample format that cannot be read as a "
-                        "photo (8- or 16-bit unsigned integers); save it as an 8- or 16-bit image") from None
+    return read_image(str(path), cv2.IMREAD_COLOR, orientation=orientation)
 
 
 def several_frames_note(multi_frame) -> str | None:
     """One line naming the images of several frames of which only the first was used, or None.
 
-    ``multi_frame``: ``(path, frames)`` pairs (:attr:`PredictResult.multi_frame`).
+    ``multi_frame``: ``(path, frames)`` pairs (:attr:`PredictResult.multi_frame`); the words of
+    :func:`saliency.eval.io.several_frames_note`, which eval and training say of their files too.
     """
-    if not multi_frame:
-        return None
-    from saliency.base.images import shown_path
+    from saliency.eval.io import several_frames_note as note
 
-    n = len(multi_frame)
-    ex = ", ".join(f"{shown_path(p)} ({k} frames)" for p, k in multi_frame[:3]) + (", ..." if n > 3 else "")
-    return (f"{n} image{'s have' if n > 1 else ' has'} several frames (TIFF pages, animation frames): "
-            f"the first was used: {ex}")
+    return note(multi_frame)
 
 
 def load_model(checkpoint: str | Path, device):
