@@ -124,6 +124,7 @@ class ScreenGeometry:
             raise UserError(f"display mode {self.display!r}: choose one of {', '.join(DISPLAY_MODES)}")
         if self.display_stated is None:
             object.__setattr__(self, "display_stated", self.display != "fit")
+        _check_plausible(self.screen_px, self.screen_cm, self.distance_cm)
 
     @property
     def has_degrees(self) -> bool:
@@ -245,6 +246,7 @@ class ScreenGeometry:
         display = d.get("display", "fit")
         if not isinstance(display, str) or display not in DISPLAY_MODES:
             raise UserError(f"{source}: display {display!r}: choose one of {', '.join(DISPLAY_MODES)}")
+        _check_plausible(px, cm, dist, source)
         g = cls((int(px[0]), int(px[1])), None if cm is None else (float(cm[0]), float(cm[1])),
                 None if dist is None else float(dist), display, extra, "display" in d)
         _check_stated_ppd(g, d.get("ppd"), source)
@@ -310,6 +312,45 @@ def _pair(value, source: str, key: str, what: str) -> tuple[float, float]:
             or not all(_size_ok(v) for v in value)):
         raise UserError(f"{source}: {key} {value!r}: need two finite positive {what} [W, H], each at most {MAX_SIZE:g}")
     return float(value[0]), float(value[1])
+
+
+MAX_PIXEL_ASPECT = 1.5
+"""The most the pixel aspect ``ppd_x / ppd_y`` (or its inverse) may be. Real monitors have square pixels within a few
+per cent (1920x1080 on 53.1x29.9 cm: 1.001); the non-square pixels of old video modes stay below 1.2 (720x480 on
+16:9: 1.19); a width and height swapped gives the square of the screen's aspect (16:9: 3.2, 4:3: 1.8, 5:4: 1.56),
+which maps every pixel that much taller than wide and puts sigmas and velocities off by as much."""
+
+MAX_SPAN_DEG = 140.0
+"""The most degrees a flat screen may span across either axis (``2 atan(size_cm / 2 / distance_cm)``). Eye-tracking
+setups span less than about 120 deg (a 53 cm screen at 20 cm: 106 deg; spanning 140 deg at 60 cm takes a screen 3.3 m
+wide); millimetres typed as centimetres at the usual 55-75 cm (473x269 at 61.5 cm: 152 deg; 473 at 75 cm: 145 deg)
+or a distance in metres (0.615: 177 deg) go beyond, and every degree measure with them."""
+
+
+def _check_plausible(px, cm, dist, source: str | None = None) -> None:
+    """Refuse a complete geometry that no real display has: pixels far from square (:data:`MAX_PIXEL_ASPECT`,
+    a width and height swapped) or a screen spanning more than :data:`MAX_SPAN_DEG` (mm as cm, m as cm). The keys
+    are named in backticks (flags at the command line), or after ``source`` as a geometry file spells them."""
+    if px is None or cm is None or dist is None:
+        return
+
+    def k(key):
+        return f"`{key}`" if source is None else key
+
+    pre = "" if source is None else f"{source}: "
+    size = f"{cm[0]:g}x{cm[1]:g}"
+    t = math.tan(math.radians(1.0))
+    ppd_x, ppd_y = (px[i] / cm[i] * dist * t for i in (0, 1))
+    if max(ppd_x / ppd_y, ppd_y / ppd_x) > MAX_PIXEL_ASPECT:
+        raise UserError(f"{pre}{k('screen_cm')} {size} with {k('screen_px')} {px[0]:g}x{px[1]:g} gives "
+                        f"{ppd_x:.1f} pixels per degree across but {ppd_y:.1f} down (a real screen's pixels are "
+                        f"square within a few %); W x H order? give {k('screen_px')} and {k('screen_cm')} both as "
+                        "width x height")
+    span = [2 * math.degrees(math.atan(c / 2 / dist)) for c in cm]
+    if max(span) > MAX_SPAN_DEG:
+        raise UserError(f"{pre}{k('screen_cm')} {size} at {k('distance_cm')} {dist:g} spans {span[0]:.0f} x "
+                        f"{span[1]:.0f} degrees (more than {MAX_SPAN_DEG:g}); cm vs mm? distance in cm? give "
+                        f"{k('screen_cm')} and {k('distance_cm')} in centimetres")
 
 
 PPD_TOLERANCE = 0.01

@@ -136,5 +136,7 @@ def test_a_screen_px_above_a_million_names_the_bound():
 
 
 def test_screen_cm_of_a_million_is_taken_by_both_constructors():
-    g = ScreenGeometry((1920, 1080), (1e6, 30.0), 60.0)
-    assert g == ScreenGeometry.from_dict(_file((1e6, 30.0))) and g.screen_cm == (1e6, 30.0)
+    # a plausible screen at the bound: square pixels (1 cm each) seen from 1e6 cm (a span of 53 deg, not beyond 140)
+    g = ScreenGeometry((1_000_000, 30), (1e6, 30.0), 1e6)
+    d = {"screen_px": [1_000_000, 30], "screen_cm": [1e6, 30.0], "distance_cm": 1e6}
+    assert g == ScreenGeometry.from_dict(d) and g.screen_cm == (1e6, 30.0)

@@ -52,7 +52,7 @@ def test_degrees_match_pymovements():
 @given(W=st.integers(200, 4000), H=st.integers(200, 3000), w=st.integers(16, 3000), h=st.integers(16, 3000),
        mode=st.sampled_from(["fit", "native", "stretch"]), fx=st.floats(-0.5, 1.5), fy=st.floats(-0.5, 1.5))
 def test_round_trip(W, H, w, h, mode, fx, fy):
-    g = ScreenGeometry((W, H), (50.0, 30.0), 60.0, mode)
+    g = ScreenGeometry((W, H), (W / 40, H / 40), 60.0, mode)  # square 0.25 mm pixels: a real screen's
     pl = g.placement(w, h)
     x, y = fx * W, fy * H
     sx, sy = pl.screen_to_stimulus(x, y)

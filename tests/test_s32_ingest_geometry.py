@@ -1,13 +1,17 @@
-"""Review s32: `--display native` on every path, float TIFF stimuli, GIF stimuli."""
+"""Review s32: impossible screen geometries, `--display native` on every path, float TIFF stimuli, GIF stimuli."""
 
 from __future__ import annotations
 
 import csv
+import math
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from cli_fakes import refusal, run_cli
+from saliency.base.errors import UserError
+from saliency.data_tools.geometry import ScreenGeometry
 
 GEO = ["--screen-px", "1365x767", "--distance-cm", "61.5"]
 
@@ -30,6 +34,38 @@ def _study(tmp_path, sizes):
         rows += [("s1", f"{name}.png", w // 2, h // 2, 0, 200), ("s2", f"{name}.png", w // 3, h // 3, 0, 200)]
     _fixations(tmp_path / "fix.csv", rows)
     return stim
+
+
+@pytest.mark.parametrize("cm, dist, words", [
+    ("26.9x47.3", "61.5", "W x H order?"),  # width and height swapped: 54.5 px/deg across, 17.4 down
+    ("473x269", "61.5", "cm vs mm?"),  # mm typed as cm: 2 atan(236.5 / 61.5) = 151 deg across
+    ("47.3x26.9", "0.615", "distance in cm?"),  # a distance in m: 177 deg
+])
+def test_an_impossible_screen_geometry_is_refused_in_one_line(tmp_path, capsys, cm, dist, words):
+    stim = _study(tmp_path, {"a": (801, 599)})
+    line = refusal(*run_cli(capsys, ["ingest", tmp_path / "fix.csv", "--format", "fixations", "--stimuli", stim,
+                                     "--screen-px", "1365x767", "--screen-cm", cm, "--distance-cm", dist,
+                                     "--out", tmp_path / "o", "--no-ioc"]))
+    assert words in line and f"--screen-cm {cm}" in line, line
+    assert not (tmp_path / "o").exists()
+    if words == "W x H order?":  # both ppd values, as worked by hand: 1365 / 26.9 * 61.5 * tan(1 deg) ...
+        t = math.tan(math.radians(1))
+        assert f"{1365 / 26.9 * 61.5 * t:.1f}" == "54.5" and "54.5" in line
+        assert f"{767 / 47.3 * 61.5 * t:.1f}" == "17.4" and "17.4" in line
+
+
+def test_the_geometry_file_and_the_library_refuse_the_same_geometries():
+    with pytest.raises(UserError, match=r"^screen.json: screen_cm 26.9x47.3 with screen_px 1365x767 .*W x H order"):
+        ScreenGeometry.from_dict({"screen_px": [1365, 767], "screen_cm": [26.9, 47.3], "distance_cm": 61.5},
+                                 "screen.json")
+    with pytest.raises(UserError, match=r"^`?screen_cm`? 473x269 at `?distance_cm`? 61.5 spans 151 x 131 degrees"):
+        ScreenGeometry((1365, 767), (473.0, 269.0), 61.5)
+    # a real set-up passes (1920x1080 on 53.1x29.9 cm at 65 cm; the Lund 2013 1024x768 on 38x30 cm at 67 cm)
+    assert ScreenGeometry((1920, 1080), (53.1, 29.9), 65.0).has_degrees
+    assert ScreenGeometry((1024, 768), (38.0, 30.0), 67.0).has_degrees
+    # a resolution read from a log later is held to the same check
+    with pytest.raises(UserError, match="W x H order"):
+        ScreenGeometry(None, (26.9, 47.3), 61.5).with_screen_px((1365, 767))
 
 
 def test_display_native_refuses_an_oversized_stimulus_for_stimulus_coordinates_too(tmp_path, capsys):
