@@ -171,7 +171,7 @@ def export_checkpoint(onnx: str | Path, *, checkpoint: str | Path | None = None,
     out = Path(onnx)
     if (checkpoint is None) == (model is None):
         raise UserError("give one network to export: `checkpoint` (a file) or `model` (a registered name)")
-    check_out_file(out, "onnx")  # no link, folder or device
+    check_out_file(onnx, "onnx")  # no link, folder or device; the raw argument (a trailing separator: a folder)
     if checkpoint is not None:
         check_apart(out, {"checkpoint": checkpoint}, "onnx", contains=False)  # never replaces its input
     if out.exists() and not overwrite:

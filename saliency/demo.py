@@ -12,7 +12,8 @@ so this layer never imports the command line:
                                           compared (Pearson CC per stimulus) as a check that they agree;
 3. ``saliency train`` twice               the small SOD model on the scenes and masks, the small fixation
                                           model on the ingested raw samples (CPU, or the GPU when present);
-                                          both hold out the same seeded 20 % of the scenes;
+                                          both hold out the same 20 % of the scenes (train's fixed split,
+                                          data.split_seed 0: --seed reseeds the study and the training);
 4. ``saliency predict`` twice             maps for the held-out scenes;
 5. ``saliency eval`` twice                SOD metrics (PySODMetrics conventions) and fixation metrics (MIT
                                           benchmark definitions) on the held-out scenes, the dataset's
@@ -355,7 +356,8 @@ class Demo:
                 shutil.copy2(ds / "fixations" / f"{s}.png", stage / "fixation" / "fixations" / f"{s}.png")
                 # the baseline "prediction": the dataset's centre-bias map, the same for every scene
                 shutil.copy2(ds / "center_bias.png", stage / "center_bias" / f"{s}.png")
-        self.log(f"  {len(ids)} held-out scenes (seeded split, never trained on) in {self.p('heldout')}/")
+        self.log(f"  {len(ids)} held-out scenes (the fixed split, data.split_seed 0; never trained on) in "
+                 f"{self.p('heldout')}/")
         return {"scenes": len(ids)}
 
     def _predict(self, task: str) -> dict:

@@ -611,7 +611,7 @@ def _set_aside_claimed(run: Path) -> Path:
     import shutil
     import tempfile
 
-    from saliency.base.fsutil import _named_error, _umask, aside_prefix, real_place, short_name, signals_held
+    from saliency.base.fsutil import _named_error, _take_mode, aside_prefix, real_place, short_name, signals_held
 
     real = real_place(run)
     with signals_held():
@@ -625,8 +625,10 @@ def _set_aside_claimed(run: Path) -> Path:
         except OSError as exc:  # a read-only parent folder: name the folder, not the hidden name tried
             raise _named_error(exc, run) from exc
         try:
+            # the old run's mode and group (a private or shared run folder stays so; a set-group-ID folder's group
+            # for what is made inside, the lock included); the owner keeps writing into it as the run trains
+            _take_mode(new, os.lstat(real), 0o777, folder=True, writable=True)
             (new / LOCK_NAME).write_text(_lock_text(), encoding="utf-8")
-            os.chmod(new, 0o777 & ~_umask())
             os.replace(real, aside)  # the old run, its lock inside, onto the empty sibling
         except OSError as exc:  # nothing was moved
             shutil.rmtree(new, ignore_errors=True)

@@ -21,7 +21,7 @@ is built by the library call behind saliency report, with the demo's summary):
             that their maps agree (Pearson CC per stimulus)
   train     a small SOD model (scenes + masks) and a small fixation model (ingested maps),
             on CPU, or on the GPU when there is one
-  predict   maps of the held-out scenes (the seeded 20 % neither run trained on)
+  predict   maps of the held-out scenes (train's fixed 20 % split, data.split_seed 0: neither run trained on them)
   eval      SOD and fixation metrics of the held-out scenes, the dataset's centre-bias map
             alongside as the baseline
   report    OUT/report/report.md and a self-contained OUT/report/report.html
@@ -47,7 +47,8 @@ def add_arguments(p) -> None:
                    help="observers (default 12; --quick 8)")
     g.add_argument("--epochs", type=positive_int, metavar="E", help="training epochs of each model (default 8; "
                                                                       "--quick 7)")
-    g.add_argument("--seed", type=_args.seed, help="seed of the study, the split and the training (default 1)")
+    g.add_argument("--seed", type=_args.seed, help="seed of the study and the training (default 1); the held-out "
+                   "split stays train's fixed one (data.split_seed 0)")
     add_quiet(p, "no progress output from the stages (their commands run with --quiet)")
 
 
