@@ -61,6 +61,7 @@ class Benchmark:
     metric_maps: bool = False                      # score the metric-specific maps of each density (ECCV 2018)
     config: str | None = None                      # the config file, named in errors about its methods
     config_methods: tuple = ()                     # the names of the methods the config gave (not `pred`)
+    seed: int | None = None                        # the seed of AUC-Borji/sAUC negatives, set by run()
 
 
 def parse_pred(spec) -> tuple[str, str]:
@@ -602,6 +603,7 @@ def run(bench: Benchmark, *, workers: int = 1, allow_missing: bool = False, seed
                                                    gold_standard=bench.gold_standard,
                                                    metric_maps=bench.metric_maps, pool=pool)
     bench.results = results
+    bench.seed = seed
     return bench
 
 
@@ -648,6 +650,28 @@ def note_lines(bench: Benchmark) -> list[str]:
     return lines
 
 
+#: the metrics that draw random negatives (uniform points for AUC-Borji, other images' fixations for sAUC)
+RANDOM_NEGATIVES = ("AUC_Borji", "sAUC")
+
+
+def seed_drawn(bench: Benchmark, dataset: str | None = None) -> int | None:
+    """The seed of the AUC-Borji/sAUC negatives (:func:`run`'s ``seed``) when they were drawn: one of them scored
+    on a dataset with fixation points (the dataset named ``dataset``, else any); else None (also before run)."""
+    if bench.seed is None or not set(RANDOM_NEGATIVES) & set(bench.keys):
+        return None
+    ds = [d for d in bench.datasets if dataset is None or d.name == dataset]
+    return bench.seed if any(d.has_points for d in ds) else None
+
+
+def seed_note(bench: Benchmark) -> str | None:
+    """The line under the tables that gives the seed of the negatives when they were drawn (else None):
+    ``sAUC, AUC_Borji: negatives drawn with seed 5 (`seed`)``, the metrics in the table's order."""
+    seed = seed_drawn(bench)
+    if seed is None:
+        return None
+    return f"{', '.join(k for k in bench.keys if k in RANDOM_NEGATIVES)}: negatives drawn with seed {seed} (`seed`)"
+
+
 def _dataset_notes(bench: Benchmark, d) -> list[str]:
     """The dataset's own notes, then those its scoring left with its results (each once, in order)."""
     out = list(d.notes)
@@ -658,7 +682,9 @@ def _dataset_notes(bench: Benchmark, d) -> list[str]:
 
 
 def markdown(bench: Benchmark, digits: int = 3) -> str:
-    """The benchmark tables as markdown, then the notes of :func:`note_lines` as a bullet list."""
+    """The benchmark tables as markdown, then the notes of :func:`note_lines` as a bullet list, and last the seed
+    of the AUC-Borji/sAUC negatives when they were drawn (:func:`seed_note`; ``--json`` records it as ``seed``,
+    not among its ``notes``)."""
     from saliency.eval import tables
 
     text = tables.markdown(bench.results, bench.keys, digits)
@@ -667,4 +693,6 @@ def markdown(bench: Benchmark, digits: int = 3) -> str:
         text += "\n".join(f"- {tables.markdown_line(n)}" for n in lines) + "\n"
     else:
         text += "".join(f"- {tables.markdown_line(n)}\n" for n in lines)
+    if (seeded := seed_note(bench)) is not None:  # its own words, no name in them: its `seed` stays code
+        text += f"- {seeded}\n"
     return text

@@ -236,22 +236,25 @@ def latex(results, keys, digits: int = 3) -> str:
     return "\n".join(lines)
 
 
-def csv_text(results, keys, metric_maps: bool = False) -> str:
+def csv_text(results, keys, metric_maps: bool = False, seed=None) -> str:
     """CSV with one row per (dataset, method); undefined values are empty cells.
 
-    The last column, ``metric_maps``, is ``true`` when the densities were scored by their metric-specific maps
-    (``saliency eval --metric-maps``), else ``false``.
+    The column ``metric_maps`` is ``true`` when the densities were scored by their metric-specific maps
+    (``saliency eval --metric-maps``), else ``false``. The last, ``seed``, is the seed of the random negatives of
+    AUC-Borji and sAUC where the row's were drawn, else empty: ``seed`` an int for every row, or {dataset: seed or
+    None} (a dataset of human maps only draws none), or None for none.
     """
     buf = io.StringIO()
     # rows end in "\n", but the writer quotes a field by the characters of its line terminator: with "\r\n"
     # a name holding a lone "\r" is quoted too (with "\n" it went out bare and a reader split the row there);
     # each row's "\r\n" is then written as "\n", so a file without "\r" in a name is byte for byte as before
     w = csv.writer(buf, lineterminator="\r\n")
-    rows = [["dataset", "method", "n_images", *keys, "n_resized", "n_missing", "n_skipped", "metric_maps"]]
+    rows = [["dataset", "method", "n_images", *keys, "n_resized", "n_missing", "n_skipped", "metric_maps", "seed"]]
     for r in results:
         vals = [("" if (v := r.metrics.get(k)) is None or math.isnan(v) else repr(float(v))) for k in keys]
+        drawn = seed.get(r.dataset) if isinstance(seed, dict) else seed
         rows.append([r.dataset, r.method, r.n_images, *vals, r.n_resized, r.n_missing, r.n_skipped,
-                     "true" if metric_maps else "false"])
+                     "true" if metric_maps else "false", "" if drawn is None else int(drawn)])
     lines = []
     for row in rows:
         buf.seek(0)

@@ -126,15 +126,15 @@ def test_csv_quotes_a_bare_carriage_return(tmp_path, capsys, monkeypatch):
     with open("t.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     assert [r[:3] for r in rows] == [["dataset", "method", "n_images"], ["d\rs", "m\rv2", "3"], ["d\rs", "plain", "3"]]
-    assert all(len(r) == 8 for r in rows)
+    assert all(len(r) == 9 for r in rows)
 
 
 def test_csv_of_plain_names_is_as_written_by_hand():
     text = tables.csv_text([_result("ECSSD", "U2Net", 0.5), _result("a,b", 'say "x"\nnext', float("nan"))],
                            ("Fmax",))
-    assert text == ("dataset,method,n_images,Fmax,n_resized,n_missing,n_skipped,metric_maps\n"
-                    "ECSSD,U2Net,3,0.5,0,1,0,false\n"
-                    '"a,b","say ""x""\nnext",3,,0,1,0,false\n')
+    assert text == ("dataset,method,n_images,Fmax,n_resized,n_missing,n_skipped,metric_maps,seed\n"
+                    "ECSSD,U2Net,3,0.5,0,1,0,false,\n"
+                    '"a,b","say ""x""\nnext",3,,0,1,0,false,\n')
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert [r[:2] for r in rows[1:]] == [["ECSSD", "U2Net"], ["a,b", 'say "x"\nnext']]
 

@@ -191,7 +191,8 @@ def test_a_metric_named_twice_is_one_column_everywhere(tmp_path, capsys):
                            "--quiet", "--csv", tmp_path / "r.csv", "--json", tmp_path / "r.json"], capsys)
     assert code == 0, err
     rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text())))
-    assert rows[0] == ["dataset", "method", "n_images", "NSS", "n_resized", "n_missing", "n_skipped", "metric_maps"]
+    assert rows[0] == ["dataset", "method", "n_images", "NSS", "n_resized", "n_missing", "n_skipped", "metric_maps",
+                       "seed"]
     assert "| Method | NSS ↑ |" in out.splitlines()  # old: | Method | NSS ↑ | NSS ↑ |
     assert list(json.loads((tmp_path / "r.json").read_text())["results"][0]["metrics"]) == ["NSS"]
 

@@ -165,8 +165,8 @@ def test_json_and_csv_record_metric_maps(tmp_path, capsys):
         assert read_eval_json(j)["metric_maps"] is want  # saliency report still reads it
         rows = list(csv.reader(io.StringIO(c.read_text())))
         assert rows[0] == ["dataset", "method", "n_images", "LL", "NSS", "n_resized", "n_missing", "n_skipped",
-                           "metric_maps"]
-        assert [r[-1] for r in rows[1:]] == ["true" if want else "false"]
+                           "metric_maps", "seed"]
+        assert [r[-2:] for r in rows[1:]] == [["true" if want else "false", ""]]  # LL, NSS: no negatives drawn
 
 
 def test_a_non_square_blur_is_named_once_and_truly(tmp_path):

@@ -250,14 +250,6 @@ def _check_curve_target(f, plot_dir) -> None:
     check_out_file(f, "plot_dir")  # the rest (a file or a dangling link above it) as every file output is
 
 
-def _seed_drawn(args, bench) -> int | None:
-    """The seed of the AUC-Borji/sAUC negatives when the run drew any (a metric of them and fixation points), else
-    None: recorded in ``--json``."""
-    if {"AUC_Borji", "sAUC"} & set(bench.keys) and any(d.has_points for d in bench.datasets):
-        return args.seed if args.seed is not None else 0
-    return None
-
-
 def run(args) -> int:
     """Run ``saliency eval``: score the benchmark (:func:`saliency.eval.benchmark.evaluate`), write, print."""
     import contextlib
@@ -319,11 +311,12 @@ def _write_files(args, bench):
             path(args.json).write_text(json_text(tables.json_obj(bench.task, __version__, bench.results,
                                                                  metric_maps=bench.metric_maps,
                                                                  notes=benchmark.note_lines(bench),
-                                                                 seed=_seed_drawn(args, bench))),
+                                                                 seed=benchmark.seed_drawn(bench))),
                                        encoding="utf-8")
         if args.csv:
-            path(args.csv).write_text(tables.csv_text(bench.results, bench.keys, metric_maps=bench.metric_maps),
-                                      encoding="utf-8")
+            seeds = {d.name: benchmark.seed_drawn(bench, d.name) for d in bench.datasets}  # empty where none drawn
+            path(args.csv).write_text(tables.csv_text(bench.results, bench.keys, metric_maps=bench.metric_maps,
+                                                      seed=seeds), encoding="utf-8")
         if args.latex:
             path(args.latex).write_text(tables.latex(bench.results, bench.keys, args.digits), encoding="utf-8")
         if args.plot_dir:

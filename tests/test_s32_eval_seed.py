@@ -1,0 +1,125 @@
+"""The seed of AUC-Borji's and sAUC's random negatives is in ``eval --csv`` and under the printed table, not only in
+``--json`` (finding F9: ``--seed 0`` and ``--seed 5`` gave different sAUC with no trace of the seed in the CSV or
+the table)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import cv2
+import numpy as np
+
+from cli_fakes import run_cli
+
+HEAD = ["dataset", "method", "n_images"]
+TAIL = ["n_resized", "n_missing", "n_skipped", "metric_maps", "seed"]
+
+
+def _fixation_gt(root, with_points: bool = True):
+    """An ingest-layout folder of three 16x24 images: a human map each and (``with_points``) two fixations each."""
+    (root / "maps").mkdir(parents=True)
+    if with_points:
+        (root / "fixations").mkdir()
+    yy, xx = np.mgrid[:16, :24]
+    for i, (y, x) in enumerate(((4, 5), (8, 12), (11, 19))):
+        if with_points:
+            f = np.zeros((16, 24), np.uint8)
+            f[y, x] = f[15 - y, 23 - x] = 255
+            cv2.imwrite(str(root / "fixations" / f"im{i}.png"), f)
+        m = 255 * np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / 18)
+        cv2.imwrite(str(root / "maps" / f"im{i}.png"), m.astype(np.uint8))
+    return root
+
+
+def _preds(root):
+    root.mkdir()
+    rng = np.random.default_rng(3)
+    for i in range(3):
+        cv2.imwrite(str(root / f"im{i}.png"), rng.integers(0, 256, (16, 24), dtype=np.uint8))
+    return root
+
+
+def _rows(path):
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def _bullets(out):
+    return [line for line in out.splitlines() if line.startswith("- ")]
+
+
+def test_fixation_csv_and_table_name_each_seed(tmp_path, capsys):
+    gt, pred = _fixation_gt(tmp_path / "gt"), _preds(tmp_path / "p")
+    for seed in ("0", "5"):
+        c, j = tmp_path / f"r{seed}.csv", tmp_path / f"r{seed}.json"
+        rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", gt, "--pred", f"M={pred}",
+                                        "--metrics", "sAUC,NSS", "--seed", seed, "--csv", c, "--json", j, "--quiet"])
+        assert rc == 0, err
+        rows = _rows(c)
+        assert rows[0] == HEAD + ["sAUC", "NSS"] + TAIL  # seed appended after metric_maps
+        assert len(rows) == 2 and rows[1][:2] == ["gt", "M"] and rows[1][-2:] == ["false", seed]
+        # the table's last note says it, once; the JSON keeps its notes (the seed is its own key, as before)
+        note = f"- sAUC: negatives drawn with seed {seed} (`seed`)"
+        assert _bullets(out)[-1] == note and out.count("negatives drawn") == 1
+        doc = json.loads(j.read_text())
+        assert doc["seed"] == int(seed) and list(doc)[:5] == ["task", "version", "metric_maps", "seed", "results"]
+        assert [f"- {n}" for n in doc["notes"]] == _bullets(out)[1:-1]  # the method's line first, then the notes
+
+
+def test_default_seed_of_both_metrics_is_said_in_the_columns_order(tmp_path, capsys):
+    gt, pred = _fixation_gt(tmp_path / "gt"), _preds(tmp_path / "p")
+    c, tex = tmp_path / "r.csv", tmp_path / "r.tex"
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", gt, "--pred", f"M={pred}",
+                                    "--metrics", "sAUC,AUC_Borji", "--csv", c, "--latex", tex, "--quiet"])
+    assert rc == 0, err
+    assert "| Method | sAUC ↑ | AUC_Borji ↑ |" in out.splitlines()  # the columns as --metrics named them
+    assert _bullets(out)[-1] == "- sAUC, AUC_Borji: negatives drawn with seed 0 (`seed`)"  # no --seed: 0
+    assert [r[-1] for r in _rows(c)] == ["seed", "0"]
+    assert "seed" not in tex.read_text()  # eval's notes are not in the LaTeX footnotes (only its n/a lines)
+
+
+def test_no_negatives_drawn_leaves_the_column_empty_and_says_nothing(tmp_path, capsys):
+    gt, pred = _fixation_gt(tmp_path / "gt"), _preds(tmp_path / "p")
+    c = tmp_path / "fix.csv"
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", gt, "--pred", f"M={pred}",
+                                    "--metrics", "NSS,CC", "--csv", c, "--quiet"])
+    assert rc == 0, err
+    assert _rows(c)[0][-1] == "seed" and [r[-1] for r in _rows(c)[1:]] == [""]
+    assert "negatives drawn" not in out
+
+    masks, sod = tmp_path / "masks", tmp_path / "sod"
+    masks.mkdir()
+    sod.mkdir()
+    for i in range(2):
+        m = np.zeros((20, 30), np.uint8)
+        m[5:15, 8 + i:20] = 255
+        cv2.imwrite(str(masks / f"s{i}.png"), m)
+        p = m // 2
+        p[0, 0] = 255  # min-max (PySODMetrics) leaves the mask at 127/255 and this background pixel at 1
+        cv2.imwrite(str(sod / f"s{i}.png"), p)
+    c = tmp_path / "sod.csv"
+    rc, out, err = run_cli(capsys, ["eval", "--task", "sod", "--gt", masks, "--pred", f"A={sod}", "--metrics", "MAE",
+                                    "--csv", c, "--quiet"])
+    assert rc == 0, err
+    head, row = _rows(c)
+    assert head == HEAD + ["MAE"] + TAIL and row[:3] + row[4:] == ["masks", "A", "2", "0", "0", "0", "false", ""]
+    # by hand: 120 and 110 of 600 pixels off by 128/255 where the mask is 255, one pixel off by 1
+    assert abs(float(row[3]) - ((120 + 110) * 128 / 255 + 2) / 1200) < 1e-12
+    assert "negatives drawn" not in out
+
+
+def test_a_dataset_of_human_maps_only_has_no_seed_in_its_rows(tmp_path, capsys):
+    _fixation_gt(tmp_path / "pts")
+    _fixation_gt(tmp_path / "maps_only", with_points=False)
+    _preds(tmp_path / "p_pts")
+    _preds(tmp_path / "p_maps_only")
+    cfg = tmp_path / "bench.json"
+    cfg.write_text(json.dumps({"task": "fixation", "datasets": {"pts": {"gt": "pts"}, "maps_only": {"gt": "maps_only"}},
+                               "methods": {"M": "p_{dataset}"}}))
+    c = tmp_path / "r.csv"
+    rc, out, err = run_cli(capsys, ["eval", "--config", cfg, "--metrics", "sAUC,CC", "--seed", "7", "--csv", c,
+                                    "--quiet"])
+    assert rc == 0, err
+    assert [(r[0], r[-1]) for r in _rows(c)] == [("dataset", "seed"), ("pts", "7"), ("maps_only", "")]
+    assert _bullets(out)[-1] == "- sAUC: negatives drawn with seed 7 (`seed`)"
