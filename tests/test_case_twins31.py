@@ -324,7 +324,8 @@ def test_crop_checkpoint_accepts_names_equal_ignoring_case(tmp_path, capsys, sod
         _noise(images / n, w, h, seed)
     rc, _, err = run_cli(capsys, ["crop", "--images", images, "--checkpoint", sod_checkpoint, "--aspect", "1:1",
                                   "--keep", "0.5", "--device", "cpu", "--out", tmp_path / "o", "--quiet"])
-    assert (rc, err) == (0, "")
+    # the --min-size warning of these small images is crop's own line on stderr (warnings print under --quiet)
+    assert rc == 0 and all(ln.startswith("saliency crop: ") for ln in err.splitlines()), err
     got = json.loads((tmp_path / "o" / "crops.json").read_text())["boxes"]
     for n in names:  # the oracle: predict that image alone (no twin beside it), crop by its map
         alone = tmp_path / "alone" / n

@@ -119,9 +119,9 @@ def test_crop_min_size_above_the_largest_window_is_recorded_and_counted(tmp_path
     _image_and_map(images, maps, "large", 320, 240, (150, 110, 170, 130))
     assert main(["crop", "--images", str(images), "--maps", str(maps), "--aspect", "1:1", "--out", str(out),
                  "--min-size", "200", "--quiet", *extra]) == 0
-    stdout = capsys.readouterr().out.splitlines()
-    assert ("1 image(s) too small for a 1:1 window of --min-size 200 pixels on its shorter side: the largest "
-            "window was used ('under_min_size' in crops.json): small") in stdout
+    stderr = capsys.readouterr().err.splitlines()  # a warning: on stderr, like predict's
+    assert ("saliency crop: 1 image(s) too small for a 1:1 window of --min-size 200 pixels on its shorter side: "
+            "the largest window was used ('under_min_size' in crops.json): small") in stderr
     boxes = json.loads((out / "crops.json").read_text())["boxes"]
     small = next(b for k, b in boxes.items() if k.startswith("small"))
     large = next(b for k, b in boxes.items() if k.startswith("large"))
@@ -139,11 +139,13 @@ def test_crop_min_size_boundary_of_a_160x120_image(tmp_path, capsys, min_size, u
     _image_and_map(images, maps, "a", 160, 120, (130, 50, 150, 70))
     assert main(["crop", "--images", str(images), "--maps", str(maps), "--aspect", "1:1", "--keep", "0.5",
                  "--min-size", min_size, "--out", str(out), "--quiet"]) == 0
-    stdout = capsys.readouterr().out
+    cap = capsys.readouterr()
     (box,) = json.loads((out / "crops.json").read_text())["boxes"].values()
     assert box["crop"] == {"x": 30, "y": 0, "w": 120, "h": 120, "kept": 1.0}
     assert ("under_min_size" in box) is under
-    assert (f"1 image(s) too small for a 1:1 window of --min-size {min_size} pixels" in stdout) is under
+    assert (f"saliency crop: 1 image(s) too small for a 1:1 window of --min-size {min_size} pixels" in cap.err) \
+        is under
+    assert "too small" not in cap.out
 
 
 def test_crop_default_min_size_counts_too(tmp_path, capsys):
@@ -152,14 +154,15 @@ def test_crop_default_min_size_counts_too(tmp_path, capsys):
     _image_and_map(images, maps, "tiny", 24, 24, (2, 2, 6, 6))
     assert main(["crop", "--images", str(images), "--maps", str(maps), "--aspect", "1:1", "--keep", "0.5",
                  "--out", str(out), "--quiet"]) == 0
-    assert ("1 image(s) too small for a 1:1 window of --min-size 32 pixels on its shorter side: the largest window "
-            "was used ('under_min_size' in crops.json): tiny") in capsys.readouterr().out.splitlines()
+    assert ("saliency crop: 1 image(s) too small for a 1:1 window of --min-size 32 pixels on its shorter side: the "
+            "largest window was used ('under_min_size' in crops.json): tiny") in capsys.readouterr().err.splitlines()
     (box,) = json.loads((out / "crops.json").read_text())["boxes"].values()
     assert box["crop"] == {"x": 0, "y": 0, "w": 24, "h": 24, "kept": 1.0}
     # without --keep or --compose there is no --min-size: nothing is recorded
     assert main(["crop", "--images", str(images), "--maps", str(maps), "--aspect", "1:1", "--out",
                  str(tmp_path / "o2"), "--quiet"]) == 0
-    assert "too small" not in capsys.readouterr().out
+    cap = capsys.readouterr()
+    assert "too small" not in cap.out + cap.err
     (box,) = json.loads((tmp_path / "o2" / "crops.json").read_text())["boxes"].values()
     assert "under_min_size" not in box
 

@@ -34,13 +34,13 @@ def test_an_unreachable_keep_is_counted_and_named(tmp_path, capsys):
     out = tmp_path / "o"
     assert main(["crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "1:1", "--keep", "0.9",
                  "--out", str(out), "--quiet"]) == 0
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().err  # a warning: on stderr, like predict's
     boxes = json.loads((out / "crops.json").read_text())["boxes"]
     for name in ("flat_a", "flat_b"):  # the largest square, keeping its area share
         assert (boxes[name]["crop"]["w"], boxes[name]["crop"]["h"]) == (300, 300)
         assert abs(boxes[name]["crop"]["kept"] - 0.75) < 1e-6
     assert boxes["spot"]["crop"]["kept"] >= 0.9
-    assert ("2 image(s) where no 1:1 window keeps 90.0% of the saliency: the largest window was used "
+    assert ("saliency crop: 2 image(s) where no 1:1 window keeps 90.0% of the saliency: the largest window was used "
             "(its share is 'kept' in crops.json): flat_a, flat_b\n") in printed
 
 
@@ -48,4 +48,5 @@ def test_a_reachable_keep_prints_no_such_line(tmp_path, capsys):
     imgs, maps = _folder(tmp_path)
     assert main(["crop", "--images", str(imgs), "--maps", str(maps), "--aspect", "1:1", "--keep", "0.7",
                  "--out", str(tmp_path / "o"), "--quiet"]) == 0
-    assert "where no" not in capsys.readouterr().out
+    cap = capsys.readouterr()
+    assert "where no" not in cap.out + cap.err

@@ -73,8 +73,8 @@ def test_too_small_for_the_aspect_is_recorded_and_counted(tmp_path, capsys):
     assert boxes["a"]["off_aspect"] == ("no 1:100 window fits in 60x40 pixels (the smallest is 1x100): "
                                         "cropped 1x40 instead")
     assert (boxes["tall"]["crop"]["w"], boxes["tall"]["crop"]["h"]) == (2, 200) and "off_aspect" not in boxes["tall"]
-    assert ("1 image(s) too small for a 1:100 window: the closest window was used, of another aspect "
-            "('off_aspect' in crops.json): a\n") in capsys.readouterr().out
+    assert ("saliency crop: 1 image(s) too small for a 1:100 window: the closest window was used, of another aspect "
+            "('off_aspect' in crops.json): a\n") in capsys.readouterr().err
 
 
 def test_too_wide_an_aspect_is_recorded_too(tmp_path, capsys):
@@ -83,7 +83,7 @@ def test_too_wide_an_aspect_is_recorded_too(tmp_path, capsys):
     assert (boxes["a"]["crop"]["w"], boxes["a"]["crop"]["h"]) == (60, 1)
     assert boxes["a"]["off_aspect"] == ("no 100:1 window fits in 60x40 pixels (the smallest is 100x1): "
                                         "cropped 60x1 instead")
-    assert "1 image(s) too small for a 100:1 window" in capsys.readouterr().out
+    assert "saliency crop: 1 image(s) too small for a 100:1 window" in capsys.readouterr().err
 
 
 def test_scale_never_stretches_a_crop_of_another_aspect(tmp_path, capsys):
@@ -93,8 +93,9 @@ def test_scale_never_stretches_a_crop_of_another_aspect(tmp_path, capsys):
     assert Image.open(out / "tall.png").size == (10, 1000)  # of the aspect: the size asked for
     assert boxes["a"]["off_aspect"].endswith(
         "cropped 1x40 instead, scaled to 10x400 to fit in 10x1000 (not stretched)")
-    assert ("1 image(s) too small for a 1:100 window: the closest window was used, of another aspect; scaled to "
-            "fit in 10x1000, not stretched ('off_aspect' in crops.json): a\n") in capsys.readouterr().out
+    assert ("saliency crop: 1 image(s) too small for a 1:100 window: the closest window was used, of another "
+            "aspect; scaled to fit in 10x1000, not stretched ('off_aspect' in crops.json): a\n") \
+        in capsys.readouterr().err
 
 
 def _grey_alpha_png(a: np.ndarray) -> bytes:

@@ -102,7 +102,7 @@ def test_float32_tiff_predict_says_float32_and_crop_skips_it(tmp_path, capsys):
     rc, out, err = run_cli(capsys, ["crop", "--images", imgs, "--maps", preds, "--aspect", "1:1",
                                     "--out", tmp_path / "c", "--quiet"])
     assert rc == 0, err
-    assert f"skipped 1 unreadable image(s): {imgs}/f32.tif" in out.splitlines()
+    assert f"saliency crop: skipped 1 unreadable image(s): {imgs}/f32.tif" in err.splitlines(), err
     data = json.loads((tmp_path / "c" / "crops.json").read_text())
     assert list(data["boxes"]) == ["c"] and data["skipped"] == [str(imgs / "f32.tif")]
 
@@ -191,9 +191,9 @@ def test_crop_summary_leaves_blank_maps_out_of_the_kept_mean(tmp_path, capsys):
     lines = out.splitlines()
     # hand-worked: a uniform map's 90x90 window of 120x90 keeps 90/120 = 75 %; the blank map's 100 % is no measure
     assert "saliency kept: mean 75.0%, min 75.0% (1 blank map(s) left out)" in lines, out
-    assert ("1 image(s) with a blank map (all zero, no saliency): the largest centred window was used "
-            "('blank_map' in crops.json): other") in lines, out
-    assert not any("several frames" in ln for ln in lines)
+    assert ("saliency crop: 1 image(s) with a blank map (all zero, no saliency): the largest centred window was "
+            "used ('blank_map' in crops.json): other") in err.splitlines(), err
+    assert "several frames" not in out + err
 
 
 def test_crop_summary_blank_map_says_keep_could_not_apply(tmp_path, capsys):
@@ -201,8 +201,8 @@ def test_crop_summary_blank_map_says_keep_could_not_apply(tmp_path, capsys):
     rc, out, err = run_cli(capsys, ["crop", "--images", imgs, "--maps", maps, "--aspect", "1:1", "--keep", "0.5",
                                     "--out", tmp_path / "c", "--quiet"])
     assert rc == 0, err
-    assert ("1 image(s) with a blank map (all zero, no saliency): the largest centred window was used, --keep 0.5 "
-            "could not apply ('blank_map' in crops.json): other") in out.splitlines(), out
+    assert ("saliency crop: 1 image(s) with a blank map (all zero, no saliency): the largest centred window was "
+            "used, --keep 0.5 could not apply ('blank_map' in crops.json): other") in err.splitlines(), err
     assert "1 blank map(s) left out" in out
 
 
@@ -219,8 +219,8 @@ def test_crop_summary_when_every_map_is_blank(tmp_path, capsys):
     lines = out.splitlines()
     assert "saliency kept: not measured: every map is blank (all zero, no saliency; 2 image(s))" in lines, out
     assert not any("mean" in ln for ln in lines)  # no "mean 100.0%" of nothing
-    assert ("2 image(s) with a blank map (all zero, no saliency): the largest centred window was used "
-            "('blank_map' in crops.json): a, b") in lines, out
+    assert ("saliency crop: 2 image(s) with a blank map (all zero, no saliency): the largest centred window was "
+            "used ('blank_map' in crops.json): a, b") in err.splitlines(), err
 
 
 def test_crop_summary_names_a_two_page_tiff(tmp_path, capsys):
@@ -231,10 +231,10 @@ def test_crop_summary_names_a_two_page_tiff(tmp_path, capsys):
                                     "--out", tmp_path / "c", "--quiet"])
     assert rc == 0, err
     lines = out.splitlines()
-    assert ("1 image(s) of several frames (TIFF pages, animation frames): the first was cropped "
-            "('frames' in crops.json): other (2 frames)") in lines, out
+    assert ("saliency crop: 1 image(s) of several frames (TIFF pages, animation frames): the first was cropped "
+            "('frames' in crops.json): other (2 frames)") in err.splitlines(), err
     assert "saliency kept: mean 87.5%, min 75.0%" in lines, out  # (75 % + 100 %) / 2, no blank map
-    assert not any("blank" in ln for ln in lines)
+    assert "blank" not in out + err
 
 
 def test_crop_help_says_an_image_predict_cannot_read_is_skipped(capsys):
@@ -277,7 +277,7 @@ def test_tiff_of_a_few_bytes_is_skipped_as_unreadable_by_crop(tmp_path, capsys):
     rc, out, err = run_cli(capsys, ["crop", "--images", imgs, "--maps", maps, "--aspect", "1:1",
                                     "--out", tmp_path / "c", "--quiet"])
     assert rc == 0, (rc, out, err)
-    assert f"skipped 2 unreadable image(s): {imgs}/tiny.tif, {imgs}/tiny2.tif" in out.splitlines(), out
+    assert f"saliency crop: skipped 2 unreadable image(s): {imgs}/tiny.tif, {imgs}/tiny2.tif" in err.splitlines(), err
     data = json.loads((tmp_path / "c" / "crops.json").read_text())
     assert list(data["boxes"]) == ["a"] and data["skipped"] == [str(imgs / "tiny.tif"), str(imgs / "tiny2.tif")]
 

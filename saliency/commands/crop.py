@@ -94,6 +94,13 @@ def _first3(names: list) -> str:
     return ", ".join(shown_path(n) for n in names[:3]) + (" ..." if len(names) > 3 else "")
 
 
+def _warn(line: str) -> None:
+    """A warning or note of the run: on stderr, prefixed like predict's ("saliency crop: ..."); --quiet keeps it."""
+    import sys
+
+    print(f"saliency crop: {line}", file=sys.stderr)
+
+
 def run(args) -> int:
     """Crop every image of --images and write the crops and crops.json (:func:`saliency.crop.crop_folder`)."""
     import numpy as np
@@ -120,11 +127,11 @@ def run(args) -> int:
             given = ([f"--keep {args.keep:g}"] if args.keep is not None else []) + (
                 [f"--compose {args.compose}"] if args.compose else [])
             asked = f", {' and '.join(given)} could not apply" if given else ""
-            print(f"{len(blank)} image(s) with a blank map (all zero, no saliency): the largest centred window was "
+            _warn(f"{len(blank)} image(s) with a blank map (all zero, no saliency): the largest centred window was "
                   f"used{asked} ('blank_map' in crops.json): {_first3(blank)}")
         frames = list(getattr(res, "multi_frame", None) or [])
         if frames:  # never silently one frame of several
-            print(f"{len(frames)} image(s) of several frames (TIFF pages, animation frames): the first was cropped "
+            _warn(f"{len(frames)} image(s) of several frames (TIFF pages, animation frames): the first was cropped "
                   f"('frames' in crops.json): "
                   + ", ".join(f"{shown_path(n)} ({k} frames)" for n, k in frames[:3])
                   + (" ..." if len(frames) > 3 else ""))
@@ -133,25 +140,25 @@ def run(args) -> int:
             # kept is rounded to 6 decimals in crops.json; a window that met the fraction reads >= want - 5e-7
             short = sorted(name for name, b in res.boxes.items() if b["crop"]["kept"] < want - 1e-6)
             if short:
-                print(f"{len(short)} image(s) where no {args.aspect} window keeps {want:.1%} of the saliency: "
+                _warn(f"{len(short)} image(s) where no {args.aspect} window keeps {want:.1%} of the saliency: "
                       f"the largest window was used (its share is 'kept' in crops.json): "
                       f"{_first3(short)}")
         small = sorted(name for name, b in res.boxes.items() if "under_min_size" in b)
         if small:  # never silently a crop under --min-size
             m = args.min_size if args.min_size is not None else MIN_SIZE
-            print(f"{len(small)} image(s) too small for a {args.aspect} window of --min-size {m} pixels on its "
+            _warn(f"{len(small)} image(s) too small for a {args.aspect} window of --min-size {m} pixels on its "
                   f"shorter side: the largest window was used ('under_min_size' in crops.json): "
                   f"{_first3(small)}")
         off = sorted(name for name, b in res.boxes.items() if "off_aspect" in b)
         if off:  # never silently a crop of another aspect
             scaled = (f"; scaled to fit in {args.scale[0]}x{args.scale[1]}, not stretched"
                       if isinstance(args.scale, (tuple, list)) else "")
-            print(f"{len(off)} image(s) too small for a {args.aspect} window: the closest window was used, of "
+            _warn(f"{len(off)} image(s) too small for a {args.aspect} window: the closest window was used, of "
                   f"another aspect{scaled} ('off_aspect' in crops.json): "
                   f"{_first3(off)}")
     if res.skipped:
-        print(f"skipped {len(res.skipped)} unreadable image(s): {', '.join(shown_path(p) for p in res.skipped[:3])}")
+        _warn(f"skipped {len(res.skipped)} unreadable image(s): {', '.join(shown_path(p) for p in res.skipped[:3])}")
     left_out = getattr(res, "left_out", None)  # never a silent drop: the files of another extension, counted
     if left_out:
-        print(f"--images {shown_path(args.images)}: {left_out}")
+        _warn(f"--images {shown_path(args.images)}: {left_out}")
     return 0
