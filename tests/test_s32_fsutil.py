@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -178,3 +179,19 @@ def test_library_writers_refuse_a_trailing_separator(tmp_path):
     assert list(tmp_path.iterdir()) == []
     fsutil.write_text(tmp_path / "results", "x")  # the same name without it: a file, as before
     assert (tmp_path / "results").read_text() == "x"
+
+
+@pytest.mark.parametrize("tail", [".", ".."])
+def test_a_file_output_ending_in_a_dot_component_names_a_folder(tmp_path, capsys, tail):
+    """`--json results/.` wrote a plain file `results` (Path drops the dot); `nd/..` failed as 'appeared while this
+    command ran'. Both name a folder: refused in one line before anything is written (review RR2)."""
+    raw = os.path.join(str(tmp_path / "results"), tail)
+    with pytest.raises(UserError, match=rf"names a folder \(it ends in {re.escape(tail)}\); give a file name$"):
+        fsutil.write_text(raw, "x")
+    assert list(tmp_path.iterdir()) == []
+    line = refusal(*run_cli(capsys, ["models", "--names-only", "--out", raw]))
+    assert line.endswith(f"names a folder (it ends in {tail}); give a file name"), line
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "sub").mkdir()  # a dot component inside the path, not at its end, is fine
+    fsutil.write_text(os.path.join(str(tmp_path / "sub"), "..", "kept.txt"), "x")
+    assert (tmp_path / "kept.txt").read_text() == "x"
