@@ -396,6 +396,52 @@ def info_gain(sal: np.ndarray, fix: np.ndarray, baseline: np.ndarray) -> float:
     return float((np.log2(EPS + s[f]) - np.log2(EPS + b[f])).mean())
 
 
+NO_FIXATED_PIXEL = "no fixated pixel"
+"""Why the metrics of the fixations (AUC_Judd, AUC_Borji, sAUC, NSS, LL, IG) are NaN on a map without fixations."""
+EVERY_PIXEL_FIXATED = "every pixel fixated"
+"""Why AUC_Judd is NaN when no pixel is left unfixated to rank (its negatives), as on a 1x1 image with its fixation."""
+UNDER_TWO_FIXATED = "fewer than two fixated pixels"
+"""Why AUC_Borji is NaN on one fixated pixel (MIT's ``AUC_Borji.m``: ``sum(fixationMap(:)>0)<=1``)."""
+NO_OTHER_FIXATIONS = "no other image with fixations"
+"""Why sAUC is NaN when no other image's fixations were given to draw its negatives from."""
+BLANK_HUMAN_MAP = "a blank human map"
+"""Why CC, KLD and SIM are NaN without a human map or on an all-zero one (an image without fixations)."""
+
+
+def undefined_reason(metric: str, fixations: np.ndarray | None, human_map: np.ndarray | None,
+                     other: np.ndarray | None = None) -> str | None:
+    """Why ``metric`` is undefined (NaN) on an image, in the words of the constants above; None where it is defined.
+
+    The rules of the metrics of this module and :func:`fixation_image_scores`,
+    read off the image's maps: ``fixations`` (nonzero = fixated; None for
+    human maps only), ``human_map`` (None when there is none) and, for sAUC,
+    ``other`` (the other images' fixations, as passed to the scorer). A metric
+    of the fixations has nothing to score without a fixated pixel
+    (:data:`NO_FIXATED_PIXEL`); AUC_Judd also needs an unfixated pixel
+    (:data:`EVERY_PIXEL_FIXATED`), AUC_Borji two fixated pixels
+    (:data:`UNDER_TWO_FIXATED`), sAUC another image's fixations
+    (:data:`NO_OTHER_FIXATIONS`); CC, KLD and SIM a human map that is not
+    blank (:data:`BLANK_HUMAN_MAP`). A caller naming why an image left a
+    metric's mean (``saliency train``'s validation note) says it with this.
+    A name not of :data:`FIX_KEYS` is refused (ValueError).
+    """
+    if metric not in FIX_KEYS:
+        raise ValueError(f"unknown fixation metric {metric!r}; one of {', '.join(FIX_KEYS)}")
+    if metric in ("CC", "KLD", "SIM"):
+        return BLANK_HUMAN_MAP if human_map is None or not np.asarray(human_map).any() else None
+    f = None if fixations is None else np.asarray(fixations) > 0
+    nf = 0 if f is None else int(np.count_nonzero(f))
+    if nf == 0:
+        return NO_FIXATED_PIXEL
+    if metric == "AUC_Judd" and nf == f.size:
+        return EVERY_PIXEL_FIXATED
+    if metric == "AUC_Borji" and nf < 2:
+        return UNDER_TWO_FIXATED
+    if metric == "sAUC" and (other is None or not np.asarray(other).any()):
+        return NO_OTHER_FIXATIONS
+    return None
+
+
 # ----------------------------------------------------------------------------- per image + accumulator
 
 @dataclass

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from saliency.eval.fixation import undefined_reason  # eval's rules: validate.undefined_reason is it
 from saliency.eval.metrics import lower_is_better
 
 SOD_VAL_METRICS = ("MAE", "Fmax", "Smeasure")
@@ -93,8 +94,8 @@ def score_image(pred01: np.ndarray, rec, task: str, index: int, top: float):
     fix, dens, _ = load_fixation_gt(rec, top)
     pred = resize_map(pred01.astype(np.float32), fix.shape)  # as saliency predict resizes a fixation map
     s = fixation_image_scores(pred, fix, dens, metrics=FIX_VAL_METRICS, index=index)
-    # why each undefined metric is, read off this image's maps (gathered with the scores, said by left_out_note)
-    s.undefined = {k: undefined_reason(k, fix, dens) for k, v in s.values.items() if not np.isfinite(v)}
+    # why each undefined metric is, in eval's rules and words (gathered with the scores, said by left_out_note)
+    s.undefined = {k: undefined_reason(k, fix, dens) or "undefined" for k, v in s.values.items() if not np.isfinite(v)}
     return s
 
 
@@ -117,30 +118,6 @@ def aggregate(task: str, scores: list) -> dict:
     return {k: float(r[k]) for k in val_metric_names(task)}
 
 
-def undefined_reason(metric: str, fix: np.ndarray, density: np.ndarray | None) -> str:
-    """Why ``metric`` is undefined (NaN) on an image with fixation map ``fix`` and human map ``density``.
-
-    The cases of :func:`saliency.eval.fixation.fixation_image_scores`: a
-    metric of the fixations has none to score without a fixated pixel; the
-    AUCs also need pixels that are not fixated (AUC_Judd's negatives are the
-    unfixated pixels: none when every pixel is fixated, as on a 1x1 image
-    with its fixation) and AUC_Borji two fixated pixels; a metric of the
-    human map has none to compare with when that map is blank.
-    """
-    nf = int(np.count_nonzero(np.asarray(fix) > 0)) if fix is not None else 0
-    if metric in ("CC", "KLD", "SIM"):
-        return "a blank human map" if density is None or not np.asarray(density).any() else "undefined"
-    if metric in ("NSS", "AUC_Judd", "AUC_Borji", "sAUC", "LL", "IG") and nf == 0:
-        return "no fixated pixel"
-    if metric == "AUC_Judd" and nf == np.asarray(fix).size:
-        return "every pixel fixated"
-    if metric == "AUC_Borji" and nf < 2:
-        return "fewer than two fixated pixels"
-    if metric == "sAUC":
-        return "no other image with fixations"
-    return "undefined"
-
-
 def left_out_note(task: str, keyed_scores: list) -> str | None:
     """The note naming the images a fixation validation metric leaves out of its mean, or None when none.
 
@@ -149,7 +126,8 @@ def left_out_note(task: str, keyed_scores: list) -> str | None:
     and is in neither mean, as ``saliency eval`` leaves it out; the counts are
     said in eval's words (``NSS left out on 1 image(s)``) and the images named,
     so that "validated on N" counts it without claiming it in every metric.
-    The reason is each image's own (:func:`undefined_reason`, kept by
+    The reason is each image's own, in eval's rules and words
+    (:func:`saliency.eval.fixation.undefined_reason`, kept by
     :func:`score_image`): a 1x1 image with its fixation leaves AUC_Judd out
     for "every pixel fixated", not for "no fixated pixel"; with more than one
     reason each names its images.
