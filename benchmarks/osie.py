@@ -269,11 +269,12 @@ def summarise(rows: list[tuple[str, list[dict]]]) -> list[dict]:
 def markdown(summary: list[dict]) -> str:
     """The OSIE table in markdown: the best mean of each column in bold, ranked as ``saliency eval`` ranks
     (:func:`saliency.eval.tables.ranks`: on the values as printed, so equal-looking means share the bold; the gold
-    standard, a ceiling, shown but never ranked nor marked)."""
+    standard, a ceiling, shown but never ranked nor marked). An undefined mean shows as eval's ``n/a``
+    (:func:`saliency.eval.tables.mean_sd_text`), with eval's n/a footnote under the table."""
     from types import SimpleNamespace
 
     from saliency.eval.metrics import GOLD_STANDARD
-    from saliency.eval.tables import ranks
+    from saliency.eval.tables import markdown_line, mean_sd_text, na_notes, ranks
 
     # one entry per row, named by its position (two rows of one label stay apart); the gold standard by its name
     entries = [SimpleNamespace(method=r["method"] if r["method"] == GOLD_STANDARD else str(i), metrics=r["metrics"])
@@ -284,10 +285,12 @@ def markdown(summary: list[dict]) -> str:
     for i, r in enumerate(summary):
         cells = []
         for k in METRICS:
-            v, s = r["metrics"][k], r["std"][k]
-            text = "-" if v is None else f"{v:.3f}" + (f" ± {s:.3f}" if s is not None else "")
+            text = mean_sd_text(r["metrics"][k], r["std"][k], 3)
             cells.append(f"**{text}**" if i in best[k] else text)
         lines.append(f"| {r['method']} | {r['runs']} | " + " | ".join(cells) + " |")
+    notes = na_notes({"OSIE": entries}, METRICS, 3)  # as eval's table: why a cell is n/a
+    if notes:
+        lines += [""] + [f"- {markdown_line(n)}" for n in notes]
     return "\n".join(lines)
 
 

@@ -24,6 +24,16 @@ def cell_text(v, digits: int) -> str:
     return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
 
 
+def mean_sd_text(mean, sd, digits: int = 3) -> str:
+    """A ``mean ± sd`` cell (a mean over seeds, runs or subjects, with its spread): the mean as :func:`cell_text`
+    shows it (``n/a`` when undefined, never ``-`` nor NaN), ``± sd`` to ``digits`` places appended only when both
+    are defined (``sd`` finite; None for one sample): ``0.500 ± 0.010``, ``0.500``, ``n/a``."""
+    text = cell_text(mean, digits)
+    if text == "n/a" or sd is None or not math.isfinite(sd):
+        return text
+    return f"{text} ± {sd:.{digits}f}"
+
+
 def ranks(results, key: str, digits: int) -> dict[str, int]:
     """Rank (0 = best) of each method's rounded value of ``key``; undefined values are unranked.
 
@@ -34,16 +44,19 @@ def ranks(results, key: str, digits: int) -> dict[str, int]:
 
     The gold-standard row (human consistency, a ceiling) is shown for
     reference and never ranked, as the MIT benchmark lists its human rows.
+    Bold is the best of several: a column where fewer than two methods have a
+    defined value (one method, or every other one n/a) is not ranked at all.
     """
-    if sum(r.method != GOLD_STANDARD for r in results) < 2:  # bold = best of several: a lone method is not "best"
-        return {}
-    vals = {}
+    vals, n_defined = {}, 0
     for r in results:
         if r.method == GOLD_STANDARD:
             continue
         v = r.metrics.get(key)
         if v is not None and not math.isnan(v):
             vals[r.method] = round(v, digits)
+            n_defined += 1
+    if n_defined < 2:  # a lone value, or a lone method, has no rival: not "best"
+        return {}
     low = lower_is_better(key)
     return {m: sum((w < v) if low else (w > v) for w in vals.values()) for m, v in vals.items()}
 

@@ -436,7 +436,7 @@ def _table_cells(eval_json: dict) -> tuple[list[str], list[list[str]]]:
     from types import SimpleNamespace
 
     from saliency.eval.metrics import GOLD_STANDARD
-    from saliency.eval.tables import cell_text, ranks
+    from saliency.eval.tables import mean_sd_text, ranks
 
     # every value as a float (an integer beyond int64 is no numpy number); None for none
     results = [{**r, "metrics": {k: None if v is None else float(v) for k, v in r["metrics"].items()},
@@ -460,11 +460,8 @@ def _table_cells(eval_json: dict) -> tuple[list[str], list[list[str]]]:
         row = [r["dataset"], r["method"], "" if r.get("n_images") is None else str(r["n_images"])]
         spread = r["std"]
         for k in keys:
-            v = r["metrics"].get(k)
-            text = cell_text(v, 3)  # eval's: n/a for undefined, an infinite value as inf
-            sd = spread.get(k)
-            if text != "n/a" and sd is not None and np.isfinite(sd):
-                text += f" ± {sd:.3f}"
+            # eval's cell (n/a for undefined, an infinite value as inf), with its spread where both are defined
+            text = mean_sd_text(r["metrics"].get(k), spread.get(k), 3)
             row.append(_Best(text) if (i, k) in best else text)
         rows.append(row)
     return ["dataset", "method", "images"] + keys, rows
@@ -607,6 +604,7 @@ def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
     """
     from saliency.base.errors import expect_type
     from saliency.base.fsutil import read_json
+    from saliency.eval.tables import mean_sd_text
 
     where = f"`dataset` {dataset_json}"
     fix = "give a folder saliency ingest wrote"
@@ -649,7 +647,7 @@ def study_summary(dataset_json: Path) -> list[tuple[str, str]]:
             if not all(x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for x in (mean, std)):
                 raise UserError(f"`dataset` {dataset_json}: inter_observer.{k} mean/std are not numbers; "
                                 "give a folder saliency ingest wrote")
-            shown = "-" if mean is None else f"{mean:.3f}" + ("" if std is None else f" ± {std:.3f}")
+            shown = mean_sd_text(mean, std, 3)  # eval's n/a for an undefined mean, as the metric table shows it
             per = f", {v['stimuli']} stimuli" if isinstance(v.get("stimuli"), int) else ""
             out.append((f"inter-observer {k} (each subject vs the others)", f"{shown} (n={v.get('n', '?')}{per})"))
     if not out:  # another program's JSON (or {}): not an empty study table

@@ -191,4 +191,4 @@ def test_report_shows_a_consistency_without_a_spread(tmp_path):
         "auc_judd": {"mean": None, "std": None, "n": 0, "stimuli": 0}}}))
     rows = dict(study_summary(d))
     assert rows["inter-observer nss (each subject vs the others)"] == "2.500 (n=4, 1 stimuli)"
-    assert rows["inter-observer auc_judd (each subject vs the others)"] == "- (n=0, 0 stimuli)"
+    assert rows["inter-observer auc_judd (each subject vs the others)"] == "n/a (n=0, 0 stimuli)"

@@ -77,11 +77,11 @@ def test_osie_table_bolds_equal_looking_means_and_never_the_gold_standard(osie):
     assert [c[nss] for c in cells.values()] == ["0.500", "**0.500 ± 0.010**", "**0.500 ± 0.020**", "0.250"]
 
 
-def test_osie_table_shows_an_undefined_mean_as_a_dash_unmarked(osie):
+def test_osie_table_shows_an_undefined_mean_as_n_a_unmarked(osie):
     summary = [_row(osie, "unet_tiny_se", None, 1.0, None), _row(osie, "gbvs", 2.0, 1.0, None)]
     kld = list(osie.METRICS).index("KLD")
-    rows = [ln.removesuffix(" |").split(" | ")[2:] for ln in osie.markdown(summary).splitlines()[2:]]
-    assert [r[kld] for r in rows] == ["-", "**2.000**"]
+    rows = [ln.removesuffix(" |").split(" | ")[2:] for ln in osie.markdown(summary).splitlines()[2:4]]
+    assert [r[kld] for r in rows] == ["n/a", "2.000"]  # eval's n/a; the lone defined mean has no rival: not bold
 
 
 # ---------------------------------------------------------------- 3: eval's headings and notes as written
