@@ -1065,9 +1065,12 @@ def _swap_in(stage: Path, out: Path, overwrite: bool) -> None:
     The old entries are moved into ``stage/.old`` (deleted with the stage) and
     the new ones moved in, every step a rename on one file system; a failed
     step moves back what was moved, so ``out`` keeps the old report whole.
-    Nothing else in ``out`` is moved or deleted.
+    Nothing else in ``out`` is moved or deleted. A replaced entry's mode and
+    group are given to the new one, as :mod:`saliency.base.fsutil` does.
     """
     import os
+
+    from saliency.base.fsutil import _take_mode
 
     check_report_out(out, overwrite)  # again: something may have appeared while the report was built
     old = stage / ".old"
@@ -1080,6 +1083,9 @@ def _swap_in(stage: Path, out: Path, overwrite: bool) -> None:
             os.replace(out / current, old / current)
             aside.append(current)
         for current in (n for n in REPORT_ENTRIES if (stage / n).exists()):
+            if current in aside:  # a private or shared report stays so: the old entry's mode and group (RR2)
+                folder = (stage / current).is_dir()
+                _take_mode(stage / current, os.lstat(old / current), 0o777 if folder else 0o666, folder=folder)
             os.replace(stage / current, out / current)
             placed.append(current)
     except BaseException as exc:

@@ -130,3 +130,31 @@ def test_report_study_table_says_n_a_and_keeps_the_count(capsys, tmp_path):
     md = (tmp_path / "rep" / "report.md").read_text(encoding="utf-8").splitlines()
     assert "| inter-observer nss (each subject vs the others) | 2.500 ± 0.250 (n=4, 2 stimuli) |" in md
     assert "| inter-observer auc_judd (each subject vs the others) | n/a (n=0, 0 stimuli) |" in md
+
+
+def test_report_rewritten_keeps_the_mode_and_group_of_its_entries(tmp_path, capsys):
+    """A private report (report.md 600, assets 2750 in another group of the user) came back 644/755 in the user's
+    group when rewritten: the stage's new entries now take the old ones' bits and group (review RR2)."""
+    import json
+    import os
+    import stat
+
+    res = [{"dataset": "D", "method": m, "images": 3, "std": {}, "metrics": {"MAE": v}} for m, v in
+           (("A", 0.1), ("B", 0.2))]
+    ev = tmp_path / "eval.json"
+    ev.write_text(json.dumps({"task": "sod", "version": "0", "results": res}), encoding="utf-8")
+    out = tmp_path / "rep"
+    args = ["report", "--eval", ev, "--gallery", "0", "--out", out, "--quiet"]
+    assert run_cli(capsys, args)[0] == 0
+    groups = [g for g in os.getgroups() if g != os.lstat(out / "report.md").st_gid] or [None]
+    gid = groups[0]
+    if gid is not None:
+        os.chown(out / "report.md", -1, gid)
+        os.chown(out / "assets", -1, gid)
+    os.chmod(out / "report.md", 0o600)
+    os.chmod(out / "assets", 0o2750)
+    assert run_cli(capsys, args)[0] == 0
+    md, assets = os.lstat(out / "report.md"), os.lstat(out / "assets")
+    assert stat.S_IMODE(md.st_mode) == 0o600 and stat.S_IMODE(assets.st_mode) == 0o2750
+    if gid is not None:
+        assert md.st_gid == gid and assets.st_gid == gid
