@@ -135,8 +135,11 @@ class ScreenGeometry:
         """Names of the parts that degrees still need (``screen_px``, ``screen_cm``, ``distance_cm``)."""
         return [k for k in ("screen_px", "screen_cm", "distance_cm") if getattr(self, k) is None]
 
-    def with_screen_px(self, screen_px: tuple[int, int]) -> "ScreenGeometry":
-        """This geometry with the resolution ``screen_px`` (e.g. the one a log file declares)."""
+    def with_screen_px(self, screen_px: tuple[int, int], declared_by: str | None = None) -> "ScreenGeometry":
+        """This geometry with the resolution ``screen_px`` (e.g. the one a log file declares: ``declared_by``, the
+        file a refusal of the whole geometry names as the resolution's source, never a `screen_px` not given)."""
+        if declared_by is not None and _pair_of(screen_px):
+            _check_plausible(tuple(screen_px), self.screen_cm, self.distance_cm, px_from=declared_by)
         return ScreenGeometry((int(screen_px[0]), int(screen_px[1])), self.screen_cm, self.distance_cm,
                               self.display, self.extra, self.display_stated)
 
@@ -327,10 +330,11 @@ wide); millimetres typed as centimetres at the usual 55-75 cm (473x269 at 61.5 c
 or a distance in metres (0.615: 177 deg) go beyond, and every degree measure with them."""
 
 
-def _check_plausible(px, cm, dist, source: str | None = None) -> None:
+def _check_plausible(px, cm, dist, source: str | None = None, px_from: str | None = None) -> None:
     """Refuse a complete geometry that no real display has: pixels far from square (:data:`MAX_PIXEL_ASPECT`,
     a width and height swapped) or a screen spanning more than :data:`MAX_SPAN_DEG` (mm as cm, m as cm). The keys
-    are named in backticks (flags at the command line), or after ``source`` as a geometry file spells them."""
+    are named in backticks (flags at the command line), or after ``source`` as a geometry file spells them;
+    ``px_from``: the file that declared the resolution (a log), named in place of a `screen_px` never given."""
     if px is None or cm is None or dist is None:
         return
 
@@ -342,10 +346,12 @@ def _check_plausible(px, cm, dist, source: str | None = None) -> None:
     t = math.tan(math.radians(1.0))
     ppd_x, ppd_y = (px[i] / cm[i] * dist * t for i in (0, 1))
     if max(ppd_x / ppd_y, ppd_y / ppd_x) > MAX_PIXEL_ASPECT:
-        raise UserError(f"{pre}{k('screen_cm')} {size} with {k('screen_px')} {px[0]:g}x{px[1]:g} gives "
-                        f"{ppd_x:.1f} pixels per degree across but {ppd_y:.1f} down (a real screen's pixels are "
-                        f"square within a few %); W x H order? give {k('screen_px')} and {k('screen_cm')} both as "
-                        "width x height")
+        res = (f"{k('screen_px')} {px[0]:g}x{px[1]:g}" if px_from is None else
+               f"the {px[0]:g}x{px[1]:g} screen that {px_from} declares")
+        fix = (f"give {k('screen_px')} and {k('screen_cm')} both as width x height" if px_from is None else
+               f"give {k('screen_cm')} as width x height")
+        raise UserError(f"{pre}{k('screen_cm')} {size} with {res} gives {ppd_x:.1f} pixels per degree across but "
+                        f"{ppd_y:.1f} down (a real screen's pixels are square within a few %); W x H order? {fix}")
     span = [2 * math.degrees(math.atan(c / 2 / dist)) for c in cm]
     if max(span) > MAX_SPAN_DEG:
         raise UserError(f"{pre}{k('screen_cm')} {size} at {k('distance_cm')} {dist:g} spans {span[0]:.0f} x "

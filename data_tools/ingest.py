@@ -1810,7 +1810,9 @@ def settle_geometry(opened: list[tuple], opts: IngestOptions) -> dict:
             raise UserError("the inputs declare different screens (" + ", ".join(
                 f"{Path(s).name}: {px[0]}x{px[1]}" for s, px in declared.items()) + "); ingest them separately "
                 "or give `screen_px`")
-        g = (g or ScreenGeometry(None)).with_screen_px(sizes[0])
+        by = list(declared)  # the files that declared it, named by a refusal of the whole geometry
+        more = f" (and {len(by) - 1} more input{'s' if len(by) > 2 else ''})" if len(by) > 1 else ""
+        g = (g or ScreenGeometry(None)).with_screen_px(sizes[0], declared_by=by[0] + more)
         info["screen_px_from"] = "files"
     if g is not None and g.screen_px is None:
         if g.screen_cm is not None:
@@ -2396,16 +2398,24 @@ def _unknown_names_line(col: _Collector, index: StimulusIndex) -> str:
     (``a.gif``) is said to be there, and what to do."""
     looked, unread = [], 0
     for n, _ in col.unknown_names.most_common(5):
-        p = index.unread_file(n)
-        unread += p is not None
-        ext = f"{p.suffix.lower()} is" if p is not None and p.suffix else "a file without an extension is"
-        looked.append(shown_name(n) + (f" ({shown_name(p.name)} is there, but {ext} not read: convert it to "
-                                       "PNG)" if p is not None else ""))
+        note = _unread_note(index, n)
+        unread += bool(note)
+        looked.append(shown_name(n) + note)
     avail = sorted(index.by_stem)
     more = f" (and {len(avail) - 5} more)" if len(avail) > 5 else ""
     where = f"not among the images read in {index.folder}" if unread else f"not in {index.folder}"
     return (f"{sum(col.unknown_names.values())} rows name a stimulus {where}: looked for {', '.join(looked)}; "
             f"available: {', '.join(shown_name(a) for a in avail[:5])}{more}")
+
+
+def _unread_note(index: StimulusIndex, name: str) -> str:
+    """`` ('a.gif' is there, but .gif is not read: convert it to PNG)`` when ``name`` names an image of the
+    folder in a format the toolkit does not read (:meth:`StimulusIndex.unread_file`), else ``''``."""
+    p = index.unread_file(name)
+    if p is None:
+        return ""
+    ext = f"{p.suffix.lower()} is" if p.suffix else "a file without an extension is"
+    return f" ({shown_name(p.name)} is there, but {ext} not read: convert it to PNG)"
 
 
 def _sample_format_line(index: StimulusIndex) -> str:
@@ -2438,6 +2448,11 @@ def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex, co
                         "`distance_cm`, or `coords` stimulus if the coordinates are already stimulus pixels")
     stems = fix["stimulus"].to_numpy(dtype=object)
     sizes = np.array([index.size(s) for s in stems], dtype=np.float64).reshape(-1, 2)
+    if g is not None and g.screen_px is not None and g.display == "native":
+        # every stimulus shown, whatever its rows' coordinates (stimulus pixels with `sigma_px` too): one larger
+        # than the screen was not shown natively
+        for w, h in sorted({tuple(v) for v in sizes.astype(int).tolist()}):
+            _placement(g, w, h)
     reason = np.full(len(fix), "", dtype=object)
     sn = space == "screen_norm"
     if sn.any():
@@ -2797,8 +2812,11 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         raise UserError("no input logs given")
     index = StimulusIndex(stimuli)
     if opts.stimulus is not None and index.resolve(opts.stimulus, "`stimulus` names") is None:
-        raise UserError(f"`stimulus` {opts.stimulus!r}: no such image in {index.folder} (available: "
-                        f"{', '.join(sorted(index.by_name)[:5])}{' ...' if len(index.by_name) > 5 else ''})")
+        note = _unread_note(index, opts.stimulus)
+        raise UserError(f"`stimulus` {opts.stimulus!r}{note}: "
+                        f"{'not among the images read in' if note else 'no such image in'} {index.folder} "
+                        f"(available: {', '.join(sorted(index.by_name)[:5])}"
+                        f"{' ...' if len(index.by_name) > 5 else ''})")
     trials = load_trials(opts.trials) if opts.trials else None
     trials_digest = sha256(Path(opts.trials)) if opts.trials else None  # the table as read, as the logs' own
     opened = open_inputs(inputs, opts)

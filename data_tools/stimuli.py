@@ -42,6 +42,12 @@ NAME_EXTS = frozenset(IMAGE_EXTS) | {".gif", ".svg", ".jfif", ".heic", ".heif", 
 """Extensions dropped from a log's stimulus name to find a file by stem: the images the toolkit reads and the
 image formats a lab converts to them (a log naming ``img1.gif`` finds the converted ``img1.png``)."""
 
+UNREAD_IMAGE_EXTS = (NAME_EXTS - frozenset(IMAGE_EXTS)) | {".jp2", ".j2k", ".jpf", ".jpx", ".pbm", ".pnm", ".pcx",
+                                                           ".tga", ".exr", ".hdr", ".eps", ".dng"}
+"""Extensions of image formats the toolkit does not read: a row naming such a file is told it is there, to be
+converted (:meth:`StimulusIndex.unread_file`); a file of another extension is one only when Pillow reads its
+header as an image's (an image without an extension)."""
+
 
 class StimulusIndex:
     """Stimulus images of a folder, found by file name or stem; sizes read lazily (header only).
@@ -71,9 +77,11 @@ class StimulusIndex:
         # run names the link as broken (left out, its rows were 'not in' the folder that lists it)
         self.broken = {p for p in entries if p.suffix.lower() in IMAGE_EXTS and p.is_symlink() and not p.exists()}
         files = [p for p in entries if p.suffix.lower() in IMAGE_EXTS and (p.is_file() or p in self.broken)]
-        # files whose extension the toolkit does not read (a.gif): left out, but a row naming one is told so, not
-        # that its stimulus is 'not in' the folder that holds it (unread_file)
+        # files whose extension the toolkit does not read (a.gif): left out, but a row naming one that is an image
+        # is told so, not that its stimulus is 'not in' the folder that holds it (unread_file; c.json, notes.txt
+        # are no image: never offered)
         self.unread: dict[str, list[Path]] = {}
+        self._is_image: dict[Path, bool] = {}  # unread_file's header probe, per file it looked at
         for p in entries:
             if p.suffix.lower() not in IMAGE_EXTS and p.is_file():
                 for key in {nfc(p.name).casefold(), nfc(p.stem).casefold()}:
@@ -214,13 +222,31 @@ class StimulusIndex:
         return self._sizes[stem]
 
     def unread_file(self, name: str) -> Path | None:
-        """The file of this folder that ``name`` names (by file name, or by stem when its extension is an image's
-        or it has none), ignoring case, when that file's extension is not one the toolkit reads (``a.gif``)."""
+        """The image of this folder that ``name`` names (by file name, or by stem when its extension is an image's
+        or it has none), ignoring case, when that image is in a format the toolkit does not read (``a.gif``): an
+        extension of :data:`UNREAD_IMAGE_EXTS`, or another one (none) whose header Pillow reads as an image's. A
+        file that is no image (``c.json`` beside a row's ``c.jpg``) is None."""
         base = nfc(str(name).replace("\\", "/").rsplit("/", 1)[-1])
-        found = self.unread.get(base.casefold())
+        found = [p for p in self.unread.get(base.casefold(), []) if self._unread_image(p)]
         if not found and (Path(base).suffix.lower() in NAME_EXTS or not Path(base).suffix):
-            found = self.unread.get(Path(base).stem.casefold())
+            found = [p for p in self.unread.get(Path(base).stem.casefold(), []) if self._unread_image(p)]
         return found[0] if found else None
+
+    def _unread_image(self, path: Path) -> bool:
+        """Whether ``path`` (not of :data:`IMAGE_EXTS`) is an image: its extension, else a header probe (cached)."""
+        if path.suffix.lower() in UNREAD_IMAGE_EXTS:
+            return True
+        if path not in self._is_image:
+            from saliency.base.images import open_header
+
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    with open_header(path):
+                        self._is_image[path] = True
+            except Exception:  # noqa: BLE001 - anything Pillow cannot identify is no image
+                self._is_image[path] = False
+        return self._is_image[path]
 
     def too_large(self, stem: str) -> tuple[int, int] | None:
         """``(w, h)`` a stimulus declares when that is above the pixel limits (:func:`declared_too_large`), else

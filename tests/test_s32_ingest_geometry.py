@@ -105,3 +105,95 @@ def test_a_gif_stimulus_is_said_to_be_there_but_not_read(tmp_path, capsys):
     assert rc == 0, err
     line = next(ln for ln in err.splitlines() if "'a.gif'" in ln)
     assert "not in " not in line and "'a.gif' is there, but .gif is not read: convert it to PNG" in line, line
+
+
+# ---------------------------------------------------------------- regression review RR1 of the above (F12)
+
+def test_display_native_refuses_an_oversized_stimulus_for_stimulus_coordinates_with_sigma_px(tmp_path, capsys):
+    # --sigma-px needs no placement for the blur: the size check is made for every stimulus all the same
+    stim = _study(tmp_path, {"a": (801, 599), "b": (2001, 401)})
+    line = refusal(*run_cli(capsys, ["ingest", tmp_path / "fix.csv", "--format", "fixations", "--coords", "stimulus",
+                                     "--sigma-px", "5", "--stimuli", stim, *GEO, "--screen-cm", "47.3x26.9",
+                                     "--display", "native", "--no-ioc", "--quiet", "--out", tmp_path / "o"]))
+    assert line == ("saliency ingest: error: --display native: a 2001x401 stimulus does not fit the 1365x767 "
+                    "screen; use --display fit"), line
+    assert not (tmp_path / "o").exists()
+    # every stimulus that fits (801x599 and 640x480 on 1365x767): accepted as before
+    (tmp_path / "fits").mkdir()
+    stim2 = _study(tmp_path / "fits", {"a": (801, 599), "b": (640, 480)})
+    rc, out, err = run_cli(capsys, ["ingest", tmp_path / "fits" / "fix.csv", "--format", "fixations", "--coords",
+                                    "stimulus", "--sigma-px", "5", "--stimuli", stim2, *GEO, "--screen-cm",
+                                    "47.3x26.9", "--display", "native", "--no-ioc", "--quiet",
+                                    "--out", tmp_path / "o2"])
+    assert rc == 0, err
+
+
+def test_a_sidecar_file_that_is_no_image_is_not_offered_as_an_unread_stimulus(tmp_path, capsys):
+    stim = _study(tmp_path, {"a": (64, 48), "b": (64, 48)})
+    (stim / "c.json").write_text('{"note": "annotations"}')
+    (stim / "notes.txt").write_text("hello")
+    Image.fromarray(np.zeros((48, 64), np.uint8)).save(stim / "d", format="PNG")  # an image without an extension
+    with open(tmp_path / "fix.csv", "a", newline="") as f:
+        csv.writer(f).writerows([("s1", "c.jpg", 10, 10, 0, 200), ("s2", "notes", 10, 10, 0, 200),
+                                 ("s1", "d.png", 10, 10, 0, 200)])
+    rc, out, err = run_cli(capsys, ["ingest", tmp_path / "fix.csv", "--format", "fixations", "--stimuli", stim,
+                                    "--coords", "stimulus", "--sigma-px", "5", "--out", tmp_path / "o", "--no-ioc"])
+    assert rc == 0, err
+    line = next(ln for ln in err.splitlines() if "'c.jpg'" in ln)
+    assert "c.json" not in line and "notes.txt" not in line, line
+    assert "'notes', 'c.jpg'" in line or "'c.jpg', 'notes'" in line, line
+    # the extensionless PNG is an image the toolkit does not read: said to be there
+    assert "'d.png' ('d' is there, but a file without an extension is not read: convert it to PNG)" in line, line
+    # and without it among the names, the plain wording: the names are 'not in' the folder
+    _fixations(tmp_path / "fix2.csv", [("s1", "a.png", 10, 10, 0, 200), ("s1", "c.jpg", 10, 10, 0, 200),
+                                       ("s2", "notes", 10, 10, 0, 200)])
+    rc, out, err = run_cli(capsys, ["ingest", tmp_path / "fix2.csv", "--format", "fixations", "--stimuli", stim,
+                                    "--coords", "stimulus", "--sigma-px", "5", "--out", tmp_path / "o2", "--no-ioc"])
+    assert rc == 0, err
+    line = next(ln for ln in err.splitlines() if "'c.jpg'" in ln)
+    assert f"2 rows name a stimulus not in {stim}: looked for " in line and " is there" not in line, line
+
+
+def test_a_gif_named_by_the_stimulus_option_is_said_to_be_there_but_not_read(tmp_path, capsys):
+    stim = tmp_path / "stim"
+    stim.mkdir()
+    Image.fromarray(np.zeros((48, 64), np.uint8)).save(stim / "a.gif")
+    Image.fromarray(np.zeros((48, 64), np.uint8)).save(stim / "b.png")
+    with open(tmp_path / "fix.csv", "w", newline="") as f:
+        csv.writer(f).writerows([("subject", "x", "y", "t_start_ms", "duration_ms"), ("s1", 10, 10, 0, 200)])
+    base = ["ingest", tmp_path / "fix.csv", "--format", "fixations", "--stimuli", stim, "--coords", "stimulus",
+            "--sigma-px", "5", "--out", tmp_path / "o", "--quiet"]
+    line = refusal(*run_cli(capsys, [*base, "--stimulus", "a.gif"]))
+    assert line == (f"saliency ingest: error: --stimulus 'a.gif' ('a.gif' is there, but .gif is not read: convert it "
+                    f"to PNG): not among the images read in {stim} (available: b.png)"), line
+    line = refusal(*run_cli(capsys, [*base, "--stimulus", "zz.png"]))  # a name of nothing: as before
+    assert line == f"saliency ingest: error: --stimulus 'zz.png': no such image in {stim} (available: b.png)", line
+
+
+ASC = """** CONVERTED FROM s.edf using edf2asc
+MSG\t900 DISPLAY_COORDS 0 0 1919 1079
+MSG\t1000 TRIALID 1
+MSG\t1001 !V IMGLOAD CENTER img0.png 960 540
+START\t1000 \tRIGHT\tSAMPLES\tEVENTS
+SAMPLES\tGAZE\tRIGHT\tRATE\t 500.00\tTRACKING\tCR
+EFIX R\t1010\t1380\t371\t  600.0\t  300.0\t1000
+EFIX R\t1410\t1780\t371\t  960.0\t  540.0\t1000
+MSG\t2200 TRIAL_RESULT 0
+"""
+
+
+@pytest.mark.parametrize("command", ["ingest", "detect"])
+def test_an_impossible_screen_names_the_log_that_declared_its_resolution(tmp_path, capsys, command):
+    (tmp_path / "s.asc").write_text(ASC)
+    stim = tmp_path / "stim"
+    stim.mkdir()
+    Image.fromarray(np.zeros((48, 64), np.uint8)).save(stim / "img0.png")
+    args = ["--stimuli", stim, "--detector", "tracker"] if command == "ingest" else []
+    line = refusal(*run_cli(capsys, [command, tmp_path / "s.asc", *args, "--out", tmp_path / "o", "--quiet",
+                                     "--screen-cm", "30x53", "--distance-cm", "60"]))
+    t = math.tan(math.radians(1))  # by hand: 1920 / 30 * 60 * tan(1 deg) across, 1080 / 53 * 60 * tan(1 deg) down
+    assert (f"{1920 / 30 * 60 * t:.1f}", f"{1080 / 53 * 60 * t:.1f}") == ("67.0", "21.3")
+    assert line == (f"saliency {command}: error: --screen-cm 30x53 with the 1920x1080 screen that {tmp_path / 's.asc'} "
+                    "declares gives 67.0 pixels per degree across but 21.3 down (a real screen's pixels are square "
+                    "within a few %); W x H order? give --screen-cm as width x height"), line
+    assert "--screen-px" not in line and not (tmp_path / "o").exists()
