@@ -40,7 +40,7 @@ from saliency.base.errors import UserError
 from saliency.base.names import nfc
 
 from saliency.eval import datasets as D
-from saliency.eval import runner
+from saliency.eval import runner, tables
 from saliency.eval.metrics import GOLD_STANDARD, METRICS, families, keys_for
 
 TASKS = ("sod", "fixation")
@@ -651,25 +651,40 @@ def note_lines(bench: Benchmark) -> list[str]:
 
 
 #: the metrics that draw random negatives (uniform points for AUC-Borji, other images' fixations for sAUC)
-RANDOM_NEGATIVES = ("AUC_Borji", "sAUC")
+RANDOM_NEGATIVES = tables.RANDOM_NEGATIVES
+
+
+def negatives_unused(bench: Benchmark, dataset: str | None = None) -> str | None:
+    """Why the benchmark's scoring draws no AUC-Borji/sAUC negatives (neither metric is scored, or no dataset has
+    fixation points: the dataset named ``dataset``, else any), as words for a message; None when it draws them.
+    Known from :func:`plan` on: ``saliency eval`` refuses a ``--seed`` by it before scoring."""
+    if not set(RANDOM_NEGATIVES) & set(bench.keys):
+        return "no metric of this run draws random negatives (only AUC_Borji and sAUC of the fixation task do)"
+    if not any(d.has_points for d in bench.datasets if dataset is None or d.name == dataset):
+        return "no dataset of this run has fixation points for AUC_Borji and sAUC"
+    return None
 
 
 def seed_drawn(bench: Benchmark, dataset: str | None = None) -> int | None:
     """The seed of the AUC-Borji/sAUC negatives (:func:`run`'s ``seed``) when they were drawn: one of them scored
-    on a dataset with fixation points (the dataset named ``dataset``, else any); else None (also before run)."""
-    if bench.seed is None or not set(RANDOM_NEGATIVES) & set(bench.keys):
-        return None
-    ds = [d for d in bench.datasets if dataset is None or d.name == dataset]
-    return bench.seed if any(d.has_points for d in ds) else None
+    on a dataset with fixation points (the dataset named ``dataset``, else any: :func:`negatives_unused`); else
+    None (also before run)."""
+    return None if bench.seed is None or negatives_unused(bench, dataset) is not None else bench.seed
 
 
 def seed_note(bench: Benchmark) -> str | None:
     """The line under the tables that gives the seed of the negatives when they were drawn (else None):
-    ``sAUC, AUC_Borji: negatives drawn with seed 5 (`seed`)``, the metrics in the table's order."""
-    seed = seed_drawn(bench)
-    if seed is None:
-        return None
-    return f"{', '.join(k for k in bench.keys if k in RANDOM_NEGATIVES)}: negatives drawn with seed {seed} (`seed`)"
+    ``sAUC, AUC_Borji: negatives drawn with seed 5 (`seed`)``, the metrics in the table's order
+    (:func:`saliency.eval.tables.seed_note`, which ``saliency report`` shows too)."""
+    return tables.seed_note(bench.keys, seed_drawn(bench))
+
+
+def csv_text(bench: Benchmark) -> str:
+    """The scored benchmark as ``saliency eval --csv`` writes it (:func:`saliency.eval.tables.csv_text`): each
+    dataset's rows with the seed of their AUC-Borji/sAUC negatives where they were drawn (:func:`seed_drawn`),
+    empty where not (a dataset of human maps only, no such metric)."""
+    seeds = {d.name: seed_drawn(bench, d.name) for d in bench.datasets}
+    return tables.csv_text(bench.results, bench.keys, metric_maps=bench.metric_maps, seed=seeds)
 
 
 def _dataset_notes(bench: Benchmark, d) -> list[str]:
@@ -685,8 +700,6 @@ def markdown(bench: Benchmark, digits: int = 3) -> str:
     """The benchmark tables as markdown, then the notes of :func:`note_lines` as a bullet list, and last the seed
     of the AUC-Borji/sAUC negatives when they were drawn (:func:`seed_note`; ``--json`` records it as ``seed``,
     not among its ``notes``)."""
-    from saliency.eval import tables
-
     text = tables.markdown(bench.results, bench.keys, digits)
     lines = note_lines(bench)
     if bench.task == "fixation":  # each note shown as written: a name's * or # is no markup

@@ -249,13 +249,30 @@ def latex(results, keys, digits: int = 3) -> str:
     return "\n".join(lines)
 
 
+#: the metrics that draw random negatives (uniform points for AUC-Borji, other images' fixations for sAUC)
+RANDOM_NEGATIVES = ("AUC_Borji", "sAUC")
+
+
+def seed_note(keys, seed) -> str | None:
+    """The note under a table of the metrics ``keys`` that gives the seed of the AUC-Borji/sAUC negatives: ``sAUC,
+    AUC_Borji: negatives drawn with seed 5 (`seed`)``, the metrics in ``keys``' order; None when ``seed`` is None
+    (none drawn) or neither metric is in ``keys``. Markdown as it stands (its `seed` is code): eval's table and
+    ``saliency report`` (from ``--json``'s ``seed`` and metrics) show this one line."""
+    drawn = [k for k in keys if k in RANDOM_NEGATIVES]
+    if seed is None or not drawn:
+        return None
+    return f"{', '.join(drawn)}: negatives drawn with seed {int(seed)} (`seed`)"
+
+
 def csv_text(results, keys, metric_maps: bool = False, seed=None) -> str:
     """CSV with one row per (dataset, method); undefined values are empty cells.
 
     The column ``metric_maps`` is ``true`` when the densities were scored by their metric-specific maps
     (``saliency eval --metric-maps``), else ``false``. The last, ``seed``, is the seed of the random negatives of
     AUC-Borji and sAUC where the row's were drawn, else empty: ``seed`` an int for every row, or {dataset: seed or
-    None} (a dataset of human maps only draws none), or None for none.
+    None} (a dataset of human maps only draws none). ``seed`` left out (None) leaves every row's cell empty, which
+    reads "none drawn": for results that drew negatives give it, or write a scored benchmark's CSV with
+    :func:`saliency.eval.benchmark.csv_text`, which gives each dataset's seed as ``saliency eval --csv`` does.
     """
     buf = io.StringIO()
     # rows end in "\n", but the writer quotes a field by the characters of its line terminator: with "\r\n"

@@ -356,8 +356,9 @@ def read_eval_json(path: str | Path) -> dict:
     ``benchmarks/osie.py`` writes), and, where given, eval's counts
     ``n_images``, ``n_resized``, ``n_missing``, ``n_skipped`` (whole numbers
     >= 0), ``excluded`` ({metric: images left out}), ``extra_predictions`` and
-    ``left_out_files`` (lists of file names), ``metric_maps`` (true or false) and ``notes`` (a list of
-    text, eval's notes under its tables, listed under the report's table).
+    ``left_out_files`` (lists of file names), ``metric_maps`` (true or false), ``seed`` (a whole number >= 0
+    or null: the seed of the AUC-Borji/sAUC negatives, said under the report's table as eval says it under
+    its own) and ``notes`` (a list of text, eval's notes under its tables, listed under the report's table).
     """
     from saliency.base.errors import expect_type
     from saliency.base.fsutil import read_json
@@ -414,6 +415,8 @@ def read_eval_json(path: str | Path) -> dict:
                 for j, name in enumerate(expect_type(r[key], list, f"{where}: results[{i}].{key}",
                                                      "a list of file names")):
                     expect_type(name, str, f"{where}: results[{i}].{key}[{j}]", "a file name (text)")
+    if doc.get("seed") is not None:  # the seed of eval's AUC-Borji/sAUC negatives, said under the report's table
+        number(doc["seed"], "'seed'", whole=True)
     if doc.get("note") is not None and doc.get("notes") is None:  # benchmarks/osie.py before stop 29: one caption
         doc["notes"] = [expect_type(doc["note"], str, f"{where}: note", "a note (text)")]
     if doc.get("notes") is not None:  # eval's notes under its tables, listed under the report's table
@@ -546,6 +549,15 @@ def count_notes(eval_json: dict) -> list[str]:
                 or counts.extra or counts.left_out or counts.no_fixations):
             notes.append(f"{r['dataset']} / {r['method']}: {result_note(counts)}")
     return notes
+
+
+def seed_note(eval_json: dict) -> str | None:
+    """eval's line giving the seed of the AUC-Borji/sAUC negatives (:func:`saliency.eval.tables.seed_note`) from the
+    JSON's ``seed`` and its metrics (in the table's order), or None where it drew none (``seed`` null or absent)."""
+    from saliency.eval.tables import seed_note as note
+
+    keys = list(dict.fromkeys(k for r in eval_json.get("results", []) for k in r.get("metrics") or {}))
+    return note(keys, eval_json.get("seed"))
 
 
 def eval_labels(paths) -> list[str]:
@@ -853,9 +865,12 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
         counts = count_notes(ev)  # images skipped, and metrics that left images out, in eval's words
         counts += na_notes(ev)  # eval's n/a footnote
         counts += list(ev.get("notes") or [])  # eval's own notes: files left out, the IG baseline, resizing
-        if counts:
-            md.extend([f"- {_md_line(n)}" for n in counts] + [""])
-            body.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in counts) + "</ul>")
+        seeded = seed_note(ev)  # last, as under eval's table: markdown as eval prints it (its `seed` is code)
+        if counts or seeded:
+            md.extend([f"- {_md_line(n)}" for n in counts] + ([f"- {seeded}"] if seeded else []) + [""])
+            items = [html.escape(n) for n in counts]
+            items += [html.escape(seeded).replace("`seed`", "<code>seed</code>")] if seeded else []
+            body.append("<ul>" + "".join(f"<li>{n}</li>" for n in items) + "</ul>")
 
     section("Curves", "curves")
     if not inputs.curve_pngs and inputs.plots is not None:

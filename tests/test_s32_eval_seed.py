@@ -10,8 +10,9 @@ import json
 
 import cv2
 import numpy as np
+import pytest
 
-from cli_fakes import run_cli
+from cli_fakes import refusal, run_cli
 
 HEAD = ["dataset", "method", "n_images"]
 TAIL = ["n_resized", "n_missing", "n_skipped", "metric_maps", "seed"]
@@ -123,3 +124,91 @@ def test_a_dataset_of_human_maps_only_has_no_seed_in_its_rows(tmp_path, capsys):
     assert rc == 0, err
     assert [(r[0], r[-1]) for r in _rows(c)] == [("dataset", "seed"), ("pts", "7"), ("maps_only", "")]
     assert _bullets(out)[-1] == "- sAUC: negatives drawn with seed 7 (`seed`)"
+
+
+# ------------------------------------------------------------------ F13: the seed in report, the library CSV, one rule
+def _report_lists(md_text):
+    """report.md's bullets of the Metrics section (the notes under its tables)."""
+    section = md_text.split("## Metrics", 1)[1].split("## Curves", 1)[0]
+    return [line for line in section.splitlines() if line.startswith("- ")]
+
+
+def test_report_says_the_seed_under_the_table_as_eval_printed_it(tmp_path, capsys):
+    gt, pred = _fixation_gt(tmp_path / "gt"), _preds(tmp_path / "p")
+    j5, j0, rep = tmp_path / "s5.json", tmp_path / "nss.json", tmp_path / "rep"
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", gt, "--pred", f"M={pred}",
+                                    "--metrics", "NSS,AUC_Borji,sAUC", "--seed", "5", "--json", j5, "--quiet"])
+    assert rc == 0, err
+    printed = _bullets(out)[-1]
+    assert printed == "- AUC_Borji, sAUC: negatives drawn with seed 5 (`seed`)"  # by hand: the columns' order
+    rc, _, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", gt, "--pred", f"M={pred}",
+                                  "--metrics", "NSS", "--json", j0, "--quiet"])  # no negatives drawn: no line
+    assert rc == 0, err
+    before = j5.read_bytes()
+    rc, _, err = run_cli(capsys, ["report", "--eval", j5, "--eval", j0, "--out", rep, "--quiet"])
+    assert rc == 0, err
+    md = (rep / "report.md").read_text(encoding="utf-8")
+    bullets = _report_lists(md)
+    assert bullets.count(printed) == 1 and md.count("negatives drawn") == 1
+    # under the first table, after its notes (last, as in eval's table); the second table says none
+    first, second = md.split("## Metrics", 1)[1].split("Task: fixation (from ", 3)[1:3]
+    assert [b for b in first.splitlines() if b.startswith("- ")][-1] == printed and "negatives" not in second
+    assert "<li>AUC_Borji, sAUC: negatives drawn with seed 5 (<code>seed</code>)</li>" in \
+        (rep / "report.html").read_text(encoding="utf-8")
+    assert j5.read_bytes() == before  # the JSON is read, never rewritten: its notes stay without the seed
+    assert not any("negatives" in n for n in json.loads(before)["notes"])
+
+
+@pytest.mark.parametrize("seed, shown", [("abc", "'abc'"), (-1, "-1"), (True, "True"), (2.5, "2.5")])
+def test_report_refuses_a_seed_that_is_no_whole_number(tmp_path, capsys, seed, shown):
+    j = tmp_path / "e.json"
+    j.write_text(json.dumps({"task": "fixation", "seed": seed,
+                             "results": [{"dataset": "d", "method": "m", "metrics": {"sAUC": 0.5}}]}))
+    line = refusal(*run_cli(capsys, ["report", "--eval", j, "--out", tmp_path / "rep", "--quiet"]))
+    assert line == (f"saliency report: error: --eval {j}: 'seed' is {shown}, not a whole number >= 0; "
+                    "give a file saliency eval --json wrote")
+    assert not (tmp_path / "rep").exists()
+
+
+def test_tables_seed_note_from_keys_and_seed():
+    from saliency.eval import tables
+
+    assert tables.seed_note(["NSS", "sAUC", "CC", "AUC_Borji"], 3) == \
+        "sAUC, AUC_Borji: negatives drawn with seed 3 (`seed`)"
+    assert tables.seed_note(["AUC_Borji"], 0) == "AUC_Borji: negatives drawn with seed 0 (`seed`)"  # 0 is a seed
+    assert tables.seed_note(["sAUC"], None) is None and tables.seed_note(["NSS", "CC"], 4) is None
+
+
+def test_library_csv_gives_each_datasets_seed(tmp_path, monkeypatch):
+    from saliency.eval import benchmark
+
+    _fixation_gt(tmp_path / "pts")
+    _fixation_gt(tmp_path / "maps_only", with_points=False)
+    _preds(tmp_path / "p_pts")
+    _preds(tmp_path / "p_maps_only")
+    cfg = tmp_path / "bench.json"
+    cfg.write_text(json.dumps({"task": "fixation", "datasets": {"pts": {"gt": "pts"}, "maps_only": {"gt": "maps_only"}},
+                               "methods": {"M": "p_{dataset}"}}))
+    monkeypatch.chdir(tmp_path)
+    bench = benchmark.evaluate(config=str(cfg), metrics="sAUC,CC", seed=7, progress=False)
+    rows = list(csv.reader(io.StringIO(benchmark.csv_text(bench))))
+    assert [(r[0], r[-2], r[-1]) for r in rows] == [("dataset", "metric_maps", "seed"), ("pts", "false", "7"),
+                                                    ("maps_only", "false", "")]  # no points there: none drawn
+
+
+def test_one_rule_says_where_negatives_are_drawn(tmp_path, monkeypatch):
+    from saliency.eval import benchmark
+
+    _fixation_gt(tmp_path / "pts")
+    _fixation_gt(tmp_path / "maps_only", with_points=False)
+    plan = benchmark.plan(task="fixation", gt=str(tmp_path / "pts"), pred=[f"M={_preds(tmp_path / 'p')}"],
+                          metrics="sAUC")
+    assert benchmark.negatives_unused(plan) is None and benchmark.seed_drawn(plan) is None  # not yet run
+    assert benchmark.negatives_unused(plan, "elsewhere") == \
+        "no dataset of this run has fixation points for AUC_Borji and sAUC"
+    plan = benchmark.plan(task="fixation", gt=str(tmp_path / "pts"), pred=[f"M={tmp_path / 'p'}"], metrics="NSS")
+    assert benchmark.negatives_unused(plan) == \
+        "no metric of this run draws random negatives (only AUC_Borji and sAUC of the fixation task do)"
+    plan = benchmark.plan(task="fixation", gt=str(tmp_path / "maps_only"), pred=[f"M={tmp_path / 'p'}"],
+                          metrics="sAUC")
+    assert benchmark.negatives_unused(plan) == "no dataset of this run has fixation points for AUC_Borji and sAUC"

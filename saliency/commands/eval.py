@@ -184,12 +184,10 @@ def _check_against_plan(args, bench) -> None:
     from saliency.base.fsutil import check_apart, check_replaceable
     from saliency.eval.plots import curve_files, is_curve_file
 
-    if args.seed is not None and not {"AUC_Borji", "sAUC"} & set(bench.keys):  # only they draw random negatives
-        raise UserError(f"--seed {args.seed}: not used: no metric of this run draws random negatives (only AUC_Borji "
-                        "and sAUC of the fixation task do); leave it out")
-    if args.seed is not None and not any(d.has_points for d in bench.datasets):  # human maps only: never drawn
-        raise UserError(f"--seed {args.seed}: not used: no dataset of this run has fixation points for AUC_Borji "
-                        "and sAUC; leave it out")
+    from saliency.eval.benchmark import negatives_unused
+
+    if args.seed is not None and (unused := negatives_unused(bench)) is not None:  # no metric, or human maps only
+        raise UserError(f"--seed {args.seed}: not used: {unused}; leave it out")
     folders, files = set(), set()
     for d in bench.datasets:
         for it in d.items:
@@ -314,9 +312,7 @@ def _write_files(args, bench):
                                                                  seed=benchmark.seed_drawn(bench))),
                                        encoding="utf-8")
         if args.csv:
-            seeds = {d.name: benchmark.seed_drawn(bench, d.name) for d in bench.datasets}  # empty where none drawn
-            path(args.csv).write_text(tables.csv_text(bench.results, bench.keys, metric_maps=bench.metric_maps,
-                                                      seed=seeds), encoding="utf-8")
+            path(args.csv).write_text(benchmark.csv_text(bench), encoding="utf-8")  # each dataset's seed
         if args.latex:
             path(args.latex).write_text(tables.latex(bench.results, bench.keys, args.digits), encoding="utf-8")
         if args.plot_dir:
