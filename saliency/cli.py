@@ -518,7 +518,9 @@ def main(argv: list[str] | None = None) -> int:
     forget_interruptions()
     try:
         with terminate_raises():  # SIGTERM at any moment: the staging is removed, one line, exit 143
-            return _flush_stdout(_parse_and_run(argv, debug))
+            ran: dict = {}  # the command's prog, named by a failure of the last flush
+            code = _parse_and_run(argv, debug, ran)
+            return _flush_stdout(code, ran.get("prog", "saliency"), debug)
     except KeyboardInterrupt as exc:  # Ctrl-C (130), or SIGTERM (143)
         if getattr(exc, "debug", debug):
             raise
@@ -555,7 +557,7 @@ def _lenient_streams() -> None:
             pass
 
 
-def _parse_and_run(argv: list[str], debug: bool) -> int:
+def _parse_and_run(argv: list[str], debug: bool, ran: dict | None = None) -> int:
     """Parse and run a command; every failure but an interruption becomes one line (see :func:`main`)."""
     prog, args = "saliency", None
     try:
@@ -566,6 +568,8 @@ def _parse_and_run(argv: list[str], debug: bool) -> int:
             parser.print_help()
             return 2
         prog = f"saliency {args.command}"
+        if ran is not None:
+            ran["prog"] = prog
         code = _run_command(parser, args)
         from saliency.base.fsutil import interrupted_by
 
@@ -609,20 +613,31 @@ def _interruption(exc: BaseException) -> KeyboardInterrupt | None:
     return None
 
 
-def _flush_stdout(code: int) -> int:
+def _flush_stdout(code: int, prog: str = "saliency", debug: bool = False) -> int:
     """Flush what the command left in stdout's buffer, here and not at interpreter shutdown.
 
     Python's final flush is outside every handler: a reader gone by then
     (``saliency models --names-only | true``) printed "Exception ignored ...
     BrokenPipeError" and exited 120. A closed reader takes the quiet path of
-    :func:`_quiet_broken_pipe` (141, or the command's own failure code).
+    :func:`_quiet_broken_pipe` (141, or the command's own failure code). Any
+    other failure to write (``> /dev/full``: no space left) is the one line
+    an unbuffered stdout's failure prints (:func:`classify`), stdout is pointed
+    at the null device, and the exit is that line's code (2), or the
+    command's own failure code.
     """
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         quiet = _quiet_broken_pipe()
         return code or quiet
-    except (OSError, ValueError, AttributeError):  # no real stdout (closed, or None): as before, at shutdown
+    except OSError as exc:
+        if debug:
+            raise
+        failed, message = classify(exc, flag_speller())
+        _say(f"{prog}: error: {message}")
+        _stdout_to_null()  # the shutdown flush writes the rest there, not a second error
+        return code or failed
+    except (ValueError, AttributeError):  # no real stdout (closed, or None): as before, at shutdown
         pass
     return code
 
@@ -645,15 +660,18 @@ def _quiet_broken_pipe() -> int:
     Standard output is pointed at the null device first, so that the final
     flush at exit does not fail again.
     """
-    import os
+    _stdout_to_null()
+    return 141
 
+
+def _stdout_to_null() -> None:
+    """Point standard output's file descriptor at the null device: what is left in its buffer goes nowhere."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
     except (OSError, ValueError):  # pragma: no cover - stdout not a file descriptor
         pass
-    return 141
 
 
 def _say(line: str) -> None:

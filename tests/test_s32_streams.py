@@ -6,6 +6,9 @@
 2. ``eval`` printed its table before writing --json/--csv: a closed reader cost both files.
 3. ``eval --json -`` wrote a file named ``-`` in the current folder, unsaid; no command writes a file output
    to stdout, so ``-`` is refused in one line naming the option.
+4. (F14) A stdout that cannot be written (``> /dev/full``, PYTHONUNBUFFERED unset): the last flush's failure was
+   ignored, then Python's shutdown flush printed "Exception ignored ... OSError: [Errno 28]" and exited 120. It
+   is the one line the unbuffered run prints, exit 2, as a full disk is everywhere else.
 """
 
 from __future__ import annotations
@@ -81,3 +84,39 @@ def test_eval_refuses_stdout_dash_for_a_file_output(tmp_path, capsys, monkeypatc
     assert line.startswith(f"saliency eval: error: {option} -: standard output"), line
     assert "give a file path" in line, line
     assert not (tmp_path / "-").exists()
+
+
+FULL = "No space left on device; no space left on the disk; free some space or write elsewhere"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+@pytest.mark.parametrize("args", [["models", "--names-only"], ["eval", "--task", "sod", "--metrics", "MAE"]])
+@pytest.mark.parametrize("unbuffered", [False, True])
+def test_a_full_stdout_is_one_line_and_exit_2(tmp_path, args, unbuffered):
+    if args[0] == "eval":
+        gt, pr = _sod(tmp_path)
+        args = [*args, "--gt", gt, "--pred", f"A={pr}", "--no-progress"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    with open("/dev/full", "w") as full:  # every write: ENOSPC
+        proc = subprocess.run([sys.executable, "-m", "saliency", *map(str, args)], stdout=full,
+                              stderr=subprocess.PIPE, timeout=300, cwd=tmp_path, env=env)
+    err = proc.stderr.decode("utf-8", "replace")
+    assert (proc.returncode, err.splitlines()) == (2, [f"saliency {args[0]}: error: {FULL}"]), (proc.returncode, err)
+
+
+def test_a_full_stdout_keeps_the_commands_own_failure_code(monkeypatch, capsys):
+    import errno
+
+    from saliency import cli
+
+    class _Full:
+        def flush(self):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(cli, "_stdout_to_null", lambda: None)
+    monkeypatch.setattr(sys, "stdout", _Full())
+    assert cli._flush_stdout(0, "saliency eval") == 2
+    assert cli._flush_stdout(1, "saliency eval") == 1  # the command had failed: its code is kept
+    assert capsys.readouterr().err.splitlines() == [f"saliency eval: error: {FULL}"] * 2
