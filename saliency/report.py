@@ -454,7 +454,7 @@ def _table_cells(eval_json: dict) -> tuple[list[str], list[list[str]]]:
     for ds in dict.fromkeys(r["dataset"] for r in results):
         group = [(i, r) for i, r in enumerate(results) if r["dataset"] == ds]
         entries = [SimpleNamespace(method=r["method"] if r["method"] == GOLD_STANDARD else str(i),
-                                   metrics={k: (float(v) if v is not None and np.isfinite(v) else float("nan"))
+                                   metrics={k: float("nan") if v is None else float(v)  # inf ranked as eval ranks
                                             for k, v in r["metrics"].items()}) for i, r in group]
         for k in keys:
             best |= {(int(m), k) for m, rank in ranks(entries, k, 3).items() if rank == 0}
@@ -1074,6 +1074,24 @@ def check_report_out(out: str | Path, overwrite: bool = False) -> Path:
     return out
 
 
+def _shared_assets(stage: Path, out: Path) -> None:
+    """Make ``stage``'s assets/ with the mode and group of ``out``'s assets/ folder, if it has one, before the pictures
+    are written into it: in a set-group-ID folder of a group they take its group, as in the old one (review RR6;
+    owner-writable while built, the exact bits given at the swap)."""
+    import os
+    import stat
+
+    from saliency.base.fsutil import _take_mode
+
+    try:
+        was = os.lstat(out / "assets")
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(was.st_mode):
+        (stage / "assets").mkdir()
+        _take_mode(stage / "assets", was, 0o777, folder=True, writable=True)
+
+
 def _swap_in(stage: Path, out: Path, overwrite: bool) -> None:
     """Replace ``out``'s report entries by the complete ones built in ``stage`` (call with the signals held).
 
@@ -1081,9 +1099,10 @@ def _swap_in(stage: Path, out: Path, overwrite: bool) -> None:
     the new ones moved in, every step a rename on one file system; a failed
     step moves back what was moved, so ``out`` keeps the old report whole.
     Nothing else in ``out`` is moved or deleted. A replaced entry's mode and
-    group are given to the new one, as :mod:`saliency.base.fsutil` does.
+    group are given to the new one of the same kind, as :mod:`saliency.base.fsutil` does.
     """
     import os
+    import stat
 
     from saliency.base.fsutil import _take_mode
 
@@ -1098,9 +1117,11 @@ def _swap_in(stage: Path, out: Path, overwrite: bool) -> None:
             os.replace(out / current, old / current)
             aside.append(current)
         for current in (n for n in REPORT_ENTRIES if (stage / n).exists()):
-            if current in aside:  # a private or shared report stays so: the old entry's mode and group (RR2)
-                folder = (stage / current).is_dir()
-                _take_mode(stage / current, os.lstat(old / current), 0o777 if folder else 0o666, folder=folder)
+            folder = (stage / current).is_dir()
+            was = os.lstat(old / current) if current in aside else None
+            if was is not None and stat.S_ISDIR(was.st_mode) == folder:  # a private or shared report stays so: the
+                # old entry's mode and group (RR2); a file `assets` gives a folder no bits (its x bits are unset)
+                _take_mode(stage / current, was, 0o777 if folder else 0o666, folder=folder)
             os.replace(stage / current, out / current)
             placed.append(current)
     except BaseException as exc:
@@ -1163,6 +1184,7 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False)
                 except OSError as exc:  # a read-only or full folder: name the output, not the hidden stage
                     raise OSError(exc.errno, exc.strerror, str(out)) from exc
             try:
+                _shared_assets(stage, out)
                 build(stage, inputs)
             except OSError as exc:  # a failed write (a full disk) names the staging folder: name the output
                 shown = unstaged_name(exc.filename, stage, out)

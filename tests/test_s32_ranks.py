@@ -11,6 +11,7 @@ print ``n/a`` with a footnote.
 from __future__ import annotations
 
 import json
+import math
 from types import SimpleNamespace
 
 import cv2
@@ -158,3 +159,71 @@ def test_report_rewritten_keeps_the_mode_and_group_of_its_entries(tmp_path, caps
     assert stat.S_IMODE(md.st_mode) == 0o600 and stat.S_IMODE(assets.st_mode) == 0o2750
     if gid is not None:
         assert md.st_gid == gid and assets.st_gid == gid
+
+
+def _two_method_eval(tmp_path, metrics_a, metrics_b, task="sod"):
+    res = [{"dataset": "D", "method": m, "images": 3, "std": {}, "metrics": v} for m, v in
+           (("A", metrics_a), ("B", metrics_b))]
+    ev = tmp_path / "eval.json"
+    ev.write_text(json.dumps({"task": task, "version": "0", "results": res}), encoding="utf-8")
+    return ev
+
+
+def test_a_file_named_assets_replaced_by_the_folder_leaves_it_searchable(tmp_path, capsys):
+    """An old regular file `assets` (mode 644) gave the new assets/ folder its bits: drw-r--r--, its pictures out of
+    everyone's reach; a folder replacing a file takes the default folder bits (review RR6)."""
+    import os
+    import stat
+
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "assets").write_text("hi")
+    os.chmod(out / "assets", 0o644)
+    ev = _two_method_eval(tmp_path, {"MAE": 0.1}, {"MAE": 0.2})
+    assert run_cli(capsys, ["report", "--eval", ev, "--gallery", "0", "--out", out, "--overwrite", "--quiet"])[0] == 0
+    mode = stat.S_IMODE(os.lstat(out / "assets").st_mode)
+    assert (out / "assets").is_dir() and mode & 0o100 and mode == 0o777 & ~_umask()
+
+
+def _umask():
+    import os
+
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
+
+def test_a_shared_assets_folder_gives_its_group_to_the_files_made_in_it(tmp_path, capsys):
+    """A set-group-ID assets/ of a group kept its group and bits but the files written into it (in the stage, before
+    the swap) came in the user's own group: unreadable to the group under umask 027 (review RR6)."""
+    import os
+
+    from saliency import report
+
+    ev = _two_method_eval(tmp_path, {"MAE": 0.1}, {"MAE": 0.2})
+    out = tmp_path / "rep"
+    args = ["report", "--eval", ev, "--gallery", "0", "--out", out, "--quiet"]
+    assert run_cli(capsys, args)[0] == 0
+    mine = os.lstat(out / "assets").st_gid
+    groups = [g for g in os.getgroups() + ([1] if os.geteuid() == 0 else []) if g != mine]  # root may use any
+    if not groups:
+        pytest.skip("the user belongs to no second group")
+    os.chown(out / "assets", -1, groups[0])
+    os.chmod(out / "assets", 0o2770)
+    assert run_cli(capsys, args)[0] == 0
+    assert os.lstat(out / "assets").st_gid == groups[0]
+    assert os.lstat(out / "assets" / report.ASSETS_MARK).st_gid == groups[0]  # made inside: the folder's group
+
+
+def test_report_ranks_an_infinite_value_as_eval_does(tmp_path, capsys):
+    """KLD inf beside 0.5: eval's ranks put 0.5 first (bold); the report turned inf into n/a, found one defined
+    value and bolded nothing (review RR6)."""
+    from types import SimpleNamespace
+
+    assert tables.ranks([SimpleNamespace(method="A", metrics={"KLD": math.inf}),
+                         SimpleNamespace(method="B", metrics={"KLD": 0.5})], "KLD", 3) == {"A": 1, "B": 0}
+    ev = _two_method_eval(tmp_path, {"KLD": math.inf}, {"KLD": 0.5}, task="fixation")
+    assert run_cli(capsys, ["report", "--eval", ev, "--gallery", "0", "--out", tmp_path / "r", "--quiet"])[0] == 0
+    md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    (row,) = [ln for ln in md.splitlines() if ln.startswith("| D | B |")]
+    assert row.endswith("| **0.500** |"), row
