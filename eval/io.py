@@ -36,8 +36,8 @@ import numpy as np
 
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
-from saliency.base.images import (IMAGE_EXTS, check_image_size, decode, open_header, read_header, same_shape_scaled,
-                                   shown_path, stimulus_orientation, tiff_sample_format)
+from saliency.base.images import (_TIFF_MAGIC, IMAGE_EXTS, check_image_size, decode, open_header, read_header,
+                                   same_shape_scaled, shown_path, stimulus_orientation, tiff_sample_format)
 
 PRED_EXTS = IMAGE_EXTS + (".npy",)
 """Prediction files: every image extension of :data:`saliency.base.images.IMAGE_EXTS` and ``.npy`` arrays."""
@@ -69,9 +69,6 @@ def orientation_tag(path: str | Path) -> int:
     a file turned).
     """
     return stimulus_orientation(path)
-
-
-_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic TIFF and BigTIFF, either byte order
 
 
 def _png_animated(fh) -> bool:
@@ -131,14 +128,15 @@ def several_frames_note(multi_frame, what: str = "image") -> str | None:
             f"the first was used: {ex}")
 
 
-def sample_format_error(path: str | Path) -> UserError | None:
+def sample_format_error(path: str | Path, what: str = "an image") -> UserError | None:
     """The refusal of a TIFF whose samples are floating point or signed integers (which OpenCV's colour and grey
     decoding refuse) naming its sample format, or None when ``path`` is no such TIFF
-    (:func:`saliency.base.images.tiff_sample_format`)."""
+    (:func:`saliency.base.images.tiff_sample_format`). ``what``: what it cannot be read as (``a photo`` for a
+    stimulus; a prediction, map or mask is ``an image``)."""
     fmt = tiff_sample_format(path)
     if fmt is None:
         return None
-    return UserError(f"{shown_path(path)}: its samples are {fmt}, a sample format that cannot be read as a photo "
+    return UserError(f"{shown_path(path)}: its samples are {fmt}, a sample format that cannot be read as {what} "
                      "(8- or 16-bit unsigned integers); save it as an 8- or 16-bit image")
 
 
@@ -163,8 +161,8 @@ def read_image(path: str | Path, flags: int | None = None, *, orientation: int |
         raise UserError(f"{shown_path(path)}: cannot read the file ({exc.strerror or exc}); replace or remove it") \
             from None
     img = decode(data, cv2.IMREAD_UNCHANGED if flags is None else flags, orientation)
-    if img is None:
-        err = sample_format_error(path)
+    if img is None:  # decoded in colour: a photo (predict's, train's and report's stimuli); else a map or mask
+        err = sample_format_error(path, "a photo" if flags == cv2.IMREAD_COLOR else "an image")
         if err is not None:
             raise err
         raise UserError(f"{shown_path(path)}: not a readable image (corrupt or unsupported); replace or remove it")

@@ -309,7 +309,8 @@ def _fix_task(args):
     # then: no fixation at all (what its metrics lack), the GT files read that carry an EXIF orientation tag and
     # those of several frames
     read = [item.gt if item.subjects is None and item.points is None else None, item.density]
-    return ("ok", out, fix is not None and not fix.any(), _tagged(read), _multi_frame(read))
+    # an image's own IG baseline (FIXATIONHISTOGRAM/) is a ground-truth file read by its first frame too
+    return ("ok", out, fix is not None and not fix.any(), _tagged(read), _multi_frame(read + [item.baseline]))
 
 
 _SHARED_READ: tuple = (None, None)
@@ -681,8 +682,14 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
             if no_fix and not any(np.isfinite(sc.values.get(k, np.nan)) for k in keys):  # in no mean: named
                 res[j].no_fixations.append(ds.items[i].key)
             res[j].n_resized += int(resized)
+    baseline_frames = []  # the dataset-wide IG baseline map (--center-bias, center_bias.png): its frames, read once
+    if task == "fixation" and isinstance(ds.baseline, str) and not all(it.baseline for it in ds.items):
+        from saliency.eval.benchmark import _baseline_readers  # said where a score reads it, as its IG note
+
+        if (_baseline_readers(keys, metric_maps) or gold_standard) and ds.has_points:
+            baseline_frames = [(ds.baseline, k)] if (k := frame_count(ds.baseline)) > 1 else []
     notes = (_shape_notes(res, turned, folders) + _orientation_notes(tagged)  # kept with the results: ds unchanged
-             + _frame_notes(res, gt_frames, folders))
+             + _frame_notes(res, gt_frames, folders, ds.items, baseline_frames))
     for mr in res:
         mr.notes = list(notes)
     order = {it.key: i for i, it in enumerate(ds.items)}
@@ -721,12 +728,19 @@ def _shape_notes(res: list[MethodResult], turned: list, folders: list) -> list[s
     return notes
 
 
-def _frame_notes(res: list[MethodResult], gt_frames: list, folders: list) -> list[str]:
+def _frame_notes(res: list[MethodResult], gt_frames: list, folders: list, items=(), baseline=()) -> list[str]:
     """One note counting the ground-truth files read of several frames (a multi-page TIFF, an animated PNG or
-    WebP), then per method one counting its predictions of several frames: of each only the first frame was read
-    (OpenCV's decoding), in predict's words (:func:`saliency.eval.io.several_frames_note`)."""
+    WebP), each named relative to the dataset's folder (:func:`_gt_root` of ``items``: ``maps/b.png`` and
+    ``fixations/b.png`` are two files), one naming the dataset-wide IG baseline map of several frames
+    (``baseline``: its ``(path, frames)``, if any, named as given), then per method one counting its predictions
+    of several frames: of each only the first frame was read (OpenCV's decoding), in predict's words
+    (:func:`saliency.eval.io.several_frames_note`)."""
     notes = []
-    note = several_frames_note([(Path(p).name, k) for p, k in gt_frames], "ground-truth file")
+    root = _gt_root(items) if gt_frames else None
+    note = several_frames_note([(_under(p, root), k) for p, k in gt_frames], "ground-truth file")
+    if note:
+        notes.append(note)
+    note = several_frames_note(list(baseline), "IG baseline map")
     if note:
         notes.append(note)
     for mr, folder in zip(res, folders):
@@ -740,6 +754,27 @@ def _frame_notes(res: list[MethodResult], gt_frames: list, folders: list) -> lis
         if note:
             notes.append(f"{mr.method}: {note}")
     return notes
+
+
+def _gt_root(items) -> str | None:
+    """The deepest folder holding every ground-truth file of ``items`` (masks, fixation and human maps, per-image
+    baselines): the dataset's folder as its files tell it; None without files or without a common folder."""
+    import os
+
+    dirs = {os.path.dirname(f) for it in items for f in (it.gt, it.density, it.baseline) if f and isinstance(f, str)}
+    try:
+        return os.path.commonpath(sorted(dirs)) if dirs else None
+    except ValueError:  # absolute and relative paths mixed, or other drives
+        return None
+
+
+def _under(path, root) -> str:
+    """``path`` relative to ``root`` ('/'-separated) where it lies under it, else as given (as
+    :func:`saliency.datasets.frames_notes` names a dataset's files)."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except (TypeError, ValueError):
+        return str(path)
 
 
 def _orientation_notes(tagged: list) -> list[str]:

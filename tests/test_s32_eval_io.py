@@ -9,6 +9,11 @@
    a single-channel image", which it already is: it is named a palette image now.
 4. ``eval --workers 2``: the bar advanced only as results came back in order, while the pool worked from the end
    of the list (OSIE test: 100/200 at 97 s, then 120..200/200 at once); it counts chunks as they finish now.
+5. (F14) The ground-truth frames note named base names only (maps/b.png and fixations/b.png both "b.png"): each
+   is named relative to the dataset's folder now. A `--center-bias` map (or the dataset's center_bias.png) of
+   several frames was read by its first frame with no note, and so was an image's own baseline
+   (FIXATIONHISTOGRAM/): both are noted. A float TIFF read in grey (report's prediction reader) "cannot be read
+   as a photo": it is "an image" now; a stimulus, read in colour, is still "a photo".
 """
 
 from __future__ import annotations
@@ -54,11 +59,14 @@ def test_float32_tiff_is_named_by_the_one_reader_train_and_predict(tmp_path):
 
     path = tmp_path / "f.tif"
     Image.fromarray(np.linspace(0, 1, 48 * 64, dtype=np.float32).reshape(48, 64)).save(path)
-    for read in (lambda p: read_image(p, cv2.IMREAD_COLOR), lambda p: read_image(p, cv2.IMREAD_GRAYSCALE),
-                 read_rgb, read_photo):
+    for read in (lambda p: read_image(p, cv2.IMREAD_COLOR), read_rgb, read_photo):  # stimuli: photos
         with pytest.raises(UserError) as err:
             read(str(path))
         assert str(err.value) == f"{path}: {F32}"
+    # read in grey (report's prediction reader), it is a map, not a photo (F14)
+    with pytest.raises(UserError) as err:
+        read_image(str(path), cv2.IMREAD_GRAYSCALE)
+    assert str(err.value) == f"{path}: {F32.replace('as a photo', 'as an image')}"
     # a file OpenCV cannot read for another reason keeps its own words
     bad = tmp_path / "bad.tif"
     bad.write_bytes(b"II*\x00" + b"\x00" * 12)
@@ -133,6 +141,100 @@ def test_eval_fixation_prediction_of_several_pages_is_noted(tmp_path, capsys):
     assert rc == 0, err
     assert ("D: M: 1 prediction has several frames (TIFF pages, animation frames): the first was used: "
             "s1.tif (3 frames)") in _notes(out), out
+
+
+def _fixation_folder(d, multi=("b",)):
+    """An ingest folder of 3 images (fixations/ + maps/, 48x64); those of ``multi`` as 2-frame APNGs (their first
+    frame the real one)."""
+    for sub in ("fixations", "maps", "pred"):
+        (d / sub).mkdir(parents=True)
+    rng = np.random.default_rng(5)
+    for k in "abc":
+        fix = np.zeros((48, 64), np.uint8)
+        fix[rng.integers(5, 43, 10), rng.integers(5, 59, 10)] = 255
+        m = cv2.GaussianBlur(fix.astype(float), (0, 0), 4)
+        m = (255 * m / m.max()).astype(np.uint8)
+        for sub, a in (("fixations", fix), ("maps", m)):
+            if k in multi:
+                Image.fromarray(a).save(d / sub / f"{k}.png", save_all=True, append_images=[Image.fromarray(255 - a)])
+            else:
+                Image.fromarray(a).save(d / sub / f"{k}.png")
+        Image.fromarray(m).save(d / "pred" / f"{k}.png")
+    return d / "pred"
+
+
+def _centre(h=48, w=64) -> np.ndarray:
+    yy, xx = np.mgrid[:h, :w]
+    return (255 * np.exp(-((yy - h / 2) ** 2 + (xx - w / 2) ** 2) / 600)).astype(np.uint8)
+
+
+FRAMES = "several frames (TIFF pages, animation frames): the first was used: "
+
+
+def test_ground_truth_frames_are_named_by_their_path_in_the_dataset(tmp_path, capsys):
+    d = tmp_path / "D"
+    pred = _fixation_folder(d)
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", d, "--pred", f"M={pred}", "--no-progress",
+                                    "--metrics", "NSS,CC"])
+    assert rc == 0, err
+    # two files of one name, told apart (the old note: "b.png (2 frames), b.png (2 frames)")
+    assert [n for n in _notes(out) if "frames" in n] == [
+        f"D: 2 ground-truth files have {FRAMES}fixations/b.png (2 frames), maps/b.png (2 frames)"], out
+
+
+def test_centre_bias_of_several_frames_is_noted(tmp_path, capsys):
+    d = tmp_path / "D"
+    pred = _fixation_folder(d, multi=())
+    cb = tmp_path / "cb.png"
+    Image.fromarray(_centre()).save(cb, save_all=True, append_images=[Image.fromarray(255 - _centre())])
+    base = ["eval", "--task", "fixation", "--gt", d, "--pred", f"M={pred}", "--no-progress"]
+    rc, out, err = run_cli(capsys, [*base, "--metrics", "IG", "--center-bias", cb])
+    assert rc == 0, err
+    assert [n for n in _notes(out) if "frames" in n] == [f"D: 1 IG baseline map has {FRAMES}{cb} (2 frames)"], out
+    # the dataset's own center_bias.png: the same, said only where a score reads the baseline (as its IG note)
+    Image.fromarray(_centre()).save(d / "center_bias.png", save_all=True,
+                                    append_images=[Image.fromarray(255 - _centre())])
+    rc, out, err = run_cli(capsys, [*base, "--metrics", "IG"])
+    assert rc == 0, err
+    assert [n for n in _notes(out) if "frames" in n] == [
+        f"D: 1 IG baseline map has {FRAMES}{d / 'center_bias.png'} (2 frames)"], out
+    rc, out, err = run_cli(capsys, [*base, "--metrics", "CC"])
+    assert rc == 0, err
+    assert not [n for n in _notes(out) if "frames" in n], out
+    # a still baseline: no note
+    Image.fromarray(_centre()).save(d / "center_bias.png")
+    rc, out, err = run_cli(capsys, [*base, "--metrics", "IG"])
+    assert rc == 0, err
+    assert not [n for n in _notes(out) if "frames" in n], out
+
+
+def test_an_images_own_baseline_of_several_frames_is_noted(tmp_path, capsys):
+    from scipy.io import savemat
+
+    base = tmp_path / "MIT" / "trainSet"
+    for sub in ("FIXATIONLOCS", "FIXATIONMAPS", "FIXATIONHISTOGRAM"):
+        (base / sub).mkdir(parents=True)
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    rng = np.random.default_rng(7)
+    for k in "ab":
+        fix = np.zeros((48, 64), np.uint8)
+        fix[rng.integers(5, 43, 10), rng.integers(5, 59, 10)] = 1
+        savemat(base / "FIXATIONLOCS" / f"{k}.mat", {"fixLocs": fix})
+        m = cv2.GaussianBlur(fix.astype(float), (0, 0), 4)
+        m = (255 * m / m.max()).astype(np.uint8)
+        Image.fromarray(m).save(base / "FIXATIONMAPS" / f"{k}.png")
+        Image.fromarray(m).save(pred / f"{k}.png")
+        h = Image.fromarray(_centre())
+        if k == "a":
+            h.save(base / "FIXATIONHISTOGRAM" / f"{k}.png", save_all=True, append_images=[Image.fromarray(m)])
+        else:
+            h.save(base / "FIXATIONHISTOGRAM" / f"{k}.png")
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", tmp_path / "MIT", "--pred", f"M={pred}",
+                                    "--no-progress", "--metrics", "IG"])
+    assert rc == 0, err
+    assert [n for n in _notes(out) if "frames" in n] == [
+        f"MIT: 1 ground-truth file has {FRAMES}FIXATIONHISTOGRAM/a.png (2 frames)"], out
 
 
 def test_frame_count_of_each_kind(tmp_path):
