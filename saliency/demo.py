@@ -161,10 +161,12 @@ class Demo:
     """The demo folder and its stages; :meth:`run` does what is not done yet."""
 
     def __init__(self, out: str | Path, profile: Profile, device: str = "auto", fresh: bool = False,
-                 log=print, *, call, quiet: bool = False):
+                 log=print, *, call, quiet: bool = False, claim: bool = False):
         """``call(command, argv) -> exit code`` runs ``saliency COMMAND ARGV`` (``saliency.commands.demo.call``);
-        ``quiet`` passes ``--quiet`` to the stages that report progress."""
+        ``quiet`` passes ``--quiet`` to the stages that report progress; ``claim`` takes the folder's lock
+        (:meth:`_claim`) before anything in it is read or changed, until :meth:`release`."""
         self.out = Path(out)
+        self.claimed = False
         self.call = call
         self.quiet = quiet
         self.profile = profile
@@ -175,23 +177,63 @@ class Demo:
         from saliency.runtime import resolve_device
 
         resolve_device(device)  # a device this machine lacks stops here, not at training minutes later
-        self._open(fresh)
+        self._open(fresh, claim)
 
     # -- state
 
     def _settings(self) -> dict:
         return {"layout": LAYOUT_VERSION, "profile": asdict(self.profile)}
 
-    def _open(self, fresh: bool) -> None:
-        from saliency.base.fsutil import check_not_link, holds_user_entries
+    def _open(self, fresh: bool, claim: bool = False) -> None:
+        from saliency.base.fsutil import check_not_link, os_metadata_file
+        from saliency.train import LOCK_NAME
 
         out = check_not_link(self.out)  # never written, cleared or replaced through a link (issue 16)
         if out.exists() and not out.is_dir():
             raise UserError(f"`out` {out}: exists and is not a folder; choose another path")
+        if out.is_dir() and not self.state_path.is_file():  # a folder Finder opened is still empty; a lock alone:
+            with os.scandir(out) as it:  # a demo that was killed before its demo.json, or one starting now
+                if any(e.name != LOCK_NAME and not os_metadata_file(e) for e in it):
+                    raise UserError(f"`out` {out}: folder is not empty and holds no demo (no demo.json); "
+                                    "choose another `out`")
+        if claim:
+            out.mkdir(parents=True, exist_ok=True)
+            self._claim()
+        try:
+            self._open_state(fresh)
+        except BaseException:
+            self.release()
+            raise
+
+    def _claim(self) -> None:
+        """Claim the demo folder with ``saliency train``'s lock (``OUT/.saliency-train.lock``: pid, host, start
+        time; :func:`saliency.train.claim_run`), or refuse in one line while another live demo holds it.
+
+        A second demo into the same folder removed the first one's staging folders as a killed run's
+        (:func:`clear_partials`) and wrote its ``demo.json``; a lock whose process is gone is stale, taken over.
+        """
+        from saliency.train import LOCK_NAME, _lock_holder, claim_run
+
+        try:
+            claim_run(self.out, "out")
+        except UserError:  # train's refusal speaks of a training run: this is a demo's folder
+            lock = self.out / LOCK_NAME
+            holder = _lock_holder(lock) or "another process"
+            raise UserError(f"`out` {self.out}: another saliency demo ({holder}) is running in this folder; wait "
+                            f"for it to end, or delete {lock} if that process is gone") from None
+        self.claimed = True
+
+    def release(self) -> None:
+        """Give up the folder's lock taken by ``claim`` (a no-op without one)."""
+        if self.claimed:
+            from saliency.train import release_run
+
+            release_run(self.out)
+            self.claimed = False
+
+    def _open_state(self, fresh: bool) -> None:
+        out = self.out
         has_state = self.state_path.is_file()
-        if out.is_dir() and holds_user_entries(out) and not has_state:  # a folder Finder opened is still empty
-            raise UserError(f"`out` {out}: folder is not empty and holds no demo (no demo.json); "
-                            "choose another `out`")
         if has_state:
             try:
                 state = json.loads(self.state_path.read_text(encoding="utf-8"))

@@ -75,19 +75,31 @@ def call(command: str, argv: list[str]) -> int:
 
 def run(args) -> int:
     """Run the stages that are not done yet and print the key figures."""
-    import shlex
-    import sys
     import time
     from pathlib import Path
 
-    from saliency.demo import Demo, Interrupted, clear_partials, device_label, make_profile
+    from saliency.demo import Demo, make_profile
 
     profile = make_profile(args.quick, scenes=args.scenes, subjects=args.subjects, epochs=args.epochs, seed=args.seed)
     out = Path(args.out)
     t0 = time.perf_counter()
     demo = Demo(out, profile, device=args.device, fresh=args.fresh, log=lambda s: print(s, flush=True),
-                call=lambda command, argv: call(command, argv), quiet=args.quiet)
-    clear_partials(out)
+                call=lambda command, argv: call(command, argv), quiet=args.quiet, claim=True)
+    try:  # the folder is this demo's until it ends: a second demo into it is refused (Demo._claim)
+        return _run(demo, out, profile, args, t0)
+    finally:
+        demo.release()
+
+
+def _run(demo, out, profile, args, t0) -> int:
+    """The claimed demo: clear a killed run's staging, run the stages, print the key figures."""
+    import shlex
+    import sys
+    import time
+
+    from saliency.demo import Interrupted, clear_partials, device_label
+
+    clear_partials(out)  # only under the folder's lock: a live demo's staging folders are not a killed run's
     print(f"saliency demo: {profile.scenes} scenes, {profile.subjects} observers, {profile.width}x{profile.height}, "
           f"{profile.epochs} epochs per model, device {device_label(args.device)}, into {out}/", flush=True)
     try:
