@@ -421,6 +421,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
     if log_density_out is not None and model.task != "fixation":
         raise UserError(f"`log_density` {log_density_out}: only fixation models predict a density; "
                         f"`checkpoint` {checkpoint} is a {model.task} model")
+    size_given = size is not None
     if size is None:
         if not tcfg:
             raise UserError(f"`checkpoint` {checkpoint}: no training config inside; give `size` WxH")
@@ -433,7 +434,15 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
         if dev.type != "cpu" and device != "auto":
             raise UserError(f"`device` {device}: the onnx `runtime` runs on the CPU; use `device` cpu")
         dev, amp = torch.device("cpu"), "off"
-        model = OnnxModel(model.cpu(), tuple(size))
+        try:
+            model = OnnxModel(model.cpu(), tuple(size))
+        except UserError as exc:  # the size is the checkpoint's training size: no `size` the user gave (review R8)
+            text, head = str(exc.args[0]) if exc.args else "", "`size` "
+            if size_given or not text.startswith(head):
+                raise
+            body = text[len(head):].replace("; give a larger size (e.g. ", "; give a larger `size` (e.g. ")
+            raise UserError(f"`checkpoint` {checkpoint}: its training size {body}, or use the torch `runtime`") \
+                from None
     use_amp = (amp == "bf16") or (amp == "auto" and inference_bf16(dev))  # validation uses the same rule
     cl = dev.type == "cuda"
     if cl:
