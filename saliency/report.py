@@ -38,6 +38,7 @@ import html
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -302,19 +303,33 @@ def _save_figure(fig, path: Path) -> None:
 def training_curves(run: Path, out_png: Path, title: str | None = None) -> Path | None:
     """Plot every numeric column of ``run/metrics.csv`` against the epoch (losses left, metrics right); the
     figure's title is ``title`` (default: the run folder's name)."""
+    return _training_curves(run, out_png, title)[0]
+
+
+def _epochs_done(df) -> int:
+    """The last epoch of a metrics.csv table (its ``epoch`` column, 1-based; else its number of rows)."""
+    import pandas as pd
+
+    if "epoch" in df.columns and pd.api.types.is_integer_dtype(df["epoch"]) and len(df):
+        return int(df["epoch"].max())
+    return len(df)
+
+
+def _training_curves(run: Path, out_png: Path, title: str | None = None) -> tuple[Path | None, int]:
+    """:func:`training_curves`, and the number of epochs its metrics.csv holds (0: none)."""
     import pandas as pd
 
     csv = run / "metrics.csv"
     if not csv.is_file():
-        return None
+        return None, 0
     try:
         df = pd.read_csv(csv)
     except pd.errors.EmptyDataError:  # an empty file: a run stopped before its first epoch ended
-        return None
+        return None, 0
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise UserError(f"{csv}: not a readable CSV table ({str(exc).splitlines()[0]}); fix or remove it") from None
     if df.empty:
-        return None
+        return None, 0
     import matplotlib
 
     matplotlib.use("Agg")
@@ -341,7 +356,92 @@ def training_curves(run: Path, out_png: Path, title: str | None = None) -> Path 
     fig.suptitle(title or run.name)
     fig.tight_layout()
     _save_figure(fig, out_png)
-    return out_png
+    return out_png, _epochs_done(df)
+
+
+def _planned_epochs(run: Path) -> int | None:
+    """The run's ``train.epochs`` (its config.yaml, as ``saliency train`` wrote it), or None when unreadable."""
+    import yaml
+
+    try:
+        cfg = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
+        epochs = cfg["train"]["epochs"]
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError, KeyError):
+        return None
+    return epochs if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 1 else None
+
+
+#: the lock file of a run that ``saliency train`` holds (``saliency.train.LOCK_NAME``: report may not import train,
+#: which imports report)
+TRAIN_LOCK_NAME = ".saliency-train.lock"
+
+
+def train_lock_holder(lock: Path) -> str | None:
+    """Who holds the ``saliency train`` lock file ``lock``, if a live process other than this one does ("pid N",
+    "pid N on HOST", "an unknown process"); else None: no lock, a link (train ignores one), or a stale lock.
+
+    Read as ``saliency.train._lock_holder`` reads it (``PID HOST [START]``, written by ``saliency.train._lock_text``;
+    the tests hold the two to one answer): a lock of another host is held; a dead pid, or a pid whose process
+    started at another time than START (reused), is stale; an unreadable or empty lock is held for a minute.
+    """
+    import socket
+    import time
+
+    from saliency.base.fsutil import pid_alive
+
+    if lock.is_symlink() or not lock.is_file():
+        return None
+    try:
+        text = lock.read_text(encoding="utf-8").split()
+        pid, host = int(text[0]), text[1]
+        started = text[2] if len(text) > 2 else None
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, IndexError):
+        try:
+            return "an unknown process" if time.time() - lock.stat().st_mtime < 60 else None
+        except OSError:
+            return None
+    if host != socket.gethostname():
+        return f"pid {pid} on {host}"
+    if pid == os.getpid() or not pid_alive(pid):
+        return None
+    if started is not None:
+        try:  # field 22 of /proc/PID/stat: when the process started (None: no /proc, or not readable: alive is all)
+            stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+            now = stat[stat.rindex(")") + 2:].split()[19]
+        except (OSError, ValueError, IndexError):
+            now = None
+        if now is not None and now != started:
+            return None
+    return f"pid {pid}"
+
+
+def run_progress(run: Path, done: int) -> tuple[str, str] | None:
+    """Whether the training run ``run``, whose metrics.csv holds ``done`` epochs, is unfinished: (the report's
+    line, the stderr warning), or None for a finished run (or one whose plan is unknown and no trainer holds).
+
+    A run is still training while a live ``saliency train`` holds its lock file (:func:`train_lock_holder`; a
+    stale lock of a killed run is no holder); call this after reading metrics.csv, so a lock held then means the
+    rows were read from a live run. Without a holder, fewer rows than config.yaml's ``train.epochs`` is a run
+    that stopped early (Ctrl-C, SIGTERM, a kill, a NaN loss: train has no early stopping that would end a run
+    on purpose).
+    """
+    planned = _planned_epochs(run)
+    lock = run / TRAIN_LOCK_NAME
+    holder = train_lock_holder(lock)
+    if holder is not None:
+        at = (f"epoch {done}" if done else "no epoch finished yet") + (f" of {planned}" if planned else "")
+        line = f"{run} was still training when this report was written: {at}."
+        warning = (f"{run} was still training ({holder} holds {lock}): the report shows {at}; run saliency report "
+                   "again when the training has ended")
+        return line, warning
+    if planned is not None and 1 <= done < planned:
+        line = f"{run} stopped after epoch {done} of {planned} (config.yaml's train.epochs)."
+        warning = (f"{run} stopped after epoch {done} of {planned} (config.yaml's train.epochs): the report shows "
+                   f"an unfinished run; continue it with saliency train --resume {run}")
+        return line, warning
+    return None
 
 
 # ---------------------------------------------------------------- tables
@@ -787,8 +887,11 @@ def _unique_stem(stem: str, used: set[str]) -> str:
     return name
 
 
-def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
+def build(out_dir: str | Path, inputs: ReportInputs, warnings: list | None = None) -> tuple[Path, Path]:
     """Write ``report.md`` (+ ``assets/``) and a self-contained ``report.html`` into ``out_dir``.
+
+    A training run still training, or stopped before its ``train.epochs``, is said so under its curves
+    (:func:`run_progress`); ``warnings``, when given, gets one line for each (for stderr).
 
     Each file is written atomically, but the report as a whole is not: give a
     folder of its own (a staging folder; :func:`write_report` swaps it in).
@@ -843,11 +946,16 @@ def build(out_dir: str | Path, inputs: ReportInputs) -> tuple[Path, Path]:
     used: set[str] = set()  # the asset names given, as _asset_key: a/Run and b/run are one file on macOS/Windows
     for run, label in zip(inputs.runs, eval_labels(inputs.runs)):  # a/seed0, b/seed0: told apart, as eval JSONs
         stem = _asset_stem("training_", Path(run).name, ".png", used)  # a/run, b/run: training_run, _run_2
-        png = training_curves(Path(run), assets / f"{stem}.png", label)
+        png, done = _training_curves(Path(run), assets / f"{stem}.png", label)
         if png is None:
             note(f"{run}: no metrics.csv, or no rows in it.", f"{_md_cell(run)}: no metrics.csv, or no rows in it.")
         else:
             picture(png, f"training curves: {label}")
+        unfinished = run_progress(Path(run), done)  # after metrics.csv was read: a lock held now held then
+        if unfinished is not None:
+            note(unfinished[0], _md_line(unfinished[0]))
+            if warnings is not None:
+                warnings.append(unfinished[1])
 
     section("Metrics", "metrics")
     if not inputs.eval_jsons:
@@ -1151,7 +1259,8 @@ def _check_entries_hold_no_input(out: Path, inputs: dict) -> None:
                                     f"{label} {path}; write the report to a folder apart from the inputs")
 
 
-def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False) -> tuple[Path, Path]:
+def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False,
+                 warnings: list | None = None) -> tuple[Path, Path]:
     """:func:`build` the report in a hidden staging folder inside ``out`` and swap it in complete.
 
     ``out``'s report.md, report.html and assets/ are replaced only if they are
@@ -1160,7 +1269,7 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False)
     folder's checkpoints) is moved or deleted. On an error, Ctrl-C or SIGTERM
     at any moment ``out`` holds the whole old report (or none, if it had none),
     the staging folder is removed, and so is an ``out`` this call created.
-    Returns the paths of report.md and report.html.
+    Returns the paths of report.md and report.html; ``warnings`` gets :func:`build`'s.
     """
     import shutil
     import tempfile
@@ -1185,7 +1294,7 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False)
                     raise OSError(exc.errno, exc.strerror, str(out)) from exc
             try:
                 _shared_assets(stage, out)
-                build(stage, inputs)
+                build(stage, inputs, warnings)
             except OSError as exc:  # a failed write (a full disk) names the staging folder: name the output
                 shown = unstaged_name(exc.filename, stage, out)
                 if shown is None:
@@ -1222,7 +1331,10 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     The report is built in a staging folder and swapped in complete
     (:func:`write_report`); an existing report.md, report.html or assets/
     that this command did not write is refused unless ``overwrite``
-    (:func:`check_report_out`), before any work.
+    (:func:`check_report_out`), before any work. A run still training (a live
+    ``saliency train`` holds its lock) or stopped before its ``train.epochs``
+    is said so in the report and in one ``saliency report: warning:`` line
+    on stderr each (:func:`run_progress`).
 
     Never written or embedded (issue 16): an ``out`` (or ``out/assets``, or a
     file inside it) that is a symbolic link, an ``out`` that is or lies inside an input folder,
@@ -1292,8 +1404,12 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
         for p in (item.image, item.gt, item.pred, item.fix_map, item.fix_points, item.pred_density):
             if p is not None and Path(p).suffix.lower() != ".npy":
                 check_image_size(p)
-    return write_report(out, ReportInputs(title=title, dataset_json=dataset_json, runs=runs, eval_jsons=evals,
-                                          curve_pngs=curves, plots=Path(plots) if plots else None,
-                                          gallery=rows, gallery_from=Path(images) if images else None,
-                                          gallery_by_pred=bool(pred), gallery_left_out=gallery == 0, nss=nss,
-                                          nss_notes=nss_notes), overwrite)
+    warnings: list[str] = []
+    written = write_report(out, ReportInputs(title=title, dataset_json=dataset_json, runs=runs, eval_jsons=evals,
+                                             curve_pngs=curves, plots=Path(plots) if plots else None,
+                                             gallery=rows, gallery_from=Path(images) if images else None,
+                                             gallery_by_pred=bool(pred), gallery_left_out=gallery == 0, nss=nss,
+                                             nss_notes=nss_notes), overwrite, warnings)
+    for line in warnings:  # a run still training or stopped early: said in the report and here
+        print(f"saliency report: warning: {line}", file=sys.stderr)
+    return written
