@@ -41,6 +41,7 @@ from saliency.base.names import nfc
 
 from saliency.eval import datasets as D
 from saliency.eval import runner, tables
+from saliency.eval.fixation import baseline_readers
 from saliency.eval.metrics import GOLD_STANDARD, METRICS, families, keys_for
 
 TASKS = ("sod", "fixation")
@@ -524,18 +525,9 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
                      config=str(config) if config else None, config_methods=tuple(m[0] for m in cms))
 
 
-def _baseline_readers(keys, metric_maps: bool) -> list[str]:
-    """The metrics of ``keys`` that read the IG baseline: IG, and sAUC when scored on its metric-specific map.
-
-    With the gold standard (whose density mixes in the baseline) these are
-    all that read it, and only on images with fixation points.
-    """
-    return [k for k in keys if k == "IG" or (metric_maps and k == "sAUC")]
-
-
 def _reads_baseline(bench: Benchmark, ds) -> bool:
     """Whether a score of ``bench`` reads the IG baseline on dataset ``ds`` (one with fixation points)."""
-    return bool(_baseline_readers(bench.keys, bench.metric_maps) or bench.gold_standard) and ds.has_points
+    return bool(baseline_readers(bench.keys, bench.metric_maps) or bench.gold_standard) and ds.has_points
 
 
 def _check_baseline_used(center_bias, keys, datasets, gold_standard: bool, metric_maps: bool) -> None:
@@ -545,7 +537,7 @@ def _check_baseline_used(center_bias, keys, datasets, gold_standard: bool, metri
     (``metric_maps``) and by the gold standard's density, and only on images
     with fixation points: a dataset of human maps only scores CC, KLD and SIM.
     """
-    users = _baseline_readers(keys, metric_maps)
+    users = baseline_readers(keys, metric_maps)
     if not users and not gold_standard:
         # the gold standard named where it can be asked for: every dataset read per observer (OSIE)
         readers = ("sAUC with `metric_maps` and the `gold_standard` row" if datasets

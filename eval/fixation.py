@@ -717,3 +717,12 @@ class FixationMetrics(MetricAccumulator):
             values[k] = float(vals[ok].mean()) if ok.any() else float("nan")
             excluded[k] = int((~ok).sum())
         return values, excluded, {}
+
+
+def baseline_readers(keys, metric_maps: bool) -> list[str]:
+    """The metrics of ``keys`` that read the IG baseline: IG, and sAUC when scored on its metric-specific map.
+
+    With the gold standard (whose density mixes in the baseline) these are
+    all that read it, and only on images with fixation points.
+    """
+    return [k for k in keys if k == "IG" or (metric_maps and k == "sAUC")]

@@ -23,4 +23,4 @@ def test_names_notes_title_and_inf_are_shown_as_written(tmp_path, capsys):
     assert "\n# Run \\#\n" in md
     assert "| m\\&lt;i\\&gt; A&B |" in md  # 'A&B' opens no reference: left as written
     assert "\n- \\# note \\&amp; heading\n" in md and "\n- \\- dash\n" in md and "\n- 1\\. one\n" in md
-    assert "| z | 2 | inf |" in md  # was "-", which the report uses for a value not computed
+    assert "| z | 2 | **inf** |" in md  # was "-" (not computed); ranked first as eval ranks it (124a0ac)
