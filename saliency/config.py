@@ -92,7 +92,7 @@ sched:
   warmup_epochs: 0.5      # linear warm-up length in epochs (fractions allowed; shorter than a cosine/poly schedule)
   min_lr: 0.00003         # final learning rate (cosine, poly); at most optim.lr
   power: 0.9              # poly exponent
-  epochs: null            # schedule length in epochs; null = train.epochs (set it to plan a run you will --resume)
+  epochs: null            # cosine/poly schedule length in epochs; null = train.epochs (to plan a run to --resume)
 
 loss:
   name: auto              # auto (sod: structure, fixation: fixation_unisal) or a models.losses name
@@ -373,6 +373,10 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
         raise UserError(f"{_who(origin, 'sched.min_lr', min_lr)}: is above {_who(origin, 'optim.lr', lr)}; "
                         f"sched.min_lr is the final learning rate, optim.lr the peak: give a sched.min_lr of at "
                         f"most {lr:g}, or a higher optim.lr")
+    if resumed:  # sched.epochs may change on resume; a constant schedule still has no length
+        _check_constant_length(cfg, origin, resumed=True)
+    if check_folders:  # like the device: `--print-config` prints a config for another machine
+        _check_tensorboard(cfg, origin)
     if not resumed:
         check_warmup(cfg, origin)
         _check_model(cfg, origin, check_files=check_folders)
@@ -436,7 +440,9 @@ def _check_unused(cfg: dict, origin: dict) -> None:
     ``optim.nesterov`` true is SGD's (and needs ``optim.momentum`` above 0: torch's SGD has no Nesterov step
     without momentum); ``sched.power`` is the poly schedule's exponent. Both were taken, recorded in config.yaml
     and ignored. (``optim.momentum`` is AdamW's beta1, ``optim.weight_decay`` and ``sched.warmup_epochs`` serve
-    every choice.)
+    every choice.) ``sched.epochs`` is a decaying schedule's length (a constant one has none); a transform's
+    amplitude (``crop_scale``, ``rotate``, ``color_jitter``) is never applied at a probability of 0, and its
+    probability not with the transform off.
     """
     o, s = cfg["optim"], cfg["sched"]
     if o["nesterov"] and _chosen(origin, "optim.nesterov", True):
@@ -448,6 +454,7 @@ def _check_unused(cfg: dict, origin: dict) -> None:
             raise UserError(f"{_who(origin, 'optim.nesterov', True)}: Nesterov momentum needs momentum, and "
                             f"{_who(origin, 'optim.momentum', o['momentum'])} has none; give an optim.momentum "
                             "above 0, or leave optim.nesterov out")
+    _check_constant_length(cfg, origin)
     if s["name"] != "poly" and _chosen(origin, "sched.power", s["power"]):
         raise UserError(f"{_who(origin, 'sched.power', s['power'])}: is the poly schedule's exponent, and "
                         f"{_who(origin, 'sched.name', s['name'])} does not use it; set sched.name=poly too, or "
@@ -471,6 +478,30 @@ def _check_unused(cfg: dict, origin: dict) -> None:
             raise UserError(f"{_who(origin, f'data.augment.{key}', aug[key])}: is a probability of a transform "
                             f"that {_who(origin, f'data.augment.{why}', shown)} turns off ({what}); give "
                             f"data.augment.{why} too, or leave data.augment.{key} out")
+    # the reverse: an amplitude chosen for a transform whose probability is 0 was taken and never applied
+    for key, on, p in (("crop_scale", aug["crop_scale"][0] < 1.0, "crop_p"), ("rotate", aug["rotate"] != 0, "rotate_p"),
+                       ("color_jitter", aug["color_jitter"] != 0, "color_p")):
+        if on and aug[p] == 0 and _chosen(origin, f"data.augment.{key}", aug[key]):
+            shown = _shown(aug[key]) if key != "crop_scale" else [_shown(x) for x in aug[key]]
+            raise UserError(f"{_who(origin, f'data.augment.{key}', shown)}: is an amplitude of a transform that "
+                            f"{_who(origin, f'data.augment.{p}', _shown(aug[p]))} turns off (a probability of 0 "
+                            f"never applies it); give data.augment.{p} above 0 too, or leave data.augment.{key} out")
+
+
+def _check_constant_length(cfg: dict, origin: dict, resumed: bool = False) -> None:
+    """Refuse a ``sched.epochs`` the user chose with a constant schedule, which has no length: its warm-up runs
+    ``sched.warmup_epochs``, then the peak rate, however long the run (:func:`saliency.optim.create_scheduler`).
+    It was taken and did nothing (or, below the warm-up, cut it). ``resumed``: only an override counts (a resumed
+    run's own config.yaml was accepted when the run began)."""
+    s = cfg["sched"]
+    if s["name"] != "constant" or s["epochs"] is None:
+        return
+    src = (origin.get("sched.epochs") or ("",))[0]
+    if src in ("set", "flag") if resumed else _chosen(origin, "sched.epochs", s["epochs"]):
+        raise UserError(f"{_who(origin, 'sched.epochs', s['epochs'])}: is the length of a cosine or poly schedule, "
+                        f"and {_who(origin, 'sched.name', s['name'])} has none (its warm-up of "
+                        "sched.warmup_epochs runs, then the peak optim.lr, however many epochs the run trains); "
+                        "set sched.name=cosine or poly too, or leave sched.epochs out")
 
 
 def _check_model(cfg: dict, origin: dict, check_files: bool = True) -> None:
@@ -509,6 +540,18 @@ def _check_model(cfg: dict, origin: dict, check_files: bool = True) -> None:
         if text.startswith(head):
             text = _who(origin, "data.size") + text[len(head):]
         raise UserError(text) from None
+
+
+def _check_tensorboard(cfg: dict, origin: dict) -> None:
+    """Refuse ``train.tensorboard`` true where tensorboard is not installed, by where it came from (it was refused
+    after the data was indexed and cached and the model built). Looked up, not imported (it is slow to import)."""
+    if cfg["train"]["tensorboard"] is not True:
+        return
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise UserError(f"{_who(origin, 'train.tensorboard', True)}: tensorboard is not installed; pip install "
+                        "tensorboard, or set train.tensorboard to auto (events when it is installed) or false")
 
 
 def _check_device(cfg: dict, origin: dict) -> None:
@@ -635,6 +678,10 @@ def validate(cfg: dict, origin: dict | None = None) -> dict:
         raise UserError(f"{_who(o, 'data.size', cfg['data']['size'])}: must be [height, width], integers 16..4096")
     cfg["data"]["size"] = [int(size[0]), int(size[1])]
     num(cfg, "data.val_fraction", float, 0.0, 0.9)
+    if cfg["data"]["val"] is None and not cfg["data"]["val_fraction"] > 0:  # refused here, before any data is read
+        raise UserError(f"{_who(o, 'data.val_fraction', _shown(cfg['data']['val_fraction']))}: holds out no "
+                        "validation image and data.val names no folder; validation scores every epoch and picks "
+                        "best.pt: give a share above 0 (default 0.2) or a separate data.val folder")
     num(cfg, "data.split_seed", int, 0, SEED_MAX)
     num(cfg, "data.workers", int, 0, WORKERS_MAX)
     num(cfg, "data.fixation_top", float, 1e-5, 0.5)
@@ -645,7 +692,8 @@ def validate(cfg: dict, origin: dict | None = None) -> dict:
     num(cfg, "data.augment.rotate", float, 0.0, 90.0)
     num(cfg, "data.augment.color_jitter", float, 0.0, 1.0)
     cs = aug["crop_scale"]
-    if (not isinstance(cs, (list, tuple)) or len(cs) != 2 or not all(isinstance(x, (int, float)) for x in cs)
+    if (not isinstance(cs, (list, tuple)) or len(cs) != 2
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in cs)  # [0.5, true]: no number
             or not 0.05 <= cs[0] <= cs[1] <= 1.0):
         raise UserError(f"{_who(o, 'data.augment.crop_scale', cs)}: must be [low, high] with "
                         "0.05 <= low <= high <= 1")

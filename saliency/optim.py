@@ -6,8 +6,8 @@
 - Schedule per optimiser step: linear warm-up from 0 to the peak rate, then
   cosine (SGDR without restarts, Loshchilov & Hutter, ICLR 2017) or
   polynomial ("poly", ``(1 - t)^power``, DeepLab / MINet) decay to ``min_lr``,
-  or constant. :func:`lr_at` is a pure function of the step, so a resumed run
-  gets the same rates.
+  or constant (its warm-up is never cut by the run's length). :func:`lr_at` is
+  a pure function of the step, so a resumed run gets the same rates.
 - EMA of the weights (Polyak averaging as in timm ``ModelEmaV2``): after each
   optimiser step ``ema = d * ema + (1 - d) * w`` for floating parameters and
   buffers; integer buffers (BatchNorm's ``num_batches_tracked``) are copied.
@@ -64,8 +64,12 @@ def create_scheduler(optimizer, cfg: dict, steps_per_epoch: int) -> torch.optim.
     total = max(1, epochs * steps_per_epoch)
     warmup = int(round(s["warmup_epochs"] * steps_per_epoch))
     # config.check_warmup refuses a warm-up of the whole (decaying) schedule; this cut is left for the rounding to
-    # steps (2.95 of 3 epochs at 10 steps each) and for a run planned before that check and resumed
-    warmup = min(warmup, total - 1) if total > 1 else 0
+    # steps (2.95 of 3 epochs at 10 steps each) and for a run planned before that check and resumed. A constant
+    # schedule has no decay to keep and no length (sched.epochs is refused with it): its warm-up runs the steps it
+    # states, then the peak rate, the same steps whatever train.epochs a run or its --resume gives (it was cut to
+    # one step short of train.epochs, and a resume to more epochs dropped the rate and ramped again)
+    if s["name"] != "constant":
+        warmup = min(warmup, total - 1) if total > 1 else 0
 
     def factor(step: int) -> float:
         if peak == 0:
