@@ -48,6 +48,7 @@ by a seeded permutation (:func:`split_keys`).
 
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -658,15 +659,48 @@ class SaliencyDataset:
         self.transform = transform
         self.top = top
         self.cache = {} if cache else None
+        #: ``(ids, label)``: the folders the records were indexed from (:func:`saliency.base.fsutil.folder_identity`,
+        #: the dataset's root first) and the option naming it (``data``); None: not checked
+        self.source = None
 
     def __len__(self) -> int:
         return len(self.records)
 
+    def check_source(self) -> None:
+        """Refuse (:func:`saliency.base.fsutil.check_unchanged`) when a folder of :attr:`source` was replaced since
+        it was indexed: the samples read since could come from two datasets. Nothing without a ``source``."""
+        if self.source is not None:
+            from saliency.base.fsutil import check_unchanged
+
+            check_unchanged(*self.source)
+
     def load(self, i: int):
-        """Decode and resize sample ``i``: (image uint8 HxWx3, target, points or None)."""
+        """Decode and resize sample ``i``: (image uint8 HxWx3, target, points or None).
+
+        With a :attr:`source`, a file of the record that is gone when it cannot be read (indexed, so there then),
+        or a source folder replaced, is the refusal of :meth:`check_source` (another run rewrote the dataset), not
+        "file not found".
+        """
         if self.cache is not None and i in self.cache:
             return self.cache[i]
         rec = self.records[i]
+        try:
+            sample = self._decode(rec)
+        except (UserError, FileNotFoundError):
+            if self.source is not None:
+                self.check_source()
+                files = (getattr(rec, role) for role in ("image", "mask", "density", "fixations"))
+                if any(f is not None and not os.path.exists(f) for f in files):
+                    from saliency.base.fsutil import replaced_error
+
+                    raise replaced_error(self.source[0][0][0], self.source[1]) from None
+            raise
+        if self.cache is not None:
+            self.cache[i] = sample
+        return sample
+
+    def _decode(self, rec: Record):
+        """(image uint8 HxWx3, target, points or None) of ``rec``, read from its files and resized."""
         img = read_rgb(rec.image)
         if self.task == "sod":
             from saliency.eval.io import read_mask
@@ -682,10 +716,7 @@ class SaliencyDataset:
             fix, dens, pts_full = load_fixation_gt(rec, self.top, img.shape[:2])
             t = _unit(resize_image(dens, self.size))
             pts = scale_points(pts_full, fix.shape, self.size)
-        sample = (resize_image(img, self.size), t, pts)
-        if self.cache is not None:
-            self.cache[i] = sample
-        return sample
+        return resize_image(img, self.size), t, pts
 
     def fill_cache(self, progress: bool = False, desc: str = "caching") -> None:
         """Decode every sample now (main process), so that workers inherit the cache.

@@ -507,6 +507,30 @@ def _check_content(old, new: dict, records: dict, folders: dict, split_file: Pat
     return []
 
 
+def _record_folders(records) -> list[str]:
+    """The folders holding the files of ``records`` (image, mask, density, fixations), each once."""
+    return list(dict.fromkeys(os.path.dirname(os.fspath(f)) or "." for r in records for f in
+                              (getattr(r, role) for role in _ROLES) if isinstance(f, (str, os.PathLike))))
+
+
+def _read_indexed(sources: list, read, *args):
+    """``read(*args)`` (digests of, or the samples of, indexed files); a file gone meanwhile (FileNotFoundError) or a
+    folder of ``sources`` (``(ids, label)``: :func:`saliency.base.fsutil.folder_identity`) replaced is the refusal
+    of :func:`saliency.base.fsutil.replaced_error` naming its dataset folder, not "file not found"."""
+    from saliency.base.fsutil import check_unchanged, replaced_error
+
+    try:
+        return read(*args)
+    except FileNotFoundError as exc:
+        for ids, label in sources:
+            check_unchanged(ids, label)
+        gone = os.path.abspath(os.fsdecode(exc.filename)) if exc.filename is not None else ""
+        for ids, label in reversed(sources):  # data.val, when given, before the training folder
+            if gone.startswith(os.path.join(os.path.abspath(ids[0][0]), "")):
+                raise replaced_error(ids[0][0], label) from None
+        raise
+
+
 def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     """Train and validation datasets (split seeded or read back from ``RUN/split.json``).
 
@@ -515,17 +539,27 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     left out, images without a target) follow the training folder's, each prefixed ``data.val DIR (validation
     folder):`` (they were never shown). On a resume, split.json is required when the split is seeded (no
     ``data.val``), and the images found now that it does not list are named in a note (they are not used).
+
+    A data folder (or a subfolder of its files) replaced by another while it is read here (``synth``/``ingest
+    --overwrite`` renaming a new dataset onto it), or a file of it gone, is refused once the samples are read
+    (before anything of the run is written), so no run trains on a mix of two datasets; the datasets returned
+    carry the folders' identities (``SaliencyDataset.source``) for a run that reads them lazily (no cache).
     """
     from saliency import datasets as D
+    from saliency.base.fsutil import check_unchanged, folder_identity
     from saliency.transforms import build_train_transform
 
     task, d = cfg["task"], cfg["data"]
     if not d["root"]:
         raise UserError("no training data: give `data` DIR, or --dataset NAME --root DIR (data.root in the config)")
+    root_ids = folder_identity(d["root"])  # before the first read: the folder the index and the samples come from
     index = D.find_dataset(d["root"], task, d["dataset"], d["split"])
+    root_ids += folder_identity(d["root"], *_record_folders(index.records))
+    sources = [(root_ids, "data")]
     if d["val"] and not Path(d["val"]).is_dir():  # named as the config key, not as --data
         raise UserError(f"data.val {d['val']}: folder not found (a relative path is read from the current folder, "
                         f"{Path.cwd()}); give it with --set data.val=DIR")
+    val_ids = folder_identity(d["val"]) if d["val"] else None
     by_key = {r.key: r for r in index.records}
     split_file = run / "split.json"
     added: list[str] = []  # images found now that the run's split.json does not list: named, never used unsaid
@@ -547,6 +581,8 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
                             f"data.val=DIR, the folder that holds those {len(val_keys)} validation images now")
         val_index = D.find_dataset(d["val"], task, option="data.val") if d["val"] else index
         if d["val"]:
+            val_ids += folder_identity(d["val"], *_record_folders(val_index.records))
+            sources.append((val_ids, "data.val"))
             _check_layout(split, "val_layout", val_index, f"data.val {d['val']}")
         val_recs = {r.key: r for r in val_index.records}
         # best.pt is chosen by these images: a resumed run validated on fewer, or on none (exit 1)
@@ -558,7 +594,8 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
             added += _added_note(sorted(set(val_recs) - set(val_keys)), d["val"], split_file, "validate on")
         if moved:  # the same refusal a new run gets; split.json then records the folder validated (Trainer)
             _check_held_out([by_key[k] for k in train_keys], val_records, d["val"])
-        content = data_digests([by_key[k] for k in train_keys], val_records, d["root"], d["val"])
+        content = _read_indexed(sources, data_digests, [by_key[k] for k in train_keys], val_records, d["root"],
+                                d["val"])
         added += _check_content(split.get(CONTENT_KEY), content, {"train": by_key, "val": val_recs},
                                 {"root": d["root"], "val": d["val"]} if d["val"] else {"root": d["root"]},
                                 split_file)
@@ -566,6 +603,8 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
             content = None  # a run begun before the digests stays unchecked: its first data is unknown
     elif d["val"]:
         val_index = D.find_dataset(d["val"], task, option="data.val")
+        val_ids += folder_identity(d["val"], *_record_folders(val_index.records))
+        sources.append((val_ids, "data.val"))
         _check_held_out(index.records, val_index.records, d["val"])
         train_keys = sorted(by_key)
         val_records = sorted(val_index.records, key=lambda r: r.key)
@@ -584,16 +623,21 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     tf = build_train_transform(task, d["size"], d["augment"])
     train_ds = D.SaliencyDataset([by_key[k] for k in train_keys], task, d["size"], tf, d["cache"], d["fixation_top"])
     val_ds = D.SaliencyDataset(val_records, task, d["size"], None, d["cache"], d["fixation_top"])
+    train_ds.source = sources[0]
+    val_ds.source = sources[-1]  # data.val's folder, when given; else the training folder
     if not resume or not split_file.is_file():
-        content = data_digests([by_key[k] for k in train_keys], val_records, d["root"], d["val"])
+        content = _read_indexed(sources, data_digests, [by_key[k] for k in train_keys], val_records, d["root"],
+                                d["val"])
     split = {"layout": index.layout, "root": str(d["root"]), "dataset": d["dataset"], "dataset_split": index.split,
              "val_root": d["val"], "val_layout": val_index.layout if d["val"] else None, "train": train_keys,
              "val": val_keys, "notes": notes}
     if content is not None:
         split[CONTENT_KEY] = content
     show = progress and info.is_main
-    train_ds.fill_cache(show, "caching train")
-    val_ds.fill_cache(show, "caching val")
+    _read_indexed(sources, train_ds.fill_cache, show, "caching train")
+    _read_indexed(sources, val_ds.fill_cache, show, "caching val")
+    for ids, label in sources:  # the samples (or, uncached, the digests) are of the folders indexed: no mix
+        check_unchanged(ids, label)
     return train_ds, val_ds, split
 
 

@@ -1300,6 +1300,7 @@ class Trainer:
                 row["val_s"] = f"{time.perf_counter() - tv:.1f}"
                 if grid is not None and self.info.is_main:
                     write_png(self.run / "grids" / f"epoch_{done:03d}.png", grid)
+            self._check_data()  # before the epoch's row and checkpoint claim the data it read
             improved = metrics is not None and is_better(self.best_metric, metrics[self.best_metric], self.best_value)
             if improved:
                 self.best_value, self.best_epoch = metrics[self.best_metric], done
@@ -1393,6 +1394,26 @@ class Trainer:
                               f"{batch_i}); training stopped; {self._last_good_text()}; lower optim.lr or set "
                               "train.clip_grad")
 
+    def _check_data(self) -> None:
+        """Refuse (UserError, on every rank) when a dataset read lazily (``data.cache`` false: its files are read
+        again each epoch) had its folder replaced since it was indexed (``SaliencyDataset.check_source``): the
+        epoch read two datasets. A cached one was read whole at set-up (checked there: ``prepare_data``)."""
+        from saliency import distributed as dist
+        from saliency.base.fsutil import replaced_error
+
+        lazy = [ds for ds in (self.train_ds, self.val_ds) if ds.cache is None]
+        if not lazy:  # the same on every rank (one config)
+            return
+        err = None
+        for ds in lazy:
+            try:
+                ds.check_source()
+            except UserError as exc:
+                err = err or exc
+        if dist.any_true(self.info, err is not None, self.device):
+            source = self.train_ds.source
+            raise err or replaced_error(source[0][0][0] if source else self.cfg["data"]["root"], "data")
+
     def _interrupt(self, signum: int, epoch: int, batch_i: int, saved: bool = False):
         from saliency import distributed as dist
 
@@ -1409,6 +1430,7 @@ class Trainer:
             dist.barrier(self.info)
             raise Interrupted(signum, f"{where} before the run finished; {self._last_good_text()}")
         if not saved:
+            self._check_data()  # the part of the epoch read: no checkpoint of a mix
             self._save("last.pt", self._payload(epoch, batch_i, partial, None))
         dist.barrier(self.info)
         raise Interrupted(signum, f"{where}; wrote {self.run / CKPT_DIR / 'last.pt'}; continue with: saliency train "

@@ -188,6 +188,9 @@ def _named_error(exc: OSError, shown) -> OSError:
 #: The state of each file output that :func:`check_replaceable` checked (absolute path -> :func:`_file_state`):
 #: the :func:`atomic_path` or :func:`atomic_files` writing it later takes it as the state to find at its rename.
 _CHECKED: dict[str, tuple | None] = {}
+#: The keys of :data:`_CHECKED` whose command was asked to overwrite (``overwrite``): the refusal of a file written
+#: meanwhile then gives no "run again with `overwrite`" advice (the loser of two runs racing under --overwrite)
+_OVERWRITE: set[str] = set()
 
 #: The errors of ``os.link`` on a file system without hard links (FAT, some network and FUSE file systems).
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK, errno.EXDEV})
@@ -205,11 +208,17 @@ def _file_state(path: str | os.PathLike) -> tuple | None:
     return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
 
 
-def note_checked(target: str | os.PathLike) -> None:
+def note_checked(target: str | os.PathLike, overwrite: bool = False) -> None:
     """Record the state of the file output ``target`` as its command checked it (exists or not), so that the
     :func:`atomic_path` or :func:`atomic_files` writing it later, after slow work, replaces only that: a file
-    that appears or changes in between is refused at the rename (:func:`check_replaceable` does this too)."""
-    _CHECKED[_checked_key(target)] = _state_or_none(target)
+    that appears or changes in between is refused at the rename (:func:`check_replaceable` does this too).
+    ``overwrite``: the command was asked to replace ``target`` (its refusal then does not advise `overwrite`)."""
+    key = _checked_key(target)
+    _CHECKED[key] = _state_or_none(target)
+    if overwrite:
+        _OVERWRITE.add(key)
+    else:
+        _OVERWRITE.discard(key)
 
 
 def _checked_key(target: str | os.PathLike) -> str:
@@ -219,11 +228,14 @@ def _checked_key(target: str | os.PathLike) -> str:
     return str(real_place(target))
 
 
-def _state_at_start(target: str | os.PathLike) -> tuple | None:
+def _state_at_start(target: str | os.PathLike) -> tuple[tuple | None, bool]:
     """The state of ``target`` that a writer starting now may replace: the one :func:`check_replaceable` recorded
-    (taken, once), else what is there now."""
-    checked = _CHECKED.pop(_checked_key(target), _CHECKED)
-    return checked if checked is not _CHECKED else _state_or_none(target)
+    (taken, once), else what is there now; and whether that check was asked to overwrite (:func:`note_checked`)."""
+    key = _checked_key(target)
+    checked = _CHECKED.pop(key, _CHECKED)
+    overwrite = key in _OVERWRITE
+    _OVERWRITE.discard(key)
+    return (checked if checked is not _CHECKED else _state_or_none(target)), overwrite
 
 
 def _state_or_none(path: str | os.PathLike) -> tuple | None:
@@ -235,15 +247,16 @@ def _state_or_none(path: str | os.PathLike) -> tuple | None:
         return None
 
 
-def _changed_error(target: Path, before) -> UserError:
-    """The refusal of a file output that another process wrote while this command ran."""
+def _changed_error(target: Path, before, overwrite: bool = False) -> UserError:
+    """The refusal of a file output that another process wrote while this command ran; ``overwrite``: the command
+    was asked to replace it, so `overwrite` is not advised (it was given)."""
     why = "appeared" if before is None else "changed"
+    hint = "run again" if overwrite else "run again (with `overwrite` to replace it)"
     return UserError(f"{target}: {why} while this command ran (another run with the same output, or a person); "
-                     "nothing was replaced and this run's result was not kept; run again (with `overwrite` to "
-                     "replace it)")
+                     f"nothing was replaced and this run's result was not kept; {hint}")
 
 
-def _place(tmp: Path, real: Path, target: Path, before, keep_tmp: bool = False) -> bool:
+def _place(tmp: Path, real: Path, target: Path, before, keep_tmp: bool = False, overwrite: bool = False) -> bool:
     """Put the finished temporary file ``tmp`` at ``real`` (where ``target`` really is) unless another process
     put a file there since ``before`` (:func:`_file_state` at the start; None: nothing was there).
 
@@ -257,18 +270,18 @@ def _place(tmp: Path, real: Path, target: Path, before, keep_tmp: bool = False) 
     (a file appearing after the check is then replaced, as before). A target
     unchanged since the start is replaced by the rename. True when placed
     through a link: ``tmp`` is unlinked unless ``keep_tmp`` (the caller
-    unlinks it, the file known as this run's until then).
+    unlinks it, the file known as this run's until then). ``overwrite``: :func:`_changed_error`'s.
     """
     now = _file_state(real)
     if now is not None and now != before:
-        raise _changed_error(target, before)
+        raise _changed_error(target, before, overwrite)
     linked = False
     if now is None:
         try:
             os.link(tmp, real)
             linked = True
         except FileExistsError:
-            raise _changed_error(target, before) from None
+            raise _changed_error(target, before, overwrite) from None
         except OSError as exc:
             if exc.errno not in _NO_HARD_LINKS and getattr(exc, "winerror", None) not in _NO_HARD_LINKS_WINDOWS:
                 raise
@@ -309,7 +322,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     if os.path.abspath(target) in _OPEN_TMP:
         yield Path(target)
         return
-    before = _state_at_start(target)
+    before, overwrite = _state_at_start(target)
     target = check_out_file(target)
     made: list[Path] = []  # exactly the folders this call makes for the target: removed again when it fails
     tmp_path = None
@@ -331,7 +344,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
                 _take_mode(tmp_path, _old_stat(real), 0o666)
             with signals_held():
                 try:
-                    _place(tmp_path, real, target, before)
+                    _place(tmp_path, real, target, before, overwrite=overwrite)
                 except OSError as exc:  # named by the target as given, not by where it resolves
                     raise _named_error(exc, target) from exc
             done = True
@@ -402,7 +415,7 @@ def check_replaceable(target: str | os.PathLike, param: str, ours, what: str, ov
     it later replaces only what was checked here (:func:`_place`).
     """
     target = Path(target)
-    note_checked(target)  # what the writer may replace at its rename
+    note_checked(target, overwrite)  # what the writer may replace at its rename (and whether it was asked to)
     if overwrite or not target.is_file():
         return
     try:
@@ -540,9 +553,10 @@ def atomic_files() -> Iterator:
     places: dict[Path, Path] = {}  # temporary file -> where its target really is (real_place)
     made: list[Path] = []
     befores: dict[Path, tuple | None] = {}  # temporary file -> its target's state when path() was called
+    asked: dict[Path, bool] = {}  # temporary file -> its target's check was asked to overwrite (_changed_error)
 
     def path(target: str | os.PathLike) -> Path:
-        before = _state_at_start(target)
+        before, overwrite = _state_at_start(target)
         target = check_out_file(target)
         make_folders(target.parent, made)  # each folder made is known to the clean-up as it is made
         real = real_place(target)  # the temporary file is made, and renamed, where the target really is
@@ -554,6 +568,7 @@ def atomic_files() -> Iterator:
             pending.append((Path(tmp), target))
             places[Path(tmp)] = real
             befores[Path(tmp)] = before
+            asked[Path(tmp)] = overwrite
             os.close(fd)
         return Path(tmp)
 
@@ -573,12 +588,12 @@ def atomic_files() -> Iterator:
                 for tmp, target in pending:  # every target checked first: one written meanwhile keeps them all
                     now = _file_state(places[tmp])
                     if now is not None and now != befores[tmp]:
-                        raise _changed_error(target, befores[tmp])
+                        raise _changed_error(target, befores[tmp], asked[tmp])
                 linked: list[Path] = []  # placed by a hard link, the temporary name kept: taken back on a failure
                 try:  # the absent targets first (a link can be taken back), then those replaced
                     for tmp, target in sorted(pending, key=lambda p: _file_state(places[p[0]]) is not None):
                         try:
-                            if _place(tmp, places[tmp], target, befores[tmp], keep_tmp=True):
+                            if _place(tmp, places[tmp], target, befores[tmp], keep_tmp=True, overwrite=asked[tmp]):
                                 linked.append(tmp)
                         except OSError as exc:  # named by the target as given, not by a hidden or resolved name
                             raise _named_error(exc, target) from exc
@@ -1374,6 +1389,44 @@ def unstaged_name(name, stage: Path, out: Path) -> str | None:
     except ValueError:
         return None
     return str(out / rel)
+
+
+def folder_identity(path: str | os.PathLike, *folders: str | os.PathLike) -> tuple:
+    """What an input folder is now: ``((folder, st_dev, st_ino), ...)`` of ``path`` and of each of ``folders`` (its
+    subfolders read, e.g. a dataset's images/ and masks/; each once, in order), ``(folder, None, None)`` for one
+    that is not there. Links are followed (a link pointed elsewhere is another folder).
+
+    Taken before a command's first read of an input folder, and given to
+    :func:`check_unchanged` after its last read (or before a result claims
+    the input), it tells whether another process replaced the folder
+    meanwhile (a rename of a staged folder onto it: ``synth``/``ingest``
+    ``--overwrite``), which reading by path would mix into one result.
+    Two identities of one folder join with ``+`` (``path`` stays first).
+    """
+    out = []
+    for folder in dict.fromkeys(str(f) for f in (path, *folders)):
+        try:
+            st = os.stat(folder)
+        except OSError:
+            out.append((folder, None, None))
+        else:
+            out.append((folder, st.st_dev, st.st_ino))
+    return tuple(out)
+
+
+def replaced_error(path: str | os.PathLike, label: str) -> UserError:
+    """The refusal of a command whose input folder ``path`` (the option ``label``, e.g. ``data``) was replaced, or
+    lost a file it had listed, while the command read it (:func:`check_unchanged`)."""
+    return UserError(f"`{label}` {path}: was replaced while this command read it (another run wrote it); run again "
+                     "when it is finished")
+
+
+def check_unchanged(ids: tuple, label: str) -> None:
+    """:func:`replaced_error` naming the first folder of ``ids`` (:func:`folder_identity`) when any folder of them is
+    not the one it was then (replaced, removed, or made since); nothing otherwise. ``label``: the option that names
+    the folder (``data``, ``data.val``)."""
+    if any(folder_identity(entry[0])[0] != tuple(entry) for entry in ids):
+        raise replaced_error(ids[0][0], label)
 
 
 def _folder_state(out: Path):
