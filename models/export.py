@@ -176,7 +176,7 @@ def export_checkpoint(onnx: str | Path, *, checkpoint: str | Path | None = None,
         check_apart(out, {"checkpoint": checkpoint}, "onnx", contains=False)  # never replaces its input
     if out.exists() and not overwrite:
         raise UserError(f"`onnx` {out}: exists; pass `overwrite` to replace it")
-    note_checked(out)  # a file that appears (another export) or changes while the network loads is not replaced
+    note_checked(out, overwrite)  # a file that appears (another export) or changes while the network loads: kept
     if opset < 16:
         raise UserError("`opset`: must be >= 16 (grid_sample)")
     if checkpoint is not None:

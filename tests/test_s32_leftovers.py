@@ -79,3 +79,26 @@ def test_demo_seed_help_says_the_split_is_fixed(capsys):
     assert "the study, the split and the training" not in text
     assert "--seed SEED seed of the study and the training (default 1); the held-out split stays train's fixed " \
            "one (data.split_seed 0)" in text
+
+
+def test_export_loser_of_an_overwrite_race_is_not_told_to_overwrite(tmp_path, monkeypatch):
+    """`export --onnx m.onnx --overwrite` whose file another export replaced meanwhile: refused, the old advice 'run
+    again (with `overwrite` ...)' was wrong for a run asked to overwrite (review F15)."""
+    import pytest as _pytest
+
+    from saliency.base.errors import UserError
+    from saliency.models import export, registry
+
+    out = tmp_path / "m.onnx"
+    out.write_bytes(b"old")
+    real = registry.create_model
+
+    def racing(name):  # another export writes the file while this one builds its network
+        out.write_bytes(b"another run's")
+        return real(name)
+
+    monkeypatch.setattr(registry, "create_model", racing)
+    with _pytest.raises(UserError) as e:
+        export.export_checkpoint(out, model="unet_tiny_cbam_sod", overwrite=True, check=False)
+    assert "changed while this command ran" in str(e.value) and "overwrite" not in str(e.value), str(e.value)
+    assert out.read_bytes() == b"another run's"  # nothing replaced
