@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from saliency.base.errors import UserError
+from saliency.base.fsutil import folder_identity
 from saliency.base.names import nfc
 
 from saliency.eval import datasets as D
@@ -63,6 +64,9 @@ class Benchmark:
     config: str | None = None                      # the config file, named in errors about its methods
     config_methods: tuple = ()                     # the names of the methods the config gave (not `pred`)
     seed: int | None = None                        # the seed of AUC-Borji/sAUC negatives, set by run()
+    # id(dataset) -> its inputs as plan() indexed them (runner.folder_source: the ground truth's folders, the
+    # centre-bias file), checked after its last read by run(): a folder replaced meanwhile is refused, not mixed
+    sources: dict = field(default_factory=dict)
 
 
 def parse_pred(spec) -> tuple[str, str]:
@@ -287,12 +291,13 @@ def _entry_errors(path, name: str, key: str = ""):
         raise UserError(f"`config` {path}: dataset {name}: {exc.render(lambda p: spell.get(p, p))}") from None
 
 
-def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
+def config_entries(base: Path, cfg: dict, path, sources: dict | None = None) -> tuple[list, list]:
     """The datasets (GTDataset) and methods ((name, folder or {dataset: folder})) of a config mapping.
 
     ``base``: the folder relative paths start from; ``path``: the config file
     (named in errors); ``cfg["task"]`` is the task of ``gt`` datasets that do
-    not give their own.
+    not give their own; ``sources``: given, each dataset's folders as indexed are
+    put there (:attr:`Benchmark.sources`).
     """
     dss = []
     raw = cfg.get("datasets") or {}
@@ -322,6 +327,7 @@ def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
                 raise UserError(f"`config` {path}: dataset {name}: 'dataset' {published!r} is not a published "
                                 f"dataset name; choose from {', '.join(D.PUBLISHED)}")
             root = _folder_text(spec["root"], f"dataset {name}: root", path)
+            top = folder_identity(_resolve(base, root))  # before it is indexed (run() checks it after reading)
             with _entry_errors(path, name):
                 ds = D.published(published, _resolve(base, root))
             ds.name = name
@@ -329,6 +335,7 @@ def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
             task = spec.get("task", cfg.get("task"))
             key = "gt" if "gt" in spec else "mask"  # named in errors as the file spells it
             gt = _resolve(base, _folder_text(spec[key], f"dataset {name}: {key}", path))
+            top = folder_identity(gt)
             if task in ("fixation", "sod"):
                 with _entry_errors(path, name, key):
                     ds = D.fixation_folder(gt, name) if task == "fixation" else D.sod_folder(gt, name)
@@ -336,6 +343,8 @@ def config_entries(base: Path, cfg: dict, path) -> tuple[list, list]:
                 raise UserError(f"`config` {path}: dataset {name}: set 'task: sod' or 'task: fixation'")
         else:
             raise UserError(f"`config` {path}: dataset {name}: give 'gt' (a folder) or 'root' (published layout)")
+        if sources is not None:
+            sources[id(ds)] = [runner.folder_source(top, runner.gt_files(ds), "config", f"{path}: dataset {name}")]
         dss.append(ds)
     methods = []
     raw = cfg.get("methods") or {}
@@ -408,6 +417,7 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
                    "(Path), or a list of them")
     dataset = _listed(dataset, "dataset", (str,), "give a published dataset name (str) or a list of them")
     datasets, methods = [], [parse_pred(s) for s in pred]
+    sources: dict = {}  # id(dataset) -> its inputs as indexed (Benchmark.sources)
     cms = []
     task_said = "`task`"  # where the task came from, named when a dataset holds the other one
     if config:
@@ -418,13 +428,16 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
             task_said = f"`config` {config}: task"
         task = task or cfg.get("task")
         cfg.setdefault("task", task)
-        dss, cms = config_entries(base, cfg, config)
+        dss, cms = config_entries(base, cfg, config, sources)
         datasets += dss
         methods += cms
     if dataset:
         if not root:
             raise UserError("`dataset` needs `root` DIR (the folder holding the dataset)")
-        datasets += [D.published(n, root, split) for n in dataset]
+        for n in dataset:
+            top = folder_identity(root)  # before it is indexed: run() refuses a folder replaced while it reads
+            datasets.append(D.published(n, root, split))
+            sources[id(datasets[-1])] = [runner.folder_source(top, runner.gt_files(datasets[-1]), "root", root)]
     elif root:
         raise UserError("`root` is used with `dataset` NAME")
     if split is not None and not dataset:
@@ -432,7 +445,9 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     if gt:
         if task is None:
             raise UserError("`gt` needs `task` sod or `task` fixation")
+        top = folder_identity(gt)
         datasets.append(D.fixation_folder(gt, name) if task == "fixation" else D.sod_folder(gt, name))
+        sources[id(datasets[-1])] = [runner.folder_source(top, runner.gt_files(datasets[-1]), "gt", gt)]
     if not datasets:
         raise UserError("no ground truth: give `gt` DIR, `dataset` NAME `root` DIR or `config` FILE")
     if not methods and not gold_standard:
@@ -514,6 +529,8 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
             raise UserError(f"`center_bias` {center_bias}: is a folder; give the file of a centre-bias map")
         if not Path(center_bias).is_file():
             raise UserError(f"`center_bias` {center_bias}: file not found")
+        # the file (and its folder) before it is read: one renamed onto it meanwhile is refused by run()
+        cb_source = runner.folder_source(folder_identity(center_bias), [center_bias], "center_bias", center_bias)
         try:  # read once here: a bad file is the option's fault, not each image's (nor the gold standard's)
             runner.read_prediction(center_bias)
         except UserError as exc:
@@ -521,8 +538,10 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
         for d in datasets:
             d.baseline, d.baseline_note = center_bias, f"centre bias from {center_bias}"
             d.items = [D.GTItem(**{**it.__dict__, "baseline": None}) for it in d.items]
+            sources.setdefault(id(d), []).append(cb_source)
     return Benchmark(task, keys, datasets, methods, gold_standard=gold_standard, metric_maps=metric_maps,
-                     config=str(config) if config else None, config_methods=tuple(m[0] for m in cms))
+                     config=str(config) if config else None, config_methods=tuple(m[0] for m in cms),
+                     sources=sources)
 
 
 def _reads_baseline(bench: Benchmark, ds) -> bool:
@@ -593,7 +612,8 @@ def run(bench: Benchmark, *, workers: int = 1, allow_missing: bool = False, seed
                 results += runner.evaluate_dataset(ds, folders, metrics=bench.keys, workers=workers,
                                                    allow_missing=allow_missing, seed=seed, progress=progress,
                                                    gold_standard=bench.gold_standard,
-                                                   metric_maps=bench.metric_maps, pool=pool)
+                                                   metric_maps=bench.metric_maps, pool=pool,
+                                                   sources=bench.sources.get(id(ds)))
     bench.results = results
     bench.seed = seed
     return bench

@@ -23,12 +23,14 @@ scored as a density (:mod:`saliency.eval.probabilistic`: LL, IG, metric-specific
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from saliency.base.errors import UserError, cli_flag
+from saliency.base.fsutil import check_unchanged, folder_identity, replaced_error
 from saliency.base.images import IMAGE_EXTS, shown_path
 from saliency.base.names import same_name
 from saliency.base.progress import progress as progress_bar
@@ -536,6 +538,7 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
     exts = IMAGE_EXTS if task == "sod" else PRED_EXTS
     per_method = []
     for name, folder in methods:
+        top = folder_identity(folder)  # before it is indexed: a folder renamed onto it later is another folder
         idx = index_folder(folder, exts, param="pred", prefix=f"{name}=")
         found = [idx.get(it.key) for it in ds.items]
         # a bare-stem alias (GT ``x`` finding ``sub/x.png``) never takes a file that another GT item names exactly
@@ -560,8 +563,57 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
                             f"(e.g. {ds.items[0].key}); predictions must be named <stem>.png{hint}")
         extra = sorted(p.relative_to(folder).as_posix() for p in set(idx.values()) - used)
         left_out = [p.relative_to(folder).as_posix() for p in getattr(idx, "left_out", ())]
-        per_method.append((found, len(missing), extra, left_out, case))
+        source = folder_source(top, [p for p in found if p is not None], "pred", f"{name}={folder}")
+        per_method.append((found, len(missing), extra, left_out, case, source))
     return per_method
+
+
+def folder_source(top: tuple, files, label: str, shown) -> tuple:
+    """``(ids, label, shown, files)``: what an input of a run was when it was indexed, for :func:`check_sources`.
+
+    ``top``: :func:`saliency.base.fsutil.folder_identity` of the folder (or file) as given, taken before it was
+    indexed; joined here with the identity of each folder holding one of ``files`` (the files listed to be read:
+    masks/, maps/, fixations/ ...). ``label``/``shown``: the option and value that named it (``pred`` and
+    ``M=DIR``, ``gt`` and ``DIR``), as the refusal names it (:func:`saliency.base.fsutil.replaced_error`).
+    """
+    files = [str(f) for f in files if f and isinstance(f, (str, os.PathLike))]
+    dirs = sorted({os.path.dirname(f) or "." for f in files})
+    return top + folder_identity(top[0][0], *dirs), label, str(shown), files
+
+
+def gt_files(ds: GTDataset) -> list:
+    """The ground-truth files of ``ds`` that scoring reads (masks, fixation and human maps, IG baselines)."""
+    files = [f for it in ds.items for f in (it.gt, it.density, it.baseline)]
+    return [f for f in files + [ds.baseline] if f and isinstance(f, str)]
+
+
+def check_sources(sources) -> None:
+    """Refuse (:func:`saliency.base.fsutil.replaced_error`, naming the option) when a folder of ``sources``
+    (:func:`folder_source`) is not the one indexed: replaced while this run read it, its scores a mix of two."""
+    for ids, label, shown, _ in sources:
+        try:
+            check_unchanged(ids, label)
+        except UserError:
+            raise replaced_error(shown, label) from None
+
+
+def _refuse_changed(sources) -> None:
+    """:func:`check_sources`, then the same refusal for a source one of whose listed files is gone (another run
+    rewrote it): what a read that failed meant, rather than its "file not found"."""
+    check_sources(sources)
+    for _, label, shown, files in sources:
+        if any(not os.path.exists(f) for f in files):
+            raise replaced_error(shown, label)
+
+
+def _guarded(results, sources):
+    """``results`` (an image-reading map) as they come; a refusal raised while reading is that of
+    :func:`_refuse_changed` when an input folder was replaced or lost a listed file meanwhile."""
+    try:
+        yield from results
+    except UserError:
+        _refuse_changed(sources)
+        raise
 
 
 def _case_twins(missing: list[str], idx, used: set, folder) -> dict[str, str]:
@@ -596,7 +648,8 @@ def _no_prediction(key: str, case: dict[str, str]) -> str:
 
 def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=None, workers: int = 1,
                      allow_missing: bool = False, seed: int = 0, progress: bool = True,
-                     gold_standard: bool = False, metric_maps: bool = False, pool=None) -> list[MethodResult]:
+                     gold_standard: bool = False, metric_maps: bool = False, pool=None,
+                     sources=None) -> list[MethodResult]:
     """Score every method of ``methods`` ((name, folder) pairs) on one dataset.
 
     ``metrics``: the keys to compute (default: every metric of the dataset's
@@ -610,6 +663,9 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
     row :data:`GOLD_STANDARD` first (:func:`gold_standard_scores`);
     ``metric_maps`` scores each method by the metric-specific maps of its
     density (:func:`saliency.eval.probabilistic.metric_map`).
+    ``sources``: the ground truth's :func:`folder_source` entries, taken before it was indexed (default: its
+    folders now); with each prediction folder's, checked after the last read: a folder replaced meanwhile (or a
+    listed file gone) is refused, not scored as a mix (:func:`check_sources`).
     """
     if not ds.items:
         raise UserError(f"{ds.name}: the ground truth has no images")
@@ -618,7 +674,12 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
     if gold_standard and (task != "fixation" or not ds.has_subjects):
         raise UserError(f"`gold_standard` is computed for `dataset` OSIE only (its fixations are read per "
                         f"observer); those of {ds.name} are not")
+    if sources is None:
+        files = gt_files(ds)
+        root = _gt_root(ds.items) if files else None
+        sources = [folder_source(folder_identity(root), files, "gt", root)] if root else []
     matched = _match(ds, methods, task, allow_missing)
+    sources = [*sources, *(m[5] for m in matched)]
     tasks_preds = [[str(m[0][i]) if m[0][i] is not None else None for m in matched] for i in range(len(ds.items))]
     if task == "sod":
         accs = [SODMetrics(keys) for _ in methods]
@@ -629,8 +690,8 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
         accs = [FixationMetrics(keys, seed=seed) for _ in methods]
         coords = None
         if "sAUC" in keys:
-            coords = list(_map(_fix_coords_task, [(it, allow_missing) for it in ds.items], workers,
-                               f"{ds.name} fixations", progress, pool))
+            coords = list(_guarded(_map(_fix_coords_task, [(it, allow_missing) for it in ds.items], workers,
+                                        f"{ds.name} fixations", progress, pool), sources))
         if gold_standard:
             accs.insert(0, FixationMetrics(keys, seed=seed))
         opts = {"gold_standard": gold_standard, "metric_maps": metric_maps, "sigma_px": float(ds.sigma_px or 0.0),
@@ -651,7 +712,7 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
     tagged: list = []  # (GT file, orientation tag) of the ground truth read
     gt_frames: list = []  # (GT file, frames) of the ground truth read of several frames
     turned: list = [[] for _ in res]  # per method: (prediction file, its shape, the GT's) of another aspect ratio
-    for i, r in enumerate(results_iter):
+    for i, r in enumerate(_guarded(results_iter, sources)):
         status, payload, *rest = r
         no_fix = bool(rest and rest[0])  # an image without fixations: its fixation metrics are undefined
         tagged += rest[1] if len(rest) > 1 else []
@@ -687,6 +748,7 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
     if task == "fixation" and isinstance(ds.baseline, str) and not all(it.baseline for it in ds.items):
         if (baseline_readers(keys, metric_maps) or gold_standard) and ds.has_points:
             baseline_frames = [(ds.baseline, k)] if (k := frame_count(ds.baseline)) > 1 else []
+    check_sources(sources)  # the last read done: every input still the folder indexed, else no result of a mix
     notes = (_shape_notes(res, turned, folders) + _orientation_notes(tagged)  # kept with the results: ds unchanged
              + _frame_notes(res, gt_frames, folders, ds.items, baseline_frames))
     for mr in res:
