@@ -186,7 +186,7 @@ class Demo:
 
     def _open(self, fresh: bool, claim: bool = False) -> None:
         from saliency.base.fsutil import check_not_link, os_metadata_file
-        from saliency.train import LOCK_NAME
+        from saliency.base.runlock import LOCK_NAME
 
         out = check_not_link(self.out)  # never written, cleared or replaced through a link (issue 16)
         if out.exists() and not out.is_dir():
@@ -206,29 +206,24 @@ class Demo:
             raise
 
     def _claim(self) -> None:
-        """Claim the demo folder with ``saliency train``'s lock (``OUT/.saliency-train.lock``: pid, host, start
-        time; :func:`saliency.train.claim_run`), or refuse in one line while another live demo holds it.
+        """Claim the demo folder with the lock file ``saliency train`` claims a run with (``OUT/.saliency-train.lock``:
+        pid, host, start time; :func:`saliency.base.runlock.claim`: the name an older demo's folder holds too), or
+        refuse in one line while another live demo holds it.
 
         A second demo into the same folder removed the first one's staging folders as a killed run's
         (:func:`clear_partials`) and wrote its ``demo.json``; a lock whose process is gone is stale, taken over.
         """
-        from saliency.train import LOCK_NAME, _lock_holder, claim_run
+        from saliency.base.runlock import claim
 
-        try:
-            claim_run(self.out, "out")
-        except UserError:  # train's refusal speaks of a training run: this is a demo's folder
-            lock = self.out / LOCK_NAME
-            holder = _lock_holder(lock) or "another process"
-            raise UserError(f"`out` {self.out}: another saliency demo ({holder}) is running in this folder; wait "
-                            f"for it to end, or delete {lock} if that process is gone") from None
+        claim(self.out, "out", "demo")
         self.claimed = True
 
     def release(self) -> None:
         """Give up the folder's lock taken by ``claim`` (a no-op without one)."""
         if self.claimed:
-            from saliency.train import release_run
+            from saliency.base.runlock import release
 
-            release_run(self.out)
+            release(self.out)
             self.claimed = False
 
     def _open_state(self, fresh: bool) -> None:

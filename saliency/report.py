@@ -371,65 +371,21 @@ def _planned_epochs(run: Path) -> int | None:
     return epochs if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 1 else None
 
 
-#: the lock file of a run that ``saliency train`` holds (``saliency.train.LOCK_NAME``: report may not import train,
-#: which imports report)
-TRAIN_LOCK_NAME = ".saliency-train.lock"
-
-
-def train_lock_holder(lock: Path) -> str | None:
-    """Who holds the ``saliency train`` lock file ``lock``, if a live process other than this one does ("pid N",
-    "pid N on HOST", "an unknown process"); else None: no lock, a link (train ignores one), or a stale lock.
-
-    Read as ``saliency.train._lock_holder`` reads it (``PID HOST [START]``, written by ``saliency.train._lock_text``;
-    the tests hold the two to one answer): a lock of another host is held; a dead pid, or a pid whose process
-    started at another time than START (reused), is stale; an unreadable or empty lock is held for a minute.
-    """
-    import socket
-    import time
-
-    from saliency.base.fsutil import pid_alive
-
-    if lock.is_symlink() or not lock.is_file():
-        return None
-    try:
-        text = lock.read_text(encoding="utf-8").split()
-        pid, host = int(text[0]), text[1]
-        started = text[2] if len(text) > 2 else None
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, IndexError):
-        try:
-            return "an unknown process" if time.time() - lock.stat().st_mtime < 60 else None
-        except OSError:
-            return None
-    if host != socket.gethostname():
-        return f"pid {pid} on {host}"
-    if pid == os.getpid() or not pid_alive(pid):
-        return None
-    if started is not None:
-        try:  # field 22 of /proc/PID/stat: when the process started (None: no /proc, or not readable: alive is all)
-            stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-            now = stat[stat.rindex(")") + 2:].split()[19]
-        except (OSError, ValueError, IndexError):
-            now = None
-        if now is not None and now != started:
-            return None
-    return f"pid {pid}"
-
-
 def run_progress(run: Path, done: int) -> tuple[str, str] | None:
     """Whether the training run ``run``, whose metrics.csv holds ``done`` epochs, is unfinished: (the report's
     line, the stderr warning), or None for a finished run (or one whose plan is unknown and no trainer holds).
 
-    A run is still training while a live ``saliency train`` holds its lock file (:func:`train_lock_holder`; a
-    stale lock of a killed run is no holder); call this after reading metrics.csv, so a lock held then means the
-    rows were read from a live run. Without a holder, fewer rows than config.yaml's ``train.epochs`` is a run
-    that stopped early (Ctrl-C, SIGTERM, a kill, a NaN loss: train has no early stopping that would end a run
-    on purpose).
+    A run is still training while a live ``saliency train`` holds its lock file
+    (:func:`saliency.base.runlock.lock_holder`; a stale lock of a killed run is no holder); call this after
+    reading metrics.csv, so a lock held then means the rows were read from a live run. Without a holder, fewer
+    rows than config.yaml's ``train.epochs`` is a run that stopped early (Ctrl-C, SIGTERM, a kill, a NaN loss:
+    train has no early stopping that would end a run on purpose).
     """
+    from saliency.base.runlock import LOCK_NAME, lock_holder
+
     planned = _planned_epochs(run)
-    lock = run / TRAIN_LOCK_NAME
-    holder = train_lock_holder(lock)
+    lock = run / LOCK_NAME
+    holder = lock_holder(lock)
     if holder is not None:
         at = (f"epoch {done}" if done else "no epoch finished yet") + (f" of {planned}" if planned else "")
         line = f"{run} was still training when this report was written: {at}."

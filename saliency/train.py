@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency import __version__
+from saliency.base import runlock
 from saliency.base.errors import UserError
 from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, inference_bf16, make_loader,
                               open_tensorboard, precision_plan, prepare_data, resolve_device, seed_all, threads_note,
@@ -371,8 +372,9 @@ def _already_trained(run_dir: Path, done: int, epochs: int) -> UserError:
                      f"give `epochs` {done} or more (a finished run resumes as a no-op)")
 
 
-#: the lock file by which one ``saliency train`` claims its run folder (``PID HOST START`` inside: :func:`_lock_text`)
-LOCK_NAME = ".saliency-train.lock"
+#: the lock file by which one ``saliency train`` claims its run folder (``PID HOST START`` inside:
+#: :mod:`saliency.base.runlock`)
+LOCK_NAME = runlock.LOCK_NAME
 #: what a run folder holds (the module docstring's layout): files at its top, and the folders whose files are
 #: the run's (grids/epoch_NNN.png, checkpoints/last.pt and best.pt, tensorboard/events.out.tfevents.*: the event
 #: files of the SummaryWriter, which writes nothing else there, since the run calls only its add_scalar)
@@ -432,86 +434,13 @@ def check_own_run(run: Path, param: str) -> None:
                         f"{'it' if len(foreign) == 1 else 'them'} out or choose another folder")
 
 
-#: run folders this process has claimed, by run folder: the lock file to remove when the run ends
-_LOCKS: dict[str, Path] = {}
-
-
-def _lock_holder(lock: Path) -> str | None:
-    """Who holds ``lock``, if a live process other than this one does ("pid N" or "pid N on HOST"); else None.
-
-    An unreadable or empty lock counts as held for a minute (its writer may be
-    between creating and writing it), then as stale.
-    """
-    import os
-    import socket
-    import time
-
-    try:
-        text = lock.read_text(encoding="utf-8").split()
-        pid, host = int(text[0]), text[1]
-        started = text[2] if len(text) > 2 else None  # a lock of an older saliency holds pid and host only
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, IndexError):
-        try:
-            return "an unknown process" if time.time() - lock.stat().st_mtime < 60 else None
-        except OSError:
-            return None
-    if host != socket.gethostname():
-        return f"pid {pid} on {host}"
-    if pid == os.getpid():
-        return None
-    from saliency.base.fsutil import pid_alive
-
-    if not pid_alive(pid):  # never os.kill on Windows: it would end the training that holds the lock
-        return None  # a run killed outright (SIGKILL, power cut): its lock is stale
-    now = _process_start(pid) if started is not None else None  # None: unreadable (no /proc; hidepid=2: another
-    if now is not None and now != started:  # user's process) - then alive is all that is known: never stale
-        return None  # the pid is another process's now (reused after a reboot or power cut): the lock is stale
-    return f"pid {pid}"
-
-
-def _process_start(pid: int) -> str | None:
-    """When the process ``pid`` started (clock ticks after boot: field 22 of ``/proc/PID/stat``), or None (no
-    such process, no ``/proc``). With the pid it names one process: a pid is reused, never with its start time."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-        return stat[stat.rindex(")") + 2:].split()[19]  # the fields after the command name start at field 3
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _lock_text() -> str:
-    """What this process's lock file holds: ``PID HOST START`` (``PID HOST`` without ``/proc``)."""
-    import os
-    import socket
-
-    pid = os.getpid()
-    start = _process_start(pid)
-    return f"{pid} {socket.gethostname()}" + (f" {start}" if start is not None else "") + "\n"
-
-
-def _holds_lock(run: Path) -> bool:
-    """Whether the lock file of ``run`` is this process's (the run folder is still the one this process claimed)."""
-    try:
-        return (run / LOCK_NAME).read_text(encoding="utf-8") == _lock_text()
-    except (OSError, UnicodeDecodeError):
-        return False
+#: who holds a run's lock file: "pid N", "pid N on HOST", "an unknown process", or None (none, or stale)
+_lock_holder = runlock.lock_holder
 
 
 def _check_unclaimed(run: Path, param: str) -> None:
     """Refuse ``run`` while another live ``saliency train`` holds it; a stale lock (its process gone) is removed."""
-    import contextlib
-
-    lock = run / LOCK_NAME
-    if not lock.is_file() or lock.is_symlink():
-        return
-    holder = _lock_holder(lock)
-    if holder is not None:
-        raise UserError(f"`{param}` {run}: another saliency train ({holder}) is writing this run; wait for it to "
-                        f"end, or delete {lock} if that process is gone")
-    with contextlib.suppress(FileNotFoundError):
-        lock.unlink()
+    runlock.check_unclaimed(run, param, "train")
 
 
 def claim_run(run: Path, param: str) -> None:
@@ -520,22 +449,9 @@ def claim_run(run: Path, param: str) -> None:
     Two runs into one folder, started together, both found it empty; the one
     that then failed deleted the other's files as its own. Released by
     :func:`release_run` when the run ends; a run killed outright leaves a lock
-    that the next run finds stale and takes over.
+    that the next run finds stale and takes over (:func:`saliency.base.runlock.claim`).
     """
-    import os
-
-    lock = Path(run) / LOCK_NAME
-    for _ in range(3):
-        _check_unclaimed(Path(run), param)
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            continue  # created between the check and the open: judge it again
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(_lock_text())
-        _LOCKS[_run_key(run)] = lock
-        return
-    raise UserError(f"`{param}` {run}: another saliency train is claiming this run; wait for it to end")
+    runlock.claim(run, param, "train")
 
 
 def release_run(run) -> None:
@@ -543,12 +459,7 @@ def release_run(run) -> None:
     another process's now). The last.pt ``prepare_run(resume=run)`` kept for its Trainer is dropped (a caller
     that gives the run up before it has one)."""
     _drop_held(run)
-    lock = _LOCKS.pop(_run_key(run), None) if run is not None else None
-    if lock is not None and _holds_lock(lock.parent):  # this process's lock text, as written: pid, host, start
-        try:
-            lock.unlink()
-        except OSError:
-            pass
+    runlock.release(run)
 
 
 #: old run folders set aside by ``prepare_run(overwrite=True)``, by run folder: the Trainer discards or restores them
@@ -581,13 +492,13 @@ def restore_replaced(run) -> bool:
         if aside is None:
             return False
         run = Path(run)
-        if _run_key(run) not in _LOCKS:  # released already (``saliency train`` releases first): claimed again
+        if not runlock.claimed(run):  # released already (``saliency train`` releases first): claimed again
             try:
                 claim_run(run, "out")
             except (UserError, OSError):
                 pass
         # nothing but this process's lock in it: it is still the folder this process put there, so it goes
-        ours = run.is_dir() and not run.is_symlink() and _holds_lock(run) and \
+        ours = run.is_dir() and not run.is_symlink() and runlock.holds(run) and \
             [p.name for p in run.iterdir()] == [LOCK_NAME]
         back = _put_back(run, aside, ours)
         release_run(run)  # the lock the old run came back with (or the one taken again above)
@@ -628,7 +539,7 @@ def _set_aside_claimed(run: Path) -> Path:
             # the old run's mode and group (a private or shared run folder stays so; a set-group-ID folder's group
             # for what is made inside, the lock included); the owner keeps writing into it as the run trains
             _take_mode(new, os.lstat(real), 0o777, folder=True, writable=True)
-            (new / LOCK_NAME).write_text(_lock_text(), encoding="utf-8")
+            (new / LOCK_NAME).write_text(runlock.lock_text(), encoding="utf-8")
             os.replace(real, aside)  # the old run, its lock inside, onto the empty sibling
         except OSError as exc:  # nothing was moved
             shutil.rmtree(new, ignore_errors=True)
@@ -639,7 +550,7 @@ def _set_aside_claimed(run: Path) -> Path:
         except OSError:  # another process made and claimed `run` in the instant between: it is that run's now
             shutil.rmtree(new, ignore_errors=True)
             (aside / LOCK_NAME).unlink(missing_ok=True)
-            _LOCKS.pop(_run_key(run), None)
+            runlock.forget(run)
             raise UserError(f"`out` {run}: another saliency train took this folder while the old run was set "
                             f"aside; the old run is in {run.parent / aside.name}: rename it back to {run} once "
                             "that run has ended") from None
@@ -665,7 +576,7 @@ def _put_back(run: Path, aside: Path, ours: bool) -> bool:
         except OSError:  # another process made and claimed it in the instant between: it is that run's
             pass
     lock = aside / LOCK_NAME
-    if _holds_lock(aside):  # the old run's claim, taken before it was set aside: it is left unclaimed
+    if runlock.holds(aside):  # the old run's claim, taken before it was set aside: it is left unclaimed
         lock.unlink(missing_ok=True)
     try:
         print(f"saliency: warning: {run}: another run holds this folder now, so the old run set aside for this "
@@ -794,7 +705,7 @@ class Trainer:
             if keep_new:
                 discard_aside(aside)
             else:  # only into the folder this run still holds (its lock): never over another run's
-                _put_back(self.run, aside, self.run.is_dir() and not self.run.is_symlink() and _holds_lock(self.run))
+                _put_back(self.run, aside, self.run.is_dir() and not self.run.is_symlink() and runlock.holds(self.run))
 
     def _settle_fresh(self, keep_new: bool) -> None:
         """A new run without a checkpoint (``keep_new`` False): remove what it wrote, so the same command can run again.

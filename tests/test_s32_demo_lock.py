@@ -104,3 +104,31 @@ def test_the_command_as_typed_refuses_a_folder_this_process_holds(tmp_path):
         f"saliency demo: error: --out {out}: another saliency demo (pid {os.getpid()}) is running in this folder; "
         f"wait for it to end, or delete {out / LOCK_NAME} if that process is gone"]
     assert hashes(out) == before
+
+
+def test_a_lock_made_between_the_check_and_the_claim_each_time_is_refused_in_demo_terms(tmp_path, capsys,
+                                                                                        monkeypatch):
+    """Other demos create the lock in the instant between this demo's check and its O_EXCL create (each gone by the
+    next check): after three tries the refusal speaks of a demo claiming the folder, as train's of a run (one
+    runlock.claim for both; before, the demo rewrote train's refusal into 'another saliency demo (another
+    process) is running in this folder')."""
+    stages = []
+    monkeypatch.setattr(demo_cmd, "call", lambda command, argv: stages.append(command) or 1)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "D"
+    out.mkdir()
+    real_open, tries = os.open, []
+
+    def racing_open(path, flags, *args, **kw):
+        if Path(path) == out / LOCK_NAME and flags & os.O_EXCL:  # another demo's lock appears first
+            tries.append(path)
+            (out / LOCK_NAME).write_text(f"{dead.pid} {socket.gethostname()} 1\n", encoding="utf-8")
+        return real_open(path, flags, *args, **kw)
+
+    monkeypatch.setattr(os, "open", racing_open)
+    line = refusal(*run_cli(capsys, ["demo", "--quick", "--out", out]))
+    monkeypatch.undo()
+    assert line == (f"saliency demo: error: --out {out}: another saliency demo is claiming this folder; wait for "
+                    "it to end")
+    assert len(tries) == 3 and stages == [] and not (out / "demo.json").exists()

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from saliency import report, train
-from saliency.train import LOCK_NAME, _lock_text
+from saliency import train
+from saliency.base import runlock
+from saliency.base.runlock import LOCK_NAME, lock_text
 
 HEADER = "epoch,step,lr,loss,images_per_s,epoch_s,MAE,Fmax,Smeasure,val_s,best\n"
 ROWS = ["1,10,0.00281632,3.964552,63.07,2.5,0.551403,0.301679,0.341659,0.3,1\n",
@@ -56,7 +57,7 @@ def _dead_pid() -> int:
 
 
 def test_live_lock_is_said_in_the_report_and_on_stderr(tmp_path):
-    run = _run(tmp_path, rows=1, lock=_lock_text())  # this (live) test process holds the run
+    run = _run(tmp_path, rows=1, lock=lock_text())  # this (live) test process holds the run
     r = _report(tmp_path, "R3")
     assert r.returncode == 0, r.stderr
     assert "wrote R3/report.md" in r.stdout
@@ -73,7 +74,7 @@ def test_live_lock_is_said_in_the_report_and_on_stderr(tmp_path):
 
 
 def test_live_lock_before_the_first_epoch(tmp_path):
-    run = _run(tmp_path, rows=0, lock=_lock_text())
+    run = _run(tmp_path, rows=0, lock=lock_text())
     r = _report(tmp_path, "R3")
     assert r.returncode == 0, r.stderr
     assert r.stderr.count("saliency report: warning:") == 1 and "no epoch finished yet of 3" in r.stderr
@@ -102,16 +103,17 @@ def test_finished_run_says_nothing(tmp_path):
 
 
 def test_lock_name_is_trains():
-    assert report.TRAIN_LOCK_NAME == train.LOCK_NAME
+    assert LOCK_NAME == train.LOCK_NAME == ".saliency-train.lock"
 
 
 @pytest.mark.parametrize("case", ["none", "own", "dead", "other_host", "parent", "parent_reused", "empty_new",
                                   "empty_old", "garbage_old", "old_format_parent"])
 def test_lock_holder_answers_as_train(tmp_path, case):
-    """report reads a lock as train's own _lock_holder does (report may not import train: train imports report)."""
+    """report reads a lock with the one lock_holder train claims by (saliency.base.runlock: report may not import
+    train, which imports report)."""
     host, ppid = socket.gethostname(), os.getppid()
-    start = train._process_start(ppid)
-    texts = {"own": _lock_text(), "dead": f"{_dead_pid()} {host} 123\n", "other_host": f"{ppid} elsewhere.example\n",
+    start = runlock.process_start(ppid)
+    texts = {"own": lock_text(), "dead": f"{_dead_pid()} {host} 123\n", "other_host": f"{ppid} elsewhere.example\n",
              "parent": f"{ppid} {host} {start}\n", "parent_reused": f"{ppid} {host} {start}1\n",
              "empty_new": "", "empty_old": "", "garbage_old": "not a lock\n",
              "old_format_parent": f"{ppid} {host}\n"}
@@ -125,5 +127,5 @@ def test_lock_holder_answers_as_train(tmp_path, case):
                 "garbage_old": None, "old_format_parent": f"pid {ppid}"}[case]
     if case == "parent_reused" and start is None:
         expected = f"pid {ppid}"  # no /proc: alive is all that is known
+    assert runlock.lock_holder(lock) == expected
     assert train._lock_holder(lock) == expected
-    assert report.train_lock_holder(lock) == expected

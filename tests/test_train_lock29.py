@@ -220,14 +220,14 @@ def test_resume_of_a_folder_an_interrupted_overwrite_emptied_names_the_old_run_s
 def test_a_live_holder_whose_start_time_cannot_be_read_is_never_taken_over(sod, tmp_path, capsys, monkeypatch):
     # regression review RR5: on a /proc mounted hidepid=2 another user's /proc/PID/stat cannot be read; the start
     # time came back None, never equal to the lock's, and a live run was called stale, set aside and deleted
-    import saliency.train as T
+    import saliency.base.runlock as T
 
     run = tmp_path / "R"
     run.mkdir()
     live = subprocess.Popen(["sleep", "60"])
     try:
         (run / T.LOCK_NAME).write_text(f"{live.pid} {socket.gethostname()} {_start_time(live.pid)}\n")
-        monkeypatch.setattr(T, "_process_start", lambda pid: None if pid == live.pid else _start_time(pid))
+        monkeypatch.setattr(T, "process_start", lambda pid: None if pid == live.pid else _start_time(pid))
         line = refusal(*run_cli(capsys, ["train", "--data", sod, "--out", run, "--overwrite", *BASE]))
         assert f"pid {live.pid}" in line and "another saliency train" in line, line
         assert (run / T.LOCK_NAME).is_file()  # the holder's lock stays
