@@ -194,6 +194,23 @@ class _Parser(argparse.ArgumentParser):
             raise argparse.ArgumentError(None, f"unknown command {value!r}; {hint}")
         super()._check_value(action, value)
 
+    def _print_message(self, message, file=None):  # noqa: D401 - argparse API
+        # argparse drops a failed write of --help/--version to stdout (> /dev/full: the text lost, exit 0): it is
+        # raised, so the boundary says it in one line (exit 2), a closed reader exiting quietly (141); a failed
+        # write to stderr is still dropped (nowhere left to say it)
+        if not message:
+            return
+        file = file or sys.stderr
+        try:
+            file.write(message)
+        except AttributeError:  # no stream (pythonw)
+            pass
+        except OSError as exc:
+            if file is sys.stderr:
+                return
+            exc.saliency_prog = self.prog  # the boundary's line names the command whose help failed
+            raise
+
     def error(self, message):  # noqa: D401 - argparse API
         if message.startswith("the following arguments are required"):
             unknown = self._unknown_options(self._argv)  # a mistyped required option: name the typo
@@ -519,7 +536,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with terminate_raises():  # SIGTERM at any moment: the staging is removed, one line, exit 143
             ran: dict = {}  # the command's prog, named by a failure of the last flush
-            code = _parse_and_run(argv, debug, ran)
+            try:
+                code = _parse_and_run(argv, debug, ran)
+            except SystemExit as exc:  # --help, --version: their text is flushed here too (> /dev/full)
+                if exc.code not in (0, None):
+                    raise
+                code = 0
+                if argv and not argv[0].startswith("-"):
+                    ran.setdefault("prog", f"saliency {argv[0]}")
             return _flush_stdout(code, ran.get("prog", "saliency"), debug)
     except KeyboardInterrupt as exc:  # Ctrl-C (130), or SIGTERM (143)
         if getattr(exc, "debug", debug):
@@ -594,7 +618,7 @@ def _parse_and_run(argv: list[str], debug: bool, ran: dict | None = None) -> int
         if isinstance(exc, BrokenPipeError) and _stdout_closed():  # `saliency models | head`: the reader is done
             return _quiet_broken_pipe()
         code, message = classify(exc, flag_speller(getattr(args, "_param_flags", None)), args)
-        _say(f"{prog}: error: {message}")
+        _say(f"{getattr(exc, 'saliency_prog', prog)}: error: {message}")
         return code
 
 

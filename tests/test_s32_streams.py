@@ -120,3 +120,28 @@ def test_a_full_stdout_keeps_the_commands_own_failure_code(monkeypatch, capsys):
     assert cli._flush_stdout(0, "saliency eval") == 2
     assert cli._flush_stdout(1, "saliency eval") == 1  # the command had failed: its code is kept
     assert capsys.readouterr().err.splitlines() == [f"saliency eval: error: {FULL}"] * 2
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+@pytest.mark.parametrize("args, prog", [(["models", "--help"], "saliency models"), (["--help"], "saliency"),
+                                        (["--version"], "saliency")])
+@pytest.mark.parametrize("unbuffered", [False, True])
+def test_help_and_version_to_a_full_stdout_are_one_line_and_exit_2(tmp_path, args, prog, unbuffered):
+    """argparse's --help/--version exit before the command's flush: buffered, 'Exception ignored' and exit 120;
+    unbuffered, the text lost without a word and exit 0 (review RR7)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "saliency", *args], stdout=full, stderr=subprocess.PIPE,
+                              timeout=300, cwd=tmp_path, env=env)
+    err = proc.stderr.decode("utf-8", "replace")
+    assert (proc.returncode, err.splitlines()) == (2, [f"{prog}: error: {FULL}"]), (proc.returncode, err)
+
+
+@pytest.mark.parametrize("args", [["models", "--help"], ["--version"]])
+def test_help_read_by_a_closed_pipe_is_quiet(tmp_path, args):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.run(f"'{sys.executable}' -m saliency {' '.join(args)} | true; echo \"${{PIPESTATUS[0]}}\"",
+                          shell=True, executable="/bin/bash", capture_output=True, timeout=300, cwd=tmp_path, env=env)
+    assert proc.stderr.decode() == "" and proc.stdout.decode().strip() in ("0", "141"), proc
