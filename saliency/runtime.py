@@ -513,25 +513,70 @@ def _record_folders(records) -> list[str]:
                               (getattr(r, role) for role in _ROLES) if isinstance(f, (str, os.PathLike))))
 
 
-def _read_indexed(sources: list, read, *args):
-    """``read(*args)`` (digests of, or the samples of, indexed files); a file gone meanwhile (FileNotFoundError) or a
-    folder of ``sources`` (``(ids, label)``: :func:`saliency.base.fsutil.folder_identity`) replaced is the refusal
-    of :func:`saliency.base.fsutil.replaced_error` naming its dataset folder, not "file not found"."""
-    from saliency.base.fsutil import check_unchanged, replaced_error
+def replaced_refusal(path, who: str) -> UserError:
+    """The refusal of :func:`saliency.base.fsutil.replaced_error` (its words) naming the folder ``path`` by ``who``:
+    where its value came from, as :func:`saliency.config._who` names a key (```data``` or ```root```, the flag;
+    ``FILE: data.root``; ```overrides` data.val``), which replaced_error (one backticked parameter) cannot spell."""
+    return UserError(f"{who} {path}: was replaced while this command read it (another run wrote it); run again "
+                     "when it is finished")
+
+
+def data_names(cfg: dict, names: dict | None = None) -> dict:
+    """``names`` (the label of a dataset's ``source``, ``data`` or ``data.val`` -> how a refusal names its folder,
+    :func:`replaced_refusal`'s ``who``), each label it lacks named as a library call without its origin gives it:
+    the parameter ``data`` (``root`` with a ``data.dataset``), ``config data.val``."""
+    return {"data": "`root`" if cfg["data"]["dataset"] else "`data`", "data.val": "config data.val", **(names or {})}
+
+
+def name_replaced(exc: BaseException, sources, names: dict) -> UserError | None:
+    """``exc`` as :func:`replaced_refusal` naming its folder by ``names`` (:func:`data_names`) when it is the
+    :func:`saliency.base.fsutil.replaced_error` of a folder of ``sources`` (``(ids, label)``, a dataset's
+    ``source``: a folder replaced or a file of it gone while a sample was read), raised here or (its text) in a
+    DataLoader worker; None for any other error."""
+    from saliency.base.fsutil import replaced_error
+
+    text = str(exc.args[0]) if exc.args else ""
+    line = clean_error(exc)
+    for ids, label in sources:
+        made = replaced_error(ids[0][0], label)
+        if text == made.args[0] or line == str(made):
+            return replaced_refusal(ids[0][0], names[label])
+    return None
+
+
+def _check_source(ids, label: str, names: dict) -> None:
+    """:func:`saliency.base.fsutil.check_unchanged` of ``ids``, its refusal naming the folder by ``names``."""
+    from saliency.base.fsutil import check_unchanged
 
     try:
+        check_unchanged(ids, label)
+    except UserError:
+        raise replaced_refusal(ids[0][0], names[label]) from None
+
+
+def _read_indexed(sources: list, names: dict, read, *args):
+    """``read(*args)`` (digests of, or the samples of, indexed files); a file gone meanwhile (FileNotFoundError, or
+    a sample's refusal) or a folder of ``sources`` (``(ids, label)``: :func:`saliency.base.fsutil.folder_identity`)
+    replaced is the refusal of :func:`replaced_refusal` naming its dataset folder by ``names``, not "file not
+    found"."""
+    try:
         return read(*args)
+    except UserError as exc:
+        named = name_replaced(exc, sources, names)
+        if named is None:
+            raise
+        raise named from None
     except FileNotFoundError as exc:
         for ids, label in sources:
-            check_unchanged(ids, label)
+            _check_source(ids, label, names)
         gone = os.path.abspath(os.fsdecode(exc.filename)) if exc.filename is not None else ""
         for ids, label in reversed(sources):  # data.val, when given, before the training folder
             if gone.startswith(os.path.join(os.path.abspath(ids[0][0]), "")):
-                raise replaced_error(ids[0][0], label) from None
+                raise replaced_refusal(ids[0][0], names[label]) from None
         raise
 
 
-def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
+def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool, names: dict | None = None):
     """Train and validation datasets (split seeded or read back from ``RUN/split.json``).
 
     A ``data.val`` folder is refused when it holds training images, on a new run and on a resume that changes it
@@ -544,12 +589,15 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     --overwrite`` renaming a new dataset onto it), or a file of it gone, is refused once the samples are read
     (before anything of the run is written), so no run trains on a mix of two datasets; the datasets returned
     carry the folders' identities (``SaliencyDataset.source``) for a run that reads them lazily (no cache).
+    That refusal names the folder by ``names`` (:func:`data_names`: where ``data.root`` and ``data.val`` came from,
+    e.g. ``--root``, ``FILE: data.root`` or ``--set data.val``; :func:`saliency.train.prepare_run` finds them).
     """
     from saliency import datasets as D
-    from saliency.base.fsutil import check_unchanged, folder_identity
+    from saliency.base.fsutil import folder_identity
     from saliency.transforms import build_train_transform
 
     task, d = cfg["task"], cfg["data"]
+    names = data_names(cfg, names)
     if not d["root"]:
         raise UserError("no training data: give `data` DIR, or --dataset NAME --root DIR (data.root in the config)")
     root_ids = folder_identity(d["root"])  # before the first read: the folder the index and the samples come from
@@ -594,8 +642,8 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
             added += _added_note(sorted(set(val_recs) - set(val_keys)), d["val"], split_file, "validate on")
         if moved:  # the same refusal a new run gets; split.json then records the folder validated (Trainer)
             _check_held_out([by_key[k] for k in train_keys], val_records, d["val"])
-        content = _read_indexed(sources, data_digests, [by_key[k] for k in train_keys], val_records, d["root"],
-                                d["val"])
+        content = _read_indexed(sources, names, data_digests, [by_key[k] for k in train_keys], val_records,
+                                d["root"], d["val"])
         added += _check_content(split.get(CONTENT_KEY), content, {"train": by_key, "val": val_recs},
                                 {"root": d["root"], "val": d["val"]} if d["val"] else {"root": d["root"]},
                                 split_file)
@@ -626,18 +674,18 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool):
     train_ds.source = sources[0]
     val_ds.source = sources[-1]  # data.val's folder, when given; else the training folder
     if not resume or not split_file.is_file():
-        content = _read_indexed(sources, data_digests, [by_key[k] for k in train_keys], val_records, d["root"],
-                                d["val"])
+        content = _read_indexed(sources, names, data_digests, [by_key[k] for k in train_keys], val_records,
+                                d["root"], d["val"])
     split = {"layout": index.layout, "root": str(d["root"]), "dataset": d["dataset"], "dataset_split": index.split,
              "val_root": d["val"], "val_layout": val_index.layout if d["val"] else None, "train": train_keys,
              "val": val_keys, "notes": notes}
     if content is not None:
         split[CONTENT_KEY] = content
     show = progress and info.is_main
-    _read_indexed(sources, train_ds.fill_cache, show, "caching train")
-    _read_indexed(sources, val_ds.fill_cache, show, "caching val")
+    _read_indexed(sources, names, train_ds.fill_cache, show, "caching train")
+    _read_indexed(sources, names, val_ds.fill_cache, show, "caching val")
     for ids, label in sources:  # the samples (or, uncached, the digests) are of the folders indexed: no mix
-        check_unchanged(ids, label)
+        _check_source(ids, label, names)
     return train_ds, val_ds, split
 
 

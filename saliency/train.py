@@ -45,9 +45,9 @@ import numpy as np
 from saliency import __version__
 from saliency.base import runlock
 from saliency.base.errors import UserError
-from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, inference_bf16, make_loader,
-                              open_tensorboard, precision_plan, prepare_data, resolve_device, seed_all, threads_note,
-                              train_settings)
+from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, data_names, inference_bf16, make_loader,
+                              name_replaced, open_tensorboard, precision_plan, prepare_data, replaced_refusal,
+                              resolve_device, seed_all, threads_note, train_settings)
 
 __all__ = ["Trainer", "TrainingStopped", "Interrupted", "precision_plan", "resolve_device", "cpu_threads",
            "prepare_run", "restore_replaced", "RESUME_KEYS"]
@@ -204,6 +204,8 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
         except BaseException:
             _HELD_CKPT.clear()  # refused: no Trainer will take it
             raise
+        if create:
+            _DATA_NAMES[_run_key(run_dir)] = _data_names(run_dir / "config.yaml", kept, overrides)
         return cfg, run_dir
     # printing the config (not ``create``) reads no data: a config for another machine's folders prints
     cfg = C.build_config(config_file, flags, overrides, check_folders=create)
@@ -236,6 +238,7 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
             _FRESH[_run_key(checked)] = made
             make_folders(checked, made, "out")
             claim_run(checked, "out")
+    _DATA_NAMES[_run_key(out)] = _data_names(config_file, flags, overrides)
     return cfg, Path(out)
 
 
@@ -468,6 +471,36 @@ _REPLACED: dict[str, Path] = {}
 #: the folders of its path that did not exist yet, deepest first (empty: it existed). A run that fails before
 #: its first checkpoint removes what it wrote there, and those folders.
 _FRESH: dict[str, list] = {}
+#: how a refusal names the data folders of a run ``prepare_run`` checked (:func:`_data_names`), by run folder: taken
+#: by its Trainer (``saliency.runtime.data_names``)
+_DATA_NAMES: dict[str, dict] = {}
+
+
+def _data_names(config_file, flags: dict, overrides) -> dict:
+    """How a refusal names ``data.root`` (label ``data``) and ``data.val`` by where each came from, as the other
+    refusals of a key do (:func:`saliency.config._who`): the flag (```data``` or, with ``data.dataset``, ```root```),
+    ```overrides` KEY`` (``--set``) or ``FILE: KEY`` (``--config``, or the run's config.yaml on resume): the last of
+    file, flag and override that sets it, as :func:`saliency.config.build_config` (which took them) resolves it."""
+    from saliency import config as C
+
+    origin: dict = {}
+    doc = C.load_config_file(config_file) if config_file else {}
+    data = doc.get("data") if isinstance(doc, dict) else None
+    for key in ("root", "val"):
+        if isinstance(data, dict) and key in data:
+            origin[f"data.{key}"] = ("file", str(config_file))
+    if flags.get("data.root") is not None:
+        origin["data.root"] = ("flag", "root" if flags.get("data.dataset") else C.FLAG_PARAMS["data.root"])
+    for text in overrides:
+        path, value = C.parse_override(text)
+        C.apply_override(C.default_config(), path, value, origin)
+    return {"data": C._who(origin, "data.root"), "data.val": C._who(origin, "data.val")}
+
+
+def _from_worker(exc: BaseException) -> bool:
+    """Whether ``exc`` is torch's re-raise of a DataLoader worker's error (its text: the worker's traceback)."""
+    text = str(exc.args[0]) if exc.args else ""
+    return text.startswith(f"Caught {type(exc).__name__} in DataLoader worker") and "\nOriginal Traceback" in text
 
 
 def _run_key(run) -> str:
@@ -489,6 +522,7 @@ def restore_replaced(run) -> bool:
         aside = _REPLACED.pop(_run_key(run), None) if run is not None else None
         if run is not None:  # nothing was written into it before the Trainer: the folders made for it go
             remove_empty_folders(_FRESH.pop(_run_key(run), None) or ())
+            _DATA_NAMES.pop(_run_key(run), None)
         if aside is None:
             return False
         run = Path(run)
@@ -693,6 +727,8 @@ class Trainer:
         # None once a checkpoint is written
         self._fresh = None
         self.late_signal = None  # a signal found after the last epoch's checkpoint: a note, the run finishes
+        # how a refusal names the data folders (saliency.runtime.data_names); set up from prepare_run's (_DATA_NAMES)
+        self._data_names = data_names(cfg)
 
     def _settle_replaced(self, keep_new: bool) -> None:
         """Delete the old run set aside (``keep_new``: the new run has finished) or put it back in place."""
@@ -906,7 +942,9 @@ class Trainer:
         self.plan = precision_plan(cfg, self.device)
         self._settings.enter_context(train_settings(cfg, self.device, self.threads, self.plan))
 
-        self.train_ds, self.val_ds, split = prepare_data(cfg, self.run, self.resume, self.info, self.progress)
+        self._data_names = data_names(cfg, _DATA_NAMES.pop(_run_key(self.run), None))
+        self.train_ds, self.val_ds, split = prepare_data(cfg, self.run, self.resume, self.info, self.progress,
+                                                         self._data_names)
         self.split = split
         name = resolved_model(cfg)
         # ImageNet weights for a new run only: a resumed one loads all its weights from last.pt
@@ -1104,10 +1142,13 @@ class Trainer:
                         dist.shutdown(self.info)
                     finally:
                         self.close()
-        except BaseException:
+        except BaseException as exc:
             self._settle_replaced(keep_new=False)  # the new run did not finish: the old run comes back
             self._settle_fresh(keep_new=False)  # or, for a new folder, this run's files go
             release_run(self.run)
+            named = self._named(exc)
+            if named is not exc:  # a dataset's refusal of its folder replaced: named by where the folder came from
+                raise named from None
             raise
         self._settle_replaced(keep_new=True)
         self._fresh = None
@@ -1148,8 +1189,10 @@ class Trainer:
                     batch = next(it)
                 except StopIteration:
                     batch = None
-                except UserError as exc:
-                    raise UserError(clean_error(exc)) from None
+                except UserError as exc:  # raised here (workers 0): as it is, its parameter spelled by the CLI
+                    if not _from_worker(exc):
+                        raise
+                    raise UserError(clean_error(exc)) from None  # a worker's traceback: its last line
                 if batch is not None:
                     group.append(batch)
                     batch_i += 1
@@ -1305,12 +1348,19 @@ class Trainer:
                               f"{batch_i}); training stopped; {self._last_good_text()}; lower optim.lr or set "
                               "train.clip_grad")
 
+    def _named(self, exc: BaseException) -> BaseException:
+        """``exc``, or, when it is a dataset's refusal of its folder replaced or a file of it gone
+        (:func:`saliency.runtime.name_replaced`), that refusal naming the folder by where it came from."""
+        sources = [ds.source for ds in (getattr(self, "train_ds", None), getattr(self, "val_ds", None))
+                   if getattr(ds, "source", None) is not None]
+        named = name_replaced(exc, sources, self._data_names) if isinstance(exc, UserError) and sources else None
+        return exc if named is None else named
+
     def _check_data(self) -> None:
         """Refuse (UserError, on every rank) when a dataset read lazily (``data.cache`` false: its files are read
         again each epoch) had its folder replaced since it was indexed (``SaliencyDataset.check_source``): the
         epoch read two datasets. A cached one was read whole at set-up (checked there: ``prepare_data``)."""
         from saliency import distributed as dist
-        from saliency.base.fsutil import replaced_error
 
         lazy = [ds for ds in (self.train_ds, self.val_ds) if ds.cache is None]
         if not lazy:  # the same on every rank (one config)
@@ -1322,8 +1372,10 @@ class Trainer:
             except UserError as exc:
                 err = err or exc
         if dist.any_true(self.info, err is not None, self.device):
+            if err is not None:
+                raise self._named(err) from None
             source = self.train_ds.source
-            raise err or replaced_error(source[0][0][0] if source else self.cfg["data"]["root"], "data")
+            raise replaced_refusal(source[0][0][0] if source else self.cfg["data"]["root"], self._data_names["data"])
 
     def _interrupt(self, signum: int, epoch: int, batch_i: int, saved: bool = False):
         from saliency import distributed as dist

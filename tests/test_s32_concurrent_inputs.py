@@ -189,3 +189,92 @@ def test_atomic_files_refusal_advises_overwrite_only_when_it_was_not_given(tmp_p
             out.write_text("theirs, again")  # changed meanwhile
         assert exc.value.args[0].endswith("run again" if overwrite else "run again (with `overwrite` to replace it)")
         assert out.read_text() == "theirs, again"
+
+
+# -- 3. the refusal names the folder by where it came from (review of 461a598), as the other train refusals do
+
+
+def _line(who: str, folder) -> str:
+    return (f"saliency train: error: {who} {folder}: was replaced while this command read it (another run wrote "
+            "it); run again when it is finished")
+
+
+def _replace_on_fill(monkeypatch, folder: Path, nth: int, rebuild=None) -> None:
+    """Replace ``folder`` (as synth --overwrite does) just before the ``nth`` fill_cache (0: train, 1: data.val)."""
+    from saliency import datasets as D
+
+    real, calls = D.SaliencyDataset.fill_cache, []
+
+    def fill(self, *a, **k):
+        if len(calls) == nth:
+            (rebuild or (lambda: _replace(folder, seed=7)))()
+        calls.append(1)
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(D.SaliencyDataset, "fill_cache", fill)
+
+
+@pytest.mark.parametrize("given", ["set", "file"])
+def test_data_val_replaced_names_set_data_val_or_the_config_file_without_backticks(tmp_path, capsys, monkeypatch,
+                                                                                    given):
+    data, val, run = make_sod(tmp_path / "P"), make_sod(tmp_path / "V", seed=3), tmp_path / "R"
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"data:\n  val: {val}\n")
+    extra = ["--set", f"data.val={val}"] if given == "set" else ["--config", cfg]
+    _replace_on_fill(monkeypatch, val, nth=1)  # the training folder read, the validation folder replaced
+    line = refusal(*_train(capsys, data, run, *extra))
+    assert line == _line("--set data.val" if given == "set" else f"{cfg}: data.val", val)
+    assert "`" not in line and not run.exists()
+
+
+def test_published_dataset_under_root_replaced_names_root_not_data(tmp_path, capsys, monkeypatch):
+    root, run = tmp_path / "R", tmp_path / "run"
+
+    def ecssd(seed: int) -> Path:  # ECSSD's own layout: images/ and ground_truth_mask/
+        staged = make_sod(tmp_path / f"s{seed}", seed=seed)
+        (staged / "stimuli").rename(staged / "images")
+        (staged / "masks").rename(staged / "ground_truth_mask")
+        return staged
+
+    root.mkdir()
+    ecssd(0).rename(root / "ECSSD")
+
+    def replace_ecssd():
+        os.rename(root / "ECSSD", tmp_path / "ECSSD.old")
+        os.rename(ecssd(7), root / "ECSSD")
+
+    _replace_on_fill(monkeypatch, root, nth=0, rebuild=replace_ecssd)
+    argv = ["train", "--dataset", "ECSSD", "--root", root, "--task", "sod", "--out", run, "--epochs", "1", *BASE]
+    assert refusal(*run_cli(capsys, argv)) == _line("--root", root)  # the user gave no --data
+    assert not run.exists()
+
+
+def test_resumed_run_names_its_config_yaml_not_data(tmp_path, capsys, monkeypatch):
+    data, run = make_sod(tmp_path / "P"), tmp_path / "R"
+    rc, _, err = _train(capsys, data, run)
+    assert rc == 0, err
+    _replace_on_fill(monkeypatch, data, nth=0)
+    rc, out, err = run_cli(capsys, ["train", "--resume", run, "--epochs", "2", "--device", "cpu", "--quiet"])
+    assert refusal(rc, out, err) == _line(f"{run / 'config.yaml'}: data.root", data)  # data.root: from the run
+
+
+def test_file_gone_mid_epoch_gives_the_same_line_with_workers_0_and_2(tmp_path, capsys, monkeypatch):
+    # workers 0: the loader's error is raised in this process; it lost its flag ("data P: ...") when re-raised
+    from saliency import train as T
+
+    real = T.Trainer._optimizer_step
+    lines = []
+    for workers in ("0", "2"):
+        data, run, done = make_sod(tmp_path / f"P{workers}"), tmp_path / f"R{workers}", []
+
+        def step_then_clear(self, *a, **k):
+            real(self, *a, **k)
+            if not done:  # another run clearing the folder it is about to rewrite, after the first step
+                done.append(1)
+                for f in (data / "masks").iterdir():
+                    f.unlink()
+
+        monkeypatch.setattr(T.Trainer, "_optimizer_step", step_then_clear)
+        lines.append(refusal(*_train(capsys, data, run, "--set", "data.cache=false", "--workers", workers)))
+        assert lines[-1] == _line("--data", data) and not run.exists()
+    assert lines[0].replace("P0", "P2") == lines[1]
