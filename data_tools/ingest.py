@@ -2614,10 +2614,11 @@ def drop_short(fix: pd.DataFrame, min_duration_ms: float):
 def _placement(g, w: int, h: int):
     """``g.placement(w, h)``, refusing under `display` native a stimulus larger than the screen: one check for
     screen coordinates, stimulus coordinates (their sigma) and stimulus-space samples alike."""
+    pl = g.placement(w, h)  # first: its one-line refusal of a geometry without `screen_px` (RT1)
     W, H = g.screen_px
     if g.display == "native" and (w > W or h > H):
         raise UserError(f"`display` native: a {w}x{h} stimulus does not fit the {W}x{H} screen; use `display` fit")
-    return g.placement(w, h)
+    return pl
 
 
 def sigma_for(size: tuple[int, int], opts: IngestOptions) -> tuple[float, float]:

@@ -663,14 +663,13 @@ def note_lines(bench: Benchmark) -> list[str]:
 
 
 #: the metrics that draw random negatives (uniform points for AUC-Borji, other images' fixations for sAUC)
-RANDOM_NEGATIVES = tables.RANDOM_NEGATIVES
 
 
 def negatives_unused(bench: Benchmark, dataset: str | None = None) -> str | None:
     """Why the benchmark's scoring draws no AUC-Borji/sAUC negatives (neither metric is scored, or no dataset has
     fixation points: the dataset named ``dataset``, else any), as words for a message; None when it draws them.
     Known from :func:`plan` on: ``saliency eval`` refuses a ``--seed`` by it before scoring."""
-    if not set(RANDOM_NEGATIVES) & set(bench.keys):
+    if not set(tables.RANDOM_NEGATIVES) & set(bench.keys):
         return "no metric of this run draws random negatives (only AUC_Borji and sAUC of the fixation task do)"
     if not any(d.has_points for d in bench.datasets if dataset is None or d.name == dataset):
         return "no dataset of this run has fixation points for AUC_Borji and sAUC"

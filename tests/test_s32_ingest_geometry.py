@@ -197,3 +197,12 @@ def test_an_impossible_screen_names_the_log_that_declared_its_resolution(tmp_pat
                     "declares gives 67.0 pixels per degree across but 21.3 down (a real screen's pixels are square "
                     "within a few %); W x H order? give --screen-cm as width x height"), line
     assert "--screen-px" not in line and not (tmp_path / "o").exists()
+
+
+def test_sigma_for_without_a_screen_resolution_is_one_line_not_a_type_error():
+    """The native-size check read `screen_px` before placement's own refusal of a geometry without it: a TypeError
+    traceback from the public sigma_for (read-through RT1)."""
+    from saliency.data_tools.ingest import IngestOptions, sigma_for
+
+    with pytest.raises(UserError, match="needs the screen resolution"):
+        sigma_for((100, 100), IngestOptions(geometry=ScreenGeometry(None, (50.0, 30.0), 60.0)))
