@@ -164,7 +164,7 @@ class Demo:
                  log=print, *, call, quiet: bool = False, claim: bool = False):
         """``call(command, argv) -> exit code`` runs ``saliency COMMAND ARGV`` (``saliency.commands.demo.call``);
         ``quiet`` passes ``--quiet`` to the stages that report progress; ``claim`` takes the folder's lock
-        (:meth:`_claim`) before anything in it is read or changed, until :meth:`release`."""
+        (:meth:`_claim`) before anything in it is changed, until :meth:`release`."""
         self.out = Path(out)
         self.claimed = False
         self.call = call

@@ -78,7 +78,7 @@ def test_pid_alive_on_windows_asks_the_process_table_and_never_kills(windows):
 
 
 def test_a_second_train_on_windows_reads_the_lock_without_killing_its_holder(windows, tmp_path):
-    from saliency.train import _lock_holder
+    from saliency.base.runlock import lock_holder as _lock_holder
 
     fake, calls = windows
     lock = tmp_path / "lock"

@@ -3,7 +3,7 @@
 The second demo's start-up clean-up (``demo.clear_partials``) took every ``.NAME.XXXXXXXX.partial`` in D for a
 killed run's, so the running demo failed with "Cannot save file into a non-existent directory:
 'D/.study.c90ea9_9.partial/logs'" (repro: /tmp/s32/r7/demo_race2.sh). Now a demo claims D with train's lock
-file (``D/.saliency-train.lock``: pid, host, start time) before it reads or clears anything there: a second
+file (``D/.saliency-train.lock``: pid, host, start time) before it changes anything there: a second
 live demo is refused in one line, exit 2, naming the holder's pid; a lock whose process is gone is taken over.
 
 Deterministic, no real race: the "running demo" is a lock file naming a live process (this test process, or a

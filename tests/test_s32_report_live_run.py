@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from saliency import train
 from saliency.base import runlock
 from saliency.base.runlock import LOCK_NAME, lock_text
 
@@ -103,14 +102,16 @@ def test_finished_run_says_nothing(tmp_path):
 
 
 def test_lock_name_is_trains():
-    assert LOCK_NAME == train.LOCK_NAME == ".saliency-train.lock"
+    """The lock report reads is the file ``saliency train`` has always claimed a run with (existing runs hold it)."""
+    assert LOCK_NAME == ".saliency-train.lock"
 
 
 @pytest.mark.parametrize("case", ["none", "own", "dead", "other_host", "parent", "parent_reused", "empty_new",
                                   "empty_old", "garbage_old", "old_format_parent"])
-def test_lock_holder_answers_as_train(tmp_path, case):
-    """report reads a lock with the one lock_holder train claims by (saliency.base.runlock: report may not import
-    train, which imports report)."""
+def test_lock_holder_reads_each_kind_of_lock(tmp_path, case):
+    """What ``runlock.lock_holder`` (the one reader of report, train and demo) answers for each kind of lock, worked
+    out by hand: its own, a dead pid, another host, a live pid with its start time or a reused one, the older
+    ``PID HOST`` format, and an empty or garbled lock younger and older than a minute."""
     host, ppid = socket.gethostname(), os.getppid()
     start = runlock.process_start(ppid)
     texts = {"own": lock_text(), "dead": f"{_dead_pid()} {host} 123\n", "other_host": f"{ppid} elsewhere.example\n",
@@ -128,4 +129,3 @@ def test_lock_holder_answers_as_train(tmp_path, case):
     if case == "parent_reused" and start is None:
         expected = f"pid {ppid}"  # no /proc: alive is all that is known
     assert runlock.lock_holder(lock) == expected
-    assert train._lock_holder(lock) == expected
