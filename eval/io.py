@@ -16,7 +16,7 @@ Conventions (``../shared/REFERENCES.md`` sections 1, 2 and 4; PySODEvalToolkit):
 - Every file is read as stored; a ground-truth file's EXIF orientation tag is only
   said (:func:`orientation_tag`, read from the header). Of a file of several frames (a
   multi-page TIFF, an animated PNG or WebP) the first is read: the caller counts it
-  (:func:`frame_count`) and says so (:func:`several_frames_note`).
+  (:func:`frame_count`, :func:`saliency.base.images.frame_count`) and says so (:func:`several_frames_note`).
 - Fixation maps: binary, nonzero = fixated (a lossless image such as ``.png``
   nonzero, as MIT's ``fixationMap > 0``, so 0/1 and 0/255 maps alike; a
   ``.jpg``/``.webp`` thresholded at > 128 to remove compression ringing; or
@@ -36,7 +36,7 @@ import numpy as np
 
 from saliency.base.errors import UserError
 from saliency.base.names import nfc
-from saliency.base.images import (_TIFF_MAGIC, IMAGE_EXTS, check_image_size, decode, open_header, read_header,
+from saliency.base.images import (IMAGE_EXTS, check_image_size, decode, frame_count, open_header,
                                    same_shape_scaled, shown_path, stimulus_orientation, tiff_sample_format)
 
 PRED_EXTS = IMAGE_EXTS + (".npy",)
@@ -69,48 +69,6 @@ def orientation_tag(path: str | Path) -> int:
     a file turned).
     """
     return stimulus_orientation(path)
-
-
-def _png_animated(fh) -> bool:
-    """Whether the PNG open as ``fh`` declares animation frames: an ``acTL`` chunk before its first ``IDAT`` (where
-    APNG puts it), found by walking the chunk headers only."""
-    import struct
-
-    fh.seek(8)
-    for _ in range(10_000):
-        head = fh.read(8)
-        if len(head) < 8:
-            return False
-        length, kind = struct.unpack(">I4s", head)
-        if kind == b"acTL":
-            return True
-        if kind in (b"IDAT", b"IEND"):
-            return False
-        fh.seek(length + 4, 1)  # the chunk's data and CRC
-    return False
-
-
-def frame_count(path: str | Path) -> int:
-    """How many frames (TIFF pages, animated PNG, WebP or GIF frames) the image file ``path`` holds; OpenCV decodes
-    the first alone. 1 for a still image and for a file that cannot be read.
-
-    Cheap for the common still file: its first bytes (and a PNG's chunk headers up to its pixels) tell whether it
-    can hold several frames at all; only a TIFF, a GIF, an animated WebP or an APNG is asked through
-    :func:`saliency.base.images.read_header` (PIL, the header and frame index only), the frame count predict and
-    crop read.
-    """
-    try:
-        with open(path, "rb") as fh:
-            h = fh.read(21)
-            if h[:8] == b"\x89PNG\r\n\x1a\n":
-                maybe = _png_animated(fh)
-            elif h[:4] == b"RIFF" and h[8:16] == b"WEBPVP8X":
-                maybe = len(h) > 20 and bool(h[20] & 0x02)  # VP8X flags: the animation bit
-            else:
-                maybe = h[:4] in _TIFF_MAGIC or h[:6] in (b"GIF87a", b"GIF89a")
-    except OSError:
-        return 1
-    return read_header(path).frames if maybe else 1
 
 
 def several_frames_note(multi_frame, what: str = "image") -> str | None:

@@ -13,6 +13,7 @@ than :data:`MAX_SIDE` (:func:`check_image_size`).
 from __future__ import annotations
 
 import contextlib as _contextlib
+import itertools as _itertools
 import os as _os
 import struct as _struct
 import threading as _threading
@@ -92,8 +93,12 @@ def pixel_limit(n: int | None):
             _os.environ["SALIENCY_MAX_PIXELS"] = old
 
 
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_GIF_MAGIC = (b"GIF87a", b"GIF89a")
+
+
 def _png(h: bytes):
-    if h[:8] == b"\x89PNG\r\n\x1a\n" and h[12:16] == b"IHDR":
+    if h[:8] == _PNG_MAGIC and h[12:16] == b"IHDR":
         return _struct.unpack(">II", h[16:24])
     return None
 
@@ -110,7 +115,7 @@ def _bmp(h: bytes):
 
 
 def _gif(h: bytes):
-    if h[:6] in (b"GIF87a", b"GIF89a"):
+    if h[:6] in _GIF_MAGIC:
         return _struct.unpack("<HH", h[6:10])
     return None
 
@@ -363,6 +368,19 @@ def _exif_block_tag(block: bytes) -> int:
         return 1
 
 
+def _png_chunks(fh):
+    """The chunks of the PNG open as ``fh`` before its ``IEND``, walked by their headers alone (length, big-endian;
+    type; data; CRC): ``(type, length)`` of each, ``fh`` at the chunk's data when yielded (read or not: the walk
+    goes on from the chunk's end)."""
+    pos = 8
+    fh.seek(pos)
+    while len(chunk := fh.read(8)) == 8 and chunk[4:] != b"IEND":
+        size = int.from_bytes(chunk[:4], "big")
+        yield chunk[4:], size
+        pos += size + 12
+        fh.seek(pos)
+
+
 def _chunk_orientation(fh) -> int | None:
     """The orientation tag of the PNG or WebP open as ``fh`` (told by its first bytes), read from its ``eXIf`` /
     ``EXIF`` chunk found by walking the chunk headers (no pixel decoded; 1 without one); None for another format
@@ -370,13 +388,10 @@ def _chunk_orientation(fh) -> int | None:
     pixels, and its WebP reader demuxes the whole file."""
     fh.seek(0)
     head = fh.read(12)
-    if head[:8] == b"\x89PNG\r\n\x1a\n":  # chunks: length (big-endian), type, data, CRC
-        fh.seek(8)
-        while len(chunk := fh.read(8)) == 8 and chunk[4:] != b"IEND":
-            size = int.from_bytes(chunk[:4], "big")
-            if chunk[4:] == b"eXIf":
+    if head[:8] == _PNG_MAGIC:
+        for kind, size in _png_chunks(fh):
+            if kind == b"eXIf":
                 return _exif_block_tag(fh.read(size))
-            fh.seek(size + 4, 1)
         return 1
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":  # chunks: type, length (little-endian), even-padded
         while len(chunk := fh.read(8)) == 8:
@@ -449,6 +464,41 @@ def read_header(path) -> ImageHeader:
                 return ImageHeader(_file_orientation(path, im), bytes(icc) if icc else None, frames)
         except Exception:  # noqa: BLE001 - a file PIL cannot read: one frame, no profile (OpenCV's reading stands)
             return ImageHeader(_file_orientation(path, False))
+
+
+def _may_hold_frames(fh) -> bool:
+    """Whether the file open as ``fh`` can hold several frames, told by its first bytes: a format of
+    :data:`_FRAME_FORMATS`; of a PNG, an ``acTL`` chunk before its first ``IDAT`` (where APNG puts it; chunk headers
+    only, the first 10 000); of a WebP, the animation bit of its VP8X flags."""
+    h = fh.read(21)
+    fmt = ("PNG" if h[:8] == _PNG_MAGIC else "WEBP" if h[:4] == b"RIFF" and h[8:12] == b"WEBP"
+           else "TIFF" if h[:4] in _TIFF_MAGIC else "GIF" if h[:6] in _GIF_MAGIC else None)
+    if fmt not in _FRAME_FORMATS:
+        return False
+    if fmt == "PNG":
+        for kind, _ in _itertools.islice(_png_chunks(fh), 10_000):
+            if kind in (b"acTL", b"IDAT"):
+                return kind == b"acTL"
+        return False
+    if fmt == "WEBP":
+        return h[12:16] == b"VP8X" and len(h) > 20 and bool(h[20] & 0x02)
+    return True
+
+
+def frame_count(path) -> int:
+    """How many frames (TIFF pages, animated PNG, WebP or GIF frames) the image file ``path`` holds; OpenCV decodes
+    the first alone. 1 for a still image and for a file that cannot be read.
+
+    Cheap for the common still file: its first bytes (and a PNG's chunk headers up to its pixels) tell whether it
+    can hold several frames at all; only a TIFF, a GIF, an animated WebP or an APNG is asked through
+    :func:`read_header` (PIL, the header and frame index only), the frame count predict and crop read.
+    """
+    try:
+        with open(path, "rb") as fh:
+            maybe = _may_hold_frames(fh)
+    except OSError:
+        return 1
+    return read_header(path).frames if maybe else 1
 
 
 _TIFF_SAMPLE_FORMATS = {2: "signed integer", 3: "floating point"}
