@@ -662,38 +662,63 @@ def note_lines(bench: Benchmark) -> list[str]:
     return lines
 
 
-#: the metrics that draw random negatives (uniform points for AUC-Borji, other images' fixations for sAUC)
-
-
-def negatives_unused(bench: Benchmark, dataset: str | None = None) -> str | None:
-    """Why the benchmark's scoring draws no AUC-Borji/sAUC negatives (neither metric is scored, or no dataset has
-    fixation points: the dataset named ``dataset``, else any), as words for a message; None when it draws them.
-    Known from :func:`plan` on: ``saliency eval`` refuses a ``--seed`` by it before scoring."""
+def _no_points(bench: Benchmark, dataset: str | None = None) -> str | None:
+    """Why no AUC-Borji/sAUC negatives can be drawn whatever the images hold: neither metric scored, or no dataset
+    with fixation points (the dataset named ``dataset``, else any); None otherwise. ``--json``'s ``seed`` keeps
+    this rule (:func:`json_seed`)."""
     if not set(tables.RANDOM_NEGATIVES) & set(bench.keys):
         return "no metric of this run draws random negatives (only AUC_Borji and sAUC of the fixation task do)"
-    if not any(d.has_points for d in bench.datasets if dataset is None or d.name == dataset):
+    if not any(d.has_points for d in _named(bench, dataset)):
         return "no dataset of this run has fixation points for AUC_Borji and sAUC"
     return None
 
 
+def _named(bench: Benchmark, dataset: str | None) -> list:
+    return [d for d in bench.datasets if dataset is None or d.name == dataset]
+
+
+def negatives_unused(bench: Benchmark, dataset: str | None = None) -> str | None:
+    """Why the benchmark's scoring draws no AUC-Borji/sAUC negatives, as words for a message; None when it may draw
+    them: neither metric is scored, no dataset has fixation points (the dataset named ``dataset``, else any), or
+    sAUC is scored without AUC_Borji and no such dataset has two images with fixation points (sAUC's negatives
+    are the other images' fixations). Known from :func:`plan` on: ``saliency eval`` refuses a ``--seed`` by it
+    before scoring. Whether a fixation file holds a fixation is known only once it is read: what was drawn is
+    :func:`seed_drawn`'s (from the results)."""
+    if (why := _no_points(bench, dataset)) is not None:
+        return why
+    if "AUC_Borji" not in bench.keys and not any(
+            sum(1 for it in d.items if it.gt or it.points is not None) >= 2 for d in _named(bench, dataset)):
+        return ("no dataset of this run has two images with fixation points, which sAUC needs (its negatives are "
+                "the other images' fixations)")
+    return None
+
+
 def seed_drawn(bench: Benchmark, dataset: str | None = None) -> int | None:
-    """The seed of the AUC-Borji/sAUC negatives (:func:`run`'s ``seed``) when they were drawn: one of them scored
-    on a dataset with fixation points (the dataset named ``dataset``, else any: :func:`negatives_unused`); else
-    None (also before run)."""
-    return None if bench.seed is None or negatives_unused(bench, dataset) is not None else bench.seed
+    """The seed of the AUC-Borji/sAUC negatives (:func:`run`'s ``seed``) when they were drawn: one of them defined
+    in a result of the dataset named ``dataset``, else of any (:func:`saliency.eval.tables.negatives_drawn`; sAUC
+    n/a on a dataset with one image with fixations drew none); else None (also before run)."""
+    rows = [r.metrics for r in bench.results if dataset is None or r.dataset == dataset]
+    return None if bench.seed is None or not tables.negatives_drawn(bench.keys, rows) else bench.seed
+
+
+def json_seed(bench: Benchmark) -> int | None:
+    """``--json``'s ``seed``, as it was recorded before the CSV and the table said the seed: :func:`run`'s seed
+    where AUC_Borji or sAUC is scored on a dataset with fixation points, else None. (The table's note and the CSV
+    say only the negatives drawn: :func:`seed_drawn`; ``saliency report`` reads them from the JSON's results.)"""
+    return None if bench.seed is None or _no_points(bench) is not None else bench.seed
 
 
 def seed_note(bench: Benchmark) -> str | None:
     """The line under the tables that gives the seed of the negatives when they were drawn (else None):
-    ``sAUC, AUC_Borji: negatives drawn with seed 5 (`seed`)``, the metrics in the table's order
-    (:func:`saliency.eval.tables.seed_note`, which ``saliency report`` shows too)."""
-    return tables.seed_note(bench.keys, seed_drawn(bench))
+    ``sAUC, AUC_Borji: negatives drawn with seed 5 (`seed`)``, the metrics in the table's order that are defined
+    in a result (:func:`saliency.eval.tables.seed_note`, which ``saliency report`` shows too)."""
+    return tables.seed_note(bench.keys, bench.seed, [r.metrics for r in bench.results])
 
 
 def csv_text(bench: Benchmark) -> str:
     """The scored benchmark as ``saliency eval --csv`` writes it (:func:`saliency.eval.tables.csv_text`): each
-    dataset's rows with the seed of their AUC-Borji/sAUC negatives where they were drawn (:func:`seed_drawn`),
-    empty where not (a dataset of human maps only, no such metric)."""
+    row with the seed of its AUC-Borji/sAUC negatives where they were drawn (:func:`seed_drawn`), empty where not
+    (a dataset of human maps only, no such metric, or each of them n/a in the row)."""
     seeds = {d.name: seed_drawn(bench, d.name) for d in bench.datasets}
     return tables.csv_text(bench.results, bench.keys, metric_maps=bench.metric_maps, seed=seeds)
 

@@ -253,12 +253,27 @@ def latex(results, keys, digits: int = 3) -> str:
 RANDOM_NEGATIVES = ("AUC_Borji", "sAUC")
 
 
-def seed_note(keys, seed) -> str | None:
+def negatives_drawn(keys, metrics) -> list[str]:
+    """The metrics of ``keys`` (in their order) whose random negatives were drawn: AUC_Borji and sAUC where defined
+    (a finite value) in at least one of ``metrics``, the metric dicts of the scored results in question (a run's, a
+    dataset's, one row's). An undefined one drew none: sAUC of a dataset with one image with fixations (no other
+    image to draw from) is n/a. The one rule of eval's seed note, its CSV ``seed`` cells and ``saliency report``."""
+    metrics = [m or {} for m in metrics]
+    return [k for k in keys if k in RANDOM_NEGATIVES and any(_finite(m.get(k)) for m in metrics)]
+
+
+def _finite(v) -> bool:
+    """Whether ``v`` is a defined score: a finite number (None, NaN and non-numbers are undefined)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def seed_note(keys, seed, metrics) -> str | None:
     """The note under a table of the metrics ``keys`` that gives the seed of the AUC-Borji/sAUC negatives: ``sAUC,
-    AUC_Borji: negatives drawn with seed 5 (`seed`)``, the metrics in ``keys``' order; None when ``seed`` is None
-    (none drawn) or neither metric is in ``keys``. Markdown as it stands (its `seed` is code): eval's table and
-    ``saliency report`` (from ``--json``'s ``seed`` and metrics) show this one line."""
-    drawn = [k for k in keys if k in RANDOM_NEGATIVES]
+    AUC_Borji: negatives drawn with seed 5 (`seed`)``, the metrics in ``keys``' order that drew them in ``metrics``
+    (the table's rows' metric dicts: :func:`negatives_drawn`); None when ``seed`` is None or none drew any (neither
+    scored, or n/a everywhere). Markdown as it stands (its `seed` is code): eval's table and ``saliency report``
+    (from ``--json``'s ``seed`` and results) show this one line."""
+    drawn = negatives_drawn(keys, metrics)
     if seed is None or not drawn:
         return None
     return f"{', '.join(drawn)}: negatives drawn with seed {int(seed)} (`seed`)"
@@ -270,9 +285,11 @@ def csv_text(results, keys, metric_maps: bool = False, seed=None) -> str:
     The column ``metric_maps`` is ``true`` when the densities were scored by their metric-specific maps
     (``saliency eval --metric-maps``), else ``false``. The last, ``seed``, is the seed of the random negatives of
     AUC-Borji and sAUC where the row's were drawn, else empty: ``seed`` an int for every row, or {dataset: seed or
-    None} (a dataset of human maps only draws none). ``seed`` left out (None) leaves every row's cell empty, which
-    reads "none drawn": for results that drew negatives give it, or write a scored benchmark's CSV with
-    :func:`saliency.eval.benchmark.csv_text`, which gives each dataset's seed as ``saliency eval --csv`` does.
+    None} (a dataset of human maps only draws none); a row whose AUC_Borji and sAUC are undefined (n/a) or not
+    scored drew none either, its cell empty (:func:`negatives_drawn`). ``seed`` left out (None) leaves every row's
+    cell empty, which reads "none drawn": for results that drew negatives give it, or write a scored benchmark's
+    CSV with :func:`saliency.eval.benchmark.csv_text`, which gives each dataset's seed as ``saliency eval --csv``
+    does.
     """
     buf = io.StringIO()
     # rows end in "\n", but the writer quotes a field by the characters of its line terminator: with "\r\n"
@@ -283,6 +300,7 @@ def csv_text(results, keys, metric_maps: bool = False, seed=None) -> str:
     for r in results:
         vals = [("" if (v := r.metrics.get(k)) is None or math.isnan(v) else repr(float(v))) for k in keys]
         drawn = seed.get(r.dataset) if isinstance(seed, dict) else seed
+        drawn = drawn if negatives_drawn(keys, [r.metrics]) else None  # n/a (or not scored) here: none drawn
         rows.append([r.dataset, r.method, r.n_images, *vals, r.n_resized, r.n_missing, r.n_skipped,
                      "true" if metric_maps else "false", "" if drawn is None else int(drawn)])
     lines = []

@@ -609,11 +609,12 @@ def count_notes(eval_json: dict) -> list[str]:
 
 def seed_note(eval_json: dict) -> str | None:
     """eval's line giving the seed of the AUC-Borji/sAUC negatives (:func:`saliency.eval.tables.seed_note`) from the
-    JSON's ``seed`` and its metrics (in the table's order), or None where it drew none (``seed`` null or absent)."""
+    JSON's ``seed`` and its results (the metrics in the table's order, those defined in a result), or None where it
+    drew none (``seed`` null or absent, or each of them null: sAUC of a dataset with one image with fixations)."""
     from saliency.eval.tables import seed_note as note
 
-    keys = list(dict.fromkeys(k for r in eval_json.get("results", []) for k in r.get("metrics") or {}))
-    return note(keys, eval_json.get("seed"))
+    metrics = [r.get("metrics") or {} for r in eval_json.get("results", [])]
+    return note(list(dict.fromkeys(k for m in metrics for k in m)), eval_json.get("seed"), metrics)
 
 
 def eval_labels(paths) -> list[str]:

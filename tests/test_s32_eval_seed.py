@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -18,13 +19,14 @@ HEAD = ["dataset", "method", "n_images"]
 TAIL = ["n_resized", "n_missing", "n_skipped", "metric_maps", "seed"]
 
 
-def _fixation_gt(root, with_points: bool = True):
-    """An ingest-layout folder of three 16x24 images: a human map each and (``with_points``) two fixations each."""
+def _fixation_gt(root, with_points: bool = True, n: int = 3):
+    """An ingest-layout folder of ``n`` (up to three) 16x24 images: a human map each and (``with_points``) two
+    fixations each."""
     (root / "maps").mkdir(parents=True)
     if with_points:
         (root / "fixations").mkdir()
     yy, xx = np.mgrid[:16, :24]
-    for i, (y, x) in enumerate(((4, 5), (8, 12), (11, 19))):
+    for i, (y, x) in enumerate(((4, 5), (8, 12), (11, 19))[:n]):
         if with_points:
             f = np.zeros((16, 24), np.uint8)
             f[y, x] = f[15 - y, 23 - x] = 255
@@ -173,10 +175,11 @@ def test_report_refuses_a_seed_that_is_no_whole_number(tmp_path, capsys, seed, s
 def test_tables_seed_note_from_keys_and_seed():
     from saliency.eval import tables
 
-    assert tables.seed_note(["NSS", "sAUC", "CC", "AUC_Borji"], 3) == \
+    all4 = [{"NSS": 1.0, "sAUC": 0.6, "CC": 0.3, "AUC_Borji": 0.7}]
+    assert tables.seed_note(["NSS", "sAUC", "CC", "AUC_Borji"], 3, all4) == \
         "sAUC, AUC_Borji: negatives drawn with seed 3 (`seed`)"
-    assert tables.seed_note(["AUC_Borji"], 0) == "AUC_Borji: negatives drawn with seed 0 (`seed`)"  # 0 is a seed
-    assert tables.seed_note(["sAUC"], None) is None and tables.seed_note(["NSS", "CC"], 4) is None
+    assert tables.seed_note(["AUC_Borji"], 0, all4) == "AUC_Borji: negatives drawn with seed 0 (`seed`)"  # 0: a seed
+    assert tables.seed_note(["sAUC"], None, all4) is None and tables.seed_note(["NSS", "CC"], 4, all4) is None
 
 
 def test_library_csv_gives_each_datasets_seed(tmp_path, monkeypatch):
@@ -212,3 +215,145 @@ def test_one_rule_says_where_negatives_are_drawn(tmp_path, monkeypatch):
     plan = benchmark.plan(task="fixation", gt=str(tmp_path / "maps_only"), pred=[f"M={tmp_path / 'p'}"],
                           metrics="sAUC")
     assert benchmark.negatives_unused(plan) == "no dataset of this run has fixation points for AUC_Borji and sAUC"
+
+
+# ------------------------------------------------- F25: a seed is said only where a metric drew negatives (defined)
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _one_image(tmp_path):
+    """A fixation dataset of one image with fixations (sAUC has no other image to draw negatives from) and its
+    prediction."""
+    gt, pred = _fixation_gt(tmp_path / "one", n=1), _preds(tmp_path / "p")
+    for f in sorted(pred.iterdir())[1:]:
+        f.unlink()
+    return gt, pred
+
+
+def _table_row(out, method):
+    return next(line for line in out.splitlines() if line.startswith(f"| {method} |"))
+
+
+def test_one_image_sauc_is_na_and_no_seed_is_said(tmp_path, capsys):
+    gt, pred = _one_image(tmp_path)
+    c, j, rep = tmp_path / "i1.csv", tmp_path / "i1.json", tmp_path / "rep"
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", gt, "--pred", f"M={pred}",
+                                    "--metrics", "sAUC,NSS", "--csv", c, "--json", j, "--quiet"])
+    assert rc == 0, err
+    assert _table_row(out, "M").split("|")[2].strip() == "n/a"  # no other image: sAUC undefined, nothing drawn
+    assert "negatives drawn" not in out
+    head, row = _rows(c)
+    assert head[-1] == "seed" and row[head.index("sAUC")] == "" and row[-1] == ""  # empty: none drawn
+    doc = json.loads(j.read_text())
+    assert doc["seed"] == 0 and doc["results"][0]["metrics"]["sAUC"] is None  # the JSON's seed key as before
+    rc, _, err = run_cli(capsys, ["report", "--eval", j, "--out", rep, "--quiet"])
+    assert rc == 0, err
+    assert "negatives" not in (rep / "report.md").read_text(encoding="utf-8")
+    assert "negatives" not in (rep / "report.html").read_text(encoding="utf-8")
+
+
+def test_one_image_default_metrics_say_only_auc_borji(tmp_path, capsys):
+    gt, pred = _one_image(tmp_path)
+    c, j, rep = tmp_path / "d.csv", tmp_path / "d.json", tmp_path / "rep"
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", gt, "--pred", f"M={pred}", "--csv", c,
+                                    "--json", j, "--quiet"])
+    assert rc == 0, err
+    note = "- AUC_Borji: negatives drawn with seed 0 (`seed`)"  # uniform points drawn; sAUC drew none
+    assert _bullets(out)[-1] == note and out.count("negatives drawn") == 1
+    head, row = _rows(c)
+    assert row[head.index("sAUC")] == "" and row[head.index("AUC_Borji")] != "" and row[-1] == "0"
+    rc, _, err = run_cli(capsys, ["report", "--eval", j, "--out", rep, "--quiet"])
+    assert rc == 0, err
+    md = (rep / "report.md").read_text(encoding="utf-8")
+    assert _report_lists(md)[-1] == note and md.count("negatives drawn") == 1
+
+
+def test_seed_with_sauc_alone_on_one_image_is_refused(tmp_path, capsys):
+    gt, pred = _one_image(tmp_path)
+    c = tmp_path / "r.csv"
+    line = refusal(*run_cli(capsys, ["eval", "--task", "fixation", "--gt", gt, "--pred", f"M={pred}",
+                                     "--metrics", "sAUC,NSS", "--seed", "5", "--csv", c, "--quiet"]))
+    assert line == ("saliency eval: error: --seed 5: not used: no dataset of this run has two images with fixation "
+                    "points, which sAUC needs (its negatives are the other images' fixations); leave it out")
+    assert not c.exists()
+    # AUC_Borji draws there: the seed is used and said for it alone
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", gt, "--pred", f"M={pred}",
+                                    "--metrics", "sAUC,AUC_Borji", "--seed", "5", "--csv", c, "--quiet"])
+    assert rc == 0, err
+    assert _bullets(out)[-1] == "- AUC_Borji: negatives drawn with seed 5 (`seed`)"
+    assert [r[-1] for r in _rows(c)] == ["seed", "5"]
+
+
+def test_a_one_image_dataset_beside_one_of_three(tmp_path, capsys):
+    _fixation_gt(tmp_path / "three")
+    _fixation_gt(tmp_path / "one", n=1)
+    _preds(tmp_path / "p_three")
+    _preds(tmp_path / "p_one")
+    cfg = tmp_path / "bench.json"
+    cfg.write_text(json.dumps({"task": "fixation", "datasets": {"three": {"gt": "three"}, "one": {"gt": "one"}},
+                               "methods": {"M": "p_{dataset}"}}))
+    c = tmp_path / "r.csv"
+    rc, out, err = run_cli(capsys, ["eval", "--config", cfg, "--metrics", "sAUC,NSS", "--seed", "7", "--csv", c,
+                                    "--quiet"])
+    assert rc == 0, err
+    assert [(r[0], r[-1]) for r in _rows(c)] == [("dataset", "seed"), ("three", "7"), ("one", "")]
+    assert _bullets(out)[-1] == "- sAUC: negatives drawn with seed 7 (`seed`)"
+
+
+def test_two_images_one_without_fixations_is_not_refused_but_says_no_seed(tmp_path, capsys):
+    """Two fixation files, one of them empty: known only once read, so --seed is accepted; sAUC is n/a (the one
+    fixated image has no other to draw from) and no seed is said."""
+    gt, pred = _fixation_gt(tmp_path / "gt", n=2), _preds(tmp_path / "p")
+    cv2.imwrite(str(gt / "fixations" / "im1.png"), np.zeros((16, 24), np.uint8))
+    (pred / "im2.png").unlink()
+    c = tmp_path / "r.csv"
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", gt, "--pred", f"M={pred}",
+                                    "--metrics", "sAUC,NSS", "--seed", "3", "--csv", c, "--quiet"])
+    assert rc == 0, err
+    assert _table_row(out, "M").split("|")[2].strip() == "n/a" and "negatives drawn" not in out
+    assert [r[-1] for r in _rows(c)] == ["seed", ""]
+
+
+def test_library_rule_reads_the_results(tmp_path):
+    from saliency.eval import benchmark, tables
+    from saliency.eval.runner import MethodResult
+
+    assert tables.negatives_drawn(["NSS", "sAUC", "AUC_Borji"], [{"sAUC": None, "AUC_Borji": 0.7}]) == ["AUC_Borji"]
+    assert tables.negatives_drawn(["sAUC"], [{"sAUC": float("nan")}, {"sAUC": 0.55}]) == ["sAUC"]
+    assert tables.negatives_drawn(["sAUC", "AUC_Borji"], [{"sAUC": float("nan"), "AUC_Borji": None}]) == []
+    assert tables.seed_note(["sAUC"], 0, [{"sAUC": None}]) is None
+    rows = [MethodResult("d", "A", 1, {"sAUC": float("nan"), "NSS": 1.5}),
+            MethodResult("d", "B", 1, {"sAUC": 0.6, "NSS": 1.0})]
+    text = tables.csv_text(rows, ["sAUC", "NSS"], seed=4)  # a row whose sAUC is n/a drew none: empty cell
+    assert [r[-1] for r in csv.reader(io.StringIO(text))] == ["seed", "", "4"]
+    gt, pred = _one_image(tmp_path)
+    plan = benchmark.plan(task="fixation", gt=str(gt), pred=[f"M={pred}"], metrics="sAUC,NSS")
+    assert benchmark.negatives_unused(plan).startswith("no dataset of this run has two images with fixation points")
+    bench = benchmark.run(plan, seed=2, progress=False)
+    assert benchmark.seed_drawn(bench) is None and benchmark.seed_note(bench) is None
+    assert benchmark.json_seed(bench) == 2  # the JSON's seed as before
+    assert [r[-1] for r in csv.reader(io.StringIO(benchmark.csv_text(bench)))] == ["seed", ""]
+
+
+@pytest.mark.real_data
+def test_mit_i210_one_image_sauc_draws_nothing(tmp_path, capsys):
+    data = SHARED / "mit_i210"
+    judd = data / "MODELS" / "Judd_i210.jpg"
+    if not judd.is_file():
+        pytest.skip("no shared mit_i210")
+    pred = tmp_path / "judd"
+    pred.mkdir()
+    (pred / "i210.jpg").symlink_to(judd)
+    c, j = tmp_path / "i1.csv", tmp_path / "i1.json"
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", data, "--pred", f"Judd={pred}",
+                                    "--metrics", "sAUC,NSS", "--quiet", "--csv", c, "--json", j])
+    assert rc == 0, err
+    assert _table_row(out, "Judd").split("|")[2].strip() == "n/a" and "negatives drawn" not in out
+    assert [r[-1] for r in _rows(c)] == ["seed", ""] and json.loads(j.read_text())["seed"] == 0
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--gt", data, "--pred", f"Judd={pred}",
+                                    "--quiet"])
+    assert rc == 0, err
+    assert _bullets(out)[-1] == "- AUC_Borji: negatives drawn with seed 0 (`seed`)"
+    line = refusal(*run_cli(capsys, ["eval", "--task", "fixation", "--gt", data, "--pred", f"Judd={pred}",
+                                     "--metrics", "sAUC,NSS", "--seed", "5", "--quiet"]))
+    assert line.startswith("saliency eval: error: --seed 5: not used: no dataset of this run has two images")

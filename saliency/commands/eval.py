@@ -186,7 +186,7 @@ def _check_against_plan(args, bench) -> None:
 
     from saliency.eval.benchmark import negatives_unused
 
-    if args.seed is not None and (unused := negatives_unused(bench)) is not None:  # no metric, or human maps only
+    if args.seed is not None and (unused := negatives_unused(bench)) is not None:  # nothing to draw from
         raise UserError(f"--seed {args.seed}: not used: {unused}; leave it out")
     folders, files = set(), set()
     for d in bench.datasets:
@@ -309,7 +309,7 @@ def _write_files(args, bench):
             path(args.json).write_text(json_text(tables.json_obj(bench.task, __version__, bench.results,
                                                                  metric_maps=bench.metric_maps,
                                                                  notes=benchmark.note_lines(bench),
-                                                                 seed=benchmark.seed_drawn(bench))),
+                                                                 seed=benchmark.json_seed(bench))),
                                        encoding="utf-8")
         if args.csv:
             path(args.csv).write_text(benchmark.csv_text(bench), encoding="utf-8")  # each dataset's seed
