@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from saliency.base.errors import UserError, cli_flag
-from saliency.base.fsutil import check_unchanged, folder_identity, replaced_error
+from saliency.base.fsutil import check_unchanged, folder_identity, identity_with_files
 from saliency.base.images import IMAGE_EXTS, shown_path
 from saliency.base.names import same_name
 from saliency.base.progress import progress as progress_bar
@@ -577,8 +577,7 @@ def folder_source(top: tuple, files, label: str, shown) -> tuple:
     ``M=DIR``, ``gt`` and ``DIR``), as the refusal names it (:func:`saliency.base.fsutil.replaced_error`).
     """
     files = [str(f) for f in files if f and isinstance(f, (str, os.PathLike))]
-    dirs = sorted({os.path.dirname(f) or "." for f in files})
-    return top + folder_identity(top[0][0], *dirs), label, str(shown), files
+    return identity_with_files(top, files), label, str(shown), files
 
 
 def gt_files(ds: GTDataset) -> list:
@@ -591,19 +590,15 @@ def check_sources(sources) -> None:
     """Refuse (:func:`saliency.base.fsutil.replaced_error`, naming the option) when a folder of ``sources``
     (:func:`folder_source`) is not the one indexed: replaced while this run read it, its scores a mix of two."""
     for ids, label, shown, _ in sources:
-        try:
-            check_unchanged(ids, label)
-        except UserError:
-            raise replaced_error(shown, label) from None
+        check_unchanged(ids, label, shown=shown)
 
 
 def _refuse_changed(sources) -> None:
     """:func:`check_sources`, then the same refusal for a source one of whose listed files is gone (another run
     rewrote it): what a read that failed meant, rather than its "file not found"."""
     check_sources(sources)
-    for _, label, shown, files in sources:
-        if any(not os.path.exists(f) for f in files):
-            raise replaced_error(shown, label)
+    for ids, label, shown, files in sources:
+        check_unchanged(ids, label, files, shown=shown)
 
 
 def _guarded(results, sources):
@@ -820,8 +815,6 @@ def _frame_notes(res: list[MethodResult], gt_frames: list, folders: list, items=
 def _gt_root(items) -> str | None:
     """The deepest folder holding every ground-truth file of ``items`` (masks, fixation and human maps, per-image
     baselines): the dataset's folder as its files tell it; None without files or without a common folder."""
-    import os
-
     dirs = {os.path.dirname(f) for it in items for f in (it.gt, it.density, it.baseline) if f and isinstance(f, str)}
     try:
         return os.path.commonpath(sorted(dirs)) if dirs else None

@@ -505,6 +505,16 @@ def find_dataset(root: str | Path, task: str, dataset: str | None = None, split:
     return index
 
 
+#: The attributes of a :class:`Record` that name a file of the sample (None where it has none)
+FILE_ROLES = ("image", "mask", "density", "fixations")
+
+
+def record_files(records) -> list:
+    """The files of ``records`` (their :data:`FILE_ROLES` that are paths), in order."""
+    return [f for r in records for f in (getattr(r, role) for role in FILE_ROLES)
+            if isinstance(f, (str, os.PathLike))]
+
+
 def frames_notes(records, root: str | Path) -> list[str]:
     """One line naming the files of ``records`` (images, masks, human maps, fixation maps) of several frames (a
     multi-page TIFF, an animated PNG or WebP), of which training reads the first alone (OpenCV's decoding), in
@@ -515,7 +525,7 @@ def frames_notes(records, root: str | Path) -> list[str]:
 
     found, seen = [], set()
     for rec in records:
-        for path in (rec.image, rec.mask, rec.density, rec.fixations):
+        for path in (getattr(rec, role) for role in FILE_ROLES):
             if not path or path in seen:
                 continue
             seen.add(path)
@@ -662,6 +672,9 @@ class SaliencyDataset:
         #: ``(ids, label)``: the folders the records were indexed from (:func:`saliency.base.fsutil.folder_identity`,
         #: the dataset's root first) and the option naming it (``data``); None: not checked
         self.source = None
+        #: how a refusal names the folder of :attr:`source` (``saliency.runtime.data_names``: where its value came
+        #: from, e.g. ```overrides` data.val``); None: the backticked label
+        self.who = None
 
     def __len__(self) -> int:
         return len(self.records)
@@ -672,7 +685,14 @@ class SaliencyDataset:
         if self.source is not None:
             from saliency.base.fsutil import check_unchanged
 
-            check_unchanged(*self.source)
+            check_unchanged(*self.source, who=self.who)
+
+    def check_files(self) -> None:
+        """:meth:`check_source`, refusing too when a file of a record is gone (indexed, so there then)."""
+        if self.source is not None:
+            from saliency.base.fsutil import check_unchanged
+
+            check_unchanged(*self.source, files=record_files(self.records), who=self.who)
 
     def load(self, i: int):
         """Decode and resize sample ``i``: (image uint8 HxWx3, target, points or None).
@@ -688,12 +708,12 @@ class SaliencyDataset:
             sample = self._decode(rec)
         except (UserError, FileNotFoundError):
             if self.source is not None:
-                self.check_source()
-                files = (getattr(rec, role) for role in ("image", "mask", "density", "fixations"))
-                if any(f is not None and not os.path.exists(f) for f in files):
-                    from saliency.base.fsutil import replaced_error
+                from saliency.base.fsutil import check_unchanged
 
-                    raise replaced_error(self.source[0][0][0], self.source[1]) from None
+                try:
+                    check_unchanged(*self.source, files=record_files([rec]), who=self.who)
+                except UserError as refusal:  # what the failed read meant, not its "file not found"
+                    raise refusal from None
             raise
         if self.cache is not None:
             self.cache[i] = sample

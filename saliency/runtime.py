@@ -435,7 +435,6 @@ def _gone(keys: list, index, split_file: Path, what: str, folder) -> None:
 
 #: split.json's key of the content digests of the run's data (:func:`data_digests`), compared on resume
 CONTENT_KEY = "content"
-_ROLES = ("image", "mask", "density", "fixations")
 
 
 def _file_digest(path) -> str:
@@ -454,7 +453,9 @@ def _record_digest(rec) -> dict:
     their map's size and blur) when the human map is built from them (OSIE, SALICON)."""
     import hashlib
 
-    out = {role: _file_digest(getattr(rec, role)) for role in _ROLES
+    from saliency.datasets import FILE_ROLES
+
+    out = {role: _file_digest(getattr(rec, role)) for role in FILE_ROLES
            if isinstance(getattr(rec, role), (str, os.PathLike))}
     if rec.points is not None:
         pts = np.asarray(rec.points, np.float64)
@@ -485,6 +486,8 @@ def _check_content(old, new: dict, records: dict, folders: dict, split_file: Pat
     split.json without the key (written before it was recorded) is not refused: one note says it was not checked.
     ``records``: part ("train", "val") -> key -> Record; ``folders``: "root"/"val" -> the folder of a dataset.json.
     """
+    from saliency.datasets import FILE_ROLES
+
     if not isinstance(old, dict):
         return [f"{split_file} records no digest of the data's content (written before it was recorded): the "
                 "files were not checked for changes since the run began"]
@@ -498,7 +501,7 @@ def _check_content(old, new: dict, records: dict, folders: dict, split_file: Pat
             was = was_part.get(key) or {}
             for role in dict.fromkeys([*now, *was]):
                 if was.get(role) != now.get(role):
-                    path = getattr(records[part][key], role, None) if role in _ROLES else None
+                    path = getattr(records[part][key], role, None) if role in FILE_ROLES else None
                     changed.append(str(path) if path else f"the fixation points of {key}")
     if changed:
         raise UserError(f"`resume`: {len(changed)} data file(s) differ from those the run began on ({split_file} "
@@ -507,72 +510,36 @@ def _check_content(old, new: dict, records: dict, folders: dict, split_file: Pat
     return []
 
 
-def _record_folders(records) -> list[str]:
-    """The folders holding the files of ``records`` (image, mask, density, fixations), each once."""
-    return list(dict.fromkeys(os.path.dirname(os.fspath(f)) or "." for r in records for f in
-                              (getattr(r, role) for role in _ROLES) if isinstance(f, (str, os.PathLike))))
-
-
-def replaced_refusal(path, who: str) -> UserError:
-    """The refusal of :func:`saliency.base.fsutil.replaced_error` (its words) naming the folder ``path`` by ``who``:
-    where its value came from, as :func:`saliency.config._who` names a key (```data``` or ```root```, the flag;
-    ``FILE: data.root``; ```overrides` data.val``), which replaced_error (one backticked parameter) cannot spell."""
-    return UserError(f"{who} {path}: was replaced while this command read it (another run wrote it); run again "
-                     "when it is finished")
-
-
 def data_names(cfg: dict, names: dict | None = None) -> dict:
     """``names`` (the label of a dataset's ``source``, ``data`` or ``data.val`` -> how a refusal names its folder,
-    :func:`replaced_refusal`'s ``who``), each label it lacks named as a library call without its origin gives it:
-    the parameter ``data`` (``root`` with a ``data.dataset``), ``config data.val``."""
+    :func:`saliency.base.fsutil.replaced_error`'s ``who``), each label it lacks named as a library call without its
+    origin gives it: the parameter ``data`` (``root`` with a ``data.dataset``), ``config data.val``."""
     return {"data": "`root`" if cfg["data"]["dataset"] else "`data`", "data.val": "config data.val", **(names or {})}
 
 
-def name_replaced(exc: BaseException, sources, names: dict) -> UserError | None:
-    """``exc`` as :func:`replaced_refusal` naming its folder by ``names`` (:func:`data_names`) when it is the
-    :func:`saliency.base.fsutil.replaced_error` of a folder of ``sources`` (``(ids, label)``, a dataset's
-    ``source``: a folder replaced or a file of it gone while a sample was read), raised here or (its text) in a
-    DataLoader worker; None for any other error."""
-    from saliency.base.fsutil import replaced_error
-
-    text = str(exc.args[0]) if exc.args else ""
-    line = clean_error(exc)
-    for ids, label in sources:
-        made = replaced_error(ids[0][0], label)
-        if text == made.args[0] or line == str(made):
-            return replaced_refusal(ids[0][0], names[label])
-    return None
-
-
-def _check_source(ids, label: str, names: dict) -> None:
-    """:func:`saliency.base.fsutil.check_unchanged` of ``ids``, its refusal naming the folder by ``names``."""
-    from saliency.base.fsutil import check_unchanged
-
-    try:
-        check_unchanged(ids, label)
-    except UserError:
-        raise replaced_refusal(ids[0][0], names[label]) from None
-
-
 def _read_indexed(sources: list, names: dict, read, *args):
-    """``read(*args)`` (digests of, or the samples of, indexed files); a file gone meanwhile (FileNotFoundError, or
-    a sample's refusal) or a folder of ``sources`` (``(ids, label)``: :func:`saliency.base.fsutil.folder_identity`)
-    replaced is the refusal of :func:`replaced_refusal` naming its dataset folder by ``names``, not "file not
-    found"."""
+    """``read(*args)`` (digests of, or the samples of, indexed files); a file gone meanwhile (FileNotFoundError)
+    or a folder of ``sources`` (``(ids, label)``: :func:`saliency.base.fsutil.folder_identity`) replaced is the
+    refusal of :func:`saliency.base.fsutil.check_unchanged` naming its dataset folder by ``names``
+    (:func:`data_names`), not "file not found". (A sample's own refusal already names it: ``SaliencyDataset.who``.)
+    """
+    from saliency.base.fsutil import check_unchanged, replaced_error
+
     try:
         return read(*args)
-    except UserError as exc:
-        named = name_replaced(exc, sources, names)
-        if named is None:
-            raise
-        raise named from None
     except FileNotFoundError as exc:
-        for ids, label in sources:
-            _check_source(ids, label, names)
+        refusal = None
+        try:
+            for ids, label in sources:
+                check_unchanged(ids, label, who=names[label])
+        except UserError as err:
+            refusal = err
         gone = os.path.abspath(os.fsdecode(exc.filename)) if exc.filename is not None else ""
         for ids, label in reversed(sources):  # data.val, when given, before the training folder
-            if gone.startswith(os.path.join(os.path.abspath(ids[0][0]), "")):
-                raise replaced_refusal(ids[0][0], names[label]) from None
+            if refusal is None and gone.startswith(os.path.join(os.path.abspath(ids[0][0]), "")):
+                refusal = replaced_error(ids[0][0], label, names[label])
+        if refusal is not None:
+            raise refusal from None
         raise
 
 
@@ -593,7 +560,7 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool, names
     e.g. ``--root``, ``FILE: data.root`` or ``--set data.val``; :func:`saliency.train.prepare_run` finds them).
     """
     from saliency import datasets as D
-    from saliency.base.fsutil import folder_identity
+    from saliency.base.fsutil import check_unchanged, folder_identity, identity_with_files
     from saliency.transforms import build_train_transform
 
     task, d = cfg["task"], cfg["data"]
@@ -602,7 +569,7 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool, names
         raise UserError("no training data: give `data` DIR, or --dataset NAME --root DIR (data.root in the config)")
     root_ids = folder_identity(d["root"])  # before the first read: the folder the index and the samples come from
     index = D.find_dataset(d["root"], task, d["dataset"], d["split"])
-    root_ids += folder_identity(d["root"], *_record_folders(index.records))
+    root_ids = identity_with_files(root_ids, D.record_files(index.records))
     sources = [(root_ids, "data")]
     if d["val"] and not Path(d["val"]).is_dir():  # named as the config key, not as --data
         raise UserError(f"data.val {d['val']}: folder not found (a relative path is read from the current folder, "
@@ -629,7 +596,7 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool, names
                             f"data.val=DIR, the folder that holds those {len(val_keys)} validation images now")
         val_index = D.find_dataset(d["val"], task, option="data.val") if d["val"] else index
         if d["val"]:
-            val_ids += folder_identity(d["val"], *_record_folders(val_index.records))
+            val_ids = identity_with_files(val_ids, D.record_files(val_index.records))
             sources.append((val_ids, "data.val"))
             _check_layout(split, "val_layout", val_index, f"data.val {d['val']}")
         val_recs = {r.key: r for r in val_index.records}
@@ -651,7 +618,7 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool, names
             content = None  # a run begun before the digests stays unchecked: its first data is unknown
     elif d["val"]:
         val_index = D.find_dataset(d["val"], task, option="data.val")
-        val_ids += folder_identity(d["val"], *_record_folders(val_index.records))
+        val_ids = identity_with_files(val_ids, D.record_files(val_index.records))
         sources.append((val_ids, "data.val"))
         _check_held_out(index.records, val_index.records, d["val"])
         train_keys = sorted(by_key)
@@ -671,8 +638,8 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool, names
     tf = build_train_transform(task, d["size"], d["augment"])
     train_ds = D.SaliencyDataset([by_key[k] for k in train_keys], task, d["size"], tf, d["cache"], d["fixation_top"])
     val_ds = D.SaliencyDataset(val_records, task, d["size"], None, d["cache"], d["fixation_top"])
-    train_ds.source = sources[0]
-    val_ds.source = sources[-1]  # data.val's folder, when given; else the training folder
+    train_ds.source, train_ds.who = sources[0], names[sources[0][1]]
+    val_ds.source, val_ds.who = sources[-1], names[sources[-1][1]]  # data.val's folder, when given; else data's
     if not resume or not split_file.is_file():
         content = _read_indexed(sources, names, data_digests, [by_key[k] for k in train_keys], val_records,
                                 d["root"], d["val"])
@@ -685,7 +652,7 @@ def prepare_data(cfg: dict, run: Path, resume: bool, info, progress: bool, names
     _read_indexed(sources, names, train_ds.fill_cache, show, "caching train")
     _read_indexed(sources, names, val_ds.fill_cache, show, "caching val")
     for ids, label in sources:  # the samples (or, uncached, the digests) are of the folders indexed: no mix
-        _check_source(ids, label, names)
+        check_unchanged(ids, label, who=names[label])
     return train_ds, val_ds, split
 
 

@@ -46,8 +46,8 @@ from saliency import __version__
 from saliency.base import runlock
 from saliency.base.errors import UserError
 from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, data_names, inference_bf16, make_loader,
-                              name_replaced, open_tensorboard, precision_plan, prepare_data, replaced_refusal,
-                              resolve_device, seed_all, threads_note, train_settings)
+                              open_tensorboard, precision_plan, prepare_data, resolve_device, seed_all, threads_note,
+                              train_settings)
 
 __all__ = ["Trainer", "TrainingStopped", "Interrupted", "precision_plan", "resolve_device", "cpu_threads",
            "prepare_run", "restore_replaced", "RESUME_KEYS"]
@@ -1146,9 +1146,6 @@ class Trainer:
             self._settle_replaced(keep_new=False)  # the new run did not finish: the old run comes back
             self._settle_fresh(keep_new=False)  # or, for a new folder, this run's files go
             release_run(self.run)
-            named = self._named(exc)
-            if named is not exc:  # a dataset's refusal of its folder replaced: named by where the folder came from
-                raise named from None
             raise
         self._settle_replaced(keep_new=True)
         self._fresh = None
@@ -1192,7 +1189,10 @@ class Trainer:
                 except UserError as exc:  # raised here (workers 0): as it is, its parameter spelled by the CLI
                     if not _from_worker(exc):
                         raise
-                    raise UserError(clean_error(exc)) from None  # a worker's traceback: its last line
+                    # a worker's traceback: its last line, or (its folder replaced, a file of it gone) the dataset's
+                    # refusal raised here, naming the folder by where it came from (a worker's text lost that)
+                    self.train_ds.check_files()
+                    raise UserError(clean_error(exc)) from None
                 if batch is not None:
                     group.append(batch)
                     batch_i += 1
@@ -1348,14 +1348,6 @@ class Trainer:
                               f"{batch_i}); training stopped; {self._last_good_text()}; lower optim.lr or set "
                               "train.clip_grad")
 
-    def _named(self, exc: BaseException) -> BaseException:
-        """``exc``, or, when it is a dataset's refusal of its folder replaced or a file of it gone
-        (:func:`saliency.runtime.name_replaced`), that refusal naming the folder by where it came from."""
-        sources = [ds.source for ds in (getattr(self, "train_ds", None), getattr(self, "val_ds", None))
-                   if getattr(ds, "source", None) is not None]
-        named = name_replaced(exc, sources, self._data_names) if isinstance(exc, UserError) and sources else None
-        return exc if named is None else named
-
     def _check_data(self) -> None:
         """Refuse (UserError, on every rank) when a dataset read lazily (``data.cache`` false: its files are read
         again each epoch) had its folder replaced since it was indexed (``SaliencyDataset.check_source``): the
@@ -1373,9 +1365,12 @@ class Trainer:
                 err = err or exc
         if dist.any_true(self.info, err is not None, self.device):
             if err is not None:
-                raise self._named(err) from None
+                raise err from None
+            from saliency.base.fsutil import replaced_error
+
             source = self.train_ds.source
-            raise replaced_refusal(source[0][0][0] if source else self.cfg["data"]["root"], self._data_names["data"])
+            raise replaced_error(source[0][0][0] if source else self.cfg["data"]["root"], "data",
+                                 self._data_names["data"])
 
     def _interrupt(self, signum: int, epoch: int, batch_i: int, saved: bool = False):
         from saliency import distributed as dist

@@ -1414,19 +1414,32 @@ def folder_identity(path: str | os.PathLike, *folders: str | os.PathLike) -> tup
     return tuple(out)
 
 
-def replaced_error(path: str | os.PathLike, label: str) -> UserError:
+def identity_with_files(ids: tuple, files) -> tuple:
+    """``ids`` (:func:`folder_identity` of an input folder, taken before it was indexed) joined with the identity of
+    each folder holding one of ``files`` (the files listed to be read: images/, masks/, maps/ ...; ``None`` and
+    other non-paths skipped), so that :func:`check_unchanged` sees a subfolder replaced too."""
+    dirs = sorted({os.path.dirname(os.fspath(f)) or "." for f in files if f and isinstance(f, (str, os.PathLike))})
+    return ids + folder_identity(ids[0][0], *dirs)
+
+
+def replaced_error(path: str | os.PathLike, label: str, who: str | None = None) -> UserError:
     """The refusal of a command whose input folder ``path`` (the option ``label``, e.g. ``data``) was replaced, or
-    lost a file it had listed, while the command read it (:func:`check_unchanged`)."""
-    return UserError(f"`{label}` {path}: was replaced while this command read it (another run wrote it); run again "
+    lost a file it had listed, while the command read it (:func:`check_unchanged`). ``who``: how the refusal names
+    the folder, used as it is instead of the backticked ``label`` (where its value came from, as
+    ``saliency.config._who`` spells it: ``FILE: data.val``, ```overrides` data.val``)."""
+    who = f"`{label}`" if who is None else who
+    return UserError(f"{who} {path}: was replaced while this command read it (another run wrote it); run again "
                      "when it is finished")
 
 
-def check_unchanged(ids: tuple, label: str) -> None:
-    """:func:`replaced_error` naming the first folder of ``ids`` (:func:`folder_identity`) when any folder of them is
-    not the one it was then (replaced, removed, or made since); nothing otherwise. ``label``: the option that names
-    the folder (``data``, ``data.val``)."""
-    if any(folder_identity(entry[0])[0] != tuple(entry) for entry in ids):
-        raise replaced_error(ids[0][0], label)
+def check_unchanged(ids: tuple, label: str, files=(), who: str | None = None, shown=None) -> None:
+    """:func:`replaced_error` naming the first folder of ``ids`` (:func:`folder_identity`; ``shown``, when given,
+    instead) when any folder of them is not the one it was then (replaced, removed, or made since), or one of
+    ``files`` (listed when it was indexed) is gone; nothing otherwise. ``label``: the option that names the
+    folder (``data``, ``data.val``); ``who``: :func:`replaced_error`'s."""
+    if any(folder_identity(entry[0])[0] != tuple(entry) for entry in ids) or \
+            any(not os.path.exists(f) for f in files if f is not None):
+        raise replaced_error(ids[0][0] if shown is None else shown, label, who)
 
 
 def _folder_state(out: Path):
