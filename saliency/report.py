@@ -1146,7 +1146,7 @@ def _shared_assets(stage: Path, out: Path) -> None:
     import os
     import stat
 
-    from saliency.base.fsutil import _take_mode
+    from saliency.base.fsutil import take_mode
 
     try:
         was = os.lstat(out / "assets")
@@ -1154,7 +1154,7 @@ def _shared_assets(stage: Path, out: Path) -> None:
         return
     if stat.S_ISDIR(was.st_mode):
         (stage / "assets").mkdir()
-        _take_mode(stage / "assets", was, 0o777, folder=True, writable=True)
+        take_mode(stage / "assets", was, 0o777, folder=True, writable=True)
 
 
 def _swap_in(stage: Path, out: Path, overwrite: bool) -> None:
@@ -1169,7 +1169,7 @@ def _swap_in(stage: Path, out: Path, overwrite: bool) -> None:
     import os
     import stat
 
-    from saliency.base.fsutil import _take_mode
+    from saliency.base.fsutil import take_mode
 
     check_report_out(out, overwrite)  # again: something may have appeared while the report was built
     old = stage / ".old"
@@ -1186,7 +1186,7 @@ def _swap_in(stage: Path, out: Path, overwrite: bool) -> None:
             was = os.lstat(old / current) if current in aside else None
             if was is not None and stat.S_ISDIR(was.st_mode) == folder:  # a private or shared report stays so: the
                 # old entry's mode and group (RR2); a file `assets` gives a folder no bits (its x bits are unset)
-                _take_mode(stage / current, was, 0o777 if folder else 0o666, folder=folder)
+                take_mode(stage / current, was, 0o777 if folder else 0o666, folder=folder)
             os.replace(stage / current, out / current)
             placed.append(current)
     except BaseException as exc:

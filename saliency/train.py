@@ -556,7 +556,7 @@ def _set_aside_claimed(run: Path) -> Path:
     import shutil
     import tempfile
 
-    from saliency.base.fsutil import _named_error, _take_mode, aside_prefix, real_place, short_name, signals_held
+    from saliency.base.fsutil import _named_error, aside_prefix, real_place, short_name, signals_held, take_mode
 
     real = real_place(run)
     with signals_held():
@@ -572,7 +572,7 @@ def _set_aside_claimed(run: Path) -> Path:
         try:
             # the old run's mode and group (a private or shared run folder stays so; a set-group-ID folder's group
             # for what is made inside, the lock included); the owner keeps writing into it as the run trains
-            _take_mode(new, os.lstat(real), 0o777, folder=True, writable=True)
+            take_mode(new, os.lstat(real), 0o777, folder=True, writable=True)
             (new / LOCK_NAME).write_text(runlock.lock_text(), encoding="utf-8")
             os.replace(real, aside)  # the old run, its lock inside, onto the empty sibling
         except OSError as exc:  # nothing was moved

@@ -65,7 +65,7 @@ def _old_stat(path: str | os.PathLike) -> os.stat_result | None:
         return None
 
 
-def _take_mode(path: str | os.PathLike, old: os.stat_result | None, default: int, folder: bool = False,
+def take_mode(path: str | os.PathLike, old: os.stat_result | None, default: int, folder: bool = False,
                writable: bool = False) -> None:
     """Give ``path`` (a temporary file or staging folder about to replace an output) the group and permission
     bits of the output it replaces (``old``, its :func:`_old_stat`), so a private or shared output stays so; with
@@ -341,7 +341,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         try:
             yield tmp_path
             if tmp_path.exists():  # mkstemp makes it private: the mode and group of the file it replaces, if any
-                _take_mode(tmp_path, _old_stat(real), 0o666)
+                take_mode(tmp_path, _old_stat(real), 0o666)
             with signals_held():
                 try:
                     _place(tmp_path, real, target, before, overwrite=overwrite)
@@ -584,7 +584,7 @@ def atomic_files() -> Iterator:
                 raise
             with signals_held():
                 for tmp, target in pending:  # mkstemp makes it private: the mode and group of the file replaced
-                    _take_mode(tmp, _old_stat(places[tmp]), 0o666)
+                    take_mode(tmp, _old_stat(places[tmp]), 0o666)
                 for tmp, target in pending:  # every target checked first: one written meanwhile keeps them all
                     now = _file_state(places[tmp])
                     if now is not None and now != befores[tmp]:
@@ -1292,7 +1292,7 @@ def move_aside(folder: str | os.PathLike) -> Path:
             aside.rmdir()
             raise _named_error(exc, folder) from exc
         real.mkdir()
-        _take_mode(real, os.lstat(aside), 0o777, folder=True)  # the mode and group of the folder set aside
+        take_mode(real, os.lstat(aside), 0o777, folder=True)  # the mode and group of the folder set aside
     return folder.parent / aside.name
 
 
@@ -1563,7 +1563,7 @@ def staged_dirs(outs, inputs=None) -> Iterator[tuple[Path, ...]]:
                         # mkdtemp makes it private: the mode and group of the folder it replaces (what is made inside
                         # takes a set-group-ID folder's group), else an ordinary folder's
                         old = _old_stat(real)
-                        _take_mode(stage, old if old is not None and os.path.isdir(real) else None, 0o777,
+                        take_mode(stage, old if old is not None and os.path.isdir(real) else None, 0o777,
                                    folder=True, writable=True)
                 try:
                     yield tuple(stages)
@@ -1635,7 +1635,7 @@ def _swap_in(specs: list[tuple[Path, str]], befores: list, stages: list[Path], r
     try:
         for i in range(len(specs)):
             if olds[i] is not None:  # the exact bits and group of the folder replaced (set aside, so unchanged)
-                _take_mode(stages[i], os.lstat(olds[i]), 0o777, folder=True)
+                take_mode(stages[i], os.lstat(olds[i]), 0o777, folder=True)
             os.replace(stages[i], reals[i])
             placed.append(i)
     except BaseException as exc:
