@@ -132,3 +132,95 @@ def test_a_lock_made_between_the_check_and_the_claim_each_time_is_refused_in_dem
     assert line == (f"saliency demo: error: --out {out}: another saliency demo is claiming this folder; wait for "
                     "it to end")
     assert len(tries) == 3 and stages == [] and not (out / "demo.json").exists()
+
+
+# ---- s32 F22: a refusal names the holder's command, recorded in the lock (``PID HOST START COMMAND``)
+
+# a live process that claims FOLDER as ``saliency COMMAND`` does (the one runlock.claim of train and demo), says so
+# and holds it until STOP exists
+HOLDER = ("import sys, time\nfrom pathlib import Path\nfrom saliency.base.runlock import claim, release\n"
+          "folder, command, stop = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])\n"
+          "claim(folder, 'out', command)\nprint('claimed', flush=True)\nend = time.time() + 120\n"
+          "while not stop.exists() and time.time() < end:\n    time.sleep(0.05)\nrelease(folder)\n")
+
+
+def _saliency(*argv) -> subprocess.CompletedProcess:
+    """``saliency ARGV`` as typed, in a process of its own."""
+    exe = Path(sys.executable).with_name("saliency")
+    return subprocess.run([str(exe), *map(str, argv)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+
+
+def _held(tmp_path: Path, folder: Path, command: str, *argv) -> tuple[int, subprocess.CompletedProcess]:
+    """``saliency ARGV`` run while a live ``saliency COMMAND`` holds ``folder``: (the holder's pid, the result)."""
+    stop = tmp_path / "stop"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder), command, str(stop)],
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    try:
+        assert holder.stdout.readline().strip() == "claimed"
+        return holder.pid, _saliency(*argv)
+    finally:
+        stop.touch()
+        holder.wait(timeout=60)
+
+
+def test_train_into_a_folder_a_live_demo_holds_names_the_demo(tmp_path):
+    """`saliency demo --out D &` then `saliency train --out D --overwrite` said "another saliency train (pid N) is
+    writing this run" of the demo's pid."""
+    from train_fakes import make_sod
+
+    sod, out = make_sod(tmp_path / "S"), tmp_path / "D"
+    out.mkdir()
+    pid, r = _held(tmp_path, out, "demo", "train", "--data", sod, "--out", out, "--overwrite", "--task", "sod",
+                   "--device", "cpu", "--quiet", "--epochs", "1")
+    assert (r.returncode, r.stdout) == (2, ""), (r.returncode, r.stdout, r.stderr)
+    assert r.stderr.strip().splitlines() == [
+        f"saliency train: error: --out {out}: another saliency demo (pid {pid}) is running in this folder; "
+        f"wait for it to end, or delete {out / LOCK_NAME} if that process is gone"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["D", "S", "stop"]  # nothing set aside
+
+
+def test_demo_into_a_run_a_live_train_holds_names_the_train(tmp_path):
+    out = tmp_path / "D"
+    out.mkdir()
+    pid, r = _held(tmp_path, out, "train", "demo", "--quick", "--out", out)
+    assert (r.returncode, r.stdout) == (2, ""), (r.returncode, r.stdout, r.stderr)
+    assert r.stderr.strip().splitlines() == [
+        f"saliency demo: error: --out {out}: another saliency train (pid {pid}) is writing this run; "
+        f"wait for it to end, or delete {out / LOCK_NAME} if that process is gone"]
+    assert [p.name for p in out.iterdir()] == []  # the holder released it; the demo wrote nothing
+
+
+def test_a_lock_names_its_command_as_a_fourth_field_after_pid_host_start(tmp_path):
+    """The format an older saliency reads (pid, host, start time: the first three fields) is kept; the command
+    follows. Oracle: /proc/PID/stat of the claiming process."""
+    from saliency.base.runlock import claim, release
+
+    for command in ("train", "demo"):
+        claim(tmp_path, "out", command)
+        try:
+            assert (tmp_path / LOCK_NAME).read_text(encoding="utf-8") == \
+                f"{os.getpid()} {socket.gethostname()} {_proc_start(os.getpid())} {command}\n"
+        finally:
+            release(tmp_path)
+        assert not (tmp_path / LOCK_NAME).exists()  # released: the lock was known as this process's
+
+
+def test_a_train_lock_made_between_the_check_and_the_claim_is_named_in_the_race_refusal(tmp_path, capsys,
+                                                                                       monkeypatch):
+    monkeypatch.setattr(demo_cmd, "call", lambda command, argv: 1)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "D"
+    out.mkdir()
+    real_open = os.open
+
+    def racing_open(path, flags, *args, **kw):
+        if Path(path) == out / LOCK_NAME and flags & os.O_EXCL:  # a train's lock appears first, gone by the check
+            (out / LOCK_NAME).write_text(f"{dead.pid} {socket.gethostname()} 1 train\n", encoding="utf-8")
+        return real_open(path, flags, *args, **kw)
+
+    monkeypatch.setattr(os, "open", racing_open)
+    line = refusal(*run_cli(capsys, ["demo", "--quick", "--out", out]))
+    monkeypatch.undo()
+    assert line == f"saliency demo: error: --out {out}: another saliency train is claiming this run; wait for it to end"

@@ -183,7 +183,7 @@ def test_a_lock_whose_pid_is_another_process_now_is_stale_and_the_lock_records_t
     run = tmp_path / "R"
     prepare_run({"data.root": str(sod), "task": "sod"}, out=run)
     assert (run / LOCK_NAME).read_text().split() == [str(os.getpid()), socket.gethostname(),
-                                                     _start_time(os.getpid())]
+                                                     _start_time(os.getpid()), "train"]
     release_run(run)
     live = subprocess.Popen(["sleep", "60"])
     try:

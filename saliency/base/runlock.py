@@ -6,18 +6,22 @@ one is claimed (``saliency.train.claim_run``, ``saliency.demo.Demo``,
 lock without importing ``train`` (which imports ``report``).
 
 The lock is :data:`LOCK_NAME` in the folder, created with ``O_EXCL`` and
-holding ``PID HOST START`` (:func:`lock_text`; ``START`` is the process start
-time, field 22 of ``/proc/PID/stat``, absent without ``/proc`` and in the
-locks of an older saliency). It is stale, and taken over, when its pid is
-gone or is another process now (reused after a reboot: another start time);
-a lock of another host is always held, an unreadable or empty one for a
-minute (its writer may be between creating and writing it).
+holding ``PID HOST START COMMAND`` (:func:`lock_text`; ``START`` is the process
+start time, field 22 of ``/proc/PID/stat``, ``-`` without ``/proc``; ``COMMAND``
+the ``saliency`` command that holds the folder, which another's refusal names).
+An older saliency wrote ``PID HOST START`` or ``PID HOST`` (the command unknown:
+a refusal names the caller's) and reads no field after ``START``. It is stale,
+and taken over, when its pid is gone or is another process now (reused after a
+reboot: another start time); a lock of another host is always held, an
+unreadable or empty one for a minute (its writer may be between creating and
+writing it).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -34,6 +38,9 @@ _CLAIMED: dict[str, Path] = {}
 #: how a refusal says what the holder does, by command: (verb, place); any other command "is running in this folder"
 _WORK = {"train": ("is writing", "this run")}
 
+#: a command as a lock names it (a newer saliency may hold a folder by a command this one lacks)
+_COMMAND = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
 
 def _key(folder) -> str:
     return os.path.abspath(folder)
@@ -49,11 +56,22 @@ def process_start(pid: int) -> str | None:
         return None
 
 
-def lock_text() -> str:
-    """What this process's lock file holds: ``PID HOST START`` (``PID HOST`` without ``/proc``)."""
+def lock_text(command: str = "train") -> str:
+    """What this process's lock file holds when ``saliency COMMAND`` claims a folder: ``PID HOST START COMMAND``
+    (``START`` is ``-`` without ``/proc``: the command stays the fourth field, never read as a start time)."""
     pid = os.getpid()
     start = process_start(pid)
-    return f"{pid} {socket.gethostname()}" + (f" {start}" if start is not None else "") + "\n"
+    return f"{pid} {socket.gethostname()} {start if start is not None else '-'} {command}\n"
+
+
+def lock_command(lock: Path) -> str | None:
+    """The ``saliency`` command ``lock`` names as its holder's, or None: an older saliency's lock (``PID HOST
+    [START]``), an unreadable one, or a fourth field that is no command name."""
+    try:
+        fields = lock.read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return fields[3] if len(fields) > 3 and _COMMAND.fullmatch(fields[3]) else None
 
 
 def lock_holder(lock: Path) -> str | None:
@@ -71,7 +89,7 @@ def lock_holder(lock: Path) -> str | None:
     try:
         text = lock.read_text(encoding="utf-8").split()
         pid, host = int(text[0]), text[1]
-        started = text[2] if len(text) > 2 else None  # a lock of an older saliency holds pid and host only
+        started = text[2] if len(text) > 2 and text[2] != "-" else None  # "-": no /proc; absent: older
     except FileNotFoundError:
         return None
     except (OSError, ValueError, IndexError):
@@ -92,21 +110,25 @@ def lock_holder(lock: Path) -> str | None:
 
 
 def holds(folder: Path) -> bool:
-    """Whether the lock file of ``folder`` is this process's (the folder is still the one this process claimed)."""
+    """Whether the lock file of ``folder`` is this process's, by whichever command it claimed it (the folder is
+    still the one this process claimed): its pid, host and start time."""
     try:
-        return (Path(folder) / LOCK_NAME).read_text(encoding="utf-8") == lock_text()
+        fields = (Path(folder) / LOCK_NAME).read_text(encoding="utf-8").split()
     except (OSError, UnicodeDecodeError):
         return False
+    return len(fields) == 4 and fields[:3] == lock_text().split()[:3]
 
 
 def check_unclaimed(folder: Path, param: str, command: str = "train") -> None:
-    """Refuse ``folder`` (the value of option ``param``) in one line while another live ``saliency COMMAND``
-    holds it; a stale lock (its process gone) is removed."""
+    """Refuse ``folder`` (the value of option ``param``) in one line while another live process holds it, naming
+    the ``saliency`` command its lock names (``command``, the caller's, for an older saliency's lock, which names
+    none); a stale lock (its process gone) is removed."""
     lock = Path(folder) / LOCK_NAME
     if not lock.is_file() or lock.is_symlink():
         return
     holder = lock_holder(lock)
     if holder is not None:
+        command = lock_command(lock) or command
         verb, place = _WORK.get(command, ("is running in", "this folder"))
         raise UserError(f"`{param}` {folder}: another saliency {command} ({holder}) {verb} {place}; wait for it "
                         f"to end, or delete {lock} if that process is gone")
@@ -124,18 +146,20 @@ def claim(folder: Path, param: str, command: str = "train") -> None:
     finds stale and takes over.
     """
     lock = Path(folder) / LOCK_NAME
+    other = command  # the command of the last lock found made between the check and the open
     for _ in range(3):
         check_unclaimed(Path(folder), param, command)
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
+            other = lock_command(lock) or command
             continue  # created between the check and the open: judge it again
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(lock_text())
+            fh.write(lock_text(command))
         _CLAIMED[_key(folder)] = lock
         return
-    place = _WORK.get(command, ("", "this folder"))[1]
-    raise UserError(f"`{param}` {folder}: another saliency {command} is claiming {place}; wait for it to end")
+    place = _WORK.get(other, ("", "this folder"))[1]
+    raise UserError(f"`{param}` {folder}: another saliency {other} is claiming {place}; wait for it to end")
 
 
 def claimed(folder) -> bool:
