@@ -437,10 +437,6 @@ def check_own_run(run: Path, param: str) -> None:
                         f"{'it' if len(foreign) == 1 else 'them'} out or choose another folder")
 
 
-#: who holds a run's lock file: "pid N", "pid N on HOST", "an unknown process", or None (none, or stale)
-_lock_holder = runlock.lock_holder
-
-
 def _check_unclaimed(run: Path, param: str) -> None:
     """Refuse ``run`` while another live ``saliency train`` holds it; a stale lock (its process gone) is removed."""
     runlock.check_unclaimed(run, param, "train")
