@@ -185,17 +185,15 @@ class Demo:
         return {"layout": LAYOUT_VERSION, "profile": asdict(self.profile)}
 
     def _open(self, fresh: bool, claim: bool = False) -> None:
-        from saliency.base.fsutil import check_not_link, os_metadata_file
+        from saliency.base.fsutil import check_not_link, holds_user_entries
         from saliency.base.runlock import LOCK_NAME
 
         out = check_not_link(self.out)  # never written, cleared or replaced through a link (issue 16)
         if out.exists() and not out.is_dir():
             raise UserError(f"`out` {out}: exists and is not a folder; choose another path")
-        if out.is_dir() and not self.state_path.is_file():  # a folder Finder opened is still empty; a lock alone:
-            with os.scandir(out) as it:  # a demo that was killed before its demo.json, or one starting now
-                if any(e.name != LOCK_NAME and not os_metadata_file(e) for e in it):
-                    raise UserError(f"`out` {out}: folder is not empty and holds no demo (no demo.json); "
-                                    "choose another `out`")
+        # a folder Finder opened is still empty; a lock alone: a demo killed before its demo.json, or one starting
+        if out.is_dir() and not self.state_path.is_file() and holds_user_entries(out, ignore=(LOCK_NAME,)):
+            raise UserError(f"`out` {out}: folder is not empty and holds no demo (no demo.json); choose another `out`")
         if claim:
             out.mkdir(parents=True, exist_ok=True)
             self._claim()

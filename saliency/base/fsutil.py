@@ -1158,11 +1158,11 @@ def os_metadata_file(entry: str | os.PathLike) -> bool:
     return _SHELL_CLASS_INFO.search(_desktop_ini_text(head)) is not None
 
 
-def holds_user_entries(folder: str | os.PathLike) -> bool:
+def holds_user_entries(folder: str | os.PathLike, ignore: tuple[str, ...] = ()) -> bool:
     """Whether ``folder`` holds anything but a file browser's files (:func:`os_metadata_file`: a folder Finder
-    opened is still empty)."""
+    opened is still empty) and the entries named in ``ignore`` (a demo's lock file)."""
     with os.scandir(folder) as it:
-        return any(not os_metadata_file(e) for e in it)
+        return any(e.name not in ignore and not os_metadata_file(e) for e in it)
 
 
 def foreign_output_entries(folder: str | os.PathLike) -> tuple[bool, list[str]]:
