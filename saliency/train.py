@@ -205,7 +205,7 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
             _HELD_CKPT.clear()  # refused: no Trainer will take it
             raise
         if create:
-            _DATA_NAMES[_run_key(run_dir)] = _data_names(run_dir / "config.yaml", kept, overrides)
+            _DATA_NAMES[_run_key(run_dir)] = _data_names(run_dir / "config.yaml", kept, overrides, cfg)
         return cfg, run_dir
     # printing the config (not ``create``) reads no data: a config for another machine's folders prints
     cfg = C.build_config(config_file, flags, overrides, check_folders=create)
@@ -238,7 +238,7 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
             _FRESH[_run_key(checked)] = made
             make_folders(checked, made, "out")
             claim_run(checked, "out")
-    _DATA_NAMES[_run_key(out)] = _data_names(config_file, flags, overrides)
+    _DATA_NAMES[_run_key(out)] = _data_names(config_file, flags, overrides, cfg)
     return cfg, Path(out)
 
 
@@ -472,9 +472,10 @@ _FRESH: dict[str, list] = {}
 _DATA_NAMES: dict[str, dict] = {}
 
 
-def _data_names(config_file, flags: dict, overrides) -> dict:
-    """How a refusal names ``data.root`` (label ``data``) and ``data.val`` by where each came from, as the other
-    refusals of a key do (:func:`saliency.config._who`): the flag (```data``` or, with ``data.dataset``, ```root```),
+def _data_names(config_file, flags: dict, overrides, cfg: dict) -> dict:
+    """How a refusal names ``data.root`` (label ``data``) and ``data.val`` of the resolved ``cfg`` by where each came
+    from, as the other refusals of a key do (:func:`saliency.config._who`): the flag (```data``` or, with a
+    ``data.dataset`` in ``cfg``, ```root```),
     ```overrides` KEY`` (``--set``) or ``FILE: KEY`` (``--config``, or the run's config.yaml on resume): the last of
     file, flag and override that sets it, as :func:`saliency.config.build_config` (which took them) resolves it."""
     from saliency import config as C
@@ -485,8 +486,9 @@ def _data_names(config_file, flags: dict, overrides) -> dict:
     for key in ("root", "val"):
         if isinstance(data, dict) and key in data:
             origin[f"data.{key}"] = ("file", str(config_file))
-    if flags.get("data.root") is not None:
-        origin["data.root"] = ("flag", "root" if flags.get("data.dataset") else C.FLAG_PARAMS["data.root"])
+    if flags.get("data.root") is not None:  # `root` when the resolved config names a published dataset, whether
+        # --dataset, the file or --set named it (they cannot be given with --data) (review RR10)
+        origin["data.root"] = ("flag", "root" if cfg["data"]["dataset"] else C.FLAG_PARAMS["data.root"])
     for text in overrides:
         path, value = C.parse_override(text)
         C.apply_override(C.default_config(), path, value, origin)

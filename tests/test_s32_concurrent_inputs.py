@@ -249,6 +249,36 @@ def test_published_dataset_under_root_replaced_names_root_not_data(tmp_path, cap
     assert not run.exists()
 
 
+@pytest.mark.parametrize("named_by", ["set", "config"])
+def test_dataset_named_by_set_or_config_with_root_flag_names_root(tmp_path, capsys, monkeypatch, named_by):
+    """`--root R` with the dataset named by `--set data.dataset=ECSSD` or a config file said '--data R' (a flag that
+    cannot be given with --root): the resolved config names a published dataset, so the flag is --root (RR10)."""
+    root, run = tmp_path / "R", tmp_path / "run"
+
+    def ecssd(seed: int) -> Path:
+        staged = make_sod(tmp_path / f"s{seed}", seed=seed)
+        (staged / "stimuli").rename(staged / "images")
+        (staged / "masks").rename(staged / "ground_truth_mask")
+        return staged
+
+    root.mkdir()
+    ecssd(0).rename(root / "ECSSD")
+
+    def replace_ecssd():
+        os.rename(root / "ECSSD", tmp_path / "ECSSD.old")
+        os.rename(ecssd(7), root / "ECSSD")
+
+    _replace_on_fill(monkeypatch, root, nth=0, rebuild=replace_ecssd)
+    if named_by == "set":
+        how = ["--set", "data.dataset=ECSSD"]
+    else:
+        (tmp_path / "c.yaml").write_text("data:\n  dataset: ECSSD\n")
+        how = ["--config", tmp_path / "c.yaml"]
+    argv = ["train", *how, "--root", root, "--task", "sod", "--out", run, "--epochs", "1", *BASE]
+    assert refusal(*run_cli(capsys, argv)) == _line("--root", root)
+    assert not run.exists()
+
+
 def test_resumed_run_names_its_config_yaml_not_data(tmp_path, capsys, monkeypatch):
     data, run = make_sod(tmp_path / "P"), tmp_path / "R"
     rc, _, err = _train(capsys, data, run)
