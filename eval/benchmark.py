@@ -687,7 +687,7 @@ def negatives_unused(bench: Benchmark, dataset: str | None = None) -> str | None
     if (why := _no_points(bench, dataset)) is not None:
         return why
     if "AUC_Borji" not in bench.keys and not any(
-            sum(1 for it in d.items if it.gt or it.points is not None) >= 2 for d in _named(bench, dataset)):
+            d.fixated_count(2) >= 2 for d in _named(bench, dataset)):
         return ("no dataset of this run has two images with fixation points, which sAUC needs (its negatives are "
                 "the other images' fixations)")
     return None

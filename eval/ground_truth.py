@@ -52,7 +52,17 @@ class GTDataset:
     @property
     def has_points(self) -> bool:
         """Whether any image has fixation points (else only CC, KLD and SIM can be scored)."""
-        return any(it.gt or it.points is not None for it in self.items)
+        return self.fixated_count(1) >= 1
+
+    def fixated_count(self, at_most: int | None = None) -> int:
+        """How many images have fixation points (a fixation map or file, or points), counted up to ``at_most``."""
+        n = 0
+        for it in self.items:
+            if it.gt or it.points is not None:
+                n += 1
+                if at_most is not None and n >= at_most:
+                    break
+        return n
 
     @property
     def has_subjects(self) -> bool:
