@@ -538,12 +538,16 @@ def main(argv: list[str] | None = None) -> int:
             ran: dict = {}  # the command's prog, named by a failure of the last flush
             try:
                 code = _parse_and_run(argv, debug, ran)
-            except SystemExit as exc:  # --help, --version: their text is flushed here too (> /dev/full)
+            except SystemExit as exc:  # --help, --version: their text is flushed here too (> /dev/full); a
+                # failed flush is its one line and exit code, a good one argparse's exit as before
                 if exc.code not in (0, None):
                     raise
-                code = 0
                 if argv and not argv[0].startswith("-"):
                     ran.setdefault("prog", f"saliency {argv[0]}")
+                failed = _flush_stdout(0, ran.get("prog", "saliency"), debug)
+                if failed:
+                    return failed
+                raise
             return _flush_stdout(code, ran.get("prog", "saliency"), debug)
     except KeyboardInterrupt as exc:  # Ctrl-C (130), or SIGTERM (143)
         if getattr(exc, "debug", debug):
