@@ -81,7 +81,7 @@ def _fail_staged_dirs(out: str) -> None:
 def _fail_write_report(out: str, monkeypatch) -> None:
     from saliency import report
 
-    def build(stage, inputs):
+    def build(stage, inputs, warnings=None):  # report.build takes the warnings list too (067f341)
         (Path(stage) / "report.md").write_text("half")
         raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -196,7 +196,7 @@ def test_report_through_dotdot_keeps_the_folder(tmp_path, monkeypatch, capsys):
     """``report --out nothere/../pre`` that fails while building: ``pre/`` (there, empty) stays."""
     from saliency import report
 
-    def build(stage, inputs):
+    def build(stage, inputs, warnings=None):  # report.build takes the warnings list too (067f341)
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(report, "build", build)
