@@ -227,7 +227,10 @@ def test_data_val_replaced_names_set_data_val_or_the_config_file_without_backtic
     assert "`" not in line and not run.exists()
 
 
-def test_published_dataset_under_root_replaced_names_root_not_data(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("named_by", ["flag", "set", "config"])
+def test_published_dataset_under_root_replaced_names_root_not_data(tmp_path, capsys, monkeypatch, named_by):
+    """The user gave no --data: `--root R` with the dataset named by --dataset, by `--set data.dataset=ECSSD` or by a
+    config file (the last two said '--data R', a flag that cannot be given with --root; review RR10)."""
     root, run = tmp_path / "R", tmp_path / "run"
 
     def ecssd(seed: int) -> Path:  # ECSSD's own layout: images/ and ground_truth_mask/
@@ -244,36 +247,9 @@ def test_published_dataset_under_root_replaced_names_root_not_data(tmp_path, cap
         os.rename(ecssd(7), root / "ECSSD")
 
     _replace_on_fill(monkeypatch, root, nth=0, rebuild=replace_ecssd)
-    argv = ["train", "--dataset", "ECSSD", "--root", root, "--task", "sod", "--out", run, "--epochs", "1", *BASE]
-    assert refusal(*run_cli(capsys, argv)) == _line("--root", root)  # the user gave no --data
-    assert not run.exists()
-
-
-@pytest.mark.parametrize("named_by", ["set", "config"])
-def test_dataset_named_by_set_or_config_with_root_flag_names_root(tmp_path, capsys, monkeypatch, named_by):
-    """`--root R` with the dataset named by `--set data.dataset=ECSSD` or a config file said '--data R' (a flag that
-    cannot be given with --root): the resolved config names a published dataset, so the flag is --root (RR10)."""
-    root, run = tmp_path / "R", tmp_path / "run"
-
-    def ecssd(seed: int) -> Path:
-        staged = make_sod(tmp_path / f"s{seed}", seed=seed)
-        (staged / "stimuli").rename(staged / "images")
-        (staged / "masks").rename(staged / "ground_truth_mask")
-        return staged
-
-    root.mkdir()
-    ecssd(0).rename(root / "ECSSD")
-
-    def replace_ecssd():
-        os.rename(root / "ECSSD", tmp_path / "ECSSD.old")
-        os.rename(ecssd(7), root / "ECSSD")
-
-    _replace_on_fill(monkeypatch, root, nth=0, rebuild=replace_ecssd)
-    if named_by == "set":
-        how = ["--set", "data.dataset=ECSSD"]
-    else:
-        (tmp_path / "c.yaml").write_text("data:\n  dataset: ECSSD\n")
-        how = ["--config", tmp_path / "c.yaml"]
+    (tmp_path / "c.yaml").write_text("data:\n  dataset: ECSSD\n")
+    how = {"flag": ["--dataset", "ECSSD"], "set": ["--set", "data.dataset=ECSSD"],
+           "config": ["--config", tmp_path / "c.yaml"]}[named_by]
     argv = ["train", *how, "--root", root, "--task", "sod", "--out", run, "--epochs", "1", *BASE]
     assert refusal(*run_cli(capsys, argv)) == _line("--root", root)
     assert not run.exists()
