@@ -130,7 +130,7 @@ def _flat(cfg: dict, prefix: str = "") -> dict:
 
 def prepare_run(flags: dict | None = None, *, config_file: str | None = None, overrides=(), out=None,
                 resume=None, overwrite: bool = False, create: bool = True,
-                check=None) -> tuple[dict, Path | None]:
+                check=None, data_param: str | None = None) -> tuple[dict, Path | None]:
     """The resolved config and the run folder of one training run (what ``saliency train`` does before training).
 
     ``flags`` maps dotted config keys to values (None = unset), as
@@ -154,7 +154,9 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
     ``check``, when given, is called with the resolved config before the run
     folder is touched (``saliency train``: the CPU cap of ``data.workers``). Errors name the parameters in
     backticks (``saliency train`` spells ``config_file`` ``--config`` and
-    ``overrides`` ``--set``).
+    ``overrides`` ``--set``). ``data_param``: the parameter that gave ``flags``' ``data.root`` as the caller
+    typed it (``data`` or ``root``), named by a refusal of that folder; None: ``root`` when the resolved config names
+    a published dataset, else ``data``.
     """
     import os
 
@@ -205,7 +207,7 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
             _HELD_CKPT.clear()  # refused: no Trainer will take it
             raise
         if create:
-            _DATA_NAMES[_run_key(run_dir)] = _data_names(run_dir / "config.yaml", kept, overrides, cfg)
+            _DATA_NAMES[_run_key(run_dir)] = _data_names(run_dir / "config.yaml", kept, overrides, cfg, data_param)
         return cfg, run_dir
     # printing the config (not ``create``) reads no data: a config for another machine's folders prints
     cfg = C.build_config(config_file, flags, overrides, check_folders=create)
@@ -238,7 +240,7 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
             _FRESH[_run_key(checked)] = made
             make_folders(checked, made, "out")
             claim_run(checked, "out")
-    _DATA_NAMES[_run_key(out)] = _data_names(config_file, flags, overrides, cfg)
+    _DATA_NAMES[_run_key(out)] = _data_names(config_file, flags, overrides, cfg, data_param)
     return cfg, Path(out)
 
 
@@ -472,10 +474,10 @@ _FRESH: dict[str, list] = {}
 _DATA_NAMES: dict[str, dict] = {}
 
 
-def _data_names(config_file, flags: dict, overrides, cfg: dict) -> dict:
+def _data_names(config_file, flags: dict, overrides, cfg: dict, data_param: str | None = None) -> dict:
     """How a refusal names ``data.root`` (label ``data``) and ``data.val`` of the resolved ``cfg`` by where each came
-    from, as the other refusals of a key do (:func:`saliency.config._who`): the flag (```data``` or, with a
-    ``data.dataset`` in ``cfg``, ```root```),
+    from, as the other refusals of a key do (:func:`saliency.config._who`): the flag (``data_param`` as typed; else
+    ```data```, or with a ``data.dataset`` in ``cfg``, ```root```),
     ```overrides` KEY`` (``--set``) or ``FILE: KEY`` (``--config``, or the run's config.yaml on resume): the last of
     file, flag and override that sets it, as :func:`saliency.config.build_config` (which took them) resolves it."""
     from saliency import config as C
@@ -486,9 +488,9 @@ def _data_names(config_file, flags: dict, overrides, cfg: dict) -> dict:
     for key in ("root", "val"):
         if isinstance(data, dict) and key in data:
             origin[f"data.{key}"] = ("file", str(config_file))
-    if flags.get("data.root") is not None:  # `root` when the resolved config names a published dataset, whether
-        # --dataset, the file or --set named it (they cannot be given with --data) (review RR10)
-        origin["data.root"] = ("flag", "root" if cfg["data"]["dataset"] else C.FLAG_PARAMS["data.root"])
+    if flags.get("data.root") is not None:  # the parameter as typed (--data R --set data.dataset=X says --data,
+        # --root R with the dataset from a file says --root: reviews RR10, RR11); without it, by the resolved config
+        origin["data.root"] = ("flag", data_param or ("root" if cfg["data"]["dataset"] else C.FLAG_PARAMS["data.root"]))
     for text in overrides:
         path, value = C.parse_override(text)
         C.apply_override(C.default_config(), path, value, origin)

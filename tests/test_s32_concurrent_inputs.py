@@ -227,10 +227,12 @@ def test_data_val_replaced_names_set_data_val_or_the_config_file_without_backtic
     assert "`" not in line and not run.exists()
 
 
-@pytest.mark.parametrize("named_by", ["flag", "set", "config"])
-def test_published_dataset_under_root_replaced_names_root_not_data(tmp_path, capsys, monkeypatch, named_by):
-    """The user gave no --data: `--root R` with the dataset named by --dataset, by `--set data.dataset=ECSSD` or by a
-    config file (the last two said '--data R', a flag that cannot be given with --root; review RR10)."""
+@pytest.mark.parametrize("flag, named_by", [("--root", "flag"), ("--root", "set"), ("--root", "config"),
+                                           ("--data", "set"), ("--data", "config")])
+def test_published_dataset_under_root_replaced_names_root_not_data(tmp_path, capsys, monkeypatch, named_by, flag):
+    """`--root R` with the dataset named by --dataset, by `--set data.dataset=ECSSD` or by a config file is named
+    --root (the last two said --data, RR10); `--data R` with the dataset from --set or a file is named --data (it said
+    --root after the first fix, RR11)."""
     root, run = tmp_path / "R", tmp_path / "run"
 
     def ecssd(seed: int) -> Path:  # ECSSD's own layout: images/ and ground_truth_mask/
@@ -250,8 +252,8 @@ def test_published_dataset_under_root_replaced_names_root_not_data(tmp_path, cap
     (tmp_path / "c.yaml").write_text("data:\n  dataset: ECSSD\n")
     how = {"flag": ["--dataset", "ECSSD"], "set": ["--set", "data.dataset=ECSSD"],
            "config": ["--config", tmp_path / "c.yaml"]}[named_by]
-    argv = ["train", *how, "--root", root, "--task", "sod", "--out", run, "--epochs", "1", *BASE]
-    assert refusal(*run_cli(capsys, argv)) == _line("--root", root)
+    argv = ["train", *how, flag, root, "--task", "sod", "--out", run, "--epochs", "1", *BASE]
+    assert refusal(*run_cli(capsys, argv)) == _line(flag, root)  # the flag as typed (reviews RR10, RR11)
     assert not run.exists()
 
 

@@ -178,7 +178,8 @@ def run(args) -> int:
         try:
             cfg, run_dir = prepare_run(_flags(args), config_file=args.config, overrides=args.overrides,
                                        out=args.out, resume=args.resume, overwrite=args.overwrite,
-                                       create=not args.print_config, check=lambda c: _check_workers(c, args))
+                                       create=not args.print_config, check=lambda c: _check_workers(c, args),
+                                       data_param="root" if args.root else "data" if args.data else None)
             if args.print_config:
                 # the commented defaults when nothing changed them (every flag counts: --epochs, --lr, ...)
                 defaults_only = not args.resume and cfg == C.validate(C.default_config())
