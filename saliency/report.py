@@ -390,7 +390,8 @@ def run_progress(run: Path, done: int) -> tuple[str, str] | None:
         at = (f"epoch {done}" if done else "no epoch finished yet") + (f" of {planned}" if planned else "")
         line = f"{run} was still training when this report was written: {at}."
         warning = (f"{run} was still training ({holder} holds {lock}): the report shows {at}; run saliency report "
-                   "again when the training has ended")
+                   f"again when the training has ended, or delete {lock} if that process is gone")  # a pid reused
+        # where no start time can be read (macOS, Windows: START `-`) keeps a killed run's lock held (review R13)
         return line, warning
     if planned is not None and 1 <= done < planned:
         line = f"{run} stopped after epoch {done} of {planned} (config.yaml's train.epochs)."

@@ -65,6 +65,8 @@ def test_live_lock_is_said_in_the_report_and_on_stderr(tmp_path):
     assert lines[0].startswith("saliency report: warning: R3 was still training (pid "), lines[0]
     assert f"pid {os.getpid()} holds R3/{LOCK_NAME}" in lines[0] and "epoch 1 of 3" in lines[0]
     assert "run saliency report again" in lines[0]
+    # a pid reused where no start time is read (macOS, Windows) keeps a killed run's lock held: the way out (R13)
+    assert lines[0].endswith(f"or delete R3/{LOCK_NAME} if that process is gone"), lines[0]
     md = (run / "report.md").read_text(encoding="utf-8")
     training = md.split("## Training", 1)[1].split("## Metrics", 1)[0]
     assert "R3 was still training when this report was written: epoch 1 of 3." in training
