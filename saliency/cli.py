@@ -655,10 +655,10 @@ def _flush_stdout(code: int, prog: str = "saliency", debug: bool = False) -> int
     """
     try:
         sys.stdout.flush()
-    except BrokenPipeError:
-        quiet = _quiet_broken_pipe()
-        return code or quiet
     except OSError as exc:
+        if _reader_gone(exc):
+            quiet = _quiet_broken_pipe()
+            return code or quiet
         if debug:
             raise
         failed, message = classify(exc, flag_speller())
@@ -668,6 +668,14 @@ def _flush_stdout(code: int, prog: str = "saliency", debug: bool = False) -> int
     except (ValueError, AttributeError):  # no real stdout (closed, or None): as before, at shutdown
         pass
     return code
+
+
+def _reader_gone(exc: OSError) -> bool:
+    """Whether a failed write or flush of stdout means its reader has gone: a BrokenPipeError, or on Windows the
+    EINVAL (or ERROR_NO_DATA, 232) that CPython raises there for a pipe whose reader exited (python/cpython#79935)."""
+    if isinstance(exc, BrokenPipeError):
+        return True
+    return os.name == "nt" and (exc.errno == errno.EINVAL or getattr(exc, "winerror", None) == 232)
 
 
 def _stdout_closed() -> bool:

@@ -145,3 +145,25 @@ def test_help_read_by_a_closed_pipe_is_quiet(tmp_path, args):
     proc = subprocess.run(f"'{sys.executable}' -m saliency {' '.join(args)} | true; echo \"${{PIPESTATUS[0]}}\"",
                           shell=True, executable="/bin/bash", capture_output=True, timeout=300, cwd=tmp_path, env=env)
     assert proc.stderr.decode() == "" and proc.stdout.decode().strip() in ("0", "141"), proc
+
+
+@pytest.mark.parametrize("platform, expected", [("nt", 141), ("posix", 2)])
+def test_windows_einval_from_a_gone_reader_is_the_quiet_exit(monkeypatch, capsys, platform, expected):
+    """On Windows CPython raises OSError(EINVAL) (not BrokenPipeError) flushing a pipe whose reader exited
+    (python/cpython#79935): it said 'Invalid argument ... (a name this file system does not accept?)', exit 2; there
+    it is the closed reader's quiet 141. Elsewhere an EINVAL stays a failure (review R13)."""
+    import errno
+
+    from saliency import cli
+
+    class _Gone:
+        def flush(self):
+            raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(cli, "_stdout_to_null", lambda: None)
+    monkeypatch.setattr(cli, "_quiet_broken_pipe", lambda: 141)
+    monkeypatch.setattr(sys, "stdout", _Gone())
+    monkeypatch.setattr(cli.os, "name", platform)
+    assert cli._flush_stdout(0, "saliency models") == expected
+    err = capsys.readouterr().err
+    assert (err == "") == (platform == "nt"), err
