@@ -401,7 +401,7 @@ def _map_only_notes(ds: GTDataset) -> GTDataset:
         ds.notes.append("no fixation points (human maps only): only " + ", ".join(MAP_ONLY_METRICS)
                         + " are scored; the other metrics are skipped (n/a)")
     else:
-        bare = [it.key for it in ds.items if not it.gt and it.points is None]
+        bare = [it.key for it in ds.items if not it.fixated]
         if bare:  # kept and scored where a map suffices, never dropped unsaid
             ds.notes.append(f"{len(bare)} image(s) have a human map but no fixation points (e.g. "
                             f"{', '.join(shown_path(k) for k in bare[:3])}): only " + ", ".join(MAP_ONLY_METRICS)

@@ -31,6 +31,11 @@ class GTItem:
     subjects: tuple | None = None      # OSIE: one ((row, col), ...) per observer (gold standard, count maps)
     sigma_px: float | None = None      # human map built from the points with this blur (OSIE: 24)
 
+    @property
+    def fixated(self) -> bool:
+        """Whether this image has fixation points (a fixation map or file, or points), not a human map alone."""
+        return bool(self.gt) or self.points is not None
+
 
 @dataclass
 class GTDataset:
@@ -58,7 +63,7 @@ class GTDataset:
         """How many images have fixation points (a fixation map or file, or points), counted up to ``at_most``."""
         n = 0
         for it in self.items:
-            if it.gt or it.points is not None:
+            if it.fixated:
                 n += 1
                 if at_most is not None and n >= at_most:
                     break

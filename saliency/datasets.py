@@ -387,13 +387,13 @@ def find_fixation(root: str | Path, option: str = "--data") -> DatasetIndex:
         no_target = sorted(it.key for it in ds.items if it.key in empty and not it.density)
         # beside images with fixations, one with a human map only (eval scores its maps) is left out and named:
         # its fixation target would be made up from the map (data.fixation_top) among measured ones
-        items = ([it for it in ds.items if it.gt or it.points is not None] if ds.has_points
+        items = ([it for it in ds.items if it.fixated] if ds.has_points
                  else [it for it in ds.items if it.density])
         recs = []
         for it in items:
             if it.key in kept:
                 recs.append(Record(key=it.key, image=str(images[it.key]), density=it.density, fixations=it.gt))
-        map_only = sorted(it.key for it in ds.items if it.key in kept and not it.gt and it.points is None
+        map_only = sorted(it.key for it in ds.items if it.key in kept and not it.fixated
                           and it.density) if ds.has_points else []
         # every file of the folder without an image is named (the map-only ones too: 47c2a5d named only the
         # kept items'), an image with a map but no fixations apart from one with neither

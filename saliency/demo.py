@@ -205,8 +205,8 @@ class Demo:
 
     def _claim(self) -> None:
         """Claim the demo folder with the lock file ``saliency train`` claims a run with (``OUT/.saliency-train.lock``:
-        pid, host, start time; :func:`saliency.base.runlock.claim`: the name an older demo's folder holds too), or
-        refuse in one line while another live demo holds it.
+        pid, host, start time, command; :func:`saliency.base.runlock.claim`: the name an older demo's folder holds
+        too), or refuse in one line while another live process holds it (a demo or a train, named as such).
 
         A second demo into the same folder removed the first one's staging folders as a killed run's
         (:func:`clear_partials`) and wrote its ``demo.json``; a lock whose process is gone is stale, taken over.

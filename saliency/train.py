@@ -377,7 +377,7 @@ def _already_trained(run_dir: Path, done: int, epochs: int) -> UserError:
                      f"give `epochs` {done} or more (a finished run resumes as a no-op)")
 
 
-#: the lock file by which one ``saliency train`` claims its run folder (``PID HOST START`` inside:
+#: the lock file by which one ``saliency train`` claims its run folder (``PID HOST START COMMAND`` inside:
 #: :mod:`saliency.base.runlock`)
 LOCK_NAME = runlock.LOCK_NAME
 #: what a run folder holds (the module docstring's layout): files at its top, and the folders whose files are
