@@ -112,19 +112,26 @@ def test_no_negatives_drawn_leaves_the_column_empty_and_says_nothing(tmp_path, c
     assert "negatives drawn" not in out
 
 
+def _config_eval(tmp_path, capsys, names, metrics):
+    """``saliency eval --config`` of the datasets ``names`` (ground truth made by the test) with a method M
+    predicted for each, at ``--seed 7``: (stdout, the CSV's rows)."""
+    for name in names:
+        _preds(tmp_path / f"p_{name}")
+    cfg = tmp_path / "bench.json"
+    cfg.write_text(json.dumps({"task": "fixation", "datasets": {n: {"gt": n} for n in names},
+                               "methods": {"M": "p_{dataset}"}}))
+    c = tmp_path / "r.csv"
+    rc, out, err = run_cli(capsys, ["eval", "--config", cfg, "--metrics", metrics, "--seed", "7", "--csv", c,
+                                    "--quiet"])
+    assert rc == 0, err
+    return out, _rows(c)
+
+
 def test_a_dataset_of_human_maps_only_has_no_seed_in_its_rows(tmp_path, capsys):
     _fixation_gt(tmp_path / "pts")
     _fixation_gt(tmp_path / "maps_only", with_points=False)
-    _preds(tmp_path / "p_pts")
-    _preds(tmp_path / "p_maps_only")
-    cfg = tmp_path / "bench.json"
-    cfg.write_text(json.dumps({"task": "fixation", "datasets": {"pts": {"gt": "pts"}, "maps_only": {"gt": "maps_only"}},
-                               "methods": {"M": "p_{dataset}"}}))
-    c = tmp_path / "r.csv"
-    rc, out, err = run_cli(capsys, ["eval", "--config", cfg, "--metrics", "sAUC,CC", "--seed", "7", "--csv", c,
-                                    "--quiet"])
-    assert rc == 0, err
-    assert [(r[0], r[-1]) for r in _rows(c)] == [("dataset", "seed"), ("pts", "7"), ("maps_only", "")]
+    out, rows = _config_eval(tmp_path, capsys, ["pts", "maps_only"], "sAUC,CC")
+    assert [(r[0], r[-1]) for r in rows] == [("dataset", "seed"), ("pts", "7"), ("maps_only", "")]
     assert _bullets(out)[-1] == "- sAUC: negatives drawn with seed 7 (`seed`)"
 
 
@@ -287,16 +294,8 @@ def test_seed_with_sauc_alone_on_one_image_is_refused(tmp_path, capsys):
 def test_a_one_image_dataset_beside_one_of_three(tmp_path, capsys):
     _fixation_gt(tmp_path / "three")
     _fixation_gt(tmp_path / "one", n=1)
-    _preds(tmp_path / "p_three")
-    _preds(tmp_path / "p_one")
-    cfg = tmp_path / "bench.json"
-    cfg.write_text(json.dumps({"task": "fixation", "datasets": {"three": {"gt": "three"}, "one": {"gt": "one"}},
-                               "methods": {"M": "p_{dataset}"}}))
-    c = tmp_path / "r.csv"
-    rc, out, err = run_cli(capsys, ["eval", "--config", cfg, "--metrics", "sAUC,NSS", "--seed", "7", "--csv", c,
-                                    "--quiet"])
-    assert rc == 0, err
-    assert [(r[0], r[-1]) for r in _rows(c)] == [("dataset", "seed"), ("three", "7"), ("one", "")]
+    out, rows = _config_eval(tmp_path, capsys, ["three", "one"], "sAUC,NSS")
+    assert [(r[0], r[-1]) for r in rows] == [("dataset", "seed"), ("three", "7"), ("one", "")]
     assert _bullets(out)[-1] == "- sAUC: negatives drawn with seed 7 (`seed`)"
 
 
