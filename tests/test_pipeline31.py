@@ -34,6 +34,16 @@ def _ingest_like(d, cb_float: np.ndarray, fix_rc: list[tuple[int, int]]) -> None
     (d / "dataset.json").write_text("{}")
 
 
+def _eval_ig(tmp_path, capsys, gt, pred) -> float:
+    """IG of the prediction ``pred`` (saved as p/a.png) scored by ``saliency eval`` against the folder ``gt``."""
+    (tmp_path / "p").mkdir()
+    Image.fromarray(pred).save(tmp_path / "p" / "a.png")
+    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--pred", f"P={tmp_path / 'p'}", "--gt", gt,
+                                    "--metrics", "IG", "--json", tmp_path / "r.json"])
+    assert rc == 0, err
+    return json.loads((tmp_path / "r.json").read_text())["results"][0]["metrics"]["IG"]
+
+
 def test_ig_baseline_is_the_float_centre_bias_where_its_8_bit_png_rounds_to_0(tmp_path, capsys):
     # a 4x6 centre bias, 1 in the middle, 0.001 at the left edge: 0.255 of 255, 0 in the PNG
     cb = np.array([[0.001, 0.2, 0.6, 0.6, 0.2, 0.0],
@@ -45,12 +55,7 @@ def test_ig_baseline_is_the_float_centre_bias_where_its_8_bit_png_rounds_to_0(tm
     _ingest_like(d, cb, fix)
     np.save(d / "center_bias.npy", cb)
     pred = np.array([[1, 2, 3, 3, 2, 1], [5, 6, 9, 9, 6, 1], [2, 6, 9, 9, 6, 1], [1, 2, 3, 3, 2, 1]], np.uint8) * 20
-    (tmp_path / "p").mkdir()
-    Image.fromarray(pred).save(tmp_path / "p" / "a.png")
-    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--pred", f"P={tmp_path / 'p'}", "--gt", d,
-                                    "--metrics", "IG", "--json", tmp_path / "r.json"])
-    assert rc == 0, err
-    ig = json.loads((tmp_path / "r.json").read_text())["results"][0]["metrics"]["IG"]
+    ig = _eval_ig(tmp_path, capsys, d, pred)
     rows, cols = zip(*fix)
     lp, lb = _log2_density(pred), _log2_density(cb.astype(np.float64))
     oracle = float(np.mean(lp[rows, cols] - lb[rows, cols]))
@@ -66,12 +71,7 @@ def test_a_folder_without_the_npy_keeps_its_png_baseline(tmp_path, capsys):
     d = tmp_path / "ds"
     _ingest_like(d, cb, fix)
     pred = np.array([[10, 50, 10], [50, 200, 50], [10, 90, 10]], np.uint8)
-    (tmp_path / "p").mkdir()
-    Image.fromarray(pred).save(tmp_path / "p" / "a.png")
-    rc, out, err = run_cli(capsys, ["eval", "--task", "fixation", "--pred", f"P={tmp_path / 'p'}", "--gt", d,
-                                    "--metrics", "IG", "--json", tmp_path / "r.json"])
-    assert rc == 0, err
-    ig = json.loads((tmp_path / "r.json").read_text())["results"][0]["metrics"]["IG"]
+    ig = _eval_ig(tmp_path, capsys, d, pred)
     rows, cols = zip(*fix)
     png = np.asarray(Image.open(d / "center_bias.png"))  # 0, 128, 255
     oracle = float(np.mean(_log2_density(pred)[rows, cols] - _log2_density(png)[rows, cols]))
