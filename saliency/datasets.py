@@ -523,18 +523,14 @@ def frames_notes(records, root: str | Path) -> list[str]:
     relative to ``root`` where they are under it."""
     from saliency.eval.io import frame_count, several_frames_note
 
-    found, seen = [], set()
-    for rec in records:
-        for path in (getattr(rec, role) for role in FILE_ROLES):
-            if not path or path in seen:
-                continue
-            seen.add(path)
-            if (k := frame_count(path)) > 1:
-                try:
-                    name = Path(path).relative_to(root).as_posix()
-                except ValueError:
-                    name = str(path)
-                found.append((name, k))
+    found = []
+    for path in dict.fromkeys(f for f in record_files(records) if f):  # each file once, in order
+        if (k := frame_count(path)) > 1:
+            try:
+                name = Path(path).relative_to(root).as_posix()
+            except ValueError:
+                name = str(path)
+            found.append((name, k))
     note = several_frames_note(found, "file")
     return [note] if note else []
 
