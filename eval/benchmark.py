@@ -42,7 +42,7 @@ from saliency.base.names import nfc
 
 from saliency.eval import datasets as D
 from saliency.eval import runner, tables
-from saliency.eval.fixation import baseline_readers
+from saliency.eval.fixation import baseline_readers, reads_baseline
 from saliency.eval.metrics import GOLD_STANDARD, METRICS, families, keys_for
 
 TASKS = ("sod", "fixation")
@@ -546,7 +546,7 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
 
 def _reads_baseline(bench: Benchmark, ds) -> bool:
     """Whether a score of ``bench`` reads the IG baseline on dataset ``ds`` (one with fixation points)."""
-    return bool(baseline_readers(bench.keys, bench.metric_maps) or bench.gold_standard) and ds.has_points
+    return reads_baseline(bench.keys, bench.metric_maps, bench.gold_standard, ds)
 
 
 def _check_baseline_used(center_bias, keys, datasets, gold_standard: bool, metric_maps: bool) -> None:

@@ -726,3 +726,9 @@ def baseline_readers(keys, metric_maps: bool) -> list[str]:
     all that read it, and only on images with fixation points.
     """
     return [k for k in keys if k == "IG" or (metric_maps and k == "sAUC")]
+
+
+def reads_baseline(keys, metric_maps: bool, gold_standard: bool, ds) -> bool:
+    """Whether scoring ``keys`` (with ``metric_maps``, ``gold_standard``) reads the IG baseline on the dataset
+    ``ds``: a metric of :func:`baseline_readers` or the gold standard, and ``ds`` has fixation points."""
+    return bool(baseline_readers(keys, metric_maps) or gold_standard) and ds.has_points

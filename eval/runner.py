@@ -37,9 +37,9 @@ from saliency.base.progress import progress as progress_bar
 from saliency.base.workers import single_thread_blas, steady_heap
 
 from saliency.eval.datasets import GTDataset, GTItem
-from saliency.eval.fixation import (FixationMetrics, baseline_log_density, baseline_readers, coords_to_mask,
-                                    fixation_coords, fixated_images, fixation_image_scores, other_fixation_coords,
-                                    points_to_mask)
+from saliency.eval.fixation import (FixationMetrics, baseline_log_density, coords_to_mask, fixation_coords,
+                                    fixated_images, fixation_image_scores, other_fixation_coords, points_to_mask,
+                                    reads_baseline)
 from saliency.eval.io import (PRED_EXTS, drop_extra_axes, frame_count, index_folder, key_of, orientation_tag,
                               other_aspect, read_fixations, read_map, read_mask, read_pred_u8, several_frames_note)
 from saliency.eval.metrics import GOLD_STANDARD, families, keys_for  # noqa: F401 (GOLD_STANDARD re-exported)
@@ -741,7 +741,7 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
             res[j].n_resized += int(resized)
     baseline_frames = []  # the dataset-wide IG baseline map (--center-bias, center_bias.png): its frames, read once
     if task == "fixation" and isinstance(ds.baseline, str) and not all(it.baseline for it in ds.items):
-        if (baseline_readers(keys, metric_maps) or gold_standard) and ds.has_points:
+        if reads_baseline(keys, metric_maps, gold_standard, ds):
             baseline_frames = [(ds.baseline, k)] if (k := frame_count(ds.baseline)) > 1 else []
     check_sources(sources)  # the last read done: every input still the folder indexed, else no result of a mix
     notes = (_shape_notes(res, turned, folders) + _orientation_notes(tagged)  # kept with the results: ds unchanged
