@@ -683,12 +683,14 @@ class SaliencyDataset:
 
             check_unchanged(*self.source, who=self.who)
 
-    def check_files(self) -> None:
-        """:meth:`check_source`, refusing too when a file of a record is gone (indexed, so there then)."""
+    def check_files(self, records=None) -> None:
+        """:meth:`check_source`, refusing too when a file of ``records`` (default: every record) is gone (indexed,
+        so there then)."""
         if self.source is not None:
             from saliency.base.fsutil import check_unchanged
 
-            check_unchanged(*self.source, files=record_files(self.records), who=self.who)
+            files = record_files(self.records if records is None else records)
+            check_unchanged(*self.source, files=files, who=self.who)
 
     def load(self, i: int):
         """Decode and resize sample ``i``: (image uint8 HxWx3, target, points or None).
@@ -703,13 +705,10 @@ class SaliencyDataset:
         try:
             sample = self._decode(rec)
         except (UserError, FileNotFoundError):
-            if self.source is not None:
-                from saliency.base.fsutil import check_unchanged
-
-                try:
-                    check_unchanged(*self.source, files=record_files([rec]), who=self.who)
-                except UserError as refusal:  # what the failed read meant, not its "file not found"
-                    raise refusal from None
+            try:
+                self.check_files([rec])
+            except UserError as refusal:  # what the failed read meant, not its "file not found"
+                raise refusal from None
             raise
         if self.cache is not None:
             self.cache[i] = sample
