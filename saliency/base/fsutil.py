@@ -185,12 +185,11 @@ def _named_error(exc: OSError, shown) -> OSError:
     return OSError(exc.errno, exc.strerror, str(shown))
 
 
-#: The state of each file output that :func:`check_replaceable` checked (absolute path -> :func:`_file_state`):
-#: the :func:`atomic_path` or :func:`atomic_files` writing it later takes it as the state to find at its rename.
-_CHECKED: dict[str, tuple | None] = {}
-#: The keys of :data:`_CHECKED` whose command was asked to overwrite (``overwrite``): the refusal of a file written
-#: meanwhile then gives no "run again with `overwrite`" advice (the loser of two runs racing under --overwrite)
-_OVERWRITE: set[str] = set()
+#: The state of each file output that :func:`check_replaceable` checked (absolute path -> (:func:`_file_state`,
+#: overwrite)): the :func:`atomic_path` or :func:`atomic_files` writing it later takes it as the state to find at
+#: its rename; overwrite: the command was asked to overwrite, so the refusal of a file written meanwhile gives no
+#: "run again with `overwrite`" advice (the loser of two runs racing under --overwrite)
+_CHECKED: dict[str, tuple[tuple | None, bool]] = {}
 
 #: The errors of ``os.link`` on a file system without hard links (FAT, some network and FUSE file systems).
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK, errno.EXDEV})
@@ -213,12 +212,7 @@ def note_checked(target: str | os.PathLike, overwrite: bool = False) -> None:
     :func:`atomic_path` or :func:`atomic_files` writing it later, after slow work, replaces only that: a file
     that appears or changes in between is refused at the rename (:func:`check_replaceable` does this too).
     ``overwrite``: the command was asked to replace ``target`` (its refusal then does not advise `overwrite`)."""
-    key = _checked_key(target)
-    _CHECKED[key] = _state_or_none(target)
-    if overwrite:
-        _OVERWRITE.add(key)
-    else:
-        _OVERWRITE.discard(key)
+    _CHECKED[_checked_key(target)] = _state_or_none(target), overwrite
 
 
 def _checked_key(target: str | os.PathLike) -> str:
@@ -231,11 +225,8 @@ def _checked_key(target: str | os.PathLike) -> str:
 def _state_at_start(target: str | os.PathLike) -> tuple[tuple | None, bool]:
     """The state of ``target`` that a writer starting now may replace: the one :func:`check_replaceable` recorded
     (taken, once), else what is there now; and whether that check was asked to overwrite (:func:`note_checked`)."""
-    key = _checked_key(target)
-    checked = _CHECKED.pop(key, _CHECKED)
-    overwrite = key in _OVERWRITE
-    _OVERWRITE.discard(key)
-    return (checked if checked is not _CHECKED else _state_or_none(target)), overwrite
+    checked = _CHECKED.pop(_checked_key(target), None)
+    return checked if checked is not None else (_state_or_none(target), False)
 
 
 def _state_or_none(path: str | os.PathLike) -> tuple | None:
