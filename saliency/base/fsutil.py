@@ -368,14 +368,10 @@ def check_out_file(target: str | os.PathLike, param: str | None = None) -> Path:
     parameter to name (``None``: the path alone). Nothing is touched.
     """
     raw = os.fspath(target)
-    seps = tuple(s for s in ("/", os.sep, os.altsep) if s)
-    if isinstance(raw, str) and raw.endswith(seps):
-        raise UserError(f"{f'`{param}` ' if param else ''}{raw}: names a folder (it ends in {raw[-1]}); give a "
-                        "file name")
-    last = raw.replace(os.altsep or "/", os.sep).rsplit(os.sep, 1)[-1] if isinstance(raw, str) else ""
-    if last in (".", ".."):  # `results/.`: Path drops the dot too, and a file `results` was written (review RR2)
-        raise UserError(f"{f'`{param}` ' if param else ''}{raw}: names a folder (it ends in {last}); give a "
-                        "file name")
+    last = raw.replace(os.altsep or "/", os.sep).rsplit(os.sep, 1)[-1] if isinstance(raw, str) else None
+    if raw and last in ("", ".", ".."):  # `results/`, `results/.`: Path drops the separator and the dot (review RR2)
+        raise UserError(f"{f'`{param}` ' if param else ''}{raw}: names a folder (it ends in {last or raw[-1]}); give "
+                        "a file name")
     target = Path(target)
     what = f"`{param}` {target}" if param else str(target)
     if target.is_symlink():
