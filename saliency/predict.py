@@ -208,13 +208,11 @@ def list_images(folder: str | Path, only: set | None = None, notes: list | None 
 
     ``notes``, when given, receives the line counting the files left out for their extension, if any.
     """
-    from saliency.base.images import IMAGE_EXTS
-    from saliency.eval.io import index_folder, left_out_note, own_keys
+    from saliency.base.images import IMAGE_EXTS, shown_path
+    from saliency.eval.io import index_folder, left_out_note, own_keys, refuse_output_twins
 
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():  # as the command line says it, not "folder not found"
-        from saliency.base.images import shown_path
-
         raise UserError(f"`images` {shown_path(folder)}: is a file, not a folder; give a folder path")
     idx = index_folder(folder, IMAGE_EXTS, param="images")
     note = left_out_note(idx, folder)
@@ -224,8 +222,6 @@ def list_images(folder: str | Path, only: set | None = None, notes: list | None 
     if only is not None:
         items = [(k, p) for k, p in items if k in only or Path(k).name in only]
         if not items:
-            from saliency.base.images import shown_path
-
             k = len(set(getattr(only, "comments", ())))  # no image: every '#' line is a comment
             said = f"; its {k} line(s) starting with '#' were skipped as comments" if k else ""
             if len(only) == k:  # nothing but comments: no id to name
@@ -233,9 +229,6 @@ def list_images(folder: str | Path, only: set | None = None, notes: list | None 
                                 f"`images` {shown_path(folder)} and were skipped as comments")
             raise UserError(f"`list`: none of its {len(only) - k} ids is an image in `images` {shown_path(folder)}"
                             f"{said}")
-    from saliency.base.images import shown_path
-    from saliency.eval.io import refuse_output_twins
-
     # maps are named by key: keys whose maps are one file where case is ignored, among the images it will write
     # (a `list` that leaves a twin out writes one map of the two: nothing to refuse)
     refuse_output_twins(items, folder, f"`images` {shown_path(str(folder))}")
