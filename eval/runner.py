@@ -451,7 +451,10 @@ def _map(fn, tasks, workers, desc, progress, pool=None):
     This process scores images too, so it keeps its freed memory in the heap
     between them (:func:`saliency.base.workers.steady_heap`), as pool workers do. The bar counts the images
     scored: with a pool, a chunk as it finishes (whichever process scored it), not as its results are handed
-    back in order (the pool's chunks, from the end of the list, waited for the front).
+    back in order (the pool's chunks, from the end of the list, waited for the front). Alone (one worker), it
+    holds BLAS to one thread but keeps OpenCV's: on the OSIE test split a second BLAS thread only spun (twice
+    the CPU time, the same wall time on an idle machine, 2-2.5x the wall time on a loaded one), while OpenCV's
+    threads share the SOD distance transform (docs/BENCHMARKS.md, stop 14).
     """
     steady_heap()
     bar = progress_bar(total=len(tasks), desc=desc, unit="img", enabled=progress, leave=False)
@@ -459,10 +462,11 @@ def _map(fn, tasks, workers, desc, progress, pool=None):
         if workers > 1 and len(tasks) > 1:
             yield from _shared_map(fn, tasks, workers, pool, on_done=bar.update)
         else:
-            for t in tasks:
-                r = fn(t)
-                bar.update(1)
-                yield r
+            with single_thread_blas():  # OpenCV keeps its threads (the distance transform gains); BLAS only spun
+                for t in tasks:
+                    r = fn(t)
+                    bar.update(1)
+                    yield r
     finally:
         bar.close()
 
