@@ -357,7 +357,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
 
 def check_out_file(target: str | os.PathLike, param: str | None = None) -> Path:
     """Refuse a file output that is a link (dangling or not), a folder or a special file, or lies under a file or
-    under a symbolic link to a missing target.
+    under a symbolic link to a missing target, or is ``-`` (standard output to a Unix user; ``./-`` names a file).
 
     :func:`atomic_path` calls it for every file it writes, so no writer
     replaces a user's link, a folder or a device (``--json /dev/null`` run as
@@ -368,6 +368,9 @@ def check_out_file(target: str | os.PathLike, param: str | None = None) -> Path:
     parameter to name (``None``: the path alone). Nothing is touched.
     """
     raw = os.fspath(target)
+    if raw == "-":  # the Unix spelling of standard output: a file named `-` would be written in the current folder
+        raise UserError(f"{f'`{param}` ' if param else ''}-: standard output is not a file output of this command; "
+                        "give a file path (./- for a file named '-')")
     last = raw.replace(os.altsep or "/", os.sep).rsplit(os.sep, 1)[-1] if isinstance(raw, str) else None
     if raw and last in ("", ".", ".."):  # `results/`, `results/.`: Path drops the separator and the dot (review RR2)
         raise UserError(f"{f'`{param}` ' if param else ''}{raw}: names a folder (it ends in {last or raw[-1]}); give "

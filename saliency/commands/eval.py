@@ -101,7 +101,9 @@ def _check_outputs(args) -> None:
     from saliency.base.fsutil import check_apart, check_not_link, check_out_file, check_replaceable, file_on_path
     from saliency.eval.benchmark import parse_pred
 
-    _check_no_stdout(args)
+    for param in ("json", "csv", "latex"):
+        if getattr(args, param) == "-":  # refused first (check_out_file's line), not as two outputs on one path
+            check_out_file("-", param)
     _check_distinct(args)
     preds = [parse_pred(p)[1] for p in args.pred]
     inputs = {"pred": preds, "gt": args.gt, "center_bias": args.center_bias, "config": args.config}
@@ -119,17 +121,6 @@ def _check_outputs(args) -> None:
             if param != "plot_dir":
                 check_out_file(getattr(args, param), param)
                 check_replaceable(getattr(args, param), param, _OWN[param][0], _OWN[param][1], args.overwrite)
-
-
-def _check_no_stdout(args) -> None:
-    """Refuse ``--json -`` (``--csv -``, ``--latex -``): no command writes a file output to stdout, and a file
-    named ``-`` was written in the current folder, unsaid."""
-    from saliency.base.errors import UserError
-
-    for param in ("json", "csv", "latex"):
-        if getattr(args, param) == "-":
-            raise UserError(f"`{param}` -: standard output is not an output of saliency eval (it prints the table "
-                            f"there); give a file path (./- for a file named '-')")
 
 
 def _check_distinct(args) -> None:
