@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CENTER_BIAS_GAUSSIAN = "Gaussian centre bias (sigma = 1/4 of width and height)"
+CENTER_BIAS_GAUSSIAN = "Gaussian centre bias (sigma = 1/4 of width and height; a density as it is, not min-maxed)"
 
 MAP_ONLY_METRICS = ("CC", "KLD", "SIM")
 """The fixation metrics a dataset of human maps without fixation points can score."""

@@ -173,7 +173,7 @@ def test_no_ig_baseline_note_when_no_metric_reads_it(tmp_path):
     # where IG, or sAUC's metric map, is scored, it is said as before
     for metrics in ((), ("--metrics", "IG"), ("--metrics", "sAUC", "--metric-maps")):
         notes = _eval_notes(tmp_path, gt, *metrics)
-        assert f"d: IG baseline = Gaussian centre bias (sigma = 1/4 of width and height); {RESIZED}" in notes, notes
+        assert f"d: IG baseline = Gaussian centre bias (sigma = 1/4 of width and height; a density as it is, not min-maxed); {RESIZED}" in notes, notes
 
 
 def test_ig_baseline_note_only_for_the_dataset_that_reads_it(tmp_path):
@@ -185,7 +185,7 @@ def test_ig_baseline_note_only_for_the_dataset_that_reads_it(tmp_path):
     cfg.write_text(json.dumps({"task": "fixation", "datasets": {"P": str(pts), "F": str(flat)},
                                "methods": {"M": str(_preds(tmp_path))}}))
     lines = benchmark.note_lines(benchmark.plan(config=str(cfg), metrics="CC,IG"))
-    assert f"P: IG baseline = Gaussian centre bias (sigma = 1/4 of width and height); {RESIZED}" in lines, lines
+    assert f"P: IG baseline = Gaussian centre bias (sigma = 1/4 of width and height; a density as it is, not min-maxed); {RESIZED}" in lines, lines
     assert f"F: {RESIZED}" in lines and not any(n.startswith("F: IG baseline") for n in lines), lines
 
 

@@ -35,7 +35,9 @@ is resampled in probability, area-averaged where it is larger) and counted.
   methods: {U2Net: "preds/u2net/{dataset}", BASNet: {ECSSD: preds/bas}}
 Fixation IG baseline: D/center_bias.npy (float) while D/center_bias.png is its 8-bit
 rounding, else the PNG (or a per-image FIXATIONHISTOGRAM) when present, else a Gaussian
-centre bias (sigma = 1/4 of width and height)."""
+centre bias (sigma = 1/4 of width and height) taken as a density as it is: a baseline file
+or a prediction is min-maxed first (MIT), so the same Gaussian given as a file scores a
+slightly different IG."""
 
 
 def add_arguments(p) -> None:
