@@ -58,6 +58,7 @@ pixels; its onset is its first sample's time, its duration ``t_last - t_first``
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,7 +67,8 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d
 from saliency.base.errors import UserError
 from saliency.data_tools import smoothing as sm
 from saliency.data_tools.detectors import (BLINK, DEFAULTS, DETECTORS, FIXATION, PSO, PURSUIT, SACCADE,
-                                           TRACK_LOSS, UNDEFINED, applied, unused_options)
+                                           TRACK_LOSS, UNDEFINED, USED_BY, applied, unused_options)
+from saliency.data_tools.geometry import ScreenGeometry
 
 __all__ = ["DETECTORS", "DEFAULTS", "Classification", "classify", "detect", "idt", "ivt", "nh", "tobii_ivt",
            "merge_fixations", "discard_short", "summarize", "fivepoint_speed", "sample_period", "pursuit_split",
@@ -302,7 +304,7 @@ def fivepoint_speed(t, xdeg, ydeg) -> np.ndarray:
 def ivt(t, xdeg, ydeg, threshold: float = 20.0, min_duration_ms: float = 100.0) -> list[tuple[int, int]]:
     """I-VT fixations as inclusive sample index ranges ``(first, last)``."""
     if not threshold > 0:
-        raise UserError(f"`velocity_threshold` {threshold}: must be positive (deg/s)")
+        raise UserError(f"`threshold` {threshold}: must be positive (deg/s)")
     t = np.asarray(t, dtype=np.float64)
     speed = fivepoint_speed(t, xdeg, ydeg)
     with np.errstate(invalid="ignore"):
@@ -324,7 +326,7 @@ def idt(t, xdeg, ydeg, threshold: float = 1.0, min_duration_ms: float = 100.0,
     the minimum and none is shorter (on evenly spaced time stamps).
     """
     if not threshold > 0:
-        raise UserError(f"`dispersion_threshold` {threshold}: must be positive (deg)")
+        raise UserError(f"`threshold` {threshold}: must be positive (deg)")
     t = np.asarray(t, dtype=np.float64)
     x = np.asarray(xdeg, dtype=np.float64)
     y = np.asarray(ydeg, dtype=np.float64)
@@ -850,6 +852,30 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
     return NHResult(labels, speed, noise, pt, onset_thr)
 
 
+NH_OPTIONS = tuple(k for k in inspect.signature(nh).parameters
+                   if k not in ("t", "xdeg", "ydeg", "window_ms", "min_fixation_ms"))
+"""The keyword options of :func:`nh` that :func:`classify` passes on (``nh_params``); it sets ``window_ms`` and
+``min_fixation_ms`` itself (from its ``window_ms`` and ``min_duration_ms``)."""
+
+CLASSIFY_OPTIONS = ("threshold", "min_duration_ms", "max_gap_ms", "merge_ms", "merge_deg", "window_ms",
+                    "blink_ms", "pursuit", "offscreen")
+"""The keyword options of :func:`classify` for every detector (``threshold`` and ``window_ms``: those of
+:data:`USED_BY`), besides ``nh``'s :data:`NH_OPTIONS`."""
+
+
+def _options_of(method: str) -> list[str]:
+    """The keyword options :func:`classify` takes with detector ``method``."""
+    own = [k for k in CLASSIFY_OPTIONS if k not in USED_BY or method in USED_BY[k]]
+    return own + list(NH_OPTIONS) if method == "nh" else own
+
+
+def _check_geometry(geometry) -> None:
+    """Refuse a ``geometry`` that is not a :class:`ScreenGeometry` (None, a tuple, a dict of its fields)."""
+    if not isinstance(geometry, ScreenGeometry):
+        raise UserError(f"`geometry` is a {type(geometry).__name__}, not a ScreenGeometry; give "
+                        f"ScreenGeometry(screen_px, screen_cm, distance_cm) or ScreenGeometry.load(path of its JSON)")
+
+
 # ------------------------------------------------------------------ Tobii I-VT (Olsen 2012)
 
 def window_speed(t, xdeg, ydeg, window_ms: float = 20.0) -> np.ndarray:
@@ -887,7 +913,7 @@ def window_half(window_ms: float, period_ms: float) -> int:
 def tobii_ivt(t, xdeg, ydeg, threshold: float = 30.0, window_ms: float = 20.0) -> tuple[list, np.ndarray]:
     """Tobii I-VT classification: (runs of samples below ``threshold`` deg/s, speed per sample)."""
     if not threshold > 0:
-        raise UserError(f"`velocity_threshold` {threshold}: must be positive (deg/s)")
+        raise UserError(f"`threshold` {threshold}: must be positive (deg/s)")
     speed = window_speed(t, xdeg, ydeg, window_ms)
     with np.errstate(invalid="ignore"):
         starts, ends = _runs(speed < threshold)
@@ -1044,15 +1070,23 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     leaves most samples with gaze without a measured speed
     (:func:`window_warning`); an ``nh`` ``min_duration_ms`` above
     :data:`NH_GLISSADE_WARN_MS`, which also sizes its glissade search.
-    Refused (:class:`UserError`): ``t`` in other than recording order (a
+    Refused (:class:`UserError`): an unknown option (one neither of
+    :data:`CLASSIFY_OPTIONS` nor of :data:`NH_OPTIONS`), an ``nh`` option
+    with another detector, an option the detector does not use (:data:`USED_BY`), a
+    ``geometry`` that is not a :class:`ScreenGeometry`, ``t`` in other than recording order (a
     time stamp earlier than one before it; a repeated one is in order), and
     ``x_px``, ``y_px`` or ``offscreen`` not one value per time stamp
     (:func:`_check_samples`).
     """
     if method not in DETECTORS:
         raise UserError(f"`detector` {method!r}: choose one of {', '.join(DETECTORS)}")
+    unknown = sorted(k for k in nh_params if k not in NH_OPTIONS)
+    if unknown:
+        raise UserError(f"unknown option `{unknown[0]}`; choose from "
+                        f"{', '.join(f'`{k}`' for k in _options_of(method))} (detector {method})")
     if nh_params and method != "nh":
-        raise UserError(f"`{sorted(nh_params)[0]}`: an option of the nh detector, not of {method}")
+        raise UserError(f"`{sorted(nh_params)[0]}`: an option of the nh detector, not of {method}; leave it out")
+    _check_geometry(geometry)
     unused = unused_options(method, threshold=threshold, window_ms=window_ms)
     if unused:  # never recorded as applied when the detector ignores it
         raise UserError(f"`{unused[0]}`: not used by the {method} detector; leave it out")
@@ -1215,23 +1249,36 @@ def _expand(c: Classification, first: np.ndarray, t: np.ndarray, xdeg_rows: np.n
     return Classification(c.method, t, xdeg, ydeg, c.labels[group], c.speed[group], ranges, params, measured)
 
 
+_FIXATION_NEUTRAL = frozenset(("max_gap_ms", "merge_ms", "merge_deg", "blink_ms", "pursuit", "window_ms",
+                               "offscreen"))
+"""The :func:`classify` options :func:`detect`'s I-VT/I-DT shorter way may see (each at a value that changes no
+fixation there); any other option sends the trial through :func:`classify`, which applies or refuses it."""
+
+
 def detect(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | None = None,
            min_duration_ms: float | None = None, **options) -> list[tuple[int, int]]:
     """Fixation sample ranges in one trial of screen-pixel samples (NaN = missing) under ``geometry``.
 
-    ``options`` (``max_gap_ms``, ``merge_ms``, ``merge_deg``, ...) go to :func:`classify`. Refused as there
-    (:func:`_check_samples`): ``t`` out of recording order, ``x_px``/``y_px``/``offscreen`` not one per stamp.
+    ``options`` (``max_gap_ms``, ``merge_ms``, ``merge_deg``, ``pursuit``, ...) go to :func:`classify`, which
+    validates and applies them: the fixations are always classify's. I-VT and I-DT take a shorter way (the
+    detector alone) only where it gives the same fixations: no option given other than ones that change no
+    fixation there (``max_gap_ms``, ``merge_ms``, ``merge_deg``, ``blink_ms`` and ``pursuit`` None, 0 or False;
+    ``window_ms`` None; ``offscreen``, which acts only on bridging and blinks). Refused as there: an unknown
+    option, one the detector does not use, a ``geometry`` that is not a :class:`ScreenGeometry`, ``t`` out of
+    recording order, ``x_px``/``y_px``/``offscreen`` not one per stamp (:func:`_check_samples`).
     """
     if method not in DETECTORS:
         raise UserError(f"`detector` {method!r}: choose one of {', '.join(DETECTORS)}")
+    _check_geometry(geometry)
     t = np.asarray(t, dtype=np.float64)
     _check_samples(t, {"x_px": x_px, "y_px": y_px, "offscreen": options.get("offscreen")})
     if _first_of_time(t) is not None:
         return classify(t, x_px, y_px, geometry, method, threshold, min_duration_ms, **options).fixations
-    if method in ("ivt", "idt") and not any(options.get(k) for k in ("max_gap_ms", "merge_ms", "merge_deg")) \
-            and not options.get("blink_ms"):
+    md = applied(method, "min_duration_ms", min_duration_ms)
+    if method in ("ivt", "idt") and set(options) <= _FIXATION_NEUTRAL and options.get("window_ms") is None \
+            and not any(options.get(k) for k in ("max_gap_ms", "merge_ms", "merge_deg", "blink_ms", "pursuit")) \
+            and md >= 0:  # classify refuses a negative one
         thr = applied(method, "threshold", threshold)
-        md = applied(method, "min_duration_ms", min_duration_ms)
         xd, yd = geometry.pixels_to_degrees(x_px, y_px)
         fn = ivt if method == "ivt" else idt
         return fn(t, xd, yd, thr, md)
