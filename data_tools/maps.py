@@ -300,8 +300,40 @@ def _check_points(x, y, subjects, durations, policy: MapPolicy) -> tuple[np.ndar
     return x, y
 
 
+def _size(size) -> tuple[int, int]:
+    """``size`` as ``(width, height)``: two positive whole numbers (an integral float such as ``160.0`` is taken
+    as that integer), else a UserError naming `size`."""
+    try:
+        a = np.asarray(size)
+    except (TypeError, ValueError):
+        a = None
+    ok = a is not None and a.shape == (2,) and a.dtype.kind in "iuf"
+    if ok and a.dtype.kind == "f":
+        ok = bool(np.isfinite(a).all() and (a == np.floor(a)).all())
+    if not ok or not (a >= 1).all():
+        raise UserError(f"`size` {size!r}: need (width, height) of the map as two positive whole numbers of pixels")
+    return int(a[0]), int(a[1])
+
+
+def _check_inside(x: np.ndarray, y: np.ndarray, w: int, h: int) -> None:
+    """Refuse fixations off a ``w`` x ``h`` map, by the test of ``saliency ingest`` (``off_stimulus``): a pixel's
+    centre is at its integer index, so the map covers ``-0.5 <= x < w - 0.5`` and ``-0.5 <= y < h - 0.5``."""
+    for name, v, n in (("x", x, w), ("y", y, h)):
+        bad = (v < -0.5) | (v >= n - 0.5)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise UserError(f"`{name}`: {int(bad.sum())} of the {v.size} fixations lie off the {w}x{h} map (the "
+                            f"first: fixation {i + 1}, at x {x[i]:g}, y {y[i]:g}; the map covers -0.5 <= {name} < "
+                            f"{n - 0.5:g}); drop them first, as saliency ingest sets them aside as off_stimulus")
+
+
 def pixel_index(x, y, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel (row, col) holding continuous coordinates ``(x, y)`` (pixel centres at integers), clipped."""
+    """Pixel (row, col) holding continuous coordinates ``(x, y)`` (pixel centres at integers), clipped.
+
+    The clip only moves points off the map (``x < -0.5`` or ``x >= w - 0.5``, likewise ``y``) onto its edge, or a
+    point a rounding step below ``w - 0.5`` that ``x + 0.5`` rounds up to ``w``; :func:`saliency_map` and
+    :func:`quantized_map` refuse the former before it is called.
+    """
     w, h = size
     col = np.clip(np.floor(np.asarray(x, dtype=np.float64) + 0.5), 0, w - 1).astype(np.int64)
     row = np.clip(np.floor(np.asarray(y, dtype=np.float64) + 0.5), 0, h - 1).astype(np.int64)
@@ -315,7 +347,12 @@ def unique_pixels(rows, cols, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fixation_weights(subjects, durations, policy: MapPolicy) -> np.ndarray:
-    """Per-fixation weights under ``policy`` (1 or duration; per-subject rescaled to sum 1)."""
+    """Per-fixation weights under ``policy`` (1 or duration; per-subject rescaled to sum 1).
+
+    Under ``weight`` duration every duration must be finite and above 0 ms, else a UserError names the count and
+    the first fixation (a negative weight cut a hole in the map); under ``per_subject`` a subject whose durations
+    add up to 0 ms or less is named first, as `per_subject`.
+    """
     n = len(subjects)
     if policy.weight == "duration":
         w = np.asarray(durations, dtype=np.float64)
@@ -334,6 +371,13 @@ def fixation_weights(subjects, durations, policy: MapPolicy) -> np.ndarray:
             i = int(np.flatnonzero(~(tot > 0))[0])
             raise UserError(f"`per_subject`: the fixations of subject {str(uniq[i])!r} last {tot[i]:g} ms in all, "
                             f"so they have no weight to share; drop them or use `weight` none")
+    bad = ~(w > 0)  # a negative weight cut a hole in the map, a zero one dropped the fixation unsaid
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise UserError(f"`durations`: {int(bad.sum())} of the {n} fixations last 0 ms or less (the first: "
+                        f"fixation {i + 1}, subject {str(np.asarray(subjects, dtype=object)[i])!r}, {w[i]:g} "
+                        f"ms); drop them first, as saliency ingest sets them aside as bad_duration")
+    if policy.per_subject and n:
         w = w / tot[codes]
     return w
 
@@ -358,9 +402,22 @@ def fixation_map(size: tuple[int, int], rows, cols) -> np.ndarray:
 
 
 def density(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy) -> np.ndarray:
-    """Unnormalised blurred map of fixations at stimulus coordinates ``(x, y)`` under ``policy``."""
-    w, h = size
+    """Unnormalised blurred map of fixations at stimulus coordinates ``(x, y)`` under ``policy``.
+
+    ``size`` is ``(width, height)``, two positive whole numbers (an integral float such as ``160.0`` is taken as
+    that integer); durations of 0 ms or less are refused under ``weight`` duration. Fixations off the map are
+    put on its nearest edge pixel (:func:`pixel_index`), as the inter-observer scores of
+    :mod:`data_tools.qc` need on their reduced grid; :func:`saliency_map` and :func:`quantized_map` refuse them.
+    """
+    return _density(size, x, y, subjects, durations, policy, False)
+
+
+def _density(size, x, y, subjects, durations, policy: MapPolicy, inside_only: bool) -> np.ndarray:
+    """:func:`density`; with ``inside_only`` fixations off the map are refused (:func:`_check_inside`)."""
+    w, h = size = _size(size)
     x, y = _check_points(x, y, subjects, durations, policy)
+    if inside_only:
+        _check_inside(x, y, w, h)
     rows, cols = pixel_index(x, y, size)
     if policy.binary:
         rows, cols = unique_pixels(rows, cols, w)
@@ -371,8 +428,14 @@ def density(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy)
 
 
 def saliency_map(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy) -> np.ndarray:
-    """Normalised human saliency map (float64, ``h x w``) of one stimulus' pooled fixations."""
-    return normalize(density(size, x, y, subjects, durations, policy), policy.normalize)
+    """Normalised human saliency map (float64, ``h x w``) of one stimulus' pooled fixations.
+
+    ``size`` is ``(width, height)`` as :func:`density` takes it. Fixations off the map (outside ``-0.5 <= x <
+    w - 0.5``, ``-0.5 <= y < h - 0.5``: the test ``saliency ingest`` sets ``off_stimulus`` rows aside by) are
+    refused naming the first, never moved onto its edge; so are durations of 0 ms or less under ``weight``
+    duration.
+    """
+    return normalize(_density(size, x, y, subjects, durations, policy, True), policy.normalize)
 
 
 def quantized_map(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy, bits: int = 8) -> np.ndarray:
@@ -382,9 +445,10 @@ def quantized_map(size: tuple[int, int], x, y, subjects, durations, policy: MapP
     arrays (each step is the same float64 operation in the same order, so the
     integers are identical); under ``minmax`` and ``max`` the normalised
     maximum is exactly 1 (``v / v == 1`` in IEEE arithmetic, and rounding is
-    monotone), so the scale is ``2**bits - 1`` without another pass.
+    monotone), so the scale is ``2**bits - 1`` without another pass. Off-map fixations are refused, as
+    :func:`saliency_map` refuses them.
     """
-    m = density(size, x, y, subjects, durations, policy)
+    m = _density(size, x, y, subjects, durations, policy, True)
     how = policy.normalize
     if how in ("minmax", "max"):
         lo, hi = (m.min(), m.max()) if how == "minmax" else (0.0, m.max())
