@@ -331,8 +331,8 @@ def pixel_index(x, y, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Pixel (row, col) holding continuous coordinates ``(x, y)`` (pixel centres at integers), clipped.
 
     The clip only moves points off the map (``x < -0.5`` or ``x >= w - 0.5``, likewise ``y``) onto its edge, or a
-    point a rounding step below ``w - 0.5`` that ``x + 0.5`` rounds up to ``w``; :func:`saliency_map` and
-    :func:`quantized_map` refuse the former before it is called.
+    point a rounding step below ``w - 0.5`` that ``x + 0.5`` rounds up to ``w``; :func:`density`,
+    :func:`saliency_map` and :func:`quantized_map` refuse the former before it is called.
     """
     w, h = size
     col = np.clip(np.floor(np.asarray(x, dtype=np.float64) + 0.5), 0, w - 1).astype(np.int64)
@@ -405,19 +405,13 @@ def density(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy)
     """Unnormalised blurred map of fixations at stimulus coordinates ``(x, y)`` under ``policy``.
 
     ``size`` is ``(width, height)``, two positive whole numbers (an integral float such as ``160.0`` is taken as
-    that integer); durations of 0 ms or less are refused under ``weight`` duration. Fixations off the map are
-    put on its nearest edge pixel (:func:`pixel_index`), as the inter-observer scores of
-    :mod:`data_tools.qc` need on their reduced grid; :func:`saliency_map` and :func:`quantized_map` refuse them.
+    that integer); durations of 0 ms or less are refused under ``weight`` duration. Fixations off the map
+    (outside ``-0.5 <= x < w - 0.5``, ``-0.5 <= y < h - 0.5``: the test ``saliency ingest`` sets ``off_stimulus``
+    rows aside by) are refused naming the first, never moved onto its edge (a false peak there).
     """
-    return _density(size, x, y, subjects, durations, policy, False)
-
-
-def _density(size, x, y, subjects, durations, policy: MapPolicy, inside_only: bool) -> np.ndarray:
-    """:func:`density`; with ``inside_only`` fixations off the map are refused (:func:`_check_inside`)."""
     w, h = size = _size(size)
     x, y = _check_points(x, y, subjects, durations, policy)
-    if inside_only:
-        _check_inside(x, y, w, h)
+    _check_inside(x, y, w, h)
     rows, cols = pixel_index(x, y, size)
     if policy.binary:
         rows, cols = unique_pixels(rows, cols, w)
@@ -435,7 +429,7 @@ def saliency_map(size: tuple[int, int], x, y, subjects, durations, policy: MapPo
     refused naming the first, never moved onto its edge; so are durations of 0 ms or less under ``weight``
     duration.
     """
-    return normalize(_density(size, x, y, subjects, durations, policy, True), policy.normalize)
+    return normalize(density(size, x, y, subjects, durations, policy), policy.normalize)
 
 
 def quantized_map(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy, bits: int = 8) -> np.ndarray:
@@ -448,7 +442,7 @@ def quantized_map(size: tuple[int, int], x, y, subjects, durations, policy: MapP
     monotone), so the scale is ``2**bits - 1`` without another pass. Off-map fixations are refused, as
     :func:`saliency_map` refuses them.
     """
-    m = _density(size, x, y, subjects, durations, policy, True)
+    m = density(size, x, y, subjects, durations, policy)
     how = policy.normalize
     if how in ("minmax", "max"):
         lo, hi = (m.min(), m.max()) if how == "minmax" else (0.0, m.max())

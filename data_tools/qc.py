@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from saliency.data_tools.maps import (MapPolicy, blur_matrix, blur_points, density, fixation_weights, normalize,
-                                      pixel_index)
+from saliency.data_tools.maps import (MapPolicy, _check_inside, blur_matrix, blur_points, density, fixation_weights,
+                                      normalize, pixel_index)
 
 IOC_SIDE = 128
 COUNT_THRESHOLDS = 256  # auc_judd: up to this many fixations, binning the pixels beats sorting the map
@@ -86,12 +86,23 @@ def ioc_shape(size: tuple[int, int], max_side: int = IOC_SIDE) -> tuple[int, int
 
 
 def ioc_grid(size: tuple[int, int], x, y, policy: MapPolicy, max_side: int = IOC_SIDE):
-    """The reduced map of the consistency scores: its ``(w, h)``, the coordinates and the policy scaled to it."""
+    """The reduced map of the consistency scores: its ``(w, h)``, the coordinates and the policy scaled to it.
+
+    Fixations off the ``size`` stimulus (outside ``-0.5 <= x < w - 0.5``, ``-0.5 <= y < h - 0.5``, the test by
+    which ``saliency ingest`` sets them aside as ``off_stimulus``) are refused naming the first, as
+    :func:`data_tools.maps.saliency_map` refuses them; the rest land on the reduced map.
+    """
     w, h = size
     sw, sh = ioc_shape(size, max_side)
     fx, fy = sw / w, sh / h
-    xs = (np.asarray(x, dtype=np.float64) + 0.5) * fx - 0.5
-    ys = (np.asarray(y, dtype=np.float64) + 0.5) * fy - 0.5
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    _check_inside(x, y, w, h)
+    # a point just below w - 0.5 can round to sw - 0.5 or past it when scaled (x = nextafter(4085.5, -inf) on a
+    # 4086-wide stimulus is 127.5 on a 128-wide grid), off the reduced map that density() refuses; it is held a
+    # rounding step inside, on the last pixel where pixel_index put it anyway (the scores are unchanged). The
+    # lower edge needs no hold: x >= -0.5 scales to exactly -0.5 or above.
+    xs = np.minimum((x + 0.5) * fx - 0.5, np.nextafter(sw - 0.5, -np.inf))
+    ys = np.minimum((y + 0.5) * fy - 0.5, np.nextafter(sh - 0.5, -np.inf))
     pol = MapPolicy((policy.sigma_px[0] * fx, policy.sigma_px[1] * fy), policy.border, policy.binary,
                     policy.weight, policy.per_subject, "minmax")
     return (sw, sh), xs, ys, pol

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from scipy.ndimage import gaussian_filter
 
+from saliency.base.errors import UserError
 from saliency.data_tools import ingest as ing
 from saliency.data_tools import qc
 from saliency.data_tools.maps import MapPolicy, blur_points, pixel_index
@@ -76,6 +77,36 @@ def test_ioc_scores_against_scipy_and_definitions(kw):
     assert [g[0] for g in got] == [w_[0] for w_ in want]
     for g, w_ in zip(got, want):
         assert g[1] == pytest.approx(w_[1], abs=1e-9) and g[2] == pytest.approx(w_[2], abs=1e-9)
+
+
+@pytest.mark.parametrize("size, axis", [((4086, 300), 0), ((300, 4086), 1), ((210, 50), 0), ((50, 210), 1)])
+def test_ioc_scores_of_a_point_that_scales_onto_the_reduced_maps_edge(size, axis):
+    # a point ingest keeps, one rounding step below w - 0.5, lands on the reduced map's last pixel (not past it:
+    # x = nextafter(4085.5, -inf) on 4086 pixels scaled to 128 was 127.5, off the reduced map); the oracle
+    # clips it to that pixel itself
+    w, h = size
+    edge = np.nextafter(size[axis] - 0.5, -np.inf)
+    x, y = np.array([0.31, 0.52, 0.67, 0.23]) * w, np.array([0.37, 0.55, 0.41, 0.73]) * h  # no mirror ties
+    (x if axis == 0 else y)[[0, 2]] = edge  # one point of subject a and one of b on the far edge
+    subjects = ["a", "a", "b", "c"]
+    got = qc.ioc_scores(size, x, y, subjects, [200.0] * 4, MapPolicy((25.0, 25.0)))
+    want = _ioc_oracle(size, x, y, subjects, [200.0] * 4, MapPolicy((25.0, 25.0)))
+    assert [g[0] for g in got] == [w_[0] for w_ in want] == ["a", "b", "c"]
+    for g, w_ in zip(got, want):
+        for a, b in zip(g[1:], w_[1:]):
+            assert (np.isnan(a) and np.isnan(b)) or a == pytest.approx(b, abs=1e-9), (g, w_)
+
+
+@pytest.mark.parametrize("xs, ys, first", [
+    ([10.0, 399.5], [5.0, 5.0], "`x`: 1 of the 2 fixations lie off the 400x300 map (the first: fixation 2"),
+    ([10.0, 20.0], [-0.75, 5.0], "`y`: 1 of the 2 fixations lie off the 400x300 map (the first: fixation 1"),
+])
+def test_ioc_scores_refuse_fixations_off_the_stimulus(xs, ys, first):
+    # they were moved onto the edge of the reduced map, or refused by density() naming that map instead
+    with pytest.raises(UserError) as e:
+        qc.ioc_scores((400, 300), xs, ys, ["a", "b"], [200.0, 200.0], MapPolicy((5.0, 5.0)))
+    raw = e.value.args[0]
+    assert raw.startswith(first) and "off_stimulus" in raw and "\n" not in raw, raw
 
 
 def test_ioc_scores_one_subject_and_a_zero_map():
@@ -159,7 +190,7 @@ def test_ioc_scores_equal_the_plain_composition_bit_for_bit():
         subjects = [f"s{k}" for k in rng.integers(0, n_subj, n_fix)]
         if len(set(subjects)) < 2:
             continue
-        x, y = rng.uniform(-3, w + 3, n_fix), rng.uniform(-3, h + 3, n_fix)
+        x, y = rng.uniform(-0.5, w - 0.5, n_fix), rng.uniform(-0.5, h - 0.5, n_fix)  # on the map, as ingest keeps
         binary = case % 4 == 0
         policy = MapPolicy((float(rng.choice([1.0, 5.0, 30.0])),) * 2, ["constant", "reflect", "nearest"][case % 3],
                            binary, "none" if binary or case % 2 else "duration", (not binary) and case % 5 == 1)

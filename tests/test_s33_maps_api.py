@@ -1,9 +1,8 @@
 """The Python API of the map builder refuses what ``saliency ingest`` sets aside, instead of a wrong map.
 
 - fixations off the map (``saliency ingest``'s ``off_stimulus`` test: ``-0.5 <= x < w - 0.5``) are refused by
-  ``saliency_map`` and ``quantized_map``, not moved onto the edge (a false peak there); points on the edge's half
-  pixel are kept, on the pixel scipy's hand-built map puts them (``density`` still clips: the inter-observer
-  scores of ``data_tools.qc`` call it on their reduced grid);
+  ``density``, ``saliency_map`` and ``quantized_map``, not moved onto the edge (a false peak there); points on
+  the edge's half pixel are kept, on the pixel scipy's hand-built map puts them;
 - ``weight`` duration refuses durations of 0 ms or less (a negative weight cut a hole in the map);
 - ``size`` is checked as (width, height), two positive whole numbers; ``(160.0, 120.0)`` is taken as ``(160, 120)``.
 
@@ -46,7 +45,7 @@ def _minmax(m):
     ([10.0, 20.0], [5.0, 119.5], "y", 1, "fixation 2, at x 20, y 119.5"),  # y = h - 0.5 is off
     ([10.0, 20.0], [-0.75, 5.0], "y", 1, "fixation 1, at x 10, y -0.75"),
 ])
-@pytest.mark.parametrize("fn", [saliency_map, quantized_map])
+@pytest.mark.parametrize("fn", [saliency_map, quantized_map, density])  # density moved them onto the edge
 def test_fixations_off_the_map_are_refused_naming_the_coordinate(fn, xs, ys, name, count, first):
     with pytest.raises(UserError) as e:
         fn((160, 120), xs, ys, ["s1"] * len(xs), None, P)
