@@ -409,6 +409,7 @@ class _Collector:
         self.placements: dict[str, dict] = {}
         self.placement_warnings: list[str] = []  # per source: a placement the stated `display` differs from
         self.rates: RateCheck | None = None  # the current file's sampling-rate check (the file's, each trial's)
+        self.interleaving: Interleaving | None = None  # the current file's check that no trials interleave
         self.rate_warnings: list[str] = []  # per source: trials at implausible rates, a detector below its rates
         self.rate_changes: dict[str, list] = {}  # source -> [(trial keys, line)]: rate changed (rate_change_lines)
         #: source -> [(trial keys, line)]: most samples repeat the previous time stamp (a rounded time column), kept
@@ -679,6 +680,8 @@ class _Collector:
             for (a, b), n in zip(per.index, per.tolist()):
                 self.samples[f"{a}\x1f{b}"] += int(n)  # a known pair's quarantined rows: in ``samples`` only
             df = df.loc[~back].reset_index(drop=True)
+        if self.interleaving is not None:  # two trials' rows merged by time: refused before anything is written
+            self.interleaving.check(df)
         # rows set aside so far lie between samples that are not one sampling interval apart
         gaps = [pd.to_numeric(q["line"], errors="coerce").to_numpy(np.float64) for q in self.quar[n_quar:]]
         if len(df):  # as read (before placing on the screen): whether numbers written with a point were read
@@ -909,6 +912,88 @@ def fallen_behind(df: pd.DataFrame, back: np.ndarray, keys, before: pd.DataFrame
     at, n = np.unique(rows, return_counts=True)
     line = df["line"].to_numpy()
     return Counter({(int(line[i]), float(t[i])): int(k) for i, k in zip(at.tolist(), n.tolist())})
+
+
+RESUME_MS = 1000.0 / RATE_RANGE_HZ[0]
+"""A trial's rows that resume after rows of another trial this soon (ms) after their previous row are interleaved
+with them (:class:`Interleaving`). 100 ms is the longest sampling interval the rate check accepts (10 Hz): a
+trial resuming within it is its own recording going on at its next sample or so (two logs merged and sorted by
+time, concurrent recordings in one export), while a real repeated viewing (the same subject, stimulus and trial
+again later in the session, or a file with no trial column) starts after the whole other trial in between,
+seconds later. A bound of a few of the input's own intervals would not do: interleaved rows leave no interval
+within a trial to measure the input's rate by, and the gap-bridging limit (``max_gap_ms``) is 0 by default."""
+
+
+class Interleaving:
+    """One input's check that its raw samples' trials are not interleaved (``saliency ingest`` and ``saliency
+    detect`` share it).
+
+    A trial is a run of consecutive rows with the same ``keys`` (:func:`data_tools.readers.run_bounds`): rows of
+    two trials merged by time (two logs sorted by time stamp, concurrent recordings in one export) would make
+    one-row "trials", with no sampling interval and so no fixation, booked as kept. Refused with one line as soon
+    as a trial's rows resume after rows of another within :data:`RESUME_MS` of their previous row (time stamps
+    compared: a resumed trial that starts earlier than it ended is another recording, not this). ``outside``:
+    the format marks trials (:attr:`LogReader.trials`), so rows with an empty trial and stimulus lie outside any
+    trial (between an EyeLink ASC's trials, as ``saliency detect`` keeps them) and are never judged.
+    """
+
+    def __init__(self, source: str, keys, outside: bool = False):
+        self.source, self.keys = source, list(keys)
+        # the places of stimulus and trial in a key, when the format marks trials: empty both, outside any trial
+        self.outside = [self.keys.index(k) for k in ("stimulus", "trial")] if outside else None
+        self.ended: dict[tuple, tuple] = {}  # a trial's key -> (time, line) of its latest row with a time
+        self.cur: tuple | None = None  # the latest run, which the next rows may continue: (key, time, line)
+
+    def check(self, df: pd.DataFrame, bounds: np.ndarray | None = None) -> None:
+        """Take the input's next rows ``df`` (``time_ms``, ``line``, the keys; ``bounds``: its runs as
+        :func:`data_tools.readers.run_bounds` gives them); its first run continues the previous rows' last
+        when their keys are equal."""
+        if not len(df):
+            return
+        if bounds is None:
+            bounds = run_bounds(df, self.keys)
+        t = df["time_ms"].to_numpy(np.float64)
+        line = df["line"].to_numpy() if "line" in df else np.full(len(df), None, dtype=object)
+        cols = [df[k].astype(str).to_numpy(dtype=object) for k in self.keys]
+        timed = np.flatnonzero(np.isfinite(t))  # a missing time neither resumes nor ends a trial
+        a, b = bounds[:-1], bounds[1:]
+        i0 = np.searchsorted(timed, a, "left")  # a run's first row with a time, if any (< b)
+        i1 = np.searchsorted(timed, b, "left") - 1  # its last (>= a)
+        for r, (lo, hi) in enumerate(zip(a.tolist(), b.tolist())):
+            key = tuple(c[lo] for c in cols)
+            first = int(timed[i0[r]]) if i0[r] < len(timed) and timed[i0[r]] < hi else None
+            last = int(timed[i1[r]]) if i1[r] >= 0 and timed[i1[r]] >= lo else None
+            end = (t[last], line[last]) if last is not None else None
+            if self.cur is not None and self.cur[0] == key:  # the previous rows' last run goes on
+                self.cur = (key, *end) if end else self.cur
+                continue
+            before = self.cur
+            if before is not None and len(before) > 1:
+                self.ended[before[0]] = before[1:]
+            self.cur = (key, *end) if end else (key,)
+            prev = self.ended.get(key)
+            if prev is None or first is None or (self.outside and not any(key[i] for i in self.outside)):
+                continue
+            gap = t[first] - prev[0]
+            if 0 <= gap <= RESUME_MS:
+                raise UserError(self.refusal(key, line[first], prev[1], gap, before[0]))
+
+    def refusal(self, key: tuple, at, prev_at, gap: float, other: tuple) -> str:
+        """The line: the trial (as the user knows it), where it resumes and where its previous run ended."""
+        def named(k):
+            return ", ".join(f"{n} {v!r}" for n, v in zip(self.keys, k) if v) or "with no subject, stimulus or trial"
+
+        return (f"{self.source}: line {_line_text(at)}: the rows of {named(key)} resume {gap:.6g} ms after their "
+                f"previous row (line {_line_text(prev_at)}), after rows of {named(other)}: the samples of two "
+                "trials are interleaved (merged by time?), and each piece would be read as a trial of its own, "
+                "too short for fixations; sort the rows by subject, trial and time")
+
+
+def _line_text(v) -> str:
+    try:
+        return str(int(v))
+    except (TypeError, ValueError):  # no line number (a missing one reads NaN)
+        return "?"
 
 
 def screen_norm_to_px(x: np.ndarray, y: np.ndarray, screen_px) -> tuple[np.ndarray, np.ndarray]:
@@ -1923,6 +2008,7 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
         col.placements[src] = getattr(rd, "placements", {})
         col.rates = RateCheck(src, rd.format, opts.detector, rd.notes.get("timestamp_ms_per_unit"), opts.columns) \
             if rd.kind == "samples" else None
+        col.interleaving = Interleaving(src, TRIAL_KEYS, bool(rd.trials)) if rd.kind == "samples" else None
         carry = None
         # rows, not chunks: a 500,000-row chunk takes seconds; the size is unknown, so a plain line per 10 s
         bar = progress(desc=f"read {path.name}", unit=" rows", enabled=opts.progress)

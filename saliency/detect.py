@@ -88,7 +88,7 @@ def _open(path: Path, o: DetectOptions):
     except GazeExport as exc:  # the reader's advice (a fixations.csv) is for ingest: detect refuses those too
         raise exc.for_detect() from None
     if rd.kind != "samples":
-        raise UserError(f"{path}: a {rd.format} file holds fixation events, not raw samples; "
+        raise UserError(f"{path}: a file in the {rd.format} format holds fixation events, not raw samples; "
                         "saliency detect needs samples")
     return rd
 
@@ -341,11 +341,12 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
     if o.geometry is None:
         raise UserError("raw samples need a screen geometry for fixation detection; give `geometry` or "
                         "`screen_px`/`screen_cm`/`distance_cm`")
-    from saliency.data_tools.ingest import (RateCheck, check_columns_used, check_decimal_used, check_time_unit_used,
-                                            columns_applied, decimal_applied, decimal_point_line, decimal_refusal,
-                                            decimal_unused_line, decimal_warning, duplicate_record,
-                                            gaze_counts, input_digest, quarantined_point_rows, rate_refusal_line,
-                                            shared_file_subjects, unended_last_lines)
+    from saliency.data_tools.ingest import (Interleaving, RateCheck, check_columns_used, check_decimal_used,
+                                            check_time_unit_used, columns_applied, decimal_applied,
+                                            decimal_point_line, decimal_refusal, decimal_unused_line,
+                                            decimal_warning, duplicate_record, gaze_counts, input_digest,
+                                            quarantined_point_rows, rate_refusal_line, shared_file_subjects,
+                                            unended_last_lines)
     from saliency.data_tools.readers.chunks import decimal_commas_read
 
     check_options(o)
@@ -382,6 +383,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 subjects.append((path, rd, set()))
                 # the input's sampling rate (a wrong time unit, as ingest refuses it) and each trial's
                 rates = RateCheck(src, rd.format, o.detector, rd.notes.get("timestamp_ms_per_unit"), o.columns)
+                inter = Interleaving(src, KEYS, bool(rd.trials))  # two trials' rows merged by time: refused
                 seen = pointed = 0  # valid gaze samples, and those with a fraction (data_tools.ingest.gaze_counts)
                 for k, ch in enumerate(rd.chunks()):
                     books.add(ch, k)
@@ -404,10 +406,10 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                         quar.append(ch.quarantine.assign(source=src))
                     bar.update(int(ch.rows_read or 0))  # a plain line per 10 s (the size is unknown)
                     if pending is not None:
-                        carry = _flush(w, pending, carry, src, final=False, books=books, quar=quar)
+                        carry = _flush(w, pending, carry, src, final=False, books=books, quar=quar, inter=inter)
                     pending = ch.df
                 if pending is not None:
-                    _flush(w, pending, carry, src, final=True, books=books, quar=quar)
+                    _flush(w, pending, carry, src, final=True, books=books, quar=quar, inter=inter)
                 bar.close()
                 # the input's rate if its first rows did not decide it; one line per input naming its trials at an
                 # implausible rate (the input's is plausible), one naming its trials under nh's 200 Hz
@@ -529,13 +531,14 @@ def trial_warning_lines(trials: list[dict]) -> list[str]:
 
 
 def _flush(w: _Writer, df: pd.DataFrame, carry: pd.DataFrame | None, src: str, final: bool,
-           books: RowCount, quar: list):
+           books: RowCount, quar: list, inter=None):
     """Classify the complete trials of ``carry`` + ``df``; return the trailing (maybe incomplete) one.
 
     Rows of ``df`` earlier than the latest time already seen in their trial (a
     clock going back; :func:`data_tools.ingest.time_backwards`) are not
     labelled: they go to ``quar`` as ``time_backwards`` and move from labelled
-    to quarantined in ``books``.
+    to quarantined in ``books``. ``inter`` (:class:`data_tools.ingest.Interleaving`) refuses the rows of
+    two trials interleaved (merged by time), which would be cut into many short trials.
     """
     from saliency.data_tools.ingest import TIME_BACKWARDS, time_backwards
     from saliency.data_tools.readers import quarantine_frame
@@ -548,6 +551,8 @@ def _flush(w: _Writer, df: pd.DataFrame, carry: pd.DataFrame | None, src: str, f
         books.kept -= int(back.sum())
         books.quarantined[TIME_BACKWARDS] = books.quarantined.get(TIME_BACKWARDS, 0) + int(back.sum())
         df = df.loc[~back]
+    if inter is not None:
+        inter.check(df)
     if carry is not None and len(carry):
         df = pd.concat([carry, df], ignore_index=True)
     if not len(df):
