@@ -50,6 +50,20 @@ _CONFIG_KEYS = {"task", "datasets", "methods"}
 _DATASET_KEYS = {"gt", "mask", "root", "dataset", "task"}
 
 
+def _unknown_keys(where: str, bad, valid) -> UserError:
+    """The refusal of a config mapping's unknown keys ``bad`` at ``where``: their names (quoted only when not
+    printable), a close spelling of one among ``valid`` when there is one, and the keys to use."""
+    import difflib
+
+    from saliency.base.images import shown_path
+
+    names = sorted(bad, key=str)
+    close = next((c[0] for k in names if isinstance(k, str)
+                  for c in [difflib.get_close_matches(k, sorted(valid), n=1)] if c), None)
+    return UserError(f"{where}: unknown key(s) {', '.join(shown_path(k) for k in names)}"
+                     + (f"; did you mean {close}?" if close else "") + f"; use {', '.join(valid)}")
+
+
 @dataclass
 class Benchmark:
     """A resolved benchmark: the task, the metric keys, the ground-truth datasets and the methods."""
@@ -63,6 +77,7 @@ class Benchmark:
     metric_maps: bool = False                      # score the metric-specific maps of each density (ECCV 2018)
     config: str | None = None                      # the config file, named in errors about its methods
     config_methods: tuple = ()                     # the names of the methods the config gave (not `pred`)
+    unnamed: tuple = ()                            # the names of the `pred` methods given as DIR, without NAME=
     seed: int | None = None                        # the seed of AUC-Borji/sAUC negatives, set by run()
     # id(dataset) -> its inputs as plan() indexed them (runner.folder_source: the ground truth's folders, the
     # centre-bias file), checked after its last read by run(): a folder replaced meanwhile is refused, not mixed
@@ -232,7 +247,7 @@ def load_config(path: str | Path) -> tuple[Path, dict]:
         raise UserError(f"`config` {p}: expected a mapping with 'datasets' and 'methods'")
     unknown = set(cfg) - _CONFIG_KEYS
     if unknown:
-        raise UserError(f"`config` {p}: unknown key(s) {sorted(unknown)}; use task, datasets, methods")
+        raise _unknown_keys(f"`config` {p}", unknown, ("task", "datasets", "methods"))
     return p.parent, cfg
 
 
@@ -311,7 +326,7 @@ def config_entries(base: Path, cfg: dict, path, sources: dict | None = None) -> 
             raise UserError(f"`config` {path}: dataset {name}: expected a folder or a mapping")
         bad = set(spec) - _DATASET_KEYS
         if bad:
-            raise UserError(f"`config` {path}: dataset {name}: unknown key(s) {sorted(bad)}")
+            raise _unknown_keys(f"`config` {path}: dataset {name}", bad, ("gt", "mask", "root", "dataset", "task"))
         unused = ([k for k in ("gt", "mask", "task") if k in spec] if "root" in spec else
                   ["mask"] if "gt" in spec and "mask" in spec else ["dataset"] if "dataset" in spec else [])
         if unused:  # read as nothing: a gt beside root, a task beside root (the layout's), mask beside gt
@@ -417,6 +432,8 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
                    "(Path), or a list of them")
     dataset = _listed(dataset, "dataset", (str,), "give a published dataset name (str) or a list of them")
     datasets, methods = [], [parse_pred(s) for s in pred]
+    # a method given as DIR (or a Path) is named by its folder: messages name it as typed, without NAME=
+    unnamed = tuple(m[0] for s, m in zip(pred, methods) if not (isinstance(s, str) and "=" in s))
     sources: dict = {}  # id(dataset) -> its inputs as indexed (Benchmark.sources)
     cms = []
     task_said = "`task`"  # where the task came from, named when a dataset holds the other one
@@ -541,7 +558,7 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
             sources.setdefault(id(d), []).append(cb_source)
     return Benchmark(task, keys, datasets, methods, gold_standard=gold_standard, metric_maps=metric_maps,
                      config=str(config) if config else None, config_methods=tuple(m[0] for m in cms),
-                     sources=sources)
+                     unnamed=unnamed, sources=sources)
 
 
 def _reads_baseline(bench: Benchmark, ds) -> bool:
@@ -613,7 +630,7 @@ def run(bench: Benchmark, *, workers: int = 1, allow_missing: bool = False, seed
                                                    allow_missing=allow_missing, seed=seed, progress=progress,
                                                    gold_standard=bench.gold_standard,
                                                    metric_maps=bench.metric_maps, pool=pool,
-                                                   sources=bench.sources.get(id(ds)))
+                                                   sources=bench.sources.get(id(ds)), unnamed=bench.unnamed)
     bench.results = results
     bench.seed = seed
     return bench

@@ -211,15 +211,50 @@ def drop_extra_axes(a: np.ndarray) -> np.ndarray:
     return a.reshape(shape) if len(shape) < a.ndim else a
 
 
+NPY_MAGIC = b"\x93NUMPY"
+"""The first bytes of every file :func:`numpy.save` writes."""
+
+
+def load_npy(path: str | Path) -> np.ndarray:
+    """The array of a ``.npy`` file the user gave (a prediction, a density, an IG baseline), read without pickle.
+
+    The one place for the refusals of a file that is not one (any other content, such as text or a ``.npz``),
+    one of Python objects (a pickled object array), or one cut short: each a line saying so and to save the map
+    with ``numpy.save``, never numpy's own text (whose hint names ``allow_pickle``, a keyword no command has).
+    """
+    path = Path(path)
+    advice = "save the map with numpy.save"
+    try:
+        with open(path, "rb") as f:
+            if f.read(len(NPY_MAGIC)) != NPY_MAGIC:
+                raise UserError(f"{path}: not a .npy array (NumPy format); {advice}")
+            f.seek(0)
+            try:
+                major, _ = np.lib.format.read_magic(f)
+                read_header = (np.lib.format.read_array_header_1_0 if major == 1 else
+                               np.lib.format.read_array_header_2_0)
+                dtype = read_header(f)[2]
+            except Exception:  # noqa: BLE001 - a header numpy cannot parse: the file's fault
+                dtype = None
+            if dtype is not None and dtype.hasobject:
+                raise UserError(f"{path}: the .npy holds Python objects, not numbers; {advice}")
+        return np.load(path, allow_pickle=False)
+    except UserError:
+        raise
+    except OSError as exc:  # the file could not be opened or read (not its content)
+        if exc.strerror:
+            raise UserError(f"{path}: cannot read the file ({exc.strerror}); check that it is a readable file") \
+                from None
+        raise UserError(f"{path}: a .npy array cut short or damaged (NumPy format); {advice} again") from None
+    except Exception:  # noqa: BLE001 - any failure to parse is the file's fault
+        raise UserError(f"{path}: a .npy array cut short or damaged (NumPy format); {advice} again") from None
+
+
 def read_map(path: str | Path) -> np.ndarray:
     """Read a continuous map (fixation prediction or human density): 8-bit/16-bit image or ``.npy``, as float64."""
     path = Path(path)
     if path.suffix.lower() == ".npy":
-        try:
-            a = np.load(path, allow_pickle=False)
-        except Exception as exc:  # noqa: BLE001 - any failure to parse is the file's fault
-            raise UserError(f"{path}: not a readable .npy array ({exc})") from None
-        a = drop_extra_axes(a)  # extra size-1 axes only: a (1, W) map stays 2-D
+        a = drop_extra_axes(load_npy(path))  # extra size-1 axes only: a (1, W) map stays 2-D
         # complex values are refused, not silently cut to their real part; bool and strings are not numbers
         real = np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)
         if a.ndim != 2 or not real:

@@ -40,8 +40,9 @@ from saliency.eval.datasets import GTDataset, GTItem
 from saliency.eval.fixation import (FixationMetrics, baseline_log_density, coords_to_mask, fixation_coords,
                                     fixated_images, fixation_image_scores, other_fixation_coords, points_to_mask,
                                     reads_baseline)
-from saliency.eval.io import (PRED_EXTS, drop_extra_axes, frame_count, index_folder, key_of, orientation_tag,
-                              other_aspect, read_fixations, read_map, read_mask, read_pred_u8, several_frames_note)
+from saliency.eval.io import (PRED_EXTS, drop_extra_axes, frame_count, index_folder, key_of, load_npy,
+                              orientation_tag, other_aspect, read_fixations, read_map, read_mask, read_pred_u8,
+                              several_frames_note)
 from saliency.eval.metrics import GOLD_STANDARD, families, keys_for  # noqa: F401 (GOLD_STANDARD re-exported)
 from saliency.eval.sod import SODMetrics, sod_image_scores
 from saliency.eval.tables import FEW_OBSERVERS, counted
@@ -119,10 +120,7 @@ def read_prediction(path) -> tuple[np.ndarray, bool]:
 
     p = Path(path)
     if p.suffix.lower() == ".npy":
-        try:
-            a = drop_extra_axes(np.load(p, allow_pickle=False))  # a (1, W) log-density stays 2-D
-        except Exception as exc:  # noqa: BLE001 - any failure to parse is the file's fault
-            raise UserError(f"{p}: not a readable .npy array ({exc})") from None
+        a = drop_extra_axes(load_npy(p))  # a (1, W) log-density stays 2-D
         if a.ndim == 2 and a.size and np.issubdtype(a.dtype, np.floating):
             if is_log_density(a):
                 return a.astype(np.float64), True
@@ -531,8 +529,8 @@ def _drain(fn, tasks, workers, size, ex, on_done=None):
             wait(list(pending), return_when=FIRST_COMPLETED)
 
 
-def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missing: bool):
-    """Index every method's folder and match it to the GT keys.
+def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missing: bool, unnamed=()):
+    """Index every method's folder and match it to the GT keys (``unnamed``: :func:`evaluate_dataset`'s).
 
     Per method: (its file per GT item or None, the number without one, its
     files that match no GT item as sorted '/'-separated paths in the folder,
@@ -543,7 +541,8 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
     per_method = []
     for name, folder in methods:
         top = folder_identity(folder)  # before it is indexed: a folder renamed onto it later is another folder
-        idx = index_folder(folder, exts, param="pred", prefix=f"{name}=")
+        shown = "" if name in unnamed else f"{name}="  # `pred` DIR as typed: NAME= only where the user gave one
+        idx = index_folder(folder, exts, param="pred", prefix=shown)
         found = [idx.get(it.key) for it in ds.items]
         # a bare-stem alias (GT ``x`` finding ``sub/x.png``) never takes a file that another GT item names exactly
         exact = {p for it, p in zip(ds.items, found) if p is not None and key_of(p, folder) == it.key}
@@ -560,14 +559,14 @@ def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missi
         if missing and not allow_missing:
             ex = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
             advice = "; pass `allow_missing` to evaluate the intersection" if len(case) < len(missing) else ""
-            raise UserError(f"`pred` {name}={folder}: {len(missing)} of {len(ds.items)} images in {ds.name} have no "
+            raise UserError(f"`pred` {shown}{folder}: {len(missing)} of {len(ds.items)} images in {ds.name} have no "
                             f"prediction (e.g. {ex}){hint}{advice}")
         if len(missing) == len(ds.items):
-            raise UserError(f"`pred` {name}={folder}: no file matches a ground-truth stem of {ds.name} "
+            raise UserError(f"`pred` {shown}{folder}: no file matches a ground-truth stem of {ds.name} "
                             f"(e.g. {ds.items[0].key}); predictions must be named <stem>.png{hint}")
         extra = sorted(p.relative_to(folder).as_posix() for p in set(idx.values()) - used)
         left_out = [p.relative_to(folder).as_posix() for p in getattr(idx, "left_out", ())]
-        source = folder_source(top, [p for p in found if p is not None], "pred", f"{name}={folder}")
+        source = folder_source(top, [p for p in found if p is not None], "pred", f"{shown}{folder}")
         per_method.append((found, len(missing), extra, left_out, case, source))
     return per_method
 
@@ -648,7 +647,7 @@ def _no_prediction(key: str, case: dict[str, str]) -> str:
 def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=None, workers: int = 1,
                      allow_missing: bool = False, seed: int = 0, progress: bool = True,
                      gold_standard: bool = False, metric_maps: bool = False, pool=None,
-                     sources=None) -> list[MethodResult]:
+                     sources=None, unnamed=()) -> list[MethodResult]:
     """Score every method of ``methods`` ((name, folder) pairs) on one dataset.
 
     ``metrics``: the keys to compute (default: every metric of the dataset's
@@ -665,6 +664,8 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
     ``sources``: the ground truth's :func:`folder_source` entries, taken before it was indexed (default: its
     folders now); with each prediction folder's, checked after the last read: a folder replaced meanwhile (or a
     listed file gone) is refused, not scored as a mix (:func:`check_sources`).
+    ``unnamed``: the names of the methods given as a bare ``pred`` DIR (their name is the folder's): a message
+    names such a folder as ``pred`` DIR, as typed; every other method as ``pred`` NAME=DIR.
     """
     if not ds.items:
         raise UserError(f"{ds.name}: the ground truth has no images")
@@ -677,7 +678,7 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
         files = gt_files(ds)
         root = _gt_root(ds.items) if files else None
         sources = [folder_source(folder_identity(root), files, "gt", root)] if root else []
-    matched = _match(ds, methods, task, allow_missing)
+    matched = _match(ds, methods, task, allow_missing, unnamed)
     sources = [*sources, *(m[5] for m in matched)]
     tasks_preds = [[str(m[0][i]) if m[0][i] is not None else None for m in matched] for i in range(len(ds.items))]
     if task == "sod":
