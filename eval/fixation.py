@@ -83,15 +83,26 @@ def resize_to(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return a
 
 
+class MapInputError(UserError, ValueError):
+    """A map given to the eval API that is not a usable 2-D map; the message names the parameter and what to do.
+
+    Also a ValueError, as the shape checks of :func:`fixation_image_scores` and :func:`~saliency.eval.sod.check_pair`
+    raised before, so that a caller catching that still catches it.
+    """
+
+
 def _as_map(a, name: str) -> np.ndarray:
     """``a`` as a 2-D map: extra size-1 axes dropped as the command line drops them from a ``.npy`` (H x W x 1 ->
-    H x W); any other shape, such as a colour H x W x 3 image, is a UserError naming the parameter ``name``."""
+    H x W); any other shape, such as a colour H x W x 3 image, or an empty map is a :class:`MapInputError` naming
+    the parameter ``name``."""
     from saliency.eval.io import drop_extra_axes
 
     m = drop_extra_axes(np.asarray(a))
     if m.ndim != 2:
         what = " (a colour image?)" if m.ndim == 3 and m.shape[2] in (3, 4) else ""
-        raise UserError(f"`{name}` has shape {m.shape}{what}; a map is 2-D (H x W): give one grey channel")
+        raise MapInputError(f"`{name}` has shape {m.shape}{what}; a map is 2-D (H x W): give one grey channel")
+    if m.size == 0:
+        raise MapInputError(f"`{name}` is empty (shape {m.shape}); a map has at least one pixel")
     return m
 
 
@@ -500,9 +511,7 @@ def fixation_image_scores(pred: np.ndarray, fixations: np.ndarray | None, densit
         shape = density.shape
         fix = None
     else:
-        fix = np.asarray(fixations)
-        if fix.ndim != 2:
-            raise ValueError(f"fixation map must be 2-D, got shape {fix.shape}")
+        fix = _as_map(fixations, "fixations")
         shape = fix.shape
     if log_density:
         logp = P.resize_log_density(pred, shape)
@@ -663,7 +672,7 @@ class FixationMetrics(MetricAccumulator):
         """Score one image and remember its values; returns them (sAUC filled in by ``results()`` when deferred)."""
         index = len(self._scores)
         pred = _as_map(pred, "pred")  # an H x W x 1 map is kept (deferred sAUC) as the H x W map it is
-        fix = np.asarray(fixations)
+        fix = _as_map(fixations, "fixations")  # likewise: its shape places the other images' fixations
         other = None
         deferred = "sAUC" in self.metrics and self.fixation_pool is None
         if "sAUC" in self.metrics and self.fixation_pool is not None:

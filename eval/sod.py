@@ -39,6 +39,7 @@ import numpy as np
 
 from saliency.base.errors import UserError
 from saliency.eval.accumulator import MetricAccumulator
+from saliency.eval.fixation import MapInputError
 from saliency.eval.metrics import families, keys_for
 
 EPS = np.spacing(1)
@@ -73,16 +74,41 @@ def _lut_apply(pred: np.ndarray, lut: np.ndarray) -> np.ndarray:
     return cv2.LUT(np.ascontiguousarray(pred), lut)
 
 
-def check_pair(pred: np.ndarray, gt: np.ndarray) -> None:
-    """Raise ValueError unless ``pred`` and ``gt`` are 2-D uint8 arrays of one size."""
-    for name, a in (("pred", pred), ("gt", gt)):
-        if not isinstance(a, np.ndarray) or a.dtype != np.uint8 or a.ndim != 2:
-            raise ValueError(f"{name} must be a 2-D uint8 array, got "
-                             f"{getattr(a, 'dtype', type(a))} with shape {getattr(a, 'shape', None)}")
+def _as_u8_map(a, name: str) -> np.ndarray:
+    """``a`` as a 2-D uint8 map (an H x W x 1 array taken as H x W, as :func:`fixation_image_scores` takes its
+    maps); anything else is a :class:`MapInputError` naming ``name`` and saying how to make the uint8 map."""
+    if not isinstance(a, np.ndarray):
+        raise MapInputError(f"`{name}` is a {type(a).__name__}, not a numpy array: give a 2-D uint8 array "
+                            "(H x W, levels 0-255), as saliency eval reads from a PNG")
+    if a.dtype != np.uint8:
+        if a.dtype == np.bool_:
+            how = f"a binary mask: {name}.astype(np.uint8) * 255 (True as 255; 0/1 levels would all be background)"
+        elif np.issubdtype(a.dtype, np.floating):
+            how = (f"a float map in 0-1: multiply by 255 and round to uint8, np.round({name} * 255)"
+                   ".astype(np.uint8), as saliency eval reads PNGs")
+        else:
+            how = f"levels already in 0-255: {name}.astype(np.uint8)"
+        raise MapInputError(f"`{name}` is {a.dtype}; give uint8 levels 0-255 ({how})")
+    if a.ndim != 2:
+        from saliency.eval.io import drop_extra_axes
+
+        a = drop_extra_axes(a)
+        if a.ndim != 2:
+            what = " (a colour image?)" if a.ndim == 3 and a.shape[2] in (3, 4) else ""
+            raise MapInputError(f"`{name}` has shape {a.shape}{what}; a map is 2-D (H x W): give one grey channel")
+    return a
+
+
+def check_pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(pred, gt)`` as 2-D uint8 arrays of one size (H x W x 1 taken as H x W), else a :class:`MapInputError`
+    (a UserError and a ValueError) naming the parameter and what to do."""
+    pred, gt = _as_u8_map(pred, "pred"), _as_u8_map(gt, "gt")
     if pred.shape != gt.shape:
-        raise ValueError(f"pred {pred.shape} and gt {gt.shape} differ in size; resize pred to the GT first")
+        raise MapInputError(f"`pred` {pred.shape} and `gt` {gt.shape} differ in size; resize `pred` to the GT's "
+                            "size first")
     if pred.size == 0:
-        raise ValueError("empty image")
+        raise MapInputError(f"`pred` and `gt` are empty (shape {gt.shape}); give maps of at least one pixel")
+    return pred, gt
 
 
 # ----------------------------------------------------------------------------- per-image pieces
@@ -375,13 +401,13 @@ def _family_set(fams) -> set[str]:
 
 
 def sod_image_scores(pred: np.ndarray, gt: np.ndarray, families=None) -> SODImageScores:
-    """Score one (pred, gt) pair of equal-size uint8 arrays.
+    """Score one (pred, gt) pair of equal-size uint8 arrays (an H x W x 1 array taken as H x W).
 
     ``families`` is a set among {"mae", "f", "s", "e", "wf", "auc"} (default:
     all; another name or a bare string is refused). GT is binarised as ``gt > 128``; the prediction normalised as in
     :func:`normalisation_lut`.
     """
-    check_pair(pred, gt)
+    pred, gt = check_pair(pred, gt)
     fam = _family_set(families)
     H, W = gt.shape
     n = H * W

@@ -31,6 +31,10 @@ from saliency.models.heads import create_head
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
+_CAST = {torch.float32: "x.float()", torch.float64: "x.double()", torch.float16: "x.half()",
+         torch.bfloat16: "x.bfloat16()"}
+"""How ``x`` is cast to a model dtype, for :meth:`SaliencyModel.normalize`'s message."""
+
 TINY_DECODER = (16, 24, 32, 48, 64)
 TIMM_DECODER = (32, 64, 128, 256, 256)
 
@@ -107,12 +111,23 @@ class SaliencyModel(nn.Module):
             self.std.copy_(torch.tensor(std, dtype=self.std.dtype).reshape(1, 3, 1, 1))
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        """Mean/std normalisation of an RGB input in [0, 1] (ImageNet's, or the encoder's weights')."""
+        """Mean/std normalisation of an RGB input in [0, 1] (ImageNet's, or the encoder's weights').
+
+        ``x`` is a float tensor of the model's dtype (under autocast, any float dtype); a NumPy array or another
+        dtype is refused (TypeError naming ``x``) rather than failing deep inside a convolution.
+        """
+        if not isinstance(x, torch.Tensor):
+            kind = type(x).__name__ if type(x).__module__ == "builtins" else f"{type(x).__module__}.{type(x).__name__}"
+            raise TypeError(f"the input image `x` must be a torch tensor, got {kind}; convert it first, e.g. "
+                            "torch.from_numpy(x) for an N x 3 x H x W float32 NumPy array")
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected an N x 3 x H x W RGB tensor, got shape {tuple(x.shape)}")
         if not x.is_floating_point():  # uint8 (torchvision.io.read_image): the mean/std cast to it are 0, x / 0
             raise TypeError(f"the input image `x` must be floating point RGB in [0, 1], got {x.dtype}; "
                             f"scale it to 0-1 floats first, e.g. x.float() / 255")
+        if x.dtype != self.mean.dtype and not torch.is_autocast_enabled(x.device.type):
+            raise TypeError(f"the input image `x` is {x.dtype} but the model is {self.mean.dtype}; convert one to "
+                            f"the other, e.g. {_CAST.get(self.mean.dtype, 'x.to(<model dtype>)')}")
         return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
 
     def logits(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
