@@ -525,8 +525,10 @@ def _check_model(cfg: dict, origin: dict, check_files: bool = True) -> None:
         pf = cfg["pretrained_file"]
         key = "pretrained_file" if pf is not None else "pretrained"
         if enc in BUILTIN_ENCODERS:
+            src = origin.get(key) or ("",)  # leave out what the user gave: the flag, the override, the file's key
+            drop = f"{key} from {src[1]}" if src[0] == "file" else _who(origin, key) if src[0] else key
             raise UserError(f"{_who(origin, key)}{f' {pf}' if pf is not None else ''}: {name} has the built-in "
-                            f"encoder {enc!r}, which has no pretrained weights; leave out {key}, or choose a model "
+                            f"encoder {enc!r}, which has no pretrained weights; leave out {drop}, or choose a model "
                             "with a timm encoder (saliency train --list-models)")
         if check_files and pf is not None and not Path(pf).is_file():
             raise UserError(f"{_who(origin, key)} {pf}: no such file (a relative path is read from the current "

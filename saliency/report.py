@@ -1270,6 +1270,26 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False,
     return out / "report.md", out / "report.html"
 
 
+def _check_run_folder(run: Path) -> None:
+    """Refuse a folder that holds nothing ``saliency train`` writes (:data:`saliency.train.RUN_FILES`, its
+    checkpoints/): a stimulus or ingest folder given as RUN was reported as a run with "no metrics.csv", rc 0.
+    A run just started (its lock, config.yaml, no metrics yet) is a run: the report says how far it got; so is a
+    folder with nothing in it (hidden files aside), still named in the report's note as holding no metrics.csv."""
+    from saliency.base.runlock import LOCK_NAME
+
+    marks = ("config.yaml", "metrics.csv", "split.json", LOCK_NAME)  # saliency.train.RUN_FILES, without torch
+    if any((run / m).is_file() for m in marks) or (run / "checkpoints").is_dir():
+        return
+    try:
+        if all(p.name.startswith(".") for p in run.iterdir()):  # empty: nothing in it is mistaken for a run
+            return
+    except OSError:  # unreadable: its reading says so
+        return
+    looks = (run / "dataset.json").is_file() or (run / "stimuli").is_dir()
+    raise UserError(f"{run}: not a saliency train run folder (no config.yaml, metrics.csv or checkpoints/); "
+                    + (f"did you mean `dataset` {run}?" if looks else "give a folder that saliency train --out wrote"))
+
+
 def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), plots=None, dataset=None,
                         images=None, pred=None, gt=None, gallery: int | None = None,
                         title: str = "Saliency report", overwrite: bool = False) -> tuple[Path, Path]:
@@ -1306,6 +1326,7 @@ def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), p
     for r in runs:
         if not r.is_dir():
             raise UserError(f"{r}: run folder not found")
+        _check_run_folder(r)
     evals = [Path(e) for e in eval_jsons]
     for e in evals:
         if e.is_dir():

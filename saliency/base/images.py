@@ -65,10 +65,22 @@ def max_pixels() -> int:
     """The pixel limit in force: :func:`pixel_limit`'s, else ``SALIENCY_MAX_PIXELS``, else the default."""
     if _limit:
         return _limit[-1]
-    env = _os.environ.get("SALIENCY_MAX_PIXELS", "").strip()
-    if env.isdigit() and int(env) > 0:
+    return _env_max_pixels()
+
+
+def _env_max_pixels() -> int:
+    """``SALIENCY_MAX_PIXELS`` as a whole number of pixels, else the default; a value set but not a whole number
+    above 0 (``1e3``, ``1,000``, ``-5``) is refused naming it (it was the default, unsaid)."""
+    raw = _os.environ.get("SALIENCY_MAX_PIXELS")
+    env = (raw or "").strip()
+    if not env:  # empty (``SALIENCY_MAX_PIXELS=``) counts as unset, as a shell's ``VAR= command`` means
+        return DEFAULT_MAX_PIXELS
+    if env.isascii() and env.isdigit() and int(env) > 0:
         return int(env)
-    return DEFAULT_MAX_PIXELS
+    from saliency.base.errors import UserError
+
+    raise UserError(f"SALIENCY_MAX_PIXELS={raw!r}: needs a whole number of pixels above 0 (e.g. 200000000, no "
+                    f"commas or exponent); set it so, or unset it for the default {DEFAULT_MAX_PIXELS:,}")
 
 
 @_contextlib.contextmanager
@@ -78,6 +90,7 @@ def pixel_limit(n: int | None):
     Also sets ``SALIENCY_MAX_PIXELS`` for the context, so that worker processes started inside it agree.
     """
     if n is None:
+        _env_max_pixels()  # a bad SALIENCY_MAX_PIXELS is refused here, before any work, not at the first image
         yield
         return
     old = _os.environ.get("SALIENCY_MAX_PIXELS")
