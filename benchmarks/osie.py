@@ -294,6 +294,18 @@ def markdown(summary: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def caption(n_test: int, n_fixations: int, n_train: int, recipe: str, epochs: int, seeds: str, machine: str) -> str:
+    """The table's caption (``W/osie_table.md``, the note of ``W/osie_results.json``), counts in correct English:
+    ``1 epoch``, ``2 epochs``."""
+    from saliency.eval.tables import counted
+
+    fixations = f"{n_fixations:,} fixation{'' if n_fixations == 1 else 's'}"
+    return (f"OSIE test split: {counted(n_test, 'image')}, {fixations} of 15 observers; networks trained on "
+            f"{counted(n_train, 'training image')} ({recipe} recipe, {counted(epochs, 'epoch')}, seeds {seeds}); "
+            f"IG over the training centre bias, LL over uniform (bits/fixation); mean ± sample std over seeds. "
+            f"Machine: {machine}.")
+
+
 def results_doc(summary: list[dict], header: str) -> dict:
     """``W/osie_results.json``: the table in the shape of ``saliency eval --json`` (plus ``std``), ``header`` (the
     caption: split, runs, IG baseline, units, mean ± std over seeds) as its one note, which ``saliency report``
@@ -405,10 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                f"device {args.device}")
     n_train = len(train_ds.items)
-    header = (f"OSIE test split: {len(test_ds.items)} images, {sum(len(it.points) for it in test_ds.items):,} "
-              f"fixations of 15 observers; networks trained on {n_train} training images ({args.recipe} recipe, "
-              f"{args.epochs} epochs, seeds {args.seeds}); IG over the training centre bias, LL over uniform "
-              f"(bits/fixation); mean ± sample std over seeds. Machine: {machine}.")
+    header = caption(len(test_ds.items), sum(len(it.points) for it in test_ds.items), n_train, args.recipe,
+                     args.epochs, args.seeds, machine)
     write_text(work / "osie_table.md", header + "\n\n" + table + "\n")
     write_json(work / "osie_results.json", results_doc(summary, header))
     print(header + "\n\n" + table)

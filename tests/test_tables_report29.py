@@ -26,7 +26,7 @@ from saliency.eval import tables
 from tests.bench_fakes import load
 
 CAPTION = ("OSIE test split: 2 images, 40 fixations of 15 observers; networks trained on 4 training images (tiny "
-           "recipe, 1 epochs, seeds 0,1); IG over the training centre bias, LL over uniform (bits/fixation); "
+           "recipe, 1 epoch, seeds 0,1); IG over the training centre bias, LL over uniform (bits/fixation); "
            "mean ± sample std over seeds. Machine: x86_64, 2 cores, Python 3.11.0, device cpu.")
 
 
@@ -55,6 +55,15 @@ def test_osie_caption_is_listed_under_the_reports_table(tmp_path, capsys, osie):
     assert "- " + CAPTION in md  # nothing in it is markup: shown as written
     html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert "<li>" + CAPTION + "</li>" in html
+
+
+def test_osie_caption_counts_in_correct_english(osie):
+    machine = "x86_64, 2 cores, Python 3.11.0, device cpu"
+    # before: "1 epochs" (osie.py wrote f"{args.epochs} epochs")
+    assert osie.caption(2, 40, 4, "tiny", 1, "0,1", machine) == CAPTION
+    assert osie.caption(1, 1, 1, "tiny", 3, "0", machine).startswith(
+        "OSIE test split: 1 image, 1 fixation of 15 observers; networks trained on 1 training image (tiny recipe, "
+        "3 epochs, seeds 0); ")
 
 
 # ---------------------------------------------------------------- 2: osie.py's table bolds on the printed values

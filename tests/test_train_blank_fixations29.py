@@ -45,7 +45,7 @@ def test_a_blank_fixation_map_is_left_out_of_training_and_named_and_validation_s
                                     "--set", f"data.val={val}", "--set", "train.threads=1", *TINY_ARGS])
     assert rc == 0, err
     # 6 images, 1 without a fixated pixel: trained on the other 5, and that one named as a missing file's is
-    assert "trained 1 epochs (2 steps) on 5 images [saliency ingest folder (fixations/ + maps/)], validated on 3" \
+    assert "trained 1 epoch (2 steps) on 5 images [saliency ingest folder (fixations/ + maps/)], validated on 3" \
         in out
     assert "  note: 1 of 6 images have a human map but no fixation points and are left out of training (e.g. " \
         "s0002)" in out.splitlines()

@@ -196,8 +196,11 @@ def run(args) -> int:
                 restore_replaced(args.out)  # a no-op once the trainer took the old run over
     if trainer.info.is_main:  # the results, --quiet or not (it silences the progress: _args.add_quiet)
         best = summary["best_value"]
-        print(f"trained {summary['epochs']} epochs ({summary['steps']} steps) on {summary['train_images']} images "
-              f"[{summary['layout']}], validated on {summary['val_images']}")
+        from saliency.eval.tables import counted
+
+        print(f"trained {counted(summary['epochs'], 'epoch')} ({counted(summary['steps'], 'step')}) on "
+              f"{counted(summary['train_images'], 'image')} [{summary['layout']}], "
+              f"validated on {summary['val_images']}")
         for n in summary["notes"]:
             print(f"  note: {n}")
         if best is not None:
