@@ -1505,8 +1505,8 @@ def open_inputs(inputs, opts: IngestOptions) -> list[tuple]:
         digest, dup = input_digest(path, seen)
         if dup is None:
             if rd.kind == "samples" and opts.detector == "tracker":
-                raise UserError(f"{path}: `detector` tracker needs fixation events, but a {rd.format} file holds "
-                                f"only samples; use `detector` {' or '.join(det.DETECTORS)}")
+                raise UserError(f"{path}: `detector` tracker needs fixation events, but a file in the {rd.format} "
+                                f"format holds only samples; use `detector` {' or '.join(det.DETECTORS)}")
         out.append((path, rd, digest, dup))
     return out
 
@@ -1935,8 +1935,8 @@ def settle_coords(opened: list[tuple], opts: IngestOptions) -> None:
         path, rd = first[0]
         more = f" (so do the other inputs: {', '.join(sorted({r.format for _, r in first[1:]}))})" \
             if len(first) > 1 else ""
-        raise UserError(f"{path}: `coords` screen: a {rd.format} file gives stimulus pixels, never screen "
-                        f"coordinates{more}; leave `coords` out")
+        raise UserError(f"{path}: `coords` screen: a file in the {rd.format} format gives stimulus pixels, "
+                        f"never screen coordinates{more}; leave `coords` out")
     if opts.coords == "auto":
         opts.coords = "stimulus" if opts.geometry is None or all(fixed) else "screen"
     if opts.coords == "screen" and any(fixed):  # mixed inputs: what each one's points were taken as
@@ -2847,6 +2847,9 @@ def validate(opts: IngestOptions):
     for name, value, users in (("velocity_threshold", opts.velocity_threshold, ("ivt", "tobii-ivt")),
                                ("dispersion_threshold", opts.dispersion_threshold, ("idt",)),
                                ("smooth_ms", opts.smooth_ms, det.USED_BY["window_ms"])):
+        # a threshold <= 0 would reach the detector, whose message names its own `threshold`, not this field
+        if name != "smooth_ms" and value is not None and not (np.isfinite(value) and value > 0):
+            raise UserError(f"`{name}` {value}: must be a finite number > 0")
         if value is not None and opts.detector not in users:  # never recorded as applied when it is not
             raise UserError(f"`{name}` {value:g}: not used by `detector` {opts.detector} (only by "
                             f"{', '.join(users)}); leave it out")

@@ -289,8 +289,8 @@ def test_coords_is_not_recorded_as_screen_for_osie(tmp_path, capsys):
     assert json.loads((tmp_path / "auto" / "dataset.json").read_text())["policies"]["coords"] == "stimulus"
     capsys.readouterr()
     assert main([*base, "--out", str(tmp_path / "scr"), "--coords", "screen"]) == 2
-    assert _err_line(capsys) == (f"saliency ingest: error: {mat}: --coords screen: a osie file gives stimulus "
-                                 f"pixels, never screen coordinates; leave --coords out")
+    assert _err_line(capsys) == (f"saliency ingest: error: {mat}: --coords screen: a file in the osie format "
+                                 f"gives stimulus pixels, never screen coordinates; leave --coords out")
     assert not (tmp_path / "scr").exists()
 
 
