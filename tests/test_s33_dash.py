@@ -38,3 +38,13 @@ def test_library_names_the_parameter():
     with pytest.raises(UserError, match=r"^`?onnx`? -: standard output"):
         check_out_file("-", "onnx")
     assert check_out_file("./-").name == "-"
+
+
+def test_export_dot_slash_dash_is_a_file(tmp_path, capsys, monkeypatch):
+    """``./-`` reaches the writer as ``Path("./-")``, which prints as ``-``: still a file, not standard output."""
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = run_cli(capsys, ["export", "--model", "unet_tiny_none_sod", "--size", "32", "--no-check",
+                                    "--onnx", "./-"])
+    assert rc == 0, err
+    assert (tmp_path / "-").read_bytes()[:1] == b"\x08"  # an ONNX ModelProto: field 1 (ir_version), varint
+    assert "wrote -" in out

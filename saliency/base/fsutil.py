@@ -368,7 +368,9 @@ def check_out_file(target: str | os.PathLike, param: str | None = None) -> Path:
     parameter to name (``None``: the path alone). Nothing is touched.
     """
     raw = os.fspath(target)
-    if raw == "-":  # the Unix spelling of standard output: a file named `-` would be written in the current folder
+    # `-` is standard output to a Unix user (a file named `-` would be written in the current folder): the argument
+    # as typed only, a str, since Path("./-") also prints as `-`
+    if isinstance(target, str) and target == "-":
         raise UserError(f"{f'`{param}` ' if param else ''}-: standard output is not a file output of this command; "
                         "give a file path (./- for a file named '-')")
     last = raw.replace(os.altsep or "/", os.sep).rsplit(os.sep, 1)[-1] if isinstance(raw, str) else None

@@ -35,9 +35,9 @@ is resampled in probability, area-averaged where it is larger) and counted.
   methods: {U2Net: "preds/u2net/{dataset}", BASNet: {ECSSD: preds/bas}}
 Fixation IG baseline: D/center_bias.npy (float) while D/center_bias.png is its 8-bit
 rounding, else the PNG (or a per-image FIXATIONHISTOGRAM) when present, else a Gaussian
-centre bias (sigma = 1/4 of width and height) taken as a density as it is: a baseline file
-or a prediction is min-maxed first (MIT), so the same Gaussian given as a file scores a
-slightly different IG."""
+centre bias (sigma = 1/4 of width and height) taken as a density as it is: a plain-map
+baseline file or prediction is min-maxed first (MIT), so the same Gaussian given as a
+plain map scores a slightly different IG."""
 
 
 def add_arguments(p) -> None:
@@ -103,9 +103,9 @@ def _check_outputs(args) -> None:
     from saliency.base.fsutil import check_apart, check_not_link, check_out_file, check_replaceable, file_on_path
     from saliency.eval.benchmark import parse_pred
 
-    for param in ("json", "csv", "latex"):
-        if getattr(args, param) == "-":  # refused first (check_out_file's line), not as two outputs on one path
-            check_out_file("-", param)
+    for param in ("json", "csv", "latex"):  # first: `--json - --csv -` is refused as `-`, not as one path twice
+        if getattr(args, param):
+            check_out_file(getattr(args, param), param)
     _check_distinct(args)
     preds = [parse_pred(p)[1] for p in args.pred]
     inputs = {"pred": preds, "gt": args.gt, "center_bias": args.center_bias, "config": args.config}
@@ -121,7 +121,6 @@ def _check_outputs(args) -> None:
         if getattr(args, param):
             check_apart(getattr(args, param), inputs, param, contains=False)
             if param != "plot_dir":
-                check_out_file(getattr(args, param), param)
                 check_replaceable(getattr(args, param), param, _OWN[param][0], _OWN[param][1], args.overwrite)
 
 
