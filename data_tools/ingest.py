@@ -1461,8 +1461,8 @@ def open_reader(path, fmt: str, read_opts: ReadOptions) -> LogReader:
     xy = fmt in COLUMNS_XY
     if read_opts.eye != "average" and not getattr(mod, "EYES", False):
         alt = " (or `columns` x=..,y=.. naming one eye's columns)" if xy else ""
-        raise UserError(f"{path}: `eye` {read_opts.eye}: a {fmt} file gives one gaze point per row, with no eye "
-                        f"to choose; use `eye` average{alt}")
+        raise UserError(f"{path}: `eye` {read_opts.eye}: a file in the {fmt} format gives one gaze point per row, "
+                        f"with no eye to choose; use `eye` average{alt}")
     if read_opts.decimal not in DECIMALS:
         raise UserError(f"`decimal` {read_opts.decimal!r}: choose one of {', '.join(DECIMALS)}")
     rd = mod.read(path, read_opts)

@@ -303,8 +303,8 @@ def test_columns_x_y_still_apply_where_the_reader_places_them(tmp_path, capsys):
     p.write_text("subject,stimulus,time_ms,x,y\ns1,img1,0,1,2\n")
     with pytest.raises(UserError) as e:
         open_reader(p, "auto", ReadOptions(eye="left"))
-    assert str(e.value) == (f"{p}: eye left: a samples file gives one gaze point per row, with no eye to choose; "
-                            f"use eye average (or columns x=..,y=.. naming one eye's columns)")
+    assert str(e.value) == (f"{p}: eye left: a file in the samples format gives one gaze point per row, with no eye "
+                            f"to choose; use eye average (or columns x=..,y=.. naming one eye's columns)")
 
 
 def test_tracker_fixations_without_an_eye_refuse_a_choice(tmp_path):
