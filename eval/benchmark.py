@@ -46,8 +46,9 @@ from saliency.eval.fixation import baseline_readers, reads_baseline
 from saliency.eval.metrics import GOLD_STANDARD, METRICS, families, keys_for
 
 TASKS = ("sod", "fixation")
-_CONFIG_KEYS = {"task", "datasets", "methods"}
-_DATASET_KEYS = {"gt", "mask", "root", "dataset", "task"}
+# the keys of a config and of one of its datasets, in the order a refusal of an unknown key lists them
+_CONFIG_KEYS = ("task", "datasets", "methods")
+_DATASET_KEYS = ("gt", "mask", "root", "dataset", "task")
 
 
 def _unknown_keys(where: str, bad, valid) -> UserError:
@@ -121,6 +122,12 @@ def parse_pred(spec) -> tuple[str, str]:
     if not name.strip():  # a blank row and curve legend; refused as a config's method name is
         raise UserError(f"`pred` {shown}: method name {name!r} is empty; give the method a name (NAME=DIR)")
     return name, folder
+
+
+def _spec_named(spec) -> bool:
+    """Whether a ``pred`` spec was written NAME=DIR (:func:`parse_pred`'s rule); a bare DIR or a Path is named by
+    its folder, and messages name it as typed, without NAME=."""
+    return isinstance(spec, str) and "=" in spec
 
 
 def _listed(value, param: str, kinds: tuple, what: str) -> list:
@@ -245,9 +252,9 @@ def load_config(path: str | Path) -> tuple[Path, dict]:
         raise UserError(f"`config` {p}: cannot parse ({str(exc).splitlines()[0]})") from None
     if not isinstance(cfg, dict):
         raise UserError(f"`config` {p}: expected a mapping with 'datasets' and 'methods'")
-    unknown = set(cfg) - _CONFIG_KEYS
+    unknown = set(cfg) - set(_CONFIG_KEYS)
     if unknown:
-        raise _unknown_keys(f"`config` {p}", unknown, ("task", "datasets", "methods"))
+        raise _unknown_keys(f"`config` {p}", unknown, _CONFIG_KEYS)
     return p.parent, cfg
 
 
@@ -324,9 +331,9 @@ def config_entries(base: Path, cfg: dict, path, sources: dict | None = None) -> 
             spec = {"gt": spec}
         if not isinstance(spec, dict):
             raise UserError(f"`config` {path}: dataset {name}: expected a folder or a mapping")
-        bad = set(spec) - _DATASET_KEYS
+        bad = set(spec) - set(_DATASET_KEYS)
         if bad:
-            raise _unknown_keys(f"`config` {path}: dataset {name}", bad, ("gt", "mask", "root", "dataset", "task"))
+            raise _unknown_keys(f"`config` {path}: dataset {name}", bad, _DATASET_KEYS)
         unused = ([k for k in ("gt", "mask", "task") if k in spec] if "root" in spec else
                   ["mask"] if "gt" in spec and "mask" in spec else ["dataset"] if "dataset" in spec else [])
         if unused:  # read as nothing: a gt beside root, a task beside root (the layout's), mask beside gt
@@ -433,7 +440,7 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     dataset = _listed(dataset, "dataset", (str,), "give a published dataset name (str) or a list of them")
     datasets, methods = [], [parse_pred(s) for s in pred]
     # a method given as DIR (or a Path) is named by its folder: messages name it as typed, without NAME=
-    unnamed = tuple(m[0] for s, m in zip(pred, methods) if not (isinstance(s, str) and "=" in s))
+    unnamed = tuple(m[0] for s, m in zip(pred, methods) if not _spec_named(s))
     sources: dict = {}  # id(dataset) -> its inputs as indexed (Benchmark.sources)
     cms = []
     task_said = "`task`"  # where the task came from, named when a dataset holds the other one
@@ -489,8 +496,7 @@ def plan(*, task: str | None = None, pred=(), gt=None, name: str | None = None, 
     if dup:
         twins = _twin_forms(names)
         # each twin of `pred` written NAME=DIR already (a config's methods are named by their keys): renamed, not named
-        named = all(i >= len(pred) or isinstance(pred[i], str) and "=" in pred[i]
-                    for i, n in enumerate(names) if nfc(n) in twins)
+        named = all(i >= len(pred) or _spec_named(pred[i]) for i, n in enumerate(names) if nfc(n) in twins)
         raise UserError(f"`pred`: method name(s) {dup} given twice; "
                         + ("give each a different NAME" if named else "use NAME=DIR to name them"))
     dnames = [d.name for d in datasets]
@@ -591,18 +597,18 @@ def _config_method_errors(bench: Benchmark):
     """A config method's bad folder named as the file's method (``--config F: method G: DIR: ...``).
 
     The runner names a method's folder as the ``pred`` option (``--pred G=DIR``), which the user did not type
-    for a method of the config file.
+    for a method of the config file. Which method a refusal is about is read from its mark
+    (:func:`saliency.eval.runner.method_of`), never from its words: a ``--pred`` folder whose text starts as a
+    config method's name is not that method.
     """
     try:
         yield
     except UserError as exc:
+        name = runner.method_of(exc)
         text = str(exc.args[0]) if exc.args else ""
-        for name in bench.config_methods:
-            for sep in ("=", ":"):
-                head = f"`pred` {name}{sep}"
-                if text.startswith(head):
-                    rest = text[len(head):] if sep == "=" else text[len(head):].lstrip()
-                    raise UserError(f"`config` {bench.config}: method {name}: {rest}") from None
+        head = f"`pred` {name}="  # a config's method is never a bare DIR (Benchmark.unnamed): NAME=DIR
+        if name in bench.config_methods and text.startswith(head):
+            raise UserError(f"`config` {bench.config}: method {name}: {text[len(head):]}") from None
         raise
 
 

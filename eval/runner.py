@@ -529,50 +529,72 @@ def _drain(fn, tasks, workers, size, ex, on_done=None):
             wait(list(pending), return_when=FIRST_COMPLETED)
 
 
+@contextlib.contextmanager
+def method_errors(name: str):
+    """A :class:`UserError` raised inside marked as the refusal of method ``name`` (:func:`method_of`), whatever
+    its words: a caller that names the method otherwise (a config file's method) finds it by the mark."""
+    try:
+        yield
+    except UserError as exc:
+        if method_of(exc) is None:
+            exc.method = name
+        raise
+
+
+def method_of(exc: UserError) -> str | None:
+    """The method whose folder ``exc`` refuses (:func:`method_errors`); None for any other refusal."""
+    return getattr(exc, "method", None)
+
+
 def _match(ds: GTDataset, methods: list[tuple[str, str]], task: str, allow_missing: bool, unnamed=()):
     """Index every method's folder and match it to the GT keys (``unnamed``: :func:`evaluate_dataset`'s).
 
     Per method: (its file per GT item or None, the number without one, its
     files that match no GT item as sorted '/'-separated paths in the folder,
-    the files left out for their extension, the same way, and
-    :func:`_case_twins` of the GT items without a file).
+    the files left out for their extension, the same way, :func:`_case_twins`
+    of the GT items without a file, its :func:`folder_source` and how a
+    refusal names it after ``pred``: ``DIR`` as typed, else ``NAME=DIR``).
+    A refusal of a method's folder is marked as that method's (:func:`method_errors`).
     """
     exts = IMAGE_EXTS if task == "sod" else PRED_EXTS
     per_method = []
     for name, folder in methods:
-        top = folder_identity(folder)  # before it is indexed: a folder renamed onto it later is another folder
-        shown = "" if name in unnamed else f"{name}="  # `pred` DIR as typed: NAME= only where the user gave one
-        idx = index_folder(folder, exts, param="pred", prefix=shown)
-        found = [idx.get(it.key) for it in ds.items]
-        # a bare-stem alias (GT ``x`` finding ``sub/x.png``) never takes a file that another GT item names exactly
-        exact = {p for it, p in zip(ds.items, found) if p is not None and key_of(p, folder) == it.key}
-        found = [p if p is None or key_of(p, folder) == it.key or p not in exact else None
-                 for it, p in zip(ds.items, found)]
-        missing = [it.key for it, p in zip(ds.items, found) if p is None]
-        used = {p for p in found if p is not None}
-        case = _case_twins(missing, idx, used, folder)
-        hint = ""
-        if case:
-            key = next(iter(case))
-            hint = (f"; {key}: {case[key]}"
-                    + (f" ({len(case)} images have such a file)" if len(case) > 1 else ""))
-        if missing and not allow_missing:
-            ex = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
-            advice = "; pass `allow_missing` to evaluate the intersection" if len(case) < len(missing) else ""
-            raise UserError(f"`pred` {shown}{folder}: {len(missing)} of {len(ds.items)} images in {ds.name} have no "
-                            f"prediction (e.g. {ex}){hint}{advice}")
-        if len(missing) == len(ds.items):
-            raise UserError(f"`pred` {shown}{folder}: no file matches a ground-truth stem of {ds.name} "
-                            f"(e.g. {ds.items[0].key}); predictions must be named <stem>.png{hint}")
-        extra = sorted(p.relative_to(folder).as_posix() for p in set(idx.values()) - used)
-        left_out = [p.relative_to(folder).as_posix() for p in getattr(idx, "left_out", ())]
-        source = folder_source(top, [p for p in found if p is not None], "pred", f"{shown}{folder}")
-        per_method.append((found, len(missing), extra, left_out, case, source))
+        with method_errors(name):  # any refusal here is this method's: so marked, whatever its words
+            top = folder_identity(folder)  # before it is indexed: a folder renamed onto it later is another folder
+            prefix = "" if name in unnamed else f"{name}="  # `pred` DIR as typed: NAME= only where given
+            shown = f"{prefix}{folder}"
+            idx = index_folder(folder, exts, param="pred", prefix=prefix)
+            found = [idx.get(it.key) for it in ds.items]
+            # a bare-stem alias (GT ``x`` finding ``sub/x.png``) never takes a file another GT item names exactly
+            exact = {p for it, p in zip(ds.items, found) if p is not None and key_of(p, folder) == it.key}
+            found = [p if p is None or key_of(p, folder) == it.key or p not in exact else None
+                     for it, p in zip(ds.items, found)]
+            missing = [it.key for it, p in zip(ds.items, found) if p is None]
+            used = {p for p in found if p is not None}
+            case = _case_twins(missing, idx, used, folder)
+            hint = ""
+            if case:
+                key = next(iter(case))
+                hint = (f"; {key}: {case[key]}"
+                        + (f" ({len(case)} images have such a file)" if len(case) > 1 else ""))
+            if missing and not allow_missing:
+                ex = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+                advice = "; pass `allow_missing` to evaluate the intersection" if len(case) < len(missing) else ""
+                raise UserError(f"`pred` {shown}: {len(missing)} of {len(ds.items)} images in {ds.name} have no "
+                                f"prediction (e.g. {ex}){hint}{advice}")
+            if len(missing) == len(ds.items):
+                raise UserError(f"`pred` {shown}: no file matches a ground-truth stem of {ds.name} "
+                                f"(e.g. {ds.items[0].key}); predictions must be named <stem>.png{hint}")
+            extra = sorted(p.relative_to(folder).as_posix() for p in set(idx.values()) - used)
+            left_out = [p.relative_to(folder).as_posix() for p in getattr(idx, "left_out", ())]
+            source = folder_source(top, [p for p in found if p is not None], "pred", shown, method=name)
+            per_method.append((found, len(missing), extra, left_out, case, source, shown))
     return per_method
 
 
-def folder_source(top: tuple, files, label: str, shown) -> tuple:
-    """``(ids, label, shown, files)``: what an input of a run was when it was indexed, for :func:`check_sources`.
+def folder_source(top: tuple, files, label: str, shown, method: str | None = None) -> tuple:
+    """``(ids, label, shown, files, method)``: what an input of a run was when it was indexed, for
+    :func:`check_sources`; ``method``: the method whose folder it is (its refusal so marked: :func:`method_of`).
 
     ``top``: :func:`saliency.base.fsutil.folder_identity` of the folder (or file) as given, taken before it was
     indexed; joined here with the identity of each folder holding one of ``files`` (the files listed to be read:
@@ -580,7 +602,7 @@ def folder_source(top: tuple, files, label: str, shown) -> tuple:
     ``M=DIR``, ``gt`` and ``DIR``), as the refusal names it (:func:`saliency.base.fsutil.replaced_error`).
     """
     files = [str(f) for f in files if f and isinstance(f, (str, os.PathLike))]
-    return identity_with_files(top, files), label, str(shown), files
+    return identity_with_files(top, files), label, str(shown), files, method
 
 
 def gt_files(ds: GTDataset) -> list:
@@ -592,16 +614,18 @@ def gt_files(ds: GTDataset) -> list:
 def check_sources(sources) -> None:
     """Refuse (:func:`saliency.base.fsutil.replaced_error`, naming the option) when a folder of ``sources``
     (:func:`folder_source`) is not the one indexed: replaced while this run read it, its scores a mix of two."""
-    for ids, label, shown, _ in sources:
-        check_unchanged(ids, label, shown=shown)
+    for ids, label, shown, _, method in sources:
+        with method_errors(method) if method is not None else contextlib.nullcontext():
+            check_unchanged(ids, label, shown=shown)
 
 
 def _refuse_changed(sources) -> None:
     """:func:`check_sources`, then the same refusal for a source one of whose listed files is gone (another run
     rewrote it): what a read that failed meant, rather than its "file not found"."""
     check_sources(sources)
-    for ids, label, shown, files in sources:
-        check_unchanged(ids, label, files, shown=shown)
+    for ids, label, shown, files, method in sources:
+        with method_errors(method) if method is not None else contextlib.nullcontext():
+            check_unchanged(ids, label, files, shown=shown)
 
 
 def _guarded(results, sources):
@@ -705,10 +729,12 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
            for j, (name, _) in enumerate(methods)]
     found = [m[0] for m in matched]  # per method, per image: its prediction file or None
     folders = [folder for _, folder in methods]
+    shown = [m[6] for m in matched]  # per method: `pred` [NAME=]DIR as the user gave it (_match)
     if task == "fixation" and gold_standard:
         res.insert(0, MethodResult(ds.name, GOLD_STANDARD, 0, {}))
         found.insert(0, [True] * len(ds.items))
         folders.insert(0, None)
+        shown.insert(0, GOLD_STANDARD)
     tagged: list = []  # (GT file, orientation tag) of the ground truth read
     gt_frames: list = []  # (GT file, frames) of the ground truth read of several frames
     turned: list = [[] for _ in res]  # per method: (prediction file, its shape, the GT's) of another aspect ratio
@@ -757,8 +783,9 @@ def evaluate_dataset(ds: GTDataset, methods: list[tuple[str, str]], *, metrics=N
     for j, mr in enumerate(res):
         mr.skipped.sort(key=lambda e: order.get(e[0], 0))  # in image order, the missing among the unreadable
         if len(accs[j]) == 0:
-            raise UserError(f"`pred` {mr.method}: no image of {ds.name} could be scored "
-                            f"({'; '.join(mr.skipped_examples) or 'no matching files'})")
+            with method_errors(mr.method):
+                raise UserError(f"`pred` {shown[j]}: no image of {ds.name} could be scored "
+                                f"({'; '.join(mr.skipped_examples) or 'no matching files'})")
         out = accs[j].results()
         mr.n_images = out["n_images"]
         mr.curves = out.get("curves", {})

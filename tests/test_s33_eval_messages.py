@@ -130,3 +130,51 @@ def test_config_unknown_keys_listed_plainly(tmp_path, capsys, monkeypatch, cfg, 
     (tmp_path / "c.json").write_text(json.dumps(full))
     line = refusal(*run_cli(capsys, ["eval", "--config", "c.json", "--metrics", "NSS", "--no-progress"]))
     assert line == f"saliency eval: error: {said}", line
+
+
+def _unreadable_preds(folder, n=3):
+    """``folder`` holding a .npy for each of the ``n`` images that is no .npy (text): every one is skipped."""
+    folder.mkdir(parents=True)
+    for i in range(n):
+        (folder / f"s{i}.npy").write_bytes(b"garbage\n")
+
+
+def test_no_image_scored_names_pred_as_typed(tmp_path, capsys, monkeypatch):
+    """'--pred sub2/pn' (every file unreadable, --allow-missing) was refused as '--pred pn: no image of D could be
+    scored', '--pred M=sub2/pn' as '--pred M: ...': neither what the user typed (review s33 RR3)."""
+    _fixation_set(tmp_path)
+    _unreadable_preds(tmp_path / "sub2" / "pn")
+    monkeypatch.chdir(tmp_path)
+    base = ["eval", "--task", "fixation", "--gt", "D", "--metrics", "NSS", "--no-progress", "--allow-missing"]
+    said = "no image of D could be scored (sub2/pn/s0.npy: " + NOT_NPY
+    for typed in ("sub2/pn", "M=sub2/pn"):
+        line = refusal(*run_cli(capsys, [*base, "--pred", typed]))
+        assert line.startswith(f"saliency eval: error: --pred {typed}: {said}"), line
+    # a config's method: named by its key, then its folder, as every other refusal of its folder
+    (tmp_path / "c.json").write_text(json.dumps({"task": "fixation", "datasets": {"D": "D"},
+                                                 "methods": {"M": "sub2/pn"}}))
+    line = refusal(*run_cli(capsys, ["eval", "--config", "c.json", "--metrics", "NSS", "--no-progress",
+                                     "--allow-missing"]))
+    assert line.startswith(f"saliency eval: error: --config c.json: method M: sub2/pn: {said}"), line
+
+
+def test_pred_refusal_not_blamed_on_a_config_method_of_its_text(tmp_path, capsys, monkeypatch):
+    """c.json's method 'sub/p2' reads the complete folder pred; '--pred sub/p2' (1 of 3 maps) was refused as
+    '--config c.json: method sub/p2: 2 of 3 images ...': the refusal's text was matched to the config's method
+    name. The refusal is the --pred folder's, said as typed (review s33 RR3)."""
+    _, pred = _fixation_set(tmp_path)
+    (tmp_path / "sub" / "p2").mkdir(parents=True)
+    (tmp_path / "sub" / "p2" / "s0.png").write_bytes((pred / "s0.png").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.json").write_text(json.dumps({"task": "fixation", "datasets": {"D": "D"},
+                                                 "methods": {"sub/p2": "pred"}}))
+    cmd = ["eval", "--config", "c.json", "--metrics", "NSS", "--no-progress"]
+    line = refusal(*run_cli(capsys, [*cmd, "--pred", "sub/p2"]))
+    assert line == ("saliency eval: error: --pred sub/p2: 2 of 3 images in D have no prediction (e.g. s1, s2); "
+                    "pass --allow-missing to evaluate the intersection"), line
+    # the config's own incomplete folder is still named as the file's method
+    (tmp_path / "c.json").write_text(json.dumps({"task": "fixation", "datasets": {"D": "D"},
+                                                 "methods": {"sub/p2": "sub/p2"}}))
+    line = refusal(*run_cli(capsys, [*cmd, "--pred", "pred"]))
+    assert line == ("saliency eval: error: --config c.json: method sub/p2: sub/p2: 2 of 3 images in D have no "
+                    "prediction (e.g. s1, s2); pass --allow-missing to evaluate the intersection"), line
