@@ -506,8 +506,8 @@ def merge_fixations(ranges, t, xdeg, ydeg, max_gap_ms: float, max_angle_deg: flo
     absent from the log, a jump in the time stamps, hold no sample: fixations
     on both sides of such a gap are merged by the rule above).
     """
-    if max_gap_ms < 0 or max_angle_deg < 0:
-        raise UserError(f"`merge_ms` {max_gap_ms} / `merge_deg` {max_angle_deg}: must be at least 0")
+    if not (max_gap_ms >= 0 and max_angle_deg >= 0):  # NaN too: it merged nothing, unsaid
+        raise UserError(f"`merge_ms` {max_gap_ms} / `merge_deg` {max_angle_deg}: must be numbers of at least 0")
     ranges = [(int(a), int(b)) for a, b in ranges]
     if len(ranges) < 2 or max_gap_ms == 0 or max_angle_deg == 0:
         return ranges
@@ -534,8 +534,8 @@ def discard_short(ranges, t, min_duration_ms: float) -> list[tuple[int, int]]:
     Compared within :data:`TIME_TOL_MS` (1e-6 ms), so a rounding error in the time stamps does not drop a
     fixation of exactly the minimum (12 periods at 120 Hz sum to 99.99999999999989 ms).
     """
-    if min_duration_ms < 0:
-        raise UserError(f"`min_duration_ms` {min_duration_ms}: must be at least 0")
+    if not min_duration_ms >= 0:  # NaN too: it dropped every fixation, unsaid
+        raise UserError(f"`min_duration_ms` {min_duration_ms}: must be a number of at least 0")
     t = np.asarray(t, dtype=np.float64)
     return [(int(a), int(b)) for a, b in ranges if t[b] - t[a] >= min_duration_ms - TIME_TOL_MS]
 
@@ -858,12 +858,6 @@ NH_OPTIONS = tuple(k for k in inspect.signature(nh).parameters
 """The keyword options of :func:`nh` that :func:`classify` passes on (``nh_params``); it sets ``window_ms`` and
 ``min_fixation_ms`` itself (from its ``window_ms`` and ``min_duration_ms``)."""
 
-CLASSIFY_OPTIONS = ("threshold", "min_duration_ms", "max_gap_ms", "merge_ms", "merge_deg", "window_ms",
-                    "blink_ms", "pursuit", "offscreen")
-"""The keyword options of :func:`classify` for every detector (``threshold`` and ``window_ms``: those of
-:data:`USED_BY`), besides ``nh``'s :data:`NH_OPTIONS`."""
-
-
 def _options_of(method: str) -> list[str]:
     """The keyword options :func:`classify` takes with detector ``method``."""
     own = [k for k in CLASSIFY_OPTIONS if k not in USED_BY or method in USED_BY[k]]
@@ -1112,8 +1106,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     mms = float(applied(method, "merge_ms", merge_ms))
     mdeg = float(applied(method, "merge_deg", merge_deg))
     win = applied(method, "window_ms", window_ms)
-    if md < 0:
-        raise UserError(f"`min_duration_ms` {md}: must be at least 0")
+    _check_numbers(method, md, gap, mms, mdeg, win, blink_ms)
     t = np.asarray(t, dtype=np.float64)
     xd, yd = geometry.pixels_to_degrees(np.asarray(x_px, dtype=np.float64), np.asarray(y_px, dtype=np.float64))
     xd, yd = np.asarray(xd, dtype=np.float64), np.asarray(yd, dtype=np.float64)
@@ -1212,6 +1205,33 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     return Classification(method, t, xd, yd, labels, speed, ranges, params, measured)
 
 
+CLASSIFY_OPTIONS = tuple(k for k, p in inspect.signature(classify).parameters.items()
+                         if k not in ("t", "x_px", "y_px", "geometry", "method") and p.kind is p.POSITIONAL_OR_KEYWORD)
+"""The keyword options of :func:`classify` for every detector (``threshold`` and ``window_ms``: those of
+:data:`USED_BY`), besides ``nh``'s :data:`NH_OPTIONS` (its ``**nh_params``); read off its signature, as
+:data:`NH_OPTIONS` is off :func:`nh`'s."""
+
+
+def _check_numbers(method: str, md: float, gap: float, mms: float, mdeg: float, win, blink_ms) -> None:
+    """Refuse :func:`classify`'s numeric options (as applied) that are not numbers in range, NaN included (a
+    comparison with NaN is false: NaN ``min_duration_ms`` dropped every I-VT fixation and crashed I-DT, NaN
+    ``max_gap_ms``, ``merge_ms`` or ``blink_ms`` turned bridging, merging or blinks off, all unsaid)."""
+    if not 0 <= md < np.inf:  # inf: no fixation could last that long (and I-DT's sample count overflowed)
+        raise UserError(f"`min_duration_ms` {md}: must be a finite number of at least 0")
+    for name, v in (("max_gap_ms", gap), ("merge_ms", mms), ("merge_deg", mdeg)):
+        if not v >= 0:
+            raise UserError(f"`{name}` {v}: must be a number of at least 0")
+    if method == "tobii-ivt" and not 0 <= float(win) < np.inf:
+        raise UserError(f"`window_ms` {win}: must be a finite number of at least 0")
+    try:
+        lo, hi = (float(v) for v in blink_ms)
+    except (TypeError, ValueError):
+        lo = hi = np.nan
+    if not 0 <= lo <= hi:
+        raise UserError(f"`blink_ms` {blink_ms!r}: must be (shortest, longest) blink in ms, two numbers with "
+                        "0 <= shortest <= longest")
+
+
 def _first_of_time(t: np.ndarray) -> np.ndarray | None:
     """Indices of the first row of each time stamp of sorted ``t``; None when no time stamp repeats.
 
@@ -1307,7 +1327,7 @@ def detect(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | None
     md = applied(method, "min_duration_ms", min_duration_ms)
     if method in ("ivt", "idt") and set(options) <= _FIXATION_NEUTRAL and options.get("window_ms") is None \
             and not any(options.get(k) for k in ("max_gap_ms", "merge_ms", "merge_deg", "blink_ms", "pursuit")) \
-            and md >= 0:  # classify refuses a negative one
+            and 0 <= md < np.inf:  # classify refuses the others (negative, NaN, inf)
         thr = applied(method, "threshold", threshold)
         xd, yd = geometry.pixels_to_degrees(x_px, y_px)
         fn = ivt if method == "ivt" else idt

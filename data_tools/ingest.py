@@ -30,7 +30,10 @@ more pixels than ``max_pixels``, or a side above 65,535: one warning names
 the images and the limit, recorded in ``dataset.json`` ``policies``),
 ``off_screen``, ``off_stimulus``, ``short_fixation`` (a fixation list's
 fixation shorter than ``min_duration_ms``; with ``detector`` tracker only
-when given), ``first_fixation`` (``drop_first``), ``malformed_annotation``,
+when given), ``first_fixation`` (``drop_first``), ``zero_duration`` (with
+``weight`` duration, a kept fixation lasting 0 ms, such as a detected one of a
+single sample under ``min_duration_ms`` 0: it would weigh nothing in the map),
+``malformed_annotation``,
 ``time_backwards`` (a raw sample whose time is earlier than the latest time
 already seen in its trial, rows taken in file order: a clock that went back;
 a trial is never sorted by time, and a row repeating the latest time stamp
@@ -87,7 +90,8 @@ import pandas as pd
 from saliency.data_tools import detectors as det  # the table; detection (scipy) is imported when samples come
 from saliency.data_tools.choices import MAP_FORMATS, IngestOptions  # noqa: F401 (re-exported)
 from saliency.data_tools.geometry import ScreenGeometry
-from saliency.data_tools.maps import MapPolicy, fixation_map, pixel_index, quantized_map, saliency_map, to_uint
+from saliency.data_tools.maps import (MapPolicy, fixation_map, inside, pixel_index, quantized_map, saliency_map,
+                                      to_uint)
 from saliency.data_tools.qc import IOC_SIDE, center_bias, ioc_scores, ioc_shape, qc_table
 from saliency.data_tools.choices import DECIMALS, DISPLAY_MODES, EYES, RATE_RANGE_HZ
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
@@ -2564,8 +2568,7 @@ def to_stimulus(fix: pd.DataFrame, opts: IngestOptions, index: StimulusIndex, co
             pl = _placement(g, w, h)
             m = scr & (sizes[:, 0] == w) & (sizes[:, 1] == h)
             x[m], y[m] = pl.screen_to_stimulus(x[m], y[m])
-    inside = (x >= -0.5) & (x < sizes[:, 0] - 0.5) & (y >= -0.5) & (y < sizes[:, 1] - 0.5)
-    reason[(reason == "") & ~inside] = "off_stimulus"
+    reason[(reason == "") & ~inside(x, y, sizes[:, 0], sizes[:, 1])] = "off_stimulus"
     fx, fy = _in_file_space(fix, x, y, sizes, g)
     out = fix.assign(x=x, y=y, **{FILE_X: fx, FILE_Y: fy})
     bad = reason != ""
@@ -2993,6 +2996,19 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             quar = pd.concat([quar, qd], ignore_index=True)
             fix = fix.loc[~first]
             q_off = pd.concat([q for q in (q_off, qd) if len(q)], ignore_index=True)
+        if opts.weight == "duration" and len(fix):
+            # a detected fixation of one sample (or of samples sharing a time stamp) lasts t_last - t_first = 0 ms
+            # and would weigh nothing in a duration-weighted map: set aside as zero_duration, last, so that the maps
+            # hold every other fixation that `weight` none keeps
+            dur = fix["duration_ms"].to_numpy(np.float64)
+            zero = np.isfinite(dur) & (dur <= 0)
+            if zero.any():
+                d = fix.loc[zero]
+                d = d.assign(x=d[FILE_X], y=d[FILE_Y]) if FILE_X in d else d  # listed as its input has it
+                qz = _quarantine_rows(d, "zero_duration", d["source"].to_numpy())
+                quar = pd.concat([quar, qz], ignore_index=True)
+                fix = fix.loc[~zero]
+                q_off = pd.concat([q for q in (q_off, qz) if len(q)], ignore_index=True)
         fix = fix.drop(columns=["_fid", FILE_X, FILE_Y], errors="ignore").reset_index(drop=True)
         for (src, reason), v in (q_off.groupby(["source", "reason"]).size().items() if len(q_off) else ()):
             b = col.books[src]

@@ -315,11 +315,21 @@ def _size(size) -> tuple[int, int]:
     return int(a[0]), int(a[1])
 
 
-def _check_inside(x: np.ndarray, y: np.ndarray, w: int, h: int) -> None:
-    """Refuse fixations off a ``w`` x ``h`` map, by the test of ``saliency ingest`` (``off_stimulus``): a pixel's
-    centre is at its integer index, so the map covers ``-0.5 <= x < w - 0.5`` and ``-0.5 <= y < h - 0.5``."""
-    for name, v, n in (("x", x, w), ("y", y, h)):
-        bad = (v < -0.5) | (v >= n - 0.5)
+def inside(x, y, w, h) -> np.ndarray:
+    """Mask of the points ``(x, y)`` that lie on a ``w`` x ``h`` map: a pixel's centre is at its integer index, so
+    the map covers ``-0.5 <= x < w - 0.5`` and ``-0.5 <= y < h - 0.5`` (NaN: off). ``w`` and ``h`` may be one
+    size per point. The one test by which ``saliency ingest`` sets fixations aside as ``off_stimulus`` and
+    :func:`density` and :func:`data_tools.qc.ioc_grid` refuse them (:func:`check_inside`)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    w, h = np.asarray(w, dtype=np.float64), np.asarray(h, dtype=np.float64)
+    return (x >= -0.5) & (x < w - 0.5) & (y >= -0.5) & (y < h - 0.5)
+
+
+def check_inside(x: np.ndarray, y: np.ndarray, w: int, h: int) -> None:
+    """Refuse fixations off a ``w`` x ``h`` map (:func:`inside`, the test of ``saliency ingest``'s
+    ``off_stimulus``), ``x`` first, naming the axis, the count and the first."""
+    for name, v, n, ok in (("x", x, w, inside(x, 0.0, w, 1)), ("y", y, h, inside(0.0, y, 1, h))):
+        bad = ~ok
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise UserError(f"`{name}`: {int(bad.sum())} of the {v.size} fixations lie off the {w}x{h} map (the "
@@ -376,7 +386,8 @@ def fixation_weights(subjects, durations, policy: MapPolicy) -> np.ndarray:
         i = int(np.flatnonzero(bad)[0])
         raise UserError(f"`durations`: {int(bad.sum())} of the {n} fixations last 0 ms or less (the first: "
                         f"fixation {i + 1}, subject {str(np.asarray(subjects, dtype=object)[i])!r}, {w[i]:g} "
-                        f"ms); drop them first, as saliency ingest sets them aside as bad_duration")
+                        f"ms); drop them first, as saliency ingest sets them aside (bad_duration in a fixation list, "
+                        "zero_duration when detected)")
     if policy.per_subject and n:
         w = w / tot[codes]
     return w
@@ -411,7 +422,7 @@ def density(size: tuple[int, int], x, y, subjects, durations, policy: MapPolicy)
     """
     w, h = size = _size(size)
     x, y = _check_points(x, y, subjects, durations, policy)
-    _check_inside(x, y, w, h)
+    check_inside(x, y, w, h)
     rows, cols = pixel_index(x, y, size)
     if policy.binary:
         rows, cols = unique_pixels(rows, cols, w)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from saliency.data_tools.maps import (MapPolicy, _check_inside, blur_matrix, blur_points, density, fixation_weights,
+from saliency.data_tools.maps import (MapPolicy, blur_matrix, blur_points, check_inside, density, fixation_weights,
                                       normalize, pixel_index)
 
 IOC_SIDE = 128
@@ -96,7 +96,7 @@ def ioc_grid(size: tuple[int, int], x, y, policy: MapPolicy, max_side: int = IOC
     sw, sh = ioc_shape(size, max_side)
     fx, fy = sw / w, sh / h
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    _check_inside(x, y, w, h)
+    check_inside(x, y, w, h)
     # a point just below w - 0.5 can round to sw - 0.5 or past it when scaled (x = nextafter(4085.5, -inf) on a
     # 4086-wide stimulus is 127.5 on a 128-wide grid), off the reduced map that density() refuses; it is held a
     # rounding step inside, on the last pixel where pixel_index put it anyway (the scores are unchanged). The
