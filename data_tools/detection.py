@@ -71,9 +71,8 @@ from saliency.data_tools.detectors import (BLINK, DEFAULTS, DETECTORS, FIXATION,
 from saliency.data_tools.geometry import ScreenGeometry
 
 __all__ = ["DETECTORS", "DEFAULTS", "Classification", "classify", "detect", "idt", "ivt", "nh", "tobii_ivt",
-           "merge_fixations", "discard_short", "summarize", "exact_repeats", "fivepoint_speed", "sample_period",
-           "pursuit_split", "interval_shape", "window_half", "rate_change", "repeated_times", "savgol_centred",
-           "BLINK_REACH_MS",
+           "merge_fixations", "discard_short", "summarize", "fivepoint_speed", "sample_period", "pursuit_split",
+           "interval_shape", "window_half", "rate_change", "repeated_times", "savgol_centred", "BLINK_REACH_MS",
            "RATE_CHANGE_SHARE", "RATE_CHANGE_RUN", "NOISE_FREE_DEG_S", "REPEATED_TIMES", "REPEATED_TIMES_SHARE",
            "TrialWarning", "TRIAL_WARNING_KINDS"]
 
@@ -1245,44 +1244,15 @@ def _first_of_time(t: np.ndarray) -> np.ndarray | None:
     return None if keep.all() else np.flatnonzero(keep)
 
 
-def exact_repeats(t, x_px, y_px) -> np.ndarray:
-    """Mask of the rows of one trial (``t`` in recording order) that repeat an earlier row exactly: the same time
-    stamp and the same ``x_px`` and ``y_px`` (a missing coordinate equals a missing one), as a log that writes
-    rows twice has them.
-
-    Such a row takes its label like any row of its time stamp (:func:`classify`) but counts once in the event
-    tables (:func:`summarize`, :func:`data_tools.events.fixation_table`): a position or a count does not change
-    with the number of times the log wrote it. A row of the same time stamp at another position (a log with one
-    row per eye) is no repeat: it counts, and the centroid averages both eyes.
-    """
-    t = np.asarray(t, dtype=np.float64)
-    out = np.zeros(len(t), dtype=bool)
-    if _first_of_time(t) is None:
-        return out
-    x = np.asarray(x_px, dtype=np.float64)
-    y = np.asarray(y_px, dtype=np.float64)
-    group = np.concatenate(([0], np.cumsum(np.diff(t) != 0)))
-    order = np.lexsort((np.arange(len(t)), y, x, group))  # equal rows together, the earliest first
-
-    def same(v):
-        a, b = v[order[:-1]], v[order[1:]]
-        return (a == b) | (np.isnan(a) & np.isnan(b))
-
-    out[order[1:][(group[order[:-1]] == group[order[1:]]) & same(x) & same(y)]] = True
-    return out
-
-
 def _expand(c: Classification, first: np.ndarray, t: np.ndarray, xdeg_rows: np.ndarray,
             ydeg_rows: np.ndarray) -> Classification:
     """A classification of the first row of each time stamp, spread back over every row (repeats included).
 
     Labels and speeds are the first row's; positions are each row's own
     (``xdeg_rows``/``ydeg_rows``, its pixels in degrees), so that the event
-    tables' degrees are the mean of the same rows as their pixels (a row
-    20 px to the right at the same time, as a log with one row per eye writes,
-    put the pixel centroid 0.24 deg from the degree centroid). A row that
-    repeats one of its time stamp exactly (:func:`exact_repeats`) takes the
-    label but counts once in the event tables.
+    tables' degrees are the mean of the same rows as their pixels (a repeat
+    20 px to the right, as a log with one row per eye writes, put the pixel
+    centroid 0.24 deg from the degree centroid).
     """
     n = len(t)
     group = np.zeros(n, dtype=np.int64)
@@ -1335,8 +1305,7 @@ def detect(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | None
     return classify(t, x_px, y_px, geometry, method, threshold, min_duration_ms, **options).fixations
 
 def summarize(ranges, t, x_px, y_px) -> dict[str, np.ndarray]:
-    """Per fixation: first sample index, onset (ms), duration (ms), mean x and y (screen px; a row repeated
-    exactly, :func:`exact_repeats`, counts once)."""
+    """Per fixation: first sample index, onset (ms), duration (ms), mean x and y (screen px)."""
     t = np.asarray(t, dtype=np.float64)
     if not ranges:
         e = np.zeros(0)
@@ -1345,8 +1314,7 @@ def summarize(ranges, t, x_px, y_px) -> dict[str, np.ndarray]:
     b = np.array([r[1] for r in ranges], dtype=np.int64)
     x = np.asarray(x_px, dtype=np.float64)
     y = np.asarray(y_px, dtype=np.float64)
-    # the mean of the samples seen: a bridged gap adds no point at (0, 0), a row the log wrote twice counts once
-    ok = np.isfinite(x) & np.isfinite(y) & ~exact_repeats(t, x, y)
+    ok = np.isfinite(x) & np.isfinite(y)  # the mean of the samples seen: a bridged gap adds no point at (0, 0)
     cx = np.concatenate(([0.0], np.cumsum(np.where(ok, x, 0.0))))
     cy = np.concatenate(([0.0], np.cumsum(np.where(ok, y, 0.0))))
     cn = np.concatenate(([0], np.cumsum(ok)))

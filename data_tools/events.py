@@ -5,8 +5,7 @@ Tables (per trial, from a :class:`data_tools.detection.Classification`):
 - fixations: onset, offset (first and last sample time, ms), duration
   (offset - onset, as pymovements), centroid (mean of the samples, screen px
   and degrees), dispersion (Salvucci & Goldberg 2000: ``(max x - min x) +
-  (max y - min y)`` in degrees), number of samples (a row a log wrote twice,
-  the same time stamp and position, counts once);
+  (max y - min y)`` in degrees), number of samples;
 - saccades: onset, offset, duration, start and end position (px), amplitude
   (degrees between the start and end sample; NaN, like the position, where
   either was filled in by gap bridging rather than seen), peak velocity (deg/s, the
@@ -32,7 +31,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from saliency.data_tools.detection import exact_repeats
 from saliency.data_tools.detectors import BLINK, FIXATION, LABEL_NAMES, SACCADE
 
 FIXATION_COLS = ["onset_ms", "offset_ms", "duration_ms", "x", "y", "x_deg", "y_deg", "dispersion_deg", "samples"]
@@ -57,23 +55,16 @@ def fixation_table(c, x_px, y_px) -> dict[str, np.ndarray]:
     Position and dispersion, in pixels and in degrees alike, come from the
     samples seen (``x_px``/``y_px`` finite); samples filled in by gap
     bridging count in ``samples`` and the duration, not in the position.
-    A row that repeats one of its time stamp exactly (the same position: a
-    log that wrote it twice, :func:`data_tools.detection.exact_repeats`)
-    counts once, in ``samples`` and in the position alike.
     """
     x_px = np.asarray(x_px, dtype=np.float64)
     y_px = np.asarray(y_px, dtype=np.float64)
-    once = ~exact_repeats(c.t, x_px, y_px)
-    seen = np.isfinite(x_px) & np.isfinite(y_px) & once
+    seen = np.isfinite(x_px) & np.isfinite(y_px)
     xdeg, ydeg = np.where(seen, c.xdeg, np.nan), np.where(seen, c.ydeg, np.nan)
-    x_px, y_px = np.where(seen, x_px, np.nan), np.where(seen, y_px, np.nan)
-    count = np.concatenate(([0], np.cumsum(once)))
     rows = []
     for a, b in c.fixations:
         sl = slice(a, b + 1)
         rows.append((c.t[a], c.t[b], c.t[b] - c.t[a], _mean_ok(x_px[sl]), _mean_ok(y_px[sl]),
-                     _mean_ok(xdeg[sl]), _mean_ok(ydeg[sl]), _span(xdeg[sl]) + _span(ydeg[sl]),
-                     count[b + 1] - count[a]))
+                     _mean_ok(xdeg[sl]), _mean_ok(ydeg[sl]), _span(xdeg[sl]) + _span(ydeg[sl]), b - a + 1))
     return _columns(FIXATION_COLS, rows)
 
 
