@@ -338,8 +338,10 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
     """
     cfg = default_config()
     origin: dict = {}
+    weights: dict = {k: [] for k in _WEIGHT_KEYS}  # every layer that set them, not only the last: _check_model
     if config_file:
         _merge(cfg, load_config_file(config_file), "", DEFAULTS, origin, ("file", str(config_file)))
+        _note_weights(weights, cfg, origin)
     flags = flags or {}
     for key, value in flags.items():
         if value is not None:
@@ -347,6 +349,8 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
             if key == "data.root" and flags.get("data.dataset"):
                 param = "root"
             apply_override(cfg, key.split("."), value, origin, ("flag", param))
+            if not (key == "pretrained" and flags.get("pretrained_file")):  # set by it: named as the file's flag
+                _note_weights(weights, cfg, {key: ("flag", param)})
     given: dict[str, str] = {}  # key -> the override that set it: a second one is refused, never the last kept
     for text in overrides:
         path, value = parse_override(text)
@@ -362,6 +366,7 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
                                 "give one")
             given[key] = text
         origin.update(now)
+        _note_weights(weights, cfg, now)
     validate(cfg, origin)
     if not resumed:
         _check_dataset(cfg, origin)
@@ -379,7 +384,7 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
         _check_tensorboard(cfg, origin)
     if not resumed:
         check_warmup(cfg, origin)
-        _check_model(cfg, origin, check_files=check_folders)
+        _check_model(cfg, origin, check_files=check_folders, weights=weights)
         if check_folders:  # `--print-config` (check_folders False) prints a config for another machine's GPU too
             _check_device(cfg, origin)
     for key in ("data.root", "data.val") if check_folders else ():
@@ -504,13 +509,51 @@ def _check_constant_length(cfg: dict, origin: dict, resumed: bool = False) -> No
                         "set sched.name=cosine or poly too, or leave sched.epochs out")
 
 
-def _check_model(cfg: dict, origin: dict, check_files: bool = True) -> None:
+_WEIGHT_KEYS = ("pretrained", "pretrained_file")
+_LAYERS = {"file": 0, "flag": 1, "set": 2}  # the order build_config applies them
+
+
+def _note_weights(weights: dict, cfg: dict, srcs: dict) -> None:
+    """Add to ``weights[key]`` (``pretrained``, ``pretrained_file``) the source in ``srcs`` that has just set it,
+    and whether its value (now in ``cfg``) turns the pretrained weights on."""
+    for key, src in srcs.items():
+        if key in weights:
+            weights[key].append((src, cfg[key] is True if key == "pretrained" else cfg[key] is not None))
+
+
+def _weights_to_drop(origin: dict, weights: dict | None, key: str) -> str:
+    """What to leave out to train without pretrained weights: each setting of ``pretrained`` or
+    ``pretrained_file`` that turns them on and that no later one turns off (leaving out only the last, as the
+    refusal said, let the one below it - the config file's ``pretrained: true`` under ``--pretrained-file`` - turn
+    them on again, and a second refusal named it), a config file's keys together: ``pretrained and pretrained_file
+    from FILE``. Without ``weights`` (build_config's record), the ``key`` as it was set last."""
+    if weights is None:
+        weights = {key: [(origin.get(key) or ("",), True)]}
+    on = []
+    for k in _WEIGHT_KEYS:
+        layers = weights.get(k, [])
+        last_off = max((i for i, (_, is_on) in enumerate(layers) if not is_on), default=-1)
+        on += [(k, src) for src, _ in layers[last_off + 1:]]
+    on.sort(key=lambda e: _LAYERS.get(e[1][0], len(_LAYERS)))  # stable: pretrained before pretrained_file
+    in_file = [k for k, src in on if src[0] == "file"]
+    parts = [f"{' and '.join(in_file)} from {on[0][1][1]}"] if in_file else []
+    parts += [_who({k: src}, k) if src[0] else k for k, src in on if src[0] != "file"]
+    if not parts:
+        return key
+    if len(parts) == 1:
+        return parts[0]
+    last = " and " if len(parts) == 2 and len(in_file) < 2 else ", and "
+    return ", ".join(parts[:-1]) + last + parts[-1]
+
+
+def _check_model(cfg: dict, origin: dict, check_files: bool = True, weights: dict | None = None) -> None:
     """Refuse, before any data is read, what building the model would refuse after it is read and cached.
 
     ``pretrained`` with a model whose encoder is built in (no ImageNet weights), a ``pretrained_file`` that is not
     a file (only with ``check_files``: ``--print-config`` prints a config naming another machine's file), a
     ``data.size`` too small for the model (:func:`check_input_size`), each named by where
-    it came from (they named the flag, or ``config data.size``, whatever gave them).
+    it came from (they named the flag, or ``config data.size``, whatever gave them). ``weights``: build_config's
+    record of each setting of ``pretrained`` and ``pretrained_file`` (:func:`_weights_to_drop`).
     """
     import torch
 
@@ -525,8 +568,7 @@ def _check_model(cfg: dict, origin: dict, check_files: bool = True) -> None:
         pf = cfg["pretrained_file"]
         key = "pretrained_file" if pf is not None else "pretrained"
         if enc in BUILTIN_ENCODERS:
-            src = origin.get(key) or ("",)  # leave out what the user gave: the flag, the override, the file's key
-            drop = f"{key} from {src[1]}" if src[0] == "file" else _who(origin, key) if src[0] else key
+            drop = _weights_to_drop(origin, weights, key)  # as given: the flag, the override, the file's key
             raise UserError(f"{_who(origin, key)}{f' {pf}' if pf is not None else ''}: {name} has the built-in "
                             f"encoder {enc!r}, which has no pretrained weights; leave out {drop}, or choose a model "
                             "with a timm encoder (saliency train --list-models)")

@@ -1274,20 +1274,23 @@ def _check_run_folder(run: Path) -> None:
     """Refuse a folder that holds nothing ``saliency train`` writes (:data:`saliency.train.RUN_FILES`, its
     checkpoints/): a stimulus or ingest folder given as RUN was reported as a run with "no metrics.csv", rc 0.
     A run just started (its lock, config.yaml, no metrics yet) is a run: the report says how far it got; so is a
-    folder with nothing in it (hidden files aside), still named in the report's note as holding no metrics.csv."""
-    from saliency.base.runlock import LOCK_NAME
+    folder with nothing in it (hidden files aside), still named in the report's note as holding no metrics.csv.
+    ``--dataset`` is suggested only for a folder it reads (its dataset.json): a study's or a SOD set's stimuli/
+    alone is refused there too, so it gets the line naming what the report takes."""
+    from saliency.train import CKPT_DIR, RUN_FILES  # imports no torch
 
-    marks = ("config.yaml", "metrics.csv", "split.json", LOCK_NAME)  # saliency.train.RUN_FILES, without torch
-    if any((run / m).is_file() for m in marks) or (run / "checkpoints").is_dir():
+    if any((run / m).is_file() for m in RUN_FILES) or (run / CKPT_DIR).is_dir():
         return
     try:
         if all(p.name.startswith(".") for p in run.iterdir()):  # empty: nothing in it is mistaken for a run
             return
     except OSError:  # unreadable: its reading says so
         return
-    looks = (run / "dataset.json").is_file() or (run / "stimuli").is_dir()
-    raise UserError(f"{run}: not a saliency train run folder (no config.yaml, metrics.csv or checkpoints/); "
-                    + (f"did you mean `dataset` {run}?" if looks else "give a folder that saliency train --out wrote"))
+    head = f"{run}: not a saliency train run folder (no config.yaml, metrics.csv or {CKPT_DIR}/); "
+    if (run / "dataset.json").is_file():
+        raise UserError(head + f"did you mean `dataset` {run}?")
+    raise UserError(head + "give a folder that saliency train --out wrote (the report also takes `eval` JSON of "
+                    "saliency eval --json and `dataset` DIR of saliency ingest)")
 
 
 def report_from_folders(out: str | Path | None = None, runs=(), eval_jsons=(), plots=None, dataset=None,

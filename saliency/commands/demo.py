@@ -91,6 +91,15 @@ def run(args) -> int:
         demo.release()
 
 
+def _header(profile, device: str, out) -> str:
+    """The demo's first line: the study and training it runs, counted in correct English (``1 epoch``)."""
+    from saliency.eval.tables import counted
+
+    return (f"saliency demo: {counted(profile.scenes, 'scene')}, {counted(profile.subjects, 'observer')}, "
+            f"{profile.width}x{profile.height}, {counted(profile.epochs, 'epoch')} per model, device {device}, "
+            f"into {out}/")
+
+
 def _run(demo, out, profile, args, t0) -> int:
     """The claimed demo: clear a killed run's staging, run the stages, print the key figures."""
     import shlex
@@ -100,8 +109,7 @@ def _run(demo, out, profile, args, t0) -> int:
     from saliency.demo import Interrupted, clear_partials, device_label
 
     clear_partials(out)  # only under the folder's lock: a live demo's staging folders are not a killed run's
-    print(f"saliency demo: {profile.scenes} scenes, {profile.subjects} observers, {profile.width}x{profile.height}, "
-          f"{profile.epochs} epochs per model, device {device_label(args.device)}, into {out}/", flush=True)
+    print(_header(profile, device_label(args.device), out), flush=True)
     try:
         state = demo.run()
     except Interrupted as exc:
