@@ -190,7 +190,7 @@ def test_sizes_are_width_by_height(monkeypatch, tmp_path, capsys):
     argv = ["predict", "--checkpoint", "c.pt", "--images", str(tmp_path / "imgs"), "--out", str(tmp_path / "o")]
     assert main([*argv, "--size", "384x288"]) == 0
     assert seen["size"] == (288, 384)  # the library takes (height, width)
-    assert "wrote 1 maps" in capsys.readouterr().out
+    assert "wrote 1 map" in capsys.readouterr().out
     for bad, needle in (("288", "WIDTHxHEIGHT, e.g. 384x288"), ("8x8", "between 16 and 4096")):
         with pytest.raises(SystemExit) as exc:
             main([*argv, "--size", bad])

@@ -6,7 +6,7 @@ Found by the review of this stop (scripts in the review's ``repro_*.sh``):
    image(s), e.g. bad") because predict skips an unreadable image and writes no map for it; with
    ``--checkpoint`` the same folder was cropped and the unreadable image listed.
 2. ``b.gif`` and ``c.jfif`` (both decoded by OpenCV) were left out of ``predict``/``crop``/``eval`` without a
-   word: "wrote 1 maps", exit 0.
+   word: "wrote 1 map", exit 0.
 3. A file name holding a newline split the one-line skip message into several lines.
 
 Oracles: exit codes, the exact lines printed (written out by hand here), the files written, the crop's size
@@ -101,7 +101,7 @@ def test_predict_counts_the_files_of_other_extensions(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == [".saliency-output.json", "a.png"]
     assert cap.err == (f"saliency predict: --images {imgs}: 3 file(s) left out: not an image extension "
                        f"(.gif, .jfif, .txt; e.g. b.gif); accepted: {ACCEPTED}\n")
-    assert cap.out.startswith(f"wrote 1 maps to {out}/")
+    assert cap.out.startswith(f"wrote 1 map to {out}/")
 
 
 def test_crop_counts_the_files_of_other_extensions(tmp_path, capsys):

@@ -147,7 +147,7 @@ def test_list_from_a_pipe(tmp_path, capsys):
                                         "--out", tmp_path / "p", "--list", f"/dev/fd/{r}", "--quiet"])
     finally:
         os.close(r)
-    assert rc == 0 and out.startswith("wrote 1 maps to "), (rc, out, err)
+    assert rc == 0 and out.startswith("wrote 1 map to "), (rc, out, err)
     assert (tmp_path / "p" / "a.png").is_file() and not (tmp_path / "p" / "b.png").exists()
 
 
@@ -262,7 +262,7 @@ def test_tiff_of_a_few_bytes_is_skipped_as_unreadable_by_predict(tmp_path, capsy
     """A 5-7 byte TIFF crashed predict ("unexpected error: unpack requires a buffer of 4 bytes", exit 1)."""
     imgs = _tiny_tiffs(tmp_path / "imgs")
     rc, out, err = run_cli(capsys, ["predict", *how, "--images", imgs, "--out", tmp_path / "p", "--quiet"])
-    assert rc == 0 and out.startswith("wrote 1 maps to "), (rc, out, err)
+    assert rc == 0 and out.startswith("wrote 1 map to "), (rc, out, err)
     for name in ("tiny.tif", "tiny2.tif"):
         assert (f"saliency predict: skipped {imgs}/{name}: not a readable image (corrupt or unsupported); replace "
                 "or remove it") in err.splitlines(), err
@@ -315,7 +315,7 @@ def test_jpeg_with_an_mpf_preview_is_one_picture_to_predict_and_crop(tmp_path, c
     _mpo_jpeg(imgs / "phone.jpg")
     rc, out, err = run_cli(capsys, ["predict", "--baseline", "gaussian-centre", "--images", imgs,
                                     "--out", tmp_path / "p", "--quiet"])
-    assert rc == 0 and out.startswith("wrote 1 maps to "), (rc, out, err)
+    assert rc == 0 and out.startswith("wrote 1 map to "), (rc, out, err)
     assert "frames" not in err, err
     rc, out, err = run_cli(capsys, ["crop", "--images", imgs, "--maps", tmp_path / "p", "--aspect", "1:1",
                                     "--out", tmp_path / "c", "--quiet"])
@@ -440,6 +440,6 @@ def test_float32_bigtiff_is_named_float32(tmp_path, capsys, order):
     _bigtiff_f32(imgs / "big.tif", order)
     rc, out, err = run_cli(capsys, ["predict", "--baseline", "gaussian-centre", "--images", imgs,
                                     "--out", tmp_path / "p", "--quiet"])
-    assert rc == 0 and out.startswith("wrote 1 maps to "), (rc, out, err)
+    assert rc == 0 and out.startswith("wrote 1 map to "), (rc, out, err)
     assert (f"saliency predict: skipped {imgs}/big.tif: its samples are float32, a sample format that cannot be "
             "read as a photo (8- or 16-bit unsigned integers); save it as an 8- or 16-bit image") in err.splitlines()

@@ -202,7 +202,9 @@ def run(args) -> int:
     frames = several_frames_note(getattr(res, "multi_frame", None))  # never silently one page of several
     if frames:
         print(f"saliency predict: {frames}", file=sys.stderr)
+    from saliency.eval.tables import counted
+
     rate = len(res.written) / max(res.seconds, 1e-9)
-    print(f"wrote {len(res.written)} maps to {out}/ ({rate:.1f} img/s)"
+    print(f"wrote {counted(len(res.written), 'map')} to {out}/ ({rate:.1f} img/s)"
           + (f"; skipped {len(res.skipped)} image(s), each named above" if res.skipped else ""))
     return 0
