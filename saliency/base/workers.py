@@ -215,6 +215,33 @@ class _Pool(ProcessPoolExecutor):
         self.shutdown(wait=True, cancel_futures=exc_type is not None)
         return False
 
+    def shutdown(self, wait=True, *, cancel_futures=False):  # noqa: D102 - concurrent.futures API
+        manager = self._executor_manager_thread
+        if manager is None or manager.ident is None:  # never started: nothing would signal or end the workers
+            self._executor_manager_thread = None  # (one that failed to start cannot be joined)
+            self._end_started_workers()
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def _end_started_workers(self, timeout: float = 5.0) -> None:
+        """End the workers started before the pool's manager thread (a start that failed part way).
+
+        A forked pool starts all its workers, then the thread that feeds and ends them. When a worker
+        cannot start (``os.pipe``: too many open files), the ones already started wait on their task
+        pipe for ever, and multiprocessing's exit handler waits on them: the command printed its one
+        line and never exited. They have no task: SIGTERM, then SIGKILL after ``timeout`` seconds
+        (they ignore SIGTERM where the main process does).
+        """
+        procs = list((self._processes or {}).values())
+        for p in procs:
+            with contextlib.suppress(OSError, ValueError):
+                p.terminate()
+        for p in procs:
+            with contextlib.suppress(OSError, ValueError):
+                p.join(timeout)
+                if p.exitcode is None:
+                    p.kill()
+                    p.join(timeout)
+
 
 def process_pool(workers: int, mp_context=None) -> ProcessPoolExecutor:
     """A process pool of ``workers`` processes set up by :func:`init_worker` (ending with this process)."""
@@ -255,6 +282,10 @@ def spawn_pool(workers: int, preload_modules=()) -> ProcessPoolExecutor:
     import multiprocessing
 
     ex = process_pool(workers, mp_context=multiprocessing.get_context("spawn"))
-    for _ in range(workers):
-        ex.submit(preload, *preload_modules)
+    try:
+        for _ in range(workers):
+            ex.submit(preload, *preload_modules)
+    except BaseException:  # a worker could not start (too many open files), or Ctrl-C: end those that did
+        ex.shutdown(wait=True, cancel_futures=True)
+        raise
     return ex
