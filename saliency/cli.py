@@ -303,15 +303,27 @@ def _file_in_traceback(exc: BaseException) -> str | None:
     return None
 
 
+#: errnos whose text above describes the path named (missing, a folder, exists...): an error naming no path does
+#: not get it ("No usable temporary directory ...; no such file or folder" blamed a file that is not there)
+_PATH_ERRNOS = (errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.ENOTEMPTY, errno.EEXIST, errno.ENAMETOOLONG,
+                errno.ELOOP)
+
+
 def _os_error(exc: OSError) -> tuple[int, str]:
-    """(exit code, message) for an OSError: the user's when its errno is about the path given."""
+    """(exit code, message) for an OSError: the user's when its errno is about the path given.
+
+    One naming no path gets the generic line, unless its errno's text stands alone (a full disk, a read-only
+    file system, ...); tempfile's "No usable temporary directory" (every candidate failed) is TMPDIR's line.
+    """
     path = exc.filename2 if exc.filename2 is not None else exc.filename
     what = _USER_ERRNOS.get(exc.errno)
     where = f"{os.fsdecode(path)}: " if path is not None else ""
     if what is not None and path is not None:
         return 2, f"{where}{what}"
     reason = exc.strerror or str(exc) or type(exc).__name__
-    if what is not None:
+    if str(reason).startswith("No usable temporary directory"):
+        return 2, "the temporary folder (TMPDIR) is full or not writable; free space or set TMPDIR to another folder"
+    if what is not None and exc.errno not in _PATH_ERRNOS:
         return 2, f"{reason}; {what}"
     return 1, f"{where}{reason} (a failure of the system; run again, or with --debug for details)"
 

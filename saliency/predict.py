@@ -399,7 +399,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
 
     from saliency.base.fsutil import atomic_path
     from saliency.base.progress import progress as progress_bar
-    from saliency.runtime import inference_bf16, resolve_device, torch_settings, worker_init
+    from saliency.runtime import inference_bf16, open_files_for, resolve_device, torch_settings, worker_init
     from saliency.validate import resize_map
 
     check_amp(amp)
@@ -407,6 +407,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
         raise UserError(f"`runtime` {runtime!r}: choose torch or onnx")
     if size is not None:
         size = check_size(size)
+    open_files_for(workers)  # room for the workers' open files, or refused, before anything is written
     staging = _out_stages(out, log_density_out, overwrite,
                           {"images": images, "checkpoint": checkpoint, "list": getattr(only, "path", None)}, staged)
     dev = resolve_device(device)

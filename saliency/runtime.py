@@ -334,11 +334,62 @@ def worker_init(worker_id: int) -> None:
     random.seed(s)
 
 
+#: open files (``ulimit -n``) that DataLoader workers are given room for: this process's own, plus so many per worker.
+#: Torch's default sharing strategy (file_descriptor) passes every tensor of a batch between processes as an open
+#: file, held until the other side takes it; at the limit its resource_sharer threads retry for ever, flooding stderr
+#: (review s33 X1). Measured on a synthetic SOD study (batch 3): no workers run at 13 open files, 2 workers at 25,
+#: 8 at 48 (~4 a worker: 2 batches in flight, their pipes); the bound is ~4 times that, room for the batch keys of a
+#: fixation run, the logs and checkpoints being written and the libraries' own files.
+OPEN_FILES_BASE, OPEN_FILES_PER_WORKER = 128, 16
+
+
+def open_files_for(workers: int) -> None:
+    """Make room for ``workers`` DataLoader workers' open files, before they start; UserError if there is none.
+
+    The soft open-file limit (RLIMIT_NOFILE) is raised to the hard one where it
+    can be, as PyTorch users do (on macOS, whose hard limit is "unlimited" but
+    not settable, to the bound: :data:`OPEN_FILES_BASE` + :data:`OPEN_FILES_PER_WORKER`
+    a worker). Still below the bound: refused naming ``workers`` (one line),
+    with what to do. Nothing to do without workers, or without the resource
+    module (Windows: no such limit).
+    """
+    if workers <= 0:
+        return
+    try:
+        import resource
+    except ImportError:
+        return
+    need = OPEN_FILES_BASE + OPEN_FILES_PER_WORKER * workers
+    inf = resource.RLIM_INFINITY
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == inf or soft == hard:
+        targets = []
+    else:  # soft below hard, or hard "unlimited" (RLIM_INFINITY)
+        targets = [hard] + ([need] if soft < need and (hard == inf or need <= hard) else [])
+    for target in targets:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            break
+        except (ValueError, OSError):  # macOS refuses "unlimited" (and anything above kern.maxfilesperproc)
+            continue
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft != inf and soft < need:
+        fit = max(0, (soft - OPEN_FILES_BASE) // OPEN_FILES_PER_WORKER)
+        fewer = f"`workers` {fit} or fewer" if fit else "`workers` 0 (images read in this process)"
+        raise UserError(f"`workers` {workers}: the open-file limit (ulimit -n) is {soft}, below the {need} that "
+                        f"{workers} DataLoader worker{'s' if workers != 1 else ''} need (batches pass between "
+                        f"processes as open files); raise it (ulimit -n {need}) or use {fewer}")
+
+
 def make_loader(ds, sampler, batch_size: int, workers: int, device, seed: int, drop_last: bool = False):
-    """A DataLoader over ``sampler``'s (index, seed) pairs; workers start with :func:`worker_init`."""
+    """A DataLoader over ``sampler``'s (index, seed) pairs; workers start with :func:`worker_init`.
+
+    Room for the workers' open files is made first (:func:`open_files_for`: refused when there is none).
+    """
     import torch
     from torch.utils.data import DataLoader
 
+    open_files_for(workers)
     g = torch.Generator()
     g.manual_seed(seed)
     return DataLoader(ds, batch_size=batch_size, sampler=sampler, num_workers=workers,

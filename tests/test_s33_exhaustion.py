@@ -1,0 +1,161 @@
+"""Commands at the process's limits (review s33 X1): open files for DataLoader workers, an unusable TMPDIR.
+
+``saliency train --workers 2`` under ``ulimit -n 20`` never exited: torch's resource_sharer threads retried
+``accept`` for ever, printing "Too many open files" tracebacks (154 MB in 45 s). Now the soft limit is raised
+to the hard one, and a hard limit too low for the workers is refused in one line naming ``--workers``.
+Each run is a subprocess under a timeout, its limits set in ``preexec_fn``: a hang is a failure, not a stuck
+suite.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from train_fakes import make_sod
+
+TIMEOUT = 90  # seconds; the runs here take ~10 s, a hang is killed here
+
+TRAIN = ["--task", "sod", "--epochs", "1", "--device", "cpu", "--batch-size", "3", "--quiet", "--set",
+         "data.size=[48,64]", "--set", "train.grid_images=0", "--set", "train.tensorboard=false", "--set",
+         "train.threads=1"]
+
+
+def _run(argv, cwd, nofile=None, fsize=None):
+    """(returncode, stdout, stderr) of ``python -m saliency ARGV`` under the limits given ((soft, hard) pairs)."""
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env.pop("SALIENCY_DEBUG", None)
+
+    def _limit():
+        if nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
+        if fsize is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, fsize)
+
+    err_path = cwd / "stderr.txt"  # a file, not a pipe: the old flood was 3 MB a second (a pipe under -f 0)
+    with open(err_path, "wb") as err_file:
+        proc = subprocess.Popen([sys.executable, "-m", "saliency", *map(str, argv)], cwd=cwd, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE if fsize else err_file,
+                                start_new_session=True, preexec_fn=_limit)
+        try:
+            out, piped = proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            piped = proc.communicate()[1]
+            with open(err_path, "rb") as f:
+                head = (piped or f.read(600))[:600]
+            pytest.fail(f"{argv[:1]} did not exit within {TIMEOUT} s (hung); {os.path.getsize(err_path)} bytes "
+                        f"of stderr, beginning {head!r}")
+    with open(err_path, "rb") as f:
+        err = (piped or f.read(100_000)).decode("utf-8", "replace")
+    return proc.returncode, out.decode("utf-8", "replace"), err
+
+
+def _hard_room(need: int) -> int:
+    """A hard open-file limit of at least ``need`` that this process may set (skips the test if none)."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    hard = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)
+    if hard < need:
+        pytest.skip(f"the hard open-file limit here ({hard}) is below {need}")
+    return hard
+
+
+@pytest.fixture(scope="module")
+def sod(tmp_path_factory):
+    return make_sod(tmp_path_factory.mktemp("sod") / "S")  # 8 scenes: 6 train, 2 validation
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    import torch
+
+    from saliency import models
+    from saliency.checkpoint import save
+
+    torch.manual_seed(0)
+    m = models.create_model("unet_tiny_none_sod").eval()
+    path = tmp_path_factory.mktemp("ck") / "sod.pt"
+    save(path, {"config": m.config, "state_dict": m.state_dict(), "train_config": {"data": {"size": [48, 64]}}})
+    return path
+
+
+# 128 open files for the process + 16 a worker (saliency.runtime.OPEN_FILES_*): 2 workers need 160
+REFUSED = ("--workers 2: the open-file limit (ulimit -n) is 20, below the 160 that 2 DataLoader workers need "
+           "(batches pass between processes as open files); raise it (ulimit -n 160) or use --workers 0 "
+           "(images read in this process)")
+
+
+def test_train_workers_under_a_hard_open_file_limit_too_low_is_one_line(tmp_path, sod):
+    rc, out, err = _run(["train", "--data", sod, *TRAIN, "--out", tmp_path / "R", "--workers", "2"], tmp_path,
+                        nofile=(20, 20))
+    assert (rc, err.splitlines()) == (2, [f"saliency train: error: {REFUSED}"]), (rc, err[:2000])
+    assert not (tmp_path / "R").exists()
+
+
+def test_train_workers_raise_a_low_soft_open_file_limit_to_the_hard_one(tmp_path, sod):
+    """``ulimit -Sn 20`` (the hard limit higher): the soft one is raised, as PyTorch users do; the run trains."""
+    rc, out, err = _run(["train", "--data", sod, *TRAIN, "--out", tmp_path / "R", "--workers", "2"], tmp_path,
+                        nofile=(20, _hard_room(160)))
+    assert (rc, err) == (0, ""), (rc, err[:2000])
+    assert (tmp_path / "R" / "checkpoints" / "best.pt").is_file() and "trained 1 epoch (2 steps)" in out, out
+
+
+def test_predict_workers_under_a_hard_open_file_limit_too_low_is_one_line(tmp_path, sod, checkpoint):
+    rc, out, err = _run(["predict", "--checkpoint", checkpoint, "--images", sod / "stimuli", "--out",
+                         tmp_path / "P", "--workers", "2", "--device", "cpu", "--quiet"], tmp_path, nofile=(20, 20))
+    assert (rc, err.splitlines()) == (2, [f"saliency predict: error: {REFUSED}"]), (rc, err[:2000])
+    assert not (tmp_path / "P").exists()
+
+
+def test_predict_workers_raise_a_low_soft_open_file_limit(tmp_path, sod, checkpoint):
+    rc, out, err = _run(["predict", "--checkpoint", checkpoint, "--images", sod / "stimuli", "--out",
+                         tmp_path / "P", "--workers", "2", "--device", "cpu", "--quiet"], tmp_path,
+                        nofile=(20, _hard_room(160)))
+    assert (rc, err) == (0, ""), (rc, err[:2000])
+    assert sorted(p.name for p in (tmp_path / "P").glob("*.png")) == [f"s{i:04d}.png" for i in range(1, 9)]
+
+
+def test_an_unsettable_unlimited_hard_limit_falls_back_to_the_bound(monkeypatch):
+    """macOS: hard "unlimited", but setrlimit refuses RLIM_INFINITY for open files; the bound is set instead."""
+    from saliency import runtime
+
+    inf = resource.RLIM_INFINITY
+    limits = {"now": (100, inf)}
+
+    def setrlimit(which, value):
+        assert which == resource.RLIMIT_NOFILE
+        if value[0] == inf:
+            raise ValueError("current limit exceeds maximum limit")
+        limits["now"] = value
+
+    monkeypatch.setattr(resource, "getrlimit", lambda which: limits["now"])
+    monkeypatch.setattr(resource, "setrlimit", setrlimit)
+    runtime.open_files_for(4)
+    assert limits["now"] == (128 + 16 * 4, inf)
+
+
+def test_no_usable_temporary_folder_says_tmpdir(tmp_path):
+    """``ulimit -f 0``: tempfile cannot write its probe anywhere; the line was "No usable temporary directory
+    found in [...]; no such file or folder" (ENOENT's text, for an error naming no file)."""
+    rc, out, err = _run(["models", "--filter", "unet_tiny_*", "--no-latency", "--out", tmp_path / "m.md",
+                         "--quiet", "--overwrite", "--format", "tsv"], tmp_path,
+                        fsize=(0, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    assert (rc, err.splitlines()) == (2, ["saliency models: error: the temporary folder (TMPDIR) is full or not "
+                                          "writable; free space or set TMPDIR to another folder"]), (rc, err[:2000])
+
+
+def test_an_os_error_naming_no_path_is_not_blamed_on_a_file():
+    from saliency.cli import _os_error
+
+    assert _os_error(OSError(errno.ENOENT, "Device lost")) == \
+        (1, "Device lost (a failure of the system; run again, or with --debug for details)")
+    assert _os_error(OSError(errno.ENOENT, "No such file or directory", "a/b.png")) == \
+        (2, "a/b.png: no such file or folder")
+    assert _os_error(OSError(errno.ENOSPC, "No space left on device")) == \
+        (2, "No space left on device; no space left on the disk; free some space or write elsewhere")
