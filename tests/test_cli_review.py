@@ -203,7 +203,7 @@ def test_an_unreadable_image_folder_is_permission_denied_not_empty(tmp_path, cap
             "crop": ["crop", "--images", str(imgs), "--maps", str(masks), "--aspect", "1:1", "--out",
                      str(tmp_path / "o")]}[command]
     line = _one_line(capsys, main(argv + ["--quiet"]))
-    flag = "--pred nr=" if command == "eval" else "--images "
+    flag = "--pred " if command == "eval" else "--images "  # --pred as typed (no NAME=)
     assert f"{flag}{imgs}: permission denied; check its permissions or choose another path" in line, line
     assert "no image files" not in line
 
