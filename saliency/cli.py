@@ -273,7 +273,7 @@ _USER_ERRNOS = {
     errno.ENAMETOOLONG: "the name is too long; choose a shorter path",
     errno.ELOOP: "too many levels of symbolic links; give the real path",
     errno.EXDEV: "cannot move across file systems; choose a path on the same disk",
-    errno.EFBIG: "the file is too large for this file system",
+    errno.EFBIG: "the file size limit was reached (ulimit -f, or the file system's); raise it or write elsewhere",
     errno.EINVAL: "invalid argument (a name this file system does not accept?)",
 }
 """OS errors caused by the paths a user gave (exit 2), with what to do; other OS errors are the machine's (exit 1)."""

@@ -30,7 +30,7 @@ from saliency.cli import main
 
 DENIED = "permission denied; check its permissions or choose another path"
 FULL = "no space left on the disk; free some space or write elsewhere"
-TOO_LARGE = "the file is too large for this file system"
+TOO_LARGE = "the file size limit was reached (ulimit -f, or the file system's); raise it or write elsewhere"
 SYNTH = ["--scenes", "2", "--subjects", "1", "--size", "32x32", "--quiet", "--workers", "1"]
 
 

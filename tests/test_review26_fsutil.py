@@ -163,7 +163,8 @@ def test_synth_through_dotdot_keeps_the_folder_under_a_file_size_limit(tmp_path)
     assert proc.returncode == 2, proc.stderr
     err = proc.stderr.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("saliency synth: error: nothere/../pre/study/"), err
-    assert err[0].endswith("the file is too large for this file system"), err
+    assert err[0].endswith("the file size limit was reached (ulimit -f, or the file system's); raise it or "
+                           "write elsewhere"), err
     assert _tree(tmp_path) == ["pre"]
 
 
