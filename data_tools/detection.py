@@ -301,10 +301,19 @@ def fivepoint_speed(t, xdeg, ydeg) -> np.ndarray:
     return speed
 
 
+def _check_threshold(threshold: float, unit: str) -> None:
+    """Refuse a detector ``threshold`` (``unit``: deg/s, or deg for I-DT) that is not a finite number above 0 (an
+    infinite one made every sample with a speed one fixation, unsaid)."""
+    if not threshold > 0:
+        raise UserError(f"`threshold` {threshold}: must be positive ({unit})")
+    if not threshold < np.inf:
+        raise UserError(f"`threshold` {threshold}: must be finite ({unit}); an infinite one makes every sample a "
+                        "fixation")
+
+
 def ivt(t, xdeg, ydeg, threshold: float = 20.0, min_duration_ms: float = 100.0) -> list[tuple[int, int]]:
     """I-VT fixations as inclusive sample index ranges ``(first, last)``."""
-    if not threshold > 0:
-        raise UserError(f"`threshold` {threshold}: must be positive (deg/s)")
+    _check_threshold(threshold, "deg/s")
     t = np.asarray(t, dtype=np.float64)
     speed = fivepoint_speed(t, xdeg, ydeg)
     with np.errstate(invalid="ignore"):
@@ -325,8 +334,7 @@ def idt(t, xdeg, ydeg, threshold: float = 1.0, min_duration_ms: float = 100.0,
     at 1200 Hz, also with stamps written to the microsecond or millisecond), so a fixation one window long lasts
     the minimum and none is shorter (on evenly spaced time stamps).
     """
-    if not threshold > 0:
-        raise UserError(f"`threshold` {threshold}: must be positive (deg)")
+    _check_threshold(threshold, "deg")
     t = np.asarray(t, dtype=np.float64)
     x = np.asarray(xdeg, dtype=np.float64)
     y = np.asarray(ydeg, dtype=np.float64)
@@ -693,6 +701,33 @@ NH_NOISE_WINDOW_MS = 20.0
 """The published Savitzky-Golay window of :func:`nh` (ms), on which noise (speed, acceleration limits) is judged."""
 
 
+OPTION_RANGES: dict[str, tuple[bool, bool, str]] = {
+    "window_ms": (True, False, "ms"), "noise_window_ms": (True, False, "ms"), "min_fixation_ms": (False, False, "ms"),
+    "min_saccade_ms": (False, False, "ms"), "peak_start": (True, False, "deg/s"), "max_speed": (True, True, "deg/s"),
+    "max_accel": (True, True, "deg/s^2"), "alpha": (False, False, "a weight"), "beta": (False, False, "a weight"),
+    "peak_sd": (False, False, "SDs"), "onset_sd": (False, False, "SDs"), "min_peak": (False, False, "deg/s"),
+}
+"""The numeric options of :func:`nh` and ``window_ms`` (also :func:`tobii_ivt`'s): ``(above 0, inf allowed,
+unit)``. Above 0: a window or the peak search's start (0 or less has no meaning); else at least 0. Only the
+noise limits ``max_speed``/``max_accel`` may be inf (no limit). NaN is refused everywhere: a comparison with it is
+false, so it turned a step off unsaid (``peak_start``/``peak_sd`` NaN: no saccade at all), and an infinite
+window overflowed the sample count (``OverflowError``)."""
+
+
+def _check_option(name: str, value) -> None:
+    """Refuse ``value`` of option ``name`` outside its :data:`OPTION_RANGES` (NaN, inf, not a number), naming it."""
+    above, inf_ok, unit = OPTION_RANGES[name]
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = np.nan
+    if (v > 0 if above else v >= 0) and (inf_ok or v < np.inf):
+        return
+    if inf_ok:
+        raise UserError(f"`{name}` {value}: must be a number above 0 ({unit}; inf: no limit)")
+    raise UserError(f"`{name}` {value}: must be a finite number {'above' if above else 'of at least'} 0 ({unit})")
+
+
 def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, min_saccade_ms: float = 10.0,
        peak_start: float = 100.0, max_speed: float = 1000.0, max_accel: float = 100_000.0,
        alpha: float = 0.7, beta: float = 0.3, peak_sd: float = 6.0, onset_sd: float = 3.0,
@@ -753,6 +788,11 @@ def nh(t, xdeg, ydeg, window_ms: float = 20.0, min_fixation_ms: float = 40.0, mi
     noise-free trial with a saccade was one saccade from its first sample to
     its last. Mean + 3 SD of recorded gaze is kept as published.
     """
+    for k, v in (("window_ms", window_ms), ("min_fixation_ms", min_fixation_ms), ("min_saccade_ms", min_saccade_ms),
+                 ("peak_start", peak_start), ("max_speed", max_speed), ("max_accel", max_accel), ("alpha", alpha),
+                 ("beta", beta), ("peak_sd", peak_sd), ("onset_sd", onset_sd), ("noise_window_ms", noise_window_ms),
+                 ("min_peak", min_peak)):
+        _check_option(k, v)
     t = np.asarray(t, dtype=np.float64)
     xdeg = np.asarray(xdeg, dtype=np.float64)
     ydeg = np.asarray(ydeg, dtype=np.float64)
@@ -906,8 +946,8 @@ def window_half(window_ms: float, period_ms: float) -> int:
 
 def tobii_ivt(t, xdeg, ydeg, threshold: float = 30.0, window_ms: float = 20.0) -> tuple[list, np.ndarray]:
     """Tobii I-VT classification: (runs of samples below ``threshold`` deg/s, speed per sample)."""
-    if not threshold > 0:
-        raise UserError(f"`threshold` {threshold}: must be positive (deg/s)")
+    _check_threshold(threshold, "deg/s")
+    _check_option("window_ms", window_ms)
     speed = window_speed(t, xdeg, ydeg, window_ms)
     with np.errstate(invalid="ignore"):
         starts, ends = _runs(speed < threshold)
@@ -1105,7 +1145,7 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
     mms = float(applied(method, "merge_ms", merge_ms))
     mdeg = float(applied(method, "merge_deg", merge_deg))
     win = applied(method, "window_ms", window_ms)
-    _check_numbers(method, md, gap, mms, mdeg, win, blink_ms)
+    _check_numbers(method, md, gap, mms, mdeg, win, blink_ms, nh_params)
     t = np.asarray(t, dtype=np.float64)
     xd, yd = geometry.pixels_to_degrees(np.asarray(x_px, dtype=np.float64), np.asarray(y_px, dtype=np.float64))
     xd, yd = np.asarray(xd, dtype=np.float64), np.asarray(yd, dtype=np.float64)
@@ -1211,17 +1251,23 @@ CLASSIFY_OPTIONS = tuple(k for k, p in inspect.signature(classify).parameters.it
 :data:`NH_OPTIONS` is off :func:`nh`'s."""
 
 
-def _check_numbers(method: str, md: float, gap: float, mms: float, mdeg: float, win, blink_ms) -> None:
+def _check_numbers(method: str, md: float, gap: float, mms: float, mdeg: float, win, blink_ms,
+                   nh_params: dict) -> None:
     """Refuse :func:`classify`'s numeric options (as applied) that are not numbers in range, NaN included (a
     comparison with NaN is false: NaN ``min_duration_ms`` dropped every I-VT fixation and crashed I-DT, NaN
-    ``max_gap_ms``, ``merge_ms`` or ``blink_ms`` turned bridging, merging or blinks off, all unsaid)."""
+    ``max_gap_ms``, ``merge_ms`` or ``blink_ms`` turned bridging, merging or blinks off, all unsaid); ``window_ms``
+    (every detector of :data:`USED_BY` ``["window_ms"]``) and ``nh``'s numeric ``nh_params`` by
+    :data:`OPTION_RANGES` (an infinite window overflowed), before any trial too short to reach the detector."""
     if not 0 <= md < np.inf:  # inf: no fixation could last that long (and I-DT's sample count overflowed)
         raise UserError(f"`min_duration_ms` {md}: must be a finite number of at least 0")
     for name, v in (("max_gap_ms", gap), ("merge_ms", mms), ("merge_deg", mdeg)):
         if not v >= 0:
             raise UserError(f"`{name}` {v}: must be a number of at least 0")
-    if method == "tobii-ivt" and not 0 <= float(win) < np.inf:
-        raise UserError(f"`window_ms` {win}: must be a finite number of at least 0")
+    if method in USED_BY["window_ms"]:
+        _check_option("window_ms", win)
+    for k, v in nh_params.items():
+        if k in OPTION_RANGES:
+            _check_option(k, v)
     try:
         lo, hi = (float(v) for v in blink_ms)
     except (TypeError, ValueError):

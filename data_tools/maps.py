@@ -279,18 +279,25 @@ def _sigma_pair(sigma) -> tuple[float, float]:
     return float(pair[0]), float(pair[1])
 
 
-def _check_points(x, y, subjects, durations, policy: MapPolicy) -> tuple[np.ndarray, np.ndarray]:
-    """``x``, ``y`` as float arrays after checking them (finite, equal lengths) and the lengths of ``subjects``
-    and ``durations`` (either may be ``None`` where ``policy`` does not use it), each refused naming it."""
-    x, y = _floats(x, "x").ravel(), _floats(y, "y").ravel()
-    if y.size != x.size:
-        raise UserError(f"`y`: {y.size} values for {x.size} `x`; give one y per fixation")
+def _check_finite(x: np.ndarray, y: np.ndarray) -> None:
+    """Refuse fixations whose ``x`` or ``y`` is NaN or infinite, ``x`` first, naming the axis, the count and the
+    first: the one refusal of them by :func:`density` and :func:`check_inside` (so :func:`data_tools.qc.ioc_grid`),
+    never called "off the map" (saliency ingest sets such rows aside under a reason of their own)."""
     for name, v in (("x", x), ("y", y)):
         bad = ~np.isfinite(v)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise UserError(f"`{name}`: {int(bad.sum())} of the {v.size} fixations are not finite numbers (the "
                             f"first: fixation {i + 1}, {v[i]}); drop them first")
+
+
+def _check_points(x, y, subjects, durations, policy: MapPolicy) -> tuple[np.ndarray, np.ndarray]:
+    """``x``, ``y`` as float arrays after checking them (finite, equal lengths) and the lengths of ``subjects``
+    and ``durations`` (either may be ``None`` where ``policy`` does not use it), each refused naming it."""
+    x, y = _floats(x, "x").ravel(), _floats(y, "y").ravel()
+    if y.size != x.size:
+        raise UserError(f"`y`: {y.size} values for {x.size} `x`; give one y per fixation")
+    _check_finite(x, y)
     for name, v, used in (("subjects", subjects, not policy.binary), ("durations", durations,
                                                                          policy.weight == "duration")):
         if v is None and used:
@@ -327,7 +334,10 @@ def inside(x, y, w, h) -> np.ndarray:
 
 def check_inside(x: np.ndarray, y: np.ndarray, w: int, h: int) -> None:
     """Refuse fixations off a ``w`` x ``h`` map (:func:`inside`, the test of ``saliency ingest``'s
-    ``off_stimulus``), ``x`` first, naming the axis, the count and the first."""
+    ``off_stimulus``), ``x`` first, naming the axis, the count and the first; NaN or infinite ones first, as not
+    finite numbers (:func:`_check_finite`), not as off the map."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    _check_finite(x, y)
     for name, v, n, ok in (("x", x, w, inside(x, 0.0, w, 1)), ("y", y, h, inside(0.0, y, 1, h))):
         bad = ~ok
         if bad.any():

@@ -109,7 +109,7 @@ def test_nan_options_refused_by_name(method, opts, name):
 
 
 def test_nan_tobii_window_refused():
-    with pytest.raises(UserError, match=r"^window_ms nan: must be a finite number of at least 0$"):
+    with pytest.raises(UserError, match=r"^window_ms nan: must be a finite number above 0 \(ms\)$"):
         D.classify(T, SWEEP, Y, G, "tobii-ivt", window_ms=NAN)
 
 
