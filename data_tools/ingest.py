@@ -676,6 +676,12 @@ class _Collector:
         self._read_chunk(source, ch)
         self.count_quarantined_samples(ch.quarantine)  # unreadable rows count against the pair's valid share
         df = self._split_unknown(source, ch)
+        # each kept row's stimulus as the user wrote it (`stimulus`, else the file's text; empty where `trials` named
+        # it): the refusal of interleaved trials names it as detect does, not by its resolved stem
+        written = None if "stimulus" not in ch.df or not ch.df.index.is_unique else \
+            ch.df["stimulus"].loc[df.index].astype(str).to_numpy(dtype=object)
+        if self.o.stimulus is not None:
+            written = np.full(len(df), str(self.o.stimulus), dtype=object)
         back = time_backwards(df, TRIAL_KEYS, carry)  # a clock going back mid-trial: quarantined, never sorted in
         if back.any():
             self.behind.setdefault(source, Counter()).update(fallen_behind(df, back, TRIAL_KEYS, carry))
@@ -684,8 +690,9 @@ class _Collector:
             for (a, b), n in zip(per.index, per.tolist()):
                 self.samples[f"{a}\x1f{b}"] += int(n)  # a known pair's quarantined rows: in ``samples`` only
             df = df.loc[~back].reset_index(drop=True)
+            written = written[~back] if written is not None else None
         if self.interleaving is not None:  # two trials' rows merged by time: refused before anything is written
-            self.interleaving.check(df)
+            self.interleaving.check(df, names=written)
         # rows set aside so far lie between samples that are not one sampling interval apart
         gaps = [pd.to_numeric(q["line"], errors="coerce").to_numpy(np.float64) for q in self.quar[n_quar:]]
         if len(df):  # as read (before placing on the screen): whether numbers written with a point were read
@@ -920,12 +927,38 @@ def fallen_behind(df: pd.DataFrame, back: np.ndarray, keys, before: pd.DataFrame
 
 RESUME_MS = 1000.0 / RATE_RANGE_HZ[0]
 """A trial's rows that resume after rows of another trial this soon (ms) after their previous row are interleaved
-with them (:class:`Interleaving`). 100 ms is the longest sampling interval the rate check accepts (10 Hz): a
-trial resuming within it is its own recording going on at its next sample or so (two logs merged and sorted by
-time, concurrent recordings in one export), while a real repeated viewing (the same subject, stimulus and trial
-again later in the session, or a file with no trial column) starts after the whole other trial in between,
-seconds later. A bound of a few of the input's own intervals would not do: interleaved rows leave no interval
-within a trial to measure the input's rate by, and the gap-bridging limit (``max_gap_ms``) is 0 by default."""
+with them (:class:`Interleaving`) when the trial's sampling interval is not known: every run of it so far a single
+row, and no rate in the file's header. 100 ms is the longest sampling interval the rate check accepts (10 Hz): a
+trial resuming within it is its own recording going on at its next sample or so (two logs merged row by row and
+sorted by time), while a real repeated viewing (the same subject, stimulus and trial again later in the session, or
+a file with no trial column) starts after the whole other trial in between, seconds later."""
+
+RESUME_INTERVALS = 1.5
+"""Where the trial's sampling interval is known, its rows that resume after another trial's within this many
+intervals of their previous row are interleaved (:class:`Interleaving`). Rows merged by time resume at the trial's
+next sample, one interval on; in one recording in time order, another stimulus's rows between two of the trial's
+rows take a sample time of their own, so the trial resumes two intervals on at the least (an image flashed for
+50 ms in a 500 Hz recording: 26 intervals). Halfway between, 1.5 tolerates half an interval of timing jitter
+either way."""
+
+
+def _header_interval(notes: dict | None) -> float | None:
+    """The sampling interval (ms) the file's header declares (an EyeLink ASC's ``RATE``, a BeGaze ``Sample
+    Rate``), or None: none declared, several, or not a rate."""
+    rate = (notes or {}).get("declared_rate_hz", (notes or {}).get("sample_rate_hz"))
+    try:
+        rate = float(rate)
+    except (TypeError, ValueError):  # none, or a list of the blocks' rates
+        return None
+    return 1000.0 / rate if np.isfinite(rate) and rate > 0 else None
+
+
+def _interval(t: np.ndarray) -> float | None:
+    """The median interval (ms) between consecutive time stamps ``t`` that differ (a repeated stamp, one row per
+    eye, is no interval); None when there is none."""
+    d = np.diff(t)
+    d = d[d > 0]
+    return float(np.median(d)) if len(d) else None
 
 
 class Interleaving:
@@ -935,23 +968,32 @@ class Interleaving:
     A trial is a run of consecutive rows with the same ``keys`` (:func:`data_tools.readers.run_bounds`): rows of
     two trials merged by time (two logs sorted by time stamp, concurrent recordings in one export) would make
     one-row "trials", with no sampling interval and so no fixation, booked as kept. Refused with one line as soon
-    as a trial's rows resume after rows of another within :data:`RESUME_MS` of their previous row (time stamps
-    compared: a resumed trial that starts earlier than it ended is another recording, not this). ``outside``:
-    the format marks trials (:attr:`LogReader.trials`), so rows with an empty trial and stimulus lie outside any
-    trial (between an EyeLink ASC's trials, as ``saliency detect`` keeps them) and are never judged.
+    as a trial's rows resume after rows of another within :data:`RESUME_INTERVALS` of the trial's sampling
+    interval (the median of its earlier runs' intervals, else the one the file's header ``notes`` declare, else
+    :data:`RESUME_MS`) of their previous row (time stamps compared: a resumed trial that starts earlier than it
+    ended is another recording, not this). Rows with no stimulus (a message-like row, a blank between two
+    showings; ingest sets them aside before the check) neither end nor interrupt a trial: they are judged only
+    among themselves (a file with no stimulus column). ``outside``: the format marks trials
+    (:attr:`LogReader.trials`), so rows with an empty trial and stimulus lie outside any trial (between an
+    EyeLink ASC's trials, as ``saliency detect`` keeps them) and are never judged.
     """
 
-    def __init__(self, source: str, keys, outside: bool = False):
+    def __init__(self, source: str, keys, outside: bool = False, notes: dict | None = None):
         self.source, self.keys = source, list(keys)
+        self.stim = self.keys.index("stimulus")
         # the places of stimulus and trial in a key, when the format marks trials: empty both, outside any trial
         self.outside = [self.keys.index(k) for k in ("stimulus", "trial")] if outside else None
-        self.ended: dict[tuple, tuple] = {}  # a trial's key -> (time, line) of its latest row with a time
-        self.cur: tuple | None = None  # the latest run, which the next rows may continue: (key, time, line)
+        self.header_dt = _header_interval(notes)
+        self.ended: dict[tuple, tuple] = {}  # a trial's key -> (time, line, interval) of its latest row with a time
+        # per lane (rows with a stimulus, rows without): the latest run, which the next rows may continue:
+        # [key, the key as the message names it, time and line of its latest row with a time, its interval]
+        self.cur: dict[bool, list | None] = {True: None, False: None}
 
-    def check(self, df: pd.DataFrame, bounds: np.ndarray | None = None) -> None:
+    def check(self, df: pd.DataFrame, bounds: np.ndarray | None = None, names: np.ndarray | None = None) -> None:
         """Take the input's next rows ``df`` (``time_ms``, ``line``, the keys; ``bounds``: its runs as
-        :func:`data_tools.readers.run_bounds` gives them); its first run continues the previous rows' last
-        when their keys are equal."""
+        :func:`data_tools.readers.run_bounds` gives them; ``names``: each row's stimulus as the file writes it,
+        for the message, where the key holds another, e.g. ingest's resolved stem); its first run continues the
+        previous rows' last when their keys are equal."""
         if not len(df):
             return
         if bounds is None:
@@ -962,25 +1004,34 @@ class Interleaving:
         timed = np.flatnonzero(np.isfinite(t))  # a missing time neither resumes nor ends a trial
         a, b = bounds[:-1], bounds[1:]
         i0 = np.searchsorted(timed, a, "left")  # a run's first row with a time, if any (< b)
-        i1 = np.searchsorted(timed, b, "left") - 1  # its last (>= a)
+        i1 = np.searchsorted(timed, b, "left")  # past its last
         for r, (lo, hi) in enumerate(zip(a.tolist(), b.tolist())):
             key = tuple(c[lo] for c in cols)
-            first = int(timed[i0[r]]) if i0[r] < len(timed) and timed[i0[r]] < hi else None
-            last = int(timed[i1[r]]) if i1[r] >= 0 and timed[i1[r]] >= lo else None
-            end = (t[last], line[last]) if last is not None else None
-            if self.cur is not None and self.cur[0] == key:  # the previous rows' last run goes on
-                self.cur = (key, *end) if end else self.cur
+            rows = timed[i0[r]:i1[r]]
+            first, last = (int(rows[0]), int(rows[-1])) if len(rows) else (None, None)
+            lane = bool(key[self.stim])  # a run with no stimulus neither ends nor interrupts a trial
+            cur = self.cur[lane]
+            if cur is not None and cur[0] == key:  # the previous rows' last run goes on
+                if cur[4] is None and len(rows):
+                    cur[4] = _interval(np.concatenate([[cur[2]] if cur[2] is not None else [], t[rows]]))
+                if last is not None:
+                    cur[2], cur[3] = t[last], line[last]
                 continue
-            before = self.cur
-            if before is not None and len(before) > 1:
-                self.ended[before[0]] = before[1:]
-            self.cur = (key, *end) if end else (key,)
+            if cur is not None and cur[2] is not None:
+                self.ended[cur[0]] = (cur[2], cur[3], cur[4] if cur[4] is not None else
+                                      (self.ended.get(cur[0]) or (None, None, None))[2])
+            shown = key
+            if names is not None and lane and names[lo] not in (None, ""):
+                shown = (*key[:self.stim], str(names[lo]), *key[self.stim + 1:])
+            self.cur[lane] = [key, shown, t[last] if last is not None else None,
+                              line[last] if last is not None else None, _interval(t[rows])]
             prev = self.ended.get(key)
             if prev is None or first is None or (self.outside and not any(key[i] for i in self.outside)):
                 continue
             gap = t[first] - prev[0]
-            if 0 <= gap <= RESUME_MS:
-                raise UserError(self.refusal(key, line[first], prev[1], gap, before[0]))
+            dt = prev[2] if prev[2] is not None else self.header_dt
+            if 0 <= gap <= (RESUME_INTERVALS * dt if dt is not None else RESUME_MS):
+                raise UserError(self.refusal(shown, line[first], prev[1], gap, cur[1]))
 
     def refusal(self, key: tuple, at, prev_at, gap: float, other: tuple) -> str:
         """The line: the trial (as the user knows it), where it resumes and where its previous run ended."""
@@ -2012,7 +2063,7 @@ def read_all(opened: list[tuple], opts: IngestOptions, index: StimulusIndex, tri
         col.placements[src] = getattr(rd, "placements", {})
         col.rates = RateCheck(src, rd.format, opts.detector, rd.notes.get("timestamp_ms_per_unit"), opts.columns) \
             if rd.kind == "samples" else None
-        col.interleaving = Interleaving(src, TRIAL_KEYS, bool(rd.trials)) if rd.kind == "samples" else None
+        col.interleaving = Interleaving(src, TRIAL_KEYS, bool(rd.trials), rd.notes) if rd.kind == "samples" else None
         carry = None
         # rows, not chunks: a 500,000-row chunk takes seconds; the size is unknown, so a plain line per 10 s
         bar = progress(desc=f"read {path.name}", unit=" rows", enabled=opts.progress)

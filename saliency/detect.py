@@ -383,7 +383,7 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
                 subjects.append((path, rd, set()))
                 # the input's sampling rate (a wrong time unit, as ingest refuses it) and each trial's
                 rates = RateCheck(src, rd.format, o.detector, rd.notes.get("timestamp_ms_per_unit"), o.columns)
-                inter = Interleaving(src, KEYS, bool(rd.trials))  # two trials' rows merged by time: refused
+                inter = Interleaving(src, KEYS, bool(rd.trials), rd.notes)  # two trials' rows merged by time: refused
                 seen = pointed = 0  # valid gaze samples, and those with a fraction (data_tools.ingest.gaze_counts)
                 for k, ch in enumerate(rd.chunks()):
                     books.add(ch, k)

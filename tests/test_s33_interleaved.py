@@ -139,3 +139,144 @@ def test_a_stimulus_viewed_again_later_is_read(tmp_path, capsys):
             assert t1.between(v3["time_ms"].iloc[0], v3["time_ms"].iloc[-1]).sum() >= 4
         rc, out, err = run_cli(capsys, ["detect", log, "--out", tmp_path / f"d_{name}", *GEOM])
         assert rc == 0 and "3 trials" in out, (out, err)
+
+
+# ---------------------------------------------------------------- review s33 RR2: false refusals of time-ordered files
+# A row or run with no stimulus (a message-like row, a blank between two showings, an EyeLink ASC's rows between
+# trials) neither ends nor interrupts a trial, so detect (which sees those rows) judges what ingest (which sets
+# them aside first) judges; a trial's resumption is measured in its own sampling interval (1.5 of them), 100 ms
+# only where none is known; ingest names the stimulus as the file writes it.
+
+def _steady(subject, stimulus, t0, n, dt=2.0, seed=0) -> pd.DataFrame:
+    """``n`` samples every ``dt`` ms from ``t0``: the gaze holds still 150 samples (300 ms at 500 Hz) at a time."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(n) // 150
+    cx, cy = rng.uniform(200, 1700, k.max() + 1), rng.uniform(200, 900, k.max() + 1)
+    return pd.DataFrame({"subject": subject, "stimulus": stimulus, "time_ms": t0 + dt * np.arange(n),
+                         "x": (cx[k] + rng.normal(0, 1, n)).round(2), "y": (cy[k] + rng.normal(0, 1, n)).round(2),
+                         "valid": 1})
+
+
+def _read_by_both(capsys, tmp_path, log, stim, tag):
+    """ingest and detect both read ``log`` (rc 0); the two fixation tables."""
+    rc, out, err = _ingest(capsys, tmp_path, log, stim, out=f"i_{tag}")
+    assert rc == 0, err
+    rc, out, err = run_cli(capsys, ["detect", log, "--out", tmp_path / f"d_{tag}", *GEOM, "--quiet"])
+    assert rc == 0, err
+    return pd.read_csv(tmp_path / f"i_{tag}" / "fixations.csv"), pd.read_csv(tmp_path / f"d_{tag}" / "fixations.csv")
+
+
+def test_a_row_or_run_without_a_stimulus_neither_ends_nor_interrupts_a_trial(tmp_path, capsys):
+    """One subject viewing img1 at 500 Hz, in time order: (a) line 702 a message-like row, stimulus, x and y empty
+    (img1's rows resume on line 703, 4 ms after line 701); (b) 20 rows of no stimulus (40 ms) between two showings
+    of img1. Before: detect refused both ('resume 4 ms / 42 ms after their previous row ... after rows of subject
+    'sub01''), where ingest (setting those rows aside) read them. Both read now, with the fixations of every part:
+    the gaze holds still 300 ms at a time, so each 3 s showing gives 10 of them."""
+    stim = grey_stimuli(tmp_path, ("img1",), (W, H))
+    a = _steady("sub01", "img1", 1000.0, 1500).astype(object)
+    a.loc[700, ["stimulus", "x", "y"]] = ""  # data row 701 is file line 702
+    msg = tmp_path / "msgrow.csv"
+    a.to_csv(msg, index=False)
+    fi, fd = _read_by_both(capsys, tmp_path, msg, stim, "msg")
+    for f, start in ((fi, "t_start_ms"), (fd, "onset_ms")):
+        assert len(f) >= 9 and (f[start] < 2400).sum() >= 4 and (f[start] > 2404).sum() >= 4, f
+
+    one = _steady("sub01", "img1", 1000.0, 1500)
+    blank = _steady("sub01", "", one["time_ms"].iloc[-1] + 2, 20, seed=1)
+    two = _steady("sub01", "img1", blank["time_ms"].iloc[-1] + 2, 1500, seed=2)
+    log = tmp_path / "blankgap.csv"
+    pd.concat([one, blank, two]).to_csv(log, index=False)
+    fi, fd = _read_by_both(capsys, tmp_path, log, stim, "blank")
+    for f, start in ((fi, "t_start_ms"), (fd, "onset_ms")):
+        assert (f[start] < 3998).sum() >= 9 and (f[start] > 4040).sum() >= 9, f
+
+
+def _asc(path, events, t_end, step=2):
+    """A binocular EyeLink ASC at 500 Hz (its header says so) from 1000 ms to ``t_end``: ``events`` (time,
+    message) before the samples of their time; the gaze holds still 300 ms at a time."""
+    head = ["** CONVERTED FROM x.edf using edf2asc", "MSG\t900 DISPLAY_COORDS 0 0 1919 1079",
+            "START\t1000 \tLEFT\tRIGHT\tSAMPLES\tEVENTS", "SAMPLES\tGAZE\tLEFT\tRIGHT\tRATE\t 500.00\tTRACKING\tCR"]
+    rng, ev, lines = np.random.default_rng(0), sorted(events), []
+    for t in range(1000, t_end, step):
+        while ev and ev[0][0] <= t:
+            lines.append(f"MSG\t{ev[0][0]} {ev[0][1]}")
+            ev.pop(0)
+        k = t // 300
+        x, y = 300 + (k * 397) % 1300 + rng.normal(), 200 + (k * 211) % 700 + rng.normal()
+        lines.append(f"{t}\t{x:.1f}\t{y:.1f}\t1000.0\t{x + 2:.1f}\t{y:.1f}\t1000.0\t.....")
+    path.write_text("\n".join(head + lines + [f"END\t{t_end}"]) + "\n")
+
+
+def test_an_asc_trial_id_given_again_60_ms_after_the_trial_ended_is_read(tmp_path, capsys):
+    """TRIALID 1 (img1) ends at 3000 ms and TRIALID 1 (img1) begins again at 3060: between them 30 samples outside
+    any trial, and the new trial's first sample (3060) before its image (3061) has no stimulus. Before: detect
+    refused ('resume 64 ms after their previous row ... after rows of ... trial '1''). Read now by both, with
+    fixations in both trials."""
+    log = tmp_path / "repeat.asc"
+    _asc(log, [(1000, "TRIALID 1"), (1001, "!V IMGLOAD FILL img1.png"), (3000, "TRIAL_RESULT 0"),
+               (3060, "TRIALID 1"), (3061, "!V IMGLOAD FILL img1.png"), (5000, "TRIAL_RESULT 0")], 5100)
+    fi, fd = _read_by_both(capsys, tmp_path, log, grey_stimuli(tmp_path, ("img1",), (W, H)), "repeat")
+    for f, start in ((fi, "t_start_ms"), (fd, "onset_ms")):
+        assert (f[start] < 3000).sum() >= 5 and (f[start] > 3060).sum() >= 5, f
+
+
+@pytest.mark.parametrize("first_ms", [1999, 2])
+def test_an_image_shown_again_after_a_flash_shorter_than_100_ms_is_read(tmp_path, capsys, first_ms):
+    """One trial of an ASC at 500 Hz: img1 from 1001 ms, blank.png at 1001 + ``first_ms``, img1 again 50 ms later.
+    img1 resumes ~52 ms after its previous row, far above 1.5 of its own interval (2 ms: of its first run; with a
+    first run of one sample, of the header's RATE 500). Before: refused by ingest and detect (bound 100 ms)."""
+    log = tmp_path / "flash.asc"
+    t1 = 1001 + first_ms
+    _asc(log, [(1000, "TRIALID 1"), (1001, "!V IMGLOAD FILL img1.png"), (t1, "!V IMGLOAD FILL blank.png"),
+               (t1 + 50, "!V IMGLOAD FILL img1.png"), (5000, "TRIAL_RESULT 0")], 5100)
+    fi, fd = _read_by_both(capsys, tmp_path, log, grey_stimuli(tmp_path, ("img1", "blank"), (W, H)), "flash")
+    for f, start, img in ((fi, "t_start_ms", "img1"), (fd, "onset_ms", "img1.png")):
+        assert (f.loc[f["stimulus"] == img, start] > t1 + 50).sum() >= 5, f
+
+
+def test_the_resume_bound_is_one_and_a_half_of_the_trials_own_interval(tmp_path, capsys):
+    """500 Hz in time order, img1 400 rows, then ONE row of img2, then img1 again: img1 resumes 4 ms (2 intervals)
+    after its previous row, as in any single recording where another stimulus's sample lies between. Before:
+    refused (4 ms within 100 ms); now read. The merge this bound is for resumes 1 interval on: img1's and img2's
+    blocks of 400 rows from two concurrent 500 Hz recordings, img1 resuming 2 ms after line 401, are refused."""
+    stim = grey_stimuli(tmp_path, ("img1", "img2"), (W, H))
+    a = _steady("sub01", "img1", 1000.0, 400)
+    b = _steady("sub01", "img2", 1800.0, 1)
+    c = _steady("sub01", "img1", 1802.0, 400, seed=3)
+    log = tmp_path / "one_between.csv"
+    pd.concat([a, b, c]).to_csv(log, index=False)
+    fi, fd = _read_by_both(capsys, tmp_path, log, stim, "one")
+    assert (fi["stimulus"] == "img1").sum() >= 4 and (fd["stimulus"] == "img1").sum() >= 4
+
+    a2, b2 = _steady("sub01", "img1", 1000.0, 800), _steady("sub02", "img2", 1000.0, 800, seed=4)
+    log = tmp_path / "blocks400.csv"
+    pd.concat([a2.iloc[:400], b2.iloc[:400], a2.iloc[400:], b2.iloc[400:]]).to_csv(log, index=False)
+    want = ("line 802: the rows of subject 'sub01', stimulus 'img1' resume 2 ms after their previous row "
+            "(line 401), after rows of subject 'sub02', stimulus 'img2'")
+    line = refusal(*_ingest(capsys, tmp_path, log, stim, out="i_blocks"))
+    assert want in line and line.endswith(ADVICE), line
+    line = refusal(*run_cli(capsys, ["detect", log, "--out", tmp_path / "d_blocks", *GEOM]))
+    assert "line 802: the rows of subject 'sub01', " in line and "resume 2 ms after their previous row (line 401)" \
+        in line and line.endswith(ADVICE), line
+
+
+def test_ingest_names_the_stimulus_as_the_file_writes_it(tmp_path, capsys):
+    """Two subjects' img1.png rows merged by time: ingest's refusal names 'img1.png', as detect's does (before:
+    the resolved stem 'img1')."""
+    log = tmp_path / "merged_png.csv"
+    _merged_by_time(log, _trial("sub01", "img1.png", 1), _trial("sub02", "img1.png", 2))
+    line = refusal(*_ingest(capsys, tmp_path, log, grey_stimuli(tmp_path, ("img1",), (W, H))))
+    assert f"{log}: line 4: the rows of subject 'sub01', stimulus 'img1.png' resume 2 ms" in line, line
+    assert "after rows of subject 'sub02', stimulus 'img1.png'" in line, line
+    line = refusal(*run_cli(capsys, ["detect", log, "--out", tmp_path / "det", *GEOM]))
+    assert "the rows of subject 'sub01', stimulus 'img1.png' resume 2 ms" in line, line
+
+
+def test_subjects_merged_by_time_with_no_stimulus_column_are_still_refused_by_detect(tmp_path, capsys):
+    """Rows with no stimulus are judged among themselves: a file with no stimulus column, two subjects merged
+    row by row, is refused as before."""
+    log = tmp_path / "nostim.csv"
+    _merged_by_time(log, _trial("sub01", "", 1).drop(columns="stimulus"), _trial("sub02", "", 2).drop(
+        columns="stimulus"))
+    line = refusal(*run_cli(capsys, ["detect", log, "--out", tmp_path / "det", *GEOM]))
+    assert f"{log}: line 4: the rows of subject 'sub01' resume 2 ms after their previous row (line 2)" in line, line
