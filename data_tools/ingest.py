@@ -76,6 +76,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import numbers
 import os
 import re
 import sys
@@ -2901,9 +2902,11 @@ def validate(opts: IngestOptions):
     for name, value, users in (("velocity_threshold", opts.velocity_threshold, ("ivt", "tobii-ivt")),
                                ("dispersion_threshold", opts.dispersion_threshold, ("idt",)),
                                ("smooth_ms", opts.smooth_ms, det.USED_BY["window_ms"])):
-        # a threshold <= 0 would reach the detector, whose message names its own `threshold`, not this field
-        if name != "smooth_ms" and value is not None and not (np.isfinite(value) and value > 0):
-            raise UserError(f"`{name}` {value}: must be a finite number > 0")
+        # a threshold <= 0 would reach the detector, whose message names its own `threshold`, not this field; a
+        # number first: np.isfinite meets a str ("30") with its own TypeError, and True is no threshold
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if name != "smooth_ms" and value is not None and not (real and np.isfinite(value) and value > 0):
+            raise UserError(f"`{name}` {value if real else repr(value)}: must be a finite number > 0")
         if value is not None and opts.detector not in users:  # never recorded as applied when it is not
             raise UserError(f"`{name}` {value:g}: not used by `detector` {opts.detector} (only by "
                             f"{', '.join(users)}); leave it out")

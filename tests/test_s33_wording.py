@@ -68,3 +68,13 @@ def test_api_ingest_refuses_a_negative_threshold_before_reading(tmp_path):
                                                     ("dispersion_threshold", "idt", 0.5)])
 def test_api_positive_threshold_still_passes_validation(field, detector, value):
     validate(IngestOptions(detector=detector, **{field: value}))
+
+
+@pytest.mark.parametrize("field, detector", [("velocity_threshold", "ivt"), ("dispersion_threshold", "idt")])
+@pytest.mark.parametrize("value, shown", [("30", "'30'"), (True, "True"), ([30.0], "[30.0]")])
+def test_api_threshold_that_is_not_a_number_is_refused_naming_the_field(field, detector, value, shown):
+    """A threshold given as text (a config read as strings), a bool or a list: before, numpy's TypeError
+    "ufunc 'isfinite' not supported for the input types" (a str) or True read as 1 deg/s (a bool)."""
+    with pytest.raises(UserError) as e:
+        validate(IngestOptions(detector=detector, **{field: value}))
+    assert e.value.args[0] == f"`{field}` {shown}: must be a finite number > 0"
