@@ -5,7 +5,8 @@ The command line builds ``saliency ingest --help`` from these (issue 11:
 import them from here: :mod:`data_tools.ingest` (``IngestOptions``,
 ``MAP_FORMATS``), :mod:`data_tools.geometry` (``DISPLAY_MODES``). The map
 policies' names mirror :mod:`data_tools.maps` (``BORDERS``,
-``NORMALIZATIONS``, ``WEIGHTS``; a test keeps the two equal).
+``NORMALIZATIONS``, ``WEIGHTS``; a test keeps the two equal), and the bounds of the detection options
+(``DEG_MAX``, ``VELOCITY_MAX``) that the command line and the library refuse alike.
 """
 
 from __future__ import annotations
@@ -25,6 +26,19 @@ WEIGHTS = ("none", "duration")
 TIME_UNITS = ("ms", "s", "us", "ns")
 EYES = ("average", "left", "right")  # mirrors data_tools.smoothing.EYES (a test keeps the two equal)
 DECIMALS = ("point", "comma")  # the decimal mark of a log's numbers (readers.base.ReadOptions.decimal)
+
+
+DEG_MAX = 180.0
+"""The largest angle a detection option takes, in degrees (``merge_deg``, the I-DT dispersion threshold): no two
+gaze directions are further apart, so a larger value (``--merge-deg 1e6``) only hid a typo while merging fixations
+across every saccade. The command line's parsers (:mod:`saliency.commands._detection_args`) and the options'
+validation (:func:`data_tools.ingest.check_detection_numbers`, ingest and detect) refuse the same values."""
+
+VELOCITY_MAX = 1000.0
+"""The largest velocity threshold, in deg/s: beyond the fastest human saccades, where ``nh`` treats speed as
+noise (its ``max_speed`` default in :func:`data_tools.detection.nh`, a keyword default there, not a constant;
+that module imports numpy, which building the parsers must not: a test keeps the two equal). Used as
+:data:`DEG_MAX` is."""
 
 
 PUPIL_MIN_CONFIDENCE = 0.6

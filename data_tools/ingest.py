@@ -76,6 +76,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import numbers
 import os
 import re
@@ -94,7 +95,7 @@ from saliency.data_tools.geometry import ScreenGeometry
 from saliency.data_tools.maps import (MapPolicy, fixation_map, inside, pixel_index, quantized_map, saliency_map,
                                       to_uint)
 from saliency.data_tools.qc import IOC_SIDE, center_bias, ioc_scores, ioc_shape, qc_table
-from saliency.data_tools.choices import DECIMALS, DISPLAY_MODES, EYES, RATE_RANGE_HZ
+from saliency.data_tools.choices import DECIMALS, DEG_MAX, DISPLAY_MODES, EYES, RATE_RANGE_HZ, VELOCITY_MAX
 from saliency.data_tools.readers import (FIX_COLS, QUAR_COLS, Chunk, LogReader, ReadOptions, quarantine_frame,
                                          run_bounds)
 from saliency.data_tools.stimuli import StimulusIndex, load_trials, trial_stimulus, trials_named_by
@@ -1288,11 +1289,36 @@ def rate_change_lines(changed: dict) -> list[str]:
     return out
 
 
+OPTION_WARNING_KINDS = ("min_duration",)
+"""Kinds of trial warning whose one cause is an option, not the data (nh's long ``min_duration_ms``): the same line
+in every trial of every input, said once for the run (:func:`option_warning_lines`). The others (a sampling rate
+that changes, repeated time stamps, a window too long for the trial) lie in each input's data: one line per input."""
+
+
+def option_warning_lines(changed: dict) -> list[str]:
+    """The one line of a kind of :data:`OPTION_WARNING_KINDS` (``changed`` as :func:`rate_change_lines` takes it),
+    with its trials and inputs counted: ``... (100 trials in 5 inputs)``; one input's line is
+    :func:`rate_change_lines`' (its first trial named, its trials counted)."""
+    changed = {src: items for src, items in changed.items() if items}
+    if len(changed) < 2:
+        return rate_change_lines(changed)
+    n = sum(len(items) for items in changed.values())
+    return [f"{next(iter(changed.values()))[0][1]} ({n} trials in {len(changed)} inputs)"]
+
+
+def warning_kind_lines(kind: str, changed: dict) -> list[str]:
+    """The lines of one kind of trial warning: one for the run (:data:`OPTION_WARNING_KINDS`), else one per input
+    (:func:`rate_change_lines`); ``saliency ingest`` and ``detect`` alike."""
+    return (option_warning_lines if kind in OPTION_WARNING_KINDS else rate_change_lines)(changed)
+
+
 def trial_warning_lines(col: _Collector) -> list[str]:
     """One line per input and kind of the detector's trial warnings (:attr:`_Collector.trial_warnings`, in
     :data:`DETECTOR_WARNING_KINDS` order), naming the kind's first trial and counting its trials, as
-    ``saliency detect`` sums them up (:func:`rate_change_lines`)."""
-    return [line for kind in DETECTOR_WARNING_KINDS for line in rate_change_lines(col.trial_warnings.get(kind, {}))]
+    ``saliency detect`` sums them up (:func:`rate_change_lines`); one line for the run for a kind an option
+    causes (:func:`warning_kind_lines`)."""
+    return [line for kind in DETECTOR_WARNING_KINDS
+            for line in warning_kind_lines(kind, col.trial_warnings.get(kind, {}))]
 
 
 def decimal_warning(decimal_line: str | None, gazed: int, pointed: int) -> str | None:
@@ -2214,6 +2240,11 @@ def _reason_hints(quar_reasons: Counter, col: _Collector, index: StimulusIndex) 
         hints += _no_stimulus_hints(quar_reasons["no_stimulus"], col)
     if quar_reasons.get(TIME_BACKWARDS):
         hints += _behind_hints(col)
+    if quar_reasons.get("zero_duration"):
+        n = quar_reasons["zero_duration"]
+        hints.append(f"{n} fixation{'s' if n != 1 else ''} of 0 ms (one sample, or samples sharing a time stamp) "
+                     "weigh nothing with `weight` duration and were set aside as zero_duration: use `weight` none "
+                     "to map them (`min_duration_ms` above 0 drops such fixations as too short instead)")
     return hints
 
 
@@ -2885,28 +2916,65 @@ def write_table(df: pd.DataFrame, path, float_format: str | None, block: int = 1
 
 # ---------------------------------------------------------------- the whole run
 
+DETECTION_RANGES: dict[str, tuple[bool, float | None, str]] = {
+    "velocity_threshold": (False, VELOCITY_MAX, "deg/s"), "dispersion_threshold": (False, DEG_MAX, "deg"),
+    "smooth_ms": (False, None, "ms"), "max_gap_ms": (True, None, "ms"), "merge_ms": (True, None, "ms"),
+    "merge_deg": (True, DEG_MAX, "deg"), "min_duration_ms": (True, None, "ms"),
+}
+"""The numeric detection options of :class:`IngestOptions` and :class:`saliency.detect.DetectOptions`, by their
+own names: ``(0 allowed, largest value or None, unit)``; ``detect``'s ``threshold`` takes the range of the kind its
+detector uses. The largest values are the command line's (:data:`data_tools.choices.DEG_MAX`, ``VELOCITY_MAX``)."""
+
+
+def check_detection_numbers(values: dict, detector: str = "") -> None:
+    """Refuse the options of ``values`` (name -> value; None: left out) that are not finite numbers in their
+    :data:`DETECTION_RANGES` range, naming each as the options class does, before anything is read.
+
+    Passed on, such a value was refused by the detector under its own parameter's name (``smooth_ms`` NaN:
+    "`window_ms` nan: ..."), or not at all (a ``velocity_threshold`` of 5000 deg/s, which the command line
+    refuses); a str ("30") met numpy's TypeError or a ``:g`` format, and True read as 1. ``detector`` gives
+    ``threshold`` (``saliency detect``'s one field for both kinds) its kind's range.
+    """
+    for name, value in values.items():
+        if value is None:
+            continue
+        key = name if name != "threshold" else "dispersion_threshold" if detector == "idt" else "velocity_threshold"
+        zero_ok, top, unit = DETECTION_RANGES[key]
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        shown = value if real else repr(value)
+        if not (real and math.isfinite(value) and (value >= 0 if zero_ok else value > 0)):
+            raise UserError(f"`{name}` {shown}: must be a finite number {'>=' if zero_ok else '>'} 0")
+        if top is not None and value > top:
+            raise UserError(f"`{name}` {value}: must be at most {top:g} {unit}")
+
+
+def _set_aside(fix: pd.DataFrame, mask: np.ndarray, reason: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(fix without the rows of mask, those rows as quarantine rows with reason)``: a fixation kept until the
+    maps (``first_fixation``, ``zero_duration``), listed with its point as its input has it."""
+    d = fix.loc[mask]
+    d = d.assign(x=d[FILE_X], y=d[FILE_Y]) if FILE_X in d else d
+    return fix.loc[~mask], _quarantine_rows(d, reason, d["source"].to_numpy())
+
+
 def validate(opts: IngestOptions):
     """Check option combinations before anything is read."""
     if opts.map_format not in MAP_FORMATS:
         raise UserError(f"`map_format` {opts.map_format!r}: choose one of {', '.join(MAP_FORMATS)}")
     if opts.normalize == "sum" and opts.map_format != "npy":
         raise UserError("`normalize` sum gives maps that sum to 1; store them with `map_format` npy")
-    if opts.min_duration_ms is not None and not (np.isfinite(opts.min_duration_ms) and opts.min_duration_ms >= 0):
-        raise UserError(f"`min_duration_ms` {opts.min_duration_ms}: must be a finite number >= 0")
+    check_detection_numbers({"min_duration_ms": opts.min_duration_ms})  # its message as before; a str refused too
     if opts.stimulus is not None and not str(opts.stimulus).strip():
         raise UserError("`stimulus`: give a stimulus name (a file name or stem in the stimuli folder)")
     if opts.coords not in ("auto", "screen", "stimulus"):
         raise UserError(f"`coords` {opts.coords!r}: choose auto, screen or stimulus")
     if opts.detector not in (*det.DETECTORS, "tracker"):
         raise UserError(f"`detector` {opts.detector!r}: choose one of {', '.join(det.DETECTORS)} or tracker")
+    # by this class's names, before the detector refuses one under its own (`threshold`, `window_ms`), and before
+    # the "not used by" line below formats one with :g
+    check_detection_numbers({k: getattr(opts, k) for k in DETECTION_OPTIONS})
     for name, value, users in (("velocity_threshold", opts.velocity_threshold, ("ivt", "tobii-ivt")),
                                ("dispersion_threshold", opts.dispersion_threshold, ("idt",)),
                                ("smooth_ms", opts.smooth_ms, det.USED_BY["window_ms"])):
-        # a threshold <= 0 would reach the detector, whose message names its own `threshold`, not this field; a
-        # number first: np.isfinite meets a str ("30") with its own TypeError, and True is no threshold
-        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        if name != "smooth_ms" and value is not None and not (real and np.isfinite(value) and value > 0):
-            raise UserError(f"`{name}` {value if real else repr(value)}: must be a finite number > 0")
         if value is not None and opts.detector not in users:  # never recorded as applied when it is not
             raise UserError(f"`{name}` {value:g}: not used by `detector` {opts.detector} (only by "
                             f"{', '.join(users)}); leave it out")
@@ -3044,11 +3112,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         # was quarantined already (unreadable, short, off the stimulus), the next one stays
         first = fix["_fid"].isin(first_ids).to_numpy() if opts.drop_first and len(fix) else None
         if first is not None and first.any():
-            d = fix.loc[first]
-            d = d.assign(x=d[FILE_X], y=d[FILE_Y]) if FILE_X in d else d  # listed as its input has it
-            qd = _quarantine_rows(d, "first_fixation", d["source"].to_numpy())
+            fix, qd = _set_aside(fix, first, "first_fixation")
             quar = pd.concat([quar, qd], ignore_index=True)
-            fix = fix.loc[~first]
             q_off = pd.concat([q for q in (q_off, qd) if len(q)], ignore_index=True)
         if opts.weight == "duration" and len(fix):
             # a detected fixation of one sample (or of samples sharing a time stamp) lasts t_last - t_first = 0 ms
@@ -3057,11 +3122,8 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             dur = fix["duration_ms"].to_numpy(np.float64)
             zero = np.isfinite(dur) & (dur <= 0)
             if zero.any():
-                d = fix.loc[zero]
-                d = d.assign(x=d[FILE_X], y=d[FILE_Y]) if FILE_X in d else d  # listed as its input has it
-                qz = _quarantine_rows(d, "zero_duration", d["source"].to_numpy())
+                fix, qz = _set_aside(fix, zero, "zero_duration")
                 quar = pd.concat([quar, qz], ignore_index=True)
-                fix = fix.loc[~zero]
                 q_off = pd.concat([q for q in (q_off, qz) if len(q)], ignore_index=True)
         fix = fix.drop(columns=["_fid", FILE_X, FILE_Y], errors="ignore").reset_index(drop=True)
         for (src, reason), v in (q_off.groupby(["source", "reason"]).size().items() if len(q_off) else ()):

@@ -116,13 +116,20 @@ def check_options(o: DetectOptions) -> None:
     merges nothing: fixations are merged only when ``merge_ms`` and
     ``merge_deg`` are both above 0, so one of them above 0 with the other 0
     (given, or the detector's default) is refused; both 0 turns merging off.
+    Before those: a numeric option that is not a finite number in its range, by its own name
+    (:func:`data_tools.ingest.check_detection_numbers`).
     """
     from saliency.data_tools.detectors import check_merge, unused_options
+    from saliency.data_tools.ingest import check_detection_numbers
     from saliency.data_tools.readers.chunks import check_chunk_rows
 
     check_chunk_rows(o.chunk_rows)  # every format: some readers never split their file into chunks
     if o.detector not in DETECTORS:
         raise UserError(f"`detector` {o.detector!r}: choose one of {', '.join(DETECTORS)}")
+    # by this class's names, as ingest's validate does (classify named smooth_ms NaN `window_ms`, and took a
+    # threshold of 5000 deg/s that the command line refuses)
+    check_detection_numbers({k: getattr(o, k) for k in ("threshold", "min_duration_ms", "max_gap_ms", "merge_ms",
+                                                        "merge_deg", "smooth_ms")}, o.detector)
     unused = unused_options(o.detector, threshold=o.threshold, window_ms=o.smooth_ms)
     if unused:
         name = {"window_ms": "smooth_ms"}.get(unused[0], unused[0])
@@ -475,8 +482,9 @@ def detect_logs(logs, out, o: DetectOptions) -> dict:
             # per input: its trials at an implausible rate, a detector used below the sampling rates it was made
             # for (nh under 200 Hz), one line each;
             # per input and kind of trial warning (most samples repeating the previous time stamp, a sampling
-            # rate that changes within the trial, a velocity window too long, nh's long minimum duration, other):
-            # one line naming its first trial and counting its trials (trial_warning_lines)
+            # rate that changes within the trial, a velocity window too long, other): one line naming its first
+            # trial and counting its trials; nh's long minimum duration (the option's): one line for the run
+            # (trial_warning_lines)
             "warnings": warnings,
         }
         main_sequence_plot(frames["saccades.csv"], stage / "main_sequence.png")
@@ -516,8 +524,10 @@ def trial_warning_lines(trials: list[dict]) -> list[str]:
     :class:`data_tools.detection.TrialWarning`), given the input -> ``[(trial, line)]`` of the first line of that
     kind in each trial: a kind summed up apart keeps one kind's line (a window
     warning) from standing for another's (a rate change) of a trial listed first, and a trial is counted once.
+    A kind an option causes (nh's long ``min_duration_ms``, :data:`data_tools.ingest.OPTION_WARNING_KINDS`) is one
+    line for the run, its trials and inputs counted.
     """
-    from saliency.data_tools.ingest import rate_change_lines
+    from saliency.data_tools.ingest import warning_kind_lines
 
     kinds: dict[str, dict[str, list]] = {k: {} for k in (*det.TRIAL_WARNING_KINDS, "other")}
     for t in trials:
@@ -527,7 +537,7 @@ def trial_warning_lines(trials: list[dict]) -> list[str]:
             if kind not in seen:
                 seen.add(kind)
                 kinds[kind].setdefault(t["source"], []).append((t, line))
-    return [line for by_source in kinds.values() for line in rate_change_lines(by_source)]
+    return [line for kind, by_source in kinds.items() for line in warning_kind_lines(kind, by_source)]
 
 
 def _flush(w: _Writer, df: pd.DataFrame, carry: pd.DataFrame | None, src: str, final: bool,

@@ -159,3 +159,46 @@ def test_off_stimulus_and_map_refusal_share_the_test(tmp_path, capsys):
 def test_bad_option_on_the_command_line_is_one_line(tmp_path, capsys):
     line = refusal(*run_cli(capsys, _study(tmp_path)[:-4] + ["--min-duration", "nan", "--out", tmp_path / "o"]))
     assert "min-duration" in line or "min_duration" in line
+
+
+# ---------------------------------------------------------------- review s33 RR6: every fixation 0 ms, what to do
+
+def test_every_fixation_of_zero_ms_refusal_says_what_to_do(tmp_path, capsys):
+    """A V-shaped sweep (700 -> 300 -> 700 px in 40 px steps at 500 Hz): the five-point speed is 0 only at the
+    turning point, so I-VT finds one fixation of a single sample (0 ms) per subject, and `--weight duration` sets
+    both aside. Before: the reasons alone ("zero_duration 2"), no advice."""
+    (tmp_path / "stim").mkdir()
+    Image.fromarray(np.zeros((600, 800, 3), np.uint8)).save(tmp_path / "stim" / "img1.png")
+    v = np.r_[700 - 40 * np.arange(11), 300 + 40 * np.arange(1, 11)]
+    rows = ["subject,stimulus,time_ms,x,y"] + [f"{s},img1,{1000 + 2 * i},{x:g},250" for s in ("s1", "s2")
+                                                 for i, x in enumerate(v)]
+    (tmp_path / "z.csv").write_text("\n".join(rows) + "\n")
+    rc, so, err = run_cli(capsys, ["ingest", tmp_path / "z.csv", "--stimuli", tmp_path / "stim", "--screen-px",
+                                   "800x600", "--screen-cm", "40x30", "--distance-cm", "60", "--min-duration", "0",
+                                   "--detector", "ivt", "--weight", "duration", "--out", tmp_path / "q", "--quiet"])
+    assert refusal(rc, so, err) == (
+        "saliency ingest: error: no usable fixations in the 42 rows read (reasons: zero_duration 2); 2 fixations of "
+        "0 ms (one sample, or samples sharing a time stamp) weigh nothing with --weight duration and were set aside "
+        "as zero_duration: use --weight none to map them (--min-duration above 0 drops such fixations as too short "
+        "instead)")
+    assert not (tmp_path / "q").exists()
+    # the advice holds: --weight none maps them (one fixation at the turning point per subject)
+    rc, so, err = run_cli(capsys, ["ingest", tmp_path / "z.csv", "--stimuli", tmp_path / "stim", "--screen-px",
+                                   "800x600", "--screen-cm", "40x30", "--distance-cm", "60", "--min-duration", "0",
+                                   "--detector", "ivt", "--out", tmp_path / "q", "--quiet"])
+    assert rc == 0, err
+    assert [(r["line"], float(r["x"]), float(r["duration_ms"])) for r in _table(tmp_path / "q" / "fixations.csv")] \
+        == [("12", 300.0, 0.0), ("33", 300.0, 0.0)]
+
+
+def test_drop_first_and_zero_duration_set_aside_alike(tmp_path, capsys):
+    """`--drop-first` and `--weight duration` share one set-aside step: with both, each subject's first fixation
+    (x 300, before the sweep) is first_fixation, the 0 ms one zero_duration, listed with its line and point."""
+    out = tmp_path / "out"
+    rc, so, err = run_cli(capsys, _study(tmp_path) + ["--weight", "duration", "--drop-first", "--detector", "ivt",
+                                                      "--out", out])
+    assert rc == 0, err
+    assert sorted((r["reason"], r["subject"], float(r["x"])) for r in _table(out / "quarantine.csv")) == [
+        ("first_fixation", "s1", 300.0), ("first_fixation", "s2", 300.0),
+        ("zero_duration", "s1", 500.0), ("zero_duration", "s2", 500.0)]
+    assert [float(r["x"]) for r in _table(out / "fixations.csv")] == [300.0, 300.0]

@@ -7,6 +7,7 @@ without numpy, so that building either parser stays cheap.
 from __future__ import annotations
 
 from saliency.commands import _args
+from saliency.data_tools.choices import DEG_MAX, VELOCITY_MAX  # numpy-free; ingest/detect validation uses them too
 
 
 def add_detector_arguments(g, default: str | None = None, tracker: bool = False, eye: bool = False) -> None:
@@ -154,17 +155,6 @@ def smooth_ms(text: str) -> float:
                                          f"filters span about 4-40 ms; a window as long as the trial measures no "
                                          f"speed)")
     return v
-
-
-DEG_MAX = 180.0
-"""The largest angle a detection option takes, in degrees (``--merge-deg``, the I-DT dispersion threshold): no two
-gaze directions are further apart, so a larger value (``--merge-deg 1e6``) only hid a typo while merging fixations
-across every saccade."""
-
-VELOCITY_MAX = 1000.0
-"""The largest velocity threshold, in deg/s: beyond the fastest human saccades, where ``nh`` treats speed as
-noise (its ``max_speed`` default in :func:`data_tools.detection.nh`, a keyword default there, not a constant;
-that module imports numpy, which building the parsers must not: a test keeps the two equal)."""
 
 
 def _bounded(text: str, lo_ok: bool, top: float, unit: str) -> float:
