@@ -309,20 +309,47 @@ _PATH_ERRNOS = (errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.ENOTEMPTY, errn
                 errno.ELOOP)
 
 
+def _cwd_gone() -> bool:
+    """Whether the current folder was deleted (``os.getcwd`` fails): every relative path, and ``abspath``, fail with
+    ENOENT naming no file, or a file that is not what is missing."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _file_size_limited() -> bool:
+    """Whether this process has a file size limit (``ulimit -f`` other than unlimited): under ``ulimit -f 0``
+    tempfile cannot write its probe file anywhere, and says only "No usable temporary directory"."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit
+        return False
+    return resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY
+
+
 def _os_error(exc: OSError) -> tuple[int, str]:
     """(exit code, message) for an OSError: the user's when its errno is about the path given.
 
     One naming no path gets the generic line, unless its errno's text stands alone (a full disk, a read-only
-    file system, ...); tempfile's "No usable temporary directory" (every candidate failed) is TMPDIR's line.
+    file system, ...); tempfile's "No usable temporary directory" (every candidate failed) is TMPDIR's line (and
+    the file size limit's, when there is one). ENOENT for no path or a relative one, with the current folder
+    deleted, says so (it was "No such file or directory (a failure of the system ...)", exit 1).
     """
     path = exc.filename2 if exc.filename2 is not None else exc.filename
+    if exc.errno == errno.ENOENT and (path is None or not os.path.isabs(os.fsdecode(path))) and _cwd_gone():
+        return 2, "the current folder was deleted; cd to an existing folder"
     what = _USER_ERRNOS.get(exc.errno)
     where = f"{os.fsdecode(path)}: " if path is not None else ""
     if what is not None and path is not None:
         return 2, f"{where}{what}"
     reason = exc.strerror or str(exc) or type(exc).__name__
     if str(reason).startswith("No usable temporary directory"):
-        return 2, "the temporary folder (TMPDIR) is full or not writable; free space or set TMPDIR to another folder"
+        return 2, ("the temporary folder (TMPDIR) is full or not writable; free space or set TMPDIR to another folder"
+                   + ("; or the file size limit (ulimit -f) is reached: raise it" if _file_size_limited() else ""))
     if what is not None and exc.errno not in _PATH_ERRNOS:
         return 2, f"{reason}; {what}"
     return 1, f"{where}{reason} (a failure of the system; run again, or with --debug for details)"

@@ -307,10 +307,11 @@ def _override_shown(text: str, key: str) -> str:
     return raw.strip() or '""'
 
 
-def _flag_shown(flags: dict, key: str, param: str) -> str:
+def _flag_shown(flags: dict, key: str, param: str, by_file: bool = False) -> str:
     """The flag that set ``key`` as an error shows it: ```param` value``, a switch (``--deterministic``) alone;
-    ``pretrained`` set by ``pretrained_file`` (``--pretrained-file FILE`` loads the weights) names that file."""
-    if key == "pretrained" and flags.get("pretrained_file"):
+    ``pretrained`` set by ``pretrained_file`` (``by_file``: ``--pretrained-file FILE`` loads the weights) names that
+    file."""
+    if key == "pretrained" and by_file:
         return f"`pretrained_file` {flags['pretrained_file']}"
     value = flags[key]
     return f"`{param}`" if value is True else f"`{param}` {value}"
@@ -334,7 +335,8 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
     ``sched.power`` given (a flag or override, or a file's value other than the default) that the optimiser or
     schedule would ignore is refused (SGD with momentum only; the poly schedule only). ``resumed``: ``config_file``
     is a resumed run's own config.yaml, whose schedule was accepted when it started and cannot change, so those
-    checks are left out.
+    checks are left out. A ``pretrained_file`` flag without a ``pretrained`` one sets ``pretrained`` too (the file's
+    weights are loaded); both given, each is the user's own (a refusal names both).
     """
     cfg = default_config()
     origin: dict = {}
@@ -342,14 +344,19 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
     if config_file:
         _merge(cfg, load_config_file(config_file), "", DEFAULTS, origin, ("file", str(config_file)))
         _note_weights(weights, cfg, origin)
-    flags = flags or {}
+    flags = dict(flags or {})
+    # `pretrained_file` given as a flag loads its weights: it sets `pretrained` too, named as the file's flag; a
+    # `pretrained` flag given beside it (--pretrained --pretrained-file F) is the user's own, named as typed
+    by_file = flags.get("pretrained_file") is not None and flags.get("pretrained") is None
+    if by_file:
+        flags["pretrained"] = True
     for key, value in flags.items():
         if value is not None:
             param = FLAG_PARAMS.get(key, key.rpartition(".")[2])
             if key == "data.root" and flags.get("data.dataset"):
                 param = "root"
             apply_override(cfg, key.split("."), value, origin, ("flag", param))
-            if not (key == "pretrained" and flags.get("pretrained_file")):  # set by it: named as the file's flag
+            if not (key == "pretrained" and by_file):
                 _note_weights(weights, cfg, {key: ("flag", param)})
     given: dict[str, str] = {}  # key -> the override that set it: a second one is refused, never the last kept
     for text in overrides:
@@ -362,8 +369,8 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
                 raise UserError(f"`overrides` {key} given twice ({first} and {second}); give it once")
             src = origin.get(key)
             if src and src[0] == "flag":  # `lr` 0.01 and `overrides` optim.lr=0.02: the override won silently
-                raise UserError(f"{_flag_shown(flags, key, src[1])} and `overrides` {text.strip()} both set {key}; "
-                                "give one")
+                shown = _flag_shown(flags, key, src[1], by_file)
+                raise UserError(f"{shown} and `overrides` {text.strip()} both set {key}; give one")
             given[key] = text
         origin.update(now)
         _note_weights(weights, cfg, now)

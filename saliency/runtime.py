@@ -337,28 +337,31 @@ def worker_init(worker_id: int) -> None:
 #: open files (``ulimit -n``) that DataLoader workers are given room for: this process's own, plus so many per worker.
 #: Torch's default sharing strategy (file_descriptor) passes every tensor of a batch between processes as an open
 #: file, held until the other side takes it; at the limit its resource_sharer threads retry for ever, flooding stderr
-#: (review s33 X1). Measured on a synthetic SOD study (batch 3): no workers run at 13 open files, 2 workers at 25,
-#: 8 at 48 (~4 a worker: 2 batches in flight, their pipes); the bound is ~4 times that, room for the batch keys of a
-#: fixation run, the logs and checkpoints being written and the libraries' own files.
-OPEN_FILES_BASE, OPEN_FILES_PER_WORKER = 128, 16
+#: (review s33 X1). Measured with no bound (``prlimit --nofile=N:N``, batch 3, 48x64): a synthetic SOD study
+#: trains with 2 workers at 26 open files (not 24), 4 at 36, 8 at 56 (the lowest tried); a fixation study, 2 at 32:
+#: ~13 for the process, ~4 a worker (2 batches in flight, their pipes). The bound, 32 + 8 a worker (2 workers: 48,
+#: 8: 96), is 1.5 to 2 times that, room for the logs and checkpoints being written and the libraries' files; the
+#: former 128 + 16 a worker refused setups that trained (2 workers at ``ulimit -n 64``, review s33 RR7). The soft
+#: limit is raised to the hard one first: only a hard limit below the bound is refused.
+OPEN_FILES_BASE, OPEN_FILES_PER_WORKER = 32, 8
 
 
-def open_files_for(workers: int) -> None:
-    """Make room for ``workers`` DataLoader workers' open files, before they start; UserError if there is none.
+def open_files_short(workers: int) -> tuple[int, int] | None:
+    """Make room for ``workers`` DataLoader workers' open files; ``(limit, need)`` when there is too little, else None.
 
     The soft open-file limit (RLIMIT_NOFILE) is raised to the hard one where it
     can be, as PyTorch users do (on macOS, whose hard limit is "unlimited" but
     not settable, to the bound: :data:`OPEN_FILES_BASE` + :data:`OPEN_FILES_PER_WORKER`
-    a worker). Still below the bound: refused naming ``workers`` (one line),
-    with what to do. Nothing to do without workers, or without the resource
-    module (Windows: no such limit).
+    a worker). It is never lowered. Nothing to do without workers, or without the
+    resource module (Windows: no such limit). :func:`open_files_for` refuses the shortfall;
+    ``saliency train`` names it by where ``data.workers`` came from.
     """
     if workers <= 0:
-        return
+        return None
     try:
         import resource
     except ImportError:
-        return
+        return None
     need = OPEN_FILES_BASE + OPEN_FILES_PER_WORKER * workers
     inf = resource.RLIM_INFINITY
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -373,12 +376,31 @@ def open_files_for(workers: int) -> None:
         except (ValueError, OSError):  # macOS refuses "unlimited" (and anything above kern.maxfilesperproc)
             continue
     soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if soft != inf and soft < need:
-        fit = max(0, (soft - OPEN_FILES_BASE) // OPEN_FILES_PER_WORKER)
-        fewer = f"`workers` {fit} or fewer" if fit else "`workers` 0 (images read in this process)"
-        raise UserError(f"`workers` {workers}: the open-file limit (ulimit -n) is {soft}, below the {need} that "
-                        f"{workers} DataLoader worker{'s' if workers != 1 else ''} need (batches pass between "
-                        f"processes as open files); raise it (ulimit -n {need}) or use {fewer}")
+    return (soft, need) if soft != inf and soft < need else None
+
+
+def open_files_refusal(head: str, name: str, workers: int, short: tuple[int, int]) -> str:
+    """The one line refusing ``workers`` workers for the open-file shortfall ``short`` (:func:`open_files_short`).
+
+    ``head`` begins it (```workers` 2``, or ``data.workers 2 (data.workers from the config: ...)``); ``name``
+    is the setting its advice says to lower (```workers```, ``data.workers``).
+    """
+    soft, need = short
+    fit = max(0, (soft - OPEN_FILES_BASE) // OPEN_FILES_PER_WORKER)
+    fewer = f"{name} {fit} or fewer" if fit else f"{name} 0 (images read in this process)"
+    them = f"{workers} DataLoader workers need" if workers != 1 else "1 DataLoader worker needs"
+    return (f"{head}: the open-file limit (ulimit -n) is {soft}, below the {need} that {them} (batches pass between "
+            f"processes as open files); raise it (ulimit -n {need}) or use {fewer}")
+
+
+def open_files_for(workers: int) -> None:
+    """Make room for ``workers`` DataLoader workers' open files, before they start; UserError if there is none.
+
+    :func:`open_files_short`, refused naming ``workers`` (one line) with what to do.
+    """
+    short = open_files_short(workers)
+    if short is not None:
+        raise UserError(open_files_refusal(f"`workers` {workers}", "`workers`", workers, short))
 
 
 def make_loader(ds, sampler, batch_size: int, workers: int, device, seed: int, drop_last: bool = False):

@@ -34,6 +34,8 @@ def _train(capsys, tmp_path, *args):
     (["--set", "pretrained=true"], "--set pretrained", "--set pretrained"),
     (["--set", "pretrained=true", "--set", "pretrained_file=w.pth"], "--set pretrained_file w.pth",
      "--set pretrained and --set pretrained_file"),
+    # both flags typed (review s33 RR7): leaving out only --pretrained-file, --pretrained was refused next
+    (["--pretrained", "--pretrained-file", "w.pth"], "--pretrained-file w.pth", "--pretrained and --pretrained-file"),
 ])
 def test_pretrained_refusal_says_to_leave_out_what_the_user_typed(capsys, tmp_path, args, head, drop):
     line = _train(capsys, tmp_path, *args)
@@ -205,3 +207,22 @@ def test_demo_header_counts_in_correct_english(capsys, tmp_path, sizes, words):
     assert command._run(Stopped(), out, profile, argparse.Namespace(device="cpu"), 0.0) == 130
     first = capsys.readouterr().out.splitlines()[0]
     assert first == f"saliency demo: {words}, device cpu, into {out}/"
+
+
+def test_leaving_out_both_flags_the_refusal_names_trains_without_weights(capsys, tmp_path):
+    """``--pretrained --pretrained-file w.pth`` named only --pretrained-file; left out, --pretrained was refused."""
+    line = _train(capsys, tmp_path, "--pretrained", "--pretrained-file", "w.pth")
+    assert line.endswith("leave out --pretrained and --pretrained-file, or choose a model with a timm encoder "
+                         "(saliency train --list-models)"), line
+    line = _train(capsys, tmp_path, "--pretrained")  # one alone: refused again, naming it
+    assert line.startswith(f"saliency train: error: --pretrained: {PRETRAINED}--pretrained, or"), line
+    line = _train(capsys, tmp_path)
+    assert line.endswith("no-such-data: folder not found"), line
+
+
+def test_both_flags_and_an_override_of_pretrained_name_the_flag_typed(capsys, tmp_path):
+    line = _train(capsys, tmp_path, "--pretrained", "--pretrained-file", "w.pth", "--set", "pretrained=false")
+    assert line == "saliency train: error: --pretrained and --set pretrained=false both set pretrained; give one", line
+    line = _train(capsys, tmp_path, "--pretrained-file", "w.pth", "--set", "pretrained=false")
+    assert line == ("saliency train: error: --pretrained-file w.pth and --set pretrained=false both set pretrained; "
+                    "give one"), line

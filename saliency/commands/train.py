@@ -93,7 +93,9 @@ def _flags(args) -> dict:
         raise UserError("give --data DIR (a dataset folder) or --dataset NAME --root DIR, not both --data and --root")
     return {"data.root": args.data or args.root, "data.dataset": args.dataset, "data.split": args.split,
             "task": args.task, "model": args.model,
-            "pretrained": True if args.pretrained_file else args.pretrained, "pretrained_file": args.pretrained_file,
+            # --pretrained as typed: --pretrained-file alone sets it too (saliency.config.build_config), and a
+            # refusal of both names both
+            "pretrained": args.pretrained, "pretrained_file": args.pretrained_file,
             "train.epochs": args.epochs, "train.batch_size": args.batch_size, "optim.lr": args.lr,
             "train.device": args.device, "data.workers": args.workers, "train.seed": args.seed,
             "train.deterministic": args.deterministic}
@@ -103,15 +105,25 @@ def _check_workers(cfg: dict, args) -> None:
     """``data.workers`` from a config file or ``--set`` capped at the CPUs as ``--workers`` is (unless --force-workers).
 
     The flag is checked as it is parsed; a value from elsewhere was taken up to
-    the config's ceiling, 1024 DataLoader processes on a 2-CPU machine.
+    the config's ceiling, 1024 DataLoader processes on a 2-CPU machine. Room for the workers' open files is made
+    (:func:`saliency.runtime.open_files_short`), or refused naming ``--workers`` or ``data.workers`` as given.
     """
+    from saliency.runtime import open_files_refusal, open_files_short
+
+    origin = "(data.workers from the config: --config, --set or the resumed run's)"
     why = _args.workers_over_cap(cfg["data"]["workers"], args.force_workers) if args.workers is None else None
     if why:
-        raise UserError(f"data.workers {why} (data.workers from the config: --config, --set or the resumed run's)")
+        raise UserError(f"data.workers {why} {origin}")
     if args.workers is None and args.force_workers and cfg["data"]["workers"] <= _args.max_workers():
         # the bare flag was left to this check (commands._args.WORKERS_FROM_CONFIG): it lifts nothing here
         raise UserError(f"--force-workers: data.workers {cfg['data']['workers']} (from the config: --config, --set "
                         f"or the resumed run's) is within this machine's cap of {_args.max_workers()}; leave it out")
+    n = cfg["data"]["workers"]
+    short = open_files_short(n)  # before the data is read (OSIE's maps take a minute), named as it was given
+    if short is not None:
+        name = "--workers" if args.workers is not None else "data.workers"
+        head = f"--workers {n}" if args.workers is not None else f"data.workers {n} {origin}"
+        raise UserError(open_files_refusal(head, name, n, short))
 
 
 #: what --list-models and --print-config accept beside them: --quiet (taken by every command) and the top-level
