@@ -243,3 +243,12 @@ def test_the_temporary_folder_line_names_the_file_size_limit_only_under_one(monk
     assert _os_error(exc) == (2, tmpdir)
     monkeypatch.setattr(resource, "getrlimit", lambda which: (0, resource.RLIM_INFINITY))
     assert _os_error(exc) == (2, f"{tmpdir}; or the file size limit (ulimit -f) is reached: raise it")
+
+
+def test_predict_refuses_too_few_open_files_before_reading_the_list(tmp_path, sod, checkpoint):
+    """The open-file refusal comes before anything is read (here a --list file that is not there) or staged."""
+    rc, out, err = _run(["predict", "--checkpoint", checkpoint, "--images", sod / "stimuli", "--out",
+                         tmp_path / "P", "--list", tmp_path / "missing.txt", "--workers", "2", "--device", "cpu",
+                         "--quiet"], tmp_path, nofile=(20, 20))
+    assert (rc, err.splitlines()) == (2, [f"saliency predict: error: {REFUSED}"]), (rc, err[:2000])
+    assert not (tmp_path / "P").exists()

@@ -162,6 +162,10 @@ def run(args) -> int:
     _checkpoint_options(args)
     if args.workers < 0:
         raise UserError(f"--workers {args.workers}: must be 0 or more")
+    if args.checkpoint and args.workers:  # room for the DataLoader workers' open files, before anything is read
+        from saliency.runtime import open_files_for
+
+        open_files_for(args.workers)
     inputs = {"images": args.images, "checkpoint": args.checkpoint, "list": args.list, "root": args.root}
     inputs = {k: v for k, v in inputs.items() if v}
     out = check_out_dir(args.out, args.overwrite, inputs=inputs)
