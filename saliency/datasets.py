@@ -202,7 +202,10 @@ def unpaired_notes(image_keys, kept, what: str, target_keys=(), images: dict | N
     file), an image is paired only when its own file is the file of a kept key:
     ``images/a/x.jpg`` beside ``images/x.jpg`` is left out and named when the
     kept key ``x`` is ``images/x.jpg`` (its bare name was counted as paired), as
-    ``saliency eval`` names a file that no ground-truth item takes.
+    ``saliency eval`` names a file that no ground-truth item takes. A flat
+    target whose bare name is that of two or more nested images (``masks/x``
+    with ``images/a/x`` and ``images/b/x``) pairs with none: it is named with
+    those images in a note of its own, not as a target without an image.
     """
     kept = set(kept)
     if images is not None:
@@ -210,13 +213,31 @@ def unpaired_notes(image_keys, kept, what: str, target_keys=(), images: dict | N
         left = sorted(k for k in set(image_keys) if images.get(k) not in used)
     else:  # an image of key cat/x is paired when cat/x or its bare name x (a flat target) is kept
         left = sorted(k for k in set(image_keys) if k not in kept and k.rsplit("/", 1)[-1] not in kept)
+    orphans = sorted(set(target_keys) - kept)
+    # a flat target whose bare name is that of two or more nested images (masks/x with images/a/x and images/b/x)
+    # pairs with none of them: it has images, and they a target, so it is named as such, not as unmatched
+    by_name: dict = {}
+    for k in sorted(set(image_keys)):
+        if "/" in k:
+            by_name.setdefault(k.rsplit("/", 1)[1], []).append(k)
+    amb = {t: by_name[t] for t in orphans if "/" not in t and len(by_name.get(t, ())) > 1
+           and (images is None or t not in images)}
+    with_amb = {k for ks in amb.values() for k in ks}
+    amb_left = [k for k in left if k in with_amb]
+    left = [k for k in left if k not in with_amb]
+    orphans = [t for t in orphans if t not in amb]
+    n = len(set(image_keys))
     out = []
     if left:
-        out.append(f"{len(left)} of {len(set(image_keys))} images have no {what} and are left out (e.g. "
-                   f"{', '.join(left[:5])})")
-    orphans = sorted(set(target_keys) - kept)
+        out.append(f"{len(left)} of {n} images have no {what} and are left out (e.g. {', '.join(left[:5])})")
     if orphans:
         out.append(f"{len(orphans)} {what}(s) have no image and are left out (e.g. {', '.join(orphans[:5])})")
+    if amb:
+        t = next(iter(amb))
+        also = f", and {len(amb_left)} of {n} images with them" if amb_left else ""
+        out.append(f"{len(amb)} {what}(s) match more than one image by bare name and are left out{also} (e.g. "
+                   f"{what} {t} matches {', '.join(amb[t][:5])}): put a {what} at each image's own path "
+                   f"(e.g. {amb[t][0]}) or rename the images apart")
     return out
 
 
@@ -234,6 +255,29 @@ def map_only_notes(keys, n_images: int, why: str) -> list[str]:
             f"{', '.join(keys[:5])})"]
 
 
+def _same_dir(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` are one folder (a link, or names that differ in case where case is ignored)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _one_image_folder(img_dir: Path, gt_dir: Path, cands, root: Path, option: str) -> None:
+    """Refuse when another image folder of the candidate layouts ``cands`` (img, gt, layout) is at ``root`` beside
+    the one ``img_dir`` that would pair with the mask folder ``gt_dir``: the first in layout order was taken and
+    the other never read nor named (``stimuli/`` left unread for an ``images/`` beside it), so which is meant is
+    asked instead of guessed."""
+    rivals = [img_dir]
+    for i, g, _ in cands:
+        if i.is_dir() and g.is_dir() and _same_dir(g, gt_dir) and not any(_same_dir(i, r) for r in rivals):
+            rivals.append(i)
+    if len(rivals) > 1:
+        raise UserError(f"{option} {root}: {' and '.join(str(r) for r in rivals)} are each an image folder for "
+                        f"the masks of {gt_dir}, so which one is meant cannot be told; move or remove all but one, "
+                        f"or point {option} at a folder holding only the one meant")
+
+
 def find_sod(root: str | Path, only: str | None = None, option: str = "--data") -> DatasetIndex:
     """Images and masks of an SOD folder (see module docstring); ``only``: just that published layout;
     ``option``: the option that gave ``root``, as refusals name it (``data.val`` for a validation folder).
@@ -241,6 +285,8 @@ def find_sod(root: str | Path, only: str | None = None, option: str = "--data") 
     A pair of folders found at ``root`` itself takes a published dataset's
     name only when ``root`` is named as that dataset's folder; otherwise its
     own (``images/ + masks/``: any such folder was recorded as HKU-IS).
+    Two image folders of these layouts beside one mask folder (``stimuli/``
+    and ``images/`` with ``masks/``) are refused (:func:`_one_image_folder`).
     """
     from saliency.eval.datasets import PUBLISHED
 
@@ -259,6 +305,7 @@ def find_sod(root: str | Path, only: str | None = None, option: str = "--data") 
         cands += [(root / a, root / b, f"{a}/ + {b}/") for a, b in SOD_PAIRS]
     for img_dir, gt_dir, layout in cands:
         if img_dir.is_dir() and gt_dir.is_dir():
+            _one_image_folder(img_dir, gt_dir, cands, root, option)
             notes: list = []  # the files of other extensions in either folder, then the unpaired ones
             images = _index(img_dir, option, notes)
             masks = _index(gt_dir, option, notes)
