@@ -232,12 +232,17 @@ def unpaired_notes(image_keys, kept, what: str, target_keys=(), images: dict | N
         out.append(f"{len(left)} of {n} images have no {what} and are left out (e.g. {', '.join(left[:5])})")
     if orphans:
         out.append(f"{len(orphans)} {what}(s) have no image and are left out (e.g. {', '.join(orphans[:5])})")
-    if amb:
+    if amb and amb_left:  # the example is an image left without a target, not one that has its own
+        t = next(t for t in amb if any(k in amb_left for k in amb[t]))
+        ex = next(k for k in amb[t] if k in amb_left)
+        out.append(f"{len(amb)} {what}(s) match more than one image by bare name and are left out, and "
+                   f"{len(amb_left)} of {n} images with them (e.g. {what} {t} matches {', '.join(amb[t][:5])}): "
+                   f"put a {what} at each image's own path (e.g. {ex}) or rename the images apart")
+    elif amb:  # every image of those names has its own target: the flat one is simply not used
         t = next(iter(amb))
-        also = f", and {len(amb_left)} of {n} images with them" if amb_left else ""
-        out.append(f"{len(amb)} {what}(s) match more than one image by bare name and are left out{also} (e.g. "
-                   f"{what} {t} matches {', '.join(amb[t][:5])}): put a {what} at each image's own path "
-                   f"(e.g. {amb[t][0]}) or rename the images apart")
+        out.append(f"{len(amb)} {what}(s) match more than one image by bare name and are left out (e.g. {what} {t} "
+                   f"matches {', '.join(amb[t][:5])}): those images each have their own {what}, so the flat "
+                   f"{what}(s) are unused beside them; remove them if they are not meant")
     return out
 
 
@@ -263,18 +268,31 @@ def _same_dir(a: Path, b: Path) -> bool:
         return False
 
 
-def _one_image_folder(img_dir: Path, gt_dir: Path, cands, root: Path, option: str) -> None:
-    """Refuse when another image folder of the candidate layouts ``cands`` (img, gt, layout) is at ``root`` beside
-    the one ``img_dir`` that would pair with the mask folder ``gt_dir``: the first in layout order was taken and
-    the other never read nor named (``stimuli/`` left unread for an ``images/`` beside it), so which is meant is
-    asked instead of guessed."""
-    rivals = [img_dir]
+def _is_dir(p: Path) -> bool:
+    """Whether ``p`` is a folder; one that cannot be looked at (an unreadable folder above it: PermissionError) counts
+    as not there, as a candidate layout that is absent does."""
+    try:
+        return p.is_dir()
+    except OSError:
+        return False
+
+
+def _one_pair(img_dir: Path, cands, root: Path, option: str) -> None:
+    """Refuse when another (image folder, mask folder) pair of the candidate layouts ``cands`` (img, gt, layout) is
+    beside ``img_dir`` in its folder (``root`` itself, or one published dataset's folder under it) with other
+    folders: the first in layout order was taken and the other never read nor named (``stimuli/`` + ``masks/``
+    beside ``imgs/`` + ``gt/``; ``images/`` with both ``masks/`` and ``ground_truth_mask/``), so which is meant is
+    asked instead of guessed. Pairs in different dataset folders under ``root`` (``DUTS-TR/`` and ``DUTS-TE/``)
+    are no rivals: the layout order picks one, as before; two names of one folder (a link, case) are one."""
+    pairs: list = []
     for i, g, _ in cands:
-        if i.is_dir() and g.is_dir() and _same_dir(g, gt_dir) and not any(_same_dir(i, r) for r in rivals):
-            rivals.append(i)
-    if len(rivals) > 1:
-        raise UserError(f"{option} {root}: {' and '.join(str(r) for r in rivals)} are each an image folder for "
-                        f"the masks of {gt_dir}, so which one is meant cannot be told; move or remove all but one, "
+        if i.parent != img_dir.parent or not (_is_dir(i) and _is_dir(g)):
+            continue
+        if not any(_same_dir(i, a) and _same_dir(g, b) for a, b in pairs):
+            pairs.append((i, g))
+    if len(pairs) > 1:
+        raise UserError(f"{option} {root}: {' and '.join(f'{a} + {b}' for a, b in pairs)} are each a pair of "
+                        f"image and mask folders, so which one is meant cannot be told; move or remove all but one, "
                         f"or point {option} at a folder holding only the one meant")
 
 
@@ -285,8 +303,9 @@ def find_sod(root: str | Path, only: str | None = None, option: str = "--data") 
     A pair of folders found at ``root`` itself takes a published dataset's
     name only when ``root`` is named as that dataset's folder; otherwise its
     own (``images/ + masks/``: any such folder was recorded as HKU-IS).
-    Two image folders of these layouts beside one mask folder (``stimuli/``
-    and ``images/`` with ``masks/``) are refused (:func:`_one_image_folder`).
+    Two pairs of these layouts side by side (``stimuli/`` and ``images/``
+    with ``masks/``, ``stimuli/ + masks/`` beside ``imgs/ + gt/``, ``images/``
+    with ``masks/`` and ``ground_truth_mask/``) are refused (:func:`_one_pair`).
     """
     from saliency.eval.datasets import PUBLISHED
 
@@ -304,8 +323,8 @@ def find_sod(root: str | Path, only: str | None = None, option: str = "--data") 
     if not only:
         cands += [(root / a, root / b, f"{a}/ + {b}/") for a, b in SOD_PAIRS]
     for img_dir, gt_dir, layout in cands:
-        if img_dir.is_dir() and gt_dir.is_dir():
-            _one_image_folder(img_dir, gt_dir, cands, root, option)
+        if _is_dir(img_dir) and _is_dir(gt_dir):
+            _one_pair(img_dir, cands, root, option)
             notes: list = []  # the files of other extensions in either folder, then the unpaired ones
             images = _index(img_dir, option, notes)
             masks = _index(gt_dir, option, notes)
@@ -313,7 +332,7 @@ def find_sod(root: str | Path, only: str | None = None, option: str = "--data") 
             keys = _pair(images, masks, gt_dir, root, "mask", notes, img_dir, taken, option)
             recs = [Record(key=k, image=str(images[k]), mask=str(masks[k])) for k in keys]
             return DatasetIndex(recs, layout, notes, taken=taken)
-    half = [(i, g) for i, g, _ in cands if i.is_dir() and not g.is_dir()]
+    half = [(i, g) for i, g, _ in cands if _is_dir(i) and not _is_dir(g)]
     if half:  # the images of a layout are there, its masks are not
         raise UserError(f"{option} {root}: {half[0][0]} is there but not its masks folder {half[0][1]}")
     if only:

@@ -1,5 +1,6 @@
-"""SOD folder layouts (review s33 FT1): two image folders beside one mask folder are refused, naming both, instead
-of the first in layout order being read and the other never read nor named; a flat mask whose bare name is that of
+"""SOD folder layouts (review s33 FT1, FT2): two pairs of image and mask folders side by side (two image folders
+beside one mask folder, one beside two, or two whole pairs) are refused, naming every pair, instead of the first in
+layout order being read and the other never read nor named; a flat mask whose bare name is that of
 two nested images is named as such, not as "no image" beside two "no mask" images; the published layouts still
 resolve as before when only their own folders exist."""
 
@@ -70,11 +71,81 @@ def test_validation_folder_refusal_names_its_key(tmp_path):
     assert str(data / "images") in msg and str(data / "stimuli") in msg
 
 
-def test_other_mask_folder_is_no_rival(tmp_path):
-    # imgs/ + gt/ beside stimuli/ + masks/ pair with different mask folders: not refused (first layout, as before)
-    data = _sod(make_sod(tmp_path / "d", n=3), "imgs", "gt", n=2)
-    idx = find_sod(data)
-    assert idx.layout == "imgs/ + gt/" and len(idx.records) == 2
+def test_other_pair_beside_is_refused_naming_every_pair(tmp_path, capsys):
+    # review s33 RR10 L/C: 4 pairs in stimuli/ + masks/, 2 in imgs/ + gt/: it trained on imgs/ + gt/ (2 images) and
+    # never read nor named stimuli/ and masks/ (this test locked that in as "no rival")
+    data = _sod(make_sod(tmp_path / "d", n=4), "imgs", "gt", n=2)
+    rc, out, err = run_cli(capsys, ["train", "--data", data, "--out", tmp_path / "R", *TRAIN])
+    line = refusal(rc, out, err)
+    assert line.startswith(f"saliency train: error: --data {data}: ")
+    assert f"{data / 'stimuli'} + {data / 'masks'}" in line and f"{data / 'imgs'} + {data / 'gt'}" in line
+    assert "move or remove all but one" in line
+    assert not (tmp_path / "R").exists()
+
+
+@pytest.mark.parametrize("img,gts", [("images", ("masks", "ground_truth_mask")),   # review L2/Q
+                                     ("Imgs", ("Masks", "GT"))])                    # review L/K (PASCAL-S names)
+def test_one_image_folder_with_two_mask_folders_is_refused(tmp_path, img, gts):
+    # L2/Q: images/ 3, masks/ 3, ground_truth_mask/ 1 was read as images/ + ground_truth_mask/ (1 image) with a
+    # false "2 of 3 images have no mask" note; L/K Imgs/ + Masks/ + GT/ silently took Imgs/ + GT/
+    data = _sod(tmp_path / "q", img, gts[0])
+    (data / gts[1]).mkdir()
+    shutil.copyfile(data / gts[0] / "s0001.png", data / gts[1] / "s0001.png")
+    with pytest.raises(UserError) as e:
+        find_sod(data)
+    msg = str(e.value)
+    assert f"{data / img} + {data / gts[0]}" in msg and f"{data / img} + {data / gts[1]}" in msg
+    assert "\n" not in msg and "have no mask" not in msg
+
+
+def test_two_pairs_in_one_dataset_folder_under_a_data_root_are_refused(tmp_path):
+    # the same within one published dataset's folder: root/PASCAL-S/Imgs with Masks/ and GT/
+    root = tmp_path / "data"
+    _sod(root / "PASCAL-S", "Imgs", "Masks")
+    shutil.copytree(root / "PASCAL-S" / "Masks", root / "PASCAL-S" / "GT")
+    with pytest.raises(UserError) as e:
+        find_sod(root)
+    d = root / "PASCAL-S"
+    assert f"{d / 'Imgs'} + {d / 'Masks'}" in str(e.value) and f"{d / 'Imgs'} + {d / 'GT'}" in str(e.value)
+
+
+def test_duts_root_with_train_and_test_takes_duts_tr_as_before(tmp_path):
+    # a rule, not a guess: a DUTS root holding DUTS-TR/ and DUTS-TE/ trains on DUTS-TR (the training set)
+    root = tmp_path / "DUTS"
+    _sod(root / "DUTS-TE", "DUTS-TE-Image", "DUTS-TE-Mask", n=2)
+    _sod(root / "DUTS-TR", "DUTS-TR-Image", "DUTS-TR-Mask", n=3)
+    idx = find_sod(root)
+    assert idx.layout == "DUTS-TR" and len(idx.records) == 3
+    assert all(Path(r.image).parent == root / "DUTS-TR" / "DUTS-TR-Image" for r in idx.records)
+
+
+def test_data_root_with_several_published_datasets_picks_by_layout_order_as_before(tmp_path):
+    # several published datasets' folders under one data root: the layout order picks one (ECSSD before HKU-IS),
+    # unchanged: they are not two pairs side by side in one folder
+    root = tmp_path / "data"
+    _sod(root / "HKU-IS", "imgs", "gt", n=5)
+    _sod(root / "ECSSD", "images", "ground_truth_mask", n=3)
+    idx = find_sod(root)
+    assert idx.layout == "ECSSD" and len(idx.records) == 3
+
+
+@pytest.mark.parametrize("blocked", ["PASCAL-S", "DUT-OMRON"])  # checked after / before ECSSD in layout order
+def test_unreadable_unrelated_dataset_folder_is_not_there(tmp_path, monkeypatch, blocked):
+    # review RR10: ECSSD data beside an unreadable PASCAL-S/ folder was refused with a PermissionError while the
+    # other candidate layouts were probed; a folder that cannot be looked at counts as not there
+    root = tmp_path / "data"
+    _sod(root / "ECSSD", "images", "ground_truth_mask", n=3)
+    (root / blocked / "x").mkdir(parents=True)
+    real = Path.is_dir
+
+    def is_dir(self):
+        if str(self).startswith(str(root / blocked) + "/"):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    idx = find_sod(root)
+    assert idx.layout == "ECSSD" and len(idx.records) == 3
 
 
 def test_linked_image_folder_is_one_folder(tmp_path):
@@ -168,6 +239,25 @@ def test_flat_mask_beside_its_own_nested_mask_counts_only_the_left_image(tmp_pat
     assert not any("have no image" in n or "have no mask" in n for n in idx.notes), idx.notes
     assert any(n.startswith("1 mask(s) match more than one image by bare name and are left out, and 1 of 11 "
                             "images with them (e.g. mask s0001 matches a/s0001, b/s0001)") for n in idx.notes)
+    # the example of where to put a mask is the image left without one (b/s0001), not a/s0001 that has its own
+    (note,) = [n for n in idx.notes if "bare name" in n]
+    assert note.endswith(": put a mask at each image's own path (e.g. b/s0001) or rename the images apart")
+
+
+def test_flat_mask_beside_images_that_all_have_their_own_is_named_unused(tmp_path):
+    # review L2/N: images/a/* and images/b/* each with its own masks/a/*, masks/b/*, and a stray flat masks/s0001:
+    # the note told to put a mask at a/s0001's own path, which it already has
+    d = _amb(tmp_path)
+    (d / "masks" / "a").mkdir()
+    (d / "masks" / "b").mkdir()
+    shutil.copyfile(d / "masks" / "s0001.png", d / "masks" / "a" / "s0001.png")
+    shutil.copyfile(d / "masks" / "s0002.png", d / "masks" / "b" / "s0001.png")
+    idx = find_sod(d)
+    assert len(idx.records) == 11  # every image paired through its own mask
+    (note,) = [n for n in idx.notes if "bare name" in n]
+    assert note.startswith("1 mask(s) match more than one image by bare name and are left out (e.g. mask s0001 "
+                           "matches a/s0001, b/s0001): ")
+    assert "unused" in note and "own path" not in note and "images with them" not in note
 
 
 def test_train_prints_the_shared_name_note(tmp_path, capsys):
