@@ -955,11 +955,23 @@ def _header_interval(notes: dict | None) -> float | None:
     return 1000.0 / rate if np.isfinite(rate) and rate > 0 else None
 
 
-def _interval(t: np.ndarray) -> float | None:
-    """The median interval (ms) between consecutive time stamps ``t`` that differ (a repeated stamp, one row per
-    eye, is no interval); None when there is none."""
+RUN_INTERVALS = 100_000
+"""The intervals of a run that :class:`Interleaving` keeps for the run's median: its first ones in time order, so
+the median is the same whatever the chunk size (all of them in a run of up to 100,001 rows)."""
+
+
+def _intervals(t: np.ndarray, kept: np.ndarray | None = None) -> np.ndarray:
+    """``kept`` (a run's intervals so far) with the intervals (ms) between consecutive time stamps ``t`` that
+    differ (a repeated stamp, one row per eye, is no interval), up to :data:`RUN_INTERVALS` in all."""
+    kept = np.empty(0) if kept is None else kept
+    if len(kept) >= RUN_INTERVALS or len(t) < 2:
+        return kept
     d = np.diff(t)
-    d = d[d > 0]
+    return np.concatenate([kept, d[d > 0][:RUN_INTERVALS - len(kept)]])
+
+
+def _median(d: np.ndarray) -> float | None:
+    """The median of intervals ``d`` (:func:`_intervals`); None when there is none."""
     return float(np.median(d)) if len(d) else None
 
 
@@ -973,10 +985,12 @@ class Interleaving:
     as a trial's rows resume after rows of another within :data:`RESUME_INTERVALS` of the trial's sampling
     interval (the median of its earlier runs' intervals, else the one the file's header ``notes`` declare, else
     :data:`RESUME_MS`) of their previous row (time stamps compared: a resumed trial that starts earlier than it
-    ended is another recording, not this). Rows with no stimulus (a message-like row, a blank between two
-    showings; ingest sets them aside before the check) neither end nor interrupt a trial: they are judged only
-    among themselves (a file with no stimulus column). ``outside``: the format marks trials
-    (:attr:`LogReader.trials`), so rows with an empty trial and stimulus lie outside any trial (between an
+    ended is another recording, not this). Rows with no stimulus of the current trial's subject and trial (a
+    message-like row, a blank between two showings; ingest sets them aside before the check) neither end nor
+    interrupt it: they are judged only among themselves (a file with no stimulus column); another subject's or
+    trial's rows with no stimulus interrupt it as any other rows do (merged by time). A run's interval is the
+    median of all its intervals (up to :data:`RUN_INTERVALS`), whatever the chunks. ``outside``: the format marks
+    trials (:attr:`LogReader.trials`), so rows with an empty trial and stimulus lie outside any trial (between an
     EyeLink ASC's trials, as ``saliency detect`` keeps them) and are never judged.
     """
 
@@ -1011,22 +1025,23 @@ class Interleaving:
             key = tuple(c[lo] for c in cols)
             rows = timed[i0[r]:i1[r]]
             first, last = (int(rows[0]), int(rows[-1])) if len(rows) else (None, None)
-            lane = bool(key[self.stim])  # a run with no stimulus neither ends nor interrupts a trial
+            lane = bool(key[self.stim]) or not self._within(key)  # see the class's note on rows with no stimulus
             cur = self.cur[lane]
             if cur is not None and cur[0] == key:  # the previous rows' last run goes on
-                if cur[4] is None and len(rows):
-                    cur[4] = _interval(np.concatenate([[cur[2]] if cur[2] is not None else [], t[rows]]))
+                if len(rows):  # its intervals so far, across chunks: the same median at every chunk size
+                    cur[4] = _intervals(np.concatenate([[cur[2]] if cur[2] is not None else [], t[rows]]), cur[4])
                 if last is not None:
                     cur[2], cur[3] = t[last], line[last]
                 continue
             if cur is not None and cur[2] is not None:
-                self.ended[cur[0]] = (cur[2], cur[3], cur[4] if cur[4] is not None else
+                dt = _median(cur[4])
+                self.ended[cur[0]] = (cur[2], cur[3], dt if dt is not None else
                                       (self.ended.get(cur[0]) or (None, None, None))[2])
             shown = key
             if names is not None and lane and names[lo] not in (None, ""):
                 shown = (*key[:self.stim], str(names[lo]), *key[self.stim + 1:])
             self.cur[lane] = [key, shown, t[last] if last is not None else None,
-                              line[last] if last is not None else None, _interval(t[rows])]
+                              line[last] if last is not None else None, _intervals(t[rows])]
             prev = self.ended.get(key)
             if prev is None or first is None or (self.outside and not any(key[i] for i in self.outside)):
                 continue
@@ -1034,6 +1049,13 @@ class Interleaving:
             dt = prev[2] if prev[2] is not None else self.header_dt
             if 0 <= gap <= (RESUME_INTERVALS * dt if dt is not None else RESUME_MS):
                 raise UserError(self.refusal(shown, line[first], prev[1], gap, cur[1]))
+
+    def _within(self, key: tuple) -> bool:
+        """Whether a run with no stimulus (``key``) lies within the current trial's run (the latest with a
+        stimulus): the same subject and trial (a message-like row, a blank between two showings). Another
+        subject's or trial's such rows interrupt it (merged by time, its stimulus cells empty)."""
+        cur = self.cur[True]
+        return cur is None or all(a == b for i, (a, b) in enumerate(zip(cur[0], key)) if i != self.stim)
 
     def refusal(self, key: tuple, at, prev_at, gap: float, other: tuple) -> str:
         """The line: the trial (as the user knows it), where it resumes and where its previous run ended."""

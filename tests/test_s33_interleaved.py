@@ -280,3 +280,120 @@ def test_subjects_merged_by_time_with_no_stimulus_column_are_still_refused_by_de
         columns="stimulus"))
     line = refusal(*run_cli(capsys, ["detect", log, "--out", tmp_path / "det", *GEOM]))
     assert f"{log}: line 4: the rows of subject 'sub01' resume 2 ms after their previous row (line 2)" in line, line
+
+
+# ---------------------------------------------------------------- review s33 RR8: another subject's rows with no
+# stimulus; a run's interval whatever the chunk size
+# (1) 8910471 let every run with no stimulus pass through a trial, so two subjects merged by time where one's
+# stimulus cells are empty were read by detect (rc 0, one-row trials, no fixation). Such a run now passes only when
+# its subject and trial are the current trial's; otherwise it interrupts as any other rows do.
+# (2) The trial's interval was fixed by its first chunk's rows: a first run cut by the chunk boundary after 2 rows
+# (one interval, over 3 lost samples) set a bound of 1.5 x 66.7 ms, and the file was refused at chunk_rows 1000,
+# read at 1001. A run's interval is now the median of all its intervals, whatever the chunks.
+
+def test_another_subjects_rows_with_no_stimulus_interrupt_a_trial(tmp_path, capsys):
+    """sub01's img1 rows merged by time with sub02's rows whose stimulus cells are empty: sub01's second row
+    (line 4) resumes 2 ms after its first (line 2), after sub02's row on line 3. Before: detect read it (rc 0,
+    '0 fixations' for a file of one-row trials)."""
+    log = tmp_path / "merged_blankstim.csv"
+    df = _merged_by_time(log, _trial("sub01", "img1", 1), _trial("sub02", "", 2))
+    assert df["subject"].iloc[:3].tolist() == ["sub01", "sub02", "sub01"]
+    line = refusal(*run_cli(capsys, ["detect", log, "--out", tmp_path / "det", *GEOM]))
+    assert f"{log}: line 4: the rows of subject 'sub01', stimulus 'img1' resume 2 ms after their previous row " \
+           "(line 2), after rows of subject 'sub02': " in line and line.endswith(ADVICE), line
+    assert not (tmp_path / "det").exists()
+
+
+def test_rows_with_no_stimulus_of_another_trial_interrupt_and_of_the_same_trial_do_not():
+    """The check itself, with a trial column, 500 Hz: sub01 trial 1's img1 rows every 2 ms, and between each two
+    of them a row with no stimulus 1 ms later, of trial 2 (interleaved: refused at the third row, line 4, 2 ms after
+    line 2), or of trial 1 itself (a message-like row in its own recording: read)."""
+    from saliency.base.errors import UserError
+    from saliency.data_tools.ingest import TRIAL_KEYS, Interleaving
+
+    t = 1000.0 + np.arange(40)  # even ms: img1's samples; odd ms: the rows with no stimulus
+    for other, refused in (("2", True), ("1", False)):
+        df = pd.DataFrame({"subject": "sub01", "stimulus": np.where(np.arange(40) % 2, "", "img1"),
+                           "trial": np.where(np.arange(40) % 2, other, "1"), "time_ms": t,
+                           "line": np.arange(2, 42)})
+        check = Interleaving("log.csv", TRIAL_KEYS)
+        if refused:
+            with pytest.raises(UserError, match=re.escape(
+                    "log.csv: line 4: the rows of subject 'sub01', stimulus 'img1', trial '1' resume 2 ms after "
+                    "their previous row (line 2), after rows of subject 'sub01', trial '2'")):
+                check.check(df)
+        else:
+            check.check(df)
+
+
+def _flash60_long() -> pd.DataFrame:
+    """sc/gen60.py of the review, by hand: 60 Hz (dt = 16.667 ms), 998 rows of img2; img1 from 1000 ms with 3
+    samples lost after its first row (its first interval 4 dt = 66.7 ms, then dt); 3 rows of blank.png (50 ms);
+    img1 again one dt after the blank. img1 resumes 4 dt = 66.7 ms after its previous row, beyond 1.5 of its own
+    interval (25 ms), as any recording flashing an image for 50 ms: read. Data rows 999 and 1000 are img1's first
+    two, so a first chunk of 1000 rows held one interval of img1's first run, 66.7 ms (bound 100 ms: refused)."""
+    dt = 1000 / 60
+
+    def seg(stim, t0, n, lost=0):
+        t = t0 + dt * np.arange(n)
+        t[1:] += lost * dt
+        k = np.arange(n) // 20  # the gaze holds still 20 samples (333 ms) at a time
+        rng = np.random.default_rng(n)
+        cx, cy = rng.uniform(300, 1600, k.max() + 1), rng.uniform(300, 800, k.max() + 1)
+        return pd.DataFrame({"subject": "s1", "stimulus": stim, "trial": 1, "time_ms": t.round(3),
+                             "x": (cx[k] + rng.normal(0, 1, n)).round(2), "y": (cy[k] + rng.normal(0, 1, n)).round(2)})
+
+    a = seg("img1.png", 1000.0, 120, lost=3)
+    b = seg("blank.png", a["time_ms"].iloc[-1] + dt, 3)
+    c = seg("img1.png", b["time_ms"].iloc[-1] + dt, 120)
+    return pd.concat([seg("img2.png", 1000.0 - 998 * dt - 500, 998), a, b, c], ignore_index=True)
+
+
+def test_a_runs_interval_is_the_same_at_every_chunk_size():
+    """The check fed the flash file in chunks of every size from 1 to all its rows: read at each (before: refused
+    at 1000, where img1's first run is cut after 2 rows, and read at 999 and 1001). The control, the same two
+    images' 60 Hz rows of two subjects merged by time, is refused at every size at the same line."""
+    from saliency.base.errors import UserError
+    from saliency.data_tools.ingest import TRIAL_KEYS, Interleaving
+
+    df = _flash60_long().astype({"trial": str}).assign(line=lambda d: np.arange(2, len(d) + 2))
+    df = df[[*TRIAL_KEYS, "time_ms", "line"]]
+    assert df["stimulus"].iloc[998:1000].eq("img1.png").all() and df["stimulus"].iloc[997] == "img2.png"
+    assert df["time_ms"].iloc[999] - df["time_ms"].iloc[998] == pytest.approx(4000 / 60, abs=1e-3)
+    merged = df.iloc[:300].assign(subject="s2", time_ms=lambda d: d["time_ms"] + 1000 / 120)
+    merged = pd.concat([df.iloc[:300], merged]).sort_values("time_ms", kind="stable")
+    merged = merged.assign(line=np.arange(2, len(merged) + 2))
+    for size in range(1, len(df) + 1):
+        check = Interleaving("flash60_long.csv", TRIAL_KEYS)
+        for lo in range(0, len(df), size):
+            check.check(df.iloc[lo:lo + size])
+    refused_at = []
+    for size in range(1, len(merged) + 1):
+        try:
+            check = Interleaving("merged.csv", TRIAL_KEYS)
+            for lo in range(0, len(merged), size):
+                check.check(merged.iloc[lo:lo + size])
+        except UserError as e:
+            refused_at.append(str(e).split(": the rows")[0])
+    assert refused_at == ["merged.csv: line 4"] * len(merged), set(refused_at)
+
+
+@pytest.mark.parametrize("chunk_rows", [999, 1000, 1001])
+def test_the_flash_file_reads_alike_around_the_chunk_boundary(tmp_path, chunk_rows):
+    """ingest and detect read the flash file at chunk_rows 999, 1000 and 1001 alike (before: refused at 1000):
+    img1's second showing gives fixations after the blank (the gaze holds still 333 ms at a time: 6 in its 2 s)."""
+    from saliency.data_tools import ingest as ing
+    from saliency.data_tools.geometry import ScreenGeometry
+    from saliency.detect import DetectOptions, detect_logs
+
+    log = tmp_path / "flash60_long.csv"
+    df = _flash60_long()
+    df.to_csv(log, index=False)
+    again = df["time_ms"].iloc[998 + 120 + 3]  # img1's second showing
+    g = ScreenGeometry(screen_px=(W, H), screen_cm=(53.0, 30.0), distance_cm=65.0)
+    ing.ingest([log], grey_stimuli(tmp_path, ("img1", "img2", "blank"), (W, H)), tmp_path / "o", ing.IngestOptions(
+        geometry=g, sigma_px=20.0, ioc=False, progress=False, chunk_rows=chunk_rows))
+    detect_logs([log], tmp_path / "d", DetectOptions(geometry=g, chunk_rows=chunk_rows, progress=False))
+    fi, fd = pd.read_csv(tmp_path / "o" / "fixations.csv"), pd.read_csv(tmp_path / "d" / "fixations.csv")
+    assert ((fi["stimulus"] == "img1") & (fi["t_start_ms"] >= again)).sum() >= 5, fi
+    assert ((fd["stimulus"] == "img1.png") & (fd["onset_ms"] >= again)).sum() >= 5, fd
