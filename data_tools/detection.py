@@ -59,6 +59,7 @@ pixels; its onset is its first sample's time, its duration ``t_last - t_first``
 from __future__ import annotations
 
 import inspect
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -301,9 +302,18 @@ def fivepoint_speed(t, xdeg, ydeg) -> np.ndarray:
     return speed
 
 
+def is_number(value) -> bool:
+    """Whether ``value`` is a real number (int, float, numpy's), and not a bool: the rule of every numeric
+    detection option (here and :func:`data_tools.ingest.check_detection_numbers`). A str ("30") met a TypeError
+    further on, and True read as 1 (an I-VT threshold of 1 deg/s, most samples saccade, unsaid)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _check_threshold(threshold: float, unit: str) -> None:
     """Refuse a detector ``threshold`` (``unit``: deg/s, or deg for I-DT) that is not a finite number above 0 (an
-    infinite one made every sample with a speed one fixation, unsaid)."""
+    infinite one made every sample with a speed one fixation, unsaid; a str or bool: :func:`is_number`)."""
+    if not is_number(threshold):
+        raise UserError(f"`threshold` {threshold!r}: must be a finite number above 0 ({unit})")
     if not threshold > 0:
         raise UserError(f"`threshold` {threshold}: must be positive ({unit})")
     if not threshold < np.inf:
@@ -715,14 +725,13 @@ window overflowed the sample count (``OverflowError``)."""
 
 
 def _check_option(name: str, value) -> None:
-    """Refuse ``value`` of option ``name`` outside its :data:`OPTION_RANGES` (NaN, inf, not a number), naming it."""
+    """Refuse ``value`` of option ``name`` outside its :data:`OPTION_RANGES` (NaN, inf, not a number: a str or a
+    bool, :func:`is_number`), naming it."""
     above, inf_ok, unit = OPTION_RANGES[name]
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = np.nan
+    v = float(value) if is_number(value) else np.nan
     if (v > 0 if above else v >= 0) and (inf_ok or v < np.inf):
         return
+    value = value if is_number(value) else repr(value)
     if inf_ok:
         raise UserError(f"`{name}` {value}: must be a number above 0 ({unit}; inf: no limit)")
     raise UserError(f"`{name}` {value}: must be a finite number {'above' if above else 'of at least'} 0 ({unit})")

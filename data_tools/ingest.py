@@ -77,7 +77,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-import numbers
 import os
 import re
 import sys
@@ -2960,9 +2959,10 @@ def check_detection_numbers(values: dict, detector: str = "") -> None:
     for name, value in values.items():
         if value is None:
             continue
+        from saliency.data_tools.detection import is_number  # scipy: imported only when an option is given
         key = name if name != "threshold" else "dispersion_threshold" if detector == "idt" else "velocity_threshold"
         zero_ok, top, unit = DETECTION_RANGES[key]
-        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        real = is_number(value)
         shown = value if real else repr(value)
         if not (real and math.isfinite(value) and (value >= 0 if zero_ok else value > 0)):
             raise UserError(f"`{name}` {shown}: must be a finite number {'>=' if zero_ok else '>'} 0")

@@ -19,6 +19,7 @@ steps of 20 px (1 cm at 60 cm, ~0.95 deg per 2 ms sample), 100 samples still at 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -90,7 +91,8 @@ def test_nan_nh_option_refused_by_its_name(fn, name):
                                          ("min_peak", INF), ("max_speed", 0.0), ("max_accel", -1.0),
                                          ("peak_start", "fast")])
 def test_out_of_range_nh_option_refused_by_its_name(name, value):
-    with pytest.raises(UserError, match=rf"^{name} {value}: must be a "):
+    shown = repr(value) if isinstance(value, str) else value  # a str quoted: '6' is not the number 6 (RR8)
+    with pytest.raises(UserError, match=rf"^{name} {shown}: must be a "):
         D.classify(T, SWEEP, Y, G, "nh", **{name: value})
 
 
@@ -126,6 +128,69 @@ def test_legitimate_nh_options_accepted(opts):
 def test_infinite_threshold_refused(fn, method, unit):
     with pytest.raises(UserError, match=rf"^threshold inf: must be finite \({unit}\); an infinite one makes "):
         fn(T, SWEEP, Y, G, method, threshold=INF)
+
+
+# ---------------------------------------------------------------- review s33 RR8: a str or a bool is not a number
+# Before, ``_check_threshold`` compared (True > 0 passed; '30' > 0 raised numpy/Python's TypeError) and
+# ``_check_option`` tried ``float(value)`` (True and "6" passed) and handed the raw value on: ``threshold=True``
+# read as 1 deg/s and labelled most of a still trial saccade, unsaid; ``window_ms='6'`` met a TypeError inside
+# the detector; nh's ``peak_start=True`` ran as 1 deg/s. The rule now is ingest's (:func:`check_detection_numbers`):
+# a real number and not a bool, one helper (:func:`detection.is_number`) for both.
+
+NOT_NUMBERS = [True, False, "30", np.True_, [30.0]]
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS)
+@pytest.mark.parametrize("method, unit", [("ivt", "deg/s"), ("idt", "deg"), ("tobii-ivt", "deg/s")])
+@pytest.mark.parametrize("fn", [D.classify, D.detect])
+def test_threshold_that_is_not_a_number_refused_by_name(fn, method, unit, value):
+    want = rf"^threshold {re.escape(repr(value))}: must be a finite number above 0 \({unit}\)$"
+    with pytest.raises(UserError, match=want):
+        fn(T, SWEEP, Y, G, method, threshold=value)
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS)
+@pytest.mark.parametrize("name", ["window_ms", "peak_start", "peak_sd", "max_speed", "alpha"])
+def test_nh_option_that_is_not_a_number_refused_by_name(name, value):
+    with pytest.raises(UserError, match=rf"^{name} {re.escape(repr(value))}: must be a "):
+        D.classify(T, SWEEP, Y, G, "nh", **{name: value})
+
+
+@pytest.mark.parametrize("value", ["6", True])
+def test_tobii_ivt_window_that_is_not_a_number_refused_by_name(value):
+    with pytest.raises(UserError, match=rf"^window_ms {re.escape(repr(value))}: must be a finite number above 0 "):
+        D.classify(T, SWEEP, Y, G, "tobii-ivt", window_ms=value)
+
+
+def test_threshold_true_no_longer_labels_a_still_trial_saccade():
+    """Still gaze at 500 Hz with 1 px noise (0.048 deg here): the five-point speed of such noise is about
+    sqrt(4) * 0.048 deg * 500/s / 6 = 8 deg/s an axis, above 1 deg/s (True read as a number) on most samples and
+    below 30 on nearly all. Before, threshold=True labelled most of them saccade, unsaid; now refused, and the
+    numbers 30 and numpy's float32(30) give the same labels, nearly all fixation."""
+    rng = np.random.default_rng(0)
+    t = 1000 + 2.0 * np.arange(1000)
+    x, y = 300 + rng.normal(0, 1, 1000), 250 + rng.normal(0, 1, 1000)
+    with pytest.raises(UserError, match=r"^threshold True: must be a finite number above 0 \(deg/s\)$"):
+        D.classify(t, x, y, G, "ivt", threshold=True)
+    a = D.classify(t, x, y, G, "ivt", threshold=30)
+    b = D.classify(t, x, y, G, "ivt", threshold=np.float32(30))
+    assert np.array_equal(a.labels, b.labels) and (a.labels == D.FIXATION).mean() > 0.9
+
+
+@pytest.mark.parametrize("value, ok", [(30, True), (30.0, True), (np.float64(30), True), (np.int64(30), True),
+                                       (True, False), (False, False), ("30", False), (np.True_, False),
+                                       (None, False), (1 + 0j, False)])
+def test_detection_and_ingest_share_one_number_rule(value, ok):
+    from saliency.data_tools import ingest as ing
+
+    assert D.is_number(value) is ok
+    if value is None:  # None: left out, for ingest
+        return
+    if ok:
+        ing.check_detection_numbers({"velocity_threshold": value})
+    else:
+        with pytest.raises(UserError, match=r"^velocity_threshold .*: must be a finite number > 0$"):
+            ing.check_detection_numbers({"velocity_threshold": value})
 
 
 # ---------------------------------------------------------------- maps: not finite before off the map
