@@ -1271,13 +1271,13 @@ def write_report(out: str | Path, inputs: ReportInputs, overwrite: bool = False,
 
 
 def _check_run_folder(run: Path) -> None:
-    """Refuse a folder that holds nothing ``saliency train`` writes (:data:`saliency.train.RUN_FILES`, its
+    """Refuse a folder that holds nothing ``saliency train`` writes (:data:`saliency.base.runlock.RUN_FILES`, its
     checkpoints/): a stimulus or ingest folder given as RUN was reported as a run with "no metrics.csv", rc 0.
     A run just started (its lock, config.yaml, no metrics yet) is a run: the report says how far it got; so is a
     folder with nothing in it (hidden files aside), still named in the report's note as holding no metrics.csv.
     ``--dataset`` is suggested only for a folder it reads (its dataset.json): a study's or a SOD set's stimuli/
     alone is refused there too, so it gets the line naming what the report takes."""
-    from saliency.train import CKPT_DIR, RUN_FILES  # imports no torch
+    from saliency.base.runlock import CKPT_DIR, RUN_FILES
 
     if any((run / m).is_file() for m in RUN_FILES) or (run / CKPT_DIR).is_dir():
         return

@@ -52,7 +52,7 @@ from saliency.runtime import (MetricsLog, Signals, clean_error, cpu_threads, dat
 __all__ = ["Trainer", "TrainingStopped", "Interrupted", "precision_plan", "resolve_device", "cpu_threads",
            "prepare_run", "restore_replaced", "RESUME_KEYS"]
 
-CKPT_DIR = "checkpoints"
+CKPT_DIR = runlock.CKPT_DIR
 
 #: Config keys a resumed run may change (with ``overrides``); everything else is the run's own config.
 #: ``train.deterministic`` (``--deterministic``) only chooses torch's algorithms and threads, no state of the
@@ -383,7 +383,7 @@ LOCK_NAME = runlock.LOCK_NAME
 #: what a run folder holds (the module docstring's layout): files at its top, and the folders whose files are
 #: the run's (grids/epoch_NNN.png, checkpoints/last.pt and best.pt, tensorboard/events.out.tfevents.*: the event
 #: files of the SummaryWriter, which writes nothing else there, since the run calls only its add_scalar)
-RUN_FILES = ("config.yaml", "split.json", "metrics.csv", LOCK_NAME)
+RUN_FILES = runlock.RUN_FILES
 RUN_FOLDERS = {"grids": re.compile(r"epoch_\d{3,}\.png"), CKPT_DIR: re.compile(r"(last|best)\.pt"),
                "tensorboard": re.compile(r"events\.out\.tfevents\..+")}
 

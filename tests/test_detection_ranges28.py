@@ -88,7 +88,7 @@ def test_the_bounds_themselves_are_taken(tree, capsys, command, extra):
 
 
 def test_the_velocity_bound_is_the_speed_nh_treats_as_noise():
-    from saliency.commands._detection_args import DEG_MAX, VELOCITY_MAX
+    from saliency.data_tools.choices import DEG_MAX, VELOCITY_MAX
     from saliency.data_tools.detection import nh
 
     assert VELOCITY_MAX == inspect.signature(nh).parameters["max_speed"].default == 1000.0

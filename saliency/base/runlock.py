@@ -32,6 +32,12 @@ from saliency.base.errors import UserError
 #: in a demo folder (a demo an older saliency started is resumed and claimed by the same file)
 LOCK_NAME = ".saliency-train.lock"
 
+#: what ``saliency train`` writes into a run folder: its files (the lock among them) and its checkpoint folder;
+#: here, beside the lock, so that ``saliency.report`` can recognise a run without importing ``saliency.train``
+#: (which imports the report's helpers: an import cycle)
+CKPT_DIR = "checkpoints"
+RUN_FILES = ("config.yaml", "split.json", "metrics.csv", LOCK_NAME)
+
 #: folders this process has claimed, by absolute path: the lock file to remove when the work ends
 _CLAIMED: dict[str, Path] = {}
 

@@ -7,7 +7,6 @@ without numpy, so that building either parser stays cheap.
 from __future__ import annotations
 
 from saliency.commands import _args
-from saliency.data_tools.choices import DEG_MAX, VELOCITY_MAX  # numpy-free; ingest/detect validation uses them too
 
 
 def add_detector_arguments(g, default: str | None = None, tracker: bool = False, eye: bool = False) -> None:
@@ -16,7 +15,7 @@ def add_detector_arguments(g, default: str | None = None, tracker: bool = False,
     ``eye``: add ``--eye`` too (a command adds it once it passes the choice on to the readers: see
     :func:`eye_option`).
     """
-    from saliency.data_tools.choices import EYES
+    from saliency.data_tools.choices import DEG_MAX, EYES
     from saliency.data_tools.detectors import DEFAULT_DETECTOR, DEFAULTS, DETECTORS
 
     d = default or DEFAULT_DETECTOR
@@ -60,6 +59,7 @@ def add_threshold_arguments(g) -> None:
     ``--threshold`` is the chosen detector's own threshold; ``--velocity-threshold`` and
     ``--dispersion-threshold`` name the kind (see :func:`threshold_option`).
     """
+    from saliency.data_tools.choices import DEG_MAX, VELOCITY_MAX  # the bounds ingest/detect validation uses too
     from saliency.data_tools.detectors import DEFAULTS
 
     ivt, tobii, idt = (DEFAULTS[k]["threshold"] for k in ("ivt", "tobii-ivt", "idt"))
@@ -84,6 +84,7 @@ def threshold_option(args, detector: str) -> tuple[str | None, float | None, str
     would be read as degrees) or ``detector`` uses no threshold (``nh``, ``tracker``).
     """
     from saliency.base.errors import UserError
+    from saliency.data_tools.choices import DEG_MAX, VELOCITY_MAX
 
     given = [(flag, v) for flag, v in (("--threshold", args.threshold),
                                        ("--velocity-threshold", args.velocity_threshold),
@@ -169,16 +170,22 @@ def _bounded(text: str, lo_ok: bool, top: float, unit: str) -> float:
 
 def non_negative_degrees(text: str) -> float:
     """An angle in degrees in ``[0, DEG_MAX]`` (``--merge-deg``; 0 turns merging off)."""
+    from saliency.data_tools.choices import DEG_MAX
+
     return _bounded(text, True, DEG_MAX, "deg")
 
 
 def dispersion_threshold(text: str) -> float:
     """An I-DT dispersion threshold in degrees in ``(0, DEG_MAX]`` (``--dispersion-threshold``)."""
+    from saliency.data_tools.choices import DEG_MAX
+
     return _bounded(text, False, DEG_MAX, "deg")
 
 
 def velocity_threshold(text: str) -> float:
     """A velocity threshold in deg/s in ``(0, VELOCITY_MAX]`` (``--velocity-threshold``)."""
+    from saliency.data_tools.choices import VELOCITY_MAX
+
     return _bounded(text, False, VELOCITY_MAX, "deg/s")
 
 
