@@ -407,7 +407,7 @@ def predict_folder(checkpoint, images, out, *, size=None, batch_size: int = 8, d
         raise UserError(f"`runtime` {runtime!r}: choose torch or onnx")
     if size is not None:
         size = check_size(size)
-    open_files_for(workers)  # room for the workers' open files, or refused, before anything is written
+    open_files_for(workers, batch_size)  # room for the workers' open files (per-image tensors), or refused, first
     staging = _out_stages(out, log_density_out, overwrite,
                           {"images": images, "checkpoint": checkpoint, "list": getattr(only, "path", None)}, staged)
     dev = resolve_device(device)

@@ -344,9 +344,21 @@ def worker_init(worker_id: int) -> None:
 #: former 128 + 16 a worker refused setups that trained (2 workers at ``ulimit -n 64``, review s33 RR7). The soft
 #: limit is raised to the hard one first: only a hard limit below the bound is refused.
 OPEN_FILES_BASE, OPEN_FILES_PER_WORKER = 32, 8
+#: open files a worker needs per image of a batch where the batch is not stacked (``saliency predict``'s collate
+#: keeps one tensor an image, each passed as its own open file; 2 batches a worker in flight). Measured with no
+#: bound (review s33 RR9, 2 workers, 48x64 checkpoint, 60-180 images): batch 4 at 32 open files (not 28), 8 at 44
+#: (not 40), 16 at 62 (not 60), 32 at 120 (not 100): ~1.3 a worker per image of a batch. The bound, 32 + a worker
+#: the larger of 8 and 2 a batch image (batch 4: 48, 8: 64, 16: 96, 32: 160), is 1.3 to 1.5 times that (2 workers
+#: at ``ulimit -n 64`` still run the default batch 8); train's batches are stacked (one file a batch).
+OPEN_FILES_PER_BATCH_ITEM = 2
 
 
-def open_files_short(workers: int) -> tuple[int, int] | None:
+def _open_files_need(workers: int, batch_size: int | None) -> int:
+    per = max(OPEN_FILES_PER_WORKER, OPEN_FILES_PER_BATCH_ITEM * max(1, int(batch_size)) if batch_size else 0)
+    return OPEN_FILES_BASE + per * workers
+
+
+def open_files_short(workers: int, batch_size: int | None = None) -> tuple[int, int] | None:
     """Make room for ``workers`` DataLoader workers' open files; ``(limit, need)`` when there is too little, else None.
 
     The soft open-file limit (RLIMIT_NOFILE) is raised to the hard one where it
@@ -354,7 +366,8 @@ def open_files_short(workers: int) -> tuple[int, int] | None:
     not settable, to the bound: :data:`OPEN_FILES_BASE` + :data:`OPEN_FILES_PER_WORKER`
     a worker). It is never lowered. Nothing to do without workers, or without the
     resource module (Windows: no such limit). :func:`open_files_for` refuses the shortfall;
-    ``saliency train`` names it by where ``data.workers`` came from.
+    ``saliency train`` names it by where ``data.workers`` came from. ``batch_size``: given where batches are not
+    stacked (predict), each worker's room grows by :data:`OPEN_FILES_PER_BATCH_ITEM` an image of a batch.
     """
     if workers <= 0:
         return None
@@ -362,7 +375,7 @@ def open_files_short(workers: int) -> tuple[int, int] | None:
         import resource
     except ImportError:
         return None
-    need = OPEN_FILES_BASE + OPEN_FILES_PER_WORKER * workers
+    need = _open_files_need(workers, batch_size)
     inf = resource.RLIM_INFINITY
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == inf or soft == hard:
@@ -379,28 +392,36 @@ def open_files_short(workers: int) -> tuple[int, int] | None:
     return (soft, need) if soft != inf and soft < need else None
 
 
-def open_files_refusal(head: str, name: str, workers: int, short: tuple[int, int]) -> str:
+def open_files_refusal(head: str, name: str, workers: int, short: tuple[int, int],
+                       batch_size: int | None = None) -> str:
     """The one line refusing ``workers`` workers for the open-file shortfall ``short`` (:func:`open_files_short`).
 
     ``head`` begins it (```workers` 2``, or ``data.workers 2 (data.workers from the config: ...)``); ``name``
-    is the setting its advice says to lower (```workers```, ``data.workers``).
+    is the setting its advice says to lower (```workers```, ``data.workers``); with ``batch_size`` (predict) the
+    advice also offers a smaller ```batch_size```.
     """
     soft, need = short
-    fit = max(0, (soft - OPEN_FILES_BASE) // OPEN_FILES_PER_WORKER)
+    per = _open_files_need(1, batch_size) - OPEN_FILES_BASE
+    fit = max(0, (soft - OPEN_FILES_BASE) // per)
     fewer = f"{name} {fit} or fewer" if fit else f"{name} 0 (images read in this process)"
+    if batch_size:
+        fewer += " or a smaller `batch_size`"
     them = f"{workers} DataLoader workers need" if workers != 1 else "1 DataLoader worker needs"
+    if batch_size:
+        them += f" at `batch_size` {batch_size}"
     return (f"{head}: the open-file limit (ulimit -n) is {soft}, below the {need} that {them} (batches pass between "
             f"processes as open files); raise it (ulimit -n {need}) or use {fewer}")
 
 
-def open_files_for(workers: int) -> None:
+def open_files_for(workers: int, batch_size: int | None = None) -> None:
     """Make room for ``workers`` DataLoader workers' open files, before they start; UserError if there is none.
 
-    :func:`open_files_short`, refused naming ``workers`` (one line) with what to do.
+    :func:`open_files_short`, refused naming ``workers`` (and ``batch_size`` where given: unstacked batches,
+    predict) in one line with what to do.
     """
-    short = open_files_short(workers)
+    short = open_files_short(workers, batch_size)
     if short is not None:
-        raise UserError(open_files_refusal(f"`workers` {workers}", "`workers`", workers, short))
+        raise UserError(open_files_refusal(f"`workers` {workers}", "`workers`", workers, short, batch_size))
 
 
 def make_loader(ds, sampler, batch_size: int, workers: int, device, seed: int, drop_last: bool = False):

@@ -92,6 +92,10 @@ def checkpoint(tmp_path_factory):
 WHY = ("the open-file limit (ulimit -n) is 20, below the 48 that 2 DataLoader workers need (batches pass between "
        "processes as open files); raise it (ulimit -n 48) or use ")
 REFUSED = f"--workers 2: {WHY}--workers 0 (images read in this process)"
+# predict (per-image tensors, review s33 RR9): 32 + 2 workers * max(8, 2 * --batch-size 8) = 64
+PREDICT_REFUSED = ("--workers 2: the open-file limit (ulimit -n) is 20, below the 64 that 2 DataLoader workers need "
+                   "at --batch-size 8 (batches pass between processes as open files); raise it (ulimit -n 64) or use "
+                   "--workers 0 (images read in this process) or a smaller --batch-size")
 FROM_CONFIG = "(data.workers from the config: --config, --set or the resumed run's)"
 
 
@@ -113,7 +117,7 @@ def test_train_workers_raise_a_low_soft_open_file_limit_to_the_hard_one(tmp_path
 def test_predict_workers_under_a_hard_open_file_limit_too_low_is_one_line(tmp_path, sod, checkpoint):
     rc, out, err = _run(["predict", "--checkpoint", checkpoint, "--images", sod / "stimuli", "--out",
                          tmp_path / "P", "--workers", "2", "--device", "cpu", "--quiet"], tmp_path, nofile=(20, 20))
-    assert (rc, err.splitlines()) == (2, [f"saliency predict: error: {REFUSED}"]), (rc, err[:2000])
+    assert (rc, err.splitlines()) == (2, [f"saliency predict: error: {PREDICT_REFUSED}"]), (rc, err[:2000])
     assert not (tmp_path / "P").exists()
 
 
@@ -250,5 +254,18 @@ def test_predict_refuses_too_few_open_files_before_reading_the_list(tmp_path, so
     rc, out, err = _run(["predict", "--checkpoint", checkpoint, "--images", sod / "stimuli", "--out",
                          tmp_path / "P", "--list", tmp_path / "missing.txt", "--workers", "2", "--device", "cpu",
                          "--quiet"], tmp_path, nofile=(20, 20))
-    assert (rc, err.splitlines()) == (2, [f"saliency predict: error: {REFUSED}"]), (rc, err[:2000])
+    assert (rc, err.splitlines()) == (2, [f"saliency predict: error: {PREDICT_REFUSED}"]), (rc, err[:2000])
+    assert not (tmp_path / "P").exists()
+
+
+def test_predict_open_file_room_grows_with_the_batch_size(tmp_path, sod, checkpoint):
+    """Predict's batches are per-image tensors, an open file each: 2 workers at --batch-size 16 need
+    32 + 2 * max(8, 2 * 16) = 96 (measured 62 with no bound), refused at 48 naming --batch-size (review s33 RR9)."""
+    rc, out, err = _run(["predict", "--checkpoint", checkpoint, "--images", sod / "stimuli", "--out",
+                         tmp_path / "P", "--workers", "2", "--batch-size", "16", "--device", "cpu", "--quiet"],
+                        tmp_path, nofile=(48, 48))
+    assert (rc, err.splitlines()) == (2, [
+        "saliency predict: error: --workers 2: the open-file limit (ulimit -n) is 48, below the 96 that 2 "
+        "DataLoader workers need at --batch-size 16 (batches pass between processes as open files); raise it "
+        "(ulimit -n 96) or use --workers 0 (images read in this process) or a smaller --batch-size"]), (rc, err[:2000])
     assert not (tmp_path / "P").exists()

@@ -165,7 +165,7 @@ def run(args) -> int:
     if args.checkpoint and args.workers:  # room for the DataLoader workers' open files, before anything is read
         from saliency.runtime import open_files_for
 
-        open_files_for(args.workers)
+        open_files_for(args.workers, args.batch_size)
     inputs = {"images": args.images, "checkpoint": args.checkpoint, "list": args.list, "root": args.root}
     inputs = {k: v for k, v in inputs.items() if v}
     out = check_out_dir(args.out, args.overwrite, inputs=inputs)
