@@ -77,6 +77,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import numbers
 import os
 import re
 import sys
@@ -2991,15 +2992,18 @@ def validate(opts: IngestOptions):
         raise UserError(f"`coords` {opts.coords!r}: choose auto, screen or stimulus")
     if opts.detector not in (*det.DETECTORS, "tracker"):
         raise UserError(f"`detector` {opts.detector!r}: choose one of {', '.join(det.DETECTORS)} or tracker")
-    # by this class's names, before the detector refuses one under its own (`threshold`, `window_ms`), and before
-    # the "not used by" line below formats one with :g
-    check_detection_numbers({k: getattr(opts, k) for k in DETECTION_OPTIONS})
+    # "not used by" first (an unused option is named as such, not as out of range; its value shown with :g only
+    # when a number, repr otherwise), then by this class's names, before the detector refuses one under its own
+    # (`threshold`, `window_ms`)
     for name, value, users in (("velocity_threshold", opts.velocity_threshold, ("ivt", "tobii-ivt")),
                                ("dispersion_threshold", opts.dispersion_threshold, ("idt",)),
                                ("smooth_ms", opts.smooth_ms, det.USED_BY["window_ms"])):
         if value is not None and opts.detector not in users:  # never recorded as applied when it is not
-            raise UserError(f"`{name}` {value:g}: not used by `detector` {opts.detector} (only by "
+            shown = format(value, "g") if isinstance(value, numbers.Real) and not isinstance(value, bool) \
+                else repr(value)
+            raise UserError(f"`{name}` {shown}: not used by `detector` {opts.detector} (only by "
                             f"{', '.join(users)}); leave it out")
+    check_detection_numbers({k: getattr(opts, k) for k in DETECTION_OPTIONS})
     if opts.detector == "tracker":  # the tracker's fixations are kept as reported: no post-processing
         given = _detection_options_given(opts)  # the thresholds and smooth_ms were refused just above
         if given:

@@ -116,7 +116,7 @@ def check_options(o: DetectOptions) -> None:
     merges nothing: fixations are merged only when ``merge_ms`` and
     ``merge_deg`` are both above 0, so one of them above 0 with the other 0
     (given, or the detector's default) is refused; both 0 turns merging off.
-    Before those: a numeric option that is not a finite number in its range, by its own name
+    After the first, before the merge: a numeric option that is not a finite number in its range, by its own name
     (:func:`data_tools.ingest.check_detection_numbers`).
     """
     from saliency.data_tools.detectors import check_merge, unused_options
@@ -127,15 +127,17 @@ def check_options(o: DetectOptions) -> None:
     if o.detector not in DETECTORS:
         raise UserError(f"`detector` {o.detector!r}: choose one of {', '.join(DETECTORS)}")
     # by this class's names, as ingest's validate does (classify named smooth_ms NaN `window_ms`, and took a
-    # threshold of 5000 deg/s that the command line refuses)
-    check_detection_numbers({k: getattr(o, k) for k in ("threshold", "min_duration_ms", "max_gap_ms", "merge_ms",
-                                                        "merge_deg", "smooth_ms")}, o.detector)
+    # threshold of 5000 deg/s that the command line refuses); after "not used by" (its line shows no value), so an
+    # option the detector does not use is named as such, not as out of range
+    nums = {k: getattr(o, k) for k in ("threshold", "min_duration_ms", "max_gap_ms", "merge_ms", "merge_deg",
+                                     "smooth_ms")}
     unused = unused_options(o.detector, threshold=o.threshold, window_ms=o.smooth_ms)
     if unused:
         name = {"window_ms": "smooth_ms"}.get(unused[0], unused[0])
         why = "it finds its own threshold per trial" if o.detector == "nh" else "it has no smoothing window"
         raise UserError(f"`{name}`: not used by the {o.detector} detector ({why}); leave it out or choose a "
                         "detector that uses it")
+    check_detection_numbers(nums, o.detector)
     check_merge(o.detector, o.merge_ms, o.merge_deg)  # shared with saliency ingest
 
 

@@ -128,8 +128,12 @@ def test_detect_min_duration_refused_by_name_before_reading():
 @pytest.mark.parametrize("check", [_ingest_refusal, _detect_refusal])
 @pytest.mark.parametrize("value", ["20", True])
 def test_smooth_ms_not_a_number_to_a_detector_without_a_window(check, value):
-    """Before (ingest): ValueError "Unknown format code 'g' for object of type 'str'" from the "not used by" line."""
-    assert check(detector="ivt", smooth_ms=value) == f"`smooth_ms` {value!r}: must be a finite number > 0"
+    """Before (ingest): ValueError "Unknown format code 'g' for object of type 'str'" from the "not used by" line;
+    now named unused first (review s33 RR9 item 2), the value shown as given."""
+    line = check(detector="ivt", smooth_ms=value)
+    assert line.startswith("`smooth_ms`") and "not used by" in line and line.endswith("leave it out" if
+                                                                                      check is _ingest_refusal else
+                                                                                      "detector that uses it"), line
 
 
 @pytest.mark.parametrize("check, field", [(_ingest_refusal, "velocity_threshold"), (_detect_refusal, "threshold")])
@@ -212,3 +216,18 @@ def test_min_duration_warning_said_once_for_every_input(tmp_path, capsys, cmd):
     assert [ln for ln in err.splitlines() if "glissade search" in ln] == [
         f"saliency {cmd}: warning: {paths[0]}: trial (subject 's1', trial '0', stimulus 'img1') and 1 more of its "
         f"trials: {MIN_DURATION_150}"]
+
+
+def test_an_option_the_detector_does_not_use_is_named_unused_before_its_range():
+    """An unused option out of range is refused as not used, not as too large (review s33 RR9 item 2)."""
+    from saliency.detect import DetectOptions, check_options
+
+    with pytest.raises(UserError) as e:
+        check_options(DetectOptions(detector="nh", threshold=5000.0))
+    assert str(e.value).startswith("threshold: not used by the nh detector"), str(e.value)
+    with pytest.raises(UserError) as e:
+        validate(IngestOptions(detector="idt", velocity_threshold=5000.0))
+    assert str(e.value) == "velocity_threshold 5000: not used by detector idt (only by ivt, tobii-ivt); leave it out"
+    with pytest.raises(UserError) as e:  # a text value: shown as typed, no format error
+        validate(IngestOptions(detector="idt", velocity_threshold="30"))
+    assert str(e.value) == "velocity_threshold '30': not used by detector idt (only by ivt, tobii-ivt); leave it out"
