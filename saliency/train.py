@@ -180,8 +180,6 @@ def prepare_run(flags: dict | None = None, *, config_file: str | None = None, ov
                             f"epoch's checkpoint was complete); start it again with the same options and "
                             f"`out` {run_dir} with `overwrite`{_aside_note(run_dir)}")
         given = [k for k, v in flags.items() if v is not None and k not in RESUME_KEYS]
-        if "pretrained_file" in given:  # it sets pretrained too (the file's weights are loaded): named once
-            given = [k for k in given if k != "pretrained"]
         # as typed: the flag's parameter (`lr`: --lr), `overrides` KEY (--set KEY) for a key that has no flag
         typed = [f"`{C.FLAG_PARAMS[k]}`" if k in C.FLAG_PARAMS else f"`overrides` {k}" for k in given]
         if typed or config_file:

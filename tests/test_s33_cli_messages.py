@@ -226,3 +226,15 @@ def test_both_flags_and_an_override_of_pretrained_name_the_flag_typed(capsys, tm
     line = _train(capsys, tmp_path, "--pretrained-file", "w.pth", "--set", "pretrained=false")
     assert line == ("saliency train: error: --pretrained-file w.pth and --set pretrained=false both set pretrained; "
                     "give one"), line
+
+
+def test_resume_names_pretrained_and_pretrained_file_typed_together(capsys, tmp_path):
+    """On --resume, --pretrained typed beside --pretrained-file is named in the one refusal (review s33 RR9 item 3),
+    not refused a second time once --pretrained-file is left out."""
+    run = tmp_path / "R"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.yaml").write_text("task: sod\n")
+    (run / "checkpoints" / "last.pt").write_bytes(b"")
+    line = refusal(*run_cli(capsys, ["train", "--resume", run, "--pretrained", "--pretrained-file", "w.pth",
+                                     "--quiet"]))
+    assert line.endswith("may change (got --pretrained, --pretrained-file)"), line
