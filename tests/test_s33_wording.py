@@ -139,7 +139,7 @@ def test_smooth_ms_not_a_number_to_a_detector_without_a_window(check, value):
 @pytest.mark.parametrize("check, field", [(_ingest_refusal, "velocity_threshold"), (_detect_refusal, "threshold")])
 def test_api_refuses_the_velocity_the_command_line_refuses(check, field):
     """The CLI's bounds (VELOCITY_MAX 1000 deg/s, DEG_MAX 180) for the API too: before, 5000 deg/s passed."""
-    from saliency.commands._detection_args import DEG_MAX, VELOCITY_MAX
+    from saliency.data_tools.choices import DEG_MAX, VELOCITY_MAX
     assert (VELOCITY_MAX, DEG_MAX) == (1000.0, 180.0)
     assert check(detector="ivt", **{field: 1000.5}) == f"`{field}` 1000.5: must be at most 1000 deg/s"
     assert check(detector="tobii-ivt", **{field: 5000.0}) == f"`{field}` 5000.0: must be at most 1000 deg/s"
