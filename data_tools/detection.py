@@ -1149,10 +1149,13 @@ def classify(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | No
             c.params["warnings"] = [why, *c.params.get("warnings", ())]
         return c
     thr = applied(method, "threshold", threshold)
-    md = float(applied(method, "min_duration_ms", min_duration_ms))
-    gap = float(applied(method, "max_gap_ms", max_gap_ms))
-    mms = float(applied(method, "merge_ms", merge_ms))
-    mdeg = float(applied(method, "merge_deg", merge_deg))
+    given = {"min_duration_ms": applied(method, "min_duration_ms", min_duration_ms),
+             "max_gap_ms": applied(method, "max_gap_ms", max_gap_ms), "merge_ms": applied(method, "merge_ms", merge_ms),
+             "merge_deg": applied(method, "merge_deg", merge_deg)}
+    for name, v in given.items():  # before float(): text ("100") was read as a number, True as 1, unsaid
+        if not is_number(v):
+            raise UserError(f"`{name}` {v!r}: must be a number (not text or a bool)")
+    md, gap, mms, mdeg = (float(v) for v in given.values())
     win = applied(method, "window_ms", window_ms)
     _check_numbers(method, md, gap, mms, mdeg, win, blink_ms, nh_params)
     t = np.asarray(t, dtype=np.float64)
@@ -1352,7 +1355,7 @@ def detect(t, x_px, y_px, geometry, method: str = "ivt", threshold: float | None
     md = applied(method, "min_duration_ms", min_duration_ms)
     if method in ("ivt", "idt") and set(options) <= _FIXATION_NEUTRAL and options.get("window_ms") is None \
             and not any(options.get(k) for k in ("max_gap_ms", "merge_ms", "merge_deg", "blink_ms", "pursuit")) \
-            and 0 <= md < np.inf:  # classify refuses the others (negative, NaN, inf)
+            and is_number(md) and 0 <= md < np.inf:  # classify refuses the others (text, bool, negative, NaN, inf)
         thr = applied(method, "threshold", threshold)
         xd, yd = geometry.pixels_to_degrees(x_px, y_px)
         fn = ivt if method == "ivt" else idt

@@ -77,7 +77,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-import numbers
 import os
 import re
 import sys
@@ -2999,8 +2998,9 @@ def validate(opts: IngestOptions):
                                ("dispersion_threshold", opts.dispersion_threshold, ("idt",)),
                                ("smooth_ms", opts.smooth_ms, det.USED_BY["window_ms"])):
         if value is not None and opts.detector not in users:  # never recorded as applied when it is not
-            shown = format(value, "g") if isinstance(value, numbers.Real) and not isinstance(value, bool) \
-                else repr(value)
+            from saliency.data_tools.detection import is_number  # scipy: imported only when such an option is given
+
+            shown = format(value, "g") if is_number(value) else repr(value)
             raise UserError(f"`{name}` {shown}: not used by `detector` {opts.detector} (only by "
                             f"{', '.join(users)}); leave it out")
     check_detection_numbers({k: getattr(opts, k) for k in DETECTION_OPTIONS})
