@@ -91,16 +91,22 @@ class MapInputError(UserError, ValueError):
     """
 
 
-def _as_map(a, name: str) -> np.ndarray:
+def two_d_map(a, name: str) -> np.ndarray:
     """``a`` as a 2-D map: extra size-1 axes dropped as the command line drops them from a ``.npy`` (H x W x 1 ->
-    H x W); any other shape, such as a colour H x W x 3 image, or an empty map is a :class:`MapInputError` naming
-    the parameter ``name``."""
+    H x W); any other shape, such as a colour H x W x 3 image, is a :class:`MapInputError` naming the parameter
+    ``name``. Shared with :func:`saliency.eval.sod.check_pair`."""
     from saliency.eval.io import drop_extra_axes
 
     m = drop_extra_axes(np.asarray(a))
     if m.ndim != 2:
         what = " (a colour image?)" if m.ndim == 3 and m.shape[2] in (3, 4) else ""
         raise MapInputError(f"`{name}` has shape {m.shape}{what}; a map is 2-D (H x W): give one grey channel")
+    return m
+
+
+def _as_map(a, name: str) -> np.ndarray:
+    """:func:`two_d_map`, and an empty map is a :class:`MapInputError` naming the parameter ``name``."""
+    m = two_d_map(a, name)
     if m.size == 0:
         raise MapInputError(f"`{name}` is empty (shape {m.shape}); a map has at least one pixel")
     return m

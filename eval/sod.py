@@ -39,7 +39,7 @@ import numpy as np
 
 from saliency.base.errors import UserError
 from saliency.eval.accumulator import MetricAccumulator
-from saliency.eval.fixation import MapInputError
+from saliency.eval.fixation import MapInputError, two_d_map
 from saliency.eval.metrics import families, keys_for
 
 EPS = np.spacing(1)
@@ -89,14 +89,7 @@ def _as_u8_map(a, name: str) -> np.ndarray:
         else:
             how = f"levels already in 0-255: {name}.astype(np.uint8)"
         raise MapInputError(f"`{name}` is {a.dtype}; give uint8 levels 0-255 ({how})")
-    if a.ndim != 2:
-        from saliency.eval.io import drop_extra_axes
-
-        a = drop_extra_axes(a)
-        if a.ndim != 2:
-            what = " (a colour image?)" if a.ndim == 3 and a.shape[2] in (3, 4) else ""
-            raise MapInputError(f"`{name}` has shape {a.shape}{what}; a map is 2-D (H x W): give one grey channel")
-    return a
+    return two_d_map(a, name)
 
 
 def check_pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
