@@ -2970,12 +2970,16 @@ def check_detection_numbers(values: dict, detector: str = "") -> None:
             raise UserError(f"`{name}` {value}: must be at most {top:g} {unit}")
 
 
-def _set_aside(fix: pd.DataFrame, mask: np.ndarray, reason: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(fix without the rows of mask, those rows as quarantine rows with reason)``: a fixation kept until the
-    maps (``first_fixation``, ``zero_duration``), listed with its point as its input has it."""
+def _set_aside(fix: pd.DataFrame, mask: np.ndarray, reason: str, quar: pd.DataFrame,
+               q_off: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(fix without the rows of mask, quar and q_off each with those rows added as quarantine rows with
+    reason)``: a fixation kept until the maps (``first_fixation``, ``zero_duration``), listed with its point as
+    its input has it."""
     d = fix.loc[mask]
     d = d.assign(x=d[FILE_X], y=d[FILE_Y]) if FILE_X in d else d
-    return fix.loc[~mask], _quarantine_rows(d, reason, d["source"].to_numpy())
+    q = _quarantine_rows(d, reason, d["source"].to_numpy())
+    return (fix.loc[~mask], pd.concat([quar, q], ignore_index=True),
+            pd.concat([x for x in (q_off, q) if len(x)], ignore_index=True))
 
 
 def validate(opts: IngestOptions):
@@ -3138,9 +3142,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
         # was quarantined already (unreadable, short, off the stimulus), the next one stays
         first = fix["_fid"].isin(first_ids).to_numpy() if opts.drop_first and len(fix) else None
         if first is not None and first.any():
-            fix, qd = _set_aside(fix, first, "first_fixation")
-            quar = pd.concat([quar, qd], ignore_index=True)
-            q_off = pd.concat([q for q in (q_off, qd) if len(q)], ignore_index=True)
+            fix, quar, q_off = _set_aside(fix, first, "first_fixation", quar, q_off)
         if opts.weight == "duration" and len(fix):
             # a detected fixation of one sample (or of samples sharing a time stamp) lasts t_last - t_first = 0 ms
             # and would weigh nothing in a duration-weighted map: set aside as zero_duration, last, so that the maps
@@ -3148,9 +3150,7 @@ def ingest(inputs, stimuli: str | Path, out: str | Path, opts: IngestOptions, *,
             dur = fix["duration_ms"].to_numpy(np.float64)
             zero = np.isfinite(dur) & (dur <= 0)
             if zero.any():
-                fix, qz = _set_aside(fix, zero, "zero_duration")
-                quar = pd.concat([quar, qz], ignore_index=True)
-                q_off = pd.concat([q for q in (q_off, qz) if len(q)], ignore_index=True)
+                fix, quar, q_off = _set_aside(fix, zero, "zero_duration", quar, q_off)
         fix = fix.drop(columns=["_fid", FILE_X, FILE_Y], errors="ignore").reset_index(drop=True)
         for (src, reason), v in (q_off.groupby(["source", "reason"]).size().items() if len(q_off) else ()):
             b = col.books[src]
