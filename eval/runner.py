@@ -530,13 +530,14 @@ def _drain(fn, tasks, workers, size, ex, on_done=None):
 
 
 @contextlib.contextmanager
-def method_errors(name: str):
+def method_errors(name: str | None):
     """A :class:`UserError` raised inside marked as the refusal of method ``name`` (:func:`method_of`), whatever
-    its words: a caller that names the method otherwise (a config file's method) finds it by the mark."""
+    its words: a caller that names the method otherwise (a config file's method) finds it by the mark. ``None``
+    (an input that is no method's, such as the ground truth) marks nothing."""
     try:
         yield
     except UserError as exc:
-        if method_of(exc) is None:
+        if name is not None and method_of(exc) is None:
             exc.method = name
         raise
 
@@ -615,7 +616,7 @@ def check_sources(sources) -> None:
     """Refuse (:func:`saliency.base.fsutil.replaced_error`, naming the option) when a folder of ``sources``
     (:func:`folder_source`) is not the one indexed: replaced while this run read it, its scores a mix of two."""
     for ids, label, shown, _, method in sources:
-        with method_errors(method) if method is not None else contextlib.nullcontext():
+        with method_errors(method):
             check_unchanged(ids, label, shown=shown)
 
 
@@ -624,7 +625,7 @@ def _refuse_changed(sources) -> None:
     rewrote it): what a read that failed meant, rather than its "file not found"."""
     check_sources(sources)
     for ids, label, shown, files, method in sources:
-        with method_errors(method) if method is not None else contextlib.nullcontext():
+        with method_errors(method):
             check_unchanged(ids, label, files, shown=shown)
 
 
