@@ -391,7 +391,7 @@ def build_config(config_file: str | None = None, flags: dict | None = None, over
         _check_tensorboard(cfg, origin)
     if not resumed:
         check_warmup(cfg, origin)
-        _check_model(cfg, origin, check_files=check_folders, weights=weights)
+        _check_model(cfg, origin, weights, check_files=check_folders)
         if check_folders:  # `--print-config` (check_folders False) prints a config for another machine's GPU too
             _check_device(cfg, origin)
     for key in ("data.root", "data.val") if check_folders else ():
@@ -528,14 +528,12 @@ def _note_weights(weights: dict, cfg: dict, srcs: dict) -> None:
             weights[key].append((src, cfg[key] is True if key == "pretrained" else cfg[key] is not None))
 
 
-def _weights_to_drop(origin: dict, weights: dict | None, key: str) -> str:
+def _weights_to_drop(weights: dict, key: str) -> str:
     """What to leave out to train without pretrained weights: each setting of ``pretrained`` or
     ``pretrained_file`` that turns them on and that no later one turns off (leaving out only the last, as the
     refusal said, let the one below it - the config file's ``pretrained: true`` under ``--pretrained-file`` - turn
     them on again, and a second refusal named it), a config file's keys together: ``pretrained and pretrained_file
-    from FILE``. Without ``weights`` (build_config's record), the ``key`` as it was set last."""
-    if weights is None:
-        weights = {key: [(origin.get(key) or ("",), True)]}
+    from FILE``. ``weights``: build_config's record (:func:`_note_weights`); ``key`` when it names none."""
     on = []
     for k in _WEIGHT_KEYS:
         layers = weights.get(k, [])
@@ -553,7 +551,7 @@ def _weights_to_drop(origin: dict, weights: dict | None, key: str) -> str:
     return ", ".join(parts[:-1]) + last + parts[-1]
 
 
-def _check_model(cfg: dict, origin: dict, check_files: bool = True, weights: dict | None = None) -> None:
+def _check_model(cfg: dict, origin: dict, weights: dict, check_files: bool = True) -> None:
     """Refuse, before any data is read, what building the model would refuse after it is read and cached.
 
     ``pretrained`` with a model whose encoder is built in (no ImageNet weights), a ``pretrained_file`` that is not
@@ -575,7 +573,7 @@ def _check_model(cfg: dict, origin: dict, check_files: bool = True, weights: dic
         pf = cfg["pretrained_file"]
         key = "pretrained_file" if pf is not None else "pretrained"
         if enc in BUILTIN_ENCODERS:
-            drop = _weights_to_drop(origin, weights, key)  # as given: the flag, the override, the file's key
+            drop = _weights_to_drop(weights, key)  # as given: the flag, the override, the file's key
             raise UserError(f"{_who(origin, key)}{f' {pf}' if pf is not None else ''}: {name} has the built-in "
                             f"encoder {enc!r}, which has no pretrained weights; leave out {drop}, or choose a model "
                             "with a timm encoder (saliency train --list-models)")
