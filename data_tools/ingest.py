@@ -679,10 +679,12 @@ class _Collector:
         df = self._split_unknown(source, ch)
         # each kept row's stimulus as the user wrote it (`stimulus`, else the file's text; empty where `trials` named
         # it): the refusal of interleaved trials names it as detect does, not by its resolved stem
-        written = None if "stimulus" not in ch.df or not ch.df.index.is_unique else \
-            ch.df["stimulus"].loc[df.index].astype(str).to_numpy(dtype=object)
         if self.o.stimulus is not None:
             written = np.full(len(df), str(self.o.stimulus), dtype=object)
+        elif "stimulus" in ch.df and ch.df.index.is_unique:
+            written = ch.df["stimulus"].loc[df.index].astype(str).to_numpy(dtype=object)
+        else:
+            written = None
         back = time_backwards(df, TRIAL_KEYS, carry)  # a clock going back mid-trial: quarantined, never sorted in
         if back.any():
             self.behind.setdefault(source, Counter()).update(fallen_behind(df, back, TRIAL_KEYS, carry))
