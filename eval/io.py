@@ -238,7 +238,8 @@ def load_npy(path: str | Path) -> np.ndarray:
                 dtype = None
             if dtype is not None and dtype.hasobject:
                 raise UserError(f"{path}: the .npy holds Python objects, not numbers; {advice}")
-        return np.load(path, allow_pickle=False)
+            f.seek(0)
+            return np.load(f, allow_pickle=False)  # from the file checked, not opened again
     except UserError:
         raise
     except OSError as exc:  # the file could not be opened or read (not its content)
